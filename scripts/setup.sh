@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything sipprot needs to build, run its demo and run its tests on Debian 12:
+# system packages (libpcap, nftables, the SIP peers used by tests), npm deps, the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+APT_PACKAGES=(
+  libpcap-dev nftables iproute2 tcpdump
+  sip-tester sipvicious kamailio
+  redis-server fail2ban
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# fail2ban and redis are used by tests/benchmarks we start ourselves; stop any service
+# the package may have started so it never bans or binds outside our namespaces.
+for svc in fail2ban redis-server; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
+npm ci --no-audit --no-fund
+npm run build

@@ -1,0 +1,182 @@
+/**
+ * The vocabulary every stage shares. Times are epoch seconds (floats allowed) and are
+ * always passed in: the core never reads a clock, so replaying a capture gives the
+ * decisions the live daemon would have made.
+ */
+
+export type Transport = 'udp' | 'tcp' | 'tls' | 'ws' | 'sctp';
+
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+/** A SIP message as detection needs it; parsing keeps only these fields. */
+export interface SipMessage {
+  kind: 'request' | 'response';
+  /** Request method (upper case) for requests; the CSeq method for responses. */
+  method: string;
+  /** Request-URI (requests only). */
+  uri: string | null;
+  /** Status code (responses only). */
+  status: number | null;
+  callId: string | null;
+  cseq: number | null;
+  /** Top Via branch parameter. */
+  branch: string | null;
+  fromUser: string | null;
+  toUser: string | null;
+  userAgent: string | null;
+  /** Request carried Authorization or Proxy-Authorization. */
+  hasCredentials: boolean;
+  /** username="..." of the credentials, if any. */
+  authUser: string | null;
+  /** A 401/407 challenge carrying stale=true. */
+  stale: boolean;
+  contact: string | null;
+}
+
+/** Where a SIP message was seen: the network facts around it. */
+export interface SipEvent {
+  at: number;
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  transport: Transport;
+  msg: SipMessage;
+}
+
+export type Rule = 'scanner' | 'auth-failures' | 'enumeration';
+
+/** What detection concludes about one remote address at one moment. */
+export interface Verdict {
+  at: number;
+  ip: string;
+  rule: Rule;
+  userAgent: string | null;
+  /** Failed attempts (or probes) counted in the window that produced the verdict. */
+  attempts: number;
+  /** Users/extensions targeted (bounded, most recent first). */
+  users: string[];
+  transport: Transport;
+  /** The local SIP port attacked. */
+  port: number;
+  /** One user, one Call-ID, rising CSeq at a regular pace: a phone with a wrong password. */
+  misconfiguredPhone: boolean;
+}
+
+export type DecisionAction = 'block' | 'extend' | 'permanent' | 'unblock';
+
+export type DecisionReason =
+  | Rule
+  | 'deny-list'
+  | 'country'
+  | 'manual'
+  | 'expired'
+  | 'threshold';
+
+/** What the policy decides; the firewall, store, notifier and UI all act on these. */
+export interface Decision {
+  at: number;
+  ip: string;
+  action: DecisionAction;
+  reason: DecisionReason;
+  /** When the dynamic block ends (epoch seconds); null for permanent or unblock. */
+  expiresAt: number | null;
+  userAgent: string | null;
+  users: string[];
+  attempts: number;
+  transport: Transport | null;
+  port: number | null;
+  country: string | null;
+  /** How many dynamic blocks this address has had, this one included. */
+  timesBlocked: number;
+  misconfiguredPhone: boolean;
+  /** A human sentence explaining the decision, e.g. the deny-list note for a permanent block. */
+  note: string | null;
+}
+
+/** A dynamic block as the store keeps it. */
+export interface BlockRecord {
+  ip: string;
+  reason: DecisionReason;
+  userAgent: string | null;
+  country: string | null;
+  attempts: number;
+  users: string[];
+  transport: Transport | null;
+  port: number | null;
+  firstSeen: number;
+  lastSeen: number;
+  blockedAt: number;
+  /** Epoch seconds when the block lifts; null when it became permanent. */
+  expiresAt: number | null;
+  timesBlocked: number;
+  misconfiguredPhone: boolean;
+  note: string | null;
+}
+
+export type ListName = 'allow' | 'deny';
+
+export interface ListEntry {
+  /** Canonical network text: `192.0.2.1`, `198.51.100.0/24`, `2001:db8::/32`. */
+  network: string;
+  note: string;
+}
+
+export type SmtpTls = 'none' | 'starttls' | 'tls';
+
+/** A validated sipprot.conf. Key names in comments are the file's keys. */
+export interface Config {
+  /** PROTOCOLS */
+  protocols: Array<'udp' | 'tcp'>;
+  /** SIP_PORTS */
+  sipPorts: PortRange[];
+  /** INTERFACES */
+  interfaces: string[];
+  /** HIT_COUNT (hit_count) */
+  hitCount: number;
+  /** MONIT_PERIOD (monit_period), seconds */
+  monitPeriod: number;
+  /** BLOCKTIME (block_time), seconds */
+  blockTime: number;
+  /** BLOCK_THRESHOLD (block_threshold), 0 = never, 1-20 */
+  blockThreshold: number;
+  /** SCANNERS, lower-cased user-agent fragments */
+  scanners: string[];
+  /** ENUM_USERS: distinct users challenged without success within MONIT_PERIOD → enumeration */
+  enumUsers: number;
+  /** ENUM_CHALLENGES: challenges left unanswered within MONIT_PERIOD → enumeration */
+  enumChallenges: number;
+  /** BLOCKED_COUNTRIES, upper-case ISO 3166 alpha-2 */
+  blockedCountries: string[];
+  /** TFTP_PROTECTION, TFTP_RATE, TFTP_BURST */
+  tftp: { enabled: boolean; rate: { count: number; per: 'second' | 'minute' | 'hour' | 'day' }; burst: number };
+  /** DNS_PROTECTION */
+  dnsProtection: boolean;
+  /** NOTIFY_DAILY, NOTIFY_DAILY_AT (HH:MM local), NOTIFY_EACH_ATTACK, NOTIFY_INTERVAL (s) */
+  notify: { daily: boolean; dailyAt: string; eachAttack: boolean; interval: number };
+  /** SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_FROM, SMTP_TLS; host null = no mail */
+  smtp: {
+    host: string | null;
+    port: number;
+    user: string | null;
+    password: string | null;
+    from: string | null;
+    tls: SmtpTls;
+  };
+  /** STATE_DIR */
+  stateDir: string;
+  /** WEB_LISTEN */
+  webListen: { host: string; port: number };
+  /** CLUSTER_REDIS_URL */
+  clusterRedisUrl: string | null;
+  /** ALLOWLIST_FILE, DENYLIST_FILE: default beside the config file */
+  allowlistFile: string;
+  denylistFile: string;
+  /** GEOIP_UPDATE_URL, GEOIP_UPDATE_INTERVAL (s, 0 = never) */
+  geoip: { updateUrl: string | null; updateInterval: number };
+  /** The file this config came from, or null for embedded defaults. */
+  source: string | null;
+}
