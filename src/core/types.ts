@@ -68,13 +68,7 @@ export interface Verdict {
 
 export type DecisionAction = 'block' | 'extend' | 'permanent' | 'unblock';
 
-export type DecisionReason =
-  | Rule
-  | 'deny-list'
-  | 'country'
-  | 'manual'
-  | 'expired'
-  | 'threshold';
+export type DecisionReason = Rule | 'deny-list' | 'country' | 'manual' | 'expired' | 'threshold';
 
 /** What the policy decides; the firewall, store, notifier and UI all act on these. */
 export interface Decision {
@@ -152,7 +146,11 @@ export interface Config {
   /** BLOCKED_COUNTRIES, upper-case ISO 3166 alpha-2 */
   blockedCountries: string[];
   /** TFTP_PROTECTION, TFTP_RATE, TFTP_BURST */
-  tftp: { enabled: boolean; rate: { count: number; per: 'second' | 'minute' | 'hour' | 'day' }; burst: number };
+  tftp: {
+    enabled: boolean;
+    rate: { count: number; per: 'second' | 'minute' | 'hour' | 'day' };
+    burst: number;
+  };
   /** DNS_PROTECTION */
   dnsProtection: boolean;
   /** NOTIFY_DAILY, NOTIFY_DAILY_AT (HH:MM local), NOTIFY_EACH_ATTACK, NOTIFY_INTERVAL (s) */
