@@ -1,0 +1,71 @@
+import type { BlockRecord, ListEntry, ListName } from '../core/types.js';
+
+/**
+ * Everything an administrator can do, whoever asks: the CLI (directly on files and
+ * store when the daemon is down, over the daemon's Unix socket when it runs) and the
+ * web UI (over HTTP). One interface, so the three paths cannot drift apart.
+ */
+export interface Admin {
+  status(): Promise<StatusReport>;
+  check(ip: string): Promise<CheckResult>;
+  listEntries(name: ListName): Promise<ListEntry[]>;
+  addEntries(name: ListName, entries: ListEntry[], opts?: ChangeOptions): Promise<ChangeResult>;
+  removeEntries(name: ListName, networks: string[]): Promise<RemoveResult>;
+  removeAll(name: ListName): Promise<RemoveResult>;
+  importCsv(
+    name: ListName,
+    csv: string,
+    opts: { skipInvalid: boolean } & ChangeOptions,
+  ): Promise<ImportResult>;
+  exportCsv(name: ListName): Promise<string>;
+  dynamicBlocks(): Promise<DynamicBlock[]>;
+  unblock(ip: string): Promise<{ ip: string; wasBlocked: boolean }>;
+}
+
+export interface ChangeOptions {
+  /** The address the request came from (web UI), so a change cannot lock its admin out. */
+  requester?: string | null;
+}
+
+export interface StatusReport {
+  counts: { allow: number; deny: number; dynamicPermanent: number; dynamicTemporary: number };
+  daemon: { running: boolean; pid: number | null; startedAt: number | null };
+  countries: { blocked: string[]; ranges: number; database: string | null };
+  mail: { configured: boolean; message: string };
+  configSource: string | null;
+}
+
+export interface CheckResult {
+  ip: string;
+  /** Final word: is traffic from this address dropped by sipprot? */
+  blocked: boolean;
+  allow: ListEntry | null;
+  deny: ListEntry | null;
+  dynamic: DynamicBlock | null;
+  country: string | null;
+  countryBlocked: boolean;
+  /** One sentence per fact, in priority order (allow list first). */
+  explanation: string[];
+}
+
+export interface DynamicBlock extends BlockRecord {
+  /** Seconds until the block lifts; null when permanent. */
+  timeLeft: number | null;
+}
+
+export interface ChangeResult {
+  added: ListEntry[];
+  /** Entries that were already there (their note updated). */
+  updated: ListEntry[];
+}
+
+export interface RemoveResult {
+  removed: string[];
+  missing: string[];
+}
+
+export interface ImportResult extends ChangeResult {
+  errors: Array<{ line: number; text: string; message: string }>;
+  /** False when the file had errors and nothing was applied. */
+  applied: boolean;
+}

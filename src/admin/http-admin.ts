@@ -1,0 +1,105 @@
+import { request } from 'node:http';
+import { SipprotError, type SipprotErrorCode } from '../core/errors.js';
+import type { ListName } from '../core/types.js';
+import type { Admin, ChangeOptions } from './admin.js';
+
+/**
+ * The Admin interface spoken to a running daemon over its Unix socket, so CLI changes
+ * apply to the live firewall at once. Errors come back as the API's error shape and
+ * are turned into the same SipprotError the local path would have thrown.
+ */
+export class HttpAdmin implements Admin {
+  constructor(private readonly socketPath: string) {}
+
+  status() {
+    return this.call<Awaited<ReturnType<Admin['status']>>>('GET', '/api/status');
+  }
+  check(ip: string) {
+    return this.call<Awaited<ReturnType<Admin['check']>>>('GET', `/api/check/${encodeURIComponent(ip)}`);
+  }
+  listEntries(name: ListName) {
+    return this.call<Awaited<ReturnType<Admin['listEntries']>>>('GET', `/api/lists/${name}`);
+  }
+  addEntries(name: ListName, entries: Parameters<Admin['addEntries']>[1], _opts?: ChangeOptions) {
+    return this.call<Awaited<ReturnType<Admin['addEntries']>>>('POST', `/api/lists/${name}`, { entries });
+  }
+  removeEntries(name: ListName, networks: string[]) {
+    return this.call<Awaited<ReturnType<Admin['removeEntries']>>>('POST', `/api/lists/${name}/remove`, {
+      networks,
+    });
+  }
+  removeAll(name: ListName) {
+    return this.call<Awaited<ReturnType<Admin['removeAll']>>>('POST', `/api/lists/${name}/remove`, {
+      all: true,
+    });
+  }
+  importCsv(name: ListName, csv: string, opts: { skipInvalid: boolean }) {
+    return this.call<Awaited<ReturnType<Admin['importCsv']>>>('POST', `/api/lists/${name}/import`, {
+      csv,
+      skipInvalid: opts.skipInvalid,
+    });
+  }
+  exportCsv(name: ListName) {
+    return this.call<string>('GET', `/api/lists/${name}/export`);
+  }
+  dynamicBlocks() {
+    return this.call<Awaited<ReturnType<Admin['dynamicBlocks']>>>('GET', '/api/dynamic');
+  }
+  unblock(ip: string) {
+    return this.call<Awaited<ReturnType<Admin['unblock']>>>(
+      'DELETE',
+      `/api/dynamic/${encodeURIComponent(ip)}`,
+    );
+  }
+
+  /** Raw call for routes outside the Admin interface (reload, geoip, recipients...). */
+  call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          method,
+          path,
+          headers: payload
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {},
+          timeout: 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const isJson = (res.headers['content-type'] ?? '').includes('application/json');
+            const value = isJson && text ? JSON.parse(text) : text;
+            if ((res.statusCode ?? 500) >= 400) {
+              const err = (value as { error?: { code?: string; message?: string; details?: unknown } }).error;
+              reject(
+                new SipprotError(
+                  (err?.code as SipprotErrorCode) ?? 'SP_ERR_USAGE',
+                  err?.message ?? `daemon answered ${res.statusCode}`,
+                  err?.details,
+                ),
+              );
+            } else resolve(value as T);
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer from sipprotd on ${this.socketPath}`)));
+      req.on('error', (e) => reject(new SipprotError('SP_ERR_DAEMON_NOT_RUNNING', `sipprotd: ${e.message}`)));
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+}
+
+/** True when something answers on the socket (a stale socket file answers nothing). */
+export async function daemonAnswers(socketPath: string): Promise<boolean> {
+  try {
+    await new HttpAdmin(socketPath).call('GET', '/api/status');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,50 @@
+import type { CheckResult, DynamicBlock } from '../admin/admin.js';
+import type { ListEntry } from '../core/types.js';
+import { formatDuration, renderTable } from './table.js';
+
+/** Where a command writes; tests pass buffers, the binaries pass the process streams. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export function json(io: Io, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function listTable(title: string, entries: ListEntry[]): string {
+  return (
+    `${title}\n` +
+    renderTable(
+      ['IP/NETWORK', 'NOTE'],
+      entries.map((e) => [e.network, e.note]),
+    )
+  );
+}
+
+export function dynamicTable(title: string, blocks: DynamicBlock[]): string {
+  return (
+    `${title}\n` +
+    renderTable(
+      ['IP', 'COUNTRY', 'USER AGENT', 'REASON', 'ATTEMPTS', 'USERS', 'TIME LEFT'],
+      blocks.map((b) => [
+        b.ip,
+        b.country ?? '-',
+        truncate(b.userAgent ?? '-', 32),
+        b.misconfiguredPhone ? `${b.reason} (misconfigured phone?)` : b.reason,
+        b.attempts,
+        truncate(b.users.join(',') || '-', 24),
+        formatDuration(b.timeLeft),
+      ]),
+    )
+  );
+}
+
+export function checkText(r: CheckResult): string {
+  const head = `${r.ip}: ${r.blocked ? 'BLOCKED' : 'not blocked'}${r.country ? ` (country ${r.country})` : ''}`;
+  return [head, ...r.explanation.map((line) => `  - ${line}`)].join('\n') + '\n';
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n - 1) + '…';
+}
