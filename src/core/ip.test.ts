@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  explainNetwork,
+  formatAddress,
+  hostNetwork,
+  isLoopbackOrLocal,
+  networkContains,
+  parseAddress,
+  parseNetwork,
+} from './ip.js';
+
+describe('parseAddress', () => {
+  const valid: Array<[string, 4 | 6, string]> = [
+    ['192.0.2.1', 4, '192.0.2.1'],
+    ['0.0.0.0', 4, '0.0.0.0'],
+    ['255.255.255.255', 4, '255.255.255.255'],
+    [' 198.51.100.7\t', 4, '198.51.100.7'],
+    ['::ffff:192.0.2.1', 4, '192.0.2.1'],
+    ['::FFFF:c000:0201', 4, '192.0.2.1'],
+    ['2001:DB8::1', 6, '2001:db8::1'],
+    ['2001:0db8:0000:0000:0000:0000:0000:0001', 6, '2001:db8::1'],
+    ['::', 6, '::'],
+    ['::1', 6, '::1'],
+    ['1::', 6, '1::'],
+    ['1:2:3:4:5:6:7::', 6, '1:2:3:4:5:6:7:0'],
+    ['::2:3:4:5:6:7:8', 6, '0:2:3:4:5:6:7:8'],
+    ['2001:db8:0:0:1:0:0:1', 6, '2001:db8::1:0:0:1'],
+    ['2001:0:0:1:0:0:0:1', 6, '2001:0:0:1::1'],
+    ['fe80::1:2', 6, 'fe80::1:2'],
+    ['64:ff9b::192.0.2.33', 6, '64:ff9b::c000:221'],
+    ['2001:db8:1:1:1:1:1:1', 6, '2001:db8:1:1:1:1:1:1'],
+  ];
+  for (const [text, family, canonical] of valid) {
+    it(`accepts '${text}' as IPv${family} ${canonical}`, () => {
+      const a = parseAddress(text);
+      assert.ok(a);
+      assert.equal(a.family, family);
+      assert.equal(a.text, canonical);
+      assert.equal(a.bytes.length, family === 4 ? 4 : 16);
+      assert.equal(formatAddress(a), canonical);
+    });
+  }
+
+  const invalid = [
+    '',
+    'localhost',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.1.1.1',
+    '01.2.3.4',
+    '1.2.3.-4',
+    '1.2.3.4/32',
+    '1..2.3',
+    '0x1.2.3.4',
+    'fe80::1%eth0',
+    '[::1]',
+    '1:2:3:4:5:6:7:8:9',
+    '1:2:3:4:5:6:7',
+    '1::2::3',
+    '12345::',
+    'g::1',
+    '::1.2.3.4:5',
+    '1.2.3.4::',
+    ':::',
+    '192.0.2.1 x',
+  ];
+  for (const text of invalid) {
+    it(`rejects '${text}'`, () => assert.equal(parseAddress(text), null));
+  }
+});
+
+describe('parseNetwork', () => {
+  const valid: Array<[string, 4 | 6, number, string]> = [
+    ['10.0.0.0/8', 4, 8, '10.0.0.0/8'],
+    ['192.0.2.1', 4, 32, '192.0.2.1'],
+    ['192.0.2.1/32', 4, 32, '192.0.2.1'],
+    ['0.0.0.0/0', 4, 0, '0.0.0.0/0'],
+    ['198.51.100.128/25', 4, 25, '198.51.100.128/25'],
+    ['2001:DB8::/32', 6, 32, '2001:db8::/32'],
+    ['2001:db8::1/128', 6, 128, '2001:db8::1'],
+    ['::/0', 6, 0, '::/0'],
+    ['::ffff:192.0.2.0/120', 4, 24, '192.0.2.0/24'],
+    ['::ffff:0:0/96', 4, 0, '0.0.0.0/0'],
+    ['::/96', 6, 96, '::/96'],
+    ['::ffff:10.0.0.0/104', 4, 8, '10.0.0.0/8'],
+  ];
+  for (const [text, family, prefix, canonical] of valid) {
+    it(`accepts '${text}' as ${canonical}`, () => {
+      const n = parseNetwork(text);
+      assert.ok(n, explainNetwork(text));
+      assert.equal(n.family, family);
+      assert.equal(n.prefix, prefix);
+      assert.equal(n.text, canonical);
+      assert.equal(explainNetwork(text), '');
+    });
+  }
+
+  const invalid: Array<[string, RegExp]> = [
+    ['10.1.2.3/8', /host bits set after \/8: the network is 10\.0\.0\.0\/8/],
+    ['2001:db8::1/32', /the network is 2001:db8::\/32/],
+    ['10.0.0.0/33', /prefix length must be a number 0-32/],
+    ['2001:db8::/129', /0-128/],
+    ['10.0.0.0/', /prefix length/],
+    ['10.0.0.0/8/8', /prefix length/],
+    ['10.0.0.0/-1', /prefix length/],
+    ['/8', /empty address/],
+    ['fe80::/10%eth0', /zone ids|prefix length/],
+    ['fe80::1%eth0/128', /zone ids/],
+    ['example.com', /not an IPv4 or IPv6 address/],
+    ['300.1.1.1/8', /'300' is not a number 0-255/],
+    ['010.1.1.1', /leading zero/],
+    ['::ffff:0:0/95', /host bits set/],
+  ];
+  for (const [text, reason] of invalid) {
+    it(`rejects '${text}' and says why`, () => {
+      assert.equal(parseNetwork(text), null);
+      assert.match(explainNetwork(text), reason);
+      assert.ok(explainNetwork(text).includes(text.trim()), 'the reason names the input');
+    });
+  }
+
+  it('networkContains respects family and prefix', () => {
+    const net = parseNetwork('192.168.50.0/24')!;
+    assert.ok(networkContains(net, parseAddress('192.168.50.200')!));
+    assert.ok(!networkContains(net, parseAddress('192.168.51.1')!));
+    assert.ok(!networkContains(net, parseAddress('::1')!));
+    const odd = parseNetwork('198.51.100.128/25')!;
+    assert.ok(networkContains(odd, parseAddress('198.51.100.255')!));
+    assert.ok(!networkContains(odd, parseAddress('198.51.100.127')!));
+    assert.ok(networkContains(parseNetwork('::/0')!, parseAddress('2001:db8::5')!));
+    assert.equal(hostNetwork(parseAddress('::ffff:10.0.0.1')!).text, '10.0.0.1');
+  });
+});
+
+describe('isLoopbackOrLocal', () => {
+  const cases: Array<[string, boolean]> = [
+    ['127.0.0.1', true],
+    ['127.255.0.9', true],
+    ['0.0.0.0', true],
+    ['169.254.1.1', true],
+    ['::1', true],
+    ['::', true],
+    ['fe80::1', true],
+    ['febf::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['192.168.1.1', false],
+    ['10.0.0.1', false],
+    ['198.51.100.1', false],
+    ['fec0::1', false],
+    ['2001:db8::1', false],
+    ['::2', false],
+  ];
+  for (const [text, expected] of cases) {
+    it(`${text} → ${expected}`, () => assert.equal(isLoopbackOrLocal(parseAddress(text)!), expected));
+  }
+});

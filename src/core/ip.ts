@@ -1,0 +1,242 @@
+/**
+ * Address and network parsing. Pure, strict, and canonical: every address that
+ * reaches a list, the store or nft passes through here first, so two spellings of one
+ * address (`::ffff:192.0.2.1` and `192.0.2.1`, `2001:DB8::0:1` and `2001:db8::1`) always
+ * become the same text.
+ */
+
+export type Family = 4 | 6;
+
+export interface Address {
+  family: Family;
+  /** 4 or 16 bytes, network order. */
+  bytes: Uint8Array;
+  /** Canonical text: dotted quad, or RFC 5952 IPv6. */
+  text: string;
+}
+
+export interface Network {
+  family: Family;
+  /** 4 or 16 bytes with every host bit zero. */
+  bytes: Uint8Array;
+  prefix: number;
+  /** Canonical text; a single host (/32, /128) is written without a prefix. */
+  text: string;
+}
+
+export type NetworkCheck = { ok: true; network: Network } | { ok: false; reason: string };
+
+type Bytes = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
+
+const V4_OCTET = /^(0|[1-9][0-9]{0,2})$/;
+const V6_GROUP = /^[0-9a-fA-F]{1,4}$/;
+
+function parseV4Bytes(s: string): Bytes {
+  const parts = s.split('.');
+  if (parts.length !== 4) return { ok: false, reason: 'an IPv4 address has four dot-separated numbers' };
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    if (/^0[0-9]+$/.test(p)) {
+      return { ok: false, reason: `'${p}' has a leading zero (ambiguous: some tools read it as octal)` };
+    }
+    if (!V4_OCTET.test(p) || Number(p) > 255) {
+      return { ok: false, reason: `'${p}' is not a number 0-255` };
+    }
+    out[i] = Number(p);
+  }
+  return { ok: true, bytes: out };
+}
+
+function parseV6Bytes(s: string): Bytes {
+  const bad: Bytes = { ok: false, reason: 'not a valid IPv6 address' };
+  const halves = s.split('::');
+  if (halves.length > 2) return { ok: false, reason: "'::' may appear only once" };
+  const groups: number[][] = [];
+  for (const half of halves) {
+    const words: number[] = [];
+    if (half !== '') {
+      const parts = half.split(':');
+      for (let i = 0; i < parts.length; i++) {
+        const p = parts[i]!;
+        if (p.includes('.')) {
+          // An embedded IPv4 address may only end the address.
+          if (i !== parts.length - 1 || half !== halves[halves.length - 1]) return bad;
+          const v4 = parseV4Bytes(p);
+          if (!v4.ok) return v4;
+          words.push((v4.bytes[0]! << 8) | v4.bytes[1]!, (v4.bytes[2]! << 8) | v4.bytes[3]!);
+        } else if (V6_GROUP.test(p)) {
+          words.push(Number.parseInt(p, 16));
+        } else {
+          return bad;
+        }
+      }
+    }
+    groups.push(words);
+  }
+  const head = groups[0]!;
+  const tail = groups[1] ?? [];
+  const count = head.length + tail.length;
+  if (halves.length === 1 ? count !== 8 : count > 7) return bad;
+  const words = [...head, ...new Array<number>(8 - count).fill(0), ...tail];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = words[i]! >> 8;
+    out[2 * i + 1] = words[i]! & 0xff;
+  }
+  return { ok: true, bytes: out };
+}
+
+function isMappedV4(bytes: Uint8Array): boolean {
+  if (bytes.length !== 16) return false;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}
+
+function formatV6(bytes: Uint8Array): string {
+  const words: number[] = [];
+  for (let i = 0; i < 8; i++) words.push((bytes[2 * i]! << 8) | bytes[2 * i + 1]!);
+  // RFC 5952: compress the longest run of two or more zero groups, the first on a tie.
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
+  if (bestStart < 0) return hex(words);
+  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+}
+
+/** Canonical text of 4 or 16 address bytes. */
+export function formatAddress(addr: { family?: Family; bytes: Uint8Array }): string {
+  const b = addr.bytes;
+  return b.length === 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : formatV6(b);
+}
+
+/** 4 or 16 bytes as written (an IPv4-mapped address stays 16 bytes here). */
+function parseRaw(text: string): Bytes {
+  if (text === '') return { ok: false, reason: 'empty address' };
+  if (text.includes('%')) return { ok: false, reason: 'zone ids (%eth0) are not allowed' };
+  if (text.includes(':')) return parseV6Bytes(text);
+  if (/^[0-9.]+$/.test(text)) return parseV4Bytes(text);
+  return { ok: false, reason: 'not an IPv4 or IPv6 address' };
+}
+
+/**
+ * One IPv4 or IPv6 address (surrounding whitespace ignored), or null. An IPv4-mapped
+ * IPv6 address (`::ffff:192.0.2.1`) is the IPv4 address: the kernel shows IPv4 peers of
+ * dual-stack sockets that way, and a list entry for 192.0.2.1 must match them.
+ */
+export function parseAddress(text: string): Address | null {
+  const r = parseRaw(text.trim());
+  if (!r.ok) return null;
+  const bytes = isMappedV4(r.bytes) ? r.bytes.slice(12) : r.bytes;
+  const family: Family = bytes.length === 4 ? 4 : 6;
+  return { family, bytes, text: formatAddress({ bytes }) };
+}
+
+function maskedEqual(a: Uint8Array, b: Uint8Array, prefix: number): boolean {
+  const full = prefix >> 3;
+  for (let i = 0; i < full; i++) if (a[i] !== b[i]) return false;
+  const rest = prefix & 7;
+  if (rest === 0) return true;
+  const m = (0xff << (8 - rest)) & 0xff;
+  return (a[full]! & m) === (b[full]! & m);
+}
+
+function applyMask(bytes: Uint8Array, prefix: number): Uint8Array {
+  const out = bytes.slice();
+  for (let i = 0; i < out.length; i++) {
+    const bits = Math.max(0, Math.min(8, prefix - i * 8));
+    out[i] = out[i]! & ((0xff << (8 - bits)) & 0xff);
+  }
+  return out;
+}
+
+export function formatNetwork(net: { family?: Family; bytes: Uint8Array; prefix: number }): string {
+  const addr = formatAddress(net);
+  return net.prefix === net.bytes.length * 8 ? addr : `${addr}/${net.prefix}`;
+}
+
+/** An address or CIDR network, canonicalised, or the reason it is not one. */
+export function checkNetwork(input: string): NetworkCheck {
+  const text = input.trim();
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const r = parseRaw(addrText);
+  if (!r.ok) return { ok: false, reason: `'${text}': ${r.reason}` };
+  let bytes = r.bytes;
+  let max = bytes.length * 8;
+  let prefix = max;
+  if (slash >= 0) {
+    const p = text.slice(slash + 1);
+    if (!/^[0-9]{1,3}$/.test(p) || Number(p) > max) {
+      return { ok: false, reason: `'${text}': prefix length must be a number 0-${max}` };
+    }
+    prefix = Number(p);
+  }
+  // A mapped network of /96 or longer is an IPv4 network; shorter ones stay IPv6.
+  if (max === 128 && isMappedV4(bytes) && prefix >= 96) {
+    bytes = bytes.slice(12);
+    prefix -= 96;
+    max = 32;
+  }
+  const family: Family = max === 32 ? 4 : 6;
+  const masked = applyMask(bytes, prefix);
+  if (!maskedEqual(masked, bytes, max)) {
+    const suggestion = formatNetwork({ bytes: masked, prefix });
+    return {
+      ok: false,
+      reason: `'${text}' has host bits set after /${prefix}: the network is ${suggestion}`,
+    };
+  }
+  return {
+    ok: true,
+    network: { family, bytes: masked, prefix, text: formatNetwork({ bytes: masked, prefix }) },
+  };
+}
+
+/** An address (as a /32 or /128) or a CIDR network, or null. See checkNetwork for why not. */
+export function parseNetwork(text: string): Network | null {
+  const r = checkNetwork(text);
+  return r.ok ? r.network : null;
+}
+
+/** Why `text` is not a network, for error messages; '' when it is a valid one. */
+export function explainNetwork(text: string): string {
+  const r = checkNetwork(text);
+  return r.ok ? '' : r.reason;
+}
+
+/** The single-host network of an address. */
+export function hostNetwork(addr: Address): Network {
+  return { family: addr.family, bytes: addr.bytes, prefix: addr.bytes.length * 8, text: addr.text };
+}
+
+export function networkContains(net: Network, addr: Address): boolean {
+  return net.family === addr.family && maskedEqual(net.bytes, addr.bytes, net.prefix);
+}
+
+/**
+ * Loopback, unspecified and link-local addresses: never a remote attacker, so they are
+ * never blocked (blocking 127.0.0.1 would cut the host off from itself). Private ranges
+ * are not in here: an attacker on the LAN is still an attacker.
+ */
+export function isLoopbackOrLocal(addr: Address): boolean {
+  const b = addr.bytes;
+  if (addr.family === 4) return b[0] === 127 || b[0] === 0 || (b[0] === 169 && b[1] === 254);
+  let zeroHead = true;
+  for (let i = 0; i < 15; i++) if (b[i] !== 0) zeroHead = false;
+  if (zeroHead && (b[15] === 0 || b[15] === 1)) return true;
+  return b[0] === 0xfe && (b[1]! & 0xc0) === 0x80;
+}
