@@ -1,0 +1,621 @@
+/**
+ * The Store contract: one suite that every adapter (MemoryStore, SqliteStore, later the
+ * Redis store) must pass. An adapter's test file calls `storeContract` with a factory.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { isSipprotError } from '../core/errors.js';
+import type { BlockRecord, Decision } from '../core/types.js';
+import type { AttackRecord, Store } from './store.js';
+
+export interface StoreHarness {
+  store: Store;
+  /** Closes the store and opens it again on the same data (persistent adapters only). */
+  reopen?: () => Promise<Store>;
+  cleanup: () => Promise<void>;
+}
+
+export function block(ip: string, over: Partial<BlockRecord> = {}): BlockRecord {
+  return {
+    ip,
+    reason: 'auth-failures',
+    userAgent: 'friendly-scanner',
+    country: 'NL',
+    attempts: 12,
+    users: ['100', '101'],
+    transport: 'udp',
+    port: 5060,
+    firstSeen: 1000.25,
+    lastSeen: 1010.5,
+    blockedAt: 1010.5,
+    expiresAt: 1610.5,
+    timesBlocked: 1,
+    misconfiguredPhone: false,
+    note: null,
+    ...over,
+  };
+}
+
+export function decision(ip: string, at: number, over: Partial<Decision> = {}): Decision {
+  return {
+    at,
+    ip,
+    action: 'block',
+    reason: 'auth-failures',
+    expiresAt: at + 600,
+    userAgent: 'sipcli/v1.8',
+    users: ['200'],
+    attempts: 10,
+    transport: 'udp',
+    port: 5060,
+    country: 'DE',
+    timesBlocked: 1,
+    misconfiguredPhone: false,
+    note: null,
+    ...over,
+  };
+}
+
+export function attack(ip: string, at: number, over: Partial<AttackRecord> = {}): AttackRecord {
+  return {
+    at,
+    ip,
+    rule: 'auth-failures',
+    userAgent: 'sipcli/v1.8',
+    attempts: 10,
+    users: ['200'],
+    transport: 'udp',
+    port: 5060,
+    misconfiguredPhone: false,
+    country: 'DE',
+    ...over,
+  };
+}
+
+export async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(isSipprotError(e), `expected a SipprotError, got ${String(e)}`);
+    assert.equal(e.code, code);
+    return true;
+  });
+}
+
+/**
+ * Registers the suite. `persistent` adds the checks that data outlives a close/reopen;
+ * the harness must then provide `reopen`.
+ */
+export function storeContract(
+  name: string,
+  make: () => Promise<StoreHarness>,
+  opts: { persistent: boolean } = { persistent: false },
+): void {
+  describe(`Store contract: ${name}`, () => {
+    let h: StoreHarness;
+    let s: Store;
+    beforeEach(async () => {
+      h = await make();
+      s = h.store;
+    });
+    afterEach(async () => {
+      await h.cleanup();
+    });
+
+    describe('dynamic blocks', () => {
+      test('round-trips every field, floats and nulls included', async () => {
+        const b = block('2001:db8::1', { country: null, note: 'x', transport: null, port: null });
+        await s.upsertBlock(b);
+        assert.deepEqual(await s.getBlock('2001:db8::1'), b);
+        assert.equal(await s.getBlock('192.0.2.99'), null);
+      });
+
+      test('upsert replaces the record for the same address', async () => {
+        await s.upsertBlock(block('192.0.2.1'));
+        const b2 = block('192.0.2.1', {
+          attempts: 40,
+          users: ['9'],
+          misconfiguredPhone: true,
+          expiresAt: null,
+        });
+        await s.upsertBlock(b2);
+        assert.deepEqual(await s.getBlock('192.0.2.1'), b2);
+        assert.equal((await s.listBlocks()).length, 1);
+      });
+
+      test('records are copies in both directions', async () => {
+        const b = block('192.0.2.1');
+        await s.upsertBlock(b);
+        b.users.push('mutated');
+        const got = await s.getBlock('192.0.2.1');
+        assert.deepEqual(got?.users, ['100', '101']);
+        got?.users.push('again');
+        assert.deepEqual((await s.getBlock('192.0.2.1'))?.users, ['100', '101']);
+      });
+
+      test('listBlocks filters by activeAt and permanentOnly, newest blockedAt first', async () => {
+        await s.upsertBlock(block('192.0.2.1', { blockedAt: 10, expiresAt: 100 }));
+        await s.upsertBlock(block('192.0.2.2', { blockedAt: 30, expiresAt: null }));
+        await s.upsertBlock(block('192.0.2.3', { blockedAt: 20, expiresAt: 200 }));
+        await s.upsertBlock(block('192.0.2.0', { blockedAt: 20, expiresAt: 50 }));
+        const ips = (bs: BlockRecord[]) => bs.map((b) => b.ip);
+        assert.deepEqual(ips(await s.listBlocks()), ['192.0.2.2', '192.0.2.0', '192.0.2.3', '192.0.2.1']);
+        assert.deepEqual(ips(await s.listBlocks({ activeAt: 100 })), ['192.0.2.2', '192.0.2.3']);
+        assert.deepEqual(ips(await s.listBlocks({ activeAt: 99.5 })), [
+          '192.0.2.2',
+          '192.0.2.3',
+          '192.0.2.1',
+        ]);
+        assert.deepEqual(ips(await s.listBlocks({ permanentOnly: true })), ['192.0.2.2']);
+        assert.deepEqual(ips(await s.listBlocks({ permanentOnly: true, activeAt: 1e12 })), ['192.0.2.2']);
+      });
+
+      test('deleteBlock reports whether there was one', async () => {
+        await s.upsertBlock(block('192.0.2.1'));
+        assert.equal(await s.deleteBlock('192.0.2.1'), true);
+        assert.equal(await s.deleteBlock('192.0.2.1'), false);
+        assert.equal(await s.getBlock('192.0.2.1'), null);
+      });
+
+      test('expireBlocks removes and returns expired blocks once, permanent never', async () => {
+        await s.upsertBlock(block('192.0.2.1', { expiresAt: 100 }));
+        await s.upsertBlock(block('192.0.2.2', { expiresAt: 50 }));
+        await s.upsertBlock(block('192.0.2.3', { expiresAt: 100.5 }));
+        await s.upsertBlock(block('192.0.2.4', { expiresAt: null }));
+        const gone = await s.expireBlocks(100);
+        assert.deepEqual(
+          gone.map((b) => b.ip),
+          ['192.0.2.2', '192.0.2.1'],
+        );
+        assert.deepEqual(gone[0], block('192.0.2.2', { expiresAt: 50 }));
+        assert.deepEqual(await s.expireBlocks(100), []);
+        assert.equal(await s.getBlock('192.0.2.1'), null);
+        assert.deepEqual((await s.listBlocks()).map((b) => b.ip).sort(), ['192.0.2.3', '192.0.2.4']);
+        assert.deepEqual(
+          (await s.expireBlocks(1e12)).map((b) => b.ip),
+          ['192.0.2.3'],
+        );
+        assert.deepEqual(
+          (await s.listBlocks()).map((b) => b.ip),
+          ['192.0.2.4'],
+        );
+      });
+
+      test('blockCounts splits permanent and still-running temporary blocks', async () => {
+        assert.deepEqual(await s.blockCounts(0), { permanent: 0, temporary: 0 });
+        await s.upsertBlock(block('192.0.2.1', { expiresAt: 100 }));
+        await s.upsertBlock(block('192.0.2.2', { expiresAt: 200 }));
+        await s.upsertBlock(block('192.0.2.3', { expiresAt: null }));
+        assert.deepEqual(await s.blockCounts(50), { permanent: 1, temporary: 2 });
+        assert.deepEqual(await s.blockCounts(100), { permanent: 1, temporary: 1 });
+      });
+    });
+
+    describe('block counts per address', () => {
+      test('start at 0, count up, survive unblock and expiry', async () => {
+        assert.equal(await s.timesBlocked('192.0.2.1'), 0);
+        assert.equal(await s.incrementTimesBlocked('192.0.2.1', 10), 1);
+        await s.upsertBlock(block('192.0.2.1', { expiresAt: 20 }));
+        assert.equal(await s.incrementTimesBlocked('192.0.2.1', 30), 2);
+        await s.deleteBlock('192.0.2.1');
+        await s.expireBlocks(1e9);
+        assert.equal(await s.timesBlocked('192.0.2.1'), 2);
+        assert.equal(await s.timesBlocked('192.0.2.2'), 0);
+        assert.equal(await s.incrementTimesBlocked('192.0.2.2', 40), 1);
+      });
+    });
+
+    describe('decision history', () => {
+      test('half-open range, ip filter, newest first, limit keeps the newest', async () => {
+        await s.recordDecision(decision('192.0.2.1', 100));
+        await s.recordDecision(decision('192.0.2.2', 150, { action: 'permanent', expiresAt: null }));
+        await s.recordDecision(decision('192.0.2.1', 150, { action: 'unblock', reason: 'manual' }));
+        await s.recordDecision(decision('192.0.2.1', 200));
+        const all = await s.decisions({ from: 100, to: 200 });
+        assert.deepEqual(
+          all.map((d) => [d.ip, d.at, d.action]),
+          [
+            ['192.0.2.1', 150, 'unblock'],
+            ['192.0.2.2', 150, 'permanent'],
+            ['192.0.2.1', 100, 'block'],
+          ],
+        );
+        assert.deepEqual(all[1], decision('192.0.2.2', 150, { action: 'permanent', expiresAt: null }));
+        const one = await s.decisions({ from: 0, to: 1000, ip: '192.0.2.1' });
+        assert.deepEqual(
+          one.map((d) => d.at),
+          [200, 150, 100],
+        );
+        const lim = await s.decisions({ from: 0, to: 1000, limit: 2 });
+        assert.deepEqual(
+          lim.map((d) => [d.at, d.action]),
+          [
+            [200, 'block'],
+            [150, 'unblock'],
+          ],
+        );
+        assert.deepEqual(await s.decisions({ from: 201, to: 300 }), []);
+      });
+    });
+
+    describe('attack events', () => {
+      test('round-trip, half-open range, newest first, limit', async () => {
+        const a = attack('198.51.100.7', 100.5, { users: [], country: null, userAgent: null });
+        await s.recordAttack(a);
+        await s.recordAttack(attack('198.51.100.8', 300));
+        assert.deepEqual(await s.attacks({ from: 100.5, to: 300 }), [a]);
+        assert.deepEqual(
+          (await s.attacks({ from: 0, to: 301 })).map((x) => x.ip),
+          ['198.51.100.8', '198.51.100.7'],
+        );
+        assert.deepEqual(
+          (await s.attacks({ from: 0, to: 301, limit: 1 })).map((x) => x.ip),
+          ['198.51.100.8'],
+        );
+      });
+
+      test('attackSummary aggregates by rule, address, user, country and agent', async () => {
+        await s.recordAttack(attack('198.51.100.1', 10, { attempts: 5, users: ['100'], country: 'CN' }));
+        await s.recordAttack(
+          attack('198.51.100.1', 20, {
+            rule: 'enumeration',
+            attempts: 30,
+            users: ['101', '100'],
+            country: null,
+          }),
+        );
+        await s.recordAttack(
+          attack('198.51.100.2', 15, {
+            rule: 'scanner',
+            attempts: 1,
+            users: [],
+            userAgent: 'friendly-scanner',
+          }),
+        );
+        await s.recordAttack(
+          attack('203.0.113.9', 30, {
+            attempts: 8,
+            users: ['205'],
+            misconfiguredPhone: true,
+            userAgent: 'Yealink',
+            country: 'FR',
+          }),
+        );
+        await s.recordAttack(attack('198.51.100.3', 100, { attempts: 999 }));
+        await s.recordDecision(decision('198.51.100.1', 11));
+        await s.recordDecision(decision('198.51.100.2', 15, { reason: 'scanner' }));
+        await s.recordDecision(decision('198.51.100.1', 21, { action: 'extend' }));
+        await s.recordDecision(
+          decision('198.51.100.9', 40, { action: 'permanent', reason: 'threshold', expiresAt: null }),
+        );
+        await s.recordDecision(decision('198.51.100.3', 100));
+
+        const sum = await s.attackSummary({ from: 0, to: 100, top: 2, bucketSeconds: 25 });
+        assert.equal(sum.attacks, 4);
+        assert.equal(sum.attempts, 44);
+        assert.deepEqual(sum.attacksByRule, { scanner: 1, 'auth-failures': 2, enumeration: 1 });
+        assert.equal(sum.distinctIps, 3);
+        assert.deepEqual(sum.topIps[0], {
+          ip: '198.51.100.1',
+          country: 'CN',
+          userAgent: 'sipcli/v1.8',
+          users: ['101', '100'],
+          attempts: 35,
+          events: 2,
+          rules: ['auth-failures', 'enumeration'],
+          firstAt: 10,
+          lastAt: 20,
+        });
+        assert.deepEqual(
+          sum.topIps.map((t) => t.ip),
+          ['198.51.100.1', '203.0.113.9'],
+        );
+        assert.equal(sum.distinctUsers, 3);
+        assert.deepEqual(sum.topUsers, [
+          { user: '100', events: 2 },
+          { user: '101', events: 1 },
+        ]);
+        assert.deepEqual(sum.topCountries, [
+          { country: 'CN', events: 1 },
+          { country: 'DE', events: 1 },
+        ]);
+        assert.deepEqual(sum.topUserAgents, [
+          { userAgent: 'sipcli/v1.8', events: 2 },
+          { userAgent: 'Yealink', events: 1 },
+        ]);
+        assert.deepEqual(
+          sum.misconfiguredPhones.map((p) => [p.ip, p.users, p.userAgent]),
+          [['203.0.113.9', ['205'], 'Yealink']],
+        );
+        assert.deepEqual(sum.blocksByReason, { 'auth-failures': 1, scanner: 1, threshold: 1 });
+        assert.deepEqual(
+          sum.newPermanent.map((d) => d.ip),
+          ['198.51.100.9'],
+        );
+        assert.deepEqual(sum.series, [
+          { at: 0, attacks: 3 },
+          { at: 25, attacks: 1 },
+          { at: 50, attacks: 0 },
+          { at: 75, attacks: 0 },
+        ]);
+      });
+
+      test('attackSummary of an empty range is all zeros', async () => {
+        await s.recordAttack(attack('198.51.100.1', 10));
+        const sum = await s.attackSummary({ from: 11, to: 20 });
+        assert.equal(sum.attacks, 0);
+        assert.equal(sum.distinctIps, 0);
+        assert.deepEqual(sum.topIps, []);
+        assert.deepEqual(sum.attacksByRule, { scanner: 0, 'auth-failures': 0, enumeration: 0 });
+        assert.deepEqual(sum.blocksByReason, {});
+        assert.equal(sum.series, undefined);
+      });
+    });
+
+    describe('batch commit', () => {
+      test('applies blocks, deletions, counts, decisions and attacks together', async () => {
+        await s.upsertBlock(block('192.0.2.9'));
+        await s.commit({
+          blocks: [block('192.0.2.1'), block('192.0.2.2')],
+          deleteBlocks: ['192.0.2.9'],
+          incrementTimesBlocked: [
+            { ip: '192.0.2.1', at: 5 },
+            { ip: '192.0.2.1', at: 6 },
+          ],
+          decisions: [decision('192.0.2.1', 5)],
+          attacks: [attack('192.0.2.1', 5)],
+        });
+        assert.deepEqual((await s.listBlocks()).map((b) => b.ip).sort(), ['192.0.2.1', '192.0.2.2']);
+        assert.equal(await s.timesBlocked('192.0.2.1'), 2);
+        assert.equal((await s.decisions({ from: 0, to: 10 })).length, 1);
+        assert.equal((await s.attacks({ from: 0, to: 10 })).length, 1);
+      });
+
+      test('a bad item rejects the whole batch and applies nothing', async () => {
+        const p = s.commit({
+          blocks: [block('192.0.2.1')],
+          incrementTimesBlocked: [{ ip: '192.0.2.1', at: 5 }],
+          decisions: [decision('192.0.2.1', 5), decision('192.0.2.1', Number.NaN)],
+        });
+        await assert.rejects(p, (e: unknown) => isSipprotError(e));
+        assert.equal(await s.getBlock('192.0.2.1'), null);
+        assert.equal(await s.timesBlocked('192.0.2.1'), 0);
+        assert.deepEqual(await s.decisions({ from: 0, to: 10 }), []);
+      });
+    });
+
+    describe('notification recipients', () => {
+      test('add, list in order, update name ignoring case, remove', async () => {
+        assert.deepEqual(await s.listRecipients(), []);
+        assert.deepEqual(await s.addRecipient('  Ops@Example.com ', 'Ops'), {
+          email: 'Ops@Example.com',
+          name: 'Ops',
+        });
+        await s.addRecipient('root@localhost');
+        assert.deepEqual(await s.addRecipient('ops@example.com', 'Night shift'), {
+          email: 'Ops@Example.com',
+          name: 'Night shift',
+        });
+        assert.deepEqual(await s.listRecipients(), [
+          { email: 'Ops@Example.com', name: 'Night shift' },
+          { email: 'root@localhost', name: null },
+        ]);
+        assert.equal(await s.removeRecipient('OPS@example.COM'), true);
+        assert.equal(await s.removeRecipient('ops@example.com'), false);
+        assert.deepEqual(await s.listRecipients(), [{ email: 'root@localhost', name: null }]);
+      });
+
+      test('malformed addresses and names are refused with SP_ERR_ADDRESS_INVALID', async () => {
+        const bad = [
+          '',
+          'ops',
+          'ops@',
+          '@example.com',
+          'a b@example.com',
+          'ops@example.com\r\nBcc: x@evil.test',
+          '<ops@example.com>',
+          'ops@-example.com',
+          'ops@example..com',
+          `${'a'.repeat(250)}@b.cd`,
+        ];
+        for (const e of bad) await rejectsWith(s.addRecipient(e), 'SP_ERR_ADDRESS_INVALID');
+        await rejectsWith(
+          s.addRecipient('ops@example.com', 'Ops\r\nBcc: x@evil.test'),
+          'SP_ERR_ADDRESS_INVALID',
+        );
+        assert.deepEqual(await s.listRecipients(), []);
+      });
+    });
+
+    describe('mail outbox', () => {
+      const mail = (over: Record<string, unknown> = {}) => ({
+        kind: 'daily-summary',
+        subject: 'sipprot: daily report',
+        text: 'plain',
+        html: '<p>html</p>',
+        to: ['ops@example.com', 'root@localhost'],
+        createdAt: 1000,
+        ...over,
+      });
+
+      test('queued mail is due from createdAt, in due order, until sent', async () => {
+        const a = await s.enqueueMail(mail());
+        const b = await s.enqueueMail(mail({ kind: 'attack-digest', html: null, createdAt: 900 }));
+        assert.ok(b > a, 'ids increase');
+        assert.deepEqual(await s.dueMail(899), []);
+        assert.deepEqual(
+          (await s.dueMail(1000)).map((m) => m.id),
+          [b, a],
+        );
+        assert.deepEqual(
+          (await s.dueMail(1000, 1)).map((m) => m.id),
+          [b],
+        );
+        const got = await s.getMail(a);
+        assert.deepEqual(got, {
+          ...mail(),
+          id: a,
+          state: 'pending',
+          attempts: 0,
+          nextAttemptAt: 1000,
+          lastAttemptAt: null,
+          lastError: null,
+          sentAt: null,
+        });
+        assert.equal(await s.markMailSent(a, 1001), true);
+        assert.equal(await s.markMailSent(a, 1002), false);
+        assert.deepEqual(
+          (await s.dueMail(5000)).map((m) => m.id),
+          [b],
+        );
+        const sent = await s.getMail(a);
+        assert.equal(sent?.state, 'sent');
+        assert.equal(sent?.sentAt, 1001);
+        assert.equal(sent?.nextAttemptAt, null);
+      });
+
+      test('a failed attempt is retried at nextAttemptAt; null abandons it', async () => {
+        const id = await s.enqueueMail(mail());
+        assert.equal(await s.markMailFailed(id, 1000, 'ECONNREFUSED 127.0.0.1:25', 1060), true);
+        assert.deepEqual(await s.dueMail(1059), []);
+        const [m] = await s.dueMail(1060);
+        assert.equal(m?.attempts, 1);
+        assert.equal(m?.lastError, 'ECONNREFUSED 127.0.0.1:25');
+        assert.equal(m?.lastAttemptAt, 1000);
+        assert.equal(await s.markMailFailed(id, 1060, '550 no such user', null), true);
+        assert.deepEqual(await s.dueMail(1e12), []);
+        const dead = await s.getMail(id);
+        assert.equal(dead?.state, 'abandoned');
+        assert.equal(dead?.attempts, 2);
+        assert.equal(await s.markMailSent(id, 2000), false);
+        assert.equal(await s.markMailFailed(id, 2000, 'x', 3000), false);
+        assert.equal(await s.markMailFailed(9999, 2000, 'x', 3000), false);
+        assert.equal(await s.getMail(9999), null);
+      });
+
+      test('mail without recipients or with a bad one is refused', async () => {
+        await rejectsWith(s.enqueueMail(mail({ to: [] })), 'SP_ERR_USAGE');
+        await rejectsWith(s.enqueueMail(mail({ to: ['ok@example.com', 'bad'] })), 'SP_ERR_ADDRESS_INVALID');
+        assert.deepEqual(await s.dueMail(1e12), []);
+      });
+    });
+
+    describe('settings and sessions', () => {
+      test('settings: null when unset, last write wins, null deletes', async () => {
+        assert.equal(await s.getSetting('admin.passwordHash'), null);
+        await s.setSetting('admin.passwordHash', 'scrypt$1');
+        await s.setSetting('admin.passwordHash', 'scrypt$2');
+        await s.setSetting('report.lastDaily', '2025-01-02');
+        assert.equal(await s.getSetting('admin.passwordHash'), 'scrypt$2');
+        await s.setSetting('admin.passwordHash', null);
+        assert.equal(await s.getSetting('admin.passwordHash'), null);
+        assert.equal(await s.getSetting('report.lastDaily'), '2025-01-02');
+      });
+
+      test('sessions live until expiresAt, can be replaced and deleted', async () => {
+        await s.createSession('s1', { user: 'admin', csrf: 'abc', n: 1 }, 100);
+        assert.deepEqual(await s.getSession('s1', 99.9), { user: 'admin', csrf: 'abc', n: 1 });
+        assert.equal(await s.getSession('s1', 100), null);
+        await s.createSession('s1', { user: 'admin' }, 200);
+        assert.deepEqual(await s.getSession('s1', 150), { user: 'admin' });
+        assert.equal(await s.getSession('nope', 0), null);
+        assert.equal(await s.deleteSession('s1'), true);
+        assert.equal(await s.deleteSession('s1'), false);
+        assert.equal(await s.getSession('s1', 150), null);
+      });
+    });
+
+    describe('retention and lifecycle', () => {
+      test('prune drops old history, finished old mail and expired sessions only', async () => {
+        await s.recordDecision(decision('192.0.2.1', 10));
+        await s.recordDecision(decision('192.0.2.1', 100));
+        await s.recordAttack(attack('192.0.2.1', 10));
+        await s.recordAttack(attack('192.0.2.1', 100));
+        const to = ['ops@example.com'];
+        const sent = await s.enqueueMail({
+          kind: 'k',
+          subject: 's',
+          text: 't',
+          html: null,
+          to,
+          createdAt: 5,
+        });
+        await s.markMailSent(sent, 6);
+        const pending = await s.enqueueMail({
+          kind: 'k',
+          subject: 's',
+          text: 't',
+          html: null,
+          to,
+          createdAt: 5,
+        });
+        await s.createSession('old', {}, 50);
+        await s.createSession('new', {}, 500);
+        await s.upsertBlock(block('192.0.2.1', { expiresAt: 1 }));
+        const r = await s.prune({ historyBefore: 50, now: 60 });
+        assert.deepEqual(r, { decisions: 1, attacks: 1, mail: 1, sessions: 1 });
+        assert.deepEqual(
+          (await s.decisions({ from: 0, to: 1000 })).map((d) => d.at),
+          [100],
+        );
+        assert.deepEqual(
+          (await s.attacks({ from: 0, to: 1000 })).map((a) => a.at),
+          [100],
+        );
+        assert.equal(await s.getMail(sent), null);
+        assert.equal((await s.getMail(pending))?.state, 'pending');
+        assert.deepEqual(await s.getSession('new', 60), {});
+        assert.notEqual(await s.getBlock('192.0.2.1'), null, 'prune leaves blocks to expireBlocks');
+      });
+
+      test('check passes on a healthy store', async () => {
+        await s.check();
+      });
+
+      test('after close every call rejects SP_ERR_STORE; close is idempotent', async () => {
+        await s.close();
+        await s.close();
+        await rejectsWith(s.getBlock('192.0.2.1'), 'SP_ERR_STORE');
+        await rejectsWith(s.upsertBlock(block('192.0.2.1')), 'SP_ERR_STORE');
+        await rejectsWith(s.check(), 'SP_ERR_STORE');
+      });
+
+      // Registered only for persistent adapters: a memory store has nothing to reopen.
+      if (!opts.persistent) return;
+      test('everything written is there after reopening', async () => {
+        assert.ok(h.reopen, 'a persistent adapter must provide reopen');
+        await s.upsertBlock(block('192.0.2.1'));
+        await s.incrementTimesBlocked('192.0.2.1', 5);
+        await s.recordDecision(decision('192.0.2.1', 5));
+        await s.recordAttack(attack('192.0.2.1', 5));
+        await s.addRecipient('ops@example.com', 'Ops');
+        const id = await s.enqueueMail({
+          kind: 'k',
+          subject: 's',
+          text: 't',
+          html: null,
+          to: ['ops@example.com'],
+          createdAt: 5,
+        });
+        await s.setSetting('k', 'v');
+        await s.createSession('s', { a: 1 }, 100);
+        s = await h.reopen();
+        assert.deepEqual(await s.getBlock('192.0.2.1'), block('192.0.2.1'));
+        assert.equal(await s.timesBlocked('192.0.2.1'), 1);
+        assert.deepEqual(await s.decisions({ from: 0, to: 10 }), [decision('192.0.2.1', 5)]);
+        assert.deepEqual(await s.attacks({ from: 0, to: 10 }), [attack('192.0.2.1', 5)]);
+        assert.deepEqual(await s.listRecipients(), [{ email: 'ops@example.com', name: 'Ops' }]);
+        assert.equal((await s.getMail(id))?.state, 'pending');
+        assert.equal(await s.getSetting('k'), 'v');
+        assert.deepEqual(await s.getSession('s', 50), { a: 1 });
+        const next = await s.enqueueMail({
+          kind: 'k',
+          subject: 's',
+          text: 't',
+          html: null,
+          to: ['a@b.c'],
+          createdAt: 6,
+        });
+        assert.ok(next > id, 'mail ids keep increasing across restarts');
+      });
+    });
+  });
+}

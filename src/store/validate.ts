@@ -1,0 +1,65 @@
+import { SipprotError } from '../core/errors.js';
+import type { NewMail } from './store.js';
+
+/**
+ * The WHATWG HTML e-mail rule: what browsers accept in <input type=email>. It refuses
+ * spaces, quotes, angle brackets and line breaks (no header injection) but allows a
+ * single-label domain such as root@localhost, common on a PBX with a local MTA.
+ */
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function isValidEmail(s: string): boolean {
+  return typeof s === 'string' && s.length <= 254 && EMAIL.test(s);
+}
+
+/** Trims and validates; throws SP_ERR_ADDRESS_INVALID naming the value. */
+export function normalizeEmail(input: unknown): string {
+  const s = typeof input === 'string' ? input.trim() : '';
+  if (!isValidEmail(s)) {
+    throw new SipprotError(
+      'SP_ERR_ADDRESS_INVALID',
+      `not a valid e-mail address: ${JSON.stringify(input)} (expected user@domain)`,
+    );
+  }
+  return s;
+}
+
+/** Trims; empty becomes null. Throws for control characters (they would reach mail headers). */
+export function normalizeName(input: unknown): string | null {
+  if (input === undefined || input === null) return null;
+  if (typeof input !== 'string' || CONTROL.test(input) || input.length > 200) {
+    throw new SipprotError(
+      'SP_ERR_ADDRESS_INVALID',
+      `not a valid recipient name: ${JSON.stringify(input)} (at most 200 characters, no control characters)`,
+    );
+  }
+  const t = input.trim();
+  return t === '' ? null : t;
+}
+
+/** Checks a mail before it is queued; returns it with normalised recipients. */
+export function normalizeMail(m: NewMail): NewMail {
+  if (!Array.isArray(m.to) || m.to.length === 0) {
+    throw new SipprotError('SP_ERR_USAGE', `mail "${m.subject}" has no recipients: add one first`);
+  }
+  if (!Number.isFinite(m.createdAt)) {
+    throw new SipprotError('SP_ERR_USAGE', `mail "${m.subject}" has no valid createdAt time`);
+  }
+  return {
+    kind: String(m.kind),
+    subject: String(m.subject),
+    text: String(m.text),
+    html: m.html === null || m.html === undefined ? null : String(m.html),
+    to: m.to.map(normalizeEmail),
+    createdAt: m.createdAt,
+  };
+}
+
+export function assertTime(what: string, t: number): void {
+  if (!Number.isFinite(t)) {
+    throw new SipprotError('SP_ERR_USAGE', `${what} must be a finite time in epoch seconds, got ${t}`);
+  }
+}
