@@ -18,7 +18,7 @@ import type {
   SummaryQuery,
 } from './store.js';
 import { SummaryBuilder } from './summary.js';
-import { assertTime, normalizeEmail, normalizeMail, normalizeName } from './validate.js';
+import { assertTime, checkBlock, normalizeEmail, normalizeMail, normalizeName } from './validate.js';
 
 interface Seq<T> {
   seq: number;
@@ -309,17 +309,6 @@ export class MemoryStore implements Store {
     this.stats.set(ip, s);
     return s.times;
   }
-}
-
-/** The checks SQLite's NOT NULL columns make, so both adapters refuse the same input. */
-function checkBlock(b: BlockRecord): void {
-  if (typeof b.ip !== 'string' || b.ip === '') {
-    throw new SipprotError('SP_ERR_USAGE', `block record needs an ip, got ${JSON.stringify(b.ip)}`);
-  }
-  assertTime('block.blockedAt', b.blockedAt);
-  assertTime('block.firstSeen', b.firstSeen);
-  assertTime('block.lastSeen', b.lastSeen);
-  if (b.expiresAt !== null) assertTime('block.expiresAt', b.expiresAt);
 }
 
 function inRange(at: number, q: { from: number; to: number }): boolean {

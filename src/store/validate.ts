@@ -1,4 +1,5 @@
 import { SipprotError } from '../core/errors.js';
+import type { BlockRecord } from '../core/types.js';
 import type { NewMail } from './store.js';
 
 /**
@@ -62,4 +63,15 @@ export function assertTime(what: string, t: number): void {
   if (!Number.isFinite(t)) {
     throw new SipprotError('SP_ERR_USAGE', `${what} must be a finite time in epoch seconds, got ${t}`);
   }
+}
+
+/** The checks the database's NOT NULL columns make, so every adapter refuses the same input. */
+export function checkBlock(b: BlockRecord): void {
+  if (typeof b.ip !== 'string' || b.ip === '') {
+    throw new SipprotError('SP_ERR_USAGE', `block record needs an ip, got ${JSON.stringify(b.ip)}`);
+  }
+  assertTime('block.blockedAt', b.blockedAt);
+  assertTime('block.firstSeen', b.firstSeen);
+  assertTime('block.lastSeen', b.lastSeen);
+  if (b.expiresAt !== null) assertTime('block.expiresAt', b.expiresAt);
 }

@@ -1,0 +1,171 @@
+import type Database from 'better-sqlite3';
+import { SipprotError } from '../core/errors.js';
+
+/**
+ * Schema migrations, applied in order. PRAGMA user_version holds how many have run.
+ * Never edit a released migration: append a new one, so every existing database walks
+ * the same path to the current schema.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'blocks, ip_stats, decisions, attacks, recipients',
+    sql: `
+      CREATE TABLE blocks (
+        ip TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        user_agent TEXT,
+        country TEXT,
+        attempts INTEGER NOT NULL,
+        users TEXT NOT NULL,              -- JSON array of strings
+        transport TEXT,
+        port INTEGER,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        blocked_at REAL NOT NULL,
+        expires_at REAL,                  -- NULL: permanent
+        times_blocked INTEGER NOT NULL,
+        misconfigured_phone INTEGER NOT NULL,
+        note TEXT
+      ) STRICT;
+      CREATE INDEX blocks_expires_at ON blocks (expires_at) WHERE expires_at IS NOT NULL;
+
+      -- Outlives blocks: BLOCK_THRESHOLD counts every block an address ever had.
+      CREATE TABLE ip_stats (
+        ip TEXT PRIMARY KEY,
+        times_blocked INTEGER NOT NULL,
+        last_blocked_at REAL
+      ) STRICT;
+
+      CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        ip TEXT NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        expires_at REAL,
+        user_agent TEXT,
+        users TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        transport TEXT,
+        port INTEGER,
+        country TEXT,
+        times_blocked INTEGER NOT NULL,
+        misconfigured_phone INTEGER NOT NULL,
+        note TEXT
+      ) STRICT;
+      CREATE INDEX decisions_at ON decisions (at);
+      CREATE INDEX decisions_ip_at ON decisions (ip, at);
+
+      CREATE TABLE attacks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        ip TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        user_agent TEXT,
+        attempts INTEGER NOT NULL,
+        users TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        port INTEGER NOT NULL,
+        misconfigured_phone INTEGER NOT NULL,
+        country TEXT
+      ) STRICT;
+      CREATE INDEX attacks_at ON attacks (at);
+
+      CREATE TABLE recipients (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT
+      ) STRICT;
+    `,
+  },
+  {
+    version: 2,
+    name: 'mail outbox, settings, web sessions',
+    sql: `
+      CREATE TABLE mail_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body_text TEXT NOT NULL,
+        body_html TEXT,
+        recipients TEXT NOT NULL,         -- JSON array of addresses
+        created_at REAL NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'abandoned')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        last_attempt_at REAL,
+        last_error TEXT,
+        sent_at REAL
+      ) STRICT;
+      CREATE INDEX mail_outbox_due ON mail_outbox (next_attempt_at, id) WHERE state = 'pending';
+
+      CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,               -- JSON object
+        expires_at REAL NOT NULL
+      ) STRICT;
+      CREATE INDEX sessions_expires_at ON sessions (expires_at);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings the database to `target` (default: current) one migration per transaction.
+ * BEGIN IMMEDIATE takes the write lock before reading the version, so two processes
+ * opening the same new file never both run a migration. Returns the versions before/after.
+ */
+export function migrate(
+  db: Database.Database,
+  file: string,
+  target: number = SCHEMA_VERSION,
+): { from: number; to: number } {
+  const from = schemaVersion(db);
+  assertKnown(from, file);
+  for (const m of MIGRATIONS) {
+    if (m.version > target) break;
+    const step = db.transaction(() => {
+      const now = schemaVersion(db);
+      assertKnown(now, file);
+      if (now >= m.version) return;
+      if (now !== m.version - 1) {
+        throw new SipprotError(
+          'SP_ERR_STORE',
+          `${file}: schema version ${now} cannot take migration ${m.version}`,
+        );
+      }
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    });
+    step.immediate();
+  }
+  return { from, to: schemaVersion(db) };
+}
+
+function assertKnown(version: number, file: string): void {
+  if (version > SCHEMA_VERSION) {
+    throw new SipprotError(
+      'SP_ERR_STORE',
+      `${file} has schema version ${version}, newer than this sipprot understands (${SCHEMA_VERSION}): ` +
+        'a newer sipprot wrote it. Upgrade sipprot, or move the file aside to start with an empty state.',
+      { file, version, supported: SCHEMA_VERSION },
+    );
+  }
+}
