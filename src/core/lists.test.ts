@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  AccessLists,
+  CSV_TEMPLATE,
+  formatListFile,
+  formatListLine,
+  parseCsv,
+  parseListFile,
+  parseListLine,
+  toCsv,
+} from './lists.js';
+
+describe('parseListLine', () => {
+  const cases: Array<[string, string | null, string, string]> = [
+    // [line, network (null = blank), note, trailing comment]
+    ['192.168.1.1', '192.168.1.1', '', ''],
+    ['  192.168.1.2  ', '192.168.1.2', '', ''],
+    ['192.168.1.0/24 office LAN', '192.168.1.0/24', 'office LAN', ''],
+    ['192.168.1.0/24\toffice   LAN # added by bob', '192.168.1.0/24', 'office   LAN', '# added by bob'],
+    ['192.168.1.3# no space before hash', null, '', ''],
+    ['192.0.2.9 ticket#12 open', '192.0.2.9', 'ticket#12 open', ''],
+    ['192.0.2.9 a \\# b', '192.0.2.9', 'a # b', ''],
+    ['2001:DB8::/32 v6 range', '2001:db8::/32', 'v6 range', ''],
+    ['::ffff:192.0.2.5 mapped', '192.0.2.5', 'mapped', ''],
+    ['192.0.2.1/32', '192.0.2.1', '', ''],
+    ['192.0.2.1\r', '192.0.2.1', '', ''],
+    ['# One IP Address per line', null, '', ''],
+    ['   # indented comment', null, '', ''],
+    ['', null, '', ''],
+    ['\t', null, '', ''],
+  ];
+  for (const [line, network, note, comment] of cases) {
+    it(JSON.stringify(line), () => {
+      const r = parseListLine(line);
+      if (network === null) {
+        assert.notEqual(r.kind, 'entry');
+        if (line === '192.168.1.3# no space before hash') assert.equal(r.kind, 'error');
+        else assert.equal(r.kind, 'blank');
+        return;
+      }
+      assert.equal(r.kind, 'entry');
+      if (r.kind !== 'entry') return;
+      assert.deepEqual(r.entry, { network, note });
+      assert.equal(r.comment, comment);
+    });
+  }
+
+  it('reports why a line is invalid', () => {
+    const r = parseListLine('10.1.2.3/8 bad');
+    assert.equal(r.kind, 'error');
+    assert.match(r.kind === 'error' ? r.message : '', /host bits.*10\.0\.0\.0\/8/);
+  });
+});
+
+describe('parseListFile / formatListFile', () => {
+  it('parses the manual example', () => {
+    const r = parseListFile('# One IP Address per line\n192.168.1.1\n192.168.1.2\n');
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(
+      r.entries.map((e) => e.network),
+      ['192.168.1.1', '192.168.1.2'],
+    );
+  });
+
+  it('reports every bad line with its number and text, and keeps the good ones', () => {
+    const text = ['# header', '192.0.2.1 ok', 'banana', '', '10.0.0.1/8', '300.1.1.1', '2001:db8::1 v6'].join(
+      '\r\n',
+    );
+    const r = parseListFile(text);
+    assert.deepEqual(
+      r.entries.map((e) => e.network),
+      ['192.0.2.1', '2001:db8::1'],
+    );
+    assert.deepEqual(
+      r.errors.map((e) => [e.line, e.text]),
+      [
+        [3, 'banana'],
+        [5, '10.0.0.1/8'],
+        [6, '300.1.1.1'],
+      ],
+    );
+    for (const e of r.errors) assert.ok(e.message.includes(e.text), e.message);
+  });
+
+  it('merges duplicates by canonical network: first position, latest non-empty note', () => {
+    const r = parseListFile('192.0.2.1 first\n10.0.0.0/8\n192.0.2.1/32 second\n::ffff:192.0.2.1\n');
+    assert.deepEqual(r.entries, [
+      { network: '192.0.2.1', note: 'second' },
+      { network: '10.0.0.0/8', note: '' },
+    ]);
+  });
+
+  it('round-trips notes with hashes, tabs and newlines flattened', () => {
+    const entries = [
+      { network: '192.0.2.1', note: '#1 phone # desk' },
+      { network: '2001:db8::/48', note: 'line1\nline2\ttab' },
+      { network: '198.51.100.0/24', note: '' },
+    ];
+    const text = formatListFile(entries, 'sipprot allow list\n\nmanaged by sipprot');
+    assert.ok(text.startsWith('# sipprot allow list\n#\n# managed by sipprot\n'));
+    const back = parseListFile(text);
+    assert.deepEqual(back.errors, []);
+    assert.deepEqual(back.entries, [
+      { network: '192.0.2.1', note: '#1 phone # desk' },
+      { network: '2001:db8::/48', note: 'line1 line2 tab' },
+      { network: '198.51.100.0/24', note: '' },
+    ]);
+    assert.equal(formatListLine({ network: '192.0.2.1', note: 'x' }, '# c'), '192.0.2.1 x # c');
+    assert.equal(formatListFile([]), '');
+  });
+});
+
+describe('CSV', () => {
+  it('the template parses to two entries', () => {
+    const r = parseCsv(CSV_TEMPLATE);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.entries, [
+      { network: '192.0.2.10', note: 'Office phone' },
+      { network: '198.51.100.0/24', note: 'Branch office, all phones' },
+    ]);
+  });
+
+  it('handles quotes, escaped quotes, commas and newlines inside quotes, CRLF, BOM', () => {
+    const text =
+      '\ufeffnetwork,note\r\n' +
+      '192.0.2.1,"He said ""hi"", twice"\r\n' +
+      '"2001:db8::/32","multi\r\nline"\r\n' +
+      '198.51.100.7,\r\n' +
+      '203.0.113.0/24\r\n';
+    const r = parseCsv(text);
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual(r.entries, [
+      { network: '192.0.2.1', note: 'He said "hi", twice' },
+      { network: '2001:db8::/32', note: 'multi line' },
+      { network: '198.51.100.7', note: '' },
+      { network: '203.0.113.0/24', note: '' },
+    ]);
+  });
+
+  it('works without a header, and finds columns by name when there is one', () => {
+    assert.deepEqual(parseCsv('192.0.2.1,a\n192.0.2.2,b').entries, [
+      { network: '192.0.2.1', note: 'a' },
+      { network: '192.0.2.2', note: 'b' },
+    ]);
+    assert.deepEqual(parseCsv('Note,Extra,IP\nhello,x,192.0.2.3\n').entries, [
+      { network: '192.0.2.3', note: 'hello' },
+    ]);
+  });
+
+  it('reports each bad record with the line it starts on', () => {
+    const text = [
+      'network,note', // 1
+      '192.0.2.1,ok', // 2
+      'nonsense,bad', // 3
+      '"192.0.2.2","two', // 4: quoted note spans to line 5
+      'lines"', // 5
+      '10.1.1.1/8,host bits', // 6
+      ',empty network', // 7
+      '192.0.2.3,a,b', // 8
+      '"192.0.2.4"x,junk after quote', // 9
+      '', // 10
+      '# a comment row', // 11
+      '192.0.2.5,"unterminated', // 12
+    ].join('\n');
+    const r = parseCsv(text);
+    assert.deepEqual(
+      r.entries.map((e) => e.network),
+      ['192.0.2.1', '192.0.2.2'],
+    );
+    assert.deepEqual(
+      r.errors.map((e) => e.line),
+      [3, 6, 7, 8, 9, 12],
+    );
+    const byLine = new Map(r.errors.map((e) => [e.line, e]));
+    assert.match(byLine.get(3)!.message, /nonsense/);
+    assert.match(byLine.get(6)!.message, /host bits/);
+    assert.match(byLine.get(7)!.message, /empty/);
+    assert.match(byLine.get(8)!.message, /expected 2 fields/);
+    assert.match(byLine.get(9)!.message, /after a closing quote/);
+    assert.match(byLine.get(12)!.message, /not closed/);
+    assert.equal(byLine.get(3)!.text, 'nonsense,bad');
+  });
+
+  it('toCsv round-trips and defuses spreadsheet formulas', () => {
+    const entries = [
+      { network: '192.0.2.1', note: 'plain' },
+      { network: '192.0.2.2', note: 'comma, "quote"' },
+      { network: '2001:db8::1', note: '=HYPERLINK("http://x")' },
+      { network: '192.0.2.3', note: '-starts with dash' },
+      { network: '192.0.2.4', note: '' },
+    ];
+    const csv = toCsv(entries);
+    assert.ok(csv.startsWith('network,note\r\n'));
+    assert.ok(csv.includes(`2001:db8::1,"'=HYPERLINK(""http://x"")"`), csv);
+    assert.ok(!/^[^,]*,=/m.test(csv));
+    const back = parseCsv(csv);
+    assert.deepEqual(back.errors, []);
+    assert.deepEqual(back.entries, entries);
+  });
+
+  it('never throws on arbitrary input', () => {
+    for (const text of ['"', '""', ',', '\n\n\n', '"a""', 'a,"b\n', '\r', '\r\r\n', '\u0000,\u0001']) {
+      const r = parseCsv(text);
+      assert.ok(Array.isArray(r.entries) && Array.isArray(r.errors));
+    }
+  });
+});
+
+describe('AccessLists', () => {
+  it("allow beats deny: the manual's 192.168.50.0/24 example", () => {
+    const lists = new AccessLists(
+      [{ network: '192.168.50.15', note: 'boss' }],
+      [{ network: '192.168.50.0/24', note: 'bad net' }],
+    );
+    assert.deepEqual(lists.check('192.168.50.15'), {
+      status: 'allowed',
+      allow: { network: '192.168.50.15', note: 'boss' },
+      deny: { network: '192.168.50.0/24', note: 'bad net' },
+    });
+    assert.deepEqual(lists.check('192.168.50.16'), {
+      status: 'denied',
+      deny: { network: '192.168.50.0/24', note: 'bad net' },
+    });
+    assert.deepEqual(lists.check('192.168.51.1'), { status: 'none' });
+  });
+
+  it('works for IPv6 and mapped IPv4, and an allowed network beats a denied host', () => {
+    const lists = new AccessLists(
+      [
+        { network: '2001:db8:1::/48', note: 'partner' },
+        { network: '203.0.113.0/24', note: '' },
+      ],
+      [
+        { network: '2001:db8::/32', note: '' },
+        { network: '2001:db8:1::666', note: 'even this one' },
+        { network: '203.0.113.9', note: '' },
+      ],
+    );
+    assert.equal(lists.check('2001:db8:1::5').status, 'allowed');
+    assert.equal(lists.check('2001:db8:1::666').status, 'allowed');
+    assert.equal(lists.check('2001:db8:1::666').deny?.network, '2001:db8:1::666');
+    assert.equal(lists.check('2001:db8:2::5').status, 'denied');
+    assert.equal(lists.check('::ffff:203.0.113.9').status, 'allowed');
+    assert.equal(lists.check('2001:db9::1').status, 'none');
+  });
+
+  it('merges duplicates with the latest note', () => {
+    const lists = new AccessLists(
+      [],
+      [
+        { network: '192.0.2.1', note: 'old' },
+        { network: '192.0.2.1/32', note: 'new' },
+        { network: '192.0.2.1', note: '' },
+      ],
+    );
+    assert.equal(lists.denySize, 1);
+    assert.deepEqual(lists.denyEntries(), [{ network: '192.0.2.1', note: 'new' }]);
+  });
+
+  it('rejects a non-address with SP_ERR_ADDRESS_INVALID naming it', () => {
+    const lists = new AccessLists([], []);
+    for (const bad of ['hello', '192.0.2.0/24', '', '1.2.3.256']) {
+      assert.throws(
+        () => lists.check(bad),
+        (e: Error & { code?: string }) => {
+          return e.code === 'SP_ERR_ADDRESS_INVALID' && e.message.includes(`'${bad}'`);
+        },
+      );
+    }
+    assert.throws(() => new AccessLists([{ network: 'x', note: '' }], []), {
+      code: 'SP_ERR_ADDRESS_INVALID',
+    });
+  });
+});
