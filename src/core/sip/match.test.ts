@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { answer, invite, register } from '../detect/testing.js';
+import { ExpiringMap, identityUser, RequestTable, targetUser, uriUser } from './match.js';
+
+describe('uriUser', () => {
+  const cases: Array<[string | null, string | null]> = [
+    ['sip:100@pbx.example.com', '100'],
+    ['sips:alice@example.com;transport=tls', 'alice'],
+    ['<sip:200@198.51.100.10:5060>', '200'],
+    ['sip:bob:secret@host', 'bob'],
+    ['SIP:300@host', '300'],
+    ['sip:pbx.example.com', null],
+    ['sip:@host', null],
+    ['tel:+15551234567;phone-context=x', '+15551234567'],
+    ['http://example.com', null],
+    ['garbage', null],
+    [null, null],
+  ];
+  for (const [uri, want] of cases) {
+    test(`${uri} → ${want}`, () => assert.equal(uriUser(uri), want));
+  }
+});
+
+describe('identityUser / targetUser', () => {
+  test('REGISTER: the To user; credentials username first for the target', () => {
+    const r = { method: 'REGISTER', toUser: '100', uriUser: null, authUser: 'acct-7' };
+    assert.equal(identityUser(r), '100');
+    assert.equal(targetUser(r), 'acct-7');
+  });
+  test('INVITE: the Request-URI user (the number dialled)', () => {
+    const r = { method: 'INVITE', toUser: '100', uriUser: '0044123456', authUser: null };
+    assert.equal(identityUser(r), '0044123456');
+    assert.equal(targetUser(r), '0044123456');
+  });
+});
+
+describe('RequestTable', () => {
+  test('an answer finds its request and what detection needs', () => {
+    const t = new RequestTable();
+    const req = register({ at: 10, ip: '203.0.113.5', user: '100', creds: 'u100', ua: 'friendly-scanner' });
+    t.remember('203.0.113.5', req);
+    const e = t.match('203.0.113.5', answer(req, 401).msg);
+    assert.ok(e);
+    assert.equal(e.method, 'REGISTER');
+    assert.equal(e.hasCredentials, true);
+    assert.equal(e.authUser, 'u100');
+    assert.equal(e.toUser, '100');
+    assert.equal(e.userAgent, 'friendly-scanner');
+    assert.equal(e.port, 5060);
+    assert.equal(e.transport, 'udp');
+    assert.equal(e.at, 10);
+  });
+
+  test('INVITE keeps the Request-URI user', () => {
+    const t = new RequestTable();
+    const req = invite({ at: 1, ip: '203.0.113.5', user: '900441234' });
+    t.remember('203.0.113.5', req);
+    assert.equal(t.match('203.0.113.5', answer(req, 404).msg)?.uriUser, '900441234');
+  });
+
+  test('answers that belong to nothing are ignored', () => {
+    const t = new RequestTable();
+    const req = register({ at: 1, ip: '203.0.113.5' });
+    t.remember('203.0.113.5', req);
+    const resp = answer(req, 401);
+    assert.equal(t.match('203.0.113.6', resp.msg), null, 'other remote address');
+    assert.equal(t.match('203.0.113.5', { ...resp.msg, callId: 'other' }), null, 'other Call-ID');
+    assert.equal(t.match('203.0.113.5', { ...resp.msg, cseq: 2 }), null, 'other CSeq');
+    assert.equal(t.match('203.0.113.5', { ...resp.msg, method: 'INVITE' }), null, 'other method');
+    assert.equal(t.match('203.0.113.5', { ...resp.msg, branch: 'z9hG4bK-old' }), null, 'other transaction');
+  });
+
+  test('a retransmitted request keeps its entry (and its answered state)', () => {
+    const t = new RequestTable();
+    const req = register({ at: 1, ip: '203.0.113.5' });
+    const a = t.remember('203.0.113.5', req)!;
+    a.answered = 401;
+    const b = t.remember('203.0.113.5', { ...req, at: 1.5 })!;
+    assert.equal(b, a);
+    assert.equal(b.answered, 401);
+    assert.equal(t.size, 1);
+  });
+
+  test('a new transaction reusing Call-ID and CSeq replaces the entry', () => {
+    const t = new RequestTable();
+    const req = register({ at: 1, ip: '203.0.113.5' });
+    const a = t.remember('203.0.113.5', req)!;
+    a.answered = 401;
+    const req2 = { ...req, at: 2, msg: { ...req.msg, branch: 'z9hG4bK-new' } };
+    const b = t.remember('203.0.113.5', req2)!;
+    assert.notEqual(b, a);
+    assert.equal(b.answered, 0);
+    assert.equal(t.match('203.0.113.5', answer(req2, 401).msg), b);
+    assert.equal(t.match('203.0.113.5', answer(req, 401).msg), null, 'late answer to the old one');
+  });
+
+  test('without Call-ID/CSeq the branch is the key; without any key nothing is kept', () => {
+    const t = new RequestTable();
+    const req = register({ at: 1, ip: '203.0.113.5' });
+    const noIds = { ...req, msg: { ...req.msg, callId: null, cseq: null } };
+    assert.ok(t.remember('203.0.113.5', noIds));
+    assert.ok(t.match('203.0.113.5', answer(noIds, 403).msg));
+    const nothing = { ...req, msg: { ...req.msg, callId: null, cseq: null, branch: null } };
+    assert.equal(t.remember('203.0.113.5', nothing), null);
+  });
+
+  test('requests expire after the ttl in packet time', () => {
+    const t = new RequestTable({ ttl: 32 });
+    const req = register({ at: 100, ip: '203.0.113.5' });
+    t.remember('203.0.113.5', req);
+    t.expire(131.9);
+    assert.ok(t.match('203.0.113.5', answer(req, 401).msg));
+    t.expire(132);
+    assert.equal(t.match('203.0.113.5', answer(req, 401).msg), null);
+    assert.equal(t.size, 0);
+  });
+
+  test('the table is bounded: the oldest request is dropped first', () => {
+    const t = new RequestTable({ maxEntries: 3 });
+    const reqs = [1, 2, 3, 4].map((i) => register({ at: i, ip: '203.0.113.5' }));
+    for (const r of reqs) t.remember('203.0.113.5', r);
+    assert.equal(t.size, 3);
+    assert.equal(t.evicted, 1);
+    assert.equal(t.match('203.0.113.5', answer(reqs[0]!, 401).msg), null);
+    assert.ok(t.match('203.0.113.5', answer(reqs[3]!, 401).msg));
+  });
+});
+
+describe('ExpiringMap', () => {
+  test('grows its ring, keeps arrival order, reports live expiries only', () => {
+    const m = new ExpiringMap<{ at: number }>(10_000, 5);
+    for (let i = 0; i < 5000; i++) m.set('k' + i, { at: i / 1000 });
+    m.delete('k0');
+    m.set('k1', { at: 4.999 }); // replaced: its first slot is stale
+    const seen: string[] = [];
+    m.expire(5.5, (k) => seen.push(k));
+    assert.equal(seen.length, 499, 'k0 deleted, k1 replaced: 2 of the 501 due are not live');
+    assert.equal(seen[0], 'k2');
+    assert.equal(m.oldestAt(), 0.501);
+    assert.equal(m.size, 4500);
+  });
+
+  test('a full ring evicts through the callback', () => {
+    const m = new ExpiringMap<{ at: number }>(2, 100);
+    const out: string[] = [];
+    m.set('a', { at: 1 });
+    m.set('b', { at: 2 });
+    m.set('c', { at: 3 }, (k) => out.push(k));
+    assert.deepEqual(out, ['a']);
+    assert.equal(m.get('a'), undefined);
+  });
+
+  test('rejects a zero bound', () => {
+    assert.throws(() => new ExpiringMap(0, 1), RangeError);
+  });
+});
