@@ -1,0 +1,342 @@
+/**
+ * The country table the daemon keeps in memory: every address space (IPv4, IPv6) cut
+ * into contiguous segments, segment i running from start[i] to start[i+1]-1, each with a
+ * country index or NO_COUNTRY for unassigned space. Typed arrays keep it to a few MB and
+ * let a lookup be one binary search without allocating.
+ */
+import { isCountryCode } from './countries.js';
+import { SipprotError } from './errors.js';
+import {
+  bigintToWords,
+  bitLength,
+  formatV4,
+  formatV6,
+  parseV4,
+  parseV6Words,
+  trailingZeros,
+  V4_MAX,
+  V6_MAX,
+} from './geo-addr.js';
+import type { GeoRange } from './geo-csv.js';
+
+export const NO_COUNTRY = 0xffff;
+
+export interface GeoTableParts {
+  /** Index → upper-case alpha-2 code (at most 65535). */
+  countries: readonly string[];
+  /** Segment starts, ascending, first is 0. */
+  v4Starts: Uint32Array;
+  v4Country: Uint16Array;
+  /** Segment starts as 4 words each (most significant first), ascending, first is ::. */
+  v6Words: Uint32Array;
+  v6Country: Uint16Array;
+}
+
+export interface CountryRanges {
+  v4: string[];
+  v6: string[];
+}
+
+function fail(why: string): never {
+  throw new SipprotError('SP_ERR_GEOIP', `geo-IP table is invalid: ${why}`);
+}
+
+/** Flattened (disjoint, ascending) ranges → segment arrays with gap segments between. */
+function segmentsOf(
+  ranges: readonly GeoRange[],
+  index: ReadonlyMap<string, number>,
+  max: bigint,
+): { starts: bigint[]; cc: number[] } {
+  const starts: bigint[] = [];
+  const cc: number[] = [];
+  let next = 0n; // first address not yet covered
+  for (const r of ranges) {
+    if (r.start < next) fail(`ranges overlap or are unsorted near ${r.start}`);
+    if (r.end > max) fail('range beyond the address space');
+    if (r.start > next) {
+      starts.push(next);
+      cc.push(NO_COUNTRY);
+    }
+    const c = index.get(r.country) as number;
+    if (cc.length > 0 && cc[cc.length - 1] === c && r.start === next) {
+      // flatten() merges already; this keeps hand-built input compact too.
+    } else {
+      starts.push(r.start);
+      cc.push(c);
+    }
+    next = r.end + 1n;
+  }
+  if (next <= max) {
+    starts.push(next);
+    cc.push(NO_COUNTRY);
+  }
+  return { starts, cc };
+}
+
+export class GeoTable {
+  readonly countries: readonly string[];
+  readonly v4Starts: Uint32Array;
+  readonly v4Country: Uint16Array;
+  readonly v6Words: Uint32Array;
+  readonly v6Country: Uint16Array;
+  private readonly codeIndex: Map<string, number>;
+  private readonly scratch = new Uint32Array(4);
+
+  /** Checks the structure (a corrupt file must not give wrong answers) and adopts the arrays. */
+  constructor(parts: GeoTableParts) {
+    const { countries, v4Starts, v4Country, v6Words, v6Country } = parts;
+    if (countries.length >= NO_COUNTRY) fail('too many countries');
+    this.codeIndex = new Map();
+    countries.forEach((c, i) => {
+      if (!/^[A-Z]{2}$/.test(c)) fail(`bad country code ${JSON.stringify(c)}`);
+      this.codeIndex.set(c, i);
+    });
+    if (v4Starts.length === 0 || v4Starts.length !== v4Country.length) fail('IPv4 arrays differ');
+    if (v6Country.length === 0 || v6Words.length !== v6Country.length * 4) fail('IPv6 arrays differ');
+    if (v4Starts[0] !== 0) fail('IPv4 table does not start at 0.0.0.0');
+    for (let i = 1; i < v4Starts.length; i++) {
+      if ((v4Starts[i] as number) <= (v4Starts[i - 1] as number)) fail(`IPv4 starts not ascending at ${i}`);
+    }
+    if (v6Words[0] !== 0 || v6Words[1] !== 0 || v6Words[2] !== 0 || v6Words[3] !== 0) {
+      fail('IPv6 table does not start at ::');
+    }
+    for (let i = 1; i < v6Country.length; i++) {
+      if (GeoTable.cmp6(v6Words, i * 4, v6Words, (i - 1) * 4) <= 0) fail(`IPv6 starts not ascending at ${i}`);
+    }
+    const n = countries.length;
+    for (const arr of [v4Country, v6Country]) {
+      for (let i = 0; i < arr.length; i++) {
+        const c = arr[i] as number;
+        if (c !== NO_COUNTRY && c >= n) fail(`country index ${c} out of range`);
+      }
+    }
+    this.countries = countries;
+    this.v4Starts = v4Starts;
+    this.v4Country = v4Country;
+    this.v6Words = v6Words;
+    this.v6Country = v6Country;
+  }
+
+  /** Builds from flattened ranges (see flatten()); throws if they overlap. */
+  static fromRanges(v4: readonly GeoRange[], v6: readonly GeoRange[]): GeoTable {
+    const codes = [...new Set([...v4, ...v6].map((r) => r.country))].sort();
+    const index = new Map(codes.map((c, i) => [c, i]));
+    const s4 = segmentsOf(v4, index, V4_MAX);
+    const s6 = segmentsOf(v6, index, V6_MAX);
+    const v6Words = new Uint32Array(s6.starts.length * 4);
+    s6.starts.forEach((s, i) => {
+      bigintToWords(s, v6Words, i * 4);
+    });
+    return new GeoTable({
+      countries: codes,
+      v4Starts: Uint32Array.from(s4.starts, Number),
+      v4Country: Uint16Array.from(s4.cc),
+      v6Words,
+      v6Country: Uint16Array.from(s6.cc),
+    });
+  }
+
+  private static cmp6(a: Uint32Array, ai: number, b: Uint32Array | number[], bi: number): number {
+    for (let k = 0; k < 4; k++) {
+      const x = a[ai + k] as number;
+      const y = b[bi + k] as number;
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  }
+
+  /** Country of an IPv4 address given as uint32. */
+  countryV4(ip: number): string | null {
+    const s = this.v4Starts;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((s[mid] as number) <= ip) lo = mid;
+      else hi = mid - 1;
+    }
+    const c = this.v4Country[lo] as number;
+    return c === NO_COUNTRY ? null : (this.countries[c] as string);
+  }
+
+  /** Country of an IPv6 address given as four uint32 words (most significant first). */
+  countryV6(w: Uint32Array | number[]): string | null {
+    // IPv4-mapped (::ffff:a.b.c.d) is an IPv4 peer on a dual-stack socket.
+    if (w[0] === 0 && w[1] === 0 && w[2] === 0xffff) return this.countryV4(w[3] as number);
+    const s = this.v6Words;
+    let lo = 0;
+    let hi = this.v6Country.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (GeoTable.cmp6(s, mid * 4, w, 0) <= 0) lo = mid;
+      else hi = mid - 1;
+    }
+    const c = this.v6Country[lo] as number;
+    return c === NO_COUNTRY ? null : (this.countries[c] as string);
+  }
+
+  /**
+   * Country code for an address (text, or 4/16 network-order bytes); null when the
+   * address is unassigned or not an address at all.
+   */
+  country(ip: string | Uint8Array): string | null {
+    if (typeof ip === 'string') {
+      if (ip.includes(':')) return parseV6Words(ip, this.scratch) ? this.countryV6(this.scratch) : null;
+      const n = parseV4(ip);
+      return n === null ? null : this.countryV4(n);
+    }
+    if (ip.length === 4) {
+      return this.countryV4(
+        ((ip[0] as number) * 16777216 +
+          ((ip[1] as number) << 16) +
+          ((ip[2] as number) << 8) +
+          (ip[3] as number)) >>>
+          0,
+      );
+    }
+    if (ip.length === 16) {
+      const w = this.scratch;
+      for (let k = 0; k < 4; k++) {
+        const o = k * 4;
+        w[k] =
+          ((ip[o] as number) * 16777216 +
+            ((ip[o + 1] as number) << 16) +
+            ((ip[o + 2] as number) << 8) +
+            (ip[o + 3] as number)) >>>
+          0;
+      }
+      return this.countryV6(w);
+    }
+    return null;
+  }
+
+  /** Segments that carry a country (the "ranges" an admin would count). */
+  get v4Ranges(): number {
+    return this.v4Country.reduce((n, c) => (c === NO_COUNTRY ? n : n + 1), 0);
+  }
+
+  get v6Ranges(): number {
+    return this.v6Country.reduce((n, c) => (c === NO_COUNTRY ? n : n + 1), 0);
+  }
+
+  /** Bytes held by the typed arrays (the table's memory, give or take the small code list). */
+  get byteLength(): number {
+    return (
+      this.v4Starts.byteLength +
+      this.v4Country.byteLength +
+      this.v6Words.byteLength +
+      this.v6Country.byteLength
+    );
+  }
+
+  private v6Start(i: number): bigint {
+    const w = this.v6Words;
+    const o = i * 4;
+    return (
+      (BigInt(w[o] as number) << 96n) |
+      (BigInt(w[o + 1] as number) << 64n) |
+      (BigInt(w[o + 2] as number) << 32n) |
+      BigInt(w[o + 3] as number)
+    );
+  }
+
+  /**
+   * Inclusive [start, end] ranges of one family whose country passes `keep`, adjacent
+   * ones merged (so two neighbouring blocked countries give one range).
+   */
+  ranges(family: 4 | 6, keep: (country: string) => boolean): Array<[bigint, bigint, string]> {
+    const count = family === 4 ? this.v4Country.length : this.v6Country.length;
+    const cc = family === 4 ? this.v4Country : this.v6Country;
+    const max = family === 4 ? V4_MAX : V6_MAX;
+    const startOf =
+      family === 4 ? (i: number) => BigInt(this.v4Starts[i] as number) : (i: number) => this.v6Start(i);
+    const out: Array<[bigint, bigint, string]> = [];
+    let open = false;
+    for (let i = 0; i < count; i++) {
+      const c = cc[i] as number;
+      const code = c === NO_COUNTRY ? null : (this.countries[c] as string);
+      const take = code !== null && keep(code);
+      if (take) {
+        const end = i + 1 < count ? startOf(i + 1) - 1n : max;
+        const last = out[out.length - 1];
+        if (open && last) {
+          last[1] = end;
+          if (last[2] !== code) last[2] = '*';
+        } else {
+          out.push([startOf(i), end, code]);
+        }
+      }
+      open = take;
+    }
+    return out;
+  }
+
+  private selector(countries: readonly string[]): (c: string) => boolean {
+    const want = new Set<string>();
+    const unknown: string[] = [];
+    for (const raw of countries) {
+      const c = raw.trim().toUpperCase();
+      if (/^[A-Z]{2}$/.test(c) && isCountryCode(c)) want.add(c);
+      else unknown.push(raw);
+    }
+    if (unknown.length > 0) {
+      throw new SipprotError(
+        'SP_ERR_GEOIP',
+        `unknown country code${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')}: use ISO 3166-1 alpha-2 codes such as US, DE, CN`,
+        { unknown },
+      );
+    }
+    return (c) => want.has(c);
+  }
+
+  /**
+   * nftables interval-set elements for the countries, IPv4 and IPv6: each merged range
+   * written as one prefix when it is exactly one (`1.2.3.0/24`), else as `a-b`. That is
+   * one element per range, never more than the CIDR form. Unknown codes throw.
+   */
+  rangesFor(countries: readonly string[]): CountryRanges {
+    const keep = this.selector(countries);
+    return {
+      v4: this.ranges(4, keep).map(([s, e]) => rangeElement(s, e, 4)),
+      v6: this.ranges(6, keep).map(([s, e]) => rangeElement(s, e, 6)),
+    };
+  }
+
+  /** The same address space as minimal CIDR lists (for tools that want prefixes only). */
+  cidrsFor(countries: readonly string[]): CountryRanges {
+    const keep = this.selector(countries);
+    const v4: string[] = [];
+    const v6: string[] = [];
+    for (const [s, e] of this.ranges(4, keep)) v4.push(...rangeToCidrs(s, e, 4));
+    for (const [s, e] of this.ranges(6, keep)) v6.push(...rangeToCidrs(s, e, 6));
+    return { v4, v6 };
+  }
+}
+
+function fmt(v: bigint, family: 4 | 6): string {
+  return family === 4 ? formatV4(Number(v)) : formatV6(v);
+}
+
+/** Minimal CIDR cover of [start, end]: the largest aligned block at each step. */
+export function rangeToCidrs(start: bigint, end: bigint, family: 4 | 6): string[] {
+  const bits = family === 4 ? 32 : 128;
+  const out: string[] = [];
+  let s = start;
+  while (s <= end) {
+    const size = Math.min(trailingZeros(s, bits), bitLength(end - s + 1n) - 1);
+    out.push(`${fmt(s, family)}/${bits - size}`);
+    s += 1n << BigInt(size);
+  }
+  return out;
+}
+
+/** One nft element for [start, end]: a single address, one prefix, or a range. */
+export function rangeElement(start: bigint, end: bigint, family: 4 | 6): string {
+  if (start === end) return fmt(start, family);
+  const bits = family === 4 ? 32 : 128;
+  const span = end - start + 1n;
+  if ((span & (span - 1n)) === 0n && (start & (span - 1n)) === 0n) {
+    return `${fmt(start, family)}/${bits - (bitLength(span) - 1)}`;
+  }
+  return `${fmt(start, family)}-${fmt(end, family)}`;
+}
