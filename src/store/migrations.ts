@@ -128,22 +128,25 @@ export function schemaVersion(db: Database.Database): number {
 }
 
 /**
- * Brings the database to `target` (default: current) one migration per transaction.
+ * Brings the database to `target` (default: the newest) one migration per transaction.
  * BEGIN IMMEDIATE takes the write lock before reading the version, so two processes
- * opening the same new file never both run a migration. Returns the versions before/after.
+ * opening the same new file never both run a migration. `list` is replaceable for tests.
+ * Returns the versions before and after.
  */
 export function migrate(
   db: Database.Database,
   file: string,
-  target: number = SCHEMA_VERSION,
+  target?: number,
+  list: readonly Migration[] = MIGRATIONS,
 ): { from: number; to: number } {
+  const newest = list.length;
   const from = schemaVersion(db);
-  assertKnown(from, file);
-  for (const m of MIGRATIONS) {
-    if (m.version > target) break;
+  assertKnown(from, newest, file);
+  for (const m of list) {
+    if (m.version > (target ?? newest)) break;
     const step = db.transaction(() => {
       const now = schemaVersion(db);
-      assertKnown(now, file);
+      assertKnown(now, newest, file);
       if (now >= m.version) return;
       if (now !== m.version - 1) {
         throw new SipprotError(
@@ -154,18 +157,27 @@ export function migrate(
       db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
     });
-    step.immediate();
+    try {
+      step.immediate();
+    } catch (e) {
+      if (e instanceof SipprotError) throw e;
+      throw new SipprotError(
+        'SP_ERR_STORE',
+        `${file}: schema migration ${m.version} (${m.name}) failed and was rolled back: ${(e as Error).message}`,
+        { file, version: m.version },
+      );
+    }
   }
   return { from, to: schemaVersion(db) };
 }
 
-function assertKnown(version: number, file: string): void {
-  if (version > SCHEMA_VERSION) {
+function assertKnown(version: number, newest: number, file: string): void {
+  if (version > newest) {
     throw new SipprotError(
       'SP_ERR_STORE',
-      `${file} has schema version ${version}, newer than this sipprot understands (${SCHEMA_VERSION}): ` +
+      `${file} has schema version ${version}, newer than this sipprot understands (${newest}): ` +
         'a newer sipprot wrote it. Upgrade sipprot, or move the file aside to start with an empty state.',
-      { file, version, supported: SCHEMA_VERSION },
+      { file, version, supported: newest },
     );
   }
 }

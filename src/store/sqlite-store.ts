@@ -49,8 +49,6 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How long a writer waits for another process's lock before failing. Default 5000 ms. */
   busyTimeoutMs?: number;
-  /** Apply migrations only up to this version (tests of upgrades). Default: all. */
-  migrateTo?: number;
 }
 
 type Row = Record<string, unknown>;
@@ -65,31 +63,14 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly st: Record<string, Stmt>;
 
-  /** Opens (creating STATE_DIR 0700 and the file 0600 if missing) and migrates. */
+  /** Opens (creating STATE_DIR 0700 and the file 0600 if missing) and migrates to the newest schema. */
   static open(stateDir: string, opts: SqliteStoreOptions = {}): SqliteStore {
-    const file = join(stateDir, DB_FILE);
+    const { db, file } = openDatabase(stateDir, opts);
     try {
-      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-      // The database holds the admin password hash and sessions: not for other users.
-      closeSync(openSync(file, 'a', 0o600));
-    } catch (e) {
-      throw fsError(e, stateDir, file);
-    }
-    let db: Database.Database | null = null;
-    try {
-      const timeout = opts.busyTimeoutMs ?? 5000;
-      db = new Database(file, { timeout });
-      const mode = db.pragma('journal_mode = WAL', { simple: true });
-      if (String(mode).toLowerCase() !== 'wal') {
-        throw new SipprotError('SP_ERR_STORE', `${file}: could not switch to WAL journal mode (got ${mode})`);
-      }
-      db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeout))}`);
-      db.pragma('foreign_keys = ON');
-      migrate(db, file, opts.migrateTo);
+      migrate(db, file);
       return new SqliteStore(db, file);
     } catch (e) {
-      db?.close();
+      db.close();
       throw storeError(e, file, 'open');
     }
   }
@@ -414,6 +395,41 @@ export class SqliteStore implements Store {
 
   private assertOpen(): void {
     if (!this.db.open) throw new SipprotError('SP_ERR_STORE', `the state store ${this.file} is closed`);
+  }
+}
+
+/**
+ * Creates STATE_DIR (0700) and the database file (0600) if missing, opens it and sets the
+ * connection pragmas, without migrating. SqliteStore.open builds on it; upgrade tests use
+ * it to make a database at an older schema version.
+ */
+export function openDatabase(
+  stateDir: string,
+  opts: SqliteStoreOptions = {},
+): { db: Database.Database; file: string } {
+  const file = join(stateDir, DB_FILE);
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    // The database holds the admin password hash and sessions: not for other users.
+    closeSync(openSync(file, 'a', 0o600));
+  } catch (e) {
+    throw fsError(e, stateDir, file);
+  }
+  let db: Database.Database | null = null;
+  try {
+    const timeout = opts.busyTimeoutMs ?? 5000;
+    db = new Database(file, { timeout });
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (String(mode).toLowerCase() !== 'wal') {
+      throw new SipprotError('SP_ERR_STORE', `${file}: could not switch to WAL journal mode (got ${mode})`);
+    }
+    db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeout))}`);
+    db.pragma('foreign_keys = ON');
+    return { db, file };
+  } catch (e) {
+    db?.close();
+    throw storeError(e, file, 'open');
   }
 }
 
