@@ -1,0 +1,88 @@
+/**
+ * The firewall port: what the daemon needs from a packet filter, and nothing more.
+ * Modelled on CrowdSec's bouncer port (init, add, delete, shutdown, metrics), with one
+ * difference: `init` is a full reconcile, so the daemon never has to diff kernel state.
+ *
+ * Contract (the fake and the nftables adapter both pass firewall.contract.ts):
+ * - Every address is validated and canonicalised before it reaches the kernel;
+ *   loopback, unspecified and multicast addresses are refused with
+ *   SP_ERR_ADDRESS_INVALID (nothing is changed).
+ * - Any failure to apply a change throws SipprotError SP_ERR_FIREWALL with the packet
+ *   filter's own message. The daemon then calls `init` with the store's state: the
+ *   store is the truth, the kernel is made to match it.
+ * - Dynamic blocks carry their timeout into the kernel, so a block is lifted on time
+ *   even when the daemon is gone.
+ * - Allowed networks are exempt from sipprot's drops only; they still meet whatever the
+ *   host's own firewall does (sipprot never accepts a packet, it only drops or passes).
+ * - Loopback traffic is never dropped.
+ * - Calls may be made concurrently; they are applied in call order.
+ */
+
+export type TftpRatePer = 'second' | 'minute' | 'hour' | 'day';
+
+export interface FirewallOptions {
+  /** TFTP_PROTECTION / TFTP_RATE / TFTP_BURST: per-source rate limit on UDP port 69. */
+  tftp: { enabled: boolean; rate: { count: number; per: TftpRatePer }; burst: number };
+  /** DNS_PROTECTION: drop oversized DNS answers (glibc CVE-2015-7547). */
+  dns: boolean;
+}
+
+export interface DynamicBlock {
+  /** Canonical single address. */
+  ip: string;
+  /** Seconds until the kernel lifts the block; null = until unblocked. */
+  expiresIn: number | null;
+}
+
+export interface FirewallState {
+  /** Canonical networks (see validate.ts canonicalNetworks): IPv4 first, then IPv6. */
+  allow: string[];
+  deny: string[];
+  countries: string[];
+  dynamic: DynamicBlock[];
+  options: FirewallOptions;
+}
+
+export interface DropCount {
+  packets: number;
+  bytes: number;
+}
+
+/** Packets sipprot dropped, by cause, since the last `init`. */
+export interface FirewallCounters {
+  deny: DropCount;
+  dynamic: DropCount;
+  country: DropCount;
+  tftp: DropCount;
+  dns: DropCount;
+}
+
+export interface Firewall {
+  /** Can this firewall work here (tool present, rights)? Throws a SipprotError saying what to fix. */
+  check(): Promise<void>;
+  /** Make the kernel match `desired` in one atomic step (no moment without rules). */
+  init(desired: FirewallState): Promise<void>;
+  /** Block one address; blocking again replaces the timeout. null = no timeout. */
+  block(ip: string, timeoutSeconds: number | null): Promise<void>;
+  /** Lift a dynamic block; unblocking an address that is not blocked is not an error. */
+  unblock(ip: string): Promise<void>;
+  /** Replace the whole allow or deny list. */
+  setList(name: 'allow' | 'deny', networks: string[]): Promise<void>;
+  /** Replace the networks of the blocked countries. */
+  setCountries(networks: string[]): Promise<void>;
+  setOptions(options: FirewallOptions): Promise<void>;
+  /** What the kernel holds now (blocks that expired are gone). */
+  snapshot(): Promise<FirewallState>;
+  counters(): Promise<FirewallCounters>;
+  /** Remove everything sipprot put in the kernel, and nothing else. */
+  shutdown(): Promise<void>;
+}
+
+export const DEFAULT_FIREWALL_OPTIONS: FirewallOptions = {
+  tftp: { enabled: true, rate: { count: 10, per: 'minute' }, burst: 100 },
+  dns: true,
+};
+
+export function emptyFirewallState(options: FirewallOptions = DEFAULT_FIREWALL_OPTIONS): FirewallState {
+  return { allow: [], deny: [], countries: [], dynamic: [], options };
+}

@@ -1,0 +1,224 @@
+/**
+ * NftablesFirewall: the Firewall port on the `nft` binary. Rendering is in
+ * nft-render.ts (pure), process handling in nft-session.ts; this file orders the work.
+ *
+ * - Every call is validated before it is queued, so bad input changes nothing.
+ * - Calls run one at a time in call order. Blocks and unblocks that arrive while
+ *   nothing else is queued behind them share one transaction: all made in one tick
+ *   (or while the previous write is in flight) go to nft as a single line.
+ * - `init` and `shutdown` go through `nft -f -` (one atomic transaction in a fresh
+ *   process); small changes through the long-lived `nft -i`.
+ * - Any nft failure is thrown as SP_ERR_FIREWALL with nft's message; the daemon answers
+ *   it with `init(store state)`.
+ */
+import { SipprotError } from '../core/errors.js';
+import type { Firewall, FirewallCounters, FirewallOptions, FirewallState } from './firewall.js';
+import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from './firewall.js';
+import type { DynamicChange } from './nft-render.js';
+import {
+  parseTable,
+  renderDynamicBatch,
+  renderInit,
+  renderListBatch,
+  renderOptionsBatch,
+  TABLE,
+} from './nft-render.js';
+import { NftSession, shorten } from './nft-session.js';
+import { checkOptions, prepareState, timeoutMs } from './state.js';
+import { parseHost, toRanges } from './validate.js';
+
+/** The part of a pino logger this adapter uses. */
+export interface FirewallLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface NftablesFirewallOptions {
+  /** argv that runs nft; default ['nft']. Tests: ['ip', 'netns', 'exec', ns, 'nft']. */
+  command?: string[];
+  logger?: FirewallLogger;
+  /** Per-command time limit for the long-lived nft (default 30 s). */
+  timeoutMs?: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+interface DynBatch {
+  changes: DynamicChange[];
+  waiters: Waiter[];
+}
+
+export class NftablesFirewall implements Firewall {
+  private readonly session: NftSession;
+  private readonly log: FirewallLogger | undefined;
+  private tail: Promise<unknown> = Promise.resolve();
+  /** The dynamic batch still accepting changes (it is the last thing queued). */
+  private openBatch: DynBatch | null = null;
+  /** Last options applied; the kernel does not hold the TFTP rate while TFTP is off. */
+  private options: FirewallOptions = DEFAULT_FIREWALL_OPTIONS;
+
+  constructor(opts: NftablesFirewallOptions = {}) {
+    this.session = new NftSession({ command: opts.command, timeoutMs: opts.timeoutMs });
+    this.log = opts.logger;
+  }
+
+  async check(): Promise<void> {
+    const version = await this.session.exec(['--version']);
+    if (version.code !== 0) {
+      throw new SipprotError(
+        'SP_ERR_FIREWALL',
+        `'${this.session.describe()} --version' failed: ${shorten(version.stderr) || `exit code ${version.code}`}`,
+      );
+    }
+    const list = await this.session.exec(['list', 'tables']);
+    if (list.code !== 0) {
+      if (/Operation not permitted|you must be root/i.test(list.stderr)) {
+        throw new SipprotError(
+          'SP_ERR_PERMISSION',
+          'sipprot needs CAP_NET_ADMIN to manage nftables: run sipprotd as root ' +
+            `(nft said: ${shorten(list.stderr, 200, 2)})`,
+        );
+      }
+      throw new SipprotError('SP_ERR_FIREWALL', `nft cannot talk to the kernel: ${shorten(list.stderr)}`);
+    }
+    // Dry-run the whole table (nft -c sends it to the kernel and aborts): proves the
+    // kernel has every feature we use (raw-priority prerouting, timeouts, meters).
+    const dry = await this.session.exec(['-c', '-f', '-'], renderInit(prepareState(emptyFirewallState())));
+    if (dry.code !== 0) {
+      throw new SipprotError(
+        'SP_ERR_FIREWALL',
+        `this kernel or nft cannot load sipprot's table: ${shorten(dry.stderr)}`,
+      );
+    }
+  }
+
+  // async: validation runs (and throws) before anything is queued, in call order.
+  async init(desired: FirewallState): Promise<void> {
+    const state = prepareState(desired);
+    return this.enqueue(async () => {
+      const started = performance.now();
+      await this.session.runScript(renderInit(state));
+      this.options = state.options;
+      this.log?.info(
+        {
+          allow: state.lists.allow.length,
+          deny: state.lists.deny.length,
+          countries: state.lists.country.length,
+          dynamic: state.dynamic.length,
+          ms: Math.round(performance.now() - started),
+        },
+        'firewall table loaded',
+      );
+    });
+  }
+
+  async block(ip: string, timeoutSeconds: number | null): Promise<void> {
+    const host = parseHost(ip);
+    return this.dynamic({ host, timeoutMs: timeoutMs(host.text, timeoutSeconds) });
+  }
+
+  async unblock(ip: string): Promise<void> {
+    return this.dynamic({ host: parseHost(ip), unblock: true });
+  }
+
+  async setList(name: 'allow' | 'deny', networks: string[]): Promise<void> {
+    if (name !== 'allow' && name !== 'deny') {
+      throw new SipprotError('SP_ERR_USAGE', `unknown list '${String(name)}'`);
+    }
+    const ranges = toRanges(networks);
+    return this.enqueue(async () => {
+      await this.session.run(renderListBatch(name, ranges));
+      this.log?.info({ list: name, ranges: ranges.length }, 'firewall list replaced');
+    });
+  }
+
+  async setCountries(networks: string[]): Promise<void> {
+    const ranges = toRanges(networks);
+    return this.enqueue(async () => {
+      await this.session.run(renderListBatch('country', ranges));
+      this.log?.info({ ranges: ranges.length }, 'firewall country ranges replaced');
+    });
+  }
+
+  async setOptions(options: FirewallOptions): Promise<void> {
+    const o = checkOptions(options);
+    return this.enqueue(async () => {
+      await this.session.run(renderOptionsBatch(o));
+      this.options = o;
+      this.log?.info({ options: o }, 'firewall options applied');
+    });
+  }
+
+  async snapshot(): Promise<FirewallState> {
+    return this.enqueue(
+      async () => parseTable(await this.list(['list', 'table', ...TABLE.split(' ')]), this.options).state,
+    );
+  }
+
+  async counters(): Promise<FirewallCounters> {
+    return this.enqueue(
+      async () =>
+        parseTable(await this.list(['list', 'counters', 'table', ...TABLE.split(' ')]), this.options)
+          .counters,
+    );
+  }
+
+  async shutdown(): Promise<void> {
+    return this.enqueue(async () => {
+      try {
+        await this.session.runScript(`table ${TABLE}\ndelete table ${TABLE}\n`);
+        this.log?.info({}, 'firewall table removed');
+      } finally {
+        await this.session.close();
+      }
+    });
+  }
+
+  private async list(args: string[]): Promise<string> {
+    const r = await this.session.exec(['-j', ...args]);
+    if (r.code !== 0) {
+      throw new SipprotError('SP_ERR_FIREWALL', `nft could not list table ${TABLE}: ${shorten(r.stderr)}`);
+    }
+    return r.stdout;
+  }
+
+  /** Queue a dynamic change, joining the open batch when it is the last thing queued. */
+  private dynamic(change: DynamicChange): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.openBatch) {
+        this.openBatch.changes.push(change);
+        this.openBatch.waiters.push({ resolve, reject });
+        return;
+      }
+      const batch: DynBatch = { changes: [change], waiters: [{ resolve, reject }] };
+      this.openBatch = batch;
+      this.tail = this.tail
+        .then(async () => {
+          if (this.openBatch === batch) this.openBatch = null;
+          await this.session.run(renderDynamicBatch(batch.changes));
+          this.log?.debug({ changes: batch.changes.length }, 'firewall dynamic batch applied');
+          for (const w of batch.waiters) w.resolve();
+        })
+        .catch((e: unknown) => {
+          if (this.openBatch === batch) this.openBatch = null;
+          this.log?.error({ err: e, changes: batch.changes.length }, 'firewall dynamic batch failed');
+          for (const w of batch.waiters) w.reject(e);
+        });
+    });
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    // Whatever comes after this must not be folded into an earlier dynamic batch.
+    this.openBatch = null;
+    const run = this.tail.then(task);
+    this.tail = run.catch((e: unknown) => {
+      this.log?.error({ err: e }, 'firewall change failed');
+    });
+    return run;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The gate in front of nft: every address and network is parsed, refused or
+ * canonicalised here, so nothing but canonical address text ever reaches a ruleset
+ * (nft would otherwise resolve host names, and "1.2.3.300" is one).
+ *
+ * Networks are kept as merged ranges: the kernel's interval sets refuse overlaps, and
+ * merging here (instead of nft's auto-merge) makes the kernel hold exactly what we
+ * loaded, so `snapshot()` of the real firewall and of the fake agree to the byte.
+ */
+import { SipprotError } from '../core/errors.js';
+import { checkNetwork, formatAddress, parseAddress } from '../core/ip.js';
+
+export type Family = 4 | 6;
+
+export interface AddressRange {
+  family: Family;
+  /** Inclusive bounds as integers (IPv4: 32 bits, IPv6: 128 bits). */
+  start: bigint;
+  end: bigint;
+}
+
+export interface Host {
+  family: Family;
+  text: string;
+}
+
+const BITS: Record<Family, number> = { 4: 32, 6: 128 };
+
+export function toBigInt(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v;
+}
+
+export function fromBigInt(value: bigint, family: Family): Uint8Array {
+  const n = family === 4 ? 4 : 16;
+  const out = new Uint8Array(n);
+  let v = value;
+  for (let i = n - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+export function formatBig(value: bigint, family: Family): string {
+  return formatAddress({ bytes: fromBigInt(value, family) });
+}
+
+/** Ranges no packet from a remote peer can carry as a source; blocking them is a mistake. */
+const FORBIDDEN: Array<{ family: Family; start: bigint; end: bigint; what: string }> = [
+  { family: 4, start: 0x7f000000n, end: 0x7fffffffn, what: 'loopback' },
+  { family: 4, start: 0xe0000000n, end: 0xefffffffn, what: 'multicast' },
+  { family: 6, start: 1n, end: 1n, what: 'loopback' },
+  { family: 6, start: 0xffn << 120n, end: (1n << 128n) - 1n, what: 'multicast' },
+];
+
+function refusal(r: AddressRange): string | null {
+  if (r.start === r.end && r.start === 0n) return 'the unspecified address';
+  for (const f of FORBIDDEN) {
+    if (f.family === r.family && r.start >= f.start && r.end <= f.end) return `a ${f.what} address`;
+  }
+  return null;
+}
+
+function invalid(input: string, why: string): SipprotError {
+  return new SipprotError('SP_ERR_ADDRESS_INVALID', `'${input}' ${why}`, { input });
+}
+
+/** One address, CIDR network or `start-end` range → a range, or a SipprotError. */
+export function parseRange(input: string): AddressRange {
+  if (typeof input !== 'string') throw invalid(String(input), 'is not an address');
+  const text = input.trim();
+  const dash = text.indexOf('-');
+  let range: AddressRange;
+  if (dash >= 0) {
+    const a = parseAddress(text.slice(0, dash));
+    const b = parseAddress(text.slice(dash + 1));
+    if (!a || !b) throw invalid(input, 'is not a range of two addresses (start-end)');
+    if (a.family !== b.family) throw invalid(input, 'mixes IPv4 and IPv6');
+    range = { family: a.family, start: toBigInt(a.bytes), end: toBigInt(b.bytes) };
+    if (range.start > range.end) throw invalid(input, 'ends before it starts');
+  } else {
+    const r = checkNetwork(text);
+    if (!r.ok) throw new SipprotError('SP_ERR_ADDRESS_INVALID', r.reason, { input });
+    const n = r.network;
+    const start = toBigInt(n.bytes);
+    const hostBits = BigInt(BITS[n.family] - n.prefix);
+    range = { family: n.family, start, end: start + (1n << hostBits) - 1n };
+  }
+  const why = refusal(range);
+  if (why) throw invalid(input, `is ${why}: sipprot never blocks or exempts it`);
+  return range;
+}
+
+/** A single address for a dynamic block, canonicalised. */
+export function parseHost(input: string): Host {
+  const r = parseRange(input);
+  if (r.start !== r.end) throw invalid(input, 'is a network: a dynamic block is one address');
+  return { family: r.family, text: formatBig(r.start, r.family) };
+}
+
+function compare(a: AddressRange, b: AddressRange): number {
+  if (a.family !== b.family) return a.family - b.family;
+  return a.start < b.start ? -1 : a.start > b.start ? 1 : 0;
+}
+
+/** Sort, then merge overlapping and adjacent ranges. IPv4 first. */
+export function mergeRanges(ranges: AddressRange[]): AddressRange[] {
+  const sorted = [...ranges].sort(compare);
+  const out: AddressRange[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && last.family === r.family && r.start <= last.end + 1n) {
+      if (r.end > last.end) last.end = r.end;
+    } else {
+      out.push({ ...r });
+    }
+  }
+  return out;
+}
+
+/** Parse and merge a list of networks; the first bad entry throws, naming it. */
+export function toRanges(networks: readonly string[]): AddressRange[] {
+  if (!Array.isArray(networks))
+    throw new SipprotError('SP_ERR_ADDRESS_INVALID', 'expected a list of networks');
+  return mergeRanges(networks.map(parseRange));
+}
+
+/** The fewest CIDR networks that cover a range exactly. */
+export function rangeToCidrs(r: AddressRange): string[] {
+  const bits = BITS[r.family];
+  const out: string[] = [];
+  let s = r.start;
+  while (s <= r.end) {
+    // Largest aligned block at s that does not pass the end.
+    let size = 0;
+    while (size < bits && ((s >> BigInt(size)) & 1n) === 0n && s + (1n << BigInt(size + 1)) - 1n <= r.end) {
+      size++;
+    }
+    const prefix = bits - size;
+    const addr = formatBig(s, r.family);
+    out.push(prefix === bits ? addr : `${addr}/${prefix}`);
+    s += 1n << BigInt(size);
+  }
+  return out;
+}
+
+/**
+ * The canonical form of a set of networks: the union, written as the fewest CIDR
+ * networks (single hosts without a prefix), IPv4 first, ascending. Two lists that
+ * cover the same addresses have the same canonical form.
+ */
+export function canonicalNetworks(networks: readonly string[]): string[] {
+  return rangesToNetworks(toRanges(networks));
+}
+
+export function rangesToNetworks(ranges: readonly AddressRange[]): string[] {
+  return ranges.flatMap(rangeToCidrs);
+}
+
+/** nft element text for a merged range: an address, a prefix, or `start-end`. */
+export function nftElement(r: AddressRange): string {
+  const cidrs = rangeToCidrs(r);
+  if (cidrs.length === 1) return cidrs[0]!;
+  return `${formatBig(r.start, r.family)}-${formatBig(r.end, r.family)}`;
+}
