@@ -1,0 +1,89 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { isSipprotError, SipprotError } from '../core/errors.js';
+
+export const DB_FILE = 'sipprot.db';
+
+export interface SqliteStoreOptions {
+  /**
+   * FULL (default) fsyncs the WAL on every commit: a resolved write survives power loss.
+   * NORMAL survives a process crash (kill -9) but may lose the last commits on power loss.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long a writer waits for another process's lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Creates STATE_DIR (0700) and the database file (0600) if missing, opens it and sets the
+ * connection pragmas, without migrating. SqliteStore.open builds on it; upgrade tests use
+ * it to make a database at an older schema version.
+ */
+export function openDatabase(
+  stateDir: string,
+  opts: SqliteStoreOptions = {},
+): { db: Database.Database; file: string } {
+  const file = join(stateDir, DB_FILE);
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    // The database holds the admin password hash and sessions: not for other users.
+    closeSync(openSync(file, 'a', 0o600));
+  } catch (e) {
+    throw fsError(e, stateDir, file);
+  }
+  let db: Database.Database | null = null;
+  try {
+    const timeout = opts.busyTimeoutMs ?? 5000;
+    db = new Database(file, { timeout });
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (String(mode).toLowerCase() !== 'wal') {
+      throw new SipprotError('SP_ERR_STORE', `${file}: could not switch to WAL journal mode (got ${mode})`);
+    }
+    db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeout))}`);
+    db.pragma('foreign_keys = ON');
+    return { db, file };
+  } catch (e) {
+    db?.close();
+    throw storeError(e, file, 'open');
+  }
+}
+
+export function storeError(e: unknown, file: string, what: string): SipprotError {
+  if (isSipprotError(e)) return e;
+  const err = e as { code?: string; message?: string };
+  const code = err.code ?? 'unknown';
+  const hint =
+    code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
+      ? ': the file is damaged or not a sipprot database; move it aside (sipprot starts a new one) or restore a backup'
+      : code === 'SQLITE_READONLY' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL'
+        ? `: check that ${file} and its directory are writable and the disk has space`
+        : code === 'SQLITE_BUSY'
+          ? ': another process holds the database lock'
+          : '';
+  return new SipprotError(
+    'SP_ERR_STORE',
+    `state store ${file}: ${what} failed: ${err.message ?? String(e)}${hint}`,
+    {
+      file,
+      code,
+    },
+  );
+}
+
+function fsError(e: unknown, dir: string, file: string): SipprotError {
+  const code = (e as { code?: string }).code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new SipprotError(
+      'SP_ERR_PERMISSION',
+      `cannot create or open ${file}: permission denied (STATE_DIR ${dir}; run as root or fix its owner)`,
+      { file, code },
+    );
+  }
+  return new SipprotError(
+    'SP_ERR_STORE',
+    `cannot create or open ${file} (STATE_DIR ${dir}): ${(e as Error).message ?? String(e)}`,
+    { file, code },
+  );
+}

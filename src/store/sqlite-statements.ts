@@ -1,0 +1,102 @@
+/**
+ * Every SQL statement SqliteStore runs, prepared once per connection. Selects name their
+ * columns through sqlite-rows.ts so row mapping and schema stay in one place.
+ */
+import type Database from 'better-sqlite3';
+import {
+  ATTACK_COLUMNS,
+  BLOCK_COLUMNS,
+  DECISION_COLUMNS,
+  MAIL_COLUMNS,
+  placeholders,
+} from './sqlite-rows.js';
+
+export type Row = Record<string, unknown>;
+export type Stmt = Database.Statement<unknown[], Row>;
+
+export function prepareStatements(db: Database.Database) {
+  const p = (sql: string): Stmt => db.prepare<unknown[], Row>(sql);
+  return {
+    check: p(
+      `INSERT INTO settings (key, value) VALUES ('store.checks', '1')
+       ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+    ),
+    putBlock: p(`INSERT OR REPLACE INTO blocks (${BLOCK_COLUMNS}) VALUES (${placeholders(BLOCK_COLUMNS)})`),
+    getBlock: p('SELECT * FROM blocks WHERE ip = ?'),
+    listBlocks: p(
+      `SELECT * FROM blocks
+       WHERE (@permanentOnly = 0 OR expires_at IS NULL)
+         AND (@activeAt IS NULL OR expires_at IS NULL OR expires_at > @activeAt)
+       ORDER BY blocked_at DESC, ip ASC`,
+    ),
+    deleteBlock: p('DELETE FROM blocks WHERE ip = ?'),
+    expired: p(
+      'SELECT * FROM blocks WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, ip',
+    ),
+    deleteExpired: p('DELETE FROM blocks WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    blockCounts: p(
+      `SELECT COALESCE(SUM(expires_at IS NULL), 0) AS permanent,
+              COALESCE(SUM(expires_at > ?), 0) AS temporary FROM blocks`,
+    ),
+    timesBlocked: p('SELECT times_blocked FROM ip_stats WHERE ip = ?'),
+    bump: p(
+      `INSERT INTO ip_stats (ip, times_blocked, last_blocked_at) VALUES (?, 1, ?)
+       ON CONFLICT (ip) DO UPDATE SET times_blocked = times_blocked + 1,
+         last_blocked_at = excluded.last_blocked_at
+       RETURNING times_blocked`,
+    ),
+    putDecision: p(`INSERT INTO decisions (${DECISION_COLUMNS}) VALUES (${placeholders(DECISION_COLUMNS)})`),
+    decisions: p('SELECT * FROM decisions WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?'),
+    decisionsByIp: p(
+      'SELECT * FROM decisions WHERE ip = ? AND at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?',
+    ),
+    blockDecisionsAsc: p(
+      `SELECT * FROM decisions WHERE at >= ? AND at < ? AND action IN ('block', 'permanent')
+       ORDER BY at, id`,
+    ),
+    putAttack: p(`INSERT INTO attacks (${ATTACK_COLUMNS}) VALUES (${placeholders(ATTACK_COLUMNS)})`),
+    attacks: p('SELECT * FROM attacks WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?'),
+    attacksAsc: p('SELECT * FROM attacks WHERE at >= ? AND at < ? ORDER BY at, id'),
+    recipients: p('SELECT email, name FROM recipients ORDER BY id'),
+    putRecipient: p(
+      `INSERT INTO recipients (email, name) VALUES (?, ?)
+       ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING email, name`,
+    ),
+    deleteRecipient: p('DELETE FROM recipients WHERE email = ?'),
+    putMail: p(
+      `INSERT INTO mail_outbox (kind, subject, body_text, body_html, recipients, created_at, state,
+         next_attempt_at)
+       VALUES (@kind, @subject, @body_text, @body_html, @recipients, @created_at, 'pending', @created_at)
+       RETURNING id`,
+    ),
+    dueMail: p(
+      `SELECT ${MAIL_COLUMNS} FROM mail_outbox WHERE state = 'pending' AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`,
+    ),
+    getMail: p(`SELECT ${MAIL_COLUMNS} FROM mail_outbox WHERE id = ?`),
+    mailSent: p(
+      `UPDATE mail_outbox SET state = 'sent', sent_at = @at, last_attempt_at = @at, next_attempt_at = NULL
+       WHERE id = @id AND state = 'pending'`,
+    ),
+    mailFailed: p(
+      `UPDATE mail_outbox SET attempts = attempts + 1, last_attempt_at = @at, last_error = @error,
+         next_attempt_at = @next, state = CASE WHEN @next IS NULL THEN 'abandoned' ELSE 'pending' END
+       WHERE id = @id AND state = 'pending'`,
+    ),
+    getSetting: p('SELECT value FROM settings WHERE key = ?'),
+    putSetting: p('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)'),
+    deleteSetting: p('DELETE FROM settings WHERE key = ?'),
+    putSession: p('INSERT OR REPLACE INTO sessions (id, data, expires_at) VALUES (?, ?, ?)'),
+    getSession: p('SELECT data FROM sessions WHERE id = ? AND expires_at > ?'),
+    deleteSession: p('DELETE FROM sessions WHERE id = ?'),
+    pruneDecisions: p('DELETE FROM decisions WHERE at < ?'),
+    pruneAttacks: p('DELETE FROM attacks WHERE at < ?'),
+    pruneMail: p(
+      `DELETE FROM mail_outbox WHERE (state = 'sent' AND sent_at < @before)
+         OR (state = 'abandoned' AND last_attempt_at < @before)`,
+    ),
+    pruneSessions: p('DELETE FROM sessions WHERE expires_at <= ?'),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
