@@ -1,0 +1,107 @@
+/**
+ * Allow/deny list performance at 100k entries. Run: node --import tsx bench/lists.bench.ts
+ * Prints one line per result. Bounded: fixed entry and lookup counts, no network.
+ */
+import { parseAddress, parseNetwork } from '../src/core/ip.js';
+import { AccessLists, formatListFile, parseCsv, parseListFile, toCsv } from '../src/core/lists.js';
+import { PrefixSet } from '../src/core/prefix-set.js';
+import type { ListEntry } from '../src/core/types.js';
+
+const ENTRIES = 100_000;
+const LOOKUPS = 1_000_000;
+
+let seed = 12345;
+function rand(): number {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed;
+}
+
+function randomV4(): string {
+  const x = rand();
+  return `${(x >>> 24) | 1}.${(x >>> 16) & 255}.${(x >>> 8) & 255}.${x & 255}`;
+}
+
+function randomV6(): string {
+  const w = () => (rand() & 0xffff).toString(16);
+  return `2001:db8:${w()}:${w()}:${w()}:${w()}:${w()}:${w()}`;
+}
+
+/** 80% IPv4 hosts, 10% IPv4 /16-/28 networks, 10% IPv6 hosts and /48s. */
+function makeEntries(n: number): ListEntry[] {
+  const out: ListEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = i % 10;
+    let text: string;
+    if (k < 8) text = randomV4();
+    else if (k === 8) {
+      const prefix = 16 + (rand() % 13);
+      const a = parseAddress(randomV4())!;
+      const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+      const v = ((a.bytes[0]! << 24) | (a.bytes[1]! << 16) | (a.bytes[2]! << 8) | a.bytes[3]!) & mask;
+      text = `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}/${prefix}`;
+    } else if (rand() & 1) text = randomV6();
+    else text = `2001:db8:${(rand() & 0xffff).toString(16)}::/48`;
+    out.push({ network: text, note: `entry ${i}` });
+  }
+  return out;
+}
+
+function time<T>(fn: () => T): [T, number] {
+  const t0 = performance.now();
+  const r = fn();
+  return [r, performance.now() - t0];
+}
+
+function line(name: string, value: string) {
+  console.log(`${name}: ${value}`);
+}
+
+const entries = makeEntries(ENTRIES);
+const networks = entries.map((e) => parseNetwork(e.network)!);
+
+const [set, buildMs] = time(() => {
+  const s = new PrefixSet<number>();
+  networks.forEach((n, i) => s.add(n, i));
+  return s;
+});
+line(`prefix-set build ${set.size} entries`, `${buildMs.toFixed(1)} ms`);
+
+const probes4 = Array.from({ length: 10_000 }, () => parseAddress(randomV4())!);
+const probes6 = Array.from({ length: 10_000 }, () => parseAddress(randomV6())!);
+for (const [family, probes] of [
+  ['IPv4', probes4],
+  ['IPv6', probes6],
+] as const) {
+  let hits = 0;
+  const [, ms] = time(() => {
+    for (let i = 0; i < LOOKUPS; i++) if (set.lookup(probes[i % probes.length]!)) hits++;
+  });
+  line(
+    `prefix-set lookup ${family} (parsed address)`,
+    `${Math.round(LOOKUPS / (ms / 1000)).toLocaleString('en')} lookups/s (${hits} hits)`,
+  );
+}
+
+const half = ENTRIES / 2;
+const [lists, listsMs] = time(() => new AccessLists(entries.slice(0, half), entries.slice(half)));
+line(`access-lists build ${lists.allowSize}+${lists.denySize} entries`, `${listsMs.toFixed(1)} ms`);
+
+const texts = probes4.map((a) => a.text);
+{
+  const n = LOOKUPS / 4;
+  const [, ms] = time(() => {
+    for (let i = 0; i < n; i++) lists.check(texts[i % texts.length]!);
+  });
+  line(
+    'access-lists check (text, parse included)',
+    `${Math.round(n / (ms / 1000)).toLocaleString('en')} checks/s`,
+  );
+}
+
+const fileText = formatListFile(entries, 'bench');
+const [parsed, parseMs] = time(() => parseListFile(fileText));
+line(`list-file parse ${parsed.entries.length} lines`, `${parseMs.toFixed(1)} ms`);
+
+const csvText = toCsv(entries);
+const [csv, csvMs] = time(() => parseCsv(csvText));
+line(`csv parse ${csv.entries.length} rows`, `${csvMs.toFixed(1)} ms`);
