@@ -61,7 +61,7 @@ const networks = entries.map((e) => parseNetwork(e.network)!);
 
 const [set, buildMs] = time(() => {
   const s = new PrefixSet<number>();
-  networks.forEach((n, i) => s.add(n, i));
+  for (let i = 0; i < networks.length; i++) s.add(networks[i]!, i);
   return s;
 });
 line(`prefix-set build ${set.size} entries`, `${buildMs.toFixed(1)} ms`);
