@@ -220,3 +220,17 @@ describe('GeoTable structure checks', () => {
     }
   });
 });
+
+describe('GeoTable.toRanges', () => {
+  it('gives back the flattened input, neighbours of different countries kept apart', () => {
+    const input = flatten([
+      v4('8.8.8.0', '8.8.8.255', 'US'),
+      v4('8.8.9.0', '8.8.9.255', 'CA'),
+      v4('9.0.0.0', '9.0.0.0', 'US'),
+    ]);
+    const t = GeoTable.fromRanges(input, []);
+    assert.deepEqual(t.toRanges(4), input);
+    assert.deepEqual(t.toRanges(6), []);
+    assert.deepEqual(GeoTable.fromRanges(t.toRanges(4), t.toRanges(6)).v4Starts, t.v4Starts);
+  });
+});

@@ -81,6 +81,8 @@ export class GeoTable {
   readonly v6Country: Uint16Array;
   private readonly codeIndex: Map<string, number>;
   private readonly scratch = new Uint32Array(4);
+  private readonly gaps4: number;
+  private readonly gaps6: number;
 
   /** Checks the structure (a corrupt file must not give wrong answers) and adopts the arrays. */
   constructor(parts: GeoTableParts) {
@@ -100,16 +102,33 @@ export class GeoTable {
     if (v6Words[0] !== 0 || v6Words[1] !== 0 || v6Words[2] !== 0 || v6Words[3] !== 0) {
       fail('IPv6 table does not start at ::');
     }
-    for (let i = 1; i < v6Country.length; i++) {
-      if (GeoTable.cmp6(v6Words, i * 4, v6Words, (i - 1) * 4) <= 0) fail(`IPv6 starts not ascending at ${i}`);
+    for (let o = 4; o < v6Words.length; o += 4) {
+      const a = v6Words[o] as number;
+      const b = v6Words[o - 4] as number;
+      if (a > b) continue;
+      if (a === b) {
+        const c = v6Words[o + 1] as number;
+        const d = v6Words[o - 3] as number;
+        if (c > d) continue;
+        if (c === d && GeoTable.cmp6(v6Words, o, v6Words, o - 4) > 0) continue;
+      }
+      fail(`IPv6 starts not ascending at ${o / 4}`);
     }
     const n = countries.length;
-    for (const arr of [v4Country, v6Country]) {
+    const gaps = [0, 0];
+    [v4Country, v6Country].forEach((arr, k) => {
+      let g = 0;
       for (let i = 0; i < arr.length; i++) {
         const c = arr[i] as number;
-        if (c !== NO_COUNTRY && c >= n) fail(`country index ${c} out of range`);
+        if (c >= n) {
+          if (c !== NO_COUNTRY) fail(`country index ${c} out of range`);
+          g++;
+        }
       }
-    }
+      gaps[k] = g;
+    });
+    this.gaps4 = gaps[0] as number;
+    this.gaps6 = gaps[1] as number;
     this.countries = countries;
     this.v4Starts = v4Starts;
     this.v4Country = v4Country;
@@ -212,11 +231,11 @@ export class GeoTable {
 
   /** Segments that carry a country (the "ranges" an admin would count). */
   get v4Ranges(): number {
-    return this.v4Country.reduce((n, c) => (c === NO_COUNTRY ? n : n + 1), 0);
+    return this.v4Country.length - this.gaps4;
   }
 
   get v6Ranges(): number {
-    return this.v6Country.reduce((n, c) => (c === NO_COUNTRY ? n : n + 1), 0);
+    return this.v6Country.length - this.gaps6;
   }
 
   /** Bytes held by the typed arrays (the table's memory, give or take the small code list). */
@@ -242,9 +261,10 @@ export class GeoTable {
 
   /**
    * Inclusive [start, end] ranges of one family whose country passes `keep`, adjacent
-   * ones merged (so two neighbouring blocked countries give one range).
+   * ones merged when `merge` (so two neighbouring blocked countries give one range,
+   * labelled '*').
    */
-  ranges(family: 4 | 6, keep: (country: string) => boolean): Array<[bigint, bigint, string]> {
+  ranges(family: 4 | 6, keep: (country: string) => boolean, merge = true): Array<[bigint, bigint, string]> {
     const count = family === 4 ? this.v4Country.length : this.v6Country.length;
     const cc = family === 4 ? this.v4Country : this.v6Country;
     const max = family === 4 ? V4_MAX : V6_MAX;
@@ -259,7 +279,7 @@ export class GeoTable {
       if (take) {
         const end = i + 1 < count ? startOf(i + 1) - 1n : max;
         const last = out[out.length - 1];
-        if (open && last) {
+        if (open && last && (merge || last[2] === code)) {
           last[1] = end;
           if (last[2] !== code) last[2] = '*';
         } else {
@@ -269,6 +289,11 @@ export class GeoTable {
       open = take;
     }
     return out;
+  }
+
+  /** The table's ranges of one family as flatten() would give them (disjoint, ascending). */
+  toRanges(family: 4 | 6): GeoRange[] {
+    return this.ranges(family, () => true, false).map(([start, end, country]) => ({ start, end, country }));
   }
 
   private selector(countries: readonly string[]): (c: string) => boolean {

@@ -1,0 +1,51 @@
+/**
+ * Builds data/geoip/geoip.bin.gz from the upstream CSV files (run by
+ * scripts/geoip-refresh.sh): the same parse and checks as an update, so the shipped
+ * table never holds what an update would refuse.
+ *
+ *   node --import tsx src/geoip/build-shipped.ts IPV4.csv IPV6.csv SOURCE DATE OUT.bin
+ * The script then compresses OUT.bin with `gzip -9n` (smaller than Node's zlib at level 9,
+ * and no timestamp, so the same input gives the same file).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { encodeGeoBin, GeoTable, parseGeoCsvAny } from '../core/geo.js';
+import { checkGeoUpdate } from '../core/geo-validate.js';
+
+async function main(argv: string[]): Promise<number> {
+  const [v4Path, v6Path, source, date, out] = argv;
+  if (!v4Path || !v6Path || !source || !date || !out || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+    process.stderr.write('usage: build-shipped.ts IPV4.csv IPV6.csv SOURCE YYYY-MM-DD OUT.bin\n');
+    return 2;
+  }
+  const sources = [];
+  for (const path of [v4Path, v6Path])
+    sources.push({ what: basename(path), parsed: parseGeoCsvAny(await readFile(path, 'utf8')) });
+  const check = checkGeoUpdate(sources, { current: { v4Ranges: 0, v6Ranges: 0 } });
+  if (!check.ok) {
+    process.stderr.write(`refused: ${check.reason}\n`);
+    return 1;
+  }
+  for (const w of check.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (!check.v4 || !check.v6) {
+    process.stderr.write('refused: both IPv4 and IPv6 rows are needed\n');
+    return 1;
+  }
+  const table = GeoTable.fromRanges(check.v4, check.v6);
+  const bin = encodeGeoBin(table, { source, date, v4Ranges: table.v4Ranges, v6Ranges: table.v6Ranges });
+  await writeFile(out, bin);
+  process.stdout.write(
+    `${out}: ${bin.length} bytes, ${table.byteLength} bytes of arrays in memory; ` +
+      `rows ${sources.map((x) => `${x.what} ${x.parsed.v4.length + x.parsed.v6.length}`).join(', ')} → ` +
+      `${table.v4Ranges} IPv4 + ${table.v6Ranges} IPv6 ranges\n`,
+  );
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);
