@@ -1,0 +1,122 @@
+/**
+ * NOTIFY_DAILY: at NOTIFY_DAILY_AT local time, the report of the previous local day.
+ * The last day reported is kept in the store, so a daemon that was down at report time
+ * sends the missed report when it comes back, and one restarted after sending does not
+ * send it again.
+ */
+import { buildReport, type Report, renderReportHtml, renderReportText } from '../core/report.js';
+import type { Store } from '../store/store.js';
+import { type Calendar, isHhmm } from './calendar.js';
+import type { Logger } from './logger.js';
+
+export const DAILY_LAST_DATE_KEY = 'notify.daily.lastDate';
+export const DEFAULT_DAILY_AT = '00:05';
+/** A daemon down for longer catches up on this many most recent days, not more. */
+export const MAX_CATCH_UP_DAYS = 7;
+
+export interface DayReport {
+  date: string;
+  report: Report;
+  text: string;
+  html: string;
+}
+
+/**
+ * The report of local day `date`, compared with the day before: what `sipprot report`
+ * prints and the daily mail carries. `now` marks a day still running ("so far").
+ */
+export async function reportForDay(
+  store: Store,
+  calendar: Calendar,
+  date: string,
+  opts: { host?: string | null; now?: number; top?: number } = {},
+): Promise<DayReport> {
+  const from = calendar.at(date, '00:00');
+  const to = calendar.at(calendar.addDays(date, 1), '00:00');
+  const prevFrom = calendar.at(calendar.addDays(date, -1), '00:00');
+  const top = opts.top ?? 10;
+  const [summary, previous] = await Promise.all([
+    store.attackSummary({ from, to, top }),
+    store.attackSummary({ from: prevFrom, to: from, top }),
+  ]);
+  const partial = opts.now !== undefined && opts.now < to;
+  const report = buildReport({ summary, previous, label: date, partial, host: opts.host ?? null });
+  const render = { formatTime: calendar.formatTime };
+  return { date, report, text: renderReportText(report, render), html: renderReportHtml(report, render) };
+}
+
+export interface DailyOptions {
+  store: Store;
+  calendar: Calendar;
+  enabled: boolean;
+  /** NOTIFY_DAILY_AT, HH:MM local. */
+  at: string;
+  startedAt: number;
+  host: string | null;
+  logger?: Logger;
+}
+
+export class DailySchedule {
+  private readonly at: string;
+  private cleared = false;
+
+  constructor(private readonly o: DailyOptions) {
+    if (isHhmm(o.at)) this.at = o.at;
+    else {
+      o.logger?.warn({ value: o.at }, `NOTIFY_DAILY_AT is not HH:MM; using ${DEFAULT_DAILY_AT}`);
+      this.at = DEFAULT_DAILY_AT;
+    }
+  }
+
+  /** The newest day whose report is due at `now` (its next day's report time has passed). */
+  dueDay(now: number): string {
+    const { calendar } = this.o;
+    const today = calendar.dateOf(now);
+    const back = now >= calendar.at(today, this.at) ? -1 : -2;
+    return calendar.addDays(today, back);
+  }
+
+  /** Enqueues every report due at `now` and not yet sent; returns their outbox ids. */
+  async run(now: number, recipients: string[]): Promise<number[]> {
+    const { store, calendar } = this.o;
+    if (!this.o.enabled) {
+      if (!this.cleared) await store.setSetting(DAILY_LAST_DATE_KEY, null);
+      this.cleared = true;
+      return [];
+    }
+    let last = await store.getSetting(DAILY_LAST_DATE_KEY);
+    if (last === null) {
+      // First run ever: the first report is of the day the daemon started.
+      last = calendar.addDays(calendar.dateOf(this.o.startedAt), -1);
+      await store.setSetting(DAILY_LAST_DATE_KEY, last);
+    }
+    const due = this.dueDay(now);
+    if (last >= due) return [];
+    let day = calendar.addDays(last, 1);
+    const oldest = calendar.addDays(due, -(MAX_CATCH_UP_DAYS - 1));
+    if (day < oldest) {
+      this.o.logger?.warn({ from: day, to: calendar.addDays(oldest, -1) }, 'daily reports skipped: too old');
+      day = oldest;
+    }
+    const ids: number[] = [];
+    for (; day <= due; day = calendar.addDays(day, 1)) {
+      if (recipients.length > 0) {
+        const r = await reportForDay(store, calendar, day, { host: this.o.host });
+        const id = await store.enqueueMail({
+          kind: 'daily-summary',
+          subject: r.report.subject,
+          text: r.text,
+          html: r.html,
+          to: recipients,
+          createdAt: now,
+        });
+        ids.push(id);
+        this.o.logger?.info({ id, date: day }, 'daily report queued');
+      } else {
+        this.o.logger?.warn({ date: day }, 'daily report not sent: no notification recipients');
+      }
+      await store.setSetting(DAILY_LAST_DATE_KEY, day);
+    }
+    return ids;
+  }
+}

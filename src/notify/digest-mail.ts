@@ -1,0 +1,123 @@
+/**
+ * The per-attack digest mail: every block since the last digest in one compact table.
+ * A burst of thousands of blocks is still one mail: the subject summarises, the text part
+ * lists every address; past HTML_MAX_ROWS the HTML part is left out so that no mail
+ * client can show a shortened list instead of the full one.
+ */
+import { countryName } from '../core/countries.js';
+import {
+  countryText,
+  escapeHtml,
+  htmlPage,
+  htmlTable,
+  phoneAdvice,
+  plural,
+  REASON_LABELS,
+  textTable,
+} from '../core/report.js';
+import type { Decision } from '../core/types.js';
+
+export const HTML_MAX_ROWS = 500;
+/** Rows listed in one mail at most (~100 bytes each); the rest are counted, not listed. */
+export const TEXT_MAX_ROWS = 50_000;
+
+export interface DigestMail {
+  subject: string;
+  text: string;
+  html: string | null;
+}
+
+export interface DigestMailOptions {
+  /** Start of the period covered (the previous digest), epoch seconds. */
+  from: number;
+  to: number;
+  host: string | null;
+  formatTime: (t: number) => string;
+}
+
+/** `decisions` oldest first; only block and permanent decisions are expected. */
+export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): DigestMail {
+  const ips = new Set(decisions.map((d) => d.ip));
+  const byReason = new Map<string, number>();
+  for (const d of decisions) byReason.set(d.reason, (byReason.get(d.reason) ?? 0) + 1);
+  const reasons = [...byReason.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const permanent = decisions.filter((d) => d.action === 'permanent').length;
+  const phones = new Map<string, Decision>();
+  for (const d of decisions) if (d.misconfiguredPhone) phones.set(d.ip, d);
+  const on = o.host ? ` on ${o.host}` : '';
+  const huge = decisions.length > HTML_MAX_ROWS;
+
+  const first = decisions[0];
+  let subject: string;
+  if (decisions.length === 1 && first) {
+    const where = first.country ? `, ${countryName(first.country) ?? first.country}` : '';
+    const what = first.action === 'permanent' ? 'permanently blocked' : 'blocked';
+    subject = `sipprot${on}: ${what} ${first.ip} (${first.reason}${where})`;
+  } else {
+    const reasonText = reasons
+      .slice(0, 3)
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ');
+    subject =
+      `sipprot${on}: ${plural(ips.size, 'address', 'addresses')} blocked since ${o.formatTime(o.from)} (${reasonText}` +
+      `${reasons.length > 3 ? ', ...' : ''})` +
+      (permanent > 0 ? `, ${permanent} permanent` : '') +
+      (huge ? '; full list in the mail text' : '');
+  }
+
+  const listed = decisions.slice(0, TEXT_MAX_ROWS);
+  const rows = listed.map((d) => [
+    o.formatTime(d.at),
+    d.ip,
+    d.action === 'permanent'
+      ? 'permanent'
+      : d.expiresAt === null
+        ? 'block'
+        : `until ${o.formatTime(d.expiresAt)}`,
+    d.reason,
+    d.country ? countryText(d.country, countryName(d.country)) : '-',
+    d.attempts,
+    d.userAgent ?? '-',
+    d.users.join(',') || '-',
+  ]);
+  const headers = ['time', 'address', 'block', 'reason', 'country', 'attempts', 'user agent', 'users'];
+
+  const intro =
+    `sipprot blocked ${plural(ips.size, 'address', 'addresses')}${on} between ${o.formatTime(o.from)} and ` +
+    `${o.formatTime(o.to)} (${plural(decisions.length, 'block decision')}).`;
+  const reasonLines = reasons.map(([r, n]) => `  ${REASON_LABELS[r as Decision['reason']] ?? r}: ${n}`);
+  const text: string[] = [intro, '', 'By reason:', ...reasonLines];
+  if (permanent > 0) text.push('', `Permanent blocks: ${permanent}`);
+  if (phones.size > 0) {
+    text.push('', 'Misconfigured phones (probably not attackers):');
+    for (const d of phones.values()) text.push(`  * ${phoneAdvice(d)}`);
+  }
+  text.push('', textTable(headers, rows, [false, false, false, false, false, true]));
+  if (decisions.length > listed.length) {
+    text.push(
+      '',
+      `... and ${decisions.length - listed.length} more block decisions not listed here ` +
+        '(see: sipprot status --dynamic).',
+    );
+  }
+  text.push('', 'Lift a block: sipprot unblock ADDRESS. Never block an address: sipprot allow add ADDRESS.');
+
+  let html: string | null = null;
+  if (!huge) {
+    const parts = [
+      `<p>${escapeHtml(intro)}</p>`,
+      `<p>${reasons.map(([r, n]) => `${escapeHtml(REASON_LABELS[r as Decision['reason']] ?? r)}: ${n}`).join('<br>')}</p>`,
+    ];
+    if (phones.size > 0) {
+      const items = [...phones.values()].map((d) => `<li>${escapeHtml(phoneAdvice(d))}</li>`).join('');
+      parts.push(
+        '<div style="background:#fff4ce;border:1px solid #e0b000;padding:8px;margin:12px 0">' +
+          `<strong>Misconfigured phones (probably not attackers)</strong><ul style="margin:0">${items}</ul></div>`,
+      );
+    }
+    parts.push(htmlTable(headers, rows));
+    parts.push('<p>Lift a block: <code>sipprot unblock ADDRESS</code>.</p>');
+    html = htmlPage(subject, parts.join('\n'));
+  }
+  return { subject, text: text.join('\n') + '\n', html };
+}

@@ -1,0 +1,145 @@
+/**
+ * NOTIFY_EACH_ATTACK: at most one mail per NOTIFY_INTERVAL, carrying every block and
+ * permanent decision since the previous one.
+ *
+ * What survives a restart is one setting, the end of the period the last digest covered;
+ * the batch itself is rebuilt from the store's decision history, so blocks that arrived
+ * just before a crash are still mailed. Decisions handed in by the daemon are also kept
+ * in memory until mailed, in case the store records them a moment later.
+ */
+import type { Decision } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import { buildDigestMail } from './digest-mail.js';
+import type { Logger } from './logger.js';
+
+export const DIGEST_STATE_KEY = 'notify.digest';
+
+/** In-memory backlog bound; beyond it the store's history alone is used. */
+const MAX_PENDING = 200_000;
+/** A digest never reaches further back than this (e.g. after running without SMTP). */
+const MAX_LOOKBACK = 7 * 86_400;
+/** After a first block, wait this long (at most the interval) so one burst makes one mail. */
+const SETTLE_SECONDS = 60;
+
+/** What is persisted: the end of the period the last digest covered, and when it was queued. */
+interface DigestState {
+  coveredUntil: number;
+  lastMailAt: number | null;
+}
+
+export interface DigestOptions {
+  store: Store;
+  enabled: boolean;
+  /** NOTIFY_INTERVAL, seconds. */
+  interval: number;
+  /** The daemon's start time: the first digest ever covers from here. */
+  startedAt: number;
+  host: string | null;
+  formatTime: (t: number) => string;
+  logger?: Logger;
+}
+
+export function isDigestDecision(d: Decision): boolean {
+  return d.action === 'block' || d.action === 'permanent';
+}
+
+export class Digest {
+  private pending: Decision[] = [];
+  /** Something may be waiting; a fresh start must look in the store once. */
+  private dirty = true;
+  /** Time of the oldest block noted and not yet mailed. */
+  private firstNoted: number | null = null;
+  private cleared = false;
+
+  constructor(private readonly o: DigestOptions) {}
+
+  /** Synchronous and cheap: remembers the blocks; mail is built on a later tick. */
+  note(decisions: readonly Decision[]): void {
+    if (!this.o.enabled) return;
+    for (const d of decisions) {
+      if (!isDigestDecision(d)) continue;
+      this.dirty = true;
+      if (this.firstNoted === null || d.at < this.firstNoted) this.firstNoted = d.at;
+      if (this.pending.length < MAX_PENDING) this.pending.push(d);
+    }
+  }
+
+  /**
+   * Enqueues the digest when one is due at `now`; returns its outbox id, or null. With no
+   * recipients the period is consumed without mail, so a later recipient does not get
+   * a flood of old blocks.
+   */
+  async run(now: number, recipients: string[]): Promise<number | null> {
+    const { store } = this.o;
+    if (!this.o.enabled) {
+      // Forget the cursor, so turning the feature on later starts from then, not from history.
+      if (!this.cleared) await store.setSetting(DIGEST_STATE_KEY, null);
+      this.cleared = true;
+      return null;
+    }
+    let state = parseState(await store.getSetting(DIGEST_STATE_KEY));
+    if (state === null) {
+      const first = this.pending.reduce((min, d) => Math.min(min, d.at), this.o.startedAt);
+      state = { coveredUntil: first, lastMailAt: null };
+      await store.setSetting(DIGEST_STATE_KEY, JSON.stringify(state));
+    }
+    if (!this.dirty) return null;
+    if (state.lastMailAt !== null && now < state.lastMailAt + this.o.interval) return null;
+    const settle = Math.min(SETTLE_SECONDS, this.o.interval);
+    if (this.firstNoted !== null && now < this.firstNoted + settle) return null;
+
+    const from = Math.max(state.coveredUntil, now - MAX_LOOKBACK);
+    const fromStore = (await store.decisions({ from, to: now })).filter(isDigestDecision).reverse();
+    const seen = new Set(fromStore.map(key));
+    const memory = this.pending.filter((d) => d.at < now && !seen.has(key(d)));
+    const batch = [...fromStore, ...memory].sort((a, b) => a.at - b.at);
+    const oldest = batch[0];
+    if (!oldest) {
+      this.dirty = this.pending.length > 0;
+      return null;
+    }
+    // After a restart nothing is in memory: the store says when the burst began.
+    if (now < oldest.at + settle) return null;
+    this.pending = this.pending.filter((d) => d.at >= now);
+    this.firstNoted = this.pending.reduce<number | null>(
+      (min, d) => (min === null ? d.at : Math.min(min, d.at)),
+      null,
+    );
+    this.dirty = this.pending.length > 0;
+    const cursor = state.coveredUntil;
+
+    let id: number | null = null;
+    if (recipients.length > 0) {
+      const mail = buildDigestMail(batch, {
+        from: cursor,
+        to: now,
+        host: this.o.host,
+        formatTime: this.o.formatTime,
+      });
+      id = await store.enqueueMail({ kind: 'attack-digest', ...mail, to: recipients, createdAt: now });
+      this.o.logger?.info({ id, blocks: batch.length }, 'attack digest queued');
+    } else {
+      this.o.logger?.warn({ blocks: batch.length }, 'attack digest not sent: no notification recipients');
+    }
+    // After the enqueue: a crash in between mails the batch twice rather than never.
+    const next: DigestState = { coveredUntil: now, lastMailAt: id === null ? state.lastMailAt : now };
+    await store.setSetting(DIGEST_STATE_KEY, JSON.stringify(next));
+    return id;
+  }
+}
+
+function key(d: Decision): string {
+  return `${d.at}|${d.ip}|${d.action}|${d.reason}`;
+}
+
+function parseState(s: string | null): DigestState | null {
+  if (s === null) return null;
+  try {
+    const v = JSON.parse(s) as Partial<DigestState>;
+    if (typeof v.coveredUntil !== 'number' || !Number.isFinite(v.coveredUntil)) return null;
+    const last = typeof v.lastMailAt === 'number' && Number.isFinite(v.lastMailAt) ? v.lastMailAt : null;
+    return { coveredUntil: v.coveredUntil, lastMailAt: last };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The notifier the daemon talks to. Detection hands it decisions (a cheap, synchronous
+ * call); the daemon's timer calls tick() every few seconds, which queues the digest and
+ * the daily report when due and then delivers the queue. Nothing here can slow or fail
+ * detection: tick() never rejects and never runs twice at once.
+ */
+import { hostname as osHostname } from 'node:os';
+import type { Config, Decision } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import { type Calendar, localCalendar } from './calendar.js';
+import { DailySchedule } from './daily.js';
+import { Digest } from './digest.js';
+import type { Logger } from './logger.js';
+import { type BackoffPolicy, Outbox } from './outbox.js';
+import {
+  createSmtpTransport,
+  type MailStatus,
+  type MailTransport,
+  mailStatus,
+  type SmtpOptions,
+} from './smtp.js';
+
+export interface NotifierOptions {
+  config: Pick<Config, 'notify' | 'smtp'>;
+  store: Store;
+  /** Epoch seconds now. */
+  clock: () => number;
+  logger?: Logger;
+  /** Replaces the SMTP transport built from config.smtp (tests). */
+  transport?: MailTransport;
+  /** Extra transport options (timeouts, a private CA). */
+  smtpOptions?: SmtpOptions;
+  calendar?: Calendar;
+  /** Shown in subjects; default os.hostname(). */
+  hostname?: string;
+  backoff?: BackoffPolicy;
+}
+
+export class Notifier {
+  private readonly configured: boolean;
+  private readonly digest: Digest;
+  private readonly daily: DailySchedule;
+  private readonly outbox: Outbox;
+  private transport: MailTransport | null;
+  private readonly ownsTransport: boolean;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private recipients: number | null = null;
+
+  constructor(private readonly o: NotifierOptions) {
+    const { config } = o;
+    this.configured = Boolean(config.smtp.host);
+    const startedAt = o.clock();
+    const calendar = o.calendar ?? localCalendar;
+    const host = o.hostname ?? osHostname();
+    this.transport = o.transport ?? null;
+    this.ownsTransport = !o.transport;
+    this.digest = new Digest({
+      store: o.store,
+      enabled: config.notify.eachAttack,
+      interval: Math.max(1, config.notify.interval),
+      startedAt,
+      host,
+      formatTime: calendar.formatTime,
+      logger: o.logger,
+    });
+    this.daily = new DailySchedule({
+      store: o.store,
+      calendar,
+      enabled: config.notify.daily,
+      at: config.notify.dailyAt,
+      startedAt,
+      host,
+      logger: o.logger,
+    });
+    this.outbox = new Outbox({
+      store: o.store,
+      transport: () => {
+        this.transport ??= createSmtpTransport(config.smtp, o.smtpOptions);
+        return this.transport;
+      },
+      logger: o.logger,
+      backoff: o.backoff,
+    });
+  }
+
+  /** Called by the daemon with every batch of decisions: notes that a digest is due. */
+  onDecisions(decisions: readonly Decision[]): void {
+    if (this.stopped || !this.configured) return;
+    this.digest.note(decisions);
+  }
+
+  /**
+   * Queues the digest and daily report when due, then sends what is queued. Resolves when
+   * done; never rejects. A call while the previous one still runs joins it.
+   */
+  tick(now: number = this.o.clock()): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (!this.running) {
+      this.running = this.run(now).finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  status(): MailStatus {
+    const base = mailStatus(this.o.config);
+    if (!base.configured) return base;
+    const notes: string[] = [];
+    if (this.recipients === 0) notes.push('no recipients (add one: sipprot recipients add EMAIL)');
+    if (this.outbox.lastError) notes.push(`last delivery failed, retrying: ${this.outbox.lastError}`);
+    return notes.length > 0 ? { configured: true, message: `${base.message}; ${notes.join('; ')}` } : base;
+  }
+
+  /** Waits for a running tick, then releases the SMTP connection. Queued mail stays queued. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+    if (this.ownsTransport) this.transport?.close();
+    this.transport = null;
+  }
+
+  private async run(now: number): Promise<void> {
+    // No SMTP: nothing is queued, and the schedules stay where they are.
+    if (!this.configured) return;
+    const { store, logger } = this.o;
+    let recipients: string[] = [];
+    try {
+      recipients = (await store.listRecipients()).map((r) => r.email);
+      this.recipients = recipients.length;
+    } catch (e) {
+      logger?.error({ err: message(e) }, 'notify: cannot read recipients');
+      return;
+    }
+    try {
+      await this.digest.run(now, recipients);
+    } catch (e) {
+      logger?.error({ err: message(e) }, 'notify: attack digest failed');
+    }
+    try {
+      await this.daily.run(now, recipients);
+    } catch (e) {
+      logger?.error({ err: message(e) }, 'notify: daily report failed');
+    }
+    try {
+      await this.outbox.flush(now);
+    } catch (e) {
+      logger?.error({ err: message(e) }, 'notify: mail queue failed');
+    }
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
