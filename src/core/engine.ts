@@ -1,0 +1,177 @@
+/**
+ * The one decision path, used by replay and by the live daemon alike: SipEvents in
+ * packet time → matching and detection → policy → Decisions.
+ *
+ * - Direction comes from SIP_PORTS: a request to a SIP port is from the remote `src`;
+ *   an answer from a SIP port is the local server's answer to the remote `dst`. Events
+ *   whose remote side is one of the host's own addresses are ignored (a PBX talking to
+ *   a trunk or ringing a phone from port 5060 is not an attacker).
+ * - A request from an address the policy holds blocked is not judged again: it renews
+ *   the block (the transition to blocked is reported once). Answers to it are ignored.
+ * - Time moves with the events (and with `tick` from a clock): each call first lifts
+ *   the blocks that ran out and judges challenges left unanswered, so a packet after
+ *   BLOCKTIME of silence meets a lifted block, in replay as live.
+ */
+import { Detector, type DetectorOptions, type DetectorStats } from './detect/detector.js';
+import { PortSet, remoteOf } from './detect/ports.js';
+import { Policy, type PolicyDeps, type PolicyStats } from './policy.js';
+import type { BlockRecord, Config, Decision, DecisionAction, Rule, SipEvent, Verdict } from './types.js';
+
+export interface EngineDeps extends PolicyDeps {
+  /** The host's own addresses: never treated as remote. */
+  localAddresses?: Iterable<string>;
+  /** Tuning of tables and windows (tests, benches). */
+  detector?: DetectorOptions;
+}
+
+export interface EngineStats {
+  events: number;
+  requests: number;
+  responses: number;
+  /** Not between a remote address and a local SIP port. */
+  ignored: number;
+  /** Remote side is one of the host's own addresses. */
+  local: number;
+  /** Requests from addresses under a block. */
+  blockedPackets: number;
+  verdicts: Record<Rule, number>;
+  /** Verdicts about addresses already blocked. */
+  repeatVerdicts: number;
+  decisions: Record<DecisionAction, number>;
+  trackedIps: number;
+  pendingRequests: number;
+  pendingChallenges: number;
+  activeBlocks: number;
+  detector: DetectorStats;
+  policy: PolicyStats;
+}
+
+export class Engine {
+  readonly detector: Detector;
+  readonly policy: Policy;
+  private readonly ports: PortSet;
+  private readonly local: Set<string>;
+  private readonly verdicts: Verdict[] = [];
+  private now = Number.NEGATIVE_INFINITY;
+  private readonly counts = {
+    events: 0,
+    requests: 0,
+    responses: 0,
+    ignored: 0,
+    local: 0,
+    blockedPackets: 0,
+    repeatVerdicts: 0,
+    verdicts: { scanner: 0, 'auth-failures': 0, enumeration: 0 } as Record<Rule, number>,
+    decisions: { block: 0, extend: 0, permanent: 0, unblock: 0 } as Record<DecisionAction, number>,
+  };
+
+  constructor(config: Config, deps: EngineDeps) {
+    this.ports = new PortSet(config.sipPorts);
+    this.local = new Set(deps.localAddresses ?? []);
+    this.detector = new Detector(config, deps.detector);
+    this.policy = new Policy(config, { lists: deps.lists, country: deps.country });
+  }
+
+  /** One SIP event; returns the decisions it (and the time it brings) caused. */
+  onEvent(ev: SipEvent): Decision[] {
+    const out = this.advance(ev.at);
+    this.counts.events++;
+    const remote = remoteOf(ev, this.ports);
+    if (remote === null) {
+      this.counts.ignored++;
+      return out;
+    }
+    if (this.local.size > 0 && this.local.has(remote)) {
+      this.counts.local++;
+      return out;
+    }
+    if (ev.msg.kind === 'request') {
+      this.counts.requests++;
+      if (this.policy.isBlocked(remote)) {
+        this.counts.blockedPackets++;
+        return this.count(out, this.policy.onPacket(remote, ev.at, true));
+      }
+      this.detector.onRequest(ev, remote, this.verdicts);
+    } else {
+      this.counts.responses++;
+      if (this.policy.isBlocked(remote)) return out;
+      this.detector.onResponse(ev, remote, this.verdicts);
+    }
+    if (this.verdicts.length > 0) this.judge(out);
+    return out;
+  }
+
+  /** Moves time on without an event (the daemon's clock): expiries and late verdicts. */
+  tick(now: number): Decision[] {
+    return this.advance(now);
+  }
+
+  /** A block by hand; the allow list still wins. */
+  block(ip: string, at: number, note: string | null = null): Decision[] {
+    const out = this.advance(at);
+    this.detector.forget(ip);
+    return this.count(out, this.policy.block(ip, at, 'manual', note));
+  }
+
+  /** Lifts a block by hand; `forgetHistory` resets the count toward the threshold. */
+  unblock(ip: string, at: number, opts: { forgetHistory?: boolean } = {}): Decision[] {
+    const out = this.advance(at);
+    this.detector.forget(ip);
+    return this.count(out, this.policy.unblock(ip, at, opts));
+  }
+
+  /** Loads running blocks and block counts at start. */
+  restore(records: Iterable<BlockRecord>, timesBlocked?: ReadonlyMap<string, number>): void {
+    this.policy.restore(records, timesBlocked);
+  }
+
+  get stats(): EngineStats {
+    const c = this.counts;
+    return {
+      events: c.events,
+      requests: c.requests,
+      responses: c.responses,
+      ignored: c.ignored,
+      local: c.local,
+      blockedPackets: c.blockedPackets,
+      verdicts: { ...c.verdicts },
+      repeatVerdicts: c.repeatVerdicts,
+      decisions: { ...c.decisions },
+      trackedIps: this.detector.trackedIps,
+      pendingRequests: this.detector.requests.size,
+      pendingChallenges: this.detector.pendingChallenges,
+      activeBlocks: this.policy.activeCount,
+      detector: { ...this.detector.stats },
+      policy: { ...this.policy.stats },
+    };
+  }
+
+  private advance(at: number): Decision[] {
+    if (!(at > this.now)) return [];
+    this.now = at;
+    const out = this.count([], this.policy.tick(at));
+    this.detector.advance(at, this.verdicts);
+    if (this.verdicts.length > 0) this.judge(out);
+    return out;
+  }
+
+  private judge(out: Decision[]): void {
+    for (const v of this.verdicts) {
+      this.counts.verdicts[v.rule]++;
+      if (this.policy.isBlocked(v.ip)) {
+        this.counts.repeatVerdicts++;
+        continue;
+      }
+      this.count(out, this.policy.onVerdict(v));
+    }
+    this.verdicts.length = 0;
+  }
+
+  private count(out: Decision[], ds: Decision[]): Decision[] {
+    for (const d of ds) {
+      this.counts.decisions[d.action]++;
+      out.push(d);
+    }
+    return out;
+  }
+}
