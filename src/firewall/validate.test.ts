@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { canonicalNetworks, nftElement, parseHost, parseRange, rangeToCidrs } from './validate.js';
+
+describe('parseHost', () => {
+  it('canonicalises addresses', () => {
+    const cases: Array<[string, string, 4 | 6]> = [
+      ['192.0.2.1', '192.0.2.1', 4],
+      [' 192.0.2.1 ', '192.0.2.1', 4],
+      ['::ffff:192.0.2.1', '192.0.2.1', 4],
+      ['2001:DB8::0:1', '2001:db8::1', 6],
+      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1', 6],
+      ['fe80::1', 'fe80::1', 6],
+    ];
+    for (const [input, text, family] of cases) assert.deepEqual(parseHost(input), { text, family }, input);
+  });
+
+  it('refuses what must never reach nft, naming the input', () => {
+    for (const bad of [
+      '127.0.0.1',
+      '127.255.0.9',
+      '::1',
+      '0.0.0.0',
+      '::',
+      '224.0.0.1',
+      '239.255.255.255',
+      'ff02::1',
+      '::ffff:127.0.0.1',
+      '192.0.2.0/24',
+      '192.0.2.1/32x',
+      'localhost',
+      '1.2.3.4 ; flush ruleset',
+      '1.2.3.4\nflush ruleset',
+      '1.2.3',
+      '',
+    ]) {
+      assert.throws(
+        () => parseHost(bad),
+        (e: { code: string; message: string }) => e.code === 'SP_ERR_ADDRESS_INVALID' && e.message.length > 0,
+        JSON.stringify(bad),
+      );
+    }
+    assert.throws(() => parseHost('127.0.0.1'), /'127.0.0.1' is a loopback address/);
+    assert.throws(() => parseHost('10.0.0.0/8'), /a dynamic block is one address/);
+  });
+});
+
+describe('parseRange', () => {
+  it('reads addresses, CIDRs and start-end ranges', () => {
+    assert.deepEqual(parseRange('10.0.0.0/8'), { family: 4, start: 0x0a000000n, end: 0x0affffffn });
+    assert.deepEqual(parseRange('10.0.0.1-10.0.0.9'), { family: 4, start: 0x0a000001n, end: 0x0a000009n });
+    assert.deepEqual(parseRange('::/0'), { family: 6, start: 0n, end: (1n << 128n) - 1n });
+    assert.deepEqual(parseRange('0.0.0.0/0'), { family: 4, start: 0n, end: 0xffffffffn });
+  });
+
+  it('refuses host bits, reversed and mixed ranges, networks inside loopback or multicast', () => {
+    assert.throws(() => parseRange('10.0.0.1/8'), /host bits set/);
+    assert.throws(() => parseRange('10.0.0.9-10.0.0.1'), /ends before it starts/);
+    assert.throws(() => parseRange('10.0.0.1-2001:db8::1'), /mixes IPv4 and IPv6/);
+    assert.throws(() => parseRange('127.0.0.0/8'), /loopback/);
+    assert.throws(() => parseRange('232.0.0.0/8'), /multicast/);
+    assert.throws(() => parseRange('ff00::/8'), /multicast/);
+  });
+});
+
+describe('canonicalNetworks', () => {
+  it('is the union as the fewest CIDRs, IPv4 first', () => {
+    assert.deepEqual(
+      canonicalNetworks([
+        '2001:db8::/33',
+        '10.0.1.0/24',
+        '10.0.0.0/24',
+        '10.0.0.5',
+        '2001:db8:8000::/33',
+        '192.0.2.7',
+      ]),
+      ['10.0.0.0/23', '192.0.2.7', '2001:db8::/32'],
+    );
+    assert.deepEqual(canonicalNetworks(['10.0.0.1-10.0.0.6']), [
+      '10.0.0.1',
+      '10.0.0.2/31',
+      '10.0.0.4/31',
+      '10.0.0.6',
+    ]);
+    assert.deepEqual(canonicalNetworks([]), []);
+  });
+
+  it('names the first bad entry', () => {
+    assert.throws(() => canonicalNetworks(['10.0.0.0/8', 'nope', '1.1.1.1']), /'nope'/);
+  });
+
+  it('merges 131k adjacent networks (a country list) into the two /8s they make', () => {
+    const input = Array.from(
+      { length: 131_072 },
+      (_, i) => `${1 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.0/24`,
+    );
+    const out = canonicalNetworks(input);
+    assert.deepEqual(out, ['1.0.0.0/8', '2.0.0.0/8']);
+  });
+});
+
+describe('nftElement / rangeToCidrs', () => {
+  it('writes a prefix when the range is one, otherwise start-end', () => {
+    assert.equal(nftElement(parseRange('10.0.0.0/8')), '10.0.0.0/8');
+    assert.equal(nftElement(parseRange('10.0.0.3')), '10.0.0.3');
+    assert.equal(nftElement(parseRange('10.0.0.1-10.0.0.6')), '10.0.0.1-10.0.0.6');
+    assert.equal(nftElement(parseRange('2001:db8::1-2001:db8::2')), '2001:db8::1-2001:db8::2');
+    assert.deepEqual(rangeToCidrs(parseRange('0.0.0.0/0')), ['0.0.0.0/0']);
+  });
+});
