@@ -1,0 +1,203 @@
+import { SipprotError } from '../core/errors.js';
+import { networkContains, parseAddress, parseNetwork } from '../core/ip.js';
+import { AccessLists, parseCsv } from '../core/lists.js';
+import type { Config, ListEntry, ListName } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import type {
+  Admin,
+  ChangeOptions,
+  ChangeResult,
+  CheckResult,
+  DynamicBlock,
+  ImportResult,
+  RemoveResult,
+  StatusReport,
+} from './admin.js';
+
+/** Where the lists live (the list files); ListFiles implements it. */
+export interface ListRepo {
+  read(name: ListName): ListEntry[];
+  add(name: ListName, entries: ListEntry[]): ChangeResult;
+  remove(name: ListName, networks: string[]): RemoveResult;
+  removeAll(name: ListName): RemoveResult;
+  importCsv(name: ListName, csv: string, opts: { skipInvalid: boolean }): ImportResult;
+  exportCsv(name: ListName): string;
+}
+
+/** Present when the daemon runs: changes reach the kernel and the policy at once. */
+export interface LiveHooks {
+  listsChanged(name: ListName): Promise<void>;
+  /** Lifts the block through the policy (one decision path); false if it was not blocked. */
+  unblock(ip: string): Promise<boolean>;
+  daemon(): { pid: number; startedAt: number };
+}
+
+export interface GeoInfo {
+  country(ip: string): string | null;
+  countries(): { blocked: string[]; ranges: number; database: string | null };
+}
+
+export interface LocalAdminDeps {
+  config: Config;
+  lists: ListRepo;
+  store: Store;
+  geo: GeoInfo | null;
+  mailStatus: () => { configured: boolean; message: string };
+  clock: () => number;
+  live?: LiveHooks;
+  /** Asked when the daemon is not running, to show its state (PID file). */
+  daemonPid?: () => number | null;
+}
+
+/**
+ * The Admin interface on local files and store. The daemon serves it (with live hooks)
+ * to the CLI and web UI; the CLI uses it directly when the daemon does not run, and the
+ * daemon applies those changes at its next start.
+ */
+export class LocalAdmin implements Admin {
+  constructor(private readonly d: LocalAdminDeps) {}
+
+  async status(): Promise<StatusReport> {
+    const now = this.d.clock();
+    const blocks = await this.d.store.blockCounts(now);
+    const live = this.d.live?.daemon();
+    const pid = live?.pid ?? this.d.daemonPid?.() ?? null;
+    const geo = this.d.geo?.countries();
+    return {
+      counts: {
+        allow: this.d.lists.read('allow').length,
+        deny: this.d.lists.read('deny').length,
+        dynamicPermanent: blocks.permanent,
+        dynamicTemporary: blocks.temporary,
+      },
+      daemon: { running: pid !== null, pid, startedAt: live?.startedAt ?? null },
+      countries: geo ?? { blocked: this.d.config.blockedCountries, ranges: 0, database: null },
+      mail: this.d.mailStatus(),
+      configSource: this.d.config.source,
+    };
+  }
+
+  async check(ip: string): Promise<CheckResult> {
+    const addr = parseAddress(ip.trim());
+    if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `"${ip}" is not an IPv4 or IPv6 address`);
+    const access = new AccessLists(this.d.lists.read('allow'), this.d.lists.read('deny')).check(addr);
+    const block = await this.d.store.getBlock(addr.text);
+    const now = this.d.clock();
+    const dynamic =
+      block && (block.expiresAt === null || block.expiresAt > now) ? withTimeLeft(block, now) : null;
+    const country = this.d.geo?.country(addr.text) ?? null;
+    const countryBlocked = country !== null && this.d.config.blockedCountries.includes(country);
+    const explanation: string[] = [];
+    if (access.allow) {
+      explanation.push(`allow list: ${access.allow.network}${note(access.allow)} — never blocked by sipprot`);
+    }
+    if (access.deny) explanation.push(`deny list: ${access.deny.network}${note(access.deny)}`);
+    if (dynamic) {
+      const why = `${dynamic.reason}${dynamic.misconfiguredPhone ? ' (looks like a misconfigured phone)' : ''}`;
+      const left = dynamic.timeLeft === null ? 'permanent' : `${Math.ceil(dynamic.timeLeft)} s left`;
+      const ua = dynamic.userAgent ? `, user agent "${dynamic.userAgent}"` : '';
+      const users = dynamic.users.length > 0 ? `, users ${dynamic.users.join(',')}` : '';
+      explanation.push(`dynamic deny list: ${why}, ${dynamic.attempts} attempts${ua}${users}; ${left}`);
+    }
+    if (countryBlocked) explanation.push(`country ${country} is in BLOCKED_COUNTRIES`);
+    if (explanation.length === 0) explanation.push('in no list');
+    const blocked = !access.allow && (Boolean(access.deny) || dynamic !== null || countryBlocked);
+    return {
+      ip: addr.text,
+      blocked,
+      allow: access.allow ?? null,
+      deny: access.deny ?? null,
+      dynamic,
+      country,
+      countryBlocked,
+      explanation,
+    };
+  }
+
+  async listEntries(name: ListName): Promise<ListEntry[]> {
+    return this.d.lists.read(name);
+  }
+
+  async addEntries(name: ListName, entries: ListEntry[], opts?: ChangeOptions): Promise<ChangeResult> {
+    if (name === 'deny')
+      this.refuseLockout(
+        entries.map((e) => e.network),
+        opts?.requester ?? null,
+      );
+    const r = this.d.lists.add(name, entries);
+    await this.d.live?.listsChanged(name);
+    return r;
+  }
+
+  async removeEntries(name: ListName, networks: string[]): Promise<RemoveResult> {
+    const r = this.d.lists.remove(name, networks);
+    if (r.removed.length > 0) await this.d.live?.listsChanged(name);
+    return r;
+  }
+
+  async removeAll(name: ListName): Promise<RemoveResult> {
+    const r = this.d.lists.removeAll(name);
+    if (r.removed.length > 0) await this.d.live?.listsChanged(name);
+    return r;
+  }
+
+  async importCsv(
+    name: ListName,
+    csv: string,
+    opts: { skipInvalid: boolean } & ChangeOptions,
+  ): Promise<ImportResult> {
+    if (name === 'deny') {
+      this.refuseLockout(
+        parseCsv(csv).entries.map((e) => e.network),
+        opts.requester ?? null,
+      );
+    }
+    const r = this.d.lists.importCsv(name, csv, { skipInvalid: opts.skipInvalid });
+    if (r.applied && r.added.length + r.updated.length > 0) await this.d.live?.listsChanged(name);
+    return r;
+  }
+
+  async exportCsv(name: ListName): Promise<string> {
+    return this.d.lists.exportCsv(name);
+  }
+
+  async dynamicBlocks(): Promise<DynamicBlock[]> {
+    const now = this.d.clock();
+    const blocks = await this.d.store.listBlocks({ activeAt: now });
+    return blocks.map((b) => withTimeLeft(b, now));
+  }
+
+  async unblock(ip: string): Promise<{ ip: string; wasBlocked: boolean }> {
+    const addr = parseAddress(ip.trim());
+    if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `"${ip}" is not an IPv4 or IPv6 address`);
+    if (this.d.live) return { ip: addr.text, wasBlocked: await this.d.live.unblock(addr.text) };
+    return { ip: addr.text, wasBlocked: await this.d.store.deleteBlock(addr.text) };
+  }
+
+  /** Never let an admin deny the address they are connected from, nor loopback. */
+  private refuseLockout(networks: string[], requester: string | null): void {
+    const req = requester ? parseAddress(requester) : null;
+    for (const text of networks) {
+      const net = parseNetwork(text.trim());
+      if (!net) continue; // invalid entries are reported by the list itself
+      if (req && networkContains(net, req)) {
+        throw new SipprotError(
+          'SP_ERR_LOCKOUT',
+          `refusing to deny ${net.text}: it contains ${req.text}, the address you are connected from`,
+        );
+      }
+      const loop = parseAddress(net.family === 4 ? '127.0.0.1' : '::1')!;
+      if (networkContains(net, loop)) {
+        throw new SipprotError('SP_ERR_LOCKOUT', `refusing to deny ${net.text}: it contains loopback`);
+      }
+    }
+  }
+}
+
+function withTimeLeft(b: DynamicBlock | Omit<DynamicBlock, 'timeLeft'>, now: number): DynamicBlock {
+  return { ...b, timeLeft: b.expiresAt === null ? null : Math.max(0, b.expiresAt - now) };
+}
+
+function note(e: ListEntry): string {
+  return e.note ? ` ("${e.note}")` : '';
+}
