@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   buildReport,
-  escapeHtml,
   phoneAdvice,
   type ReportSummary,
   renderReportHtml,
   renderReportText,
 } from './report.js';
+import { escapeHtml, printable, textTable } from './report-format.js';
 import type { Decision } from './types.js';
 
 const DAY = 86_400;
@@ -191,4 +191,19 @@ test('renderers take a time formatter', () => {
   const r = buildReport({ summary: summary(), previous: null, label: 'x' });
   const text = renderReportText(r, { formatTime: (t) => `T${t - FROM}` });
   assert.match(text, /Period: T0 to T86400/);
+});
+
+test('plain-text cells cannot forge lines; columns align', () => {
+  assert.equal(printable('a\r\nb\u0007'), 'a??b?');
+  assert.equal(
+    textTable(
+      ['ip', 'n'],
+      [
+        ['192.0.2.1', 5],
+        ['x\ny', 10],
+      ],
+      [false, true],
+    ),
+    '  ip          n\n  192.0.2.1   5\n  x?y        10',
+  );
 });

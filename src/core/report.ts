@@ -7,6 +7,17 @@
  * passes (local time lives at the edges, not here).
  */
 import { countryName } from './countries.js';
+import {
+  clip,
+  countryText,
+  escapeHtml,
+  formatUtc,
+  htmlPage,
+  htmlTable,
+  plural,
+  printable,
+  textTable,
+} from './report-format.js';
 import type { Decision, DecisionReason, Rule } from './types.js';
 
 /** One attacking address as the store summarises it (structurally the store's TopIp). */
@@ -214,9 +225,9 @@ export function phoneAdvice(m: Pick<ReportIp, 'ip' | 'users'>): string {
       : m.users.length === 1
         ? ` as user ${m.users[0]}`
         : ` as users ${m.users.slice(0, 5).join(', ')}`;
-  return (
+  return printable(
     `phone at ${m.ip} keeps failing${who} — likely a deleted extension or changed password; ` +
-    `reset the phone (or correct its credentials), then: sipprot unblock ${m.ip}`
+      `reset the phone (or correct its credentials), then: sipprot unblock ${m.ip}`,
   );
 }
 
@@ -238,8 +249,10 @@ export function renderReportText(r: Report, opts: RenderOptions = {}): string {
   if (r.misconfiguredPhones.length > 0) {
     out.push('Misconfigured phones (probably not attackers)');
     for (const m of r.misconfiguredPhones) {
-      const where = m.country ? ` [${m.countryName ?? m.country}]` : '';
-      out.push(`  * ${m.advice}${where}; ${plural(m.attempts, 'failed attempt')}, last ${fmt(m.lastAt)}`);
+      const facts = [plural(m.attempts, 'failed attempt'), `last ${fmt(m.lastAt)}`];
+      if (m.country) facts.push(countryText(m.country, m.countryName));
+      if (m.userAgent) facts.push(printable(m.userAgent));
+      out.push(`  * ${m.advice}`, `    (${facts.join('; ')})`);
     }
     out.push('');
   }
@@ -287,7 +300,7 @@ export function renderReportText(r: Report, opts: RenderOptions = {}): string {
     out.push('New permanent blocks');
     for (const b of r.newPermanent) {
       const where = b.country ? `, ${countryText(b.country, b.countryName)}` : '';
-      const note = b.note ? `: ${b.note}` : '';
+      const note = b.note ? `: ${printable(b.note)}` : '';
       out.push(`  * ${b.ip} at ${fmt(b.at)} (${REASON_LABELS[b.reason] ?? b.reason}${where})${note}`);
     }
     out.push('');
@@ -325,11 +338,12 @@ export function renderReportHtml(r: Report, opts: RenderOptions = {}): string {
     ),
   );
   if (r.misconfiguredPhones.length > 0) {
-    const items = r.misconfiguredPhones.map(
-      (m) =>
-        `<li>${esc(m.advice)}${m.country ? ` [${esc(m.countryName ?? m.country)}]` : ''}; ` +
-        `${esc(plural(m.attempts, 'failed attempt'))}, last ${esc(fmt(m.lastAt))}</li>`,
-    );
+    const items = r.misconfiguredPhones.map((m) => {
+      const facts = [plural(m.attempts, 'failed attempt'), `last ${fmt(m.lastAt)}`];
+      if (m.country) facts.push(countryText(m.country, m.countryName));
+      if (m.userAgent) facts.push(m.userAgent);
+      return `<li>${esc(m.advice)}<br><small>${esc(facts.join('; '))}</small></li>`;
+    });
     parts.push(
       '<div style="background:#fff4ce;border:1px solid #e0b000;padding:8px;margin:12px 0">' +
         '<h2 style="font-size:15px;margin:0 0 6px">Misconfigured phones (probably not attackers)</h2>' +
@@ -404,75 +418,6 @@ export function renderReportHtml(r: Report, opts: RenderOptions = {}): string {
   return htmlPage(r.title, parts.join('\n'));
 }
 
-/** Escapes text for HTML element content and double- or single-quoted attributes. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-const esc = escapeHtml;
-
-/** A whole HTML document with a small inline style (mail clients drop <style> blocks unevenly). */
-export function htmlPage(title: string, body: string): string {
-  return (
-    '<!DOCTYPE html>\n<html><head><meta charset="utf-8">' +
-    `<title>${esc(title)}</title></head>\n` +
-    '<body style="font-family:Arial,Helvetica,sans-serif;font-size:13px;color:#222">\n' +
-    `${body}\n</body></html>\n`
-  );
-}
-
-/** A compact bordered table; every cell is escaped. */
-export function htmlTable(headers: string[], rows: Array<Array<string | number>>): string {
-  const cell = 'style="border:1px solid #ccc;padding:2px 6px;text-align:left"';
-  const head = headers.map((h) => `<th ${cell}>${esc(h)}</th>`).join('');
-  const body = rows
-    .map((row) => `<tr>${row.map((c) => `<td ${cell}>${esc(String(c))}</td>`).join('')}</tr>`)
-    .join('\n');
-  return `<table style="border-collapse:collapse"><tr>${head}</tr>\n${body}</table>`;
-}
-
-/** Columns padded to their widest cell; `right[i]` aligns column i to the right. */
-export function textTable(
-  headers: string[],
-  rows: Array<Array<string | number>>,
-  right: boolean[] = [],
-): string {
-  const cells = [headers, ...rows.map((r) => r.map((c) => String(c)))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells
-    .map(
-      (r) =>
-        '  ' +
-        widths
-          .map((w, i) => (right[i] ? (r[i] ?? '').padStart(w) : (r[i] ?? '').padEnd(w)))
-          .join('  ')
-          .trimEnd(),
-    )
-    .join('\n');
-}
-
-export function formatUtc(t: number): string {
-  const d = new Date(Math.round(t) * 1000);
-  return Number.isNaN(d.getTime()) ? String(t) : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
-}
-
-export function countryText(code: string | null, name: string | null): string {
-  if (!code) return '-';
-  return name ? `${name} (${code})` : code;
-}
-
 function change(c: ReportCount): string {
   if (c.previous === null) return '';
   const d = c.value - c.previous;
@@ -483,9 +428,7 @@ function section(title: string, body: string): string {
   return `<h2 style="font-size:15px;margin:16px 0 6px">${esc(title)}</h2>\n${body}`;
 }
 
-function clip(s: string, n: number): string {
-  return s.length <= n ? s : s.slice(0, n - 1) + '…';
-}
+const esc = escapeHtml;
 
 function sumValues(o: Partial<Record<string, number>>): number {
   let n = 0;

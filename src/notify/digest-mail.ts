@@ -5,16 +5,8 @@
  * client can show a shortened list instead of the full one.
  */
 import { countryName } from '../core/countries.js';
-import {
-  countryText,
-  escapeHtml,
-  htmlPage,
-  htmlTable,
-  phoneAdvice,
-  plural,
-  REASON_LABELS,
-  textTable,
-} from '../core/report.js';
+import { phoneAdvice, REASON_LABELS } from '../core/report.js';
+import { countryText, escapeHtml, htmlPage, htmlTable, plural, textTable } from '../core/report-format.js';
 import type { Decision } from '../core/types.js';
 
 export const HTML_MAX_ROWS = 500;

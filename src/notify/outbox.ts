@@ -78,6 +78,8 @@ export class Outbox {
     this.heldUntil = null;
     const due = await this.o.store.dueMail(now, this.batch);
     if (due.length === 0) return result;
+    // Oldest queued first, so after an outage a reader sees the digests in the order they were written.
+    due.sort((a, b) => a.id - b.id);
     const transport = this.o.transport();
     for (const m of due) {
       try {

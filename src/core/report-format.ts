@@ -1,0 +1,82 @@
+/**
+ * Small formatting helpers shared by the report and the attack digest mail: escaped HTML
+ * tables and pages, aligned plain-text tables, and the wording of counts and countries.
+ * Pure: no clock, no I/O.
+ */
+
+/** Control characters (from SIP headers) shown as `?`, so they cannot forge lines in a mail. */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f]/g, '?');
+}
+
+/** Escapes text for HTML element content and double- or single-quoted attributes. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** A whole HTML document with a small inline style (mail clients drop <style> blocks unevenly). */
+export function htmlPage(title: string, body: string): string {
+  return (
+    '<!DOCTYPE html>\n<html><head><meta charset="utf-8">' +
+    `<title>${escapeHtml(title)}</title></head>\n` +
+    '<body style="font-family:Arial,Helvetica,sans-serif;font-size:13px;color:#222">\n' +
+    `${body}\n</body></html>\n`
+  );
+}
+
+/** A compact bordered table; every cell is escaped. */
+export function htmlTable(headers: string[], rows: Array<Array<string | number>>): string {
+  const cell = 'style="border:1px solid #ccc;padding:2px 6px;text-align:left"';
+  const head = headers.map((h) => `<th ${cell}>${escapeHtml(h)}</th>`).join('');
+  const body = rows
+    .map((row) => `<tr>${row.map((c) => `<td ${cell}>${escapeHtml(String(c))}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<table style="border-collapse:collapse"><tr>${head}</tr>\n${body}</table>`;
+}
+
+/** Columns padded to their widest cell; `right[i]` aligns column i to the right. */
+export function textTable(
+  headers: string[],
+  rows: Array<Array<string | number>>,
+  right: boolean[] = [],
+): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => printable(String(c))))];
+  // A loop, not Math.max(...cells): a digest table can have tens of thousands of rows.
+  const widths = headers.map((_, i) => cells.reduce((w, r) => Math.max(w, (r[i] ?? '').length), 0));
+  return cells
+    .map(
+      (r) =>
+        '  ' +
+        widths
+          .map((w, i) => (right[i] ? (r[i] ?? '').padStart(w) : (r[i] ?? '').padEnd(w)))
+          .join('  ')
+          .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function formatUtc(t: number): string {
+  const d = new Date(Math.round(t) * 1000);
+  return Number.isNaN(d.getTime()) ? String(t) : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+export function countryText(code: string | null, name: string | null): string {
+  if (!code) return '-';
+  return name ? `${name} (${code})` : code;
+}
+
+export function clip(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n - 1) + '…';
+}
