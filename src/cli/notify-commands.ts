@@ -1,0 +1,198 @@
+/**
+ * `sipprot report`, `sipprot notify test` and `sipprot recipients ...`. They read the
+ * config and the store directly (the store is safe to share with a running daemon), so
+ * they work whether or not the daemon runs. Thin: parse, call notify/store, print.
+ */
+import { hostname as osHostname } from 'node:os';
+import type { Command } from 'commander';
+import { SipprotError } from '../core/errors.js';
+import type { Config } from '../core/types.js';
+import { type Calendar, isDate, localCalendar } from '../notify/calendar.js';
+import { reportForDay } from '../notify/daily.js';
+import {
+  type MailTransport,
+  NO_SMTP_MESSAGE,
+  type SmtpOptions,
+  type SmtpStep,
+  testSmtp,
+} from '../notify/smtp.js';
+import type { Store } from '../store/store.js';
+import { isValidEmail } from '../store/validate.js';
+import { EXIT } from './exit-codes.js';
+import { json } from './output.js';
+import type { CliContext } from './program.js';
+import { renderTable } from './table.js';
+
+export interface NotifyCliDeps {
+  /** The config for `--config PATH` (undefined: the default search). */
+  loadConfig(path: string | undefined): Config | Promise<Config>;
+  /** The state store of that config (e.g. SqliteStore.open(config.stateDir)); closed after use. */
+  openStore(config: Config): Store | Promise<Store>;
+  /** Epoch seconds; default the system clock. */
+  clock?: () => number;
+  calendar?: Calendar;
+  hostname?: string;
+  /** SMTP transport options (timeouts, a private CA) for `notify test`. */
+  smtpOptions?: SmtpOptions;
+  /** Replaces the SMTP transport (tests). */
+  transport?: (config: Config) => MailTransport;
+}
+
+/** For CliDeps.extensions: `extensions: [notifyCommands({ loadConfig, openStore })]`. */
+export function notifyCommands(deps: NotifyCliDeps): (program: Command, ctx: CliContext) => void {
+  return (program, ctx) => registerNotifyCommands(program, ctx, deps);
+}
+
+const STEP_NAMES: Record<SmtpStep, string> = {
+  connect: 'connect',
+  tls: 'TLS',
+  auth: 'login',
+  sender: 'sender accepted',
+  recipient: 'recipients accepted',
+  message: 'message accepted',
+};
+
+export function registerNotifyCommands(program: Command, ctx: CliContext, deps: NotifyCliDeps): void {
+  const { io } = ctx;
+  const clock = deps.clock ?? (() => Date.now() / 1000);
+  const calendar = deps.calendar ?? localCalendar;
+  const config = (cmd: Command) => deps.loadConfig(cmd.optsWithGlobals().config);
+  async function withStore<T>(cmd: Command, fn: (store: Store, cfg: Config) => Promise<T>): Promise<T> {
+    const cfg = await config(cmd);
+    const store = await deps.openStore(cfg);
+    try {
+      return await fn(store, cfg);
+    } finally {
+      await store.close();
+    }
+  }
+
+  program
+    .command('report')
+    .description("attack report of a day, as the daily mail carries it (default: today's so far)")
+    .option('--date <YYYY-MM-DD>', 'the local day to report on')
+    .option('--json', 'machine-readable output (the report model)')
+    .option('--html', 'print the HTML rendering')
+    .action(async (o, cmd: Command) => {
+      const now = clock();
+      const date: string = o.date ?? calendar.dateOf(now);
+      if (!isDate(date))
+        throw usage(`--date must be a calendar date YYYY-MM-DD, got ${JSON.stringify(o.date)}`);
+      const r = await withStore(cmd, (store) =>
+        reportForDay(store, calendar, date, { host: deps.hostname ?? osHostname(), now }),
+      );
+      if (o.json) json(io, r.report);
+      else io.out(o.html ? r.html : r.text);
+    });
+
+  const notify = program.command('notify').description('mail notifications');
+  notify
+    .command('test')
+    .description('send a test mail and report which step fails: connect, TLS, login, recipient')
+    .option('--to <address>', 'send to this address instead of the notification recipients')
+    .option('--json', 'machine-readable output')
+    .action(async (o, cmd: Command) => {
+      const cfg = await config(cmd);
+      if (!cfg.smtp.host) {
+        throw new SipprotError('SP_ERR_SMTP', `${NO_SMTP_MESSAGE}: set SMTP_HOST (and SMTP_*) in the config`);
+      }
+      let to: string[];
+      if (o.to !== undefined) {
+        const t = String(o.to).trim();
+        if (!isValidEmail(t)) throw usage(`--to must be an e-mail address, got ${JSON.stringify(o.to)}`);
+        to = [t];
+      } else {
+        const store = await deps.openStore(cfg);
+        try {
+          to = (await store.listRecipients()).map((r) => r.email);
+        } finally {
+          await store.close();
+        }
+        if (to.length === 0) {
+          throw usage(
+            'no notification recipients: add one (sipprot recipients add EMAIL) or use --to ADDRESS',
+          );
+        }
+      }
+      const transport = deps.transport?.(cfg);
+      const server = `${cfg.smtp.host}:${cfg.smtp.port}`;
+      try {
+        const r = await testSmtp(cfg.smtp, to, { ...deps.smtpOptions, transport });
+        if (o.json) return json(io, { ok: true, server, passed: r.passed, to: r.accepted });
+        for (const s of r.passed) io.out(`${STEP_NAMES[s]}: ok\n`);
+        io.out(`test mail sent through ${server} to ${r.accepted.join(', ')}\n`);
+      } catch (e) {
+        const step =
+          e instanceof SipprotError ? (e.details as { step?: SmtpStep } | undefined)?.step : undefined;
+        if (!step) throw e;
+        const message = e instanceof Error ? e.message : String(e);
+        if (o.json) json(io, { ok: false, server, step, error: message });
+        else {
+          for (const s of stepsBefore(step, cfg)) io.out(`${STEP_NAMES[s]}: ok\n`);
+          io.out(`${STEP_NAMES[step]}: FAILED\n`);
+          io.err(`error: ${message}\n`);
+        }
+        ctx.setExit(EXIT.failure);
+      } finally {
+        transport?.close();
+      }
+    });
+
+  const recipients = program.command('recipients').description('who receives the notification mails');
+  recipients
+    .command('list')
+    .description('print the notification recipients')
+    .option('--json', 'machine-readable output')
+    .action(async (o, cmd: Command) => {
+      const list = await withStore(cmd, (store) => store.listRecipients());
+      if (o.json) return json(io, list);
+      if (list.length === 0) {
+        io.out('no notification recipients (add one: sipprot recipients add EMAIL [NAME])\n');
+        return;
+      }
+      io.out(
+        renderTable(
+          ['EMAIL', 'NAME'],
+          list.map((r) => [r.email, r.name ?? '']),
+        ),
+      );
+    });
+  recipients
+    .command('add')
+    .description('add a recipient, or change the name of one')
+    .argument('<email>', 'e-mail address')
+    .argument('[name...]', 'display name')
+    .action(async (email: string, name: string[], _o, cmd: Command) => {
+      const r = await withStore(cmd, async (store) => {
+        const existed = (await store.listRecipients()).some(
+          (x) => x.email.toLowerCase() === email.trim().toLowerCase(),
+        );
+        return { existed, rec: await store.addRecipient(email, name.length > 0 ? name.join(' ') : null) };
+      });
+      io.out(r.existed ? `${r.rec.email} was already a recipient; name updated\n` : `added ${r.rec.email}\n`);
+    });
+  recipients
+    .command('remove')
+    .description('remove a recipient')
+    .argument('<email>', 'e-mail address, as listed')
+    .action(async (email: string, _o, cmd: Command) => {
+      const removed = await withStore(cmd, (store) => store.removeRecipient(email));
+      if (removed) io.out(`removed ${email.trim()}\n`);
+      else {
+        io.err(`not a recipient: ${email.trim()} (see: sipprot recipients list)\n`);
+        ctx.setExit(EXIT.failure);
+      }
+    });
+}
+
+/** The steps that must have passed before `step` failed, for this config. */
+function stepsBefore(step: SmtpStep, cfg: Config): SmtpStep[] {
+  const order: SmtpStep[] = ['connect', 'tls', 'auth', 'sender', 'recipient', 'message'];
+  const applies = (s: SmtpStep) =>
+    (s !== 'tls' || cfg.smtp.tls !== 'none') && (s !== 'auth' || cfg.smtp.user);
+  return order.slice(0, order.indexOf(step)).filter(applies);
+}
+
+function usage(message: string): SipprotError {
+  return new SipprotError('SP_ERR_USAGE', message);
+}
