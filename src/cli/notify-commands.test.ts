@@ -45,7 +45,14 @@ async function sipprot(args: string[], cfg: Config = config()) {
   let out = '';
   let err = '';
   const code = await runCli(args, {
-    io: { out: (s) => void (out += s), err: (s) => void (err += s) },
+    io: {
+      out: (s) => {
+        out += s;
+      },
+      err: (s) => {
+        err += s;
+      },
+    },
     admin: async () => {
       throw new Error('the notify commands must not need the admin backend');
     },
