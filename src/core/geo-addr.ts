@@ -49,7 +49,7 @@ function hexValue(c: number): number {
  * IPv6 text → eight 16-bit groups written into `out` (length ≥ 8). Accepts `::`
  * compression and a trailing dotted IPv4 part; rejects zone ids and anything else.
  */
-export function parseV6Groups(s: string, out: Uint16Array | number[]): boolean {
+export function parseV6Groups(s: string, out: Uint16Array): boolean {
   const len = s.length;
   if (len < 2 || len > 45) return false;
   let n = 0; // groups written
@@ -112,7 +112,7 @@ export function parseV6Groups(s: string, out: Uint16Array | number[]): boolean {
 const scratchGroups = new Uint16Array(8);
 
 /** IPv6 text → four uint32 words (most significant first) into `out`; false if invalid. */
-export function parseV6Words(s: string, out: Uint32Array | number[]): boolean {
+export function parseV6Words(s: string, out: Uint32Array): boolean {
   const g = scratchGroups;
   if (!parseV6Groups(s, g)) return false;
   out[0] = ((g[0] as number) * 65536 + (g[1] as number)) >>> 0;
@@ -122,8 +122,10 @@ export function parseV6Words(s: string, out: Uint32Array | number[]): boolean {
   return true;
 }
 
+const scratchWords = new Uint32Array(4);
+
 export function parseV6(s: string): bigint | null {
-  const w = [0, 0, 0, 0];
+  const w = scratchWords;
   if (!parseV6Words(s, w)) return null;
   return wordsToBigint(w[0] as number, w[1] as number, w[2] as number, w[3] as number);
 }

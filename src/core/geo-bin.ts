@@ -7,14 +7,15 @@
  *   0  "SPGEOBIN"   8  u32 version   12 u32 metaLen   16 u32 countries
  *   20 u32 v4 segs  24 u32 v6 segs   28 u32 total file length
  *   32 meta JSON (UTF-8) | country codes (2 ASCII bytes each) | v4 starts (u32)
- *      | v6 starts (4 x u32 each, most significant first) | v4 country (u16) | v6 country (u16)
+ *      | v6 starts (u32 planes: all first words, then all second words, ...)
+ *      | v4 country (u16) | v6 country (u16)
  *   each section padded to a multiple of 8 bytes.
  */
 import { SipprotError } from './errors.js';
 import { GeoTable } from './geo-table.js';
 
 export const GEO_BIN_MAGIC = 'SPGEOBIN';
-export const GEO_BIN_VERSION = 1;
+export const GEO_BIN_VERSION = 2;
 const HEADER = 32;
 
 /** What a table file says about its data; the adapter adds when it was loaded. */

@@ -96,7 +96,8 @@ describe('GeoTable lookups', () => {
   it('counts ranges and memory', () => {
     assert.equal(table.v4Ranges, 8);
     assert.equal(table.v6Ranges, 6);
-    assert.equal(table.byteLength, table.v4Starts.length * 6 + table.v6Country.length * 18);
+    // Segments (4+2 bytes IPv4, 16+2 IPv6) plus the two 65537-entry first-level indexes.
+    assert.equal(table.byteLength, table.v4Starts.length * 6 + table.v6Country.length * 18 + 2 * 65537 * 4);
   });
 });
 
@@ -232,5 +233,70 @@ describe('GeoTable.toRanges', () => {
     assert.deepEqual(t.toRanges(4), input);
     assert.deepEqual(t.toRanges(6), []);
     assert.deepEqual(GeoTable.fromRanges(t.toRanges(4), t.toRanges(6)).v4Starts, t.v4Starts);
+  });
+});
+
+describe('GeoTable lookups against a linear scan', () => {
+  let seed = 5;
+  const rand = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed;
+  };
+  const naive = (ranges: GeoRange[], x: bigint) =>
+    ranges.find((r) => r.start <= x && x <= r.end)?.country ?? null;
+
+  it('IPv4: random ranges, many starting and ending on 65536-address bucket edges', () => {
+    for (let round = 0; round < 20; round++) {
+      const raw: GeoRange[] = [];
+      for (let i = 0; i < 300; i++) {
+        // Bucket-aligned starts in a small region, so buckets hold 0, 1 or many segments.
+        const s = rand() % 4 === 0 ? (rand() % 64) * 65536 + (rand() % 3) - 1 : rand() % (64 * 65536);
+        const len = rand() % 3 === 0 ? 65536 : rand() % 5000;
+        const start = Math.max(0, s);
+        raw.push({
+          start: BigInt(start),
+          end: BigInt(Math.min(0xffffffff, start + len)),
+          country: ['US', 'DE', 'FR'][rand() % 3] as string,
+        });
+      }
+      raw.push({ start: 0xfffffff0n, end: 0xffffffffn, country: 'JP' });
+      const flat = flatten(raw);
+      const t = GeoTable.fromRanges(flat, []);
+      const probes: number[] = [0, 0xffffffff, 0xfffffff0, 0xffffffef];
+      for (const r of flat) for (const d of [-1, 0, 1]) probes.push(Number(r.start) + d, Number(r.end) + d);
+      for (let i = 0; i < 2000; i++) probes.push(rand() % (70 * 65536), rand());
+      for (const x of probes) {
+        if (x < 0 || x > 0xffffffff) continue;
+        assert.equal(t.countryV4(x), naive(flat, BigInt(x)), `round ${round} address ${x}`);
+      }
+    }
+  });
+
+  it('IPv6: boundaries sharing their top 32 bits, or sitting exactly on a bucket edge', () => {
+    for (let round = 0; round < 20; round++) {
+      const raw: GeoRange[] = [];
+      for (let i = 0; i < 200; i++) {
+        const top = BigInt(0x20010000 + (rand() % 8) * 65536 + (rand() % 2 ? 0 : rand() % 4));
+        const low = rand() % 3 === 0 ? 0n : (BigInt(rand()) << 64n) | BigInt(rand());
+        const start = (top << 96n) | low;
+        const len = rand() % 2 ? (1n << 96n) - 1n : BigInt(rand());
+        raw.push({ start, end: start + len, country: ['US', 'DE', 'FR'][rand() % 3] as string });
+      }
+      const flat = flatten(raw);
+      const t = GeoTable.fromRanges([], flat);
+      const probes: bigint[] = [0n, (1n << 128n) - 1n];
+      for (const r of flat) for (const d of [-1n, 0n, 1n]) probes.push(r.start + d, r.end + d);
+      for (let i = 0; i < 2000; i++)
+        probes.push((BigInt(0x20010000 + (rand() % 10) * 65536) << 96n) | (BigInt(rand()) << 64n));
+      const w = new Uint32Array(4);
+      for (const x of probes) {
+        if (x < 0n || x >= 1n << 128n) continue;
+        w[0] = Number(x >> 96n);
+        w[1] = Number((x >> 64n) & 0xffffffffn);
+        w[2] = Number((x >> 32n) & 0xffffffffn);
+        w[3] = Number(x & 0xffffffffn);
+        assert.equal(t.countryV6(w), naive(flat, x), `round ${round} address ${x.toString(16)}`);
+      }
+    }
   });
 });
