@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isSipprotError } from '../core/errors.js';
 import { GeoTable } from '../core/geo.js';
-import { GeoDatabase } from './database.js';
+import { GeoDatabase, updateGeoDatabase } from './database.js';
 import { SHIPPED_TABLE, writeTableFile } from './files.js';
 
 /** 10 IPv4 rows (alternating DE/FR) and 2 IPv6 rows: the "new" upstream data. */
@@ -88,6 +88,10 @@ before(async () => {
         return send('x'.repeat(4096));
       case '/big-declared.csv':
         return send('x'.repeat(4096), { 'content-length': '4096' });
+      case '/table.bin.gz':
+        // What another host of a cluster would serve: a sipprot table file.
+        readFile(shipped).then((b) => send(b, { 'content-type': 'application/octet-stream' }));
+        return;
       case '/unknown.csv':
         return send(V4.replaceAll('FR', 'QQ'));
       default:
@@ -224,6 +228,25 @@ describe('GeoDatabase.update', () => {
     assert.equal(db2.country('5.0.0.1'), 'DE');
     assert.equal(db2.country('2001:db8::1'), 'JP');
     assert.deepEqual(res.warnings, []);
+  });
+
+  it('accepts a sipprot table file (as another host of a cluster serves it)', async () => {
+    const { db } = await loaded();
+    await db.update({ from: `${base}/both.csv.gz` });
+    assert.equal(db.country('1.0.0.1'), null);
+    await db.update({ from: `${base}/table.bin.gz`, minRatio: 0 });
+    assert.equal(db.country('1.0.0.1'), 'US');
+    assert.equal(db.country('2a00::1'), 'GB');
+    assert.equal(db.meta.v4Ranges, 8);
+  });
+
+  it('updateGeoDatabase loads STATE_DIR and updates it in one call', async () => {
+    const stateDir = await freshState();
+    const res = await updateGeoDatabase({ stateDir, shippedPath: shipped, from: `${base}/both.csv.gz` });
+    assert.equal(res.previous.origin, 'shipped');
+    assert.equal(res.meta.v4Ranges, 10);
+    const again = await GeoDatabase.load(stateDir, { shippedPath: shipped });
+    assert.equal(again.country('5.0.3.1'), 'FR');
   });
 
   it('keeps the current IPv6 ranges when the update has only IPv4', async () => {

@@ -246,3 +246,15 @@ export class GeoDatabase {
     return { meta: this.current.meta, previous, warnings };
   }
 }
+
+/**
+ * One-shot update for the CLI when no daemon holds the database: loads what STATE_DIR
+ * (or the shipped data) has, updates it, and returns the result. A running daemon
+ * should instead call update() on its own GeoDatabase so its table and sets follow.
+ */
+export async function updateGeoDatabase(
+  opts: GeoUpdateOptions & { stateDir: string; shippedPath?: string },
+): Promise<GeoUpdateResult> {
+  const db = await GeoDatabase.load(opts.stateDir, opts.shippedPath ? { shippedPath: opts.shippedPath } : {});
+  return db.update(opts);
+}
