@@ -376,6 +376,11 @@ describe('parseSip: bounds', () => {
     assert.equal(m.callId, null);
   });
 
+  it('keeps a last header that has no line end', () => {
+    assert.equal(parseSip(bytes('OPTIONS sip:h SIP/2.0\r\nCall-ID: tail'))?.callId, 'tail');
+    assert.equal(parseSip(bytes('OPTIONS sip:h SIP/2.0\r\nCSeq: 4 OPTIONS\r\nCall-ID: tail\r\n'))?.callId, 'tail');
+  });
+
   it('parses text input the same as bytes', () => {
     const text = REGISTER.join('\r\n') + '\r\n\r\n';
     assert.deepEqual(parseSipText(text), parseSip(bytes(text)));

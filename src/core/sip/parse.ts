@@ -235,8 +235,7 @@ function parseText(s: string, windowed: boolean): SipMessage | null | typeof INC
         ve = lineEnd;
       }
     }
-    if (next < 0) break;
-    p = next + 1;
+    p = next < 0 ? n : next + 1;
   }
   // A truncated datagram keeps what arrived; a window cut mid-block needs the full text.
   if (!ended && windowed && count <= MAX_HEADERS) return INCOMPLETE;

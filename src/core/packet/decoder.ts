@@ -1,0 +1,408 @@
+/**
+ * Capture records → SIP events: link layer, IPv4/IPv6 (fragments reassembled), UDP (one
+ * message per datagram) and TCP (streams reassembled, framed by Content-Length).
+ *
+ * Pure and synchronous: time is the packet's own timestamp, so replaying a capture gives
+ * exactly what the live daemon saw. Malformed input of any kind is dropped and counted in
+ * `stats`, never thrown. The decoder never keeps a reference to a pushed frame (what it
+ * must hold, it copies), so callers may reuse their buffers.
+ */
+import { parseSip } from '../sip/parse.js';
+import type { PortRange, SipEvent, SipMessage, Transport } from '../types.js';
+import { ipv4Text, ipv6Text } from './addr.js';
+import { FragmentReassembler, type FragmentStats } from './fragments.js';
+import { decodeHep } from './hep.js';
+import { IP_MALFORMED, IP_OK, IpInfo, parseIpv4, parseIpv6, walkIpv6 } from './ip.js';
+import { ipOffset } from './link.js';
+import { TCP_RST, type TcpLimits, TcpReassembler, type TcpStats } from './tcp.js';
+
+export interface DecoderLimits {
+  /** IP datagrams being reassembled at once. */
+  maxFragDatagrams: number;
+  /** Fragment bytes held in total. */
+  maxFragBytes: number;
+  /** Seconds (packet time) a fragmented datagram may take to complete. */
+  fragTimeout: number;
+  /** TCP directions tracked at once. */
+  maxTcpFlows: number;
+  /** Pending bytes per TCP direction (an unfinished header block). */
+  tcpFlowBuffer: number;
+  /** Seconds (packet time) of silence before a TCP flow is forgotten. */
+  tcpIdleTimeout: number;
+  /** Out-of-order segments held per TCP direction. */
+  tcpMaxHeld: number;
+  /** Seconds (packet time) a TCP gap may stay open. */
+  tcpHoldTime: number;
+}
+
+export const DEFAULT_LIMITS: DecoderLimits = {
+  maxFragDatagrams: 1024,
+  maxFragBytes: 8 * 1024 * 1024,
+  fragTimeout: 30,
+  maxTcpFlows: 16384,
+  tcpFlowBuffer: 65536,
+  tcpIdleTimeout: 600,
+  tcpMaxHeld: 32,
+  tcpHoldTime: 2,
+};
+
+export interface DecoderOptions {
+  sipPorts: PortRange[];
+  protocols: Array<'udp' | 'tcp'>;
+  limits?: Partial<DecoderLimits>;
+}
+
+export interface DecoderStats extends FragmentStats, TcpStats {
+  /** Frames pushed. */
+  frames: number;
+  /** SIP messages decoded (events returned). */
+  sip: number;
+  /** Payloads on a SIP port that are not SIP (STUN, HTTP, binary, ...). */
+  notSip: number;
+  /** CRLF / empty keep-alives on a SIP port. */
+  keepalives: number;
+  /** Frames whose headers do not add up (truncated, bad lengths). */
+  malformed: number;
+  /** Frames without IP (ARP, unknown link type, ...). */
+  notIp: number;
+  /** IP packets that are not for a SIP port over a configured protocol. */
+  filtered: number;
+  /** TCP directions currently tracked. */
+  tcpFlows: number;
+  /** Data lost to a limit: fragments given up, TCP gaps, buffer overflows, evicted flows. */
+  drops: number;
+  hep: number;
+  hepInvalid: number;
+}
+
+const SWEEP_INTERVAL = 1;
+
+export class Decoder {
+  private readonly stat: DecoderStats;
+  private readonly ports = new Uint8Array(65536);
+  private readonly udp: boolean;
+  private readonly tcpOn: boolean;
+  private readonly frags: FragmentReassembler;
+  private readonly tcp: TcpReassembler;
+  private readonly ip = new IpInfo();
+  private now = Number.NEGATIVE_INFINITY;
+  private lastSweep = Number.NEGATIVE_INFINITY;
+  // The packet being decoded: what the framer's sink needs to build events.
+  private out: SipEvent[] = [];
+  private curAt = 0;
+  private curSrc = '';
+  private curDst = '';
+  private curSport = 0;
+  private curDport = 0;
+
+  constructor(opts: DecoderOptions) {
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    for (const r of opts.sipPorts) {
+      const from = Math.max(0, Math.min(65535, r.from | 0));
+      const to = Math.max(0, Math.min(65535, r.to | 0));
+      for (let p = from; p <= to; p++) this.ports[p] = 1;
+    }
+    this.udp = opts.protocols.includes('udp');
+    this.tcpOn = opts.protocols.includes('tcp');
+    this.stat = newStats();
+    this.frags = new FragmentReassembler(
+      { maxDatagrams: limits.maxFragDatagrams, maxBytes: limits.maxFragBytes, timeout: limits.fragTimeout },
+      this.stat,
+    );
+    const tcpLimits: TcpLimits = {
+      maxFlows: limits.maxTcpFlows,
+      flowBuffer: limits.tcpFlowBuffer,
+      idleTimeout: limits.tcpIdleTimeout,
+      maxHeld: limits.tcpMaxHeld,
+      holdTime: limits.tcpHoldTime,
+    };
+    this.tcp = new TcpReassembler(
+      tcpLimits,
+      (buf, start, end) => this.onTcpMessage(buf, start, end),
+      this.stat,
+    );
+  }
+
+  /** Counters since construction (a live object: read it, do not write it). */
+  get stats(): Readonly<DecoderStats> {
+    const s = this.stat;
+    s.tcpFlows = this.tcp.size;
+    s.drops = s.fragDropped + s.tcpGaps + s.overflows + s.tcpFlowsEvicted;
+    return s;
+  }
+
+  /** One captured frame of the given link type (pcap LINKTYPE_*), at packet time `at`. */
+  push(linkType: number, at: number, frame: Uint8Array): SipEvent[] {
+    this.stat.frames++;
+    const r = ipOffset(linkType, frame);
+    if (r < 0) {
+      this.stat.notIp++;
+      return [];
+    }
+    return this.decodeIp(at, frame, r >> 4, r & 15);
+  }
+
+  /** One raw IP packet (no link header). */
+  pushIp(at: number, packet: Uint8Array): SipEvent[] {
+    this.stat.frames++;
+    const v = packet.length > 0 ? packet[0]! >> 4 : 0;
+    if (v !== 4 && v !== 6) {
+      this.stat.notIp++;
+      return [];
+    }
+    return this.decodeIp(at, packet, 0, v);
+  }
+
+  /**
+   * One HEPv3 packet. `at` is used when the agent sent no timestamp, `transport` overrides
+   * the one HEP implies (an agent reports SIP over TLS as TCP). HEP carries what the SIP
+   * server itself sent and received, so no port filter applies.
+   */
+  pushHep(buf: Uint8Array, opts: { at?: number; transport?: Transport } = {}): SipEvent[] {
+    this.stat.hep++;
+    const h = decodeHep(buf);
+    if (h === null || (h.protoType !== null && h.protoType !== 1)) {
+      this.stat.hepInvalid++;
+      return [];
+    }
+    const msg = parseSip(h.payload);
+    if (msg === null) {
+      if (isKeepalive(h.payload, 0, h.payload.length)) this.stat.keepalives++;
+      else this.stat.notSip++;
+      return [];
+    }
+    this.stat.sip++;
+    return [
+      {
+        at: h.at ?? opts.at ?? 0,
+        src: h.src,
+        sport: h.sport,
+        dst: h.dst,
+        dport: h.dport,
+        transport: opts.transport ?? h.transport,
+        msg,
+      },
+    ];
+  }
+
+  private decodeIp(at: number, buf: Uint8Array, off: number, version: number): SipEvent[] {
+    if (at > this.now) {
+      this.now = at;
+      if (at - this.lastSweep >= SWEEP_INTERVAL) {
+        this.lastSweep = at;
+        this.frags.expire(at);
+        this.tcp.expire(at);
+      }
+    }
+    const ip = this.ip;
+    const st = version === 4 ? parseIpv4(buf, off, ip) : parseIpv6(buf, off, ip);
+    if (st !== IP_OK) {
+      if (st === IP_MALFORMED) this.stat.malformed++;
+      else this.stat.filtered++;
+      return [];
+    }
+    let proto = ip.proto;
+    if (ip.fragment) {
+      if (version === 4 && !this.wants(proto)) {
+        this.stat.filtered++;
+        return [];
+      }
+      const key = this.fragmentKey(ip, proto);
+      // A first fragment shows the ports: a datagram for another port is not kept.
+      if (ip.fragOffset === 0 && version === 4 && !this.portsMatch(proto, buf, ip.off, ip.end)) {
+        this.frags.ignore(key, at);
+        this.stat.filtered++;
+        return [];
+      }
+      const whole = this.frags.add(key, at, ip.fragOffset, ip.moreFragments, proto, buf, ip.off, ip.end);
+      if (whole === null) return [];
+      if (version === 6) {
+        // What followed the Fragment header may start with more extension headers.
+        const srcOff = ip.srcOff;
+        const dstOff = ip.dstOff;
+        const hdr = ip.buf;
+        if (walkIpv6(whole, 0, whole.length, this.frags.lastProto, ip, false) !== IP_OK) {
+          this.stat.malformed++;
+          return [];
+        }
+        ip.buf = hdr;
+        ip.srcOff = srcOff;
+        ip.dstOff = dstOff;
+        proto = ip.proto;
+      } else {
+        ip.off = 0;
+        ip.end = whole.length;
+      }
+      return this.transport(at, proto, whole, ip.off, ip.end);
+    }
+    return this.transport(at, proto, buf, ip.off, ip.end);
+  }
+
+  private wants(proto: number): boolean {
+    return (proto === 17 && this.udp) || (proto === 6 && this.tcpOn);
+  }
+
+  private portsMatch(proto: number, buf: Uint8Array, off: number, end: number): boolean {
+    if (!this.wants(proto) || end - off < 4) return false;
+    return (
+      this.ports[(buf[off]! << 8) | buf[off + 1]!] === 1 ||
+      this.ports[(buf[off + 2]! << 8) | buf[off + 3]!] === 1
+    );
+  }
+
+  private fragmentKey(ip: IpInfo, proto: number): string {
+    const b = ip.buf;
+    return ip.version === 4
+      ? `4 ${ipv4Text(b, ip.srcOff)} ${ipv4Text(b, ip.dstOff)} ${proto} ${ip.fragId}`
+      : `6 ${ipv6Text(b, ip.srcOff)} ${ipv6Text(b, ip.dstOff)} ${ip.fragId}`;
+  }
+
+  /** UDP or TCP at data[off, end); addresses are in this.ip. */
+  private transport(at: number, proto: number, data: Uint8Array, off: number, end: number): SipEvent[] {
+    if (proto === 17) {
+      if (!this.udp) {
+        this.stat.filtered++;
+        return [];
+      }
+      if (end - off < 8) {
+        this.stat.malformed++;
+        return [];
+      }
+      const sport = (data[off]! << 8) | data[off + 1]!;
+      const dport = (data[off + 2]! << 8) | data[off + 3]!;
+      if (this.ports[sport] !== 1 && this.ports[dport] !== 1) {
+        this.stat.filtered++;
+        return [];
+      }
+      const ulen = (data[off + 4]! << 8) | data[off + 5]!;
+      // 0 is legal for IPv6 jumbograms and seen in TSO captures: the IP length rules.
+      if (ulen !== 0) {
+        if (ulen < 8 || off + ulen > end) {
+          this.stat.malformed++;
+          return [];
+        }
+        end = off + ulen;
+      }
+      const p = off + 8;
+      const msg = parseSip(data, p, end - p);
+      if (msg === null) {
+        if (isKeepalive(data, p, end)) this.stat.keepalives++;
+        else this.stat.notSip++;
+        return [];
+      }
+      this.stat.sip++;
+      return [this.event(at, sport, dport, 'udp', msg)];
+    }
+    if (proto === 6) {
+      if (!this.tcpOn) {
+        this.stat.filtered++;
+        return [];
+      }
+      if (end - off < 20) {
+        this.stat.malformed++;
+        return [];
+      }
+      const sport = (data[off]! << 8) | data[off + 1]!;
+      const dport = (data[off + 2]! << 8) | data[off + 3]!;
+      if (this.ports[sport] !== 1 && this.ports[dport] !== 1) {
+        this.stat.filtered++;
+        return [];
+      }
+      const hlen = (data[off + 12]! >> 4) * 4;
+      if (hlen < 20 || off + hlen > end) {
+        this.stat.malformed++;
+        return [];
+      }
+      const seq =
+        ((data[off + 4]! << 24) | (data[off + 5]! << 16) | (data[off + 6]! << 8) | data[off + 7]!) >>> 0;
+      const flags = data[off + 13]!;
+      const ip = this.ip;
+      const src = ip.version === 4 ? ipv4Text(ip.buf, ip.srcOff) : ipv6Text(ip.buf, ip.srcOff);
+      const dst = ip.version === 4 ? ipv4Text(ip.buf, ip.dstOff) : ipv6Text(ip.buf, ip.dstOff);
+      this.out = [];
+      this.curAt = at;
+      this.curSrc = src;
+      this.curDst = dst;
+      this.curSport = sport;
+      this.curDport = dport;
+      this.tcp.segment(`${src} ${sport} ${dst} ${dport}`, at, seq, flags, data, off + hlen, end);
+      if ((flags & TCP_RST) !== 0) this.tcp.close(`${dst} ${dport} ${src} ${sport}`);
+      const out = this.out;
+      this.out = [];
+      return out;
+    }
+    this.stat.filtered++;
+    return [];
+  }
+
+  private onTcpMessage(buf: Uint8Array, start: number, end: number): void {
+    const msg = parseSip(buf, start, end - start);
+    if (msg === null) {
+      this.stat.notSip++;
+      return;
+    }
+    this.stat.sip++;
+    this.out.push({
+      at: this.curAt,
+      src: this.curSrc,
+      sport: this.curSport,
+      dst: this.curDst,
+      dport: this.curDport,
+      transport: 'tcp',
+      msg,
+    });
+  }
+
+  private event(at: number, sport: number, dport: number, transport: Transport, msg: SipMessage): SipEvent {
+    const ip = this.ip;
+    const v4 = ip.version === 4;
+    return {
+      at,
+      src: v4 ? ipv4Text(ip.buf, ip.srcOff) : ipv6Text(ip.buf, ip.srcOff),
+      sport,
+      dst: v4 ? ipv4Text(ip.buf, ip.dstOff) : ipv6Text(ip.buf, ip.dstOff),
+      dport,
+      transport,
+      msg,
+    };
+  }
+}
+
+function newStats(): DecoderStats {
+  return {
+    frames: 0,
+    sip: 0,
+    notSip: 0,
+    keepalives: 0,
+    malformed: 0,
+    notIp: 0,
+    filtered: 0,
+    fragments: 0,
+    reassembled: 0,
+    fragDropped: 0,
+    tcpSegments: 0,
+    tcpRetransmits: 0,
+    tcpOutOfOrder: 0,
+    tcpGaps: 0,
+    tcpFlows: 0,
+    tcpFlowsOpened: 0,
+    tcpFlowsEvicted: 0,
+    tcpFlowsExpired: 0,
+    framed: 0,
+    resyncs: 0,
+    overflows: 0,
+    drops: 0,
+    hep: 0,
+    hepInvalid: 0,
+  };
+}
+
+/** Empty, or only CR/LF/NUL/space (RFC 5626 pings, NAT keep-alives some phones send). */
+function isKeepalive(b: Uint8Array, p: number, end: number): boolean {
+  if (end - p > 8) return false;
+  for (let i = p; i < end; i++) {
+    const c = b[i]!;
+    if (c !== 13 && c !== 10 && c !== 0 && c !== 32) return false;
+  }
+  return true;
+}
