@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
+import type { Config } from '../core/types.js';
+import { runtimePaths } from '../daemon/paths.js';
+import { readPid } from '../daemon/pidfile.js';
+import { GeoDatabase, type GeoMeta } from '../geoip/database.js';
+import { json } from './output.js';
+import { type CliContext, usage } from './program.js';
+
+export interface GeoipCliDeps {
+  config(path: string | undefined): Config;
+}
+
+/**
+ * `sipprot geoip status|lookup|update`. An update goes through the running daemon when
+ * there is one, so the kernel's country sets change with the database; otherwise it
+ * replaces the database file and the daemon uses it at its next start.
+ */
+export function geoipCommands(deps: GeoipCliDeps) {
+  return (program: Command, ctx: CliContext) => {
+    const geoip = program.command('geoip').description('the geo-IP country database');
+    const cfg = (cmd: Command) => deps.config(cmd.optsWithGlobals().config);
+
+    geoip
+      .command('status')
+      .description('which database is in use: source, date, ranges')
+      .option('--json', 'machine-readable output')
+      .action(async (o, cmd: Command) => {
+        const db = await GeoDatabase.load(cfg(cmd).stateDir);
+        if (o.json) return json(ctx.io, db.meta);
+        ctx.io.out(describe(db.meta));
+        for (const w of db.warnings) ctx.io.err(`warning: ${w}\n`);
+      });
+
+    geoip
+      .command('lookup')
+      .description('the country of an address')
+      .argument('<ip>', 'IPv4 or IPv6 address')
+      .action(async (ip: string, _o, cmd: Command) => {
+        const db = await GeoDatabase.load(cfg(cmd).stateDir);
+        ctx.io.out(`${ip}: ${db.country(ip) ?? 'unknown'}\n`);
+      });
+
+    geoip
+      .command('update')
+      .description('download or read a new database, validate it, and switch to it')
+      .option('--from <url|file>', 'where to get it (default: GEOIP_UPDATE_URL)')
+      .option('--json', 'machine-readable output')
+      .action(async (o: { from?: string; json?: boolean }, cmd: Command) => {
+        const config = cfg(cmd);
+        const from = o.from ?? config.geoip.updateUrl;
+        if (!from) {
+          throw usage('no source: pass --from URL|FILE or set GEOIP_UPDATE_URL');
+        }
+        const paths = runtimePaths(config);
+        let meta: GeoMeta;
+        let warnings: readonly string[] = [];
+        if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket))) {
+          const r = await new HttpAdmin(paths.socket).call<{ meta: GeoMeta; warnings: string[] }>(
+            'POST',
+            '/api/geoip/update',
+            { from },
+          );
+          meta = r.meta;
+          warnings = r.warnings;
+        } else {
+          const db = await GeoDatabase.load(config.stateDir);
+          const r = await db.update({ from });
+          meta = r.meta;
+          warnings = r.warnings;
+        }
+        if (o.json) return json(ctx.io, { meta, warnings });
+        ctx.io.out(`updated: ${describe(meta)}`);
+        for (const w of warnings) ctx.io.err(`warning: ${w}\n`);
+      });
+  };
+}
+
+function describe(m: GeoMeta): string {
+  return `${m.source}, data of ${m.date}, ${m.v4Ranges} IPv4 + ${m.v6Ranges} IPv6 ranges (${m.origin}: ${m.file})\n`;
+}
