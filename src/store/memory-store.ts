@@ -98,6 +98,11 @@ export class MemoryStore implements Store {
     return this.stats.get(ip)?.times ?? 0;
   }
 
+  async allTimesBlocked(): Promise<Map<string, number>> {
+    this.open();
+    return new Map([...this.stats].map(([ip, s]) => [ip, s.times]));
+  }
+
   async incrementTimesBlocked(ip: string, at: number): Promise<number> {
     this.open();
     return this.bump(ip, at);

@@ -39,6 +39,7 @@ export function prepareStatements(db: Database.Database) {
               COALESCE(SUM(expires_at > ?), 0) AS temporary FROM blocks`,
     ),
     timesBlocked: p('SELECT times_blocked FROM ip_stats WHERE ip = ?'),
+    allTimesBlocked: p('SELECT ip, times_blocked FROM ip_stats'),
     bump: p(
       `INSERT INTO ip_stats (ip, times_blocked, last_blocked_at) VALUES (?, 1, ?)
        ON CONFLICT (ip) DO UPDATE SET times_blocked = times_blocked + 1,

@@ -108,6 +108,11 @@ export class SqliteStore implements Store {
     return r ? Number(r.times_blocked) : 0;
   }
 
+  async allTimesBlocked(): Promise<Map<string, number>> {
+    const rows = this.read('read block counts', () => this.st.allTimesBlocked.all());
+    return new Map(rows.map((r) => [String(r.ip), Number(r.times_blocked)]));
+  }
+
   async incrementTimesBlocked(ip: string, at: number): Promise<number> {
     return this.write('count block', () => this.bump(ip, at));
   }

@@ -107,6 +107,10 @@ export function recordsContract(ctx: ContractContext): void {
       assert.equal(await s.timesBlocked('192.0.2.1'), 2);
       assert.equal(await s.timesBlocked('192.0.2.2'), 0);
       assert.equal(await s.incrementTimesBlocked('192.0.2.2', 40), 1);
+      assert.deepEqual([...(await s.allTimesBlocked())].sort(), [
+        ['192.0.2.1', 2],
+        ['192.0.2.2', 1],
+      ]);
     });
   });
 

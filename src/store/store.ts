@@ -192,6 +192,8 @@ export interface Store {
 
   /** How many dynamic blocks this address has had; survives unblock and expiry. 0 if never. */
   timesBlocked(ip: string): Promise<number>;
+  /** Every address's block count (the policy loads them at start for BLOCK_THRESHOLD). */
+  allTimesBlocked(): Promise<Map<string, number>>;
   /** Adds one to the address's block count and returns the new count. */
   incrementTimesBlocked(ip: string, at: number): Promise<number>;
 
