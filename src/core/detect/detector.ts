@@ -20,7 +20,7 @@
 import { ExpiringMap, identityUser, type PendingRequest, RequestTable, targetUser } from '../sip/match.js';
 import type { Config, Rule, SipEvent, Transport, Verdict } from '../types.js';
 import { ScannerMatcher } from './scanner.js';
-import { addProbe, addUser, type IpState, IpTable, recentUsers, removeProbe } from './state.js';
+import { addProbe, addUser, type IpState, IpTable, removeProbe, usersOf } from './state.js';
 import { hash30, newRing, ringFull, ringIntervals, ringPush } from './window.js';
 
 export type DetectorConfig = Pick<
@@ -244,7 +244,7 @@ export class Detector {
       st.phoneCall = ch;
     }
     st.phoneCseq = cseq;
-    addUser(st, user, at, this.userCap);
+    addUser(st, user, this.userCap);
 
     if (!ringFull(st.fails, st.failHead, at, this.period)) return false;
     let phone = false;
@@ -262,7 +262,7 @@ export class Detector {
     const user = identityUser(req);
     if (user === null) return;
     const st = this.ips.getOrCreate(req.remote);
-    addUser(st, user, at, this.userCap);
+    addUser(st, user, this.userCap);
     const n = addProbe(st, hash30(user), at, this.period, this.enumUsers);
     if (n >= this.enumUsers) this.verdict(out, st, 'enumeration', req.remote, at, n, req, false);
   }
@@ -271,7 +271,7 @@ export class Detector {
   private onUnanswered(c: Challenge, now: number, out: Verdict[]): void {
     this.stats.unansweredChallenges++;
     const st = this.ips.getOrCreate(c.ip);
-    if (c.user !== null) addUser(st, c.user, c.at, this.userCap);
+    addUser(st, c.user, this.userCap);
     if (this.enumChallenges > 0) {
       if (st.unanswered === null) st.unanswered = newRing(this.enumChallenges);
       st.unansweredHead = ringPush(st.unanswered, st.unansweredHead, c.at);
@@ -302,7 +302,7 @@ export class Detector {
       rule,
       userAgent: src.userAgent,
       attempts,
-      users: recentUsers(st, at, this.period),
+      users: usersOf(st),
       transport: src.transport,
       port: src.port,
       misconfiguredPhone,

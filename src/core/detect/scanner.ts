@@ -31,7 +31,11 @@ export class ScannerMatcher {
   /** Byte → column; 0 is every byte no pattern contains. ASCII upper case folds here. */
   private readonly column = new Uint8Array(256);
   private readonly width: number;
-  /** delta[state * width + column] → next state. */
+  /**
+   * delta[row + column] → next row, where row = state × width (premultiplied: no multiply
+   * per byte). A state where some pattern ends is stored as ~row (negative), so the
+   * inner loop needs one load and one sign test per byte.
+   */
   private readonly delta: Int32Array;
   /** Index of a pattern ending at this state (itself or via its suffix links), or -1. */
   private readonly hit: Int32Array;
@@ -102,6 +106,11 @@ export class ScannerMatcher {
         }
       }
     }
+    // Premultiply rows and mark accepting targets.
+    for (let i = 0; i < delta.length; i++) {
+      const t = delta[i]!;
+      delta[i] = hit[t]! >= 0 ? ~(t * cols) : t * cols;
+    }
     this.delta = delta;
     this.hit = hit;
   }
@@ -118,13 +127,15 @@ export class ScannerMatcher {
   /** Index (into `patterns`) of a pattern contained in `ua`, case-insensitive; -1 if none. */
   match(ua: string | null): number {
     if (ua === null || this.patterns.length === 0) return -1;
-    const { delta, hit, column, width } = this;
-    let s = 0;
-    for (let i = 0; i < ua.length; i++) {
+    const delta = this.delta;
+    const column = this.column;
+    const n = ua.length;
+    let row = 0;
+    for (let i = 0; i < n; i++) {
       const c = ua.charCodeAt(i);
       if (c >= 0x80) return this.matchSlow(ua);
-      s = delta[s * width + column[c]!]!;
-      if (hit[s]! >= 0) return hit[s]!;
+      row = delta[row + column[c]!]!;
+      if (row < 0) return this.hit[~row / this.width]!;
     }
     return -1;
   }
@@ -137,12 +148,11 @@ export class ScannerMatcher {
 
   // Non-ASCII user agents are rare: fold case with full Unicode rules, then walk bytes.
   private matchSlow(ua: string): number {
-    const { delta, hit, column, width } = this;
     const bytes = utf8(this.hasNonAscii ? ua.toLowerCase() : ua);
-    let s = 0;
+    let row = 0;
     for (const b of bytes) {
-      s = delta[s * width + column[b]!]!;
-      if (hit[s]! >= 0) return hit[s]!;
+      row = this.delta[row + this.column[b]!]!;
+      if (row < 0) return this.hit[~row / this.width]!;
     }
     return -1;
   }

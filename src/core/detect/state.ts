@@ -21,12 +21,13 @@ export class IpState {
   phoneCall = 0;
   phoneCseq = -1;
   phoneRun = 0;
-  /** Users seen in failures and probes, most recent first, capped; with their times. */
-  users: string[] | null = null;
-  usersAt: number[] | null = null;
-  /** Distinct users probed without success (hash, time), within the window. */
-  probeHash: number[] | null = null;
-  probeAt: number[] | null = null;
+  /**
+   * Users seen in failures and probes: one as a plain string (the common case, no
+   * array), several as an array, most recent first, capped.
+   */
+  users: string | string[] | null = null;
+  /** Distinct users probed without success, as [hash, time, hash, time, ...], in the window. */
+  probes: number[] | null = null;
   /** Ring of the last ENUM_CHALLENGES unanswered-challenge times. */
   unanswered: number[] | null = null;
   unansweredHead = 0;
@@ -78,34 +79,27 @@ export class IpTable {
 }
 
 /** Records `user` as most recent, keeping at most `cap` distinct users. */
-export function addUser(st: IpState, user: string | null, at: number, cap: number): void {
+export function addUser(st: IpState, user: string | null, cap: number): void {
   if (user === null) return;
-  if (st.users === null || st.usersAt === null) {
-    st.users = [user];
-    st.usersAt = [at];
-    return;
-  }
-  const i = st.users.indexOf(user);
-  if (i >= 0) {
-    st.users.splice(i, 1);
-    st.usersAt.splice(i, 1);
-  }
-  st.users.unshift(user);
-  st.usersAt.unshift(at);
-  if (st.users.length > cap) {
-    st.users.pop();
-    st.usersAt.pop();
+  const u = st.users;
+  if (u === null) {
+    st.users = user;
+  } else if (typeof u === 'string') {
+    if (u !== user) st.users = cap > 1 ? [user, u] : user;
+  } else {
+    const i = u.indexOf(user);
+    if (i === 0) return;
+    if (i > 0) u.splice(i, 1);
+    u.unshift(user);
+    if (u.length > cap) u.pop();
   }
 }
 
-/** The users seen within (now - period, now], most recent first. */
-export function recentUsers(st: IpState, now: number, period: number): string[] {
-  const out: string[] = [];
-  if (st.users === null || st.usersAt === null) return out;
-  for (let i = 0; i < st.users.length; i++) {
-    if (within(now, st.usersAt[i]!, period)) out.push(st.users[i]!);
-  }
-  return out;
+/** The users recorded for an address, most recent first. */
+export function usersOf(st: IpState): string[] {
+  const u = st.users;
+  if (u === null) return [];
+  return typeof u === 'string' ? [u] : u.slice();
 }
 
 /**
@@ -113,41 +107,37 @@ export function recentUsers(st: IpState, now: number, period: number): string[] 
  * Returns the number of distinct users probed within the window (at most `cap`).
  */
 export function addProbe(st: IpState, h: number, at: number, period: number, cap: number): number {
-  if (st.probeHash === null || st.probeAt === null) {
-    st.probeHash = [h];
-    st.probeAt = [at];
+  const p = st.probes;
+  if (p === null) {
+    st.probes = [h, at];
     return 1;
   }
-  const hs = st.probeHash;
-  const ts = st.probeAt;
   let w = 0;
   let found = false;
-  for (let r = 0; r < hs.length; r++) {
-    if (!within(at, ts[r]!, period)) continue;
-    hs[w] = hs[r]!;
-    ts[w] = hs[w] === h ? at : ts[r]!;
-    if (hs[w] === h) found = true;
-    w++;
+  for (let r = 0; r < p.length; r += 2) {
+    if (!within(at, p[r + 1]!, period)) continue;
+    const same = p[r] === h;
+    p[w] = p[r]!;
+    p[w + 1] = same ? at : p[r + 1]!;
+    if (same) found = true;
+    w += 2;
   }
-  hs.length = w;
-  ts.length = w;
+  p.length = w;
   if (!found) {
-    if (hs.length >= cap) {
-      hs.shift();
-      ts.shift();
-    }
-    hs.push(h);
-    ts.push(at);
+    if (w >= 2 * cap) p.splice(0, 2);
+    p.push(h, at);
   }
-  return hs.length;
+  return p.length / 2;
 }
 
 /** Forgets a probed user (it succeeded). */
 export function removeProbe(st: IpState, h: number): void {
-  if (st.probeHash === null || st.probeAt === null) return;
-  const i = st.probeHash.indexOf(h);
-  if (i >= 0) {
-    st.probeHash.splice(i, 1);
-    st.probeAt.splice(i, 1);
+  const p = st.probes;
+  if (p === null) return;
+  for (let r = 0; r < p.length; r += 2) {
+    if (p[r] === h) {
+      p.splice(r, 2);
+      return;
+    }
   }
 }
