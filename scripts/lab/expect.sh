@@ -20,11 +20,12 @@ awk -F'\t' -v hit="$HIT_COUNT" -v period="$MONIT_PERIOD" -v blocktime="$BLOCKTIM
   -v threshold="$BLOCK_THRESHOLD" -v scanners="$SCANNERS" -v linktype="$linktype" \
   -v notes="$notes" -v never="$never" -v specs="$specs" '
 function js(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, " ", s); return "\"" s "\"" }
-function jlist(str,   a, n, i, out) {
-  n = split(str, a, SUBSEP); out = ""
-  for (i = 1; i <= n; i++) if (a[i] != "") out = out (out == "" ? "" : ", ") js(a[i])
+function jlist(str, max,   a, n, i, k, out) {
+  n = split(str, a, SUBSEP); out = ""; k = 0
+  for (i = 1; i <= n; i++) if (a[i] != "" && (max == 0 || k < max)) { k++; out = out (out == "" ? "" : ", ") js(a[i]) }
   return "[" out "]"
 }
+function count(str,   a, n, i, k) { n = split(str, a, SUBSEP); k = 0; for (i = 1; i <= n; i++) if (a[i] != "") k++; return k }
 function addset(arr, ip, v) { if (!((ip, v) in seen)) { seen[ip, v] = 1; arr[ip] = arr[ip] SUBSEP v } }
 function isscanner(ua,   i, l) { l = tolower(ua); for (i in SC) if (index(l, tolower(SC[i])) > 0) return 1; return 0 }
 function die(msg) { print "expect.sh: " msg > "/dev/stderr"; failed = 1; exit 1 }
@@ -69,8 +70,8 @@ END {
     }
     if (f[4] == "misconfigured") a = a ", \"misconfigured\": true"
     a = a ", \"failedAnswers\": " nfail[ip] + 0 ", \"requests\": " nreq[ip] ", \"firstRequestAt\": " firstreq[ip] \
-      ", \"lastRequestAt\": " lastreq[ip] ", \"transports\": " jlist(protos[ip]) ", \"methods\": " jlist(methods[ip]) \
-      ", \"users\": " jlist(users[ip]) ", \"userAgents\": " jlist(uas[ip]) "}"
+      ", \"lastRequestAt\": " lastreq[ip] ", \"transports\": " jlist(protos[ip], 0) ", \"methods\": " jlist(methods[ip], 0) \
+      ", \"distinctUsers\": " count(users[ip]) ", \"users\": " jlist(users[ip], 12) ", \"userAgents\": " jlist(uas[ip], 0) "}"
     out = out (k > 1 ? "," : "") a
     spec_ip[ip] = 1
   }

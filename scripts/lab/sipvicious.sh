@@ -79,6 +79,20 @@ svcrack)
 esac
 # The PBX address is the only target argument, whatever else was given.
 args+=("$pbx")
+# svwar and svcrack 0.3.3 accept -b but never bind to it (the option is not passed on),
+# so another source address is chosen the kernel's way: as the preferred source of the
+# attacker namespace's on-link route, for the length of the run. A lock serialises such
+# runs within one lab; sipp binds with -i and is not affected.
+default_src="$ATK4" net="$PREFIX4.0/24" ipf=-4
+if [ "$family" = 6 ]; then default_src="$ATK6" net="${PREFIX6}:/64" ipf=-6; fi
+set_src() { ip "$ipf" -n "$NS_ATK" route replace "$net" dev eth0 proto kernel scope link src "$1"; }
+if [[ "$tool" != svmap && "$src" != "$default_src" ]]; then
+  [ -z "$bg" ] || die "$tool from another address than $default_src cannot run in the background"
+  exec 9>"$RUN/sipvicious.lock"
+  flock 9
+  trap 'set_src "$default_src"' EXIT
+  set_src "$src"
+fi
 # HOME: the tools keep state in ~/.sipvicious; keep it in the lab's run dir.
 mkdir -p "$RUN/home"
 spawn "$tag" "$NS_ATK" env HOME="$RUN/home" timeout --kill-after=2 "$timeout" "$tool" "${args[@]}"
