@@ -458,6 +458,8 @@ export interface PcapngInterface {
   linkType: number;
   /** if_tsresol option byte: 6 = microseconds (default), 9 = ns, 0x80|n = 2^-n. */
   tsresol?: number;
+  /** if_tsoffset option: seconds added to every timestamp of the interface. */
+  tsoffset?: number;
   snaplen?: number;
 }
 
@@ -494,14 +496,23 @@ export function writePcapng(records: CaptureFrame[], o: PcapngWriteOptions = {})
   shb.setInt32(12, -1, le);
   block(0x0a0d0d0a, new Uint8Array(shb.buffer));
   for (const i of ifaces) {
-    const v = new DataView(new ArrayBuffer(20));
+    const v = new DataView(new ArrayBuffer(32));
     v.setUint16(0, i.linkType, le);
     v.setUint32(4, i.snaplen ?? 262144, le);
-    // option if_tsresol (9), then opt_endofopt
-    v.setUint16(8, 9, le);
-    v.setUint16(10, 1, le);
-    v.setUint8(12, i.tsresol ?? 6);
-    block(1, new Uint8Array(v.buffer, 0, i.tsresol === undefined ? 8 : 20));
+    let o = 8;
+    if (i.tsresol !== undefined) {
+      v.setUint16(o, 9, le);
+      v.setUint16(o + 2, 1, le);
+      v.setUint8(o + 4, i.tsresol);
+      o += 8;
+    }
+    if (i.tsoffset !== undefined) {
+      v.setUint16(o, 14, le);
+      v.setUint16(o + 2, 8, le);
+      v.setBigInt64(o + 4, BigInt(i.tsoffset), le);
+      o += 12;
+    }
+    block(1, new Uint8Array(v.buffer, 0, o === 8 ? 8 : o + 4)); // options end with opt_endofopt
   }
   for (const x of o.extraBlocks ?? []) block(x.type, x.body);
   for (const r of records) {
@@ -515,7 +526,7 @@ export function writePcapng(records: CaptureFrame[], o: PcapngWriteOptions = {})
     const iface = ifaces[r.iface ?? 0]!;
     const res = iface.tsresol ?? 6;
     const units = res & 0x80 ? 2 ** (res & 0x7f) : 10 ** res;
-    const ts = (BigInt(Math.round(r.at * 1e6)) * BigInt(units)) / 1000000n;
+    const ts = (BigInt(Math.round((r.at - (iface.tsoffset ?? 0)) * 1e6)) * BigInt(units)) / 1000000n;
     const body = new Uint8Array(20 + r.frame.length);
     const v = new DataView(body.buffer);
     v.setUint32(0, r.iface ?? 0, le);
