@@ -76,4 +76,26 @@ describe('geo address parsing', () => {
     assert.equal(formatV6(0n), '::');
     assert.equal(formatV6(1n), '::1');
   });
+
+  it('agrees with ipaddr.js on 20000 random strings of address characters', () => {
+    let seed = 11;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const alphabet = ['0', '1', 'f', 'a', '2', '5', ':', ':', ':', '.', 'ff'];
+    const w = new Uint32Array(4);
+    for (let k = 0; k < 20000; k++) {
+      const text = Array.from({ length: 2 + rand(22) }, () => alphabet[rand(alphabet.length)]).join('');
+      const ours = parseV6(text);
+      let theirs: bigint | null = null;
+      if (ipaddr.IPv6.isValid(text)) {
+        const bytes = ipaddr.IPv6.parse(text).toByteArray();
+        theirs = bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+      }
+      // We may be stricter with dotted tails (leading zeros), never looser.
+      if (ours !== null || !text.includes('.')) assert.equal(ours, theirs, text);
+      assert.equal(parseV6Words(text, w), ours !== null, text);
+    }
+  });
 });

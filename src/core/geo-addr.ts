@@ -38,68 +38,68 @@ export function formatV4(n: number): string {
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
+/** Hex digit value by char code (ASCII), -1 for anything else. */
+const HEX = new Int8Array(128).fill(-1);
+for (let c = 48; c <= 57; c++) HEX[c] = c - 48;
+for (let c = 97; c <= 102; c++) HEX[c] = c - 87;
+for (let c = 65; c <= 70; c++) HEX[c] = c - 55;
 
 /**
- * IPv6 text → eight 16-bit groups written into `out` (length ≥ 8). Accepts `::`
- * compression and a trailing dotted IPv4 part; rejects zone ids and anything else.
+ * IPv6 text → eight 16-bit groups written into `out`. Accepts `::` compression and a
+ * trailing dotted IPv4 part; rejects zone ids and anything else. One pass, no
+ * allocation (except for the rare dotted tail): this is the hot path of an IPv6 lookup.
  */
 export function parseV6Groups(s: string, out: Uint16Array): boolean {
   const len = s.length;
   if (len < 2 || len > 45) return false;
   let n = 0; // groups written
-  let gap = -1; // index in out where '::' sits
+  let gap = -1; // group index where '::' sits
+  let v = 0;
+  let digits = 0;
   let i = 0;
   if (s.charCodeAt(0) === 58) {
     if (s.charCodeAt(1) !== 58) return false;
     gap = 0;
     i = 2;
-    if (i === len) {
-      for (let k = 0; k < 8; k++) out[k] = 0;
-      return true;
-    }
   }
-  while (i < len) {
-    if (n === 8) return false;
-    let j = i;
-    let v = 0;
-    while (j < len && j - i < 5) {
-      const h = hexValue(s.charCodeAt(j));
-      if (h < 0) break;
-      v = v * 16 + h;
-      j++;
+  for (; i < len; i++) {
+    const c = s.charCodeAt(i);
+    const h = c < 128 ? (HEX[c] as number) : -1;
+    if (h >= 0) {
+      if (++digits > 4) return false;
+      v = (v << 4) | h;
+      continue;
     }
-    const c = j < len ? s.charCodeAt(j) : -1;
+    if (c === 58) {
+      if (digits === 0 || n === 8) return false;
+      out[n++] = v;
+      v = 0;
+      digits = 0;
+      if (i + 1 < len && s.charCodeAt(i + 1) === 58) {
+        if (gap >= 0) return false;
+        gap = n;
+        i++;
+      } else if (i + 1 === len) {
+        return false; // trailing single ':'
+      }
+      continue;
+    }
     if (c === 46) {
-      // Dotted IPv4 tail: takes the last two groups.
+      // Dotted IPv4 tail: the token so far was its first octet; it takes two groups.
       if (n > 6) return false;
-      const v4 = parseV4(s.slice(i));
+      const v4 = parseV4(s.slice(i - digits));
       if (v4 === null) return false;
       out[n++] = v4 >>> 16;
       out[n++] = v4 & 0xffff;
+      digits = 0;
       i = len;
       break;
     }
-    if (j === i || j - i > 4) return false;
+    return false;
+  }
+  if (digits > 0) {
+    if (n === 8) return false;
     out[n++] = v;
-    if (j === len) {
-      i = j;
-      break;
-    }
-    if (c !== 58) return false;
-    if (j + 1 < len && s.charCodeAt(j + 1) === 58) {
-      if (gap >= 0) return false;
-      gap = n;
-      i = j + 2;
-    } else {
-      if (j + 1 === len) return false; // trailing single ':'
-      i = j + 1;
-    }
   }
   if (gap < 0) return n === 8;
   if (n > 7) return false;

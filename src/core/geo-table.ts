@@ -21,6 +21,15 @@ import type { GeoRange } from './geo-csv.js';
 
 export const NO_COUNTRY = 0xffff;
 
+/**
+ * The IPv6 index covers 2000::/3, where all global unicast space is, in /19 buckets:
+ * the registries' allocations crowd into a few /16s (2001:, 2400:, 2600:, 2a00:...), so
+ * /16 buckets would leave thousands of segments to search in the busy ones.
+ */
+const V6_INDEX_BASE = 0x20000000;
+const V6_INDEX_STEP = 1 << 13;
+const V6_INDEX_END = V6_INDEX_BASE + 65536 * V6_INDEX_STEP;
+
 export interface GeoTableParts {
   /** Index → upper-case alpha-2 code (at most 65535). */
   countries: readonly string[];
@@ -88,9 +97,10 @@ export class GeoTable {
   private readonly gaps4: number;
   private readonly gaps6: number;
   /**
-   * index[h] = last segment starting at or before h << 16 (of the top 32 bits); the
-   * segment holding an address whose top 16 bits are h lies in [index[h], index[h+1]],
-   * so a lookup searches a few entries instead of the whole table (fewer cache misses).
+   * index[h] = last segment starting at or before bucket h (IPv4: h << 16; IPv6: the
+   * h-th /19 of 2000::/3); the segment holding an address of bucket h lies in
+   * [index[h], index[h+1]], so a lookup searches a few entries instead of the whole
+   * table (fewer cache misses).
    */
   private readonly index4: Uint32Array;
   private readonly index6: Uint32Array;
@@ -166,11 +176,15 @@ export class GeoTable {
       v4Starts.length,
       (i) => v4Starts[i] as number,
       () => true,
+      0,
+      65536,
     );
     this.index6 = GeoTable.buildIndex(
       v6Country.length,
       (i) => p0[i] as number,
       (i) => p1[i] === 0 && p2[i] === 0 && p3[i] === 0,
+      V6_INDEX_BASE,
+      V6_INDEX_STEP,
     );
   }
 
@@ -204,15 +218,16 @@ export class GeoTable {
     n: number,
     top: (i: number) => number,
     rest0: (i: number) => boolean,
+    base: number,
+    step: number,
   ): Uint32Array {
     const index = new Uint32Array(65537);
     let i = 0;
-    for (let h = 0; h < 65536; h++) {
-      const at = h * 65536;
+    for (let h = 0; h <= 65536; h++) {
+      const at = base + h * step;
       while (i + 1 < n && (top(i + 1) < at || (top(i + 1) === at && rest0(i + 1)))) i++;
       index[h] = i;
     }
-    index[65536] = n - 1;
     return index;
   }
 
@@ -258,9 +273,13 @@ export class GeoTable {
     // IPv4-mapped (::ffff:a.b.c.d) is an IPv4 peer on a dual-stack socket.
     if (w0 === 0 && w[1] === 0 && w[2] === 0xffff) return this.countryV4(w[3] as number);
     const { p0, p1, p2, p3 } = this;
-    const h = w0 >>> 16;
-    let lo = this.index6[h] as number;
-    let hi = this.index6[h + 1] as number;
+    let lo = 0;
+    let hi = this.v6Country.length - 1;
+    if (w0 >= V6_INDEX_BASE && w0 < V6_INDEX_END) {
+      const h = (w0 - V6_INDEX_BASE) >>> 13;
+      lo = this.index6[h] as number;
+      hi = this.index6[h + 1] as number;
+    }
     const w1 = w[1] as number;
     const w2 = w[2] as number;
     // start[mid] <= address  ⟺  not (address < start[mid]); most decisions end at word 0.
