@@ -249,6 +249,18 @@ describe('GeoDatabase.update', () => {
     assert.equal(again.country('5.0.3.1'), 'FR');
   });
 
+  it('uses an injected fetch', async () => {
+    const { db } = await loaded();
+    const asked: string[] = [];
+    const fakeFetch = (async (url: string | URL | Request) => {
+      asked.push(String(url));
+      return new Response(V4, { status: 200 });
+    }) as typeof fetch;
+    await db.update({ from: 'https://geo.invalid/v4.csv', fetch: fakeFetch });
+    assert.deepEqual(asked, ['https://geo.invalid/v4.csv']);
+    assert.equal(db.country('5.0.0.1'), 'DE');
+  });
+
   it('keeps the current IPv6 ranges when the update has only IPv4', async () => {
     const { db } = await loaded();
     const res = await db.update({ from: `${base}/v4.csv` });
