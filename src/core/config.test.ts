@@ -9,6 +9,7 @@ import {
   parseConfig,
   parseConfigDetailed,
   renderConfig,
+  withChanges,
 } from './config.js';
 import { SipprotError } from './errors.js';
 import type { Config } from './types.js';
@@ -429,5 +430,42 @@ describe('CONFIG_KEYS', () => {
     for (const a of ['block_time', 'block_threshold', 'monit_period', 'hit_count'])
       assert.ok(aliases.includes(a), a);
     for (const k of CONFIG_KEYS) assert.ok(k.description && k.allowed, k.key);
+  });
+});
+
+describe('withChanges', () => {
+  const base = parseConfig('HIT_COUNT=7\nSIP_PORTS=5060\n', { source: '/etc/sipprot/sipprot.conf' });
+
+  it('applies changed keys and keeps the others', () => {
+    const next = withChanges(base, {
+      BLOCKTIME: '900',
+      sip_ports: '5060,5080:5082',
+      SCANNERS: 'evil scanner,foo',
+    });
+    assert.equal(next.blockTime, 900);
+    assert.equal(next.hitCount, 7);
+    assert.deepEqual(next.sipPorts, [
+      { from: 5060, to: 5060 },
+      { from: 5080, to: 5082 },
+    ]);
+    assert.deepEqual(next.scanners, ['evil scanner', 'foo']);
+    assert.equal(next.source, '/etc/sipprot/sipprot.conf');
+  });
+
+  it('a bad value throws naming key, value and what is allowed; the input is untouched', () => {
+    assert.throws(
+      () => withChanges(base, { BLOCK_THRESHOLD: '25', HIT_COUNT: '3' }),
+      (e: unknown) => {
+        const err = e as SipprotError;
+        assert.equal(err.code, 'SP_ERR_CONFIG_INVALID');
+        assert.match(err.message, /BLOCK_THRESHOLD=25: must be an integer 0-20/);
+        return true;
+      },
+    );
+    assert.equal(base.hitCount, 7);
+  });
+
+  it('unknown keys are refused', () => {
+    assert.throws(() => withChanges(base, { NOT_A_KEY: '1' }), /NOT_A_KEY: not a sipprot setting/);
   });
 });

@@ -249,7 +249,8 @@ export function parseConfig(text: string, opts: { source: string | null; dir?: s
   return parseConfigDetailed(text, opts).config;
 }
 
-function quote(value: string): string {
+/** A value as sipprot.conf writes it: bare when safe, else double-quoted with escapes. */
+export function quoteValue(value: string): string {
   if (value === '' || !/[\s#"'\\]/.test(value)) return value;
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
@@ -270,7 +271,7 @@ export function renderConfig(config: Config): string {
     const value = k.format(config);
     const def = k.key.endsWith('LIST_FILE') ? joinPath(dir, k.default) : k.default;
     out.push('', `# ${k.description}`, `# Allowed: ${k.allowed}. Default: ${def === '' ? '(unset)' : def}.`);
-    const line = `${k.key}=${quote(value)}`;
+    const line = `${k.key}=${quoteValue(value)}`;
     out.push(k.key.endsWith('LIST_FILE') && value === def ? `# ${line}` : line);
   }
   return `${out.join('\n')}\n`;
@@ -294,4 +295,28 @@ export function describeConfig(config: Config): ConfigSetting[] {
     allowed: k.allowed,
     description: k.description,
   }));
+}
+
+/**
+ * The config with some keys changed (values as the file writes them), validated as a
+ * whole like a file: a bad value throws SP_ERR_CONFIG_INVALID naming key, value and
+ * what is allowed, and nothing is half-applied. Unknown keys are refused.
+ */
+export function withChanges(config: Config, changes: Readonly<Record<string, string>>): Config {
+  const unknown = Object.keys(changes).filter((k) => !findConfigKey(k));
+  if (unknown.length > 0) {
+    throw new SipprotError(
+      'SP_ERR_CONFIG_INVALID',
+      unknown.map((k) => `${k}: not a sipprot setting`).join('\n'),
+      unknown.map((k) => ({
+        key: k,
+        value: changes[k],
+        allowed: 'a key of sipprot.conf',
+        line: 0,
+        message: 'unknown key',
+      })),
+    );
+  }
+  const lines = Object.entries(changes).map(([k, v]) => `${k}=${quoteValue(v)}`);
+  return parseConfig(`${renderConfig(config)}\n${lines.join('\n')}\n`, { source: config.source });
 }
