@@ -1,0 +1,151 @@
+/**
+ * The live dynamic deny list as Server-Sent Events. A client first gets a snapshot of the
+ * list, then one event per change, so nothing falls between a GET and the subscription.
+ * Decisions are turned into full rows from the store (which holds the merged record).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Admin, DynamicBlock } from '../admin/admin.js';
+import type { BlockRecord, Decision } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import { SECURITY_HEADERS } from './headers.js';
+import type { LiveEvent } from './types.js';
+
+export interface EventsDeps {
+  admin: Admin;
+  store: Store;
+  events: { subscribe(cb: (e: LiveEvent) => void): () => void };
+  clock(): number;
+}
+
+export interface EventsOptions {
+  /** Checked at every heartbeat: a logged-out or expired session ends its stream. */
+  stillAuthorized(req: FastifyRequest): Promise<boolean>;
+  heartbeatMs?: number;
+  maxClients?: number;
+}
+
+/** A slow reader is cut off rather than buffered without bound. */
+const MAX_BUFFERED = 1024 * 1024;
+
+export function toDynamic(rec: BlockRecord, now: number): DynamicBlock {
+  return { ...rec, timeLeft: rec.expiresAt === null ? null : Math.max(0, Math.ceil(rec.expiresAt - now)) };
+}
+
+function fromDecision(d: Decision): BlockRecord {
+  return {
+    ip: d.ip,
+    reason: d.reason,
+    userAgent: d.userAgent,
+    country: d.country,
+    attempts: d.attempts,
+    users: d.users,
+    transport: d.transport,
+    port: d.port,
+    firstSeen: d.at,
+    lastSeen: d.at,
+    blockedAt: d.at,
+    expiresAt: d.action === 'permanent' ? null : d.expiresAt,
+    timesBlocked: d.timesBlocked,
+    misconfiguredPhone: d.misconfiguredPhone,
+    note: d.note,
+  };
+}
+
+export function sseFrame(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
+  const clients = new Set<{ end(): void }>();
+  const heartbeatMs = opts.heartbeatMs ?? 20_000;
+  const maxClients = opts.maxClients ?? 64;
+
+  async function frameFor(e: LiveEvent): Promise<string | null> {
+    const now = deps.clock();
+    if (e.type === 'lists') return sseFrame('lists', { list: e.list });
+    if (e.type === 'settings') return sseFrame('settings', {});
+    const d = e.decision;
+    if (d.action === 'unblock') return sseFrame('unblock', { ip: d.ip, reason: d.reason, now });
+    const rec = await deps.store.getBlock(d.ip);
+    if (rec) return sseFrame('block', { block: toDynamic(rec, now), now });
+    // Deny-list and country drops are not dynamic blocks; the rest may not be committed yet.
+    if (d.reason === 'deny-list' || d.reason === 'country') return null;
+    return sseFrame('block', { block: toDynamic(fromDecision(d), now), now });
+  }
+
+  return async (app: FastifyInstance) => {
+    app.addHook('onClose', async () => {
+      for (const c of clients) c.end();
+    });
+
+    app.get('/api/dynamic/events', async (req, reply) => {
+      if (clients.size >= maxClients) {
+        return reply
+          .status(503)
+          .header('retry-after', '10')
+          .send({
+            error: { code: 'SP_ERR_USAGE', message: `too many live views open (${maxClients}); close some` },
+          });
+      }
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      let closed = false;
+      const write = (text: string) => {
+        if (closed) return;
+        res.write(text);
+        if (res.writableLength > MAX_BUFFERED) end();
+      };
+      // Subscribed before the snapshot is read, and queued behind it: no change is lost
+      // between the two, and events keep the order they happened in.
+      let chain: Promise<void> = (async () => {
+        write('retry: 3000\n\n');
+        const blocks = await deps.admin.dynamicBlocks();
+        write(sseFrame('snapshot', { blocks, now: deps.clock() }));
+      })().catch((err) => {
+        req.log.warn({ err }, 'live view: snapshot failed');
+        end();
+      });
+      const unsubscribe = deps.events.subscribe((e) => {
+        chain = chain.then(async () => {
+          if (closed) return;
+          const frame = await frameFor(e).catch((err) => {
+            req.log.warn({ err }, 'live event dropped');
+            return null;
+          });
+          if (frame) write(frame);
+        });
+      });
+      const client = { end: () => end() };
+      const timer = setInterval(() => {
+        void opts.stillAuthorized(req).then(
+          (ok) => {
+            if (!ok) {
+              write(sseFrame('logout', {}));
+              end();
+            } else write(': ping\n\n');
+          },
+          () => end(),
+        );
+      }, heartbeatMs);
+      timer.unref();
+      function end() {
+        if (closed) return;
+        closed = true;
+        clearInterval(timer);
+        unsubscribe();
+        clients.delete(client);
+        res.end();
+      }
+      clients.add(client);
+      res.on('close', end);
+      res.on('error', end);
+    });
+  };
+}

@@ -1,0 +1,71 @@
+/** inject() helpers for the API tests: a logged-in client that sends cookie and CSRF token. */
+import assert from 'node:assert/strict';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { setAdminPassword } from './password.js';
+import { buildApi } from './server.js';
+import { type FakeWorld, fakeWorld } from './testing.testkit.js';
+
+export const PASSWORD = 'correct horse battery';
+
+export interface Client {
+  cookie: string;
+  csrf: string;
+  req(opts: InjectOptions): Promise<LightMyRequestResponse>;
+}
+
+export function cookiesOf(res: LightMyRequestResponse): Record<string, string> {
+  const raw = res.headers['set-cookie'];
+  const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
+  return Object.fromEntries(list.map((c) => c.split(';')[0]!.split('=') as [string, string]));
+}
+
+export async function login(app: FastifyInstance, remoteAddress = '127.0.0.1'): Promise<Client> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/login',
+    payload: { password: PASSWORD },
+    remoteAddress,
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  const c = cookiesOf(res);
+  const cookie = `sipprot_session=${c.sipprot_session}`;
+  const csrf = res.json().csrfToken as string;
+  assert.equal(c.sipprot_csrf, csrf);
+  return {
+    cookie,
+    csrf,
+    req: (opts) =>
+      app.inject({
+        remoteAddress,
+        ...opts,
+        headers: { cookie, 'x-csrf-token': csrf, ...(opts.headers ?? {}) },
+      }),
+  };
+}
+
+export interface Harness {
+  world: FakeWorld;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export async function harness(
+  transport: 'tcp' | 'socket' = 'tcp',
+  webRoot = '/nonexistent',
+): Promise<Harness> {
+  const world = fakeWorld();
+  await setAdminPassword(world.store, PASSWORD);
+  const app = await buildApi(world.deps, { transport, webRoot });
+  return { world, app, close: () => app.close() };
+}
+
+/** Asserts the one error shape and returns the error object. */
+export function apiError(res: LightMyRequestResponse, status: number, code: string) {
+  assert.equal(res.statusCode, status, res.body);
+  assert.match(String(res.headers['content-type']), /application\/json/);
+  const body = res.json() as { error: { code: string; message: string; details?: unknown } };
+  assert.equal(body.error.code, code, res.body);
+  assert.equal(typeof body.error.message, 'string');
+  assert.ok(body.error.message.length > 0);
+  return body.error;
+}

@@ -1,0 +1,153 @@
+/**
+ * The HTTP API and web UI server. The daemon builds one instance per listener: on the
+ * root-only Unix socket (the CLI) nothing asks for a login; on TCP (WEB_LISTEN) every
+ * /api route but login and health needs a session, and every change a CSRF token.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Logger } from 'pino';
+import type { Admin } from '../admin/admin.js';
+import { SipprotError } from '../core/errors.js';
+import type { Store } from '../store/store.js';
+import { adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
+import { assertCsrf, LoginLimiter, type Session, Sessions } from './auth.js';
+import { dashboardRoutes } from './dashboard-routes.js';
+import { installErrorHandler } from './errors.js';
+import { eventsRoute } from './events-route.js';
+import { installSecurityHeaders } from './headers.js';
+import { requesterAddress } from './lockout.js';
+import { openApiDocument } from './openapi.js';
+import { opsRoutes } from './ops-routes.js';
+import { sessionRoutes } from './session-routes.js';
+import { type SettingsPort, settingsRoutes } from './settings-routes.js';
+import type { GeoStatus, LiveEvent } from './types.js';
+
+export type { GeoStatus, LiveEvent, SettingsView } from './types.js';
+
+export interface ApiDeps {
+  admin: Admin;
+  /** Sessions, admin password hash (settings), recipients, summaries. */
+  store: Store;
+  /** Validates with parseConfig; errors name key, value and what is allowed. */
+  settings: SettingsPort;
+  geoip: { status(): Promise<GeoStatus>; update(): Promise<GeoStatus> };
+  /** `day` is YYYY-MM-DD (local). */
+  report(day: string): Promise<{ text: string; html: string; model: unknown }>;
+  notifyTest(to?: string): Promise<{ ok: boolean; message: string }>;
+  /** Decisions as they happen, for the live dynamic list. */
+  events: { subscribe(cb: (e: LiveEvent) => void): () => void };
+  reload(): Promise<{ reloaded: boolean; message: string }>;
+  /** Epoch seconds. */
+  clock(): number;
+  logger?: Logger;
+}
+
+export interface ApiOptions {
+  transport: 'socket' | 'tcp';
+  /** The built UI (web/dist); default: web/dist of this package. Not served on the socket. */
+  webRoot?: string;
+  /** Failed logins per address per minute before 429 (default 5). */
+  loginFailuresPerMinute?: number;
+  /** Live view heartbeat (default 20 s); tests shorten it. */
+  heartbeatMs?: number;
+}
+
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/** /api routes reachable without a session on TCP. */
+const PUBLIC_API = new Set(['/api/login', '/api/health']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<FastifyInstance> {
+  const tcp = opts.transport === 'tcp';
+  const log = deps.logger?.child({ component: 'api', transport: opts.transport });
+  const app = Fastify({
+    ...(log ? { loggerInstance: log as unknown as FastifyBaseLogger } : { logger: false }),
+    // Per-request lines would log every poll of the UI; state changes are logged where they happen.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+  });
+  installErrorHandler(app, { exposeInternal: !tcp });
+  installSecurityHeaders(app);
+  // `curl --data-binary @list.csv -H 'content-type: text/csv'` imports without JSON wrapping.
+  app.addContentTypeParser(
+    ['text/csv', 'text/plain'],
+    { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT },
+    (_req, body, done) => done(null, body),
+  );
+
+  const sessions = new Sessions(deps.store, deps.clock);
+  const limiter = new LoginLimiter(deps.clock, opts.loginFailuresPerMinute ?? 5, 60);
+  const sessionByRequest = new WeakMap<FastifyRequest, Session>();
+  const sessionOf = (req: FastifyRequest) => sessionByRequest.get(req) ?? null;
+  const requesterOf = (req: FastifyRequest) => (tcp ? requesterAddress(req.ip) : null);
+
+  if (tcp) {
+    app.addHook('onRequest', async (req) => {
+      const path = req.url.split('?')[0]!;
+      if (!path.startsWith('/api/') || PUBLIC_API.has(path)) return;
+      const session = await sessions.lookup(req);
+      if (!session) throw new SipprotError('SP_ERR_AUTH', 'log in first (POST /api/login)');
+      sessionByRequest.set(req, session);
+      if (!SAFE_METHODS.has(req.method)) assertCsrf(req, session);
+    });
+  }
+
+  app.get('/api/health', () => ({ ok: true, now: deps.clock() }));
+  app.get('/api/openapi.json', () => openApiDocument());
+  await app.register(
+    sessionRoutes({
+      store: deps.store,
+      transport: opts.transport,
+      sessions,
+      limiter,
+      clock: deps.clock,
+      sessionOf,
+    }),
+  );
+  await app.register(adminRoutes(deps.admin, requesterOf));
+  await app.register(settingsRoutes(deps.settings, deps.admin, requesterOf));
+  await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));
+  await app.register(opsRoutes(deps));
+  await app.register(
+    eventsRoute(deps, {
+      stillAuthorized: async (req) => !tcp || (await sessions.lookup(req)) !== null,
+      ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+    }),
+  );
+  if (tcp) await serveUi(app, opts.webRoot ?? DEFAULT_WEB_ROOT);
+  return app;
+}
+
+async function serveUi(app: FastifyInstance, root: string): Promise<void> {
+  if (!existsSync(`${root}/index.html`)) {
+    app.get('/', (_req, reply) =>
+      reply
+        .status(503)
+        .type('text/plain; charset=utf-8')
+        .send(`The web UI is not built (${root}/index.html is missing): run scripts/build-web.sh\n`),
+    );
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    dotfiles: 'ignore',
+    cacheControl: false,
+    // Vite names assets by content hash: cache them for good; index.html must always revalidate.
+    setHeaders: (reply, path) => {
+      reply.header(
+        'cache-control',
+        path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
+    },
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * Log in, log out, who am I, change password. On the TCP listener a request for any
+ * other /api route must carry a live session (see server.ts's guard).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SipprotError } from '../core/errors.js';
+import type { Store } from '../store/store.js';
+import { bad } from './admin-routes.js';
+import {
+  checkPassword,
+  clearSessionCookies,
+  type LoginLimiter,
+  mustChangePassword,
+  type Session,
+  type Sessions,
+  setSessionCookies,
+} from './auth.js';
+import { passwordProblem, setAdminPassword } from './password.js';
+import type { SessionInfo } from './types.js';
+
+export interface SessionRouteDeps {
+  store: Store;
+  transport: 'socket' | 'tcp';
+  sessions: Sessions;
+  limiter: LoginLimiter;
+  clock(): number;
+  /** The session the guard found for this request (null on the socket). */
+  sessionOf(req: FastifyRequest): Session | null;
+}
+
+const secure = (req: FastifyRequest) => req.protocol === 'https';
+
+/** The limiter's key: the client address (a socket client is root and is never limited). */
+const who = (req: FastifyRequest) => req.ip ?? 'socket';
+
+export function sessionRoutes(deps: SessionRouteDeps) {
+  const { store, sessions, limiter } = deps;
+
+  async function info(session: Session | null): Promise<SessionInfo> {
+    return {
+      authenticated: true,
+      csrfToken: session?.csrf ?? '',
+      mustChangePassword: await mustChangePassword(store),
+      transport: deps.transport,
+      expiresAt: session ? sessions.expiresAt(session) : null,
+    };
+  }
+
+  async function open(req: FastifyRequest, reply: FastifyReply): Promise<SessionInfo> {
+    const { cookie, session } = await sessions.create();
+    const maxAge = sessions.expiresAt(session) - deps.clock();
+    setSessionCookies(reply, cookie, session.csrf, maxAge, secure(req));
+    return info(session);
+  }
+
+  return async (app: FastifyInstance) => {
+    app.post<{ Body: { password?: unknown } }>('/api/login', async (req, reply) => {
+      if (deps.transport === 'socket') return info(null);
+      const ip = who(req);
+      limiter.assertAllowed(ip);
+      try {
+        await checkPassword(store, req.body?.password);
+      } catch (e) {
+        limiter.fail(ip);
+        req.log.warn({ ip }, 'web UI: failed login');
+        throw e;
+      }
+      limiter.succeed(ip);
+      // A session cookie from before the login is never reused (session fixation).
+      const old = deps.sessionOf(req) ?? (await sessions.lookup(req));
+      if (old) await sessions.destroy(old);
+      req.log.info({ ip }, 'web UI: login');
+      return open(req, reply);
+    });
+
+    app.post('/api/logout', async (req, reply) => {
+      const s = deps.sessionOf(req);
+      if (s) await sessions.destroy(s);
+      clearSessionCookies(reply, secure(req));
+      return { loggedOut: true };
+    });
+
+    app.get('/api/session', (req) => info(deps.sessionOf(req)));
+
+    app.post<{ Body: { current?: unknown; password?: unknown } }>('/api/password', async (req, reply) => {
+      const { current, password } = req.body ?? {};
+      if (typeof password !== 'string') throw bad('body.password must be the new password');
+      const problem = passwordProblem(password);
+      if (problem) throw new SipprotError('SP_ERR_USAGE', problem);
+      if (deps.transport === 'tcp') {
+        const ip = who(req);
+        limiter.assertAllowed(ip);
+        try {
+          await checkPassword(store, current);
+        } catch {
+          limiter.fail(ip);
+          // Not SP_ERR_AUTH (401): the session is fine, only the confirmation was wrong.
+          throw new SipprotError('SP_ERR_PERMISSION', 'the current password is wrong');
+        }
+      }
+      await setAdminPassword(store, password);
+      req.log.info({}, 'web UI: admin password changed');
+      const s = deps.sessionOf(req);
+      if (s) await sessions.destroy(s);
+      // Every other session ended with the old password; this browser gets a fresh one.
+      return deps.transport === 'tcp' ? open(req, reply) : info(null);
+    });
+  };
+}

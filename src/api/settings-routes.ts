@@ -1,0 +1,166 @@
+/**
+ * General settings: read with the metadata the UI shows, validate one key at a time for
+ * inline errors, and change (the daemon writes the file and applies it live). Values are
+ * checked here with each key's own parser first, so a bad value never reaches the file;
+ * the daemon's full parse then catches what only the whole file can tell.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Admin } from '../admin/admin.js';
+import { CONFIG_KEYS, type ConfigKey, findConfigKey } from '../core/config-keys.js';
+import { COUNTRIES, EXTRA_COUNTRIES } from '../core/countries.js';
+import { SipprotError } from '../core/errors.js';
+import type { Address } from '../core/ip.js';
+import type { Config } from '../core/types.js';
+import { bad } from './admin-routes.js';
+import { guardCountries } from './lockout.js';
+import type { SettingError, SettingField, SettingsResponse, SettingsView } from './types.js';
+
+/** Never sent to the browser; left out of a change, they keep their value. */
+const SECRET_KEYS = new Set(['SMTP_PASSWORD']);
+/** Stands in for the password part of a URL setting (CLUSTER_REDIS_URL) on the way out. */
+export const REDACTED = '********';
+
+export interface SettingsPort {
+  read(): Promise<SettingsView>;
+  update(changes: Record<string, string>, requester: string | null): Promise<SettingsView>;
+}
+
+const countryList = Object.entries({ ...COUNTRIES, ...EXTRA_COUNTRIES } as Record<string, string>)
+  .map(([code, name]) => ({ code, name }))
+  .sort((a, b) => a.name.localeCompare(b.name, 'en'));
+
+function redactUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (!u.password) return value;
+    u.password = REDACTED;
+    return u.toString();
+  } catch {
+    return value;
+  }
+}
+
+export function toResponse(view: SettingsView): SettingsResponse {
+  const known = new Set(CONFIG_KEYS.map((k) => k.key));
+  const fields: SettingField[] = CONFIG_KEYS.map((k) => field(k.key, k, view.values[k.key] ?? k.default));
+  for (const [key, value] of Object.entries(view.values)) {
+    if (!known.has(key)) fields.push(field(key, undefined, value));
+  }
+  const out: SettingsResponse = {
+    source: view.source,
+    fields,
+    restartRequired: view.restartRequired ?? [],
+    countries: countryList,
+  };
+  if (view.message) out.message = view.message;
+  return out;
+}
+
+function field(key: string, meta: ConfigKey | undefined, value: string): SettingField {
+  const secret = SECRET_KEYS.has(key);
+  return {
+    key,
+    value: secret ? '' : key === 'CLUSTER_REDIS_URL' ? redactUrl(value) : value,
+    default: meta?.default ?? '',
+    allowed: meta?.allowed ?? 'any text',
+    description: meta?.description ?? '',
+    secret,
+    secretSet: secret && value !== '',
+  };
+}
+
+/** A Config for the key parsers to write into; only the nested objects they expect matter. */
+function scratchConfig(): Config {
+  return { tftp: { rate: {} }, notify: {}, smtp: {}, geoip: {}, webListen: {} } as unknown as Config;
+}
+
+function dirOf(source: string | null): string {
+  if (!source) return '/';
+  const i = source.lastIndexOf('/');
+  return i <= 0 ? '/' : source.slice(0, i);
+}
+
+export interface Validated {
+  /** Canonical key → value (trimmed; an empty value replaced by the key's default). */
+  changes: Record<string, string>;
+  errors: SettingError[];
+  /** The parsed result, for checks across keys (blocked countries vs. the requester). */
+  parsed: Config;
+}
+
+export function validateChanges(raw: unknown, source: string | null): Validated {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw bad('body.changes must be an object {KEY: "value"}');
+  }
+  const changes: Record<string, string> = {};
+  const errors: SettingError[] = [];
+  const parsed = scratchConfig();
+  for (const [name, rawValue] of Object.entries(raw as Record<string, unknown>)) {
+    const meta = findConfigKey(name);
+    const value = typeof rawValue === 'number' || typeof rawValue === 'boolean' ? String(rawValue) : rawValue;
+    const key = meta?.key ?? name.toUpperCase();
+    const allowed = meta?.allowed ?? '';
+    if (!meta) {
+      errors.push({ key, value: String(value), allowed, message: `unknown setting ${name}` });
+      continue;
+    }
+    if (typeof value !== 'string') {
+      errors.push({ key, value: String(value), allowed, message: 'must be text' });
+      continue;
+    }
+    const v = value.trim();
+    if (/[\u0000-\u001f\u007f]/.test(v)) {
+      errors.push({ key, value: v, allowed, message: 'must be one line without control characters' });
+      continue;
+    }
+    if (key === 'CLUSTER_REDIS_URL' && v.includes(REDACTED)) {
+      errors.push({ key, value: v, allowed, message: 'retype the password part of the URL' });
+      continue;
+    }
+    // Empty means "back to the default"; a key whose default is empty is then unset.
+    const effective = v === '' ? meta.default : v;
+    const problem = effective === '' ? null : meta.parse(effective, parsed, { dir: dirOf(source) });
+    if (problem) errors.push({ key, value: v, allowed, message: `${key} ${problem}` });
+    else changes[key] = effective;
+  }
+  return { changes, errors, parsed };
+}
+
+function invalid(errors: SettingError[]): SipprotError {
+  const first = errors[0]!;
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return new SipprotError(
+    'SP_ERR_CONFIG_INVALID',
+    `invalid value '${first.value}' for ${first.key}: ${first.message}${more}`,
+    { errors },
+  );
+}
+
+export function settingsRoutes(
+  settings: SettingsPort,
+  admin: Admin,
+  requesterOf: (req: FastifyRequest) => Address | null,
+) {
+  return async (app: FastifyInstance) => {
+    app.get('/api/settings', async () => toResponse(await settings.read()));
+
+    app.post<{ Body: { changes?: unknown } }>('/api/settings/validate', async (req) => {
+      const { source } = await settings.read();
+      const { errors } = validateChanges(req.body?.changes, source);
+      return { ok: errors.length === 0, errors };
+    });
+
+    app.patch<{ Body: { changes?: unknown } }>('/api/settings', async (req) => {
+      const { source } = await settings.read();
+      const { changes, errors, parsed } = validateChanges(req.body?.changes, source);
+      if (errors.length > 0) throw invalid(errors);
+      if (Object.keys(changes).length === 0) throw bad('nothing to change: body.changes is empty');
+      if ('BLOCKED_COUNTRIES' in changes) {
+        await guardCountries(admin, parsed.blockedCountries ?? [], requesterOf(req));
+      }
+      const view = await settings.update(changes, requesterOf(req)?.text ?? null);
+      req.log.info({ keys: Object.keys(changes) }, 'settings changed');
+      return toResponse(view);
+    });
+  };
+}

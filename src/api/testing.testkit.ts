@@ -1,0 +1,309 @@
+/**
+ * Fakes for ApiDeps: an in-memory Admin over a MemoryStore, settings kept in a map and
+ * checked with the real key parsers, a settable clock, and an event bus the test drives.
+ * Used by the API tests and the browser tests (test/web); not shipped behaviour.
+ */
+import type {
+  Admin,
+  ChangeOptions,
+  ChangeResult,
+  CheckResult,
+  DynamicBlock,
+  ImportResult,
+  RemoveResult,
+  StatusReport,
+} from '../admin/admin.js';
+import { CONFIG_KEYS } from '../core/config-keys.js';
+import { SipprotError } from '../core/errors.js';
+import { checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/ip.js';
+import { parseCsv, toCsv } from '../core/lists.js';
+import type { BlockRecord, Decision, ListEntry, ListName } from '../core/types.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { toDynamic } from './events-route.js';
+import type { ApiDeps } from './server.js';
+import type { GeoStatus, LiveEvent, SettingsView } from './types.js';
+
+export class FakeClock {
+  constructor(public t = 1_750_000_000) {}
+  now = () => this.t;
+  advance(s: number): void {
+    this.t += s;
+  }
+}
+
+export class FakeEvents {
+  private readonly subs = new Set<(e: LiveEvent) => void>();
+  subscribe = (cb: (e: LiveEvent) => void) => {
+    this.subs.add(cb);
+    return () => {
+      this.subs.delete(cb);
+    };
+  };
+  emit(e: LiveEvent): void {
+    for (const s of this.subs) s(e);
+  }
+  get size(): number {
+    return this.subs.size;
+  }
+}
+
+export class FakeAdmin implements Admin {
+  readonly lists: Record<ListName, Map<string, string>> = { allow: new Map(), deny: new Map() };
+  /** Address → country, for check() and country-lockout tests. */
+  readonly countries = new Map<string, string>();
+  blockedCountries: string[] = [];
+  readonly calls: Array<{ method: string; requester?: string | null }> = [];
+
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly clock: () => number,
+    private readonly events: FakeEvents,
+  ) {}
+
+  async status(): Promise<StatusReport> {
+    const c = await this.store.blockCounts(this.clock());
+    return {
+      counts: {
+        allow: this.lists.allow.size,
+        deny: this.lists.deny.size,
+        dynamicPermanent: c.permanent,
+        dynamicTemporary: c.temporary,
+      },
+      daemon: { running: true, pid: 4242, startedAt: this.clock() - 3600 },
+      countries: { blocked: this.blockedCountries, ranges: 0, database: 'test' },
+      mail: { configured: false, message: 'no SMTP_HOST set: no mail is sent' },
+      configSource: '/etc/sipprot/sipprot.conf',
+    };
+  }
+
+  private covering(name: ListName, ip: string): ListEntry | null {
+    const addr = parseAddress(ip);
+    if (!addr) return null;
+    for (const [network, note] of this.lists[name]) {
+      const net = parseNetwork(network);
+      if (net && networkContains(net, addr)) return { network, note };
+    }
+    return null;
+  }
+
+  async check(ip: string): Promise<CheckResult> {
+    const addr = parseAddress(ip);
+    if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `'${ip}' is not an IP address`);
+    const allow = this.covering('allow', addr.text);
+    const deny = this.covering('deny', addr.text);
+    const rec = await this.store.getBlock(addr.text);
+    const dynamic = rec ? toDynamic(rec, this.clock()) : null;
+    const country = this.countries.get(addr.text) ?? null;
+    const countryBlocked = country !== null && this.blockedCountries.includes(country);
+    const blocked = !allow && (deny !== null || dynamic !== null || countryBlocked);
+    return { ip: addr.text, blocked, allow, deny, dynamic, country, countryBlocked, explanation: [] };
+  }
+
+  async listEntries(name: ListName): Promise<ListEntry[]> {
+    return [...this.lists[name]].map(([network, note]) => ({ network, note }));
+  }
+
+  async addEntries(name: ListName, entries: ListEntry[], opts?: ChangeOptions): Promise<ChangeResult> {
+    this.calls.push({ method: 'addEntries', requester: opts?.requester ?? null });
+    const clean = entries.map((e) => {
+      const r = checkNetwork(e.network);
+      if (!r.ok) throw new SipprotError('SP_ERR_ADDRESS_INVALID', r.reason);
+      return { network: r.network.text, note: e.note };
+    });
+    const out: ChangeResult = { added: [], updated: [] };
+    for (const e of clean) {
+      (this.lists[name].has(e.network) ? out.updated : out.added).push(e);
+      this.lists[name].set(e.network, e.note);
+    }
+    return out;
+  }
+
+  async removeEntries(name: ListName, networks: string[]): Promise<RemoveResult> {
+    const out: RemoveResult = { removed: [], missing: [] };
+    for (const n of networks) {
+      const key = parseNetwork(n)?.text ?? n;
+      if (this.lists[name].delete(key)) out.removed.push(key);
+      else out.missing.push(n);
+    }
+    return out;
+  }
+
+  async removeAll(name: ListName): Promise<RemoveResult> {
+    const removed = [...this.lists[name].keys()];
+    this.lists[name].clear();
+    return { removed, missing: [] };
+  }
+
+  async importCsv(
+    name: ListName,
+    csv: string,
+    opts: { skipInvalid: boolean } & ChangeOptions,
+  ): Promise<ImportResult> {
+    const { entries, errors } = parseCsv(csv);
+    if (errors.length > 0 && !opts.skipInvalid) return { added: [], updated: [], errors, applied: false };
+    return { ...(await this.addEntries(name, entries, opts)), errors, applied: true };
+  }
+
+  async exportCsv(name: ListName): Promise<string> {
+    return toCsv(await this.listEntries(name));
+  }
+
+  async dynamicBlocks(): Promise<DynamicBlock[]> {
+    const now = this.clock();
+    return (await this.store.listBlocks({ activeAt: now })).map((b) => toDynamic(b, now));
+  }
+
+  async unblock(ip: string): Promise<{ ip: string; wasBlocked: boolean }> {
+    const addr = parseAddress(ip);
+    if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `'${ip}' is not an IP address`);
+    const wasBlocked = await this.store.deleteBlock(addr.text);
+    if (wasBlocked)
+      this.events.emit({ type: 'decision', decision: decision(addr.text, 'unblock', this.clock()) });
+    return { ip: addr.text, wasBlocked };
+  }
+}
+
+export function decision(
+  ip: string,
+  action: Decision['action'],
+  at: number,
+  extra: Partial<Decision> = {},
+): Decision {
+  return {
+    at,
+    ip,
+    action,
+    reason: action === 'unblock' ? 'manual' : 'auth-failures',
+    expiresAt: action === 'unblock' ? null : at + 600,
+    userAgent: null,
+    users: [],
+    attempts: 0,
+    transport: 'udp',
+    port: 5060,
+    country: null,
+    timesBlocked: 1,
+    misconfiguredPhone: false,
+    note: null,
+    ...extra,
+  };
+}
+
+export function blockRecord(ip: string, at: number, extra: Partial<BlockRecord> = {}): BlockRecord {
+  return {
+    ip,
+    reason: 'auth-failures',
+    userAgent: 'friendly-scanner',
+    country: 'NL',
+    attempts: 12,
+    users: ['100', '101'],
+    transport: 'udp',
+    port: 5060,
+    firstSeen: at - 30,
+    lastSeen: at,
+    blockedAt: at,
+    expiresAt: at + 600,
+    timesBlocked: 1,
+    misconfiguredPhone: false,
+    note: null,
+    ...extra,
+  };
+}
+
+export class FakeSettings {
+  values: Record<string, string> = Object.fromEntries(CONFIG_KEYS.map((k) => [k.key, k.default]));
+  readonly updates: Array<{ changes: Record<string, string>; requester: string | null }> = [];
+  source = '/etc/sipprot/sipprot.conf';
+
+  read = async (): Promise<SettingsView> => ({ source: this.source, values: { ...this.values } });
+
+  update = async (changes: Record<string, string>, requester: string | null): Promise<SettingsView> => {
+    this.updates.push({ changes, requester });
+    Object.assign(this.values, changes);
+    const restart = Object.keys(changes).filter((k) => k === 'WEB_LISTEN' || k === 'STATE_DIR');
+    return {
+      source: this.source,
+      values: { ...this.values },
+      restartRequired: restart,
+      message: `applied ${Object.keys(changes).join(', ')}`,
+    };
+  };
+}
+
+export interface FakeWorld {
+  deps: ApiDeps;
+  store: MemoryStore;
+  admin: FakeAdmin;
+  clock: FakeClock;
+  events: FakeEvents;
+  settings: FakeSettings;
+  geo: GeoStatus;
+  mails: Array<string | undefined>;
+  reloads: number;
+  /** Stores a dynamic block and announces it, as the daemon's policy path would. */
+  block(ip: string, extra?: Partial<BlockRecord>): Promise<BlockRecord>;
+}
+
+export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
+  const clock = new FakeClock(opts.realTime ? Math.floor(Date.now() / 1000) : undefined);
+  if (opts.realTime) clock.now = () => Date.now() / 1000;
+  const store = new MemoryStore();
+  const events = new FakeEvents();
+  const admin = new FakeAdmin(store, clock.now, events);
+  const settings = new FakeSettings();
+  const geo: GeoStatus = {
+    source: '@ip-location-db/geo-whois-asn-country@2.3.2026061719',
+    date: '2026-06-17',
+    v4Ranges: 215000,
+    v6Ranges: 98000,
+    origin: 'shipped',
+    updatedAt: null,
+    updateUrl: null,
+  };
+  const world: FakeWorld = {
+    store,
+    admin,
+    clock,
+    events,
+    settings,
+    geo,
+    mails: [],
+    reloads: 0,
+    async block(ip, extra = {}) {
+      const rec = blockRecord(ip, Math.floor(clock.now()), extra);
+      await store.upsertBlock(rec);
+      events.emit({
+        type: 'decision',
+        decision: decision(ip, 'block', rec.blockedAt, { expiresAt: rec.expiresAt, reason: rec.reason }),
+      });
+      return rec;
+    },
+    deps: {
+      admin,
+      store,
+      settings,
+      geoip: {
+        status: async () => world.geo,
+        update: async () => {
+          world.geo = { ...world.geo, origin: 'state', updatedAt: clock.now(), date: '2026-07-01' };
+          return world.geo;
+        },
+      },
+      report: async (day) => ({
+        text: `sipprot attack report ${day}\nno attacks\n`,
+        html: `<!DOCTYPE html><html><body style="font-family:Arial">report ${day}</body></html>`,
+        model: { day },
+      }),
+      notifyTest: async (to) => {
+        world.mails.push(to);
+        return { ok: true, message: `test mail queued for ${to ?? 'the recipients'}` };
+      },
+      events,
+      reload: async () => {
+        world.reloads++;
+        return { reloaded: true, message: 'config and lists reloaded' };
+      },
+      clock: () => clock.now(),
+    },
+  };
+  return world;
+}
