@@ -18,6 +18,7 @@ family=4 transport=udp src="" user=100 count=20 rate=5 method=REGISTER target=00
 ua="" passwords="$LAB_DIR/sipp/passwords.txt" port="" timeout=60 bg="" tag=""
 while [ $# -gt 0 ]; do
   case "$1" in
+  -h | --help) show_help "$0"; exit 0 ;;
   --family) family="$2"; shift 2 ;;
   --transport) transport="$2"; shift 2 ;;
   --src) src="$2"; shift 2 ;;

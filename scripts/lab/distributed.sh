@@ -13,6 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 addrs=10 count=8 rate=2 family=4 transport=udp user=100 timeout=60
 while [ $# -gt 0 ]; do
   case "$1" in
+  -h | --help) show_help "$0"; exit 0 ;;
   --addrs) addrs="$2"; shift 2 ;;
   --count) count="$2"; shift 2 ;;
   --rate) rate="$2"; shift 2 ;;

@@ -41,7 +41,7 @@ $1 == "REQ" {
 }
 $1 == "RSP" {
   ip = $3; allrsp++
-  codes[$5 " to " $6 ($8 == 1 ? " with credentials" : "") " (" $4 ")"]++
+  codes[$5 ($9 == 1 ? " stale=true" : "") " to " $6 ($8 == 1 ? " with credentials" : "") " (" $4 ")"]++
   if ($10 == 1) { nfail[ip]++; if (nfail[ip] == hit) hitat[ip] = $2; if (!(ip in firstfail)) firstfail[ip] = $2 }
 }
 END {

@@ -9,7 +9,8 @@
 # ID: argument, else $LAB_ID, else (up) "l<pid>"; down/status take the only running
 # lab when there is exactly one. Environment: LAB_NET (1-254, default 1) picks
 # 10.77.<n>.0/24 and fd77:<n>::/64; LAB_WRONG_PW=401|403 and LAB_UNKNOWN_USER=404|401
-# choose the registrar's answers (see kamailio.cfg.in).
+# choose the registrar's answers (see kamailio.cfg.in); LAB_NONCE_EXPIRE (seconds,
+# default 300) how long a nonce stays valid.
 #
 #         sp-ID-atk (eth0)  ──veth──┐
 #                                   ├── br0 in sp-ID-br ──veth── (eth0) sp-ID-pbx
@@ -40,6 +41,8 @@ gen_config() {
   401) defines+="#!define UNKNOWN_USER_401"$'\n' ;;
   *) die "LAB_UNKNOWN_USER must be 404 or 401" ;;
   esac
+  local expire="${LAB_NONCE_EXPIRE:-300}"
+  [[ "$expire" =~ ^[0-9]+$ ]] && ((expire >= 1)) || die "LAB_NONCE_EXPIRE must be a positive number of seconds"
   local secret
   secret="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   local tpl
@@ -51,6 +54,7 @@ gen_config() {
   tpl="${tpl//@RUN@/$RUN}"
   tpl="${tpl//@SECRET@/$secret}"
   tpl="${tpl//@REALM@/sipprot-lab}"
+  tpl="${tpl//@NONCE_EXPIRE@/$expire}"
   printf '%s\n' "$tpl" >"$RUN/kamailio.cfg"
 }
 
@@ -182,5 +186,6 @@ status)
   lab_init "$(resolve_id "${2:-}")"
   status
   ;;
+-h | --help) show_help "$0" ;;
 *) usage ;;
 esac

@@ -7,6 +7,11 @@
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB_RUN_ROOT="${LAB_RUN_ROOT:-/run/sipprot-lab}"
 
+# show_help FILE: prints the comment block at the top of a script (its manual).
+show_help() {
+  sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$1"
+}
+
 die() {
   echo "lab: $*" >&2
   exit 1

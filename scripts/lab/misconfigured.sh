@@ -14,6 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 user=105 loops=8 interval=3000 family=4 transport=udp bg=""
 while [ $# -gt 0 ]; do
   case "$1" in
+  -h | --help) show_help "$0"; exit 0 ;;
   --user) user="$2"; shift 2 ;;
   --loops) loops="$2"; shift 2 ;;
   --interval) interval="$2"; shift 2 ;;

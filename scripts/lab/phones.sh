@@ -5,21 +5,27 @@
 # source port.
 #
 #   LAB_ID=ID phones.sh [--family 4|6] [--transport udp|tcp] [--users "100 101"]
-#                       [--loops N] [--interval MS] [--background] [--tag NAME]
-# Defaults: IPv4, UDP, users 100-104, 6 loops every 5000 ms. --background returns at
+#                       [--loops N] [--interval MS] [--cached-nonce] [--background]
+#                       [--tag NAME]
+# Defaults: IPv4, UDP, users 100-104, 6 loops every 5000 ms. --cached-nonce: phones
+# re-register with the nonce they have (sipp/register-cached-nonce.xml), so they meet
+# 401 stale=true once the registrar's nonce expires (lab.sh LAB_NONCE_EXPIRE). --background returns at
 # once (the phones are stopped by `lab.sh down` or end by themselves); otherwise waits.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 family=4 transport=udp users="100 101 102 103 104" loops=6 interval=5000 bg="" tag=phone
+scenario=register-loop.xml
 while [ $# -gt 0 ]; do
   case "$1" in
+  -h | --help) show_help "$0"; exit 0 ;;
   --family) family="$2"; shift 2 ;;
   --transport) transport="$2"; shift 2 ;;
   --users) users="$2"; shift 2 ;;
   --loops) loops="$2"; shift 2 ;;
   --interval) interval="$2"; shift 2 ;;
+  --cached-nonce) scenario=register-cached-nonce.xml; shift ;;
   --background) bg=1; shift ;;
   --tag) tag="$2"; shift 2 ;;
   *) die "phones.sh: unknown argument '$1'" ;;
@@ -42,7 +48,7 @@ for user in $users; do
   [ -n "$pw" ] || die "user $user is not in users.csv"
   port=$((5000 + user))
   name="$tag-$user-$family-$transport"
-  spawn "$name" "$NS_PHONES" sipp -sf "$LAB_DIR/sipp/register-loop.xml" \
+  spawn "$name" "$NS_PHONES" sipp -sf "$LAB_DIR/sipp/$scenario" \
     -t "$(sipp_transport "$transport")" -i "$src" -p "$port" \
     -au "$user" -ap "$pw" -key user "$user" -key ua "Yealink SIP-T46S 66.86.0.15" \
     -key loops "$loops" -key interval "$interval" -key expires 60 \

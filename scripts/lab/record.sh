@@ -16,6 +16,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CASES="sipp-bruteforce-udp sipp-bruteforce-tcp sipp-distributed svmap-scan svwar-enum svcrack misconfigured-phone phones-only ipv6-bruteforce"
 expect_only=""
 case "${1:-}" in
+-h | --help)
+  show_help "$0"
+  exit 0
+  ;;
 --list)
   tr ' ' '\n' <<<"$CASES"
   exit 0
@@ -81,7 +85,8 @@ misconfigured-phone)
   ;;
 phones-only)
   never="$PHONE4 $PHONE6"
-  notes="Only working phones: users 100-102 over UDP and 103 over TCP from $PHONE4 (one address, ports 5100-5103), 104 over UDP from $PHONE6; each REGISTER -> 401 -> REGISTER with credentials -> 200 on one Call-ID with a rising CSeq, every 5 s, 7 times. Nothing may be blocked."
+  export LAB_NONCE_EXPIRE=4
+  notes="Only working phones: users 100-102 over UDP and 103 over TCP from $PHONE4 (one address, ports 5100-5103), 104 over UDP from $PHONE6; each REGISTER -> 401 -> REGISTER with credentials -> 200 on one Call-ID with a rising CSeq, every 5 s, 7 times. Phone 106 (UDP, $PHONE4, port 5106) re-registers every 5 s with its cached nonce; the registrar's nonces expire after 4 s (LAB_NONCE_EXPIRE=4), so each re-registration gets 401 with stale=true and is repeated with fresh credentials -> 200: six stale 401s to requests with credentials that must not count. Nothing may be blocked."
   ;;
 ipv6-bruteforce)
   iface=eth0
@@ -141,6 +146,7 @@ traffic() {
     phones --users "100 101 102"
     phones --users 103 --transport tcp --tag phonetcp
     phones --users 104 --family 6 --tag phone6
+    phones --users 106 --cached-nonce --tag phonecached
     ;;
   ipv6-bruteforce)
     phones --family 6 --tag phone6

@@ -18,11 +18,13 @@ tool="${1:-}"
 shift || true
 case "$tool" in
 svmap | svwar | svcrack) ;;
+-h | --help) show_help "$0"; exit 0 ;;
 *) die "usage: sipvicious.sh svmap|svwar|svcrack [options]" ;;
 esac
 src="" family=4 method="" compact="" force="" range="" user=100 dictionary="" timeout=60 tag="" bg=""
 while [ $# -gt 0 ]; do
   case "$1" in
+  -h | --help) show_help "$0"; exit 0 ;;
   --src) src="$2"; shift 2 ;;
   --family) family="$2"; shift 2 ;;
   --method) method="$2"; shift 2 ;;
