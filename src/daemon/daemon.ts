@@ -1,0 +1,380 @@
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { buildBpfFilter } from '../capture/bpf.js';
+import { PcapLiveCapture } from '../capture/live.js';
+import { Engine } from '../core/engine.js';
+import { isSipprotError } from '../core/errors.js';
+import { AccessLists } from '../core/lists.js';
+import { Decoder } from '../core/packet/decoder.js';
+import type { Config, Decision, ListName } from '../core/types.js';
+import type { Firewall } from '../firewall/firewall.js';
+import { NftablesFirewall } from '../firewall/nftables.js';
+import { GeoDatabase } from '../geoip/database.js';
+import { ListFiles } from '../lists/list-files.js';
+import { Notifier } from '../notify/notifier.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
+import { startApi } from './api.js';
+import { Enforcer } from './enforcer.js';
+import { LiveEvents } from './events.js';
+import { runtimePaths } from './paths.js';
+import { claimPidFile, releasePidFile } from './pidfile.js';
+import { countryElements, desiredState } from './reconcile.js';
+
+const clock = () => Date.now() / 1000;
+const TICK_MS = 250;
+const NOTIFY_TICK_MS = 5000;
+const RETENTION_DAYS = 400;
+
+export interface DaemonOptions {
+  /** --config as given, so reload reads the same file. */
+  configPath?: string;
+  logger?: Logger;
+  /** Replaces nftables (tests without root use the fake). */
+  firewall?: Firewall;
+  /** Capture interfaces override (tests); default config.interfaces. */
+  capture?: boolean;
+}
+
+/**
+ * The composition root: builds every adapter, restores state, reconciles the kernel
+ * from the store, then runs capture → decoder → engine → enforcer until stopped.
+ */
+export class Daemon {
+  readonly log: Logger;
+  readonly events = new LiveEvents();
+  readonly startedAt = clock();
+  config: Config;
+  store!: Store;
+  firewall!: Firewall;
+  lists!: ListFiles;
+  access!: AccessLists;
+  geo: GeoDatabase | null = null;
+  engine!: Engine;
+  enforcer!: Enforcer;
+  notifier!: Notifier;
+  private decoder!: Decoder;
+  private capture: PcapLiveCapture | null = null;
+  private servers: FastifyInstance[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private reconciling: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(
+    config: Config,
+    private readonly opts: DaemonOptions = {},
+  ) {
+    this.config = config;
+    this.log = opts.logger ?? pino({ name: 'sipprotd' });
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    const paths = runtimePaths(config);
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    claimPidFile(paths.pidFile);
+    try {
+      this.store = await SqliteStore.open(config.stateDir);
+      await this.store.check();
+      this.firewall =
+        this.opts.firewall ?? new NftablesFirewall({ logger: this.log.child({ component: 'nft' }) });
+      await this.firewall.check();
+      this.lists = new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile });
+      this.access = this.readLists();
+      this.geo = await this.loadGeo();
+      this.engine = this.newEngine();
+      this.notifier = new Notifier({
+        config,
+        store: this.store,
+        clock,
+        logger: this.log.child({ component: 'mail' }),
+      });
+      this.enforcer = new Enforcer({
+        firewall: this.firewall,
+        store: this.store,
+        recordOf: (ip) => this.engine.policy.recordOf(ip),
+        appendDeny: (entries) => {
+          this.lists.add('deny', entries);
+        },
+        published: (ds) => this.published(ds),
+        failed: (what, e) => this.failed(what, e),
+        clock,
+      });
+      await this.restore();
+      await this.reconcile('start');
+      this.decoder = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
+      if (this.opts.capture !== false) this.startCapture();
+      this.servers = await startApi(this, paths.socket, this.opts.configPath);
+      this.timers.push(setInterval(() => this.tick(), TICK_MS));
+      this.timers.push(setInterval(() => void this.notifier.tick(), NOTIFY_TICK_MS));
+      this.timers.push(setInterval(() => void this.prune(), 6 * 3600_000));
+      this.log.info(
+        { interfaces: config.interfaces, filter: buildBpfFilter(config), pid: process.pid },
+        'sipprotd started',
+      );
+    } catch (e) {
+      await this.stop().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Stops capture and API, commits what is pending, removes sipprot's nftables table. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    this.capture?.stop();
+    this.capture = null;
+    for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
+    await this.enforcer?.flush().catch(() => undefined);
+    await this.notifier?.stop();
+    await this.firewall
+      ?.shutdown()
+      .catch((e) => this.log.error({ err: e }, 'could not remove the nftables table'));
+    await this.store?.close().catch(() => undefined);
+    const paths = runtimePaths(this.config);
+    rmSync(paths.socket, { force: true });
+    releasePidFile(paths.pidFile);
+    this.log.info('sipprotd stopped');
+  }
+
+  /** A decoded frame from live capture (or a test): the hot path. */
+  onFrame(linkType: number, at: number, frame: Uint8Array): void {
+    let events: ReturnType<Decoder['push']>;
+    try {
+      events = this.decoder.push(linkType, at, frame);
+    } catch (e) {
+      this.log.error({ err: e }, 'decoder failed on a frame; frame skipped');
+      return;
+    }
+    for (const ev of events) this.enforcer.apply(this.engine.onEvent(ev));
+  }
+
+  tick(now = clock()): void {
+    this.enforcer.apply(this.engine.tick(now));
+  }
+
+  /** Re-reads config, lists and geo data and reconciles; keeps blocks. */
+  async reload(config: Config): Promise<string> {
+    await this.enforcer.flush();
+    const captureChanged =
+      JSON.stringify([config.interfaces, config.sipPorts, config.protocols]) !==
+      JSON.stringify([this.config.interfaces, this.config.sipPorts, this.config.protocols]);
+    this.config = config;
+    this.access = this.readLists();
+    this.geo = (await this.loadGeo()) ?? this.geo;
+    this.engine = this.newEngine();
+    await this.restore();
+    if (captureChanged) {
+      this.decoder = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
+      if (this.capture) {
+        this.capture.stop();
+        this.startCapture();
+      }
+    }
+    await this.reconcile('reload');
+    this.events.emit({ type: 'settings' });
+    this.log.info({ source: config.source }, 'configuration reloaded');
+    return `reloaded ${config.source ?? 'defaults'}${captureChanged ? '; capture restarted' : ''}`;
+  }
+
+  /** The lists changed (CLI or UI): the engine and the kernel follow at once. */
+  async listsChanged(name: ListName): Promise<void> {
+    this.access = this.readLists();
+    const networks = name === 'allow' ? this.access.allowEntries() : this.access.denyEntries();
+    if (name === 'deny') this.liftForgivenPermanents();
+    try {
+      await this.firewall.setList(
+        name,
+        networks.map((e) => e.network),
+      );
+    } catch (e) {
+      this.failed('firewall', e);
+    }
+    this.events.emit({ type: 'lists', list: name });
+  }
+
+  unblock(ip: string): boolean {
+    const ds = this.engine.unblock(ip, clock());
+    this.enforcer.apply(ds);
+    return ds.some((d) => d.action === 'unblock');
+  }
+
+  private newEngine(): Engine {
+    return new Engine(this.config, {
+      lists: { check: (ip) => this.access.check(ip) },
+      country: (ip) => this.geo?.country(ip) ?? null,
+      localAddresses: localAddresses(),
+    });
+  }
+
+  private readLists(): AccessLists {
+    const allow = this.lists.readDetailed('allow');
+    const deny = this.lists.readDetailed('deny');
+    for (const [name, r] of [
+      ['allow', allow],
+      ['deny', deny],
+    ] as const) {
+      for (const e of r.errors) {
+        this.log.warn(
+          { file: this.lists.path(name), line: e.line, text: e.text },
+          `skipped list line: ${e.message}`,
+        );
+      }
+    }
+    return new AccessLists(allow.entries, deny.entries);
+  }
+
+  private async loadGeo(): Promise<GeoDatabase | null> {
+    try {
+      const db = await GeoDatabase.load(this.config.stateDir);
+      for (const w of db.warnings) this.log.warn(w);
+      return db;
+    } catch (e) {
+      this.log.error(
+        { err: e },
+        'no geo-IP database: countries are unknown and BLOCKED_COUNTRIES has no effect',
+      );
+      return null;
+    }
+  }
+
+  /** Blocks from the store (expired ones lifted), escalation counts, into the engine. */
+  private async restore(): Promise<void> {
+    const now = clock();
+    const expired = await this.store.expireBlocks(now);
+    if (expired.length > 0)
+      this.log.info({ count: expired.length }, 'blocks expired while sipprotd was down');
+    const blocks = await this.store.listBlocks({ activeAt: now });
+    this.engine.restore(blocks, await this.store.allTimesBlocked());
+  }
+
+  /** Makes the kernel match the store, lists, countries and options in one batch. */
+  reconcile(why: string): Promise<void> {
+    if (this.reconciling) return this.reconciling;
+    this.reconciling = (async () => {
+      const blocks = [...this.engine.policy.blocks(), ...this.engine.policy.permanents()];
+      const desired = desiredState({
+        config: this.config,
+        lists: this.access,
+        blocks,
+        countries: countryElements(this.geo, this.config),
+        now: clock(),
+      });
+      const t0 = performance.now();
+      await this.firewall.init(desired);
+      this.log.info(
+        {
+          why,
+          ms: Math.round(performance.now() - t0),
+          dynamic: desired.dynamic.length,
+          allow: desired.allow.length,
+          deny: desired.deny.length,
+          countries: desired.countries.length,
+        },
+        'firewall reconciled',
+      );
+    })().finally(() => {
+      this.reconciling = null;
+    });
+    return this.reconciling;
+  }
+
+  private startCapture(): void {
+    const capture = new PcapLiveCapture(this.config.interfaces, buildBpfFilter(this.config));
+    capture.start((linkType, at, frame) => this.onFrame(linkType, at, frame));
+    this.capture = capture;
+  }
+
+  captureStats() {
+    return this.capture?.stats() ?? null;
+  }
+
+  private published(ds: Decision[]): void {
+    this.notifier.onDecisions(ds);
+    for (const d of ds) {
+      this.events.emit({ type: 'decision', decision: d });
+      if (d.action !== 'extend') {
+        this.log.info(
+          {
+            ip: d.ip,
+            action: d.action,
+            reason: d.reason,
+            country: d.country,
+            userAgent: d.userAgent,
+            note: d.note,
+          },
+          d.action,
+        );
+      }
+    }
+  }
+
+  private failed(what: 'firewall' | 'store', e: unknown): void {
+    this.log.error({ err: e, code: isSipprotError(e) ? e.code : undefined }, `${what} operation failed`);
+    if (what === 'firewall' && !this.stopping) {
+      setTimeout(() => {
+        if (!this.stopping)
+          this.reconcile('after error').catch((err) => this.log.error({ err }, 'reconcile failed'));
+      }, 200);
+    }
+  }
+
+  /** A permanent block lives only while its address is in the deny list. */
+  private liftForgivenPermanents(): void {
+    const now = clock();
+    for (const rec of [...this.engine.policy.permanents()]) {
+      if (this.access.check(rec.ip).status !== 'denied')
+        this.enforcer.apply(this.engine.unblock(rec.ip, now));
+    }
+  }
+
+  private async prune(): Promise<void> {
+    const now = clock();
+    try {
+      await this.store.prune({ historyBefore: now - RETENTION_DAYS * 86400, now });
+    } catch (e) {
+      this.failed('store', e);
+    }
+  }
+}
+
+function localAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) out.push(a.address.split('%')[0]!);
+  }
+  return out;
+}
+
+/** `sipprotd run`: start, then wait for SIGTERM/SIGINT (stop) and SIGHUP (reload). */
+export async function runDaemon(config: Config, opts: DaemonOptions = {}): Promise<number> {
+  const daemon = new Daemon(config, opts);
+  await daemon.start();
+  chmodSync(runtimePaths(config).socket, 0o600);
+  const { loadConfig } = await import('../config/load.js');
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      daemon.log.info({ signal }, 'stopping');
+      daemon.stop().then(
+        () => resolve(0),
+        (e) => {
+          daemon.log.error({ err: e }, 'stop failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      try {
+        const next = loadConfig({ path: opts.configPath, env: process.env });
+        daemon.reload(next).catch((e) => daemon.log.error({ err: e }, 'reload failed'));
+      } catch (e) {
+        daemon.log.error({ err: e }, 'reload refused: the configuration is invalid; keeping the running one');
+      }
+    });
+  });
+}
