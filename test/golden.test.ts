@@ -1,0 +1,89 @@
+/**
+ * Golden captures recorded in the SIP lab with real tools (testdata/golden/README.md):
+ * replaying each one must block every attacker exactly when expect.json says, with
+ * the expected reason, and never block a phone.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../src/core/config.js';
+import { AccessLists } from '../src/core/lists.js';
+import type { Decision } from '../src/core/types.js';
+import { replay } from '../src/replay/replay.js';
+
+interface Attacker {
+  ip: string;
+  reason: string;
+  acceptReasons?: string[];
+  at?: number;
+  notAfter?: number;
+  misconfigured?: boolean;
+}
+interface Expect {
+  config: Record<string, string | number>;
+  attackers: Attacker[];
+  neverBlocked: string[];
+}
+
+const ROOT = join(import.meta.dirname, '..', 'testdata', 'golden');
+const cases = readdirSync(ROOT, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)
+  .sort();
+
+describe('golden captures from the SIP lab', () => {
+  it('has the recorded cases', () => {
+    assert.ok(cases.length >= 9, `only ${cases.length} cases in ${ROOT}`);
+  });
+
+  for (const name of cases) {
+    it(name, async () => {
+      const dir = join(ROOT, name);
+      const expect = JSON.parse(readFileSync(join(dir, 'expect.json'), 'utf8')) as Expect;
+      const text = Object.entries(expect.config)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n');
+      const config = parseConfig(text, { source: null });
+      const decisions: Decision[] = [];
+      await replay(
+        [join(dir, 'capture.pcap')],
+        config,
+        { lists: new AccessLists([], []), country: () => null },
+        (d) => decisions.push(d),
+      );
+      const blocks = decisions.filter((d) => d.action === 'block' || d.action === 'permanent');
+      const known = new Set(expect.attackers.map((a) => a.ip));
+
+      for (const a of expect.attackers) {
+        const first = blocks.find((d) => d.ip === a.ip);
+        assert.ok(first, `${name}: ${a.ip} (${a.reason}) was never blocked`);
+        const accept = a.acceptReasons ?? [a.reason];
+        assert.ok(
+          accept.includes(first.reason),
+          `${name}: ${a.ip} blocked for ${first.reason}, expected ${accept}`,
+        );
+        if (first.reason === 'enumeration') {
+          const limit = a.at ?? a.notAfter;
+          assert.ok(limit !== undefined, `${name}: enumeration case needs at or notAfter`);
+          assert.ok(first.at <= limit + 1e-6, `${name}: ${a.ip} blocked at ${first.at}, due by ${limit}`);
+        } else {
+          assert.ok(a.at !== undefined, `${name}: ${a.reason} case needs at`);
+          assert.ok(
+            Math.abs(first.at - a.at) < 1e-5,
+            `${name}: ${a.ip} blocked at ${first.at}, expected exactly at ${a.at} (${a.reason})`,
+          );
+        }
+        if (a.misconfigured)
+          assert.equal(first.misconfiguredPhone, true, `${name}: ${a.ip} not labelled misconfigured`);
+        else assert.equal(first.misconfiguredPhone, false, `${name}: ${a.ip} wrongly labelled misconfigured`);
+      }
+      for (const ip of expect.neverBlocked) {
+        const wrong = blocks.find((d) => d.ip === ip);
+        assert.equal(wrong, undefined, `${name}: ${ip} must never be blocked (got ${JSON.stringify(wrong)})`);
+      }
+      for (const d of blocks)
+        assert.ok(known.has(d.ip), `${name}: unexpected block of ${d.ip} (${d.reason})`);
+    });
+  }
+});
