@@ -12,6 +12,7 @@ export interface ReplayDeps {
 export interface ReplayResult {
   decisions: number;
   frames: number;
+  /** Earliest and latest packet time over all files. */
   firstAt: number | null;
   lastAt: number | null;
   decoder: DecoderStats;
@@ -38,8 +39,8 @@ export async function replay(
   for (const file of files) {
     for await (const rec of readCapture(file)) {
       frames++;
-      firstAt ??= rec.at;
-      lastAt = rec.at;
+      if (firstAt === null || rec.at < firstAt) firstAt = rec.at;
+      if (lastAt === null || rec.at > lastAt) lastAt = rec.at;
       for (const ev of decoder.push(rec.linkType, rec.at, rec.frame)) {
         for (const d of engine.onEvent(ev)) {
           decisions++;
