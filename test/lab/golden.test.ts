@@ -1,0 +1,81 @@
+/**
+ * The golden captures (testdata/golden/) are what their expect.json says: each
+ * expectation is re-derived from its capture with tcpdump (scripts/lab/record.sh
+ * --expect-only, which reads the packets without any of sipprot's code) and must equal
+ * the committed file; the files are small and self-consistent.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { LAB_SCRIPTS } from './lab.js';
+
+const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'testdata', 'golden');
+const exec = promisify(execFile);
+
+interface Attacker {
+  ip: string;
+  reason: string;
+  acceptReasons: string[];
+  blockAtFailure?: number;
+  at?: number;
+  notAfter?: number;
+  failedAnswers: number;
+  firstRequestAt: number;
+  lastRequestAt: number;
+}
+interface Expect {
+  config: { HIT_COUNT: number; MONIT_PERIOD: number };
+  attackers: Attacker[];
+  neverBlocked: string[];
+  notes: string;
+}
+
+const cases = readdirSync(GOLDEN).filter((d) => statSync(join(GOLDEN, d)).isDirectory());
+
+describe('golden captures', () => {
+  it('has the cases the lab records', async () => {
+    const { stdout } = await exec(join(LAB_SCRIPTS, 'record.sh'), ['--list']);
+    assert.deepEqual(cases.sort(), stdout.trim().split('\n').sort());
+  });
+
+  for (const name of cases) {
+    it(`${name}: small, self-consistent, and re-derivable from its capture`, async () => {
+      const dir = join(GOLDEN, name);
+      assert.ok(statSync(join(dir, 'capture.pcap')).size < 1024 * 1024);
+      const text = readFileSync(join(dir, 'expect.json'), 'utf8');
+      const e = JSON.parse(text) as Expect;
+      assert.equal(e.config.HIT_COUNT, 5);
+      assert.ok(e.notes.length > 0);
+      const ips = new Set(e.attackers.map((a) => a.ip));
+      for (const ip of e.neverBlocked) assert.ok(!ips.has(ip), `${ip} both attacker and never blocked`);
+      for (const a of e.attackers) {
+        assert.ok(a.acceptReasons.includes(a.reason), `${a.ip}: reason not among acceptReasons`);
+        if (a.reason === 'auth-failures') {
+          assert.equal(a.blockAtFailure, e.config.HIT_COUNT);
+          assert.ok(a.failedAnswers >= e.config.HIT_COUNT);
+        }
+        if (a.reason !== 'enumeration') assert.equal(typeof a.at, 'number', `${a.ip}: no 'at'`);
+        if (a.at !== undefined) {
+          assert.ok(
+            a.at >= a.firstRequestAt && a.at <= a.lastRequestAt + 1,
+            `${a.ip}: 'at' outside its traffic`,
+          );
+        }
+      }
+      const tmp = mkdtempSync(join(tmpdir(), 'golden-'));
+      try {
+        mkdirSync(join(tmp, name));
+        copyFileSync(join(dir, 'capture.pcap'), join(tmp, name, 'capture.pcap'));
+        await exec(join(LAB_SCRIPTS, 'record.sh'), ['--expect-only', name, tmp]);
+        assert.equal(readFileSync(join(tmp, name, 'expect.json'), 'utf8'), text);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  }
+});
