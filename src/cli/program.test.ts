@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LocalAdmin } from '../admin/local-admin.js';
+import { parseConfig } from '../core/config.js';
+import type { BlockRecord, Config } from '../core/types.js';
+import { ListFiles } from '../lists/list-files.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { EXIT } from './exit-codes.js';
+import { runCli } from './program.js';
+
+const NOW = 1_800_000_000;
+
+function block(ip: string, over: Partial<BlockRecord> = {}): BlockRecord {
+  return {
+    ip,
+    reason: 'auth-failures',
+    userAgent: 'friendly-scanner',
+    country: 'NL',
+    attempts: 10,
+    users: ['100', '101'],
+    transport: 'udp',
+    port: 5060,
+    firstSeen: NOW - 30,
+    lastSeen: NOW - 5,
+    blockedAt: NOW - 5,
+    expiresAt: NOW + 595,
+    timesBlocked: 1,
+    misconfiguredPhone: false,
+    note: null,
+    ...over,
+  };
+}
+
+describe('sipprot CLI (local backend: list files and SQLite)', () => {
+  let dir: string;
+  let config: Config;
+  let store: SqliteStore;
+  let admin: LocalAdmin;
+
+  const run = async (...argv: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await runCli(argv, {
+      io: { out: (s) => (out += s), err: (s) => (err += s) },
+      admin: async () => admin,
+    });
+    return { code, out, err };
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sipprot-cli-'));
+    config = parseConfig(`STATE_DIR=${dir}/state\n`, { source: join(dir, 'sipprot.conf') });
+    store = await SqliteStore.open(config.stateDir);
+    writeFileSync(config.denylistFile, '# one a line\n192.168.50.0/24 office range\n');
+    writeFileSync(config.allowlistFile, '192.168.50.15 the boss\n');
+    admin = new LocalAdmin({
+      config,
+      lists: new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile }),
+      store,
+      geo: null,
+      mailStatus: () => ({ configured: false, message: 'no mail: SMTP_HOST is not set' }),
+      clock: () => NOW,
+    });
+    await store.upsertBlock(block('203.0.113.9'));
+    await store.upsertBlock(block('198.51.100.7', { expiresAt: null, reason: 'threshold' }));
+    await store.upsertBlock(block('198.51.100.8', { expiresAt: NOW - 1 }));
+  });
+  after(async () => {
+    await store.close();
+  });
+
+  it('status prints the manual table with the four lists', async () => {
+    const r = await run('status');
+    assert.equal(r.code, EXIT.ok);
+    const rows = r.out.split('\n').filter((l) => l.startsWith('| '));
+    assert.deepEqual(
+      rows.map((l) =>
+        l
+          .split('|')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      ),
+      [
+        ['LIST', 'NUM OF IPS'],
+        ['Allow', '1'],
+        ['Deny', '1'],
+        ['Dynamic (permanent)', '1'],
+        ['Dynamic (temporary)', '1'],
+      ],
+    );
+    assert.match(r.out, /mail: no mail: SMTP_HOST is not set/);
+  });
+
+  it('status --dynamic shows live blocks with user agent, reason and time left; --json is data', async () => {
+    const r = await run('status', '--dynamic');
+    assert.match(r.out, /203\.0\.113\.9 .*friendly-scanner.*auth-failures.*9m 55s/);
+    assert.match(r.out, /198\.51\.100\.7 .*permanent/);
+    assert.doesNotMatch(r.out, /198\.51\.100\.8/, 'expired blocks are not shown');
+    const j = JSON.parse((await run('status', '--dynamic', '--json')).out);
+    assert.equal(j.counts.dynamicTemporary, 1);
+    assert.deepEqual(j.dynamic.map((b: BlockRecord) => b.ip).sort(), ['198.51.100.7', '203.0.113.9']);
+    assert.equal(j.allow, undefined);
+  });
+
+  it('check: allow beats deny (exit 0), a denied address exits 4, garbage exits 2', async () => {
+    const boss = await run('check', '192.168.50.15');
+    assert.equal(boss.code, EXIT.ok);
+    assert.match(boss.out, /not blocked/);
+    assert.match(boss.out, /allow list: 192\.168\.50\.15 \("the boss"\)/);
+    assert.match(boss.out, /deny list: 192\.168\.50\.0\/24 \("office range"\)/);
+    const other = await run('check', '192.168.50.16', '--json');
+    assert.equal(other.code, EXIT.blocked);
+    assert.equal(JSON.parse(other.out).blocked, true);
+    const dyn = await run('check', '203.0.113.9');
+    assert.equal(dyn.code, EXIT.blocked);
+    assert.match(dyn.out, /dynamic deny list: auth-failures, 10 attempts, user agent "friendly-scanner"/);
+    const bad = await run('check', '999.1.1.1');
+    assert.equal(bad.code, EXIT.usage);
+    assert.match(bad.err, /"999\.1\.1\.1" is not an IPv4 or IPv6 address/);
+  });
+
+  it('deny add/remove change the file; a bad address is refused with exit 2 and nothing changes', async () => {
+    const before = readFileSync(config.denylistFile, 'utf8');
+    const bad = await run('deny', 'add', '10.0.0.300');
+    assert.equal(bad.code, EXIT.usage);
+    assert.equal(readFileSync(config.denylistFile, 'utf8'), before);
+    assert.equal((await run('deny', 'add', '2001:db8::/32', 'v6', 'net')).code, EXIT.ok);
+    assert.match(readFileSync(config.denylistFile, 'utf8'), /2001:db8::\/32\s+v6 net/);
+    const rm = await run('deny', 'remove', '2001:db8::/32', '10.9.9.9');
+    assert.equal(rm.code, EXIT.failure, 'a missing entry is reported');
+    assert.match(rm.err, /not in the deny list: 10\.9\.9\.9/);
+    assert.doesNotMatch(readFileSync(config.denylistFile, 'utf8'), /2001:db8/);
+  });
+
+  it('refuses to deny loopback', async () => {
+    const r = await run('deny', 'add', '127.0.0.0/8');
+    assert.equal(r.code, EXIT.failure);
+    assert.match(r.err, /loopback/);
+  });
+
+  it('CSV import reports bad lines by number and applies nothing; --skip-invalid applies the rest', async () => {
+    const csv = join(dir, 'in.csv');
+    writeFileSync(csv, 'network,note\n198.18.0.1,one\nnot-an-ip,two\n198.18.0.0/15,three\n');
+    const before = readFileSync(config.allowlistFile, 'utf8');
+    const r = await run('allow', 'import', csv);
+    assert.equal(r.code, EXIT.usage);
+    assert.match(r.err, /in\.csv:3: 'not-an-ip': not an IPv4 or IPv6 address/);
+    assert.equal(readFileSync(config.allowlistFile, 'utf8'), before);
+    const s = await run('allow', 'import', csv, '--skip-invalid');
+    assert.match(s.out, /imported 2 new/);
+    const exported = (await run('allow', 'export')).out;
+    assert.match(exported, /^network,note\r\n/);
+    assert.match(exported, /198\.18\.0\.0\/15,three/);
+  });
+
+  it('unblock lifts a block; unblocking an address that is not blocked exits 1', async () => {
+    assert.equal((await run('unblock', '203.0.113.9')).code, EXIT.ok);
+    assert.equal(await store.getBlock('203.0.113.9'), null);
+    const again = await run('unblock', '203.0.113.9');
+    assert.equal(again.code, EXIT.failure);
+    assert.match(again.err, /not dynamically blocked/);
+  });
+
+  it('version, --help, unknown commands and completion', async () => {
+    assert.match((await run('version')).out, /^sipprot \d+\.\d+\.\d+\n$/);
+    const help = await run('--help');
+    assert.equal(help.code, EXIT.ok);
+    assert.match(help.out, /status/);
+    assert.match(help.out, /Exit codes/);
+    assert.equal((await run('frobnicate')).code, EXIT.usage);
+    const comp = await run('completion', 'bash');
+    assert.match(comp.out, /complete -o default -F _sipprot_complete sipprot/);
+    assert.match(comp.out, /"sipprot deny"\) words="list add remove import export template --help"/);
+    assert.equal((await run('completion', 'zsh')).code, EXIT.usage);
+  });
+});
