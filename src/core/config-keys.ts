@@ -332,18 +332,24 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     key: 'WEB_LISTEN',
     aliases: [],
     default: '127.0.0.1:8040',
-    allowed: 'HOST:PORT, e.g. 127.0.0.1:8040 or [::1]:8040',
+    allowed: 'HOST:PORT, e.g. 127.0.0.1:8040 or [::1]:8040, or off (no web UI; the CLI socket stays)',
     description: 'Address of the web UI and HTTP API.',
     parse(value, cfg) {
+      if (value.toLowerCase() === 'off') {
+        cfg.webListen = { host: '', port: 0 };
+        return null;
+      }
       const hp = parseHostPort(value);
-      if (!hp) return 'must be HOST:PORT, e.g. 127.0.0.1:8040 or [::1]:8040, with a port 1-65535';
+      if (!hp) return 'must be HOST:PORT, e.g. 127.0.0.1:8040 or [::1]:8040, with a port 1-65535, or off';
       cfg.webListen = hp;
       return null;
     },
-    format: (cfg) =>
-      cfg.webListen.host.includes(':')
+    format: (cfg) => {
+      if (cfg.webListen.port === 0) return 'off';
+      return cfg.webListen.host.includes(':')
         ? `[${cfg.webListen.host}]:${cfg.webListen.port}`
-        : `${cfg.webListen.host}:${cfg.webListen.port}`,
+        : `${cfg.webListen.host}:${cfg.webListen.port}`;
+    },
   },
   {
     key: 'CLUSTER_REDIS_URL',
