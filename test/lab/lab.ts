@@ -14,10 +14,11 @@
  *
  * A guard runs in the PBX namespace: `lab.exec('pbx', [...])` or
  * `['ip', 'netns', 'exec', lab.ns.pbx, ...]`; it sees the traffic on `eth0` (or `any`).
- * Labs still up when the test process exits are taken down by an exit hook.
+ * Labs still up when the test process exits are taken down by an exit hook; labs left by
+ * a test process that died without it (kill -9) are taken down by the next `Lab.up()`.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -113,6 +114,32 @@ export function labUnavailable(): string | null {
   return null;
 }
 
+/** Default ids are t<pid base 36>x<counter>: the pid tells whether the owner still lives. */
+function ownerAlive(id: string): boolean {
+  const m = /^t([0-9a-z]+)x[0-9a-z]+$/.exec(id);
+  if (!m) return true; // not ours to judge
+  const pid = Number.parseInt(m[1] as string, 36);
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes down labs with default ids whose test process is gone. */
+export async function removeStaleLabs(): Promise<string[]> {
+  if (!existsSync('/run/sipprot-lab')) return [];
+  const removed: string[] = [];
+  for (const id of readdirSync('/run/sipprot-lab')) {
+    if (ownerAlive(id)) continue;
+    const r = await run([join(LAB_SCRIPTS, 'lab.sh'), 'down', id], {}, 60_000);
+    if (r.code === 0) removed.push(id);
+  }
+  return removed;
+}
+
 export class Lab {
   readonly id: string;
   readonly net: number;
@@ -149,6 +176,7 @@ export class Lab {
     if (opts.wrongPassword) env.LAB_WRONG_PW = String(opts.wrongPassword);
     if (opts.unknownUser) env.LAB_UNKNOWN_USER = String(opts.unknownUser);
     if (opts.nonceExpire) env.LAB_NONCE_EXPIRE = String(opts.nonceExpire);
+    await removeStaleLabs();
     const lab = new Lab(id, net, env);
     hookExit();
     live.add(lab);
