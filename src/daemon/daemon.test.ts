@@ -1,0 +1,186 @@
+/**
+ * The daemon wired end to end but without root-only parts: the fake firewall (it passes
+ * the same contract as nftables) and frames handed in instead of libpcap. Proves the
+ * one decision path: frames → engine → kernel + store + deny list, CLI over the socket.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { HttpAdmin } from '../admin/http-admin.js';
+import { parseConfig } from '../core/config.js';
+import { bytes, udpPacket } from '../core/packet/testing/build.js';
+import { FakeFirewall } from '../firewall/fake.js';
+import { Daemon } from './daemon.js';
+import { runtimePaths } from './paths.js';
+
+const PBX = '10.0.0.1';
+const RAW_IP = 101;
+
+function register(
+  ip: string,
+  port: number,
+  callId: string,
+  cseq: number,
+  withAuth: boolean,
+  ua = 'Evil/1.0',
+) {
+  const lines = [
+    `REGISTER sip:${PBX} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${ip}:${port};branch=z9hG4bK${callId}${cseq}`,
+    `From: <sip:100@${PBX}>;tag=a${callId}`,
+    `To: <sip:100@${PBX}>`,
+    `Call-ID: ${callId}`,
+    `CSeq: ${cseq} REGISTER`,
+    `User-Agent: ${ua}`,
+    ...(withAuth
+      ? [`Authorization: Digest username="100", realm="pbx", nonce="n", uri="sip:${PBX}", response="x"`]
+      : []),
+    'Content-Length: 0',
+  ];
+  return udpPacket(ip, port, PBX, 5060, bytes(lines.join('\r\n') + '\r\n\r\n'));
+}
+
+function answer(ip: string, port: number, callId: string, cseq: number, status: string) {
+  const lines = [
+    `SIP/2.0 ${status}`,
+    `Via: SIP/2.0/UDP ${ip}:${port};branch=z9hG4bK${callId}${cseq}`,
+    `From: <sip:100@${PBX}>;tag=a${callId}`,
+    `To: <sip:100@${PBX}>;tag=srv`,
+    `Call-ID: ${callId}`,
+    `CSeq: ${cseq} REGISTER`,
+    'WWW-Authenticate: Digest realm="pbx", nonce="n2"',
+    'Content-Length: 0',
+  ];
+  return udpPacket(PBX, 5060, ip, port, bytes(lines.join('\r\n') + '\r\n\r\n'));
+}
+
+describe('daemon (fake firewall, frames handed in)', () => {
+  let dir: string;
+  let daemon: Daemon;
+  let firewall: FakeFirewall;
+  let admin: HttpAdmin;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sipprot-daemon-'));
+    const conf = join(dir, 'sipprot.conf');
+    writeFileSync(
+      conf,
+      `STATE_DIR=${dir}/state\nHIT_COUNT=3\nBLOCKTIME=600\nBLOCK_THRESHOLD=1\nWEB_LISTEN=off\n`,
+    );
+    writeFileSync(join(dir, 'sipprot.allowlist'), '198.51.100.0/24 office\n');
+    const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
+    firewall = new FakeFirewall();
+    daemon = new Daemon(config, {
+      firewall,
+      capture: false,
+      logger: pino({ level: 'silent' }),
+      configPath: conf,
+    });
+    await daemon.start();
+    admin = new HttpAdmin(runtimePaths(config).socket);
+  });
+  after(async () => {
+    await daemon.stop();
+  });
+
+  const bruteForce = (ip: string, n: number) => {
+    const t = Date.now() / 1000;
+    for (let i = 0; i < n; i++) {
+      const id = `c${ip}-${i}-${Math.random()}`;
+      daemon.onFrame(RAW_IP, t + i * 0.01, register(ip, 5070, id, 1, true));
+      daemon.onFrame(RAW_IP, t + i * 0.01 + 0.001, answer(ip, 5070, id, 1, '401 Unauthorized'));
+    }
+  };
+
+  it('blocks at the HIT_COUNT-th failure: kernel at once, store and CLI after the commit', async () => {
+    bruteForce('203.0.113.5', 2);
+    assert.equal(firewall.wouldDrop('203.0.113.5'), null, 'two failures do not block');
+    bruteForce('203.0.113.5', 1);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(firewall.wouldDrop('203.0.113.5'), 'dynamic');
+    await daemon.enforcer.flush();
+    const blocks = await admin.dynamicBlocks();
+    const b = blocks.find((x) => x.ip === '203.0.113.5');
+    assert.ok(b, 'the block is visible over the socket');
+    assert.equal(b.reason, 'auth-failures');
+    assert.equal(b.userAgent, 'Evil/1.0');
+    assert.ok(b.timeLeft !== null && b.timeLeft > 590 && b.timeLeft <= 600);
+    const check = await admin.check('203.0.113.5');
+    assert.equal(check.blocked, true);
+  });
+
+  it('the allow list wins: an allowed address is never blocked', async () => {
+    bruteForce('198.51.100.20', 10);
+    await daemon.enforcer.flush();
+    assert.equal(firewall.wouldDrop('198.51.100.20'), null);
+    assert.equal((await admin.check('198.51.100.20')).blocked, false);
+  });
+
+  it('unblock over the socket lifts the block in the kernel and the store', async () => {
+    const r = await admin.unblock('203.0.113.5');
+    assert.equal(r.wasBlocked, true);
+    assert.equal(firewall.wouldDrop('203.0.113.5'), null);
+    await daemon.enforcer.flush();
+    assert.equal(await daemon.store.getBlock('203.0.113.5'), null);
+  });
+
+  it('BLOCK_THRESHOLD=1: the next block is permanent and lands in the deny list with a note', async () => {
+    bruteForce('203.0.113.5', 3);
+    await daemon.enforcer.flush();
+    const rec = await daemon.store.getBlock('203.0.113.5');
+    assert.ok(rec);
+    assert.equal(rec.expiresAt, null);
+    assert.match(
+      readFileSync(join(dir, 'sipprot.denylist'), 'utf8'),
+      /^203\.0\.113\.5\s+sipprot: permanent after 1 dynamic blocks/m,
+    );
+    assert.equal((await admin.status()).counts.dynamicPermanent, 1);
+  });
+
+  it('removing the address from the deny list forgives the permanent block', async () => {
+    await admin.removeEntries('deny', ['203.0.113.5']);
+    await daemon.enforcer.flush();
+    assert.equal(firewall.wouldDrop('203.0.113.5'), null);
+    assert.equal(await daemon.store.getBlock('203.0.113.5'), null);
+  });
+
+  it('deny add over the socket reaches the kernel at once; denying loopback is refused', async () => {
+    await admin.addEntries('deny', [{ network: '192.0.2.0/24', note: 'test' }]);
+    assert.equal(firewall.wouldDrop('192.0.2.77'), 'deny');
+    await assert.rejects(admin.addEntries('deny', [{ network: '127.0.0.1', note: '' }]), /loopback/);
+  });
+
+  it('reload keeps running blocks and applies a changed HIT_COUNT', async () => {
+    bruteForce('203.0.113.9', 3);
+    await daemon.enforcer.flush();
+    assert.equal(firewall.wouldDrop('203.0.113.9'), 'dynamic');
+    const conf = join(dir, 'sipprot.conf');
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace('HIT_COUNT=3', 'HIT_COUNT=2'));
+    const r = await admin.call<{ reloaded: boolean }>('POST', '/api/reload');
+    assert.equal(r.reloaded, true);
+    assert.equal(daemon.config.hitCount, 2);
+    assert.equal(firewall.wouldDrop('203.0.113.9'), 'dynamic', 'blocks survive a reload');
+    bruteForce('203.0.113.10', 2);
+    await daemon.enforcer.flush();
+    assert.equal(firewall.wouldDrop('203.0.113.10'), 'dynamic');
+  });
+
+  it('a reload with an invalid config is refused and changes nothing', async () => {
+    const conf = join(dir, 'sipprot.conf');
+    writeFileSync(conf, readFileSync(conf, 'utf8') + 'BLOCK_THRESHOLD=25\n');
+    const r = await admin.call<{ reloaded: boolean; message: string }>('POST', '/api/reload');
+    assert.equal(r.reloaded, false);
+    assert.match(r.message, /BLOCK_THRESHOLD=25: must be an integer 0-20/);
+    assert.equal(daemon.config.blockThreshold, 1);
+  });
+
+  it('malformed frames never crash the daemon', () => {
+    for (let i = 0; i < 2000; i++) {
+      const junk = new Uint8Array(1 + (i % 200)).map(() => (Math.random() * 256) | 0);
+      daemon.onFrame(i % 3 === 0 ? 1 : RAW_IP, Date.now() / 1000, junk);
+    }
+  });
+});
