@@ -74,7 +74,8 @@ export class Engine {
 
   /** One SIP event; returns the decisions it (and the time it brings) caused. */
   onEvent(ev: SipEvent): Decision[] {
-    const out = this.advance(ev.at);
+    const out: Decision[] = [];
+    this.advance(ev.at, out);
     this.counts.events++;
     const remote = remoteOf(ev, this.ports);
     if (remote === null) {
@@ -103,19 +104,23 @@ export class Engine {
 
   /** Moves time on without an event (the daemon's clock): expiries and late verdicts. */
   tick(now: number): Decision[] {
-    return this.advance(now);
+    const out: Decision[] = [];
+    this.advance(now, out);
+    return out;
   }
 
   /** A block by hand; the allow list still wins. */
   block(ip: string, at: number, note: string | null = null): Decision[] {
-    const out = this.advance(at);
+    const out: Decision[] = [];
+    this.advance(at, out);
     this.detector.forget(ip);
     return this.count(out, this.policy.block(ip, at, 'manual', note));
   }
 
   /** Lifts a block by hand; `forgetHistory` resets the count toward the threshold. */
   unblock(ip: string, at: number, opts: { forgetHistory?: boolean } = {}): Decision[] {
-    const out = this.advance(at);
+    const out: Decision[] = [];
+    this.advance(at, out);
     this.detector.forget(ip);
     return this.count(out, this.policy.unblock(ip, at, opts));
   }
@@ -146,13 +151,12 @@ export class Engine {
     };
   }
 
-  private advance(at: number): Decision[] {
-    if (!(at > this.now)) return [];
+  private advance(at: number, out: Decision[]): void {
+    if (!(at > this.now)) return;
     this.now = at;
-    const out = this.count([], this.policy.tick(at));
+    if (this.policy.nextDue() <= at) this.count(out, this.policy.tick(at));
     this.detector.advance(at, this.verdicts);
     if (this.verdicts.length > 0) this.judge(out);
-    return out;
   }
 
   private judge(out: Decision[]): void {

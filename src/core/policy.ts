@@ -38,6 +38,8 @@ export const EXTEND_INTERVAL = 1;
 
 interface Block {
   record: BlockRecord;
+  /** Made permanent by the threshold (or restored so): never expires, never renews. */
+  permanent: boolean;
   /** The expiry last reported in a decision (the firewall's timeout). */
   reported: number;
   lastDecisionAt: number;
@@ -57,8 +59,9 @@ export interface PolicyStats {
 }
 
 export class Policy {
-  private readonly active = new Map<string, Block>();
-  private readonly permanent = new Map<string, BlockRecord>();
+  /** Dynamic and permanent blocks in one map: one lookup per packet. */
+  private readonly held = new Map<string, Block>();
+  private permanentCount = 0;
   private readonly history = new Map<string, number>();
   private readonly heap = new MinHeap<Block>();
   private readonly countries: Set<string>;
@@ -84,27 +87,27 @@ export class Policy {
 
   /** Addresses under a dynamic block. */
   get activeCount(): number {
-    return this.active.size;
+    return this.held.size - this.permanentCount;
   }
 
   /** Whether the policy holds the address blocked (dynamically or permanently). */
   isBlocked(ip: string): boolean {
-    return this.active.has(ip) || this.permanent.has(ip);
+    return this.held.has(ip);
   }
 
   /** The running dynamic block (or permanent record) of an address. */
   recordOf(ip: string): BlockRecord | undefined {
-    return this.active.get(ip)?.record ?? this.permanent.get(ip);
+    return this.held.get(ip)?.record;
   }
 
   /** Running dynamic blocks. */
   *blocks(): IterableIterator<BlockRecord> {
-    for (const b of this.active.values()) yield b.record;
+    for (const b of this.held.values()) if (!b.permanent) yield b.record;
   }
 
   /** Blocks made permanent by the threshold (until the deny list takes them over). */
   *permanents(): IterableIterator<BlockRecord> {
-    yield* this.permanent.values();
+    for (const b of this.held.values()) if (b.permanent) yield b.record;
   }
 
   /** How many dynamic blocks an address has had. */
@@ -117,7 +120,7 @@ export class Policy {
     const out = this.dueBefore(v.at);
     this.stats.verdicts++;
     const ip = v.ip;
-    if (this.active.has(ip) || this.permanent.has(ip)) {
+    if (this.held.has(ip)) {
       this.stats.alreadyBlocked++;
       return out;
     }
@@ -146,7 +149,8 @@ export class Policy {
       note: makePermanent ? `${permanentNote(earlier, v)}; ${blockNote(v)}` : blockNote(v),
     };
     if (makePermanent) {
-      this.permanent.set(ip, record);
+      this.held.set(ip, { record, permanent: true, reported: 0, lastDecisionAt: v.at });
+      this.permanentCount++;
       this.stats.permanents++;
       out.push(decisionOf('permanent', record.reason, v.at, record, null));
     } else {
@@ -162,8 +166,8 @@ export class Policy {
    */
   onPacket(ip: string, at: number, isAttackTraffic = true): Decision[] {
     const out = this.dueBefore(at);
-    const b = this.active.get(ip);
-    if (b === undefined || !isAttackTraffic) return out;
+    const b = this.held.get(ip);
+    if (b === undefined || b.permanent || !isAttackTraffic) return out;
     const rec = b.record;
     if (at > rec.lastSeen) rec.lastSeen = at;
     const expiresAt = at + this.config.blockTime;
@@ -179,10 +183,10 @@ export class Policy {
     while (this.heap.peekKey() <= now) {
       const b = this.heap.pop()!;
       const rec = b.record;
-      if (this.active.get(rec.ip) !== b) continue; // lifted or replaced since
+      if (this.held.get(rec.ip) !== b) continue; // lifted or replaced since
       const expiresAt = rec.expiresAt!;
       if (expiresAt <= now) {
-        this.active.delete(rec.ip);
+        this.held.delete(rec.ip);
         this.stats.unblocks++;
         out.push(decisionOf('unblock', 'expired', expiresAt, rec, null));
         continue;
@@ -198,8 +202,8 @@ export class Policy {
   /** A block by hand (CLI, UI, API). The allow list still wins; a running block is renewed. */
   block(ip: string, at: number, reason: DecisionReason = 'manual', note: string | null = null): Decision[] {
     const out = this.dueBefore(at);
-    if (this.permanent.has(ip)) return out;
-    const running = this.active.get(ip);
+    const running = this.held.get(ip);
+    if (running?.permanent) return out;
     if (running !== undefined) {
       running.record.expiresAt = Math.max(running.record.expiresAt!, at + this.config.blockTime);
       out.push(this.extend(running, at));
@@ -237,11 +241,11 @@ export class Policy {
    */
   unblock(ip: string, at: number, opts: { forgetHistory?: boolean } = {}): Decision[] {
     const out = this.dueBefore(at);
-    const rec = this.active.get(ip)?.record ?? this.permanent.get(ip);
+    const b = this.held.get(ip);
     if (opts.forgetHistory) this.history.delete(ip);
-    if (rec === undefined) return out;
-    this.active.delete(ip);
-    this.permanent.delete(ip);
+    if (b === undefined) return out;
+    const rec = b.record;
+    this.drop(ip);
     this.stats.unblocks++;
     out.push(decisionOf('unblock', 'manual', at, rec, null));
     return out;
@@ -256,13 +260,23 @@ export class Policy {
     for (const r of records) {
       const rec: BlockRecord = { ...r, users: r.users.slice() };
       this.history.set(rec.ip, Math.max(rec.timesBlocked, this.history.get(rec.ip) ?? 0));
+      this.drop(rec.ip);
       if (rec.expiresAt === null) {
-        this.active.delete(rec.ip);
-        this.permanent.set(rec.ip, rec);
+        this.held.set(rec.ip, {
+          record: rec,
+          permanent: true,
+          reported: 0,
+          lastDecisionAt: Number.NEGATIVE_INFINITY,
+        });
+        this.permanentCount++;
       } else {
-        this.permanent.delete(rec.ip);
-        const b: Block = { record: rec, reported: rec.expiresAt, lastDecisionAt: Number.NEGATIVE_INFINITY };
-        this.active.set(rec.ip, b);
+        const b: Block = {
+          record: rec,
+          permanent: false,
+          reported: rec.expiresAt,
+          lastDecisionAt: Number.NEGATIVE_INFINITY,
+        };
+        this.held.set(rec.ip, b);
         this.heap.push(rec.expiresAt, b);
       }
     }
@@ -294,8 +308,8 @@ export class Policy {
   }
 
   private start(record: BlockRecord, at: number): void {
-    const b: Block = { record, reported: record.expiresAt!, lastDecisionAt: at };
-    this.active.set(record.ip, b);
+    const b: Block = { record, permanent: false, reported: record.expiresAt!, lastDecisionAt: at };
+    this.held.set(record.ip, b);
     this.heap.push(record.expiresAt!, b);
     this.stats.blocks++;
   }
@@ -305,6 +319,18 @@ export class Policy {
     b.lastDecisionAt = at;
     this.stats.extends++;
     return decisionOf('extend', b.record.reason, at, b.record, b.reported);
+  }
+
+  private drop(ip: string): void {
+    const b = this.held.get(ip);
+    if (b === undefined) return;
+    if (b.permanent) this.permanentCount--;
+    this.held.delete(ip);
+  }
+
+  /** The earliest time a block may lift (+Infinity if none): tick before it is a no-op. */
+  nextDue(): number {
+    return this.heap.peekKey();
   }
 
   private dueBefore(at: number): Decision[] {

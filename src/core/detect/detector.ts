@@ -17,11 +17,23 @@
  * the packets themselves). Time is packet time, passed in; `advance(now)` must be called
  * as time moves (the Engine does so on every event and tick).
  */
-import { ExpiringMap, identityUser, type PendingRequest, RequestTable, targetUser } from '../sip/match.js';
+import {
+  HASH,
+  hashEnd,
+  hashNum,
+  hashOne,
+  hashStart,
+  hashStr,
+  identityUser,
+  type PendingRequest,
+  RequestTable,
+  targetUser,
+} from '../sip/match.js';
 import type { Config, Rule, SipEvent, Transport, Verdict } from '../types.js';
+import { ExpiringMap } from './expiring.js';
 import { ScannerMatcher } from './scanner.js';
 import { addProbe, addUser, type IpState, IpTable, removeProbe, usersOf } from './state.js';
-import { hash30, newRing, ringFull, ringIntervals, ringPush } from './window.js';
+import { newRing, ringFull, ringIntervals, ringPush } from './window.js';
 
 export type DetectorConfig = Pick<
   Config,
@@ -47,6 +59,8 @@ export interface DetectorOptions {
 /** A challenge waiting for the follow-up request with credentials. */
 interface Challenge {
   at: number;
+  /** Second hash of the key, to tell a hash collision from the same challenge. */
+  verify: number;
   ip: string;
   user: string | null;
   userAgent: string | null;
@@ -73,7 +87,7 @@ export class Detector {
   readonly scanners: ScannerMatcher;
   readonly requests: RequestTable;
   private readonly ips: IpTable;
-  private readonly pending: ExpiringMap<Challenge>;
+  private readonly pending: ExpiringMap<number, Challenge>;
   private readonly period: number;
   private readonly hitCount: number;
   private readonly enumUsers: number;
@@ -148,9 +162,7 @@ export class Detector {
     // An ACK is never answered; it would only take room in the table.
     if (msg.method === 'ACK') return;
     const req = this.requests.remember(remote, ev);
-    if (req !== null && msg.hasCredentials) {
-      if (this.pending.delete(this.challengeKey(req))) this.stats.followUps++;
-    }
+    if (req !== null && msg.hasCredentials && this.resolveChallenge(req)) this.stats.followUps++;
   }
 
   /** The local server's answer to `remote`. */
@@ -168,7 +180,7 @@ export class Detector {
       this.stats.retransmissions++;
       return;
     }
-    req.answered = status;
+    this.requests.setAnswered(status);
     const at = ev.at;
     if (status < 300) {
       this.onSuccess(req);
@@ -188,7 +200,10 @@ export class Detector {
   /** Moves packet time on: expires requests, judges unanswered challenges, drops idle state. */
   advance(now: number, out: Verdict[]): void {
     this.requests.expire(now);
-    this.pending.expire(now, (_k, c) => this.onUnanswered(c, c.at + this.grace, out));
+    const due = this.pending.oldestAt();
+    if (due !== null && due + this.grace <= now) {
+      this.pending.expire(now, (_k, c) => this.onUnanswered(c, c.at + this.grace, out));
+    }
     this.ips.rotate(now);
   }
 
@@ -197,24 +212,42 @@ export class Detector {
     this.ips.delete(ip);
   }
 
-  private challengeKey(req: PendingRequest): string {
-    return req.remote + '\u0000' + (req.callId ?? '') + '\u0000' + (identityUser(req) ?? '');
+  /** Hashes remote + Call-ID + identity user into HASH (a challenge's key). */
+  private challengeKey(req: PendingRequest): void {
+    hashStart();
+    hashStr(req.remote);
+    hashNum(req.callHash);
+    hashStr(identityUser(req) ?? '');
+    hashEnd();
+  }
+
+  /** Drops the challenge this request follows up (or succeeded after). */
+  private resolveChallenge(req: PendingRequest): boolean {
+    if (this.pending.size === 0) return false;
+    this.challengeKey(req);
+    const c = this.pending.get(HASH.h1);
+    if (c === undefined || c.verify !== HASH.h2) return false;
+    return this.pending.delete(HASH.h1);
   }
 
   private onSuccess(req: PendingRequest): void {
-    this.pending.delete(this.challengeKey(req));
+    this.resolveChallenge(req);
     const st = this.ips.get(req.remote);
     if (st === undefined) return;
     const user = identityUser(req);
-    if (user !== null) removeProbe(st, hash30(user));
+    if (user !== null) removeProbe(st, hashOne(user));
   }
 
   private onChallenge(req: PendingRequest, at: number, out: Verdict[]): void {
     this.stats.challenges++;
-    const key = this.challengeKey(req);
-    if (this.pending.get(key) !== undefined) return;
+    this.challengeKey(req);
+    const key = HASH.h1;
+    const verify = HASH.h2;
+    if (this.pending.get(key)?.verify === verify) return;
+    // A different challenge with the same first hash (about one in a billion) is replaced.
     const c: Challenge = {
       at,
+      verify,
       ip: req.remote,
       user: identityUser(req),
       userAgent: req.userAgent,
@@ -233,9 +266,9 @@ export class Detector {
     st.failHead = ringPush(st.fails, st.failHead, at);
 
     const user = targetUser(req);
-    const uh = hash30(user ?? '');
-    const ch = hash30(req.callId ?? '');
-    const cseq = req.cseq ?? -1;
+    const uh = hashOne(user);
+    const ch = req.callHash;
+    const cseq = req.cseq;
     if (st.phoneRun > 0 && uh === st.phoneUser && ch === st.phoneCall && cseq > st.phoneCseq) {
       st.phoneRun++;
     } else {
@@ -263,7 +296,7 @@ export class Detector {
     if (user === null) return;
     const st = this.ips.getOrCreate(req.remote);
     addUser(st, user, this.userCap);
-    const n = addProbe(st, hash30(user), at, this.period, this.enumUsers);
+    const n = addProbe(st, hashOne(user), at, this.period, this.enumUsers);
     if (n >= this.enumUsers) this.verdict(out, st, 'enumeration', req.remote, at, n, req, false);
   }
 
@@ -281,7 +314,7 @@ export class Detector {
       }
     }
     if (this.enumUsers > 0 && c.user !== null) {
-      const n = addProbe(st, hash30(c.user), c.at, this.period, this.enumUsers);
+      const n = addProbe(st, hashOne(c.user), c.at, this.period, this.enumUsers);
       if (n >= this.enumUsers) this.verdict(out, st, 'enumeration', c.ip, now, n, c, false);
     }
   }

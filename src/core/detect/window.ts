@@ -53,13 +53,3 @@ export function ringIntervals(ring: number[], head: number): { mean: number; cv:
   const variance = Math.max(0, sumSq / m - mean * mean);
   return { mean, cv: Math.sqrt(variance) / mean };
 }
-
-/** FNV-1a over UTF-16 code units, folded to 30 bits so V8 stores it unboxed (Smi). */
-export function hash30(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h ^ (h >>> 30)) & 0x3fffffff;
-}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { answer, invite, register } from '../detect/testing.js';
-import { ExpiringMap, identityUser, RequestTable, targetUser, uriUser } from './match.js';
+import { HASH, hashOne, identityUser, RequestTable, requestKey, targetUser, uriUser } from './match.js';
 
 describe('uriUser', () => {
   const cases: Array<[string | null, string | null]> = [
@@ -14,6 +14,9 @@ describe('uriUser', () => {
     ['sip:@host', null],
     ['tel:+15551234567;phone-context=x', '+15551234567'],
     ['http://example.com', null],
+    ['sipx:1@host', null],
+    ['<tel:123>', '123'],
+    ['sip:host;user=phone', null],
     ['garbage', null],
     [null, null],
   ];
@@ -50,6 +53,8 @@ describe('RequestTable', () => {
     assert.equal(e.port, 5060);
     assert.equal(e.transport, 'udp');
     assert.equal(e.at, 10);
+    assert.equal(e.callHash, hashOne(req.msg.callId));
+    assert.equal(e.cseq, 1);
   });
 
   test('INVITE keeps the Request-URI user', () => {
@@ -74,24 +79,24 @@ describe('RequestTable', () => {
   test('a retransmitted request keeps its entry (and its answered state)', () => {
     const t = new RequestTable();
     const req = register({ at: 1, ip: '203.0.113.5' });
-    const a = t.remember('203.0.113.5', req)!;
-    a.answered = 401;
+    t.remember('203.0.113.5', req);
+    t.setAnswered(401);
     const b = t.remember('203.0.113.5', { ...req, at: 1.5 })!;
-    assert.equal(b, a);
     assert.equal(b.answered, 401);
+    assert.equal(b.at, 1, 'the first transmission');
     assert.equal(t.size, 1);
   });
 
-  test('a new transaction reusing Call-ID and CSeq replaces the entry', () => {
+  test('a new transaction reusing Call-ID and CSeq: the newer one answers', () => {
     const t = new RequestTable();
     const req = register({ at: 1, ip: '203.0.113.5' });
-    const a = t.remember('203.0.113.5', req)!;
-    a.answered = 401;
+    t.remember('203.0.113.5', req);
+    t.setAnswered(401);
     const req2 = { ...req, at: 2, msg: { ...req.msg, branch: 'z9hG4bK-new' } };
     const b = t.remember('203.0.113.5', req2)!;
-    assert.notEqual(b, a);
     assert.equal(b.answered, 0);
-    assert.equal(t.match('203.0.113.5', answer(req2, 401).msg), b);
+    assert.equal(t.size, 2);
+    assert.equal(t.match('203.0.113.5', answer(req2, 401).msg)?.at, 2);
     assert.equal(t.match('203.0.113.5', answer(req, 401).msg), null, 'late answer to the old one');
   });
 
@@ -125,33 +130,43 @@ describe('RequestTable', () => {
     assert.equal(t.match('203.0.113.5', answer(reqs[0]!, 401).msg), null);
     assert.ok(t.match('203.0.113.5', answer(reqs[3]!, 401).msg));
   });
-});
 
-describe('ExpiringMap', () => {
-  test('grows its ring, keeps arrival order, reports live expiries only', () => {
-    const m = new ExpiringMap<{ at: number }>(10_000, 5);
-    for (let i = 0; i < 5000; i++) m.set('k' + i, { at: i / 1000 });
-    m.delete('k0');
-    m.set('k1', { at: 4.999 }); // replaced: its first slot is stale
-    const seen: string[] = [];
-    m.expire(5.5, (k) => seen.push(k));
-    assert.equal(seen.length, 499, 'k0 deleted, k1 replaced: 2 of the 501 due are not live');
-    assert.equal(seen[0], 'k2');
-    assert.equal(m.oldestAt(), 0.501);
-    assert.equal(m.size, 4500);
+  test('grows past its first columns and still finds every request', () => {
+    const t = new RequestTable({ maxEntries: 10_000 });
+    const reqs = Array.from({ length: 5000 }, (_, i) => register({ at: i / 1000, ip: `203.0.113.${i % 7}` }));
+    for (const r of reqs) t.remember(r.src, r);
+    assert.equal(t.size, 5000);
+    for (const r of reqs) assert.equal(t.match(r.src, answer(r, 401).msg)?.at, r.at);
   });
 
-  test('a full ring evicts through the callback', () => {
-    const m = new ExpiringMap<{ at: number }>(2, 100);
-    const out: string[] = [];
-    m.set('a', { at: 1 });
-    m.set('b', { at: 2 });
-    m.set('c', { at: 3 }, (k) => out.push(k));
-    assert.deepEqual(out, ['a']);
-    assert.equal(m.get('a'), undefined);
-  });
-
-  test('rejects a zero bound', () => {
-    assert.throws(() => new ExpiringMap(0, 1), RangeError);
+  test('keys sharing the first hash are chained, matched and evicted apart', () => {
+    // Find two Call-IDs whose keys collide on the first 30-bit hash (birthday search).
+    const remote = '203.0.113.5';
+    const seen = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; pair === null; i++) {
+      const callId = `c${i}`;
+      const ev = register({ at: 0, ip: remote, callId, cseq: 1 });
+      requestKey(remote, ev.msg);
+      const other = seen.get(HASH.h1);
+      if (other !== undefined) pair = [other, callId];
+      else seen.set(HASH.h1, callId);
+    }
+    const t = new RequestTable({ maxEntries: 2 });
+    const a = register({ at: 1, ip: remote, callId: pair[0], cseq: 1 });
+    const b = register({ at: 2, ip: remote, callId: pair[1], cseq: 1 });
+    t.remember(remote, a);
+    t.remember(remote, b);
+    assert.equal(t.size, 2);
+    assert.equal(t.match(remote, answer(a, 401).msg)?.at, 1);
+    assert.equal(t.match(remote, answer(b, 401).msg)?.at, 2);
+    t.expire(1 + 32); // drops a, the tail of the chain
+    assert.equal(t.match(remote, answer(a, 401).msg), null);
+    assert.equal(t.match(remote, answer(b, 401).msg)?.at, 2);
+    const c = register({ at: 3, ip: remote, callId: pair[0], cseq: 1 });
+    t.remember(remote, c);
+    t.remember(remote, register({ at: 4, ip: remote })); // full: evicts b, the tail of c's chain
+    assert.equal(t.match(remote, answer(b, 401).msg), null);
+    assert.equal(t.match(remote, answer(c, 401).msg)?.at, 3);
   });
 });
