@@ -244,7 +244,8 @@ export class Detector {
     const key = HASH.h1;
     const verify = HASH.h2;
     if (this.pending.get(key)?.verify === verify) return;
-    // A different challenge with the same first hash (about one in a billion) is replaced.
+    // A different challenge sharing the first hash (rare: ~1 in 5,000 with 200k pending)
+    // replaces it; the lost one is simply not counted.
     const c: Challenge = {
       at,
       verify,
