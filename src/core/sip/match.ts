@@ -287,7 +287,7 @@ export class RequestTable {
     this.port[s] = ev.dport;
     this.answered[s] = 0;
     const t = TRANSPORTS.indexOf(ev.transport);
-    this.flags[s] = (t < 0 ? 0 : t) | (msg.hasCredentials ? CREDS : 0);
+    this.flags[s] = Math.max(t, 0) | (msg.hasCredentials ? CREDS : 0);
     this.method[s] = msg.method;
     this.authUser[s] = detach(msg.authUser);
     this.toUser[s] = detach(msg.toUser);
