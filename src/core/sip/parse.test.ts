@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SipMessage } from '../types.js';
-import { MAX_HEADERS, parseSip, parseSipText } from './parse.js';
+import { MAX_HEADERS, ownString, parseSip, parseSipText } from './parse.js';
 
 /** latin1 bytes of a message given as lines; a blank line ends the headers. */
 function bytes(text: string): Uint8Array {
@@ -378,7 +378,10 @@ describe('parseSip: bounds', () => {
 
   it('keeps a last header that has no line end', () => {
     assert.equal(parseSip(bytes('OPTIONS sip:h SIP/2.0\r\nCall-ID: tail'))?.callId, 'tail');
-    assert.equal(parseSip(bytes('OPTIONS sip:h SIP/2.0\r\nCSeq: 4 OPTIONS\r\nCall-ID: tail\r\n'))?.callId, 'tail');
+    assert.equal(
+      parseSip(bytes('OPTIONS sip:h SIP/2.0\r\nCSeq: 4 OPTIONS\r\nCall-ID: tail\r\n'))?.callId,
+      'tail',
+    );
   });
 
   it('parses text input the same as bytes', () => {
@@ -417,5 +420,11 @@ describe('parseSip: robustness', () => {
       }
     }
     assert.ok(parsed > 100, `mutated messages still parse (${parsed})`);
+  });
+});
+
+describe('ownString', () => {
+  it('returns an equal string', () => {
+    for (const s of ['', 'short', 'a-longer-user-agent/1.2.3 (with details)']) assert.equal(ownString(s), s);
   });
 });

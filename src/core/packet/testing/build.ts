@@ -25,6 +25,11 @@ export function sipText(lines: string[], body = ''): Uint8Array {
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
+  return concatList(parts);
+}
+
+/** concat for long lists (a spread of 100k arrays overflows the stack). */
+export function concatList(parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
@@ -451,7 +456,7 @@ export function writePcap(records: CaptureFrame[], o: PcapWriteOptions = {}): Ui
     rh.setUint32(12, r.origLen ?? r.frame.length, le);
     parts.push(new Uint8Array(rh.buffer), r.frame);
   }
-  return concat(...parts);
+  return concatList(parts);
 }
 
 export interface PcapngInterface {
@@ -537,7 +542,7 @@ export function writePcapng(records: CaptureFrame[], o: PcapngWriteOptions = {})
     body.set(r.frame, 20);
     block(6, body);
   }
-  return concat(...parts);
+  return concatList(parts);
 }
 
 // ------------------------------------------------------------------ HEPv3
