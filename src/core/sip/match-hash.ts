@@ -1,0 +1,61 @@
+/**
+ * Two independent 30-bit hashes of a sequence of parts (strings and numbers), computed
+ * without allocating: FNV-1a style steps with two multipliers, then a murmur3
+ * finaliser each. Used as compact keys: h1 to look up, h2 to confirm. Results are
+ * small integers, stored unboxed by V8.
+ */
+
+// Read HASH after hashEnd(). Module state is safe: the core is single-threaded and a
+// hash is started and ended without anything else hashing in between.
+let A = 0;
+let B = 0;
+/** The two hashes of the last hashEnd(): h1 for lookup, h2 to confirm. */
+export const HASH = { h1: 0, h2: 0 };
+
+export function hashStart(): void {
+  A = 0x811c9dc5 | 0;
+  B = 0x2545f491 | 0;
+}
+
+export function hashStr(s: string): void {
+  let a = A;
+  let b = B;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  // A separator, so ("ab","c") and ("a","bc") differ.
+  A = Math.imul(a ^ 0x1ff, 0x01000193);
+  B = Math.imul(b ^ 0x1ff, 0x5bd1e995);
+}
+
+export function hashNum(n: number): void {
+  const lo = n | 0;
+  const hi = Math.floor(n / 4294967296) | 0;
+  A = Math.imul(Math.imul(A ^ lo, 0x01000193) ^ hi, 0x01000193);
+  B = Math.imul(Math.imul(B ^ lo, 0x5bd1e995) ^ hi, 0x5bd1e995);
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h & 0x3fffffff;
+}
+
+export function hashEnd(): void {
+  HASH.h1 = fmix(A);
+  HASH.h2 = fmix(B ^ 0x68e31da4);
+}
+
+/** One 30-bit hash of a string, never 0 (0 means "none" in the columns). */
+export function hashOne(s: string | null): number {
+  if (s === null) return 0;
+  hashStart();
+  hashStr(s);
+  hashEnd();
+  return HASH.h1 === 0 ? 1 : HASH.h1;
+}
