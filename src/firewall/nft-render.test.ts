@@ -3,13 +3,15 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { FirewallState } from './firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS } from './firewall.js';
+import { parseTable } from './nft-parse.js';
 import {
+  emptyLayout,
+  layoutOf,
   nftDuration,
-  parseTable,
   renderDynamicBatch,
   renderInit,
-  renderListBatch,
-  renderOptionsBatch,
+  renderListReplace,
+  renderOptionsReplace,
   renderRules,
   tftpMeterTimeoutSeconds,
 } from './nft-render.js';
@@ -33,23 +35,26 @@ describe('renderInit', () => {
   // The golden file was loaded into nft 1.0.6 (kernel 6.18) and listed back as
   // testdata/nft-1.0.6-table.json.
   it('renders the whole table as one transaction (golden)', () => {
-    assert.equal(renderInit(prepareState(SMALL)), testdata('init-small.nft'));
+    assert.equal(renderInit(prepareState(SMALL)).script, testdata('init-small.nft'));
   });
 
   it('leaves out empty element lists, which nft would refuse', () => {
-    const text = renderInit(prepareState({ ...SMALL, allow: [], deny: [], countries: [], dynamic: [] }));
-    assert.doesNotMatch(text, /add element/);
+    const { script, layout } = renderInit(
+      prepareState({ ...SMALL, allow: [], deny: [], countries: [], dynamic: [] }),
+    );
+    assert.doesNotMatch(script, /add element/);
+    assert.deepEqual(layout, emptyLayout());
   });
 });
 
 describe('renderRules', () => {
   it('omits the TFTP and DNS guards when they are off', () => {
-    const rules = renderRules({
+    const rules = renderRules(emptyLayout(), {
       ...DEFAULT_FIREWALL_OPTIONS,
       tftp: { ...DEFAULT_FIREWALL_OPTIONS.tftp, enabled: false },
       dns: false,
     });
-    assert.equal(rules.length, 9);
+    assert.equal(rules.length, 3);
     assert.ok(rules.every((r) => !/dport 69|sport 53/.test(r)));
     assert.ok(
       rules.every((r) => !/\baccept\b/.test(r)),
@@ -58,11 +63,19 @@ describe('renderRules', () => {
   });
 
   it('puts loopback and allow before every drop', () => {
-    const rules = renderRules(DEFAULT_FIREWALL_OPTIONS);
+    const layout = layoutOf(
+      prepareState({ ...SMALL, allow: ['192.0.2.1', '10.0.0.0/8', '2001:db8::/48'] }).lists,
+    );
+    const rules = renderRules(layout, DEFAULT_FIREWALL_OPTIONS);
     const firstDrop = rules.findIndex((r) => r.endsWith(' drop'));
     assert.deepEqual(
       rules.slice(0, firstDrop).map((r) => r.replace('add rule inet sipprot prerouting ', '')),
-      ['iif "lo" return', 'ip saddr @allow4 return', 'ip6 saddr @allow6 return'],
+      [
+        'iif "lo" return',
+        'ip saddr @allow4_32 return',
+        'ip saddr & 255.0.0.0 @allow4_8 return',
+        'ip6 saddr & ffff:ffff:ffff:: @allow6_48 return',
+      ],
     );
   });
 });
@@ -95,25 +108,48 @@ describe('renderDynamicBatch', () => {
   });
 });
 
-describe('renderListBatch / renderOptionsBatch', () => {
-  it('flushes and refills both families in one line', () => {
-    assert.equal(
-      renderListBatch('deny', toRanges(['10.0.0.0/8', '2001:db8::/32'])),
-      'flush set inet sipprot deny4; add element inet sipprot deny4 { 10.0.0.0/8 }; ' +
-        'flush set inet sipprot deny6; add element inet sipprot deny6 { 2001:db8::/32 }',
+describe('renderListReplace / renderOptionsReplace', () => {
+  it('swaps the list sets and rebuilds the chain in one script', () => {
+    const current = layoutOf(prepareState(SMALL).lists);
+    const { script, layout } = renderListReplace(
+      'deny',
+      toRanges(['10.0.0.0/8', '10.1.0.0/16', '2001:db8::/32']),
+      current,
+      DEFAULT_FIREWALL_OPTIONS,
     );
-    assert.equal(
-      renderListBatch('allow', []),
-      'flush set inet sipprot allow4; flush set inet sipprot allow6',
+    assert.deepEqual(layout, { ...current, deny: { 4: [8], 6: [32] } });
+    const lines = script.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 4), [
+      'flush chain inet sipprot prerouting',
+      'delete set inet sipprot deny4_31',
+      'delete set inet sipprot deny4_29',
+      'delete set inet sipprot deny6_32',
+    ]);
+    assert.ok(lines.includes('add set inet sipprot deny4_8 { type ipv4_addr; }'));
+    assert.ok(lines.includes('add element inet sipprot deny4_8 { 10.0.0.0 }'));
+    assert.ok(
+      lines.includes('add rule inet sipprot prerouting ip saddr @allow4_32 return'),
+      'other lists keep their rules',
+    );
+    assert.ok(
+      lines.includes(
+        'add rule inet sipprot prerouting ip saddr & 255.255.255.0 @country4_24 counter name drop_country drop',
+      ),
     );
   });
 
-  it('replaces the chain and recreates the TFTP meters in one line', () => {
-    const line = renderOptionsBatch(DEFAULT_FIREWALL_OPTIONS);
-    assert.ok(!line.includes('\n'));
+  it('an emptied list leaves no sets and no rules', () => {
+    const current = layoutOf(prepareState(SMALL).lists);
+    const { script, layout } = renderListReplace('deny', [], current, DEFAULT_FIREWALL_OPTIONS);
+    assert.deepEqual(layout.deny, { 4: [], 6: [] });
+    assert.doesNotMatch(script, /add set inet sipprot deny|@deny/);
+  });
+
+  it('new options rebuild the chain and recreate the TFTP meters', () => {
+    const script = renderOptionsReplace(DEFAULT_FIREWALL_OPTIONS, emptyLayout());
     assert.match(
-      line,
-      /^flush chain inet sipprot prerouting; delete set inet sipprot tftp4; add set inet sipprot tftp4 /,
+      script,
+      /^flush chain inet sipprot prerouting\ndelete set inet sipprot tftp4\nadd set inet sipprot tftp4 /,
     );
   });
 });

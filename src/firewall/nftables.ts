@@ -6,24 +6,27 @@
  * - Calls run one at a time in call order. Blocks and unblocks that arrive while
  *   nothing else is queued behind them share one transaction: all made in one tick
  *   (or while the previous write is in flight) go to nft as a single line.
- * - `init` and `shutdown` go through `nft -f -` (one atomic transaction in a fresh
- *   process); small changes through the long-lived `nft -i`.
+ * - Dynamic blocks go through the long-lived `nft -i`; everything else (init, lists,
+ *   options, shutdown) through `nft -f -`: one atomic transaction in a fresh process,
+ *   for big scripts that are rare.
  * - Any nft failure is thrown as SP_ERR_FIREWALL with nft's message; the daemon answers
  *   it with `init(store state)`.
  */
 import { SipprotError } from '../core/errors.js';
 import type { Firewall, FirewallCounters, FirewallOptions, FirewallState } from './firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from './firewall.js';
-import type { DynamicChange } from './nft-render.js';
+import { parseTable } from './nft-parse.js';
+import type { DynamicChange, Layout } from './nft-render.js';
 import {
-  parseTable,
+  emptyLayout,
   renderDynamicBatch,
   renderInit,
-  renderListBatch,
-  renderOptionsBatch,
+  renderListReplace,
+  renderOptionsReplace,
   TABLE,
 } from './nft-render.js';
 import { NftSession, shorten } from './nft-session.js';
+import type { ListSet } from './state.js';
 import { checkOptions, prepareState, timeoutMs } from './state.js';
 import { parseHost, toRanges } from './validate.js';
 
@@ -61,6 +64,8 @@ export class NftablesFirewall implements Firewall {
   private openBatch: DynBatch | null = null;
   /** Last options applied; the kernel does not hold the TFTP rate while TFTP is off. */
   private options: FirewallOptions = DEFAULT_FIREWALL_OPTIONS;
+  /** Which list sets exist in the kernel (see nft-render.ts); set by init, kept by replaces. */
+  private layout: Layout = emptyLayout();
 
   constructor(opts: NftablesFirewallOptions = {}) {
     this.session = new NftSession({ command: opts.command, timeoutMs: opts.timeoutMs });
@@ -88,7 +93,12 @@ export class NftablesFirewall implements Firewall {
     }
     // Dry-run the whole table (nft -c sends it to the kernel and aborts): proves the
     // kernel has every feature we use (raw-priority prerouting, timeouts, meters).
-    const dry = await this.session.exec(['-c', '-f', '-'], renderInit(prepareState(emptyFirewallState())));
+    const probe = prepareState({
+      ...emptyFirewallState(),
+      deny: ['192.0.2.0/24'],
+      dynamic: [{ ip: '192.0.2.1', expiresIn: 1 }],
+    });
+    const dry = await this.session.exec(['-c', '-f', '-'], renderInit(probe).script);
     if (dry.code !== 0) {
       throw new SipprotError(
         'SP_ERR_FIREWALL',
@@ -102,8 +112,10 @@ export class NftablesFirewall implements Firewall {
     const state = prepareState(desired);
     return this.enqueue(async () => {
       const started = performance.now();
-      await this.session.runScript(renderInit(state));
+      const { script, layout } = renderInit(state);
+      await this.session.runScript(script);
       this.options = state.options;
+      this.layout = layout;
       this.log?.info(
         {
           allow: state.lists.allow.length,
@@ -130,25 +142,27 @@ export class NftablesFirewall implements Firewall {
     if (name !== 'allow' && name !== 'deny') {
       throw new SipprotError('SP_ERR_USAGE', `unknown list '${String(name)}'`);
     }
-    const ranges = toRanges(networks);
-    return this.enqueue(async () => {
-      await this.session.run(renderListBatch(name, ranges));
-      this.log?.info({ list: name, ranges: ranges.length }, 'firewall list replaced');
-    });
+    return this.replaceList(name, networks);
   }
 
   async setCountries(networks: string[]): Promise<void> {
+    return this.replaceList('country', networks);
+  }
+
+  private replaceList(list: ListSet, networks: string[]): Promise<void> {
     const ranges = toRanges(networks);
     return this.enqueue(async () => {
-      await this.session.run(renderListBatch('country', ranges));
-      this.log?.info({ ranges: ranges.length }, 'firewall country ranges replaced');
+      const { script, layout } = renderListReplace(list, ranges, this.layout, this.options);
+      await this.session.runScript(script);
+      this.layout = layout;
+      this.log?.info({ list, ranges: ranges.length }, 'firewall list replaced');
     });
   }
 
   async setOptions(options: FirewallOptions): Promise<void> {
     const o = checkOptions(options);
     return this.enqueue(async () => {
-      await this.session.run(renderOptionsBatch(o));
+      await this.session.runScript(renderOptionsReplace(o, this.layout));
       this.options = o;
       this.log?.info({ options: o }, 'firewall options applied');
     });

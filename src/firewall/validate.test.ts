@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalNetworks, nftElement, parseHost, parseRange, rangeToCidrs } from './validate.js';
+import { canonicalNetworks, netmask, parseHost, parseRange, rangeToCidrs } from './validate.js';
 
 describe('parseHost', () => {
   it('canonicalises addresses', () => {
@@ -99,12 +99,18 @@ describe('canonicalNetworks', () => {
   });
 });
 
-describe('nftElement / rangeToCidrs', () => {
-  it('writes a prefix when the range is one, otherwise start-end', () => {
-    assert.equal(nftElement(parseRange('10.0.0.0/8')), '10.0.0.0/8');
-    assert.equal(nftElement(parseRange('10.0.0.3')), '10.0.0.3');
-    assert.equal(nftElement(parseRange('10.0.0.1-10.0.0.6')), '10.0.0.1-10.0.0.6');
-    assert.equal(nftElement(parseRange('2001:db8::1-2001:db8::2')), '2001:db8::1-2001:db8::2');
+describe('rangeToCidrs / netmask', () => {
+  it('covers ranges exactly', () => {
     assert.deepEqual(rangeToCidrs(parseRange('0.0.0.0/0')), ['0.0.0.0/0']);
+    assert.deepEqual(rangeToCidrs(parseRange('10.0.0.3')), ['10.0.0.3']);
+    assert.deepEqual(rangeToCidrs(parseRange('2001:db8::1-2001:db8::2')), ['2001:db8::1', '2001:db8::2']);
+  });
+
+  it('writes masks for both families', () => {
+    assert.equal(netmask(4, 24), '255.255.255.0');
+    assert.equal(netmask(4, 0), '0.0.0.0');
+    assert.equal(netmask(4, 31), '255.255.255.254');
+    assert.equal(netmask(6, 48), 'ffff:ffff:ffff::');
+    assert.equal(netmask(6, 128), 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff');
   });
 });

@@ -127,10 +127,16 @@ export function toRanges(networks: readonly string[]): AddressRange[] {
   return mergeRanges(networks.map(parseRange));
 }
 
-/** The fewest CIDR networks that cover a range exactly. */
-export function rangeToCidrs(r: AddressRange): string[] {
+export interface Prefix {
+  family: Family;
+  start: bigint;
+  prefix: number;
+}
+
+/** The fewest CIDR blocks that cover a range exactly, in address order. */
+export function rangeToPrefixes(r: AddressRange): Prefix[] {
   const bits = BITS[r.family];
-  const out: string[] = [];
+  const out: Prefix[] = [];
   let s = r.start;
   while (s <= r.end) {
     // Largest aligned block at s that does not pass the end.
@@ -138,12 +144,29 @@ export function rangeToCidrs(r: AddressRange): string[] {
     while (size < bits && ((s >> BigInt(size)) & 1n) === 0n && s + (1n << BigInt(size + 1)) - 1n <= r.end) {
       size++;
     }
-    const prefix = bits - size;
-    const addr = formatBig(s, r.family);
-    out.push(prefix === bits ? addr : `${addr}/${prefix}`);
+    out.push({ family: r.family, start: s, prefix: bits - size });
     s += 1n << BigInt(size);
   }
   return out;
+}
+
+/** The fewest CIDR networks that cover a range exactly (a single host without prefix). */
+export function rangeToCidrs(r: AddressRange): string[] {
+  return rangeToPrefixes(r).map((p) => {
+    const addr = formatBig(p.start, p.family);
+    return p.prefix === BITS[p.family] ? addr : `${addr}/${p.prefix}`;
+  });
+}
+
+/** The netmask of a prefix length, as address text (`255.255.255.0`, `ffff:ffff::`). */
+export function netmask(family: Family, prefix: number): string {
+  const bits = BITS[family];
+  const all = (1n << BigInt(bits)) - 1n;
+  return formatBig((all << BigInt(bits - prefix)) & all, family);
+}
+
+export function addressBits(family: Family): number {
+  return BITS[family];
 }
 
 /**
@@ -157,11 +180,4 @@ export function canonicalNetworks(networks: readonly string[]): string[] {
 
 export function rangesToNetworks(ranges: readonly AddressRange[]): string[] {
   return ranges.flatMap(rangeToCidrs);
-}
-
-/** nft element text for a merged range: an address, a prefix, or `start-end`. */
-export function nftElement(r: AddressRange): string {
-  const cidrs = rangeToCidrs(r);
-  if (cidrs.length === 1) return cidrs[0]!;
-  return `${formatBig(r.start, r.family)}-${formatBig(r.end, r.family)}`;
 }
