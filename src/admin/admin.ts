@@ -33,6 +33,17 @@ export interface StatusReport {
   countries: { blocked: string[]; ranges: number; database: string | null };
   mail: { configured: boolean; message: string };
   configSource: string | null;
+  /** Present while the daemon runs. */
+  live?: LiveStats;
+}
+
+export interface LiveStats {
+  /** libpcap: frames received, and dropped by the kernel before sipprot read them. */
+  capture: { received: number; dropped: number; ifDropped: number } | null;
+  hepReceived: number | null;
+  sipMessages: number;
+  /** Packets dropped by sipprot's nftables rules, by cause. */
+  drops: Record<string, { packets: number; bytes: number }> | null;
 }
 
 export interface CheckResult {

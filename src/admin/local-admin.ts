@@ -10,6 +10,7 @@ import type {
   CheckResult,
   DynamicBlock,
   ImportResult,
+  LiveStats,
   RemoveResult,
   StatusReport,
 } from './admin.js';
@@ -30,6 +31,7 @@ export interface LiveHooks {
   /** Lifts the block through the policy (one decision path); false if it was not blocked. */
   unblock(ip: string): Promise<boolean>;
   daemon(): { pid: number; startedAt: number };
+  stats(): Promise<LiveStats>;
 }
 
 export interface GeoInfo {
@@ -74,6 +76,7 @@ export class LocalAdmin implements Admin {
       countries: geo ?? { blocked: this.d.config.blockedCountries, ranges: 0, database: null },
       mail: this.d.mailStatus(),
       configSource: this.d.config.source,
+      ...(this.d.live ? { live: await this.d.live.stats() } : {}),
     };
   }
 

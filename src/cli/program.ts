@@ -227,6 +227,19 @@ function statusFooter(s: Awaited<ReturnType<Admin['status']>>): string {
       : 'blocked countries: none',
     `mail: ${s.mail.message}`,
   ];
+  const live = s.live;
+  if (live?.capture) {
+    lines.push(
+      `capture: ${live.capture.received} frames, ${live.sipMessages} SIP messages, ` +
+        `${live.capture.dropped} dropped by the kernel before sipprot read them`,
+    );
+  }
+  if (live?.drops) {
+    const d = Object.entries(live.drops)
+      .filter(([, c]) => c.packets > 0)
+      .map(([k, c]) => `${k} ${c.packets}`);
+    lines.push(`packets dropped by sipprot: ${d.length > 0 ? d.join(', ') : 'none yet'}`);
+  }
   return lines.join('\n') + '\n';
 }
 

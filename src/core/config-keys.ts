@@ -352,6 +352,29 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     },
   },
   {
+    key: 'HEP_LISTEN',
+    aliases: [],
+    default: 'off',
+    allowed: 'off, or HOST:PORT to receive HEPv3 on UDP, e.g. 127.0.0.1:9060',
+    description:
+      'HEPv3 feed from the SIP server (Kamailio siptrace, OpenSIPS, Asterisk res_hep, FreeSWITCH): covers SIP over TLS, which capture cannot read. Its ports must be in SIP_PORTS.',
+    parse(value, cfg) {
+      if (value.toLowerCase() === 'off' || value === '') {
+        cfg.hepListen = null;
+        return null;
+      }
+      const hp = parseHostPort(value);
+      if (!hp) return 'must be off or HOST:PORT, e.g. 127.0.0.1:9060, with a port 1-65535';
+      cfg.hepListen = hp;
+      return null;
+    },
+    format: (cfg) => {
+      const h = cfg.hepListen;
+      if (!h) return 'off';
+      return h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
+    },
+  },
+  {
     key: 'CLUSTER_REDIS_URL',
     aliases: [],
     default: '',

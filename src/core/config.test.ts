@@ -138,6 +138,8 @@ const VALID: Array<[string, (c: Config) => unknown, unknown]> = [
   ['WEB_LISTEN=[::1]:8040', (c) => c.webListen, { host: '::1', port: 8040 }],
   ['WEB_LISTEN=localhost:9000', (c) => c.webListen, { host: 'localhost', port: 9000 }],
   ['WEB_LISTEN=off', (c) => c.webListen, { host: '', port: 0 }],
+  ['HEP_LISTEN=127.0.0.1:9060', (c) => c.hepListen, { host: '127.0.0.1', port: 9060 }],
+  ['HEP_LISTEN=off', (c) => c.hepListen, null],
   ['CLUSTER_REDIS_URL=redis://10.0.0.5:6379/0', (c) => c.clusterRedisUrl, 'redis://10.0.0.5:6379/0'],
   [
     'CLUSTER_REDIS_URL=rediss://:pw@redis.example.com',

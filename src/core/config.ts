@@ -77,6 +77,7 @@ function skeleton(source: string | null): Config {
     smtp: { host: null, port: 0, user: null, password: null, from: null, tls: 'starttls' },
     stateDir: '',
     webListen: { host: '', port: 0 },
+    hepListen: null,
     clusterRedisUrl: null,
     allowlistFile: '',
     denylistFile: '',

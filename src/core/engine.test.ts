@@ -86,6 +86,13 @@ describe('Engine', () => {
     );
   });
 
+  test('every verdict reaches onVerdict, the block and the repeats after it', () => {
+    const seen: Array<[string, string]> = [];
+    const e = engine({ hitCount: 2 }, { onVerdict: (v) => seen.push([v.ip, v.rule]) });
+    feed(e, [options({ at: 1, ip: ATTACKER, ua: 'friendly-scanner' })]);
+    assert.deepEqual(seen, [[ATTACKER, 'scanner']]);
+  });
+
   test('a scanner is blocked at its first request', () => {
     const e = engine();
     const r = options({ at: 3, ip: ATTACKER, ua: 'friendly-scanner' });

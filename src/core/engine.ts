@@ -22,6 +22,8 @@ export interface EngineDeps extends PolicyDeps {
   localAddresses?: Iterable<string>;
   /** Tuning of tables and windows (tests, benches). */
   detector?: DetectorOptions;
+  /** Told of every verdict (attacks for reports), blocked address or not. */
+  onVerdict?: (v: Verdict) => void;
 }
 
 export interface EngineStats {
@@ -51,6 +53,7 @@ export class Engine {
   readonly policy: Policy;
   private readonly ports: PortSet;
   private readonly local: Set<string>;
+  private readonly onVerdict: ((v: Verdict) => void) | undefined;
   private readonly verdicts: Verdict[] = [];
   private now = Number.NEGATIVE_INFINITY;
   private readonly counts = {
@@ -68,6 +71,7 @@ export class Engine {
   constructor(config: Config, deps: EngineDeps) {
     this.ports = new PortSet(config.sipPorts);
     this.local = new Set(deps.localAddresses ?? []);
+    this.onVerdict = deps.onVerdict;
     this.detector = new Detector(config, deps.detector);
     this.policy = new Policy(config, { lists: deps.lists, country: deps.country });
   }
@@ -162,6 +166,7 @@ export class Engine {
   private judge(out: Decision[]): void {
     for (const v of this.verdicts) {
       this.counts.verdicts[v.rule]++;
+      this.onVerdict?.(v);
       if (this.policy.isBlocked(v.ip)) {
         this.counts.repeatVerdicts++;
         continue;

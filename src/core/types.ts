@@ -168,6 +168,8 @@ export interface Config {
   stateDir: string;
   /** WEB_LISTEN */
   webListen: { host: string; port: number };
+  /** HEP_LISTEN: UDP address of a HEPv3 feed (SIP over TLS, as the SIP server saw it); null = off */
+  hepListen: { host: string; port: number } | null;
   /** CLUSTER_REDIS_URL */
   clusterRedisUrl: string | null;
   /** ALLOWLIST_FILE, DENYLIST_FILE: default beside the config file */

@@ -37,6 +37,7 @@ export function apiDeps(daemon: Daemon, configPath: string | undefined): ApiDeps
       listsChanged: (name) => daemon.listsChanged(name),
       unblock: async (ip) => daemon.unblock(ip),
       daemon: () => ({ pid: process.pid, startedAt: daemon.startedAt }),
+      stats: () => daemon.liveStats(),
     },
   });
   const reload = async () => {

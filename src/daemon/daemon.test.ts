@@ -4,6 +4,7 @@
  * one decision path: frames → engine → kernel + store + deny list, CLI over the socket.
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,13 +12,14 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { HttpAdmin } from '../admin/http-admin.js';
 import { parseConfig } from '../core/config.js';
-import { bytes, udpPacket } from '../core/packet/testing/build.js';
+import { bytes, hep3, udpPacket } from '../core/packet/testing/build.js';
 import { FakeFirewall } from '../firewall/fake.js';
 import { Daemon } from './daemon.js';
 import { runtimePaths } from './paths.js';
 
 const PBX = '10.0.0.1';
 const RAW_IP = 101;
+const HEP_PORT = 20000 + (process.pid % 20000);
 
 function register(
   ip: string,
@@ -68,7 +70,7 @@ describe('daemon (fake firewall, frames handed in)', () => {
     const conf = join(dir, 'sipprot.conf');
     writeFileSync(
       conf,
-      `STATE_DIR=${dir}/state\nHIT_COUNT=3\nBLOCKTIME=600\nBLOCK_THRESHOLD=1\nWEB_LISTEN=off\n`,
+      `STATE_DIR=${dir}/state\nHIT_COUNT=3\nBLOCKTIME=600\nBLOCK_THRESHOLD=1\nWEB_LISTEN=off\nHEP_LISTEN=127.0.0.1:${HEP_PORT}\nSIP_PORTS=5060:5061\n`,
     );
     writeFileSync(join(dir, 'sipprot.allowlist'), '198.51.100.0/24 office\n');
     const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
@@ -110,6 +112,12 @@ describe('daemon (fake firewall, frames handed in)', () => {
     assert.ok(b.timeLeft !== null && b.timeLeft > 590 && b.timeLeft <= 600);
     const check = await admin.check('203.0.113.5');
     assert.equal(check.blocked, true);
+    const attacks = await daemon.store.attacks({ from: 0, to: 4e9 });
+    assert.deepEqual(
+      attacks.map((a) => [a.ip, a.rule, a.attempts]),
+      [['203.0.113.5', 'auth-failures', 3]],
+      'the attack is kept for reports',
+    );
   });
 
   it('the allow list wins: an allowed address is never blocked', async () => {
@@ -175,6 +183,24 @@ describe('daemon (fake firewall, frames handed in)', () => {
     assert.equal(r.reloaded, false);
     assert.match(r.message, /BLOCK_THRESHOLD=25: must be an integer 0-20/);
     assert.equal(daemon.config.blockThreshold, 1);
+  });
+
+  it('a HEPv3 feed (SIP over TLS as the server saw it) is judged like captured traffic', async () => {
+    const sip = register('203.0.113.77', 40000, 'hep-1', 1, false, 'friendly-scanner');
+    // The SIP text of the frame built above: skip the IPv4 (20) and UDP (8) headers.
+    const payload = sip.subarray(28);
+    const packet = hep3({ src: '203.0.113.77', sport: 40000, dst: PBX, dport: 5061, ipProto: 6, payload });
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.send(packet, HEP_PORT, '127.0.0.1', () => r()));
+    sock.close();
+    for (let i = 0; i < 100 && firewall.wouldDrop('203.0.113.77') === null; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(firewall.wouldDrop('203.0.113.77'), 'dynamic');
+    await daemon.enforcer.flush();
+    const b = await daemon.store.getBlock('203.0.113.77');
+    assert.equal(b?.reason, 'scanner');
+    assert.equal(b?.port, 5061);
   });
 
   it('malformed frames never crash the daemon', () => {

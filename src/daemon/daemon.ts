@@ -2,7 +2,9 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import type { LiveStats } from '../admin/admin.js';
 import { buildBpfFilter } from '../capture/bpf.js';
+import { HepListener } from '../capture/hep-listener.js';
 import { PcapLiveCapture } from '../capture/live.js';
 import { Engine } from '../core/engine.js';
 import { isSipprotError } from '../core/errors.js';
@@ -12,6 +14,7 @@ import type { Config, Decision, ListName } from '../core/types.js';
 import type { Firewall } from '../firewall/firewall.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
 import { GeoDatabase } from '../geoip/database.js';
+import { type GeoSchedule, scheduleGeoipUpdates } from '../geoip/schedule.js';
 import { ListFiles } from '../lists/list-files.js';
 import { Notifier } from '../notify/notifier.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -57,6 +60,8 @@ export class Daemon {
   notifier!: Notifier;
   private decoder!: Decoder;
   private capture: PcapLiveCapture | null = null;
+  private hep: HepListener | null = null;
+  private geoSchedule: GeoSchedule | null = null;
   private servers: FastifyInstance[] = [];
   private timers: NodeJS.Timeout[] = [];
   private reconciling: Promise<void> | null = null;
@@ -106,6 +111,8 @@ export class Daemon {
       await this.reconcile('start');
       this.decoder = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
       if (this.opts.capture !== false) this.startCapture();
+      await this.startHep();
+      this.startGeoSchedule();
       this.servers = await startApi(this, paths.socket, this.opts.configPath);
       this.timers.push(setInterval(() => this.tick(), TICK_MS));
       this.timers.push(setInterval(() => void this.notifier.tick(), NOTIFY_TICK_MS));
@@ -127,6 +134,8 @@ export class Daemon {
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.capture?.stop();
     this.capture = null;
+    this.hep?.stop();
+    this.geoSchedule?.stop();
     for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
     await this.enforcer?.flush().catch(() => undefined);
     await this.notifier?.stop();
@@ -152,6 +161,18 @@ export class Daemon {
     for (const ev of events) this.enforcer.apply(this.engine.onEvent(ev));
   }
 
+  /** A HEPv3 packet from the SIP server (SIP over TLS included). */
+  onHep(buf: Uint8Array): void {
+    let events: ReturnType<Decoder['pushHep']>;
+    try {
+      events = this.decoder.pushHep(buf, { at: clock() });
+    } catch (e) {
+      this.log.error({ err: e }, 'decoder failed on a HEP packet; packet skipped');
+      return;
+    }
+    for (const ev of events) this.enforcer.apply(this.engine.onEvent(ev));
+  }
+
   tick(now = clock()): void {
     this.enforcer.apply(this.engine.tick(now));
   }
@@ -162,6 +183,7 @@ export class Daemon {
     const captureChanged =
       JSON.stringify([config.interfaces, config.sipPorts, config.protocols]) !==
       JSON.stringify([this.config.interfaces, this.config.sipPorts, this.config.protocols]);
+    const previous = this.config;
     this.config = config;
     this.access = this.readLists();
     this.geo = (await this.loadGeo()) ?? this.geo;
@@ -175,6 +197,13 @@ export class Daemon {
       }
     }
     await this.reconcile('reload');
+    if (JSON.stringify(config.hepListen) !== JSON.stringify(previous.hepListen)) {
+      this.hep?.stop();
+      this.hep = null;
+      await this.startHep();
+    }
+    this.geoSchedule?.stop();
+    this.startGeoSchedule();
     this.events.emit({ type: 'settings' });
     this.log.info({ source: config.source }, 'configuration reloaded');
     return `reloaded ${config.source ?? 'defaults'}${captureChanged ? '; capture restarted' : ''}`;
@@ -207,6 +236,10 @@ export class Daemon {
       lists: { check: (ip) => this.access.check(ip) },
       country: (ip) => this.geo?.country(ip) ?? null,
       localAddresses: localAddresses(),
+      onVerdict: (v) => {
+        if (this.access.check(v.ip).status !== 'allowed')
+          this.enforcer.attack(v, this.geo?.country(v.ip) ?? null);
+      },
     });
   }
 
@@ -288,8 +321,40 @@ export class Daemon {
     this.capture = capture;
   }
 
-  captureStats() {
-    return this.capture?.stats() ?? null;
+  /** Frames seen, dropped by the kernel before we read them, and sipprot's drops. */
+  async liveStats(): Promise<LiveStats> {
+    const drops = await this.firewall.counters().catch(() => null);
+    return {
+      capture: this.capture?.stats() ?? null,
+      hepReceived: this.hep?.received ?? null,
+      sipMessages: this.decoder.stats.sip,
+      drops: drops ? { ...drops } : null,
+    };
+  }
+
+  private async startHep(): Promise<void> {
+    if (!this.config.hepListen) return;
+    const hep = new HepListener(this.config.hepListen);
+    await hep.start((buf) => this.onHep(buf));
+    this.hep = hep;
+  }
+
+  private startGeoSchedule(): void {
+    const { updateUrl, updateInterval } = this.config.geoip;
+    if (!this.geo || !updateUrl || updateInterval <= 0) return;
+    this.geoSchedule = scheduleGeoipUpdates({
+      db: this.geo,
+      from: updateUrl,
+      intervalSec: updateInterval,
+      onResult: (o) => {
+        if (!o.ok) {
+          this.log.warn({ err: o.error }, 'scheduled geo-IP update failed; keeping the current database');
+          return;
+        }
+        this.log.info({ source: o.result.meta.source, date: o.result.meta.date }, 'geo-IP database updated');
+        this.reconcile('geo-ip update').catch((e) => this.failed('firewall', e));
+      },
+    });
   }
 
   private published(ds: Decision[]): void {

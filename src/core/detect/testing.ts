@@ -35,6 +35,7 @@ export function testConfig(over: Partial<Config> = {}): Config {
     smtp: { host: null, port: 25, user: null, password: null, from: null, tls: 'none' },
     stateDir: '/var/lib/sipprot',
     webListen: { host: '127.0.0.1', port: 8040 },
+    hepListen: null,
     clusterRedisUrl: null,
     allowlistFile: '/etc/sipprot/sipprot.allowlist',
     denylistFile: '/etc/sipprot/sipprot.denylist',
