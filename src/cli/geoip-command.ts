@@ -12,9 +12,9 @@ export interface GeoipCliDeps {
 }
 
 /**
- * `sipprot geoip status|lookup|update`. An update goes through the running daemon when
- * there is one, so the kernel's country sets change with the database; otherwise it
- * replaces the database file and the daemon uses it at its next start.
+ * `sipprot geoip status|lookup|update`. An update replaces the database file under
+ * STATE_DIR once the new data is validated; a running daemon is told to reload, which
+ * refills the kernel's country sets in one atomic batch.
  */
 export function geoipCommands(deps: GeoipCliDeps) {
   return (program: Command, ctx: CliContext) => {
@@ -52,22 +52,16 @@ export function geoipCommands(deps: GeoipCliDeps) {
         if (!from) {
           throw usage('no source: pass --from URL|FILE or set GEOIP_UPDATE_URL');
         }
+        const db = await GeoDatabase.load(config.stateDir);
+        const { meta, warnings } = await db.update({ from });
+        // A running daemon re-reads the database on reload and refills the country sets.
         const paths = runtimePaths(config);
-        let meta: GeoMeta;
-        let warnings: readonly string[] = [];
         if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket))) {
-          const r = await new HttpAdmin(paths.socket).call<{ meta: GeoMeta; warnings: string[] }>(
+          const r = await new HttpAdmin(paths.socket).call<{ reloaded: boolean; message: string }>(
             'POST',
-            '/api/geoip/update',
-            { from },
+            '/api/reload',
           );
-          meta = r.meta;
-          warnings = r.warnings;
-        } else {
-          const db = await GeoDatabase.load(config.stateDir);
-          const r = await db.update({ from });
-          meta = r.meta;
-          warnings = r.warnings;
+          if (!r.reloaded) ctx.io.err(`warning: the daemon did not reload: ${r.message}\n`);
         }
         if (o.json) return json(ctx.io, { meta, warnings });
         ctx.io.out(`updated: ${describe(meta)}`);
