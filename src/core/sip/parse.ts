@@ -538,7 +538,7 @@ let URI_START = 0;
 let URI_END = 0;
 
 /** The URI of a name-addr (`"Bob" <sip:...>;tag=x`) or addr-spec (`sip:...;tag=x`). */
-function uriBounds(p: number, e: number): void {
+function uriBounds(s: string, p: number, e: number): void {
   const b = B;
   const o = O;
   p = skipLws(p, e);
@@ -546,10 +546,9 @@ function uriBounds(p: number, e: number): void {
     const c = b[o + q]!;
     if (c === 60) {
       // name-addr
-      let gt = q + 1;
-      while (gt < e && b[o + gt] !== 62) gt++;
+      const gt = s.indexOf('>', q + 1);
       URI_START = q + 1;
-      URI_END = gt;
+      URI_END = gt >= 0 && gt < e ? gt : e;
       return;
     }
     if (c === 34) q = skipQuoted(q, e) - 1;
@@ -576,7 +575,7 @@ function skipQuoted(q: number, e: number): number {
 
 /** The user part of the URI in a From/To value: `sip:100@host` → `100`, `tel:+1555` → `+1555`. */
 function addrUser(s: string, p: number, e: number): string | null {
-  uriBounds(p, e);
+  uriBounds(s, p, e);
   const us = skipLws(URI_START, URI_END);
   return uriUserAt(s, us, trimEnd(us, URI_END));
 }
@@ -625,7 +624,7 @@ function unescapePercent(v: string): string {
 
 /** Contact: the URI (without angle brackets and header params), or `*`. */
 function contactUri(s: string, p: number, e: number): string | null {
-  uriBounds(p, e);
+  uriBounds(s, p, e);
   const us = skipLws(URI_START, URI_END);
   const ue = trimEnd(us, URI_END);
   return ue > us ? s.slice(us, ue) : null;
