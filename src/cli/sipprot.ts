@@ -3,6 +3,7 @@ import type { Admin } from '../admin/admin.js';
 import { geoInfo } from '../admin/geo-info.js';
 import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
 import { LocalAdmin } from '../admin/local-admin.js';
+import { registerPasswdCommand } from '../api/passwd-command.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { parseConfig } from '../core/config.js';
 import { AccessLists } from '../core/lists.js';
@@ -73,6 +74,10 @@ export function main(argv: string[], io: Io = STDIO): Promise<number> {
       }),
       geoipCommands({ config: configAt }),
       notifyCommands({ loadConfig: configAt, openStore: (c) => SqliteStore.open(c.stateDir) }),
+      (program, ctx) =>
+        registerPasswdCommand(program, ctx, {
+          openStore: async (cmd) => SqliteStore.open(configAt(cmd.optsWithGlobals().config).stateDir),
+        }),
     ],
   });
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
@@ -8,6 +8,7 @@ import { isSipprotError } from '../core/errors.js';
 import type { Config } from '../core/types.js';
 import { runtimePaths } from '../daemon/paths.js';
 import { isAlive, readPid } from '../daemon/pidfile.js';
+import { NftablesFirewall } from '../firewall/nftables.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './output.js';
 
@@ -124,6 +125,7 @@ async function stop(config: Config, io: Io): Promise<number> {
   const pid = readPid(runtimePaths(config).pidFile);
   if (pid === null) {
     io.out('sipprotd is not running\n');
+    if (await removeLeftoverTable()) io.out("removed sipprot's nftables table left by a daemon that died\n");
     return EXIT.notRunning;
   }
   process.kill(pid, 'SIGTERM');
@@ -162,6 +164,16 @@ async function status(config: Config, io: Io, asJson: boolean): Promise<number> 
   else if (pid === null) io.out('sipprotd is not running\n');
   else io.out(`sipprotd is running (pid ${pid})${answers ? '' : ', but its API does not answer'}\n`);
   return pid === null ? EXIT.notRunning : EXIT.ok;
+}
+
+/** After a crash the kernel still holds our table (blocks lift on their own timeouts). */
+async function removeLeftoverTable(): Promise<boolean> {
+  const exists = await new Promise<boolean>((resolve) =>
+    execFile('nft', ['list', 'table', 'inet', 'sipprot'], (err) => resolve(err === null)),
+  );
+  if (!exists) return false;
+  await new NftablesFirewall().shutdown();
+  return true;
 }
 
 function sleep(ms: number): Promise<void> {
