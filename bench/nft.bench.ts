@@ -13,6 +13,7 @@ import { Netns } from '../test/netns.js';
 const DYNAMIC = 100_000;
 const DENY = 10_000;
 const SINGLE = 1000;
+const COUNTRY_RANGES = 50_000;
 
 let seed = 4242;
 function rand(): number {
@@ -61,6 +62,26 @@ async function main(): Promise<void> {
         `(validate+render ${ms(prep)} ms, script ${(script.length / 1e6).toFixed(1)} MB)`,
     );
 
+    // Country-like ranges: runs of 1-12 whole /24s (RIR allocations are mostly /24
+    // multiples), so each becomes one to three CIDRs.
+    const countries: string[] = [];
+    for (let i = 0; i < COUNTRY_RANGES; i++) {
+      const start = 0xd0000000 + i * 16 * 256;
+      const end = start + (1 + (rand() % 12)) * 256 - 1;
+      const v4 = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+      countries.push(`${v4(start)}-${v4(end)}`);
+    }
+    t = performance.now();
+    await fw.setCountries(countries);
+    const countryMs = performance.now() - t;
+    const snapC = await fw.snapshot();
+    const rules = (await ns.exec(['nft', 'list', 'chain', 'inet', 'sipprot', 'prerouting'])).stdout
+      .split('\n')
+      .filter((l) => l.includes('@country')).length;
+    console.log(
+      `nft setCountries: ${COUNTRY_RANGES} ranges → ${snapC.countries.length} CIDRs in ${rules} prefix-length sets: ${ms(countryMs)} ms`,
+    );
+
     const lat: number[] = [];
     for (let i = 0; i < SINGLE; i++) {
       const ip = `203.0.${i >> 8}.${i & 255}`;
@@ -70,7 +91,7 @@ async function main(): Promise<void> {
     }
     lat.sort((a, b) => a - b);
     console.log(
-      `nft block, one at a time into a ${DYNAMIC}-element set: p50 ${ms(percentile(lat, 50))} ms, ` +
+      `nft block, one at a time (${DYNAMIC} blocks, ${DENY} deny, countries loaded): p50 ${ms(percentile(lat, 50))} ms, ` +
         `p99 ${ms(percentile(lat, 99))} ms, max ${ms(lat[lat.length - 1]!)} ms over ${SINGLE}`,
     );
 

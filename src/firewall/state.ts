@@ -3,9 +3,10 @@
  * adapter so both accept and refuse exactly the same input.
  */
 import { SipprotError } from '../core/errors.js';
+import { parseAddress } from '../core/ip.js';
 import type { DynamicBlock, FirewallOptions, FirewallState, TftpRatePer } from './firewall.js';
 import type { AddressRange, Host } from './validate.js';
-import { parseHost, parseRange, toRanges } from './validate.js';
+import { parseHost, toRanges } from './validate.js';
 
 export type ListSet = 'allow' | 'deny' | 'country';
 
@@ -89,10 +90,11 @@ export function prepareState(desired: FirewallState): RenderState {
 
 /** Dynamic blocks in address order (IPv4 first), as both firewalls report them. */
 export function sortByAddress(blocks: DynamicBlock[]): DynamicBlock[] {
+  // Fixed-width keys (family, then the address bytes in hex) sort as the addresses do.
   const keyed = blocks.map((b) => {
-    const r = parseRange(b.ip);
-    return { b, family: r.family, v: r.start };
+    const a = parseAddress(b.ip);
+    return { b, key: a ? `${a.family}${Buffer.from(a.bytes).toString('hex')}` : `9${b.ip}` };
   });
-  keyed.sort((x, y) => x.family - y.family || (x.v < y.v ? -1 : x.v > y.v ? 1 : 0));
+  keyed.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   return keyed.map((k) => k.b);
 }
