@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 APT_PACKAGES=(
   libpcap-dev nftables iproute2 tcpdump
   sip-tester sipvicious kamailio
-  redis-server fail2ban
+  redis-server fail2ban chromium
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
