@@ -4,13 +4,14 @@
  * host (a). Nothing is sent anywhere else, and no rule touches the root namespace.
  */
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { isSipprotError } from '../src/core/errors.js';
 import { firewallContract } from '../src/firewall/firewall.contract.js';
 import type { FirewallOptions, FirewallState } from '../src/firewall/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../src/firewall/firewall.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
-import { createPair, type Link, type Netns, udpEcho, udpProbe } from './netns.js';
+import { createPair, type Link, type Netns, removeStaleNamespaces, run, udpEcho, udpProbe } from './netns.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -325,5 +326,53 @@ describe('NftablesFirewall.check', () => {
       assert.match(e.message, /CAP_NET_ADMIN/);
       return true;
     });
+  });
+});
+
+describe('netns helper', () => {
+  const rootLinks = async () =>
+    (JSON.parse((await run(['ip', '-j', 'link', 'show'])).stdout) as Array<{ ifname: string }>).map(
+      (l) => l.ifname,
+    );
+  const namespaces = () => execFileSync('ip', ['netns', 'list']).toString();
+
+  it('joins two namespaces without touching the root namespace, and destroy removes all', async () => {
+    const before = await rootLinks();
+    const { a, b, link, destroy } = await createPair('helper');
+    try {
+      assert.match(a.name, new RegExp(`^sptest-helper-a-${process.pid}-\\d+$`));
+      assert.notEqual(a.name, b.name);
+      assert.deepEqual((await a.addresses(link.dev)).slice(0, 2), [link.a4, link.a6]);
+      assert.deepEqual(await rootLinks(), before, 'no interface appeared in the root namespace');
+      const echo = await udpEcho(a, { port: 7 });
+      assert.deepEqual(await udpProbe(b, { host: link.a6, port: 7, count: 3 }), { sent: 3, replies: 3 });
+      const sleeper = b.spawn(['sleep', '600']);
+      await destroy();
+      await echo.stop();
+      assert.ok(
+        sleeper.signalCode === 'SIGKILL' || sleeper.exitCode !== null,
+        'spawned processes are killed',
+      );
+      assert.doesNotMatch(namespaces(), new RegExp(`${a.name}|${b.name}`));
+    } finally {
+      await destroy();
+    }
+  });
+
+  it('removeStaleNamespaces deletes only namespaces of dead test processes', async () => {
+    const dead = spawnSync('true').pid;
+    const stale = `sptest-stale-${dead}-1`;
+    await run(['ip', 'netns', 'add', stale]);
+    const { a, destroy } = await createPair('alive');
+    try {
+      const removed = await removeStaleNamespaces();
+      assert.ok(removed.includes(stale));
+      assert.ok(!removed.includes(a.name));
+      assert.match(namespaces(), new RegExp(a.name));
+      assert.doesNotMatch(namespaces(), new RegExp(stale));
+    } finally {
+      await run(['ip', 'netns', 'del', stale], { allowFail: true });
+      await destroy();
+    }
   });
 });

@@ -244,13 +244,9 @@ export async function connect(
     'netns',
     b.name,
   ]);
-  const link: Link = {
-    dev,
-    a4: `10.200.${n}.1`,
-    b4: `10.200.${n}.2`,
-    a6: `fd00:200:${n.toString(16)}::1`,
-    b6: `fd00:200:${n.toString(16)}::2`,
-  };
+  // Canonical (RFC 5952) text, as the kernel and sipprot print it: fd00:200::1 for n = 0.
+  const net6 = n === 0 ? 'fd00:200:' : `fd00:200:${n.toString(16)}:`;
+  const link: Link = { dev, a4: `10.200.${n}.1`, b4: `10.200.${n}.2`, a6: `${net6}:1`, b6: `${net6}:2` };
   for (const [ns, v4, v6] of [
     [a, link.a4, link.a6],
     [b, link.b4, link.b6],

@@ -54,7 +54,7 @@ describe('renderRules', () => {
       tftp: { ...DEFAULT_FIREWALL_OPTIONS.tftp, enabled: false },
       dns: false,
     });
-    assert.equal(rules.length, 3);
+    assert.equal(rules.length, 4);
     assert.ok(rules.every((r) => !/dport 69|sport 53/.test(r)));
     assert.ok(
       rules.every((r) => !/\baccept\b/.test(r)),
@@ -62,7 +62,7 @@ describe('renderRules', () => {
     );
   });
 
-  it('puts loopback and allow before every drop', () => {
+  it('puts loopback, neighbour discovery and allow before every drop', () => {
     const layout = layoutOf(
       prepareState({ ...SMALL, allow: ['192.0.2.1', '10.0.0.0/8', '2001:db8::/48'] }).lists,
     );
@@ -72,6 +72,7 @@ describe('renderRules', () => {
       rules.slice(0, firstDrop).map((r) => r.replace('add rule inet sipprot prerouting ', '')),
       [
         'iif "lo" return',
+        'icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } return',
         'ip saddr @allow4_32 return',
         'ip saddr & 255.0.0.0 @allow4_8 return',
         'ip6 saddr & ffff:ffff:ffff:: @allow6_48 return',

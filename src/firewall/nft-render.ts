@@ -15,7 +15,7 @@
  * - sipprot only drops or lets a packet pass (`return`); it never accepts, so the host's
  *   own firewall still applies to allowed addresses.
  * - Blocks cover all traffic from the address, not only SIP ports: the manual blocks
- *   the IP. Loopback is never dropped.
+ *   the IP. Loopback and IPv6 neighbour discovery are never dropped.
  * - Lists and countries are NOT interval sets. nft 1.0.6 (Debian 12) downloads every
  *   element of every interval set on the host before each `add element`, to check
  *   overlaps in userspace; measured here, 10k deny CIDRs in an interval set made one
@@ -130,6 +130,8 @@ function tftpSetDecl(family: Family, o: FirewallOptions): string {
   );
 }
 
+const NDP_TYPES = 'nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert';
+
 /** DNS answers larger than the glibc advisory's limits (CVE-2015-7547). */
 const DNS_UDP_MAX_PAYLOAD = 512;
 const DNS_TCP_MAX_MESSAGE = 1024;
@@ -146,6 +148,9 @@ export function renderRules(layout: Layout, o: FirewallOptions): string[] {
   const forList = (list: ListSet, action: string) =>
     FAMILIES.flatMap((f) => layout[list][f].map((p) => rule(`${listMatch(list, f, p)} ${action}`)));
   const out = [rule('iif "lo" return')];
+  // Neighbour discovery is link-local plumbing, not an attack surface: never cut it, so
+  // that denying ::/0 and allowing a few addresses still lets those talk over IPv6.
+  out.push(rule(`icmpv6 type { ${NDP_TYPES} } return`));
   out.push(...forList('allow', 'return'));
   out.push(...forList('deny', `counter name ${COUNTERS.deny} drop`));
   for (const f of FAMILIES) out.push(rule(`${SADDR[f]} @dyn${f} counter name ${COUNTERS.dynamic} drop`));
