@@ -10,7 +10,7 @@ describe('API over TCP: login, sessions, CSRF', () => {
   });
   after(() => h.close());
 
-  test('every /api route but login and health needs a session', async () => {
+  test('every /api route but login, health and session needs a session', async () => {
     for (const [method, url] of [
       ['GET', '/api/status'],
       ['GET', '/api/lists/deny'],
@@ -23,6 +23,8 @@ describe('API over TCP: login, sessions, CSRF', () => {
       const res = await h.app.inject({ method, url });
       apiError(res, 401, 'SP_ERR_AUTH');
     }
+    const anon = await h.app.inject({ method: 'GET', url: '/api/session' });
+    assert.deepEqual(anon.json(), { authenticated: false }, 'no token handed out without a session');
     const health = await h.app.inject({ method: 'GET', url: '/api/health' });
     assert.equal(health.statusCode, 200);
     assert.equal(health.json().ok, true);

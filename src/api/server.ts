@@ -61,8 +61,8 @@ export interface ApiOptions {
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
-/** /api routes reachable without a session on TCP. */
-const PUBLIC_API = new Set(['/api/login', '/api/health']);
+/** /api routes reachable without a session on TCP (session answers "not logged in"). */
+const PUBLIC_API = new Set(['/api/login', '/api/health', '/api/session']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<FastifyInstance> {

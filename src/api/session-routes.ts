@@ -80,7 +80,12 @@ export function sessionRoutes(deps: SessionRouteDeps) {
       return { loggedOut: true };
     });
 
-    app.get('/api/session', (req) => info(deps.sessionOf(req)));
+    // Public, so the UI learns "not logged in" without a 401 in the browser console.
+    app.get('/api/session', async (req) => {
+      if (deps.transport === 'socket') return info(null);
+      const s = await sessions.lookup(req);
+      return s ? info(s) : { authenticated: false };
+    });
 
     app.post<{ Body: { current?: unknown; password?: unknown } }>('/api/password', async (req, reply) => {
       const { current, password } = req.body ?? {};

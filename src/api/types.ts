@@ -82,6 +82,7 @@ export type StreamEvent =
   | { event: 'settings'; data: Record<string, never> };
 
 export interface SessionInfo {
+  /** False (and nothing else) when the request carries no live session. */
   authenticated: true;
   /** Send as X-CSRF-Token on every POST/PUT/PATCH/DELETE. */
   csrfToken: string;
@@ -91,6 +92,8 @@ export interface SessionInfo {
   transport: 'socket' | 'tcp';
   expiresAt: number | null;
 }
+
+export type SessionAnswer = SessionInfo | { authenticated: false };
 
 export interface DashboardData {
   now: number;
