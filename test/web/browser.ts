@@ -1,0 +1,144 @@
+/**
+ * Browser test helpers (Playwright on Debian's Chromium), reusable by any UI test: the
+ * fake-backed server here, or an end-to-end test against the real sipprotd (pass its URL
+ * and password to login()).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { setAdminPassword } from '../../src/api/password.js';
+import { buildApi } from '../../src/api/server.js';
+import { type FakeWorld, fakeWorld } from '../../src/api/testing.testkit.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const WEB_DIST = join(ROOT, 'web/dist');
+export const SCREENSHOTS = join(ROOT, 'test-artifacts/screenshots');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const PASSWORD = 'ui-test password';
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const s = statSync(p);
+    newest = Math.max(newest, s.isDirectory() ? newestMtime(p) : s.mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds web/dist when it is missing or older than web/src (scripts/build-web.sh). */
+export function ensureWebBuilt(): void {
+  const index = join(WEB_DIST, 'index.html');
+  const sources = Math.max(
+    newestMtime(join(ROOT, 'web/src')),
+    statSync(join(ROOT, 'web/index.html')).mtimeMs,
+  );
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync('bash', [join(ROOT, 'scripts/build-web.sh')], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Headless Chromium with a fresh profile; fails with a clear message when it is missing. */
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `${CHROMIUM} not found: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`,
+    );
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'sipprot-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: DESKTOP,
+    acceptDownloads: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface UiServer {
+  url: string;
+  world: FakeWorld;
+  close(): Promise<void>;
+}
+
+/** buildApi over fakes (real clock), serving web/dist on 127.0.0.1 and a random port. */
+export async function startUiServer(): Promise<UiServer> {
+  const world = fakeWorld({ realTime: true });
+  await setAdminPassword(world.store, PASSWORD);
+  const app = await buildApi(world.deps, { transport: 'tcp', webRoot: WEB_DIST, heartbeatMs: 2000 });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, world, close: () => app.close() };
+}
+
+/** Console errors, uncaught exceptions and CSP violations a page produced. */
+export function watchProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return problems;
+}
+
+/** Logs in through the form and waits for the app shell. */
+export async function login(page: Page, baseUrl: string, password = PASSWORD): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel('Admin password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('navigation', { name: 'Sections' }).waitFor();
+}
+
+/** Opens a tab by its nav link and waits for its heading. */
+export async function openTab(page: Page, label: string, heading = label): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Sections' })
+    .getByRole('link', { name: label, exact: true })
+    .click();
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** True when the page scrolls sideways (something too wide for the viewport). */
+export async function overflowsHorizontally(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}
+
+export function tempFile(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-ui-'));
+  mkdirSync(dirname(join(dir, name)), { recursive: true });
+  return join(dir, name);
+}

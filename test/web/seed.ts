@@ -1,0 +1,99 @@
+/** Realistic data for the UI tests and screenshots: lists, recipients, blocks, a day of attacks. */
+import type { FakeWorld } from '../../src/api/testing.testkit.js';
+import { decision } from '../../src/api/testing.testkit.js';
+import type { AttackRecord } from '../../src/store/store.js';
+
+const ATTACKERS: Array<{ ip: string; country: string; ua: string; rule: AttackRecord['rule'] }> = [
+  { ip: '45.134.26.17', country: 'NL', ua: 'friendly-scanner', rule: 'scanner' },
+  { ip: '185.53.88.141', country: 'DE', ua: 'sipcli/v1.8', rule: 'scanner' },
+  { ip: '102.129.145.9', country: 'ZA', ua: 'pplsip', rule: 'auth-failures' },
+  { ip: '212.83.165.204', country: 'FR', ua: 'Cisco-SIPGateway/IOS-12.x', rule: 'auth-failures' },
+  { ip: '193.107.216.42', country: 'RU', ua: 'VaxSIPUserAgent/3.1', rule: 'enumeration' },
+  { ip: '2001:db8:4f::9', country: 'CN', ua: 'sipvicious', rule: 'enumeration' },
+  { ip: '77.247.110.60', country: 'NL', ua: 'friendly-scanner', rule: 'scanner' },
+];
+
+export async function seed(world: FakeWorld): Promise<void> {
+  const now = Math.floor(world.clock.now());
+  const { admin, store } = world;
+  admin.lists.allow.set('192.0.2.10', 'Reception desk phone');
+  admin.lists.allow.set('198.51.100.0/24', 'Branch office, all phones');
+  admin.lists.allow.set('2001:db8:100::/48', 'Head office IPv6');
+  admin.lists.deny.set('203.0.113.0/24', 'Repeated scanner, abuse report #4711');
+  admin.lists.deny.set('45.95.147.229', 'permanent after 5 dynamic blocks (threshold)');
+  await store.addRecipient('pbx-admin@example.com', 'PBX admin');
+  await store.addRecipient('noc@example.net', null);
+
+  // A day of attacks, busier in the night.
+  let n = 0;
+  for (let h = 23; h >= 0; h--) {
+    const count = 2 + ((h * 7) % 5) + (h >= 2 && h <= 6 ? 6 : 0);
+    for (let i = 0; i < count; i++) {
+      const a = ATTACKERS[(h + i) % ATTACKERS.length]!;
+      await store.recordAttack({
+        at: now - h * 3600 - i * 97 - 30,
+        ip: a.ip,
+        rule: a.rule,
+        userAgent: a.ua,
+        attempts: 10 + ((i * 13) % 40),
+        users: a.rule === 'enumeration' ? ['100', '101', '102', '103'] : [String(200 + (i % 5))],
+        transport: i % 3 === 0 ? 'tcp' : 'udp',
+        port: 5060,
+        misconfiguredPhone: false,
+        country: a.country,
+      });
+      n++;
+    }
+  }
+  await store.recordAttack({
+    at: now - 400,
+    ip: '198.18.7.21',
+    rule: 'auth-failures',
+    userAgent: 'Yealink SIP-T46S 66.86.0.15',
+    attempts: 10,
+    users: ['204'],
+    transport: 'udp',
+    port: 5060,
+    misconfiguredPhone: true,
+    country: 'GB',
+  });
+  for (const a of ATTACKERS.slice(0, 4)) {
+    await store.recordDecision(decision(a.ip, 'block', now - 500, { reason: a.rule, country: a.country }));
+  }
+
+  await world.block('45.134.26.17', {
+    reason: 'scanner',
+    userAgent: 'friendly-scanner',
+    country: 'NL',
+    attempts: 1,
+    users: ['100'],
+  });
+  await world.block('102.129.145.9', {
+    reason: 'auth-failures',
+    userAgent: 'pplsip',
+    country: 'ZA',
+    attempts: 37,
+    users: ['200', '201', '202'],
+    expiresAt: now + 240,
+  });
+  await world.block('198.18.7.21', {
+    reason: 'auth-failures',
+    userAgent: 'Yealink SIP-T46S 66.86.0.15',
+    country: 'GB',
+    attempts: 10,
+    users: ['204'],
+    misconfiguredPhone: true,
+    expiresAt: now + 530,
+  });
+  await world.block('193.107.216.42', {
+    reason: 'threshold',
+    userAgent: 'VaxSIPUserAgent/3.1',
+    country: 'RU',
+    attempts: 120,
+    users: ['100', '101', '102', '103', '104', '105'],
+    expiresAt: null,
+    timesBlocked: 6,
+    note: 'permanent after 5 dynamic blocks',
+  });
+  void n;
+}

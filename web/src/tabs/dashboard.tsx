@@ -1,0 +1,272 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { DashboardData } from '../../../src/api/types.js';
+import type { AttackRecord } from '../../../src/store/store.js';
+import { get, messageOf } from '../api.js';
+import { country, countryName, num, plural, reason, todayLocal, when } from '../format.js';
+import { live } from '../live.js';
+import { AttackChart } from '../ui/chart.js';
+import { Loading, Notice, PageHead, useLoad } from '../ui/common.js';
+
+const RANGES = [
+  { id: '24h', label: '24 hours' },
+  { id: '7d', label: '7 days' },
+  { id: '30d', label: '30 days' },
+];
+
+function Stat({ label, value, hint }: { label: string; value: string; hint?: string }) {
+  return (
+    <div class="stat">
+      <p class="stat-label">{label}</p>
+      <p class="stat-value">{value}</p>
+      {hint && <p class="stat-hint">{hint}</p>}
+    </div>
+  );
+}
+
+function TopList({
+  title,
+  rows,
+  empty,
+}: {
+  title: string;
+  rows: Array<{ key: string; label: string; n: number }>;
+  empty: string;
+}) {
+  const max = rows.reduce((m, r) => Math.max(m, r.n), 0);
+  return (
+    <section class="card">
+      <h2>{title}</h2>
+      {rows.length === 0 ? (
+        <p class="muted">{empty}</p>
+      ) : (
+        <ol class="toplist">
+          {rows.map((r) => (
+            <li key={r.key}>
+              <span class="toplist-label" title={r.label}>
+                {r.label}
+              </span>
+              <span class="toplist-n">{num(r.n)}</span>
+              <span class="toplist-bar" aria-hidden="true">
+                <span style={{ width: `${max ? Math.max(2, (r.n / max) * 100) : 0}%` }} />
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+export function Dashboard() {
+  const [range, setRange] = useState('24h');
+  const dash = useLoad(() => get<DashboardData>(`/api/dashboard?range=${range}`), [range]);
+  const attacks = useLoad(() => get<AttackRecord[]>('/api/attacks?limit=15&hours=24'));
+
+  // Refresh every 30 s, and soon after a block arrives live.
+  useEffect(() => {
+    let pending: ReturnType<typeof setTimeout> | null = null;
+    const refresh = () => {
+      void dash.reload();
+      void attacks.reload();
+    };
+    const timer = setInterval(refresh, 30_000);
+    const unsub = live.subscribe(() => {
+      if (pending) return;
+      pending = setTimeout(() => {
+        pending = null;
+        refresh();
+      }, 2000);
+    });
+    return () => {
+      clearInterval(timer);
+      if (pending) clearTimeout(pending);
+      unsub();
+    };
+  }, [dash.reload, attacks.reload]);
+
+  const d = dash.data;
+  return (
+    <>
+      <PageHead title="Dashboard" intro="What sipprot is blocking now and what attacked today." />
+      {dash.error && <Notice value={{ kind: 'error', text: dash.error }} />}
+      {!d ? (
+        !dash.error && <Loading what="the dashboard" />
+      ) : (
+        <>
+          <div class="stats">
+            <Stat
+              label="Blocked now"
+              value={num(d.blocks.temporary + d.blocks.permanent)}
+              hint={`${num(d.blocks.temporary)} temporary, ${num(d.blocks.permanent)} permanent`}
+            />
+            <Stat
+              label="Attacks today"
+              value={num(d.today.attacks)}
+              hint={plural(d.today.attempts, 'failed attempt')}
+            />
+            <Stat label="Attacking addresses today" value={num(d.today.distinctIps)} />
+            <Stat
+              label="Allow / deny list"
+              value={`${num(d.lists.allow)} / ${num(d.lists.deny)}`}
+              hint="entries"
+            />
+          </div>
+
+          <section class="card">
+            <div class="card-head">
+              <h2>Attacks over time</h2>
+              <fieldset class="segmented">
+                <legend class="visually-hidden">Period</legend>
+                {RANGES.map((r) => (
+                  <label key={r.id} class={range === r.id ? 'active' : ''}>
+                    <input
+                      type="radio"
+                      name="range"
+                      value={r.id}
+                      checked={range === r.id}
+                      onChange={() => setRange(r.id)}
+                    />
+                    {r.label}
+                  </label>
+                ))}
+              </fieldset>
+            </div>
+            <AttackChart series={d.series} bucketSeconds={d.range.bucketSeconds} label={d.range.label} />
+          </section>
+
+          <div class="grid-2">
+            <TopList
+              title={`Top countries (${d.range.label})`}
+              empty="No attacks with a known country."
+              rows={d.topCountries.map((c) => ({
+                key: c.country,
+                label:
+                  c.name || countryName(c.country)
+                    ? `${countryName(c.country) ?? c.name} (${c.country})`
+                    : c.country,
+                n: c.events,
+              }))}
+            />
+            <TopList
+              title={`Top user agents (${d.range.label})`}
+              empty="No attacks with a user agent."
+              rows={d.topUserAgents.map((u) => ({ key: u.userAgent, label: u.userAgent, n: u.events }))}
+            />
+          </div>
+
+          {d.misconfiguredPhones.length > 0 && (
+            <section class="card card-warn">
+              <h2>Misconfigured phones?</h2>
+              <p>
+                These addresses failed like a phone with a wrong or outdated password (one user, one call,
+                steady retries), not like a cracker. Check the phone before unblocking it.
+              </p>
+              <ul class="plain">
+                {d.misconfiguredPhones.map((p) => (
+                  <li key={p.ip}>
+                    <strong>{p.ip}</strong> · user {p.users.join(', ') || '?'} ·{' '}
+                    {p.userAgent ?? 'no user agent'} · {plural(p.attempts, 'attempt')}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
+        </>
+      )}
+
+      <section class="card">
+        <h2>Recent attacks (24 hours)</h2>
+        {attacks.error && <Notice value={{ kind: 'error', text: attacks.error }} />}
+        {attacks.data && attacks.data.length === 0 && <p class="muted">No attacks in the last 24 hours.</p>}
+        {attacks.data && attacks.data.length > 0 && (
+          <div class="table-wrap">
+            <table class="table responsive">
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Address</th>
+                  <th scope="col">Country</th>
+                  <th scope="col">Rule</th>
+                  <th scope="col">User agent</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Users targeted</th>
+                </tr>
+              </thead>
+              <tbody>
+                {attacks.data.map((a) => (
+                  <tr key={`${a.at}-${a.ip}-${a.rule}`}>
+                    <td data-label="Time" class="nowrap">
+                      {when(a.at)}
+                    </td>
+                    <td data-label="Address" class="mono">
+                      {a.ip}
+                    </td>
+                    <td data-label="Country">{country(a.country)}</td>
+                    <td data-label="Rule">
+                      <div>
+                        {reason(a.rule)}
+                        {a.misconfiguredPhone && <span class="badge badge-warn">misconfigured phone?</span>}
+                      </div>
+                    </td>
+                    <td data-label="User agent" class="ua">
+                      {a.userAgent ?? '—'}
+                    </td>
+                    <td data-label="Attempts">{num(a.attempts)}</td>
+                    <td data-label="Users targeted">{a.users.join(', ') || '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <Report />
+    </>
+  );
+}
+
+function Report() {
+  const [day, setDay] = useState(todayLocal());
+  const [text, setText] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const show = async (e: Event) => {
+    e.preventDefault();
+    try {
+      setText((await get<{ text: string }>(`/api/report?day=${encodeURIComponent(day)}`)).text);
+      setError(null);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  };
+  return (
+    <section class="card">
+      <h2>Daily attack report</h2>
+      <form class="inline-form" onSubmit={show}>
+        <div class="field">
+          <label for="report-day">Day</label>
+          <input
+            id="report-day"
+            type="date"
+            value={day}
+            max={todayLocal()}
+            onInput={(e) => setDay(e.currentTarget.value)}
+          />
+        </div>
+        <button type="submit" class="button">
+          Show report
+        </button>
+        <a
+          class="button button-ghost"
+          href={`/api/report?day=${encodeURIComponent(day)}&format=html`}
+          target="_blank"
+          rel="noopener"
+        >
+          Open as HTML
+        </a>
+      </form>
+      {error && <Notice value={{ kind: 'error', text: error }} />}
+      {text !== null && <pre class="report">{text}</pre>}
+    </section>
+  );
+}

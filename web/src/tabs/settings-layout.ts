@@ -1,0 +1,162 @@
+/** How the General tab lays out the config keys: groups, labels and the control for each. */
+
+export type Control =
+  | { kind: 'text'; inputMode?: 'numeric' | 'email' | 'url'; placeholder?: string; seconds?: boolean }
+  | { kind: 'bool' }
+  | { kind: 'select'; options: Array<{ value: string; label: string }> }
+  | { kind: 'textarea' }
+  | { kind: 'countries' }
+  | { kind: 'password' }
+  | { kind: 'time' };
+
+export interface FieldLayout {
+  key: string;
+  label: string;
+  control: Control;
+  /** Extra words shown above the key's own description (the manual's wording). */
+  note?: string;
+}
+
+export interface Group {
+  id: string;
+  title: string;
+  intro?: string;
+  fields: FieldLayout[];
+  /** Rarely changed: shown collapsed. */
+  advanced?: boolean;
+}
+
+const seconds = { kind: 'text', inputMode: 'numeric', seconds: true } as const;
+const numeric = { kind: 'text', inputMode: 'numeric' } as const;
+
+export const GROUPS: Group[] = [
+  {
+    id: 'detection',
+    title: 'Detection',
+    intro: 'What is watched, and when an address is blocked.',
+    fields: [
+      {
+        key: 'PROTOCOLS',
+        label: 'Protocols',
+        control: {
+          kind: 'select',
+          options: [
+            { value: 'udp,tcp', label: 'UDP and TCP' },
+            { value: 'udp', label: 'UDP only' },
+            { value: 'tcp', label: 'TCP only' },
+          ],
+        },
+      },
+      { key: 'SIP_PORTS', label: 'SIP ports', control: { kind: 'text', placeholder: '5060,5080:5082' } },
+      { key: 'INTERFACES', label: 'Capture interfaces', control: { kind: 'text', placeholder: 'any' } },
+      {
+        key: 'HIT_COUNT',
+        label: 'SIP blocking rule: failed attempts',
+        control: numeric,
+        note: 'Unauthorized attempts within the period below before the address is blocked.',
+      },
+      { key: 'MONIT_PERIOD', label: 'Counted over (seconds)', control: seconds },
+      { key: 'BLOCKTIME', label: 'Dynamic block time (seconds)', control: seconds },
+      {
+        key: 'BLOCK_THRESHOLD',
+        label: 'Block threshold',
+        control: numeric,
+        note: 'How many dynamic blocks before the address is added to the deny list for good (1-20; 0 = never).',
+      },
+      { key: 'ENUM_USERS', label: 'Extension scan: distinct users', control: numeric },
+      { key: 'ENUM_CHALLENGES', label: 'Extension scan: unanswered challenges', control: numeric },
+    ],
+  },
+  {
+    id: 'agents',
+    title: 'Blocked user agents',
+    fields: [
+      {
+        key: 'SCANNERS',
+        label: 'Scanner user agents (comma-separated)',
+        control: { kind: 'textarea' },
+        note: 'A request whose User-Agent contains one of these is blocked at once. Keep the list short.',
+      },
+    ],
+  },
+  {
+    id: 'countries',
+    title: 'Blocked countries',
+    intro: 'Every address range of these countries is blocked. The GEO-IP tab shows the database in use.',
+    fields: [{ key: 'BLOCKED_COUNTRIES', label: 'Countries', control: { kind: 'countries' } }],
+  },
+  {
+    id: 'protections',
+    title: 'Additional protections',
+    intro: 'If you are unsure what a protection is for, leave it as it is.',
+    fields: [
+      { key: 'TFTP_PROTECTION', label: 'TFTP brute-force protection', control: { kind: 'bool' } },
+      {
+        key: 'TFTP_RATE',
+        label: 'TFTP rate per address',
+        control: { kind: 'text', placeholder: '10/minute' },
+      },
+      { key: 'TFTP_BURST', label: 'TFTP burst', control: numeric },
+      { key: 'DNS_PROTECTION', label: 'DNS protection (CVE-2015-7547)', control: { kind: 'bool' } },
+    ],
+  },
+  {
+    id: 'notifications',
+    title: 'Notifications',
+    intro: 'Mail goes to the Notification Recipients, through the SMTP server below.',
+    fields: [
+      { key: 'NOTIFY_DAILY', label: 'Send daily attack summary', control: { kind: 'bool' } },
+      { key: 'NOTIFY_DAILY_AT', label: 'Daily summary at', control: { kind: 'time' } },
+      { key: 'NOTIFY_EACH_ATTACK', label: 'Send log for every attack', control: { kind: 'bool' } },
+      { key: 'NOTIFY_INTERVAL', label: 'At most one attack mail every (seconds)', control: seconds },
+    ],
+  },
+  {
+    id: 'smtp',
+    title: 'SMTP',
+    fields: [
+      { key: 'SMTP_HOST', label: 'SMTP server', control: { kind: 'text', placeholder: 'mail.example.com' } },
+      {
+        key: 'SMTP_PORT',
+        label: 'Port',
+        control: { kind: 'text', inputMode: 'numeric', placeholder: 'automatic' },
+      },
+      {
+        key: 'SMTP_TLS',
+        label: 'Security',
+        control: {
+          kind: 'select',
+          options: [
+            { value: '', label: 'Automatic' },
+            { value: 'starttls', label: 'STARTTLS' },
+            { value: 'tls', label: 'TLS' },
+            { value: 'none', label: 'None (unencrypted)' },
+          ],
+        },
+      },
+      { key: 'SMTP_USER', label: 'User name', control: { kind: 'text' } },
+      { key: 'SMTP_PASSWORD', label: 'Password', control: { kind: 'password' } },
+      { key: 'SMTP_FROM', label: 'Sender address', control: { kind: 'text', inputMode: 'email' } },
+    ],
+  },
+  {
+    id: 'service',
+    title: 'Service',
+    advanced: true,
+    intro: 'Where sipprot keeps its data and listens. Some of these take effect after a restart.',
+    fields: [
+      { key: 'WEB_LISTEN', label: 'Web UI address', control: { kind: 'text' } },
+      { key: 'STATE_DIR', label: 'State directory', control: { kind: 'text' } },
+      { key: 'ALLOWLIST_FILE', label: 'Allow list file', control: { kind: 'text' } },
+      { key: 'DENYLIST_FILE', label: 'Deny list file', control: { kind: 'text' } },
+      { key: 'CLUSTER_REDIS_URL', label: 'Cluster Redis URL', control: { kind: 'text', inputMode: 'url' } },
+      { key: 'GEOIP_UPDATE_URL', label: 'GEO-IP update source', control: { kind: 'text', inputMode: 'url' } },
+      { key: 'GEOIP_UPDATE_INTERVAL', label: 'GEO-IP update every (seconds)', control: seconds },
+    ],
+  },
+];
+
+export const LAID_OUT = new Set(GROUPS.flatMap((g) => g.fields.map((f) => f.key)));
+
+const TRUE = new Set(['yes', 'true', '1', 'on']);
+export const isOn = (v: string) => TRUE.has(v.trim().toLowerCase());
