@@ -90,12 +90,7 @@ export class Daemon {
       this.access = this.readLists();
       this.geo = await this.loadGeo();
       this.engine = this.newEngine();
-      this.notifier = new Notifier({
-        config,
-        store: this.store,
-        clock,
-        logger: this.log.child({ component: 'mail' }),
-      });
+      this.notifier = this.newNotifier();
       this.enforcer = new Enforcer({
         firewall: this.firewall,
         store: this.store,
@@ -204,6 +199,10 @@ export class Daemon {
     }
     this.geoSchedule?.stop();
     this.startGeoSchedule();
+    if (JSON.stringify([config.smtp, config.notify]) !== JSON.stringify([previous.smtp, previous.notify])) {
+      await this.notifier.stop();
+      this.notifier = this.newNotifier();
+    }
     this.events.emit({ type: 'settings' });
     this.log.info({ source: config.source }, 'configuration reloaded');
     return `reloaded ${config.source ?? 'defaults'}${captureChanged ? '; capture restarted' : ''}`;
@@ -229,6 +228,15 @@ export class Daemon {
     const ds = this.engine.unblock(ip, clock());
     this.enforcer.apply(ds);
     return ds.some((d) => d.action === 'unblock');
+  }
+
+  private newNotifier(): Notifier {
+    return new Notifier({
+      config: this.config,
+      store: this.store,
+      clock,
+      logger: this.log.child({ component: 'mail' }),
+    });
   }
 
   private newEngine(): Engine {
