@@ -11,6 +11,7 @@ import { firewallContract } from '../src/firewall/firewall.contract.js';
 import type { FirewallOptions, FirewallState } from '../src/firewall/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../src/firewall/firewall.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
+import { ReconcilingFirewall } from '../src/firewall/reconcile.js';
 import { createPair, type Link, type Netns, removeStaleNamespaces, run, udpEcho, udpProbe } from './netns.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -277,6 +278,28 @@ describe('NftablesFirewall with real traffic (netns)', () => {
       (await fw.snapshot()).dynamic.map((d) => d.ip),
       [link.b4],
     );
+  });
+
+  it('ReconcilingFirewall restores the store state when the table vanished behind its back', async () => {
+    const store = state({ deny: [`${b4x}/32`], dynamic: [{ ip: link.b6, expiresIn: 600 }] });
+    const healing = new ReconcilingFirewall(fw, async () => structuredClone(store));
+    await healing.init(store);
+    await a.exec(['nft', 'delete', 'table', 'inet', 'sipprot']);
+    store.dynamic.push({ ip: link.b4, expiresIn: 600 });
+    await healing.block(link.b4, 600);
+    assert.equal(healing.reconciles, 1);
+    const s = await fw.snapshot();
+    assert.deepEqual(s.deny, [b4x]);
+    assert.deepEqual(
+      s.dynamic.map((d) => d.ip),
+      [link.b4, link.b6],
+    );
+    const echo = await udpEcho(a, { port: 5060 });
+    try {
+      assert.equal((await udpProbe(b, { host: link.a4, port: 5060 })).replies, 0);
+    } finally {
+      await echo.stop();
+    }
   });
 
   it('shutdown deletes table inet sipprot and nothing else', async () => {

@@ -1,0 +1,148 @@
+/**
+ * Reconcile: the store is the truth, the kernel is made to match it.
+ *
+ * `desiredState` turns what the store and config hold into a FirewallState;
+ * `ReconcilingFirewall` wraps any Firewall so that a failed change (SP_ERR_FIREWALL:
+ * nft refused, the table was deleted behind our back, nft died) is answered by one
+ * full `init` from the store, which already holds that change because the daemon
+ * writes the store first. Callers then see success; only a failing reconcile throws.
+ */
+import { isSipprotError } from '../core/errors.js';
+import type { BlockRecord, Config } from '../core/types.js';
+import type { DynamicBlock, Firewall, FirewallCounters, FirewallOptions, FirewallState } from './firewall.js';
+
+export function firewallOptions(config: Pick<Config, 'tftp' | 'dnsProtection'>): FirewallOptions {
+  return {
+    tftp: {
+      enabled: config.tftp.enabled,
+      rate: { count: config.tftp.rate.count, per: config.tftp.rate.per },
+      burst: config.tftp.burst,
+    },
+    dns: config.dnsProtection,
+  };
+}
+
+/**
+ * Dynamic blocks still running at `now` (epoch seconds). A block that became permanent
+ * (expiresAt null) stays without timeout; the deny list holds it too.
+ */
+export function dynamicBlocks(
+  blocks: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>>,
+  now: number,
+): DynamicBlock[] {
+  const out: DynamicBlock[] = [];
+  for (const b of blocks) {
+    if (b.expiresAt === null) out.push({ ip: b.ip, expiresIn: null });
+    else if (b.expiresAt > now) out.push({ ip: b.ip, expiresIn: b.expiresAt - now });
+  }
+  return out;
+}
+
+export interface DesiredInput {
+  allow: Iterable<{ network: string }>;
+  deny: Iterable<{ network: string }>;
+  /** Networks of the blocked countries (from the geo table). */
+  countries: string[];
+  blocks: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>>;
+  config: Pick<Config, 'tftp' | 'dnsProtection'>;
+  now: number;
+}
+
+export function desiredState(i: DesiredInput): FirewallState {
+  return {
+    allow: [...i.allow].map((e) => e.network),
+    deny: [...i.deny].map((e) => e.network),
+    countries: i.countries,
+    dynamic: dynamicBlocks(i.blocks, i.now),
+    options: firewallOptions(i.config),
+  };
+}
+
+export interface ReconcileLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export class ReconcilingFirewall implements Firewall {
+  private inFlight: Promise<void> | null = null;
+  /** Reconciles done after a failure; for status and metrics. */
+  reconciles = 0;
+
+  constructor(
+    private readonly inner: Firewall,
+    /** Reads the truth (store, lists, config, geo) at the moment of the reconcile. */
+    private readonly desired: () => Promise<FirewallState>,
+    private readonly log?: ReconcileLogger,
+  ) {}
+
+  check(): Promise<void> {
+    return this.inner.check();
+  }
+
+  init(desired: FirewallState): Promise<void> {
+    return this.inner.init(desired);
+  }
+
+  /** Make the kernel match the store now; concurrent callers share one reconcile. */
+  reconcile(): Promise<void> {
+    if (!this.inFlight) {
+      this.inFlight = (async () => {
+        try {
+          await this.inner.init(await this.desired());
+          this.reconciles++;
+        } finally {
+          this.inFlight = null;
+        }
+      })();
+    }
+    return this.inFlight;
+  }
+
+  block(ip: string, timeoutSeconds: number | null): Promise<void> {
+    return this.healing('block', () => this.inner.block(ip, timeoutSeconds));
+  }
+
+  unblock(ip: string): Promise<void> {
+    return this.healing('unblock', () => this.inner.unblock(ip));
+  }
+
+  setList(name: 'allow' | 'deny', networks: string[]): Promise<void> {
+    return this.healing('setList', () => this.inner.setList(name, networks));
+  }
+
+  setCountries(networks: string[]): Promise<void> {
+    return this.healing('setCountries', () => this.inner.setCountries(networks));
+  }
+
+  setOptions(options: FirewallOptions): Promise<void> {
+    return this.healing('setOptions', () => this.inner.setOptions(options));
+  }
+
+  snapshot(): Promise<FirewallState> {
+    return this.inner.snapshot();
+  }
+
+  counters(): Promise<FirewallCounters> {
+    return this.inner.counters();
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  private async healing(op: string, change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (e) {
+      // Bad input (SP_ERR_ADDRESS_INVALID, ...) is the caller's to fix: no reconcile.
+      if (!isSipprotError(e) || e.code !== 'SP_ERR_FIREWALL') throw e;
+      this.log?.warn({ op, err: e.message }, 'firewall change failed; reconciling from the store');
+      try {
+        await this.reconcile();
+      } catch (again) {
+        this.log?.error({ op, err: String(again) }, 'firewall reconcile failed');
+        throw again;
+      }
+    }
+  }
+}
