@@ -319,7 +319,8 @@ export class Decoder {
       const ip = this.ip;
       const src = ip.version === 4 ? ipv4Text(ip.buf, ip.srcOff) : ipv6Text(ip.buf, ip.srcOff);
       const dst = ip.version === 4 ? ipv4Text(ip.buf, ip.dstOff) : ipv6Text(ip.buf, ip.dstOff);
-      this.out = [];
+      const out: SipEvent[] = [];
+      this.out = out;
       this.curAt = at;
       this.curSrc = src;
       this.curDst = dst;
@@ -327,8 +328,6 @@ export class Decoder {
       this.curDport = dport;
       this.tcp.segment(`${src} ${sport} ${dst} ${dport}`, at, seq, flags, data, off + hlen, end);
       if ((flags & TCP_RST) !== 0) this.tcp.close(`${dst} ${dport} ${src} ${sport}`);
-      const out = this.out;
-      this.out = [];
       return out;
     }
     this.stat.filtered++;
