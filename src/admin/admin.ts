@@ -1,4 +1,7 @@
+import type { ChangeResult, ImportResult, RemoveResult } from '../core/lists.js';
 import type { BlockRecord, ListEntry, ListName } from '../core/types.js';
+
+export type { ChangeResult, ImportResult, RemoveResult };
 
 /**
  * Everything an administrator can do, whoever asks: the CLI (directly on files and
@@ -62,21 +65,4 @@ export interface CheckResult {
 export interface DynamicBlock extends BlockRecord {
   /** Seconds until the block lifts; null when permanent. */
   timeLeft: number | null;
-}
-
-export interface ChangeResult {
-  added: ListEntry[];
-  /** Entries that were already there (their note updated). */
-  updated: ListEntry[];
-}
-
-export interface RemoveResult {
-  removed: string[];
-  missing: string[];
-}
-
-export interface ImportResult extends ChangeResult {
-  errors: Array<{ line: number; text: string; message: string }>;
-  /** False when the file had errors and nothing was applied. */
-  applied: boolean;
 }

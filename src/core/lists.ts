@@ -19,6 +19,25 @@ export interface ListLineError {
   message: string;
 }
 
+/** What adding entries changed. */
+export interface ChangeResult {
+  /** Entries that were not in the list before. */
+  added: ListEntry[];
+  /** Entries that were there already and got a new note. */
+  updated: ListEntry[];
+}
+
+export interface RemoveResult {
+  removed: string[];
+  missing: string[];
+}
+
+export interface ImportResult extends ChangeResult {
+  errors: ListLineError[];
+  /** False when the CSV had errors and nothing was applied (skipInvalid not set). */
+  applied: boolean;
+}
+
 export interface ListParseResult {
   entries: ListEntry[];
   errors: ListLineError[];

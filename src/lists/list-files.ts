@@ -23,38 +23,24 @@ import { basename, dirname, join } from 'node:path';
 import { SipprotError } from '../core/errors.js';
 import { checkNetwork } from '../core/ip.js';
 import {
+  type ChangeResult,
   cleanNote,
   formatListLine,
-  type ListLineError,
+  type ImportResult,
   type ListParseResult,
   parseCsv,
   parseListFile,
   parseListLine,
+  type RemoveResult,
   toCsv,
 } from '../core/lists.js';
 import type { ListEntry, ListName } from '../core/types.js';
 
+export type { ChangeResult, ImportResult, RemoveResult };
+
 export interface ListPaths {
   allow: string;
   deny: string;
-}
-
-export interface ChangeResult {
-  /** Entries that were not in the list before. */
-  added: ListEntry[];
-  /** Entries that were there already and got a new note. */
-  updated: ListEntry[];
-}
-
-export interface RemoveResult {
-  removed: string[];
-  missing: string[];
-}
-
-export interface ImportResult extends ChangeResult {
-  errors: ListLineError[];
-  /** False when the CSV had errors and nothing was applied (skipInvalid not set). */
-  applied: boolean;
 }
 
 const HEADERS: Record<ListName, string> = {
