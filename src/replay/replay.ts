@@ -1,4 +1,4 @@
-import { readCapture } from '../capture/pcap-file.js';
+import { readCaptureBatches } from '../capture/pcap-file.js';
 import { Engine, type EngineStats } from '../core/engine.js';
 import { Decoder, type DecoderStats } from '../core/packet/decoder.js';
 import type { CountryLookup, ListLookup } from '../core/policy.js';
@@ -37,14 +37,17 @@ export async function replay(
   let firstAt: number | null = null;
   let lastAt: number | null = null;
   for (const file of files) {
-    for await (const rec of readCapture(file)) {
-      frames++;
-      if (firstAt === null || rec.at < firstAt) firstAt = rec.at;
-      if (lastAt === null || rec.at > lastAt) lastAt = rec.at;
-      for (const ev of decoder.push(rec.linkType, rec.at, rec.frame)) {
-        for (const d of engine.onEvent(ev)) {
-          decisions++;
-          onDecision(d);
+    // Batches: one await per chunk of records instead of one per frame.
+    for await (const batch of readCaptureBatches(file)) {
+      for (const rec of batch) {
+        frames++;
+        if (firstAt === null || rec.at < firstAt) firstAt = rec.at;
+        if (lastAt === null || rec.at > lastAt) lastAt = rec.at;
+        for (const ev of decoder.push(rec.linkType, rec.at, rec.frame)) {
+          for (const d of engine.onEvent(ev)) {
+            decisions++;
+            onDecision(d);
+          }
         }
       }
     }
