@@ -14,7 +14,7 @@ import { NftablesFirewall } from '../src/firewall/nftables.js';
 import { ReconcilingFirewall } from '../src/firewall/reconcile.js';
 import { createPair, type Link, type Netns, removeStaleNamespaces, run, udpEcho, udpProbe } from './netns.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 firewallContract('NftablesFirewall (netns)', async () => {
   const { a, destroy } = await createPair('fwc');
@@ -300,6 +300,30 @@ describe('NftablesFirewall with real traffic (netns)', () => {
     } finally {
       await echo.stop();
     }
+  });
+
+  it('blocks outlive the process that made them (kill -9): a new instance sees them, init replaces them', async () => {
+    await fw.init(state({ deny: ['192.0.2.0/24'] }));
+    await fw.block(link.b4, 600);
+    // A second adapter, as a restarted daemon would create; the first never shut down.
+    const restarted = new NftablesFirewall({ command: a.command('nft') });
+    const s = await restarted.snapshot();
+    assert.deepEqual(
+      s.dynamic.map((d) => d.ip),
+      [link.b4],
+    );
+    assert.deepEqual(s.deny, ['192.0.2.0/24']);
+    await restarted.init(state({ dynamic: [{ ip: link.b6, expiresIn: 60 }] }));
+    const after = await fw.snapshot();
+    assert.deepEqual(after.deny, []);
+    assert.deepEqual(
+      after.dynamic.map((d) => d.ip),
+      [link.b6],
+    );
+    // The first adapter keeps working on the replaced table (its layout is stale only
+    // for lists, which a failed change would reconcile).
+    await fw.block(link.b4, 60);
+    assert.equal((await restarted.snapshot()).dynamic.length, 2);
   });
 
   it('shutdown deletes table inet sipprot and nothing else', async () => {
