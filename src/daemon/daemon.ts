@@ -108,6 +108,8 @@ export class Daemon {
       if (this.opts.capture !== false) this.startCapture();
       await this.startHep();
       this.startGeoSchedule();
+      // A socket left by a daemon that died would make listen() fail; we hold the PID file.
+      rmSync(paths.socket, { force: true });
       this.servers = await startApi(this, paths.socket, this.opts.configPath);
       this.timers.push(setInterval(() => this.tick(), TICK_MS));
       this.timers.push(setInterval(() => void this.notifier.tick(), NOTIFY_TICK_MS));
@@ -428,6 +430,11 @@ export async function runDaemon(config: Config, opts: DaemonOptions = {}): Promi
   await daemon.start();
   chmodSync(runtimePaths(config).socket, 0o600);
   const { loadConfig } = await import('../config/load.js');
+  // Enforcement must go on whatever one failed operation did; log it and reconcile.
+  process.on('unhandledRejection', (e) => {
+    daemon.log.error({ err: e }, 'unhandled failure; reconciling the firewall from the store');
+    daemon.reconcile('after unhandled failure').catch(() => undefined);
+  });
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       daemon.log.info({ signal }, 'stopping');
