@@ -33,15 +33,38 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds web/dist when it is missing or older than web/src (scripts/build-web.sh). */
-export function ensureWebBuilt(): void {
+function isStale(): boolean {
   const index = join(WEB_DIST, 'index.html');
   const sources = Math.max(
     newestMtime(join(ROOT, 'web/src')),
     statSync(join(ROOT, 'web/index.html')).mtimeMs,
   );
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync('bash', [join(ROOT, 'scripts/build-web.sh')], { cwd: ROOT, stdio: 'inherit' });
+  return !existsSync(index) || statSync(index).mtimeMs < sources;
+}
+
+/**
+ * Builds web/dist when it is missing or older than web/src (scripts/build-web.sh). Test
+ * files run in parallel: a lock directory keeps two builds from emptying dist under each other.
+ */
+export function ensureWebBuilt(): void {
+  if (!isStale()) return;
+  const lock = join(ROOT, 'web/.build-lock');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${lock} held for 2 minutes: remove it if no build runs`);
+      execFileSync('sleep', ['0.2']);
+    }
+  }
+  try {
+    if (isStale())
+      execFileSync('bash', [join(ROOT, 'scripts/build-web.sh')], { cwd: ROOT, stdio: 'inherit' });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 export interface Browser {
