@@ -11,8 +11,9 @@ import { isSipprotError } from '../core/errors.js';
 import { AccessLists } from '../core/lists.js';
 import { Decoder } from '../core/packet/decoder.js';
 import type { Config, Decision, ListName } from '../core/types.js';
-import type { Firewall } from '../firewall/firewall.js';
+import type { Firewall, FirewallState } from '../firewall/firewall.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
+import { desiredState, ReconcilingFirewall } from '../firewall/reconcile.js';
 import { GeoDatabase } from '../geoip/database.js';
 import { type GeoSchedule, scheduleGeoipUpdates } from '../geoip/schedule.js';
 import { ListFiles } from '../lists/list-files.js';
@@ -24,7 +25,6 @@ import { Enforcer } from './enforcer.js';
 import { LiveEvents } from './events.js';
 import { runtimePaths } from './paths.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
-import { countryElements, desiredState } from './reconcile.js';
 
 const clock = () => Date.now() / 1000;
 const TICK_MS = 250;
@@ -83,8 +83,14 @@ export class Daemon {
     try {
       this.store = await SqliteStore.open(config.stateDir);
       await this.store.check();
-      this.firewall =
+      const kernel =
         this.opts.firewall ?? new NftablesFirewall({ logger: this.log.child({ component: 'nft' }) });
+      // A failed change is answered by one full reconcile from the engine's state.
+      this.firewall = new ReconcilingFirewall(
+        kernel,
+        async () => this.desired(),
+        this.log.child({ component: 'reconcile' }),
+      );
       await this.firewall.check();
       this.lists = new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile });
       this.access = this.readLists();
@@ -298,14 +304,7 @@ export class Daemon {
   reconcile(why: string): Promise<void> {
     if (this.reconciling) return this.reconciling;
     this.reconciling = (async () => {
-      const blocks = [...this.engine.policy.blocks(), ...this.engine.policy.permanents()];
-      const desired = desiredState({
-        config: this.config,
-        lists: this.access,
-        blocks,
-        countries: countryElements(this.geo, this.config),
-        now: clock(),
-      });
+      const desired = this.desired();
       const t0 = performance.now();
       await this.firewall.init(desired);
       this.log.info(
@@ -323,6 +322,22 @@ export class Daemon {
       this.reconciling = null;
     });
     return this.reconciling;
+  }
+
+  /** What the kernel must hold now: the policy's blocks, the lists, the countries. */
+  private desired(): FirewallState {
+    const countries =
+      this.geo && this.config.blockedCountries.length > 0
+        ? this.geo.table.rangesFor(this.config.blockedCountries)
+        : { v4: [], v6: [] };
+    return desiredState({
+      allow: this.access.allowEntries(),
+      deny: this.access.denyEntries(),
+      countries: [...countries.v4, ...countries.v6],
+      blocks: [...this.engine.policy.blocks(), ...this.engine.policy.permanents()],
+      config: this.config,
+      now: clock(),
+    });
   }
 
   private startCapture(): void {
@@ -389,11 +404,12 @@ export class Daemon {
 
   private failed(what: 'firewall' | 'store', e: unknown): void {
     this.log.error({ err: e, code: isSipprotError(e) ? e.code : undefined }, `${what} operation failed`);
+    // The firewall already tried one reconcile; try again a little later.
     if (what === 'firewall' && !this.stopping) {
       setTimeout(() => {
         if (!this.stopping)
           this.reconcile('after error').catch((err) => this.log.error({ err }, 'reconcile failed'));
-      }, 200);
+      }, 5000).unref();
     }
   }
 
