@@ -122,7 +122,7 @@ describe('live guard: brute force over UDP, TCP and IPv6 (netns, root)', () => {
     const ip = lab.addr.atk6;
     const packets = await bruteForce({ ip, transport: 'udp', family: 6 });
     await assertCutOff(ip, 'udp', packets);
-    assert.ok((await guard.nftSet('dyn6')).has(ip));
+    assert.ok((await guard.kernelSet('dyn', 6)).has(ip));
   });
 
   it('the phones registering throughout never lost a registration and were never blocked', async () => {

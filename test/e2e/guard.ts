@@ -266,15 +266,23 @@ export class Guard {
     return (await this.dynamic()).find((b) => b.ip === ip);
   }
 
-  /** The elements of sipprot's kernel set `name` (dyn4, dyn6, deny4, ...); empty map if absent. */
-  async nftSet(name: string): Promise<Map<string, SetElement>> {
-    return parseSetElements((await nft(this.lab, ['-j', 'list', 'set', 'inet', 'sipprot', name])).stdout);
+  /**
+   * The elements of sipprot's kernel sets of one kind, both families in one map: `dyn`
+   * (dynamic blocks), `deny`, `allow`, `country`. The firewall may split a kind over
+   * several sets (deny4, deny4_32, ...): every set named kind + family counts.
+   */
+  async kernelSet(
+    kind: 'dyn' | 'deny' | 'allow' | 'country',
+    family?: 4 | 6,
+  ): Promise<Map<string, SetElement>> {
+    const r = await nft(this.lab, ['-j', 'list', 'table', 'inet', 'sipprot']);
+    const name = new RegExp(`^${kind}${family ?? '[46]'}(_\\d+)?$`);
+    return parseSetElements(r.stdout, (set) => name.test(set));
   }
 
   /** Both dynamic sets, IPv4 and IPv6, in one map. */
-  async dynSet(): Promise<Map<string, SetElement>> {
-    const r = await nft(this.lab, ['-j', 'list', 'table', 'inet', 'sipprot']);
-    return parseSetElements(r.stdout, new Set(['dyn4', 'dyn6']));
+  dynSet(): Promise<Map<string, SetElement>> {
+    return this.kernelSet('dyn');
   }
 
   logText(): string {
@@ -311,13 +319,13 @@ export function nft(lab: Lab, args: string[]): Promise<Result> {
 }
 
 /** Elements of the sets in `nft -j` output, optionally only of the named sets. */
-export function parseSetElements(json: string, only?: Set<string>): Map<string, SetElement> {
+export function parseSetElements(json: string, only?: (set: string) => boolean): Map<string, SetElement> {
   const out = new Map<string, SetElement>();
   if (!json.trim().startsWith('{')) return out;
   const doc = JSON.parse(json) as { nftables: Array<Record<string, unknown>> };
   for (const item of doc.nftables) {
     const set = item.set as { name: string; elem?: unknown[] } | undefined;
-    if (!set || (only && !only.has(set.name))) continue;
+    if (!set || (only && !only(set.name))) continue;
     for (const e of set.elem ?? []) {
       if (typeof e === 'string') out.set(e, { timeout: null, expires: null });
       else if (e && typeof e === 'object' && 'elem' in e) {
@@ -344,8 +352,9 @@ function valText(v: unknown): string {
 
 /**
  * Watches the dynamic sets in the background (every `intervalMs`) and remembers, per
- * address, when it was first and last seen there: block latency, and proof that an
- * address (a phone) never appeared, between the assertions as well as at them.
+ * address, when it was first and last seen there (an upper bound of when it got there):
+ * block latency, and proof that an address (a phone) never appeared, between the
+ * assertions as well as at them.
  */
 export class SetWatcher {
   readonly firstSeen = new Map<string, number>();
@@ -367,8 +376,10 @@ export class SetWatcher {
     if (this.busy) return;
     this.busy = true;
     try {
-      const now = Date.now() / 1000;
       const set = await this.guard.dynSet();
+      // Read after the listing returned: the element was in the kernel by then at the
+      // latest, so "answered after firstSeen" is a real leak, never a sampling artefact.
+      const now = Date.now() / 1000;
       this.polls++;
       for (const ip of set.keys()) {
         if (!this.firstSeen.has(ip)) this.firstSeen.set(ip, now);

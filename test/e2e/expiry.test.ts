@@ -1,0 +1,141 @@
+/**
+ * End to end (root): the life of a dynamic block with BLOCKTIME=5. A block is renewed by
+ * every attack packet while it runs (the attacker keeps sending → still blocked well
+ * past BLOCKTIME), is lifted after BLOCKTIME of silence (kernel and daemon agree), and
+ * with BLOCK_THRESHOLD=1 the second block of an address is permanent and lands in the
+ * deny list file with a note.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { Lab, labUnavailable } from '../lab/lab.js';
+import { Guard, SetWatcher, sleep, waitFor } from './guard.js';
+import { ping, registrarFailures } from './traffic.js';
+import { sipAnswers, Wire } from './wire.js';
+
+const HIT_COUNT = 5;
+const BLOCKTIME = 5;
+
+describe('live guard: block renewal, expiry and escalation (netns, root)', () => {
+  let lab: Lab;
+  let guard: Guard;
+  let watcher: SetWatcher;
+
+  before(async () => {
+    const why = labUnavailable();
+    assert.equal(why, null, `cannot run the SIP lab: ${why}`);
+    lab = await Lab.up();
+    guard = await Guard.create(lab, { HIT_COUNT, BLOCKTIME, BLOCK_THRESHOLD: 1, MONIT_PERIOD: 60 });
+    await guard.start();
+    watcher = new SetWatcher(guard);
+    watcher.start();
+  });
+
+  after(async () => {
+    watcher?.stop();
+    await guard?.dispose();
+    await lab?.down();
+  });
+
+  it('an attacker that keeps sending stays blocked past BLOCKTIME; silence lifts the block after BLOCKTIME', async () => {
+    const ip = lab.addr.atk4;
+    const wire = await Wire.start(lab, 'atk');
+    try {
+      // About 10 s of guessing at 3/s: the block comes at the 5th failure (~2 s in), then
+      // every further packet renews it.
+      const attack = lab.script('bruteforce', ['--count', '30', '--rate', '3', '--timeout', '25']);
+      await waitFor('the block', () => watcher.firstSeen.get(ip), 10_000);
+      const blockedAt = watcher.firstSeen.get(ip)!;
+      await sleep((BLOCKTIME + 3) * 1000);
+      // BLOCKTIME + 3 s after the block, the attack still runs: the block must still hold.
+      const packets = await wire.read();
+      // Any packet from a blocked address renews its block, retransmissions too.
+      const lastTry = packets.filter((p) => p.src === ip).at(-1)!;
+      assert.ok(lastTry.at > blockedAt + BLOCKTIME, 'the attacker stopped early: nothing renewed the block');
+      const set = await guard.dynSet();
+      assert.ok(set.has(ip), `renewed block missing from the kernel ${BLOCKTIME + 3} s after it began`);
+      const rec = await guard.dynamicOf(ip);
+      assert.ok(rec?.expiresAt && rec.expiresAt > Date.now() / 1000, 'the daemon no longer holds the block');
+      assert.ok(rec.lastSeen > blockedAt + BLOCKTIME - 1, 'lastSeen did not follow the attack');
+      assert.deepEqual(
+        sipAnswers(packets, { to: ip }).filter((a) => a.at > blockedAt),
+        [],
+        'the attacker got answers during its block',
+      );
+
+      assert.equal((await attack).code, 0);
+      const all = await wire.stop();
+      const silentFrom = all.filter((p) => p.src === ip).at(-1)!.at;
+      const lifted = await waitFor(
+        'the block to be lifted',
+        async () => !(await guard.dynSet()).has(ip) && Date.now() / 1000,
+        (BLOCKTIME + 10) * 1000,
+        50,
+      );
+      const silence = lifted - silentFrom;
+      assert.ok(silence >= BLOCKTIME - 0.5, `lifted after only ${silence.toFixed(2)} s of silence`);
+      assert.ok(silence <= BLOCKTIME + 2, `lifted ${silence.toFixed(2)} s after the last packet`);
+      await waitFor('status --dynamic to drop it', async () => !(await guard.dynamicOf(ip)), 3000);
+      assert.equal(await ping(lab, ip, { count: 3 }), 3, 'the attacker is not answered again after expiry');
+      assert.ok(registrarFailures(lab, ip) <= HIT_COUNT + 1);
+    } finally {
+      wire.dispose();
+    }
+  });
+
+  it('with BLOCK_THRESHOLD=1 the second block is permanent and written to the deny list with a note', async () => {
+    const ip = lab.extraAttacker4(0);
+    const attack = (tag: string) =>
+      lab.script('bruteforce', [
+        '--src',
+        ip,
+        '--count',
+        '8',
+        '--rate',
+        '10',
+        '--timeout',
+        '15',
+        '--tag',
+        tag,
+      ]);
+
+    assert.equal((await attack('first')).code, 0);
+    const first = await waitFor('the first block', () => guard.dynamicOf(ip), 5000);
+    assert.equal(first.timesBlocked, 1);
+    assert.notEqual(first.expiresAt, null, 'the first block must be temporary');
+    await waitFor('the first block to expire', async () => !(await guard.dynSet()).has(ip), 20_000, 100);
+    assert.doesNotMatch(readFileSync(guard.denyFile, { flag: 'a+', encoding: 'utf8' }), new RegExp(ip));
+
+    assert.equal((await attack('second')).code, 0);
+    const second = await waitFor('the second block', () => guard.dynamicOf(ip), 5000);
+    assert.equal(second.timesBlocked, 2);
+    assert.equal(second.expiresAt, null, 'the second block must be permanent');
+    assert.equal(second.timeLeft, null);
+    const kernel = await waitFor('the permanent block in the kernel', async () => {
+      const deny = await guard.kernelSet('deny');
+      const dyn = await guard.dynSet();
+      return deny.get(ip) ?? (dyn.get(ip)?.timeout === null ? dyn.get(ip) : undefined);
+    });
+    assert.equal(kernel.timeout, null, 'a permanent block has no kernel timeout');
+
+    const line = readFileSync(guard.denyFile, 'utf8')
+      .split('\n')
+      .find((l) => l.split(/\s+/)[0] === ip);
+    assert.ok(line, `${ip} is not in ${guard.denyFile}`);
+    const note = line.slice(ip.length).trim();
+    assert.match(note, /sipprot/i, `deny list note: "${note}"`);
+    assert.match(note, /auth|fail|block/i, `the note does not say why: "${note}"`);
+
+    const check = await guard.cli('check', ip);
+    assert.equal(check.code, 4, `sipprot check exit code (4 = blocked): ${check.stdout}${check.stderr}`);
+    assert.match(check.stdout, /deny/i);
+
+    // Still cut off: nothing reaches the registrar.
+    assert.equal(await ping(lab, ip, { count: 2 }), 0);
+    // Well past BLOCKTIME the permanent block still holds.
+    await sleep((BLOCKTIME + 1) * 1000);
+    assert.ok((await guard.dynamicOf(ip))?.expiresAt === null);
+    assert.equal(await ping(lab, ip, { count: 2 }), 0);
+    assert.equal(guard.logProblems(), '', 'the daemon logged errors');
+  });
+});
