@@ -7,27 +7,40 @@
  * 1. generates (seeded, bench/gen-capture.ts) a mixed capture (~1.3M SIP messages, phones and
  *    attackers, 125k sources) and a "tracked" one (1M addresses, 4 messages each) into a
  *    temp dir (or DIR; existing files with a matching manifest are reused);
- * 2. replays each in a fresh child process pinned to one core (`taskset -c 1`), so peak
- *    RSS is the replay's own: messages/s by wall and by CPU time, peak RSS, peak heap;
- *    the tracked capture once more with a forced GC per sample, for the live heap;
+ * 2. compiles src/ and bench/ with tsc into DIR/js (plain node, as the daemon runs: no
+ *    tsx loader in the figures), then replays each capture in a fresh child process
+ *    pinned to one core (`taskset -c 1`), so peak RSS is the replay's own: messages/s by
+ *    wall and by CPU time, peak RSS, peak heap; the tracked capture once more with a
+ *    forced GC per sample, for the live heap;
  * 3. `--cpu-prof`: one more profiled run of the mixed capture, and its top functions by
  *    self time.
  * Prints one result line per measurement. Targets (issue 3.8): ≥ 500k messages/s on one
  * core, ≤ 512 MB for 1M tracked addresses.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultConfig } from '../src/core/config.js';
 import { AccessLists } from '../src/core/lists.js';
 import type { Decision } from '../src/core/types.js';
 import { GeoDatabase } from '../src/geoip/database.js';
 import { replay } from '../src/replay/replay.js';
+import { summarizeProfile } from './cpu-profile.js';
 import { type Manifest, type Role, roleOf } from './gen-capture.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
+const REPO = dirname(HERE.replace(/\/$/, ''));
 const SEED = 20260101;
 
 interface Measure {
@@ -43,6 +56,8 @@ interface Measure {
   baseRssMb: number;
   maxRssMb: number;
   peakHeapMb: number;
+  peakHeapTotalMb: number;
+  peakExternalMb: number;
   samples: number;
   gcSampled: boolean;
   decoderDrops: number;
@@ -58,12 +73,17 @@ async function measure(file: string, gcSample: boolean): Promise<void> {
   gc?.();
   const baseRss = process.memoryUsage().rss;
   let peakHeap = 0;
+  let peakHeapTotal = 0;
+  let peakExternal = 0;
   let samples = 0;
   // Heap sampled between reads of the file (the replay awaits each chunk).
   const timer = setInterval(
     () => {
       if (gcSample) gc?.();
-      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+      const u = process.memoryUsage();
+      peakHeap = Math.max(peakHeap, u.heapUsed);
+      peakHeapTotal = Math.max(peakHeapTotal, u.heapTotal);
+      peakExternal = Math.max(peakExternal, u.external);
       samples++;
     },
     gcSample ? 500 : 50,
@@ -100,6 +120,8 @@ async function measure(file: string, gcSample: boolean): Promise<void> {
     baseRssMb: baseRss / 2 ** 20,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     peakHeapMb: peakHeap / 2 ** 20,
+    peakHeapTotalMb: peakHeapTotal / 2 ** 20,
+    peakExternalMb: peakExternal / 2 ** 20,
     samples,
     gcSampled: gcSample,
     decoderDrops: res.decoder.drops + res.decoder.malformed,
@@ -109,15 +131,47 @@ async function measure(file: string, gcSample: boolean): Promise<void> {
 
 const pin = (): string[] => (cpus().length > 1 ? ['taskset', '-c', '1'] : []);
 
+/**
+ * src/ and bench/ compiled into DIR/js with the repo's tsc (type errors in files being
+ * edited elsewhere do not stop the emit). node_modules and data/ are linked beside it so
+ * that packages and the shipped geo-IP table resolve as from dist/.
+ */
+function compile(dir: string): string {
+  const out = join(dir, 'js');
+  rmSync(out, { recursive: true, force: true });
+  const config = join(dir, 'tsconfig.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      extends: join(REPO, 'tsconfig.json'),
+      compilerOptions: {
+        rootDir: REPO,
+        outDir: out,
+        sourceMap: false,
+        noEmitOnError: false,
+        typeRoots: [join(REPO, 'node_modules/@types')],
+      },
+      include: [join(REPO, 'src/**/*.ts'), join(REPO, 'bench/replay.bench.ts')],
+      exclude: [join(REPO, 'src/**/*.test.ts'), join(REPO, 'src/**/*.testkit.ts')],
+    }),
+  );
+  spawnSync(join(REPO, 'node_modules/.bin/tsc'), ['-p', config], { encoding: 'utf8', timeout: 300_000 });
+  const main = join(out, 'bench/replay.bench.js');
+  if (!existsSync(main)) throw new Error(`tsc did not emit ${main}`);
+  symlinkSync(join(REPO, 'node_modules'), join(out, 'node_modules'));
+  symlinkSync(join(REPO, 'data'), join(out, 'data'));
+  return out;
+}
+
+let JS = '';
+
 function child(args: string[], nodeFlags: string[] = []): Measure {
   const argv = [
     ...pin(),
     process.execPath,
     '--expose-gc',
     ...nodeFlags,
-    '--import',
-    'tsx',
-    join(HERE, 'replay.bench.ts'),
+    join(JS, 'bench/replay.bench.js'),
     ...args,
   ];
   const r = spawnSync(argv[0]!, argv.slice(1), {
@@ -139,9 +193,7 @@ function ensureCapture(dir: string, profile: string, scale: number): Manifest {
   const out = execFileSync(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      join(HERE, 'gen-capture.ts'),
+      join(JS, 'bench/gen-capture.js'),
       '--profile',
       profile,
       '--out',
@@ -166,33 +218,10 @@ function line(label: string, man: Manifest, m: Measure, extra = ''): void {
     `replay ${label}: ${k(m.sip)} SIP messages (${k(m.frames)} frames, ${(man.bytes / 2 ** 20).toFixed(0)} MiB, ${k(srcs)} sources) ` +
       `in ${(m.wallMs / 1000).toFixed(2)} s wall / ${(m.cpuMs / 1000).toFixed(2)} s CPU = ` +
       `${k(rate(m, m.wallMs))} msg/s wall, ${k(rate(m, m.cpuMs))} msg/s CPU; ` +
-      `peak RSS ${m.maxRssMb.toFixed(0)} MB (${m.baseRssMb.toFixed(0)} MB before), peak heap ${m.peakHeapMb.toFixed(0)} MB${m.gcSampled ? ' live (GC before each sample)' : ' (sampled, garbage included)'}${extra}`,
+      `peak RSS ${m.maxRssMb.toFixed(0)} MB (${m.baseRssMb.toFixed(0)} MB before the replay), ` +
+      `peak heap used ${m.peakHeapMb.toFixed(0)} MB${m.gcSampled ? ' live (GC before each sample)' : ' (sampled, garbage included)'}, ` +
+      `heap total ${m.peakHeapTotalMb.toFixed(0)} MB, external ${m.peakExternalMb.toFixed(0)} MB${extra}`,
   );
-}
-
-/** Top functions by self time of a .cpuprofile. */
-function topOfProfile(path: string, n: number): string[] {
-  interface Node {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-    hitCount: number;
-  }
-  const p = JSON.parse(readFileSync(path, 'utf8')) as { nodes: Node[]; samples: number[] };
-  const self = new Map<string, number>();
-  let total = 0;
-  for (const node of p.nodes) {
-    const f = node.callFrame;
-    // tsx emits each module on one line: the line number says nothing then.
-    const file = f.url.replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, '$1/');
-    const where = f.url ? (f.lineNumber > 0 ? `${file}:${f.lineNumber + 1}` : file) : '';
-    const key = `${f.functionName || '(anonymous)'} ${where}`.trim();
-    self.set(key, (self.get(key) ?? 0) + node.hitCount);
-    total += node.hitCount;
-  }
-  return [...self.entries()]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([key, hits]) => `${((hits / total) * 100).toFixed(1).padStart(5)}%  ${key}`);
 }
 
 async function main(): Promise<void> {
@@ -216,6 +245,7 @@ async function main(): Promise<void> {
     console.log(
       `replay machine: ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg()[0]!.toFixed(2)}, node ${process.version}, pinned: ${pin().join(' ') || 'no'}`,
     );
+    JS = compile(dir);
     const mixed = ensureCapture(dir, 'mixed', scale);
     const tracked = ensureCapture(dir, 'tracked', scale);
     const runs: Measure[] = [];
@@ -246,12 +276,18 @@ async function main(): Promise<void> {
     );
     if (values['cpu-prof']) {
       const profDir = join(dir, 'prof');
+      rmSync(profDir, { recursive: true, force: true });
       child(['--measure', join(dir, 'mixed.pcap')], ['--cpu-prof', '--cpu-prof-dir', profDir]);
-      const prof = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
-      console.log(`replay profile (mixed, self time, ${join(profDir, prof)}):`);
-      for (const l of topOfProfile(join(profDir, prof), 25)) console.log(`  ${l}`);
+      // Thread 0 is the main thread.
+      const prof = readdirSync(profDir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f))!;
+      const top = summarizeProfile(join(profDir, prof), 25);
+      console.log(`replay profile (mixed, ${join(profDir, prof)}), by self time:`);
+      for (const l of top.self) console.log(`  ${l}`);
+      console.log('replay profile, by inclusive time (self + callees):');
+      for (const l of top.inclusive) console.log(`  ${l}`);
     }
   } finally {
+    if (JS) rmSync(JS, { recursive: true, force: true });
     if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
     else console.log(`replay: captures kept in ${dir}`);
   }
