@@ -77,8 +77,12 @@ export class Sessions {
     return { cookie, session };
   }
 
-  /** The live session for a request's cookie, or null (unknown, expired, password changed). */
-  async lookup(req: FastifyRequest): Promise<Session | null> {
+  /**
+   * The live session for a request's cookie, or null (unknown, expired, password changed).
+   * `touch: false` checks without counting as activity (the live view's heartbeat must not
+   * keep an unattended browser logged in).
+   */
+  async lookup(req: FastifyRequest, opts: { touch?: boolean } = {}): Promise<Session | null> {
     const cookie = parseCookies(req.headers.cookie)[SESSION_COOKIE];
     if (!cookie || !/^[A-Za-z0-9_-]{20,100}$/.test(cookie)) return null;
     const key = storeKey(cookie);
@@ -96,7 +100,7 @@ export class Sessions {
       await this.store.deleteSession(key);
       return null;
     }
-    if (now - session.lastSeen >= TOUCH_SECONDS) {
+    if (opts.touch !== false && now - session.lastSeen >= TOUCH_SECONDS) {
       session.lastSeen = now;
       const { key: _k, ...rest } = session;
       await this.store.createSession(key, rest, this.expiry(session));

@@ -141,6 +141,16 @@ describe('live dynamic list (Server-Sent Events)', () => {
     assert.equal(h.world.events.size, subs - 1);
   });
 
+  test('an open live view does not keep an idle session alive', async () => {
+    const c = await login(h.app);
+    const sse = await openSse(port, c.cookie);
+    await sse.next('snapshot');
+    h.world.clock.advance(3600);
+    await new Promise((r) => setTimeout(r, 300)); // heartbeats run, none may count as activity
+    h.world.clock.advance(3601);
+    await sse.next('logout', 3000);
+  });
+
   test('without a session: 401 and no stream', async () => {
     const sse = await openSse(port, 'sipprot_session=nope');
     assert.equal(sse.status, 401);

@@ -119,7 +119,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   await app.register(opsRoutes(deps));
   await app.register(
     eventsRoute(deps, {
-      stillAuthorized: async (req) => !tcp || (await sessions.lookup(req)) !== null,
+      stillAuthorized: async (req) => !tcp || (await sessions.lookup(req, { touch: false })) !== null,
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
     }),
   );
