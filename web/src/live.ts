@@ -24,6 +24,7 @@ class Live {
   private retry: ReturnType<typeof setTimeout> | null = null;
   private readonly changed = new Set<Fn>();
   private readonly listChanged = new Set<(list: string) => void>();
+  private readonly settingsChanged = new Set<Fn>();
   private loggedOut: Fn = () => {};
 
   start(onLoggedOut: Fn): void {
@@ -48,6 +49,12 @@ class Live {
   onListChange(fn: (list: string) => void): Fn {
     this.listChanged.add(fn);
     return () => this.listChanged.delete(fn);
+  }
+
+  /** Settings changed elsewhere (another browser, a reload of the config file). */
+  onSettingsChange(fn: Fn): Fn {
+    this.settingsChanged.add(fn);
+    return () => this.settingsChanged.delete(fn);
   }
 
   /** The UI removed a row itself (unblock answered); the event will follow. */
@@ -95,6 +102,9 @@ class Live {
     es.addEventListener('lists', (ev) => {
       const { list } = JSON.parse((ev as MessageEvent).data) as { list: string };
       for (const fn of this.listChanged) fn(list);
+    });
+    es.addEventListener('settings', () => {
+      for (const fn of this.settingsChanged) fn();
     });
     es.addEventListener('logout', () => {
       this.stop();

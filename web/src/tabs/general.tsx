@@ -5,6 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { SettingError, SettingsResponse } from '../../../src/api/types.js';
 import { ApiError, get, messageOf, patch, post } from '../api.js';
+import { live } from '../live.js';
 import { Loading, Notice, type NoticeValue, PageHead } from '../ui/common.js';
 import { SettingControl } from './settings-field.js';
 import { type FieldLayout, GROUPS, type Group, LAID_OUT } from './settings-layout.js';
@@ -40,6 +41,15 @@ export function General() {
 
   const changed = Object.keys(values).filter((k) => values[k] !== original[k]);
   const dirty = changed.length > 0;
+
+  // Changed elsewhere (another browser, the file reloaded): show it, unless this form has edits.
+  useEffect(
+    () =>
+      live.onSettingsChange(() => {
+        if (!dirty) get<SettingsResponse>('/api/settings').then(accept, () => undefined);
+      }),
+    [dirty],
+  );
 
   useEffect(() => {
     if (!dirty) return;
