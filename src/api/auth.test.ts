@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { apiError, cookiesOf, type Harness, harness, login, PASSWORD } from './http.testkit.js';
 import { setAdminPassword } from './password.js';
@@ -235,6 +238,30 @@ describe('API over TCP: login, sessions, CSRF', () => {
     assert.equal(page.statusCode, 503, 'no UI built at /nonexistent');
     assert.match(page.body, /build-web\.sh/);
     assert.equal(page.headers['x-frame-options'], 'DENY');
+  });
+});
+
+describe('the UI files', () => {
+  test('served without login, with security headers; hashed assets cached, index.html revalidated', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sipprot-webroot-'));
+    mkdirSync(join(root, 'assets'));
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>ui</title>');
+    writeFileSync(join(root, 'assets/index-abc123.js'), 'console.log(1)');
+    writeFileSync(join(root, '.secret'), 'x');
+    const h = await harness('tcp', root);
+    const page = await h.app.inject({ method: 'GET', url: '/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /<title>ui<\/title>/);
+    assert.equal(page.headers['cache-control'], 'no-cache');
+    assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
+    assert.equal(page.headers['x-frame-options'], 'DENY');
+    const js = await h.app.inject({ method: 'GET', url: '/assets/index-abc123.js' });
+    assert.equal(js.statusCode, 200);
+    assert.match(String(js.headers['cache-control']), /immutable/);
+    assert.equal((await h.app.inject({ method: 'GET', url: '/.secret' })).statusCode, 404);
+    assert.equal((await h.app.inject({ method: 'GET', url: '/../package.json' })).statusCode, 404);
+    await h.close();
+    rmSync(root, { recursive: true, force: true });
   });
 });
 
