@@ -99,9 +99,10 @@ describe('live guard: brute force over UDP, TCP and IPv6 (netns, root)', () => {
     assert.ok(block.attempts >= HIT_COUNT);
     assert.ok(block.expiresAt !== null && block.timeLeft !== null && block.timeLeft > 100);
     const kernel = (await guard.dynSet()).get(ip);
-    // The kernel timeout is what is left of BLOCKTIME (120 s) when the element was added.
+    // The kernel timeout is what is left of BLOCKTIME (120 s) when the element was added
+    // (plus a few seconds of slack if the daemon gives the kernel some).
     assert.ok(
-      kernel?.timeout && kernel.timeout > 110 && kernel.timeout <= 120,
+      kernel?.timeout && kernel.timeout > 110 && kernel.timeout <= 125,
       `kernel: ${JSON.stringify(kernel)}`,
     );
   }
