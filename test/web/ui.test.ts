@@ -14,6 +14,7 @@ import {
   login,
   openTab,
   PASSWORD,
+  screenshot,
   startUiServer,
   tempFile,
   type UiServer,
@@ -112,6 +113,7 @@ describe('admin UI in the browser', () => {
     const dialog = page.getByRole('dialog', { name: 'Remove from the deny list?' });
     await dialog.waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'No', 'focus starts on No');
+    await screenshot(page, 'deny-confirm-dialog-desktop');
     // Tab stays inside the dialog.
     for (let i = 0; i < 6; i++) {
       await page.keyboard.press('Tab');
@@ -176,6 +178,7 @@ describe('admin UI in the browser', () => {
     await errors.getByText('Nothing was imported').waitFor();
     await errors.getByRole('row').filter({ hasText: 'host bits' }).filter({ hasText: '3' }).waitFor();
     await errors.getByRole('row').filter({ hasText: 'nope,not an address' }).waitFor();
+    await screenshot(page, 'allow-import-errors-desktop');
     assert.equal(server.world.admin.lists.allow.has('192.0.2.77'), false, 'nothing applied');
     await dialog.getByRole('button', { name: 'Skip invalid lines and import the rest' }).click();
     await page.getByRole('status').filter({ hasText: '2 invalid lines skipped' }).waitFor();
@@ -209,6 +212,7 @@ describe('admin UI in the browser', () => {
     assert.match((await r.textContent()) ?? '', /1001, 1002/);
     const t1 = (await r.locator('.timeleft').textContent()) ?? '';
     assert.match(t1, /^(9|10) min/);
+    await screenshot(page, 'dynamic-live-row-desktop');
     await page.waitForTimeout(1300);
     assert.notEqual(await r.locator('.timeleft').textContent(), t1, 'the countdown moves');
     assert.equal(

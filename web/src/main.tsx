@@ -11,7 +11,10 @@ import { General } from './tabs/general.js';
 import { GeoIp } from './tabs/geoip.js';
 import { ListTab } from './tabs/list.js';
 import { Recipients } from './tabs/recipients.js';
-import './styles.css';
+import './styles/base.css';
+import './styles/components.css';
+import './styles/content.css';
+import './styles/screens.css';
 
 const TABS = [
   { id: 'dashboard', label: 'Dashboard' },

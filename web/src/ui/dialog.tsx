@@ -3,7 +3,7 @@
  * trap that keeps Tab inside, Escape to cancel, and focus handed back to the opener.
  */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useId, useRef } from 'preact/hooks';
+import { useEffect, useId, useLayoutEffect, useRef } from 'preact/hooks';
 
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
@@ -25,7 +25,9 @@ export function Dialog({ open, title, onClose, children, initialFocus, wide }: D
   const close = useRef(onClose);
   close.current = onClose;
 
-  useEffect(() => {
+  // A layout effect: closing and handing focus back happen in the same commit that
+  // removes the content, so focus never falls to <body> in between.
+  useLayoutEffect(() => {
     const d = ref.current;
     if (!d) return;
     if (open && !d.open) {
