@@ -68,7 +68,13 @@ export function GeoIp() {
                 : `updated ${g.updatedAt ? dateTime(g.updatedAt) : ''}`}
             </dd>
             <dt>Updates from</dt>
-            <dd class="break">{g.updateUrl ?? 'the default source (GEOIP_UPDATE_URL is not set)'}</dd>
+            <dd class="break">
+              {g.updateUrl ?? (
+                <>
+                  not configured: set GEOIP_UPDATE_URL under <a href="#/general">General</a> › Service
+                </>
+              )}
+            </dd>
           </dl>
           <p class="muted small">
             Geo-IP data: ip-location-db geo-whois-asn-country, CC BY 4.0, with data of the Number Resource
