@@ -43,7 +43,7 @@ export async function main(argv: string[], io: Io = STDIO): Promise<number> {
     .command('run')
     .description('run in the foreground (systemd, debugging); stops on SIGTERM/SIGINT, reloads on SIGHUP')
     .action(async (_o, cmd: Command) => {
-      const { runDaemon } = await import('../daemon/daemon.js');
+      const { runDaemon } = await import('../daemon/run.js');
       set(await runDaemon(cfg(cmd), { configPath: cmd.optsWithGlobals().config }));
     });
   program

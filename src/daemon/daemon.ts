@@ -1,11 +1,9 @@
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import type { LiveStats } from '../admin/admin.js';
 import { buildBpfFilter } from '../capture/bpf.js';
-import { HepListener } from '../capture/hep-listener.js';
-import { PcapLiveCapture } from '../capture/live.js';
 import { Engine } from '../core/engine.js';
 import { isSipprotError } from '../core/errors.js';
 import { AccessLists } from '../core/lists.js';
@@ -14,8 +12,8 @@ import type { Config, Decision, ListName } from '../core/types.js';
 import type { Firewall, FirewallState } from '../firewall/firewall.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
 import { desiredState, ReconcilingFirewall } from '../firewall/reconcile.js';
-import { GeoDatabase } from '../geoip/database.js';
-import { type GeoSchedule, scheduleGeoipUpdates } from '../geoip/schedule.js';
+import type { GeoDatabase } from '../geoip/database.js';
+import type { GeoSchedule } from '../geoip/schedule.js';
 import { ListFiles } from '../lists/list-files.js';
 import { Notifier } from '../notify/notifier.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -23,6 +21,8 @@ import type { Store } from '../store/store.js';
 import { startApi } from './api.js';
 import { Enforcer } from './enforcer.js';
 import { LiveEvents } from './events.js';
+import { loadGeo, scheduleGeo } from './geo.js';
+import { PacketInputs } from './inputs.js';
 import { runtimePaths } from './paths.js';
 import { claimPidFile, releasePidFile } from './pidfile.js';
 
@@ -59,8 +59,7 @@ export class Daemon {
   enforcer!: Enforcer;
   notifier!: Notifier;
   private decoder!: Decoder;
-  private capture: PcapLiveCapture | null = null;
-  private hep: HepListener | null = null;
+  private readonly inputs: PacketInputs;
   private geoSchedule: GeoSchedule | null = null;
   private servers: FastifyInstance[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -73,6 +72,7 @@ export class Daemon {
   ) {
     this.config = config;
     this.log = opts.logger ?? pino({ name: 'sipprotd' });
+    this.inputs = new PacketInputs(this, opts.capture !== false);
   }
 
   async start(): Promise<void> {
@@ -94,7 +94,7 @@ export class Daemon {
       await this.firewall.check();
       this.lists = new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile });
       this.access = this.readLists();
-      this.geo = await this.loadGeo();
+      this.geo = await loadGeo(this.config.stateDir, this.log);
       this.engine = this.newEngine();
       this.notifier = this.newNotifier();
       this.enforcer = new Enforcer({
@@ -111,9 +111,10 @@ export class Daemon {
       await this.restore();
       await this.reconcile('start');
       this.decoder = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
-      if (this.opts.capture !== false) this.startCapture();
-      await this.startHep();
-      this.startGeoSchedule();
+      await this.inputs.start(config);
+      this.geoSchedule = scheduleGeo(this.geo, this.config, this.log, () =>
+        this.reconcile('geo-ip update').catch((e) => this.failed('firewall', e)),
+      );
       // A socket left by a daemon that died would make listen() fail; we hold the PID file.
       rmSync(paths.socket, { force: true });
       this.servers = await startApi(this, paths.socket, this.opts.configPath);
@@ -135,9 +136,7 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers.splice(0)) clearInterval(t);
-    this.capture?.stop();
-    this.capture = null;
-    this.hep?.stop();
+    this.inputs.stop();
     this.geoSchedule?.stop();
     for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
     await this.enforcer?.flush().catch(() => undefined);
@@ -183,30 +182,20 @@ export class Daemon {
   /** Re-reads config, lists and geo data and reconciles; keeps blocks. */
   async reload(config: Config): Promise<string> {
     await this.enforcer.flush();
-    const captureChanged =
-      JSON.stringify([config.interfaces, config.sipPorts, config.protocols]) !==
-      JSON.stringify([this.config.interfaces, this.config.sipPorts, this.config.protocols]);
     const previous = this.config;
     this.config = config;
     this.access = this.readLists();
-    this.geo = (await this.loadGeo()) ?? this.geo;
+    this.geo = (await loadGeo(this.config.stateDir, this.log)) ?? this.geo;
     this.engine = this.newEngine();
     await this.restore();
-    if (captureChanged) {
+    const captureChanged = await this.inputs.apply(previous, config);
+    if (captureChanged)
       this.decoder = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
-      if (this.capture) {
-        this.capture.stop();
-        this.startCapture();
-      }
-    }
     await this.reconcile('reload');
-    if (JSON.stringify(config.hepListen) !== JSON.stringify(previous.hepListen)) {
-      this.hep?.stop();
-      this.hep = null;
-      await this.startHep();
-    }
     this.geoSchedule?.stop();
-    this.startGeoSchedule();
+    this.geoSchedule = scheduleGeo(this.geo, this.config, this.log, () =>
+      this.reconcile('geo-ip update').catch((e) => this.failed('firewall', e)),
+    );
     if (JSON.stringify([config.smtp, config.notify]) !== JSON.stringify([previous.smtp, previous.notify])) {
       await this.notifier.stop();
       this.notifier = this.newNotifier();
@@ -276,20 +265,6 @@ export class Daemon {
     return new AccessLists(allow.entries, deny.entries);
   }
 
-  private async loadGeo(): Promise<GeoDatabase | null> {
-    try {
-      const db = await GeoDatabase.load(this.config.stateDir);
-      for (const w of db.warnings) this.log.warn(w);
-      return db;
-    } catch (e) {
-      this.log.error(
-        { err: e },
-        'no geo-IP database: countries are unknown and BLOCKED_COUNTRIES has no effect',
-      );
-      return null;
-    }
-  }
-
   /** Blocks from the store (expired ones lifted), escalation counts, into the engine. */
   private async restore(): Promise<void> {
     const now = clock();
@@ -340,46 +315,14 @@ export class Daemon {
     });
   }
 
-  private startCapture(): void {
-    const capture = new PcapLiveCapture(this.config.interfaces, buildBpfFilter(this.config));
-    capture.start((linkType, at, frame) => this.onFrame(linkType, at, frame));
-    this.capture = capture;
-  }
-
   /** Frames seen, dropped by the kernel before we read them, and sipprot's drops. */
   async liveStats(): Promise<LiveStats> {
     const drops = await this.firewall.counters().catch(() => null);
     return {
-      capture: this.capture?.stats() ?? null,
-      hepReceived: this.hep?.received ?? null,
+      ...this.inputs.stats(),
       sipMessages: this.decoder.stats.sip,
       drops: drops ? { ...drops } : null,
     };
-  }
-
-  private async startHep(): Promise<void> {
-    if (!this.config.hepListen) return;
-    const hep = new HepListener(this.config.hepListen);
-    await hep.start((buf) => this.onHep(buf));
-    this.hep = hep;
-  }
-
-  private startGeoSchedule(): void {
-    const { updateUrl, updateInterval } = this.config.geoip;
-    if (!this.geo || !updateUrl || updateInterval <= 0) return;
-    this.geoSchedule = scheduleGeoipUpdates({
-      db: this.geo,
-      from: updateUrl,
-      intervalSec: updateInterval,
-      onResult: (o) => {
-        if (!o.ok) {
-          this.log.warn({ err: o.error }, 'scheduled geo-IP update failed; keeping the current database');
-          return;
-        }
-        this.log.info({ source: o.result.meta.source, date: o.result.meta.date }, 'geo-IP database updated');
-        this.reconcile('geo-ip update').catch((e) => this.failed('firewall', e));
-      },
-    });
   }
 
   private published(ds: Decision[]): void {
@@ -438,39 +381,4 @@ function localAddresses(): string[] {
     for (const a of list ?? []) out.push(a.address.split('%')[0]!);
   }
   return out;
-}
-
-/** `sipprotd run`: start, then wait for SIGTERM/SIGINT (stop) and SIGHUP (reload). */
-export async function runDaemon(config: Config, opts: DaemonOptions = {}): Promise<number> {
-  const daemon = new Daemon(config, opts);
-  await daemon.start();
-  chmodSync(runtimePaths(config).socket, 0o600);
-  const { loadConfig } = await import('../config/load.js');
-  // Enforcement must go on whatever one failed operation did; log it and reconcile.
-  process.on('unhandledRejection', (e) => {
-    daemon.log.error({ err: e }, 'unhandled failure; reconciling the firewall from the store');
-    daemon.reconcile('after unhandled failure').catch(() => undefined);
-  });
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      daemon.log.info({ signal }, 'stopping');
-      daemon.stop().then(
-        () => resolve(0),
-        (e) => {
-          daemon.log.error({ err: e }, 'stop failed');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
-      try {
-        const next = loadConfig({ path: opts.configPath, env: process.env });
-        daemon.reload(next).catch((e) => daemon.log.error({ err: e }, 'reload failed'));
-      } catch (e) {
-        daemon.log.error({ err: e }, 'reload refused: the configuration is invalid; keeping the running one');
-      }
-    });
-  });
 }
