@@ -29,12 +29,8 @@ export async function updateSettings(
   const path = daemon.config.source ?? SYSTEM_CONFIG;
   saveConfig(path, next);
   const saved = { ...next, source: path };
-  const restart = RESTART_KEYS.filter((k) => k in changes || k.toLowerCase() in changes);
-  const message = await daemon.reload(saved);
-  return settingsView(
-    saved,
-    restart.length > 0 ? `${message}; ${restart.join(', ')} take effect after a restart` : message,
-  );
+  // restartRequired in the view tells which of the changes wait for a restart.
+  return settingsView(saved, await daemon.reload(saved));
 }
 
 /** Blocking the country the administrator connects from would cut them off. */
