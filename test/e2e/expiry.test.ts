@@ -109,7 +109,11 @@ describe('live guard: block renewal, expiry and escalation (netns, root)', () =>
       ]);
 
     assert.equal((await attack('first')).code, 0);
-    const first = await waitFor('the first block', () => guard.dynamicOf(ip), 5000);
+    const first = await waitFor('the first block', () => guard.dynamicOf(ip), 5000).catch((e) => {
+      throw new Error(
+        `${e.message}; the registrar logged ${registrarFailures(lab, ip)} failures from ${ip}; daemon log:\n${guard.logText().slice(-3000)}`,
+      );
+    });
     assert.equal(first.timesBlocked, 1);
     assert.notEqual(first.expiresAt, null, 'the first block must be temporary');
     await waitFor('the first block to expire', async () => !(await guard.dynSet()).has(ip), 20_000, 100);
