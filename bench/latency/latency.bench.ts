@@ -1,0 +1,317 @@
+/**
+ * Block latency: sipprot against fail2ban, in the SIP lab (scripts/lab: network namespaces,
+ * Kamailio with digest auth in the PBX namespace), root only.
+ *
+ *   npx tsc -p tsconfig.json   # sipprotd runs from dist/
+ *   node --import tsx bench/latency/latency.bench.ts [--guards sipprot,fail2ban]
+ *        [--rates 10,50,200,1000] [--runs 10] [--hit-count 10] [--root DIR] [--json FILE] [--keep]
+ *
+ * For each guard a fresh lab is brought up; the guard runs in the PBX namespace; one
+ * unrecorded warm-up attack; then per rate `--runs` sipp brute forces (user 100, one
+ * wrong password per call, REGISTER → 401 → REGISTER with credentials → 401), each from a
+ * fresh attacker address (bench/latency/bruteforce.xml: the lab's sipp options, one fixed
+ * wrong password), bounded in count (3 × HIT_COUNT … 200 guesses) and time.
+ * During each run tcpdump on the PBX's eth0 records the attacker's traffic, and the
+ * attacker sends ICMP echo probes every 1 ms (bench/latency/probe.py). analyze.ts reads
+ * the capture: block latency = arrival of the first probe left unanswered for good −
+ * departure of the HIT_COUNT-th failed answer (±1 ms: the probe interval), and the wrong
+ * passwords answered. Prints one line per guard and rate (p50/p99/max, answered failures).
+ * Every process is stopped by PID and the lab taken down, also on failure or Ctrl-C.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { analyzeRun, percentile, type RunMeasure } from './analyze.js';
+import { Fail2banGuard, type Guard, SipprotGuard } from './guards.js';
+import { run, sleep, startIn, stop, stopAll, waitFor } from './proc.js';
+
+const HERE = dirname(new URL(import.meta.url).pathname);
+const REPO = dirname(dirname(HERE));
+const LAB = join(REPO, 'scripts/lab');
+const PROBE_MS = 1;
+
+interface RunRecord extends RunMeasure {
+  guard: string;
+  rate: number;
+  run: number;
+  attacker: string;
+  guesses: number;
+  /** After the threshold, ms: the guard's block decision (its log, ms resolution). */
+  decisionMs: number | null;
+  /** After the threshold, ms: the set element seen by `nft monitor` in the PBX namespace. */
+  nftMs: number | null;
+  /** 1-minute load average when the run started (the machine may be shared). */
+  load: number;
+}
+
+interface Lab {
+  id: string;
+  pbxNs: string;
+  atkNs: string;
+  pbx4: string;
+  attackers: string[];
+  registrarLog: string;
+}
+
+const { values } = parseArgs({
+  options: {
+    guards: { type: 'string', default: 'sipprot,fail2ban' },
+    rates: { type: 'string', default: '10,50,200,1000' },
+    runs: { type: 'string', default: '10' },
+    'hit-count': { type: 'string', default: '10' },
+    root: { type: 'string', default: REPO },
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]);
+  process.exit(0);
+}
+const HIT = Number(values['hit-count']);
+const RATES = values.rates!.split(',').map(Number);
+const RUNS = Number(values.runs);
+const GUARDS = values.guards!.split(',');
+if (process.getuid?.() !== 0) throw new Error('latency.bench: needs root (network namespaces, nftables)');
+if (
+  !(HIT >= 1 && HIT <= 50) ||
+  RATES.some((r) => !(r >= 1 && r <= 2000)) ||
+  !(RUNS >= 1 && RUNS * RATES.length <= 100)
+)
+  throw new Error(
+    'latency.bench: --hit-count 1-50, --rates 1-2000 each, --runs × rates ≤ 100 (one fresh address per run)',
+  );
+if (GUARDS.includes('sipprot') && !existsSync(join(values.root!, 'dist/cli/sipprotd.js')))
+  throw new Error(`latency.bench: ${values.root}/dist is not built (run: npx tsc -p tsconfig.json)`);
+
+/** Guesses per run: at least 3 × HIT_COUNT, about 2 s of attack, at most 200. */
+const guessesAt = (rate: number) => Math.min(200, Math.max(3 * HIT, rate * 2));
+const labEnv = (id: string) => ({ ...process.env, LAB_ID: id, LAB_NET: '1' });
+
+async function labUp(id: string): Promise<Lab> {
+  const r = await run('bash', [join(LAB, 'lab.sh'), 'up', id], { timeoutMs: 90_000, env: labEnv(id) });
+  if (r.code !== 0) throw new Error(`lab.sh up failed: ${r.stderr}`);
+  const attackers = Array.from({ length: 100 }, (_, i) => `10.77.1.${100 + i}`);
+  return {
+    id,
+    pbxNs: `sp-${id}-pbx`,
+    atkNs: `sp-${id}-atk`,
+    pbx4: '10.77.1.1',
+    attackers,
+    registrarLog: `/run/sipprot-lab/${id}/kamailio.log`,
+  };
+}
+
+async function labDown(id: string, keepIn?: string): Promise<void> {
+  // The lab's run dir (registrar log, sipp logs) goes with it; keep a copy when asked.
+  if (keepIn) await run('cp', ['-r', `/run/sipprot-lab/${id}`, join(keepIn, `lab-${id}`)]);
+  await run('bash', [join(LAB, 'lab.sh'), 'down', id], { timeoutMs: 60_000, env: labEnv(id) });
+}
+
+/** One attack from `attacker`, captured and probed; returns the capture's measures. */
+async function attack(lab: Lab, dir: string, attacker: string, rate: number, extraMs: number, tag: string) {
+  const guesses = guessesAt(rate);
+  const attackS = guesses / rate;
+  const pcap = join(dir, `${tag}.pcap`);
+  const tdLog = join(dir, `${tag}.tcpdump.log`);
+  const td = startIn(
+    lab.pbxNs,
+    'tcpdump',
+    'tcpdump',
+    ['-i', 'eth0', '-n', '-U', '-B', '8192', '--time-stamp-precision', 'nano', '-w', pcap, 'host', attacker],
+    tdLog,
+  );
+  try {
+    await waitFor(
+      'tcpdump to listen',
+      10_000,
+      () => existsSync(tdLog) && readFileSync(tdLog, 'utf8').includes('listening on'),
+    );
+    const windowMs = 300 + attackS * 1000 + extraMs;
+    const probe = startIn(
+      lab.atkNs,
+      'probe',
+      existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
+      [join(HERE, 'probe.py'), attacker, lab.pbx4, `${PROBE_MS}`, `${Math.ceil(windowMs / PROBE_MS)}`],
+      join(dir, `${tag}.probe.log`),
+    );
+    await sleep(300);
+    const timeoutS = Math.ceil(attackS) + 4;
+    // Same sipp options as scripts/lab/bruteforce.sh (at most 10 calls at once, 3 s answer timeout).
+    const sipp = startIn(
+      lab.atkNs,
+      'sipp',
+      'sipp',
+      [
+        '-sf',
+        join(HERE, 'bruteforce.xml'),
+        '-t',
+        'u1',
+        '-i',
+        attacker,
+        '-s',
+        '100',
+        '-au',
+        '100',
+        '-ap',
+        'not-the-password',
+        '-r',
+        `${rate}`,
+        '-rp',
+        '1000',
+        '-l',
+        '10',
+        '-m',
+        `${guesses}`,
+        '-timeout',
+        `${timeoutS}s`,
+        '-recv_timeout',
+        '3000',
+        '-max_retrans',
+        '2',
+        '-nostdin',
+        `${lab.pbx4}:5060`,
+      ],
+      join(dir, `${tag}.sipp.log`),
+    );
+    await Promise.race([sipp.exited, sleep((timeoutS + 5) * 1000)]);
+    await stop(sipp);
+    await Promise.race([probe.exited, sleep(windowMs + 5000)]);
+    await stop(probe);
+    await sleep(100);
+  } finally {
+    await stop(td, 'SIGINT');
+  }
+  const m = analyzeRun(pcap, attacker, lab.pbx4, HIT);
+  rmSync(pcap, { force: true });
+  return { ...m, guesses };
+}
+
+function summarize(guard: string, rate: number, runs: RunRecord[]): string {
+  const lat = runs.map((r) => r.latencyMs).filter((x): x is number => x !== null);
+  const fails = runs.map((r) => r.failures);
+  const f = (x: number | null) => (x === null ? '-' : x.toFixed(1));
+  const within = fails.filter((n) => n <= HIT + 1).length;
+  const med = (k: 'decisionMs' | 'nftMs') =>
+    f(
+      percentile(
+        runs.map((r) => r[k]).filter((x): x is number => x !== null),
+        50,
+      ),
+    );
+  const bracket = runs
+    .filter((r) => r.latencyMs !== null && r.latencyLowMs !== null)
+    .map((r) => r.latencyMs! - r.latencyLowMs!);
+  return (
+    `latency ${guard} ${rate}/s: block after threshold p50 ${f(percentile(lat, 50))} ms, p99 ${f(percentile(lat, 99))} ms, ` +
+    `max ${f(lat.length ? Math.max(...lat) : null)} ms (${lat.length}/${runs.length} runs blocked during the run; ` +
+    `bracket median ${f(percentile(bracket, 50))} ms; medians: decision logged ${med('decisionMs')} ms, nft monitor ${med('nftMs')} ms); ` +
+    `wrong passwords answered median ${percentile(fails, 50)}, max ${Math.max(...fails)} ` +
+    `(≤ HIT_COUNT+1 = ${HIT + 1} in ${within}/${runs.length} runs; ${runs[0]?.guesses} guesses per run)`
+  );
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'sipprot-latency-'));
+  const versions = await Promise.all([
+    run('kamailio', ['-v']).then((r) => r.stdout.split('\n')[0]?.trim()),
+    run('sipp', ['-v']).then((r) => /SIPp v[\S]+/.exec(r.stdout + r.stderr)?.[0]),
+    run('fail2ban-server', ['-V']).then((r) => r.stdout.trim()),
+    run('uname', ['-r']).then((r) => r.stdout.trim()),
+  ]);
+  console.log(
+    `latency machine: ${cpus().length} × ${cpus()[0]?.model}, load ${loadavg()[0]!.toFixed(2)}, kernel ${versions[3]}, node ${process.version}, ` +
+      `${versions[0]}, ${versions[1]}, fail2ban ${versions[2]}; HIT_COUNT ${HIT}, probes every ${PROBE_MS} ms`,
+  );
+  const all: RunRecord[] = [];
+  let labId: string | null = null;
+  const onSignal = () => {
+    void stopAll()
+      .then(() => (labId ? labDown(labId) : undefined))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for (const name of GUARDS) {
+      labId = `lat${process.pid % 100000}${name[0]}`;
+      const lab = await labUp(labId);
+      const gdir = join(tmp, name);
+      mkdirSync(gdir, { recursive: true });
+      let guard: Guard;
+      if (name === 'sipprot')
+        guard = new SipprotGuard({ ns: lab.pbxNs, dir: join(gdir, 'guard'), hitCount: HIT }, values.root!);
+      else if (name === 'fail2ban')
+        guard = new Fail2banGuard(
+          { ns: lab.pbxNs, dir: join(gdir, 'guard'), hitCount: HIT },
+          lab.registrarLog,
+        );
+      else throw new Error(`unknown guard '${name}' (sipprot or fail2ban)`);
+      const extraMs = name === 'fail2ban' ? 5000 : 1500;
+      // Set elements as the kernel announces them (time read here: an upper bound).
+      const added = new Map<string, number>();
+      const monitor = startIn(
+        lab.pbxNs,
+        'nft-monitor',
+        'nft',
+        ['monitor'],
+        join(gdir, 'nft-monitor.err'),
+        (line, at) => {
+          const m = /add element .*?\{ ([0-9.]+)[ ,}]/.exec(line);
+          if (m && !added.has(m[1]!)) added.set(m[1]!, at);
+        },
+      );
+      try {
+        await guard.start();
+        const backend = guard instanceof Fail2banGuard ? `; backend ${guard.backend()}` : '';
+        console.log(`latency ${name}: ${guard.description}${backend}`);
+        // Warm-up (not recorded): fail2ban creates its nftables table at its first ban.
+        await attack(lab, gdir, '10.77.1.66', 50, extraMs, 'warmup');
+        let next = 0;
+        for (const rate of RATES) {
+          const runs: RunRecord[] = [];
+          for (let i = 0; i < RUNS; i++) {
+            const attacker = lab.attackers[next++]!;
+            const load = loadavg()[0]!;
+            const m = await attack(lab, gdir, attacker, rate, extraMs, `r${rate}-${i}`);
+            const after = (t: number | null | undefined) =>
+              t != null && m.thresholdAt !== null ? (t - m.thresholdAt) * 1000 : null;
+            const rec: RunRecord = {
+              guard: name,
+              rate,
+              run: i,
+              attacker,
+              ...m,
+              decisionMs: after(guard.decisionAt(attacker)),
+              nftMs: after(added.get(attacker)),
+              load,
+            };
+            runs.push(rec);
+            all.push(rec);
+            process.stderr.write(
+              `  ${name} ${rate}/s run ${i}: decision ${rec.decisionMs?.toFixed(0) ?? '-'} ms, nft ${rec.nftMs?.toFixed(2) ?? '-'} ms, latency ${rec.latencyMs?.toFixed(2) ?? '-'} ms (≥ ${rec.latencyLowMs?.toFixed(2) ?? '-'}), ` +
+                `failures answered ${rec.failures}, requests ${rec.requests}, probes ${rec.probeReplies}/${rec.probes} answered, ` +
+                `first dropped: ${rec.firstDroppedKind ?? '-'}, load ${load.toFixed(2)}\n`,
+            );
+          }
+          console.log(summarize(name, rate, runs));
+        }
+      } finally {
+        await guard.stop();
+        await stop(monitor);
+        await labDown(labId, values.keep ? gdir : undefined);
+        labId = null;
+      }
+    }
+  } finally {
+    await stopAll();
+    if (labId) await labDown(labId);
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(all, null, 1)}\n`);
+    if (values.keep) console.log(`latency: files kept in ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
