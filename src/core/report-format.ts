@@ -80,3 +80,10 @@ export function countryText(code: string | null, name: string | null): string {
 export function clip(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + '…';
 }
+
+/** The sum of a record's values (counts by reason, by rule). */
+export function sumValues(o: Partial<Record<string, number>>): number {
+  let n = 0;
+  for (const v of Object.values(o)) n += v ?? 0;
+  return n;
+}

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  buildReport,
-  phoneAdvice,
-  type ReportSummary,
-  renderReportHtml,
-  renderReportText,
-} from './report.js';
+import { buildReport, phoneAdvice, type ReportSummary } from './report.js';
 import { escapeHtml, printable, textTable } from './report-format.js';
+import { renderReportHtml, renderReportText } from './report-render.js';
 import type { Decision } from './types.js';
 
 const DAY = 86_400;

@@ -4,7 +4,8 @@
  * sends the missed report when it comes back, and one restarted after sending does not
  * send it again.
  */
-import { buildReport, type Report, renderReportHtml, renderReportText } from '../core/report.js';
+import { buildReport, type Report } from '../core/report.js';
+import { renderReportHtml, renderReportText } from '../core/report-render.js';
 import type { Store } from '../store/store.js';
 import { type Calendar, isHhmm } from './calendar.js';
 import type { Logger } from './logger.js';
