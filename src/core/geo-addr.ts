@@ -175,15 +175,7 @@ export function formatV6(v: bigint): string {
   return out;
 }
 
-/** Number of bits needed for v (v ≥ 0); 0 for 0. */
-export function bitLength(v: bigint): number {
-  return v === 0n ? 0 : v.toString(2).length;
-}
-
-/** Trailing zero bits of v (v > 0); `cap` for v = 0. */
-export function trailingZeros(v: bigint, cap: number): number {
-  return v === 0n ? cap : bitLength(v & -v) - 1;
-}
+export { bitLength, trailingZeros } from './ip-range.js';
 
 export const V4_MAX = 0xffffffffn;
 export const V6_MAX = (1n << 128n) - 1n;

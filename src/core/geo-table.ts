@@ -6,20 +6,15 @@
  */
 import { isCountryCode } from './countries.js';
 import { SipprotError } from './errors.js';
-import {
-  bigintToWords,
-  bitLength,
-  formatV4,
-  formatV6,
-  parseV4,
-  parseV6Words,
-  trailingZeros,
-  V4_MAX,
-  V6_MAX,
-} from './geo-addr.js';
+import { bigintToWords, parseV4, parseV6Words, V4_MAX, V6_MAX } from './geo-addr.js';
 import type { GeoRange } from './geo-csv.js';
 
-export const NO_COUNTRY = 0xffff;
+export { NO_COUNTRY } from './geo-segments.js';
+
+import { rangeElement, rangeToCidrs } from './geo-elements.js';
+import { fail, NO_COUNTRY, segmentsOf } from './geo-segments.js';
+
+export { rangeElement, rangeToCidrs } from './geo-elements.js';
 
 /**
  * The IPv6 index covers 2000::/3, where all global unicast space is, in /19 buckets:
@@ -48,42 +43,6 @@ export interface GeoTableParts {
 export interface CountryRanges {
   v4: string[];
   v6: string[];
-}
-
-function fail(why: string): never {
-  throw new SipprotError('SP_ERR_GEOIP', `geo-IP table is invalid: ${why}`);
-}
-
-/** Flattened (disjoint, ascending) ranges → segment arrays with gap segments between. */
-function segmentsOf(
-  ranges: readonly GeoRange[],
-  index: ReadonlyMap<string, number>,
-  max: bigint,
-): { starts: bigint[]; cc: number[] } {
-  const starts: bigint[] = [];
-  const cc: number[] = [];
-  let next = 0n; // first address not yet covered
-  for (const r of ranges) {
-    if (r.start < next) fail(`ranges overlap or are unsorted near ${r.start}`);
-    if (r.end > max) fail('range beyond the address space');
-    if (r.start > next) {
-      starts.push(next);
-      cc.push(NO_COUNTRY);
-    }
-    const c = index.get(r.country) as number;
-    if (cc.length > 0 && cc[cc.length - 1] === c && r.start === next) {
-      // flatten() merges already; this keeps hand-built input compact too.
-    } else {
-      starts.push(r.start);
-      cc.push(c);
-    }
-    next = r.end + 1n;
-  }
-  if (next <= max) {
-    starts.push(next);
-    cc.push(NO_COUNTRY);
-  }
-  return { starts, cc };
 }
 
 export class GeoTable {
@@ -445,32 +404,4 @@ export class GeoTable {
     for (const [s, e] of this.ranges(6, keep)) v6.push(...rangeToCidrs(s, e, 6));
     return { v4, v6 };
   }
-}
-
-function fmt(v: bigint, family: 4 | 6): string {
-  return family === 4 ? formatV4(Number(v)) : formatV6(v);
-}
-
-/** Minimal CIDR cover of [start, end]: the largest aligned block at each step. */
-export function rangeToCidrs(start: bigint, end: bigint, family: 4 | 6): string[] {
-  const bits = family === 4 ? 32 : 128;
-  const out: string[] = [];
-  let s = start;
-  while (s <= end) {
-    const size = Math.min(trailingZeros(s, bits), bitLength(end - s + 1n) - 1);
-    out.push(`${fmt(s, family)}/${bits - size}`);
-    s += 1n << BigInt(size);
-  }
-  return out;
-}
-
-/** One nft element for [start, end]: a single address, one prefix, or a range. */
-export function rangeElement(start: bigint, end: bigint, family: 4 | 6): string {
-  if (start === end) return fmt(start, family);
-  const bits = family === 4 ? 32 : 128;
-  const span = end - start + 1n;
-  if ((span & (span - 1n)) === 0n && (start & (span - 1n)) === 0n) {
-    return `${fmt(start, family)}/${bits - (bitLength(span) - 1)}`;
-  }
-  return `${fmt(start, family)}-${fmt(end, family)}`;
 }

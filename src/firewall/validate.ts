@@ -9,6 +9,7 @@
  */
 import { SipprotError } from '../core/errors.js';
 import { checkNetwork, formatAddress, parseAddress } from '../core/ip.js';
+import { rangePrefixes } from '../core/ip-range.js';
 
 export type Family = 4 | 6;
 
@@ -164,19 +165,7 @@ export interface Prefix {
 
 /** The fewest CIDR blocks that cover a range exactly, in address order. */
 export function rangeToPrefixes(r: AddressRange): Prefix[] {
-  const bits = BITS[r.family];
-  const out: Prefix[] = [];
-  let s = r.start;
-  while (s <= r.end) {
-    // Largest aligned block at s that does not pass the end.
-    let size = 0;
-    while (size < bits && ((s >> BigInt(size)) & 1n) === 0n && s + (1n << BigInt(size + 1)) - 1n <= r.end) {
-      size++;
-    }
-    out.push({ family: r.family, start: s, prefix: bits - size });
-    s += 1n << BigInt(size);
-  }
-  return out;
+  return rangePrefixes(r.start, r.end, r.family).map((p) => ({ family: r.family, ...p }));
 }
 
 /** The fewest CIDR networks that cover a range exactly (a single host without prefix). */
