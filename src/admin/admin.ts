@@ -66,3 +66,8 @@ export interface DynamicBlock extends BlockRecord {
   /** Seconds until the block lifts; null when permanent. */
   timeLeft: number | null;
 }
+
+/** A block as the admin views show it: with the whole seconds left (null = permanent). */
+export function dynamicBlock(rec: BlockRecord, now: number): DynamicBlock {
+  return { ...rec, timeLeft: rec.expiresAt === null ? null : Math.max(0, Math.ceil(rec.expiresAt - now)) };
+}

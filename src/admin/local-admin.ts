@@ -3,16 +3,17 @@ import { networkContains, parseAddress, parseNetwork } from '../core/ip.js';
 import { AccessLists, parseCsv } from '../core/lists.js';
 import type { Config, ListEntry, ListName } from '../core/types.js';
 import type { Store } from '../store/store.js';
-import type {
-  Admin,
-  ChangeOptions,
-  ChangeResult,
-  CheckResult,
-  DynamicBlock,
-  ImportResult,
-  LiveStats,
-  RemoveResult,
-  StatusReport,
+import {
+  type Admin,
+  type ChangeOptions,
+  type ChangeResult,
+  type CheckResult,
+  type DynamicBlock,
+  dynamicBlock,
+  type ImportResult,
+  type LiveStats,
+  type RemoveResult,
+  type StatusReport,
 } from './admin.js';
 
 /** Where the lists live (the list files); ListFiles implements it. */
@@ -87,7 +88,7 @@ export class LocalAdmin implements Admin {
     const block = await this.d.store.getBlock(addr.text);
     const now = this.d.clock();
     const dynamic =
-      block && (block.expiresAt === null || block.expiresAt > now) ? withTimeLeft(block, now) : null;
+      block && (block.expiresAt === null || block.expiresAt > now) ? dynamicBlock(block, now) : null;
     const country = this.d.geo?.country(addr.text) ?? null;
     const countryBlocked = country !== null && this.d.config.blockedCountries.includes(country);
     const explanation: string[] = [];
@@ -167,7 +168,7 @@ export class LocalAdmin implements Admin {
   async dynamicBlocks(): Promise<DynamicBlock[]> {
     const now = this.d.clock();
     const blocks = await this.d.store.listBlocks({ activeAt: now });
-    return blocks.map((b) => withTimeLeft(b, now));
+    return blocks.map((b) => dynamicBlock(b, now));
   }
 
   async unblock(ip: string): Promise<{ ip: string; wasBlocked: boolean }> {
@@ -195,10 +196,6 @@ export class LocalAdmin implements Admin {
       }
     }
   }
-}
-
-function withTimeLeft(b: DynamicBlock | Omit<DynamicBlock, 'timeLeft'>, now: number): DynamicBlock {
-  return { ...b, timeLeft: b.expiresAt === null ? null : Math.max(0, b.expiresAt - now) };
 }
 
 function note(e: ListEntry): string {

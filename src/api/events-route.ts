@@ -4,8 +4,8 @@
  * Decisions are turned into full rows from the store (which holds the merged record).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Admin, DynamicBlock } from '../admin/admin.js';
-import type { BlockRecord, Decision } from '../core/types.js';
+import { type Admin, dynamicBlock } from '../admin/admin.js';
+import { blockRecordOf } from '../core/block-record.js';
 import type { Store } from '../store/store.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { LiveEvent } from './types.js';
@@ -27,30 +27,6 @@ export interface EventsOptions {
 /** A slow reader is cut off rather than buffered without bound. */
 const MAX_BUFFERED = 1024 * 1024;
 
-export function toDynamic(rec: BlockRecord, now: number): DynamicBlock {
-  return { ...rec, timeLeft: rec.expiresAt === null ? null : Math.max(0, Math.ceil(rec.expiresAt - now)) };
-}
-
-function fromDecision(d: Decision): BlockRecord {
-  return {
-    ip: d.ip,
-    reason: d.reason,
-    userAgent: d.userAgent,
-    country: d.country,
-    attempts: d.attempts,
-    users: d.users,
-    transport: d.transport,
-    port: d.port,
-    firstSeen: d.at,
-    lastSeen: d.at,
-    blockedAt: d.at,
-    expiresAt: d.action === 'permanent' ? null : d.expiresAt,
-    timesBlocked: d.timesBlocked,
-    misconfiguredPhone: d.misconfiguredPhone,
-    note: d.note,
-  };
-}
-
 export function sseFrame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
@@ -67,10 +43,10 @@ export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
     const d = e.decision;
     if (d.action === 'unblock') return sseFrame('unblock', { ip: d.ip, reason: d.reason, now });
     const rec = await deps.store.getBlock(d.ip);
-    if (rec) return sseFrame('block', { block: toDynamic(rec, now), now });
+    if (rec) return sseFrame('block', { block: dynamicBlock(rec, now), now });
     // Deny-list and country drops are not dynamic blocks; the rest may not be committed yet.
     if (d.reason === 'deny-list' || d.reason === 'country') return null;
-    return sseFrame('block', { block: toDynamic(fromDecision(d), now), now });
+    return sseFrame('block', { block: dynamicBlock(blockRecordOf(d), now), now });
   }
 
   return async (app: FastifyInstance) => {

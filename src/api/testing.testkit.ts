@@ -13,13 +13,13 @@ import type {
   RemoveResult,
   StatusReport,
 } from '../admin/admin.js';
+import { dynamicBlock } from '../admin/admin.js';
 import { CONFIG_KEYS } from '../core/config-keys.js';
 import { SipprotError } from '../core/errors.js';
 import { checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/ip.js';
 import { parseCsv, toCsv } from '../core/lists.js';
 import type { BlockRecord, Decision, ListEntry, ListName } from '../core/types.js';
 import { MemoryStore } from '../store/memory-store.js';
-import { toDynamic } from './events-route.js';
 import type { ApiDeps } from './server.js';
 import type { GeoStatus, LiveEvent, SettingsView } from './types.js';
 
@@ -92,7 +92,7 @@ export class FakeAdmin implements Admin {
     const allow = this.covering('allow', addr.text);
     const deny = this.covering('deny', addr.text);
     const rec = await this.store.getBlock(addr.text);
-    const dynamic = rec ? toDynamic(rec, this.clock()) : null;
+    const dynamic = rec ? dynamicBlock(rec, this.clock()) : null;
     const country = this.countries.get(addr.text) ?? null;
     const countryBlocked = country !== null && this.blockedCountries.includes(country);
     const blocked = !allow && (deny !== null || dynamic !== null || countryBlocked);
@@ -150,7 +150,7 @@ export class FakeAdmin implements Admin {
 
   async dynamicBlocks(): Promise<DynamicBlock[]> {
     const now = this.clock();
-    return (await this.store.listBlocks({ activeAt: now })).map((b) => toDynamic(b, now));
+    return (await this.store.listBlocks({ activeAt: now })).map((b) => dynamicBlock(b, now));
   }
 
   async unblock(ip: string): Promise<{ ip: string; wasBlocked: boolean }> {

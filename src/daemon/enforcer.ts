@@ -1,3 +1,4 @@
+import { blockRecordOf } from '../core/block-record.js';
 import type { BlockRecord, Decision, ListEntry, Verdict } from '../core/types.js';
 import type { Firewall } from '../firewall/firewall.js';
 import type { AttackRecord, Store, StoreBatch } from '../store/store.js';
@@ -106,7 +107,7 @@ export class Enforcer {
         decisions.push(dec);
         continue;
       }
-      const rec = this.d.recordOf(dec.ip) ?? recordFromDecision(dec);
+      const rec = this.d.recordOf(dec.ip) ?? blockRecordOf(dec);
       blocks.set(dec.ip, { ...rec, users: rec.users.slice() });
       const idx = deleteBlocks.indexOf(dec.ip);
       if (idx >= 0) deleteBlocks.splice(idx, 1);
@@ -127,25 +128,4 @@ export class Enforcer {
       deny,
     };
   }
-}
-
-/** A record for a decision the policy no longer holds (e.g. lifted in the same turn). */
-function recordFromDecision(d: Decision): BlockRecord {
-  return {
-    ip: d.ip,
-    reason: d.reason,
-    userAgent: d.userAgent,
-    country: d.country,
-    attempts: d.attempts,
-    users: d.users.slice(),
-    transport: d.transport,
-    port: d.port,
-    firstSeen: d.at,
-    lastSeen: d.at,
-    blockedAt: d.at,
-    expiresAt: d.expiresAt,
-    timesBlocked: d.timesBlocked,
-    misconfiguredPhone: d.misconfiguredPhone,
-    note: d.note,
-  };
 }
