@@ -19,7 +19,7 @@ import { Notifier } from '../notify/notifier.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import { startApi } from './api.js';
-import { Enforcer } from './enforcer.js';
+import { Enforcer, KERNEL_SLACK_SECONDS } from './enforcer.js';
 import { LiveEvents } from './events.js';
 import { loadGeo, scheduleGeo } from './geo.js';
 import { PacketInputs } from './inputs.js';
@@ -309,7 +309,10 @@ export class Daemon {
       allow: this.access.allowEntries(),
       deny: this.access.denyEntries(),
       countries: [...countries.v4, ...countries.v6],
-      blocks: [...this.engine.policy.blocks(), ...this.engine.policy.permanents()],
+      blocks: [...this.engine.policy.blocks(), ...this.engine.policy.permanents()].map((b) => ({
+        ip: b.ip,
+        expiresAt: b.expiresAt === null ? null : b.expiresAt + KERNEL_SLACK_SECONDS,
+      })),
       config: this.config,
       now: clock(),
     });

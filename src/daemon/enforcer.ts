@@ -3,6 +3,15 @@ import type { BlockRecord, Decision, ListEntry, Verdict } from '../core/types.js
 import type { Firewall } from '../firewall/firewall.js';
 import type { AttackRecord, Store, StoreBatch } from '../store/store.js';
 
+/**
+ * The kernel's timeout outlasts the policy's own expiry by this much: renewals are
+ * reported at most once a second and lifts come from a 250 ms tick, so an element timed
+ * exactly would lapse for a moment before the catch-up renewal (the attacker would get
+ * answers in that gap). The daemon's unblock still lifts the block on time; the kernel
+ * timeout is the safety net for when the daemon is gone.
+ */
+export const KERNEL_SLACK_SECONDS = 2;
+
 export interface EnforcerDeps {
   firewall: Firewall;
   store: Store;
@@ -37,7 +46,10 @@ export class Enforcer {
       const op =
         dec.action === 'unblock'
           ? this.d.firewall.unblock(dec.ip)
-          : this.d.firewall.block(dec.ip, dec.expiresAt === null ? null : Math.max(1, dec.expiresAt - now));
+          : this.d.firewall.block(
+              dec.ip,
+              dec.expiresAt === null ? null : Math.max(1, dec.expiresAt - now) + KERNEL_SLACK_SECONDS,
+            );
       op.catch((e) => this.d.failed('firewall', e));
       this.pending.ds.push(dec);
     }
