@@ -74,7 +74,10 @@ describe('live guard: block renewal, expiry and escalation (netns, root)', () =>
       const deadline = silentFrom + BLOCKTIME + 8;
       while (Date.now() / 1000 < deadline) {
         const now = (await guard.dynSet()).has(ip);
-        if (now !== present) changes.push({ at: Date.now() / 1000, present: (present = now) });
+        if (now !== present) {
+          present = now;
+          changes.push({ at: Date.now() / 1000, present });
+        }
         if (!now && changes.length > 0 && Date.now() / 1000 > changes.at(-1)!.at + 1.5) break;
         await sleep(25);
       }
