@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 APT_PACKAGES=(
   libpcap-dev nftables iproute2 tcpdump
   sip-tester sipvicious kamailio
-  redis-server fail2ban chromium
+  fail2ban chromium
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -21,9 +21,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# fail2ban and redis are used by tests/benchmarks we start ourselves; stop any service
+# fail2ban is used by the latency benchmark, which starts its own server; stop any service
 # the package may have started so it never bans or binds outside our namespaces.
-for svc in fail2ban redis-server; do
+for svc in fail2ban; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     systemctl stop "$svc" || true
   fi
