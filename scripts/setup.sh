@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 APT_PACKAGES=(
   libpcap-dev nftables iproute2 tcpdump
   sip-tester sipvicious kamailio
-  fail2ban chromium
+  fail2ban chromium fonts-dejavu-core
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -23,10 +23,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # fail2ban is used by the latency benchmark, which starts its own server; stop any service
 # the package may have started so it never bans or binds outside our namespaces.
-for svc in fail2ban; do
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
-    systemctl stop "$svc" || true
-  fi
-done
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet fail2ban 2>/dev/null; then
+  systemctl stop fail2ban || true
+elif command -v service >/dev/null 2>&1 && service fail2ban status >/dev/null 2>&1; then
+  service fail2ban stop || true
+fi
 npm ci --no-audit --no-fund
 npm run build
