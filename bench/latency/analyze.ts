@@ -44,7 +44,7 @@ interface Packet {
   proto: number;
   sport: number;
   dport: number;
-  payload: Uint8Array;
+  payload: Buffer;
 }
 
 function* packets(path: string): Generator<Packet> {

@@ -207,7 +207,13 @@ function summarize(guard: string, rate: number, runs: RunRecord[]): string {
   return (
     `latency ${guard} ${rate}/s: block after threshold p50 ${f(percentile(lat, 50))} ms, p99 ${f(percentile(lat, 99))} ms, ` +
     `max ${f(lat.length ? Math.max(...lat) : null)} ms (${lat.length}/${runs.length} runs blocked during the run; ` +
-    `bracket median ${f(percentile(bracket, 50))} ms; medians: decision logged ${med('decisionMs')} ms, nft monitor ${med('nftMs')} ms); ` +
+    `bracket median ${f(percentile(bracket, 50))} ms; medians: decision logged ${med('decisionMs')} ms, nft monitor ${med('nftMs')} ms; ` +
+    `load ${f(
+      percentile(
+        runs.map((r) => r.load),
+        50,
+      ),
+    )}); ` +
     `wrong passwords answered median ${percentile(fails, 50)}, max ${Math.max(...fails)} ` +
     `(≤ HIT_COUNT+1 = ${HIT + 1} in ${within}/${runs.length} runs; ${runs[0]?.guesses} guesses per run)`
   );
