@@ -75,6 +75,21 @@ describe('NftablesFirewall with real traffic (netns)', () => {
     }
   });
 
+  it('answers to a blocked address are dropped on the way out too', async () => {
+    await fw.init(emptyFirewallState());
+    const echo = await udpEcho(b, { port: 5070 });
+    try {
+      assert.equal((await udpProbe(a, { host: link.b4, port: 5070 })).replies, 5);
+      await fw.block(link.b4, 600);
+      assert.equal((await udpProbe(a, { host: link.b4, port: 5070 })).replies, 0);
+      assert.equal(echo.received(link.a4), 5, 'nothing the guarded host sent reached the blocked address');
+      await fw.unblock(link.b4);
+      assert.equal((await udpProbe(a, { host: link.b4, port: 5070 })).replies, 5);
+    } finally {
+      await echo.stop();
+    }
+  });
+
   it('blocks IPv6 senders, and unblock lets them in at once', async () => {
     await fw.init(emptyFirewallState());
     const echo = await udpEcho(a, { port: 5060 });

@@ -127,6 +127,17 @@ describe('daemon (fake firewall, frames handed in)', () => {
     assert.equal((await admin.check('198.51.100.20')).blocked, false);
   });
 
+  it('allowing a blocked address lifts its block at once', async () => {
+    bruteForce('203.0.113.44', 3);
+    await daemon.enforcer.flush();
+    assert.equal(firewall.wouldDrop('203.0.113.44'), 'dynamic');
+    await admin.addEntries('allow', [{ network: '203.0.113.44', note: 'a customer behind NAT' }]);
+    await daemon.enforcer.flush();
+    assert.equal(firewall.wouldDrop('203.0.113.44'), null);
+    assert.equal(await daemon.store.getBlock('203.0.113.44'), null);
+    await admin.removeEntries('allow', ['203.0.113.44']);
+  });
+
   it('unblock over the socket lifts the block in the kernel and the store', async () => {
     const r = await admin.unblock('203.0.113.5');
     assert.equal(r.wasBlocked, true);

@@ -209,7 +209,7 @@ export class Daemon {
   async listsChanged(name: ListName): Promise<void> {
     this.access = this.readLists();
     const networks = name === 'allow' ? this.access.allowEntries() : this.access.denyEntries();
-    if (name === 'deny') this.liftForgivenPermanents();
+    this.liftWhatListsNowExempt();
     try {
       await this.firewall.setList(
         name,
@@ -360,12 +360,18 @@ export class Daemon {
   }
 
   /** A permanent block lives only while its address is in the deny list. */
-  private liftForgivenPermanents(): void {
+  /**
+   * The allow list beats every block, so a newly allowed address is unblocked at once;
+   * a threshold-permanent block lives only while its address is in the deny list.
+   */
+  private liftWhatListsNowExempt(): void {
     const now = clock();
-    for (const rec of [...this.engine.policy.permanents()]) {
-      if (this.access.check(rec.ip).status !== 'denied')
-        this.enforcer.apply(this.engine.unblock(rec.ip, now));
-    }
+    const policy = this.engine.policy;
+    const lift = [
+      ...[...policy.blocks()].filter((r) => this.access.check(r.ip).status === 'allowed'),
+      ...[...policy.permanents()].filter((r) => this.access.check(r.ip).status !== 'denied'),
+    ];
+    for (const rec of lift) this.enforcer.apply(this.engine.unblock(rec.ip, now));
   }
 
   private async prune(): Promise<void> {

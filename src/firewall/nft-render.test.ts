@@ -120,8 +120,9 @@ describe('renderListReplace / renderOptionsReplace', () => {
     );
     assert.deepEqual(layout, { ...current, deny: { 4: [8], 6: [32] } });
     const lines = script.trim().split('\n');
-    assert.deepEqual(lines.slice(0, 4), [
+    assert.deepEqual(lines.slice(0, 5), [
       'flush chain inet sipprot prerouting',
+      'flush chain inet sipprot output',
       'delete set inet sipprot deny4_31',
       'delete set inet sipprot deny4_29',
       'delete set inet sipprot deny6_32',
