@@ -10,14 +10,20 @@ import { countryName } from './countries.js';
 import { plural, printable, sumValues } from './report-format.js';
 import type { Decision, DecisionReason, Rule } from './types.js';
 
-/** One attacking address as the store summarises it (structurally the store's TopIp). */
+/** One attacking address over a period, as the store summarises it (the store's TopIp). */
 export interface ReportIp {
   ip: string;
+  /** Country of the newest event that had one. */
   country: string | null;
+  /** User agent of the newest event that had one. */
   userAgent: string | null;
+  /** Users targeted, newest first, de-duplicated, at most 20. */
   users: string[];
+  /** Sum of the events' attempts. */
   attempts: number;
+  /** Number of attack events. */
   events: number;
+  /** Rules that fired for this address, in the order of `Rule`. */
   rules: Rule[];
   firstAt: number;
   lastAt: number;

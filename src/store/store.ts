@@ -17,6 +17,7 @@
  *   (STATE_DIR not accessible), SP_ERR_ADDRESS_INVALID (bad e-mail address),
  *   SP_ERR_USAGE (a request the store cannot honour, e.g. mail without recipients).
  */
+import type { ReportIp } from '../core/report.js';
 import type { BlockRecord, Decision, Rule, Verdict } from '../core/types.js';
 
 /** An attack event as kept for reports: the verdict plus the country it came from. */
@@ -62,23 +63,8 @@ export interface SummaryQuery extends TimeRange {
   bucketSeconds?: number;
 }
 
-export interface TopIp {
-  ip: string;
-  /** Country of the newest event that had one. */
-  country: string | null;
-  /** User agent of the newest event that had one. */
-  userAgent: string | null;
-  /** Users targeted, newest first, de-duplicated, at most 20. */
-  users: string[];
-  /** Sum of the events' attempts. */
-  attempts: number;
-  /** Number of attack events. */
-  events: number;
-  /** Rules that fired for this address, in the order of `Rule`. */
-  rules: Rule[];
-  firstAt: number;
-  lastAt: number;
-}
+/** One attacking address over the range (defined beside the report that shows it). */
+export type TopIp = ReportIp;
 
 /** The numbers the daily report, `sipprot report` and the dashboard are built from. */
 export interface AttackSummary extends TimeRange {
