@@ -6,6 +6,7 @@
  * generator writes a gigabyte in seconds and holds no frame in memory.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { formatAddress } from '../src/core/ip.js';
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_LINUX_SLL = 113;
@@ -22,33 +23,14 @@ export function addr4(n: number): Addr {
   return { text: b.join('.'), bytes: b, v6: false };
 }
 
-/** An IPv6 address from eight 16-bit words. */
+/** An IPv6 address from eight 16-bit words (text canonical as src/core/ip.ts writes it). */
 export function addr6(words: number[]): Addr {
   const b = new Uint8Array(16);
   words.forEach((w, i) => {
     b[i * 2] = (w >>> 8) & 255;
     b[i * 2 + 1] = w & 255;
   });
-  // Canonical text (RFC 5952): the longest run of zero words (≥ 2) becomes '::'.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  const text =
-    best < 0 ? hex.join(':') : `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-  return { text, bytes: b, v6: true };
+  return { text: formatAddress({ family: 6, bytes: b }), bytes: b, v6: true };
 }
 
 const CHUNK = 8 * 1024 * 1024;
