@@ -56,6 +56,13 @@ check_atk_addr "$src"
 mkdir -p "$RUN/sipp"
 scenario="$RUN/sipp/$tag.xml"
 "$LAB_DIR/sipp/gen-bruteforce.sh" "$user" "$passwords" "$method" "$ua" >"$scenario"
+# sipp 3.6.1 silently runs nothing when a scenario exceeds ~64 KB (about 42 passwords
+# here): refuse loudly instead of "succeeding" without a single guess.
+size=$(stat -c %s "$scenario")
+if [ "$size" -gt 60000 ]; then
+  echo "bruteforce: $passwords makes a ${size}-byte scenario; sipp 3.6.1 loads at most ~64 KB (use at most 40 passwords per run)" >&2
+  exit 2
+fi
 npw="$(grep -c '<label id="p' "$scenario")"
 ((count <= npw)) || count="$npw"
 args=(-sf "$scenario" -t "$(sipp_transport "$transport")" -i "$src"
