@@ -165,13 +165,8 @@ export class Decoder {
       this.stat.hepInvalid++;
       return [];
     }
-    const msg = parseSip(h.payload);
-    if (msg === null) {
-      if (isKeepalive(h.payload, 0, h.payload.length)) this.stat.keepalives++;
-      else this.stat.notSip++;
-      return [];
-    }
-    this.stat.sip++;
+    const msg = this.datagram(h.payload, 0, h.payload.length);
+    if (msg === null) return [];
     return [
       {
         at: h.at ?? opts.at ?? 0,
@@ -284,14 +279,8 @@ export class Decoder {
         end = off + ulen;
       }
       const p = off + 8;
-      const msg = parseSip(data, p, end - p);
-      if (msg === null) {
-        if (isKeepalive(data, p, end)) this.stat.keepalives++;
-        else this.stat.notSip++;
-        return [];
-      }
-      this.stat.sip++;
-      return [this.event(at, sport, dport, 'udp', msg)];
+      const msg = this.datagram(data, p, end);
+      return msg === null ? [] : [this.event(at, sport, dport, 'udp', msg)];
     }
     if (proto === 6) {
       if (!this.tcpOn) {
@@ -332,6 +321,18 @@ export class Decoder {
     }
     this.stat.filtered++;
     return [];
+  }
+
+  /** One datagram's payload (UDP or HEP) as SIP, counted; CRLF keep-alives are not "not SIP". */
+  private datagram(b: Uint8Array, p: number, end: number): SipMessage | null {
+    const msg = parseSip(b, p, end - p);
+    if (msg === null) {
+      if (isKeepalive(b, p, end)) this.stat.keepalives++;
+      else this.stat.notSip++;
+      return null;
+    }
+    this.stat.sip++;
+    return msg;
   }
 
   private onTcpMessage(buf: Uint8Array, start: number, end: number): void {
