@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { guardCountries } from '../src/api/lockout.js';
 import { parseConfig } from '../src/core/config.js';
 import { isSipprotError } from '../src/core/errors.js';
+import { parseAddress } from '../src/core/ip.js';
 import { Daemon } from '../src/daemon/daemon.js';
 import { updateSettings } from '../src/daemon/settings.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
@@ -85,15 +87,17 @@ describe('blocked countries (daemon + nftables in a namespace)', () => {
   });
 
   it('refuses to block the country the administrator connects from', async () => {
+    const { apiDeps } = await import('../src/daemon/api.js');
+    const admin = apiDeps(daemon, undefined).admin;
     await assert.rejects(
-      updateSettings(daemon, { BLOCKED_COUNTRIES: 'AU,US' }, US1),
+      guardCountries(admin, ['AU', 'US'], parseAddress(US1)),
       (e: unknown) => isSipprotError(e) && e.code === 'SP_ERR_LOCKOUT' && /US/.test(e.message),
     );
     assert.deepEqual(daemon.config.blockedCountries, ['AU']);
   });
 
   it('a settings change replaces the country sets atomically', async () => {
-    await updateSettings(daemon, { BLOCKED_COUNTRIES: 'US' }, null);
+    await updateSettings(daemon, { BLOCKED_COUNTRIES: 'US' });
     const echo = await udpEcho(a, { port: 5060 });
     try {
       assert.equal((await udpProbe(b, { host: link.a4, port: 5060, bind: US1 })).replies, 0);

@@ -56,7 +56,7 @@ export function apiDeps(daemon: Daemon, configPath: string | undefined): ApiDeps
     store: daemon.store,
     settings: {
       read: async () => settingsView(daemon.config),
-      update: (changes, requester) => updateSettings(daemon, changes, requester),
+      update: (changes) => updateSettings(daemon, changes),
     },
     geoip: {
       status: async () => geoStatus(daemon.geo, daemon.config.geoip.updateUrl),
