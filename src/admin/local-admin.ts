@@ -50,6 +50,11 @@ export interface LocalAdminDeps {
   live?: LiveHooks;
   /** Asked when the daemon is not running, to show its state (PID file). */
   daemonPid?: () => number | null;
+  /**
+   * The lists as already loaded (the daemon's, kept current on every change), so status
+   * and check do not re-read and re-parse both files per request; absent: read the files.
+   */
+  access?: () => AccessLists;
 }
 
 /**
@@ -62,14 +67,15 @@ export class LocalAdmin implements Admin {
 
   async status(): Promise<StatusReport> {
     const now = this.d.clock();
+    const access = this.accessLists();
     const blocks = await this.d.store.blockCounts(now);
     const live = this.d.live?.daemon();
     const pid = live?.pid ?? this.d.daemonPid?.() ?? null;
     const geo = this.d.geo?.countries();
     return {
       counts: {
-        allow: this.d.lists.read('allow').length,
-        deny: this.d.lists.read('deny').length,
+        allow: access.allowSize,
+        deny: access.denySize,
         dynamicPermanent: blocks.permanent,
         dynamicTemporary: blocks.temporary,
       },
@@ -84,7 +90,7 @@ export class LocalAdmin implements Admin {
   async check(ip: string): Promise<CheckResult> {
     const addr = parseAddress(ip.trim());
     if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `"${ip}" is not an IPv4 or IPv6 address`);
-    const access = new AccessLists(this.d.lists.read('allow'), this.d.lists.read('deny')).check(addr);
+    const access = this.accessLists().check(addr);
     const block = await this.d.store.getBlock(addr.text);
     const now = this.d.clock();
     const dynamic =
@@ -176,6 +182,10 @@ export class LocalAdmin implements Admin {
     if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `"${ip}" is not an IPv4 or IPv6 address`);
     if (this.d.live) return { ip: addr.text, wasBlocked: await this.d.live.unblock(addr.text) };
     return { ip: addr.text, wasBlocked: await this.d.store.deleteBlock(addr.text) };
+  }
+
+  private accessLists(): AccessLists {
+    return this.d.access?.() ?? new AccessLists(this.d.lists.read('allow'), this.d.lists.read('deny'));
   }
 
   /** Never let an admin deny the address they are connected from, nor loopback. */

@@ -33,6 +33,7 @@ export function apiDeps(daemon: Daemon, configPath: string | undefined): ApiDeps
     },
     mailStatus: () => daemon.notifier.status(),
     clock,
+    access: () => daemon.access,
     live: {
       listsChanged: (name) => daemon.listsChanged(name),
       unblock: async (ip) => daemon.unblock(ip),
