@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type Harness, login, PASSWORD } from './http.testkit.js';
 import { setAdminPassword } from './password.js';
-import { buildApi } from './server.js';
+import { buildApi, routesOf } from './server.js';
 import { decision, fakeWorld } from './testing.testkit.js';
 
 interface Sse {
@@ -73,7 +73,7 @@ describe('live dynamic list (Server-Sent Events)', () => {
     const app = await buildApi(world.deps, { transport: 'tcp', webRoot: '/nonexistent', heartbeatMs: 100 });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
-    h = { world, app, close: () => app.close() };
+    h = { world, app, routes: routesOf(app), close: () => app.close() };
   });
   after(() => h.close());
 

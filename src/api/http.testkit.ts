@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { setAdminPassword } from './password.js';
-import { buildApi } from './server.js';
+import { buildApi, routesOf } from './server.js';
 import { type FakeWorld, fakeWorld } from './testing.testkit.js';
 
 export const PASSWORD = 'correct horse battery';
@@ -46,6 +46,8 @@ export async function login(app: FastifyInstance, remoteAddress = '127.0.0.1'): 
 export interface Harness {
   world: FakeWorld;
   app: FastifyInstance;
+  /** Every registered route (method, pattern). */
+  routes: readonly { method: string; url: string }[];
   close(): Promise<void>;
 }
 
@@ -56,7 +58,7 @@ export async function harness(
   const world = fakeWorld();
   await setAdminPassword(world.store, PASSWORD);
   const app = await buildApi(world.deps, { transport, webRoot });
-  return { world, app, close: () => app.close() };
+  return { world, app, routes: routesOf(app), close: () => app.close() };
 }
 
 /** Asserts the one error shape and returns the error object. */

@@ -61,9 +61,31 @@ export interface ApiOptions {
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
-/** /api routes reachable without a session on TCP (session answers "not logged in"). */
-const PUBLIC_API = new Set(['/api/login', '/api/health', '/api/session']);
+/**
+ * Routes reachable without a session on TCP, by method and the pattern the router matched
+ * (never the raw URL: the router decodes `%61pi` to `api`). Everything else, an unmatched
+ * path included, needs a session, and every change a CSRF token.
+ */
+const PUBLIC_ROUTES = new Set([
+  'POST /api/login',
+  'GET /api/health',
+  'HEAD /api/health',
+  'GET /api/session',
+  'HEAD /api/session',
+  // The built UI (index.html and hashed assets): @fastify/static's one wildcard route.
+  'GET /*',
+  'HEAD /*',
+  // Without a built UI: the one page saying how to build it.
+  'GET /',
+  'HEAD /',
+]);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The method and route pattern of every registered route, per app (tests walk them all). */
+const routeTables = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
+export function routesOf(app: FastifyInstance): readonly { method: string; url: string }[] {
+  return routeTables.get(app) ?? [];
+}
 
 export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<FastifyInstance> {
   const tcp = opts.transport === 'tcp';
@@ -90,10 +112,16 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   const sessionOf = (req: FastifyRequest) => sessionByRequest.get(req) ?? null;
   const requesterOf = (req: FastifyRequest) => (tcp ? requesterAddress(req.ip) : null);
 
+  const routes: { method: string; url: string }[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
+
   if (tcp) {
+    // onRequest runs after routing: routeOptions.url is the pattern that will handle it.
     app.addHook('onRequest', async (req) => {
-      const path = req.url.split('?')[0]!;
-      if (!path.startsWith('/api/') || PUBLIC_API.has(path)) return;
+      if (PUBLIC_ROUTES.has(`${req.method} ${req.routeOptions.url ?? ''}`)) return;
       const session = await sessions.lookup(req);
       if (!session) throw new SipprotError('SP_ERR_AUTH', 'log in first (POST /api/login)');
       sessionByRequest.set(req, session);
@@ -114,7 +142,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     }),
   );
   await app.register(adminRoutes(deps.admin, requesterOf));
-  await app.register(settingsRoutes(deps.settings, deps.admin, requesterOf));
+  await app.register(settingsRoutes(deps.settings, deps.admin, requesterOf, tcp ? 'web' : 'socket'));
   await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));
   await app.register(opsRoutes(deps));
   await app.register(
