@@ -6,6 +6,7 @@
  * way. Overlapping fragments drop the datagram (RFC 5722; for IPv4 they are an evasion
  * trick, never legitimate).
  */
+import { copyBytes } from './bytes.js';
 
 export interface FragmentLimits {
   /** Datagrams in progress at once. */
@@ -126,7 +127,7 @@ export class FragmentReassembler {
       return null;
     }
     if (fragOffset === 0) d.proto = proto;
-    d.pieces.push({ off: fragOffset, data: buf.slice(off, end) });
+    d.pieces.push({ off: fragOffset, data: copyBytes(buf, off, end) });
     d.bytes += len;
     this.bytes += len;
     if (d.total < 0 || d.bytes !== d.total) return null;

@@ -9,7 +9,9 @@
  * idle flows expire in packet time, and when the table is full the least recently seen
  * eighth is evicted at once (amortised O(log n) per new flow).
  */
+
 import { type FramerStats, type FrameSink, SipFramer } from '../sip/framing.js';
+import { copyBytes } from './bytes.js';
 
 export interface TcpLimits {
   /** Directions tracked at once. */
@@ -179,7 +181,7 @@ export class TcpReassembler {
     let i = held.length;
     while (i > 0 && ((held[i - 1]!.seq - seq) | 0) > 0) i--;
     if (i > 0 && held[i - 1]!.seq === seq && held[i - 1]!.data.length >= len) return; // duplicate
-    held.splice(i, 0, { seq, data: buf.slice(off, end), at });
+    held.splice(i, 0, { seq, data: copyBytes(buf, off, end), at });
     f.held = held;
     f.heldBytes += len;
     if (held.length > this.limits.maxHeld || f.heldBytes > this.limits.flowBuffer) this.giveUpGap(f);
