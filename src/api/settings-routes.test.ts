@@ -99,6 +99,103 @@ describe('settings', () => {
     assert.match(apiError(res, 400, 'SP_ERR_CONFIG_INVALID').message, /control characters/);
   });
 
+  test('host-only keys (paths, listeners, interfaces, cluster) cannot be changed from the web', async () => {
+    // Issue 10 item 2: DENYLIST_FILE=~/.profile then a deny entry wrote attacker text as root.
+    const before = h.world.settings.updates.length;
+    for (const [key, value] of [
+      ['DENYLIST_FILE', '/root/.profile'],
+      ['ALLOWLIST_FILE', '/tmp/empty'],
+      ['STATE_DIR', '/tmp'],
+      ['WEB_LISTEN', '0.0.0.0:8040'],
+      ['HEP_LISTEN', '0.0.0.0:9060'],
+      ['INTERFACES', 'eth1'],
+      ['CLUSTER_REDIS_URL', 'redis://evil.example:6379/0'],
+    ]) {
+      const res = await c.req({
+        method: 'PATCH',
+        url: '/api/settings',
+        payload: { changes: { [key!]: value } },
+      });
+      const err = apiError(res, 400, 'SP_ERR_CONFIG_INVALID');
+      assert.match(err.message, new RegExp(`${key} is set in the config file on the host`));
+      const v = await c.req({
+        method: 'POST',
+        url: '/api/settings/validate',
+        payload: { changes: { [key!]: value } },
+      });
+      assert.equal(v.json().ok, false, key);
+    }
+    assert.equal(h.world.settings.updates.length, before);
+    const fields = (await c.req({ method: 'GET', url: '/api/settings' })).json().fields as SettingField[];
+    const hostOnly = fields
+      .filter((f) => f.hostOnly)
+      .map((f) => f.key)
+      .sort();
+    assert.deepEqual(hostOnly, [
+      'ALLOWLIST_FILE',
+      'CLUSTER_REDIS_URL',
+      'DENYLIST_FILE',
+      'HEP_LISTEN',
+      'INTERFACES',
+      'STATE_DIR',
+      'WEB_LISTEN',
+    ]);
+  });
+
+  test('GEOIP_UPDATE_URL: http(s), or a file in the config directory only', async () => {
+    for (const bad of ['/etc/shadow', 'file:///etc/shadow', '/etc/sipprot/../shadow', 'ftp://x/y']) {
+      const res = await c.req({
+        method: 'PATCH',
+        url: '/api/settings',
+        payload: { changes: { GEOIP_UPDATE_URL: bad } },
+      });
+      apiError(res, 400, 'SP_ERR_CONFIG_INVALID');
+    }
+    for (const good of [
+      'https://example.org/geo.csv',
+      '/etc/sipprot/geo.csv',
+      'file:///etc/sipprot/geo/x.csv',
+    ]) {
+      const res = await c.req({
+        method: 'PATCH',
+        url: '/api/settings',
+        payload: { changes: { GEOIP_UPDATE_URL: good } },
+      });
+      assert.equal(res.statusCode, 200, `${good}: ${res.body}`);
+    }
+  });
+
+  test('moving the SMTP server from the web needs the SMTP password again', async () => {
+    // Issue 10 item 4: change SMTP_HOST, then "send test mail" hands the stored password over.
+    h.world.settings.values.SMTP_PASSWORD = 's3cret-smtp';
+    h.world.settings.values.SMTP_HOST = 'mail.example.org';
+    const before = h.world.settings.updates.length;
+    for (const changes of [
+      { SMTP_HOST: 'evil.example' },
+      { SMTP_PORT: '2525' },
+      { SMTP_TLS: 'none' },
+      { SMTP_USER: 'other' },
+    ]) {
+      const res = await c.req({ method: 'PATCH', url: '/api/settings', payload: { changes } });
+      const err = apiError(res, 400, 'SP_ERR_CONFIG_INVALID');
+      assert.match(err.message, /needs the SMTP password again/);
+    }
+    assert.equal(h.world.settings.updates.length, before);
+    const same = await c.req({
+      method: 'PATCH',
+      url: '/api/settings',
+      payload: { changes: { SMTP_HOST: 'mail.example.org', NOTIFY_INTERVAL: '600' } },
+    });
+    assert.equal(same.statusCode, 200, 'an unchanged host needs no password');
+    const withPw = await c.req({
+      method: 'PATCH',
+      url: '/api/settings',
+      payload: { changes: { SMTP_HOST: 'relay.example.org', SMTP_PASSWORD: 'typed-again' } },
+    });
+    assert.equal(withPw.statusCode, 200, withPw.body);
+    delete h.world.settings.values.SMTP_PASSWORD;
+  });
+
   test('the redacted redis password is not written back', async () => {
     const res = await c.req({
       method: 'PATCH',
@@ -144,5 +241,21 @@ describe('settings', () => {
     });
     assert.equal(allowed.statusCode, 200);
     h.world.admin.lists.allow.clear();
+  });
+});
+
+describe('settings over the root-only socket (the CLI)', () => {
+  test('host-only keys may be changed there', async () => {
+    const h = await harness('socket');
+    try {
+      const res = await h.app.inject({
+        method: 'PATCH',
+        url: '/api/settings',
+        payload: { changes: { INTERFACES: 'eth1', DENYLIST_FILE: 'other.denylist' } },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Admin } from '../admin/admin.js';
+import { configDir } from '../core/config.js';
 import { CONFIG_KEYS, type ConfigKey, findConfigKey } from '../core/config-keys.js';
 import { COUNTRIES, EXTRA_COUNTRIES } from '../core/countries.js';
 import { SipprotError } from '../core/errors.js';
@@ -66,6 +67,7 @@ function field(key: string, meta: ConfigKey | undefined, value: string): Setting
     description: meta?.description ?? '',
     secret,
     secretSet: secret && value !== '',
+    hostOnly: meta?.hostOnly === true,
   };
 }
 
@@ -74,11 +76,8 @@ function scratchConfig(): Config {
   return { tftp: { rate: {} }, notify: {}, smtp: {}, geoip: {}, webListen: {} } as unknown as Config;
 }
 
-function dirOf(source: string | null): string {
-  if (!source) return '/';
-  const i = source.lastIndexOf('/');
-  return i <= 0 ? '/' : source.slice(0, i);
-}
+/** Keys that say where mail goes: changing one must not carry the stored password along. */
+const SMTP_DESTINATION = ['SMTP_HOST', 'SMTP_PORT', 'SMTP_TLS', 'SMTP_USER'];
 
 export interface Validated {
   /** Canonical key → value (trimmed; an empty value replaced by the key's default). */
@@ -88,7 +87,10 @@ export interface Validated {
   parsed: Config;
 }
 
-export function validateChanges(raw: unknown, source: string | null): Validated {
+/** Who asks: the web UI may not touch host-only keys; the root-only socket may. */
+export type SettingsOrigin = 'web' | 'socket';
+
+export function validateChanges(raw: unknown, source: string | null, origin: SettingsOrigin): Validated {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw bad('body.changes must be an object {KEY: "value"}');
   }
@@ -108,6 +110,15 @@ export function validateChanges(raw: unknown, source: string | null): Validated 
       errors.push({ key, value: String(value), allowed, message: 'must be text' });
       continue;
     }
+    if (meta.hostOnly && origin === 'web') {
+      errors.push({
+        key,
+        value,
+        allowed,
+        message: `${key} is set in the config file on the host (${source ?? 'sipprot.conf'}), not from the web UI`,
+      });
+      continue;
+    }
     const v = value.trim();
     if (/[\u0000-\u001f\u007f]/.test(v)) {
       errors.push({ key, value: v, allowed, message: 'must be one line without control characters' });
@@ -119,11 +130,31 @@ export function validateChanges(raw: unknown, source: string | null): Validated 
     }
     // Empty means "back to the default"; a key whose default is empty is then unset.
     const effective = v === '' ? meta.default : v;
-    const problem = effective === '' ? null : meta.parse(effective, parsed, { dir: dirOf(source) });
+    const problem = effective === '' ? null : meta.parse(effective, parsed, { dir: configDir(source) });
     if (problem) errors.push({ key, value: v, allowed, message: `${key} ${problem}` });
     else changes[key] = effective;
   }
   return { changes, errors, parsed };
+}
+
+/**
+ * A change of where mail goes (host, port, TLS, user) must come with the SMTP password
+ * (a new one, or the same typed again): otherwise a web session could send the stored
+ * password to a server of its choice with "send test mail".
+ */
+function smtpPasswordProblem(
+  changes: Record<string, string>,
+  current: Record<string, string>,
+): SettingError | null {
+  if ((current.SMTP_PASSWORD ?? '') === '' || 'SMTP_PASSWORD' in changes) return null;
+  const moved = SMTP_DESTINATION.filter((k) => k in changes && changes[k] !== (current[k] ?? ''));
+  if (moved.length === 0) return null;
+  return {
+    key: 'SMTP_PASSWORD',
+    value: '',
+    allowed: 'the SMTP password, typed again',
+    message: `changing ${moved.join(', ')} needs the SMTP password again (type it, or a new one, in the same change)`,
+  };
 }
 
 function invalid(errors: SettingError[]): SipprotError {
@@ -140,19 +171,22 @@ export function settingsRoutes(
   settings: SettingsPort,
   admin: Admin,
   requesterOf: (req: FastifyRequest) => Address | null,
+  origin: SettingsOrigin,
 ) {
   return async (app: FastifyInstance) => {
     app.get('/api/settings', async () => toResponse(await settings.read()));
 
     app.post<{ Body: { changes?: unknown } }>('/api/settings/validate', async (req) => {
       const { source } = await settings.read();
-      const { errors } = validateChanges(req.body?.changes, source);
+      const { errors } = validateChanges(req.body?.changes, source, origin);
       return { ok: errors.length === 0, errors };
     });
 
     app.patch<{ Body: { changes?: unknown } }>('/api/settings', async (req) => {
-      const { source } = await settings.read();
-      const { changes, errors, parsed } = validateChanges(req.body?.changes, source);
+      const { source, values } = await settings.read();
+      const { changes, errors, parsed } = validateChanges(req.body?.changes, source, origin);
+      const smtp = origin === 'web' ? smtpPasswordProblem(changes, values) : null;
+      if (smtp) errors.push(smtp);
       if (errors.length > 0) throw invalid(errors);
       if (Object.keys(changes).length === 0) throw bad('nothing to change: body.changes is empty');
       if ('BLOCKED_COUNTRIES' in changes) {

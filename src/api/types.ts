@@ -29,6 +29,8 @@ export interface SettingField {
   secret: boolean;
   /** A secret that has a value. */
   secretSet: boolean;
+  /** Set in the config file on the host only (paths, listeners, interfaces, cluster): read-only in the UI. */
+  hostOnly: boolean;
 }
 
 export interface SettingsResponse {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
+import { configDir } from '../core/config.js';
 import type { Config } from '../core/types.js';
 import { runtimePaths } from '../daemon/paths.js';
 import { readPid } from '../daemon/pidfile.js';
@@ -53,7 +54,10 @@ export function geoipCommands(deps: GeoipCliDeps) {
           throw usage('no source: pass --from URL|FILE or set GEOIP_UPDATE_URL');
         }
         const db = await GeoDatabase.load(config.stateDir);
-        const { meta, warnings } = await db.update({ from });
+        // A file named on the command line is root's own choice; one taken from the config
+        // (editable from the web UI) must be in the config directory.
+        const confine = o.from ? {} : { confineTo: configDir(config.source) };
+        const { meta, warnings } = await db.update({ from, ...confine });
         // A running daemon re-reads the database on reload and refills the country sets.
         const paths = runtimePaths(config);
         if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket))) {

@@ -15,6 +15,31 @@ import {
 import { parseAddress } from './ip.js';
 import type { SmtpTls } from './types.js';
 
+/** An absolute path from a path or file:// URL, with `.` and `..` resolved; null if neither. */
+export function localSourcePath(value: string): string | null {
+  let path = value;
+  if (/^file:\/\//i.test(value)) {
+    if (!URL.canParse(value)) return null;
+    const u = new URL(value);
+    if (u.host !== '' && u.host !== 'localhost') return null;
+    path = decodeURIComponent(u.pathname);
+  }
+  if (!path.startsWith('/') || path.includes('\0')) return null;
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** True when `path` (normalised) is inside directory `dir`. */
+export function isInside(path: string, dir: string): boolean {
+  const d = dir.endsWith('/') ? dir : `${dir}/`;
+  return path.startsWith(d) && path.length > d.length;
+}
+
 export const SERVICE_KEYS: readonly ConfigKey[] = [
   boolKey(
     'NOTIFY_DAILY',
@@ -135,6 +160,7 @@ export const SERVICE_KEYS: readonly ConfigKey[] = [
   {
     key: 'STATE_DIR',
     aliases: [],
+    hostOnly: true,
     default: '/var/lib/sipprot',
     allowed: 'an absolute directory path',
     description: 'Where the database and runtime files live.',
@@ -148,6 +174,7 @@ export const SERVICE_KEYS: readonly ConfigKey[] = [
   {
     key: 'WEB_LISTEN',
     aliases: [],
+    hostOnly: true,
     default: '127.0.0.1:8040',
     allowed: 'HOST:PORT, e.g. 127.0.0.1:8040 or [::1]:8040, or off (no web UI; the CLI socket stays)',
     description: 'Address of the web UI and HTTP API.',
@@ -171,6 +198,7 @@ export const SERVICE_KEYS: readonly ConfigKey[] = [
   {
     key: 'HEP_LISTEN',
     aliases: [],
+    hostOnly: true,
     default: 'off',
     allowed: 'off, or HOST:PORT to receive HEPv3 on UDP, e.g. 127.0.0.1:9060',
     description:
@@ -194,6 +222,7 @@ export const SERVICE_KEYS: readonly ConfigKey[] = [
   {
     key: 'CLUSTER_REDIS_URL',
     aliases: [],
+    hostOnly: true,
     default: '',
     allowed: 'a redis:// or rediss:// URL (empty = single host)',
     description: 'Redis shared by every host of a cluster.',
@@ -215,13 +244,23 @@ export const SERVICE_KEYS: readonly ConfigKey[] = [
     key: 'GEOIP_UPDATE_URL',
     aliases: [],
     default: '',
-    allowed: 'an http://, https:// or file:// URL, or an absolute file path (empty = shipped table only)',
+    allowed:
+      'an http:// or https:// URL, or a file in the config directory (path or file:// URL); empty = shipped table only',
     description: 'Where geo-IP updates come from (CSV start,end,country).',
-    parse(value, cfg) {
-      if (value === '') cfg.geoip.updateUrl = null;
-      else if (value.startsWith('/') || (/^(https?|file):\/\/\S+$/i.test(value) && URL.canParse(value))) {
+    parse(value, cfg, ctx) {
+      if (value === '') {
+        cfg.geoip.updateUrl = null;
+        return null;
+      }
+      if (/^https?:\/\/\S+$/i.test(value) && URL.canParse(value)) {
         cfg.geoip.updateUrl = value;
-      } else return 'must be an http://, https:// or file:// URL, or an absolute file path';
+        return null;
+      }
+      const path = localSourcePath(value);
+      if (path === null) return 'must be an http:// or https:// URL, or a file path in the config directory';
+      // A file anywhere would let whoever edits this key make root read any file.
+      if (!isInside(path, ctx.dir)) return `must be a file in the config directory ${ctx.dir}`;
+      cfg.geoip.updateUrl = value;
       return null;
     },
     format: (cfg) => cfg.geoip.updateUrl ?? '',

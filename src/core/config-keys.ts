@@ -59,6 +59,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   {
     key: 'INTERFACES',
     aliases: [],
+    hostOnly: true,
     default: 'any',
     allowed: "'any' or network interface names, comma-separated",
     description: 'Interfaces to capture SIP traffic on.',

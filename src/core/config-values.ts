@@ -44,6 +44,12 @@ export interface ConfigKey {
   parse(value: string, cfg: Config, ctx: Context): string | null;
   /** The value as the file writes it. */
   format(cfg: Config): string;
+  /**
+   * Set only in the config file on the host, never from the web UI: paths, listen
+   * addresses, interfaces, the cluster's Redis. A web session that could change them
+   * could make root write or read any file, open a listener, or join another cluster.
+   */
+  hostOnly?: true;
 }
 
 const TRUE = new Set(['yes', 'true', '1', 'on']);
@@ -200,6 +206,7 @@ export function pathKey(
     default: def,
     allowed: 'a file path (relative paths are beside the config file)',
     description,
+    hostOnly: true,
     parse(value, cfg, ctx) {
       if (value === '' || value.includes('\0')) return 'must be a file path';
       cfg[which] = joinPath(ctx.dir, value);

@@ -149,7 +149,12 @@ const VALID: Array<[string, (c: Config) => unknown, unknown]> = [
   ['ALLOWLIST_FILE=lists/allow.txt', (c) => c.allowlistFile, '/etc/sipprot/lists/allow.txt'],
   ['DENYLIST_FILE=/home/sipprot.denylist', (c) => c.denylistFile, '/home/sipprot.denylist'],
   ['GEOIP_UPDATE_URL=https://example.com/geo.csv', (c) => c.geoip.updateUrl, 'https://example.com/geo.csv'],
-  ['GEOIP_UPDATE_URL=/srv/geo.csv', (c) => c.geoip.updateUrl, '/srv/geo.csv'],
+  ['GEOIP_UPDATE_URL=/etc/sipprot/geo.csv', (c) => c.geoip.updateUrl, '/etc/sipprot/geo.csv'],
+  [
+    'GEOIP_UPDATE_URL=file:///etc/sipprot/g/geo.csv',
+    (c) => c.geoip.updateUrl,
+    'file:///etc/sipprot/g/geo.csv',
+  ],
   ['GEOIP_UPDATE_INTERVAL=0', (c) => c.geoip.updateInterval, 0],
   ['GEOIP_UPDATE_INTERVAL=86400', (c) => c.geoip.updateInterval, 86400],
   ['export BLOCKTIME=60', (c) => c.blockTime, 60],
@@ -240,7 +245,19 @@ const INVALID: Array<[string, string, string, RegExp]> = [
     'GEOIP_UPDATE_URL=ftp://x/geo.csv',
     'GEOIP_UPDATE_URL',
     'ftp://x/geo.csv',
-    /http:\/\/, https:\/\/ or file:\/\//,
+    /http:\/\/ or https:\/\/ URL, or a file path in the config directory/,
+  ],
+  [
+    'GEOIP_UPDATE_URL=/etc/shadow',
+    'GEOIP_UPDATE_URL',
+    '/etc/shadow',
+    /a file in the config directory \/etc\/sipprot/,
+  ],
+  [
+    'GEOIP_UPDATE_URL=/etc/sipprot/../shadow',
+    'GEOIP_UPDATE_URL',
+    '/etc/sipprot/../shadow',
+    /config directory/,
   ],
   ['GEOIP_UPDATE_INTERVAL=60', 'GEOIP_UPDATE_INTERVAL', '60', /0 \(never\) or an integer 3600-31536000/],
   ['SMTP_PASSWORD="unterminated', 'SMTP_PASSWORD', '(hidden)', /quoted value is not closed/],
@@ -368,7 +385,7 @@ describe('renderConfig', () => {
       'CLUSTER_REDIS_URL=redis://127.0.0.1:6379',
       'ALLOWLIST_FILE=/srv/allow',
       'DENYLIST_FILE=deny.txt',
-      'GEOIP_UPDATE_URL=file:///srv/geo.csv',
+      'GEOIP_UPDATE_URL=file:///etc/sipprot/geo.csv',
       'GEOIP_UPDATE_INTERVAL=0',
     ].join('\n');
     const c = parse(text);

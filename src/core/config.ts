@@ -47,9 +47,11 @@ export function dirOf(path: string): string {
   return i < 0 ? '.' : i === 0 ? '/' : path.slice(0, i);
 }
 
-function listDir(source: string | null): string {
+/** The config file's directory (the default one without a file): lists and update files live there. */
+export function configDir(source: string | null): string {
   return source ? dirOf(source) : DEFAULT_CONFIG_DIR;
 }
+const listDir = configDir;
 
 /** SMTP_TLS and SMTP_PORT default from each other. */
 function settleSmtp(cfg: Config, set: Set<string>): void {

@@ -51,9 +51,9 @@ export const MAX_REPORTED_ERRORS = 50;
 
 const HEADER = /^[A-Za-z_ ]+(,[A-Za-z_ ]+)*$/;
 
-function show(s: string): string {
-  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
-}
+// Errors name the line and what is wrong, never the row's text: a file pointed at by
+// mistake (or by an attacker) must not be echoed back to whoever asked for the update.
+const fieldCount = (row: string) => row.split(',').length;
 
 type RowSink = (family: GeoFamily, range: GeoRange) => void;
 
@@ -89,7 +89,7 @@ function readRows(
     const c1 = row.indexOf(',');
     const c2 = c1 < 0 ? -1 : row.indexOf(',', c1 + 1);
     if (c1 < 0 || c2 < 0 || row.indexOf(',', c2 + 1) >= 0) {
-      fail(lineNo, `expected 3 fields "start,end,country", got ${show(row)}`);
+      fail(lineNo, `expected 3 fields "start,end,country", got ${fieldCount(row)}`);
       continue;
     }
     const a = row.slice(0, c1).trim();
@@ -101,12 +101,12 @@ function readRows(
     const fam: GeoFamily = family ?? (a.includes(':') ? 6 : 4);
     const start = parseAddr(a, fam);
     if (start === null) {
-      fail(lineNo, `start ${show(a)} is not an IPv${fam} address`);
+      fail(lineNo, `start is not an IPv${fam} address`);
       continue;
     }
     const end = parseAddr(b, fam);
     if (end === null) {
-      fail(lineNo, `end ${show(b)} is not an IPv${fam} address`);
+      fail(lineNo, `end is not an IPv${fam} address`);
       continue;
     }
     if (end < start) {
@@ -114,11 +114,11 @@ function readRows(
       continue;
     }
     if (!/^[A-Z]{2}$/.test(cc)) {
-      fail(lineNo, `country ${show(cc)} is not a two-letter code`);
+      fail(lineNo, 'country is not a two-letter code');
       continue;
     }
     if (!isCountryCode(cc)) {
-      fail(lineNo, `country ${show(cc)} is not an ISO 3166-1 alpha-2 code we know`, 'country');
+      fail(lineNo, `country ${cc} is not an ISO 3166-1 alpha-2 code we know`, 'country');
       continue;
     }
     sink(fam, { start, end, country: cc });

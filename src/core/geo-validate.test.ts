@@ -34,7 +34,7 @@ describe('checkGeoUpdate', () => {
     assert.equal(got.ok, false);
     assert.match(
       !got.ok ? got.reason : '',
-      /^https:\/\/x\/v4\.csv: 1 malformed row \(line 4: end "10\.9\.9" is not an IPv4 address\)/,
+      /^https:\/\/x\/v4\.csv: 1 malformed row \(line 4: end is not an IPv4 address\)/,
     );
   });
 
@@ -61,7 +61,7 @@ describe('checkGeoUpdate', () => {
     assert.equal(one.droppedCount, 1);
     assert.match(
       one.warnings[0] ?? '',
-      /a\.csv: dropped 1 row\(s\) with unknown country codes \(line 2001: country "AN"/,
+      /a\.csv: dropped 1 row\(s\) with unknown country codes \(line 2001: country AN /,
     );
     const many = checkGeoUpdate([src('b.csv', rows(20, 'QQ'))], none);
     assert.equal(many.ok, false);

@@ -50,10 +50,14 @@ export type ListLine =
 
 const MAX_NOTE = 500;
 
-/** Notes are one line of plain text: control characters become spaces, length is bounded. */
+/**
+ * Notes are one line of plain text: control characters (C0, DEL, C1) and Unicode line and
+ * paragraph separators become spaces, so a note can never start a new line in the list
+ * file or move a terminal's cursor; length is bounded.
+ */
 export function cleanNote(note: string): string {
   return note
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
     .trim()
     .slice(0, MAX_NOTE)
     .trim();

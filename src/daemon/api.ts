@@ -6,6 +6,7 @@ import { ensureAdminPassword } from '../api/password.js';
 import { type ApiDeps, buildApi } from '../api/server.js';
 import type { GeoStatus } from '../api/types.js';
 import { loadConfig } from '../config/load.js';
+import { configDir } from '../core/config.js';
 import { SipprotError } from '../core/errors.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { localCalendar } from '../notify/calendar.js';
@@ -66,7 +67,7 @@ export function apiDeps(daemon: Daemon, configPath: string | undefined): ApiDeps
         if (!from)
           throw new SipprotError('SP_ERR_USAGE', 'GEOIP_UPDATE_URL is not set: nothing to update from');
         if (!daemon.geo) throw new SipprotError('SP_ERR_GEOIP', 'no geo-IP database is loaded');
-        const r = await daemon.geo.update({ from });
+        const r = await daemon.geo.update({ from, confineTo: configDir(daemon.config.source) });
         await daemon.reconcile('geo-ip update');
         return { ...geoStatus(daemon.geo, from), warnings: r.warnings };
       },

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { configDir } from '../core/config.js';
 import type { Config } from '../core/types.js';
 import { GeoDatabase } from '../geoip/database.js';
 import { type GeoSchedule, scheduleGeoipUpdates } from '../geoip/schedule.js';
@@ -27,6 +28,7 @@ export function scheduleGeo(
   return scheduleGeoipUpdates({
     db,
     from: updateUrl,
+    update: { confineTo: configDir(config.source) },
     intervalSec: updateInterval,
     onResult: (o) => {
       if (!o.ok) {

@@ -3,7 +3,7 @@
  * parsed rows: plain or gzip CSV (IPv4 and/or IPv6 rows), or a sipprot table file as
  * another host of the cluster writes it. Every failure is SP_ERR_GEOIP naming the source.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { isCountryCode } from '../core/countries.js';
 import { SipprotError } from '../core/errors.js';
@@ -19,6 +19,11 @@ export interface SourceOptions {
   maxBytes?: number;
   /** Cap on the size after gunzip. */
   maxUncompressedBytes?: number;
+  /**
+   * Local files must lie in this directory (symlinks resolved): a source taken from the
+   * config (GEOIP_UPDATE_URL, editable from the web UI) must not make root read any file.
+   */
+  confineTo?: string;
 }
 
 export const DEFAULT_TIMEOUT_MS = 120_000;
@@ -109,6 +114,7 @@ async function download(url: string, opts: SourceOptions): Promise<SourceData> {
 
 async function readLocal(path: string, opts: SourceOptions): Promise<SourceData> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (opts.confineTo !== undefined) await assertConfined(path, opts.confineTo);
   let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(path);
@@ -121,6 +127,19 @@ async function readLocal(path: string, opts: SourceOptions): Promise<SourceData>
     return { what: path, bytes: await readFile(path), modified: st.mtime };
   } catch (e) {
     throw err(path, `cannot read: ${(e as Error).message}`);
+  }
+}
+
+async function assertConfined(path: string, dir: string): Promise<void> {
+  let real: string;
+  let realDir: string;
+  try {
+    [real, realDir] = await Promise.all([realpath(path), realpath(dir)]);
+  } catch (e) {
+    throw err(path, `cannot read: ${(e as Error).message}`);
+  }
+  if (!real.startsWith(`${realDir.replace(/\/$/, '')}/`)) {
+    throw err(path, `only files in the config directory ${dir} are read (put the update file there)`);
   }
 }
 

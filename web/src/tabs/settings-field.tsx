@@ -25,6 +25,19 @@ export function SettingControl({ layout, meta, value, error, countries, onChange
   const secs = c.kind === 'text' && c.seconds ? roughDuration(Number(value)) : '';
 
   let control: JSX.Element;
+  if (meta.hostOnly) {
+    // Paths, listeners, interfaces, cluster: only root on the host changes them (sipprot.conf).
+    return (
+      <div class="field field-hostonly">
+        <label for={id}>{layout.label}</label>
+        <div class="control-row">
+          <input {...common} type="text" readOnly value={value} />
+        </div>
+        <p class="help">Set in sipprot.conf on the host; not changeable from the web UI.</p>
+        <Help id={helpId} layout={layout} meta={meta} />
+      </div>
+    );
+  }
   if (c.kind === 'bool') {
     return (
       <div class={`field field-check${error ? ' has-error' : ''}`}>
