@@ -8,10 +8,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { isSipprotError } from '../src/core/errors.js';
 import { firewallContract } from '../src/firewall/firewall.contract.js';
-import type { FirewallOptions, FirewallState } from '../src/firewall/firewall.js';
-import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../src/firewall/firewall.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
 import { ReconcilingFirewall } from '../src/firewall/reconcile.js';
+import type { FirewallOptions, FirewallState } from '../src/ports/firewall.js';
+import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../src/ports/firewall.js';
 import { createPair, type Link, type Netns, removeStaleNamespaces, run, udpEcho, udpProbe } from './netns.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

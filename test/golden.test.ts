@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../src/core/config.js';
-import { AccessLists } from '../src/core/lists.js';
+import { parseConfig } from '../src/core/config/parse.js';
+import { AccessLists } from '../src/core/lists/lists.js';
 import type { Decision } from '../src/core/types.js';
 import { replay } from '../src/replay/replay.js';
 

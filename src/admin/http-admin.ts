@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { SipprotError, type SipprotErrorCode } from '../core/errors.js';
 import type { ListName } from '../core/types.js';
-import type { Admin, ChangeOptions } from './admin.js';
+import type { Admin, ChangeOptions } from '../ports/admin.js';
 
 /**
  * The Admin interface spoken to a running daemon over its Unix socket, so CLI changes

@@ -1,8 +1,7 @@
 import { SipprotError } from '../core/errors.js';
-import { networkContains, parseAddress, parseNetwork } from '../core/ip.js';
-import { AccessLists, parseCsv } from '../core/lists.js';
+import { AccessLists, parseCsv } from '../core/lists/lists.js';
+import { networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
 import type { Config, ListEntry, ListName } from '../core/types.js';
-import type { Store } from '../store/store.js';
 import {
   type Admin,
   type ChangeOptions,
@@ -14,7 +13,8 @@ import {
   type LiveStats,
   type RemoveResult,
   type StatusReport,
-} from './admin.js';
+} from '../ports/admin.js';
+import type { Store } from '../ports/store.js';
 
 /** Where the lists live (the list files); ListFiles implements it. */
 export interface ListRepo {

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Admin } from '../admin/admin.js';
 import { SipprotError } from '../core/errors.js';
-import type { Address } from '../core/ip.js';
-import { CSV_TEMPLATE, parseCsv } from '../core/lists.js';
+import { CSV_TEMPLATE, parseCsv } from '../core/lists/lists.js';
+import type { Address } from '../core/net/ip.js';
 import type { ListEntry, ListName } from '../core/types.js';
+import type { Admin } from '../ports/admin.js';
 import { guardAllowRemove, guardDenyAdd } from './lockout.js';
 
 /** CSV imports of 100k-entry lists run to a few MB; other bodies stay at fastify's 1 MB. */

@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../ports/store.js';
 import { ApiError } from './errors.js';
 import { GENERATED_KEY, hashFingerprint, PASSWORD_KEY, verifyPassword } from './password.js';
 

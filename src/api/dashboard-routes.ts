@@ -3,9 +3,9 @@
  * countries and user agents, attacks over time, recent attacks and decisions.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Admin } from '../admin/admin.js';
-import { countryName } from '../core/countries.js';
-import type { Store } from '../store/store.js';
+import { countryName } from '../core/geo/countries.js';
+import type { Admin } from '../ports/admin.js';
+import type { Store } from '../ports/store.js';
 import { bad } from './admin-routes.js';
 import type { DashboardData } from './types.js';
 

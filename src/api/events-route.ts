@@ -4,9 +4,9 @@
  * Decisions are turned into full rows from the store (which holds the merged record).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type Admin, dynamicBlock } from '../admin/admin.js';
-import { blockRecordOf } from '../core/block-record.js';
-import type { Store } from '../store/store.js';
+import { blockRecordOf } from '../core/policy/block-record.js';
+import { type Admin, dynamicBlock } from '../ports/admin.js';
+import type { Store } from '../ports/store.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { LiveEvent } from './types.js';
 

@@ -5,10 +5,11 @@
  * The Admin implementation gets the requester too; checking here as well means the web
  * UI is safe whatever backend sits behind it.
  */
-import type { Admin } from '../admin/admin.js';
+
 import { SipprotError } from '../core/errors.js';
-import { type Address, type Network, networkContains, parseAddress, parseNetwork } from '../core/ip.js';
+import { type Address, type Network, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
 import type { ListEntry } from '../core/types.js';
+import type { Admin } from '../ports/admin.js';
 
 const LOOPBACK = [parseAddress('127.0.0.1')!, parseAddress('::1')!];
 

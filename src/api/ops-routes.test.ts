@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AttackRecord } from '../store/store.js';
+import type { AttackRecord } from '../core/records.js';
 import { startOfLocalDay } from './dashboard-routes.js';
 import { apiError, type Client, type Harness, harness, login } from './http.testkit.js';
 import { describedRoutes } from './openapi.js';

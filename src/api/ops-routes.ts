@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { SipprotError } from '../core/errors.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../ports/store.js';
 import { bad } from './admin-routes.js';
 import type { GeoStatus } from './types.js';
 

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/program.js';
 import { SipprotError } from '../core/errors.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../ports/store.js';
 import { generatePassword, MIN_PASSWORD_LENGTH, passwordProblem, setAdminPassword } from './password.js';
 
 export interface PasswdDeps {

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { SipprotError } from '../core/errors.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../ports/store.js';
 
 export const PASSWORD_KEY = 'admin.password';
 /** '1' while the generated first-start password is in use (the UI asks to change it). */

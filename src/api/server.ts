@@ -13,9 +13,9 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
-import type { Admin } from '../admin/admin.js';
 import { SipprotError } from '../core/errors.js';
-import type { Store } from '../store/store.js';
+import type { Admin } from '../ports/admin.js';
+import type { Store } from '../ports/store.js';
 import { adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
 import { assertCsrf, LoginLimiter, type Session, Sessions } from './auth.js';
 import { dashboardRoutes } from './dashboard-routes.js';

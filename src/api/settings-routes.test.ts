@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CONFIG_KEYS } from '../core/config-keys.js';
+import { CONFIG_KEYS } from '../core/config/keys.js';
 import { apiError, type Client, type Harness, harness, login } from './http.testkit.js';
 import type { SettingField } from './types.js';
 

@@ -5,13 +5,13 @@
  * the daemon's full parse then catches what only the whole file can tell.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Admin } from '../admin/admin.js';
-import { configDir } from '../core/config.js';
-import { CONFIG_KEYS, type ConfigKey, findConfigKey } from '../core/config-keys.js';
-import { COUNTRIES, EXTRA_COUNTRIES } from '../core/countries.js';
+import { CONFIG_KEYS, type ConfigKey, findConfigKey } from '../core/config/keys.js';
+import { configDir } from '../core/config/parse.js';
 import { SipprotError } from '../core/errors.js';
-import type { Address } from '../core/ip.js';
+import { COUNTRIES, EXTRA_COUNTRIES } from '../core/geo/countries.js';
+import type { Address } from '../core/net/ip.js';
 import type { Config } from '../core/types.js';
+import type { Admin } from '../ports/admin.js';
 import { bad } from './admin-routes.js';
 import { guardCountries } from './lockout.js';
 import type { SettingError, SettingField, SettingsResponse, SettingsView } from './types.js';

@@ -3,6 +3,12 @@
  * checked with the real key parsers, a settable clock, and an event bus the test drives.
  * Used by the API tests and the browser tests (test/web); not shipped behaviour.
  */
+
+import { CONFIG_KEYS } from '../core/config/keys.js';
+import { SipprotError } from '../core/errors.js';
+import { parseCsv, toCsv } from '../core/lists/lists.js';
+import { checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
+import type { BlockRecord, Decision, ListEntry, ListName } from '../core/types.js';
 import type {
   Admin,
   ChangeOptions,
@@ -12,13 +18,8 @@ import type {
   ImportResult,
   RemoveResult,
   StatusReport,
-} from '../admin/admin.js';
-import { dynamicBlock } from '../admin/admin.js';
-import { CONFIG_KEYS } from '../core/config-keys.js';
-import { SipprotError } from '../core/errors.js';
-import { checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/ip.js';
-import { parseCsv, toCsv } from '../core/lists.js';
-import type { BlockRecord, Decision, ListEntry, ListName } from '../core/types.js';
+} from '../ports/admin.js';
+import { dynamicBlock } from '../ports/admin.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { ApiDeps } from './server.js';
 import type { GeoStatus, LiveEvent, SettingsView } from './types.js';

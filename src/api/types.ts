@@ -2,8 +2,9 @@
  * What the API exchanges with the daemon (ApiDeps) and with the web UI. Types only, so
  * the UI can import them (type-only) without pulling server code into the bundle.
  */
-import type { DynamicBlock } from '../admin/admin.js';
+
 import type { Decision, ListName } from '../core/types.js';
+import type { DynamicBlock } from '../ports/admin.js';
 
 /** The daemon's settings as sipprot.conf writes them. */
 export interface SettingsView {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../core/config.js';
+import { parseConfig } from '../core/config/parse.js';
 import { geoipCommands } from './geoip-command.js';
 import { runCli } from './program.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
-import { configDir } from '../core/config.js';
+import { configDir } from '../core/config/parse.js';
 import type { Config } from '../core/types.js';
 import { runtimePaths } from '../daemon/paths.js';
 import { readPid } from '../daemon/pidfile.js';

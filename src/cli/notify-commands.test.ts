@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { defaultConfig } from '../core/config.js';
+import { defaultConfig } from '../core/config/parse.js';
 import type { Config } from '../core/types.js';
 import { localCalendar } from '../notify/calendar.js';
 import { SmtpPeer } from '../notify/smtp-peer.testkit.js';

@@ -16,7 +16,7 @@ import {
   type SmtpStep,
   testSmtp,
 } from '../notify/smtp.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../ports/store.js';
 import { isValidEmail } from '../store/validate.js';
 import { EXIT } from './exit-codes.js';
 import { json } from './output.js';

@@ -1,5 +1,5 @@
-import type { CheckResult, DynamicBlock } from '../admin/admin.js';
 import type { ListEntry } from '../core/types.js';
+import type { CheckResult, DynamicBlock } from '../ports/admin.js';
 import { formatDuration, renderTable } from './table.js';
 
 /** Where a command writes; tests pass buffers, the binaries pass the process streams. */

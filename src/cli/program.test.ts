@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LocalAdmin } from '../admin/local-admin.js';
-import { parseConfig } from '../core/config.js';
+import { parseConfig } from '../core/config/parse.js';
 import type { BlockRecord, Config } from '../core/types.js';
 import { ListFiles } from '../lists/list-files.js';
 import { SqliteStore } from '../store/sqlite-store.js';

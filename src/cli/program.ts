@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
-import type { Admin } from '../admin/admin.js';
 import { isSipprotError } from '../core/errors.js';
 import type { ListEntry, ListName } from '../core/types.js';
+import type { Admin } from '../ports/admin.js';
 import { EXIT } from './exit-codes.js';
 import { checkText, dynamicTable, type Io, json, listTable } from './output.js';
 import { renderTable } from './table.js';
@@ -203,7 +203,7 @@ function addListCommands(program: Command, ctx: CliContext, name: ListName): voi
     .command('template')
     .description('print a CSV template for import')
     .action(async () => {
-      const { CSV_TEMPLATE } = await import('../core/lists.js');
+      const { CSV_TEMPLATE } = await import('../core/lists/lists.js');
       io.out(CSV_TEMPLATE);
     });
 }

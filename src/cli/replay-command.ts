@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CountryLookup, ListLookup } from '../core/policy.js';
+import type { CountryLookup, ListLookup } from '../core/policy/policy.js';
 import type { Config, Decision } from '../core/types.js';
 import { replay } from '../replay/replay.js';
 import { EXIT } from './exit-codes.js';

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseConfig } from '../core/config.js';
+import { parseConfig } from '../core/config/parse.js';
 import {
   LEGACY_CONFIG,
   loadConfig,

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type ConfigWarning, parseConfigDetailed, renderConfig } from '../core/config.js';
+import { type ConfigWarning, parseConfigDetailed, renderConfig } from '../core/config/parse.js';
 import { SipprotError } from '../core/errors.js';
 import type { Config } from '../core/types.js';
 import { writeFileAtomic } from '../lists/list-files.js';

@@ -13,7 +13,7 @@ import {
   uniq,
 } from './detect/testing.js';
 import { Engine, type EngineDeps } from './engine.js';
-import type { ListLookup } from './policy.js';
+import type { ListLookup } from './policy/policy.js';
 import type { Config, Decision, SipEvent, SipMessage } from './types.js';
 
 const ATTACKER = '203.0.113.66';

@@ -14,7 +14,7 @@
  */
 import { Detector, type DetectorOptions, type DetectorStats } from './detect/detector.js';
 import { PortSet, remoteOf } from './detect/ports.js';
-import { Policy, type PolicyDeps, type PolicyStats } from './policy.js';
+import { Policy, type PolicyDeps, type PolicyStats } from './policy/policy.js';
 import type { BlockRecord, Config, Decision, DecisionAction, Rule, SipEvent, Verdict } from './types.js';
 
 export interface EngineDeps extends PolicyDeps {

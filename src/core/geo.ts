@@ -10,8 +10,8 @@ export {
   parseV4,
   parseV6,
   parseV6Words,
-} from './geo-addr.js';
-export { decodeGeoBin, encodeGeoBin, type GeoDataMeta, isGeoBin } from './geo-bin.js';
+} from './geo/addr.js';
+export { decodeGeoBin, encodeGeoBin, type GeoDataMeta, isGeoBin } from './geo/bin.js';
 export {
   type GeoCsvAnyResult,
   type GeoCsvError,
@@ -20,13 +20,13 @@ export {
   MAX_REPORTED_ERRORS,
   parseGeoCsv,
   parseGeoCsvAny,
-} from './geo-csv.js';
-export { flatten } from './geo-flatten.js';
-export { type CountryRanges, GeoTable, NO_COUNTRY, rangeElement, rangeToCidrs } from './geo-table.js';
+} from './geo/csv.js';
+export { flatten } from './geo/flatten.js';
+export { type CountryRanges, GeoTable, NO_COUNTRY, rangeElement, rangeToCidrs } from './geo/table.js';
 
-import type { GeoRange } from './geo-csv.js';
-import { flatten } from './geo-flatten.js';
-import { GeoTable } from './geo-table.js';
+import type { GeoRange } from './geo/csv.js';
+import { flatten } from './geo/flatten.js';
+import { GeoTable } from './geo/table.js';
 
 /** Raw (possibly nested, unsorted) ranges of both families → a lookup table. */
 export function buildGeoTable(v4: readonly GeoRange[], v6: readonly GeoRange[]): GeoTable {

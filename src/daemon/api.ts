@@ -6,7 +6,7 @@ import { ensureAdminPassword } from '../api/password.js';
 import { type ApiDeps, buildApi } from '../api/server.js';
 import type { GeoStatus } from '../api/types.js';
 import { loadConfig } from '../config/load.js';
-import { configDir } from '../core/config.js';
+import { configDir } from '../core/config/parse.js';
 import { SipprotError } from '../core/errors.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { localCalendar } from '../notify/calendar.js';

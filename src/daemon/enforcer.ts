@@ -1,7 +1,8 @@
-import { blockRecordOf } from '../core/block-record.js';
+import { blockRecordOf } from '../core/policy/block-record.js';
+import type { AttackRecord } from '../core/records.js';
 import type { BlockRecord, Decision, ListEntry, Verdict } from '../core/types.js';
-import type { Firewall } from '../firewall/firewall.js';
-import type { AttackRecord, Store, StoreBatch } from '../store/store.js';
+import type { Firewall } from '../ports/firewall.js';
+import type { Store, StoreBatch } from '../ports/store.js';
 
 /**
  * The kernel's timeout outlasts the policy's own expiry by this much: renewals are

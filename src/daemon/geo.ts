@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { configDir } from '../core/config.js';
+import { configDir } from '../core/config/parse.js';
 import type { Config } from '../core/types.js';
 import { GeoDatabase } from '../geoip/database.js';
 import { type GeoSchedule, scheduleGeoipUpdates } from '../geoip/schedule.js';

@@ -1,6 +1,6 @@
 import type { SettingsView } from '../api/types.js';
 import { SYSTEM_CONFIG, saveConfig } from '../config/load.js';
-import { CONFIG_KEYS, withChanges } from '../core/config.js';
+import { CONFIG_KEYS, withChanges } from '../core/config/parse.js';
 import type { Config } from '../core/types.js';
 import type { Daemon } from './daemon.js';
 

@@ -5,7 +5,13 @@
  * behaves the same on the real kernel.
  */
 import { SipprotError } from '../core/errors.js';
-import type { DynamicBlock, Firewall, FirewallCounters, FirewallOptions, FirewallState } from './firewall.js';
+import type {
+  DynamicBlock,
+  Firewall,
+  FirewallCounters,
+  FirewallOptions,
+  FirewallState,
+} from '../ports/firewall.js';
 import type { ListSet } from './state.js';
 import { checkOptions, prepareState, sortByAddress, timeoutMs } from './state.js';
 import type { AddressRange } from './validate.js';

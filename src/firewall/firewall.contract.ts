@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isSipprotError } from '../core/errors.js';
-import type { Firewall, FirewallOptions, FirewallState } from './firewall.js';
-import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from './firewall.js';
+import type { Firewall, FirewallOptions, FirewallState } from '../ports/firewall.js';
+import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
 
 export interface ContractSubject {
   fw: Firewall;

@@ -3,7 +3,7 @@
  * FirewallState and drop counters. Every address read is parsed again by validate.ts,
  * so snapshot text is canonical whatever nft printed.
  */
-import type { FirewallCounters, FirewallOptions, FirewallState, TftpRatePer } from './firewall.js';
+import type { FirewallCounters, FirewallOptions, FirewallState, TftpRatePer } from '../ports/firewall.js';
 import { COUNTERS } from './nft-render.js';
 import type { ListSet } from './state.js';
 import { sortByAddress } from './state.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { FirewallState } from './firewall.js';
-import { DEFAULT_FIREWALL_OPTIONS } from './firewall.js';
+import type { FirewallState } from '../ports/firewall.js';
+import { DEFAULT_FIREWALL_OPTIONS } from '../ports/firewall.js';
 import { parseTable } from './nft-parse.js';
 import {
   emptyLayout,

@@ -26,7 +26,7 @@
  *   ipset's hash:net does in the kernel. The rules depend on which lengths are in use,
  *   so replacing a list rebuilds the chain in the same transaction (no gap).
  */
-import type { FirewallCounters, FirewallOptions, TftpRatePer } from './firewall.js';
+import type { FirewallCounters, FirewallOptions, TftpRatePer } from '../ports/firewall.js';
 import type { ListSet, RenderState } from './state.js';
 import type { AddressRange, Family, Host } from './validate.js';
 import { addressBits, formatBig, netmask, rangeToPrefixes } from './validate.js';

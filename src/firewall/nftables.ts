@@ -13,8 +13,8 @@
  *   it with `init(store state)`.
  */
 import { SipprotError } from '../core/errors.js';
-import type { Firewall, FirewallCounters, FirewallOptions, FirewallState } from './firewall.js';
-import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from './firewall.js';
+import type { Firewall, FirewallCounters, FirewallOptions, FirewallState } from '../ports/firewall.js';
+import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
 import { parseTable } from './nft-parse.js';
 import type { DynamicChange, Layout } from './nft-render.js';
 import {

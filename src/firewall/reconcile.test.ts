@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { FirewallState } from '../ports/firewall.js';
+import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
 import { FakeFirewall } from './fake.js';
-import type { FirewallState } from './firewall.js';
-import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from './firewall.js';
 import { desiredState, dynamicBlocks, ReconcilingFirewall } from './reconcile.js';
 
 describe('desiredState', () => {

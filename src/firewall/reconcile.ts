@@ -9,7 +9,13 @@
  */
 import { isSipprotError } from '../core/errors.js';
 import type { BlockRecord, Config } from '../core/types.js';
-import type { DynamicBlock, Firewall, FirewallCounters, FirewallOptions, FirewallState } from './firewall.js';
+import type {
+  DynamicBlock,
+  Firewall,
+  FirewallCounters,
+  FirewallOptions,
+  FirewallState,
+} from '../ports/firewall.js';
 
 export function firewallOptions(config: Pick<Config, 'tftp' | 'dnsProtection'>): FirewallOptions {
   return {

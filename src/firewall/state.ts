@@ -3,8 +3,8 @@
  * adapter so both accept and refuse exactly the same input.
  */
 import { SipprotError } from '../core/errors.js';
-import { parseAddress } from '../core/ip.js';
-import type { DynamicBlock, FirewallOptions, FirewallState, TftpRatePer } from './firewall.js';
+import { parseAddress } from '../core/net/ip.js';
+import type { DynamicBlock, FirewallOptions, FirewallState, TftpRatePer } from '../ports/firewall.js';
 import type { AddressRange, Host } from './validate.js';
 import { parseHost, toRanges } from './validate.js';
 

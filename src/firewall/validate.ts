@@ -8,8 +8,8 @@
  * loaded, so `snapshot()` of the real firewall and of the fake agree to the byte.
  */
 import { SipprotError } from '../core/errors.js';
-import { checkNetwork, formatAddress, parseAddress } from '../core/ip.js';
-import { rangePrefixes } from '../core/ip-range.js';
+import { checkNetwork, formatAddress, parseAddress } from '../core/net/ip.js';
+import { rangePrefixes } from '../core/net/ip-range.js';
 
 export type Family = 4 | 6;
 

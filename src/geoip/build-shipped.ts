@@ -9,8 +9,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { checkGeoUpdate } from '../core/geo/validate.js';
 import { encodeGeoBin, GeoTable, parseGeoCsvAny } from '../core/geo.js';
-import { checkGeoUpdate } from '../core/geo-validate.js';
 
 async function main(argv: string[]): Promise<number> {
   const [v4Path, v6Path, source, date, out] = argv;

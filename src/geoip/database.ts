@@ -6,8 +6,8 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SipprotError } from '../core/errors.js';
+import { checkGeoUpdate, type GeoSource } from '../core/geo/validate.js';
 import { type GeoDataMeta, GeoTable } from '../core/geo.js';
-import { checkGeoUpdate, type GeoSource } from '../core/geo-validate.js';
 import { peekTableMeta, readTableFile, SHIPPED_TABLE, type TableFile, writeTableFile } from './files.js';
 import { fetchSource, parseSource, type SourceOptions } from './source.js';
 

@@ -5,8 +5,8 @@
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { isCountryCode } from '../core/countries.js';
 import { SipprotError } from '../core/errors.js';
+import { isCountryCode } from '../core/geo/countries.js';
 import { decodeGeoBin, type GeoCsvAnyResult, isGeoBin, parseGeoCsvAny } from '../core/geo.js';
 import { gunzipCapped, isGzip } from './files.js';
 

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseListFile } from '../core/lists.js';
+import { parseListFile } from '../core/lists/lists.js';
 import { ListFiles, writeFileAtomic } from './list-files.js';
 
 let root: string;

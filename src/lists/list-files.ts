@@ -21,7 +21,6 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SipprotError } from '../core/errors.js';
-import { checkNetwork } from '../core/ip.js';
 import {
   type ChangeResult,
   cleanNote,
@@ -33,7 +32,8 @@ import {
   parseListLine,
   type RemoveResult,
   toCsv,
-} from '../core/lists.js';
+} from '../core/lists/lists.js';
+import { checkNetwork } from '../core/net/ip.js';
 import type { ListEntry, ListName } from '../core/types.js';
 
 export type { ChangeResult, ImportResult, RemoveResult };

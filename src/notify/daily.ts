@@ -4,9 +4,10 @@
  * sends the missed report when it comes back, and one restarted after sending does not
  * send it again.
  */
-import { buildReport, type Report } from '../core/report.js';
-import { renderReportHtml, renderReportText } from '../core/report-render.js';
-import type { Store } from '../store/store.js';
+
+import { renderReportHtml, renderReportText } from '../core/report/render.js';
+import { buildReport, type Report } from '../core/report/report.js';
+import type { Store } from '../ports/store.js';
 import { type Calendar, isHhmm } from './calendar.js';
 import type { Logger } from './logger.js';
 

@@ -8,7 +8,7 @@
  * in memory until mailed, in case the store records them a moment later.
  */
 import type { Decision } from '../core/types.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../ports/store.js';
 import { buildDigestMail } from './digest-mail.js';
 import type { Logger } from './logger.js';
 

@@ -6,7 +6,7 @@
  */
 import { hostname as osHostname } from 'node:os';
 import type { Config, Decision } from '../core/types.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../ports/store.js';
 import { type Calendar, localCalendar } from './calendar.js';
 import { DailySchedule } from './daily.js';
 import { Digest } from './digest.js';

@@ -3,7 +3,7 @@
  * to send it, so an SMTP outage or a restart delays a notice but never loses it: failed
  * sends are retried with exponential backoff and given up only after days.
  */
-import type { Store } from '../store/store.js';
+import type { Store } from '../ports/store.js';
 import type { Logger } from './logger.js';
 import { isServerFailure, type MailTransport } from './smtp.js';
 

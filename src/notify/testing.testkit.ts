@@ -1,6 +1,7 @@
 /** Test support: config, decisions and attacks as the daemon would hand them over. */
+
+import type { AttackRecord } from '../core/records.js';
 import type { Config, Decision, Rule } from '../core/types.js';
-import type { AttackRecord } from '../store/store.js';
 
 export function notifyConfig(
   port: number | null,

@@ -1,7 +1,7 @@
 import { readCaptureBatches } from '../capture/pcap-file.js';
 import { Engine, type EngineStats } from '../core/engine.js';
 import { Decoder, type DecoderStats } from '../core/packet/decoder.js';
-import type { CountryLookup, ListLookup } from '../core/policy.js';
+import type { CountryLookup, ListLookup } from '../core/policy/policy.js';
 import type { Config, Decision } from '../core/types.js';
 
 export interface ReplayDeps {

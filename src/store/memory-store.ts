@@ -1,22 +1,24 @@
 import { SipprotError } from '../core/errors.js';
+import type {
+  AttackRecord,
+  AttackSummary,
+  NewMail,
+  OutboxMail,
+  Recipient,
+  SessionData,
+} from '../core/records.js';
 import type { BlockRecord, Decision } from '../core/types.js';
 import type {
   AttackQuery,
-  AttackRecord,
-  AttackSummary,
   BlockCounts,
   BlockQuery,
   DecisionQuery,
-  NewMail,
-  OutboxMail,
   PruneRequest,
   PruneResult,
-  Recipient,
-  SessionData,
   Store,
   StoreBatch,
   SummaryQuery,
-} from './store.js';
+} from '../ports/store.js';
 import { SummaryBuilder } from './summary.js';
 import { assertTime, checkBlock, normalizeEmail, normalizeMail, normalizeName } from './validate.js';
 

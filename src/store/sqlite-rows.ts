@@ -3,6 +3,8 @@
  * 0/1, lists are JSON text. Reading is forgiving (a hand-edited row never crashes the
  * daemon), writing is exact.
  */
+
+import type { AttackRecord, MailState, NewMail, OutboxMail } from '../core/records.js';
 import type {
   BlockRecord,
   Decision,
@@ -11,7 +13,6 @@ import type {
   Rule,
   Transport,
 } from '../core/types.js';
-import type { AttackRecord, MailState, NewMail, OutboxMail } from './store.js';
 
 type Row = Record<string, unknown>;
 type Params = Record<string, string | number | null>;

@@ -1,6 +1,25 @@
 import type Database from 'better-sqlite3';
 import { SipprotError } from '../core/errors.js';
+import type {
+  AttackRecord,
+  AttackSummary,
+  NewMail,
+  OutboxMail,
+  Recipient,
+  SessionData,
+} from '../core/records.js';
 import type { BlockRecord, Decision } from '../core/types.js';
+import type {
+  AttackQuery,
+  BlockCounts,
+  BlockQuery,
+  DecisionQuery,
+  PruneRequest,
+  PruneResult,
+  Store,
+  StoreBatch,
+  SummaryQuery,
+} from '../ports/store.js';
 import { migrate } from './migrations.js';
 import { openDatabase, type SqliteStoreOptions, storeError } from './sqlite-open.js';
 import {
@@ -14,23 +33,6 @@ import {
   mailParams,
 } from './sqlite-rows.js';
 import { prepareStatements, type Row, type Statements } from './sqlite-statements.js';
-import type {
-  AttackQuery,
-  AttackRecord,
-  AttackSummary,
-  BlockCounts,
-  BlockQuery,
-  DecisionQuery,
-  NewMail,
-  OutboxMail,
-  PruneRequest,
-  PruneResult,
-  Recipient,
-  SessionData,
-  Store,
-  StoreBatch,
-  SummaryQuery,
-} from './store.js';
 import { SummaryBuilder } from './summary.js';
 import { assertTime, checkBlock, normalizeEmail, normalizeMail, normalizeName } from './validate.js';
 

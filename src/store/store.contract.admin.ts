@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
+import type { Store } from '../ports/store.js';
 import {
   attack,
   block,
@@ -8,7 +9,6 @@ import {
   rejectsWith,
   type StoreHarness,
 } from './store.fixtures.js';
-import type { Store } from './store.js';
 
 /** Contract part: recipients, mail outbox, settings, sessions, retention, lifecycle. */
 export function adminContract(ctx: ContractContext, opts: { persistent: boolean }): void {

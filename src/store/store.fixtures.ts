@@ -1,8 +1,9 @@
 /** Records and helpers shared by the Store contract suite and adapter tests. */
 import assert from 'node:assert/strict';
 import { isSipprotError } from '../core/errors.js';
+import type { AttackRecord } from '../core/records.js';
 import type { BlockRecord, Decision } from '../core/types.js';
-import type { AttackRecord, Store } from './store.js';
+import type { Store } from '../ports/store.js';
 
 export interface StoreHarness {
   store: Store;

@@ -1,5 +1,6 @@
+import type { AttackRecord, AttackSummary, TopIp } from '../core/records.js';
 import type { Decision, Rule } from '../core/types.js';
-import type { AttackRecord, AttackSummary, SummaryQuery, TopIp } from './store.js';
+import type { SummaryQuery } from '../ports/store.js';
 
 const RULES: readonly Rule[] = ['scanner', 'auth-failures', 'enumeration'];
 const MAX_USERS_PER_IP = 20;

@@ -1,6 +1,6 @@
 import { SipprotError } from '../core/errors.js';
+import type { NewMail } from '../core/records.js';
 import type { BlockRecord } from '../core/types.js';
-import type { NewMail } from './store.js';
 
 /**
  * The WHATWG HTML e-mail rule: what browsers accept in <input type=email>. It refuses

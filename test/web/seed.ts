@@ -1,7 +1,7 @@
 /** Realistic data for the UI tests and screenshots: lists, recipients, blocks, a day of attacks. */
 import type { FakeWorld } from '../../src/api/testing.testkit.js';
 import { decision } from '../../src/api/testing.testkit.js';
-import type { AttackRecord } from '../../src/store/store.js';
+import type { AttackRecord } from '../../src/core/records.js';
 
 const ATTACKERS: Array<{ ip: string; country: string; ua: string; rule: AttackRecord['rule'] }> = [
   { ip: '45.134.26.17', country: 'NL', ua: 'friendly-scanner', rule: 'scanner' },

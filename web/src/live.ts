@@ -2,7 +2,7 @@
  * One Server-Sent Events connection for the whole app (browsers allow few connections
  * per host): keeps the dynamic deny list current and tells the tabs what changed.
  */
-import type { DynamicBlock } from '../../src/admin/admin.js';
+import type { DynamicBlock } from '../../src/ports/admin.js';
 
 export interface LiveRow extends DynamicBlock {
   /** Local clock (ms) when the block lifts; null when permanent. Immune to clock skew. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatAddress } from '../ip.js';
+import { formatAddress } from '../net/ip.js';
 import { ipv6Text } from './addr.js';
 import { Decoder, type DecoderOptions } from './decoder.js';
 import {

@@ -1,7 +1,7 @@
 /** GEO-IP: the country database in use, and the button that updates it. */
 import { useState } from 'preact/hooks';
-import type { StatusReport } from '../../../src/admin/admin.js';
 import type { GeoStatus } from '../../../src/api/types.js';
+import type { StatusReport } from '../../../src/ports/admin.js';
 import { get, messageOf, post } from '../api.js';
 import { country, dateTime, num } from '../format.js';
 import { Loading, Notice, type NoticeValue, PageHead, useLoad } from '../ui/common.js';

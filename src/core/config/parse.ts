@@ -1,0 +1,326 @@
+/**
+ * sipprot.conf text → a validated Config, and back. Pure: the file is read by
+ * src/config/load.ts. Validation collects every problem before failing, and a config
+ * that fails is never partly applied: parseConfig returns a whole Config or throws.
+ *
+ * Syntax: KEY=VALUE a line; blank lines and `#` comments; `#` after whitespace ends an
+ * unquoted value; values may be "double-quoted" (with \" and \\ escapes) or
+ * 'single-quoted' (literal); `export KEY=VALUE` is accepted for shell-style files. Keys
+ * are case-insensitive and the legacy sipPROT spellings (block_time, ...) work.
+ * A key set twice: the last one wins, with a warning. Unknown keys: a warning, ignored.
+ */
+
+import { SipprotError } from '../errors.js';
+import type { Config } from '../types.js';
+import { CONFIG_KEYS, type ConfigKey, findConfigKey, joinPath } from './keys.js';
+
+export { CONFIG_KEYS, type ConfigKey, DEFAULT_SCANNERS, findConfigKey } from './keys.js';
+
+/** Where the lists live when there is no config file. */
+export const DEFAULT_CONFIG_DIR = '/etc/sipprot';
+
+export interface ConfigProblem {
+  /** The key as written in the file ('' for a line that is not KEY=VALUE). */
+  key: string;
+  value: string;
+  /** What the key allows. */
+  allowed: string;
+  /** 1-based line number; 0 when the problem is not on one line. */
+  line: number;
+  /** The whole sentence, as in the error message. */
+  message: string;
+}
+
+export interface ConfigWarning {
+  key: string;
+  line: number;
+  message: string;
+}
+
+export interface ParsedConfig {
+  config: Config;
+  warnings: ConfigWarning[];
+}
+
+/** Directory part of a path ('.' for a bare file name). */
+export function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '.' : i === 0 ? '/' : path.slice(0, i);
+}
+
+/** The config file's directory (the default one without a file): lists and update files live there. */
+export function configDir(source: string | null): string {
+  return source ? dirOf(source) : DEFAULT_CONFIG_DIR;
+}
+const listDir = configDir;
+
+/** SMTP_TLS and SMTP_PORT default from each other. */
+function settleSmtp(cfg: Config, set: Set<string>): void {
+  if (!set.has('SMTP_TLS')) cfg.smtp.tls = set.has('SMTP_PORT') && cfg.smtp.port === 465 ? 'tls' : 'starttls';
+  if (!set.has('SMTP_PORT'))
+    cfg.smtp.port = cfg.smtp.tls === 'tls' ? 465 : cfg.smtp.tls === 'none' ? 25 : 587;
+}
+
+function skeleton(source: string | null): Config {
+  return {
+    protocols: [],
+    sipPorts: [],
+    interfaces: [],
+    hitCount: 0,
+    monitPeriod: 0,
+    blockTime: 0,
+    blockThreshold: 0,
+    scanners: [],
+    enumUsers: 0,
+    enumChallenges: 0,
+    blockedCountries: [],
+    tftp: { enabled: false, rate: { count: 0, per: 'minute' }, burst: 0 },
+    dnsProtection: false,
+    notify: { daily: false, dailyAt: '', eachAttack: false, interval: 0 },
+    smtp: { host: null, port: 0, user: null, password: null, from: null, tls: 'starttls' },
+    stateDir: '',
+    webListen: { host: '', port: 0 },
+    hepListen: null,
+    clusterRedisUrl: null,
+    allowlistFile: '',
+    denylistFile: '',
+    geoip: { updateUrl: null, updateInterval: 0 },
+    source,
+  };
+}
+
+/**
+ * The embedded defaults. Lists default to `dir` (the config file's directory, or
+ * /etc/sipprot without a file). Built by parsing each key's documented default, so the
+ * CONFIG_KEYS table and the defaults cannot disagree.
+ */
+export function defaultConfig(source: string | null, dir: string = listDir(source)): Config {
+  const cfg = skeleton(source);
+  for (const k of CONFIG_KEYS) {
+    if (k.key === 'SMTP_PORT' || k.key === 'SMTP_TLS') continue;
+    const problem = k.parse(k.default, cfg, { dir });
+    if (problem) throw new Error(`built-in default of ${k.key} is invalid: ${problem}`);
+  }
+  settleSmtp(cfg, new Set());
+  return cfg;
+}
+
+type Value = { ok: true; value: string } | { ok: false; reason: string };
+
+function splitValue(raw: string): Value {
+  const rest = raw.trim();
+  const tail = (after: string): Value | null => {
+    const t = after.trim();
+    return t === '' || t.startsWith('#')
+      ? null
+      : { ok: false, reason: 'unexpected text after the closing quote' };
+  };
+  if (rest.startsWith('"')) {
+    let out = '';
+    let i = 1;
+    for (; i < rest.length; i++) {
+      const c = rest[i]!;
+      if (c === '\\' && (rest[i + 1] === '"' || rest[i + 1] === '\\')) out += rest[++i];
+      else if (c === '"') break;
+      else out += c;
+    }
+    if (i >= rest.length) return { ok: false, reason: 'a quoted value is not closed (missing ")' };
+    return tail(rest.slice(i + 1)) ?? { ok: true, value: out };
+  }
+  if (rest.startsWith("'")) {
+    const end = rest.indexOf("'", 1);
+    if (end < 0) return { ok: false, reason: "a quoted value is not closed (missing ')" };
+    return tail(rest.slice(end + 1)) ?? { ok: true, value: rest.slice(1, end) };
+  }
+  const m = /(^|\s)#/.exec(rest);
+  return { ok: true, value: (m ? rest.slice(0, m.index) : rest).trim() };
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length]!;
+}
+
+function suggestKey(name: string): string | null {
+  const n = name.toUpperCase();
+  let best: string | null = null;
+  let bestD = 3;
+  for (const k of CONFIG_KEYS) {
+    const dd = Math.min(distance(n, k.key), distance(n.replace(/_/g, ''), k.key.replace(/_/g, '')));
+    if (dd < bestD) {
+      best = k.key;
+      bestD = dd;
+    }
+  }
+  return best;
+}
+
+const shown = (key: ConfigKey | undefined, value: string) =>
+  key?.key === 'SMTP_PASSWORD' ? '(hidden)' : value;
+
+/** Like parseConfig, but also returns the warnings (unknown keys, keys set twice). */
+export function parseConfigDetailed(
+  text: string,
+  opts: { source: string | null; dir?: string },
+): ParsedConfig {
+  const dir = opts.dir ?? listDir(opts.source);
+  const cfg = defaultConfig(opts.source, dir);
+  const problems: ConfigProblem[] = [];
+  const warnings: ConfigWarning[] = [];
+  const seen = new Map<string, { line: number; written: string }>();
+  const problem = (p: Omit<ConfigProblem, 'message'>, what: string) => {
+    const where = p.line ? `line ${p.line}: ` : '';
+    const message = p.key ? `${where}${p.key}=${p.value}: ${what}` : `${where}${p.value}: ${what}`;
+    problems.push({ ...p, message });
+  };
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
+  lines.forEach((rawLine, idx) => {
+    const line = idx + 1;
+    const trimmed = rawLine.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(trimmed);
+    if (!m) {
+      problem({ key: '', value: `'${trimmed}'`, allowed: 'KEY=VALUE', line }, 'not a KEY=VALUE line');
+      return;
+    }
+    const written = m[1]!;
+    const key = findConfigKey(written);
+    const v = splitValue(m[2]!);
+    if (!v.ok) {
+      const allowed = key?.allowed ?? 'KEY=VALUE';
+      problem({ key: written, value: shown(key, m[2]!.trim()), allowed, line }, v.reason);
+      return;
+    }
+    if (!key) {
+      const hint = suggestKey(written);
+      const tip = hint ? `; did you mean ${hint}?` : '';
+      warnings.push({ key: written, line, message: `${written} (line ${line}): unknown key, ignored${tip}` });
+      return;
+    }
+    const prev = seen.get(key.key);
+    if (prev) {
+      warnings.push({
+        key: written,
+        line,
+        message: `${written} (line ${line}) sets ${key.key} again: the value on line ${prev.line} is ignored`,
+      });
+    }
+    seen.set(key.key, { line, written });
+    const what = key.parse(v.value, cfg, { dir });
+    if (what) problem({ key: written, value: shown(key, v.value), allowed: key.allowed, line }, what);
+  });
+  settleSmtp(cfg, new Set(seen.keys()));
+  if (cfg.allowlistFile === cfg.denylistFile) {
+    const at = seen.get('DENYLIST_FILE') ?? seen.get('ALLOWLIST_FILE');
+    problem(
+      {
+        key: at?.written ?? 'DENYLIST_FILE',
+        value: cfg.denylistFile,
+        allowed: 'a different file from ALLOWLIST_FILE',
+        line: at?.line ?? 0,
+      },
+      'must be a different file from ALLOWLIST_FILE',
+    );
+  }
+  if (cfg.smtp.user && !cfg.smtp.password) {
+    const at = seen.get('SMTP_USER')!;
+    warnings.push({ key: at.written, line: at.line, message: 'SMTP_USER is set but SMTP_PASSWORD is not' });
+  }
+  if (problems.length) {
+    const where = opts.source ?? 'the configuration';
+    const n = problems.length === 1 ? '1 invalid setting' : `${problems.length} invalid settings`;
+    const body = problems.map((p) => `  ${p.message}`).join('\n');
+    throw new SipprotError(
+      'SP_ERR_CONFIG_INVALID',
+      `${where}: ${n}; nothing was applied:\n${body}`,
+      problems,
+    );
+  }
+  return { config: cfg, warnings };
+}
+
+/** Parses and validates sipprot.conf text. Throws SP_ERR_CONFIG_INVALID listing every problem. */
+export function parseConfig(text: string, opts: { source: string | null; dir?: string }): Config {
+  return parseConfigDetailed(text, opts).config;
+}
+
+/** A value as sipprot.conf writes it: bare when safe, else double-quoted with escapes. */
+export function quoteValue(value: string): string {
+  if (value === '' || !/[\s#"'\\]/.test(value)) return value;
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * A canonical sipprot.conf for the config (what the UI writes when settings are saved).
+ * Every key is written with its description; list files at their default place are
+ * written commented out, so they keep following the config file.
+ */
+export function renderConfig(config: Config): string {
+  const dir = listDir(config.source);
+  const out = [
+    '# sipprot configuration',
+    '# KEY=VALUE, one a line. Keys are case-insensitive; # starts a comment.',
+    '# Written by sipprot: comments here are regenerated when settings are saved.',
+  ];
+  for (const k of CONFIG_KEYS) {
+    const value = k.format(config);
+    const def = k.key.endsWith('LIST_FILE') ? joinPath(dir, k.default) : k.default;
+    out.push('', `# ${k.description}`, `# Allowed: ${k.allowed}. Default: ${def === '' ? '(unset)' : def}.`);
+    const line = `${k.key}=${quoteValue(value)}`;
+    out.push(k.key.endsWith('LIST_FILE') && value === def ? `# ${line}` : line);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export interface ConfigSetting {
+  key: string;
+  value: string;
+  default: string;
+  allowed: string;
+  description: string;
+}
+
+/** Every setting with its current value, for `sipprot config` and the UI. Hides the password. */
+export function describeConfig(config: Config): ConfigSetting[] {
+  const dir = listDir(config.source);
+  return CONFIG_KEYS.map((k) => ({
+    key: k.key,
+    value: k.key === 'SMTP_PASSWORD' && config.smtp.password ? '********' : k.format(config),
+    default: k.key.endsWith('LIST_FILE') ? joinPath(dir, k.default) : k.default,
+    allowed: k.allowed,
+    description: k.description,
+  }));
+}
+
+/**
+ * The config with some keys changed (values as the file writes them), validated as a
+ * whole like a file: a bad value throws SP_ERR_CONFIG_INVALID naming key, value and
+ * what is allowed, and nothing is half-applied. Unknown keys are refused.
+ */
+export function withChanges(config: Config, changes: Readonly<Record<string, string>>): Config {
+  const unknown = Object.keys(changes).filter((k) => !findConfigKey(k));
+  if (unknown.length > 0) {
+    throw new SipprotError(
+      'SP_ERR_CONFIG_INVALID',
+      unknown.map((k) => `${k}: not a sipprot setting`).join('\n'),
+      unknown.map((k) => ({
+        key: k,
+        value: changes[k],
+        allowed: 'a key of sipprot.conf',
+        line: 0,
+        message: 'unknown key',
+      })),
+    );
+  }
+  const lines = Object.entries(changes).map(([k, v]) => `${k}=${quoteValue(v)}`);
+  return parseConfig(`${renderConfig(config)}\n${lines.join('\n')}\n`, { source: config.source });
+}

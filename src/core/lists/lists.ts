@@ -1,0 +1,353 @@
+/**
+ * Allow and deny lists: the list-file format, CSV import/export, and the lookup that
+ * decides whether an address is allowed, denied or neither. Pure: files are read and
+ * written by src/lists/list-files.ts.
+ *
+ * List file: one address or CIDR a line, then an optional note after whitespace.
+ * `#` starts a comment at the start of a line or after whitespace (so `ticket#12` in a
+ * note is text); a note that needs ` #` is written with `\#`.
+ */
+import { SipprotError } from '../errors.js';
+import { type Address, checkNetwork, parseAddress } from '../net/ip.js';
+import { PrefixSet } from '../net/prefix-set.js';
+import type { ListEntry } from '../types.js';
+
+export interface ListLineError {
+  /** 1-based line number in the file. */
+  line: number;
+  text: string;
+  message: string;
+}
+
+/** What adding entries changed. */
+export interface ChangeResult {
+  /** Entries that were not in the list before. */
+  added: ListEntry[];
+  /** Entries that were there already and got a new note. */
+  updated: ListEntry[];
+}
+
+export interface RemoveResult {
+  removed: string[];
+  missing: string[];
+}
+
+export interface ImportResult extends ChangeResult {
+  errors: ListLineError[];
+  /** False when the CSV had errors and nothing was applied (skipInvalid not set). */
+  applied: boolean;
+}
+
+export interface ListParseResult {
+  entries: ListEntry[];
+  errors: ListLineError[];
+}
+
+export type ListLine =
+  | { kind: 'blank' }
+  | { kind: 'entry'; entry: ListEntry; comment: string }
+  | { kind: 'error'; message: string };
+
+const MAX_NOTE = 500;
+
+/**
+ * Notes are one line of plain text: control characters (C0, DEL, C1) and Unicode line and
+ * paragraph separators become spaces, so a note can never start a new line in the list
+ * file or move a terminal's cursor; length is bounded.
+ */
+export function cleanNote(note: string): string {
+  return note
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .trim()
+    .slice(0, MAX_NOTE)
+    .trim();
+}
+
+/** Index of the `#` that starts a comment, or -1. */
+function commentStart(line: string): number {
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === '#' && (i === 0 || /\s/.test(line[i - 1]!))) return i;
+  }
+  return -1;
+}
+
+/** One line of a list file. */
+export function parseListLine(raw: string): ListLine {
+  const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  const cut = commentStart(line);
+  const content = (cut < 0 ? line : line.slice(0, cut)).trim();
+  if (content === '') return { kind: 'blank' };
+  const comment = cut < 0 ? '' : line.slice(cut).trimEnd();
+  const space = content.search(/\s/);
+  const networkText = space < 0 ? content : content.slice(0, space);
+  const note = space < 0 ? '' : content.slice(space).trim().replace(/\\#/g, '#');
+  const r = checkNetwork(networkText);
+  if (!r.ok) return { kind: 'error', message: r.reason };
+  return { kind: 'entry', entry: { network: r.network.text, note: cleanNote(note) }, comment };
+}
+
+/**
+ * Merges entries for the same canonical network: the first position is kept, and the
+ * latest non-empty note wins (adding an address again with a new note updates it).
+ */
+export function mergeEntries(entries: Iterable<ListEntry>): ListEntry[] {
+  const byNetwork = new Map<string, ListEntry>();
+  for (const e of entries) {
+    const prev = byNetwork.get(e.network);
+    if (!prev) byNetwork.set(e.network, { network: e.network, note: e.note });
+    else if (e.note) prev.note = e.note;
+  }
+  return [...byNetwork.values()];
+}
+
+export function parseListFile(text: string): ListParseResult {
+  const entries: ListEntry[] = [];
+  const errors: ListLineError[] = [];
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  lines.forEach((raw, i) => {
+    const parsed = parseListLine(raw);
+    if (parsed.kind === 'entry') entries.push(parsed.entry);
+    else if (parsed.kind === 'error') {
+      errors.push({ line: i + 1, text: raw.replace(/\r$/, ''), message: parsed.message });
+    }
+  });
+  return { entries: mergeEntries(entries), errors };
+}
+
+/** One entry as a list-file line (with an optional trailing comment, kept on rewrite). */
+export function formatListLine(entry: ListEntry, comment = ''): string {
+  const note = cleanNote(entry.note).replace(/(^|\s)#/g, '$1\\#');
+  const line = note ? `${entry.network} ${note}` : entry.network;
+  return comment ? `${line} ${comment}` : line;
+}
+
+export function formatListFile(entries: Iterable<ListEntry>, header?: string): string {
+  const out: string[] = [];
+  if (header) {
+    for (const h of header.split('\n')) out.push(h.trim() ? `# ${h.trim()}` : '#');
+  }
+  for (const e of entries) out.push(formatListLine(e));
+  return out.length ? `${out.join('\n')}\n` : '';
+}
+
+// ---- CSV (RFC 4180: quoted fields, "" escapes, CRLF or LF) ----
+
+export const CSV_HEADER = 'network,note';
+
+/** What the UI's "download template" gives: the header and two documentation examples. */
+export const CSV_TEMPLATE =
+  `${CSV_HEADER}\r\n` + '192.0.2.10,Office phone\r\n' + '"198.51.100.0/24","Branch office, all phones"\r\n';
+
+interface CsvRecord {
+  line: number;
+  text: string;
+  fields: string[];
+}
+
+function csvRecords(text: string): { records: CsvRecord[]; errors: ListLineError[] } {
+  const records: CsvRecord[] = [];
+  const errors: ListLineError[] = [];
+  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const n = s.length;
+  let i = 0;
+  let line = 1;
+  const atEol = (j: number) => j >= n || s[j] === '\n' || (s[j] === '\r' && s[j + 1] === '\n');
+  const eolLength = (j: number) => (j >= n ? 0 : s[j] === '\n' ? 1 : 2);
+  while (i < n) {
+    const start = i;
+    const startLine = line;
+    const fields: string[] = [];
+    let error: string | null = null;
+    for (;;) {
+      let field = '';
+      if (s[i] === '"') {
+        i++;
+        for (;;) {
+          if (i >= n) {
+            error = 'a quoted field is not closed (missing ")';
+            break;
+          }
+          if (s[i] === '"') {
+            if (s[i + 1] === '"') {
+              field += '"';
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          if (s[i] === '\n') line++;
+          field += s[i++];
+        }
+        if (!error && !atEol(i) && s[i] !== ',') error = 'unexpected text after a closing quote';
+      } else {
+        while (!atEol(i) && s[i] !== ',') field += s[i++];
+      }
+      if (error) break;
+      fields.push(field);
+      if (s[i] === ',') {
+        i++;
+        continue;
+      }
+      break;
+    }
+    if (error) {
+      // Resynchronise at the end of the physical line the bad record started on.
+      const nl = s.indexOf('\n', start);
+      i = nl < 0 ? n : nl + 1;
+      line = startLine + 1;
+      errors.push({
+        line: startLine,
+        text: s.slice(start, nl < 0 ? n : nl).replace(/\r$/, ''),
+        message: error,
+      });
+      continue;
+    }
+    const end = i;
+    i += eolLength(i);
+    line++;
+    records.push({ line: startLine, text: s.slice(start, end), fields });
+  }
+  return { records, errors };
+}
+
+const NETWORK_HEADERS = new Set(['network', 'ip', 'address', 'ip address', 'cidr', 'network or ip address']);
+const NOTE_HEADERS = new Set(['note', 'notes', 'comment', 'description']);
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * CSV with `network,note` columns; the header is optional (when present, columns are
+ * found by name and others ignored). Blank rows and rows starting with `#` are skipped.
+ * Errors carry the line on which the bad record starts.
+ */
+export function parseCsv(text: string): ListParseResult {
+  const { records, errors } = csvRecords(text);
+  const entries: ListEntry[] = [];
+  let networkCol = 0;
+  let noteCol: number | null = 1;
+  let headerSeen = false;
+  // An unquoted comma in a note shows up as an extra field: report it rather than cut the note.
+  let width = 2;
+  let columns = 'network,note';
+  for (const rec of records) {
+    const fields = rec.fields.map((f) => f.trim());
+    if (fields.every((f) => f === '') || fields[0]!.startsWith('#')) continue;
+    if (!headerSeen) {
+      headerSeen = true;
+      const lower = fields.map((f) => f.toLowerCase());
+      const nc = lower.findIndex((f) => NETWORK_HEADERS.has(f));
+      if (nc >= 0) {
+        networkCol = nc;
+        const noteIdx = lower.findIndex((f) => NOTE_HEADERS.has(f));
+        noteCol = noteIdx >= 0 ? noteIdx : null;
+        width = fields.length;
+        columns = rec.text.trim();
+        continue;
+      }
+    }
+    const fail = (message: string) => errors.push({ line: rec.line, text: rec.text, message });
+    if (fields.slice(width).some((f) => f !== '')) {
+      fail(
+        `expected ${width} fields (${columns}), found ${fields.length}: quote a note that contains a comma`,
+      );
+      continue;
+    }
+    const networkText = fields[networkCol] ?? '';
+    if (networkText === '') {
+      fail('the network field is empty');
+      continue;
+    }
+    const r = checkNetwork(networkText);
+    if (!r.ok) {
+      fail(r.reason);
+      continue;
+    }
+    let note = noteCol === null ? '' : (rec.fields[noteCol] ?? '');
+    if (note.startsWith("'") && FORMULA_START.test(note.slice(1))) note = note.slice(1);
+    entries.push({ network: r.network.text, note: cleanNote(note) });
+  }
+  errors.sort((a, b) => a.line - b.line);
+  return { entries: mergeEntries(entries), errors };
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/**
+ * CSV with a header, CRLF line ends. A note that a spreadsheet would run as a formula
+ * (`=`, `+`, `-`, `@`) gets a leading `'`, which parseCsv takes off again: notes can hold
+ * attacker-chosen text such as a user agent.
+ */
+export function toCsv(entries: Iterable<ListEntry>): string {
+  let out = `${CSV_HEADER}\r\n`;
+  for (const e of entries) {
+    const note = FORMULA_START.test(e.note) ? `'${e.note}` : e.note;
+    out += `${csvField(e.network)},${csvField(note)}\r\n`;
+  }
+  return out;
+}
+
+// ---- Lookup ----
+
+export type AccessStatus = 'allowed' | 'denied' | 'none';
+
+export interface AccessCheck {
+  status: AccessStatus;
+  /** The most specific allow entry containing the address. */
+  allow?: ListEntry;
+  /** The most specific deny entry containing the address (reported even when allowed). */
+  deny?: ListEntry;
+}
+
+function buildSet(entries: Iterable<ListEntry>, which: string): PrefixSet<ListEntry> {
+  const set = new PrefixSet<ListEntry>();
+  for (const e of entries) {
+    const r = checkNetwork(e.network);
+    if (!r.ok) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `${which} list: ${r.reason}`);
+    const prev = set.get(r.network);
+    set.add(r.network, { network: r.network.text, note: e.note || prev?.note || '' });
+  }
+  return set;
+}
+
+/** The allow and deny lists together. The allow list beats the deny list. */
+export class AccessLists {
+  private readonly allowSet: PrefixSet<ListEntry>;
+  private readonly denySet: PrefixSet<ListEntry>;
+
+  constructor(allow: Iterable<ListEntry>, deny: Iterable<ListEntry>) {
+    this.allowSet = buildSet(allow, 'allow');
+    this.denySet = buildSet(deny, 'deny');
+  }
+
+  get allowSize(): number {
+    return this.allowSet.size;
+  }
+
+  get denySize(): number {
+    return this.denySet.size;
+  }
+
+  allowEntries(): ListEntry[] {
+    return [...this.allowSet.entries()].map((m) => m.value);
+  }
+
+  denyEntries(): ListEntry[] {
+    return [...this.denySet.entries()].map((m) => m.value);
+  }
+
+  /** Throws SP_ERR_ADDRESS_INVALID for text that is not a single IP address. */
+  check(ip: string | Address): AccessCheck {
+    const addr = typeof ip === 'string' ? parseAddress(ip) : ip;
+    if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `'${ip}' is not an IPv4 or IPv6 address`);
+    const allow = this.allowSet.lookup(addr)?.value;
+    const deny = this.denySet.lookup(addr)?.value;
+    const status: AccessStatus = allow ? 'allowed' : deny ? 'denied' : 'none';
+    const out: AccessCheck = { status };
+    if (allow) out.allow = allow;
+    if (deny) out.deny = deny;
+    return out;
+  }
+}

@@ -1,0 +1,365 @@
+/**
+ * Policy: Verdicts + lists + countries + block history → Decisions.
+ *
+ * - The allow list beats everything; deny-listed and country-blocked addresses are
+ *   already dropped by the kernel, so a verdict about them decides nothing new.
+ * - A dynamic block lasts BLOCKTIME; every new packet from the blocked address renews
+ *   it (capture sees packets before the firewall); after BLOCKTIME of silence it lifts.
+ * - The dynamic block that follows BLOCK_THRESHOLD earlier ones is permanent instead
+ *   (0 = never), with a note saying why; the daemon appends it to the deny list.
+ *
+ * Renewals are tracked exactly, but reported at most once a second per address, so a
+ * flood does not turn into a flood of decisions. A renewal left unreported when its
+ * last reported expiry comes due is reported then (the firewall's element timed out).
+ * Expiry runs from a min-heap: `tick` costs O(log n) per block due, never a scan.
+ * Unblock decisions carry the moment the block lifted (`at` = its expiry), so replay
+ * and the live daemon agree whatever their tick rate.
+ */
+
+import type { BlockRecord, Config, Decision, DecisionAction, DecisionReason, Verdict } from '../types.js';
+import { MinHeap } from './heap.js';
+import { blockNote, permanentNote } from './notes.js';
+
+/** The access-list lookup the policy needs (AccessLists in lists.ts has it). */
+export interface ListLookup {
+  check(ip: string): { status: 'allowed' | 'denied' | 'none' };
+}
+
+export type CountryLookup = (ip: string) => string | null;
+
+export interface PolicyDeps {
+  lists: ListLookup;
+  country: CountryLookup;
+}
+
+export type PolicyConfig = Pick<Config, 'blockTime' | 'blockThreshold' | 'blockedCountries'>;
+
+/** Least seconds between two reported renewals of one block. */
+export const EXTEND_INTERVAL = 1;
+
+interface Block {
+  record: BlockRecord;
+  /** Made permanent by the threshold (or restored so): never expires, never renews. */
+  permanent: boolean;
+  /** The expiry last reported in a decision (the firewall's timeout). */
+  reported: number;
+  lastDecisionAt: number;
+}
+
+export interface PolicyStats {
+  verdicts: number;
+  allowed: number;
+  denied: number;
+  country: number;
+  alreadyBlocked: number;
+  invalid: number;
+  blocks: number;
+  permanents: number;
+  extends: number;
+  unblocks: number;
+}
+
+export class Policy {
+  /** Dynamic and permanent blocks in one map: one lookup per packet. */
+  private readonly held = new Map<string, Block>();
+  private permanentCount = 0;
+  private readonly history = new Map<string, number>();
+  private readonly heap = new MinHeap<Block>();
+  private readonly countries: Set<string>;
+  readonly stats: PolicyStats = {
+    verdicts: 0,
+    allowed: 0,
+    denied: 0,
+    country: 0,
+    alreadyBlocked: 0,
+    invalid: 0,
+    blocks: 0,
+    permanents: 0,
+    extends: 0,
+    unblocks: 0,
+  };
+
+  constructor(
+    private readonly config: PolicyConfig,
+    private readonly deps: PolicyDeps,
+  ) {
+    this.countries = new Set(config.blockedCountries.map((c) => c.toUpperCase()));
+  }
+
+  /** Addresses under a dynamic block. */
+  get activeCount(): number {
+    return this.held.size - this.permanentCount;
+  }
+
+  /** Whether the policy holds the address blocked (dynamically or permanently). */
+  isBlocked(ip: string): boolean {
+    return this.held.has(ip);
+  }
+
+  /** The running dynamic block (or permanent record) of an address. */
+  recordOf(ip: string): BlockRecord | undefined {
+    return this.held.get(ip)?.record;
+  }
+
+  /** Running dynamic blocks. */
+  *blocks(): IterableIterator<BlockRecord> {
+    for (const b of this.held.values()) if (!b.permanent) yield b.record;
+  }
+
+  /** Blocks made permanent by the threshold (until the deny list takes them over). */
+  *permanents(): IterableIterator<BlockRecord> {
+    for (const b of this.held.values()) if (b.permanent) yield b.record;
+  }
+
+  /** How many dynamic blocks an address has had. */
+  timesBlocked(ip: string): number {
+    return this.history.get(ip) ?? 0;
+  }
+
+  /** A detection verdict: block, make permanent, or nothing. */
+  onVerdict(v: Verdict): Decision[] {
+    const out = this.dueBefore(v.at);
+    this.stats.verdicts++;
+    const ip = v.ip;
+    if (this.held.has(ip)) {
+      this.stats.alreadyBlocked++;
+      return out;
+    }
+    const gate = this.gate(ip);
+    if (gate === null) return out;
+    const earlier = this.history.get(ip) ?? 0;
+    const times = earlier + 1;
+    this.history.set(ip, times);
+    const threshold = this.config.blockThreshold;
+    const makePermanent = threshold > 0 && earlier >= threshold;
+    const record: BlockRecord = {
+      ip,
+      reason: makePermanent ? 'threshold' : v.rule,
+      userAgent: v.userAgent,
+      country: gate.country,
+      attempts: v.attempts,
+      users: v.users.slice(),
+      transport: v.transport,
+      port: v.port,
+      firstSeen: v.at,
+      lastSeen: v.at,
+      blockedAt: v.at,
+      expiresAt: makePermanent ? null : v.at + this.config.blockTime,
+      timesBlocked: times,
+      misconfiguredPhone: v.misconfiguredPhone,
+      note: makePermanent ? `${permanentNote(earlier, v)}; ${blockNote(v)}` : blockNote(v),
+    };
+    if (makePermanent) {
+      this.held.set(ip, { record, permanent: true, reported: 0, lastDecisionAt: v.at });
+      this.permanentCount++;
+      this.stats.permanents++;
+      out.push(decisionOf('permanent', record.reason, v.at, record, null));
+    } else {
+      this.start(record, v.at);
+      out.push(decisionOf('block', record.reason, v.at, record, record.expiresAt));
+    }
+    return out;
+  }
+
+  /**
+   * A packet from `ip` at `at`. Renews a running dynamic block when it is attack
+   * traffic (the Engine passes every request from a blocked address as such).
+   */
+  onPacket(ip: string, at: number, isAttackTraffic = true): Decision[] {
+    const out = this.dueBefore(at);
+    const b = this.held.get(ip);
+    if (b === undefined || b.permanent || !isAttackTraffic) return out;
+    const rec = b.record;
+    if (at > rec.lastSeen) rec.lastSeen = at;
+    const expiresAt = at + this.config.blockTime;
+    if (expiresAt <= rec.expiresAt!) return out;
+    rec.expiresAt = expiresAt;
+    if (at - b.lastDecisionAt >= EXTEND_INTERVAL) out.push(this.extend(b, at));
+    return out;
+  }
+
+  /** Lifts the dynamic blocks whose time ran out by `now`. */
+  tick(now: number): Decision[] {
+    const out: Decision[] = [];
+    while (this.heap.peekKey() <= now) {
+      const b = this.heap.pop()!;
+      const rec = b.record;
+      if (this.held.get(rec.ip) !== b) continue; // lifted or replaced since
+      const expiresAt = rec.expiresAt!;
+      if (expiresAt <= now) {
+        this.held.delete(rec.ip);
+        this.stats.unblocks++;
+        out.push(decisionOf('unblock', 'expired', expiresAt, rec, null));
+        continue;
+      }
+      // Renewed since it was queued. If the reported expiry (the firewall's timeout) is
+      // due, report the renewal now, as of that moment; then wait for the next one.
+      if (b.reported <= now) out.push(this.extend(b, b.reported));
+      this.heap.push(b.reported, b);
+    }
+    return out;
+  }
+
+  /** A block by hand (CLI, UI, API). The allow list still wins; a running block is renewed. */
+  block(ip: string, at: number, reason: DecisionReason = 'manual', note: string | null = null): Decision[] {
+    const out = this.dueBefore(at);
+    const running = this.held.get(ip);
+    if (running?.permanent) return out;
+    if (running !== undefined) {
+      running.record.expiresAt = Math.max(running.record.expiresAt!, at + this.config.blockTime);
+      out.push(this.extend(running, at));
+      return out;
+    }
+    const gate = this.gate(ip);
+    if (gate === null) return out;
+    const times = (this.history.get(ip) ?? 0) + 1;
+    this.history.set(ip, times);
+    const record: BlockRecord = {
+      ip,
+      reason,
+      userAgent: null,
+      country: gate.country,
+      attempts: 0,
+      users: [],
+      transport: null,
+      port: null,
+      firstSeen: at,
+      lastSeen: at,
+      blockedAt: at,
+      expiresAt: at + this.config.blockTime,
+      timesBlocked: times,
+      misconfiguredPhone: false,
+      note: note ?? 'blocked by hand',
+    };
+    this.start(record, at);
+    out.push(decisionOf('block', reason, at, record, record.expiresAt));
+    return out;
+  }
+
+  /**
+   * Lifts a block by hand (dynamic or threshold-permanent). `forgetHistory` also resets
+   * the count of earlier blocks, so the address starts afresh toward the threshold.
+   */
+  unblock(ip: string, at: number, opts: { forgetHistory?: boolean } = {}): Decision[] {
+    const out = this.dueBefore(at);
+    const b = this.held.get(ip);
+    if (opts.forgetHistory) this.history.delete(ip);
+    if (b === undefined) return out;
+    const rec = b.record;
+    this.drop(ip);
+    this.stats.unblocks++;
+    out.push(decisionOf('unblock', 'manual', at, rec, null));
+    return out;
+  }
+
+  /**
+   * Loads state at start: running blocks (those already expired are lifted by the next
+   * tick, with their own expiry time), permanent records, and block counts.
+   */
+  restore(records: Iterable<BlockRecord>, timesBlocked: ReadonlyMap<string, number> = new Map()): void {
+    for (const [ip, n] of timesBlocked) this.history.set(ip, Math.max(n, this.history.get(ip) ?? 0));
+    for (const r of records) {
+      const rec: BlockRecord = { ...r, users: r.users.slice() };
+      this.history.set(rec.ip, Math.max(rec.timesBlocked, this.history.get(rec.ip) ?? 0));
+      this.drop(rec.ip);
+      if (rec.expiresAt === null) {
+        this.held.set(rec.ip, {
+          record: rec,
+          permanent: true,
+          reported: 0,
+          lastDecisionAt: Number.NEGATIVE_INFINITY,
+        });
+        this.permanentCount++;
+      } else {
+        const b: Block = {
+          record: rec,
+          permanent: false,
+          reported: rec.expiresAt,
+          lastDecisionAt: Number.NEGATIVE_INFINITY,
+        };
+        this.held.set(rec.ip, b);
+        this.heap.push(rec.expiresAt, b);
+      }
+    }
+  }
+
+  /** Lists and countries: null if nothing may be decided, else the country. */
+  private gate(ip: string): { country: string | null } | null {
+    let status: 'allowed' | 'denied' | 'none';
+    try {
+      status = this.deps.lists.check(ip).status;
+    } catch {
+      this.stats.invalid++;
+      return null;
+    }
+    if (status === 'allowed') {
+      this.stats.allowed++;
+      return null;
+    }
+    if (status === 'denied') {
+      this.stats.denied++;
+      return null;
+    }
+    const country = this.deps.country(ip);
+    if (country !== null && this.countries.has(country.toUpperCase())) {
+      this.stats.country++;
+      return null;
+    }
+    return { country };
+  }
+
+  private start(record: BlockRecord, at: number): void {
+    const b: Block = { record, permanent: false, reported: record.expiresAt!, lastDecisionAt: at };
+    this.held.set(record.ip, b);
+    this.heap.push(record.expiresAt!, b);
+    this.stats.blocks++;
+  }
+
+  private extend(b: Block, at: number): Decision {
+    b.reported = b.record.expiresAt!;
+    b.lastDecisionAt = at;
+    this.stats.extends++;
+    return decisionOf('extend', b.record.reason, at, b.record, b.reported);
+  }
+
+  private drop(ip: string): void {
+    const b = this.held.get(ip);
+    if (b === undefined) return;
+    if (b.permanent) this.permanentCount--;
+    this.held.delete(ip);
+  }
+
+  /** The earliest time a block may lift (+Infinity if none): tick before it is a no-op. */
+  nextDue(): number {
+    return this.heap.peekKey();
+  }
+
+  private dueBefore(at: number): Decision[] {
+    return this.heap.peekKey() <= at ? this.tick(at) : [];
+  }
+}
+
+function decisionOf(
+  action: DecisionAction,
+  reason: DecisionReason,
+  at: number,
+  r: BlockRecord,
+  expiresAt: number | null,
+): Decision {
+  return {
+    at,
+    ip: r.ip,
+    action,
+    reason,
+    expiresAt,
+    userAgent: r.userAgent,
+    users: r.users.slice(),
+    attempts: r.attempts,
+    transport: r.transport,
+    port: r.port,
+    country: r.country,
+    timesBlocked: r.timesBlocked,
+    misconfiguredPhone: r.misconfiguredPhone,
+    note: action === 'block' || action === 'permanent' ? r.note : null,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The records sipprot keeps beyond a block: attack events, the summaries reports are built
+ * from, mail recipients and queued mail, session payloads. Shared by the core (reports),
+ * the Store port and its adapters, the API and the UI: defined once, here.
+ */
+import type { ReportIp } from './report/report.js';
+import type { Decision, Rule, Verdict } from './types.js';
+
+/** An attack event as kept for reports: the verdict plus the country it came from. */
+export type AttackRecord = Verdict & { country: string | null };
+
+export interface TimeRange {
+  /** Inclusive, epoch seconds. */
+  from: number;
+  /** Exclusive, epoch seconds. */
+  to: number;
+}
+
+/** One attacking address over the range (defined beside the report that shows it). */
+export type TopIp = ReportIp;
+
+/** The numbers the daily report, `sipprot report` and the dashboard are built from. */
+export interface AttackSummary extends TimeRange {
+  /** Attack events in the range. */
+  attacks: number;
+  /** Sum of the events' attempts. */
+  attempts: number;
+  attacksByRule: Record<Rule, number>;
+  distinctIps: number;
+  /** Addresses ordered by attempts, then events (descending), then address. */
+  topIps: TopIp[];
+  distinctUsers: number;
+  /** Users targeted, by number of events naming them (descending), then name. */
+  topUsers: Array<{ user: string; events: number }>;
+  /** Countries by events; events with no known country are not counted here. */
+  topCountries: Array<{ country: string; events: number }>;
+  topUserAgents: Array<{ userAgent: string; events: number }>;
+  /** Addresses with an event flagged misconfiguredPhone (the manual's deleted-extension case). */
+  misconfiguredPhones: TopIp[];
+  /** Decisions with action block or permanent in the range, by reason. */
+  blocksByReason: Partial<Record<Decision['reason'], number>>;
+  /** Decisions with action permanent in the range, oldest first. */
+  newPermanent: Decision[];
+  /** Present when bucketSeconds was asked for: one entry per bucket, empty ones included. */
+  series?: Array<{ at: number; attacks: number }>;
+}
+
+export interface Recipient {
+  /** As entered, trimmed; unique ignoring case. */
+  email: string;
+  name: string | null;
+}
+
+export interface NewMail {
+  /** What the mail is, e.g. 'daily-summary', 'attack-digest', 'test'. */
+  kind: string;
+  subject: string;
+  text: string;
+  html: string | null;
+  /** Validated e-mail addresses, at least one. */
+  to: string[];
+  createdAt: number;
+}
+
+export type MailState = 'pending' | 'sent' | 'abandoned';
+
+export interface OutboxMail extends NewMail {
+  id: number;
+  state: MailState;
+  /** Failed delivery attempts so far. */
+  attempts: number;
+  /** When the mail is next due; null once sent or abandoned. */
+  nextAttemptAt: number | null;
+  lastAttemptAt: number | null;
+  lastError: string | null;
+  sentAt: number | null;
+}
+
+/** JSON-serialisable session payload (user, CSRF token, ...). */
+export type SessionData = Record<string, unknown>;

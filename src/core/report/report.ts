@@ -1,0 +1,228 @@
+/**
+ * The attack report: one model built from a period's summary (and the period before, for
+ * comparison), two renderings (plain text and HTML). The daily mail and `sipprot report`
+ * both use it, so what an admin reads in the terminal is what the mail says.
+ *
+ * Pure: times come in as epoch seconds and are shown through a formatter the caller
+ * passes (local time lives at the edges, not here).
+ */
+import { countryName } from '../geo/countries.js';
+import type { Decision, DecisionReason, Rule } from '../types.js';
+import { plural, printable, sumValues } from './format.js';
+
+/** One attacking address over a period, as the store summarises it (the store's TopIp). */
+export interface ReportIp {
+  ip: string;
+  /** Country of the newest event that had one. */
+  country: string | null;
+  /** User agent of the newest event that had one. */
+  userAgent: string | null;
+  /** Users targeted, newest first, de-duplicated, at most 20. */
+  users: string[];
+  /** Sum of the events' attempts. */
+  attempts: number;
+  /** Number of attack events. */
+  events: number;
+  /** Rules that fired for this address, in the order of `Rule`. */
+  rules: Rule[];
+  firstAt: number;
+  lastAt: number;
+}
+
+/** What the report needs of the store's AttackSummary (which satisfies it as is). */
+export interface ReportSummary {
+  from: number;
+  to: number;
+  attacks: number;
+  attempts: number;
+  attacksByRule: Record<Rule, number>;
+  distinctIps: number;
+  topIps: ReportIp[];
+  distinctUsers: number;
+  topUsers: Array<{ user: string; events: number }>;
+  topCountries: Array<{ country: string; events: number }>;
+  topUserAgents: Array<{ userAgent: string; events: number }>;
+  misconfiguredPhones: ReportIp[];
+  blocksByReason: Partial<Record<DecisionReason, number>>;
+  newPermanent: Decision[];
+}
+
+export interface ReportInput {
+  summary: ReportSummary;
+  /** The period before (the day before), for the comparison; null when unknown. */
+  previous: ReportSummary | null;
+  /** How the period is named, e.g. `2024-05-01`. */
+  label: string;
+  /** True when the period is still running (today's report): "so far" wording. */
+  partial?: boolean;
+  host?: string | null;
+}
+
+export interface ReportCount {
+  key: string;
+  label: string;
+  value: number;
+  /** Same count for the period before; null without one. */
+  previous: number | null;
+}
+
+export interface ReportAttacker extends ReportIp {
+  countryName: string | null;
+  misconfiguredPhone: boolean;
+}
+
+export interface ReportPhone {
+  ip: string;
+  country: string | null;
+  countryName: string | null;
+  users: string[];
+  attempts: number;
+  userAgent: string | null;
+  lastAt: number;
+  /** The sentence the admin acts on (the manual's deleted-extension case). */
+  advice: string;
+}
+
+export interface ReportPermanent {
+  ip: string;
+  at: number;
+  reason: DecisionReason;
+  country: string | null;
+  countryName: string | null;
+  timesBlocked: number;
+  note: string | null;
+}
+
+export interface Report {
+  title: string;
+  /** A mail subject line carrying the headline numbers. */
+  subject: string;
+  host: string | null;
+  period: { from: number; to: number; label: string; partial: boolean };
+  /** Nothing happened in the period. */
+  quiet: boolean;
+  totals: ReportCount[];
+  attacksByRule: ReportCount[];
+  blocksByReason: ReportCount[];
+  topAttackers: ReportAttacker[];
+  misconfiguredPhones: ReportPhone[];
+  newPermanent: ReportPermanent[];
+  topCountries: Array<{ country: string; name: string | null; events: number }>;
+  topUsers: Array<{ user: string; events: number }>;
+  topUserAgents: Array<{ userAgent: string; events: number }>;
+}
+
+export interface RenderOptions {
+  /** Epoch seconds → text; default `YYYY-MM-DD HH:MM UTC`. */
+  formatTime?: (t: number) => string;
+}
+
+const RULES: readonly Rule[] = ['scanner', 'auth-failures', 'enumeration'];
+
+export const RULE_LABELS: Readonly<Record<Rule, string>> = {
+  scanner: 'scanner (blocked user agent)',
+  'auth-failures': 'failed authentication (password guessing)',
+  enumeration: 'extension enumeration',
+};
+
+export const REASON_LABELS: Readonly<Record<DecisionReason, string>> = {
+  ...RULE_LABELS,
+  'deny-list': 'deny list',
+  country: 'blocked country',
+  manual: 'blocked by an administrator',
+  expired: 'expired',
+  threshold: 'repeat offender (BLOCK_THRESHOLD)',
+};
+
+export function buildReport(input: ReportInput): Report {
+  const s = input.summary;
+  const p = input.previous;
+  const partial = input.partial ?? false;
+  const host = input.host ?? null;
+  const blocks = (x: ReportSummary) => sumValues(x.blocksByReason);
+  const phoneIps = new Set(s.misconfiguredPhones.map((m) => m.ip));
+  const count = (key: string, label: string, get: (x: ReportSummary) => number): ReportCount => ({
+    key,
+    label,
+    value: get(s),
+    previous: p ? get(p) : null,
+  });
+  const totals = [
+    count('attacks', 'Attacks detected', (x) => x.attacks),
+    count('attempts', 'Failed attempts and probes', (x) => x.attempts),
+    count('addresses', 'Attacking addresses', (x) => x.distinctIps),
+    count('users', 'Users/extensions targeted', (x) => x.distinctUsers),
+    count('blocks', 'Blocks', blocks),
+    count('permanent', 'New permanent blocks', (x) => x.newPermanent.length),
+    count('phones', 'Misconfigured phones', (x) => x.misconfiguredPhones.length),
+  ];
+  const reasons = new Set<DecisionReason>([
+    ...(Object.keys(s.blocksByReason) as DecisionReason[]),
+    ...(p ? (Object.keys(p.blocksByReason) as DecisionReason[]) : []),
+  ]);
+  const blocksByReason = [...reasons]
+    .map((r) => count(r, REASON_LABELS[r] ?? r, (x) => x.blocksByReason[r] ?? 0))
+    .sort((a, b) => b.value - a.value || a.key.localeCompare(b.key));
+  const quiet = s.attacks === 0 && blocks(s) === 0 && s.newPermanent.length === 0;
+  const when = partial ? `${input.label} (so far)` : input.label;
+  const on = host ? ` on ${host}` : '';
+  const headline = quiet
+    ? 'no attacks'
+    : `${plural(s.attacks, 'attack')}, ${plural(blocks(s), 'block')}` +
+      (s.misconfiguredPhones.length > 0
+        ? `, ${plural(s.misconfiguredPhones.length, 'misconfigured phone')}`
+        : '');
+  return {
+    title: `sipprot attack report${on}: ${when}`,
+    subject: `sipprot${on}: ${when}: ${headline}`,
+    host,
+    period: { from: s.from, to: s.to, label: input.label, partial },
+    quiet,
+    totals,
+    attacksByRule: RULES.map((r) => count(r, RULE_LABELS[r], (x) => x.attacksByRule[r] ?? 0)),
+    blocksByReason,
+    topAttackers: s.topIps.map((t) => ({
+      ...t,
+      users: [...t.users],
+      rules: [...t.rules],
+      countryName: t.country ? countryName(t.country) : null,
+      misconfiguredPhone: phoneIps.has(t.ip),
+    })),
+    misconfiguredPhones: s.misconfiguredPhones.map((m) => ({
+      ip: m.ip,
+      country: m.country,
+      countryName: m.country ? countryName(m.country) : null,
+      users: [...m.users],
+      attempts: m.attempts,
+      userAgent: m.userAgent,
+      lastAt: m.lastAt,
+      advice: phoneAdvice(m),
+    })),
+    newPermanent: s.newPermanent.map((d) => ({
+      ip: d.ip,
+      at: d.at,
+      reason: d.reason,
+      country: d.country,
+      countryName: d.country ? countryName(d.country) : null,
+      timesBlocked: d.timesBlocked,
+      note: d.note,
+    })),
+    topCountries: s.topCountries.map((c) => ({ ...c, name: countryName(c.country) })),
+    topUsers: s.topUsers.map((u) => ({ ...u })),
+    topUserAgents: s.topUserAgents.map((u) => ({ ...u })),
+  };
+}
+
+/** "phone at X keeps failing as user 104 — likely a deleted extension or changed password". */
+export function phoneAdvice(m: Pick<ReportIp, 'ip' | 'users'>): string {
+  const who =
+    m.users.length === 0
+      ? ''
+      : m.users.length === 1
+        ? ` as user ${m.users[0]}`
+        : ` as users ${m.users.slice(0, 5).join(', ')}`;
+  return printable(
+    `phone at ${m.ip} keeps failing${who} — likely a deleted extension or changed password; ` +
+      `reset the phone (or correct its credentials), then: sipprot unblock ${m.ip}`,
+  );
+}

@@ -1,0 +1,73 @@
+import type { ChangeResult, ImportResult, RemoveResult } from '../core/lists/lists.js';
+import type { BlockRecord, ListEntry, ListName } from '../core/types.js';
+
+export type { ChangeResult, ImportResult, RemoveResult };
+
+/**
+ * Everything an administrator can do, whoever asks: the CLI (directly on files and
+ * store when the daemon is down, over the daemon's Unix socket when it runs) and the
+ * web UI (over HTTP). One interface, so the three paths cannot drift apart.
+ */
+export interface Admin {
+  status(): Promise<StatusReport>;
+  check(ip: string): Promise<CheckResult>;
+  listEntries(name: ListName): Promise<ListEntry[]>;
+  addEntries(name: ListName, entries: ListEntry[], opts?: ChangeOptions): Promise<ChangeResult>;
+  removeEntries(name: ListName, networks: string[]): Promise<RemoveResult>;
+  removeAll(name: ListName): Promise<RemoveResult>;
+  importCsv(
+    name: ListName,
+    csv: string,
+    opts: { skipInvalid: boolean } & ChangeOptions,
+  ): Promise<ImportResult>;
+  exportCsv(name: ListName): Promise<string>;
+  dynamicBlocks(): Promise<DynamicBlock[]>;
+  unblock(ip: string): Promise<{ ip: string; wasBlocked: boolean }>;
+}
+
+export interface ChangeOptions {
+  /** The address the request came from (web UI), so a change cannot lock its admin out. */
+  requester?: string | null;
+}
+
+export interface StatusReport {
+  counts: { allow: number; deny: number; dynamicPermanent: number; dynamicTemporary: number };
+  daemon: { running: boolean; pid: number | null; startedAt: number | null };
+  countries: { blocked: string[]; ranges: number; database: string | null };
+  mail: { configured: boolean; message: string };
+  configSource: string | null;
+  /** Present while the daemon runs. */
+  live?: LiveStats;
+}
+
+export interface LiveStats {
+  /** libpcap: frames received, and dropped by the kernel before sipprot read them. */
+  capture: { received: number; dropped: number; ifDropped: number } | null;
+  hepReceived: number | null;
+  sipMessages: number;
+  /** Packets dropped by sipprot's nftables rules, by cause. */
+  drops: Record<string, { packets: number; bytes: number }> | null;
+}
+
+export interface CheckResult {
+  ip: string;
+  /** Final word: is traffic from this address dropped by sipprot? */
+  blocked: boolean;
+  allow: ListEntry | null;
+  deny: ListEntry | null;
+  dynamic: DynamicBlock | null;
+  country: string | null;
+  countryBlocked: boolean;
+  /** One sentence per fact, in priority order (allow list first). */
+  explanation: string[];
+}
+
+export interface DynamicBlock extends BlockRecord {
+  /** Seconds until the block lifts; null when permanent. */
+  timeLeft: number | null;
+}
+
+/** A block as the admin views show it: with the whole seconds left (null = permanent). */
+export function dynamicBlock(rec: BlockRecord, now: number): DynamicBlock {
+  return { ...rec, timeLeft: rec.expiresAt === null ? null : Math.max(0, Math.ceil(rec.expiresAt - now)) };
+}

@@ -1,0 +1,180 @@
+/**
+ * The state store port: everything sipprot must remember across restarts. SQLite is the
+ * default adapter; a Redis-backed cluster store implements the same interface later, so
+ * every method is async even where SQLite answers synchronously.
+ *
+ * Shared guarantees (checked by store.contract.ts for every adapter):
+ * - A write whose Promise resolved is committed: a kill -9 right after it loses nothing.
+ * - Each method (and each `commit` batch) is atomic: after a crash either all of it or
+ *   none of it is visible.
+ * - Records handed in and out are copies; mutating them never changes the store.
+ * - Times are epoch seconds (floats allowed), always passed in: the store never reads
+ *   a clock, so tests and replays are deterministic.
+ * - Time ranges are half-open: `from <= at < to`.
+ * - Expected outcomes (nothing found, nothing to delete) are values (`null`, `false`,
+ *   empty arrays). Failures someone must act on reject with a SipprotError:
+ *   SP_ERR_STORE (database unusable, closed, newer schema), SP_ERR_PERMISSION
+ *   (STATE_DIR not accessible), SP_ERR_ADDRESS_INVALID (bad e-mail address),
+ *   SP_ERR_USAGE (a request the store cannot honour, e.g. mail without recipients).
+ */
+import type {
+  AttackRecord,
+  AttackSummary,
+  NewMail,
+  OutboxMail,
+  Recipient,
+  SessionData,
+  TimeRange,
+} from '../core/records.js';
+import type { BlockRecord, Decision } from '../core/types.js';
+
+export interface BlockQuery {
+  /** Only blocks in force at this time: permanent, or expiring strictly after it. */
+  activeAt?: number;
+  /** Only permanent blocks (expiresAt null). */
+  permanentOnly?: boolean;
+}
+
+export interface BlockCounts {
+  /** Blocks with expiresAt null. */
+  permanent: number;
+  /** Blocks that expire strictly after the time asked about. */
+  temporary: number;
+}
+
+export interface DecisionQuery extends TimeRange {
+  /** Only decisions about this address (exact text match). */
+  ip?: string;
+  /** At most this many, the newest ones. */
+  limit?: number;
+}
+
+export interface AttackQuery extends TimeRange {
+  /** At most this many, the newest ones. */
+  limit?: number;
+}
+
+export interface SummaryQuery extends TimeRange {
+  /** Length of the top-N lists (addresses, users, countries, user agents). Default 10. */
+  top?: number;
+  /** When set, `series` counts attacks per bucket of this many seconds from `from`. */
+  bucketSeconds?: number;
+}
+
+/**
+ * Several writes applied in one transaction (one fsync): the policy commits a block, its
+ * decision, the attack and the escalation count together, and a burst of blocks can be
+ * written as one batch. Applied in the order of the fields below.
+ */
+export interface StoreBatch {
+  blocks?: BlockRecord[];
+  deleteBlocks?: string[];
+  incrementTimesBlocked?: Array<{ ip: string; at: number }>;
+  decisions?: Decision[];
+  attacks?: AttackRecord[];
+}
+
+export interface PruneRequest {
+  /** Decisions, attacks and sent or abandoned mail older than this are deleted. */
+  historyBefore: number;
+  /** Sessions expired at this time are deleted. */
+  now: number;
+}
+
+export interface PruneResult {
+  decisions: number;
+  attacks: number;
+  mail: number;
+  sessions: number;
+}
+
+export interface Store {
+  /**
+   * Proves the store can be written now (for the daemon's start-up errors): performs a
+   * real committed write. Rejects with SP_ERR_STORE / SP_ERR_PERMISSION naming the cause.
+   */
+  check(): Promise<void>;
+
+  /** Inserts or replaces the dynamic block for `rec.ip`. */
+  upsertBlock(rec: BlockRecord): Promise<void>;
+  /** The block for this exact address text, or null (expired ones too, until expireBlocks). */
+  getBlock(ip: string): Promise<BlockRecord | null>;
+  /** Blocks matching every given filter, newest blockedAt first, then by address. */
+  listBlocks(q?: BlockQuery): Promise<BlockRecord[]>;
+  /** Removes the block; false when there was none. Block counts (ip_stats) are kept. */
+  deleteBlock(ip: string): Promise<boolean>;
+  /**
+   * Removes and returns every temporary block with expiresAt <= now (oldest expiry
+   * first). Permanent blocks never expire. Atomic: a block is returned exactly once.
+   */
+  expireBlocks(now: number): Promise<BlockRecord[]>;
+  /** Permanent blocks and temporary blocks still in force at `at`. */
+  blockCounts(at: number): Promise<BlockCounts>;
+
+  /** How many dynamic blocks this address has had; survives unblock and expiry. 0 if never. */
+  timesBlocked(ip: string): Promise<number>;
+  /** Every address's block count (the policy loads them at start for BLOCK_THRESHOLD). */
+  allTimesBlocked(): Promise<Map<string, number>>;
+  /** Adds one to the address's block count and returns the new count. */
+  incrementTimesBlocked(ip: string, at: number): Promise<number>;
+
+  /** Appends to the decision history (append-only). */
+  recordDecision(d: Decision): Promise<void>;
+  /** Decisions in the range, newest first (ties: last recorded first). */
+  decisions(q: DecisionQuery): Promise<Decision[]>;
+
+  /** Appends an attack event for reports. */
+  recordAttack(a: AttackRecord): Promise<void>;
+  /** Attack events in the range, newest first (ties: last recorded first). */
+  attacks(q: AttackQuery): Promise<AttackRecord[]>;
+  /** Aggregates attacks and decisions in the range (see AttackSummary). */
+  attackSummary(q: SummaryQuery): Promise<AttackSummary>;
+
+  /** All atomically, in one transaction. */
+  commit(batch: StoreBatch): Promise<void>;
+
+  /** Recipients in the order they were added. */
+  listRecipients(): Promise<Recipient[]>;
+  /**
+   * Adds a recipient, or updates the name of an existing one (matched ignoring case).
+   * Rejects SP_ERR_ADDRESS_INVALID for a malformed address or a name with control chars.
+   */
+  addRecipient(email: string, name?: string | null): Promise<Recipient>;
+  /** False when the address was not a recipient (matched ignoring case). */
+  removeRecipient(email: string): Promise<boolean>;
+
+  /**
+   * Queues a mail (pending, due at createdAt) and returns its id. Ids increase. Rejects
+   * SP_ERR_USAGE without recipients, SP_ERR_ADDRESS_INVALID for a bad one.
+   */
+  enqueueMail(m: NewMail): Promise<number>;
+  /** Pending mail with nextAttemptAt <= now, oldest due first (then by id). */
+  dueMail(now: number, limit?: number): Promise<OutboxMail[]>;
+  getMail(id: number): Promise<OutboxMail | null>;
+  /** Pending → sent. False when the id is unknown or not pending. */
+  markMailSent(id: number, at: number): Promise<boolean>;
+  /**
+   * Records a failed attempt (attempts + 1, lastError). With nextAttemptAt the mail stays
+   * pending and is due again then; with null it is abandoned and never due again.
+   * False when the id is unknown or not pending.
+   */
+  markMailFailed(id: number, at: number, error: string, nextAttemptAt: number | null): Promise<boolean>;
+
+  /** Small key/value state (admin password hash, geo-ip meta, last report date); null if unset. */
+  getSetting(key: string): Promise<string | null>;
+  /** Sets the value; null deletes the key. */
+  setSetting(key: string, value: string | null): Promise<void>;
+
+  /** Creates or replaces the session `id`. */
+  createSession(id: string, data: SessionData, expiresAt: number): Promise<void>;
+  /** The session's data while now < expiresAt; null when unknown or expired. */
+  getSession(id: string, now: number): Promise<SessionData | null>;
+  /** False when there was no such session. */
+  deleteSession(id: string): Promise<boolean>;
+
+  /** Retention: drops old history and expired sessions; returns what was deleted. */
+  prune(req: PruneRequest): Promise<PruneResult>;
+
+  /** Releases the store. Idempotent. Any other call afterwards rejects SP_ERR_STORE. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,227 @@
+/**
+ * The shape of the house, checked instead of remembered (issue 11):
+ * - `core/` is pure: it imports only `core/`, never `node:*` or a package, never reads a clock.
+ * - Ports (`ports/`) sit on the core; adapters (capture, firewall, store, notify, geoip,
+ *   lists, config) import core, ports and platform utilities, never each other.
+ * - Only the composition roots (`daemon/`, the CLI entry points) put adapters together;
+ *   nothing imports `cli/` or `daemon/` internals; the web UI imports the HTTP wire types only.
+ * - No import circle between production files.
+ * Test support (`*.test.ts`, `*.testkit.ts`, `*.contract*.ts`, `testing/`) is exempt.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const SRC = join(ROOT, 'src');
+
+const ADAPTERS = [
+  'capture',
+  'firewall',
+  'store',
+  'notify',
+  'geoip',
+  'lists',
+  'config',
+  'cluster',
+  'metrics',
+  'webhooks',
+  'feeds',
+];
+const INNER = ['core', 'ports', 'platform'];
+/** Folder → the src folders its production files may import (besides itself). */
+const ALLOWED: Record<string, string[]> = {
+  core: [],
+  ports: ['core'],
+  platform: ['core'],
+  ...Object.fromEntries(ADAPTERS.map((a) => [a, INNER])),
+  admin: INNER,
+  replay: [...INNER, 'capture'],
+  api: INNER,
+  // Composition roots: they build adapters and hand each part what it needs.
+  daemon: [...INNER, ...ADAPTERS, 'admin', 'api', 'replay'],
+  cli: [...INNER, ...ADAPTERS, 'admin', 'replay', 'daemon'],
+};
+/** The only files of a composition root that another folder may import. */
+const PUBLIC_SURFACE: Record<string, RegExp> = { daemon: /^daemon\/(main|control)\.ts$/ };
+
+/**
+ * Violations that existed when this test was written. Each must disappear (and be taken
+ * off this list) as its folder is tidied; a new one fails the test at once.
+ */
+const KNOWN: string[] = [
+  'admin/geo-info.ts: imports geoip/database.ts (admin/ may not import geoip/)',
+  'api/passwd-command.ts: imports cli/program.ts (api/ may not import cli/)',
+  "cli/geoip-command.ts: imports daemon/paths.ts (not daemon/'s public surface)",
+  "cli/geoip-command.ts: imports daemon/pidfile.ts (not daemon/'s public surface)",
+  'cli/sipprot.ts: imports api/passwd-command.ts (cli/ may not import api/)',
+  "cli/sipprot.ts: imports daemon/paths.ts (not daemon/'s public surface)",
+  "cli/sipprot.ts: imports daemon/pidfile.ts (not daemon/'s public surface)",
+  "cli/sipprotd.ts: imports daemon/paths.ts (not daemon/'s public surface)",
+  "cli/sipprotd.ts: imports daemon/pidfile.ts (not daemon/'s public surface)",
+  "cli/sipprotd.ts: imports daemon/run.ts (not daemon/'s public surface)",
+  'config/load.ts: imports lists/list-files.ts (config/ may not import lists/)',
+  'web/src/live.ts: imports ports/admin.ts (the UI uses the HTTP wire types only)',
+  'web/src/tabs/dashboard.tsx: imports core/records.ts (the UI uses the HTTP wire types only)',
+  'web/src/tabs/dynamic.tsx: imports ports/admin.ts (the UI uses the HTTP wire types only)',
+  'web/src/tabs/geoip.tsx: imports ports/admin.ts (the UI uses the HTTP wire types only)',
+  'web/src/tabs/import-dialog.tsx: imports ports/admin.ts (the UI uses the HTTP wire types only)',
+  'web/src/tabs/list.tsx: imports core/types.ts (the UI uses the HTTP wire types only)',
+  'web/src/tabs/list.tsx: imports ports/admin.ts (the UI uses the HTTP wire types only)',
+  'web/src/tabs/recipients.tsx: imports core/records.ts (the UI uses the HTTP wire types only)',
+  'web/src/tabs/recipients.tsx: imports ports/admin.ts (the UI uses the HTTP wire types only)',
+];
+const KNOWN_CIRCLES: string[] = ['circle: daemon/api.ts ↔ daemon/daemon.ts ↔ daemon/settings.ts'];
+
+const isTestSupport = (rel: string) =>
+  /\.test\.ts$|\.testkit\.ts$|\.contract[a-z.]*\.ts$|\.fixtures\.ts$|(^|\/)testing(\/|\.ts$)/.test(rel);
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (/\.tsx?$/.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+interface Import {
+  from: string;
+  spec: string;
+  /** Resolved file (relative to src) for a relative import, else null. */
+  target: string | null;
+}
+
+function importsOf(file: string): Import[] {
+  const text = readFileSync(file, 'utf8');
+  const out: Import[] = [];
+  const re =
+    /(?:^|\n)\s*(?:import|export)\s[^;'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+  for (const m of text.matchAll(re)) {
+    const spec = (m[1] ?? m[2])!;
+    let target: string | null = null;
+    if (spec.startsWith('.')) {
+      const abs = resolve(dirname(file), spec).replace(/\.js$/, '');
+      const ts = [`${abs}.ts`, `${abs}.tsx`, join(abs, 'index.ts')].find((p) => existsSync(p));
+      target = ts ? relative(SRC, ts) : relative(SRC, abs);
+    }
+    out.push({ from: relative(SRC, file), spec, target });
+  }
+  return out;
+}
+
+const folderOf = (rel: string) => rel.split('/')[0]!;
+
+function violations(): string[] {
+  const found: string[] = [];
+  for (const file of walk(SRC)) {
+    const rel = relative(SRC, file);
+    if (isTestSupport(rel)) continue;
+    const folder = folderOf(rel);
+    const allowed = ALLOWED[folder];
+    if (!allowed) {
+      found.push(`${rel}: folder ${folder}/ has no place in the layering (add it to ALLOWED)`);
+      continue;
+    }
+    const text = readFileSync(file, 'utf8');
+    if (folder === 'core' && /\bDate\.now\(|\bnew Date\(\)|performance\.now\(/.test(text)) {
+      found.push(`${rel}: reads the clock (time is an argument in core)`);
+    }
+    for (const imp of importsOf(file)) {
+      if (imp.target === null) {
+        if (folder === 'core') found.push(`${rel}: imports ${imp.spec} (core imports only core)`);
+        continue;
+      }
+      if (!imp.target.startsWith('..') && isTestSupport(imp.target)) {
+        found.push(`${rel}: imports test support ${imp.target}`);
+        continue;
+      }
+      const to = folderOf(imp.target);
+      if (to === folder) continue;
+      if (!allowed.includes(to)) {
+        found.push(`${rel}: imports ${imp.target} (${folder}/ may not import ${to}/)`);
+        continue;
+      }
+      const surface = PUBLIC_SURFACE[to];
+      if (surface && !surface.test(imp.target))
+        found.push(`${rel}: imports ${imp.target} (not ${to}/'s public surface)`);
+    }
+  }
+  return found.sort();
+}
+
+function cycles(): string[] {
+  const graph = new Map<string, string[]>();
+  for (const file of walk(SRC)) {
+    const rel = relative(SRC, file);
+    if (isTestSupport(rel)) continue;
+    graph.set(
+      rel,
+      importsOf(file)
+        .map((i) => i.target)
+        .filter((t): t is string => t !== null && !isTestSupport(t)),
+    );
+  }
+  // Tarjan's strongly connected components: every component of more than one file is a circle.
+  let index = 0;
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const on = new Set<string>();
+  const out: string[] = [];
+  const visit = (v: string) => {
+    idx.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    on.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const comp: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        on.delete(w);
+        comp.push(w);
+      } while (w !== v);
+      if (comp.length > 1) out.push(`circle: ${comp.sort().join(' ↔ ')}`);
+    }
+  };
+  for (const v of graph.keys()) if (!idx.has(v)) visit(v);
+  return out.sort();
+}
+
+function webImports(): string[] {
+  const found: string[] = [];
+  const webSrc = join(ROOT, 'web', 'src');
+  for (const file of walk(webSrc)) {
+    for (const imp of importsOf(file)) {
+      if (!imp.spec.startsWith('.')) continue;
+      const abs = resolve(dirname(file), imp.spec);
+      if (abs.startsWith(webSrc)) continue;
+      const rel = relative(SRC, abs).replace(/\.js$/, '.ts');
+      if (!/^api\/(types|wire)[^/]*\.ts$|^api\/wire\//.test(rel)) {
+        found.push(
+          `web/src/${relative(webSrc, file)}: imports ${rel} (the UI uses the HTTP wire types only)`,
+        );
+      }
+    }
+  }
+  return found.sort();
+}
+
+describe('architecture', () => {
+  it('every import points inward (the layering above), apart from the known ones being removed', () => {
+    assert.deepEqual([...violations(), ...webImports()], KNOWN);
+  });
+
+  it('no import circle between production files', () => {
+    assert.deepEqual(cycles(), KNOWN_CIRCLES);
+  });
+});
