@@ -18,7 +18,7 @@ import {
   testConfig,
 } from '../src/core/detect/testing.js';
 import { Engine } from '../src/core/engine.js';
-import type { ListLookup } from '../src/core/policy.js';
+import type { ListLookup } from '../src/core/policy/policy.js';
 import type { SipEvent } from '../src/core/types.js';
 
 let seed = 2024;

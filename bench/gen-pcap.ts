@@ -6,7 +6,7 @@
  * generator writes a gigabyte in seconds and holds no frame in memory.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { formatAddress } from '../src/core/ip.js';
+import { formatAddress } from '../src/core/net/ip.js';
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_LINUX_SLL = 113;

@@ -11,8 +11,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { checkGeoUpdate } from '../src/core/geo/validate.js';
 import { formatV4, formatV6, GeoTable, parseGeoCsvAny } from '../src/core/geo.js';
-import { checkGeoUpdate } from '../src/core/geo-validate.js';
 import { readTableFile, SHIPPED_TABLE } from '../src/geoip/files.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -2,9 +2,10 @@
  * Allow/deny list performance at 100k entries. Run: node --import tsx bench/lists.bench.ts
  * Prints one line per result. Bounded: fixed entry and lookup counts, no network.
  */
-import { parseAddress, parseNetwork } from '../src/core/ip.js';
-import { AccessLists, formatListFile, parseCsv, parseListFile, toCsv } from '../src/core/lists.js';
-import { PrefixSet } from '../src/core/prefix-set.js';
+
+import { AccessLists, formatListFile, parseCsv, parseListFile, toCsv } from '../src/core/lists/lists.js';
+import { parseAddress, parseNetwork } from '../src/core/net/ip.js';
+import { PrefixSet } from '../src/core/net/prefix-set.js';
 import type { ListEntry } from '../src/core/types.js';
 
 const ENTRIES = 100_000;

@@ -3,11 +3,12 @@
  * Run: node --import tsx bench/nft.bench.ts
  * Prints one line per result. Bounded: fixed counts, no traffic, namespace removed at the end.
  */
-import type { FirewallState } from '../src/firewall/firewall.js';
-import { emptyFirewallState } from '../src/firewall/firewall.js';
+
 import { renderInit } from '../src/firewall/nft-render.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
 import { prepareState } from '../src/firewall/state.js';
+import type { FirewallState } from '../src/ports/firewall.js';
+import { emptyFirewallState } from '../src/ports/firewall.js';
 import { Netns } from '../test/netns.js';
 
 const DYNAMIC = 100_000;

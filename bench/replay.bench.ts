@@ -31,8 +31,8 @@ import {
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultConfig } from '../src/core/config.js';
-import { AccessLists } from '../src/core/lists.js';
+import { defaultConfig } from '../src/core/config/parse.js';
+import { AccessLists } from '../src/core/lists/lists.js';
 import type { Decision } from '../src/core/types.js';
 import { GeoDatabase } from '../src/geoip/database.js';
 import { replay } from '../src/replay/replay.js';
