@@ -14,11 +14,14 @@
  * - tracked: 1M distinct addresses within 40 s, each guessing two passwords
  *   (REGISTER with credentials → 401, REGISTER with credentials → 403): 4M messages, every
  *   address tracked by detection at once.
+ * - flood: the issue-13 flood of the live bench (bench/gen-flood.ts: 1M packets, 30%
+ *   phones' digest dances, 70% wrong-password attempts from 100k addresses).
  *
  * Writes FILE and FILE.json (what is in it: counts, sources per role, seed). Prints one line.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { floodRoleOf, generateFlood } from './gen-flood.js';
 import { type Addr, addr4, addr6, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, PcapWriter } from './gen-pcap.js';
 import { type Dialog, Rng, request, response } from './gen-sip.js';
 import {
@@ -51,6 +54,8 @@ const ROLE_V6: Partial<Record<Role, number>> = { phone: 0x100, bruteforce: 0x200
 
 /** The role of a source address of a generated capture (null: the PBX or unknown). */
 export function roleOf(ip: string): Role | null {
+  const flood = floodRoleOf(ip);
+  if (flood) return flood;
   if (ip.includes(':')) {
     const w = Number.parseInt(ip.split(':')[2] ?? '', 16);
     for (const [role, v] of Object.entries(ROLE_V6)) if (v === w) return role as Role;
@@ -291,13 +296,16 @@ export function generate(o: {
   link: string;
   hitCount: number;
 }): Manifest {
+  // The issue-13 flood (bench/gen-flood.ts): 1M packets × scale, Ethernet only.
+  if (o.profile === 'flood')
+    return generateFlood({ out: o.out, seed: o.seed, packets: Math.round(1_000_000 * o.scale) });
   const linkType = o.link === 'sll' ? LINKTYPE_LINUX_SLL : LINKTYPE_ETHERNET;
   const w = new PcapWriter(o.out, linkType, [PBX4, PBX6]);
   let m: Manifest;
   try {
     if (o.profile === 'mixed') m = mixed(w, o.seed, o.scale, o.hitCount);
     else if (o.profile === 'tracked') m = tracked(w, o.seed, o.scale);
-    else throw new Error(`unknown profile '${o.profile}' (mixed or tracked)`);
+    else throw new Error(`unknown profile '${o.profile}' (mixed, tracked or flood)`);
   } finally {
     w.close();
   }
@@ -320,7 +328,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   });
   if (values.help || !values.out) {
     console.log(
-      'usage: gen-capture.ts --profile mixed|tracked --out FILE.pcap [--seed N] [--scale X] [--link ethernet|sll] [--hit-count 10]',
+      'usage: gen-capture.ts --profile mixed|tracked|flood --out FILE.pcap [--seed N] [--scale X] [--link ethernet|sll] [--hit-count 10]',
     );
     process.exit(values.help ? 0 : 2);
   }

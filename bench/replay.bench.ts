@@ -4,18 +4,22 @@
  *
  *   node --import tsx bench/replay.bench.ts [--dir DIR] [--keep] [--rounds 3] [--scale 1] [--cpu-prof]
  *
- * 1. generates (seeded, bench/gen-capture.ts) a mixed capture (~1.3M SIP messages, phones and
- *    attackers, 125k sources) and a "tracked" one (1M addresses, 4 messages each) into a
- *    temp dir (or DIR; existing files with a matching manifest are reused);
+ * 1. generates (seeded, bench/gen-capture.ts) a mixed capture (~1.5M SIP messages, phones and
+ *    attackers, 125k sources), the issue-13 flood of the live bench (bench/gen-flood.ts, the
+ *    same seed and bytes: 1M packets, 100k attacker addresses) and a "tracked" one (1M
+ *    addresses, 4 messages each) into a temp dir (or DIR; files with a matching manifest
+ *    are reused);
  * 2. compiles src/ and bench/ with tsc into DIR/js (plain node, as the daemon runs: no
  *    tsx loader in the figures), then replays each capture in a fresh child process
  *    pinned to one core (`taskset -c 1`), so peak RSS is the replay's own: messages/s by
- *    wall and by CPU time, peak RSS, peak heap; the tracked capture once more with a
- *    forced GC per sample, for the live heap;
- * 3. `--cpu-prof`: one more profiled run of the mixed capture, and its top functions by
- *    self time.
- * Prints one result line per measurement. Targets (issue 3.8): ≥ 500k messages/s on one
- * core, ≤ 512 MB for 1M tracked addresses.
+ *    wall and by CPU time, peak RSS, peak heap; mixed and flood `--rounds` times, the
+ *    FIRST round reported (no warm-up: each round is a new process; the others are listed
+ *    to show the spread); the tracked capture once more with a forced GC per sample, for
+ *    the live heap;
+ * 3. `--cpu-prof`: one more profiled run of mixed and of flood, and their top functions by
+ *    self and inclusive time.
+ * Prints one result line per measurement. Targets (issue 13): ≥ 1M messages/s on one core
+ * on mixed and flood, ≤ 256 MB RSS for 1M tracked addresses.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
@@ -38,6 +42,7 @@ import { GeoDatabase } from '../src/geoip/database.js';
 import { replay } from '../src/replay/replay.js';
 import { summarizeProfile } from './cpu-profile.js';
 import { type Manifest, type Role, roleOf } from './gen-capture.js';
+import { FLOOD_SEED } from './gen-flood.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
 const REPO = dirname(HERE.replace(/\/$/, ''));
@@ -183,12 +188,12 @@ function child(args: string[], nodeFlags: string[] = []): Measure {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measure;
 }
 
-function ensureCapture(dir: string, profile: string, scale: number): Manifest {
+function ensureCapture(dir: string, profile: string, scale: number, seed: number): Manifest {
   const file = join(dir, `${profile}.pcap`);
   const mf = `${file}.json`;
   if (existsSync(file) && existsSync(mf)) {
     const m = JSON.parse(readFileSync(mf, 'utf8')) as Manifest;
-    if (m.seed === SEED && m.profile === profile && m.scale === scale) return m;
+    if (m.seed === seed && m.profile === profile && m.scale === scale) return m;
   }
   const out = execFileSync(
     process.execPath,
@@ -199,7 +204,7 @@ function ensureCapture(dir: string, profile: string, scale: number): Manifest {
       '--out',
       file,
       '--seed',
-      `${SEED}`,
+      `${seed}`,
       '--scale',
       `${scale}`,
     ],
@@ -246,25 +251,33 @@ async function main(): Promise<void> {
       `replay machine: ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg()[0]!.toFixed(2)}, node ${process.version}, pinned: ${pin().join(' ') || 'no'}`,
     );
     JS = compile(dir);
-    const mixed = ensureCapture(dir, 'mixed', scale);
-    const tracked = ensureCapture(dir, 'tracked', scale);
-    const runs: Measure[] = [];
-    for (let i = 0; i < Number(values.rounds); i++) runs.push(child(['--measure', join(dir, 'mixed.pcap')]));
-    const best = runs.reduce((a, b) => (rate(b, b.cpuMs) > rate(a, a.cpuMs) ? b : a));
-    const byRole = Object.entries(best.blockedByRole)
-      .map(([r, n]) => `${r} ${n}`)
-      .join(', ');
-    const attackers = Object.entries(mixed.sources)
-      .filter(([r]) => r !== 'phone')
-      .reduce((a, [, n]) => a + (n ?? 0), 0);
-    line(
-      `mixed (best of ${runs.length} by CPU; wall ${runs.map((r) => k(rate(r, r.wallMs))).join(' / ')} msg/s)`,
-      mixed,
-      best,
-      `; blocked: ${byRole} of ${k(attackers)} attackers (phone = phones wrongly blocked); decisions ${JSON.stringify(best.decisions)}`,
-    );
-    if (best.sip !== mixed.messages)
-      console.log(`replay mixed: WARNING decoded ${best.sip} of ${mixed.messages} generated messages`);
+    const caps = {
+      mixed: ensureCapture(dir, 'mixed', scale, SEED),
+      flood: ensureCapture(dir, 'flood', scale, FLOOD_SEED),
+    };
+    const tracked = ensureCapture(dir, 'tracked', scale, SEED);
+    for (const [name, man] of Object.entries(caps)) {
+      // Each round is a fresh process: the first is reported, nothing warms it up.
+      const runs: Measure[] = [];
+      for (let i = 0; i < Number(values.rounds); i++)
+        runs.push(child(['--measure', join(dir, `${name}.pcap`)]));
+      const first = runs[0]!;
+      const byRole = Object.entries(first.blockedByRole)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ');
+      const attackers = Object.entries(man.sources)
+        .filter(([r]) => r !== 'phone')
+        .reduce((a, [, n]) => a + (n ?? 0), 0);
+      line(
+        `${name} (first of ${runs.length} fresh processes; msg/s CPU of each: ${runs.map((r) => k(rate(r, r.cpuMs))).join(' / ')})`,
+        man,
+        first,
+        `; blocked: ${byRole || 'none'} of ${k(attackers)} attackers (phone = phones wrongly blocked); ` +
+          `tracked addresses at the end ${k(first.trackedPeak)}; decisions ${JSON.stringify(first.decisions)}`,
+      );
+      if (first.sip !== man.messages)
+        console.log(`replay ${name}: WARNING decoded ${first.sip} of ${man.messages} generated messages`);
+    }
     const t = child(['--measure', join(dir, 'tracked.pcap')]);
     line('tracked', tracked, t, `; tracked addresses at the end ${k(t.trackedPeak)}`);
     const tg = child(['--measure', join(dir, 'tracked.pcap'), '--gc-sample']);
@@ -275,16 +288,18 @@ async function main(): Promise<void> {
       `; tracked addresses at the end ${k(tg.trackedPeak)}, ${tg.samples} samples`,
     );
     if (values['cpu-prof']) {
-      const profDir = join(dir, 'prof');
-      rmSync(profDir, { recursive: true, force: true });
-      child(['--measure', join(dir, 'mixed.pcap')], ['--cpu-prof', '--cpu-prof-dir', profDir]);
-      // Thread 0 is the main thread.
-      const prof = readdirSync(profDir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f))!;
-      const top = summarizeProfile(join(profDir, prof), 25);
-      console.log(`replay profile (mixed, ${join(profDir, prof)}), by self time:`);
-      for (const l of top.self) console.log(`  ${l}`);
-      console.log('replay profile, by inclusive time (self + callees):');
-      for (const l of top.inclusive) console.log(`  ${l}`);
+      for (const name of Object.keys(caps)) {
+        const profDir = join(dir, `prof-${name}`);
+        rmSync(profDir, { recursive: true, force: true });
+        child(['--measure', join(dir, `${name}.pcap`)], ['--cpu-prof', '--cpu-prof-dir', profDir]);
+        // Thread 0 is the main thread.
+        const prof = readdirSync(profDir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f))!;
+        const top = summarizeProfile(join(profDir, prof), 25);
+        console.log(`replay profile (${name}, ${join(profDir, prof)}), by self time:`);
+        for (const l of top.self) console.log(`  ${l}`);
+        console.log('replay profile, by inclusive time (self + callees):');
+        for (const l of top.inclusive) console.log(`  ${l}`);
+      }
     }
   } finally {
     if (JS) rmSync(JS, { recursive: true, force: true });

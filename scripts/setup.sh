@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 APT_PACKAGES=(
-  libpcap-dev nftables iproute2 tcpdump
+  libpcap-dev nftables iproute2 tcpdump tcpreplay
   sip-tester sipvicious kamailio
   fail2ban chromium fonts-dejavu-core
 )

@@ -6,8 +6,9 @@
  *   node --import tsx bench/latency/latency.bench.ts [--guards sipprot,fail2ban]
  *        [--rates 10,50,200,1000] [--runs 10] [--hit-count 10] [--root DIR] [--json FILE] [--keep]
  *
- * For each guard a fresh lab is brought up; the guard runs in the PBX namespace; one
- * unrecorded warm-up attack; then per rate `--runs` sipp brute forces (user 100, one
+ * For each guard a fresh lab is brought up; the guard runs in the PBX namespace; its first
+ * attack (50/s) is reported on a line of its own (bench/latency/first-block.bench.ts
+ * measures first attacks on fresh daemons properly); then per rate `--runs` sipp brute forces (user 100, one
  * wrong password per call, REGISTER → 401 → REGISTER with credentials → 401), each from a
  * fresh attacker address (bench/latency/bruteforce.xml: the lab's sipp options, one fixed
  * wrong password), bounded in count (3 × HIT_COUNT … 200 guesses) and time.
@@ -22,14 +23,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyzeRun, percentile, type RunMeasure } from './analyze.js';
+import { percentile, type RunMeasure } from './analyze.js';
 import { Fail2banGuard, type Guard, SipprotGuard } from './guards.js';
-import { run, sleep, startIn, stop, stopAll, waitFor } from './proc.js';
+import { attack, labDown, labUp, NftWatch, PROBE_MS } from './lab.js';
+import { run, stopAll } from './proc.js';
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const REPO = dirname(dirname(HERE));
-const LAB = join(REPO, 'scripts/lab');
-const PROBE_MS = 1;
 
 interface RunRecord extends RunMeasure {
   guard: string;
@@ -43,15 +43,6 @@ interface RunRecord extends RunMeasure {
   nftMs: number | null;
   /** 1-minute load average when the run started (the machine may be shared). */
   load: number;
-}
-
-interface Lab {
-  id: string;
-  pbxNs: string;
-  atkNs: string;
-  pbx4: string;
-  attackers: string[];
-  registrarLog: string;
 }
 
 const { values } = parseArgs({
@@ -85,109 +76,6 @@ if (
   );
 if (GUARDS.includes('sipprot') && !existsSync(join(values.root!, 'dist/cli/sipprotd.js')))
   throw new Error(`latency.bench: ${values.root}/dist is not built (run: npx tsc -p tsconfig.json)`);
-
-/** Guesses per run: at least 3 × HIT_COUNT, about 2 s of attack, at most 200. */
-const guessesAt = (rate: number) => Math.min(200, Math.max(3 * HIT, rate * 2));
-const labEnv = (id: string) => ({ ...process.env, LAB_ID: id, LAB_NET: '1' });
-
-async function labUp(id: string): Promise<Lab> {
-  const r = await run('bash', [join(LAB, 'lab.sh'), 'up', id], { timeoutMs: 90_000, env: labEnv(id) });
-  if (r.code !== 0) throw new Error(`lab.sh up failed: ${r.stderr}`);
-  const attackers = Array.from({ length: 100 }, (_, i) => `10.77.1.${100 + i}`);
-  return {
-    id,
-    pbxNs: `sp-${id}-pbx`,
-    atkNs: `sp-${id}-atk`,
-    pbx4: '10.77.1.1',
-    attackers,
-    registrarLog: `/run/sipprot-lab/${id}/kamailio.log`,
-  };
-}
-
-async function labDown(id: string, keepIn?: string): Promise<void> {
-  // The lab's run dir (registrar log, sipp logs) goes with it; keep a copy when asked.
-  if (keepIn) await run('cp', ['-r', `/run/sipprot-lab/${id}`, join(keepIn, `lab-${id}`)]);
-  await run('bash', [join(LAB, 'lab.sh'), 'down', id], { timeoutMs: 60_000, env: labEnv(id) });
-}
-
-/** One attack from `attacker`, captured and probed; returns the capture's measures. */
-async function attack(lab: Lab, dir: string, attacker: string, rate: number, extraMs: number, tag: string) {
-  const guesses = guessesAt(rate);
-  const attackS = guesses / rate;
-  const pcap = join(dir, `${tag}.pcap`);
-  const tdLog = join(dir, `${tag}.tcpdump.log`);
-  const td = startIn(
-    lab.pbxNs,
-    'tcpdump',
-    'tcpdump',
-    ['-i', 'eth0', '-n', '-U', '-B', '8192', '--time-stamp-precision', 'nano', '-w', pcap, 'host', attacker],
-    tdLog,
-  );
-  try {
-    await waitFor(
-      'tcpdump to listen',
-      10_000,
-      () => existsSync(tdLog) && readFileSync(tdLog, 'utf8').includes('listening on'),
-    );
-    const windowMs = 300 + attackS * 1000 + extraMs;
-    const probe = startIn(
-      lab.atkNs,
-      'probe',
-      existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
-      [join(HERE, 'probe.py'), attacker, lab.pbx4, `${PROBE_MS}`, `${Math.ceil(windowMs / PROBE_MS)}`],
-      join(dir, `${tag}.probe.log`),
-    );
-    await sleep(300);
-    const timeoutS = Math.ceil(attackS) + 4;
-    // Same sipp options as scripts/lab/bruteforce.sh (at most 10 calls at once, 3 s answer timeout).
-    const sipp = startIn(
-      lab.atkNs,
-      'sipp',
-      'sipp',
-      [
-        '-sf',
-        join(HERE, 'bruteforce.xml'),
-        '-t',
-        'u1',
-        '-i',
-        attacker,
-        '-s',
-        '100',
-        '-au',
-        '100',
-        '-ap',
-        'not-the-password',
-        '-r',
-        `${rate}`,
-        '-rp',
-        '1000',
-        '-l',
-        '10',
-        '-m',
-        `${guesses}`,
-        '-timeout',
-        `${timeoutS}s`,
-        '-recv_timeout',
-        '3000',
-        '-max_retrans',
-        '2',
-        '-nostdin',
-        `${lab.pbx4}:5060`,
-      ],
-      join(dir, `${tag}.sipp.log`),
-    );
-    await Promise.race([sipp.exited, sleep((timeoutS + 5) * 1000)]);
-    await stop(sipp);
-    await Promise.race([probe.exited, sleep(windowMs + 5000)]);
-    await stop(probe);
-    await sleep(100);
-  } finally {
-    await stop(td, 'SIGINT');
-  }
-  const m = analyzeRun(pcap, attacker, lab.pbx4, HIT);
-  rmSync(pcap, { force: true });
-  return { ...m, guesses };
-}
 
 function summarize(guard: string, rate: number, runs: RunRecord[]): string {
   const lat = runs.map((r) => r.latencyMs).filter((x): x is number => x !== null);
@@ -257,56 +145,49 @@ async function main(): Promise<void> {
       else throw new Error(`unknown guard '${name}' (sipprot or fail2ban)`);
       const extraMs = name === 'fail2ban' ? 5000 : 1500;
       // Set elements as the kernel announces them (time read here: an upper bound).
-      const added = new Map<string, number>();
-      const monitor = startIn(
-        lab.pbxNs,
-        'nft-monitor',
-        'nft',
-        ['monitor'],
-        join(gdir, 'nft-monitor.err'),
-        (line, at) => {
-          const m = /add element .*?\{ ([0-9.]+)[ ,}]/.exec(line);
-          if (m && !added.has(m[1]!)) added.set(m[1]!, at);
-        },
-      );
+      const nft = new NftWatch();
+      nft.start(lab.pbxNs, join(gdir, 'nft-monitor.err'));
+      const measure = async (attacker: string, rate: number, i: number, tag: string) => {
+        const load = loadavg()[0]!;
+        const m = await attack(lab, gdir, { attacker, rate, hit: HIT, extraMs, tag });
+        const after = (t: number | null | undefined) =>
+          t != null && m.thresholdAt !== null ? (t - m.thresholdAt) * 1000 : null;
+        const rec: RunRecord = {
+          guard: name,
+          rate,
+          run: i,
+          attacker,
+          ...m,
+          decisionMs: after(guard.decisionAt(attacker)),
+          nftMs: after(nft.addedAt(attacker, m.sippAt)),
+          load,
+        };
+        all.push(rec);
+        process.stderr.write(
+          `  ${name} ${rate}/s run ${i}: decision ${rec.decisionMs?.toFixed(0) ?? '-'} ms, nft ${rec.nftMs?.toFixed(2) ?? '-'} ms, latency ${rec.latencyMs?.toFixed(2) ?? '-'} ms (≥ ${rec.latencyLowMs?.toFixed(2) ?? '-'}), ` +
+            `failures answered ${rec.failures}, requests ${rec.requests}, probes ${rec.probeReplies}/${rec.probes} answered, ` +
+            `first dropped: ${rec.firstDroppedKind ?? '-'}, load ${load.toFixed(2)}\n`,
+        );
+        return rec;
+      };
       try {
         await guard.start();
         const backend = guard instanceof Fail2banGuard ? `; backend ${guard.backend()}` : '';
         console.log(`latency ${name}: ${guard.description}${backend}`);
-        // Warm-up (not recorded): fail2ban creates its nftables table at its first ban.
-        await attack(lab, gdir, '10.77.1.66', 50, extraMs, 'warmup');
+        // The guard's first attack is reported on its own line (run -1), not hidden: an
+        // attacker warms nothing up (fail2ban creates its nftables table at its first ban).
+        const first = await measure('10.77.1.66', 50, -1, 'first');
+        console.log(summarize(`${name} (first attack after start)`, 50, [first]));
         let next = 0;
         for (const rate of RATES) {
           const runs: RunRecord[] = [];
-          for (let i = 0; i < RUNS; i++) {
-            const attacker = lab.attackers[next++]!;
-            const load = loadavg()[0]!;
-            const m = await attack(lab, gdir, attacker, rate, extraMs, `r${rate}-${i}`);
-            const after = (t: number | null | undefined) =>
-              t != null && m.thresholdAt !== null ? (t - m.thresholdAt) * 1000 : null;
-            const rec: RunRecord = {
-              guard: name,
-              rate,
-              run: i,
-              attacker,
-              ...m,
-              decisionMs: after(guard.decisionAt(attacker)),
-              nftMs: after(added.get(attacker)),
-              load,
-            };
-            runs.push(rec);
-            all.push(rec);
-            process.stderr.write(
-              `  ${name} ${rate}/s run ${i}: decision ${rec.decisionMs?.toFixed(0) ?? '-'} ms, nft ${rec.nftMs?.toFixed(2) ?? '-'} ms, latency ${rec.latencyMs?.toFixed(2) ?? '-'} ms (≥ ${rec.latencyLowMs?.toFixed(2) ?? '-'}), ` +
-                `failures answered ${rec.failures}, requests ${rec.requests}, probes ${rec.probeReplies}/${rec.probes} answered, ` +
-                `first dropped: ${rec.firstDroppedKind ?? '-'}, load ${load.toFixed(2)}\n`,
-            );
-          }
+          for (let i = 0; i < RUNS; i++)
+            runs.push(await measure(lab.attackers[next++]!, rate, i, `r${rate}-${i}`));
           console.log(summarize(name, rate, runs));
         }
       } finally {
         await guard.stop();
-        await stop(monitor);
+        await nft.stop();
         await labDown(labId, values.keep ? gdir : undefined);
         labId = null;
       }

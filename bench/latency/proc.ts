@@ -19,7 +19,8 @@ const live = new Map<number, Started>();
 
 /**
  * Starts `cmd args` in network namespace `ns` (ip netns exec execs: the PID is cmd's),
- * output to `log`, or stdout line by line to `onLine` with the wall time it was read (s).
+ * output to `log`, or stdout line by line to `onLine` with the wall time it was read (s);
+ * `env` adds variables to this process's environment.
  */
 export function startIn(
   ns: string,
@@ -28,10 +29,12 @@ export function startIn(
   args: string[],
   log: string,
   onLine?: (line: string, at: number) => void,
+  env?: NodeJS.ProcessEnv,
 ): Started {
   const fd = openSync(log, 'a');
   const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
     stdio: ['ignore', onLine ? 'pipe' : fd, fd],
+    env: env ? { ...process.env, ...env } : process.env,
   });
   closeSync(fd);
   if (onLine && child.stdout) {

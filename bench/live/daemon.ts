@@ -1,0 +1,258 @@
+/**
+ * The daemon under test, as a user runs it: `node bin/sipprotd.js --config CONF run` from
+ * a built checkout (dist/), inside a network namespace, with a fresh STATE_DIR, its log in
+ * a file; plus what the benches read from outside:
+ *
+ * - `sipprot --config CONF status --json` (capture counters, SIP messages, counts);
+ * - /proc/PID: CPU ticks of the process, of its main thread and of its child processes
+ *   (the `nft -i` helper), VmRSS and VmHWM;
+ * - the in-process probe (bench/live/probe.mjs, loaded with `node --import`): event-loop
+ *   lag, GC pauses, optionally a CPU profile, per period closed by SIGUSR2.
+ *
+ * The process is started and stopped by PID (bench/latency/proc.ts).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, type Started, sleep, startIn, stop, waitFor } from '../latency/proc.js';
+
+const HERE = new URL('.', import.meta.url).pathname;
+export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+export interface DaemonOptions {
+  /** Checkout with dist/ built. */
+  root: string;
+  ns: string;
+  /** A fresh directory: config, state, log, probe reports. */
+  dir: string;
+  /** Config lines (KEY=VALUE); STATE_DIR is added. */
+  settings: string[];
+  probe?: boolean;
+  profile?: boolean;
+}
+
+export interface ProbeReport {
+  seq: number;
+  fromMs: number;
+  toMs: number;
+  lagMs: {
+    count: number;
+    min: number;
+    mean: number;
+    p50: number;
+    p90: number;
+    p99: number;
+    p999: number;
+    max: number;
+  };
+  gc: {
+    count: number;
+    totalMs: number;
+    maxMs: number;
+    byKind: Record<string, { count: number; totalMs: number; maxMs: number }>;
+  };
+  cpuMs: { user: number; system: number };
+  memory: NodeJS.MemoryUsage;
+  maxRssKb: number;
+}
+
+export interface LiveStatus {
+  counts: { allow: number; deny: number; dynamicPermanent: number; dynamicTemporary: number };
+  live?: {
+    capture: { received: number; dropped: number; ifDropped: number } | null;
+    sipMessages: number;
+    drops: Record<string, { packets: number; bytes: number }> | null;
+  };
+}
+
+export interface CpuSample {
+  /** Monotonic ms. */
+  at: number;
+  /** Ticks (1/CLK_TCK s) of the whole process, of its main thread, of its child processes. */
+  proc: number;
+  main: number;
+  children: number;
+}
+
+export class DaemonUnderTest {
+  readonly conf: string;
+  readonly log: string;
+  readonly stateDir: string;
+  readonly probeDir: string;
+  /** Date.now() when the process was spawned. */
+  spawnedAt = 0;
+  private proc: Started | null = null;
+  private probes = 0;
+
+  constructor(private readonly o: DaemonOptions) {
+    mkdirSync(o.dir, { recursive: true });
+    this.conf = join(o.dir, 'sipprot.conf');
+    this.log = join(o.dir, 'sipprotd.log');
+    this.stateDir = join(o.dir, 'state');
+    this.probeDir = join(o.dir, 'probe');
+    mkdirSync(this.probeDir, { recursive: true });
+    writeFileSync(this.conf, `${[...o.settings, `STATE_DIR=${this.stateDir}`].join('\n')}\n`);
+  }
+
+  get pid(): number {
+    if (!this.proc) throw new Error('sipprotd is not running');
+    return this.proc.pid;
+  }
+
+  get running(): boolean {
+    return this.proc !== null && !this.proc.done;
+  }
+
+  /** Spawns the daemon; does not wait (see waitStarted). */
+  spawn(): void {
+    const node = [process.execPath];
+    if (this.o.probe) node.push('--import', `file://${join(HERE, 'probe.mjs')}`);
+    const env = this.o.probe
+      ? { SIPPROT_BENCH_PROBE: this.probeDir, SIPPROT_BENCH_PROFILE: this.o.profile ? '1' : '0' }
+      : {};
+    this.spawnedAt = Date.now();
+    this.proc = startIn(
+      this.o.ns,
+      'sipprotd',
+      node[0]!,
+      [...node.slice(1), join(this.o.root, 'bin/sipprotd.js'), '--config', this.conf, 'run'],
+      this.log,
+      undefined,
+      env,
+    );
+  }
+
+  /** Waits for the log line "sipprotd started"; returns its time (epoch ms). */
+  async waitStarted(timeoutMs = 120_000): Promise<number> {
+    let at = 0;
+    await waitFor('sipprotd to start (log line "sipprotd started")', timeoutMs, () => {
+      if (this.proc?.done) throw new Error(`sipprotd exited: ${this.tail()}`);
+      at = this.logTime('sipprotd started') ?? 0;
+      return at > 0;
+    });
+    return at;
+  }
+
+  /** Time (epoch ms) of the first log line whose msg is `msg`, with its fields. */
+  logLine(msg: string): Record<string, unknown> | null {
+    for (const line of readSafe(this.log).split('\n')) {
+      if (!line.includes(`"msg":"${msg}"`)) continue;
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        // a torn last line
+      }
+    }
+    return null;
+  }
+
+  logTime(msg: string): number | null {
+    const l = this.logLine(msg);
+    return l ? (l.time as number) : null;
+  }
+
+  async status(): Promise<LiveStatus> {
+    const r = await run(
+      process.execPath,
+      [join(this.o.root, 'bin/sipprot.js'), '--config', this.conf, 'status', '--json'],
+      { timeoutMs: 60_000 },
+    );
+    if (r.code !== 0) throw new Error(`sipprot status failed (${r.code}): ${r.stderr.trim()}`);
+    return JSON.parse(r.stdout) as LiveStatus;
+  }
+
+  cpu(): CpuSample {
+    const pid = this.pid;
+    let children = 0;
+    for (const c of childPids(pid)) children += ticksOf(`/proc/${c}/stat`);
+    return {
+      at: performance.now(),
+      proc: ticksOf(`/proc/${pid}/stat`),
+      main: ticksOf(`/proc/${pid}/task/${pid}/stat`),
+      children,
+    };
+  }
+
+  /** VmRSS and VmHWM in MB (0 when gone). */
+  memory(): { rssMb: number; hwmMb: number } {
+    const s = readSafe(`/proc/${this.pid}/status`);
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? 0);
+    return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+  }
+
+  /** Closes the probe's current period (SIGUSR2) and returns its report. */
+  async probe(timeoutMs = 60_000): Promise<ProbeReport> {
+    if (!this.o.probe) throw new Error('started without the probe');
+    const n = ++this.probes;
+    const file = join(this.probeDir, `probe-${n}.json`);
+    process.kill(this.pid, 'SIGUSR2');
+    await waitFor(`probe report ${n}`, timeoutMs, () => existsSync(file) && readSafe(file).endsWith('\n'));
+    return JSON.parse(readFileSync(file, 'utf8')) as ProbeReport;
+  }
+
+  /** The CPU profile of probe period `n` (when profiling). */
+  profileFile(n: number): string | null {
+    const f = join(this.probeDir, `profile-${n}.cpuprofile`);
+    return existsSync(f) ? f : null;
+  }
+
+  async stop(waitMs = 60_000): Promise<void> {
+    if (this.proc) await stop(this.proc, 'SIGTERM', waitMs);
+    this.proc = null;
+  }
+
+  tail(n = 8): string {
+    return readSafe(this.log).split('\n').slice(-n).join('\n');
+  }
+}
+
+/** utime + stime of a /proc stat file, in ticks (0 when the process is gone). */
+export function ticksOf(path: string): number {
+  const s = readSafe(path);
+  const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  // Fields after the command: state is field 3, utime 14, stime 15.
+  return Number(rest[11] ?? 0) + Number(rest[12] ?? 0);
+}
+
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    for (const c of readSafe(`/proc/${pid}/task/${t}/children`).trim().split(/\s+/))
+      if (c) out.push(Number(c));
+  }
+  return out;
+}
+
+/** Waits until the process has used almost no CPU for `quietMs` (it drained its input). */
+export async function waitQuiet(
+  d: DaemonUnderTest,
+  opts: { quietMs?: number; maxMs?: number; busyShare?: number } = {},
+): Promise<number> {
+  const quietMs = opts.quietMs ?? 1000;
+  const end = performance.now() + (opts.maxMs ?? 120_000);
+  let last = d.cpu();
+  let quietSince = last.at;
+  for (;;) {
+    await sleep(100);
+    const c = d.cpu();
+    const share = (c.proc - last.proc) / CLK_TCK / ((c.at - last.at) / 1000);
+    if (share > (opts.busyShare ?? 0.1)) quietSince = c.at;
+    last = c;
+    if (c.at - quietSince >= quietMs) return quietSince;
+    if (c.at > end) return -1;
+  }
+}
+
+export function readSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,364 @@
+/**
+ * Live flood: does the real daemon keep up with a SIP flood on a real interface? (issue 13,
+ * target 1: ≥ 150k SIP packets/s captured and judged with 0 kernel drops; ≤ 2% of a core
+ * at 1k msg/s; memory bounded). Root only.
+ *
+ *   npm run build && node --import tsx bench/live/flood.bench.ts [--rates 1000,20000,50000,100000,150000,200000]
+ *        [--packets 1000000] [--max-seconds 60] [--dir DIR] [--json FILE] [--cpu-prof RATE] [--root DIR] [--keep]
+ *
+ * 1. generates (seeded, bench/gen-flood.ts) the issue's capture: 1M packets, 30% phones doing
+ *    the digest dance, 70% single wrong-password attempts from 100k addresses, all in
+ *    198.18.0.0/15, Ethernet frames between two MACs nobody owns (reused from --dir);
+ * 2. two namespaces (sptest-bench-live-{tx,rx}-PID-N) joined by a veth; the sender gets
+ *    `ip route add local 198.18.0.0/15 dev lo` and no other route, the receiver no address
+ *    at all: the frames are for nobody, only a packet capture sees them, nothing answers;
+ * 3. per rate, a FRESH `sipprotd run` (dist/, fresh STATE_DIR, INTERFACES=eth0, defaults
+ *    otherwise) in the receiver, with the in-process probe (bench/live/probe.mjs); 5 s of
+ *    idle (its CPU is reported), then `tcpreplay --pps=RATE --limit=N` from the sender,
+ *    N = min(packets, RATE × max-seconds); when the daemon's CPU falls quiet (drained):
+ *    packets sent (tcpreplay), captured and kernel-dropped (libpcap, from `sipprot status
+ *    --json`), SIP messages judged (the decoder's count, same source), CPU of the process,
+ *    of its main thread and of its `nft` helper (/proc, over send + drain), RSS (sampled
+ *    every 200 ms, and VmHWM), event-loop lag and GC pauses (probe), blocks made;
+ * 4. `--cpu-prof RATE`: one more run at RATE with a V8 CPU profile of the send + drain
+ *    period (top functions by self and inclusive time).
+ * Prints one line per run, writes every figure to --json. Every process is stopped by PID,
+ * the namespaces deleted, also on failure or Ctrl-C.
+ */
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Netns } from '../../test/netns.js';
+import { summarizeProfile } from '../cpu-profile.js';
+import {
+  FLOOD_MACS,
+  FLOOD_PREFIX,
+  type FloodManifest,
+  generateFlood,
+  FLOOD_SEED as SEED,
+} from '../gen-flood.js';
+import { run, stopAll } from '../latency/proc.js';
+import { CLK_TCK, DaemonUnderTest, type ProbeReport, waitQuiet } from './daemon.js';
+
+const HERE = dirname(new URL(import.meta.url).pathname);
+const REPO = dirname(dirname(HERE));
+const TX_MAC = '02:42:be:00:00:01';
+const RX_MAC = '02:42:be:00:00:02';
+const IDLE_S = 5;
+
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '1000,20000,50000,100000,150000,200000' },
+    packets: { type: 'string', default: '1000000' },
+    'max-seconds': { type: 'string', default: '60' },
+    dir: { type: 'string' },
+    json: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    root: { type: 'string', default: REPO },
+    keep: { type: 'boolean', default: false },
+    'no-probe': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]);
+  process.exit(0);
+}
+const RATES = values.rates!.split(',').map(Number);
+const PACKETS = Number(values.packets);
+const MAX_S = Number(values['max-seconds']);
+const PROF_RATE = values['cpu-prof'] ? Number(values['cpu-prof']) : null;
+const ROOT = values.root!;
+const PROBE = !values['no-probe'];
+if (process.getuid?.() !== 0)
+  throw new Error('flood.bench: needs root (network namespaces, libpcap, nftables)');
+if (
+  RATES.some((r) => !(r >= 100 && r <= 1_000_000)) ||
+  !(PACKETS >= 1000 && PACKETS <= 5_000_000) ||
+  !(MAX_S >= 1 && MAX_S <= 300) ||
+  (PROF_RATE !== null && !(PROF_RATE >= 100 && PROF_RATE <= 1_000_000))
+)
+  throw new Error('flood.bench: --rates 100-1000000 each, --packets 1000-5000000, --max-seconds 1-300');
+if (!existsSync(join(ROOT, 'dist/cli/sipprotd.js')))
+  throw new Error(`flood.bench: ${ROOT}/dist is not built (run: npm run build)`);
+
+export interface FloodRun {
+  rate: number;
+  profiled: boolean;
+  sent: number;
+  sendSeconds: number;
+  sentPps: number;
+  sendFailed: number;
+  captured: number;
+  kernelDrops: number;
+  ifDrops: number;
+  judged: number;
+  /** sent − judged: lost anywhere between the wire and the engine. */
+  lost: number;
+  windowSeconds: number;
+  drainSeconds: number;
+  idleCpuPct: number;
+  cpuPct: number;
+  mainThreadPct: number;
+  helperPct: number;
+  cpuPer1kMsgPct: number;
+  rssStartMb: number;
+  rssPeakMb: number;
+  hwmMb: number;
+  blocks: number;
+  /** From the in-process probe (null with --no-probe). */
+  lag: ProbeReport['lagMs'] | null;
+  gc: ProbeReport['gc'] | null;
+  heapUsedMb: number | null;
+  loadBefore: number[];
+  loadAfter: number[];
+}
+
+async function ensureCapture(dir: string): Promise<{ file: string; m: FloodManifest }> {
+  const file = join(dir, 'flood.pcap');
+  const mf = `${file}.json`;
+  if (existsSync(file) && existsSync(mf)) {
+    const m = JSON.parse(readFileSync(mf, 'utf8')) as FloodManifest;
+    if (m.seed === SEED && m.messages === PACKETS) return { file, m };
+  }
+  const t = performance.now();
+  const m = generateFlood({ out: file, seed: SEED, packets: PACKETS });
+  console.log(
+    `flood capture: ${m.messages.toLocaleString('en')} packets (${m.phonePackets.toLocaleString('en')} phone, ` +
+      `${m.attackPackets.toLocaleString('en')} attack from ${m.attackersUsed.toLocaleString('en')} addresses), ` +
+      `${(m.bytes / 2 ** 20).toFixed(0)} MiB, generated in ${((performance.now() - t) / 1000).toFixed(1)} s → ${file}`,
+  );
+  return { file, m };
+}
+
+async function network(): Promise<{ tx: Netns; rx: Netns }> {
+  const tx = await Netns.create('bench-live-tx');
+  const rx = await Netns.create('bench-live-rx');
+  if (FLOOD_MACS.includes(TX_MAC) || FLOOD_MACS.includes(RX_MAC)) throw new Error('MAC plan collides');
+  // The veth is made inside the two namespaces: no interface ever appears in the root one.
+  await tx.exec([
+    ...['ip', 'link', 'add', 'eth0', 'address', TX_MAC, 'type', 'veth'],
+    ...['peer', 'name', 'eth0', 'address', RX_MAC, 'netns', rx.name],
+  ]);
+  await tx.exec(['ip', 'link', 'set', 'eth0', 'up']);
+  await rx.exec(['ip', 'link', 'set', 'eth0', 'up']);
+  // Every address of the capture is this namespace's own: nothing could be routed anywhere.
+  await tx.exec(['ip', 'route', 'add', 'local', FLOOD_PREFIX, 'dev', 'lo']);
+  return { tx, rx };
+}
+
+interface Replay {
+  sent: number;
+  seconds: number;
+  pps: number;
+  failed: number;
+}
+
+async function replay(tx: Netns, file: string, rate: number, count: number): Promise<Replay> {
+  const seconds = count / rate;
+  const r = await run(
+    'ip',
+    [
+      'netns',
+      'exec',
+      tx.name,
+      'tcpreplay',
+      '-i',
+      'eth0',
+      `--pps=${rate}`,
+      `--limit=${count}`,
+      `--duration=${Math.ceil(seconds) + 10}`,
+      file,
+    ],
+    { timeoutMs: (seconds + 30) * 1000 },
+  );
+  const out = r.stdout + r.stderr;
+  const actual = /Actual: (\d+) packets \(\d+ bytes\) sent in ([\d.]+) seconds/.exec(out);
+  if (r.code !== 0 || !actual) throw new Error(`tcpreplay failed (${r.code}): ${out.slice(-500)}`);
+  return {
+    sent: Number(actual[1]),
+    seconds: Number(actual[2]),
+    pps: Number(/([\d.]+) pps/.exec(out)?.[1] ?? 0),
+    failed: Number(/Failed packets:\s+(\d+)/.exec(out)?.[1] ?? 0),
+  };
+}
+
+async function oneRun(
+  rx: Netns,
+  tx: Netns,
+  file: string,
+  tmp: string,
+  rate: number,
+  profile: boolean,
+): Promise<{ run: FloodRun; profile: string | null }> {
+  const count = Math.min(PACKETS, Math.round(rate * MAX_S));
+  const d = new DaemonUnderTest({
+    root: ROOT,
+    ns: rx.name,
+    dir: join(tmp, `r${rate}${profile ? '-prof' : ''}`),
+    settings: ['INTERFACES=eth0', 'PROTOCOLS=udp,tcp', 'SIP_PORTS=5060', 'NOTIFY_DAILY=no'],
+    probe: PROBE || profile,
+    profile,
+  });
+  d.spawn();
+  try {
+    await d.waitStarted();
+    const rssStart = d.memory().rssMb;
+    const idle0 = d.cpu();
+    await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    const idle1 = d.cpu();
+    const before = await d.status();
+    if (PROBE || profile) await d.probe(); // closes the start-up period
+    const loadBefore = loadavg();
+    let rssPeak = d.memory().rssMb;
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, d.memory().rssMb);
+    }, 200);
+    const c0 = d.cpu();
+    let rep: Replay;
+    let quietAt: number;
+    try {
+      rep = await replay(tx, file, rate, count);
+      const sentAt = performance.now();
+      quietAt = await waitQuiet(d, { quietMs: 1000, maxMs: 120_000 });
+      if (quietAt < 0) quietAt = performance.now();
+      quietAt = Math.max(quietAt, sentAt);
+    } finally {
+      clearInterval(sampler);
+    }
+    // CPU over send + drain: from the first packet to the moment it fell quiet.
+    const c1 = d.cpu();
+    const windowS = (quietAt - c0.at) / 1000;
+    const report = PROBE || profile ? await d.probe() : null;
+    const after = await d.status();
+    const mem = d.memory();
+    const loadAfter = loadavg();
+    const cap0 = before.live?.capture;
+    const cap1 = after.live?.capture;
+    const judged = (after.live?.sipMessages ?? 0) - (before.live?.sipMessages ?? 0);
+    const busyS = (c1.at - c0.at) / 1000;
+    // Ticks over the whole sampled interval; the last second was quiet by construction.
+    const pct = (t: number) => (t / CLK_TCK / windowS) * 100;
+    const cpuPct = pct(c1.proc - c0.proc);
+    const result: FloodRun = {
+      rate,
+      profiled: profile,
+      sent: rep.sent,
+      sendSeconds: rep.seconds,
+      sentPps: rep.pps,
+      sendFailed: rep.failed,
+      captured: (cap1?.received ?? 0) - (cap0?.received ?? 0),
+      kernelDrops: (cap1?.dropped ?? 0) - (cap0?.dropped ?? 0),
+      ifDrops: (cap1?.ifDropped ?? 0) - (cap0?.ifDropped ?? 0),
+      judged,
+      lost: rep.sent - judged,
+      windowSeconds: windowS,
+      drainSeconds: Math.max(0, busyS - rep.seconds - 1),
+      idleCpuPct: ((idle1.proc - idle0.proc) / CLK_TCK / ((idle1.at - idle0.at) / 1000)) * 100,
+      cpuPct,
+      mainThreadPct: pct(c1.main - c0.main),
+      helperPct: pct(c1.children - c0.children),
+      cpuPer1kMsgPct: judged > 0 ? cpuPct / (judged / windowS / 1000) : 0,
+      rssStartMb: rssStart,
+      rssPeakMb: Math.max(rssPeak, mem.rssMb),
+      hwmMb: mem.hwmMb,
+      blocks: after.counts.dynamicTemporary + after.counts.dynamicPermanent,
+      lag: report?.lagMs ?? null,
+      gc: report?.gc ?? null,
+      heapUsedMb: report ? report.memory.heapUsed / 2 ** 20 : null,
+      loadBefore,
+      loadAfter,
+    };
+    return { run: result, profile: profile && report ? d.profileFile(report.seq) : null };
+  } finally {
+    await d.stop();
+  }
+}
+
+const k = (n: number) => Math.round(n).toLocaleString('en');
+const f1 = (n: number) => n.toFixed(1);
+const pc = (a: number, b: number) => (b > 0 ? ((a / b) * 100).toFixed(2) : '-');
+
+function line(r: FloodRun): string {
+  return (
+    `live ${k(r.rate)} pps${r.profiled ? ' (profiled)' : ''}: sent ${k(r.sent)} in ${r.sendSeconds.toFixed(1)} s (${k(r.sentPps)} pps, ${r.sendFailed} failed); ` +
+    `captured ${k(r.captured)}, kernel drops ${k(r.kernelDrops)} (${pc(r.kernelDrops, r.sent)}%), judged ${k(r.judged)} SIP messages ` +
+    `(lost ${k(r.lost)} = ${pc(r.lost, r.sent)}%); CPU ${f1(r.cpuPct)}% of one core over ${r.windowSeconds.toFixed(1)} s ` +
+    `(main thread ${f1(r.mainThreadPct)}%, nft helper ${f1(r.helperPct)}%, idle before ${f1(r.idleCpuPct)}%) = ` +
+    `${r.cpuPer1kMsgPct.toFixed(2)}% per 1k msg/s; drain ${f1(r.drainSeconds)} s; RSS ${k(r.rssStartMb)} → peak ${k(r.rssPeakMb)} MB ` +
+    `(VmHWM ${k(r.hwmMb)} MB${r.heapUsedMb === null ? '' : `, heap used ${k(r.heapUsedMb)} MB`}); ` +
+    (r.lag && r.gc
+      ? `event-loop lag p50 ${f1(r.lag.p50)} / p99 ${f1(r.lag.p99)} / max ${f1(r.lag.max)} ms; ` +
+        `GC ${r.gc.count} pauses, ${k(r.gc.totalMs)} ms total, max ${f1(r.gc.maxMs)} ms; `
+      : 'no probe; ') +
+    `blocks ${r.blocks}; load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
+  );
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'sipprot-flood-'));
+  const dir = values.dir ?? tmp;
+  mkdirSync(dir, { recursive: true });
+  let nets: { tx: Netns; rx: Netns } | null = null;
+  const cleanup = async () => {
+    await stopAll();
+    await nets?.tx.destroy();
+    await nets?.rx.destroy();
+  };
+  const onSignal = () => void cleanup().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const runs: FloodRun[] = [];
+  try {
+    const versions = await Promise.all([
+      run('tcpreplay', ['--version']).then((r) => /tcpreplay version: (\S+)/.exec(r.stdout + r.stderr)?.[1]),
+      run('uname', ['-r']).then((r) => r.stdout.trim()),
+      run('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).then((r) => r.stdout.trim()),
+    ]);
+    console.log(
+      `live machine: ${cpus().length} × ${cpus()[0]?.model}, load ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(
+          ' ',
+        )}, kernel ${versions[1]}, node ${process.version}, tcpreplay ${versions[0]}, code ${versions[2]} (${ROOT})`,
+    );
+    const { file } = await ensureCapture(dir);
+    nets = await network();
+    const { tx, rx } = nets;
+    for (const rate of RATES) {
+      const { run: r } = await oneRun(rx, tx, file, tmp, rate, false);
+      runs.push(r);
+      console.log(line(r));
+    }
+    if (PROF_RATE !== null) {
+      const { run: r, profile } = await oneRun(rx, tx, file, tmp, PROF_RATE, true);
+      runs.push(r);
+      console.log(line(r));
+      if (profile) {
+        const kept = join(dir, `flood-${PROF_RATE}.cpuprofile`);
+        copyFileSync(profile, kept);
+        const top = summarizeProfile(kept, 30);
+        console.log(`live profile (${kept}, send + drain), by self time:`);
+        for (const l of top.self) console.log(`  ${l}`);
+        console.log('live profile, by inclusive time (self + callees):');
+        for (const l of top.inclusive) console.log(`  ${l}`);
+      }
+    }
+  } finally {
+    await cleanup();
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(runs, null, 1)}\n`);
+    if (values.keep) console.log(`flood: files kept in ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,226 @@
+/**
+ * Start with a big state (issue 13, target 5: 100k running blocks + 100k list entries
+ * restored into the kernel ≤ 1 s; 1M ≤ 10 s). Root only.
+ *
+ *   npm run build && node --import tsx bench/live/start.bench.ts [--sizes 100000,1000000] [--root DIR] [--json FILE] [--keep]
+ *
+ * Per size N, in a namespace it creates (sptest-bench-start-PID-N, a veth pair
+ * eth0 to capture on, no traffic):
+ * 1. a fresh STATE_DIR whose SQLite store holds N running dynamic blocks (expiring in
+ *    1 h; 90% IPv4 from 100.64.0.0/10, 10% IPv6), written through the store's own
+ *    `commit`, and a deny list file of N entries (90% IPv4 hosts two apart in 10.0.0.0/8,
+ *    so none merge into a CIDR; 10% IPv6 hosts);
+ * 2. `sipprotd run` (dist/) spawned; the bench polls `nft list tables` every 100 ms (the
+ *    table, its sets and their elements are one `nft -f` transaction, so the table
+ *    appearing means it is complete) and reads the daemon's log milestones ("firewall
+ *    table loaded", logged when that transaction returned, with its ms; "sipprotd started");
+ * 3. the elements in the kernel are counted once (`nft -j list set ...`), the RSS read,
+ *    the daemon stopped (SIGTERM; it deletes its table) and that timed too.
+ * Prints one line per size.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BlockRecord } from '../../src/core/types.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { Netns } from '../../test/netns.js';
+import { run, sleep, stopAll } from '../latency/proc.js';
+import { DaemonUnderTest } from './daemon.js';
+
+const HERE = dirname(new URL(import.meta.url).pathname);
+const REPO = dirname(dirname(HERE));
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '100000,1000000' },
+    root: { type: 'string', default: REPO },
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]);
+  process.exit(0);
+}
+const SIZES = values.sizes!.split(',').map(Number);
+const ROOT = values.root!;
+if (process.getuid?.() !== 0) throw new Error('start.bench: needs root (network namespaces, nftables)');
+if (SIZES.some((n) => !(n >= 1 && n <= 2_000_000))) throw new Error('start.bench: --sizes 1-2000000 each');
+
+const v4 = (base: number, i: number) => {
+  const n = (base + i) >>> 0;
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+};
+const v6 = (prefix: string, i: number) =>
+  `${prefix}::${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}`;
+
+/** N running blocks, committed through the store in batches. */
+async function seedStore(stateDir: string, n: number, now: number): Promise<void> {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const store = await SqliteStore.open(stateDir);
+  try {
+    const BATCH = 50_000;
+    for (let from = 0; from < n; from += BATCH) {
+      const blocks: BlockRecord[] = [];
+      for (let i = from; i < Math.min(n, from + BATCH); i++) {
+        const ip = i % 10 === 9 ? v6('2001:db8:5', i) : v4((100 << 24) | (64 << 16), i);
+        blocks.push({
+          ip,
+          reason: 'auth-failures',
+          userAgent: null,
+          country: null,
+          attempts: 10,
+          users: ['100'],
+          transport: 'udp',
+          port: 5060,
+          firstSeen: now - 60,
+          lastSeen: now - 10,
+          blockedAt: now - 10,
+          expiresAt: now + 3600 + (i % 600),
+          timesBlocked: 1,
+          misconfiguredPhone: false,
+          note: null,
+        });
+      }
+      await store.commit({ blocks });
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+function denyList(n: number): string {
+  const lines: string[] = ['# start.bench deny list'];
+  for (let i = 0; i < n; i++)
+    lines.push(i % 10 === 9 ? `${v6('fd00:dead', 2 * i)} bench` : `${v4(10 << 24, 2 * i)} bench`);
+  return `${lines.join('\n')}\n`;
+}
+
+interface StartRun {
+  size: number;
+  seedSeconds: number;
+  /** Seconds from spawn: the table seen by the poll (upper bound, ±0.1 s), log milestones. */
+  tableSeenS: number | null;
+  tableLoadedS: number | null;
+  tableLoadMs: number | null;
+  /** The daemon's whole reconcile (desired state + nft), ms. */
+  reconcileMs: number | null;
+  startedS: number | null;
+  kernel: Record<string, number>;
+  hwmMb: number;
+  stopSeconds: number;
+  loadBefore: number;
+  loadAfter: number;
+}
+
+async function countElements(ns: Netns): Promise<Record<string, number>> {
+  const r = await ns.exec(['nft', '-j', 'list', 'table', 'inet', 'sipprot'], { timeoutMs: 600_000 });
+  const doc = JSON.parse(r.stdout) as { nftables: Array<{ set?: { name: string; elem?: unknown[] } }> };
+  const out: Record<string, number> = {};
+  for (const x of doc.nftables) if (x.set?.elem?.length) out[x.set.name] = x.set.elem.length;
+  return out;
+}
+
+async function oneSize(tmp: string, n: number): Promise<StartRun> {
+  const ns = await Netns.create('bench-start');
+  const dir = join(tmp, `n${n}`);
+  try {
+    // A veth pair inside the namespace (this kernel has no dummy driver); nothing is sent.
+    await ns.exec(['ip', 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1']);
+    await ns.exec(['ip', 'link', 'set', 'eth0', 'up']);
+    mkdirSync(dir, { recursive: true });
+    const deny = join(dir, 'sipprot.denylist');
+    const allow = join(dir, 'sipprot.allowlist');
+    const d = new DaemonUnderTest({
+      root: ROOT,
+      ns: ns.name,
+      dir,
+      settings: [
+        ...['INTERFACES=eth0', 'PROTOCOLS=udp,tcp', 'SIP_PORTS=5060', 'NOTIFY_DAILY=no'],
+        ...[`DENYLIST_FILE=${deny}`, `ALLOWLIST_FILE=${allow}`],
+      ],
+    });
+    const t0 = performance.now();
+    await seedStore(d.stateDir, n, Date.now() / 1000);
+    writeFileSync(deny, denyList(n));
+    writeFileSync(allow, '');
+    const seedSeconds = (performance.now() - t0) / 1000;
+    const loadBefore = loadavg()[0]!;
+    d.spawn();
+    let tableSeenAt: number | null = null;
+    const deadline = Date.now() + 300_000;
+    while (Date.now() < deadline && tableSeenAt === null) {
+      if (!d.running) throw new Error(`sipprotd exited: ${d.tail()}`);
+      // `list tables` reads no set: cheap, whatever the table holds.
+      const r = await ns.exec(['nft', 'list', 'tables'], { allowFail: true });
+      if (r.code === 0 && r.stdout.includes('table inet sipprot')) tableSeenAt = Date.now();
+      else await sleep(100);
+    }
+    await d.waitStarted(300_000);
+    const rel = (t: number | null) => (t === null ? null : (t - d.spawnedAt) / 1000);
+    const loaded = d.logLine('firewall table loaded');
+    const kernel = await countElements(ns);
+    const hwmMb = d.memory().hwmMb;
+    const loadAfter = loadavg()[0]!;
+    const s0 = performance.now();
+    await d.stop(300_000);
+    return {
+      size: n,
+      seedSeconds,
+      tableSeenS: rel(tableSeenAt),
+      tableLoadedS: rel((loaded?.time as number | undefined) ?? null),
+      tableLoadMs: (loaded?.ms as number | undefined) ?? null,
+      reconcileMs: (d.logLine('firewall reconciled')?.ms as number | undefined) ?? null,
+      startedS: rel(d.logTime('sipprotd started')),
+      kernel,
+      hwmMb,
+      stopSeconds: (performance.now() - s0) / 1000,
+      loadBefore,
+      loadAfter,
+    };
+  } finally {
+    await stopAll();
+    await ns.destroy();
+    if (!values.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'sipprot-start-'));
+  const onSignal = () => void stopAll().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const nftV = (await run('nft', ['--version'])).stdout.trim();
+  const rev = (await run('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])).stdout.trim();
+  console.log(
+    `start machine: ${cpus().length} × ${cpus()[0]?.model}, load ${loadavg()[0]!.toFixed(2)}, node ${process.version}, ${nftV}, code ${rev} (${ROOT})`,
+  );
+  const runs: StartRun[] = [];
+  const s = (x: number | null) => (x === null ? '-' : `${x.toFixed(2)} s`);
+  try {
+    for (const n of SIZES) {
+      const r = await oneSize(tmp, n);
+      runs.push(r);
+      const total = Object.values(r.kernel).reduce((a, b) => a + b, 0);
+      console.log(
+        `start ${n.toLocaleString('en')} running blocks + ${n.toLocaleString('en')} deny entries: table complete in the kernel ` +
+          `${s(r.tableSeenS)} after spawn (poll, ±0.1 s; log: table loaded at ${s(r.tableLoadedS)}: before the reconcile ` +
+          `${s(r.tableLoadedS !== null && r.reconcileMs !== null ? r.tableLoadedS - r.reconcileMs / 1000 : null)} (node, store, restore, ` +
+          `lists, geo), reconcile ${r.reconcileMs ?? '-'} ms of which nft -f ${r.tableLoadMs ?? '-'} ms; ` +
+          `"sipprotd started" at ${s(r.startedS)}); kernel holds ${total.toLocaleString('en')} elements ` +
+          `(${Object.entries(r.kernel)
+            .map(([k, v]) => `${k} ${v.toLocaleString('en')}`)
+            .join(', ')}); VmHWM ${r.hwmMb.toFixed(0)} MB; stop ${r.stopSeconds.toFixed(2)} s; ` +
+          `store + list written in ${r.seedSeconds.toFixed(1)} s; load ${r.loadBefore.toFixed(2)} → ${r.loadAfter.toFixed(2)}`,
+      );
+    }
+  } finally {
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(runs, null, 1)}\n`);
+    if (values.keep) console.log(`start: files kept in ${tmp}`);
+    else rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
