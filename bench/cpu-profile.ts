@@ -1,7 +1,8 @@
 /**
  * Summary of a V8 .cpuprofile (node --cpu-prof): functions by self time, and by
  * inclusive time (self plus callees, counted once per call path), as percentages of
- * all samples. Run alone: node --import tsx bench/cpu-profile.ts FILE.cpuprofile [N]
+ * all samples; and the longest stretches without an idle sample (stalls of the event
+ * loop) with what ran in them. Run alone: node --import tsx bench/cpu-profile.ts FILE.cpuprofile [N]
  */
 import { readFileSync } from 'node:fs';
 
@@ -63,10 +64,79 @@ export function summarizeProfile(path: string, n: number): ProfileSummary {
   return { self: fmt(self), inclusive: fmt(incl) };
 }
 
+/** Frames every packet passes through in the daemon: not what a stall is about. */
+const PLUMBING =
+  /^(\(root\)|\(program\)|PcapSession\.|open_live|emit |\(anonymous\) (src|bench)\/[^ ]*(capture\/live|daemon\/inputs)|onFrame )/;
+
+/**
+ * Stalls: stretches of consecutive samples without an `(idle)` one (the thread never
+ * went back to the event loop's poll), longest first, each with the functions most
+ * present in it (inclusive, per-packet plumbing left out). Needs the samples and
+ * timeDeltas that `--cpu-prof` and the inspector write.
+ */
+export function profileStalls(path: string, minMs: number, n = 10): string[] {
+  const p = JSON.parse(readFileSync(path, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples?: number[];
+    timeDeltas?: number[];
+  };
+  if (!p.samples || !p.timeDeltas) return [];
+  const parent = new Map<number, number>();
+  for (const x of p.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
+  const byId = new Map(p.nodes.map((x) => [x.id, x]));
+  const stacks = new Map<number, string[]>();
+  const stackOf = (id: number): string[] => {
+    let s = stacks.get(id);
+    if (!s) {
+      s = [];
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        const k = keyOf(byId.get(at)!.callFrame);
+        if (!s.includes(k)) s.push(k);
+      }
+      stacks.set(id, s);
+    }
+    return s;
+  };
+  const runs: Array<{ startMs: number; ms: number; counts: Map<string, number>; samples: number }> = [];
+  let t = 0;
+  let cur: (typeof runs)[number] | null = null;
+  for (let i = 0; i < p.samples.length; i++) {
+    const dt = p.timeDeltas[i]! / 1000;
+    t += dt;
+    const node = byId.get(p.samples[i]!)!;
+    if (node.callFrame.functionName === '(idle)') {
+      if (cur && cur.ms >= minMs) runs.push(cur);
+      cur = null;
+      continue;
+    }
+    if (!cur) cur = { startMs: t, ms: 0, counts: new Map(), samples: 0 };
+    else cur.ms += dt;
+    cur.samples++;
+    for (const k of stackOf(node.id)) cur.counts.set(k, (cur.counts.get(k) ?? 0) + 1);
+  }
+  if (cur && cur.ms >= minMs) runs.push(cur);
+  return runs
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, n)
+    .map((r) => {
+      const top = [...r.counts.entries()]
+        .filter(([k]) => !PLUMBING.test(k))
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 6)
+        .map(([k, c]) => `${k} ${((c / r.samples) * 100).toFixed(0)}%`);
+      return `${r.ms.toFixed(0)} ms busy from +${(r.startMs / 1000).toFixed(2)} s: ${top.join(', ')}`;
+    });
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const s = summarizeProfile(process.argv[2]!, Number(process.argv[3] ?? 25));
   console.log('self time:');
   for (const l of s.self) console.log(`  ${l}`);
   console.log('inclusive time:');
   for (const l of s.inclusive) console.log(`  ${l}`);
+  const st = profileStalls(process.argv[2]!, 20);
+  if (st.length > 0) {
+    console.log('longest stretches without idle (≥ 20 ms):');
+    for (const l of st) console.log(`  ${l}`);
+  }
 }

@@ -72,6 +72,11 @@ export interface CpuSample {
   proc: number;
   main: number;
   children: number;
+  /**
+   * The main thread's time waiting on a run queue, ms (/proc/PID/task/PID/schedstat): it was
+   * runnable but another process had the core. Tells scheduling stalls from the daemon's own.
+   */
+  mainWaitMs: number;
 }
 
 export class DaemonUnderTest {
@@ -170,6 +175,7 @@ export class DaemonUnderTest {
       proc: ticksOf(`/proc/${pid}/stat`),
       main: ticksOf(`/proc/${pid}/task/${pid}/stat`),
       children,
+      mainWaitMs: Number(readSafe(`/proc/${pid}/task/${pid}/schedstat`).split(' ')[1] ?? 0) / 1e6,
     };
   }
 

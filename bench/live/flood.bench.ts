@@ -38,7 +38,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Netns } from '../../test/netns.js';
-import { summarizeProfile } from '../cpu-profile.js';
+import { profileStalls, summarizeProfile } from '../cpu-profile.js';
 import {
   FLOOD_MACS,
   FLOOD_PREFIX,
@@ -109,6 +109,8 @@ export interface FloodRun {
   idleCpuPct: number;
   cpuPct: number;
   mainThreadPct: number;
+  /** Share of the window the main thread was runnable but waited for a core. */
+  mainRunQueuePct: number;
   helperPct: number;
   cpuPer1kMsgPct: number;
   rssStartMb: number;
@@ -266,6 +268,7 @@ async function oneRun(
       idleCpuPct: ((idle1.proc - idle0.proc) / CLK_TCK / ((idle1.at - idle0.at) / 1000)) * 100,
       cpuPct,
       mainThreadPct: pct(c1.main - c0.main),
+      mainRunQueuePct: ((c1.mainWaitMs - c0.mainWaitMs) / 1000 / windowS) * 100,
       helperPct: pct(c1.children - c0.children),
       cpuPer1kMsgPct: judged > 0 ? cpuPct / (judged / windowS / 1000) : 0,
       rssStartMb: rssStart,
@@ -293,7 +296,7 @@ function line(r: FloodRun): string {
     `live ${k(r.rate)} pps${r.profiled ? ' (profiled)' : ''}: sent ${k(r.sent)} in ${r.sendSeconds.toFixed(1)} s (${k(r.sentPps)} pps, ${r.sendFailed} failed); ` +
     `captured ${k(r.captured)}, kernel drops ${k(r.kernelDrops)} (${pc(r.kernelDrops, r.sent)}%), judged ${k(r.judged)} SIP messages ` +
     `(lost ${k(r.lost)} = ${pc(r.lost, r.sent)}%); CPU ${f1(r.cpuPct)}% of one core over ${r.windowSeconds.toFixed(1)} s ` +
-    `(main thread ${f1(r.mainThreadPct)}%, nft helper ${f1(r.helperPct)}%, idle before ${f1(r.idleCpuPct)}%) = ` +
+    `(main thread ${f1(r.mainThreadPct)}%, waiting for a core ${f1(r.mainRunQueuePct)}%, nft helper ${f1(r.helperPct)}%, idle before ${f1(r.idleCpuPct)}%) = ` +
     `${r.cpuPer1kMsgPct.toFixed(2)}% per 1k msg/s; drain ${f1(r.drainSeconds)} s; RSS ${k(r.rssStartMb)} → peak ${k(r.rssPeakMb)} MB ` +
     `(VmHWM ${k(r.hwmMb)} MB${r.heapUsedMb === null ? '' : `, heap used ${k(r.heapUsedMb)} MB`}); ` +
     (r.lag && r.gc
@@ -351,6 +354,8 @@ async function main(): Promise<void> {
         for (const l of top.self) console.log(`  ${l}`);
         console.log('live profile, by inclusive time (self + callees):');
         for (const l of top.inclusive) console.log(`  ${l}`);
+        console.log('live profile, longest stretches without idle (the event loop never polled; ≥ 20 ms):');
+        for (const l of profileStalls(kept, 20, 12)) console.log(`  ${l}`);
       }
     }
   } finally {
