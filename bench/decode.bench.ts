@@ -18,7 +18,7 @@ import {
   sipText,
   tcpSegments,
   writePcap,
-} from '../src/core/packet/testing/build.js';
+} from '../src/core/packet/packets.testkit.js';
 import { parseSip } from '../src/core/sip/parse.js';
 
 /** A typical ~600-byte REGISTER with credentials, as a softphone sends it. */

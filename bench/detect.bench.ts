@@ -8,7 +8,6 @@
  * 3. memory: 1M tracked addresses, each with failures and probes in its window
  */
 import { performance } from 'node:perf_hooks';
-import { ScannerMatcher } from '../src/core/detect/scanner.js';
 import {
   challenge401,
   crackAttempt,
@@ -16,7 +15,8 @@ import {
   options,
   phoneRegistration,
   testConfig,
-} from '../src/core/detect/testing.js';
+} from '../src/core/detect/detect.testkit.js';
+import { ScannerMatcher } from '../src/core/detect/scanner.js';
 import { Engine } from '../src/core/engine.js';
 import type { ListLookup } from '../src/core/policy/policy.js';
 import type { SipEvent } from '../src/core/types.js';

@@ -9,7 +9,7 @@ import { NftablesFirewall } from '../src/firewall/nftables.js';
 import { prepareState } from '../src/firewall/state.js';
 import type { FirewallState } from '../src/ports/firewall.js';
 import { emptyFirewallState } from '../src/ports/firewall.js';
-import { Netns } from '../test/netns.js';
+import { Netns } from '../test/netns.testkit.js';
 
 const DYNAMIC = 100_000;
 const DENY = 10_000;

@@ -6,7 +6,9 @@
  * - Only the composition roots (`daemon/`, the CLI entry points) put adapters together;
  *   nothing imports `cli/` or `daemon/` internals; the web UI imports the HTTP wire types only.
  * - No import circle between production files.
- * Test support (`*.test.ts`, `*.testkit.ts`, `*.contract*.ts`, `testing/`) is exempt.
+ * - Test support has one naming scheme (CONVENTIONS.md): helpers `*.testkit.ts`, contract suites
+ *   `*.contract.ts`, fakes `*.fake.ts` with classes named `Fake…`; it is exempt from the layering
+ *   above, and production never imports it.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -74,8 +76,7 @@ const KNOWN: string[] = [
 ];
 const KNOWN_CIRCLES: string[] = ['circle: daemon/api.ts ↔ daemon/daemon.ts ↔ daemon/settings.ts'];
 
-const isTestSupport = (rel: string) =>
-  /\.test\.ts$|\.testkit\.ts$|\.contract[a-z.]*\.ts$|\.fixtures\.ts$|(^|\/)testing(\/|\.ts$)/.test(rel);
+const isTestSupport = (rel: string) => /\.(test|testkit|contract|fake)\.ts$/.test(rel);
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -216,6 +217,30 @@ function webImports(): string[] {
   return found.sort();
 }
 
+/** Test support that strays from the one naming scheme (CONVENTIONS.md, issue 11 item 10). */
+function testSupportNames(): string[] {
+  const found: string[] = [];
+  const TEST = join(ROOT, 'test');
+  for (const file of [...walk(SRC), ...walk(TEST)]) {
+    const rel = relative(ROOT, file);
+    if (/(^|\/)(testing|fixtures)(\/|\.ts$)|\.fixtures\.ts$/.test(rel)) {
+      found.push(`${rel}: test helpers are *.testkit.ts files next to what they support`);
+    }
+    // test/ holds tests and their kits; test/e2e/bin/ holds the commands the e2e tests run.
+    if (rel.startsWith('test/') && !rel.startsWith('test/e2e/bin/') && !/\.(test|testkit)\.ts$/.test(rel)) {
+      found.push(`${rel}: a file in test/ is a *.test.ts or a *.testkit.ts`);
+    }
+    const classes = [...readFileSync(file, 'utf8').matchAll(/^export class (\w+)/gm)].map((m) => m[1]!);
+    const fake = rel.endsWith('.fake.ts');
+    for (const name of classes) {
+      if (fake !== name.startsWith('Fake')) {
+        found.push(`${rel}: class ${name}: fakes are classes named Fake… in *.fake.ts files`);
+      }
+    }
+  }
+  return found.sort();
+}
+
 describe('architecture', () => {
   it('every import points inward (the layering above), apart from the known ones being removed', () => {
     assert.deepEqual([...violations(), ...webImports()], KNOWN);
@@ -223,5 +248,9 @@ describe('architecture', () => {
 
   it('no import circle between production files', () => {
     assert.deepEqual(cycles(), KNOWN_CIRCLES);
+  });
+
+  it('test support follows one naming scheme (helpers, contracts, fakes)', () => {
+    assert.deepEqual(testSupportNames(), []);
   });
 });

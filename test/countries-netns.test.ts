@@ -16,7 +16,7 @@ import { parseAddress } from '../src/core/net/ip.js';
 import { Daemon } from '../src/daemon/daemon.js';
 import { updateSettings } from '../src/daemon/settings.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
-import { createPair, type Link, type Netns, udpEcho, udpProbe } from './netns.js';
+import { createPair, type Link, type Netns, udpEcho, udpProbe } from './netns.testkit.js';
 
 // 1.0.0.0/24 is Australian in the shipped table; 8.8.8.0/24 is American.
 const AU1 = '1.0.0.1';

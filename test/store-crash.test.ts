@@ -18,7 +18,7 @@ import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const WRITER = join(ROOT, 'test', 'fixtures', 'store-writer.ts');
+const WRITER = join(ROOT, 'test', 'store-writer.testkit.ts');
 const ROWS = 300;
 const ROUNDS = 5;
 

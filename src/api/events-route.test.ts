@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { decision, fakeWorld } from './admin.fake.js';
 import { type Harness, login, PASSWORD } from './http.testkit.js';
 import { setAdminPassword } from './password.js';
 import { buildApi, routesOf } from './server.js';
-import { decision, fakeWorld } from './testing.testkit.js';
 
 interface Sse {
   status: number;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AttackRecord } from '../core/records.js';
+import { decision } from './admin.fake.js';
 import { startOfLocalDay } from './dashboard-routes.js';
 import { apiError, type Client, type Harness, harness, login } from './http.testkit.js';
 import { describedRoutes } from './openapi.js';
-import { decision } from './testing.testkit.js';
 
 function attack(at: number, ip: string, extra: Partial<AttackRecord> = {}): AttackRecord {
   return {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Command } from 'commander';
 import type { CliContext } from '../cli/program.js';
-import { MemoryStore } from '../store/memory-store.js';
+import { FakeStore } from '../store/store.fake.js';
 import { registerPasswdCommand } from './passwd-command.js';
 import {
   ensureAdminPassword,
@@ -51,7 +51,7 @@ describe('password hashing', () => {
 
 describe('ensureAdminPassword', () => {
   test('first start: generates, stores only the hash, logs the password once', async () => {
-    const store = new MemoryStore();
+    const store = new FakeStore();
     const logs: string[] = [];
     const log = { warn: (_o: object, msg: string) => logs.push(msg) };
     const pw = await ensureAdminPassword(store, log);
@@ -72,7 +72,7 @@ describe('ensureAdminPassword', () => {
   });
 });
 
-function cli(store: MemoryStore, extra: Partial<Parameters<typeof registerPasswdCommand>[2]> = {}) {
+function cli(store: FakeStore, extra: Partial<Parameters<typeof registerPasswdCommand>[2]> = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const ctx: CliContext = {
@@ -100,7 +100,7 @@ function cli(store: MemoryStore, extra: Partial<Parameters<typeof registerPasswd
 
 describe('sipprot passwd', () => {
   test('--stdin sets the password from the first line', async () => {
-    const store = new MemoryStore();
+    const store = new FakeStore();
     const c = cli(store, { readStdin: async () => 'from stdin 12345\nignored\n' });
     await c.program.parseAsync(['passwd', '--stdin'], { from: 'user' });
     assert.equal(await verifyPassword('from stdin 12345', (await store.getSetting(PASSWORD_KEY))!), true);
@@ -110,7 +110,7 @@ describe('sipprot passwd', () => {
   });
 
   test('terminal: asks twice; a mismatch changes nothing', async () => {
-    const store = new MemoryStore();
+    const store = new FakeStore();
     const answers = ['first answer 123', 'second answer 12'];
     const c = cli(store, { isTty: () => true, readSecret: async () => answers.shift()! });
     await assert.rejects(c.program.parseAsync(['passwd'], { from: 'user' }), /differ/);
@@ -121,12 +121,12 @@ describe('sipprot passwd', () => {
   });
 
   test('no terminal and no option: a usage error saying what to do', async () => {
-    const c = cli(new MemoryStore(), { isTty: () => false });
+    const c = cli(new FakeStore(), { isTty: () => false });
     await assert.rejects(c.program.parseAsync(['passwd'], { from: 'user' }), /--stdin/);
   });
 
   test('--generate prints a new password that works', async () => {
-    const store = new MemoryStore();
+    const store = new FakeStore();
     const c = cli(store);
     await c.program.parseAsync(['passwd', '--generate'], { from: 'user' });
     const pw = c.out.join('').trim();
@@ -135,7 +135,7 @@ describe('sipprot passwd', () => {
   });
 
   test('too short: refused before the store is opened', async () => {
-    const c = cli(new MemoryStore(), { readStdin: async () => 'short\n' });
+    const c = cli(new FakeStore(), { readStdin: async () => 'short\n' });
     await assert.rejects(c.program.parseAsync(['passwd', '--stdin'], { from: 'user' }), /at least 10/);
     assert.equal(c.closed(), 0);
   });

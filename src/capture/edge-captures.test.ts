@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Decoder } from '../core/packet/decoder.js';
-import { type ExpectedEvent, edgeCaptures } from '../core/packet/testing/edge-cases.js';
+import { type ExpectedEvent, edgeCaptures } from '../core/packet/edge-cases.testkit.js';
 import { readCapture } from './pcap-file.js';
 
 const DIR = join(import.meta.dirname, '..', '..', 'testdata', 'edge');

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Decoder } from '../core/packet/decoder.js';
-import { sipRequest, sipResponse } from '../core/packet/testing/build.js';
+import { sipRequest, sipResponse } from '../core/packet/packets.testkit.js';
 import type { SipEvent } from '../core/types.js';
 import { readCapture } from './pcap-file.js';
 

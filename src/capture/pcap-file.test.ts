@@ -15,7 +15,7 @@ import {
   udpPacket,
   writePcap,
   writePcapng,
-} from '../core/packet/testing/build.js';
+} from '../core/packet/packets.testkit.js';
 import { type CaptureRecord, readCapture, readCaptureBatches } from './pcap-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipprot-pcap-'));

@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Decoder } from '../core/packet/decoder.js';
-import { buildIpv4Fragments, buildTcpSegments } from '../core/packet/testing/reuse-cases.js';
+import { buildIpv4Fragments, buildTcpSegments } from '../core/packet/reuse-cases.testkit.js';
 import type { SipEvent } from '../core/types.js';
 import { readCapture } from './pcap-file.js';
 import { ReusedBufferFeeder } from './reused-buffer.testkit.js';

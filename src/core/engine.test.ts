@@ -11,7 +11,7 @@ import {
   SERVER,
   testConfig,
   uniq,
-} from './detect/testing.js';
+} from './detect/detect.testkit.js';
 import { Engine, type EngineDeps } from './engine.js';
 import type { ListLookup } from './policy/policy.js';
 import type { Config, Decision, SipEvent, SipMessage } from './types.js';

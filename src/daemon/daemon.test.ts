@@ -12,8 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { HttpAdmin } from '../admin/http-admin.js';
 import { parseConfig } from '../core/config/parse.js';
-import { bytes, hep3, udpPacket } from '../core/packet/testing/build.js';
-import { FakeFirewall } from '../firewall/fake.js';
+import { bytes, hep3, udpPacket } from '../core/packet/packets.testkit.js';
+import { FakeFirewall } from '../firewall/firewall.fake.js';
 import { Daemon } from './daemon.js';
 import { runtimePaths } from './paths.js';
 

@@ -1,5 +1,5 @@
 /**
- * The Firewall contract: one suite that the fake (fake.test.ts) and the nftables adapter
+ * The Firewall contract: one suite that the fake (firewall.fake.test.ts) and the nftables adapter
  * (test/firewall-netns.test.ts, in a network namespace) both pass.
  */
 import assert from 'node:assert/strict';

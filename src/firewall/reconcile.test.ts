@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FirewallState } from '../ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
-import { FakeFirewall } from './fake.js';
+import { FakeFirewall } from './firewall.fake.js';
 import { desiredState, dynamicBlocks, ReconcilingFirewall } from './reconcile.js';
 
 describe('desiredState', () => {

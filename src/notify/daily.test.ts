@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MemoryStore } from '../store/memory-store.js';
+import { FakeStore } from '../store/store.fake.js';
 import { localCalendar } from './calendar.js';
 import { DAILY_LAST_DATE_KEY, DailySchedule, reportForDay } from './daily.js';
 import { Notifier } from './notifier.js';
+import { attack, block, notifyConfig } from './notify.testkit.js';
 import { SmtpPeer } from './smtp-peer.testkit.js';
-import { attack, block, notifyConfig } from './testing.testkit.js';
 
 // A zone with DST and an offset from UTC, so "local day" is really tested.
 process.env.TZ = 'Europe/Berlin';
@@ -27,7 +27,7 @@ test('the calendar follows local days, DST included', () => {
   assert.equal(localCalendar.formatTime(local('2024-05-02', '00:05')), '2024-05-02 00:05');
 });
 
-async function seed(store: MemoryStore): Promise<void> {
+async function seed(store: FakeStore): Promise<void> {
   // 2024-05-01: a scanner from NL, a brute-forcer from CN, a misconfigured phone.
   const d1 = (hhmm: string) => local('2024-05-01', hhmm);
   await store.recordAttack(
@@ -67,7 +67,7 @@ async function seed(store: MemoryStore): Promise<void> {
 }
 
 test('reportForDay covers one local day and compares with the day before', async () => {
-  const store = new MemoryStore();
+  const store = new FakeStore();
   await seed(store);
   const r = await reportForDay(store, localCalendar, '2024-05-02', { host: 'pbx1' });
   const totals = Object.fromEntries(r.report.totals.map((t) => [t.key, [t.value, t.previous]]));
@@ -90,7 +90,7 @@ describe('daily summary mail against a real SMTP peer', () => {
   after(() => peer.close());
 
   test('sent once a day at NOTIFY_DAILY_AT, for the previous day; restarts neither skip nor repeat', async () => {
-    const store = new MemoryStore();
+    const store = new FakeStore();
     await store.addRecipient('admin@pbx.example', 'Admin');
     await seed(store);
     const clock = { now: local('2024-05-01', '09:00') };
@@ -149,7 +149,7 @@ describe('daily summary mail against a real SMTP peer', () => {
 });
 
 test('the report time follows NOTIFY_DAILY_AT; first run does not report days before it', async () => {
-  const store = new MemoryStore();
+  const store = new FakeStore();
   const d = new DailySchedule({
     store,
     calendar: localCalendar,
@@ -169,7 +169,7 @@ test('the report time follows NOTIFY_DAILY_AT; first run does not report days be
 });
 
 test('a long outage catches up on at most the last 7 days', async () => {
-  const store = new MemoryStore();
+  const store = new FakeStore();
   await store.setSetting(DAILY_LAST_DATE_KEY, '2024-04-01');
   const d = new DailySchedule({
     store,
@@ -188,7 +188,7 @@ test('a long outage catches up on at most the last 7 days', async () => {
 });
 
 test('NOTIFY_DAILY=no sends nothing and forgets the schedule', async () => {
-  const store = new MemoryStore();
+  const store = new FakeStore();
   await store.setSetting(DAILY_LAST_DATE_KEY, '2024-05-01');
   const d = new DailySchedule({
     store,

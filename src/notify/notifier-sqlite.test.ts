@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { Notifier } from './notifier.js';
+import { block, notifyConfig } from './notify.testkit.js';
 import { SmtpPeer } from './smtp-peer.testkit.js';
-import { block, notifyConfig } from './testing.testkit.js';
 
 const T0 = 1_714_550_400;
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { MemoryStore } from '../store/memory-store.js';
+import { FakeStore } from '../store/store.fake.js';
 import { DIGEST_STATE_KEY } from './digest.js';
 import { HTML_MAX_ROWS } from './digest-mail.js';
 import { Notifier } from './notifier.js';
+import { block, notifyConfig, nthIp } from './notify.testkit.js';
 import { NO_SMTP_MESSAGE } from './smtp.js';
 import { SmtpPeer } from './smtp-peer.testkit.js';
-import { block, notifyConfig, nthIp } from './testing.testkit.js';
 
 const T0 = 1_714_550_400; // 2024-05-01T08:00:00Z
 
@@ -15,12 +15,12 @@ function clockAt(start: number) {
   return c;
 }
 
-function notifier(store: MemoryStore, port: number | null, clock: { fn: () => number }, notify = {}) {
+function notifier(store: FakeStore, port: number | null, clock: { fn: () => number }, notify = {}) {
   return new Notifier({ config: notifyConfig(port, notify), store, clock: clock.fn, hostname: 'pbx1' });
 }
 
 test('no SMTP configured: a status that says so, and nothing is queued', async () => {
-  const store = new MemoryStore();
+  const store = new FakeStore();
   await store.addRecipient('admin@pbx.example');
   const clock = clockAt(T0);
   const n = notifier(store, null, clock, { daily: true });
@@ -42,7 +42,7 @@ describe('attack digest against a real SMTP peer', () => {
 
   test('a burst of 10,000 blocks yields one mail listing every address', async () => {
     peer.mails.length = 0;
-    const store = new MemoryStore();
+    const store = new FakeStore();
     await store.addRecipient('admin@pbx.example');
     const clock = clockAt(T0);
     const n = notifier(store, peer.port, clock);
@@ -75,7 +75,7 @@ describe('attack digest against a real SMTP peer', () => {
 
   test('at most one mail per interval, batching what came in between', async () => {
     peer.mails.length = 0;
-    const store = new MemoryStore();
+    const store = new FakeStore();
     await store.addRecipient('admin@pbx.example');
     const clock = clockAt(T0);
     const n = notifier(store, peer.port, clock, { interval: 600 });
@@ -118,7 +118,7 @@ describe('attack digest against a real SMTP peer', () => {
 
   test('blocks noted before a restart are mailed by the next process', async () => {
     peer.mails.length = 0;
-    const store = new MemoryStore();
+    const store = new FakeStore();
     await store.addRecipient('admin@pbx.example');
     const clock = clockAt(T0);
     const n1 = notifier(store, peer.port, clock);
@@ -140,7 +140,7 @@ describe('attack digest against a real SMTP peer', () => {
 
   test('NOTIFY_EACH_ATTACK=no: blocks are not mailed', async () => {
     peer.mails.length = 0;
-    const store = new MemoryStore();
+    const store = new FakeStore();
     await store.addRecipient('admin@pbx.example');
     const n = notifier(store, peer.port, clockAt(T0), { eachAttack: false });
     const d = block('203.0.113.10', T0 + 1);
@@ -153,7 +153,7 @@ describe('attack digest against a real SMTP peer', () => {
 
   test('no recipients: status says so, and old blocks do not flood a later recipient', async () => {
     peer.mails.length = 0;
-    const store = new MemoryStore();
+    const store = new FakeStore();
     const n = notifier(store, peer.port, clockAt(T0));
     const d = block('203.0.113.11', T0 + 1);
     await store.recordDecision(d);
@@ -176,7 +176,7 @@ test('SMTP down, then up: the queued mail arrives', async () => {
   const probe = await SmtpPeer.start();
   const port = probe.port;
   await probe.close();
-  const store = new MemoryStore();
+  const store = new FakeStore();
   await store.addRecipient('admin@pbx.example');
   const clock = clockAt(T0);
   const n = notifier(store, port, clock);
@@ -211,7 +211,7 @@ test('SMTP down, then up: the queued mail arrives', async () => {
 });
 
 test('tick never rejects and does not overlap', async () => {
-  const store = new MemoryStore();
+  const store = new FakeStore();
   await store.addRecipient('admin@pbx.example');
   let sends = 0;
   let release: () => void = () => {};

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SipprotError } from '../core/errors.js';
-import { MemoryStore } from '../store/memory-store.js';
+import { FakeStore } from '../store/store.fake.js';
 import { backoffSeconds, Outbox } from './outbox.js';
 import type { MailTransport, OutgoingMail } from './smtp.js';
 
@@ -25,7 +25,7 @@ function fakeTransport(fail: (m: OutgoingMail) => SipprotError | null) {
 
 const down = () => new SipprotError('SP_ERR_SMTP', 'SMTP connect failed: refused', { step: 'connect' });
 
-async function queue(store: MemoryStore, subject: string, at = T0): Promise<number> {
+async function queue(store: FakeStore, subject: string, at = T0): Promise<number> {
   return store.enqueueMail({
     kind: 'test',
     subject,
@@ -44,7 +44,7 @@ test('backoff: 30 s doubling, capped at one hour', () => {
 });
 
 test('a server outage holds the whole queue, then everything goes out in order', async () => {
-  const store = new MemoryStore();
+  const store = new FakeStore();
   let isDown = true;
   const { t, sent } = fakeTransport(() => (isDown ? down() : null));
   const box = new Outbox({ store, transport: () => t });
@@ -66,7 +66,7 @@ test('a server outage holds the whole queue, then everything goes out in order',
 });
 
 test('a mail the server refuses does not hold back the others', async () => {
-  const store = new MemoryStore();
+  const store = new FakeStore();
   const { t, sent } = fakeTransport((m) =>
     m.subject === 'bad'
       ? new SipprotError('SP_ERR_SMTP', 'SMTP recipient failed: 550', { step: 'recipient' })
@@ -85,7 +85,7 @@ test('a mail the server refuses does not hold back the others', async () => {
 });
 
 test('a mail still unsent three days after it was queued is abandoned', async () => {
-  const store = new MemoryStore();
+  const store = new FakeStore();
   const { t } = fakeTransport(down);
   const box = new Outbox({ store, transport: () => t });
   await queue(store, 'doomed');

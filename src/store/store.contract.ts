@@ -1,13 +1,13 @@
 /**
- * The Store contract: one suite that every adapter (MemoryStore, SqliteStore, later the
+ * The Store contract: one suite that every adapter (FakeStore, SqliteStore, later the
  * Redis store) must pass. An adapter's test file calls `storeContract` with a factory.
  */
 import { afterEach, beforeEach, describe } from 'node:test';
-import { adminContract } from './store.contract.admin.js';
-import { recordsContract } from './store.contract.records.js';
-import type { ContractContext, StoreHarness } from './store.fixtures.js';
+import type { ContractContext, StoreHarness } from './store.testkit.js';
+import { adminContract } from './store-admin.contract.js';
+import { recordsContract } from './store-records.contract.js';
 
-export { attack, block, decision, rejectsWith, type StoreHarness } from './store.fixtures.js';
+export { attack, block, decision, rejectsWith, type StoreHarness } from './store.testkit.js';
 
 /**
  * Registers the suite. `persistent` adds the checks that data outlives a close/reopen;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attack } from './store.fixtures.js';
+import { attack } from './store.testkit.js';
 import { SummaryBuilder } from './summary.js';
 
 test('the newest event by time sets country, user agent and leading users, whatever the order fed', () => {

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Lab, labUnavailable } from '../lab/lab.js';
-import { Guard, SetWatcher } from './guard.js';
-import { type PhonesRun, phonesDone, registrarFailures, startPhones } from './traffic.js';
-import { answeredFailures, sipAnswers, sipRequests, Wire } from './wire.js';
+import { Lab, labUnavailable } from '../lab/lab.testkit.js';
+import { Guard, SetWatcher } from './guard.testkit.js';
+import { type PhonesRun, phonesDone, registrarFailures, startPhones } from './traffic.testkit.js';
+import { answeredFailures, sipAnswers, sipRequests, Wire } from './wire.testkit.js';
 
 const HIT_COUNT = 5;
 

@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Lab, labUnavailable } from '../lab/lab.js';
-import { Guard, SetWatcher, sleep, waitFor } from './guard.js';
-import { ping, registrarFailures } from './traffic.js';
-import { sipAnswers, Wire } from './wire.js';
+import { Lab, labUnavailable } from '../lab/lab.testkit.js';
+import { Guard, SetWatcher, sleep, waitFor } from './guard.testkit.js';
+import { ping, registrarFailures } from './traffic.testkit.js';
+import { sipAnswers, Wire } from './wire.testkit.js';
 
 const HIT_COUNT = 5;
 const BLOCKTIME = 5;

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Lab, labUnavailable } from '../lab/lab.js';
-import { Guard, waitFor } from './guard.js';
+import { Lab, labUnavailable } from '../lab/lab.testkit.js';
+import { Guard, waitFor } from './guard.testkit.js';
 
 const BIG_SIP = join(import.meta.dirname, 'bin', 'big-sip.ts');
 const HIT_COUNT = 5;

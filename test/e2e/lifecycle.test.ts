@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Lab, labUnavailable } from '../lab/lab.js';
-import { Guard, nft, sleep, waitFor } from './guard.js';
-import { ping } from './traffic.js';
+import { Lab, labUnavailable } from '../lab/lab.testkit.js';
+import { Guard, nft, sleep, waitFor } from './guard.testkit.js';
+import { ping } from './traffic.testkit.js';
 
 const HIT_COUNT = 5;
 const BLOCKTIME = 90;

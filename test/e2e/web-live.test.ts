@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { setAdminPassword } from '../../src/api/password.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { Lab, labUnavailable } from '../lab/lab.js';
-import type * as BrowserKit from '../web/browser.js';
-import { Guard, waitFor } from './guard.js';
+import { Lab, labUnavailable } from '../lab/lab.testkit.js';
+import type * as BrowserKit from '../web/browser.testkit.js';
+import { Guard, waitFor } from './guard.testkit.js';
 
 const PASSWORD = 'e2e web password';
 
@@ -40,7 +40,7 @@ describe('web UI on the live daemon (netns, root)', () => {
     writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${lab.ns.pbx} /usr/bin/chromium "$@"\n`);
     chmodSync(wrapper, 0o755);
     process.env.CHROMIUM_PATH = wrapper;
-    kit = await import('../web/browser.js');
+    kit = await import('../web/browser.testkit.js');
     kit.ensureWebBuilt();
     browser = await kit.launchBrowser();
     page = await browser.context.newPage();

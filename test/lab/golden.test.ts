@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { LAB_SCRIPTS } from './lab.js';
+import { LAB_SCRIPTS } from './lab.testkit.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'testdata', 'golden');
 const exec = promisify(execFile);

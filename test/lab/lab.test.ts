@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Lab, labUnavailable } from './lab.js';
+import { Lab, labUnavailable } from './lab.testkit.js';
 
 describe('SIP lab (netns, root)', () => {
   let lab: Lab;

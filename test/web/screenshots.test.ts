@@ -18,8 +18,8 @@ import {
   startUiServer,
   type UiServer,
   watchProblems,
-} from './browser.js';
-import { seed } from './seed.js';
+} from './browser.testkit.js';
+import { seed } from './seed.testkit.js';
 
 const TABS: Array<{ id: string; label: string; ready: (p: Page) => Promise<unknown> }> = [
   { id: 'dashboard', label: 'Dashboard', ready: (p) => p.locator('.chart svg').waitFor() },

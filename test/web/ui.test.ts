@@ -19,7 +19,7 @@ import {
   tempFile,
   type UiServer,
   watchProblems,
-} from './browser.js';
+} from './browser.testkit.js';
 
 describe('admin UI in the browser', () => {
   let browser: Browser;

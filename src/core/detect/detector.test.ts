@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { SipEvent, Verdict } from '../types.js';
-import { Detector, type DetectorOptions } from './detector.js';
-import { PortSet, remoteOf } from './ports.js';
 import {
   answer,
   challenge401,
@@ -19,7 +17,9 @@ import {
   testConfig,
   trying100,
   uniq,
-} from './testing.js';
+} from './detect.testkit.js';
+import { Detector, type DetectorOptions } from './detector.js';
+import { PortSet, remoteOf } from './ports.js';
 
 const ATTACKER = '203.0.113.66';
 const NAT = '192.0.2.200';

@@ -20,7 +20,7 @@ import {
   sll2,
   udp,
   udpPacket,
-} from './testing/build.js';
+} from './packets.testkit.js';
 
 const OPTS: DecoderOptions = { sipPorts: [{ from: 5060, to: 5060 }], protocols: ['udp', 'tcp'] };
 const AT = 1700000000.25;

@@ -11,7 +11,7 @@ import {
   tcp,
   udp,
   udpPacket,
-} from './testing/build.js';
+} from './packets.testkit.js';
 
 const OPTS: DecoderOptions = { sipPorts: [{ from: 5060, to: 5060 }], protocols: ['udp', 'tcp'] };
 const T0 = 1700000200;

@@ -18,7 +18,7 @@ import {
   tcpSegments,
   udp,
   udpPacket,
-} from './testing/build.js';
+} from './packets.testkit.js';
 
 /** mulberry32: small, seeded, good enough to make failures reproducible. */
 function prng(seed: number) {

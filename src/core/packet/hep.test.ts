@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Decoder } from './decoder.js';
 import { decodeHep } from './hep.js';
-import { bytes, hep3, sipRequest, sipResponse } from './testing/build.js';
+import { bytes, hep3, sipRequest, sipResponse } from './packets.testkit.js';
 
 const REG = sipRequest({ user: '300', callId: 'hep-1', authUser: '300', userAgent: 'Yealink SIP-T46S' });
 const OPTS = { sipPorts: [{ from: 5060, to: 5060 }], protocols: ['udp' as const] };

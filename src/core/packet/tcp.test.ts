@@ -16,7 +16,7 @@ import {
   type TcpSegment,
   tcpPacket,
   tcpSegments,
-} from './testing/build.js';
+} from './packets.testkit.js';
 
 const OPTS: DecoderOptions = { sipPorts: [{ from: 5060, to: 5060 }], protocols: ['tcp'] };
 const T0 = 1700000100;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bytes, concat, sipRequest, sipResponse } from '../packet/testing/build.js';
+import { bytes, concat, sipRequest, sipResponse } from '../packet/packets.testkit.js';
 import { isStartLine, newFramerStats, SipFramer } from './framing.js';
 
 function collect(maxBuffer = 65536) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { answer, invite, register } from '../detect/testing.js';
+import { answer, invite, register } from '../detect/detect.testkit.js';
 import { HASH, hashOne, identityUser, RequestTable, requestKey, targetUser, uriUser } from './match.js';
 
 describe('uriUser', () => {

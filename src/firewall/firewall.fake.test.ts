@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { emptyFirewallState } from '../ports/firewall.js';
-import { FakeFirewall } from './fake.js';
 import { firewallContract } from './firewall.contract.js';
+import { FakeFirewall } from './firewall.fake.js';
 
 firewallContract('FakeFirewall', async () => {
   let now = 1_700_000_000;

@@ -3,7 +3,7 @@ import { beforeEach, describe, test } from 'node:test';
 import { isSipprotError } from '../core/errors.js';
 import type { BlockRecord } from '../core/types.js';
 import type { Store } from '../ports/store.js';
-import { attack, block, type ContractContext, decision } from './store.fixtures.js';
+import { attack, block, type ContractContext, decision } from './store.testkit.js';
 
 /** Contract part: blocks, block counts, decision history, attack events, batches. */
 export function recordsContract(ctx: ContractContext): void {

@@ -1,5 +1,5 @@
 /** Test helpers: SIP messages and HEPv3 packets as bytes (re-exported by build.ts). */
-import { addrBytes, concat, sipText, u16, u32 } from './build.js';
+import { addrBytes, concat, sipText, u16, u32 } from './packets.testkit.js';
 
 // ------------------------------------------------------------------ SIP messages
 

@@ -1,5 +1,5 @@
 /**
- * Fakes for ApiDeps: an in-memory Admin over a MemoryStore, settings kept in a map and
+ * Fakes for ApiDeps: an in-memory Admin over a FakeStore, settings kept in a map and
  * checked with the real key parsers, a settable clock, and an event bus the test drives.
  * Used by the API tests and the browser tests (test/web); not shipped behaviour.
  */
@@ -20,7 +20,7 @@ import type {
   StatusReport,
 } from '../ports/admin.js';
 import { dynamicBlock } from '../ports/admin.js';
-import { MemoryStore } from '../store/memory-store.js';
+import { FakeStore } from '../store/store.fake.js';
 import type { ApiDeps } from './server.js';
 import type { GeoStatus, LiveEvent, SettingsView } from './types.js';
 
@@ -56,7 +56,7 @@ export class FakeAdmin implements Admin {
   readonly calls: Array<{ method: string; requester?: string | null }> = [];
 
   constructor(
-    private readonly store: MemoryStore,
+    private readonly store: FakeStore,
     private readonly clock: () => number,
     private readonly events: FakeEvents,
   ) {}
@@ -232,7 +232,7 @@ export class FakeSettings {
 
 export interface FakeWorld {
   deps: ApiDeps;
-  store: MemoryStore;
+  store: FakeStore;
   admin: FakeAdmin;
   clock: FakeClock;
   events: FakeEvents;
@@ -247,7 +247,7 @@ export interface FakeWorld {
 export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
   const clock = new FakeClock(opts.realTime ? Math.floor(Date.now() / 1000) : undefined);
   if (opts.realTime) clock.now = () => Date.now() / 1000;
-  const store = new MemoryStore();
+  const store = new FakeStore();
   const events = new FakeEvents();
   const admin = new FakeAdmin(store, clock.now, events);
   const settings = new FakeSettings();

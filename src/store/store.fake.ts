@@ -31,7 +31,7 @@ interface Seq<T> {
  * The Store in memory: the fake unit tests use, held to the same contract as SqliteStore
  * (store.contract.ts). Values are cloned in and out, as a database would.
  */
-export class MemoryStore implements Store {
+export class FakeStore implements Store {
   private readonly blocks = new Map<string, BlockRecord>();
   private readonly stats = new Map<string, { times: number; lastAt: number }>();
   private decisionLog: Array<Seq<Decision>> = [];

@@ -20,7 +20,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Lab } from '../lab/lab.js';
+import type { Lab } from '../lab/lab.testkit.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SIPPROTD = join(HERE, 'bin', 'sipprotd.ts');

@@ -12,8 +12,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Lab, LabNamespace } from '../lab/lab.js';
-import { run, sleep, waitFor } from './guard.js';
+import type { Lab, LabNamespace } from '../lab/lab.testkit.js';
+import { run, sleep, waitFor } from './guard.testkit.js';
 
 export interface Packet {
   /** Capture time, epoch seconds. */

@@ -8,7 +8,7 @@ import {
   decision,
   rejectsWith,
   type StoreHarness,
-} from './store.fixtures.js';
+} from './store.testkit.js';
 
 /** Contract part: recipients, mail outbox, settings, sessions, retention, lifecycle. */
 export function adminContract(ctx: ContractContext, opts: { persistent: boolean }): void {

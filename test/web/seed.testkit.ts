@@ -1,6 +1,6 @@
 /** Realistic data for the UI tests and screenshots: lists, recipients, blocks, a day of attacks. */
-import type { FakeWorld } from '../../src/api/testing.testkit.js';
-import { decision } from '../../src/api/testing.testkit.js';
+import type { FakeWorld } from '../../src/api/admin.fake.js';
+import { decision } from '../../src/api/admin.fake.js';
 import type { AttackRecord } from '../../src/core/records.js';
 
 const ATTACKERS: Array<{ ip: string; country: string; ua: string; rule: AttackRecord['rule'] }> = [

@@ -4,6 +4,8 @@
  * from what the decoder says). testdata/edge/generate.ts writes them to disk; the test
  * src/capture/edge-captures.test.ts replays the committed files and checks both.
  */
+
+import { fragments, tcpStream } from './edge-cases-transport.testkit.js';
 import {
   bytes,
   type CaptureFrame,
@@ -21,8 +23,7 @@ import {
   udpPacket,
   writePcap,
   writePcapng,
-} from './build.js';
-import { fragments, tcpStream } from './edge-cases-transport.js';
+} from './packets.testkit.js';
 
 /** What one decoded message must look like (a subset of SipEvent + SipMessage). */
 export interface ExpectedEvent {

@@ -2,7 +2,7 @@
  * Frames whose bytes a decoder must keep across packets (IP fragments, TCP segments out of
  * order): the cases the reused-buffer harness feeds to catch a decoder keeping views.
  */
-import { ethernet, fragment4, ipv4, sipText, tcpSegments, udp } from './build.js';
+import { ethernet, fragment4, ipv4, sipText, tcpSegments, udp } from './packets.testkit.js';
 
 const SRC = '203.0.113.66';
 const DST = '192.0.2.1';

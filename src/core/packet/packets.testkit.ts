@@ -415,5 +415,5 @@ export function splitAt(data: Uint8Array, ...offsets: number[]): Uint8Array[] {
   return out;
 }
 
-export * from './capture-files.js';
-export * from './messages.js';
+export * from './capture-files.testkit.js';
+export * from './sip-messages.testkit.js';

@@ -1,4 +1,6 @@
 /** Edge-case captures of the transport layers: IP fragments and a TCP stream (see edge-cases.ts). */
+
+import { type EdgeCapture, ev, PBX4, PBX6, T } from './edge-cases.testkit.js';
 import {
   type CaptureFrame,
   concat,
@@ -13,8 +15,7 @@ import {
   tcpSegments,
   udp,
   writePcap,
-} from './build.js';
-import { type EdgeCapture, ev, PBX4, PBX6, T } from './edge-cases.js';
+} from './packets.testkit.js';
 
 const SDP = `v=0\r\no=- 1 1 IN IP4 203.0.113.50\r\ns=-\r\nc=IN IP4 203.0.113.50\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8 101\r\n${'a=rtpmap:101 telephone-event/8000\r\n'.repeat(60)}`;
 

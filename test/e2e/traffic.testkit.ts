@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Lab, LabResult } from '../lab/lab.js';
+import type { Lab, LabResult } from '../lab/lab.testkit.js';
 
 const PING_SCENARIO = join(dirname(fileURLToPath(import.meta.url)), 'sipp', 'options-ping.xml');
 

@@ -1,5 +1,5 @@
 /** Test helpers: pcap and pcapng files as bytes (re-exported by build.ts). */
-import { concatList } from './build.js';
+import { concatList } from './packets.testkit.js';
 
 // ------------------------------------------------------------------ capture files
 
