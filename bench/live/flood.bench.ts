@@ -37,7 +37,7 @@ import {
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Netns } from '../../test/netns.js';
+import { Netns } from '../../test/netns.testkit.js';
 import { profileStalls, summarizeProfile } from '../cpu-profile.js';
 import {
   FLOOD_MACS,

@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PcapLiveCapture } from '../../src/capture/live.js';
-import { Netns } from '../../test/netns.js';
+import { Netns } from '../../test/netns.testkit.js';
 import { FLOOD_PREFIX, FLOOD_SEED, generateFlood } from '../gen-flood.js';
 import { run } from '../latency/proc.js';
 

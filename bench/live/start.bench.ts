@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BlockRecord } from '../../src/core/types.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { Netns } from '../../test/netns.js';
+import { Netns } from '../../test/netns.testkit.js';
 import { run, sleep, stopAll } from '../latency/proc.js';
 import { DaemonUnderTest } from './daemon.js';
 
