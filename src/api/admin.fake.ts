@@ -8,6 +8,7 @@ import { CONFIG_KEYS } from '../core/config/keys.js';
 import { SipprotError } from '../core/errors.js';
 import { parseCsv, toCsv } from '../core/lists/lists.js';
 import { checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
+import { aBlock, aDecision, blockedAt } from '../core/records.testkit.js';
 import type { BlockRecord, Decision, ListEntry, ListName } from '../core/types.js';
 import type {
   Admin,
@@ -23,6 +24,9 @@ import { dynamicBlock } from '../ports/admin.js';
 import { FakeStore } from '../store/store.fake.js';
 import type { ApiDeps } from './server.js';
 import type { GeoStatus, LiveEvent, SettingsView } from './types.js';
+
+/** What the fake's decisions leave unknown (the real policy copies them from the block). */
+const UNSEEN = { userAgent: null, users: [], attempts: 0, country: null } satisfies Partial<Decision>;
 
 export class FakeClock {
   constructor(public t = 1_750_000_000) {}
@@ -159,55 +163,17 @@ export class FakeAdmin implements Admin {
     if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `'${ip}' is not an IP address`);
     const wasBlocked = await this.store.deleteBlock(addr.text);
     if (wasBlocked)
-      this.events.emit({ type: 'decision', decision: decision(addr.text, 'unblock', this.clock()) });
+      this.events.emit({
+        type: 'decision',
+        decision: aDecision(addr.text, this.clock(), {
+          ...UNSEEN,
+          action: 'unblock',
+          reason: 'manual',
+          expiresAt: null,
+        }),
+      });
     return { ip: addr.text, wasBlocked };
   }
-}
-
-export function decision(
-  ip: string,
-  action: Decision['action'],
-  at: number,
-  extra: Partial<Decision> = {},
-): Decision {
-  return {
-    at,
-    ip,
-    action,
-    reason: action === 'unblock' ? 'manual' : 'auth-failures',
-    expiresAt: action === 'unblock' ? null : at + 600,
-    userAgent: null,
-    users: [],
-    attempts: 0,
-    transport: 'udp',
-    port: 5060,
-    country: null,
-    timesBlocked: 1,
-    misconfiguredPhone: false,
-    note: null,
-    ...extra,
-  };
-}
-
-export function blockRecord(ip: string, at: number, extra: Partial<BlockRecord> = {}): BlockRecord {
-  return {
-    ip,
-    reason: 'auth-failures',
-    userAgent: 'friendly-scanner',
-    country: 'NL',
-    attempts: 12,
-    users: ['100', '101'],
-    transport: 'udp',
-    port: 5060,
-    firstSeen: at - 30,
-    lastSeen: at,
-    blockedAt: at,
-    expiresAt: at + 600,
-    timesBlocked: 1,
-    misconfiguredPhone: false,
-    note: null,
-    ...extra,
-  };
 }
 
 export class FakeSettings {
@@ -270,11 +236,11 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
     mails: [],
     reloads: 0,
     async block(ip, extra = {}) {
-      const rec = blockRecord(ip, Math.floor(clock.now()), extra);
+      const rec = aBlock(ip, { ...blockedAt(Math.floor(clock.now())), ...extra });
       await store.upsertBlock(rec);
       events.emit({
         type: 'decision',
-        decision: decision(ip, 'block', rec.blockedAt, { expiresAt: rec.expiresAt, reason: rec.reason }),
+        decision: aDecision(ip, rec.blockedAt, { ...UNSEEN, expiresAt: rec.expiresAt, reason: rec.reason }),
       });
       return rec;
     },

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { decision, fakeWorld } from './admin.fake.js';
+import { aDecision } from '../core/records.testkit.js';
+import { fakeWorld } from './admin.fake.js';
 import { type Harness, login, PASSWORD } from './http.testkit.js';
 import { setAdminPassword } from './password.js';
 import { buildApi, routesOf } from './server.js';
@@ -115,11 +116,11 @@ describe('live dynamic list (Server-Sent Events)', () => {
     const now = h.world.clock.now();
     h.world.events.emit({
       type: 'decision',
-      decision: decision('192.0.2.77', 'block', now, { reason: 'deny-list' }),
+      decision: aDecision('192.0.2.77', now, { reason: 'deny-list' }),
     });
     h.world.events.emit({
       type: 'decision',
-      decision: decision('192.0.2.66', 'block', now, { reason: 'scanner', userAgent: 'sipcli' }),
+      decision: aDecision('192.0.2.66', now, { reason: 'scanner', userAgent: 'sipcli' }),
     });
     h.world.events.emit({ type: 'lists', list: 'deny' });
     const blk = (await sse.next('block')) as { block: { ip: string; userAgent: string } };

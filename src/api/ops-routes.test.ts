@@ -1,26 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AttackRecord } from '../core/records.js';
-import { decision } from './admin.fake.js';
+import { aDecision, anAttack } from '../core/records.testkit.js';
 import { startOfLocalDay } from './dashboard-routes.js';
 import { apiError, type Client, type Harness, harness, login } from './http.testkit.js';
 import { describedRoutes } from './openapi.js';
-
-function attack(at: number, ip: string, extra: Partial<AttackRecord> = {}): AttackRecord {
-  return {
-    at,
-    ip,
-    rule: 'auth-failures',
-    userAgent: 'friendly-scanner',
-    attempts: 10,
-    users: ['100'],
-    transport: 'udp',
-    port: 5060,
-    misconfiguredPhone: false,
-    country: 'CN',
-    ...extra,
-  };
-}
 
 describe('recipients, mail, geo-IP, report, reload, dashboard, OpenAPI', () => {
   let h: Harness;
@@ -97,12 +80,18 @@ describe('recipients, mail, geo-IP, report, reload, dashboard, OpenAPI', () => {
   test('dashboard: blocks now, attacks today, top lists, a series of buckets', async () => {
     const now = h.world.clock.now();
     const midnight = startOfLocalDay(now);
-    await h.world.store.recordAttack(attack(now - 60, '192.0.2.1'));
-    await h.world.store.recordAttack(attack(now - 120, '192.0.2.2', { country: 'RU', userAgent: 'sipcli' }));
-    await h.world.store.recordAttack(attack(now - 130, '192.0.2.2', { country: 'RU', userAgent: 'sipcli' }));
-    await h.world.store.recordAttack(attack(now - 140, '192.0.2.4', { country: 'RU', userAgent: 'sipcli' }));
-    await h.world.store.recordAttack(attack(midnight - 3600, '192.0.2.3'));
-    await h.world.store.recordDecision(decision('192.0.2.1', 'block', now - 50));
+    await h.world.store.recordAttack(anAttack('192.0.2.1', now - 60));
+    await h.world.store.recordAttack(
+      anAttack('192.0.2.2', now - 120, { country: 'RU', userAgent: 'sipcli' }),
+    );
+    await h.world.store.recordAttack(
+      anAttack('192.0.2.2', now - 130, { country: 'RU', userAgent: 'sipcli' }),
+    );
+    await h.world.store.recordAttack(
+      anAttack('192.0.2.4', now - 140, { country: 'RU', userAgent: 'sipcli' }),
+    );
+    await h.world.store.recordAttack(anAttack('192.0.2.3', midnight - 3600));
+    await h.world.store.recordDecision(aDecision('192.0.2.1', now - 50));
     await h.world.block('192.0.2.1');
     await h.world.block('192.0.2.9', { expiresAt: null });
     const d = (await c.req({ method: 'GET', url: '/api/dashboard?range=24h' })).json();

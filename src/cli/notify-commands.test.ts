@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defaultConfig } from '../core/config/parse.js';
+import { aDecision, anAttack } from '../core/records.testkit.js';
 import type { Config } from '../core/types.js';
 import { localCalendar } from '../notify/calendar.js';
-import { attack, block } from '../notify/notify.testkit.js';
 import { SmtpPeer } from '../notify/smtp-peer.testkit.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { registerNotifyCommands } from './notify-commands.js';
@@ -141,9 +141,13 @@ describe('sipprot report', () => {
     const stateDir = await mkdtemp(join(dir, 'report-'));
     const store = SqliteStore.open(stateDir);
     const at = localCalendar.at('2024-05-01', '10:00');
-    await store.recordAttack(attack('203.0.113.7', at, 'scanner', { userAgent: '<sipvicious>' }));
-    await store.recordDecision(block('203.0.113.7', at));
-    await store.recordAttack(attack('192.0.2.5', localCalendar.at('2024-05-02', '09:00'), 'enumeration'));
+    await store.recordAttack(
+      anAttack('203.0.113.7', at, { rule: 'scanner', userAgent: '<sipvicious>', country: 'NL' }),
+    );
+    await store.recordDecision(aDecision('203.0.113.7', at, { reason: 'scanner', country: 'NL' }));
+    await store.recordAttack(
+      anAttack('192.0.2.5', localCalendar.at('2024-05-02', '09:00'), { rule: 'enumeration' }),
+    );
     await store.close();
     const cfg = config({}, stateDir);
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LocalAdmin } from '../admin/local-admin.js';
 import { parseConfig } from '../core/config/parse.js';
+import { aBlock, blockedAt } from '../core/records.testkit.js';
 import type { BlockRecord, Config } from '../core/types.js';
 import { ListFiles } from '../lists/list-files.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -12,27 +13,6 @@ import { EXIT } from './exit-codes.js';
 import { runCli } from './program.js';
 
 const NOW = 1_800_000_000;
-
-function block(ip: string, over: Partial<BlockRecord> = {}): BlockRecord {
-  return {
-    ip,
-    reason: 'auth-failures',
-    userAgent: 'friendly-scanner',
-    country: 'NL',
-    attempts: 10,
-    users: ['100', '101'],
-    transport: 'udp',
-    port: 5060,
-    firstSeen: NOW - 30,
-    lastSeen: NOW - 5,
-    blockedAt: NOW - 5,
-    expiresAt: NOW + 595,
-    timesBlocked: 1,
-    misconfiguredPhone: false,
-    note: null,
-    ...over,
-  };
-}
 
 describe('sipprot CLI (local backend: list files and SQLite)', () => {
   let dir: string;
@@ -64,9 +44,9 @@ describe('sipprot CLI (local backend: list files and SQLite)', () => {
       mailStatus: () => ({ configured: false, message: 'no mail: SMTP_HOST is not set' }),
       clock: () => NOW,
     });
-    await store.upsertBlock(block('203.0.113.9'));
-    await store.upsertBlock(block('198.51.100.7', { expiresAt: null, reason: 'threshold' }));
-    await store.upsertBlock(block('198.51.100.8', { expiresAt: NOW - 1 }));
+    await store.upsertBlock(aBlock('203.0.113.9', { ...blockedAt(NOW - 5), attempts: 10 }));
+    await store.upsertBlock(aBlock('198.51.100.7', { ...blockedAt(NOW - 5, null), reason: 'threshold' }));
+    await store.upsertBlock(aBlock('198.51.100.8', { ...blockedAt(NOW - 5), expiresAt: NOW - 1 }));
   });
   after(async () => {
     await store.close();

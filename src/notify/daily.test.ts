@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { aDecision, anAttack } from '../core/records.testkit.js';
 import { FakeStore } from '../store/store.fake.js';
 import { localCalendar } from './calendar.js';
 import { DAILY_LAST_DATE_KEY, DailySchedule, reportForDay } from './daily.js';
 import { Notifier } from './notifier.js';
-import { attack, block, notifyConfig } from './notify.testkit.js';
+import { notifyConfig } from './notify.testkit.js';
 import { SmtpPeer } from './smtp-peer.testkit.js';
 
 // A zone with DST and an offset from UTC, so "local day" is really tested.
@@ -31,10 +32,17 @@ async function seed(store: FakeStore): Promise<void> {
   // 2024-05-01: a scanner from NL, a brute-forcer from CN, a misconfigured phone.
   const d1 = (hhmm: string) => local('2024-05-01', hhmm);
   await store.recordAttack(
-    attack('203.0.113.7', d1('03:00'), 'scanner', { attempts: 50, users: ['100', '101'] }),
+    anAttack('203.0.113.7', d1('03:00'), {
+      rule: 'scanner',
+      country: 'NL',
+      userAgent: 'friendly-scanner',
+      attempts: 50,
+      users: ['100', '101'],
+    }),
   );
   await store.recordAttack(
-    attack('198.51.100.23', d1('04:00'), 'auth-failures', {
+    anAttack('198.51.100.23', d1('04:00'), {
+      rule: 'auth-failures',
       country: 'CN',
       userAgent: 'sipcli/v1.8',
       attempts: 200,
@@ -42,7 +50,8 @@ async function seed(store: FakeStore): Promise<void> {
     }),
   );
   await store.recordAttack(
-    attack('192.0.2.44', d1('09:00'), 'auth-failures', {
+    anAttack('192.0.2.44', d1('09:00'), {
+      rule: 'auth-failures',
       country: 'DE',
       userAgent: 'Yealink SIP-T46S',
       attempts: 12,
@@ -50,10 +59,12 @@ async function seed(store: FakeStore): Promise<void> {
       misconfiguredPhone: true,
     }),
   );
-  await store.recordDecision(block('203.0.113.7', d1('03:00')));
-  await store.recordDecision(block('198.51.100.23', d1('04:00'), { reason: 'auth-failures', country: 'CN' }));
+  await store.recordDecision(aDecision('203.0.113.7', d1('03:00'), { reason: 'scanner', country: 'NL' }));
   await store.recordDecision(
-    block('198.51.100.23', d1('23:30'), {
+    aDecision('198.51.100.23', d1('04:00'), { reason: 'auth-failures', country: 'CN' }),
+  );
+  await store.recordDecision(
+    aDecision('198.51.100.23', d1('23:30'), {
       action: 'permanent',
       reason: 'threshold',
       expiresAt: null,
@@ -62,8 +73,12 @@ async function seed(store: FakeStore): Promise<void> {
     }),
   );
   // 2024-05-02: one scanner only.
-  await store.recordAttack(attack('203.0.113.99', local('2024-05-02', '10:00'), 'scanner'));
-  await store.recordDecision(block('203.0.113.99', local('2024-05-02', '10:00')));
+  await store.recordAttack(
+    anAttack('203.0.113.99', local('2024-05-02', '10:00'), { rule: 'scanner', country: 'NL' }),
+  );
+  await store.recordDecision(
+    aDecision('203.0.113.99', local('2024-05-02', '10:00'), { reason: 'scanner', country: 'NL' }),
+  );
 }
 
 test('reportForDay covers one local day and compares with the day before', async () => {

@@ -3,9 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { aDecision } from '../core/records.testkit.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { Notifier } from './notifier.js';
-import { block, notifyConfig } from './notify.testkit.js';
+import { notifyConfig } from './notify.testkit.js';
 import { SmtpPeer } from './smtp-peer.testkit.js';
 
 const T0 = 1_714_550_400;
@@ -21,13 +22,13 @@ test('SQLite: blocks and queued mail survive a restart while SMTP is down', asyn
     let store = SqliteStore.open(dir);
     await store.addRecipient('admin@pbx.example');
     let n = new Notifier({ config: notifyConfig(port), store, clock: () => T0, hostname: 'pbx1' });
-    const d1 = block('203.0.113.30', T0 + 1);
+    const d1 = aDecision('203.0.113.30', T0 + 1);
     await store.recordDecision(d1);
     n.onDecisions([d1]);
     await n.tick(T0 + 70);
     assert.equal((await store.getMail(1))?.state, 'pending');
     // A second block arrives, then the process dies before the next digest.
-    const d2 = block('203.0.113.31', T0 + 100);
+    const d2 = aDecision('203.0.113.31', T0 + 100);
     await store.recordDecision(d2);
     n.onDecisions([d2]);
     await n.stop();

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { aDecision } from '../core/records.testkit.js';
 import { FakeStore } from '../store/store.fake.js';
 import { DIGEST_STATE_KEY } from './digest.js';
 import { HTML_MAX_ROWS } from './digest-mail.js';
 import { Notifier } from './notifier.js';
-import { block, notifyConfig, nthIp } from './notify.testkit.js';
+import { notifyConfig, nthIp } from './notify.testkit.js';
 import { NO_SMTP_MESSAGE } from './smtp.js';
 import { SmtpPeer } from './smtp-peer.testkit.js';
 
@@ -25,8 +26,8 @@ test('no SMTP configured: a status that says so, and nothing is queued', async (
   const clock = clockAt(T0);
   const n = notifier(store, null, clock, { daily: true });
   assert.deepEqual(n.status(), { configured: false, message: NO_SMTP_MESSAGE });
-  n.onDecisions([block('192.0.2.1', T0)]);
-  await store.recordDecision(block('192.0.2.1', T0));
+  n.onDecisions([aDecision('192.0.2.1', T0)]);
+  await store.recordDecision(aDecision('192.0.2.1', T0));
   for (const dt of [0, 3700, 2 * 86_400]) await n.tick(T0 + dt);
   assert.equal(await store.getMail(1), null);
   assert.deepEqual(await store.dueMail(T0 + 10 * 86_400), []);
@@ -46,7 +47,9 @@ describe('attack digest against a real SMTP peer', () => {
     await store.addRecipient('admin@pbx.example');
     const clock = clockAt(T0);
     const n = notifier(store, peer.port, clock);
-    const burst = Array.from({ length: 10_000 }, (_, i) => block(nthIp(i + 1), T0 + 1 + i / 1000));
+    const burst = Array.from({ length: 10_000 }, (_, i) =>
+      aDecision(nthIp(i + 1), T0 + 1 + i / 1000, { reason: 'scanner' }),
+    );
     // The daemon commits the decisions, then tells the notifier, in batches as detection runs.
     for (let i = 0; i < burst.length; i += 500) {
       const part = burst.slice(i, i + 500);
@@ -79,7 +82,7 @@ describe('attack digest against a real SMTP peer', () => {
     await store.addRecipient('admin@pbx.example');
     const clock = clockAt(T0);
     const n = notifier(store, peer.port, clock, { interval: 600 });
-    const first = block('198.51.100.1', T0 + 5, { reason: 'auth-failures', country: 'DE' });
+    const first = aDecision('198.51.100.1', T0 + 5, { reason: 'auth-failures', country: 'DE' });
     await store.recordDecision(first);
     n.onDecisions([first]);
     await n.tick(T0 + 70);
@@ -88,9 +91,13 @@ describe('attack digest against a real SMTP peer', () => {
     assert.match(m1!.html ?? '', /198\.51\.100\.1/);
     // Three more blocks within the interval: no mail until it has passed.
     const more = [
-      block('198.51.100.2', T0 + 100),
-      block('198.51.100.3', T0 + 200, { action: 'permanent', expiresAt: null, reason: 'threshold' }),
-      block('198.51.100.4', T0 + 300, { misconfiguredPhone: true, users: ['104'], reason: 'auth-failures' }),
+      aDecision('198.51.100.2', T0 + 100),
+      aDecision('198.51.100.3', T0 + 200, { action: 'permanent', expiresAt: null, reason: 'threshold' }),
+      aDecision('198.51.100.4', T0 + 300, {
+        misconfiguredPhone: true,
+        users: ['104'],
+        reason: 'auth-failures',
+      }),
     ];
     for (const d of more) {
       await store.recordDecision(d);
@@ -99,7 +106,7 @@ describe('attack digest against a real SMTP peer', () => {
     }
     // Unblocks and extensions are not news.
     n.onDecisions([
-      block('198.51.100.2', T0 + 400, { action: 'unblock', expiresAt: null, reason: 'manual' }),
+      aDecision('198.51.100.2', T0 + 400, { action: 'unblock', expiresAt: null, reason: 'manual' }),
     ]);
     await n.tick(T0 + 669);
     assert.equal(peer.mails.length, 1);
@@ -123,7 +130,7 @@ describe('attack digest against a real SMTP peer', () => {
     const clock = clockAt(T0);
     const n1 = notifier(store, peer.port, clock);
     await n1.tick(T0);
-    const d = block('203.0.113.9', T0 + 10);
+    const d = aDecision('203.0.113.9', T0 + 10);
     await store.recordDecision(d);
     n1.onDecisions([d]);
     await n1.tick(T0 + 20);
@@ -143,7 +150,7 @@ describe('attack digest against a real SMTP peer', () => {
     const store = new FakeStore();
     await store.addRecipient('admin@pbx.example');
     const n = notifier(store, peer.port, clockAt(T0), { eachAttack: false });
-    const d = block('203.0.113.10', T0 + 1);
+    const d = aDecision('203.0.113.10', T0 + 1);
     await store.recordDecision(d);
     n.onDecisions([d]);
     await n.tick(T0 + 4000);
@@ -155,13 +162,13 @@ describe('attack digest against a real SMTP peer', () => {
     peer.mails.length = 0;
     const store = new FakeStore();
     const n = notifier(store, peer.port, clockAt(T0));
-    const d = block('203.0.113.11', T0 + 1);
+    const d = aDecision('203.0.113.11', T0 + 1);
     await store.recordDecision(d);
     n.onDecisions([d]);
     await n.tick(T0 + 100);
     assert.match(n.status().message, /^SMTP 127\.0\.0\.1:\d+ \(no TLS\); no recipients/);
     await store.addRecipient('late@pbx.example');
-    const d2 = block('203.0.113.12', T0 + 200);
+    const d2 = aDecision('203.0.113.12', T0 + 200);
     await store.recordDecision(d2);
     n.onDecisions([d2]);
     await n.tick(T0 + 300);
@@ -180,7 +187,7 @@ test('SMTP down, then up: the queued mail arrives', async () => {
   await store.addRecipient('admin@pbx.example');
   const clock = clockAt(T0);
   const n = notifier(store, port, clock);
-  const d = block('203.0.113.20', T0 + 1);
+  const d = aDecision('203.0.113.20', T0 + 1);
   await store.recordDecision(d);
   n.onDecisions([d]);
   await n.tick(T0 + 70);

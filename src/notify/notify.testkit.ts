@@ -1,7 +1,6 @@
-/** Test support: config, decisions and attacks as the daemon would hand them over. */
+/** Test support: the notify config as the daemon would hand it over, and many distinct addresses. */
 
-import type { AttackRecord } from '../core/records.js';
-import type { Config, Decision, Rule } from '../core/types.js';
+import type { Config } from '../core/types.js';
 
 export function notifyConfig(
   port: number | null,
@@ -19,42 +18,6 @@ export function notifyConfig(
       tls: 'none',
       ...smtp,
     },
-  };
-}
-
-export function block(ip: string, at: number, over: Partial<Decision> = {}): Decision {
-  return {
-    at,
-    ip,
-    action: 'block',
-    reason: 'scanner',
-    expiresAt: at + 3600,
-    userAgent: 'friendly-scanner',
-    users: ['100'],
-    attempts: 5,
-    transport: 'udp',
-    port: 5060,
-    country: 'NL',
-    timesBlocked: 1,
-    misconfiguredPhone: false,
-    note: null,
-    ...over,
-  };
-}
-
-export function attack(ip: string, at: number, rule: Rule, over: Partial<AttackRecord> = {}): AttackRecord {
-  return {
-    at,
-    ip,
-    rule,
-    userAgent: 'friendly-scanner',
-    attempts: 10,
-    users: ['100'],
-    transport: 'udp',
-    port: 5060,
-    misconfiguredPhone: false,
-    country: 'NL',
-    ...over,
   };
 }
 

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { isSipprotError } from '../core/errors.js';
+import { aBlock } from '../core/records.testkit.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { openDatabase, SqliteStore } from './sqlite-store.js';
-import { block } from './store.contract.js';
 
 let dir: string;
 let file: string;
@@ -71,7 +71,7 @@ test('an empty database migrates to the current schema', async () => {
 
 test('reopening is idempotent: same version, data kept, nothing re-run', async () => {
   let s = SqliteStore.open(dir);
-  await s.upsertBlock(block('192.0.2.1'));
+  await s.upsertBlock(aBlock('192.0.2.1'));
   await s.close();
   s = SqliteStore.open(dir);
   await s.close();
@@ -79,7 +79,7 @@ test('reopening is idempotent: same version, data kept, nothing re-run', async (
   assert.deepEqual(migrate(db, file), { from: SCHEMA_VERSION, to: SCHEMA_VERSION });
   db.close();
   s = SqliteStore.open(dir);
-  assert.deepEqual(await s.getBlock('192.0.2.1'), block('192.0.2.1'));
+  assert.deepEqual(await s.getBlock('192.0.2.1'), aBlock('192.0.2.1'));
   await s.close();
   assert.deepEqual(tables(file), ALL_TABLES);
 });

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
+import { aBlock } from '../core/records.testkit.js';
 import { SqliteStore } from './sqlite-store.js';
-import { block, rejectsWith, storeContract } from './store.contract.js';
+import { rejectsWith, storeContract } from './store.contract.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sipprot-store-'));
@@ -39,7 +40,7 @@ test('creates a missing STATE_DIR 0700 and the database 0600, in WAL with synchr
   try {
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.equal(statSync(join(dir, 'sipprot.db')).mode & 0o777, 0o600);
-    await store.upsertBlock(block('192.0.2.1'));
+    await store.upsertBlock(aBlock('192.0.2.1'));
     const db = new Database(join(dir, 'sipprot.db'), { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     db.close();
@@ -104,7 +105,7 @@ test('check() rejects SP_ERR_STORE when the database cannot be written', async (
     // query_only makes SQLite refuse every write, as a read-only file system would.
     (store as unknown as { db: Database.Database }).db.pragma('query_only = ON');
     await rejectsWith(store.check(), 'SP_ERR_STORE');
-    await rejectsWith(store.upsertBlock(block('192.0.2.1')), 'SP_ERR_STORE');
+    await rejectsWith(store.upsertBlock(aBlock('192.0.2.1')), 'SP_ERR_STORE');
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -116,8 +117,8 @@ test("two stores on one file see each other's commits (CLI beside the daemon)", 
   const daemon = SqliteStore.open(dir);
   const cli = SqliteStore.open(dir);
   try {
-    await daemon.upsertBlock(block('192.0.2.1'));
-    assert.deepEqual(await cli.getBlock('192.0.2.1'), block('192.0.2.1'));
+    await daemon.upsertBlock(aBlock('192.0.2.1'));
+    assert.deepEqual(await cli.getBlock('192.0.2.1'), aBlock('192.0.2.1'));
     assert.equal(await cli.deleteBlock('192.0.2.1'), true);
     assert.equal(await daemon.getBlock('192.0.2.1'), null);
   } finally {

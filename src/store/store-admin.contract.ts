@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
+import { aBlock, aDecision, anAttack } from '../core/records.testkit.js';
 import type { Store } from '../ports/store.js';
-import {
-  attack,
-  block,
-  type ContractContext,
-  decision,
-  rejectsWith,
-  type StoreHarness,
-} from './store.testkit.js';
+import { type ContractContext, rejectsWith, type StoreHarness } from './store.testkit.js';
 
 /** Contract part: recipients, mail outbox, settings, sessions, retention, lifecycle. */
 export function adminContract(ctx: ContractContext, opts: { persistent: boolean }): void {
@@ -160,10 +154,10 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
 
   describe('retention and lifecycle', () => {
     test('prune drops old history, finished old mail and expired sessions only', async () => {
-      await s.recordDecision(decision('192.0.2.1', 10));
-      await s.recordDecision(decision('192.0.2.1', 100));
-      await s.recordAttack(attack('192.0.2.1', 10));
-      await s.recordAttack(attack('192.0.2.1', 100));
+      await s.recordDecision(aDecision('192.0.2.1', 10));
+      await s.recordDecision(aDecision('192.0.2.1', 100));
+      await s.recordAttack(anAttack('192.0.2.1', 10));
+      await s.recordAttack(anAttack('192.0.2.1', 100));
       const to = ['ops@example.com'];
       const sent = await s.enqueueMail({
         kind: 'k',
@@ -184,7 +178,7 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
       });
       await s.createSession('old', {}, 50);
       await s.createSession('new', {}, 500);
-      await s.upsertBlock(block('192.0.2.1', { expiresAt: 1 }));
+      await s.upsertBlock(aBlock('192.0.2.1', { expiresAt: 1 }));
       const r = await s.prune({ historyBefore: 50, now: 60 });
       assert.deepEqual(r, { decisions: 1, attacks: 1, mail: 1, sessions: 1 });
       assert.deepEqual(
@@ -209,7 +203,7 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
       await s.close();
       await s.close();
       await rejectsWith(s.getBlock('192.0.2.1'), 'SP_ERR_STORE');
-      await rejectsWith(s.upsertBlock(block('192.0.2.1')), 'SP_ERR_STORE');
+      await rejectsWith(s.upsertBlock(aBlock('192.0.2.1')), 'SP_ERR_STORE');
       await rejectsWith(s.check(), 'SP_ERR_STORE');
     });
 
@@ -217,10 +211,10 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
     if (!opts.persistent) return;
     test('everything written is there after reopening', async () => {
       assert.ok(h.reopen, 'a persistent adapter must provide reopen');
-      await s.upsertBlock(block('192.0.2.1'));
+      await s.upsertBlock(aBlock('192.0.2.1'));
       await s.incrementTimesBlocked('192.0.2.1', 5);
-      await s.recordDecision(decision('192.0.2.1', 5));
-      await s.recordAttack(attack('192.0.2.1', 5));
+      await s.recordDecision(aDecision('192.0.2.1', 5));
+      await s.recordAttack(anAttack('192.0.2.1', 5));
       await s.addRecipient('ops@example.com', 'Ops');
       const id = await s.enqueueMail({
         kind: 'k',
@@ -233,10 +227,10 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
       await s.setSetting('k', 'v');
       await s.createSession('s', { a: 1 }, 100);
       s = await h.reopen();
-      assert.deepEqual(await s.getBlock('192.0.2.1'), block('192.0.2.1'));
+      assert.deepEqual(await s.getBlock('192.0.2.1'), aBlock('192.0.2.1'));
       assert.equal(await s.timesBlocked('192.0.2.1'), 1);
-      assert.deepEqual(await s.decisions({ from: 0, to: 10 }), [decision('192.0.2.1', 5)]);
-      assert.deepEqual(await s.attacks({ from: 0, to: 10 }), [attack('192.0.2.1', 5)]);
+      assert.deepEqual(await s.decisions({ from: 0, to: 10 }), [aDecision('192.0.2.1', 5)]);
+      assert.deepEqual(await s.attacks({ from: 0, to: 10 }), [anAttack('192.0.2.1', 5)]);
       assert.deepEqual(await s.listRecipients(), [{ email: 'ops@example.com', name: 'Ops' }]);
       assert.equal((await s.getMail(id))?.state, 'pending');
       assert.equal(await s.getSetting('k'), 'v');

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { isSipprotError } from '../core/errors.js';
+import { aBlock, aDecision, anAttack } from '../core/records.testkit.js';
 import type { BlockRecord } from '../core/types.js';
 import type { Store } from '../ports/store.js';
-import { attack, block, type ContractContext, decision } from './store.testkit.js';
+import type { ContractContext } from './store.testkit.js';
 
 /** Contract part: blocks, block counts, decision history, attack events, batches. */
 export function recordsContract(ctx: ContractContext): void {
@@ -13,15 +14,15 @@ export function recordsContract(ctx: ContractContext): void {
   });
   describe('dynamic blocks', () => {
     test('round-trips every field, floats and nulls included', async () => {
-      const b = block('2001:db8::1', { country: null, note: 'x', transport: null, port: null });
+      const b = aBlock('2001:db8::1', { country: null, note: 'x', transport: null, port: null });
       await s.upsertBlock(b);
       assert.deepEqual(await s.getBlock('2001:db8::1'), b);
       assert.equal(await s.getBlock('192.0.2.99'), null);
     });
 
     test('upsert replaces the record for the same address', async () => {
-      await s.upsertBlock(block('192.0.2.1'));
-      const b2 = block('192.0.2.1', {
+      await s.upsertBlock(aBlock('192.0.2.1'));
+      const b2 = aBlock('192.0.2.1', {
         attempts: 40,
         users: ['9'],
         misconfiguredPhone: true,
@@ -33,7 +34,7 @@ export function recordsContract(ctx: ContractContext): void {
     });
 
     test('records are copies in both directions', async () => {
-      const b = block('192.0.2.1');
+      const b = aBlock('192.0.2.1');
       await s.upsertBlock(b);
       b.users.push('mutated');
       const got = await s.getBlock('192.0.2.1');
@@ -43,10 +44,10 @@ export function recordsContract(ctx: ContractContext): void {
     });
 
     test('listBlocks filters by activeAt and permanentOnly, newest blockedAt first', async () => {
-      await s.upsertBlock(block('192.0.2.1', { blockedAt: 10, expiresAt: 100 }));
-      await s.upsertBlock(block('192.0.2.2', { blockedAt: 30, expiresAt: null }));
-      await s.upsertBlock(block('192.0.2.3', { blockedAt: 20, expiresAt: 200 }));
-      await s.upsertBlock(block('192.0.2.0', { blockedAt: 20, expiresAt: 50 }));
+      await s.upsertBlock(aBlock('192.0.2.1', { blockedAt: 10, expiresAt: 100 }));
+      await s.upsertBlock(aBlock('192.0.2.2', { blockedAt: 30, expiresAt: null }));
+      await s.upsertBlock(aBlock('192.0.2.3', { blockedAt: 20, expiresAt: 200 }));
+      await s.upsertBlock(aBlock('192.0.2.0', { blockedAt: 20, expiresAt: 50 }));
       const ips = (bs: BlockRecord[]) => bs.map((b) => b.ip);
       assert.deepEqual(ips(await s.listBlocks()), ['192.0.2.2', '192.0.2.0', '192.0.2.3', '192.0.2.1']);
       assert.deepEqual(ips(await s.listBlocks({ activeAt: 100 })), ['192.0.2.2', '192.0.2.3']);
@@ -56,23 +57,23 @@ export function recordsContract(ctx: ContractContext): void {
     });
 
     test('deleteBlock reports whether there was one', async () => {
-      await s.upsertBlock(block('192.0.2.1'));
+      await s.upsertBlock(aBlock('192.0.2.1'));
       assert.equal(await s.deleteBlock('192.0.2.1'), true);
       assert.equal(await s.deleteBlock('192.0.2.1'), false);
       assert.equal(await s.getBlock('192.0.2.1'), null);
     });
 
     test('expireBlocks removes and returns expired blocks once, permanent never', async () => {
-      await s.upsertBlock(block('192.0.2.1', { expiresAt: 100 }));
-      await s.upsertBlock(block('192.0.2.2', { expiresAt: 50 }));
-      await s.upsertBlock(block('192.0.2.3', { expiresAt: 100.5 }));
-      await s.upsertBlock(block('192.0.2.4', { expiresAt: null }));
+      await s.upsertBlock(aBlock('192.0.2.1', { expiresAt: 100 }));
+      await s.upsertBlock(aBlock('192.0.2.2', { expiresAt: 50 }));
+      await s.upsertBlock(aBlock('192.0.2.3', { expiresAt: 100.5 }));
+      await s.upsertBlock(aBlock('192.0.2.4', { expiresAt: null }));
       const gone = await s.expireBlocks(100);
       assert.deepEqual(
         gone.map((b) => b.ip),
         ['192.0.2.2', '192.0.2.1'],
       );
-      assert.deepEqual(gone[0], block('192.0.2.2', { expiresAt: 50 }));
+      assert.deepEqual(gone[0], aBlock('192.0.2.2', { expiresAt: 50 }));
       assert.deepEqual(await s.expireBlocks(100), []);
       assert.equal(await s.getBlock('192.0.2.1'), null);
       assert.deepEqual((await s.listBlocks()).map((b) => b.ip).sort(), ['192.0.2.3', '192.0.2.4']);
@@ -88,9 +89,9 @@ export function recordsContract(ctx: ContractContext): void {
 
     test('blockCounts splits permanent and still-running temporary blocks', async () => {
       assert.deepEqual(await s.blockCounts(0), { permanent: 0, temporary: 0 });
-      await s.upsertBlock(block('192.0.2.1', { expiresAt: 100 }));
-      await s.upsertBlock(block('192.0.2.2', { expiresAt: 200 }));
-      await s.upsertBlock(block('192.0.2.3', { expiresAt: null }));
+      await s.upsertBlock(aBlock('192.0.2.1', { expiresAt: 100 }));
+      await s.upsertBlock(aBlock('192.0.2.2', { expiresAt: 200 }));
+      await s.upsertBlock(aBlock('192.0.2.3', { expiresAt: null }));
       assert.deepEqual(await s.blockCounts(50), { permanent: 1, temporary: 2 });
       assert.deepEqual(await s.blockCounts(100), { permanent: 1, temporary: 1 });
     });
@@ -100,7 +101,7 @@ export function recordsContract(ctx: ContractContext): void {
     test('start at 0, count up, survive unblock and expiry', async () => {
       assert.equal(await s.timesBlocked('192.0.2.1'), 0);
       assert.equal(await s.incrementTimesBlocked('192.0.2.1', 10), 1);
-      await s.upsertBlock(block('192.0.2.1', { expiresAt: 20 }));
+      await s.upsertBlock(aBlock('192.0.2.1', { expiresAt: 20 }));
       assert.equal(await s.incrementTimesBlocked('192.0.2.1', 30), 2);
       await s.deleteBlock('192.0.2.1');
       await s.expireBlocks(1e9);
@@ -116,10 +117,10 @@ export function recordsContract(ctx: ContractContext): void {
 
   describe('decision history', () => {
     test('half-open range, ip filter, newest first, limit keeps the newest', async () => {
-      await s.recordDecision(decision('192.0.2.1', 100));
-      await s.recordDecision(decision('192.0.2.2', 150, { action: 'permanent', expiresAt: null }));
-      await s.recordDecision(decision('192.0.2.1', 150, { action: 'unblock', reason: 'manual' }));
-      await s.recordDecision(decision('192.0.2.1', 200));
+      await s.recordDecision(aDecision('192.0.2.1', 100));
+      await s.recordDecision(aDecision('192.0.2.2', 150, { action: 'permanent', expiresAt: null }));
+      await s.recordDecision(aDecision('192.0.2.1', 150, { action: 'unblock', reason: 'manual' }));
+      await s.recordDecision(aDecision('192.0.2.1', 200));
       const all = await s.decisions({ from: 100, to: 200 });
       assert.deepEqual(
         all.map((d) => [d.ip, d.at, d.action]),
@@ -129,7 +130,7 @@ export function recordsContract(ctx: ContractContext): void {
           ['192.0.2.1', 100, 'block'],
         ],
       );
-      assert.deepEqual(all[1], decision('192.0.2.2', 150, { action: 'permanent', expiresAt: null }));
+      assert.deepEqual(all[1], aDecision('192.0.2.2', 150, { action: 'permanent', expiresAt: null }));
       const one = await s.decisions({ from: 0, to: 1000, ip: '192.0.2.1' });
       assert.deepEqual(
         one.map((d) => d.at),
@@ -149,9 +150,9 @@ export function recordsContract(ctx: ContractContext): void {
 
   describe('attack events', () => {
     test('round-trip, half-open range, newest first, limit', async () => {
-      const a = attack('198.51.100.7', 100.5, { users: [], country: null, userAgent: null });
+      const a = anAttack('198.51.100.7', 100.5, { users: [], country: null, userAgent: null });
       await s.recordAttack(a);
-      await s.recordAttack(attack('198.51.100.8', 300));
+      await s.recordAttack(anAttack('198.51.100.8', 300));
       assert.deepEqual(await s.attacks({ from: 100.5, to: 300 }), [a]);
       assert.deepEqual(
         (await s.attacks({ from: 0, to: 301 })).map((x) => x.ip),
@@ -164,9 +165,9 @@ export function recordsContract(ctx: ContractContext): void {
     });
 
     test('attackSummary aggregates by rule, address, user, country and agent', async () => {
-      await s.recordAttack(attack('198.51.100.1', 10, { attempts: 5, users: ['100'], country: 'CN' }));
+      await s.recordAttack(anAttack('198.51.100.1', 10, { attempts: 5, users: ['100'], country: 'CN' }));
       await s.recordAttack(
-        attack('198.51.100.1', 20, {
+        anAttack('198.51.100.1', 20, {
           rule: 'enumeration',
           attempts: 30,
           users: ['101', '100'],
@@ -174,7 +175,7 @@ export function recordsContract(ctx: ContractContext): void {
         }),
       );
       await s.recordAttack(
-        attack('198.51.100.2', 15, {
+        anAttack('198.51.100.2', 15, {
           rule: 'scanner',
           attempts: 1,
           users: [],
@@ -182,7 +183,7 @@ export function recordsContract(ctx: ContractContext): void {
         }),
       );
       await s.recordAttack(
-        attack('203.0.113.9', 30, {
+        anAttack('203.0.113.9', 30, {
           attempts: 8,
           users: ['205'],
           misconfiguredPhone: true,
@@ -190,14 +191,14 @@ export function recordsContract(ctx: ContractContext): void {
           country: 'FR',
         }),
       );
-      await s.recordAttack(attack('198.51.100.3', 100, { attempts: 999 }));
-      await s.recordDecision(decision('198.51.100.1', 11));
-      await s.recordDecision(decision('198.51.100.2', 15, { reason: 'scanner' }));
-      await s.recordDecision(decision('198.51.100.1', 21, { action: 'extend' }));
+      await s.recordAttack(anAttack('198.51.100.3', 100, { attempts: 999 }));
+      await s.recordDecision(aDecision('198.51.100.1', 11));
+      await s.recordDecision(aDecision('198.51.100.2', 15, { reason: 'scanner' }));
+      await s.recordDecision(aDecision('198.51.100.1', 21, { action: 'extend' }));
       await s.recordDecision(
-        decision('198.51.100.9', 40, { action: 'permanent', reason: 'threshold', expiresAt: null }),
+        aDecision('198.51.100.9', 40, { action: 'permanent', reason: 'threshold', expiresAt: null }),
       );
-      await s.recordDecision(decision('198.51.100.3', 100));
+      await s.recordDecision(aDecision('198.51.100.3', 100));
 
       const sum = await s.attackSummary({ from: 0, to: 100, top: 2, bucketSeconds: 25 });
       assert.equal(sum.attacks, 4);
@@ -250,7 +251,7 @@ export function recordsContract(ctx: ContractContext): void {
     });
 
     test('attackSummary of an empty range is all zeros', async () => {
-      await s.recordAttack(attack('198.51.100.1', 10));
+      await s.recordAttack(anAttack('198.51.100.1', 10));
       const sum = await s.attackSummary({ from: 11, to: 20 });
       assert.equal(sum.attacks, 0);
       assert.equal(sum.distinctIps, 0);
@@ -263,16 +264,16 @@ export function recordsContract(ctx: ContractContext): void {
 
   describe('batch commit', () => {
     test('applies blocks, deletions, counts, decisions and attacks together', async () => {
-      await s.upsertBlock(block('192.0.2.9'));
+      await s.upsertBlock(aBlock('192.0.2.9'));
       await s.commit({
-        blocks: [block('192.0.2.1'), block('192.0.2.2')],
+        blocks: [aBlock('192.0.2.1'), aBlock('192.0.2.2')],
         deleteBlocks: ['192.0.2.9'],
         incrementTimesBlocked: [
           { ip: '192.0.2.1', at: 5 },
           { ip: '192.0.2.1', at: 6 },
         ],
-        decisions: [decision('192.0.2.1', 5)],
-        attacks: [attack('192.0.2.1', 5)],
+        decisions: [aDecision('192.0.2.1', 5)],
+        attacks: [anAttack('192.0.2.1', 5)],
       });
       assert.deepEqual((await s.listBlocks()).map((b) => b.ip).sort(), ['192.0.2.1', '192.0.2.2']);
       assert.equal(await s.timesBlocked('192.0.2.1'), 2);
@@ -282,9 +283,9 @@ export function recordsContract(ctx: ContractContext): void {
 
     test('a bad item rejects the whole batch and applies nothing', async () => {
       const p = s.commit({
-        blocks: [block('192.0.2.1')],
+        blocks: [aBlock('192.0.2.1')],
         incrementTimesBlocked: [{ ip: '192.0.2.1', at: 5 }],
-        decisions: [decision('192.0.2.1', 5), decision('192.0.2.1', Number.NaN)],
+        decisions: [aDecision('192.0.2.1', 5), aDecision('192.0.2.1', Number.NaN)],
       });
       await assert.rejects(p, (e: unknown) => isSipprotError(e));
       assert.equal(await s.getBlock('192.0.2.1'), null);

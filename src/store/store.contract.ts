@@ -7,7 +7,7 @@ import type { ContractContext, StoreHarness } from './store.testkit.js';
 import { adminContract } from './store-admin.contract.js';
 import { recordsContract } from './store-records.contract.js';
 
-export { attack, block, decision, rejectsWith, type StoreHarness } from './store.testkit.js';
+export { rejectsWith, type StoreHarness } from './store.testkit.js';
 
 /**
  * Registers the suite. `persistent` adds the checks that data outlives a close/reopen;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attack } from './store.testkit.js';
+import { anAttack } from '../core/records.testkit.js';
 import { SummaryBuilder } from './summary.js';
 
 test('the newest event by time sets country, user agent and leading users, whatever the order fed', () => {
   const s = new SummaryBuilder({ from: 0, to: 100 });
-  s.addAttack(attack('198.51.100.1', 50, { country: 'US', userAgent: 'new', users: ['b'] }));
-  s.addAttack(attack('198.51.100.1', 10, { country: 'CN', userAgent: 'old', users: ['a', 'b'] }));
+  s.addAttack(anAttack('198.51.100.1', 50, { country: 'US', userAgent: 'new', users: ['b'] }));
+  s.addAttack(anAttack('198.51.100.1', 10, { country: 'CN', userAgent: 'old', users: ['a', 'b'] }));
   const [ip] = s.result().topIps;
   assert.equal(ip?.country, 'US');
   assert.equal(ip?.userAgent, 'new');
@@ -17,7 +17,7 @@ test('the newest event by time sets country, user agent and leading users, whate
 
 test('users kept per address are bounded to 20, newest first', () => {
   const s = new SummaryBuilder({ from: 0, to: 100 });
-  for (let i = 0; i < 30; i++) s.addAttack(attack('198.51.100.1', i, { users: [`u${i}`] }));
+  for (let i = 0; i < 30; i++) s.addAttack(anAttack('198.51.100.1', i, { users: [`u${i}`] }));
   const r = s.result();
   assert.equal(r.topIps[0]?.users.length, 20);
   assert.equal(r.topIps[0]?.users[0], 'u29');
@@ -26,9 +26,9 @@ test('users kept per address are bounded to 20, newest first', () => {
 
 test('series buckets cover the range; events outside it are not bucketed', () => {
   const s = new SummaryBuilder({ from: 100, to: 130, bucketSeconds: 10 });
-  s.addAttack(attack('198.51.100.1', 100));
-  s.addAttack(attack('198.51.100.1', 129.9));
-  s.addAttack(attack('198.51.100.1', 130));
+  s.addAttack(anAttack('198.51.100.1', 100));
+  s.addAttack(anAttack('198.51.100.1', 129.9));
+  s.addAttack(anAttack('198.51.100.1', 130));
   assert.deepEqual(s.result().series, [
     { at: 100, attacks: 1 },
     { at: 110, attacks: 0 },
@@ -39,7 +39,7 @@ test('series buckets cover the range; events outside it are not bucketed', () =>
 
 test('top 0 gives empty top lists but full totals', () => {
   const s = new SummaryBuilder({ from: 0, to: 100, top: 0 });
-  s.addAttack(attack('198.51.100.1', 1));
+  s.addAttack(anAttack('198.51.100.1', 1));
   const r = s.result();
   assert.deepEqual(r.topIps, []);
   assert.equal(r.attacks, 1);

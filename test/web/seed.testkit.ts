@@ -1,7 +1,7 @@
 /** Realistic data for the UI tests and screenshots: lists, recipients, blocks, a day of attacks. */
 import type { FakeWorld } from '../../src/api/admin.fake.js';
-import { decision } from '../../src/api/admin.fake.js';
 import type { AttackRecord } from '../../src/core/records.js';
+import { aDecision } from '../../src/core/records.testkit.js';
 
 const ATTACKERS: Array<{ ip: string; country: string; ua: string; rule: AttackRecord['rule'] }> = [
   { ip: '45.134.26.17', country: 'NL', ua: 'friendly-scanner', rule: 'scanner' },
@@ -58,7 +58,7 @@ export async function seed(world: FakeWorld): Promise<void> {
     country: 'GB',
   });
   for (const a of ATTACKERS.slice(0, 4)) {
-    await store.recordDecision(decision(a.ip, 'block', now - 500, { reason: a.rule, country: a.country }));
+    await store.recordDecision(aDecision(a.ip, now - 500, { reason: a.rule, country: a.country }));
   }
 
   await world.block('45.134.26.17', {

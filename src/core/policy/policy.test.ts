@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { BlockRecord, Verdict } from '../types.js';
+import { aBlock } from '../records.testkit.js';
+import type { Verdict } from '../types.js';
 import { MinHeap } from './heap.js';
 import { type ListLookup, Policy, type PolicyConfig } from './policy.js';
 
@@ -272,23 +273,8 @@ describe('Policy: by hand, and restore', () => {
   });
 
   test('restore loads running blocks, permanent ones and counts', () => {
-    const rec = (ip: string, expiresAt: number | null, timesBlocked: number): BlockRecord => ({
-      ip,
-      reason: 'scanner',
-      userAgent: 'sipvicious',
-      country: null,
-      attempts: 1,
-      users: [],
-      transport: 'udp',
-      port: 5060,
-      firstSeen: 0,
-      lastSeen: 0,
-      blockedAt: 0,
-      expiresAt,
-      timesBlocked,
-      misconfiguredPhone: false,
-      note: null,
-    });
+    const rec = (ip: string, expiresAt: number | null, timesBlocked: number) =>
+      aBlock(ip, { firstSeen: 0, lastSeen: 0, blockedAt: 0, expiresAt, timesBlocked });
     const p = policy({ blockThreshold: 3 });
     p.restore(
       [rec('192.0.2.1', 500, 1), rec('192.0.2.2', 50, 2), rec('192.0.2.3', null, 4)],

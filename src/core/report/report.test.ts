@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { aDecision } from '../records.testkit.js';
 import type { Decision } from '../types.js';
 import { escapeHtml, printable, textTable } from './format.js';
 import { renderReportHtml, renderReportText } from './render.js';
@@ -8,23 +9,19 @@ import { buildReport, phoneAdvice, type ReportSummary } from './report.js';
 const DAY = 86_400;
 const FROM = 1_714_521_600; // 2024-05-01T00:00:00Z
 
+/** A permanent block after three dynamic ones, as the daily report lists it. */
 function permanent(ip: string, at: number): Decision {
-  return {
-    at,
-    ip,
+  return aDecision(ip, at, {
     action: 'permanent',
     reason: 'threshold',
     expiresAt: null,
     userAgent: 'friendly-scanner',
     users: ['100'],
     attempts: 40,
-    transport: 'udp',
-    port: 5060,
     country: 'NL',
     timesBlocked: 3,
-    misconfiguredPhone: false,
     note: 'blocked 3 times',
-  };
+  });
 }
 
 function summary(over: Partial<ReportSummary> = {}): ReportSummary {
