@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -27,6 +26,7 @@ import { openApiDocument } from './openapi.js';
 import { opsRoutes } from './ops-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { type SettingsPort, settingsRoutes } from './settings-routes.js';
+import { serveStaticFiles } from './static-files.js';
 import type { GeoStatus, LiveEvent } from './types.js';
 
 export type { GeoStatus, LiveEvent, SettingsView } from './types.js';
@@ -165,17 +165,10 @@ async function serveUi(app: FastifyInstance, root: string): Promise<void> {
     );
     return;
   }
-  await app.register(fastifyStatic, {
-    root,
-    prefix: '/',
-    dotfiles: 'ignore',
-    cacheControl: false,
+  await serveStaticFiles(app, root, {
     // Vite names assets by content hash: cache them for good; index.html must always revalidate.
-    setHeaders: (reply, path) => {
-      reply.header(
-        'cache-control',
-        path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
-      );
-    },
+    headers: (rel) => ({
+      'cache-control': rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    }),
   });
 }
