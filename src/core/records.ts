@@ -3,8 +3,7 @@
  * from, mail recipients and queued mail, session payloads. Shared by the core (reports),
  * the Store port and its adapters, the API and the UI: defined once, here.
  */
-import type { ReportIp } from './report/report.js';
-import type { Decision, Rule, Verdict } from './types.js';
+import type { Decision, DecisionReason, Rule, Verdict } from './types.js';
 
 /** An attack event as kept for reports: the verdict plus the country it came from. */
 export type AttackRecord = Verdict & { country: string | null };
@@ -16,8 +15,24 @@ export interface TimeRange {
   to: number;
 }
 
-/** One attacking address over the range (defined beside the report that shows it). */
-export type TopIp = ReportIp;
+/** One attacking address over a range, as the store summarises its attack events. */
+export interface TopIp {
+  ip: string;
+  /** Country of the newest event that had one. */
+  country: string | null;
+  /** User agent of the newest event that had one. */
+  userAgent: string | null;
+  /** Users targeted, newest first, de-duplicated, at most 20. */
+  users: string[];
+  /** Sum of the events' attempts. */
+  attempts: number;
+  /** Number of attack events. */
+  events: number;
+  /** Rules that fired for this address, in the order of `Rule`. */
+  rules: Rule[];
+  firstAt: number;
+  lastAt: number;
+}
 
 /** The numbers the daily report, `sipprot report` and the dashboard are built from. */
 export interface AttackSummary extends TimeRange {
@@ -38,7 +53,7 @@ export interface AttackSummary extends TimeRange {
   /** Addresses with an event flagged misconfiguredPhone (the manual's deleted-extension case). */
   misconfiguredPhones: TopIp[];
   /** Decisions with action block or permanent in the range, by reason. */
-  blocksByReason: Partial<Record<Decision['reason'], number>>;
+  blocksByReason: Partial<Record<DecisionReason, number>>;
   /** Decisions with action permanent in the range, oldest first. */
   newPermanent: Decision[];
   /** Present when bucketSeconds was asked for: one entry per bucket, empty ones included. */

@@ -1,6 +1,9 @@
 /**
- * The two renderings of the attack report (src/core/report.ts builds the model): plain
- * text for the terminal and the mail's text part, escaped HTML for the mail and the UI.
+ * The two renderings of the attack report (report.ts builds the model): plain text for the
+ * terminal and the mail's text part, escaped HTML for the mail and the UI. Both show the same
+ * sections in the same order; the rows of each table are built once (below) and only the
+ * framing differs: text clips long cells to stay under ~110 columns and writes lists as
+ * bullets, HTML escapes every cell and shows the phones in a highlighted box.
  */
 
 import {
@@ -14,193 +17,180 @@ import {
   printable,
   textTable,
 } from './format.js';
-import { REASON_LABELS, type RenderOptions, type Report, type ReportCount } from './report.js';
+import {
+  REASON_LABELS,
+  type RenderOptions,
+  type Report,
+  type ReportAttacker,
+  type ReportCount,
+  type ReportPhone,
+} from './report.js';
+
+type Row = Array<string | number>;
+/** One "top N" table: its title, the name of its first column in HTML, its rows. */
+type Top = [title: string, head: string, rows: Array<[string, number]>];
 
 export function renderReportText(r: Report, opts: RenderOptions = {}): string {
   const fmt = opts.formatTime ?? formatUtc;
+  const prev = hasPrevious(r);
   const out: string[] = [r.title, '='.repeat(Math.min(r.title.length, 78)), ''];
-  out.push(`Period: ${fmt(r.period.from)} to ${fmt(r.period.to)}${r.period.partial ? ' (so far)' : ''}`, '');
+  const table = (title: string, headers: string[], rows: Row[], right: boolean[]) =>
+    out.push(title, textTable(headers, rows, right), '');
+  out.push(`Period: ${period(r, fmt)}`, '');
   if (r.quiet) out.push('No attacks and no blocks in this period.', '');
-  const hasPrev = r.totals.some((t) => t.previous !== null);
-  out.push('Totals');
-  out.push(
-    textTable(
-      hasPrev ? ['', 'count', 'day before', 'change'] : ['', 'count'],
-      r.totals.map((t) => (hasPrev ? [t.label, t.value, t.previous ?? '-', change(t)] : [t.label, t.value])),
-      [false, true, true, true],
-    ),
-    '',
-  );
+  table('Totals', totalsHeaders(prev, 'count', 'day before', 'change'), totalsRows(r, prev), [
+    false,
+    true,
+    true,
+    true,
+  ]);
   if (r.misconfiguredPhones.length > 0) {
     out.push('Misconfigured phones (probably not attackers)');
     for (const m of r.misconfiguredPhones) {
-      const facts = [plural(m.attempts, 'failed attempt'), `last ${fmt(m.lastAt)}`];
-      if (m.country) facts.push(countryText(m.country, m.countryName));
-      if (m.userAgent) facts.push(printable(m.userAgent));
-      out.push(`  * ${m.advice}`, `    (${facts.join('; ')})`);
+      out.push(`  * ${m.advice}`, `    (${phoneFacts(m, fmt, printable).join('; ')})`);
     }
     out.push('');
   }
-  if (!r.quiet) {
-    out.push('Attacks by rule');
-    out.push(
-      textTable(
-        ['rule', 'attacks', ...(hasPrev ? ['day before'] : [])],
-        r.attacksByRule.map((c) => [c.label, c.value, ...(hasPrev ? [c.previous ?? '-'] : [])]),
-        [false, true, true],
-      ),
-      '',
-    );
-  }
-  if (r.blocksByReason.length > 0) {
-    out.push('Blocks by reason');
-    out.push(
-      textTable(
-        ['reason', 'blocks', ...(hasPrev ? ['day before'] : [])],
-        r.blocksByReason.map((c) => [c.label, c.value, ...(hasPrev ? [c.previous ?? '-'] : [])]),
-        [false, true, true],
-      ),
-      '',
-    );
-  }
+  const counts = (title: string, first: string, unit: string, c: ReportCount[]) =>
+    table(title, countHeaders(prev, first, unit, 'day before'), countRows(c, prev), [false, true, true]);
+  if (!r.quiet) counts('Attacks by rule', 'rule', 'attacks', r.attacksByRule);
+  if (r.blocksByReason.length > 0) counts('Blocks by reason', 'reason', 'blocks', r.blocksByReason);
   if (r.topAttackers.length > 0) {
-    out.push('Top attacking addresses');
-    out.push(
-      textTable(
-        ['address', 'country', 'attempts', 'rules', 'user agent', 'users targeted'],
-        r.topAttackers.map((a) => [
-          a.misconfiguredPhone ? `${a.ip} (phone?)` : a.ip,
-          countryText(a.country, a.countryName),
-          a.attempts,
-          a.rules.join(', '),
-          clip(a.userAgent ?? '-', 40),
-          clip(a.users.join(', ') || '-', 50),
-        ]),
-        [false, false, true],
+    const rows = r.topAttackers.map((a) =>
+      attackerRow(
+        a,
+        (ua) => clip(ua, 40),
+        (users) => clip(users, 50),
       ),
-      '',
     );
+    table('Top attacking addresses', ATTACKER_HEADERS, rows, [false, false, true]);
   }
   if (r.newPermanent.length > 0) {
     out.push('New permanent blocks');
     for (const b of r.newPermanent) {
       const where = b.country ? `, ${countryText(b.country, b.countryName)}` : '';
       const note = b.note ? `: ${printable(b.note)}` : '';
-      out.push(`  * ${b.ip} at ${fmt(b.at)} (${REASON_LABELS[b.reason] ?? b.reason}${where})${note}`);
+      out.push(`  * ${b.ip} at ${fmt(b.at)} (${reasonLabel(b.reason)}${where})${note}`);
     }
     out.push('');
   }
-  const tops: Array<[string, Array<[string, number]>]> = [
-    ['Top countries', r.topCountries.map((c) => [countryText(c.country, c.name), c.events])],
-    ['Most targeted users/extensions', r.topUsers.map((u) => [u.user, u.events])],
-    ['Top user agents', r.topUserAgents.map((u) => [clip(u.userAgent, 60), u.events])],
-  ];
-  for (const [title, rows] of tops) {
-    if (rows.length === 0) continue;
-    out.push(title, textTable(['', 'attacks'], rows, [false, true]), '');
+  for (const [title, , rows] of tops(r, (ua) => clip(ua, 60))) {
+    if (rows.length > 0) table(title, ['', 'attacks'], rows, [false, true]);
   }
   return out.join('\n').replace(/\n+$/, '\n');
 }
 
 export function renderReportHtml(r: Report, opts: RenderOptions = {}): string {
   const fmt = opts.formatTime ?? formatUtc;
-  const hasPrev = r.totals.some((t) => t.previous !== null);
-  const parts: string[] = [];
-  parts.push(`<h1 style="font-size:18px">${esc(r.title)}</h1>`);
-  parts.push(
-    `<p>Period: ${esc(fmt(r.period.from))} to ${esc(fmt(r.period.to))}${r.period.partial ? ' (so far)' : ''}</p>`,
-  );
+  const prev = hasPrevious(r);
+  const parts: string[] = [`<h1 style="font-size:18px">${esc(r.title)}</h1>`];
+  const table = (title: string, headers: string[], rows: Row[]) =>
+    parts.push(section(title, htmlTable(headers, rows)));
+  parts.push(`<p>Period: ${esc(period(r, fmt))}</p>`);
   if (r.quiet) parts.push('<p><strong>No attacks and no blocks in this period.</strong></p>');
-  parts.push(
-    section(
-      'Totals',
-      htmlTable(
-        hasPrev ? ['', 'Count', 'Day before', 'Change'] : ['', 'Count'],
-        r.totals.map((t) =>
-          hasPrev ? [t.label, t.value, t.previous ?? '-', change(t)] : [t.label, t.value],
-        ),
-      ),
-    ),
-  );
-  if (r.misconfiguredPhones.length > 0) {
-    const items = r.misconfiguredPhones.map((m) => {
-      const facts = [plural(m.attempts, 'failed attempt'), `last ${fmt(m.lastAt)}`];
-      if (m.country) facts.push(countryText(m.country, m.countryName));
-      if (m.userAgent) facts.push(m.userAgent);
-      return `<li>${esc(m.advice)}<br><small>${esc(facts.join('; '))}</small></li>`;
-    });
-    parts.push(
-      '<div style="background:#fff4ce;border:1px solid #e0b000;padding:8px;margin:12px 0">' +
-        '<h2 style="font-size:15px;margin:0 0 6px">Misconfigured phones (probably not attackers)</h2>' +
-        `<ul style="margin:0">${items.join('')}</ul></div>`,
-    );
-  }
-  if (!r.quiet) {
-    parts.push(
-      section(
-        'Attacks by rule',
-        htmlTable(
-          ['Rule', 'Attacks', ...(hasPrev ? ['Day before'] : [])],
-          r.attacksByRule.map((c) => [c.label, c.value, ...(hasPrev ? [c.previous ?? '-'] : [])]),
-        ),
-      ),
-    );
-  }
-  if (r.blocksByReason.length > 0) {
-    parts.push(
-      section(
-        'Blocks by reason',
-        htmlTable(
-          ['Reason', 'Blocks', ...(hasPrev ? ['Day before'] : [])],
-          r.blocksByReason.map((c) => [c.label, c.value, ...(hasPrev ? [c.previous ?? '-'] : [])]),
-        ),
-      ),
-    );
-  }
+  table('Totals', totalsHeaders(prev, 'Count', 'Day before', 'Change'), totalsRows(r, prev));
+  if (r.misconfiguredPhones.length > 0) parts.push(phonesBox(r.misconfiguredPhones, fmt));
+  const counts = (title: string, first: string, unit: string, c: ReportCount[]) =>
+    table(title, countHeaders(prev, first, unit, 'Day before'), countRows(c, prev));
+  if (!r.quiet) counts('Attacks by rule', 'Rule', 'Attacks', r.attacksByRule);
+  if (r.blocksByReason.length > 0) counts('Blocks by reason', 'Reason', 'Blocks', r.blocksByReason);
   if (r.topAttackers.length > 0) {
-    parts.push(
-      section(
-        'Top attacking addresses',
-        htmlTable(
-          ['Address', 'Country', 'Attempts', 'Rules', 'User agent', 'Users targeted'],
-          r.topAttackers.map((a) => [
-            a.misconfiguredPhone ? `${a.ip} (phone?)` : a.ip,
-            countryText(a.country, a.countryName),
-            a.attempts,
-            a.rules.join(', '),
-            a.userAgent ?? '-',
-            a.users.join(', ') || '-',
-          ]),
-        ),
-      ),
+    const headers = ATTACKER_HEADERS.map((h) => h[0]!.toUpperCase() + h.slice(1));
+    table(
+      'Top attacking addresses',
+      headers,
+      r.topAttackers.map((a) => attackerRow(a, same, same)),
     );
   }
   if (r.newPermanent.length > 0) {
-    parts.push(
-      section(
-        'New permanent blocks',
-        htmlTable(
-          ['Address', 'When', 'Reason', 'Country', 'Note'],
-          r.newPermanent.map((b) => [
-            b.ip,
-            fmt(b.at),
-            REASON_LABELS[b.reason] ?? b.reason,
-            b.country ? countryText(b.country, b.countryName) : '-',
-            b.note ?? '',
-          ]),
-        ),
-      ),
+    table(
+      'New permanent blocks',
+      ['Address', 'When', 'Reason', 'Country', 'Note'],
+      r.newPermanent.map((b) => [
+        b.ip,
+        fmt(b.at),
+        reasonLabel(b.reason),
+        b.country ? countryText(b.country, b.countryName) : '-',
+        b.note ?? '',
+      ]),
     );
   }
-  const tops: Array<[string, string, Array<[string, number]>]> = [
-    ['Top countries', 'Country', r.topCountries.map((c) => [countryText(c.country, c.name), c.events])],
-    ['Most targeted users/extensions', 'User', r.topUsers.map((u) => [u.user, u.events])],
-    ['Top user agents', 'User agent', r.topUserAgents.map((u) => [u.userAgent, u.events])],
-  ];
-  for (const [title, head, rows] of tops) {
-    if (rows.length > 0) parts.push(section(title, htmlTable([head, 'Attacks'], rows)));
+  for (const [title, head, rows] of tops(r, same)) {
+    if (rows.length > 0) table(title, [head, 'Attacks'], rows);
   }
   return htmlPage(r.title, parts.join('\n'));
+}
+
+const ATTACKER_HEADERS = ['address', 'country', 'attempts', 'rules', 'user agent', 'users targeted'];
+
+const same = (s: string) => s;
+const esc = escapeHtml;
+
+function hasPrevious(r: Report): boolean {
+  return r.totals.some((t) => t.previous !== null);
+}
+
+function period(r: Report, fmt: (t: number) => string): string {
+  return `${fmt(r.period.from)} to ${fmt(r.period.to)}${r.period.partial ? ' (so far)' : ''}`;
+}
+
+function totalsHeaders(prev: boolean, count: string, before: string, change: string): string[] {
+  return prev ? ['', count, before, change] : ['', count];
+}
+
+function totalsRows(r: Report, prev: boolean): Row[] {
+  return r.totals.map((t) => (prev ? [t.label, t.value, t.previous ?? '-', change(t)] : [t.label, t.value]));
+}
+
+function countHeaders(prev: boolean, first: string, unit: string, before: string): string[] {
+  return [first, unit, ...(prev ? [before] : [])];
+}
+
+function countRows(counts: ReportCount[], prev: boolean): Row[] {
+  return counts.map((c) => [c.label, c.value, ...(prev ? [c.previous ?? '-'] : [])]);
+}
+
+/** A top attacker's cells; `ua` and `users` shape the two free-text cells for the medium. */
+function attackerRow(a: ReportAttacker, ua: (s: string) => string, users: (s: string) => string): Row {
+  return [
+    a.misconfiguredPhone ? `${a.ip} (phone?)` : a.ip,
+    countryText(a.country, a.countryName),
+    a.attempts,
+    a.rules.join(', '),
+    ua(a.userAgent ?? '-'),
+    users(a.users.join(', ') || '-'),
+  ];
+}
+
+/** What the admin needs to find the phone; `ua` makes its user agent safe for the medium. */
+function phoneFacts(m: ReportPhone, fmt: (t: number) => string, ua: (s: string) => string): string[] {
+  const facts = [plural(m.attempts, 'failed attempt'), `last ${fmt(m.lastAt)}`];
+  if (m.country) facts.push(countryText(m.country, m.countryName));
+  if (m.userAgent) facts.push(ua(m.userAgent));
+  return facts;
+}
+
+function phonesBox(phones: ReportPhone[], fmt: (t: number) => string): string {
+  const items = phones.map(
+    (m) => `<li>${esc(m.advice)}<br><small>${esc(phoneFacts(m, fmt, same).join('; '))}</small></li>`,
+  );
+  return (
+    '<div style="background:#fff4ce;border:1px solid #e0b000;padding:8px;margin:12px 0">' +
+    '<h2 style="font-size:15px;margin:0 0 6px">Misconfigured phones (probably not attackers)</h2>' +
+    `<ul style="margin:0">${items.join('')}</ul></div>`
+  );
+}
+
+function tops(r: Report, ua: (s: string) => string): Top[] {
+  return [
+    ['Top countries', 'Country', r.topCountries.map((c) => [countryText(c.country, c.name), c.events])],
+    ['Most targeted users/extensions', 'User', r.topUsers.map((u) => [u.user, u.events])],
+    ['Top user agents', 'User agent', r.topUserAgents.map((u) => [ua(u.userAgent), u.events])],
+  ];
+}
+
+function reasonLabel(reason: keyof typeof REASON_LABELS): string {
+  return REASON_LABELS[reason] ?? reason;
 }
 
 function change(c: ReportCount): string {
@@ -212,5 +202,3 @@ function change(c: ReportCount): string {
 function section(title: string, body: string): string {
   return `<h2 style="font-size:15px;margin:16px 0 6px">${esc(title)}</h2>\n${body}`;
 }
-
-const esc = escapeHtml;

@@ -7,45 +7,12 @@
  * passes (local time lives at the edges, not here).
  */
 import { countryName } from '../geo/countries.js';
+import type { AttackSummary, TopIp } from '../records.js';
 import type { Decision, DecisionReason, Rule } from '../types.js';
 import { plural, printable, sumValues } from './format.js';
 
-/** One attacking address over a period, as the store summarises it (the store's TopIp). */
-export interface ReportIp {
-  ip: string;
-  /** Country of the newest event that had one. */
-  country: string | null;
-  /** User agent of the newest event that had one. */
-  userAgent: string | null;
-  /** Users targeted, newest first, de-duplicated, at most 20. */
-  users: string[];
-  /** Sum of the events' attempts. */
-  attempts: number;
-  /** Number of attack events. */
-  events: number;
-  /** Rules that fired for this address, in the order of `Rule`. */
-  rules: Rule[];
-  firstAt: number;
-  lastAt: number;
-}
-
-/** What the report needs of the store's AttackSummary (which satisfies it as is). */
-export interface ReportSummary {
-  from: number;
-  to: number;
-  attacks: number;
-  attempts: number;
-  attacksByRule: Record<Rule, number>;
-  distinctIps: number;
-  topIps: ReportIp[];
-  distinctUsers: number;
-  topUsers: Array<{ user: string; events: number }>;
-  topCountries: Array<{ country: string; events: number }>;
-  topUserAgents: Array<{ userAgent: string; events: number }>;
-  misconfiguredPhones: ReportIp[];
-  blocksByReason: Partial<Record<DecisionReason, number>>;
-  newPermanent: Decision[];
-}
+/** What the report is built from: the store's AttackSummary of a period (its series unused). */
+export type ReportSummary = Omit<AttackSummary, 'series'>;
 
 export interface ReportInput {
   summary: ReportSummary;
@@ -66,32 +33,24 @@ export interface ReportCount {
   previous: number | null;
 }
 
-export interface ReportAttacker extends ReportIp {
+/** Country names are looked up once, here, so that both renderings and the JSON agree. */
+interface Named {
   countryName: string | null;
+}
+
+export interface ReportAttacker extends TopIp, Named {
   misconfiguredPhone: boolean;
 }
 
-export interface ReportPhone {
-  ip: string;
-  country: string | null;
-  countryName: string | null;
-  users: string[];
-  attempts: number;
-  userAgent: string | null;
-  lastAt: number;
+export interface ReportPhone
+  extends Pick<TopIp, 'ip' | 'country' | 'users' | 'attempts' | 'userAgent' | 'lastAt'>,
+    Named {
   /** The sentence the admin acts on (the manual's deleted-extension case). */
   advice: string;
 }
 
-export interface ReportPermanent {
-  ip: string;
-  at: number;
-  reason: DecisionReason;
-  country: string | null;
-  countryName: string | null;
-  timesBlocked: number;
-  note: string | null;
-}
+export type ReportPermanent = Pick<Decision, 'ip' | 'at' | 'reason' | 'country' | 'timesBlocked' | 'note'> &
+  Named;
 
 export interface Report {
   title: string;
@@ -185,27 +144,27 @@ export function buildReport(input: ReportInput): Report {
       ...t,
       users: [...t.users],
       rules: [...t.rules],
-      countryName: t.country ? countryName(t.country) : null,
+      countryName: nameOf(t.country),
       misconfiguredPhone: phoneIps.has(t.ip),
     })),
-    misconfiguredPhones: s.misconfiguredPhones.map((m) => ({
-      ip: m.ip,
-      country: m.country,
-      countryName: m.country ? countryName(m.country) : null,
-      users: [...m.users],
-      attempts: m.attempts,
-      userAgent: m.userAgent,
-      lastAt: m.lastAt,
-      advice: phoneAdvice(m),
+    misconfiguredPhones: s.misconfiguredPhones.map(({ ip, country, users, attempts, userAgent, lastAt }) => ({
+      ip,
+      country,
+      countryName: nameOf(country),
+      users: [...users],
+      attempts,
+      userAgent,
+      lastAt,
+      advice: phoneAdvice({ ip, users }),
     })),
-    newPermanent: s.newPermanent.map((d) => ({
-      ip: d.ip,
-      at: d.at,
-      reason: d.reason,
-      country: d.country,
-      countryName: d.country ? countryName(d.country) : null,
-      timesBlocked: d.timesBlocked,
-      note: d.note,
+    newPermanent: s.newPermanent.map(({ ip, at, reason, country, timesBlocked, note }) => ({
+      ip,
+      at,
+      reason,
+      country,
+      countryName: nameOf(country),
+      timesBlocked,
+      note,
     })),
     topCountries: s.topCountries.map((c) => ({ ...c, name: countryName(c.country) })),
     topUsers: s.topUsers.map((u) => ({ ...u })),
@@ -213,8 +172,12 @@ export function buildReport(input: ReportInput): Report {
   };
 }
 
+function nameOf(country: string | null): string | null {
+  return country ? countryName(country) : null;
+}
+
 /** "phone at X keeps failing as user 104 — likely a deleted extension or changed password". */
-export function phoneAdvice(m: Pick<ReportIp, 'ip' | 'users'>): string {
+export function phoneAdvice(m: Pick<TopIp, 'ip' | 'users'>): string {
   const who =
     m.users.length === 0
       ? ''
