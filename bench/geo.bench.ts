@@ -11,8 +11,10 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { parseGeoCsvAny } from '../src/core/geo/csv.js';
+import { GeoTable } from '../src/core/geo/table.js';
 import { checkGeoUpdate } from '../src/core/geo/validate.js';
-import { formatV4, formatV6, GeoTable, parseGeoCsvAny } from '../src/core/geo.js';
+import { formatBigint } from '../src/core/net/ip-range.js';
 import { readTableFile, SHIPPED_TABLE } from '../src/geoip/files.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -58,7 +60,7 @@ line(
 
 // 3. Lookups ----------------------------------------------------------------------
 const N = 1_000_000;
-const v4Text = Array.from({ length: N }, () => formatV4(rand32()));
+const v4Text = Array.from({ length: N }, () => formatBigint(BigInt(rand32()), 4));
 // IPv6 attackers come from allocated space: a random address inside a random range.
 const ranges6 = table.toRanges(6);
 const v6Text = Array.from({ length: N }, () => {
@@ -67,7 +69,7 @@ const v6Text = Array.from({ length: N }, () => {
   const off =
     ((BigInt(rand32()) << 96n) | (BigInt(rand32()) << 64n) | (BigInt(rand32()) << 32n) | BigInt(rand32())) %
     span;
-  return formatV6(r.start + off);
+  return formatBigint(r.start + off, 6);
 });
 const v4Bytes = Array.from({ length: N }, () => {
   const x = rand32();
@@ -128,8 +130,8 @@ line(
 
 // 5. Update path ------------------------------------------------------------------
 const csv = [
-  ...table.toRanges(4).map((r) => `${formatV4(Number(r.start))},${formatV4(Number(r.end))},${r.country}`),
-  ...table.toRanges(6).map((r) => `${formatV6(r.start)},${formatV6(r.end)},${r.country}`),
+  ...table.toRanges(4).map((r) => `${formatBigint(r.start, 4)},${formatBigint(r.end, 4)},${r.country}`),
+  ...table.toRanges(6).map((r) => `${formatBigint(r.start, 6)},${formatBigint(r.end, 6)},${r.country}`),
 ].join('\n');
 t = performance.now();
 const parsed = parseGeoCsvAny(csv);

@@ -1,6 +1,7 @@
 import type { SettingsView } from '../api/types.js';
 import { SYSTEM_CONFIG, saveConfig } from '../config/load.js';
-import { CONFIG_KEYS, withChanges } from '../core/config/parse.js';
+import { CONFIG_KEYS } from '../core/config/keys.js';
+import { withChanges } from '../core/config/parse.js';
 import type { Config } from '../core/types.js';
 import type { Daemon } from './daemon.js';
 

@@ -58,7 +58,7 @@ function usesCounter(expr: Json, name: string): boolean {
   return Array.isArray(expr) && expr.some((x) => isObj(x) && x.counter === name);
 }
 
-export interface ParsedTable {
+interface ParsedTable {
   state: FirewallState;
   counters: FirewallCounters;
 }

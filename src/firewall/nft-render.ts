@@ -26,22 +26,24 @@
  *   ipset's hash:net does in the kernel. The rules depend on which lengths are in use,
  *   so replacing a list rebuilds the chain in the same transaction (no gap).
  */
+import type { Family } from '../core/net/ip.js';
+import { formatBigint } from '../core/net/ip-range.js';
 import type { FirewallCounters, FirewallOptions, TftpRatePer } from '../ports/firewall.js';
 import type { ListSet, RenderState } from './state.js';
-import type { AddressRange, Family, Host } from './validate.js';
-import { addressBits, formatBig, netmask, rangeToPrefixes } from './validate.js';
+import type { AddressRange, Host } from './validate.js';
+import { addressBits, netmask, rangeToPrefixes } from './validate.js';
 
 export const TABLE = 'inet sipprot';
-export const CHAIN = 'prerouting';
+const CHAIN = 'prerouting';
 /**
  * Answers the host sends to a dynamically blocked address are dropped too: requests that
  * were already inside the PBX when the block landed would otherwise still be answered
  * (at 1000 guesses/s that is one more answered password per millisecond). Allowed
  * addresses are exempt here as on the way in, so the chain is rebuilt with the allow list.
  */
-export const OUT_CHAIN = 'output';
+const OUT_CHAIN = 'output';
 
-export function renderOutputRules(layout: Layout): string[] {
+function renderOutputRules(layout: Layout): string[] {
   const rule = (r: string) => `add rule ${TABLE} ${OUT_CHAIN} ${r}`;
   return [
     rule('oif "lo" return'),
@@ -50,7 +52,7 @@ export function renderOutputRules(layout: Layout): string[] {
   ];
 }
 
-export const LIST_SETS: readonly ListSet[] = ['allow', 'deny', 'country'];
+const LIST_SETS: readonly ListSet[] = ['allow', 'deny', 'country'];
 const FAMILIES: readonly Family[] = [4, 6];
 const ADDR_TYPE: Record<Family, string> = { 4: 'ipv4_addr', 6: 'ipv6_addr' };
 const SADDR: Record<Family, string> = { 4: 'ip saddr', 6: 'ip6 saddr' };
@@ -70,7 +72,7 @@ export type Layout = Record<ListSet, Record<Family, number[]>>;
 /** A list as hash sets: prefix length → network addresses, per family. */
 type Grouped = Record<Family, Map<number, string[]>>;
 
-export function listSetName(list: ListSet, family: Family, prefix: number): string {
+function listSetName(list: ListSet, family: Family, prefix: number): string {
   return `${list}${family}_${prefix}`;
 }
 
@@ -84,7 +86,7 @@ function group(ranges: readonly AddressRange[]): Grouped {
         list = [];
         m.set(p.prefix, list);
       }
-      list.push(formatBig(p.start, p.family));
+      list.push(formatBigint(p.start, p.family));
     }
   }
   return out;

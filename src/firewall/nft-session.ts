@@ -82,7 +82,7 @@ export class SentinelParser {
   }
 }
 
-export interface NftSessionOptions {
+interface NftSessionOptions {
   /** argv that runs nft, e.g. ['nft'] or ['ip', 'netns', 'exec', 'ns1', 'nft']. */
   command?: string[];
   /** Give up on one command after this long (the process is then restarted). */

@@ -38,7 +38,7 @@ export interface FirewallLogger {
   debug(obj: object, msg?: string): void;
 }
 
-export interface NftablesFirewallOptions {
+interface NftablesFirewallOptions {
   /** argv that runs nft; default ['nft']. Tests: ['ip', 'netns', 'exec', ns, 'nft']. */
   command?: string[];
   logger?: FirewallLogger;

@@ -17,7 +17,7 @@ import type {
   FirewallState,
 } from '../ports/firewall.js';
 
-export function firewallOptions(config: Pick<Config, 'tftp' | 'dnsProtection'>): FirewallOptions {
+function firewallOptions(config: Pick<Config, 'tftp' | 'dnsProtection'>): FirewallOptions {
   return {
     tftp: {
       enabled: config.tftp.enabled,
@@ -44,7 +44,7 @@ export function dynamicBlocks(
   return out;
 }
 
-export interface DesiredInput {
+interface DesiredInput {
   allow: Iterable<{ network: string }>;
   deny: Iterable<{ network: string }>;
   /** Networks of the blocked countries (from the geo table). */

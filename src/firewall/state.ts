@@ -18,7 +18,7 @@ export interface RenderState {
 }
 
 /** Ten years: more is a bug upstream, and nft refuses very long timeouts anyway. */
-export const MAX_TIMEOUT_SECONDS = 3650 * 86400;
+const MAX_TIMEOUT_SECONDS = 3650 * 86400;
 const RATE_PERS: readonly TftpRatePer[] = ['second', 'minute', 'hour', 'day'];
 
 /** Seconds → kernel milliseconds (at least 1), or null for no timeout. */

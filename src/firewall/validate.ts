@@ -8,10 +8,8 @@
  * loaded, so `snapshot()` of the real firewall and of the fake agree to the byte.
  */
 import { SipprotError } from '../core/errors.js';
-import { checkNetwork, formatAddress, parseAddress } from '../core/net/ip.js';
-import { rangePrefixes } from '../core/net/ip-range.js';
-
-export type Family = 4 | 6;
+import { checkNetwork, type Family, parseAddress } from '../core/net/ip.js';
+import { addressToBigint, formatBigint, rangePrefixes } from '../core/net/ip-range.js';
 
 export interface AddressRange {
   family: Family;
@@ -26,35 +24,6 @@ export interface Host {
 }
 
 const BITS: Record<Family, number> = { 4: 32, 6: 128 };
-
-export function toBigInt(bytes: Uint8Array): bigint {
-  // 32-bit words: a quarter of the bigint operations of a byte loop (snapshots parse 100k+).
-  let v = 0n;
-  for (let i = 0; i < bytes.length; i += 4) {
-    const word = ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
-    v = (v << 32n) | BigInt(word);
-  }
-  return v;
-}
-
-export function fromBigInt(value: bigint, family: Family): Uint8Array {
-  const n = family === 4 ? 4 : 16;
-  const out = new Uint8Array(n);
-  let v = value;
-  for (let i = n - 4; i >= 0; i -= 4) {
-    const word = Number(v & 0xffffffffn);
-    out[i] = word >>> 24;
-    out[i + 1] = (word >>> 16) & 255;
-    out[i + 2] = (word >>> 8) & 255;
-    out[i + 3] = word & 255;
-    v >>= 32n;
-  }
-  return out;
-}
-
-export function formatBig(value: bigint, family: Family): string {
-  return formatAddress({ bytes: fromBigInt(value, family) });
-}
 
 /** Ranges no packet from a remote peer can carry as a source; blocking them is a mistake. */
 const FORBIDDEN: Array<{ family: Family; start: bigint; end: bigint; what: string }> = [
@@ -87,13 +56,13 @@ export function parseRange(input: string): AddressRange {
     const b = parseAddress(text.slice(dash + 1));
     if (!a || !b) throw invalid(input, 'is not a range of two addresses (start-end)');
     if (a.family !== b.family) throw invalid(input, 'mixes IPv4 and IPv6');
-    range = { family: a.family, start: toBigInt(a.bytes), end: toBigInt(b.bytes) };
+    range = { family: a.family, start: addressToBigint(a.bytes), end: addressToBigint(b.bytes) };
     if (range.start > range.end) throw invalid(input, 'ends before it starts');
   } else {
     const r = checkNetwork(text);
     if (!r.ok) throw new SipprotError('SP_ERR_ADDRESS_INVALID', r.reason, { input });
     const n = r.network;
-    const start = toBigInt(n.bytes);
+    const start = addressToBigint(n.bytes);
     const hostBits = BigInt(BITS[n.family] - n.prefix);
     range = { family: n.family, start, end: start + (1n << hostBits) - 1n };
   }
@@ -127,7 +96,7 @@ export function parseHost(input: string): Host {
   }
   const r = parseRange(input);
   if (r.start !== r.end) throw invalid(input, 'is a network: a dynamic block is one address');
-  return { family: r.family, text: formatBig(r.start, r.family) };
+  return { family: r.family, text: formatBigint(r.start, r.family) };
 }
 
 function compare(a: AddressRange, b: AddressRange): number {
@@ -171,7 +140,7 @@ export function rangeToPrefixes(r: AddressRange): Prefix[] {
 /** The fewest CIDR networks that cover a range exactly (a single host without prefix). */
 export function rangeToCidrs(r: AddressRange): string[] {
   return rangeToPrefixes(r).map((p) => {
-    const addr = formatBig(p.start, p.family);
+    const addr = formatBigint(p.start, p.family);
     return p.prefix === BITS[p.family] ? addr : `${addr}/${p.prefix}`;
   });
 }
@@ -180,7 +149,7 @@ export function rangeToCidrs(r: AddressRange): string[] {
 export function netmask(family: Family, prefix: number): string {
   const bits = BITS[family];
   const all = (1n << BigInt(bits)) - 1n;
-  return formatBig((all << BigInt(bits - prefix)) & all, family);
+  return formatBigint((all << BigInt(bits - prefix)) & all, family);
 }
 
 export function addressBits(family: Family): number {

@@ -6,8 +6,9 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SipprotError } from '../core/errors.js';
+import type { GeoDataMeta } from '../core/geo/bin.js';
+import { GeoTable } from '../core/geo/table.js';
 import { checkGeoUpdate, type GeoSource } from '../core/geo/validate.js';
-import { type GeoDataMeta, GeoTable } from '../core/geo.js';
 import { peekTableMeta, readTableFile, SHIPPED_TABLE, type TableFile, writeTableFile } from './files.js';
 import { fetchSource, parseSource, type SourceOptions } from './source.js';
 

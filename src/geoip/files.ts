@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, constants as zc } from 'node:zlib';
 import { SipprotError } from '../core/errors.js';
-import { decodeGeoBin, encodeGeoBin, type GeoDataMeta, type GeoTable } from '../core/geo.js';
+import { decodeGeoBin, encodeGeoBin, type GeoDataMeta } from '../core/geo/bin.js';
+import type { GeoTable } from '../core/geo/table.js';
 
 const gunzipAsync = promisify(gunzip);
 const gzipAsync = promisify(gzip);
@@ -19,7 +20,7 @@ const gzipAsync = promisify(gzip);
 export const SHIPPED_TABLE = fileURLToPath(new URL('../../data/geoip/geoip.bin.gz', import.meta.url));
 
 /** Decompressed tables are ~7 MB; far more means a wrong or hostile file. */
-export const MAX_TABLE_BYTES = 64 * 1024 * 1024;
+const MAX_TABLE_BYTES = 64 * 1024 * 1024;
 
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;

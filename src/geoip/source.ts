@@ -6,8 +6,9 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { SipprotError } from '../core/errors.js';
+import { decodeGeoBin, isGeoBin } from '../core/geo/bin.js';
 import { isCountryCode } from '../core/geo/countries.js';
-import { decodeGeoBin, type GeoCsvAnyResult, isGeoBin, parseGeoCsvAny } from '../core/geo.js';
+import { type GeoCsvAnyResult, parseGeoCsvAny } from '../core/geo/csv.js';
 import { gunzipCapped, isGzip } from './files.js';
 
 export interface SourceOptions {
@@ -29,9 +30,9 @@ export interface SourceOptions {
 export const DEFAULT_TIMEOUT_MS = 120_000;
 /** The upstream CSVs are 10 and 13 MB. */
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_MAX_UNCOMPRESSED = 256 * 1024 * 1024;
+const DEFAULT_MAX_UNCOMPRESSED = 256 * 1024 * 1024;
 
-export interface SourceData {
+interface SourceData {
   what: string;
   bytes: Uint8Array;
   /** Last-Modified of a download or mtime of a file: the data's date, when known. */

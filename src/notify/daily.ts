@@ -12,11 +12,11 @@ import { type Calendar, isHhmm } from './calendar.js';
 import type { Logger } from './logger.js';
 
 export const DAILY_LAST_DATE_KEY = 'notify.daily.lastDate';
-export const DEFAULT_DAILY_AT = '00:05';
+const DEFAULT_DAILY_AT = '00:05';
 /** A daemon down for longer catches up on this many most recent days, not more. */
-export const MAX_CATCH_UP_DAYS = 7;
+const MAX_CATCH_UP_DAYS = 7;
 
-export interface DayReport {
+interface DayReport {
   date: string;
   report: Report;
   text: string;
@@ -47,7 +47,7 @@ export async function reportForDay(
   return { date, report, text: renderReportText(report, render), html: renderReportHtml(report, render) };
 }
 
-export interface DailyOptions {
+interface DailyOptions {
   store: Store;
   calendar: Calendar;
   enabled: boolean;

@@ -11,15 +11,15 @@ import type { Decision } from '../core/types.js';
 
 export const HTML_MAX_ROWS = 500;
 /** Rows listed in one mail at most (~100 bytes each); the rest are counted, not listed. */
-export const TEXT_MAX_ROWS = 50_000;
+const TEXT_MAX_ROWS = 50_000;
 
-export interface DigestMail {
+interface DigestMail {
   subject: string;
   text: string;
   html: string | null;
 }
 
-export interface DigestMailOptions {
+interface DigestMailOptions {
   /** Start of the period covered (the previous digest), epoch seconds. */
   from: number;
   to: number;

@@ -27,7 +27,7 @@ interface DigestState {
   lastMailAt: number | null;
 }
 
-export interface DigestOptions {
+interface DigestOptions {
   store: Store;
   enabled: boolean;
   /** NOTIFY_INTERVAL, seconds. */
@@ -39,7 +39,7 @@ export interface DigestOptions {
   logger?: Logger;
 }
 
-export function isDigestDecision(d: Decision): boolean {
+function isDigestDecision(d: Decision): boolean {
   return d.action === 'block' || d.action === 'permanent';
 }
 

@@ -20,7 +20,7 @@ import {
   type SmtpOptions,
 } from './smtp.js';
 
-export interface NotifierOptions {
+interface NotifierOptions {
   config: Pick<Config, 'notify' | 'smtp'>;
   store: Store;
   /** Epoch seconds now. */

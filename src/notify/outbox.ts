@@ -16,7 +16,7 @@ export interface BackoffPolicy {
   giveUpAfterSeconds: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = {
+const DEFAULT_BACKOFF: BackoffPolicy = {
   firstSeconds: 30,
   maxSeconds: 3600,
   giveUpAfterSeconds: 3 * 86_400,
@@ -28,7 +28,7 @@ export function backoffSeconds(failures: number, p: BackoffPolicy = DEFAULT_BACK
   return Math.min(p.maxSeconds, p.firstSeconds * 2 ** Math.min(n - 1, 30));
 }
 
-export interface FlushResult {
+interface FlushResult {
   sent: number;
   failed: number;
   abandoned: number;
@@ -36,7 +36,7 @@ export interface FlushResult {
   heldUntil: number | null;
 }
 
-export interface OutboxOptions {
+interface OutboxOptions {
   store: Store;
   /** The transport to send with; called lazily so a missing SMTP_HOST costs nothing. */
   transport: () => MailTransport;

@@ -23,7 +23,7 @@ export interface OutgoingMail {
   headers?: Record<string, string>;
 }
 
-export interface SendResult {
+interface SendResult {
   accepted: string[];
   /** Recipients the server refused while accepting others. */
   rejected: string[];
@@ -224,7 +224,7 @@ export function isServerFailure(e: unknown): boolean {
   return step !== 'recipient' && step !== 'message';
 }
 
-export interface SmtpTestResult {
+interface SmtpTestResult {
   server: string;
   /** Steps that passed, in order. */
   passed: SmtpStep[];

@@ -4,12 +4,12 @@ import { Decoder, type DecoderStats } from '../core/packet/decoder.js';
 import type { CountryLookup, ListLookup } from '../core/policy/policy.js';
 import type { Config, Decision } from '../core/types.js';
 
-export interface ReplayDeps {
+interface ReplayDeps {
   lists: ListLookup;
   country: CountryLookup;
 }
 
-export interface ReplayResult {
+interface ReplayResult {
   decisions: number;
   frames: number;
   /** Earliest and latest packet time over all files. */

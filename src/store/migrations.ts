@@ -6,7 +6,7 @@ import { SipprotError } from '../core/errors.js';
  * Never edit a released migration: append a new one, so every existing database walks
  * the same path to the current schema.
  */
-export interface Migration {
+interface Migration {
   version: number;
   name: string;
   sql: string;

@@ -12,7 +12,7 @@ import {
 } from './sqlite-rows.js';
 
 export type Row = Record<string, unknown>;
-export type Stmt = Database.Statement<unknown[], Row>;
+type Stmt = Database.Statement<unknown[], Row>;
 
 export function prepareStatements(db: Database.Database) {
   const p = (sql: string): Stmt => db.prepare<unknown[], Row>(sql);

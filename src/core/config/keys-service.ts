@@ -8,7 +8,7 @@ import type { SmtpTls } from '../types.js';
 import { boolKey, type ConfigKey, EMAIL, int, intKey, isHost, parseHostPort, pathKey } from './values.js';
 
 /** An absolute path from a path or file:// URL, with `.` and `..` resolved; null if neither. */
-export function localSourcePath(value: string): string | null {
+function localSourcePath(value: string): string | null {
   let path = value;
   if (/^file:\/\//i.test(value)) {
     if (!URL.canParse(value)) return null;
@@ -27,7 +27,7 @@ export function localSourcePath(value: string): string | null {
 }
 
 /** True when `path` (normalised) is inside directory `dir`. */
-export function isInside(path: string, dir: string): boolean {
+function isInside(path: string, dir: string): boolean {
   const d = dir.endsWith('/') ? dir : `${dir}/`;
   return path.startsWith(d) && path.length > d.length;
 }

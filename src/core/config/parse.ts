@@ -14,10 +14,8 @@ import { SipprotError } from '../errors.js';
 import type { Config } from '../types.js';
 import { CONFIG_KEYS, type ConfigKey, findConfigKey, joinPath } from './keys.js';
 
-export { CONFIG_KEYS, type ConfigKey, DEFAULT_SCANNERS, findConfigKey } from './keys.js';
-
 /** Where the lists live when there is no config file. */
-export const DEFAULT_CONFIG_DIR = '/etc/sipprot';
+const DEFAULT_CONFIG_DIR = '/etc/sipprot';
 
 export interface ConfigProblem {
   /** The key as written in the file ('' for a line that is not KEY=VALUE). */
@@ -37,13 +35,13 @@ export interface ConfigWarning {
   message: string;
 }
 
-export interface ParsedConfig {
+interface ParsedConfig {
   config: Config;
   warnings: ConfigWarning[];
 }
 
 /** Directory part of a path ('.' for a bare file name). */
-export function dirOf(path: string): string {
+function dirOf(path: string): string {
   const i = path.lastIndexOf('/');
   return i < 0 ? '.' : i === 0 ? '/' : path.slice(0, i);
 }
@@ -52,7 +50,6 @@ export function dirOf(path: string): string {
 export function configDir(source: string | null): string {
   return source ? dirOf(source) : DEFAULT_CONFIG_DIR;
 }
-const listDir = configDir;
 
 /** SMTP_TLS and SMTP_PORT default from each other. */
 function settleSmtp(cfg: Config, set: Set<string>): void {
@@ -94,7 +91,7 @@ function skeleton(source: string | null): Config {
  * /etc/sipprot without a file). Built by parsing each key's documented default, so the
  * CONFIG_KEYS table and the defaults cannot disagree.
  */
-export function defaultConfig(source: string | null, dir: string = listDir(source)): Config {
+export function defaultConfig(source: string | null, dir: string = configDir(source)): Config {
   const cfg = skeleton(source);
   for (const k of CONFIG_KEYS) {
     if (k.key === 'SMTP_PORT' || k.key === 'SMTP_TLS') continue;
@@ -167,39 +164,102 @@ function suggestKey(name: string): string | null {
 const shown = (key: ConfigKey | undefined, value: string) =>
   key?.key === 'SMTP_PASSWORD' ? '(hidden)' : value;
 
+/** One non-blank, non-comment line of the file, read. */
+type Line =
+  | { ok: false; problem: Omit<ConfigProblem, 'message'>; reason: string }
+  | { ok: true; written: string; key: ConfigKey | undefined; value: string };
+
+function readLine(trimmed: string, line: number): Line {
+  const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(trimmed);
+  if (!m) {
+    const problem = { key: '', value: `'${trimmed}'`, allowed: 'KEY=VALUE', line };
+    return { ok: false, problem, reason: 'not a KEY=VALUE line' };
+  }
+  const written = m[1]!;
+  const key = findConfigKey(written);
+  const v = splitValue(m[2]!);
+  if (!v.ok) {
+    const problem = {
+      key: written,
+      value: shown(key, m[2]!.trim()),
+      allowed: key?.allowed ?? 'KEY=VALUE',
+      line,
+    };
+    return { ok: false, problem, reason: v.reason };
+  }
+  return { ok: true, written, key, value: v.value };
+}
+
+/** Where each key was set: its line and its spelling there. */
+type Seen = Map<string, { line: number; written: string }>;
+
+/** Collects every problem, so that one error names them all. */
+class Problems {
+  readonly list: ConfigProblem[] = [];
+
+  add(p: Omit<ConfigProblem, 'message'>, what: string): void {
+    const where = p.line ? `line ${p.line}: ` : '';
+    const message = p.key ? `${where}${p.key}=${p.value}: ${what}` : `${where}${p.value}: ${what}`;
+    this.list.push({ ...p, message });
+  }
+
+  /** SP_ERR_CONFIG_INVALID listing every problem, when there is one. */
+  throwIfAny(source: string | null): void {
+    const problems = this.list;
+    if (problems.length === 0) return;
+    const where = source ?? 'the configuration';
+    const n = problems.length === 1 ? '1 invalid setting' : `${problems.length} invalid settings`;
+    const body = problems.map((p) => `  ${p.message}`).join('\n');
+    throw new SipprotError(
+      'SP_ERR_CONFIG_INVALID',
+      `${where}: ${n}; nothing was applied:\n${body}`,
+      problems,
+    );
+  }
+}
+
+/** The checks that span keys, once every line is read. */
+function checkAcross(cfg: Config, seen: Seen, problems: Problems, warnings: ConfigWarning[]): void {
+  settleSmtp(cfg, new Set(seen.keys()));
+  if (cfg.allowlistFile === cfg.denylistFile) {
+    const at = seen.get('DENYLIST_FILE') ?? seen.get('ALLOWLIST_FILE');
+    problems.add(
+      {
+        key: at?.written ?? 'DENYLIST_FILE',
+        value: cfg.denylistFile,
+        allowed: 'a different file from ALLOWLIST_FILE',
+        line: at?.line ?? 0,
+      },
+      'must be a different file from ALLOWLIST_FILE',
+    );
+  }
+  if (cfg.smtp.user && !cfg.smtp.password) {
+    const at = seen.get('SMTP_USER')!;
+    warnings.push({ key: at.written, line: at.line, message: 'SMTP_USER is set but SMTP_PASSWORD is not' });
+  }
+}
+
 /** Like parseConfig, but also returns the warnings (unknown keys, keys set twice). */
 export function parseConfigDetailed(
   text: string,
   opts: { source: string | null; dir?: string },
 ): ParsedConfig {
-  const dir = opts.dir ?? listDir(opts.source);
+  const dir = opts.dir ?? configDir(opts.source);
   const cfg = defaultConfig(opts.source, dir);
-  const problems: ConfigProblem[] = [];
+  const problems = new Problems();
   const warnings: ConfigWarning[] = [];
-  const seen = new Map<string, { line: number; written: string }>();
-  const problem = (p: Omit<ConfigProblem, 'message'>, what: string) => {
-    const where = p.line ? `line ${p.line}: ` : '';
-    const message = p.key ? `${where}${p.key}=${p.value}: ${what}` : `${where}${p.value}: ${what}`;
-    problems.push({ ...p, message });
-  };
+  const seen: Seen = new Map();
   const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
   lines.forEach((rawLine, idx) => {
     const line = idx + 1;
     const trimmed = rawLine.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(trimmed);
-    if (!m) {
-      problem({ key: '', value: `'${trimmed}'`, allowed: 'KEY=VALUE', line }, 'not a KEY=VALUE line');
+    const r = readLine(trimmed, line);
+    if (!r.ok) {
+      problems.add(r.problem, r.reason);
       return;
     }
-    const written = m[1]!;
-    const key = findConfigKey(written);
-    const v = splitValue(m[2]!);
-    if (!v.ok) {
-      const allowed = key?.allowed ?? 'KEY=VALUE';
-      problem({ key: written, value: shown(key, m[2]!.trim()), allowed, line }, v.reason);
-      return;
-    }
+    const { written, key } = r;
     if (!key) {
       const hint = suggestKey(written);
       const tip = hint ? `; did you mean ${hint}?` : '';
@@ -215,36 +275,11 @@ export function parseConfigDetailed(
       });
     }
     seen.set(key.key, { line, written });
-    const what = key.parse(v.value, cfg, { dir });
-    if (what) problem({ key: written, value: shown(key, v.value), allowed: key.allowed, line }, what);
+    const what = key.parse(r.value, cfg, { dir });
+    if (what) problems.add({ key: written, value: shown(key, r.value), allowed: key.allowed, line }, what);
   });
-  settleSmtp(cfg, new Set(seen.keys()));
-  if (cfg.allowlistFile === cfg.denylistFile) {
-    const at = seen.get('DENYLIST_FILE') ?? seen.get('ALLOWLIST_FILE');
-    problem(
-      {
-        key: at?.written ?? 'DENYLIST_FILE',
-        value: cfg.denylistFile,
-        allowed: 'a different file from ALLOWLIST_FILE',
-        line: at?.line ?? 0,
-      },
-      'must be a different file from ALLOWLIST_FILE',
-    );
-  }
-  if (cfg.smtp.user && !cfg.smtp.password) {
-    const at = seen.get('SMTP_USER')!;
-    warnings.push({ key: at.written, line: at.line, message: 'SMTP_USER is set but SMTP_PASSWORD is not' });
-  }
-  if (problems.length) {
-    const where = opts.source ?? 'the configuration';
-    const n = problems.length === 1 ? '1 invalid setting' : `${problems.length} invalid settings`;
-    const body = problems.map((p) => `  ${p.message}`).join('\n');
-    throw new SipprotError(
-      'SP_ERR_CONFIG_INVALID',
-      `${where}: ${n}; nothing was applied:\n${body}`,
-      problems,
-    );
-  }
+  checkAcross(cfg, seen, problems, warnings);
+  problems.throwIfAny(opts.source);
   return { config: cfg, warnings };
 }
 
@@ -254,7 +289,7 @@ export function parseConfig(text: string, opts: { source: string | null; dir?: s
 }
 
 /** A value as sipprot.conf writes it: bare when safe, else double-quoted with escapes. */
-export function quoteValue(value: string): string {
+function quoteValue(value: string): string {
   if (value === '' || !/[\s#"'\\]/.test(value)) return value;
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
@@ -265,7 +300,7 @@ export function quoteValue(value: string): string {
  * written commented out, so they keep following the config file.
  */
 export function renderConfig(config: Config): string {
-  const dir = listDir(config.source);
+  const dir = configDir(config.source);
   const out = [
     '# sipprot configuration',
     '# KEY=VALUE, one a line. Keys are case-insensitive; # starts a comment.',
@@ -279,26 +314,6 @@ export function renderConfig(config: Config): string {
     out.push(k.key.endsWith('LIST_FILE') && value === def ? `# ${line}` : line);
   }
   return `${out.join('\n')}\n`;
-}
-
-export interface ConfigSetting {
-  key: string;
-  value: string;
-  default: string;
-  allowed: string;
-  description: string;
-}
-
-/** Every setting with its current value, for `sipprot config` and the UI. Hides the password. */
-export function describeConfig(config: Config): ConfigSetting[] {
-  const dir = listDir(config.source);
-  return CONFIG_KEYS.map((k) => ({
-    key: k.key,
-    value: k.key === 'SMTP_PASSWORD' && config.smtp.password ? '********' : k.format(config),
-    default: k.key.endsWith('LIST_FILE') ? joinPath(dir, k.default) : k.default,
-    allowed: k.allowed,
-    description: k.description,
-  }));
 }
 
 /**

@@ -78,7 +78,7 @@ export function joinPath(dir: string, file: string): string {
   return dir.endsWith('/') ? `${dir}${file}` : `${dir}/${file}`;
 }
 
-export const yn = (b: boolean) => (b ? 'yes' : 'no');
+const yn = (b: boolean) => (b ? 'yes' : 'no');
 const BOOL_ALLOWED = 'yes or no (also true/false, on/off, 1/0)';
 
 type BoolPath = 'tftp.enabled' | 'dnsProtection' | 'notify.daily' | 'notify.eachAttack';

@@ -1,7 +1,9 @@
 /**
- * Address text ↔ numbers for the geo table. Hand-written rather than ipaddr.js because a
- * lookup parses one address per SIP event and must stay well under a microsecond; the
- * parsers are strict (no leading zeros, no zone ids) so that what reaches nft is canonical.
+ * Address text → numbers for the geo table. Hand-written rather than ipaddr.js (or
+ * core/net's parseAddress, which explains its refusals) because a lookup parses one address
+ * per SIP event and must stay well under a microsecond; the parsers are strict (no leading
+ * zeros, no zone ids) so that what reaches nft is canonical. Numbers → text is core/net's
+ * formatBigint (one formatter for every address sipprot writes).
  */
 
 /** Dotted IPv4 → uint32, or null when the text is not exactly four decimal octets. */
@@ -34,10 +36,6 @@ export function parseV4(s: string): number | null {
   return value * 256 + octet;
 }
 
-export function formatV4(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
 /** Hex digit value by char code (ASCII), -1 for anything else. */
 const HEX = new Int8Array(128).fill(-1);
 for (let c = 48; c <= 57; c++) HEX[c] = c - 48;
@@ -49,7 +47,7 @@ for (let c = 65; c <= 70; c++) HEX[c] = c - 55;
  * trailing dotted IPv4 part; rejects zone ids and anything else. One pass, no
  * allocation (except for the rare dotted tail): this is the hot path of an IPv6 lookup.
  */
-export function parseV6Groups(s: string, out: Uint16Array): boolean {
+function parseV6Groups(s: string, out: Uint16Array): boolean {
   const len = s.length;
   if (len < 2 || len > 45) return false;
   let n = 0; // groups written
@@ -130,7 +128,7 @@ export function parseV6(s: string): bigint | null {
   return wordsToBigint(w[0] as number, w[1] as number, w[2] as number, w[3] as number);
 }
 
-export function wordsToBigint(a: number, b: number, c: number, d: number): bigint {
+function wordsToBigint(a: number, b: number, c: number, d: number): bigint {
   return (BigInt(a) << 96n) | (BigInt(b) << 64n) | (BigInt(c) << 32n) | BigInt(d);
 }
 
@@ -143,40 +141,6 @@ export function bigintToWords(v: bigint, out: Uint32Array | number[], at = 0): v
   out[at + 3] = Number(v & M32);
 }
 
-/** RFC 5952 text: lower case, longest run (≥ 2) of zero groups shortened to '::'. */
-export function formatV6(v: bigint): string {
-  const hex = v.toString(16).padStart(32, '0');
-  const groups: string[] = [];
-  for (let k = 0; k < 32; k += 4) {
-    let z = k;
-    while (z < k + 3 && hex.charCodeAt(z) === 48) z++;
-    groups.push(hex.slice(z, k + 4));
-  }
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let k = 0; k < 8; ) {
-    if (groups[k] !== '0') {
-      k++;
-      continue;
-    }
-    let e = k;
-    while (e < 8 && groups[e] === '0') e++;
-    if (e - k > bestLen) {
-      bestAt = k;
-      bestLen = e - k;
-    }
-    k = e;
-  }
-  if (bestAt < 0) return groups.join(':');
-  let out = '';
-  for (let k = 0; k < bestAt; k++) out += k === 0 ? groups[k] : `:${groups[k]}`;
-  out += '::';
-  for (let k = bestAt + bestLen; k < 8; k++) out += k === bestAt + bestLen ? groups[k] : `:${groups[k]}`;
-  return out;
-}
-
-export { bitLength, trailingZeros } from '../net/ip-range.js';
-
 export const V4_MAX = 0xffffffffn;
 export const V6_MAX = (1n << 128n) - 1n;
 
@@ -188,8 +152,4 @@ export function parseAddr(s: string, family: GeoFamily): bigint | null {
     return n === null ? null : BigInt(n);
   }
   return parseV6(s);
-}
-
-export function formatAddr(v: bigint, family: GeoFamily): string {
-  return family === 4 ? formatV4(Number(v)) : formatV6(v);
 }

@@ -14,8 +14,8 @@
 import { SipprotError } from '../errors.js';
 import { GeoTable } from './table.js';
 
-export const GEO_BIN_MAGIC = 'SPGEOBIN';
-export const GEO_BIN_VERSION = 2;
+const GEO_BIN_MAGIC = 'SPGEOBIN';
+const GEO_BIN_VERSION = 2;
 const HEADER = 32;
 
 /** What a table file says about its data; the adapter adds when it was loaded. */

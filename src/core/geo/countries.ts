@@ -254,8 +254,6 @@ export const COUNTRIES = {
   ZW: 'Zimbabwe',
 } as const;
 
-export type CountryCode = keyof typeof COUNTRIES;
-
 /**
  * Codes that are not in ISO 3166-1 but that registries' whois data (and so geo-IP
  * tables) use for real address space. Kosovo (XK) is the one that matters in practice.

@@ -28,7 +28,7 @@ export interface GeoCsvError {
   reason: string;
 }
 
-export interface GeoCsvResult {
+interface GeoCsvResult {
   ranges: GeoRange[];
   /** The first MAX_REPORTED_ERRORS bad rows; errorCount has the total. */
   errors: GeoCsvError[];

@@ -1,11 +1,6 @@
 /** nftables elements for geo ranges: single addresses, prefixes, or a-b ranges. */
 
-import { bitLength, rangePrefixes } from '../net/ip-range.js';
-import { formatV4, formatV6 } from './addr.js';
-
-function fmt(v: bigint, family: 4 | 6): string {
-  return family === 4 ? formatV4(Number(v)) : formatV6(v);
-}
+import { bitLength, formatBigint as fmt, rangePrefixes } from '../net/ip-range.js';
 
 /** Minimal CIDR cover of [start, end]: the largest aligned block at each step. */
 export function rangeToCidrs(start: bigint, end: bigint, family: 4 | 6): string[] {

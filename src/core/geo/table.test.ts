@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import { isSipprotError } from '../errors.js';
 import { parseV4, parseV6 } from './addr.js';
 import type { GeoRange } from './csv.js';
+import { rangeElement, rangeToCidrs } from './elements.js';
 import { flatten } from './flatten.js';
-import { GeoTable, NO_COUNTRY, rangeElement, rangeToCidrs } from './table.js';
+import { NO_COUNTRY } from './segments.js';
+import { GeoTable } from './table.js';
 
 const v4 = (a: string, b: string, country: string): GeoRange => ({
   start: BigInt(parseV4(a) as number),

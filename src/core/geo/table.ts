@@ -9,13 +9,8 @@ import { SipprotError } from '../errors.js';
 import { bigintToWords, parseV4, parseV6Words, V4_MAX, V6_MAX } from './addr.js';
 import { isCountryCode } from './countries.js';
 import type { GeoRange } from './csv.js';
-
-export { NO_COUNTRY } from './segments.js';
-
 import { rangeElement, rangeToCidrs } from './elements.js';
-import { fail, NO_COUNTRY, segmentsOf } from './segments.js';
-
-export { rangeElement, rangeToCidrs } from './elements.js';
+import { checkSegments, NO_COUNTRY, segmentsOf } from './segments.js';
 
 /**
  * The IPv6 index covers 2000::/3, where all global unicast space is, in /19 buckets:
@@ -26,7 +21,7 @@ const V6_INDEX_BASE = 0x20000000;
 const V6_INDEX_STEP = 1 << 13;
 const V6_INDEX_END = V6_INDEX_BASE + 65536 * V6_INDEX_STEP;
 
-export interface GeoTableParts {
+interface GeoTableParts {
   /** Index → upper-case alpha-2 code (at most 65535). */
   countries: readonly string[];
   /** Segment starts, ascending, first is 0. */
@@ -41,7 +36,7 @@ export interface GeoTableParts {
   v6Country: Uint16Array;
 }
 
-export interface CountryRanges {
+interface CountryRanges {
   v4: string[];
   v6: string[];
 }
@@ -52,7 +47,6 @@ export class GeoTable {
   readonly v4Country: Uint16Array;
   readonly v6Words: Uint32Array;
   readonly v6Country: Uint16Array;
-  private readonly codeIndex: Map<string, number>;
   private readonly scratch = new Uint32Array(4);
   private readonly gaps4: number;
   private readonly gaps6: number;
@@ -73,73 +67,24 @@ export class GeoTable {
   /** Checks the structure (a corrupt file must not give wrong answers) and adopts the arrays. */
   constructor(parts: GeoTableParts) {
     const { countries, v4Starts, v4Country, v6Words, v6Country } = parts;
-    if (countries.length >= NO_COUNTRY) fail('too many countries');
-    this.codeIndex = new Map();
-    countries.forEach((c, i) => {
-      if (!/^[A-Z]{2}$/.test(c)) fail(`bad country code ${JSON.stringify(c)}`);
-      this.codeIndex.set(c, i);
-    });
-    if (v4Starts.length === 0 || v4Starts.length !== v4Country.length) fail('IPv4 arrays differ');
-    if (v6Country.length === 0 || v6Words.length !== v6Country.length * 4) fail('IPv6 arrays differ');
-    if (v4Starts[0] !== 0) fail('IPv4 table does not start at 0.0.0.0');
-    for (let i = 1; i < v4Starts.length; i++) {
-      if ((v4Starts[i] as number) <= (v4Starts[i - 1] as number)) fail(`IPv4 starts not ascending at ${i}`);
-    }
-    const n6 = v6Country.length;
-    const p0 = v6Words.subarray(0, n6);
-    const p1 = v6Words.subarray(n6, 2 * n6);
-    const p2 = v6Words.subarray(2 * n6, 3 * n6);
-    const p3 = v6Words.subarray(3 * n6, 4 * n6);
-    if (p0[0] !== 0 || p1[0] !== 0 || p2[0] !== 0 || p3[0] !== 0) fail('IPv6 table does not start at ::');
-    for (let i = 1; i < n6; i++) {
-      if (
-        !GeoTable.less6(
-          p0,
-          p1,
-          p2,
-          p3,
-          i - 1,
-          p0[i] as number,
-          p1[i] as number,
-          p2[i] as number,
-          p3[i] as number,
-        )
-      ) {
-        fail(`IPv6 starts not ascending at ${i}`);
-      }
-    }
-    const n = countries.length;
-    const gaps = [0, 0];
-    [v4Country, v6Country].forEach((arr, k) => {
-      let g = 0;
-      for (let i = 0; i < arr.length; i++) {
-        const c = arr[i] as number;
-        if (c >= n) {
-          if (c !== NO_COUNTRY) fail(`country index ${c} out of range`);
-          g++;
-        }
-      }
-      gaps[k] = g;
-    });
-    this.gaps4 = gaps[0] as number;
-    this.gaps6 = gaps[1] as number;
+    const { planes, gaps4, gaps6 } = checkSegments(countries, v4Starts, v4Country, v6Words, v6Country);
+    this.gaps4 = gaps4;
+    this.gaps6 = gaps6;
     this.countries = countries;
     this.v4Starts = v4Starts;
     this.v4Country = v4Country;
     this.v6Words = v6Words;
     this.v6Country = v6Country;
-    this.p0 = p0;
-    this.p1 = p1;
-    this.p2 = p2;
-    this.p3 = p3;
-    this.index4 = GeoTable.buildIndex(
+    ({ p0: this.p0, p1: this.p1, p2: this.p2, p3: this.p3 } = planes);
+    this.index4 = buildIndex(
       v4Starts.length,
       (i) => v4Starts[i] as number,
       () => true,
       0,
       65536,
     );
-    this.index6 = GeoTable.buildIndex(
+    const { p0, p1, p2, p3 } = planes;
+    this.index6 = buildIndex(
       v6Country.length,
       (i) => p0[i] as number,
       (i) => p1[i] === 0 && p2[i] === 0 && p3[i] === 0,
@@ -168,48 +113,6 @@ export class GeoTable {
       v6Words,
       v6Country: Uint16Array.from(s6.cc),
     });
-  }
-
-  /**
-   * `top(i)`: segment i's top 32 bits; `rest0(i)`: its remaining bits are all zero
-   * (so it starts exactly at top(i), not after it).
-   */
-  private static buildIndex(
-    n: number,
-    top: (i: number) => number,
-    rest0: (i: number) => boolean,
-    base: number,
-    step: number,
-  ): Uint32Array {
-    const index = new Uint32Array(65537);
-    let i = 0;
-    for (let h = 0; h <= 65536; h++) {
-      const at = base + h * step;
-      while (i + 1 < n && (top(i + 1) < at || (top(i + 1) === at && rest0(i + 1)))) i++;
-      index[h] = i;
-    }
-    return index;
-  }
-
-  /** Segment i's start < (a, b, c, d)? */
-  private static less6(
-    p0: Uint32Array,
-    p1: Uint32Array,
-    p2: Uint32Array,
-    p3: Uint32Array,
-    i: number,
-    a: number,
-    b: number,
-    c: number,
-    d: number,
-  ): boolean {
-    const x0 = p0[i] as number;
-    if (x0 !== a) return x0 < a;
-    const x1 = p1[i] as number;
-    if (x1 !== b) return x1 < b;
-    const x2 = p2[i] as number;
-    if (x2 !== c) return x2 < c;
-    return (p3[i] as number) < d;
   }
 
   /** Country of an IPv4 address given as uint32. */
@@ -405,4 +308,26 @@ export class GeoTable {
     for (const [s, e] of this.ranges(6, keep)) v6.push(...rangeToCidrs(s, e, 6));
     return { v4, v6 };
   }
+}
+
+/**
+ * index[h] = last segment starting at or before bucket h (see GeoTable.index4/index6).
+ * `top(i)`: segment i's top 32 bits; `rest0(i)`: its remaining bits are all zero (so it
+ * starts exactly at top(i), not after it).
+ */
+function buildIndex(
+  n: number,
+  top: (i: number) => number,
+  rest0: (i: number) => boolean,
+  base: number,
+  step: number,
+): Uint32Array {
+  const index = new Uint32Array(65537);
+  let i = 0;
+  for (let h = 0; h <= 65536; h++) {
+    const at = base + h * step;
+    while (i + 1 < n && (top(i + 1) < at || (top(i + 1) === at && rest0(i + 1)))) i++;
+    index[h] = i;
+  }
+  return index;
 }

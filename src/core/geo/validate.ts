@@ -7,7 +7,7 @@
 import type { GeoCsvAnyResult, GeoCsvError, GeoRange } from './csv.js';
 import { flatten } from './flatten.js';
 
-export interface GeoCheckOptions {
+interface GeoCheckOptions {
   /** Range counts of the table in use, per family; 0 skips the collapse check. */
   current: { v4Ranges: number; v6Ranges: number };
   /** Refuse a family whose flattened range count falls below this share of the current. */
@@ -25,7 +25,7 @@ export interface GeoSource {
   parsed: GeoCsvAnyResult;
 }
 
-export type GeoCheck =
+type GeoCheck =
   | {
       ok: true;
       /** Flattened ranges; null when no file had rows of that family (keep the current). */

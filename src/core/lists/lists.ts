@@ -12,7 +12,7 @@ import { type Address, checkNetwork, parseAddress } from '../net/ip.js';
 import { PrefixSet } from '../net/prefix-set.js';
 import type { ListEntry } from '../types.js';
 
-export interface ListLineError {
+interface ListLineError {
   /** 1-based line number in the file. */
   line: number;
   text: string;
@@ -43,7 +43,7 @@ export interface ListParseResult {
   errors: ListLineError[];
 }
 
-export type ListLine =
+type ListLine =
   | { kind: 'blank' }
   | { kind: 'entry'; entry: ListEntry; comment: string }
   | { kind: 'error'; message: string };
@@ -90,7 +90,7 @@ export function parseListLine(raw: string): ListLine {
  * Merges entries for the same canonical network: the first position is kept, and the
  * latest non-empty note wins (adding an address again with a new note updates it).
  */
-export function mergeEntries(entries: Iterable<ListEntry>): ListEntry[] {
+function mergeEntries(entries: Iterable<ListEntry>): ListEntry[] {
   const byNetwork = new Map<string, ListEntry>();
   for (const e of entries) {
     const prev = byNetwork.get(e.network);
@@ -133,7 +133,7 @@ export function formatListFile(entries: Iterable<ListEntry>, header?: string): s
 
 // ---- CSV (RFC 4180: quoted fields, "" escapes, CRLF or LF) ----
 
-export const CSV_HEADER = 'network,note';
+const CSV_HEADER = 'network,note';
 
 /** What the UI's "download template" gives: the header and two documentation examples. */
 export const CSV_TEMPLATE =
@@ -291,9 +291,9 @@ export function toCsv(entries: Iterable<ListEntry>): string {
 
 // ---- Lookup ----
 
-export type AccessStatus = 'allowed' | 'denied' | 'none';
+type AccessStatus = 'allowed' | 'denied' | 'none';
 
-export interface AccessCheck {
+interface AccessCheck {
   status: AccessStatus;
   /** The most specific allow entry containing the address. */
   allow?: ListEntry;

@@ -24,7 +24,7 @@ export interface Network {
   text: string;
 }
 
-export type NetworkCheck = { ok: true; network: Network } | { ok: false; reason: string };
+type NetworkCheck = { ok: true; network: Network } | { ok: false; reason: string };
 
 type Bytes = { ok: true; bytes: Uint8Array } | { ok: false; reason: string };
 
@@ -218,25 +218,6 @@ export function explainNetwork(text: string): string {
   return r.ok ? '' : r.reason;
 }
 
-/** The single-host network of an address. */
-export function hostNetwork(addr: Address): Network {
-  return { family: addr.family, bytes: addr.bytes, prefix: addr.bytes.length * 8, text: addr.text };
-}
-
 export function networkContains(net: Network, addr: Address): boolean {
   return net.family === addr.family && maskedEqual(net.bytes, addr.bytes, net.prefix);
-}
-
-/**
- * Loopback, unspecified and link-local addresses: never a remote attacker, so they are
- * never blocked (blocking 127.0.0.1 would cut the host off from itself). Private ranges
- * are not in here: an attacker on the LAN is still an attacker.
- */
-export function isLoopbackOrLocal(addr: Address): boolean {
-  const b = addr.bytes;
-  if (addr.family === 4) return b[0] === 127 || b[0] === 0 || (b[0] === 169 && b[1] === 254);
-  let zeroHead = true;
-  for (let i = 0; i < 15; i++) if (b[i] !== 0) zeroHead = false;
-  if (zeroHead && (b[15] === 0 || b[15] === 1)) return true;
-  return b[0] === 0xfe && (b[1]! & 0xc0) === 0x80;
 }

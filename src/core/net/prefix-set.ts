@@ -7,7 +7,7 @@
 import { SipprotError } from '../errors.js';
 import { type Address, explainNetwork, type Network, parseAddress, parseNetwork } from './ip.js';
 
-export interface PrefixMatch<T> {
+interface PrefixMatch<T> {
   network: Network;
   value: T;
 }

@@ -14,7 +14,7 @@ import { plural, printable, sumValues } from './format.js';
 /** What the report is built from: the store's AttackSummary of a period (its series unused). */
 export type ReportSummary = Omit<AttackSummary, 'series'>;
 
-export interface ReportInput {
+interface ReportInput {
   summary: ReportSummary;
   /** The period before (the day before), for the comparison; null when unknown. */
   previous: ReportSummary | null;
@@ -49,8 +49,7 @@ export interface ReportPhone
   advice: string;
 }
 
-export type ReportPermanent = Pick<Decision, 'ip' | 'at' | 'reason' | 'country' | 'timesBlocked' | 'note'> &
-  Named;
+type ReportPermanent = Pick<Decision, 'ip' | 'at' | 'reason' | 'country' | 'timesBlocked' | 'note'> & Named;
 
 export interface Report {
   title: string;
@@ -78,7 +77,7 @@ export interface RenderOptions {
 
 const RULES: readonly Rule[] = ['scanner', 'auth-failures', 'enumeration'];
 
-export const RULE_LABELS: Readonly<Record<Rule, string>> = {
+const RULE_LABELS: Readonly<Record<Rule, string>> = {
   scanner: 'scanner (blocked user agent)',
   'auth-failures': 'failed authentication (password guessing)',
   enumeration: 'extension enumeration',
