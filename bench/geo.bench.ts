@@ -11,9 +11,9 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parseGeoCsvAny } from '../src/core/geo/csv.js';
-import { GeoTable } from '../src/core/geo/table.js';
-import { checkGeoUpdate } from '../src/core/geo/validate.js';
+import { parseGeoCsvAny } from '../src/core/geoip/csv.js';
+import { GeoTable } from '../src/core/geoip/table.js';
+import { checkGeoUpdate } from '../src/core/geoip/validate.js';
 import { formatBigint } from '../src/core/net/ip-range.js';
 import { readTableFile, SHIPPED_TABLE } from '../src/geoip/files.js';
 

@@ -3,7 +3,7 @@
  * countries and user agents, attacks over time, recent attacks and decisions.
  */
 import type { FastifyInstance } from 'fastify';
-import { countryName } from '../core/geo/countries.js';
+import { countryName } from '../core/geoip/countries.js';
 import type { Admin } from '../ports/admin.js';
 import type { Store } from '../ports/store.js';
 import { bad } from './admin-routes.js';

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CONFIG_KEYS, type ConfigKey, findConfigKey } from '../core/config/keys.js';
 import { configDir } from '../core/config/parse.js';
 import { SipprotError } from '../core/errors.js';
-import { COUNTRIES, EXTRA_COUNTRIES } from '../core/geo/countries.js';
+import { COUNTRIES, EXTRA_COUNTRIES } from '../core/geoip/countries.js';
 import type { Address } from '../core/net/ip.js';
 import type { Config } from '../core/types.js';
 import type { Admin } from '../ports/admin.js';

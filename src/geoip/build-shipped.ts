@@ -9,10 +9,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { encodeGeoBin } from '../core/geo/bin.js';
-import { parseGeoCsvAny } from '../core/geo/csv.js';
-import { GeoTable } from '../core/geo/table.js';
-import { checkGeoUpdate } from '../core/geo/validate.js';
+import { encodeGeoBin } from '../core/geoip/bin.js';
+import { parseGeoCsvAny } from '../core/geoip/csv.js';
+import { GeoTable } from '../core/geoip/table.js';
+import { checkGeoUpdate } from '../core/geoip/validate.js';
 
 async function main(argv: string[]): Promise<number> {
   const [v4Path, v6Path, source, date, out] = argv;

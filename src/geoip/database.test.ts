@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isSipprotError } from '../core/errors.js';
-import { GeoTable } from '../core/geo/table.js';
+import { GeoTable } from '../core/geoip/table.js';
 import { GeoDatabase, updateGeoDatabase } from './database.js';
 import { SHIPPED_TABLE, writeTableFile } from './files.js';
 

@@ -6,9 +6,9 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SipprotError } from '../core/errors.js';
-import type { GeoDataMeta } from '../core/geo/bin.js';
-import { GeoTable } from '../core/geo/table.js';
-import { checkGeoUpdate, type GeoSource } from '../core/geo/validate.js';
+import type { GeoDataMeta } from '../core/geoip/bin.js';
+import { GeoTable } from '../core/geoip/table.js';
+import { checkGeoUpdate, type GeoSource } from '../core/geoip/validate.js';
 import { peekTableMeta, readTableFile, SHIPPED_TABLE, type TableFile, writeTableFile } from './files.js';
 import { fetchSource, parseSource, type SourceOptions } from './source.js';
 
@@ -23,7 +23,7 @@ export interface GeoMeta extends GeoDataMeta {
   updatedAt: number | null;
 }
 
-export interface GeoLoadOptions {
+interface GeoLoadOptions {
   /** Defaults to data/geoip/geoip.bin.gz of this package. */
   shippedPath?: string;
   /** Epoch seconds; defaults to the wall clock. */
@@ -45,7 +45,7 @@ export interface GeoUpdateResult {
   warnings: string[];
 }
 
-export type GeoChangeListener = (db: GeoDatabase, previous: GeoMeta) => void | Promise<void>;
+type GeoChangeListener = (db: GeoDatabase, previous: GeoMeta) => void | Promise<void>;
 
 const wallClock = () => Date.now() / 1000;
 

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, constants as zc } from 'node:zlib';
 import { SipprotError } from '../core/errors.js';
-import { decodeGeoBin, encodeGeoBin, type GeoDataMeta } from '../core/geo/bin.js';
-import type { GeoTable } from '../core/geo/table.js';
+import { decodeGeoBin, encodeGeoBin, type GeoDataMeta } from '../core/geoip/bin.js';
+import type { GeoTable } from '../core/geoip/table.js';
 
 const gunzipAsync = promisify(gunzip);
 const gzipAsync = promisify(gzip);

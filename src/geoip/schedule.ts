@@ -7,7 +7,7 @@ import type { GeoDatabase, GeoUpdateOptions, GeoUpdateResult } from './database.
 
 export type GeoScheduleOutcome = { ok: true; result: GeoUpdateResult } | { ok: false; error: SipprotError };
 
-export interface GeoScheduleOptions {
+interface GeoScheduleOptions {
   db: GeoDatabase;
   /** GEOIP_UPDATE_URL; null or empty: no schedule. */
   from: string | readonly string[] | null;

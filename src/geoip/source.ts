@@ -6,9 +6,9 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { SipprotError } from '../core/errors.js';
-import { decodeGeoBin, isGeoBin } from '../core/geo/bin.js';
-import { isCountryCode } from '../core/geo/countries.js';
-import { type GeoCsvAnyResult, parseGeoCsvAny } from '../core/geo/csv.js';
+import { decodeGeoBin, isGeoBin } from '../core/geoip/bin.js';
+import { isCountryCode } from '../core/geoip/countries.js';
+import { type GeoCsvAnyResult, parseGeoCsvAny } from '../core/geoip/csv.js';
 import { gunzipCapped, isGzip } from './files.js';
 
 export interface SourceOptions {
@@ -27,9 +27,9 @@ export interface SourceOptions {
   confineTo?: string;
 }
 
-export const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_TIMEOUT_MS = 120_000;
 /** The upstream CSVs are 10 and 13 MB. */
-export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_UNCOMPRESSED = 256 * 1024 * 1024;
 
 interface SourceData {

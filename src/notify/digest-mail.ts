@@ -4,7 +4,7 @@
  * lists every address; past HTML_MAX_ROWS the HTML part is left out so that no mail
  * client can show a shortened list instead of the full one.
  */
-import { countryName } from '../core/geo/countries.js';
+import { countryName } from '../core/geoip/countries.js';
 import { countryText, escapeHtml, htmlPage, htmlTable, plural, textTable } from '../core/report/format.js';
 import { phoneAdvice, REASON_LABELS } from '../core/report/report.js';
 import type { Decision } from '../core/types.js';

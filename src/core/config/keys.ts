@@ -3,7 +3,7 @@
  * default, what is allowed, what it does), and each key's parser and formatter.
  */
 
-import { countryName, isCountryCode, suggestCountryCode } from '../geo/countries.js';
+import { countryName, isCountryCode, suggestCountryCode } from '../geoip/countries.js';
 import { SERVICE_KEYS } from './keys-service.js';
 import {
   boolKey,

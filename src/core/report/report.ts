@@ -6,7 +6,7 @@
  * Pure: times come in as epoch seconds and are shown through a formatter the caller
  * passes (local time lives at the edges, not here).
  */
-import { countryName } from '../geo/countries.js';
+import { countryName } from '../geoip/countries.js';
 import type { AttackSummary, TopIp } from '../records.js';
 import type { Decision, DecisionReason, Rule } from '../types.js';
 import { plural, printable, sumValues } from './format.js';
