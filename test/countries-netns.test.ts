@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { HttpAdmin } from '../src/admin/http-admin.js';
 import { guardCountries } from '../src/api/lockout.js';
 import { parseConfig } from '../src/core/config/parse.js';
 import { isSipprotError } from '../src/core/errors.js';
 import { parseAddress } from '../src/core/net/ip.js';
 import { Daemon } from '../src/daemon/daemon.js';
-import { updateSettings } from '../src/daemon/settings.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
+import { runtimePaths } from '../src/platform/runtime-paths.js';
 import { createPair, type Link, type Netns, udpEcho, udpProbe } from './netns.testkit.js';
 
 // 1.0.0.0/24 is Australian in the shipped table; 8.8.8.0/24 is American.
@@ -29,6 +30,7 @@ describe('blocked countries (daemon + nftables in a namespace)', () => {
   let link: Link;
   let destroy: () => Promise<void>;
   let daemon: Daemon;
+  let admin: HttpAdmin;
   let dir: string;
 
   before(async () => {
@@ -42,13 +44,13 @@ describe('blocked countries (daemon + nftables in a namespace)', () => {
     writeFileSync(conf, text);
     writeFileSync(join(dir, 'sipprot.allowlist'), `${AU2} our office in Sydney\n`);
     const config = parseConfig(text, { source: conf });
-    daemon = new Daemon(config, {
+    daemon = await Daemon.start(config, {
       firewall: new NftablesFirewall({ command: a.command('nft') }),
       capture: false,
       logger: pino({ level: 'silent' }),
       configPath: conf,
     });
-    await daemon.start();
+    admin = new HttpAdmin(runtimePaths(config).socket);
   });
   after(async () => {
     await daemon?.stop();
@@ -74,8 +76,6 @@ describe('blocked countries (daemon + nftables in a namespace)', () => {
   });
 
   it('status and check name the country', async () => {
-    const { apiDeps } = await import('../src/daemon/api.js');
-    const admin = apiDeps(daemon, undefined).admin;
     const status = await admin.status();
     assert.deepEqual(status.countries.blocked, ['AU']);
     assert.ok(status.countries.ranges > 100, `AU has many ranges, got ${status.countries.ranges}`);
@@ -87,8 +87,6 @@ describe('blocked countries (daemon + nftables in a namespace)', () => {
   });
 
   it('refuses to block the country the administrator connects from', async () => {
-    const { apiDeps } = await import('../src/daemon/api.js');
-    const admin = apiDeps(daemon, undefined).admin;
     await assert.rejects(
       guardCountries(admin, ['AU', 'US'], parseAddress(US1)),
       (e: unknown) => isSipprotError(e) && e.code === 'SP_ERR_LOCKOUT' && /US/.test(e.message),
@@ -97,7 +95,7 @@ describe('blocked countries (daemon + nftables in a namespace)', () => {
   });
 
   it('a settings change replaces the country sets atomically', async () => {
-    await updateSettings(daemon, { BLOCKED_COUNTRIES: 'US' });
+    await admin.call('PATCH', '/api/settings', { changes: { BLOCKED_COUNTRIES: 'US' } });
     const echo = await udpEcho(a, { port: 5060 });
     try {
       assert.equal((await udpProbe(b, { host: link.a4, port: 5060, bind: US1 })).replies, 0);

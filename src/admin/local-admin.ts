@@ -14,17 +14,8 @@ import {
   type RemoveResult,
   type StatusReport,
 } from '../ports/admin.js';
+import type { ListStorage } from '../ports/lists.js';
 import type { Store } from '../ports/store.js';
-
-/** Where the lists live (the list files); ListFiles implements it. */
-export interface ListRepo {
-  read(name: ListName): ListEntry[];
-  add(name: ListName, entries: ListEntry[]): ChangeResult;
-  remove(name: ListName, networks: string[]): RemoveResult;
-  removeAll(name: ListName): RemoveResult;
-  importCsv(name: ListName, csv: string, opts: { skipInvalid: boolean }): ImportResult;
-  exportCsv(name: ListName): string;
-}
 
 /** Present when the daemon runs: changes reach the kernel and the policy at once. */
 export interface LiveHooks {
@@ -42,7 +33,7 @@ export interface GeoInfo {
 
 export interface LocalAdminDeps {
   config: Config;
-  lists: ListRepo;
+  lists: ListStorage;
   store: Store;
   geo: GeoInfo | null;
   mailStatus: () => { configured: boolean; message: string };
@@ -134,19 +125,19 @@ export class LocalAdmin implements Admin {
         entries.map((e) => e.network),
         opts?.requester ?? null,
       );
-    const r = this.d.lists.add(name, entries);
+    const r = await this.d.lists.add(name, entries);
     await this.d.live?.listsChanged(name);
     return r;
   }
 
   async removeEntries(name: ListName, networks: string[]): Promise<RemoveResult> {
-    const r = this.d.lists.remove(name, networks);
+    const r = await this.d.lists.remove(name, networks);
     if (r.removed.length > 0) await this.d.live?.listsChanged(name);
     return r;
   }
 
   async removeAll(name: ListName): Promise<RemoveResult> {
-    const r = this.d.lists.removeAll(name);
+    const r = await this.d.lists.removeAll(name);
     if (r.removed.length > 0) await this.d.live?.listsChanged(name);
     return r;
   }
@@ -162,7 +153,7 @@ export class LocalAdmin implements Admin {
         opts.requester ?? null,
       );
     }
-    const r = this.d.lists.importCsv(name, csv, { skipInvalid: opts.skipInvalid });
+    const r = await this.d.lists.importCsv(name, csv, { skipInvalid: opts.skipInvalid });
     if (r.applied && r.added.length + r.updated.length > 0) await this.d.live?.listsChanged(name);
     return r;
   }

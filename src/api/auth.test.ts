@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setAdminPassword } from '../platform/admin-password.js';
 import { apiError, cookiesOf, type Harness, harness, login, PASSWORD } from './http.testkit.js';
-import { setAdminPassword } from './password.js';
 
 describe('API over TCP: login, sessions, CSRF', () => {
   let h: Harness;

@@ -6,9 +6,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
+import { GENERATED_KEY, hashFingerprint, PASSWORD_KEY, verifyPassword } from '../platform/admin-password.js';
 import type { Store } from '../ports/store.js';
 import { ApiError } from './errors.js';
-import { GENERATED_KEY, hashFingerprint, PASSWORD_KEY, verifyPassword } from './password.js';
 
 export const SESSION_COOKIE = 'sipprot_session';
 export const CSRF_COOKIE = 'sipprot_csrf';

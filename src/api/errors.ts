@@ -54,6 +54,7 @@ export const ERROR_CODES: readonly string[] = [
   ...new Set([
     ...Object.keys(STATUS),
     'SP_ERR_CONFIG_NOT_FOUND',
+    'SP_ERR_CONFIG_IO',
     'SP_ERR_LIST_IO',
     'SP_ERR_STORE',
     'SP_ERR_FIREWALL',

@@ -3,9 +3,9 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { aDecision } from '../core/records.testkit.js';
+import { setAdminPassword } from '../platform/admin-password.js';
 import { fakeWorld } from './admin.fake.js';
 import { type Harness, login, PASSWORD } from './http.testkit.js';
-import { setAdminPassword } from './password.js';
 import { buildApi, routesOf } from './server.js';
 
 interface Sse {

@@ -1,8 +1,8 @@
 /** inject() helpers for the API tests: a logged-in client that sends cookie and CSRF token. */
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { setAdminPassword } from '../platform/admin-password.js';
 import { type FakeWorld, fakeWorld } from './admin.fake.js';
-import { setAdminPassword } from './password.js';
 import { buildApi, routesOf } from './server.js';
 
 export const PASSWORD = 'correct horse battery';

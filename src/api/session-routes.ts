@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
+import { passwordProblem, setAdminPassword } from '../platform/admin-password.js';
 import type { Store } from '../ports/store.js';
 import { bad } from './admin-routes.js';
 import {
@@ -15,7 +16,6 @@ import {
   type Sessions,
   setSessionCookies,
 } from './auth.js';
-import { passwordProblem, setAdminPassword } from './password.js';
 import type { SessionInfo } from './types.js';
 
 export interface SessionRouteDeps {

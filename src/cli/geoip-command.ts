@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
 import { configDir } from '../core/config/parse.js';
 import type { Config } from '../core/types.js';
-import { runtimePaths } from '../daemon/paths.js';
-import { readPid } from '../daemon/pidfile.js';
 import { GeoDatabase, type GeoMeta } from '../geoip/database.js';
+import { readPid } from '../platform/pid-file.js';
+import { runtimePaths } from '../platform/runtime-paths.js';
 import { json } from './output.js';
 import { type CliContext, usage } from './program.js';
 

@@ -1,8 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { isSipprotError } from '../core/errors.js';
 import type { ListEntry, ListName } from '../core/types.js';
 import type { Admin } from '../ports/admin.js';
+import { configOption } from './config-option.js';
 import { EXIT } from './exit-codes.js';
 import { checkText, dynamicTable, type Io, json, listTable } from './output.js';
 import { renderTable } from './table.js';
@@ -40,12 +41,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   };
   const program = new Command('sipprot')
     .description('sipprot: SIP brute-force and scanner guard (lists, blocks, reports)')
-    .addOption(
-      new Option(
-        '--config <path>',
-        'config file (default: $SIPPROT_CONFIG, /etc/sipprot/sipprot.conf, /home/sipprot.conf)',
-      ),
-    )
+    .addOption(configOption())
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })

@@ -133,17 +133,34 @@ describe('loadConfig', () => {
 });
 
 describe('saveConfig', () => {
-  it('writes a canonical file (0600 when new) that loads back to the same config', () => {
+  it('writes a canonical file (0600 when new) that loads back to the same config', async () => {
     const sub = join(dir, 'save');
     mkdirSync(sub);
     const path = join(sub, 'sipprot.conf');
     const cfg = parseConfig('HIT_COUNT=7\nSMTP_PASSWORD=s3cr#t\nBLOCKED_COUNTRIES=RU', { source: path });
-    saveConfig(path, cfg);
+    await saveConfig(path, cfg);
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.deepEqual(loadConfig({ flag: path, env: {} }), cfg);
     chmodSync(path, 0o640);
-    saveConfig(path, { ...cfg, hitCount: 8 });
+    await saveConfig(path, { ...cfg, hitCount: 8 });
     assert.equal(statSync(path).mode & 0o777, 0o640);
     assert.match(readFileSync(path, 'utf8'), /^HIT_COUNT=8$/m);
+  });
+
+  it('a failed write reports a config error (SP_ERR_CONFIG_IO), not a list one, and keeps the old file', async () => {
+    const sub = join(dir, 'save-fail');
+    mkdirSync(sub);
+    // A directory where the file should be: the rename over it fails.
+    const path = join(sub, 'sipprot.conf');
+    mkdirSync(path);
+    writeFileSync(join(path, 'inner'), 'x');
+    const cfg = parseConfig('HIT_COUNT=7', { source: path });
+    await assert.rejects(saveConfig(path, cfg), (e: Error & { code?: string; cause?: unknown }) => {
+      assert.equal(e.code, 'SP_ERR_CONFIG_IO');
+      assert.match(e.message, /cannot write .*sipprot\.conf/);
+      assert.ok(e.cause instanceof Error, 'the errno error is kept as cause');
+      return true;
+    });
+    assert.equal(readFileSync(join(path, 'inner'), 'utf8'), 'x');
   });
 });

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { type ConfigWarning, parseConfigDetailed, renderConfig } from '../core/config/parse.js';
 import { SipprotError } from '../core/errors.js';
 import type { Config } from '../core/types.js';
-import { writeFileAtomic } from '../lists/list-files.js';
+import { writeFileAtomic } from '../platform/atomic-write.js';
 
 export const SYSTEM_CONFIG = '/etc/sipprot/sipprot.conf';
 export const LEGACY_CONFIG = '/home/sipprot.conf';
@@ -100,10 +100,11 @@ export function loadConfig(opts: LoadOptions = {}): Config {
 
 /**
  * Writes the config as a canonical sipprot.conf (atomic replace; a new file is 0600
- * because it may hold the SMTP password). Returns the text written.
+ * because it may hold the SMTP password). Returns the text written. A failed write is
+ * SP_ERR_CONFIG_IO (or SP_ERR_PERMISSION) and leaves the old file as it was.
  */
-export function saveConfig(path: string, config: Config): string {
+export async function saveConfig(path: string, config: Config): Promise<string> {
   const text = renderConfig({ ...config, source: path });
-  writeFileAtomic(path, text, { mode: 0o600 });
+  await writeFileAtomic(path, text, { mode: 0o600, code: 'SP_ERR_CONFIG_IO' });
   return text;
 }

@@ -6,6 +6,7 @@
 export type SipprotErrorCode =
   | 'SP_ERR_CONFIG_INVALID'
   | 'SP_ERR_CONFIG_NOT_FOUND'
+  | 'SP_ERR_CONFIG_IO'
   | 'SP_ERR_ADDRESS_INVALID'
   | 'SP_ERR_LIST_INVALID'
   | 'SP_ERR_LIST_IO'

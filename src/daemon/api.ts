@@ -1,98 +1,161 @@
+/**
+ * The API wiring: the Admin use cases (LocalAdmin with live hooks) and the API's other
+ * ports, backed by what the running daemon hands over (a RunningDaemon: what is in force,
+ * and the few things the API may ask of it). The API serves them on the root-only Unix
+ * socket (the CLI) and, when WEB_LISTEN is not off, on TCP for the web UI (login).
+ */
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { Logger as PinoLogger } from 'pino';
 import { geoInfo } from '../admin/geo-info.js';
-import { LocalAdmin } from '../admin/local-admin.js';
-import { ensureAdminPassword } from '../api/password.js';
+import { type GeoInfo, type LiveHooks, LocalAdmin } from '../admin/local-admin.js';
 import { type ApiDeps, buildApi } from '../api/server.js';
-import type { GeoStatus } from '../api/types.js';
+import type { GeoStatus, LiveEvent } from '../api/types.js';
 import { loadConfig } from '../config/load.js';
 import { configDir } from '../core/config/parse.js';
 import { SipprotError } from '../core/errors.js';
+import type { AccessLists } from '../core/lists/lists.js';
+import type { Config } from '../core/types.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { localCalendar } from '../notify/calendar.js';
 import { reportForDay } from '../notify/daily.js';
 import { mailStatus, testSmtp } from '../notify/smtp.js';
-import type { Daemon } from './daemon.js';
+import { generatePassword, PASSWORD_KEY, setAdminPassword } from '../platform/admin-password.js';
+import type { ListStorage } from '../ports/lists.js';
+import type { Logger } from '../ports/logger.js';
+import type { Store } from '../ports/store.js';
 import { settingsView, updateSettings } from './settings.js';
 
 const clock = () => Date.now() / 1000;
 
+/** What the API may see and ask of the running daemon (the Daemon builds exactly this). */
+export interface RunningDaemon {
+  /** What is in force now: each changes on reload (and the lists on every list change). */
+  config(): Config;
+  access(): AccessLists;
+  geo(): GeoDatabase | null;
+  mailStatus(): { configured: boolean; message: string };
+  /** List changes and unblocks reach the kernel and the policy at once. */
+  live: LiveHooks;
+  /** Applies a validated config (keeps blocks); returns what it did, for the admin. */
+  reload(next: Config): Promise<string>;
+  /** Makes the kernel match the policy, lists and countries (after a geo-IP update). */
+  reconcile(why: string): Promise<void>;
+}
+
+export interface ApiParts {
+  running: RunningDaemon;
+  store: Store;
+  lists: ListStorage;
+  events: { subscribe(cb: (e: LiveEvent) => void): () => void };
+  log: PinoLogger;
+  /** --config as given, so a reload over the API reads the same file as SIGHUP. */
+  configPath: string | undefined;
+}
+
 /** The Admin and API ports, backed by the running daemon (changes apply at once). */
-export function apiDeps(daemon: Daemon, configPath: string | undefined): ApiDeps {
+export function apiDeps(p: ApiParts): ApiDeps {
+  const { running, store } = p;
   const admin = new LocalAdmin({
     get config() {
-      return daemon.config;
+      return running.config();
     },
-    lists: daemon.lists,
-    store: daemon.store,
-    geo: {
-      country: (ip) => daemon.geo?.country(ip) ?? null,
-      countries: () =>
-        daemon.geo
-          ? geoInfo(daemon.geo, daemon.config).countries()
-          : { blocked: daemon.config.blockedCountries, ranges: 0, database: null },
-    },
-    mailStatus: () => daemon.notifier.status(),
+    lists: p.lists,
+    store,
+    geo: geoView(running),
+    mailStatus: () => running.mailStatus(),
     clock,
-    access: () => daemon.access,
-    live: {
-      listsChanged: (name) => daemon.listsChanged(name),
-      unblock: async (ip) => daemon.unblock(ip),
-      daemon: () => ({ pid: process.pid, startedAt: daemon.startedAt }),
-      stats: () => daemon.liveStats(),
-    },
+    access: () => running.access(),
+    live: running.live,
   });
-  const reload = async () => {
-    try {
-      const next = loadConfig({ path: configPath ?? daemon.config.source ?? undefined, env: process.env });
-      return { reloaded: true, message: await daemon.reload(next) };
-    } catch (e) {
-      if (e instanceof SipprotError && e.code === 'SP_ERR_CONFIG_INVALID') {
-        return { reloaded: false, message: `configuration not reloaded:\n${e.message}` };
-      }
-      throw e;
-    }
-  };
   return {
     admin,
-    store: daemon.store,
+    store,
     settings: {
-      read: async () => settingsView(daemon.config),
-      update: (changes) => updateSettings(daemon, changes),
+      read: async () => settingsView(running.config()),
+      update: (changes) => updateSettings(running, changes),
     },
-    geoip: {
-      status: async () => geoStatus(daemon.geo, daemon.config.geoip.updateUrl),
-      update: async () => {
-        const from = daemon.config.geoip.updateUrl;
-        if (!from)
-          throw new SipprotError('SP_ERR_USAGE', 'GEOIP_UPDATE_URL is not set: nothing to update from');
-        if (!daemon.geo) throw new SipprotError('SP_ERR_GEOIP', 'no geo-IP database is loaded');
-        const r = await daemon.geo.update({ from, confineTo: configDir(daemon.config.source) });
-        await daemon.reconcile('geo-ip update');
-        return { ...geoStatus(daemon.geo, from), warnings: r.warnings };
-      },
-    },
+    geoip: geoipPort(running),
     report: async (day) => {
-      const r = await reportForDay(daemon.store, localCalendar, day, { host: hostname(), now: clock() });
+      const r = await reportForDay(store, localCalendar, day, { host: hostname(), now: clock() });
       return { text: r.text, html: r.html, model: r.report };
     },
-    notifyTest: async (to) => {
-      const status = mailStatus(daemon.config);
-      if (!status.configured) return { ok: false, message: status.message };
-      const recipients = to ? [to] : (await daemon.store.listRecipients()).map((r) => r.email);
-      if (recipients.length === 0) return { ok: false, message: 'no notification recipients: add one first' };
-      try {
-        const r = await testSmtp(daemon.config.smtp, recipients);
-        return { ok: true, message: `test mail accepted by ${r.server} for ${r.accepted.join(', ')}` };
-      } catch (e) {
-        return { ok: false, message: (e as Error).message };
-      }
-    },
-    events: daemon.events,
-    reload,
+    notifyTest: (to) => notifyTest(running.config(), store, to),
+    events: p.events,
+    reload: () => reload(running, p.configPath),
     clock,
-    logger: daemon.log,
+    logger: p.log,
   };
+}
+
+/**
+ * The admin views' geo-IP summary of the database in force. One geoInfo per database, so
+ * its range count is computed once per database and country list (~175 ms for US), not
+ * on every status request.
+ */
+function geoView(running: RunningDaemon): GeoInfo {
+  const countries = {
+    get blockedCountries() {
+      return running.config().blockedCountries;
+    },
+  };
+  let current: { db: GeoDatabase; info: GeoInfo } | null = null;
+  const infoOf = (db: GeoDatabase) => {
+    if (current?.db !== db) current = { db, info: geoInfo(db, countries) };
+    return current.info;
+  };
+  return {
+    country: (ip) => running.geo()?.country(ip) ?? null,
+    countries: () => {
+      const geo = running.geo();
+      return geo
+        ? infoOf(geo).countries()
+        : { blocked: running.config().blockedCountries, ranges: 0, database: null };
+    },
+  };
+}
+
+/** Re-reads the config file; an invalid one is refused with its errors (nothing changes). */
+async function reload(running: RunningDaemon, configPath: string | undefined) {
+  try {
+    const next = loadConfig({ path: configPath ?? running.config().source ?? undefined, env: process.env });
+    return { reloaded: true, message: await running.reload(next) };
+  } catch (e) {
+    if (e instanceof SipprotError && e.code === 'SP_ERR_CONFIG_INVALID') {
+      return { reloaded: false, message: `configuration not reloaded:\n${e.message}` };
+    }
+    throw e;
+  }
+}
+
+function geoipPort(running: RunningDaemon): ApiDeps['geoip'] {
+  return {
+    status: async () => geoStatus(running.geo(), running.config().geoip.updateUrl),
+    update: async () => {
+      const config = running.config();
+      const from = config.geoip.updateUrl;
+      if (!from)
+        throw new SipprotError('SP_ERR_USAGE', 'GEOIP_UPDATE_URL is not set: nothing to update from');
+      const geo = running.geo();
+      if (!geo) throw new SipprotError('SP_ERR_GEOIP', 'no geo-IP database is loaded');
+      const r = await geo.update({ from, confineTo: configDir(config.source) });
+      await running.reconcile('geo-ip update');
+      return { ...geoStatus(geo, from), warnings: r.warnings };
+    },
+  };
+}
+
+async function notifyTest(config: Config, store: Store, to: string | undefined) {
+  const status = mailStatus(config);
+  if (!status.configured) return { ok: false, message: status.message };
+  const recipients = to ? [to] : (await store.listRecipients()).map((r) => r.email);
+  if (recipients.length === 0) return { ok: false, message: 'no notification recipients: add one first' };
+  try {
+    const r = await testSmtp(config.smtp, recipients);
+    return { ok: true, message: `test mail accepted by ${r.server} for ${r.accepted.join(', ')}` };
+  } catch (e) {
+    return { ok: false, message: (e as Error).message };
+  }
 }
 
 function geoStatus(db: GeoDatabase | null, updateUrl: string | null): GeoStatus {
@@ -109,22 +172,35 @@ function geoStatus(db: GeoDatabase | null, updateUrl: string | null): GeoStatus 
   };
 }
 
+/**
+ * At start: when no admin password is set, generates one, stores its hash and logs the
+ * password once (the only way the admin learns it), with a hint to replace it. Returns the
+ * generated password, or null when one was already set.
+ */
+export async function ensureAdminPassword(store: Store, log: Logger): Promise<string | null> {
+  if ((await store.getSetting(PASSWORD_KEY)) !== null) return null;
+  const password = generatePassword();
+  await setAdminPassword(store, password, true);
+  log.warn(
+    {},
+    `web UI: no admin password was set; generated the one-time password ${password} ` +
+      '(log in and change it, or set one with: sipprot passwd)',
+  );
+  return password;
+}
+
 /** The root-only Unix socket for the CLI, and the web UI/API on WEB_LISTEN (login). */
-export async function startApi(
-  daemon: Daemon,
-  socketPath: string,
-  configPath?: string,
-): Promise<FastifyInstance[]> {
-  const deps = apiDeps(daemon, configPath);
-  const generated = await ensureAdminPassword(daemon.store, daemon.log);
+export async function startApi(p: ApiParts, socketPath: string): Promise<FastifyInstance[]> {
+  const deps = apiDeps(p);
+  const generated = await ensureAdminPassword(p.store, p.log);
   if (generated)
-    daemon.log.info(
+    p.log.info(
       'a one-time admin password was generated (see the warning above); change it with: sipprot passwd',
     );
   const socket = await buildApi(deps, { transport: 'socket' });
   await socket.listen({ path: socketPath });
   const servers = [socket];
-  const { host, port } = daemon.config.webListen;
+  const { host, port } = p.running.config().webListen;
   if (port > 0) {
     const web = await buildApi(deps, { transport: 'tcp' });
     await web.listen({ host, port });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,9 +13,10 @@ import { pino } from 'pino';
 import { HttpAdmin } from '../admin/http-admin.js';
 import { parseConfig } from '../core/config/parse.js';
 import { bytes, hep3, udpPacket } from '../core/packet/packets.testkit.js';
+import type { AttackRecord } from '../core/records.js';
 import { FakeFirewall } from '../firewall/firewall.fake.js';
+import { runtimePaths } from '../platform/runtime-paths.js';
 import { Daemon } from './daemon.js';
-import { runtimePaths } from './paths.js';
 
 const PBX = '10.0.0.1';
 const RAW_IP = 101;
@@ -75,13 +76,12 @@ describe('daemon (fake firewall, frames handed in)', () => {
     writeFileSync(join(dir, 'sipprot.allowlist'), '198.51.100.0/24 office\n');
     const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
     firewall = new FakeFirewall();
-    daemon = new Daemon(config, {
+    daemon = await Daemon.start(config, {
       firewall,
       capture: false,
       logger: pino({ level: 'silent' }),
       configPath: conf,
     });
-    await daemon.start();
     admin = new HttpAdmin(runtimePaths(config).socket);
   });
   after(async () => {
@@ -92,8 +92,8 @@ describe('daemon (fake firewall, frames handed in)', () => {
     const t = Date.now() / 1000;
     for (let i = 0; i < n; i++) {
       const id = `c${ip}-${i}-${Math.random()}`;
-      daemon.onFrame(RAW_IP, t + i * 0.01, register(ip, 5070, id, 1, true));
-      daemon.onFrame(RAW_IP, t + i * 0.01 + 0.001, answer(ip, 5070, id, 1, '401 Unauthorized'));
+      daemon.packets.onFrame(RAW_IP, t + i * 0.01, register(ip, 5070, id, 1, true));
+      daemon.packets.onFrame(RAW_IP, t + i * 0.01 + 0.001, answer(ip, 5070, id, 1, '401 Unauthorized'));
     }
   };
 
@@ -103,7 +103,7 @@ describe('daemon (fake firewall, frames handed in)', () => {
     bruteForce('203.0.113.5', 1);
     await new Promise((r) => setImmediate(r));
     assert.equal(firewall.wouldDrop('203.0.113.5'), 'dynamic');
-    await daemon.enforcer.flush();
+    await daemon.settle();
     const blocks = await admin.dynamicBlocks();
     const b = blocks.find((x) => x.ip === '203.0.113.5');
     assert.ok(b, 'the block is visible over the socket');
@@ -112,7 +112,7 @@ describe('daemon (fake firewall, frames handed in)', () => {
     assert.ok(b.timeLeft !== null && b.timeLeft > 590 && b.timeLeft <= 600);
     const check = await admin.check('203.0.113.5');
     assert.equal(check.blocked, true);
-    const attacks = await daemon.store.attacks({ from: 0, to: 4e9 });
+    const attacks = await admin.call<AttackRecord[]>('GET', '/api/attacks?hours=1');
     assert.deepEqual(
       attacks.map((a) => [a.ip, a.rule, a.attempts]),
       [['203.0.113.5', 'auth-failures', 3]],
@@ -122,19 +122,19 @@ describe('daemon (fake firewall, frames handed in)', () => {
 
   it('the allow list wins: an allowed address is never blocked', async () => {
     bruteForce('198.51.100.20', 10);
-    await daemon.enforcer.flush();
+    await daemon.settle();
     assert.equal(firewall.wouldDrop('198.51.100.20'), null);
     assert.equal((await admin.check('198.51.100.20')).blocked, false);
   });
 
   it('allowing a blocked address lifts its block at once', async () => {
     bruteForce('203.0.113.44', 3);
-    await daemon.enforcer.flush();
+    await daemon.settle();
     assert.equal(firewall.wouldDrop('203.0.113.44'), 'dynamic');
     await admin.addEntries('allow', [{ network: '203.0.113.44', note: 'a customer behind NAT' }]);
-    await daemon.enforcer.flush();
+    await daemon.settle();
     assert.equal(firewall.wouldDrop('203.0.113.44'), null);
-    assert.equal(await daemon.store.getBlock('203.0.113.44'), null);
+    assert.equal((await admin.check('203.0.113.44')).dynamic, null);
     await admin.removeEntries('allow', ['203.0.113.44']);
   });
 
@@ -142,14 +142,14 @@ describe('daemon (fake firewall, frames handed in)', () => {
     const r = await admin.unblock('203.0.113.5');
     assert.equal(r.wasBlocked, true);
     assert.equal(firewall.wouldDrop('203.0.113.5'), null);
-    await daemon.enforcer.flush();
-    assert.equal(await daemon.store.getBlock('203.0.113.5'), null);
+    await daemon.settle();
+    assert.equal((await admin.check('203.0.113.5')).dynamic, null);
   });
 
   it('BLOCK_THRESHOLD=1: the next block is permanent and lands in the deny list with a note', async () => {
     bruteForce('203.0.113.5', 3);
-    await daemon.enforcer.flush();
-    const rec = await daemon.store.getBlock('203.0.113.5');
+    await daemon.settle();
+    const rec = (await admin.check('203.0.113.5')).dynamic;
     assert.ok(rec);
     assert.equal(rec.expiresAt, null);
     assert.match(
@@ -161,9 +161,9 @@ describe('daemon (fake firewall, frames handed in)', () => {
 
   it('removing the address from the deny list forgives the permanent block', async () => {
     await admin.removeEntries('deny', ['203.0.113.5']);
-    await daemon.enforcer.flush();
+    await daemon.settle();
     assert.equal(firewall.wouldDrop('203.0.113.5'), null);
-    assert.equal(await daemon.store.getBlock('203.0.113.5'), null);
+    assert.equal((await admin.check('203.0.113.5')).dynamic, null);
   });
 
   it('deny add over the socket reaches the kernel at once; denying loopback is refused', async () => {
@@ -174,7 +174,7 @@ describe('daemon (fake firewall, frames handed in)', () => {
 
   it('reload keeps running blocks and applies a changed HIT_COUNT', async () => {
     bruteForce('203.0.113.9', 3);
-    await daemon.enforcer.flush();
+    await daemon.settle();
     assert.equal(firewall.wouldDrop('203.0.113.9'), 'dynamic');
     const conf = join(dir, 'sipprot.conf');
     writeFileSync(conf, readFileSync(conf, 'utf8').replace('HIT_COUNT=3', 'HIT_COUNT=2'));
@@ -183,7 +183,7 @@ describe('daemon (fake firewall, frames handed in)', () => {
     assert.equal(daemon.config.hitCount, 2);
     assert.equal(firewall.wouldDrop('203.0.113.9'), 'dynamic', 'blocks survive a reload');
     bruteForce('203.0.113.10', 2);
-    await daemon.enforcer.flush();
+    await daemon.settle();
     assert.equal(firewall.wouldDrop('203.0.113.10'), 'dynamic');
   });
 
@@ -208,16 +208,45 @@ describe('daemon (fake firewall, frames handed in)', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(firewall.wouldDrop('203.0.113.77'), 'dynamic');
-    await daemon.enforcer.flush();
-    const b = await daemon.store.getBlock('203.0.113.77');
+    await daemon.settle();
+    const b = (await admin.check('203.0.113.77')).dynamic;
     assert.equal(b?.reason, 'scanner');
     assert.equal(b?.port, 5061);
+  });
+
+  it('a deny list held by another process never stalls packets: the kernel follows at once', async () => {
+    const deny = join(dir, 'sipprot.denylist');
+    bruteForce('203.0.113.120', 3);
+    await daemon.settle();
+    await admin.unblock('203.0.113.120');
+    // Another process (the test's parent: alive, not us) holds the deny list's lock.
+    writeFileSync(`${deny}.lock`, String(process.ppid));
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    try {
+      bruteForce('203.0.113.120', 3); // the second block: permanent, appended to the deny list
+      bruteForce('203.0.113.121', 3);
+      assert.equal(
+        firewall.wouldDrop('203.0.113.120'),
+        'dynamic',
+        'the kernel first, whatever the list does',
+      );
+      assert.equal(firewall.wouldDrop('203.0.113.121'), 'dynamic');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(ticks >= 10, `the event loop ran ${ticks} timer ticks in 300 ms: it waited for the lock`);
+      assert.doesNotMatch(readFileSync(deny, 'utf8'), /203\.0\.113\.120/, 'not appended while locked');
+    } finally {
+      clearInterval(timer);
+      rmSync(`${deny}.lock`, { force: true });
+    }
+    await daemon.settle();
+    assert.match(readFileSync(deny, 'utf8'), /^203\.0\.113\.120\s+sipprot: permanent/m);
   });
 
   it('malformed frames never crash the daemon', () => {
     for (let i = 0; i < 2000; i++) {
       const junk = new Uint8Array(1 + (i % 200)).map(() => (Math.random() * 256) | 0);
-      daemon.onFrame(i % 3 === 0 ? 1 : RAW_IP, Date.now() / 1000, junk);
+      daemon.packets.onFrame(i % 3 === 0 ? 1 : RAW_IP, Date.now() / 1000, junk);
     }
   });
 });

@@ -1,134 +1,189 @@
+/**
+ * The composition root: builds every part, hands each one the narrow interface it needs,
+ * and owns the lifecycle. Nothing else holds the whole: the packet inputs get a PacketSink
+ * (the pipeline), the enforcer gets the firewall and store ports and four callbacks, the
+ * API gets a RunningDaemon (what is in force and the few things it may ask), settings get
+ * `config` and `reload`.
+ *
+ * Lifecycle (unchanged by issue 11):
+ * - start: PID file, store, firewall check, lists, geo-IP, running blocks from the store,
+ *   one full reconcile of the kernel, capture and HEP, API (Unix socket, then WEB_LISTEN),
+ *   timers (policy tick 250 ms, mail 5 s, store pruning 6 h). A failure stops what started.
+ * - reload (SIGHUP, API, settings): commit what is pending, new config, lists and geo-IP,
+ *   a new engine fed the running blocks again, capture restarted only when what it sees
+ *   changed, one reconcile; blocks are kept.
+ * - a failed firewall change: the firewall wrapper reconciles once at once; if that fails
+ *   too, the daemon reconciles again 5 s later (and on any unhandled rejection).
+ * - stop: inputs and API first, then commit what is pending, stop mail, remove sipprot's
+ *   nftables table, close the store, remove socket and PID file.
+ */
 import { mkdirSync, rmSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { type Logger, pino } from 'pino';
+import { type Logger as PinoLogger, pino } from 'pino';
 import { buildBpfFilter } from '../capture/bpf.js';
-import { Engine } from '../core/engine.js';
 import { isSipprotError } from '../core/errors.js';
 import { AccessLists } from '../core/lists/lists.js';
-import { Decoder } from '../core/packet/decoder.js';
 import type { Config, Decision, ListName } from '../core/types.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
-import { desiredState, ReconcilingFirewall } from '../firewall/reconcile.js';
+import { ReconcilingFirewall } from '../firewall/reconcile.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import type { GeoSchedule } from '../geoip/schedule.js';
 import { ListFiles } from '../lists/list-files.js';
 import { Notifier } from '../notify/notifier.js';
+import { claimPidFile, releasePidFile } from '../platform/pid-file.js';
+import { type RuntimePaths, runtimePaths } from '../platform/runtime-paths.js';
 import type { LiveStats } from '../ports/admin.js';
 import type { Firewall, FirewallState } from '../ports/firewall.js';
 import type { Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { startApi } from './api.js';
-import { Enforcer, KERNEL_SLACK_SECONDS } from './enforcer.js';
+import { type RunningDaemon, startApi } from './api.js';
+import { sameCapture, sameMail } from './config-diff.js';
+import { kernelState } from './enforcer.js';
 import { LiveEvents } from './events.js';
 import { loadGeo, scheduleGeo } from './geo.js';
-import { PacketInputs } from './inputs.js';
-import { runtimePaths } from './paths.js';
-import { claimPidFile, releasePidFile } from './pidfile.js';
+import { PacketInputs, type PacketSink } from './inputs.js';
+import { Pipeline } from './pipeline.js';
 
 const clock = () => Date.now() / 1000;
 const TICK_MS = 250;
 const NOTIFY_TICK_MS = 5000;
+const PRUNE_MS = 6 * 3600_000;
 const RETENTION_DAYS = 400;
+/** After a reconcile that failed too, the next try (the kernel may be busy or restarting). */
+const RETRY_RECONCILE_MS = 5000;
 
 export interface DaemonOptions {
   /** --config as given, so reload reads the same file. */
   configPath?: string;
-  logger?: Logger;
+  logger?: PinoLogger;
   /** Replaces nftables (tests without root use the fake). */
   firewall?: Firewall;
-  /** Capture interfaces override (tests); default config.interfaces. */
+  /** False in tests that hand frames in themselves (no libpcap). */
   capture?: boolean;
 }
 
-/**
- * The composition root: builds every adapter, restores state, reconciles the kernel
- * from the store, then runs capture → decoder → engine → enforcer until stopped.
- */
-export class Daemon {
-  readonly log: Logger;
-  readonly events = new LiveEvents();
-  readonly startedAt = clock();
+/** What start opens before the daemon can be built (each with its own check). */
+interface Opened {
   config: Config;
-  store!: Store;
-  firewall!: Firewall;
-  lists!: ListFiles;
-  access!: AccessLists;
-  geo: GeoDatabase | null = null;
-  engine!: Engine;
-  enforcer!: Enforcer;
-  notifier!: Notifier;
-  private decoder!: Decoder;
-  private readonly inputs: PacketInputs;
+  opts: DaemonOptions;
+  log: PinoLogger;
+  paths: RuntimePaths;
+  store: Store;
+  kernel: Firewall;
+}
+
+export class Daemon {
+  /** The config in force (replaced on reload). */
+  private conf: Config;
+  private access: AccessLists;
+  private geo: GeoDatabase | null = null;
+  private notifier: Notifier;
   private geoSchedule: GeoSchedule | null = null;
+  private readonly startedAt = clock();
+  private readonly opts: DaemonOptions;
+  private readonly log: PinoLogger;
+  private readonly paths: RuntimePaths;
+  private readonly store: Store;
+  private readonly firewall: ReconcilingFirewall;
+  private readonly lists: ListFiles;
+  private readonly events = new LiveEvents();
+  private readonly pipeline: Pipeline;
+  private readonly inputs: PacketInputs;
   private servers: FastifyInstance[] = [];
-  private timers: NodeJS.Timeout[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
   private reconciling: Promise<void> | null = null;
   private stopping = false;
 
-  constructor(
-    config: Config,
-    private readonly opts: DaemonOptions = {},
-  ) {
-    this.config = config;
-    this.log = opts.logger ?? pino({ name: 'sipprotd' });
-    this.inputs = new PacketInputs(this, opts.capture !== false);
-  }
-
-  async start(): Promise<void> {
-    const { config } = this;
+  /** Starts a daemon; on failure whatever had started is stopped again and the error thrown. */
+  static async start(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
+    const log = opts.logger ?? pino({ name: 'sipprotd' });
     const paths = runtimePaths(config);
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     claimPidFile(paths.pidFile);
+    let store: Store | null = null;
+    let kernel: Firewall | null = null;
+    let daemon: Daemon;
     try {
-      this.store = await SqliteStore.open(config.stateDir);
-      await this.store.check();
-      const kernel =
-        this.opts.firewall ?? new NftablesFirewall({ logger: this.log.child({ component: 'nft' }) });
-      // A failed change is answered by one full reconcile from the engine's state.
-      this.firewall = new ReconcilingFirewall(
-        kernel,
-        async () => this.desired(),
-        this.log.child({ component: 'reconcile' }),
-      );
-      await this.firewall.check();
-      this.lists = new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile });
-      this.access = this.readLists();
-      this.geo = await loadGeo(this.config.stateDir, this.log);
-      this.engine = this.newEngine();
-      this.notifier = this.newNotifier();
-      this.enforcer = new Enforcer({
-        firewall: this.firewall,
-        store: this.store,
-        recordOf: (ip) => this.engine.policy.recordOf(ip),
-        appendDeny: (entries) => {
-          this.lists.add('deny', entries);
-        },
-        published: (ds) => this.published(ds),
-        failed: (what, e) => this.failed(what, e),
-        clock,
-      });
-      await this.restore();
-      await this.reconcile('start');
-      this.decoder = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
-      await this.inputs.start(config);
-      this.geoSchedule = scheduleGeo(this.geo, this.config, this.log, () =>
-        this.reconcile('geo-ip update').catch((e) => this.failed('firewall', e)),
-      );
-      // A socket left by a daemon that died would make listen() fail; we hold the PID file.
-      rmSync(paths.socket, { force: true });
-      this.servers = await startApi(this, paths.socket, this.opts.configPath);
-      this.timers.push(setInterval(() => this.tick(), TICK_MS));
-      this.timers.push(setInterval(() => void this.notifier.tick(), NOTIFY_TICK_MS));
-      this.timers.push(setInterval(() => void this.prune(), 6 * 3600_000));
-      this.log.info(
-        { interfaces: config.interfaces, filter: buildBpfFilter(config), pid: process.pid },
-        'sipprotd started',
-      );
+      store = await SqliteStore.open(config.stateDir);
+      await store.check();
+      kernel = opts.firewall ?? new NftablesFirewall({ logger: log.child({ component: 'nft' }) });
+      await kernel.check();
+      daemon = new Daemon({ config, opts, log, paths, store, kernel });
     } catch (e) {
-      await this.stop().catch(() => undefined);
+      await kernel?.shutdown().catch((err) => log.error({ err }, 'could not remove the nftables table'));
+      await store?.close().catch(() => undefined);
+      rmSync(paths.socket, { force: true });
+      releasePidFile(paths.pidFile);
+      log.info('sipprotd stopped');
       throw e;
     }
+    try {
+      await daemon.begin();
+    } catch (e) {
+      await daemon.stop().catch(() => undefined);
+      throw e;
+    }
+    return daemon;
+  }
+
+  private constructor(o: Opened) {
+    this.conf = o.config;
+    this.opts = o.opts;
+    this.log = o.log;
+    this.paths = o.paths;
+    this.store = o.store;
+    // A failed change is answered by one full reconcile from the policy's state.
+    this.firewall = new ReconcilingFirewall(
+      o.kernel,
+      async () => this.kernelState(),
+      o.log.child({ component: 'reconcile' }),
+    );
+    this.lists = new ListFiles({ allow: o.config.allowlistFile, deny: o.config.denylistFile });
+    this.access = this.readLists();
+    this.notifier = this.newNotifier();
+    this.pipeline = new Pipeline(o.config, {
+      lists: () => this.access,
+      country: (ip) => this.geo?.country(ip) ?? null,
+      enforce: {
+        firewall: this.firewall,
+        store: this.store,
+        appendDeny: (entries) => this.lists.add('deny', entries),
+        published: (ds) => this.published(ds),
+        failed: (what, e) => this.failed(what, e),
+      },
+      log: o.log,
+      clock,
+    });
+    this.inputs = new PacketInputs(this.pipeline, o.opts.capture !== false, o.log);
+  }
+
+  private async begin(): Promise<void> {
+    const config = this.conf;
+    this.geo = await loadGeo(config.stateDir, this.log);
+    await this.pipeline.restore(this.store);
+    await this.reconcile('start');
+    await this.inputs.start(config);
+    this.rescheduleGeo();
+    // A socket left by a daemon that died would make listen() fail; we hold the PID file.
+    rmSync(this.paths.socket, { force: true });
+    this.servers = await startApi(
+      {
+        running: this.running(),
+        store: this.store,
+        lists: this.lists,
+        events: this.events,
+        log: this.log,
+        configPath: this.opts.configPath,
+      },
+      this.paths.socket,
+    );
+    this.timers.push(setInterval(() => this.pipeline.tick(), TICK_MS));
+    this.timers.push(setInterval(() => void this.notifier.tick(), NOTIFY_TICK_MS));
+    this.timers.push(setInterval(() => void this.prune(), PRUNE_MS));
+    this.log.info(
+      { interfaces: config.interfaces, filter: buildBpfFilter(config), pid: process.pid },
+      'sipprotd started',
+    );
   }
 
   /** Stops capture and API, commits what is pending, removes sipprot's nftables table. */
@@ -139,64 +194,31 @@ export class Daemon {
     this.inputs.stop();
     this.geoSchedule?.stop();
     for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
-    await this.enforcer?.flush().catch(() => undefined);
-    await this.notifier?.stop();
+    await this.pipeline.flush().catch(() => undefined);
+    await this.notifier.stop();
     await this.firewall
-      ?.shutdown()
+      .shutdown()
       .catch((e) => this.log.error({ err: e }, 'could not remove the nftables table'));
-    await this.store?.close().catch(() => undefined);
-    const paths = runtimePaths(this.config);
-    rmSync(paths.socket, { force: true });
-    releasePidFile(paths.pidFile);
+    await this.store.close().catch(() => undefined);
+    rmSync(this.paths.socket, { force: true });
+    releasePidFile(this.paths.pidFile);
     this.log.info('sipprotd stopped');
-  }
-
-  /** A decoded frame from live capture (or a test): the hot path. */
-  onFrame(linkType: number, at: number, frame: Uint8Array): void {
-    let events: ReturnType<Decoder['push']>;
-    try {
-      events = this.decoder.push(linkType, at, frame);
-    } catch (e) {
-      this.log.error({ err: e }, 'decoder failed on a frame; frame skipped');
-      return;
-    }
-    for (const ev of events) this.enforcer.apply(this.engine.onEvent(ev));
-  }
-
-  /** A HEPv3 packet from the SIP server (SIP over TLS included). */
-  onHep(buf: Uint8Array): void {
-    let events: ReturnType<Decoder['pushHep']>;
-    try {
-      events = this.decoder.pushHep(buf, { at: clock() });
-    } catch (e) {
-      this.log.error({ err: e }, 'decoder failed on a HEP packet; packet skipped');
-      return;
-    }
-    for (const ev of events) this.enforcer.apply(this.engine.onEvent(ev));
-  }
-
-  tick(now = clock()): void {
-    this.enforcer.apply(this.engine.tick(now));
   }
 
   /** Re-reads config, lists and geo data and reconciles; keeps blocks. */
   async reload(config: Config): Promise<string> {
-    await this.enforcer.flush();
-    const previous = this.config;
-    this.config = config;
+    await this.pipeline.flush();
+    const previous = this.conf;
+    this.conf = config;
     this.access = this.readLists();
-    this.geo = (await loadGeo(this.config.stateDir, this.log)) ?? this.geo;
-    this.engine = this.newEngine();
-    await this.restore();
-    const captureChanged = await this.inputs.apply(previous, config);
-    if (captureChanged)
-      this.decoder = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
+    this.geo = (await loadGeo(config.stateDir, this.log)) ?? this.geo;
+    const captureChanged = !sameCapture(previous, config);
+    this.pipeline.reconfigure(config, captureChanged);
+    await this.pipeline.restore(this.store);
+    await this.inputs.apply(previous, config);
     await this.reconcile('reload');
-    this.geoSchedule?.stop();
-    this.geoSchedule = scheduleGeo(this.geo, this.config, this.log, () =>
-      this.reconcile('geo-ip update').catch((e) => this.failed('firewall', e)),
-    );
-    if (JSON.stringify([config.smtp, config.notify]) !== JSON.stringify([previous.smtp, previous.notify])) {
+    this.rescheduleGeo();
+    if (!sameMail(previous, config)) {
       await this.notifier.stop();
       this.notifier = this.newNotifier();
     }
@@ -205,81 +227,11 @@ export class Daemon {
     return `reloaded ${config.source ?? 'defaults'}${captureChanged ? '; capture restarted' : ''}`;
   }
 
-  /** The lists changed (CLI or UI): the engine and the kernel follow at once. */
-  async listsChanged(name: ListName): Promise<void> {
-    this.access = this.readLists();
-    const networks = name === 'allow' ? this.access.allowEntries() : this.access.denyEntries();
-    this.liftWhatListsNowExempt();
-    try {
-      await this.firewall.setList(
-        name,
-        networks.map((e) => e.network),
-      );
-    } catch (e) {
-      this.failed('firewall', e);
-    }
-    this.events.emit({ type: 'lists', list: name });
-  }
-
-  unblock(ip: string): boolean {
-    const ds = this.engine.unblock(ip, clock());
-    this.enforcer.apply(ds);
-    return ds.some((d) => d.action === 'unblock');
-  }
-
-  private newNotifier(): Notifier {
-    return new Notifier({
-      config: this.config,
-      store: this.store,
-      clock,
-      logger: this.log.child({ component: 'mail' }),
-    });
-  }
-
-  private newEngine(): Engine {
-    return new Engine(this.config, {
-      lists: { check: (ip) => this.access.check(ip) },
-      country: (ip) => this.geo?.country(ip) ?? null,
-      localAddresses: localAddresses(),
-      onVerdict: (v) => {
-        if (this.access.check(v.ip).status !== 'allowed')
-          this.enforcer.attack(v, this.geo?.country(v.ip) ?? null);
-      },
-    });
-  }
-
-  private readLists(): AccessLists {
-    const allow = this.lists.readDetailed('allow');
-    const deny = this.lists.readDetailed('deny');
-    for (const [name, r] of [
-      ['allow', allow],
-      ['deny', deny],
-    ] as const) {
-      for (const e of r.errors) {
-        this.log.warn(
-          { file: this.lists.path(name), line: e.line, text: e.text },
-          `skipped list line: ${e.message}`,
-        );
-      }
-    }
-    return new AccessLists(allow.entries, deny.entries);
-  }
-
-  /** Blocks from the store (expired ones lifted), escalation counts, into the engine. */
-  private async restore(): Promise<void> {
-    const now = clock();
-    const expired = await this.store.expireBlocks(now);
-    if (expired.length > 0)
-      this.log.info({ count: expired.length }, 'blocks expired while sipprotd was down');
-    const blocks = await this.store.listBlocks({ activeAt: now });
-    this.engine.restore(blocks, await this.store.allTimesBlocked());
-  }
-
-  /** Makes the kernel match the store, lists, countries and options in one batch. */
+  /** Makes the kernel match the policy, lists, countries and options in one batch. */
   reconcile(why: string): Promise<void> {
     if (this.reconciling) return this.reconciling;
     this.reconciling = (async () => {
-      const desired = this.desired();
+      const desired = this.kernelState();
       const t0 = performance.now();
       await this.firewall.init(desired);
       this.log.info(
@@ -299,23 +251,24 @@ export class Daemon {
     return this.reconciling;
   }
 
-  /** What the kernel must hold now: the policy's blocks, the lists, the countries. */
-  private desired(): FirewallState {
-    const countries =
-      this.geo && this.config.blockedCountries.length > 0
-        ? this.geo.table.rangesFor(this.config.blockedCountries)
-        : { v4: [], v6: [] };
-    return desiredState({
-      allow: this.access.allowEntries(),
-      deny: this.access.denyEntries(),
-      countries: [...countries.v4, ...countries.v6],
-      blocks: [...this.engine.policy.blocks(), ...this.engine.policy.permanents()].map((b) => ({
-        ip: b.ip,
-        expiresAt: b.expiresAt === null ? null : b.expiresAt + KERNEL_SLACK_SECONDS,
-      })),
-      config: this.config,
-      now: clock(),
-    });
+  /** The config in force (it changes on reload). */
+  get config(): Config {
+    return this.conf;
+  }
+
+  /** Where packets go in; tests hand frames in here instead of libpcap. */
+  get packets(): PacketSink {
+    return this.pipeline;
+  }
+
+  /** Waits until every decision so far is committed to the store and the deny list. */
+  settle(): Promise<void> {
+    return this.pipeline.flush();
+  }
+
+  /** The logger of the daemon (main.ts logs signals and unhandled failures through it). */
+  get logger(): PinoLogger {
+    return this.log;
   }
 
   /** Frames seen, dropped by the kernel before we read them, and sipprot's drops. */
@@ -323,9 +276,90 @@ export class Daemon {
     const drops = await this.firewall.counters().catch(() => null);
     return {
       ...this.inputs.stats(),
-      sipMessages: this.decoder.stats.sip,
+      sipMessages: this.pipeline.sipMessages,
       drops: drops ? { ...drops } : null,
     };
+  }
+
+  /** What the API may see and ask of the running daemon: nothing more. */
+  private running(): RunningDaemon {
+    return {
+      config: () => this.conf,
+      access: () => this.access,
+      geo: () => this.geo,
+      mailStatus: () => this.notifier.status(),
+      live: {
+        listsChanged: (name) => this.listsChanged(name),
+        unblock: async (ip) => this.pipeline.unblock(ip),
+        daemon: () => ({ pid: process.pid, startedAt: this.startedAt }),
+        stats: () => this.liveStats(),
+      },
+      reload: (next) => this.reload(next),
+      reconcile: (why) => this.reconcile(why),
+    };
+  }
+
+  /** The lists changed (CLI or UI): the engine and the kernel follow at once. */
+  private async listsChanged(name: ListName): Promise<void> {
+    this.access = this.readLists();
+    const networks = name === 'allow' ? this.access.allowEntries() : this.access.denyEntries();
+    this.pipeline.liftExempt();
+    try {
+      await this.firewall.setList(
+        name,
+        networks.map((e) => e.network),
+      );
+    } catch (e) {
+      this.failed('firewall', e);
+    }
+    this.events.emit({ type: 'lists', list: name });
+  }
+
+  private kernelState(): FirewallState {
+    const { conf: config, geo } = this;
+    return kernelState({
+      held: this.pipeline.held(),
+      lists: this.access,
+      countries:
+        geo && config.blockedCountries.length > 0
+          ? geo.table.rangesFor(config.blockedCountries)
+          : { v4: [], v6: [] },
+      config,
+      now: clock(),
+    });
+  }
+
+  private newNotifier(): Notifier {
+    return new Notifier({
+      config: this.conf,
+      store: this.store,
+      clock,
+      logger: this.log.child({ component: 'mail' }),
+    });
+  }
+
+  private rescheduleGeo(): void {
+    this.geoSchedule?.stop();
+    this.geoSchedule = scheduleGeo(this.geo, this.conf, this.log, () =>
+      this.reconcile('geo-ip update').catch((e) => this.failed('firewall', e)),
+    );
+  }
+
+  private readLists(): AccessLists {
+    const allow = this.lists.readDetailed('allow');
+    const deny = this.lists.readDetailed('deny');
+    for (const [name, r] of [
+      ['allow', allow],
+      ['deny', deny],
+    ] as const) {
+      for (const e of r.errors) {
+        this.log.warn(
+          { file: this.lists.path(name), line: e.line, text: e.text },
+          `skipped list line: ${e.message}`,
+        );
+      }
+    }
+    return new AccessLists(allow.entries, deny.entries);
   }
 
   private published(ds: Decision[]): void {
@@ -333,17 +367,8 @@ export class Daemon {
     for (const d of ds) {
       this.events.emit({ type: 'decision', decision: d });
       if (d.action !== 'extend') {
-        this.log.info(
-          {
-            ip: d.ip,
-            action: d.action,
-            reason: d.reason,
-            country: d.country,
-            userAgent: d.userAgent,
-            note: d.note,
-          },
-          d.action,
-        );
+        const { ip, action, reason, country, userAgent, note } = d;
+        this.log.info({ ip, action, reason, country, userAgent, note }, d.action);
       }
     }
   }
@@ -355,23 +380,8 @@ export class Daemon {
       setTimeout(() => {
         if (!this.stopping)
           this.reconcile('after error').catch((err) => this.log.error({ err }, 'reconcile failed'));
-      }, 5000).unref();
+      }, RETRY_RECONCILE_MS).unref();
     }
-  }
-
-  /** A permanent block lives only while its address is in the deny list. */
-  /**
-   * The allow list beats every block, so a newly allowed address is unblocked at once;
-   * a threshold-permanent block lives only while its address is in the deny list.
-   */
-  private liftWhatListsNowExempt(): void {
-    const now = clock();
-    const policy = this.engine.policy;
-    const lift = [
-      ...[...policy.blocks()].filter((r) => this.access.check(r.ip).status === 'allowed'),
-      ...[...policy.permanents()].filter((r) => this.access.check(r.ip).status !== 'denied'),
-    ];
-    for (const rec of lift) this.enforcer.apply(this.engine.unblock(rec.ip, now));
   }
 
   private async prune(): Promise<void> {
@@ -382,12 +392,4 @@ export class Daemon {
       this.failed('store', e);
     }
   }
-}
-
-function localAddresses(): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) out.push(a.address.split('%')[0]!);
-  }
-  return out;
 }

@@ -1,7 +1,20 @@
+/**
+ * Carries decisions out, and says what the kernel must hold.
+ *
+ * - `apply`: the kernel first and at once (each call reaches nft in well under a
+ *   millisecond); store writes, deny-list appends and notices are gathered and committed
+ *   together once per event-loop turn, so a burst of ten thousand blocks costs one
+ *   transaction, not ten thousand fsyncs, and no packet waits for a disk or a file lock.
+ * - `kernelState`: the full set the kernel must hold (reconcile at start, on reload,
+ *   after an error): the policy's blocks with KERNEL_SLACK_SECONDS, the lists, the
+ *   blocked countries' networks, the options.
+ */
+import type { AccessLists } from '../core/lists/lists.js';
 import { blockRecordOf } from '../core/policy/block-record.js';
 import type { AttackRecord } from '../core/records.js';
-import type { BlockRecord, Decision, ListEntry, Verdict } from '../core/types.js';
-import type { Firewall } from '../ports/firewall.js';
+import type { BlockRecord, Config, Decision, ListEntry, Verdict } from '../core/types.js';
+import { desiredState } from '../firewall/reconcile.js';
+import type { Firewall, FirewallState } from '../ports/firewall.js';
 import type { Store, StoreBatch } from '../ports/store.js';
 
 /**
@@ -19,7 +32,7 @@ export interface EnforcerDeps {
   /** The policy's current record of a block (for extends, which carry only new times). */
   recordOf(ip: string): BlockRecord | undefined;
   /** Appends threshold-permanent addresses to the deny list file, with their notes. */
-  appendDeny(entries: ListEntry[]): void;
+  appendDeny(entries: ListEntry[]): Promise<unknown>;
   /** Told after the decisions are committed (mail digest, live UI). */
   published(ds: Decision[]): void;
   /** A firewall or store failure: the daemon reconciles the kernel from the store. */
@@ -27,12 +40,6 @@ export interface EnforcerDeps {
   clock(): number;
 }
 
-/**
- * Carries decisions out. The kernel is changed first and at once (each call reaches
- * nft in well under a millisecond); store writes, deny-list appends and notices are
- * gathered and committed together once per event-loop turn, so a burst of ten thousand
- * blocks costs one transaction, not ten thousand fsyncs.
- */
 export class Enforcer {
   private pending: { ds: Decision[]; attacks: AttackRecord[] } = { ds: [], attacks: [] };
   private flushing: Promise<void> | null = null;
@@ -93,7 +100,7 @@ export class Enforcer {
       }
       if (batch.deny.length > 0) {
         try {
-          this.d.appendDeny(batch.deny);
+          await this.d.appendDeny(batch.deny);
         } catch (e) {
           this.d.failed('store', e);
         }
@@ -141,4 +148,29 @@ export class Enforcer {
       deny,
     };
   }
+}
+
+export interface KernelInput {
+  /** Every block the policy holds (dynamic and threshold-permanent). */
+  held: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>>;
+  lists: Pick<AccessLists, 'allowEntries' | 'denyEntries'>;
+  /** The blocked countries' networks (empty without a geo-IP database). */
+  countries: { v4: string[]; v6: string[] };
+  config: Pick<Config, 'tftp' | 'dnsProtection'>;
+  now: number;
+}
+
+/** What the kernel must hold now; each timeout outlasts the policy's by KERNEL_SLACK_SECONDS. */
+export function kernelState(i: KernelInput): FirewallState {
+  return desiredState({
+    allow: i.lists.allowEntries(),
+    deny: i.lists.denyEntries(),
+    countries: [...i.countries.v4, ...i.countries.v6],
+    blocks: [...i.held].map((b) => ({
+      ip: b.ip,
+      expiresAt: b.expiresAt === null ? null : b.expiresAt + KERNEL_SLACK_SECONDS,
+    })),
+    config: i.config,
+    now: i.now,
+  });
 }

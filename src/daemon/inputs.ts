@@ -1,14 +1,22 @@
+/**
+ * Where packets come from: libpcap on INTERFACES (BPF filter from SIP_PORTS and
+ * PROTOCOLS) and, when HEP_LISTEN is set, a HEPv3 feed from the SIP server. Both hand
+ * what they receive to a PacketSink (the pipeline) and to nothing else. On reload only the
+ * input whose settings changed is restarted (config-diff.ts).
+ */
 import { buildBpfFilter } from '../capture/bpf.js';
 import { HepListener } from '../capture/hep-listener.js';
 import { type CaptureStats, PcapLiveCapture } from '../capture/live.js';
 import type { Config } from '../core/types.js';
+import type { LiveStats } from '../ports/admin.js';
+import type { Logger } from '../ports/logger.js';
+import { sameCapture, sameHep } from './config-diff.js';
 
 export interface PacketSink {
   onFrame(linkType: number, at: number, frame: Uint8Array): void;
   onHep(buf: Uint8Array): void;
 }
 
-/** Where packets come from: libpcap on INTERFACES and, when set, a HEPv3 feed. */
 export class PacketInputs {
   private capture: PcapLiveCapture | null = null;
   private hep: HepListener | null = null;
@@ -17,6 +25,7 @@ export class PacketInputs {
     private readonly sink: PacketSink,
     /** False in tests that hand frames in themselves. */
     private readonly live: boolean,
+    private readonly log: Logger,
   ) {}
 
   async start(config: Config): Promise<void> {
@@ -24,21 +33,17 @@ export class PacketInputs {
     await this.startHep(config);
   }
 
-  /** Restarts the inputs a new config changes; true when capture restarted. */
-  async apply(previous: Config, next: Config): Promise<boolean> {
-    const captureChanged =
-      JSON.stringify([next.interfaces, next.sipPorts, next.protocols]) !==
-      JSON.stringify([previous.interfaces, previous.sipPorts, previous.protocols]);
-    if (captureChanged && this.capture) {
+  /** Restarts the inputs a new config changes. */
+  async apply(previous: Config, next: Config): Promise<void> {
+    if (!sameCapture(previous, next) && this.capture) {
       this.capture.stop();
       this.startCapture(next);
     }
-    if (JSON.stringify(next.hepListen) !== JSON.stringify(previous.hepListen)) {
+    if (!sameHep(previous, next)) {
       this.hep?.stop();
       this.hep = null;
       await this.startHep(next);
     }
-    return captureChanged;
   }
 
   stop(): void {
@@ -48,8 +53,14 @@ export class PacketInputs {
     this.hep = null;
   }
 
-  stats(): { capture: CaptureStats | null; hepReceived: number | null } {
-    return { capture: this.capture?.stats() ?? null, hepReceived: this.hep?.received ?? null };
+  stats(): Pick<LiveStats, 'capture' | 'hepReceived' | 'hepErrors'> {
+    const capture: CaptureStats | null = this.capture?.stats() ?? null;
+    const hep = this.hep?.status() ?? null;
+    return {
+      capture,
+      hepReceived: hep?.received ?? null,
+      hepErrors: hep ? { count: hep.errors, last: hep.lastError } : null,
+    };
   }
 
   private startCapture(config: Config): void {
@@ -60,7 +71,7 @@ export class PacketInputs {
 
   private async startHep(config: Config): Promise<void> {
     if (!config.hepListen) return;
-    const hep = new HepListener(config.hepListen);
+    const hep = new HepListener(config.hepListen, this.log.child({ component: 'hep' }));
     await hep.start((buf) => this.sink.onHep(buf));
     this.hep = hep;
   }

@@ -1,12 +1,23 @@
+/**
+ * Settings from the web UI or the API: the view (every key formatted from the config in
+ * force) and a change (validate the whole new config, write sipprot.conf atomically, then
+ * reload: one reconcile, blocks kept). The API refuses a country change that would lock
+ * the requester out before it gets here (api/lockout.ts guardCountries).
+ */
 import type { SettingsView } from '../api/types.js';
 import { SYSTEM_CONFIG, saveConfig } from '../config/load.js';
 import { CONFIG_KEYS } from '../core/config/keys.js';
 import { withChanges } from '../core/config/parse.js';
 import type { Config } from '../core/types.js';
-import type { Daemon } from './daemon.js';
 
 /** Settings that only a restart can apply (they decide where the daemon lives and listens). */
 const RESTART_KEYS = ['STATE_DIR', 'WEB_LISTEN', 'CLUSTER_REDIS_URL'];
+
+/** What a settings change needs of the running daemon. */
+export interface SettingsTarget {
+  config(): Config;
+  reload(next: Config): Promise<string>;
+}
 
 export function settingsView(config: Config, message?: string): SettingsView {
   const values: Record<string, string> = {};
@@ -14,16 +25,15 @@ export function settingsView(config: Config, message?: string): SettingsView {
   return { source: config.source, values, restartRequired: RESTART_KEYS, ...(message ? { message } : {}) };
 }
 
-/**
- * Changing settings from the UI: validate the whole new config, write sipprot.conf
- * atomically, then reload (a reconcile; blocks kept). The API refuses a country change
- * that would lock the requester out before it gets here (api/lockout.ts guardCountries).
- */
-export async function updateSettings(daemon: Daemon, changes: Record<string, string>): Promise<SettingsView> {
-  const next = withChanges(daemon.config, changes);
-  const path = daemon.config.source ?? SYSTEM_CONFIG;
-  saveConfig(path, next);
+export async function updateSettings(
+  target: SettingsTarget,
+  changes: Record<string, string>,
+): Promise<SettingsView> {
+  const current = target.config();
+  const next = withChanges(current, changes);
+  const path = current.source ?? SYSTEM_CONFIG;
+  await saveConfig(path, next);
   const saved = { ...next, source: path };
   // restartRequired in the view tells which of the changes wait for a restart.
-  return settingsView(saved, await daemon.reload(saved));
+  return settingsView(saved, await target.reload(saved));
 }

@@ -15,6 +15,7 @@
 import { SipprotError } from '../core/errors.js';
 import type { Firewall, FirewallCounters, FirewallOptions, FirewallState } from '../ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
+import type { Logger } from '../ports/logger.js';
 import { parseTable } from './nft-parse.js';
 import type { DynamicChange, Layout } from './nft-render.js';
 import {
@@ -30,18 +31,10 @@ import type { ListSet } from './state.js';
 import { checkOptions, prepareState, timeoutMs } from './state.js';
 import { parseHost, toRanges } from './validate.js';
 
-/** The part of a pino logger this adapter uses. */
-export interface FirewallLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
-
 interface NftablesFirewallOptions {
   /** argv that runs nft; default ['nft']. Tests: ['ip', 'netns', 'exec', ns, 'nft']. */
   command?: string[];
-  logger?: FirewallLogger;
+  logger?: Logger;
   /** Per-command time limit for the long-lived nft (default 30 s). */
   timeoutMs?: number;
 }
@@ -58,7 +51,7 @@ interface DynBatch {
 
 export class NftablesFirewall implements Firewall {
   private readonly session: NftSession;
-  private readonly log: FirewallLogger | undefined;
+  private readonly log: Logger | undefined;
   private tail: Promise<unknown> = Promise.resolve();
   /** The dynamic batch still accepting changes (it is the last thing queued). */
   private openBatch: DynBatch | null = null;

@@ -16,6 +16,7 @@ import type {
   FirewallOptions,
   FirewallState,
 } from '../ports/firewall.js';
+import type { Logger } from '../ports/logger.js';
 
 function firewallOptions(config: Pick<Config, 'tftp' | 'dnsProtection'>): FirewallOptions {
   return {
@@ -64,11 +65,6 @@ export function desiredState(i: DesiredInput): FirewallState {
   };
 }
 
-export interface ReconcileLogger {
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 export class ReconcilingFirewall implements Firewall {
   private inFlight: Promise<void> | null = null;
   /** Reconciles done after a failure; for status and metrics. */
@@ -78,7 +74,7 @@ export class ReconcilingFirewall implements Firewall {
     private readonly inner: Firewall,
     /** Reads the truth (store, lists, config, geo) at the moment of the reconcile. */
     private readonly desired: () => Promise<FirewallState>,
-    private readonly log?: ReconcileLogger,
+    private readonly log?: Logger,
   ) {}
 
   check(): Promise<void> {

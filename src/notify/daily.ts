@@ -7,9 +7,9 @@
 
 import { renderReportHtml, renderReportText } from '../core/report/render.js';
 import { buildReport, type Report } from '../core/report/report.js';
+import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { type Calendar, isHhmm } from './calendar.js';
-import type { Logger } from './logger.js';
 
 export const DAILY_LAST_DATE_KEY = 'notify.daily.lastDate';
 const DEFAULT_DAILY_AT = '00:05';

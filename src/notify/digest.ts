@@ -8,9 +8,9 @@
  * in memory until mailed, in case the store records them a moment later.
  */
 import type { Decision } from '../core/types.js';
+import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { buildDigestMail } from './digest-mail.js';
-import type { Logger } from './logger.js';
 
 export const DIGEST_STATE_KEY = 'notify.digest';
 

@@ -6,11 +6,11 @@
  */
 import { hostname as osHostname } from 'node:os';
 import type { Config, Decision } from '../core/types.js';
+import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { type Calendar, localCalendar } from './calendar.js';
 import { DailySchedule } from './daily.js';
 import { Digest } from './digest.js';
-import type { Logger } from './logger.js';
 import { type BackoffPolicy, Outbox } from './outbox.js';
 import {
   createSmtpTransport,

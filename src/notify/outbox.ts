@@ -3,8 +3,9 @@
  * to send it, so an SMTP outage or a restart delays a notice but never loses it: failed
  * sends are retried with exponential backoff and given up only after days.
  */
+
+import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
-import type { Logger } from './logger.js';
 import { isServerFailure, type MailTransport } from './smtp.js';
 
 export interface BackoffPolicy {

@@ -44,6 +44,8 @@ export interface LiveStats {
   /** libpcap: frames received, and dropped by the kernel before sipprot read them. */
   capture: { received: number; dropped: number; ifDropped: number } | null;
   hepReceived: number | null;
+  /** HEP socket errors since the start and the last one's message (also logged); null without HEP_LISTEN. */
+  hepErrors: { count: number; last: string | null } | null;
   sipMessages: number;
   /** Packets dropped by sipprot's nftables rules, by cause. */
   drops: Record<string, { packets: number; bytes: number }> | null;

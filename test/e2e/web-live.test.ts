@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { setAdminPassword } from '../../src/api/password.js';
+import { setAdminPassword } from '../../src/platform/admin-password.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { Lab, labUnavailable } from '../lab/lab.testkit.js';
 import type * as BrowserKit from '../web/browser.testkit.js';

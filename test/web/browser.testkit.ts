@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type FakeWorld, fakeWorld } from '../../src/api/admin.fake.js';
-import { setAdminPassword } from '../../src/api/password.js';
 import { buildApi } from '../../src/api/server.js';
+import { setAdminPassword } from '../../src/platform/admin-password.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const WEB_DIST = join(ROOT, 'web/dist');

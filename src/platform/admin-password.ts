@@ -1,11 +1,18 @@
 /**
  * The administrator password: scrypt hashes kept in the store's settings, never the
- * password itself. One admin account; `sipprot passwd` sets it, or the daemon generates
- * a one-time password at first start and logs it once.
+ * password itself. One admin account; `sipprot passwd` (cli/) sets it, the web login
+ * (api/) checks it, or the daemon generates a one-time password at first start and logs
+ * it once. Here, in platform/, because the CLI and the API both need it and neither may
+ * import the other.
  */
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { SipprotError } from '../core/errors.js';
-import type { Store } from '../ports/store.js';
+
+/** The store's small key/value settings (ports/store.ts Store has them). */
+export interface PasswordSettings {
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string | null): Promise<void>;
+}
 
 export const PASSWORD_KEY = 'admin.password';
 /** '1' while the generated first-start password is in use (the UI asks to change it). */
@@ -79,7 +86,11 @@ export function generatePassword(): string {
 }
 
 /** Stores a new admin password (validated). `generated` marks a one-time first-start password. */
-export async function setAdminPassword(store: Store, password: string, generated = false): Promise<void> {
+export async function setAdminPassword(
+  store: PasswordSettings,
+  password: string,
+  generated = false,
+): Promise<void> {
   const problem = passwordProblem(password);
   if (problem) throw new SipprotError('SP_ERR_USAGE', problem);
   await store.setSetting(PASSWORD_KEY, await hashPassword(password));
@@ -92,25 +103,4 @@ export async function setAdminPassword(store: Store, password: string, generated
  */
 export function hashFingerprint(stored: string | null): string {
   return stored === null ? '' : createHash('sha256').update(stored).digest('base64url').slice(0, 16);
-}
-
-export interface PasswordLogger {
-  warn(obj: object, msg: string): void;
-}
-
-/**
- * Called by the daemon at start: when no admin password is set, generates one, stores its
- * hash and logs the password once (the only way the admin learns it), with a hint to
- * replace it. Returns the generated password, or null when one was already set.
- */
-export async function ensureAdminPassword(store: Store, log: PasswordLogger): Promise<string | null> {
-  if ((await store.getSetting(PASSWORD_KEY)) !== null) return null;
-  const password = generatePassword();
-  await setAdminPassword(store, password, true);
-  log.warn(
-    {},
-    `web UI: no admin password was set; generated the one-time password ${password} ` +
-      '(log in and change it, or set one with: sipprot passwd)',
-  );
-  return password;
 }

@@ -1,5 +1,21 @@
+/**
+ * The daemon's PID file (STATE_DIR/sipprotd.pid): one running sipprotd per state
+ * directory. `sipprotd start|stop|status` and the CLI read it to find the daemon; the file
+ * lock reads the same liveness test for the owner of a list lock. A PID file whose process
+ * is gone (a crash, a reboot) is stale and is taken over, never an error.
+ */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { SipprotError } from '../core/errors.js';
+
+/** Whether a process with this PID exists (EPERM: it exists but belongs to another user). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The running daemon's PID, or null when the file is missing, stale or unreadable. */
 export function readPid(path: string): number | null {
@@ -12,15 +28,6 @@ export function readPid(path: string): number | null {
   const pid = Number(text);
   if (!Number.isInteger(pid) || pid <= 1) return null;
   return isAlive(pid) ? pid : null;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -50,6 +57,7 @@ export function claimPidFile(path: string): void {
   closeSync(fd);
 }
 
+/** Removes the PID file if this process owns it (a successor's file is left alone). */
 export function releasePidFile(path: string): void {
   if (readPid(path) === process.pid) {
     try {

@@ -1,76 +1,11 @@
+/** `sipprot passwd`: stdin, terminal (asked twice), --generate, refusals. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Command } from 'commander';
-import type { CliContext } from '../cli/program.js';
+import { PASSWORD_KEY, verifyPassword } from '../platform/admin-password.js';
 import { FakeStore } from '../store/store.fake.js';
 import { registerPasswdCommand } from './passwd-command.js';
-import {
-  ensureAdminPassword,
-  GENERATED_KEY,
-  generatePassword,
-  hashPassword,
-  PASSWORD_KEY,
-  passwordProblem,
-  setAdminPassword,
-  verifyPassword,
-} from './password.js';
-
-describe('password hashing', () => {
-  test('scrypt hash verifies the right password only, and is salted', async () => {
-    const a = await hashPassword('correct horse battery');
-    const b = await hashPassword('correct horse battery');
-    assert.match(a, /^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
-    assert.notEqual(a, b);
-    assert.equal(await verifyPassword('correct horse battery', a), true);
-    assert.equal(await verifyPassword('correct horse batterY', a), false);
-    assert.equal(await verifyPassword('', a), false);
-  });
-
-  test('an unreadable or hostile hash never verifies and never throws', async () => {
-    for (const h of [
-      '',
-      'plain',
-      'scrypt$1$1$1$x$y',
-      'scrypt$99999999$8$1$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAA',
-      'bcrypt$x',
-    ]) {
-      assert.equal(await verifyPassword('x', h), false, h);
-    }
-  });
-
-  test('rules for a new password', () => {
-    assert.match(passwordProblem('short')!, /at least 10/);
-    assert.match(passwordProblem('long enough\nbut')!, /control/);
-    assert.equal(passwordProblem('long enough pass'), null);
-    const g = generatePassword();
-    assert.equal(g.length, 20);
-    assert.match(g, /^[a-km-zA-HJ-NP-Z2-9]+$/);
-    assert.notEqual(g, generatePassword());
-  });
-});
-
-describe('ensureAdminPassword', () => {
-  test('first start: generates, stores only the hash, logs the password once', async () => {
-    const store = new FakeStore();
-    const logs: string[] = [];
-    const log = { warn: (_o: object, msg: string) => logs.push(msg) };
-    const pw = await ensureAdminPassword(store, log);
-    assert.ok(pw);
-    const stored = (await store.getSetting(PASSWORD_KEY))!;
-    assert.ok(!stored.includes(pw));
-    assert.equal(await verifyPassword(pw, stored), true);
-    assert.equal(await store.getSetting(GENERATED_KEY), '1');
-    assert.equal(logs.length, 1);
-    assert.match(logs[0]!, new RegExp(pw));
-    assert.match(logs[0]!, /sipprot passwd/);
-    // Second start: nothing generated, nothing logged.
-    assert.equal(await ensureAdminPassword(store, log), null);
-    assert.equal(logs.length, 1);
-    // Setting one by hand clears the "generated" mark.
-    await setAdminPassword(store, 'chosen by the admin');
-    assert.equal(await store.getSetting(GENERATED_KEY), null);
-  });
-});
+import type { CliContext } from './program.js';
 
 function cli(store: FakeStore, extra: Partial<Parameters<typeof registerPasswdCommand>[2]> = {}) {
   const out: string[] = [];

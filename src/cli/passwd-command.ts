@@ -6,10 +6,15 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import type { CliContext } from '../cli/program.js';
 import { SipprotError } from '../core/errors.js';
+import {
+  generatePassword,
+  MIN_PASSWORD_LENGTH,
+  passwordProblem,
+  setAdminPassword,
+} from '../platform/admin-password.js';
 import type { Store } from '../ports/store.js';
-import { generatePassword, MIN_PASSWORD_LENGTH, passwordProblem, setAdminPassword } from './password.js';
+import type { CliContext } from './program.js';
 
 export interface PasswdDeps {
   /** Opens the store of the config the command was given (`--config`). */

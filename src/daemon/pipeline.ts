@@ -1,0 +1,151 @@
+/**
+ * The live decision path: a frame (libpcap) or a HEPv3 packet → decoder → engine
+ * (detection and policy, the same Engine replay uses) → enforcer. The enforcer changes
+ * the kernel at once, in the same call, and commits to the store once per event-loop
+ * turn: nothing between a packet and its decision waits for a disk or a lock.
+ *
+ * A manual unblock and a list change take the same path (Engine.unblock), so the kernel,
+ * the store and the live view agree whoever lifted a block. The engine is rebuilt on
+ * reload (new thresholds) and fed the store's running blocks again; the decoder only when
+ * what capture sees changed (its TCP reassembly state would otherwise be lost for nothing).
+ */
+import { networkInterfaces } from 'node:os';
+import { Engine } from '../core/engine.js';
+import type { AccessLists } from '../core/lists/lists.js';
+import { Decoder } from '../core/packet/decoder.js';
+import { exemptByLists } from '../core/policy/exempt.js';
+import type { BlockRecord, Config } from '../core/types.js';
+import type { Logger } from '../ports/logger.js';
+import type { Store } from '../ports/store.js';
+import { Enforcer, type EnforcerDeps } from './enforcer.js';
+import type { PacketSink } from './inputs.js';
+
+export interface PipelineDeps {
+  /** The lists in force (replaced on every list change). */
+  lists(): AccessLists;
+  /** The country of an address in the geo-IP database in force, or null. */
+  country(ip: string): string | null;
+  /** Where decisions go: the kernel, the store, the deny list, the notices. */
+  enforce: Omit<EnforcerDeps, 'recordOf' | 'clock'>;
+  log: Logger;
+  /** Epoch seconds. */
+  clock(): number;
+}
+
+export class Pipeline implements PacketSink {
+  private readonly enforcer: Enforcer;
+  private engine: Engine;
+  private decoder: Decoder;
+
+  constructor(
+    config: Config,
+    private readonly d: PipelineDeps,
+  ) {
+    this.enforcer = new Enforcer({
+      ...d.enforce,
+      recordOf: (ip) => this.engine.policy.recordOf(ip),
+      clock: d.clock,
+    });
+    this.engine = this.newEngine(config);
+    this.decoder = newDecoder(config);
+  }
+
+  onFrame(linkType: number, at: number, frame: Uint8Array): void {
+    let events: ReturnType<Decoder['push']>;
+    try {
+      events = this.decoder.push(linkType, at, frame);
+    } catch (e) {
+      this.d.log.error({ err: e }, 'decoder failed on a frame; frame skipped');
+      return;
+    }
+    for (const ev of events) this.enforcer.apply(this.engine.onEvent(ev));
+  }
+
+  /** A HEPv3 packet from the SIP server (SIP over TLS included), judged at arrival time. */
+  onHep(buf: Uint8Array): void {
+    let events: ReturnType<Decoder['pushHep']>;
+    try {
+      events = this.decoder.pushHep(buf, { at: this.d.clock() });
+    } catch (e) {
+      this.d.log.error({ err: e }, 'decoder failed on a HEP packet; packet skipped');
+      return;
+    }
+    for (const ev of events) this.enforcer.apply(this.engine.onEvent(ev));
+  }
+
+  /** Moves time on: expired blocks lift, unanswered challenges are judged. */
+  tick(now = this.d.clock()): void {
+    this.enforcer.apply(this.engine.tick(now));
+  }
+
+  /** Lifts a block by hand; false when the address was not blocked. */
+  unblock(ip: string): boolean {
+    const ds = this.engine.unblock(ip, this.d.clock());
+    this.enforcer.apply(ds);
+    return ds.some((d) => d.action === 'unblock');
+  }
+
+  /** After a list change: lifts the blocks the lists now exempt (core/policy/exempt.ts). */
+  liftExempt(): void {
+    const now = this.d.clock();
+    for (const ip of exemptByLists(this.engine.policy, this.d.lists())) {
+      this.enforcer.apply(this.engine.unblock(ip, now));
+    }
+  }
+
+  /** A reloaded config: a new engine (restore it next), a new decoder when capture changed. */
+  reconfigure(config: Config, captureChanged: boolean): void {
+    this.engine = this.newEngine(config);
+    if (captureChanged) this.decoder = newDecoder(config);
+  }
+
+  /** Running blocks from the store (those that ran out while down are lifted there first). */
+  async restore(store: Pick<Store, 'expireBlocks' | 'listBlocks' | 'allTimesBlocked'>): Promise<void> {
+    const now = this.d.clock();
+    const expired = await store.expireBlocks(now);
+    if (expired.length > 0)
+      this.d.log.info({ count: expired.length }, 'blocks expired while sipprotd was down');
+    const blocks = await store.listBlocks({ activeAt: now });
+    this.engine.restore(blocks, await store.allTimesBlocked());
+  }
+
+  /** Every block the policy holds, dynamic then permanent (what the kernel must drop). */
+  held(): BlockRecord[] {
+    return [...this.engine.policy.blocks(), ...this.engine.policy.permanents()];
+  }
+
+  /** SIP messages decoded so far (status). */
+  get sipMessages(): number {
+    return this.decoder.stats.sip;
+  }
+
+  /** Waits until every decision so far is committed to the store (stop, reload, tests). */
+  flush(): Promise<void> {
+    return this.enforcer.flush();
+  }
+
+  private newEngine(config: Config): Engine {
+    return new Engine(config, {
+      lists: { check: (ip) => this.d.lists().check(ip) },
+      country: (ip) => this.d.country(ip),
+      localAddresses: localAddresses(),
+      onVerdict: (v) => {
+        // Attacks are kept for reports, except those of allowed addresses.
+        if (this.d.lists().check(v.ip).status !== 'allowed') this.enforcer.attack(v, this.d.country(v.ip));
+      },
+    });
+  }
+}
+
+function newDecoder(config: Config): Decoder {
+  return new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
+}
+
+/** The host's own addresses: a PBX talking to its trunk from port 5060 is not an attacker. */
+function localAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) out.push(a.address.split('%')[0]!);
+  }
+  return out;
+}
