@@ -1,3 +1,8 @@
+/**
+ * The CLI's client of a running daemon: the Admin port spoken over the daemon's root-only
+ * Unix socket (STATE_DIR/sipprotd.sock), so CLI changes reach the live firewall at once.
+ * Each call has a 30 s time limit; a daemon that does not answer is SP_ERR_DAEMON_NOT_RUNNING.
+ */
 import { request } from 'node:http';
 import { SipprotError, type SipprotErrorCode } from '../core/errors.js';
 import type { ListName } from '../core/types.js';

@@ -1,3 +1,9 @@
+/**
+ * The admin use cases (the Admin port) on the list files and the store: status, check,
+ * list changes (with the lock-out guard: never deny the admin's own address or loopback),
+ * dynamic blocks, unblock. The daemon serves it with live hooks, so every change reaches
+ * the kernel and the policy at once; the CLI uses it directly when no daemon runs.
+ */
 import { SipprotError } from '../core/errors.js';
 import { AccessLists, parseCsv } from '../core/lists/lists.js';
 import { networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CONFIG_KEYS, type ConfigKey, findConfigKey } from '../core/config/keys.js';
 import { configDir } from '../core/config/parse.js';
+import { SECRET_KEYS, SECRET_MASK, shownValue } from '../core/config/secrets.js';
 import { SipprotError } from '../core/errors.js';
 import { COUNTRIES, EXTRA_COUNTRIES } from '../core/geoip/countries.js';
 import type { Address } from '../core/net/ip.js';
@@ -16,11 +17,6 @@ import { bad } from './admin-routes.js';
 import { guardCountries } from './lockout.js';
 import type { SettingError, SettingField, SettingsResponse, SettingsView } from './types.js';
 
-/** Never sent to the browser; left out of a change, they keep their value. */
-const SECRET_KEYS = new Set(['SMTP_PASSWORD']);
-/** Stands in for the password part of a URL setting (CLUSTER_REDIS_URL) on the way out. */
-export const REDACTED = '********';
-
 export interface SettingsPort {
   read(): Promise<SettingsView>;
   update(changes: Record<string, string>, requester: string | null): Promise<SettingsView>;
@@ -29,17 +25,6 @@ export interface SettingsPort {
 const countryList = Object.entries({ ...COUNTRIES, ...EXTRA_COUNTRIES } as Record<string, string>)
   .map(([code, name]) => ({ code, name }))
   .sort((a, b) => a.name.localeCompare(b.name, 'en'));
-
-function redactUrl(value: string): string {
-  try {
-    const u = new URL(value);
-    if (!u.password) return value;
-    u.password = REDACTED;
-    return u.toString();
-  } catch {
-    return value;
-  }
-}
 
 export function toResponse(view: SettingsView): SettingsResponse {
   const known = new Set(CONFIG_KEYS.map((k) => k.key));
@@ -58,10 +43,11 @@ export function toResponse(view: SettingsView): SettingsResponse {
 }
 
 function field(key: string, meta: ConfigKey | undefined, value: string): SettingField {
+  // A secret is never sent to the browser, not even masked; left out of a change it keeps its value.
   const secret = SECRET_KEYS.has(key);
   return {
     key,
-    value: secret ? '' : key === 'CLUSTER_REDIS_URL' ? redactUrl(value) : value,
+    value: secret ? '' : shownValue(key, value),
     default: meta?.default ?? '',
     allowed: meta?.allowed ?? 'any text',
     description: meta?.description ?? '',
@@ -124,7 +110,7 @@ export function validateChanges(raw: unknown, source: string | null, origin: Set
       errors.push({ key, value: v, allowed, message: 'must be one line without control characters' });
       continue;
     }
-    if (key === 'CLUSTER_REDIS_URL' && v.includes(REDACTED)) {
+    if (key === 'CLUSTER_REDIS_URL' && v.includes(SECRET_MASK)) {
       errors.push({ key, value: v, allowed, message: 'retype the password part of the URL' });
       continue;
     }

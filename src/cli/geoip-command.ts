@@ -1,3 +1,8 @@
+/**
+ * `sipprot geoip status|lookup|update`: the geo-IP database under STATE_DIR. An update is
+ * validated before it replaces anything; a running daemon is then told to reload, which
+ * refills the kernel's country sets in one atomic batch.
+ */
 import type { Command } from 'commander';
 import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
 import { configDir } from '../core/config/parse.js';
@@ -12,11 +17,7 @@ export interface GeoipCliDeps {
   config(path: string | undefined): Config;
 }
 
-/**
- * `sipprot geoip status|lookup|update`. An update replaces the database file under
- * STATE_DIR once the new data is validated; a running daemon is told to reload, which
- * refills the kernel's country sets in one atomic batch.
- */
+/** Registers `sipprot geoip` and its three commands. */
 export function geoipCommands(deps: GeoipCliDeps) {
   return (program: Command, ctx: CliContext) => {
     const geoip = program.command('geoip').description('the geo-IP country database');

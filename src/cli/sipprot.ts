@@ -1,3 +1,9 @@
+/**
+ * `sipprot`, the admin CLI: the composition of its commands. With the daemon running
+ * (PID file names a live process and its socket answers) admin commands go through the
+ * socket, so they apply to the firewall at once; without it they change the list files
+ * and the store directly, and the daemon applies them when it starts.
+ */
 import { readFileSync } from 'node:fs';
 import { geoInfo } from '../admin/geo-info.js';
 import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
@@ -25,12 +31,8 @@ const clock = () => Date.now() / 1000;
 
 const configAt = (path: string | undefined): Config => loadConfig({ path, env: process.env });
 
-/**
- * The CLI's composition: with the daemon running, admin commands go through its socket
- * so they apply to the firewall at once; without it they change files and store, and
- * the daemon applies them when it starts.
- */
-export async function openAdmin(opts: { config?: string }): Promise<Admin> {
+/** The Admin port: the running daemon's socket when it answers, else files and store. */
+async function openAdmin(opts: { config?: string }): Promise<Admin> {
   const config = configAt(opts.config);
   const paths = runtimePaths(config);
   if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket)))

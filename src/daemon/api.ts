@@ -54,7 +54,7 @@ export interface ApiParts {
 }
 
 /** The Admin and API ports, backed by the running daemon (changes apply at once). */
-export function apiDeps(p: ApiParts): ApiDeps {
+function apiDeps(p: ApiParts): ApiDeps {
   const { running, store } = p;
   const admin = new LocalAdmin({
     get config() {

@@ -24,7 +24,7 @@ import type { Store, StoreBatch } from '../ports/store.js';
  * answers in that gap). The daemon's unblock still lifts the block on time; the kernel
  * timeout is the safety net for when the daemon is gone.
  */
-export const KERNEL_SLACK_SECONDS = 2;
+const KERNEL_SLACK_SECONDS = 2;
 
 export interface EnforcerDeps {
   firewall: Firewall;

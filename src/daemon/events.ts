@@ -1,3 +1,8 @@
+/**
+ * Live events (decisions, list and settings changes) fanned out to the API's subscribers:
+ * the web UI's live views over server-sent events. Emitting never throws and never waits:
+ * a slow or broken subscriber must not delay the enforcer that emits.
+ */
 import type { LiveEvent } from '../api/types.js';
 
 /** Fan-out of live events to the API's subscribers (the web UI's live views). */

@@ -1,14 +1,20 @@
-import type { Logger } from 'pino';
+/**
+ * The daemon's geo-IP database: loaded at start and on reload (STATE_DIR's table, else the
+ * shipped one: ~550,000 ranges), and refreshed every GEOIP_UPDATE_INTERVAL from
+ * GEOIP_UPDATE_URL when both are set. Without a usable database countries are unknown and
+ * BLOCKED_COUNTRIES does nothing: an error in the log, not a failed start.
+ */
 import { configDir } from '../core/config/parse.js';
 import type { Config } from '../core/types.js';
 import { GeoDatabase } from '../geoip/database.js';
 import { type GeoSchedule, scheduleGeoipUpdates } from '../geoip/schedule.js';
+import type { Logger } from '../ports/logger.js';
 
 /** The geo-IP database of STATE_DIR (or the shipped one); null if none is usable. */
 export async function loadGeo(stateDir: string, log: Logger): Promise<GeoDatabase | null> {
   try {
     const db = await GeoDatabase.load(stateDir);
-    for (const w of db.warnings) log.warn(w);
+    for (const w of db.warnings) log.warn({}, w);
     return db;
   } catch (e) {
     log.error({ err: e }, 'no geo-IP database: countries are unknown and BLOCKED_COUNTRIES has no effect');

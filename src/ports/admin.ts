@@ -1,3 +1,8 @@
+/**
+ * The Admin port: everything an administrator can do, with the records its answers carry
+ * (status, check, dynamic blocks). Implemented by admin/local-admin.ts (files and store,
+ * with the daemon's live hooks when it runs) and admin/http-admin.ts (over the socket).
+ */
 import type { ChangeResult, ImportResult, RemoveResult } from '../core/lists/lists.js';
 import type { BlockRecord, ListEntry, ListName } from '../core/types.js';
 

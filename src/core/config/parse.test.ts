@@ -258,7 +258,7 @@ const INVALID: Array<[string, string, string, RegExp]> = [
     /config directory/,
   ],
   ['GEOIP_UPDATE_INTERVAL=60', 'GEOIP_UPDATE_INTERVAL', '60', /0 \(never\) or an integer 3600-31536000/],
-  ['SMTP_PASSWORD="unterminated', 'SMTP_PASSWORD', '(hidden)', /quoted value is not closed/],
+  ['SMTP_PASSWORD="unterminated', 'SMTP_PASSWORD', '********', /quoted value is not closed/],
   ['BLOCKTIME="60" 70', 'BLOCKTIME', '"60" 70', /after the closing quote/],
   ["BLOCKTIME='60", 'BLOCKTIME', "'60", /not closed/],
   ['just some words', '', "'just some words'", /not a KEY=VALUE line/],

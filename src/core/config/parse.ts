@@ -13,6 +13,7 @@
 import { SipprotError } from '../errors.js';
 import type { Config } from '../types.js';
 import { CONFIG_KEYS, type ConfigKey, findConfigKey, joinPath } from './keys.js';
+import { shownValue } from './secrets.js';
 
 /** Where the lists live when there is no config file. */
 const DEFAULT_CONFIG_DIR = '/etc/sipprot';
@@ -161,8 +162,7 @@ function suggestKey(name: string): string | null {
   return best;
 }
 
-const shown = (key: ConfigKey | undefined, value: string) =>
-  key?.key === 'SMTP_PASSWORD' ? '(hidden)' : value;
+const shown = (key: ConfigKey | undefined, value: string) => (key ? shownValue(key.key, value) : value);
 
 /** One non-blank, non-comment line of the file, read. */
 type Line =
