@@ -84,7 +84,7 @@ export class HttpAdmin implements Admin {
                 new SipprotError(
                   (err?.code as SipprotErrorCode) ?? 'SP_ERR_USAGE',
                   err?.message ?? `daemon answered ${res.statusCode}`,
-                  err?.details,
+                  { details: err?.details },
                 ),
               );
             } else resolve(value as T);
@@ -92,7 +92,9 @@ export class HttpAdmin implements Admin {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer from sipprotd on ${this.socketPath}`)));
-      req.on('error', (e) => reject(new SipprotError('SP_ERR_DAEMON_NOT_RUNNING', `sipprotd: ${e.message}`)));
+      req.on('error', (e) =>
+        reject(new SipprotError('SP_ERR_DAEMON_NOT_RUNNING', `sipprotd: ${e.message}`, { cause: e })),
+      );
       if (payload) req.write(payload);
       req.end();
     });

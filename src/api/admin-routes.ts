@@ -1,36 +1,113 @@
+/**
+ * The admin routes: a 1:1 HTTP face of the Admin interface, shared by the CLI (Unix
+ * socket) and the web UI (TCP, behind login). Requests are validated by their schemas
+ * (./wire/lists.ts) before a handler runs; `requesterOf` tells the lock-out guard which
+ * address a change comes from (null on the root-only socket).
+ */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
 import { CSV_TEMPLATE, parseCsv } from '../core/lists/lists.js';
 import type { Address } from '../core/net/ip.js';
-import type { ListEntry, ListName } from '../core/types.js';
 import type { Admin } from '../ports/admin.js';
 import { guardAllowRemove, guardDenyAdd } from './lockout.js';
+import type { WireTypes } from './validation.js';
+import { answers, textAnswer } from './wire/errors.js';
+import { AddEntriesBody, ImportBody, ImportQuery, IpParams, ListParams, RemoveBody } from './wire/lists.js';
+import {
+  ChangeResult,
+  CheckResult,
+  DynamicBlock,
+  ImportResult,
+  ListEntry,
+  RemoveResult,
+  StatusReport,
+  Unblocked,
+} from './wire/records.js';
+import { arrayOf } from './wire/schema.js';
 
 /** CSV imports of 100k-entry lists run to a few MB; other bodies stay at fastify's 1 MB. */
 export const IMPORT_BODY_LIMIT = 32 * 1024 * 1024;
 
-/**
- * The admin routes: a 1:1 HTTP face of the Admin interface, shared by the CLI (Unix
- * socket) and the web UI (TCP, behind login). `requesterOf` tells the lock-out guard
- * which address a change comes from (null on the root-only socket).
- */
-export function adminRoutes(admin: Admin, requesterOf: (req: FastifyRequest) => Address | null) {
-  const requesterText = (req: FastifyRequest) => requesterOf(req)?.text ?? null;
-  return async (app: FastifyInstance) => {
-    app.get('/api/status', () => admin.status());
-    app.get<{ Params: { ip: string } }>('/api/check/:ip', (req) => admin.check(req.params.ip));
-    app.get('/api/lists/template.csv', (_req, reply) =>
+const SCHEMAS = {
+  status: { summary: 'counts per list, daemon, countries, mail', response: answers({ 200: StatusReport }) },
+  check: {
+    summary: 'is this address blocked, and why',
+    params: IpParams,
+    response: answers({ 200: CheckResult }),
+  },
+  template: {
+    summary: 'CSV template for import',
+    response: answers({ 200: textAnswer('text/csv', 'the template') }),
+  },
+  entries: {
+    summary: 'entries of a list',
+    params: ListParams,
+    response: answers({ 200: arrayOf(ListEntry) }),
+  },
+  add: {
+    summary: 'add entries (deny: refused with SP_ERR_LOCKOUT when it would lock you out)',
+    params: ListParams,
+    body: AddEntriesBody,
+    response: answers({ 200: ChangeResult }),
+  },
+  remove: {
+    summary: 'remove some entries, or all with {all: true}',
+    params: ListParams,
+    body: RemoveBody,
+    response: answers({ 200: RemoveResult }),
+  },
+  import: {
+    summary: 'import CSV (network,note); per-line errors; nothing applied on errors unless skipInvalid',
+    params: ListParams,
+    querystring: ImportQuery,
+    body: ImportBody,
+    response: answers({ 200: ImportResult }),
+  },
+  export: {
+    summary: 'the list as CSV',
+    params: ListParams,
+    response: answers({ 200: textAnswer('text/csv', 'network,note a line') }),
+  },
+  dynamic: { summary: 'dynamic deny list with time left', response: answers({ 200: arrayOf(DynamicBlock) }) },
+  unblock: { summary: 'lift a dynamic block now', params: IpParams, response: answers({ 200: Unblocked }) },
+} as const;
+
+type Requester = (req: FastifyRequest) => Address | null;
+
+export function adminRoutes(admin: Admin, requesterOf: Requester) {
+  return async (fastify: FastifyInstance) => {
+    const app = fastify.withTypeProvider<WireTypes>();
+    app.get('/api/status', { schema: SCHEMAS.status }, () => admin.status());
+    app.get('/api/check/:ip', { schema: SCHEMAS.check }, (req) => admin.check(req.params.ip));
+    app.get('/api/lists/template.csv', { schema: SCHEMAS.template }, async (_req, reply) =>
       reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="sipprot-list-template.csv"')
         .send(CSV_TEMPLATE),
     );
-    app.get<{ Params: { name: string } }>('/api/lists/:name', (req) =>
-      admin.listEntries(listName(req.params.name)),
-    );
-    app.post<{ Params: { name: string }; Body: { entries?: unknown } }>('/api/lists/:name', async (req) => {
-      const name = listName(req.params.name);
-      const list = entries(req.body?.entries);
+    app.get('/api/lists/:list', { schema: SCHEMAS.entries }, (req) => admin.listEntries(req.params.list));
+    app.get('/api/lists/:list/export', { schema: SCHEMAS.export }, async (req, reply) => {
+      const name = req.params.list;
+      const csv = await admin.exportCsv(name);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="sipprot-${name}list.csv"`)
+        .send(csv);
+    });
+    await app.register(listChangeRoutes(admin, requesterOf));
+    app.get('/api/dynamic', { schema: SCHEMAS.dynamic }, () => admin.dynamicBlocks());
+    app.delete('/api/dynamic/:ip', { schema: SCHEMAS.unblock }, (req) => admin.unblock(req.params.ip));
+  };
+}
+
+/** Add, remove, import: the changes, each behind the lock-out guard. */
+function listChangeRoutes(admin: Admin, requesterOf: Requester) {
+  const requesterText = (req: FastifyRequest) => requesterOf(req)?.text ?? null;
+  return async (fastify: FastifyInstance) => {
+    const app = fastify.withTypeProvider<WireTypes>();
+    app.post('/api/lists/:list', { schema: SCHEMAS.add }, async (req) => {
+      const name = req.params.list;
+      const list = req.body.entries.map((e) => ({ network: e.network, note: e.note ?? '' }));
       if (name === 'deny') {
         await guardDenyAdd(
           admin,
@@ -40,29 +117,26 @@ export function adminRoutes(admin: Admin, requesterOf: (req: FastifyRequest) => 
       }
       return admin.addEntries(name, list, { requester: requesterText(req) });
     });
-    app.post<{ Params: { name: string }; Body: { networks?: unknown; all?: unknown } }>(
-      '/api/lists/:name/remove',
-      async (req) => {
-        const name = listName(req.params.name);
-        const all = req.body?.all === true;
-        const networks = all ? null : strings(req.body?.networks, 'networks');
-        if (name === 'allow') await guardAllowRemove(admin, networks, requesterOf(req));
-        return networks === null ? admin.removeAll(name) : admin.removeEntries(name, networks);
-      },
-    );
-    app.post<{
-      Params: { name: string };
-      Body: { csv?: unknown; skipInvalid?: unknown } | string;
-      Querystring: { skipInvalid?: string };
-    }>('/api/lists/:name/import', { bodyLimit: IMPORT_BODY_LIMIT }, async (req) => {
-      const name = listName(req.params.name);
+    app.post('/api/lists/:list/remove', { schema: SCHEMAS.remove }, async (req) => {
+      const name = req.params.list;
+      const { all, networks } = req.body;
+      if (all !== true && networks === undefined) throw bad('body.networks must be an array of strings');
+      const which = all === true ? null : networks!;
+      if (name === 'allow') await guardAllowRemove(admin, which, requesterOf(req));
+      return which === null ? admin.removeAll(name) : admin.removeEntries(name, which);
+    });
+    const importOptions = { bodyLimit: IMPORT_BODY_LIMIT, schema: SCHEMAS.import };
+    app.post('/api/lists/:list/import', importOptions, async (req) => {
+      const name = req.params.list;
       // JSON {csv, skipInvalid} from the UI, or the raw file as text/csv (?skipInvalid=1).
-      const raw = typeof req.body === 'string';
-      const csv = typeof req.body === 'string' ? req.body : req.body?.csv;
+      // Without a content type there is no body to validate: undefined reaches here.
+      const body = req.body as typeof req.body | undefined;
+      const csv = typeof body === 'string' ? body : body?.csv;
       if (typeof csv !== 'string') throw bad('body.csv must be the CSV text');
-      const skipInvalid = raw
-        ? ['1', 'true', 'yes'].includes(req.query.skipInvalid ?? '')
-        : (req.body as { skipInvalid?: unknown }).skipInvalid === true;
+      const skipInvalid =
+        typeof body === 'string'
+          ? ['1', 'true', 'yes'].includes(req.query.skipInvalid ?? '')
+          : body?.skipInvalid === true;
       if (name === 'deny') {
         await guardDenyAdd(
           admin,
@@ -72,40 +146,7 @@ export function adminRoutes(admin: Admin, requesterOf: (req: FastifyRequest) => 
       }
       return admin.importCsv(name, csv, { skipInvalid, requester: requesterText(req) });
     });
-    app.get<{ Params: { name: string } }>('/api/lists/:name/export', async (req, reply) => {
-      const name = listName(req.params.name);
-      const csv = await admin.exportCsv(name);
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="sipprot-${name}list.csv"`)
-        .send(csv);
-    });
-    app.get('/api/dynamic', () => admin.dynamicBlocks());
-    app.delete<{ Params: { ip: string } }>('/api/dynamic/:ip', (req) => admin.unblock(req.params.ip));
   };
-}
-
-function listName(s: string): ListName {
-  if (s === 'allow' || s === 'deny') return s;
-  throw new SipprotError('SP_ERR_NOT_FOUND', `no list "${s}": use allow or deny`);
-}
-
-function entries(v: unknown): ListEntry[] {
-  if (!Array.isArray(v)) throw bad('body.entries must be an array of {network, note}');
-  return v.map((e, i) => {
-    const network = (e as { network?: unknown })?.network;
-    const note = (e as { note?: unknown })?.note ?? '';
-    if (typeof network !== 'string' || typeof note !== 'string') {
-      throw bad(`body.entries[${i}] must be {network: string, note?: string}`);
-    }
-    return { network, note };
-  });
-}
-
-function strings(v: unknown, what: string): string[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
-    throw bad(`body.${what} must be an array of strings`);
-  return v as string[];
 }
 
 export function bad(message: string): SipprotError {

@@ -8,7 +8,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
 import { GENERATED_KEY, hashFingerprint, PASSWORD_KEY, verifyPassword } from '../platform/admin-password.js';
 import type { Store } from '../ports/store.js';
-import { ApiError } from './errors.js';
 
 export const SESSION_COOKIE = 'sipprot_session';
 export const CSRF_COOKIE = 'sipprot_csrf';
@@ -142,11 +141,13 @@ export class LoginLimiter {
     const list = this.recent(ip);
     if (list.length < this.max) return;
     const retry = Math.max(1, Math.ceil(list[0]! + this.windowSeconds - this.clock()));
-    throw new ApiError(
+    // details.retryAfter becomes the Retry-After header (errors.ts).
+    throw new SipprotError(
       'SP_ERR_RATE_LIMITED',
       `too many failed logins from ${ip}: try again in ${retry} s`,
-      { retryAfter: retry },
-      { 'retry-after': String(retry) },
+      {
+        details: { retryAfter: retry },
+      },
     );
   }
 
@@ -207,7 +208,7 @@ export function assertCsrf(req: FastifyRequest, session: Session): void {
   const header = req.headers[CSRF_HEADER];
   const token = Array.isArray(header) ? header[0] : header;
   if (!token || !sameText(token, session.csrf)) {
-    throw new ApiError(
+    throw new SipprotError(
       'SP_ERR_CSRF',
       `missing or wrong ${CSRF_HEADER} header: reload the page (changes need the token from GET /api/session)`,
     );

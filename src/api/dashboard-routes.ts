@@ -6,11 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { countryName } from '../core/geoip/countries.js';
 import type { Admin } from '../ports/admin.js';
 import type { Store } from '../ports/store.js';
-import { bad } from './admin-routes.js';
-import type { DashboardData } from './types.js';
+import type { WireTypes } from './validation.js';
+import { AttacksQuery, DashboardData, DashboardQuery, DecisionsQuery } from './wire/dashboard.js';
+import { answers } from './wire/errors.js';
+import { AttackRecord, Decision } from './wire/records.js';
+import { arrayOf } from './wire/schema.js';
 
 /** Range → bucket size: ~24-48 bars whatever the range. */
-export const RANGES: Record<string, { seconds: number; bucket: number; label: string }> = {
+export const RANGES: Record<'24h' | '7d' | '30d', { seconds: number; bucket: number; label: string }> = {
   '24h': { seconds: 86400, bucket: 1800, label: 'last 24 hours' },
   '7d': { seconds: 7 * 86400, bucket: 6 * 3600, label: 'last 7 days' },
   '30d': { seconds: 30 * 86400, bucket: 86400, label: 'last 30 days' },
@@ -23,19 +26,16 @@ export function startOfLocalDay(now: number): number {
   return d.getTime() / 1000;
 }
 
-function intParam(v: unknown, name: string, min: number, max: number, def: number): number {
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw bad(`${name} must be an integer ${min}-${max}`);
-  return n;
-}
-
 export function dashboardRoutes(store: Store, admin: Admin, clock: () => number) {
-  return async (app: FastifyInstance) => {
-    app.get<{ Querystring: { range?: string } }>('/api/dashboard', async (req): Promise<DashboardData> => {
-      const rangeName = req.query.range ?? '24h';
-      const range = RANGES[rangeName];
-      if (!range) throw bad(`range must be one of ${Object.keys(RANGES).join(', ')}`);
+  return async (fastify: FastifyInstance) => {
+    const app = fastify.withTypeProvider<WireTypes>();
+    const schema = {
+      summary: 'blocks now, attacks today, top countries/user agents, attacks over time',
+      querystring: DashboardQuery,
+      response: answers({ 200: DashboardData }),
+    };
+    app.get('/api/dashboard', { schema }, async (req) => {
+      const range = RANGES[req.query.range ?? '24h'];
       const now = clock();
       // Buckets end on a multiple of their size so bars do not shift on every refresh.
       const to = Math.floor(now / range.bucket) * range.bucket + range.bucket;
@@ -72,22 +72,28 @@ export function dashboardRoutes(store: Store, admin: Admin, clock: () => number)
       };
     });
 
-    app.get<{ Querystring: { limit?: string; hours?: string } }>('/api/attacks', async (req) => {
-      const limit = intParam(req.query.limit, 'limit', 1, 1000, 50);
-      const hours = intParam(req.query.hours, 'hours', 1, 24 * 366, 24 * 7);
+    const attacks = {
+      summary: 'recent attack events, newest first',
+      querystring: AttacksQuery,
+      response: answers({ 200: arrayOf(AttackRecord) }),
+    };
+    app.get('/api/attacks', { schema: attacks }, async (req) => {
+      // The schema's defaults fill limit (50) and hours (168).
+      const { limit = 50, hours = 24 * 7 } = req.query;
       const now = clock();
       return store.attacks({ from: now - hours * 3600, to: now + 1, limit });
     });
 
-    app.get<{ Querystring: { limit?: string; hours?: string; ip?: string } }>(
-      '/api/decisions',
-      async (req) => {
-        const limit = intParam(req.query.limit, 'limit', 1, 1000, 50);
-        const hours = intParam(req.query.hours, 'hours', 1, 24 * 366, 24 * 7);
-        const now = clock();
-        const q = { from: now - hours * 3600, to: now + 1, limit };
-        return store.decisions(req.query.ip ? { ...q, ip: req.query.ip } : q);
-      },
-    );
+    const decisions = {
+      summary: 'recent decisions, newest first',
+      querystring: DecisionsQuery,
+      response: answers({ 200: arrayOf(Decision) }),
+    };
+    app.get('/api/decisions', { schema: decisions }, async (req) => {
+      const { limit = 50, hours = 24 * 7, ip } = req.query;
+      const now = clock();
+      const q = { from: now - hours * 3600, to: now + 1, limit };
+      return store.decisions(ip ? { ...q, ip } : q);
+    });
   };
 }

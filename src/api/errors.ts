@@ -1,77 +1,29 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { isSipprotError, type SipprotErrorCode } from '../core/errors.js';
-
-/** The one JSON error shape of the API: `{ error: { code, message, details? } }`. */
-export interface ApiErrorBody {
-  error: { code: string; message: string; details?: unknown };
-}
-
 /**
- * Codes only the HTTP layer produces (the shared SipprotErrorCode catalog has no HTTP
- * concepts such as rate limits or CSRF tokens).
+ * The API's one error answer, `{ error: { code, message, details? } }` with the status the
+ * catalog (core/errors.ts) gives the code. Fastify's own request errors (bad JSON, body too
+ * large, unknown content type, no route) are mapped onto catalog codes; an unexpected error
+ * is logged with its cause and answered as SP_ERR_INTERNAL without internals over TCP.
  */
-export type ApiOnlyCode =
-  | 'SP_ERR_RATE_LIMITED'
-  | 'SP_ERR_CSRF'
-  | 'SP_ERR_TOO_LARGE'
-  | 'SP_ERR_UNSUPPORTED_MEDIA'
-  | 'SP_ERR_INTERNAL';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { httpStatus, isSipprotError, type SipprotErrorCode } from '../core/errors.js';
+import type { ApiErrorBody } from './wire/errors.js';
 
-export const STATUS: Partial<Record<SipprotErrorCode | ApiOnlyCode, number>> = {
-  SP_ERR_CONFIG_INVALID: 400,
-  SP_ERR_ADDRESS_INVALID: 400,
-  SP_ERR_LIST_INVALID: 400,
-  SP_ERR_USAGE: 400,
-  SP_ERR_AUTH: 401,
-  SP_ERR_PERMISSION: 403,
-  SP_ERR_CSRF: 403,
-  SP_ERR_NOT_FOUND: 404,
-  SP_ERR_LOCKOUT: 409,
-  SP_ERR_DAEMON_RUNNING: 409,
-  SP_ERR_TOO_LARGE: 413,
-  SP_ERR_UNSUPPORTED_MEDIA: 415,
-  SP_ERR_RATE_LIMITED: 429,
-  SP_ERR_GEOIP: 502,
-  SP_ERR_SMTP: 502,
-  SP_ERR_DAEMON_NOT_RUNNING: 503,
-};
-
-/** An HTTP-only failure (rate limit, CSRF) in the same shape as a SipprotError. */
-export class ApiError extends Error {
-  constructor(
-    readonly code: ApiOnlyCode,
-    message: string,
-    readonly details?: unknown,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
-/** Every code the API can answer with, for the OpenAPI description. */
-export const ERROR_CODES: readonly string[] = [
-  ...new Set([
-    ...Object.keys(STATUS),
-    'SP_ERR_CONFIG_NOT_FOUND',
-    'SP_ERR_CONFIG_IO',
-    'SP_ERR_LIST_IO',
-    'SP_ERR_STORE',
-    'SP_ERR_FIREWALL',
-    'SP_ERR_INTERNAL',
-  ]),
-].sort();
-
-function body(code: string, message: string, details?: unknown): ApiErrorBody {
+function body(code: SipprotErrorCode, message: string, details?: unknown): ApiErrorBody {
   return details === undefined ? { error: { code, message } } : { error: { code, message, details } };
 }
 
 /** Fastify's own request errors (bad JSON, body too large...) mapped onto our codes. */
-function fastifyCode(fe: FastifyError): ApiOnlyCode | 'SP_ERR_USAGE' | 'SP_ERR_NOT_FOUND' {
+function fastifyCode(fe: FastifyError): SipprotErrorCode {
   if (fe.statusCode === 413) return 'SP_ERR_TOO_LARGE';
   if (fe.statusCode === 415) return 'SP_ERR_UNSUPPORTED_MEDIA';
   if (fe.statusCode === 404) return 'SP_ERR_NOT_FOUND';
   return 'SP_ERR_USAGE';
+}
+
+/** A limit the client should wait out (rate limit, too many live views) says how long. */
+function retryAfter(reply: FastifyReply, details: unknown): void {
+  const seconds = (details as { retryAfter?: unknown } | null | undefined)?.retryAfter;
+  if (typeof seconds === 'number') reply.header('retry-after', String(seconds));
 }
 
 /**
@@ -81,16 +33,13 @@ function fastifyCode(fe: FastifyError): ApiOnlyCode | 'SP_ERR_USAGE' | 'SP_ERR_N
 export function installErrorHandler(app: FastifyInstance, opts: { exposeInternal: boolean }): void {
   app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
     if (isSipprotError(err)) {
-      return reply.status(STATUS[err.code] ?? 500).send(body(err.code, err.message, err.details));
-    }
-    if (err instanceof ApiError) {
-      for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-      return reply.status(STATUS[err.code] ?? 500).send(body(err.code, err.message, err.details));
+      retryAfter(reply, err.details);
+      return reply.status(httpStatus(err.code)).send(body(err.code, err.message, err.details));
     }
     const fe = err as FastifyError;
-    if (fe.validation || (fe.statusCode && fe.statusCode < 500)) {
-      const status = fe.statusCode ?? 400;
-      return reply.status(status).send(body(fastifyCode(fe), fe.message));
+    if (fe.statusCode && fe.statusCode < 500) {
+      const code = fastifyCode(fe);
+      return reply.status(httpStatus(code)).send(body(code, fe.message));
     }
     // The message of an unexpected error can hold internals: log it, answer generically.
     reply.log.error({ err }, 'request failed');

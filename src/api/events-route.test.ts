@@ -7,6 +7,20 @@ import { setAdminPassword } from '../platform/admin-password.js';
 import { fakeWorld } from './admin.fake.js';
 import { type Harness, login, PASSWORD } from './http.testkit.js';
 import { buildApi, routesOf } from './server.js';
+import { newAjv } from './validation.js';
+import { StreamEvents } from './wire/events.js';
+
+/** Every event's data is held to its schema in wire/events.ts (what the UI's types say). */
+const ajv = newAjv({ coerceTypes: false, useDefaults: false, removeAdditional: false });
+const eventSchemas: Record<string, ReturnType<typeof ajv.compile>> = Object.fromEntries(
+  Object.entries(StreamEvents).map(([name, schema]) => [name, ajv.compile(schema)]),
+);
+function checked(event: string, data: unknown): unknown {
+  const validate = eventSchemas[event];
+  assert.ok(validate, `event "${event}" is not in the contract`);
+  assert.ok(validate(data), `event "${event}": ${ajv.errorsText(validate.errors)}`);
+  return data;
+}
 
 interface Sse {
   status: number;
@@ -32,7 +46,7 @@ function openSse(port: number, cookie: string): Promise<Sse> {
             buf = buf.slice(i + 2);
             const event = /^event: (.*)$/m.exec(frame)?.[1];
             const data = /^data: (.*)$/m.exec(frame)?.[1];
-            if (event && data) queue.push({ event, data: JSON.parse(data) });
+            if (event && data) queue.push({ event, data: checked(event, JSON.parse(data)) });
             for (const w of waiters.splice(0)) w();
           }
         });
@@ -71,7 +85,12 @@ describe('live dynamic list (Server-Sent Events)', () => {
   before(async () => {
     const world = fakeWorld();
     await setAdminPassword(world.store, PASSWORD);
-    const app = await buildApi(world.deps, { transport: 'tcp', webRoot: '/nonexistent', heartbeatMs: 100 });
+    const app = await buildApi(world.deps, {
+      transport: 'tcp',
+      webRoot: '/nonexistent',
+      heartbeatMs: 100,
+      maxLiveViews: 3,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     port = (app.server.address() as AddressInfo).port;
     h = { world, app, routes: routesOf(app), close: () => app.close() };
@@ -150,6 +169,26 @@ describe('live dynamic list (Server-Sent Events)', () => {
     await new Promise((r) => setTimeout(r, 300)); // heartbeats run, none may count as activity
     h.world.clock.advance(3601);
     await sse.next('logout', 3000);
+  });
+
+  test('more live views than allowed: 503 SP_ERR_BUSY with Retry-After, until one closes', async () => {
+    const c = await login(h.app);
+    const open: Sse[] = [];
+    for (let i = 0; i < 3; i++) {
+      const sse = await openSse(port, c.cookie);
+      await sse.next('snapshot');
+      open.push(sse);
+    }
+    const refused = await openSse(port, c.cookie);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers['retry-after'], '10');
+    refused.close();
+    open.pop()!.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await openSse(port, c.cookie);
+    assert.equal(again.status, 200);
+    for (const sse of [...open, again]) sse.close();
+    await new Promise((r) => setTimeout(r, 100));
   });
 
   test('without a session: 401 and no stream', async () => {

@@ -4,11 +4,14 @@
  * Decisions are turned into full rows from the store (which holds the merged record).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SipprotError } from '../core/errors.js';
 import { blockRecordOf } from '../core/policy/block-record.js';
 import { type Admin, dynamicBlock } from '../ports/admin.js';
 import type { Store } from '../ports/store.js';
 import { SECURITY_HEADERS } from './headers.js';
 import type { LiveEvent } from './types.js';
+import { answers } from './wire/errors.js';
+import { type StreamEvent, StreamEvents } from './wire/events.js';
 
 export interface EventsDeps {
   admin: Admin;
@@ -27,7 +30,7 @@ export interface EventsOptions {
 /** A slow reader is cut off rather than buffered without bound. */
 const MAX_BUFFERED = 1024 * 1024;
 
-export function sseFrame(event: string, data: unknown): string {
+export function sseFrame<E extends keyof StreamEvent>(event: E, data: StreamEvent[E]): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
@@ -54,14 +57,20 @@ export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
       for (const c of clients) c.end();
     });
 
-    app.get('/api/dynamic/events', async (req, reply) => {
+    const schema = {
+      summary: 'Server-Sent Events: snapshot, block, unblock, lists, settings, logout',
+      response: answers({
+        200: {
+          description: 'an event stream; x-events gives the data of each event',
+          content: { 'text/event-stream': { schema: { type: 'string', 'x-events': StreamEvents } } },
+        },
+      }),
+    };
+    app.get('/api/dynamic/events', { schema }, async (req, reply) => {
       if (clients.size >= maxClients) {
-        return reply
-          .status(503)
-          .header('retry-after', '10')
-          .send({
-            error: { code: 'SP_ERR_USAGE', message: `too many live views open (${maxClients}); close some` },
-          });
+        throw new SipprotError('SP_ERR_BUSY', `too many live views open (${maxClients}); close some`, {
+          details: { retryAfter: 10 },
+        });
       }
       reply.hijack();
       const res = reply.raw;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { setAdminPassword } from '../platform/admin-password.js';
 import { type FakeWorld, fakeWorld } from './admin.fake.js';
+import { checkAnswers } from './answers.testkit.js';
 import { buildApi, routesOf } from './server.js';
 
 export const PASSWORD = 'correct horse battery';
@@ -58,7 +59,12 @@ export async function harness(
   const world = fakeWorld();
   await setAdminPassword(world.store, PASSWORD);
   const app = await buildApi(world.deps, { transport, webRoot });
-  return { world, app, routes: routesOf(app), close: () => app.close() };
+  const strays = checkAnswers(app);
+  const close = async () => {
+    await app.close();
+    assert.deepEqual(strays, [], "every answer matches its route's response schema");
+  };
+  return { world, app, routes: routesOf(app), close };
 }
 
 /** Asserts the one error shape and returns the error object. */

@@ -26,7 +26,7 @@ async function allowCovering(admin: Admin, who: Address): Promise<ListEntry[]> {
 }
 
 function lockout(message: string, details: Record<string, unknown>): SipprotError {
-  return new SipprotError('SP_ERR_LOCKOUT', message, details);
+  return new SipprotError('SP_ERR_LOCKOUT', message, { details });
 }
 
 /** Before adding entries to the deny list (one by one or by CSV import). */

@@ -6,7 +6,20 @@ import type { FastifyInstance } from 'fastify';
 import { SipprotError } from '../core/errors.js';
 import type { Store } from '../ports/store.js';
 import { bad } from './admin-routes.js';
-import type { GeoStatus } from './types.js';
+import type { WireTypes } from './validation.js';
+import { answers } from './wire/errors.js';
+import {
+  GeoStatus,
+  NotifyTestBody,
+  NotifyTestResult,
+  RecipientBody,
+  RecipientRemoved,
+  Reloaded,
+  ReportJson,
+  ReportQuery,
+} from './wire/ops.js';
+import { Recipient } from './wire/records.js';
+import { arrayOf, str } from './wire/schema.js';
 
 export interface OpsDeps {
   store: Store;
@@ -38,35 +51,83 @@ const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancesto
 
 export function opsRoutes(deps: OpsDeps) {
   const { store } = deps;
-  return async (app: FastifyInstance) => {
-    app.get('/api/recipients', () => store.listRecipients());
-    app.post<{ Body: { email?: unknown; name?: unknown } }>('/api/recipients', async (req, reply) => {
-      const { email, name } = req.body ?? {};
-      if (typeof email !== 'string' || email.trim() === '') throw bad('body.email must be an e-mail address');
-      if (name !== undefined && name !== null && typeof name !== 'string')
-        throw bad('body.name must be text');
-      const r = await store.addRecipient(email, typeof name === 'string' && name.trim() ? name : null);
-      return reply.status(201).send(r);
-    });
-    app.delete<{ Params: { email: string } }>('/api/recipients/:email', async (req) => {
-      if (!(await store.removeRecipient(req.params.email))) {
-        throw new SipprotError('SP_ERR_NOT_FOUND', `${req.params.email} is not a notification recipient`);
-      }
-      return { removed: req.params.email };
-    });
-    app.post<{ Body: { to?: unknown } | undefined }>('/api/notify/test', async (req) => {
-      const to = req.body?.to;
-      if (to !== undefined && typeof to !== 'string') throw bad('body.to must be an e-mail address');
-      return deps.notifyTest(to || undefined);
-    });
+  return async (fastify: FastifyInstance) => {
+    const app = fastify.withTypeProvider<WireTypes>();
+    const summary = (text: string) => ({ summary: text });
+    app.get(
+      '/api/recipients',
+      { schema: { ...summary('notification recipients'), response: answers({ 200: arrayOf(Recipient) }) } },
+      () => store.listRecipients(),
+    );
+    app.post(
+      '/api/recipients',
+      {
+        schema: {
+          ...summary('add a recipient, or change the name of one'),
+          body: RecipientBody,
+          response: answers({ 201: Recipient }),
+        },
+      },
+      async (req, reply) => {
+        const { email, name } = req.body;
+        const r = await store.addRecipient(email, typeof name === 'string' && name.trim() ? name : null);
+        return reply.status(201).send(r);
+      },
+    );
+    const emailParams = { type: 'object', properties: { email: str }, required: ['email'] } as const;
+    app.delete(
+      '/api/recipients/:email',
+      {
+        schema: {
+          ...summary('remove a recipient'),
+          params: emailParams,
+          response: answers({ 200: RecipientRemoved }),
+        },
+      },
+      async (req) => {
+        if (!(await store.removeRecipient(req.params.email))) {
+          throw new SipprotError('SP_ERR_NOT_FOUND', `${req.params.email} is not a notification recipient`);
+        }
+        return { removed: req.params.email };
+      },
+    );
+    app.post(
+      '/api/notify/test',
+      {
+        schema: {
+          ...summary('send a test mail (to one address, or the recipients)'),
+          body: NotifyTestBody,
+          response: answers({ 200: NotifyTestResult }),
+        },
+      },
+      async (req) => deps.notifyTest(req.body?.to || undefined),
+    );
 
-    app.get('/api/geoip', () => deps.geoip.status());
-    app.post('/api/geoip/update', () => deps.geoip.update());
+    const geo = { response: answers({ 200: GeoStatus }) };
+    app.get('/api/geoip', { schema: { ...summary('geo-IP database in use'), ...geo } }, () =>
+      deps.geoip.status(),
+    );
+    app.post('/api/geoip/update', { schema: { ...summary('update the geo-IP database now'), ...geo } }, () =>
+      deps.geoip.update(),
+    );
 
-    app.get<{ Querystring: { day?: string; format?: string } }>('/api/report', async (req, reply) => {
+    const report = {
+      ...summary('the attack report of a day'),
+      querystring: ReportQuery,
+      response: answers({
+        200: {
+          description: 'the report as JSON (text and model), text or HTML',
+          content: {
+            'application/json': { schema: ReportJson },
+            'text/plain': { schema: { type: 'string' } },
+            'text/html': { schema: { type: 'string' } },
+          },
+        },
+      }),
+    } as const;
+    app.get('/api/report', { schema: report }, async (req, reply) => {
       const day = checkDay(req.query.day ?? localDay(deps.clock()));
       const format = req.query.format ?? 'json';
-      if (!['json', 'text', 'html'].includes(format)) throw bad('format must be json, text or html');
       const r = await deps.report(day);
       if (format === 'text') return reply.type('text/plain; charset=utf-8').send(r.text);
       if (format === 'html') {
@@ -78,7 +139,8 @@ export function opsRoutes(deps: OpsDeps) {
       return { day, text: r.text, model: r.model };
     });
 
-    app.post('/api/reload', async (req) => {
+    const reload = { ...summary('reload config and lists'), response: answers({ 200: Reloaded }) };
+    app.post('/api/reload', { schema: reload }, async (req) => {
       const r = await deps.reload();
       req.log.info({ reloaded: r.reloaded }, 'reload requested over the API');
       return r;

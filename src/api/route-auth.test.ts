@@ -49,7 +49,7 @@ export function variants(path: string): string[] {
 function concrete(url: string): string {
   return url
     .replace(':ip', '203.0.113.9')
-    .replace(':name', 'allow')
+    .replace(':list', 'allow')
     .replace(':email', 'a%40example.com')
     .replace('*', 'index.html');
 }

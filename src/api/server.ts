@@ -22,12 +22,15 @@ import { installErrorHandler } from './errors.js';
 import { eventsRoute } from './events-route.js';
 import { installSecurityHeaders } from './headers.js';
 import { requesterAddress } from './lockout.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument, type RouteSpec } from './openapi.js';
 import { opsRoutes } from './ops-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { type SettingsPort, settingsRoutes } from './settings-routes.js';
 import { serveStaticFiles } from './static-files.js';
 import type { GeoStatus, LiveEvent } from './types.js';
+import { installValidation } from './validation.js';
+import { answers } from './wire/errors.js';
+import { bool, num, record } from './wire/schema.js';
 
 export type { GeoStatus, LiveEvent, SettingsView } from './types.js';
 
@@ -57,6 +60,8 @@ export interface ApiOptions {
   loginFailuresPerMinute?: number;
   /** Live view heartbeat (default 20 s); tests shorten it. */
   heartbeatMs?: number;
+  /** Live views open at once before 503 SP_ERR_BUSY (default 64). */
+  maxLiveViews?: number;
 }
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -81,11 +86,12 @@ const PUBLIC_ROUTES = new Set([
 ]);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The method and route pattern of every registered route, per app (tests walk them all). */
-const routeTables = new WeakMap<FastifyInstance, { method: string; url: string }[]>();
-export function routesOf(app: FastifyInstance): readonly { method: string; url: string }[] {
+/** Every registered route with its schema, per app (the OpenAPI document; tests walk them all). */
+const routeTables = new WeakMap<FastifyInstance, RouteSpec[]>();
+export function routesOf(app: FastifyInstance): readonly RouteSpec[] {
   return routeTables.get(app) ?? [];
 }
+const isPublic = (r: { method: string; url: string }) => PUBLIC_ROUTES.has(`${r.method} ${r.url}`);
 
 export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<FastifyInstance> {
   const tcp = opts.transport === 'tcp';
@@ -98,6 +104,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     bodyLimit: 1024 * 1024,
   });
   installErrorHandler(app, { exposeInternal: !tcp });
+  installValidation(app);
   installSecurityHeaders(app);
   // `curl --data-binary @list.csv -H 'content-type: text/csv'` imports without JSON wrapping.
   app.addContentTypeParser(
@@ -112,16 +119,18 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   const sessionOf = (req: FastifyRequest) => sessionByRequest.get(req) ?? null;
   const requesterOf = (req: FastifyRequest) => (tcp ? requesterAddress(req.ip) : null);
 
-  const routes: { method: string; url: string }[] = [];
+  const routes: RouteSpec[] = [];
   routeTables.set(app, routes);
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+    const schema = r.schema as RouteSpec['schema'];
+    for (const method of [r.method].flat())
+      routes.push({ method, url: r.url, ...(schema ? { schema } : {}) });
   });
 
   if (tcp) {
     // onRequest runs after routing: routeOptions.url is the pattern that will handle it.
     app.addHook('onRequest', async (req) => {
-      if (PUBLIC_ROUTES.has(`${req.method} ${req.routeOptions.url ?? ''}`)) return;
+      if (isPublic({ method: req.method, url: req.routeOptions.url ?? '' })) return;
       const session = await sessions.lookup(req);
       if (!session) throw new SipprotError('SP_ERR_AUTH', 'log in first (POST /api/login)');
       sessionByRequest.set(req, session);
@@ -129,8 +138,18 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     });
   }
 
-  app.get('/api/health', () => ({ ok: true, now: deps.clock() }));
-  app.get('/api/openapi.json', () => openApiDocument());
+  const health = {
+    summary: 'liveness (no login)',
+    response: answers({ 200: record({ ok: bool, now: num }) }),
+  };
+  app.get('/api/health', { schema: health }, () => ({ ok: true, now: deps.clock() }));
+  // Built at the first request, when every route is registered.
+  let doc: Record<string, unknown> | null = null;
+  const openapi = { summary: 'this document', response: answers({ 200: { type: 'object' } }) };
+  app.get('/api/openapi.json', { schema: openapi }, () => {
+    doc ??= openApiDocument(routes, isPublic);
+    return doc;
+  });
   await app.register(
     sessionRoutes({
       store: deps.store,
@@ -149,6 +168,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     eventsRoute(deps, {
       stillAuthorized: async (req) => !tcp || (await sessions.lookup(req, { touch: false })) !== null,
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+      ...(opts.maxLiveViews ? { maxClients: opts.maxLiveViews } : {}),
     }),
   );
   if (tcp) await serveUi(app, opts.webRoot ?? DEFAULT_WEB_ROOT);

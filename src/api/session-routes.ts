@@ -6,7 +6,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
 import { passwordProblem, setAdminPassword } from '../platform/admin-password.js';
 import type { Store } from '../ports/store.js';
-import { bad } from './admin-routes.js';
 import {
   checkPassword,
   clearSessionCookies,
@@ -16,7 +15,9 @@ import {
   type Sessions,
   setSessionCookies,
 } from './auth.js';
-import type { SessionInfo } from './types.js';
+import type { WireTypes } from './validation.js';
+import { answers } from './wire/errors.js';
+import { LoggedOut, LoginBody, PasswordBody, SessionAnswer, SessionInfo } from './wire/session.js';
 
 export interface SessionRouteDeps {
   store: Store;
@@ -53,8 +54,14 @@ export function sessionRoutes(deps: SessionRouteDeps) {
     return info(session);
   }
 
-  return async (app: FastifyInstance) => {
-    app.post<{ Body: { password?: unknown } }>('/api/login', async (req, reply) => {
+  return async (fastify: FastifyInstance) => {
+    const app = fastify.withTypeProvider<WireTypes>();
+    const login = {
+      summary: 'log in (TCP); sets the session and CSRF cookies. 5 failures a minute per address: 429',
+      body: LoginBody,
+      response: answers({ 200: SessionInfo }),
+    };
+    app.post('/api/login', { schema: login }, async (req, reply) => {
       if (deps.transport === 'socket') return info(null);
       const ip = who(req);
       limiter.assertAllowed(ip);
@@ -73,23 +80,32 @@ export function sessionRoutes(deps: SessionRouteDeps) {
       return open(req, reply);
     });
 
-    app.post('/api/logout', async (req, reply) => {
+    const logout = { summary: 'end the session', response: answers({ 200: LoggedOut }) };
+    app.post('/api/logout', { schema: logout }, async (req, reply) => {
       const s = deps.sessionOf(req);
       if (s) await sessions.destroy(s);
       clearSessionCookies(reply, secure(req));
-      return { loggedOut: true };
+      return { loggedOut: true as const };
     });
 
     // Public, so the UI learns "not logged in" without a 401 in the browser console.
-    app.get('/api/session', async (req) => {
+    const session = {
+      summary: 'the current session and its CSRF token, or {authenticated: false}',
+      response: answers({ 200: SessionAnswer }),
+    };
+    app.get('/api/session', { schema: session }, async (req) => {
       if (deps.transport === 'socket') return info(null);
       const s = await sessions.lookup(req);
-      return s ? info(s) : { authenticated: false };
+      return s ? info(s) : { authenticated: false as const };
     });
 
-    app.post<{ Body: { current?: unknown; password?: unknown } }>('/api/password', async (req, reply) => {
-      const { current, password } = req.body ?? {};
-      if (typeof password !== 'string') throw bad('body.password must be the new password');
+    const password = {
+      summary: 'change the admin password (needs the current one on TCP); ends every other session',
+      body: PasswordBody,
+      response: answers({ 200: SessionInfo }),
+    };
+    app.post('/api/password', { schema: password }, async (req, reply) => {
+      const { current, password } = req.body;
       const problem = passwordProblem(password);
       if (problem) throw new SipprotError('SP_ERR_USAGE', problem);
       if (deps.transport === 'tcp') {

@@ -15,7 +15,16 @@ import type { Config } from '../core/types.js';
 import type { Admin } from '../ports/admin.js';
 import { bad } from './admin-routes.js';
 import { guardCountries } from './lockout.js';
-import type { SettingError, SettingField, SettingsResponse, SettingsView } from './types.js';
+import type { SettingsView } from './types.js';
+import type { WireTypes } from './validation.js';
+import { answers } from './wire/errors.js';
+import {
+  ChangesBody,
+  type SettingError,
+  type SettingField,
+  SettingsResponse,
+  Validation,
+} from './wire/settings.js';
 
 export interface SettingsPort {
   read(): Promise<SettingsView>;
@@ -76,14 +85,16 @@ export interface Validated {
 /** Who asks: the web UI may not touch host-only keys; the root-only socket may. */
 export type SettingsOrigin = 'web' | 'socket';
 
-export function validateChanges(raw: unknown, source: string | null, origin: SettingsOrigin): Validated {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw bad('body.changes must be an object {KEY: "value"}');
-  }
+/** `raw` is body.changes, an object (its schema says so); the values are checked here, key by key. */
+export function validateChanges(
+  raw: Record<string, unknown>,
+  source: string | null,
+  origin: SettingsOrigin,
+): Validated {
   const changes: Record<string, string> = {};
   const errors: SettingError[] = [];
   const parsed = scratchConfig();
-  for (const [name, rawValue] of Object.entries(raw as Record<string, unknown>)) {
+  for (const [name, rawValue] of Object.entries(raw)) {
     const meta = findConfigKey(name);
     const value = typeof rawValue === 'number' || typeof rawValue === 'boolean' ? String(rawValue) : rawValue;
     const key = meta?.key ?? name.toUpperCase();
@@ -149,7 +160,7 @@ function invalid(errors: SettingError[]): SipprotError {
   return new SipprotError(
     'SP_ERR_CONFIG_INVALID',
     `invalid value '${first.value}' for ${first.key}: ${first.message}${more}`,
-    { errors },
+    { details: { errors } },
   );
 }
 
@@ -159,18 +170,30 @@ export function settingsRoutes(
   requesterOf: (req: FastifyRequest) => Address | null,
   origin: SettingsOrigin,
 ) {
-  return async (app: FastifyInstance) => {
-    app.get('/api/settings', async () => toResponse(await settings.read()));
+  return async (fastify: FastifyInstance) => {
+    const app = fastify.withTypeProvider<WireTypes>();
+    const read = { summary: 'every setting with its metadata', response: answers({ 200: SettingsResponse }) };
+    app.get('/api/settings', { schema: read }, async () => toResponse(await settings.read()));
 
-    app.post<{ Body: { changes?: unknown } }>('/api/settings/validate', async (req) => {
+    const validate = {
+      summary: 'check values without saving',
+      body: ChangesBody,
+      response: answers({ 200: Validation }),
+    };
+    app.post('/api/settings/validate', { schema: validate }, async (req) => {
       const { source } = await settings.read();
-      const { errors } = validateChanges(req.body?.changes, source, origin);
+      const { errors } = validateChanges(req.body.changes, source, origin);
       return { ok: errors.length === 0, errors };
     });
 
-    app.patch<{ Body: { changes?: unknown } }>('/api/settings', async (req) => {
+    const change = {
+      summary: 'change settings; applied live (restartRequired lists keys that need a restart)',
+      body: ChangesBody,
+      response: answers({ 200: SettingsResponse }),
+    };
+    app.patch('/api/settings', { schema: change }, async (req) => {
       const { source, values } = await settings.read();
-      const { changes, errors, parsed } = validateChanges(req.body?.changes, source, origin);
+      const { changes, errors, parsed } = validateChanges(req.body.changes, source, origin);
       const smtp = origin === 'web' ? smtpPasswordProblem(changes, values) : null;
       if (smtp) errors.push(smtp);
       if (errors.length > 0) throw invalid(errors);

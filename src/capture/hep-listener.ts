@@ -39,15 +39,13 @@ export class HepListener {
       onPacket(msg);
     });
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', (e) => {
-        const err = new SipprotError(
-          'SP_ERR_CAPTURE',
-          `cannot receive HEP on ${where}: ${e.message} (HEP_LISTEN)`,
-        );
-        // TODO(arch-api): the `cause` option of SipprotError once src/core/errors.ts has it.
-        Object.defineProperty(err, 'cause', { value: e, writable: true, configurable: true });
-        reject(err);
-      });
+      socket.once('error', (e) =>
+        reject(
+          new SipprotError('SP_ERR_CAPTURE', `cannot receive HEP on ${where}: ${e.message} (HEP_LISTEN)`, {
+            cause: e,
+          }),
+        ),
+      );
       socket.bind(this.listen.port, this.listen.host, () => resolve());
     });
     socket.on('error', (e: NodeJS.ErrnoException) => this.failed(where, e));

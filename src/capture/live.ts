@@ -70,6 +70,7 @@ export class PcapLiveCapture {
         throw new SipprotError(
           'SP_ERR_CAPTURE',
           `cannot capture on interface "${iface}": ${(e as Error).message} (INTERFACES; capture needs root or CAP_NET_RAW)`,
+          { cause: e },
         );
       }
       session.on('packet', (p) => {
@@ -117,6 +118,7 @@ function loadPcap(): PcapModule {
     throw new SipprotError(
       'SP_ERR_CAPTURE',
       `the libpcap binding is not available: ${(e as Error).message} (install libpcap-dev, then npm ci)`,
+      { cause: e },
     );
   }
 }

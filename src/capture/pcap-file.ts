@@ -39,7 +39,9 @@ export async function* readCaptureBatches(
   const chunkSize = opts.chunkSize ?? 1024 * 1024;
   const parser = new CaptureParser();
   const fail = (offset: number, message: string): never => {
-    throw new SipprotError('SP_ERR_PCAP_FORMAT', `${path}: ${message} (at byte ${offset})`, { path, offset });
+    throw new SipprotError('SP_ERR_PCAP_FORMAT', `${path}: ${message} (at byte ${offset})`, {
+      details: { path, offset },
+    });
   };
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -122,10 +124,13 @@ function wrapIoError(path: string, e: unknown): Error {
     err.code === 'Z_BUF_ERROR' ||
     err.code === 'ERR_STREAM_PREMATURE_CLOSE'
   ) {
-    return new SipprotError('SP_ERR_PCAP_FORMAT', `${path}: corrupt gzip data: ${err.message}`, { path });
+    return new SipprotError('SP_ERR_PCAP_FORMAT', `${path}: corrupt gzip data: ${err.message}`, {
+      cause: e,
+      details: { path },
+    });
   }
   return new SipprotError('SP_ERR_CAPTURE', `${path}: cannot read the capture file: ${err.message}`, {
-    path,
-    code: err.code,
+    cause: e,
+    details: { path, code: err.code },
   });
 }

@@ -86,7 +86,9 @@ export function loadConfigDetailed(opts: LoadOptions = {}): LoadedConfig {
         `cannot read config file ${path}: permission denied (run as root?)`,
       );
     }
-    throw new SipprotError('SP_ERR_CONFIG_NOT_FOUND', `cannot read config file ${path}: ${err.message}`);
+    throw new SipprotError('SP_ERR_CONFIG_NOT_FOUND', `cannot read config file ${path}: ${err.message}`, {
+      cause: e,
+    });
   }
   const r = parseConfigDetailed(text, { source: path });
   for (const w of r.warnings) opts.onWarning?.(w);

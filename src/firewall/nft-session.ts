@@ -233,5 +233,5 @@ function spawnError(what: string, e: NodeJS.ErrnoException): SipprotError {
       `cannot run '${what}': not found. Install nftables (apt install nftables) or fix the nft command.`,
     );
   }
-  return new SipprotError('SP_ERR_FIREWALL', `cannot run '${what}': ${e.message}`);
+  return new SipprotError('SP_ERR_FIREWALL', `cannot run '${what}': ${e.message}`, { cause: e });
 }

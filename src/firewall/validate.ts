@@ -42,7 +42,7 @@ function refusal(r: AddressRange): string | null {
 }
 
 function invalid(input: string, why: string): SipprotError {
-  return new SipprotError('SP_ERR_ADDRESS_INVALID', `'${input}' ${why}`, { input });
+  return new SipprotError('SP_ERR_ADDRESS_INVALID', `'${input}' ${why}`, { details: { input } });
 }
 
 /** One address, CIDR network or `start-end` range → a range, or a SipprotError. */
@@ -60,7 +60,7 @@ export function parseRange(input: string): AddressRange {
     if (range.start > range.end) throw invalid(input, 'ends before it starts');
   } else {
     const r = checkNetwork(text);
-    if (!r.ok) throw new SipprotError('SP_ERR_ADDRESS_INVALID', r.reason, { input });
+    if (!r.ok) throw new SipprotError('SP_ERR_ADDRESS_INVALID', r.reason, { details: { input } });
     const n = r.network;
     const start = addressToBigint(n.bytes);
     const hostBits = BigInt(BITS[n.family] - n.prefix);

@@ -219,6 +219,7 @@ export class GeoDatabase {
       throw new SipprotError(
         'SP_ERR_GEOIP',
         `cannot create ${join(this.stateDir, 'geoip')}: ${(e as Error).message}`,
+        { cause: e },
       );
     }
     await writeTableFile(path, table, stored);

@@ -50,13 +50,15 @@ export async function readTableFile(path: string): Promise<TableFile> {
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new SipprotError('SP_ERR_GEOIP', `cannot read geo-IP table ${path}: ${(e as Error).message}`);
+    throw new SipprotError('SP_ERR_GEOIP', `cannot read geo-IP table ${path}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   if (isGzip(bytes)) bytes = await gunzipCapped(bytes, MAX_TABLE_BYTES, path);
   try {
     return decodeGeoBin(bytes);
   } catch (e) {
-    throw new SipprotError('SP_ERR_GEOIP', `${path}: ${(e as Error).message}`);
+    throw new SipprotError('SP_ERR_GEOIP', `${path}: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -103,7 +105,9 @@ export async function writeTableFile(path: string, table: GeoTable, meta: GeoDat
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => {});
-    throw new SipprotError('SP_ERR_GEOIP', `cannot write geo-IP table ${path}: ${(e as Error).message}`);
+    throw new SipprotError('SP_ERR_GEOIP', `cannot write geo-IP table ${path}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   try {
     const dir = await open(dirname(path), 'r');

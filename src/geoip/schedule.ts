@@ -81,7 +81,7 @@ export function scheduleGeoipUpdates(opts: GeoScheduleOptions): GeoSchedule {
     } catch (e) {
       const error = isSipprotError(e)
         ? e
-        : new SipprotError('SP_ERR_GEOIP', `geo-IP update failed: ${(e as Error).message}`);
+        : new SipprotError('SP_ERR_GEOIP', `geo-IP update failed: ${(e as Error).message}`, { cause: e });
       outcome = { ok: false, error };
     }
     try {

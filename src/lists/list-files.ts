@@ -48,7 +48,9 @@ function validate(networks: string[]): string[] {
     else bad.push(r.reason);
   }
   if (bad.length) {
-    throw new SipprotError('SP_ERR_ADDRESS_INVALID', `not an address or network: ${bad.join('; ')}`, bad);
+    throw new SipprotError('SP_ERR_ADDRESS_INVALID', `not an address or network: ${bad.join('; ')}`, {
+      details: bad,
+    });
   }
   return out;
 }

@@ -23,7 +23,10 @@ function fakeTransport(fail: (m: OutgoingMail) => SipprotError | null) {
   return { t, sent };
 }
 
-const down = () => new SipprotError('SP_ERR_SMTP', 'SMTP connect failed: refused', { step: 'connect' });
+const down = () =>
+  new SipprotError('SP_ERR_SMTP', 'SMTP connect failed: refused', {
+    details: { step: 'connect' },
+  });
 
 async function queue(store: FakeStore, subject: string, at = T0): Promise<number> {
   return store.enqueueMail({
@@ -69,7 +72,7 @@ test('a mail the server refuses does not hold back the others', async () => {
   const store = new FakeStore();
   const { t, sent } = fakeTransport((m) =>
     m.subject === 'bad'
-      ? new SipprotError('SP_ERR_SMTP', 'SMTP recipient failed: 550', { step: 'recipient' })
+      ? new SipprotError('SP_ERR_SMTP', 'SMTP recipient failed: 550', { details: { step: 'recipient' } })
       : null,
   );
   const box = new Outbox({ store, transport: () => t });

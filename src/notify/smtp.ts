@@ -140,9 +140,8 @@ export function smtpError(e: unknown, smtp: SmtpConfig): SipprotError {
   const response = err.response ?? null;
   const fail = (step: SmtpStep, text: string) =>
     new SipprotError('SP_ERR_SMTP', `SMTP ${step} failed: ${text}`, {
-      step,
-      code: orig || code || null,
-      response,
+      cause: e,
+      details: { step, code: orig || code || null, response },
     });
 
   if (code === 'EDNS' || orig === 'ENOTFOUND' || orig === 'EAI_AGAIN') {
@@ -262,7 +261,7 @@ export async function testSmtp(
       throw new SipprotError(
         'SP_ERR_SMTP',
         `SMTP recipient failed: ${smtp.host}:${smtp.port} rejected ${r.rejected.join(', ')}`,
-        { step: 'recipient', code: null, response: null, accepted: r.accepted },
+        { details: { step: 'recipient', code: null, response: null, accepted: r.accepted } },
       );
     }
     passed.push('sender', 'recipient', 'message');

@@ -12,16 +12,9 @@ export function fileError(code: SipprotErrorCode, what: string, path: string, e:
   const errno = err?.code ?? '';
   const text = err?.message ?? String(e);
   if (errno === 'EACCES' || errno === 'EPERM' || errno === 'EROFS') {
-    return withCause(
-      new SipprotError('SP_ERR_PERMISSION', `cannot ${what} ${path}: ${text} (run as root?)`),
-      e,
-    );
+    return new SipprotError('SP_ERR_PERMISSION', `cannot ${what} ${path}: ${text} (run as root?)`, {
+      cause: e,
+    });
   }
-  return withCause(new SipprotError(code, `cannot ${what} ${path}: ${text}`), e);
-}
-
-// TODO(arch-api): use SipprotError's `cause` option once src/core/errors.ts has it.
-function withCause(err: SipprotError, cause: unknown): SipprotError {
-  Object.defineProperty(err, 'cause', { value: cause, writable: true, configurable: true });
-  return err;
+  return new SipprotError(code, `cannot ${what} ${path}: ${text}`, { cause: e });
 }

@@ -51,6 +51,7 @@ export function claimPidFile(path: string): void {
     throw new SipprotError(
       'SP_ERR_DAEMON_RUNNING',
       `cannot create ${path}: ${(e as Error).message} (another sipprotd starting at the same time?)`,
+      { cause: e },
     );
   }
   writeSync(fd, `${process.pid}\n`);

@@ -164,7 +164,7 @@ export function migrate(
       throw new SipprotError(
         'SP_ERR_STORE',
         `${file}: schema migration ${m.version} (${m.name}) failed and was rolled back: ${(e as Error).message}`,
-        { file, version: m.version },
+        { cause: e, details: { file, version: m.version } },
       );
     }
   }
@@ -177,7 +177,7 @@ function assertKnown(version: number, newest: number, file: string): void {
       'SP_ERR_STORE',
       `${file} has schema version ${version}, newer than this sipprot understands (${newest}): ` +
         'a newer sipprot wrote it. Upgrade sipprot, or move the file aside to start with an empty state.',
-      { file, version, supported: newest },
+      { details: { file, version, supported: newest } },
     );
   }
 }

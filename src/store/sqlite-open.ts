@@ -68,10 +68,7 @@ export function storeError(e: unknown, file: string, what: string): SipprotError
   return new SipprotError(
     'SP_ERR_STORE',
     `state store ${file}: ${what} failed: ${err.message ?? String(e)}${hint}`,
-    {
-      file,
-      code,
-    },
+    { cause: e, details: { file, code } },
   );
 }
 
@@ -81,12 +78,12 @@ function fsError(e: unknown, dir: string, file: string): SipprotError {
     return new SipprotError(
       'SP_ERR_PERMISSION',
       `cannot create or open ${file}: permission denied (STATE_DIR ${dir}; run as root or fix its owner)`,
-      { file, code },
+      { cause: e, details: { file, code } },
     );
   }
   return new SipprotError(
     'SP_ERR_STORE',
     `cannot create or open ${file} (STATE_DIR ${dir}): ${(e as Error).message ?? String(e)}`,
-    { file, code },
+    { cause: e, details: { file, code } },
   );
 }

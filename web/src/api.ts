@@ -1,13 +1,13 @@
 /** The HTTP API as the UI uses it: JSON in and out, the CSRF header on every change. */
-/** The API's one error shape (src/api/errors.ts). */
-interface ApiErrorBody {
-  error: { code: string; message: string; details?: unknown };
-}
+import type { ApiErrorBody } from '../../src/api/types.js';
+
+/** A code of the API's catalog, or one of the two the browser makes up when no answer came. */
+export type ErrorCode = ApiErrorBody['error']['code'] | 'SP_ERR_NETWORK' | 'SP_ERR_HTTP';
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {

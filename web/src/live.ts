@@ -2,7 +2,7 @@
  * One Server-Sent Events connection for the whole app (browsers allow few connections
  * per host): keeps the dynamic deny list current and tells the tabs what changed.
  */
-import type { DynamicBlock } from '../../src/ports/admin.js';
+import type { DynamicBlock, StreamEvent } from '../../src/api/types.js';
 
 export interface LiveRow extends DynamicBlock {
   /** Local clock (ms) when the block lifts; null when permanent. Immune to clock skew. */
@@ -14,6 +14,11 @@ export interface LiveRow extends DynamicBlock {
 export type LiveState = 'connecting' | 'open' | 'reconnecting';
 
 type Fn = () => void;
+
+/** The data of a live event, as the API's contract (wire/events.ts) describes it. */
+function data<E extends keyof StreamEvent>(_event: E, ev: Event): StreamEvent[E] {
+  return JSON.parse((ev as MessageEvent).data) as StreamEvent[E];
+}
 
 class Live {
   rows = new Map<string, LiveRow>();
@@ -82,25 +87,25 @@ class Live {
       this.emit();
     });
     es.addEventListener('snapshot', (ev) => {
-      const { blocks } = JSON.parse((ev as MessageEvent).data) as { blocks: DynamicBlock[] };
+      const { blocks } = data('snapshot', ev);
       this.rows = new Map(blocks.map((b) => [b.ip, this.row(b, false)]));
       this.state = 'open';
       this.emit();
     });
     es.addEventListener('block', (ev) => {
-      const { block } = JSON.parse((ev as MessageEvent).data) as { block: DynamicBlock };
+      const { block } = data('block', ev);
       const known = this.rows.has(block.ip);
       this.rows.set(block.ip, this.row(block, !known));
       if (!known) this.announcement = `Blocked ${block.ip} (${block.reason})`;
       this.emit();
     });
     es.addEventListener('unblock', (ev) => {
-      const { ip } = JSON.parse((ev as MessageEvent).data) as { ip: string };
+      const { ip } = data('unblock', ev);
       if (this.rows.delete(ip)) this.announcement = `Unblocked ${ip}`;
       this.emit();
     });
     es.addEventListener('lists', (ev) => {
-      const { list } = JSON.parse((ev as MessageEvent).data) as { list: string };
+      const { list } = data('lists', ev);
       for (const fn of this.listChanged) fn(list);
     });
     es.addEventListener('settings', () => {

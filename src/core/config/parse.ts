@@ -210,11 +210,9 @@ class Problems {
     const where = source ?? 'the configuration';
     const n = problems.length === 1 ? '1 invalid setting' : `${problems.length} invalid settings`;
     const body = problems.map((p) => `  ${p.message}`).join('\n');
-    throw new SipprotError(
-      'SP_ERR_CONFIG_INVALID',
-      `${where}: ${n}; nothing was applied:\n${body}`,
-      problems,
-    );
+    throw new SipprotError('SP_ERR_CONFIG_INVALID', `${where}: ${n}; nothing was applied:\n${body}`, {
+      details: problems,
+    });
   }
 }
 
@@ -327,13 +325,15 @@ export function withChanges(config: Config, changes: Readonly<Record<string, str
     throw new SipprotError(
       'SP_ERR_CONFIG_INVALID',
       unknown.map((k) => `${k}: not a sipprot setting`).join('\n'),
-      unknown.map((k) => ({
-        key: k,
-        value: changes[k],
-        allowed: 'a key of sipprot.conf',
-        line: 0,
-        message: 'unknown key',
-      })),
+      {
+        details: unknown.map((k) => ({
+          key: k,
+          value: changes[k],
+          allowed: 'a key of sipprot.conf',
+          line: 0,
+          message: 'unknown key',
+        })),
+      },
     );
   }
   const lines = Object.entries(changes).map(([k, v]) => `${k}=${quoteValue(v)}`);

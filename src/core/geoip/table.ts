@@ -280,7 +280,7 @@ export class GeoTable {
       throw new SipprotError(
         'SP_ERR_GEOIP',
         `unknown country code${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')}: use ISO 3166-1 alpha-2 codes such as US, DE, CN`,
-        { unknown },
+        { details: { unknown } },
       );
     }
     return (c) => want.has(c);

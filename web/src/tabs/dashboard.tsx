@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { DashboardData } from '../../../src/api/types.js';
-import type { AttackRecord } from '../../../src/core/records.js';
+import type { AttackRecord, DashboardData } from '../../../src/api/types.js';
 import { get, messageOf } from '../api.js';
 import { country, countryName, num, plural, reason, todayLocal, when } from '../format.js';
 import { live } from '../live.js';

@@ -3,7 +3,7 @@
  * what explains each block and a countdown; unblock, or unblock and allow-list a phone.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { ChangeResult } from '../../../src/ports/admin.js';
+import type { ChangeResult } from '../../../src/api/types.js';
 import { del, messageOf, post } from '../api.js';
 import { country, duration, num, plural, reason } from '../format.js';
 import { type LiveRow, live } from '../live.js';

@@ -1,7 +1,6 @@
 /** GEO-IP: the country database in use, and the button that updates it. */
 import { useState } from 'preact/hooks';
-import type { GeoStatus } from '../../../src/api/types.js';
-import type { StatusReport } from '../../../src/ports/admin.js';
+import type { GeoStatus, StatusReport } from '../../../src/api/types.js';
 import { get, messageOf, post } from '../api.js';
 import { country, dateTime, num } from '../format.js';
 import { Loading, Notice, type NoticeValue, PageHead, useLoad } from '../ui/common.js';

@@ -1,6 +1,6 @@
 /** CSV upload for a list: shows every bad line, and offers to import the good ones. */
 import { useState } from 'preact/hooks';
-import type { ImportResult } from '../../../src/ports/admin.js';
+import type { ImportResult } from '../../../src/api/types.js';
 import { messageOf, post } from '../api.js';
 import { plural } from '../format.js';
 import type { NoticeValue } from '../ui/common.js';

@@ -3,8 +3,7 @@
  * template, filter, select one/many/all and remove after a confirmation.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { ListEntry } from '../../../src/core/types.js';
-import type { ChangeResult, RemoveResult } from '../../../src/ports/admin.js';
+import type { ChangeResult, ListEntry, RemoveResult } from '../../../src/api/types.js';
 import { get, messageOf, post } from '../api.js';
 import { num, plural } from '../format.js';
 import { live } from '../live.js';

@@ -1,7 +1,6 @@
 /** Notification Recipients: who gets the daily summary and attack mails; test mail. */
 import { useState } from 'preact/hooks';
-import type { Recipient } from '../../../src/core/records.js';
-import type { StatusReport } from '../../../src/ports/admin.js';
+import type { Recipient, StatusReport } from '../../../src/api/types.js';
 import { del, get, messageOf, post } from '../api.js';
 import { Loading, Notice, type NoticeValue, PageHead, useLoad } from '../ui/common.js';
 import { Confirm } from '../ui/dialog.js';

@@ -1,0 +1,132 @@
+/**
+ * The records the API sends, as JSON Schema: list entries and what a change did, dynamic
+ * blocks, decisions and attacks, the status and check reports. The ports and the core keep
+ * their own TypeScript types; wire.test.ts proves each derived type accepts exactly the
+ * same values, so the two cannot drift apart without the type check failing.
+ */
+import { arrayOf, bool, type FromSchema, int, nullable, num, oneOf, record, str } from './schema.js';
+
+export const Transport = oneOf('udp', 'tcp', 'tls', 'ws', 'sctp');
+export const Rule = oneOf('scanner', 'auth-failures', 'enumeration');
+export const DecisionReason = oneOf(
+  'scanner',
+  'auth-failures',
+  'enumeration',
+  'deny-list',
+  'country',
+  'manual',
+  'expired',
+  'threshold',
+);
+
+export const ListEntry = record({
+  network: { ...str, description: 'canonical: 192.0.2.1, 198.51.100.0/24, 2001:db8::/32' },
+  note: str,
+});
+export const ChangeResult = record({ added: arrayOf(ListEntry), updated: arrayOf(ListEntry) });
+export const RemoveResult = record({ removed: arrayOf(str), missing: arrayOf(str) });
+export const ListLineError = record({ line: { ...int, description: '1-based' }, text: str, message: str });
+export const ImportResult = record({
+  added: arrayOf(ListEntry),
+  updated: arrayOf(ListEntry),
+  errors: arrayOf(ListLineError),
+  applied: { ...bool, description: 'false: the CSV had errors and nothing was applied' },
+});
+
+const blockFields = {
+  ip: str,
+  reason: DecisionReason,
+  userAgent: nullable(str),
+  country: nullable(str),
+  attempts: int,
+  users: arrayOf(str),
+  transport: nullable(Transport),
+  port: nullable(int),
+  firstSeen: num,
+  lastSeen: num,
+  blockedAt: num,
+  expiresAt: { ...nullable(num), description: 'epoch seconds; null when permanent' },
+  timesBlocked: int,
+  misconfiguredPhone: bool,
+  note: nullable(str),
+} as const;
+
+export const DynamicBlock = record({
+  ...blockFields,
+  timeLeft: { ...nullable(int), description: 'seconds until the block lifts; null when permanent' },
+});
+
+export const Decision = record({
+  at: num,
+  ip: str,
+  action: oneOf('block', 'extend', 'permanent', 'unblock'),
+  reason: DecisionReason,
+  expiresAt: nullable(num),
+  userAgent: nullable(str),
+  users: arrayOf(str),
+  attempts: int,
+  transport: nullable(Transport),
+  port: nullable(int),
+  country: nullable(str),
+  timesBlocked: int,
+  misconfiguredPhone: bool,
+  note: nullable(str),
+});
+
+export const AttackRecord = record({
+  at: num,
+  ip: str,
+  rule: Rule,
+  userAgent: nullable(str),
+  attempts: int,
+  users: arrayOf(str),
+  transport: Transport,
+  port: int,
+  misconfiguredPhone: bool,
+  country: nullable(str),
+});
+
+export const Recipient = record({ email: str, name: nullable(str) });
+
+const dropCounter = record({ packets: int, bytes: int });
+const LiveStats = record({
+  capture: nullable(record({ received: int, dropped: int, ifDropped: int })),
+  hepReceived: nullable(int),
+  sipMessages: int,
+  drops: nullable({ type: 'object', additionalProperties: dropCounter }),
+});
+
+export const StatusReport = record(
+  {
+    counts: record({ allow: int, deny: int, dynamicPermanent: int, dynamicTemporary: int }),
+    daemon: record({ running: bool, pid: nullable(int), startedAt: nullable(num) }),
+    countries: record({ blocked: arrayOf(str), ranges: int, database: nullable(str) }),
+    mail: record({ configured: bool, message: str }),
+    configSource: nullable(str),
+  },
+  { live: { ...LiveStats, description: 'present while the daemon runs' } },
+);
+
+export const CheckResult = record({
+  ip: str,
+  blocked: { ...bool, description: 'is traffic from this address dropped by sipprot?' },
+  allow: nullable(ListEntry),
+  deny: nullable(ListEntry),
+  dynamic: nullable(DynamicBlock),
+  country: nullable(str),
+  countryBlocked: bool,
+  explanation: { ...arrayOf(str), description: 'one sentence per fact, allow list first' },
+});
+
+export const Unblocked = record({ ip: str, wasBlocked: bool });
+
+export type ListEntry = FromSchema<typeof ListEntry>;
+export type ChangeResult = FromSchema<typeof ChangeResult>;
+export type RemoveResult = FromSchema<typeof RemoveResult>;
+export type ImportResult = FromSchema<typeof ImportResult>;
+export type DynamicBlock = FromSchema<typeof DynamicBlock>;
+export type Decision = FromSchema<typeof Decision>;
+export type AttackRecord = FromSchema<typeof AttackRecord>;
+export type Recipient = FromSchema<typeof Recipient>;
+export type StatusReport = FromSchema<typeof StatusReport>;
+export type CheckResult = FromSchema<typeof CheckResult>;
