@@ -92,6 +92,10 @@ const dropCounter = record({ packets: int, bytes: int });
 const LiveStats = record({
   capture: nullable(record({ received: int, dropped: int, ifDropped: int })),
   hepReceived: nullable(int),
+  hepErrors: {
+    ...nullable(record({ count: int, last: nullable(str) })),
+    description: 'HEP socket errors since the start and the last message; null without HEP_LISTEN',
+  },
   sipMessages: int,
   drops: nullable({ type: 'object', additionalProperties: dropCounter }),
 });
