@@ -1,9 +1,12 @@
-import type { Command } from 'commander';
-
 /**
- * A bash completion script generated from the command tree itself, so a new
- * command or option completes without anyone remembering to edit a script.
+ * `sipprot completion bash`: a completion script generated from the command tree itself,
+ * so a new command or option completes without anyone remembering to edit a script.
  */
+import { Command } from 'commander';
+import { usage } from './context.js';
+import type { Io } from './output.js';
+
+/** The script for bash: one `case` per command path, its subcommands and options. */
 export function bashCompletion(program: Command): string {
   const cases: string[] = [];
   const walk = (cmd: Command, path: string[]) => {
@@ -39,4 +42,15 @@ ${cases.join('\n')}
 }
 complete -o default -F ${fn} ${name}
 `;
+}
+
+/** `sipprot completion bash`. */
+export function completionCommand(program: Command, io: Io): Command {
+  return new Command('completion')
+    .description('print a shell completion script: eval "$(sipprot completion bash)"')
+    .argument('<shell>', 'bash')
+    .action(async (shell: string) => {
+      if (shell !== 'bash') throw usage(`unsupported shell "${shell}": only bash is supported`);
+      io.out(bashCompletion(program));
+    });
 }

@@ -1,4 +1,4 @@
-import type { ListEntry } from '../core/types.js';
+import type { ListEntry, ListName } from '../core/types.js';
 import type { CheckResult, DynamicBlock } from '../ports/admin.js';
 import { formatDuration, renderTable } from './table.js';
 
@@ -7,6 +7,8 @@ export interface Io {
   out(text: string): void;
   err(text: string): void;
 }
+
+export const LIST_TITLES: Record<ListName, string> = { allow: 'Allow list', deny: 'Deny list' };
 
 export function json(io: Io, value: unknown): void {
   io.out(JSON.stringify(value, null, 2) + '\n');

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import type { CountryLookup, ListLookup } from '../core/policy/policy.js';
 import type { Config, Decision } from '../core/types.js';
 import { replay } from '../replay/replay.js';
+import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
-import type { CliContext } from './program.js';
 import { renderTable } from './table.js';
 
 export interface ReplayCliDeps {

@@ -1,0 +1,115 @@
+/**
+ * `sipprot status`, `check`, `version` and `unblock`: one function per command, each
+ * thin (parse, ask the Admin, print). The output is what admins' scripts read: the
+ * manual's tables, one line per fact, and --json for machines.
+ */
+import type { Command } from 'commander';
+import type { StatusReport } from '../ports/admin.js';
+import type { CliContext } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { checkText, dynamicTable, json, LIST_TITLES, listTable } from './output.js';
+import { renderTable } from './table.js';
+import { VERSION } from './version.js';
+
+export function statusCommand(program: Command, ctx: CliContext): void {
+  const { io } = ctx;
+  program
+    .command('status')
+    .description('number of IPs per list; with a flag, the list itself')
+    .option('--all', 'print allow, deny and dynamic deny lists')
+    .option('--allow', 'print the allow list')
+    .option('--deny', 'print the deny list')
+    .option('--dynamic', 'print the dynamic deny list (live blocks, time left, user agent, reason)')
+    .option('--json', 'machine-readable output')
+    .action(async (o, cmd: Command) => {
+      const admin = await ctx.admin(cmd);
+      const status = await admin.status();
+      const want = (k: 'allow' | 'deny' | 'dynamic') => o.all || o[k];
+      const allow = want('allow') ? await admin.listEntries('allow') : undefined;
+      const deny = want('deny') ? await admin.listEntries('deny') : undefined;
+      const dynamic = want('dynamic') ? await admin.dynamicBlocks() : undefined;
+      if (o.json) return json(io, { ...status, allow, deny, dynamic });
+      io.out(countsTable(status));
+      io.out(statusFooter(status));
+      if (allow) io.out(listTable(LIST_TITLES.allow, allow));
+      if (deny) io.out(listTable(LIST_TITLES.deny, deny));
+      if (dynamic) io.out(dynamicTable('Dynamic deny list', dynamic));
+    });
+}
+
+export function checkCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('check')
+    .description('is IP in the allow list, deny list, dynamic deny list or a blocked country, and why')
+    .argument('<ip>', 'an IPv4 or IPv6 address')
+    .option('--json', 'machine-readable output')
+    .action(async (ip: string, o, cmd: Command) => {
+      const r = await (await ctx.admin(cmd)).check(ip);
+      if (o.json) json(ctx.io, r);
+      else ctx.io.out(checkText(r));
+      if (r.blocked) ctx.setExit(EXIT.blocked);
+    });
+}
+
+export function versionCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('version')
+    .description('print the sipprot version')
+    .option('--json', 'machine-readable output')
+    .action((o) => {
+      if (o.json) json(ctx.io, { version: VERSION });
+      else ctx.io.out(`sipprot ${VERSION}\n`);
+    });
+}
+
+export function unblockCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('unblock')
+    .description('lift the dynamic block of IP now')
+    .argument('<ip>', 'a dynamically blocked address')
+    .action(async (ip: string, _o, cmd: Command) => {
+      const r = await (await ctx.admin(cmd)).unblock(ip);
+      if (r.wasBlocked) ctx.io.out(`${r.ip} unblocked\n`);
+      else {
+        ctx.io.err(`${r.ip} is not dynamically blocked (see: sipprot check ${r.ip})\n`);
+        ctx.setExit(EXIT.failure);
+      }
+    });
+}
+
+function countsTable(s: StatusReport): string {
+  const c = s.counts;
+  return renderTable(
+    ['LIST', 'NUM OF IPS'],
+    [
+      ['Allow', c.allow],
+      ['Deny', c.deny],
+      ['Dynamic (permanent)', c.dynamicPermanent],
+      ['Dynamic (temporary)', c.dynamicTemporary],
+    ],
+  );
+}
+
+function statusFooter(s: StatusReport): string {
+  const lines = [
+    s.daemon.running ? `daemon: running (pid ${s.daemon.pid})` : 'daemon: not running',
+    s.countries.blocked.length > 0
+      ? `blocked countries: ${s.countries.blocked.join(', ')} (${s.countries.ranges} ranges)`
+      : 'blocked countries: none',
+    `mail: ${s.mail.message}`,
+  ];
+  const live = s.live;
+  if (live?.capture) {
+    lines.push(
+      `capture: ${live.capture.received} frames, ${live.sipMessages} SIP messages, ` +
+        `${live.capture.dropped} dropped by the kernel before sipprot read them`,
+    );
+  }
+  if (live?.drops) {
+    const d = Object.entries(live.drops)
+      .filter(([, c]) => c.packets > 0)
+      .map(([k, c]) => `${k} ${c.packets}`);
+    lines.push(`packets dropped by sipprot: ${d.length > 0 ? d.join(', ') : 'none yet'}`);
+  }
+  return lines.join('\n') + '\n';
+}

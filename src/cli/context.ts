@@ -1,0 +1,19 @@
+/**
+ * What every command of `sipprot` gets: where to print, how to open the Admin for the
+ * chosen --config, how to set the exit code; and the usage error they throw for a bad
+ * command line (exit 2, printed as `error: ...`).
+ */
+import { type Command, CommanderError } from 'commander';
+import type { Admin } from '../ports/admin.js';
+import { EXIT } from './exit-codes.js';
+import type { Io } from './output.js';
+
+export interface CliContext {
+  io: Io;
+  admin(cmd: Command): Promise<Admin>;
+  setExit(code: number): void;
+}
+
+export function usage(message: string): Error {
+  return new CommanderError(EXIT.usage, 'sipprot.usage', message);
+}
