@@ -1,3 +1,8 @@
+/**
+ * `sipprot replay`: capture files through the live daemon's decoder and engine, on packet
+ * time, touching no firewall and no store, so a replay shows exactly what the daemon would
+ * have decided (test/golden.test.ts holds it to recorded decisions).
+ */
 import { readCaptureBatches } from '../capture/pcap-file.js';
 import { Engine, type EngineStats } from '../core/engine.js';
 import { Decoder, type DecoderStats } from '../core/packet/decoder.js';

@@ -1,3 +1,7 @@
+/**
+ * The SQLite schema as an append-only list of migrations (2 so far); PRAGMA user_version
+ * counts those applied. A database from a newer sipprot is refused, never downgraded.
+ */
 import type Database from 'better-sqlite3';
 import { SipprotError } from '../core/errors.js';
 

@@ -1,3 +1,8 @@
+/**
+ * Opening the SQLite file: STATE_DIR 0700 and sipprot.db 0600 created if missing, WAL and
+ * synchronous pragmas, a busy timeout for the CLI writing while the daemon runs, and
+ * errors that name the file and say what to do (SP_ERR_STORE, SP_ERR_PERMISSION).
+ */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';

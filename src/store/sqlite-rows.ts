@@ -1,188 +1,98 @@
 /**
  * Row ↔ record mapping for SqliteStore. SQLite has no booleans and no arrays: flags are
- * 0/1, lists are JSON text. Reading is forgiving (a hand-edited row never crashes the
- * daemon), writing is exact.
+ * 0/1, lists are JSON text. Each record field maps to one column, written once in FIELDS;
+ * a record kind is the list of its fields in column order (blocks, decisions and attacks
+ * share 11 fields: hand-written mappers said each of them up to ten times).
+ *
+ * Both directions use the fields' names, so no per-field copying is needed: reads select
+ * the columns under those names (`user_agent AS "userAgent"`) and a row is the record once
+ * its lists and flags are converted in place; writes bind a copy of the record whose lists
+ * and flags are converted (`@userAgent`). That is less work per row than the hand-written
+ * mappers were (100k blocks restored at start, a report's attacks). A list column that is
+ * not JSON reads as empty: a hand-edited row never crashes the daemon. A field missing
+ * from a record is written as NULL.
  */
 
-import type { AttackRecord, MailState, NewMail, OutboxMail } from '../core/records.js';
-import type {
-  BlockRecord,
-  Decision,
-  DecisionAction,
-  DecisionReason,
-  Rule,
-  Transport,
-} from '../core/types.js';
+import type { AttackRecord, NewMail, OutboxMail, Recipient } from '../core/records.js';
+import type { BlockRecord, Decision } from '../core/types.js';
 
-type Row = Record<string, unknown>;
-type Params = Record<string, string | number | null>;
+/** A row as better-sqlite3 returns it. */
+export type Row = Record<string, unknown>;
+type Params = Record<string, unknown>;
 
-export const BLOCK_COLUMNS =
-  'ip, reason, user_agent, country, attempts, users, transport, port, first_seen, last_seen, ' +
-  'blocked_at, expires_at, times_blocked, misconfigured_phone, note';
+/** How a field is stored: as is, a string list as JSON text, a boolean as 0/1. */
+type Kind = 'value' | 'json' | 'flag';
 
-export const DECISION_COLUMNS =
-  'at, ip, action, reason, expires_at, user_agent, users, attempts, transport, port, country, ' +
-  'times_blocked, misconfigured_phone, note';
+const FIELDS = {
+  at: ['at', 'value'],
+  ip: ['ip', 'value'],
+  action: ['action', 'value'],
+  reason: ['reason', 'value'],
+  rule: ['rule', 'value'],
+  expiresAt: ['expires_at', 'value'],
+  userAgent: ['user_agent', 'value'],
+  users: ['users', 'json'],
+  attempts: ['attempts', 'value'],
+  transport: ['transport', 'value'],
+  port: ['port', 'value'],
+  country: ['country', 'value'],
+  firstSeen: ['first_seen', 'value'],
+  lastSeen: ['last_seen', 'value'],
+  blockedAt: ['blocked_at', 'value'],
+  timesBlocked: ['times_blocked', 'value'],
+  misconfiguredPhone: ['misconfigured_phone', 'flag'],
+  note: ['note', 'value'],
+  id: ['id', 'value'],
+  kind: ['kind', 'value'],
+  subject: ['subject', 'value'],
+  text: ['body_text', 'value'],
+  html: ['body_html', 'value'],
+  to: ['recipients', 'json'],
+  createdAt: ['created_at', 'value'],
+  state: ['state', 'value'],
+  nextAttemptAt: ['next_attempt_at', 'value'],
+  lastAttemptAt: ['last_attempt_at', 'value'],
+  lastError: ['last_error', 'value'],
+  sentAt: ['sent_at', 'value'],
+  email: ['email', 'value'],
+  name: ['name', 'value'],
+} as const satisfies Record<string, readonly [string, Kind]>;
 
-export const ATTACK_COLUMNS =
-  'at, ip, rule, user_agent, attempts, users, transport, port, misconfigured_phone, country';
+type Field = keyof typeof FIELDS;
 
-export const MAIL_COLUMNS =
-  'id, kind, subject, body_text, body_html, recipients, created_at, state, attempts, ' +
-  'next_attempt_at, last_attempt_at, last_error, sent_at';
-
-/** `@a, @b, ...` for an INSERT of these columns. */
-export function placeholders(columns: string): string {
-  return columns
-    .split(',')
-    .map((c) => `@${c.trim()}`)
-    .join(', ');
+export interface RowMapping<T> {
+  /** The columns in order, for an INSERT: `a, b_c`. */
+  columns: string;
+  /** Their named parameters, named after the fields: `@a, @bC`. */
+  placeholders: string;
+  /** The columns under the fields' names, for a SELECT: `a, b_c AS "bC"`. */
+  select: string;
+  params(rec: T): Params;
+  /** A row selected with `select` → the record (the row object itself, converted in place). */
+  fromRow(r: Row): T;
 }
 
-export function blockParams(b: BlockRecord): Params {
+function mapping<T>(fields: ReadonlyArray<Field & keyof T>): RowMapping<T> {
+  const cols = fields.map((f) => FIELDS[f][0]);
+  const lists: string[] = fields.filter((f) => FIELDS[f][1] === 'json');
+  const flags: string[] = fields.filter((f) => FIELDS[f][1] === 'flag');
+  const nulls: Params = Object.fromEntries(fields.map((f) => [f, null]));
   return {
-    ip: b.ip,
-    reason: b.reason,
-    user_agent: b.userAgent ?? null,
-    country: b.country ?? null,
-    attempts: b.attempts,
-    users: JSON.stringify(b.users ?? []),
-    transport: b.transport ?? null,
-    port: b.port ?? null,
-    first_seen: b.firstSeen,
-    last_seen: b.lastSeen,
-    blocked_at: b.blockedAt,
-    expires_at: b.expiresAt ?? null,
-    times_blocked: b.timesBlocked,
-    misconfigured_phone: b.misconfiguredPhone ? 1 : 0,
-    note: b.note ?? null,
+    columns: cols.join(', '),
+    placeholders: fields.map((f) => `@${f}`).join(', '),
+    select: fields.map((f, i) => (cols[i] === f ? f : `${cols[i]} AS "${f}"`)).join(', '),
+    params(rec: T): Params {
+      const out: Params = { ...nulls, ...rec };
+      for (const f of lists) out[f] = JSON.stringify(out[f] ?? []);
+      for (const f of flags) out[f] = out[f] ? 1 : 0;
+      return out;
+    },
+    fromRow(r: Row): T {
+      for (const f of lists) r[f] = strings(r[f]);
+      for (const f of flags) r[f] = r[f] === 1;
+      return r as T;
+    },
   };
-}
-
-export function blockFromRow(r: Row): BlockRecord {
-  return {
-    ip: String(r.ip),
-    reason: r.reason as DecisionReason,
-    userAgent: str(r.user_agent),
-    country: str(r.country),
-    attempts: Number(r.attempts),
-    users: strings(r.users),
-    transport: str(r.transport) as Transport | null,
-    port: num(r.port),
-    firstSeen: Number(r.first_seen),
-    lastSeen: Number(r.last_seen),
-    blockedAt: Number(r.blocked_at),
-    expiresAt: num(r.expires_at),
-    timesBlocked: Number(r.times_blocked),
-    misconfiguredPhone: r.misconfigured_phone === 1,
-    note: str(r.note),
-  };
-}
-
-export function decisionParams(d: Decision): Params {
-  return {
-    at: d.at,
-    ip: d.ip,
-    action: d.action,
-    reason: d.reason,
-    expires_at: d.expiresAt ?? null,
-    user_agent: d.userAgent ?? null,
-    users: JSON.stringify(d.users ?? []),
-    attempts: d.attempts,
-    transport: d.transport ?? null,
-    port: d.port ?? null,
-    country: d.country ?? null,
-    times_blocked: d.timesBlocked,
-    misconfigured_phone: d.misconfiguredPhone ? 1 : 0,
-    note: d.note ?? null,
-  };
-}
-
-export function decisionFromRow(r: Row): Decision {
-  return {
-    at: Number(r.at),
-    ip: String(r.ip),
-    action: r.action as DecisionAction,
-    reason: r.reason as DecisionReason,
-    expiresAt: num(r.expires_at),
-    userAgent: str(r.user_agent),
-    users: strings(r.users),
-    attempts: Number(r.attempts),
-    transport: str(r.transport) as Transport | null,
-    port: num(r.port),
-    country: str(r.country),
-    timesBlocked: Number(r.times_blocked),
-    misconfiguredPhone: r.misconfigured_phone === 1,
-    note: str(r.note),
-  };
-}
-
-export function attackParams(a: AttackRecord): Params {
-  return {
-    at: a.at,
-    ip: a.ip,
-    rule: a.rule,
-    user_agent: a.userAgent ?? null,
-    attempts: a.attempts,
-    users: JSON.stringify(a.users ?? []),
-    transport: a.transport,
-    port: a.port,
-    misconfigured_phone: a.misconfiguredPhone ? 1 : 0,
-    country: a.country ?? null,
-  };
-}
-
-export function attackFromRow(r: Row): AttackRecord {
-  return {
-    at: Number(r.at),
-    ip: String(r.ip),
-    rule: r.rule as Rule,
-    userAgent: str(r.user_agent),
-    attempts: Number(r.attempts),
-    users: strings(r.users),
-    transport: r.transport as Transport,
-    port: Number(r.port),
-    misconfiguredPhone: r.misconfigured_phone === 1,
-    country: str(r.country),
-  };
-}
-
-export function mailParams(m: NewMail): Params {
-  return {
-    kind: m.kind,
-    subject: m.subject,
-    body_text: m.text,
-    body_html: m.html,
-    recipients: JSON.stringify(m.to),
-    created_at: m.createdAt,
-  };
-}
-
-export function mailFromRow(r: Row): OutboxMail {
-  return {
-    id: Number(r.id),
-    kind: String(r.kind),
-    subject: String(r.subject),
-    text: String(r.body_text),
-    html: str(r.body_html),
-    to: strings(r.recipients),
-    createdAt: Number(r.created_at),
-    state: r.state as MailState,
-    attempts: Number(r.attempts),
-    nextAttemptAt: num(r.next_attempt_at),
-    lastAttemptAt: num(r.last_attempt_at),
-    lastError: str(r.last_error),
-    sentAt: num(r.sent_at),
-  };
-}
-
-function str(v: unknown): string | null {
-  return v === null || v === undefined ? null : String(v);
-}
-
-function num(v: unknown): number | null {
-  return v === null || v === undefined ? null : Number(v);
 }
 
 function strings(v: unknown): string[] {
@@ -193,3 +103,69 @@ function strings(v: unknown): string[] {
     return [];
   }
 }
+
+export const BLOCKS = mapping<BlockRecord>([
+  'ip',
+  'reason',
+  'userAgent',
+  'country',
+  'attempts',
+  'users',
+  'transport',
+  'port',
+  'firstSeen',
+  'lastSeen',
+  'blockedAt',
+  'expiresAt',
+  'timesBlocked',
+  'misconfiguredPhone',
+  'note',
+]);
+
+export const DECISIONS = mapping<Decision>([
+  'at',
+  'ip',
+  'action',
+  'reason',
+  'expiresAt',
+  'userAgent',
+  'users',
+  'attempts',
+  'transport',
+  'port',
+  'country',
+  'timesBlocked',
+  'misconfiguredPhone',
+  'note',
+]);
+
+export const ATTACKS = mapping<AttackRecord>([
+  'at',
+  'ip',
+  'rule',
+  'userAgent',
+  'attempts',
+  'users',
+  'transport',
+  'port',
+  'misconfiguredPhone',
+  'country',
+]);
+
+const NEW_MAIL_FIELDS = ['kind', 'subject', 'text', 'html', 'to', 'createdAt'] as const;
+
+/** What enqueueMail writes (the queue state columns get their start values in SQL). */
+export const NEW_MAIL = mapping<NewMail>(NEW_MAIL_FIELDS);
+
+export const MAIL = mapping<OutboxMail>([
+  'id',
+  ...NEW_MAIL_FIELDS,
+  'state',
+  'attempts',
+  'nextAttemptAt',
+  'lastAttemptAt',
+  'lastError',
+  'sentAt',
+]);
+
+export const RECIPIENTS = mapping<Recipient>(['email', 'name']);

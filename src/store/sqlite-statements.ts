@@ -3,15 +3,8 @@
  * columns through sqlite-rows.ts so row mapping and schema stay in one place.
  */
 import type Database from 'better-sqlite3';
-import {
-  ATTACK_COLUMNS,
-  BLOCK_COLUMNS,
-  DECISION_COLUMNS,
-  MAIL_COLUMNS,
-  placeholders,
-} from './sqlite-rows.js';
+import { ATTACKS, BLOCKS, DECISIONS, MAIL, NEW_MAIL, RECIPIENTS, type Row } from './sqlite-rows.js';
 
-export type Row = Record<string, unknown>;
 type Stmt = Database.Statement<unknown[], Row>;
 
 export function prepareStatements(db: Database.Database) {
@@ -21,17 +14,17 @@ export function prepareStatements(db: Database.Database) {
       `INSERT INTO settings (key, value) VALUES ('store.checks', '1')
        ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
     ),
-    putBlock: p(`INSERT OR REPLACE INTO blocks (${BLOCK_COLUMNS}) VALUES (${placeholders(BLOCK_COLUMNS)})`),
-    getBlock: p('SELECT * FROM blocks WHERE ip = ?'),
+    putBlock: p(`INSERT OR REPLACE INTO blocks (${BLOCKS.columns}) VALUES (${BLOCKS.placeholders})`),
+    getBlock: p(`SELECT ${BLOCKS.select} FROM blocks WHERE ip = ?`),
     listBlocks: p(
-      `SELECT * FROM blocks
+      `SELECT ${BLOCKS.select} FROM blocks
        WHERE (@permanentOnly = 0 OR expires_at IS NULL)
          AND (@activeAt IS NULL OR expires_at IS NULL OR expires_at > @activeAt)
        ORDER BY blocked_at DESC, ip ASC`,
     ),
     deleteBlock: p('DELETE FROM blocks WHERE ip = ?'),
     expired: p(
-      'SELECT * FROM blocks WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, ip',
+      `SELECT ${BLOCKS.select} FROM blocks WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, ip`,
     ),
     deleteExpired: p('DELETE FROM blocks WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     blockCounts: p(
@@ -46,35 +39,37 @@ export function prepareStatements(db: Database.Database) {
          last_blocked_at = excluded.last_blocked_at
        RETURNING times_blocked`,
     ),
-    putDecision: p(`INSERT INTO decisions (${DECISION_COLUMNS}) VALUES (${placeholders(DECISION_COLUMNS)})`),
-    decisions: p('SELECT * FROM decisions WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?'),
+    putDecision: p(`INSERT INTO decisions (${DECISIONS.columns}) VALUES (${DECISIONS.placeholders})`),
+    decisions: p(
+      `SELECT ${DECISIONS.select} FROM decisions WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?`,
+    ),
     decisionsByIp: p(
-      'SELECT * FROM decisions WHERE ip = ? AND at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?',
+      `SELECT ${DECISIONS.select} FROM decisions WHERE ip = ? AND at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?`,
     ),
     blockDecisionsAsc: p(
-      `SELECT * FROM decisions WHERE at >= ? AND at < ? AND action IN ('block', 'permanent')
+      `SELECT ${DECISIONS.select} FROM decisions WHERE at >= ? AND at < ? AND action IN ('block', 'permanent')
        ORDER BY at, id`,
     ),
-    putAttack: p(`INSERT INTO attacks (${ATTACK_COLUMNS}) VALUES (${placeholders(ATTACK_COLUMNS)})`),
-    attacks: p('SELECT * FROM attacks WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?'),
-    attacksAsc: p('SELECT * FROM attacks WHERE at >= ? AND at < ? ORDER BY at, id'),
-    recipients: p('SELECT email, name FROM recipients ORDER BY id'),
+    putAttack: p(`INSERT INTO attacks (${ATTACKS.columns}) VALUES (${ATTACKS.placeholders})`),
+    attacks: p(
+      `SELECT ${ATTACKS.select} FROM attacks WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?`,
+    ),
+    attacksAsc: p(`SELECT ${ATTACKS.select} FROM attacks WHERE at >= ? AND at < ? ORDER BY at, id`),
+    recipients: p(`SELECT ${RECIPIENTS.select} FROM recipients ORDER BY id`),
     putRecipient: p(
       `INSERT INTO recipients (email, name) VALUES (?, ?)
-       ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING email, name`,
+       ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING ${RECIPIENTS.select}`,
     ),
     deleteRecipient: p('DELETE FROM recipients WHERE email = ?'),
     putMail: p(
-      `INSERT INTO mail_outbox (kind, subject, body_text, body_html, recipients, created_at, state,
-         next_attempt_at)
-       VALUES (@kind, @subject, @body_text, @body_html, @recipients, @created_at, 'pending', @created_at)
-       RETURNING id`,
+      `INSERT INTO mail_outbox (${NEW_MAIL.columns}, state, next_attempt_at)
+       VALUES (${NEW_MAIL.placeholders}, 'pending', @createdAt) RETURNING id`,
     ),
     dueMail: p(
-      `SELECT ${MAIL_COLUMNS} FROM mail_outbox WHERE state = 'pending' AND next_attempt_at <= ?
+      `SELECT ${MAIL.select} FROM mail_outbox WHERE state = 'pending' AND next_attempt_at <= ?
        ORDER BY next_attempt_at, id LIMIT ?`,
     ),
-    getMail: p(`SELECT ${MAIL_COLUMNS} FROM mail_outbox WHERE id = ?`),
+    getMail: p(`SELECT ${MAIL.select} FROM mail_outbox WHERE id = ?`),
     mailSent: p(
       `UPDATE mail_outbox SET state = 'sent', sent_at = @at, last_attempt_at = @at, next_attempt_at = NULL
        WHERE id = @id AND state = 'pending'`,

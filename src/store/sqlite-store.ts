@@ -1,3 +1,9 @@
+/**
+ * The Store port on SQLite (better-sqlite3, WAL, synchronous=FULL): every write one
+ * IMMEDIATE transaction committed before its Promise resolves, so kill -9 or a power cut
+ * loses nothing acknowledged (test/store-crash.test.ts). Statements live in
+ * sqlite-statements.ts, row mapping in sqlite-rows.ts, schema in migrations.ts.
+ */
 import type Database from 'better-sqlite3';
 import { SipprotError } from '../core/errors.js';
 import type {
@@ -22,19 +28,17 @@ import type {
 } from '../ports/store.js';
 import { migrate } from './migrations.js';
 import { openDatabase, type SqliteStoreOptions, storeError } from './sqlite-open.js';
-import {
-  attackFromRow,
-  attackParams,
-  blockFromRow,
-  blockParams,
-  decisionFromRow,
-  decisionParams,
-  mailFromRow,
-  mailParams,
-} from './sqlite-rows.js';
-import { prepareStatements, type Row, type Statements } from './sqlite-statements.js';
+import { ATTACKS, BLOCKS, DECISIONS, MAIL, NEW_MAIL, RECIPIENTS, type Row } from './sqlite-rows.js';
+import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { SummaryBuilder } from './summary.js';
-import { assertTime, checkBlock, normalizeEmail, normalizeMail, normalizeName } from './validate.js';
+import {
+  assertTime,
+  checkBatch,
+  checkBlock,
+  normalizeEmail,
+  normalizeMail,
+  normalizeName,
+} from './validate.js';
 
 export { DB_FILE, openDatabase, type SqliteStoreOptions } from './sqlite-open.js';
 
@@ -77,14 +81,14 @@ export class SqliteStore implements Store {
 
   async getBlock(ip: string): Promise<BlockRecord | null> {
     const r = this.read('read block', () => this.st.getBlock.get(ip));
-    return r ? blockFromRow(r) : null;
+    return r ? BLOCKS.fromRow(r) : null;
   }
 
   async listBlocks(q: BlockQuery = {}): Promise<BlockRecord[]> {
     const rows = this.read('list blocks', () =>
       this.st.listBlocks.all({ permanentOnly: q.permanentOnly ? 1 : 0, activeAt: q.activeAt ?? null }),
     );
-    return rows.map(blockFromRow);
+    return rows.map(BLOCKS.fromRow);
   }
 
   async deleteBlock(ip: string): Promise<boolean> {
@@ -96,7 +100,7 @@ export class SqliteStore implements Store {
     return this.write('expire blocks', () => {
       const rows = this.st.expired.all(now);
       if (rows.length > 0) this.st.deleteExpired.run(now);
-      return rows.map(blockFromRow);
+      return rows.map(BLOCKS.fromRow);
     });
   }
 
@@ -122,7 +126,7 @@ export class SqliteStore implements Store {
   async recordDecision(d: Decision): Promise<void> {
     assertTime('decision.at', d.at);
     this.write('record decision', () => {
-      this.st.putDecision.run(decisionParams(d));
+      this.st.putDecision.run(DECISIONS.params(d));
     });
   }
 
@@ -133,19 +137,19 @@ export class SqliteStore implements Store {
         ? this.st.decisions.all(q.from, q.to, limit)
         : this.st.decisionsByIp.all(q.ip, q.from, q.to, limit),
     );
-    return rows.map(decisionFromRow);
+    return rows.map(DECISIONS.fromRow);
   }
 
   async recordAttack(a: AttackRecord): Promise<void> {
     assertTime('attack.at', a.at);
     this.write('record attack', () => {
-      this.st.putAttack.run(attackParams(a));
+      this.st.putAttack.run(ATTACKS.params(a));
     });
   }
 
   async attacks(q: AttackQuery): Promise<AttackRecord[]> {
     const limit = q.limit === undefined ? -1 : Math.max(0, Math.floor(q.limit));
-    return this.read('read attacks', () => this.st.attacks.all(q.from, q.to, limit)).map(attackFromRow);
+    return this.read('read attacks', () => this.st.attacks.all(q.from, q.to, limit)).map(ATTACKS.fromRow);
   }
 
   async attackSummary(q: SummaryQuery): Promise<AttackSummary> {
@@ -153,8 +157,8 @@ export class SqliteStore implements Store {
       // One read transaction: attacks and decisions come from the same snapshot.
       const run = this.db.transaction(() => {
         const s = new SummaryBuilder(q);
-        for (const r of this.st.attacksAsc.iterate(q.from, q.to)) s.addAttack(attackFromRow(r));
-        for (const r of this.st.blockDecisionsAsc.iterate(q.from, q.to)) s.addDecision(decisionFromRow(r));
+        for (const r of this.st.attacksAsc.iterate(q.from, q.to)) s.addAttack(ATTACKS.fromRow(r));
+        for (const r of this.st.blockDecisionsAsc.iterate(q.from, q.to)) s.addDecision(DECISIONS.fromRow(r));
         return s.result();
       });
       return run.deferred();
@@ -162,26 +166,24 @@ export class SqliteStore implements Store {
   }
 
   async commit(batch: StoreBatch): Promise<void> {
-    for (const b of batch.blocks ?? []) checkBlock(b);
-    for (const d of batch.decisions ?? []) assertTime('decision.at', d.at);
-    for (const a of batch.attacks ?? []) assertTime('attack.at', a.at);
+    checkBatch(batch);
     this.write('commit batch', () => {
       for (const b of batch.blocks ?? []) this.putBlock(b);
       for (const ip of batch.deleteBlocks ?? []) this.st.deleteBlock.run(ip);
       for (const i of batch.incrementTimesBlocked ?? []) this.bump(i.ip, i.at);
-      for (const d of batch.decisions ?? []) this.st.putDecision.run(decisionParams(d));
-      for (const a of batch.attacks ?? []) this.st.putAttack.run(attackParams(a));
+      for (const d of batch.decisions ?? []) this.st.putDecision.run(DECISIONS.params(d));
+      for (const a of batch.attacks ?? []) this.st.putAttack.run(ATTACKS.params(a));
     });
   }
 
   async listRecipients(): Promise<Recipient[]> {
-    return this.read('list recipients', () => this.st.recipients.all()).map(recipientFromRow);
+    return this.read('list recipients', () => this.st.recipients.all()).map(RECIPIENTS.fromRow);
   }
 
   async addRecipient(email: string, name?: string | null): Promise<Recipient> {
     const e = normalizeEmail(email);
     const n = normalizeName(name);
-    return recipientFromRow(this.write('add recipient', () => this.st.putRecipient.get(e, n) as Row));
+    return RECIPIENTS.fromRow(this.write('add recipient', () => this.st.putRecipient.get(e, n) as Row));
   }
 
   async removeRecipient(email: string): Promise<boolean> {
@@ -192,18 +194,18 @@ export class SqliteStore implements Store {
   }
 
   async enqueueMail(m: NewMail): Promise<number> {
-    const params = mailParams(normalizeMail(m));
+    const params = NEW_MAIL.params(normalizeMail(m));
     return this.write('queue mail', () => Number(this.st.putMail.get(params)!.id));
   }
 
   async dueMail(now: number, limit?: number): Promise<OutboxMail[]> {
     const lim = limit === undefined ? -1 : Math.max(0, Math.floor(limit));
-    return this.read('read mail queue', () => this.st.dueMail.all(now, lim)).map(mailFromRow);
+    return this.read('read mail queue', () => this.st.dueMail.all(now, lim)).map(MAIL.fromRow);
   }
 
   async getMail(id: number): Promise<OutboxMail | null> {
     const r = this.read('read mail', () => this.st.getMail.get(id));
-    return r ? mailFromRow(r) : null;
+    return r ? MAIL.fromRow(r) : null;
   }
 
   async markMailSent(id: number, at: number): Promise<boolean> {
@@ -273,7 +275,7 @@ export class SqliteStore implements Store {
 
   private putBlock(rec: BlockRecord): void {
     checkBlock(rec);
-    this.st.putBlock.run(blockParams(rec));
+    this.st.putBlock.run(BLOCKS.params(rec));
   }
 
   private bump(ip: string, at: number): number {
@@ -302,8 +304,4 @@ export class SqliteStore implements Store {
   private assertOpen(): void {
     if (!this.db.open) throw new SipprotError('SP_ERR_STORE', `the state store ${this.file} is closed`);
   }
-}
-
-function recipientFromRow(r: Row): Recipient {
-  return { email: String(r.email), name: r.name === null ? null : String(r.name) };
 }

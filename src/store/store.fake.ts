@@ -1,3 +1,9 @@
+/**
+ * FakeStore: the Store in memory, for unit tests (API, notify, daemon). Held to the same
+ * contract suite as SqliteStore (store.contract.ts), validates with the same functions
+ * (validate.ts) and summarises with the same SummaryBuilder, so a test on the fake means
+ * what it would mean on SQLite. Values are cloned in and out, as a database would.
+ */
 import { SipprotError } from '../core/errors.js';
 import type {
   AttackRecord,
@@ -20,7 +26,14 @@ import type {
   SummaryQuery,
 } from '../ports/store.js';
 import { SummaryBuilder } from './summary.js';
-import { assertTime, checkBlock, normalizeEmail, normalizeMail, normalizeName } from './validate.js';
+import {
+  assertTime,
+  checkBatch,
+  checkBlock,
+  normalizeEmail,
+  normalizeMail,
+  normalizeName,
+} from './validate.js';
 
 interface Seq<T> {
   seq: number;
@@ -148,10 +161,7 @@ export class FakeStore implements Store {
 
   async commit(batch: StoreBatch): Promise<void> {
     this.open();
-    // Validate everything first so a bad item leaves nothing half-applied.
-    for (const d of batch.decisions ?? []) assertTime('decision.at', d.at);
-    for (const a of batch.attacks ?? []) assertTime('attack.at', a.at);
-    for (const b of batch.blocks ?? []) checkBlock(b);
+    checkBatch(batch);
     for (const b of batch.blocks ?? []) this.putBlock(b);
     for (const ip of batch.deleteBlocks ?? []) this.blocks.delete(ip);
     for (const i of batch.incrementTimesBlocked ?? []) this.bump(i.ip, i.at);

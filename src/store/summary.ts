@@ -1,3 +1,8 @@
+/**
+ * The AttackSummary behind reports and the dashboard, folded from a range's attack events
+ * and decisions. Shared by every Store adapter so the numbers cannot differ by backend;
+ * memory is per address/user/country, not per event (a report over 1M events streams).
+ */
 import type { AttackRecord, AttackSummary, TopIp } from '../core/records.js';
 import type { Decision, Rule } from '../core/types.js';
 import type { SummaryQuery } from '../ports/store.js';

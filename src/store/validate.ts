@@ -1,6 +1,12 @@
+/**
+ * The input checks every Store adapter applies, in one place, so the fake and SQLite refuse
+ * the same records with the same error: e-mail addresses (WHATWG rule), recipient names
+ * (no control characters, at most 200), mail before it is queued, times, blocks, batches.
+ */
 import { SipprotError } from '../core/errors.js';
 import type { NewMail } from '../core/records.js';
 import type { BlockRecord } from '../core/types.js';
+import type { StoreBatch } from '../ports/store.js';
 
 /**
  * The WHATWG HTML e-mail rule: what browsers accept in <input type=email>. It refuses
@@ -74,4 +80,15 @@ export function checkBlock(b: BlockRecord): void {
   assertTime('block.firstSeen', b.firstSeen);
   assertTime('block.lastSeen', b.lastSeen);
   if (b.expiresAt !== null) assertTime('block.expiresAt', b.expiresAt);
+}
+
+/**
+ * Every check of a batch, before anything is written, so that a bad item leaves nothing
+ * half-applied; in the order of StoreBatch's fields, so every adapter names the same
+ * first problem.
+ */
+export function checkBatch(batch: StoreBatch): void {
+  for (const b of batch.blocks ?? []) checkBlock(b);
+  for (const d of batch.decisions ?? []) assertTime('decision.at', d.at);
+  for (const a of batch.attacks ?? []) assertTime('attack.at', a.at);
 }
