@@ -8,7 +8,7 @@
  * state whose times are its own fields (firstSeen, blockedAt, expiresAt), overridden by name.
  * Times carry fractions (.25, .5) so that a store dropping them to integers fails its contract.
  */
-import type { AttackRecord } from './records.js';
+import type { AttackRecord, NewMail } from './records.js';
 import type { BlockRecord, Decision } from './types.js';
 
 /** A 10-minute dynamic block for failed authentications, decided at `at`. */
@@ -80,6 +80,19 @@ export function anAttack(ip: string, at: number, over: Partial<AttackRecord> = {
     port: 5060,
     misconfiguredPhone: false,
     country: 'DE',
+    ...over,
+  };
+}
+
+/** A daily report mail to two recipients, queued at `createdAt`. */
+export function aMail(createdAt: number, over: Partial<NewMail> = {}): NewMail {
+  return {
+    kind: 'daily-summary',
+    subject: 'sipprot: daily report',
+    text: 'plain',
+    html: '<p>html</p>',
+    to: ['ops@example.com', 'root@localhost'],
+    createdAt,
     ...over,
   };
 }

@@ -163,16 +163,14 @@ describe('daily summary mail against a real SMTP peer', () => {
   });
 });
 
+/** A daily schedule on the local calendar, started at `startedAt`. */
+function schedule(store: FakeStore, enabled: boolean, at: string, startedAt: number): DailySchedule {
+  return new DailySchedule({ store, calendar: localCalendar, enabled, at, startedAt, host: null });
+}
+
 test('the report time follows NOTIFY_DAILY_AT; first run does not report days before it', async () => {
   const store = new FakeStore();
-  const d = new DailySchedule({
-    store,
-    calendar: localCalendar,
-    enabled: true,
-    at: '06:30',
-    startedAt: local('2024-05-10', '07:00'),
-    host: null,
-  });
+  const d = schedule(store, true, '06:30', local('2024-05-10', '07:00'));
   const to = ['a@pbx.example'];
   assert.deepEqual(await d.run(local('2024-05-10', '07:00'), to), []);
   assert.deepEqual(await d.run(local('2024-05-11', '06:29'), to), []);
@@ -186,14 +184,7 @@ test('the report time follows NOTIFY_DAILY_AT; first run does not report days be
 test('a long outage catches up on at most the last 7 days', async () => {
   const store = new FakeStore();
   await store.setSetting(DAILY_LAST_DATE_KEY, '2024-04-01');
-  const d = new DailySchedule({
-    store,
-    calendar: localCalendar,
-    enabled: true,
-    at: '00:05',
-    startedAt: local('2024-05-10', '09:00'),
-    host: null,
-  });
+  const d = schedule(store, true, '00:05', local('2024-05-10', '09:00'));
   const ids = await d.run(local('2024-05-10', '09:00'), ['a@pbx.example']);
   const subjects = await Promise.all(ids.map(async (id) => (await store.getMail(id))?.subject));
   assert.deepEqual(
@@ -205,14 +196,7 @@ test('a long outage catches up on at most the last 7 days', async () => {
 test('NOTIFY_DAILY=no sends nothing and forgets the schedule', async () => {
   const store = new FakeStore();
   await store.setSetting(DAILY_LAST_DATE_KEY, '2024-05-01');
-  const d = new DailySchedule({
-    store,
-    calendar: localCalendar,
-    enabled: false,
-    at: '00:05',
-    startedAt: local('2024-05-10', '09:00'),
-    host: null,
-  });
+  const d = schedule(store, false, '00:05', local('2024-05-10', '09:00'));
   assert.deepEqual(await d.run(local('2024-05-11', '09:00'), ['a@pbx.example']), []);
   assert.equal(await store.getSetting(DAILY_LAST_DATE_KEY), null);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { aDecision } from '../core/records.testkit.js';
+import { aDecision, aMail } from '../core/records.testkit.js';
 import { FakeStore } from '../store/store.fake.js';
 import { DIGEST_STATE_KEY } from './digest.js';
 import { HTML_MAX_ROWS } from './digest-mail.js';
@@ -235,14 +235,7 @@ test('tick never rejects and does not overlap', async () => {
     close() {},
   };
   const n = new Notifier({ config: notifyConfig(2525), store, clock: () => T0, transport });
-  await store.enqueueMail({
-    kind: 'test',
-    subject: 's',
-    text: 't',
-    html: null,
-    to: ['a@b.example'],
-    createdAt: T0,
-  });
+  await store.enqueueMail(aMail(T0, { kind: 'test' }));
   const a = n.tick(T0);
   const b = n.tick(T0 + 1);
   assert.equal(a, b, 'a second tick joins the running one');

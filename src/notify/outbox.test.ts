@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SipprotError } from '../core/errors.js';
+import { aMail } from '../core/records.testkit.js';
 import { FakeStore } from '../store/store.fake.js';
 import { backoffSeconds, Outbox } from './outbox.js';
 import type { MailTransport, OutgoingMail } from './smtp.js';
@@ -29,14 +30,7 @@ const down = () =>
   });
 
 async function queue(store: FakeStore, subject: string, at = T0): Promise<number> {
-  return store.enqueueMail({
-    kind: 'test',
-    subject,
-    text: 'x',
-    html: null,
-    to: ['a@pbx.example'],
-    createdAt: at,
-  });
+  return store.enqueueMail(aMail(at, { kind: 'test', subject, to: ['a@pbx.example'] }));
 }
 
 test('backoff: 30 s doubling, capped at one hour', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { isSipprotError } from '../core/errors.js';
-import { aBlock } from '../core/records.testkit.js';
+import { aBlock, aMail } from '../core/records.testkit.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { openDatabase, SqliteStore } from './sqlite-store.js';
 
@@ -101,14 +101,7 @@ test('a database at version N-1 upgrades and keeps its data', async () => {
     assert.equal(versionOf(file), SCHEMA_VERSION);
     assert.deepEqual(await s.listRecipients(), [{ email: 'ops@example.com', name: 'Ops' }]);
     assert.equal(await s.timesBlocked('192.0.2.7'), 3);
-    const id = await s.enqueueMail({
-      kind: 'test',
-      subject: 's',
-      text: 't',
-      html: null,
-      to: ['ops@example.com'],
-      createdAt: 1,
-    });
+    const id = await s.enqueueMail(aMail(1));
     assert.equal((await s.dueMail(1))[0]?.id, id);
   } finally {
     await s.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
-import { aBlock, aDecision, anAttack } from '../core/records.testkit.js';
+import { aBlock, aDecision, aMail, anAttack } from '../core/records.testkit.js';
 import type { Store } from '../ports/store.js';
 import { type ContractContext, rejectsWith, type StoreHarness } from './store.testkit.js';
 
@@ -55,19 +55,9 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
   });
 
   describe('mail outbox', () => {
-    const mail = (over: Record<string, unknown> = {}) => ({
-      kind: 'daily-summary',
-      subject: 'sipprot: daily report',
-      text: 'plain',
-      html: '<p>html</p>',
-      to: ['ops@example.com', 'root@localhost'],
-      createdAt: 1000,
-      ...over,
-    });
-
     test('queued mail is due from createdAt, in due order, until sent', async () => {
-      const a = await s.enqueueMail(mail());
-      const b = await s.enqueueMail(mail({ kind: 'attack-digest', html: null, createdAt: 900 }));
+      const a = await s.enqueueMail(aMail(1000));
+      const b = await s.enqueueMail(aMail(900, { kind: 'attack-digest', html: null }));
       assert.ok(b > a, 'ids increase');
       assert.deepEqual(await s.dueMail(899), []);
       assert.deepEqual(
@@ -80,7 +70,7 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
       );
       const got = await s.getMail(a);
       assert.deepEqual(got, {
-        ...mail(),
+        ...aMail(1000),
         id: a,
         state: 'pending',
         attempts: 0,
@@ -102,7 +92,7 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
     });
 
     test('a failed attempt is retried at nextAttemptAt; null abandons it', async () => {
-      const id = await s.enqueueMail(mail());
+      const id = await s.enqueueMail(aMail(1000));
       assert.equal(await s.markMailFailed(id, 1000, 'ECONNREFUSED 127.0.0.1:25', 1060), true);
       assert.deepEqual(await s.dueMail(1059), []);
       const [m] = await s.dueMail(1060);
@@ -121,8 +111,11 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
     });
 
     test('mail without recipients or with a bad one is refused', async () => {
-      await rejectsWith(s.enqueueMail(mail({ to: [] })), 'SP_ERR_USAGE');
-      await rejectsWith(s.enqueueMail(mail({ to: ['ok@example.com', 'bad'] })), 'SP_ERR_ADDRESS_INVALID');
+      await rejectsWith(s.enqueueMail(aMail(1000, { to: [] })), 'SP_ERR_USAGE');
+      await rejectsWith(
+        s.enqueueMail(aMail(1000, { to: ['ok@example.com', 'bad'] })),
+        'SP_ERR_ADDRESS_INVALID',
+      );
       assert.deepEqual(await s.dueMail(1e12), []);
     });
   });
@@ -159,23 +152,9 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
       await s.recordAttack(anAttack('192.0.2.1', 10));
       await s.recordAttack(anAttack('192.0.2.1', 100));
       const to = ['ops@example.com'];
-      const sent = await s.enqueueMail({
-        kind: 'k',
-        subject: 's',
-        text: 't',
-        html: null,
-        to,
-        createdAt: 5,
-      });
+      const sent = await s.enqueueMail(aMail(5, { to }));
       await s.markMailSent(sent, 6);
-      const pending = await s.enqueueMail({
-        kind: 'k',
-        subject: 's',
-        text: 't',
-        html: null,
-        to,
-        createdAt: 5,
-      });
+      const pending = await s.enqueueMail(aMail(5, { to }));
       await s.createSession('old', {}, 50);
       await s.createSession('new', {}, 500);
       await s.upsertBlock(aBlock('192.0.2.1', { expiresAt: 1 }));
@@ -216,14 +195,7 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
       await s.recordDecision(aDecision('192.0.2.1', 5));
       await s.recordAttack(anAttack('192.0.2.1', 5));
       await s.addRecipient('ops@example.com', 'Ops');
-      const id = await s.enqueueMail({
-        kind: 'k',
-        subject: 's',
-        text: 't',
-        html: null,
-        to: ['ops@example.com'],
-        createdAt: 5,
-      });
+      const id = await s.enqueueMail(aMail(5));
       await s.setSetting('k', 'v');
       await s.createSession('s', { a: 1 }, 100);
       s = await h.reopen();
@@ -235,14 +207,7 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
       assert.equal((await s.getMail(id))?.state, 'pending');
       assert.equal(await s.getSetting('k'), 'v');
       assert.deepEqual(await s.getSession('s', 50), { a: 1 });
-      const next = await s.enqueueMail({
-        kind: 'k',
-        subject: 's',
-        text: 't',
-        html: null,
-        to: ['a@b.c'],
-        createdAt: 6,
-      });
+      const next = await s.enqueueMail(aMail(6));
       assert.ok(next > id, 'mail ids keep increasing across restarts');
     });
   });

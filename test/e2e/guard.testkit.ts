@@ -20,6 +20,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DynamicBlock } from '../../src/ports/admin.js';
 import type { Lab } from '../lab/lab.testkit.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -73,26 +74,6 @@ export async function waitFor<T>(
 export interface SetElement {
   timeout: number | null;
   expires: number | null;
-}
-
-/** A dynamic block as `sipprot status --dynamic --json` prints it. */
-export interface DynamicBlock {
-  ip: string;
-  reason: string;
-  userAgent: string | null;
-  country: string | null;
-  attempts: number;
-  users: string[];
-  transport: string | null;
-  port: number | null;
-  firstSeen: number;
-  lastSeen: number;
-  blockedAt: number;
-  expiresAt: number | null;
-  timesBlocked: number;
-  misconfiguredPhone: boolean;
-  note: string | null;
-  timeLeft: number | null;
 }
 
 export type Settings = Record<string, string | number>;
@@ -153,22 +134,10 @@ export class Guard {
     if (this.running) throw new Error('sipprotd already started by this guard');
     const from = this.logText().length;
     const fd = openSync(this.logPath, 'a', 0o600);
-    const child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        this.lab.ns.pbx,
-        process.execPath,
-        '--import',
-        'tsx',
-        SIPPROTD,
-        '--config',
-        this.configPath,
-        'run',
-      ],
-      { stdio: ['ignore', fd, fd], env: process.env },
-    );
+    const child = spawn('ip', ['netns', 'exec', this.lab.ns.pbx, ...this.command(SIPPROTD, ['run'])], {
+      stdio: ['ignore', fd, fd],
+      env: process.env,
+    });
     closeSync(fd);
     this.child = child;
     this.exited = new Promise((resolve) => {
@@ -232,27 +201,16 @@ export class Guard {
 
   /** `sipprot --config <ours> ...args`, run in the PBX namespace as an admin there would. */
   cli(...args: string[]): Promise<Result> {
-    return this.lab.exec('pbx', [
-      process.execPath,
-      '--import',
-      'tsx',
-      SIPPROT,
-      '--config',
-      this.configPath,
-      ...args,
-    ]);
+    return this.lab.exec('pbx', this.command(SIPPROT, args));
   }
 
   sipprotd(...args: string[]): Promise<Result> {
-    return this.lab.exec('pbx', [
-      process.execPath,
-      '--import',
-      'tsx',
-      SIPPROTD,
-      '--config',
-      this.configPath,
-      ...args,
-    ]);
+    return this.lab.exec('pbx', this.command(SIPPROTD, args));
+  }
+
+  /** argv running one of the commands from source with our config. */
+  private command(entry: string, args: string[]): string[] {
+    return [process.execPath, '--import', 'tsx', entry, '--config', this.configPath, ...args];
   }
 
   /** The live dynamic deny list (`sipprot status --dynamic --json`). */

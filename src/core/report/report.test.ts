@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { TopIp } from '../records.js';
 import { aDecision } from '../records.testkit.js';
 import type { Decision } from '../types.js';
 import { escapeHtml, printable, textTable } from './format.js';
@@ -24,6 +25,19 @@ function permanent(ip: string, at: number): Decision {
   });
 }
 
+/** A phone that keeps failing as user 104: among the top attackers and the phones. */
+const PHONE: TopIp = {
+  ip: '192.0.2.44',
+  country: 'DE',
+  userAgent: 'Yealink SIP-T46S',
+  users: ['104'],
+  attempts: 30,
+  events: 3,
+  rules: ['auth-failures'],
+  firstAt: FROM + 7200,
+  lastAt: FROM + 9000,
+};
+
 function summary(over: Partial<ReportSummary> = {}): ReportSummary {
   return {
     from: FROM,
@@ -44,17 +58,7 @@ function summary(over: Partial<ReportSummary> = {}): ReportSummary {
         firstAt: FROM + 60,
         lastAt: FROM + 3600,
       },
-      {
-        ip: '192.0.2.44',
-        country: 'DE',
-        userAgent: 'Yealink SIP-T46S',
-        users: ['104'],
-        attempts: 30,
-        events: 3,
-        rules: ['auth-failures'],
-        firstAt: FROM + 7200,
-        lastAt: FROM + 9000,
-      },
+      PHONE,
     ],
     distinctUsers: 3,
     topUsers: [
@@ -66,19 +70,7 @@ function summary(over: Partial<ReportSummary> = {}): ReportSummary {
       { country: 'DE', events: 3 },
     ],
     topUserAgents: [{ userAgent: 'friendly-scanner', events: 8 }],
-    misconfiguredPhones: [
-      {
-        ip: '192.0.2.44',
-        country: 'DE',
-        userAgent: 'Yealink SIP-T46S',
-        users: ['104'],
-        attempts: 30,
-        events: 3,
-        rules: ['auth-failures'],
-        firstAt: FROM + 7200,
-        lastAt: FROM + 9000,
-      },
-    ],
+    misconfiguredPhones: [PHONE],
     blocksByReason: { scanner: 5, 'auth-failures': 2, threshold: 1 },
     newPermanent: [permanent('203.0.113.7', FROM + 3600)],
     ...over,
