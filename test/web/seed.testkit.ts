@@ -1,7 +1,7 @@
 /** Realistic data for the UI tests and screenshots: lists, recipients, blocks, a day of attacks. */
 import type { FakeWorld } from '../../src/api/admin.fake.js';
 import type { AttackRecord } from '../../src/core/records.js';
-import { aDecision } from '../../src/core/records.testkit.js';
+import { aDecision, anAttack } from '../../src/core/records.testkit.js';
 
 const ATTACKERS: Array<{ ip: string; country: string; ua: string; rule: AttackRecord['rule'] }> = [
   { ip: '45.134.26.17', country: 'NL', ua: 'friendly-scanner', rule: 'scanner' },
@@ -30,33 +30,27 @@ export async function seed(world: FakeWorld): Promise<void> {
     const count = 2 + ((h * 7) % 5) + (h >= 2 && h <= 6 ? 6 : 0);
     for (let i = 0; i < count; i++) {
       const a = ATTACKERS[(h + i) % ATTACKERS.length]!;
-      await store.recordAttack({
-        at: now - h * 3600 - i * 97 - 30,
-        ip: a.ip,
-        rule: a.rule,
-        userAgent: a.ua,
-        attempts: 10 + ((i * 13) % 40),
-        users: a.rule === 'enumeration' ? ['100', '101', '102', '103'] : [String(200 + (i % 5))],
-        transport: i % 3 === 0 ? 'tcp' : 'udp',
-        port: 5060,
-        misconfiguredPhone: false,
-        country: a.country,
-      });
+      await store.recordAttack(
+        anAttack(a.ip, now - h * 3600 - i * 97 - 30, {
+          rule: a.rule,
+          userAgent: a.ua,
+          attempts: 10 + ((i * 13) % 40),
+          users: a.rule === 'enumeration' ? ['100', '101', '102', '103'] : [String(200 + (i % 5))],
+          transport: i % 3 === 0 ? 'tcp' : 'udp',
+          country: a.country,
+        }),
+      );
       n++;
     }
   }
-  await store.recordAttack({
-    at: now - 400,
-    ip: '198.18.7.21',
-    rule: 'auth-failures',
-    userAgent: 'Yealink SIP-T46S 66.86.0.15',
-    attempts: 10,
-    users: ['204'],
-    transport: 'udp',
-    port: 5060,
-    misconfiguredPhone: true,
-    country: 'GB',
-  });
+  await store.recordAttack(
+    anAttack('198.18.7.21', now - 400, {
+      userAgent: 'Yealink SIP-T46S 66.86.0.15',
+      users: ['204'],
+      misconfiguredPhone: true,
+      country: 'GB',
+    }),
+  );
   for (const a of ATTACKERS.slice(0, 4)) {
     await store.recordDecision(aDecision(a.ip, now - 500, { reason: a.rule, country: a.country }));
   }

@@ -1,26 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AccessLists } from '../lists/lists.js';
-import type { BlockRecord } from '../types.js';
+import { aBlock, blockedAt } from '../records.testkit.js';
 import { exemptByLists } from './exempt.js';
 
-const rec = (ip: string, expiresAt: number | null): BlockRecord => ({
-  ip,
-  reason: expiresAt === null ? 'threshold' : 'auth-failures',
-  userAgent: null,
-  country: null,
-  attempts: 3,
-  users: [],
-  transport: 'udp',
-  port: 5060,
-  firstSeen: 90,
-  lastSeen: 100,
-  blockedAt: 100,
-  expiresAt,
-  timesBlocked: 1,
-  misconfiguredPhone: false,
-  note: null,
-});
+const rec = (ip: string, expiresAt: number | null) =>
+  aBlock(ip, { ...blockedAt(100), expiresAt, reason: expiresAt === null ? 'threshold' : 'auth-failures' });
 
 describe('exemptByLists', () => {
   const held = {
