@@ -4,7 +4,7 @@ import { get, messageOf } from '../api.js';
 import { country, countryName, num, plural, reason, todayLocal, when } from '../format.js';
 import { live } from '../live.js';
 import { AttackChart } from '../ui/chart.js';
-import { Loading, Notice, PageHead, useLoad } from '../ui/common.js';
+import { Loading, Notice, PageHead, TableHead, useLoad } from '../ui/common.js';
 
 const RANGES = [
   { id: '24h', label: '24 hours' },
@@ -180,17 +180,9 @@ export function Dashboard() {
         {attacks.data && attacks.data.length > 0 && (
           <div class="table-wrap">
             <table class="table responsive">
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Address</th>
-                  <th scope="col">Country</th>
-                  <th scope="col">Rule</th>
-                  <th scope="col">User agent</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Users targeted</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={['Time', 'Address', 'Country', 'Rule', 'User agent', 'Attempts', 'Users targeted']}
+              />
               <tbody>
                 {attacks.data.map((a) => (
                   <tr key={`${a.at}-${a.ip}-${a.rule}`}>

@@ -4,11 +4,13 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ChangeResult } from '../../../src/api/types.js';
-import { del, messageOf, post } from '../api.js';
-import { country, duration, num, plural, reason } from '../format.js';
+import { del, post } from '../api.js';
+import { num, plural } from '../format.js';
 import { type LiveRow, live } from '../live.js';
-import { Notice, type NoticeValue, PageHead } from '../ui/common.js';
+import { useAction } from '../ui/action.js';
+import { Notice, PageHead } from '../ui/common.js';
 import { Confirm } from '../ui/dialog.js';
+import { BlocksTable } from './dynamic-table.js';
 
 function useLive(): { rows: LiveRow[]; state: string; announcement: string } {
   const [, bump] = useState(0);
@@ -26,14 +28,11 @@ function useTick(): number {
   return now;
 }
 
-const HIGHLIGHT_MS = 6000;
-
 export function Dynamic() {
   const { rows, state, announcement } = useLive();
   const now = useTick();
   const [filter, setFilter] = useState('');
-  const [notice, setNotice] = useState<NoticeValue | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
+  const action = useAction<string>();
   const [allowing, setAllowing] = useState<LiveRow | null>(null);
 
   const shown = useMemo(() => {
@@ -47,34 +46,25 @@ export function Dynamic() {
     );
   }, [rows, filter]);
 
-  const unblock = async (ip: string) => {
-    setBusy(ip);
-    try {
+  const unblock = (ip: string) =>
+    action.run(ip, async () => {
       const r = await del<{ ip: string; wasBlocked: boolean }>(`/api/dynamic/${encodeURIComponent(ip)}`);
       live.drop(ip);
-      setNotice({ kind: 'ok', text: r.wasBlocked ? `Unblocked ${ip}.` : `${ip} was no longer blocked.` });
-    } catch (err) {
-      setNotice({ kind: 'error', text: messageOf(err) });
-    } finally {
-      setBusy(null);
-    }
-  };
+      return { kind: 'ok', text: r.wasBlocked ? `Unblocked ${ip}.` : `${ip} was no longer blocked.` };
+    });
 
-  const allowAndUnblock = async (row: LiveRow) => {
-    setBusy(row.ip);
-    try {
-      const note = `phone${row.users.length ? ` of ${row.users.join(', ')}` : ''}, unblocked from the dynamic list`;
-      await post<ChangeResult>('/api/lists/allow', { entries: [{ network: row.ip, note }] });
-      await del(`/api/dynamic/${encodeURIComponent(row.ip)}`);
-      live.drop(row.ip);
-      setNotice({ kind: 'ok', text: `${row.ip} is on the allow list and unblocked.` });
-    } catch (err) {
-      setNotice({ kind: 'error', text: messageOf(err) });
-    } finally {
-      setBusy(null);
-      setAllowing(null);
-    }
-  };
+  const allowAndUnblock = (row: LiveRow) =>
+    action.run(
+      row.ip,
+      async () => {
+        const note = `phone${row.users.length ? ` of ${row.users.join(', ')}` : ''}, unblocked from the dynamic list`;
+        await post<ChangeResult>('/api/lists/allow', { entries: [{ network: row.ip, note }] });
+        await del(`/api/dynamic/${encodeURIComponent(row.ip)}`);
+        live.drop(row.ip);
+        return { kind: 'ok', text: `${row.ip} is on the allow list and unblocked.` };
+      },
+      { always: () => setAllowing(null) },
+    );
 
   return (
     <>
@@ -90,7 +80,7 @@ export function Dynamic() {
       <p class="visually-hidden" aria-live="polite">
         {announcement}
       </p>
-      <Notice value={notice} onDismiss={() => setNotice(null)} />
+      <Notice value={action.notice} onDismiss={() => action.setNotice(null)} />
       <section class="card">
         <div class="table-toolbar">
           <div class="field field-inline">
@@ -113,107 +103,32 @@ export function Dynamic() {
             {state === 'open' ? 'No address is dynamically blocked.' : 'Waiting for the live list…'}
           </p>
         ) : (
-          <div class="table-wrap">
-            <table class="table responsive dynamic">
-              <thead>
-                <tr>
-                  <th scope="col">IP address</th>
-                  <th scope="col">Country</th>
-                  <th scope="col">User agent</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Users targeted</th>
-                  <th scope="col">Time left</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {shown.map((r) => {
-                  const left = r.deadline === null ? null : Math.max(0, (r.deadline - now) / 1000);
-                  const fresh = r.arrivedAt !== null && now - r.arrivedAt < HIGHLIGHT_MS;
-                  return (
-                    <tr key={r.ip} class={fresh ? 'fresh' : ''} data-ip={r.ip}>
-                      <td data-label="IP address" class="mono strong">
-                        {r.ip}
-                      </td>
-                      <td data-label="Country">{country(r.country)}</td>
-                      <td data-label="User agent" class="ua">
-                        {r.userAgent ?? <span class="muted">none</span>}
-                      </td>
-                      <td data-label="Reason">
-                        <div>
-                          <span title={r.note ?? undefined}>{reason(r.reason)}</span>
-                          {r.misconfiguredPhone && (
-                            <span
-                              class="badge badge-warn"
-                              title="One user, one call, steady retries: a phone with a wrong password?"
-                            >
-                              misconfigured phone?
-                            </span>
-                          )}
-                          {r.timesBlocked > 1 && <span class="badge">{num(r.timesBlocked)}× blocked</span>}
-                        </div>
-                      </td>
-                      <td data-label="Attempts">{num(r.attempts)}</td>
-                      <td data-label="Users targeted" class="users">
-                        {r.users.length ? r.users.join(', ') : <span class="muted">—</span>}
-                      </td>
-                      <td data-label="Time left" class="timeleft">
-                        <div>
-                          {left === null ? (
-                            <span class="badge badge-danger">permanent</span>
-                          ) : left > 0 ? (
-                            duration(left)
-                          ) : (
-                            'lifting…'
-                          )}
-                        </div>
-                      </td>
-                      <td class="actions">
-                        <button
-                          type="button"
-                          class="button button-small"
-                          disabled={busy === r.ip}
-                          aria-label={`Unblock ${r.ip}`}
-                          onClick={() => unblock(r.ip)}
-                        >
-                          Unblock
-                        </button>
-                        {r.misconfiguredPhone && (
-                          <button
-                            type="button"
-                            class="button button-small button-ghost"
-                            disabled={busy === r.ip}
-                            aria-label={`Allow and unblock ${r.ip}`}
-                            onClick={() => setAllowing(r)}
-                          >
-                            Allow…
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          <BlocksTable rows={shown} now={now} busy={action.busy} onUnblock={unblock} onAllow={setAllowing} />
         )}
       </section>
-      <Confirm
-        open={allowing !== null}
-        title="Allow this address?"
-        confirmLabel="Yes, allow and unblock"
-        onConfirm={() => allowing && void allowAndUnblock(allowing)}
+      <AllowConfirm
+        row={allowing}
+        onConfirm={(r) => void allowAndUnblock(r)}
         onCancel={() => setAllowing(null)}
-      >
-        <p>
-          Add <strong class="mono">{allowing?.ip}</strong> to the allow list and lift its block? Nothing from
-          this address will be blocked again, attacks included. Prefer fixing the phone's password (user{' '}
-          {allowing?.users.join(', ') || 'unknown'}) when you can.
-        </p>
-      </Confirm>
+      />
     </>
+  );
+}
+
+function AllowConfirm(p: { row: LiveRow | null; onConfirm(row: LiveRow): void; onCancel(): void }) {
+  return (
+    <Confirm
+      open={p.row !== null}
+      title="Allow this address?"
+      confirmLabel="Yes, allow and unblock"
+      onConfirm={() => p.row && p.onConfirm(p.row)}
+      onCancel={p.onCancel}
+    >
+      <p>
+        Add <strong class="mono">{p.row?.ip}</strong> to the allow list and lift its block? Nothing from this
+        address will be blocked again, attacks included. Prefer fixing the phone's password (user{' '}
+        {p.row?.users.join(', ') || 'unknown'}) when you can.
+      </p>
+    </Confirm>
   );
 }

@@ -1,36 +1,37 @@
 /** GEO-IP: the country database in use, and the button that updates it. */
-import { useState } from 'preact/hooks';
 import type { GeoStatus, StatusReport } from '../../../src/api/types.js';
 import { get, messageOf, post } from '../api.js';
 import { country, dateTime, num } from '../format.js';
-import { Loading, Notice, type NoticeValue, PageHead, useLoad } from '../ui/common.js';
+import { useAction } from '../ui/action.js';
+import { Loading, Notice, PageHead, useLoad } from '../ui/common.js';
 
 export function GeoIp() {
   const geo = useLoad(() => get<GeoStatus>('/api/geoip'));
   const status = useLoad(() => get<StatusReport>('/api/status'));
-  const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<NoticeValue | null>(null);
+  const action = useAction();
+  const busy = action.busy !== null;
 
-  const update = async () => {
-    setBusy(true);
-    setNotice({ kind: 'info', text: 'Updating the GEO-IP database… this can take a minute.' });
-    try {
-      const g = await post<GeoStatus>('/api/geoip/update');
-      geo.set(g);
-      setNotice({
-        kind: g.warnings?.length ? 'warn' : 'ok',
-        text: `GEO-IP database updated: data of ${g.date}, ${num(g.v4Ranges + g.v6Ranges)} ranges.`,
-        ...(g.warnings?.length ? { lines: g.warnings } : {}),
-      });
-      void status.reload();
-    } catch (err) {
-      setNotice({
-        kind: 'error',
-        text: `Update failed, the database in use is unchanged: ${messageOf(err)}`,
-      });
-    } finally {
-      setBusy(false);
-    }
+  const update = () => {
+    action.setNotice({ kind: 'info', text: 'Updating the GEO-IP database… this can take a minute.' });
+    return action.run(
+      true,
+      async () => {
+        const g = await post<GeoStatus>('/api/geoip/update');
+        geo.set(g);
+        void status.reload();
+        return {
+          kind: g.warnings?.length ? 'warn' : 'ok',
+          text: `GEO-IP database updated: data of ${g.date}, ${num(g.v4Ranges + g.v6Ranges)} ranges.`,
+          ...(g.warnings?.length ? { lines: g.warnings } : {}),
+        };
+      },
+      {
+        onError: (err) => ({
+          kind: 'error',
+          text: `Update failed, the database in use is unchanged: ${messageOf(err)}`,
+        }),
+      },
+    );
   };
 
   const g = geo.data;
@@ -45,7 +46,7 @@ export function GeoIp() {
           {busy ? 'Updating…' : 'Update GEO-IP database'}
         </button>
       </PageHead>
-      <Notice value={notice} onDismiss={busy ? undefined : () => setNotice(null)} />
+      <Notice value={action.notice} onDismiss={busy ? undefined : () => action.setNotice(null)} />
       {geo.error && <Notice value={{ kind: 'error', text: geo.error }} />}
       {!g && !geo.error && <Loading what="the GEO-IP status" />}
       {g && (

@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import type { ImportResult } from '../../../src/api/types.js';
 import { messageOf, post } from '../api.js';
 import { plural } from '../format.js';
-import type { NoticeValue } from '../ui/common.js';
+import { type NoticeValue, TableHead } from '../ui/common.js';
 import { Dialog } from '../ui/dialog.js';
 
 const MAX_BYTES = 30 * 1024 * 1024;
@@ -100,13 +100,7 @@ export function ImportDialog(p: ImportProps) {
             </p>
             <div class="table-wrap">
               <table class="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Line</th>
-                    <th scope="col">Text</th>
-                    <th scope="col">Problem</th>
-                  </tr>
-                </thead>
+                <TableHead columns={['Line', 'Text', 'Problem']} />
                 <tbody>
                   {result.errors.slice(0, 200).map((e) => (
                     <tr key={e.line}>

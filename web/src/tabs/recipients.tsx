@@ -2,62 +2,50 @@
 import { useState } from 'preact/hooks';
 import type { Recipient, StatusReport } from '../../../src/api/types.js';
 import { del, get, messageOf, post } from '../api.js';
-import { Loading, Notice, type NoticeValue, PageHead, useLoad } from '../ui/common.js';
+import { useAction } from '../ui/action.js';
+import { Loading, Notice, PageHead, TableHead, useLoad } from '../ui/common.js';
 import { Confirm } from '../ui/dialog.js';
 
 export function Recipients() {
   const list = useLoad(() => get<Recipient[]>('/api/recipients'));
   const status = useLoad(() => get<StatusReport>('/api/status'));
-  const [email, setEmail] = useState('');
-  const [name, setName] = useState('');
-  const [addError, setAddError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<NoticeValue | null>(null);
+  const action = useAction();
+  const busy = action.busy !== null;
   const [removing, setRemoving] = useState<Recipient | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  const add = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    try {
-      const r = await post<Recipient>('/api/recipients', { email: email.trim(), name: name.trim() || null });
-      setNotice({ kind: 'ok', text: `${r.email} will get sipprot's mail.` });
-      setEmail('');
-      setName('');
-      setAddError(null);
-      await list.reload();
-    } catch (err) {
-      setAddError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const add = (email: string, name: string, form: AddCallbacks) =>
+    action.run(
+      true,
+      async () => {
+        const r = await post<Recipient>('/api/recipients', {
+          email: email.trim(),
+          name: name.trim() || null,
+        });
+        action.setNotice({ kind: 'ok', text: `${r.email} will get sipprot's mail.` });
+        form.added();
+        await list.reload();
+        return null;
+      },
+      { onError: form.onError },
+    );
 
-  const remove = async () => {
-    if (!removing) return;
-    setBusy(true);
-    try {
-      await del(`/api/recipients/${encodeURIComponent(removing.email)}`);
-      setNotice({ kind: 'ok', text: `Removed ${removing.email}.` });
-      await list.reload();
-    } catch (err) {
-      setNotice({ kind: 'error', text: messageOf(err) });
-    } finally {
-      setBusy(false);
-      setRemoving(null);
-    }
-  };
+  const remove = (r: Recipient) =>
+    action.run(
+      true,
+      async () => {
+        await del(`/api/recipients/${encodeURIComponent(r.email)}`);
+        action.setNotice({ kind: 'ok', text: `Removed ${r.email}.` });
+        await list.reload();
+        return null;
+      },
+      { always: () => setRemoving(null) },
+    );
 
-  const test = async (to?: string) => {
-    setBusy(true);
-    try {
+  const test = (to?: string) =>
+    action.run(true, async () => {
       const r = await post<{ ok: boolean; message: string }>('/api/notify/test', to ? { to } : {});
-      setNotice({ kind: r.ok ? 'ok' : 'error', text: r.message });
-    } catch (err) {
-      setNotice({ kind: 'error', text: messageOf(err) });
-    } finally {
-      setBusy(false);
-    }
-  };
+      return { kind: r.ok ? 'ok' : 'error', text: r.message };
+    });
 
   const mail = status.data?.mail;
   return (
@@ -75,43 +63,8 @@ export function Recipients() {
           <strong>Mail:</strong> {mail.message}
         </p>
       )}
-      <Notice value={notice} onDismiss={() => setNotice(null)} />
-
-      <form class="card add-form" onSubmit={add} aria-label="Add a recipient">
-        <div class="field">
-          <label for="recipient-email">E-mail address</label>
-          <input
-            id="recipient-email"
-            type="email"
-            required
-            autocomplete="email"
-            value={email}
-            aria-invalid={addError ? 'true' : undefined}
-            aria-describedby={addError ? 'recipient-error' : undefined}
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-        </div>
-        <div class="field field-grow">
-          <label for="recipient-name">Name (optional)</label>
-          <input
-            id="recipient-name"
-            autocomplete="name"
-            value={name}
-            onInput={(e) => setName(e.currentTarget.value)}
-          />
-        </div>
-        <div class="add-actions">
-          <button type="submit" class="button button-primary" disabled={busy || !email.trim()}>
-            Add
-          </button>
-        </div>
-        {addError && (
-          <p id="recipient-error" class="field-error add-error" role="alert">
-            {addError}
-          </p>
-        )}
-      </form>
-
+      <Notice value={action.notice} onDismiss={() => action.setNotice(null)} />
+      <AddRecipientForm busy={busy} add={add} />
       <section class="card">
         {list.error && <Notice value={{ kind: 'error', text: list.error }} />}
         {!list.data && !list.error && <Loading what="recipients" />}
@@ -119,45 +72,7 @@ export function Recipients() {
           <p class="empty">No recipients yet: nobody gets sipprot's mail.</p>
         )}
         {list.data && list.data.length > 0 && (
-          <div class="table-wrap">
-            <table class="table responsive">
-              <thead>
-                <tr>
-                  <th scope="col">E-mail address</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map((r) => (
-                  <tr key={r.email}>
-                    <td data-label="E-mail">{r.email}</td>
-                    <td data-label="Name">{r.name ?? <span class="muted">—</span>}</td>
-                    <td class="actions">
-                      <button
-                        type="button"
-                        class="button button-small"
-                        disabled={busy}
-                        onClick={() => test(r.email)}
-                      >
-                        Send test
-                      </button>
-                      <button
-                        type="button"
-                        class="button button-small button-danger"
-                        aria-label={`Remove ${r.email}`}
-                        onClick={() => setRemoving(r)}
-                      >
-                        Remove
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <RecipientsTable rows={list.data} busy={busy} onTest={test} onRemove={setRemoving} />
         )}
       </section>
       <Confirm
@@ -166,7 +81,7 @@ export function Recipients() {
         danger
         busy={busy}
         confirmLabel="Yes, remove"
-        onConfirm={remove}
+        onConfirm={() => removing && remove(removing)}
         onCancel={() => setRemoving(null)}
       >
         <p>
@@ -175,5 +90,112 @@ export function Recipients() {
         </p>
       </Confirm>
     </>
+  );
+}
+
+interface AddCallbacks {
+  /** The recipient is stored: empty the form. */
+  added(): void;
+  /** Refused: the reason goes under the form, not in a notice. */
+  onError(err: unknown): null;
+}
+
+/** E-mail and name; a refused address shows its reason under the form. */
+function AddRecipientForm(p: { busy: boolean; add(email: string, name: string, form: AddCallbacks): void }) {
+  const [email, setEmail] = useState('');
+  const [name, setName] = useState('');
+  const [addError, setAddError] = useState<string | null>(null);
+
+  const submit = (e: Event) => {
+    e.preventDefault();
+    p.add(email, name, {
+      added: () => {
+        setEmail('');
+        setName('');
+        setAddError(null);
+      },
+      onError: (err) => {
+        setAddError(messageOf(err));
+        return null;
+      },
+    });
+  };
+
+  return (
+    <form class="card add-form" onSubmit={submit} aria-label="Add a recipient">
+      <div class="field">
+        <label for="recipient-email">E-mail address</label>
+        <input
+          id="recipient-email"
+          type="email"
+          required
+          autocomplete="email"
+          value={email}
+          aria-invalid={addError ? 'true' : undefined}
+          aria-describedby={addError ? 'recipient-error' : undefined}
+          onInput={(e) => setEmail(e.currentTarget.value)}
+        />
+      </div>
+      <div class="field field-grow">
+        <label for="recipient-name">Name (optional)</label>
+        <input
+          id="recipient-name"
+          autocomplete="name"
+          value={name}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+      </div>
+      <div class="add-actions">
+        <button type="submit" class="button button-primary" disabled={p.busy || !email.trim()}>
+          Add
+        </button>
+      </div>
+      {addError && (
+        <p id="recipient-error" class="field-error add-error" role="alert">
+          {addError}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function RecipientsTable(p: {
+  rows: Recipient[];
+  busy: boolean;
+  onTest(email: string): void;
+  onRemove(r: Recipient): void;
+}) {
+  return (
+    <div class="table-wrap">
+      <table class="table responsive">
+        <TableHead columns={['E-mail address', 'Name']} actions />
+        <tbody>
+          {p.rows.map((r) => (
+            <tr key={r.email}>
+              <td data-label="E-mail">{r.email}</td>
+              <td data-label="Name">{r.name ?? <span class="muted">—</span>}</td>
+              <td class="actions">
+                <button
+                  type="button"
+                  class="button button-small"
+                  disabled={p.busy}
+                  onClick={() => p.onTest(r.email)}
+                >
+                  Send test
+                </button>
+                <button
+                  type="button"
+                  class="button button-small button-danger"
+                  aria-label={`Remove ${r.email}`}
+                  onClick={() => p.onRemove(r)}
+                >
+                  Remove
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

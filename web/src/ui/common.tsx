@@ -1,4 +1,4 @@
-/** Small shared pieces: messages, page headers, loading state. */
+/** Small shared pieces: messages, page headers, loading state, table headers. */
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { messageOf } from '../api.js';
@@ -90,4 +90,24 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): Loaded
     void reload();
   }, [reload]);
   return { data, error, reload, set: setData };
+}
+
+/** A table's header row: a column per label, and an unlabelled actions column if asked. */
+export function TableHead({ columns, actions = false }: { columns: string[]; actions?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c} scope="col">
+            {c}
+          </th>
+        ))}
+        {actions && (
+          <th scope="col">
+            <span class="visually-hidden">Actions</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
 }
