@@ -77,7 +77,7 @@ export interface NewMail {
   createdAt: number;
 }
 
-export type MailState = 'pending' | 'sent' | 'abandoned';
+type MailState = 'pending' | 'sent' | 'abandoned';
 
 export interface OutboxMail extends NewMail {
   id: number;

@@ -60,7 +60,7 @@ const FIELDS = {
 
 type Field = keyof typeof FIELDS;
 
-export interface RowMapping<T> {
+interface RowMapping<T> {
   /** The columns in order, for an INSERT: `a, b_c`. */
   columns: string;
   /** Their named parameters, named after the fields: `@a, @bC`. */

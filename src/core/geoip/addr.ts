@@ -6,6 +6,8 @@
  * formatBigint (one formatter for every address sipprot writes).
  */
 
+import type { Family } from '../net/ip.js';
+
 /** Dotted IPv4 → uint32, or null when the text is not exactly four decimal octets. */
 export function parseV4(s: string): number | null {
   const len = s.length;
@@ -144,9 +146,7 @@ export function bigintToWords(v: bigint, out: Uint32Array | number[], at = 0): v
 export const V4_MAX = 0xffffffffn;
 export const V6_MAX = (1n << 128n) - 1n;
 
-export type GeoFamily = 4 | 6;
-
-export function parseAddr(s: string, family: GeoFamily): bigint | null {
+export function parseAddr(s: string, family: Family): bigint | null {
   if (family === 4) {
     const n = parseV4(s);
     return n === null ? null : BigInt(n);

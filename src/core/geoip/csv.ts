@@ -4,7 +4,8 @@
  * so an update can say exactly what is wrong with a download.
  */
 
-import { type GeoFamily, parseAddr } from './addr.js';
+import type { Family } from '../net/ip.js';
+import { parseAddr } from './addr.js';
 import { isCountryCode } from './countries.js';
 
 export interface GeoRange {
@@ -56,12 +57,12 @@ const HEADER = /^[A-Za-z_ ]+(,[A-Za-z_ ]+)*$/;
 // mistake (or by an attacker) must not be echoed back to whoever asked for the update.
 const fieldCount = (row: string) => row.split(',').length;
 
-type RowSink = (family: GeoFamily, range: GeoRange) => void;
+type RowSink = (family: Family, range: GeoRange) => void;
 
 /** Reads every row; `family` null means each row says its own family (':' → IPv6). */
 function readRows(
   text: string,
-  family: GeoFamily | null,
+  family: Family | null,
   sink: RowSink,
 ): { errors: GeoCsvError[]; errorCount: number; countryErrors: number } {
   const errors: GeoCsvError[] = [];
@@ -99,7 +100,7 @@ function readRows(
       .slice(c2 + 1)
       .trim()
       .toUpperCase();
-    const fam: GeoFamily = family ?? (a.includes(':') ? 6 : 4);
+    const fam: Family = family ?? (a.includes(':') ? 6 : 4);
     const start = parseAddr(a, fam);
     if (start === null) {
       fail(lineNo, `start is not an IPv${fam} address`);
@@ -128,7 +129,7 @@ function readRows(
 }
 
 /** Parses one family's CSV (the upstream ships IPv4 and IPv6 as separate files). */
-export function parseGeoCsv(text: string, family: GeoFamily): GeoCsvResult {
+export function parseGeoCsv(text: string, family: Family): GeoCsvResult {
   const ranges: GeoRange[] = [];
   let sorted = true;
   let last = -1n;

@@ -6,6 +6,7 @@
  */
 
 import { SipprotError } from '../errors.js';
+import type { Family } from '../net/ip.js';
 import { bigintToWords, parseV4, parseV6Words, V4_MAX, V6_MAX } from './addr.js';
 import { isCountryCode } from './countries.js';
 import type { GeoRange } from './csv.js';
@@ -236,7 +237,7 @@ export class GeoTable {
    * ones merged when `merge` (so two neighbouring blocked countries give one range,
    * labelled '*').
    */
-  ranges(family: 4 | 6, keep: (country: string) => boolean, merge = true): Array<[bigint, bigint, string]> {
+  ranges(family: Family, keep: (country: string) => boolean, merge = true): Array<[bigint, bigint, string]> {
     const count = family === 4 ? this.v4Country.length : this.v6Country.length;
     const cc = family === 4 ? this.v4Country : this.v6Country;
     const max = family === 4 ? V4_MAX : V6_MAX;
@@ -264,7 +265,7 @@ export class GeoTable {
   }
 
   /** The table's ranges of one family as flatten() would give them (disjoint, ascending). */
-  toRanges(family: 4 | 6): GeoRange[] {
+  toRanges(family: Family): GeoRange[] {
     return this.ranges(family, () => true, false).map(([start, end, country]) => ({ start, end, country }));
   }
 

@@ -53,7 +53,7 @@ function trailingZeros(v: bigint, cap: number): number {
 export function rangePrefixes(
   start: bigint,
   end: bigint,
-  family: 4 | 6,
+  family: Family,
 ): Array<{ start: bigint; prefix: number }> {
   const bits = family === 4 ? 32 : 128;
   const out: Array<{ start: bigint; prefix: number }> = [];
