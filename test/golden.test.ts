@@ -63,9 +63,12 @@ describe('golden captures from the SIP lab', () => {
           accept.includes(first.reason),
           `${name}: ${a.ip} blocked for ${first.reason}, expected ${accept}`,
         );
-        if (first.reason === 'enumeration') {
+        // Enumeration picks its own threshold; distributed guessing (issue 12) may see a
+        // source across addresses before its own HIT_COUNT-th failure: both are due by
+        // `at` (or `notAfter`) at the latest.
+        if (first.reason === 'enumeration' || first.reason === 'distributed') {
           const limit = a.at ?? a.notAfter;
-          assert.ok(limit !== undefined, `${name}: enumeration case needs at or notAfter`);
+          assert.ok(limit !== undefined, `${name}: ${first.reason} case needs at or notAfter`);
           assert.ok(first.at <= limit + 1e-6, `${name}: ${a.ip} blocked at ${first.at}, due by ${limit}`);
         } else {
           assert.ok(a.at !== undefined, `${name}: ${a.reason} case needs at`);

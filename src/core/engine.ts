@@ -11,11 +11,33 @@
  * - Time moves with the events (and with `tick` from a clock): each call first lifts
  *   the blocks that ran out and judges challenges left unanswered, so a packet after
  *   BLOCKTIME of silence meets a lifted block, in replay as live.
+ * - A request from an address of a prefix the policy holds (PREFIX_BLOCK) blocks that
+ *   address at once.
+ * - Observe mode: "would block" decisions (action `observe`) go to `onObserve` only,
+ *   never into the returned decisions that an enforcer carries out. Alerts (breach,
+ *   distributed guessing, watched calls) go to `onAlert`, as they are raised.
+ * - Without `localAddresses` (replay of a capture), an address that sends a 401/407
+ *   challenge from a SIP port is taken as the local server from then on: its own
+ *   requests (NOTIFY, OPTIONS qualify, calls to trunks) then never count against it.
+ *   The live daemon passes the host's addresses and learns nothing from the wire.
  */
+import type { Alert } from './detect/alerts.js';
 import { Detector, type DetectorOptions, type DetectorStats } from './detect/detector.js';
+import type { NearMiss } from './detect/near-miss.js';
 import { PortSet, remoteOf } from './detect/ports.js';
 import { Policy, type PolicyDeps, type PolicyStats } from './policy/policy.js';
-import type { BlockRecord, Config, Decision, DecisionAction, Rule, SipEvent, Verdict } from './types.js';
+import {
+  type BlockRecord,
+  type Config,
+  type Decision,
+  type DecisionAction,
+  RULES,
+  type Rule,
+  type SipEvent,
+  type Verdict,
+} from './types.js';
+
+const ACTIONS: readonly DecisionAction[] = ['block', 'extend', 'permanent', 'unblock', 'observe'];
 
 export interface EngineDeps extends PolicyDeps {
   /** The host's own addresses: never treated as remote. */
@@ -24,6 +46,10 @@ export interface EngineDeps extends PolicyDeps {
   detector?: DetectorOptions;
   /** Told of every verdict (attacks for reports), blocked address or not. */
   onVerdict?: (v: Verdict) => void;
+  /** Told of every alert (breach, distributed guessing, watched call), at once. */
+  onAlert?: (a: Alert) => void;
+  /** Told of every "would block" (OBSERVE); without it they are only counted. */
+  onObserve?: (d: Decision) => void;
 }
 
 export interface EngineStats {
@@ -39,6 +65,7 @@ export interface EngineStats {
   verdicts: Record<Rule, number>;
   /** Verdicts about addresses already blocked. */
   repeatVerdicts: number;
+  alerts: number;
   decisions: Record<DecisionAction, number>;
   trackedIps: number;
   pendingRequests: number;
@@ -53,7 +80,12 @@ export class Engine {
   readonly policy: Policy;
   private readonly ports: PortSet;
   private readonly local: Set<string>;
+  private readonly inferLocal: boolean;
+  /** The first local address: most hosts have one, and a string compare beats a Set lookup. */
+  private localOne: string | null = null;
   private readonly onVerdict: ((v: Verdict) => void) | undefined;
+  private readonly onAlert: ((a: Alert) => void) | undefined;
+  private readonly onObserve: ((d: Decision) => void) | undefined;
   private readonly verdicts: Verdict[] = [];
   private now = Number.NEGATIVE_INFINITY;
   private readonly counts = {
@@ -64,16 +96,22 @@ export class Engine {
     local: 0,
     blockedPackets: 0,
     repeatVerdicts: 0,
-    verdicts: { scanner: 0, 'auth-failures': 0, enumeration: 0 } as Record<Rule, number>,
-    decisions: { block: 0, extend: 0, permanent: 0, unblock: 0 } as Record<DecisionAction, number>,
+    alerts: 0,
+    verdicts: Object.fromEntries(RULES.map((r) => [r, 0])) as Record<Rule, number>,
+    decisions: Object.fromEntries(ACTIONS.map((a) => [a, 0])) as Record<DecisionAction, number>,
   };
 
   constructor(config: Config, deps: EngineDeps) {
     this.ports = new PortSet(config.sipPorts);
     this.local = new Set(deps.localAddresses ?? []);
+    this.localOne = this.local.values().next().value ?? null;
+    this.inferLocal = deps.localAddresses === undefined;
     this.onVerdict = deps.onVerdict;
+    this.onAlert = deps.onAlert;
+    this.onObserve = deps.onObserve;
     this.detector = new Detector(config, deps.detector);
-    this.policy = new Policy(config, { lists: deps.lists, country: deps.country });
+    const prefixOf = (ip: string) => this.detector.keyOf(ip);
+    this.policy = new Policy(config, { lists: deps.lists, country: deps.country, prefixOf });
   }
 
   /** One SIP event; returns the decisions it (and the time it brings) caused. */
@@ -86,7 +124,7 @@ export class Engine {
       this.counts.ignored++;
       return out;
     }
-    if (this.local.size > 0 && this.local.has(remote)) {
+    if (this.local.size > 0 && (remote === this.localOne || this.local.has(remote))) {
       this.counts.local++;
       return out;
     }
@@ -96,13 +134,37 @@ export class Engine {
         this.counts.blockedPackets++;
         return this.count(out, this.policy.onPacket(remote, ev.at, true));
       }
+      if (this.policy.holdsPrefixes) {
+        const ds = this.policy.blockPrefixMember(remote, ev.at);
+        if (ds.length > 0) {
+          this.detector.forget(remote);
+          return this.count(out, ds);
+        }
+      }
       this.detector.onRequest(ev, remote, this.verdicts);
     } else {
       this.counts.responses++;
+      if (this.inferLocal) this.learnLocal(ev);
       if (this.policy.isBlocked(remote)) return out;
       this.detector.onResponse(ev, remote, this.verdicts);
     }
     if (this.verdicts.length > 0) this.judge(out);
+    if (this.detector.alerts.length > 0) this.raise();
+    return out;
+  }
+
+  /** Near misses per rule (top `n` each) of addresses never blocked; needs `detector.nearMisses`. */
+  nearMisses(n: number): NearMiss[] {
+    const all = this.detector.nearMisses(n + 64);
+    const out: NearMiss[] = [];
+    const per = new Map<Rule, number>();
+    for (const m of all) {
+      if (this.policy.timesBlocked(m.subject) > 0 || this.policy.isBlocked(m.subject)) continue;
+      const k = per.get(m.rule) ?? 0;
+      if (k >= n) continue;
+      per.set(m.rule, k + 1);
+      out.push(m);
+    }
     return out;
   }
 
@@ -145,6 +207,7 @@ export class Engine {
       blockedPackets: c.blockedPackets,
       verdicts: { ...c.verdicts },
       repeatVerdicts: c.repeatVerdicts,
+      alerts: c.alerts,
       decisions: { ...c.decisions },
       trackedIps: this.detector.trackedIps,
       pendingRequests: this.detector.requests.size,
@@ -161,6 +224,24 @@ export class Engine {
     if (this.policy.nextDue() <= at) this.count(out, this.policy.tick(at));
     this.detector.advance(at, this.verdicts);
     if (this.verdicts.length > 0) this.judge(out);
+    if (this.detector.alerts.length > 0) this.raise();
+  }
+
+  /** A challenge sent from a SIP port comes from the local server (replay only). */
+  private learnLocal(ev: SipEvent): void {
+    const s = ev.msg.status;
+    if ((s !== 401 && s !== 407) || ev.src === this.localOne || this.local.has(ev.src)) return;
+    this.local.add(ev.src);
+    this.localOne ??= ev.src;
+  }
+
+  private raise(): void {
+    const alerts = this.detector.alerts;
+    for (const a of alerts) {
+      this.counts.alerts++;
+      this.onAlert?.(a);
+    }
+    alerts.length = 0;
   }
 
   private judge(out: Decision[]): void {
@@ -179,7 +260,8 @@ export class Engine {
   private count(out: Decision[], ds: Decision[]): Decision[] {
     for (const d of ds) {
       this.counts.decisions[d.action]++;
-      out.push(d);
+      if (d.action === 'observe') this.onObserve?.(d);
+      else out.push(d);
     }
     return out;
   }

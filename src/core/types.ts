@@ -47,7 +47,21 @@ export interface SipEvent {
   msg: SipMessage;
 }
 
-export type Rule = 'scanner' | 'auth-failures' | 'enumeration';
+/**
+ * Detection rules, in the order reports list them. The first three are the manual's;
+ * the others came with issue 12 (src/core/detect/README in the header of detector.ts).
+ */
+export const RULES = [
+  'scanner',
+  'auth-failures',
+  'enumeration',
+  'toll-fraud',
+  'slow-attack',
+  'distributed',
+  'flood',
+] as const;
+
+export type Rule = (typeof RULES)[number];
 
 /** What detection concludes about one remote address at one moment. */
 export interface Verdict {
@@ -64,11 +78,22 @@ export interface Verdict {
   port: number;
   /** One user, one Call-ID, rising CSeq at a regular pace: a phone with a wrong password. */
   misconfiguredPhone: boolean;
+  /**
+   * What the rule saw beyond the numbers, in words for the block note: the tool template
+   * of a renamed scanner, the numbers a toll-fraud prober dialled, the extension attacked
+   * from many addresses. Absent when the rule has nothing to add.
+   */
+  detail?: string;
 }
 
-export type DecisionAction = 'block' | 'extend' | 'permanent' | 'unblock';
+/**
+ * `observe` is a "would block": the verdict of a rule in observe mode (OBSERVE), reported
+ * and recorded but never enforced. The Engine hands these to `onObserve` only, never in
+ * the decisions it returns, so an enforcer that does not know them cannot act on them.
+ */
+export type DecisionAction = 'block' | 'extend' | 'permanent' | 'unblock' | 'observe';
 
-export type DecisionReason = Rule | 'deny-list' | 'country' | 'manual' | 'expired' | 'threshold';
+export type DecisionReason = Rule | 'prefix' | 'deny-list' | 'country' | 'manual' | 'expired' | 'threshold';
 
 /** What the policy decides; the firewall, store, notifier and UI all act on these. */
 export interface Decision {
@@ -177,6 +202,39 @@ export interface Config {
   denylistFile: string;
   /** GEOIP_UPDATE_URL, GEOIP_UPDATE_INTERVAL (s, 0 = never) */
   geoip: { updateUrl: string | null; updateInterval: number };
+  /** Detection beyond the manual's rules (issue 12): keys in config/keys-detect.ts. */
+  detection: DetectionConfig;
   /** The file this config came from, or null for embedded defaults. */
   source: string | null;
+}
+
+/** The keys of the issue-12 rules; 0 switches a count off. README explains each default. */
+export interface DetectionConfig {
+  /** SLOW_HOUR_COUNT: failed dialogs from one source within an hour → slow-attack */
+  slowHour: number;
+  /** SLOW_DAY_COUNT: the same within a day */
+  slowDay: number;
+  /** DISTRIBUTED_SOURCES: sources failing on one extension within an hour → alert */
+  distributedSources: number;
+  /** DISTRIBUTED_BLOCK: block every (unauthenticated) source of such an attack */
+  distributedBlock: boolean;
+  /** TOLL_COUNT: failed INVITEs to outside numbers within MONIT_PERIOD → toll-fraud */
+  tollCount: number;
+  /** TOLL_MIN_DIGITS: digits that make a dialled number an outside number */
+  tollMinDigits: number;
+  /** TOLL_WATCH: destination prefixes (country codes, premium ranges), digits only */
+  tollWatch: string[];
+  /** FLOOD_RATE: requests a second from one source (averaged over 5 s) → flood */
+  floodRate: number;
+  /** SWEEP_TARGETS: distinct local address:port pairs probed by one source → scanner */
+  sweepTargets: number;
+  /** SCANNER_TEMPLATES: recognise attack tools by their request template (FINGERPRINTS.md) */
+  scannerTemplates: boolean;
+  /** PREFIX_V4, PREFIX_V6: the prefix length counters are kept per */
+  prefixV4: number;
+  prefixV6: number;
+  /** PREFIX_BLOCK: addresses of one prefix blocked before every address of it is (0 = off) */
+  prefixBlock: number;
+  /** OBSERVE: rules whose verdicts are reported and not enforced ('all' = every rule) */
+  observe: Array<Rule | 'all'>;
 }

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { isSipprotError } from '../core/errors.js';
 import { aBlock, aDecision, anAttack } from '../core/records.testkit.js';
-import type { BlockRecord } from '../core/types.js';
+import { type BlockRecord, RULES } from '../core/types.js';
 import type { Store } from '../ports/store.js';
 import type { ContractContext } from './store.testkit.js';
+
+/** attacksByRule with no attack: every rule, at zero. */
+const NO_ATTACKS = Object.fromEntries(RULES.map((r) => [r, 0]));
 
 /** Contract part: blocks, block counts, decision history, attack events, batches. */
 export function recordsContract(ctx: ContractContext): void {
@@ -203,7 +206,7 @@ export function recordsContract(ctx: ContractContext): void {
       const sum = await s.attackSummary({ from: 0, to: 100, top: 2, bucketSeconds: 25 });
       assert.equal(sum.attacks, 4);
       assert.equal(sum.attempts, 44);
-      assert.deepEqual(sum.attacksByRule, { scanner: 1, 'auth-failures': 2, enumeration: 1 });
+      assert.deepEqual(sum.attacksByRule, { ...NO_ATTACKS, scanner: 1, 'auth-failures': 2, enumeration: 1 });
       assert.equal(sum.distinctIps, 3);
       assert.deepEqual(sum.topIps[0], {
         ip: '198.51.100.1',
@@ -256,7 +259,7 @@ export function recordsContract(ctx: ContractContext): void {
       assert.equal(sum.attacks, 0);
       assert.equal(sum.distinctIps, 0);
       assert.deepEqual(sum.topIps, []);
-      assert.deepEqual(sum.attacksByRule, { scanner: 0, 'auth-failures': 0, enumeration: 0 });
+      assert.deepEqual(sum.attacksByRule, NO_ATTACKS);
       assert.deepEqual(sum.blocksByReason, {});
       assert.equal(sum.series, undefined);
     });

@@ -4,10 +4,9 @@
  * memory is per address/user/country, not per event (a report over 1M events streams).
  */
 import type { AttackRecord, AttackSummary, TopIp } from '../core/records.js';
-import type { Decision, Rule } from '../core/types.js';
+import { type Decision, RULES, type Rule } from '../core/types.js';
 import type { SummaryQuery } from '../ports/store.js';
 
-const RULES: readonly Rule[] = ['scanner', 'auth-failures', 'enumeration'];
 const MAX_USERS_PER_IP = 20;
 /** A range split into more buckets than this is refused rather than allocating without bound. */
 const MAX_BUCKETS = 100_000;
@@ -25,7 +24,7 @@ interface IpAcc extends TopIp {
 export class SummaryBuilder {
   private attacks = 0;
   private attempts = 0;
-  private readonly byRule: Record<Rule, number> = { scanner: 0, 'auth-failures': 0, enumeration: 0 };
+  private readonly byRule = Object.fromEntries(RULES.map((r) => [r, 0])) as Record<Rule, number>;
   private readonly ips = new Map<string, IpAcc>();
   private readonly users = new Map<string, number>();
   private readonly countries = new Map<string, number>();

@@ -61,6 +61,11 @@ export const REASONS: Record<string, string> = {
   manual: 'Blocked by hand',
   expired: 'Expired',
   threshold: 'Repeat offender',
+  'toll-fraud': 'Toll-fraud probing',
+  'slow-attack': 'Slow password guessing',
+  distributed: 'Distributed guessing',
+  flood: 'Request flood',
+  prefix: 'Same prefix as attackers',
 };
 
 export function reason(r: string): string {

@@ -14,6 +14,7 @@ import { SipprotError } from '../errors.js';
 import type { Config } from '../types.js';
 import { CONFIG_KEYS, type ConfigKey, findConfigKey, joinPath } from './keys.js';
 import { shownValue } from './secrets.js';
+import { DEFAULT_DETECTION } from './keys-detect.js';
 
 /** Where the lists live when there is no config file. */
 const DEFAULT_CONFIG_DIR = '/etc/sipprot';
@@ -83,6 +84,7 @@ function skeleton(source: string | null): Config {
     allowlistFile: '',
     denylistFile: '',
     geoip: { updateUrl: null, updateInterval: 0 },
+    detection: { ...DEFAULT_DETECTION, tollWatch: [], observe: [] },
     source,
   };
 }

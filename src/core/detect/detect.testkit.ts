@@ -2,10 +2,31 @@
  * Builders of synthetic SipEvents for tests and benches: a request from a remote
  * address to the local server, and the server's answers to it. Pure, no I/O.
  */
-import type { Config, SipEvent, SipMessage, Transport } from '../types.js';
+import { DEFAULT_DETECTION } from '../config/keys-detect.js';
+import type { Config, DetectionConfig, SipEvent, SipMessage, Transport } from '../types.js';
 
 export const SERVER = '198.51.100.10';
 export const SERVER_PORT = 5060;
+
+/** The detection defaults with `over` applied (fresh arrays: configs are mutable). */
+export function detection(over: Partial<DetectionConfig> = {}): DetectionConfig {
+  return { ...DEFAULT_DETECTION, tollWatch: [], observe: [], ...over };
+}
+
+/** The manual's rules only: every rule of issue 12 switched off. */
+export function manualOnly(over: Partial<DetectionConfig> = {}): DetectionConfig {
+  return detection({
+    slowHour: 0,
+    slowDay: 0,
+    distributedSources: 0,
+    tollCount: 0,
+    floodRate: 0,
+    sweepTargets: 0,
+    scannerTemplates: false,
+    prefixBlock: 0,
+    ...over,
+  });
+}
 
 /** A complete Config with the product defaults, for tests; override what a case needs. */
 export function testConfig(over: Partial<Config> = {}): Config {
@@ -40,6 +61,7 @@ export function testConfig(over: Partial<Config> = {}): Config {
     allowlistFile: '/etc/sipprot/sipprot.allowlist',
     denylistFile: '/etc/sipprot/sipprot.denylist',
     geoip: { updateUrl: null, updateInterval: 0 },
+    detection: detection(),
     source: null,
     ...over,
   };

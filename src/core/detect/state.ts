@@ -1,13 +1,17 @@
 /**
- * Per-address detection state, kept compact because it must scale to a million
- * addresses (≤ 512 MB in all): plain fields, rings allocated only when a rule first
- * needs them, users capped, strings hashed where only identity matters.
+ * Per-source detection state, kept compact because it must scale to a million
+ * sources (≤ 512 MB in all): plain fields, arrays allocated only when a rule first
+ * needs them, users capped, strings hashed where only identity matters. A source is a
+ * prefix key (detect/prefix.ts: the address itself for IPv4, its /64 for IPv6).
  *
- * Idle addresses are dropped by generations (Kamailio pike's rotation, applied to
+ * Idle sources are dropped by generations (Kamailio pike's rotation, applied to
  * whole tables): states live in `cur`; every `period` seconds of packet time `cur`
  * becomes `prev` and the old `prev` is dropped. A state found in `prev` moves back to
- * `cur`. A dropped state was last touched more than `period` ago, so every window it
- * held had already emptied: nothing is lost, and the sweep is O(1) amortised.
+ * `cur`. A dropped state was last touched more than `period` ago. The period is the
+ * longest window a rule needs exactly (MONIT_PERIOD, or 3 h when the slow-attack rule
+ * is on: its hour window is then never cut short, and its day count survives as long
+ * as the source fails at least every 3 hours — a source quieter than that is far below
+ * any SLOW_DAY_COUNT worth setting). O(1) amortised, no sweep.
  */
 
 import { within } from './window.js';
@@ -31,6 +35,27 @@ export class IpState {
   /** Ring of the last ENUM_CHALLENGES unanswered-challenge times. */
   unanswered: number[] | null = null;
   unansweredHead = 0;
+  /** Failed attempts seen from this source (for alerts: "after 35 failures"). */
+  failTotal = 0;
+  /**
+   * Recent failing dialogs as [dialog hash, last CSeq, ...] (at most 8): a failure that
+   * continues one with a rising CSeq (a phone retrying) is not a new failed attempt for
+   * the long windows and the breach tally.
+   */
+  dialogs: number[] | null = null;
+  /** Failed dialogs per targeted user as [user hash, count, ...] (at most 16 users). */
+  failUsers: number[] | null = null;
+  /** Slow-attack windows: failed dialogs this hour/day (bucket index, count) and the previous. */
+  hourIdx = -1;
+  hourCur = 0;
+  hourPrev = 0;
+  dayIdx = -1;
+  dayCur = 0;
+  dayPrev = 0;
+  /** Toll-fraud probes in the window as [Call-ID hash, time, ...]. */
+  toll: number[] | null = null;
+  /** Outside numbers dialled, most recent first (at most 8). */
+  dialled: string[] | null = null;
 }
 
 export class IpTable {
@@ -38,7 +63,7 @@ export class IpTable {
   private prev = new Map<string, IpState>();
   private genStart = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly period: number) {}
+  constructor(readonly period: number) {}
 
   get size(): number {
     return this.cur.size + this.prev.size;
@@ -140,4 +165,24 @@ export function removeProbe(st: IpState, h: number): void {
       return;
     }
   }
+}
+
+/** Adds `n` to the count kept for hash `h` in a [hash, count, ...] array of at most `cap` pairs. */
+export function tally(arr: number[], h: number, n: number, cap: number): number {
+  for (let i = 0; i < arr.length; i += 2) {
+    if (arr[i] === h) {
+      arr[i + 1]! += n;
+      return arr[i + 1]!;
+    }
+  }
+  if (arr.length >= 2 * cap) arr.splice(0, 2);
+  arr.push(h, n);
+  return n;
+}
+
+/** The count kept for hash `h`, or 0. */
+export function tallyOf(arr: number[] | null, h: number): number {
+  if (arr === null) return 0;
+  for (let i = 0; i < arr.length; i += 2) if (arr[i] === h) return arr[i + 1]!;
+  return 0;
 }

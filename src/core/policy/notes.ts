@@ -14,6 +14,7 @@ function agent(ua: string | null): string {
 export function blockNote(v: Verdict): string {
   switch (v.rule) {
     case 'scanner':
+      if (v.detail !== undefined) return `scanner: ${v.detail}, ${agent(v.userAgent)}`;
       return `scanner ${agent(v.userAgent)}`;
     case 'enumeration': {
       const who = v.users.length > 0 ? ` (${userList(v.users)})` : '';
@@ -26,6 +27,16 @@ export function blockNote(v: Verdict): string {
       const ext = v.users[0] ?? 'its extension';
       return `${base}; looks like a misconfigured phone (one user, one Call-ID, regular retries): check extension ${ext} on the phone or the PBX`;
     }
+    case 'toll-fraud':
+      return `toll-fraud probing: ${v.attempts} refused calls to outside numbers without authenticating; ${v.detail ?? `dialled ${userList(v.users)}`}, ${agent(v.userAgent)}`;
+    case 'slow-attack': {
+      const who = v.users.length > 0 ? ` for ${userList(v.users)}` : '';
+      return `slow attack: ${v.detail ?? `${v.attempts} failed attempts`}${who}, ${agent(v.userAgent)}`;
+    }
+    case 'distributed':
+      return `distributed guessing: ${v.detail ?? `extension ${userList(v.users)} attacked from many addresses`}, this address among them`;
+    case 'flood':
+      return `flood: ${v.detail ?? `${v.attempts} requests`}, ${agent(v.userAgent)}`;
   }
 }
 

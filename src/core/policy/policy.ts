@@ -8,6 +8,11 @@
  * - The dynamic block that follows BLOCK_THRESHOLD earlier ones is permanent instead
  *   (0 = never), with a note saying why; the daemon appends it to the deny list.
  *
+ * - OBSERVE: a verdict of a rule in observe mode decides `observe` ("would block"),
+ *   recorded and reported, never enforced, at most once per BLOCKTIME per address.
+ * - PREFIX_BLOCK: see prefix-hold.ts; `blockPrefixMember` blocks an address of a held
+ *   prefix with reason `prefix`.
+ *
  * Renewals are tracked exactly, but reported at most once a second per address, so a
  * flood does not turn into a flood of decisions. A renewal left unreported when its
  * last reported expiry comes due is reported then (the firewall's element timed out).
@@ -16,9 +21,11 @@
  * and the live daemon agree whatever their tick rate.
  */
 
-import type { BlockRecord, Config, Decision, DecisionAction, DecisionReason, Verdict } from '../types.js';
+import type { BlockRecord, Config, Decision, DecisionReason, Rule, Verdict } from '../types.js';
+import { bareRecord, decisionOf, verdictRecord } from './block-record.js';
 import { MinHeap } from './heap.js';
 import { blockNote, permanentNote } from './notes.js';
+import { PrefixHolds } from './prefix-hold.js';
 
 /** The access-list lookup the policy needs (AccessLists in lists.ts has it). */
 export interface ListLookup {
@@ -30,9 +37,15 @@ export type CountryLookup = (ip: string) => string | null;
 export interface PolicyDeps {
   lists: ListLookup;
   country: CountryLookup;
+  /** The prefix key of an address (PREFIX_V4/PREFIX_V6), for PREFIX_BLOCK; default: the address. */
+  prefixOf?: (ip: string) => string;
 }
 
-export type PolicyConfig = Pick<Config, 'blockTime' | 'blockThreshold' | 'blockedCountries'>;
+export type PolicyConfig = Pick<Config, 'blockTime' | 'blockThreshold' | 'blockedCountries'> &
+  Partial<Pick<Config, 'detection'>>;
+
+/** Observed addresses kept before expired ones are pruned. */
+const OBSERVED_PRUNE_AT = 100_000;
 
 /** Least seconds between two reported renewals of one block. */
 export const EXTEND_INTERVAL = 1;
@@ -57,6 +70,10 @@ export interface PolicyStats {
   permanents: number;
   extends: number;
   unblocks: number;
+  /** "Would block" decisions of rules in observe mode. */
+  observed: number;
+  /** Blocks of addresses in a held prefix. */
+  prefixBlocks: number;
 }
 
 export class Policy {
@@ -66,6 +83,12 @@ export class Policy {
   private readonly history = new Map<string, number>();
   private readonly heap = new MinHeap<Block>();
   private readonly countries: Set<string>;
+  private readonly observeAll: boolean;
+  private readonly observeRules: Set<Rule>;
+  /** Addresses observed ("would block") until when: one report per BLOCKTIME. */
+  private readonly watching = new Map<string, number>();
+  private readonly prefixes: PrefixHolds;
+  private readonly prefixOf: (ip: string) => string;
   readonly stats: PolicyStats = {
     verdicts: 0,
     allowed: 0,
@@ -77,6 +100,8 @@ export class Policy {
     permanents: 0,
     extends: 0,
     unblocks: 0,
+    observed: 0,
+    prefixBlocks: 0,
   };
 
   constructor(
@@ -84,6 +109,21 @@ export class Policy {
     private readonly deps: PolicyDeps,
   ) {
     this.countries = new Set(config.blockedCountries.map((c) => c.toUpperCase()));
+    const observe = config.detection?.observe ?? [];
+    this.observeAll = observe.includes('all');
+    this.observeRules = new Set(observe.filter((r): r is Rule => r !== 'all'));
+    this.prefixes = new PrefixHolds(config.detection?.prefixBlock ?? 0, config.blockTime);
+    this.prefixOf = deps.prefixOf ?? ((ip) => ip);
+  }
+
+  /** Whether a rule's verdicts are observed only. */
+  observes(rule: Rule): boolean {
+    return this.observeAll || this.observeRules.has(rule);
+  }
+
+  /** Whether some prefix may be held (a cheap test before computing a prefix key). */
+  get holdsPrefixes(): boolean {
+    return this.prefixes.size > 0;
   }
 
   /** Addresses under a dynamic block. */
@@ -127,29 +167,16 @@ export class Policy {
     }
     const gate = this.gate(ip);
     if (gate === null) return out;
+    if (this.observes(v.rule)) return this.observe(v, gate.country, out);
     const earlier = this.history.get(ip) ?? 0;
     const times = earlier + 1;
     this.history.set(ip, times);
     const threshold = this.config.blockThreshold;
     const makePermanent = threshold > 0 && earlier >= threshold;
-    const record: BlockRecord = {
-      ip,
-      reason: makePermanent ? 'threshold' : v.rule,
-      userAgent: v.userAgent,
-      country: gate.country,
-      attempts: v.attempts,
-      users: v.users.slice(),
-      transport: v.transport,
-      port: v.port,
-      firstSeen: v.at,
-      lastSeen: v.at,
-      blockedAt: v.at,
-      expiresAt: makePermanent ? null : v.at + this.config.blockTime,
-      timesBlocked: times,
-      misconfiguredPhone: v.misconfiguredPhone,
-      note: makePermanent ? `${permanentNote(earlier, v)}; ${blockNote(v)}` : blockNote(v),
-    };
+    const record = verdictRecord(v, gate.country, times, makePermanent ? null : v.at + this.config.blockTime);
     if (makePermanent) {
+      record.reason = 'threshold';
+      record.note = `${permanentNote(earlier, v)}; ${blockNote(v)}`;
       this.held.set(ip, { record, permanent: true, reported: 0, lastDecisionAt: v.at });
       this.permanentCount++;
       this.stats.permanents++;
@@ -158,6 +185,45 @@ export class Policy {
       this.start(record, v.at);
       out.push(decisionOf('block', record.reason, v.at, record, record.expiresAt));
     }
+    this.prefixes.blocked(this.prefixOf(ip), ip, v.at, record.reason);
+    return out;
+  }
+
+  /** A "would block" for a rule in observe mode: once per BLOCKTIME per address. */
+  private observe(v: Verdict, country: string | null, out: Decision[]): Decision[] {
+    const until = this.watching.get(v.ip);
+    if (until !== undefined && until > v.at) return out;
+    if (this.watching.size >= OBSERVED_PRUNE_AT) {
+      for (const [ip, u] of this.watching) if (u <= v.at) this.watching.delete(ip);
+    }
+    this.watching.set(v.ip, v.at + this.config.blockTime);
+    this.stats.observed++;
+    const record = verdictRecord(v, country, this.history.get(v.ip) ?? 0, null);
+    record.note = `would block (OBSERVE): ${blockNote(v)}`;
+    out.push(decisionOf('observe', v.rule, v.at, record, null));
+    return out;
+  }
+
+  /**
+   * A request from `ip`, not blocked itself: if its prefix is held (PREFIX_BLOCK), the
+   * address is blocked at once with reason `prefix`.
+   */
+  blockPrefixMember(ip: string, at: number): Decision[] {
+    if (this.prefixes.size === 0 || this.held.has(ip)) return [];
+    const key = this.prefixOf(ip);
+    const hold = this.prefixes.held(key, at);
+    if (hold === null) return [];
+    const gate = this.gate(ip);
+    if (gate === null) return [];
+    const out = this.dueBefore(at);
+    const times = (this.history.get(ip) ?? 0) + 1;
+    this.history.set(ip, times);
+    const record = bareRecord(ip, 'prefix', gate.country, at, at + this.config.blockTime, times);
+    record.note = `address of ${key}, where ${hold.ips.length} addresses were blocked (${hold.reason}): ${hold.ips.slice(-5).join(', ')}`;
+    this.start(record, at);
+    this.stats.prefixBlocks++;
+    this.prefixes.blocked(key, ip, at, 'prefix');
+    out.push(decisionOf('block', 'prefix', at, record, record.expiresAt));
     return out;
   }
 
@@ -214,23 +280,8 @@ export class Policy {
     if (gate === null) return out;
     const times = (this.history.get(ip) ?? 0) + 1;
     this.history.set(ip, times);
-    const record: BlockRecord = {
-      ip,
-      reason,
-      userAgent: null,
-      country: gate.country,
-      attempts: 0,
-      users: [],
-      transport: null,
-      port: null,
-      firstSeen: at,
-      lastSeen: at,
-      blockedAt: at,
-      expiresAt: at + this.config.blockTime,
-      timesBlocked: times,
-      misconfiguredPhone: false,
-      note: note ?? 'blocked by hand',
-    };
+    const record = bareRecord(ip, reason, gate.country, at, at + this.config.blockTime, times);
+    record.note = note ?? 'blocked by hand';
     this.start(record, at);
     out.push(decisionOf('block', reason, at, record, record.expiresAt));
     return out;
@@ -337,29 +388,4 @@ export class Policy {
   private dueBefore(at: number): Decision[] {
     return this.heap.peekKey() <= at ? this.tick(at) : [];
   }
-}
-
-function decisionOf(
-  action: DecisionAction,
-  reason: DecisionReason,
-  at: number,
-  r: BlockRecord,
-  expiresAt: number | null,
-): Decision {
-  return {
-    at,
-    ip: r.ip,
-    action,
-    reason,
-    expiresAt,
-    userAgent: r.userAgent,
-    users: r.users.slice(),
-    attempts: r.attempts,
-    transport: r.transport,
-    port: r.port,
-    country: r.country,
-    timesBlocked: r.timesBlocked,
-    misconfiguredPhone: r.misconfiguredPhone,
-    note: action === 'block' || action === 'permanent' ? r.note : null,
-  };
 }

@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TopIp } from '../records.js';
 import { aDecision } from '../records.testkit.js';
-import type { Decision } from '../types.js';
+import { type Decision, RULES, type Rule } from '../types.js';
 import { escapeHtml, printable, textTable } from './format.js';
 import { renderReportHtml, renderReportText } from './render.js';
 import { buildReport, phoneAdvice, type ReportSummary } from './report.js';
 
 const DAY = 86_400;
+/** attacksByRule with no attack: every rule at zero. */
+const NO_ATTACKS = Object.fromEntries(RULES.map((r) => [r, 0])) as Record<Rule, number>;
 const FROM = 1_714_521_600; // 2024-05-01T00:00:00Z
 
 /** A permanent block after three dynamic ones, as the daily report lists it. */
@@ -44,7 +46,7 @@ function summary(over: Partial<ReportSummary> = {}): ReportSummary {
     to: FROM + DAY,
     attacks: 12,
     attempts: 340,
-    attacksByRule: { scanner: 5, 'auth-failures': 6, enumeration: 1 },
+    attacksByRule: { ...NO_ATTACKS, scanner: 5, 'auth-failures': 6, enumeration: 1 },
     distinctIps: 3,
     topIps: [
       {
@@ -128,7 +130,7 @@ test('a quiet day says so, and no comparison columns without a previous day', ()
   const empty = summary({
     attacks: 0,
     attempts: 0,
-    attacksByRule: { scanner: 0, 'auth-failures': 0, enumeration: 0 },
+    attacksByRule: NO_ATTACKS,
     distinctIps: 0,
     topIps: [],
     distinctUsers: 0,

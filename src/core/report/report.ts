@@ -8,7 +8,7 @@
  */
 import { countryName } from '../geoip/countries.js';
 import type { AttackSummary, TopIp } from '../records.js';
-import type { Decision, DecisionReason, Rule } from '../types.js';
+import { type Decision, type DecisionReason, RULES, type Rule } from '../types.js';
 import { plural, printable, sumValues } from './format.js';
 
 /** What the report is built from: the store's AttackSummary of a period (its series unused). */
@@ -75,12 +75,14 @@ export interface RenderOptions {
   formatTime?: (t: number) => string;
 }
 
-const RULES: readonly Rule[] = ['scanner', 'auth-failures', 'enumeration'];
-
 const RULE_LABELS: Readonly<Record<Rule, string>> = {
   scanner: 'scanner (blocked user agent)',
   'auth-failures': 'failed authentication (password guessing)',
   enumeration: 'extension enumeration',
+  'toll-fraud': 'toll-fraud probing (calls to outside numbers)',
+  'slow-attack': 'slow password guessing (hour/day window)',
+  distributed: 'distributed guessing (one extension, many addresses)',
+  flood: 'request flood',
 };
 
 export const REASON_LABELS: Readonly<Record<DecisionReason, string>> = {
@@ -90,6 +92,7 @@ export const REASON_LABELS: Readonly<Record<DecisionReason, string>> = {
   manual: 'blocked by an administrator',
   expired: 'expired',
   threshold: 'repeat offender (BLOCK_THRESHOLD)',
+  prefix: 'same prefix as blocked attackers (PREFIX_BLOCK)',
 };
 
 export function buildReport(input: ReportInput): Report {
@@ -137,7 +140,10 @@ export function buildReport(input: ReportInput): Report {
     period: { from: s.from, to: s.to, label: input.label, partial },
     quiet,
     totals,
-    attacksByRule: RULES.map((r) => count(r, RULE_LABELS[r], (x) => x.attacksByRule[r] ?? 0)),
+    // The manual's three rules always; the others (issue 12) when they saw something.
+    attacksByRule: RULES.filter(
+      (r, i) => i < 3 || (s.attacksByRule[r] ?? 0) > 0 || (p?.attacksByRule[r] ?? 0) > 0,
+    ).map((r) => count(r, RULE_LABELS[r], (x) => x.attacksByRule[r] ?? 0)),
     blocksByReason,
     topAttackers: s.topIps.map((t) => ({
       ...t,

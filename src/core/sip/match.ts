@@ -44,6 +44,10 @@ export interface PendingRequest {
   port: number;
   /** Final status already seen (0 = none yet): later finals are retransmissions. */
   answered: number;
+  /** It followed up a challenge with credentials (the server asked, the source answered). */
+  followUp: boolean;
+  /** An alert was raised about it already (a call that rings, then connects, alerts once). */
+  alerted: boolean;
 }
 
 /** The user part of a SIP/SIPS/TEL URI, or null. Tolerates `<...>` and parameters. */
@@ -130,6 +134,8 @@ export interface RequestTableOptions {
 
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws', 'sctp'];
 const CREDS = 8;
+const FOLLOW_UP = 16;
+const ALERTED = 32;
 // User agents repeat across millions of requests: keep one copy of each.
 const UA_CACHE_MAX = 4096;
 
@@ -152,7 +158,7 @@ export class RequestTable {
   private call: Int32Array;
   private port: Uint16Array;
   private answered: Uint16Array;
-  /** Transport index (low 3 bits) | CREDS. */
+  /** Transport index (low 3 bits) | CREDS | FOLLOW_UP | ALERTED. */
   private flags: Uint8Array;
   private method: string[];
   private authUser: (string | null)[];
@@ -174,6 +180,8 @@ export class RequestTable {
     transport: 'udp',
     port: 0,
     answered: 0,
+    followUp: false,
+    alerted: false,
   };
   private cur = -1;
 
@@ -267,6 +275,20 @@ export class RequestTable {
     this.view.answered = this.answered[this.cur]!;
   }
 
+  /** Marks the request last returned by remember() as a follow-up of a challenge. */
+  markFollowUp(): void {
+    if (this.cur < 0) return;
+    this.flags[this.cur]! |= FOLLOW_UP;
+    this.view.followUp = true;
+  }
+
+  /** Marks the request last returned by remember() or match() as alerted about. */
+  markAlerted(): void {
+    if (this.cur < 0) return;
+    this.flags[this.cur]! |= ALERTED;
+    this.view.alerted = true;
+  }
+
   /** Forgets requests older than the ttl; call with the current packet time. */
   expire(now: number): void {
     while (this.len > 0 && this.at[this.head]! + this.ttl <= now) this.shift();
@@ -299,6 +321,8 @@ export class RequestTable {
     v.transport = TRANSPORTS[f & 7]!;
     v.port = this.port[s]!;
     v.answered = this.answered[s]!;
+    v.followUp = (f & FOLLOW_UP) !== 0;
+    v.alerted = (f & ALERTED) !== 0;
     return v;
   }
 

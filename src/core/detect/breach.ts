@@ -1,0 +1,92 @@
+/**
+ * Successes after failures (alerts.ts says what each alert means), and trust:
+ * - a 2xx to a request with credentials makes its source trusted (trust.ts) when it was
+ *   a REGISTER or followed a challenge (a 2xx to an OPTIONS that merely carried an
+ *   Authorization header proves nothing: many servers never check it);
+ * - a 2xx to a REGISTER/INVITE with credentials for an extension the source failed on
+ *   in at least `breachMin` dialogs (default 3: a phone that mistyped once or whose
+ *   nonce expired is not a breach; a phone fixed after failing all day in one dialog
+ *   is one dialog), or for an extension attacked from several addresses including this
+ *   one → breach alert;
+ * - an INVITE to an outside number answered 180/183/2xx from a source with at least
+ *   `breachMin` failures → breach alert (toll fraud got through); to a TOLL_WATCH
+ *   destination → watched-call alert, whoever the caller.
+ * Each is raised once: the tally is cleared, the request marked.
+ */
+import { hashOne, type PendingRequest, targetUser } from '../sip/match.js';
+import type { DetectContext } from './context.js';
+import { type IpState, tally, tallyOf } from './state.js';
+import { watchedPrefix } from './toll.js';
+
+/** A 2xx to a request with credentials from source `key` (its state `st`, if any). */
+export function onCredentialSuccess(
+  c: DetectContext,
+  req: PendingRequest,
+  key: string,
+  st: IpState | undefined,
+  at: number,
+): void {
+  if (req.method === 'REGISTER' || req.followUp) c.trust.mark(key, at);
+  if (st === undefined && c.distSources <= 0) return;
+  if (req.method !== 'REGISTER' && req.method !== 'INVITE') return;
+  const user = targetUser(req);
+  if (user === null) return;
+  const uh = hashOne(user);
+  let failures = 0;
+  if (st !== undefined && tallyOf(st.failUsers, uh) >= c.breachMin) {
+    failures = st.failTotal;
+    tally(st.failUsers!, uh, -tallyOf(st.failUsers, uh), 16);
+  } else if (c.distSources > 0) {
+    const ext = c.ext.get(user);
+    if (ext !== undefined && ext.sources.length >= 2 && c.ext.hasSource(user, key, at)) {
+      failures = ext.failures;
+      ext.sources = ext.sources.filter((s) => s.key !== key);
+    }
+  }
+  if (failures === 0) return;
+  c.alert({
+    at,
+    kind: 'breach',
+    ip: req.remote,
+    user,
+    dialled: null,
+    failures,
+    sources: [],
+    userAgent: req.userAgent,
+    transport: req.transport,
+    port: req.port,
+  });
+}
+
+/** An INVITE to the outside number `dialled` rang or connected (180/183/2xx). */
+export function onOutsideCall(
+  c: DetectContext,
+  req: PendingRequest,
+  dialled: string,
+  digits: string,
+  at: number,
+): void {
+  if (req.alerted) return;
+  const base = {
+    at,
+    ip: req.remote,
+    user: req.authUser,
+    dialled,
+    sources: [],
+    userAgent: req.userAgent,
+    transport: req.transport,
+    port: req.port,
+  };
+  let raised = false;
+  if (watchedPrefix(digits, c.tollWatch) !== null) {
+    c.alert({ ...base, kind: 'watched-call', failures: 0 });
+    raised = true;
+  }
+  const st = c.ips.get(c.prefix.key(req.remote));
+  if (st !== undefined && st.failTotal >= c.breachMin) {
+    c.alert({ ...base, kind: 'breach', failures: st.failTotal });
+    st.failTotal = 0;
+    raised = true;
+  }
+  if (raised) c.requests.markAlerted();
+}

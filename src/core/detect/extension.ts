@@ -1,0 +1,101 @@
+/**
+ * The per-extension view: which sources failed on one extension within an hour. A
+ * botnet guessing one password from many addresses, each far below HIT_COUNT, shows
+ * here and nowhere else. DISTRIBUTED_SOURCES distinct sources (prefix keys, so one
+ * rotating /64 is one source) → one alert per extension per hour, and with
+ * DISTRIBUTED_BLOCK a verdict for every one of them and for each new one while the
+ * attack lasts.
+ *
+ * Trusted sources (trust.ts: their phones authenticate) are never counted: the office
+ * whose own phone for that extension has a stale password is the victim's office, not
+ * one of the attackers. Hence DISTRIBUTED_BLOCK is on by default: what it blocks are
+ * addresses that failed on an attacked extension and never authenticated anything.
+ *
+ * Bounded: at most 100k extensions (a password spray across more is caught per
+ * source), 64 sources each; two generations of an hour, O(1) per failure.
+ */
+
+export const EXTENSION_WINDOW = 3600;
+const MAX_EXTENSIONS = 100_000;
+const MAX_SOURCES = 64;
+
+export interface ExtSource {
+  key: string;
+  ip: string;
+  at: number;
+  transport: string;
+  port: number;
+}
+
+export class ExtState {
+  /** Sources that failed on it within the window, most recent last. */
+  sources: ExtSource[] = [];
+  failures = 0;
+  /** When the alert was raised (the attack is "on" for an hour after). */
+  alertedAt = Number.NEGATIVE_INFINITY;
+}
+
+export class ExtensionTable {
+  private cur = new Map<string, ExtState>();
+  private prev = new Map<string, ExtState>();
+  private genStart = Number.NEGATIVE_INFINITY;
+  /** Failures not tracked because the table was full. */
+  dropped = 0;
+
+  get size(): number {
+    return this.cur.size + this.prev.size;
+  }
+
+  get(user: string): ExtState | undefined {
+    const s = this.cur.get(user);
+    if (s !== undefined) return s;
+    const old = this.prev.get(user);
+    if (old !== undefined) {
+      this.prev.delete(user);
+      this.cur.set(user, old);
+    }
+    return old;
+  }
+
+  /**
+   * A failure on `user` from source `src`: returns the state, with the source added (or
+   * refreshed) and sources older than the window dropped; null when the table is full.
+   */
+  failure(user: string, src: ExtSource): ExtState | null {
+    let st = this.get(user);
+    if (st === undefined) {
+      if (this.size >= MAX_EXTENSIONS) {
+        this.dropped++;
+        return null;
+      }
+      st = new ExtState();
+      this.cur.set(user, st);
+    }
+    st.failures++;
+    const list = st.sources;
+    let w = 0;
+    for (let r = 0; r < list.length; r++) {
+      const s = list[r]!;
+      if (s.key === src.key || src.at - s.at >= EXTENSION_WINDOW) continue;
+      list[w++] = s;
+    }
+    list.length = w;
+    list.push(src);
+    if (list.length > MAX_SOURCES) list.shift();
+    return st;
+  }
+
+  /** Whether `key` failed on `user` within the window before `at`. */
+  hasSource(user: string, key: string, at: number): boolean {
+    const st = this.get(user);
+    if (st === undefined) return false;
+    return st.sources.some((s) => s.key === key && at - s.at < EXTENSION_WINDOW);
+  }
+
+  rotate(now: number): void {
+    if (now < this.genStart + EXTENSION_WINDOW) return;
+    this.prev = this.cur;
+    this.cur = new Map();
+    this.genStart = now;
+  }
+}

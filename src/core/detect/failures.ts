@@ -1,0 +1,199 @@
+/**
+ * Failed attempts (what counts is decided in detector.ts: a final 401/407 to a request
+ * with credentials, not stale; any 403; a 404 to a REGISTER) and the three windows they
+ * feed:
+ *
+ * - auth-failures: HIT_COUNT within MONIT_PERIOD from one source, at that attempt; the
+ *   misconfigured-phone label when they are one user, one Call-ID, rising CSeq, at a
+ *   regular pace (the manual's deleted extension).
+ * - slow-attack: SLOW_HOUR_COUNT failed dialogs within an hour or SLOW_DAY_COUNT within
+ *   a day (Kamailio pike's two-bucket estimate: this bucket + the previous one weighted
+ *   by how much of it still lies in the window). A failure that continues a failing
+ *   dialog (same user and Call-ID, rising CSeq: a phone retrying its registration, RFC
+ *   3261 10.2) is not a new dialog: the deleted-extension phone that fails all day is
+ *   one failed dialog to the long windows and never reaches them. It is still blocked by
+ *   the short window when it retries faster than HIT_COUNT per MONIT_PERIOD, labelled.
+ *   Only password-bearing and call/registration failures count (REGISTER, INVITE, any
+ *   request with credentials): a peer whose OPTIONS keep-alives get 403 all day is not
+ *   guessing anything.
+ * - distributed: the per-extension view (extension.ts).
+ *
+ * Failed dialogs are also tallied per targeted user for the breach alert (breach.ts).
+ */
+import { hashOne, type PendingRequest, targetUser } from '../sip/match.js';
+import type { DetectContext } from './context.js';
+import { EXTENSION_WINDOW } from './extension.js';
+import { addUser, type IpState, tally } from './state.js';
+import { newRing, ringFull, ringIntervals, ringPush, within } from './window.js';
+
+const HOUR = 3600;
+const DAY = 86400;
+const MAX_DIALOGS = 8;
+const MAX_FAIL_USERS = 16;
+
+/** A failed attempt at `at`; true if it produced a verdict about the source. */
+export function onFailure(c: DetectContext, req: PendingRequest, at: number): boolean {
+  c.stats.failures++;
+  const key = c.prefix.key(req.remote);
+  const st = c.ips.getOrCreate(key);
+  st.failTotal++;
+  if (st.fails === null) st.fails = newRing(c.hitCount);
+  st.failHead = ringPush(st.fails, st.failHead, at);
+
+  const user = targetUser(req);
+  const uh = hashOne(user);
+  const phoneRun = continuesRun(st, uh, req.callHash, req.cseq);
+  addUser(st, user, c.userCap);
+  const fresh = newDialog(st, uh, req.callHash, req.cseq);
+  if (fresh && user !== null) {
+    st.failUsers ??= [];
+    tally(st.failUsers, uh, 1, MAX_FAIL_USERS);
+  }
+
+  if (ringFull(st.fails, st.failHead, at, c.period)) {
+    let phone = false;
+    if (phoneRun >= c.hitCount) {
+      const { mean, cv } = ringIntervals(st.fails, st.failHead);
+      phone = cv < c.phoneMaxCv && mean >= c.phoneMinInterval;
+    }
+    c.verdict(st, 'auth-failures', req.remote, key, at, c.hitCount, req, { phone });
+    return true;
+  }
+  if (c.near !== null)
+    c.near.record('auth-failures', req.remote, inWindow(st.fails, at, c.period), c.hitCount, at);
+  if (user !== null && onExtensionFailure(c, req, key, user, at)) return true;
+  const counts = req.hasCredentials || req.method === 'REGISTER' || req.method === 'INVITE';
+  return fresh && counts && slowWindows(c, st, req, key, at);
+}
+
+/** Extends or restarts the run of one user, one Call-ID, rising CSeq; returns its length. */
+function continuesRun(st: IpState, uh: number, call: number, cseq: number): number {
+  if (st.phoneRun > 0 && uh === st.phoneUser && call === st.phoneCall && cseq > st.phoneCseq) {
+    st.phoneRun++;
+  } else {
+    st.phoneRun = 1;
+    st.phoneUser = uh;
+    st.phoneCall = call;
+  }
+  st.phoneCseq = cseq;
+  return st.phoneRun;
+}
+
+/** Whether this failure opens a new failing dialog (not a retry within one, CSeq rising). */
+function newDialog(st: IpState, uh: number, call: number, cseq: number): boolean {
+  const d = (Math.imul(uh, 0x9e3779b1) ^ call) | 0;
+  if (st.dialogs === null) st.dialogs = [];
+  const list = st.dialogs;
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] !== d) continue;
+    const rising = cseq > list[i + 1]!;
+    list[i + 1] = cseq;
+    return !rising;
+  }
+  if (list.length >= 2 * MAX_DIALOGS) list.splice(0, 2);
+  list.push(d, cseq);
+  return true;
+}
+
+/** Failures in the ring within the window ending at `at` (near-miss reporting only). */
+function inWindow(ring: number[], at: number, period: number): number {
+  let n = 0;
+  for (const t of ring) if (within(at, t, period)) n++;
+  return n;
+}
+
+/** Pike's estimate of a count over the last `len` seconds from two aligned buckets. */
+function estimate(idx: number, cur: number, prev: number, len: number, at: number): number {
+  return cur + prev * Math.max(0, 1 - (at - idx * len) / len);
+}
+
+/** Counts a new failed dialog in the hour and day windows; true if a verdict was given. */
+function slowWindows(c: DetectContext, st: IpState, req: PendingRequest, key: string, at: number): boolean {
+  if (c.slowHour <= 0 && c.slowDay <= 0) return false;
+  const h = Math.floor(at / HOUR);
+  if (h !== st.hourIdx) {
+    st.hourPrev = h === st.hourIdx + 1 ? st.hourCur : 0;
+    st.hourCur = 0;
+    st.hourIdx = h;
+  }
+  st.hourCur++;
+  const d = Math.floor(at / DAY);
+  if (d !== st.dayIdx) {
+    st.dayPrev = d === st.dayIdx + 1 ? st.dayCur : 0;
+    st.dayCur = 0;
+    st.dayIdx = d;
+  }
+  st.dayCur++;
+  const hour = estimate(h, st.hourCur, st.hourPrev, HOUR, at);
+  const day = estimate(d, st.dayCur, st.dayPrev, DAY, at);
+  if (c.slowHour > 0 && hour >= c.slowHour) {
+    const n = Math.round(hour);
+    c.verdict(st, 'slow-attack', req.remote, key, at, n, req, {
+      detail: `${n} failed attempts within an hour`,
+    });
+    return true;
+  }
+  if (c.slowDay > 0 && day >= c.slowDay) {
+    const n = Math.round(day);
+    c.verdict(st, 'slow-attack', req.remote, key, at, n, req, {
+      detail: `${n} failed attempts within a day`,
+    });
+    return true;
+  }
+  if (c.near !== null) {
+    if (c.slowHour > 0) c.near.record('slow-attack', req.remote, Math.floor(hour), c.slowHour, at);
+  }
+  return false;
+}
+
+/**
+ * The per-extension view of a failure from an untrusted source; true if it produced a
+ * verdict about this source (the attack on the extension is on, and DISTRIBUTED_BLOCK).
+ */
+function onExtensionFailure(
+  c: DetectContext,
+  req: PendingRequest,
+  key: string,
+  user: string,
+  at: number,
+): boolean {
+  if (c.distSources <= 0 || c.trust.trusted(key, at)) return false;
+  const ext = c.ext.failure(user, { key, ip: req.remote, at, transport: req.transport, port: req.port });
+  if (ext === null) return false;
+  const n = ext.sources.length;
+  if (c.near !== null) c.near.record('distributed', `extension ${user}`, n, c.distSources, at);
+  const detail = `extension ${user} attacked from ${n} addresses within an hour`;
+  if (at - ext.alertedAt >= EXTENSION_WINDOW) {
+    if (n < c.distSources) return false;
+    ext.alertedAt = at;
+    const sources = ext.sources.map((s) => s.ip).reverse();
+    c.alert({
+      at,
+      kind: 'distributed',
+      ip: req.remote,
+      user,
+      dialled: null,
+      failures: ext.failures,
+      sources,
+      userAgent: req.userAgent,
+      transport: req.transport,
+      port: req.port,
+    });
+    if (!c.distBlock) return false;
+    for (const s of ext.sources) {
+      if (s.key === key) continue;
+      const origin = { userAgent: null, transport: s.transport as PendingRequest['transport'], port: s.port };
+      c.verdict(c.ips.get(s.key) ?? null, 'distributed', s.ip, s.key, at, ext.failures, origin, {
+        detail,
+        users: [user],
+      });
+    }
+  } else if (!c.distBlock) {
+    return false;
+  }
+  c.verdict(c.ips.get(key) ?? null, 'distributed', req.remote, key, at, ext.failures, req, {
+    detail,
+    users: [user],
+  });
+  return true;
+}

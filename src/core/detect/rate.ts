@@ -1,0 +1,166 @@
+/**
+ * Per-source request rate (floods) and spread over local targets (sweeps), for every
+ * request, in fixed memory: Kamailio pike's idea of a hashed counter table, with an exact
+ * second stage so a hash collision never blames an innocent source.
+ *
+ * - Flood: each source key hashes to one of 2^18 slots; a slot counts requests in 5 s
+ *   buckets (this one and the previous, pike's estimate: cur + prev × the part of the
+ *   previous bucket still inside the window). A slot past half the limit (FLOOD_RATE × 5
+ *   within 5 s) puts the sources that hash to it under an exact count of their own; the
+ *   exact count reaching the limit is the verdict. The exact count starts late by at most
+ *   half the limit: a flood is blocked within 5 s of passing FLOOD_RATE, never before.
+ * - Sweep: each slot remembers the last local target (address and port) it saw; a
+ *   request to another target within MONIT_PERIOD puts its source under an exact set of
+ *   targets; SWEEP_TARGETS distinct ones is a scan (svmap across a host's addresses
+ *   and SIP ports). A phone talks to one target, or two for a failover.
+ *
+ * Memory: 2^18 slots × 20 bytes = 5 MB whatever the number of sources; exact states
+ * only for sources in hot or shared slots, cleared every minute of packet time.
+ */
+import { hashOne } from '../sip/match-hash.js';
+
+export const FLOOD_WINDOW = 5;
+const SLOTS = 1 << 18;
+const MASK = SLOTS - 1;
+const EXACT_MAX = 50_000;
+const EXACT_TTL = 60;
+
+interface Exact {
+  idx: number;
+  cur: number;
+  prev: number;
+  /** Distinct targets as [target, time, ...] (sweeps only). */
+  targets: number[] | null;
+}
+
+export interface RateResult {
+  /** Requests estimated within the flood window, when a verdict is due; else 0. */
+  flood: number;
+  /** Distinct local targets within MONIT_PERIOD, when the sweep threshold is reached; else 0. */
+  sweep: number;
+}
+
+function estimate(idx: number, cur: number, prev: number, at: number): number {
+  const into = (at - idx * FLOOD_WINDOW) / FLOOD_WINDOW;
+  return cur + prev * Math.max(0, 1 - into);
+}
+
+export class RateTable {
+  private readonly idx = new Int32Array(SLOTS).fill(-1);
+  private readonly cur = new Uint32Array(SLOTS);
+  private readonly prev = new Uint32Array(SLOTS);
+  private readonly target = new Int32Array(SLOTS);
+  private readonly targetAt = new Float64Array(SLOTS).fill(Number.NEGATIVE_INFINITY);
+  private exact = new Map<string, Exact>();
+  private exactSince = Number.NEGATIVE_INFINITY;
+  private readonly targets = new Map<string, number>();
+  private readonly result: RateResult = { flood: 0, sweep: 0 };
+  /** Peak exact flood estimate per source since the last read (near-miss reporting). */
+  peak = 0;
+
+  constructor(
+    /** Requests within FLOOD_WINDOW that flood (FLOOD_RATE × 5); 0 = off. */
+    readonly floodLimit: number,
+    /** Distinct local targets that make a sweep; 0 = off. */
+    private readonly sweepLimit: number,
+    private readonly period: number,
+  ) {}
+
+  /**
+   * One request from source `key` to local `dst`:`dport` at `at`. The result view is
+   * reused by the next call: read it first.
+   */
+  request(key: string, dst: string, dport: number, at: number, sweepable: boolean): RateResult {
+    const r = this.result;
+    r.flood = 0;
+    r.sweep = 0;
+    this.peak = 0;
+    if (at >= this.exactSince + EXACT_TTL) {
+      this.exact = new Map();
+      this.exactSince = at;
+    }
+    const slot = hashOne(key) & MASK;
+    let ex: Exact | undefined;
+    if (this.floodLimit > 0) ex = this.countFlood(slot, key, at);
+    if (this.sweepLimit > 0 && sweepable) this.countSweep(slot, key, dst, dport, at, ex);
+    return r;
+  }
+
+  private countFlood(slot: number, key: string, at: number): Exact | undefined {
+    const bucket = Math.floor(at / FLOOD_WINDOW);
+    const old = this.idx[slot]!;
+    if (old !== bucket) {
+      this.prev[slot] = old === bucket - 1 ? this.cur[slot]! : 0;
+      this.cur[slot] = 0;
+      this.idx[slot] = bucket;
+    }
+    this.cur[slot]!++;
+    let ex = this.exact.get(key);
+    if (ex === undefined) {
+      if (estimate(bucket, this.cur[slot]!, this.prev[slot]!, at) * 2 < this.floodLimit) return undefined;
+      ex = this.newExact();
+      if (ex === undefined) return undefined;
+      this.exact.set(key, ex);
+    }
+    if (ex.idx !== bucket) {
+      ex.prev = ex.idx === bucket - 1 ? ex.cur : 0;
+      ex.cur = 0;
+      ex.idx = bucket;
+    }
+    ex.cur++;
+    const n = estimate(bucket, ex.cur, ex.prev, at);
+    this.peak = n;
+    if (n >= this.floodLimit) this.result.flood = Math.round(n);
+    return ex;
+  }
+
+  private countSweep(slot: number, key: string, dst: string, dport: number, at: number, ex?: Exact): void {
+    let id = this.targets.get(dst);
+    if (id === undefined) {
+      if (this.targets.size >= 4096) this.targets.clear();
+      id = this.targets.size + 1;
+      this.targets.set(dst, id);
+    }
+    const t = id * 65536 + dport;
+    const before = this.target[slot]!;
+    const beforeAt = this.targetAt[slot]!;
+    const seenOther = before !== t && at - beforeAt < this.period;
+    this.target[slot] = t;
+    this.targetAt[slot] = at;
+    let e = ex ?? this.exact.get(key);
+    if (e === undefined || e.targets === null) {
+      if (!seenOther) return;
+      if (e === undefined) {
+        e = this.newExact();
+        if (e === undefined) return;
+        this.exact.set(key, e);
+      }
+      // The slot's previous target was most likely this source's own first one (a
+      // colliding source adds at most one target to an innocent source's count).
+      e.targets = [before, beforeAt];
+    }
+    const list = e.targets!;
+    let w = 0;
+    let found = false;
+    for (let i = 0; i < list.length; i += 2) {
+      if (at - list[i + 1]! >= this.period) continue;
+      if (list[i] === t) found = true;
+      list[w] = list[i]!;
+      list[w + 1] = list[i] === t ? at : list[i + 1]!;
+      w += 2;
+    }
+    list.length = w;
+    if (!found) list.push(t, at);
+    if (list.length / 2 >= this.sweepLimit) this.result.sweep = list.length / 2;
+  }
+
+  private newExact(): Exact | undefined {
+    if (this.exact.size >= EXACT_MAX) return undefined;
+    return { idx: -1, cur: 0, prev: 0, targets: null };
+  }
+
+  /** Forgets a source's exact state (after a verdict about it). */
+  forget(key: string): void {
+    this.exact.delete(key);
+  }
+}
