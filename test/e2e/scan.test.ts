@@ -77,7 +77,11 @@ describe('live guard: scanner, enumeration, distributed attack (netns, root)', (
     assert.deepEqual(sipAnswers(again, { to: ip }), []);
   });
 
-  it('svwar (OPTIONS, compact, no User-Agent) is blocked as enumeration after ENUM_USERS probes', async () => {
+  // Issue 12 item 5: without a User-Agent svwar still sends SIPVicious's request
+  // template (branch z9hG4bK-<digits>, a Call-ID of digits: FINGERPRINTS.md), so it is a
+  // scanner at its first request. (Before issue 12 it was enumeration after ENUM_USERS
+  // probes; enumeration is covered by the unit tests and the svwar-enum golden.)
+  it('svwar (OPTIONS, compact, no User-Agent) is blocked as a scanner at its first request', async () => {
     const ip = lab.extraAttacker4(51);
     const packets = await witnessed(async () => {
       const r = await lab.script('sipvicious', [
@@ -94,20 +98,18 @@ describe('live guard: scanner, enumeration, distributed attack (netns, root)', (
       ]);
       assert.equal(r.code, 0, r.stderr);
     });
-    const block = await waitFor('the enumeration block', () => guard.dynamicOf(ip), 5000);
-    assert.equal(block.reason, 'enumeration');
+    const block = await waitFor('the scanner block', () => guard.dynamicOf(ip), 5000);
+    assert.equal(block.reason, 'scanner');
     assert.equal(block.userAgent, null);
-    assert.ok(block.users.length >= 5, `users: ${block.users}`);
+    assert.equal(block.attempts, 1, 'the template needs no second packet');
+    assert.match(block.note ?? '', /SIPVicious/);
 
     const requests = sipRequests(packets, { from: ip });
     const answers = sipAnswers(packets, { to: ip });
-    const notFound = answers.filter((a) => a.status === 404);
-    // svwar probes one random extension, then 100-199: 100-109 exist (200), the rest
-    // are 404s; ENUM_USERS of those make the block. A few more may be in flight.
-    assert.ok(notFound.length >= ENUM_USERS - 1, `only ${notFound.length} 404s before the block`);
-    assert.ok(notFound.length <= ENUM_USERS + 2, `${notFound.length} 404s answered: the block came late`);
-    assert.ok(answers.length <= 10 + ENUM_USERS + 2, `${answers.length} answers in all`);
-    assert.ok(requests.length >= 100, `svwar sent only ${requests.length} requests`);
+    assert.ok(requests.length >= 1, 'svwar sent nothing');
+    assert.ok(Math.abs(block.blockedAt - requests[0]!.at) < 0.05, 'blocked on the packet svwar sent first');
+    // The first probe may be answered before the block reaches the kernel; no more.
+    assert.ok(answers.length <= 1, `${answers.length} answers: the block came late`);
     const inSet = watcher.firstSeen.get(ip);
     assert.ok(inSet, 'never in the kernel set');
     assert.deepEqual(
@@ -117,6 +119,9 @@ describe('live guard: scanner, enumeration, distributed attack (netns, root)', (
     );
   });
 
+  // Issue 12 item 2: the 10th address failing on the same user is DISTRIBUTED_SOURCES
+  // (10): every address that failed on it is blocked then (reason distributed), which
+  // can be before its own HIT_COUNT-th failure; never after it.
   it('a distributed brute force from 10 addresses: every address blocked, each within HIT_COUNT + 1', async () => {
     const sources = Array.from({ length: 10 }, (_, i) => lab.extraAttacker4(i));
     const packets = await witnessed(async () => {
@@ -136,12 +141,13 @@ describe('live guard: scanner, enumeration, distributed attack (netns, root)', (
     for (const ip of sources) {
       const b = blocks.get(ip);
       assert.ok(b, `${ip} not blocked\n${guard.logProblems()}`);
-      assert.equal(b.reason, 'auth-failures', ip);
+      assert.ok(b.reason === 'auth-failures' || b.reason === 'distributed', `${ip}: ${b.reason}`);
       assert.ok((await guard.dynSet()).has(ip), `${ip} not in the kernel set`);
       const fails = answeredFailures(packets, { to: ip });
+      const least = b.reason === 'auth-failures' ? HIT_COUNT : 1;
       assert.ok(
-        fails.length >= HIT_COUNT && fails.length <= HIT_COUNT + 1,
-        `${ip}: ${fails.length} answered`,
+        fails.length >= least && fails.length <= HIT_COUNT + 1,
+        `${ip} (${b.reason}): ${fails.length} answered`,
       );
       assert.ok(registrarFailures(lab, ip) <= HIT_COUNT + 1, `${ip}: registrar saw too many`);
       const inSet = watcher.firstSeen.get(ip)!;

@@ -3,7 +3,7 @@
  * address to the local server, and the server's answers to it. Pure, no I/O.
  */
 import { DEFAULT_DETECTION } from '../config/keys-detect.js';
-import type { Config, DetectionConfig, SipEvent, SipMessage, Transport } from '../types.js';
+import type { Config, Decision, DetectionConfig, SipEvent, SipMessage, Transport } from '../types.js';
 
 export const SERVER = '198.51.100.10';
 export const SERVER_PORT = 5060;
@@ -88,6 +88,8 @@ export interface RequestSpec {
   ua?: string | null;
   sport?: number;
   dport?: number;
+  /** The local address it is sent to (default SERVER). */
+  dst?: string;
   transport?: Transport;
   /** Override the Request-URI user (INVITE to an outside number, for example). */
   uriUser?: string;
@@ -118,7 +120,7 @@ export function request(s: RequestSpec): SipEvent {
     at: s.at,
     src: s.ip,
     sport: s.sport ?? 5060,
-    dst: SERVER,
+    dst: s.dst ?? SERVER,
     dport: s.dport ?? SERVER_PORT,
     transport: s.transport ?? 'udp',
     msg,
@@ -217,4 +219,40 @@ export function crackAttempt(
     transport: o.transport,
   });
   return [r1, challenge401(r1), r2, answer(r2, o.status ?? 401)];
+}
+
+export const subscribe = (s: RequestSpec): SipEvent => request({ ...s, method: 'SUBSCRIBE' });
+export const publish = (s: RequestSpec): SipEvent => request({ ...s, method: 'PUBLISH' });
+
+/**
+ * A request the server challenges and the phone follows up with credentials, then the
+ * server's final answer: `method` → `challenge` (401/407) → `method` with credentials
+ * (same Call-ID, CSeq + 1) → `status`. Four events starting at `at`.
+ */
+export function authedExchange(
+  ip: string,
+  method: string,
+  user: string,
+  at: number,
+  status: number,
+  o: { challenge?: number; sport?: number; authUser?: string; uriUser?: string; ua?: string | null } = {},
+): SipEvent[] {
+  const callId = uniq('ax-');
+  const base = { ip, method, user, callId, sport: o.sport, uriUser: o.uriUser, ua: o.ua };
+  const r1 = request({ ...base, at, cseq: 1 });
+  const r2 = request({ ...base, at: at + 0.02, cseq: 2, creds: o.authUser ?? true });
+  return [r1, answer(r1, o.challenge ?? 407), r2, answer(r2, status)];
+}
+
+/** Feeds events to an Engine in time order (stable) and returns every decision. */
+export function feedEngine(
+  e: { onEvent(ev: SipEvent): Decision[]; tick(now: number): Decision[] },
+  events: SipEvent[],
+  until?: number,
+): Decision[] {
+  const sorted = events.map((ev, i) => [ev, i] as const).sort((a, b) => a[0].at - b[0].at || a[1] - b[1]);
+  const out: Decision[] = [];
+  for (const [ev] of sorted) out.push(...e.onEvent(ev));
+  if (until !== undefined) out.push(...e.tick(until));
+  return out;
 }
