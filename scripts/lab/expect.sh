@@ -4,11 +4,13 @@
 # HIT_COUNT-th failed answer, read with tcpdump through sipevents.sh).
 #
 #   expect.sh EVENTS_TSV LINKTYPE NOTES NEVER_IPS ATTACKER_SPEC...
-# ATTACKER_SPEC = "ip reason accept1,accept2 [misconfigured]"; NEVER_IPS is one
+# ATTACKER_SPEC = "ip reason accept1,accept2 [misconfigured|template]"; NEVER_IPS is one
 # space-separated string. HIT_COUNT, MONIT_PERIOD, BLOCKTIME, BLOCK_THRESHOLD from the
 # environment (defaults 5, 60, 600, 5). Fails when the capture contradicts the scenario
 # (an auth-failures attacker with fewer than HIT_COUNT failures, a scanner that sent no
-# scanner User-Agent, a never-blocked address with a failed answer).
+# scanner User-Agent, a never-blocked address with a failed answer). A `template`
+# scanner is an attack tool known by its request template, not its User-Agent
+# (src/core/detect/FINGERPRINTS.md): due at its first request.
 set -euo pipefail
 events="$1" linktype="$2" notes="$3" never="$4"
 shift 4
@@ -56,7 +58,9 @@ END {
     a = "\n    {\"ip\": " js(ip) ", \"reason\": " js(reason) ", \"acceptReasons\": ["
     for (i = 1; i <= nacc; i++) a = a (i > 1 ? ", " : "") js(acc[i])
     a = a "]"
-    if (reason == "scanner") {
+    if (reason == "scanner" && f[4] == "template") {
+      a = a ", \"at\": " firstreq[ip] ", \"blockAt\": \"first request: the request template of an attack tool\""
+    } else if (reason == "scanner") {
       if (!(ip in scanat)) die("scanner " ip " sent no scanner User-Agent")
       a = a ", \"at\": " scanat[ip] ", \"blockAt\": \"first request with a scanner User-Agent\""
     }

@@ -38,7 +38,7 @@ id="${LAB_ID:-rec$$}"
 lab_init "$id"
 export LAB_ID="$id"
 
-# --- what each case is: its attackers ("ip reason accepted-reasons [misconfigured]"),
+# --- what each case is: its attackers ("ip reason accepted-reasons [misconfigured|template]"),
 # the addresses that must never be blocked, and a description for expect.json. -------
 iface=any
 never="$PHONE4"
@@ -60,8 +60,8 @@ sipp-bruteforce-tcp)
   notes="sipp REGISTER brute force of user 100 over one TCP connection from $ATK4 (no User-Agent): 20 guesses at 5/s, REGISTER -> 401 -> REGISTER with a wrong password -> 403 (this case runs the registrar with LAB_WRONG_PW=403). Captured on eth0 (Ethernet link type). $PHONES_NOTE"
   ;;
 sipp-distributed)
-  for ((i = 0; i < 10; i++)); do attackers+=("$(atk_extra4 "$i") auth-failures auth-failures"); done
-  notes="Distributed sipp REGISTER brute force of user 100 over UDP from 10 addresses $(atk_extra4 0)-$(atk_extra4 9) at the same time, 8 wrong passwords each at 2/s (answered 401); each address must be blocked at its own 5th failure. $PHONES_NOTE"
+  for ((i = 0; i < 10; i++)); do attackers+=("$(atk_extra4 "$i") auth-failures auth-failures,distributed"); done
+  notes="Distributed sipp REGISTER brute force of user 100 over UDP from 10 addresses $(atk_extra4 0)-$(atk_extra4 9) at the same time, 8 wrong passwords each at 2/s (answered 401); each address must be blocked at its own 5th failure at the latest (issue 12: distributed guessing may block it earlier, when the 10th address fails on user 100). $PHONES_NOTE"
   ;;
 svmap-scan)
   attackers=("$ATK4 scanner scanner" "$(atk_extra4 5) scanner scanner")
@@ -69,14 +69,14 @@ svmap-scan)
   ;;
 svwar-enum)
   attackers=("$ATK4 scanner scanner"
-    "$(atk_extra4 1) enumeration enumeration,auth-failures"
-    "$(atk_extra4 2) enumeration enumeration"
-    "$(atk_extra4 3) enumeration enumeration")
-  notes="SIPVicious svwar -e100-199 (Debian 0.3.3), one run after the other. $ATK4: REGISTER with User-Agent friendly-scanner (scanner). $(atk_extra4 1): REGISTER in compact form (-c: v/f/t/i/m headers, no User-Agent): 100-109 answered with 401 challenges, every other extension 404, and a 404 to a REGISTER is a failed attempt, so auth-failures at the 5th 404 is accepted too. $(atk_extra4 2): OPTIONS, compact: 200 for 100-109, 404 for the rest (a 404 to OPTIONS is no failed attempt: only the enumeration rule catches it). $(atk_extra4 3): INVITE, compact: 407 challenges for 100-109 never answered, 404 for the rest (enumeration only). Each run starts with one random extension (svwar's check of the 'no such user' answer). $PHONES_NOTE"
+    "$(atk_extra4 1) scanner scanner template"
+    "$(atk_extra4 2) scanner scanner template"
+    "$(atk_extra4 3) scanner scanner template")
+  notes="SIPVicious svwar -e100-199 (Debian 0.3.3), one run after the other. $ATK4: REGISTER with User-Agent friendly-scanner (scanner). $(atk_extra4 1): REGISTER in compact form (-c: v/f/t/i/m headers, no User-Agent): 100-109 answered with 401 challenges, every other extension 404, and a 404 to a REGISTER is a failed attempt, so auth-failures at the 5th 404 is accepted too. $(atk_extra4 2): OPTIONS, compact: 200 for 100-109, 404 for the rest (a 404 to OPTIONS is no failed attempt: only the enumeration rule catches it). $(atk_extra4 3): INVITE, compact: 407 challenges for 100-109 never answered, 404 for the rest (enumeration only). Each run starts with one random extension (svwar's check of the 'no such user' answer). Since issue 12 the three compact runs are scanners at their first request: without a User-Agent svwar still sends SIPVicious's request template (branch z9hG4bK-<digits>, a Call-ID of digits). $PHONES_NOTE"
   ;;
 svcrack)
-  attackers=("$ATK4 scanner scanner,auth-failures" "$(atk_extra4 4) auth-failures auth-failures")
-  notes="SIPVicious svcrack (Debian 0.3.3): $ATK4 cracks user 100 with the passwords 1000-1019 and User-Agent friendly-scanner (a scanner: blocked at its first request); then $(atk_extra4 4) cracks user 101 with 2000-2019 in compact form without User-Agent (blocked at its 5th failure). svcrack sends REGISTER -> 401, then per guess a REGISTER with credentials -> 401 (wrong password). $PHONES_NOTE"
+  attackers=("$ATK4 scanner scanner,auth-failures" "$(atk_extra4 4) scanner scanner template")
+  notes="SIPVicious svcrack (Debian 0.3.3): $ATK4 cracks user 100 with the passwords 1000-1019 and User-Agent friendly-scanner (a scanner: blocked at its first request); then $(atk_extra4 4) cracks user 101 with 2000-2019 in compact form without User-Agent (blocked at its first request since issue 12: SIPVicious's request template, branch z9hG4bK-<digits> and a Call-ID of digits; at its 5th failure before). svcrack sends REGISTER -> 401, then per guess a REGISTER with credentials -> 401 (wrong password). $PHONES_NOTE"
   ;;
 misconfigured-phone)
   never=""

@@ -7,11 +7,25 @@
 import { arrayOf, bool, type FromSchema, int, nullable, num, oneOf, record, str } from './schema.js';
 
 export const Transport = oneOf('udp', 'tcp', 'tls', 'ws', 'sctp');
-export const Rule = oneOf('scanner', 'auth-failures', 'enumeration');
+// The rules and reasons of core/types.ts (RULES), spelled out: the UI imports this file.
+export const Rule = oneOf(
+  'scanner',
+  'auth-failures',
+  'enumeration',
+  'toll-fraud',
+  'slow-attack',
+  'distributed',
+  'flood',
+);
 export const DecisionReason = oneOf(
   'scanner',
   'auth-failures',
   'enumeration',
+  'toll-fraud',
+  'slow-attack',
+  'distributed',
+  'flood',
+  'prefix',
   'deny-list',
   'country',
   'manual',
@@ -59,7 +73,10 @@ export const DynamicBlock = record({
 export const Decision = record({
   at: num,
   ip: str,
-  action: oneOf('block', 'extend', 'permanent', 'unblock'),
+  action: {
+    ...oneOf('block', 'extend', 'permanent', 'unblock', 'observe'),
+    description: "observe: a 'would block' (OBSERVE), never enforced",
+  },
   reason: DecisionReason,
   expiresAt: nullable(num),
   userAgent: nullable(str),

@@ -6,7 +6,9 @@
  * rule, and src/core/detect/ holds the rules themselves.
  */
 import { type DetectionConfig, RULES, type Rule } from '../types.js';
-import { bool, type ConfigKey, int, list, yn } from './values.js';
+import { bool, type ConfigKey, int, list } from './values.js';
+
+const yn = (b: boolean) => (b ? 'yes' : 'no');
 
 /** The defaults, as values (tests and benches build configs from them). */
 export const DEFAULT_DETECTION: Readonly<DetectionConfig> = Object.freeze({

@@ -13,8 +13,8 @@
 import { SipprotError } from '../errors.js';
 import type { Config } from '../types.js';
 import { CONFIG_KEYS, type ConfigKey, findConfigKey, joinPath } from './keys.js';
-import { shownValue } from './secrets.js';
 import { DEFAULT_DETECTION } from './keys-detect.js';
+import { shownValue } from './secrets.js';
 
 /** Where the lists live when there is no config file. */
 const DEFAULT_CONFIG_DIR = '/etc/sipprot';

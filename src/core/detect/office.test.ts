@@ -21,7 +21,7 @@ import {
   request,
   subscribe,
   testConfig,
-} from './testing.js';
+} from './detect.testkit.js';
 
 const NAT = '192.0.2.200';
 const MINUTES = 12;
