@@ -9,12 +9,12 @@ import { SipprotError } from '../core/errors.js';
 import { GENERATED_KEY, hashFingerprint, PASSWORD_KEY, verifyPassword } from '../platform/admin-password.js';
 import type { Store } from '../ports/store.js';
 
-export const SESSION_COOKIE = 'sipprot_session';
-export const CSRF_COOKIE = 'sipprot_csrf';
-export const CSRF_HEADER = 'x-csrf-token';
+const SESSION_COOKIE = 'sipprot_session';
+const CSRF_COOKIE = 'sipprot_csrf';
+const CSRF_HEADER = 'x-csrf-token';
 /** A session lasts at most this long, and ends after IDLE_SECONDS without a request. */
-export const SESSION_MAX_SECONDS = 12 * 3600;
-export const IDLE_SECONDS = 2 * 3600;
+const SESSION_MAX_SECONDS = 12 * 3600;
+const IDLE_SECONDS = 2 * 3600;
 /** Sliding expiry is written at most this often (a store write per request would be waste). */
 const TOUCH_SECONDS = 300;
 
@@ -28,7 +28,7 @@ export interface Session {
   fp: string;
 }
 
-export function parseCookies(header: string | undefined): Record<string, string> {
+function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!header) return out;
   for (const part of header.split(';')) {
@@ -167,7 +167,7 @@ export class LoginLimiter {
   }
 }
 
-export function cookieHeader(
+function cookieHeader(
   name: string,
   value: string,
   opts: { httpOnly: boolean; maxAge: number; secure: boolean },

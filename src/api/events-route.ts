@@ -13,14 +13,14 @@ import type { LiveEvent } from './types.js';
 import { answers } from './wire/errors.js';
 import { type StreamEvent, StreamEvents } from './wire/events.js';
 
-export interface EventsDeps {
+interface EventsDeps {
   admin: Admin;
   store: Store;
   events: { subscribe(cb: (e: LiveEvent) => void): () => void };
   clock(): number;
 }
 
-export interface EventsOptions {
+interface EventsOptions {
   /** Checked at every heartbeat: a logged-out or expired session ends its stream. */
   stillAuthorized(req: FastifyRequest): Promise<boolean>;
   heartbeatMs?: number;
@@ -30,7 +30,7 @@ export interface EventsOptions {
 /** A slow reader is cut off rather than buffered without bound. */
 const MAX_BUFFERED = 1024 * 1024;
 
-export function sseFrame<E extends keyof StreamEvent>(event: E, data: StreamEvent[E]): string {
+function sseFrame<E extends keyof StreamEvent>(event: E, data: StreamEvent[E]): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 

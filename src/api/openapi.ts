@@ -122,7 +122,7 @@ function operation(r: RouteSpec, isPublic: boolean): Json {
 }
 
 /** `/api/lists/:list/import` → `/api/lists/{list}/import`. */
-export const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
+const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}');
 
 export function openApiDocument(routes: readonly RouteSpec[], isPublic: (r: RouteSpec) => boolean): Json {
   const paths: Record<string, Record<string, Json>> = {};

@@ -21,7 +21,7 @@ import {
 import { Recipient } from './wire/records.js';
 import { arrayOf, str } from './wire/schema.js';
 
-export interface OpsDeps {
+interface OpsDeps {
   store: Store;
   geoip: { status(): Promise<GeoStatus>; update(): Promise<GeoStatus> };
   report(day: string): Promise<{ text: string; html: string; model: unknown }>;
@@ -31,7 +31,7 @@ export interface OpsDeps {
 }
 
 /** YYYY-MM-DD of the host's local day containing `t`. */
-export function localDay(t: number): string {
+function localDay(t: number): string {
   const d = new Date(t * 1000);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;

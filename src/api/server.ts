@@ -52,7 +52,7 @@ export interface ApiDeps {
   logger?: Logger;
 }
 
-export interface ApiOptions {
+interface ApiOptions {
   transport: 'socket' | 'tcp';
   /** The built UI (web/dist); default: web/dist of this package. Not served on the socket. */
   webRoot?: string;
@@ -64,7 +64,7 @@ export interface ApiOptions {
   maxLiveViews?: number;
 }
 
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
+const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 /**
  * Routes reachable without a session on TCP, by method and the pattern the router matched

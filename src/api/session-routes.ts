@@ -19,7 +19,7 @@ import type { WireTypes } from './validation.js';
 import { answers } from './wire/errors.js';
 import { LoggedOut, LoginBody, PasswordBody, SessionAnswer, SessionInfo } from './wire/session.js';
 
-export interface SessionRouteDeps {
+interface SessionRouteDeps {
   store: Store;
   transport: 'socket' | 'tcp';
   sessions: Sessions;

@@ -35,7 +35,7 @@ const countryList = Object.entries({ ...COUNTRIES, ...EXTRA_COUNTRIES } as Recor
   .map(([code, name]) => ({ code, name }))
   .sort((a, b) => a.name.localeCompare(b.name, 'en'));
 
-export function toResponse(view: SettingsView): SettingsResponse {
+function toResponse(view: SettingsView): SettingsResponse {
   const known = new Set(CONFIG_KEYS.map((k) => k.key));
   const fields: SettingField[] = CONFIG_KEYS.map((k) => field(k.key, k, view.values[k.key] ?? k.default));
   for (const [key, value] of Object.entries(view.values)) {
@@ -83,10 +83,10 @@ export interface Validated {
 }
 
 /** Who asks: the web UI may not touch host-only keys; the root-only socket may. */
-export type SettingsOrigin = 'web' | 'socket';
+type SettingsOrigin = 'web' | 'socket';
 
 /** `raw` is body.changes, an object (its schema says so); the values are checked here, key by key. */
-export function validateChanges(
+function validateChanges(
   raw: Record<string, unknown>,
   source: string | null,
   origin: SettingsOrigin,

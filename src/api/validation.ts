@@ -20,7 +20,7 @@ import { SipprotError } from '../core/errors.js';
 import type { FromSchema, Schema } from './wire/schema.js';
 
 /** Keywords our schemas carry for people: error wording and the OpenAPI document. */
-export const ANNOTATIONS = ['x-expects', 'x-events'];
+const ANNOTATIONS = ['x-expects', 'x-events'];
 
 type Part = 'body' | 'querystring' | 'params' | 'headers';
 
@@ -133,7 +133,7 @@ function where(part: Part, path: Array<string | number>): string {
   return path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), head);
 }
 
-export function requestError(part: Part, root: Schema, e: ErrorObject, data: unknown): SipprotError {
+function requestError(part: Part, root: Schema, e: ErrorObject, data: unknown): SipprotError {
   const steps = stepsTo(root, e);
   const named = [...steps].reverse().find((s) => typeof s.schema['x-expects'] === 'string');
   const at = named ?? steps.at(-1)!;

@@ -7,7 +7,7 @@ import { usage } from './context.js';
 import type { Io } from './output.js';
 
 /** The script for bash: one `case` per command path, its subcommands and options. */
-export function bashCompletion(program: Command): string {
+function bashCompletion(program: Command): string {
   const cases: string[] = [];
   const walk = (cmd: Command, path: string[]) => {
     const subs = cmd.commands.map((c) => c.name());

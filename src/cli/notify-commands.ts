@@ -23,7 +23,7 @@ import { EXIT } from './exit-codes.js';
 import { json } from './output.js';
 import { renderTable } from './table.js';
 
-export interface NotifyCliDeps {
+interface NotifyCliDeps {
   /** The config for `--config PATH` (undefined: the default search). */
   loadConfig(path: string | undefined): Config | Promise<Config>;
   /** The state store of that config (e.g. SqliteStore.open(config.stateDir)); closed after use. */

@@ -6,7 +6,7 @@ import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { renderTable } from './table.js';
 
-export interface ReplayCliDeps {
+interface ReplayCliDeps {
   /** The config as the daemon would load it, with `KEY=VALUE` overrides applied on top. */
   config(path: string | undefined, overrides: string[]): Config;
   lists(config: Config): ListLookup;
@@ -42,7 +42,7 @@ export function replayCommand(deps: ReplayCliDeps) {
 }
 
 /** The JSON line of PRODUCT.md: at, ip, action, reason first, then what explains it. */
-export function jsonDecision(d: Decision): Record<string, unknown> {
+function jsonDecision(d: Decision): Record<string, unknown> {
   return {
     at: d.at,
     ip: d.ip,

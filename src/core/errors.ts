@@ -86,7 +86,7 @@ export function httpStatus(code: SipprotErrorCode): number {
   return ERROR_CATALOG[code].status;
 }
 
-export interface SipprotErrorOptions {
+interface SipprotErrorOptions {
   /** The error that led to this one (errno, stack); logged, never shown as the message. */
   cause?: unknown;
   /** Extra machine-readable facts (e.g. the CSV lines that failed); sent to API clients. */

@@ -2,7 +2,7 @@
 import type { ApiErrorBody } from '../../src/api/types.js';
 
 /** A code of the API's catalog, or one of the two the browser makes up when no answer came. */
-export type ErrorCode = ApiErrorBody['error']['code'] | 'SP_ERR_NETWORK' | 'SP_ERR_HTTP';
+type ErrorCode = ApiErrorBody['error']['code'] | 'SP_ERR_NETWORK' | 'SP_ERR_HTTP';
 
 export class ApiError extends Error {
   constructor(

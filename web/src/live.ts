@@ -11,7 +11,7 @@ export interface LiveRow extends DynamicBlock {
   arrivedAt: number | null;
 }
 
-export type LiveState = 'connecting' | 'open' | 'reconnecting';
+type LiveState = 'connecting' | 'open' | 'reconnecting';
 
 type Fn = () => void;
 

@@ -8,7 +8,7 @@ import { Dialog } from '../ui/dialog.js';
 
 const MAX_BYTES = 30 * 1024 * 1024;
 
-export interface ImportProps {
+interface ImportProps {
   open: boolean;
   name: 'allow' | 'deny';
   what: string;

@@ -4,7 +4,7 @@ import type { SettingField } from '../../../src/api/types.js';
 import { roughDuration } from '../format.js';
 import { type FieldLayout, isOn } from './settings-layout.js';
 
-export interface FieldProps {
+interface FieldProps {
   layout: FieldLayout;
   meta: SettingField;
   value: string;

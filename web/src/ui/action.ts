@@ -8,7 +8,7 @@ import { useCallback, useState } from 'preact/hooks';
 import { messageOf } from '../api.js';
 import type { NoticeValue } from './common.js';
 
-export interface RunOptions {
+interface RunOptions {
   /**
    * What an error shows: a notice, or null when the caller shows it elsewhere (an
    * inline field error). Default: the error's message as an error notice.
@@ -18,7 +18,7 @@ export interface RunOptions {
   always?(): void;
 }
 
-export interface Action<K> {
+interface Action<K> {
   /** The key of the change running now (the row's address, or true); null when idle. */
   busy: K | null;
   notice: NoticeValue | null;

@@ -3,7 +3,7 @@ import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { dateTime, num, time } from '../format.js';
 
-export interface ChartProps {
+interface ChartProps {
   series: Array<{ at: number; attacks: number }>;
   bucketSeconds: number;
   label: string;

@@ -3,7 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { messageOf } from '../api.js';
 
-export type NoticeKind = 'ok' | 'error' | 'info' | 'warn';
+type NoticeKind = 'ok' | 'error' | 'info' | 'warn';
 
 export interface NoticeValue {
   kind: NoticeKind;

@@ -8,7 +8,7 @@ import { useEffect, useId, useLayoutEffect, useRef } from 'preact/hooks';
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
-export interface DialogProps {
+interface DialogProps {
   open: boolean;
   title: string;
   onClose(): void;
@@ -89,7 +89,7 @@ export function Dialog({ open, title, onClose, children, initialFocus, wide }: D
   );
 }
 
-export interface ConfirmProps {
+interface ConfirmProps {
   open: boolean;
   title: string;
   children: ComponentChildren;
