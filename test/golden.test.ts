@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../src/core/config/parse.js';
+import type { Alert } from '../src/core/detect/alerts.js';
 import { AccessLists } from '../src/core/lists/lists.js';
 import type { Decision } from '../src/core/types.js';
 import { replay } from '../src/replay/replay.js';
@@ -89,4 +90,46 @@ describe('golden captures from the SIP lab', () => {
         assert.ok(known.has(d.ip), `${name}: unexpected block of ${d.ip} (${d.reason})`);
     });
   }
+});
+
+describe('replay reports alerts and near misses (issue 12)', () => {
+  it('sipp-distributed: one distributed-guessing alert for user 100, from the ten addresses', async () => {
+    const dir = join(ROOT, 'sipp-distributed');
+    const config = parseConfig('HIT_COUNT=9', { source: null });
+    const alerts: Alert[] = [];
+    const r = await replay(
+      [join(dir, 'capture.pcap')],
+      config,
+      { lists: new AccessLists([], []), country: () => null },
+      () => {},
+      { onAlert: (a) => alerts.push(a), nearMisses: 3 },
+    );
+    assert.deepEqual(
+      alerts.map((a) => [a.kind, a.user, a.sources.length]),
+      [['distributed', '100', 10]],
+    );
+    assert.equal(r.engine.verdicts.distributed, 10);
+    assert.ok(
+      r.nearMisses.every((m) => m.rule !== 'distributed'),
+      'the attack on user 100 was no near miss',
+    );
+  });
+
+  it('misconfigured-phone with HIT_COUNT=10: the phone NAT is a near miss at 8 failures', async () => {
+    const dir = join(ROOT, 'misconfigured-phone');
+    const config = parseConfig('HIT_COUNT=10', { source: null });
+    const decisions: Decision[] = [];
+    const r = await replay(
+      [join(dir, 'capture.pcap')],
+      config,
+      { lists: new AccessLists([], []), country: () => null },
+      (d) => decisions.push(d),
+      { nearMisses: 3 },
+    );
+    assert.deepEqual(decisions, []);
+    assert.deepEqual(
+      r.nearMisses.filter((m) => m.rule === 'auth-failures').map((m) => [m.subject, m.peak, m.threshold]),
+      [['10.77.1.20', 8, 10]],
+    );
+  });
 });

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import type { Alert } from '../core/detect/alerts.js';
+import type { NearMiss } from '../core/detect/near-miss.js';
 import type { CountryLookup, ListLookup } from '../core/policy/policy.js';
 import type { Config, Decision } from '../core/types.js';
 import { replay } from '../replay/replay.js';
@@ -13,32 +15,99 @@ interface ReplayCliDeps {
   country(config: Config): Promise<CountryLookup>;
 }
 
-/** `sipprot replay FILE... [--json] [--set KEY=VALUE]`: what the rules decide on captures. */
+/**
+ * `sipprot replay FILE... [--json] [--set KEY=VALUE] [--near N]`: what the rules decide on
+ * captures, the alerts they raise, the "would block" of rules in OBSERVE mode, and the
+ * addresses that came closest to each threshold without reaching it (to tune on).
+ */
 export function replayCommand(deps: ReplayCliDeps) {
   return (program: Command, ctx: CliContext) => {
     program
       .command('replay')
       .description('run captures (pcap/pcapng) through the detection rules; changes no firewall')
       .argument('<files...>', 'capture files, read in the order given')
-      .option('--json', 'one JSON object a line for each decision')
+      .option('--json', 'one JSON object a line for each decision, alert and near miss')
       .option('--set <KEY=VALUE>', 'override a config key for this replay (repeatable)', collect, [])
-      .action(async (files: string[], o: { json?: boolean; set: string[] }, cmd: Command) => {
+      .option('--near <N>', 'near misses to list per rule (0 = none)', '5')
+      .action(async (files: string[], o: { json?: boolean; set: string[]; near: string }, cmd: Command) => {
         const config = deps.config(cmd.optsWithGlobals().config, o.set);
         const country = await deps.country(config);
+        const near = Math.max(0, Math.min(1000, Math.floor(Number(o.near)) || 0));
         const blocks = new Map<string, Decision[]>();
-        const result = await replay(files, config, { lists: deps.lists(config), country }, (d) => {
-          if (o.json) ctx.io.out(JSON.stringify(jsonDecision(d)) + '\n');
-          else {
-            const list = blocks.get(d.ip) ?? [];
-            list.push(d);
-            blocks.set(d.ip, list);
-          }
+        const alerts: Alert[] = [];
+        const line = (x: Record<string, unknown>) => ctx.io.out(JSON.stringify(x) + '\n');
+        const onDecision = (d: Decision) => {
+          if (o.json) line(jsonDecision(d));
+          else blocks.set(d.ip, [...(blocks.get(d.ip) ?? []), d]);
+        };
+        const result = await replay(files, config, { lists: deps.lists(config), country }, onDecision, {
+          onAlert: (a) => (o.json ? line(jsonAlert(a)) : alerts.push(a)),
+          onObserve: onDecision,
+          nearMisses: near,
         });
-        if (o.json) return;
-        ctx.io.out(summary(blocks, result));
+        if (o.json) {
+          for (const m of result.nearMisses) line(jsonNearMiss(m));
+          return;
+        }
+        ctx.io.out(summary(blocks, result) + alertLines(alerts) + nearMissTable(result.nearMisses));
         if (result.frames === 0) ctx.setExit(EXIT.failure);
       });
   };
+}
+
+/**
+ * Text from the network on a terminal: C0 and C1 controls and line separators become '?'
+ * (a User-Agent could otherwise carry escape sequences into the admin's terminal).
+ */
+export function terminalSafe(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+}
+
+/** An alert as a JSON line: the decision line's leading keys, `action` "alert". */
+export function jsonAlert(a: Alert): Record<string, unknown> {
+  return {
+    at: a.at,
+    ip: a.ip,
+    action: 'alert',
+    reason: a.kind,
+    user: a.user,
+    dialled: a.dialled,
+    failures: a.failures,
+    sources: a.sources,
+    userAgent: a.userAgent,
+    transport: a.transport,
+    port: a.port,
+    note: a.text,
+  };
+}
+
+/** A near miss as a JSON line: `ip` is the address (or `extension N`), `attempts` its peak. */
+export function jsonNearMiss(m: NearMiss): Record<string, unknown> {
+  return {
+    at: m.at,
+    ip: m.subject,
+    action: 'near-miss',
+    reason: m.rule,
+    attempts: m.peak,
+    threshold: m.threshold,
+  };
+}
+
+function alertLines(alerts: Alert[]): string {
+  if (alerts.length === 0) return '';
+  const lines = alerts.map((a) => `  ${new Date(a.at * 1000).toISOString()}  ${terminalSafe(a.text)}`);
+  return `\nalerts:\n${lines.join('\n')}\n`;
+}
+
+function nearMissTable(ms: NearMiss[]): string {
+  if (ms.length === 0) return '';
+  const rows = ms.map((m) => [
+    m.rule,
+    terminalSafe(m.subject),
+    `${m.peak} of ${m.threshold}`,
+    new Date(m.at * 1000).toISOString(),
+  ]);
+  return `\nnear misses (closest to each threshold, never blocked):\n${renderTable(['RULE', 'SOURCE', 'PEAK', 'AT'], rows)}`;
 }
 
 /** The JSON line of PRODUCT.md: at, ip, action, reason first, then what explains it. */
@@ -64,16 +133,17 @@ function jsonDecision(d: Decision): Record<string, unknown> {
 function summary(blocks: Map<string, Decision[]>, r: Awaited<ReturnType<typeof replay>>): string {
   const rows: Array<Array<string | number>> = [];
   for (const [ip, ds] of blocks) {
-    const first = ds.find((d) => d.action === 'block' || d.action === 'permanent');
+    const first = ds.find((d) => d.action === 'block' || d.action === 'permanent' || d.action === 'observe');
     if (!first) continue;
+    const reason = first.action === 'observe' ? `${first.reason} (would block: OBSERVE)` : first.reason;
     rows.push([
       ip,
       first.country ?? '-',
-      first.misconfiguredPhone ? `${first.reason} (misconfigured phone?)` : first.reason,
+      first.misconfiguredPhone ? `${reason} (misconfigured phone?)` : reason,
       new Date(first.at * 1000).toISOString(),
       first.attempts,
-      (first.userAgent ?? '-').slice(0, 30),
-      first.users.slice(0, 5).join(',') || '-',
+      terminalSafe((first.userAgent ?? '-').slice(0, 30)),
+      terminalSafe(first.users.slice(0, 5).join(',')) || '-',
       ds.filter((d) => d.action === 'block' || d.action === 'permanent').length,
       ds.some((d) => d.action === 'permanent') ? 'yes' : 'no',
     ]);
@@ -81,7 +151,7 @@ function summary(blocks: Map<string, Decision[]>, r: Awaited<ReturnType<typeof r
   const span = r.firstAt !== null && r.lastAt !== null ? `${(r.lastAt - r.firstAt).toFixed(1)} s` : 'empty';
   const head =
     `${r.frames} frames, ${r.decoder.sip} SIP messages over ${span}; ` +
-    `${rows.length} address(es) blocked, ${r.decisions} decisions\n`;
+    `${rows.length} address(es) blocked${r.engine.decisions.observe > 0 ? ' or observed (OBSERVE)' : ''}, ${r.decisions} decisions\n`;
   if (rows.length === 0) return head;
   return (
     head +

@@ -4,6 +4,8 @@
  * have decided (test/golden.test.ts holds it to recorded decisions).
  */
 import { readCaptureBatches } from '../capture/pcap-file.js';
+import type { Alert } from '../core/detect/alerts.js';
+import type { NearMiss } from '../core/detect/near-miss.js';
 import { Engine, type EngineStats } from '../core/engine.js';
 import { Decoder, type DecoderStats } from '../core/packet/decoder.js';
 import type { CountryLookup, ListLookup } from '../core/policy/policy.js';
@@ -14,7 +16,18 @@ interface ReplayDeps {
   country: CountryLookup;
 }
 
+export interface ReplayOptions {
+  /** Alerts (breach, distributed guessing, watched calls), as raised. */
+  onAlert?: (a: Alert) => void;
+  /** "Would block" decisions of rules in OBSERVE mode. */
+  onObserve?: (d: Decision) => void;
+  /** Report the top N near misses per rule (0 or absent: none, and no cost). */
+  nearMisses?: number;
+}
+
 interface ReplayResult {
+  /** Top near misses per rule, when asked for. */
+  nearMisses: NearMiss[];
   decisions: number;
   frames: number;
   /** Earliest and latest packet time over all files. */
@@ -34,9 +47,17 @@ export async function replay(
   config: Config,
   deps: ReplayDeps,
   onDecision: (d: Decision) => void,
+  opts: ReplayOptions = {},
 ): Promise<ReplayResult> {
   const decoder = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
-  const engine = new Engine(config, { lists: deps.lists, country: deps.country });
+  const near = opts.nearMisses ?? 0;
+  const engine = new Engine(config, {
+    lists: deps.lists,
+    country: deps.country,
+    onAlert: opts.onAlert,
+    onObserve: opts.onObserve,
+    detector: { nearMisses: near > 0 },
+  });
   let decisions = 0;
   let frames = 0;
   let firstAt: number | null = null;
@@ -57,5 +78,6 @@ export async function replay(
       }
     }
   }
-  return { decisions, frames, firstAt, lastAt, decoder: decoder.stats, engine: engine.stats };
+  const nearMisses = near > 0 ? engine.nearMisses(near) : [];
+  return { nearMisses, decisions, frames, firstAt, lastAt, decoder: decoder.stats, engine: engine.stats };
 }

@@ -19,7 +19,7 @@ export const DEFAULT_DETECTION: Readonly<DetectionConfig> = Object.freeze({
   tollCount: 3,
   tollMinDigits: 8,
   tollWatch: [],
-  floodRate: 300,
+  floodRate: 1000,
   sweepTargets: 4,
   scannerTemplates: true,
   prefixV4: 32,

@@ -163,7 +163,7 @@ const VALID: Array<[string, (c: Config) => unknown, unknown]> = [
   ['TOLL_MIN_DIGITS=10', (c) => c.detection.tollMinDigits, 10],
   ['TOLL_WATCH=+881, 882,+53,881', (c) => c.detection.tollWatch, ['881', '882', '53']],
   ['TOLL_WATCH=', (c) => c.detection.tollWatch, []],
-  ['FLOOD_RATE=1000', (c) => c.detection.floodRate, 1000],
+  ['FLOOD_RATE=2000', (c) => c.detection.floodRate, 2000],
   ['SWEEP_TARGETS=0', (c) => c.detection.sweepTargets, 0],
   ['SCANNER_TEMPLATES=off', (c) => c.detection.scannerTemplates, false],
   ['PREFIX_V4=24', (c) => c.detection.prefixV4, 24],

@@ -166,6 +166,7 @@ function onExtensionFailure(
   if (at - ext.alertedAt >= EXTENSION_WINDOW) {
     if (n < c.distSources) return false;
     ext.alertedAt = at;
+    c.near?.hit('distributed', `extension ${user}`);
     const sources = ext.sources.map((s) => s.ip).reverse();
     c.alert({
       at,

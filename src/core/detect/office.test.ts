@@ -17,7 +17,6 @@ import {
   notFound404,
   options,
   phoneRegistration,
-  publish,
   request,
   subscribe,
   testConfig,
