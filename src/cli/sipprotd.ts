@@ -5,7 +5,7 @@
  * and wait until the change has really happened.
  */
 import { Command, CommanderError } from 'commander';
-import { loadConfig } from '../config/load.js';
+import { loadConfigDetailed } from '../config/load.js';
 import { isSipprotError } from '../core/errors.js';
 import type { Config } from '../core/types.js';
 import {
@@ -40,14 +40,20 @@ export async function main(argv: string[], io: Io = STDIO): Promise<number> {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .addHelpText('after', '\nExit codes: 0 ok, 1 failure, 2 bad usage or config, 3 not running (status).');
   const path = (cmd: Command): string | undefined => cmd.optsWithGlobals().config;
-  const cfg = (cmd: Command): Config => loadConfig({ path: path(cmd), env: process.env });
+  // Unknown and repeated keys are said at once on the terminal (run logs them instead).
+  const cfg = (cmd: Command): Config => {
+    const r = loadConfigDetailed({ path: path(cmd), env: process.env });
+    for (const w of r.warnings) io.err(`sipprotd: warning: ${r.path}: ${w.message}\n`);
+    return r.config;
+  };
 
   program
     .command('run')
     .description('run in the foreground (systemd, debugging); stops on SIGTERM/SIGINT, reloads on SIGHUP')
     .action(async (_o, cmd: Command) => {
       const { runDaemon } = await import('../daemon/main.js');
-      code = await runDaemon(cfg(cmd), { configPath: path(cmd) });
+      const r = loadConfigDetailed({ path: path(cmd), env: process.env });
+      code = await runDaemon(r.config, { configPath: path(cmd), configWarnings: r.warnings });
     });
   program
     .command('start')

@@ -9,6 +9,7 @@ import { type ConfigWarning, parseConfigDetailed, renderConfig } from '../core/c
 import { SipprotError } from '../core/errors.js';
 import type { Config } from '../core/types.js';
 import { writeFileAtomic } from '../platform/atomic-write.js';
+import { assertSafeFile } from '../platform/file-safety.js';
 
 export const SYSTEM_CONFIG = '/etc/sipprot/sipprot.conf';
 export const LEGACY_CONFIG = '/home/sipprot.conf';
@@ -68,6 +69,8 @@ export function loadConfigDetailed(opts: LoadOptions = {}): LoadedConfig {
     const r = parseConfigDetailed('', { source: null });
     return { ...r, path, from };
   }
+  // A config anyone may write would let anyone steer a root daemon (issue 10 item 15).
+  if (!opts.readFile) assertSafeFile(path, 'the config file');
   let text: string;
   try {
     text = (opts.readFile ?? ((p) => readFileSync(p, 'utf8')))(path);

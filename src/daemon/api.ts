@@ -11,7 +11,7 @@ import { geoInfo } from '../admin/geo-info.js';
 import { type GeoInfo, type LiveHooks, LocalAdmin } from '../admin/local-admin.js';
 import { type ApiDeps, buildApi } from '../api/server.js';
 import type { GeoStatus, LiveEvent } from '../api/types.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfigDetailed } from '../config/load.js';
 import { configDir } from '../core/config/parse.js';
 import { SipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
@@ -24,6 +24,7 @@ import { generatePassword, PASSWORD_KEY, setAdminPassword } from '../platform/ad
 import type { ListStorage } from '../ports/lists.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
+import { logConfigWarnings, warningLines } from './config-warnings.js';
 import { settingsView, updateSettings } from './settings.js';
 
 const clock = () => Date.now() / 1000;
@@ -82,7 +83,7 @@ function apiDeps(p: ApiParts): ApiDeps {
     },
     notifyTest: (to) => notifyTest(running.config(), store, to),
     events: p.events,
-    reload: () => reload(running, p.configPath),
+    reload: () => reload(running, p.configPath, p.log),
     clock,
     logger: p.log,
   };
@@ -116,12 +117,17 @@ function geoView(running: RunningDaemon): GeoInfo {
 }
 
 /** Re-reads the config file; an invalid one is refused with its errors (nothing changes). */
-async function reload(running: RunningDaemon, configPath: string | undefined) {
+async function reload(running: RunningDaemon, configPath: string | undefined, log: Logger) {
   try {
-    const next = loadConfig({ path: configPath ?? running.config().source ?? undefined, env: process.env });
-    return { reloaded: true, message: await running.reload(next) };
+    const r = loadConfigDetailed({
+      path: configPath ?? running.config().source ?? undefined,
+      env: process.env,
+    });
+    logConfigWarnings(log, r.path, r.warnings, 'reload');
+    return { reloaded: true, message: (await running.reload(r.config)) + warningLines(r.path, r.warnings) };
   } catch (e) {
-    if (e instanceof SipprotError && e.code === 'SP_ERR_CONFIG_INVALID') {
+    // An invalid or unsafe (world-writable) config is refused; the running one stays.
+    if (e instanceof SipprotError && (e.code === 'SP_ERR_CONFIG_INVALID' || e.code === 'SP_ERR_PERMISSION')) {
       return { reloaded: false, message: `configuration not reloaded:\n${e.message}` };
     }
     throw e;

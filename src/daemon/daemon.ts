@@ -21,6 +21,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { type Logger as PinoLogger, pino } from 'pino';
 import { buildBpfFilter } from '../capture/bpf.js';
+import type { ConfigWarning } from '../core/config/parse.js';
 import { isSipprotError } from '../core/errors.js';
 import { AccessLists } from '../core/lists/lists.js';
 import type { Config, Decision, ListName } from '../core/types.js';
@@ -38,6 +39,7 @@ import type { Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { type RunningDaemon, startApi } from './api.js';
 import { sameCapture, sameMail } from './config-diff.js';
+import { logConfigWarnings } from './config-warnings.js';
 import { kernelState } from './enforcer.js';
 import { LiveEvents } from './events.js';
 import { loadGeo, scheduleGeo } from './geo.js';
@@ -60,6 +62,8 @@ export interface DaemonOptions {
   firewall?: Firewall;
   /** False in tests that hand frames in themselves (no libpcap). */
   capture?: boolean;
+  /** What the loader warned about (unknown keys, keys set twice): logged at start. */
+  configWarnings?: readonly ConfigWarning[];
 }
 
 /** What start opens before the daemon can be built (each with its own check). */
@@ -159,6 +163,7 @@ export class Daemon {
 
   private async begin(): Promise<void> {
     const config = this.conf;
+    logConfigWarnings(this.log, config.source, this.opts.configWarnings ?? [], 'start');
     this.geo = await loadGeo(config.stateDir, this.log);
     await this.pipeline.restore(this.store);
     await this.reconcile('start');
@@ -209,8 +214,9 @@ export class Daemon {
   async reload(config: Config): Promise<string> {
     await this.pipeline.flush();
     const previous = this.conf;
-    this.conf = config;
+    // Lists first: an unreadable or unsafe list refuses the reload before anything changes.
     this.access = this.readLists();
+    this.conf = config;
     this.geo = (await loadGeo(config.stateDir, this.log)) ?? this.geo;
     const captureChanged = !sameCapture(previous, config);
     this.pipeline.reconfigure(config, captureChanged);

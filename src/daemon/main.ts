@@ -6,9 +6,10 @@
  * with a full reconcile of the kernel. Public surface of daemon/ for the CLI.
  */
 import { chmodSync } from 'node:fs';
-import { loadConfig } from '../config/load.js';
+import { loadConfigDetailed } from '../config/load.js';
 import type { Config } from '../core/types.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
+import { logConfigWarnings } from './config-warnings.js';
 import { Daemon, type DaemonOptions } from './daemon.js';
 
 export type { DaemonOptions };
@@ -37,8 +38,9 @@ export async function runDaemon(config: Config, opts: DaemonOptions = {}): Promi
     process.once('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
       try {
-        const next = loadConfig({ path: opts.configPath, env: process.env });
-        daemon.reload(next).catch((e) => log.error({ err: e }, 'reload failed'));
+        const r = loadConfigDetailed({ path: opts.configPath, env: process.env });
+        logConfigWarnings(log, r.path, r.warnings, 'reload');
+        daemon.reload(r.config).catch((e) => log.error({ err: e }, 'reload failed'));
       } catch (e) {
         log.error({ err: e }, 'reload refused: the configuration is invalid; keeping the running one');
       }

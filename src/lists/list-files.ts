@@ -25,6 +25,7 @@ import { checkNetwork } from '../core/net/ip.js';
 import type { ListEntry, ListName } from '../core/types.js';
 import { writeFileAtomic } from '../platform/atomic-write.js';
 import { withFileLock } from '../platform/file-lock.js';
+import { assertSafeFile } from '../platform/file-safety.js';
 import { fileError } from '../platform/io-error.js';
 import type { ListStorage } from '../ports/lists.js';
 
@@ -177,6 +178,8 @@ export class ListFiles implements ListStorage {
 
   private readText(name: ListName): string | null {
     const path = this.path(name);
+    // An allow list anyone may write exempts anyone: refused, with what to run (issue 10 item 15).
+    assertSafeFile(path, `the ${name} list`);
     try {
       return readFileSync(path, 'utf8');
     } catch (e) {
@@ -188,6 +191,7 @@ export class ListFiles implements ListStorage {
   /** The file's lines, read under the lock; a new file starts with a header explaining the format. */
   private async lines(name: ListName): Promise<string[]> {
     const path = this.path(name);
+    assertSafeFile(path, `the ${name} list`);
     let text: string | null;
     try {
       text = await readFile(path, 'utf8');

@@ -15,6 +15,7 @@ import type { Config } from '../types.js';
 import { CONFIG_KEYS, type ConfigKey, findConfigKey, joinPath } from './keys.js';
 import { DEFAULT_DETECTION } from './keys-detect.js';
 import { shownValue } from './secrets.js';
+import { didYouMean } from './suggest.js';
 
 /** Where the lists live when there is no config file. */
 const DEFAULT_CONFIG_DIR = '/etc/sipprot';
@@ -136,34 +137,6 @@ function splitValue(raw: string): Value {
   return { ok: true, value: (m ? rest.slice(0, m.index) : rest).trim() };
 }
 
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = d[j]!;
-      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return d[b.length]!;
-}
-
-function suggestKey(name: string): string | null {
-  const n = name.toUpperCase();
-  let best: string | null = null;
-  let bestD = 3;
-  for (const k of CONFIG_KEYS) {
-    const dd = Math.min(distance(n, k.key), distance(n.replace(/_/g, ''), k.key.replace(/_/g, '')));
-    if (dd < bestD) {
-      best = k.key;
-      bestD = dd;
-    }
-  }
-  return best;
-}
-
 const shown = (key: ConfigKey | undefined, value: string) => (key ? shownValue(key.key, value) : value);
 
 /** One non-blank, non-comment line of the file, read. */
@@ -261,8 +234,7 @@ export function parseConfigDetailed(
     }
     const { written, key } = r;
     if (!key) {
-      const hint = suggestKey(written);
-      const tip = hint ? `; did you mean ${hint}?` : '';
+      const tip = didYouMean(written);
       warnings.push({ key: written, line, message: `${written} (line ${line}): unknown key, ignored${tip}` });
       return;
     }
@@ -326,7 +298,7 @@ export function withChanges(config: Config, changes: Readonly<Record<string, str
   if (unknown.length > 0) {
     throw new SipprotError(
       'SP_ERR_CONFIG_INVALID',
-      unknown.map((k) => `${k}: not a sipprot setting`).join('\n'),
+      unknown.map((k) => `${k}: not a sipprot setting${didYouMean(k)}`).join('\n'),
       {
         details: unknown.map((k) => ({
           key: k,
