@@ -45,6 +45,8 @@ export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
     if (e.type === 'settings') return sseFrame('settings', {});
     const d = e.decision;
     if (d.action === 'unblock') return sseFrame('unblock', { ip: d.ip, reason: d.reason, now });
+    // A "would block" (OBSERVE) is no dynamic block: not for the Dynamic Denylist view.
+    if (d.action === 'observe') return null;
     const rec = await deps.store.getBlock(d.ip);
     if (rec) return sseFrame('block', { block: dynamicBlock(rec, now), now });
     // Deny-list and country drops are not dynamic blocks; the rest may not be committed yet.

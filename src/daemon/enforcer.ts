@@ -51,6 +51,11 @@ export class Enforcer {
     if (ds.length === 0) return;
     const now = this.d.clock();
     for (const dec of ds) {
+      // Never enforce a "would block", whichever way it came.
+      if (dec.action === 'observe') {
+        this.pending.ds.push(dec);
+        continue;
+      }
       const op =
         dec.action === 'unblock'
           ? this.d.firewall.unblock(dec.ip)
@@ -61,6 +66,16 @@ export class Enforcer {
       op.catch((e) => this.d.failed('firewall', e));
       this.pending.ds.push(dec);
     }
+    this.schedule();
+  }
+
+  /**
+   * A "would block" of a rule in OBSERVE mode: recorded and published like a decision,
+   * never in the kernel, never a block record, never counted toward BLOCK_THRESHOLD.
+   */
+  observe(d: Decision): void {
+    if (d.action !== 'observe') return;
+    this.pending.ds.push(d);
     this.schedule();
   }
 
@@ -121,6 +136,10 @@ export class Enforcer {
     const decisions: Decision[] = [];
     const deny: ListEntry[] = [];
     for (const dec of ds) {
+      if (dec.action === 'observe') {
+        decisions.push(dec);
+        continue;
+      }
       if (dec.action === 'unblock') {
         blocks.delete(dec.ip);
         deleteBlocks.push(dec.ip);

@@ -133,6 +133,22 @@ export class Pipeline implements PacketSink {
         // Attacks are kept for reports, except those of allowed addresses.
         if (this.d.lists().check(v.ip).status !== 'allowed') this.enforcer.attack(v, this.d.country(v.ip));
       },
+      // OBSERVE: recorded and published, never enforced (the engine never returns these).
+      onObserve: (d) => this.enforcer.observe(d),
+      // Breach, distributed guessing, watched calls: a log line for now; mail, UI banner
+      // and status are to be wired to the same event.
+      onAlert: (a) =>
+        this.d.log.warn(
+          {
+            alert: a.kind,
+            ip: a.ip,
+            user: a.user,
+            dialled: a.dialled,
+            failures: a.failures,
+            sources: a.sources,
+          },
+          a.text,
+        ),
     });
   }
 }

@@ -1,0 +1,65 @@
+/**
+ * The enforcer never enforces a "would block" (OBSERVE, issue 12 item 8): no kernel
+ * element, no block record, no count toward BLOCK_THRESHOLD; it is recorded in the
+ * decision history and published (log line) like any decision.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { aDecision } from '../core/records.testkit.js';
+import type { Decision } from '../core/types.js';
+import { FakeFirewall } from '../firewall/firewall.fake.js';
+import { emptyFirewallState } from '../ports/firewall.js';
+import { FakeStore } from '../store/store.fake.js';
+import { Enforcer } from './enforcer.js';
+
+async function setup() {
+  const firewall = new FakeFirewall({ now: () => 1000 });
+  await firewall.init(emptyFirewallState());
+  const store = new FakeStore();
+  const published: Decision[] = [];
+  const enforcer = new Enforcer({
+    firewall,
+    store,
+    recordOf: () => undefined,
+    appendDeny: async () => {},
+    published: (ds) => published.push(...ds),
+    failed: (what, e) => assert.fail(`${what}: ${String(e)}`),
+    clock: () => 1000,
+  });
+  return { firewall, store, published, enforcer };
+}
+
+const observed = aDecision('203.0.113.66', 1000, {
+  action: 'observe',
+  expiresAt: null,
+  note: 'would block (OBSERVE): 10 failed authentication attempts',
+});
+
+for (const [how, run] of [
+  ['observe()', (e: Enforcer) => e.observe(observed)],
+  ['apply() (defence in depth)', (e: Enforcer) => e.apply([observed])],
+] as const) {
+  test(`a "would block" through ${how}: recorded and published, never enforced`, async () => {
+    const { firewall, store, published, enforcer } = await setup();
+    run(enforcer);
+    await enforcer.flush();
+    assert.equal(firewall.wouldDrop('203.0.113.66'), null, 'not in the kernel');
+    assert.deepEqual(await store.listBlocks(), [], 'no block record');
+    assert.deepEqual(
+      (await store.decisions({ from: 0, to: 2000 })).map((d) => d.action),
+      ['observe'],
+      'in the decision history',
+    );
+    assert.deepEqual(published, [observed]);
+    assert.equal(await store.timesBlocked('203.0.113.66'), 0, 'no step toward BLOCK_THRESHOLD');
+  });
+}
+
+test('a real block next to it is enforced', async () => {
+  const { firewall, enforcer } = await setup();
+  enforcer.apply([aDecision('198.51.100.7', 1000)]);
+  enforcer.observe(observed);
+  await enforcer.flush();
+  assert.equal(firewall.wouldDrop('198.51.100.7'), 'dynamic');
+  assert.equal(firewall.wouldDrop('203.0.113.66'), null);
+});
