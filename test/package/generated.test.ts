@@ -1,0 +1,86 @@
+/**
+ * The files the .deb generates at build time say what the code does: the commented
+ * /etc/sipprot/sipprot.conf lists every key of the key table with its real default (so
+ * uncommenting any line changes nothing), and the man pages and the sipprotd completion
+ * come from the commands' own --help. Runs the built bin/ (dist/), ~3 s.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { commentedConfig } from '../../packaging/gen-conf.js';
+import { asCommander, parseHelp, renderMan, roff, walkHelp } from '../../packaging/gen-docs.js';
+import { bashCompletion } from '../../src/cli/completion.js';
+import { CONFIG_KEYS, defaultConfig, parseConfigDetailed } from '../../src/core/config/parse.js';
+
+const SOURCE = '/etc/sipprot/sipprot.conf';
+const BIN = fileURLToPath(new URL('../../bin/', import.meta.url));
+
+describe('the shipped sipprot.conf', () => {
+  const text = commentedConfig();
+
+  test('lists every key once, commented out', () => {
+    for (const k of CONFIG_KEYS) {
+      const lines = text.split('\n').filter((l) => l.startsWith(`#${k.key}=`));
+      assert.equal(lines.length, 1, `${k.key} appears ${lines.length} times`);
+    }
+    assert.equal(text.split('\n').filter((l) => /^[A-Za-z_]+=/.test(l)).length, 0, 'a key is set');
+  });
+
+  test('as shipped, and with every line uncommented, it gives exactly the built-in defaults', () => {
+    const defaults = defaultConfig(SOURCE);
+    const shipped = parseConfigDetailed(text, { source: SOURCE });
+    assert.deepEqual(shipped.config, defaults);
+    assert.deepEqual(shipped.warnings, []);
+    const uncommented = text.replace(/^#([A-Z_]+=)/gm, '$1');
+    assert.equal(uncommented.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).length, CONFIG_KEYS.length);
+    const all = parseConfigDetailed(uncommented, { source: SOURCE });
+    assert.deepEqual(all.warnings, []);
+    assert.deepEqual(all.config, defaults);
+  });
+});
+
+describe('documentation from --help', () => {
+  const help = (name: string) => (path: string[]) =>
+    execFileSync(process.execPath, [`${BIN}${name}.js`, ...path, '--help'], { encoding: 'utf8' });
+
+  test('parseHelp reads commander help: usage, wrapped entries, blocks, exit codes', () => {
+    const page = parseHelp(help('sipprot')(['allow']));
+    assert.equal(page.usage, 'sipprot allow [options] [command]');
+    assert.match(page.description, /allow list/);
+    const names = page.commands.map((c) => c.term.split(' ')[0]);
+    assert.deepEqual(names, ['list', 'add', 'remove', 'import', 'export', 'template', 'help']);
+    const remove = page.commands.find((c) => c.term.startsWith('remove'))!;
+    assert.match(remove.text, /^remove addresses or networks from the allow list$/, 'wrapped line joined');
+    const top = parseHelp(help('sipprotd')([]));
+    assert.match(top.after, /^Exit codes: 0 ok/);
+    assert.ok(top.options.some((o) => o.term === '--config <path>'));
+  });
+
+  test('roff escapes what troff would eat', () => {
+    assert.equal(roff('--config'), '\\-\\-config');
+    assert.equal(roff('.dot at start'), '\\&.dot at start');
+    assert.equal(roff("'quote"), "\\&'quote");
+    assert.equal(roff('a\\b'), 'a\\eb');
+  });
+
+  test('sipprotd: the man page and the completion cover every command and option', () => {
+    const tree = walkHelp(help('sipprotd'));
+    const commands = tree.children.map((c) => c.path.join(' '));
+    assert.deepEqual(commands, ['run', 'start', 'stop', 'restart', 'reload', 'status']);
+    const man = renderMan(tree, {
+      name: 'sipprotd',
+      version: '1.2.3',
+      date: '2026-01-02',
+      files: [],
+      seeAlso: [],
+    });
+    assert.match(man, /^\.TH SIPPROTD 8 "2026-01-02" "sipprot 1\.2\.3"/m);
+    for (const c of commands) assert.match(man, new RegExp(`^\\.SS "sipprotd ${c}"$`, 'm'));
+    assert.match(man, /^\.SH EXIT STATUS$/m);
+    const completion = bashCompletion(asCommander(tree, 'sipprotd'));
+    assert.match(completion, /"sipprotd"\) words="run start stop restart reload status --config --help"/);
+    assert.match(completion, /"sipprotd status"\) words="--json --help"/);
+    assert.match(completion, /complete -o default -F _sipprotd_complete sipprotd/);
+  });
+});
