@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { commentedConfig } from '../../packaging/gen-conf.js';
 import { asCommander, parseHelp, renderMan, roff, walkHelp } from '../../packaging/gen-docs.js';
 import { bashCompletion } from '../../src/cli/completion.js';
-import { CONFIG_KEYS, defaultConfig, parseConfigDetailed } from '../../src/core/config/parse.js';
+import { CONFIG_KEYS } from '../../src/core/config/keys.js';
+import { defaultConfig, parseConfigDetailed } from '../../src/core/config/parse.js';
 
 const SOURCE = '/etc/sipprot/sipprot.conf';
 const BIN = fileURLToPath(new URL('../../bin/', import.meta.url));
