@@ -144,6 +144,14 @@ send();`;
   assert.equal(r.code, 0, r.stderr);
 }
 
+/** Waits until the daemon answers on its socket (a unit is "active" before that). */
+async function answering(root: TestRoot): Promise<void> {
+  await waitFor('sipprotd to answer', async () => {
+    const r = await root.exec(['sipprotd', 'status', '--json'], { allowFail: true });
+    return r.code === 0 && JSON.parse(r.stdout).answering === true;
+  });
+}
+
 async function mainPid(root: TestRoot): Promise<number> {
   return Number((await ok(root, ['systemctl', 'show', '-p', 'MainPID', '--value', 'sipprotd'])).trim());
 }
@@ -182,11 +190,11 @@ describe('under systemd: apt install, block, reload, upgrade, remove, purge', ()
     assert.match(out, /journalctl -u sipprotd \| grep 'one-time password'/);
     assert.equal((await ok(root, ['systemctl', 'is-enabled', 'sipprotd'])).trim(), 'enabled');
     assert.equal((await ok(root, ['systemctl', 'is-active', 'sipprotd'])).trim(), 'active');
-    const journal = await waitFor('the one-time password in the journal', async () => {
+    const journal = await waitFor('the start and the one-time password in the journal', async () => {
       const j = await ok(root, ['journalctl', '-u', 'sipprotd', '--no-pager', '-o', 'cat']);
-      return /one-time password/.test(j) && j;
+      return /sipprotd started/.test(j) && j;
     });
-    assert.match(journal, /sipprotd started/);
+    assert.match(journal, /generated the one-time password \S{12,}/);
     assert.match(await ruleset(root.ns), /table inet sipprot/);
 
     const mode = (p: string) => (statSync(root.path(p)).mode & 0o7777).toString(8);
@@ -360,6 +368,7 @@ describe('a sipPROT host: /home/sipprot.conf stays the config, and the sandboxed
       /^ProtectHome=no\nReadWritePaths=\/home$/m,
     );
     assert.equal((await ok(root, ['systemctl', 'is-active', 'sipprotd'])).trim(), 'active');
+    assert.match((await ok(root, ['sipprotd', 'status', '--json'])).trim(), /"answering":true/);
     assert.match(await ruleset(root.ns), /elements = \{ 203\.0\.113\.0 \}/);
     await ok(root, ['sipprot', 'deny', 'add', '198.51.100.9', 'added after install']);
     assert.match(
@@ -375,12 +384,15 @@ describe('a sipPROT host: /home/sipprot.conf stays the config, and the sandboxed
     rmSync(dropIn);
     await ok(root, ['systemctl', 'daemon-reload']);
     await ok(root, ['systemctl', 'restart', 'sipprotd']);
+    await answering(root);
     const r = await root.exec(['sipprot', 'deny', 'add', '198.51.100.10'], { allowFail: true });
     assert.notEqual(r.code, 0, 'the daemon wrote /home despite ProtectHome=read-only');
     assert.match(`${r.stdout}${r.stderr}`, /read-only|EROFS|permission/i);
+    assert.doesNotMatch(readFileSync(root.path('/home/sipprot.denylist'), 'utf8'), /198\.51\.100\.10/);
     writeFileSync(dropIn, text);
     await ok(root, ['systemctl', 'daemon-reload']);
     await ok(root, ['systemctl', 'restart', 'sipprotd']);
+    await answering(root);
   });
 
   test('upgrade keeps the layout (no /etc/sipprot/sipprot.conf comes back); purge leaves /home alone', async () => {
@@ -388,10 +400,16 @@ describe('a sipPROT host: /home/sipprot.conf stays the config, and the sandboxed
     assert.ok(!existsSync(root.path(CONF)));
     assert.match(await ok(root, ['sipprot', 'status', '--deny']), /198\.51\.100\.9/);
     await ok(root, ['apt', 'purge', '-y', 'sipprot']);
+    const left = await ruleset(root.ns);
+    if (left !== '') {
+      const why = await root.exec(['journalctl', '--no-pager', '-n', '60', '-o', 'short'], {
+        allowFail: true,
+      });
+      assert.fail(`a sipprot table is left after purge:\n${why.stdout}`);
+    }
     assert.ok(existsSync(root.path('/home/sipprot.conf')));
     assert.match(readFileSync(root.path('/home/sipprot.denylist'), 'utf8'), /198\.51\.100\.9/);
     assert.ok(!existsSync(root.path('/etc/systemd/system/sipprotd.service.d/50-legacy-home.conf')));
-    assert.equal(await ruleset(root.ns), '');
   });
 });
 

@@ -139,6 +139,8 @@ export class TestRoot {
         `--directory=${this.dir}`,
         `--machine=sptest-pkg-${process.pid}-${counter}`,
         `--network-namespace-path=/run/netns/${this.ns.name}`,
+        // nspawn grants these only with --private-network; the namespace is ours alone.
+        '--capability=CAP_NET_ADMIN,CAP_NET_RAW',
         '--register=no',
         '--keep-unit',
         '--console=passive',
@@ -153,20 +155,28 @@ export class TestRoot {
     nspawn.stderr!.on('data', (d) => {
       stderr += String(d);
     });
-    const deadline = Date.now() + 30_000;
-    while (!this.init) {
-      if (nspawn.exitCode !== null || Date.now() > deadline)
-        throw new Error(`systemd-nspawn did not boot: ${stderr}`);
-      this.init = childOf(nspawn.pid!) ?? 0;
-      if (!this.init) await sleep(100);
+    // nspawn's child sets the container up, then execs systemd: wait for that exec, then
+    // for the boot. Early on systemctl answers "offline" (PID 1 is not systemd yet) or
+    // cannot reach systemd's socket yet: ask again.
+    const deadline = Date.now() + 60_000;
+    let last = '';
+    for (;;) {
+      if (nspawn.exitCode !== null) throw new Error(`systemd-nspawn exited: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`the container did not boot: ${last} ${stderr}`);
+      const child = childOf(nspawn.pid!);
+      if (child && comm(child) === 'systemd') {
+        this.init = child;
+        const r = await this.exec(['systemctl', 'is-system-running', '--wait'], {
+          allowFail: true,
+          timeoutMs: 60_000,
+        });
+        const state = r.stdout.trim();
+        if (state === 'running' || state === 'degraded') return;
+        last = `${state} ${r.stderr.trim()}`;
+        this.init = 0;
+      }
+      await sleep(200);
     }
-    const r = await this.exec(['systemctl', 'is-system-running', '--wait'], {
-      allowFail: true,
-      timeoutMs: 60_000,
-    });
-    const state = r.stdout.trim();
-    if (state !== 'running' && state !== 'degraded')
-      throw new Error(`the container did not boot: ${state} ${r.stderr}`);
   }
 
   /** Kills what runs in the root, deletes the namespace, unmounts and deletes the layer. */
@@ -194,6 +204,14 @@ export class TestRoot {
     if (this.init && alive(this.init)) process.kill(this.init, 'SIGKILL');
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     this.init = 0;
+  }
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
   }
 }
 
