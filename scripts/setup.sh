@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything sipprot needs to build, run its demo and run its tests on Debian 12:
-# system packages (libpcap, nftables, the SIP peers used by tests), npm deps, the build.
+# system packages (libpcap, nftables, the SIP peers used by tests, the compilers the native
+# modules need, and what the .deb install test uses: debootstrap, dpkg-repack,
+# systemd-nspawn, lintian), npm deps, the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -8,6 +10,8 @@ APT_PACKAGES=(
   libpcap-dev nftables iproute2 tcpdump tcpreplay
   sip-tester sipvicious kamailio
   fail2ban chromium fonts-dejavu-core
+  build-essential python3 dpkg-dev
+  debootstrap dpkg-repack systemd-container lintian
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
