@@ -133,7 +133,6 @@ Installed-Size: $SIZE
 Depends: nodejs (>= 20), nodejs (<< 21), nftables, $SHLIBS
 Section: net
 Priority: optional
-Homepage: https://github.com/sipprot/sipprot
 Description: SIP brute-force and scanner guard for VoIP servers
  sipprot watches live SIP traffic with libpcap, recognises password cracking,
  extension enumeration, scanners and toll-fraud probing, and blocks attackers
