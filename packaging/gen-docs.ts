@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { bashCompletion } from '../src/cli/completion.js';
+import { completionCommand } from '../src/cli/completion.js';
 
 export interface HelpEntry {
   term: string;
@@ -144,7 +144,23 @@ export function renderMan(tree: CommandDoc, meta: ManMeta): string {
   return `${out.join('\n')}\n`;
 }
 
-/** The tree as a commander program (names and long options only), for bashCompletion. */
+/**
+ * The bash completion script for a command tree, from the same generator as
+ * `sipprot completion bash` (run as that command, its only public surface).
+ */
+export async function bashCompletionOf(tree: CommandDoc, name: string): Promise<string> {
+  let out = '';
+  const io = {
+    out: (s: string) => {
+      out += s;
+    },
+    err: (s: string) => process.stderr.write(s),
+  };
+  await completionCommand(asCommander(tree, name), io).parseAsync(['bash'], { from: 'user' });
+  return out;
+}
+
+/** The tree as a commander program (names and long options only), for the completion. */
 export function asCommander(tree: CommandDoc, name: string): Command {
   const build = (doc: CommandDoc, cmd: Command): Command => {
     for (const o of doc.page.options) {
@@ -171,7 +187,7 @@ export const FILES: HelpEntry[] = [
   { term: '/usr/share/doc/sipprot/INSTALL.md', text: 'install, upgrade, backup and removal' },
 ];
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [outDir, binDir, version] = argv;
   if (!outDir || !binDir || !version) {
     process.stderr.write('usage: gen-docs.ts OUT_DIR BIN_DIR VERSION\n');
@@ -192,7 +208,7 @@ function main(argv: string[]): number {
     const man = renderMan(tree, { name, version, date, files: FILES, seeAlso: [`${other} (8)`, 'nft (8)'] });
     writeFileSync(join(outDir, `${name}.8`), man);
   }
-  const completion = bashCompletion(asCommander(trees.sipprotd!, 'sipprotd')).replace(
+  const completion = (await bashCompletionOf(trees.sipprotd!, 'sipprotd')).replace(
     /^#.*\n/,
     '# bash completion for sipprotd, generated from `sipprotd --help` by packaging/gen-docs.ts\n',
   );
@@ -200,4 +216,4 @@ function main(argv: string[]): number {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main(process.argv.slice(2));

@@ -9,8 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { commentedConfig } from '../../packaging/gen-conf.js';
-import { asCommander, parseHelp, renderMan, roff, walkHelp } from '../../packaging/gen-docs.js';
-import { bashCompletion } from '../../src/cli/completion.js';
+import { bashCompletionOf, parseHelp, renderMan, roff, walkHelp } from '../../packaging/gen-docs.js';
 import { CONFIG_KEYS } from '../../src/core/config/keys.js';
 import { defaultConfig, parseConfigDetailed } from '../../src/core/config/parse.js';
 
@@ -25,7 +24,7 @@ describe('the shipped sipprot.conf', () => {
       const lines = text.split('\n').filter((l) => l.startsWith(`#${k.key}=`));
       assert.equal(lines.length, 1, `${k.key} appears ${lines.length} times`);
     }
-    assert.equal(text.split('\n').filter((l) => /^[A-Za-z_]+=/.test(l)).length, 0, 'a key is set');
+    assert.equal(text.split('\n').filter((l) => /^[A-Za-z][A-Za-z0-9_]*=/.test(l)).length, 0, 'a key is set');
   });
 
   test('as shipped, and with every line uncommented, it gives exactly the built-in defaults', () => {
@@ -33,8 +32,11 @@ describe('the shipped sipprot.conf', () => {
     const shipped = parseConfigDetailed(text, { source: SOURCE });
     assert.deepEqual(shipped.config, defaults);
     assert.deepEqual(shipped.warnings, []);
-    const uncommented = text.replace(/^#([A-Z_]+=)/gm, '$1');
-    assert.equal(uncommented.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).length, CONFIG_KEYS.length);
+    const uncommented = text.replace(/^#([A-Z][A-Z0-9_]*=)/gm, '$1');
+    assert.equal(
+      uncommented.split('\n').filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l)).length,
+      CONFIG_KEYS.length,
+    );
     const all = parseConfigDetailed(uncommented, { source: SOURCE });
     assert.deepEqual(all.warnings, []);
     assert.deepEqual(all.config, defaults);
@@ -65,7 +67,7 @@ describe('documentation from --help', () => {
     assert.equal(roff('a\\b'), 'a\\eb');
   });
 
-  test('sipprotd: the man page and the completion cover every command and option', () => {
+  test('sipprotd: the man page and the completion cover every command and option', async () => {
     const tree = walkHelp(help('sipprotd'));
     const commands = tree.children.map((c) => c.path.join(' '));
     assert.deepEqual(commands, ['run', 'start', 'stop', 'restart', 'reload', 'status']);
@@ -79,7 +81,7 @@ describe('documentation from --help', () => {
     assert.match(man, /^\.TH SIPPROTD 8 "2026-01-02" "sipprot 1\.2\.3"/m);
     for (const c of commands) assert.match(man, new RegExp(`^\\.SS "sipprotd ${c}"$`, 'm'));
     assert.match(man, /^\.SH EXIT STATUS$/m);
-    const completion = bashCompletion(asCommander(tree, 'sipprotd'));
+    const completion = await bashCompletionOf(tree, 'sipprotd');
     assert.match(completion, /"sipprotd"\) words="run start stop restart reload status --config --help"/);
     assert.match(completion, /"sipprotd status"\) words="--json --help"/);
     assert.match(completion, /complete -o default -F _sipprotd_complete sipprotd/);
