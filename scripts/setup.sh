@@ -12,6 +12,7 @@ APT_PACKAGES=(
   fail2ban chromium fonts-dejavu-core
   build-essential python3 dpkg-dev
   debootstrap dpkg-repack systemd-container lintian
+  zsh  # the completion test runs the generated zsh script
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

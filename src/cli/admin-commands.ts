@@ -22,7 +22,7 @@ export function statusCommand(program: Command, ctx: CliContext): void {
     .option('--dynamic', 'print the dynamic deny list (live blocks, time left, user agent, reason)')
     .option('--json', 'machine-readable output')
     .action(async (o, cmd: Command) => {
-      const admin = await ctx.admin(cmd);
+      const admin = await ctx.admin(cmd, { readOnly: true });
       const status = await admin.status();
       const want = (k: 'allow' | 'deny' | 'dynamic') => o.all || o[k];
       const allow = want('allow') ? await admin.listEntries('allow') : undefined;
@@ -44,7 +44,7 @@ export function checkCommand(program: Command, ctx: CliContext): void {
     .argument('<ip>', 'an IPv4 or IPv6 address')
     .option('--json', 'machine-readable output')
     .action(async (ip: string, o, cmd: Command) => {
-      const r = await (await ctx.admin(cmd)).check(ip);
+      const r = await (await ctx.admin(cmd, { readOnly: true })).check(ip);
       if (o.json) json(ctx.io, r);
       else ctx.io.out(checkText(r));
       if (r.blocked) ctx.setExit(EXIT.blocked);

@@ -10,7 +10,8 @@ import type { Io } from './output.js';
 
 export interface CliContext {
   io: Io;
-  admin(cmd: Command): Promise<Admin>;
+  /** `readOnly`: the command changes nothing (no state database is created for it). */
+  admin(cmd: Command, opts?: { readOnly?: boolean }): Promise<Admin>;
   setExit(code: number): void;
 }
 

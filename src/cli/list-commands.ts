@@ -1,7 +1,8 @@
 /**
  * `sipprot allow|deny list|add|remove|import|export|template`: the same six commands for
  * either list, one function each. Exit codes: 1 when an entry to remove was missing, 2
- * when an import had invalid lines (nothing applied without --skip-invalid).
+ * when an import had invalid lines and applied nothing (without --skip-invalid, or when no
+ * line was valid); an import --skip-invalid that applied entries is 0 and says what it skipped.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -23,7 +24,7 @@ function listCommand(group: Command, ctx: CliContext, name: ListName): void {
     .description(`print the ${name} list`)
     .option('--json', 'machine-readable output')
     .action(async (o, cmd: Command) => {
-      const entries = await (await ctx.admin(cmd)).listEntries(name);
+      const entries = await (await ctx.admin(cmd, { readOnly: true })).listEntries(name);
       if (o.json) json(ctx.io, entries);
       else ctx.io.out(listTable(LIST_TITLES[name], entries));
     });
@@ -70,16 +71,20 @@ function importCommand(group: Command, ctx: CliContext, name: ListName): void {
     .action(async (file: string, o, cmd: Command) => {
       const csv = file === '-' ? await readStdin() : await readFile(file, 'utf8');
       const r = await (await ctx.admin(cmd)).importCsv(name, csv, { skipInvalid: Boolean(o.skipInvalid) });
-      for (const e of r.errors) io.err(`${file}:${e.line}: ${e.message}: ${JSON.stringify(e.text)}\n`);
       if (!r.applied) {
+        for (const e of r.errors) io.err(`${file}:${e.line}: ${e.message}: ${JSON.stringify(e.text)}\n`);
         io.err(`nothing imported: ${r.errors.length} invalid line(s); fix them or use --skip-invalid\n`);
         ctx.setExit(EXIT.usage);
         return;
       }
+      for (const e of r.errors)
+        io.err(`${file}:${e.line}: skipped: ${e.message}: ${JSON.stringify(e.text)}\n`);
+      const skipped = r.errors.length > 0 ? `; skipped ${r.errors.length} invalid line(s)` : '';
       io.out(
-        `imported ${r.added.length} new and ${r.updated.length} existing entries into the ${name} list\n`,
+        `imported ${r.added.length} new and ${r.updated.length} existing entries into the ${name} list${skipped}\n`,
       );
-      if (r.errors.length > 0) ctx.setExit(EXIT.usage);
+      // --skip-invalid asked for the valid lines: done is 0. Nothing valid at all is bad input.
+      if (r.added.length + r.updated.length === 0 && r.errors.length > 0) ctx.setExit(EXIT.usage);
     });
 }
 
@@ -89,7 +94,7 @@ function exportCommand(group: Command, ctx: CliContext, name: ListName): void {
     .description(`export the ${name} list as CSV (network,note)`)
     .argument('[file]', 'write to this file instead of standard output')
     .action(async (file: string | undefined, _o, cmd: Command) => {
-      const csv = await (await ctx.admin(cmd)).exportCsv(name);
+      const csv = await (await ctx.admin(cmd, { readOnly: true })).exportCsv(name);
       if (file) await writeFile(file, csv, { mode: 0o600 });
       else ctx.io.out(csv);
     });

@@ -1,3 +1,8 @@
+/**
+ * What the CLI prints and how: the manual's tables, `--json`, config warnings on stderr.
+ * (A reader that closes the pipe early, `sipprot deny list | head`, is bin/sipprot.js's.)
+ */
+import type { ConfigWarning } from '../core/config/parse.js';
 import type { ListEntry, ListName } from '../core/types.js';
 import type { CheckResult, DynamicBlock } from '../ports/admin.js';
 import { formatDuration, renderTable } from './table.js';
@@ -6,6 +11,17 @@ import { formatDuration, renderTable } from './table.js';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+}
+
+/** Prints each config warning (an unknown key and its typo hint, a key set twice) once. */
+export function warnConfig(io: Io): (w: ConfigWarning, file: string) => void {
+  const said = new Set<string>();
+  return (w, file) => {
+    const line = `warning: ${file}: ${w.message}\n`;
+    if (said.has(line)) return;
+    said.add(line);
+    io.err(line);
+  };
 }
 
 export const LIST_TITLES: Record<ListName, string> = { allow: 'Allow list', deny: 'Deny list' };

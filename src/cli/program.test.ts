@@ -154,6 +154,7 @@ describe('sipprot CLI (local backend: list files and SQLite)', () => {
     const comp = await run('completion', 'bash');
     assert.match(comp.out, /complete -o default -F _sipprot_complete sipprot/);
     assert.match(comp.out, /"sipprot deny"\) words="list add remove import export template --help"/);
-    assert.equal((await run('completion', 'zsh')).code, EXIT.usage);
+    assert.equal((await run('completion', 'zsh')).code, EXIT.ok);
+    assert.equal((await run('completion', 'fish')).code, EXIT.usage);
   });
 });

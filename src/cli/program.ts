@@ -15,13 +15,18 @@ import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { listCommands } from './list-commands.js';
 import type { Io } from './output.js';
+import { VERSION } from './version.js';
 
 export { type CliContext, usage } from './context.js';
 
 export interface CliDeps {
   io: Io;
-  /** Opens the admin backend for the chosen config: over the daemon socket, or local. */
-  admin(opts: { config?: string }): Promise<Admin>;
+  /**
+   * Opens the admin backend for the chosen config: over the daemon socket, or local.
+   * `readOnly`: the command only looks (status, check, list, history), so a state
+   * database that does not exist yet is not created for it.
+   */
+  admin(opts: { config?: string; readOnly?: boolean }): Promise<Admin>;
   /** Extra command groups registered by other modules (replay, geoip, recipients...). */
   extensions?: Array<(program: Command, ctx: CliContext) => void>;
 }
@@ -31,7 +36,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const { io } = deps;
   const ctx: CliContext = {
     io,
-    admin: (cmd) => deps.admin({ config: cmd.optsWithGlobals().config }),
+    admin: (cmd, opts) => deps.admin({ config: cmd.optsWithGlobals().config, ...opts }),
     setExit: (code) => {
       exitCode = code;
     },
@@ -53,6 +58,7 @@ function rootCommand(io: Io): Command {
   return new Command('sipprot')
     .description('sipprot: SIP brute-force and scanner guard (lists, blocks, reports)')
     .addOption(configOption())
+    .version(`sipprot ${VERSION}`, '-V, --version', 'print the sipprot version')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })

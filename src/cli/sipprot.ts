@@ -4,12 +4,13 @@
  * socket, so they apply to the firewall at once; without it they change the list files
  * and the store directly, and the daemon applies them when it starts.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { geoInfo } from '../admin/geo-info.js';
 import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
 import { LocalAdmin } from '../admin/local-admin.js';
-import { loadConfig, resolveConfigPath } from '../config/load.js';
-import { parseConfig } from '../core/config/parse.js';
+import { loadConfig } from '../config/load.js';
+import { applyOverrides } from '../core/config/overrides.js';
 import { AccessLists } from '../core/lists/lists.js';
 import type { Config } from '../core/types.js';
 import { GeoDatabase } from '../geoip/database.js';
@@ -18,10 +19,10 @@ import { mailStatus } from '../notify/smtp.js';
 import { readPid } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import type { Admin } from '../ports/admin.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { DB_FILE, SqliteStore } from '../store/sqlite-store.js';
 import { geoipCommands } from './geoip-command.js';
 import { notifyCommands } from './notify-commands.js';
-import type { Io } from './output.js';
+import { type Io, warnConfig } from './output.js';
 import { registerPasswdCommand } from './passwd-command.js';
 import { runCli } from './program.js';
 import { replayCommand } from './replay-command.js';
@@ -29,42 +30,58 @@ import { replayCommand } from './replay-command.js';
 const STDIO: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 const clock = () => Date.now() / 1000;
 
-const configAt = (path: string | undefined): Config => loadConfig({ path, env: process.env });
-
-/** The Admin port: the running daemon's socket when it answers, else files and store. */
-async function openAdmin(opts: { config?: string }): Promise<Admin> {
-  const config = configAt(opts.config);
-  const paths = runtimePaths(config);
-  if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket)))
-    return new HttpAdmin(paths.socket);
-  const store = await SqliteStore.open(config.stateDir);
-  const geo = await GeoDatabase.load(config.stateDir).catch(() => null);
-  return new LocalAdmin({
-    config,
-    lists: new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile }),
-    store,
-    geo: geo ? geoInfo(geo, config) : null,
-    mailStatus: () => mailStatus(config),
-    clock,
-    daemonPid: () => readPid(paths.pidFile),
-  });
-}
-
-/** The config for a replay: the file the daemon would use, then `KEY=VALUE` overrides. */
-function replayConfig(path: string | undefined, overrides: string[]): Config {
-  if (overrides.length === 0) return configAt(path);
-  const file = resolveConfigPath({ path, env: process.env });
-  const text = file ? readFileSync(file, 'utf8') : '';
-  return parseConfig(`${text}\n${overrides.join('\n')}\n`, { source: file });
+/**
+ * The state store for a command. A command that only looks (`readOnly`) does not create
+ * STATE_DIR/sipprot.db: before the daemon's first start it reads an empty in-memory store
+ * and says so, instead of leaving a root-owned database behind in /var/lib/sipprot.
+ */
+async function openStore(config: Config, readOnly: boolean, io: Io): Promise<SqliteStore> {
+  const file = join(config.stateDir, DB_FILE);
+  if (readOnly && !existsSync(file)) {
+    io.err(`note: no state database yet (${file}): no blocks or history to show until sipprotd has run\n`);
+    return SqliteStore.openInMemory();
+  }
+  return SqliteStore.open(config.stateDir);
 }
 
 export function main(argv: string[], io: Io = STDIO): Promise<number> {
+  const onWarning = warnConfig(io);
+  const configAt = (path: string | undefined): Config => loadConfig({ path, env: process.env, onWarning });
+
+  /** The Admin port: the running daemon's socket when it answers, else files and store. */
+  const openAdmin = async (opts: { config?: string; readOnly?: boolean }): Promise<Admin> => {
+    const config = configAt(opts.config);
+    const paths = runtimePaths(config);
+    if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket)))
+      return new HttpAdmin(paths.socket);
+    const store = await openStore(config, opts.readOnly === true, io);
+    const geo = await GeoDatabase.load(config.stateDir).catch(() => null);
+    return new LocalAdmin({
+      config,
+      lists: new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile }),
+      store,
+      geo: geo ? geoInfo(geo, config) : null,
+      mailStatus: () => mailStatus(config),
+      clock,
+      daemonPid: () => readPid(paths.pidFile),
+    });
+  };
+  return run(argv, io, configAt, openAdmin);
+}
+
+function run(
+  argv: string[],
+  io: Io,
+  configAt: (path: string | undefined) => Config,
+  openAdmin: (opts: { config?: string; readOnly?: boolean }) => Promise<Admin>,
+): Promise<number> {
   return runCli(argv, {
     io,
     admin: openAdmin,
     extensions: [
       replayCommand({
-        config: replayConfig,
+        // The file the daemon would use, then `--set KEY=VALUE` overrides, each blamed as typed.
+        config: (path, overrides) => applyOverrides(configAt(path), overrides),
         lists: (c) => {
           const files = new ListFiles({ allow: c.allowlistFile, deny: c.denylistFile });
           return new AccessLists(files.read('allow'), files.read('deny'));

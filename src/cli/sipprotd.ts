@@ -15,9 +15,11 @@ import {
   startDaemon,
   stopDaemon,
 } from '../daemon/control.js';
+import { completionCommand } from './completion.js';
 import { configOption } from './config-option.js';
 import { EXIT } from './exit-codes.js';
-import type { Io } from './output.js';
+import { type Io, quietOnBrokenPipe, warnConfig } from './output.js';
+import { VERSION } from './version.js';
 
 const STDIO: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
@@ -28,6 +30,10 @@ const EXIT_OF: Record<ControlOutcome, number> = {
   refused: EXIT.usage,
 };
 
+/** Documented in --help and the README; `stop` and `reload` on a stopped daemon are 3, like `status`. */
+const EXIT_HELP =
+  '\nExit codes: 0 ok, 1 failure, 2 bad usage or config, 3 not running (status, stop, reload).';
+
 export async function main(argv: string[], io: Io = STDIO): Promise<number> {
   let code: number = EXIT.ok;
   const set = (outcome: ControlOutcome) => {
@@ -36,9 +42,10 @@ export async function main(argv: string[], io: Io = STDIO): Promise<number> {
   const program = new Command('sipprotd')
     .description('the sipprot daemon: live capture, detection, nftables enforcement, API')
     .addOption(configOption())
+    .version(`sipprotd ${VERSION}`, '-V, --version', 'print the sipprot version')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
-    .addHelpText('after', '\nExit codes: 0 ok, 1 failure, 2 bad usage or config, 3 not running (status).');
+    .addHelpText('after', EXIT_HELP);
   const path = (cmd: Command): string | undefined => cmd.optsWithGlobals().config;
   // Unknown and repeated keys are said at once on the terminal (run logs them instead).
   const cfg = (cmd: Command): Config => {
@@ -61,7 +68,7 @@ export async function main(argv: string[], io: Io = STDIO): Promise<number> {
     .action(async (_o, cmd: Command) => set(await startDaemon(cfg(cmd), path(cmd), io)));
   program
     .command('stop')
-    .description('stop the daemon; removes every firewall rule sipprot created')
+    .description('stop the daemon; removes every firewall rule sipprot created (exit 3: was not running)')
     .action(async (_o, cmd: Command) => set(await stopDaemon(cfg(cmd), io)));
   program
     .command('restart')
@@ -80,11 +87,15 @@ export async function main(argv: string[], io: Io = STDIO): Promise<number> {
     .description('is the daemon running? (exit 0 yes, 3 no)')
     .option('--json', 'machine-readable output')
     .action(async (o, cmd: Command) => set(await daemonStatus(cfg(cmd), io, Boolean(o.json))));
+  program.addCommand(completionCommand(program, io));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (e instanceof CommanderError) {
+      if (e.code === 'sipprot.usage') io.err(`error: ${e.message}\n`);
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
     io.err(`sipprotd: ${e instanceof Error ? e.message : String(e)}\n`);
     if (isSipprotError(e) && e.code === 'SP_ERR_CONFIG_INVALID') return EXIT.usage;
     return EXIT.failure;

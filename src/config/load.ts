@@ -26,7 +26,7 @@ export interface ConfigLocation {
 export interface LoadOptions extends ConfigLocation {
   readFile?: (path: string) => string;
   /** Called for each warning (unknown key, key set twice); the daemon logs them. */
-  onWarning?: (w: ConfigWarning) => void;
+  onWarning?: (w: ConfigWarning, file: string) => void;
 }
 
 export interface LoadedConfig {
@@ -94,7 +94,7 @@ export function loadConfigDetailed(opts: LoadOptions = {}): LoadedConfig {
     });
   }
   const r = parseConfigDetailed(text, { source: path });
-  for (const w of r.warnings) opts.onWarning?.(w);
+  for (const w of r.warnings) opts.onWarning?.(w, path);
   return { ...r, path, from };
 }
 

@@ -74,7 +74,7 @@ export async function startDaemon(
 export async function stopDaemon(config: Config, say: Say): Promise<ControlOutcome> {
   const pid = readPid(runtimePaths(config).pidFile);
   if (pid === null) {
-    say.out('sipprotd is not running\n');
+    say.out('sipprotd is not running: nothing to stop\n');
     if (await removeLeftoverTable()) say.out("removed sipprot's nftables table left by a daemon that died\n");
     return 'not-running';
   }

@@ -4,7 +4,7 @@
  * loses nothing acknowledged (test/store-crash.test.ts). Statements live in
  * sqlite-statements.ts, row mapping in sqlite-rows.ts, schema in migrations.ts.
  */
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { SipprotError } from '../core/errors.js';
 import type {
   AttackRecord,
@@ -61,6 +61,16 @@ export class SqliteStore implements Store {
       db.close();
       throw storeError(e, file, 'open');
     }
+  }
+
+  /**
+   * An empty store in memory, at the newest schema: what a read-only CLI command reads
+   * before the daemon ever created STATE_DIR/sipprot.db (nothing written outlives it).
+   */
+  static openInMemory(): SqliteStore {
+    const db = new Database(':memory:');
+    migrate(db, ':memory:');
+    return new SqliteStore(db, ':memory:');
   }
 
   private constructor(db: Database.Database, file: string) {

@@ -7,4 +7,9 @@ const root = process.env.SIPPROT_E2E_ROOT || fileURLToPath(new URL('../../../', 
 const { main } = (await import(join(root, 'src/cli/sipprot.ts'))) as {
   main(argv: string[]): Promise<number>;
 };
+// As bin/sipprot.js: a reader that stops early (`| head`) ends the output quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? 0);
+});
 process.exitCode = await main(process.argv.slice(2));
