@@ -18,7 +18,7 @@ import {
 import { completionCommand } from './completion.js';
 import { configOption } from './config-option.js';
 import { EXIT } from './exit-codes.js';
-import { type Io, quietOnBrokenPipe, warnConfig } from './output.js';
+import type { Io } from './output.js';
 import { VERSION } from './version.js';
 
 const STDIO: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };

@@ -70,7 +70,7 @@ describe('documentation from --help', () => {
   test('sipprotd: the man page and the completion cover every command and option', async () => {
     const tree = walkHelp(help('sipprotd'));
     const commands = tree.children.map((c) => c.path.join(' '));
-    assert.deepEqual(commands, ['run', 'start', 'stop', 'restart', 'reload', 'status']);
+    assert.deepEqual(commands, ['run', 'start', 'stop', 'restart', 'reload', 'status', 'completion']);
     const man = renderMan(tree, {
       name: 'sipprotd',
       version: '1.2.3',
@@ -82,7 +82,7 @@ describe('documentation from --help', () => {
     for (const c of commands) assert.match(man, new RegExp(`^\\.SS "sipprotd ${c}"$`, 'm'));
     assert.match(man, /^\.SH EXIT STATUS$/m);
     const completion = await bashCompletionOf(tree, 'sipprotd');
-    assert.match(completion, /"sipprotd"\) words="run start stop restart reload status --config --help"/);
+    assert.match(completion, /"sipprotd"\) words="run start stop restart reload status completion --config --version --help"/);
     assert.match(completion, /"sipprotd status"\) words="--json --help"/);
     assert.match(completion, /complete -o default -F _sipprotd_complete sipprotd/);
   });
