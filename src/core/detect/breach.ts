@@ -27,13 +27,14 @@ export function onCredentialSuccess(
   at: number,
 ): void {
   if (req.method === 'REGISTER' || req.followUp) c.trust.mark(key, at);
-  if (st === undefined && c.distSources <= 0) return;
+  // A source that never failed cannot have cracked anything: every working phone stops here.
+  if (st === undefined || st.failTotal === 0) return;
   if (req.method !== 'REGISTER' && req.method !== 'INVITE') return;
   const user = targetUser(req);
   if (user === null) return;
   const uh = hashOne(user);
   let failures = 0;
-  if (st !== undefined && tallyOf(st.failUsers, uh) >= c.breachMin) {
+  if (tallyOf(st.failUsers, uh) >= c.breachMin) {
     failures = st.failTotal;
     tally(st.failUsers!, uh, -tallyOf(st.failUsers, uh), 16);
   } else if (c.distSources > 0) {

@@ -95,9 +95,11 @@ export class RateTable {
       this.idx[slot] = bucket;
     }
     this.cur[slot]!++;
+    // A cold slot holds no flood (a source's count never exceeds its slot's): the common
+    // case costs no Map lookup.
+    if (estimate(bucket, this.cur[slot]!, this.prev[slot]!, at) * 2 < this.floodLimit) return undefined;
     let ex = this.exact.get(key);
     if (ex === undefined) {
-      if (estimate(bucket, this.cur[slot]!, this.prev[slot]!, at) * 2 < this.floodLimit) return undefined;
       ex = this.newExact();
       if (ex === undefined) return undefined;
       this.exact.set(key, ex);
@@ -127,9 +129,10 @@ export class RateTable {
     const seenOther = before !== t && at - beforeAt < this.period;
     this.target[slot] = t;
     this.targetAt[slot] = at;
+    // The same target as the slot's last one adds nothing: no Map lookup then.
+    if (!seenOther) return;
     let e = ex ?? this.exact.get(key);
     if (e === undefined || e.targets === null) {
-      if (!seenOther) return;
       if (e === undefined) {
         e = this.newExact();
         if (e === undefined) return;

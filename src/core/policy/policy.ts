@@ -211,6 +211,7 @@ export class Policy {
   blockPrefixMember(ip: string, at: number): Decision[] {
     if (this.prefixes.size === 0 || this.held.has(ip)) return [];
     const key = this.prefixOf(ip);
+    if (key === ip) return []; // a full-length prefix (an IPv4 /32) is never held
     const hold = this.prefixes.held(key, at);
     if (hold === null) return [];
     const gate = this.gate(ip);

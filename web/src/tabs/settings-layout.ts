@@ -68,6 +68,49 @@ export const GROUPS: Group[] = [
     ],
   },
   {
+    id: 'attacks',
+    title: 'Slow, distributed, toll-fraud and flood attacks',
+    intro: 'Defaults no office reaches (the README says why). 0 switches a count off.',
+    advanced: true,
+    fields: [
+      { key: 'SLOW_HOUR_COUNT', label: 'Slow attack: failed attempts within an hour', control: numeric },
+      { key: 'SLOW_DAY_COUNT', label: 'Slow attack: failed attempts within a day', control: numeric },
+      {
+        key: 'DISTRIBUTED_SOURCES',
+        label: 'Distributed guessing: addresses on one extension',
+        control: numeric,
+      },
+      {
+        key: 'DISTRIBUTED_BLOCK',
+        label: 'Block every address of a distributed attack',
+        control: { kind: 'bool' },
+      },
+      { key: 'TOLL_COUNT', label: 'Toll fraud: refused calls to outside numbers', control: numeric },
+      { key: 'TOLL_MIN_DIGITS', label: 'Toll fraud: digits of an outside number', control: numeric },
+      {
+        key: 'TOLL_WATCH',
+        label: 'Watched destinations (prefixes)',
+        control: { kind: 'text', placeholder: '+881,+882,+883' },
+      },
+      { key: 'FLOOD_RATE', label: 'Flood: requests a second from one address', control: numeric },
+      { key: 'SWEEP_TARGETS', label: 'Sweep: local address:port pairs probed', control: numeric },
+      {
+        key: 'SCANNER_TEMPLATES',
+        label: 'Recognise renamed scanners by their template',
+        control: { kind: 'bool' },
+      },
+      { key: 'PREFIX_V4', label: 'IPv4 prefix counted together', control: numeric },
+      { key: 'PREFIX_V6', label: 'IPv6 prefix counted together', control: numeric },
+      { key: 'PREFIX_BLOCK', label: 'Blocked addresses before the whole prefix is', control: numeric },
+      {
+        key: 'OBSERVE',
+        label: 'Observe only (would block)',
+        control: { kind: 'text', placeholder: 'all' },
+        note: "Rules named here are reported, not enforced: 'all' for a new install's first week.",
+      },
+    ],
+  },
+  {
     id: 'agents',
     title: 'Blocked user agents',
     fields: [
