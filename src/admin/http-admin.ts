@@ -25,23 +25,29 @@ export class HttpAdmin implements Admin {
   listEntries(name: ListName) {
     return this.call<Awaited<ReturnType<Admin['listEntries']>>>('GET', `/api/lists/${name}`);
   }
-  addEntries(name: ListName, entries: Parameters<Admin['addEntries']>[1], _opts?: ChangeOptions) {
-    return this.call<Awaited<ReturnType<Admin['addEntries']>>>('POST', `/api/lists/${name}`, { entries });
+  addEntries(name: ListName, entries: Parameters<Admin['addEntries']>[1], opts?: ChangeOptions) {
+    return this.call<Awaited<ReturnType<Admin['addEntries']>>>('POST', `/api/lists/${name}`, {
+      entries,
+      ...wireOptions(opts),
+    });
   }
-  removeEntries(name: ListName, networks: string[]) {
+  removeEntries(name: ListName, networks: string[], opts?: ChangeOptions) {
     return this.call<Awaited<ReturnType<Admin['removeEntries']>>>('POST', `/api/lists/${name}/remove`, {
       networks,
+      ...wireOptions(opts),
     });
   }
-  removeAll(name: ListName) {
+  removeAll(name: ListName, opts?: ChangeOptions) {
     return this.call<Awaited<ReturnType<Admin['removeAll']>>>('POST', `/api/lists/${name}/remove`, {
       all: true,
+      ...wireOptions(opts),
     });
   }
-  importCsv(name: ListName, csv: string, opts: { skipInvalid: boolean }) {
+  importCsv(name: ListName, csv: string, opts: { skipInvalid: boolean } & ChangeOptions) {
     return this.call<Awaited<ReturnType<Admin['importCsv']>>>('POST', `/api/lists/${name}/import`, {
       csv,
       skipInvalid: opts.skipInvalid,
+      ...wireOptions(opts),
     });
   }
   exportCsv(name: ListName) {
@@ -99,6 +105,14 @@ export class HttpAdmin implements Admin {
       req.end();
     });
   }
+}
+
+/** The lock-out guard's options as the list routes take them (the socket honours `requester`). */
+function wireOptions(opts: ChangeOptions | undefined): { force?: true; requester?: string } {
+  return {
+    ...(opts?.force ? { force: true as const } : {}),
+    ...(opts?.requester ? { requester: opts.requester } : {}),
+  };
 }
 
 /** True when something answers on the socket (a stale socket file answers nothing). */

@@ -5,8 +5,18 @@
  * the kernel and the policy at once; the CLI uses it directly when no daemon runs.
  */
 import { SipprotError } from '../core/errors.js';
+import { hugeEntry } from '../core/lists/entries.js';
 import { AccessLists, parseCsv } from '../core/lists/lists.js';
-import { networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
+import {
+  findLockouts,
+  type GuardedChange,
+  type GuardFacts,
+  guardChange,
+  LOOPBACK,
+  type Lockout,
+  type Protected,
+} from '../core/lists/lockout.js';
+import { type Address, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
 import type { Config, ListEntry, ListName } from '../core/types.js';
 import {
   type Admin,
@@ -52,6 +62,11 @@ export interface LocalAdminDeps {
    * and check do not re-read and re-parse both files per request; absent: read the files.
    */
   access?: () => AccessLists;
+  /**
+   * Addresses the lock-out guard keeps reachable besides loopback and the requester: the
+   * host's own addresses, resolvers, gateways, SSH and web admin peers (platform/host-facts.ts).
+   */
+  protect?: () => Protected[];
 }
 
 /**
@@ -126,23 +141,23 @@ export class LocalAdmin implements Admin {
   }
 
   async addEntries(name: ListName, entries: ListEntry[], opts?: ChangeOptions): Promise<ChangeResult> {
-    if (name === 'deny')
-      this.refuseLockout(
-        entries.map((e) => e.network),
-        opts?.requester ?? null,
-      );
+    const networks = entries.map((e) => e.network);
+    refuseHuge(networks, opts);
+    if (name === 'deny') await this.guard({ kind: 'deny-add', networks }, opts);
     const r = await this.d.lists.add(name, entries);
     await this.d.live?.listsChanged(name);
     return r;
   }
 
-  async removeEntries(name: ListName, networks: string[]): Promise<RemoveResult> {
+  async removeEntries(name: ListName, networks: string[], opts?: ChangeOptions): Promise<RemoveResult> {
+    if (name === 'allow') await this.guard({ kind: 'allow-remove', networks }, opts);
     const r = await this.d.lists.remove(name, networks);
     if (r.removed.length > 0) await this.d.live?.listsChanged(name);
     return r;
   }
 
-  async removeAll(name: ListName): Promise<RemoveResult> {
+  async removeAll(name: ListName, opts?: ChangeOptions): Promise<RemoveResult> {
+    if (name === 'allow') await this.guard({ kind: 'allow-remove', networks: null }, opts);
     const r = await this.d.lists.removeAll(name);
     if (r.removed.length > 0) await this.d.live?.listsChanged(name);
     return r;
@@ -153,15 +168,26 @@ export class LocalAdmin implements Admin {
     csv: string,
     opts: { skipInvalid: boolean } & ChangeOptions,
   ): Promise<ImportResult> {
-    if (name === 'deny') {
-      this.refuseLockout(
-        parseCsv(csv).entries.map((e) => e.network),
-        opts.requester ?? null,
-      );
-    }
+    const networks = parseCsv(csv).entries.map((e) => e.network);
+    refuseHuge(networks, opts);
+    if (name === 'deny') await this.guard({ kind: 'deny-add', networks }, opts);
     const r = await this.d.lists.importCsv(name, csv, { skipInvalid: opts.skipInvalid });
     if (r.applied && r.added.length + r.updated.length > 0) await this.d.live?.listsChanged(name);
     return r;
+  }
+
+  /**
+   * Before BLOCKED_COUNTRIES changes (settings from the UI, API or socket): refuses with
+   * SP_ERR_LOCKOUT when the new countries would cut off a protected address, unless forced.
+   */
+  async guardCountries(countries: readonly string[], opts?: ChangeOptions): Promise<void> {
+    await this.guard({ kind: 'countries', countries }, opts);
+  }
+
+  /** The protected addresses a change would cut off (for warnings: config reload, start). */
+  async lockouts(change: GuardedChange, opts?: ChangeOptions): Promise<Lockout[]> {
+    const protect = this.protected(opts);
+    return findLockouts(change, protect, await this.guardFacts(protect));
   }
 
   async exportCsv(name: ListName): Promise<string> {
@@ -185,24 +211,50 @@ export class LocalAdmin implements Admin {
     return this.d.access?.() ?? new AccessLists(this.d.lists.read('allow'), this.d.lists.read('deny'));
   }
 
-  /** Never let an admin deny the address they are connected from, nor loopback. */
-  private refuseLockout(networks: string[], requester: string | null): void {
-    const req = requester ? parseAddress(requester) : null;
-    for (const text of networks) {
-      const net = parseNetwork(text.trim());
-      if (!net) continue; // invalid entries are reported by the list itself
-      if (req && networkContains(net, req)) {
-        throw new SipprotError(
-          'SP_ERR_LOCKOUT',
-          `refusing to deny ${net.text}: it contains ${req.text}, the address you are connected from`,
-        );
-      }
-      const loop = parseAddress(net.family === 4 ? '127.0.0.1' : '::1')!;
-      if (networkContains(net, loop)) {
-        throw new SipprotError('SP_ERR_LOCKOUT', `refusing to deny ${net.text}: it contains loopback`);
-      }
-    }
+  /** The one lock-out guard (core/lists/lockout.ts) on this host's facts. */
+  private async guard(change: GuardedChange, opts?: ChangeOptions): Promise<void> {
+    if (opts?.force) return;
+    const protect = this.protected(opts);
+    guardChange(change, protect, await this.guardFacts(protect));
   }
+
+  private protected(opts?: ChangeOptions): Protected[] {
+    const requester = opts?.requester ? parseAddress(opts.requester) : null;
+    return [
+      ...(requester ? [{ ip: requester.text, why: 'you are connected from it' }] : []),
+      ...LOOPBACK,
+      ...(this.d.protect?.() ?? []),
+    ];
+  }
+
+  private async guardFacts(protect: readonly Protected[]): Promise<GuardFacts> {
+    const access = this.accessLists();
+    const allow = access.allowEntries().map((e) => ({ e, net: parseNetwork(e.network) }));
+    const now = this.d.clock();
+    const dynamic = new Set<string>();
+    for (const p of protect) {
+      const b = await this.d.store.getBlock(p.ip);
+      if (b && (b.expiresAt === null || b.expiresAt > now)) dynamic.add(p.ip);
+    }
+    return {
+      allowCovering: (ip: Address) =>
+        allow.filter((a) => a.net !== null && networkContains(a.net, ip)).map((a) => a.e),
+      denyOf: (ip: Address) => access.check(ip).deny ?? null,
+      country: (ip) => this.d.geo?.country(ip) ?? null,
+      blockedCountries: this.d.config.blockedCountries,
+      dynamic: (ip) => dynamic.has(ip),
+    };
+  }
+}
+
+/** Near-total ranges (entries.ts) need force: one typo should not drop half the internet. */
+function refuseHuge(networks: readonly string[], opts?: ChangeOptions): void {
+  if (opts?.force) return;
+  const huge = networks
+    .map((n) => parseNetwork(n))
+    .map((n) => (n ? hugeEntry(n) : null))
+    .filter((w): w is string => w !== null);
+  if (huge.length > 0) throw new SipprotError('SP_ERR_CONFIRM', huge.join('; '), { details: { huge } });
 }
 
 function note(e: ListEntry): string {

@@ -6,10 +6,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
-import { CSV_TEMPLATE, parseCsv } from '../core/lists/lists.js';
-import type { Address } from '../core/net/ip.js';
-import type { Admin } from '../ports/admin.js';
-import { guardAllowRemove, guardDenyAdd } from './lockout.js';
+import { CSV_TEMPLATE } from '../core/lists/lists.js';
+import { type Address, parseAddress } from '../core/net/ip.js';
+import type { Admin, ChangeOptions } from '../ports/admin.js';
 import type { WireTypes } from './validation.js';
 import { answers, textAnswer } from './wire/errors.js';
 import { AddEntriesBody, ImportBody, ImportQuery, IpParams, ListParams, RemoveBody } from './wire/lists.js';
@@ -100,51 +99,44 @@ export function adminRoutes(admin: Admin, requesterOf: Requester) {
   };
 }
 
-/** Add, remove, import: the changes, each behind the lock-out guard. */
+/**
+ * Add, remove, import: the changes. The Admin behind them runs the one lock-out guard
+ * (core/lists/lockout.ts); here only who asks and `force` are gathered: the peer of a TCP
+ * request, or on the root-only socket the SSH client the CLI names.
+ */
 function listChangeRoutes(admin: Admin, requesterOf: Requester) {
-  const requesterText = (req: FastifyRequest) => requesterOf(req)?.text ?? null;
+  const options = (req: FastifyRequest, body: { force?: boolean; requester?: string } | undefined) => {
+    const peer = requesterOf(req);
+    const named = peer === null && body?.requester ? parseAddress(body.requester) : null;
+    const o: ChangeOptions = { requester: (peer ?? named)?.text ?? null };
+    if (body?.force === true) o.force = true;
+    return o;
+  };
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<WireTypes>();
     app.post('/api/lists/:list', { schema: SCHEMAS.add }, async (req) => {
-      const name = req.params.list;
       const list = req.body.entries.map((e) => ({ network: e.network, note: e.note ?? '' }));
-      if (name === 'deny') {
-        await guardDenyAdd(
-          admin,
-          list.map((e) => e.network),
-          requesterOf(req),
-        );
-      }
-      return admin.addEntries(name, list, { requester: requesterText(req) });
+      return admin.addEntries(req.params.list, list, options(req, req.body));
     });
     app.post('/api/lists/:list/remove', { schema: SCHEMAS.remove }, async (req) => {
       const name = req.params.list;
       const { all, networks } = req.body;
       if (all !== true && networks === undefined) throw bad('body.networks must be an array of strings');
-      const which = all === true ? null : networks!;
-      if (name === 'allow') await guardAllowRemove(admin, which, requesterOf(req));
-      return which === null ? admin.removeAll(name) : admin.removeEntries(name, which);
+      const o = options(req, req.body);
+      return all === true ? admin.removeAll(name, o) : admin.removeEntries(name, networks!, o);
     });
     const importOptions = { bodyLimit: IMPORT_BODY_LIMIT, schema: SCHEMAS.import };
     app.post('/api/lists/:list/import', importOptions, async (req) => {
-      const name = req.params.list;
       // JSON {csv, skipInvalid} from the UI, or the raw file as text/csv (?skipInvalid=1).
       // Without a content type there is no body to validate: undefined reaches here.
       const body = req.body as typeof req.body | undefined;
       const csv = typeof body === 'string' ? body : body?.csv;
       if (typeof csv !== 'string') throw bad('body.csv must be the CSV text');
-      const skipInvalid =
-        typeof body === 'string'
-          ? ['1', 'true', 'yes'].includes(req.query.skipInvalid ?? '')
-          : body?.skipInvalid === true;
-      if (name === 'deny') {
-        await guardDenyAdd(
-          admin,
-          parseCsv(csv).entries.map((e) => e.network),
-          requesterOf(req),
-        );
-      }
-      return admin.importCsv(name, csv, { skipInvalid, requester: requesterText(req) });
+      const yes = (v: string | undefined) => ['1', 'true', 'yes'].includes(v ?? '');
+      const raw = typeof body === 'string';
+      const skipInvalid = raw ? yes(req.query.skipInvalid) : body?.skipInvalid === true;
+      const o = options(req, raw ? { force: yes(req.query.force) } : body);
+      return admin.importCsv(req.params.list, csv, { skipInvalid, ...o });
     });
   };
 }

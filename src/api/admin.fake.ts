@@ -7,7 +7,8 @@
 import { CONFIG_KEYS } from '../core/config/keys.js';
 import { SipprotError } from '../core/errors.js';
 import { parseCsv, toCsv } from '../core/lists/lists.js';
-import { checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
+import { type GuardedChange, guardChange, LOOPBACK } from '../core/lists/lockout.js';
+import { type Address, checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
 import { aBlock, aDecision, blockedAt } from '../core/records.testkit.js';
 import type { BlockRecord, Decision, ListEntry, ListName } from '../core/types.js';
 import type {
@@ -57,7 +58,7 @@ export class FakeAdmin implements Admin {
   /** Address → country, for check() and country-lockout tests. */
   readonly countries = new Map<string, string>();
   blockedCountries: string[] = [];
-  readonly calls: Array<{ method: string; requester?: string | null }> = [];
+  readonly calls: Array<{ method: string; requester?: string | null; force?: boolean }> = [];
 
   constructor(
     private readonly store: FakeStore,
@@ -108,8 +109,45 @@ export class FakeAdmin implements Admin {
     return [...this.lists[name]].map(([network, note]) => ({ network, note }));
   }
 
+  /** The one lock-out guard (core/lists/lockout.ts), on this fake's maps: what LocalAdmin runs. */
+  private async guard(change: GuardedChange, opts?: ChangeOptions): Promise<void> {
+    const requester = opts?.requester ? [{ ip: opts.requester, why: 'you are connected from it' }] : [];
+    const protect = [...requester, ...LOOPBACK];
+    const dynamic = new Set<string>();
+    for (const p of protect) if (await this.store.getBlock(p.ip)) dynamic.add(p.ip);
+    const all = (name: ListName, ip: Address) =>
+      [...this.lists[name]]
+        .filter(([n]) => {
+          const net = parseNetwork(n);
+          return net !== null && networkContains(net, ip);
+        })
+        .map(([network, note]) => ({ network, note }));
+    guardChange(
+      change,
+      protect,
+      {
+        allowCovering: (ip) => all('allow', ip),
+        denyOf: (ip) => all('deny', ip)[0] ?? null,
+        country: (ip) => this.countries.get(ip) ?? null,
+        blockedCountries: this.blockedCountries,
+        dynamic: (ip) => dynamic.has(ip),
+      },
+      opts?.force === true,
+    );
+  }
+
+  async guardCountries(countries: readonly string[], opts?: ChangeOptions): Promise<void> {
+    await this.guard({ kind: 'countries', countries }, opts);
+  }
+
   async addEntries(name: ListName, entries: ListEntry[], opts?: ChangeOptions): Promise<ChangeResult> {
-    this.calls.push({ method: 'addEntries', requester: opts?.requester ?? null });
+    this.calls.push({
+      method: 'addEntries',
+      requester: opts?.requester ?? null,
+      force: opts?.force === true,
+    });
+    if (name === 'deny')
+      await this.guard({ kind: 'deny-add', networks: entries.map((e) => e.network) }, opts);
     const clean = entries.map((e) => {
       const r = checkNetwork(e.network);
       if (!r.ok) throw new SipprotError('SP_ERR_ADDRESS_INVALID', r.reason);
@@ -123,7 +161,13 @@ export class FakeAdmin implements Admin {
     return out;
   }
 
-  async removeEntries(name: ListName, networks: string[]): Promise<RemoveResult> {
+  async removeEntries(name: ListName, networks: string[], opts?: ChangeOptions): Promise<RemoveResult> {
+    this.calls.push({
+      method: 'removeEntries',
+      requester: opts?.requester ?? null,
+      force: opts?.force === true,
+    });
+    if (name === 'allow') await this.guard({ kind: 'allow-remove', networks }, opts);
     const out: RemoveResult = { removed: [], missing: [] };
     for (const n of networks) {
       const key = parseNetwork(n)?.text ?? n;
@@ -133,7 +177,9 @@ export class FakeAdmin implements Admin {
     return out;
   }
 
-  async removeAll(name: ListName): Promise<RemoveResult> {
+  async removeAll(name: ListName, opts?: ChangeOptions): Promise<RemoveResult> {
+    this.calls.push({ method: 'removeAll', requester: opts?.requester ?? null, force: opts?.force === true });
+    if (name === 'allow') await this.guard({ kind: 'allow-remove', networks: null }, opts);
     const removed = [...this.lists[name].keys()];
     this.lists[name].clear();
     return { removed, missing: [] };
@@ -181,9 +227,24 @@ export class FakeSettings {
   readonly updates: Array<{ changes: Record<string, string>; requester: string | null }> = [];
   source = '/etc/sipprot/sipprot.conf';
 
+  /** The daemon's settings run the country lock-out guard of its Admin; so does this fake. */
+  constructor(private readonly admin?: FakeAdmin) {}
+
   read = async (): Promise<SettingsView> => ({ source: this.source, values: { ...this.values } });
 
-  update = async (changes: Record<string, string>, requester: string | null): Promise<SettingsView> => {
+  update = async (
+    changes: Record<string, string>,
+    requester: string | null,
+    opts: { force?: boolean } = {},
+  ): Promise<SettingsView> => {
+    const countries = changes.BLOCKED_COUNTRIES;
+    if (countries !== undefined && this.admin) {
+      const list = countries
+        .split(',')
+        .map((c) => c.trim().toUpperCase())
+        .filter(Boolean);
+      await this.admin.guardCountries(list, { requester, ...opts });
+    }
     this.updates.push({ changes, requester });
     Object.assign(this.values, changes);
     const restart = Object.keys(changes).filter((k) => k === 'WEB_LISTEN' || k === 'STATE_DIR');
@@ -216,7 +277,7 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
   const store = new FakeStore();
   const events = new FakeEvents();
   const admin = new FakeAdmin(store, clock.now, events);
-  const settings = new FakeSettings();
+  const settings = new FakeSettings(admin);
   const geo: GeoStatus = {
     source: '@ip-location-db/geo-whois-asn-country@2.3.2026061719',
     date: '2026-06-17',

@@ -277,7 +277,7 @@ describe('API over the Unix socket', () => {
     assert.equal((await h.app.inject({ method: 'GET', url: '/api/status' })).statusCode, 200);
     const s = await h.app.inject({ method: 'GET', url: '/api/session' });
     assert.equal(s.json().transport, 'socket');
-    assert.deepEqual(h.world.admin.calls.at(-1), { method: 'addEntries', requester: null });
+    assert.deepEqual(h.world.admin.calls.at(-1), { method: 'addEntries', requester: null, force: false });
     await h.close();
   });
 

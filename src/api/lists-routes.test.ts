@@ -41,9 +41,24 @@ describe('lists, dynamic list and lock-out guard', () => {
     assert.equal(h.world.admin.lists.allow.size, 0);
   });
 
-  test('the requester address reaches the Admin', async () => {
+  test('the requester address and force reach the Admin; a TCP client cannot name another requester', async () => {
     await add('allow', [{ network: '192.0.2.10' }]);
-    assert.deepEqual(h.world.admin.calls.at(-1), { method: 'addEntries', requester: '203.0.113.50' });
+    assert.deepEqual(h.world.admin.calls.at(-1), {
+      method: 'addEntries',
+      requester: '203.0.113.50',
+      force: false,
+    });
+    const forced = await c.req({
+      method: 'POST',
+      url: '/api/lists/deny',
+      payload: { entries: [{ network: '192.0.2.11' }], force: true, requester: '198.51.100.1' },
+    });
+    assert.equal(forced.statusCode, 200, forced.body);
+    assert.deepEqual(h.world.admin.calls.at(-1), {
+      method: 'addEntries',
+      requester: '203.0.113.50',
+      force: true,
+    });
   });
 
   test('bad input: one error shape with a stable code', async () => {
@@ -132,8 +147,13 @@ describe('lists, dynamic list and lock-out guard', () => {
 
   test('lock-out: denying the network the browser comes from is refused', async () => {
     const err = apiError(await add('deny', [{ network: '203.0.113.0/24' }]), 409, 'SP_ERR_LOCKOUT');
-    assert.match(err.message, /203\.0\.113\.50/);
-    assert.deepEqual(err.details, { network: '203.0.113.0/24', requester: '203.0.113.50' });
+    assert.match(
+      err.message,
+      /denying 203\.0\.113\.0\/24 would cut off 203\.0\.113\.50 \(you are connected from it\)/,
+    );
+    assert.deepEqual(err.details, {
+      lockouts: [{ ip: '203.0.113.50', why: 'you are connected from it', cause: 'denying 203.0.113.0/24' }],
+    });
     const imp = await c.req({
       method: 'POST',
       url: '/api/lists/deny/import',
@@ -154,7 +174,17 @@ describe('lists, dynamic list and lock-out guard', () => {
       url: '/api/lists/allow/remove',
       payload: { networks: ['203.0.113.50'] },
     });
-    assert.match(apiError(one, 409, 'SP_ERR_LOCKOUT').message, /deny list entry 203\.0\.113\.0\/24/);
+    assert.match(
+      apiError(one, 409, 'SP_ERR_LOCKOUT').message,
+      /removing 203\.0\.113\.50 from the allow list \(then the deny list entry 203\.0\.113\.0\/24 drops it\)/,
+    );
+    const forced = await c.req({
+      method: 'POST',
+      url: '/api/lists/allow/remove',
+      payload: { networks: ['203.0.113.50'], force: true },
+    });
+    assert.equal(forced.statusCode, 200, 'force overrides the guard');
+    await add('allow', [{ network: '203.0.113.50', note: 'me' }]);
     apiError(
       await c.req({ method: 'POST', url: '/api/lists/allow/remove', payload: { all: true } }),
       409,

@@ -13,6 +13,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { SipprotError } from '../core/errors.js';
+import { type Address, parseAddress } from '../core/net/ip.js';
 import type { Admin } from '../ports/admin.js';
 import type { Store } from '../ports/store.js';
 import { adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
@@ -21,7 +22,6 @@ import { dashboardRoutes } from './dashboard-routes.js';
 import { installErrorHandler } from './errors.js';
 import { eventsRoute } from './events-route.js';
 import { installSecurityHeaders } from './headers.js';
-import { requesterAddress } from './lockout.js';
 import { openApiDocument, type RouteSpec } from './openapi.js';
 import { opsRoutes } from './ops-routes.js';
 import { sessionRoutes } from './session-routes.js';
@@ -62,6 +62,11 @@ interface ApiOptions {
   heartbeatMs?: number;
   /** Live views open at once before 503 SP_ERR_BUSY (default 64). */
   maxLiveViews?: number;
+}
+
+/** The canonical peer address of a TCP request, or null (Unix socket, unparsable). */
+function requesterAddress(ip: string | undefined | null): Address | null {
+  return ip ? parseAddress(ip) : null;
 }
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -161,7 +166,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     }),
   );
   await app.register(adminRoutes(deps.admin, requesterOf));
-  await app.register(settingsRoutes(deps.settings, deps.admin, requesterOf, tcp ? 'web' : 'socket'));
+  await app.register(settingsRoutes(deps.settings, requesterOf, tcp ? 'web' : 'socket'));
   await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));
   await app.register(opsRoutes(deps));
   await app.register(

@@ -226,7 +226,10 @@ describe('settings', () => {
       payload: { changes: { BLOCKED_COUNTRIES: 'cn,nl' } },
     });
     const err = apiError(res, 409, 'SP_ERR_LOCKOUT');
-    assert.match(err.message, /blocking NL would lock you out/);
+    assert.match(
+      err.message,
+      /blocking the country NL would cut off 203\.0\.113\.50 \(you are connected from it\)/,
+    );
     const other = await c.req({
       method: 'PATCH',
       url: '/api/settings',

@@ -10,11 +10,9 @@ import { configDir } from '../core/config/parse.js';
 import { SECRET_KEYS, SECRET_MASK, shownValue } from '../core/config/secrets.js';
 import { SipprotError } from '../core/errors.js';
 import { COUNTRIES, EXTRA_COUNTRIES } from '../core/geoip/countries.js';
-import type { Address } from '../core/net/ip.js';
+import { type Address, parseAddress } from '../core/net/ip.js';
 import type { Config } from '../core/types.js';
-import type { Admin } from '../ports/admin.js';
 import { bad } from './admin-routes.js';
-import { guardCountries } from './lockout.js';
 import type { SettingsView } from './types.js';
 import type { WireTypes } from './validation.js';
 import { answers } from './wire/errors.js';
@@ -28,7 +26,15 @@ import {
 
 export interface SettingsPort {
   read(): Promise<SettingsView>;
-  update(changes: Record<string, string>, requester: string | null): Promise<SettingsView>;
+  /**
+   * Writes and applies the changes. A BLOCKED_COUNTRIES change passes the one lock-out
+   * guard first (core/lists/lockout.ts, run by the daemon's Admin): SP_ERR_LOCKOUT unless forced.
+   */
+  update(
+    changes: Record<string, string>,
+    requester: string | null,
+    opts?: { force?: boolean },
+  ): Promise<SettingsView>;
 }
 
 const countryList = Object.entries({ ...COUNTRIES, ...EXTRA_COUNTRIES } as Record<string, string>)
@@ -166,7 +172,6 @@ function invalid(errors: SettingError[]): SipprotError {
 
 export function settingsRoutes(
   settings: SettingsPort,
-  admin: Admin,
   requesterOf: (req: FastifyRequest) => Address | null,
   origin: SettingsOrigin,
 ) {
@@ -193,15 +198,16 @@ export function settingsRoutes(
     };
     app.patch('/api/settings', { schema: change }, async (req) => {
       const { source, values } = await settings.read();
-      const { changes, errors, parsed } = validateChanges(req.body.changes, source, origin);
+      const { changes, errors } = validateChanges(req.body.changes, source, origin);
       const smtp = origin === 'web' ? smtpPasswordProblem(changes, values) : null;
       if (smtp) errors.push(smtp);
       if (errors.length > 0) throw invalid(errors);
       if (Object.keys(changes).length === 0) throw bad('nothing to change: body.changes is empty');
-      if ('BLOCKED_COUNTRIES' in changes) {
-        await guardCountries(admin, parsed.blockedCountries ?? [], requesterOf(req));
-      }
-      const view = await settings.update(changes, requesterOf(req)?.text ?? null);
+      const force = req.body.force === true ? { force: true } : {};
+      // On the root-only socket the CLI names its user's SSH client; TCP peers are what they are.
+      const named = origin === 'socket' && req.body.requester ? parseAddress(req.body.requester) : null;
+      const requester = (requesterOf(req) ?? named)?.text ?? null;
+      const view = await settings.update(changes, requester, force);
       req.log.info({ keys: Object.keys(changes) }, 'settings changed');
       return toResponse(view);
     });

@@ -13,6 +13,13 @@ export interface CliContext {
   /** `readOnly`: the command changes nothing (no state database is created for it). */
   admin(cmd: Command, opts?: { readOnly?: boolean }): Promise<Admin>;
   setExit(code: number): void;
+  /** Asks the user yes/no on the terminal; absent when stdin is not a TTY (scripts pass --yes). */
+  confirm?: (question: string) => Promise<boolean>;
+  /**
+   * Where the user sits: the SSH client address of this shell ($SSH_CLIENT), which the
+   * lock-out guard protects like a web admin's address; null on the console.
+   */
+  requester: string | null;
 }
 
 export function usage(message: string): Error {

@@ -7,6 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { ListName } from '../core/types.js';
+import type { Admin, ChangeOptions } from '../ports/admin.js';
 import { type CliContext, usage } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { json, LIST_TITLES, listTable } from './output.js';
@@ -30,14 +31,24 @@ function listCommand(group: Command, ctx: CliContext, name: ListName): void {
     });
 }
 
+/** The lock-out guard's options for a change: who asks (SSH client) and --force. */
+function changeOptions(ctx: CliContext, o: { force?: boolean }): ChangeOptions {
+  return { requester: ctx.requester, ...(o.force ? { force: true } : {}) };
+}
+
+const FORCE_HELP =
+  'go ahead although the change would lock out an address the guard protects, or is near-total';
+
 function addCommand(group: Command, ctx: CliContext, name: ListName): void {
   group
     .command('add')
     .description(`add an address or network to the ${name} list, with an optional note`)
     .argument('<network>', 'address or CIDR, IPv4 or IPv6')
     .argument('[note...]', 'free text kept beside the entry')
-    .action(async (network: string, note: string[], _o, cmd: Command) => {
-      const r = await (await ctx.admin(cmd)).addEntries(name, [{ network, note: note.join(' ') }]);
+    .option('--force', FORCE_HELP)
+    .action(async (network: string, note: string[], o, cmd: Command) => {
+      const admin = await ctx.admin(cmd);
+      const r = await admin.addEntries(name, [{ network, note: note.join(' ') }], changeOptions(ctx, o));
       for (const e of r.added) ctx.io.out(`added ${e.network} to the ${name} list\n`);
       for (const e of r.updated) ctx.io.out(`${e.network} was already in the ${name} list; note updated\n`);
     });
@@ -48,17 +59,33 @@ function removeCommand(group: Command, ctx: CliContext, name: ListName): void {
     .command('remove')
     .description(`remove addresses or networks from the ${name} list`)
     .argument('[networks...]', 'entries to remove, as listed')
-    .option('--all', `remove every entry of the ${name} list`)
+    .option('--all', `remove every entry of the ${name} list (asks first; --yes in scripts)`)
+    .option('--yes', 'with --all: do not ask')
+    .option('--force', FORCE_HELP)
     .action(async (networks: string[], o, cmd: Command) => {
-      const admin = await ctx.admin(cmd);
       if (!o.all && networks.length === 0) throw usage(`name the entries to remove, or use --all`);
-      const r = o.all ? await admin.removeAll(name) : await admin.removeEntries(name, networks);
+      const admin = await ctx.admin(cmd);
+      if (o.all && !o.yes && !(await confirmAll(ctx, admin, name))) return;
+      const opts = changeOptions(ctx, o);
+      const r = o.all ? await admin.removeAll(name, opts) : await admin.removeEntries(name, networks, opts);
       ctx.io.out(
         `removed ${r.removed.length} entr${r.removed.length === 1 ? 'y' : 'ies'} from the ${name} list\n`,
       );
       for (const m of r.missing) ctx.io.err(`not in the ${name} list: ${m}\n`);
       if (r.missing.length > 0) ctx.setExit(EXIT.failure);
     });
+}
+
+/** `remove --all` empties a list: asked on a terminal, refused without --yes elsewhere. */
+async function confirmAll(ctx: CliContext, admin: Admin, name: ListName): Promise<boolean> {
+  const n = (await admin.listEntries(name)).length;
+  if (!ctx.confirm) {
+    throw usage(`remove --all would remove all ${n} entries of the ${name} list: add --yes to confirm`);
+  }
+  if (await ctx.confirm(`Remove all ${n} entries of the ${name} list? [y/N] `)) return true;
+  ctx.io.err('nothing removed\n');
+  ctx.setExit(EXIT.failure);
+  return false;
 }
 
 function importCommand(group: Command, ctx: CliContext, name: ListName): void {
@@ -68,9 +95,11 @@ function importCommand(group: Command, ctx: CliContext, name: ListName): void {
     .description(`import a CSV file (network,note) into the ${name} list`)
     .argument('<file>', 'CSV file; "-" for standard input')
     .option('--skip-invalid', 'apply the valid lines even if some lines are invalid')
+    .option('--force', FORCE_HELP)
     .action(async (file: string, o, cmd: Command) => {
       const csv = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-      const r = await (await ctx.admin(cmd)).importCsv(name, csv, { skipInvalid: Boolean(o.skipInvalid) });
+      const opts = { skipInvalid: Boolean(o.skipInvalid), ...changeOptions(ctx, o) };
+      const r = await (await ctx.admin(cmd)).importCsv(name, csv, opts);
       if (!r.applied) {
         for (const e of r.errors) io.err(`${file}:${e.line}: ${e.message}: ${JSON.stringify(e.text)}\n`);
         io.err(`nothing imported: ${r.errors.length} invalid line(s); fix them or use --skip-invalid\n`);

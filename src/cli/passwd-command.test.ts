@@ -16,6 +16,7 @@ function cli(store: FakeStore, extra: Partial<Parameters<typeof registerPasswdCo
       throw new Error('not used');
     },
     setExit: () => {},
+    requester: null,
   };
   let closed = 0;
   const program = new Command('sipprot').exitOverride();

@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { httpStatus, isSipprotError } from '../core/errors.js';
+import { parseAddress } from '../core/net/ip.js';
 import type { Admin } from '../ports/admin.js';
 import { checkCommand, statusCommand, unblockCommand, versionCommand } from './admin-commands.js';
 import { completionCommand } from './completion.js';
@@ -29,6 +30,16 @@ export interface CliDeps {
   admin(opts: { config?: string; readOnly?: boolean }): Promise<Admin>;
   /** Extra command groups registered by other modules (replay, geoip, recipients...). */
   extensions?: Array<(program: Command, ctx: CliContext) => void>;
+  /** A yes/no question on the terminal; absent when stdin is not a TTY. */
+  confirm?: (question: string) => Promise<boolean>;
+  /** The environment ($SSH_CLIENT / $SSH_CONNECTION name the user's address). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The SSH client of this shell: "203.0.113.7 52144 22" → 203.0.113.7. */
+export function sshClientOf(env: NodeJS.ProcessEnv): string | null {
+  const first = (env.SSH_CLIENT ?? env.SSH_CONNECTION ?? '').trim().split(/\s+/)[0] ?? '';
+  return parseAddress(first)?.text ?? null;
 }
 
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
@@ -40,6 +51,8 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     setExit: (code) => {
       exitCode = code;
     },
+    requester: sshClientOf(deps.env ?? process.env),
+    ...(deps.confirm ? { confirm: deps.confirm } : {}),
   };
   const program = rootCommand(io);
   for (const add of [statusCommand, checkCommand, versionCommand, unblockCommand]) add(program, ctx);

@@ -16,6 +16,7 @@ import type { Config } from '../core/types.js';
 import { GeoDatabase } from '../geoip/database.js';
 import { ListFiles } from '../lists/list-files.js';
 import { mailStatus } from '../notify/smtp.js';
+import { protectedByHost, readHostFacts } from '../platform/host-facts.js';
 import { readPid } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import type { Admin } from '../ports/admin.js';
@@ -44,6 +45,17 @@ async function openStore(config: Config, readOnly: boolean, io: Io): Promise<Sql
   return SqliteStore.open(config.stateDir);
 }
 
+/** A yes/no question on the terminal (remove --all); anything but y/yes is no. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 export function main(argv: string[], io: Io = STDIO): Promise<number> {
   const onWarning = warnConfig(io);
   const configAt = (path: string | undefined): Config => loadConfig({ path, env: process.env, onWarning });
@@ -64,6 +76,7 @@ export function main(argv: string[], io: Io = STDIO): Promise<number> {
       mailStatus: () => mailStatus(config),
       clock,
       daemonPid: () => readPid(paths.pidFile),
+      protect: () => protectedByHost(readHostFacts()),
     });
   };
   return run(argv, io, configAt, openAdmin);
@@ -78,6 +91,7 @@ function run(
   return runCli(argv, {
     io,
     admin: openAdmin,
+    ...(process.stdin.isTTY ? { confirm: askOnTerminal } : {}),
     extensions: [
       replayCommand({
         // The file the daemon would use, then `--set KEY=VALUE` overrides, each blamed as typed.

@@ -40,6 +40,10 @@ export const ERROR_CATALOG = {
   },
   SP_ERR_NOT_FOUND: { status: 404, meaning: 'no such route, list or recipient' },
   SP_ERR_LOCKOUT: { status: 409, meaning: 'refused: the change would lock the admin (or loopback) out' },
+  SP_ERR_CONFIRM: {
+    status: 409,
+    meaning: 'a drastic change (a near-total range, emptying a list) needs --force or --yes',
+  },
   SP_ERR_DAEMON_RUNNING: { status: 409, meaning: 'sipprotd already runs with this state directory' },
   SP_ERR_TOO_LARGE: { status: 413, meaning: 'the request body is larger than the route accepts' },
   SP_ERR_UNSUPPORTED_MEDIA: {

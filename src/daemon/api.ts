@@ -15,6 +15,7 @@ import { loadConfigDetailed } from '../config/load.js';
 import { configDir } from '../core/config/parse.js';
 import { SipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
+import type { Protected } from '../core/lists/lockout.js';
 import type { Config } from '../core/types.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { localCalendar } from '../notify/calendar.js';
@@ -42,6 +43,11 @@ export interface RunningDaemon {
   reload(next: Config): Promise<string>;
   /** Makes the kernel match the policy, lists and countries (after a geo-IP update). */
   reconcile(why: string): Promise<void>;
+  /**
+   * Addresses the lock-out guard keeps reachable besides loopback and the requester: the
+   * host's own, its resolvers, gateways, SSH peers and live web admin sessions.
+   */
+  protect(): Protected[];
 }
 
 export interface ApiParts {
@@ -68,13 +74,18 @@ function apiDeps(p: ApiParts): ApiDeps {
     clock,
     access: () => running.access(),
     live: running.live,
+    protect: () => running.protect(),
   });
   return {
     admin,
     store,
     settings: {
       read: async () => settingsView(running.config()),
-      update: (changes) => updateSettings(running, changes),
+      update: (changes, requester, opts) =>
+        updateSettings(
+          { ...running, guardCountries: (c) => admin.guardCountries(c, { requester, ...opts }) },
+          changes,
+        ),
     },
     geoip: geoipPort(running),
     report: async (day) => {

@@ -81,6 +81,7 @@ describe('daemon (fake firewall, frames handed in)', () => {
       capture: false,
       logger: pino({ level: 'silent' }),
       configPath: conf,
+      hostFacts: () => ({ own: [{ ip: PBX, iface: 'eth0' }], resolvers: [], gateways: [], sshPeers: [] }),
     });
     admin = new HttpAdmin(runtimePaths(config).socket);
   });
@@ -170,6 +171,14 @@ describe('daemon (fake firewall, frames handed in)', () => {
     await admin.addEntries('deny', [{ network: '192.0.2.0/24', note: 'test' }]);
     assert.equal(firewall.wouldDrop('192.0.2.77'), 'deny');
     await assert.rejects(admin.addEntries('deny', [{ network: '127.0.0.1', note: '' }]), /loopback/);
+    // The host's own network: the one guard refuses it on the socket too, --force goes ahead.
+    await assert.rejects(
+      admin.addEntries('deny', [{ network: '10.0.0.0/24', note: '' }]),
+      /denying 10\.0\.0\.0\/24 would cut off 10\.0\.0\.1 \(this host's address \(eth0\)\)/,
+    );
+    await admin.addEntries('deny', [{ network: '10.0.0.0/24', note: '' }], { force: true });
+    assert.equal(firewall.wouldDrop('10.0.0.9'), 'deny');
+    await admin.removeEntries('deny', ['10.0.0.0/24']);
   });
 
   it('reload keeps running blocks and applies a changed HIT_COUNT', async () => {

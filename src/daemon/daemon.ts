@@ -23,7 +23,9 @@ import { type Logger as PinoLogger, pino } from 'pino';
 import { buildBpfFilter } from '../capture/bpf.js';
 import type { ConfigWarning } from '../core/config/parse.js';
 import { isSipprotError } from '../core/errors.js';
+import { hugeEntry } from '../core/lists/entries.js';
 import { AccessLists } from '../core/lists/lists.js';
+import { parseNetwork } from '../core/net/ip.js';
 import type { Config, Decision, ListName } from '../core/types.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
 import { ReconcilingFirewall } from '../firewall/reconcile.js';
@@ -31,6 +33,7 @@ import type { GeoDatabase } from '../geoip/database.js';
 import type { GeoSchedule } from '../geoip/schedule.js';
 import { ListFiles } from '../lists/list-files.js';
 import { Notifier } from '../notify/notifier.js';
+import { type HostFacts, protectedByHost, readHostFacts } from '../platform/host-facts.js';
 import { claimPidFile, releasePidFile } from '../platform/pid-file.js';
 import { type RuntimePaths, runtimePaths } from '../platform/runtime-paths.js';
 import type { LiveStats } from '../ports/admin.js';
@@ -64,6 +67,8 @@ export interface DaemonOptions {
   capture?: boolean;
   /** What the loader warned about (unknown keys, keys set twice): logged at start. */
   configWarnings?: readonly ConfigWarning[];
+  /** The host's addresses, resolvers, gateways, SSH peers (default: read from the host; tests fix them). */
+  hostFacts?: () => HostFacts;
 }
 
 /** What start opens before the daemon can be built (each with its own check). */
@@ -114,17 +119,18 @@ export class Daemon {
       await kernel.check();
       daemon = new Daemon({ config, opts, log, paths, store, kernel });
     } catch (e) {
-      await kernel?.shutdown().catch((err) => log.error({ err }, 'could not remove the nftables table'));
+      // sipprot's table is left as it is: the rules of a daemon that died (its blocks lift on
+      // their kernel timeouts) protect better than none (issue 10 item 9).
       await store?.close().catch(() => undefined);
       rmSync(paths.socket, { force: true });
       releasePidFile(paths.pidFile);
-      log.info('sipprotd stopped');
+      log.info('sipprotd stopped; nftables rules left as they were');
       throw e;
     }
     try {
       await daemon.begin();
     } catch (e) {
-      await daemon.stop().catch(() => undefined);
+      await daemon.stop({ keepRules: true }).catch(() => undefined);
       throw e;
     }
     return daemon;
@@ -191,8 +197,12 @@ export class Daemon {
     );
   }
 
-  /** Stops capture and API, commits what is pending, removes sipprot's nftables table. */
-  async stop(): Promise<void> {
+  /**
+   * Stops capture and API, commits what is pending, removes sipprot's nftables table.
+   * `keepRules` (a start that failed half-way): the table stays, protecting as loaded;
+   * `sipprotd stop` removes it later.
+   */
+  async stop(opts: { keepRules?: boolean } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers.splice(0)) clearInterval(t);
@@ -201,9 +211,11 @@ export class Daemon {
     for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
     await this.pipeline.flush().catch(() => undefined);
     await this.notifier.stop();
-    await this.firewall
-      .shutdown()
-      .catch((e) => this.log.error({ err: e }, 'could not remove the nftables table'));
+    if (opts.keepRules) this.log.warn({}, "start failed: sipprot's nftables table is kept as it is");
+    else
+      await this.firewall
+        .shutdown()
+        .catch((e) => this.log.error({ err: e }, 'could not remove the nftables table'));
     await this.store.close().catch(() => undefined);
     rmSync(this.paths.socket, { force: true });
     releasePidFile(this.paths.pidFile);
@@ -302,6 +314,7 @@ export class Daemon {
       },
       reload: (next) => this.reload(next),
       reconcile: (why) => this.reconcile(why),
+      protect: () => protectedByHost((this.opts.hostFacts ?? readHostFacts)()),
     };
   }
 
@@ -363,6 +376,16 @@ export class Daemon {
           { file: this.lists.path(name), line: e.line, text: e.text },
           `skipped list line: ${e.message}`,
         );
+      }
+      // Legal, but half the internet is rarely meant: said at every load (issue 10 item 9).
+      for (const e of r.entries) {
+        const net = parseNetwork(e.network);
+        const huge = net ? hugeEntry(net) : null;
+        if (huge)
+          this.log.warn(
+            { file: this.lists.path(name), network: e.network },
+            `near-total list entry: ${huge}`,
+          );
       }
     }
     return new AccessLists(allow.entries, deny.entries);

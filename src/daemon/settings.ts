@@ -1,8 +1,8 @@
 /**
  * Settings from the web UI or the API: the view (every key formatted from the config in
  * force) and a change (validate the whole new config, write sipprot.conf atomically, then
- * reload: one reconcile, blocks kept). The API refuses a country change that would lock
- * the requester out before it gets here (api/lockout.ts guardCountries).
+ * reload: one reconcile, blocks kept). A change of BLOCKED_COUNTRIES passes the one
+ * lock-out guard first (LocalAdmin.guardCountries: core/lists/lockout.ts).
  */
 import type { SettingsView } from '../api/types.js';
 import { SYSTEM_CONFIG, saveConfig } from '../config/load.js';
@@ -17,6 +17,8 @@ const RESTART_KEYS = ['STATE_DIR', 'WEB_LISTEN', 'CLUSTER_REDIS_URL'];
 export interface SettingsTarget {
   config(): Config;
   reload(next: Config): Promise<string>;
+  /** SP_ERR_LOCKOUT when blocking these countries cuts off a protected address (unless forced). */
+  guardCountries(countries: readonly string[]): Promise<void>;
 }
 
 export function settingsView(config: Config, message?: string): SettingsView {
@@ -31,6 +33,9 @@ export async function updateSettings(
 ): Promise<SettingsView> {
   const current = target.config();
   const next = withChanges(current, changes);
+  if (next.blockedCountries.join(',') !== current.blockedCountries.join(',')) {
+    await target.guardCountries(next.blockedCountries);
+  }
   const path = current.source ?? SYSTEM_CONFIG;
   await saveConfig(path, next);
   const saved = { ...next, source: path };

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { SipprotError } from '../core/errors.js';
+import { entryRefusal } from '../core/lists/entries.js';
 import {
   type ChangeResult,
   cleanNote,
@@ -40,20 +41,30 @@ const HEADERS: Record<ListName, string> = {
 };
 const FORMAT_HELP = '# One address or CIDR network a line, then an optional note. # starts a comment.';
 
+/** Canonical networks to add; a non-network or a never-a-source entry throws, naming each. */
 function validate(networks: string[]): string[] {
   const out: string[] = [];
   const bad: string[] = [];
   for (const n of networks) {
     const r = checkNetwork(String(n));
-    if (r.ok) out.push(r.network.text);
-    else bad.push(r.reason);
+    const refused = r.ok ? entryRefusal(r.network) : null;
+    if (r.ok && !refused) out.push(r.network.text);
+    else bad.push(r.ok ? `refused: ${refused!}` : `not an address or network: ${r.reason}`);
   }
   if (bad.length) {
-    throw new SipprotError('SP_ERR_ADDRESS_INVALID', `not an address or network: ${bad.join('; ')}`, {
+    throw new SipprotError('SP_ERR_ADDRESS_INVALID', bad.join('; '), {
       details: bad,
     });
   }
   return out;
+}
+
+function canonical(networks: string[]): string[] {
+  return networks.map((n) => {
+    const r = checkNetwork(String(n));
+    if (!r.ok) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `not an address or network: ${r.reason}`);
+    return r.network.text;
+  });
 }
 
 export class ListFiles implements ListStorage {
@@ -88,7 +99,8 @@ export class ListFiles implements ListStorage {
   }
 
   async remove(name: ListName, networks: string[]): Promise<RemoveResult> {
-    const wanted = validate(networks);
+    // Removing takes any network, so an entry refused today (0.0.0.0 in an old file) can go.
+    const wanted = canonical(networks);
     return this.locked(name, async () => {
       const lines = await this.lines(name);
       const drop = new Set(wanted);

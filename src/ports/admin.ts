@@ -18,8 +18,8 @@ export interface Admin {
   check(ip: string): Promise<CheckResult>;
   listEntries(name: ListName): Promise<ListEntry[]>;
   addEntries(name: ListName, entries: ListEntry[], opts?: ChangeOptions): Promise<ChangeResult>;
-  removeEntries(name: ListName, networks: string[]): Promise<RemoveResult>;
-  removeAll(name: ListName): Promise<RemoveResult>;
+  removeEntries(name: ListName, networks: string[], opts?: ChangeOptions): Promise<RemoveResult>;
+  removeAll(name: ListName, opts?: ChangeOptions): Promise<RemoveResult>;
   importCsv(
     name: ListName,
     csv: string,
@@ -30,9 +30,18 @@ export interface Admin {
   unblock(ip: string): Promise<{ ip: string; wasBlocked: boolean }>;
 }
 
+/**
+ * Every change that could cut someone off passes the one lock-out guard
+ * (core/lists/lockout.ts): denying, removing allow entries, importing, countries.
+ */
 export interface ChangeOptions {
-  /** The address the request came from (web UI), so a change cannot lock its admin out. */
+  /**
+   * The address the change comes from (the web session's peer; the SSH client of a CLI
+   * user), so a change cannot lock its admin out.
+   */
   requester?: string | null;
+  /** Go ahead despite the lock-out guard and the near-total-range check (CLI --force). */
+  force?: boolean;
 }
 
 export interface StatusReport {

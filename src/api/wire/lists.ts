@@ -1,6 +1,17 @@
 /** Requests of the list routes: which list, entries to add, to remove, a CSV to import. */
 import { arrayOf, bool, oneOf, str } from './schema.js';
 
+/** The lock-out guard's options (core/lists/lockout.ts), on every list change. */
+function changeOptions() {
+  return {
+    force: { ...bool, description: 'go ahead despite the lock-out guard and the near-total-range check' },
+    requester: {
+      ...str,
+      description: "socket only: the CLI user's SSH client address, protected by the lock-out guard",
+    },
+  } as const;
+}
+
 export const ListParams = {
   type: 'object',
   properties: { list: { ...oneOf('allow', 'deny'), 'x-expects': 'allow or deny' } },
@@ -26,6 +37,7 @@ export const AddEntriesBody = {
       },
       'x-expects': 'an array of {network, note}',
     },
+    ...changeOptions(),
   },
   required: ['entries'],
 } as const;
@@ -35,6 +47,7 @@ export const RemoveBody = {
   properties: {
     networks: { ...arrayOf(str), 'x-expects': 'an array of strings', description: 'entries as listed' },
     all: { ...bool, description: 'true: remove every entry (networks is then ignored)' },
+    ...changeOptions(),
   },
 } as const;
 
@@ -49,6 +62,7 @@ export const ImportBody = {
         properties: {
           csv: { ...str, 'x-expects': 'the CSV text' },
           skipInvalid: { ...bool, description: 'apply the valid lines even if some are invalid' },
+          ...changeOptions(),
         },
         required: ['csv'],
       },
@@ -60,5 +74,8 @@ export const ImportBody = {
 
 export const ImportQuery = {
   type: 'object',
-  properties: { skipInvalid: { ...str, description: 'with a text/csv body: 1 to apply the valid lines' } },
+  properties: {
+    skipInvalid: { ...str, description: 'with a text/csv body: 1 to apply the valid lines' },
+    force: { ...str, description: 'with a text/csv body: 1 to go ahead despite the lock-out guard' },
+  },
 } as const;

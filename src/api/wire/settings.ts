@@ -39,6 +39,11 @@ export const ChangesBody = {
       'x-expects': 'an object {KEY: "value"}',
       description: 'KEY: "value" as sipprot.conf writes it; "" restores the default',
     },
+    force: { type: 'boolean', description: 'go ahead although BLOCKED_COUNTRIES would lock someone out' },
+    requester: {
+      type: 'string',
+      description: "socket only: the CLI user's SSH client address, protected by the lock-out guard",
+    },
   },
   required: ['changes'],
 } as const;

@@ -11,6 +11,7 @@ import { SipprotError } from '../errors.js';
 import { type Address, checkNetwork, parseAddress } from '../net/ip.js';
 import { PrefixSet } from '../net/prefix-set.js';
 import type { ListEntry } from '../types.js';
+import { entryRefusal } from './entries.js';
 
 interface ListLineError {
   /** 1-based line number in the file. */
@@ -107,12 +108,21 @@ export function parseListFile(text: string): ListParseResult {
   if (lines.at(-1) === '') lines.pop();
   lines.forEach((raw, i) => {
     const parsed = parseListLine(raw);
-    if (parsed.kind === 'entry') entries.push(parsed.entry);
-    else if (parsed.kind === 'error') {
-      errors.push({ line: i + 1, text: raw.replace(/\r$/, ''), message: parsed.message });
+    // A never-a-source entry (0.0.0.0, loopback, multicast) stays in the file, named and skipped.
+    const refused = parsed.kind === 'entry' ? refusalOf(parsed.entry.network) : null;
+    if (parsed.kind === 'entry' && refused === null) entries.push(parsed.entry);
+    else if (parsed.kind === 'error' || refused !== null) {
+      const message = parsed.kind === 'error' ? parsed.message : refused!;
+      errors.push({ line: i + 1, text: raw.replace(/\r$/, ''), message });
     }
   });
   return { entries: mergeEntries(entries), errors };
+}
+
+/** Why a canonical entry can never be in a list (entries.ts), or null. */
+function refusalOf(network: string): string | null {
+  const r = checkNetwork(network);
+  return r.ok ? entryRefusal(r.network) : null;
 }
 
 /** One entry as a list-file line (with an optional trailing comment, kept on rewrite). */
@@ -261,6 +271,11 @@ export function parseCsv(text: string): ListParseResult {
     const r = checkNetwork(networkText);
     if (!r.ok) {
       fail(r.reason);
+      continue;
+    }
+    const refused = entryRefusal(r.network);
+    if (refused) {
+      fail(refused);
       continue;
     }
     let note = noteCol === null ? '' : (rec.fields[noteCol] ?? '');

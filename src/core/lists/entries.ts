@@ -1,0 +1,35 @@
+/**
+ * What a list entry may be, beyond being a network (issue 10 item 9). nft takes
+ * `0.0.0.0`, `::`, `127.0.0.1` or `ff02::1` in a set, but no packet from a peer comes from
+ * them, so such an entry blocks or exempts nothing real; sipprot's firewall refused them,
+ * and a single one then kept every later list change out of the kernel while `check` said
+ * BLOCKED. So they are refused where entries come in (files, CSV, CLI, API), each with
+ * its reason, and a file line that holds one is skipped and named (file and line).
+ *
+ * Near-total ranges are legal but drastic: `128.0.0.0/1` is half the IPv4 internet,
+ * `2000::/3` all of global IPv6. They need `--force` (force: true) when added, and are
+ * warned about when a file that holds them is loaded.
+ */
+import type { Network } from '../net/ip.js';
+import { neverSourceRange } from '../net/special.js';
+
+/** Shorter prefixes than these are near-total: IPv4 /7 is 1/128 of all addresses. */
+const HUGE_BELOW = { 4: 8, 6: 16 } as const;
+
+/** Why `net` can never be a list entry (unspecified, loopback, multicast, broadcast), or null. */
+export function entryRefusal(net: Network): string | null {
+  const r = neverSourceRange(net);
+  if (!r) return null;
+  const what = r.network.text === net.text ? r.name : `inside ${r.network.text} (${r.name})`;
+  return `'${net.text}' is ${what}: no packet comes from it, so sipprot never blocks or exempts it`;
+}
+
+/** Why `net` is near-total and needs force, or null. */
+export function hugeEntry(net: Network): string | null {
+  if (net.prefix >= HUGE_BELOW[net.family]) return null;
+  const share = net.prefix === 0 ? 'every' : `1/${2 ** net.prefix} of all`;
+  return (
+    `'${net.text}' covers ${share} IPv${net.family} addresses: ` +
+    'repeat with --force (force: true) if you really mean it'
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * What this host is and talks to: the addresses nothing sipprot does may cut off (the
+ * lock-out guard, issue 10 item 8) and that no forged packet may get blocked (item 7):
+ * - its own addresses (every interface; loopback is protected apart);
+ * - its DNS resolvers (/etc/resolv.conf nameserver lines);
+ * - its gateways (/proc/net/route and /proc/net/ipv6_route next hops);
+ * - the peers of established SSH sessions (/proc/net/tcp{,6}, local port 22): the admin
+ *   typing `sipprot deny add ...` is one of them.
+ * Reading all of it costs well under a millisecond (a few small /proc files); the
+ * daemon refreshes it every few seconds, the CLI reads it once per command.
+ * Unreadable files count as empty: a host without IPv6 has no ipv6_route.
+ */
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import type { Protected } from '../core/lists/lockout.js';
+import { formatAddress, parseAddress } from '../core/net/ip.js';
+
+export interface HostFacts {
+  own: Array<{ ip: string; iface: string }>;
+  resolvers: string[];
+  gateways: string[];
+  sshPeers: string[];
+}
+
+export interface HostFactSources {
+  resolvConf?: string;
+  /** Directory standing in for /proc/net (tests). */
+  procNet?: string;
+  interfaces?: () => ReturnType<typeof networkInterfaces>;
+  sshPort?: number;
+}
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function ownAddresses(interfaces: () => ReturnType<typeof networkInterfaces>): HostFacts['own'] {
+  const out: HostFacts['own'] = [];
+  for (const [iface, list] of Object.entries(interfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      const addr = parseAddress(a.address.split('%')[0]!);
+      if (addr) out.push({ ip: addr.text, iface });
+    }
+  }
+  return out;
+}
+
+/** `nameserver X` lines (a zone id like fe80::1%eth0 is dropped with its zone). */
+export function parseResolvConf(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    const addr = m ? parseAddress(m[1]!.split('%')[0]!) : null;
+    if (addr) out.push(addr.text);
+  }
+  return out;
+}
+
+/** /proc/net hex: IPv4 is one little-endian word; IPv6 four of them (tcp6) or big-endian (ipv6_route). */
+function hexAddress(hex: string, wordsLittleEndian: boolean): string | null {
+  if (!/^[0-9A-Fa-f]+$/.test(hex) || (hex.length !== 8 && hex.length !== 32)) return null;
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  if (wordsLittleEndian) {
+    for (let w = 0; w < bytes.length; w += 4) bytes.subarray(w, w + 4).reverse();
+  }
+  if (bytes.every((b) => b === 0)) return null;
+  return parseAddress(formatAddress({ bytes }))?.text ?? null;
+}
+
+/** Next hops of the IPv4 and IPv6 routing tables. */
+export function parseGateways(route: string, ipv6Route: string): string[] {
+  const out = new Set<string>();
+  for (const line of route.split('\n').slice(1)) {
+    const gw = line.trim().split(/\s+/)[2];
+    const ip = gw ? hexAddress(gw, true) : null;
+    if (ip) out.add(ip);
+  }
+  for (const line of ipv6Route.split('\n')) {
+    const hop = line.trim().split(/\s+/)[4];
+    const ip = hop ? hexAddress(hop, false) : null;
+    if (ip) out.add(ip);
+  }
+  return [...out];
+}
+
+/** Remote addresses of ESTABLISHED (state 01) TCP connections whose local port is `port`. */
+export function parseTcpPeers(tcp: string, port: number): string[] {
+  const out = new Set<string>();
+  for (const line of tcp.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 4 || f[3] !== '01') continue;
+    const [, localPort] = f[1]!.split(':');
+    const [remote] = f[2]!.split(':');
+    if (Number.parseInt(localPort ?? '', 16) !== port || !remote) continue;
+    const ip = hexAddress(remote, true);
+    if (ip) out.add(ip);
+  }
+  return [...out];
+}
+
+export function readHostFacts(src: HostFactSources = {}): HostFacts {
+  const net = src.procNet ?? '/proc/net';
+  const port = src.sshPort ?? 22;
+  return {
+    own: ownAddresses(src.interfaces ?? networkInterfaces),
+    resolvers: parseResolvConf(read(src.resolvConf ?? '/etc/resolv.conf')),
+    gateways: parseGateways(read(`${net}/route`), read(`${net}/ipv6_route`)),
+    sshPeers: [
+      ...new Set([...parseTcpPeers(read(`${net}/tcp`), port), ...parseTcpPeers(read(`${net}/tcp6`), port)]),
+    ],
+  };
+}
+
+/** The facts as the lock-out guard's protected addresses, each with why. */
+export function protectedByHost(f: HostFacts): Protected[] {
+  return [
+    ...f.own.map((o) => ({ ip: o.ip, why: `this host's address (${o.iface})` })),
+    ...f.resolvers.map((ip) => ({ ip, why: "this host's DNS resolver" })),
+    ...f.gateways.map((ip) => ({ ip, why: "this host's gateway" })),
+    ...f.sshPeers.map((ip) => ({ ip, why: 'an SSH session to this host' })),
+  ];
+}
