@@ -17,6 +17,8 @@
  *   (STATE_DIR not accessible), SP_ERR_ADDRESS_INVALID (bad e-mail address),
  *   SP_ERR_USAGE (a request the store cannot honour, e.g. mail without recipients).
  */
+import type { NewHistoryEvent } from '../core/history/events.js';
+import type { HistoryPage, HistoryQuery } from '../core/history/query.js';
 import type {
   AttackRecord,
   AttackSummary,
@@ -72,10 +74,11 @@ export interface StoreBatch {
   incrementTimesBlocked?: Array<{ ip: string; at: number }>;
   decisions?: Decision[];
   attacks?: AttackRecord[];
+  history?: NewHistoryEvent[];
 }
 
 export interface PruneRequest {
-  /** Decisions, attacks and sent or abandoned mail older than this are deleted. */
+  /** Decisions, attacks, history and sent or abandoned mail older than this are deleted (HISTORY_DAYS). */
   historyBefore: number;
   /** Sessions expired at this time are deleted. */
   now: number;
@@ -84,6 +87,7 @@ export interface PruneRequest {
 export interface PruneResult {
   decisions: number;
   attacks: number;
+  history: number;
   mail: number;
   sessions: number;
 }
@@ -129,6 +133,20 @@ export interface Store {
   attacks(q: AttackQuery): Promise<AttackRecord[]>;
   /** Aggregates attacks and decisions in the range (see AttackSummary). */
   attackSummary(q: SummaryQuery): Promise<AttackSummary>;
+
+  /**
+   * Appends to the history (append-only). Each event gets the next id; texts are bounded
+   * (core/history/events.ts boundedEvent). Rejects SP_ERR_USAGE for an unknown kind or a
+   * time that is not finite.
+   */
+  recordHistory(events: NewHistoryEvent[]): Promise<void>;
+  /**
+   * One page of the history, newest first, by the rules of core/history/query.ts: pages
+   * follow one another through `next` and together give exactly the filtered history; a
+   * page may be short (its walk reached `scan` rows) with a `next`; `next` is null only at
+   * the end. Rejects SP_ERR_USAGE for a bad filter (address, network) or page size.
+   */
+  history(q: HistoryQuery): Promise<HistoryPage>;
 
   /** All atomically, in one transaction. */
   commit(batch: StoreBatch): Promise<void>;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { isSipprotError } from '../core/errors.js';
+import { aHistoryEvent } from '../core/history/history.testkit.js';
 import { aBlock, aMail } from '../core/records.testkit.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
 import { openDatabase, SqliteStore } from './sqlite-store.js';
@@ -47,6 +48,9 @@ const ALL_TABLES = [
   'attacks',
   'blocks',
   'decisions',
+  'history',
+  'history_agents',
+  'history_users',
   'ip_stats',
   'mail_outbox',
   'recipients',
@@ -89,7 +93,7 @@ test('a database at version N-1 upgrades and keeps its data', async () => {
   assert.deepEqual(migrate(old.db, old.file, SCHEMA_VERSION - 1), { from: 0, to: SCHEMA_VERSION - 1 });
   old.db.close();
   assert.equal(versionOf(file), SCHEMA_VERSION - 1);
-  assert.ok(!tables(file).includes('mail_outbox'), 'N-1 has no mail outbox yet');
+  assert.ok(!tables(file).includes('history'), 'N-1 has no history yet');
   // Write N-1 data with raw SQL: the store's own statements target the newest schema.
   const db = new Database(file);
   db.prepare("INSERT INTO recipients (email, name) VALUES ('ops@example.com', 'Ops')").run();
@@ -103,6 +107,8 @@ test('a database at version N-1 upgrades and keeps its data', async () => {
     assert.equal(await s.timesBlocked('192.0.2.7'), 3);
     const id = await s.enqueueMail(aMail(1));
     assert.equal((await s.dueMail(1))[0]?.id, id);
+    await s.recordHistory([aHistoryEvent('192.0.2.7', 5)]);
+    assert.equal((await s.history({ limit: 5, subject: '192.0.2.7' })).events.length, 1);
   } finally {
     await s.close();
   }

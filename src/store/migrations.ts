@@ -1,5 +1,5 @@
 /**
- * The SQLite schema as an append-only list of migrations (2 so far); PRAGMA user_version
+ * The SQLite schema as an append-only list of migrations (3 so far); PRAGMA user_version
  * counts those applied. A database from a newer sipprot is refused, never downgraded.
  */
 import type Database from 'better-sqlite3';
@@ -121,6 +121,50 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at REAL NOT NULL
       ) STRICT;
       CREATE INDEX sessions_expires_at ON sessions (expires_at);
+    `,
+  },
+  {
+    version: 3,
+    name: 'history of blocks, lifts and admin changes',
+    // Additive: new tables only. Every index ends in `at` (and the rowid), so each filter
+    // that has one walks its rows newest first with no sort (core/history/query.ts).
+    sql: `
+      CREATE TABLE history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT,                     -- address or network; NULL for settings
+        subject_key TEXT,                 -- 32 hex digits of its (first) address, IPv4 mapped
+        reason TEXT,
+        actor TEXT NOT NULL,
+        country TEXT,
+        user_agent TEXT,
+        users TEXT NOT NULL,              -- JSON array of strings
+        attempts INTEGER NOT NULL,
+        expires_at REAL,
+        renewals INTEGER,
+        last_seen REAL,
+        misconfigured_phone INTEGER NOT NULL,
+        note TEXT,
+        samples TEXT NOT NULL             -- JSON array of strings
+      ) STRICT;
+      CREATE INDEX history_at ON history (at);
+      CREATE INDEX history_subject ON history (subject_key, at);
+      CREATE INDEX history_country ON history (country, at);
+      CREATE INDEX history_reason ON history (reason, at);
+      CREATE INDEX history_agent ON history (user_agent, at);
+
+      -- The distinct user agents: a user-agent filter finds its few names here, not in 1M rows.
+      CREATE TABLE history_agents (agent TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
+
+      -- One row per user an event names: the extension filter walks (user, at) newest first.
+      CREATE TABLE history_users (
+        user TEXT NOT NULL,
+        at REAL NOT NULL,
+        event INTEGER NOT NULL,
+        PRIMARY KEY (user, at, event)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX history_users_at ON history_users (at);
     `,
   },
 ];

@@ -13,6 +13,7 @@
  * from a record is written as NULL.
  */
 
+import type { HistoryEvent } from '../core/history/events.js';
 import type { AttackRecord, NewMail, OutboxMail, Recipient } from '../core/records.js';
 import type { BlockRecord, Decision } from '../core/types.js';
 
@@ -56,6 +57,9 @@ const FIELDS = {
   sentAt: ['sent_at', 'value'],
   email: ['email', 'value'],
   name: ['name', 'value'],
+  actor: ['actor', 'value'],
+  renewals: ['renewals', 'value'],
+  samples: ['samples', 'json'],
 } as const satisfies Record<string, readonly [string, Kind]>;
 
 type Field = keyof typeof FIELDS;
@@ -169,3 +173,26 @@ export const MAIL = mapping<OutboxMail>([
 ]);
 
 export const RECIPIENTS = mapping<Recipient>(['email', 'name']);
+
+const NEW_HISTORY_FIELDS = [
+  'at',
+  'kind',
+  'subject',
+  'reason',
+  'actor',
+  'country',
+  'userAgent',
+  'users',
+  'attempts',
+  'expiresAt',
+  'renewals',
+  'lastSeen',
+  'misconfiguredPhone',
+  'note',
+  'samples',
+] as const;
+
+/** What recordHistory writes (subject_key is computed beside it). */
+export const NEW_HISTORY = mapping<Omit<HistoryEvent, 'id'>>(NEW_HISTORY_FIELDS);
+
+export const HISTORY = mapping<HistoryEvent>(['id', ...NEW_HISTORY_FIELDS]);

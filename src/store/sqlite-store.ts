@@ -6,6 +6,8 @@
  */
 import Database from 'better-sqlite3';
 import { SipprotError } from '../core/errors.js';
+import type { NewHistoryEvent } from '../core/history/events.js';
+import type { HistoryPage, HistoryQuery } from '../core/history/query.js';
 import type {
   AttackRecord,
   AttackSummary,
@@ -27,6 +29,7 @@ import type {
   SummaryQuery,
 } from '../ports/store.js';
 import { migrate } from './migrations.js';
+import { SqliteHistory } from './sqlite-history.js';
 import { openDatabase, type SqliteStoreOptions, storeError } from './sqlite-open.js';
 import { ATTACKS, BLOCKS, DECISIONS, MAIL, NEW_MAIL, RECIPIENTS, type Row } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
@@ -35,6 +38,8 @@ import {
   assertTime,
   checkBatch,
   checkBlock,
+  checkHistory,
+  checkHistoryQuery,
   normalizeEmail,
   normalizeMail,
   normalizeName,
@@ -50,6 +55,7 @@ export class SqliteStore implements Store {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly st: Statements;
+  private readonly hist: SqliteHistory;
 
   /** Opens (creating STATE_DIR 0700 and the file 0600 if missing) and migrates to the newest schema. */
   static open(stateDir: string, opts: SqliteStoreOptions = {}): SqliteStore {
@@ -77,6 +83,7 @@ export class SqliteStore implements Store {
     this.db = db;
     this.file = file;
     this.st = prepareStatements(db);
+    this.hist = new SqliteHistory(db);
   }
 
   async check(): Promise<void> {
@@ -175,14 +182,27 @@ export class SqliteStore implements Store {
     });
   }
 
+  async recordHistory(events: NewHistoryEvent[]): Promise<void> {
+    const checked = checkHistory(events);
+    this.write('record history', () => this.hist.append(checked));
+  }
+
+  async history(q: HistoryQuery): Promise<HistoryPage> {
+    const checked = checkHistoryQuery(q);
+    // One read transaction: the narrow counts, the page and its cursor see the same rows.
+    return this.read('read history', () => this.db.transaction(() => this.hist.page(checked)).deferred());
+  }
+
   async commit(batch: StoreBatch): Promise<void> {
     checkBatch(batch);
+    const history = checkHistory(batch.history ?? []);
     this.write('commit batch', () => {
       for (const b of batch.blocks ?? []) this.putBlock(b);
       for (const ip of batch.deleteBlocks ?? []) this.st.deleteBlock.run(ip);
       for (const i of batch.incrementTimesBlocked ?? []) this.bump(i.ip, i.at);
       for (const d of batch.decisions ?? []) this.st.putDecision.run(DECISIONS.params(d));
       for (const a of batch.attacks ?? []) this.st.putAttack.run(ATTACKS.params(a));
+      this.hist.append(history);
     });
   }
 
@@ -274,6 +294,7 @@ export class SqliteStore implements Store {
     return this.write('prune history', () => ({
       decisions: this.st.pruneDecisions.run(req.historyBefore).changes,
       attacks: this.st.pruneAttacks.run(req.historyBefore).changes,
+      history: this.hist.prune(req.historyBefore),
       mail: this.st.pruneMail.run({ before: req.historyBefore }).changes,
       sessions: this.st.pruneSessions.run(req.now).changes,
     }));

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe } from 'node:test';
 import type { ContractContext, StoreHarness } from './store.testkit.js';
 import { adminContract } from './store-admin.contract.js';
+import { historyContract } from './store-history.contract.js';
 import { recordsContract } from './store-records.contract.js';
 
 export { rejectsWith, type StoreHarness } from './store.testkit.js';
@@ -29,5 +30,6 @@ export function storeContract(
     });
     recordsContract(ctx);
     adminContract(ctx, opts);
+    historyContract(ctx);
   });
 }

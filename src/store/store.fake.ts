@@ -5,6 +5,8 @@
  * what it would mean on SQLite. Values are cloned in and out, as a database would.
  */
 import { SipprotError } from '../core/errors.js';
+import type { NewHistoryEvent } from '../core/history/events.js';
+import type { HistoryPage, HistoryQuery } from '../core/history/query.js';
 import type {
   AttackRecord,
   AttackSummary,
@@ -25,11 +27,14 @@ import type {
   StoreBatch,
   SummaryQuery,
 } from '../ports/store.js';
+import { FakeHistory } from './history.fake.js';
 import { SummaryBuilder } from './summary.js';
 import {
   assertTime,
   checkBatch,
   checkBlock,
+  checkHistory,
+  checkHistoryQuery,
   normalizeEmail,
   normalizeMail,
   normalizeName,
@@ -49,6 +54,7 @@ export class FakeStore implements Store {
   private readonly stats = new Map<string, { times: number; lastAt: number }>();
   private decisionLog: Array<Seq<Decision>> = [];
   private attackLog: Array<Seq<AttackRecord>> = [];
+  private readonly historyLog = new FakeHistory();
   private readonly recipients = new Map<string, Recipient>();
   private readonly outbox = new Map<number, OutboxMail>();
   private readonly settings = new Map<string, string>();
@@ -159,6 +165,16 @@ export class FakeStore implements Store {
     return s.result();
   }
 
+  async recordHistory(events: NewHistoryEvent[]): Promise<void> {
+    this.open();
+    this.historyLog.append(checkHistory(events));
+  }
+
+  async history(q: HistoryQuery): Promise<HistoryPage> {
+    this.open();
+    return this.historyLog.page(checkHistoryQuery(q));
+  }
+
   async commit(batch: StoreBatch): Promise<void> {
     this.open();
     checkBatch(batch);
@@ -167,6 +183,7 @@ export class FakeStore implements Store {
     for (const i of batch.incrementTimesBlocked ?? []) this.bump(i.ip, i.at);
     for (const d of batch.decisions ?? []) this.decisionLog.push({ seq: ++this.seq, value: clone(d) });
     for (const a of batch.attacks ?? []) this.attackLog.push({ seq: ++this.seq, value: clone(a) });
+    this.historyLog.append(checkHistory(batch.history ?? []));
   }
 
   async listRecipients(): Promise<Recipient[]> {
@@ -301,6 +318,7 @@ export class FakeStore implements Store {
     return {
       decisions: before.d - this.decisionLog.length,
       attacks: before.a - this.attackLog.length,
+      history: this.historyLog.prune(req.historyBefore),
       mail,
       sessions,
     };

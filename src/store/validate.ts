@@ -4,6 +4,8 @@
  * (no control characters, at most 200), mail before it is queued, times, blocks, batches.
  */
 import { SipprotError } from '../core/errors.js';
+import { boundedEvent, HISTORY_KINDS, type NewHistoryEvent } from '../core/history/events.js';
+import { type HistoryQuery, MAX_PAGE, normalizeFilter } from '../core/history/query.js';
 import type { NewMail } from '../core/records.js';
 import type { BlockRecord } from '../core/types.js';
 import type { StoreBatch } from '../ports/store.js';
@@ -91,4 +93,33 @@ export function checkBatch(batch: StoreBatch): void {
   for (const b of batch.blocks ?? []) checkBlock(b);
   for (const d of batch.decisions ?? []) assertTime('decision.at', d.at);
   for (const a of batch.attacks ?? []) assertTime('attack.at', a.at);
+  checkHistory(batch.history ?? []);
+}
+
+/** History events as every store keeps them: a known kind, a time, bounded texts. */
+export function checkHistory(events: readonly NewHistoryEvent[]): NewHistoryEvent[] {
+  return events.map((e) => {
+    assertTime('history.at', e.at);
+    if (!(HISTORY_KINDS as readonly string[]).includes(e.kind)) {
+      throw new SipprotError('SP_ERR_USAGE', `unknown history kind ${JSON.stringify(e.kind)}`);
+    }
+    return boundedEvent(e);
+  });
+}
+
+/** A history query with canonical filters and a page size of 1-MAX_PAGE, or SP_ERR_USAGE. */
+export function checkHistoryQuery(q: HistoryQuery): HistoryQuery {
+  const r = normalizeFilter(q);
+  if (!r.ok) throw new SipprotError('SP_ERR_USAGE', r.reason);
+  if (!Number.isInteger(q.limit) || q.limit < 1 || q.limit > MAX_PAGE) {
+    throw new SipprotError('SP_ERR_USAGE', `a history page holds 1-${MAX_PAGE} events, not ${q.limit}`);
+  }
+  for (const [what, t] of [
+    ['since', q.since],
+    ['until', q.until],
+    ['before.at', q.before?.at],
+  ] as const) {
+    if (t !== undefined) assertTime(what, t);
+  }
+  return r.q;
 }

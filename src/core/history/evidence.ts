@@ -1,0 +1,94 @@
+/**
+ * Evidence for a block: the last few answers the server gave an address (`REGISTER 100 →
+ * 401 Unauthorized`), so `sipprot check` and the UI can show what the attempts looked like
+ * without a packet capture. Kept for the error answers (4xx-6xx) only: a phone's normal
+ * traffic costs one comparison per message and nothing else.
+ *
+ * Bounded whatever the traffic: MAX_SAMPLES lines of at most SAMPLE_CHARS per address, for
+ * at most `capacity` addresses (least recently answered dropped first; 4096 × 5 short
+ * lines is under 4 MB), and every header text is cut and stripped of control characters
+ * here, before it is stored: it is attacker text.
+ */
+import { PortSet, remoteOf } from '../detect/ports.js';
+import type { PortRange, SipEvent } from '../types.js';
+import { MAX_SAMPLES, SAMPLE_CHARS } from './events.js';
+
+const PHRASES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  407: 'Proxy Authentication Required',
+  408: 'Request Timeout',
+  420: 'Bad Extension',
+  480: 'Temporarily Unavailable',
+  481: 'Call/Transaction Does Not Exist',
+  483: 'Too Many Hops',
+  484: 'Address Incomplete',
+  486: 'Busy Here',
+  488: 'Not Acceptable Here',
+  489: 'Bad Event',
+  500: 'Server Internal Error',
+  503: 'Service Unavailable',
+  603: 'Decline',
+};
+
+/** Header text made one short printable line (no control characters, bounded). */
+function clean(s: string | null, n = 40): string {
+  if (!s) return '';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
+  const t = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return t.length <= n ? t : `${t.slice(0, n - 1)}…`;
+}
+
+/** One answer as a sample line: `REGISTER 100 → 401 Unauthorized`. */
+export function sampleLine(ev: SipEvent): string {
+  const m = ev.msg;
+  const user = clean(m.toUser ?? m.fromUser);
+  const stale = m.stale ? ' (stale)' : '';
+  const line =
+    `${clean(m.method, 16)}${user ? ` ${user}` : ''} → ${m.status} ${PHRASES[m.status ?? 0] ?? ''}`.trimEnd();
+  return clean(line + stale, SAMPLE_CHARS);
+}
+
+export class EvidenceLog {
+  private readonly byIp = new Map<string, string[]>();
+  private ports: PortSet;
+
+  constructor(
+    sipPorts: readonly PortRange[],
+    private readonly capacity = 4096,
+  ) {
+    this.ports = new PortSet(sipPorts);
+  }
+
+  /** New SIP ports (a reload); what was kept stays. */
+  reconfigure(sipPorts: readonly PortRange[]): void {
+    this.ports = new PortSet(sipPorts);
+  }
+
+  /** Looks at one event: an error answer to a remote address is kept as a sample. */
+  observe(ev: SipEvent): void {
+    const status = ev.msg.status;
+    if (ev.msg.kind !== 'response' || status === null || status < 400) return;
+    const ip = remoteOf(ev, this.ports);
+    if (ip === null) return;
+    const lines = this.byIp.get(ip) ?? [];
+    lines.push(sampleLine(ev));
+    if (lines.length > MAX_SAMPLES) lines.shift();
+    // Re-insert: Map order is then least recently answered first.
+    this.byIp.delete(ip);
+    this.byIp.set(ip, lines);
+    if (this.byIp.size > this.capacity) this.byIp.delete(this.byIp.keys().next().value!);
+  }
+
+  /** The samples kept for an address, oldest first (a copy). */
+  samples(ip: string): string[] {
+    return this.byIp.get(ip)?.slice() ?? [];
+  }
+
+  get size(): number {
+    return this.byIp.size;
+  }
+}
