@@ -47,7 +47,8 @@ test('every page query walks an index: in order (no sort) but for a narrow netwo
           .join(' | ');
         if (process.env.SHOW_PLANS) console.log(shape, plan);
         // A narrow walk sorts its at most NARROW_MAX rows; every other walk is in index order.
-        if (/^(network|userAgent)\|/.test(shape)) assert.match(plan, /USING (COVERING )?INDEX history_(subject|agent)/);
+        if (/^(network|userAgent)\|/.test(shape))
+          assert.match(plan, /USING (COVERING )?INDEX history_(subject|agent)/);
         else assert.doesNotMatch(plan, /TEMP B-TREE/, `${shape}: ${plan}`);
         assert.doesNotMatch(plan, /SCAN (history|h|u|history_users)( |$)/, `${shape}: ${plan}`);
         assert.match(plan, /SEARCH (history|u|h) USING/, `${shape}: ${plan}`);

@@ -82,7 +82,10 @@ describe('documentation from --help', () => {
     for (const c of commands) assert.match(man, new RegExp(`^\\.SS "sipprotd ${c}"$`, 'm'));
     assert.match(man, /^\.SH EXIT STATUS$/m);
     const completion = await bashCompletionOf(tree, 'sipprotd');
-    assert.match(completion, /"sipprotd"\) words="run start stop restart reload status completion --config --version --help"/);
+    assert.match(
+      completion,
+      /"sipprotd"\) words="run start stop restart reload status completion --config --version --help"/,
+    );
     assert.match(completion, /"sipprotd status"\) words="--json --help"/);
     assert.match(completion, /complete -o default -F _sipprotd_complete sipprotd/);
   });

@@ -37,7 +37,6 @@ const PHRASES: Record<number, string> = {
 /** Header text made one short printable line (no control characters, bounded). */
 function clean(s: string | null, n = 40): string {
   if (!s) return '';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
   const t = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   return t.length <= n ? t : `${t.slice(0, n - 1)}…`;
 }
