@@ -9,6 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 APT_PACKAGES=(
   libpcap-dev nftables iproute2 tcpdump tcpreplay
   sip-tester sipvicious kamailio
+  sipsak nmap
   fail2ban chromium fonts-dejavu-core
   build-essential python3 dpkg-dev
   debootstrap dpkg-repack systemd-container lintian

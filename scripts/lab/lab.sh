@@ -10,7 +10,11 @@
 # lab when there is exactly one. Environment: LAB_NET (1-254, default 1) picks
 # 10.77.<n>.0/24 and fd77:<n>::/64; LAB_WRONG_PW=401|403 and LAB_UNKNOWN_USER=404|401
 # choose the registrar's answers (see kamailio.cfg.in); LAB_NONCE_EXPIRE (seconds,
-# default 300) how long a nonce stays valid.
+# default 300) how long a nonce stays valid; LAB_STYLE=kamailio|pjsip the PBX's way of
+# answering (pjsip: every challenge and failure a 401, like Asterisk's chan_pjsip);
+# LAB_QUALIFY=S (default 0: off) OPTIONS from the PBX to every registered contact every S
+# seconds; LAB_GUEST_MAP="ADDR=CODE ..." the answer (401 403 404 407 484 503) that an
+# unauthenticated INVITE from ADDR gets.
 #
 #         sp-ID-atk (eth0)  ──veth──┐
 #                                   ├── br0 in sp-ID-br ──veth── (eth0) sp-ID-pbx
@@ -41,6 +45,20 @@ gen_config() {
   401) defines+="#!define UNKNOWN_USER_401"$'\n' ;;
   *) die "LAB_UNKNOWN_USER must be 404 or 401" ;;
   esac
+  case "${LAB_STYLE:-kamailio}" in
+  kamailio) ;;
+  # Asterisk answers an unknown user like a wrong password (a 401 challenge), never 404.
+  pjsip) defines+="#!define STYLE_PJSIP"$'\n'"#!define UNKNOWN_USER_401"$'\n' ;;
+  *) die "LAB_STYLE must be kamailio or pjsip" ;;
+  esac
+  local qualify="${LAB_QUALIFY:-0}"
+  [[ "$qualify" =~ ^[0-9]+$ ]] && ((qualify <= 3600)) || die "LAB_QUALIFY must be 0-3600 seconds"
+  ((qualify == 0)) || defines+="#!define QUALIFY"$'\n'
+  local guests="" g
+  for g in ${LAB_GUEST_MAP:-}; do
+    [[ "$g" =~ ^([0-9a-f.:]+)=(401|403|404|407|484|503)$ ]] || die "bad LAB_GUEST_MAP entry '$g' (ADDR=CODE)"
+    guests+="	\$sht(guest=>${BASH_REMATCH[1]}) = \"${BASH_REMATCH[2]}\";"$'\n'
+  done
   local expire="${LAB_NONCE_EXPIRE:-300}"
   [[ "$expire" =~ ^[0-9]+$ ]] && ((expire >= 1)) || die "LAB_NONCE_EXPIRE must be a positive number of seconds"
   local secret
@@ -49,6 +67,8 @@ gen_config() {
   tpl="$(<"$LAB_DIR/kamailio.cfg.in")"
   tpl="${tpl//@DEFINES@/$defines}"
   tpl="${tpl//@USERS@/$users}"
+  tpl="${tpl//@GUESTS@/$guests}"
+  tpl="${tpl//@QUALIFY@/$qualify}"
   tpl="${tpl//@PBX4@/$PBX4}"
   tpl="${tpl//@PBX6@/$PBX6}"
   tpl="${tpl//@RUN@/$RUN}"

@@ -1,8 +1,10 @@
 /**
  * The golden captures (testdata/golden/) are what their expect.json says: each
- * expectation is re-derived from its capture with tcpdump (scripts/lab/record.sh
- * --expect-only, which reads the packets without any of sipprot's code) and must equal
- * the committed file; the files are small and self-consistent.
+ * expectation is re-derived from its capture without any of sipprot's code and must
+ * equal the committed file: with tcpdump (scripts/lab/record.sh --expect-only) for the
+ * cases record.sh records, with the lab's own reader (test/lab/next-expect.ts) for those
+ * record-next.sh records (TCP segmentation, IP fragments: tcpdump reads segment by
+ * segment); the files are small and self-consistent.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,6 +15,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { LAB_SCRIPTS } from './lab.testkit.js';
+import { CASES } from './next-cases.js';
+import { expectFor } from './next-expect.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'testdata', 'golden');
 const exec = promisify(execFile);
@@ -36,11 +40,14 @@ interface Expect {
 }
 
 const cases = readdirSync(GOLDEN).filter((d) => statSync(join(GOLDEN, d)).isDirectory());
+/** Golden cases recorded by record-next.sh (their scenarios are in next-cases.ts). */
+const nextCases = new Map(CASES.filter((c) => c.dir === 'golden').map((c) => [c.name, c]));
 
 describe('golden captures', () => {
   it('has the cases the lab records', async () => {
     const { stdout } = await exec(join(LAB_SCRIPTS, 'record.sh'), ['--list']);
-    assert.deepEqual(cases.sort(), stdout.trim().split('\n').sort());
+    const recorded = [...stdout.trim().split('\n'), ...nextCases.keys()];
+    assert.deepEqual(cases.sort(), recorded.sort());
   });
 
   for (const name of cases) {
@@ -66,6 +73,11 @@ describe('golden captures', () => {
             `${a.ip}: 'at' outside its traffic`,
           );
         }
+      }
+      const next = nextCases.get(name);
+      if (next !== undefined) {
+        assert.equal(expectFor(next, join(dir, 'capture.pcap')), text);
+        return;
       }
       const tmp = mkdtempSync(join(tmpdir(), 'golden-'));
       try {

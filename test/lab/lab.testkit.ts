@@ -24,7 +24,14 @@ import { fileURLToPath } from 'node:url';
 
 export const LAB_SCRIPTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'lab');
 
-export type LabScript = 'phones' | 'bruteforce' | 'distributed' | 'misconfigured' | 'sipvicious';
+export type LabScript =
+  | 'phones'
+  | 'bruteforce'
+  | 'distributed'
+  | 'misconfigured'
+  | 'sipvicious'
+  | 'office'
+  | 'scanners';
 export type LabNamespace = 'pbx' | 'atk' | 'phones' | 'br';
 
 export interface LabOptions {
@@ -38,6 +45,12 @@ export interface LabOptions {
   unknownUser?: 404 | 401;
   /** Seconds a nonce stays valid (default 300). */
   nonceExpire?: number;
+  /** The PBX's way of answering: 'pjsip' challenges and refuses everything with 401. */
+  style?: 'kamailio' | 'pjsip';
+  /** Seconds between the PBX's OPTIONS qualify of every registered contact (default 0: off). */
+  qualify?: number;
+  /** Answers to unauthenticated INVITEs by source address (401 403 404 407 484 503). */
+  guestMap?: Record<string, 401 | 403 | 404 | 407 | 484 | 503>;
 }
 
 export interface LabAddresses {
@@ -176,6 +189,12 @@ export class Lab {
     if (opts.wrongPassword) env.LAB_WRONG_PW = String(opts.wrongPassword);
     if (opts.unknownUser) env.LAB_UNKNOWN_USER = String(opts.unknownUser);
     if (opts.nonceExpire) env.LAB_NONCE_EXPIRE = String(opts.nonceExpire);
+    if (opts.style) env.LAB_STYLE = opts.style;
+    if (opts.qualify) env.LAB_QUALIFY = String(opts.qualify);
+    if (opts.guestMap)
+      env.LAB_GUEST_MAP = Object.entries(opts.guestMap)
+        .map(([ip, code]) => `${ip}=${code}`)
+        .join(' ');
     await removeStaleLabs();
     const lab = new Lab(id, net, env);
     hookExit();

