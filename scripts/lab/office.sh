@@ -19,7 +19,7 @@
 # Phones and kinds start at staggered, deterministic offsets; everything is stopped
 # DURATION s after the start (sipp -m and -timeout bound it too, in --background).
 # Ports: the phones' address, 5060 (the first BLF phone), 21000-26099 (one per kind
-# and phone); sipp's media ports (6000 up) are left alone.
+# and phone), media 30000-31000 (4 per sipp process; sipp's default 6000 up is raced for).
 #
 #   LAB_ID=ID office.sh [--phones 30] [--duration 300] [--register-every 120]
 #        [--mwi-every 150] [--blf-phones 2] [--blf-missing 10] [--blf-every 10]
@@ -79,8 +79,11 @@ names=()
 start() {
   local name="$1" delay="$2"
   shift 2
+  # Each sipp gets media ports of its own (-mp, 4 a process from 30000): sipp binds them
+  # even for calls without media, and ~200 of them starting together race for 6000 up.
   spawn "$name" "$NS_PHONES" bash -c 'sleep "$1"; shift; exec "$@"' _ "$delay" \
-    sipp "$@" -i "$PHONE4" -timeout "$((limit - delay))s" -recv_timeout 4000 -nostdin "$PBX4:$SIP_PORT"
+    sipp "$@" -i "$PHONE4" -mp "$((30000 + 4 * ${#names[@]}))" -timeout "$((limit - delay))s" \
+    -recv_timeout 4000 -nostdin "$PBX4:$SIP_PORT"
   names+=("$name")
 }
 # calls EVERY DELAY: how many calls fit in the office's duration.

@@ -66,7 +66,7 @@ case_traffic() {
   office-nat) "$o" --phones 30 --duration 300 --register-every 120 --blf-phones 1 ;;
   office-nat-100) "$o" --phones 100 --duration 150 --register-every 60 --blf-phones 1 ;;
   office-nat-fast-blf) "$o" --phones 30 --duration 100 --register-every 60 --blf-phones 2 --blf-every 5 ;;
-  server-requests) "$o" --phones 40 --duration 60 --register-every 30 --mwi-every 20 --blf-phones 1 --fixed-ports ;;
+  server-requests) "$o" --phones 40 --duration 60 --register-every 30 --mwi-every 20 --blf-phones 0 --fixed-ports ;;
   slow-attack) slow_attack ;;
   distributed-guessing)
     phones_bg --loops 26 --interval 5000
