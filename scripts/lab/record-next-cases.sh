@@ -4,7 +4,7 @@
 #                      the capture's link (iface), filter, and the time stretch factor
 #   case_network CASE  after the lab is up: extra addresses, routes, MTU, MSS
 #   case_traffic CASE  the tools, each bounded in count and time
-# What each case must show (attackers, expected decisions) is in test/lab/next-cases.ts;
+# What each case must show (attackers, expected decisions) is in test/lab/next-cases.testkit.ts;
 # its notes repeat the numbers used here.
 # shellcheck disable=SC2034
 
@@ -105,15 +105,18 @@ case_traffic() {
     sleep 2
     # 8 guesses each (a scenario of larger INVITEs must stay under sipp's ~64 KB).
     head -n 11 "$LAB_DIR/sipp/passwords.txt" | grep -v '^#' >"$RUN/pw8.txt"
-    "$b" --method INVITE --sdp 1400 --passwords "$RUN/pw8.txt" --count 8 --rate 4 --timeout 30
-    "$b" --method INVITE --sdp 1400 --passwords "$RUN/pw8.txt" --family 6 --count 8 --rate 4 --timeout 30
+    # Calls to a colleague (101), not to an outside number: the case is about fragments,
+    # and INVITE guessing towards an outside number is toll fraud first.
+    "$b" --method INVITE --target 101 --sdp 1400 --passwords "$RUN/pw8.txt" --count 8 --rate 4 --timeout 30
+    "$b" --method INVITE --target 101 --sdp 1400 --passwords "$RUN/pw8.txt" --family 6 --count 8 --rate 4 \
+      --timeout 30
     ;;
   pjsip-rechallenge)
     phones_bg --loops 6 --interval 5000
     phones_bg --users 106 --cached-nonce --loops 6 --interval 5000 --tag phonecached
     sleep 2
     "$b" --count 12 --rate 4 --timeout 30
-    "$b" --method INVITE --challenge 401 --src "$(atk_extra4 1)" --count 12 --rate 4 --timeout 30
+    "$b" --method INVITE --target 101 --challenge 401 --src "$(atk_extra4 1)" --count 12 --rate 4 --timeout 30
     "$b" --user 150 --src "$(atk_extra4 2)" --count 12 --rate 4 --timeout 30
     ;;
   esac
@@ -167,7 +170,7 @@ toll_fraud() {
 }
 
 # Cracked passwords: REGISTER guesses for 101 from the attacker (7 wrong, then right: 200),
-# INVITE guesses as 102 to an outside number from .120 (7 wrong, then right: 183, 200).
+# REGISTER guesses for 102 from .120 (4 wrong), then its call to an outside number (183, 200).
 breach() {
   local f
   phones_bg --loops 6 --interval 5000
@@ -175,10 +178,16 @@ breach() {
   f="$RUN/breach-101.txt"
   { head -n 9 "$LAB_DIR/sipp/passwords.txt" | grep -v '^#'; echo Lab-101-secret; } >"$f"
   "$LAB_DIR/bruteforce.sh" --user 101 --passwords "$f" --count 8 --rate 2 --timeout 30
+  # .120 cracks 102 with REGISTER guesses (4 wrong), then calls an outside number with
+  # the cracked password: the call goes through (407, then 183, 200). (Guessing with the
+  # INVITEs themselves, the 3rd refused call would be toll fraud, TOLL_COUNT 3, before
+  # the right password: blocked, not breached.)
   f="$RUN/breach-102.txt"
-  { head -n 9 "$LAB_DIR/sipp/passwords.txt" | grep -v '^#'; echo Lab-102-secret; } >"$f"
-  "$LAB_DIR/bruteforce.sh" --method INVITE --user 102 --target 00972592345678 --passwords "$f" --count 8 --rate 2 \
-    --src "$(atk_extra4 20)" --timeout 30
+  head -n 6 "$LAB_DIR/sipp/passwords.txt" | grep -v '^#' >"$f"
+  "$LAB_DIR/bruteforce.sh" --user 102 --passwords "$f" --count 4 --rate 2 --src "$(atk_extra4 20)" --timeout 30
+  echo Lab-102-secret >"$RUN/right-102.txt"
+  "$LAB_DIR/bruteforce.sh" --method INVITE --user 102 --target 00972592345678 --passwords "$RUN/right-102.txt" \
+    --count 1 --src "$(atk_extra4 20)" --timeout 30 --tag call-120
   # (svcrack 0.3.3 cannot succeed here: it answers a qop="auth" challenge without nc and
   # cnonce, so even the right password is refused: see testdata/golden-next/FINGERPRINTS.md.)
 }
@@ -200,18 +209,13 @@ renamed_scanners() {
   "$sc" nmap --src "$(atk_extra4 30)" --range 100-130 --timeout 40 >/dev/null
 }
 
-# A flood of OPTIONS (answered 200) from the attacker at 400/s, and one of REGISTERs
-# without credentials (401, never followed up) from .131 at 200/s, next to an office of
-# 30 phones (LAB_QUALIFY off: only the phones' own requests).
+# A flood of OPTIONS (answered 200) from the attacker at 500/s for 3 s, next to an office
+# of 30 phones (LAB_QUALIFY off: only the phones' own requests).
 flood() {
-  "$LAB_DIR/office.sh" --phones 30 --duration 40 --register-every 20 --mwi-every 20 --call-every 15 --blf-phones 1 \
+  "$LAB_DIR/office.sh" --phones 30 --duration 20 --register-every 10 --mwi-every 10 --call-every 10 --blf-phones 1 \
     --background
-  sleep 10
+  sleep 8
   run_bounded flood-options "$NS_ATK" 30 sipp -sf "$LAB_DIR/sipp/flood-options.xml" -t u1 -i "$ATK4" \
-    -key user 100 -key ua "Yealink SIP-T46S 66.86.0.15" -r 400 -m 800 \
-    -timeout 20s -recv_timeout 2000 -nostdin "$PBX4:$SIP_PORT"
-  sleep 3
-  run_bounded flood-register "$NS_ATK" 30 sipp -sf "$LAB_DIR/sipp/flood-register.xml" -t u1 -i "$(atk_extra4 31)" \
-    -key user 100 -key ua "Yealink SIP-T46S 66.86.0.15" -r 200 -m 400 \
+    -key user 100 -key ua "Yealink SIP-T46S 66.86.0.15" -r 500 -m 1500 \
     -timeout 20s -recv_timeout 2000 -nostdin "$PBX4:$SIP_PORT"
 }

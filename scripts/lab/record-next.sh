@@ -3,14 +3,14 @@
 # lab of its own, captures SIP in the PBX namespace while the case's traffic runs, then
 # writes <dir>/<case>/capture.pcap and expect.json and takes the lab down (also on
 # failure or interrupt). <dir> is testdata/golden for the cases today's rules already
-# decide right, testdata/golden-next for the others (test/lab/next-cases.ts says which).
+# decide right, testdata/golden-next for the others (test/lab/next-cases.testkit.ts says which).
 #
 #   record-next.sh CASE [OUT_ROOT]              record one case
 #   record-next.sh --all [OUT_ROOT]             record every case (~25 min)
 #   record-next.sh --expect-only CASE [OUT_ROOT] rewrite expect.json from the capture
 #   record-next.sh --list
 # OUT_ROOT (default: the repository's testdata) gets golden/ and golden-next/ under it.
-# The scenarios (who attacks, what must happen) are in test/lab/next-cases.ts; the
+# The scenarios (who attacks, what must happen) are in test/lab/next-cases.testkit.ts; the
 # traffic of each case is below. LAB_NET=1, so addresses are stable; lab id rn<pid>.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -19,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$LAB_DIR/record-next-cases.sh"
 
 REPO="$(cd "$LAB_DIR/../.." && pwd)"
-next_expect() { (cd "$REPO" && node --import tsx test/lab/next-expect.ts "$@"); }
+next_expect() { (cd "$REPO" && node --import tsx test/lab/next-expect.testkit.ts "$@"); }
 
 mode=record
 case "${1:-}" in
@@ -86,7 +86,7 @@ sleep 0.5
 stop_named tcpdump
 mkdir -p "$dest"
 if [ "$stretch" != 1 ]; then
-  (cd "$REPO" && node --import tsx test/lab/retime.ts "$RUN/capture.pcap" "$dest/capture.pcap" "$stretch")
+  (cd "$REPO" && node --import tsx test/lab/retime.testkit.ts "$RUN/capture.pcap" "$dest/capture.pcap" "$stretch")
 else
   cp "$RUN/capture.pcap" "$dest/capture.pcap"
 fi

@@ -1,13 +1,13 @@
 /**
- * The lab cases of issue 12 (scripts/lab/record-next.sh, test/lab/next-cases.ts) are
+ * The lab cases of issue 12 (scripts/lab/record-next.sh, test/lab/next-cases.testkit.ts) are
  * what their expect.json says, read without sipprot's code:
- * - the independent reader (pcap-read.ts, sip-read.ts, exchanges.ts) agrees with
+ * - the independent reader (pcap-read.testkit.ts, sip-read.testkit.ts, exchanges.testkit.ts) agrees with
  *   tcpdump (scripts/lab/sipevents.sh) on every testdata/golden case recorded by
  *   record.sh: same requests, same failed answers, same HIT_COUNT-th failure time;
  * - every case's expect.json is re-derived from its capture and equals the committed
  *   file; captures are < 2 MiB and show what their notes claim (fragments, segments,
  *   stretched time);
- * - retime.ts keeps every byte and order and multiplies every gap.
+ * - retime.testkit.ts keeps every byte and order and multiplies every gap.
  * Runs without root: only files are read.
  */
 import assert from 'node:assert/strict';
@@ -15,12 +15,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { byClient, readExchanges } from './exchanges.js';
-import { CASES, PBX } from './next-cases.js';
-import { expectFor } from './next-expect.js';
-import { readCapture } from './pcap-read.js';
-import { retime } from './retime.js';
-import { readSip } from './sip-read.js';
+import { byClient, readExchanges } from './exchanges.testkit.js';
+import { CASES, PBX } from './next-cases.testkit.js';
+import { expectFor } from './next-expect.testkit.js';
+import { readCapture } from './pcap-read.testkit.js';
+import { retime } from './retime.testkit.js';
+import { readSip } from './sip-read.testkit.js';
 
 const TESTDATA = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'testdata');
 const RECORD_SH_CASES = [
@@ -105,9 +105,7 @@ describe('lab cases of issue 12', () => {
   });
 
   it('slow-attack: stretched to more than 70 minutes', () => {
-    const e = JSON.parse(
-      readFileSync(join(TESTDATA, 'golden-next', 'slow-attack', 'expect.json'), 'utf8'),
-    ) as {
+    const e = JSON.parse(readFileSync(join(TESTDATA, 'golden', 'slow-attack', 'expect.json'), 'utf8')) as {
       attackers: { firstRequestAt: number; lastRequestAt: number }[];
       retimed: { factor: number };
     };

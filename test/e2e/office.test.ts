@@ -1,9 +1,4 @@
 /**
- * PENDING (issue 12, item 1): named *.test.pending.ts so that scripts/test.sh does not
- * run it yet. Today's daemon blocks this office (enumeration, from the BLF keys' 404s
- * after authentication: testdata/golden-next/STATUS.md, case office-nat). Rename it to
- * office.test.ts with the rule change that makes it pass.
- *
  * End to end (root): the real daemon, on the product's defaults, guards the lab PBX
  * while an office of 30 phones behind one NAT does what offices do: re-registrations
  * from new source ports, MWI and presence SUBSCRIBEs with the PBX's NOTIFYs, BLF keys
@@ -15,11 +10,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Lab, labUnavailable } from '../lab/lab.js';
-import { Guard, SetWatcher, waitFor } from './guard.js';
+import { Lab, labUnavailable } from '../lab/lab.testkit.js';
+import { Guard, SetWatcher, waitFor } from './guard.testkit.js';
 
 const PHONES = 30;
-const DURATION = 120;
+const DURATION = 90;
 const REGISTER_EVERY = 40;
 
 describe('live guard: an office behind one NAT is never blocked (netns, root)', () => {
@@ -44,7 +39,7 @@ describe('live guard: an office behind one NAT is never blocked (netns, root)', 
     await lab?.down();
   });
 
-  it('30 phones for 2 minutes, faster BLF: the office is never blocked; an attacker is', async () => {
+  it('30 phones for 90 s, faster BLF: the office is never blocked; an attacker is', async () => {
     const office = lab.script(
       'office',
       [

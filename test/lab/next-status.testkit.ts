@@ -4,7 +4,7 @@
  * testdata/golden) through sipprot's own replay, on the case's config, and prints one
  * markdown table row per case, then the peak request rates the captures show.
  *
- *   node --import tsx test/lab/next-status.ts [CASE...]
+ *   node --import tsx test/lab/next-status.testkit.ts [CASE...]
  *
  * The table is the top of testdata/golden-next/STATUS.md (the "why" column there is
  * written by hand). It changes when the rules change: re-run it, don't edit the rows.
@@ -12,12 +12,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../../src/core/config.js';
-import { AccessLists } from '../../src/core/lists.js';
+import { parseConfig } from '../../src/core/config/parse.js';
+import type { Alert as EngineAlert } from '../../src/core/detect/alerts.js';
+import { AccessLists } from '../../src/core/lists/lists.js';
 import type { Decision } from '../../src/core/types.js';
 import { replay } from '../../src/replay/replay.js';
-import { readExchanges } from './exchanges.js';
-import { CASES, inPrefix, PBX } from './next-cases.js';
+import { readExchanges } from './exchanges.testkit.js';
+import { CASES, inPrefix, PBX } from './next-cases.testkit.js';
 
 /** LAB_TESTDATA: read the cases from another root (a fresh recording) instead of testdata/. */
 const TESTDATA =
@@ -36,6 +37,8 @@ interface Alert {
   kind: string;
   ip?: string;
   user: string;
+  at?: number;
+  notAfter?: number;
 }
 interface Expect {
   config: Record<string, string | number>;
@@ -51,6 +54,8 @@ export interface CaseStatus {
   today: string;
   expected: string;
   holds: boolean;
+  /** What differs, when it does not hold. */
+  problems: string[];
 }
 
 /** Replays one case with today's rules and compares with its expect.json. */
@@ -61,19 +66,28 @@ export async function caseStatus(name: string, dir: string): Promise<CaseStatus>
     .map(([k, v]) => `${k}=${v}`)
     .join('\n');
   const decisions: Decision[] = [];
+  const alerts: EngineAlert[] = [];
   await replay(
     [join(base, 'capture.pcap')],
     parseConfig(text, { source: null }),
     { lists: new AccessLists([], []), country: () => null },
     (d) => decisions.push(d),
+    { onAlert: (a) => alerts.push(a) },
   );
   const blocks = decisions.filter((d) => d.action === 'block' || d.action === 'permanent');
   const firstBlock = new Map<string, Decision>();
   for (const d of blocks) if (!firstBlock.has(d.ip)) firstBlock.set(d.ip, d);
   const problems: string[] = [];
   const todayParts: string[] = [];
+  // One entry per address, or per reason when it blocked many (a distributed attack).
+  const byReason = new Map<string, string[]>();
   for (const [ip, d] of firstBlock) {
-    todayParts.push(`${ip} ${d.reason}${d.misconfiguredPhone ? ' (misconfigured)' : ''}`);
+    const r = `${d.reason}${d.misconfiguredPhone ? ' (misconfigured)' : ''}`;
+    byReason.set(r, [...(byReason.get(r) ?? []), ip]);
+  }
+  for (const [r, ips] of byReason) {
+    if (ips.length <= 3) for (const ip of ips) todayParts.push(`${ip} ${r}`);
+    else todayParts.push(`${r}: ${ips.length} addresses (${ips[0]} ... ${ips.at(-1)})`);
   }
   for (const a of e.attackers) {
     const d = a.prefix
@@ -93,8 +107,19 @@ export async function caseStatus(name: string, dir: string): Promise<CaseStatus>
       (e.mayBlock ?? []).some((m) => m === ip || (m.includes('/') && inPrefix(ip, m)));
     if (!known && !never.has(ip)) problems.push(`${ip} blocked unexpectedly: ${d.reason}`);
   }
-  for (const al of e.alerts ?? [])
-    problems.push(`no ${al.kind} alert (${al.ip ?? ''} ${al.user})`.replace('  ', ' '));
+  for (const al of e.alerts ?? []) {
+    const due = al.at ?? al.notAfter ?? Infinity;
+    const got = alerts.find(
+      (x) =>
+        x.kind === al.kind &&
+        (al.ip === undefined || x.ip === al.ip) &&
+        (x.user === al.user || (x.kind === 'breach' && x.dialled !== null)),
+    );
+    if (got === undefined)
+      problems.push(`no ${al.kind} alert (${al.ip ?? ''} ${al.user})`.replace('  ', ' '));
+    else if (got.at > due + 1e-6) problems.push(`${al.kind} alert ${al.user} late`);
+  }
+  for (const x of alerts) todayParts.push(`${x.kind} alert ${x.ip} ${x.user ?? x.dialled ?? ''}`.trim());
   const expected = [
     ...e.attackers.map(
       (a) =>
@@ -109,6 +134,7 @@ export async function caseStatus(name: string, dir: string): Promise<CaseStatus>
     today: todayParts.length === 0 ? 'nothing blocked' : todayParts.join('; '),
     expected,
     holds: problems.length === 0,
+    problems,
   };
 }
 
@@ -144,7 +170,9 @@ async function main(names: string[]): Promise<void> {
     if (names.length > 0 && !names.includes(c.name)) continue;
     if (!existsSync(join(TESTDATA, c.dir, c.name, 'expect.json'))) continue;
     const s = await caseStatus(c.name, c.dir);
-    out.push(`| ${s.name} | ${s.dir} | ${s.today} | ${s.expected} | ${s.holds ? 'yes' : '**no**'} |`);
+    out.push(
+      `| ${s.name} | ${s.dir} | ${s.today} | ${s.expected} | ${s.holds ? 'yes' : `**no**: ${s.problems.join('; ')}`} |`,
+    );
     const p = peakRate(c.name, c.dir);
     peaks.push(`| ${c.name} | ${p.ip} | ${p.perSecond} |`);
   }

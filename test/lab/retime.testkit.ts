@@ -2,7 +2,7 @@
  * Stretches the time of a capture: every packet keeps its bytes, its order and its
  * place relative to the first packet, but that distance is multiplied by FACTOR.
  *
- *   node --import tsx test/lab/retime.ts IN.pcap OUT.pcap FACTOR
+ *   node --import tsx test/lab/retime.testkit.ts IN.pcap OUT.pcap FACTOR
  *
  * Why: some attacks are slow (issue 12: 2-3 guesses a minute for 74 minutes). The lab
  * records them with the real tools at FACTOR times their real pace and stretches the
@@ -52,7 +52,7 @@ export function retime(pcap: Buffer, factor: number): Buffer {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [src, dst, f] = process.argv.slice(2);
   if (src === undefined || dst === undefined || f === undefined) {
-    process.stderr.write('usage: retime.ts IN.pcap OUT.pcap FACTOR\n');
+    process.stderr.write('usage: retime.testkit.ts IN.pcap OUT.pcap FACTOR\n');
     process.exit(2);
   }
   writeFileSync(dst, retime(readFileSync(src), Number(f)));

@@ -1,11 +1,11 @@
 /**
  * SIP messages from a lab capture, read without any of sipprot's code (see
- * pcap-read.ts): UDP datagrams are one message each; TCP streams are framed by the
+ * pcap-read.testkit.ts): UDP datagrams are one message each; TCP streams are framed by the
  * empty line and Content-Length (several messages in one segment, one message over
  * several). Each message keeps what the golden expectations need: who sent it, its
  * start line, the users in it, its tags, Call-ID, CSeq, credentials and challenge.
  */
-import { type CaptureInfo, type Payload, readCapture } from './pcap-read.js';
+import { type CaptureInfo, type Payload, readCapture } from './pcap-read.testkit.js';
 
 export interface SipMsg {
   t: number;

@@ -3,9 +3,9 @@
  * final answer it got, matched by Call-ID + CSeq + method + Via branch (the first final answer
  * counts), who sent it (a client, or the PBX itself: NOTIFY, OPTIONS qualify),
  * and what the answer means by PRODUCT.md's rules. Nothing of sipprot is used (see
- * pcap-read.ts); golden expectations are computed from these.
+ * pcap-read.testkit.ts); golden expectations are computed from these.
  */
-import { readSip, type SipCapture, type SipMsg } from './sip-read.js';
+import { readSip, type SipCapture, type SipMsg } from './sip-read.testkit.js';
 
 export interface Exchange {
   req: SipMsg;

@@ -1,12 +1,12 @@
 /**
- * Writes a lab case's expect.json from its scenario (test/lab/next-cases.ts: who
+ * Writes a lab case's expect.json from its scenario (test/lab/next-cases.testkit.ts: who
  * attacks, what should happen, who must never be blocked) and what its capture shows
- * (read with test/lab/exchanges.ts, which uses nothing of sipprot). Refuses to write one
+ * (read with test/lab/exchanges.testkit.ts, which uses nothing of sipprot). Refuses to write one
  * when the capture contradicts the scenario (an attacker with too few failures, a
  * never-blocked address with a failed answer, an address nobody labelled).
  *
- *   node --import tsx test/lab/next-expect.ts CASE DIR     # writes DIR/CASE/expect.json
- *   node --import tsx test/lab/next-expect.ts --list [golden|golden-next]
+ *   node --import tsx test/lab/next-expect.testkit.ts CASE DIR     # writes DIR/CASE/expect.json
+ *   node --import tsx test/lab/next-expect.testkit.ts --list [golden|golden-next]
  *
  * The format is testdata/golden's (testdata/golden/README.md) with optional fields added
  * (testdata/golden-next/README.md): `notAfter` for every rule that is not exact,
@@ -15,8 +15,15 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Exchange, type LabCapture, readExchanges } from './exchanges.js';
-import { type AlertSpec, type AttackerSpec, CASES, type CaseSpec, inPrefix, PBX } from './next-cases.js';
+import { type Exchange, type LabCapture, readExchanges } from './exchanges.testkit.js';
+import {
+  type AlertSpec,
+  type AttackerSpec,
+  CASES,
+  type CaseSpec,
+  inPrefix,
+  PBX,
+} from './next-cases.testkit.js';
 
 const SCANNERS = 'friendly-scanner,sipvicious,sipcli,sip-scan,sipsak,VaxSIPUserAgent,iWar,sundayddr';
 
@@ -189,7 +196,7 @@ function main(argv: string[]): number {
   const [name, dir] = argv;
   const c = CASES.find((x) => x.name === name);
   if (c === undefined || dir === undefined) {
-    process.stderr.write(`usage: next-expect.ts CASE DIR | --list [golden|golden-next]\n`);
+    process.stderr.write(`usage: next-expect.testkit.ts CASE DIR | --list [golden|golden-next]\n`);
     return 2;
   }
   const file = join(dir, c.name, 'expect.json');
