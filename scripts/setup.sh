@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything sipprot needs to build, run its demo and run its tests on Debian 12:
-# system packages (libpcap, nftables, the SIP peers used by tests, the compilers the native
+# system packages (libpcap, nftables, the SIP peers and redis-server used by tests, the compilers the native
 # modules need, and what the .deb install test uses: debootstrap, dpkg-repack,
 # systemd-nspawn, lintian), npm deps, the build.
 set -euo pipefail
@@ -14,6 +14,7 @@ APT_PACKAGES=(
   build-essential python3 dpkg-dev
   debootstrap dpkg-repack systemd-container lintian
   zsh  # the completion test runs the generated zsh script
+  redis-server  # the cluster tests start their own servers
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -33,6 +34,13 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet fail2ban 
   systemctl stop fail2ban || true
 elif command -v service >/dev/null 2>&1 && service fail2ban status >/dev/null 2>&1; then
   service fail2ban stop || true
+fi
+# redis-server is for the cluster tests, which start their own servers on loopback or inside
+# their namespaces; stop the packaged service if the package started one.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then
+  systemctl stop redis-server || true
+elif command -v service >/dev/null 2>&1 && service redis-server status >/dev/null 2>&1; then
+  service redis-server stop || true
 fi
 npm ci --no-audit --no-fund
 npm run build

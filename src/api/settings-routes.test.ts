@@ -133,6 +133,7 @@ describe('settings', () => {
       .sort();
     assert.deepEqual(hostOnly, [
       'ALLOWLIST_FILE',
+      'CLUSTER_HOST_ID',
       'CLUSTER_REDIS_URL',
       'DENYLIST_FILE',
       'HEP_LISTEN',

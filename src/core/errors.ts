@@ -75,6 +75,10 @@ export const ERROR_CATALOG = {
     status: 503,
     meaning: 'sipprotd does not run or does not answer on its socket',
   },
+  SP_ERR_CLUSTER: {
+    status: 503,
+    meaning: "the cluster's Redis is unreachable or refused: the host keeps enforcing and queues its events",
+  },
   SP_ERR_BUSY: {
     status: 503,
     meaning: 'a server limit is reached (open live views): retry after Retry-After seconds',

@@ -6,7 +6,11 @@
 import type { Decision, DecisionReason, Rule, Verdict } from './types.js';
 
 /** An attack event as kept for reports: the verdict plus the country it came from. */
-export type AttackRecord = Verdict & { country: string | null };
+export type AttackRecord = Verdict & {
+  country: string | null;
+  /** Cluster mode: the host that saw the attack; absent on a single host. */
+  host?: string;
+};
 
 export interface TimeRange {
   /** Inclusive, epoch seconds. */

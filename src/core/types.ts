@@ -114,6 +114,8 @@ export interface Decision {
   misconfiguredPhone: boolean;
   /** A human sentence explaining the decision, e.g. the deny-list note for a permanent block. */
   note: string | null;
+  /** Cluster mode: the host (CLUSTER_HOST_ID) whose detection or admin made it; absent on a single host. */
+  host?: string;
 }
 
 /** A dynamic block as the store keeps it. */
@@ -134,6 +136,8 @@ export interface BlockRecord {
   timesBlocked: number;
   misconfiguredPhone: boolean;
   note: string | null;
+  /** Cluster mode: the host (CLUSTER_HOST_ID) that saw the attack; absent on a single host. */
+  host?: string;
 }
 
 export type ListName = 'allow' | 'deny';
@@ -197,6 +201,8 @@ export interface Config {
   hepListen: { host: string; port: number } | null;
   /** CLUSTER_REDIS_URL */
   clusterRedisUrl: string | null;
+  /** CLUSTER_HOST_ID: this host's name in the cluster; null = the host name */
+  clusterHostId: string | null;
   /** ALLOWLIST_FILE, DENYLIST_FILE: default beside the config file */
   allowlistFile: string;
   denylistFile: string;

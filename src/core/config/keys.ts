@@ -4,6 +4,7 @@
  */
 
 import { countryName, isCountryCode, suggestCountryCode } from '../geoip/countries.js';
+import { CLUSTER_KEYS } from './keys-cluster.js';
 import { DETECTION_KEYS } from './keys-detect.js';
 import { SERVICE_KEYS } from './keys-service.js';
 import {
@@ -200,6 +201,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   boolKey('DNS_PROTECTION', true, 'dnsProtection', 'Drop oversized DNS answers (glibc CVE-2015-7547 guard).'),
   ...SERVICE_KEYS,
   ...DETECTION_KEYS,
+  ...CLUSTER_KEYS,
 ];
 
 const BY_NAME = new Map<string, ConfigKey>();

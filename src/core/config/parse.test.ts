@@ -144,6 +144,8 @@ const VALID: Array<[string, (c: Config) => unknown, unknown]> = [
     (c) => c.clusterRedisUrl,
     'rediss://:pw@redis.example.com',
   ],
+  ['CLUSTER_HOST_ID=pbx-7.example.net', (c) => c.clusterHostId, 'pbx-7.example.net'],
+  ['CLUSTER_HOST_ID=', (c) => c.clusterHostId, null],
   ['ALLOWLIST_FILE=lists/allow.txt', (c) => c.allowlistFile, '/etc/sipprot/lists/allow.txt'],
   ['DENYLIST_FILE=/home/sipprot.denylist', (c) => c.denylistFile, '/home/sipprot.denylist'],
   ['GEOIP_UPDATE_URL=https://example.com/geo.csv', (c) => c.geoip.updateUrl, 'https://example.com/geo.csv'],
@@ -262,6 +264,8 @@ const INVALID: Array<[string, string, string, RegExp]> = [
   ['WEB_LISTEN=127.0.0.1:0', 'WEB_LISTEN', '127.0.0.1:0', /port 1-65535/],
   ['WEB_LISTEN=127.0.0.1:70000', 'WEB_LISTEN', '127.0.0.1:70000', /port 1-65535/],
   ['CLUSTER_REDIS_URL=http://redis', 'CLUSTER_REDIS_URL', 'http://redis', /redis:\/\/ or rediss:\/\//],
+  ['CLUSTER_HOST_ID=pbx 7', 'CLUSTER_HOST_ID', 'pbx 7', /letters, digits/],
+  ['CLUSTER_HOST_ID=-pbx', 'CLUSTER_HOST_ID', '-pbx', /starting with a letter or digit/],
   ['ALLOWLIST_FILE=', 'ALLOWLIST_FILE', '', /file path/],
   ['DENYLIST_FILE=sipprot.allowlist', 'DENYLIST_FILE', '/etc/sipprot/sipprot.allowlist', /different file/],
   [

@@ -82,6 +82,7 @@ function skeleton(source: string | null): Config {
     webListen: { host: '', port: 0 },
     hepListen: null,
     clusterRedisUrl: null,
+    clusterHostId: null,
     allowlistFile: '',
     denylistFile: '',
     geoip: { updateUrl: null, updateInterval: 0 },

@@ -58,6 +58,7 @@ export function testConfig(over: Partial<Config> = {}): Config {
     webListen: { host: '127.0.0.1', port: 8040 },
     hepListen: null,
     clusterRedisUrl: null,
+    clusterHostId: null,
     allowlistFile: '/etc/sipprot/sipprot.allowlist',
     denylistFile: '/etc/sipprot/sipprot.denylist',
     geoip: { updateUrl: null, updateInterval: 0 },

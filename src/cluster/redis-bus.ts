@@ -1,0 +1,414 @@
+/**
+ * The ClusterBus on Redis (or Valkey) with ioredis (issue 14). Layout, all under the hash tag
+ * {sipprot} (one slot, so the Lua scripts also run on Redis Cluster):
+ *   {sipprot}:events        Stream of events (field e = JSON, n = escalation), XADD MAXLEN ~ maxLen
+ *   {sipprot}:blocks/blockx the fleet's blocks: base record JSON / merged numbers (redis-scripts.ts)
+ *   {sipprot}:esc           hash ip → fleet-wide count of block episodes (BLOCK_THRESHOLD)
+ *   {sipprot}:covers        the stream id the snapshot covers
+ *   {sipprot}:list:allow|deny, :settings, :recipients, :geoip   last-writer-wins entries
+ *   {sipprot}:seen:<id>     event ids published in the last 7 days (idempotent re-publish)
+ *   {sipprot}:hosts         hash host → heartbeat JSON
+ *   {sipprot}:lease:<job>   SET NX EX leases (daily summary, mail throttle, pruning)
+ *   {sipprot}:geoip:<sha256> a geo-IP table's bytes (30 days)
+ *
+ * Two connections: one for commands (fail fast: no offline queue, 3 s command timeout, so a
+ * Redis outage rejects at once and the caller keeps its outbox), one for the blocking XREAD
+ * of the stream (its timeout outlasts the block time; a silent partition ends it too).
+ * Reconnects forever, backing off to 2 s. `rediss://` URLs use TLS (ioredis; the CA is the
+ * system's or NODE_EXTRA_CA_CERTS); user and password in the URL use Redis ACLs (AUTH).
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import {
+  type ClusterEvent,
+  decodeBlock,
+  decodeEvent,
+  decodeHost,
+  decodeNetwork,
+  encodeEvent,
+} from '../core/cluster/events.js';
+import { emptyFleet, type FleetEntry, type FleetState } from '../core/cluster/merge.js';
+import { isFleetWide } from '../core/config/scope.js';
+import { SipprotError } from '../core/errors.js';
+import type {
+  BusState,
+  ClusterBus,
+  HostInfo,
+  PublishResult,
+  Snapshot,
+  StreamEntry,
+  StreamInfo,
+} from '../ports/cluster.js';
+import { PRUNE_LUA, PUBLISH_LUA } from './redis-scripts.js';
+
+const P = '{sipprot}:';
+const K = {
+  events: `${P}events`,
+  blocks: `${P}blocks`,
+  blockx: `${P}blockx`,
+  esc: `${P}esc`,
+  covers: `${P}covers`,
+  allow: `${P}list:allow`,
+  deny: `${P}list:deny`,
+  settings: `${P}settings`,
+  recipients: `${P}recipients`,
+  geoip: `${P}geoip`,
+  hosts: `${P}hosts`,
+};
+const SEEN_TTL = 7 * 86400;
+const GEO_TTL = 30 * 86400;
+
+export interface RedisBusOptions {
+  url: string;
+  /** Stream entries kept (approximately); default 100,000. */
+  maxLen?: number;
+  /** Command timeout in ms (default 3000). */
+  timeoutMs?: number;
+}
+
+type Conn = Redis & {
+  sipPublish(...args: Array<string | number>): Promise<[string, number, number]>;
+  sipPrune(...args: Array<string | number>): Promise<number>;
+};
+
+export class RedisBus implements ClusterBus {
+  private readonly cmd: Conn;
+  private readonly reader: Redis;
+  private current: BusState = 'connecting';
+  private readonly listeners: Array<(s: BusState, why: string) => void> = [];
+  private readonly maxLen: number;
+
+  constructor(opts: RedisBusOptions) {
+    this.maxLen = opts.maxLen ?? 100_000;
+    const timeout = opts.timeoutMs ?? 3000;
+    const base: RedisOptions = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: timeout,
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+      keepAlive: 5000,
+    };
+    this.cmd = new Redis(opts.url, { ...base, commandTimeout: timeout, connectionName: 'sipprot' }) as Conn;
+    this.cmd.defineCommand('sipPublish', { numberOfKeys: 11, lua: PUBLISH_LUA });
+    this.cmd.defineCommand('sipPrune', { numberOfKeys: 2, lua: PRUNE_LUA });
+    // The reader's XREAD BLOCK waits up to its block time, so it gets its own longer timeout.
+    this.reader = new Redis(opts.url, {
+      ...base,
+      commandTimeout: timeout + 5000,
+      connectionName: 'sipprot-reader',
+    });
+    this.cmd.on('ready', () => this.setState('up', 'connected'));
+    this.cmd.on('close', () => this.setState('down', 'connection closed'));
+    this.cmd.on('error', (e: Error) => this.setState('down', e.message));
+    this.reader.on('error', () => undefined);
+  }
+
+  state(): BusState {
+    return this.current;
+  }
+
+  /** Both connections ready (the reader's too: the first read would fail otherwise). */
+  async ready(timeoutMs: number): Promise<boolean> {
+    const one = (c: Redis) =>
+      c.status === 'ready'
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const t = setTimeout(() => resolve(c.status === 'ready'), timeoutMs);
+            c.once('ready', () => {
+              clearTimeout(t);
+              resolve(true);
+            });
+          });
+    const [a, b] = await Promise.all([one(this.cmd), one(this.reader)]);
+    return a && b;
+  }
+
+  onState(cb: (s: BusState, why: string) => void): void {
+    this.listeners.push(cb);
+  }
+
+  async publish(events: readonly ClusterEvent[]): Promise<PublishResult[]> {
+    if (events.length === 0) return [];
+    const pipe = this.cmd.pipeline() as unknown as { sipPublish(...a: Array<string | number>): void };
+    for (const e of events) pipe.sipPublish(...this.publishArgs(e));
+    const replies = await this.run(() =>
+      (pipe as unknown as { exec(): Promise<Array<[Error | null, unknown]>> }).exec(),
+    );
+    return replies.map(([err, r]) => {
+      if (err) throw wrap(err, 'publish');
+      const [id, dup, n] = r as [string, number, number];
+      return { id, duplicate: dup === 1, escalation: n < 0 ? null : n };
+    });
+  }
+
+  async read(after: string, opts: { count: number; blockMs: number }): Promise<StreamEntry[]> {
+    const args: Array<string | number> = ['COUNT', opts.count];
+    if (opts.blockMs > 0) args.push('BLOCK', opts.blockMs);
+    let r: unknown;
+    try {
+      r = await this.reader.call('XREAD', ...args, 'STREAMS', K.events, after);
+    } catch (e) {
+      throw wrap(e, 'read');
+    }
+    if (!Array.isArray(r) || r.length === 0) return [];
+    // RESP3 (ioredis 6 speaks it) flattens the reply map to [key, entries]; RESP2 nests it.
+    const entries = (typeof r[0] === 'string' ? r[1] : (r[0] as unknown[])[1]) as Array<[string, string[]]>;
+    return entries.map(([id, fields]) => {
+      const f = fieldMap(fields);
+      const d = decodeEvent(String(f.get('e') ?? ''));
+      const n = Number(f.get('n'));
+      const escalation = Number.isInteger(n) && n >= 0 ? n : null;
+      return d.ok
+        ? { id, event: d.event, escalation }
+        : { id, event: null, reason: d.reason, escalation: null };
+    });
+  }
+
+  async missed(after: string): Promise<boolean> {
+    const info = await this.run(() => this.cmd.call('XINFO', 'STREAM', K.events)).catch((e: unknown) => {
+      if (e instanceof SipprotError && /no such key/i.test(String((e.cause as Error)?.message))) return null;
+      throw e;
+    });
+    if (info === null) return after !== '0-0';
+    // Trimming does not move max-deleted-entry-id (Redis 7.0): entries were lost after
+    // `after` when some were trimmed and the oldest one left is later than `after` (at worst
+    // one needless snapshot reload when `after` was the last one trimmed).
+    const f = fieldMap(info as unknown[]);
+    const trimmed = Number(f.get('entries-added')) > Number(f.get('length'));
+    const first = f.get('first-entry') as [string, unknown] | null | undefined;
+    return trimmed && (first == null || idLess(after, first[0]));
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const keys = [K.blocks, K.blockx, K.esc, K.allow, K.deny, K.settings, K.recipients, K.geoip];
+    const multi = this.cmd.multi();
+    for (const k of keys) multi.hgetall(k);
+    multi.get(K.covers);
+    const replies = await this.run(() => multi.exec());
+    if (!replies) throw new SipprotError('SP_ERR_CLUSTER', 'Redis aborted the snapshot read');
+    const v = replies.map(([err, x]) => {
+      if (err) throw wrap(err, 'snapshot');
+      return x;
+    });
+    const h = (i: number) => (v[i] ?? {}) as Record<string, string>;
+    return readSnapshot(h(0), h(1), h(2), [h(3), h(4)], h(5), h(6), h(7), (v[8] as string | null) ?? '0-0');
+  }
+
+  async heartbeat(info: HostInfo): Promise<void> {
+    await this.run(() => this.cmd.hset(K.hosts, info.host, JSON.stringify(info)));
+  }
+
+  async hosts(): Promise<HostInfo[]> {
+    const all = await this.run(() => this.cmd.hgetall(K.hosts));
+    const out: HostInfo[] = [];
+    for (const [host, json] of Object.entries(all)) {
+      try {
+        const x = JSON.parse(json) as HostInfo;
+        if (decodeHost(host) !== null && typeof x.at === 'number') out.push({ ...x, host });
+      } catch {
+        // a malformed heartbeat is skipped
+      }
+    }
+    return out.sort((a, b) => a.host.localeCompare(b.host));
+  }
+
+  async streamInfo(): Promise<StreamInfo> {
+    const [len, last] = await this.run(() =>
+      Promise.all([this.cmd.xlen(K.events), this.cmd.xrevrange(K.events, '+', '-', 'COUNT', 1)]),
+    );
+    return { length: len, lastId: last[0]?.[0] ?? '0-0' };
+  }
+
+  async claim(job: string, holder: string, ttlSeconds: number): Promise<boolean> {
+    const r = await this.run(() =>
+      this.cmd.set(`${P}lease:${job}`, holder, 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX'),
+    );
+    return r === 'OK';
+  }
+
+  async pruneExpired(now: number): Promise<number> {
+    return this.run(() => this.cmd.sipPrune(K.blocks, K.blockx, String(now)));
+  }
+
+  async putGeoTable(sha256: string, bytes: Uint8Array): Promise<void> {
+    await this.run(() => this.cmd.set(`${P}geoip:${sha256}`, Buffer.from(bytes), 'EX', GEO_TTL));
+  }
+
+  async getGeoTable(sha256: string): Promise<Uint8Array | null> {
+    const b = await this.run(() => this.cmd.getBuffer(`${P}geoip:${sha256}`));
+    return b === null ? null : new Uint8Array(b);
+  }
+
+  async close(): Promise<void> {
+    this.setState('closed', 'closed');
+    this.reader.disconnect();
+    await this.cmd.quit().catch(() => this.cmd.disconnect());
+  }
+
+  private setState(s: BusState, why: string): void {
+    if (this.current === 'closed' || this.current === s) return;
+    this.current = s;
+    for (const l of this.listeners) l(s, why);
+  }
+
+  private async run<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      throw wrap(e, 'command');
+    }
+  }
+
+  private publishArgs(e: ClusterEvent): Array<string | number> {
+    const keys = [
+      K.events,
+      K.blocks,
+      K.blockx,
+      K.esc,
+      K.covers,
+      K.allow,
+      K.deny,
+      K.settings,
+      K.recipients,
+      K.geoip,
+    ];
+    const head = [
+      ...keys,
+      `${P}seen:${e.id}`,
+      this.maxLen,
+      SEEN_TTL,
+      encodeEvent(e),
+      e.type,
+      String(e.at),
+      e.host,
+    ];
+    switch (e.type) {
+      case 'block': {
+        const b = e.block;
+        const exp = b.expiresAt === null ? 'P' : String(b.expiresAt);
+        return [
+          ...head,
+          b.ip,
+          e.action,
+          b.reason,
+          String(b.blockedAt),
+          exp,
+          String(b.lastSeen),
+          String(b.attempts),
+          String(b.timesBlocked),
+          b.host,
+          JSON.stringify(b),
+        ];
+      }
+      case 'unblock':
+        return [...head, e.ip, e.forgetHistory ? '1' : '0'];
+      case 'list':
+        return [
+          ...head,
+          e.list,
+          e.op === 'remove' ? '1' : '0',
+          ...e.entries.flatMap((x) => [x.network, e.op === 'remove' ? '' : x.note]),
+        ];
+      case 'settings':
+        return [...head, ...Object.entries(e.values).flat()];
+      case 'recipient':
+        return [...head, e.email.toLowerCase(), e.removed ? '1' : '0', e.name ?? ''];
+      case 'geoip':
+        return [...head, e.sha256, String(e.bytes)];
+      case 'attack':
+        return head;
+    }
+  }
+}
+
+function wrap(e: unknown, what: string): SipprotError {
+  if (e instanceof SipprotError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new SipprotError('SP_ERR_CLUSTER', `Redis ${what} failed: ${msg}`, { cause: e });
+}
+
+function fieldMap(fields: unknown[]): Map<string, unknown> {
+  const m = new Map<string, unknown>();
+  for (let i = 0; i + 1 < fields.length; i += 2) m.set(String(fields[i]), fields[i + 1]);
+  return m;
+}
+
+function idLess(a: string, b: string): boolean {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am < bm : as < bs;
+}
+
+/** `at|host|removed|value` → an entry, or null when malformed. */
+function entryOf(s: string): FleetEntry | null {
+  const m = /^([^|]*)\|([^|]*)\|([01])\|([\s\S]*)$/.exec(s);
+  if (!m) return null;
+  const at = Number(m[1]);
+  const host = decodeHost(m[2]);
+  if (!Number.isFinite(at) || host === null) return null;
+  return { at, host, removed: m[3] === '1', value: m[4]! };
+}
+
+function readSnapshot(
+  blocks: Record<string, string>,
+  blockx: Record<string, string>,
+  esc: Record<string, string>,
+  lists: [Record<string, string>, Record<string, string>],
+  settings: Record<string, string>,
+  recipients: Record<string, string>,
+  geoip: Record<string, string>,
+  covers: string,
+): Snapshot {
+  const fleet: FleetState = emptyFleet();
+  let rejected = 0;
+  for (const [ip, json] of Object.entries(blocks)) {
+    const x = /^([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)$/.exec(blockx[ip] ?? '');
+    let base: unknown = null;
+    try {
+      base = JSON.parse(json);
+    } catch {
+      // rejected below
+    }
+    const host = x ? decodeHost(x[2]) : null;
+    const rec =
+      x && host && base
+        ? decodeBlock(
+            {
+              ...(base as object),
+              expiresAt: x[3] === 'P' ? null : Number(x[3]),
+              lastSeen: Number(x[4]),
+              attempts: Number(x[5]),
+              timesBlocked: Number(x[6]),
+              host,
+            },
+            host,
+          )
+        : null;
+    if (rec === null || rec.ip !== ip) rejected++;
+    else fleet.blocks.set(ip, rec);
+  }
+  for (const [ip, n] of Object.entries(esc)) {
+    const c = Number(n);
+    if (Number.isInteger(c) && c > 0 && decodeNetwork(ip) === ip) fleet.escalation.set(ip, c);
+  }
+  (['allow', 'deny'] as const).forEach((name, i) => {
+    for (const [net, s] of Object.entries(lists[i]!)) {
+      const e = entryOf(s);
+      if (e === null || decodeNetwork(net) !== net) rejected++;
+      else fleet.lists[name].set(net, e);
+    }
+  });
+  for (const [k, s] of Object.entries(settings)) {
+    const e = entryOf(s);
+    if (e === null || !isFleetWide(k)) rejected++;
+    else fleet.settings.set(k, e);
+  }
+  for (const [email, s] of Object.entries(recipients)) {
+    const e = entryOf(s);
+    if (e === null) rejected++;
+    else fleet.recipients.set(email, { ...e, email });
+  }
+  const g = geoip.table ? entryOf(geoip.table) : null;
+  const gm = g ? /^([0-9a-f]{64}):([0-9]+)$/.exec(g.value) : null;
+  if (g && gm) fleet.geoip = { sha256: gm[1]!, bytes: Number(gm[2]), at: g.at, host: g.host };
+  return { covers, fleet, rejected };
+}

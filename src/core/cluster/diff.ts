@@ -1,0 +1,96 @@
+/**
+ * Anti-entropy (issue 14): what a host must publish and what it must apply so that it and
+ * the fleet agree again — at join, after Redis returns, every few minutes (a Redis failover
+ * can lose writes Redis had acknowledged), and after any local change of a list, a setting
+ * or a recipient (then the fleet side is what this host last agreed with).
+ *
+ * Entries (list entries, settings, recipients) are compared through `synced`: the version
+ * this host last agreed with the fleet (kept durably in its cluster journal). A local entry
+ * that differs from `synced` was changed here (the CLI with the daemon down, a hand edit of
+ * the list file, a write the fleet lost); a fleet entry later than `synced` was changed
+ * elsewhere. One side changed → it wins. Both changed → the local change wins: its time is
+ * `now`, later than the fleet's (last writer wins). Entries that agree cost nothing, so a
+ * 100k-entry deny list compares in one pass over the maps.
+ *
+ * Blocks need no versions: merged blocks only grow (later expiry, permanent), so each side
+ * takes what the other has and it lacks. A manual unblock the fleet lost comes back as a
+ * block (the safe direction: the admin unblocks again).
+ */
+import { type FleetEntry, type HostBlock, later, mergeBlock } from './merge.js';
+
+export interface EntryChanges {
+  /** Entries to write locally (key → value). */
+  set: Array<[string, string]>;
+  /** Entries to delete locally. */
+  remove: string[];
+  /** Versions to publish: local changes the fleet lacks. */
+  publish: Array<[string, FleetEntry]>;
+  /** Versions this host now agrees with (for its journal). */
+  synced: Array<[string, FleetEntry]>;
+}
+
+/**
+ * Compares the local entries (key → value; absent = not there) with the fleet's. `fleet`
+ * null: compare with `synced` only (a local change to publish, Redis not asked).
+ */
+export function reconcileEntries(
+  local: ReadonlyMap<string, string>,
+  synced: ReadonlyMap<string, FleetEntry>,
+  fleet: ReadonlyMap<string, FleetEntry> | null,
+  now: number,
+  self: string,
+): EntryChanges {
+  const out: EntryChanges = { set: [], remove: [], publish: [], synced: [] };
+  const keys = new Set<string>([...local.keys(), ...synced.keys(), ...(fleet?.keys() ?? [])]);
+  for (const k of keys) {
+    const mine = local.get(k);
+    const s = synced.get(k);
+    const f = fleet === null ? s : fleet.get(k);
+    const changedHere =
+      s === undefined ? mine !== undefined : s.removed ? mine !== undefined : mine !== s.value;
+    const changedThere = f !== undefined && (s === undefined || later(f, s));
+    if (changedHere) {
+      const v: FleetEntry = { at: now, host: self, removed: mine === undefined, value: mine ?? '' };
+      out.publish.push([k, v]);
+      out.synced.push([k, v]);
+    } else if (changedThere && f !== undefined) {
+      if (f.removed) {
+        if (mine !== undefined) out.remove.push(k);
+      } else if (mine !== f.value) out.set.push([k, f.value]);
+      out.synced.push([k, f]);
+    }
+  }
+  return out;
+}
+
+export interface BlockChanges {
+  /** Local blocks the fleet lacks or holds shorter: publish them. */
+  publish: HostBlock[];
+  /** Fleet blocks this host lacks or holds shorter: adopt them. */
+  adopt: HostBlock[];
+}
+
+function outlasts(a: HostBlock, b: HostBlock | undefined): boolean {
+  if (b === undefined) return true;
+  if (b.expiresAt === null) return false;
+  return a.expiresAt === null || a.expiresAt > b.expiresAt;
+}
+
+/** Each side's blocks in force at `now` that the other lacks or holds for a shorter time. */
+export function diffBlocks(
+  local: Iterable<HostBlock>,
+  fleet: ReadonlyMap<string, HostBlock>,
+  now: number,
+): BlockChanges {
+  const live = (b: HostBlock) => b.expiresAt === null || b.expiresAt > now;
+  const mine = new Map<string, HostBlock>();
+  for (const b of local) if (live(b)) mine.set(b.ip, b);
+  const out: BlockChanges = { publish: [], adopt: [] };
+  for (const b of mine.values()) if (outlasts(b, fleet.get(b.ip))) out.publish.push(b);
+  for (const f of fleet.values()) {
+    if (!live(f)) continue;
+    const m = mine.get(f.ip);
+    if (outlasts(f, m)) out.adopt.push(m === undefined ? f : mergeBlock(m, f));
+  }
+  return out;
+}

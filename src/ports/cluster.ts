@@ -1,0 +1,104 @@
+/**
+ * The cluster bus port (issue 14): the shared memory of a fleet of sipprot hosts. The Redis
+ * adapter (src/cluster/redis-bus.ts) implements it for production, FakeClusterBus
+ * (src/cluster/cluster.fake.ts) in memory for tests; cluster.contract.ts runs one suite
+ * against both.
+ *
+ * Contract:
+ * - `publish` appends events to one totally ordered stream and folds each into the snapshot
+ *   with the merge rules of core/cluster/merge.ts, atomically per event: a reader never sees
+ *   an entry the snapshot does not cover, nor the reverse. Publishing an event id again
+ *   appends nothing and changes nothing (idempotent: an outbox re-sent after a lost
+ *   acknowledgement is harmless); its result says `duplicate`.
+ * - Stream ids are Redis ids (`<ms>-<seq>`), increasing; compare them with compareIds.
+ *   `read(after)` returns entries with ids strictly greater, oldest first, waiting up to
+ *   `blockMs` when there is none. Entries the bus cannot decode are returned with
+ *   `event: null` and the reason (the caller counts and skips them).
+ * - The stream is trimmed (approximately, to a few times the configured length): `missed(after)`
+ *   is true when entries after `after` were trimmed away, and the reader must reload the
+ *   snapshot (whose `covers` is the id of the last entry folded into it).
+ * - `claim(job, holder, ttl)` is a lease: true for exactly one holder until ttl seconds pass
+ *   (once-per-fleet jobs: the daily summary, the per-attack mail throttle, pruning).
+ * - Times are passed in (heartbeats carry their own); the bus reads no clock except the
+ *   lease TTLs and stream ids, which Redis owns.
+ * - Failures (Redis down, refused, timed out) reject promptly (within a few seconds, never
+ *   queued for later): the caller keeps its outbox and retries. `state()` says whether the
+ *   bus is connected now, without I/O.
+ */
+import type { ClusterEvent } from '../core/cluster/events.js';
+import type { FleetState } from '../core/cluster/merge.js';
+
+export interface PublishResult {
+  /** The stream id of the event (its first publish's id when a duplicate). */
+  id: string;
+  duplicate: boolean;
+  /** Block events: the fleet's escalation count of the address after this event. */
+  escalation: number | null;
+}
+
+export interface StreamEntry {
+  id: string;
+  /** null when the entry failed validation (see reason). */
+  event: ClusterEvent | null;
+  reason?: string;
+  /** Block events: the fleet escalation count after this event. */
+  escalation: number | null;
+}
+
+export interface Snapshot {
+  /** The id of the last stream entry folded in ('0-0' when none). */
+  covers: string;
+  fleet: FleetState;
+  /** Snapshot entries that failed validation (skipped). */
+  rejected: number;
+}
+
+/** What a host reports of itself every few seconds. */
+export interface HostInfo {
+  host: string;
+  /** Epoch seconds of this report. */
+  at: number;
+  startedAt: number;
+  version: string;
+  /** The last stream id this host applied. */
+  lastId: string;
+  /** Events waiting in its outbox (not yet in Redis). */
+  outbox: number;
+  /** Entries it refused as malformed since it started. */
+  rejected: number;
+}
+
+export interface StreamInfo {
+  length: number;
+  lastId: string;
+}
+
+export type BusState = 'connecting' | 'up' | 'down' | 'closed';
+
+export interface ClusterBus {
+  publish(events: readonly ClusterEvent[]): Promise<PublishResult[]>;
+  read(after: string, opts: { count: number; blockMs: number }): Promise<StreamEntry[]>;
+  missed(after: string): Promise<boolean>;
+  snapshot(): Promise<Snapshot>;
+  heartbeat(info: HostInfo): Promise<void>;
+  hosts(): Promise<HostInfo[]>;
+  streamInfo(): Promise<StreamInfo>;
+  claim(job: string, holder: string, ttlSeconds: number): Promise<boolean>;
+  /** Removes blocks expired by `now` from the snapshot; returns how many. */
+  pruneExpired(now: number): Promise<number>;
+  putGeoTable(sha256: string, bytes: Uint8Array): Promise<void>;
+  getGeoTable(sha256: string): Promise<Uint8Array | null>;
+  state(): BusState;
+  /** Resolves true once connected (at once when up), false after `timeoutMs` without. */
+  ready(timeoutMs: number): Promise<boolean>;
+  /** Told on every change of state (up, down) with the reason. */
+  onState(cb: (s: BusState, why: string) => void): void;
+  close(): Promise<void>;
+}
+
+/** Orders two stream ids (`ms-seq`): negative, 0 or positive. */
+export function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
+}
