@@ -23,6 +23,7 @@ import {
   type ChangeOptions,
   type ChangeResult,
   type CheckResult,
+  type ClusterSummary,
   type DynamicBlock,
   dynamicBlock,
   type ImportResult,
@@ -40,6 +41,8 @@ export interface LiveHooks {
   unblock(ip: string): Promise<boolean>;
   daemon(): { pid: number; startedAt: number };
   stats(): Promise<LiveStats>;
+  /** Cluster mode: this host's id, Redis state and outbox; null on a single host. */
+  cluster?(): ClusterSummary | null;
 }
 
 export interface GeoInfo {
@@ -95,6 +98,7 @@ export class LocalAdmin implements Admin {
       countries: geo ?? { blocked: this.d.config.blockedCountries, ranges: 0, database: null },
       mail: this.d.mailStatus(),
       configSource: this.d.config.source,
+      cluster: this.d.live?.cluster?.() ?? null,
       ...(this.d.live ? { live: await this.d.live.stats() } : {}),
     };
   }

@@ -79,6 +79,7 @@ export class FakeAdmin implements Admin {
       countries: { blocked: this.blockedCountries, ranges: 0, database: 'test' },
       mail: { configured: false, message: 'no SMTP_HOST set: no mail is sent' },
       configSource: '/etc/sipprot/sipprot.conf',
+      cluster: null,
     };
   }
 

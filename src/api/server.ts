@@ -15,9 +15,11 @@ import type { Logger } from 'pino';
 import { SipprotError } from '../core/errors.js';
 import { type Address, parseAddress } from '../core/net/ip.js';
 import type { Admin } from '../ports/admin.js';
+import type { ClusterStatus } from '../ports/cluster.js';
 import type { Store } from '../ports/store.js';
 import { adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
 import { assertCsrf, LoginLimiter, type Session, Sessions } from './auth.js';
+import { clusterRoutes } from './cluster-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { installErrorHandler } from './errors.js';
 import { eventsRoute } from './events-route.js';
@@ -47,6 +49,8 @@ export interface ApiDeps {
   /** Decisions as they happen, for the live dynamic list. */
   events: { subscribe(cb: (e: LiveEvent) => void): () => void };
   reload(): Promise<{ reloaded: boolean; message: string }>;
+  /** Cluster mode: this host's view of the fleet (null on a single host). */
+  cluster?: () => Promise<ClusterStatus | null>;
   /** Epoch seconds. */
   clock(): number;
   logger?: Logger;
@@ -169,6 +173,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   await app.register(settingsRoutes(deps.settings, requesterOf, tcp ? 'web' : 'socket'));
   await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));
   await app.register(opsRoutes(deps));
+  await app.register(clusterRoutes(deps.cluster));
   await app.register(
     eventsRoute(deps, {
       stillAuthorized: async (req) => !tcp || (await sessions.lookup(req, { touch: false })) !== null,

@@ -191,6 +191,13 @@ export class Engine {
     return this.count(out, this.policy.unblock(ip, at, opts));
   }
 
+  /** A block decided on another host of a cluster (Policy.adopt): the allow list still wins here. */
+  adopt(rec: BlockRecord, at: number): Decision[] {
+    const out: Decision[] = [];
+    this.advance(at, out);
+    return this.count(out, this.policy.adopt(rec, at));
+  }
+
   /** Loads running blocks and block counts at start. */
   restore(records: Iterable<BlockRecord>, timesBlocked?: ReadonlyMap<string, number>): void {
     this.policy.restore(records, timesBlocked);

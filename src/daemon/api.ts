@@ -22,6 +22,7 @@ import { localCalendar } from '../notify/calendar.js';
 import { reportForDay } from '../notify/daily.js';
 import { mailStatus, testSmtp } from '../notify/smtp.js';
 import { generatePassword, PASSWORD_KEY, setAdminPassword } from '../platform/admin-password.js';
+import type { ClusterStatus } from '../ports/cluster.js';
 import type { ListStorage } from '../ports/lists.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
@@ -48,6 +49,8 @@ export interface RunningDaemon {
    * host's own, its resolvers, gateways, SSH peers and live web admin sessions.
    */
   protect(): Protected[];
+  /** Cluster mode: this host's view of the fleet; null on a single host. */
+  cluster(): Promise<ClusterStatus | null>;
 }
 
 export interface ApiParts {
@@ -95,6 +98,7 @@ function apiDeps(p: ApiParts): ApiDeps {
     notifyTest: (to) => notifyTest(running.config(), store, to),
     events: p.events,
     reload: () => reload(running, p.configPath, p.log),
+    cluster: () => running.cluster(),
     clock,
     logger: p.log,
   };

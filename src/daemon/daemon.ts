@@ -23,9 +23,7 @@ import { type Logger as PinoLogger, pino } from 'pino';
 import { buildBpfFilter } from '../capture/bpf.js';
 import type { ConfigWarning } from '../core/config/parse.js';
 import { isSipprotError } from '../core/errors.js';
-import { hugeEntry } from '../core/lists/entries.js';
-import { AccessLists } from '../core/lists/lists.js';
-import { parseNetwork } from '../core/net/ip.js';
+import type { AccessLists } from '../core/lists/lists.js';
 import type { Config, Decision, ListName } from '../core/types.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
 import { ReconcilingFirewall } from '../firewall/reconcile.js';
@@ -37,17 +35,21 @@ import { type HostFacts, protectedByHost, readHostFacts } from '../platform/host
 import { claimPidFile, releasePidFile } from '../platform/pid-file.js';
 import { type RuntimePaths, runtimePaths } from '../platform/runtime-paths.js';
 import type { LiveStats } from '../ports/admin.js';
+import type { ClusterBus } from '../ports/cluster.js';
 import type { Firewall, FirewallState } from '../ports/firewall.js';
 import type { Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { type RunningDaemon, startApi } from './api.js';
+import { ClusterNode, clusterHostId } from './cluster.js';
 import { sameCapture, sameMail } from './config-diff.js';
 import { logConfigWarnings } from './config-warnings.js';
 import { kernelState } from './enforcer.js';
 import { LiveEvents } from './events.js';
 import { loadGeo, scheduleGeo } from './geo.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
+import { readAccessLists } from './lists.js';
 import { Pipeline } from './pipeline.js';
+import { updateSettings } from './settings.js';
 
 const clock = () => Date.now() / 1000;
 const TICK_MS = 250;
@@ -69,6 +71,8 @@ export interface DaemonOptions {
   configWarnings?: readonly ConfigWarning[];
   /** The host's addresses, resolvers, gateways, SSH peers (default: read from the host; tests fix them). */
   hostFacts?: () => HostFacts;
+  /** Replaces the Redis bus in cluster mode (tests). */
+  clusterBus?: ClusterBus;
 }
 
 /** What start opens before the daemon can be built (each with its own check). */
@@ -102,6 +106,8 @@ export class Daemon {
   private readonly timers: NodeJS.Timeout[] = [];
   private reconciling: Promise<void> | null = null;
   private stopping = false;
+  /** Cluster mode (CLUSTER_REDIS_URL): the fleet's shared memory; null on a single host. */
+  private cluster: ClusterNode | null = null;
 
   /** Starts a daemon; on failure whatever had started is stopped again and the error thrown. */
   static async start(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
@@ -160,6 +166,8 @@ export class Daemon {
         appendDeny: (entries) => this.lists.add('deny', entries),
         published: (ds) => this.published(ds),
         failed: (what, e) => this.failed(what, e),
+        committed: (ds, attacks) => this.cluster?.committed(ds, attacks, clock()),
+        hostId: clusterHostId(o.config),
       },
       log: o.log,
       clock,
@@ -173,6 +181,7 @@ export class Daemon {
     this.geo = await loadGeo(config.stateDir, this.log);
     await this.pipeline.restore(this.store);
     await this.reconcile('start');
+    this.cluster = this.startCluster();
     await this.inputs.start(config);
     this.rescheduleGeo();
     // A socket left by a daemon that died would make listen() fail; we hold the PID file.
@@ -180,7 +189,7 @@ export class Daemon {
     this.servers = await startApi(
       {
         running: this.running(),
-        store: this.store,
+        store: this.cluster ? this.cluster.watchRecipients(this.store) : this.store,
         lists: this.lists,
         events: this.events,
         log: this.log,
@@ -210,6 +219,7 @@ export class Daemon {
     this.geoSchedule?.stop();
     for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
     await this.pipeline.flush().catch(() => undefined);
+    await this.cluster?.stop().catch((e) => this.log.error({ err: e }, 'cluster stop failed'));
     await this.notifier.stop();
     if (opts.keepRules) this.log.warn({}, "start failed: sipprot's nftables table is kept as it is");
     else
@@ -241,6 +251,9 @@ export class Daemon {
       this.notifier = this.newNotifier();
     }
     this.events.emit({ type: 'settings' });
+    // A hand-edited config or list file, reloaded here, is a change the fleet must hear of.
+    this.cluster?.settingsChanged(clock());
+    for (const name of ['allow', 'deny'] as const) this.cluster?.listChanged(name, clock());
     this.log.info({ source: config.source }, 'configuration reloaded');
     return `reloaded ${config.source ?? 'defaults'}${captureChanged ? '; capture restarted' : ''}`;
   }
@@ -311,11 +324,29 @@ export class Daemon {
         unblock: async (ip) => this.pipeline.unblock(ip),
         daemon: () => ({ pid: process.pid, startedAt: this.startedAt }),
         stats: () => this.liveStats(),
+        cluster: () => this.cluster?.summary() ?? null,
       },
+      cluster: () => this.cluster?.status() ?? Promise.resolve(null),
       reload: (next) => this.reload(next),
       reconcile: (why) => this.reconcile(why),
       protect: () => protectedByHost((this.opts.hostFacts ?? readHostFacts)()),
     };
+  }
+
+  /** Cluster mode: the sync gets the pipeline's policy path, the lists, settings and store. */
+  private startCluster(): ClusterNode | null {
+    return ClusterNode.start({
+      config: () => this.conf,
+      pipeline: this.pipeline,
+      access: () => this.access,
+      lists: this.lists,
+      listsChanged: (name) => this.listsChanged(name),
+      applySettings: (values) => updateSettings(this.running(), values),
+      store: this.store,
+      log: this.log.child({ component: 'cluster' }),
+      clock,
+      bus: this.opts.clusterBus,
+    });
   }
 
   /** The lists changed (CLI or UI): the engine and the kernel follow at once. */
@@ -332,6 +363,7 @@ export class Daemon {
       this.failed('firewall', e);
     }
     this.events.emit({ type: 'lists', list: name });
+    this.cluster?.listChanged(name, clock());
   }
 
   private kernelState(): FirewallState {
@@ -349,11 +381,17 @@ export class Daemon {
   }
 
   private newNotifier(): Notifier {
+    // Cluster mode: the daily summary once per fleet, the digest throttled fleet-wide.
+    const fleet = clusterHostId(this.conf) && {
+      claim: (job: string, ttl: number) =>
+        this.cluster ? this.cluster.claim(job, ttl) : Promise.reject(new Error('cluster not started')),
+    };
     return new Notifier({
       config: this.conf,
       store: this.store,
       clock,
       logger: this.log.child({ component: 'mail' }),
+      ...(fleet ? { fleet } : {}),
     });
   }
 
@@ -365,30 +403,7 @@ export class Daemon {
   }
 
   private readLists(): AccessLists {
-    const allow = this.lists.readDetailed('allow');
-    const deny = this.lists.readDetailed('deny');
-    for (const [name, r] of [
-      ['allow', allow],
-      ['deny', deny],
-    ] as const) {
-      for (const e of r.errors) {
-        this.log.warn(
-          { file: this.lists.path(name), line: e.line, text: e.text },
-          `skipped list line: ${e.message}`,
-        );
-      }
-      // Legal, but half the internet is rarely meant: said at every load (issue 10 item 9).
-      for (const e of r.entries) {
-        const net = parseNetwork(e.network);
-        const huge = net ? hugeEntry(net) : null;
-        if (huge)
-          this.log.warn(
-            { file: this.lists.path(name), network: e.network },
-            `near-total list entry: ${huge}`,
-          );
-      }
-    }
-    return new AccessLists(allow.entries, deny.entries);
+    return readAccessLists(this.lists, this.log);
   }
 
   private published(ds: Decision[]): void {

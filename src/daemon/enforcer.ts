@@ -35,6 +35,10 @@ export interface EnforcerDeps {
   appendDeny(entries: ListEntry[]): Promise<unknown>;
   /** Told after the decisions are committed (mail digest, live UI). */
   published(ds: Decision[]): void;
+  /** Cluster mode: every committed decision (renewals too) and attack, to tell the fleet. */
+  committed?(ds: Decision[], attacks: AttackRecord[]): void;
+  /** Cluster mode: this host's id, stamped on the records it decides (which host saw it). */
+  hostId?: string;
   /** A firewall or store failure: the daemon reconciles the kernel from the store. */
   failed(what: 'firewall' | 'store', e: unknown): void;
   clock(): number;
@@ -50,7 +54,8 @@ export class Enforcer {
   apply(ds: readonly Decision[]): void {
     if (ds.length === 0) return;
     const now = this.d.clock();
-    for (const dec of ds) {
+    for (const d of ds) {
+      const dec = this.d.hostId !== undefined && d.host === undefined ? { ...d, host: this.d.hostId } : d;
       // Never enforce a "would block", whichever way it came.
       if (dec.action === 'observe') {
         this.pending.ds.push(dec);
@@ -81,7 +86,13 @@ export class Enforcer {
 
   /** An attack as detection saw it, for reports (kept even when no block follows). */
   attack(v: Verdict, country: string | null): void {
-    this.pending.attacks.push({ ...v, users: v.users.slice(), country });
+    const host = this.d.hostId;
+    this.pending.attacks.push({
+      ...v,
+      users: v.users.slice(),
+      country,
+      ...(host === undefined ? {} : { host }),
+    });
     this.schedule();
   }
 
@@ -122,6 +133,7 @@ export class Enforcer {
       }
       const published = ds.filter((x) => x.action !== 'extend');
       if (published.length > 0) this.d.published(published);
+      this.d.committed?.(ds, attacks);
     };
     this.flushing = run().finally(() => {
       this.flushing = null;
@@ -147,7 +159,8 @@ export class Enforcer {
         continue;
       }
       const rec = this.d.recordOf(dec.ip) ?? blockRecordOf(dec);
-      blocks.set(dec.ip, { ...rec, users: rec.users.slice() });
+      const host = rec.host ?? dec.host;
+      blocks.set(dec.ip, { ...rec, users: rec.users.slice(), ...(host === undefined ? {} : { host }) });
       const idx = deleteBlocks.indexOf(dec.ip);
       if (idx >= 0) deleteBlocks.splice(idx, 1);
       if (dec.action === 'extend') continue;

@@ -79,10 +79,26 @@ export class Pipeline implements PacketSink {
   }
 
   /** Lifts a block by hand; false when the address was not blocked. */
-  unblock(ip: string): boolean {
-    const ds = this.engine.unblock(ip, this.d.clock());
+  unblock(ip: string, opts: { forgetHistory?: boolean } = {}): boolean {
+    const ds = this.engine.unblock(ip, this.d.clock(), opts);
     this.enforcer.apply(ds);
     return ds.some((d) => d.action === 'unblock');
+  }
+
+  /** Blocks decided on peer hosts (cluster), through the policy like any decision. */
+  adopt(records: Iterable<BlockRecord>): void {
+    const now = this.d.clock();
+    for (const r of records) this.enforcer.apply(this.engine.adopt(r, now));
+  }
+
+  /** The fleet's count toward BLOCK_THRESHOLD for an address (never lowers this host's). */
+  raiseEscalation(ip: string, n: number): void {
+    this.engine.restore([], new Map([[ip, n]]));
+  }
+
+  /** The policy's record of a block it holds. */
+  recordOf(ip: string): BlockRecord | undefined {
+    return this.engine.policy.recordOf(ip);
   }
 
   /** After a list change: lifts the blocks the lists now exempt (core/policy/exempt.ts). */

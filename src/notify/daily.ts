@@ -10,6 +10,7 @@ import { buildReport, type Report } from '../core/report/report.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { type Calendar, isHhmm } from './calendar.js';
+import type { FleetGate } from './digest.js';
 
 export const DAILY_LAST_DATE_KEY = 'notify.daily.lastDate';
 const DEFAULT_DAILY_AT = '00:05';
@@ -56,6 +57,8 @@ interface DailyOptions {
   startedAt: number;
   host: string | null;
   logger?: Logger;
+  /** Cluster mode: one daily summary for the whole fleet (the host that claims the day sends it). */
+  fleet?: FleetGate;
 }
 
 export class DailySchedule {
@@ -102,7 +105,10 @@ export class DailySchedule {
     }
     const ids: number[] = [];
     for (; day <= due; day = calendar.addDays(day, 1)) {
-      if (recipients.length > 0) {
+      const mine = await this.claimDay(day);
+      if (mine === null) return ids; // Redis unreachable: ask again at the next tick
+      if (!mine) this.o.logger?.info({ date: day }, 'daily report left to another host of the cluster');
+      else if (recipients.length > 0) {
         const r = await reportForDay(store, calendar, day, { host: this.o.host });
         const id = await store.enqueueMail({
           kind: 'daily-summary',
@@ -120,5 +126,15 @@ export class DailySchedule {
       await store.setSetting(DAILY_LAST_DATE_KEY, day);
     }
     return ids;
+  }
+
+  /** True when this host sends the day's report; null when the fleet cannot be asked now. */
+  private async claimDay(day: string): Promise<boolean | null> {
+    if (!this.o.fleet) return true;
+    try {
+      return await this.o.fleet.claim(`daily:${day}`, 8 * 86400);
+    } catch {
+      return null;
+    }
   }
 }

@@ -58,6 +58,7 @@ export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): Di
   }
 
   const listed = decisions.slice(0, TEXT_MAX_ROWS);
+  const fleet = decisions.some((d) => d.host !== undefined);
   const rows = listed.map((d) => [
     o.formatTime(d.at),
     d.ip,
@@ -71,8 +72,11 @@ export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): Di
     d.attempts,
     d.userAgent ?? '-',
     d.users.join(',') || '-',
+    // Cluster mode: which host saw it (the mail covers the whole fleet).
+    ...(fleet ? [d.host ?? '-'] : []),
   ]);
   const headers = ['time', 'address', 'block', 'reason', 'country', 'attempts', 'user agent', 'users'];
+  if (fleet) headers.push('host');
 
   const intro =
     `sipprot blocked ${plural(ips.size, 'address', 'addresses')}${on} between ${o.formatTime(o.from)} and ` +
@@ -84,7 +88,7 @@ export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): Di
     text.push('', 'Misconfigured phones (probably not attackers):');
     for (const d of phones.values()) text.push(`  * ${phoneAdvice(d)}`);
   }
-  text.push('', textTable(headers, rows, [false, false, false, false, false, true]));
+  text.push('', textTable(headers, rows, [false, false, false, false, false, true, false, false, false]));
   if (decisions.length > listed.length) {
     text.push(
       '',

@@ -37,6 +37,13 @@ interface DigestOptions {
   host: string | null;
   formatTime: (t: number) => string;
   logger?: Logger;
+  /** Cluster mode: the fleet-wide throttle (one digest per interval for the whole fleet). */
+  fleet?: FleetGate;
+}
+
+/** Once-per-fleet jobs in cluster mode: `claim` is true for exactly one host per job and ttl. */
+export interface FleetGate {
+  claim(job: string, ttlSeconds: number): Promise<boolean>;
 }
 
 function isDigestDecision(d: Decision): boolean {
@@ -109,6 +116,13 @@ export class Digest {
     const cursor = state.coveredUntil;
 
     let id: number | null = null;
+    if (recipients.length > 0 && !(await this.fleetMails())) {
+      // Another host of the fleet mailed this interval: its digest covers these blocks too
+      // (every host holds the fleet's decisions); this host's period is consumed silently.
+      this.o.logger?.info({ blocks: batch.length }, 'attack digest left to another host of the cluster');
+      await store.setSetting(DIGEST_STATE_KEY, JSON.stringify({ coveredUntil: now, lastMailAt: now }));
+      return null;
+    }
     if (recipients.length > 0) {
       const mail = buildDigestMail(batch, {
         from: cursor,
@@ -125,6 +139,16 @@ export class Digest {
     const next: DigestState = { coveredUntil: now, lastMailAt: id === null ? state.lastMailAt : now };
     await store.setSetting(DIGEST_STATE_KEY, JSON.stringify(next));
     return id;
+  }
+
+  /** True when this host sends the digest: single host, or it holds the fleet's throttle. */
+  private async fleetMails(): Promise<boolean> {
+    if (!this.o.fleet) return true;
+    try {
+      return await this.o.fleet.claim('digest', Math.max(1, this.o.interval - 1));
+    } catch {
+      return true; // Redis unreachable: a duplicate digest beats a lost one
+    }
   }
 }
 

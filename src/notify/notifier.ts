@@ -10,7 +10,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { type Calendar, localCalendar } from './calendar.js';
 import { DailySchedule } from './daily.js';
-import { Digest } from './digest.js';
+import { Digest, type FleetGate } from './digest.js';
 import { type BackoffPolicy, Outbox } from './outbox.js';
 import {
   createSmtpTransport,
@@ -34,6 +34,8 @@ interface NotifierOptions {
   /** Shown in subjects; default os.hostname(). */
   hostname?: string;
   backoff?: BackoffPolicy;
+  /** Cluster mode: once-per-fleet daily summary and fleet-wide digest throttle. */
+  fleet?: FleetGate;
 }
 
 export class Notifier {
@@ -63,6 +65,7 @@ export class Notifier {
       host,
       formatTime: calendar.formatTime,
       logger: o.logger,
+      ...(o.fleet ? { fleet: o.fleet } : {}),
     });
     this.daily = new DailySchedule({
       store: o.store,
@@ -72,6 +75,7 @@ export class Notifier {
       startedAt,
       host,
       logger: o.logger,
+      ...(o.fleet ? { fleet: o.fleet } : {}),
     });
     this.outbox = new Outbox({
       store: o.store,

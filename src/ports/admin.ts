@@ -50,8 +50,16 @@ export interface StatusReport {
   countries: { blocked: string[]; ranges: number; database: string | null };
   mail: { configured: boolean; message: string };
   configSource: string | null;
+  /** Cluster mode: this host's id, the Redis state and the events waiting for it; null = single host. */
+  cluster: ClusterSummary | null;
   /** Present while the daemon runs. */
   live?: LiveStats;
+}
+
+export interface ClusterSummary {
+  host: string;
+  redis: 'connecting' | 'up' | 'down' | 'closed';
+  outbox: number;
 }
 
 export interface LiveStats {

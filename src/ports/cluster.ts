@@ -26,7 +26,9 @@
  *   bus is connected now, without I/O.
  */
 import type { ClusterEvent } from '../core/cluster/events.js';
-import type { FleetState } from '../core/cluster/merge.js';
+import type { FleetState, HostBlock } from '../core/cluster/merge.js';
+import type { AttackRecord } from '../core/records.js';
+import type { BlockRecord, ListEntry, ListName } from '../core/types.js';
 
 export interface PublishResult {
   /** The stream id of the event (its first publish's id when a duplicate). */
@@ -101,4 +103,50 @@ export function compareIds(a: string, b: string): number {
   const [am = 0, as = 0] = a.split('-').map(Number);
   const [bm = 0, bs = 0] = b.split('-').map(Number);
   return am !== bm ? am - bm : as - bs;
+}
+
+/**
+ * What the cluster sync needs of the host it runs on (the daemon implements it). Contract:
+ * - `adopt` and `unblock` go through the policy, exactly as a CLI or UI action does (one
+ *   decision path): the kernel first, then the store, the live view and the history, with the
+ *   decisions carrying the origin host. The allow list here still wins. Never awaits Redis.
+ * - `applyList`, `applySettings`, `applyRecipients` write this host's files and store and
+ *   apply the change at once; they never publish it again (the sync records the version first).
+ * - Reads (`blocks`, `listEntries`, `settings`) are synchronous views of what is in force now.
+ */
+export interface ClusterHost {
+  adopt(blocks: HostBlock[]): void;
+  unblock(ip: string, forgetHistory: boolean): void;
+  /** Raises this host's count toward BLOCK_THRESHOLD to the fleet's (never lowers it). */
+  raiseEscalation(ip: string, n: number): void;
+  /** Blocks in force here (dynamic and permanent), each with the host that decided it. */
+  blocks(): HostBlock[];
+  /** The policy's record of a block held here (for a block event's facts). */
+  record(ip: string): BlockRecord | undefined;
+  listEntries(name: ListName): ListEntry[];
+  applyList(name: ListName, set: ListEntry[], remove: string[]): Promise<void>;
+  /** Fleet-wide settings in force, KEY → value as the config file writes it. */
+  settings(): Map<string, string>;
+  applySettings(values: Record<string, string>): Promise<void>;
+  /** Lower-cased address → name ('' when none). */
+  recipients(): Promise<Map<string, string>>;
+  applyRecipients(set: Array<[string, string]>, remove: string[]): Promise<void>;
+  recordAttacks(attacks: AttackRecord[]): Promise<void>;
+}
+
+/** One host's view of the cluster (`sipprot cluster status`, the API, the web UI). */
+export interface ClusterStatus {
+  host: string;
+  redis: BusState;
+  lastError: string | null;
+  /** The stream id this host applied last, and the newest in Redis (null when unknown). */
+  lastId: string;
+  streamLastId: string | null;
+  /** Milliseconds of stream time this host is behind (null when Redis is unreachable). */
+  lagMs: number | null;
+  outbox: number;
+  rejected: number;
+  applied: number;
+  published: number;
+  hosts: Array<HostInfo & { ageSeconds: number }>;
 }

@@ -88,16 +88,20 @@ test('reopening is idempotent: same version, data kept, nothing re-run', async (
   assert.deepEqual(tables(file), ALL_TABLES);
 });
 
-test('a database at version N-1 upgrades and keeps its data', async () => {
+test('a database at version 1 upgrades and keeps its data', async () => {
   const old = openDatabase(dir);
-  assert.deepEqual(migrate(old.db, old.file, SCHEMA_VERSION - 1), { from: 0, to: SCHEMA_VERSION - 1 });
+  assert.deepEqual(migrate(old.db, old.file, 1), { from: 0, to: 1 });
   old.db.close();
-  assert.equal(versionOf(file), SCHEMA_VERSION - 1);
-  assert.ok(!tables(file).includes('history'), 'N-1 has no history yet');
+  assert.equal(versionOf(file), 1);
+  assert.ok(!tables(file).includes('mail_outbox'), 'version 1 has no mail outbox yet');
   // Write N-1 data with raw SQL: the store's own statements target the newest schema.
   const db = new Database(file);
   db.prepare("INSERT INTO recipients (email, name) VALUES ('ops@example.com', 'Ops')").run();
   db.prepare("INSERT INTO ip_stats (ip, times_blocked, last_blocked_at) VALUES ('192.0.2.7', 3, 5)").run();
+  db.prepare(
+    `INSERT INTO blocks (ip, reason, attempts, users, first_seen, last_seen, blocked_at, expires_at, times_blocked,
+       misconfigured_phone) VALUES ('192.0.2.8', 'scanner', 1, '[]', 1, 1, 1, NULL, 1, 0)`,
+  ).run();
   db.close();
 
   const s = SqliteStore.open(dir);
@@ -105,6 +109,9 @@ test('a database at version N-1 upgrades and keeps its data', async () => {
     assert.equal(versionOf(file), SCHEMA_VERSION);
     assert.deepEqual(await s.listRecipients(), [{ email: 'ops@example.com', name: 'Ops' }]);
     assert.equal(await s.timesBlocked('192.0.2.7'), 3);
+    const b = await s.getBlock('192.0.2.8');
+    assert.equal(b?.reason, 'scanner');
+    assert.equal(b && 'host' in b, false, 'a block from before the cluster columns has no host');
     const id = await s.enqueueMail(aMail(1));
     assert.equal((await s.dueMail(1))[0]?.id, id);
     await s.recordHistory([aHistoryEvent('192.0.2.7', 5)]);

@@ -1,5 +1,5 @@
 /**
- * The SQLite schema as an append-only list of migrations (3 so far); PRAGMA user_version
+ * The SQLite schema as an append-only list of migrations (4 so far); PRAGMA user_version
  * counts those applied. A database from a newer sipprot is refused, never downgraded.
  */
 import type Database from 'better-sqlite3';
@@ -165,6 +165,15 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (user, at, event)
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX history_users_at ON history_users (at);
+    `,
+  },
+  {
+    version: 4,
+    name: 'cluster: the host that decided a block or saw an attack',
+    sql: `
+      ALTER TABLE blocks ADD COLUMN host TEXT;
+      ALTER TABLE decisions ADD COLUMN host TEXT;
+      ALTER TABLE attacks ADD COLUMN host TEXT;
     `,
   },
 ];

@@ -10,7 +10,8 @@
  * and flags are converted (`@userAgent`). That is less work per row than the hand-written
  * mappers were (100k blocks restored at start, a report's attacks). A list column that is
  * not JSON reads as empty: a hand-edited row never crashes the daemon. A field missing
- * from a record is written as NULL.
+ * from a record is written as NULL. `host` (cluster mode: the host that decided or saw it)
+ * is optional: a NULL column reads as no field, so single-host records stay as they were.
  */
 
 import type { HistoryEvent } from '../core/history/events.js';
@@ -22,7 +23,7 @@ export type Row = Record<string, unknown>;
 type Params = Record<string, unknown>;
 
 /** How a field is stored: as is, a string list as JSON text, a boolean as 0/1. */
-type Kind = 'value' | 'json' | 'flag';
+type Kind = 'value' | 'json' | 'flag' | 'optional';
 
 const FIELDS = {
   at: ['at', 'value'],
@@ -43,6 +44,7 @@ const FIELDS = {
   timesBlocked: ['times_blocked', 'value'],
   misconfiguredPhone: ['misconfigured_phone', 'flag'],
   note: ['note', 'value'],
+  host: ['host', 'optional'],
   id: ['id', 'value'],
   kind: ['kind', 'value'],
   subject: ['subject', 'value'],
@@ -80,6 +82,7 @@ function mapping<T>(fields: ReadonlyArray<Field & keyof T>): RowMapping<T> {
   const cols = fields.map((f) => FIELDS[f][0]);
   const lists: string[] = fields.filter((f) => FIELDS[f][1] === 'json');
   const flags: string[] = fields.filter((f) => FIELDS[f][1] === 'flag');
+  const optional: string[] = fields.filter((f) => FIELDS[f][1] === 'optional');
   const nulls: Params = Object.fromEntries(fields.map((f) => [f, null]));
   return {
     columns: cols.join(', '),
@@ -94,6 +97,7 @@ function mapping<T>(fields: ReadonlyArray<Field & keyof T>): RowMapping<T> {
     fromRow(r: Row): T {
       for (const f of lists) r[f] = strings(r[f]);
       for (const f of flags) r[f] = r[f] === 1;
+      for (const f of optional) if (r[f] === null) delete r[f];
       return r as T;
     },
   };
@@ -124,6 +128,7 @@ export const BLOCKS = mapping<BlockRecord>([
   'timesBlocked',
   'misconfiguredPhone',
   'note',
+  'host',
 ]);
 
 export const DECISIONS = mapping<Decision>([
@@ -141,6 +146,7 @@ export const DECISIONS = mapping<Decision>([
   'timesBlocked',
   'misconfiguredPhone',
   'note',
+  'host',
 ]);
 
 export const ATTACKS = mapping<AttackRecord>([
@@ -154,6 +160,7 @@ export const ATTACKS = mapping<AttackRecord>([
   'port',
   'misconfiguredPhone',
   'country',
+  'host',
 ]);
 
 const NEW_MAIL_FIELDS = ['kind', 'subject', 'text', 'html', 'to', 'createdAt'] as const;

@@ -23,6 +23,19 @@ export function recordsContract(ctx: ContractContext): void {
       assert.equal(await s.getBlock('192.0.2.99'), null);
     });
 
+    test('cluster mode: the host of a block, a decision and an attack round-trips; none stays none', async () => {
+      const b = aBlock('192.0.2.77', { host: 'pbx-b' });
+      await s.commit({
+        blocks: [b, aBlock('192.0.2.78')],
+        decisions: [aDecision('192.0.2.77', 2000.5, { host: 'pbx-b' })],
+        attacks: [{ ...anAttack('192.0.2.77', 2000.5), host: 'pbx-b' }],
+      });
+      assert.deepEqual(await s.getBlock('192.0.2.77'), b);
+      assert.equal('host' in ((await s.getBlock('192.0.2.78')) ?? {}), false);
+      assert.equal((await s.decisions({ from: 2000, to: 2001 }))[0]?.host, 'pbx-b');
+      assert.equal((await s.attacks({ from: 2000, to: 2001 }))[0]?.host, 'pbx-b');
+    });
+
     test('upsert replaces the record for the same address', async () => {
       await s.upsertBlock(aBlock('192.0.2.1'));
       const b2 = aBlock('192.0.2.1', {

@@ -65,43 +65,55 @@ const blockFields = {
   note: nullable(str),
 } as const;
 
-export const DynamicBlock = record({
-  ...blockFields,
-  timeLeft: { ...nullable(int), description: 'seconds until the block lifts; null when permanent' },
-});
+/** Cluster mode: the host that decided a block or saw an attack (absent on a single host). */
+const host = { host: { ...str, description: 'cluster mode: the host (CLUSTER_HOST_ID) that saw it' } };
 
-export const Decision = record({
-  at: num,
-  ip: str,
-  action: {
-    ...oneOf('block', 'extend', 'permanent', 'unblock', 'observe'),
-    description: "observe: a 'would block' (OBSERVE), never enforced",
+export const DynamicBlock = record(
+  {
+    ...blockFields,
+    timeLeft: { ...nullable(int), description: 'seconds until the block lifts; null when permanent' },
   },
-  reason: DecisionReason,
-  expiresAt: nullable(num),
-  userAgent: nullable(str),
-  users: arrayOf(str),
-  attempts: int,
-  transport: nullable(Transport),
-  port: nullable(int),
-  country: nullable(str),
-  timesBlocked: int,
-  misconfiguredPhone: bool,
-  note: nullable(str),
-});
+  host,
+);
 
-export const AttackRecord = record({
-  at: num,
-  ip: str,
-  rule: Rule,
-  userAgent: nullable(str),
-  attempts: int,
-  users: arrayOf(str),
-  transport: Transport,
-  port: int,
-  misconfiguredPhone: bool,
-  country: nullable(str),
-});
+export const Decision = record(
+  {
+    at: num,
+    ip: str,
+    action: {
+      ...oneOf('block', 'extend', 'permanent', 'unblock', 'observe'),
+      description: "observe: a 'would block' (OBSERVE), never enforced",
+    },
+    reason: DecisionReason,
+    expiresAt: nullable(num),
+    userAgent: nullable(str),
+    users: arrayOf(str),
+    attempts: int,
+    transport: nullable(Transport),
+    port: nullable(int),
+    country: nullable(str),
+    timesBlocked: int,
+    misconfiguredPhone: bool,
+    note: nullable(str),
+  },
+  host,
+);
+
+export const AttackRecord = record(
+  {
+    at: num,
+    ip: str,
+    rule: Rule,
+    userAgent: nullable(str),
+    attempts: int,
+    users: arrayOf(str),
+    transport: Transport,
+    port: int,
+    misconfiguredPhone: bool,
+    country: nullable(str),
+  },
+  host,
+);
 
 export const Recipient = record({ email: str, name: nullable(str) });
 
@@ -124,6 +136,10 @@ export const StatusReport = record(
     countries: record({ blocked: arrayOf(str), ranges: int, database: nullable(str) }),
     mail: record({ configured: bool, message: str }),
     configSource: nullable(str),
+    cluster: {
+      ...nullable(record({ host: str, redis: oneOf('connecting', 'up', 'down', 'closed'), outbox: int })),
+      description: 'cluster mode: this host, the Redis state, events waiting for Redis; null = single host',
+    },
   },
   { live: { ...LiveStats, description: 'present while the daemon runs' } },
 );

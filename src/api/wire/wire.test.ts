@@ -10,7 +10,9 @@ import type * as Lists from '../../core/lists/lists.js';
 import type * as Records from '../../core/records.js';
 import type * as Core from '../../core/types.js';
 import type * as Port from '../../ports/admin.js';
+import type * as ClusterPort from '../../ports/cluster.js';
 import type { LiveEvent } from '../types.js';
+import type * as WireCluster from './cluster.js';
 import type { StreamEvent } from './events.js';
 import type * as Wire from './records.js';
 import type { Same } from './schema.js';
@@ -26,11 +28,12 @@ type Pairs = [
   Same<Wire.Recipient, Records.Recipient>,
   Same<Wire.StatusReport, Port.StatusReport>,
   Same<Wire.CheckResult, Port.CheckResult>,
+  Same<WireCluster.ClusterStatus, ClusterPort.ClusterStatus>,
   Same<StreamEvent['unblock']['reason'], Core.DecisionReason>,
   Same<StreamEvent['lists']['list'], Extract<LiveEvent, { type: 'lists' }>['list']>,
 ];
 
-const allSame: Pairs = [true, true, true, true, true, true, true, true, true, true, true, true];
+const allSame: Pairs = [true, true, true, true, true, true, true, true, true, true, true, true, true];
 
 test('the wire types and the port and core types accept the same values (checked by tsc)', () => {
   assert.ok(allSame.every((x) => x === true));

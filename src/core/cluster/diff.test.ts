@@ -108,6 +108,26 @@ describe('anti-entropy', () => {
     });
   }
 
+  it('entries, fleet first (settings): a joining host takes the fleet value, then its own changes win', () => {
+    const join = reconcileEntries(
+      m([['HIT_COUNT', '10']]),
+      m([]),
+      m([['HIT_COUNT', v(5, 'h2', '5')]]),
+      100,
+      'h1',
+      {
+        fleetFirst: true,
+      },
+    );
+    assert.deepEqual(join.set, [['HIT_COUNT', '5']]);
+    assert.deepEqual(join.publish, []);
+    const seed = reconcileEntries(m([['HIT_COUNT', '10']]), m([]), m([]), 100, 'h1', { fleetFirst: true });
+    assert.deepEqual(
+      seed.publish.map(([k, e]) => [k, e.value]),
+      [['HIT_COUNT', '10']],
+    );
+  });
+
   it('entries: 100k in agreement compare in one pass', () => {
     const local = new Map<string, string>();
     const synced = new Map<string, FleetEntry>();

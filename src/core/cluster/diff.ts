@@ -39,6 +39,9 @@ export function reconcileEntries(
   fleet: ReadonlyMap<string, FleetEntry> | null,
   now: number,
   self: string,
+  /** Settings: an entry this host never agreed on takes the fleet's value (a joining host with
+   * default settings must not overwrite the fleet's); lists and recipients merge instead. */
+  opts: { fleetFirst?: boolean } = {},
 ): EntryChanges {
   const out: EntryChanges = { set: [], remove: [], publish: [], synced: [] };
   const keys = new Set<string>([...local.keys(), ...synced.keys(), ...(fleet?.keys() ?? [])]);
@@ -46,8 +49,14 @@ export function reconcileEntries(
     const mine = local.get(k);
     const s = synced.get(k);
     const f = fleet === null ? s : fleet.get(k);
-    const changedHere =
-      s === undefined ? mine !== undefined : s.removed ? mine !== undefined : mine !== s.value;
+    const unknownHere = s === undefined && opts.fleetFirst === true && f !== undefined;
+    const changedHere = unknownHere
+      ? false
+      : s === undefined
+        ? mine !== undefined
+        : s.removed
+          ? mine !== undefined
+          : mine !== s.value;
     const changedThere = f !== undefined && (s === undefined || later(f, s));
     if (changedHere) {
       const v: FleetEntry = { at: now, host: self, removed: mine === undefined, value: mine ?? '' };

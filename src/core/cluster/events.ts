@@ -17,6 +17,7 @@
  * characters (cleanNote), user agents ≤ 256, ≤ 50 users of ≤ 128 characters, setting
  * values ≤ 4096 characters and only fleet-wide keys (config/scope.ts).
  */
+import { findConfigKey } from '../config/keys.js';
 import { isFleetWide } from '../config/scope.js';
 import { cleanNote } from '../lists/lists.js';
 import { checkNetwork, parseAddress } from '../net/ip.js';
@@ -254,7 +255,7 @@ function settings(v: unknown): Record<string, string> {
   if (keys.length > 200) fail('too many settings');
   for (const k of keys) {
     if (!isFleetWide(k)) fail(`${k.slice(0, 40)} is not a fleet-wide setting`);
-    out[k.toUpperCase()] = str(o[k], k, MAX_VALUE).replace(/[\r\n\0]/g, ' ');
+    out[findConfigKey(k)!.key] = str(o[k], k, MAX_VALUE).replace(/[\r\n\0]/g, ' ');
   }
   return out;
 }

@@ -2,8 +2,8 @@
  * The cluster's per-host keys (issue 14) beside CLUSTER_REDIS_URL: CLUSTER_HOST_ID names this
  * host in the fleet (events, heartbeats, "which host saw it" on every block). Its default is
  * empty = the machine's host name, which the daemon resolves (the core reads no OS state).
- * Two hosts with one id would each skip the other's events as their own: the daemon refuses
- * to start when another live host already claims the id (src/daemon/cluster.ts).
+ * Two hosts with one id would each skip the other's events as their own: give every host its
+ * own (the default, the host name, is; containers and cloned VMs may need it set).
  */
 import type { ConfigKey } from './values.js';
 

@@ -101,5 +101,7 @@ export function decisionOf(
     timesBlocked: r.timesBlocked,
     misconfiguredPhone: r.misconfiguredPhone,
     note: action === 'block' || action === 'permanent' || action === 'observe' ? r.note : null,
+    // Cluster mode: the host that decided the block travels with every decision about it.
+    ...(r.host === undefined ? {} : { host: r.host }),
   };
 }

@@ -381,6 +381,41 @@ export class Policy {
     this.held.delete(ip);
   }
 
+  /**
+   * A block decided on another host of a cluster (issue 14), as a decision of this policy:
+   * the allow list, the deny list and the countries here still come first (allow beats
+   * everything on every host); a running block keeps the later expiry, never a shorter one;
+   * a permanent one stays permanent. The record keeps the peer's facts and host. The count
+   * toward BLOCK_THRESHOLD rises as for a local block (the fleet's count is raised apart).
+   */
+  adopt(rec: BlockRecord, at: number): Decision[] {
+    const out = this.dueBefore(at);
+    if (rec.expiresAt !== null && rec.expiresAt <= at) return out;
+    const running = this.held.get(rec.ip);
+    if (running?.permanent) return out;
+    if (running !== undefined && rec.expiresAt !== null) {
+      if (rec.expiresAt <= running.record.expiresAt!) return out;
+      running.record.expiresAt = rec.expiresAt;
+      out.push(this.extend(running, at));
+      return out;
+    }
+    if (running === undefined && this.gate(rec.ip) === null) return out;
+    const times = Math.max(rec.timesBlocked, (this.history.get(rec.ip) ?? 0) + (running ? 0 : 1));
+    this.history.set(rec.ip, times);
+    const record: BlockRecord = { ...rec, users: rec.users.slice(), timesBlocked: times };
+    this.drop(rec.ip);
+    if (record.expiresAt === null) {
+      this.held.set(rec.ip, { record, permanent: true, reported: 0, lastDecisionAt: at });
+      this.permanentCount++;
+      this.stats.permanents++;
+      out.push(decisionOf('permanent', record.reason, at, record, null));
+    } else {
+      this.start(record, at);
+      out.push(decisionOf('block', record.reason, at, record, record.expiresAt));
+    }
+    return out;
+  }
+
   /** The earliest time a block may lift (+Infinity if none): tick before it is a no-op. */
   nextDue(): number {
     return this.heap.peekKey();

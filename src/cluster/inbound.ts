@@ -1,0 +1,96 @@
+/**
+ * What a peer's event does on this host (already re-validated by core/cluster/events.ts):
+ * - block: adopted through the policy (ClusterHost.adopt), so the kernel, the store, the UI
+ *   and the history see it like any decision, with the peer as its host; allow still wins.
+ * - unblock: lifted through the policy, as `sipprot unblock` would.
+ * - list, settings, recipient: each entry applies only when it is later than the version
+ *   this host last agreed with (last writer wins, core/cluster/merge.ts); the version is
+ *   recorded first, so applying it is never sent back to the fleet as a local change.
+ * - attack: kept in this host's store for the fleet's reports.
+ * - geoip: the daemon's geo wiring fetches the table (not here).
+ */
+import type { ClusterEvent } from '../core/cluster/events.js';
+import { type FleetEntry, later } from '../core/cluster/merge.js';
+import type { ClusterHost } from '../ports/cluster.js';
+import type { ClusterJournal, SyncedKind } from './journal.js';
+
+export interface InboundDeps {
+  host: ClusterHost;
+  journal: ClusterJournal;
+}
+
+/** The entries of an event that win over what this host agreed with, recorded as agreed. */
+function winners(
+  journal: ClusterJournal,
+  kind: SyncedKind,
+  entries: Array<[string, FleetEntry]>,
+): Array<[string, FleetEntry]> {
+  const synced = journal.synced(kind);
+  const out = entries.filter(([k, v]) => {
+    const s = synced.get(k);
+    return s === undefined || later(v, s);
+  });
+  journal.setSynced(kind, out);
+  return out;
+}
+
+export async function applyRemote(e: ClusterEvent, d: InboundDeps): Promise<void> {
+  const { host, journal } = d;
+  const version = (removed: boolean, value: string): FleetEntry => ({
+    at: e.at,
+    host: e.host,
+    removed,
+    value,
+  });
+  switch (e.type) {
+    case 'block':
+      host.adopt([e.block]);
+      return;
+    case 'unblock':
+      host.unblock(e.ip, e.forgetHistory);
+      return;
+    case 'list': {
+      const removed = e.op === 'remove';
+      const won = winners(
+        journal,
+        e.list,
+        e.entries.map((x) => [x.network, version(removed, removed ? '' : x.note)]),
+      );
+      if (won.length === 0) return;
+      if (removed)
+        await host.applyList(
+          e.list,
+          [],
+          won.map(([k]) => k),
+        );
+      else
+        await host.applyList(
+          e.list,
+          won.map(([k, v]) => ({ network: k, note: v.value })),
+          [],
+        );
+      return;
+    }
+    case 'settings': {
+      const won = winners(
+        journal,
+        'settings',
+        Object.entries(e.values).map(([k, v]) => [k, version(false, v)]),
+      );
+      if (won.length > 0) await host.applySettings(Object.fromEntries(won.map(([k, v]) => [k, v.value])));
+      return;
+    }
+    case 'recipient': {
+      const won = winners(journal, 'recipients', [[e.email.toLowerCase(), version(e.removed, e.name ?? '')]]);
+      if (won.length === 0) return;
+      if (e.removed) await host.applyRecipients([], [e.email.toLowerCase()]);
+      else await host.applyRecipients([[e.email.toLowerCase(), e.name ?? '']], []);
+      return;
+    }
+    case 'attack':
+      await host.recordAttacks(e.attacks);
+      return;
+    case 'geoip':
+      return;
+  }
+}

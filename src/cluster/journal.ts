@@ -1,0 +1,132 @@
+/**
+ * The cluster journal: what one host must remember of the fleet across a crash, in
+ * STATE_DIR/cluster.db (SQLite, WAL, synchronous=FULL — a kill -9 loses no committed row):
+ * - the outbox: events this host decided that Redis has not acknowledged yet (Redis down,
+ *   partitioned, or the daemon killed before the publish). Appended right after the store's
+ *   commit of the same decisions, deleted once Redis acknowledged them; flushed in order at
+ *   every (re)connection, so a host catches up the fleet when Redis returns.
+ * - the last stream id it applied (it resumes reading there after a restart);
+ * - the entry versions it last agreed with the fleet (lists, settings, recipients), which
+ *   anti-entropy (core/cluster/diff.ts) needs to tell a local change from a remote one.
+ *
+ * Kept apart from the main store (sipprot.db): it is the cluster adapter's own bookkeeping,
+ * and a single host never creates it. The window between the store's commit and the outbox
+ * append (a kill -9 right between two fsyncs) is closed by anti-entropy at the next start:
+ * the blocks and list entries are in the store and the files, and are published then.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { type ClusterEvent, decodeEvent, encodeEvent } from '../core/cluster/events.js';
+import type { FleetEntry } from '../core/cluster/merge.js';
+import { SipprotError } from '../core/errors.js';
+
+export type SyncedKind = 'allow' | 'deny' | 'settings' | 'recipients';
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL) STRICT;
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+  CREATE TABLE IF NOT EXISTS synced (
+    kind TEXT NOT NULL, key TEXT NOT NULL, at REAL NOT NULL, host TEXT NOT NULL,
+    removed INTEGER NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key)
+  ) STRICT;
+`;
+
+export class ClusterJournal {
+  private readonly db: Database.Database;
+  private readonly st;
+
+  private constructor(file: string) {
+    try {
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(SCHEMA);
+    } catch (e) {
+      throw new SipprotError(
+        'SP_ERR_STORE',
+        `cannot open the cluster journal ${file}: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
+    }
+    const p = (sql: string) => this.db.prepare(sql);
+    this.st = {
+      append: p('INSERT INTO outbox (event) VALUES (?)'),
+      pending: p('SELECT seq, event FROM outbox ORDER BY seq LIMIT ?'),
+      ack: p('DELETE FROM outbox WHERE seq <= ?'),
+      size: p('SELECT COUNT(*) AS n FROM outbox'),
+      getMeta: p('SELECT value FROM meta WHERE key = ?'),
+      putMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      synced: p('SELECT key, at, host, removed, value FROM synced WHERE kind = ?'),
+      putSynced: p(
+        'INSERT OR REPLACE INTO synced (kind, key, at, host, removed, value) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+    };
+  }
+
+  static open(stateDir: string): ClusterJournal {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    return new ClusterJournal(join(stateDir, 'cluster.db'));
+  }
+
+  /** Appends events to the outbox in one transaction (one fsync). */
+  append(events: readonly ClusterEvent[]): void {
+    if (events.length === 0) return;
+    this.db.transaction(() => {
+      for (const e of events) this.st.append.run(encodeEvent(e));
+    })();
+  }
+
+  /** The oldest `limit` events not yet acknowledged (an undecodable row is dropped). */
+  pending(limit: number): Array<{ seq: number; event: ClusterEvent }> {
+    const out: Array<{ seq: number; event: ClusterEvent }> = [];
+    for (const r of this.st.pending.all(limit) as Array<{ seq: number; event: string }>) {
+      const d = decodeEvent(r.event);
+      if (d.ok) out.push({ seq: r.seq, event: d.event });
+    }
+    return out;
+  }
+
+  /** Redis acknowledged every event up to `seq`. */
+  ack(seq: number): void {
+    this.st.ack.run(seq);
+  }
+
+  outboxSize(): number {
+    return (this.st.size.get() as { n: number }).n;
+  }
+
+  lastId(): string {
+    return (this.st.getMeta.get('lastId') as { value: string } | undefined)?.value ?? '0-0';
+  }
+
+  setLastId(id: string): void {
+    this.st.putMeta.run('lastId', id);
+  }
+
+  synced(kind: SyncedKind): Map<string, FleetEntry> {
+    const m = new Map<string, FleetEntry>();
+    const rows = this.st.synced.all(kind) as Array<{
+      key: string;
+      at: number;
+      host: string;
+      removed: number;
+      value: string;
+    }>;
+    for (const r of rows) m.set(r.key, { at: r.at, host: r.host, removed: r.removed === 1, value: r.value });
+    return m;
+  }
+
+  setSynced(kind: SyncedKind, entries: ReadonlyArray<readonly [string, FleetEntry]>): void {
+    if (entries.length === 0) return;
+    this.db.transaction(() => {
+      for (const [k, e] of entries) this.st.putSynced.run(kind, k, e.at, e.host, e.removed ? 1 : 0, e.value);
+    })();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Anti-entropy with the fleet's snapshot (core/cluster/diff.ts does the comparing): blocks
+ * the fleet lacks are re-sent (as renewals: they do not count again toward the threshold),
+ * blocks this host lacks are adopted through the policy; the fleet's escalation counts raise
+ * this host's; list entries, settings and recipients go whichever way changed last. Settings
+ * are fleet-first: a joining host with defaults takes the fleet's values instead of pushing
+ * its own (the first host of a fleet seeds them).
+ */
+import { diffBlocks, reconcileEntries } from '../core/cluster/diff.js';
+import type { EventBody } from '../core/cluster/events.js';
+import type { FleetEntry } from '../core/cluster/merge.js';
+import type { ClusterHost, Snapshot } from '../ports/cluster.js';
+import type { ClusterJournal, SyncedKind } from './journal.js';
+import { type Outbound, split } from './outbound.js';
+
+export interface AntiEntropyDeps {
+  self: string;
+  host: ClusterHost;
+  journal: ClusterJournal;
+  out: Outbound;
+  snap: Snapshot;
+  now: number;
+}
+
+export interface AntiEntropyResult {
+  sent: number;
+  adopted: number;
+  applied: number;
+}
+
+export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult> {
+  const { host, snap, now, out, self } = d;
+  const fleet = snap.fleet;
+  const blocks = diffBlocks(host.blocks(), fleet.blocks, now);
+  const bodies: EventBody[] = blocks.publish.map((b) => ({
+    type: 'block',
+    action: 'extend',
+    block: { ...b, host: b.host ?? self },
+  }));
+  if (blocks.adopt.length > 0) host.adopt(blocks.adopt);
+  for (const [ip, n] of fleet.escalation) host.raiseEscalation(ip, n);
+  let applied = 0;
+  for (const name of ['allow', 'deny'] as const) {
+    const local = new Map(host.listEntries(name).map((e) => [e.network, e.note] as const));
+    const r = entries(d, name, local, fleet.lists[name]);
+    if (r.set.length + r.remove.length > 0) {
+      await host.applyList(
+        name,
+        r.set.map(([network, note]) => ({ network, note })),
+        r.remove,
+      );
+      applied += r.set.length + r.remove.length;
+    }
+    const [adds, removes] = split(r.publish);
+    if (adds.length > 0) bodies.push({ type: 'list', list: name, op: 'add', entries: adds });
+    if (removes.length > 0) bodies.push({ type: 'list', list: name, op: 'remove', entries: removes });
+  }
+  const settings = entries(d, 'settings', host.settings(), fleet.settings, true);
+  if (settings.set.length > 0) {
+    await host.applySettings(Object.fromEntries(settings.set));
+    applied += settings.set.length;
+  }
+  if (settings.publish.length > 0)
+    bodies.push({
+      type: 'settings',
+      values: Object.fromEntries(settings.publish.map(([k, v]) => [k, v.value])),
+    });
+  const recipients = entries(d, 'recipients', await host.recipients(), fleet.recipients);
+  if (recipients.set.length + recipients.remove.length > 0) {
+    await host.applyRecipients(recipients.set, recipients.remove);
+    applied += recipients.set.length + recipients.remove.length;
+  }
+  for (const [email, v] of recipients.publish)
+    bodies.push({ type: 'recipient', email, name: v.removed ? null : v.value || null, removed: v.removed });
+  // Large lists go out in events of at most MAX_BATCH entries (Outbound.send does not split).
+  out.send(bodies.flatMap(splitLarge), now);
+  return { sent: bodies.length, adopted: blocks.adopt.length, applied };
+}
+
+function entries(
+  d: AntiEntropyDeps,
+  kind: SyncedKind,
+  local: ReadonlyMap<string, string>,
+  fleet: ReadonlyMap<string, FleetEntry>,
+  fleetFirst = false,
+) {
+  const r = reconcileEntries(local, d.journal.synced(kind), fleet, d.now, d.self, { fleetFirst });
+  d.journal.setSynced(kind, r.synced);
+  return r;
+}
+
+function splitLarge(b: EventBody): EventBody[] {
+  if (b.type !== 'list' || b.entries.length <= 10_000) return [b];
+  const out: EventBody[] = [];
+  for (let i = 0; i < b.entries.length; i += 10_000)
+    out.push({ ...b, entries: b.entries.slice(i, i + 10_000) });
+  return out;
+}

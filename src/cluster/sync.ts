@@ -1,0 +1,278 @@
+/**
+ * Cluster sync (issue 14): one host's side of the fleet's shared memory. Two loops, each on
+ * its own Redis connection, neither on the packet path:
+ * - the publisher: local decisions and changes become events (outbound.ts), go to the durable
+ *   outbox (journal.ts) right after the host committed them locally, and are published in
+ *   order, up to 1,000 per round trip; what Redis refused stays in the outbox for the next
+ *   connection. Nothing the enforcer does waits for it.
+ * - the reader: XREAD BLOCK from the last applied stream id; every entry is re-validated
+ *   (core/cluster/events.ts) and applied through the host (ClusterHost: the policy's one
+ *   decision path for blocks); entries of this host only raise its escalation count.
+ *
+ * After every (re)connection, and every 5 minutes, `resync`: flush the outbox, catch up the
+ * stream, then compare with the snapshot (core/cluster/diff.ts) — what the fleet lacks is
+ * published, what this host lacks is applied. A host whose last id was trimmed away, or a
+ * new host, takes the snapshot first and reads on from the id it covers. Redis that came back
+ * empty (restarted without persistence, failover to an empty replica) is refilled this way.
+ */
+import type { ClusterEvent } from '../core/cluster/events.js';
+import type {
+  ClusterBus,
+  ClusterHost,
+  ClusterStatus,
+  HostInfo,
+  Snapshot,
+  StreamEntry,
+} from '../ports/cluster.js';
+import { compareIds } from '../ports/cluster.js';
+import type { Logger } from '../ports/logger.js';
+import { applyRemote } from './inbound.js';
+import type { ClusterJournal } from './journal.js';
+import { Outbound } from './outbound.js';
+import { antiEntropy } from './resync.js';
+
+const READ_COUNT = 1000;
+const READ_BLOCK_MS = 1000;
+const PUBLISH_BATCH = 1000;
+const HEARTBEAT_MS = 2000;
+const RESYNC_MS = 5 * 60_000;
+const PRUNE_MS = 60_000;
+const RETRY_MS = 1000;
+
+export interface SyncOptions {
+  self: string;
+  bus: ClusterBus;
+  journal: ClusterJournal;
+  host: ClusterHost;
+  log: Logger;
+  clock(): number;
+  version: string;
+  /** Seconds of expiry growth worth a renewal event (renewals are local every second). */
+  extendStep: number;
+}
+
+export class ClusterSync {
+  readonly out: Outbound;
+  private lastId: string;
+  private stopped = false;
+  private resyncNeeded = true;
+  private publishing: Promise<void> | null = null;
+  private again = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly startedAt: number;
+  private reading: Promise<void> | null = null;
+  private lastError: string | null = null;
+  private counts = { rejected: 0, applied: 0, published: 0 };
+
+  constructor(private readonly o: SyncOptions) {
+    this.startedAt = o.clock();
+    this.lastId = o.journal.lastId();
+    this.out = new Outbound({
+      self: o.self,
+      startedAt: this.startedAt,
+      journal: o.journal,
+      host: o.host,
+      extendStep: o.extendStep,
+      kick: () => this.kick(),
+    });
+  }
+
+  start(): void {
+    this.o.bus.onState((s, why) => {
+      if (s === 'down') {
+        this.resyncNeeded = true;
+        this.note(`Redis unreachable: ${why}`);
+      } else if (s === 'up') {
+        this.o.log.info({ outbox: this.o.journal.outboxSize() }, 'cluster: Redis reachable');
+        this.kick();
+      }
+    });
+    this.reading = this.readLoop();
+    this.timers.push(setInterval(() => void this.heartbeat(), HEARTBEAT_MS));
+    this.timers.push(setInterval(() => (this.resyncNeeded = true), RESYNC_MS));
+    this.timers.push(setInterval(() => void this.prune(), PRUNE_MS));
+    this.timers.push(setInterval(() => this.kick(), RETRY_MS));
+    for (const t of this.timers) t.unref();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    await this.publishing;
+    await this.o.bus.close().catch(() => undefined);
+    await this.reading;
+    this.o.journal.close();
+  }
+
+  /** Publishes the outbox now (or after the running round). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.publishing) {
+      this.again = true;
+      return;
+    }
+    this.publishing = this.publishAll().finally(() => {
+      this.publishing = null;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const bus = this.o.bus;
+    const base: ClusterStatus = {
+      host: this.o.self,
+      redis: bus.state(),
+      lastError: this.lastError,
+      lastId: this.lastId,
+      streamLastId: null,
+      lagMs: null,
+      outbox: this.o.journal.outboxSize(),
+      ...this.counts,
+      hosts: [],
+    };
+    if (bus.state() !== 'up') return base;
+    try {
+      const [info, hosts] = await Promise.all([bus.streamInfo(), bus.hosts()]);
+      const now = this.o.clock();
+      const ms = (id: string) => Number(id.split('-')[0]);
+      return {
+        ...base,
+        streamLastId: info.lastId,
+        lagMs: Math.max(0, ms(info.lastId) - ms(this.lastId)),
+        hosts: hosts.map((h) => ({ ...h, ageSeconds: Math.max(0, Math.round((now - h.at) * 10) / 10) })),
+      };
+    } catch (e) {
+      return { ...base, lastError: message(e) };
+    }
+  }
+
+  private async publishAll(): Promise<void> {
+    const { bus, journal } = this.o;
+    while (!this.stopped && bus.state() === 'up') {
+      const batch = journal.pending(PUBLISH_BATCH);
+      if (batch.length === 0) return;
+      try {
+        await bus.publish(batch.map((b) => b.event));
+      } catch (e) {
+        this.note(`publish failed, ${journal.outboxSize()} events kept in the outbox: ${message(e)}`);
+        return;
+      }
+      journal.ack(batch.at(-1)!.seq);
+      this.counts.published += batch.length;
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    const { bus } = this.o;
+    while (!this.stopped) {
+      if (bus.state() !== 'up' && !(await bus.ready(READ_BLOCK_MS))) continue;
+      try {
+        if (this.resyncNeeded) await this.resync();
+        await this.applyAll(await bus.read(this.lastId, { count: READ_COUNT, blockMs: READ_BLOCK_MS }));
+      } catch (e) {
+        if (this.stopped) return;
+        this.resyncNeeded = true;
+        this.note(`stream read failed: ${message(e)}`);
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+  }
+
+  private async resync(): Promise<void> {
+    const { bus, journal, log } = this.o;
+    const t0 = performance.now();
+    this.kick();
+    await this.publishing;
+    const fresh = this.lastId === '0-0' || (await bus.missed(this.lastId));
+    if (!fresh) {
+      for (;;) {
+        const entries = await bus.read(this.lastId, { count: READ_COUNT, blockMs: 0 });
+        if (entries.length === 0) break;
+        await this.applyAll(entries);
+      }
+    }
+    const snap: Snapshot = await bus.snapshot();
+    const r = await antiEntropy({ ...this.o, snap, now: this.o.clock(), out: this.out });
+    if (fresh || compareIds(snap.covers, this.lastId) < 0) {
+      // A fresh start reads on from what the snapshot covers; so does a host ahead of a Redis
+      // that lost entries (its ids restart below ours).
+      this.lastId = snap.covers;
+      journal.setLastId(this.lastId);
+    }
+    this.counts.rejected += snap.rejected;
+    this.resyncNeeded = false;
+    this.lastError = null;
+    log.info(
+      { fresh, ms: Math.round(performance.now() - t0), ...r, covers: snap.covers },
+      'cluster: in sync with the fleet',
+    );
+  }
+
+  private async applyAll(entries: StreamEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    for (const e of entries) {
+      if (e.event === null) {
+        this.counts.rejected++;
+        if (this.counts.rejected <= 10 || this.counts.rejected % 1000 === 0)
+          this.o.log.warn(
+            { id: e.id, reason: e.reason, rejected: this.counts.rejected },
+            'cluster: malformed event refused',
+          );
+        continue;
+      }
+      await this.apply(e.event, e.escalation);
+    }
+    this.lastId = entries.at(-1)!.id;
+    this.o.journal.setLastId(this.lastId);
+  }
+
+  private async apply(e: ClusterEvent, escalation: number | null): Promise<void> {
+    const { host, self } = this.o;
+    if (e.type === 'block' && escalation !== null) host.raiseEscalation(e.block.ip, escalation);
+    if (e.host === self) return;
+    try {
+      await applyRemote(e, { host, journal: this.o.journal });
+      this.counts.applied++;
+    } catch (err) {
+      this.o.log.error({ err, id: e.id, type: e.type }, 'cluster: applying an event failed');
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.o.bus.state() !== 'up') return;
+    const info: HostInfo = {
+      host: this.o.self,
+      at: this.o.clock(),
+      startedAt: this.startedAt,
+      version: this.o.version,
+      lastId: this.lastId,
+      outbox: this.o.journal.outboxSize(),
+      rejected: this.counts.rejected,
+    };
+    await this.o.bus.heartbeat(info).catch(() => undefined);
+  }
+
+  private async prune(): Promise<void> {
+    const { bus, self, clock } = this.o;
+    if (bus.state() !== 'up') return;
+    try {
+      if (await bus.claim('prune', self, (PRUNE_MS / 1000) * 0.9)) await bus.pruneExpired(clock());
+    } catch {
+      // the next minute tries again
+    }
+  }
+
+  private note(msg: string): void {
+    if (this.lastError === msg) return;
+    this.lastError = msg;
+    this.o.log.warn({}, `cluster: ${msg}`);
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,189 @@
+/**
+ * Cluster wiring (issue 14): with CLUSTER_REDIS_URL set, the daemon builds the Redis bus, the
+ * journal (STATE_DIR/cluster.db) and the sync (src/cluster/sync.ts), and hands the sync a
+ * ClusterHost made of its own parts: peer blocks and unblocks go through the pipeline's
+ * policy (one decision path: kernel first, then store, live view, history, mail digest),
+ * list changes through the list files and the daemon's listsChanged, settings through the
+ * same validated write-and-reload as the web UI, recipients and attacks into the store.
+ *
+ * Per host (never from a peer): what the host captures and where it listens and keeps its
+ * files (core/config/scope.ts). A peer can never make this host deny loopback.
+ * Nothing here is on the packet path: the enforcer tells the sync after its local commit.
+ */
+import { hostname } from 'node:os';
+import { ClusterJournal } from '../cluster/journal.js';
+import { RedisBus } from '../cluster/redis-bus.js';
+import { ClusterSync } from '../cluster/sync.js';
+import type { HostBlock } from '../core/cluster/merge.js';
+import { findConfigKey } from '../core/config/keys.js';
+import { fleetWideKeys } from '../core/config/scope.js';
+import type { AccessLists } from '../core/lists/lists.js';
+import { networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
+import type { AttackRecord } from '../core/records.js';
+import type { Config, Decision, ListEntry, ListName } from '../core/types.js';
+import type { ClusterSummary } from '../ports/admin.js';
+import type { ClusterBus, ClusterHost, ClusterStatus } from '../ports/cluster.js';
+import type { ListStorage } from '../ports/lists.js';
+import type { Logger } from '../ports/logger.js';
+import type { Store } from '../ports/store.js';
+import type { Pipeline } from './pipeline.js';
+
+const VERSION = '0.1.0';
+
+/** This host's id in the cluster, or undefined on a single host. */
+export function clusterHostId(config: Config): string | undefined {
+  if (!config.clusterRedisUrl) return undefined;
+  return (
+    config.clusterHostId ??
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 63)
+  );
+}
+
+export interface ClusterParts {
+  config(): Config;
+  pipeline: Pipeline;
+  access(): AccessLists;
+  lists: ListStorage;
+  /** The daemon's reaction to a list change (engine, kernel, live view). */
+  listsChanged(name: ListName): Promise<void>;
+  /** A validated settings change written to sipprot.conf and reloaded (the web UI's path). */
+  applySettings(values: Record<string, string>): Promise<unknown>;
+  store: Store;
+  log: Logger;
+  clock(): number;
+  /** Replaces the Redis bus (tests). */
+  bus?: ClusterBus;
+}
+
+export class ClusterNode {
+  readonly sync: ClusterSync;
+  private constructor(
+    readonly self: string,
+    private readonly bus: ClusterBus,
+    private readonly journal: ClusterJournal,
+    p: ClusterParts,
+  ) {
+    const config = p.config();
+    this.sync = new ClusterSync({
+      self,
+      bus,
+      journal,
+      host: clusterHost(self, p),
+      log: p.log,
+      clock: p.clock,
+      version: VERSION,
+      extendStep: Math.max(1, Math.min(60, config.blockTime / 10)),
+    });
+  }
+
+  /** Starts syncing in the background; never waits for Redis (a host starts with Redis down). */
+  static start(p: ClusterParts): ClusterNode | null {
+    const config = p.config();
+    const self = clusterHostId(config);
+    if (!config.clusterRedisUrl || self === undefined) return null;
+    const bus = p.bus ?? new RedisBus({ url: config.clusterRedisUrl });
+    const node = new ClusterNode(self, bus, ClusterJournal.open(config.stateDir), p);
+    node.sync.start();
+    p.log.info({ host: self, redis: redacted(config.clusterRedisUrl) }, 'cluster mode');
+    return node;
+  }
+
+  /** After the enforcer's commit: tell the fleet (outbox, then Redis). */
+  committed(ds: Decision[], attacks: AttackRecord[], now: number): void {
+    this.sync.out.committed(ds, attacks, now);
+  }
+
+  listChanged(name: ListName, now: number): void {
+    this.sync.out.listChanged(name, now);
+  }
+
+  settingsChanged(now: number): void {
+    this.sync.out.settingsChanged(now);
+  }
+
+  recipientsChanged(now: number): Promise<void> {
+    return this.sync.out.recipientsChanged(now);
+  }
+
+  /** The store as the API sees it: a recipient added or removed there is told to the fleet. */
+  watchRecipients(store: Store): Store {
+    const changed = () => void this.recipientsChanged(Date.now() / 1000).catch(() => undefined);
+    return new Proxy(store, {
+      get(target, key) {
+        const v = Reflect.get(target, key, target) as unknown;
+        if (typeof v !== 'function') return v;
+        if (key !== 'addRecipient' && key !== 'removeRecipient') return v.bind(target);
+        return async (...args: unknown[]) => {
+          const r = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          changed();
+          return r;
+        };
+      },
+    });
+  }
+
+  /** Once-per-fleet jobs (daily summary, mail throttle): true for exactly one host. */
+  claim(job: string, ttlSeconds: number): Promise<boolean> {
+    return this.bus.claim(job, this.self, ttlSeconds);
+  }
+
+  summary(): ClusterSummary {
+    return { host: this.self, redis: this.bus.state(), outbox: this.journal.outboxSize() };
+  }
+
+  status(): Promise<ClusterStatus> {
+    return this.sync.status();
+  }
+
+  stop(): Promise<void> {
+    return this.sync.stop();
+  }
+}
+
+/** The password of a redis URL is never logged. */
+export function redacted(url: string): string {
+  return url.replace(/^(rediss?:\/\/)([^@/]*)@/i, (_m, s: string, auth: string) =>
+    auth.includes(':') ? `${s}${auth.split(':')[0]}:***@` : `${s}***@`,
+  );
+}
+
+function clusterHost(self: string, p: ClusterParts): ClusterHost {
+  return {
+    adopt: (blocks) => p.pipeline.adopt(blocks),
+    unblock: (ip, forgetHistory) => void p.pipeline.unblock(ip, { forgetHistory }),
+    raiseEscalation: (ip, n) => p.pipeline.raiseEscalation(ip, n),
+    blocks: () => p.pipeline.held().map((b): HostBlock => ({ ...b, host: b.host ?? self })),
+    record: (ip) => p.pipeline.recordOf(ip),
+    listEntries: (name) => (name === 'allow' ? p.access().allowEntries() : p.access().denyEntries()),
+    applyList: async (name, set, remove) => {
+      const safe = name === 'deny' ? set.filter((e) => !containsLoopback(e, p.log)) : set;
+      if (safe.length > 0) await p.lists.add(name, safe);
+      if (remove.length > 0) await p.lists.remove(name, remove);
+      await p.listsChanged(name);
+    },
+    settings: () => {
+      const config = p.config();
+      return new Map(fleetWideKeys().map((k) => [k, findConfigKey(k)!.format(config)] as const));
+    },
+    applySettings: async (values) => void (await p.applySettings(values)),
+    recipients: async () =>
+      new Map((await p.store.listRecipients()).map((r) => [r.email.toLowerCase(), r.name ?? ''] as const)),
+    applyRecipients: async (set, remove) => {
+      for (const [email, name] of set) await p.store.addRecipient(email, name || null);
+      for (const email of remove) await p.store.removeRecipient(email);
+    },
+    recordAttacks: (attacks) => p.store.commit({ attacks }),
+  };
+}
+
+/** A peer may never make this host deny loopback (the admin's own way in). */
+function containsLoopback(e: ListEntry, log: Logger): boolean {
+  const net = parseNetwork(e.network);
+  if (!net) return true;
+  const loop = parseAddress(net.family === 4 ? '127.0.0.1' : '::1')!;
+  if (!networkContains(net, loop)) return false;
+  log.warn({ network: e.network }, 'cluster: refused a deny entry from a peer: it contains loopback');
+  return true;
+}
