@@ -47,7 +47,7 @@ export async function applyRemote(e: ClusterEvent, d: InboundDeps): Promise<void
       host.adopt([e.block]);
       return;
     case 'unblock':
-      host.unblock(e.ip, e.forgetHistory);
+      host.unblock(e.ip, e.forgetHistory, e.host);
       return;
     case 'list': {
       const removed = e.op === 'remove';

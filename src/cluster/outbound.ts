@@ -2,8 +2,9 @@
  * What this host tells the fleet: its committed decisions and attacks, and its changes of
  * lists, settings and recipients, as events (core/cluster/events.ts) in the durable outbox.
  *
- * - Decisions of this host only (a decision about a peer's block carries the peer's host and
- *   is not sent back). Block and permanent are sent at once; a renewal only when the expiry
+ * - Decisions this host made only: those made by applying a peer's event are marked
+ *   (`fromPeer`) and never sent back; a renewal here of a peer's block is sent (this host
+ *   still sees the attacker: capture is before the firewall). Block and permanent are sent at once; a renewal only when the expiry
  *   grew by `extendStep` seconds since the last one sent (the policy renews every second
  *   under a flood; peers need the new expiry long before the old one runs out, not every
  *   second). An unblock by hand is sent; an expiry is not (every host lifts at the same time).
@@ -37,6 +38,8 @@ export class Outbound {
   private seq = 0;
   private readonly prefix: string;
   private readonly sentExpiry = new Map<string, number>();
+  /** Decisions made by applying a peer's event: never sent back. */
+  private readonly fromPeers = new WeakSet<Decision>();
 
   constructor(private readonly o: OutboundOptions) {
     this.prefix = `${o.self}:${Math.round(o.startedAt * 1000).toString(36)}-`;
@@ -53,12 +56,17 @@ export class Outbound {
     this.o.kick();
   }
 
+  /** Decisions that came from a peer's event (adopt, unblock): the fleet has them already. */
+  fromPeer(ds: readonly Decision[]): void {
+    for (const d of ds) this.fromPeers.add(d);
+  }
+
   /** After the enforcer's local commit: this host's decisions and attacks. */
   committed(ds: readonly Decision[], attacks: readonly AttackRecord[], at: number): void {
     const { self, host } = this.o;
     const out: EventBody[] = [];
     for (const d of ds) {
-      if (d.host !== undefined && d.host !== self) continue;
+      if (this.fromPeers.has(d)) continue;
       if (d.action === 'unblock') {
         this.sentExpiry.delete(d.ip);
         if (d.reason === 'manual') out.push({ type: 'unblock', ip: d.ip, forgetHistory: false });

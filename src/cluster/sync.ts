@@ -206,6 +206,7 @@ export class ClusterSync {
     this.counts.rejected += snap.rejected;
     this.resyncNeeded = false;
     this.lastError = null;
+    void this.heartbeat();
     log.info(
       { fresh, ms: Math.round(performance.now() - t0), ...r, covers: snap.covers },
       'cluster: in sync with the fleet',

@@ -184,7 +184,7 @@ export class Engine {
   }
 
   /** Lifts a block by hand; `forgetHistory` resets the count toward the threshold. */
-  unblock(ip: string, at: number, opts: { forgetHistory?: boolean } = {}): Decision[] {
+  unblock(ip: string, at: number, opts: { forgetHistory?: boolean; host?: string } = {}): Decision[] {
     const out: Decision[] = [];
     this.advance(at, out);
     this.detector.forget(ip);

@@ -70,7 +70,7 @@ export class ClusterNode {
       self,
       bus,
       journal,
-      host: clusterHost(self, p),
+      host: clusterHost(self, p, (ds) => this.sync.out.fromPeer(ds)),
       log: p.log,
       clock: p.clock,
       version: VERSION,
@@ -149,10 +149,10 @@ export function redacted(url: string): string {
   );
 }
 
-function clusterHost(self: string, p: ClusterParts): ClusterHost {
+function clusterHost(self: string, p: ClusterParts, fromPeer: (ds: Decision[]) => void): ClusterHost {
   return {
-    adopt: (blocks) => p.pipeline.adopt(blocks),
-    unblock: (ip, forgetHistory) => void p.pipeline.unblock(ip, { forgetHistory }),
+    adopt: (blocks) => fromPeer(p.pipeline.adopt(blocks)),
+    unblock: (ip, forgetHistory, from) => fromPeer(p.pipeline.unblockFrom(from, ip, forgetHistory)),
     raiseEscalation: (ip, n) => p.pipeline.raiseEscalation(ip, n),
     blocks: () => p.pipeline.held().map((b): HostBlock => ({ ...b, host: b.host ?? self })),
     record: (ip) => p.pipeline.recordOf(ip),

@@ -12,53 +12,14 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { HttpAdmin } from '../admin/http-admin.js';
 import { parseConfig } from '../core/config/parse.js';
-import { bytes, hep3, udpPacket } from '../core/packet/packets.testkit.js';
+import { hep3 } from '../core/packet/packets.testkit.js';
 import type { AttackRecord } from '../core/records.js';
 import { FakeFirewall } from '../firewall/firewall.fake.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import { Daemon } from './daemon.js';
+import { answer, PBX, RAW_IP, register } from './frames.testkit.js';
 
-const PBX = '10.0.0.1';
-const RAW_IP = 101;
 const HEP_PORT = 20000 + (process.pid % 20000);
-
-function register(
-  ip: string,
-  port: number,
-  callId: string,
-  cseq: number,
-  withAuth: boolean,
-  ua = 'Evil/1.0',
-) {
-  const lines = [
-    `REGISTER sip:${PBX} SIP/2.0`,
-    `Via: SIP/2.0/UDP ${ip}:${port};branch=z9hG4bK${callId}${cseq}`,
-    `From: <sip:100@${PBX}>;tag=a${callId}`,
-    `To: <sip:100@${PBX}>`,
-    `Call-ID: ${callId}`,
-    `CSeq: ${cseq} REGISTER`,
-    `User-Agent: ${ua}`,
-    ...(withAuth
-      ? [`Authorization: Digest username="100", realm="pbx", nonce="n", uri="sip:${PBX}", response="x"`]
-      : []),
-    'Content-Length: 0',
-  ];
-  return udpPacket(ip, port, PBX, 5060, bytes(lines.join('\r\n') + '\r\n\r\n'));
-}
-
-function answer(ip: string, port: number, callId: string, cseq: number, status: string) {
-  const lines = [
-    `SIP/2.0 ${status}`,
-    `Via: SIP/2.0/UDP ${ip}:${port};branch=z9hG4bK${callId}${cseq}`,
-    `From: <sip:100@${PBX}>;tag=a${callId}`,
-    `To: <sip:100@${PBX}>;tag=srv`,
-    `Call-ID: ${callId}`,
-    `CSeq: ${cseq} REGISTER`,
-    'WWW-Authenticate: Digest realm="pbx", nonce="n2"',
-    'Content-Length: 0',
-  ];
-  return udpPacket(PBX, 5060, ip, port, bytes(lines.join('\r\n') + '\r\n\r\n'));
-}
 
 describe('daemon (fake firewall, frames handed in)', () => {
   let dir: string;

@@ -14,7 +14,7 @@ import { Engine } from '../core/engine.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import { Decoder } from '../core/packet/decoder.js';
 import { exemptByLists } from '../core/policy/exempt.js';
-import type { BlockRecord, Config } from '../core/types.js';
+import type { BlockRecord, Config, Decision } from '../core/types.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { Enforcer, type EnforcerDeps } from './enforcer.js';
@@ -85,10 +85,23 @@ export class Pipeline implements PacketSink {
     return ds.some((d) => d.action === 'unblock');
   }
 
-  /** Blocks decided on peer hosts (cluster), through the policy like any decision. */
-  adopt(records: Iterable<BlockRecord>): void {
+  /** Blocks decided on peer hosts (cluster), through the policy like any decision; returns the decisions. */
+  adopt(records: Iterable<BlockRecord>): Decision[] {
     const now = this.d.clock();
-    for (const r of records) this.enforcer.apply(this.engine.adopt(r, now));
+    const out: Decision[] = [];
+    for (const r of records) {
+      const ds = this.engine.adopt(r, now);
+      this.enforcer.apply(ds);
+      out.push(...ds);
+    }
+    return out;
+  }
+
+  /** An unblock by hand on a peer host (cluster): the decision carries that host. */
+  unblockFrom(host: string, ip: string, forgetHistory: boolean): Decision[] {
+    const ds = this.engine.unblock(ip, this.d.clock(), { forgetHistory, host });
+    this.enforcer.apply(ds);
+    return ds;
   }
 
   /** The fleet's count toward BLOCK_THRESHOLD for an address (never lowers this host's). */

@@ -116,7 +116,8 @@ export function compareIds(a: string, b: string): number {
  */
 export interface ClusterHost {
   adopt(blocks: HostBlock[]): void;
-  unblock(ip: string, forgetHistory: boolean): void;
+  /** Lifts a block by hand on behalf of `from` (the peer host where the admin acted). */
+  unblock(ip: string, forgetHistory: boolean, from: string): void;
   /** Raises this host's count toward BLOCK_THRESHOLD to the fleet's (never lowers it). */
   raiseEscalation(ip: string, n: number): void;
   /** Blocks in force here (dynamic and permanent), each with the host that decided it. */

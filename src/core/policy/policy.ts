@@ -292,7 +292,7 @@ export class Policy {
    * Lifts a block by hand (dynamic or threshold-permanent). `forgetHistory` also resets
    * the count of earlier blocks, so the address starts afresh toward the threshold.
    */
-  unblock(ip: string, at: number, opts: { forgetHistory?: boolean } = {}): Decision[] {
+  unblock(ip: string, at: number, opts: { forgetHistory?: boolean; host?: string } = {}): Decision[] {
     const out = this.dueBefore(at);
     const b = this.held.get(ip);
     if (opts.forgetHistory) this.history.delete(ip);
@@ -300,7 +300,10 @@ export class Policy {
     const rec = b.record;
     this.drop(ip);
     this.stats.unblocks++;
-    out.push(decisionOf('unblock', 'manual', at, rec, null));
+    // An unblock by hand is the decision of the host where the admin acted (cluster: `host`),
+    // not of the host that saw the attack.
+    const { host: _seenBy, ...d } = decisionOf('unblock', 'manual', at, rec, null);
+    out.push(opts.host === undefined ? d : { ...d, host: opts.host });
     return out;
   }
 

@@ -1,0 +1,195 @@
+/**
+ * Cluster mode wired end to end in one process (issue 14): three real daemons (fake firewall,
+ * frames handed in, CLI over each daemon's socket) sharing one FakeClusterBus. The same flows
+ * run against real Redis, nftables and SIP tools in test/e2e/cluster.test.ts; this one is
+ * fast and checks the decision paths: a block on one host is a decision on the others (with
+ * the origin host), lists and unblocks from any host reach all, an allow entry added on one
+ * host lifts the block everywhere, an outage queues and catches up both ways, malformed events are
+ * refused and counted.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { HttpAdmin } from '../admin/http-admin.js';
+import { FakeClusterBus } from '../cluster/cluster.fake.js';
+import { parseConfig } from '../core/config/parse.js';
+import { FakeFirewall } from '../firewall/firewall.fake.js';
+import { runtimePaths } from '../platform/runtime-paths.js';
+import type { ClusterStatus } from '../ports/cluster.js';
+import { Daemon } from './daemon.js';
+import { answer, RAW_IP, register } from './frames.testkit.js';
+
+interface Host {
+  name: string;
+  daemon: Daemon;
+  firewall: FakeFirewall;
+  admin: HttpAdmin;
+}
+
+const until = async (what: string, f: () => boolean | Promise<boolean>, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('cluster mode, three daemons on one fake Redis', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-cluster-'));
+  const redis = new FakeClusterBus();
+  const hosts: Host[] = [];
+
+  const start = async (name: string): Promise<Host> => {
+    const conf = join(dir, name, 'sipprot.conf');
+    const state = join(dir, name, 'state');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, name), { recursive: true });
+    writeFileSync(
+      conf,
+      `STATE_DIR=${state}\nHIT_COUNT=3\nBLOCKTIME=600\nWEB_LISTEN=off\nCLUSTER_REDIS_URL=redis://127.0.0.1:1\nCLUSTER_HOST_ID=${name}\n`,
+    );
+    const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
+    const firewall = new FakeFirewall();
+    const daemon = await Daemon.start(config, {
+      firewall,
+      capture: false,
+      logger: pino({ level: process.env.CLUSTER_TEST_LOG ?? 'silent' }),
+      configPath: conf,
+      clusterBus: redis.connect(),
+    });
+    return { name, daemon, firewall, admin: new HttpAdmin(runtimePaths(config).socket) };
+  };
+
+  const attack = (h: Host, ip: string, n = 3) => {
+    const t = Date.now() / 1000;
+    for (let i = 0; i < n; i++) {
+      const id = `c${ip}-${i}-${Math.random()}`;
+      h.daemon.packets.onFrame(RAW_IP, t + i * 0.01, register(ip, 5070, id, 1, true, 'friendly-scanner'));
+      h.daemon.packets.onFrame(RAW_IP, t + i * 0.01 + 0.001, answer(ip, 5070, id, 1, '401 Unauthorized'));
+    }
+  };
+  const cluster = async (h: Host) =>
+    (await h.admin.call<{ cluster: ClusterStatus }>('GET', '/api/cluster')).cluster;
+
+  before(async () => {
+    for (const name of ['pbx-a', 'pbx-b', 'pbx-c']) hosts.push(await start(name));
+    for (const h of hosts) await until(`${h.name} in sync`, async () => (await cluster(h)).redis === 'up');
+  });
+  after(async () => {
+    for (const h of hosts) await h.daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an attack seen by one host is blocked on every host, each saying which host saw it', async () => {
+    const [a, b, c] = hosts as [Host, Host, Host];
+    attack(a, '203.0.113.10');
+    await until(
+      'the block on b and c',
+      () =>
+        b.firewall.wouldDrop('203.0.113.10') === 'dynamic' &&
+        c.firewall.wouldDrop('203.0.113.10') === 'dynamic',
+    );
+    await b.daemon.settle();
+    const rec = (await b.admin.dynamicBlocks()).find((x) => x.ip === '203.0.113.10');
+    assert.equal(rec?.host, 'pbx-a');
+    assert.equal(rec?.reason, 'scanner');
+    assert.equal(rec?.userAgent, 'friendly-scanner');
+    assert.equal((await a.admin.dynamicBlocks()).find((x) => x.ip === '203.0.113.10')?.host, 'pbx-a');
+    const status = await b.admin.status();
+    assert.deepEqual(status.cluster && [status.cluster.host, status.cluster.redis], ['pbx-b', 'up']);
+  });
+
+  it('allowing an address on one host lifts its block on every host (allow beats everything)', async () => {
+    const [a, , c] = hosts as [Host, Host, Host];
+    attack(a, '192.0.2.200');
+    await until('the block everywhere', () =>
+      hosts.every((h) => h.firewall.wouldDrop('192.0.2.200') === 'dynamic'),
+    );
+    await c.admin.addEntries('allow', [{ network: '192.0.2.200', note: 'a customer behind NAT' }]);
+    await until('lifted everywhere', () => hosts.every((h) => h.firewall.wouldDrop('192.0.2.200') === null));
+    for (const h of hosts) {
+      await h.daemon.settle();
+      assert.equal((await h.admin.check('192.0.2.200')).blocked, false, h.name);
+    }
+    attack(a, '192.0.2.200');
+    await a.daemon.settle();
+    assert.equal(a.firewall.wouldDrop('192.0.2.200'), null, 'allowed now: never blocked again');
+  });
+
+  it('deny, allow and unblock on any host reach all', async () => {
+    const [a, b, c] = hosts as [Host, Host, Host];
+    await b.admin.addEntries('deny', [{ network: '198.51.100.0/24', note: 'abuse desk ticket 7' }]);
+    await until('the deny entry everywhere', () =>
+      hosts.every((h) => h.firewall.wouldDrop('198.51.100.9') === 'deny'),
+    );
+    assert.deepEqual(await c.admin.listEntries('deny'), [
+      { network: '198.51.100.0/24', note: 'abuse desk ticket 7' },
+    ]);
+    await c.admin.addEntries('allow', [{ network: '198.51.100.9', note: 'the one good host' }]);
+    await until('the allow entry everywhere', () =>
+      hosts.every((h) => h.firewall.wouldDrop('198.51.100.9') === null),
+    );
+    await a.admin.removeEntries('deny', ['198.51.100.0/24']);
+    await until('the deny entry gone everywhere', () =>
+      hosts.every((h) => h.firewall.wouldDrop('198.51.100.7') === null),
+    );
+    await c.admin.unblock('203.0.113.10');
+    await until('the unblock everywhere', () =>
+      hosts.every((h) => h.firewall.wouldDrop('203.0.113.10') === null),
+    );
+    await a.daemon.settle();
+    assert.equal(
+      (await a.admin.dynamicBlocks()).some((x) => x.ip === '203.0.113.10'),
+      false,
+    );
+  });
+
+  it('Redis down: hosts keep enforcing, queue what they learn, and catch up both ways', async () => {
+    const [a, b, c] = hosts as [Host, Host, Host];
+    redis.setDown(true);
+    attack(a, '203.0.113.66');
+    await b.admin.addEntries('deny', [{ network: '203.0.113.99', note: 'added while Redis was down' }]);
+    assert.equal(a.firewall.wouldDrop('203.0.113.66'), 'dynamic', 'enforced locally at once');
+    await until('b sees its own deny entry', () => b.firewall.wouldDrop('203.0.113.99') === 'deny');
+    await a.daemon.settle();
+    await until('a queued its block', async () => (await cluster(a)).outbox > 0);
+    assert.equal(c.firewall.wouldDrop('203.0.113.66'), null, 'no propagation without Redis');
+    redis.setDown(false);
+    await until('catch-up both ways', () =>
+      hosts.every(
+        (h) =>
+          h.firewall.wouldDrop('203.0.113.66') === 'dynamic' &&
+          h.firewall.wouldDrop('203.0.113.99') === 'deny',
+      ),
+    );
+    await until('outboxes empty', async () =>
+      (await Promise.all(hosts.map(cluster))).every((s) => s.outbox === 0),
+    );
+  });
+
+  it('a malformed event is refused, counted and changes nothing', async () => {
+    const [, b] = hosts as [Host, Host];
+    const before = (await cluster(b)).rejected;
+    redis.injectRaw(
+      JSON.stringify({
+        v: 1,
+        type: 'block',
+        host: 'evil',
+        id: 'evil:1',
+        at: 1,
+        action: 'block',
+        block: { ip: '10.0.0.0/8; flush ruleset' },
+      }),
+    );
+    await until('b counted it', async () => (await cluster(b)).rejected === before + 1);
+    assert.equal(b.firewall.wouldDrop('10.1.2.3'), null);
+    await until('every host in the heartbeat list', async () => (await cluster(b)).hosts.length === 3);
+    assert.deepEqual(
+      (await cluster(b)).hosts.map((h) => h.host),
+      ['pbx-a', 'pbx-b', 'pbx-c'],
+    );
+  });
+});
