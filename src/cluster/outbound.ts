@@ -66,8 +66,10 @@ export class Outbound {
     const { self, host } = this.o;
     const out: EventBody[] = [];
     for (const d of ds) {
-      if (this.fromPeers.has(d)) continue;
-      if (d.action === 'unblock') {
+      const action = d.action;
+      // Peer decisions are the fleet's already; a "would block" (OBSERVE) is never enforced.
+      if (this.fromPeers.has(d) || action === 'observe') continue;
+      if (action === 'unblock') {
         this.sentExpiry.delete(d.ip);
         if (d.reason === 'manual') out.push({ type: 'unblock', ip: d.ip, forgetHistory: false });
         continue;
@@ -81,7 +83,7 @@ export class Outbound {
       if (d.action === 'extend' && block.expiresAt !== null)
         block.expiresAt = Math.max(block.expiresAt, d.expiresAt ?? 0);
       this.sentExpiry.set(d.ip, block.expiresAt ?? Number.POSITIVE_INFINITY);
-      out.push({ type: 'block', action: d.action, block });
+      out.push({ type: 'block', action, block });
       if (d.action === 'permanent') {
         const entry = { network: d.ip, note: `sipprot: ${d.note ?? d.reason}` };
         out.push({ type: 'list', list: 'deny', op: 'add', entries: [entry] });

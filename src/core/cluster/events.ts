@@ -22,7 +22,15 @@ import { isFleetWide } from '../config/scope.js';
 import { cleanNote } from '../lists/lists.js';
 import { checkNetwork, parseAddress } from '../net/ip.js';
 import type { AttackRecord } from '../records.js';
-import type { BlockRecord, DecisionReason, ListEntry, ListName, Rule, Transport } from '../types.js';
+import {
+  RULES as ALL_RULES,
+  type BlockRecord,
+  type DecisionReason,
+  type ListEntry,
+  type ListName,
+  type Rule,
+  type Transport,
+} from '../types.js';
 
 export const EVENT_VERSION = 1;
 export const MAX_EVENT_BYTES = 4 * 1024 * 1024;
@@ -175,17 +183,17 @@ function plainText(v: string): string {
   return v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
 }
 
-const REASONS: readonly DecisionReason[] = [
-  'scanner',
-  'auth-failures',
-  'enumeration',
-  'deny-list',
-  'country',
-  'manual',
-  'expired',
-  'threshold',
-];
-const RULES: readonly Rule[] = ['scanner', 'auth-failures', 'enumeration'];
+// Every reason and rule of core/types.ts: a new one that is missing here does not compile.
+const REASON_SET: Record<Exclude<DecisionReason, Rule>, true> = {
+  prefix: true,
+  'deny-list': true,
+  country: true,
+  manual: true,
+  expired: true,
+  threshold: true,
+};
+const RULES: readonly Rule[] = [...ALL_RULES];
+const REASONS: readonly DecisionReason[] = [...RULES, ...(Object.keys(REASON_SET) as DecisionReason[])];
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws', 'sctp'];
 
 function users(v: unknown): string[] {
