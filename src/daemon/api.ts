@@ -66,19 +66,7 @@ export interface ApiParts {
 /** The Admin and API ports, backed by the running daemon (changes apply at once). */
 function apiDeps(p: ApiParts): ApiDeps {
   const { running, store } = p;
-  const admin = new LocalAdmin({
-    get config() {
-      return running.config();
-    },
-    lists: p.lists,
-    store,
-    geo: geoView(running),
-    mailStatus: () => running.mailStatus(),
-    clock,
-    access: () => running.access(),
-    live: running.live,
-    protect: () => running.protect(),
-  });
+  const admin = adminOf(running, store, p.lists);
   return {
     admin,
     store,
@@ -102,6 +90,23 @@ function apiDeps(p: ApiParts): ApiDeps {
     clock,
     logger: p.log,
   };
+}
+
+/** The Admin use cases on the running daemon (the API's, and the cluster's lock-out guard). */
+export function adminOf(running: RunningDaemon, store: Store, lists: ListStorage): LocalAdmin {
+  return new LocalAdmin({
+    get config() {
+      return running.config();
+    },
+    lists,
+    store,
+    geo: geoView(running),
+    mailStatus: () => running.mailStatus(),
+    clock,
+    access: () => running.access(),
+    live: running.live,
+    protect: () => running.protect(),
+  });
 }
 
 /**

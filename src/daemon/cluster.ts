@@ -7,7 +7,8 @@
  * same validated write-and-reload as the web UI, recipients and attacks into the store.
  *
  * Per host (never from a peer): what the host captures and where it listens and keeps its
- * files (core/config/scope.ts). A peer can never make this host deny loopback.
+ * files (core/config/scope.ts). A peer can never lock this host's admin out: its deny
+ * entries, allow removals and country changes pass this host's lock-out guard first.
  * Nothing here is on the packet path: the enforcer tells the sync after its local commit.
  */
 import { hostname } from 'node:os';
@@ -17,10 +18,11 @@ import { ClusterSync } from '../cluster/sync.js';
 import type { HostBlock } from '../core/cluster/merge.js';
 import { findConfigKey } from '../core/config/keys.js';
 import { fleetWideKeys } from '../core/config/scope.js';
+import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
-import { networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
+import type { GuardedChange, Lockout } from '../core/lists/lockout.js';
 import type { AttackRecord } from '../core/records.js';
-import type { Config, Decision, ListEntry, ListName } from '../core/types.js';
+import type { Config, Decision, ListName } from '../core/types.js';
 import type { ClusterSummary } from '../ports/admin.js';
 import type { ClusterBus, ClusterHost, ClusterStatus } from '../ports/cluster.js';
 import type { ListStorage } from '../ports/lists.js';
@@ -48,8 +50,12 @@ export interface ClusterParts {
   lists: ListStorage;
   /** The daemon's reaction to a list change (engine, kernel, live view). */
   listsChanged(name: ListName): Promise<void>;
-  /** A validated settings change written to sipprot.conf and reloaded (the web UI's path). */
+  /** A validated settings change written to sipprot.conf and reloaded (the web UI's path, its
+   * country lock-out guard included: SP_ERR_LOCKOUT when it would cut off a protected address). */
   applySettings(values: Record<string, string>): Promise<unknown>;
+  /** The lock-out guard of the admin use cases (protected: loopback, this host's addresses,
+   * resolvers, gateways, SSH peers, live web sessions). */
+  guard: { lockouts(change: GuardedChange): Promise<Lockout[]> };
   store: Store;
   log: Logger;
   clock(): number;
@@ -158,16 +164,39 @@ function clusterHost(self: string, p: ClusterParts, fromPeer: (ds: Decision[]) =
     record: (ip) => p.pipeline.recordOf(ip),
     listEntries: (name) => (name === 'allow' ? p.access().allowEntries() : p.access().denyEntries()),
     applyList: async (name, set, remove) => {
-      const safe = name === 'deny' ? set.filter((e) => !containsLoopback(e, p.log)) : set;
-      if (safe.length > 0) await p.lists.add(name, safe);
-      if (remove.length > 0) await p.lists.remove(name, remove);
+      const add =
+        name === 'deny'
+          ? await safe(
+              p,
+              'deny-add',
+              set.map((e) => e.network),
+            )
+          : null;
+      const drop = name === 'allow' ? await safe(p, 'allow-remove', remove) : null;
+      const entries = add ? set.filter((e) => add.has(e.network)) : set;
+      const networks = drop ? remove.filter((n) => drop.has(n)) : remove;
+      if (entries.length > 0) await p.lists.add(name, entries);
+      if (networks.length > 0) await p.lists.remove(name, networks);
       await p.listsChanged(name);
     },
     settings: () => {
       const config = p.config();
       return new Map(fleetWideKeys().map((k) => [k, findConfigKey(k)!.format(config)] as const));
     },
-    applySettings: async (values) => void (await p.applySettings(values)),
+    applySettings: async (values) => {
+      try {
+        await p.applySettings(values);
+      } catch (e) {
+        if (!(isSipprotError(e) && e.code === 'SP_ERR_LOCKOUT' && 'BLOCKED_COUNTRIES' in values)) throw e;
+        // The fleet's countries would cut this host's protected addresses off: refused here.
+        p.log.warn(
+          { countries: values.BLOCKED_COUNTRIES, why: e.message },
+          'cluster: refused a peer country change',
+        );
+        const { BLOCKED_COUNTRIES: _refused, ...rest } = values;
+        if (Object.keys(rest).length > 0) await p.applySettings(rest);
+      }
+    },
     recipients: async () =>
       new Map((await p.store.listRecipients()).map((r) => [r.email.toLowerCase(), r.name ?? ''] as const)),
     applyRecipients: async (set, remove) => {
@@ -178,12 +207,26 @@ function clusterHost(self: string, p: ClusterParts, fromPeer: (ds: Decision[]) =
   };
 }
 
-/** A peer may never make this host deny loopback (the admin's own way in). */
-function containsLoopback(e: ListEntry, log: Logger): boolean {
-  const net = parseNetwork(e.network);
-  if (!net) return true;
-  const loop = parseAddress(net.family === 4 ? '127.0.0.1' : '::1')!;
-  if (!networkContains(net, loop)) return false;
-  log.warn({ network: e.network }, 'cluster: refused a deny entry from a peer: it contains loopback');
-  return true;
+/**
+ * The networks of a peer's deny-add or allow-remove that lock nothing out here (loopback,
+ * this host's addresses, resolvers, gateways, SSH peers, web sessions): a peer can never cut
+ * this host's admin off. One guard call for the whole change; per network only when it fails.
+ */
+async function safe(
+  p: ClusterParts,
+  kind: 'deny-add' | 'allow-remove',
+  networks: string[],
+): Promise<Set<string>> {
+  const ok = new Set(networks);
+  if (networks.length === 0 || (await p.guard.lockouts({ kind, networks })).length === 0) return ok;
+  for (const n of networks) {
+    const found = await p.guard.lockouts({ kind, networks: [n] });
+    if (found.length === 0) continue;
+    ok.delete(n);
+    p.log.warn(
+      { network: n, kind, lockout: found[0] },
+      'cluster: refused a peer list change that locks this host out',
+    );
+  }
+  return ok;
 }

@@ -39,7 +39,7 @@ import type { ClusterBus } from '../ports/cluster.js';
 import type { Firewall, FirewallState } from '../ports/firewall.js';
 import type { Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { type RunningDaemon, startApi } from './api.js';
+import { adminOf, type RunningDaemon, startApi } from './api.js';
 import { ClusterNode, clusterHostId } from './cluster.js';
 import { sameCapture, sameMail } from './config-diff.js';
 import { logConfigWarnings } from './config-warnings.js';
@@ -335,13 +335,17 @@ export class Daemon {
 
   /** Cluster mode: the sync gets the pipeline's policy path, the lists, settings and store. */
   private startCluster(): ClusterNode | null {
+    const running = this.running();
+    const guard = adminOf(running, this.store, this.lists);
     return ClusterNode.start({
       config: () => this.conf,
       pipeline: this.pipeline,
       access: () => this.access,
       lists: this.lists,
       listsChanged: (name) => this.listsChanged(name),
-      applySettings: (values) => updateSettings(this.running(), values),
+      guard,
+      applySettings: (values) =>
+        updateSettings({ ...running, guardCountries: (c) => guard.guardCountries(c) }, values),
       store: this.store,
       log: this.log.child({ component: 'cluster' }),
       clock,
