@@ -9,7 +9,9 @@
  *   (core/cluster/events.ts) and applied through the host (ClusterHost: the policy's one
  *   decision path for blocks); entries of this host only raise its escalation count.
  *
- * After every (re)connection, and every 5 minutes, `resync`: flush the outbox, catch up the
+ * After every (re)connection, when Redis's stream ends before the last id this host read
+ * (Redis restarted empty or failed over to a replica that was behind; checked with every
+ * 2-second heartbeat), and every 5 minutes, `resync`: flush the outbox, catch up the
  * stream, then compare with the snapshot (core/cluster/diff.ts) — what the fleet lacks is
  * published, what this host lacks is applied. A host whose last id was trimmed away, or a
  * new host, takes the snapshot first and reads on from the id it covers. Redis that came back
@@ -255,6 +257,13 @@ export class ClusterSync {
       rejected: this.counts.rejected,
     };
     await this.o.bus.heartbeat(info).catch(() => undefined);
+    // A Redis that lost what this host already read (restarted empty, failed over to a
+    // replica behind) has a stream that ends before our last id: compare and refill it.
+    const last = await this.o.bus.streamInfo().catch(() => null);
+    if (last !== null && compareIds(last.lastId, this.lastId) < 0) {
+      if (!this.resyncNeeded) this.o.log.warn({ ours: this.lastId, redis: last.lastId }, 'cluster: Redis lost events; resyncing');
+      this.resyncNeeded = true;
+    }
   }
 
   private async prune(): Promise<void> {

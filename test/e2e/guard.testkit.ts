@@ -23,6 +23,12 @@ import { fileURLToPath } from 'node:url';
 import type { DynamicBlock } from '../../src/ports/admin.js';
 import type { Lab } from '../lab/lab.testkit.js';
 
+/** Where a guard runs: the lab's PBX namespace, or any namespace that looks like one (cluster hosts). */
+export type GuardHost = Pick<Lab, 'id'> & {
+  readonly ns: { readonly pbx: string };
+  exec(ns: 'pbx', argv: string[], timeoutMs?: number): Promise<Result>;
+};
+
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SIPPROTD = join(HERE, 'bin', 'sipprotd.ts');
 const SIPPROT = join(HERE, 'bin', 'sipprot.ts');
@@ -90,7 +96,7 @@ export class Guard {
   private exited: Promise<number | null> | null = null;
 
   private constructor(
-    readonly lab: Lab,
+    readonly lab: GuardHost,
     settings: Settings,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `sipprot-e2e-${lab.id}-`));
@@ -117,7 +123,7 @@ export class Guard {
   }
 
   /** Writes the config into a new temp dir; the daemon is not started yet. */
-  static async create(lab: Lab, settings: Settings = {}): Promise<Guard> {
+  static async create(lab: GuardHost, settings: Settings = {}): Promise<Guard> {
     return new Guard(lab, settings);
   }
 
@@ -272,7 +278,7 @@ export class Guard {
 }
 
 /** `nft ...` inside the lab's PBX namespace; a missing table gives an empty result. */
-export function nft(lab: Lab, args: string[]): Promise<Result> {
+export function nft(lab: GuardHost, args: string[]): Promise<Result> {
   return lab.exec('pbx', ['nft', ...args]);
 }
 
