@@ -261,7 +261,8 @@ export class ClusterSync {
     // replica behind) has a stream that ends before our last id: compare and refill it.
     const last = await this.o.bus.streamInfo().catch(() => null);
     if (last !== null && compareIds(last.lastId, this.lastId) < 0) {
-      if (!this.resyncNeeded) this.o.log.warn({ ours: this.lastId, redis: last.lastId }, 'cluster: Redis lost events; resyncing');
+      if (!this.resyncNeeded)
+        this.o.log.warn({ ours: this.lastId, redis: last.lastId }, 'cluster: Redis lost events; resyncing');
       this.resyncNeeded = true;
     }
   }
