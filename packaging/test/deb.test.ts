@@ -289,6 +289,25 @@ describe('under systemd: apt install, block, reload, upgrade, remove, purge', ()
     await ok(root, ['systemctl', 'reload', 'sipprotd']);
   });
 
+  test('a reload of nftables.service (which flushes the ruleset) is passed on: the table comes back', async () => {
+    const reloads = async () =>
+      (await ok(root, ['journalctl', '-u', 'sipprotd', '--no-pager', '-o', 'cat'])).split('"why":"reload"')
+        .length;
+    const before = await reloads();
+    // Debian's /etc/nftables.conf begins with `flush ruleset`: starting the service
+    // removes our table (a start is not propagated; the docs say to reload sipprotd).
+    await ok(root, ['systemctl', 'start', 'nftables']);
+    await ok(root, ['systemctl', 'reload', 'nftables']);
+    const rules = await waitFor('the table after the propagated reload', async () => {
+      const r = await ruleset(root.ns);
+      return /table inet sipprot/.test(r) && r;
+    });
+    assert.match(rules, /elements = \{ 198\.51\.100\.0 \}/);
+    assert.ok((await reloads()) > before, 'sipprotd reconciled on a reload');
+    await ok(root, ['systemctl', 'stop', 'nftables']);
+    await ok(root, ['systemctl', 'reload', 'sipprotd']);
+  });
+
   test('upgrade: config, lists and blocks kept, the daemon restarted on the new version', async () => {
     const pid = await mainPid(root);
     const conf = readFileSync(root.path(CONF), 'utf8');
