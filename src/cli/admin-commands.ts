@@ -97,6 +97,9 @@ function statusFooter(s: StatusReport): string {
       ? `blocked countries: ${s.countries.blocked.join(', ')} (${s.countries.ranges} ranges)`
       : 'blocked countries: none',
     `mail: ${s.mail.message}`,
+    s.cluster
+      ? `cluster: host ${s.cluster.host}, Redis ${s.cluster.redis}, ${s.cluster.outbox} events waiting for Redis`
+      : 'cluster: off (single host)',
   ];
   const live = s.live;
   if (live?.capture) {

@@ -21,6 +21,7 @@ import { readPid } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import type { Admin } from '../ports/admin.js';
 import { DB_FILE, SqliteStore } from '../store/sqlite-store.js';
+import { clusterCommands } from './cluster-command.js';
 import { geoipCommands } from './geoip-command.js';
 import { notifyCommands } from './notify-commands.js';
 import { type Io, warnConfig } from './output.js';
@@ -106,6 +107,7 @@ function run(
         },
       }),
       geoipCommands({ config: configAt }),
+      clusterCommands({ config: configAt, clock }),
       notifyCommands({ loadConfig: configAt, openStore: (c) => SqliteStore.open(c.stateDir) }),
       (program, ctx) =>
         registerPasswdCommand(program, ctx, {
