@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "sipprot_native",
+      "sources": ["src/addon.c", "src/capture.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "defines": ["NAPI_VERSION=8"],
+      "libraries": ["-lpcap", "-lpthread"]
+    }
+  ]
+}

@@ -1,0 +1,228 @@
+/*
+ * N-API glue of sipprot-native: argument checks and conversions only; the work is in
+ * capture.c. N-API (not V8/NAN) so the addon keeps working across Node versions.
+ */
+#include <node_api.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+
+#define CHECK(call)                                                              \
+  do {                                                                           \
+    if ((call) != napi_ok) {                                                     \
+      const napi_extended_error_info *info_ = NULL;                              \
+      napi_get_last_error_info(env, &info_);                                     \
+      napi_throw_error(env, NULL,                                                \
+                       info_ && info_->error_message ? info_->error_message      \
+                                                     : "sipprot-native: N-API"); \
+      return NULL;                                                               \
+    }                                                                            \
+  } while (0)
+
+typedef struct {
+  capture_t *cap;
+  napi_threadsafe_function wake;
+} handle_t;
+
+static napi_value throw_msg(napi_env env, const char *msg) {
+  napi_throw_error(env, "SP_ERR_CAPTURE", msg);
+  return NULL;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, NULL, "sipprot-native: missing arguments");
+    return -1;
+  }
+  return 0;
+}
+
+static handle_t *get_handle(napi_env env, napi_value v) {
+  void *data = NULL;
+  if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "sipprot-native: not a capture handle");
+    return NULL;
+  }
+  return (handle_t *)data;
+}
+
+static void release_wake(handle_t *h) {
+  if (h->wake != NULL) {
+    napi_release_threadsafe_function(h->wake, napi_tsfn_release);
+    h->wake = NULL;
+  }
+}
+
+static void finalize_handle(napi_env env, void *data, void *hint) {
+  handle_t *h = (handle_t *)data;
+  if (h->cap != NULL) capture_free(h->cap);
+  release_wake(h);
+  free(h);
+}
+
+static void finalize_ring(napi_env env, void *data, void *hint) { free(data); }
+
+/* open(device, filter, snaplen, kernelBuffer, ringBytes) -> { handle, ring, linkType } */
+static napi_value cap_open(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  if (get_args(env, info, 5, argv) != 0) return NULL;
+  char device[256];
+  char filter[4096];
+  size_t len = 0;
+  int32_t snaplen = 0;
+  int32_t kbuf = 0;
+  int64_t ring_bytes = 0;
+  CHECK(napi_get_value_string_utf8(env, argv[0], device, sizeof device, &len));
+  CHECK(napi_get_value_string_utf8(env, argv[1], filter, sizeof filter, &len));
+  if (len >= sizeof filter - 1) return throw_msg(env, "capture filter too long");
+  CHECK(napi_get_value_int32(env, argv[2], &snaplen));
+  CHECK(napi_get_value_int32(env, argv[3], &kbuf));
+  CHECK(napi_get_value_int64(env, argv[4], &ring_bytes));
+  if (snaplen < 64 || kbuf < 65536 || ring_bytes < 1 << 20 || ring_bytes > (int64_t)1 << 32)
+    return throw_msg(env, "capture sizes out of range");
+  capture_options_t o = {device, filter, snaplen, kbuf, (size_t)ring_bytes};
+  char err[512] = "";
+  capture_t *cap = capture_open(&o, err, sizeof err);
+  if (cap == NULL) return throw_msg(env, err);
+  handle_t *h = calloc(1, sizeof *h);
+  napi_value ring;
+  if (h == NULL || napi_create_external_arraybuffer(env, capture_ring(cap), capture_ring_size(cap),
+                                                    finalize_ring, NULL, &ring) != napi_ok) {
+    free((void *)capture_ring(cap));
+    capture_free(cap);
+    free(h);
+    return throw_msg(env, "cannot expose the capture ring");
+  }
+  h->cap = cap;
+  napi_value out, handle, link;
+  CHECK(napi_create_external(env, h, finalize_handle, NULL, &handle));
+  CHECK(napi_create_int32(env, capture_link_type(cap), &link));
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_set_named_property(env, out, "handle", handle));
+  CHECK(napi_set_named_property(env, out, "ring", ring));
+  CHECK(napi_set_named_property(env, out, "linkType", link));
+  return out;
+}
+
+/* start(handle, onReady): the thread calls onReady() when frames wait and JS asked for it. */
+static napi_value cap_start(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (get_args(env, info, 2, argv) != 0) return NULL;
+  handle_t *h = get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  if (h->cap == NULL || h->wake != NULL) return throw_msg(env, "capture closed or already started");
+  napi_value name;
+  CHECK(napi_create_string_utf8(env, "sipprot-capture", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, NULL, NULL,
+                                        &h->wake));
+  char err[256] = "";
+  if (capture_start(h->cap, h->wake, err, sizeof err) != 0) {
+    release_wake(h);
+    return throw_msg(env, err);
+  }
+  return NULL;
+}
+
+/* readable(handle) -> bytes that can be read from position(handle) on (0: none, wake armed). */
+static napi_value cap_readable(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (get_args(env, info, 1, argv) != 0) return NULL;
+  handle_t *h = get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  napi_value out;
+  CHECK(napi_create_double(env, h->cap ? (double)capture_readable(h->cap) : 0, &out));
+  return out;
+}
+
+static napi_value cap_position(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (get_args(env, info, 1, argv) != 0) return NULL;
+  handle_t *h = get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  napi_value out;
+  CHECK(napi_create_double(env, h->cap ? (double)capture_position(h->cap) : 0, &out));
+  return out;
+}
+
+static napi_value cap_release(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (get_args(env, info, 2, argv) != 0) return NULL;
+  handle_t *h = get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  int64_t n = 0;
+  CHECK(napi_get_value_int64(env, argv[1], &n));
+  if (h->cap != NULL && n > 0) capture_release(h->cap, (size_t)n);
+  return NULL;
+}
+
+static napi_status set_num(napi_env env, napi_value obj, const char *key, double v) {
+  napi_value x;
+  napi_status s = napi_create_double(env, v, &x);
+  return s != napi_ok ? s : napi_set_named_property(env, obj, key, x);
+}
+
+static napi_value cap_stats(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (get_args(env, info, 1, argv) != 0) return NULL;
+  handle_t *h = get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  capture_stats_t s;
+  memset(&s, 0, sizeof s);
+  if (h->cap != NULL) capture_stats(h->cap, &s);
+  napi_value out;
+  CHECK(napi_create_object(env, &out));
+  CHECK(set_num(env, out, "received", (double)s.received));
+  CHECK(set_num(env, out, "dropped", (double)s.dropped));
+  CHECK(set_num(env, out, "ifDropped", (double)s.if_dropped));
+  CHECK(set_num(env, out, "ringDrops", (double)s.ring_drops));
+  CHECK(set_num(env, out, "frames", (double)s.frames));
+  CHECK(set_num(env, out, "ringHighWater", (double)s.high_water));
+  CHECK(set_num(env, out, "ringSize", (double)s.ring_size));
+  return out;
+}
+
+static napi_value cap_error(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (get_args(env, info, 1, argv) != 0) return NULL;
+  handle_t *h = get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  const char *e = h->cap ? capture_error(h->cap) : NULL;
+  napi_value out;
+  if (e == NULL) CHECK(napi_get_null(env, &out));
+  else CHECK(napi_create_string_utf8(env, e, NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+/* close(handle): stops the thread and libpcap; the ring stays valid until JS drops it. */
+static napi_value cap_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (get_args(env, info, 1, argv) != 0) return NULL;
+  handle_t *h = get_handle(env, argv[0]);
+  if (h == NULL) return NULL;
+  if (h->cap != NULL) {
+    capture_free(h->cap);
+    h->cap = NULL;
+  }
+  release_wake(h);
+  return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"captureOpen", NULL, cap_open, NULL, NULL, NULL, napi_default, NULL},
+      {"captureStart", NULL, cap_start, NULL, NULL, NULL, napi_default, NULL},
+      {"captureReadable", NULL, cap_readable, NULL, NULL, NULL, napi_default, NULL},
+      {"capturePosition", NULL, cap_position, NULL, NULL, NULL, napi_default, NULL},
+      {"captureRelease", NULL, cap_release, NULL, NULL, NULL, napi_default, NULL},
+      {"captureStats", NULL, cap_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"captureError", NULL, cap_error, NULL, NULL, NULL, napi_default, NULL},
+      {"captureClose", NULL, cap_close, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
+    return NULL;
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
