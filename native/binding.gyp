@@ -2,10 +2,10 @@
   "targets": [
     {
       "target_name": "sipprot_native",
-      "sources": ["src/addon.c", "src/capture.c"],
+      "sources": ["src/addon.c", "src/capture.c", "src/nft.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "defines": ["NAPI_VERSION=8"],
-      "libraries": ["-lpcap", "-lpthread"]
+      "libraries": ["-lpcap", "-lnftnl", "-lmnl", "-lpthread"]
     }
   ]
 }

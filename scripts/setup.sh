@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 APT_PACKAGES=(
-  libpcap-dev nftables iproute2 tcpdump tcpreplay
+  libpcap-dev libnftnl-dev libmnl-dev nftables iproute2 tcpdump tcpreplay
   sip-tester sipvicious kamailio
   sipsak nmap
   fail2ban chromium fonts-dejavu-core

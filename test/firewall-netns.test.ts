@@ -24,18 +24,22 @@ import {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-firewallContract('NftablesFirewall (netns)', async () => {
-  const { a, destroy } = await createPair('fwc');
-  const fw = new NftablesFirewall({ command: a.command('nft') });
-  return {
-    fw,
-    advance: (s) => sleep(s * 1000),
-    cleanup: async () => {
-      await fw.shutdown().catch(() => {});
-      await destroy();
-    },
-  };
-});
+// Blocks over netlink (the daemon's path) and through `nft -i` (without the addon).
+for (const path of ['netlink', 'nft -i'] as const) {
+  firewallContract(`NftablesFirewall (netns, blocks via ${path})`, async () => {
+    const { a, destroy } = await createPair('fwc');
+    const netns = path === 'netlink' ? a.name : undefined;
+    const fw = new NftablesFirewall({ command: a.command('nft'), netns });
+    return {
+      fw,
+      advance: (s) => sleep(s * 1000),
+      cleanup: async () => {
+        await fw.shutdown().catch(() => {});
+        await destroy();
+      },
+    };
+  });
+}
 
 function state(partial: Partial<FirewallState>): FirewallState {
   return { ...emptyFirewallState(), ...partial };
@@ -57,7 +61,7 @@ describe('NftablesFirewall with real traffic (netns)', () => {
   before(async () => {
     ({ a, b, link, destroy } = await createPair('fwt'));
     await b.addAddress(link.dev, `${b4x}/24`);
-    fw = new NftablesFirewall({ command: a.command('nft') });
+    fw = new NftablesFirewall({ command: a.command('nft'), netns: a.name });
     await fw.check();
   });
   after(async () => {
@@ -329,7 +333,7 @@ describe('NftablesFirewall with real traffic (netns)', () => {
     await fw.init(state({ deny: ['192.0.2.0/24'] }));
     await fw.block(link.b4, 600);
     // A second adapter, as a restarted daemon would create; the first never shut down.
-    const restarted = new NftablesFirewall({ command: a.command('nft') });
+    const restarted = new NftablesFirewall({ command: a.command('nft'), netns: a.name });
     const s = await restarted.snapshot();
     assert.deepEqual(
       s.dynamic.map((d) => d.ip),

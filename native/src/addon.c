@@ -1,12 +1,13 @@
 /*
  * N-API glue of sipprot-native: argument checks and conversions only; the work is in
- * capture.c. N-API (not V8/NAN) so the addon keeps working across Node versions.
+ * capture.c and nft.c. N-API (not V8/NAN) so the addon keeps working across Node versions.
  */
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
+#include "nft.h"
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -209,6 +210,69 @@ static napi_value cap_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+#define MAX_OPS 16
+
+/*
+ * nftApply(netns, table, ops): one kernel transaction, in /run/netns/NETNS ("" = ours). Each op is
+ * [add: boolean, set: string, keys: Uint8Array, keyLen: 4 | 16, timeoutsMs: Float64Array | null].
+ * Throws an Error with the kernel's reason when the transaction is refused.
+ */
+static napi_value nft_apply_js(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (get_args(env, info, 3, argv) != 0) return NULL;
+  char netns[64];
+  char table[64];
+  size_t len = 0;
+  CHECK(napi_get_value_string_utf8(env, argv[0], netns, sizeof netns, &len));
+  if (len >= sizeof netns - 1) return throw_msg(env, "nftApply: network namespace name too long");
+  CHECK(napi_get_value_string_utf8(env, argv[1], table, sizeof table, &len));
+  uint32_t nops = 0;
+  CHECK(napi_get_array_length(env, argv[2], &nops));
+  if (nops > MAX_OPS) return throw_msg(env, "too many nftables operations in one call");
+  nft_op_t ops[MAX_OPS];
+  char names[MAX_OPS][64];
+  for (uint32_t i = 0; i < nops; i++) {
+    napi_value op, v;
+    CHECK(napi_get_element(env, argv[2], i, &op));
+    bool add = false;
+    CHECK(napi_get_element(env, op, 0, &v));
+    CHECK(napi_get_value_bool(env, v, &add));
+    CHECK(napi_get_element(env, op, 1, &v));
+    CHECK(napi_get_value_string_utf8(env, v, names[i], sizeof names[i], &len));
+    CHECK(napi_get_element(env, op, 2, &v));
+    napi_typedarray_type kt;
+    size_t klen = 0;
+    void *kdata = NULL;
+    CHECK(napi_get_typedarray_info(env, v, &kt, &klen, &kdata, NULL, NULL));
+    int32_t key_len = 0;
+    CHECK(napi_get_element(env, op, 3, &v));
+    CHECK(napi_get_value_int32(env, v, &key_len));
+    if (kt != napi_uint8_array || (key_len != 4 && key_len != 16) || klen % (size_t)key_len != 0)
+      return throw_msg(env, "nftApply: keys must be a Uint8Array of 4- or 16-byte addresses");
+    size_t count = klen / (size_t)key_len;
+    const double *timeouts = NULL;
+    CHECK(napi_get_element(env, op, 4, &v));
+    napi_valuetype vt;
+    CHECK(napi_typeof(env, v, &vt));
+    if (vt != napi_null && vt != napi_undefined) {
+      napi_typedarray_type tt;
+      size_t tlen = 0;
+      void *tdata = NULL;
+      CHECK(napi_get_typedarray_info(env, v, &tt, &tlen, &tdata, NULL, NULL));
+      if (tt != napi_float64_array || tlen != count)
+        return throw_msg(env, "nftApply: timeouts must be a Float64Array, one per key");
+      timeouts = (const double *)tdata;
+    }
+    ops[i] = (nft_op_t){add, names[i], (const uint8_t *)kdata, (size_t)key_len, count, timeouts};
+  }
+  char err[512] = "";
+  if (nft_apply(netns, table, ops, nops, err, sizeof err) != 0) {
+    napi_throw_error(env, "SP_ERR_FIREWALL", err);
+    return NULL;
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"captureOpen", NULL, cap_open, NULL, NULL, NULL, napi_default, NULL},
@@ -219,6 +283,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"captureStats", NULL, cap_stats, NULL, NULL, NULL, napi_default, NULL},
       {"captureError", NULL, cap_error, NULL, NULL, NULL, napi_default, NULL},
       {"captureClose", NULL, cap_close, NULL, NULL, NULL, napi_default, NULL},
+      {"nftApply", NULL, nft_apply_js, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;

@@ -215,18 +215,37 @@ function dynElement(d: { host: Host; timeoutMs: number | null }): string {
   return d.timeoutMs === null ? d.host.text : `${d.host.text} timeout ${nftDuration(d.timeoutMs)}`;
 }
 
-/** Declare and fill the hash sets of one list. */
-function listSets(list: ListSet, g: Grouped): { sets: string[]; elements: string[] } {
+/** A set's elements as data (renderInit writes them as `add element` lines; netlink loads them). */
+export interface SetElements {
+  name: string;
+  family: Family;
+  /** Canonical address text (a network's address for list sets), or the parsed hosts. */
+  addrs: string[];
+  hosts: Host[] | null;
+  /** Per element, ms or null (no timeout); null when no element has one. */
+  timeoutsMs: Array<number | null> | null;
+}
+
+/** Declare the hash sets of one list, and their elements. */
+function listSets(list: ListSet, g: Grouped): { sets: string[]; elements: SetElements[] } {
   const sets: string[] = [];
-  const elements: string[] = [];
+  const elements: SetElements[] = [];
   for (const f of FAMILIES) {
     for (const [prefix, addrs] of [...g[f]].sort((a, b) => b[0] - a[0])) {
       const name = listSetName(list, f, prefix);
       sets.push(`add set ${TABLE} ${name} { type ${ADDR_TYPE[f]}; }`);
-      elements.push(...elementsCommand(name, addrs));
+      elements.push({ name, family: f, addrs, hosts: null, timeoutsMs: null });
     }
   }
   return { sets, elements };
+}
+
+function setElementsCommand(e: SetElements): string[] {
+  if (e.hosts === null) return elementsCommand(e.name, e.addrs);
+  return elementsCommand(
+    e.name,
+    e.hosts.map((host, i) => dynElement({ host, timeoutMs: e.timeoutsMs?.[i] ?? null })),
+  );
 }
 
 /**
@@ -235,9 +254,22 @@ function listSets(list: ListSet, g: Grouped): { sets: string[]; elements: string
  * `delete` valid when the table does not exist yet.
  */
 export function renderInit(s: RenderState): { script: string; layout: Layout } {
+  const { structure, elements, layout } = renderInitSplit(s);
+  return { script: `${[...structure, ...elements.flatMap(setElementsCommand)].join('\n')}\n`, layout };
+}
+
+/**
+ * renderInit in two parts: the table with every set empty (a script), and the sets'
+ * elements as data, for a bulk load over netlink after the script.
+ */
+export function renderInitSplit(s: RenderState): {
+  structure: string[];
+  elements: SetElements[];
+  layout: Layout;
+} {
   const lines = [`table ${TABLE}`, `delete table ${TABLE}`, `add table ${TABLE}`];
   for (const name of Object.values(COUNTERS)) lines.push(`add counter ${TABLE} ${name}`);
-  const elements: string[] = [];
+  const elements: SetElements[] = [];
   for (const list of LIST_SETS) {
     const l = listSets(list, group(s.lists[list]));
     lines.push(...l.sets);
@@ -246,16 +278,21 @@ export function renderInit(s: RenderState): { script: string; layout: Layout } {
   for (const f of FAMILIES) {
     lines.push(`add set ${TABLE} dyn${f} { type ${ADDR_TYPE[f]}; flags timeout; }`);
     lines.push(`add set ${TABLE} tftp${f} ${tftpSetDecl(f, s.options)}`);
-    elements.push(
-      ...elementsCommand(`dyn${f}`, s.dynamic.filter((d) => d.host.family === f).map(dynElement)),
-    );
+    const mine = s.dynamic.filter((d) => d.host.family === f);
+    elements.push({
+      name: `dyn${f}`,
+      family: f,
+      addrs: mine.map((d) => d.host.text),
+      hosts: mine.map((d) => d.host),
+      timeoutsMs: mine.map((d) => d.timeoutMs),
+    });
   }
   const layout = layoutOf(s.lists);
   lines.push(`add chain ${TABLE} ${CHAIN} { type filter hook prerouting priority raw; policy accept; }`);
   lines.push(...renderRules(layout, s.options));
   lines.push(`add chain ${TABLE} ${OUT_CHAIN} { type filter hook output priority raw; policy accept; }`);
-  lines.push(...renderOutputRules(layout), ...elements);
-  return { script: `${lines.join('\n')}\n`, layout };
+  lines.push(...renderOutputRules(layout));
+  return { structure: lines, elements, layout };
 }
 
 /**
@@ -276,7 +313,12 @@ export function renderListReplace(
     for (const p of current[list][f]) lines.push(`delete set ${TABLE} ${listSetName(list, f, p)}`);
   }
   const l = listSets(list, g);
-  lines.push(...l.sets, ...renderRules(layout, options), ...renderOutputRules(layout), ...l.elements);
+  lines.push(
+    ...l.sets,
+    ...renderRules(layout, options),
+    ...renderOutputRules(layout),
+    ...l.elements.flatMap(setElementsCommand),
+  );
   return { script: `${lines.join('\n')}\n`, layout };
 }
 

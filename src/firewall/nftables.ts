@@ -6,24 +6,35 @@
  * - Calls run one at a time in call order. Blocks and unblocks that arrive while
  *   nothing else is queued behind them share one transaction: all made in one tick
  *   (or while the previous write is in flight) go to nft as a single line.
- * - Dynamic blocks go through the long-lived `nft -i`; everything else (init, lists,
- *   options, shutdown) through `nft -f -`: one atomic transaction in a fresh process,
- *   for big scripts that are rare.
+ * - Dynamic blocks go straight to the kernel over netlink (nft-netlink.ts: ~15 µs, no
+ *   second process); without the addon, or with a custom nft `command` and no `netns`,
+ *   through the long-lived `nft -i`. Everything else (init, lists, options, shutdown)
+ *   through `nft -f -`: one atomic transaction in a fresh process, for big scripts that
+ *   are rare.
+ * - The first init of a process (the daemon's start) loads the table in two steps when
+ *   netlink is there: `nft -f` for the table with empty sets, then the elements over
+ *   netlink (100k elements: ~0.2 s instead of ~1.5 s through nft's parser). Until the
+ *   second step is done the sets are empty: acceptable at start, when nothing was being
+ *   enforced before; every later init (reload, reconcile) stays one transaction.
  * - Any nft failure is thrown as SP_ERR_FIREWALL with nft's message; the daemon answers
  *   it with `init(store state)`.
  */
 import { SipprotError } from '../core/errors.js';
+import { parseAddress } from '../core/net/ip.js';
 import type { Firewall, FirewallCounters, FirewallOptions, FirewallState } from '../ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
+import { NftNetlink, packKeys } from './nft-netlink.js';
 import { parseTable } from './nft-parse.js';
 import type { DynamicChange, Layout } from './nft-render.js';
 import {
   emptyLayout,
   renderDynamicBatch,
   renderInit,
+  renderInitSplit,
   renderListReplace,
   renderOptionsReplace,
+  type SetElements,
   TABLE,
 } from './nft-render.js';
 import { NftSession, shorten } from './nft-session.js';
@@ -37,6 +48,11 @@ interface NftablesFirewallOptions {
   logger?: Logger;
   /** Per-command time limit for the long-lived nft (default 30 s). */
   timeoutMs?: number;
+  /**
+   * The network namespace (/run/netns/NAME) of the netlink path. Without it, netlink is
+   * used only with the default `command` (nft in our own namespace).
+   */
+  netns?: string;
 }
 
 interface Waiter {
@@ -59,10 +75,14 @@ export class NftablesFirewall implements Firewall {
   private options: FirewallOptions = DEFAULT_FIREWALL_OPTIONS;
   /** Which list sets exist in the kernel (see nft-render.ts); set by init, kept by replaces. */
   private layout: Layout = emptyLayout();
+  /** Netlink for set elements, or null (the `nft -i` path). */
+  private readonly netlink: NftNetlink | null;
+  private initialized = false;
 
   constructor(opts: NftablesFirewallOptions = {}) {
     this.session = new NftSession({ command: opts.command, timeoutMs: opts.timeoutMs });
     this.log = opts.logger;
+    this.netlink = opts.netns !== undefined || opts.command === undefined ? newNetlink(opts) : null;
   }
 
   async check(): Promise<void> {
@@ -105,10 +125,19 @@ export class NftablesFirewall implements Firewall {
     const state = prepareState(desired);
     return this.enqueue(async () => {
       const started = performance.now();
-      const { script, layout } = renderInit(state);
-      await this.session.runScript(script);
+      if (this.netlink && !this.initialized) {
+        const { structure, elements, layout } = renderInitSplit(state);
+        await this.session.runScript(`${structure.join('\n')}\n`);
+        this.layout = layout;
+        for (const e of elements) loadElements(this.netlink, e);
+      } else {
+        const { script, layout } = renderInit(state);
+        await this.session.runScript(script);
+        this.layout = layout;
+      }
+      this.initialized = true;
       this.options = state.options;
-      this.layout = layout;
+      this.warm();
       this.log?.info(
         {
           allow: state.lists.allow.length,
@@ -207,7 +236,8 @@ export class NftablesFirewall implements Firewall {
       this.tail = this.tail
         .then(async () => {
           if (this.openBatch === batch) this.openBatch = null;
-          await this.session.run(renderDynamicBatch(batch.changes));
+          if (this.netlink) this.netlink.dynamic(batch.changes);
+          else await this.session.run(renderDynamicBatch(batch.changes));
           this.log?.debug({ changes: batch.changes.length }, 'firewall dynamic batch applied');
           for (const w of batch.waiters) w.resolve();
         })
@@ -219,6 +249,19 @@ export class NftablesFirewall implements Firewall {
     });
   }
 
+  /**
+   * One real transaction through the block path right after a load (an address of
+   * TEST-NET-1 added and deleted in one go: the kernel ends as it was), so the first
+   * block of an attack does not pay for opening the socket and first-run code.
+   */
+  private warm(): void {
+    const host = parseHost('192.0.2.1');
+    this.netlink?.dynamic([
+      { host, timeoutMs: 1000 },
+      { host, unblock: true },
+    ]);
+  }
+
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
     // Whatever comes after this must not be folded into an earlier dynamic batch.
     this.openBatch = null;
@@ -228,4 +271,41 @@ export class NftablesFirewall implements Firewall {
     });
     return run;
   }
+}
+
+function newNetlink(opts: NftablesFirewallOptions): NftNetlink | null {
+  try {
+    return new NftNetlink(opts.netns ?? '');
+  } catch (e) {
+    opts.logger?.warn({ err: e }, 'nftables over netlink unavailable: using nft -i for blocks');
+    return null;
+  }
+}
+
+/** One set's elements over netlink, in bulk. */
+function loadElements(netlink: NftNetlink, e: SetElements): void {
+  if (e.addrs.length === 0) return;
+  if (e.hosts) {
+    const timeouts = Float64Array.from(e.timeoutsMs ?? [], (t) => t ?? 0);
+    netlink.load(
+      e.name,
+      e.family,
+      packKeys(
+        e.hosts.map((h) => h.bytes),
+        e.family,
+      ),
+      timeouts,
+    );
+    return;
+  }
+  // List sets hold network addresses (0.0.0.0 of 0.0.0.0/1 too): parsed, not checked as hosts.
+  netlink.load(
+    e.name,
+    e.family,
+    packKeys(
+      e.addrs.map((a) => parseAddress(a)!.bytes),
+      e.family,
+    ),
+    null,
+  );
 }

@@ -4,15 +4,17 @@ import { canonicalNetworks, netmask, parseHost, parseRange, rangeToCidrs } from 
 
 describe('parseHost', () => {
   it('canonicalises addresses', () => {
-    const cases: Array<[string, string, 4 | 6]> = [
-      ['192.0.2.1', '192.0.2.1', 4],
-      [' 192.0.2.1 ', '192.0.2.1', 4],
-      ['::ffff:192.0.2.1', '192.0.2.1', 4],
-      ['2001:DB8::0:1', '2001:db8::1', 6],
-      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1', 6],
-      ['fe80::1', 'fe80::1', 6],
+    const v6 = (...groups: number[]) => Uint8Array.from(groups.flatMap((g) => [g >> 8, g & 255]));
+    const cases: Array<[string, string, 4 | 6, Uint8Array]> = [
+      ['192.0.2.1', '192.0.2.1', 4, Uint8Array.of(192, 0, 2, 1)],
+      [' 192.0.2.1 ', '192.0.2.1', 4, Uint8Array.of(192, 0, 2, 1)],
+      ['::ffff:192.0.2.1', '192.0.2.1', 4, Uint8Array.of(192, 0, 2, 1)],
+      ['2001:DB8::0:1', '2001:db8::1', 6, v6(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)],
+      ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1', 6, v6(0x2001, 0xdb8, 0, 0, 1, 0, 0, 1)],
+      ['fe80::1', 'fe80::1', 6, v6(0xfe80, 0, 0, 0, 0, 0, 0, 1)],
     ];
-    for (const [input, text, family] of cases) assert.deepEqual(parseHost(input), { text, family }, input);
+    for (const [input, text, family, bytes] of cases)
+      assert.deepEqual(parseHost(input), { text, family, bytes }, input);
   });
 
   it('refuses what must never reach nft, naming the input', () => {

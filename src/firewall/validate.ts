@@ -21,6 +21,8 @@ export interface AddressRange {
 export interface Host {
   family: Family;
   text: string;
+  /** The address in network byte order (4 or 16 bytes): what netlink carries. */
+  bytes: Uint8Array;
 }
 
 const BITS: Record<Family, number> = { 4: 32, 6: 128 };
@@ -91,12 +93,13 @@ export function parseHost(input: string): Host {
     if (a) {
       const why = hostRefusal(a.bytes);
       if (why) throw invalid(input, `is ${why}: sipprot never blocks or exempts it`);
-      return { family: a.family, text: a.text };
+      return { family: a.family, text: a.text, bytes: a.bytes };
     }
   }
   const r = parseRange(input);
   if (r.start !== r.end) throw invalid(input, 'is a network: a dynamic block is one address');
-  return { family: r.family, text: formatBigint(r.start, r.family) };
+  const text = formatBigint(r.start, r.family);
+  return { family: r.family, text, bytes: parseAddress(text)!.bytes };
 }
 
 function compare(a: AddressRange, b: AddressRange): number {

@@ -1,0 +1,21 @@
+/* nftables set elements over netlink, in-process (nft.c). */
+#ifndef SIPPROT_NFT_H
+#define SIPPROT_NFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  int add; /* 1: add (create, no error when present); 0: delete (error when absent) */
+  const char *set;
+  const uint8_t *keys; /* count keys of key_len bytes, network byte order */
+  size_t key_len;
+  size_t count;
+  const double *timeouts; /* ms per element (0: none), or NULL */
+} nft_op_t;
+
+/* One kernel transaction holding every op, in order, in network namespace `netns` ("" = our
+ * own; else /run/netns/NAME). 0, or -1 with err set. */
+int nft_apply(const char *netns, const char *table, const nft_op_t *ops, size_t nops, char *err, size_t errlen);
+
+#endif
