@@ -286,11 +286,11 @@ fi
 # --- 9. web UI --------------------------------------------------------------------------
 step "The web UI"
 code="$(ip netns exec "$NS_PBX" curl -s -o /dev/null -w '%{http_code}' "http://$WEB/" || true)"
-password="$(sed -nE 's/.*one-time password ([^ ]+) .*/\1/p' "$LOG" | head -1)"
+password="$(head -1 "$DIR/state/initial-admin-password" 2>/dev/null || true)"
 if [ "$code" = 200 ]; then ok "up on http://$WEB/ inside $NS_PBX (HTTP $code)"; else bad "the web UI answered HTTP $code"; fi
 say "  reach it:   sudo ip netns exec $NS_PBX curl http://$WEB/"
 say "  API:        sudo ip netns exec $NS_PBX curl http://$WEB/api/health"
-say "  login:      admin password ${B}${password:-(see $LOG)}${N} (generated at first start, logged once)"
+say "  login:      admin password ${B}${password:-(see $LOG)}${N} (generated at first start, in $DIR/state/initial-admin-password)"
 if command -v socat >/dev/null 2>&1; then
   say "  a browser on this host: sudo socat TCP-LISTEN:8040,bind=127.0.0.1,fork,reuseaddr EXEC:'ip netns exec $NS_PBX socat STDIO TCP:$WEB'"
 fi

@@ -187,14 +187,18 @@ describe('under systemd: apt install, block, reload, upgrade, remove, purge', ()
     assert.match(out, /Setting up nftables/);
     assert.match(out, /sipprotd: {2}running/);
     assert.match(out, /web UI: {4}http:\/\/127\.0\.0\.1:8040\//);
-    assert.match(out, /journalctl -u sipprotd \| grep 'one-time password'/);
+    assert.match(out, /cat \/var\/lib\/sipprot\/initial-admin-password/);
     assert.equal((await ok(root, ['systemctl', 'is-enabled', 'sipprotd'])).trim(), 'enabled');
     assert.equal((await ok(root, ['systemctl', 'is-active', 'sipprotd'])).trim(), 'active');
     const journal = await waitFor('the start and the one-time password in the journal', async () => {
       const j = await ok(root, ['journalctl', '-u', 'sipprotd', '--no-pager', '-o', 'cat']);
       return /sipprotd started/.test(j) && j;
     });
-    assert.match(journal, /generated the one-time password \S{12,}/);
+    assert.match(
+      journal,
+      /one-time password is in \/var\/lib\/sipprot\/initial-admin-password \(root only\)/,
+    );
+    assert.match(readFileSync(root.path('/var/lib/sipprot/initial-admin-password'), 'utf8'), /^\S{20}\n/);
     assert.match(await ruleset(root.ns), /table inet sipprot/);
 
     const mode = (p: string) => (statSync(root.path(p)).mode & 0o7777).toString(8);

@@ -1,7 +1,7 @@
 /**
  * Login for the TCP listener: server-side sessions in the store (keyed by a hash of the
  * cookie, so a copy of the database opens no session), a CSRF token per session that
- * every state change must echo in a header, and a per-address limit on failed logins.
+ * every state change must echo in a header. Guessing is bounded in login-guard.ts.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -28,7 +28,7 @@ export interface Session {
   fp: string;
 }
 
-function parseCookies(header: string | undefined): Record<string, string> {
+export function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!header) return out;
   for (const part of header.split(';')) {
@@ -116,58 +116,7 @@ export class Sessions {
   }
 }
 
-/** Failed logins per address: `max` within `windowSeconds` → 429 until the oldest ages out. */
-export class LoginLimiter {
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(
-    private readonly clock: () => number,
-    private readonly max = 5,
-    private readonly windowSeconds = 60,
-    /** Bounds memory under a spray of addresses; the oldest-tracked address is forgotten. */
-    private readonly maxTracked = 10_000,
-  ) {}
-
-  private recent(ip: string): number[] {
-    const now = this.clock();
-    const list = (this.failures.get(ip) ?? []).filter((t) => now - t < this.windowSeconds);
-    if (list.length === 0) this.failures.delete(ip);
-    else this.failures.set(ip, list);
-    return list;
-  }
-
-  /** Throws SP_ERR_RATE_LIMITED (429, Retry-After) while the address is over the limit. */
-  assertAllowed(ip: string): void {
-    const list = this.recent(ip);
-    if (list.length < this.max) return;
-    const retry = Math.max(1, Math.ceil(list[0]! + this.windowSeconds - this.clock()));
-    // details.retryAfter becomes the Retry-After header (errors.ts).
-    throw new SipprotError(
-      'SP_ERR_RATE_LIMITED',
-      `too many failed logins from ${ip}: try again in ${retry} s`,
-      {
-        details: { retryAfter: retry },
-      },
-    );
-  }
-
-  fail(ip: string): void {
-    const list = this.recent(ip);
-    list.push(this.clock());
-    this.failures.delete(ip);
-    this.failures.set(ip, list);
-    if (this.failures.size > this.maxTracked) {
-      const oldest = this.failures.keys().next().value;
-      if (oldest !== undefined) this.failures.delete(oldest);
-    }
-  }
-
-  succeed(ip: string): void {
-    this.failures.delete(ip);
-  }
-}
-
-function cookieHeader(
+export function cookieHeader(
   name: string,
   value: string,
   opts: { httpOnly: boolean; maxAge: number; secure: boolean },
@@ -189,8 +138,10 @@ export function setSessionCookies(
   csrf: string,
   maxAge: number,
   secure: boolean,
+  extra: string[] = [],
 ): void {
   reply.header('set-cookie', [
+    ...extra,
     cookieHeader(SESSION_COOKIE, cookie, { httpOnly: true, maxAge, secure }),
     // Readable by the page's script for the double-submit header (the UI also gets it from /api/session).
     cookieHeader(CSRF_COOKIE, csrf, { httpOnly: false, maxAge, secure }),

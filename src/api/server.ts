@@ -18,12 +18,14 @@ import type { Admin } from '../ports/admin.js';
 import type { ClusterStatus } from '../ports/cluster.js';
 import type { Store } from '../ports/store.js';
 import { adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
-import { assertCsrf, LoginLimiter, type Session, Sessions } from './auth.js';
+import { assertCsrf, type Session, Sessions } from './auth.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { installErrorHandler } from './errors.js';
 import { eventsRoute } from './events-route.js';
 import { installSecurityHeaders } from './headers.js';
+import { type HostPolicy, hostAllowed, originAllowed } from './host-check.js';
+import { LoginGuard } from './login-guard.js';
 import { openApiDocument, type RouteSpec } from './openapi.js';
 import { opsRoutes } from './ops-routes.js';
 import { sessionRoutes } from './session-routes.js';
@@ -31,7 +33,7 @@ import { type SettingsPort, settingsRoutes } from './settings-routes.js';
 import { serveStaticFiles } from './static-files.js';
 import type { GeoStatus, LiveEvent } from './types.js';
 import { installValidation } from './validation.js';
-import { answers } from './wire/errors.js';
+import { answers, textAnswer } from './wire/errors.js';
 import { bool, num, record } from './wire/schema.js';
 
 export type { GeoStatus, LiveEvent, SettingsView } from './types.js';
@@ -60,13 +62,21 @@ interface ApiOptions {
   transport: 'socket' | 'tcp';
   /** The built UI (web/dist); default: web/dist of this package. Not served on the socket. */
   webRoot?: string;
-  /** Failed logins per address per minute before 429 (default 5). */
+  /** Failed logins per source or known browser before the backoff (default 5; login-guard.ts). */
   loginFailuresPerMinute?: number;
+  /** Failed logins a minute from all unknown browsers together before 429 (default 30). */
+  loginFailuresGlobal?: number;
   /** Live view heartbeat (default 20 s); tests shorten it. */
   heartbeatMs?: number;
   /** Live views open at once before 503 SP_ERR_BUSY (default 64). */
   maxLiveViews?: number;
+  /** Which Host headers name this server on TCP (default: a loopback listener's). */
+  hosts?: HostPolicy;
+  /** PEM certificate and key: the TCP listener speaks HTTPS only. */
+  https?: { cert: string | Buffer; key: string | Buffer };
 }
+
+const LOOPBACK_POLICY: HostPolicy = { listenHost: '127.0.0.1', names: [], ownAddresses: () => [] };
 
 /** The canonical peer address of a TCP request, or null (Unix socket, unparsable). */
 function requesterAddress(ip: string | undefined | null): Address | null {
@@ -106,6 +116,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   const tcp = opts.transport === 'tcp';
   const log = deps.logger?.child({ component: 'api', transport: opts.transport });
   const app = Fastify({
+    ...(tcp && opts.https ? { https: opts.https } : {}),
     ...(log ? { loggerInstance: log as unknown as FastifyBaseLogger } : { logger: false }),
     // Per-request lines would log every poll of the UI; state changes are logged where they happen.
     logController: new LogController({ disableRequestLogging: true }),
@@ -123,7 +134,10 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   );
 
   const sessions = new Sessions(deps.store, deps.clock);
-  const limiter = new LoginLimiter(deps.clock, opts.loginFailuresPerMinute ?? 5, 60);
+  const guard = new LoginGuard(deps.clock, {
+    ...(opts.loginFailuresPerMinute ? { perSource: opts.loginFailuresPerMinute } : {}),
+    ...(opts.loginFailuresGlobal ? { global: opts.loginFailuresGlobal } : {}),
+  });
   const sessionByRequest = new WeakMap<FastifyRequest, Session>();
   const sessionOf = (req: FastifyRequest) => sessionByRequest.get(req) ?? null;
   const requesterOf = (req: FastifyRequest) => (tcp ? requesterAddress(req.ip) : null);
@@ -137,6 +151,19 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   });
 
   if (tcp) {
+    const hosts = opts.hosts ?? LOOPBACK_POLICY;
+    // First of all: a request for another name is a rebinding page, whatever its route.
+    app.addHook('onRequest', async (req) => {
+      if (!hostAllowed(req.headers.host, hosts)) {
+        throw new SipprotError(
+          'SP_ERR_BAD_HOST',
+          'this server does not answer to that Host name: use its address, or add the name to WEB_HOSTNAMES',
+        );
+      }
+      if (!SAFE_METHODS.has(req.method) && !originAllowed(req.headers.origin, hosts)) {
+        throw new SipprotError('SP_ERR_CSRF', 'a change from another site (Origin) is refused');
+      }
+    });
     // onRequest runs after routing: routeOptions.url is the pattern that will handle it.
     app.addHook('onRequest', async (req) => {
       if (isPublic({ method: req.method, url: req.routeOptions.url ?? '' })) return;
@@ -164,7 +191,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
       store: deps.store,
       transport: opts.transport,
       sessions,
-      limiter,
+      guard,
       clock: deps.clock,
       sessionOf,
     }),
@@ -187,7 +214,11 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
 
 async function serveUi(app: FastifyInstance, root: string): Promise<void> {
   if (!existsSync(`${root}/index.html`)) {
-    app.get('/', (_req, reply) =>
+    const schema = {
+      summary: 'the web UI is not built: how to build it',
+      response: answers({ 503: textAnswer('text/plain', 'how to build the UI') }),
+    };
+    app.get('/', { schema }, (_req, reply) =>
       reply
         .status(503)
         .type('text/plain; charset=utf-8')

@@ -9,12 +9,23 @@ import type { Store } from '../ports/store.js';
 import {
   checkPassword,
   clearSessionCookies,
-  type LoginLimiter,
+  cookieHeader,
   mustChangePassword,
+  parseCookies,
   type Session,
   type Sessions,
   setSessionCookies,
 } from './auth.js';
+import {
+  DEVICE_COOKIE,
+  DEVICE_MAX_AGE,
+  DEVICE_SECRET_KEY,
+  deviceId,
+  LoginGuard,
+  type LoginKey,
+  newDeviceCookie,
+  newDeviceSecret,
+} from './login-guard.js';
 import type { WireTypes } from './validation.js';
 import { answers } from './wire/errors.js';
 import { LoggedOut, LoginBody, PasswordBody, SessionAnswer, SessionInfo } from './wire/session.js';
@@ -23,7 +34,7 @@ interface SessionRouteDeps {
   store: Store;
   transport: 'socket' | 'tcp';
   sessions: Sessions;
-  limiter: LoginLimiter;
+  guard: LoginGuard;
   clock(): number;
   /** The session the guard found for this request (null on the socket). */
   sessionOf(req: FastifyRequest): Session | null;
@@ -34,8 +45,37 @@ const secure = (req: FastifyRequest) => req.protocol === 'https';
 /** The limiter's key: the client address (a socket client is root and is never limited). */
 const who = (req: FastifyRequest) => req.ip ?? 'socket';
 
+/** Known browsers (login-guard.ts): the device-cookie secret, a login's key, a new cookie. */
+function knownBrowsers(store: Store) {
+  async function secret(): Promise<string> {
+    const have = await store.getSetting(DEVICE_SECRET_KEY);
+    if (have) return have;
+    const made = newDeviceSecret();
+    await store.setSetting(DEVICE_SECRET_KEY, made);
+    return made;
+  }
+  return {
+    /** Who this attempt counts against: a known browser (valid device cookie), else its source. */
+    async keyOf(req: FastifyRequest): Promise<LoginKey & { device: string | null }> {
+      const cookie = parseCookies(req.headers.cookie)[DEVICE_COOKIE];
+      const device = cookie ? deviceId(await secret(), cookie) : null;
+      return { ...LoginGuard.keyOf(who(req), device), device };
+    },
+    async newCookie(req: FastifyRequest): Promise<string> {
+      const value = newDeviceCookie(await secret());
+      return cookieHeader(DEVICE_COOKIE, value, {
+        httpOnly: true,
+        maxAge: DEVICE_MAX_AGE,
+        secure: secure(req),
+      });
+    },
+  };
+}
+
 export function sessionRoutes(deps: SessionRouteDeps) {
-  const { store, sessions, limiter } = deps;
+  const { store, sessions, guard } = deps;
+
+  const browsers = knownBrowsers(store);
 
   async function info(session: Session | null): Promise<SessionInfo> {
     return {
@@ -47,37 +87,40 @@ export function sessionRoutes(deps: SessionRouteDeps) {
     };
   }
 
-  async function open(req: FastifyRequest, reply: FastifyReply): Promise<SessionInfo> {
+  async function open(req: FastifyRequest, reply: FastifyReply, extra: string[] = []): Promise<SessionInfo> {
     const { cookie, session } = await sessions.create();
     const maxAge = sessions.expiresAt(session) - deps.clock();
-    setSessionCookies(reply, cookie, session.csrf, maxAge, secure(req));
+    setSessionCookies(reply, cookie, session.csrf, maxAge, secure(req), extra);
     return info(session);
   }
 
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<WireTypes>();
     const login = {
-      summary: 'log in (TCP); sets the session and CSRF cookies. 5 failures a minute per address: 429',
+      summary:
+        'log in (TCP); sets the session, CSRF and known-browser cookies. Failures back off per browser or source, and globally for unknown browsers: 429',
       body: LoginBody,
       response: answers({ 200: SessionInfo }),
     };
     app.post('/api/login', { schema: login }, async (req, reply) => {
       if (deps.transport === 'socket') return info(null);
       const ip = who(req);
-      limiter.assertAllowed(ip);
+      const k = await browsers.keyOf(req);
+      guard.assertAllowed(k);
       try {
         await checkPassword(store, req.body?.password);
       } catch (e) {
-        limiter.fail(ip);
-        req.log.warn({ ip }, 'web UI: failed login');
+        guard.fail(k);
+        req.log.warn({ ip, knownBrowser: k.known }, 'web UI: failed login');
         throw e;
       }
-      limiter.succeed(ip);
+      guard.succeed(k);
       // A session cookie from before the login is never reused (session fixation).
       const old = deps.sessionOf(req) ?? (await sessions.lookup(req));
       if (old) await sessions.destroy(old);
       req.log.info({ ip }, 'web UI: login');
-      return open(req, reply);
+      // This browser is known from now on: nobody else's failures can make it wait.
+      return open(req, reply, k.device ? [] : [await browsers.newCookie(req)]);
     });
 
     const logout = { summary: 'end the session', response: answers({ 200: LoggedOut }) };
@@ -109,12 +152,12 @@ export function sessionRoutes(deps: SessionRouteDeps) {
       const problem = passwordProblem(password);
       if (problem) throw new SipprotError('SP_ERR_USAGE', problem);
       if (deps.transport === 'tcp') {
-        const ip = who(req);
-        limiter.assertAllowed(ip);
+        const k = await browsers.keyOf(req);
+        guard.assertAllowed(k);
         try {
           await checkPassword(store, current);
         } catch {
-          limiter.fail(ip);
+          guard.fail(k);
           // Not SP_ERR_AUTH (401): the session is fine, only the confirmation was wrong.
           throw new SipprotError('SP_ERR_PERMISSION', 'the current password is wrong');
         }

@@ -139,7 +139,10 @@ describe('settings', () => {
       'HEP_LISTEN',
       'INTERFACES',
       'STATE_DIR',
+      'WEB_HOSTNAMES',
       'WEB_LISTEN',
+      'WEB_TLS_CERT',
+      'WEB_TLS_KEY',
     ]);
   });
 

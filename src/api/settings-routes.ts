@@ -74,7 +74,7 @@ function field(key: string, meta: ConfigKey | undefined, value: string): Setting
 
 /** A Config for the key parsers to write into; only the nested objects they expect matter. */
 function scratchConfig(): Config {
-  return { tftp: { rate: {} }, notify: {}, smtp: {}, geoip: {}, webListen: {} } as unknown as Config;
+  return { tftp: { rate: {} }, notify: {}, smtp: {}, geoip: {}, webListen: {}, web: {} } as unknown as Config;
 }
 
 /** Keys that say where mail goes: changing one must not carry the stored password along. */

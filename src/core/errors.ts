@@ -45,6 +45,10 @@ export const ERROR_CATALOG = {
     meaning: 'a drastic change (a near-total range, emptying a list) needs --force or --yes',
   },
   SP_ERR_DAEMON_RUNNING: { status: 409, meaning: 'sipprotd already runs with this state directory' },
+  SP_ERR_BAD_HOST: {
+    status: 421,
+    meaning: 'the Host header names no address or name of this server (DNS rebinding): see WEB_HOSTNAMES',
+  },
   SP_ERR_TOO_LARGE: { status: 413, meaning: 'the request body is larger than the route accepts' },
   SP_ERR_UNSUPPORTED_MEDIA: {
     status: 415,

@@ -197,6 +197,10 @@ export interface Config {
   stateDir: string;
   /** WEB_LISTEN */
   webListen: { host: string; port: number };
+  /** WEB_HOSTNAMES (Host headers accepted besides the listen address), WEB_TLS_CERT, WEB_TLS_KEY */
+  web: { hostnames: string[]; tlsCert: string | null; tlsKey: string | null };
+  /** PROTECTED_PEERS: networks single-packet evidence never blocks (an alert instead) */
+  protectedPeers: string[];
   /** HEP_LISTEN: UDP address of a HEPv3 feed (SIP over TLS, as the SIP server saw it); null = off */
   hepListen: { host: string; port: number } | null;
   /** CLUSTER_REDIS_URL */

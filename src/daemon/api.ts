@@ -21,13 +21,13 @@ import type { GeoDatabase } from '../geoip/database.js';
 import { localCalendar } from '../notify/calendar.js';
 import { reportForDay } from '../notify/daily.js';
 import { mailStatus, testSmtp } from '../notify/smtp.js';
-import { generatePassword, PASSWORD_KEY, setAdminPassword } from '../platform/admin-password.js';
 import type { ClusterStatus } from '../ports/cluster.js';
 import type { ListStorage } from '../ports/lists.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { logConfigWarnings, warningLines } from './config-warnings.js';
 import { settingsView, updateSettings } from './settings.js';
+import { ensureAdminPassword, hostPolicy, tlsOptions, warnIfExposed } from './web.js';
 
 const clock = () => Date.now() / 1000;
 
@@ -198,37 +198,23 @@ function geoStatus(db: GeoDatabase | null, updateUrl: string | null): GeoStatus 
   };
 }
 
-/**
- * At start: when no admin password is set, generates one, stores its hash and logs the
- * password once (the only way the admin learns it), with a hint to replace it. Returns the
- * generated password, or null when one was already set.
- */
-export async function ensureAdminPassword(store: Store, log: Logger): Promise<string | null> {
-  if ((await store.getSetting(PASSWORD_KEY)) !== null) return null;
-  const password = generatePassword();
-  await setAdminPassword(store, password, true);
-  log.warn(
-    {},
-    `web UI: no admin password was set; generated the one-time password ${password} ` +
-      '(log in and change it, or set one with: sipprot passwd)',
-  );
-  return password;
-}
-
 /** The root-only Unix socket for the CLI, and the web UI/API on WEB_LISTEN (login). */
 export async function startApi(p: ApiParts, socketPath: string): Promise<FastifyInstance[]> {
   const deps = apiDeps(p);
-  const generated = await ensureAdminPassword(p.store, p.log);
-  if (generated)
-    p.log.info(
-      'a one-time admin password was generated (see the warning above); change it with: sipprot passwd',
-    );
+  const config = p.running.config();
+  await ensureAdminPassword(p.store, p.log, config.stateDir);
   const socket = await buildApi(deps, { transport: 'socket' });
   await socket.listen({ path: socketPath });
   const servers = [socket];
-  const { host, port } = p.running.config().webListen;
+  const { host, port } = config.webListen;
   if (port > 0) {
-    const web = await buildApi(deps, { transport: 'tcp' });
+    warnIfExposed(config, p.log);
+    const https = tlsOptions(config);
+    const web = await buildApi(deps, {
+      transport: 'tcp',
+      hosts: hostPolicy(config),
+      ...(https ? { https } : {}),
+    });
     await web.listen({ host, port });
     servers.push(web);
   }

@@ -7,6 +7,7 @@ import { countryName, isCountryCode, suggestCountryCode } from '../geoip/countri
 import { CLUSTER_KEYS } from './keys-cluster.js';
 import { DETECTION_KEYS } from './keys-detect.js';
 import { SERVICE_KEYS } from './keys-service.js';
+import { TRUST_KEYS } from './keys-trust.js';
 import {
   boolKey,
   type ConfigKey,
@@ -202,6 +203,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   ...SERVICE_KEYS,
   ...DETECTION_KEYS,
   ...CLUSTER_KEYS,
+  ...TRUST_KEYS,
 ];
 
 const BY_NAME = new Map<string, ConfigKey>();

@@ -80,6 +80,8 @@ function skeleton(source: string | null): Config {
     smtp: { host: null, port: 0, user: null, password: null, from: null, tls: 'starttls' },
     stateDir: '',
     webListen: { host: '', port: 0 },
+    web: { hostnames: [], tlsCert: null, tlsKey: null },
+    protectedPeers: [],
     hepListen: null,
     clusterRedisUrl: null,
     clusterHostId: null,
@@ -205,6 +207,18 @@ function checkAcross(cfg: Config, seen: Seen, problems: Problems, warnings: Conf
         line: at?.line ?? 0,
       },
       'must be a different file from ALLOWLIST_FILE',
+    );
+  }
+  if ((cfg.web.tlsCert === null) !== (cfg.web.tlsKey === null)) {
+    const at = seen.get('WEB_TLS_CERT') ?? seen.get('WEB_TLS_KEY');
+    problems.add(
+      {
+        key: at?.written ?? 'WEB_TLS_CERT',
+        value: cfg.web.tlsCert ?? cfg.web.tlsKey ?? '',
+        allowed: 'WEB_TLS_CERT and WEB_TLS_KEY both set, or neither',
+        line: at?.line ?? 0,
+      },
+      'needs both WEB_TLS_CERT and WEB_TLS_KEY (HTTPS needs the certificate and its key)',
     );
   }
   if (cfg.smtp.user && !cfg.smtp.password) {

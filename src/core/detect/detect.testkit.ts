@@ -56,6 +56,8 @@ export function testConfig(over: Partial<Config> = {}): Config {
     smtp: { host: null, port: 25, user: null, password: null, from: null, tls: 'none' },
     stateDir: '/var/lib/sipprot',
     webListen: { host: '127.0.0.1', port: 8040 },
+    web: { hostnames: [], tlsCert: null, tlsKey: null },
+    protectedPeers: [],
     hepListen: null,
     clusterRedisUrl: null,
     clusterHostId: null,
