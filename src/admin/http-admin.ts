@@ -6,7 +6,7 @@
 import { request } from 'node:http';
 import { SipprotError, type SipprotErrorCode } from '../core/errors.js';
 import type { ListName } from '../core/types.js';
-import type { Admin, ChangeOptions } from '../ports/admin.js';
+import type { Admin, ChangeOptions, HistoryAnswer, HistoryRequest } from '../ports/admin.js';
 
 /**
  * The Admin interface spoken to a running daemon over its Unix socket, so CLI changes
@@ -62,6 +62,9 @@ export class HttpAdmin implements Admin {
       `/api/dynamic/${encodeURIComponent(ip)}`,
     );
   }
+  history(q: HistoryRequest) {
+    return this.call<HistoryAnswer>('GET', `/api/history?${historyQueryString(q)}`);
+  }
 
   /** Raw call for routes outside the Admin interface (reload, geoip, recipients...). */
   call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -113,6 +116,26 @@ function wireOptions(opts: ChangeOptions | undefined): { force?: true; requester
     ...(opts?.force ? { force: true as const } : {}),
     ...(opts?.requester ? { requester: opts.requester } : {}),
   };
+}
+
+/** A history request as the route's query string (api/wire/history.ts): the route's names. */
+export function historyQueryString(q: HistoryRequest): string {
+  const p = new URLSearchParams({ limit: String(q.limit) });
+  const set = (k: string, v: string | number | undefined) => {
+    if (v !== undefined) p.set(k, String(v));
+  };
+  set('ip', q.subject);
+  set('network', q.network);
+  set('kind', q.kinds?.join(','));
+  set('reason', q.reason);
+  set('country', q.country);
+  set('ua', q.userAgent);
+  set('user', q.user);
+  set('actor', q.actor);
+  set('since', q.since);
+  set('until', q.until);
+  set('page', q.page);
+  return p.toString();
 }
 
 /** True when something answers on the socket (a stale socket file answers nothing). */

@@ -5,6 +5,7 @@
  * the kernel and the policy at once; the CLI uses it directly when no daemon runs.
  */
 import { SipprotError } from '../core/errors.js';
+import { eventOfLocalUnblock } from '../core/history/events.js';
 import { hugeEntry } from '../core/lists/entries.js';
 import { AccessLists, parseCsv } from '../core/lists/lists.js';
 import {
@@ -26,6 +27,8 @@ import {
   type ClusterSummary,
   type DynamicBlock,
   dynamicBlock,
+  type HistoryAnswer,
+  type HistoryRequest,
   type ImportResult,
   type LiveStats,
   type RemoveResult,
@@ -33,12 +36,13 @@ import {
 } from '../ports/admin.js';
 import type { ListStorage } from '../ports/lists.js';
 import type { Store } from '../ports/store.js';
+import { actorOf, historyPage, listEvents, recentOf } from './admin-history.js';
 
 /** Present when the daemon runs: changes reach the kernel and the policy at once. */
 export interface LiveHooks {
   listsChanged(name: ListName): Promise<void>;
   /** Lifts the block through the policy (one decision path); false if it was not blocked. */
-  unblock(ip: string): Promise<boolean>;
+  unblock(ip: string, actor: string): Promise<boolean>;
   daemon(): { pid: number; startedAt: number };
   stats(): Promise<LiveStats>;
   /** Cluster mode: this host's id, Redis state and outbox; null on a single host. */
@@ -60,6 +64,8 @@ export interface LocalAdminDeps {
   live?: LiveHooks;
   /** Asked when the daemon is not running, to show its state (PID file). */
   daemonPid?: () => number | null;
+  /** Who a change is by when the caller does not say (history); default `cli`. */
+  actor?: string;
   /**
    * The lists as already loaded (the daemon's, kept current on every change), so status
    * and check do not re-read and re-parse both files per request; absent: read the files.
@@ -128,6 +134,7 @@ export class LocalAdmin implements Admin {
     if (countryBlocked) explanation.push(`country ${country} is in BLOCKED_COUNTRIES`);
     if (explanation.length === 0) explanation.push('in no list');
     const blocked = !access.allow && (Boolean(access.deny) || dynamic !== null || countryBlocked);
+    const recent = await recentOf(this.d.store, addr.text);
     return {
       ip: addr.text,
       blocked,
@@ -137,6 +144,7 @@ export class LocalAdmin implements Admin {
       country,
       countryBlocked,
       explanation,
+      recent,
     };
   }
 
@@ -149,6 +157,7 @@ export class LocalAdmin implements Admin {
     refuseHuge(networks, opts);
     if (name === 'deny') await this.guard({ kind: 'deny-add', networks }, opts);
     const r = await this.d.lists.add(name, entries);
+    await this.recordList(name, 'add', [...r.added, ...r.updated], opts);
     await this.d.live?.listsChanged(name);
     return r;
   }
@@ -156,6 +165,7 @@ export class LocalAdmin implements Admin {
   async removeEntries(name: ListName, networks: string[], opts?: ChangeOptions): Promise<RemoveResult> {
     if (name === 'allow') await this.guard({ kind: 'allow-remove', networks }, opts);
     const r = await this.d.lists.remove(name, networks);
+    await this.recordList(name, 'remove', r.removed, opts);
     if (r.removed.length > 0) await this.d.live?.listsChanged(name);
     return r;
   }
@@ -163,6 +173,7 @@ export class LocalAdmin implements Admin {
   async removeAll(name: ListName, opts?: ChangeOptions): Promise<RemoveResult> {
     if (name === 'allow') await this.guard({ kind: 'allow-remove', networks: null }, opts);
     const r = await this.d.lists.removeAll(name);
+    await this.recordList(name, 'remove', r.removed, opts);
     if (r.removed.length > 0) await this.d.live?.listsChanged(name);
     return r;
   }
@@ -176,6 +187,7 @@ export class LocalAdmin implements Admin {
     refuseHuge(networks, opts);
     if (name === 'deny') await this.guard({ kind: 'deny-add', networks }, opts);
     const r = await this.d.lists.importCsv(name, csv, { skipInvalid: opts.skipInvalid });
+    if (r.applied) await this.recordList(name, 'add', [...r.added, ...r.updated], opts);
     if (r.applied && r.added.length + r.updated.length > 0) await this.d.live?.listsChanged(name);
     return r;
   }
@@ -204,11 +216,31 @@ export class LocalAdmin implements Admin {
     return blocks.map((b) => dynamicBlock(b, now));
   }
 
-  async unblock(ip: string): Promise<{ ip: string; wasBlocked: boolean }> {
+  async unblock(ip: string, opts?: ChangeOptions): Promise<{ ip: string; wasBlocked: boolean }> {
     const addr = parseAddress(ip.trim());
     if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `"${ip}" is not an IPv4 or IPv6 address`);
-    if (this.d.live) return { ip: addr.text, wasBlocked: await this.d.live.unblock(addr.text) };
-    return { ip: addr.text, wasBlocked: await this.d.store.deleteBlock(addr.text) };
+    const actor = actorOf(opts, this.d.actor);
+    if (this.d.live) return { ip: addr.text, wasBlocked: await this.d.live.unblock(addr.text, actor) };
+    const wasBlocked = await this.d.store.deleteBlock(addr.text);
+    if (wasBlocked) await this.d.store.recordHistory([eventOfLocalUnblock(addr.text, this.d.clock(), actor)]);
+    return { ip: addr.text, wasBlocked };
+  }
+
+  async history(q: HistoryRequest): Promise<HistoryAnswer> {
+    return historyPage(this.d.store, q);
+  }
+
+  /** The history of a list change: one event per entry, with who made it. */
+  private async recordList(
+    name: ListName,
+    change: 'add' | 'remove',
+    entries: ReadonlyArray<ListEntry | string>,
+    opts: ChangeOptions | undefined,
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    await this.d.store.recordHistory(
+      listEvents(name, change, entries, this.d.clock(), actorOf(opts, this.d.actor)),
+    );
   }
 
   private accessLists(): AccessLists {

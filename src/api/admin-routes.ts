@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
+import { ACTORS } from '../core/history/events.js';
 import { CSV_TEMPLATE } from '../core/lists/lists.js';
 import { type Address, parseAddress } from '../core/net/ip.js';
 import type { Admin, ChangeOptions } from '../ports/admin.js';
@@ -73,7 +74,14 @@ const SCHEMAS = {
 
 type Requester = (req: FastifyRequest) => Address | null;
 
-export function adminRoutes(admin: Admin, requesterOf: Requester) {
+/** Who a change is by, for the history: the web admin and where from, or the CLI on the socket. */
+export function actorOf(requesterOf: Requester, transport: 'socket' | 'tcp') {
+  return (req: FastifyRequest): string =>
+    transport === 'tcp' ? ACTORS.web(requesterOf(req)?.text ?? null) : ACTORS.cli;
+}
+
+export function adminRoutes(admin: Admin, requesterOf: Requester, transport: 'socket' | 'tcp') {
+  const actor = actorOf(requesterOf, transport);
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<WireTypes>();
     app.get('/api/status', { schema: SCHEMAS.status }, () => admin.status());
@@ -93,9 +101,11 @@ export function adminRoutes(admin: Admin, requesterOf: Requester) {
         .header('content-disposition', `attachment; filename="sipprot-${name}list.csv"`)
         .send(csv);
     });
-    await app.register(listChangeRoutes(admin, requesterOf));
+    await app.register(listChangeRoutes(admin, requesterOf, actor));
     app.get('/api/dynamic', { schema: SCHEMAS.dynamic }, () => admin.dynamicBlocks());
-    app.delete('/api/dynamic/:ip', { schema: SCHEMAS.unblock }, (req) => admin.unblock(req.params.ip));
+    app.delete('/api/dynamic/:ip', { schema: SCHEMAS.unblock }, (req) =>
+      admin.unblock(req.params.ip, { actor: actor(req) }),
+    );
   };
 }
 
@@ -104,11 +114,11 @@ export function adminRoutes(admin: Admin, requesterOf: Requester) {
  * (core/lists/lockout.ts); here only who asks and `force` are gathered: the peer of a TCP
  * request, or on the root-only socket the SSH client the CLI names.
  */
-function listChangeRoutes(admin: Admin, requesterOf: Requester) {
+function listChangeRoutes(admin: Admin, requesterOf: Requester, actor: (req: FastifyRequest) => string) {
   const options = (req: FastifyRequest, body: { force?: boolean; requester?: string } | undefined) => {
     const peer = requesterOf(req);
     const named = peer === null && body?.requester ? parseAddress(body.requester) : null;
-    const o: ChangeOptions = { requester: (peer ?? named)?.text ?? null };
+    const o: ChangeOptions = { requester: (peer ?? named)?.text ?? null, actor: actor(req) };
     if (body?.force === true) o.force = true;
     return o;
   };

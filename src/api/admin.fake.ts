@@ -4,8 +4,10 @@
  * Used by the API tests and the browser tests (test/web); not shipped behaviour.
  */
 
+import { actorOf, historyPage, listEvents, recentOf } from '../admin/admin-history.js';
 import { CONFIG_KEYS } from '../core/config/keys.js';
 import { SipprotError } from '../core/errors.js';
+import { eventOfLocalUnblock, type NewHistoryEvent } from '../core/history/events.js';
 import { parseCsv, toCsv } from '../core/lists/lists.js';
 import { type GuardedChange, guardChange, LOOPBACK } from '../core/lists/lockout.js';
 import { type Address, checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
@@ -17,6 +19,8 @@ import type {
   ChangeResult,
   CheckResult,
   DynamicBlock,
+  HistoryAnswer,
+  HistoryRequest,
   ImportResult,
   RemoveResult,
   StatusReport,
@@ -58,7 +62,7 @@ export class FakeAdmin implements Admin {
   /** Address → country, for check() and country-lockout tests. */
   readonly countries = new Map<string, string>();
   blockedCountries: string[] = [];
-  readonly calls: Array<{ method: string; requester?: string | null; force?: boolean }> = [];
+  readonly calls: Array<{ method: string; requester?: string | null; force?: boolean; actor?: string }> = [];
 
   constructor(
     private readonly store: FakeStore,
@@ -103,7 +107,8 @@ export class FakeAdmin implements Admin {
     const country = this.countries.get(addr.text) ?? null;
     const countryBlocked = country !== null && this.blockedCountries.includes(country);
     const blocked = !allow && (deny !== null || dynamic !== null || countryBlocked);
-    return { ip: addr.text, blocked, allow, deny, dynamic, country, countryBlocked, explanation: [] };
+    const recent = await recentOf(this.store, addr.text);
+    return { ip: addr.text, blocked, allow, deny, dynamic, country, countryBlocked, explanation: [], recent };
   }
 
   async listEntries(name: ListName): Promise<ListEntry[]> {
@@ -159,6 +164,7 @@ export class FakeAdmin implements Admin {
       (this.lists[name].has(e.network) ? out.updated : out.added).push(e);
       this.lists[name].set(e.network, e.note);
     }
+    await this.record(listEvents(name, 'add', clean, this.clock(), actorOf(opts)));
     return out;
   }
 
@@ -175,6 +181,7 @@ export class FakeAdmin implements Admin {
       if (this.lists[name].delete(key)) out.removed.push(key);
       else out.missing.push(n);
     }
+    await this.record(listEvents(name, 'remove', out.removed, this.clock(), actorOf(opts)));
     return out;
   }
 
@@ -183,6 +190,7 @@ export class FakeAdmin implements Admin {
     if (name === 'allow') await this.guard({ kind: 'allow-remove', networks: null }, opts);
     const removed = [...this.lists[name].keys()];
     this.lists[name].clear();
+    await this.record(listEvents(name, 'remove', removed, this.clock(), actorOf(opts)));
     return { removed, missing: [] };
   }
 
@@ -200,15 +208,25 @@ export class FakeAdmin implements Admin {
     return toCsv(await this.listEntries(name));
   }
 
+  async history(q: HistoryRequest): Promise<HistoryAnswer> {
+    return historyPage(this.store, q);
+  }
+
+  private async record(events: NewHistoryEvent[]): Promise<void> {
+    if (events.length > 0) await this.store.recordHistory(events);
+  }
+
   async dynamicBlocks(): Promise<DynamicBlock[]> {
     const now = this.clock();
     return (await this.store.listBlocks({ activeAt: now })).map((b) => dynamicBlock(b, now));
   }
 
-  async unblock(ip: string): Promise<{ ip: string; wasBlocked: boolean }> {
+  async unblock(ip: string, opts?: ChangeOptions): Promise<{ ip: string; wasBlocked: boolean }> {
+    this.calls.push({ method: 'unblock', requester: null, force: false, actor: actorOf(opts) });
     const addr = parseAddress(ip);
     if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `'${ip}' is not an IP address`);
     const wasBlocked = await this.store.deleteBlock(addr.text);
+    if (wasBlocked) await this.record([eventOfLocalUnblock(addr.text, this.clock(), actorOf(opts))]);
     if (wasBlocked)
       this.events.emit({
         type: 'decision',

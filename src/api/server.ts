@@ -24,6 +24,7 @@ import { dashboardRoutes } from './dashboard-routes.js';
 import { installErrorHandler } from './errors.js';
 import { eventsRoute } from './events-route.js';
 import { installSecurityHeaders } from './headers.js';
+import { historyRoutes } from './history-routes.js';
 import { type HostPolicy, hostAllowed, originAllowed } from './host-check.js';
 import { LoginGuard } from './login-guard.js';
 import { openApiDocument, type RouteSpec } from './openapi.js';
@@ -196,7 +197,8 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
       sessionOf,
     }),
   );
-  await app.register(adminRoutes(deps.admin, requesterOf));
+  await app.register(adminRoutes(deps.admin, requesterOf, opts.transport));
+  await app.register(historyRoutes(deps.admin));
   await app.register(settingsRoutes(deps.settings, requesterOf, tcp ? 'web' : 'socket'));
   await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));
   await app.register(opsRoutes(deps));

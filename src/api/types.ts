@@ -8,12 +8,14 @@ import type { Decision, ListName } from '../core/types.js';
 export type { DashboardData } from './wire/dashboard.js';
 export type { ApiErrorBody } from './wire/errors.js';
 export type { StreamEvent } from './wire/events.js';
+export type { HistoryAnswer, HistoryQuery } from './wire/history.js';
 export type { GeoStatus } from './wire/ops.js';
 export type {
   AttackRecord,
   ChangeResult,
   CheckResult,
   DynamicBlock,
+  HistoryEvent,
   ImportResult,
   ListEntry,
   Recipient,

@@ -5,9 +5,10 @@
  */
 import type { Command } from 'commander';
 import type { StatusReport } from '../ports/admin.js';
+import { checkText } from './check-text.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
-import { checkText, dynamicTable, json, LIST_TITLES, listTable } from './output.js';
+import { dynamicTable, json, LIST_TITLES, listTable } from './output.js';
 import { renderTable } from './table.js';
 import { VERSION } from './version.js';
 
@@ -46,7 +47,7 @@ export function checkCommand(program: Command, ctx: CliContext): void {
     .action(async (ip: string, o, cmd: Command) => {
       const r = await (await ctx.admin(cmd, { readOnly: true })).check(ip);
       if (o.json) json(ctx.io, r);
-      else ctx.io.out(checkText(r));
+      else ctx.io.out(checkText(r, ctx.clock()));
       if (r.blocked) ctx.setExit(EXIT.blocked);
     });
 }

@@ -20,6 +20,8 @@ export interface CliContext {
    * lock-out guard protects like a web admin's address; null on the console.
    */
   requester: string | null;
+  /** Epoch seconds (relative times: "3 min ago"). */
+  clock(): number;
 }
 
 export function usage(message: string): Error {

@@ -4,7 +4,8 @@
  */
 import type { ConfigWarning } from '../core/config/parse.js';
 import type { ListEntry, ListName } from '../core/types.js';
-import type { CheckResult, DynamicBlock } from '../ports/admin.js';
+import { localTime } from '../platform/time-text.js';
+import type { DynamicBlock } from '../ports/admin.js';
 import { formatDuration, renderTable } from './table.js';
 
 /** Where a command writes; tests pass buffers, the binaries pass the process streams. */
@@ -44,7 +45,7 @@ export function dynamicTable(title: string, blocks: DynamicBlock[]): string {
   return (
     `${title}\n` +
     renderTable(
-      ['IP', 'COUNTRY', 'USER AGENT', 'REASON', 'ATTEMPTS', 'USERS', 'TIME LEFT'],
+      ['IP', 'COUNTRY', 'USER AGENT', 'REASON', 'ATTEMPTS', 'USERS', 'BLOCKED SINCE', 'TIME LEFT'],
       blocks.map((b) => [
         b.ip,
         b.country ?? '-',
@@ -52,15 +53,11 @@ export function dynamicTable(title: string, blocks: DynamicBlock[]): string {
         b.misconfiguredPhone ? `${b.reason} (misconfigured phone?)` : b.reason,
         b.attempts,
         truncate(b.users.join(',') || '-', 24),
+        localTime(b.blockedAt, { seconds: false }),
         formatDuration(b.timeLeft),
       ]),
     )
   );
-}
-
-export function checkText(r: CheckResult): string {
-  const head = `${r.ip}: ${r.blocked ? 'BLOCKED' : 'not blocked'}${r.country ? ` (country ${r.country})` : ''}`;
-  return [head, ...r.explanation.map((line) => `  - ${line}`)].join('\n') + '\n';
 }
 
 function truncate(s: string, n: number): string {

@@ -16,6 +16,7 @@ function cli(store: FakeStore, extra: Partial<Parameters<typeof registerPasswdCo
       throw new Error('not used');
     },
     setExit: () => {},
+    clock: () => 1_800_000_000,
     requester: null,
   };
   let closed = 0;

@@ -14,6 +14,7 @@ import { completionCommand } from './completion.js';
 import { configOption } from './config-option.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { historyCommand } from './history-command.js';
 import { listCommands } from './list-commands.js';
 import type { Io } from './output.js';
 import { VERSION } from './version.js';
@@ -28,6 +29,8 @@ export interface CliDeps {
    * database that does not exist yet is not created for it.
    */
   admin(opts: { config?: string; readOnly?: boolean }): Promise<Admin>;
+  /** Epoch seconds; default the system clock. */
+  clock?: () => number;
   /** Extra command groups registered by other modules (replay, geoip, recipients...). */
   extensions?: Array<(program: Command, ctx: CliContext) => void>;
   /** A yes/no question on the terminal; absent when stdin is not a TTY. */
@@ -52,11 +55,13 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       exitCode = code;
     },
     requester: sshClientOf(deps.env ?? process.env),
+    clock: deps.clock ?? (() => Date.now() / 1000),
     ...(deps.confirm ? { confirm: deps.confirm } : {}),
   };
   const program = rootCommand(io);
   for (const add of [statusCommand, checkCommand, versionCommand, unblockCommand]) add(program, ctx);
   for (const name of ['allow', 'deny'] as const) listCommands(program, ctx, name);
+  historyCommand(program, ctx);
   for (const ext of deps.extensions ?? []) ext(program, ctx);
   program.addCommand(completionCommand(program, io));
   try {

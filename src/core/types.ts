@@ -214,6 +214,8 @@ export interface Config {
   geoip: { updateUrl: string | null; updateInterval: number };
   /** Detection beyond the manual's rules (issue 12): keys in config/keys-detect.ts. */
   detection: DetectionConfig;
+  /** HISTORY_DAYS: retention of the history, attack events and decisions. */
+  historyDays: number;
   /** The file this config came from, or null for embedded defaults. */
   source: string | null;
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -106,6 +106,43 @@ describe('daemon (fake firewall, frames handed in)', () => {
     assert.equal(firewall.wouldDrop('203.0.113.5'), null);
     await daemon.settle();
     assert.equal((await admin.check('203.0.113.5')).dynamic, null);
+  });
+
+  it('history: the block with the answers the server gave, renewals summed up, the unblock by the CLI', async () => {
+    const ip = '203.0.113.88';
+    const t = Date.now() / 1000 - 10;
+    // Three failures block; the attacker keeps going 2 s and 4 s later: two renewals.
+    for (const [i, at] of [t, t + 0.01, t + 0.02, t + 2, t + 4].entries()) {
+      const id = `h${i}`;
+      daemon.packets.onFrame(RAW_IP, at, register(ip, 5070, id, 1, true));
+      daemon.packets.onFrame(
+        RAW_IP,
+        at + 0.001,
+        answer(ip, 5070, id, 1, i === 1 ? '403 Forbidden' : '401 Unauthorized'),
+      );
+    }
+    await daemon.settle();
+    await admin.unblock(ip);
+    await daemon.settle();
+    const { events } = await admin.history({ subject: ip, limit: 10 });
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.reason, e.actor]),
+      [
+        ['unblock', 'manual', 'cli'],
+        ['block', 'auth-failures', `sipprotd@${hostname()}`],
+      ],
+    );
+    // The answers up to the blocking one: what the address had done when it was blocked.
+    assert.deepEqual(events[1]!.samples, [
+      'REGISTER 100 → 401 Unauthorized',
+      'REGISTER 100 → 403 Forbidden',
+      'REGISTER 100 → 401 Unauthorized',
+    ]);
+    assert.equal(events[1]!.userAgent, 'Evil/1.0');
+    assert.equal(events[0]!.renewals, 2);
+    assert.ok(events[0]!.lastSeen !== null && events[0]!.lastSeen >= t + 4);
+    const check = await admin.check(ip);
+    assert.equal(check.recent.length, 2);
   });
 
   it('BLOCK_THRESHOLD=1: the next block is permanent and lands in the deny list with a note', async () => {

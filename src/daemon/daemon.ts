@@ -55,7 +55,6 @@ const clock = () => Date.now() / 1000;
 const TICK_MS = 250;
 const NOTIFY_TICK_MS = 5000;
 const PRUNE_MS = 6 * 3600_000;
-const RETENTION_DAYS = 400;
 /** After a reconcile that failed too, the next try (the kernel may be busy or restarting). */
 const RETRY_RECONCILE_MS = 5000;
 
@@ -321,7 +320,7 @@ export class Daemon {
       mailStatus: () => this.notifier.status(),
       live: {
         listsChanged: (name) => this.listsChanged(name),
-        unblock: async (ip) => this.pipeline.unblock(ip),
+        unblock: async (ip, actor) => this.pipeline.unblock(ip, { actor }),
         daemon: () => ({ pid: process.pid, startedAt: this.startedAt }),
         stats: () => this.liveStats(),
         cluster: () => this.cluster?.summary() ?? null,
@@ -435,7 +434,7 @@ export class Daemon {
   private async prune(): Promise<void> {
     const now = clock();
     try {
-      await this.store.prune({ historyBefore: now - RETENTION_DAYS * 86400, now });
+      await this.store.prune({ historyBefore: now - this.conf.historyDays * 86400, now });
     } catch (e) {
       this.failed('store', e);
     }

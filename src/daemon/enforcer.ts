@@ -9,6 +9,8 @@
  *   after an error): the policy's blocks with KERNEL_SLACK_SECONDS, the lists, the
  *   blocked countries' networks, the options.
  */
+
+import { ACTORS, type NewHistoryEvent } from '../core/history/events.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import { blockRecordOf } from '../core/policy/block-record.js';
 import type { AttackRecord } from '../core/records.js';
@@ -39,23 +41,41 @@ export interface EnforcerDeps {
   committed?(ds: Decision[], attacks: AttackRecord[]): void;
   /** Cluster mode: this host's id, stamped on the records it decides (which host saw it). */
   hostId?: string;
+  /**
+   * The history event of a decision made by `actor` (undefined: the daemon itself), or
+   * null (renewals, observe); committed in the same transaction as the decision.
+   */
+  historyOf?(d: Decision, actor: string | undefined): NewHistoryEvent | null;
   /** A firewall or store failure: the daemon reconciles the kernel from the store. */
   failed(what: 'firewall' | 'store', e: unknown): void;
   clock(): number;
 }
 
+interface Pending {
+  ds: Decision[];
+  attacks: AttackRecord[];
+  /** The decisions' history events, made as each was applied. */
+  history: NewHistoryEvent[];
+}
+
 export class Enforcer {
-  private pending: { ds: Decision[]; attacks: AttackRecord[] } = { ds: [], attacks: [] };
+  private pending: Pending = { ds: [], attacks: [], history: [] };
   private flushing: Promise<void> | null = null;
   private scheduled = false;
 
   constructor(private readonly d: EnforcerDeps) {}
 
-  apply(ds: readonly Decision[]): void {
+  /** `actor`: who asked (an admin's unblock, a peer's block); the daemon itself when absent. */
+  apply(ds: readonly Decision[], actor?: string): void {
     if (ds.length === 0) return;
     const now = this.d.clock();
     for (const d of ds) {
       const dec = this.d.hostId !== undefined && d.host === undefined ? { ...d, host: this.d.hostId } : d;
+      // Now, not at the commit: the evidence is what the address had sent up to this decision.
+      // A decision a peer host made (cluster) is that host's in the history.
+      const peer = d.host !== undefined && d.host !== this.d.hostId ? ACTORS.peer(d.host) : undefined;
+      const event = this.d.historyOf?.(dec, actor ?? peer);
+      if (event) this.pending.history.push(event);
       // Never enforce a "would block", whichever way it came.
       if (dec.action === 'observe') {
         this.pending.ds.push(dec);
@@ -98,7 +118,12 @@ export class Enforcer {
 
   /** Waits until everything applied so far is committed (stop, reload, tests). */
   async flush(): Promise<void> {
-    while (this.flushing || this.pending.ds.length > 0 || this.pending.attacks.length > 0) {
+    while (
+      this.flushing ||
+      this.pending.ds.length > 0 ||
+      this.pending.attacks.length > 0 ||
+      this.pending.history.length > 0
+    ) {
       if (this.flushing) await this.flushing;
       else await this.commit();
     }
@@ -115,10 +140,11 @@ export class Enforcer {
   }
 
   private commit(): Promise<void> {
-    const { ds, attacks } = this.pending;
-    this.pending = { ds: [], attacks: [] };
+    const { ds, attacks, history } = this.pending;
+    this.pending = { ds: [], attacks: [], history: [] };
     const run = async () => {
       const batch = this.batchOf(ds, attacks);
+      if (history.length > 0) batch.store.history = history;
       try {
         await this.d.store.commit(batch.store);
       } catch (e) {

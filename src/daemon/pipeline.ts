@@ -9,8 +9,9 @@
  * reload (new thresholds) and fed the store's running blocks again; the decoder only when
  * what capture sees changed (its TCP reassembly state would otherwise be lost for nothing).
  */
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { Engine } from '../core/engine.js';
+import { ACTORS } from '../core/history/events.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import { Decoder } from '../core/packet/decoder.js';
 import { exemptByLists } from '../core/policy/exempt.js';
@@ -18,6 +19,7 @@ import type { BlockRecord, Config, Decision } from '../core/types.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { Enforcer, type EnforcerDeps } from './enforcer.js';
+import { DaemonHistory } from './history.js';
 import type { PacketSink } from './inputs.js';
 
 export interface PipelineDeps {
@@ -26,7 +28,7 @@ export interface PipelineDeps {
   /** The country of an address in the geo-IP database in force, or null. */
   country(ip: string): string | null;
   /** Where decisions go: the kernel, the store, the deny list, the notices. */
-  enforce: Omit<EnforcerDeps, 'recordOf' | 'clock'>;
+  enforce: Omit<EnforcerDeps, 'recordOf' | 'clock' | 'historyOf'>;
   log: Logger;
   /** Epoch seconds. */
   clock(): number;
@@ -34,6 +36,8 @@ export interface PipelineDeps {
 
 export class Pipeline implements PacketSink {
   private readonly enforcer: Enforcer;
+  /** The history's view of decisions: sample answers, renewal counts, actors. */
+  private readonly history: DaemonHistory;
   private engine: Engine;
   private decoder: Decoder;
 
@@ -41,9 +45,11 @@ export class Pipeline implements PacketSink {
     config: Config,
     private readonly d: PipelineDeps,
   ) {
+    this.history = new DaemonHistory(config, ACTORS.daemon(hostname()));
     this.enforcer = new Enforcer({
       ...d.enforce,
       recordOf: (ip) => this.engine.policy.recordOf(ip),
+      historyOf: (dec, actor) => this.history.eventOf(dec, actor),
       clock: d.clock,
     });
     this.engine = this.newEngine(config);
@@ -58,7 +64,10 @@ export class Pipeline implements PacketSink {
       this.d.log.error({ err: e }, 'decoder failed on a frame; frame skipped');
       return;
     }
-    for (const ev of events) this.enforcer.apply(this.engine.onEvent(ev));
+    for (const ev of events) {
+      this.history.observe(ev);
+      this.enforcer.apply(this.engine.onEvent(ev));
+    }
   }
 
   /** A HEPv3 packet from the SIP server (SIP over TLS included), judged at arrival time. */
@@ -70,7 +79,10 @@ export class Pipeline implements PacketSink {
       this.d.log.error({ err: e }, 'decoder failed on a HEP packet; packet skipped');
       return;
     }
-    for (const ev of events) this.enforcer.apply(this.engine.onEvent(ev));
+    for (const ev of events) {
+      this.history.observe(ev);
+      this.enforcer.apply(this.engine.onEvent(ev));
+    }
   }
 
   /** Moves time on: expired blocks lift, unanswered challenges are judged. */
@@ -79,9 +91,10 @@ export class Pipeline implements PacketSink {
   }
 
   /** Lifts a block by hand; false when the address was not blocked. */
-  unblock(ip: string, opts: { forgetHistory?: boolean } = {}): boolean {
-    const ds = this.engine.unblock(ip, this.d.clock(), opts);
-    this.enforcer.apply(ds);
+  unblock(ip: string, opts: { forgetHistory?: boolean; actor?: string } = {}): boolean {
+    const { actor, ...engineOpts } = opts;
+    const ds = this.engine.unblock(ip, this.d.clock(), engineOpts);
+    this.enforcer.apply(ds, actor);
     return ds.some((d) => d.action === 'unblock');
   }
 
@@ -125,6 +138,7 @@ export class Pipeline implements PacketSink {
   /** A reloaded config: a new engine (restore it next), a new decoder when capture changed. */
   reconfigure(config: Config, captureChanged: boolean): void {
     this.engine = this.newEngine(config);
+    this.history.reconfigure(config);
     if (captureChanged) this.decoder = newDecoder(config);
   }
 

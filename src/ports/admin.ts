@@ -3,6 +3,8 @@
  * (status, check, dynamic blocks). Implemented by admin/local-admin.ts (files and store,
  * with the daemon's live hooks when it runs) and admin/http-admin.ts (over the socket).
  */
+import type { HistoryEvent } from '../core/history/events.js';
+import type { HistoryFilter } from '../core/history/query.js';
 import type { ChangeResult, ImportResult, RemoveResult } from '../core/lists/lists.js';
 import type { BlockRecord, ListEntry, ListName } from '../core/types.js';
 
@@ -27,7 +29,22 @@ export interface Admin {
   ): Promise<ImportResult>;
   exportCsv(name: ListName): Promise<string>;
   dynamicBlocks(): Promise<DynamicBlock[]>;
-  unblock(ip: string): Promise<{ ip: string; wasBlocked: boolean }>;
+  unblock(ip: string, opts?: ChangeOptions): Promise<{ ip: string; wasBlocked: boolean }>;
+  /** A page of the history (newest first); `page` is the previous answer's `next`. */
+  history(q: HistoryRequest): Promise<HistoryAnswer>;
+}
+
+export interface HistoryRequest extends HistoryFilter {
+  /** Events a page holds at most (1-1000). */
+  limit: number;
+  /** Where to go on: the `next` of the previous page (text, as URLs and the CLI carry it). */
+  page?: string;
+}
+
+export interface HistoryAnswer {
+  events: HistoryEvent[];
+  /** The page after this one, or null at the end. A page may be short and still have one. */
+  next: string | null;
 }
 
 /**
@@ -42,6 +59,8 @@ export interface ChangeOptions {
   requester?: string | null;
   /** Go ahead despite the lock-out guard and the near-total-range check (CLI --force). */
   force?: boolean;
+  /** Who makes the change, for the history (core/history/events.ts ACTORS); default `cli`. */
+  actor?: string;
 }
 
 export interface StatusReport {
@@ -84,6 +103,8 @@ export interface CheckResult {
   countryBlocked: boolean;
   /** One sentence per fact, in priority order (allow list first). */
   explanation: string[];
+  /** The address's newest history events (at most 5), newest first: when and why it was blocked. */
+  recent: HistoryEvent[];
 }
 
 export interface DynamicBlock extends BlockRecord {

@@ -117,6 +117,38 @@ export const AttackRecord = record(
 
 export const Recipient = record({ email: str, name: nullable(str) });
 
+// The kinds of core/history/events.ts (HISTORY_KINDS), spelled out: the UI imports this file.
+export const HistoryKind = oneOf(
+  'block',
+  'permanent',
+  'unblock',
+  'expire',
+  'allow-add',
+  'allow-remove',
+  'deny-add',
+  'deny-remove',
+  'settings',
+);
+
+export const HistoryEvent = record({
+  id: int,
+  at: num,
+  kind: HistoryKind,
+  subject: { ...nullable(str), description: 'the address or network; null for settings' },
+  reason: nullable(DecisionReason),
+  actor: { ...str, description: 'sipprotd@HOST, cli, web:admin@ADDRESS, host:NAME' },
+  country: nullable(str),
+  userAgent: nullable(str),
+  users: arrayOf(str),
+  attempts: int,
+  expiresAt: nullable(num),
+  renewals: { ...nullable(int), description: 'unblock, expire: renewals while the block ran' },
+  lastSeen: { ...nullable(num), description: 'unblock, expire: the last renewal' },
+  misconfiguredPhone: bool,
+  note: nullable(str),
+  samples: { ...arrayOf(str), description: 'block: answers the server gave the address (evidence)' },
+});
+
 const dropCounter = record({ packets: int, bytes: int });
 const LiveStats = record({
   capture: nullable(record({ received: int, dropped: int, ifDropped: int })),
@@ -153,6 +185,7 @@ export const CheckResult = record({
   country: nullable(str),
   countryBlocked: bool,
   explanation: { ...arrayOf(str), description: 'one sentence per fact, allow list first' },
+  recent: { ...arrayOf(HistoryEvent), description: "the address's newest history events (at most 5)" },
 });
 
 export const Unblocked = record({ ip: str, wasBlocked: bool });
@@ -165,5 +198,6 @@ export type DynamicBlock = FromSchema<typeof DynamicBlock>;
 export type Decision = FromSchema<typeof Decision>;
 export type AttackRecord = FromSchema<typeof AttackRecord>;
 export type Recipient = FromSchema<typeof Recipient>;
+export type HistoryEvent = FromSchema<typeof HistoryEvent>;
 export type StatusReport = FromSchema<typeof StatusReport>;
 export type CheckResult = FromSchema<typeof CheckResult>;

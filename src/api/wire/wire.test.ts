@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type * as History from '../../core/history/events.js';
 import type * as Lists from '../../core/lists/lists.js';
 import type * as Records from '../../core/records.js';
 import type * as Core from '../../core/types.js';
@@ -14,6 +15,7 @@ import type * as ClusterPort from '../../ports/cluster.js';
 import type { LiveEvent } from '../types.js';
 import type * as WireCluster from './cluster.js';
 import type { StreamEvent } from './events.js';
+import type * as HistoryWire from './history.js';
 import type * as Wire from './records.js';
 import type { Same } from './schema.js';
 
@@ -29,11 +31,29 @@ type Pairs = [
   Same<Wire.StatusReport, Port.StatusReport>,
   Same<Wire.CheckResult, Port.CheckResult>,
   Same<WireCluster.ClusterStatus, ClusterPort.ClusterStatus>,
+  Same<Wire.HistoryEvent, History.HistoryEvent>,
+  Same<HistoryWire.HistoryAnswer, Port.HistoryAnswer>,
   Same<StreamEvent['unblock']['reason'], Core.DecisionReason>,
   Same<StreamEvent['lists']['list'], Extract<LiveEvent, { type: 'lists' }>['list']>,
 ];
 
-const allSame: Pairs = [true, true, true, true, true, true, true, true, true, true, true, true, true];
+const allSame: Pairs = [
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+];
 
 test('the wire types and the port and core types accept the same values (checked by tsc)', () => {
   assert.ok(allSame.every((x) => x === true));

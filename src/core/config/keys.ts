@@ -204,6 +204,21 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   ...DETECTION_KEYS,
   ...CLUSTER_KEYS,
   ...TRUST_KEYS,
+  {
+    key: 'HISTORY_DAYS',
+    aliases: [],
+    default: '365',
+    allowed: 'an integer 1-3650 (days)',
+    description:
+      'Days the history (blocks, lifts, list and settings changes), the attack events and the decisions are kept.',
+    parse(value, cfg) {
+      const n = int(value, 1, 3650);
+      if (n === null) return 'must be an integer 1-3650 (days)';
+      cfg.historyDays = n;
+      return null;
+    },
+    format: (cfg) => String(cfg.historyDays),
+  },
 ];
 
 const BY_NAME = new Map<string, ConfigKey>();

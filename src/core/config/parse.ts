@@ -89,6 +89,7 @@ function skeleton(source: string | null): Config {
     denylistFile: '',
     geoip: { updateUrl: null, updateInterval: 0 },
     detection: { ...DEFAULT_DETECTION, tollWatch: [], observe: [] },
+    historyDays: 0,
     source,
   };
 }

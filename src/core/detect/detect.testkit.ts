@@ -65,6 +65,7 @@ export function testConfig(over: Partial<Config> = {}): Config {
     denylistFile: '/etc/sipprot/sipprot.denylist',
     geoip: { updateUrl: null, updateInterval: 0 },
     detection: detection(),
+    historyDays: 365,
     source: null,
     ...over,
   };

@@ -291,6 +291,14 @@ function csvField(value: string): string {
 }
 
 /**
+ * One cell of any CSV sipprot writes (lists, the history export): a text a spreadsheet
+ * would run as a formula gets a leading `'`, and the cell is quoted when it must be.
+ */
+export function csvCell(value: string): string {
+  return csvField(FORMULA_START.test(value) ? `'${value}` : value);
+}
+
+/**
  * CSV with a header, CRLF line ends. A note that a spreadsheet would run as a formula
  * (`=`, `+`, `-`, `@`) gets a leading `'`, which parseCsv takes off again: notes can hold
  * attacker-chosen text such as a user agent.
@@ -298,8 +306,7 @@ function csvField(value: string): string {
 export function toCsv(entries: Iterable<ListEntry>): string {
   let out = `${CSV_HEADER}\r\n`;
   for (const e of entries) {
-    const note = FORMULA_START.test(e.note) ? `'${e.note}` : e.note;
-    out += `${csvField(e.network)},${csvField(note)}\r\n`;
+    out += `${csvField(e.network)},${csvCell(e.note)}\r\n`;
   }
   return out;
 }

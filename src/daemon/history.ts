@@ -1,0 +1,50 @@
+/**
+ * What the daemon writes to the history for its decisions (issue 16): each block with the
+ * sample answers the server gave the address (core/history/evidence.ts), each escalation,
+ * each lift with how often the block was renewed while it ran, and who made it — this
+ * daemon (`sipprotd@HOST`) unless a lift came from an admin (`cli`, `web:admin@ADDRESS`)
+ * or a peer (`host:NAME`). Renewals are counted here, not written one by one: a block that
+ * runs a week is renewed thousands of times and is one line of history when it lifts.
+ */
+import { ACTORS, eventOfDecision, type NewHistoryEvent, type Renewals } from '../core/history/events.js';
+import { EvidenceLog } from '../core/history/evidence.js';
+import type { Config, Decision, SipEvent } from '../core/types.js';
+
+export class DaemonHistory {
+  readonly evidence: EvidenceLog;
+  private readonly renewals = new Map<string, Renewals>();
+
+  constructor(
+    config: Pick<Config, 'sipPorts'>,
+    /** The actor of what this daemon decides itself. */
+    readonly self = ACTORS.daemon('localhost'),
+  ) {
+    this.evidence = new EvidenceLog(config.sipPorts);
+  }
+
+  /** Every SIP event passes here (one comparison unless it is an error answer). */
+  observe(ev: SipEvent): void {
+    this.evidence.observe(ev);
+  }
+
+  reconfigure(config: Pick<Config, 'sipPorts'>): void {
+    this.evidence.reconfigure(config.sipPorts);
+  }
+
+  /** The history event of a decision (null for renewals, which are only counted). */
+  eventOf(d: Decision, actor: string = this.self): NewHistoryEvent | null {
+    if (d.action === 'extend') {
+      const r = this.renewals.get(d.ip) ?? { renewals: 0, lastSeen: null };
+      this.renewals.set(d.ip, { renewals: r.renewals + 1, lastSeen: d.at });
+      return null;
+    }
+    if (d.action === 'block') this.renewals.set(d.ip, { renewals: 0, lastSeen: null });
+    let renewals: Renewals | undefined;
+    if (d.action === 'unblock') {
+      renewals = this.renewals.get(d.ip);
+      this.renewals.delete(d.ip);
+    }
+    const samples = d.action === 'block' || d.action === 'permanent' ? this.evidence.samples(d.ip) : [];
+    return eventOfDecision(d, actor, { samples, ...(renewals ? { renewals } : {}) });
+  }
+}
