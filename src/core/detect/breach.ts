@@ -3,19 +3,19 @@
  * - a 2xx to a request with credentials makes its source trusted (trust.ts) when it was
  *   a REGISTER or followed a challenge (a 2xx to an OPTIONS that merely carried an
  *   Authorization header proves nothing: many servers never check it);
- * - a 2xx to a REGISTER/INVITE with credentials for an extension the source failed on
- *   in at least `breachMin` dialogs (default 3: a phone that mistyped once or whose
- *   nonce expired is not a breach; a phone fixed after failing all day in one dialog
- *   is one dialog), or for an extension attacked from several addresses including this
- *   one → breach alert;
+ * - a 2xx to a REGISTER/INVITE with credentials for an extension the source failed on,
+ *   after at least `breachMin` failed dialogs (default 3: a phone that mistyped once or
+ *   whose nonce expired is not a breach; a phone fixed after failing all day in one
+ *   dialog is one dialog), or for an extension attacked from several addresses
+ *   including this one → breach alert;
  * - an INVITE to an outside number answered 180/183/2xx from a source with at least
  *   `breachMin` failures → breach alert (toll fraud got through); to a TOLL_WATCH
  *   destination → watched-call alert, whoever the caller.
- * Each is raised once: the tally is cleared, the request marked.
+ * Each is raised once: the count is cleared, the request marked.
  */
-import { hashOne, type PendingRequest, targetUser } from '../sip/match.js';
+import { type PendingRequest, targetUser } from '../sip/match.js';
 import type { DetectContext } from './context.js';
-import { type IpState, tally, tallyOf } from './state.js';
+import { hasUser, type IpState } from './state.js';
 import { watchedPrefix } from './toll.js';
 
 /** A 2xx to a request with credentials from source `key` (its state `st`, if any). */
@@ -32,11 +32,10 @@ export function onCredentialSuccess(
   if (req.method !== 'REGISTER' && req.method !== 'INVITE') return;
   const user = targetUser(req);
   if (user === null) return;
-  const uh = hashOne(user);
   let failures = 0;
-  if (tallyOf(st.failUsers, uh) >= c.breachMin) {
+  if (st.freshFails >= c.breachMin && hasUser(st, user)) {
     failures = st.failTotal;
-    tally(st.failUsers!, uh, -tallyOf(st.failUsers, uh), 16);
+    st.freshFails = 0;
   } else if (c.distSources > 0) {
     const ext = c.ext.get(user);
     if (ext !== undefined && ext.sources.length >= 2 && c.ext.hasSource(user, key, at)) {

@@ -23,13 +23,12 @@
 import { hashOne, type PendingRequest, targetUser } from '../sip/match.js';
 import type { DetectContext } from './context.js';
 import { EXTENSION_WINDOW } from './extension.js';
-import { addUser, type IpState, tally } from './state.js';
+import { addUser, type IpState, withPair } from './state.js';
 import { newRing, ringFull, ringIntervals, ringPush, within } from './window.js';
 
 const HOUR = 3600;
 const DAY = 86400;
 const MAX_DIALOGS = 8;
-const MAX_FAIL_USERS = 16;
 
 /** A failed attempt at `at`; true if it produced a verdict about the source. */
 export function onFailure(c: DetectContext, req: PendingRequest, at: number): boolean {
@@ -41,14 +40,10 @@ export function onFailure(c: DetectContext, req: PendingRequest, at: number): bo
   st.failHead = ringPush(st.fails, st.failHead, at);
 
   const user = targetUser(req);
-  const uh = hashOne(user);
-  const phoneRun = continuesRun(st, uh, req.callHash, req.cseq);
+  const fresh = failedDialog(st, hashOne(user), req.callHash, req.cseq);
+  const phoneRun = st.phoneRun;
   addUser(st, user, c.userCap);
-  const fresh = newDialog(st, uh, req.callHash, req.cseq);
-  if (fresh && user !== null) {
-    st.failUsers ??= [];
-    tally(st.failUsers, uh, 1, MAX_FAIL_USERS);
-  }
+  if (fresh) st.freshFails++;
 
   if (ringFull(st.fails, st.failHead, at, c.period)) {
     let phone = false;
@@ -66,33 +61,43 @@ export function onFailure(c: DetectContext, req: PendingRequest, at: number): bo
   return fresh && counts && slowWindows(c, st, req, key, at);
 }
 
-/** Extends or restarts the run of one user, one Call-ID, rising CSeq; returns its length. */
-function continuesRun(st: IpState, uh: number, call: number, cseq: number): number {
-  if (st.phoneRun > 0 && uh === st.phoneUser && call === st.phoneCall && cseq > st.phoneCseq) {
-    st.phoneRun++;
-  } else {
-    st.phoneRun = 1;
-    st.phoneUser = uh;
-    st.phoneCall = call;
-  }
-  st.phoneCseq = cseq;
-  return st.phoneRun;
-}
-
-/** Whether this failure opens a new failing dialog (not a retry within one, CSeq rising). */
-function newDialog(st: IpState, uh: number, call: number, cseq: number): boolean {
-  const d = (Math.imul(uh, 0x9e3779b1) ^ call) | 0;
-  if (st.dialogs === null) st.dialogs = [];
-  const list = st.dialogs;
-  for (let i = 0; i < list.length; i += 2) {
-    if (list[i] !== d) continue;
-    const rising = cseq > list[i + 1]!;
-    list[i + 1] = cseq;
+/**
+ * Whether a failure opens a new failing dialog, as opposed to a retry within one (same
+ * user and Call-ID, CSeq rising: a phone). The current dialog is the run of the
+ * misconfigured-phone label (phoneUser/phoneCall/phoneCseq/phoneRun); up to MAX_DIALOGS
+ * earlier ones wait in `dialogs`, so two or three broken phones behind one NAT, retrying
+ * in turn, stay one dialog each. A source failing once allocates nothing.
+ */
+function failedDialog(st: IpState, uh: number, call: number, cseq: number): boolean {
+  if (st.phoneRun > 0 && uh === st.phoneUser && call === st.phoneCall) {
+    const rising = cseq > st.phoneCseq;
+    st.phoneRun = rising ? st.phoneRun + 1 : 1;
+    st.phoneCseq = cseq;
     return !rising;
   }
-  if (list.length >= 2 * MAX_DIALOGS) list.splice(0, 2);
-  list.push(d, cseq);
-  return true;
+  let fresh = true;
+  let list = st.dialogs;
+  const d = dialogHash(uh, call);
+  if (list !== null) {
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] !== d) continue;
+      fresh = !(cseq > list[i + 1]!);
+      list.splice(i, 2);
+      break;
+    }
+  }
+  if (st.phoneRun > 0)
+    list = withPair(list, dialogHash(st.phoneUser, st.phoneCall), st.phoneCseq, MAX_DIALOGS);
+  st.dialogs = list !== null && list.length > 0 ? list : null;
+  st.phoneRun = 1;
+  st.phoneUser = uh;
+  st.phoneCall = call;
+  st.phoneCseq = cseq;
+  return fresh;
+}
+
+function dialogHash(uh: number, call: number): number {
+  return (Math.imul(uh, 0x9e3779b1) ^ call) | 0;
 }
 
 /** Failures in the ring within the window ending at `at` (near-miss reporting only). */

@@ -54,6 +54,8 @@ export class RateTable {
   private exact = new Map<string, Exact>();
   private exactSince = Number.NEGATIVE_INFINITY;
   private readonly targets = new Map<string, number>();
+  private lastDst = '';
+  private lastId = 0;
   private readonly result: RateResult = { flood: 0, sweep: 0 };
   /** Peak exact flood estimate per source since the last read (near-miss reporting). */
   peak = 0;
@@ -94,10 +96,13 @@ export class RateTable {
       this.cur[slot] = 0;
       this.idx[slot] = bucket;
     }
-    this.cur[slot]!++;
+    const cur = ++this.cur[slot]!;
+    const prev = this.prev[slot]!;
     // A cold slot holds no flood (a source's count never exceeds its slot's): the common
-    // case costs no Map lookup.
-    if (estimate(bucket, this.cur[slot]!, this.prev[slot]!, at) * 2 < this.floodLimit) return undefined;
+    // case costs no Map lookup, and no estimate while even cur + prev is far from it.
+    if ((cur + prev) * 2 < this.floodLimit || estimate(bucket, cur, prev, at) * 2 < this.floodLimit) {
+      return undefined;
+    }
     let ex = this.exact.get(key);
     if (ex === undefined) {
       ex = this.newExact();
@@ -117,12 +122,15 @@ export class RateTable {
   }
 
   private countSweep(slot: number, key: string, dst: string, dport: number, at: number, ex?: Exact): void {
-    let id = this.targets.get(dst);
+    // Nearly every request goes to the same local address: compare before hashing.
+    let id = dst === this.lastDst ? this.lastId : this.targets.get(dst);
     if (id === undefined) {
       if (this.targets.size >= 4096) this.targets.clear();
       id = this.targets.size + 1;
       this.targets.set(dst, id);
     }
+    this.lastDst = dst;
+    this.lastId = id;
     const t = id * 65536 + dport;
     const before = this.target[slot]!;
     const beforeAt = this.targetAt[slot]!;

@@ -37,14 +37,14 @@ export class IpState {
   unansweredHead = 0;
   /** Failed attempts seen from this source (for alerts: "after 35 failures"). */
   failTotal = 0;
+  /** Of those, the ones that opened a new failing dialog (what a password guess does). */
+  freshFails = 0;
   /**
-   * Recent failing dialogs as [dialog hash, last CSeq, ...] (at most 8): a failure that
-   * continues one with a rising CSeq (a phone retrying) is not a new failed attempt for
-   * the long windows and the breach tally.
+   * Earlier failing dialogs as [dialog hash, last CSeq, ...] (at most 8; the current one
+   * is the phone run above): a failure that continues one with a rising CSeq (a phone
+   * retrying) is not a new failed attempt for the long windows and the breach alert.
    */
   dialogs: number[] | null = null;
-  /** Failed dialogs per targeted user as [user hash, count, ...] (at most 16 users). */
-  failUsers: number[] | null = null;
   /** Slow-attack windows: failed dialogs this hour/day (bucket index, count) and the previous. */
   hourIdx = -1;
   hourCur = 0;
@@ -167,22 +167,28 @@ export function removeProbe(st: IpState, h: number): void {
   }
 }
 
-/** Adds `n` to the count kept for hash `h` in a [hash, count, ...] array of at most `cap` pairs. */
-export function tally(arr: number[], h: number, n: number, cap: number): number {
-  for (let i = 0; i < arr.length; i += 2) {
-    if (arr[i] === h) {
-      arr[i + 1]! += n;
-      return arr[i + 1]!;
-    }
+/**
+ * `arr` with the pair (a, b) appended, at most `cap` pairs (the oldest pair dropped).
+ * Arrays here are sized exactly: a push past an array literal would grow V8's backing
+ * store to 16+ slots (~150 bytes), and a million tracked sources each hold two of them.
+ */
+export function withPair(arr: number[] | null, a: number, b: number, cap: number): number[] {
+  if (arr === null) return [a, b];
+  if (arr.length >= 2 * cap) {
+    arr.copyWithin(0, 2);
+    arr[arr.length - 2] = a;
+    arr[arr.length - 1] = b;
+    return arr;
   }
-  if (arr.length >= 2 * cap) arr.splice(0, 2);
-  arr.push(h, n);
-  return n;
+  const out = new Array<number>(arr.length + 2);
+  for (let i = 0; i < arr.length; i++) out[i] = arr[i]!;
+  out[arr.length] = a;
+  out[arr.length + 1] = b;
+  return out;
 }
 
-/** The count kept for hash `h`, or 0. */
-export function tallyOf(arr: number[] | null, h: number): number {
-  if (arr === null) return 0;
-  for (let i = 0; i < arr.length; i += 2) if (arr[i] === h) return arr[i + 1]!;
-  return 0;
+/** Whether `user` is among the users recorded for the source. */
+export function hasUser(st: IpState, user: string): boolean {
+  const u = st.users;
+  return u === user || (Array.isArray(u) && u.includes(user));
 }
