@@ -1,6 +1,9 @@
 /**
  * The cluster journal: what one host must remember of the fleet across a crash, in
- * STATE_DIR/cluster.db (SQLite, WAL, synchronous=FULL — a kill -9 loses no committed row):
+ * STATE_DIR/cluster.db (SQLite, WAL, synchronous=NORMAL: a commit is in the WAL file before
+ * it returns, so a kill -9 of the daemon loses no committed row; a power loss may lose the
+ * last ones, which anti-entropy at the next start recovers from the store and the list
+ * files — one fsync fewer on the way from a decision to the fleet):
  * - the outbox: events this host decided that Redis has not acknowledged yet (Redis down,
  *   partitioned, or the daemon killed before the publish). Appended right after the store's
  *   commit of the same decisions, deleted once Redis acknowledged them; flushed in order at
@@ -35,12 +38,15 @@ const SCHEMA = `
 export class ClusterJournal {
   private readonly db: Database.Database;
   private readonly st;
+  /** The synced versions, read once per kind and kept current (a 100k-entry list is compared
+   * on every list change; reading it back from SQLite each time cost ~0.5 s). */
+  private readonly cache = new Map<SyncedKind, Map<string, FleetEntry>>();
 
   private constructor(file: string) {
     try {
       this.db = new Database(file);
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
+      this.db.pragma('synchronous = NORMAL');
       this.db.exec(SCHEMA);
     } catch (e) {
       throw new SipprotError(
@@ -106,7 +112,10 @@ export class ClusterJournal {
     this.st.putMeta.run('lastId', id);
   }
 
-  synced(kind: SyncedKind): Map<string, FleetEntry> {
+  /** The versions last agreed with the fleet (a live view: callers must not change it). */
+  synced(kind: SyncedKind): ReadonlyMap<string, FleetEntry> {
+    const cached = this.cache.get(kind);
+    if (cached) return cached;
     const m = new Map<string, FleetEntry>();
     const rows = this.st.synced.all(kind) as Array<{
       key: string;
@@ -116,6 +125,7 @@ export class ClusterJournal {
       value: string;
     }>;
     for (const r of rows) m.set(r.key, { at: r.at, host: r.host, removed: r.removed === 1, value: r.value });
+    this.cache.set(kind, m);
     return m;
   }
 
@@ -124,6 +134,8 @@ export class ClusterJournal {
     this.db.transaction(() => {
       for (const [k, e] of entries) this.st.putSynced.run(kind, k, e.at, e.host, e.removed ? 1 : 0, e.value);
     })();
+    const m = this.cache.get(kind);
+    if (m) for (const [k, e] of entries) m.set(k, e);
   }
 
   close(): void {

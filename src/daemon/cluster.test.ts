@@ -193,3 +193,55 @@ describe('cluster mode, three daemons on one fake Redis', () => {
     );
   });
 });
+
+describe('cluster mode: a new host joins', () => {
+  it('loads the fleet’s deny list (10k entries) and blocks from the snapshot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sipprot-cluster-join-'));
+    const redis = new FakeClusterBus();
+    const start = async (name: string) => {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(dir, name), { recursive: true });
+      const conf = join(dir, name, 'sipprot.conf');
+      writeFileSync(
+        conf,
+        `STATE_DIR=${join(dir, name, 'state')}\nWEB_LISTEN=off\nCLUSTER_REDIS_URL=redis://127.0.0.1:1\nCLUSTER_HOST_ID=${name}\n`,
+      );
+      const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
+      const firewall = new FakeFirewall();
+      const daemon = await Daemon.start(config, {
+        firewall,
+        capture: false,
+        logger: pino({ level: process.env.CLUSTER_TEST_LOG ?? 'silent' }),
+        configPath: conf,
+        clusterBus: redis.connect(),
+      });
+      return { daemon, firewall, admin: new HttpAdmin(runtimePaths(config).socket) };
+    };
+    const a = await start('pbx-a');
+    try {
+      const csv = [
+        'network,note',
+        ...Array.from(
+          { length: Number(process.env.JOIN_N ?? 10_000) },
+          (_, i) => `100.${64 + (i >> 15)}.${(i >> 7) & 255}.${(i & 127) * 2 + 1},from a`,
+        ),
+      ];
+      await a.admin.importCsv('deny', csv.join('\n'), { skipInvalid: false });
+      await until(
+        'a published the list',
+        async () =>
+          (await a.admin.call<{ cluster: ClusterStatus }>('GET', '/api/cluster')).cluster.outbox === 0,
+      );
+      const d = await start('pbx-d');
+      try {
+        await until('the list on the new host', () => d.firewall.wouldDrop('100.64.0.1') === 'deny', 20_000);
+        assert.equal((await d.admin.listEntries('deny')).length, Number(process.env.JOIN_N ?? 10_000));
+      } finally {
+        await d.daemon.stop();
+      }
+    } finally {
+      await a.daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -19,10 +19,10 @@ import { Netns } from '../netns.testkit.js';
 import { Guard, type GuardHost, type Result, run, type Settings, waitFor } from './guard.testkit.js';
 
 export const REDIS_PASSWORD = 'cluster-e2e-secret';
-const REDIS_PORT = 6390;
+export const REDIS_PORT = 6390;
 
 /** A namespace that a Guard can run in, like the lab's PBX. */
-function hostOf(ns: Netns, id: string): GuardHost {
+export function hostOf(ns: Netns, id: string): GuardHost {
   return {
     id,
     ns: { pbx: ns.name },
@@ -137,7 +137,7 @@ export class ClusterLab {
 }
 
 /** A veth `cl<n>` between a host namespace and the redis namespace: 10.201.n.2 ↔ 10.201.n.1. */
-async function link(host: string, redis: string, n: number): Promise<void> {
+export async function link(host: string, redis: string, n: number): Promise<void> {
   const dev = `cl${n}`;
   await run(['ip', 'link', 'add', dev, 'netns', host, 'type', 'veth', 'peer', 'name', dev, 'netns', redis]);
   for (const [ns, addr] of [

@@ -1,0 +1,253 @@
+/**
+ * Cluster propagation (issue 14; root): how long a block decided on one host takes to be in
+ * the other hosts' kernels, and how long a 100k-entry deny list takes to reach a new host.
+ * Run: node --import tsx bench/cluster/propagation.bench.ts [--single 200] [--burst 1000] [--deny 100000]
+ *
+ * Three real sipprotd hosts (a, b, c) in network namespaces this script creates, one real
+ * redis-server (password, appendonly, fsync every second) in a fourth, an attacker namespace linked
+ * to host a only. Decisions are real: the attacker sends one OPTIONS with a scanner
+ * User-Agent from each of N source addresses, so host a blocks each at its first packet.
+ * Clock: `nft monitor` runs in each host's namespace from before the first packet; every
+ * "add element ... dyn4 { ip ..." is stamped on arrival by this one process. Propagation of
+ * an address = its time in b's (c's) kernel − its time in a's kernel (the decision: a's
+ * enforcer changes the kernel in the decision's own call). No warm-up: the first block is
+ * measured like the others. Prints one line per result; everything is removed at the end.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RedisServer } from '../../src/cluster/redis-server.testkit.js';
+import { hostOf, link, REDIS_PASSWORD, REDIS_PORT } from '../../test/e2e/cluster.testkit.js';
+import { Guard, run, waitFor } from '../../test/e2e/guard.testkit.js';
+import { Netns } from '../../test/netns.testkit.js';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const SINGLE = arg('single', 200);
+const BURST = arg('burst', 1000);
+const DENY = arg('deny', 100_000);
+const ATK_NET = '10.203';
+const PBX_A = `${ATK_NET}.0.1`;
+
+/** Sends one scanner OPTIONS from each address, `gapMs` apart (bounded: one packet each). */
+const SENDER = `
+const dgram = require('node:dgram');
+const [addrs, gap, dst] = [process.argv[1].split(','), Number(process.argv[2]), process.argv[3]];
+let i = 0;
+const next = () => {
+  if (i >= addrs.length) return setTimeout(() => process.exit(0), 100);
+  const src = addrs[i++];
+  const s = dgram.createSocket('udp4');
+  s.bind(0, src, () => {
+    const m = 'OPTIONS sip:' + dst + ' SIP/2.0\\r\\nVia: SIP/2.0/UDP ' + src + ':5060;branch=z9hG4bK' + i + '\\r\\n' +
+      'From: <sip:100@' + src + '>;tag=' + i + '\\r\\nTo: <sip:100@' + dst + '>\\r\\nCall-ID: bench' + i + '\\r\\n' +
+      'CSeq: 1 OPTIONS\\r\\nUser-Agent: friendly-scanner\\r\\nContent-Length: 0\\r\\n\\r\\n';
+    s.send(m, 5060, dst, () => { s.close(); });
+    process.stdout.write(src + ' ' + Date.now() + '\\n');
+    if (gap > 0) setTimeout(next, gap); else setImmediate(next);
+  });
+};
+next();
+setTimeout(() => process.exit(0), 120000);
+`;
+
+class Monitor {
+  readonly seen = new Map<string, number>();
+  private readonly child: ChildProcess;
+  private buf = '';
+  constructor(ns: string) {
+    this.child = spawn('ip', ['netns', 'exec', ns, 'nft', 'monitor'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => {
+      const now = Date.now();
+      this.buf += d.toString();
+      const lines = this.buf.split('\n');
+      this.buf = lines.pop()!;
+      for (const l of lines) {
+        if (!l.startsWith('add element inet sipprot dyn4')) continue;
+        for (const m of l.matchAll(/\b(10\.203\.\d+\.\d+)\b/g))
+          if (!this.seen.has(m[1]!)) this.seen.set(m[1]!, now);
+      }
+    });
+  }
+  stop(): void {
+    this.child.kill();
+  }
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+function report(what: string, addrs: string[], mons: Monitor[]): void {
+  const [a, ...others] = mons;
+  const prop: number[] = [];
+  let missing = 0;
+  for (const ip of addrs) {
+    const t0 = a!.seen.get(ip);
+    if (t0 === undefined) {
+      missing++;
+      continue;
+    }
+    for (const m of others) {
+      const t = m.seen.get(ip);
+      if (t === undefined) missing++;
+      else prop.push(t - t0);
+    }
+  }
+  console.log(
+    `${what}: ${addrs.length} blocks, ${prop.length} propagations (a → b, a → c): ` +
+      `p50 ${pct(prop, 50)} ms, p99 ${pct(prop, 99)} ms, max ${Math.max(...prop)} ms, first ${prop[0]} ms; missing ${missing}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const made: Netns[] = [];
+  const guards: Guard[] = [];
+  const mons: Monitor[] = [];
+  let redis: RedisServer | null = null;
+  try {
+    const r = await Netns.create('bcr');
+    const atk = await Netns.create('bca');
+    made.push(r, atk);
+    const hosts: Netns[] = [];
+    for (const x of ['a', 'b', 'c', 'd']) {
+      const ns = await Netns.create(`bc${x}`);
+      made.push(ns);
+      hosts.push(ns);
+    }
+    for (const [i, ns] of hosts.entries()) await link(ns.name, r.name, i + 1);
+    // The attacker reaches host a only: 10.203.0.1/16 (a) ↔ 10.203.0.2/16 + the sources.
+    await run([
+      'ip',
+      'link',
+      'add',
+      'atk0',
+      'netns',
+      hosts[0]!.name,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'atk0',
+      'netns',
+      atk.name,
+    ]);
+    await hosts[0]!.exec(['ip', 'addr', 'add', `${PBX_A}/16`, 'dev', 'atk0']);
+    await hosts[0]!.exec(['ip', 'link', 'set', 'atk0', 'up']);
+    const sources: string[] = [];
+    for (let i = 0; i < SINGLE + BURST; i++) sources.push(`${ATK_NET}.${1 + (i >> 8)}.${i & 255}`);
+    const batch = [
+      `addr add ${ATK_NET}.0.2/16 dev atk0`,
+      ...sources.map((s) => `addr add ${s}/16 dev atk0`),
+      'link set atk0 up',
+    ];
+    await atk.exec(['ip', '-batch', '-'], { input: `${batch.join('\n')}\n`, timeoutMs: 120_000 });
+    redis = await RedisServer.start({
+      port: REDIS_PORT,
+      bind: '0.0.0.0',
+      prefix: r.command(),
+      password: REDIS_PASSWORD,
+      persist: true,
+    });
+    for (const [i, ns] of hosts.slice(0, 3).entries()) {
+      guards.push(await newGuard(ns, i));
+    }
+    await Promise.all(guards.map((g) => g.start()));
+    for (const ns of hosts.slice(0, 3)) mons.push(new Monitor(ns.name));
+    await new Promise((res) => setTimeout(res, 1000));
+    console.log(`load average at start: ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`);
+
+    const single = sources.slice(0, SINGLE);
+    if (SINGLE > 0)
+      await atk.exec([process.execPath, '-e', SENDER, single.join(','), '50', PBX_A], { timeoutMs: 120_000 });
+    await settle(mons, single);
+    if (SINGLE > 0) report(`single blocks, one every 50 ms`, single, mons);
+
+    const burst = sources.slice(SINGLE);
+    if (BURST > 0) await blocksBurst(atk, burst, mons);
+    await denyToNewHost(guards[0]!, hosts[3]!, r);
+  } finally {
+    for (const m of mons) m.stop();
+    for (const g of guards) await g.dispose().catch(() => undefined);
+    if (dGuard) await dGuard.dispose().catch(() => undefined);
+    await redis?.dispose();
+    for (const ns of made) await ns.destroy();
+  }
+}
+
+let dGuard: Guard | null = null;
+
+async function blocksBurst(atk: Netns, burst: string[], mons: Monitor[]): Promise<void> {
+  const t0 = Date.now();
+  await atk.exec([process.execPath, '-e', SENDER, burst.join(','), String(1000 / BURST), PBX_A], {
+    timeoutMs: 120_000,
+  });
+  await settle(mons, burst);
+  const sentIn = Date.now() - t0;
+  const inA = burst.map((ip) => mons[0]!.seen.get(ip)).filter((t) => t !== undefined) as number[];
+  console.log(
+    `burst sent in ${sentIn} ms (incl. the sender's start); a decided them over ${Math.max(...inA) - Math.min(...inA)} ms`,
+  );
+  report(`burst of ${BURST} blocks`, burst, mons);
+}
+
+function newGuard(ns: Netns, i: number, extra: Record<string, string> = {}): Promise<Guard> {
+  return Guard.create(hostOf(ns, `bench${process.pid}h${i}`), {
+    CLUSTER_REDIS_URL: `redis://:${REDIS_PASSWORD}@10.201.${i + 1}.1:${REDIS_PORT}`,
+    CLUSTER_HOST_ID: `pbx-${String.fromCharCode(97 + i)}`,
+    BLOCKTIME: 3600,
+    ...extra,
+  });
+}
+
+async function settle(mons: Monitor[], addrs: string[]): Promise<void> {
+  await waitFor(
+    'every block in every kernel',
+    () => mons.every((m) => addrs.every((ip) => m.seen.has(ip))),
+    60_000,
+    100,
+  ).catch(() => undefined);
+}
+
+/** A 100k-entry deny list imported on host a, then a new host d joins: spawn → all in its kernel. */
+async function denyToNewHost(a: Guard, d: Netns, _r: Netns): Promise<void> {
+  const csv = ['network,note'];
+  // Odd host numbers in 100.64.0.0/10: no two entries adjacent, so none merge into a CIDR and
+  // the kernel holds exactly DENY elements (and none near the lab's 10.x addresses).
+  for (let i = 0; i < DENY; i++) csv.push(`100.${64 + (i >> 15)}.${(i >> 7) & 255}.${(i & 127) * 2 + 1},bench`);
+  const file = join(a.dir, 'deny.csv');
+  writeFileSync(file, `${csv.join('\n')}\n`);
+  let t = Date.now();
+  const imp = await a.cli('deny', 'import', file);
+  if (imp.code !== 0) throw new Error(`import failed: ${imp.stderr}`);
+  console.log(`deny list of ${DENY} imported on a in ${Date.now() - t} ms`);
+  dGuard = await newGuard(d, 3);
+  t = Date.now();
+  await dGuard.start(60_000);
+  const started = Date.now() - t;
+  await waitFor(
+    'the deny list in the new host’s kernel',
+    async () => (await dGuard!.kernelSet('deny', 4)).size >= DENY,
+    60_000,
+    100,
+  );
+  const total = Date.now() - t;
+  const sync = dGuard.logRecords('cluster: in sync with the fleet')[0];
+  console.log(
+    `${DENY}-entry deny list reached a new host: ${total} ms from spawn to all in its kernel ` +
+      `(daemon up after ${started} ms; snapshot load and apply ${String(sync?.ms ?? '?')} ms)`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
