@@ -219,7 +219,8 @@ async function denyToNewHost(a: Guard, d: Netns, _r: Netns): Promise<void> {
   const csv = ['network,note'];
   // Odd host numbers in 100.64.0.0/10: no two entries adjacent, so none merge into a CIDR and
   // the kernel holds exactly DENY elements (and none near the lab's 10.x addresses).
-  for (let i = 0; i < DENY; i++) csv.push(`100.${64 + (i >> 15)}.${(i >> 7) & 255}.${(i & 127) * 2 + 1},bench`);
+  for (let i = 0; i < DENY; i++)
+    csv.push(`100.${64 + (i >> 15)}.${(i >> 7) & 255}.${(i & 127) * 2 + 1},bench`);
   const file = join(a.dir, 'deny.csv');
   writeFileSync(file, `${csv.join('\n')}\n`);
   let t = Date.now();
