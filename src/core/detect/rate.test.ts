@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Engine, type EngineDeps } from '../engine.js';
+import { HASH, hashEnd, hashStart, hashStr } from '../sip/match-hash.js';
 import type { Config, Decision, SipEvent } from '../types.js';
 import {
   answer,
@@ -49,6 +50,37 @@ describe('floods', () => {
     assert.ok(b[0]!.at < 5, `at ${b[0]!.at}`);
     assert.ok(b[0]!.attempts >= 5000);
     assert.match(b[0]!.note ?? '', /^flood: \d+ requests within 5 s/);
+  });
+
+  test('blocked at exactly FLOOD_RATE x 5 requests (the slot count is the source own)', () => {
+    const b = blocks(feedEngine(engine(), stream(ATTACKER, 1500, 6)));
+    assert.equal(b[0]!.attempts, 5000);
+    assert.equal(b[0]!.at, 4999 / 1500);
+  });
+
+  test('a source sharing a hash slot with a flooder never inherits its count', () => {
+    // Two addresses in one slot of the rate table (found by search: 2^18 slots).
+    const slotOf = (ip: string) => {
+      hashStart();
+      hashStr(ip);
+      hashEnd();
+      return HASH.h1 & ((1 << 18) - 1);
+    };
+    const seen = new Map<number, string>();
+    let pair: [string, string] | null = null;
+    for (let i = 0; pair === null; i++) {
+      const ip = `198.19.${(i >> 8) & 255}.${i & 255}`;
+      const other = seen.get(slotOf(ip));
+      if (other !== undefined) pair = [other, ip];
+      else seen.set(slotOf(ip), ip);
+    }
+    const [flooder, quiet] = pair;
+    const e = engine();
+    const b = blocks(feedEngine(e, [...stream(flooder, 1500, 6), ...stream(quiet, 20, 6, 0.01)]));
+    assert.deepEqual(
+      b.map((d) => d.ip),
+      [flooder],
+    );
   });
 
   test('FLOOD_RATE=300: 500 a second is a flood', () => {

@@ -7,17 +7,20 @@
  *   buckets (this one and the previous, pike's estimate: cur + prev × the part of the
  *   previous bucket still inside the window). A slot past half the limit (FLOOD_RATE × 5
  *   within 5 s) puts the sources that hash to it under an exact count of their own; the
- *   exact count reaching the limit is the verdict. The exact count starts late by at most
- *   half the limit: a flood is blocked within 5 s of passing FLOOD_RATE, never before.
+ *   exact count reaching the limit is the verdict. A slot remembers which source filled
+ *   each bucket (a second hash) and whether another one shared it: the exact count starts
+ *   from the slot's counts when the source had the bucket to itself (the usual case: a
+ *   flood is blocked at FLOOD_RATE × 5 requests, not later), from zero when it did not (a
+ *   colliding source never inherits another's requests).
  * - Sweep: each slot remembers the last local target (address and port) it saw; a
  *   request to another target within MONIT_PERIOD puts its source under an exact set of
  *   targets; SWEEP_TARGETS distinct ones is a scan (svmap across a host's addresses
  *   and SIP ports). A phone talks to one target, or two for a failover.
  *
- * Memory: 2^18 slots × 20 bytes = 5 MB whatever the number of sources; exact states
+ * Memory: 2^18 slots × 29 bytes = 7.3 MB whatever the number of sources; exact states
  * only for sources in hot or shared slots, cleared every minute of packet time.
  */
-import { hashOne } from '../sip/match-hash.js';
+import { HASH, hashEnd, hashStart, hashStr } from '../sip/match-hash.js';
 
 export const FLOOD_WINDOW = 5;
 const SLOTS = 1 << 18;
@@ -49,6 +52,11 @@ export class RateTable {
   private readonly idx = new Int32Array(SLOTS).fill(-1);
   private readonly cur = new Uint32Array(SLOTS);
   private readonly prev = new Uint32Array(SLOTS);
+  /** Second hash of the source that filled the current / previous bucket. */
+  private readonly owner = new Int32Array(SLOTS);
+  private readonly ownerPrev = new Int32Array(SLOTS);
+  /** Bit 1: another source shared the current bucket; bit 2: the previous one. */
+  private readonly shared = new Uint8Array(SLOTS);
   private readonly target = new Int32Array(SLOTS);
   private readonly targetAt = new Float64Array(SLOTS).fill(Number.NEGATIVE_INFINITY);
   private exact = new Map<string, Exact>();
@@ -81,21 +89,29 @@ export class RateTable {
       this.exact = new Map();
       this.exactSince = at;
     }
-    const slot = hashOne(key) & MASK;
+    hashStart();
+    hashStr(key);
+    hashEnd();
+    const slot = HASH.h1 & MASK;
     let ex: Exact | undefined;
-    if (this.floodLimit > 0) ex = this.countFlood(slot, key, at);
+    if (this.floodLimit > 0) ex = this.countFlood(slot, HASH.h2, key, at);
     if (this.sweepLimit > 0 && sweepable) this.countSweep(slot, key, dst, dport, at, ex);
     return r;
   }
 
-  private countFlood(slot: number, key: string, at: number): Exact | undefined {
+  private countFlood(slot: number, who: number, key: string, at: number): Exact | undefined {
     const bucket = Math.floor(at / FLOOD_WINDOW);
     const old = this.idx[slot]!;
     if (old !== bucket) {
-      this.prev[slot] = old === bucket - 1 ? this.cur[slot]! : 0;
+      const next = old === bucket - 1;
+      this.prev[slot] = next ? this.cur[slot]! : 0;
+      this.ownerPrev[slot] = next ? this.owner[slot]! : 0;
+      this.shared[slot] = next ? (this.shared[slot]! & 1) << 1 : 0;
       this.cur[slot] = 0;
       this.idx[slot] = bucket;
     }
+    if (this.cur[slot] === 0) this.owner[slot] = who;
+    else if (this.owner[slot] !== who) this.shared[slot]! |= 1;
     const cur = ++this.cur[slot]!;
     const prev = this.prev[slot]!;
     // A cold slot holds no flood (a source's count never exceeds its slot's): the common
@@ -107,6 +123,11 @@ export class RateTable {
     if (ex === undefined) {
       ex = this.newExact();
       if (ex === undefined) return undefined;
+      // What the slot counted is this source's own when it had the bucket to itself.
+      const sh = this.shared[slot]!;
+      ex.idx = bucket;
+      ex.cur = (sh & 1) === 0 && this.owner[slot] === who ? cur - 1 : 0;
+      ex.prev = (sh & 2) === 0 && this.ownerPrev[slot] === who ? prev : 0;
       this.exact.set(key, ex);
     }
     if (ex.idx !== bucket) {
