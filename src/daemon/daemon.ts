@@ -7,8 +7,9 @@
  *
  * Lifecycle (unchanged by issue 11):
  * - start: PID file, store, firewall check, lists, geo-IP, running blocks from the store,
- *   one full reconcile of the kernel, capture and HEP, API (Unix socket, then WEB_LISTEN),
- *   timers (policy tick 250 ms, mail 5 s, store pruning 6 h). A failure stops what started.
+ *   one full reconcile of the kernel, a warm-up of the packet path (warm-up.ts), capture
+ *   and HEP, API (Unix socket, then WEB_LISTEN), timers (policy tick 250 ms, mail 5 s,
+ *   store pruning 6 h). A failure stops what started.
  * - reload (SIGHUP, API, settings): commit what is pending, new config, lists and geo-IP,
  *   a new engine fed the running blocks again, capture restarted only when what it sees
  *   changed, one reconcile; blocks are kept.
@@ -180,6 +181,7 @@ export class Daemon {
     this.geo = await loadGeo(config.stateDir, this.log);
     await this.pipeline.restore(this.store);
     await this.reconcile('start');
+    await this.pipeline.warmUp(config);
     this.cluster = this.startCluster();
     await this.inputs.start(config);
     this.rescheduleGeo();
