@@ -6,7 +6,7 @@
  *   {sipprot}:esc           hash ip → fleet-wide count of block episodes (BLOCK_THRESHOLD)
  *   {sipprot}:covers        the stream id the snapshot covers
  *   {sipprot}:list:allow|deny, :settings, :recipients, :geoip   last-writer-wins entries
- *   {sipprot}:seen:<id>     event ids published in the last 7 days (idempotent re-publish)
+ *   {sipprot}:seen:<id>     event ids published in the last day (idempotent re-publish)
  *   {sipprot}:hosts         hash host → heartbeat JSON
  *   {sipprot}:lease:<job>   SET NX EX leases (daily summary, mail throttle, pruning)
  *   {sipprot}:geoip:<sha256> a geo-IP table's bytes (30 days)
@@ -54,8 +54,19 @@ const K = {
   geoip: `${P}geoip`,
   hosts: `${P}hosts`,
 };
-const SEEN_TTL = 7 * 86400;
+/** How long a published event id is remembered: an outbox re-sends within minutes of a lost ack. */
+const SEEN_TTL = 86400;
 const GEO_TTL = 30 * 86400;
+
+/**
+ * The least a host's Redis user needs (`ACL SETUSER sipprot <these rules>`): its keys, the
+ * commands of this file and ioredis's connection set-up; no admin or dangerous command.
+ * The README shows it; redis-bus.test.ts runs the whole bus as such a user.
+ */
+export const ACL_RULES =
+  'on >host-secret resetkeys ~{sipprot}:* resetchannels -@all +@connection +ping +info +client|setname ' +
+  '+get +set +hset +hget +hdel +hgetall +hincrby +xadd +xread +xinfo|stream +xlen +xrevrange ' +
+  '+eval +evalsha +script|load +multi +exec';
 
 export interface RedisBusOptions {
   url: string;
@@ -63,6 +74,9 @@ export interface RedisBusOptions {
   maxLen?: number;
   /** Command timeout in ms (default 3000). */
   timeoutMs?: number;
+  /** rediss://: extra TLS options (tests pass their CA; production uses the system's CAs or
+   * NODE_EXTRA_CA_CERTS, e.g. in the systemd unit). */
+  tls?: { ca?: string | Buffer };
 }
 
 type Conn = Redis & {
@@ -86,6 +100,7 @@ export class RedisBus implements ClusterBus {
       connectTimeout: timeout,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
       keepAlive: 5000,
+      ...(opts.tls && /^rediss:/i.test(opts.url) ? { tls: { ...opts.tls } } : {}),
     };
     this.cmd = new Redis(opts.url, { ...base, commandTimeout: timeout, connectionName: 'sipprot' }) as Conn;
     this.cmd.defineCommand('sipPublish', { numberOfKeys: 11, lua: PUBLISH_LUA });

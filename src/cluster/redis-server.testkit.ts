@@ -27,6 +27,8 @@ export interface RedisServerOptions {
   prefix?: string[];
   /** `requirepass` (the default user's password). */
   password?: string;
+  /** TLS only (no plain port): the server's certificate, key and the CA of the clients'. */
+  tls?: { port: number; cert: string; key: string; ca: string };
   /** appendonly yes, fsync every second (the production setting: a kill -9 keeps what the
    * OS has; a power loss may lose the last second, which the hosts' anti-entropy refills). */
   persist?: boolean;
@@ -57,9 +59,14 @@ export class RedisServer {
 
   async start(): Promise<void> {
     if (this.child) return;
+    const tls = this.o.tls;
     const args = [
       '--port',
-      String(this.port),
+      tls ? '0' : String(this.port),
+      ...(tls
+        ? ['--tls-port', String(tls.port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key]
+        : []),
+      ...(tls ? ['--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'] : []),
       '--bind',
       this.o.bind ?? '127.0.0.1',
       '--dir',
@@ -117,7 +124,8 @@ export class RedisServer {
       '-h',
       this.o.bind ?? '127.0.0.1',
       '-p',
-      String(this.port),
+      String(this.o.tls?.port ?? this.port),
+      ...(this.o.tls ? ['--tls', '--cacert', this.o.tls.ca] : []),
     ];
     if (this.o.password) argv.push('--no-auth-warning', '-a', this.o.password);
     const { execFile } = await import('node:child_process');
