@@ -4,13 +4,17 @@
  * list rather than per status request (rangesFor walks all ~550,000 ranges of the shipped
  * table: ~175 ms for US here).
  */
+import { countriesWithin } from '../core/geoip/overlap.js';
+import type { GeoTable } from '../core/geoip/table.js';
+import { parseNetwork } from '../core/net/ip.js';
+import { addressToBigint } from '../core/net/ip-range.js';
 import type { Config } from '../core/types.js';
 import type { GeoInfo } from './local-admin.js';
 
 /** What this reads of a geo-IP database (geoip/database.ts GeoDatabase has it). */
 export interface GeoSource {
   readonly meta: { source: string; date: string; origin: string; loadedAt: number };
-  readonly table: { rangesFor(countries: readonly string[]): { v4: unknown[]; v6: unknown[] } };
+  readonly table: GeoTable;
   country(ip: string): string | null;
 }
 
@@ -19,6 +23,7 @@ export function geoInfo(db: GeoSource, config: Pick<Config, 'blockedCountries'>)
   let cached: { key: string; ranges: number } | null = null;
   return {
     country: (ip) => db.country(ip),
+    countriesIn: (network) => countriesIn(db.table, network),
     countries: () => {
       const key = `${db.meta.date}|${db.meta.loadedAt}|${config.blockedCountries.join(',')}`;
       if (cached?.key !== key) {
@@ -32,4 +37,13 @@ export function geoInfo(db: GeoSource, config: Pick<Config, 'blockedCountries'>)
       };
     },
   };
+}
+
+/** Every country with addresses in `network` (binary search on the table: fast for a /24 or a /8). */
+export function countriesIn(table: GeoTable, network: string): string[] {
+  const n = parseNetwork(network);
+  if (!n) return [];
+  const start = addressToBigint(n.bytes);
+  const end = start + (1n << BigInt(n.bytes.length * 8 - n.prefix)) - 1n;
+  return countriesWithin(table, n.family, start, end).map((p) => p.country);
 }

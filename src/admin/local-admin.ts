@@ -37,6 +37,7 @@ import {
 import type { ListStorage } from '../ports/lists.js';
 import type { Store } from '../ports/store.js';
 import { actorOf, historyPage, listEvents, recentOf } from './admin-history.js';
+import { countryWarnings } from './country-review.js';
 
 /** Present when the daemon runs: changes reach the kernel and the policy at once. */
 export interface LiveHooks {
@@ -51,6 +52,8 @@ export interface LiveHooks {
 
 export interface GeoInfo {
   country(ip: string): string | null;
+  /** Every country with addresses in the network (the country guard's LAN and neighbour warnings). */
+  countriesIn?(network: string): string[];
   countries(): { blocked: string[]; ranges: number; database: string | null };
 }
 
@@ -76,6 +79,8 @@ export interface LocalAdminDeps {
    * host's own addresses, resolvers, gateways, SSH and web admin peers (platform/host-facts.ts).
    */
   protect?: () => Protected[];
+  /** The host's LANs, for the country guard's warnings. */
+  lans?: () => Array<{ network: string; iface: string }>;
 }
 
 /**
@@ -194,10 +199,32 @@ export class LocalAdmin implements Admin {
 
   /**
    * Before BLOCKED_COUNTRIES changes (settings from the UI, API or socket): refuses with
-   * SP_ERR_LOCKOUT when the new countries would cut off a protected address, unless forced.
+   * SP_ERR_LOCKOUT when the new countries would cut off a protected address, unless
+   * forced. The warnings (LANs, allow entries' neighbours) come from reviewCountries.
    */
   async guardCountries(countries: readonly string[], opts?: ChangeOptions): Promise<void> {
     await this.guard({ kind: 'countries', countries }, opts);
+  }
+
+  /** Countries in a config file (start, reload): nothing can be refused, everything is said. */
+  async reviewCountries(countries: readonly string[], previous: readonly string[]): Promise<string[]> {
+    const added = countries.filter((c) => !previous.includes(c));
+    if (added.length === 0) return [];
+    const protect = this.protected();
+    const facts = { ...(await this.guardFacts(protect)), blockedCountries: previous };
+    const cut = findLockouts({ kind: 'countries', countries }, protect, facts).map(
+      (l) => `${l.cause} would cut off ${l.ip} (${l.why})`,
+    );
+    return [...cut, ...this.countryWarnings(countries, previous)];
+  }
+
+  private countryWarnings(countries: readonly string[], previous: readonly string[]): string[] {
+    return countryWarnings({
+      added: countries.filter((c) => !previous.includes(c)),
+      lans: this.d.lans?.() ?? [],
+      allow: this.accessLists().allowEntries(),
+      geo: this.d.geo,
+    });
   }
 
   /** The protected addresses a change would cut off (for warnings: config reload, start). */

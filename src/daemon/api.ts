@@ -49,6 +49,8 @@ export interface RunningDaemon {
    * host's own, its resolvers, gateways, SSH peers and live web admin sessions.
    */
   protect(): Protected[];
+  /** The host's LANs (networks of its interfaces), for the country guard's warnings. */
+  lans(): Array<{ network: string; iface: string }>;
   /** Cluster mode: this host's view of the fleet; null on a single host. */
   cluster(): Promise<ClusterStatus | null>;
 }
@@ -106,6 +108,7 @@ export function adminOf(running: RunningDaemon, store: Store, lists: ListStorage
     access: () => running.access(),
     live: running.live,
     protect: () => running.protect(),
+    lans: () => running.lans(),
   });
 }
 
@@ -127,6 +130,10 @@ function geoView(running: RunningDaemon): GeoInfo {
   };
   return {
     country: (ip) => running.geo()?.country(ip) ?? null,
+    countriesIn: (network) => {
+      const geo = running.geo();
+      return geo ? (infoOf(geo).countriesIn?.(network) ?? []) : [];
+    },
     countries: () => {
       const geo = running.geo();
       return geo

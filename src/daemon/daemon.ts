@@ -58,6 +58,8 @@ const NOTIFY_TICK_MS = 5000;
 const PRUNE_MS = 6 * 3600_000;
 /** After a reconcile that failed too, the next try (the kernel may be busy or restarting). */
 const RETRY_RECONCILE_MS = 5000;
+/** Host facts (addresses, resolvers, gateways, SSH peers) are re-read at most this often. */
+const HOST_FACTS_MS = 5000;
 
 export interface DaemonOptions {
   /** --config as given, so reload reads the same file. */
@@ -105,6 +107,7 @@ export class Daemon {
   private servers: FastifyInstance[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private reconciling: Promise<void> | null = null;
+  private facts: { at: number; facts: HostFacts } | null = null;
   private stopping = false;
   /** Cluster mode (CLUSTER_REDIS_URL): the fleet's shared memory; null on a single host. */
   private cluster: ClusterNode | null = null;
@@ -179,6 +182,7 @@ export class Daemon {
     const config = this.conf;
     logConfigWarnings(this.log, config.source, this.opts.configWarnings ?? [], 'start');
     this.geo = await loadGeo(config.stateDir, this.log);
+    await this.reviewCountries(config, []);
     await this.pipeline.restore(this.store);
     await this.reconcile('start');
     await this.pipeline.warmUp(config);
@@ -241,6 +245,7 @@ export class Daemon {
     this.access = this.readLists();
     this.conf = config;
     this.geo = (await loadGeo(config.stateDir, this.log)) ?? this.geo;
+    const countries = await this.reviewCountries(config, previous.blockedCountries);
     const captureChanged = !sameCapture(previous, config);
     this.pipeline.reconfigure(config, captureChanged);
     await this.pipeline.restore(this.store);
@@ -256,7 +261,8 @@ export class Daemon {
     this.cluster?.settingsChanged(clock());
     for (const name of ['allow', 'deny'] as const) this.cluster?.listChanged(name, clock());
     this.log.info({ source: config.source }, 'configuration reloaded');
-    return `reloaded ${config.source ?? 'defaults'}${captureChanged ? '; capture restarted' : ''}`;
+    const said = countries.map((w) => `\nwarning: BLOCKED_COUNTRIES: ${w}`).join('');
+    return `reloaded ${config.source ?? 'defaults'}${captureChanged ? '; capture restarted' : ''}${said}`;
   }
 
   /** Makes the kernel match the policy, lists, countries and options in one batch. */
@@ -330,7 +336,8 @@ export class Daemon {
       cluster: () => this.cluster?.status() ?? Promise.resolve(null),
       reload: (next) => this.reload(next),
       reconcile: (why) => this.reconcile(why),
-      protect: () => protectedByHost((this.opts.hostFacts ?? readHostFacts)()),
+      protect: () => protectedByHost(this.hostFacts()),
+      lans: () => this.hostFacts().lans ?? [],
     };
   }
 
@@ -369,6 +376,28 @@ export class Daemon {
     }
     this.events.emit({ type: 'lists', list: name });
     this.cluster?.listChanged(name, clock());
+  }
+
+  /** The host's addresses, resolvers, gateways, SSH peers, LANs: read at most every 5 s. */
+  private hostFacts(): HostFacts {
+    const now = Date.now();
+    if (!this.facts || now - this.facts.at > HOST_FACTS_MS) {
+      this.facts = { at: now, facts: (this.opts.hostFacts ?? readHostFacts)() };
+    }
+    return this.facts.facts;
+  }
+
+  /**
+   * Countries from the config file (start, reload) cannot be refused: what they would cut
+   * off (protected addresses, LANs, allow entries' neighbours) is logged and answered.
+   */
+  private async reviewCountries(next: Config, previous: readonly string[]): Promise<string[]> {
+    if (next.blockedCountries.length === 0) return [];
+    const said = await adminOf(this.running(), this.store, this.lists)
+      .reviewCountries(next.blockedCountries, previous)
+      .catch((e) => [`could not check the blocked countries against this host: ${(e as Error).message}`]);
+    for (const w of said) this.log.warn({ countries: next.blockedCountries }, `BLOCKED_COUNTRIES: ${w}`);
+    return said;
   }
 
   private kernelState(): FirewallState {

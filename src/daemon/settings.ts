@@ -17,8 +17,11 @@ const RESTART_KEYS = ['STATE_DIR', 'WEB_LISTEN', 'CLUSTER_REDIS_URL'];
 export interface SettingsTarget {
   config(): Config;
   reload(next: Config): Promise<string>;
-  /** SP_ERR_LOCKOUT when blocking these countries cuts off a protected address (unless forced). */
-  guardCountries(countries: readonly string[]): Promise<void>;
+  /**
+   * SP_ERR_LOCKOUT when blocking these countries cuts off a protected address (unless
+   * forced). The warnings (LANs, allow entries' neighbours) come with the reload's answer.
+   */
+  guardCountries(countries: readonly string[]): Promise<unknown>;
 }
 
 export function settingsView(config: Config, message?: string): SettingsView {

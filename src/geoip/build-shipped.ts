@@ -4,6 +4,9 @@
  * table never holds what an update would refuse.
  *
  *   node --import tsx src/geoip/build-shipped.ts IPV4.csv IPV6.csv SOURCE DATE OUT.bin
+ *   node --import tsx src/geoip/build-shipped.ts --recut IN.bin[.gz] OUT.bin
+ * Special-purpose ranges are cut out either way (core/geoip/reserved.ts); --recut applies
+ * that to an existing table without its CSV (how the issue-10 table was made).
  * The script then compresses OUT.bin with `gzip -9n` (smaller than Node's zlib at level 9,
  * and no timestamp, so the same input gives the same file).
  */
@@ -11,10 +14,30 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { encodeGeoBin } from '../core/geoip/bin.js';
 import { parseGeoCsvAny } from '../core/geoip/csv.js';
+import { describeHits, withoutReserved } from '../core/geoip/reserved.js';
 import { GeoTable } from '../core/geoip/table.js';
 import { checkGeoUpdate } from '../core/geoip/validate.js';
+import { readTableFile } from './files.js';
+
+/** An existing table with its special-purpose ranges cut; source and date kept. */
+async function recut(input: string, out: string): Promise<number> {
+  const { table, meta } = await readTableFile(input);
+  const r = withoutReserved(table);
+  process.stdout.write(r.hits.length > 0 ? `cut: ${describeHits(r.hits, 100)}\n` : 'nothing to cut\n');
+  const t = r.table;
+  const bin = encodeGeoBin(t, {
+    source: meta.source,
+    date: meta.date,
+    v4Ranges: t.v4Ranges,
+    v6Ranges: t.v6Ranges,
+  });
+  await writeFile(out, bin);
+  process.stdout.write(`${out}: ${bin.length} bytes; ${t.v4Ranges} IPv4 + ${t.v6Ranges} IPv6 ranges\n`);
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--recut' && argv[1] && argv[2]) return recut(argv[1], argv[2]);
   const [v4Path, v6Path, source, date, out] = argv;
   if (!v4Path || !v6Path || !source || !date || !out || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
     process.stderr.write('usage: build-shipped.ts IPV4.csv IPV6.csv SOURCE YYYY-MM-DD OUT.bin\n');

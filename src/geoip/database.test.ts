@@ -13,7 +13,7 @@ import { SHIPPED_TABLE, writeTableFile } from './files.js';
 
 /** 10 IPv4 rows (alternating DE/FR) and 2 IPv6 rows: the "new" upstream data. */
 const V4 = Array.from({ length: 10 }, (_, i) => `5.0.${i}.0,5.0.${i}.255,${i % 2 ? 'FR' : 'DE'}`).join('\n');
-const V6 = '2001:db8::,2001:db8::ffff,JP\n2001:db9::,2001:db9:ffff:ffff:ffff:ffff:ffff:ffff,NL\n';
+const V6 = '2001:db9::,2001:db9:ffff:ffff:ffff:ffff:ffff:ffff,NL\n2a01:db8::,2a01:db8::ffff,JP\n';
 
 const isGeoErr = (re: RegExp) => (e: unknown) =>
   isSipprotError(e) && e.code === 'SP_ERR_GEOIP' && re.test(e.message);
@@ -217,7 +217,7 @@ describe('GeoDatabase.update', () => {
     const { db } = await loaded();
     await db.update({ from: `${base}/both.csv.gz` });
     assert.equal(db.meta.v4Ranges, 10);
-    assert.equal(db.country('2001:db8::1'), 'JP');
+    assert.equal(db.country('2a01:db8::1'), 'JP');
 
     const { db: db2 } = await loaded();
     const plain = join(dir, 'upd.csv');
@@ -226,7 +226,7 @@ describe('GeoDatabase.update', () => {
     await writeFile(gz, gzipSync(V6));
     const res = await db2.update({ from: `${plain},${gz}` });
     assert.equal(db2.country('5.0.0.1'), 'DE');
-    assert.equal(db2.country('2001:db8::1'), 'JP');
+    assert.equal(db2.country('2a01:db8::1'), 'JP');
     assert.deepEqual(res.warnings, []);
   });
 
@@ -387,5 +387,32 @@ describe('GeoDatabase.update', () => {
   it('refuses to update without STATE_DIR', async () => {
     const db = await GeoDatabase.load(null, { shippedPath: shipped });
     await assert.rejects(db.update({ from: `${base}/v4.csv` }), isGeoErr(/needs STATE_DIR/));
+  });
+});
+
+describe('GeoDatabase.load: special-purpose ranges (issue 10 item 6)', () => {
+  it('a table written before the cut (shipped or in STATE_DIR) is cleaned as it loads, with a warning', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'sipprot-geoip-dirty-'));
+    try {
+      const dirty = GeoTable.fromRanges(
+        [
+          { start: 0x01000000n, end: 0x010000ffn, country: 'AU' },
+          { start: 0xc0a80000n, end: 0xc0a8ffffn, country: 'AU' },
+        ],
+        [{ start: 0x20010db8n << 96n, end: (0x20010db9n << 96n) - 1n, country: 'JP' }],
+      );
+      const path = join(d, 'old.bin.gz');
+      await writeTableFile(path, dirty, { source: 'old', date: '2020-01-01', v4Ranges: 2, v6Ranges: 1 });
+      const db = await GeoDatabase.load(null, { shippedPath: path });
+      assert.equal(db.country('192.168.1.1'), null);
+      assert.equal(db.country('2001:db8::1'), null);
+      assert.equal(db.country('1.0.0.1'), 'AU');
+      assert.match(
+        db.warnings.join('\n'),
+        /special-purpose ranges carried countries \(cut as loaded\): 192\.168\.0\.0\/16 \(private use\) said AU; 2001:db8::\/32 \(documentation\) said JP/,
+      );
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SipprotError } from '../core/errors.js';
 import type { GeoDataMeta } from '../core/geoip/bin.js';
+import { describeHits, withoutReserved } from '../core/geoip/reserved.js';
 import { GeoTable } from '../core/geoip/table.js';
 import { checkGeoUpdate, type GeoSource } from '../core/geoip/validate.js';
 import { peekTableMeta, readTableFile, SHIPPED_TABLE, type TableFile, writeTableFile } from './files.js';
@@ -48,6 +49,20 @@ export interface GeoUpdateResult {
 type GeoChangeListener = (db: GeoDatabase, previous: GeoMeta) => void | Promise<void>;
 
 const wallClock = () => Date.now() / 1000;
+
+/**
+ * A table written before special-purpose ranges were cut (an older STATE_DIR, an old
+ * shipped file) is cleaned as it loads (issue 10 item 6): a LAN address never has a country.
+ */
+function clean(table: GeoTable, path: string, warnings: string[]): GeoTable {
+  const r = withoutReserved(table);
+  if (r.hits.length > 0) {
+    warnings.push(
+      `${path}: special-purpose ranges carried countries (cut as loaded): ${describeHits(r.hits)}`,
+    );
+  }
+  return r.table;
+}
 
 /** Stored in the table file so a restart knows when the last update happened. */
 interface StoredMeta extends GeoDataMeta {
@@ -103,7 +118,7 @@ export class GeoDatabase {
           } else {
             const stored = found.meta as StoredMeta;
             const meta = GeoDatabase.metaOf(found, 'state', path, now(), stored.updatedAt ?? null);
-            return new GeoDatabase(stateDir, found.table, meta, warnings);
+            return new GeoDatabase(stateDir, clean(found.table, path, warnings), meta, warnings);
           }
         }
       }
@@ -111,7 +126,7 @@ export class GeoDatabase {
     const shipped = await readTableFile(shippedPath);
     return new GeoDatabase(
       stateDir,
-      shipped.table,
+      clean(shipped.table, shippedPath, warnings),
       GeoDatabase.metaOf(shipped, 'shipped', shippedPath, now(), null),
       warnings,
     );

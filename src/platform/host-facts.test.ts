@@ -62,11 +62,15 @@ describe('host facts', () => {
         interfaces: () => ({
           lo: [{ address: '127.0.0.1', internal: true } as never],
           eth0: [
-            { address: '192.0.2.2', internal: false } as never,
-            { address: 'fe80::2%eth0', internal: false } as never,
+            { address: '192.0.2.2', cidr: '192.0.2.2/24', internal: false } as never,
+            { address: 'fe80::2%eth0', cidr: 'fe80::2/64', internal: false } as never,
           ],
         }),
       });
+      assert.deepEqual(facts.lans, [
+        { network: '192.0.2.0/24', iface: 'eth0' },
+        { network: 'fe80::/64', iface: 'eth0' },
+      ]);
       assert.deepEqual(facts.own, [
         { ip: '192.0.2.2', iface: 'eth0' },
         { ip: 'fe80::2', iface: 'eth0' },

@@ -17,6 +17,8 @@ import { formatAddress, parseAddress } from '../core/net/ip.js';
 
 export interface HostFacts {
   own: Array<{ ip: string; iface: string }>;
+  /** The networks of the host's interfaces (its LANs), e.g. 192.0.2.0/24 on eth0. */
+  lans?: Array<{ network: string; iface: string }>;
   resolvers: string[];
   gateways: string[];
   sshPeers: string[];
@@ -36,6 +38,25 @@ function read(path: string): string {
   } catch {
     return '';
   }
+}
+
+function lanNetworks(interfaces: () => ReturnType<typeof networkInterfaces>): NonNullable<HostFacts['lans']> {
+  const out = new Map<string, string>();
+  for (const [iface, list] of Object.entries(interfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal || !a.cidr) continue;
+      const [addr, prefix] = a.cidr.split('/');
+      const parsed = parseAddress((addr ?? '').split('%')[0]!);
+      if (!parsed || !prefix) continue;
+      const bytes = parsed.bytes.slice();
+      const p = Number(prefix);
+      for (let i = 0; i < bytes.length; i++)
+        bytes[i]! &= (0xff << (8 - Math.max(0, Math.min(8, p - i * 8)))) & 0xff;
+      const net = `${formatAddress({ bytes })}/${p}`;
+      if (!out.has(net)) out.set(net, iface);
+    }
+  }
+  return [...out].map(([network, iface]) => ({ network, iface }));
 }
 
 function ownAddresses(interfaces: () => ReturnType<typeof networkInterfaces>): HostFacts['own'] {
@@ -109,6 +130,7 @@ export function readHostFacts(src: HostFactSources = {}): HostFacts {
   const port = src.sshPort ?? 22;
   return {
     own: ownAddresses(src.interfaces ?? networkInterfaces),
+    lans: lanNetworks(src.interfaces ?? networkInterfaces),
     resolvers: parseResolvConf(read(src.resolvConf ?? '/etc/resolv.conf')),
     gateways: parseGateways(read(`${net}/route`), read(`${net}/ipv6_route`)),
     sshPeers: [

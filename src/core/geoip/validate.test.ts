@@ -7,14 +7,14 @@ const src = (what: string, text: string) => ({ what, parsed: parseGeoCsvAny(text
 const rows = (n: number, country = 'US') =>
   Array.from(
     { length: n },
-    (_, i) => `10.${i >> 8}.${i & 255}.0,10.${i >> 8}.${i & 255}.127,${i % 2 ? country : 'DE'}`,
+    (_, i) => `11.${i >> 8}.${i & 255}.0,11.${i >> 8}.${i & 255}.127,${i % 2 ? country : 'DE'}`,
   ).join('\n');
 const none = { current: { v4Ranges: 0, v6Ranges: 0 } };
 
 describe('checkGeoUpdate', () => {
   it('accepts good files, flattens them and merges families from several files', () => {
     const got = checkGeoUpdate(
-      [src('v4.csv', rows(10)), src('v6.csv', '2001:db8::,2001:db8::ffff,JP\n')],
+      [src('v4.csv', rows(10)), src('v6.csv', '2a01:db8::,2a01:db8::ffff,JP\n')],
       none,
     );
     assert.ok(got.ok);

@@ -3,9 +3,11 @@
  * never cost the admin their country blocks, so this errs on the side of refusing:
  * any malformed row, an empty file, or a family whose range count collapses (a
  * truncated download that happens to end on a line break) keeps the old table.
+ * Special-purpose ranges are cut out of what passes (reserved.ts), with a warning.
  */
 import type { GeoCsvAnyResult, GeoCsvError, GeoRange } from './csv.js';
 import { flatten } from './flatten.js';
+import { cutReserved, describeHits } from './reserved.js';
 
 interface GeoCheckOptions {
   /** Range counts of the table in use, per family; 0 skips the collapse check. */
@@ -84,7 +86,11 @@ export function checkGeoUpdate(sources: readonly GeoSource[], opts: GeoCheckOpti
   const out: { v4: GeoRange[] | null; v6: GeoRange[] | null } = { v4: null, v6: null };
   for (const family of [4, 6] as const) {
     if (raw[family].length === 0) continue;
-    const flat = flatten(raw[family]);
+    // No special-purpose range (RFC 1918, documentation, ULA, ...) ever maps to a country.
+    const { ranges: flat, hits } = cutReserved(flatten(raw[family]), family);
+    if (hits.length > 0) {
+      warnings.push(`${what}: special-purpose ranges carry no country; cut ${describeHits(hits)}`);
+    }
     const current = family === 4 ? opts.current.v4Ranges : opts.current.v6Ranges;
     if (current > 0 && flat.length < current * minRatio) {
       return {

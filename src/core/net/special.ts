@@ -73,10 +73,20 @@ const TABLE: ReadonlyArray<readonly [string, string, string, boolean?]> = [
 
 let parsed: SpecialRange[] | null = null;
 
+const MAPPED = '::ffff:0:0/96';
+
+/** ::ffff:0:0/96 as the IPv6 block it is (parseNetwork reads mapped networks as IPv4, on purpose). */
+function mappedNetwork(): Network {
+  const bytes = new Uint8Array(16);
+  bytes[10] = 0xff;
+  bytes[11] = 0xff;
+  return { family: 6, bytes, prefix: 96, text: MAPPED };
+}
+
 /** Every special-purpose range (most specific first within a block: the first hit names it best). */
 export function specialRanges(): readonly SpecialRange[] {
   parsed ??= TABLE.map(([net, name, rfc, never]) => {
-    const network = parseNetwork(net);
+    const network = net === MAPPED ? mappedNetwork() : parseNetwork(net);
     if (!network) throw new Error(`special.ts: ${net} is not a network`);
     return { network, name, rfc, neverSource: never === true };
   });
