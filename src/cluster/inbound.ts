@@ -7,7 +7,7 @@
  *   this host last agreed with (last writer wins, core/cluster/merge.ts); the version is
  *   recorded first, so applying it is never sent back to the fleet as a local change.
  * - attack: kept in this host's store for the fleet's reports.
- * - geoip: the daemon's geo wiring fetches the table (not here).
+ * - geoip: the table with that digest is fetched from Redis, checked and loaded.
  */
 import type { ClusterEvent } from '../core/cluster/events.js';
 import { type FleetEntry, later } from '../core/cluster/merge.js';
@@ -91,6 +91,7 @@ export async function applyRemote(e: ClusterEvent, d: InboundDeps): Promise<void
       await host.recordAttacks(e.attacks);
       return;
     case 'geoip':
+      if ((await host.geoDigest()) !== e.sha256) await host.applyGeo(e.sha256);
       return;
   }
 }

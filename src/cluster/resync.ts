@@ -72,6 +72,11 @@ export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult
   }
   for (const [email, v] of recipients.publish)
     bodies.push({ type: 'recipient', email, name: v.removed ? null : v.value || null, removed: v.removed });
+  // Geo-IP: the fleet's newest table (last writer wins), or ours when the fleet has none.
+  const geo = fleet.geoip;
+  const mine = await host.geoDigest();
+  if (geo !== null && geo.sha256 !== mine) await host.applyGeo(geo.sha256).catch(() => undefined);
+  else if (geo === null && mine !== null) await host.publishGeo().catch(() => undefined);
   // Large lists go out in events of at most MAX_BATCH entries (Outbound.send does not split).
   out.send(bodies.flatMap(splitLarge), now);
   return { sent: bodies.length, adopted: blocks.adopt.length, applied };

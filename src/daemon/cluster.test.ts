@@ -8,7 +8,7 @@
  * refused and counted.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +17,7 @@ import { HttpAdmin } from '../admin/http-admin.js';
 import { FakeClusterBus } from '../cluster/cluster.fake.js';
 import { parseConfig } from '../core/config/parse.js';
 import { FakeFirewall } from '../firewall/firewall.fake.js';
+import { SHIPPED_TABLE } from '../geoip/files.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import type { ClusterStatus } from '../ports/cluster.js';
 import { Daemon } from './daemon.js';
@@ -195,6 +196,42 @@ describe('cluster mode, three daemons on one fake Redis', () => {
 });
 
 describe('cluster mode: a new host joins', () => {
+  it('takes the fleet’s geo-IP table: the same bytes, digest checked, loaded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sipprot-cluster-geo-'));
+    const redis = new FakeClusterBus();
+    const { copyFileSync, mkdirSync } = await import('node:fs');
+    const start = async (name: string) => {
+      mkdirSync(join(dir, name, 'state', 'geoip'), { recursive: true });
+      const conf = join(dir, name, 'sipprot.conf');
+      writeFileSync(
+        conf,
+        `STATE_DIR=${join(dir, name, 'state')}\nWEB_LISTEN=off\nCLUSTER_REDIS_URL=redis://127.0.0.1:1\nCLUSTER_HOST_ID=${name}\n`,
+      );
+      const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
+      const daemon = await Daemon.start(config, {
+        firewall: new FakeFirewall(),
+        capture: false,
+        logger: pino({ level: process.env.CLUSTER_TEST_LOG ?? 'silent' }),
+        configPath: conf,
+        clusterBus: redis.connect(),
+      });
+      return { daemon, table: join(dir, name, 'state', 'geoip', 'current.bin.gz') };
+    };
+    // Host a updated its table (here: the shipped bytes, a valid table) before it joined.
+    mkdirSync(join(dir, 'pbx-a', 'state', 'geoip'), { recursive: true });
+    copyFileSync(SHIPPED_TABLE, join(dir, 'pbx-a', 'state', 'geoip', 'current.bin.gz'));
+    const a = await start('pbx-a');
+    const b = await start('pbx-b');
+    try {
+      await until('b has a’s table', () => existsSync(b.table), 20_000);
+      assert.deepEqual(readFileSync(b.table), readFileSync(a.table));
+    } finally {
+      await b.daemon.stop();
+      await a.daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loads the fleet’s deny list (10k entries) and blocks from the snapshot', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sipprot-cluster-join-'));
     const redis = new FakeClusterBus();

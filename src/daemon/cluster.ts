@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { ClusterJournal } from '../cluster/journal.js';
 import { RedisBus } from '../cluster/redis-bus.js';
 import { ClusterSync } from '../cluster/sync.js';
+import type { EventBody } from '../core/cluster/events.js';
 import type { HostBlock } from '../core/cluster/merge.js';
 import { findConfigKey } from '../core/config/keys.js';
 import { fleetWideKeys } from '../core/config/scope.js';
@@ -23,11 +24,13 @@ import type { AccessLists } from '../core/lists/lists.js';
 import type { GuardedChange, Lockout } from '../core/lists/lockout.js';
 import type { AttackRecord } from '../core/records.js';
 import type { Config, Decision, ListName } from '../core/types.js';
+import type { GeoDatabase } from '../geoip/database.js';
 import type { ClusterSummary } from '../ports/admin.js';
 import type { ClusterBus, ClusterHost, ClusterStatus } from '../ports/cluster.js';
 import type { ListStorage } from '../ports/lists.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
+import { installTable, stateTable } from './cluster-geo.js';
 import type { Pipeline } from './pipeline.js';
 
 const VERSION = '0.1.0';
@@ -59,12 +62,15 @@ export interface ClusterParts {
   store: Store;
   log: Logger;
   clock(): number;
+  /** STATE_DIR's geo-IP table was replaced by the fleet's: load it and refill the kernel. */
+  geoInstalled(): Promise<void>;
   /** Replaces the Redis bus (tests). */
   bus?: ClusterBus;
 }
 
 export class ClusterNode {
   readonly sync: ClusterSync;
+  private readonly host: ClusterHost;
   private constructor(
     readonly self: string,
     private readonly bus: ClusterBus,
@@ -72,11 +78,15 @@ export class ClusterNode {
     p: ClusterParts,
   ) {
     const config = p.config();
+    this.host = clusterHost(self, p, bus, {
+      fromPeer: (ds) => this.sync.out.fromPeer(ds),
+      send: (bodies) => this.sync.out.send(bodies, p.clock()),
+    });
     this.sync = new ClusterSync({
       self,
       bus,
       journal,
-      host: clusterHost(self, p, (ds) => this.sync.out.fromPeer(ds)),
+      host: this.host,
       log: p.log,
       clock: p.clock,
       version: VERSION,
@@ -111,6 +121,11 @@ export class ClusterNode {
 
   recipientsChanged(now: number): Promise<void> {
     return this.sync.out.recipientsChanged(now);
+  }
+
+  /** Publishes each table this database is updated to (the fleet loads the same bytes). */
+  watchGeo(db: GeoDatabase | null): void {
+    db?.onChange(() => this.host.publishGeo());
   }
 
   /** The store as the API sees it: a recipient added or removed there is told to the fleet. */
@@ -155,7 +170,14 @@ export function redacted(url: string): string {
   );
 }
 
-function clusterHost(self: string, p: ClusterParts, fromPeer: (ds: Decision[]) => void): ClusterHost {
+function clusterHost(
+  self: string,
+  p: ClusterParts,
+  bus: ClusterBus,
+  out: { fromPeer(ds: Decision[]): void; send(bodies: EventBody[]): void },
+): ClusterHost {
+  const { fromPeer } = out;
+  const stateDir = p.config().stateDir;
   return {
     adopt: (blocks) => fromPeer(p.pipeline.adopt(blocks)),
     unblock: (ip, forgetHistory, from) => fromPeer(p.pipeline.unblockFrom(from, ip, forgetHistory)),
@@ -204,6 +226,21 @@ function clusterHost(self: string, p: ClusterParts, fromPeer: (ds: Decision[]) =
       for (const email of remove) await p.store.removeRecipient(email);
     },
     recordAttacks: (attacks) => p.store.commit({ attacks }),
+    geoDigest: async () => (await stateTable(stateDir))?.sha256 ?? null,
+    applyGeo: async (digest) => {
+      const bytes = await bus.getGeoTable(digest);
+      if (bytes === null) throw new Error(`the fleet's geo-IP table ${digest} is no longer in Redis`);
+      await installTable(stateDir, digest, bytes);
+      await p.geoInstalled();
+      p.log.info({ sha256: digest }, "cluster: loaded the fleet's geo-IP table");
+    },
+    publishGeo: async () => {
+      const t = await stateTable(stateDir);
+      if (t === null) return;
+      await bus.putGeoTable(t.sha256, t.bytes);
+      out.send([{ type: 'geoip', sha256: t.sha256, bytes: t.bytes.length }]);
+      p.log.info({ sha256: t.sha256 }, 'cluster: published this host’s geo-IP table');
+    },
   };
 }
 

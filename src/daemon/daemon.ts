@@ -187,6 +187,7 @@ export class Daemon {
     await this.reconcile('start');
     await this.pipeline.warmUp(config);
     this.cluster = this.startCluster();
+    this.cluster?.watchGeo(this.geo);
     await this.inputs.start(config);
     this.rescheduleGeo();
     // A socket left by a daemon that died would make listen() fail; we hold the PID file.
@@ -245,6 +246,7 @@ export class Daemon {
     this.access = this.readLists();
     this.conf = config;
     this.geo = (await loadGeo(config.stateDir, this.log)) ?? this.geo;
+    this.cluster?.watchGeo(this.geo);
     const countries = await this.reviewCountries(config, previous.blockedCountries);
     const captureChanged = !sameCapture(previous, config);
     this.pipeline.reconfigure(config, captureChanged);
@@ -357,6 +359,11 @@ export class Daemon {
       store: this.store,
       log: this.log.child({ component: 'cluster' }),
       clock,
+      geoInstalled: async () => {
+        this.geo = (await loadGeo(this.conf.stateDir, this.log)) ?? this.geo;
+        this.cluster?.watchGeo(this.geo);
+        await this.reconcile('geo-ip table from the cluster');
+      },
       bus: this.opts.clusterBus,
     });
   }
@@ -431,8 +438,13 @@ export class Daemon {
 
   private rescheduleGeo(): void {
     this.geoSchedule?.stop();
-    this.geoSchedule = scheduleGeo(this.geo, this.conf, this.log, () =>
-      this.reconcile('geo-ip update').catch((e) => this.failed('firewall', e)),
+    this.geoSchedule = scheduleGeo(
+      this.geo,
+      this.conf,
+      this.log,
+      () => this.reconcile('geo-ip update').catch((e) => this.failed('firewall', e)),
+      // Cluster mode: one host of the fleet updates per interval; the others load its table.
+      this.cluster && ((sec) => this.cluster!.claim('geoip-update', sec).catch(() => true)),
     );
   }
 

@@ -28,6 +28,8 @@ export function scheduleGeo(
   config: Config,
   log: Logger,
   updated: () => void,
+  /** Cluster mode: asked before each run (true on one host of the fleet per interval). */
+  mayRun?: ((intervalSec: number) => Promise<boolean>) | null,
 ): GeoSchedule | null {
   const { updateUrl, updateInterval } = config.geoip;
   if (!db || !updateUrl || updateInterval <= 0) return null;
@@ -36,6 +38,7 @@ export function scheduleGeo(
     from: updateUrl,
     update: { confineTo: configDir(config.source) },
     intervalSec: updateInterval,
+    ...(mayRun ? { mayRun: () => mayRun(updateInterval * 0.9) } : {}),
     onResult: (o) => {
       if (!o.ok) {
         log.warn({ err: o.error }, 'scheduled geo-IP update failed; keeping the current database');

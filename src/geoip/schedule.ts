@@ -16,6 +16,8 @@ interface GeoScheduleOptions {
   /** Passed on to every update (timeouts, caps, fetch for tests). */
   update?: Omit<GeoUpdateOptions, 'from'>;
   onResult?: (outcome: GeoScheduleOutcome) => void;
+  /** Asked before each run; false skips it until the next interval (cluster: another host updates). */
+  mayRun?: () => Promise<boolean>;
   /** Earliest first run after start, seconds (default 60: let the daemon settle). */
   firstDelaySec?: number;
   /** Wait after a failed run before trying again, seconds (default min(interval, 3600)). */
@@ -75,6 +77,7 @@ export function scheduleGeoipUpdates(opts: GeoScheduleOptions): GeoSchedule {
 
   const run = async () => {
     handle = null;
+    if (opts.mayRun && !(await opts.mayRun().catch(() => true))) return plan(intervalSec);
     let outcome: GeoScheduleOutcome;
     try {
       outcome = { ok: true, result: await db.update({ ...opts.update, from }) };

@@ -133,6 +133,12 @@ export interface ClusterHost {
   recipients(): Promise<Map<string, string>>;
   applyRecipients(set: Array<[string, string]>, remove: string[]): Promise<void>;
   recordAttacks(attacks: AttackRecord[]): Promise<void>;
+  /** The digest of this host's geo-IP table (null: the shipped one). */
+  geoDigest(): Promise<string | null>;
+  /** Loads the fleet's geo-IP table with this digest (fetched from Redis, checked, validated). */
+  applyGeo(sha256: string): Promise<void>;
+  /** Puts this host's updated geo-IP table into Redis and tells the fleet (nothing when shipped). */
+  publishGeo(): Promise<void>;
 }
 
 /** One host's view of the cluster (`sipprot cluster status`, the API, the web UI). */
