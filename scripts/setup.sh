@@ -15,6 +15,7 @@ APT_PACKAGES=(
   debootstrap dpkg-repack systemd-container lintian
   zsh  # the completion test runs the generated zsh script
   redis-server  # the cluster tests start their own servers
+  ipset  # the blocklist export test loads its ipset output
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

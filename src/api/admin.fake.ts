@@ -286,6 +286,8 @@ export interface FakeWorld {
   geo: GeoStatus;
   mails: Array<string | undefined>;
   reloads: number;
+  /** METRICS_TOKEN and EXPORT_TOKEN as the daemon's config would have them. */
+  tokens: { metrics: string | null; export: string | null };
   /** Stores a dynamic block and announces it, as the daemon's policy path would. */
   block(ip: string, extra?: Partial<BlockRecord>): Promise<BlockRecord>;
 }
@@ -315,6 +317,7 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
     geo,
     mails: [],
     reloads: 0,
+    tokens: { metrics: null, export: null },
     async block(ip, extra = {}) {
       const rec = aBlock(ip, { ...blockedAt(Math.floor(clock.now())), ...extra });
       await store.upsertBlock(rec);
@@ -350,6 +353,7 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
         return { reloaded: true, message: 'config and lists reloaded' };
       },
       clock: () => clock.now(),
+      tokens: () => world.tokens,
     },
   };
   return world;

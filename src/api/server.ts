@@ -19,10 +19,12 @@ import type { ClusterStatus } from '../ports/cluster.js';
 import type { Store } from '../ports/store.js';
 import { adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
 import { assertCsrf, type Session, Sessions } from './auth.js';
+import { bearerMatches, bearerOf } from './bearer.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { installErrorHandler } from './errors.js';
 import { eventsRoute } from './events-route.js';
+import { EXPORT_ROUTE, exportRoutes } from './export-routes.js';
 import { installSecurityHeaders } from './headers.js';
 import { historyRoutes } from './history-routes.js';
 import { type HostPolicy, hostAllowed, originAllowed } from './host-check.js';
@@ -57,6 +59,8 @@ export interface ApiDeps {
   /** Epoch seconds. */
   clock(): number;
   logger?: Logger;
+  /** Bearer tokens that open one machine route each on TCP (config in force; null = session only). */
+  tokens?: () => { metrics: string | null; export: string | null };
 }
 
 interface ApiOptions {
@@ -113,6 +117,38 @@ export function routesOf(app: FastifyInstance): readonly RouteSpec[] {
 }
 const isPublic = (r: { method: string; url: string }) => PUBLIC_ROUTES.has(`${r.method} ${r.url}`);
 
+/** Machine routes a bearer token opens instead of a session (read-only: GET and HEAD). */
+const TOKEN_ROUTES: Record<string, 'metrics' | 'export'> = {
+  'GET /metrics': 'metrics',
+  'HEAD /metrics': 'metrics',
+  [`GET ${EXPORT_ROUTE}`]: 'export',
+  [`HEAD ${EXPORT_ROUTE}`]: 'export',
+};
+
+/** The right bearer token for the matched machine route (never throws). */
+function hasToken(req: FastifyRequest, tokens: ApiDeps['tokens']): boolean {
+  const which = TOKEN_ROUTES[`${req.method} ${req.routeOptions.url ?? ''}`];
+  return which !== undefined && bearerMatches(req.headers.authorization, tokens?.()[which] ?? null);
+}
+
+/**
+ * True when the request carries the right bearer token for the route the router matched.
+ * A wrong token on such a route is refused outright (not silently tried as a session).
+ */
+function tokenOpens(req: FastifyRequest, tokens: ApiDeps['tokens']): boolean {
+  const which = TOKEN_ROUTES[`${req.method} ${req.routeOptions.url ?? ''}`];
+  if (!which || bearerOf(req.headers.authorization) === null) return false;
+  const token = tokens?.()[which] ?? null;
+  if (hasToken(req, tokens)) return true;
+  const key = which === 'metrics' ? 'METRICS_TOKEN' : 'EXPORT_TOKEN';
+  throw new SipprotError(
+    'SP_ERR_AUTH',
+    token === null
+      ? `no ${key} is set on this host: use a session, or set ${key} in sipprot.conf`
+      : `the bearer token is not ${key}`,
+  );
+}
+
 export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<FastifyInstance> {
   const tcp = opts.transport === 'tcp';
   const log = deps.logger?.child({ component: 'api', transport: opts.transport });
@@ -155,7 +191,8 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     const hosts = opts.hosts ?? LOOPBACK_POLICY;
     // First of all: a request for another name is a rebinding page, whatever its route.
     app.addHook('onRequest', async (req) => {
-      if (!hostAllowed(req.headers.host, hosts)) {
+      // A scraper's bearer token is no ambient credential a rebinding page could use.
+      if (!hostAllowed(req.headers.host, hosts) && !hasToken(req, deps.tokens)) {
         throw new SipprotError(
           'SP_ERR_BAD_HOST',
           'this server does not answer to that Host name: use its address, or add the name to WEB_HOSTNAMES',
@@ -168,6 +205,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     // onRequest runs after routing: routeOptions.url is the pattern that will handle it.
     app.addHook('onRequest', async (req) => {
       if (isPublic({ method: req.method, url: req.routeOptions.url ?? '' })) return;
+      if (tokenOpens(req, deps.tokens)) return;
       const session = await sessions.lookup(req);
       if (!session) throw new SipprotError('SP_ERR_AUTH', 'log in first (POST /api/login)');
       sessionByRequest.set(req, session);
@@ -203,6 +241,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));
   await app.register(opsRoutes(deps));
   await app.register(clusterRoutes(deps.cluster));
+  await app.register(exportRoutes(deps.admin, deps.clock));
   await app.register(
     eventsRoute(deps, {
       stillAuthorized: async (req) => !tcp || (await sessions.lookup(req, { touch: false })) !== null,

@@ -110,6 +110,9 @@ describe('settings', () => {
       ['HEP_LISTEN', '0.0.0.0:9060'],
       ['INTERFACES', 'eth1'],
       ['CLUSTER_REDIS_URL', 'redis://evil.example:6379/0'],
+      ['METRICS_LISTEN', '0.0.0.0:9560'],
+      ['METRICS_TOKEN', 'abcdefghijklmnop0123'],
+      ['EXPORT_TOKEN', 'abcdefghijklmnop0123'],
     ]) {
       const res = await c.req({
         method: 'PATCH',
@@ -136,8 +139,13 @@ describe('settings', () => {
       'CLUSTER_HOST_ID',
       'CLUSTER_REDIS_URL',
       'DENYLIST_FILE',
+      'EXPORT_TOKEN',
       'HEP_LISTEN',
       'INTERFACES',
+      'LOG_FORMAT',
+      'LOG_LEVEL',
+      'METRICS_LISTEN',
+      'METRICS_TOKEN',
       'STATE_DIR',
       'WEB_HOSTNAMES',
       'WEB_LISTEN',

@@ -22,6 +22,7 @@ import { runtimePaths } from '../platform/runtime-paths.js';
 import type { Admin } from '../ports/admin.js';
 import { DB_FILE, SqliteStore } from '../store/sqlite-store.js';
 import { clusterCommands } from './cluster-command.js';
+import { exportCommand } from './export-command.js';
 import { geoipCommands } from './geoip-command.js';
 import { notifyCommands } from './notify-commands.js';
 import { type Io, warnConfig } from './output.js';
@@ -108,6 +109,7 @@ function run(
       }),
       geoipCommands({ config: configAt }),
       clusterCommands({ config: configAt, clock }),
+      exportCommand,
       notifyCommands({ loadConfig: configAt, openStore: (c) => SqliteStore.open(c.stateDir) }),
       (program, ctx) =>
         registerPasswdCommand(program, ctx, {

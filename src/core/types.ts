@@ -216,6 +216,8 @@ export interface Config {
   detection: DetectionConfig;
   /** HISTORY_DAYS: retention of the history, attack events and decisions. */
   historyDays: number;
+  /** Logs, metrics, webhooks, the blocklist export (issue 15): keys in config/keys-ops.ts. */
+  ops: OpsConfig;
   /** The file this config came from, or null for embedded defaults. */
   source: string | null;
 }
@@ -249,4 +251,32 @@ export interface DetectionConfig {
   prefixBlock: number;
   /** OBSERVE: rules whose verdicts are reported and not enforced ('all' = every rule) */
   observe: Array<Rule | 'all'>;
+}
+
+export const LOG_FORMATS = ['text', 'json'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const WEBHOOK_FORMATS = ['json', 'slack', 'mattermost', 'teams', 'discord'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+/** What a webhook is told about: decisions by action, and alerts (breach, distributed, watched call). */
+export const WEBHOOK_EVENTS = ['block', 'permanent', 'unblock', 'observe', 'alert'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export interface WebhookTarget {
+  format: WebhookFormat;
+  /** An http:// or https:// URL (it may carry a secret token: shown masked). */
+  url: string;
+}
+
+/** The operations keys (issue 15); README "Logs", "Metrics", "Webhooks", "Blocklist export". */
+export interface OpsConfig {
+  /** LOG_FORMAT, LOG_LEVEL */
+  log: { format: (typeof LOG_FORMATS)[number]; level: (typeof LOG_LEVELS)[number] };
+  /** METRICS_LISTEN: an own listener for /metrics; null = only on WEB_LISTEN (token or session) */
+  metricsListen: { host: string; port: number } | null;
+  /** METRICS_TOKEN: bearer token for /metrics; null = session (web) or loopback METRICS_LISTEN only */
+  metricsToken: string | null;
+  /** EXPORT_TOKEN: bearer token for /api/blocks/export on WEB_LISTEN; null = session only */
+  exportToken: string | null;
+  /** WEBHOOK_URLS, WEBHOOK_EVENTS, WEBHOOK_GROUP_SECONDS */
+  webhooks: { targets: WebhookTarget[]; events: WebhookEvent[]; groupSeconds: number };
 }

@@ -91,6 +91,10 @@ function apiDeps(p: ApiParts): ApiDeps {
     cluster: () => running.cluster(),
     clock,
     logger: p.log,
+    tokens: () => {
+      const { ops } = running.config();
+      return { metrics: ops.metricsToken, export: ops.exportToken };
+    },
   };
 }
 

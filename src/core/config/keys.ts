@@ -6,6 +6,7 @@
 import { countryName, isCountryCode, suggestCountryCode } from '../geoip/countries.js';
 import { CLUSTER_KEYS } from './keys-cluster.js';
 import { DETECTION_KEYS } from './keys-detect.js';
+import { OPS_KEYS } from './keys-ops.js';
 import { SERVICE_KEYS } from './keys-service.js';
 import { TRUST_KEYS } from './keys-trust.js';
 import {
@@ -219,6 +220,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     },
     format: (cfg) => String(cfg.historyDays),
   },
+  ...OPS_KEYS,
 ];
 
 const BY_NAME = new Map<string, ConfigKey>();

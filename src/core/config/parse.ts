@@ -14,6 +14,7 @@ import { SipprotError } from '../errors.js';
 import type { Config } from '../types.js';
 import { CONFIG_KEYS, type ConfigKey, findConfigKey, joinPath } from './keys.js';
 import { DEFAULT_DETECTION } from './keys-detect.js';
+import { metricsProblem } from './keys-ops.js';
 import { shownValue } from './secrets.js';
 import { didYouMean } from './suggest.js';
 
@@ -90,6 +91,13 @@ function skeleton(source: string | null): Config {
     geoip: { updateUrl: null, updateInterval: 0 },
     detection: { ...DEFAULT_DETECTION, tollWatch: [], observe: [] },
     historyDays: 0,
+    ops: {
+      log: { format: 'text', level: 'info' },
+      metricsListen: null,
+      metricsToken: null,
+      exportToken: null,
+      webhooks: { targets: [], events: [], groupSeconds: 0 },
+    },
     source,
   };
 }
@@ -220,6 +228,19 @@ function checkAcross(cfg: Config, seen: Seen, problems: Problems, warnings: Conf
         line: at?.line ?? 0,
       },
       'needs both WEB_TLS_CERT and WEB_TLS_KEY (HTTPS needs the certificate and its key)',
+    );
+  }
+  const metrics = metricsProblem(cfg.ops);
+  if (metrics) {
+    const at = seen.get('METRICS_LISTEN');
+    problems.add(
+      {
+        key: at?.written ?? 'METRICS_LISTEN',
+        value: findConfigKey('METRICS_LISTEN')!.format(cfg),
+        allowed: findConfigKey('METRICS_LISTEN')!.allowed,
+        line: at?.line ?? 0,
+      },
+      metrics,
     );
   }
   if (cfg.smtp.user && !cfg.smtp.password) {

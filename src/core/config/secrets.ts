@@ -8,7 +8,7 @@
 export const SECRET_MASK = '********';
 
 /** Keys whose whole value is secret: never sent back, not even masked, by the settings API. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['SMTP_PASSWORD']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['SMTP_PASSWORD', 'METRICS_TOKEN', 'EXPORT_TOKEN']);
 
 /** URL keys that may carry a password (`redis://user:password@host`). */
 const URL_KEYS: ReadonlySet<string> = new Set(['CLUSTER_REDIS_URL']);
@@ -17,7 +17,30 @@ const URL_KEYS: ReadonlySet<string> = new Set(['CLUSTER_REDIS_URL']);
 export function shownValue(key: string, value: string): string {
   if (SECRET_KEYS.has(key)) return value === '' ? '' : SECRET_MASK;
   if (URL_KEYS.has(key)) return maskUrlPassword(value);
+  if (key === 'WEBHOOK_URLS') return maskWebhookUrls(value);
   return value;
+}
+
+/**
+ * Webhook URLs carry their secret in the path (Slack's /services/T/B/XXXX, Discord's
+ * /api/webhooks/ID/TOKEN, Teams' signature query): only scheme, host and port are shown.
+ */
+export function maskWebhookUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(?:[^/?#@]*@)?([^/?#]*)(.*)$/is.exec(url);
+  if (!m) return SECRET_MASK;
+  return m[3] === '' || m[3] === '/' ? `${m[1]}${m[2]}/` : `${m[1]}${m[2]}/${SECRET_MASK}`;
+}
+
+function maskWebhookUrls(value: string): string {
+  return value
+    .split(/\s+/)
+    .filter((s) => s !== '')
+    .map((item) => {
+      const m = /^([a-z]+[:=])?(.*)$/is.exec(item)!;
+      const prefix = m[1] && !/^https?[:=]$/i.test(m[1]) ? m[1] : '';
+      return prefix + maskWebhookUrl(prefix ? m[2]! : item);
+    })
+    .join(' ');
 }
 
 /**

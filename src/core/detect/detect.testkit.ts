@@ -66,6 +66,13 @@ export function testConfig(over: Partial<Config> = {}): Config {
     geoip: { updateUrl: null, updateInterval: 0 },
     detection: detection(),
     historyDays: 365,
+    ops: {
+      log: { format: 'text', level: 'info' },
+      metricsListen: null,
+      metricsToken: null,
+      exportToken: null,
+      webhooks: { targets: [], events: ['block', 'permanent', 'alert'], groupSeconds: 30 },
+    },
     source: null,
     ...over,
   };
