@@ -124,7 +124,8 @@ export class Engine {
       this.counts.ignored++;
       return out;
     }
-    if (this.local.size > 0 && (remote === this.localOne || this.local.has(remote))) {
+    const local = this.local.size;
+    if (local > 0 && (remote === this.localOne || (local > 1 && this.local.has(remote)))) {
       this.counts.local++;
       return out;
     }
