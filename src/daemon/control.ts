@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
 import type { Config } from '../core/types.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
+import { lockOwner } from '../platform/netns-lock.js';
 import { isAlive, readPid } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 
@@ -37,6 +38,15 @@ export async function startDaemon(
   const running = readPid(paths.pidFile);
   if (running !== null) {
     say.err(`sipprotd is already running (pid ${running})\n`);
+    return 'failed';
+  }
+  // One daemon per network namespace: say who holds it instead of a start that dies in the log.
+  const owner = await lockOwner();
+  if (owner !== null) {
+    say.err(
+      `another sipprotd already runs in this network namespace (pid ${owner.pid}, STATE_DIR ${owner.stateDir}, ` +
+        `config ${owner.config ?? '(defaults)'}): stop it first\n`,
+    );
     return 'failed';
   }
   mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });

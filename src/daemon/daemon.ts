@@ -32,7 +32,8 @@ import type { GeoDatabase } from '../geoip/database.js';
 import type { GeoSchedule } from '../geoip/schedule.js';
 import { ListFiles } from '../lists/list-files.js';
 import { Notifier } from '../notify/notifier.js';
-import { type HostFacts, protectedByHost, readHostFacts } from '../platform/host-facts.js';
+import type { HostFacts } from '../platform/host-facts.js';
+import { claimNetnsLock, NETNS_LOCK, type NetnsLock } from '../platform/netns-lock.js';
 import { claimPidFile, releasePidFile } from '../platform/pid-file.js';
 import { type RuntimePaths, runtimePaths } from '../platform/runtime-paths.js';
 import type { LiveStats } from '../ports/admin.js';
@@ -47,6 +48,7 @@ import { logConfigWarnings } from './config-warnings.js';
 import { kernelState } from './enforcer.js';
 import { LiveEvents } from './events.js';
 import { loadGeo, scheduleGeo } from './geo.js';
+import { HostView, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
 import { readAccessLists } from './lists.js';
 import { Pipeline } from './pipeline.js';
@@ -58,8 +60,6 @@ const NOTIFY_TICK_MS = 5000;
 const PRUNE_MS = 6 * 3600_000;
 /** After a reconcile that failed too, the next try (the kernel may be busy or restarting). */
 const RETRY_RECONCILE_MS = 5000;
-/** Host facts (addresses, resolvers, gateways, SSH peers) are re-read at most this often. */
-const HOST_FACTS_MS = 5000;
 
 export interface DaemonOptions {
   /** --config as given, so reload reads the same file. */
@@ -73,6 +73,11 @@ export interface DaemonOptions {
   configWarnings?: readonly ConfigWarning[];
   /** The host's addresses, resolvers, gateways, SSH peers (default: read from the host; tests fix them). */
   hostFacts?: () => HostFacts;
+  /**
+   * The one-daemon-per-network-namespace lock (platform/netns-lock.ts): taken by default
+   * with the real nftables firewall; a fake firewall (tests) takes it only when named here.
+   */
+  netnsLock?: string;
   /** Replaces the Redis bus in cluster mode (tests). */
   clusterBus?: ClusterBus;
 }
@@ -85,6 +90,7 @@ interface Opened {
   paths: RuntimePaths;
   store: Store;
   kernel: Firewall;
+  netns: NetnsLock | null;
 }
 
 export class Daemon {
@@ -107,8 +113,9 @@ export class Daemon {
   private servers: FastifyInstance[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private reconciling: Promise<void> | null = null;
-  private facts: { at: number; facts: HostFacts } | null = null;
+  private readonly host: HostView;
   private stopping = false;
+  private readonly netns: NetnsLock | null;
   /** Cluster mode (CLUSTER_REDIS_URL): the fleet's shared memory; null on a single host. */
   private cluster: ClusterNode | null = null;
 
@@ -116,6 +123,26 @@ export class Daemon {
   static async start(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
     const log = opts.logger ?? pino({ name: 'sipprotd' });
     const paths = runtimePaths(config);
+    // Before anything else: a second daemon must not touch the first one's table or files.
+    const lockName = opts.netnsLock ?? (opts.firewall ? null : NETNS_LOCK);
+    const netns = lockName
+      ? await claimNetnsLock({ pid: process.pid, stateDir: config.stateDir, config: config.source }, lockName)
+      : null;
+    try {
+      return await Daemon.open(config, opts, log, paths, netns);
+    } catch (e) {
+      await netns?.release();
+      throw e;
+    }
+  }
+
+  private static async open(
+    config: Config,
+    opts: DaemonOptions,
+    log: PinoLogger,
+    paths: RuntimePaths,
+    netns: NetnsLock | null,
+  ): Promise<Daemon> {
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     claimPidFile(paths.pidFile);
     let store: Store | null = null;
@@ -126,7 +153,7 @@ export class Daemon {
       await store.check();
       kernel = opts.firewall ?? new NftablesFirewall({ logger: log.child({ component: 'nft' }) });
       await kernel.check();
-      daemon = new Daemon({ config, opts, log, paths, store, kernel });
+      daemon = new Daemon({ config, opts, log, paths, store, kernel, netns });
     } catch (e) {
       // sipprot's table is left as it is: the rules of a daemon that died (its blocks lift on
       // their kernel timeouts) protect better than none (issue 10 item 9).
@@ -151,6 +178,8 @@ export class Daemon {
     this.log = o.log;
     this.paths = o.paths;
     this.store = o.store;
+    this.netns = o.netns;
+    this.host = new HostView(o.opts.hostFacts);
     // A failed change is answered by one full reconcile from the policy's state.
     this.firewall = new ReconcilingFirewall(
       o.kernel,
@@ -235,6 +264,7 @@ export class Daemon {
     await this.store.close().catch(() => undefined);
     rmSync(this.paths.socket, { force: true });
     releasePidFile(this.paths.pidFile);
+    await this.netns?.release();
     this.log.info('sipprotd stopped');
   }
 
@@ -338,8 +368,8 @@ export class Daemon {
       cluster: () => this.cluster?.status() ?? Promise.resolve(null),
       reload: (next) => this.reload(next),
       reconcile: (why) => this.reconcile(why),
-      protect: () => protectedByHost(this.hostFacts()),
-      lans: () => this.hostFacts().lans ?? [],
+      protect: () => this.host.protect(),
+      lans: () => this.host.lans(),
     };
   }
 
@@ -385,26 +415,8 @@ export class Daemon {
     this.cluster?.listChanged(name, clock());
   }
 
-  /** The host's addresses, resolvers, gateways, SSH peers, LANs: read at most every 5 s. */
-  private hostFacts(): HostFacts {
-    const now = Date.now();
-    if (!this.facts || now - this.facts.at > HOST_FACTS_MS) {
-      this.facts = { at: now, facts: (this.opts.hostFacts ?? readHostFacts)() };
-    }
-    return this.facts.facts;
-  }
-
-  /**
-   * Countries from the config file (start, reload) cannot be refused: what they would cut
-   * off (protected addresses, LANs, allow entries' neighbours) is logged and answered.
-   */
-  private async reviewCountries(next: Config, previous: readonly string[]): Promise<string[]> {
-    if (next.blockedCountries.length === 0) return [];
-    const said = await adminOf(this.running(), this.store, this.lists)
-      .reviewCountries(next.blockedCountries, previous)
-      .catch((e) => [`could not check the blocked countries against this host: ${(e as Error).message}`]);
-    for (const w of said) this.log.warn({ countries: next.blockedCountries }, `BLOCKED_COUNTRIES: ${w}`);
-    return said;
+  private reviewCountries(next: Config, previous: readonly string[]): Promise<string[]> {
+    return reviewCountries(adminOf(this.running(), this.store, this.lists), next, previous, this.log);
   }
 
   private kernelState(): FirewallState {
