@@ -2,6 +2,10 @@
 # The live demo: a real SIP attack blocked by sipprot, in network namespaces.
 #
 #   sudo bash scripts/demo.sh [--hold]        (DEMO_HOLD=1 is the same as --hold)
+#   sudo bash scripts/demo.sh --cluster [--hold]
+#
+# --cluster: two PBX hosts sharing one Redis (cluster mode), an attacker reaching both; a
+# brute force against one is blocked on both (scripts/demo-cluster.ts).
 #
 # Builds a small SIP network (scripts/lab): a PBX namespace with Kamailio (digest auth)
 # guarded by sipprotd, phones registering, an attacker. Then runs real attacks
@@ -19,9 +23,11 @@ ROOT="$PWD"
 LAB_SH=scripts/lab
 
 hold="${DEMO_HOLD:-0}"
+cluster=0
 for arg in "$@"; do
   case "$arg" in
   --hold) hold=1 ;;
+  --cluster) cluster=1 ;;
   -h | --help)
     sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
     exit 0
@@ -82,6 +88,11 @@ elif [ -n "$(find src -name '*.ts' -newer dist/cli/sipprotd.js -print -quit)" ];
   npx tsc -p tsconfig.json >"/tmp/sipprot-demo-build.$$.log" 2>&1 ||
     note "(the build reported errors, see /tmp/sipprot-demo-build.$$.log; running what was built)"
   rm -f "/tmp/sipprot-demo-build.$$.log"
+fi
+
+if [ "$cluster" = 1 ]; then
+  command -v redis-server >/dev/null 2>&1 || bash scripts/setup.sh
+  exec node --import tsx scripts/demo-cluster.ts $([ "$hold" = 1 ] && echo --hold)
 fi
 
 LAB="d$$"

@@ -5,6 +5,7 @@
  */
 import type { Decision, ListName } from '../core/types.js';
 
+export type { ClusterAnswer, ClusterStatus } from './wire/cluster.js';
 export type { DashboardData } from './wire/dashboard.js';
 export type { ApiErrorBody } from './wire/errors.js';
 export type { StreamEvent } from './wire/events.js';

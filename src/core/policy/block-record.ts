@@ -22,6 +22,7 @@ export function blockRecordOf(d: Decision): BlockRecord {
     timesBlocked: d.timesBlocked,
     misconfiguredPhone: d.misconfiguredPhone,
     note: d.note,
+    ...(d.host === undefined ? {} : { host: d.host }),
   };
 }
 

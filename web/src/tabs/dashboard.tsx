@@ -5,6 +5,7 @@ import { country, countryName, num, plural, reason, todayLocal, when } from '../
 import { live } from '../live.js';
 import { AttackChart } from '../ui/chart.js';
 import { Loading, Notice, PageHead, TableHead, useLoad } from '../ui/common.js';
+import { ClusterCard } from './cluster-card.js';
 
 const RANGES = [
   { id: '24h', label: '24 hours' },
@@ -87,6 +88,7 @@ export function Dashboard() {
   return (
     <>
       <PageHead title="Dashboard" intro="What sipprot is blocking now and what attacked today." />
+      <ClusterCard />
       {dash.error && <Notice value={{ kind: 'error', text: dash.error }} />}
       {!d ? (
         !dash.error && <Loading what="the dashboard" />

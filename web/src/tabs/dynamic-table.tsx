@@ -17,6 +17,8 @@ interface RowActions {
 }
 
 export function BlocksTable(p: RowActions & { rows: LiveRow[]; now: number }) {
+  // Cluster mode: which host saw each block (a single host's blocks carry no host).
+  const fleet = p.rows.some((r) => r.host !== undefined);
   return (
     <div class="table-wrap">
       <table class="table responsive dynamic">
@@ -29,6 +31,7 @@ export function BlocksTable(p: RowActions & { rows: LiveRow[]; now: number }) {
             'Attempts',
             'Users targeted',
             'Time left',
+            ...(fleet ? ['Seen by'] : []),
           ]}
           actions
         />
@@ -37,6 +40,7 @@ export function BlocksTable(p: RowActions & { rows: LiveRow[]; now: number }) {
             <BlockRow
               key={r.ip}
               r={r}
+              fleet={fleet}
               now={p.now}
               busy={p.busy}
               onUnblock={p.onUnblock}
@@ -49,7 +53,7 @@ export function BlocksTable(p: RowActions & { rows: LiveRow[]; now: number }) {
   );
 }
 
-function BlockRow({ r, now, ...p }: RowActions & { r: LiveRow; now: number }) {
+function BlockRow({ r, now, fleet, ...p }: RowActions & { r: LiveRow; now: number; fleet: boolean }) {
   const left = r.deadline === null ? null : Math.max(0, (r.deadline - now) / 1000);
   const fresh = r.arrivedAt !== null && now - r.arrivedAt < HIGHLIGHT_MS;
   return (
@@ -90,6 +94,11 @@ function BlockRow({ r, now, ...p }: RowActions & { r: LiveRow; now: number }) {
           )}
         </div>
       </td>
+      {fleet && (
+        <td data-label="Seen by" class="mono">
+          {r.host ?? <span class="muted">—</span>}
+        </td>
+      )}
       <td class="actions">
         <button
           type="button"
