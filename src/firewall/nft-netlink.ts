@@ -129,3 +129,19 @@ export function packKeys(addrs: readonly Uint8Array[], family: Family): Uint8Arr
   for (let i = 0; i < addrs.length; i++) out.set(addrs[i]!, i * size);
   return out;
 }
+
+/** Addresses given as integers (list sets: network addresses) side by side, network order. */
+export function packIntegers(values: readonly bigint[], family: Family): Uint8Array {
+  const size = KEY_BYTES[family];
+  const out = new Uint8Array(values.length * size);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (family === 4) view.setUint32(i * 4, Number(v));
+    else {
+      view.setBigUint64(i * 16, v >> 64n);
+      view.setBigUint64(i * 16 + 8, BigInt.asUintN(64, v));
+    }
+  }
+  return out;
+}

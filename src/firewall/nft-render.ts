@@ -69,8 +69,8 @@ export const COUNTERS: Record<keyof FirewallCounters, string> = {
 /** Prefix lengths in use, per list and family: which sets and rules exist. */
 export type Layout = Record<ListSet, Record<Family, number[]>>;
 
-/** A list as hash sets: prefix length → network addresses, per family. */
-type Grouped = Record<Family, Map<number, string[]>>;
+/** A list as hash sets: prefix length → network addresses (as integers), per family. */
+type Grouped = Record<Family, Map<number, bigint[]>>;
 
 function listSetName(list: ListSet, family: Family, prefix: number): string {
   return `${list}${family}_${prefix}`;
@@ -78,23 +78,26 @@ function listSetName(list: ListSet, family: Family, prefix: number): string {
 
 function group(ranges: readonly AddressRange[]): Grouped {
   const out: Grouped = { 4: new Map(), 6: new Map() };
-  for (const r of ranges) {
-    for (const p of rangeToPrefixes(r)) {
-      const m = out[p.family];
-      let list = m.get(p.prefix);
-      if (!list) {
-        list = [];
-        m.set(p.prefix, list);
-      }
-      list.push(formatBigint(p.start, p.family));
+  const add = (family: Family, prefix: number, start: bigint) => {
+    const m = out[family];
+    let list = m.get(prefix);
+    if (!list) {
+      list = [];
+      m.set(prefix, list);
     }
+    list.push(start);
+  };
+  for (const r of ranges) {
+    // Single hosts are most entries: no prefix arithmetic for them (100k at start).
+    if (r.start === r.end) add(r.family, addressBits(r.family), r.start);
+    else for (const p of rangeToPrefixes(r)) add(p.family, p.prefix, p.start);
   }
   return out;
 }
 
 function lengths(g: Grouped): Record<Family, number[]> {
   // Longest prefixes first: single hosts are the most common entries.
-  const sorted = (m: Map<number, string[]>) => [...m.keys()].sort((a, b) => b - a);
+  const sorted = (m: Map<number, bigint[]>) => [...m.keys()].sort((a, b) => b - a);
   return { 4: sorted(g[4]), 6: sorted(g[6]) };
 }
 
@@ -216,35 +219,33 @@ function dynElement(d: { host: Host; timeoutMs: number | null }): string {
 }
 
 /** A set's elements as data (renderInit writes them as `add element` lines; netlink loads them). */
-export interface SetElements {
-  name: string;
-  family: Family;
-  /** Canonical address text (a network's address for list sets), or the parsed hosts. */
-  addrs: string[];
-  hosts: Host[] | null;
-  /** Per element, ms or null (no timeout); null when no element has one. */
-  timeoutsMs: Array<number | null> | null;
-}
+export type SetElements =
+  | { kind: 'list'; name: string; family: Family; starts: bigint[] }
+  | { kind: 'dynamic'; name: string; family: Family; hosts: Host[]; timeoutsMs: Array<number | null> };
 
 /** Declare the hash sets of one list, and their elements. */
 function listSets(list: ListSet, g: Grouped): { sets: string[]; elements: SetElements[] } {
   const sets: string[] = [];
   const elements: SetElements[] = [];
   for (const f of FAMILIES) {
-    for (const [prefix, addrs] of [...g[f]].sort((a, b) => b[0] - a[0])) {
+    for (const [prefix, starts] of [...g[f]].sort((a, b) => b[0] - a[0])) {
       const name = listSetName(list, f, prefix);
       sets.push(`add set ${TABLE} ${name} { type ${ADDR_TYPE[f]}; }`);
-      elements.push({ name, family: f, addrs, hosts: null, timeoutsMs: null });
+      elements.push({ kind: 'list', name, family: f, starts });
     }
   }
   return { sets, elements };
 }
 
 function setElementsCommand(e: SetElements): string[] {
-  if (e.hosts === null) return elementsCommand(e.name, e.addrs);
+  if (e.kind === 'list')
+    return elementsCommand(
+      e.name,
+      e.starts.map((v) => formatBigint(v, e.family)),
+    );
   return elementsCommand(
     e.name,
-    e.hosts.map((host, i) => dynElement({ host, timeoutMs: e.timeoutsMs?.[i] ?? null })),
+    e.hosts.map((host, i) => dynElement({ host, timeoutMs: e.timeoutsMs[i] ?? null })),
   );
 }
 
@@ -270,8 +271,11 @@ export function renderInitSplit(s: RenderState): {
   const lines = [`table ${TABLE}`, `delete table ${TABLE}`, `add table ${TABLE}`];
   for (const name of Object.values(COUNTERS)) lines.push(`add counter ${TABLE} ${name}`);
   const elements: SetElements[] = [];
+  const layout = emptyLayout();
   for (const list of LIST_SETS) {
-    const l = listSets(list, group(s.lists[list]));
+    const g = group(s.lists[list]);
+    layout[list] = lengths(g);
+    const l = listSets(list, g);
     lines.push(...l.sets);
     elements.push(...l.elements);
   }
@@ -280,14 +284,13 @@ export function renderInitSplit(s: RenderState): {
     lines.push(`add set ${TABLE} tftp${f} ${tftpSetDecl(f, s.options)}`);
     const mine = s.dynamic.filter((d) => d.host.family === f);
     elements.push({
+      kind: 'dynamic',
       name: `dyn${f}`,
       family: f,
-      addrs: mine.map((d) => d.host.text),
       hosts: mine.map((d) => d.host),
       timeoutsMs: mine.map((d) => d.timeoutMs),
     });
   }
-  const layout = layoutOf(s.lists);
   lines.push(`add chain ${TABLE} ${CHAIN} { type filter hook prerouting priority raw; policy accept; }`);
   lines.push(...renderRules(layout, s.options));
   lines.push(`add chain ${TABLE} ${OUT_CHAIN} { type filter hook output priority raw; policy accept; }`);

@@ -20,11 +20,10 @@
  *   it with `init(store state)`.
  */
 import { SipprotError } from '../core/errors.js';
-import { parseAddress } from '../core/net/ip.js';
 import type { Firewall, FirewallCounters, FirewallOptions, FirewallState } from '../ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
-import { NftNetlink, packKeys } from './nft-netlink.js';
+import { NftNetlink, packIntegers, packKeys } from './nft-netlink.js';
 import { parseTable } from './nft-parse.js';
 import type { DynamicChange, Layout } from './nft-render.js';
 import {
@@ -284,28 +283,19 @@ function newNetlink(opts: NftablesFirewallOptions): NftNetlink | null {
 
 /** One set's elements over netlink, in bulk. */
 function loadElements(netlink: NftNetlink, e: SetElements): void {
-  if (e.addrs.length === 0) return;
-  if (e.hosts) {
-    const timeouts = Float64Array.from(e.timeoutsMs ?? [], (t) => t ?? 0);
-    netlink.load(
-      e.name,
-      e.family,
-      packKeys(
-        e.hosts.map((h) => h.bytes),
-        e.family,
-      ),
-      timeouts,
-    );
+  if (e.kind === 'list') {
+    netlink.load(e.name, e.family, packIntegers(e.starts, e.family), null);
     return;
   }
-  // List sets hold network addresses (0.0.0.0 of 0.0.0.0/1 too): parsed, not checked as hosts.
+  if (e.hosts.length === 0) return;
+  const timeouts = Float64Array.from(e.timeoutsMs, (t) => t ?? 0);
   netlink.load(
     e.name,
     e.family,
     packKeys(
-      e.addrs.map((a) => parseAddress(a)!.bytes),
+      e.hosts.map((h) => h.bytes),
       e.family,
     ),
-    null,
+    timeouts,
   );
 }

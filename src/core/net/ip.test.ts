@@ -123,3 +123,51 @@ describe('parseNetwork', () => {
     assert.ok(networkContains(parseNetwork('::/0')!, parseAddress('2001:db8::5')!));
   });
 });
+
+describe('IPv4 fast path', () => {
+  // The rule the careful parser implements: four dot-separated decimal numbers 0-255,
+  // no leading zeros. The fast path (fastV4) must agree with it on every string.
+  const oracle = (s: string): number[] | null => {
+    const parts = s.split('.');
+    if (parts.length !== 4) return null;
+    const out: number[] = [];
+    for (const p of parts) {
+      if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return null;
+      out.push(Number(p));
+    }
+    return out;
+  };
+  it('accepts and refuses exactly what the careful parser does (200k random digit-and-dot strings)', () => {
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const alphabet = '0123456789.....12';
+    for (let k = 0; k < 200_000; k++) {
+      let s = '';
+      const len = 1 + rnd(16);
+      for (let i = 0; i < len; i++) s += alphabet[rnd(alphabet.length)];
+      const want = oracle(s);
+      const got = parseAddress(s);
+      assert.deepEqual(got === null ? null : [...got.bytes], want, s);
+    }
+  });
+  it('edge cases', () => {
+    for (const [s, ok] of [
+      ['0.0.0.0', true],
+      ['255.255.255.255', true],
+      ['256.1.1.1', false],
+      ['1.2.3.04', false],
+      ['00.1.2.3', false],
+      ['1.2.3.', false],
+      ['.1.2.3', false],
+      ['1..2.3', false],
+      ['1.2.3.4.5', false],
+      ['1.2.3.4 ', true],
+      ['１.2.3.4', false],
+    ] as const) {
+      assert.equal(parseAddress(s) !== null, ok, s);
+    }
+  });
+});

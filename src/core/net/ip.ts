@@ -123,9 +123,43 @@ export function formatAddress(addr: { family?: Family; bytes: Uint8Array }): str
   return b.length === 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : formatV6(b);
 }
 
+/**
+ * The common case of parseV4Bytes without splitting or regular expressions (a start
+ * restores 100k+ list entries and blocks; this is ~10x faster): four decimal octets,
+ * no leading zero, each ≤ 255. Anything else is null and goes the careful way, which
+ * also says what is wrong.
+ */
+function fastV4(s: string): Uint8Array | null {
+  const n = s.length;
+  if (n < 7 || n > 15) return null;
+  const out = new Uint8Array(4);
+  let part = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part === 3) return null;
+      out[part++] = v;
+      v = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 48 || c > 57 || (digits === 1 && v === 0)) return null;
+    v = v * 10 + (c - 48);
+    digits++;
+    if (v > 255) return null;
+  }
+  if (part !== 3 || digits === 0) return null;
+  out[3] = v;
+  return out;
+}
+
 /** 4 or 16 bytes as written (an IPv4-mapped address stays 16 bytes here). */
 function parseRaw(text: string): Bytes {
   if (text === '') return { ok: false, reason: 'empty address' };
+  const fast = fastV4(text);
+  if (fast !== null) return { ok: true, bytes: fast };
   if (text.includes('%')) return { ok: false, reason: 'zone ids (%eth0) are not allowed' };
   if (text.includes(':')) return parseV6Bytes(text);
   if (/^[0-9.]+$/.test(text)) return parseV4Bytes(text);
