@@ -3,7 +3,7 @@
  * time, touching no firewall and no store, so a replay shows exactly what the daemon would
  * have decided (test/golden.test.ts holds it to recorded decisions).
  */
-import { readCaptureBatches } from '../capture/pcap-file.js';
+import { type CaptureRecord, readCaptureBatches, readCaptureFileSync } from '../capture/pcap-file.js';
 import type { Alert } from '../core/detect/alerts.js';
 import type { NearMiss } from '../core/detect/near-miss.js';
 import { Engine, type EngineStats } from '../core/engine.js';
@@ -62,21 +62,23 @@ export async function replay(
   let frames = 0;
   let firstAt: number | null = null;
   let lastAt: number | null = null;
-  for (const file of files) {
-    // Batches: one await per chunk of records instead of one per frame.
-    for await (const batch of readCaptureBatches(file)) {
-      for (const rec of batch) {
-        frames++;
-        if (firstAt === null || rec.at < firstAt) firstAt = rec.at;
-        if (lastAt === null || rec.at > lastAt) lastAt = rec.at;
-        for (const ev of decoder.push(rec.linkType, rec.at, rec.frame)) {
-          for (const d of engine.onEvent(ev)) {
-            decisions++;
-            onDecision(d);
-          }
+  const onBatch = (batch: CaptureRecord[]) => {
+    for (const rec of batch) {
+      frames++;
+      if (firstAt === null || rec.at < firstAt) firstAt = rec.at;
+      if (lastAt === null || rec.at > lastAt) lastAt = rec.at;
+      for (const ev of decoder.push(rec.linkType, rec.at, rec.frame)) {
+        for (const d of engine.onEvent(ev)) {
+          decisions++;
+          onDecision(d);
         }
       }
     }
+  };
+  for (const file of files) {
+    // Plain files synchronously into one buffer; gzip through the stream (one await a chunk).
+    if (readCaptureFileSync(file, onBatch)) continue;
+    for await (const batch of readCaptureBatches(file)) onBatch(batch);
   }
   const nearMisses = near > 0 ? engine.nearMisses(near) : [];
   return { nearMisses, decisions, frames, firstAt, lastAt, decoder: decoder.stats, engine: engine.stats };

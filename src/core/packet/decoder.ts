@@ -9,7 +9,7 @@
  */
 import { parseSip } from '../sip/parse.js';
 import type { PortRange, SipEvent, SipMessage, Transport } from '../types.js';
-import { ipv4Text, ipv6Text } from './addr.js';
+import { AddressTexts, ipv4Text, ipv6Text } from './addr.js';
 import { FragmentReassembler, type FragmentStats } from './fragments.js';
 import { decodeHep } from './hep.js';
 import { IP_MALFORMED, IP_OK, IpInfo, parseIpv4, parseIpv6, walkIpv6 } from './ip.js';
@@ -85,6 +85,7 @@ export class Decoder {
   private readonly frags: FragmentReassembler;
   private readonly tcp: TcpReassembler;
   private readonly ip = new IpInfo();
+  private readonly texts = new AddressTexts();
   private now = Number.NEGATIVE_INFINITY;
   private lastSweep = Number.NEGATIVE_INFINITY;
   // The packet being decoded: what the framer's sink needs to build events.
@@ -306,8 +307,9 @@ export class Decoder {
         ((data[off + 4]! << 24) | (data[off + 5]! << 16) | (data[off + 6]! << 8) | data[off + 7]!) >>> 0;
       const flags = data[off + 13]!;
       const ip = this.ip;
-      const src = ip.version === 4 ? ipv4Text(ip.buf, ip.srcOff) : ipv6Text(ip.buf, ip.srcOff);
-      const dst = ip.version === 4 ? ipv4Text(ip.buf, ip.dstOff) : ipv6Text(ip.buf, ip.dstOff);
+      const t = this.texts;
+      const src = ip.version === 4 ? t.v4(ip.buf, ip.srcOff) : t.v6(ip.buf, ip.srcOff);
+      const dst = ip.version === 4 ? t.v4(ip.buf, ip.dstOff) : t.v6(ip.buf, ip.dstOff);
       const out: SipEvent[] = [];
       this.out = out;
       this.curAt = at;
@@ -356,11 +358,12 @@ export class Decoder {
   private event(at: number, sport: number, dport: number, transport: Transport, msg: SipMessage): SipEvent {
     const ip = this.ip;
     const v4 = ip.version === 4;
+    const t = this.texts;
     return {
       at,
-      src: v4 ? ipv4Text(ip.buf, ip.srcOff) : ipv6Text(ip.buf, ip.srcOff),
+      src: v4 ? t.v4(ip.buf, ip.srcOff) : t.v6(ip.buf, ip.srcOff),
       sport,
-      dst: v4 ? ipv4Text(ip.buf, ip.dstOff) : ipv6Text(ip.buf, ip.dstOff),
+      dst: v4 ? t.v4(ip.buf, ip.dstOff) : t.v6(ip.buf, ip.dstOff),
       dport,
       transport,
       msg,
