@@ -106,7 +106,15 @@ function statusFooter(s: StatusReport): string {
   if (live?.capture) {
     lines.push(
       `capture: ${live.capture.received} frames, ${live.sipMessages} SIP messages, ` +
-        `${live.capture.dropped} dropped by the kernel before sipprot read them`,
+        `${live.capture.dropped} dropped by the kernel before sipprot read them` +
+        (live.capture.ringDrops > 0 ? `, ${live.capture.ringDrops} by sipprot falling behind` : ''),
+    );
+  }
+  if (live?.loopLag) {
+    const l = live.loopLag;
+    lines.push(
+      `event loop: late by p50 ${l.p50} / p99 ${l.p99} / max ${l.max} ms over ${l.windowSeconds} s ` +
+        `(worst since start ${l.maxSinceStart} ms)`,
     );
   }
   if (live?.drops) {

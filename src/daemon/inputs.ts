@@ -2,7 +2,8 @@
  * Where packets come from: libpcap on INTERFACES (BPF filter from SIP_PORTS and
  * PROTOCOLS) and, when HEP_LISTEN is set, a HEPv3 feed from the SIP server. Both hand
  * what they receive to a PacketSink (the pipeline) and to nothing else. On reload only the
- * input whose settings changed is restarted (config-diff.ts).
+ * input whose settings changed is restarted (config-diff.ts). The event-loop delay that
+ * frames and requests wait (loop-lag.ts) is watched here too, for status.
  */
 import { buildBpfFilter } from '../capture/bpf.js';
 import { HepListener } from '../capture/hep-listener.js';
@@ -11,6 +12,7 @@ import type { Config } from '../core/types.js';
 import type { LiveStats } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import { sameCapture, sameHep } from './config-diff.js';
+import { LoopLag } from './loop-lag.js';
 
 export interface PacketSink {
   onFrame(linkType: number, at: number, frame: Uint8Array): void;
@@ -20,6 +22,7 @@ export interface PacketSink {
 export class PacketInputs {
   private capture: PcapLiveCapture | null = null;
   private hep: HepListener | null = null;
+  private readonly loopLag = new LoopLag();
 
   constructor(
     private readonly sink: PacketSink,
@@ -29,6 +32,7 @@ export class PacketInputs {
   ) {}
 
   async start(config: Config): Promise<void> {
+    this.loopLag.start();
     if (this.live) this.startCapture(config);
     await this.startHep(config);
   }
@@ -47,19 +51,25 @@ export class PacketInputs {
   }
 
   stop(): void {
+    this.loopLag.stop();
     this.capture?.stop();
     this.capture = null;
     this.hep?.stop();
     this.hep = null;
   }
 
-  stats(): Pick<LiveStats, 'capture' | 'hepReceived' | 'hepErrors'> {
-    const capture: CaptureStats | null = this.capture?.stats() ?? null;
+  /** Capture and HEP counters, and how late the event loop that reads them runs. */
+  stats(): Pick<LiveStats, 'capture' | 'hepReceived' | 'hepErrors' | 'loopLag'> {
+    const c: CaptureStats | null = this.capture?.stats() ?? null;
+    const capture = c
+      ? { received: c.received, dropped: c.dropped, ifDropped: c.ifDropped, ringDrops: c.ringDrops }
+      : null;
     const hep = this.hep?.status() ?? null;
     return {
       capture,
       hepReceived: hep?.received ?? null,
       hepErrors: hep ? { count: hep.errors, last: hep.lastError } : null,
+      loopLag: this.loopLag.stats(),
     };
   }
 

@@ -82,14 +82,22 @@ export interface ClusterSummary {
 }
 
 export interface LiveStats {
-  /** libpcap: frames received, and dropped by the kernel before sipprot read them. */
-  capture: { received: number; dropped: number; ifDropped: number } | null;
+  /**
+   * libpcap: frames received, dropped by the kernel before sipprot read them, and dropped
+   * because sipprot's own capture ring was full (the decoder fell behind for too long).
+   */
+  capture: { received: number; dropped: number; ifDropped: number; ringDrops: number } | null;
   hepReceived: number | null;
   /** HEP socket errors since the start and the last one's message (also logged); null without HEP_LISTEN. */
   hepErrors: { count: number; last: string | null } | null;
   sipMessages: number;
   /** Packets dropped by sipprot's nftables rules, by cause. */
   drops: Record<string, { packets: number; bytes: number }> | null;
+  /**
+   * How late the daemon's event loop ran (ms): p50, p99 and max of the last 10-second
+   * window, and the worst since start. Packets wait in the capture ring at most this long.
+   */
+  loopLag: { windowSeconds: number; p50: number; p99: number; max: number; maxSinceStart: number } | null;
 }
 
 export interface CheckResult {

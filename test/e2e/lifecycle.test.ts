@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { LiveStats } from '../../src/ports/admin.js';
 import { Lab, labUnavailable } from '../lab/lab.testkit.js';
 import { Guard, nft, sleep, waitFor } from './guard.testkit.js';
 import { ping } from './traffic.testkit.js';
@@ -82,6 +83,22 @@ describe('live guard: CLI, crash recovery and stop (netns, root)', () => {
     assert.ok(row.includes('auth-failures'), `reason missing: ${row}`);
     assert.match(row, /\b100\b/, `targeted user missing: ${row}`);
     assert.match(text.stdout, /Dynamic \(temporary\)\s*\|\s*1\b/);
+  });
+
+  it('status shows capture drops (kernel and ring) and how late the event loop runs', async () => {
+    const r = await guard.cli('status', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const live = (JSON.parse(r.stdout) as { live?: LiveStats }).live;
+    assert.ok(live?.capture, r.stdout);
+    assert.ok(live.capture.received > 0 && live.sipMessages > 0, JSON.stringify(live.capture));
+    assert.equal(live.capture.dropped, 0);
+    assert.equal(live.capture.ringDrops, 0);
+    const lag = live.loopLag;
+    assert.ok(lag && lag.windowSeconds === 10, JSON.stringify(lag));
+    assert.ok(lag.p50 >= 0 && lag.p99 >= lag.p50 && lag.max >= lag.p99 && lag.maxSinceStart >= lag.max);
+    const text = await guard.cli('status');
+    assert.match(text.stdout, /capture: \d+ frames, \d+ SIP messages, 0 dropped by the kernel/);
+    assert.match(text.stdout, /event loop: late by p50 [\d.]+ \/ p99 [\d.]+ \/ max [\d.]+ ms over 10 s/);
   });
 
   it('deny add cuts an address off at once; the deny set and check agree', async () => {

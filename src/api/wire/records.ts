@@ -151,7 +151,7 @@ export const HistoryEvent = record({
 
 const dropCounter = record({ packets: int, bytes: int });
 const LiveStats = record({
-  capture: nullable(record({ received: int, dropped: int, ifDropped: int })),
+  capture: nullable(record({ received: int, dropped: int, ifDropped: int, ringDrops: int })),
   hepReceived: nullable(int),
   hepErrors: {
     ...nullable(record({ count: int, last: nullable(str) })),
@@ -159,6 +159,10 @@ const LiveStats = record({
   },
   sipMessages: int,
   drops: nullable({ type: 'object', additionalProperties: dropCounter }),
+  loopLag: {
+    ...nullable(record({ windowSeconds: num, p50: num, p99: num, max: num, maxSinceStart: num })),
+    description: 'event-loop delay in ms: the last 10 s window and the worst since start',
+  },
 });
 
 export const StatusReport = record(
