@@ -176,11 +176,11 @@ sed 's/^/  /' "$CONF"
 ip netns exec "$NS_PBX" node "$ROOT/bin/sipprotd.js" --config "$CONF" run >"$LOG" 2>&1 </dev/null &
 daemon_pid=$!
 for _ in $(seq 300); do
-  grep -q '"msg":"sipprotd started"' "$LOG" 2>/dev/null && break
+  grep -q 'sipprotd started' "$LOG" 2>/dev/null && break
   kill -0 "$daemon_pid" 2>/dev/null || { tail -20 "$LOG" >&2; die "sipprotd exited during start"; }
   sleep 0.1
 done
-grep -q '"msg":"sipprotd started"' "$LOG" || { tail -20 "$LOG" >&2; die "sipprotd did not start within 30 s"; }
+grep -q 'sipprotd started' "$LOG" || { tail -20 "$LOG" >&2; die "sipprotd did not start within 30 s"; }
 ok "sipprotd runs (pid $daemon_pid): capturing on 'any', nftables table inet sipprot loaded"
 note "  $ ip netns exec $NS_PBX node bin/sipprotd.js --config $CONF run"
 

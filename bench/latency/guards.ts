@@ -59,6 +59,8 @@ export class SipprotGuard implements Guard {
       'BLOCK_THRESHOLD=0',
       `STATE_DIR=${join(env.dir, 'state')}`,
       'NOTIFY_DAILY=no',
+      // decisionAt reads the JSON records.
+      'LOG_FORMAT=json',
     ];
     writeFileSync(this.conf, `${settings.join('\n')}\n`);
     this.description = `sipprotd run (${root}/bin/sipprotd.js), ${settings.filter((s) => !s.startsWith('STATE_DIR')).join(' ')}`;
@@ -93,7 +95,7 @@ export class SipprotGuard implements Guard {
 
   decisionAt(ip: string): number | null {
     for (const line of readSafe(this.log).split('\n')) {
-      if (!line.includes(`"ip":"${ip}"`) || !line.includes('"msg":"block"')) continue;
+      if (!line.includes(`"ip":"${ip}"`) || !line.includes('"action":"block"')) continue;
       return (JSON.parse(line) as { time: number }).time / 1000;
     }
     return null;

@@ -96,7 +96,11 @@ export class DaemonUnderTest {
     this.stateDir = join(o.dir, 'state');
     this.probeDir = join(o.dir, 'probe');
     mkdirSync(this.probeDir, { recursive: true });
-    writeFileSync(this.conf, `${[...o.settings, `STATE_DIR=${this.stateDir}`].join('\n')}\n`);
+    // The bench reads the daemon's JSON records (LOG_FORMAT=json).
+    writeFileSync(
+      this.conf,
+      `${[...o.settings, `STATE_DIR=${this.stateDir}`, 'LOG_FORMAT=json'].join('\n')}\n`,
+    );
   }
 
   get pid(): number {

@@ -198,6 +198,21 @@ describe('under systemd: apt install, block, reload, upgrade, remove, purge', ()
       journal,
       /one-time password is in \/var\/lib\/sipprot\/initial-admin-password \(root only\)/,
     );
+    // Readable lines with syslog priorities (LOG_FORMAT=text under journald): -p warning
+    // keeps the password warning and drops the info lines.
+    assert.doesNotMatch(journal, /^\{"level"/m);
+    const warnings = await ok(root, [
+      'journalctl',
+      '-u',
+      'sipprotd',
+      '-p',
+      'warning',
+      '--no-pager',
+      '-o',
+      'cat',
+    ]);
+    assert.match(warnings, /one-time password is in/);
+    assert.doesNotMatch(warnings, /sipprotd started/);
     assert.match(readFileSync(root.path('/var/lib/sipprot/initial-admin-password'), 'utf8'), /^\S{20}\n/);
     assert.match(await ruleset(root.ns), /table inet sipprot/);
 
@@ -295,7 +310,7 @@ describe('under systemd: apt install, block, reload, upgrade, remove, purge', ()
 
   test('a reload of nftables.service (which flushes the ruleset) is passed on: the table comes back', async () => {
     const reloads = async () =>
-      (await ok(root, ['journalctl', '-u', 'sipprotd', '--no-pager', '-o', 'cat'])).split('"why":"reload"')
+      (await ok(root, ['journalctl', '-u', 'sipprotd', '--no-pager', '-o', 'cat'])).split(/why=reload\b/)
         .length;
     const before = await reloads();
     // Debian's /etc/nftables.conf begins with `flush ruleset`: starting the service

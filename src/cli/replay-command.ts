@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Alert } from '../core/detect/alerts.js';
 import type { NearMiss } from '../core/detect/near-miss.js';
 import type { CountryLookup, ListLookup } from '../core/policy/policy.js';
+import { terminalSafe } from '../core/text/terminal.js';
 import type { Config, Decision } from '../core/types.js';
 import { replay } from '../replay/replay.js';
 import type { CliContext } from './context.js';
@@ -55,13 +56,8 @@ export function replayCommand(deps: ReplayCliDeps) {
   };
 }
 
-/**
- * Text from the network on a terminal: C0 and C1 controls and line separators become '?'
- * (a User-Agent could otherwise carry escape sequences into the admin's terminal).
- */
-export function terminalSafe(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
-}
+/** The one terminal escaping (core/text/terminal.ts), re-exported for the other commands. */
+export { terminalSafe };
 
 /** An alert as a JSON line: the decision line's leading keys, `action` "alert". */
 export function jsonAlert(a: Alert): Record<string, unknown> {

@@ -57,10 +57,23 @@ export async function main(argv: string[], io: Io = STDIO): Promise<number> {
   program
     .command('run')
     .description('run in the foreground (systemd, debugging); stops on SIGTERM/SIGINT, reloads on SIGHUP')
-    .action(async (_o, cmd: Command) => {
+    .option('--log-format <format>', 'text (readable lines) or json (for log shippers); overrides LOG_FORMAT')
+    .action(async (o, cmd: Command) => {
+      const given = o.logFormat as string | undefined;
+      const format = given === 'text' || given === 'json' ? given : undefined;
+      if (given !== undefined && format === undefined) {
+        throw new CommanderError(
+          EXIT.usage,
+          'sipprot.usage',
+          `--log-format must be text or json, not '${given}'`,
+        );
+      }
       const { runDaemon } = await import('../daemon/main.js');
       const r = loadConfigDetailed({ path: path(cmd), env: process.env });
-      code = await runDaemon(r.config, { configPath: path(cmd), configWarnings: r.warnings });
+      const config: Config = format
+        ? { ...r.config, ops: { ...r.config.ops, log: { level: r.config.ops.log.level, format } } }
+        : r.config;
+      code = await runDaemon(config, { configPath: path(cmd), configWarnings: r.warnings });
     });
   program
     .command('start')

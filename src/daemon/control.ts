@@ -14,6 +14,7 @@ import { NftablesFirewall } from '../firewall/nftables.js';
 import { lockOwner } from '../platform/netns-lock.js';
 import { isAlive, readPid } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
+import { startBanner } from './banner.js';
 
 /** ok; failed; not running (status, stop, reload); refused (reload: the config is invalid). */
 export type ControlOutcome = 'ok' | 'failed' | 'not-running' | 'refused';
@@ -71,7 +72,7 @@ export async function startDaemon(
       return 'failed';
     }
     if (await daemonAnswers(paths.socket)) {
-      say.out(`sipprotd started (pid ${child.pid})\n`);
+      say.out(`sipprotd started (pid ${child.pid})\n${startBanner(config, paths.logFile)}`);
       return 'ok';
     }
     await sleep(POLL_MS);

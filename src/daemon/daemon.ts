@@ -20,9 +20,10 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { type Logger as PinoLogger, pino } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
 import { buildBpfFilter } from '../capture/bpf.js';
 import type { ConfigWarning } from '../core/config/parse.js';
+import type { Alert } from '../core/detect/alerts.js';
 import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { Config, Decision, ListName } from '../core/types.js';
@@ -33,6 +34,7 @@ import type { GeoSchedule } from '../geoip/schedule.js';
 import { ListFiles } from '../lists/list-files.js';
 import { Notifier } from '../notify/notifier.js';
 import type { HostFacts } from '../platform/host-facts.js';
+import { createLogger } from '../platform/logging.js';
 import { claimNetnsLock, NETNS_LOCK, type NetnsLock } from '../platform/netns-lock.js';
 import { claimPidFile, releasePidFile } from '../platform/pid-file.js';
 import { type RuntimePaths, runtimePaths } from '../platform/runtime-paths.js';
@@ -42,6 +44,7 @@ import type { Firewall, FirewallState } from '../ports/firewall.js';
 import type { Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { adminOf, type RunningDaemon, startApi } from './api.js';
+import { webUrl } from './banner.js';
 import { ClusterNode, clusterHostId } from './cluster.js';
 import { sameCapture, sameMail } from './config-diff.js';
 import { logConfigWarnings } from './config-warnings.js';
@@ -51,6 +54,7 @@ import { loadGeo, scheduleGeo } from './geo.js';
 import { HostView, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
 import { readAccessLists } from './lists.js';
+import { logAlert, logDecisions } from './ops-log.js';
 import { Pipeline } from './pipeline.js';
 import { updateSettings } from './settings.js';
 
@@ -121,7 +125,7 @@ export class Daemon {
 
   /** Starts a daemon; on failure whatever had started is stopped again and the error thrown. */
   static async start(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
-    const log = opts.logger ?? pino({ name: 'sipprotd' });
+    const log = opts.logger ?? createLogger(config.ops.log);
     const paths = runtimePaths(config);
     // Before anything else: a second daemon must not touch the first one's table or files.
     const lockName = opts.netnsLock ?? (opts.firewall ? null : NETNS_LOCK);
@@ -202,6 +206,7 @@ export class Daemon {
         hostId: clusterHostId(o.config),
       },
       log: o.log,
+      alerted: (a) => this.alerted(a),
       clock,
     });
     this.inputs = new PacketInputs(this.pipeline, o.opts.capture !== false, o.log);
@@ -236,7 +241,12 @@ export class Daemon {
     this.timers.push(setInterval(() => void this.notifier.tick(), NOTIFY_TICK_MS));
     this.timers.push(setInterval(() => void this.prune(), PRUNE_MS));
     this.log.info(
-      { interfaces: config.interfaces, filter: buildBpfFilter(config), pid: process.pid },
+      {
+        interfaces: config.interfaces,
+        filter: buildBpfFilter(config),
+        pid: process.pid,
+        web: webUrl(config) ?? 'off',
+      },
       'sipprotd started',
     );
   }
@@ -466,13 +476,13 @@ export class Daemon {
 
   private published(ds: Decision[]): void {
     this.notifier.onDecisions(ds);
-    for (const d of ds) {
-      this.events.emit({ type: 'decision', decision: d });
-      if (d.action !== 'extend') {
-        const { ip, action, reason, country, userAgent, note } = d;
-        this.log.info({ ip, action, reason, country, userAgent, note }, d.action);
-      }
-    }
+    for (const d of ds) this.events.emit({ type: 'decision', decision: d });
+    logDecisions(this.log, ds, this.conf);
+  }
+
+  /** Breach, distributed guessing, watched calls: logged loudly at once. */
+  private alerted(a: Alert): void {
+    logAlert(this.log, a, this.geo?.country(a.ip) ?? null);
   }
 
   private failed(what: 'firewall' | 'store', e: unknown): void {

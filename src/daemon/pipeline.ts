@@ -10,6 +10,7 @@
  * what capture sees changed (its TCP reassembly state would otherwise be lost for nothing).
  */
 import { hostname, networkInterfaces } from 'node:os';
+import type { Alert } from '../core/detect/alerts.js';
 import { Engine } from '../core/engine.js';
 import { ACTORS } from '../core/history/events.js';
 import type { AccessLists } from '../core/lists/lists.js';
@@ -35,6 +36,8 @@ export interface PipelineDeps {
   /** Where decisions go: the kernel, the store, the deny list, the notices. */
   enforce: Omit<EnforcerDeps, 'recordOf' | 'clock' | 'historyOf'>;
   log: Logger;
+  /** An alert (breach, distributed guessing, watched call): said at once, never throttled. */
+  alerted(a: Alert): void;
   /** Epoch seconds. */
   clock(): number;
 }
@@ -211,20 +214,9 @@ export class Pipeline implements PacketSink {
       },
       // OBSERVE: recorded and published, never enforced (the engine never returns these).
       onObserve: (d) => this.enforcer.observe(d),
-      // Breach, distributed guessing, watched calls: a log line for now; mail, UI banner
-      // and status are to be wired to the same event.
-      onAlert: (a) =>
-        this.d.log.warn(
-          {
-            alert: a.kind,
-            ip: a.ip,
-            user: a.user,
-            dialled: a.dialled,
-            failures: a.failures,
-            sources: a.sources,
-          },
-          a.text,
-        ),
+      // Breach, distributed guessing, watched calls: the daemon logs them and tells the
+      // webhooks and the mail at once (daemon/ops.ts).
+      onAlert: (a) => this.d.alerted(a),
     });
   }
 }

@@ -114,6 +114,8 @@ export class Guard {
       WEB_LISTEN: `127.0.0.1:${this.webPort}`,
       NOTIFY_DAILY: 'no',
       NOTIFY_EACH_ATTACK: 'no',
+      // The tests read the daemon's records (logRecords, logProblems): JSON lines.
+      LOG_FORMAT: 'json',
       ...settings,
     };
     const text = Object.entries(all)
