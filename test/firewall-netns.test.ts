@@ -139,6 +139,27 @@ describe('NftablesFirewall with real traffic (netns)', () => {
     }
   });
 
+  it('feeds: a feed network drops its senders, allow still wins, and the kernel ages the entry out', async () => {
+    await fw.init(state({ allow: [link.b4], feeds: [{ network: '10.200.0.0/24', expiresIn: 3 }] }));
+    const echo = await udpEcho(a, { port: 5060 });
+    try {
+      assert.equal((await udpProbe(b, { host: link.a4, port: 5060, bind: b4x })).replies, 0);
+      assert.equal((await udpProbe(b, { host: link.a4, port: 5060 })).replies, 5, 'allow beats feeds');
+      assert.ok((await fw.counters()).feed.packets >= 5);
+      // setFeeds swaps the sets in one transaction; an IPv6 entry drops IPv6 senders.
+      await fw.setFeeds([{ network: 'fd00:200::/48', expiresIn: 60 }]);
+      assert.equal((await udpProbe(b, { host: link.a6, port: 5060 })).replies, 0);
+      assert.equal((await udpProbe(b, { host: link.a4, port: 5060, bind: b4x })).replies, 5);
+      // A short timeout lapses in the kernel, with no daemon action.
+      await fw.setFeeds([{ network: '10.200.0.3', expiresIn: 2 }]);
+      assert.equal((await udpProbe(b, { host: link.a4, port: 5060, bind: b4x })).replies, 0);
+      await sleep(2500);
+      assert.equal((await udpProbe(b, { host: link.a4, port: 5060, bind: b4x })).replies, 5);
+    } finally {
+      await echo.stop();
+    }
+  });
+
   it('allowed addresses are only exempt from sipprot: the host firewall still applies', async () => {
     await fw.init(state({ allow: [link.b4] }));
     await a.exec(['nft', '-f', '-'], {

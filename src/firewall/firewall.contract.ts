@@ -209,6 +209,67 @@ export function firewallContract(name: string, make: () => Promise<ContractSubje
       assert.deepEqual((await fw.snapshot()).countries, []);
     });
 
+    it('feeds: init and setFeeds load networks with their timeouts, apart from the lists; setFeeds replaces', async () => {
+      await fw.init(
+        state({
+          deny: ['198.51.100.0/24'],
+          feeds: [
+            { network: '203.0.113.0/24', expiresIn: 3600 },
+            { network: '203.0.113.7', expiresIn: 600 },
+            { network: '2001:DB8:7::/48', expiresIn: 86400 },
+            { network: '192.0.2.9', expiresIn: 0 },
+          ],
+        }),
+      );
+      let s = await fw.snapshot();
+      assert.deepEqual(s.deny, ['198.51.100.0/24']);
+      const feeds = (x: FirewallState) => (x.feeds ?? []).map((f) => f.network);
+      // A /24 and a host inside it are two entries (two sets): feeds are not merged.
+      assert.deepEqual(feeds(s), ['203.0.113.0/24', '203.0.113.7', '2001:db8:7::/48']);
+      const left = (x: FirewallState, n: string) => x.feeds?.find((f) => f.network === n)?.expiresIn;
+      const t24 = left(s, '203.0.113.0/24');
+      assert.ok(typeof t24 === 'number' && t24 <= 3600 && t24 >= 3595, `expiresIn ${t24}`);
+      await fw.setFeeds([
+        { network: '198.51.100.128/25', expiresIn: 120 },
+        { network: '198.51.100.128/25', expiresIn: 7200 },
+        { network: '2001:db8:8::1', expiresIn: 60 },
+      ]);
+      s = await fw.snapshot();
+      assert.deepEqual(feeds(s), ['198.51.100.128/25', '2001:db8:8::1']);
+      const longest = left(s, '198.51.100.128/25');
+      assert.ok(
+        typeof longest === 'number' && longest > 7000,
+        `a network given twice keeps its longest timeout: ${longest}`,
+      );
+      assert.deepEqual(s.deny, ['198.51.100.0/24'], 'the lists are untouched');
+      await fw.setFeeds([]);
+      assert.deepEqual(feeds(await fw.snapshot()), []);
+    });
+
+    it('feeds: an entry lapses when its timeout passes; bad entries change nothing', async () => {
+      await fw.init(emptyFirewallState());
+      await fw.setFeeds([
+        { network: '203.0.113.0/25', expiresIn: 1 },
+        { network: '203.0.113.128/25', expiresIn: 60 },
+      ]);
+      await subject.advance(1.6);
+      assert.deepEqual(
+        ((await fw.snapshot()).feeds ?? []).map((f) => f.network),
+        ['203.0.113.128/25'],
+      );
+      for (const bad of [
+        [{ network: '127.0.0.1', expiresIn: 60 }],
+        [{ network: '203.0.113.1-203.0.113.3', expiresIn: 60 }],
+        [{ network: '203.0.113.9', expiresIn: null as unknown as number }],
+      ]) {
+        await assert.rejects(fw.setFeeds(bad), (e: unknown) => isSipprotError(e));
+      }
+      assert.deepEqual(
+        ((await fw.snapshot()).feeds ?? []).map((f) => f.network),
+        ['203.0.113.128/25'],
+      );
+    });
+
     it('setOptions round-trips and refuses impossible values', async () => {
       await fw.init(emptyFirewallState());
       await fw.setOptions(OPTIONS_B);

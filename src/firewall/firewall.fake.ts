@@ -7,13 +7,22 @@
 import { SipprotError } from '../core/errors.js';
 import type {
   DynamicBlock,
+  FeedBlock,
   Firewall,
   FirewallCounters,
   FirewallOptions,
   FirewallState,
 } from '../ports/firewall.js';
 import type { ListSet } from './state.js';
-import { checkOptions, prepareState, sortByAddress, timeoutMs } from './state.js';
+import {
+  checkOptions,
+  type FeedElement,
+  prepareFeeds,
+  prepareState,
+  sortByAddress,
+  sortFeeds,
+  timeoutMs,
+} from './state.js';
 import type { AddressRange } from './validate.js';
 import { parseHost, parseRange, rangesToNetworks, toRanges } from './validate.js';
 
@@ -22,12 +31,14 @@ export interface FakeFirewallOptions {
   now?: () => number;
 }
 
-export type DropReason = 'deny' | 'dynamic' | 'country';
+export type DropReason = 'deny' | 'dynamic' | 'feed' | 'country';
 
 interface Table {
   lists: Record<ListSet, AddressRange[]>;
   /** ip → expiry in clock seconds, or null for no timeout. */
   dynamic: Map<string, number | null>;
+  /** network → the element and its expiry in clock seconds. */
+  feeds: Map<string, { e: FeedElement; at: number }>;
   options: FirewallOptions;
 }
 
@@ -56,6 +67,11 @@ export class FakeFirewall implements Firewall {
     if (inside(t.lists.deny)) return 'deny';
     this.expire(t);
     if (t.dynamic.has(rangesToNetworks([r])[0]!)) return 'dynamic';
+    const bits = BigInt(r.family === 4 ? 32 : 128);
+    for (const { e } of t.feeds.values()) {
+      const size = 1n << (bits - BigInt(e.prefix));
+      if (e.family === r.family && e.start <= r.start && r.start < e.start + size) return 'feed';
+    }
     if (inside(t.lists.country)) return 'country';
     return null;
   }
@@ -71,8 +87,18 @@ export class FakeFirewall implements Firewall {
       dynamic: new Map(
         s.dynamic.map((d) => [d.host.text, d.timeoutMs === null ? null : now + d.timeoutMs / 1000]),
       ),
+      feeds: this.feedMap(s.feeds, now),
       options: s.options,
     };
+  }
+
+  async setFeeds(feeds: FeedBlock[]): Promise<void> {
+    const elements = prepareFeeds(feeds);
+    this.live().feeds = this.feedMap(elements, this.now());
+  }
+
+  private feedMap(elements: FeedElement[], now: number): Table['feeds'] {
+    return new Map(elements.map((e) => [e.text, { e, at: now + e.timeoutMs / 1000 }]));
   }
 
   async block(ip: string, timeoutSeconds: number | null): Promise<void> {
@@ -118,6 +144,9 @@ export class FakeFirewall implements Firewall {
       deny: rangesToNetworks(t.lists.deny),
       countries: rangesToNetworks(t.lists.country),
       dynamic: sortByAddress(dynamic),
+      feeds: sortFeeds(
+        [...t.feeds].map(([network, { at }]) => ({ network, expiresIn: Math.max(0, Math.floor(at - now)) })),
+      ),
       options: structuredClone(t.options),
     };
   }
@@ -125,7 +154,7 @@ export class FakeFirewall implements Firewall {
   async counters(): Promise<FirewallCounters> {
     this.live();
     const zero = () => ({ packets: 0, bytes: 0 });
-    return { deny: zero(), dynamic: zero(), country: zero(), tftp: zero(), dns: zero() };
+    return { deny: zero(), dynamic: zero(), country: zero(), tftp: zero(), dns: zero(), feed: zero() };
   }
 
   async shutdown(): Promise<void> {
@@ -149,5 +178,6 @@ export class FakeFirewall implements Firewall {
   private expire(t: Table): void {
     const now = this.now();
     for (const [ip, at] of t.dynamic) if (at !== null && at <= now) t.dynamic.delete(ip);
+    for (const [net, f] of t.feeds) if (f.at <= now) t.feeds.delete(net);
   }
 }

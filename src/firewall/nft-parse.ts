@@ -6,7 +6,7 @@
 import type { FirewallCounters, FirewallOptions, FirewallState, TftpRatePer } from '../ports/firewall.js';
 import { COUNTERS } from './nft-render.js';
 import type { ListSet } from './state.js';
-import { sortByAddress } from './state.js';
+import { sortByAddress, sortFeeds } from './state.js';
 import type { AddressRange } from './validate.js';
 import { mergeRanges, parseRange, rangesToNetworks } from './validate.js';
 
@@ -65,6 +65,7 @@ interface ParsedTable {
 
 const LIST_SET = /^(allow|deny|country)([46])_(\d{1,3})$/;
 const DYN_SET = /^dyn[46]$/;
+const FEED_SET = /^feed[46]_(\d{1,3})$/;
 
 /**
  * Parse `nft -j list table inet sipprot` (or `list counters table ...`). `fallback`
@@ -74,6 +75,7 @@ export function parseTable(jsonText: string, fallback: FirewallOptions): ParsedT
   const doc = JSON.parse(jsonText) as { nftables?: Json[] };
   const lists: Record<ListSet, AddressRange[]> = { allow: [], deny: [], country: [] };
   const dynamic: FirewallState['dynamic'] = [];
+  const feeds: NonNullable<FirewallState['feeds']> = [];
   const zero = () => ({ packets: 0, bytes: 0 });
   const counters: FirewallCounters = {
     deny: zero(),
@@ -81,6 +83,7 @@ export function parseTable(jsonText: string, fallback: FirewallOptions): ParsedT
     country: zero(),
     tftp: zero(),
     dns: zero(),
+    feed: zero(),
   };
   let tftp: FirewallOptions['tftp'] = { ...fallback.tftp, enabled: false };
   let dns = false;
@@ -93,6 +96,13 @@ export function parseTable(jsonText: string, fallback: FirewallOptions): ParsedT
       if (list) {
         for (const e of elems)
           lists[list[1] as ListSet].push(parseRange(`${readElement(e).text}/${list[3]}`));
+      } else if (FEED_SET.test(name)) {
+        const len = FEED_SET.exec(name)![1];
+        for (const e of elems) {
+          const el = readElement(e);
+          const network = rangesToNetworks([parseRange(`${el.text}/${len}`)])[0]!;
+          feeds.push({ network, expiresIn: el.expires ?? el.timeout ?? 0 });
+        }
       } else if (DYN_SET.test(name)) {
         for (const e of elems) {
           const el = readElement(e);
@@ -121,6 +131,7 @@ export function parseTable(jsonText: string, fallback: FirewallOptions): ParsedT
       deny: rangesToNetworks(mergeRanges(lists.deny)),
       countries: rangesToNetworks(mergeRanges(lists.country)),
       dynamic: sortByAddress(dynamic),
+      feeds: sortFeeds(feeds),
       options: { tftp, dns },
     },
     counters,

@@ -9,6 +9,7 @@ import {
   layoutOf,
   nftDuration,
   renderDynamicBatch,
+  renderFeedReplace,
   renderInit,
   renderListReplace,
   renderOptionsReplace,
@@ -28,19 +29,24 @@ const SMALL: FirewallState = {
     { ip: '192.0.2.7', expiresIn: 600 },
     { ip: '2001:db8::7', expiresIn: null },
   ],
+  feeds: [
+    { network: '203.0.113.64/26', expiresIn: 3600 },
+    { network: '198.51.100.200', expiresIn: 600 },
+    { network: '2001:db8:9::/48', expiresIn: 86400 },
+  ],
   options: DEFAULT_FIREWALL_OPTIONS,
 };
 
 describe('renderInit', () => {
   // The golden file was loaded into nft 1.0.6 (kernel 6.18) and listed back as
-  // testdata/nft-1.0.6-table.json.
+  // testdata/nft-1.0.6-table.json (`nft -j list table inet sipprot`).
   it('renders the whole table as one transaction (golden)', () => {
     assert.equal(renderInit(prepareState(SMALL)).script, testdata('init-small.nft'));
   });
 
   it('leaves out empty element lists, which nft would refuse', () => {
     const { script, layout } = renderInit(
-      prepareState({ ...SMALL, allow: [], deny: [], countries: [], dynamic: [] }),
+      prepareState({ ...SMALL, allow: [], deny: [], countries: [], dynamic: [], feeds: [] }),
     );
     assert.doesNotMatch(script, /add element/);
     assert.deepEqual(layout, emptyLayout());
@@ -106,6 +112,38 @@ describe('renderDynamicBatch', () => {
       'add element inet sipprot dyn4 { 192.0.2.2, 192.0.2.1 }; delete element inet sipprot dyn4 { 192.0.2.2, 192.0.2.1 }; ' +
         'add element inet sipprot dyn4 { 192.0.2.2 timeout 1s }',
     );
+  });
+});
+
+describe('renderFeedReplace', () => {
+  it('swaps the feed sets with their timeouts, rebuilds the chain, leaves the lists alone', () => {
+    const before = prepareState(SMALL);
+    const current = layoutOf(before.lists, before.feeds);
+    assert.deepEqual(current.feed, { 4: [32, 26], 6: [48] });
+    const next = prepareState({
+      ...SMALL,
+      feeds: [
+        { network: '203.0.113.0/24', expiresIn: 7200 },
+        { network: '198.51.100.201', expiresIn: 90 },
+      ],
+    }).feeds;
+    const { script, layout } = renderFeedReplace(next, current, DEFAULT_FIREWALL_OPTIONS);
+    assert.deepEqual(layout, { ...current, feed: { 4: [32, 24], 6: [] } });
+    const lines = script.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 4), [
+      'flush chain inet sipprot prerouting',
+      'delete set inet sipprot feed4_32',
+      'delete set inet sipprot feed4_26',
+      'delete set inet sipprot feed6_48',
+    ]);
+    assert.ok(lines.includes('add set inet sipprot feed4_24 { type ipv4_addr; flags timeout; }'));
+    assert.ok(lines.includes('add element inet sipprot feed4_24 { 203.0.113.0 timeout 2h }'));
+    assert.ok(lines.includes('add element inet sipprot feed4_32 { 198.51.100.201 timeout 1m30s }'));
+    const rules = lines.filter((l) => l.startsWith('add rule'));
+    const at = (re: RegExp) => rules.findIndex((r) => re.test(r));
+    assert.ok(at(/@allow4_32 return/) < at(/@feed4_24/), 'allow returns before any feed drop');
+    assert.ok(at(/@dyn6/) < at(/@feed4_32/) && at(/@feed4_24/) < at(/@country4_24/));
+    assert.doesNotMatch(script, /delete set inet sipprot (deny|allow|country)/);
   });
 });
 
@@ -189,12 +227,20 @@ describe('parseTable', () => {
       deny: ['198.51.100.0/29', '198.51.100.8/31', '2001:db8::/32'],
       countries: ['203.0.113.0/24'],
       dynamic: [
-        { ip: '192.0.2.7', expiresIn: 599 },
+        { ip: '192.0.2.7', expiresIn: 596 },
         { ip: '2001:db8::7', expiresIn: null },
+      ],
+      feeds: [
+        { network: '198.51.100.200', expiresIn: 596 },
+        { network: '203.0.113.64/26', expiresIn: 3596 },
+        { network: '2001:db8:9::/48', expiresIn: 86396 },
       ],
       options: DEFAULT_FIREWALL_OPTIONS,
     });
+    // Three packets from the blocked 192.0.2.7 and two from the feed's 198.51.100.200, sent
+    // from a peer namespace before the listing was taken.
     assert.deepEqual(counters.dynamic, { packets: 3, bytes: 180 });
+    assert.deepEqual(counters.feed, { packets: 2, bytes: 120 });
     assert.deepEqual(counters.deny, { packets: 0, bytes: 0 });
   });
 

@@ -25,15 +25,34 @@
  *   masked lookup per prefix length in use: `ip saddr & 255.255.255.0 @deny4_24` — what
  *   ipset's hash:net does in the kernel. The rules depend on which lengths are in use,
  *   so replacing a list rebuilds the chain in the same transaction (no gap).
+ * - Shared blocklists (feeds, issue 15) get their own per-prefix-length sets, `feed4_24`,
+ *   with `flags timeout`: each element carries its feed's ttl, so a feed that stops being
+ *   refreshed ages out in the kernel even without the daemon. Big feeds stay out of the
+ *   dynamic set (a block must not wait for them). Matched after the dynamic set, before
+ *   countries, with their own counter; allow still returns first.
  */
 import type { Family } from '../core/net/ip.js';
 import { formatBigint } from '../core/net/ip-range.js';
 import type { FirewallCounters, FirewallOptions, TftpRatePer } from '../ports/firewall.js';
-import type { ListSet, RenderState } from './state.js';
+import {
+  ADDR_TYPE,
+  elementsCommand,
+  FAMILIES,
+  feedLengths,
+  feedSets,
+  listSetName,
+  nftDuration,
+  type SetElements,
+  type SetGroup,
+  TABLE,
+  timedElementsCommand,
+} from './nft-sets.js';
+import type { FeedElement, ListSet, RenderState } from './state.js';
 import type { AddressRange, Host } from './validate.js';
 import { addressBits, netmask, rangeToPrefixes } from './validate.js';
 
-export const TABLE = 'inet sipprot';
+export { nftDuration, type SetElements, TABLE } from './nft-sets.js';
+
 const CHAIN = 'prerouting';
 /**
  * Answers the host sends to a dynamically blocked address are dropped too: requests that
@@ -53,8 +72,6 @@ function renderOutputRules(layout: Layout): string[] {
 }
 
 const LIST_SETS: readonly ListSet[] = ['allow', 'deny', 'country'];
-const FAMILIES: readonly Family[] = [4, 6];
-const ADDR_TYPE: Record<Family, string> = { 4: 'ipv4_addr', 6: 'ipv6_addr' };
 const SADDR: Record<Family, string> = { 4: 'ip saddr', 6: 'ip6 saddr' };
 const DADDR: Record<Family, string> = { 4: 'ip daddr', 6: 'ip6 daddr' };
 
@@ -64,17 +81,14 @@ export const COUNTERS: Record<keyof FirewallCounters, string> = {
   country: 'drop_country',
   tftp: 'drop_tftp',
   dns: 'drop_dns',
+  feed: 'drop_feed',
 };
 
 /** Prefix lengths in use, per list and family: which sets and rules exist. */
-export type Layout = Record<ListSet, Record<Family, number[]>>;
+export type Layout = Record<SetGroup, Record<Family, number[]>>;
 
 /** A list as hash sets: prefix length → network addresses (as integers), per family. */
 type Grouped = Record<Family, Map<number, bigint[]>>;
-
-function listSetName(list: ListSet, family: Family, prefix: number): string {
-  return `${list}${family}_${prefix}`;
-}
 
 function group(ranges: readonly AddressRange[]): Grouped {
   const out: Grouped = { 4: new Map(), 6: new Map() };
@@ -101,40 +115,28 @@ function lengths(g: Grouped): Record<Family, number[]> {
   return { 4: sorted(g[4]), 6: sorted(g[6]) };
 }
 
-export function layoutOf(lists: Record<ListSet, readonly AddressRange[]>): Layout {
+export function layoutOf(
+  lists: Record<ListSet, readonly AddressRange[]>,
+  feeds: readonly FeedElement[] = [],
+): Layout {
   return {
     allow: lengths(group(lists.allow)),
     deny: lengths(group(lists.deny)),
     country: lengths(group(lists.country)),
+    feed: feedLengths(feeds),
   };
 }
 
 export function emptyLayout(): Layout {
-  return { allow: { 4: [], 6: [] }, deny: { 4: [], 6: [] }, country: { 4: [], 6: [] } };
+  return {
+    allow: { 4: [], 6: [] },
+    deny: { 4: [], 6: [] },
+    country: { 4: [], 6: [] },
+    feed: { 4: [], 6: [] },
+  };
 }
 
 const UNIT_SECONDS: Record<TftpRatePer, number> = { second: 1, minute: 60, hour: 3600, day: 86400 };
-
-/**
- * A kernel timeout. nft refuses large single numbers ("value too large" for 100000000s),
- * so the duration is written in units: 1d2h3m4s5ms.
- */
-export function nftDuration(ms: number): string {
-  let rest = Math.max(1, Math.round(ms));
-  const parts: string[] = [];
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    const n = Math.floor(rest / size);
-    if (n > 0) parts.push(`${n}${unit}`);
-    rest -= n * size;
-  }
-  if (rest > 0) parts.push(`${rest}ms`);
-  return parts.join('');
-}
 
 /**
  * How long the TFTP meter remembers a source: long enough for its bucket to refill
@@ -158,7 +160,7 @@ const NDP_TYPES = 'nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-
 const DNS_UDP_MAX_PAYLOAD = 512;
 const DNS_TCP_MAX_MESSAGE = 1024;
 
-function listMatch(list: ListSet, family: Family, prefix: number, addr = SADDR): string {
+function listMatch(list: SetGroup, family: Family, prefix: number, addr = SADDR): string {
   const set = `@${listSetName(list, family, prefix)}`;
   if (prefix === addressBits(family)) return `${addr[family]} ${set}`;
   return `${addr[family]} & ${netmask(family, prefix)} ${set}`;
@@ -167,7 +169,7 @@ function listMatch(list: ListSet, family: Family, prefix: number, addr = SADDR):
 /** The rules of our chain, in order, each a complete `add rule` command. */
 export function renderRules(layout: Layout, o: FirewallOptions): string[] {
   const rule = (r: string) => `add rule ${TABLE} ${CHAIN} ${r}`;
-  const forList = (list: ListSet, action: string) =>
+  const forList = (list: SetGroup, action: string) =>
     FAMILIES.flatMap((f) => layout[list][f].map((p) => rule(`${listMatch(list, f, p)} ${action}`)));
   const out = [rule('iif "lo" return')];
   // Neighbour discovery is link-local plumbing, not an attack surface: never cut it, so
@@ -176,6 +178,7 @@ export function renderRules(layout: Layout, o: FirewallOptions): string[] {
   out.push(...forList('allow', 'return'));
   out.push(...forList('deny', `counter name ${COUNTERS.deny} drop`));
   for (const f of FAMILIES) out.push(rule(`${SADDR[f]} @dyn${f} counter name ${COUNTERS.dynamic} drop`));
+  out.push(...forList('feed', `counter name ${COUNTERS.feed} drop`));
   out.push(...forList('country', `counter name ${COUNTERS.country} drop`));
   if (o.tftp.enabled) {
     const limit = `limit rate over ${o.tftp.rate.count}/${o.tftp.rate.per} burst ${o.tftp.burst} packets`;
@@ -210,18 +213,9 @@ export function renderRules(layout: Layout, o: FirewallOptions): string[] {
   return out;
 }
 
-function elementsCommand(set: string, elements: string[]): string[] {
-  return elements.length === 0 ? [] : [`add element ${TABLE} ${set} { ${elements.join(', ')} }`];
-}
-
 function dynElement(d: { host: Host; timeoutMs: number | null }): string {
   return d.timeoutMs === null ? d.host.text : `${d.host.text} timeout ${nftDuration(d.timeoutMs)}`;
 }
-
-/** A set's elements as data (renderInit writes them as `add element` lines; netlink loads them). */
-export type SetElements =
-  | { kind: 'list'; name: string; family: Family; starts: bigint[] }
-  | { kind: 'dynamic'; name: string; family: Family; hosts: Host[]; timeoutsMs: Array<number | null> };
 
 /** Declare the hash sets of one list, and their elements. */
 function listSets(list: ListSet, g: Grouped): { sets: string[]; elements: SetElements[] } {
@@ -243,6 +237,7 @@ function setElementsCommand(e: SetElements): string[] {
       e.name,
       e.starts.map((v) => formatBigint(v, e.family)),
     );
+  if (e.kind === 'feed') return timedElementsCommand(e);
   return elementsCommand(
     e.name,
     e.hosts.map((host, i) => dynElement({ host, timeoutMs: e.timeoutsMs[i] ?? null })),
@@ -279,6 +274,9 @@ export function renderInitSplit(s: RenderState): {
     lines.push(...l.sets);
     elements.push(...l.elements);
   }
+  const fs = feedSets(s.feeds);
+  lines.push(...fs.sets);
+  elements.push(...fs.elements);
   for (const f of FAMILIES) {
     lines.push(`add set ${TABLE} dyn${f} { type ${ADDR_TYPE[f]}; flags timeout; }`);
     lines.push(`add set ${TABLE} tftp${f} ${tftpSetDecl(f, s.options)}`);
@@ -291,6 +289,7 @@ export function renderInitSplit(s: RenderState): {
       timeoutsMs: mine.map((d) => d.timeoutMs),
     });
   }
+  layout.feed = feedLengths(s.feeds);
   lines.push(`add chain ${TABLE} ${CHAIN} { type filter hook prerouting priority raw; policy accept; }`);
   lines.push(...renderRules(layout, s.options));
   lines.push(`add chain ${TABLE} ${OUT_CHAIN} { type filter hook output priority raw; policy accept; }`);
@@ -322,6 +321,25 @@ export function renderListReplace(
     ...renderOutputRules(layout),
     ...l.elements.flatMap(setElementsCommand),
   );
+  return { script: `${lines.join('\n')}\n`, layout };
+}
+
+/**
+ * Replace every feed set: the old ones go, the new ones come with their elements and
+ * timeouts, and the chain is rebuilt to match; one transaction (no moment without them).
+ */
+export function renderFeedReplace(
+  feeds: readonly FeedElement[],
+  current: Layout,
+  options: FirewallOptions,
+): { script: string; layout: Layout } {
+  const layout: Layout = { ...current, feed: feedLengths(feeds) };
+  const lines = [`flush chain ${TABLE} ${CHAIN}`];
+  for (const f of FAMILIES) {
+    for (const p of current.feed[f]) lines.push(`delete set ${TABLE} ${listSetName('feed', f, p)}`);
+  }
+  const fs = feedSets(feeds);
+  lines.push(...fs.sets, ...renderRules(layout, options), ...fs.elements.flatMap(setElementsCommand));
   return { script: `${lines.join('\n')}\n`, layout };
 }
 

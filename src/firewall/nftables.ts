@@ -20,7 +20,13 @@
  *   it with `init(store state)`.
  */
 import { SipprotError } from '../core/errors.js';
-import type { Firewall, FirewallCounters, FirewallOptions, FirewallState } from '../ports/firewall.js';
+import type {
+  FeedBlock,
+  Firewall,
+  FirewallCounters,
+  FirewallOptions,
+  FirewallState,
+} from '../ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
 import { NftNetlink, packIntegers, packKeys } from './nft-netlink.js';
@@ -29,6 +35,7 @@ import type { DynamicChange, Layout } from './nft-render.js';
 import {
   emptyLayout,
   renderDynamicBatch,
+  renderFeedReplace,
   renderInit,
   renderInitSplit,
   renderListReplace,
@@ -38,7 +45,7 @@ import {
 } from './nft-render.js';
 import { NftSession, shorten } from './nft-session.js';
 import type { ListSet } from './state.js';
-import { checkOptions, prepareState, timeoutMs } from './state.js';
+import { checkOptions, prepareFeeds, prepareState, timeoutMs } from './state.js';
 import { parseHost, toRanges } from './validate.js';
 
 interface NftablesFirewallOptions {
@@ -109,6 +116,7 @@ export class NftablesFirewall implements Firewall {
       ...emptyFirewallState(),
       deny: ['192.0.2.0/24'],
       dynamic: [{ ip: '192.0.2.1', expiresIn: 1 }],
+      feeds: [{ network: '198.51.100.0/25', expiresIn: 60 }],
     });
     const dry = await this.session.exec(['-c', '-f', '-'], renderInit(probe).script);
     if (dry.code !== 0) {
@@ -143,6 +151,7 @@ export class NftablesFirewall implements Firewall {
           deny: state.lists.deny.length,
           countries: state.lists.country.length,
           dynamic: state.dynamic.length,
+          feeds: state.feeds.length,
           ms: Math.round(performance.now() - started),
         },
         'firewall table loaded',
@@ -177,6 +186,16 @@ export class NftablesFirewall implements Firewall {
       await this.session.runScript(script);
       this.layout = layout;
       this.log?.info({ list, ranges: ranges.length }, 'firewall list replaced');
+    });
+  }
+
+  async setFeeds(feeds: FeedBlock[]): Promise<void> {
+    const elements = prepareFeeds(feeds);
+    return this.enqueue(async () => {
+      const { script, layout } = renderFeedReplace(elements, this.layout, this.options);
+      await this.session.runScript(script);
+      this.layout = layout;
+      this.log?.info({ feeds: elements.length }, 'firewall feed sets replaced');
     });
   }
 
@@ -285,6 +304,10 @@ function newNetlink(opts: NftablesFirewallOptions): NftNetlink | null {
 function loadElements(netlink: NftNetlink, e: SetElements): void {
   if (e.kind === 'list') {
     netlink.load(e.name, e.family, packIntegers(e.starts, e.family), null);
+    return;
+  }
+  if (e.kind === 'feed') {
+    netlink.load(e.name, e.family, packIntegers(e.starts, e.family), Float64Array.from(e.timeoutsMs));
     return;
   }
   if (e.hosts.length === 0) return;

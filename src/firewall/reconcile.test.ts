@@ -16,6 +16,7 @@ describe('desiredState', () => {
         { ip: '198.51.100.2', expiresAt: 1000 },
         { ip: '198.51.100.3', expiresAt: null },
       ],
+      feeds: [{ network: '203.0.113.64/26', expiresIn: 300 }],
       config: { tftp: { enabled: false, rate: { count: 5, per: 'hour' }, burst: 9 }, dnsProtection: true },
       now: 1000,
     });
@@ -27,6 +28,7 @@ describe('desiredState', () => {
         { ip: '198.51.100.1', expiresIn: 600 },
         { ip: '198.51.100.3', expiresIn: null },
       ],
+      feeds: [{ network: '203.0.113.64/26', expiresIn: 300 }],
       options: { tftp: { enabled: false, rate: { count: 5, per: 'hour' }, burst: 9 }, dns: true },
     });
     assert.deepEqual(dynamicBlocks([], 0), []);

@@ -11,6 +11,7 @@ import { isSipprotError } from '../core/errors.js';
 import type { BlockRecord, Config } from '../core/types.js';
 import type {
   DynamicBlock,
+  FeedBlock,
   Firewall,
   FirewallCounters,
   FirewallOptions,
@@ -51,6 +52,8 @@ interface DesiredInput {
   /** Networks of the blocked countries (from the geo table). */
   countries: string[];
   blocks: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>>;
+  /** Shared blocklists' networks with their seconds left (core/feeds kernelFeeds). */
+  feeds?: FeedBlock[];
   config: Pick<Config, 'tftp' | 'dnsProtection'>;
   now: number;
 }
@@ -61,6 +64,7 @@ export function desiredState(i: DesiredInput): FirewallState {
     deny: [...i.deny].map((e) => e.network),
     countries: i.countries,
     dynamic: dynamicBlocks(i.blocks, i.now),
+    feeds: i.feeds ?? [],
     options: firewallOptions(i.config),
   };
 }
@@ -118,6 +122,10 @@ export class ReconcilingFirewall implements Firewall {
 
   setOptions(options: FirewallOptions): Promise<void> {
     return this.healing('setOptions', () => this.inner.setOptions(options));
+  }
+
+  setFeeds(feeds: FeedBlock[]): Promise<void> {
+    return this.healing('setFeeds', () => this.inner.setFeeds(feeds));
   }
 
   snapshot(): Promise<FirewallState> {

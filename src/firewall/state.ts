@@ -3,10 +3,16 @@
  * adapter so both accept and refuse exactly the same input.
  */
 import { SipprotError } from '../core/errors.js';
-import { parseAddress } from '../core/net/ip.js';
-import type { DynamicBlock, FirewallOptions, FirewallState, TftpRatePer } from '../ports/firewall.js';
+import { type Family, parseAddress } from '../core/net/ip.js';
+import type {
+  DynamicBlock,
+  FeedBlock,
+  FirewallOptions,
+  FirewallState,
+  TftpRatePer,
+} from '../ports/firewall.js';
 import type { AddressRange, Host } from './validate.js';
-import { parseHost, toRanges } from './validate.js';
+import { parseHost, parseRange, rangesToNetworks, rangeToPrefixes, toRanges } from './validate.js';
 
 export type ListSet = 'allow' | 'deny' | 'country';
 
@@ -14,7 +20,18 @@ export type ListSet = 'allow' | 'deny' | 'country';
 export interface RenderState {
   lists: Record<ListSet, AddressRange[]>;
   dynamic: Array<{ host: Host; timeoutMs: number | null }>;
+  feeds: FeedElement[];
   options: FirewallOptions;
+}
+
+/** One feed network, checked: a single CIDR block with its kernel timeout. */
+export interface FeedElement {
+  family: Family;
+  start: bigint;
+  prefix: number;
+  /** Canonical network text (a host without prefix). */
+  text: string;
+  timeoutMs: number;
 }
 
 /** Ten years: more is a bug upstream, and nft refuses very long timeouts anyway. */
@@ -84,8 +101,46 @@ export function prepareState(desired: FirewallState): RenderState {
       country: toRanges(desired.countries),
     },
     dynamic: [...dyn.values()],
+    feeds: prepareFeeds(desired.feeds ?? []),
     options: checkOptions(desired.options),
   };
+}
+
+/**
+ * Feed networks checked like list entries (SP_ERR_ADDRESS_INVALID names the first bad
+ * one), each exactly one CIDR block; entries with no time left are left out, and a
+ * network given twice keeps its longest timeout.
+ */
+export function prepareFeeds(feeds: readonly FeedBlock[]): FeedElement[] {
+  if (!Array.isArray(feeds))
+    throw new SipprotError('SP_ERR_ADDRESS_INVALID', 'expected a list of feed networks');
+  const out = new Map<string, FeedElement>();
+  for (const f of feeds) {
+    const r = parseRange(f?.network);
+    const blocks = rangeToPrefixes(r);
+    if (blocks.length !== 1) {
+      throw new SipprotError('SP_ERR_ADDRESS_INVALID', `feed entry '${f.network}' is not one CIDR network`);
+    }
+    if (typeof f.expiresIn === 'number' && f.expiresIn <= 0) continue;
+    const ms = timeoutMs(f.network, f.expiresIn);
+    if (ms === null) throw new SipprotError('SP_ERR_USAGE', `feed entry '${f.network}' needs a timeout`);
+    const text = rangesToNetworks([r])[0] as string;
+    const old = out.get(text);
+    if (old && old.timeoutMs >= ms) continue;
+    out.set(text, { family: r.family, start: r.start, prefix: blocks[0]!.prefix, text, timeoutMs: ms });
+  }
+  return [...out.values()];
+}
+
+/** Feed entries in address order (IPv4 first), then by prefix length, as both firewalls report them. */
+export function sortFeeds(feeds: FeedBlock[]): FeedBlock[] {
+  const keyed = feeds.map((f) => {
+    const r = parseRange(f.network);
+    const hex = r.start.toString(16).padStart(32, '0');
+    return { f, key: `${r.family}${hex}${String(1000 - rangeToPrefixes(r)[0]!.prefix).padStart(4, '0')}` };
+  });
+  keyed.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  return keyed.map((k) => k.f);
 }
 
 /** Dynamic blocks in address order (IPv4 first), as both firewalls report them. */

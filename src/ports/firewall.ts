@@ -15,6 +15,9 @@
  * - Allowed networks are exempt from sipprot's drops only; they still meet whatever the
  *   host's own firewall does (sipprot never accepts a packet, it only drops or passes).
  * - Loopback traffic is never dropped.
+ * - Feed networks (shared blocklists, issue 15) live in their own sets, apart from the
+ *   dynamic set and the lists, each with a kernel timeout: a feed that stops being
+ *   refreshed ages out even when the daemon is gone. `setFeeds` replaces them all at once.
  * - Calls may be made concurrently; they are applied in call order.
  */
 
@@ -34,12 +37,22 @@ export interface DynamicBlock {
   expiresIn: number | null;
 }
 
+/** A network of a shared blocklist (feeds), with the seconds until the kernel drops it. */
+export interface FeedBlock {
+  /** Canonical network; one network at most once. */
+  network: string;
+  /** Seconds > 0 (an entry with no time left is not installed). */
+  expiresIn: number;
+}
+
 export interface FirewallState {
   /** Canonical networks (see validate.ts canonicalNetworks): IPv4 first, then IPv6. */
   allow: string[];
   deny: string[];
   countries: string[];
   dynamic: DynamicBlock[];
+  /** Shared blocklists' networks, by address then prefix length; absent = none. */
+  feeds?: FeedBlock[];
   options: FirewallOptions;
 }
 
@@ -55,6 +68,8 @@ export interface FirewallCounters {
   country: DropCount;
   tftp: DropCount;
   dns: DropCount;
+  /** Shared blocklists (feeds). */
+  feed: DropCount;
 }
 
 export interface Firewall {
@@ -70,6 +85,8 @@ export interface Firewall {
   setList(name: 'allow' | 'deny', networks: string[]): Promise<void>;
   /** Replace the networks of the blocked countries. */
   setCountries(networks: string[]): Promise<void>;
+  /** Replace every feed network (timeouts in seconds); allow still beats them. */
+  setFeeds(feeds: FeedBlock[]): Promise<void>;
   setOptions(options: FirewallOptions): Promise<void>;
   /** What the kernel holds now (blocks that expired are gone). */
   snapshot(): Promise<FirewallState>;
@@ -84,5 +101,5 @@ export const DEFAULT_FIREWALL_OPTIONS: FirewallOptions = {
 };
 
 export function emptyFirewallState(options: FirewallOptions = DEFAULT_FIREWALL_OPTIONS): FirewallState {
-  return { allow: [], deny: [], countries: [], dynamic: [], options };
+  return { allow: [], deny: [], countries: [], dynamic: [], feeds: [], options };
 }

@@ -5,32 +5,8 @@
 
 import { parseAddress } from '../net/ip.js';
 import type { SmtpTls } from '../types.js';
+import { isInside, localSourcePath } from './paths.js';
 import { boolKey, type ConfigKey, EMAIL, int, intKey, isHost, parseHostPort, pathKey } from './values.js';
-
-/** An absolute path from a path or file:// URL, with `.` and `..` resolved; null if neither. */
-function localSourcePath(value: string): string | null {
-  let path = value;
-  if (/^file:\/\//i.test(value)) {
-    if (!URL.canParse(value)) return null;
-    const u = new URL(value);
-    if (u.host !== '' && u.host !== 'localhost') return null;
-    path = decodeURIComponent(u.pathname);
-  }
-  if (!path.startsWith('/') || path.includes('\0')) return null;
-  const parts: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') parts.pop();
-    else parts.push(part);
-  }
-  return `/${parts.join('/')}`;
-}
-
-/** True when `path` (normalised) is inside directory `dir`. */
-function isInside(path: string, dir: string): boolean {
-  const d = dir.endsWith('/') ? dir : `${dir}/`;
-  return path.startsWith(d) && path.length > d.length;
-}
 
 export const SERVICE_KEYS: readonly ConfigKey[] = [
   boolKey(
