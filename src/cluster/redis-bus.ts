@@ -13,7 +13,8 @@
  *
  * Two connections: one for commands (fail fast: no offline queue, 3 s command timeout, so a
  * Redis outage rejects at once and the caller keeps its outbox), one for the blocking XREAD
- * of the stream (its timeout outlasts the block time; a silent partition ends it too).
+ * of the stream and the snapshot (30 s: a 100k-entry snapshot on a busy host; a silent
+ * partition ends it too).
  * Reconnects forever, backing off to 2 s. `rediss://` URLs use TLS (ioredis; the CA is the
  * system's or NODE_EXTRA_CA_CERTS); user and password in the URL use Redis ACLs (AUTH).
  */
@@ -57,6 +58,8 @@ const K = {
 /** How long a published event id is remembered: an outbox re-sends within minutes of a lost ack. */
 const SEEN_TTL = 86400;
 const GEO_TTL = 30 * 86400;
+/** The reader's command timeout: a blocking read, and a whole snapshot (100k entries). */
+const SNAPSHOT_TIMEOUT_MS = 30_000;
 
 /**
  * The least a host's Redis user needs (`ACL SETUSER sipprot <these rules>`): its keys, the
@@ -105,10 +108,11 @@ export class RedisBus implements ClusterBus {
     this.cmd = new Redis(opts.url, { ...base, commandTimeout: timeout, connectionName: 'sipprot' }) as Conn;
     this.cmd.defineCommand('sipPublish', { numberOfKeys: 11, lua: PUBLISH_LUA });
     this.cmd.defineCommand('sipPrune', { numberOfKeys: 2, lua: PRUNE_LUA });
-    // The reader's XREAD BLOCK waits up to its block time, so it gets its own longer timeout.
+    // The reader's XREAD BLOCK waits up to its block time, and it reads the snapshot (100k
+    // entries take seconds on a busy host): it gets its own, longer timeout.
     this.reader = new Redis(opts.url, {
       ...base,
-      commandTimeout: timeout + 5000,
+      commandTimeout: SNAPSHOT_TIMEOUT_MS,
       connectionName: 'sipprot-reader',
     });
     this.cmd.on('ready', () => this.setState('up', 'connected'));
@@ -195,7 +199,7 @@ export class RedisBus implements ClusterBus {
 
   async snapshot(): Promise<Snapshot> {
     const keys = [K.blocks, K.blockx, K.esc, K.allow, K.deny, K.settings, K.recipients, K.geoip];
-    const multi = this.cmd.multi();
+    const multi = this.reader.multi();
     for (const k of keys) multi.hgetall(k);
     multi.get(K.covers);
     const replies = await this.run(() => multi.exec());

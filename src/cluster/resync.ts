@@ -26,11 +26,20 @@ export interface AntiEntropyResult {
   sent: number;
   adopted: number;
   applied: number;
+  /** Milliseconds per step (the log line of a resync shows where a slow join spent its time). */
+  steps: Record<string, number>;
 }
 
 export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult> {
   const { host, snap, now, out, self } = d;
   const fleet = snap.fleet;
+  const steps: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    const n = performance.now();
+    steps[name] = Math.round(n - t);
+    t = n;
+  };
   const blocks = diffBlocks(host.blocks(), fleet.blocks, now);
   const bodies: EventBody[] = blocks.publish.map((b) => ({
     type: 'block',
@@ -39,6 +48,7 @@ export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult
   }));
   if (blocks.adopt.length > 0) host.adopt(blocks.adopt);
   for (const [ip, n] of fleet.escalation) host.raiseEscalation(ip, n);
+  lap('blocks');
   let applied = 0;
   for (const name of ['allow', 'deny'] as const) {
     const local = new Map(host.listEntries(name).map((e) => [e.network, e.note] as const));
@@ -54,6 +64,7 @@ export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult
     const [adds, removes] = split(r.publish);
     if (adds.length > 0) bodies.push({ type: 'list', list: name, op: 'add', entries: adds });
     if (removes.length > 0) bodies.push({ type: 'list', list: name, op: 'remove', entries: removes });
+    lap(name);
   }
   const settings = entries(d, 'settings', host.settings(), fleet.settings, true);
   if (settings.set.length > 0) {
@@ -72,14 +83,16 @@ export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult
   }
   for (const [email, v] of recipients.publish)
     bodies.push({ type: 'recipient', email, name: v.removed ? null : v.value || null, removed: v.removed });
+  lap('settings+recipients');
   // Geo-IP: the fleet's newest table (last writer wins), or ours when the fleet has none.
   const geo = fleet.geoip;
   const mine = await host.geoDigest();
   if (geo !== null && geo.sha256 !== mine) await host.applyGeo(geo.sha256).catch(() => undefined);
   else if (geo === null && mine !== null) await host.publishGeo().catch(() => undefined);
   // Large lists go out in events of at most MAX_BATCH entries (Outbound.send does not split).
+  lap('geoip');
   out.send(bodies.flatMap(splitLarge), now);
-  return { sent: bodies.length, adopted: blocks.adopt.length, applied };
+  return { sent: bodies.length, adopted: blocks.adopt.length, applied, steps };
 }
 
 function entries(

@@ -197,7 +197,9 @@ export class ClusterSync {
         await this.applyAll(entries);
       }
     }
+    const t1 = performance.now();
     const snap: Snapshot = await bus.snapshot();
+    const snapshotMs = Math.round(performance.now() - t1);
     const r = await antiEntropy({ ...this.o, snap, now: this.o.clock(), out: this.out });
     if (fresh || compareIds(snap.covers, this.lastId) < 0) {
       // A fresh start reads on from what the snapshot covers; so does a host ahead of a Redis

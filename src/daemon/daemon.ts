@@ -202,7 +202,7 @@ export class Daemon {
         appendDeny: (entries) => this.lists.add('deny', entries),
         published: (ds) => this.published(ds),
         failed: (what, e) => this.failed(what, e),
-        committed: (ds, attacks) => this.cluster?.committed(ds, attacks, clock()),
+        enforced: (ds, attacks) => this.cluster?.committed(ds, attacks, clock()),
         hostId: clusterHostId(o.config),
       },
       log: o.log,

@@ -37,8 +37,13 @@ export interface EnforcerDeps {
   appendDeny(entries: ListEntry[]): Promise<unknown>;
   /** Told after the decisions are committed (mail digest, live UI). */
   published(ds: Decision[]): void;
-  /** Cluster mode: every committed decision (renewals too) and attack, to tell the fleet. */
-  committed?(ds: Decision[], attacks: AttackRecord[]): void;
+  /**
+   * Cluster mode: every decision (renewals too) and attack once the kernel holds it, once per
+   * event-loop turn, to tell the fleet. Not after the store's commit: a burst's fsyncs would
+   * hold the fleet back by hundreds of ms (measured, bench/RESULTS.md); the cluster's outbox
+   * is durable on its own, and anti-entropy refills a store that lost its last commit.
+   */
+  enforced?(ds: Decision[], attacks: AttackRecord[]): void;
   /** Cluster mode: this host's id, stamped on the records it decides (which host saw it). */
   hostId?: string;
   /**
@@ -62,6 +67,9 @@ export class Enforcer {
   private pending: Pending = { ds: [], attacks: [], history: [] };
   private flushing: Promise<void> | null = null;
   private scheduled = false;
+  /** What the fleet has not been told yet (cluster mode only). */
+  private fleet: { ds: Decision[]; attacks: AttackRecord[] } = { ds: [], attacks: [] };
+  private fleetScheduled = false;
 
   constructor(private readonly d: EnforcerDeps) {}
 
@@ -90,8 +98,10 @@ export class Enforcer {
             );
       op.catch((e) => this.d.failed('firewall', e));
       this.pending.ds.push(dec);
+      if (this.d.enforced) this.fleet.ds.push(dec);
     }
     this.schedule();
+    this.tellFleet();
   }
 
   /**
@@ -107,17 +117,16 @@ export class Enforcer {
   /** An attack as detection saw it, for reports (kept even when no block follows). */
   attack(v: Verdict, country: string | null): void {
     const host = this.d.hostId;
-    this.pending.attacks.push({
-      ...v,
-      users: v.users.slice(),
-      country,
-      ...(host === undefined ? {} : { host }),
-    });
+    const a = { ...v, users: v.users.slice(), country, ...(host === undefined ? {} : { host }) };
+    this.pending.attacks.push(a);
+    if (this.d.enforced) this.fleet.attacks.push(a);
     this.schedule();
+    this.tellFleet();
   }
 
   /** Waits until everything applied so far is committed (stop, reload, tests). */
   async flush(): Promise<void> {
+    this.fleetNow();
     while (
       this.flushing ||
       this.pending.ds.length > 0 ||
@@ -126,6 +135,24 @@ export class Enforcer {
     ) {
       if (this.flushing) await this.flushing;
       else await this.commit();
+    }
+  }
+
+  private tellFleet(): void {
+    if (!this.d.enforced || this.fleetScheduled) return;
+    this.fleetScheduled = true;
+    setImmediate(() => this.fleetNow());
+  }
+
+  private fleetNow(): void {
+    this.fleetScheduled = false;
+    const { ds, attacks } = this.fleet;
+    if (ds.length === 0 && attacks.length === 0) return;
+    this.fleet = { ds: [], attacks: [] };
+    try {
+      this.d.enforced?.(ds, attacks);
+    } catch (e) {
+      this.d.failed('store', e);
     }
   }
 
@@ -159,7 +186,6 @@ export class Enforcer {
       }
       const published = ds.filter((x) => x.action !== 'extend');
       if (published.length > 0) this.d.published(published);
-      this.d.committed?.(ds, attacks);
     };
     this.flushing = run().finally(() => {
       this.flushing = null;

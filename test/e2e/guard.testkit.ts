@@ -218,6 +218,11 @@ export class Guard {
 
   /** argv running one of the commands from source with our config. */
   private command(entry: string, args: string[]): string[] {
+    // SIPPROT_E2E_DIST=1 (benchmarks): the built package's commands, no TypeScript loader.
+    if (process.env.SIPPROT_E2E_DIST === '1') {
+      const bin = join(HERE, '..', '..', 'bin', entry === SIPPROTD ? 'sipprotd.js' : 'sipprot.js');
+      return [process.execPath, bin, '--config', this.configPath, ...args];
+    }
     return [process.execPath, '--import', 'tsx', entry, '--config', this.configPath, ...args];
   }
 
