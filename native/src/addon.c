@@ -181,6 +181,7 @@ static napi_value cap_stats(napi_env env, napi_callback_info info) {
   CHECK(set_num(env, out, "frames", (double)s.frames));
   CHECK(set_num(env, out, "ringHighWater", (double)s.high_water));
   CHECK(set_num(env, out, "ringSize", (double)s.ring_size));
+  CHECK(set_num(env, out, "wakeups", (double)s.wakeups));
   return out;
 }
 

@@ -23,6 +23,7 @@ typedef struct {
   uint64_t ring_drops;
   uint64_t frames;
   uint64_t high_water;
+  uint64_t wakeups;
   uint64_t ring_size;
 } capture_stats_t;
 

@@ -263,7 +263,7 @@ export class Daemon {
     this.inputs.stop();
     this.geoSchedule?.stop();
     for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
-    await this.pipeline.flush().catch(() => undefined);
+    await this.pipeline.close().catch(() => undefined);
     await this.cluster?.stop().catch((e) => this.log.error({ err: e }, 'cluster stop failed'));
     await this.notifier.stop();
     if (opts.keepRules) this.log.warn({}, "start failed: sipprot's nftables table is kept as it is");

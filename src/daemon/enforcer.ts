@@ -30,7 +30,8 @@ const KERNEL_SLACK_SECONDS = 2;
 
 export interface EnforcerDeps {
   firewall: Firewall;
-  store: Store;
+  /** Where batches are committed (store-writer.ts: on a worker thread in the daemon). */
+  store: Pick<Store, 'commit'>;
   /** The policy's current record of a block (for extends, which carry only new times). */
   recordOf(ip: string): BlockRecord | undefined;
   /** Appends threshold-permanent addresses to the deny list file, with their notes. */

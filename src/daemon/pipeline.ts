@@ -10,6 +10,7 @@
  * what capture sees changed (its TCP reassembly state would otherwise be lost for nothing).
  */
 import { hostname, networkInterfaces } from 'node:os';
+import { dirname } from 'node:path';
 import type { Alert } from '../core/detect/alerts.js';
 import { Engine } from '../core/engine.js';
 import { ACTORS } from '../core/history/events.js';
@@ -20,9 +21,11 @@ import { exemptByLists } from '../core/policy/exempt.js';
 import type { BlockRecord, Config, Decision } from '../core/types.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
+import { SqliteStore } from '../store/sqlite-store.js';
 import { Enforcer, type EnforcerDeps } from './enforcer.js';
 import { DaemonHistory } from './history.js';
 import type { PacketSink } from './inputs.js';
+import { StoreWriter } from './store-writer.js';
 import { warmUpFrames } from './warm-up.js';
 
 /** TEST-NET-1 (RFC 5737): never a real peer; blocked for a moment by the warm-up. */
@@ -48,14 +51,20 @@ export class Pipeline implements PacketSink {
   private readonly history: DaemonHistory;
   private engine: Engine;
   private decoder: Decoder;
+  /** Commits off the event loop when the store is STATE_DIR's SQLite file (store-writer.ts). */
+  private readonly writer: StoreWriter | null;
 
   constructor(
     config: Config,
     private readonly d: PipelineDeps,
   ) {
     this.history = new DaemonHistory(config, ACTORS.daemon(hostname()));
+    const store = d.enforce.store;
+    this.writer = store instanceof SqliteStore ? new StoreWriter(dirname(store.file), store, d.log) : null;
+    const writer = this.writer;
     this.enforcer = new Enforcer({
       ...d.enforce,
+      store: writer ? { commit: (b) => writer.commit(b) } : store,
       recordOf: (ip) => this.engine.policy.recordOf(ip),
       historyOf: (dec, actor) => this.history.eventOf(dec, actor),
       clock: d.clock,
@@ -201,6 +210,12 @@ export class Pipeline implements PacketSink {
   /** Waits until every decision so far is committed to the store (stop, reload, tests). */
   flush(): Promise<void> {
     return this.enforcer.flush();
+  }
+
+  /** After the last flush (stop): the writer thread's connection is closed. */
+  async close(): Promise<void> {
+    await this.enforcer.flush();
+    await this.writer?.close();
   }
 
   private newEngine(config: Config): Engine {

@@ -1,0 +1,30 @@
+/**
+ * The worker side of store-writer.ts: its own connection to STATE_DIR's database, one
+ * commit at a time, in the order they came, each answered when durable.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { StoreBatch } from '../ports/store.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+
+type Message = { id: number; batch: StoreBatch } | { close: true };
+
+const port = parentPort!;
+const store = SqliteStore.open((workerData as { stateDir: string }).stateDir);
+let queue: Promise<void> = Promise.resolve();
+
+port.on('message', (m: Message) => {
+  queue = queue.then(async () => {
+    if ('close' in m) {
+      await store.close();
+      port.close();
+      return;
+    }
+    try {
+      await store.commit(m.batch);
+      port.postMessage({ id: m.id });
+    } catch (e) {
+      const err = e as { message?: string; code?: string };
+      port.postMessage({ id: m.id, error: { message: String(err.message ?? e), code: err.code } });
+    }
+  });
+});

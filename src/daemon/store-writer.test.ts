@@ -1,0 +1,87 @@
+/**
+ * The enforcer's commits on the writer thread: durable and in order when `commit`
+ * resolves (the daemon's own connection reads them at once), a refused batch rejects
+ * with SP_ERR_STORE and later ones still go through, and a writer that cannot open the
+ * database falls back to the daemon's connection instead of losing commits.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { isSipprotError } from '../core/errors.js';
+import { aBlock, aDecision } from '../core/records.testkit.js';
+import type { Logger } from '../ports/logger.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { StoreWriter } from './store-writer.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function stateDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'sipprot-writer-'));
+  dirs.push(d);
+  return d;
+}
+const errors: string[] = [];
+const log = {
+  error: (_o: unknown, msg: string) => errors.push(msg),
+  warn: () => {},
+  info: () => {},
+  debug: () => {},
+  child: () => log,
+} as unknown as Logger;
+
+test('commits are durable and in order when they resolve; the main connection reads them', async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const writer = new StoreWriter(dir, store, log);
+  const ip = '192.0.2.7';
+  // The same block written three times: the last commit must win.
+  const commits = [600, 700, 800].map((expiresIn) =>
+    writer.commit({ blocks: [aBlock(ip, { expiresAt: 1010.5 + expiresIn })] }),
+  );
+  await Promise.all(commits);
+  await writer.commit({ decisions: [aDecision(ip, 1000.25)] });
+  assert.equal((await store.listBlocks()).find((b) => b.ip === ip)?.expiresAt, 1810.5);
+  assert.equal((await store.decisions({ from: 0, to: 2000 })).length, 1);
+  await writer.close();
+  await store.close();
+});
+
+test('a refused batch rejects with SP_ERR_STORE; the next one is committed', async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const writer = new StoreWriter(dir, store, log);
+  await assert.rejects(writer.commit({ decisions: [aDecision('192.0.2.8', Number.NaN)] }), (e) => {
+    assert.ok(isSipprotError(e) && e.code === 'SP_ERR_STORE', String(e));
+    return true;
+  });
+  await writer.commit({ blocks: [aBlock('192.0.2.9')] });
+  assert.deepEqual(
+    (await store.listBlocks()).map((b) => b.ip),
+    ['192.0.2.9'],
+  );
+  await writer.close();
+  await store.close();
+});
+
+test('a writer thread that cannot open the database hands commits to the main connection', async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const broken = join(dir, 'not-a-dir');
+  writeFileSync(broken, 'a file where the worker expects a directory');
+  const writer = new StoreWriter(broken, store, log);
+  // The first commit may be in flight when the thread fails: it rejects, never vanishes.
+  await writer.commit({ blocks: [aBlock('192.0.2.10')] }).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 200));
+  await writer.commit({ blocks: [aBlock('192.0.2.11')] });
+  assert.ok((await store.listBlocks()).some((b) => b.ip === '192.0.2.11'));
+  assert.ok(
+    errors.some((m) => m.includes('store writer thread failed')),
+    errors.join('\n'),
+  );
+  await writer.close();
+  await store.close();
+});
