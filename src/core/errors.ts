@@ -74,6 +74,10 @@ export const ERROR_CATALOG = {
   SP_ERR_FIREWALL: { status: 500, meaning: 'nftables refused or failed a change' },
   SP_ERR_CAPTURE: { status: 500, meaning: 'packet capture (libpcap, HEP socket, capture file) failed' },
   SP_ERR_GEOIP: { status: 502, meaning: 'the geo-IP database cannot be read or updated from its source' },
+  SP_ERR_FEED: {
+    status: 502,
+    meaning: 'a blocklist feed cannot be downloaded or its data was refused; its last good entries stay',
+  },
   SP_ERR_SMTP: { status: 502, meaning: 'the mail server refused or failed; the message names the step' },
   SP_ERR_DAEMON_NOT_RUNNING: {
     status: 503,
