@@ -34,6 +34,7 @@ import {
   type RemoveResult,
   type StatusReport,
 } from '../ports/admin.js';
+import type { FeedMatch, FeedsView } from '../ports/feeds.js';
 import type { ListStorage } from '../ports/lists.js';
 import type { Store } from '../ports/store.js';
 import { actorOf, historyPage, listEvents, recentOf } from './admin-history.js';
@@ -81,6 +82,8 @@ export interface LocalAdminDeps {
   protect?: () => Protected[];
   /** The host's LANs, for the country guard's warnings. */
   lans?: () => Array<{ network: string; iface: string }>;
+  /** The shared blocklists (FEEDS_FILE): which feed holds an address; null/absent = none. */
+  feeds?: () => FeedsView | null;
 }
 
 /**
@@ -136,9 +139,12 @@ export class LocalAdmin implements Admin {
       const users = dynamic.users.length > 0 ? `, users ${dynamic.users.join(',')}` : '';
       explanation.push(`dynamic deny list: ${why}, ${dynamic.attempts} attempts${ua}${users}; ${left}`);
     }
+    const feeds = this.d.feeds?.()?.lookup(addr.text) ?? [];
+    for (const f of feeds) explanation.push(feedLine(f, now));
     if (countryBlocked) explanation.push(`country ${country} is in BLOCKED_COUNTRIES`);
     if (explanation.length === 0) explanation.push('in no list');
-    const blocked = !access.allow && (Boolean(access.deny) || dynamic !== null || countryBlocked);
+    const dropped = Boolean(access.deny) || dynamic !== null || feeds.length > 0 || countryBlocked;
+    const blocked = !access.allow && dropped;
     const recent = await recentOf(this.d.store, addr.text);
     return {
       ip: addr.text,
@@ -148,6 +154,7 @@ export class LocalAdmin implements Admin {
       dynamic,
       country,
       countryBlocked,
+      feeds,
       explanation,
       recent,
     };
@@ -322,4 +329,19 @@ function refuseHuge(networks: readonly string[], opts?: ChangeOptions): void {
 
 function note(e: ListEntry): string {
   return e.note ? ` ("${e.note}")` : '';
+}
+
+/** Seconds as a person reads them: 45 s, 12 min, 5 h, 3 d. */
+function span(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
+}
+
+/** "feed voipbl: 185.220.101.0/24, listed since 2026-12-05T03:00:00Z; lapses in 23 h unless listed again" */
+function feedLine(f: FeedMatch, now: number): string {
+  const since = new Date(f.since * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `feed ${f.feed}: ${f.network}, listed since ${since}; lapses in ${span(f.expiresAt - now)} unless listed again`;
 }

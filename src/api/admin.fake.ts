@@ -108,7 +108,18 @@ export class FakeAdmin implements Admin {
     const countryBlocked = country !== null && this.blockedCountries.includes(country);
     const blocked = !allow && (deny !== null || dynamic !== null || countryBlocked);
     const recent = await recentOf(this.store, addr.text);
-    return { ip: addr.text, blocked, allow, deny, dynamic, country, countryBlocked, explanation: [], recent };
+    return {
+      ip: addr.text,
+      blocked,
+      allow,
+      deny,
+      dynamic,
+      country,
+      countryBlocked,
+      feeds: [],
+      explanation: [],
+      recent,
+    };
   }
 
   async listEntries(name: ListName): Promise<ListEntry[]> {

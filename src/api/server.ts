@@ -16,6 +16,7 @@ import { SipprotError } from '../core/errors.js';
 import { type Address, parseAddress } from '../core/net/ip.js';
 import type { Admin } from '../ports/admin.js';
 import type { ClusterStatus } from '../ports/cluster.js';
+import type { FeedsView } from '../ports/feeds.js';
 import type { Store } from '../ports/store.js';
 import { adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
 import { assertCsrf, type Session, Sessions } from './auth.js';
@@ -25,6 +26,7 @@ import { dashboardRoutes } from './dashboard-routes.js';
 import { installErrorHandler } from './errors.js';
 import { eventsRoute } from './events-route.js';
 import { EXPORT_ROUTE, exportRoutes } from './export-routes.js';
+import { feedsRoutes } from './feeds-routes.js';
 import { installSecurityHeaders } from './headers.js';
 import { historyRoutes } from './history-routes.js';
 import { type HostPolicy, hostAllowed, originAllowed } from './host-check.js';
@@ -56,6 +58,8 @@ export interface ApiDeps {
   reload(): Promise<{ reloaded: boolean; message: string }>;
   /** Cluster mode: this host's view of the fleet (null on a single host). */
   cluster?: () => Promise<ClusterStatus | null>;
+  /** The shared blocklists (FEEDS_FILE); null when none are configured. */
+  feeds?: () => FeedsView | null;
   /** Epoch seconds. */
   clock(): number;
   logger?: Logger;
@@ -241,6 +245,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));
   await app.register(opsRoutes(deps));
   await app.register(clusterRoutes(deps.cluster));
+  await app.register(feedsRoutes(deps.feeds));
   await app.register(exportRoutes(deps.admin, deps.clock));
   await app.register(
     eventsRoute(deps, {

@@ -113,6 +113,8 @@ describe('settings', () => {
       ['METRICS_LISTEN', '0.0.0.0:9560'],
       ['METRICS_TOKEN', 'abcdefghijklmnop0123'],
       ['EXPORT_TOKEN', 'abcdefghijklmnop0123'],
+      ['FEEDS_FILE', '/tmp/feeds'],
+      ['GEOIP_MMDB', '/etc/sipprot/evil.mmdb'],
     ]) {
       const res = await c.req({
         method: 'PATCH',
@@ -140,6 +142,8 @@ describe('settings', () => {
       'CLUSTER_REDIS_URL',
       'DENYLIST_FILE',
       'EXPORT_TOKEN',
+      'FEEDS_FILE',
+      'GEOIP_MMDB',
       'HEP_LISTEN',
       'INTERFACES',
       'LOG_FORMAT',

@@ -210,8 +210,10 @@ export interface Config {
   /** ALLOWLIST_FILE, DENYLIST_FILE: default beside the config file */
   allowlistFile: string;
   denylistFile: string;
-  /** GEOIP_UPDATE_URL, GEOIP_UPDATE_INTERVAL (s, 0 = never) */
-  geoip: { updateUrl: string | null; updateInterval: number };
+  /** GEOIP_UPDATE_URL, GEOIP_UPDATE_INTERVAL (s, 0 = never), GEOIP_MMDB (an admin's .mmdb; null = shipped data) */
+  geoip: { updateUrl: string | null; updateInterval: number; mmdb: string | null };
+  /** FEEDS_FILE: the shared blocklists to import (issue 15 item 5); default beside the config file */
+  feedsFile: string;
   /** Detection beyond the manual's rules (issue 12): keys in config/keys-detect.ts. */
   detection: DetectionConfig;
   /** HISTORY_DAYS: retention of the history, attack events and decisions. */

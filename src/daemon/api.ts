@@ -22,6 +22,7 @@ import { localCalendar } from '../notify/calendar.js';
 import { reportForDay } from '../notify/daily.js';
 import { mailStatus, testSmtp } from '../notify/smtp.js';
 import type { ClusterStatus } from '../ports/cluster.js';
+import type { FeedsView } from '../ports/feeds.js';
 import type { ListStorage } from '../ports/lists.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
@@ -53,6 +54,8 @@ export interface RunningDaemon {
   lans(): Array<{ network: string; iface: string }>;
   /** Cluster mode: this host's view of the fleet; null on a single host. */
   cluster(): Promise<ClusterStatus | null>;
+  /** The shared blocklists (FEEDS_FILE); null when none are configured. */
+  feeds(): FeedsView | null;
 }
 
 export interface ApiParts {
@@ -89,6 +92,7 @@ function apiDeps(p: ApiParts): ApiDeps {
     events: p.events,
     reload: () => reload(running, p.configPath, p.log),
     cluster: () => running.cluster(),
+    feeds: () => running.feeds(),
     clock,
     logger: p.log,
     tokens: () => {
@@ -113,6 +117,7 @@ export function adminOf(running: RunningDaemon, store: Store, lists: ListStorage
     live: running.live,
     protect: () => running.protect(),
     lans: () => running.lans(),
+    feeds: () => running.feeds(),
   });
 }
 

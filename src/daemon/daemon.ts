@@ -50,6 +50,7 @@ import { sameCapture, sameMail } from './config-diff.js';
 import { logConfigWarnings } from './config-warnings.js';
 import { kernelState } from './enforcer.js';
 import { LiveEvents } from './events.js';
+import { DaemonFeeds } from './feeds.js';
 import { loadGeo, scheduleGeo } from './geo.js';
 import { HostView, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
@@ -122,6 +123,7 @@ export class Daemon {
   private readonly netns: NetnsLock | null;
   /** Cluster mode (CLUSTER_REDIS_URL): the fleet's shared memory; null on a single host. */
   private cluster: ClusterNode | null = null;
+  private readonly feeds: DaemonFeeds;
 
   /** Starts a daemon; on failure whatever had started is stopped again and the error thrown. */
   static async start(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
@@ -184,6 +186,13 @@ export class Daemon {
     this.store = o.store;
     this.netns = o.netns;
     this.host = new HostView(o.opts.hostFacts);
+    this.feeds = new DaemonFeeds({
+      firewall: { setFeeds: (f) => this.firewall.setFeeds(f) },
+      log: o.log.child({ component: 'feeds' }),
+      protect: () => this.host.protect(),
+      failed: (e) => this.failed('firewall', e),
+      clock,
+    });
     // A failed change is answered by one full reconcile from the policy's state.
     this.firewall = new ReconcilingFirewall(
       o.kernel,
@@ -219,6 +228,7 @@ export class Daemon {
     await this.reviewCountries(config, []);
     await this.pipeline.restore(this.store);
     await this.reconcile('start');
+    await this.feeds.apply(config);
     await this.pipeline.warmUp(config);
     this.cluster = this.startCluster();
     this.cluster?.watchGeo(this.geo);
@@ -262,6 +272,7 @@ export class Daemon {
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.inputs.stop();
     this.geoSchedule?.stop();
+    await this.feeds.stop();
     for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
     await this.pipeline.close().catch(() => undefined);
     await this.cluster?.stop().catch((e) => this.log.error({ err: e }, 'cluster stop failed'));
@@ -292,6 +303,7 @@ export class Daemon {
     this.pipeline.reconfigure(config, captureChanged);
     await this.pipeline.restore(this.store);
     await this.inputs.apply(previous, config);
+    await this.feeds.apply(config);
     await this.reconcile('reload');
     this.rescheduleGeo();
     if (!sameMail(previous, config)) {
@@ -380,6 +392,7 @@ export class Daemon {
       reconcile: (why) => this.reconcile(why),
       protect: () => this.host.protect(),
       lans: () => this.host.lans(),
+      feeds: () => this.feeds.view(),
     };
   }
 
@@ -438,6 +451,7 @@ export class Daemon {
         geo && config.blockedCountries.length > 0
           ? geo.table.rangesFor(config.blockedCountries)
           : { v4: [], v6: [] },
+      feeds: this.feeds.entries(),
       config,
       now: clock(),
     });

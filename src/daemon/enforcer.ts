@@ -16,7 +16,7 @@ import { blockRecordOf } from '../core/policy/block-record.js';
 import type { AttackRecord } from '../core/records.js';
 import type { BlockRecord, Config, Decision, ListEntry, Verdict } from '../core/types.js';
 import { desiredState } from '../firewall/reconcile.js';
-import type { Firewall, FirewallState } from '../ports/firewall.js';
+import type { FeedBlock, Firewall, FirewallState } from '../ports/firewall.js';
 import type { Store, StoreBatch } from '../ports/store.js';
 
 /**
@@ -241,6 +241,8 @@ export interface KernelInput {
   lists: Pick<AccessLists, 'allowEntries' | 'denyEntries'>;
   /** The blocked countries' networks (empty without a geo-IP database). */
   countries: { v4: string[]; v6: string[] };
+  /** Shared blocklists' networks (daemon/feeds.ts), with their seconds left. */
+  feeds?: FeedBlock[];
   config: Pick<Config, 'tftp' | 'dnsProtection'>;
   now: number;
 }
@@ -255,6 +257,7 @@ export function kernelState(i: KernelInput): FirewallState {
       ip: b.ip,
       expiresAt: b.expiresAt === null ? null : b.expiresAt + KERNEL_SLACK_SECONDS,
     })),
+    ...(i.feeds ? { feeds: i.feeds } : {}),
     config: i.config,
     now: i.now,
   });

@@ -7,6 +7,7 @@ import type { HistoryEvent } from '../core/history/events.js';
 import type { HistoryFilter } from '../core/history/query.js';
 import type { ChangeResult, ImportResult, RemoveResult } from '../core/lists/lists.js';
 import type { BlockRecord, ListEntry, ListName } from '../core/types.js';
+import type { FeedMatch } from './feeds.js';
 
 export type { ChangeResult, ImportResult, RemoveResult };
 
@@ -109,6 +110,8 @@ export interface CheckResult {
   dynamic: DynamicBlock | null;
   country: string | null;
   countryBlocked: boolean;
+  /** Shared blocklist entries holding the address: which feed, since when, until when. */
+  feeds: FeedMatch[];
   /** One sentence per fact, in priority order (allow list first). */
   explanation: string[];
   /** The address's newest history events (at most 5), newest first: when and why it was blocked. */

@@ -180,6 +180,13 @@ export const StatusReport = record(
   { live: { ...LiveStats, description: 'present while the daemon runs' } },
 );
 
+export const FeedMatch = record({
+  feed: { ...str, description: 'the feed (a name in FEEDS_FILE)' },
+  network: str,
+  since: { ...num, description: 'epoch seconds: first listed by the feed' },
+  expiresAt: { ...num, description: 'epoch seconds: lapses unless a download lists it again' },
+});
+
 export const CheckResult = record({
   ip: str,
   blocked: { ...bool, description: 'is traffic from this address dropped by sipprot?' },
@@ -188,6 +195,10 @@ export const CheckResult = record({
   dynamic: nullable(DynamicBlock),
   country: nullable(str),
   countryBlocked: bool,
+  feeds: {
+    ...arrayOf(FeedMatch),
+    description: 'shared blocklist entries holding the address: which feed, since, until (epoch seconds)',
+  },
   explanation: { ...arrayOf(str), description: 'one sentence per fact, allow list first' },
   recent: { ...arrayOf(HistoryEvent), description: "the address's newest history events (at most 5)" },
 });

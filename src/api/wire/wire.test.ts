@@ -12,9 +12,11 @@ import type * as Records from '../../core/records.js';
 import type * as Core from '../../core/types.js';
 import type * as Port from '../../ports/admin.js';
 import type * as ClusterPort from '../../ports/cluster.js';
+import type * as FeedsPort from '../../ports/feeds.js';
 import type { LiveEvent } from '../types.js';
 import type * as WireCluster from './cluster.js';
 import type { StreamEvent } from './events.js';
+import type * as WireFeeds from './feeds.js';
 import type * as HistoryWire from './history.js';
 import type * as Wire from './records.js';
 import type { Same } from './schema.js';
@@ -35,9 +37,11 @@ type Pairs = [
   Same<HistoryWire.HistoryAnswer, Port.HistoryAnswer>,
   Same<StreamEvent['unblock']['reason'], Core.DecisionReason>,
   Same<StreamEvent['lists']['list'], Extract<LiveEvent, { type: 'lists' }>['list']>,
+  Same<WireFeeds.FeedStatus, FeedsPort.FeedStatus>,
 ];
 
 const allSame: Pairs = [
+  true,
   true,
   true,
   true,

@@ -8,6 +8,7 @@ import { CLUSTER_KEYS } from './keys-cluster.js';
 import { DETECTION_KEYS } from './keys-detect.js';
 import { OPS_KEYS } from './keys-ops.js';
 import { SERVICE_KEYS } from './keys-service.js';
+import { SOURCE_KEYS } from './keys-sources.js';
 import { TRUST_KEYS } from './keys-trust.js';
 import {
   boolKey,
@@ -221,6 +222,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     format: (cfg) => String(cfg.historyDays),
   },
   ...OPS_KEYS,
+  ...SOURCE_KEYS,
 ];
 
 const BY_NAME = new Map<string, ConfigKey>();

@@ -57,7 +57,8 @@ describe('defaults', () => {
     assert.equal(c.clusterRedisUrl, null);
     assert.equal(c.allowlistFile, '/etc/sipprot/sipprot.allowlist');
     assert.equal(c.denylistFile, '/etc/sipprot/sipprot.denylist');
-    assert.deepEqual(c.geoip, { updateUrl: null, updateInterval: 604800 });
+    assert.deepEqual(c.geoip, { updateUrl: null, updateInterval: 604800, mmdb: null });
+    assert.equal(c.feedsFile, '/etc/sipprot/sipprot.feeds');
     assert.equal(c.source, null);
   });
 
@@ -149,6 +150,11 @@ const VALID: Array<[string, (c: Config) => unknown, unknown]> = [
   ['ALLOWLIST_FILE=lists/allow.txt', (c) => c.allowlistFile, '/etc/sipprot/lists/allow.txt'],
   ['DENYLIST_FILE=/home/sipprot.denylist', (c) => c.denylistFile, '/home/sipprot.denylist'],
   ['GEOIP_UPDATE_URL=https://example.com/geo.csv', (c) => c.geoip.updateUrl, 'https://example.com/geo.csv'],
+  ['GEOIP_MMDB=GeoLite2-Country.mmdb', (c) => c.geoip.mmdb, '/etc/sipprot/GeoLite2-Country.mmdb'],
+  ['GEOIP_MMDB=/etc/sipprot/geo/dbip.mmdb', (c) => c.geoip.mmdb, '/etc/sipprot/geo/dbip.mmdb'],
+  ['GEOIP_MMDB=', (c) => c.geoip.mmdb, null],
+  ['FEEDS_FILE=feeds.conf', (c) => c.feedsFile, '/etc/sipprot/feeds.conf'],
+  ['FEEDS_FILE=/srv/pbx/sipprot.feeds', (c) => c.feedsFile, '/srv/pbx/sipprot.feeds'],
   ['GEOIP_UPDATE_URL=/etc/sipprot/geo.csv', (c) => c.geoip.updateUrl, '/etc/sipprot/geo.csv'],
   [
     'GEOIP_UPDATE_URL=file:///etc/sipprot/g/geo.csv',
@@ -316,6 +322,14 @@ const INVALID: Array<[string, string, string, RegExp]> = [
     /config directory/,
   ],
   ['GEOIP_UPDATE_INTERVAL=60', 'GEOIP_UPDATE_INTERVAL', '60', /0 \(never\) or an integer 3600-31536000/],
+  [
+    'GEOIP_MMDB=/usr/share/GeoIP/x.mmdb',
+    'GEOIP_MMDB',
+    '/usr/share/GeoIP/x.mmdb',
+    /a file in the config directory/,
+  ],
+  ['GEOIP_MMDB=../../etc/shadow', 'GEOIP_MMDB', '../../etc/shadow', /a file in the config directory/],
+  ['FEEDS_FILE=', 'FEEDS_FILE', '', /file path/],
   ['WEB_HOSTNAMES=pbx example', 'WEB_HOSTNAMES', 'pbx example', /host names or addresses/],
   ['WEB_TLS_CERT=c.pem', 'WEB_TLS_CERT', '/etc/sipprot/c.pem', /needs both WEB_TLS_CERT and WEB_TLS_KEY/],
   ['PROTECTED_PEERS=10.0.0.300', 'PROTECTED_PEERS', '10.0.0.300', /must be addresses or networks/],

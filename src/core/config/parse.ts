@@ -88,7 +88,8 @@ function skeleton(source: string | null): Config {
     clusterHostId: null,
     allowlistFile: '',
     denylistFile: '',
-    geoip: { updateUrl: null, updateInterval: 0 },
+    geoip: { updateUrl: null, updateInterval: 0, mmdb: null },
+    feedsFile: '',
     detection: { ...DEFAULT_DETECTION, tollWatch: [], observe: [] },
     historyDays: 0,
     ops: {

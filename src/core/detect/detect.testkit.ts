@@ -63,7 +63,8 @@ export function testConfig(over: Partial<Config> = {}): Config {
     clusterHostId: null,
     allowlistFile: '/etc/sipprot/sipprot.allowlist',
     denylistFile: '/etc/sipprot/sipprot.denylist',
-    geoip: { updateUrl: null, updateInterval: 0 },
+    geoip: { updateUrl: null, updateInterval: 0, mmdb: null },
+    feedsFile: '/etc/sipprot/sipprot.feeds',
     detection: detection(),
     historyDays: 365,
     ops: {
