@@ -13,6 +13,9 @@ import { loadConfig } from '../config/load.js';
 import { applyOverrides } from '../core/config/overrides.js';
 import { AccessLists } from '../core/lists/lists.js';
 import type { Config } from '../core/types.js';
+import { readFeedsFile } from '../feeds/feeds-file.js';
+import { FeedStore } from '../feeds/store.js';
+import { storedFeeds } from '../feeds/stored.js';
 import { GeoDatabase } from '../geoip/database.js';
 import { ListFiles } from '../lists/list-files.js';
 import { mailStatus } from '../notify/smtp.js';
@@ -23,6 +26,7 @@ import type { Admin } from '../ports/admin.js';
 import { DB_FILE, SqliteStore } from '../store/sqlite-store.js';
 import { clusterCommands } from './cluster-command.js';
 import { exportCommand } from './export-command.js';
+import { feedsCommands } from './feeds-command.js';
 import { geoipCommands } from './geoip-command.js';
 import { notifyCommands } from './notify-commands.js';
 import { type Io, warnConfig } from './output.js';
@@ -70,6 +74,9 @@ export function main(argv: string[], io: Io = STDIO): Promise<number> {
       return new HttpAdmin(paths.socket);
     const store = await openStore(config, opts.readOnly === true, io);
     const geo = await GeoDatabase.load(config.stateDir).catch(() => null);
+    // check names the feeds from their stored copies (the daemon downloads them).
+    const specs = (await readFeedsFile(config.feedsFile)).specs;
+    const feeds = await storedFeeds(specs, new FeedStore(config.stateDir), clock);
     return new LocalAdmin({
       config,
       lists: new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile }),
@@ -79,6 +86,7 @@ export function main(argv: string[], io: Io = STDIO): Promise<number> {
       clock,
       daemonPid: () => readPid(paths.pidFile),
       protect: () => protectedByHost(readHostFacts()),
+      feeds: () => feeds,
     });
   };
   return run(argv, io, configAt, openAdmin);
@@ -108,6 +116,7 @@ function run(
         },
       }),
       geoipCommands({ config: configAt }),
+      feedsCommands({ config: configAt, clock }),
       clusterCommands({ config: configAt, clock }),
       exportCommand,
       notifyCommands({ loadConfig: configAt, openStore: (c) => SqliteStore.open(c.stateDir) }),
