@@ -6,13 +6,14 @@
 
 import { actorOf, historyPage, listEvents, recentOf } from '../admin/admin-history.js';
 import { CONFIG_KEYS } from '../core/config/keys.js';
+import { parseWebhookTarget } from '../core/config/keys-ops.js';
 import { SipprotError } from '../core/errors.js';
 import { eventOfLocalUnblock, type NewHistoryEvent } from '../core/history/events.js';
 import { parseCsv, toCsv } from '../core/lists/lists.js';
 import { type GuardedChange, guardChange, LOOPBACK } from '../core/lists/lockout.js';
 import { type Address, checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
 import { aBlock, aDecision, blockedAt } from '../core/records.testkit.js';
-import type { BlockRecord, Decision, ListEntry, ListName } from '../core/types.js';
+import type { BlockRecord, Decision, ListEntry, ListName, WebhookTarget } from '../core/types.js';
 import type {
   Admin,
   ChangeOptions,
@@ -299,6 +300,8 @@ export interface FakeWorld {
   reloads: number;
   /** METRICS_TOKEN and EXPORT_TOKEN as the daemon's config would have them. */
   tokens: { metrics: string | null; export: string | null };
+  /** The test button's presses (the index asked for, undefined = all). */
+  webhookTests: Array<number | undefined>;
   /** Stores a dynamic block and announces it, as the daemon's policy path would. */
   block(ip: string, extra?: Partial<BlockRecord>): Promise<BlockRecord>;
 }
@@ -329,6 +332,7 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
     mails: [],
     reloads: 0,
     tokens: { metrics: null, export: null },
+    webhookTests: [],
     async block(ip, extra = {}) {
       const rec = aBlock(ip, { ...blockedAt(Math.floor(clock.now())), ...extra });
       await store.upsertBlock(rec);
@@ -365,6 +369,31 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
       },
       clock: () => clock.now(),
       tokens: () => world.tokens,
+      metrics: async () => '# HELP sipprot_fake Fake\n# TYPE sipprot_fake gauge\nsipprot_fake 1\n',
+      webhooks: {
+        status: () =>
+          (settings.values.WEBHOOK_URLS ?? '')
+            .split(/\s+/)
+            .filter(Boolean)
+            .map((item, index) => {
+              const t = parseWebhookTarget(item) as WebhookTarget;
+              return { index, format: t.format, where: new URL(t.url).origin, lastOk: null, lastError: null };
+            }),
+        test: async (index) => {
+          world.webhookTests.push(index);
+          return world.deps
+            .webhooks!.status()
+            .filter((t) => index === undefined || t.index === index)
+            .map((t) => ({
+              index: t.index,
+              format: t.format,
+              where: t.where,
+              ok: true,
+              message: 'HTTP 200',
+            }));
+        },
+        queued: async () => 0,
+      },
     },
   };
   return world;

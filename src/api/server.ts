@@ -14,13 +14,13 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { SipprotError } from '../core/errors.js';
 import { type Address, parseAddress } from '../core/net/ip.js';
+import { bearerMatches, bearerOf } from '../platform/bearer.js';
 import type { Admin } from '../ports/admin.js';
 import type { ClusterStatus } from '../ports/cluster.js';
 import type { FeedsView } from '../ports/feeds.js';
 import type { Store } from '../ports/store.js';
 import { adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
 import { assertCsrf, type Session, Sessions } from './auth.js';
-import { bearerMatches, bearerOf } from './bearer.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { installErrorHandler } from './errors.js';
@@ -38,6 +38,7 @@ import { type SettingsPort, settingsRoutes } from './settings-routes.js';
 import { serveStaticFiles } from './static-files.js';
 import type { GeoStatus, LiveEvent } from './types.js';
 import { installValidation } from './validation.js';
+import { type WebhooksPort, webhookRoutes } from './webhook-routes.js';
 import { answers, textAnswer } from './wire/errors.js';
 import { bool, num, record } from './wire/schema.js';
 
@@ -63,6 +64,10 @@ export interface ApiDeps {
   /** Epoch seconds. */
   clock(): number;
   logger?: Logger;
+  /** Prometheus exposition text (GET /metrics). */
+  metrics?: () => Promise<string>;
+  /** Webhook targets' status, the test button, the queue length. */
+  webhooks?: WebhooksPort;
   /** Bearer tokens that open one machine route each on TCP (config in force; null = session only). */
   tokens?: () => { metrics: string | null; export: string | null };
 }
@@ -247,6 +252,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   await app.register(clusterRoutes(deps.cluster));
   await app.register(feedsRoutes(deps.feeds));
   await app.register(exportRoutes(deps.admin, deps.clock));
+  await app.register(webhookRoutes(deps, requesterOf));
   await app.register(
     eventsRoute(deps, {
       stillAuthorized: async (req) => !tcp || (await sessions.lookup(req, { touch: false })) !== null,

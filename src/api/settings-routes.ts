@@ -131,6 +131,15 @@ function validateChanges(
       errors.push({ key, value: v, allowed, message: 'retype the password part of the URL' });
       continue;
     }
+    if (key === 'WEBHOOK_URLS' && v.includes(SECRET_MASK)) {
+      errors.push({
+        key,
+        value: v,
+        allowed,
+        message: 'retype the whole webhook URLs (or use the Webhooks section)',
+      });
+      continue;
+    }
     // Empty means "back to the default"; a key whose default is empty is then unset.
     const effective = v === '' ? meta.default : v;
     const problem = effective === '' ? null : meta.parse(effective, parsed, { dir: configDir(source) });

@@ -1,6 +1,2 @@
-import { readFileSync } from 'node:fs';
-
-/** The package version, read once from package.json (two levels up from src/ or dist/). */
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/** The package version (platform/version.ts reads it once from package.json). */
+export { VERSION } from '../platform/version.js';

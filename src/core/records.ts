@@ -95,5 +95,31 @@ export interface OutboxMail extends NewMail {
   sentAt: number | null;
 }
 
+/**
+ * A webhook message as queued (issue 15 item 4): rendered for its target when queued, so
+ * a restart delivers exactly what was meant. Delivered only while `target` is still one of
+ * WEBHOOK_URLS (the daemon checks), so removing a webhook drops what waited for it.
+ */
+export interface NewWebhook {
+  /** The WEBHOOK_URLS entry, `format:url`. */
+  target: string;
+  /** 'decisions' (a burst), 'alert' (at once), 'test' (the test button). */
+  kind: string;
+  /** The JSON body to POST. */
+  body: string;
+  createdAt: number;
+}
+
+export interface OutboxWebhook extends NewWebhook {
+  id: number;
+  state: MailState;
+  attempts: number;
+  /** When it is next due; null once sent or abandoned. */
+  nextAttemptAt: number | null;
+  lastAttemptAt: number | null;
+  lastError: string | null;
+  sentAt: number | null;
+}
+
 /** JSON-serialisable session payload (user, CSRF token, ...). */
 export type SessionData = Record<string, unknown>;

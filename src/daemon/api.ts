@@ -66,6 +66,8 @@ export interface ApiParts {
   log: PinoLogger;
   /** --config as given, so a reload over the API reads the same file as SIGHUP. */
   configPath: string | undefined;
+  /** Metrics and webhooks (daemon/ops.ts). */
+  ops?: Pick<ApiDeps, 'metrics' | 'webhooks'>;
 }
 
 /** The Admin and API ports, backed by the running daemon (changes apply at once). */
@@ -95,6 +97,7 @@ function apiDeps(p: ApiParts): ApiDeps {
     feeds: () => running.feeds(),
     clock,
     logger: p.log,
+    ...p.ops,
     tokens: () => {
       const { ops } = running.config();
       return { metrics: ops.metricsToken, export: ops.exportToken };

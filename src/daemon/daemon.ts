@@ -23,7 +23,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { buildBpfFilter } from '../capture/bpf.js';
 import type { ConfigWarning } from '../core/config/parse.js';
-import type { Alert } from '../core/detect/alerts.js';
 import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { Config, Decision, ListName } from '../core/types.js';
@@ -38,6 +37,7 @@ import { createLogger } from '../platform/logging.js';
 import { claimNetnsLock, NETNS_LOCK, type NetnsLock } from '../platform/netns-lock.js';
 import { claimPidFile, releasePidFile } from '../platform/pid-file.js';
 import { type RuntimePaths, runtimePaths } from '../platform/runtime-paths.js';
+import { VERSION } from '../platform/version.js';
 import type { LiveStats } from '../ports/admin.js';
 import type { ClusterBus } from '../ports/cluster.js';
 import type { Firewall, FirewallState } from '../ports/firewall.js';
@@ -55,7 +55,7 @@ import { loadGeo, scheduleGeo } from './geo.js';
 import { HostView, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
 import { readAccessLists } from './lists.js';
-import { logAlert, logDecisions } from './ops-log.js';
+import { Operations } from './ops.js';
 import { Pipeline } from './pipeline.js';
 import { updateSettings } from './settings.js';
 
@@ -114,6 +114,8 @@ export class Daemon {
   private readonly lists: ListFiles;
   private readonly events = new LiveEvents();
   private readonly pipeline: Pipeline;
+  /** Logs, metrics, webhooks and alerts around the decision path (daemon/ops.ts). */
+  private readonly ops: Operations;
   private readonly inputs: PacketInputs;
   private servers: FastifyInstance[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
@@ -202,6 +204,19 @@ export class Daemon {
     this.lists = new ListFiles({ allow: o.config.allowlistFile, deny: o.config.denylistFile });
     this.access = this.readLists();
     this.notifier = this.newNotifier();
+    this.ops = new Operations({
+      config: () => this.conf,
+      log: o.log,
+      store: o.store,
+      clock,
+      live: () => this.liveStats(),
+      detection: () => this.pipeline.detectionCounts(),
+      held: () => this.pipeline.held(),
+      access: () => this.access,
+      geo: () => this.geo,
+      notifier: () => this.notifier,
+      userAgent: `sipprot/${VERSION}`,
+    });
     this.pipeline = new Pipeline(o.config, {
       lists: () => this.access,
       country: (ip) => this.geo?.country(ip) ?? null,
@@ -212,10 +227,12 @@ export class Daemon {
         published: (ds) => this.published(ds),
         failed: (what, e) => this.failed(what, e),
         enforced: (ds, attacks) => this.cluster?.committed(ds, attacks, clock()),
+        inKernel: (seconds) => this.ops.inKernel(seconds),
         hostId: clusterHostId(o.config),
       },
       log: o.log,
-      alerted: (a) => this.alerted(a),
+      alerted: (a) => this.ops.alerted(a),
+      meter: this.ops.meter,
       clock,
     });
     this.inputs = new PacketInputs(this.pipeline, o.opts.capture !== false, o.log);
@@ -233,6 +250,7 @@ export class Daemon {
     this.cluster = this.startCluster();
     this.cluster?.watchGeo(this.geo);
     await this.inputs.start(config);
+    await this.ops.start();
     this.rescheduleGeo();
     // A socket left by a daemon that died would make listen() fail; we hold the PID file.
     rmSync(this.paths.socket, { force: true });
@@ -244,6 +262,7 @@ export class Daemon {
         events: this.events,
         log: this.log,
         configPath: this.opts.configPath,
+        ops: this.ops.apiPorts(),
       },
       this.paths.socket,
     );
@@ -271,6 +290,7 @@ export class Daemon {
     this.stopping = true;
     for (const t of this.timers.splice(0)) clearInterval(t);
     this.inputs.stop();
+    await this.ops.stop().catch(() => undefined);
     this.geoSchedule?.stop();
     await this.feeds.stop();
     for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
@@ -304,6 +324,7 @@ export class Daemon {
     await this.pipeline.restore(this.store);
     await this.inputs.apply(previous, config);
     await this.feeds.apply(config);
+    await this.ops.reload(previous, config);
     await this.reconcile('reload');
     this.rescheduleGeo();
     if (!sameMail(previous, config)) {
@@ -491,12 +512,7 @@ export class Daemon {
   private published(ds: Decision[]): void {
     this.notifier.onDecisions(ds);
     for (const d of ds) this.events.emit({ type: 'decision', decision: d });
-    logDecisions(this.log, ds, this.conf);
-  }
-
-  /** Breach, distributed guessing, watched calls: logged loudly at once. */
-  private alerted(a: Alert): void {
-    logAlert(this.log, a, this.geo?.country(a.ip) ?? null);
+    this.ops.published(ds);
   }
 
   private failed(what: 'firewall' | 'store', e: unknown): void {

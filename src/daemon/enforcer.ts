@@ -54,6 +54,8 @@ export interface EnforcerDeps {
   historyOf?(d: Decision, actor: string | undefined): NewHistoryEvent | null;
   /** A firewall or store failure: the daemon reconciles the kernel from the store. */
   failed(what: 'firewall' | 'store', e: unknown): void;
+  /** A new block reached the kernel this many seconds after the packet that decided it. */
+  inKernel?(seconds: number): void;
   clock(): number;
 }
 
@@ -98,6 +100,11 @@ export class Enforcer {
               dec.expiresAt === null ? null : Math.max(1, dec.expiresAt - now) + KERNEL_SLACK_SECONDS,
             );
       op.catch((e) => this.d.failed('firewall', e));
+      // Metrics: from the packet that decided a new block to the kernel holding it.
+      const inKernel = this.d.inKernel;
+      if (inKernel && (dec.action === 'block' || dec.action === 'permanent')) {
+        op.then(() => inKernel(this.d.clock() - dec.at)).catch(() => undefined);
+      }
       this.pending.ds.push(dec);
       if (this.d.enforced) this.fleet.ds.push(dec);
     }

@@ -41,11 +41,60 @@ export interface PipelineDeps {
   log: Logger;
   /** An alert (breach, distributed guessing, watched call): said at once, never throttled. */
   alerted(a: Alert): void;
+  /** Metrics of the packet path (daemon/ops.ts); called per frame and per SIP message. */
+  meter?: PacketMeter;
   /** Epoch seconds. */
   clock(): number;
 }
 
+/** What the packet path tells metrics: cheap, synchronous, never throws. */
+export interface PacketMeter {
+  /** A frame captured at `at` reached the decoder at `now` (epoch seconds). */
+  frame(at: number, now: number): void;
+  sipMessage(kind: 'request' | 'response', method: string, status: number | null): void;
+}
+
+/** Detection's counters since the daemon started: an engine rebuilt on reload hands its counts on. */
+export interface DetectionCounts {
+  failures: number;
+  challenges: number;
+  probes: number;
+  blockedPackets: number;
+  renewals: number;
+  trackedAddresses: number;
+  verdicts: Record<string, number>;
+}
+
+function countsOf(e: Engine): DetectionCounts {
+  const st = e.stats;
+  return {
+    failures: st.detector.failures,
+    challenges: st.detector.challenges,
+    probes: st.detector.probes,
+    blockedPackets: st.blockedPackets,
+    renewals: st.decisions.extend,
+    trackedAddresses: st.trackedIps,
+    verdicts: { ...st.verdicts },
+  };
+}
+
+function addCounts(a: DetectionCounts, b: DetectionCounts): DetectionCounts {
+  const verdicts = { ...a.verdicts };
+  for (const [k, n] of Object.entries(b.verdicts)) verdicts[k] = (verdicts[k] ?? 0) + n;
+  return {
+    failures: a.failures + b.failures,
+    challenges: a.challenges + b.challenges,
+    probes: a.probes + b.probes,
+    blockedPackets: a.blockedPackets + b.blockedPackets,
+    renewals: a.renewals + b.renewals,
+    trackedAddresses: b.trackedAddresses,
+    verdicts,
+  };
+}
+
 export class Pipeline implements PacketSink {
+  /** The counts of engines replaced on reload. */
+  private carried: DetectionCounts | null = null;
   private readonly enforcer: Enforcer;
   /** The history's view of decisions: sample answers, renewal counts, actors. */
   private readonly history: DaemonHistory;
@@ -74,6 +123,7 @@ export class Pipeline implements PacketSink {
   }
 
   onFrame(linkType: number, at: number, frame: Uint8Array): void {
+    this.d.meter?.frame(at, this.d.clock());
     let events: ReturnType<Decoder['push']>;
     try {
       events = this.decoder.push(linkType, at, frame);
@@ -83,6 +133,7 @@ export class Pipeline implements PacketSink {
     }
     for (const ev of events) {
       this.history.observe(ev);
+      this.d.meter?.sipMessage(ev.msg.kind, ev.msg.method, ev.msg.status);
       this.enforcer.apply(this.engine.onEvent(ev));
     }
   }
@@ -98,6 +149,7 @@ export class Pipeline implements PacketSink {
     }
     for (const ev of events) {
       this.history.observe(ev);
+      this.d.meter?.sipMessage(ev.msg.kind, ev.msg.method, ev.msg.status);
       this.enforcer.apply(this.engine.onEvent(ev));
     }
   }
@@ -154,6 +206,8 @@ export class Pipeline implements PacketSink {
 
   /** A reloaded config: a new engine (restore it next), a new decoder when capture changed. */
   reconfigure(config: Config, captureChanged: boolean): void {
+    const old = countsOf(this.engine);
+    this.carried = this.carried ? addCounts(this.carried, old) : old;
     this.engine = this.newEngine(config);
     this.history.reconfigure(config);
     if (captureChanged) this.decoder = newDecoder(config);
@@ -200,6 +254,12 @@ export class Pipeline implements PacketSink {
   /** Every block the policy holds, dynamic then permanent (what the kernel must drop). */
   held(): BlockRecord[] {
     return [...this.engine.policy.blocks(), ...this.engine.policy.permanents()];
+  }
+
+  /** Detection's counters since start (metrics). */
+  detectionCounts(): DetectionCounts {
+    const now = countsOf(this.engine);
+    return this.carried ? addCounts(this.carried, now) : now;
   }
 
   /** SIP messages decoded so far (status). */

@@ -5,9 +5,11 @@
  * detection: tick() never rejects and never runs twice at once.
  */
 import { hostname as osHostname } from 'node:os';
+import type { Alert } from '../core/detect/alerts.js';
 import type { Config, Decision } from '../core/types.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
+import { buildAlertMail } from './alert-mail.js';
 import { type Calendar, localCalendar } from './calendar.js';
 import { DailySchedule } from './daily.js';
 import { Digest, type FleetGate } from './digest.js';
@@ -48,6 +50,8 @@ export class Notifier {
   private running: Promise<void> | null = null;
   private stopped = false;
   private recipients: number | null = null;
+  private readonly calendar: Calendar;
+  private readonly host: string;
 
   constructor(private readonly o: NotifierOptions) {
     const { config } = o;
@@ -55,6 +59,8 @@ export class Notifier {
     const startedAt = o.clock();
     const calendar = o.calendar ?? localCalendar;
     const host = o.hostname ?? osHostname();
+    this.calendar = calendar;
+    this.host = host;
     this.transport = o.transport ?? null;
     this.ownsTransport = !o.transport;
     this.digest = new Digest({
@@ -92,6 +98,30 @@ export class Notifier {
   onDecisions(decisions: readonly Decision[]): void {
     if (this.stopped || !this.configured) return;
     this.digest.note(decisions);
+  }
+
+  /**
+   * An alert is mailed at once, outside the digest's NOTIFY_INTERVAL throttle: queued to
+   * every recipient (durable), then the queue is flushed without waiting for the next tick.
+   * Never rejects; without SMTP or recipients there is nothing to do.
+   */
+  async alert(a: Alert, country: string | null): Promise<void> {
+    if (this.stopped || !this.configured) return;
+    const { store, logger } = this.o;
+    try {
+      const to = (await store.listRecipients()).map((r) => r.email);
+      if (to.length === 0) {
+        logger?.warn({ alert: a.kind }, 'alert not mailed: no notification recipients');
+        return;
+      }
+      const now = this.o.clock();
+      const mail = buildAlertMail(a, country, this.host, this.calendar.formatTime);
+      const id = await store.enqueueMail({ kind: 'alert', ...mail, to, createdAt: now });
+      logger?.info({ id, alert: a.kind }, 'alert mail queued');
+      await this.outbox.flush(now);
+    } catch (e) {
+      logger?.error({ err: message(e) }, 'notify: alert mail failed');
+    }
   }
 
   /**

@@ -23,7 +23,9 @@ import type {
   AttackRecord,
   AttackSummary,
   NewMail,
+  NewWebhook,
   OutboxMail,
+  OutboxWebhook,
   Recipient,
   SessionData,
   TimeRange,
@@ -78,7 +80,7 @@ export interface StoreBatch {
 }
 
 export interface PruneRequest {
-  /** Decisions, attacks, history and sent or abandoned mail older than this are deleted (HISTORY_DAYS). */
+  /** Decisions, attacks, history, sent or abandoned mail and webhooks older than this are deleted (HISTORY_DAYS). */
   historyBefore: number;
   /** Sessions expired at this time are deleted. */
   now: number;
@@ -89,6 +91,7 @@ export interface PruneResult {
   attacks: number;
   history: number;
   mail: number;
+  webhooks: number;
   sessions: number;
 }
 
@@ -177,6 +180,21 @@ export interface Store {
    * False when the id is unknown or not pending.
    */
   markMailFailed(id: number, at: number, error: string, nextAttemptAt: number | null): Promise<boolean>;
+
+  /**
+   * Queues webhook messages (pending, due at createdAt) in one transaction; returns their
+   * ids, increasing. Rejects SP_ERR_USAGE for a missing target, a body over 512 KiB or a
+   * time that is not finite.
+   */
+  enqueueWebhooks(items: NewWebhook[]): Promise<number[]>;
+  /** Pending webhook messages with nextAttemptAt <= now, oldest due first (then by id). */
+  dueWebhooks(now: number, limit?: number): Promise<OutboxWebhook[]>;
+  /** Pending → sent. False when the id is unknown or not pending. */
+  markWebhookSent(id: number, at: number): Promise<boolean>;
+  /** As markMailFailed: due again at nextAttemptAt, or abandoned with null. */
+  markWebhookFailed(id: number, at: number, error: string, nextAttemptAt: number | null): Promise<boolean>;
+  /** Mail and webhook messages still pending (due now or later), for status and metrics. */
+  pendingCounts(): Promise<{ mail: number; webhooks: number }>;
 
   /** Small key/value state (admin password hash, geo-ip meta, last report date); null if unset. */
   getSetting(key: string): Promise<string | null>;

@@ -56,6 +56,7 @@ const ALL_TABLES = [
   'recipients',
   'sessions',
   'settings',
+  'webhook_outbox',
 ].sort();
 
 test('migration versions are 1..N in order', () => {

@@ -1,5 +1,5 @@
 /**
- * The SQLite schema as an append-only list of migrations (4 so far); PRAGMA user_version
+ * The SQLite schema as an append-only list of migrations (5 so far); PRAGMA user_version
  * counts those applied. A database from a newer sipprot is refused, never downgraded.
  */
 import type Database from 'better-sqlite3';
@@ -174,6 +174,27 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE blocks ADD COLUMN host TEXT;
       ALTER TABLE decisions ADD COLUMN host TEXT;
       ALTER TABLE attacks ADD COLUMN host TEXT;
+    `,
+  },
+  {
+    version: 5,
+    name: 'webhook outbox',
+    // Additive: a new table, the mail outbox's shape with the target and JSON body.
+    sql: `
+      CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        target TEXT NOT NULL,             -- the WEBHOOK_URLS entry, format:url
+        kind TEXT NOT NULL,
+        body TEXT NOT NULL,               -- the JSON to POST
+        created_at REAL NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'abandoned')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL,
+        last_attempt_at REAL,
+        last_error TEXT,
+        sent_at REAL
+      ) STRICT;
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at, id) WHERE state = 'pending';
     `,
   },
 ];

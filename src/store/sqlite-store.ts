@@ -12,7 +12,9 @@ import type {
   AttackRecord,
   AttackSummary,
   NewMail,
+  NewWebhook,
   OutboxMail,
+  OutboxWebhook,
   Recipient,
   SessionData,
 } from '../core/records.js';
@@ -33,6 +35,7 @@ import { SqliteHistory } from './sqlite-history.js';
 import { openDatabase, type SqliteStoreOptions, storeError } from './sqlite-open.js';
 import { ATTACKS, BLOCKS, DECISIONS, MAIL, NEW_MAIL, RECIPIENTS, type Row } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { SqliteWebhooks } from './sqlite-webhooks.js';
 import { SummaryBuilder } from './summary.js';
 import {
   assertTime,
@@ -43,6 +46,7 @@ import {
   normalizeEmail,
   normalizeMail,
   normalizeName,
+  normalizeWebhook,
 } from './validate.js';
 
 export { DB_FILE, openDatabase, type SqliteStoreOptions } from './sqlite-open.js';
@@ -56,6 +60,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly st: Statements;
   private readonly hist: SqliteHistory;
+  private readonly hooks: SqliteWebhooks;
 
   /** Opens (creating STATE_DIR 0700 and the file 0600 if missing) and migrates to the newest schema. */
   static open(stateDir: string, opts: SqliteStoreOptions = {}): SqliteStore {
@@ -84,6 +89,7 @@ export class SqliteStore implements Store {
     this.file = file;
     this.st = prepareStatements(db);
     this.hist = new SqliteHistory(db);
+    this.hooks = new SqliteWebhooks(db);
   }
 
   async check(): Promise<void> {
@@ -254,6 +260,28 @@ export class SqliteStore implements Store {
     );
   }
 
+  async enqueueWebhooks(items: NewWebhook[]): Promise<number[]> {
+    const checked = items.map(normalizeWebhook);
+    return this.write('queue webhook messages', () => this.hooks.enqueue(checked));
+  }
+
+  async dueWebhooks(now: number, limit?: number): Promise<OutboxWebhook[]> {
+    const lim = limit === undefined ? -1 : Math.max(0, Math.floor(limit));
+    return this.read('read webhook queue', () => this.hooks.dueAt(now, lim));
+  }
+
+  async markWebhookSent(id: number, at: number): Promise<boolean> {
+    return this.write('mark webhook sent', () => this.hooks.markSent(id, at));
+  }
+
+  async markWebhookFailed(id: number, at: number, error: string, next: number | null): Promise<boolean> {
+    return this.write('mark webhook failed', () => this.hooks.markFailed(id, at, error, next));
+  }
+
+  async pendingCounts(): Promise<{ mail: number; webhooks: number }> {
+    return this.read('count queued notices', () => this.hooks.pending());
+  }
+
   async getSetting(key: string): Promise<string | null> {
     const r = this.read('read setting', () => this.st.getSetting.get(key));
     return r ? String(r.value) : null;
@@ -296,6 +324,7 @@ export class SqliteStore implements Store {
       attacks: this.st.pruneAttacks.run(req.historyBefore).changes,
       history: this.hist.prune(req.historyBefore),
       mail: this.st.pruneMail.run({ before: req.historyBefore }).changes,
+      webhooks: this.hooks.pruneBefore(req.historyBefore),
       sessions: this.st.pruneSessions.run(req.now).changes,
     }));
   }

@@ -159,7 +159,7 @@ export function adminContract(ctx: ContractContext, opts: { persistent: boolean 
       await s.createSession('new', {}, 500);
       await s.upsertBlock(aBlock('192.0.2.1', { expiresAt: 1 }));
       const r = await s.prune({ historyBefore: 50, now: 60 });
-      assert.deepEqual(r, { decisions: 1, attacks: 1, history: 0, mail: 1, sessions: 1 });
+      assert.deepEqual(r, { decisions: 1, attacks: 1, history: 0, mail: 1, webhooks: 0, sessions: 1 });
       assert.deepEqual(
         (await s.decisions({ from: 0, to: 1000 })).map((d) => d.at),
         [100],

@@ -7,6 +7,7 @@ import type { ContractContext, StoreHarness } from './store.testkit.js';
 import { adminContract } from './store-admin.contract.js';
 import { historyContract } from './store-history.contract.js';
 import { recordsContract } from './store-records.contract.js';
+import { webhooksContract } from './store-webhooks.contract.js';
 
 export { rejectsWith, type StoreHarness } from './store.testkit.js';
 
@@ -31,5 +32,6 @@ export function storeContract(
     recordsContract(ctx);
     adminContract(ctx, opts);
     historyContract(ctx);
+    webhooksContract(ctx);
   });
 }

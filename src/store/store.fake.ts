@@ -11,7 +11,9 @@ import type {
   AttackRecord,
   AttackSummary,
   NewMail,
+  NewWebhook,
   OutboxMail,
+  OutboxWebhook,
   Recipient,
   SessionData,
 } from '../core/records.js';
@@ -38,7 +40,9 @@ import {
   normalizeEmail,
   normalizeMail,
   normalizeName,
+  normalizeWebhook,
 } from './validate.js';
+import { FakeWebhookOutbox } from './webhooks.fake.js';
 
 interface Seq<T> {
   seq: number;
@@ -55,6 +59,7 @@ export class FakeStore implements Store {
   private decisionLog: Array<Seq<Decision>> = [];
   private attackLog: Array<Seq<AttackRecord>> = [];
   private readonly historyLog = new FakeHistory();
+  private readonly hooks = new FakeWebhookOutbox();
   private readonly recipients = new Map<string, Recipient>();
   private readonly outbox = new Map<number, OutboxMail>();
   private readonly settings = new Map<string, string>();
@@ -266,6 +271,32 @@ export class FakeStore implements Store {
     return true;
   }
 
+  async enqueueWebhooks(items: NewWebhook[]): Promise<number[]> {
+    this.open();
+    return this.hooks.enqueue(items.map(normalizeWebhook));
+  }
+
+  async dueWebhooks(now: number, limit?: number): Promise<OutboxWebhook[]> {
+    this.open();
+    return this.hooks.dueAt(now, limit);
+  }
+
+  async markWebhookSent(id: number, at: number): Promise<boolean> {
+    this.open();
+    return this.hooks.markSent(id, at);
+  }
+
+  async markWebhookFailed(id: number, at: number, error: string, next: number | null): Promise<boolean> {
+    this.open();
+    return this.hooks.markFailed(id, at, error, next);
+  }
+
+  async pendingCounts(): Promise<{ mail: number; webhooks: number }> {
+    this.open();
+    const mail = [...this.outbox.values()].filter((m) => m.state === 'pending').length;
+    return { mail, webhooks: this.hooks.pending() };
+  }
+
   async getSetting(key: string): Promise<string | null> {
     this.open();
     return this.settings.get(key) ?? null;
@@ -320,6 +351,7 @@ export class FakeStore implements Store {
       attacks: before.a - this.attackLog.length,
       history: this.historyLog.prune(req.historyBefore),
       mail,
+      webhooks: this.hooks.pruneBefore(req.historyBefore),
       sessions,
     };
   }

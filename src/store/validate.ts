@@ -6,7 +6,7 @@
 import { SipprotError } from '../core/errors.js';
 import { boundedEvent, HISTORY_KINDS, type NewHistoryEvent } from '../core/history/events.js';
 import { type HistoryQuery, MAX_PAGE, normalizeFilter } from '../core/history/query.js';
-import type { NewMail } from '../core/records.js';
+import type { NewMail, NewWebhook } from '../core/records.js';
 import type { BlockRecord } from '../core/types.js';
 import type { StoreBatch } from '../ports/store.js';
 
@@ -122,4 +122,23 @@ export function checkHistoryQuery(q: HistoryQuery): HistoryQuery {
     if (t !== undefined) assertTime(what, t);
   }
   return r.q;
+}
+
+/** A webhook body at most this large (a burst message lists a bounded number of blocks). */
+export const MAX_WEBHOOK_BODY = 512 * 1024;
+
+export function normalizeWebhook(w: NewWebhook): NewWebhook {
+  assertTime('webhook.createdAt', w.createdAt);
+  const target = String(w.target);
+  const body = String(w.body);
+  if (target === '' || target.length > 2100) {
+    throw new SipprotError(
+      'SP_ERR_USAGE',
+      'a webhook message needs its target (FORMAT:URL, at most 2100 characters)',
+    );
+  }
+  if (Buffer.byteLength(body) > MAX_WEBHOOK_BODY) {
+    throw new SipprotError('SP_ERR_USAGE', `a webhook body must be at most ${MAX_WEBHOOK_BODY} bytes`);
+  }
+  return { target, kind: String(w.kind), body, createdAt: w.createdAt };
 }

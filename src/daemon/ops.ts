@@ -1,0 +1,205 @@
+/**
+ * Operations around the decision path (issue 15): what an admin watches and hears.
+ * - every published decision: its log line, the decision counters, the webhooks' burst;
+ * - every alert: a warning line, the alert counter, a webhook message and a mail at once;
+ * - the packet path's meter (capture latency, SIP messages by method and answer class) and
+ *   the block latency (packet to kernel);
+ * - /metrics: the registry, its scrape-time sources, and METRICS_LISTEN's own listener;
+ * - the webhook queue's 1-second tick.
+ * The Daemon builds one, hands its callbacks to the pipeline and the API, and starts,
+ * reloads and stops it with itself.
+ */
+import { hostname } from 'node:os';
+import type { ApiDeps } from '../api/server.js';
+import type { Alert } from '../core/detect/alerts.js';
+import type { AccessLists } from '../core/lists/lists.js';
+import type { BlockRecord, Config, Decision } from '../core/types.js';
+import type { GeoDatabase } from '../geoip/database.js';
+import { MetricsListener } from '../metrics/listener.js';
+import { SipprotMetrics } from '../metrics/sipprot-metrics.js';
+import type { Notifier } from '../notify/notifier.js';
+import type { LiveStats } from '../ports/admin.js';
+import type { Logger } from '../ports/logger.js';
+import type { Store } from '../ports/store.js';
+import { WebhookNotifier } from '../webhooks/notifier.js';
+import { clusterHostId } from './cluster.js';
+import { logAlert, logDecisions } from './ops-log.js';
+import type { DetectionCounts, PacketMeter } from './pipeline.js';
+
+const WEBHOOK_TICK_MS = 1000;
+
+export interface OpsDeps {
+  config(): Config;
+  log: Logger;
+  store: Store;
+  clock(): number;
+  live(): Promise<LiveStats>;
+  detection(): DetectionCounts;
+  held(): BlockRecord[];
+  access(): AccessLists;
+  geo(): GeoDatabase | null;
+  notifier(): Notifier;
+  userAgent: string;
+}
+
+export class Operations {
+  readonly metrics: SipprotMetrics;
+  readonly webhooks: WebhookNotifier;
+  readonly meter: PacketMeter;
+  private listener: MetricsListener | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private countries: { key: unknown; geo: GeoDatabase | null; networks: number } | null = null;
+
+  constructor(private readonly d: OpsDeps) {
+    this.metrics = new SipprotMetrics({
+      capture: () => this.lastLive?.capture ?? null,
+      hep: () => {
+        const l = this.lastLive;
+        return l && l.hepReceived !== null
+          ? { received: l.hepReceived, errors: l.hepErrors?.count ?? 0 }
+          : null;
+      },
+      sipMessages: () => this.lastLive?.sipMessages ?? 0,
+      detection: () => d.detection(),
+      drops: async () => (await this.refreshLive()).drops,
+      blocks: () => this.blockCounts(),
+      lists: () => {
+        const a = d.access();
+        return { allow: a.allowEntries().length, deny: a.denyEntries().length };
+      },
+      countries: () => this.countryCounts(),
+      queues: () => d.store.pendingCounts(),
+      loopLag: () => this.lastLive?.loopLag ?? null,
+    });
+    this.webhooks = new WebhookNotifier({
+      settings: () => d.config().ops.webhooks,
+      store: d.store,
+      clock: d.clock,
+      host: clusterHostId(d.config()) ?? hostname(),
+      ownHost: clusterHostId(d.config()),
+      log: d.log.child({ component: 'webhooks' }),
+      userAgent: d.userAgent,
+      delivered: (r) => this.metrics.webhook(r),
+    });
+    const m = this.metrics;
+    this.meter = {
+      frame: (at, now) => m.frame(at, now),
+      sipMessage: (kind, method, status) => m.sipMessage(kind, method, status),
+    };
+  }
+
+  private lastLive: LiveStats | null = null;
+
+  /** The live stats, read once per scrape (the drops come from nft). */
+  private async refreshLive(): Promise<LiveStats> {
+    this.lastLive = await this.d.live();
+    return this.lastLive;
+  }
+
+  published(ds: readonly Decision[]): void {
+    logDecisions(this.d.log, ds, this.d.config());
+    this.metrics.decided(ds);
+    this.webhooks.decisions(ds);
+  }
+
+  /** Said at once, whatever the throttles: the log, metrics, webhooks, mail. */
+  alerted(a: Alert): void {
+    const country = this.d.geo()?.country(a.ip) ?? null;
+    logAlert(this.d.log, a, country);
+    this.metrics.alert(a.kind);
+    void this.webhooks.alert(a, country);
+    void this.d.notifier().alert(a, country);
+  }
+
+  inKernel(seconds: number): void {
+    this.metrics.blocked(seconds);
+  }
+
+  /** The exposition text (the live stats are read first: capture and drop counters). */
+  async render(): Promise<string> {
+    await this.refreshLive().catch(() => undefined);
+    return this.metrics.render();
+  }
+
+  async start(): Promise<void> {
+    await this.startListener(this.d.config());
+    this.timer = setInterval(() => void this.webhooks.tick(), WEBHOOK_TICK_MS);
+    this.timer.unref();
+  }
+
+  /** A changed METRICS_LISTEN moves the listener; everything else reads the config live. */
+  async reload(previous: Config, next: Config): Promise<void> {
+    const a = previous.ops.metricsListen;
+    const b = next.ops.metricsListen;
+    if (a?.host === b?.host && a?.port === b?.port) return;
+    await this.listener?.stop();
+    this.listener = null;
+    // A port in use must not fail the reload: the rest of the config is applied.
+    await this.startListener(next).catch((e) =>
+      this.d.log.error({ err: e }, 'metrics listener could not start on the new METRICS_LISTEN'),
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.listener?.stop();
+    this.listener = null;
+    await this.webhooks.stop();
+  }
+
+  private async startListener(config: Config): Promise<void> {
+    const l = config.ops.metricsListen;
+    if (!l) return;
+    const listener = new MetricsListener({
+      host: l.host,
+      port: l.port,
+      token: () => this.d.config().ops.metricsToken,
+      render: () => this.render(),
+      log: this.d.log.child({ component: 'metrics' }),
+    });
+    await listener.start();
+    this.listener = listener;
+    this.d.log.info({ listen: `${l.host}:${listener.port}` }, 'metrics listener started');
+  }
+
+  /** What the API serves of it: /metrics and the webhooks section. */
+  apiPorts(): Pick<ApiDeps, 'metrics' | 'webhooks'> {
+    return {
+      metrics: () => this.render(),
+      webhooks: {
+        status: () => this.webhooks.status(),
+        test: (index) => this.webhooks.test(index),
+        queued: async () => (await this.d.store.pendingCounts()).webhooks,
+      },
+    };
+  }
+
+  /** The port METRICS_LISTEN bound (0 when off). */
+  get metricsPort(): number {
+    return this.listener?.port ?? 0;
+  }
+
+  private blockCounts(): { local: number; peer: number; permanent: number } {
+    const own = clusterHostId(this.d.config());
+    const out = { local: 0, peer: 0, permanent: 0 };
+    for (const b of this.d.held()) {
+      if (b.expiresAt === null) out.permanent++;
+      else if (b.host !== undefined && b.host !== own) out.peer++;
+      else out.local++;
+    }
+    return out;
+  }
+
+  /** Blocked countries and their networks, counted once per database and country list. */
+  private countryCounts(): { blocked: number; networks: number } {
+    const codes = this.d.config().blockedCountries;
+    const geo = this.d.geo();
+    const key = codes.join(',');
+    if (this.countries?.key !== key || this.countries.geo !== geo) {
+      const r = geo && codes.length > 0 ? geo.table.rangesFor(codes) : { v4: [], v6: [] };
+      this.countries = { key, geo, networks: r.v4.length + r.v6.length };
+    }
+    return { blocked: codes.length, networks: this.countries.networks };
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * Every metric sipprot exports on /metrics (issue 15 item 3; README "Metrics" lists them,
+ * packaging/grafana-dashboard.json graphs them). Two kinds of sources:
+ * - pushed on the live path through small, allocation-free calls: frames (capture
+ *   latency), SIP messages by method and answer class, decisions by action and reason,
+ *   alerts, block latency, webhook deliveries;
+ * - read at scrape time from parts that already count (`MetricsSources`): libpcap and HEP
+ *   counters, the engine's detection counters, nft's drop counters per set, blocks held by
+ *   origin, list sizes, mail and webhook queues, event-loop delay, the process.
+ * Label values are bounded: SIP methods outside the RFC list become "other", answer codes
+ * become their class.
+ */
+import { Counter, Gauge, Histogram, observeInto, Registry, type Value } from './registry.js';
+
+/** The methods of RFC 3261 and its extensions; anything else a scanner sends is "other". */
+const METHODS = [
+  'REGISTER',
+  'INVITE',
+  'ACK',
+  'BYE',
+  'CANCEL',
+  'OPTIONS',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'PUBLISH',
+  'INFO',
+  'PRACK',
+  'UPDATE',
+  'MESSAGE',
+  'REFER',
+] as const;
+
+/** Seconds: 100 µs to 5 s (capture and blocks are sub-millisecond when healthy). */
+export const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+/** What the collector reads at scrape time; every part may be missing (null). */
+export interface MetricsSources {
+  capture(): { received: number; dropped: number; ifDropped: number; ringDrops: number } | null;
+  hep(): { received: number; errors: number } | null;
+  sipMessages(): number;
+  /** Detection counters since start (carried over engine rebuilds on reload). */
+  detection(): DetectionCounts;
+  /** nft's named counters per set (dynamic, deny, country, tftp, dns). */
+  drops(): Promise<Record<string, { packets: number; bytes: number }> | null>;
+  /** Blocks held by the policy: temporary ones decided here or on a peer host, threshold-permanent. */
+  blocks(): { local: number; peer: number; permanent: number };
+  lists(): { allow: number; deny: number };
+  countries(): { blocked: number; networks: number };
+  queues(): Promise<{ mail: number; webhooks: number }>;
+  /** Event-loop delay in ms: the last 10 s window and the worst since start. */
+  loopLag(): { p50: number; p99: number; max: number; maxSinceStart: number } | null;
+}
+
+export interface DetectionCounts {
+  failures: number;
+  challenges: number;
+  probes: number;
+  blockedPackets: number;
+  renewals: number;
+  trackedAddresses: number;
+  verdicts: Record<string, number>;
+}
+
+export class SipprotMetrics {
+  readonly registry = new Registry();
+  private readonly r = this.registry;
+  private readonly frames = this.r.add(
+    new Histogram(
+      'sipprot_capture_latency_seconds',
+      'Time from a frame’s capture timestamp to the decoder (capture ring and event-loop wait)',
+      LATENCY_BUCKETS,
+    ),
+  );
+  private readonly frameSeries = this.frames.labels();
+  private readonly sip = this.r.add(
+    new Counter('sipprot_sip_messages_total', 'SIP messages decoded, by method and answer class', [
+      'kind',
+      'method',
+      'class',
+    ]),
+  );
+  private readonly requests = new Map<string, Value>();
+  private readonly answers = new Map<string, Value>();
+  private readonly decisions = this.r.add(
+    new Counter('sipprot_decisions_total', 'Decisions carried out, by action and reason', [
+      'action',
+      'reason',
+    ]),
+  );
+  private readonly alerts = this.r.add(
+    new Counter('sipprot_alerts_total', 'Alerts raised (breach, distributed guessing, watched call)', [
+      'kind',
+    ]),
+  );
+  private readonly blockLatency = this.r.add(
+    new Histogram(
+      'sipprot_block_latency_seconds',
+      'Time from the packet that decided a block to the block in the kernel',
+      LATENCY_BUCKETS,
+    ),
+  );
+  private readonly webhooks = this.r.add(
+    new Counter('sipprot_webhook_deliveries_total', 'Webhook deliveries by result', ['result']),
+  );
+
+  constructor(private readonly src: MetricsSources) {
+    this.defineCollected();
+  }
+
+  /** A frame reached the decoder; `at` is its capture time, `now` the wall clock (epoch s). */
+  frame(at: number, now: number): void {
+    observeInto(this.frameSeries, this.frames.bounds, now - at);
+  }
+
+  /** A decoded SIP message: requests by method, answers by the method they answer and class. */
+  sipMessage(kind: 'request' | 'response', method: string, status: number | null): void {
+    const m = (METHODS as readonly string[]).includes(method) ? method : 'other';
+    if (kind === 'request') {
+      let v = this.requests.get(m);
+      if (!v) {
+        v = this.sip.labels('request', m, '');
+        this.requests.set(m, v);
+      }
+      v.value++;
+      return;
+    }
+    const cls = status !== null && status >= 100 && status < 700 ? `${Math.floor(status / 100)}xx` : 'other';
+    const key = `${m} ${cls}`;
+    let v = this.answers.get(key);
+    if (!v) {
+      v = this.sip.labels('response', m, cls);
+      this.answers.set(key, v);
+    }
+    v.value++;
+  }
+
+  decided(ds: ReadonlyArray<{ action: string; reason: string }>): void {
+    for (const d of ds) this.decisions.labels(d.action, d.reason).value++;
+  }
+
+  alert(kind: string): void {
+    this.alerts.labels(kind).value++;
+  }
+
+  blocked(seconds: number): void {
+    this.blockLatency.observe(Math.max(0, seconds));
+  }
+
+  webhook(result: 'sent' | 'failed' | 'abandoned', n = 1): void {
+    this.webhooks.labels(result).value += n;
+  }
+
+  render(): Promise<string> {
+    return this.registry.render();
+  }
+
+  private defineCollected(): void {
+    const r = this.r;
+    const g = (name: string, help: string, labels: string[] = []) => r.add(new Gauge(name, help, labels));
+    const c = (name: string, help: string, labels: string[] = []) => r.add(new Counter(name, help, labels));
+    const captured = c('sipprot_capture_packets_total', 'Frames libpcap received on INTERFACES');
+    const dropped = c('sipprot_capture_dropped_total', 'Frames lost before sipprot read them', ['where']);
+    const hep = c('sipprot_hep_packets_total', 'HEPv3 packets received on HEP_LISTEN');
+    const hepErrors = c('sipprot_hep_errors_total', 'HEP socket errors');
+    const sipTotal = c('sipprot_sip_decoded_total', 'SIP messages decoded (capture and HEP)');
+    const detection = c('sipprot_detection_events_total', 'What detection counted', ['kind']);
+    const verdicts = c('sipprot_verdicts_total', 'Verdicts of the detection rules', ['rule']);
+    const tracked = g('sipprot_tracked_addresses', 'Remote addresses detection keeps state for');
+    const dropPackets = c('sipprot_dropped_packets_total', 'Packets dropped by sipprot’s nftables rules', [
+      'set',
+    ]);
+    const dropBytes = c('sipprot_dropped_bytes_total', 'Bytes dropped by sipprot’s nftables rules', ['set']);
+    const active = g('sipprot_blocks_active', 'Addresses and networks blocked now, by set and origin', [
+      'set',
+      'origin',
+    ]);
+    const lists = g('sipprot_list_entries', 'Entries of the allow and deny lists', ['list']);
+    const countries = g('sipprot_blocked_countries', 'Countries in BLOCKED_COUNTRIES');
+    const queue = g('sipprot_queue_pending', 'Notices waiting to be delivered', ['queue']);
+    const lag = g('sipprot_event_loop_lag_seconds', 'Event-loop delay over the last 10 s', ['stat']);
+    const lagMax = g('sipprot_event_loop_lag_max_seconds', 'Worst event-loop delay since start');
+    const rss = g('process_resident_memory_bytes', 'Resident memory size in bytes');
+    const heap = g('nodejs_heap_used_bytes', 'V8 heap in use, bytes');
+    const cpu = c('process_cpu_seconds_total', 'User and system CPU time spent, seconds');
+    const started = g('process_start_time_seconds', 'Start time of the process since the epoch, seconds');
+    started.set(Math.round(Date.now() / 1000 - process.uptime()));
+
+    r.onCollect(async () => {
+      const cap = this.src.capture();
+      if (cap) {
+        captured.set(cap.received);
+        dropped.set(cap.dropped, 'kernel');
+        dropped.set(cap.ifDropped, 'interface');
+        dropped.set(cap.ringDrops, 'ring');
+      }
+      const h = this.src.hep();
+      if (h) {
+        hep.set(h.received);
+        hepErrors.set(h.errors);
+      }
+      sipTotal.set(this.src.sipMessages());
+      const d = this.src.detection();
+      for (const k of ['failures', 'challenges', 'probes', 'blockedPackets', 'renewals'] as const) {
+        detection.set(d[k], KIND[k]);
+      }
+      for (const [rule, n] of Object.entries(d.verdicts)) verdicts.set(n, rule);
+      tracked.set(d.trackedAddresses);
+      const drops = await this.src.drops();
+      for (const [set, v] of Object.entries(drops ?? {})) {
+        dropPackets.set(v.packets, set);
+        dropBytes.set(v.bytes, set);
+      }
+      const b = this.src.blocks();
+      const l = this.src.lists();
+      const cn = this.src.countries();
+      active.set(b.local, 'dynamic', 'local');
+      active.set(b.peer, 'dynamic', 'peer');
+      active.set(b.permanent, 'dynamic', 'threshold');
+      active.set(l.deny, 'deny', 'deny-list');
+      active.set(cn.networks, 'country', 'country');
+      lists.set(l.allow, 'allow');
+      lists.set(l.deny, 'deny');
+      countries.set(cn.blocked);
+      const q = await this.src.queues();
+      queue.set(q.mail, 'mail');
+      queue.set(q.webhooks, 'webhooks');
+      const ll = this.src.loopLag();
+      if (ll) {
+        lag.set(ll.p50 / 1000, 'p50');
+        lag.set(ll.p99 / 1000, 'p99');
+        lag.set(ll.max / 1000, 'max');
+        lagMax.set(ll.maxSinceStart / 1000);
+      }
+      const mem = process.memoryUsage();
+      rss.set(mem.rss);
+      heap.set(mem.heapUsed);
+      const u = process.cpuUsage();
+      cpu.set((u.user + u.system) / 1e6);
+    });
+  }
+}
+
+const KIND: Record<'failures' | 'challenges' | 'probes' | 'blockedPackets' | 'renewals', string> = {
+  failures: 'failed-attempt',
+  challenges: 'challenge',
+  probes: 'probe',
+  blockedPackets: 'blocked-packet',
+  renewals: 'block-renewal',
+};
