@@ -28,7 +28,8 @@ export function geoipCommands(deps: GeoipCliDeps) {
       .description('which database is in use: source, date, ranges')
       .option('--json', 'machine-readable output')
       .action(async (o, cmd: Command) => {
-        const db = await GeoDatabase.load(cfg(cmd).stateDir);
+        const c = cfg(cmd);
+        const db = await GeoDatabase.load(c.stateDir, { mmdb: c.geoip.mmdb });
         if (o.json) return json(ctx.io, db.meta);
         ctx.io.out(describe(db.meta));
         for (const w of db.warnings) ctx.io.err(`warning: ${w}\n`);
@@ -39,7 +40,8 @@ export function geoipCommands(deps: GeoipCliDeps) {
       .description('the country of an address')
       .argument('<ip>', 'IPv4 or IPv6 address')
       .action(async (ip: string, _o, cmd: Command) => {
-        const db = await GeoDatabase.load(cfg(cmd).stateDir);
+        const c = cfg(cmd);
+        const db = await GeoDatabase.load(c.stateDir, { mmdb: c.geoip.mmdb });
         ctx.io.out(`${ip}: ${db.country(ip) ?? 'unknown'}\n`);
       });
 
@@ -50,6 +52,17 @@ export function geoipCommands(deps: GeoipCliDeps) {
       .option('--json', 'machine-readable output')
       .action(async (o: { from?: string; json?: boolean }, cmd: Command) => {
         const config = cfg(cmd);
+        if (config.geoip.mmdb && !o.from) {
+          // The admin's file is the source: re-read it (checked), and let a daemon reload.
+          const db = await GeoDatabase.load(config.stateDir, { mmdb: config.geoip.mmdb });
+          for (const w of db.warnings) ctx.io.err(`warning: ${w}\n`);
+          if (db.meta.origin !== 'mmdb')
+            throw usage(`GEOIP_MMDB ${config.geoip.mmdb} is not usable (see the warning)`);
+          await reloadDaemon(config, ctx);
+          if (o.json) return json(ctx.io, { meta: db.meta, warnings: db.warnings });
+          ctx.io.out(`read: ${describe(db.meta)}`);
+          return;
+        }
         const from = o.from ?? config.geoip.updateUrl;
         if (!from) {
           throw usage('no source: pass --from URL|FILE or set GEOIP_UPDATE_URL');
@@ -59,20 +72,24 @@ export function geoipCommands(deps: GeoipCliDeps) {
         // (editable from the web UI) must be in the config directory.
         const confine = o.from ? {} : { confineTo: configDir(config.source) };
         const { meta, warnings } = await db.update({ from, ...confine });
-        // A running daemon re-reads the database on reload and refills the country sets.
-        const paths = runtimePaths(config);
-        if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket))) {
-          const r = await new HttpAdmin(paths.socket).call<{ reloaded: boolean; message: string }>(
-            'POST',
-            '/api/reload',
-          );
-          if (!r.reloaded) ctx.io.err(`warning: the daemon did not reload: ${r.message}\n`);
-        }
+        await reloadDaemon(config, ctx);
         if (o.json) return json(ctx.io, { meta, warnings });
         ctx.io.out(`updated: ${describe(meta)}`);
         for (const w of warnings) ctx.io.err(`warning: ${w}\n`);
       });
   };
+}
+
+/** A running daemon re-reads the database on reload and refills the country sets. */
+async function reloadDaemon(config: Config, ctx: CliContext): Promise<void> {
+  const paths = runtimePaths(config);
+  if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket))) {
+    const r = await new HttpAdmin(paths.socket).call<{ reloaded: boolean; message: string }>(
+      'POST',
+      '/api/reload',
+    );
+    if (!r.reloaded) ctx.io.err(`warning: the daemon did not reload: ${r.message}\n`);
+  }
 }
 
 function describe(m: GeoMeta): string {

@@ -73,7 +73,7 @@ export function main(argv: string[], io: Io = STDIO): Promise<number> {
     if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket)))
       return new HttpAdmin(paths.socket);
     const store = await openStore(config, opts.readOnly === true, io);
-    const geo = await GeoDatabase.load(config.stateDir).catch(() => null);
+    const geo = await GeoDatabase.load(config.stateDir, { mmdb: config.geoip.mmdb }).catch(() => null);
     // check names the feeds from their stored copies (the daemon downloads them).
     const specs = (await readFeedsFile(config.feedsFile)).specs;
     const feeds = await storedFeeds(specs, new FeedStore(config.stateDir), clock);
@@ -111,7 +111,7 @@ function run(
           return new AccessLists(files.read('allow'), files.read('deny'));
         },
         country: async (c) => {
-          const db = await GeoDatabase.load(c.stateDir);
+          const db = await GeoDatabase.load(c.stateDir, { mmdb: c.geoip.mmdb });
           return (ip) => db.country(ip);
         },
       }),

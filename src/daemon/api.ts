@@ -178,6 +178,13 @@ function geoipPort(running: RunningDaemon): ApiDeps['geoip'] {
     status: async () => geoStatus(running.geo(), running.config().geoip.updateUrl),
     update: async () => {
       const config = running.config();
+      const mmdb = running.geo()?.mmdbPath;
+      if (mmdb) {
+        // GEOIP_MMDB: the admin's file is the source; "update" reads it again (checked).
+        const r = await running.geo()!.refreshMmdb({ force: true });
+        await running.reconcile('geo-ip update');
+        return { ...geoStatus(running.geo(), config.geoip.updateUrl), warnings: r?.warnings ?? [] };
+      }
       const from = config.geoip.updateUrl;
       if (!from)
         throw new SipprotError('SP_ERR_USAGE', 'GEOIP_UPDATE_URL is not set: nothing to update from');

@@ -125,7 +125,8 @@ export class ClusterNode {
 
   /** Publishes each table this database is updated to (the fleet loads the same bytes). */
   watchGeo(db: GeoDatabase | null): void {
-    db?.onChange(() => this.host.publishGeo());
+    // A table read from the host's own GEOIP_MMDB (its licence, its file) stays on this host.
+    db?.onChange((d) => (d.meta.origin === 'mmdb' ? undefined : this.host.publishGeo()));
   }
 
   /** The store as the API sees it: a recipient added or removed there is told to the fleet. */

@@ -241,7 +241,7 @@ export class Daemon {
   private async begin(): Promise<void> {
     const config = this.conf;
     logConfigWarnings(this.log, config.source, this.opts.configWarnings ?? [], 'start');
-    this.geo = await loadGeo(config.stateDir, this.log);
+    this.geo = await loadGeo(config, this.log);
     await this.reviewCountries(config, []);
     await this.pipeline.restore(this.store);
     await this.reconcile('start');
@@ -316,7 +316,7 @@ export class Daemon {
     // Lists first: an unreadable or unsafe list refuses the reload before anything changes.
     this.access = this.readLists();
     this.conf = config;
-    this.geo = (await loadGeo(config.stateDir, this.log)) ?? this.geo;
+    this.geo = (await loadGeo(config, this.log)) ?? this.geo;
     this.cluster?.watchGeo(this.geo);
     const countries = await this.reviewCountries(config, previous.blockedCountries);
     const captureChanged = !sameCapture(previous, config);
@@ -434,7 +434,7 @@ export class Daemon {
       log: this.log.child({ component: 'cluster' }),
       clock,
       geoInstalled: async () => {
-        this.geo = (await loadGeo(this.conf.stateDir, this.log)) ?? this.geo;
+        this.geo = (await loadGeo(this.conf, this.log)) ?? this.geo;
         this.cluster?.watchGeo(this.geo);
         await this.reconcile('geo-ip table from the cluster');
       },

@@ -1,7 +1,8 @@
 /**
- * The daemon's geo-IP database: loaded at start and on reload (STATE_DIR's table, else the
- * shipped one: ~550,000 ranges), and refreshed every GEOIP_UPDATE_INTERVAL from
- * GEOIP_UPDATE_URL when both are set. Without a usable database countries are unknown and
+ * The daemon's geo-IP database: loaded at start and on reload (the admin's GEOIP_MMDB when
+ * set and usable, else STATE_DIR's table, else the shipped one: ~550,000 ranges), and
+ * refreshed every GEOIP_UPDATE_INTERVAL from GEOIP_UPDATE_URL when both are set (GEOIP_MMDB:
+ * re-read when the file changes). Without a usable database countries are unknown and
  * BLOCKED_COUNTRIES does nothing: an error in the log, not a failed start.
  */
 import { configDir } from '../core/config/parse.js';
@@ -10,10 +11,16 @@ import { GeoDatabase } from '../geoip/database.js';
 import { type GeoSchedule, scheduleGeoipUpdates } from '../geoip/schedule.js';
 import type { Logger } from '../ports/logger.js';
 
-/** The geo-IP database of STATE_DIR (or the shipped one); null if none is usable. */
-export async function loadGeo(stateDir: string, log: Logger): Promise<GeoDatabase | null> {
+/** GEOIP_MMDB is looked at this often (a stat; the file is read again only when it changed). */
+const MMDB_CHECK_SECONDS = 3600;
+
+/** The admin's GEOIP_MMDB, else STATE_DIR's table, else the shipped one; null if none is usable. */
+export async function loadGeo(
+  config: Pick<Config, 'stateDir' | 'geoip'>,
+  log: Logger,
+): Promise<GeoDatabase | null> {
   try {
-    const db = await GeoDatabase.load(stateDir);
+    const db = await GeoDatabase.load(config.stateDir, { mmdb: config.geoip.mmdb });
     for (const w of db.warnings) log.warn({}, w);
     return db;
   } catch (e) {
@@ -32,6 +39,7 @@ export function scheduleGeo(
   mayRun?: ((intervalSec: number) => Promise<boolean>) | null,
 ): GeoSchedule | null {
   const { updateUrl, updateInterval } = config.geoip;
+  if (db?.mmdbPath) return watchMmdb(db, log, updated);
   if (!db || !updateUrl || updateInterval <= 0) return null;
   return scheduleGeoipUpdates({
     db,
@@ -48,4 +56,34 @@ export function scheduleGeo(
       updated();
     },
   });
+}
+
+/**
+ * GEOIP_MMDB: the admin's tool (geoipupdate) replaces the file; sipprot notices within an
+ * hour and re-reads it, checked like any update (a broken or collapsed file is refused and
+ * the table in use stays). Each host reads its own file: nothing is published to a cluster.
+ */
+function watchMmdb(db: GeoDatabase, log: Logger, updated: () => void): GeoSchedule {
+  let stopped = false;
+  const timer = setInterval(() => {
+    db.refreshMmdb().then(
+      (r) => {
+        if (!r || stopped) return;
+        for (const w of r.warnings) log.warn({}, w);
+        log.info({ source: r.meta.source, date: r.meta.date }, 'geo-IP database re-read from GEOIP_MMDB');
+        updated();
+      },
+      (e) => log.warn({ err: e }, 'GEOIP_MMDB changed but was refused; keeping the current table'),
+    );
+  }, MMDB_CHECK_SECONDS * 1000);
+  timer.unref();
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+    get nextInSec() {
+      return stopped ? null : MMDB_CHECK_SECONDS;
+    },
+  };
 }

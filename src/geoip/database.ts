@@ -1,7 +1,9 @@
 /**
- * The geo-IP database the daemon holds: the current table under STATE_DIR when it is
- * there and sound, else the shipped one; updated from a URL or file only after the new
- * data has passed every check and is safely on disk. A failed update changes nothing.
+ * The geo-IP database the daemon holds: the admin's .mmdb when GEOIP_MMDB names one and
+ * it reads and passes the checks (mmdb-source.ts); else the current table under STATE_DIR
+ * when it is there and sound, else the shipped one. Updated from a URL or file (or the
+ * .mmdb re-read when it changed) only after the new data has passed every check and, for
+ * URL updates, is safely on disk. A failed update changes nothing.
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,11 +13,15 @@ import { describeHits, withoutReserved } from '../core/geoip/reserved.js';
 import { GeoTable } from '../core/geoip/table.js';
 import { checkGeoUpdate, type GeoSource } from '../core/geoip/validate.js';
 import { peekTableMeta, readTableFile, SHIPPED_TABLE, type TableFile, writeTableFile } from './files.js';
+import { tableFromMmdb } from './mmdb-source.js';
 import { fetchSource, parseSource, type SourceOptions } from './source.js';
 
 export interface GeoMeta extends GeoDataMeta {
-  /** 'shipped': data/geoip/geoip.bin.gz; 'state': STATE_DIR/geoip/current.bin.gz. */
-  origin: 'shipped' | 'state';
+  /**
+   * 'shipped': data/geoip/geoip.bin.gz; 'state': STATE_DIR/geoip/current.bin.gz; 'mmdb':
+   * the admin's GEOIP_MMDB file.
+   */
+  origin: 'shipped' | 'state' | 'mmdb';
   /** The file the table was read from or written to. */
   file: string;
   /** Epoch seconds when this process loaded (or swapped in) the table. */
@@ -27,6 +33,8 @@ export interface GeoMeta extends GeoDataMeta {
 interface GeoLoadOptions {
   /** Defaults to data/geoip/geoip.bin.gz of this package. */
   shippedPath?: string;
+  /** GEOIP_MMDB: read this .mmdb instead (falls back, with a warning, when it is unusable). */
+  mmdb?: string | null;
   /** Epoch seconds; defaults to the wall clock. */
   now?: () => number;
 }
@@ -73,6 +81,8 @@ export class GeoDatabase {
   private current: { table: GeoTable; meta: GeoMeta };
   private readonly listeners = new Set<GeoChangeListener>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** The .mmdb in use and its mtime (re-read only when it changes). */
+  private mmdb: { path: string; mtimeMs: number } | null = null;
 
   private constructor(
     readonly stateDir: string | null,
@@ -96,6 +106,24 @@ export class GeoDatabase {
     const now = opts.now ?? wallClock;
     const shippedPath = opts.shippedPath ?? SHIPPED_TABLE;
     const warnings: string[] = [];
+    if (opts.mmdb) {
+      try {
+        const m = await tableFromMmdb(opts.mmdb, { v4Ranges: 0, v6Ranges: 0 });
+        warnings.push(...m.warnings);
+        const meta: GeoMeta = {
+          ...m.meta,
+          origin: 'mmdb',
+          file: opts.mmdb,
+          loadedAt: now(),
+          updatedAt: null,
+        };
+        const db = new GeoDatabase(stateDir, m.table, meta, warnings);
+        db.mmdb = { path: opts.mmdb, mtimeMs: m.mtimeMs };
+        return db;
+      } catch (e) {
+        warnings.push(`GEOIP_MMDB is not used: ${(e as Error).message}; using sipprot's own table`);
+      }
+    }
     if (stateDir !== null) {
       const path = GeoDatabase.currentPath(stateDir);
       const exists = await stat(path).then(
@@ -171,6 +199,53 @@ export class GeoDatabase {
   onChange(listener: GeoChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * GEOIP_MMDB: re-reads the file when it changed since it was loaded (or always, with
+   * `force`), checked against the table in use (a file half the size is refused). Null
+   * when nothing changed or the database is not from a .mmdb. Runs in the update queue.
+   */
+  refreshMmdb(opts: { force?: boolean; now?: () => number } = {}): Promise<GeoUpdateResult | null> {
+    const run = this.queue.then(async () => {
+      const m = this.mmdb;
+      if (!m) return null;
+      const st = await stat(m.path).catch((e: Error) => {
+        throw new SipprotError(
+          'SP_ERR_GEOIP',
+          `GEOIP_MMDB ${m.path}: ${e.message}; keeping the current table`,
+        );
+      });
+      if (!opts.force && st.mtimeMs === m.mtimeMs) return null;
+      const previous = this.current.meta;
+      const next = await tableFromMmdb(m.path, { v4Ranges: previous.v4Ranges, v6Ranges: previous.v6Ranges });
+      const at = (opts.now ?? wallClock)();
+      this.mmdb = { path: m.path, mtimeMs: next.mtimeMs };
+      this.current = {
+        table: next.table,
+        meta: { ...next.meta, origin: 'mmdb', file: m.path, loadedAt: at, updatedAt: at },
+      };
+      const warnings = [...next.warnings];
+      await this.tell(previous, warnings);
+      return { meta: this.current.meta, previous, warnings };
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** The .mmdb this database reads, or null. */
+  get mmdbPath(): string | null {
+    return this.mmdb?.path ?? null;
+  }
+
+  private async tell(previous: GeoMeta, warnings: string[]): Promise<void> {
+    for (const listener of this.listeners) {
+      try {
+        await listener(this, previous);
+      } catch (e) {
+        warnings.push(`the new table is in place, but applying it failed: ${(e as Error).message}`);
+      }
+    }
   }
 
   /** Updates run one at a time, in call order. */
@@ -253,13 +328,7 @@ export class GeoDatabase {
         updatedAt: at,
       },
     };
-    for (const listener of this.listeners) {
-      try {
-        await listener(this, previous);
-      } catch (e) {
-        warnings.push(`the new table is in place, but applying it failed: ${(e as Error).message}`);
-      }
-    }
+    await this.tell(previous, warnings);
     return { meta: this.current.meta, previous, warnings };
   }
 }

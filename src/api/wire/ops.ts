@@ -28,8 +28,8 @@ export const GeoStatus = record(
     v4Ranges: int,
     v6Ranges: int,
     origin: {
-      ...oneOf('shipped', 'state'),
-      description: 'shipped with the package, or an update in STATE_DIR',
+      ...oneOf('shipped', 'state', 'mmdb'),
+      description: "shipped with the package, an update in STATE_DIR, or the admin's GEOIP_MMDB file",
     },
     updatedAt: { ...nullable(num), description: 'epoch seconds of the update; null for the shipped data' },
     updateUrl: { ...nullable(str), description: 'GEOIP_UPDATE_URL; null = no update source configured' },
