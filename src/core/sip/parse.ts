@@ -102,6 +102,12 @@ const latin1: (b: Uint8Array, start: number, end: number) => string = nativeLati
   ? (b, start, end) => nativeLatin1.call(b, start, end)
   : (b, start, end) => LATIN1.decode(b.subarray(start, end));
 
+/** The start line just parsed (module slots, as in parse-scan.ts: no object per message). */
+let KIND: 'request' | 'response' = 'request';
+let METHOD = '';
+let URI: string | null = null;
+let STATUS: number | null = null;
+
 /** Parse the decoded text `s`, whose character i is byte b[o + i]. */
 function parseText(
   s: string,
@@ -111,205 +117,234 @@ function parseText(
 ): SipMessage | null | typeof INCOMPLETE {
   const n = s.length;
   let p = 0;
-  let c = 0;
   while (p < n && isCrLf(b[o + p]!)) p++;
   if (p >= n) return null;
   const lf = s.indexOf('\n', p);
   if (lf < 0) return windowed ? INCOMPLETE : null;
   let le = lf;
   if (b[o + le - 1]! === 13) le--;
+  const ok =
+    le - p >= 11 && b[o + p + 3]! === 47 && isSipVersion(p)
+      ? statusLine(b, o, p, le)
+      : requestLine(s, b, o, p, le);
+  if (!ok) return null;
+  const kind = KIND;
+  const method = METHOD;
+  const uri = URI;
+  const status = STATUS;
+  const h = new Headers();
+  if (!h.read(s, b, o, lf + 1, windowed)) return INCOMPLETE;
+  return {
+    kind,
+    method: kind === 'response' ? (h.cseqMethod ?? '') : method,
+    uri,
+    status,
+    callId: h.callId,
+    cseq: h.cseq,
+    branch: h.branch,
+    fromUser: h.fromUser,
+    toUser: h.toUser,
+    userAgent: h.userAgent,
+    hasCredentials: h.hasCredentials,
+    authUser: h.authUser,
+    stale: h.stale,
+    contact: h.contact,
+  };
+}
 
-  // ---- start line
-  let kind: 'request' | 'response';
-  let method = '';
-  let uri: string | null = null;
-  let status: number | null = null;
-  if (le - p >= 11 && b[o + p + 3]! === 47 && isSipVersion(p)) {
-    // SIP/2.0 SP 3DIGIT [SP reason]
-    let q = p + 7;
-    if (b[o + q]! !== 32) return null;
-    while (q < le && b[o + q]! === 32) q++;
-    const d0 = b[o + q]! - 48;
-    const d1 = b[o + q + 1]! - 48;
-    const d2 = b[o + q + 2]! - 48;
-    if (q + 3 > le || d0 < 1 || d0 > 6 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return null;
-    if (q + 3 < le && b[o + q + 3]! !== 32 && b[o + q + 3]! !== 9) return null;
-    kind = 'response';
-    status = d0 * 100 + d1 * 10 + d2;
-  } else {
-    // Method SP Request-URI SP SIP/2.0
-    let q = p;
-    while (q < le && isTokenCode(b[o + q]!)) q++;
-    if (q === p || q - p > 32 || b[o + q]! !== 32) return null;
-    const mEnd = q;
-    while (q < le && b[o + q]! === 32) q++;
-    const uStart = q;
-    let sawColon = false;
-    while (q < le) {
-      c = b[o + q]!;
-      if (c <= 32 || c >= 127) break;
-      if (c === 58) sawColon = true;
-      q++;
-    }
-    if (q === uStart || !sawColon || b[o + q]! !== 32) return null;
-    const uEnd = q;
-    while (q < le && b[o + q]! === 32) q++;
-    if (le - q < 7 || !isSipVersion(q)) return null;
-    q += 7;
-    while (q < le && isSpHt(b[o + q]!)) q++;
-    if (q !== le) return null;
-    kind = 'request';
-    method = methodName(s, p, mEnd);
-    uri = s.slice(uStart, uEnd);
+/** `SIP/2.0 SP 3DIGIT [SP reason]` in b[o + p, o + le); sets the start-line slots. */
+function statusLine(b: Uint8Array, o: number, p: number, le: number): boolean {
+  let q = p + 7;
+  if (b[o + q]! !== 32) return false;
+  while (q < le && b[o + q]! === 32) q++;
+  const d0 = b[o + q]! - 48;
+  const d1 = b[o + q + 1]! - 48;
+  const d2 = b[o + q + 2]! - 48;
+  if (q + 3 > le || d0 < 1 || d0 > 6 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return false;
+  if (q + 3 < le && b[o + q + 3]! !== 32 && b[o + q + 3]! !== 9) return false;
+  KIND = 'response';
+  METHOD = '';
+  URI = null;
+  STATUS = d0 * 100 + d1 * 10 + d2;
+  return true;
+}
+
+/** `Method SP Request-URI SP SIP/2.0`; sets the start-line slots. */
+function requestLine(s: string, b: Uint8Array, o: number, p: number, le: number): boolean {
+  let q = p;
+  while (q < le && isTokenCode(b[o + q]!)) q++;
+  if (q === p || q - p > 32 || b[o + q]! !== 32) return false;
+  const mEnd = q;
+  while (q < le && b[o + q]! === 32) q++;
+  const uStart = q;
+  let sawColon = false;
+  while (q < le) {
+    const c = b[o + q]!;
+    if (c <= 32 || c >= 127) break;
+    if (c === 58) sawColon = true;
+    q++;
   }
+  if (q === uStart || !sawColon || b[o + q]! !== 32) return false;
+  const uEnd = q;
+  while (q < le && b[o + q]! === 32) q++;
+  if (le - q < 7 || !isSipVersion(q)) return false;
+  q += 7;
+  while (q < le && isSpHt(b[o + q]!)) q++;
+  if (q !== le) return false;
+  KIND = 'request';
+  METHOD = methodName(s, p, mEnd);
+  URI = s.slice(uStart, uEnd);
+  STATUS = null;
+  return true;
+}
 
-  // ---- headers
-  let callId: string | null = null;
-  let cseq: number | null = null;
-  let cseqMethod: string | null = null;
-  let branch: string | null = null;
-  let viaSeen = false;
-  let fromUser: string | null = null;
-  let fromSeen = false;
-  let toUser: string | null = null;
-  let toSeen = false;
-  let userAgent: string | null = null;
-  let hasCredentials = false;
-  let authUser: string | null = null;
-  let stale = false;
-  let contact: string | null = null;
+/** The kept header fields of one message, filled line by line (first occurrence wins). */
+class Headers {
+  callId: string | null = null;
+  cseq: number | null = null;
+  cseqMethod: string | null = null;
+  branch: string | null = null;
+  viaSeen = false;
+  fromUser: string | null = null;
+  fromSeen = false;
+  toUser: string | null = null;
+  toSeen = false;
+  userAgent: string | null = null;
+  hasCredentials = false;
+  authUser: string | null = null;
+  stale = false;
+  contact: string | null = null;
 
-  let hKind = 0; // header being collected (0 = skipped)
-  let vs = 0; // its value start
-  let ve = 0; // its value end (grows over folded lines)
-  let folded = false;
-  let count = 0;
-  let ended = false;
-  p = lf + 1;
-  for (;;) {
-    let next = -1;
-    let lineEnd = n;
-    let atEnd = p >= n;
-    if (!atEnd) {
-      next = s.indexOf('\n', p);
-      if (next >= 0) lineEnd = next;
-      else if (windowed) return INCOMPLETE; // a line cut by the window: widen and redo
-      if (lineEnd > p && b[o + lineEnd - 1]! === 13) lineEnd--;
-      if (lineEnd === p) {
-        atEnd = true;
-        ended = true;
-      }
-    }
-    const first = atEnd ? 0 : b[o + p]!;
-    if (!atEnd && (first === 32 || first === 9)) {
-      // folded continuation of the previous header
-      if (hKind !== 0) {
-        ve = lineEnd;
-        folded = true;
-      }
-    } else {
-      if (hKind !== 0) {
-        // ---- dispatch the header just completed (first occurrence wins)
-        switch (hKind) {
-          case H_VIA:
-            if (!viaSeen) {
-              viaSeen = true;
-              branch = viaBranch(s, vs, ve);
-            }
-            break;
-          case H_FROM:
-            if (!fromSeen) {
-              fromSeen = true;
-              fromUser = addrUser(s, vs, ve);
-            }
-            break;
-          case H_TO:
-            if (!toSeen) {
-              toSeen = true;
-              toUser = addrUser(s, vs, ve);
-            }
-            break;
-          case H_CALLID:
-            if (callId === null) callId = text(s, vs, ve, folded);
-            break;
-          case H_CSEQ:
-            if (cseq === null && cseqMethod === null) {
-              let q = skipLws(vs, ve);
-              let num = 0;
-              const d = q;
-              for (; q < ve && q - d < 10; q++) {
-                const digit = b[o + q]! - 48;
-                if (digit < 0 || digit > 9) break;
-                num = num * 10 + digit;
-              }
-              if (q > d && num < 2147483648) cseq = num;
-              q = skipLws(q, ve);
-              const m = q;
-              while (q < ve && isTokenCode(b[o + q]!)) q++;
-              if (q > m && q - m <= 32) cseqMethod = methodName(s, m, q);
-            }
-            break;
-          case H_UA:
-            if (userAgent === null) userAgent = text(s, vs, ve, folded);
-            break;
-          case H_AUTHZ:
-            hasCredentials = true;
-            if (authUser === null) authUser = authParam(s, vs, ve, L_USERNAME);
-            break;
-          case H_AUTHN:
-            if (!stale) {
-              const v = authParam(s, vs, ve, L_STALE);
-              stale = v !== null && v.length === 4 && v.toLowerCase() === 'true';
-            }
-            break;
-          case H_CONTACT:
-            if (contact === null) contact = contactUri(s, vs, ve);
-            break;
+  /**
+   * The header lines from `p` on; false when a window cut the block (widen and redo).
+   * A truncated datagram keeps what arrived.
+   */
+  read(s: string, b: Uint8Array, o: number, p: number, windowed: boolean): boolean {
+    const n = s.length;
+    let hKind = 0; // header being collected (0 = skipped)
+    let vs = 0; // its value start
+    let ve = 0; // its value end (grows over folded lines)
+    let folded = false;
+    let count = 0;
+    let ended = false;
+    for (;;) {
+      let next = -1;
+      let lineEnd = n;
+      let atEnd = p >= n;
+      if (!atEnd) {
+        next = s.indexOf('\n', p);
+        if (next >= 0) lineEnd = next;
+        else if (windowed) return false; // a line cut by the window: widen and redo
+        if (lineEnd > p && b[o + lineEnd - 1]! === 13) lineEnd--;
+        if (lineEnd === p) {
+          atEnd = true;
+          ended = true;
         }
-        hKind = 0;
       }
-      if (atEnd) break;
-      if (++count > MAX_HEADERS) break;
-      folded = false;
-      // Most skipped headers (Expires, Supported, Route, X-...) are told by their first
-      // letter alone: no need to find their colon.
-      if (FIRST[b[o + p]! | 32] !== 1) {
+      const first = atEnd ? 0 : b[o + p]!;
+      if (!atEnd && (first === 32 || first === 9)) {
+        // folded continuation of the previous header
+        if (hKind !== 0) {
+          ve = lineEnd;
+          folded = true;
+        }
         p = next < 0 ? n : next + 1;
         continue;
       }
-      // name: a token, then optional whitespace, then the colon
-      let q = p;
-      while (q < lineEnd && isTokenCode(b[o + q]!)) q++;
-      const nameEnd = q;
-      while (q < lineEnd && isSpHt(b[o + q]!)) q++;
-      if (q < lineEnd && b[o + q] === 58 && nameEnd > p) {
-        hKind = headerKind(p, nameEnd - p);
-        vs = q + 1;
-        ve = lineEnd;
+      if (hKind !== 0) this.collect(hKind, s, b, o, vs, ve, folded);
+      hKind = 0;
+      if (atEnd || ++count > MAX_HEADERS) break;
+      folded = false;
+      // Most skipped headers (Expires, Supported, Route, X-...) are told by their first
+      // letter alone: no need to find their colon.
+      if (FIRST[first | 32] === 1) {
+        // name: a token, then optional whitespace, then the colon
+        let q = p;
+        while (q < lineEnd && isTokenCode(b[o + q]!)) q++;
+        const nameEnd = q;
+        while (q < lineEnd && isSpHt(b[o + q]!)) q++;
+        if (q < lineEnd && b[o + q] === 58 && nameEnd > p) {
+          hKind = headerKind(p, nameEnd - p);
+          vs = q + 1;
+          ve = lineEnd;
+        }
       }
+      p = next < 0 ? n : next + 1;
     }
-    p = next < 0 ? n : next + 1;
+    // A window cut mid-block needs the full text.
+    return ended || !windowed || count > MAX_HEADERS;
   }
-  // A truncated datagram keeps what arrived; a window cut mid-block needs the full text.
-  if (!ended && windowed && count <= MAX_HEADERS) return INCOMPLETE;
 
-  if (kind === 'response') method = cseqMethod ?? '';
-  return {
-    kind,
-    method,
-    uri,
-    status,
-    callId,
-    cseq,
-    branch,
-    fromUser,
-    toUser,
-    userAgent,
-    hasCredentials,
-    authUser,
-    stale,
-    contact,
-  };
+  /** A completed header of a kept kind. */
+  private collect(
+    kind: number,
+    s: string,
+    b: Uint8Array,
+    o: number,
+    vs: number,
+    ve: number,
+    folded: boolean,
+  ): void {
+    switch (kind) {
+      case H_VIA:
+        if (!this.viaSeen) {
+          this.viaSeen = true;
+          this.branch = viaBranch(s, vs, ve);
+        }
+        break;
+      case H_FROM:
+        if (!this.fromSeen) {
+          this.fromSeen = true;
+          this.fromUser = addrUser(s, vs, ve);
+        }
+        break;
+      case H_TO:
+        if (!this.toSeen) {
+          this.toSeen = true;
+          this.toUser = addrUser(s, vs, ve);
+        }
+        break;
+      case H_CALLID:
+        if (this.callId === null) this.callId = text(s, vs, ve, folded);
+        break;
+      case H_CSEQ:
+        if (this.cseq === null && this.cseqMethod === null) this.readCseq(s, b, o, vs, ve);
+        break;
+      case H_UA:
+        if (this.userAgent === null) this.userAgent = text(s, vs, ve, folded);
+        break;
+      case H_AUTHZ:
+        this.hasCredentials = true;
+        if (this.authUser === null) this.authUser = authParam(s, vs, ve, L_USERNAME);
+        break;
+      case H_AUTHN:
+        if (!this.stale) {
+          const v = authParam(s, vs, ve, L_STALE);
+          this.stale = v !== null && v.length === 4 && v.toLowerCase() === 'true';
+        }
+        break;
+      case H_CONTACT:
+        if (this.contact === null) this.contact = contactUri(s, vs, ve);
+        break;
+    }
+  }
+
+  /** `CSeq: 1234 METHOD` */
+  private readCseq(s: string, b: Uint8Array, o: number, vs: number, ve: number): void {
+    let q = skipLws(vs, ve);
+    let num = 0;
+    const d = q;
+    for (; q < ve && q - d < 10; q++) {
+      const digit = b[o + q]! - 48;
+      if (digit < 0 || digit > 9) break;
+      num = num * 10 + digit;
+    }
+    if (q > d && num < 2147483648) this.cseq = num;
+    q = skipLws(q, ve);
+    const m = q;
+    while (q < ve && isTokenCode(b[o + q]!)) q++;
+    if (q > m && q - m <= 32) this.cseqMethod = methodName(s, m, q);
+  }
 }
 
 /**
