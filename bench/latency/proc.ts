@@ -99,7 +99,7 @@ export function run(
     execFile(
       cmd,
       args,
-      { timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env, maxBuffer: 1 << 24 },
+      { timeout: Math.ceil(opts.timeoutMs ?? 60_000), env: opts.env ?? process.env, maxBuffer: 1 << 24 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });

@@ -181,7 +181,7 @@ async function replay(tx: Netns, file: string, rate: number, count: number): Pro
       `--duration=${Math.ceil(seconds) + 10}`,
       file,
     ],
-    { timeoutMs: (seconds + 30) * 1000 },
+    { timeoutMs: Math.ceil((seconds + 30) * 1000) },
   );
   const out = r.stdout + r.stderr;
   const actual = /Actual: (\d+) packets \(\d+ bytes\) sent in ([\d.]+) seconds/.exec(out);
