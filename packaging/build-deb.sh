@@ -101,7 +101,7 @@ install -m 0644 "$GEN/sipprot.conf" "$DOC/examples/sipprot.conf"
 install -m 0755 packaging/sipprotd.init "$ROOT/etc/init.d/sipprotd"
 install -m 0644 packaging/sipprotd.service "$ROOT/lib/systemd/system/sipprotd.service"
 install -m 0644 packaging/debian/copyright "$DOC/copyright"
-install -m 0644 README.md docs/INSTALL.md "$DOC/"
+install -m 0644 README.md docs/INSTALL.md packaging/grafana-dashboard.json "$DOC/"
 install -m 0644 packaging/debian/lintian-overrides "$ROOT/usr/share/lintian/overrides/sipprot"
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 {

@@ -337,5 +337,13 @@ describe('logs, metrics, webhooks and the export of a real daemon (netns, root)'
     assert.equal((await get('http://127.0.0.1:9560/metrics')).status, 401);
     assert.equal((await get('http://127.0.0.1:9560/metrics', 'wrong-token-0123456789')).status, 401);
     assert.equal((await get('http://127.0.0.1:9560/other', METRICS_TOKEN)).status, 404);
+    // Every metric the Grafana dashboard graphs is in the real daemon's scrape.
+    const dash = readFileSync(join(ROOT, 'packaging/grafana-dashboard.json'), 'utf8');
+    const names = new Set([...dash.matchAll(/([a-z_:][a-z0-9_:]*)\{instance/g)].map((m) => m[1]!));
+    assert.ok(names.size >= 15);
+    for (const n of names) {
+      const family = n.replace(/_(bucket|sum|count)$/, '');
+      assert.match(web.body, new RegExp(`^# TYPE ${family} `, 'm'), `${n} (dashboard) is not scraped`);
+    }
   });
 });

@@ -25,6 +25,7 @@ export type {
 } from './wire/records.js';
 export type { SessionAnswer, SessionInfo } from './wire/session.js';
 export type { SettingError, SettingField, SettingsResponse, Validation } from './wire/settings.js';
+export type { WebhooksView, WebhookTestResults } from './wire/webhooks.js';
 
 /** The daemon's settings as sipprot.conf writes them (what SettingsPort reads and writes). */
 export interface SettingsView {

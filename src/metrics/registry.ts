@@ -187,6 +187,11 @@ export class Registry {
     return this.metrics.map((m) => m.name);
   }
 
+  /** Every family with its type and label names (the dashboard test checks queries against them). */
+  families(): Array<{ name: string; kind: Kind; labels: readonly string[] }> {
+    return this.metrics.map((m) => ({ name: m.name, kind: m.kind, labels: m.labelNames }));
+  }
+
   /** The exposition text; a collector that fails leaves its metrics as they were. */
   async render(): Promise<string> {
     for (const c of this.collectors) {

@@ -288,6 +288,30 @@ describe('admin UI in the browser', () => {
     assert.deepEqual(await server.world.store.listRecipients(), []);
   });
 
+  test("webhooks: add (the URL's secret never shown again), test, remove after confirmation", async () => {
+    await login(page, server.url);
+    await openTab(page, 'Notification Recipients');
+    await page.getByLabel('Format').selectOption('slack');
+    await page.getByLabel('Webhook URL').fill('https://hooks.slack.com/services/T0/B0/SECRETPART');
+    await page.getByRole('button', { name: 'Add webhook' }).click();
+    await row('https://hooks.slack.com/…').waitFor();
+    assert.equal(await page.getByText('SECRETPART').count(), 0, 'the secret part is not on the page');
+    assert.equal(
+      server.world.settings.values.WEBHOOK_URLS,
+      'slack:https://hooks.slack.com/services/T0/B0/SECRETPART',
+    );
+    await row('https://hooks.slack.com/…').getByRole('button', { name: 'Send test' }).click();
+    await page.getByText('Slack https://hooks.slack.com: delivered').waitFor();
+    assert.deepEqual(server.world.webhookTests.at(-1), 0);
+    await page.getByRole('button', { name: 'Remove the webhook to https://hooks.slack.com' }).click();
+    await page
+      .getByRole('dialog', { name: 'Remove webhook?' })
+      .getByRole('button', { name: 'Yes, remove' })
+      .click();
+    await row('https://hooks.slack.com/…').waitFor({ state: 'detached' });
+    assert.equal(server.world.settings.values.WEBHOOK_URLS, '');
+  });
+
   test('GEO-IP: the update button shows the new database', async () => {
     await login(page, server.url);
     await openTab(page, 'GEO-IP');

@@ -5,6 +5,7 @@ import { del, get, messageOf, post } from '../api.js';
 import { useAction } from '../ui/action.js';
 import { Loading, Notice, PageHead, TableHead, useLoad } from '../ui/common.js';
 import { Confirm } from '../ui/dialog.js';
+import { Webhooks } from './webhooks.js';
 
 export function Recipients() {
   const list = useLoad(() => get<Recipient[]>('/api/recipients'));
@@ -75,6 +76,7 @@ export function Recipients() {
           <RecipientsTable rows={list.data} busy={busy} onTest={test} onRemove={setRemoving} />
         )}
       </section>
+      <Webhooks />
       <Confirm
         open={removing !== null}
         title="Remove recipient?"

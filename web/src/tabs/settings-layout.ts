@@ -155,6 +155,25 @@ export const GROUPS: Group[] = [
     ],
   },
   {
+    id: 'webhooks',
+    title: 'Webhooks',
+    intro: 'What webhooks hear of. The webhooks themselves are under Notification Recipients.',
+    advanced: true,
+    fields: [
+      {
+        key: 'WEBHOOK_EVENTS',
+        label: 'Events sent',
+        control: { kind: 'text', placeholder: 'block,permanent,alert' },
+        note: 'block, permanent, unblock, observe, alert (comma-separated), or all.',
+      },
+      {
+        key: 'WEBHOOK_GROUP_SECONDS',
+        label: 'Gather a burst into one message for (seconds)',
+        control: seconds,
+      },
+    ],
+  },
+  {
     id: 'smtp',
     title: 'SMTP',
     fields: [
@@ -195,11 +214,29 @@ export const GROUPS: Group[] = [
       { key: 'CLUSTER_REDIS_URL', label: 'Cluster Redis URL', control: { kind: 'text', inputMode: 'url' } },
       { key: 'GEOIP_UPDATE_URL', label: 'GEO-IP update source', control: { kind: 'text', inputMode: 'url' } },
       { key: 'GEOIP_UPDATE_INTERVAL', label: 'GEO-IP update every (seconds)', control: seconds },
+      {
+        key: 'LOG_FORMAT',
+        label: 'Log format',
+        control: {
+          kind: 'select',
+          options: [
+            { value: 'text', label: 'Readable lines' },
+            { value: 'json', label: 'JSON (log shippers)' },
+          ],
+        },
+      },
+      { key: 'LOG_LEVEL', label: 'Log level', control: { kind: 'text', placeholder: 'info' } },
+      { key: 'METRICS_LISTEN', label: 'Prometheus listener', control: { kind: 'text', placeholder: 'off' } },
+      { key: 'METRICS_TOKEN', label: 'Prometheus bearer token', control: { kind: 'password' } },
+      { key: 'EXPORT_TOKEN', label: 'Blocklist export bearer token', control: { kind: 'password' } },
     ],
   },
 ];
 
-export const LAID_OUT = new Set(GROUPS.flatMap((g) => g.fields.map((f) => f.key)));
+/** Keys edited elsewhere in the UI (WEBHOOK_URLS: the Webhooks section, which never shows a URL's secret). */
+const ELSEWHERE = ['WEBHOOK_URLS'];
+
+export const LAID_OUT = new Set([...GROUPS.flatMap((g) => g.fields.map((f) => f.key)), ...ELSEWHERE]);
 
 const TRUE = new Set(['yes', 'true', '1', 'on']);
 export const isOn = (v: string) => TRUE.has(v.trim().toLowerCase());
