@@ -34,6 +34,40 @@ function winners(
   return out;
 }
 
+/**
+ * A setting this host refused keeps its own value, recorded under the fleet's version: this
+ * host does not count it as a local change (it would send its old value back as the newest),
+ * and the fleet's value is tried again at the next resync (and refused again, logged).
+ */
+export function keepRefused(
+  journal: ClusterJournal,
+  host: ClusterHost,
+  refused: readonly string[],
+  versions: ReadonlyArray<readonly [string, FleetEntry]>,
+): void {
+  if (refused.length === 0) return;
+  const mine = host.settings();
+  const keep = versions
+    .filter(([k]) => refused.includes(k))
+    .map(([k, v]) => [k, { ...v, value: mine.get(k) ?? '' }] as [string, FleetEntry]);
+  journal.setSynced('settings', keep);
+}
+
+/** Applies the fleet's setting versions this host accepts; the refused keep their value. */
+export async function applySettings(
+  journal: ClusterJournal,
+  host: ClusterHost,
+  versions: ReadonlyArray<readonly [string, FleetEntry]>,
+): Promise<number> {
+  const values = Object.fromEntries(versions.map(([k, v]) => [k, v.value]));
+  const refused = await host.refusedSettings(values);
+  // Before applying: the reload it causes compares the settings with these versions.
+  keepRefused(journal, host, refused, versions);
+  for (const k of refused) delete values[k];
+  if (Object.keys(values).length > 0) await host.applySettings(values);
+  return Object.keys(values).length;
+}
+
 export async function applyRemote(e: ClusterEvent, d: InboundDeps): Promise<void> {
   const { host, journal } = d;
   const version = (removed: boolean, value: string): FleetEntry => ({
@@ -77,7 +111,7 @@ export async function applyRemote(e: ClusterEvent, d: InboundDeps): Promise<void
         'settings',
         Object.entries(e.values).map(([k, v]) => [k, version(false, v)]),
       );
-      if (won.length > 0) await host.applySettings(Object.fromEntries(won.map(([k, v]) => [k, v.value])));
+      if (won.length > 0) await applySettings(journal, host, won);
       return;
     }
     case 'recipient': {

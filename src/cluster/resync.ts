@@ -10,6 +10,7 @@ import { diffBlocks, reconcileEntries } from '../core/cluster/diff.js';
 import type { EventBody } from '../core/cluster/events.js';
 import type { FleetEntry } from '../core/cluster/merge.js';
 import type { ClusterHost, Snapshot } from '../ports/cluster.js';
+import { applySettings } from './inbound.js';
 import type { ClusterJournal, SyncedKind } from './journal.js';
 import { type Outbound, split } from './outbound.js';
 
@@ -68,8 +69,8 @@ export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult
   }
   const settings = entries(d, 'settings', host.settings(), fleet.settings, true);
   if (settings.set.length > 0) {
-    await host.applySettings(Object.fromEntries(settings.set));
-    applied += settings.set.length;
+    const won = settings.synced.filter(([k]) => settings.set.some(([s]) => s === k));
+    applied += await applySettings(d.journal, host, won);
   }
   if (settings.publish.length > 0)
     bodies.push({

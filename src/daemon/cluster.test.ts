@@ -282,3 +282,45 @@ describe('cluster mode: a new host joins', () => {
     }
   });
 });
+
+describe('cluster mode: a peer cannot lock a host’s admin out', () => {
+  it('a fleet country change that cuts off this host’s SSH peer is refused here, applied elsewhere, and never reverted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sipprot-cluster-lock-'));
+    const redis = new FakeClusterBus();
+    const { mkdirSync } = await import('node:fs');
+    const start = async (name: string, sshPeer: string | null) => {
+      mkdirSync(join(dir, name), { recursive: true });
+      const conf = join(dir, name, 'sipprot.conf');
+      writeFileSync(
+        conf,
+        `STATE_DIR=${join(dir, name, 'state')}\nWEB_LISTEN=off\nCLUSTER_REDIS_URL=redis://127.0.0.1:1\nCLUSTER_HOST_ID=${name}\n`,
+      );
+      const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
+      const daemon = await Daemon.start(config, {
+        firewall: new FakeFirewall(),
+        capture: false,
+        logger: pino({ level: process.env.CLUSTER_TEST_LOG ?? 'silent' }),
+        configPath: conf,
+        clusterBus: redis.connect(),
+        hostFacts: () => ({ own: [], resolvers: [], gateways: [], sshPeers: sshPeer ? [sshPeer] : [] }),
+      });
+      return { daemon, admin: new HttpAdmin(runtimePaths(config).socket) };
+    };
+    const a = await start('pbx-a', null);
+    const b = await start('pbx-b', '8.8.8.8'); // its admin's SSH session comes from the US
+    try {
+      await a.admin.call('PATCH', '/api/settings', { changes: { BLOCKED_COUNTRIES: 'US', HIT_COUNT: '7' } });
+      await until('b applied the rest', () => b.daemon.config.hitCount === 7);
+      assert.deepEqual(b.daemon.config.blockedCountries, [], 'b refused the country that cuts its admin off');
+      assert.deepEqual(a.daemon.config.blockedCountries, ['US']);
+      // A reload on b (its settings "change") must not send its old countries back as the newest.
+      await b.admin.call('POST', '/api/reload');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(a.daemon.config.blockedCountries, ['US'], 'the fleet keeps US');
+    } finally {
+      await b.daemon.stop();
+      await a.daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -19,7 +19,6 @@ import type { EventBody } from '../core/cluster/events.js';
 import type { HostBlock } from '../core/cluster/merge.js';
 import { findConfigKey } from '../core/config/keys.js';
 import { fleetWideKeys } from '../core/config/scope.js';
-import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { GuardedChange, Lockout } from '../core/lists/lockout.js';
 import type { AttackRecord } from '../core/records.js';
@@ -206,19 +205,19 @@ function clusterHost(
       const config = p.config();
       return new Map(fleetWideKeys().map((k) => [k, findConfigKey(k)!.format(config)] as const));
     },
-    applySettings: async (values) => {
-      try {
-        await p.applySettings(values);
-      } catch (e) {
-        if (!(isSipprotError(e) && e.code === 'SP_ERR_LOCKOUT' && 'BLOCKED_COUNTRIES' in values)) throw e;
-        // The fleet's countries would cut this host's protected addresses off: refused here.
-        p.log.warn(
-          { countries: values.BLOCKED_COUNTRIES, why: e.message },
-          'cluster: refused a peer country change',
-        );
-        const { BLOCKED_COUNTRIES: _refused, ...rest } = values;
-        if (Object.keys(rest).length > 0) await p.applySettings(rest);
-      }
+    applySettings: async (values) => void (await p.applySettings(values)),
+    refusedSettings: async (values) => {
+      const v = values.BLOCKED_COUNTRIES;
+      if (v === undefined) return [];
+      const countries = v
+        .toUpperCase()
+        .split(/[\s,]+/)
+        .filter((c) => c !== '');
+      const found = await p.guard.lockouts({ kind: 'countries', countries });
+      if (found.length === 0) return [];
+      // The fleet's countries would cut this host's protected addresses off: refused here.
+      p.log.warn({ countries: v, lockout: found[0] }, 'cluster: refused a peer country change');
+      return ['BLOCKED_COUNTRIES'];
     },
     recipients: async () =>
       new Map((await p.store.listRecipients()).map((r) => [r.email.toLowerCase(), r.name ?? ''] as const)),

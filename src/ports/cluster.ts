@@ -129,6 +129,8 @@ export interface ClusterHost {
   /** Fleet-wide settings in force, KEY → value as the config file writes it. */
   settings(): Map<string, string>;
   applySettings(values: Record<string, string>): Promise<void>;
+  /** The keys of a peer's settings this host refuses (countries that would lock its admin out). */
+  refusedSettings(values: Record<string, string>): Promise<string[]>;
   /** Lower-cased address → name ('' when none). */
   recipients(): Promise<Map<string, string>>;
   applyRecipients(set: Array<[string, string]>, remove: string[]): Promise<void>;
