@@ -266,6 +266,17 @@ export function recordsContract(ctx: ContractContext): void {
       ]);
     });
 
+    test('attackSummary counts attacks without a user agent (null) among the top user agents', async () => {
+      await s.recordAttack(anAttack('198.51.100.1', 10, { userAgent: null }));
+      await s.recordAttack(anAttack('198.51.100.2', 11, { userAgent: null }));
+      await s.recordAttack(anAttack('198.51.100.3', 12, { userAgent: 'friendly-scanner' }));
+      const sum = await s.attackSummary({ from: 0, to: 100 });
+      assert.deepEqual(sum.topUserAgents, [
+        { userAgent: null, events: 2 },
+        { userAgent: 'friendly-scanner', events: 1 },
+      ]);
+    });
+
     test('attackSummary of an empty range is all zeros', async () => {
       await s.recordAttack(anAttack('198.51.100.1', 10));
       const sum = await s.attackSummary({ from: 11, to: 20 });

@@ -79,7 +79,9 @@ export class SummaryBuilder {
     acc.lastAt = Math.max(acc.lastAt, a.at);
     for (const u of new Set(a.users)) this.users.set(u, (this.users.get(u) ?? 0) + 1);
     if (a.country) this.countries.set(a.country, (this.countries.get(a.country) ?? 0) + 1);
-    if (a.userAgent) this.agents.set(a.userAgent, (this.agents.get(a.userAgent) ?? 0) + 1);
+    // No User-Agent is counted too ('' here, null out): most tools send one, many attackers none.
+    const agent = a.userAgent ?? '';
+    this.agents.set(agent, (this.agents.get(agent) ?? 0) + 1);
     const bucket = this.q.bucketSeconds;
     if (this.series && bucket && this.series.length > 0) {
       const i = Math.floor((a.at - this.q.from) / bucket);
@@ -110,7 +112,10 @@ export class SummaryBuilder {
       distinctUsers: this.users.size,
       topUsers: topOf(this.users, this.top).map(([user, events]) => ({ user, events })),
       topCountries: topOf(this.countries, this.top).map(([country, events]) => ({ country, events })),
-      topUserAgents: topOf(this.agents, this.top).map(([userAgent, events]) => ({ userAgent, events })),
+      topUserAgents: topOf(this.agents, this.top).map(([agent, events]) => ({
+        userAgent: agent === '' ? null : agent,
+        events,
+      })),
       misconfiguredPhones: phones,
       blocksByReason: { ...this.blocksByReason },
       newPermanent: [...this.permanent].sort((a, b) => a.at - b.at),

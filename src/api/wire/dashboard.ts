@@ -23,7 +23,12 @@ export const DashboardData = record({
   range: record({ from: num, to: num, bucketSeconds: int, label: str }),
   series: arrayOf(record({ at: num, attacks: int })),
   topCountries: arrayOf(record({ country: str, name: nullable(str), events: int })),
-  topUserAgents: arrayOf(record({ userAgent: str, events: int })),
+  topUserAgents: arrayOf(
+    record({
+      userAgent: { ...nullable(str), description: 'null: attacks that sent no user agent' },
+      events: int,
+    }),
+  ),
   misconfiguredPhones: arrayOf(
     record({ ip: str, users: arrayOf(str), userAgent: nullable(str), attempts: int }),
   ),

@@ -185,7 +185,11 @@ function tops(r: Report, ua: (s: string) => string): Top[] {
   return [
     ['Top countries', 'Country', r.topCountries.map((c) => [countryText(c.country, c.name), c.events])],
     ['Most targeted users/extensions', 'User', r.topUsers.map((u) => [u.user, u.events])],
-    ['Top user agents', 'User agent', r.topUserAgents.map((u) => [ua(u.userAgent), u.events])],
+    [
+      'Top user agents',
+      'User agent',
+      r.topUserAgents.map((u) => [u.userAgent === null ? '(no user agent)' : ua(u.userAgent), u.events]),
+    ],
   ];
 }
 

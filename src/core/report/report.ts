@@ -67,7 +67,8 @@ export interface Report {
   newPermanent: ReportPermanent[];
   topCountries: Array<{ country: string; name: string | null; events: number }>;
   topUsers: Array<{ user: string; events: number }>;
-  topUserAgents: Array<{ userAgent: string; events: number }>;
+  /** null: events without a User-Agent. */
+  topUserAgents: Array<{ userAgent: string | null; events: number }>;
 }
 
 export interface RenderOptions {

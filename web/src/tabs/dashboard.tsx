@@ -151,7 +151,11 @@ export function Dashboard() {
             <TopList
               title={`Top user agents (${d.range.label})`}
               empty="No attacks with a user agent."
-              rows={d.topUserAgents.map((u) => ({ key: u.userAgent, label: u.userAgent, n: u.events }))}
+              rows={d.topUserAgents.map((u) => ({
+                key: u.userAgent ?? '',
+                label: u.userAgent ?? 'No user agent',
+                n: u.events,
+              }))}
             />
           </div>
 
