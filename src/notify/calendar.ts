@@ -11,9 +11,11 @@ export interface Calendar {
   at(date: string, hhmm: string): number;
   /** `date` moved by `days` calendar days. */
   addDays(date: string, days: number): string;
-  /** Local `YYYY-MM-DD HH:MM` for reports. */
+  /** Local `YYYY-MM-DD HH:MM +01:00` for reports and mails (the zone's offset shown). */
   formatTime(t: number): string;
 }
+
+import { localTime } from '../platform/time-text.js';
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const HHMM = /^([01]?\d|2[0-3]):([0-5]\d)$/;
@@ -48,9 +50,8 @@ export const localCalendar: Calendar = {
     return ymd(new Date(y, mo - 1, d + days, 12));
   },
   formatTime(t) {
-    const d = new Date(t * 1000);
-    if (Number.isNaN(d.getTime())) return String(t);
-    return `${ymd(d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    // The offset is shown: a mail is read in other zones, and next to logs in UTC.
+    return localTime(t, { seconds: false });
   },
 };
 

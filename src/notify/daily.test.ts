@@ -25,7 +25,11 @@ test('the calendar follows local days, DST included', () => {
   assert.equal(local('2024-10-28', '00:00') - local('2024-10-27', '00:00'), 25 * 3600);
   assert.equal(localCalendar.addDays('2024-03-31', 1), '2024-04-01');
   assert.equal(localCalendar.addDays('2024-03-01', -1), '2024-02-29');
-  assert.equal(localCalendar.formatTime(local('2024-05-02', '00:05')), '2024-05-02 00:05');
+  assert.equal(
+    localCalendar.formatTime(local('2024-05-02', '00:05')),
+    '2024-05-02 00:05 +02:00',
+    'local time with the offset',
+  );
 });
 
 async function seed(store: FakeStore): Promise<void> {
@@ -127,7 +131,7 @@ describe('daily summary mail against a real SMTP peer', () => {
     assert.equal(m!.subject, 'sipprot on pbx1: 2024-05-01: 3 attacks, 3 blocks, 1 misconfigured phone');
     assert.equal(m!.headers.get('x-sipprot-kind'), 'daily-summary');
     const text = m!.text ?? '';
-    assert.match(text, /Period: 2024-05-01 00:00 to 2024-05-02 00:00/);
+    assert.match(text, /Period: 2024-05-01 00:00 \+02:00 to 2024-05-02 00:00 \+02:00/);
     assert.match(text, /198\.51\.100\.23\s+China \(CN\)\s+200\s+auth-failures\s+sipcli\/v1\.8\s+200/);
     assert.match(text, /203\.0\.113\.7\s+Netherlands \(NL\)\s+50\s+scanner\s+friendly-scanner\s+100, 101/);
     assert.match(text, /phone at 192\.0\.2\.44 keeps failing as user 104 — likely a deleted extension/);

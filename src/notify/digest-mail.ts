@@ -5,7 +5,15 @@
  * client can show a shortened list instead of the full one.
  */
 import { countryName } from '../core/geoip/countries.js';
-import { countryText, escapeHtml, htmlPage, htmlTable, plural, textTable } from '../core/report/format.js';
+import {
+  count,
+  countryText,
+  escapeHtml,
+  htmlPage,
+  htmlTable,
+  plural,
+  textTable,
+} from '../core/report/format.js';
 import { phoneAdvice, REASON_LABELS } from '../core/report/report.js';
 import type { Decision } from '../core/types.js';
 
@@ -48,7 +56,7 @@ export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): Di
   } else {
     const reasonText = reasons
       .slice(0, 3)
-      .map(([r, n]) => `${r} ${n}`)
+      .map(([r, n]) => `${r} ${count(n)}`)
       .join(', ');
     subject =
       `sipprot${on}: ${plural(ips.size, 'address', 'addresses')} blocked since ${o.formatTime(o.from)} (${reasonText}` +

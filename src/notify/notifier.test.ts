@@ -67,7 +67,7 @@ describe('attack digest against a real SMTP peer', () => {
     assert.equal(peer.mails.length, 1, 'exactly one mail for the burst');
     assert.match(
       m!.subject,
-      /^sipprot on pbx1: 10000 addresses blocked since .*\(scanner 10000\).*full list/,
+      /^sipprot on pbx1: 10,000 addresses blocked since .*\(scanner 10,000\).*full list/,
     );
     assert.equal(m!.html, null, `no HTML past ${HTML_MAX_ROWS} rows`);
     const text = m!.text ?? '';

@@ -42,9 +42,4 @@ export function relativeTime(t: number, now: number): string {
   return d >= 0 ? `${text} ago` : `in ${text}`;
 }
 
-/** `12,345`: an integer with thousands separators (the same in every locale: scripts read it). */
-export function count(n: number): string {
-  return Math.trunc(n)
-    .toString()
-    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
+export { count } from '../core/report/format.js';

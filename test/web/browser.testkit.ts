@@ -72,8 +72,11 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Headless Chromium with a fresh profile; fails with a clear message when it is missing. */
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Headless Chromium with a fresh profile; fails with a clear message when it is missing.
+ * `timezoneId` and `locale` set what the page sees as local (times, separators).
+ */
+export async function launchBrowser(opts: { timezoneId?: string; locale?: string } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `${CHROMIUM} not found: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH)`,
@@ -85,6 +88,8 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     viewport: DESKTOP,
     acceptDownloads: true,
+    ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
+    ...(opts.locale ? { locale: opts.locale } : {}),
     args: [
       '--headless',
       '--no-sandbox',
@@ -139,12 +144,13 @@ export async function login(page: Page, baseUrl: string, password = PASSWORD): P
   await page.getByRole('navigation', { name: 'Sections' }).waitFor();
 }
 
-/** Opens a tab by its nav link and waits for its heading. */
+/** Opens a tab by its nav link (through the menu on a phone) and waits for its heading. */
 export async function openTab(page: Page, label: string, heading = label): Promise<void> {
-  await page
-    .getByRole('navigation', { name: 'Sections' })
-    .getByRole('link', { name: label, exact: true })
-    .click();
+  const nav = page.getByRole('navigation', { name: 'Sections' });
+  const toggle = nav.locator('.nav-toggle');
+  if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) !== 'true')
+    await toggle.click();
+  await nav.getByRole('link', { name: label, exact: true }).click();
   await page.getByRole('heading', { level: 1, name: heading }).waitFor();
 }
 

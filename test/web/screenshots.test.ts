@@ -36,6 +36,7 @@ const TABS: Array<{ id: string; label: string; ready: (p: Page) => Promise<unkno
     label: 'Dynamic Denylist',
     ready: (p) => p.locator('tr[data-ip="198.18.7.21"]').waitFor(),
   },
+  { id: 'events', label: 'Events', ready: (p) => p.locator('table.events tbody tr').first().waitFor() },
   { id: 'geoip', label: 'GEO-IP', ready: (p) => p.getByText('Database in use').waitFor() },
 ];
 

@@ -1,5 +1,6 @@
 /** Realistic data for the UI tests and screenshots: lists, recipients, blocks, a day of attacks. */
 import type { FakeWorld } from '../../src/api/admin.fake.js';
+import { aHistoryEvent } from '../../src/core/history/history.testkit.js';
 import type { AttackRecord } from '../../src/core/records.js';
 import { aDecision, anAttack } from '../../src/core/records.testkit.js';
 
@@ -51,6 +52,18 @@ export async function seed(world: FakeWorld): Promise<void> {
       country: 'GB',
     }),
   );
+  // Attackers that send no User-Agent at all (most in a real trial): counted, not hidden.
+  for (let i = 0; i < 6; i++) {
+    await store.recordAttack(
+      anAttack(`80.94.95.${7 + i}`, now - 1800 - i * 600, {
+        rule: 'auth-failures',
+        userAgent: null,
+        attempts: i === 0 ? 12_345 : 15,
+        users: ['100'],
+        country: 'RO',
+      }),
+    );
+  }
   for (const a of ATTACKERS.slice(0, 4)) {
     await store.recordDecision(aDecision(a.ip, now - 500, { reason: a.rule, country: a.country }));
   }
@@ -90,4 +103,92 @@ export async function seed(world: FakeWorld): Promise<void> {
     note: 'permanent after 5 dynamic blocks',
   });
   void n;
+  await seedHistory(world, now);
+}
+
+/** A week of history: blocks with evidence, expiries with renewals, lifts and changes by admins. */
+async function seedHistory(world: FakeWorld, now: number): Promise<void> {
+  const events = [];
+  for (let d = 6; d >= 0; d--) {
+    for (const [i, a] of ATTACKERS.entries()) {
+      const at = now - d * 86400 - (i + 1) * 2700;
+      events.push(
+        aHistoryEvent(a.ip, at, {
+          reason: a.rule,
+          userAgent: a.ua,
+          country: a.country,
+          users: a.rule === 'enumeration' ? ['100', '101', '102', '103'] : [String(200 + i)],
+          attempts: 10 + i * 7,
+          samples:
+            a.rule === 'scanner'
+              ? []
+              : [
+                  'REGISTER 200 → 401 Unauthorized',
+                  'REGISTER 200 → 403 Forbidden',
+                  'REGISTER 201 → 401 Unauthorized',
+                ],
+        }),
+        aHistoryEvent(a.ip, at + 600 + i * 30, {
+          kind: 'expire',
+          reason: 'expired',
+          userAgent: a.ua,
+          country: a.country,
+          users: [],
+          attempts: 0,
+          expiresAt: null,
+          renewals: i * 3,
+          lastSeen: at + i * 30,
+          samples: [],
+        }),
+      );
+    }
+  }
+  events.push(
+    aHistoryEvent('198.18.7.21', now - 400, {
+      users: ['204'],
+      userAgent: 'Yealink SIP-T46S 66.86.0.15',
+      country: 'GB',
+      misconfiguredPhone: true,
+      samples: [
+        'REGISTER 204 → 401 Unauthorized',
+        'REGISTER 204 → 401 Unauthorized',
+        'REGISTER 204 → 403 Forbidden',
+      ],
+    }),
+    aHistoryEvent('203.0.113.0/24', now - 5 * 86400, {
+      kind: 'deny-add',
+      reason: null,
+      actor: 'cli',
+      country: null,
+      userAgent: null,
+      users: [],
+      attempts: 0,
+      expiresAt: null,
+      samples: [],
+      note: 'Repeated scanner, abuse report #4711',
+    }),
+    aHistoryEvent('212.83.165.204', now - 2 * 86400 + 120, {
+      kind: 'unblock',
+      reason: 'manual',
+      actor: 'web:admin@192.0.2.10',
+      renewals: 2,
+      lastSeen: now - 2 * 86400,
+      expiresAt: null,
+      samples: [],
+    }),
+    aHistoryEvent(null, now - 3 * 86400, {
+      kind: 'settings',
+      reason: null,
+      actor: 'web:admin@192.0.2.10',
+      country: null,
+      userAgent: null,
+      users: [],
+      attempts: 0,
+      expiresAt: null,
+      samples: [],
+      note: 'BLOCKTIME=900, HIT_COUNT=8',
+    }),
+  );
+  events.sort((a, b) => a.at - b.at);
+  await world.store.recordHistory(events);
 }

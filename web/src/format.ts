@@ -1,4 +1,9 @@
-/** Display helpers: durations, times, numbers, reasons and countries in words. */
+/**
+ * Display helpers: durations, times, numbers, reasons and countries in words. Times are
+ * the browser's local time with the zone always shown (`14:02 CET`, `5 Dec 2026, 14:02
+ * CET`: an admin comparing with a log or a mail must not guess), relative where it helps
+ * (`3 min ago`), counts with the locale's thousands separators.
+ */
 
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -27,25 +32,83 @@ export function roughDuration(seconds: number): string {
   return duration(seconds);
 }
 
+/** The local zone's short name at that time (`CET`, `GMT+1`, `UTC`): summer time changes it. */
+export function zone(epochSeconds: number): string {
+  try {
+    const parts = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' }).formatToParts(
+      new Date(epochSeconds * 1000),
+    );
+    return parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** `5 Dec 2026, 14:02 CET`. */
 export function dateTime(epochSeconds: number): string {
-  return new Date(epochSeconds * 1000).toLocaleString(undefined, {
+  const text = new Date(epochSeconds * 1000).toLocaleString(undefined, {
     year: 'numeric',
     month: 'short',
     day: 'numeric',
     hour: '2-digit',
     minute: '2-digit',
   });
+  return `${text} ${zone(epochSeconds)}`.trim();
 }
 
-/** Time only for today, else a short date and time: for lists of recent events. */
+/** Time only for today, else a short date and time, zone shown: for lists of recent events. */
 export function when(epochSeconds: number): string {
   const d = new Date(epochSeconds * 1000);
   if (d.toDateString() === new Date().toDateString()) return time(epochSeconds);
-  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const text = d.toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  return `${text} ${zone(epochSeconds)}`.trim();
 }
 
+/** `14:02 CET`. */
 export function time(epochSeconds: number): string {
+  const text = new Date(epochSeconds * 1000).toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  return `${text} ${zone(epochSeconds)}`.trim();
+}
+
+/** `14:02` without the zone, for chart axes (the chart's caption names the zone once). */
+export function clock(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+}
+
+/** `just now`, `42 s ago`, `3 min ago`, `2 h ago`, `5 days ago`, `in 9 min`. */
+export function ago(epochSeconds: number, nowMs = Date.now()): string {
+  const d = Math.round(nowMs / 1000 - epochSeconds);
+  const a = Math.abs(d);
+  if (a < 5) return 'just now';
+  const text =
+    a < 60
+      ? `${a} s`
+      : a < 3600
+        ? `${Math.floor(a / 60)} min`
+        : a < 86400 * 2
+          ? `${Math.floor(a / 3600)} h`
+          : `${Math.floor(a / 86400)} days`;
+  return d >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** A value for <input type="datetime-local"> in local time, and back to epoch seconds. */
+export function toLocalInput(epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+export function fromLocalInput(value: string): number | null {
+  const t = new Date(value).getTime();
+  return Number.isNaN(t) ? null : t / 1000;
 }
 
 export function num(n: number): string {

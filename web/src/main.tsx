@@ -7,6 +7,7 @@ import { Login } from './login.js';
 import { PasswordDialog } from './password.js';
 import { Dashboard } from './tabs/dashboard.js';
 import { Dynamic } from './tabs/dynamic.js';
+import { Events } from './tabs/events.js';
 import { General } from './tabs/general.js';
 import { GeoIp } from './tabs/geoip.js';
 import { ListTab } from './tabs/list.js';
@@ -15,6 +16,7 @@ import './styles/base.css';
 import './styles/components.css';
 import './styles/content.css';
 import './styles/screens.css';
+import './styles/history.css';
 
 const TABS = [
   { id: 'dashboard', label: 'Dashboard' },
@@ -23,12 +25,14 @@ const TABS = [
   { id: 'allow', label: 'Allowlist' },
   { id: 'deny', label: 'Denylist' },
   { id: 'dynamic', label: 'Dynamic Denylist' },
+  { id: 'events', label: 'Events' },
   { id: 'geoip', label: 'GEO-IP' },
 ] as const;
 type TabId = (typeof TABS)[number]['id'];
 
 function tabFromHash(): TabId {
-  const id = location.hash.replace(/^#\/?/, '');
+  // `#/events?where=...`: the part before `?` names the tab, the rest is the tab's own.
+  const id = location.hash.replace(/^#\/?/, '').split('?')[0];
   return (TABS.find((t) => t.id === id)?.id ?? 'dashboard') as TabId;
 }
 
@@ -36,6 +40,7 @@ function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
   const [tab, setTab] = useState<TabId>(tabFromHash());
   const [pwOpen, setPwOpen] = useState(false);
+  const [menuOpen, setMenuOpen] = useState(false);
 
   const loggedIn = useCallback((s: SessionInfo) => {
     setCsrfToken(s.csrfToken);
@@ -67,6 +72,7 @@ function App() {
   useEffect(() => {
     const onHash = () => {
       setTab(tabFromHash());
+      setMenuOpen(false);
       // Move focus to the new page's heading so keyboard and screen reader users land there.
       requestAnimationFrame(() => document.querySelector<HTMLElement>('[data-page-title]')?.focus());
     };
@@ -110,10 +116,28 @@ function App() {
         </div>
       </header>
       <nav class="tabs" aria-label="Sections">
-        <ul>
+        {/* On a phone the sections are one menu: every one reachable, none off-screen. */}
+        <button
+          type="button"
+          class="nav-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="sections"
+          onClick={() => setMenuOpen((o) => !o)}
+        >
+          <span class="nav-toggle-icon" aria-hidden="true">
+            {menuOpen ? '✕' : '☰'}
+          </span>
+          <span class="nav-toggle-label">{TABS.find((t) => t.id === tab)?.label}</span>
+          <span class="nav-toggle-hint">{menuOpen ? 'Close' : `Menu · ${TABS.length} sections`}</span>
+        </button>
+        <ul id="sections" class={menuOpen ? 'open' : ''}>
           {TABS.map((t) => (
             <li key={t.id}>
-              <a href={`#/${t.id}`} aria-current={tab === t.id ? 'page' : undefined}>
+              <a
+                href={`#/${t.id}`}
+                aria-current={tab === t.id ? 'page' : undefined}
+                onClick={() => setMenuOpen(false)}
+              >
                 {t.label}
               </a>
             </li>
@@ -135,6 +159,7 @@ function App() {
         {tab === 'allow' && <ListTab key="allow" name="allow" />}
         {tab === 'deny' && <ListTab key="deny" name="deny" />}
         {tab === 'dynamic' && <Dynamic />}
+        {tab === 'events' && <Events />}
         {tab === 'geoip' && <GeoIp />}
       </main>
       <PasswordDialog open={pwOpen} onClose={() => setPwOpen(false)} onChanged={loggedIn} />

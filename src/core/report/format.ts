@@ -68,8 +68,15 @@ export function formatUtc(t: number): string {
   return Number.isNaN(d.getTime()) ? String(t) : `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
+/** `12,345`: an integer with thousands separators, the same in every locale (mails, CLI, reports). */
+export function count(n: number): string {
+  return Math.trunc(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
+  return `${count(n)} ${n === 1 ? word : many}`;
 }
 
 export function countryText(code: string | null, name: string | null): string {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { AttackRecord, DashboardData } from '../../../src/api/types.js';
 import { get, messageOf } from '../api.js';
-import { country, countryName, num, plural, reason, todayLocal, when } from '../format.js';
+import { ago, country, countryName, num, plural, reason, todayLocal, toLocalInput, when } from '../format.js';
 import { live } from '../live.js';
 import { AttackChart } from '../ui/chart.js';
 import { Loading, Notice, PageHead, TableHead, useLoad } from '../ui/common.js';
@@ -57,10 +57,20 @@ function TopList({
   );
 }
 
+/** Recent attacks shown at first; one more is asked for, to know whether there are more. */
+const RECENT = 15;
+const ALL_RECENT = 1000;
+/** On a phone the first five, until asked for all (a compact dashboard). */
+const PHONE_RECENT = 5;
+
 export function Dashboard() {
   const [range, setRange] = useState('24h');
+  const [allAttacks, setAllAttacks] = useState(false);
   const dash = useLoad(() => get<DashboardData>(`/api/dashboard?range=${range}`), [range]);
-  const attacks = useLoad(() => get<AttackRecord[]>('/api/attacks?limit=15&hours=24'));
+  const attacks = useLoad(
+    () => get<AttackRecord[]>(`/api/attacks?limit=${allAttacks ? ALL_RECENT : RECENT + 1}&hours=24`),
+    [allAttacks],
+  );
 
   // Refresh every 30 s, and soon after a block arrives live.
   useEffect(() => {
@@ -179,47 +189,92 @@ export function Dashboard() {
         </>
       )}
 
-      <section class="card">
-        <h2>Recent attacks (24 hours)</h2>
-        {attacks.error && <Notice value={{ kind: 'error', text: attacks.error }} />}
-        {attacks.data && attacks.data.length === 0 && <p class="muted">No attacks in the last 24 hours.</p>}
-        {attacks.data && attacks.data.length > 0 && (
-          <div class="table-wrap">
-            <table class="table responsive">
-              <TableHead
-                columns={['Time', 'Address', 'Country', 'Rule', 'User agent', 'Attempts', 'Users targeted']}
-              />
-              <tbody>
-                {attacks.data.map((a) => (
-                  <tr key={`${a.at}-${a.ip}-${a.rule}`}>
-                    <td data-label="Time" class="nowrap">
-                      {when(a.at)}
-                    </td>
-                    <td data-label="Address" class="mono">
-                      {a.ip}
-                    </td>
-                    <td data-label="Country">{country(a.country)}</td>
-                    <td data-label="Rule">
-                      <div>
-                        {reason(a.rule)}
-                        {a.misconfiguredPhone && <span class="badge badge-warn">misconfigured phone?</span>}
-                      </div>
-                    </td>
-                    <td data-label="User agent" class="ua">
-                      {a.userAgent ?? '—'}
-                    </td>
-                    <td data-label="Attempts">{num(a.attempts)}</td>
-                    <td data-label="Users targeted">{a.users.join(', ') || '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+      <RecentAttacks
+        attacks={attacks.data}
+        error={attacks.error}
+        all={allAttacks}
+        onAll={() => setAllAttacks(true)}
+      />
 
       <Report />
     </>
+  );
+}
+
+function RecentAttacks(p: {
+  attacks: AttackRecord[] | null;
+  error: string | null;
+  all: boolean;
+  onAll(): void;
+}) {
+  const more = !p.all && (p.attacks?.length ?? 0) > RECENT;
+  const shown = p.attacks ? (p.all ? p.attacks : p.attacks.slice(0, RECENT)) : null;
+  const since = toLocalInput(Date.now() / 1000 - 86400);
+  return (
+    <section class={`card recent-attacks${p.all ? '' : ' collapsed'}`}>
+      <div class="card-head">
+        <h2>Recent attacks (24 hours)</h2>
+        <a href={`#/events?since=${encodeURIComponent(since)}`}>Blocks and changes in Events →</a>
+      </div>
+      {p.error && <Notice value={{ kind: 'error', text: p.error }} />}
+      {shown && shown.length === 0 && <p class="muted">No attacks in the last 24 hours.</p>}
+      {shown && shown.length > 0 && (
+        <div class="table-wrap">
+          <table class="table responsive recent compact">
+            <TableHead
+              columns={['Time', 'Address', 'Country', 'Rule', 'User agent', 'Attempts', 'Users targeted']}
+            />
+            <tbody>
+              {shown.map((a) => (
+                <tr key={`${a.at}-${a.ip}-${a.rule}`}>
+                  <td data-label="Time" class="nowrap wide quiet">
+                    {when(a.at)} <span class="muted small">{ago(a.at)}</span>
+                  </td>
+                  <td data-label="Address" class="mono lead">
+                    <a href={`#/events?where=${encodeURIComponent(a.ip)}`} title="Events of this address">
+                      {a.ip}
+                    </a>
+                  </td>
+                  <td data-label="Country" class="quiet">
+                    {country(a.country)}
+                  </td>
+                  <td data-label="Rule">
+                    <div>
+                      {reason(a.rule)}
+                      {a.misconfiguredPhone && <span class="badge badge-warn">misconfigured phone?</span>}
+                    </div>
+                  </td>
+                  <td data-label="User agent" class="ua quiet">
+                    {a.userAgent ?? <span class="muted">no user agent</span>}
+                  </td>
+                  <td data-label="Attempts" class="quiet">
+                    {num(a.attempts)}
+                  </td>
+                  <td data-label="Users targeted" class="users quiet">
+                    {a.users.join(', ') || '—'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {shown && (more || p.all || shown.length > PHONE_RECENT) && (
+        <div class="pager">
+          {more || !p.all ? (
+            // On a laptop only when there are more than shown; on a phone past the first five.
+            <button type="button" class={more ? 'button' : 'button mobile-only'} onClick={p.onAll}>
+              Show every attack of the last 24 hours
+            </button>
+          ) : (
+            <span class="muted">
+              {plural(shown.length, 'attack')} in the last 24 hours
+              {shown.length >= ALL_RECENT ? ' (the newest)' : ''}
+            </span>
+          )}
+        </div>
+      )}
+    </section>
   );
 }
 
@@ -237,8 +292,10 @@ function Report() {
     }
   };
   return (
-    <section class="card">
-      <h2>Daily attack report</h2>
+    <details class="card report-card">
+      <summary>
+        <h2>Daily attack report</h2>
+      </summary>
       <form class="inline-form" onSubmit={show}>
         <div class="field">
           <label for="report-day">Day</label>
@@ -264,6 +321,6 @@ function Report() {
       </form>
       {error && <Notice value={{ kind: 'error', text: error }} />}
       {text !== null && <pre class="report">{text}</pre>}
-    </section>
+    </details>
   );
 }

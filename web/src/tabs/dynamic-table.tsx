@@ -1,51 +1,139 @@
 /**
  * The dynamic deny list as a table: one row per blocked address with what explains the
- * block (user agent, reason, attempts, users) and a countdown; a fresh row is highlighted
- * for 6 s. Unblock, or allow-list a phone that only looks like an attacker.
+ * block (user agent, reason, attempts, users), when it started and a countdown; a fresh
+ * row is highlighted for 6 s. Columns sort (a header button, aria-sort says how); rows
+ * are selectable for a bulk unblock; "Details" opens the evidence and the next steps.
  */
-import { country, duration, num, reason } from '../format.js';
+import { ago, country, duration, num, reason, when } from '../format.js';
 import type { LiveRow } from '../live.js';
-import { TableHead } from '../ui/common.js';
 
 const HIGHLIGHT_MS = 6000;
+
+export type SortKey = 'ip' | 'country' | 'reason' | 'attempts' | 'blockedAt' | 'timeLeft';
+export interface Sort {
+  key: SortKey;
+  dir: 'asc' | 'desc';
+}
+
+/** Sorted copy; ties by address. A permanent block has the most time left. */
+export function sortRows(rows: LiveRow[], s: Sort): LiveRow[] {
+  const val = (r: LiveRow): string | number => {
+    switch (s.key) {
+      case 'ip':
+        return r.ip;
+      case 'country':
+        return r.country ?? '';
+      case 'reason':
+        return r.reason;
+      case 'attempts':
+        return r.attempts;
+      case 'blockedAt':
+        return r.blockedAt;
+      default:
+        return r.deadline ?? Number.POSITIVE_INFINITY;
+    }
+  };
+  const sign = s.dir === 'asc' ? 1 : -1;
+  return rows.slice().sort((a, b) => {
+    const x = val(a);
+    const y = val(b);
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return sign * c || a.ip.localeCompare(b.ip);
+  });
+}
+
+const COLUMNS: Array<{ label: string; key: SortKey | null }> = [
+  { label: 'IP address', key: 'ip' },
+  { label: 'Country', key: 'country' },
+  { label: 'User agent', key: null },
+  { label: 'Reason', key: 'reason' },
+  { label: 'Attempts, users', key: 'attempts' },
+  { label: 'Blocked since', key: 'blockedAt' },
+  { label: 'Time left', key: 'timeLeft' },
+];
 
 interface RowActions {
   /** The address whose change is running (its buttons disable). */
   busy: string | null;
+  selected: Set<string>;
+  onSelect(ip: string): void;
   onUnblock(ip: string): void;
   onAllow(row: LiveRow): void;
+  onDetails(row: LiveRow): void;
 }
 
-export function BlocksTable(p: RowActions & { rows: LiveRow[]; now: number }) {
+interface TableProps extends RowActions {
+  rows: LiveRow[];
+  now: number;
+  sort: Sort;
+  onSort(s: Sort): void;
+  onSelectAll(): void;
+}
+
+function Head(
+  p: Pick<TableProps, 'rows' | 'selected' | 'sort' | 'onSort' | 'onSelectAll'> & { fleet: boolean },
+) {
+  const all = p.rows.length > 0 && p.rows.every((r) => p.selected.has(r.ip));
+  const some = !all && p.rows.some((r) => p.selected.has(r.ip));
+  return (
+    <thead>
+      <tr>
+        <th scope="col" class="check">
+          <input
+            type="checkbox"
+            aria-label="Select all shown addresses"
+            checked={all}
+            ref={(el) => {
+              if (el) el.indeterminate = some;
+            }}
+            onChange={p.onSelectAll}
+          />
+        </th>
+        {[...COLUMNS, ...(p.fleet ? [{ label: 'Seen by', key: null }] : [])].map((c) => {
+          const on = c.key !== null && p.sort.key === c.key;
+          return (
+            <th
+              key={c.label}
+              scope="col"
+              aria-sort={on ? (p.sort.dir === 'asc' ? 'ascending' : 'descending') : undefined}
+            >
+              {c.key === null ? (
+                c.label
+              ) : (
+                <button
+                  type="button"
+                  class="sort"
+                  onClick={() =>
+                    p.onSort({ key: c.key!, dir: on && p.sort.dir === 'desc' ? 'asc' : on ? 'desc' : 'asc' })
+                  }
+                >
+                  {c.label}
+                  <span aria-hidden="true" class="sort-mark">
+                    {on ? (p.sort.dir === 'asc' ? '▲' : '▼') : '↕'}
+                  </span>
+                </button>
+              )}
+            </th>
+          );
+        })}
+        <th scope="col">
+          <span class="visually-hidden">Actions</span>
+        </th>
+      </tr>
+    </thead>
+  );
+}
+
+export function BlocksTable(p: TableProps) {
   // Cluster mode: which host saw each block (a single host's blocks carry no host).
   const fleet = p.rows.some((r) => r.host !== undefined);
   return (
     <div class="table-wrap">
-      <table class="table responsive dynamic">
-        <TableHead
-          columns={[
-            'IP address',
-            'Country',
-            'User agent',
-            'Reason',
-            'Attempts',
-            'Users targeted',
-            'Time left',
-            ...(fleet ? ['Seen by'] : []),
-          ]}
-          actions
-        />
+      <table class="table responsive dynamic selectable">
+        <Head {...p} fleet={fleet} />
         <tbody>
           {p.rows.map((r) => (
-            <BlockRow
-              key={r.ip}
-              r={r}
-              fleet={fleet}
-              now={p.now}
-              busy={p.busy}
-              onUnblock={p.onUnblock}
-              onAllow={p.onAllow}
-            />
+            <BlockRow key={r.ip} {...p} r={r} fleet={fleet} />
           ))}
         </tbody>
       </table>
@@ -56,10 +144,27 @@ export function BlocksTable(p: RowActions & { rows: LiveRow[]; now: number }) {
 function BlockRow({ r, now, fleet, ...p }: RowActions & { r: LiveRow; now: number; fleet: boolean }) {
   const left = r.deadline === null ? null : Math.max(0, (r.deadline - now) / 1000);
   const fresh = r.arrivedAt !== null && now - r.arrivedAt < HIGHLIGHT_MS;
+  const selected = p.selected.has(r.ip);
   return (
-    <tr class={fresh ? 'fresh' : ''} data-ip={r.ip}>
+    <tr class={`${fresh ? 'fresh' : ''} ${selected ? 'selected' : ''}`.trim()} data-ip={r.ip}>
+      <td class="check">
+        <input
+          type="checkbox"
+          aria-label={`Select ${r.ip}`}
+          checked={selected}
+          onChange={() => p.onSelect(r.ip)}
+        />
+      </td>
       <td data-label="IP address" class="mono strong">
-        {r.ip}
+        <button
+          type="button"
+          class="link-inline"
+          aria-label={`Details of ${r.ip}`}
+          title="Why it is blocked, and what to do"
+          onClick={() => p.onDetails(r)}
+        >
+          {r.ip}
+        </button>
       </td>
       <td data-label="Country">{country(r.country)}</td>
       <td data-label="User agent" class="ua">
@@ -79,9 +184,19 @@ function BlockRow({ r, now, fleet, ...p }: RowActions & { r: LiveRow; now: numbe
           {r.timesBlocked > 1 && <span class="badge">{num(r.timesBlocked)}× blocked</span>}
         </div>
       </td>
-      <td data-label="Attempts">{num(r.attempts)}</td>
-      <td data-label="Users targeted" class="users">
-        {r.users.length ? r.users.join(', ') : <span class="muted">—</span>}
+      <td data-label="Attempts, users" class="users">
+        <div>
+          <span class="strong">{num(r.attempts)}</span>
+          <span class="muted small users-of">
+            {r.users.length ? `${r.users.length === 1 ? 'user' : 'users'} ${r.users.join(', ')}` : 'no user'}
+          </span>
+        </div>
+      </td>
+      <td data-label="Blocked since" class="since">
+        <div>
+          <span>{when(r.blockedAt)}</span>
+          <span class="muted small ago">{ago(r.blockedAt, now)}</span>
+        </div>
       </td>
       <td data-label="Time left" class="timeleft">
         <div>

@@ -1,7 +1,7 @@
 /** Attacks over time as an inline SVG bar chart (no chart library, nothing for CSP to block). */
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { dateTime, num, time } from '../format.js';
+import { clock, dateTime, num, zone } from '../format.js';
 
 interface ChartProps {
   series: Array<{ at: number; attacks: number }>;
@@ -45,7 +45,7 @@ export function AttackChart({ series, bucketSeconds, label }: ChartProps) {
   const y = (v: number) => PAD.top + innerH - (v / max) * innerH;
   const daily = bucketSeconds >= 86400;
   const fmt = (t: number) =>
-    daily ? new Date(t * 1000).toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) : time(t);
+    daily ? new Date(t * 1000).toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) : clock(t);
   const tickEvery = Math.max(1, Math.ceil(series.length / Math.max(2, Math.floor(W / 80))));
   const summary =
     total === 0
@@ -93,7 +93,9 @@ export function AttackChart({ series, bucketSeconds, label }: ChartProps) {
           ) : null,
         )}
       </svg>
-      <figcaption>{summary}</figcaption>
+      <figcaption>
+        {summary} Times are local ({zone(series[0]?.at ?? Date.now() / 1000)}).
+      </figcaption>
     </figure>
   );
 }
