@@ -228,6 +228,13 @@ export class FakeAdmin implements Admin {
     if (events.length > 0) await this.store.recordHistory(events);
   }
 
+  /** Feed entries a test puts here (what a FeedManager would hold). */
+  feeds: Array<{ feed: string; network: string; since: number; expiresAt: number }> = [];
+
+  async feedEntries() {
+    return this.feeds.filter((f) => f.expiresAt > this.clock());
+  }
+
   async dynamicBlocks(): Promise<DynamicBlock[]> {
     const now = this.clock();
     return (await this.store.listBlocks({ activeAt: now })).map((b) => dynamicBlock(b, now));
@@ -314,7 +321,8 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
   const admin = new FakeAdmin(store, clock.now, events);
   const settings = new FakeSettings(admin);
   const geo: GeoStatus = {
-    source: '@ip-location-db/geo-whois-asn-country@2.3.2026061719',
+    source:
+      'IPFire Location Database (Thu, 25 Jun 2026 04:33:59 GMT) via Debian tor-geoipdb 0.4.9.11-0+deb12u1',
     date: '2026-06-17',
     v4Ranges: 215000,
     v6Ranges: 98000,

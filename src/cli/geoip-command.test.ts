@@ -26,7 +26,7 @@ describe('sipprot geoip', () => {
   it('status names the shipped database; lookup gives a country', async () => {
     const s = await run('geoip', 'status');
     assert.equal(s.code, 0);
-    assert.match(s.out, /@ip-location-db\/geo-whois-asn-country.*IPv4.*IPv6 ranges \(shipped/);
+    assert.match(s.out, /IPFire Location Database.*IPv4.*IPv6 ranges \(shipped/);
     const l = await run('geoip', 'lookup', '8.8.8.8');
     assert.equal(l.out, '8.8.8.8: US\n');
   });

@@ -1,8 +1,10 @@
 /**
- * Builds data/geoip/geoip.bin.gz from the upstream CSV files (run by
- * scripts/geoip-refresh.sh): the same parse and checks as an update, so the shipped
- * table never holds what an update would refuse.
+ * Builds data/geoip/geoip.bin.gz (run by scripts/geoip-refresh.sh): the same checks as an
+ * update, so the shipped table never holds what an update would refuse. The shipped data
+ * is the IPFire Location Database as Debian's tor-geoipdb carries it (data/geoip/README.md
+ * says why); CSV files (start,end,country) still work.
  *
+ *   node --import tsx src/geoip/build-shipped.ts --tor GEOIP GEOIP6 SOURCE DATE OUT.bin
  *   node --import tsx src/geoip/build-shipped.ts IPV4.csv IPV6.csv SOURCE DATE OUT.bin
  *   node --import tsx src/geoip/build-shipped.ts --recut IN.bin[.gz] OUT.bin
  * Special-purpose ranges are cut out either way (core/geoip/reserved.ts); --recut applies
@@ -16,6 +18,7 @@ import { encodeGeoBin } from '../core/geoip/bin.js';
 import { parseGeoCsvAny } from '../core/geoip/csv.js';
 import { describeHits, withoutReserved } from '../core/geoip/reserved.js';
 import { GeoTable } from '../core/geoip/table.js';
+import { parseTorGeoip } from '../core/geoip/tor.js';
 import { checkGeoUpdate } from '../core/geoip/validate.js';
 import { readTableFile } from './files.js';
 
@@ -38,14 +41,28 @@ async function recut(input: string, out: string): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--recut' && argv[1] && argv[2]) return recut(argv[1], argv[2]);
-  const [v4Path, v6Path, source, date, out] = argv;
+  const tor = argv[0] === '--tor';
+  const [v4Path, v6Path, source, date, out] = tor ? argv.slice(1) : argv;
   if (!v4Path || !v6Path || !source || !date || !out || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
     process.stderr.write('usage: build-shipped.ts IPV4.csv IPV6.csv SOURCE YYYY-MM-DD OUT.bin\n');
     return 2;
   }
   const sources = [];
-  for (const path of [v4Path, v6Path])
-    sources.push({ what: basename(path), parsed: parseGeoCsvAny(await readFile(path, 'utf8')) });
+  for (const [path, family] of [
+    [v4Path, 4],
+    [v6Path, 6],
+  ] as const) {
+    const text = await readFile(path, 'utf8');
+    if (!tor) {
+      sources.push({ what: basename(path), parsed: parseGeoCsvAny(text) });
+      continue;
+    }
+    const t = parseTorGeoip(text, family);
+    const skipped = Object.entries(t.skipped).map(([cc, n]) => `${cc} ${n}`);
+    if (skipped.length > 0)
+      process.stdout.write(`${basename(path)}: left out (not a country): ${skipped.join(', ')}\n`);
+    sources.push({ what: basename(path), parsed: t.parsed });
+  }
   const check = checkGeoUpdate(sources, { current: { v4Ranges: 0, v6Ranges: 0 } });
   if (!check.ok) {
     process.stderr.write(`refused: ${check.reason}\n`);

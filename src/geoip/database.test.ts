@@ -135,11 +135,11 @@ async function assertUnchanged(
 }
 
 describe('GeoDatabase.load', () => {
-  it('loads the real shipped table (ip-location-db data)', async () => {
+  it('loads the real shipped table (IPFire Location data)', async () => {
     const db = await GeoDatabase.load(null);
     assert.equal(db.meta.origin, 'shipped');
     assert.equal(db.meta.file, SHIPPED_TABLE);
-    assert.match(db.meta.source, /^@ip-location-db\/geo-whois-asn-country@/);
+    assert.match(db.meta.source, /^IPFire Location Database \(.*\) via Debian tor-geoipdb /);
     assert.match(db.meta.date, /^\d{4}-\d{2}-\d{2}$/);
     assert.ok(db.meta.v4Ranges > 300_000 && db.meta.v6Ranges > 200_000);
     // Well-known allocations, unlikely to move between data versions.
@@ -147,6 +147,10 @@ describe('GeoDatabase.load', () => {
     assert.equal(db.country('1.0.0.1'), 'AU');
     assert.equal(db.country('193.0.0.1'), 'NL'); // RIPE NCC
     assert.equal(db.country('2001:4860:4860::8888'), 'US'); // Google DNS
+    // The old source (ip-location-db geo-whois-asn-country) said AU for APNIC's IPv6 blocks.
+    assert.equal(db.country('2001:200::1'), 'JP'); // WIDE project
+    assert.equal(db.country('2001:da8::1'), 'CN'); // CERNET2
+    assert.equal(db.country('2001:ee0::1'), 'VN'); // VNPT
     assert.equal(db.country('10.0.0.1'), null);
     assert.equal(db.country('127.0.0.1'), null);
   });

@@ -20,7 +20,7 @@ const HEADER = 32;
 
 /** What a table file says about its data; the adapter adds when it was loaded. */
 export interface GeoDataMeta {
-  /** Where the data came from, e.g. "@ip-location-db/geo-whois-asn-country@2.3.2026061719" or a URL. */
+  /** Where the data came from, e.g. "IPFire Location Database (…) via Debian tor-geoipdb 0.4.9.11-0+deb12u1" or a URL. */
   source: string;
   /** Date of the data (YYYY-MM-DD), as far as the source tells. */
   date: string;

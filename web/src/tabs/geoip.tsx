@@ -65,7 +65,9 @@ export function GeoIp() {
             <dd>
               {g.origin === 'shipped'
                 ? 'shipped with sipprot'
-                : `updated ${g.updatedAt ? dateTime(g.updatedAt) : ''}`}
+                : g.origin === 'mmdb'
+                  ? `your GEOIP_MMDB file${g.updatedAt ? `, re-read ${dateTime(g.updatedAt)}` : ''}`
+                  : `updated ${g.updatedAt ? dateTime(g.updatedAt) : ''}`}
             </dd>
             <dt>Updates from</dt>
             <dd class="break">
@@ -77,8 +79,9 @@ export function GeoIp() {
             </dd>
           </dl>
           <p class="muted small">
-            Geo-IP data: ip-location-db geo-whois-asn-country, CC BY 4.0, with data of the Number Resource
-            Organization (NRO).
+            {g.origin === 'mmdb'
+              ? 'Geo-IP data: your own database file, under its own licence.'
+              : 'Shipped geo-IP data: IPFire Location Database (location.ipfire.org), CC BY-SA 4.0, as Debian’s tor-geoipdb carries it.'}
           </p>
         </section>
       )}
