@@ -53,6 +53,9 @@ export class HttpAdmin implements Admin {
   exportCsv(name: ListName) {
     return this.call<string>('GET', `/api/lists/${name}/export`);
   }
+  feedEntries() {
+    return this.call<Awaited<ReturnType<Admin['feedEntries']>>>('GET', '/api/feeds/entries');
+  }
   dynamicBlocks() {
     return this.call<Awaited<ReturnType<Admin['dynamicBlocks']>>>('GET', '/api/dynamic');
   }

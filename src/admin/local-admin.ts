@@ -160,6 +160,10 @@ export class LocalAdmin implements Admin {
     };
   }
 
+  async feedEntries(): Promise<FeedMatch[]> {
+    return this.d.feeds?.()?.entries() ?? [];
+  }
+
   async listEntries(name: ListName): Promise<ListEntry[]> {
     return this.d.lists.read(name);
   }

@@ -41,6 +41,30 @@ describe('GET /api/blocks/export', () => {
     assert.deepEqual(lines, ['203.0.113.66/31']);
   });
 
+  test('include=feeds: the shared blocklists, with their feed and expiry; allow still cut out', async () => {
+    const now = h.world.clock.now();
+    h.world.admin.feeds = [
+      { feed: 'voipbl', network: '185.220.101.0/24', since: now - 60, expiresAt: now + 3600 },
+      { feed: 'apiban', network: '192.168.50.15', since: now - 60, expiresAt: now + 600 },
+      { feed: 'old', network: '45.95.147.10', since: now - 9000, expiresAt: now - 1 },
+    ];
+    const res = await c.req({ method: 'GET', url: '/api/blocks/export?include=feeds&format=json' });
+    assert.equal(res.statusCode, 200, res.body);
+    const doc = res.json();
+    assert.deepEqual(
+      doc.blocks.map((b: { network: string; origins: string[]; note: string }) => [
+        b.network,
+        b.origins,
+        b.note,
+      ]),
+      [['185.220.101.0/24', ['feeds'], 'feed voipbl']],
+    );
+    assert.ok(Math.abs(doc.blocks[0].expiresAt - (now + 3600)) < 1);
+    const def = await c.req({ method: 'GET', url: '/api/blocks/export' });
+    assert.ok(!def.body.includes('185.220.101.0/24'), 'feeds only when asked for');
+    h.world.admin.feeds = [];
+  });
+
   test('json: the versioned document, checked against its schema', async () => {
     const res = await c.req({ method: 'GET', url: '/api/blocks/export?format=json' });
     assert.equal(res.statusCode, 200, res.body);

@@ -37,13 +37,14 @@ export function exportRoutes(admin: Admin, clock: () => number) {
       const q = req.query;
       const include = q.include === undefined ? [...DEFAULT_INCLUDE] : parseInclude(q.include);
       if (typeof include === 'string') throw bad(`query include ${include}`);
-      const [dynamic, deny, allow] = await Promise.all([
+      const [dynamic, deny, allow, feeds] = await Promise.all([
         admin.dynamicBlocks(),
         admin.listEntries('deny'),
         admin.listEntries('allow'),
+        include.includes('feeds') ? admin.feedEntries() : [],
       ]);
       const x = exportBlocks(
-        blockSources(dynamic, deny),
+        blockSources(dynamic, deny, feeds),
         allow.map((e) => e.network),
         { include, aggregate: q.aggregate === true, now: clock() },
       );

@@ -8,6 +8,8 @@ import type { FeedsView } from '../ports/feeds.js';
 import type { WireTypes } from './validation.js';
 import { answers } from './wire/errors.js';
 import { FeedsAnswer, FeedUpdateBody } from './wire/feeds.js';
+import { FeedMatch } from './wire/records.js';
+import { arrayOf } from './wire/schema.js';
 
 export function feedsRoutes(feeds: (() => FeedsView | null) | undefined) {
   return async (fastify: FastifyInstance) => {
@@ -21,6 +23,16 @@ export function feedsRoutes(feeds: (() => FeedsView | null) | undefined) {
         },
       },
       async () => ({ feeds: feeds?.()?.status() ?? [] }),
+    );
+    app.get(
+      '/api/feeds/entries',
+      {
+        schema: {
+          summary: 'every live entry of the shared blocklists: feed, network, since, until',
+          response: answers({ 200: arrayOf(FeedMatch) }),
+        },
+      },
+      async () => feeds?.()?.entries() ?? [],
     );
     app.post(
       '/api/feeds/update',

@@ -36,13 +36,14 @@ export function exportCommand(program: Command, ctx: CliContext): void {
         throw usage('--name must be 1-18 letters, digits, _ or -, starting with a letter');
       }
       const admin = await ctx.admin(cmd, { readOnly: true });
-      const [dynamic, deny, allow] = await Promise.all([
+      const [dynamic, deny, allow, feeds] = await Promise.all([
         admin.dynamicBlocks(),
         admin.listEntries('deny'),
         admin.listEntries('allow'),
+        include.includes('feeds') ? admin.feedEntries() : [],
       ]);
       const x = exportBlocks(
-        blockSources(dynamic, deny),
+        blockSources(dynamic, deny, feeds),
         allow.map((e) => e.network),
         { include, aggregate: o.aggregate === true, now: clock() },
       );

@@ -33,6 +33,7 @@ async function openFeeds(config: Config, deps: FeedsCliDeps, io: CliContext['io'
     return {
       status: () => statuses,
       lookup: () => [],
+      entries: () => [],
       update: async (name) =>
         (await http.call<{ feeds: FeedStatus[] }>('POST', '/api/feeds/update', name ? { name } : {})).feeds,
     };

@@ -132,6 +132,17 @@ export class FeedManager implements FeedsView {
     return lookupFeeds(enabled, addr, this.o.now());
   }
 
+  entries(): FeedMatch[] {
+    const now = this.o.now();
+    return [...this.feeds.values()]
+      .filter((f) => f.spec.enabled)
+      .flatMap((f) =>
+        [...f.data.entries.values()]
+          .filter((e) => e.expiresAt > now)
+          .map((e) => ({ feed: f.spec.name, network: e.net.text, since: e.since, expiresAt: e.expiresAt })),
+      );
+  }
+
   status(): FeedStatus[] {
     const now = this.o.now();
     return [...this.feeds.values()].map((f) => ({

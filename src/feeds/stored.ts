@@ -39,6 +39,14 @@ export async function storedFeeds(
         held: 0,
         running: false,
       })),
+    entries: (): FeedMatch[] =>
+      feeds
+        .filter((f) => f.spec.enabled)
+        .flatMap(({ spec, data }) =>
+          [...data.entries.values()]
+            .filter((e) => e.expiresAt > now())
+            .map((e) => ({ feed: spec.name, network: e.net.text, since: e.since, expiresAt: e.expiresAt })),
+        ),
     lookup: (ip: string): FeedMatch[] => {
       const addr = parseAddress(ip);
       return addr ? lookupFeeds(enabled(), addr, now()) : [];

@@ -30,6 +30,8 @@ export interface Admin {
   ): Promise<ImportResult>;
   exportCsv(name: ListName): Promise<string>;
   dynamicBlocks(): Promise<DynamicBlock[]>;
+  /** Every live entry of the shared blocklists (empty without feeds). */
+  feedEntries(): Promise<FeedMatch[]>;
   unblock(ip: string, opts?: ChangeOptions): Promise<{ ip: string; wasBlocked: boolean }>;
   /** A page of the history (newest first); `page` is the previous answer's `next`. */
   history(q: HistoryRequest): Promise<HistoryAnswer>;

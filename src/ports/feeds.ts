@@ -44,6 +44,8 @@ export interface FeedStatus {
 export interface FeedsView {
   status(): FeedStatus[];
   lookup(ip: string): FeedMatch[];
+  /** Every live entry of every enabled feed (the blocklist export). */
+  entries(): FeedMatch[];
   /** Runs now; SP_ERR_NOT_FOUND for an unknown name. */
   update(name?: string): Promise<FeedStatus[]>;
 }

@@ -192,6 +192,8 @@ export function parseInclude(text: string): ExportOrigin[] | string {
 export function blockSources(
   dynamic: ReadonlyArray<Pick<BlockRecord, 'ip' | 'reason' | 'expiresAt' | 'note'>>,
   deny: readonly ListEntry[],
+  /** Shared blocklists' live entries (core/feeds): their feed is the note. */
+  feeds: ReadonlyArray<{ feed: string; network: string; expiresAt: number }> = [],
 ): BlockSource[] {
   return [
     ...dynamic.map((b) => ({
@@ -207,6 +209,13 @@ export function blockSources(
       reason: null,
       expiresAt: null,
       note: e.note === '' ? null : e.note,
+    })),
+    ...feeds.map((f) => ({
+      network: f.network,
+      origin: 'feeds' as const,
+      reason: null,
+      expiresAt: f.expiresAt,
+      note: `feed ${f.feed}`,
     })),
   ];
 }
