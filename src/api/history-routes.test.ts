@@ -113,6 +113,20 @@ describe('history routes', () => {
     );
   });
 
+  test('a settings change is in the history with who made it; secrets stay masked', async () => {
+    const r = await c.req({
+      method: 'PATCH',
+      url: '/api/settings',
+      payload: { changes: { BLOCKTIME: '900', SMTP_PASSWORD: 'hunter2-secret' } },
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const p = (await get('/api/history?kind=settings')).json();
+    assert.equal(p.events[0].actor, 'web:admin@203.0.113.50');
+    assert.match(p.events[0].note, /BLOCKTIME=900/);
+    assert.match(p.events[0].note, /SMTP_PASSWORD=\*+/);
+    assert.doesNotMatch(JSON.stringify(p), /hunter2/);
+  });
+
   test('on the socket the CLI is the actor', async () => {
     const s = await harness('socket');
     try {

@@ -13,6 +13,7 @@ import Fastify, {
 } from 'fastify';
 import type { Logger } from 'pino';
 import { SipprotError } from '../core/errors.js';
+import { eventOfSettings } from '../core/history/events.js';
 import { type Address, parseAddress } from '../core/net/ip.js';
 import { bearerMatches, bearerOf } from '../platform/bearer.js';
 import type { Admin } from '../ports/admin.js';
@@ -246,7 +247,11 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   );
   await app.register(adminRoutes(deps.admin, requesterOf, opts.transport));
   await app.register(historyRoutes(deps.admin));
-  await app.register(settingsRoutes(deps.settings, requesterOf, tcp ? 'web' : 'socket'));
+  await app.register(
+    settingsRoutes(deps.settings, requesterOf, tcp ? 'web' : 'socket', (changes, actor) =>
+      deps.store.recordHistory([eventOfSettings(changes, deps.clock(), actor)]),
+    ),
+  );
   await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));
   await app.register(opsRoutes(deps));
   await app.register(clusterRoutes(deps.cluster));

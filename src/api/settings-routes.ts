@@ -10,6 +10,7 @@ import { configDir } from '../core/config/parse.js';
 import { SECRET_KEYS, SECRET_MASK, shownValue } from '../core/config/secrets.js';
 import { SipprotError } from '../core/errors.js';
 import { COUNTRIES, EXTRA_COUNTRIES } from '../core/geoip/countries.js';
+import { ACTORS } from '../core/history/events.js';
 import { type Address, parseAddress } from '../core/net/ip.js';
 import type { Config } from '../core/types.js';
 import { bad } from './admin-routes.js';
@@ -183,6 +184,8 @@ export function settingsRoutes(
   settings: SettingsPort,
   requesterOf: (req: FastifyRequest) => Address | null,
   origin: SettingsOrigin,
+  /** Writes a change to the history (values as shown: secrets masked), with who made it. */
+  record?: (changes: Record<string, string>, actor: string) => Promise<void>,
 ) {
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<WireTypes>();
@@ -218,6 +221,8 @@ export function settingsRoutes(
       const requester = (requesterOf(req) ?? named)?.text ?? null;
       const view = await settings.update(changes, requester, force);
       req.log.info({ keys: Object.keys(changes) }, 'settings changed');
+      const shown = Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, shownValue(k, v)]));
+      await record?.(shown, origin === 'web' ? ACTORS.web(requester) : ACTORS.cli);
       return toResponse(view);
     });
   };
