@@ -4,6 +4,7 @@
  * manual's tables, one line per fact, and --json for machines.
  */
 import type { Command } from 'commander';
+import { count } from '../platform/time-text.js';
 import type { StatusReport } from '../ports/admin.js';
 import { checkText } from './check-text.js';
 import type { CliContext } from './context.js';
@@ -83,10 +84,10 @@ function countsTable(s: StatusReport): string {
   return renderTable(
     ['LIST', 'NUM OF IPS'],
     [
-      ['Allow', c.allow],
-      ['Deny', c.deny],
-      ['Dynamic (permanent)', c.dynamicPermanent],
-      ['Dynamic (temporary)', c.dynamicTemporary],
+      ['Allow', count(c.allow)],
+      ['Deny', count(c.deny)],
+      ['Dynamic (permanent)', count(c.dynamicPermanent)],
+      ['Dynamic (temporary)', count(c.dynamicTemporary)],
     ],
   );
 }

@@ -4,7 +4,7 @@
  */
 import type { ConfigWarning } from '../core/config/parse.js';
 import type { ListEntry, ListName } from '../core/types.js';
-import { localTime } from '../platform/time-text.js';
+import { count, localTime } from '../platform/time-text.js';
 import type { DynamicBlock } from '../ports/admin.js';
 import { formatDuration, renderTable } from './table.js';
 
@@ -51,7 +51,7 @@ export function dynamicTable(title: string, blocks: DynamicBlock[]): string {
         b.country ?? '-',
         truncate(b.userAgent ?? '-', 32),
         b.misconfiguredPhone ? `${b.reason} (misconfigured phone?)` : b.reason,
-        b.attempts,
+        count(b.attempts),
         truncate(b.users.join(',') || '-', 24),
         localTime(b.blockedAt, { seconds: false }),
         formatDuration(b.timeLeft),

@@ -96,6 +96,14 @@ describe('sipprot never surprises', () => {
     }
   });
 
+  it('counts have thousands separators (status), times the UTC offset (status --dynamic)', async () => {
+    const r = await run(sipprot, '--config', conf, 'status', '--dynamic');
+    assert.equal(r.code, EXIT.ok, r.err);
+    assert.match(r.out, /\| Deny +\| 6,000 +\|/);
+    assert.match(r.out, /\| Dynamic \(temporary\) +\| 3,000 +\|/);
+    assert.match(r.out, /198\.18\.0\.0 .*\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d\d:\d\d/);
+  });
+
   it('--version and version print the version; -V too; exit 0', async () => {
     for (const argv of [['--version'], ['-V'], ['version']]) {
       const r = await run(sipprot, ...argv);
