@@ -4,7 +4,7 @@
  */
 import type { ClusterAnswer } from '../../../src/api/types.js';
 import { get } from '../api.js';
-import { num } from '../format.js';
+import { num, plural } from '../format.js';
 import { TableHead, useLoad } from '../ui/common.js';
 
 export function ClusterCard() {
@@ -22,8 +22,8 @@ export function ClusterCard() {
       <p>
         This host is <strong class="mono">{s.host}</strong>
         {s.lagMs !== null && <> · {num(s.lagMs)} ms behind the stream</>}
-        {s.outbox > 0 && <> · {num(s.outbox)} events waiting for Redis</>}
-        {s.rejected > 0 && <> · {num(s.rejected)} malformed events refused</>}
+        {s.outbox > 0 && <> · {plural(s.outbox, 'event')} waiting for Redis</>}
+        {s.rejected > 0 && <> · {plural(s.rejected, 'malformed event')} refused</>}
         {s.lastError && <> · {s.lastError}</>}
       </p>
       {s.hosts.length > 0 && (
