@@ -13,6 +13,7 @@ import { parseCsv, toCsv } from '../core/lists/lists.js';
 import { type GuardedChange, guardChange, LOOPBACK } from '../core/lists/lockout.js';
 import { type Address, checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
 import { aBlock, aDecision, blockedAt } from '../core/records.testkit.js';
+import type { FeedStatus } from '../ports/feeds.js';
 import type { BlockRecord, Decision, ListEntry, ListName, WebhookTarget } from '../core/types.js';
 import type {
   Admin,
@@ -309,6 +310,8 @@ export interface FakeWorld {
   tokens: { metrics: string | null; export: string | null };
   /** The test button's presses (the index asked for, undefined = all). */
   webhookTests: Array<number | undefined>;
+  /** The shared blocklists as GET /api/feeds shows them; update() marks a run (a test may set lastError). */
+  feeds: FeedStatus[];
   /** Stores a dynamic block and announces it, as the daemon's policy path would. */
   block(ip: string, extra?: Partial<BlockRecord>): Promise<BlockRecord>;
 }
@@ -341,6 +344,7 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
     reloads: 0,
     tokens: { metrics: null, export: null },
     webhookTests: [],
+    feeds: [],
     async block(ip, extra = {}) {
       const rec = aBlock(ip, { ...blockedAt(Math.floor(clock.now())), ...extra });
       await store.upsertBlock(rec);
@@ -376,6 +380,20 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
         return { reloaded: true, message: 'config and lists reloaded' };
       },
       clock: () => clock.now(),
+      feeds: () => ({
+        status: () => world.feeds,
+        lookup: () => [],
+        entries: () => admin.feeds,
+        update: async (name) => {
+          if (name !== undefined && !world.feeds.some((f) => f.name === name)) {
+            throw new SipprotError('SP_ERR_NOT_FOUND', `no feed named '${name}' in the feeds file`);
+          }
+          world.feeds = world.feeds.map((f) =>
+            name === undefined || f.name === name ? { ...f, lastSuccess: clock.now(), lastAttempt: clock.now() } : f,
+          );
+          return world.feeds;
+        },
+      }),
       tokens: () => world.tokens,
       metrics: async () => '# HELP sipprot_fake Fake\n# TYPE sipprot_fake gauge\nsipprot_fake 1\n',
       webhooks: {

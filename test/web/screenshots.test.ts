@@ -38,6 +38,7 @@ const TABS: Array<{ id: string; label: string; ready: (p: Page) => Promise<unkno
   },
   { id: 'events', label: 'Events', ready: (p) => p.locator('table.events tbody tr').first().waitFor() },
   { id: 'geoip', label: 'GEO-IP', ready: (p) => p.getByText('Database in use').waitFor() },
+  { id: 'feeds', label: 'Feeds', ready: (p) => p.getByText('voipbl', { exact: true }).waitFor() },
 ];
 
 describe('UI screenshots at laptop and phone width', () => {

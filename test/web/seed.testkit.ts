@@ -17,6 +17,59 @@ const ATTACKERS: Array<{ ip: string; country: string; ua: string; rule: AttackRe
 export async function seed(world: FakeWorld): Promise<void> {
   const now = Math.floor(world.clock.now());
   const { admin, store } = world;
+  const feed = {
+    enabled: true,
+    max: 200000,
+    lastAttempt: now - 700,
+    warning: null,
+    refused: 0,
+    refusedExamples: [],
+    held: 0,
+    running: false,
+  };
+  world.feeds = [
+    {
+      ...feed,
+      name: 'apiban',
+      type: 'apiban',
+      source: 'https://apiban.org/api',
+      interval: 600,
+      ttl: 604800,
+      entries: 3412,
+      lastSuccess: now - 120,
+      nextRun: now + 480,
+      lastError: null,
+    },
+    {
+      ...feed,
+      name: 'voipbl',
+      type: 'list',
+      source: 'https://voipbl.org/update/',
+      interval: 14400,
+      ttl: 86400,
+      entries: 61234,
+      lastSuccess: now - 3000,
+      nextRun: now + 11400,
+      lastError: null,
+    },
+    {
+      ...feed,
+      name: 'firehol1',
+      type: 'list',
+      source: 'https://iplists.firehol.org/files/firehol_level1.netset',
+      interval: 3600,
+      ttl: 10800,
+      entries: 4521,
+      lastSuccess: now - 5000,
+      nextRun: now + 300,
+      lastError: 'the server answered HTTP 503',
+      refused: 14,
+      refusedExamples: [
+        '10.0.0.0/8 is inside 10.0.0.0/8 (private use)',
+        '192.168.0.0/16 is inside 192.168.0.0/16 (private use)',
+      ],
+    },
+  ];
   admin.lists.allow.set('192.0.2.10', 'Reception desk phone');
   admin.lists.allow.set('198.51.100.0/24', 'Branch office, all phones');
   admin.lists.allow.set('2001:db8:100::/48', 'Head office IPv6');

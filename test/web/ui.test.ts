@@ -321,6 +321,59 @@ describe('admin UI in the browser', () => {
     await page.getByText(/^updated /).waitFor();
   });
 
+  test('Feeds: each feed with its entries and problems; "Update now" runs it and shows the result', async () => {
+    const now = Date.now() / 1000;
+    const feed = {
+      type: 'list' as const,
+      enabled: true,
+      interval: 14400,
+      ttl: 86400,
+      max: 200000,
+      lastAttempt: now - 600,
+      nextRun: now + 13800,
+      warning: null,
+      refused: 0,
+      refusedExamples: [],
+      held: 0,
+      running: false,
+    };
+    server.world.feeds = [
+      {
+        ...feed,
+        name: 'voipbl',
+        source: 'https://voipbl.org/update/',
+        entries: 61234,
+        lastSuccess: now - 600,
+        lastError: null,
+        refused: 2,
+        refusedExamples: ['10.0.0.0/8 is inside 10.0.0.0/8 (private use)'],
+      },
+      {
+        ...feed,
+        name: 'apiban',
+        type: 'apiban',
+        source: 'https://apiban.org/api',
+        entries: 0,
+        lastSuccess: null,
+        lastError: 'APIBAN refused the key (unauthorized): check key= in the feeds file',
+      },
+    ];
+    await login(page, server.url);
+    await openTab(page, 'Feeds');
+    await row('voipbl').getByText('61,234').waitFor();
+    await row('voipbl')
+      .getByText(/2 entries refused \(10\.0\.0\.0\/8 is inside/)
+      .waitFor();
+    await row('apiban')
+      .getByText(/last download not taken: APIBAN refused the key/)
+      .waitFor();
+    await row('apiban').getByText('never').waitFor();
+    await row('apiban').getByRole('button', { name: 'Update now' }).click();
+    await page.getByText('Downloaded; the entries in force stay where a download was not taken:').waitFor();
+    await row('apiban').getByText('just now').waitFor();
+    server.world.feeds = [];
+  });
+
   test('keyboard: tabs are links reachable in order, and the page heading takes focus', async () => {
     await login(page, server.url);
     await page.keyboard.press('Tab');

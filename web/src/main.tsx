@@ -8,6 +8,7 @@ import { PasswordDialog } from './password.js';
 import { Dashboard } from './tabs/dashboard.js';
 import { Dynamic } from './tabs/dynamic.js';
 import { Events } from './tabs/events.js';
+import { Feeds } from './tabs/feeds.js';
 import { General } from './tabs/general.js';
 import { GeoIp } from './tabs/geoip.js';
 import { ListTab } from './tabs/list.js';
@@ -27,6 +28,7 @@ const TABS = [
   { id: 'dynamic', label: 'Dynamic Denylist' },
   { id: 'events', label: 'Events' },
   { id: 'geoip', label: 'GEO-IP' },
+  { id: 'feeds', label: 'Feeds' },
 ] as const;
 type TabId = (typeof TABS)[number]['id'];
 
@@ -161,6 +163,7 @@ function App() {
         {tab === 'dynamic' && <Dynamic />}
         {tab === 'events' && <Events />}
         {tab === 'geoip' && <GeoIp />}
+        {tab === 'feeds' && <Feeds />}
       </main>
       <PasswordDialog open={pwOpen} onClose={() => setPwOpen(false)} onChanged={loggedIn} />
     </div>
