@@ -31,6 +31,7 @@ import {
   type HistoryRequest,
   type ImportResult,
   type LiveStats,
+  type Protection,
   type RemoveResult,
   type StatusReport,
 } from '../ports/admin.js';
@@ -49,6 +50,8 @@ export interface LiveHooks {
   stats(): Promise<LiveStats>;
   /** Cluster mode: this host's id, Redis state and outbox; null on a single host. */
   cluster?(): ClusterSummary | null;
+  /** Whether the kernel holds sipprot's rules and the store took every decision (issue 10). */
+  protection?(): Protection;
 }
 
 export interface GeoInfo {
@@ -143,6 +146,7 @@ export class LocalAdmin implements Admin {
     for (const f of feeds) explanation.push(feedLine(f, now));
     if (countryBlocked) explanation.push(`country ${country} is in BLOCKED_COUNTRIES`);
     if (explanation.length === 0) explanation.push('in no list');
+    explanation.push(...protectionWarnings(this.d.live?.protection?.()));
     const dropped = Boolean(access.deny) || dynamic !== null || feeds.length > 0 || countryBlocked;
     const blocked = !access.allow && dropped;
     const recent = await recentOf(this.d.store, addr.text);
@@ -329,6 +333,25 @@ function refuseHuge(networks: readonly string[], opts?: ChangeOptions): void {
     .map((n) => (n ? hugeEntry(n) : null))
     .filter((w): w is string => w !== null);
   if (huge.length > 0) throw new SipprotError('SP_ERR_CONFIRM', huge.join('; '), { details: { huge } });
+}
+
+/**
+ * What makes an answer untrue right now, said with it (issue 10 items 10, 13): the
+ * kernel lost sipprot's rules (being rebuilt), or the store has not taken decisions yet.
+ */
+export function protectionWarnings(p: Protection | undefined): string[] {
+  const out: string[] = [];
+  if (p?.kernel && !p.kernel.inSync) {
+    out.push(
+      `NOT IN FORCE: sipprot's nftables rules are missing from the kernel (${p.kernel.lastLoss?.reason ?? 'unknown'}); being rebuilt`,
+    );
+  }
+  if (p && p.store.pending > 0) {
+    out.push(
+      `the store has not saved ${p.store.pending} recent decisions (${p.store.lastError ?? 'unknown error'}): in force now, retried; a restart before they are saved loses them`,
+    );
+  }
+  return out;
 }
 
 function note(e: ListEntry): string {

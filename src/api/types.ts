@@ -47,4 +47,6 @@ export interface SettingsView {
 export type LiveEvent =
   | { type: 'decision'; decision: Decision }
   | { type: 'lists'; list: ListName }
-  | { type: 'settings' };
+  | { type: 'settings' }
+  /** The kernel lost sipprot's rules (nft flush ruleset, ...) and they were rebuilt. */
+  | { type: 'protection'; state: 'lost' | 'restored'; reason: string; at: number };

@@ -118,6 +118,24 @@ function statusFooter(s: StatusReport): string {
         `(worst since start ${l.maxSinceStart} ms)`,
     );
   }
+  const p = live?.protection;
+  if (p?.kernel) {
+    if (!p.kernel.inSync) {
+      lines.push(
+        `PROTECTION LOST: sipprot's nftables rules are missing from the kernel (${p.kernel.lastLoss?.reason}); being rebuilt`,
+      );
+    } else if (p.kernel.losses > 0) {
+      const last = p.kernel.lastLoss;
+      lines.push(
+        `kernel: sipprot's rules vanished ${p.kernel.losses} time(s) and were rebuilt; last: ${last?.reason} at ${new Date((last?.at ?? 0) * 1000).toISOString()}`,
+      );
+    }
+  }
+  if (p && p.store.pending > 0) {
+    lines.push(
+      `STORE FAILING since ${new Date((p.store.since ?? 0) * 1000).toISOString()}: ${p.store.pending} decisions wait in memory (${p.store.lastError}); in force in the kernel, retried`,
+    );
+  }
   if (live?.drops) {
     const d = Object.entries(live.drops)
       .filter(([, c]) => c.packets > 0)

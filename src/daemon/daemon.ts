@@ -18,31 +18,25 @@
  * - stop: inputs and API first, then commit what is pending, stop mail, remove sipprot's
  *   nftables table, close the store, remove socket and PID file.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { buildBpfFilter } from '../capture/bpf.js';
-import type { ConfigWarning } from '../core/config/parse.js';
 import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { Config, Decision, ListName } from '../core/types.js';
-import { NftablesFirewall } from '../firewall/nftables.js';
 import { ReconcilingFirewall } from '../firewall/reconcile.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import type { GeoSchedule } from '../geoip/schedule.js';
 import { ListFiles } from '../lists/list-files.js';
 import { Notifier } from '../notify/notifier.js';
-import type { HostFacts } from '../platform/host-facts.js';
-import { createLogger } from '../platform/logging.js';
-import { claimNetnsLock, NETNS_LOCK, type NetnsLock } from '../platform/netns-lock.js';
-import { claimPidFile, releasePidFile } from '../platform/pid-file.js';
-import { type RuntimePaths, runtimePaths } from '../platform/runtime-paths.js';
+import type { NetnsLock } from '../platform/netns-lock.js';
+import { releasePidFile } from '../platform/pid-file.js';
+import type { RuntimePaths } from '../platform/runtime-paths.js';
 import { VERSION } from '../platform/version.js';
 import type { LiveStats } from '../ports/admin.js';
-import type { ClusterBus } from '../ports/cluster.js';
-import type { Firewall, FirewallState } from '../ports/firewall.js';
+import type { FirewallState } from '../ports/firewall.js';
 import type { Store } from '../ports/store.js';
-import { SqliteStore } from '../store/sqlite-store.js';
 import { adminOf, type RunningDaemon, startApi } from './api.js';
 import { webUrl } from './banner.js';
 import { ClusterNode, clusterHostId } from './cluster.js';
@@ -54,7 +48,9 @@ import { DaemonFeeds } from './feeds.js';
 import { loadGeo, scheduleGeo } from './geo.js';
 import { HostView, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
+import { KernelGuard, storeAlarm } from './kernel-guard.js';
 import { readAccessLists } from './lists.js';
+import { type DaemonOptions, type Opened, openParts } from './open.js';
 import { Operations } from './ops.js';
 import { Pipeline } from './pipeline.js';
 import { updateSettings } from './settings.js';
@@ -66,37 +62,7 @@ const PRUNE_MS = 6 * 3600_000;
 /** After a reconcile that failed too, the next try (the kernel may be busy or restarting). */
 const RETRY_RECONCILE_MS = 5000;
 
-export interface DaemonOptions {
-  /** --config as given, so reload reads the same file. */
-  configPath?: string;
-  logger?: PinoLogger;
-  /** Replaces nftables (tests without root use the fake). */
-  firewall?: Firewall;
-  /** False in tests that hand frames in themselves (no libpcap). */
-  capture?: boolean;
-  /** What the loader warned about (unknown keys, keys set twice): logged at start. */
-  configWarnings?: readonly ConfigWarning[];
-  /** The host's addresses, resolvers, gateways, SSH peers (default: read from the host; tests fix them). */
-  hostFacts?: () => HostFacts;
-  /**
-   * The one-daemon-per-network-namespace lock (platform/netns-lock.ts): taken by default
-   * with the real nftables firewall; a fake firewall (tests) takes it only when named here.
-   */
-  netnsLock?: string;
-  /** Replaces the Redis bus in cluster mode (tests). */
-  clusterBus?: ClusterBus;
-}
-
-/** What start opens before the daemon can be built (each with its own check). */
-interface Opened {
-  config: Config;
-  opts: DaemonOptions;
-  log: PinoLogger;
-  paths: RuntimePaths;
-  store: Store;
-  kernel: Firewall;
-  netns: NetnsLock | null;
-}
+export type { DaemonOptions };
 
 export class Daemon {
   /** The config in force (replaced on reload). */
@@ -123,52 +89,19 @@ export class Daemon {
   private readonly host: HostView;
   private stopping = false;
   private readonly netns: NetnsLock | null;
+  private kernelGuard: KernelGuard | null = null;
   /** Cluster mode (CLUSTER_REDIS_URL): the fleet's shared memory; null on a single host. */
   private cluster: ClusterNode | null = null;
   private readonly feeds: DaemonFeeds;
 
   /** Starts a daemon; on failure whatever had started is stopped again and the error thrown. */
   static async start(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
-    const log = opts.logger ?? createLogger(config.ops.log);
-    const paths = runtimePaths(config);
-    // Before anything else: a second daemon must not touch the first one's table or files.
-    const lockName = opts.netnsLock ?? (opts.firewall ? null : NETNS_LOCK);
-    const netns = lockName
-      ? await claimNetnsLock({ pid: process.pid, stateDir: config.stateDir, config: config.source }, lockName)
-      : null;
-    try {
-      return await Daemon.open(config, opts, log, paths, netns);
-    } catch (e) {
-      await netns?.release();
-      throw e;
-    }
-  }
-
-  private static async open(
-    config: Config,
-    opts: DaemonOptions,
-    log: PinoLogger,
-    paths: RuntimePaths,
-    netns: NetnsLock | null,
-  ): Promise<Daemon> {
-    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-    claimPidFile(paths.pidFile);
-    let store: Store | null = null;
-    let kernel: Firewall | null = null;
+    const o = await openParts(config, opts);
     let daemon: Daemon;
     try {
-      store = await SqliteStore.open(config.stateDir);
-      await store.check();
-      kernel = opts.firewall ?? new NftablesFirewall({ logger: log.child({ component: 'nft' }) });
-      await kernel.check();
-      daemon = new Daemon({ config, opts, log, paths, store, kernel, netns });
+      daemon = new Daemon(o);
     } catch (e) {
-      // sipprot's table is left as it is: the rules of a daemon that died (its blocks lift on
-      // their kernel timeouts) protect better than none (issue 10 item 9).
-      await store?.close().catch(() => undefined);
-      rmSync(paths.socket, { force: true });
-      releasePidFile(paths.pidFile);
-      log.info('sipprotd stopped; nftables rules left as they were');
+      await o.abandon();
       throw e;
     }
     try {
@@ -229,6 +162,7 @@ export class Daemon {
         enforced: (ds, attacks) => this.cluster?.committed(ds, attacks, clock()),
         inKernel: (seconds) => this.ops.inKernel(seconds),
         hostId: clusterHostId(o.config),
+        storeAlarm: (state, d) => storeAlarm(this.log, state, d),
       },
       log: o.log,
       alerted: (a) => this.ops.alerted(a),
@@ -246,6 +180,7 @@ export class Daemon {
     await this.pipeline.restore(this.store);
     await this.reconcile('start');
     await this.feeds.apply(config);
+    this.startKernelGuard();
     await this.pipeline.warmUp(config);
     this.cluster = this.startCluster();
     this.cluster?.watchGeo(this.geo);
@@ -289,16 +224,26 @@ export class Daemon {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers.splice(0)) clearInterval(t);
+    // Our own removal of the table below is no loss to rebuild from.
+    this.kernelGuard?.stop();
     this.inputs.stop();
     await this.ops.stop().catch(() => undefined);
     this.geoSchedule?.stop();
     await this.feeds.stop();
     for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
-    await this.pipeline.close().catch(() => undefined);
+    const left = await this.pipeline.close().catch(() => null);
+    if (left && left.pending > 0) {
+      this.log.error(
+        { pending: left.pending, err: left.lastError },
+        `${left.pending} decisions could not be saved (STATE_DIR full?): the kernel enforces them until their timeouts, the next start will not know them`,
+      );
+    }
     await this.cluster?.stop().catch((e) => this.log.error({ err: e }, 'cluster stop failed'));
     await this.notifier.stop();
-    if (opts.keepRules) this.log.warn({}, "start failed: sipprot's nftables table is kept as it is");
-    else
+    if (opts.keepRules) {
+      this.log.warn({}, "start failed: sipprot's nftables table is kept as it is");
+      await this.firewall.close().catch(() => undefined);
+    } else
       await this.firewall
         .shutdown()
         .catch((e) => this.log.error({ err: e }, 'could not remove the nftables table'));
@@ -391,7 +336,25 @@ export class Daemon {
       ...this.inputs.stats(),
       sipMessages: this.pipeline.sipMessages,
       drops: drops ? { ...drops } : null,
+      protection: {
+        kernel: this.kernelGuard ? { ...this.kernelGuard.state } : null,
+        store: this.pipeline.storeState(),
+      },
     };
+  }
+
+  private startKernelGuard(): void {
+    const command = this.opts.kernelWatch ?? (this.opts.firewall ? false : ['nft']);
+    if (command === false) return;
+    this.kernelGuard = new KernelGuard({
+      command,
+      log: this.log.child({ component: 'kernel-watch' }),
+      emit: (e) => this.events.emit(e),
+      reconcile: (why) => this.reconcile(why),
+      failed: (e) => this.failed('firewall', e),
+      clock,
+    });
+    this.kernelGuard.start();
   }
 
   /** What the API may see and ask of the running daemon: nothing more. */
@@ -406,6 +369,10 @@ export class Daemon {
         unblock: async (ip, actor) => this.pipeline.unblock(ip, { actor }),
         daemon: () => ({ pid: process.pid, startedAt: this.startedAt }),
         stats: () => this.liveStats(),
+        protection: () => ({
+          kernel: this.kernelGuard ? { ...this.kernelGuard.state } : null,
+          store: this.pipeline.storeState(),
+        }),
         cluster: () => this.cluster?.summary() ?? null,
       },
       cluster: () => this.cluster?.status() ?? Promise.resolve(null),

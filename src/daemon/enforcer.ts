@@ -16,8 +16,10 @@ import { blockRecordOf } from '../core/policy/block-record.js';
 import type { AttackRecord } from '../core/records.js';
 import type { BlockRecord, Config, Decision, ListEntry, Verdict } from '../core/types.js';
 import { desiredState } from '../firewall/reconcile.js';
+import type { Protection } from '../ports/admin.js';
 import type { FeedBlock, Firewall, FirewallState } from '../ports/firewall.js';
 import type { Store, StoreBatch } from '../ports/store.js';
+import { UnsavedQueue } from './unsaved.js';
 
 /**
  * The kernel's timeout outlasts the policy's own expiry by this much: renewals are
@@ -56,6 +58,11 @@ export interface EnforcerDeps {
   failed(what: 'firewall' | 'store', e: unknown): void;
   /** A new block reached the kernel this many seconds after the packet that decided it. */
   inKernel?(seconds: number): void;
+  /**
+   * The store refuses decisions the kernel enforces (a full disk): they wait in memory and
+   * are retried (unsaved.ts); told once when that starts and once when it caught up.
+   */
+  storeAlarm?(state: 'failing' | 'recovered', detail: Protection['store'] & { seconds?: number }): void;
   clock(): number;
 }
 
@@ -73,6 +80,9 @@ export class Enforcer {
   /** What the fleet has not been told yet (cluster mode only). */
   private fleet: { ds: Decision[]; attacks: AttackRecord[] } = { ds: [], attacks: [] };
   private fleetScheduled = false;
+  /** Decisions in force in the kernel that the store did not take yet (issue 10 item 13). */
+  private readonly unsaved = new UnsavedQueue();
+  private retry: NodeJS.Timeout | null = null;
 
   constructor(private readonly d: EnforcerDeps) {}
 
@@ -164,6 +174,22 @@ export class Enforcer {
     }
   }
 
+  /** What the store has not taken yet (status, metrics). */
+  storeState(): Protection['store'] {
+    return this.unsaved.state();
+  }
+
+  /** Stop: one last try for what waits; what still cannot be written is reported, not hidden. */
+  async close(): Promise<Protection['store']> {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    await this.flush();
+    if (!this.unsaved.empty) await this.retryUnsaved();
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    return this.unsaved.state();
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -180,16 +206,24 @@ export class Enforcer {
     const run = async () => {
       const batch = this.batchOf(ds, attacks);
       if (history.length > 0) batch.store.history = history;
-      try {
-        await this.d.store.commit(batch.store);
-      } catch (e) {
-        this.d.failed('store', e);
-      }
-      if (batch.deny.length > 0) {
+      if (!this.unsaved.empty) {
+        // Behind what waits, never around it: an older block must not overwrite a newer unblock.
+        this.unsaved.add(batch.store);
+        this.unsaved.addDeny(batch.deny);
+      } else {
         try {
-          await this.d.appendDeny(batch.deny);
+          await this.d.store.commit(batch.store);
         } catch (e) {
-          this.d.failed('store', e);
+          this.unsaved.add(batch.store);
+          this.storeFailed(e);
+        }
+        if (batch.deny.length > 0) {
+          try {
+            await this.d.appendDeny(batch.deny);
+          } catch (e) {
+            this.unsaved.addDeny(batch.deny);
+            this.storeFailed(e);
+          }
         }
       }
       const published = ds.filter((x) => x.action !== 'extend');
@@ -199,6 +233,55 @@ export class Enforcer {
       this.flushing = null;
     });
     return this.flushing;
+  }
+
+  /** Writes what waits, as one batch; true when nothing waits any more. */
+  private async saveUnsaved(): Promise<boolean> {
+    const since = this.unsaved.since;
+    try {
+      if (this.unsaved.size > 0) {
+        await this.d.store.commit(this.unsaved.batch());
+        this.unsaved.saved();
+      }
+      const deny = this.unsaved.denyEntries();
+      if (deny.length > 0) {
+        await this.d.appendDeny(deny);
+        this.unsaved.denySaved();
+      }
+    } catch (e) {
+      this.storeFailed(e);
+      return false;
+    }
+    const seconds = since === null ? 0 : Math.round(this.d.clock() - since);
+    this.d.storeAlarm?.('recovered', { ...this.unsaved.state(), seconds });
+    return true;
+  }
+
+  /** A retry takes the commit slot like a commit: nothing is written beside it. */
+  private async retryUnsaved(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.unsaved.empty) return;
+    this.flushing = this.saveUnsaved()
+      .then(() => undefined)
+      .finally(() => {
+        this.flushing = null;
+      });
+    await this.flushing;
+  }
+
+  private storeFailed(e: unknown): void {
+    const first = this.unsaved.since === null;
+    const wait = this.unsaved.failed(e, this.d.clock());
+    if (first) {
+      this.d.failed('store', e);
+      this.d.storeAlarm?.('failing', this.unsaved.state());
+    }
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      void this.retryUnsaved();
+    }, wait);
+    this.retry.unref();
   }
 
   private batchOf(ds: Decision[], attacks: AttackRecord[]): { store: StoreBatch; deny: ListEntry[] } {

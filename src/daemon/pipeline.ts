@@ -19,6 +19,7 @@ import { Decoder } from '../core/packet/decoder.js';
 import { LINK_ETHERNET } from '../core/packet/link.js';
 import { exemptByLists } from '../core/policy/exempt.js';
 import type { BlockRecord, Config, Decision } from '../core/types.js';
+import type { Protection } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -267,15 +268,24 @@ export class Pipeline implements PacketSink {
     return this.decoder.stats.sip;
   }
 
+  /** Decisions in force in the kernel that the store has not taken yet (a full disk). */
+  storeState(): Protection['store'] {
+    return this.enforcer.storeState();
+  }
+
   /** Waits until every decision so far is committed to the store (stop, reload, tests). */
   flush(): Promise<void> {
     return this.enforcer.flush();
   }
 
-  /** After the last flush (stop): the writer thread's connection is closed. */
-  async close(): Promise<void> {
-    await this.enforcer.flush();
+  /**
+   * Stop: commits what is pending, one last try for what the store refused before (a full
+   * disk), then closes the writer thread's connection; returns what is left unsaved.
+   */
+  async close(): Promise<Protection['store']> {
+    const left = await this.enforcer.close();
     await this.writer?.close();
+    return left;
   }
 
   private newEngine(config: Config): Engine {

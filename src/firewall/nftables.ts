@@ -233,6 +233,10 @@ export class NftablesFirewall implements Firewall {
     });
   }
 
+  async close(): Promise<void> {
+    return this.enqueue(() => this.session.close());
+  }
+
   private async list(args: string[]): Promise<string> {
     const r = await this.session.exec(['-j', ...args]);
     if (r.code !== 0) {

@@ -140,6 +140,10 @@ export class ReconcilingFirewall implements Firewall {
     return this.inner.shutdown();
   }
 
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+
   private async healing(op: string, change: () => Promise<void>): Promise<void> {
     try {
       await change();

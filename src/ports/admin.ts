@@ -101,6 +101,21 @@ export interface LiveStats {
    * window, and the worst since start. Packets wait in the capture ring at most this long.
    */
   loopLag: { windowSeconds: number; p50: number; p99: number; max: number; maxSinceStart: number } | null;
+  /** Whether protection holds (issue 10 items 10, 13); absent from older daemons. */
+  protection?: Protection;
+}
+
+/** What would make a "BLOCKED" answer untrue: the kernel or the store not holding what sipprot decided. */
+export interface Protection {
+  /** The kernel's copy of sipprot's rules (null: not watched, e.g. a fake firewall). */
+  kernel: {
+    inSync: boolean;
+    /** Times the rules vanished behind sipprot's back (nft flush ruleset, ...), and the last one. */
+    losses: number;
+    lastLoss: { at: number; reason: string } | null;
+  } | null;
+  /** Decisions in force in the kernel that the store has not taken yet (a full disk): retried. */
+  store: { pending: number; failures: number; lastError: string | null; since: number | null };
 }
 
 export interface CheckResult {

@@ -93,6 +93,11 @@ export interface Firewall {
   counters(): Promise<FirewallCounters>;
   /** Remove everything sipprot put in the kernel, and nothing else. */
   shutdown(): Promise<void>;
+  /**
+   * Ends the adapter's helper processes and sockets and leaves the kernel exactly as it
+   * is (a start that failed half-way keeps the table it found; issue 10 item 9).
+   */
+  close?(): Promise<void>;
 }
 
 export const DEFAULT_FIREWALL_OPTIONS: FirewallOptions = {

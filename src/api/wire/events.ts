@@ -13,6 +13,8 @@ export const StreamEvents = {
   lists: record({ list: oneOf('allow', 'deny') }),
   settings: record({}),
   logout: record({}),
+  /** sipprot's firewall table vanished behind its back (lost) and was rebuilt (restored). */
+  protection: record({ state: oneOf('lost', 'restored'), reason: str, at: num }),
 } as const;
 
 /** Event name → its data. */

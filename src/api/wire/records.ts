@@ -150,20 +150,37 @@ export const HistoryEvent = record({
 });
 
 const dropCounter = record({ packets: int, bytes: int });
-const LiveStats = record({
-  capture: nullable(record({ received: int, dropped: int, ifDropped: int, ringDrops: int })),
-  hepReceived: nullable(int),
-  hepErrors: {
-    ...nullable(record({ count: int, last: nullable(str) })),
-    description: 'HEP socket errors since the start and the last message; null without HEP_LISTEN',
+const LiveStats = record(
+  {
+    capture: nullable(record({ received: int, dropped: int, ifDropped: int, ringDrops: int })),
+    hepReceived: nullable(int),
+    hepErrors: {
+      ...nullable(record({ count: int, last: nullable(str) })),
+      description: 'HEP socket errors since the start and the last message; null without HEP_LISTEN',
+    },
+    sipMessages: int,
+    drops: nullable({ type: 'object', additionalProperties: dropCounter }),
+    loopLag: {
+      ...nullable(record({ windowSeconds: num, p50: num, p99: num, max: num, maxSinceStart: num })),
+      description: 'event-loop delay in ms: the last 10 s window and the worst since start',
+    },
   },
-  sipMessages: int,
-  drops: nullable({ type: 'object', additionalProperties: dropCounter }),
-  loopLag: {
-    ...nullable(record({ windowSeconds: num, p50: num, p99: num, max: num, maxSinceStart: num })),
-    description: 'event-loop delay in ms: the last 10 s window and the worst since start',
+  {
+    protection: {
+      ...record({
+        kernel: nullable(
+          record({
+            inSync: bool,
+            losses: int,
+            lastLoss: nullable(record({ at: num, reason: str })),
+          }),
+        ),
+        store: record({ pending: int, failures: int, lastError: nullable(str), since: nullable(num) }),
+      }),
+      description: "does protection hold: the kernel has sipprot's rules, the store took every decision",
+    },
   },
-});
+);
 
 export const StatusReport = record(
   {

@@ -1,0 +1,94 @@
+/**
+ * What a daemon opens before it can be built, in this order, each with its own check:
+ * the one-daemon-per-network-namespace lock (issue 10 item 12: first, so a second daemon
+ * never touches the first one's table or files), STATE_DIR and the PID file, the store
+ * (a real write), the firewall (nft and its rights). A failure undoes what was opened and
+ * leaves sipprot's table as it was: the rules of a daemon that died protect better than
+ * none (issue 10 item 9).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import type { Logger as PinoLogger } from 'pino';
+import type { ConfigWarning } from '../core/config/parse.js';
+import type { Config } from '../core/types.js';
+import { NftablesFirewall } from '../firewall/nftables.js';
+import type { HostFacts } from '../platform/host-facts.js';
+import { createLogger } from '../platform/logging.js';
+import { claimNetnsLock, NETNS_LOCK, type NetnsLock } from '../platform/netns-lock.js';
+import { claimPidFile, releasePidFile } from '../platform/pid-file.js';
+import { type RuntimePaths, runtimePaths } from '../platform/runtime-paths.js';
+import type { ClusterBus } from '../ports/cluster.js';
+import type { Firewall } from '../ports/firewall.js';
+import type { Store } from '../ports/store.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+
+export interface DaemonOptions {
+  /** --config as given, so reload reads the same file. */
+  configPath?: string;
+  logger?: PinoLogger;
+  /** Replaces nftables (tests without root use the fake). */
+  firewall?: Firewall;
+  /** False in tests that hand frames in themselves (no libpcap). */
+  capture?: boolean;
+  /** What the loader warned about (unknown keys, keys set twice): logged at start. */
+  configWarnings?: readonly ConfigWarning[];
+  /** The host's addresses, resolvers, gateways, SSH peers (default: read from the host; tests fix them). */
+  hostFacts?: () => HostFacts;
+  /**
+   * The one-daemon-per-network-namespace lock (platform/netns-lock.ts): taken by default
+   * with the real nftables firewall; a fake firewall (tests) takes it only when named here.
+   */
+  netnsLock?: string;
+  /**
+   * Watch the kernel for sipprot's rules vanishing (firewall/kernel-watch.ts): argv that
+   * runs nft. Default ['nft'] with the real firewall, off with a fake one.
+   */
+  kernelWatch?: string[] | false;
+  /** Replaces the Redis bus in cluster mode (tests). */
+  clusterBus?: ClusterBus;
+}
+
+/** What start opens before the daemon can be built (each with its own check). */
+export interface Opened {
+  config: Config;
+  opts: DaemonOptions;
+  log: PinoLogger;
+  paths: RuntimePaths;
+  store: Store;
+  kernel: Firewall;
+  netns: NetnsLock | null;
+  /** Undoes what was opened (a constructor that threw): store, socket, PID file, lock. */
+  abandon(): Promise<void>;
+}
+
+export async function openParts(config: Config, opts: DaemonOptions): Promise<Opened> {
+  const log = opts.logger ?? createLogger(config.ops.log);
+  const paths = runtimePaths(config);
+  const lockName = opts.netnsLock ?? (opts.firewall ? null : NETNS_LOCK);
+  const netns = lockName
+    ? await claimNetnsLock({ pid: process.pid, stateDir: config.stateDir, config: config.source }, lockName)
+    : null;
+  let store: Store | null = null;
+  let kernel: Firewall | null = null;
+  let pidClaimed = false;
+  const abandon = async () => {
+    await kernel?.close?.().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    rmSync(paths.socket, { force: true });
+    if (pidClaimed) releasePidFile(paths.pidFile);
+    await netns?.release();
+    log.info('sipprotd stopped; nftables rules left as they were');
+  };
+  try {
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    claimPidFile(paths.pidFile);
+    pidClaimed = true;
+    store = await SqliteStore.open(config.stateDir);
+    await store.check();
+    kernel = opts.firewall ?? new NftablesFirewall({ logger: log.child({ component: 'nft' }) });
+    await kernel.check();
+    return { config, opts, log, paths, store, kernel, netns, abandon };
+  } catch (e) {
+    await abandon();
+    throw e;
+  }
+}
