@@ -119,9 +119,20 @@ describe('sipprot notices its rules vanishing and rebuilds them (nft in a namesp
 
   it('nft flush table inet sipprot (rules gone, table kept): noticed and rebuilt', async () => {
     await a.exec(['nft', 'flush', 'table', 'inet', 'sipprot']);
-    await rebuilt();
-    const k = (await admin.status()).live?.protection?.kernel;
+    // The sets may keep their elements: wait for the loss to be counted, then for the rules.
+    let k = (await admin.status()).live?.protection?.kernel;
+    for (let i = 0; i < 50 && k?.losses !== 2; i++) {
+      await sleep(100);
+      k = (await admin.status()).live?.protection?.kernel;
+    }
     assert.equal(k?.losses, 2);
+    await rebuilt();
+    for (let i = 0; i < 50; i++) {
+      if ((await a.exec(['nft', 'list', 'chain', 'inet', 'sipprot', 'prerouting'])).stdout.includes('@dyn4'))
+        break;
+      await sleep(100);
+    }
+    assert.match((await a.exec(['nft', 'list', 'chain', 'inet', 'sipprot', 'prerouting'])).stdout, /@dyn4/);
     assert.match(k?.lastLoss?.reason ?? '', /lost its rules|is gone/);
   });
 
