@@ -13,7 +13,6 @@ import { parseCsv, toCsv } from '../core/lists/lists.js';
 import { type GuardedChange, guardChange, LOOPBACK } from '../core/lists/lockout.js';
 import { type Address, checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
 import { aBlock, aDecision, blockedAt } from '../core/records.testkit.js';
-import type { FeedStatus } from '../ports/feeds.js';
 import type { BlockRecord, Decision, ListEntry, ListName, WebhookTarget } from '../core/types.js';
 import type {
   Admin,
@@ -28,6 +27,7 @@ import type {
   StatusReport,
 } from '../ports/admin.js';
 import { dynamicBlock } from '../ports/admin.js';
+import type { FeedStatus } from '../ports/feeds.js';
 import { FakeStore } from '../store/store.fake.js';
 import type { ApiDeps } from './server.js';
 import type { GeoStatus, LiveEvent, SettingsView } from './types.js';
@@ -389,7 +389,9 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
             throw new SipprotError('SP_ERR_NOT_FOUND', `no feed named '${name}' in the feeds file`);
           }
           world.feeds = world.feeds.map((f) =>
-            name === undefined || f.name === name ? { ...f, lastSuccess: clock.now(), lastAttempt: clock.now() } : f,
+            name === undefined || f.name === name
+              ? { ...f, lastSuccess: clock.now(), lastAttempt: clock.now() }
+              : f,
           );
           return world.feeds;
         },

@@ -9,8 +9,8 @@ export type { ClusterAnswer, ClusterStatus } from './wire/cluster.js';
 export type { DashboardData } from './wire/dashboard.js';
 export type { ApiErrorBody } from './wire/errors.js';
 export type { StreamEvent } from './wire/events.js';
-export type { HistoryAnswer, HistoryQuery } from './wire/history.js';
 export type { FeedStatus, FeedsAnswer } from './wire/feeds.js';
+export type { HistoryAnswer, HistoryQuery } from './wire/history.js';
 export type { GeoStatus } from './wire/ops.js';
 export type {
   AttackRecord,
