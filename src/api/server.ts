@@ -246,12 +246,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     }),
   );
   await app.register(adminRoutes(deps.admin, requesterOf, opts.transport));
-  await app.register(historyRoutes(deps.admin));
-  await app.register(
-    settingsRoutes(deps.settings, requesterOf, tcp ? 'web' : 'socket', (changes, actor) =>
-      deps.store.recordHistory([eventOfSettings(changes, deps.clock(), actor)]),
-    ),
-  );
+  await registerSettingsAndHistory(app, deps, requesterOf, tcp);
   await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));
   await app.register(opsRoutes(deps));
   await app.register(clusterRoutes(deps.cluster));
@@ -289,4 +284,17 @@ async function serveUi(app: FastifyInstance, root: string): Promise<void> {
       'cache-control': rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
     }),
   });
+}
+
+/** Settings (each change into the history, secrets masked) and the history routes. */
+async function registerSettingsAndHistory(
+  app: FastifyInstance,
+  deps: ApiDeps,
+  requesterOf: (req: FastifyRequest) => Address | null,
+  tcp: boolean,
+): Promise<void> {
+  const record = (changes: Record<string, string>, actor: string) =>
+    deps.store.recordHistory([eventOfSettings(changes, deps.clock(), actor)]);
+  await app.register(settingsRoutes(deps.settings, requesterOf, tcp ? 'web' : 'socket', record));
+  await app.register(historyRoutes(deps.admin));
 }
