@@ -149,6 +149,7 @@ export class Daemon {
       geo: () => this.geo,
       notifier: () => this.notifier,
       userAgent: `sipprot/${VERSION}`,
+      feeds: () => this.feeds?.view()?.status() ?? [],
     });
     this.pipeline = new Pipeline(o.config, {
       lists: () => this.access,

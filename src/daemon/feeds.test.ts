@@ -95,6 +95,15 @@ describe('daemon: shared blocklists (fake firewall, local feed server)', () => {
     assert.equal(allowed.feeds.length, 1, 'check still says the feed lists it');
   });
 
+  it('/metrics: entries per feed as blocks of set feed, whether the last run was taken, drops of set feed', async () => {
+    const text = await admin.call<string>('GET', '/metrics');
+    assert.match(text, /sipprot_blocks_active\{set="feed",origin="voipbl"\} 3\n/);
+    assert.match(text, /sipprot_blocks_active\{set="feed",origin="apiban"\} 2\n/);
+    assert.match(text, /sipprot_feed_up\{feed="voipbl"\} 1\n/);
+    assert.match(text, /sipprot_feed_last_success_timestamp_seconds\{feed="apiban"\} \d+\n/);
+    assert.match(text, /sipprot_dropped_packets_total\{set="feed"\} 0\n/);
+  });
+
   it('GET /api/feeds shows the status; an unknown feed is 404', async () => {
     const { feeds } = await admin.call<{ feeds: FeedStatus[] }>('GET', '/api/feeds');
     assert.deepEqual(

@@ -19,6 +19,7 @@ import { MetricsListener } from '../metrics/listener.js';
 import { SipprotMetrics } from '../metrics/sipprot-metrics.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { LiveStats } from '../ports/admin.js';
+import type { FeedStatus } from '../ports/feeds.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { WebhookNotifier } from '../webhooks/notifier.js';
@@ -40,6 +41,8 @@ export interface OpsDeps {
   geo(): GeoDatabase | null;
   notifier(): Notifier;
   userAgent: string;
+  /** The shared blocklists' statuses (empty without feeds). */
+  feeds?(): FeedStatus[];
 }
 
 export class Operations {
@@ -70,6 +73,13 @@ export class Operations {
       countries: () => this.countryCounts(),
       queues: () => d.store.pendingCounts(),
       loopLag: () => this.lastLive?.loopLag ?? null,
+      feeds: () =>
+        (d.feeds?.() ?? []).map((f) => ({
+          name: f.name,
+          entries: f.entries,
+          lastSuccess: f.lastSuccess,
+          ok: f.lastError === null,
+        })),
     });
     this.webhooks = new WebhookNotifier({
       settings: () => d.config().ops.webhooks,

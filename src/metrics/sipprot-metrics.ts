@@ -42,7 +42,7 @@ export interface MetricsSources {
   sipMessages(): number;
   /** Detection counters since start (carried over engine rebuilds on reload). */
   detection(): DetectionCounts;
-  /** nft's named counters per set (dynamic, deny, country, tftp, dns). */
+  /** nft's named counters per set (dynamic, deny, country, tftp, dns, feed). */
   drops(): Promise<Record<string, { packets: number; bytes: number }> | null>;
   /** Blocks held by the policy: temporary ones decided here or on a peer host, threshold-permanent. */
   blocks(): { local: number; peer: number; permanent: number };
@@ -51,6 +51,8 @@ export interface MetricsSources {
   queues(): Promise<{ mail: number; webhooks: number }>;
   /** Event-loop delay in ms: the last 10 s window and the worst since start. */
   loopLag(): { p50: number; p99: number; max: number; maxSinceStart: number } | null;
+  /** Shared blocklists (issue 15 item 5): live entries, last download taken, whether the last run was. */
+  feeds?(): Array<{ name: string; entries: number; lastSuccess: number | null; ok: boolean }>;
 }
 
 export interface DetectionCounts {
@@ -178,6 +180,14 @@ export class SipprotMetrics {
     ]);
     const lists = g('sipprot_list_entries', 'Entries of the allow and deny lists', ['list']);
     const countries = g('sipprot_blocked_countries', 'Countries in BLOCKED_COUNTRIES');
+    const feedOk = g('sipprot_feed_up', '1 when the feed’s last download was taken, 0 when it was not', [
+      'feed',
+    ]);
+    const feedLast = g(
+      'sipprot_feed_last_success_timestamp_seconds',
+      'When the feed’s last download was taken',
+      ['feed'],
+    );
     const queue = g('sipprot_queue_pending', 'Notices waiting to be delivered', ['queue']);
     const lag = g('sipprot_event_loop_lag_seconds', 'Event-loop delay over the last 10 s', ['stat']);
     const lagMax = g('sipprot_event_loop_lag_max_seconds', 'Worst event-loop delay since start');
@@ -223,6 +233,12 @@ export class SipprotMetrics {
       lists.set(l.allow, 'allow');
       lists.set(l.deny, 'deny');
       countries.set(cn.blocked);
+      // A feed's entries are blocks of set "feed", origin its name (they sum to the feed sets).
+      for (const f of this.src.feeds?.() ?? []) {
+        active.set(f.entries, 'feed', f.name);
+        feedOk.set(f.ok ? 1 : 0, f.name);
+        if (f.lastSuccess !== null) feedLast.set(Math.round(f.lastSuccess), f.name);
+      }
       const q = await this.src.queues();
       queue.set(q.mail, 'mail');
       queue.set(q.webhooks, 'webhooks');
