@@ -251,6 +251,19 @@ describe('logs, metrics, webhooks and the export of a real daemon (netns, root)'
     assert.equal(exp.status, 200, exp.body);
     assert.ok(exp.body.split('\n').includes(attacker));
     assert.equal((await get('http://127.0.0.1:8040/api/blocks/export')).status, 401);
+    // The CLI asks the running daemon over its socket.
+    const cli = await a.exec([
+      process.execPath,
+      join(ROOT, 'bin/sipprot.js'),
+      '--config',
+      conf,
+      'export-blocks',
+      '--format',
+      'json',
+    ]);
+    const blocks = (JSON.parse(cli.stdout) as { blocks: Array<{ network: string; origins: string[] }> })
+      .blocks;
+    assert.deepEqual(blocks.find((x) => x.network === attacker)?.origins, ['dynamic']);
 
     // The log: one readable line for the block.
     assert.match(
