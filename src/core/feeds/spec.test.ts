@@ -33,8 +33,8 @@ describe('feeds file', () => {
       ]),
       [
         ['voipbl', 'list', 'https://voipbl.org/update/', true, 14400, 86400, 200000, 0.5, null, 2],
-        // apiban: every 10 minutes, ttl three intervals (30 min).
-        ['apiban', 'apiban', 'https://apiban.org/api', true, 600, 1800, 200000, 0.5, 'abcdEFGH1234', 4],
+        // apiban: every 10 minutes; an address is named once, so it lives 7 days.
+        ['apiban', 'apiban', 'https://apiban.org/api', true, 600, 604800, 200000, 0.5, 'abcdEFGH1234', 4],
         // A relative file is beside the feeds file.
         ['mine', 'list', '/etc/sipprot/our-bad.txt', false, 3600, 10800, 5000, 0.2, null, 5],
       ],

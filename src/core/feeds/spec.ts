@@ -15,8 +15,9 @@
  *   sipprot keeps APIBAN's ID cursor and adds what is new, 250 addresses a batch.
  * - SOURCE: an http(s) URL, or a file in the config directory (root reads nothing else).
  * - interval: between downloads (default 1h list, 10m apiban; 1m-7d). ttl: how long an
- *   entry stays after the last download that listed it (default 3 × interval, at least
- *   the interval; 10m-90d), also the kernel timeout of its element, so a feed that stops
+ *   entry stays after the last download that listed it (default: 3 × interval for a list,
+ *   7 days for APIBAN, which names an address once; 10m-90d), also the kernel timeout of
+ *   its element, so a feed that stops
  *   answering ages out instead of blocking forever. max: entries kept (default 200,000;
  *   at most 1,000,000). min_ratio: a download with fewer entries than this share of the
  *   current ones is refused unless the next download confirms it (default 0.5; 0 = off).
@@ -176,8 +177,11 @@ function parseLine(words: string[], line: number, dir: string): Parsed {
     const why = applyOption(spec, opt.slice(0, eq).toLowerCase(), opt.slice(eq + 1), set);
     if (why) return { ok: false, message: `feed ${name}: ${why}` };
   }
-  if (!set.has('ttl'))
-    spec.ttl = Math.min(FEED_LIMITS.maxTtl, Math.max(FEED_LIMITS.minTtl, 3 * spec.interval));
+  if (!set.has('ttl')) {
+    // APIBAN names each address once (after the cursor): it must outlive many intervals.
+    const ttl = type === 'apiban' ? 7 * 86400 : 3 * spec.interval;
+    spec.ttl = Math.min(FEED_LIMITS.maxTtl, Math.max(FEED_LIMITS.minTtl, ttl, spec.interval));
+  }
   if (spec.ttl < spec.interval) {
     return {
       ok: false,
