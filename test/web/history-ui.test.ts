@@ -304,11 +304,11 @@ describe('issue 16: history, why a phone is blocked, phone layout, dark mode', (
     await login(page, server.url);
     const nav = page.getByRole('navigation', { name: 'Sections' });
     const toggle = nav.locator('.nav-toggle');
-    assert.match((await toggle.textContent()) ?? '', /Dashboard.*Menu · 8 sections/);
+    assert.match((await toggle.textContent()) ?? '', /Dashboard.*Menu · 9 sections/);
     await toggle.click();
     assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
     const links = nav.getByRole('link');
-    assert.equal(await links.count(), 8);
+    assert.equal(await links.count(), 9);
     for (const box of await links.evaluateAll((as) => as.map((a) => a.getBoundingClientRect().toJSON()))) {
       assert.ok(
         box.left >= 0 && box.right <= PHONE.width,
@@ -319,7 +319,15 @@ describe('issue 16: history, why a phone is blocked, phone layout, dark mode', (
     await page.emulateMedia({ colorScheme: 'dark' });
     await screenshot(page, 'nav-open-dark-phone');
     await page.emulateMedia({ colorScheme: 'light' });
-    for (const label of ['Allowlist', 'Denylist', 'Dynamic Denylist', 'Events', 'GEO-IP', 'General']) {
+    for (const label of [
+      'Allowlist',
+      'Denylist',
+      'Dynamic Denylist',
+      'Events',
+      'GEO-IP',
+      'Feeds',
+      'General',
+    ]) {
       await openTab(page, label);
       assert.equal(await overflowsHorizontally(page), false, `${label} scrolls sideways`);
       assert.equal(await nav.getByRole('link').first().isVisible(), false, 'the menu closes after a choice');
