@@ -34,6 +34,7 @@ import { type HostPolicy, hostAllowed, originAllowed } from './host-check.js';
 import { LoginGuard } from './login-guard.js';
 import { openApiDocument, type RouteSpec } from './openapi.js';
 import { opsRoutes } from './ops-routes.js';
+import type { AdminPresence } from './presence.js';
 import { sessionRoutes } from './session-routes.js';
 import { type SettingsPort, settingsRoutes } from './settings-routes.js';
 import { serveStaticFiles } from './static-files.js';
@@ -47,6 +48,8 @@ export type { GeoStatus, LiveEvent, SettingsView } from './types.js';
 
 export interface ApiDeps {
   admin: Admin;
+  /** Told the peer of every request with a live session (the guard and the shield protect it). */
+  presence?: AdminPresence;
   /** Sessions, admin password hash (settings), recipients, summaries. */
   store: Store;
   /** Validates with parseConfig; errors name key, value and what is allowed. */
@@ -197,31 +200,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
       routes.push({ method, url: r.url, ...(schema ? { schema } : {}) });
   });
 
-  if (tcp) {
-    const hosts = opts.hosts ?? LOOPBACK_POLICY;
-    // First of all: a request for another name is a rebinding page, whatever its route.
-    app.addHook('onRequest', async (req) => {
-      // A scraper's bearer token is no ambient credential a rebinding page could use.
-      if (!hostAllowed(req.headers.host, hosts) && !hasToken(req, deps.tokens)) {
-        throw new SipprotError(
-          'SP_ERR_BAD_HOST',
-          'this server does not answer to that Host name: use its address, or add the name to WEB_HOSTNAMES',
-        );
-      }
-      if (!SAFE_METHODS.has(req.method) && !originAllowed(req.headers.origin, hosts)) {
-        throw new SipprotError('SP_ERR_CSRF', 'a change from another site (Origin) is refused');
-      }
-    });
-    // onRequest runs after routing: routeOptions.url is the pattern that will handle it.
-    app.addHook('onRequest', async (req) => {
-      if (isPublic({ method: req.method, url: req.routeOptions.url ?? '' })) return;
-      if (tokenOpens(req, deps.tokens)) return;
-      const session = await sessions.lookup(req);
-      if (!session) throw new SipprotError('SP_ERR_AUTH', 'log in first (POST /api/login)');
-      sessionByRequest.set(req, session);
-      if (!SAFE_METHODS.has(req.method)) assertCsrf(req, session);
-    });
-  }
+  if (tcp) installTcpGuards(app, deps, opts.hosts ?? LOOPBACK_POLICY, sessions, sessionByRequest);
 
   const health = {
     summary: 'liveness (no login)',
@@ -262,6 +241,42 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   );
   if (tcp) await serveUi(app, opts.webRoot ?? DEFAULT_WEB_ROOT);
   return app;
+}
+
+/**
+ * The TCP listener's gates, in order: the Host allow-list (DNS rebinding) and the Origin
+ * of changes, before anything else; then, after routing (routeOptions.url is the pattern
+ * that will handle it), a live session for every non-public route and a CSRF token for
+ * every change. Sessions' peers are told to `presence`.
+ */
+function installTcpGuards(
+  app: FastifyInstance,
+  deps: ApiDeps,
+  hosts: HostPolicy,
+  sessions: Sessions,
+  sessionByRequest: WeakMap<FastifyRequest, Session>,
+): void {
+  app.addHook('onRequest', async (req) => {
+    // A scraper's bearer token is no ambient credential a rebinding page could use.
+    if (!hostAllowed(req.headers.host, hosts) && !hasToken(req, deps.tokens)) {
+      throw new SipprotError(
+        'SP_ERR_BAD_HOST',
+        'this server does not answer to that Host name: use its address, or add the name to WEB_HOSTNAMES',
+      );
+    }
+    if (!SAFE_METHODS.has(req.method) && !originAllowed(req.headers.origin, hosts)) {
+      throw new SipprotError('SP_ERR_CSRF', 'a change from another site (Origin) is refused');
+    }
+  });
+  app.addHook('onRequest', async (req) => {
+    if (isPublic({ method: req.method, url: req.routeOptions.url ?? '' })) return;
+    if (tokenOpens(req, deps.tokens)) return;
+    const session = await sessions.lookup(req);
+    if (!session) throw new SipprotError('SP_ERR_AUTH', 'log in first (POST /api/login)');
+    sessionByRequest.set(req, session);
+    deps.presence?.seen(req.ip, deps.clock());
+    if (!SAFE_METHODS.has(req.method)) assertCsrf(req, session);
+  });
 }
 
 async function serveUi(app: FastifyInstance, root: string): Promise<void> {

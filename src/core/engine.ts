@@ -42,6 +42,12 @@ const ACTIONS: readonly DecisionAction[] = ['block', 'extend', 'permanent', 'unb
 export interface EngineDeps extends PolicyDeps {
   /** The host's own addresses: never treated as remote. */
   localAddresses?: Iterable<string>;
+  /**
+   * Protected peers: never dynamically blocked, whatever the rule; an alert instead
+   * (issue 10 item 7, core/detect/shield.ts). The daemon's lookup: the host's own
+   * addresses, resolvers, gateways, SSH and web admin peers, PROTECTED_PEERS.
+   */
+  protectedPeer?: (ip: string) => boolean;
   /** Tuning of tables and windows (tests, benches). */
   detector?: DetectorOptions;
   /** Told of every verdict (attacks for reports), blocked address or not. */
@@ -109,7 +115,10 @@ export class Engine {
     this.onVerdict = deps.onVerdict;
     this.onAlert = deps.onAlert;
     this.onObserve = deps.onObserve;
-    this.detector = new Detector(config, deps.detector);
+    this.detector = new Detector(config, {
+      ...deps.detector,
+      ...(deps.protectedPeer ? { protectedPeer: deps.protectedPeer } : {}),
+    });
     const prefixOf = (ip: string) => this.detector.keyOf(ip);
     this.policy = new Policy(config, { lists: deps.lists, country: deps.country, prefixOf });
   }
@@ -122,11 +131,14 @@ export class Engine {
     const remote = remoteOf(ev, this.ports);
     if (remote === null) {
       this.counts.ignored++;
+      this.detector.onLocal(ev, this.isLocal(ev.src), this.isLocal(ev.dst));
       return out;
     }
     const local = this.local.size;
     if (local > 0 && (remote === this.localOne || (local > 1 && this.local.has(remote)))) {
       this.counts.local++;
+      // The server's own requests and their answers prove the peers it talks to (outbound.ts).
+      this.detector.onLocal(ev, this.isLocal(ev.src), this.isLocal(ev.dst));
       return out;
     }
     if (ev.msg.kind === 'request') {
@@ -252,6 +264,10 @@ export class Engine {
     alerts.length = 0;
   }
 
+  private isLocal(ip: string): boolean {
+    return ip === this.localOne || this.local.has(ip);
+  }
+
   private judge(out: Decision[]): void {
     for (const v of this.verdicts) {
       this.counts.verdicts[v.rule]++;
@@ -260,6 +276,8 @@ export class Engine {
         this.counts.repeatVerdicts++;
         continue;
       }
+      // A protected peer is never blocked dynamically: an alert says what it did.
+      if (this.detector.holdsBack(v)) continue;
       this.count(out, this.policy.onVerdict(v));
     }
     this.verdicts.length = 0;

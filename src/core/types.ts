@@ -33,6 +33,11 @@ export interface SipMessage {
   authUser: string | null;
   /** A 401/407 challenge carrying stale=true. */
   stale: boolean;
+  /**
+   * The nonce of a request's credentials or of a 401/407 challenge: a request echoing one
+   * the server sent to its address completed an exchange no forger can (core/detect/shield.ts).
+   */
+  nonce?: string | null;
   contact: string | null;
 }
 

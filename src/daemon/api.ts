@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { geoInfo } from '../admin/geo-info.js';
 import { type GeoInfo, type LiveHooks, LocalAdmin } from '../admin/local-admin.js';
+import type { AdminPresence } from '../api/presence.js';
 import { type ApiDeps, buildApi } from '../api/server.js';
 import type { GeoStatus, LiveEvent } from '../api/types.js';
 import { loadConfigDetailed } from '../config/load.js';
@@ -68,6 +69,8 @@ export interface ApiParts {
   configPath: string | undefined;
   /** Metrics and webhooks (daemon/ops.ts). */
   ops?: Pick<ApiDeps, 'metrics' | 'webhooks'>;
+  /** Peers of live web admin sessions (the lock-out guard and the forged-packet shield). */
+  presence?: AdminPresence;
 }
 
 /** The Admin and API ports, backed by the running daemon (changes apply at once). */
@@ -76,6 +79,7 @@ function apiDeps(p: ApiParts): ApiDeps {
   const admin = adminOf(running, store, p.lists);
   return {
     admin,
+    ...(p.presence ? { presence: p.presence } : {}),
     store,
     settings: {
       read: async () => settingsView(running.config()),

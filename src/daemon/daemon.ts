@@ -21,9 +21,11 @@
 import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
+import { AdminPresence } from '../api/presence.js';
 import { buildBpfFilter } from '../capture/bpf.js';
 import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
+import type { PrefixSet } from '../core/net/prefix-set.js';
 import type { Config, Decision, ListName } from '../core/types.js';
 import { ReconcilingFirewall } from '../firewall/reconcile.js';
 import type { GeoDatabase } from '../geoip/database.js';
@@ -46,7 +48,7 @@ import { kernelState } from './enforcer.js';
 import { LiveEvents } from './events.js';
 import { DaemonFeeds } from './feeds.js';
 import { loadGeo, scheduleGeo } from './geo.js';
-import { HostView, reviewCountries } from './host-view.js';
+import { HostView, protectedPeers, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
 import { KernelGuard, storeAlarm } from './kernel-guard.js';
 import { readAccessLists } from './lists.js';
@@ -87,6 +89,9 @@ export class Daemon {
   private readonly timers: NodeJS.Timeout[] = [];
   private reconciling: Promise<void> | null = null;
   private readonly host: HostView;
+  /** Peers of live web admin sessions; PROTECTED_PEERS (rebuilt on reload). */
+  private readonly presence = new AdminPresence();
+  private peers: PrefixSet<true> | null;
   private stopping = false;
   private readonly netns: NetnsLock | null;
   private kernelGuard: KernelGuard | null = null;
@@ -120,7 +125,8 @@ export class Daemon {
     this.paths = o.paths;
     this.store = o.store;
     this.netns = o.netns;
-    this.host = new HostView(o.opts.hostFacts);
+    this.host = new HostView(o.opts.hostFacts, () => this.presence.recent(clock()));
+    this.peers = protectedPeers(o.config.protectedPeers);
     this.feeds = new DaemonFeeds({
       firewall: { setFeeds: (f) => this.firewall.setFeeds(f) },
       log: o.log.child({ component: 'feeds' }),
@@ -153,6 +159,7 @@ export class Daemon {
     });
     this.pipeline = new Pipeline(o.config, {
       lists: () => this.access,
+      protectedPeer: (ip) => this.host.isProtected(ip, this.peers),
       country: (ip) => this.geo?.country(ip) ?? null,
       enforce: {
         firewall: this.firewall,
@@ -193,6 +200,7 @@ export class Daemon {
     this.servers = await startApi(
       {
         running: this.running(),
+        presence: this.presence,
         store: this.cluster ? this.cluster.watchRecipients(this.store) : this.store,
         lists: this.lists,
         events: this.events,
@@ -262,6 +270,7 @@ export class Daemon {
     // Lists first: an unreadable or unsafe list refuses the reload before anything changes.
     this.access = this.readLists();
     this.conf = config;
+    this.peers = protectedPeers(config.protectedPeers);
     this.geo = (await loadGeo(config, this.log)) ?? this.geo;
     this.cluster?.watchGeo(this.geo);
     const countries = await this.reviewCountries(config, previous.blockedCountries);

@@ -7,6 +7,8 @@
  */
 import type { LocalAdmin } from '../admin/local-admin.js';
 import type { Protected } from '../core/lists/lockout.js';
+import { parseAddress, parseNetwork } from '../core/net/ip.js';
+import { PrefixSet } from '../core/net/prefix-set.js';
 import type { Config } from '../core/types.js';
 import { type HostFacts, protectedByHost, readHostFacts } from '../platform/host-facts.js';
 import type { Logger } from '../ports/logger.js';
@@ -15,8 +17,13 @@ const REFRESH_MS = 5000;
 
 export class HostView {
   private cached: { at: number; facts: HostFacts } | null = null;
+  private lookup: { at: number; ips: Set<string> } | null = null;
 
-  constructor(private readonly source: () => HostFacts = readHostFacts) {}
+  constructor(
+    private readonly source: () => HostFacts = readHostFacts,
+    /** Peers of live web admin sessions (api/presence.ts). */
+    private readonly sessions: () => string[] = () => [],
+  ) {}
 
   facts(): HostFacts {
     const now = Date.now();
@@ -25,7 +32,26 @@ export class HostView {
   }
 
   protect(): Protected[] {
-    return protectedByHost(this.facts());
+    return [
+      ...protectedByHost(this.facts()),
+      ...this.sessions().map((ip) => ({ ip, why: 'a web admin session' })),
+    ];
+  }
+
+  /**
+   * Whether a dynamic block of `ip` must be held back (issue 10 item 7): the protected
+   * addresses above, or PROTECTED_PEERS. O(1): the set is rebuilt at most every REFRESH_MS,
+   * since a scanner flood asks once per packet.
+   */
+  isProtected(ip: string, peers: PrefixSet<true> | null): boolean {
+    const now = Date.now();
+    if (!this.lookup || now - this.lookup.at > REFRESH_MS) {
+      this.lookup = { at: now, ips: new Set(this.protect().map((p) => p.ip)) };
+    }
+    if (this.lookup.ips.has(ip)) return true;
+    if (!peers || peers.size === 0) return false;
+    const a = parseAddress(ip);
+    return a !== null && peers.lookup(a) !== undefined;
   }
 
   lans(): Array<{ network: string; iface: string }> {
@@ -46,4 +72,15 @@ export async function reviewCountries(
     .catch((e) => [`could not check the blocked countries against this host: ${(e as Error).message}`]);
   for (const w of said) log.warn({ countries: next.blockedCountries }, `BLOCKED_COUNTRIES: ${w}`);
   return said;
+}
+
+/** PROTECTED_PEERS as a prefix set (rebuilt on reload). */
+export function protectedPeers(networks: readonly string[]): PrefixSet<true> | null {
+  if (networks.length === 0) return null;
+  const set = new PrefixSet<true>();
+  for (const n of networks) {
+    const net = parseNetwork(n);
+    if (net) set.add(net, true);
+  }
+  return set;
 }

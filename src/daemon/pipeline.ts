@@ -37,6 +37,8 @@ export interface PipelineDeps {
   lists(): AccessLists;
   /** The country of an address in the geo-IP database in force, or null. */
   country(ip: string): string | null;
+  /** Never blocked dynamically: the host's own, resolvers, gateways, admin peers, PROTECTED_PEERS. */
+  protectedPeer?(ip: string): boolean;
   /** Where decisions go: the kernel, the store, the deny list, the notices. */
   enforce: Omit<EnforcerDeps, 'recordOf' | 'clock' | 'historyOf'>;
   log: Logger;
@@ -289,10 +291,12 @@ export class Pipeline implements PacketSink {
   }
 
   private newEngine(config: Config): Engine {
+    const guard = this.d.protectedPeer;
     return new Engine(config, {
       lists: { check: (ip) => this.d.lists().check(ip) },
       country: (ip) => this.d.country(ip),
       localAddresses: localAddresses(),
+      ...(guard ? { protectedPeer: (ip: string) => guard(ip) } : {}),
       onVerdict: (v) => {
         // Attacks are kept for reports, except those of allowed addresses.
         if (this.d.lists().check(v.ip).status !== 'allowed') this.enforcer.attack(v, this.d.country(v.ip));

@@ -19,6 +19,10 @@ const ADVICE: Record<Alert['kind'], string> = {
     'addresses that keep failing.',
   'watched-call':
     'A call to a watched destination went through: check that it was meant (TOLL_WATCH lists these prefixes).',
+  shielded:
+    'An address that proved itself recently (a phone that registered, a trunk) or is protected sent evidence ' +
+    'that blocks at once; sipprot did not block it because a forged source address looks the same. If the ' +
+    'address really scans you, deny it (sipprot deny add ADDRESS).',
 };
 
 export function buildAlertMail(

@@ -10,10 +10,14 @@
  * - distributed: one extension failed on from DISTRIBUTED_SOURCES addresses within an
  *   hour (distributed guessing, which no per-address window sees).
  * - watched-call: a call to a TOLL_WATCH destination got through (183/200).
+ * - shielded: evidence that would have blocked an address (a scanner User-Agent, a tool
+ *   template, a flood; any rule for a protected peer), held back because the address
+ *   proved itself recently or is protected: a forged source address looks the same
+ *   (shield.ts, issue 10 item 7). `dialled` carries the evidence.
  */
 import type { Transport } from '../types.js';
 
-export type AlertKind = 'breach' | 'distributed' | 'watched-call';
+export type AlertKind = 'breach' | 'distributed' | 'watched-call' | 'shielded';
 
 export interface Alert {
   at: number;
@@ -56,5 +60,10 @@ export function alertText(a: Omit<Alert, 'text'>): string {
       return `extension ${user} attacked from ${a.sources.length} addresses within an hour (${list(a.sources)}), ${a.failures} failures`;
     case 'watched-call':
       return `call to watched destination ${a.dialled ?? '(unknown)'} from ${a.ip} went through`;
+    case 'shielded':
+      return (
+        `not blocked: ${a.dialled ?? 'evidence'} from ${a.ip}, an address that proved itself recently or is ` +
+        'protected (a forged source address would look the same); check it'
+      );
   }
 }

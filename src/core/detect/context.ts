@@ -10,8 +10,10 @@ import type { Config, Rule, Transport, Verdict } from '../types.js';
 import { type Alert, alertText } from './alerts.js';
 import { ExtensionTable } from './extension.js';
 import { NearMisses } from './near-miss.js';
+import { OutboundTable } from './outbound.js';
 import { PrefixKeys } from './prefix.js';
 import { FLOOD_WINDOW, RateTable } from './rate.js';
+import { AlertedSources, EchoTable } from './shield.js';
 import { type IpState, IpTable, usersOf } from './state.js';
 import { TrustTable } from './trust.js';
 
@@ -38,6 +40,11 @@ export interface DetectorOptions {
   breachMinFailures?: number;
   /** Keep near-miss peaks for replay's report (default off: the daemon does not pay for it). */
   nearMisses?: boolean;
+  /**
+   * Protected peers (the host's own addresses, resolvers, gateways, admin sessions,
+   * PROTECTED_PEERS): never blocked on evidence a forged packet carries (shield.ts).
+   */
+  protectedPeer?: (ip: string) => boolean;
 }
 
 export interface DetectorStats {
@@ -92,6 +99,11 @@ export class DetectContext {
   readonly requests: RequestTable;
   readonly ips: IpTable;
   readonly trust = new TrustTable();
+  /** Challenges' nonces, peers the server's own requests reached, alerts raised (shield.ts). */
+  readonly echo = new EchoTable();
+  readonly outbound = new OutboundTable();
+  readonly shieldAlerted = new AlertedSources();
+  readonly protectedPeer: ((ip: string) => boolean) | null;
   readonly ext = new ExtensionTable();
   readonly prefix: PrefixKeys;
   readonly rate: RateTable | null;
@@ -138,6 +150,7 @@ export class DetectContext {
     this.tollMinDigits = d.tollMinDigits;
     this.tollWatch = d.tollWatch.slice();
     this.templates = d.scannerTemplates;
+    this.protectedPeer = opts.protectedPeer ?? null;
     this.requests = new RequestTable({ maxEntries: opts.maxRequests, ttl: opts.requestTtl });
     const slow = this.slowHour > 0 || this.slowDay > 0 || this.distSources > 0;
     this.ips = new IpTable(slow ? Math.max(config.monitPeriod, SLOW_GENERATION) : config.monitPeriod);

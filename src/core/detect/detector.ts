@@ -32,6 +32,7 @@ import { onFailure } from './failures.js';
 import { TEMPLATE_NAMES, toolTemplate } from './fingerprint.js';
 import type { NearMiss } from './near-miss.js';
 import { ScannerMatcher } from './scanner.js';
+import { shielded } from './shielded.js';
 import { isTollRefusal, outsideNumber, watchedPrefix } from './toll.js';
 import { onTollFollowUp, onTollRefusal } from './toll-rule.js';
 
@@ -90,16 +91,20 @@ export class Detector {
       const i = this.scanners.match(msg.userAgent);
       if (i >= 0) {
         c.stats.scannerHits++;
-        this.scanner(ev, remote, undefined);
-        return;
+        if (!shielded(c, ev, remote, 'a scanner User-Agent')) {
+          this.scanner(ev, remote, undefined);
+          return;
+        }
       }
     }
     if (c.templates) {
       const t = toolTemplate(msg);
       if (t !== null) {
         c.stats.templateHits++;
-        this.scanner(ev, remote, TEMPLATE_NAMES[t]);
-        return;
+        if (!shielded(c, ev, remote, `the ${TEMPLATE_NAMES[t]} request template`)) {
+          this.scanner(ev, remote, TEMPLATE_NAMES[t]);
+          return;
+        }
       }
     }
     // An ACK is never answered; it would only take room in the table.
@@ -120,6 +125,8 @@ export class Detector {
     c.stats.responses++;
     const status = ev.msg.status;
     if (status === null) return;
+    // The nonce went to the real peer only: echoing it later proves the source (shield.ts).
+    if ((status === 401 || status === 407) && ev.msg.nonce) c.echo.issue(remote, ev.msg.nonce, ev.at);
     if (status < 200) {
       if ((status === 183 || status === 180) && ev.msg.method === 'INVITE') this.callProgress(ev, remote);
       return;
@@ -137,6 +144,44 @@ export class Detector {
     this.requests.setAnswered(status);
     if (status < 300) this.onSuccess(req, ev.at);
     else this.onRefusal(req, status, ev.msg.stale, ev.at);
+  }
+
+  /**
+   * A verdict about a protected peer (the host's own addresses, resolvers, gateways,
+   * admin sessions, PROTECTED_PEERS) is held back whatever its rule: an alert instead of a
+   * block (the lock-out guard for dynamic blocks, shield.ts). True when held back.
+   */
+  holdsBack(v: Verdict): boolean {
+    const c = this.c;
+    if (!c.protectedPeer?.(v.ip)) return false;
+    if (c.shieldAlerted.take(v.ip, v.at)) {
+      c.alert({
+        at: v.at,
+        kind: 'shielded',
+        ip: v.ip,
+        user: v.users[0] ?? null,
+        dialled: `a ${v.rule} verdict (${v.attempts} attempts) against a protected peer`,
+        failures: v.attempts,
+        sources: [],
+        userAgent: v.userAgent,
+        transport: v.transport,
+        port: v.port,
+      });
+    }
+    return true;
+  }
+
+  /**
+   * An event the Engine does not judge (the local server's own traffic): a request it sent
+   * to a peer, and that peer's 2xx answer, which proves the peer (outbound.ts).
+   */
+  onLocal(ev: SipEvent, srcLocal: boolean, dstLocal: boolean): void {
+    const c = this.c;
+    if (ev.msg.kind === 'request') {
+      if (srcLocal && !dstLocal) c.outbound.sent(ev.dst, ev);
+    } else if (dstLocal && !srcLocal && c.outbound.answered(ev.src, ev)) {
+      c.trust.mark(c.prefix.key(ev.src), ev.at);
+    }
   }
 
   /** Moves packet time on: expires requests, judges unanswered challenges, drops idle state. */
@@ -172,6 +217,8 @@ export class Detector {
     if (r.flood === 0 && r.sweep === 0) return false;
     const origin = { userAgent: ev.msg.userAgent, transport: ev.transport, port: ev.dport };
     if (r.flood > 0) {
+      // A flood needs no answer: in the name of a proven address it is held back (shield.ts).
+      if (shielded(c, ev, remote, `a flood (${r.flood} requests within 5 s)`, false)) return true;
       const detail = `${r.flood} requests within 5 s`;
       c.verdict(c.ips.get(key) ?? null, 'flood', remote, key, ev.at, r.flood, origin, { detail });
       return true;

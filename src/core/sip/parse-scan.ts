@@ -183,6 +183,7 @@ const L_BRANCH = lit('branch');
 const L_TEL = lit('tel');
 export const L_USERNAME = lit('username');
 export const L_STALE = lit('stale');
+export const L_NONCE = lit('nonce');
 
 /** Which kept header a name is (0 = skip), without making a string of it. */
 export function headerKind(p: number, len: number): number {

@@ -47,6 +47,7 @@ describe('parseSip: requests', () => {
       hasCredentials: true,
       authUser: '100',
       stale: false,
+      nonce: '1cc4a3b2',
       contact: 'sip:100@203.0.113.5:5060;rinstance=abcdef',
     } satisfies SipMessage);
   });
@@ -266,6 +267,28 @@ describe('parseSip: credentials and challenges', () => {
     ['WWW-Authenticate: Digest realm="a", nonce="1", Digest realm="b", stale=true', true],
     ['WWW-Authenticate: Digest realm="x", nonce="abc"', false],
   ];
+  it('keeps the nonce of a challenge and of credentials (the shield proves sources by it)', () => {
+    const ch = parseSip(
+      msg(
+        'SIP/2.0 401 Unauthorized',
+        'CSeq: 1 REGISTER',
+        'Call-ID: s',
+        'WWW-Authenticate: Digest realm="x", nonce="n0nce\\"q"',
+      ),
+    );
+    assert.equal(ch?.nonce, 'n0nce"q');
+    const proxy = parseSip(
+      msg(
+        'SIP/2.0 407 Proxy Authentication Required',
+        'CSeq: 1 INVITE',
+        'Proxy-Authenticate: Digest nonce=abc,realm="x"',
+      ),
+    );
+    assert.equal(proxy?.nonce, 'abc');
+    const none = parseSip(msg('OPTIONS sip:h SIP/2.0', 'CSeq: 1 OPTIONS'));
+    assert.equal(none?.nonce, null);
+  });
+
   for (const [header, stale] of staleCases) {
     it(`${header} → stale ${stale}`, () => {
       const m = parseSip(

@@ -41,6 +41,7 @@ import {
   isSipVersion,
   isSpHt,
   isTokenCode,
+  L_NONCE,
   L_STALE,
   L_USERNAME,
   methodName,
@@ -148,6 +149,7 @@ function parseText(
     hasCredentials: h.hasCredentials,
     authUser: h.authUser,
     stale: h.stale,
+    nonce: h.nonce,
     contact: h.contact,
   };
 }
@@ -213,6 +215,7 @@ class Headers {
   hasCredentials = false;
   authUser: string | null = null;
   stale = false;
+  nonce: string | null = null;
   contact: string | null = null;
 
   /**
@@ -316,8 +319,10 @@ class Headers {
       case H_AUTHZ:
         this.hasCredentials = true;
         if (this.authUser === null) this.authUser = authParam(s, vs, ve, L_USERNAME);
+        if (this.nonce === null) this.nonce = authParam(s, vs, ve, L_NONCE);
         break;
       case H_AUTHN:
+        if (this.nonce === null) this.nonce = authParam(s, vs, ve, L_NONCE);
         if (!this.stale) {
           const v = authParam(s, vs, ve, L_STALE);
           this.stale = v !== null && v.length === 4 && v.toLowerCase() === 'true';
