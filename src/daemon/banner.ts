@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildBpfFilter } from '../capture/bpf.js';
 import type { Config } from '../core/types.js';
 import { INITIAL_PASSWORD_FILE } from './web.js';
 
@@ -52,4 +53,14 @@ export function startBanner(config: Config, logFile: string): string {
       `  metrics:  http://${hostPort(m.host, m.port)}/metrics${config.ops.metricsToken ? ' (bearer METRICS_TOKEN)' : ''}`,
     );
   return `${lines.join('\n')}\n`;
+}
+
+/** The facts of the start line in the log: what is captured, the filter, the UI. */
+export function startedFields(config: Config): Record<string, unknown> {
+  return {
+    interfaces: config.interfaces,
+    filter: buildBpfFilter(config),
+    pid: process.pid,
+    web: webUrl(config) ?? 'off',
+  };
 }

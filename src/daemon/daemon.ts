@@ -22,7 +22,6 @@ import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { AdminPresence } from '../api/presence.js';
-import { buildBpfFilter } from '../capture/bpf.js';
 import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { PrefixSet } from '../core/net/prefix-set.js';
@@ -40,7 +39,7 @@ import type { LiveStats } from '../ports/admin.js';
 import type { FirewallState } from '../ports/firewall.js';
 import type { Store } from '../ports/store.js';
 import { adminOf, type RunningDaemon, startApi } from './api.js';
-import { webUrl } from './banner.js';
+import { startedFields } from './banner.js';
 import { ClusterNode, clusterHostId } from './cluster.js';
 import { sameCapture, sameMail } from './config-diff.js';
 import { logConfigWarnings } from './config-warnings.js';
@@ -213,15 +212,7 @@ export class Daemon {
     this.timers.push(setInterval(() => this.pipeline.tick(), TICK_MS));
     this.timers.push(setInterval(() => void this.notifier.tick(), NOTIFY_TICK_MS));
     this.timers.push(setInterval(() => void this.prune(), PRUNE_MS));
-    this.log.info(
-      {
-        interfaces: config.interfaces,
-        filter: buildBpfFilter(config),
-        pid: process.pid,
-        web: webUrl(config) ?? 'off',
-      },
-      'sipprotd started',
-    );
+    this.log.info(startedFields(config), 'sipprotd started');
   }
 
   /**

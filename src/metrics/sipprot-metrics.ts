@@ -159,45 +159,42 @@ export class SipprotMetrics {
   }
 
   private defineCollected(): void {
-    const r = this.r;
-    const g = (name: string, help: string, labels: string[] = []) => r.add(new Gauge(name, help, labels));
-    const c = (name: string, help: string, labels: string[] = []) => r.add(new Counter(name, help, labels));
-    const captured = c('sipprot_capture_packets_total', 'Frames libpcap received on INTERFACES');
-    const dropped = c('sipprot_capture_dropped_total', 'Frames lost before sipprot read them', ['where']);
-    const hep = c('sipprot_hep_packets_total', 'HEPv3 packets received on HEP_LISTEN');
-    const hepErrors = c('sipprot_hep_errors_total', 'HEP socket errors');
-    const sipTotal = c('sipprot_sip_decoded_total', 'SIP messages decoded (capture and HEP)');
-    const detection = c('sipprot_detection_events_total', 'What detection counted', ['kind']);
-    const verdicts = c('sipprot_verdicts_total', 'Verdicts of the detection rules', ['rule']);
-    const tracked = g('sipprot_tracked_addresses', 'Remote addresses detection keeps state for');
-    const dropPackets = c('sipprot_dropped_packets_total', 'Packets dropped by sipprot’s nftables rules', [
-      'set',
-    ]);
-    const dropBytes = c('sipprot_dropped_bytes_total', 'Bytes dropped by sipprot’s nftables rules', ['set']);
-    const active = g('sipprot_blocks_active', 'Addresses and networks blocked now, by set and origin', [
-      'set',
-      'origin',
-    ]);
-    const lists = g('sipprot_list_entries', 'Entries of the allow and deny lists', ['list']);
-    const countries = g('sipprot_blocked_countries', 'Countries in BLOCKED_COUNTRIES');
-    const feedOk = g('sipprot_feed_up', '1 when the feed’s last download was taken, 0 when it was not', [
-      'feed',
-    ]);
-    const feedLast = g(
-      'sipprot_feed_last_success_timestamp_seconds',
-      'When the feed’s last download was taken',
-      ['feed'],
-    );
-    const queue = g('sipprot_queue_pending', 'Notices waiting to be delivered', ['queue']);
-    const lag = g('sipprot_event_loop_lag_seconds', 'Event-loop delay over the last 10 s', ['stat']);
-    const lagMax = g('sipprot_event_loop_lag_max_seconds', 'Worst event-loop delay since start');
-    const rss = g('process_resident_memory_bytes', 'Resident memory size in bytes');
-    const heap = g('nodejs_heap_used_bytes', 'V8 heap in use, bytes');
-    const cpu = c('process_cpu_seconds_total', 'User and system CPU time spent, seconds');
-    const started = g('process_start_time_seconds', 'Start time of the process since the epoch, seconds');
-    started.set(Math.round(Date.now() / 1000 - process.uptime()));
+    this.collectPath();
+    this.collectState();
+    this.collectProcess();
+  }
 
-    r.onCollect(async () => {
+  private gauge(name: string, help: string, labels: string[] = []): Gauge {
+    return this.r.add(new Gauge(name, help, labels));
+  }
+
+  private counter(name: string, help: string, labels: string[] = []): Counter {
+    return this.r.add(new Counter(name, help, labels));
+  }
+
+  /** The packet path: capture, HEP, decoding, detection, nft's drops. */
+  private collectPath(): void {
+    const captured = this.counter('sipprot_capture_packets_total', 'Frames libpcap received on INTERFACES');
+    const dropped = this.counter('sipprot_capture_dropped_total', 'Frames lost before sipprot read them', [
+      'where',
+    ]);
+    const hep = this.counter('sipprot_hep_packets_total', 'HEPv3 packets received on HEP_LISTEN');
+    const hepErrors = this.counter('sipprot_hep_errors_total', 'HEP socket errors');
+    const sipTotal = this.counter('sipprot_sip_decoded_total', 'SIP messages decoded (capture and HEP)');
+    const detection = this.counter('sipprot_detection_events_total', 'What detection counted', ['kind']);
+    const verdicts = this.counter('sipprot_verdicts_total', 'Verdicts of the detection rules', ['rule']);
+    const tracked = this.gauge('sipprot_tracked_addresses', 'Remote addresses detection keeps state for');
+    const dropPackets = this.counter(
+      'sipprot_dropped_packets_total',
+      'Packets dropped by sipprot’s nftables rules',
+      ['set'],
+    );
+    const dropBytes = this.counter(
+      'sipprot_dropped_bytes_total',
+      'Bytes dropped by sipprot’s nftables rules',
+      ['set'],
+    );
+    this.r.onCollect(async () => {
       const cap = this.src.capture();
       if (cap) {
         captured.set(cap.received);
@@ -217,11 +214,34 @@ export class SipprotMetrics {
       }
       for (const [rule, n] of Object.entries(d.verdicts)) verdicts.set(n, rule);
       tracked.set(d.trackedAddresses);
-      const drops = await this.src.drops();
-      for (const [set, v] of Object.entries(drops ?? {})) {
+      for (const [set, v] of Object.entries((await this.src.drops()) ?? {})) {
         dropPackets.set(v.packets, set);
         dropBytes.set(v.bytes, set);
       }
+    });
+  }
+
+  /** What is blocked and waiting: blocks by set and origin, lists, countries, feeds, queues. */
+  private collectState(): void {
+    const active = this.gauge(
+      'sipprot_blocks_active',
+      'Addresses and networks blocked now, by set and origin',
+      ['set', 'origin'],
+    );
+    const lists = this.gauge('sipprot_list_entries', 'Entries of the allow and deny lists', ['list']);
+    const countries = this.gauge('sipprot_blocked_countries', 'Countries in BLOCKED_COUNTRIES');
+    const feedOk = this.gauge(
+      'sipprot_feed_up',
+      '1 when the feed’s last download was taken, 0 when it was not',
+      ['feed'],
+    );
+    const feedLast = this.gauge(
+      'sipprot_feed_last_success_timestamp_seconds',
+      'When the feed’s last download was taken',
+      ['feed'],
+    );
+    const queue = this.gauge('sipprot_queue_pending', 'Notices waiting to be delivered', ['queue']);
+    this.r.onCollect(async () => {
       const b = this.src.blocks();
       const l = this.src.lists();
       const cn = this.src.countries();
@@ -242,6 +262,22 @@ export class SipprotMetrics {
       const q = await this.src.queues();
       queue.set(q.mail, 'mail');
       queue.set(q.webhooks, 'webhooks');
+    });
+  }
+
+  /** The process: event-loop delay, memory, CPU, start time. */
+  private collectProcess(): void {
+    const lag = this.gauge('sipprot_event_loop_lag_seconds', 'Event-loop delay over the last 10 s', ['stat']);
+    const lagMax = this.gauge('sipprot_event_loop_lag_max_seconds', 'Worst event-loop delay since start');
+    const rss = this.gauge('process_resident_memory_bytes', 'Resident memory size in bytes');
+    const heap = this.gauge('nodejs_heap_used_bytes', 'V8 heap in use, bytes');
+    const cpu = this.counter('process_cpu_seconds_total', 'User and system CPU time spent, seconds');
+    const started = this.gauge(
+      'process_start_time_seconds',
+      'Start time of the process since the epoch, seconds',
+    );
+    started.set(Math.round(Date.now() / 1000 - process.uptime()));
+    this.r.onCollect(() => {
       const ll = this.src.loopLag();
       if (ll) {
         lag.set(ll.p50 / 1000, 'p50');
