@@ -3,6 +3,7 @@
  * (A reader that closes the pipe early, `sipprot deny list | head`, is bin/sipprot.js's.)
  */
 import type { ConfigWarning } from '../core/config/parse.js';
+import { jsonText, terminalLines } from '../core/text/terminal.js';
 import type { ListEntry, ListName } from '../core/types.js';
 import { count, localTime } from '../platform/time-text.js';
 import type { DynamicBlock } from '../ports/admin.js';
@@ -27,8 +28,18 @@ export function warnConfig(io: Io): (w: ConfigWarning, file: string) => void {
 
 export const LIST_TITLES: Record<ListName, string> = { allow: 'Allow list', deny: 'Deny list' };
 
+/** Data as JSON; C1 controls, separators and bidi overrides escaped (core/text/terminal.ts). */
 export function json(io: Io, value: unknown): void {
-  io.out(JSON.stringify(value, null, 2) + '\n');
+  io.out(`${jsonText(value, 2)}\n`);
+}
+
+/**
+ * Every byte the CLI prints passes here (issue 10 item 14): a User-Agent, user or note that
+ * reached a table, a check explanation or a report cannot move the cursor, retitle the
+ * terminal or hide text (ESC, BEL, CR, NUL, U+009B, U+0085, bidi overrides become '?').
+ */
+export function terminalIo(io: Io): Io {
+  return { out: (s) => io.out(terminalLines(s)), err: (s) => io.err(terminalLines(s)) };
 }
 
 export function listTable(title: string, entries: ListEntry[]): string {

@@ -16,7 +16,7 @@ import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { historyCommand } from './history-command.js';
 import { listCommands } from './list-commands.js';
-import type { Io } from './output.js';
+import { type Io, terminalIo } from './output.js';
 import { VERSION } from './version.js';
 
 export { type CliContext, usage } from './context.js';
@@ -47,7 +47,7 @@ export function sshClientOf(env: NodeJS.ProcessEnv): string | null {
 
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const { io } = deps;
+  const io = terminalIo(deps.io);
   const ctx: CliContext = {
     io,
     admin: (cmd, opts) => deps.admin({ config: cmd.optsWithGlobals().config, ...opts }),

@@ -15,11 +15,22 @@ import {
   textTable,
 } from '../core/report/format.js';
 import { phoneAdvice, REASON_LABELS } from '../core/report/report.js';
+import { mailHeader } from '../core/text/mail.js';
+import { terminalText } from '../core/text/terminal.js';
 import type { Decision } from '../core/types.js';
 
 export const HTML_MAX_ROWS = 500;
-/** Rows listed in one mail at most (~100 bytes each); the rest are counted, not listed. */
-const TEXT_MAX_ROWS = 50_000;
+/**
+ * Rows listed in one mail at most (~200 bytes each: the free-text cells are cut below);
+ * the rest are counted, not listed (issue 10 item 14: 1,000 blocks with 63 KB User-Agents
+ * made a 63 MB mail, 10,000 made the build throw). A digest stays under ~300 KB.
+ */
+export const TEXT_MAX_ROWS = 1000;
+/** The User-Agent and users cells: enough to recognise a tool, never a wall of text. */
+const UA_CELL = 60;
+/** Addresses named past the table (~16 bytes each): the mail stays under ~1 MB. */
+const ADDRESS_LIST_MAX = 50_000;
+const USERS_CELL = 40;
 
 interface DigestMail {
   subject: string;
@@ -78,8 +89,8 @@ export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): Di
     d.reason,
     d.country ? countryText(d.country, countryName(d.country)) : '-',
     d.attempts,
-    d.userAgent ?? '-',
-    d.users.join(',') || '-',
+    terminalText(d.userAgent ?? '-', UA_CELL),
+    terminalText(d.users.join(',') || '-', USERS_CELL),
     // Cluster mode: which host saw it (the mail covers the whole fleet).
     ...(fleet ? [d.host ?? '-'] : []),
   ]);
@@ -97,13 +108,7 @@ export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): Di
     for (const d of phones.values()) text.push(`  * ${phoneAdvice(d)}`);
   }
   text.push('', textTable(headers, rows, [false, false, false, false, false, true, false, false, false]));
-  if (decisions.length > listed.length) {
-    text.push(
-      '',
-      `... and ${decisions.length - listed.length} more block decisions not listed here ` +
-        '(see: sipprot status --dynamic).',
-    );
-  }
+  text.push(...restLines(decisions.slice(listed.length)));
   text.push('', 'Lift a block: sipprot unblock ADDRESS. Never block an address: sipprot allow add ADDRESS.');
 
   let html: string | null = null;
@@ -123,5 +128,35 @@ export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): Di
     parts.push('<p>Lift a block: <code>sipprot unblock ADDRESS</code>.</p>');
     html = htmlPage(subject, parts.join('\n'));
   }
-  return { subject, text: text.join('\n') + '\n', html };
+  return { subject: mailHeader(subject), text: text.join('\n') + '\n', html };
+}
+
+/** Past the table only the addresses (ours, ~16 bytes each): every one is still named. */
+function restLines(rest: readonly Decision[]): string[] {
+  if (rest.length === 0) return [];
+  const ips = [...new Set(rest.map((d) => d.ip))];
+  const shown = ips.slice(0, ADDRESS_LIST_MAX);
+  const out = [
+    '',
+    `The other ${plural(ips.length, 'address', 'addresses')} blocked (details: sipprot history):`,
+  ];
+  for (let i = 0; i < shown.length; i += 8) out.push(`  ${shown.slice(i, i + 8).join(' ')} `);
+  if (ips.length > shown.length) {
+    out.push(`... and ${ips.length - shown.length} more (see: sipprot status --dynamic, sipprot history).`);
+  }
+  return out;
+}
+
+/**
+ * The digest when the full one cannot be built or queued (issue 10 item 14: a failing
+ * digest must never hold back the later ones): counts only, nothing from the network.
+ */
+export function digestSummaryMail(count: number, o: DigestMailOptions, why: string): DigestMail {
+  const on = o.host ? ` on ${o.host}` : '';
+  const subject = `sipprot${on}: ${plural(count, 'block decision')} since ${o.formatTime(o.from)}`;
+  const text =
+    `sipprot made ${plural(count, 'block decision')}${on} between ${o.formatTime(o.from)} and ${o.formatTime(o.to)}.\n` +
+    `The full list could not be put in this mail (${terminalText(why, 200)}).\n` +
+    'See: sipprot status --dynamic, and sipprot history.\n';
+  return { subject: mailHeader(subject), text, html: null };
 }

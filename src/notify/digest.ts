@@ -10,7 +10,7 @@
 import type { Decision } from '../core/types.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
-import { buildDigestMail } from './digest-mail.js';
+import { buildDigestMail, digestSummaryMail } from './digest-mail.js';
 
 export const DIGEST_STATE_KEY = 'notify.digest';
 
@@ -124,14 +124,7 @@ export class Digest {
       return null;
     }
     if (recipients.length > 0) {
-      const mail = buildDigestMail(batch, {
-        from: cursor,
-        to: now,
-        host: this.o.host,
-        formatTime: this.o.formatTime,
-      });
-      id = await store.enqueueMail({ kind: 'attack-digest', ...mail, to: recipients, createdAt: now });
-      this.o.logger?.info({ id, blocks: batch.length }, 'attack digest queued');
+      id = await this.enqueue(batch, { from: cursor, to: now }, recipients, now);
     } else {
       this.o.logger?.warn({ blocks: batch.length }, 'attack digest not sent: no notification recipients');
     }
@@ -139,6 +132,42 @@ export class Digest {
     const next: DigestState = { coveredUntil: now, lastMailAt: id === null ? state.lastMailAt : now };
     await store.setSetting(DIGEST_STATE_KEY, JSON.stringify(next));
     return id;
+  }
+
+  /**
+   * Queues the digest; if it cannot be built or queued, a summary of counts instead, and
+   * if even that fails, the period is still consumed: one failing digest never holds the
+   * later ones back (it used to retry the same throwing batch until the lookback passed).
+   */
+  private async enqueue(
+    batch: Decision[],
+    period: { from: number; to: number },
+    recipients: string[],
+    now: number,
+  ): Promise<number | null> {
+    const o = { ...period, host: this.o.host, formatTime: this.o.formatTime };
+    const queue = (mail: { subject: string; text: string; html: string | null }) =>
+      this.o.store.enqueueMail({ kind: 'attack-digest', ...mail, to: recipients, createdAt: now });
+    try {
+      const id = await queue(buildDigestMail(batch, o));
+      this.o.logger?.info({ id, blocks: batch.length }, 'attack digest queued');
+      return id;
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      this.o.logger?.error(
+        { err: why, blocks: batch.length },
+        'attack digest failed; sending a summary instead',
+      );
+      try {
+        return await queue(digestSummaryMail(batch.length, o, why));
+      } catch (again) {
+        this.o.logger?.error(
+          { err: String(again) },
+          'attack digest summary failed too; this period is skipped',
+        );
+        return null;
+      }
+    }
   }
 
   /** True when this host sends the digest: single host, or it holds the fleet's throttle. */

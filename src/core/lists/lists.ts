@@ -10,8 +10,11 @@
 import { SipprotError } from '../errors.js';
 import { type Address, checkNetwork, parseAddress } from '../net/ip.js';
 import { PrefixSet } from '../net/prefix-set.js';
+import { csvCell, csvPlain, FORMULA_START } from '../text/csv.js';
 import type { ListEntry } from '../types.js';
 import { entryRefusal } from './entries.js';
+
+export { csvCell };
 
 interface ListLineError {
   /** 1-based line number in the file. */
@@ -52,13 +55,13 @@ type ListLine =
 const MAX_NOTE = 500;
 
 /**
- * Notes are one line of plain text: control characters (C0, DEL, C1) and Unicode line and
+ * Notes are one line of plain text: control characters (C0, DEL, C1), bidi overrides and Unicode line and
  * paragraph separators become spaces, so a note can never start a new line in the list
  * file or move a terminal's cursor; length is bounded.
  */
 export function cleanNote(note: string): string {
   return note
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ')
     .trim()
     .slice(0, MAX_NOTE)
     .trim();
@@ -224,7 +227,6 @@ function csvRecords(text: string): { records: CsvRecord[]; errors: ListLineError
 
 const NETWORK_HEADERS = new Set(['network', 'ip', 'address', 'ip address', 'cidr', 'network or ip address']);
 const NOTE_HEADERS = new Set(['note', 'notes', 'comment', 'description']);
-const FORMULA_START = /^[=+\-@\t\r]/;
 
 /**
  * CSV with `network,note` columns; the header is optional (when present, columns are
@@ -286,18 +288,6 @@ export function parseCsv(text: string): ListParseResult {
   return { entries: mergeEntries(entries), errors };
 }
 
-function csvField(value: string): string {
-  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-
-/**
- * One cell of any CSV sipprot writes (lists, the history export): a text a spreadsheet
- * would run as a formula gets a leading `'`, and the cell is quoted when it must be.
- */
-export function csvCell(value: string): string {
-  return csvField(FORMULA_START.test(value) ? `'${value}` : value);
-}
-
 /**
  * CSV with a header, CRLF line ends. A note that a spreadsheet would run as a formula
  * (`=`, `+`, `-`, `@`) gets a leading `'`, which parseCsv takes off again: notes can hold
@@ -306,7 +296,7 @@ export function csvCell(value: string): string {
 export function toCsv(entries: Iterable<ListEntry>): string {
   let out = `${CSV_HEADER}\r\n`;
   for (const e of entries) {
-    out += `${csvField(e.network)},${csvCell(e.note)}\r\n`;
+    out += `${csvPlain(e.network)},${csvCell(e.note)}\r\n`;
   }
   return out;
 }

@@ -1,26 +1,17 @@
 /**
  * Small formatting helpers shared by the report and the attack digest mail: escaped HTML
  * tables and pages, aligned plain-text tables, and the wording of counts and countries.
- * Pure: no clock, no I/O.
+ * Pure: no clock, no I/O. Escaping is core/text's (one module per output kind).
  */
+import { escapeHtml } from '../text/html.js';
+import { terminalSafe } from '../text/terminal.js';
 
-/** Control characters (from SIP headers) shown as `?`, so they cannot forge lines in a mail. */
+/** Text from SIP headers for a report or mail line: core/text/terminal.ts (C0, C1, separators, bidi). */
 export function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return terminalSafe(s);
 }
 
-/** Escapes text for HTML element content and double- or single-quoted attributes. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
-}
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
+export { escapeHtml };
 
 /** A whole HTML document with a small inline style (mail clients drop <style> blocks unevenly). */
 export function htmlPage(title: string, body: string): string {

@@ -53,6 +53,17 @@ import {
 } from './parse-scan.js';
 
 export const MAX_BYTES = 65536;
+/**
+ * Text an attacker writes and sipprot keeps or shows (User-Agent, users, Contact) is cut
+ * here, at capture, to MAX_FIELD characters (bytes: the text is latin1), the cut marked
+ * by a final '…' (issue 10 item 14: a 63 KB User-Agent was stored and shown whole, one UI
+ * row ~2,300 lines tall, and padded every row of the digest mail).
+ */
+export const MAX_FIELD = 256;
+
+function capped(v: string | null): string | null {
+  return v === null || v.length <= MAX_FIELD ? v : `${v.slice(0, MAX_FIELD - 1)}…`;
+}
 export const MAX_HEADERS = 100;
 const FIRST_WINDOW = 2048;
 
@@ -298,13 +309,13 @@ class Headers {
       case H_FROM:
         if (!this.fromSeen) {
           this.fromSeen = true;
-          this.fromUser = addrUser(s, vs, ve);
+          this.fromUser = capped(addrUser(s, vs, ve));
         }
         break;
       case H_TO:
         if (!this.toSeen) {
           this.toSeen = true;
-          this.toUser = addrUser(s, vs, ve);
+          this.toUser = capped(addrUser(s, vs, ve));
         }
         break;
       case H_CALLID:
@@ -314,11 +325,11 @@ class Headers {
         if (this.cseq === null && this.cseqMethod === null) this.readCseq(s, b, o, vs, ve);
         break;
       case H_UA:
-        if (this.userAgent === null) this.userAgent = text(s, vs, ve, folded);
+        if (this.userAgent === null) this.userAgent = capped(text(s, vs, ve, folded));
         break;
       case H_AUTHZ:
         this.hasCredentials = true;
-        if (this.authUser === null) this.authUser = authParam(s, vs, ve, L_USERNAME);
+        if (this.authUser === null) this.authUser = capped(authParam(s, vs, ve, L_USERNAME));
         if (this.nonce === null) this.nonce = authParam(s, vs, ve, L_NONCE);
         break;
       case H_AUTHN:
@@ -329,7 +340,7 @@ class Headers {
         }
         break;
       case H_CONTACT:
-        if (this.contact === null) this.contact = contactUri(s, vs, ve);
+        if (this.contact === null) this.contact = capped(contactUri(s, vs, ve));
         break;
     }
   }
