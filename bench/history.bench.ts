@@ -8,7 +8,9 @@
  *    300 user agents (two of them rare: 12 events each), 1-4 of 2,000 extensions, every
  *    kind (blocks and expiries most, lifts, escalations, list and settings changes).
  * 2. Runs each query shape `--runs` times with fresh random values and cursors (a first
- *    page and deep pages), page size 50, and prints p50, p99 and max in milliseconds.
+ *    page and deep pages), page size 50, and prints p50, p99 and max in milliseconds of
+ *    wall time, and p50 and p99 of CPU time (what the neighbours on a shared machine
+ *    take from the wall time does not show there).
  *    "all pages" lines follow `next` until 50 events or the end (a rare user agent).
  *
  * Bounded: fixed row and run counts, one temp directory (removed unless --dir is given).
@@ -101,11 +103,13 @@ async function measure(
   allPages = false,
 ): Promise<void> {
   const times: number[] = [];
+  const cpu: number[] = [];
   let events = 0;
   let pages = 0;
   for (let r = 0; r < RUNS; r++) {
     const q: HistoryQuery = { limit: 50, ...make() };
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     let page = await store.history(q);
     let got = page.events.length;
     pages++;
@@ -115,12 +119,16 @@ async function measure(
       pages++;
     }
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     events += got;
   }
   times.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   const f = (n: number) => n.toFixed(2);
   console.log(
-    `history ${name}: p50 ${f(pct(times, 50))} ms, p99 ${f(pct(times, 99))} ms, max ${f(times.at(-1)!)} ms ` +
+    `history ${name}: p50 ${f(pct(times, 50))} ms, p99 ${f(pct(times, 99))} ms, max ${f(times.at(-1)!)} ms; ` +
+      `CPU p50 ${f(pct(cpu, 50))} ms, p99 ${f(pct(cpu, 99))} ms ` +
       `(${RUNS} runs, ${(events / RUNS).toFixed(1)} events and ${(pages / RUNS).toFixed(1)} pages a run)`,
   );
 }
