@@ -6,9 +6,9 @@
  * history. Every text that came from the network is made terminal-safe.
  */
 import type { HistoryEvent } from '../core/history/events.js';
+import { terminalSafe } from '../core/text/terminal.js';
 import { count, localTime, relativeTime } from '../platform/time-text.js';
 import type { CheckResult, DynamicBlock } from '../ports/admin.js';
-import { terminalSafe } from './replay-command.js';
 import { formatDuration } from './table.js';
 
 const KIND: Record<HistoryEvent['kind'], string> = {

@@ -9,12 +9,12 @@ import type { Command } from 'commander';
 import { historyCsv } from '../core/history/csv.js';
 import { HISTORY_KINDS, type HistoryEvent, type HistoryKind } from '../core/history/events.js';
 import { addressFilter } from '../core/history/query.js';
+import { terminalSafe } from '../core/text/terminal.js';
 import type { DecisionReason } from '../core/types.js';
 import { count, localTime, relativeTime } from '../platform/time-text.js';
 import type { Admin, HistoryRequest } from '../ports/admin.js';
 import { type CliContext, usage } from './context.js';
 import { json } from './output.js';
-import { terminalSafe } from './replay-command.js';
 import { renderTable } from './table.js';
 import { parseTimeArg } from './time-arg.js';
 

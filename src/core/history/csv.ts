@@ -1,10 +1,10 @@
 /**
  * The history as CSV (`sipprot history --csv`, the Events tab's export): one event a line,
- * a header, CRLF, every cell through core/lists csvCell (a user agent or note that a
+ * a header, CRLF, every cell through core/text csvCell (a user agent or note that a
  * spreadsheet would run as a formula is neutralised with a leading '). Times are ISO 8601
  * in UTC with the Z shown, and the epoch seconds beside them for scripts.
  */
-import { csvCell } from '../lists/lists.js';
+import { csvCell } from '../text/csv.js';
 import type { HistoryEvent } from './events.js';
 
 export const HISTORY_CSV_HEADER =

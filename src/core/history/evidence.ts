@@ -10,6 +10,7 @@
  * here, before it is stored: it is attacker text.
  */
 import { PortSet, remoteOf } from '../detect/ports.js';
+import { terminalText } from '../text/terminal.js';
 import type { PortRange, SipEvent } from '../types.js';
 import { MAX_SAMPLES, SAMPLE_CHARS } from './events.js';
 
@@ -34,11 +35,9 @@ const PHRASES: Record<number, string> = {
   603: 'Decline',
 };
 
-/** Header text made one short printable line (no control characters, bounded). */
+/** Header text made one short printable line (core/text: no controls, bounded). */
 function clean(s: string | null, n = 40): string {
-  if (!s) return '';
-  const t = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return t.length <= n ? t : `${t.slice(0, n - 1)}…`;
+  return s ? terminalText(s, n) : '';
 }
 
 /** One answer as a sample line: `REGISTER 100 → 401 Unauthorized`. */
