@@ -47,7 +47,7 @@ import { kernelState } from './enforcer.js';
 import { LiveEvents } from './events.js';
 import { DaemonFeeds } from './feeds.js';
 import { loadGeo, scheduleGeo } from './geo.js';
-import { HostView, protectedPeers, reviewCountries } from './host-view.js';
+import { REFRESH_MS as HOST_REFRESH_MS, HostView, protectedPeers, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
 import { KernelGuard, storeAlarm } from './kernel-guard.js';
 import { readAccessLists } from './lists.js';
@@ -191,6 +191,8 @@ export class Daemon {
     await this.pipeline.warmUp(config);
     this.cluster = this.startCluster();
     this.cluster?.watchGeo(this.geo);
+    // The protected set is ready before the first packet (never built on the packet path).
+    this.host.refresh();
     await this.inputs.start(config);
     await this.ops.start();
     this.rescheduleGeo();
@@ -210,6 +212,7 @@ export class Daemon {
       this.paths.socket,
     );
     this.timers.push(setInterval(() => this.pipeline.tick(), TICK_MS));
+    this.timers.push(setInterval(() => this.host.refresh(), HOST_REFRESH_MS));
     this.timers.push(setInterval(() => void this.notifier.tick(), NOTIFY_TICK_MS));
     this.timers.push(setInterval(() => void this.prune(), PRUNE_MS));
     this.log.info(startedFields(config), 'sipprotd started');

@@ -13,7 +13,7 @@ import type { Config } from '../core/types.js';
 import { type HostFacts, protectedByHost, readHostFacts } from '../platform/host-facts.js';
 import type { Logger } from '../ports/logger.js';
 
-const REFRESH_MS = 5000;
+export const REFRESH_MS = 5000;
 
 export class HostView {
   private cached: { at: number; facts: HostFacts } | null = null;
@@ -40,18 +40,22 @@ export class HostView {
 
   /**
    * Whether a dynamic block of `ip` must be held back (issue 10 item 7): the protected
-   * addresses above, or PROTECTED_PEERS. O(1): the set is rebuilt at most every REFRESH_MS,
-   * since a scanner flood asks once per packet.
+   * addresses above, or PROTECTED_PEERS. O(1): the set is rebuilt by refresh(), off the
+   * packet path, since a scanner flood asks once per packet.
    */
   isProtected(ip: string, peers: PrefixSet<true> | null): boolean {
-    const now = Date.now();
-    if (!this.lookup || now - this.lookup.at > REFRESH_MS) {
-      this.lookup = { at: now, ips: new Set(this.protect().map((p) => p.ip)) };
-    }
+    // Never reads /proc here (a scanner flood asks per packet): refresh() does, on a timer.
+    this.lookup ??= { at: Date.now(), ips: new Set(this.protect().map((p) => p.ip)) };
     if (this.lookup.ips.has(ip)) return true;
     if (!peers || peers.size === 0) return false;
     const a = parseAddress(ip);
     return a !== null && peers.lookup(a) !== undefined;
+  }
+
+  /** Re-reads the host facts and rebuilds the protected set (the daemon's timer, every REFRESH_MS). */
+  refresh(): void {
+    this.cached = null;
+    this.lookup = { at: Date.now(), ips: new Set(this.protect().map((p) => p.ip)) };
   }
 
   lans(): Array<{ network: string; iface: string }> {
