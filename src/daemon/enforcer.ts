@@ -92,11 +92,6 @@ export class Enforcer {
     const now = this.d.clock();
     for (const d of ds) {
       const dec = this.d.hostId !== undefined && d.host === undefined ? { ...d, host: this.d.hostId } : d;
-      // Now, not at the commit: the evidence is what the address had sent up to this decision.
-      // A decision a peer host made (cluster) is that host's in the history.
-      const peer = d.host !== undefined && d.host !== this.d.hostId ? ACTORS.peer(d.host) : undefined;
-      const event = this.d.historyOf?.(dec, actor ?? peer);
-      if (event) this.pending.history.push(event);
       // Never enforce a "would block", whichever way it came.
       if (dec.action === 'observe') {
         this.pending.ds.push(dec);
@@ -117,6 +112,11 @@ export class Enforcer {
       }
       this.pending.ds.push(dec);
       if (this.d.enforced) this.fleet.ds.push(dec);
+      // After the kernel call, before the next event: the evidence is what the address had
+      // sent up to this decision. A decision a peer host made (cluster) is that host's.
+      const peer = d.host !== undefined && d.host !== this.d.hostId ? ACTORS.peer(d.host) : undefined;
+      const event = this.d.historyOf?.(dec, actor ?? peer);
+      if (event) this.pending.history.push(event);
     }
     this.schedule();
     this.tellFleet();
