@@ -70,6 +70,15 @@ export interface LiveCaptureOptions {
 }
 
 const SNAPLEN = 65535;
+/**
+ * libpcap's ring in the kernel. With the 64 KiB snap length (TCP segments merged by GRO
+ * reach 64 KiB: a shorter snap length would cut them, and an attacker could hide in the
+ * cut) each frame slot is 64 KiB: 32 MiB held 512 frames, and on this 2-core machine
+ * under load (load average 10–13) bursts from tcpreplay at 30k packets/s still lost
+ * 1–4% in the kernel before the capture thread ran; 64 MiB 0–2%, 128 MiB none in every
+ * run (bench/RESULTS.md). The thread empties it within microseconds when it can run.
+ */
+const KERNEL_RING = 128 * 1024 * 1024;
 const RECORD_HEADER = 16;
 const WRAP = 0xffffffff;
 /** Longest stretch the event loop spends reading frames before it yields. */
@@ -98,7 +107,9 @@ export class PcapLiveCapture {
     private readonly filter: string,
     private readonly opts: LiveCaptureOptions = {},
   ) {
-    this.kernelBuffer = opts.kernelBuffer ?? 32 * 1024 * 1024;
+    // KERNEL_RING in all, at least 32 MiB an interface (see KERNEL_RING).
+    const share = Math.floor(KERNEL_RING / Math.max(1, interfaces.length));
+    this.kernelBuffer = opts.kernelBuffer ?? Math.max(32 * 1024 * 1024, share);
     this.ringBytes = opts.ringBytes ?? 64 * 1024 * 1024;
   }
 
