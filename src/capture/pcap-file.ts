@@ -70,53 +70,119 @@ export async function* readCaptureBatches(
 
 /**
  * The records of an uncompressed capture, read synchronously into one reused buffer:
- * the fast way for replay (no stream, no await, no copy of a chunk to join a record cut
- * at the chunk's end: only that record's bytes move to the front). Frames are views into
- * the buffer and valid only during `onBatch`. Returns false, reading nothing, for a
+ * the fast way for replay (no stream, no await per chunk, no copy of a chunk to join a
+ * record cut at the chunk's end: only that record's bytes move to the front). `next()`
+ * gives the records of the next chunk; their frames are views into the buffer, valid
+ * until the following `next()`. `open` returns null, reading nothing, for a
  * gzip-compressed file (use readCaptureBatches).
  */
+export class CaptureFileReader {
+  private buf: Uint8Array;
+  private filled: number;
+  private eof: boolean;
+  /** File offset of buf[0]; bytes of buf the last parse consumed. */
+  private base = 0;
+  private used = 0;
+  private started = false;
+  private done = false;
+  private closed = false;
+  /** A fault found after good records: thrown at the next call, after those records. */
+  private fault: { offset: number; message: string } | null = null;
+  private readonly parser = new CaptureParser();
+
+  private constructor(
+    private readonly path: string,
+    private readonly fd: number,
+    size: number,
+  ) {
+    this.buf = new Uint8Array(size);
+    this.filled = readInto(path, fd, this.buf, 0);
+    this.eof = this.filled < this.buf.length;
+  }
+
+  static open(path: string, opts: ReadCaptureOptions = {}): CaptureFileReader | null {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw wrapIoError(path, e);
+    }
+    let r: CaptureFileReader;
+    try {
+      r = new CaptureFileReader(path, fd, Math.max(256, opts.chunkSize ?? 4 * 1024 * 1024));
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    if (r.filled >= 2 && r.buf[0] === 0x1f && r.buf[1] === 0x8b) {
+      r.close();
+      return null;
+    }
+    return r;
+  }
+
+  /** The records of the next chunk (possibly none), or null at the end; throws on corruption. */
+  next(): CaptureRecord[] | null {
+    if (this.fault !== null) {
+      const f = this.fault;
+      this.fault = null;
+      failAt(this.path, f.offset, f.message);
+    }
+    if (this.done) return null;
+    if (this.started) this.refill();
+    this.started = true;
+    const batch: CaptureRecord[] = [];
+    this.used = this.parser.parse(this.buf.subarray(0, this.filled), this.base, this.eof, batch);
+    const err = this.parser.error;
+    if (err !== null || this.eof) {
+      this.done = true;
+      this.close();
+    }
+    if (err !== null) {
+      if (batch.length === 0) failAt(this.path, err.offset, err.message);
+      this.fault = err;
+    }
+    return batch;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+
+  /** Moves the unparsed tail to the front and reads on behind it. */
+  private refill(): void {
+    this.base += this.used;
+    const rest = this.filled - this.used;
+    // A record larger than the buffer: a bigger buffer (records are bounded by the parser).
+    if (rest + this.parser.need > this.buf.length) {
+      const bigger = new Uint8Array(Math.max(this.buf.length * 2, rest + this.parser.need));
+      bigger.set(this.buf.subarray(this.used, this.filled));
+      this.buf = bigger;
+    } else {
+      this.buf.copyWithin(0, this.used, this.filled);
+    }
+    this.filled = rest + readInto(this.path, this.fd, this.buf, rest);
+    this.eof = this.filled < this.buf.length;
+    this.used = 0;
+  }
+}
+
+/** Every record of an uncompressed capture through CaptureFileReader; false for gzip. */
 export function readCaptureFileSync(
   path: string,
   onBatch: (batch: CaptureRecord[]) => void,
   opts: ReadCaptureOptions = {},
 ): boolean {
-  const size = Math.max(256, opts.chunkSize ?? 4 * 1024 * 1024);
-  let fd: number;
+  const r = CaptureFileReader.open(path, opts);
+  if (r === null) return false;
   try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw wrapIoError(path, e);
-  }
-  try {
-    let buf = new Uint8Array(size);
-    let filled = readInto(path, fd, buf, 0);
-    if (filled >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return false;
-    const parser = new CaptureParser();
-    let base = 0;
-    let eof = filled < buf.length;
-    for (;;) {
-      const batch: CaptureRecord[] = [];
-      const used = parser.parse(buf.subarray(0, filled), base, eof, batch);
-      if (batch.length > 0) onBatch(batch);
-      if (parser.error !== null) failAt(path, parser.error.offset, parser.error.message);
-      if (eof) return true;
-      base += used;
-      const rest = filled - used;
-      // A record larger than the buffer: a bigger buffer (records are bounded by the parser).
-      if (rest + parser.need > buf.length) {
-        const bigger = new Uint8Array(Math.max(buf.length * 2, rest + parser.need));
-        bigger.set(buf.subarray(used, filled));
-        buf = bigger;
-      } else {
-        buf.copyWithin(0, used, filled);
-      }
-      const n = readInto(path, fd, buf, rest);
-      filled = rest + n;
-      eof = filled < buf.length;
-    }
+    for (let b = r.next(); b !== null; b = r.next()) onBatch(b);
   } finally {
-    closeSync(fd);
+    r.close();
   }
+  return true;
 }
 
 /** Fills buf from `from` on as far as the file goes; returns the bytes read. */
