@@ -27,20 +27,24 @@ interface Waiter {
 type Answer = { id: number; error?: { message: string; code?: string } };
 
 export class StoreWriter {
-  private worker: Worker | null;
+  private worker: Worker | null = null;
+  /** The thread starts at the first commit: not during the start's restore, which it would slow. */
+  private started = false;
   private seq = 0;
   private readonly waiting = new Map<number, Waiter>();
 
   constructor(
-    stateDir: string,
+    private readonly stateDir: string,
     /** The daemon's own store: the fallback. */
     private readonly fallback: Pick<Store, 'commit'>,
     private readonly log: Logger,
-  ) {
-    this.worker = this.spawn(stateDir);
-  }
+  ) {}
 
   commit(batch: StoreBatch): Promise<void> {
+    if (!this.started) {
+      this.started = true;
+      this.worker = this.spawn(this.stateDir);
+    }
     const w = this.worker;
     if (w === null) return this.fallback.commit(batch);
     const id = ++this.seq;
