@@ -105,13 +105,19 @@ export class StoreWriter {
 }
 
 /**
- * A worker on a sibling module: the built .js, or under tsx (tests) the .ts source, which
- * a worker can only load after registering tsx itself (Node 20 does not pass --import
- * hooks on to worker threads).
+ * A worker on a sibling module: the built .js, or, when this file itself runs as .ts
+ * (tests and the e2e daemon under `node --import tsx`), the .ts source, which a worker
+ * can load only after registering the parent's loader itself (Node 20 passes no --import
+ * hooks on to worker threads). The loader is named by the parent's own --import flag, so
+ * the shipped build names no devDependency.
  */
 function newWorker(js: URL, workerData: unknown): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(js, { workerData });
   const ts = js.href.replace(/\.js$/, '.ts');
-  const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(ts)}); });`;
+  const args = process.execArgv;
+  const loader = args.find((a, i) => i > 0 && args[i - 1] === '--import' && /tsx/.test(a));
+  if (!loader) throw new Error(`${ts}: a .ts worker needs the parent's --import loader`);
+  const api = JSON.stringify(`${loader}/esm/api`);
+  const boot = `import(${api}).then((t) => { t.register(); return import(${JSON.stringify(ts)}); });`;
   return new Worker(boot, { eval: true, workerData });
 }
