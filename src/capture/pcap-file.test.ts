@@ -16,7 +16,7 @@ import {
   writePcap,
   writePcapng,
 } from '../core/packet/packets.testkit.js';
-import { type CaptureRecord, readCapture, readCaptureBatches, readCaptureFileSync } from './pcap-file.js';
+import { type CaptureRecord, readCapture, readCaptureBatches } from './pcap-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipprot-pcap-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -238,58 +238,5 @@ describe('readCapture: errors', () => {
     const raw = file(udpPacket('192.0.2.1', 5060, '192.0.2.2', 5060, sipRequest()));
     const { err } = await readUntilError(raw);
     assert.equal(code(err), 'SP_ERR_PCAP_FORMAT');
-  });
-});
-
-describe('readCaptureFileSync (replay): the same records and errors as the stream', () => {
-  /** Records (frames copied: the buffer is reused) and the error, or false for gzip. */
-  function readSync(path: string, chunkSize: number): { got: CaptureRecord[]; err: unknown } | false {
-    const got: CaptureRecord[] = [];
-    try {
-      const plain = readCaptureFileSync(
-        path,
-        (batch) => {
-          for (const r of batch) got.push({ ...r, frame: r.frame.slice() });
-        },
-        { chunkSize },
-      );
-      return plain ? { got, err: null } : false;
-    } catch (err) {
-      return { got, err };
-    }
-  }
-  const ng = writePcapng(frames.slice(0, 6));
-  const badNg = ng.slice();
-  new DataView(badNg.buffer).setUint32(badNg.length - 4, 12345, true);
-  const bad = writePcap(frames.slice(0, 6));
-  new DataView(bad.buffer).setUint32(writePcap(frames.slice(0, 5)).length + 8, 0x7fffffff, true);
-  const cases: Array<[string, Uint8Array | string]> = [
-    ['pcap', writePcap(frames)],
-    ['pcap big-endian nanoseconds', writePcap(frames, { bigEndian: true, nano: true })],
-    ['pcapng', ng],
-    ['pcapng with a bad trailing length', badNg],
-    ['pcap with a corrupt record', bad],
-    ['truncated pcap', writePcap(frames).subarray(0, 1000)],
-    ['not a capture', 'hello world, not a capture'],
-    ['empty', ''],
-  ];
-  for (const [name, data] of cases) {
-    it(name, async () => {
-      const p = file(data);
-      const want = await readUntilError(p);
-      for (const size of [256, 1000, 4096, 1 << 20]) {
-        const r = readSync(p, size);
-        assert.ok(r !== false);
-        assert.equal(r.got.length, want.got.length, `records with a ${size}-byte buffer`);
-        r.got.forEach((g, i) => {
-          assert.equal(g.at, want.got[i]!.at);
-          assert.deepEqual(g.frame, want.got[i]!.frame);
-        });
-        assert.equal((r.err as Error | null)?.message, (want.err as Error | null)?.message);
-      }
-    });
-  }
-  it('leaves gzip-compressed files to the stream (reads nothing)', () => {
-    assert.equal(readSync(file(gzipSync(writePcap(frames))), 4096), false);
   });
 });

@@ -3,7 +3,7 @@
  * time, touching no firewall and no store, so a replay shows exactly what the daemon would
  * have decided (test/golden.test.ts holds it to recorded decisions).
  */
-import { CaptureFileReader, type CaptureRecord, readCaptureBatches } from '../capture/pcap-file.js';
+import { readCaptureBatches } from '../capture/pcap-file.js';
 import type { Alert } from '../core/detect/alerts.js';
 import type { NearMiss } from '../core/detect/near-miss.js';
 import { Engine, type EngineStats } from '../core/engine.js';
@@ -62,35 +62,20 @@ export async function replay(
   let frames = 0;
   let firstAt: number | null = null;
   let lastAt: number | null = null;
-  const onBatch = (batch: CaptureRecord[]) => {
-    for (const rec of batch) {
-      frames++;
-      if (firstAt === null || rec.at < firstAt) firstAt = rec.at;
-      if (lastAt === null || rec.at > lastAt) lastAt = rec.at;
-      for (const ev of decoder.push(rec.linkType, rec.at, rec.frame)) {
-        for (const d of engine.onEvent(ev)) {
-          decisions++;
-          onDecision(d);
+  for (const file of files) {
+    // Batches: one await per chunk of records instead of one per frame.
+    for await (const batch of readCaptureBatches(file)) {
+      for (const rec of batch) {
+        frames++;
+        if (firstAt === null || rec.at < firstAt) firstAt = rec.at;
+        if (lastAt === null || rec.at > lastAt) lastAt = rec.at;
+        for (const ev of decoder.push(rec.linkType, rec.at, rec.frame)) {
+          for (const d of engine.onEvent(ev)) {
+            decisions++;
+            onDecision(d);
+          }
         }
       }
-    }
-  };
-  for (const file of files) {
-    // Plain files synchronously into one buffer, a turn of the event loop every 16 chunks
-    // (64 MiB: signals and timers still run); gzip through the stream.
-    const reader = CaptureFileReader.open(file);
-    if (reader === null) {
-      for await (const batch of readCaptureBatches(file)) onBatch(batch);
-      continue;
-    }
-    try {
-      let chunks = 0;
-      for (let batch = reader.next(); batch !== null; batch = reader.next()) {
-        onBatch(batch);
-        if (++chunks % 16 === 0) await new Promise<void>((r) => setImmediate(r));
-      }
-    } finally {
-      reader.close();
     }
   }
   const nearMisses = near > 0 ? engine.nearMisses(near) : [];
