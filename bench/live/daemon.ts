@@ -239,23 +239,27 @@ function childPids(pid: number): number[] {
   return out;
 }
 
-/** Waits until the process has used almost no CPU for `quietMs` (it drained its input). */
+/**
+ * Waits until the process has used almost no CPU (< `busyShare` of a core) for `quietMs`:
+ * it drained its input. Returns the CPU sample where the quiet stretch began (null after
+ * `maxMs` without one).
+ */
 export async function waitQuiet(
   d: DaemonUnderTest,
   opts: { quietMs?: number; maxMs?: number; busyShare?: number } = {},
-): Promise<number> {
+): Promise<CpuSample | null> {
   const quietMs = opts.quietMs ?? 1000;
   const end = performance.now() + (opts.maxMs ?? 120_000);
   let last = d.cpu();
-  let quietSince = last.at;
+  let quietFrom = last;
   for (;;) {
     await sleep(100);
     const c = d.cpu();
     const share = (c.proc - last.proc) / CLK_TCK / ((c.at - last.at) / 1000);
-    if (share > (opts.busyShare ?? 0.1)) quietSince = c.at;
+    if (share > (opts.busyShare ?? 0.1)) quietFrom = c;
     last = c;
-    if (c.at - quietSince >= quietMs) return quietSince;
-    if (c.at > end) return -1;
+    if (c.at - quietFrom.at >= quietMs) return quietFrom;
+    if (c.at > end) return null;
   }
 }
 

@@ -46,8 +46,15 @@ import {
   generateFlood,
   FLOOD_SEED as SEED,
 } from '../gen-flood.js';
-import { run, stopAll } from '../latency/proc.js';
-import { CLK_TCK, DaemonUnderTest, type ProbeReport, waitQuiet } from './daemon.js';
+import { run, sleep, stopAll } from '../latency/proc.js';
+import {
+  CLK_TCK,
+  type CpuSample,
+  DaemonUnderTest,
+  type LiveStatus,
+  type ProbeReport,
+  waitQuiet,
+} from './daemon.js';
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const REPO = dirname(dirname(HERE));
@@ -194,6 +201,39 @@ async function replay(tx: Netns, file: string, rate: number, count: number): Pro
   };
 }
 
+interface Window {
+  rep: Replay;
+  /** CPU when the first packet went out, and when the daemon had drained (or tcpreplay ended). */
+  c0: CpuSample;
+  c1: CpuSample;
+  rssPeakMb: number;
+}
+
+/** Sends `count` packets at `rate`; CPU and RSS of the daemon over send + drain. */
+async function flood(
+  d: DaemonUnderTest,
+  tx: Netns,
+  file: string,
+  rate: number,
+  count: number,
+): Promise<Window> {
+  let rssPeakMb = d.memory().rssMb;
+  const sampler = setInterval(() => {
+    rssPeakMb = Math.max(rssPeakMb, d.memory().rssMb);
+  }, 200);
+  try {
+    const c0 = d.cpu();
+    const rep = await replay(tx, file, rate, count);
+    const sent = d.cpu();
+    const quiet = await waitQuiet(d, { quietMs: 1000, maxMs: 120_000 });
+    // At low rates the daemon is "quiet" all along: the window ends with the last packet.
+    const c1 = quiet === null ? d.cpu() : quiet.at > sent.at ? quiet : sent;
+    return { rep, c0, c1, rssPeakMb };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
 async function oneRun(
   rx: Netns,
   tx: Netns,
@@ -202,89 +242,90 @@ async function oneRun(
   rate: number,
   profile: boolean,
 ): Promise<{ run: FloodRun; profile: string | null }> {
-  const count = Math.min(PACKETS, Math.round(rate * MAX_S));
+  const probe = PROBE || profile;
   const d = new DaemonUnderTest({
     root: ROOT,
     ns: rx.name,
     dir: join(tmp, `r${rate}${profile ? '-prof' : ''}`),
     settings: ['INTERFACES=eth0', 'PROTOCOLS=udp,tcp', 'SIP_PORTS=5060', 'NOTIFY_DAILY=no'],
-    probe: PROBE || profile,
+    probe,
     profile,
   });
   d.spawn();
   try {
     await d.waitStarted();
-    const rssStart = d.memory().rssMb;
+    const rssStartMb = d.memory().rssMb;
     const idle0 = d.cpu();
-    await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    await sleep(IDLE_S * 1000);
     const idle1 = d.cpu();
     const before = await d.status();
-    if (PROBE || profile) await d.probe(); // closes the start-up period
+    if (probe) await d.probe(); // closes the start-up period
     const loadBefore = loadavg();
-    let rssPeak = d.memory().rssMb;
-    const sampler = setInterval(() => {
-      rssPeak = Math.max(rssPeak, d.memory().rssMb);
-    }, 200);
-    const c0 = d.cpu();
-    let rep: Replay;
-    let quietAt: number;
-    try {
-      rep = await replay(tx, file, rate, count);
-      const sentAt = performance.now();
-      quietAt = await waitQuiet(d, { quietMs: 1000, maxMs: 120_000 });
-      if (quietAt < 0) quietAt = performance.now();
-      quietAt = Math.max(quietAt, sentAt);
-    } finally {
-      clearInterval(sampler);
-    }
-    // CPU over send + drain: from the first packet to the moment it fell quiet.
-    const c1 = d.cpu();
-    const windowS = (quietAt - c0.at) / 1000;
-    const report = PROBE || profile ? await d.probe() : null;
+    const w = await flood(d, tx, file, rate, Math.min(PACKETS, Math.round(rate * MAX_S)));
+    const report = probe ? await d.probe() : null;
     const after = await d.status();
     const mem = d.memory();
-    const loadAfter = loadavg();
-    const cap0 = before.live?.capture;
-    const cap1 = after.live?.capture;
-    const judged = (after.live?.sipMessages ?? 0) - (before.live?.sipMessages ?? 0);
-    const busyS = (c1.at - c0.at) / 1000;
-    // Ticks over the whole sampled interval; the last second was quiet by construction.
-    const pct = (t: number) => (t / CLK_TCK / windowS) * 100;
-    const cpuPct = pct(c1.proc - c0.proc);
-    const result: FloodRun = {
-      rate,
-      profiled: profile,
-      sent: rep.sent,
-      sendSeconds: rep.seconds,
-      sentPps: rep.pps,
-      sendFailed: rep.failed,
-      captured: (cap1?.received ?? 0) - (cap0?.received ?? 0),
-      kernelDrops: (cap1?.dropped ?? 0) - (cap0?.dropped ?? 0),
-      ifDrops: (cap1?.ifDropped ?? 0) - (cap0?.ifDropped ?? 0),
-      judged,
-      lost: rep.sent - judged,
-      windowSeconds: windowS,
-      drainSeconds: Math.max(0, busyS - rep.seconds - 1),
+    const run = result(rate, profile, w, before, after, report);
+    Object.assign(run, {
       idleCpuPct: ((idle1.proc - idle0.proc) / CLK_TCK / ((idle1.at - idle0.at) / 1000)) * 100,
-      cpuPct,
-      mainThreadPct: pct(c1.main - c0.main),
-      mainRunQueuePct: ((c1.mainWaitMs - c0.mainWaitMs) / 1000 / windowS) * 100,
-      helperPct: pct(c1.children - c0.children),
-      cpuPer1kMsgPct: judged > 0 ? cpuPct / (judged / windowS / 1000) : 0,
-      rssStartMb: rssStart,
-      rssPeakMb: Math.max(rssPeak, mem.rssMb),
+      rssStartMb,
+      rssPeakMb: Math.max(w.rssPeakMb, mem.rssMb),
       hwmMb: mem.hwmMb,
-      blocks: after.counts.dynamicTemporary + after.counts.dynamicPermanent,
-      lag: report?.lagMs ?? null,
-      gc: report?.gc ?? null,
-      heapUsedMb: report ? report.memory.heapUsed / 2 ** 20 : null,
       loadBefore,
-      loadAfter,
-    };
-    return { run: result, profile: profile && report ? d.profileFile(report.seq) : null };
+      loadAfter: loadavg(),
+    });
+    return { run, profile: profile && report ? d.profileFile(report.seq) : null };
   } finally {
     await d.stop();
   }
+}
+
+/** The run's figures from the window, the two status reports and the probe. */
+function result(
+  rate: number,
+  profiled: boolean,
+  w: Window,
+  before: LiveStatus,
+  after: LiveStatus,
+  report: ProbeReport | null,
+): FloodRun {
+  const { rep, c0, c1 } = w;
+  const windowS = (c1.at - c0.at) / 1000;
+  const cap0 = before.live?.capture;
+  const cap1 = after.live?.capture;
+  const judged = (after.live?.sipMessages ?? 0) - (before.live?.sipMessages ?? 0);
+  const pct = (ticks: number) => (ticks / CLK_TCK / windowS) * 100;
+  const cpuPct = pct(c1.proc - c0.proc);
+  return {
+    rate,
+    profiled,
+    sent: rep.sent,
+    sendSeconds: rep.seconds,
+    sentPps: rep.pps,
+    sendFailed: rep.failed,
+    captured: (cap1?.received ?? 0) - (cap0?.received ?? 0),
+    kernelDrops: (cap1?.dropped ?? 0) - (cap0?.dropped ?? 0),
+    ifDrops: (cap1?.ifDropped ?? 0) - (cap0?.ifDropped ?? 0),
+    judged,
+    lost: rep.sent - judged,
+    windowSeconds: windowS,
+    drainSeconds: Math.max(0, windowS - rep.seconds),
+    idleCpuPct: 0,
+    cpuPct,
+    mainThreadPct: pct(c1.main - c0.main),
+    mainRunQueuePct: ((c1.mainWaitMs - c0.mainWaitMs) / 1000 / windowS) * 100,
+    helperPct: pct(c1.children - c0.children),
+    cpuPer1kMsgPct: judged > 0 ? cpuPct / (judged / windowS / 1000) : 0,
+    rssStartMb: 0,
+    rssPeakMb: 0,
+    hwmMb: 0,
+    blocks: after.counts.dynamicTemporary + after.counts.dynamicPermanent,
+    lag: report?.lagMs ?? null,
+    gc: report?.gc ?? null,
+    heapUsedMb: report ? report.memory.heapUsed / 2 ** 20 : null,
+    loadBefore: [],
+    loadAfter: [],
+  };
 }
 
 const k = (n: number) => Math.round(n).toLocaleString('en');
