@@ -70,6 +70,8 @@ export interface CpuSample {
   at: number;
   /** Ticks (1/CLK_TCK s) of the whole process, of its main thread, of its child processes. */
   proc: number;
+  /** System (kernel) ticks of the whole process, included in `proc`. */
+  procSys: number;
   main: number;
   children: number;
   /**
@@ -177,6 +179,7 @@ export class DaemonUnderTest {
     return {
       at: performance.now(),
       proc: ticksOf(`/proc/${pid}/stat`),
+      procSys: ticksOf(`/proc/${pid}/stat`, 'system'),
       main: ticksOf(`/proc/${pid}/task/${pid}/stat`),
       children,
       mainWaitMs: Number(readSafe(`/proc/${pid}/task/${pid}/schedstat`).split(' ')[1] ?? 0) / 1e6,
@@ -216,12 +219,13 @@ export class DaemonUnderTest {
   }
 }
 
-/** utime + stime of a /proc stat file, in ticks (0 when the process is gone). */
-export function ticksOf(path: string): number {
+/** utime + stime (or one of them) of a /proc stat file, in ticks (0 when the process is gone). */
+export function ticksOf(path: string, which: 'both' | 'system' = 'both'): number {
   const s = readSafe(path);
   const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
   // Fields after the command: state is field 3, utime 14, stime 15.
-  return Number(rest[11] ?? 0) + Number(rest[12] ?? 0);
+  const sys = Number(rest[12] ?? 0);
+  return which === 'system' ? sys : Number(rest[11] ?? 0) + sys;
 }
 
 function childPids(pid: number): number[] {

@@ -115,6 +115,8 @@ export interface FloodRun {
   drainSeconds: number;
   idleCpuPct: number;
   cpuPct: number;
+  /** The kernel's share of cpuPct (system time: syscalls, wakeups, the packet socket). */
+  sysPct: number;
   mainThreadPct: number;
   /** Share of the window the main thread was runnable but waited for a core. */
   mainRunQueuePct: number;
@@ -312,6 +314,7 @@ function result(
     drainSeconds: Math.max(0, windowS - rep.seconds),
     idleCpuPct: 0,
     cpuPct,
+    sysPct: pct(c1.procSys - c0.procSys),
     mainThreadPct: pct(c1.main - c0.main),
     mainRunQueuePct: ((c1.mainWaitMs - c0.mainWaitMs) / 1000 / windowS) * 100,
     helperPct: pct(c1.children - c0.children),
@@ -337,7 +340,7 @@ function line(r: FloodRun): string {
     `live ${k(r.rate)} pps${r.profiled ? ' (profiled)' : ''}: sent ${k(r.sent)} in ${r.sendSeconds.toFixed(1)} s (${k(r.sentPps)} pps, ${r.sendFailed} failed); ` +
     `captured ${k(r.captured)}, kernel drops ${k(r.kernelDrops)} (${pc(r.kernelDrops, r.sent)}%), judged ${k(r.judged)} SIP messages ` +
     `(lost ${k(r.lost)} = ${pc(r.lost, r.sent)}%); CPU ${f1(r.cpuPct)}% of one core over ${r.windowSeconds.toFixed(1)} s ` +
-    `(main thread ${f1(r.mainThreadPct)}%, waiting for a core ${f1(r.mainRunQueuePct)}%, nft helper ${f1(r.helperPct)}%, idle before ${f1(r.idleCpuPct)}%) = ` +
+    `(system ${f1(r.sysPct)}%, main thread ${f1(r.mainThreadPct)}%, waiting for a core ${f1(r.mainRunQueuePct)}%, nft helper ${f1(r.helperPct)}%, idle before ${f1(r.idleCpuPct)}%) = ` +
     `${r.cpuPer1kMsgPct.toFixed(2)}% per 1k msg/s; drain ${f1(r.drainSeconds)} s; RSS ${k(r.rssStartMb)} → peak ${k(r.rssPeakMb)} MB ` +
     `(VmHWM ${k(r.hwmMb)} MB${r.heapUsedMb === null ? '' : `, heap used ${k(r.heapUsedMb)} MB`}); ` +
     (r.lag && r.gc
