@@ -2,7 +2,7 @@
  * Start with a big state (issue 13, target 5: 100k running blocks + 100k list entries
  * restored into the kernel ≤ 1 s; 1M ≤ 10 s). Root only.
  *
- *   npm run build && node --import tsx bench/live/start.bench.ts [--sizes 100000,1000000] [--root DIR] [--json FILE] [--keep]
+ *   npm run build && node --import tsx bench/live/start.bench.ts [--sizes 100000,1000000] [--cpu-prof] [--root DIR] [--json FILE] [--keep]
  *
  * Per size N, in a namespace it creates (sptest-bench-start-PID-N, a veth pair
  * eth0 to capture on, no traffic):
@@ -16,7 +16,9 @@
  *    table loaded", logged when that transaction returned, with its ms; "sipprotd started");
  * 3. the elements in the kernel are counted once (`nft -j list set ...`), the RSS read,
  *    the daemon stopped (SIGTERM; it deletes its table) and that timed too.
- * Prints one line per size.
+ * Prints one line per size. `--cpu-prof`: the daemon runs with the probe (bench/live/probe.mjs)
+ * profiling from its first line of JavaScript to "sipprotd started"; the top functions are
+ * printed (the profiler slows the start a little: the timed line is then not comparable).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -25,8 +27,9 @@ import { parseArgs } from 'node:util';
 import type { BlockRecord } from '../../src/core/types.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { Netns } from '../../test/netns.testkit.js';
+import { summarizeProfile } from '../cpu-profile.js';
 import { run, sleep, stopAll } from '../latency/proc.js';
-import { DaemonUnderTest } from './daemon.js';
+import { DaemonUnderTest, type ProbeReport } from './daemon.js';
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const REPO = dirname(dirname(HERE));
@@ -37,6 +40,7 @@ const { values } = parseArgs({
     root: { type: 'string', default: REPO },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -46,6 +50,7 @@ if (values.help) {
 }
 const SIZES = values.sizes!.split(',').map(Number);
 const ROOT = values.root!;
+const PROFILE = values['cpu-prof']!;
 if (process.getuid?.() !== 0) throw new Error('start.bench: needs root (network namespaces, nftables)');
 if (SIZES.some((n) => !(n >= 1 && n <= 2_000_000))) throw new Error('start.bench: --sizes 1-2000000 each');
 
@@ -141,6 +146,8 @@ async function oneSize(tmp: string, n: number): Promise<StartRun> {
         ...['INTERFACES=eth0', 'PROTOCOLS=udp,tcp', 'SIP_PORTS=5060', 'NOTIFY_DAILY=no'],
         ...[`DENYLIST_FILE=${deny}`, `ALLOWLIST_FILE=${allow}`],
       ],
+      probe: PROFILE,
+      profile: PROFILE,
     });
     const t0 = performance.now();
     await seedStore(d.stateDir, n, Date.now() / 1000);
@@ -159,6 +166,7 @@ async function oneSize(tmp: string, n: number): Promise<StartRun> {
       else await sleep(100);
     }
     await d.waitStarted(300_000);
+    if (PROFILE) printProfile(n, await d.probe(), d);
     const rel = (t: number | null) => (t === null ? null : (t - d.spawnedAt) / 1000);
     const loaded = d.logLine('firewall table loaded');
     const kernel = await countElements(ns);
@@ -185,6 +193,21 @@ async function oneSize(tmp: string, n: number): Promise<StartRun> {
     await ns.destroy();
     if (!values.keep) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Where the start-up went: the probe's profile from the process start to "sipprotd started". */
+function printProfile(n: number, report: ProbeReport, d: DaemonUnderTest): void {
+  const file = d.profileFile(report.seq);
+  if (!file) return;
+  const top = summarizeProfile(file, 25);
+  console.log(
+    `start ${n.toLocaleString('en')} profile (${file}; ${report.cpuMs.user.toFixed(0)} ms user + ` +
+      `${report.cpuMs.system.toFixed(0)} ms system CPU since the probe loaded; GC ${report.gc.count} pauses, ` +
+      `${report.gc.totalMs} ms, max ${report.gc.maxMs} ms), by inclusive time:`,
+  );
+  for (const l of top.inclusive) console.log(`  ${l}`);
+  console.log('by self time:');
+  for (const l of top.self) console.log(`  ${l}`);
 }
 
 async function main(): Promise<void> {
