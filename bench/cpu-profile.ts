@@ -19,7 +19,7 @@ export interface ProfileSummary {
 }
 
 function keyOf(f: ProfileNode['callFrame']): string {
-  const file = f.url.replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, '$1/');
+  const file = f.url.replace(/^file:\/\/.*?\/(src|bench|node_modules|dist)\//, '$1/');
   // tsx emits each module on one line: the line number says nothing then.
   const where = f.url ? (f.lineNumber > 0 ? `${file}:${f.lineNumber + 1}` : file) : '';
   return `${f.functionName || '(anonymous)'} ${where}`.trim();
@@ -66,7 +66,7 @@ export function summarizeProfile(path: string, n: number): ProfileSummary {
 
 /** Frames every packet passes through in the daemon: not what a stall is about. */
 const PLUMBING =
-  /^(\(root\)|\(program\)|PcapSession\.|open_live|emit |\(anonymous\) (src|bench)\/[^ ]*(capture\/live|daemon\/inputs)|onFrame )/;
+  /^(\(root\)|\(program\)|PcapSession\b|open_live|emit |\(anonymous\) (src|bench|dist)\/[^ ]*(capture\/live|daemon\/inputs)|onFrame )/;
 
 /**
  * Stalls: stretches of consecutive samples without an `(idle)` one (the thread never

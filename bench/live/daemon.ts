@@ -29,6 +29,8 @@ export interface DaemonOptions {
   settings: string[];
   probe?: boolean;
   profile?: boolean;
+  /** Run under `nice -n NICE` (negative: ahead of the machine's other work). */
+  nice?: number;
 }
 
 export interface ProbeReport {
@@ -121,16 +123,11 @@ export class DaemonUnderTest {
     const env = this.o.probe
       ? { SIPPROT_BENCH_PROBE: this.probeDir, SIPPROT_BENCH_PROFILE: this.o.profile ? '1' : '0' }
       : {};
+    const argv = [...node, join(this.o.root, 'bin/sipprotd.js'), '--config', this.conf, 'run'];
+    // nice execs its command: the PID stays the daemon's.
+    if (this.o.nice) argv.unshift('nice', '-n', `${this.o.nice}`);
     this.spawnedAt = Date.now();
-    this.proc = startIn(
-      this.o.ns,
-      'sipprotd',
-      node[0]!,
-      [...node.slice(1), join(this.o.root, 'bin/sipprotd.js'), '--config', this.conf, 'run'],
-      this.log,
-      undefined,
-      env,
-    );
+    this.proc = startIn(this.o.ns, 'sipprotd', argv[0]!, argv.slice(1), this.log, undefined, env);
   }
 
   /** Waits for the log line "sipprotd started"; returns its time (epoch ms). */
