@@ -61,9 +61,12 @@ export interface ProbeReport {
 export interface LiveStatus {
   counts: { allow: number; deny: number; dynamicPermanent: number; dynamicTemporary: number };
   live?: {
-    capture: { received: number; dropped: number; ifDropped: number } | null;
+    /** ringDrops: frames lost to the daemon's own full capture ring (absent in older daemons). */
+    capture: { received: number; dropped: number; ifDropped: number; ringDrops?: number } | null;
     sipMessages: number;
     drops: Record<string, { packets: number; bytes: number }> | null;
+    /** The daemon's own event-loop delay, ms (absent in older daemons). */
+    loopLag?: { windowSeconds: number; p50: number; p99: number; max: number; maxSinceStart: number } | null;
   };
 }
 

@@ -16,7 +16,7 @@
  *    otherwise) in the receiver, with the in-process probe (bench/live/probe.mjs); 5 s of
  *    idle (its CPU is reported), then `tcpreplay --pps=RATE --limit=N` from the sender,
  *    N = min(packets, RATE × max-seconds); when the daemon's CPU falls quiet (drained):
- *    packets sent (tcpreplay), captured and kernel-dropped (libpcap, from `sipprot status
+ *    packets sent (tcpreplay), captured, kernel-dropped and ring-dropped (from `sipprot status
  *    --json`), SIP messages judged (the decoder's count, same source), CPU of the process,
  *    of its main thread and of its `nft` helper (/proc, over send + drain), RSS (sampled
  *    every 200 ms, and VmHWM), event-loop lag and GC pauses (probe), blocks made;
@@ -115,6 +115,10 @@ export interface FloodRun {
   captured: number;
   kernelDrops: number;
   ifDrops: number;
+  /** Lost to the daemon's own capture ring (null: the daemon does not report it). */
+  ringDrops: number | null;
+  /** The daemon's own lag figures after the run (`status`: last 10 s window, worst since start). */
+  daemonLag: { p99: number; maxSinceStart: number } | null;
   judged: number;
   /** sent − judged: lost anywhere between the wire and the engine. */
   lost: number;
@@ -317,6 +321,10 @@ function result(
     captured: (cap1?.received ?? 0) - (cap0?.received ?? 0),
     kernelDrops: (cap1?.dropped ?? 0) - (cap0?.dropped ?? 0),
     ifDrops: (cap1?.ifDropped ?? 0) - (cap0?.ifDropped ?? 0),
+    ringDrops: cap1?.ringDrops === undefined ? null : cap1.ringDrops - (cap0?.ringDrops ?? 0),
+    daemonLag: after.live?.loopLag
+      ? { p99: after.live.loopLag.p99, maxSinceStart: after.live.loopLag.maxSinceStart }
+      : null,
     judged,
     lost: rep.sent - judged,
     windowSeconds: windowS,
@@ -347,7 +355,9 @@ const pc = (a: number, b: number) => (b > 0 ? ((a / b) * 100).toFixed(2) : '-');
 function line(r: FloodRun): string {
   return (
     `live ${k(r.rate)} pps${r.profiled ? ' (profiled)' : ''}: sent ${k(r.sent)} in ${r.sendSeconds.toFixed(1)} s (${k(r.sentPps)} pps, ${r.sendFailed} failed); ` +
-    `captured ${k(r.captured)}, kernel drops ${k(r.kernelDrops)} (${pc(r.kernelDrops, r.sent)}%), judged ${k(r.judged)} SIP messages ` +
+    `captured ${k(r.captured)}, kernel drops ${k(r.kernelDrops)} (${pc(r.kernelDrops, r.sent)}%)` +
+    (r.ringDrops === null ? '' : `, ring drops ${k(r.ringDrops)} (${pc(r.ringDrops, r.sent)}%)`) +
+    `, judged ${k(r.judged)} SIP messages ` +
     `(lost ${k(r.lost)} = ${pc(r.lost, r.sent)}%); CPU ${f1(r.cpuPct)}% of one core over ${r.windowSeconds.toFixed(1)} s ` +
     `(system ${f1(r.sysPct)}%, main thread ${f1(r.mainThreadPct)}%, waiting for a core ${f1(r.mainRunQueuePct)}%, nft helper ${f1(r.helperPct)}%, idle before ${f1(r.idleCpuPct)}%) = ` +
     `${r.cpuPer1kMsgPct.toFixed(2)}% per 1k msg/s; drain ${f1(r.drainSeconds)} s; RSS ${k(r.rssStartMb)} → peak ${k(r.rssPeakMb)} MB ` +
@@ -356,6 +366,9 @@ function line(r: FloodRun): string {
       ? `event-loop lag p50 ${f1(r.lag.p50)} / p99 ${f1(r.lag.p99)} / max ${f1(r.lag.max)} ms; ` +
         `GC ${r.gc.count} pauses, ${k(r.gc.totalMs)} ms total, max ${f1(r.gc.maxMs)} ms; `
       : 'no probe; ') +
+    (r.daemonLag
+      ? `daemon's own lag (status) p99 ${f1(r.daemonLag.p99)} ms, max since start ${f1(r.daemonLag.maxSinceStart)} ms; `
+      : '') +
     `blocks ${r.blocks}; load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
   );
 }
