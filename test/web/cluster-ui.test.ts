@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { fakeWorld } from '../../src/api/admin.fake.js';
 import { buildApi } from '../../src/api/server.js';
+import { aHistoryEvent } from '../../src/core/history/history.testkit.js';
 import { setAdminPassword } from '../../src/platform/admin-password.js';
 import type { ClusterStatus } from '../../src/ports/cluster.js';
 import {
@@ -87,6 +88,13 @@ describe('admin UI: cluster mode', () => {
     const problems = watchProblems(page);
     try {
       await s.world.block('203.0.113.9', { host: 'pbx-a' });
+      // pbx-c blocked it too (announced to this host), and this host (pbx-b) earlier.
+      await s.world.store.recordHistory([
+        aHistoryEvent('203.0.113.9', now() - 300, { actor: 'sipprotd@pbx-b' }),
+        aHistoryEvent('203.0.113.9', now() - 60, { actor: 'host:pbx-c' }),
+        aHistoryEvent('203.0.113.9', now() - 30, { actor: 'host:pbx-a' }),
+        aHistoryEvent('198.51.100.1', now() - 20, { actor: 'host:pbx-z' }),
+      ]);
       await login(page, s.url);
       const card = page.getByTestId('cluster');
       await card.getByText('Redis up').waitFor();
@@ -98,6 +106,16 @@ describe('admin UI: cluster mode', () => {
       const row = page.getByRole('row').filter({ hasText: '203.0.113.9' });
       await row.getByText('pbx-a').waitFor();
       await page.getByRole('columnheader', { name: 'Seen by' }).waitFor();
+      // The detail view names every host that saw it, the record's host first.
+      await page.getByRole('button', { name: 'Details of 203.0.113.9' }).click();
+      const seen = page.getByTestId('seen-by');
+      await seen.getByText('pbx-c').waitFor();
+      assert.equal(
+        (await seen.textContent())?.trim(),
+        'pbx-a (its block in force), pbx-c, pbx-b',
+        "the record host first, then the newest events' hosts; another address's host not shown",
+      );
+      await screenshot(page, 'block-detail-seen-by');
       assert.deepEqual(problems, [], 'no console errors or CSP violations');
     } finally {
       await page.close();
@@ -117,6 +135,9 @@ describe('admin UI: cluster mode', () => {
       await openTab(page, 'Dynamic Denylist');
       await page.getByRole('row').filter({ hasText: '203.0.113.10' }).waitFor();
       assert.equal(await page.getByRole('columnheader', { name: 'Seen by' }).count(), 0);
+      await page.getByRole('button', { name: 'Details of 203.0.113.10' }).click();
+      await page.getByText('Answers the server gave it').waitFor();
+      assert.equal(await page.getByTestId('seen-by').count(), 0, 'no "Seen by" on a single host');
     } finally {
       await page.close();
       await s.close();

@@ -23,17 +23,31 @@ export function htmlPage(title: string, body: string): string {
   );
 }
 
-/** A compact bordered table; every cell is escaped. */
+/**
+ * A compact bordered table; every cell is escaped. The border is said twice: as table
+ * attributes (mail clients that drop style attributes, text-mode clients) and as inline
+ * styles (the rest): a report table never shows its cells run together.
+ */
 export function htmlTable(headers: string[], rows: Array<Array<string | number>>): string {
-  const cell = 'style="border:1px solid #ccc;padding:2px 6px;text-align:left"';
-  const head = headers.map((h) => `<th ${cell}>${escapeHtml(h)}</th>`).join('');
+  const border = 'border:1px solid #999;padding:3px 8px;text-align:left;vertical-align:top';
+  const th = `style="${border};background:#eee"`;
+  const td = `style="${border}"`;
+  const head = headers.map((h) => `<th ${th}>${escapeHtml(h)}</th>`).join('');
   const body = rows
-    .map((row) => `<tr>${row.map((c) => `<td ${cell}>${escapeHtml(String(c))}</td>`).join('')}</tr>`)
+    .map((row) => `<tr>${row.map((c) => `<td ${td}>${escapeHtml(String(c))}</td>`).join('')}</tr>`)
     .join('\n');
-  return `<table style="border-collapse:collapse"><tr>${head}</tr>\n${body}</table>`;
+  return (
+    '<table border="1" cellpadding="4" cellspacing="0" style="border-collapse:collapse;border:1px solid #999">' +
+    `<thead><tr>${head}</tr></thead>\n<tbody>${body}</tbody></table>`
+  );
 }
 
-/** Columns padded to their widest cell; `right[i]` aligns column i to the right. */
+/**
+ * Columns padded to their widest cell, separated by ` | `, with a `-+-` rule under the
+ * headers; `right[i]` aligns column i to the right. The separators keep a multi-word cell
+ * ("failed authentication (password guessing)", a user agent) from running into the next
+ * one where the mail client shows the text part in a proportional font.
+ */
 export function textTable(
   headers: string[],
   rows: Array<Array<string | number>>,
@@ -42,16 +56,10 @@ export function textTable(
   const cells = [headers, ...rows.map((r) => r.map((c) => printable(String(c))))];
   // A loop, not Math.max(...cells): a digest table can have tens of thousands of rows.
   const widths = headers.map((_, i) => cells.reduce((w, r) => Math.max(w, (r[i] ?? '').length), 0));
-  return cells
-    .map(
-      (r) =>
-        '  ' +
-        widths
-          .map((w, i) => (right[i] ? (r[i] ?? '').padStart(w) : (r[i] ?? '').padEnd(w)))
-          .join('  ')
-          .trimEnd(),
-    )
-    .join('\n');
+  const line = (r: string[]) =>
+    `  ${widths.map((w, i) => (right[i] ? (r[i] ?? '').padStart(w) : (r[i] ?? '').padEnd(w))).join(' | ')}`.trimEnd();
+  const rule = `  ${widths.map((w) => '-'.repeat(w)).join('-+-')}`;
+  return [line(cells[0]!), rule, ...cells.slice(1).map(line)].join('\n');
 }
 
 export function formatUtc(t: number): string {

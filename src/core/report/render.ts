@@ -74,8 +74,8 @@ export function renderReportText(r: Report, opts: RenderOptions = {}): string {
     }
     out.push('');
   }
-  for (const [title, , rows] of tops(r, (ua) => clip(ua, 60))) {
-    if (rows.length > 0) table(title, ['', 'attacks'], rows, [false, true]);
+  for (const [title, head, rows] of tops(r, (ua) => clip(ua, 60))) {
+    if (rows.length > 0) table(title, [head.toLowerCase(), 'attacks'], rows, [false, true]);
   }
   return out.join('\n').replace(/\n+$/, '\n');
 }
@@ -135,7 +135,8 @@ function period(r: Report, fmt: (t: number) => string): string {
 }
 
 function totalsHeaders(prev: boolean, count: string, before: string, change: string): string[] {
-  return prev ? ['', count, before, change] : ['', count];
+  const first = count === 'Count' ? 'Total' : 'total';
+  return prev ? [first, count, before, change] : [first, count];
 }
 
 function totalsRows(r: Report, prev: boolean): Row[] {

@@ -109,13 +109,18 @@ test('the model carries totals compared with the day before', () => {
 test('the text rendering has every section the daily mail promises', () => {
   const r = buildReport({ summary: summary(), previous, label: '2024-05-01' });
   const text = renderReportText(r);
-  assert.match(text, /Attacks detected\s+12\s+20\s+-8/);
-  assert.match(text, /Blocks\s+8\s+3\s+\+5/);
-  assert.match(text, /Attacks by rule[\s\S]*failed authentication \(password guessing\)\s+6/);
-  assert.match(text, /Blocks by reason[\s\S]*repeat offender \(BLOCK_THRESHOLD\)\s+1/);
+  assert.match(text, /Attacks detected +\| +12 \| +20 \| +-8/);
+  assert.match(text, /Blocks +\| +8 \| +3 \| +\+5/);
+  assert.match(text, /Attacks by rule[\s\S]*failed authentication \(password guessing\) \| +6/);
+  assert.match(text, /Blocks by reason[\s\S]*repeat offender \(BLOCK_THRESHOLD\) +\| +1/);
   assert.match(
     text,
-    /203\.0\.113\.7\s+Netherlands \(NL\)\s+300\s+scanner, auth-failures\s+friendly-scanner\s+100, 101/,
+    /203\.0\.113\.7 +\| Netherlands \(NL\) \| +300 \| scanner, auth-failures \| friendly-scanner \| 100, 101/,
+  );
+  // Every cell of every table row has its separator: no two cells run together.
+  assert.match(
+    text,
+    /Top attacking addresses\n {2}address +\| country +\| attempts \| rules +\| user agent +\| users targeted\n {2}-+\+-+\+/,
   );
   assert.match(text, /New permanent blocks\n {2}\* 203\.0\.113\.7 at 2024-05-01 01:00 UTC .*blocked 3 times/);
   assert.match(
@@ -165,6 +170,9 @@ test('HTML escapes everything that came off the wire', () => {
   assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
   assert.match(html, /^<!DOCTYPE html>/);
   assert.match(html, /keeps failing as user 104/);
+  // Cell borders survive a client that drops style attributes (the table's own border).
+  assert.match(html, /<table border="1" cellpadding="4" cellspacing="0"/);
+  assert.match(html, /<td style="border:1px solid #999[^"]*">203\.0\.113\.7<\/td>/);
 });
 
 test('escapeHtml and the phone advice', () => {
@@ -190,6 +198,6 @@ test('plain-text cells cannot forge lines; columns align', () => {
       ],
       [false, true],
     ),
-    '  ip          n\n  192.0.2.1   5\n  x?y        10',
+    '  ip        |  n\n  ----------+---\n  192.0.2.1 |  5\n  x?y       | 10',
   );
 });

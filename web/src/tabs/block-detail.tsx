@@ -3,7 +3,10 @@
  * the block started and how long it runs, the evidence (attempts, users, user agent, the
  * answers the server gave), the misconfigured-phone advice, the address's recent history
  * (from /api/check), and the next steps as buttons: unblock, allow and unblock, make
- * permanent (a deny list entry with a note), all events of the address.
+ * permanent (a deny list entry with a note), all events of the address. In cluster mode,
+ * "Seen by" names every host that blocked it: the host of the record in force and the hosts
+ * of its block events in the history (`sipprotd@HOST` decided here, `host:NAME` announced
+ * by a peer).
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { CheckResult } from '../../../src/api/types.js';
@@ -45,6 +48,24 @@ function useCheck(ip: string | null): { check: CheckResult | null; error: string
   return { check, error };
 }
 
+/** The host an actor names, for a block event: `sipprotd@pbx-a` and `host:pbx-a` are pbx-a. */
+function actorHost(actor: string): string | null {
+  const m = /^(?:sipprotd@|host:)(.+)$/.exec(actor);
+  return m ? m[1]! : null;
+}
+
+/** The hosts that saw a block, its record's first; empty on a single host. */
+export function seenBy(row: LiveRow, check: CheckResult | null): string[] {
+  if (row.host === undefined) return [];
+  const hosts = new Set<string>([row.host]);
+  for (const e of check?.recent ?? []) {
+    if (e.subject !== row.ip || (e.kind !== 'block' && e.kind !== 'permanent')) continue;
+    const h = actorHost(e.actor);
+    if (h !== null) hosts.add(h);
+  }
+  return [...hosts];
+}
+
 export function BlockDetail(p: Props) {
   const r = p.row;
   const { check, error } = useCheck(r?.ip ?? null);
@@ -81,6 +102,20 @@ export function BlockDetail(p: Props) {
             <dd class="ua">{r.userAgent ?? <span class="muted">none sent</span>}</dd>
             <dt>Country</dt>
             <dd>{country(r.country)}</dd>
+            {r.host !== undefined && (
+              <>
+                <dt>Seen by</dt>
+                <dd class="seen-by" data-testid="seen-by">
+                  {seenBy(r, check).map((h, i) => (
+                    <span key={h}>
+                      {i > 0 ? ', ' : ''}
+                      <span class="mono">{h}</span>
+                      {i === 0 ? <span class="muted"> (its block in force)</span> : null}
+                    </span>
+                  ))}
+                </dd>
+              </>
+            )}
           </dl>
           {r.misconfiguredPhone && (
             <p class="notice notice-warn">
