@@ -212,7 +212,7 @@ export class ClusterSync {
     this.lastError = null;
     void this.heartbeat();
     log.info(
-      { fresh, ms: Math.round(performance.now() - t0), ...r, covers: snap.covers },
+      { fresh, ms: Math.round(performance.now() - t0), snapshotMs, ...r, covers: snap.covers },
       'cluster: in sync with the fleet',
     );
   }

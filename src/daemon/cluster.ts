@@ -24,15 +24,16 @@ import type { GuardedChange, Lockout } from '../core/lists/lockout.js';
 import type { AttackRecord } from '../core/records.js';
 import type { Config, Decision, ListName } from '../core/types.js';
 import type { GeoDatabase } from '../geoip/database.js';
+import { VERSION } from '../platform/version.js';
 import type { ClusterSummary } from '../ports/admin.js';
 import type { ClusterBus, ClusterHost, ClusterStatus } from '../ports/cluster.js';
 import type { ListStorage } from '../ports/lists.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
+import { adminOf, type RunningDaemon } from './api.js';
 import { installTable, stateTable } from './cluster-geo.js';
 import type { Pipeline } from './pipeline.js';
-
-const VERSION = '0.1.0';
+import { updateSettings } from './settings.js';
 
 /** This host's id in the cluster, or undefined on a single host. */
 export function clusterHostId(config: Config): string | undefined {
@@ -65,6 +66,43 @@ export interface ClusterParts {
   geoInstalled(): Promise<void>;
   /** Replaces the Redis bus (tests). */
   bus?: ClusterBus;
+}
+
+/** What a daemon hands over for cluster mode: the API's view of it and the parts it built. */
+export interface DaemonClusterParts {
+  running: RunningDaemon;
+  pipeline: Pipeline;
+  store: Store;
+  lists: ListStorage;
+  log: Logger;
+  clock(): number;
+  geoInstalled(): Promise<void>;
+  bus?: ClusterBus | undefined;
+}
+
+/**
+ * Cluster mode for a daemon (null on a single host): the sync gets the pipeline's policy
+ * path, the lists, settings through the web UI's validated path (its country lock-out guard
+ * included) and the store.
+ */
+export function startCluster(p: DaemonClusterParts): ClusterNode | null {
+  const { running } = p;
+  const guard = adminOf(running, p.store, p.lists);
+  return ClusterNode.start({
+    config: running.config,
+    pipeline: p.pipeline,
+    access: running.access,
+    lists: p.lists,
+    listsChanged: (name) => running.live.listsChanged(name),
+    guard,
+    applySettings: (values) =>
+      updateSettings({ ...running, guardCountries: (c) => guard.guardCountries(c) }, values),
+    store: p.store,
+    log: p.log,
+    clock: p.clock,
+    geoInstalled: p.geoInstalled,
+    bus: p.bus,
+  });
 }
 
 export class ClusterNode {

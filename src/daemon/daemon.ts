@@ -14,7 +14,7 @@
  *   a new engine fed the running blocks again, capture restarted only when what it sees
  *   changed, one reconcile; blocks are kept.
  * - a failed firewall change: the firewall wrapper reconciles once at once; if that fails
- *   too, the daemon reconciles again 5 s later (and on any unhandled rejection).
+ *   too, the daemon reconciles again 5 s later (and on any unhandled rejection): kernel-sync.ts.
  * - stop: inputs and API first, then commit what is pending, stop mail, remove sipprot's
  *   nftables table, close the store, remove socket and PID file.
  */
@@ -26,42 +26,35 @@ import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { PrefixSet } from '../core/net/prefix-set.js';
 import type { Config, Decision, ListName } from '../core/types.js';
-import { ReconcilingFirewall } from '../firewall/reconcile.js';
-import type { GeoDatabase } from '../geoip/database.js';
-import type { GeoSchedule } from '../geoip/schedule.js';
 import { ListFiles } from '../lists/list-files.js';
-import { Notifier } from '../notify/notifier.js';
-import type { NetnsLock } from '../platform/netns-lock.js';
-import { releasePidFile } from '../platform/pid-file.js';
 import type { RuntimePaths } from '../platform/runtime-paths.js';
 import { VERSION } from '../platform/version.js';
-import type { LiveStats } from '../ports/admin.js';
+import type { LiveStats, Protection } from '../ports/admin.js';
 import type { FirewallState } from '../ports/firewall.js';
 import type { Store } from '../ports/store.js';
 import { adminOf, type RunningDaemon, startApi } from './api.js';
 import { startedFields } from './banner.js';
-import { ClusterNode, clusterHostId } from './cluster.js';
-import { sameCapture, sameMail } from './config-diff.js';
+import { type ClusterNode, clusterHostId, startCluster } from './cluster.js';
+import { sameCapture } from './config-diff.js';
 import { logConfigWarnings } from './config-warnings.js';
 import { kernelState } from './enforcer.js';
 import { LiveEvents } from './events.js';
 import { DaemonFeeds } from './feeds.js';
-import { loadGeo, scheduleGeo } from './geo.js';
+import { countryRanges, GeoInForce } from './geo.js';
 import { REFRESH_MS as HOST_REFRESH_MS, HostView, protectedPeers, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
-import { KernelGuard, storeAlarm } from './kernel-guard.js';
+import { storeAlarm } from './kernel-guard.js';
+import { KernelSync } from './kernel-sync.js';
 import { readAccessLists } from './lists.js';
+import { MailInForce } from './mail.js';
 import { type DaemonOptions, type Opened, openParts } from './open.js';
 import { Operations } from './ops.js';
 import { Pipeline } from './pipeline.js';
-import { updateSettings } from './settings.js';
 
 const clock = () => Date.now() / 1000;
 const TICK_MS = 250;
 const NOTIFY_TICK_MS = 5000;
 const PRUNE_MS = 6 * 3600_000;
-/** After a reconcile that failed too, the next try (the kernel may be busy or restarting). */
-const RETRY_RECONCILE_MS = 5000;
 
 export type { DaemonOptions };
 
@@ -69,15 +62,16 @@ export class Daemon {
   /** The config in force (replaced on reload). */
   private conf: Config;
   private access: AccessLists;
-  private geo: GeoDatabase | null = null;
-  private notifier: Notifier;
-  private geoSchedule: GeoSchedule | null = null;
+  /** The geo-IP database in use and its refresh (geo.ts); the mail in force (mail.ts). */
+  private readonly geo: GeoInForce;
+  private readonly mail: MailInForce;
   private readonly startedAt = clock();
   private readonly opts: DaemonOptions;
   private readonly log: PinoLogger;
   private readonly paths: RuntimePaths;
   private readonly store: Store;
-  private readonly firewall: ReconcilingFirewall;
+  /** The kernel's agreement with the policy: reconcile, retry, watch, remove (kernel-sync.ts). */
+  private readonly kernel: KernelSync;
   private readonly lists: ListFiles;
   private readonly events = new LiveEvents();
   private readonly pipeline: Pipeline;
@@ -86,14 +80,13 @@ export class Daemon {
   private readonly inputs: PacketInputs;
   private servers: FastifyInstance[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
-  private reconciling: Promise<void> | null = null;
   private readonly host: HostView;
   /** Peers of live web admin sessions; PROTECTED_PEERS (rebuilt on reload). */
   private readonly presence = new AdminPresence();
   private peers: PrefixSet<true> | null;
   private stopping = false;
-  private readonly netns: NetnsLock | null;
-  private kernelGuard: KernelGuard | null = null;
+  /** Removes the socket, the PID file and the namespace lock (open.ts). */
+  private readonly release: () => Promise<void>;
   /** Cluster mode (CLUSTER_REDIS_URL): the fleet's shared memory; null on a single host. */
   private cluster: ClusterNode | null = null;
   private readonly feeds: DaemonFeeds;
@@ -123,25 +116,36 @@ export class Daemon {
     this.log = o.log;
     this.paths = o.paths;
     this.store = o.store;
-    this.netns = o.netns;
+    this.release = o.release;
     this.host = new HostView(o.opts.hostFacts, () => this.presence.recent(clock()));
     this.peers = protectedPeers(o.config.protectedPeers);
     this.feeds = new DaemonFeeds({
-      firewall: { setFeeds: (f) => this.firewall.setFeeds(f) },
+      firewall: { setFeeds: (f) => this.kernel.firewall.setFeeds(f) },
       log: o.log.child({ component: 'feeds' }),
       protect: () => this.host.protect(),
       failed: (e) => this.failed('firewall', e),
       clock,
     });
-    // A failed change is answered by one full reconcile from the policy's state.
-    this.firewall = new ReconcilingFirewall(
-      o.kernel,
-      async () => this.kernelState(),
-      o.log.child({ component: 'reconcile' }),
-    );
+    this.kernel = new KernelSync({
+      kernel: o.kernel,
+      log: o.log,
+      desired: () => this.kernelState(),
+      // The kernel watch runs its own nft: off with a fake firewall unless a test names one.
+      watch: o.opts.kernelWatch ?? (o.opts.firewall ? false : ['nft']),
+      emit: (e) => this.events.emit(e),
+      clock,
+    });
     this.lists = new ListFiles({ allow: o.config.allowlistFile, deny: o.config.denylistFile });
     this.access = this.readLists();
-    this.notifier = this.newNotifier();
+    this.geo = new GeoInForce(o.log, (db) => this.cluster?.watchGeo(db));
+    this.mail = new MailInForce({
+      config: () => this.conf,
+      store: o.store,
+      clock,
+      log: o.log,
+      claim: (job, ttl) =>
+        this.cluster ? this.cluster.claim(job, ttl) : Promise.reject(new Error('cluster not started')),
+    });
     this.ops = new Operations({
       config: () => this.conf,
       log: o.log,
@@ -151,17 +155,17 @@ export class Daemon {
       detection: () => this.pipeline.detectionCounts(),
       held: () => this.pipeline.held(),
       access: () => this.access,
-      geo: () => this.geo,
-      notifier: () => this.notifier,
+      geo: () => this.geo.db,
+      notifier: () => this.mail.notifier,
       userAgent: `sipprot/${VERSION}`,
       feeds: () => this.feeds?.view()?.status() ?? [],
     });
     this.pipeline = new Pipeline(o.config, {
       lists: () => this.access,
       protectedPeer: (ip) => this.host.isProtected(ip, this.peers),
-      country: (ip) => this.geo?.country(ip) ?? null,
+      country: (ip) => this.geo.db?.country(ip) ?? null,
       enforce: {
-        firewall: this.firewall,
+        firewall: this.kernel.firewall,
         store: this.store,
         appendDeny: (entries) => this.lists.add('deny', entries),
         published: (ds) => this.published(ds),
@@ -182,15 +186,15 @@ export class Daemon {
   private async begin(): Promise<void> {
     const config = this.conf;
     logConfigWarnings(this.log, config.source, this.opts.configWarnings ?? [], 'start');
-    this.geo = await loadGeo(config, this.log);
+    await this.geo.load(config);
     await this.reviewCountries(config, []);
     await this.pipeline.restore(this.store);
     await this.reconcile('start');
     await this.feeds.apply(config);
-    this.startKernelGuard();
+    this.kernel.watch();
     await this.pipeline.warmUp(config);
     this.cluster = this.startCluster();
-    this.cluster?.watchGeo(this.geo);
+    this.cluster?.watchGeo(this.geo.db);
     // The protected set is ready before the first packet (never built on the packet path).
     this.host.refresh();
     await this.inputs.start(config);
@@ -213,7 +217,7 @@ export class Daemon {
     );
     this.timers.push(setInterval(() => this.pipeline.tick(), TICK_MS));
     this.timers.push(setInterval(() => this.host.refresh(), HOST_REFRESH_MS));
-    this.timers.push(setInterval(() => void this.notifier.tick(), NOTIFY_TICK_MS));
+    this.timers.push(setInterval(() => void this.mail.notifier.tick(), NOTIFY_TICK_MS));
     this.timers.push(setInterval(() => void this.prune(), PRUNE_MS));
     this.log.info(startedFields(config), 'sipprotd started');
   }
@@ -228,32 +232,18 @@ export class Daemon {
     this.stopping = true;
     for (const t of this.timers.splice(0)) clearInterval(t);
     // Our own removal of the table below is no loss to rebuild from.
-    this.kernelGuard?.stop();
+    this.kernel.quiet();
     this.inputs.stop();
     await this.ops.stop().catch(() => undefined);
-    this.geoSchedule?.stop();
+    this.geo.stop();
     await this.feeds.stop();
     for (const s of this.servers.splice(0)) await s.close().catch(() => undefined);
-    const left = await this.pipeline.close().catch(() => null);
-    if (left && left.pending > 0) {
-      this.log.error(
-        { pending: left.pending, err: left.lastError },
-        `${left.pending} decisions could not be saved (STATE_DIR full?): the kernel enforces them until their timeouts, the next start will not know them`,
-      );
-    }
+    await this.pipeline.close().catch(() => null);
     await this.cluster?.stop().catch((e) => this.log.error({ err: e }, 'cluster stop failed'));
-    await this.notifier.stop();
-    if (opts.keepRules) {
-      this.log.warn({}, "start failed: sipprot's nftables table is kept as it is");
-      await this.firewall.close().catch(() => undefined);
-    } else
-      await this.firewall
-        .shutdown()
-        .catch((e) => this.log.error({ err: e }, 'could not remove the nftables table'));
+    await this.mail.notifier.stop();
+    await this.kernel.close(opts.keepRules === true);
     await this.store.close().catch(() => undefined);
-    rmSync(this.paths.socket, { force: true });
-    releasePidFile(this.paths.pidFile);
-    await this.netns?.release();
+    await this.release();
     this.log.info('sipprotd stopped');
   }
 
@@ -265,8 +255,7 @@ export class Daemon {
     this.access = this.readLists();
     this.conf = config;
     this.peers = protectedPeers(config.protectedPeers);
-    this.geo = (await loadGeo(config, this.log)) ?? this.geo;
-    this.cluster?.watchGeo(this.geo);
+    await this.geo.load(config);
     const countries = await this.reviewCountries(config, previous.blockedCountries);
     const captureChanged = !sameCapture(previous, config);
     this.pipeline.reconfigure(config, captureChanged);
@@ -276,10 +265,7 @@ export class Daemon {
     await this.ops.reload(previous, config);
     await this.reconcile('reload');
     this.rescheduleGeo();
-    if (!sameMail(previous, config)) {
-      await this.notifier.stop();
-      this.notifier = this.newNotifier();
-    }
+    await this.mail.reload(previous, config);
     this.events.emit({ type: 'settings' });
     // A hand-edited config or list file, reloaded here, is a change the fleet must hear of.
     this.cluster?.settingsChanged(clock());
@@ -291,26 +277,7 @@ export class Daemon {
 
   /** Makes the kernel match the policy, lists, countries and options in one batch. */
   reconcile(why: string): Promise<void> {
-    if (this.reconciling) return this.reconciling;
-    this.reconciling = (async () => {
-      const desired = this.kernelState();
-      const t0 = performance.now();
-      await this.firewall.init(desired);
-      this.log.info(
-        {
-          why,
-          ms: Math.round(performance.now() - t0),
-          dynamic: desired.dynamic.length,
-          allow: desired.allow.length,
-          deny: desired.deny.length,
-          countries: desired.countries.length,
-        },
-        'firewall reconciled',
-      );
-    })().finally(() => {
-      this.reconciling = null;
-    });
-    return this.reconciling;
+    return this.kernel.reconcile(why);
   }
 
   /** The config in force (it changes on reload). */
@@ -335,30 +302,17 @@ export class Daemon {
 
   /** Frames seen, dropped by the kernel before we read them, and sipprot's drops. */
   async liveStats(): Promise<LiveStats> {
-    const drops = await this.firewall.counters().catch(() => null);
+    const drops = await this.kernel.firewall.counters().catch(() => null);
     return {
       ...this.inputs.stats(),
       sipMessages: this.pipeline.sipMessages,
       drops: drops ? { ...drops } : null,
-      protection: {
-        kernel: this.kernelGuard ? { ...this.kernelGuard.state } : null,
-        store: this.pipeline.storeState(),
-      },
+      protection: this.protection(),
     };
   }
 
-  private startKernelGuard(): void {
-    const command = this.opts.kernelWatch ?? (this.opts.firewall ? false : ['nft']);
-    if (command === false) return;
-    this.kernelGuard = new KernelGuard({
-      command,
-      log: this.log.child({ component: 'kernel-watch' }),
-      emit: (e) => this.events.emit(e),
-      reconcile: (why) => this.reconcile(why),
-      failed: (e) => this.failed('firewall', e),
-      clock,
-    });
-    this.kernelGuard.start();
+  private protection(): Protection {
+    return { kernel: this.kernel.protection(), store: this.pipeline.storeState() };
   }
 
   /** What the API may see and ask of the running daemon: nothing more. */
@@ -366,17 +320,14 @@ export class Daemon {
     return {
       config: () => this.conf,
       access: () => this.access,
-      geo: () => this.geo,
-      mailStatus: () => this.notifier.status(),
+      geo: () => this.geo.db,
+      mailStatus: () => this.mail.notifier.status(),
       live: {
         listsChanged: (name) => this.listsChanged(name),
         unblock: async (ip, actor) => this.pipeline.unblock(ip, { actor }),
         daemon: () => ({ pid: process.pid, startedAt: this.startedAt }),
         stats: () => this.liveStats(),
-        protection: () => ({
-          kernel: this.kernelGuard ? { ...this.kernelGuard.state } : null,
-          store: this.pipeline.storeState(),
-        }),
+        protection: () => this.protection(),
         cluster: () => this.cluster?.summary() ?? null,
       },
       cluster: () => this.cluster?.status() ?? Promise.resolve(null),
@@ -388,25 +339,17 @@ export class Daemon {
     };
   }
 
-  /** Cluster mode: the sync gets the pipeline's policy path, the lists, settings and store. */
+  /** Cluster mode (cluster.ts): null on a single host. */
   private startCluster(): ClusterNode | null {
-    const running = this.running();
-    const guard = adminOf(running, this.store, this.lists);
-    return ClusterNode.start({
-      config: () => this.conf,
+    return startCluster({
+      running: this.running(),
       pipeline: this.pipeline,
-      access: () => this.access,
-      lists: this.lists,
-      listsChanged: (name) => this.listsChanged(name),
-      guard,
-      applySettings: (values) =>
-        updateSettings({ ...running, guardCountries: (c) => guard.guardCountries(c) }, values),
       store: this.store,
+      lists: this.lists,
       log: this.log.child({ component: 'cluster' }),
       clock,
       geoInstalled: async () => {
-        this.geo = (await loadGeo(this.conf, this.log)) ?? this.geo;
-        this.cluster?.watchGeo(this.geo);
+        await this.geo.load(this.conf);
         await this.reconcile('geo-ip table from the cluster');
       },
       bus: this.opts.clusterBus,
@@ -419,7 +362,7 @@ export class Daemon {
     const networks = name === 'allow' ? this.access.allowEntries() : this.access.denyEntries();
     this.pipeline.liftExempt();
     try {
-      await this.firewall.setList(
+      await this.kernel.firewall.setList(
         name,
         networks.map((e) => e.network),
       );
@@ -435,41 +378,19 @@ export class Daemon {
   }
 
   private kernelState(): FirewallState {
-    const { conf: config, geo } = this;
     return kernelState({
       held: this.pipeline.held(),
       lists: this.access,
-      countries:
-        geo && config.blockedCountries.length > 0
-          ? geo.table.rangesFor(config.blockedCountries)
-          : { v4: [], v6: [] },
+      countries: countryRanges(this.geo.db, this.conf.blockedCountries),
       feeds: this.feeds.entries(),
-      config,
+      config: this.conf,
       now: clock(),
     });
   }
 
-  private newNotifier(): Notifier {
-    // Cluster mode: the daily summary once per fleet, the digest throttled fleet-wide.
-    const fleet = clusterHostId(this.conf) && {
-      claim: (job: string, ttl: number) =>
-        this.cluster ? this.cluster.claim(job, ttl) : Promise.reject(new Error('cluster not started')),
-    };
-    return new Notifier({
-      config: this.conf,
-      store: this.store,
-      clock,
-      logger: this.log.child({ component: 'mail' }),
-      ...(fleet ? { fleet } : {}),
-    });
-  }
-
   private rescheduleGeo(): void {
-    this.geoSchedule?.stop();
-    this.geoSchedule = scheduleGeo(
-      this.geo,
+    this.geo.reschedule(
       this.conf,
-      this.log,
       () => this.reconcile('geo-ip update').catch((e) => this.failed('firewall', e)),
       // Cluster mode: one host of the fleet updates per interval; the others load its table.
       this.cluster && ((sec) => this.cluster!.claim('geoip-update', sec).catch(() => true)),
@@ -481,20 +402,14 @@ export class Daemon {
   }
 
   private published(ds: Decision[]): void {
-    this.notifier.onDecisions(ds);
+    this.mail.notifier.onDecisions(ds);
     for (const d of ds) this.events.emit({ type: 'decision', decision: d });
     this.ops.published(ds);
   }
 
   private failed(what: 'firewall' | 'store', e: unknown): void {
-    this.log.error({ err: e, code: isSipprotError(e) ? e.code : undefined }, `${what} operation failed`);
-    // The firewall already tried one reconcile; try again a little later.
-    if (what === 'firewall' && !this.stopping) {
-      setTimeout(() => {
-        if (!this.stopping)
-          this.reconcile('after error').catch((err) => this.log.error({ err }, 'reconcile failed'));
-      }, RETRY_RECONCILE_MS).unref();
-    }
+    if (what === 'firewall') this.kernel.failed(e);
+    else this.log.error({ err: e, code: isSipprotError(e) ? e.code : undefined }, 'store operation failed');
   }
 
   private async prune(): Promise<void> {

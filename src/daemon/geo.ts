@@ -4,8 +4,11 @@
  * refreshed every GEOIP_UPDATE_INTERVAL from GEOIP_UPDATE_URL when both are set (GEOIP_MMDB:
  * re-read when the file changes). Without a usable database countries are unknown and
  * BLOCKED_COUNTRIES does nothing: an error in the log, not a failed start.
+ * GeoInForce holds the database in use and its schedule for the Daemon: a reload that finds
+ * no usable database keeps the one in use (a broken file never forgets every country).
  */
 import { configDir } from '../core/config/parse.js';
+import type { CountryRanges } from '../core/geoip/table.js';
 import type { Config } from '../core/types.js';
 import { GeoDatabase } from '../geoip/database.js';
 import { type GeoSchedule, scheduleGeoipUpdates } from '../geoip/schedule.js';
@@ -13,6 +16,43 @@ import type { Logger } from '../ports/logger.js';
 
 /** GEOIP_MMDB is looked at this often (a stat; the file is read again only when it changed). */
 const MMDB_CHECK_SECONDS = 3600;
+
+/** The networks of `codes` (BLOCKED_COUNTRIES) in `db`; none without a database or codes. */
+export function countryRanges(db: GeoDatabase | null, codes: readonly string[]): CountryRanges {
+  return db && codes.length > 0 ? db.table.rangesFor(codes) : { v4: [], v6: [] };
+}
+
+/** The database in use and its refresh schedule (the Daemon owns one). */
+export class GeoInForce {
+  db: GeoDatabase | null = null;
+  private schedule: GeoSchedule | null = null;
+
+  constructor(
+    private readonly log: Logger,
+    /** Told of every database loaded (cluster mode publishes the table to the fleet). */
+    private readonly loaded: (db: GeoDatabase | null) => void,
+  ) {}
+
+  /** Loads the configured database; one that cannot be read keeps the database in use. */
+  async load(config: Pick<Config, 'stateDir' | 'geoip'>): Promise<void> {
+    this.db = (await loadGeo(config, this.log)) ?? this.db;
+    this.loaded(this.db);
+  }
+
+  /** (Re)starts the refresh for `config`; `updated` refills the kernel's sets. */
+  reschedule(
+    config: Config,
+    updated: () => void,
+    mayRun?: ((intervalSec: number) => Promise<boolean>) | null,
+  ) {
+    this.schedule?.stop();
+    this.schedule = scheduleGeo(this.db, config, this.log, updated, mayRun);
+  }
+
+  stop(): void {
+    this.schedule?.stop();
+  }
+}
 
 /** The admin's GEOIP_MMDB, else STATE_DIR's table, else the shipped one; null if none is usable. */
 export async function loadGeo(

@@ -13,7 +13,7 @@ import type { Config } from '../core/types.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
 import type { HostFacts } from '../platform/host-facts.js';
 import { createLogger } from '../platform/logging.js';
-import { claimNetnsLock, NETNS_LOCK, type NetnsLock } from '../platform/netns-lock.js';
+import { claimNetnsLock, NETNS_LOCK } from '../platform/netns-lock.js';
 import { claimPidFile, releasePidFile } from '../platform/pid-file.js';
 import { type RuntimePaths, runtimePaths } from '../platform/runtime-paths.js';
 import type { ClusterBus } from '../ports/cluster.js';
@@ -55,9 +55,10 @@ export interface Opened {
   paths: RuntimePaths;
   store: Store;
   kernel: Firewall;
-  netns: NetnsLock | null;
   /** Undoes what was opened (a constructor that threw): store, socket, PID file, lock. */
   abandon(): Promise<void>;
+  /** The last step of every stop: the control socket, the PID file, the namespace lock. */
+  release(): Promise<void>;
 }
 
 export async function openParts(config: Config, opts: DaemonOptions): Promise<Opened> {
@@ -70,12 +71,15 @@ export async function openParts(config: Config, opts: DaemonOptions): Promise<Op
   let store: Store | null = null;
   let kernel: Firewall | null = null;
   let pidClaimed = false;
-  const abandon = async () => {
-    await kernel?.close?.().catch(() => undefined);
-    await store?.close().catch(() => undefined);
+  const release = async () => {
     rmSync(paths.socket, { force: true });
     if (pidClaimed) releasePidFile(paths.pidFile);
     await netns?.release();
+  };
+  const abandon = async () => {
+    await kernel?.close?.().catch(() => undefined);
+    await store?.close().catch(() => undefined);
+    await release();
     log.info('sipprotd stopped; nftables rules left as they were');
   };
   try {
@@ -86,7 +90,7 @@ export async function openParts(config: Config, opts: DaemonOptions): Promise<Op
     await store.check();
     kernel = opts.firewall ?? new NftablesFirewall({ logger: log.child({ component: 'nft' }) });
     await kernel.check();
-    return { config, opts, log, paths, store, kernel, netns, abandon };
+    return { config, opts, log, paths, store, kernel, abandon, release };
   } catch (e) {
     await abandon();
     throw e;

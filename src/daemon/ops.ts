@@ -24,6 +24,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { WebhookNotifier } from '../webhooks/notifier.js';
 import { clusterHostId } from './cluster.js';
+import { countryRanges } from './geo.js';
 import { logAlert, logDecisions } from './ops-log.js';
 import type { DetectionCounts, PacketMeter } from './pipeline.js';
 
@@ -207,7 +208,7 @@ export class Operations {
     const geo = this.d.geo();
     const key = codes.join(',');
     if (this.countries?.key !== key || this.countries.geo !== geo) {
-      const r = geo && codes.length > 0 ? geo.table.rangesFor(codes) : { v4: [], v6: [] };
+      const r = countryRanges(geo, codes);
       this.countries = { key, geo, networks: r.v4.length + r.v6.length };
     }
     return { blocked: codes.length, networks: this.countries.networks };

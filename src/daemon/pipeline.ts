@@ -308,11 +308,18 @@ export class Pipeline implements PacketSink {
 
   /**
    * Stop: commits what is pending, one last try for what the store refused before (a full
-   * disk), then closes the writer thread's connection; returns what is left unsaved.
+   * disk), then closes the writer thread's connection; what is left unsaved is logged and
+   * returned (the kernel still enforces it; the next start will not know it).
    */
   async close(): Promise<Protection['store']> {
     const left = await this.enforcer.close();
     await this.writer?.close();
+    if (left.pending > 0) {
+      this.d.log.error(
+        { pending: left.pending, err: left.lastError },
+        `${left.pending} decisions could not be saved (STATE_DIR full?): the kernel enforces them until their timeouts, the next start will not know them`,
+      );
+    }
     return left;
   }
 

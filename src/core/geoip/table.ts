@@ -37,7 +37,7 @@ interface GeoTableParts {
   v6Country: Uint16Array;
 }
 
-interface CountryRanges {
+export interface CountryRanges {
   v4: string[];
   v6: string[];
 }

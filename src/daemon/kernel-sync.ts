@@ -1,0 +1,123 @@
+/**
+ * The kernel's agreement with the policy: everything the daemon does so that sipprot's
+ * nftables table holds what the policy, lists, countries and feeds say, and keeps holding it.
+ * - reconcile: one full batch from the desired state; concurrent callers share the run in
+ *   flight (a reload, a geo-IP update and the kernel watch may ask within the same tick);
+ * - a failed change: the ReconcilingFirewall reconciles once at once; if that fails too, one
+ *   more try 5 s later (the kernel may be busy or nftables.service restarting);
+ * - the kernel watch (kernel-guard.ts): rules that vanish behind our back are rebuilt;
+ * - stop: the watch first (our own removal is no loss), then the table goes, or stays as it
+ *   is after a start that failed half-way (the rules of a daemon that died protect better
+ *   than none).
+ * The Daemon builds one from what it opened and hands out `firewall` to the enforcer.
+ */
+import type { LiveEvent } from '../api/types.js';
+import { isSipprotError } from '../core/errors.js';
+import { ReconcilingFirewall } from '../firewall/reconcile.js';
+import type { Protection } from '../ports/admin.js';
+import type { Firewall, FirewallState } from '../ports/firewall.js';
+import type { Logger } from '../ports/logger.js';
+import { KernelGuard } from './kernel-guard.js';
+
+/** After a reconcile that failed too, the next try (the kernel may be busy or restarting). */
+const RETRY_RECONCILE_MS = 5000;
+
+export interface KernelSyncDeps {
+  /** The firewall port as opened (nftables, or the fake with --dry-run and in tests). */
+  kernel: Firewall;
+  log: Logger;
+  /** What the kernel should hold now (policy, lists, countries, feeds). */
+  desired(): FirewallState;
+  /** argv of the kernel watch's nft, or false for none (a fake firewall). */
+  watch: string[] | false;
+  emit(e: LiveEvent): void;
+  clock(): number;
+}
+
+export class KernelSync {
+  /** The port the enforcer, lists and feeds change: a failed change reconciles once. */
+  readonly firewall: ReconcilingFirewall;
+  private reconciling: Promise<void> | null = null;
+  private guard: KernelGuard | null = null;
+  private stopping = false;
+
+  constructor(private readonly d: KernelSyncDeps) {
+    this.firewall = new ReconcilingFirewall(
+      d.kernel,
+      async () => d.desired(),
+      d.log.child({ component: 'reconcile' }),
+    );
+  }
+
+  /** Makes the kernel match the policy, lists, countries and options in one batch. */
+  reconcile(why: string): Promise<void> {
+    if (this.reconciling) return this.reconciling;
+    this.reconciling = (async () => {
+      const desired = this.d.desired();
+      const t0 = performance.now();
+      await this.firewall.init(desired);
+      this.d.log.info(
+        {
+          why,
+          ms: Math.round(performance.now() - t0),
+          dynamic: desired.dynamic.length,
+          allow: desired.allow.length,
+          deny: desired.deny.length,
+          countries: desired.countries.length,
+        },
+        'firewall reconciled',
+      );
+    })().finally(() => {
+      this.reconciling = null;
+    });
+    return this.reconciling;
+  }
+
+  /** Starts the kernel watch (after the first reconcile: an empty kernel is no loss). */
+  watch(): void {
+    if (this.d.watch === false) return;
+    this.guard = new KernelGuard({
+      command: this.d.watch,
+      log: this.d.log.child({ component: 'kernel-watch' }),
+      emit: this.d.emit,
+      reconcile: (why) => this.reconcile(why),
+      failed: (e) => this.failed(e),
+      clock: this.d.clock,
+    });
+    this.guard.start();
+  }
+
+  /** The kernel watch's view (status, metrics); null when nothing watches. */
+  protection(): Protection['kernel'] {
+    return this.guard ? { ...this.guard.state } : null;
+  }
+
+  /** A firewall change failed after the wrapper's own reconcile: log, and try again later. */
+  failed(e: unknown): void {
+    this.d.log.error({ err: e, code: isSipprotError(e) ? e.code : undefined }, 'firewall operation failed');
+    if (this.stopping) return;
+    setTimeout(() => {
+      if (!this.stopping)
+        this.reconcile('after error').catch((err) => this.d.log.error({ err }, 'reconcile failed'));
+    }, RETRY_RECONCILE_MS).unref();
+  }
+
+  /** The daemon is stopping: no more retries, and our own removal of the table is no loss. */
+  quiet(): void {
+    this.stopping = true;
+    this.guard?.stop();
+  }
+
+  /** Removes sipprot's table, or (`keepRules`: a start that failed half-way) leaves it as it is. */
+  async close(keepRules: boolean): Promise<void> {
+    this.quiet();
+    if (keepRules) {
+      this.d.log.warn({}, "start failed: sipprot's nftables table is kept as it is");
+      await this.firewall.close().catch(() => undefined);
+      return;
+    }
+    await this.firewall
+      .shutdown()
+      .catch((e) => this.d.log.error({ err: e }, 'could not remove the nftables table'));
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The mail in force (notify/notifier.ts, issue 4): built from the config at start, stopped
+ * and built again when a reload changes SMTP_* or NOTIFY_* (config-diff.ts sameMail; any
+ * other reload keeps its queue, throttles and digest as they are). The Daemon ticks it every
+ * 5 s and hands it every published decision and every alert.
+ * Cluster mode: the daily summary goes out once per fleet and the digest is throttled
+ * fleet-wide, through a claim on the cluster (CLUSTER_HOST_ID set: claim asked; single
+ * host: no claim, every job runs here).
+ */
+import type { Config } from '../core/types.js';
+import { Notifier } from '../notify/notifier.js';
+import type { Logger } from '../ports/logger.js';
+import type { Store } from '../ports/store.js';
+import { clusterHostId } from './cluster.js';
+import { sameMail } from './config-diff.js';
+
+export interface MailDeps {
+  config(): Config;
+  store: Store;
+  clock(): number;
+  log: Logger;
+  /** Cluster mode: true on the one host of the fleet that runs `job` for `ttl` seconds. */
+  claim(job: string, ttl: number): Promise<boolean>;
+}
+
+export class MailInForce {
+  private current: Notifier;
+
+  constructor(private readonly d: MailDeps) {
+    this.current = this.build();
+  }
+
+  get notifier(): Notifier {
+    return this.current;
+  }
+
+  /** A reload: a new mailer only when SMTP_* or NOTIFY_* changed. */
+  async reload(previous: Config, next: Config): Promise<void> {
+    if (sameMail(previous, next)) return;
+    await this.current.stop();
+    this.current = this.build();
+  }
+
+  private build(): Notifier {
+    const config = this.d.config();
+    return new Notifier({
+      config,
+      store: this.d.store,
+      clock: this.d.clock,
+      logger: this.d.log.child({ component: 'mail' }),
+      ...(clusterHostId(config) ? { fleet: { claim: this.d.claim } } : {}),
+    });
+  }
+}
