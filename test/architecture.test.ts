@@ -7,6 +7,8 @@
  * - Only the composition roots (`daemon/`, the CLI entry points) put adapters together;
  *   nothing imports `cli/` or `daemon/` internals; the web UI imports the HTTP wire types only.
  * - No import circle between production files.
+ * - The README's architecture drawing stays true: every `src/...` path it names exists, and
+ *   every folder of `src/` is named in it (a new folder must find its place in the drawing).
  * - Test support has one naming scheme (CONVENTIONS.md): helpers `*.testkit.ts`, contract suites
  *   `*.contract.ts`, fakes `*.fake.ts` with classes named `Fake…`; it is exempt from the layering
  *   above, and production never imports it.
@@ -240,7 +242,40 @@ function testSupportNames(): string[] {
   return found.sort();
 }
 
+/** The first fenced block after the README's `## Architecture` heading. */
+function readmeDrawing(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.split(/^## Architecture\s*$/m)[1];
+  assert.ok(section, 'README.md has a "## Architecture" section');
+  const drawing = /^```[^\n]*\n([\s\S]*?)^```/m.exec(section.split(/^## /m)[0]!)?.[1];
+  assert.ok(drawing, 'the Architecture section has a drawing in a ``` block');
+  return drawing;
+}
+
+/** `src/...` paths the drawing names that are not in the tree, and src folders it does not name. */
+function drawingDrift(drawing: string): string[] {
+  const named = [...drawing.matchAll(/\bsrc\/[A-Za-z0-9_./-]*/g)].map((m) => m[0].replace(/[./]+$/, ''));
+  const found: string[] = [];
+  for (const p of new Set(named)) {
+    if (p !== 'src' && !existsSync(join(ROOT, p))) found.push(`README drawing names ${p}, which does not exist`);
+  }
+  const folders = new Set(named.map((p) => p.split('/')[1]).filter(Boolean));
+  for (const e of readdirSync(SRC, { withFileTypes: true })) {
+    if (e.isDirectory() && !folders.has(e.name)) found.push(`src/${e.name}/ is not in the README drawing`);
+  }
+  return found.sort();
+}
+
 describe('architecture', () => {
+  it("the README's architecture drawing names every src folder and only paths that exist", () => {
+    assert.deepEqual(drawingDrift(readmeDrawing()), []);
+    // The check itself: a path that is not there and a folder left out are both caught.
+    assert.deepEqual(drawingDrift('src/core/ src/nowhere/x.ts').slice(0, 1), [
+      'README drawing names src/nowhere/x.ts, which does not exist',
+    ]);
+    assert.ok(drawingDrift('src/core/').includes('src/daemon/ is not in the README drawing'));
+  });
+
   it('every import points inward (the layering above), apart from the known ones being removed', () => {
     assert.deepEqual([...violations(), ...webImports()], KNOWN);
   });
