@@ -257,7 +257,8 @@ function drawingDrift(drawing: string): string[] {
   const named = [...drawing.matchAll(/\bsrc\/[A-Za-z0-9_./-]*/g)].map((m) => m[0].replace(/[./]+$/, ''));
   const found: string[] = [];
   for (const p of new Set(named)) {
-    if (p !== 'src' && !existsSync(join(ROOT, p))) found.push(`README drawing names ${p}, which does not exist`);
+    if (p !== 'src' && !existsSync(join(ROOT, p)))
+      found.push(`README drawing names ${p}, which does not exist`);
   }
   const folders = new Set(named.map((p) => p.split('/')[1]).filter(Boolean));
   for (const e of readdirSync(SRC, { withFileTypes: true })) {
