@@ -3,7 +3,9 @@
  * extensions the entry point adds: replay, geoip, report/notify/recipients, passwd) and
  * runs it. Returns the exit code instead of calling process.exit, so tests run it
  * in-process. Exit codes: 0 ok, 1 failure, 2 bad usage or input (a SipprotError whose
- * catalog status is 400), 3 daemon not running, 4 (check) address blocked.
+ * catalog status is 400), 3 daemon not running (a command that needs it: feeds update), 4 (check)
+ * address blocked. `status` reports the lists with or without the daemon (exit 0, "daemon: not
+ * running"); whether the daemon runs is `sipprotd status`'s answer (exit 3, the LSB status code).
  */
 import { Command, CommanderError } from 'commander';
 import { httpStatus, isSipprotError } from '../core/errors.js';
@@ -82,7 +84,9 @@ function rootCommand(io: Io): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 failure, 2 bad usage or input, 3 daemon not running, 4 (check) address blocked.',
+      '\nExit codes: 0 ok, 1 failure, 2 bad usage or input, 3 daemon not running (feeds update, which needs it),\n' +
+        '4 (check) address blocked. status reads the lists with or without the daemon: it exits 0 and says\n' +
+        '"daemon: not running"; sipprotd status exits 3 then.',
     );
 }
 

@@ -104,6 +104,23 @@ describe('sipprot never surprises', () => {
     assert.match(r.out, /198\.18\.0\.0 .*\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d\d:\d\d/);
   });
 
+  it('sipprot status with the daemon stopped: the lists, "daemon: not running", exit 0; --help says so', async () => {
+    const r = await run(sipprot, '--config', conf, 'status');
+    assert.equal(r.code, EXIT.ok, r.err);
+    assert.match(r.out, /\| Deny +\| 6,000 +\|/);
+    assert.match(r.out, /^daemon: not running$/m);
+    const j = await run(sipprot, '--config', conf, 'status', '--json');
+    assert.equal(j.code, EXIT.ok, j.err);
+    assert.equal((JSON.parse(j.out) as { daemon: { running: boolean } }).daemon.running, false);
+    // The man page's EXIT STATUS is this text (packaging/gen-docs.ts): it must say the same.
+    const help = (await run(sipprot, '--help')).out.replace(/\s+/g, ' ');
+    assert.match(help, /3 daemon not running \(feeds update, which needs it\)/);
+    assert.match(
+      help,
+      /status reads the lists with or without the daemon: it exits 0 and says "daemon: not running"/,
+    );
+  });
+
   it('--version and version print the version; -V too; exit 0', async () => {
     for (const argv of [['--version'], ['-V'], ['version']]) {
       const r = await run(sipprot, ...argv);
