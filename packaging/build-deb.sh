@@ -47,18 +47,21 @@ step "production node_modules (npm ci --omit=dev, native modules from source)"
   CFLAGS="-fstack-protector-strong" CXXFLAGS="-fstack-protector-strong" \
   LDFLAGS="-Wl,-z,relro -Wl,-z,now" \
   npm ci --omit=dev --engine-strict --no-audit --no-fund --loglevel=error >/dev/null)
-for m in better-sqlite3/build/Release/better_sqlite3.node pcap/build/Release/pcap_binding.node; do
-  [ -f "$APP/node_modules/$m" ] || { echo "build-deb: $m was not built" >&2; exit 1; }
+for m in node_modules/better-sqlite3/build/Release/better_sqlite3.node \
+  node_modules/pcap/build/Release/pcap_binding.node native/build/Release/sipprot_native.node; do
+  [ -f "$APP/$m" ] || { echo "build-deb: $m was not built" >&2; exit 1; }
 done
 # Keep what runs: the compiled addons, not their sources and objects (sqlite3.c alone is
 # 9 MB); strip them. `bindings` finds build/Release/*.node.
-for d in "$APP"/node_modules/better-sqlite3 "$APP"/node_modules/pcap; do
+# sipprot's own addon (native/, linked as node_modules/sipprot-native) likewise: node-gyp
+# leaves a second, hard-linked copy of it under obj.target.
+for d in "$APP"/node_modules/better-sqlite3 "$APP"/node_modules/pcap "$APP"/native; do
   find "$d/build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
   find "$d/build/Release" -mindepth 1 ! -name '*.node' -exec rm -rf {} +
   rm -f "$d/build/Release/test_extension.node"
   rm -rf "$d/deps" "$d/src" "$d/binding.gyp"
 done
-find "$APP/node_modules" -name '*.node' -exec strip --strip-unneeded {} +
+find "$APP/node_modules" "$APP/native" -name '*.node' -type f -exec strip --strip-unneeded {} +
 # Nor the dependencies' own tests, examples, TypeScript sources and source maps (Node
 # loads none of them): ~40% of the files.
 find "$APP/node_modules" -mindepth 2 \( -type d \( -name test -o -name tests -o -name __tests__ \
@@ -121,7 +124,7 @@ SIZE=$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)
 # (libc6, libpcap0.8, libstdc++6 with minimum versions); it wants a debian/control.
 mkdir -p "$WORK/shlibs/debian"
 printf 'Source: sipprot\n\nPackage: sipprot\nArchitecture: any\n' >"$WORK/shlibs/debian/control"
-SHLIBS=$(cd "$WORK/shlibs" && dpkg-shlibdeps -O "$APP"/node_modules/*/build/Release/*.node 2>/dev/null \
+SHLIBS=$(cd "$WORK/shlibs" && dpkg-shlibdeps -O "$APP"/node_modules/*/build/Release/*.node "$APP"/native/build/Release/*.node 2>/dev/null \
   | sed -n 's/^shlibs:Depends=//p')
 case "$SHLIBS" in *libpcap0.8*) ;; *) echo "build-deb: dpkg-shlibdeps found no libpcap ($SHLIBS)" >&2; exit 1 ;; esac
 cat >"$ROOT/DEBIAN/control" <<EOF

@@ -107,7 +107,21 @@ test('the native modules were built on install and load: the store opens, the ca
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /\| Allow +\| 0 +\|/);
   assert.match(status.stdout, /^daemon: not running$/m);
+  // A read-only command leaves STATE_DIR alone; the daemon's store (better-sqlite3) opens,
+  // creates and migrates the database from the installed package's own code.
+  assert.ok(!existsSync(join(state, 'sipprot.db')), 'status created no state');
+  const store = await exec(process.execPath, [
+    '--input-type=module',
+    '-e',
+    'const { SqliteStore } = await import(process.argv[1]); SqliteStore.open(process.argv[2]).close(); console.log("opened")',
+    join(app, 'dist/store/sqlite-store.js'),
+    state,
+  ]);
+  assert.equal(store.code, 0, store.stderr);
   assert.ok(existsSync(join(state, 'sipprot.db')), 'the store was created by better-sqlite3');
+  const again = await exec(join(prefix, 'bin/sipprot'), ['--config', conf, 'status']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.doesNotMatch(again.stderr, /no state database yet/);
   const pcap = await exec(process.execPath, [
     '-e',
     "const p = require(process.argv[1]); console.log(typeof p.createSession, p.lib_version ?? '')",
@@ -115,4 +129,12 @@ test('the native modules were built on install and load: the store opens, the ca
   ]);
   assert.equal(pcap.code, 0, pcap.stderr);
   assert.match(pcap.stdout, /^function/);
+  // sipprot's own addon: the batched capture thread and the netlink set writer.
+  const native = await exec(process.execPath, [
+    '-e',
+    'const n = require(process.argv[1]); console.log(typeof n.captureOpen, typeof n.nftApply)',
+    join(app, 'node_modules/sipprot-native'),
+  ]);
+  assert.equal(native.code, 0, native.stderr);
+  assert.equal(native.stdout.trim(), 'function function');
 });

@@ -1,8 +1,9 @@
 /**
  * The kernel's agreement with the policy: everything the daemon does so that sipprot's
  * nftables table holds what the policy, lists, countries and feeds say, and keeps holding it.
- * - reconcile: one full batch from the desired state; concurrent callers share the run in
- *   flight (a reload, a geo-IP update and the kernel watch may ask within the same tick);
+ * - reconcile: one full batch from the desired state; a caller that arrives while one runs
+ *   gets the next run, shared by all who arrive meanwhile (reconciler.ts: a reload during
+ *   the kernel watch's rebuild must not be handed the rebuild's older desired state);
  * - a failed change: the ReconcilingFirewall reconciles once at once; if that fails too, one
  *   more try 5 s later (the kernel may be busy or nftables.service restarting);
  * - the kernel watch (kernel-guard.ts): rules that vanish behind our back are rebuilt;
@@ -18,6 +19,7 @@ import type { Protection } from '../ports/admin.js';
 import type { Firewall, FirewallState } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
 import { KernelGuard } from './kernel-guard.js';
+import { Reconciler } from './reconciler.js';
 
 /** After a reconcile that failed too, the next try (the kernel may be busy or restarting). */
 const RETRY_RECONCILE_MS = 5000;
@@ -37,7 +39,7 @@ export interface KernelSyncDeps {
 export class KernelSync {
   /** The port the enforcer, lists and feeds change: a failed change reconciles once. */
   readonly firewall: ReconcilingFirewall;
-  private reconciling: Promise<void> | null = null;
+  private readonly reconciler = new Reconciler((why, alsoFor) => this.reconcileNow(why, alsoFor));
   private guard: KernelGuard | null = null;
   private stopping = false;
 
@@ -51,26 +53,25 @@ export class KernelSync {
 
   /** Makes the kernel match the policy, lists, countries and options in one batch. */
   reconcile(why: string): Promise<void> {
-    if (this.reconciling) return this.reconciling;
-    this.reconciling = (async () => {
-      const desired = this.d.desired();
-      const t0 = performance.now();
-      await this.firewall.init(desired);
-      this.d.log.info(
-        {
-          why,
-          ms: Math.round(performance.now() - t0),
-          dynamic: desired.dynamic.length,
-          allow: desired.allow.length,
-          deny: desired.deny.length,
-          countries: desired.countries.length,
-        },
-        'firewall reconciled',
-      );
-    })().finally(() => {
-      this.reconciling = null;
-    });
-    return this.reconciling;
+    return this.reconciler.request(why);
+  }
+
+  private async reconcileNow(why: string, alsoFor: readonly string[]): Promise<void> {
+    const desired = this.d.desired();
+    const t0 = performance.now();
+    await this.firewall.init(desired);
+    this.d.log.info(
+      {
+        why,
+        ...(alsoFor.length > 0 ? { alsoFor: alsoFor.join('; ') } : {}),
+        ms: Math.round(performance.now() - t0),
+        dynamic: desired.dynamic.length,
+        allow: desired.allow.length,
+        deny: desired.deny.length,
+        countries: desired.countries.length,
+      },
+      'firewall reconciled',
+    );
   }
 
   /** Starts the kernel watch (after the first reconcile: an empty kernel is no loss). */
