@@ -2,10 +2,15 @@
  * The CLI's client of a running daemon: the Admin port spoken over the daemon's root-only
  * Unix socket (STATE_DIR/sipprotd.sock), so CLI changes reach the live firewall at once.
  * Each call has a 30 s time limit; a daemon that does not answer is SP_ERR_DAEMON_NOT_RUNNING.
+ * connectDaemon finds it, and waits for one that is starting (issue 15: a command right after
+ * `sipprotd start` must not work behind the back of a daemon that has already read the files).
  */
+import { statSync } from 'node:fs';
 import { request } from 'node:http';
 import { SipprotError, type SipprotErrorCode } from '../core/errors.js';
 import type { ListName } from '../core/types.js';
+import { readPid } from '../platform/pid-file.js';
+import type { RuntimePaths } from '../platform/runtime-paths.js';
 import type { Admin, ChangeOptions, HistoryAnswer, HistoryRequest } from '../ports/admin.js';
 
 /**
@@ -146,6 +151,66 @@ export async function daemonAnswers(socketPath: string): Promise<boolean> {
   try {
     await new HttpAdmin(socketPath).call('GET', '/api/status');
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How long a command waits for a daemon that is starting before it gives up and says so. */
+export const START_WAIT_MS = 10_000;
+/**
+ * A PID file younger than this belongs to a daemon that may still be starting: it claims the
+ * file first, then opens the store, checks nft, reads lists and geo-IP (~550,000 ranges),
+ * reconciles the kernel and warms up before its socket serves (seconds; `sipprotd start`
+ * gives it 30 s). An older PID file whose socket does not answer is a stuck daemon or a PID
+ * taken over by another process after a crash: the command works on the files, as before.
+ */
+const STARTING_FOR_MS = 30_000;
+const POLL_MS = 100;
+
+/**
+ * The running daemon's API; null when no daemon runs (no PID file or a stale one: the command
+ * works on the files and the store). A daemon that is starting (a fresh PID file, no answer
+ * yet) is waited for up to `waitMs`, said once through `waiting`; one that still does not
+ * answer then is SP_ERR_DAEMON_NOT_RUNNING, naming its log.
+ */
+export async function connectDaemon(
+  paths: RuntimePaths,
+  opts: { waiting?: (text: string) => void; waitMs?: number; now?: () => number } = {},
+): Promise<HttpAdmin | null> {
+  const now = opts.now ?? Date.now;
+  const waitMs = opts.waitMs ?? START_WAIT_MS;
+  const deadline = now() + waitMs;
+  let said = false;
+  let fresh: boolean | null = null;
+  for (;;) {
+    const pid = readPid(paths.pidFile);
+    if (pid === null) return null;
+    if (await daemonAnswers(paths.socket)) return new HttpAdmin(paths.socket);
+    // Decided once: a daemon waited for stays waited for until the deadline.
+    fresh ??= starting(paths.pidFile, now());
+    if (!fresh) return null;
+    if (now() >= deadline) {
+      throw new SipprotError(
+        'SP_ERR_DAEMON_NOT_RUNNING',
+        `sipprotd (pid ${pid}) is starting but did not answer on ${paths.socket} within ${waitMs / 1000} s: ` +
+          `see ${paths.logFile}, and try again when \`sipprotd status\` says it is running`,
+      );
+    }
+    if (!said) {
+      opts.waiting?.(
+        `sipprotd (pid ${pid}) is starting: waiting up to ${waitMs / 1000} s for it to answer\n`,
+      );
+      said = true;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Whether the PID file was written so recently that its daemon may still be starting. */
+function starting(pidFile: string, now: number): boolean {
+  try {
+    return now - statSync(pidFile).mtimeMs < STARTING_FOR_MS;
   } catch {
     return false;
   }

@@ -6,10 +6,9 @@
  * whose daemon is down. Exit 0 when Redis is reachable (or single host), 1 when it is not.
  */
 import type { Command } from 'commander';
-import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
+import { connectDaemon } from '../admin/http-admin.js';
 import { RedisBus } from '../cluster/redis-bus.js';
 import type { Config } from '../core/types.js';
-import { readPid } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import type { ClusterStatus, HostInfo } from '../ports/cluster.js';
 import { EXIT } from './exit-codes.js';
@@ -47,11 +46,9 @@ export function clusterCommands(deps: ClusterCliDeps) {
 
 async function viewOf(deps: ClusterCliDeps, config: Config): Promise<View> {
   const paths = runtimePaths(config);
-  if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket))) {
-    const r = await new HttpAdmin(paths.socket).call<{ cluster: ClusterStatus | null }>(
-      'GET',
-      '/api/cluster',
-    );
+  const daemon = await connectDaemon(paths);
+  if (daemon) {
+    const r = await daemon.call<{ cluster: ClusterStatus | null }>('GET', '/api/cluster');
     return r.cluster ? { mode: 'cluster', daemon: true, status: r.cluster } : { mode: 'single' };
   }
   if (!config.clusterRedisUrl) return { mode: 'single' };

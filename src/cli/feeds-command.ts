@@ -5,13 +5,12 @@
  * `update` says the daemon downloads (exit 3).
  */
 import type { Command } from 'commander';
-import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
+import { connectDaemon } from '../admin/http-admin.js';
 import { formatDuration as feedDuration } from '../core/feeds/spec.js';
 import type { Config } from '../core/types.js';
 import { readFeedsFile } from '../feeds/feeds-file.js';
 import { FeedStore } from '../feeds/store.js';
 import { storedFeeds } from '../feeds/stored.js';
-import { readPid } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import type { FeedStatus, FeedsView } from '../ports/feeds.js';
 import { EXIT } from './exit-codes.js';
@@ -27,8 +26,8 @@ export interface FeedsCliDeps {
 /** The daemon's feeds over its socket, or the stored copies (read-only) when it is not running. */
 async function openFeeds(config: Config, deps: FeedsCliDeps, io: CliContext['io']): Promise<FeedsView> {
   const paths = runtimePaths(config);
-  if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket))) {
-    const http = new HttpAdmin(paths.socket);
+  const http = await connectDaemon(paths, { waiting: (t) => io.err(t) });
+  if (http) {
     const statuses = (await http.call<{ feeds: FeedStatus[] }>('GET', '/api/feeds')).feeds;
     return {
       status: () => statuses,
@@ -100,7 +99,7 @@ export function feedsCommands(deps: FeedsCliDeps) {
       .action(async (name: string | undefined, o: { json?: boolean }, cmd: Command) => {
         const config = cfg(cmd);
         const paths = runtimePaths(config);
-        if (readPid(paths.pidFile) === null || !(await daemonAnswers(paths.socket))) {
+        if ((await connectDaemon(paths, { waiting: (t) => ctx.io.err(t) })) === null) {
           ctx.io.err(
             'sipprotd is not running: feeds are downloaded by the daemon (start it with sipprotd start)\n',
           );

@@ -4,11 +4,10 @@
  * refills the kernel's country sets in one atomic batch.
  */
 import type { Command } from 'commander';
-import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
+import { connectDaemon } from '../admin/http-admin.js';
 import { configDir } from '../core/config/parse.js';
 import type { Config } from '../core/types.js';
 import { GeoDatabase, type GeoMeta } from '../geoip/database.js';
-import { readPid } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import { json } from './output.js';
 import { type CliContext, usage } from './program.js';
@@ -83,11 +82,9 @@ export function geoipCommands(deps: GeoipCliDeps) {
 /** A running daemon re-reads the database on reload and refills the country sets. */
 async function reloadDaemon(config: Config, ctx: CliContext): Promise<void> {
   const paths = runtimePaths(config);
-  if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket))) {
-    const r = await new HttpAdmin(paths.socket).call<{ reloaded: boolean; message: string }>(
-      'POST',
-      '/api/reload',
-    );
+  const daemon = await connectDaemon(paths, { waiting: (t) => ctx.io.err(t) });
+  if (daemon) {
+    const r = await daemon.call<{ reloaded: boolean; message: string }>('POST', '/api/reload');
     if (!r.reloaded) ctx.io.err(`warning: the daemon did not reload: ${r.message}\n`);
   }
 }

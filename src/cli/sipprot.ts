@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { geoInfo } from '../admin/geo-info.js';
-import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
+import { connectDaemon } from '../admin/http-admin.js';
 import { LocalAdmin } from '../admin/local-admin.js';
 import { loadConfig } from '../config/load.js';
 import { applyOverrides } from '../core/config/overrides.js';
@@ -70,8 +70,8 @@ export function main(argv: string[], io: Io = STDIO): Promise<number> {
   const openAdmin = async (opts: { config?: string; readOnly?: boolean }): Promise<Admin> => {
     const config = configAt(opts.config);
     const paths = runtimePaths(config);
-    if (readPid(paths.pidFile) !== null && (await daemonAnswers(paths.socket)))
-      return new HttpAdmin(paths.socket);
+    const daemon = await connectDaemon(paths, { waiting: (t) => io.err(t) });
+    if (daemon) return daemon;
     const store = await openStore(config, opts.readOnly === true, io);
     const geo = await GeoDatabase.load(config.stateDir, { mmdb: config.geoip.mmdb }).catch(() => null);
     // check names the feeds from their stored copies (the daemon downloads them).

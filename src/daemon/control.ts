@@ -8,7 +8,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { daemonAnswers, HttpAdmin } from '../admin/http-admin.js';
+import { connectDaemon, daemonAnswers } from '../admin/http-admin.js';
 import type { Config } from '../core/types.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
 import { lockOwner } from '../platform/netns-lock.js';
@@ -104,15 +104,13 @@ export async function stopDaemon(config: Config, say: Say): Promise<ControlOutco
 
 /** Reload through the API rather than SIGHUP, so a config error comes back to the admin. */
 export async function reloadDaemon(config: Config, say: Say): Promise<ControlOutcome> {
-  const paths = runtimePaths(config);
-  if (readPid(paths.pidFile) === null) {
+  // A daemon that is starting is waited for (up to 10 s): its reload would otherwise fail.
+  const daemon = await connectDaemon(runtimePaths(config), { waiting: (t) => say.err(t) });
+  if (daemon === null) {
     say.err('sipprotd is not running\n');
     return 'not-running';
   }
-  const r = await new HttpAdmin(paths.socket).call<{ reloaded: boolean; message: string }>(
-    'POST',
-    '/api/reload',
-  );
+  const r = await daemon.call<{ reloaded: boolean; message: string }>('POST', '/api/reload');
   say.out(`${r.message}\n`);
   return r.reloaded ? 'ok' : 'refused';
 }
