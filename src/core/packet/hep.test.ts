@@ -54,6 +54,29 @@ describe('decodeHep', () => {
     assert.deepEqual(h.payload, REG);
   });
 
+  it('reads SIP over TLS as Kamailio reports it: IP protocol 22 (issue 12 item 9)', () => {
+    // Kamailio's siptrace (siptrace_hep.c, pipport2su) has no IP protocol for TLS, WS or
+    // WSS and writes IPPROTO_IDP (22) as a "fake proto type"; seen on the wire from
+    // Kamailio 5.6 in test/e2e/tls-hep.test.ts. Read as UDP, a TLS attacker's evidence
+    // would pass for forgeable single datagrams.
+    const h = decodeHep(
+      hep3({
+        src: '203.0.113.41',
+        sport: 40001,
+        dst: '198.51.100.1',
+        dport: 5061,
+        payload: REG,
+        ipProto: 22,
+      }),
+    );
+    assert.ok(h);
+    assert.equal(h.transport, 'tls');
+    const other = decodeHep(
+      hep3({ src: '203.0.113.41', sport: 1, dst: '198.51.100.1', dport: 2, payload: REG, ipProto: 99 }),
+    );
+    assert.equal(other?.transport, 'udp', 'an unknown protocol number stays the HEP default');
+  });
+
   it('returns null for what is not valid HEPv3', () => {
     const good = hep3({ src: '192.0.2.1', sport: 1, dst: '192.0.2.2', dport: 2, payload: REG });
     const badLen = good.slice();

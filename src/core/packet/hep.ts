@@ -18,12 +18,28 @@ export interface HepPacket {
   sport: number;
   dst: string;
   dport: number;
-  /** From the IP protocol chunk (6 tcp, 17 udp, 132 sctp); the caller may know better (TLS). */
+  /** From the IP protocol chunk (6 tcp, 17 udp, 132 sctp, 22 tls: see IP_PROTO_TLS); the caller may know better. */
   transport: Transport;
   /** Chunk 11: 1 = SIP; null when absent. */
   protoType: number | null;
   captureId: number | null;
   payload: Uint8Array;
+}
+
+/**
+ * Kamailio's siptrace has no IP protocol number for TLS, WS or WSS and writes IPPROTO_IDP
+ * (22) as a "fake proto type" (siptrace_hep.c, pipport2su; seen from Kamailio 5.6 in
+ * test/e2e/tls-hep.test.ts). Read as the UDP default, a TLS attacker's evidence passed for
+ * forgeable datagrams and its block said udp. WebSocket arrives the same way: 'tls' is
+ * the nearer truth for both (a connection-oriented transport, TLS on a WSS port).
+ */
+const IP_PROTO_TLS = 22;
+
+function transportOf(ipProto: number): Transport {
+  if (ipProto === 6) return 'tcp';
+  if (ipProto === 132) return 'sctp';
+  if (ipProto === IP_PROTO_TLS) return 'tls';
+  return 'udp';
 }
 
 /** One HEPv3 packet, or null when it is not one or is malformed. Never throws. */
@@ -98,7 +114,7 @@ export function decodeHep(buf: Uint8Array): HepPacket | null {
     sport,
     dst,
     dport,
-    transport: ipProto === 6 ? 'tcp' : ipProto === 132 ? 'sctp' : 'udp',
+    transport: transportOf(ipProto),
     protoType,
     captureId,
     payload,
