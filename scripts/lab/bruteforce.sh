@@ -2,7 +2,7 @@
 # Password brute force with sipp from the attacker namespace: one call per password,
 # each REGISTER (or INVITE) -> challenge -> request with a wrong password -> failure.
 #
-#   LAB_ID=ID bruteforce.sh [--family 4|6] [--transport udp|tcp] [--src ADDR]
+#   LAB_ID=ID bruteforce.sh [--family 4|6] [--transport udp|tcp|tls] [--src ADDR]
 #        [--user 100] [--count N] [--rate PER_S] [--method REGISTER|INVITE]
 #        [--target NUMBER] [--ua STRING] [--passwords FILE] [--port N]
 #        [--period MS] [--challenge 401|407] [--sdp BYTES]
@@ -12,6 +12,8 @@
 # --period: the rate is RATE guesses per PERIOD ms (default 1000; 5 per 4000 = 1.25/s).
 # --challenge: what an INVITE is challenged with (407; 401 for a PJSIP-style PBX).
 # --sdp: INVITEs carry an SDP body of about BYTES (larger than an MTU: IP fragments).
+# --transport tls: sipp (no TLS in Debian's build) over socat's TLS to port 5061
+# (lib.sh tls_tunnel; the lab must be up with LAB_TLS=1).
 # The count is capped by the number of passwords; the run ends by itself after
 # --timeout at the latest.
 set -euo pipefail
@@ -79,5 +81,13 @@ args=(-sf "$scenario" -t "$(sipp_transport "$transport")" -i "$src"
   -key target "$target" -r "$rate" -rp "$period" -l 10 -m "$count"
   -timeout "${timeout}s" -recv_timeout 3000 -max_retrans 2 -nostdin)
 [ -z "$port" ] || args+=(-p "$port")
-spawn "$tag" "$NS_ATK" sipp "${args[@]}" "$(pbx_target "$family")"
-[ -n "$bg" ] || wait_named "$tag" "$((timeout + 5))"
+target="$(pbx_target "$family")"
+if [ "$transport" = tls ]; then
+  tls_tunnel "$tag-tls" "$NS_ATK" "$src" "$family"
+  target="$TLS_TARGET"
+fi
+spawn "$tag" "$NS_ATK" sipp "${args[@]}" "$target"
+if [ -z "$bg" ]; then
+  wait_named "$tag" "$((timeout + 5))"
+  [ "$transport" != tls ] || stop_named "$tag-tls"
+fi

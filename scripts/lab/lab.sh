@@ -14,7 +14,9 @@
 # answering (pjsip: every challenge and failure a 401, like Asterisk's chan_pjsip);
 # LAB_QUALIFY=S (default 0: off) OPTIONS from the PBX to every registered contact every S
 # seconds; LAB_GUEST_MAP="ADDR=CODE ..." the answer (401 403 404 407 484 503) that an
-# unauthenticated INVITE from ADDR gets.
+# unauthenticated INVITE from ADDR gets; LAB_TLS=1 adds SIP over TLS on port 5061 (a
+# self-signed certificate made at up); LAB_HEP=HOST:PORT mirrors all SIP (TLS decrypted)
+# as HEPv3 to HOST:PORT (Kamailio siptrace), for a sipprotd HEP_LISTEN in sp-ID-pbx.
 #
 #         sp-ID-atk (eth0)  ──veth──┐
 #                                   ├── br0 in sp-ID-br ──veth── (eth0) sp-ID-pbx
@@ -59,6 +61,19 @@ gen_config() {
     [[ "$g" =~ ^([0-9a-f.:]+)=(401|403|404|407|484|503)$ ]] || die "bad LAB_GUEST_MAP entry '$g' (ADDR=CODE)"
     guests+="	\$sht(guest=>${BASH_REMATCH[1]}) = \"${BASH_REMATCH[2]}\";"$'\n'
   done
+  case "${LAB_TLS:-0}" in
+  0) ;;
+  1)
+    defines+="#!define WITH_TLS"$'\n'
+    gen_tls
+    ;;
+  *) die "LAB_TLS must be 0 or 1" ;;
+  esac
+  local hep="${LAB_HEP:-}"
+  if [ -n "$hep" ]; then
+    [[ "$hep" =~ ^[0-9.]+:[0-9]{1,5}$ ]] || die "LAB_HEP must be IPV4:PORT (got '$hep')"
+    defines+="#!define WITH_HEP"$'\n'
+  fi
   local expire="${LAB_NONCE_EXPIRE:-300}"
   [[ "$expire" =~ ^[0-9]+$ ]] && ((expire >= 1)) || die "LAB_NONCE_EXPIRE must be a positive number of seconds"
   local secret
@@ -75,7 +90,31 @@ gen_config() {
   tpl="${tpl//@SECRET@/$secret}"
   tpl="${tpl//@REALM@/sipprot-lab}"
   tpl="${tpl//@NONCE_EXPIRE@/$expire}"
+  tpl="${tpl//@HEP@/$hep}"
   printf '%s\n' "$tpl" >"$RUN/kamailio.cfg"
+}
+
+# gen_tls: a self-signed certificate for the PBX (2 days: a lab lives minutes) and
+# Kamailio's tls.cfg. Phones and attackers do not verify it (lab clients accept any).
+gen_tls() {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pbx.sipprot-lab" \
+    -addext "subjectAltName=IP:$PBX4,IP:$PBX6" \
+    -keyout "$RUN/tls-key.pem" -out "$RUN/tls-cert.pem" >/dev/null 2>&1 ||
+    die "openssl could not make the lab certificate"
+  chmod 600 "$RUN/tls-key.pem"
+  cat >"$RUN/tls.cfg" <<EOF
+[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+private_key = $RUN/tls-key.pem
+certificate = $RUN/tls-cert.pem
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+EOF
 }
 
 # link NS PORT: a veth from the bridge namespace (port name PORT) to eth0 in NS.
@@ -129,15 +168,17 @@ up() {
   ip netns exec "$NS_PBX" kamailio -c -f "$RUN/kamailio.cfg" -Y "$RUN/kamailio" >"$RUN/kamailio-check.log" 2>&1 ||
     die "kamailio rejected $RUN/kamailio.cfg: $(tail -5 "$RUN/kamailio-check.log")"
   spawn kamailio "$NS_PBX" kamailio -f "$RUN/kamailio.cfg" -Y "$RUN/kamailio" -DD -E -m 64 -M 8
-  # Ready when both transports listen on both families.
+  # Ready when every transport listens on both families (UDP, TCP; TLS on 5061 with LAB_TLS).
+  local want=4
+  [ "${LAB_TLS:-0}" = 1 ] && want=6
   for i in $(seq 100); do
-    if [ "$(ip netns exec "$NS_PBX" ss -Hlnut 'sport = :5060' | wc -l)" -ge 4 ]; then
+    if [ "$(ip netns exec "$NS_PBX" ss -Hlnut '( sport = :5060 or sport = :5061 )' | wc -l)" -ge "$want" ]; then
       break
     fi
     kill -0 "$(cat "$PIDS/kamailio.pid")" 2>/dev/null || die "kamailio exited: $(tail -5 "$RUN/kamailio.log")"
     sleep 0.1
   done
-  [ "$(ip netns exec "$NS_PBX" ss -Hlnut 'sport = :5060' | wc -l)" -ge 4 ] ||
+  [ "$(ip netns exec "$NS_PBX" ss -Hlnut '( sport = :5060 or sport = :5061 )' | wc -l)" -ge "$want" ] ||
     die "kamailio not listening after 10 s: $(tail -5 "$RUN/kamailio.log")"
   trap - EXIT
   echo "$LAB_ID"
@@ -184,7 +225,7 @@ status() {
   [ -f "$PIDS/kamailio.pid" ] && pid="$(cat "$PIDS/kamailio.pid")"
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     echo "  kamailio: running, pid $pid, log $RUN/kamailio.log"
-    ip netns exec "$NS_PBX" ss -Hlnut 'sport = :5060' | awk '{print "    listening " $1 " " $5}'
+    ip netns exec "$NS_PBX" ss -Hlnut '( sport = :5060 or sport = :5061 )' | awk '{print "    listening " $1 " " $5}'
   else
     echo "  kamailio: not running"
   fi

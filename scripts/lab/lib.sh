@@ -161,8 +161,32 @@ lab_from_env() {
 
 check_int() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1 must be a non-negative integer, got '$2'"; }
 check_family() { [[ "$1" == 4 || "$1" == 6 ]] || die "family must be 4 or 6, got '$1'"; }
-check_transport() { [[ "$1" == udp || "$1" == tcp ]] || die "transport must be udp or tcp, got '$1'"; }
-sipp_transport() { if [ "$1" = tcp ]; then echo t1; else echo u1; fi; }
+check_transport() { [[ "$1" == udp || "$1" == tcp || "$1" == tls ]] || die "transport must be udp, tcp or tls, got '$1'"; }
+# sipp 3.6.1 as Debian builds it has no TLS: for tls it speaks TCP to tls_tunnel.
+sipp_transport() { if [ "$1" = udp ]; then echo u1; else echo t1; fi; }
+
+# tls_tunnel NAME NS SRC FAMILY: SIP over TLS for a client without TLS (Debian's sipp).
+# socat (OpenSSL) in NS accepts plain TCP on SRC:15061 and carries each connection to
+# the PBX's TLS port 5061 in a TLS connection of its own, from SRC: the PBX sees TLS
+# from SRC, as from a TLS phone. The lab certificate is self-signed: not verified.
+# Sets TLS_TARGET, the address sipp aims at. Needs a lab started with LAB_TLS=1.
+tls_tunnel() {
+  local name="$1" ns="$2" src="$3" family="$4" listen connect i
+  command -v socat >/dev/null || die "socat is missing (scripts/setup.sh installs it)"
+  if [ "$family" = 6 ]; then
+    listen="TCP6-LISTEN:15061,bind=[$src]" connect="OPENSSL:[$PBX6]:5061,pf=ip6,bind=[$src]"
+    TLS_TARGET="[$src]:15061"
+  else
+    listen="TCP4-LISTEN:15061,bind=$src" connect="OPENSSL:$PBX4:5061,bind=$src"
+    TLS_TARGET="$src:15061"
+  fi
+  spawn "$name" "$ns" socat "$listen,reuseaddr,fork" "$connect,verify=0"
+  for i in $(seq 50); do
+    ip netns exec "$ns" ss -Hlnt 'sport = :15061' | grep -qF "$src" && return 0
+    sleep 0.1
+  done
+  die "the TLS tunnel from $src did not listen: $(tail -3 "$RUN/$name.log")"
+}
 
 # check_atk_addr ADDR: the address must be one of the attacker namespace's own.
 check_atk_addr() {

@@ -4,7 +4,7 @@
 # times. All phones share one address (several phones behind one NAT), each on its own
 # source port.
 #
-#   LAB_ID=ID phones.sh [--family 4|6] [--transport udp|tcp] [--users "100 101"]
+#   LAB_ID=ID phones.sh [--family 4|6] [--transport udp|tcp|tls] [--users "100 101"]
 #                       [--loops N] [--interval MS] [--cached-nonce] [--background]
 #                       [--tag NAME]
 # Defaults: IPv4, UDP, users 100-104, 6 loops every 5000 ms. --cached-nonce: phones
@@ -42,6 +42,12 @@ src="$PHONE4"
 [ "$family" = 6 ] && src="$PHONE6"
 # Bound: every phone must be done by then, whatever the registrar does.
 limit=$(((loops * (interval + 3000)) / 1000 + 10))
+target="$(pbx_target "$family")"
+if [ "$transport" = tls ]; then
+  # TLS phones (lib.sh tls_tunnel; the lab must be up with LAB_TLS=1).
+  tls_tunnel "$tag-tls-$family" "$NS_PHONES" "$src" "$family"
+  target="$TLS_TARGET"
+fi
 names=()
 for user in $users; do
   pw="$(awk -F';' -v u="$user" '$1 == u {print $2}' "$LAB_DIR/users.csv")"
@@ -53,11 +59,12 @@ for user in $users; do
     -au "$user" -ap "$pw" -key user "$user" -key ua "Yealink SIP-T46S 66.86.0.15" \
     -key loops "$loops" -key interval "$interval" -key expires 60 \
     -m 1 -l 1 -timeout "${limit}s" -recv_timeout 4000 -nostdin \
-    "$(pbx_target "$family")"
+    "$target"
   names+=("$name")
   # Phones do not boot in the same millisecond.
   sleep 0.2
 done
 if [ -z "$bg" ]; then
   for name in "${names[@]}"; do wait_named "$name" "$limit"; done
+  [ "$transport" != tls ] || stop_named "$tag-tls-$family"
 fi

@@ -72,7 +72,10 @@ export interface PhonesRun {
  * Working phones (users 100-104 behind 10.77.N.20) registering every `intervalMs`,
  * `loops` times, in the background: REGISTER → 401 → REGISTER with credentials → 200.
  */
-export async function startPhones(lab: Lab, o: { loops: number; intervalMs: number }): Promise<PhonesRun> {
+export async function startPhones(
+  lab: Lab,
+  o: { loops: number; intervalMs: number; transport?: 'udp' | 'tcp' | 'tls' },
+): Promise<PhonesRun> {
   const users = ['100', '101', '102', '103', '104'];
   const startedAt = Date.now() / 1000;
   const r = await lab.script('phones', [
@@ -82,6 +85,7 @@ export async function startPhones(lab: Lab, o: { loops: number; intervalMs: numb
     String(o.loops),
     '--interval',
     String(o.intervalMs),
+    ...(o.transport ? ['--transport', o.transport] : []),
     '--background',
   ]);
   assert.equal(r.code, 0, `phones.sh failed: ${r.stderr}`);

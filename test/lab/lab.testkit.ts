@@ -51,6 +51,10 @@ export interface LabOptions {
   qualify?: number;
   /** Answers to unauthenticated INVITEs by source address (401 403 404 407 484 503). */
   guestMap?: Record<string, 401 | 403 | 404 | 407 | 484 | 503>;
+  /** SIP over TLS on port 5061 too (self-signed certificate; clients reach it with --transport tls). */
+  tls?: boolean;
+  /** IPV4:PORT in the PBX namespace: Kamailio's siptrace mirrors all its SIP there as HEPv3. */
+  hep?: string;
 }
 
 export interface LabAddresses {
@@ -191,6 +195,8 @@ export class Lab {
     if (opts.nonceExpire) env.LAB_NONCE_EXPIRE = String(opts.nonceExpire);
     if (opts.style) env.LAB_STYLE = opts.style;
     if (opts.qualify) env.LAB_QUALIFY = String(opts.qualify);
+    if (opts.tls) env.LAB_TLS = '1';
+    if (opts.hep) env.LAB_HEP = opts.hep;
     if (opts.guestMap)
       env.LAB_GUEST_MAP = Object.entries(opts.guestMap)
         .map(([ip, code]) => `${ip}=${code}`)
