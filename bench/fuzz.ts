@@ -102,7 +102,7 @@ worker.on(
     if (!r) return;
     clearInterval(watch);
     console.log(
-      `done: ${r.inputs} inputs in ${r.seconds.toFixed(1)} s (${(r.inputs / r.seconds).toFixed(0)}/s), ${r.events} SIP events/messages, slowest input ${r.slowestMs.toFixed(2)} ms (#${r.slowestIndex}), peak heap ${m.peakHeapMiB} MiB`,
+      `done: ${r.inputs} inputs in ${r.seconds.toFixed(1)} s (${(r.inputs / r.seconds).toFixed(0)}/s), ${r.events} SIP events/messages/records (inputs: ${JSON.stringify(r.byOp)}), slowest input ${r.slowestMs.toFixed(2)} ms (#${r.slowestIndex}), peak heap ${m.peakHeapMiB} MiB`,
     );
     if (r.failure) {
       printFailure(r.failure, r.failure.message.startsWith('threw') ? 'crash' : 'oracle');

@@ -8,7 +8,8 @@
  *   25% one SIP message, mutated as text, parsed alone, then carried in a fresh UDP
  *       datagram (IPv4 or IPv6) or in TCP segments cut at random on one of 8 long-lived
  *       flows (messages run on across rounds: framing state);
- *   10% a HEPv3 packet around a mutated message, its bytes mutated half the time.
+ *    8% a HEPv3 packet around a mutated message, its bytes mutated half the time;
+ *    2% a small pcap/pcapng file of seed frames, mutated (fuzz-files.testkit.ts).
  * Every 5,000 inputs the decoders are made anew, with the default limits or small ones
  * (64 TCP flows, 16 datagrams, 64 KiB of fragments, 8 KiB per flow) so evictions happen.
  * Packet time runs forward 0–10 ms per frame with jumps of minutes (expiry) and seconds back.
@@ -16,13 +17,16 @@
 import type { DecoderLimits } from '../core/packet/decoder.js';
 import { ethernet, hep3, tcpPacket, udpPacket } from '../core/packet/packets.testkit.js';
 import type { Corpus, SeedFrame } from './fuzz-corpus.testkit.js';
+import { captureFile } from './fuzz-files.testkit.js';
 import { mutateBytes, mutateSip, Rand, randomFrame } from './fuzz-mutate.testkit.js';
 
 export type FuzzStep =
   | { op: 'reset'; limits: Partial<DecoderLimits> }
   | { op: 'frame'; linkType: number; at: number; bytes: Uint8Array }
   | { op: 'sip'; bytes: Uint8Array }
-  | { op: 'hep'; at: number; bytes: Uint8Array };
+  | { op: 'hep'; at: number; bytes: Uint8Array }
+  /** A capture file, parsed whole and in `chunk`-byte pieces. */
+  | { op: 'file'; chunk: number; bytes: Uint8Array };
 
 export const RESET_EVERY = 5000;
 const SMALL: Partial<DecoderLimits> = {
@@ -93,6 +97,10 @@ export function* fuzzSteps(seed: number, corpus: Corpus): Generator<FuzzStep> {
         yield { op: 'frame', linkType: 1, at: tick(), bytes: frame };
         inputs++;
       }
+    } else if (mode >= 98) {
+      const bytes = captureFile(r, window(r, r.pick(corpus.sequences).frames), tick(), other());
+      yield { op: 'file', chunk: 1 + r.int(r.chance(0.5) ? 64 : 4096), bytes };
+      inputs++;
     } else {
       const v6 = r.chance(0.5);
       const payload = mutateSip(r, r.pick(corpus.sip), other());

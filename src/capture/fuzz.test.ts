@@ -61,6 +61,8 @@ describe('decoder fuzz (seeded, reused-buffer oracle)', () => {
     assert.equal(r.inputs, 50_000);
     // Mutated real traffic still decodes: the stream is not all garbage the first byte rejects.
     assert.ok(r.events > 10_000, `only ${r.events} SIP events from 50k inputs`);
+    // Every kind of input is in the stream: frames, SIP texts, HEP packets, capture files.
+    for (const [op, n] of Object.entries(r.byOp)) assert.ok(n > 200, `${n} ${op} inputs`);
   });
 
   it('the stream is a function of the seed: input N is regenerated exactly', () => {

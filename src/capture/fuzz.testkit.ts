@@ -1,7 +1,7 @@
 /**
  * The decoder fuzzer (issue 10): a seeded stream of inputs for the packet Decoder
- * (Ethernet/VLAN/SLL/null links, IPv4, IPv6, fragments, UDP, TCP) and for the SIP
- * parser and HEPv3, made by mutating every real capture in testdata/ (fuzz-corpus.testkit.ts)
+ * (Ethernet/VLAN/SLL/null links, IPv4, IPv6, fragments, UDP, TCP), the SIP parser,
+ * HEPv3 and pcap/pcapng files (fuzz-files.testkit.ts), made by mutating every real capture in testdata/ (fuzz-corpus.testkit.ts)
  * and by random bytes, each judged by three oracles:
  * - no throw, and no single input slower than `slowMs` (a hang shows as a stalled run:
  *   bench/fuzz.ts watches the worker and names the input);
@@ -20,6 +20,7 @@ import type { Decoder, DecoderLimits } from '../core/packet/decoder.js';
 import { MAX_FIELD, parseSip } from '../core/sip/parse.js';
 import type { SipEvent, SipMessage } from '../core/types.js';
 import type { Corpus } from './fuzz-corpus.testkit.js';
+import { captureFileProblem } from './fuzz-files.testkit.js';
 import { type FuzzStep, fuzzSteps } from './fuzz-steps.testkit.js';
 
 export type FuzzDecoder = Pick<Decoder, 'push' | 'pushHep' | 'stats'>;
@@ -52,8 +53,10 @@ export interface FuzzFailure {
 export interface FuzzReport {
   seed: number;
   inputs: number;
-  /** SIP events out of the decoders and messages out of the parser. */
+  /** SIP events out of the decoders, messages out of the parser, records out of capture files. */
   events: number;
+  /** Inputs of each kind. */
+  byOp: { frame: number; sip: number; hep: number; file: number };
   seconds: number;
   slowestMs: number;
   slowestIndex: number;
@@ -118,6 +121,7 @@ class Pair {
   /** Runs one input; returns [events, problem]. */
   step(s: FuzzStep): [number, string | null] {
     if (s.op === 'reset') return [0, this.reset(s.limits)];
+    if (s.op === 'file') return captureFileProblem(s.bytes, s.chunk);
     const own = Buffer.from(s.bytes.buffer, s.bytes.byteOffset, s.bytes.length);
     const n = s.bytes.length;
     this.shared.set(s.bytes, 0);
@@ -169,6 +173,7 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
     seed: o.seed,
     inputs: 0,
     events: 0,
+    byOp: { frame: 0, sip: 0, hep: 0, file: 0 },
     seconds: 0,
     slowestMs: 0,
     slowestIndex: -1,
@@ -216,6 +221,7 @@ export function runFuzz(o: FuzzOptions): FuzzReport {
       break;
     }
     report.events += events;
+    report.byOp[s.op]++;
     report.inputs++;
     sinceReset++;
     if ((report.inputs & 1023) === 0 && performance.now() > deadline) break;
