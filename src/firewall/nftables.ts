@@ -222,10 +222,19 @@ export class NftablesFirewall implements Firewall {
     );
   }
 
+  /**
+   * Removes sipprot's table (stop, uninstall). Never through the long-lived `nft -i`, which
+   * may have died with the daemon's trouble: a fresh `nft -f -` each try, and one more try in
+   * a new process when the first failed (killed, a busy kernel), so a stop leaves no rule.
+   */
   async shutdown(): Promise<void> {
+    const remove = () => this.session.runScript(`table ${TABLE}\ndelete table ${TABLE}\n`);
     return this.enqueue(async () => {
       try {
-        await this.session.runScript(`table ${TABLE}\ndelete table ${TABLE}\n`);
+        await remove().catch(async (e: unknown) => {
+          this.log?.warn({ err: e }, 'removing the nftables table failed; trying once more with a fresh nft');
+          await remove();
+        });
         this.log?.info({}, 'firewall table removed');
       } finally {
         await this.session.close();
