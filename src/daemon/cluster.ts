@@ -35,6 +35,9 @@ import { installTable, stateTable } from './cluster-geo.js';
 import type { Pipeline } from './pipeline.js';
 import { updateSettings } from './settings.js';
 
+/** A host counts in the fleet's mail subjects when heard from within this many seconds. */
+const FLEET_MAIL_HOST_WINDOW = 86_400;
+
 /** This host's id in the cluster, or undefined on a single host. */
 export function clusterHostId(config: Config): string | undefined {
   if (!config.clusterRedisUrl) return undefined;
@@ -108,6 +111,7 @@ export function startCluster(p: DaemonClusterParts): ClusterNode | null {
 export class ClusterNode {
   readonly sync: ClusterSync;
   private readonly host: ClusterHost;
+  private readonly clock: () => number;
   private constructor(
     readonly self: string,
     private readonly bus: ClusterBus,
@@ -115,6 +119,7 @@ export class ClusterNode {
     p: ClusterParts,
   ) {
     const config = p.config();
+    this.clock = p.clock;
     this.host = clusterHost(self, p, bus, {
       fromPeer: (ds) => this.sync.out.fromPeer(ds),
       send: (bodies) => this.sync.out.send(bodies, p.clock()),
@@ -186,6 +191,16 @@ export class ClusterNode {
   /** Once-per-fleet jobs (daily summary, mail throttle): true for exactly one host. */
   claim(job: string, ttlSeconds: number): Promise<boolean> {
     return this.bus.claim(job, this.self, ttlSeconds);
+  }
+
+  /**
+   * The fleet's name in its once-per-fleet mails (daily summary, digest): "the fleet of N
+   * hosts", counting the hosts heard from in the last day (FLEET_MAIL_HOST_WINDOW).
+   */
+  async fleetName(): Promise<string> {
+    const now = this.clock();
+    const n = Math.max(1, (await this.bus.hosts()).filter((h) => now - h.at < FLEET_MAIL_HOST_WINDOW).length);
+    return `the fleet of ${n} host${n === 1 ? '' : 's'}`;
   }
 
   summary(): ClusterSummary {

@@ -145,6 +145,7 @@ export class Daemon {
       log: o.log,
       claim: (job, ttl) =>
         this.cluster ? this.cluster.claim(job, ttl) : Promise.reject(new Error('cluster not started')),
+      fleetName: () => (this.cluster ? this.cluster.fleetName() : Promise.resolve(null)),
     });
     this.ops = new Operations({
       config: () => this.conf,

@@ -21,6 +21,8 @@ export interface MailDeps {
   log: Logger;
   /** Cluster mode: true on the one host of the fleet that runs `job` for `ttl` seconds. */
   claim(job: string, ttl: number): Promise<boolean>;
+  /** Cluster mode: the fleet's name in the subjects of its once-per-fleet mails. */
+  fleetName?(): Promise<string | null>;
 }
 
 export class MailInForce {
@@ -48,7 +50,9 @@ export class MailInForce {
       store: this.d.store,
       clock: this.d.clock,
       logger: this.d.log.child({ component: 'mail' }),
-      ...(clusterHostId(config) ? { fleet: { claim: this.d.claim } } : {}),
+      ...(clusterHostId(config)
+        ? { fleet: { claim: this.d.claim, ...(this.d.fleetName ? { name: this.d.fleetName } : {}) } }
+        : {}),
     });
   }
 }

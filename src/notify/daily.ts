@@ -10,7 +10,7 @@ import { buildReport, type Report } from '../core/report/report.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { type Calendar, isHhmm } from './calendar.js';
-import type { FleetGate } from './digest.js';
+import { type FleetGate, fleetName } from './digest.js';
 
 export const DAILY_LAST_DATE_KEY = 'notify.daily.lastDate';
 const DEFAULT_DAILY_AT = '00:05';
@@ -109,7 +109,9 @@ export class DailySchedule {
       if (mine === null) return ids; // Redis unreachable: ask again at the next tick
       if (!mine) this.o.logger?.info({ date: day }, 'daily report left to another host of the cluster');
       else if (recipients.length > 0) {
-        const r = await reportForDay(store, calendar, day, { host: this.o.host });
+        // The fleet's summary names the fleet, not the host that won the day's lease.
+        const host = await fleetName(this.o.fleet, this.o.host);
+        const r = await reportForDay(store, calendar, day, { host });
         const id = await store.enqueueMail({
           kind: 'daily-summary',
           subject: r.report.subject,

@@ -44,6 +44,25 @@ interface DigestOptions {
 /** Once-per-fleet jobs in cluster mode: `claim` is true for exactly one host per job and ttl. */
 export interface FleetGate {
   claim(job: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * The fleet's name for the subjects of its once-per-fleet mails (e.g. "the fleet of 3 hosts"):
+   * the mail covers every host, not the one that happened to send it. Rejects or null when
+   * the fleet cannot be asked now (the sending host's name is used then).
+   */
+  name?(): Promise<string | null>;
+}
+
+/** The fleet's name, or `fallback` when there is no fleet or it cannot be asked now. */
+export async function fleetName(
+  fleet: FleetGate | undefined,
+  fallback: string | null,
+): Promise<string | null> {
+  if (!fleet?.name) return fallback;
+  try {
+    return (await fleet.name()) ?? fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 function isDigestDecision(d: Decision): boolean {
@@ -145,7 +164,9 @@ export class Digest {
     recipients: string[],
     now: number,
   ): Promise<number | null> {
-    const o = { ...period, host: this.o.host, formatTime: this.o.formatTime };
+    // The fleet's digest (one per interval for every host) names the fleet.
+    const host = await fleetName(this.o.fleet, this.o.host);
+    const o = { ...period, host, formatTime: this.o.formatTime };
     const queue = (mail: { subject: string; text: string; html: string | null }) =>
       this.o.store.enqueueMail({ kind: 'attack-digest', ...mail, to: recipients, createdAt: now });
     try {

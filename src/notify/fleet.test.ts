@@ -21,6 +21,7 @@ function fleetLeases(): (host: string) => FleetGate & { claims: string[] } {
     const claims: string[] = [];
     return {
       claims,
+      name: async () => 'the fleet of 3 hosts',
       async claim(job) {
         claims.push(job);
         if (held.has(job)) return false;
@@ -73,6 +74,10 @@ test('the daily summary is queued by one host of the fleet only', async () => {
     `one summary for the fleet, got ${counts}`,
   );
   for (const h of hosts) assert.ok(h.fleet.claims.some((c) => c.startsWith('daily:')));
+  // The summary covers the fleet: its subject names the fleet, not the host that sent it.
+  const subject = hosts.flatMap((h) => h.sent)[0]!;
+  assert.match(subject, /^sipprot on the fleet of 3 hosts: \d{4}-\d\d-\d\d: /);
+  assert.doesNotMatch(subject, /pbx-/);
   for (const h of hosts) await h.notifier.stop();
 });
 
@@ -94,6 +99,7 @@ test('a burst of blocks seen by the fleet makes one digest for the fleet per int
     1,
     `one digest for the fleet, got ${counts}`,
   );
+  assert.match(hosts.flatMap((h) => h.sent)[0]!, /^sipprot on the fleet of 3 hosts: /);
   for (const h of hosts) await h.notifier.stop();
 });
 
