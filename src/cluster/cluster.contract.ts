@@ -80,7 +80,7 @@ export function clusterBusContract(name: string, make: () => Promise<BusHarness>
       const e = aBlockEvent('pbx-a', aBlock('192.0.2.9'));
       const [first] = await a.publish([e]);
       const [again] = await a.publish([e]);
-      assert.deepEqual(again, { id: first!.id, duplicate: true, escalation: 1 });
+      assert.deepEqual(again, { id: first!.id, duplicate: true, stale: false, escalation: 1 });
       assert.equal((await a.streamInfo()).length, 1);
       assert.equal((await a.snapshot()).fleet.escalation.get('192.0.2.9'), 1);
     });
@@ -192,6 +192,109 @@ export function clusterBusContract(name: string, make: () => Promise<BusHarness>
       await a.putGeoTable('ab'.repeat(32), table);
       assert.deepEqual(await a.getGeoTable('ab'.repeat(32)), table);
       assert.equal(await a.getGeoTable('cd'.repeat(32)), null);
+    });
+
+    it('a block of an episode unblocked by hand is refused as stale: nothing appended', async () => {
+      const a = await bus();
+      const ip = '198.51.100.77';
+      await a.publish([aBlockEvent('pbx-a', aBlock(ip, { blockedAt: 1000, expiresAt: 1600 }))]);
+      const [u] = await a.publish([
+        {
+          v: 1,
+          id: 'pbx-c:unblock-77',
+          host: 'pbx-c',
+          at: 1010.5,
+          type: 'unblock',
+          ip,
+          forgetHistory: false,
+        },
+      ]);
+      const renewal = aBlockEvent('pbx-b', aBlock(ip, { blockedAt: 1000, expiresAt: 9000 }), {
+        action: 'extend',
+        at: 1100,
+      });
+      const [r] = await a.publish([renewal]);
+      assert.deepEqual(r, { id: u!.id, duplicate: false, stale: true, escalation: null });
+      assert.equal((await a.streamInfo()).length, 2, 'not appended: no peer reads it');
+      const snap = await a.snapshot();
+      assert.equal(snap.fleet.blocks.has(ip), false);
+      assert.deepEqual(snap.fleet.unblocked.get(ip), { at: 1010.5, host: 'pbx-c' });
+      assert.equal(snap.covers, u!.id);
+      const [n] = await a.publish([aBlockEvent('pbx-a', aBlock(ip, { blockedAt: 1011, expiresAt: 1700 }))]);
+      assert.equal(n!.stale, false, 'a new episode after the unblock is a block');
+      assert.equal((await a.snapshot()).fleet.blocks.get(ip)?.blockedAt, 1011);
+    });
+
+    it('tombstones and silent hosts are pruned by age: what Redis holds stays bounded', async () => {
+      const a = await bus();
+      const unblocks: ClusterEvent[] = [];
+      for (let i = 0; i < 500; i++)
+        unblocks.push({
+          v: 1,
+          id: `pbx-a:u${i}`,
+          host: 'pbx-a',
+          at: 1000 + i,
+          type: 'unblock',
+          ip: `10.9.${i >> 8}.${i & 255}`,
+          forgetHistory: false,
+        });
+      const removed = Array.from({ length: 500 }, (_, i) => ({
+        network: `10.8.${i >> 8}.${i & 255}`,
+        note: '',
+      }));
+      await a.publish([
+        ...unblocks,
+        aListEvent('pbx-a', 'deny', 'add', [{ network: '192.0.2.0/24', note: 'kept' }], 1000),
+        aListEvent('pbx-a', 'deny', 'add', removed, 1000),
+        aListEvent('pbx-a', 'deny', 'remove', removed, 1200),
+        aListEvent('pbx-a', 'allow', 'remove', [{ network: '192.0.2.8', note: '' }], 2000),
+        {
+          v: 1,
+          id: 'pbx-a:r-gone',
+          host: 'pbx-a',
+          at: 1300,
+          type: 'recipient',
+          email: 'old@example.org',
+          name: null,
+          removed: true,
+        },
+      ]);
+      let f = (await a.snapshot()).fleet;
+      assert.equal(f.unblocked.size, 500);
+      assert.equal(f.lists.deny.size, 501);
+      assert.equal(f.forgotBefore, 0);
+      // Everything written up to 1600 goes: 500 unblocks, 500 removals, 1 recipient.
+      assert.equal(await a.pruneTombstones(1600), 1001);
+      f = (await a.snapshot()).fleet;
+      assert.equal(f.unblocked.size, 0);
+      assert.deepEqual([...f.lists.deny.keys()], ['192.0.2.0/24'], 'a live entry is never pruned');
+      assert.equal(f.lists.allow.get('192.0.2.8')?.removed, true, 'a younger tombstone stays');
+      assert.equal(f.recipients.size, 0);
+      assert.equal(f.forgotBefore, 1600);
+      const old = aBlockEvent('pbx-b', aBlock('10.9.0.1', { blockedAt: 900, expiresAt: 99_999 }), {
+        action: 'extend',
+      });
+      assert.equal((await a.publish([old]))[0]!.stale, true, 'an episode the fleet forgot cannot come back');
+      const young = aBlockEvent('pbx-b', aBlock('10.9.0.1', { blockedAt: 1700, expiresAt: 99_999 }));
+      assert.equal((await a.publish([young]))[0]!.stale, false);
+      assert.equal(await a.pruneTombstones(1500), 0);
+      assert.equal((await a.snapshot()).fleet.forgotBefore, 1600, 'the horizon never moves back');
+      const hb = {
+        host: 'pbx-old',
+        at: 100,
+        startedAt: 50,
+        version: '0.1.0',
+        lastId: '0-0',
+        outbox: 0,
+        rejected: 0,
+      };
+      await a.heartbeat(hb);
+      await a.heartbeat({ ...hb, host: 'pbx-new', at: 900 });
+      assert.equal(await a.pruneHosts(500), 1);
+      assert.deepEqual(
+        (await a.hosts()).map((x) => x.host),
+        ['pbx-new'],
+      );
     });
 
     it('an outage rejects promptly with SP_ERR_CLUSTER, and the bus comes back by itself', async () => {

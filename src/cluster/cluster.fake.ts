@@ -7,7 +7,7 @@
 
 import type { ClusterEvent } from '../core/cluster/events.js';
 import { decodeEvent, encodeEvent } from '../core/cluster/events.js';
-import { applyEvent, emptyFleet, type FleetState } from '../core/cluster/merge.js';
+import { applyEvent, emptyFleet, type FleetState, isStale, pruneTombstones } from '../core/cluster/merge.js';
 import { SipprotError } from '../core/errors.js';
 import {
   type BusState,
@@ -83,11 +83,15 @@ export class FakeClusterBus implements ClusterBus {
         out.push({ ...seen, duplicate: true });
         continue;
       }
+      if (isStale(this.s.fleet, e)) {
+        out.push({ id: this.s.covers, duplicate: false, stale: true, escalation: null });
+        continue;
+      }
       const escalation = applyEvent(this.s.fleet, e);
       const id = `${++this.s.seq}-0`;
       this.s.entries.push({ id, raw: encodeEvent(e), escalation });
       this.s.covers = id;
-      const r = { id, duplicate: false, escalation };
+      const r = { id, duplicate: false, stale: false, escalation };
       this.s.seenIds.set(e.id, r);
       out.push(r);
     }
@@ -137,6 +141,8 @@ export class FakeClusterBus implements ClusterBus {
     for (const [k, v] of this.s.fleet.recipients) copy.recipients.set(k, { ...v });
     for (const [k, v] of this.s.fleet.escalation) copy.escalation.set(k, v);
     copy.geoip = this.s.fleet.geoip && { ...this.s.fleet.geoip };
+    for (const [k, v] of this.s.fleet.unblocked) copy.unblocked.set(k, { ...v });
+    copy.forgotBefore = this.s.fleet.forgotBefore;
     return { covers: this.s.covers, fleet: copy, rejected: 0 };
   }
 
@@ -172,6 +178,22 @@ export class FakeClusterBus implements ClusterBus {
         n++;
       }
     }
+    return n;
+  }
+
+  async pruneTombstones(before: number): Promise<number> {
+    this.check();
+    return pruneTombstones(this.s.fleet, before);
+  }
+
+  async pruneHosts(before: number): Promise<number> {
+    this.check();
+    let n = 0;
+    for (const [host, h] of this.s.hostInfo)
+      if (h.at <= before) {
+        this.s.hostInfo.delete(host);
+        n++;
+      }
     return n;
   }
 

@@ -12,11 +12,13 @@
 import type { ClusterEvent } from '../core/cluster/events.js';
 import { type FleetEntry, later } from '../core/cluster/merge.js';
 import type { ClusterHost } from '../ports/cluster.js';
+import type { Logger } from '../ports/logger.js';
 import type { ClusterJournal, SyncedKind } from './journal.js';
 
 export interface InboundDeps {
   host: ClusterHost;
   journal: ClusterJournal;
+  log?: Logger;
 }
 
 /** The entries of an event that win over what this host agreed with, recorded as agreed. */
@@ -36,8 +38,9 @@ function winners(
 
 /**
  * A setting this host refused keeps its own value, recorded under the fleet's version: this
- * host does not count it as a local change (it would send its old value back as the newest),
- * and the fleet's value is tried again at the next resync (and refused again, logged).
+ * host does not count it as a local change (it would send its old value back as the newest).
+ * The refused version itself is recorded too: the same version is never tried again (no
+ * guard call, no log line every 5 minutes at each resync); a newer one is judged afresh.
  */
 export function keepRefused(
   journal: ClusterJournal,
@@ -53,23 +56,41 @@ export function keepRefused(
   journal.setSynced('settings', keep);
 }
 
+function sameVersion(a: FleetEntry | undefined, b: FleetEntry): boolean {
+  return (
+    a !== undefined && a.at === b.at && a.host === b.host && a.removed === b.removed && a.value === b.value
+  );
+}
+
 /** Applies the fleet's setting versions this host accepts; the refused keep their value. */
 export async function applySettings(
   journal: ClusterJournal,
   host: ClusterHost,
   versions: ReadonlyArray<readonly [string, FleetEntry]>,
+  log?: Logger,
 ): Promise<number> {
-  const values = Object.fromEntries(versions.map(([k, v]) => [k, v.value]));
-  const refused = await host.refusedSettings(values);
+  const known = journal.refused();
+  const before = versions.filter(([k, v]) => sameVersion(known.get(k), v)).map(([k]) => k);
+  const values = Object.fromEntries(
+    versions.filter(([k]) => !before.includes(k)).map(([k, v]) => [k, v.value]),
+  );
+  const refused = Object.keys(values).length > 0 ? await host.refusedSettings(values) : [];
   // Before applying: the reload it causes compares the settings with these versions.
-  keepRefused(journal, host, refused, versions);
+  keepRefused(journal, host, [...before, ...refused], versions);
+  const now = versions.filter(([k]) => refused.includes(k));
+  journal.setRefused(now);
+  for (const [k, v] of now)
+    log?.warn(
+      { key: k, value: v.value, from: v.host, at: v.at },
+      'cluster: refused the fleet’s setting here (kept this host’s value); this version is not tried again',
+    );
   for (const k of refused) delete values[k];
   if (Object.keys(values).length > 0) await host.applySettings(values);
   return Object.keys(values).length;
 }
 
 export async function applyRemote(e: ClusterEvent, d: InboundDeps): Promise<void> {
-  const { host, journal } = d;
+  const { host, journal, log } = d;
   const version = (removed: boolean, value: string): FleetEntry => ({
     at: e.at,
     host: e.host,
@@ -111,7 +132,7 @@ export async function applyRemote(e: ClusterEvent, d: InboundDeps): Promise<void
         'settings',
         Object.entries(e.values).map(([k, v]) => [k, version(false, v)]),
       );
-      if (won.length > 0) await applySettings(journal, host, won);
+      if (won.length > 0) await applySettings(journal, host, won, log);
       return;
     }
     case 'recipient': {

@@ -10,7 +10,9 @@
  *   every (re)connection, so a host catches up the fleet when Redis returns.
  * - the last stream id it applied (it resumes reading there after a restart);
  * - the entry versions it last agreed with the fleet (lists, settings, recipients), which
- *   anti-entropy (core/cluster/diff.ts) needs to tell a local change from a remote one.
+ *   anti-entropy (core/cluster/diff.ts) needs to tell a local change from a remote one;
+ * - the fleet's setting versions this host refused (a country change that would lock its
+ *   admin out): refused once, logged once, never tried again until the fleet's value changes.
  *
  * Kept apart from the main store (sipprot.db): it is the cluster adapter's own bookkeeping,
  * and a single host never creates it. The window between the store's commit and the outbox
@@ -66,6 +68,7 @@ export class ClusterJournal {
       getMeta: p('SELECT value FROM meta WHERE key = ?'),
       putMeta: p('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       synced: p('SELECT key, at, host, removed, value FROM synced WHERE kind = ?'),
+      pruneSynced: p('DELETE FROM synced WHERE removed = 1 AND at <= ?'),
       putSynced: p(
         'INSERT OR REPLACE INTO synced (kind, key, at, host, removed, value) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -136,6 +139,35 @@ export class ClusterJournal {
     })();
     const m = this.cache.get(kind);
     if (m) for (const [k, e] of entries) m.set(k, e);
+  }
+
+  /** Forgets the removals agreed at or before `before` (the fleet pruned its tombstones). */
+  pruneSynced(before: number): number {
+    if (before <= 0) return 0;
+    const n = this.st.pruneSynced.run(before).changes;
+    if (n > 0)
+      for (const m of this.cache.values())
+        for (const [k, e] of m) if (e.removed && e.at <= before) m.delete(k);
+    return n;
+  }
+
+  /** The fleet's setting versions this host refused (key → the version, with the fleet's value). */
+  refused(): Map<string, FleetEntry> {
+    const raw = (this.st.getMeta.get('refused.settings') as { value: string } | undefined)?.value;
+    if (raw === undefined) return new Map();
+    try {
+      return new Map(Object.entries(JSON.parse(raw) as Record<string, FleetEntry>));
+    } catch {
+      return new Map();
+    }
+  }
+
+  /** Records refused versions (a key's newer refusal replaces its older one). */
+  setRefused(entries: ReadonlyArray<readonly [string, FleetEntry]>): void {
+    if (entries.length === 0) return;
+    const all = this.refused();
+    for (const [k, e] of entries) all.set(k, e);
+    this.st.putMeta.run('refused.settings', JSON.stringify(Object.fromEntries(all)));
   }
 
   close(): void {

@@ -7,7 +7,9 @@
  *   {sipprot}:covers        the stream id the snapshot covers
  *   {sipprot}:list:allow|deny, :settings, :recipients, :geoip   last-writer-wins entries
  *   {sipprot}:seen:<id>     event ids published in the last day (idempotent re-publish)
- *   {sipprot}:hosts         hash host → heartbeat JSON
+ *   {sipprot}:unblocked     hash ip → `at|host` of its last manual unblock (tombstones)
+ *   {sipprot}:forgot        tombstones at or before this time were pruned
+ *   {sipprot}:hosts         hash host → heartbeat JSON (pruned after a week of silence)
  *   {sipprot}:lease:<job>   SET NX EX leases (daily summary, mail throttle, pruning)
  *   {sipprot}:geoip:<sha256> a geo-IP table's bytes (30 days)
  *
@@ -19,16 +21,7 @@
  * system's or NODE_EXTRA_CA_CERTS); user and password in the URL use Redis ACLs (AUTH).
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import {
-  type ClusterEvent,
-  decodeBlock,
-  decodeEvent,
-  decodeHost,
-  decodeNetwork,
-  encodeEvent,
-} from '../core/cluster/events.js';
-import { emptyFleet, type FleetEntry, type FleetState } from '../core/cluster/merge.js';
-import { isFleetWide } from '../core/config/scope.js';
+import { type ClusterEvent, decodeEvent, decodeHost, encodeEvent } from '../core/cluster/events.js';
 import { SipprotError } from '../core/errors.js';
 import type {
   BusState,
@@ -39,7 +32,8 @@ import type {
   StreamEntry,
   StreamInfo,
 } from '../ports/cluster.js';
-import { PRUNE_LUA, PUBLISH_LUA } from './redis-scripts.js';
+import { PRUNE_LUA, PRUNE_TOMBSTONES_LUA, PUBLISH_LUA } from './redis-scripts.js';
+import { readLifts, readSnapshot } from './redis-snapshot.js';
 
 const P = '{sipprot}:';
 const K = {
@@ -54,6 +48,8 @@ const K = {
   recipients: `${P}recipients`,
   geoip: `${P}geoip`,
   hosts: `${P}hosts`,
+  unblocked: `${P}unblocked`,
+  forgot: `${P}forgot`,
 };
 /** How long a published event id is remembered: an outbox re-sends within minutes of a lost ack. */
 const SEEN_TTL = 86400;
@@ -68,7 +64,7 @@ const SNAPSHOT_TIMEOUT_MS = 30_000;
  */
 export const ACL_RULES =
   'on >host-secret resetkeys ~{sipprot}:* resetchannels -@all +@connection +ping +info +client|setname ' +
-  '+get +set +hset +hget +hdel +hgetall +hincrby +xadd +xread +xinfo|stream +xlen +xrevrange ' +
+  '+get +set +hset +hget +hdel +hexists +hgetall +hincrby +xadd +xread +xinfo|stream +xlen +xrevrange ' +
   '+eval +evalsha +script|load +multi +exec';
 
 export interface RedisBusOptions {
@@ -85,6 +81,7 @@ export interface RedisBusOptions {
 type Conn = Redis & {
   sipPublish(...args: Array<string | number>): Promise<[string, number, number]>;
   sipPrune(...args: Array<string | number>): Promise<number>;
+  sipPruneTombstones(...args: Array<string | number>): Promise<number>;
 };
 
 export class RedisBus implements ClusterBus {
@@ -106,8 +103,9 @@ export class RedisBus implements ClusterBus {
       ...(opts.tls && /^rediss:/i.test(opts.url) ? { tls: { ...opts.tls } } : {}),
     };
     this.cmd = new Redis(opts.url, { ...base, commandTimeout: timeout, connectionName: 'sipprot' }) as Conn;
-    this.cmd.defineCommand('sipPublish', { numberOfKeys: 11, lua: PUBLISH_LUA });
+    this.cmd.defineCommand('sipPublish', { numberOfKeys: 13, lua: PUBLISH_LUA });
     this.cmd.defineCommand('sipPrune', { numberOfKeys: 2, lua: PRUNE_LUA });
+    this.cmd.defineCommand('sipPruneTombstones', { numberOfKeys: 5, lua: PRUNE_TOMBSTONES_LUA });
     // The reader's XREAD BLOCK waits up to its block time, and it reads the snapshot (100k
     // entries take seconds on a busy host): it gets its own, longer timeout.
     this.reader = new Redis(opts.url, {
@@ -155,7 +153,7 @@ export class RedisBus implements ClusterBus {
     return replies.map(([err, r]) => {
       if (err) throw wrap(err, 'publish');
       const [id, dup, n] = r as [string, number, number];
-      return { id, duplicate: dup === 1, escalation: n < 0 ? null : n };
+      return { id, duplicate: dup === 1, stale: dup === 2, escalation: n < 0 ? null : n };
     });
   }
 
@@ -198,10 +196,11 @@ export class RedisBus implements ClusterBus {
   }
 
   async snapshot(): Promise<Snapshot> {
-    const keys = [K.blocks, K.blockx, K.esc, K.allow, K.deny, K.settings, K.recipients, K.geoip];
+    const keys = [K.blocks, K.blockx, K.esc, K.allow, K.deny, K.settings, K.recipients, K.geoip, K.unblocked];
     const multi = this.reader.multi();
     for (const k of keys) multi.hgetall(k);
     multi.get(K.covers);
+    multi.get(K.forgot);
     const replies = await this.run(() => multi.exec());
     if (!replies) throw new SipprotError('SP_ERR_CLUSTER', 'Redis aborted the snapshot read');
     const v = replies.map(([err, x]) => {
@@ -209,7 +208,18 @@ export class RedisBus implements ClusterBus {
       return x;
     });
     const h = (i: number) => (v[i] ?? {}) as Record<string, string>;
-    return readSnapshot(h(0), h(1), h(2), [h(3), h(4)], h(5), h(6), h(7), (v[8] as string | null) ?? '0-0');
+    const snap = readSnapshot(
+      h(0),
+      h(1),
+      h(2),
+      [h(3), h(4)],
+      h(5),
+      h(6),
+      h(7),
+      (v[9] as string | null) ?? '0-0',
+    );
+    snap.rejected += readLifts(snap.fleet, h(8), v[10] as string | null);
+    return snap;
   }
 
   async heartbeat(info: HostInfo): Promise<void> {
@@ -246,6 +256,28 @@ export class RedisBus implements ClusterBus {
 
   async pruneExpired(now: number): Promise<number> {
     return this.run(() => this.cmd.sipPrune(K.blocks, K.blockx, String(now)));
+  }
+
+  async pruneTombstones(before: number): Promise<number> {
+    return this.run(() =>
+      this.cmd.sipPruneTombstones(K.unblocked, K.allow, K.deny, K.recipients, K.forgot, String(before)),
+    );
+  }
+
+  async pruneHosts(before: number): Promise<number> {
+    const all = await this.run(() => this.cmd.hgetall(K.hosts));
+    const gone = Object.entries(all)
+      .filter(([, json]) => {
+        try {
+          const at = (JSON.parse(json) as { at?: unknown }).at;
+          return typeof at !== 'number' || at <= before;
+        } catch {
+          return true; // a malformed heartbeat goes too
+        }
+      })
+      .map(([host]) => host);
+    if (gone.length > 0) await this.run(() => this.cmd.hdel(K.hosts, ...gone));
+    return gone.length;
   }
 
   async putGeoTable(sha256: string, bytes: Uint8Array): Promise<void> {
@@ -293,6 +325,8 @@ export class RedisBus implements ClusterBus {
     const head = [
       ...keys,
       `${P}seen:${e.id}`,
+      K.unblocked,
+      K.forgot,
       this.maxLen,
       SEEN_TTL,
       encodeEvent(e),
@@ -355,79 +389,4 @@ function idLess(a: string, b: string): boolean {
   const [am = 0, as = 0] = a.split('-').map(Number);
   const [bm = 0, bs = 0] = b.split('-').map(Number);
   return am !== bm ? am < bm : as < bs;
-}
-
-/** `at|host|removed|value` → an entry, or null when malformed. */
-function entryOf(s: string): FleetEntry | null {
-  const m = /^([^|]*)\|([^|]*)\|([01])\|([\s\S]*)$/.exec(s);
-  if (!m) return null;
-  const at = Number(m[1]);
-  const host = decodeHost(m[2]);
-  if (!Number.isFinite(at) || host === null) return null;
-  return { at, host, removed: m[3] === '1', value: m[4]! };
-}
-
-function readSnapshot(
-  blocks: Record<string, string>,
-  blockx: Record<string, string>,
-  esc: Record<string, string>,
-  lists: [Record<string, string>, Record<string, string>],
-  settings: Record<string, string>,
-  recipients: Record<string, string>,
-  geoip: Record<string, string>,
-  covers: string,
-): Snapshot {
-  const fleet: FleetState = emptyFleet();
-  let rejected = 0;
-  for (const [ip, json] of Object.entries(blocks)) {
-    const x = /^([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)\|([^|]*)$/.exec(blockx[ip] ?? '');
-    let base: unknown = null;
-    try {
-      base = JSON.parse(json);
-    } catch {
-      // rejected below
-    }
-    const host = x ? decodeHost(x[2]) : null;
-    const rec =
-      x && host && base
-        ? decodeBlock(
-            {
-              ...(base as object),
-              expiresAt: x[3] === 'P' ? null : Number(x[3]),
-              lastSeen: Number(x[4]),
-              attempts: Number(x[5]),
-              timesBlocked: Number(x[6]),
-              host,
-            },
-            host,
-          )
-        : null;
-    if (rec === null || rec.ip !== ip) rejected++;
-    else fleet.blocks.set(ip, rec);
-  }
-  for (const [ip, n] of Object.entries(esc)) {
-    const c = Number(n);
-    if (Number.isInteger(c) && c > 0 && decodeNetwork(ip) === ip) fleet.escalation.set(ip, c);
-  }
-  (['allow', 'deny'] as const).forEach((name, i) => {
-    for (const [net, s] of Object.entries(lists[i]!)) {
-      const e = entryOf(s);
-      if (e === null || decodeNetwork(net) !== net) rejected++;
-      else fleet.lists[name].set(net, e);
-    }
-  });
-  for (const [k, s] of Object.entries(settings)) {
-    const e = entryOf(s);
-    if (e === null || !isFleetWide(k)) rejected++;
-    else fleet.settings.set(k, e);
-  }
-  for (const [email, s] of Object.entries(recipients)) {
-    const e = entryOf(s);
-    if (e === null) rejected++;
-    else fleet.recipients.set(email, { ...e, email });
-  }
-  const g = geoip.table ? entryOf(geoip.table) : null;
-  const gm = g ? /^([0-9a-f]{64}):([0-9]+)$/.exec(g.value) : null;
-  if (g && gm) fleet.geoip = { sha256: gm[1]!, bytes: Number(gm[2]), at: g.at, host: g.host };
-  return { covers, fleet, rejected };
 }

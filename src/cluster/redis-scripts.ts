@@ -14,13 +14,15 @@
  *   KEYS[1] events stream   KEYS[2] blocks (ip → base JSON)   KEYS[3] blockx (ip → numbers)
  *   KEYS[4] esc (ip → count)   KEYS[5] covers   KEYS[6] list:allow   KEYS[7] list:deny
  *   KEYS[8] settings   KEYS[9] recipients   KEYS[10] geoip   KEYS[11] seen:<event id>
+ *   KEYS[12] unblocked (ip → `at|host` of the last manual unblock: tombstones)   KEYS[13] forgot
  * ARGV: [1] MAXLEN, [2] seen TTL s, [3] event JSON, [4] type, [5] at, [6] host, then per type
  *   block: [7] ip [8] action [9] reason [10] blockedAt [11] expiresAt|P [12] lastSeen
  *          [13] attempts [14] timesBlocked [15] block host [16] block JSON
  *   unblock: [7] ip [8] forgetHistory 1|0      list: [7] allow|deny [8] 1 (remove)|0, then network, note...
  *   settings: key, value...                     recipient: [7] email [8] removed 1|0 [9] name
  *   geoip: [7] sha256 [8] bytes
- * Returns {stream id, duplicate 1|0, escalation or -1}.
+ * Returns {stream id, 0 | 1 (duplicate) | 2 (stale: a block of an episode lifted by hand
+ * after it started; nothing appended, nothing changed, the id is the last one), escalation or -1}.
  */
 export const PUBLISH_LUA = `
 local seen = redis.call('GET', KEYS[11])
@@ -31,6 +33,14 @@ if seen then
   return {seen, 1, n}
 end
 local at, host = ARGV[5], ARGV[6]
+if typ == 'block' then
+  local u = redis.call('HGET', KEYS[12], ARGV[7])
+  local stale = u and tonumber(ARGV[10]) <= tonumber(string.match(u, '^([^|]*)|'))
+  if not stale and redis.call('HEXISTS', KEYS[3], ARGV[7]) == 0 then
+    stale = tonumber(ARGV[10]) <= tonumber(redis.call('GET', KEYS[13]) or '0')
+  end
+  if stale then return {redis.call('GET', KEYS[5]) or '0-0', 2, -1} end
+end
 local function later(rem, val, cur)
   if not cur then return true end
   local cat, chost, crem, cval = string.match(cur, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
@@ -73,6 +83,12 @@ elseif typ == 'unblock' then
   redis.call('HDEL', KEYS[2], ARGV[7])
   redis.call('HDEL', KEYS[3], ARGV[7])
   if ARGV[8] == '1' then redis.call('HDEL', KEYS[4], ARGV[7]) end
+  local cur = redis.call('HGET', KEYS[12], ARGV[7])
+  local cat, chost
+  if cur then cat, chost = string.match(cur, '^([^|]*)|(.*)$') end
+  if not cur or tonumber(at) > tonumber(cat) or (tonumber(at) == tonumber(cat) and host > chost) then
+    redis.call('HSET', KEYS[12], ARGV[7], at .. '|' .. host)
+  end
 elseif typ == 'list' then
   local key = KEYS[6]
   if ARGV[7] == 'deny' then key = KEYS[7] end
@@ -102,5 +118,36 @@ for i = 1, #all, 2 do
     n = n + 1
   end
 end
+return n
+`;
+
+/**
+ * KEYS[1] unblocked, KEYS[2] list:allow, KEYS[3] list:deny, KEYS[4] recipients, KEYS[5] forgot;
+ * ARGV[1] the horizon. Deletes the tombstones written at or before it (manual unblocks,
+ * removed entries) and raises `forgot` to it (core/cluster/merge.ts pruneTombstones); returns
+ * how many. It reads whole hashes (a 100k-entry deny list: tens of ms of Redis time), so the
+ * sync runs it once an hour, not every minute.
+ */
+export const PRUNE_TOMBSTONES_LUA = `
+local before = tonumber(ARGV[1])
+local n = 0
+local u = redis.call('HGETALL', KEYS[1])
+for i = 1, #u, 2 do
+  if tonumber(string.match(u[i + 1], '^([^|]*)|')) <= before then
+    redis.call('HDEL', KEYS[1], u[i])
+    n = n + 1
+  end
+end
+for k = 2, 4 do
+  local all = redis.call('HGETALL', KEYS[k])
+  for i = 1, #all, 2 do
+    local at, rem = string.match(all[i + 1], '^([^|]*)|[^|]*|([01])|')
+    if rem == '1' and tonumber(at) <= before then
+      redis.call('HDEL', KEYS[k], all[i])
+      n = n + 1
+    end
+  end
+end
+if before > tonumber(redis.call('GET', KEYS[5]) or '0') then redis.call('SET', KEYS[5], ARGV[1]) end
 return n
 `;

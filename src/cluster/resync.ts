@@ -1,7 +1,8 @@
 /**
  * Anti-entropy with the fleet's snapshot (core/cluster/diff.ts does the comparing): blocks
  * the fleet lacks are re-sent (as renewals: they do not count again toward the threshold),
- * blocks this host lacks are adopted through the policy; the fleet's escalation counts raise
+ * blocks this host lacks are adopted through the policy, blocks the fleet lifted by hand
+ * while this host was away are lifted here (never sent back); the fleet's escalation counts raise
  * this host's; list entries, settings and recipients go whichever way changed last. Settings
  * are fleet-first: a joining host with defaults takes the fleet's values instead of pushing
  * its own (the first host of a fleet seeds them).
@@ -10,6 +11,7 @@ import { diffBlocks, reconcileEntries } from '../core/cluster/diff.js';
 import type { EventBody } from '../core/cluster/events.js';
 import type { FleetEntry } from '../core/cluster/merge.js';
 import type { ClusterHost, Snapshot } from '../ports/cluster.js';
+import type { Logger } from '../ports/logger.js';
 import { applySettings } from './inbound.js';
 import type { ClusterJournal, SyncedKind } from './journal.js';
 import { type Outbound, split } from './outbound.js';
@@ -21,11 +23,13 @@ export interface AntiEntropyDeps {
   out: Outbound;
   snap: Snapshot;
   now: number;
+  log?: Logger;
 }
 
 export interface AntiEntropyResult {
   sent: number;
   adopted: number;
+  lifted: number;
   applied: number;
   /** Milliseconds per step (the log line of a resync shows where a slow join spent its time). */
   steps: Record<string, number>;
@@ -41,7 +45,8 @@ export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult
     steps[name] = Math.round(n - t);
     t = n;
   };
-  const blocks = diffBlocks(host.blocks(), fleet.blocks, now);
+  const blocks = diffBlocks(host.blocks(), fleet.blocks, now, fleet);
+  for (const x of blocks.lift) host.unblock(x.ip, false, x.host ?? self);
   const bodies: EventBody[] = blocks.publish.map((b) => ({
     type: 'block',
     action: 'extend',
@@ -70,7 +75,7 @@ export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult
   const settings = entries(d, 'settings', host.settings(), fleet.settings, true);
   if (settings.set.length > 0) {
     const won = settings.synced.filter(([k]) => settings.set.some(([s]) => s === k));
-    applied += await applySettings(d.journal, host, won);
+    applied += await applySettings(d.journal, host, won, d.log);
   }
   if (settings.publish.length > 0)
     bodies.push({
@@ -92,8 +97,10 @@ export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult
   else if (geo === null && mine !== null) await host.publishGeo().catch(() => undefined);
   // Large lists go out in events of at most MAX_BATCH entries (Outbound.send does not split).
   lap('geoip');
+  // The fleet forgot its older tombstones: so does this host's record of what it agreed on.
+  d.journal.pruneSynced(fleet.forgotBefore);
   out.send(bodies.flatMap(splitLarge), now);
-  return { sent: bodies.length, adopted: blocks.adopt.length, applied, steps };
+  return { sent: bodies.length, adopted: blocks.adopt.length, lifted: blocks.lift.length, applied, steps };
 }
 
 function entries(
@@ -103,7 +110,10 @@ function entries(
   fleet: ReadonlyMap<string, FleetEntry>,
   fleetFirst = false,
 ) {
-  const r = reconcileEntries(local, d.journal.synced(kind), fleet, d.now, d.self, { fleetFirst });
+  const r = reconcileEntries(local, d.journal.synced(kind), fleet, d.now, d.self, {
+    fleetFirst,
+    forgotBefore: d.snap.fleet.forgotBefore,
+  });
   d.journal.setSynced(kind, r.synced);
   return r;
 }

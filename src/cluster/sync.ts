@@ -39,6 +39,16 @@ const PUBLISH_BATCH = 1000;
 const HEARTBEAT_MS = 2000;
 const RESYNC_MS = 5 * 60_000;
 const PRUNE_MS = 60_000;
+/**
+ * Tombstones (manual unblocks, removed list entries, removed recipients) are kept this long,
+ * then dropped once an hour by one host of the fleet: Redis holds what a week of changes left,
+ * not every removal ever made. A host away for longer still cannot bring an old block or entry
+ * back: the snapshot's `forgotBefore` tells it what the fleet forgot (core/cluster/diff.ts).
+ */
+export const TOMBSTONE_TTL_S = 7 * 86_400;
+/** A host silent this long leaves `sipprot cluster status` (its heartbeat is deleted). */
+export const HOST_TTL_S = 7 * 86_400;
+const PRUNE_TOMBSTONES_S = 3600;
 const RETRY_MS = 1000;
 
 export interface SyncOptions {
@@ -240,7 +250,7 @@ export class ClusterSync {
     if (e.type === 'block' && escalation !== null) host.raiseEscalation(e.block.ip, escalation);
     if (e.host === self) return;
     try {
-      await applyRemote(e, { host, journal: this.o.journal });
+      await applyRemote(e, { host, journal: this.o.journal, log: this.o.log });
       this.counts.applied++;
     } catch (err) {
       this.o.log.error({ err, id: e.id, type: e.type }, 'cluster: applying an event failed');
@@ -269,11 +279,18 @@ export class ClusterSync {
     }
   }
 
-  private async prune(): Promise<void> {
-    const { bus, self, clock } = this.o;
+  /** Expired blocks every minute; tombstones and silent hosts' heartbeats once an hour. */
+  async prune(now = this.o.clock()): Promise<void> {
+    const { bus, self, log } = this.o;
     if (bus.state() !== 'up') return;
     try {
-      if (await bus.claim('prune', self, (PRUNE_MS / 1000) * 0.9)) await bus.pruneExpired(clock());
+      if (await bus.claim('prune', self, (PRUNE_MS / 1000) * 0.9)) await bus.pruneExpired(now);
+      if (await bus.claim('prune-tombstones', self, PRUNE_TOMBSTONES_S * 0.9)) {
+        const tombstones = await bus.pruneTombstones(now - TOMBSTONE_TTL_S);
+        const hosts = await bus.pruneHosts(now - HOST_TTL_S);
+        if (tombstones + hosts > 0)
+          log.info({ tombstones, hosts }, 'cluster: pruned old tombstones and silent hosts');
+      }
     } catch {
       // the next minute tries again
     }

@@ -288,6 +288,7 @@ describe('cluster mode: a peer cannot lock a host’s admin out', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sipprot-cluster-lock-'));
     const redis = new FakeClusterBus();
     const { mkdirSync } = await import('node:fs');
+    const logs: string[] = [];
     const start = async (name: string, sshPeer: string | null) => {
       mkdirSync(join(dir, name), { recursive: true });
       const conf = join(dir, name, 'sipprot.conf');
@@ -299,7 +300,7 @@ describe('cluster mode: a peer cannot lock a host’s admin out', () => {
       const daemon = await Daemon.start(config, {
         firewall: new FakeFirewall(),
         capture: false,
-        logger: pino({ level: process.env.CLUSTER_TEST_LOG ?? 'silent' }),
+        logger: pino({ level: 'info' }, { write: (line: string) => void logs.push(`${name} ${line}`) }),
         configPath: conf,
         clusterBus: redis.connect(),
         hostFacts: () => ({ own: [], resolvers: [], gateways: [], sshPeers: sshPeer ? [sshPeer] : [] }),
@@ -317,6 +318,32 @@ describe('cluster mode: a peer cannot lock a host’s admin out', () => {
       await b.admin.call('POST', '/api/reload');
       await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(a.daemon.config.blockedCountries, ['US'], 'the fleet keeps US');
+      // Refused once, said once: the resyncs that follow (every reconnection, every 5 minutes)
+      // do not try the same version again (they did, and logged it again, forever).
+      const refusals = () =>
+        logs.filter((l) => l.startsWith('pbx-b ') && /refused a peer country change/.test(l));
+      assert.equal(refusals().length, 1, 'refused once');
+      assert.equal(
+        logs.filter((l) => l.startsWith('pbx-b ') && /this version is not tried again/.test(l)).length,
+        1,
+        'recorded and logged once, with the version',
+      );
+      for (let i = 0; i < 2; i++) {
+        const synced = logs.filter((l) => l.startsWith('pbx-b ') && /in sync with the fleet/.test(l)).length;
+        redis.setDown(true);
+        await new Promise((r) => setTimeout(r, 100));
+        redis.setDown(false);
+        await until(
+          'b resynced',
+          () =>
+            logs.filter((l) => l.startsWith('pbx-b ') && /in sync with the fleet/.test(l)).length > synced,
+        );
+      }
+      assert.equal(refusals().length, 1, 'the same version is not tried again at a resync');
+      assert.deepEqual(b.daemon.config.blockedCountries, []);
+      // A newer fleet value is judged afresh: accepted when it locks nothing out here.
+      await a.admin.call('PATCH', '/api/settings', { changes: { BLOCKED_COUNTRIES: 'AU' } });
+      await until('b took AU', () => b.daemon.config.blockedCountries.join() === 'AU');
     } finally {
       await b.daemon.stop();
       await a.daemon.stop();

@@ -9,7 +9,12 @@
  *   with the merge rules of core/cluster/merge.ts, atomically per event: a reader never sees
  *   an entry the snapshot does not cover, nor the reverse. Publishing an event id again
  *   appends nothing and changes nothing (idempotent: an outbox re-sent after a lost
- *   acknowledgement is harmless); its result says `duplicate`.
+ *   acknowledgement is harmless); its result says `duplicate`. A block event of an episode
+ *   that started before the fleet's manual unblock of that address is refused the same way
+ *   (`stale`): a host that was away while the admin unblocked cannot bring the block back.
+ * - The snapshot carries the manual-unblock tombstones and the horizon before which
+ *   tombstones were pruned (`pruneTombstones`); heartbeats of hosts silent since a time go
+ *   with `pruneHosts`. Both keep what Redis holds bounded by age.
  * - Stream ids are Redis ids (`<ms>-<seq>`), increasing; compare them with compareIds.
  *   `read(after)` returns entries with ids strictly greater, oldest first, waiting up to
  *   `blockMs` when there is none. Entries the bus cannot decode are returned with
@@ -34,6 +39,9 @@ export interface PublishResult {
   /** The stream id of the event (its first publish's id when a duplicate). */
   id: string;
   duplicate: boolean;
+  /** A block of an episode the fleet lifted by hand after it started (core/cluster/merge.ts
+   * isStale): refused, nothing appended or changed; `id` is the stream's last id. */
+  stale: boolean;
   /** Block events: the fleet's escalation count of the address after this event. */
   escalation: number | null;
 }
@@ -88,6 +96,11 @@ export interface ClusterBus {
   claim(job: string, holder: string, ttlSeconds: number): Promise<boolean>;
   /** Removes blocks expired by `now` from the snapshot; returns how many. */
   pruneExpired(now: number): Promise<number>;
+  /** Removes tombstones (manual unblocks, removed list entries and recipients) written at or
+   * before `before`, and raises the snapshot's `forgotBefore` to it; returns how many. */
+  pruneTombstones(before: number): Promise<number>;
+  /** Removes the heartbeats of hosts last heard at or before `before`; returns how many. */
+  pruneHosts(before: number): Promise<number>;
   putGeoTable(sha256: string, bytes: Uint8Array): Promise<void>;
   getGeoTable(sha256: string): Promise<Uint8Array | null>;
   state(): BusState;

@@ -159,4 +159,46 @@ describe('anti-entropy', () => {
       ['192.0.2.5', 800],
     ]);
   });
+
+  it('blocks the fleet lifted by hand while this host was away are lifted here, never sent back', () => {
+    const b = (ip: string, blockedAt: number): HostBlock => ({
+      ...aBlock(ip, { blockedAt, expiresAt: 10_000 }),
+      host: 'h1',
+    });
+    const local = [b('192.0.2.1', 1000), b('192.0.2.2', 1050), b('192.0.2.3', 100), b('192.0.2.4', 5000)];
+    const r = diffBlocks(local, new Map(), 2000, {
+      // .1 unblocked by hand on h2 after its episode began; .2 began after that unblock.
+      unblocked: new Map([
+        ['192.0.2.1', { at: 1010, host: 'h2' }],
+        ['192.0.2.2', { at: 1010, host: 'h2' }],
+      ]),
+      // .3 is older than the pruned tombstones' horizon and the fleet no longer has it.
+      forgotBefore: 500,
+    });
+    assert.deepEqual(r.lift, [
+      { ip: '192.0.2.1', host: 'h2' },
+      { ip: '192.0.2.3', host: null },
+    ]);
+    assert.deepEqual(r.publish.map((x) => x.ip).sort(), ['192.0.2.2', '192.0.2.4']);
+  });
+
+  it('entries: one agreed on before the pruned tombstones’ horizon and gone from the fleet is removed here', () => {
+    const r = reconcileEntries(
+      m([
+        ['old', 'n'],
+        ['young', 'n'],
+      ]),
+      m([
+        ['old', v(100, 'h1', 'n')],
+        ['young', v(900, 'h1', 'n')],
+      ]),
+      new Map(),
+      2000,
+      'h9',
+      { forgotBefore: 500 },
+    );
+    assert.deepEqual(r.remove, ['old']);
+    assert.deepEqual(r.publish, [], 'nothing resurrected in the fleet');
+    assert.deepEqual(r.synced, [['old', v(100, 'h1', '', true)]]);
+  });
 });

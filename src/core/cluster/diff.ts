@@ -13,10 +13,18 @@
  * 100k-entry deny list compares in one pass over the maps.
  *
  * Blocks need no versions: merged blocks only grow (later expiry, permanent), so each side
- * takes what the other has and it lacks. A manual unblock the fleet lost comes back as a
- * block (the safe direction: the admin unblocks again).
+ * takes what the other has and it lacks — except what the fleet lifted by hand: a local
+ * block whose episode started before the fleet's unblock of that address (its tombstone), or
+ * before the horizon of pruned tombstones (`forgotBefore`) when the fleet no longer has it,
+ * is lifted here instead of being sent back (a host that was offline while the admin
+ * unblocked must not resurrect the block). A manual unblock Redis itself lost (a failover)
+ * still comes back as a block (the safe direction: the admin unblocks again).
+ *
+ * Entries the same way: an entry this host agreed on long ago (at or before `forgotBefore`),
+ * unchanged here, that the fleet no longer has at all was removed and its tombstone pruned:
+ * removed here too.
  */
-import { type FleetEntry, type HostBlock, later, mergeBlock } from './merge.js';
+import { type FleetEntry, type HostBlock, later, mergeBlock, type Unblocked } from './merge.js';
 
 export interface EntryChanges {
   /** Entries to write locally (key → value). */
@@ -40,9 +48,11 @@ export function reconcileEntries(
   now: number,
   self: string,
   /** Settings: an entry this host never agreed on takes the fleet's value (a joining host with
-   * default settings must not overwrite the fleet's); lists and recipients merge instead. */
-  opts: { fleetFirst?: boolean } = {},
+   * default settings must not overwrite the fleet's); lists and recipients merge instead.
+   * `forgotBefore`: the fleet's horizon of pruned tombstones (see the header). */
+  opts: { fleetFirst?: boolean; forgotBefore?: number } = {},
 ): EntryChanges {
+  const forgot = opts.forgotBefore ?? 0;
   const out: EntryChanges = { set: [], remove: [], publish: [], synced: [] };
   const keys = new Set<string>([...local.keys(), ...synced.keys(), ...(fleet?.keys() ?? [])]);
   for (const k of keys) {
@@ -62,6 +72,10 @@ export function reconcileEntries(
       const v: FleetEntry = { at: now, host: self, removed: mine === undefined, value: mine ?? '' };
       out.publish.push([k, v]);
       out.synced.push([k, v]);
+    } else if (fleet !== null && f === undefined && s !== undefined && !s.removed && s.at <= forgot) {
+      // Removed in the fleet and its tombstone pruned since this host last agreed on it.
+      if (mine !== undefined) out.remove.push(k);
+      out.synced.push([k, { ...s, removed: true, value: '' }]);
     } else if (changedThere && f !== undefined) {
       if (f.removed) {
         if (mine !== undefined) out.remove.push(k);
@@ -77,6 +91,15 @@ export interface BlockChanges {
   publish: HostBlock[];
   /** Fleet blocks this host lacks or holds shorter: adopt them. */
   adopt: HostBlock[];
+  /** Local blocks the fleet lifted by hand (or forgot after such a lift): lift them here, on
+   * behalf of `host` (the unblock's host; null when its tombstone was pruned). */
+  lift: Array<{ ip: string; host: string | null }>;
+}
+
+/** What the fleet lifted by hand: its tombstones and the horizon of the pruned ones. */
+export interface FleetLifts {
+  unblocked: ReadonlyMap<string, Unblocked>;
+  forgotBefore: number;
 }
 
 function outlasts(a: HostBlock, b: HostBlock | undefined): boolean {
@@ -90,12 +113,22 @@ export function diffBlocks(
   local: Iterable<HostBlock>,
   fleet: ReadonlyMap<string, HostBlock>,
   now: number,
+  lifts: FleetLifts = { unblocked: new Map(), forgotBefore: 0 },
 ): BlockChanges {
   const live = (b: HostBlock) => b.expiresAt === null || b.expiresAt > now;
   const mine = new Map<string, HostBlock>();
   for (const b of local) if (live(b)) mine.set(b.ip, b);
-  const out: BlockChanges = { publish: [], adopt: [] };
-  for (const b of mine.values()) if (outlasts(b, fleet.get(b.ip))) out.publish.push(b);
+  const out: BlockChanges = { publish: [], adopt: [], lift: [] };
+  for (const b of [...mine.values()]) {
+    const f = fleet.get(b.ip);
+    const u = lifts.unblocked.get(b.ip);
+    const lifted = f === undefined && u !== undefined && b.blockedAt <= u.at;
+    const forgotten = f === undefined && u === undefined && b.blockedAt <= lifts.forgotBefore;
+    if (lifted || forgotten) {
+      out.lift.push({ ip: b.ip, host: u?.host ?? null });
+      mine.delete(b.ip);
+    } else if (outlasts(b, f)) out.publish.push(b);
+  }
   for (const f of fleet.values()) {
     if (!live(f)) continue;
     const m = mine.get(f.ip);

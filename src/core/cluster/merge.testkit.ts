@@ -58,6 +58,24 @@ export const MERGE_CASES: MergeCase[] = [
     },
   },
   {
+    name: 'a block of an episode lifted by hand is stale whenever it arrives; a new episode is not',
+    orderMatters: true,
+    events: [
+      aBlockEvent('pbx-a', aBlock(ip, { blockedAt: 1000, expiresAt: 1600 })),
+      { v: 1, id: 'pbx-c:u1', host: 'pbx-c', at: 1010, type: 'unblock', ip, forgetHistory: false },
+      // pbx-b was partitioned and renewed the old episode: it must not come back.
+      aBlockEvent('pbx-b', aBlock(ip, { blockedAt: 1000, expiresAt: 5000 }), { action: 'extend', at: 1020 }),
+      aBlockEvent('pbx-b', aBlock(ip, { blockedAt: 1010, expiresAt: 5000 }), { action: 'extend', at: 1020 }),
+      // The attacker came back after the unblock: a new block.
+      aBlockEvent('pbx-a', aBlock(ip, { blockedAt: 1030, expiresAt: 1630 })),
+    ],
+    expect(s) {
+      assert.equal(s.blocks.get(ip)?.blockedAt, 1030);
+      assert.equal(s.blocks.get(ip)?.expiresAt, 1630, 'the stale renewals changed nothing');
+      assert.deepEqual(s.unblocked.get(ip), { at: 1010, host: 'pbx-c' });
+    },
+  },
+  {
     name: 'list entries: the later write wins, removals stay as tombstones',
     events: [
       aListEvent('pbx-a', 'deny', 'add', [{ network: '198.51.100.0/24', note: 'first' }], 1000),

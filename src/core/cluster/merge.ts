@@ -7,7 +7,14 @@
  *   Permanent (expiresAt null) beats any expiry; otherwise the later expiry wins — a re-added
  *   block extends, never shortens. The record of the earliest `blockedAt` (ties: the lower
  *   host id) keeps its facts (reason, user agent, host); counts and last-seen take the max.
- *   A manual unblock deletes the record (a later block starts a new one).
+ *   A manual unblock deletes the record (a later block starts a new one) and leaves a
+ *   tombstone (its time and host): a block event of an episode that started before it
+ *   (blockedAt ≤ the unblock's at) is stale and refused, whenever it arrives — a host that
+ *   was offline or partitioned while the admin unblocked, and kept renewing the block there,
+ *   must not bring it back when it returns (`isStale`). A new episode (blockedAt later) is a
+ *   new block. Tombstones older than the prune horizon are dropped (pruneTombstones), and
+ *   `forgotBefore` remembers the horizon: what a returning host holds from before it and the
+ *   fleet no longer knows was removed here and forgotten (core/cluster/diff.ts).
  * - Lists, settings, recipients: last writer wins per entry, ordered by (at, host, removed,
  *   value) — a total order, so two hosts that changed one entry at the same second still
  *   agree. Removals are kept as tombstones so a host that missed the removal learns it.
@@ -48,6 +55,15 @@ export interface FleetState {
   geoip: { sha256: string; bytes: number; at: number; host: string } | null;
   /** Event ids already folded in: a second publish of one id changes nothing (Redis: seen keys). */
   seen: Set<string>;
+  /** Manual unblocks: address → the unblock's time and host (tombstones, pruned by age). */
+  unblocked: Map<string, Unblocked>;
+  /** Tombstones (unblocks, removed entries) at or before this time were pruned (0: none). */
+  forgotBefore: number;
+}
+
+export interface Unblocked {
+  at: number;
+  host: string;
 }
 
 export function emptyFleet(): FleetState {
@@ -59,7 +75,25 @@ export function emptyFleet(): FleetState {
     escalation: new Map(),
     geoip: null,
     seen: new Set(),
+    unblocked: new Map(),
+    forgotBefore: 0,
   };
+}
+
+/**
+ * True when a block event belongs to an episode the fleet lifted by hand after it started
+ * (blockedAt ≤ the unblock's time), or to one from before the pruned tombstones' horizon
+ * that the fleet no longer holds (lifted or expired, then forgotten): refused, neither folded
+ * nor appended to the stream. A new episode (blockedAt later) is never stale.
+ */
+export function isStale(
+  s: Pick<FleetState, 'unblocked' | 'blocks' | 'forgotBefore'>,
+  e: ClusterEvent,
+): boolean {
+  if (e.type !== 'block') return false;
+  const u = s.unblocked.get(e.block.ip);
+  if (u !== undefined && e.block.blockedAt <= u.at) return true;
+  return !s.blocks.has(e.block.ip) && e.block.blockedAt <= s.forgotBefore;
 }
 
 /** True when `a` is strictly the later write (the total order of last-writer-wins). */
@@ -105,9 +139,13 @@ export function countsTowardThreshold(e: ClusterEvent): boolean {
   return e.type === 'block' && e.action !== 'extend' && e.block.reason !== 'manual';
 }
 
-/** Folds one event into the fleet state (the snapshot); returns the fleet escalation count for blocks. */
+/**
+ * Folds one event into the fleet state (the snapshot); returns the fleet escalation count for
+ * blocks. A stale block (isStale) changes nothing: the caller does not append it either.
+ */
 export function applyEvent(s: FleetState, e: ClusterEvent): number | null {
   if (s.seen.has(e.id)) return e.type === 'block' ? (s.escalation.get(e.block.ip) ?? 0) : null;
+  if (isStale(s, e)) return null;
   s.seen.add(e.id);
   switch (e.type) {
     case 'block': {
@@ -116,10 +154,14 @@ export function applyEvent(s: FleetState, e: ClusterEvent): number | null {
       if (n > 0) s.escalation.set(e.block.ip, n);
       return n;
     }
-    case 'unblock':
+    case 'unblock': {
       s.blocks.delete(e.ip);
       if (e.forgetHistory) s.escalation.delete(e.ip);
+      const u = s.unblocked.get(e.ip);
+      if (u === undefined || e.at > u.at || (e.at === u.at && e.host > u.host))
+        s.unblocked.set(e.ip, { at: e.at, host: e.host });
       return null;
+    }
     case 'list': {
       const m = s.lists[e.list];
       for (const x of e.entries) {
@@ -152,6 +194,28 @@ export function applyEvent(s: FleetState, e: ClusterEvent): number | null {
     case 'attack':
       return null;
   }
+}
+
+/**
+ * Drops the tombstones written at or before `before` (manual unblocks, removed list entries
+ * and recipients) and remembers that horizon in `forgotBefore`; returns how many. The Redis
+ * adapter's prune script does the same.
+ */
+export function pruneTombstones(s: FleetState, before: number): number {
+  let n = 0;
+  for (const [ip, u] of s.unblocked)
+    if (u.at <= before) {
+      s.unblocked.delete(ip);
+      n++;
+    }
+  for (const m of [s.lists.allow, s.lists.deny, s.recipients] as Array<Map<string, FleetEntry>>)
+    for (const [k, e] of m)
+      if (e.removed && e.at <= before) {
+        m.delete(k);
+        n++;
+      }
+  s.forgotBefore = Math.max(s.forgotBefore, before);
+  return n;
 }
 
 /** The fleet's blocks still in force at `now`. */
