@@ -116,6 +116,7 @@ export class LocalAdmin implements Admin {
       mail: this.d.mailStatus(),
       configSource: this.d.config.source,
       cluster: this.d.live?.cluster?.() ?? null,
+      observe: [...this.d.config.detection.observe],
       ...(this.d.live ? { live: await this.d.live.stats() } : {}),
     };
   }

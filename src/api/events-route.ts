@@ -44,7 +44,7 @@ export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
     if (e.type === 'lists') return sseFrame('lists', { list: e.list });
     if (e.type === 'settings') return sseFrame('settings', {});
     if (e.type === 'protection')
-      return sseFrame('protection', { state: e.state, reason: e.reason, at: e.at });
+      return sseFrame('protection', { part: e.part, state: e.state, reason: e.reason, at: e.at });
     const d = e.decision;
     if (d.action === 'unblock') return sseFrame('unblock', { ip: d.ip, reason: d.reason, now });
     // A "would block" (OBSERVE) is no dynamic block: not for the Dynamic Denylist view.

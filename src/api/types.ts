@@ -48,5 +48,15 @@ export type LiveEvent =
   | { type: 'decision'; decision: Decision }
   | { type: 'lists'; list: ListName }
   | { type: 'settings' }
-  /** The kernel lost sipprot's rules (nft flush ruleset, ...) and they were rebuilt. */
-  | { type: 'protection'; state: 'lost' | 'restored'; reason: string; at: number };
+  /**
+   * A part protection depends on stopped or works again (daemon/protection.ts): the kernel
+   * lost sipprot's rules (nft flush ruleset, ...), the firewall is out of sync, the store
+   * refuses writes, capture stopped.
+   */
+  | {
+      type: 'protection';
+      part: 'kernel' | 'firewall' | 'store' | 'capture';
+      state: 'lost' | 'restored';
+      reason: string;
+      at: number;
+    };

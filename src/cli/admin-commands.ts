@@ -10,6 +10,7 @@ import { checkText } from './check-text.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { dynamicTable, json, LIST_TITLES, listTable } from './output.js';
+import { statusWarnings } from './status-warnings.js';
 import { renderTable } from './table.js';
 import { VERSION } from './version.js';
 
@@ -94,6 +95,7 @@ function countsTable(s: StatusReport): string {
 
 function statusFooter(s: StatusReport): string {
   const lines = [
+    ...statusWarnings(s),
     s.daemon.running ? `daemon: running (pid ${s.daemon.pid})` : 'daemon: not running',
     s.countries.blocked.length > 0
       ? `blocked countries: ${s.countries.blocked.join(', ')} (${s.countries.ranges} ranges)`

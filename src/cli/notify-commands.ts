@@ -99,8 +99,12 @@ function reportCommand(program: Command, env: Env): void {
       const date: string = o.date ?? env.calendar.dateOf(now);
       if (!isDate(date))
         throw usage(`--date must be a calendar date YYYY-MM-DD, got ${JSON.stringify(o.date)}`);
-      const r = await env.withStore(cmd, (store) =>
-        reportForDay(store, env.calendar, date, { host: env.deps.hostname ?? osHostname(), now }),
+      const r = await env.withStore(cmd, (store, cfg) =>
+        reportForDay(store, env.calendar, date, {
+          host: env.deps.hostname ?? osHostname(),
+          now,
+          observe: cfg.detection.observe,
+        }),
       );
       if (o.json) json(env.ctx.io, r.report);
       else env.ctx.io.out(o.html ? r.html : r.text);

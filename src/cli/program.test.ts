@@ -72,6 +72,42 @@ describe('sipprot CLI (local backend: list files and SQLite)', () => {
       ],
     );
     assert.match(r.out, /mail: no mail: SMTP_HOST is not set/);
+    assert.doesNotMatch(r.out, /OBSERVE/);
+  });
+
+  it('status never looks like protection in OBSERVE mode (all rules, or some)', async () => {
+    for (const [value, said] of [
+      ['all', /^OBSERVE MODE: sipprot detects attacks but BLOCKS NOTHING it detects \(OBSERVE=all\)/m],
+      [
+        'scanner,flood',
+        /^OBSERVE MODE for scanner, flood: these rules only report \('would block'\) and do NOT block/m,
+      ],
+    ] as const) {
+      const observing = new LocalAdmin({
+        config: parseConfig(`STATE_DIR=${dir}/state\nOBSERVE=${value}\n`, {
+          source: join(dir, 'sipprot.conf'),
+        }),
+        lists: new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile }),
+        store,
+        geo: null,
+        mailStatus: () => ({ configured: false, message: 'no mail' }),
+        clock: () => NOW,
+      });
+      let out = '';
+      await runCli(['status'], {
+        io: { out: (s) => (out += s), err: () => undefined },
+        admin: async () => observing,
+      });
+      assert.match(out, said);
+      // First under the table, before the daemon line: not a detail among others.
+      assert.ok(out.indexOf('OBSERVE MODE') < out.indexOf('daemon:'));
+      let json = '';
+      await runCli(['status', '--json'], {
+        io: { out: (s) => (json += s), err: () => undefined },
+        admin: async () => observing,
+      });
+      assert.deepEqual(JSON.parse(json).observe, value === 'all' ? ['all'] : ['scanner', 'flood']);
+    }
   });
 
   it('status --dynamic shows live blocks with user agent, reason and time left; --json is data', async () => {

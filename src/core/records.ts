@@ -59,6 +59,8 @@ export interface AttackSummary extends TimeRange {
   misconfiguredPhones: TopIp[];
   /** Decisions with action block or permanent in the range, by reason. */
   blocksByReason: Partial<Record<DecisionReason, number>>;
+  /** "Would block" decisions (action observe, OBSERVE mode) in the range: detected, not blocked. */
+  wouldBlock?: number;
   /** Decisions with action permanent in the range, oldest first. */
   newPermanent: Decision[];
   /** Present when bucketSeconds was asked for: one entry per bucket, empty ones included. */

@@ -91,7 +91,11 @@ function apiDeps(p: ApiParts): ApiDeps {
     },
     geoip: geoipPort(running),
     report: async (day) => {
-      const r = await reportForDay(store, localCalendar, day, { host: hostname(), now: clock() });
+      const r = await reportForDay(store, localCalendar, day, {
+        host: hostname(),
+        now: clock(),
+        observe: running.config().detection.observe,
+      });
       return { text: r.text, html: r.html, model: r.report };
     },
     notifyTest: (to) => notifyTest(running.config(), store, to),

@@ -29,7 +29,7 @@ import type { Config, Decision, ListName } from '../core/types.js';
 import { ListFiles } from '../lists/list-files.js';
 import type { RuntimePaths } from '../platform/runtime-paths.js';
 import { VERSION } from '../platform/version.js';
-import type { LiveStats, Protection } from '../ports/admin.js';
+import type { LiveStats } from '../ports/admin.js';
 import type { FirewallState } from '../ports/firewall.js';
 import type { Store } from '../ports/store.js';
 import { adminOf, type RunningDaemon, startApi } from './api.js';
@@ -43,13 +43,13 @@ import { DaemonFeeds } from './feeds.js';
 import { countryRanges, GeoInForce } from './geo.js';
 import { REFRESH_MS as HOST_REFRESH_MS, HostView, protectedPeers, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
-import { storeAlarm } from './kernel-guard.js';
 import { KernelSync } from './kernel-sync.js';
 import { readAccessLists } from './lists.js';
 import { MailInForce } from './mail.js';
 import { type DaemonOptions, type Opened, openParts } from './open.js';
 import { Operations } from './ops.js';
 import { Pipeline } from './pipeline.js';
+import { storeAlarmTo } from './protection.js';
 
 const clock = () => Date.now() / 1000;
 const TICK_MS = 250;
@@ -133,6 +133,7 @@ export class Daemon {
       // The kernel watch runs its own nft: off with a fake firewall unless a test names one.
       watch: o.opts.kernelWatch ?? (o.opts.firewall ? false : ['nft']),
       emit: (e) => this.events.emit(e),
+      mail: (n) => this.mail.notifier.protection(n),
       clock,
     });
     this.lists = new ListFiles({ allow: o.config.allowlistFile, deny: o.config.denylistFile });
@@ -160,6 +161,7 @@ export class Daemon {
       notifier: () => this.mail.notifier,
       userAgent: `sipprot/${VERSION}`,
       feeds: () => this.feeds?.view()?.status() ?? [],
+      protection: () => this.kernel.metrics(this.pipeline.storeState().failures),
     });
     this.pipeline = new Pipeline(o.config, {
       lists: () => this.access,
@@ -174,14 +176,14 @@ export class Daemon {
         enforced: (ds, attacks) => this.cluster?.committed(ds, attacks, clock()),
         inKernel: (seconds) => this.ops.inKernel(seconds),
         hostId: clusterHostId(o.config),
-        storeAlarm: (state, d) => storeAlarm(this.log, state, d),
+        storeAlarm: storeAlarmTo(this.log, this.kernel.alarm),
       },
       log: o.log,
       alerted: (a) => this.ops.alerted(a),
       meter: this.ops.meter,
       clock,
     });
-    this.inputs = new PacketInputs(this.pipeline, o.opts.capture !== false, o.log);
+    this.inputs = new PacketInputs(this.pipeline, o.opts.capture !== false, o.log, this.kernel.alarm.capture);
   }
 
   private async begin(): Promise<void> {
@@ -308,12 +310,8 @@ export class Daemon {
       ...this.inputs.stats(),
       sipMessages: this.pipeline.sipMessages,
       drops: drops ? { ...drops } : null,
-      protection: this.protection(),
+      protection: this.kernel.protection(this.pipeline.storeState()),
     };
-  }
-
-  private protection(): Protection {
-    return { kernel: this.kernel.protection(), store: this.pipeline.storeState() };
   }
 
   /** What the API may see and ask of the running daemon: nothing more. */
@@ -328,7 +326,7 @@ export class Daemon {
         unblock: async (ip, actor) => this.pipeline.unblock(ip, { actor }),
         daemon: () => ({ pid: process.pid, startedAt: this.startedAt }),
         stats: () => this.liveStats(),
-        protection: () => this.protection(),
+        protection: () => this.kernel.protection(this.pipeline.storeState()),
         cluster: () => this.cluster?.summary() ?? null,
       },
       cluster: () => this.cluster?.status() ?? Promise.resolve(null),

@@ -8,6 +8,7 @@
 import { buildBpfFilter } from '../capture/bpf.js';
 import { HepListener } from '../capture/hep-listener.js';
 import { type CaptureStats, PcapLiveCapture } from '../capture/live.js';
+import { isSipprotError } from '../core/errors.js';
 import type { Config } from '../core/types.js';
 import type { LiveStats } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
@@ -17,6 +18,12 @@ import { LoopLag } from './loop-lag.js';
 export interface PacketSink {
   onFrame(linkType: number, at: number, frame: Uint8Array): void;
   onHep(buf: Uint8Array): void;
+}
+
+/** Capture stopping on an error (an interface gone) is a protection loss (protection.ts). */
+export interface CaptureWatch {
+  lost(why: string): void;
+  restarted(): void;
 }
 
 export class PacketInputs {
@@ -29,6 +36,7 @@ export class PacketInputs {
     /** False in tests that hand frames in themselves. */
     private readonly live: boolean,
     private readonly log: Logger,
+    private readonly watch?: CaptureWatch,
   ) {}
 
   async start(config: Config): Promise<void> {
@@ -42,6 +50,7 @@ export class PacketInputs {
     if (!sameCapture(previous, next) && this.capture) {
       this.capture.stop();
       this.startCapture(next);
+      this.watch?.restarted();
     }
     if (!sameHep(previous, next)) {
       this.hep?.stop();
@@ -74,7 +83,14 @@ export class PacketInputs {
   }
 
   private startCapture(config: Config): void {
-    const capture = new PcapLiveCapture(config.interfaces, buildBpfFilter(config));
+    // Without onError a capture thread that stopped (interface gone) would go unnoticed.
+    const capture = new PcapLiveCapture(config.interfaces, buildBpfFilter(config), {
+      onError: (e) => {
+        // A frame the pipeline choked on is thrown on as before (the daemon's last-resort handler).
+        if (!isSipprotError(e) || e.code !== 'SP_ERR_CAPTURE') throw e;
+        this.watch?.lost(e.message);
+      },
+    });
     capture.start((linkType, at, frame) => this.sink.onFrame(linkType, at, frame));
     this.capture = capture;
   }

@@ -49,7 +49,7 @@ export class KernelGuard {
       { reason },
       `PROTECTION LOST: ${reason} (nft flush ruleset? nftables.service restarted?); rebuilding from the store`,
     );
-    this.d.emit({ type: 'protection', state: 'lost', reason, at });
+    this.d.emit({ type: 'protection', part: 'kernel', state: 'lost', reason, at });
     this.d.reconcile(`kernel lost sipprot's rules: ${reason}`).then(
       () => {
         this.state.inSync = true;
@@ -58,7 +58,7 @@ export class KernelGuard {
           { ms: after },
           `protection restored: sipprot's table rebuilt ${after} ms after the loss`,
         );
-        this.d.emit({ type: 'protection', state: 'restored', reason, at: this.d.clock() });
+        this.d.emit({ type: 'protection', part: 'kernel', state: 'restored', reason, at: this.d.clock() });
       },
       (e) => this.d.failed(e),
     );

@@ -7,6 +7,8 @@
  * - a failed change: the ReconcilingFirewall reconciles once at once; if that fails too, one
  *   more try 5 s later (the kernel may be busy or nftables.service restarting);
  * - the kernel watch (kernel-guard.ts): rules that vanish behind our back are rebuilt;
+ * - the alarm (protection.ts): every loss of protection (kernel rules, firewall sync, and
+ *   the store and capture the Daemon reports to it) logged, shown live, mailed, counted;
  * - stop: the watch first (our own removal is no loss), then the table goes, or stays as it
  *   is after a start that failed half-way (the rules of a daemon that died protect better
  *   than none).
@@ -15,10 +17,13 @@
 import type { LiveEvent } from '../api/types.js';
 import { isSipprotError } from '../core/errors.js';
 import { ReconcilingFirewall } from '../firewall/reconcile.js';
+import type { MetricsSources } from '../metrics/sipprot-metrics.js';
+import type { ProtectionNotice } from '../notify/protection-mail.js';
 import type { Protection } from '../ports/admin.js';
 import type { Firewall, FirewallState } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
 import { KernelGuard } from './kernel-guard.js';
+import { ProtectionMonitor } from './protection.js';
 import { Reconciler } from './reconciler.js';
 
 /** After a reconcile that failed too, the next try (the kernel may be busy or restarting). */
@@ -33,6 +38,8 @@ export interface KernelSyncDeps {
   /** argv of the kernel watch's nft, or false for none (a fake firewall). */
   watch: string[] | false;
   emit(e: LiveEvent): void;
+  /** A protection loss or recovery, mailed at once (Notifier.protection). */
+  mail(n: ProtectionNotice): Promise<void>;
   clock(): number;
 }
 
@@ -42,8 +49,11 @@ export class KernelSync {
   private readonly reconciler = new Reconciler((why, alsoFor) => this.reconcileNow(why, alsoFor));
   private guard: KernelGuard | null = null;
   private stopping = false;
+  /** What protection depends on, and what a loss sets off (protection.ts). */
+  readonly alarm: ProtectionMonitor;
 
   constructor(private readonly d: KernelSyncDeps) {
+    this.alarm = new ProtectionMonitor({ log: d.log, emit: d.emit, mail: d.mail, clock: d.clock });
     this.firewall = new ReconcilingFirewall(
       d.kernel,
       async () => d.desired(),
@@ -60,6 +70,7 @@ export class KernelSync {
     const desired = this.d.desired();
     const t0 = performance.now();
     await this.firewall.init(desired);
+    this.alarm.restored('firewall', `rebuilt (${why})`);
     this.d.log.info(
       {
         why,
@@ -80,7 +91,12 @@ export class KernelSync {
     this.guard = new KernelGuard({
       command: this.d.watch,
       log: this.d.log.child({ component: 'kernel-watch' }),
-      emit: this.d.emit,
+      // The guard logs its own lines; the alarm tells the live view, mails and counts.
+      emit: (e) => {
+        if (e.type !== 'protection') this.d.emit(e);
+        else if (e.state === 'lost') this.alarm.lost('kernel', e.reason, true);
+        else this.alarm.restored('kernel', e.reason, true);
+      },
       reconcile: (why) => this.reconcile(why),
       failed: (e) => this.failed(e),
       clock: this.d.clock,
@@ -88,15 +104,29 @@ export class KernelSync {
     this.guard.start();
   }
 
-  /** The kernel watch's view (status, metrics); null when nothing watches. */
-  protection(): Protection['kernel'] {
-    return this.guard ? { ...this.guard.state } : null;
+  /** Whether protection holds (status, check), with the store's state the Daemon has. */
+  protection(store: Protection['store']): Protection {
+    const fw = this.alarm.part('firewall');
+    const cap = this.alarm.part('capture');
+    return {
+      kernel: this.guard ? { ...this.guard.state } : null,
+      store,
+      firewall: { inSync: fw.ok, failures: this.alarm.firewallFailures, lastError: fw.reason },
+      capture: { running: cap.ok, lastError: cap.reason },
+    };
+  }
+
+  /** /metrics: each part's state and the failure counters. */
+  metrics(storeFailures: number): ReturnType<NonNullable<MetricsSources['protection']>> {
+    const firewallFailures = { change: this.firewall.refused, reconcile: this.alarm.firewallFailures };
+    return { up: this.alarm.up(), firewallFailures, storeFailures };
   }
 
   /** A firewall change failed after the wrapper's own reconcile: log, and try again later. */
   failed(e: unknown): void {
     this.d.log.error({ err: e, code: isSipprotError(e) ? e.code : undefined }, 'firewall operation failed');
     if (this.stopping) return;
+    this.alarm.lost('firewall', e instanceof Error ? e.message : String(e), true);
     setTimeout(() => {
       if (!this.stopping)
         this.reconcile('after error').catch((err) => this.d.log.error({ err }, 'reconcile failed'));

@@ -47,6 +47,8 @@ export class MailInForce {
     const config = this.d.config();
     return new Notifier({
       config,
+      // OBSERVE changes on reload without a new mailer: read as in force.
+      observe: () => this.d.config().detection.observe,
       store: this.d.store,
       clock: this.d.clock,
       logger: this.d.log.child({ component: 'mail' }),

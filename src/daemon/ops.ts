@@ -16,7 +16,7 @@ import type { AccessLists } from '../core/lists/lists.js';
 import type { BlockRecord, Config, Decision } from '../core/types.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { MetricsListener } from '../metrics/listener.js';
-import { SipprotMetrics } from '../metrics/sipprot-metrics.js';
+import { type MetricsSources, SipprotMetrics } from '../metrics/sipprot-metrics.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { LiveStats } from '../ports/admin.js';
 import type { FeedStatus } from '../ports/feeds.js';
@@ -44,6 +44,8 @@ export interface OpsDeps {
   userAgent: string;
   /** The shared blocklists' statuses (empty without feeds). */
   feeds?(): FeedStatus[];
+  /** Protection's parts and failure counters (daemon/protection.ts), for /metrics. */
+  protection?: MetricsSources['protection'];
 }
 
 export class Operations {
@@ -74,6 +76,8 @@ export class Operations {
       countries: () => this.countryCounts(),
       queues: () => d.store.pendingCounts(),
       loopLag: () => this.lastLive?.loopLag ?? null,
+      ...(d.protection ? { protection: d.protection } : {}),
+      observe: () => d.config().detection.observe,
       feeds: () =>
         (d.feeds?.() ?? []).map((f) => ({
           name: f.name,

@@ -73,6 +73,8 @@ export class ReconcilingFirewall implements Firewall {
   private inFlight: Promise<void> | null = null;
   /** Reconciles done after a failure; for status and metrics. */
   reconciles = 0;
+  /** Changes the kernel refused (SP_ERR_FIREWALL), each answered by a reconcile; for metrics. */
+  refused = 0;
 
   constructor(
     private readonly inner: Firewall,
@@ -150,6 +152,7 @@ export class ReconcilingFirewall implements Firewall {
     } catch (e) {
       // Bad input (SP_ERR_ADDRESS_INVALID, ...) is the caller's to fix: no reconcile.
       if (!isSipprotError(e) || e.code !== 'SP_ERR_FIREWALL') throw e;
+      this.refused++;
       this.log?.warn({ op, err: e.message }, 'firewall change failed; reconciling from the store');
       try {
         await this.reconcile();

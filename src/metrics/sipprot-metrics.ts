@@ -10,6 +10,7 @@
  * Label values are bounded: SIP methods outside the RFC list become "other", answer codes
  * become their class.
  */
+import { RULES } from '../core/types.js';
 import { Counter, Gauge, Histogram, observeInto, Registry, type Value } from './registry.js';
 
 /** The methods of RFC 3261 and its extensions; anything else a scanner sends is "other". */
@@ -51,6 +52,18 @@ export interface MetricsSources {
   queues(): Promise<{ mail: number; webhooks: number }>;
   /** Event-loop delay in ms: the last 10 s window and the worst since start. */
   loopLag(): { p50: number; p99: number; max: number; maxSinceStart: number } | null;
+  /**
+   * Whether each part protection depends on works (kernel rules, firewall sync, store,
+   * capture), and the failures since start: firewall changes the kernel refused (each
+   * answered by a rebuild) and rebuilds that failed too; store writes that failed.
+   */
+  protection?(): {
+    up: Record<string, boolean>;
+    firewallFailures: { change: number; reconcile: number };
+    storeFailures: number;
+  };
+  /** OBSERVE: the rules whose verdicts are only reported ('all' = every rule). */
+  observe?(): readonly string[];
   /** Shared blocklists (issue 15 item 5): live entries, last download taken, whether the last run was. */
   feeds?(): Array<{ name: string; entries: number; lastSuccess: number | null; ok: boolean }>;
 }
@@ -161,7 +174,60 @@ export class SipprotMetrics {
   private defineCollected(): void {
     this.collectPath();
     this.collectState();
+    this.collectProtection();
     this.collectProcess();
+  }
+
+  /**
+   * Does sipprot protect as promised: each part's state, one overall gauge, the failure
+   * counters, and OBSERVE (a rule in observe mode blocks nothing: 1 per observed rule).
+   */
+  private collectProtection(): void {
+    const part = this.gauge(
+      'sipprot_protection_up',
+      '1 when the part protection depends on works, 0 when not',
+      ['part'],
+    );
+    const state = this.gauge(
+      'sipprot_protection_state',
+      '1 when every part works (kernel rules, firewall sync, store, capture), 0 when protection is lost or degraded',
+    );
+    const fw = this.counter(
+      'sipprot_firewall_sync_failures_total',
+      'Firewall changes the kernel refused (stage change, each answered by a rebuild) and rebuilds that failed (stage reconcile)',
+      ['stage'],
+    );
+    const store = this.counter(
+      'sipprot_store_write_failures_total',
+      'Store writes (decision commits) that failed',
+    );
+    const observe = this.gauge(
+      'sipprot_observe_mode',
+      '1 when the rule is in OBSERVE mode (reported as "would block", never blocked), 0 when enforced',
+      ['rule'],
+    );
+    const enforcing = this.gauge(
+      'sipprot_enforcing',
+      '0 when OBSERVE=all (sipprot blocks nothing it detects), 1 otherwise',
+    );
+    this.r.onCollect(() => {
+      const p = this.src.protection?.();
+      if (p) {
+        let all = true;
+        for (const [k, ok] of Object.entries(p.up)) {
+          part.set(ok ? 1 : 0, k);
+          all &&= ok;
+        }
+        state.set(all ? 1 : 0);
+        fw.set(p.firewallFailures.change, 'change');
+        fw.set(p.firewallFailures.reconcile, 'reconcile');
+        store.set(p.storeFailures);
+      }
+      const o = this.src.observe?.() ?? [];
+      const everything = o.includes('all');
+      for (const rule of RULES) observe.set(everything || o.includes(rule) ? 1 : 0, rule);
+      enforcing.set(everything ? 0 : 1);
+    });
   }
 
   private gauge(name: string, help: string, labels: string[] = []): Gauge {

@@ -32,7 +32,7 @@ export async function reportForDay(
   store: Store,
   calendar: Calendar,
   date: string,
-  opts: { host?: string | null; now?: number; top?: number } = {},
+  opts: { host?: string | null; now?: number; top?: number; observe?: readonly string[] } = {},
 ): Promise<DayReport> {
   const from = calendar.at(date, '00:00');
   const to = calendar.at(calendar.addDays(date, 1), '00:00');
@@ -43,7 +43,14 @@ export async function reportForDay(
     store.attackSummary({ from: prevFrom, to: from, top }),
   ]);
   const partial = opts.now !== undefined && opts.now < to;
-  const report = buildReport({ summary, previous, label: date, partial, host: opts.host ?? null });
+  const report = buildReport({
+    summary,
+    previous,
+    label: date,
+    partial,
+    host: opts.host ?? null,
+    observe: opts.observe ?? [],
+  });
   const render = { formatTime: calendar.formatTime };
   return { date, report, text: renderReportText(report, render), html: renderReportHtml(report, render) };
 }
@@ -56,6 +63,8 @@ interface DailyOptions {
   at: string;
   startedAt: number;
   host: string | null;
+  /** OBSERVE in force, for the report's banner. */
+  observe?: () => readonly string[];
   logger?: Logger;
   /** Cluster mode: one daily summary for the whole fleet (the host that claims the day sends it). */
   fleet?: FleetGate;
@@ -111,7 +120,7 @@ export class DailySchedule {
       else if (recipients.length > 0) {
         // The fleet's summary names the fleet, not the host that won the day's lease.
         const host = await fleetName(this.o.fleet, this.o.host);
-        const r = await reportForDay(store, calendar, day, { host });
+        const r = await reportForDay(store, calendar, day, { host, observe: this.o.observe?.() ?? [] });
         const id = await store.enqueueMail({
           kind: 'daily-summary',
           subject: r.report.subject,

@@ -44,6 +44,16 @@ interface DigestMailOptions {
   to: number;
   host: string | null;
   formatTime: (t: number) => string;
+  /** OBSERVE in force: the rules that report and do not block (a line at the top). */
+  observe?: readonly string[];
+}
+
+/** The digest lists blocks; with rules in OBSERVE mode it must say what it does not cover. */
+function observeLine(observe: readonly string[] | undefined): string | null {
+  if (!observe || observe.length === 0) return null;
+  return observe.includes('all')
+    ? 'OBSERVE MODE: sipprot blocks nothing it detects (OBSERVE=all); only lists and manual blocks are enforced.'
+    : `OBSERVE MODE for ${observe.join(', ')}: these rules report and do NOT block; their attackers are not listed here.`;
 }
 
 /** `decisions` oldest first; only block and permanent decisions are expected. */
@@ -101,7 +111,8 @@ export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): Di
     `sipprot blocked ${plural(ips.size, 'address', 'addresses')}${on} between ${o.formatTime(o.from)} and ` +
     `${o.formatTime(o.to)} (${plural(decisions.length, 'block decision')}).`;
   const reasonLines = reasons.map(([r, n]) => `  ${REASON_LABELS[r as Decision['reason']] ?? r}: ${n}`);
-  const text: string[] = [intro, '', 'By reason:', ...reasonLines];
+  const banner = observeLine(o.observe);
+  const text: string[] = [...(banner ? [`!! ${banner}`, ''] : []), intro, '', 'By reason:', ...reasonLines];
   if (permanent > 0) text.push('', `Permanent blocks: ${permanent}`);
   if (phones.size > 0) {
     text.push('', 'Misconfigured phones (probably not attackers):');
@@ -114,6 +125,11 @@ export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): Di
   let html: string | null = null;
   if (!huge) {
     const parts = [
+      ...(banner
+        ? [
+            `<p style="background:#fde8e8;border:2px solid #c81e1e;padding:8px"><strong>${escapeHtml(banner)}</strong></p>`,
+          ]
+        : []),
       `<p>${escapeHtml(intro)}</p>`,
       `<p>${reasons.map(([r, n]) => `${escapeHtml(REASON_LABELS[r as Decision['reason']] ?? r)}: ${n}`).join('<br>')}</p>`,
     ];
@@ -128,7 +144,11 @@ export function buildDigestMail(decisions: Decision[], o: DigestMailOptions): Di
     parts.push('<p>Lift a block: <code>sipprot unblock ADDRESS</code>.</p>');
     html = htmlPage(subject, parts.join('\n'));
   }
-  return { subject: mailHeader(subject), text: text.join('\n') + '\n', html };
+  return {
+    subject: mailHeader(`${banner ? '[OBSERVE MODE] ' : ''}${subject}`),
+    text: text.join('\n') + '\n',
+    html,
+  };
 }
 
 /** Past the table only the addresses (ours, ~16 bytes each): every one is still named. */

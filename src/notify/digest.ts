@@ -36,6 +36,8 @@ interface DigestOptions {
   startedAt: number;
   host: string | null;
   formatTime: (t: number) => string;
+  /** OBSERVE in force: the digest says which rules did not block. */
+  observe?: () => readonly string[];
   logger?: Logger;
   /** Cluster mode: the fleet-wide throttle (one digest per interval for the whole fleet). */
   fleet?: FleetGate;
@@ -166,7 +168,7 @@ export class Digest {
   ): Promise<number | null> {
     // The fleet's digest (one per interval for every host) names the fleet.
     const host = await fleetName(this.o.fleet, this.o.host);
-    const o = { ...period, host, formatTime: this.o.formatTime };
+    const o = { ...period, host, formatTime: this.o.formatTime, observe: this.o.observe?.() ?? [] };
     const queue = (mail: { subject: string; text: string; html: string | null }) =>
       this.o.store.enqueueMail({ kind: 'attack-digest', ...mail, to: recipients, createdAt: now });
     try {

@@ -14,6 +14,7 @@ import { type Calendar, localCalendar } from './calendar.js';
 import { DailySchedule } from './daily.js';
 import { Digest, type FleetGate } from './digest.js';
 import { type BackoffPolicy, Outbox } from './outbox.js';
+import { buildProtectionMail, type ProtectionNotice } from './protection-mail.js';
 import {
   createSmtpTransport,
   type MailStatus,
@@ -23,7 +24,7 @@ import {
 } from './smtp.js';
 
 interface NotifierOptions {
-  config: Pick<Config, 'notify' | 'smtp'>;
+  config: Pick<Config, 'notify' | 'smtp'> & { detection?: Pick<Config['detection'], 'observe'> };
   store: Store;
   /** Epoch seconds now. */
   clock: () => number;
@@ -38,6 +39,8 @@ interface NotifierOptions {
   backoff?: BackoffPolicy;
   /** Cluster mode: once-per-fleet daily summary and fleet-wide digest throttle. */
   fleet?: FleetGate;
+  /** OBSERVE as in force now (it changes on reload without a new notifier); default config.detection. */
+  observe?: () => readonly string[];
 }
 
 export class Notifier {
@@ -70,6 +73,7 @@ export class Notifier {
       startedAt,
       host,
       formatTime: calendar.formatTime,
+      observe: () => o.observe?.() ?? config.detection?.observe ?? [],
       logger: o.logger,
       ...(o.fleet ? { fleet: o.fleet } : {}),
     });
@@ -80,6 +84,7 @@ export class Notifier {
       at: config.notify.dailyAt,
       startedAt,
       host,
+      observe: () => o.observe?.() ?? config.detection?.observe ?? [],
       logger: o.logger,
       ...(o.fleet ? { fleet: o.fleet } : {}),
     });
@@ -121,6 +126,42 @@ export class Notifier {
       await this.outbox.flush(now);
     } catch (e) {
       logger?.error({ err: message(e) }, 'notify: alert mail failed');
+    }
+  }
+
+  /**
+   * Protection lost or restored (daemon/protection.ts): mailed at once like an alert. When
+   * the store itself is what failed, the queue cannot take the mail: it is then sent straight
+   * through SMTP (not durable, but heard). Never rejects.
+   */
+  async protection(n: ProtectionNotice): Promise<void> {
+    if (this.stopped || !this.configured) return;
+    const { store, logger } = this.o;
+    let to: string[];
+    try {
+      to = (await store.listRecipients()).map((r) => r.email);
+    } catch (e) {
+      logger?.error({ err: message(e) }, 'protection mail: cannot read recipients');
+      return;
+    }
+    if (to.length === 0) {
+      logger?.warn({ part: n.part }, 'protection mail not sent: no notification recipients');
+      return;
+    }
+    const mail = buildProtectionMail(n, this.host, this.calendar.formatTime);
+    const now = this.o.clock();
+    try {
+      await store.enqueueMail({ kind: 'protection', ...mail, to, createdAt: now });
+      await this.outbox.flush(now);
+      return;
+    } catch (e) {
+      logger?.warn({ err: message(e) }, 'protection mail: queue refused it, sending it directly');
+    }
+    try {
+      this.transport ??= createSmtpTransport(this.o.config.smtp, this.o.smtpOptions);
+      await this.transport.send({ to, ...mail, headers: { 'X-Sipprot-Kind': 'protection' } });
+    } catch (e) {
+      logger?.error({ err: message(e) }, 'protection mail failed');
     }
   }
 

@@ -76,6 +76,11 @@ export interface StatusReport {
   cluster: ClusterSummary | null;
   /** Present while the daemon runs. */
   live?: LiveStats;
+  /**
+   * OBSERVE: rules whose verdicts are reported ("would block") and never enforced; ['all']
+   * = sipprot blocks nothing it detects. Empty: every rule enforced. Absent from older daemons.
+   */
+  observe?: string[];
 }
 
 export interface ClusterSummary {
@@ -116,6 +121,10 @@ export interface Protection {
   } | null;
   /** Decisions in force in the kernel that the store has not taken yet (a full disk): retried. */
   store: { pending: number; failures: number; lastError: string | null; since: number | null };
+  /** Whether the last firewall change or rebuild succeeded; failures since start (absent from older daemons). */
+  firewall?: { inSync: boolean; failures: number; lastError: string | null };
+  /** Whether packet capture runs; the error that stopped it (absent from older daemons). */
+  capture?: { running: boolean; lastError: string | null };
 }
 
 export interface CheckResult {

@@ -31,6 +31,7 @@ export class SummaryBuilder {
   private readonly agents = new Map<string, number>();
   private readonly blocksByReason: Partial<Record<Decision['reason'], number>> = {};
   private readonly permanent: Decision[] = [];
+  private wouldBlock = 0;
   private readonly series: number[] | null;
   private readonly top: number;
 
@@ -90,6 +91,7 @@ export class SummaryBuilder {
   }
 
   addDecision(d: Decision): void {
+    if (d.action === 'observe') this.wouldBlock++;
     if (d.action === 'block' || d.action === 'permanent') {
       this.blocksByReason[d.reason] = (this.blocksByReason[d.reason] ?? 0) + 1;
     }
@@ -118,6 +120,7 @@ export class SummaryBuilder {
       })),
       misconfiguredPhones: phones,
       blocksByReason: { ...this.blocksByReason },
+      wouldBlock: this.wouldBlock,
       newPermanent: [...this.permanent].sort((a, b) => a.at - b.at),
     };
     if (this.series) {

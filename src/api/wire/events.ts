@@ -13,8 +13,16 @@ export const StreamEvents = {
   lists: record({ list: oneOf('allow', 'deny') }),
   settings: record({}),
   logout: record({}),
-  /** sipprot's firewall table vanished behind its back (lost) and was rebuilt (restored). */
-  protection: record({ state: oneOf('lost', 'restored'), reason: str, at: num }),
+  /**
+   * A part protection depends on stopped (lost) or works again (restored): the kernel's
+   * copy of sipprot's rules, the firewall's sync, the store, capture.
+   */
+  protection: record({
+    part: oneOf('kernel', 'firewall', 'store', 'capture'),
+    state: oneOf('lost', 'restored'),
+    reason: str,
+    at: num,
+  }),
 } as const;
 
 /** Event name → its data. */

@@ -167,16 +167,22 @@ const LiveStats = record(
   },
   {
     protection: {
-      ...record({
-        kernel: nullable(
-          record({
-            inSync: bool,
-            losses: int,
-            lastLoss: nullable(record({ at: num, reason: str })),
-          }),
-        ),
-        store: record({ pending: int, failures: int, lastError: nullable(str), since: nullable(num) }),
-      }),
+      ...record(
+        {
+          kernel: nullable(
+            record({
+              inSync: bool,
+              losses: int,
+              lastLoss: nullable(record({ at: num, reason: str })),
+            }),
+          ),
+          store: record({ pending: int, failures: int, lastError: nullable(str), since: nullable(num) }),
+        },
+        {
+          firewall: record({ inSync: bool, failures: int, lastError: nullable(str) }),
+          capture: record({ running: bool, lastError: nullable(str) }),
+        },
+      ),
       description: "does protection hold: the kernel has sipprot's rules, the store took every decision",
     },
   },
@@ -194,7 +200,14 @@ export const StatusReport = record(
       description: 'cluster mode: this host, the Redis state, events waiting for Redis; null = single host',
     },
   },
-  { live: { ...LiveStats, description: 'present while the daemon runs' } },
+  {
+    live: { ...LiveStats, description: 'present while the daemon runs' },
+    observe: {
+      ...arrayOf(str),
+      description:
+        "OBSERVE: rules only reported ('would block'), never enforced; ['all'] = nothing detected is blocked",
+    },
+  },
 );
 
 export const FeedMatch = record({

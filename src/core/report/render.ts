@@ -36,6 +36,7 @@ export function renderReportText(r: Report, opts: RenderOptions = {}): string {
   const out: string[] = [r.title, '='.repeat(Math.min(r.title.length, 78)), ''];
   const table = (title: string, headers: string[], rows: Row[], right: boolean[]) =>
     out.push(title, textTable(headers, rows, right), '');
+  if (r.observe) out.push(`!! ${r.observe.text}`, '');
   out.push(`Period: ${period(r, fmt)}`, '');
   if (r.quiet) out.push('No attacks and no blocks in this period.', '');
   table('Totals', totalsHeaders(prev, 'count', 'day before', 'change'), totalsRows(r, prev), [
@@ -86,6 +87,12 @@ export function renderReportHtml(r: Report, opts: RenderOptions = {}): string {
   const parts: string[] = [`<h1 style="font-size:18px">${esc(r.title)}</h1>`];
   const table = (title: string, headers: string[], rows: Row[]) =>
     parts.push(section(title, htmlTable(headers, rows)));
+  if (r.observe) {
+    parts.push(
+      '<p style="background:#fde8e8;border:2px solid #c81e1e;padding:8px;font-weight:bold">' +
+        `${esc(r.observe.text)}</p>`,
+    );
+  }
   parts.push(`<p>Period: ${esc(period(r, fmt))}</p>`);
   if (r.quiet) parts.push('<p><strong>No attacks and no blocks in this period.</strong></p>');
   table('Totals', totalsHeaders(prev, 'Count', 'Day before', 'Change'), totalsRows(r, prev));

@@ -23,6 +23,8 @@ interface ReportInput {
   /** True when the period is still running (today's report): "so far" wording. */
   partial?: boolean;
   host?: string | null;
+  /** OBSERVE in force (rules reported, not enforced; ['all'] = nothing blocked). */
+  observe?: readonly string[];
 }
 
 export interface ReportCount {
@@ -52,6 +54,11 @@ export interface ReportPhone
 type ReportPermanent = Pick<Decision, 'ip' | 'at' | 'reason' | 'country' | 'timesBlocked' | 'note'> & Named;
 
 export interface Report {
+  /**
+   * Set when detection did not block everything it detected: OBSERVE in force, or "would
+   * block" decisions in the period. Both renderings put it first, above the totals.
+   */
+  observe: { rules: string[]; wouldBlock: number; text: string } | null;
   title: string;
   /** A mail subject line carrying the headline numbers. */
   subject: string;
@@ -134,9 +141,11 @@ export function buildReport(input: ReportInput): Report {
       (s.misconfiguredPhones.length > 0
         ? `, ${plural(s.misconfiguredPhones.length, 'misconfigured phone')}`
         : '');
+  const observe = observeNotice(input.observe ?? [], s.wouldBlock ?? 0);
   return {
+    observe,
     title: `sipprot attack report${on}: ${when}`,
-    subject: `sipprot${on}: ${when}: ${headline}`,
+    subject: `${observe ? '[OBSERVE MODE] ' : ''}sipprot${on}: ${when}: ${headline}`,
     host,
     period: { from: s.from, to: s.to, label: input.label, partial },
     quiet,
@@ -176,6 +185,24 @@ export function buildReport(input: ReportInput): Report {
     topUsers: s.topUsers.map((u) => ({ ...u })),
     topUserAgents: s.topUserAgents.map((u) => ({ ...u })),
   };
+}
+
+/**
+ * The OBSERVE banner: an admin reading "12 attacks, 0 blocks" must not think sipprot chose
+ * not to block; it was told not to.
+ */
+function observeNotice(rules: readonly string[], wouldBlock: number): Report['observe'] {
+  if (rules.length === 0 && wouldBlock === 0) return null;
+  const would =
+    wouldBlock > 0
+      ? ` ${plural(wouldBlock, "'would block' decision")} in this period were NOT enforced.`
+      : '';
+  const text = rules.includes('all')
+    ? `OBSERVE MODE: sipprot blocks nothing it detects (OBSERVE=all); attackers are only reported.${would} Set OBSERVE= (empty) to protect.`
+    : rules.length > 0
+      ? `OBSERVE MODE for ${rules.join(', ')}: these rules report and do NOT block.${would}`
+      : `Rules in OBSERVE mode during this period did not block.${would}`;
+  return { rules: [...rules], wouldBlock, text };
 }
 
 function nameOf(country: string | null): string | null {

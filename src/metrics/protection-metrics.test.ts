@@ -1,0 +1,66 @@
+/**
+ * /metrics says whether sipprot protects: a gauge per part and one overall, the failure
+ * counters, and OBSERVE (a rule in observe mode blocks nothing).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RULES } from '../core/types.js';
+import { type MetricsSources, SipprotMetrics } from './sipprot-metrics.js';
+
+function metricsWith(extra: Partial<MetricsSources>): SipprotMetrics {
+  return new SipprotMetrics({
+    capture: () => null,
+    hep: () => null,
+    sipMessages: () => 0,
+    detection: () => ({
+      failures: 0,
+      challenges: 0,
+      probes: 0,
+      blockedPackets: 0,
+      renewals: 0,
+      trackedAddresses: 0,
+      verdicts: {},
+    }),
+    drops: async () => null,
+    blocks: () => ({ local: 0, peer: 0, permanent: 0 }),
+    lists: () => ({ allow: 0, deny: 0 }),
+    countries: () => ({ blocked: 0, networks: 0 }),
+    queues: async () => ({ mail: 0, webhooks: 0 }),
+    loopLag: () => null,
+    ...extra,
+  });
+}
+
+describe('protection and OBSERVE metrics', () => {
+  it('a lost part: its gauge and the overall state are 0, the counters carry the failures', async () => {
+    const up = { kernel: true, firewall: true, store: false, capture: true };
+    const m = metricsWith({
+      protection: () => ({ up, firewallFailures: { change: 3, reconcile: 1 }, storeFailures: 7 }),
+      observe: () => [],
+    });
+    const text = await m.render();
+    assert.match(text, /^sipprot_protection_up\{part="store"\} 0$/m);
+    assert.match(text, /^sipprot_protection_up\{part="kernel"\} 1$/m);
+    assert.match(text, /^sipprot_protection_state 0$/m);
+    assert.match(text, /^sipprot_firewall_sync_failures_total\{stage="change"\} 3$/m);
+    assert.match(text, /^sipprot_firewall_sync_failures_total\{stage="reconcile"\} 1$/m);
+    assert.match(text, /^sipprot_store_write_failures_total 7$/m);
+    assert.match(text, /^sipprot_enforcing 1$/m);
+    up.store = true;
+    assert.match(await m.render(), /^sipprot_protection_state 1$/m);
+  });
+
+  it('OBSERVE=all: every rule observed and sipprot_enforcing 0; some rules: only those', async () => {
+    let observe: string[] = ['all'];
+    const m = metricsWith({ observe: () => observe });
+    let text = await m.render();
+    for (const rule of RULES)
+      assert.match(text, new RegExp(`^sipprot_observe_mode\\{rule="${rule}"\\} 1$`, 'm'));
+    assert.match(text, /^sipprot_enforcing 0$/m);
+    observe = ['scanner'];
+    text = await m.render();
+    assert.match(text, /^sipprot_observe_mode\{rule="scanner"\} 1$/m);
+    assert.match(text, /^sipprot_observe_mode\{rule="auth-failures"\} 0$/m);
+    assert.match(text, /^sipprot_enforcing 1$/m);
+  });
+});
