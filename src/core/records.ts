@@ -86,17 +86,20 @@ export interface NewMail {
 
 type MailState = 'pending' | 'sent' | 'abandoned';
 
-export interface OutboxMail extends NewMail {
+/** Where a queued mail or webhook message stands (one durable queue shape for both). */
+interface Delivery {
   id: number;
   state: MailState;
   /** Failed delivery attempts so far. */
   attempts: number;
-  /** When the mail is next due; null once sent or abandoned. */
+  /** When it is next due; null once sent or abandoned. */
   nextAttemptAt: number | null;
   lastAttemptAt: number | null;
   lastError: string | null;
   sentAt: number | null;
 }
+
+export interface OutboxMail extends NewMail, Delivery {}
 
 /**
  * A webhook message as queued (issue 15 item 4): rendered for its target when queued, so
@@ -113,16 +116,7 @@ export interface NewWebhook {
   createdAt: number;
 }
 
-export interface OutboxWebhook extends NewWebhook {
-  id: number;
-  state: MailState;
-  attempts: number;
-  /** When it is next due; null once sent or abandoned. */
-  nextAttemptAt: number | null;
-  lastAttemptAt: number | null;
-  lastError: string | null;
-  sentAt: number | null;
-}
+export interface OutboxWebhook extends NewWebhook, Delivery {}
 
 /** JSON-serialisable session payload (user, CSRF token, ...). */
 export type SessionData = Record<string, unknown>;

@@ -21,6 +21,7 @@ import { Decoder } from '../core/packet/decoder.js';
 import { LINK_ETHERNET } from '../core/packet/link.js';
 import { exemptByLists } from '../core/policy/exempt.js';
 import type { BlockRecord, Config, Decision } from '../core/types.js';
+import type { DetectionCounts } from '../metrics/sipprot-metrics.js';
 import type { Protection } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
@@ -59,16 +60,9 @@ export interface PacketMeter {
   sipMessage(kind: 'request' | 'response', method: string, status: number | null): void;
 }
 
-/** Detection's counters since the daemon started: an engine rebuilt on reload hands its counts on. */
-export interface DetectionCounts {
-  failures: number;
-  challenges: number;
-  probes: number;
-  blockedPackets: number;
-  renewals: number;
-  trackedAddresses: number;
-  verdicts: Record<string, number>;
-}
+// Detection's counters since the daemon started (the metrics' shape: an engine rebuilt on
+// reload hands its counts on, see `carried`).
+export type { DetectionCounts };
 
 function countsOf(e: Engine): DetectionCounts {
   const st = e.stats;

@@ -9,6 +9,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { SipprotError } from '../core/errors.js';
+import { causeOf, readCappedBody } from '../platform/capped-body.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -44,13 +45,6 @@ export interface Fetched {
 const fail = (feed: string, why: string, cause?: unknown) =>
   new SipprotError('SP_ERR_FEED', `feed ${feed}: ${why}`, cause === undefined ? {} : { cause });
 
-function causeOf(e: unknown): string {
-  const c = (e as { cause?: unknown }).cause;
-  const inner = c instanceof Error ? c.message : null;
-  const outer = e instanceof Error ? e.message : String(e);
-  return inner && inner !== outer ? `${outer} (${inner})` : outer;
-}
-
 async function decode(feed: string, raw: Uint8Array, limits: FetchLimits): Promise<string> {
   let bytes = raw;
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
@@ -69,39 +63,25 @@ async function readBody(
   limits: FetchLimits,
   expired: () => boolean,
 ): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-  if (declared > limits.maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    throw fail(feed, `the download is ${declared} bytes, more than the ${limits.maxBytes}-byte limit`);
+  const r = await readCappedBody(res, limits.maxBytes);
+  if ('bytes' in r) return r.bytes;
+  const p = r.problem;
+  switch (p.kind) {
+    case 'declared-too-big':
+      throw fail(feed, `the download is ${p.declared} bytes, more than the ${limits.maxBytes}-byte limit`);
+    case 'too-big':
+      throw fail(feed, `the download passed the ${limits.maxBytes}-byte limit`);
+    case 'broke-off':
+      throw fail(
+        feed,
+        expired()
+          ? `no complete answer within ${limits.timeoutMs / 1000} s`
+          : `the download broke off after ${p.size} bytes`,
+        p.cause,
+      );
+    case 'truncated':
+      throw fail(feed, `got ${p.got} of ${p.declared} bytes (truncated download)`);
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    if (res.body) {
-      const reader = res.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.length;
-        if (size > limits.maxBytes) {
-          await reader.cancel().catch(() => {});
-          throw fail(feed, `the download passed the ${limits.maxBytes}-byte limit`);
-        }
-        chunks.push(value);
-      }
-    }
-  } catch (e) {
-    if (e instanceof SipprotError) throw e;
-    const why = expired()
-      ? `no complete answer within ${limits.timeoutMs / 1000} s`
-      : `the download broke off after ${size} bytes`;
-    throw fail(feed, why, e);
-  }
-  const body = Buffer.concat(chunks, size);
-  if (Number.isFinite(declared) && !res.headers.get('content-encoding') && body.length !== declared) {
-    throw fail(feed, `got ${body.length} of ${declared} bytes (truncated download)`);
-  }
-  return body;
 }
 
 /** GET `url` (http or https). Any status is returned; callers judge it. */

@@ -9,6 +9,7 @@ import { SipprotError } from '../core/errors.js';
 import { decodeGeoBin, isGeoBin } from '../core/geoip/bin.js';
 import { isCountryCode } from '../core/geoip/countries.js';
 import { type GeoCsvAnyResult, parseGeoCsvAny } from '../core/geoip/csv.js';
+import { type BodyProblem, causeOf, readCappedBody } from '../platform/capped-body.js';
 import { gunzipCapped, isGzip } from './files.js';
 
 export interface SourceOptions {
@@ -41,14 +42,6 @@ interface SourceData {
 
 const err = (what: string, why: string): SipprotError => new SipprotError('SP_ERR_GEOIP', `${what}: ${why}`);
 
-/** A download error's most telling message (undici hides it in `cause`). */
-function causeOf(e: unknown): string {
-  const c = (e as { cause?: unknown }).cause;
-  const inner = c instanceof Error ? c.message : null;
-  const outer = e instanceof Error ? e.message : String(e);
-  return inner && inner !== outer ? `${outer} (${inner})` : outer;
-}
-
 async function download(url: string, opts: SourceOptions): Promise<SourceData> {
   const fetchFn = opts.fetch ?? globalThis.fetch;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -70,46 +63,29 @@ async function download(url: string, opts: SourceOptions): Promise<SourceData> {
       await res.body?.cancel().catch(() => {});
       throw err(url, `download failed: HTTP ${res.status} ${res.statusText}`.trim());
     }
-    const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-    if (declared > maxBytes) {
-      await res.body?.cancel().catch(() => {});
-      throw err(url, `${declared} bytes is more than the ${maxBytes}-byte limit`);
-    }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    try {
-      if (res.body) {
-        const reader = res.body.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          size += value.length;
-          if (size > maxBytes) {
-            await reader.cancel().catch(() => {});
-            throw err(url, `more than the ${maxBytes}-byte limit`);
-          }
-          chunks.push(value);
-        }
-      }
-    } catch (e) {
-      if (e instanceof SipprotError) throw e;
-      throw err(
-        url,
-        timedOut
-          ? `download not finished within ${timeoutMs / 1000} s`
-          : `download broke off after ${size} bytes: ${causeOf(e)}`,
-      );
-    }
-    const bytes = Buffer.concat(chunks, size);
-    // Content-Encoding: gzip is undone by fetch, so this compares only an identity body.
-    if (Number.isFinite(declared) && !res.headers.get('content-encoding') && bytes.length !== declared) {
-      throw err(url, `got ${bytes.length} of ${declared} bytes (truncated download)`);
-    }
+    const r = await readCappedBody(res, maxBytes);
+    if ('problem' in r) throw err(url, bodyProblem(r.problem, maxBytes, timedOut, timeoutMs));
+    const bytes = r.bytes;
     const lm = res.headers.get('last-modified');
     const modified = lm ? new Date(lm) : null;
     return { what: url, bytes, modified: modified && !Number.isNaN(modified.getTime()) ? modified : null };
   } finally {
     clearTimeout(timer);
+  }
+}
+
+function bodyProblem(p: BodyProblem, maxBytes: number, timedOut: boolean, timeoutMs: number): string {
+  switch (p.kind) {
+    case 'declared-too-big':
+      return `${p.declared} bytes is more than the ${maxBytes}-byte limit`;
+    case 'too-big':
+      return `more than the ${maxBytes}-byte limit`;
+    case 'broke-off':
+      return timedOut
+        ? `download not finished within ${timeoutMs / 1000} s`
+        : `download broke off after ${p.size} bytes: ${causeOf(p.cause)}`;
+    case 'truncated':
+      return `got ${p.got} of ${p.declared} bytes (truncated download)`;
   }
 }
 

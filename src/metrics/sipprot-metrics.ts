@@ -68,6 +68,7 @@ export interface MetricsSources {
   feeds?(): Array<{ name: string; entries: number; lastSuccess: number | null; ok: boolean }>;
 }
 
+/** Detection's counters since the daemon started (the daemon's pipeline keeps them across reloads). */
 export interface DetectionCounts {
   failures: number;
   challenges: number;
