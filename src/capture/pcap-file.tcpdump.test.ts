@@ -21,8 +21,23 @@ import { readCapture } from './pcap-file.js';
 const dir = mkdtempSync(join(tmpdir(), 'sipprot-tcpdump-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Start tcpdump, run `traffic`, stop tcpdump (by its PID), return the file. */
-async function capture(args: string[], traffic: () => Promise<void>): Promise<string> {
+/** How many records the file holds so far (tcpdump -U writes each as it reads it). */
+async function records(path: string): Promise<number> {
+  let n = 0;
+  try {
+    for await (const _ of readCapture(path)) n++;
+  } catch {
+    // a record half written: count what was whole
+  }
+  return n;
+}
+
+/**
+ * Start tcpdump, run `traffic`, wait until tcpdump wrote at least `min` records (on a loaded
+ * machine it may not have read the kernel's ring yet, and SIGINT drops what it has not
+ * read), stop it (by its PID), return the file.
+ */
+async function capture(args: string[], min: number, traffic: () => Promise<void>): Promise<string> {
   const path = join(dir, `cap-${process.pid}-${Math.random().toString(36).slice(2)}.pcap`);
   const td: ChildProcess = spawn('tcpdump', ['-U', '--immediate-mode', '-w', path, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -45,7 +60,9 @@ async function capture(args: string[], traffic: () => Promise<void>): Promise<st
   });
   try {
     await traffic();
-    await sleep(300);
+    const deadline = Date.now() + 15_000;
+    while ((await records(path)) < min && Date.now() < deadline) await sleep(100);
+    await sleep(100);
   } finally {
     const exited = new Promise((r) => td.once('exit', r));
     td.kill('SIGINT');
@@ -91,6 +108,7 @@ describe('real tcpdump captures over loopback', () => {
       try {
         const path = await capture(
           ['-i', iface, ...extra, `udp and (port ${port4} or port ${port6})`],
+          4,
           async () => {
             for (let i = 0; i < 3; i++) {
               const m = sipRequest({ user: `40${i}`, callId: `udp4-${i}`, authUser: `40${i}` });
@@ -128,7 +146,8 @@ describe('real tcpdump captures over loopback', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
     try {
-      const path = await capture(['-i', 'lo', `tcp port ${port}`], async () => {
+      // handshake (3), three data segments, the FIN and its ACK: at least 8 on the wire
+      const path = await capture(['-i', 'lo', `tcp port ${port}`], 8, async () => {
         const c: Socket = connect(port, '127.0.0.1');
         c.setNoDelay(true);
         await new Promise<void>((r) => c.once('connect', () => r()));
