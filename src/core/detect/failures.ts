@@ -163,7 +163,8 @@ function onExtensionFailure(
   at: number,
 ): boolean {
   if (c.distSources <= 0 || c.trust.trusted(key, at)) return false;
-  const ext = c.ext.failure(user, { key, ip: req.remote, at, transport: req.transport, port: req.port });
+  const src = { key, ip: req.remote, at, transport: req.transport, port: req.port, h: 0 };
+  const ext = c.ext.failure(user, src);
   if (ext === null) return false;
   const n = ext.sources.length;
   if (c.near !== null) c.near.record('distributed', `extension ${user}`, n, c.distSources, at);
