@@ -1,0 +1,199 @@
+/**
+ * The live decision path without the capture (issue 13): the real daemon (`Daemon.start`,
+ * real SQLite store with its writer thread, history, log, metrics), the fake firewall
+ * (the same contract as nftables, no root) and frames handed in as the capture thread
+ * hands them (batches of 256, a turn of the event loop between batches). Input: the live
+ * flood bench's capture (bench/gen-flood.ts, seed 20260113: 30% phones, 70% single
+ * wrong-password attempts from 100k addresses, every attacker blocked by the issue-12
+ * distributed rule), times shifted to now.
+ *
+ *   node --import tsx bench/daemon-path.bench.ts [--packets 300000] [--runs 3] [--dir DIR]
+ *        [--root DIR[,DIR2]] [--cpu-prof DIR]
+ *
+ * Prints per fresh process (nothing warms it up beyond the daemon's own start):
+ * microseconds of CPU per message on the MAIN THREAD (/proc/self/task/PID/stat: what
+ * bounds the rate one event loop can judge) and of the whole process (the store
+ * writer thread included), blocks, peak heap and RSS. With two --root checkouts (each
+ * with dist/ built) the runs alternate A, B, A, B… on the same machine: ratios from one
+ * run, the way a loaded shared machine can still answer "which is faster".
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FLOOD_SEED, generateFlood } from './gen-flood.js';
+
+const HERE = dirname(new URL(import.meta.url).pathname);
+const REPO = dirname(HERE);
+const CLK_TCK = 100;
+const BATCH = 256;
+
+const { values } = parseArgs({
+  options: {
+    packets: { type: 'string', default: '300000' },
+    runs: { type: 'string', default: '3' },
+    dir: { type: 'string' },
+    root: { type: 'string', default: REPO },
+    'cpu-prof': { type: 'string' },
+    measure: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]);
+  process.exit(0);
+}
+
+interface Result {
+  root: string;
+  messages: number;
+  wallMs: number;
+  mainCpuMs: number;
+  processCpuMs: number;
+  blocks: number;
+  peakHeapMb: number;
+  maxRssMb: number;
+  load: [number, number];
+}
+
+/** utime + stime of this process's main thread, in ms. */
+function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+}
+
+async function measure(root: string, capture: string, packets: number): Promise<void> {
+  const load = async (p: string) => import(pathToFileURL(join(root, p)).href);
+  const { parseConfig } = await load('dist/core/config/parse.js');
+  const { Daemon } = await load('dist/daemon/daemon.js');
+  const { readCaptureBatches } = await load('dist/capture/pcap-file.js');
+  const { FakeFirewall } = await load('src/firewall/firewall.fake.ts');
+  const { pino } = await import('pino');
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-daemon-path-'));
+  try {
+    const conf = join(dir, 'sipprot.conf');
+    writeFileSync(conf, `STATE_DIR=${dir}/state\nWEB_LISTEN=off\n`);
+    const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
+    let blocks = 0;
+    const firewall = new FakeFirewall();
+    const block = firewall.block.bind(firewall);
+    firewall.block = (ip: string, t: number | null) => {
+      blocks++;
+      return block(ip, t);
+    };
+    const daemon = await Daemon.start(config, {
+      firewall,
+      capture: false,
+      logger: pino({ level: 'info' }, pino.destination({ dest: join(dir, 'log'), sync: false })),
+      configPath: conf,
+      hostFacts: () => ({
+        own: [{ ip: '198.19.255.254', iface: 'eth0' }],
+        resolvers: [],
+        gateways: [],
+        sshPeers: [],
+      }),
+    });
+    const sink = daemon.packets;
+    let n = 0;
+    let shift = 0;
+    let peakHeap = 0;
+    const l0 = loadavg()[0]!;
+    const m0 = mainThreadCpuMs();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    outer: for await (const batch of readCaptureBatches(capture)) {
+      for (const r of batch) {
+        if (n === 0) shift = Date.now() / 1000 - r.at;
+        sink.onFrame(r.linkType, r.at + shift, r.frame);
+        if (++n >= packets) break outer;
+        if (n % BATCH === 0) {
+          await new Promise((res) => setImmediate(res));
+          if (n % (BATCH * 64) === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+        }
+      }
+    }
+    await daemon.settle();
+    const c = process.cpuUsage(c0);
+    const res: Result = {
+      root,
+      messages: n,
+      wallMs: performance.now() - t0,
+      mainCpuMs: mainThreadCpuMs() - m0,
+      processCpuMs: (c.user + c.system) / 1000,
+      blocks,
+      peakHeapMb: Math.max(peakHeap, process.memoryUsage().heapUsed) / 2 ** 20,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+      load: [l0, loadavg()[0]!],
+    };
+    await daemon.stop();
+    process.stdout.write(`${JSON.stringify(res)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function ensureCapture(dir: string): string {
+  const file = join(dir, 'flood.pcap');
+  if (existsSync(file)) return file;
+  mkdirSync(dir, { recursive: true });
+  generateFlood({ out: file, seed: FLOOD_SEED, packets: 1_000_000 });
+  return file;
+}
+
+async function main(): Promise<void> {
+  const packets = Number(values.packets);
+  if (!(packets >= 1000 && packets <= 1_000_000))
+    throw new Error('daemon-path.bench: --packets 1000-1000000');
+  if (values.measure) return measure(values.root!, values.measure, packets);
+  const roots = values.root!.split(',');
+  for (const r of roots)
+    if (!existsSync(join(r, 'dist/daemon/daemon.js')))
+      throw new Error(`daemon-path.bench: ${r}/dist is not built`);
+  const tmp = values.dir ? null : mkdtempSync(join(tmpdir(), 'sipprot-daemon-path-cap-'));
+  const capture = ensureCapture(values.dir ?? tmp!);
+  console.log(
+    `daemon path machine: ${cpus().length} × ${cpus()[0]?.model}, load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}, node ${process.version}; ${packets.toLocaleString('en')} frames of ${capture}`,
+  );
+  try {
+    for (let i = 0; i < Number(values.runs); i++) {
+      for (const [k, root] of roots.entries()) {
+        const prof = values['cpu-prof']
+          ? ['--cpu-prof', '--cpu-prof-dir', join(values['cpu-prof'], `${k}-${i}`)]
+          : [];
+        const out = execFileSync(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            ...prof,
+            join(HERE, 'daemon-path.bench.ts'),
+            '--measure',
+            capture,
+            '--root',
+            root,
+            '--packets',
+            `${packets}`,
+          ],
+          { encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 1 << 26 },
+        );
+        const r = JSON.parse(out.trim().split('\n').pop()!) as Result;
+        console.log(
+          `daemon path [${k === 0 ? 'A' : 'B'} ${root}] run ${i + 1}: ${r.messages.toLocaleString('en')} messages, ` +
+            `main thread ${((r.mainCpuMs * 1000) / r.messages).toFixed(1)} µs/msg (${((r.messages / r.mainCpuMs) * 1000).toFixed(0)} msg/s of its CPU), ` +
+            `process ${((r.processCpuMs * 1000) / r.messages).toFixed(1)} µs/msg, wall ${(r.wallMs / 1000).toFixed(1)} s, ` +
+            `blocks ${r.blocks.toLocaleString('en')}, peak heap ${r.peakHeapMb.toFixed(0)} MB, max RSS ${r.maxRssMb.toFixed(0)} MB, ` +
+            `load ${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`,
+        );
+      }
+    }
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
