@@ -3,15 +3,17 @@
  * process so it can be profiled: real redis-server, real nftables, one real daemon (the
  * joining host), all inside a network namespace this script creates (it re-runs itself
  * there; nothing touches the root namespace's nftables). Root only.
- * Run: node --import tsx bench/cluster/join.bench.ts [--deny 100000] [--cpu-prof]
+ * Run: node --import tsx bench/cluster/join.bench.ts [--deny 100000] [--cpu-prof] [--import]
  *
  * The fleet's list is published straight into Redis by a bus acting as host pbx-a (10
  * events of 10k entries, what `sipprot deny import` on a would send). Then the daemon of
  * pbx-d starts with an empty state and the clock runs from `Daemon.start` to the kernel
  * holding every entry (the firewall's log line "firewall list replaced", then checked
  * once with `nft list set`). Prints the steps of the join the daemon logged. No warm-up.
- * `--cpu-prof`: the child runs under `node --cpu-prof` (profile in the working directory's
- * join-profile/), summarised by bench/cpu-profile.ts.
+ * `--import`: instead, the time `sipprot deny import` of the list takes on a host of the
+ * fleet (the daemon of pbx-a, through its admin socket, until the kernel holds it).
+ * `--cpu-prof`: the child runs under `node --cpu-prof` (profile in a new directory under
+ * the system's temp directory, printed), summarised by bench/cpu-profile.ts.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,11 +29,12 @@ const arg = (name: string, def: number) => {
 };
 const DENY = arg('deny', 100_000);
 const PROFILE = process.argv.includes('--cpu-prof');
+const IMPORT = process.argv.includes('--import');
 
 async function parent(): Promise<void> {
   const { Netns } = await import('../../test/netns.testkit.js');
   const ns = await Netns.create('c2join');
-  const profDir = join(process.cwd(), 'join-profile');
+  const profDir = mkdtempSync(join(tmpdir(), 'sipprot-join-profile-'));
   try {
     const argv = [
       ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
@@ -95,14 +98,14 @@ async function child(): Promise<void> {
         op: 'add' as const,
         entries: entries.slice(i, i + 10_000),
       });
-    await bus.publish(events);
+    if (!IMPORT) await bus.publish(events);
     await bus.close();
     const conf = join(dir, 'sipprot.conf');
     mkdirSync(join(dir, 'state'));
     writeFileSync(
       conf,
       `STATE_DIR=${join(dir, 'state')}\nWEB_LISTEN=off\nDENYLIST_FILE=${join(dir, 'deny.txt')}\n` +
-        `ALLOWLIST_FILE=${join(dir, 'allow.txt')}\nCLUSTER_REDIS_URL=${redis.url}\nCLUSTER_HOST_ID=pbx-d\n`,
+        `ALLOWLIST_FILE=${join(dir, 'allow.txt')}\nCLUSTER_REDIS_URL=${redis.url}\nCLUSTER_HOST_ID=${IMPORT ? 'pbx-a' : 'pbx-d'}\n`,
     );
     const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
     const lines: Array<Record<string, unknown>> = [];
@@ -123,6 +126,23 @@ async function child(): Promise<void> {
     const cpu0 = process.cpuUsage();
     daemon = await Daemon.start(config, { configPath: conf, capture: false, logger, kernelWatch: false });
     const up = Date.now() - t0;
+    if (IMPORT) {
+      const { HttpAdmin } = await import('../../src/admin/http-admin.js');
+      const { runtimePaths } = await import('../../src/platform/runtime-paths.js');
+      const admin = new HttpAdmin(runtimePaths(config).socket);
+      const csv = ['network,note', ...entries.map((x) => `${x.network},${x.note}`)].join('\n');
+      const t1 = Date.now();
+      const c1 = process.cpuUsage();
+      await admin.importCsv('deny', csv, { skipInvalid: false });
+      const answered = Date.now() - t1;
+      await inKernel;
+      const c = process.cpuUsage(c1);
+      console.log(
+        `deny import of ${DENY} on a host of the fleet: answered in ${answered} ms, in the kernel after ` +
+          `${Date.now() - t1} ms (CPU ${Math.round((c.user + c.system) / 1000)} ms)`,
+      );
+      return;
+    }
     await Promise.race([
       inKernel,
       new Promise((_, rej) => setTimeout(() => rej(new Error('not in the kernel within 120 s')), 120_000)),

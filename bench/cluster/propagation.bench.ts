@@ -237,7 +237,8 @@ async function denyToNewHost(guards: Guard[], d: Netns): Promise<void> {
   const file = join(a.dir, 'deny.csv');
   writeFileSync(file, `${csv.join('\n')}\n`);
   let t = Date.now();
-  const imp = await a.cli('deny', 'import', file);
+  // The import writes one history event per entry (issue 16): tens of seconds under load.
+  const imp = await a.cliWithin(300_000, 'deny', 'import', file);
   if (imp.code !== 0) throw new Error(`import failed (${imp.code}): ${imp.stderr}`);
   console.log(`deny list of ${DENY} imported on a in ${Date.now() - t} ms`);
   await waitFor(

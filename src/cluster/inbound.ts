@@ -9,7 +9,7 @@
  * - attack: kept in this host's store for the fleet's reports.
  * - geoip: the table with that digest is fetched from Redis, checked and loaded.
  */
-import type { ClusterEvent } from '../core/cluster/events.js';
+import type { ClusterEvent, ListEvent } from '../core/cluster/events.js';
 import { type FleetEntry, later } from '../core/cluster/merge.js';
 import type { ClusterHost } from '../ports/cluster.js';
 import type { Logger } from '../ports/logger.js';
@@ -87,6 +87,38 @@ export async function applySettings(
   for (const k of refused) delete values[k];
   if (Object.keys(values).length > 0) await host.applySettings(values);
   return Object.keys(values).length;
+}
+
+/** True when `b` can be applied together with `a` (both blocks, or both changes of one list). */
+export function sameRun(a: ClusterEvent, b: ClusterEvent): boolean {
+  if (a.type === 'block') return b.type === 'block';
+  return a.type === 'list' && b.type === 'list' && a.list === b.list;
+}
+
+/**
+ * Consecutive changes of one list, applied as one: each entry's version is judged in order
+ * (last writer wins, as one by one), and what won goes to the list in one write.
+ */
+export async function applyListRun(events: readonly ListEvent[], d: InboundDeps): Promise<void> {
+  const { host, journal } = d;
+  const last = new Map<string, string | null>();
+  for (const e of events) {
+    const removed = e.op === 'remove';
+    const won = winners(
+      journal,
+      e.list,
+      e.entries.map((x) => [x.network, { at: e.at, host: e.host, removed, value: removed ? '' : x.note }]),
+    );
+    for (const [k, v] of won) last.set(k, removed ? null : v.value);
+  }
+  if (last.size === 0) return;
+  const set: Array<{ network: string; note: string }> = [];
+  const remove: string[] = [];
+  for (const [network, note] of last) {
+    if (note === null) remove.push(network);
+    else set.push({ network, note });
+  }
+  await host.applyList(events[0]!.list, set, remove);
 }
 
 export async function applyRemote(e: ClusterEvent, d: InboundDeps): Promise<void> {
