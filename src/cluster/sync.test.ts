@@ -1,0 +1,117 @@
+/**
+ * ClusterSync's reader applies a read's entries in runs (sync.ts applyAll): consecutive peer
+ * blocks in one adopt, consecutive changes of one list in one list write — with the same
+ * outcome as one by one (last writer wins per entry, in stream order), and anything else
+ * between them keeps its place in the order.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { aBlockEvent, aListEvent } from '../core/cluster/events.testkit.js';
+import type { HostBlock } from '../core/cluster/merge.js';
+import { aBlock } from '../core/records.testkit.js';
+import type { ListEntry, ListName } from '../core/types.js';
+import type { ClusterHost } from '../ports/cluster.js';
+import { silentLogger } from '../ports/logger.js';
+import { FakeClusterBus } from './cluster.fake.js';
+import { ClusterJournal } from './journal.js';
+import { ClusterSync } from './sync.js';
+
+function recordingHost(calls: string[]): ClusterHost {
+  const lists: Record<ListName, Map<string, string>> = { allow: new Map(), deny: new Map() };
+  return {
+    adopt: (blocks: HostBlock[]) => void calls.push(`adopt ${blocks.map((b) => b.ip).join(',')}`),
+    unblock: (ip) => void calls.push(`unblock ${ip}`),
+    raiseEscalation: () => undefined,
+    blocks: () => [],
+    record: () => undefined,
+    listEntries: (name) => [...lists[name]].map(([network, note]) => ({ network, note })),
+    applyList: async (name: ListName, set: ListEntry[], remove: string[]) => {
+      for (const e of set) lists[name].set(e.network, e.note);
+      for (const n of remove) lists[name].delete(n);
+      calls.push(`${name} +${set.map((e) => `${e.network}=${e.note}`).join(',')} -${remove.join(',')}`);
+    },
+    settings: () => new Map(),
+    applySettings: async () => undefined,
+    refusedSettings: async () => [],
+    recipients: async () => new Map(),
+    applyRecipients: async () => undefined,
+    recordAttacks: async () => undefined,
+    geoDigest: async () => null,
+    applyGeo: async () => undefined,
+    publishGeo: async () => undefined,
+  };
+}
+
+test('a read applies consecutive peer blocks and one list’s changes as one call each, in stream order', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-cluster2-sync-'));
+  const redis = new FakeClusterBus();
+  const calls: string[] = [];
+  const journal = ClusterJournal.open(dir);
+  const sync = new ClusterSync({
+    self: 'pbx-b',
+    bus: redis.connect(),
+    journal,
+    host: recordingHost(calls),
+    log: silentLogger,
+    clock: () => 2000,
+    version: 'test',
+    extendStep: 60,
+  });
+  try {
+    sync.start();
+    const until = async (f: () => boolean) => {
+      const end = Date.now() + 10_000;
+      while (!f()) {
+        if (Date.now() > end) throw new Error(`timed out; calls: ${calls.join(' | ')}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await until(() => sync.out !== undefined && redis.state() === 'up');
+    // Let the first resync (an empty fleet) pass before the fleet publishes.
+    await new Promise((r) => setTimeout(r, 200));
+    calls.length = 0;
+    const deny = (op: 'add' | 'remove', nets: string[], at: number, note = 'n') =>
+      aListEvent(
+        'pbx-a',
+        'deny',
+        op,
+        nets.map((network) => ({ network, note })),
+        at,
+      );
+    await redis.publish([
+      deny('add', ['192.0.2.1', '192.0.2.2'], 1000),
+      deny('remove', ['192.0.2.1'], 1001),
+      deny('add', ['192.0.2.3'], 1002),
+      // An older write of .3 loses, as it would one by one.
+      deny('add', ['192.0.2.3'], 999, 'older'),
+      aBlockEvent('pbx-a', aBlock('198.51.100.1', { blockedAt: 1000, expiresAt: 5000 })),
+      aBlockEvent('pbx-c', aBlock('198.51.100.2', { blockedAt: 1000, expiresAt: 5000 })),
+      // Its own block is not adopted again, and does not split the run.
+      aBlockEvent('pbx-b', aBlock('198.51.100.3', { blockedAt: 1000, expiresAt: 5000 })),
+      aBlockEvent('pbx-a', aBlock('198.51.100.4', { blockedAt: 1000, expiresAt: 5000 })),
+      {
+        v: 1,
+        id: 'pbx-a:u9',
+        host: 'pbx-a',
+        at: 1003,
+        type: 'unblock',
+        ip: '198.51.100.1',
+        forgetHistory: false,
+      },
+      deny('add', ['192.0.2.9'], 1004),
+    ]);
+    await until(() => calls.some((c) => c.includes('192.0.2.9')));
+    assert.deepEqual(calls, [
+      'deny +192.0.2.2=n,192.0.2.3=n -192.0.2.1',
+      'adopt 198.51.100.1,198.51.100.2,198.51.100.4',
+      'unblock 198.51.100.1',
+      'deny +192.0.2.9=n -',
+    ]);
+  } finally {
+    await sync.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
