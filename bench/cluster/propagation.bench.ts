@@ -1,7 +1,7 @@
 /**
  * Cluster propagation (issue 14; root): how long a block decided on one host takes to be in
  * the other hosts' kernels, and how long a 100k-entry deny list takes to reach a new host.
- * Run: node --import tsx bench/cluster/propagation.bench.ts [--single 200] [--burst 1000] [--deny 100000]
+ * Run: node --import tsx bench/cluster/propagation.bench.ts [--single 200] [--burst 1000] [--deny 100000] [--profile DIR]
  *
  * Three real sipprotd hosts (a, b, c) in network namespaces this script creates, one real
  * redis-server (password, appendonly, fsync every second) in a fourth, an attacker namespace linked
@@ -12,9 +12,11 @@
  * an address = its time in b's (c's) kernel − its time in a's kernel (the decision: a's
  * enforcer changes the kernel in the decision's own call). No warm-up: the first block is
  * measured like the others. Prints one line per result; everything is removed at the end.
+ * `--profile DIR`: hosts a, b and c run with bench/live/probe.mjs (1 ms CPU profile, loop lag),
+ * one period for the burst alone: DIR/<host>/profile-2.cpuprofile and probe-2.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisServer } from '../../src/cluster/redis-server.testkit.js';
 import { hostOf, link, REDIS_PASSWORD, REDIS_PORT } from '../../test/e2e/cluster.testkit.js';
@@ -28,6 +30,10 @@ const arg = (name: string, def: number) => {
 const SINGLE = arg('single', 200);
 const BURST = arg('burst', 1000);
 const DENY = arg('deny', 100_000);
+const PROFILE_DIR = (() => {
+  const i = process.argv.indexOf('--profile');
+  return i > 0 ? process.argv[i + 1]! : null;
+})();
 const ATK_NET = '10.203';
 const PBX_A = `${ATK_NET}.0.1`;
 
@@ -157,7 +163,14 @@ async function main(): Promise<void> {
     for (const [i, ns] of hosts.slice(0, 3).entries()) {
       guards.push(await newGuard(ns, i));
     }
-    await Promise.all(guards.map((g) => g.start()));
+    await Promise.all(
+      guards.map((g, i) => {
+        // Guard.start spawns at once with process.env: each host its own probe directory.
+        if (PROFILE_DIR) probeEnv(join(PROFILE_DIR, `pbx-${String.fromCharCode(97 + i)}`));
+        return g.start(120_000);
+      }),
+    );
+    if (PROFILE_DIR) probeEnv(null);
     for (const ns of hosts.slice(0, 3)) mons.push(new Monitor(ns.name));
     await new Promise((res) => setTimeout(res, 1000));
     console.log(`load average at start: ${(await import('node:os')).loadavg()[0]!.toFixed(2)}`);
@@ -169,7 +182,9 @@ async function main(): Promise<void> {
     if (SINGLE > 0) report(`single blocks, one every 50 ms`, single, mons);
 
     const burst = sources.slice(SINGLE);
+    await probePeriod(guards);
     if (BURST > 0) await blocksBurst(atk, burst, mons);
+    await probePeriod(guards);
     if (DENY > 0) await denyToNewHost(guards, hosts[3]!);
   } finally {
     for (const m of mons) m.stop();
@@ -181,6 +196,26 @@ async function main(): Promise<void> {
 }
 
 let dGuard: Guard | null = null;
+
+function probeEnv(dir: string | null): void {
+  if (dir === null) {
+    delete process.env.SIPPROT_BENCH_PROBE;
+    delete process.env.SIPPROT_BENCH_PROFILE;
+    delete process.env.NODE_OPTIONS;
+    return;
+  }
+  mkdirSync(dir, { recursive: true });
+  process.env.SIPPROT_BENCH_PROBE = dir;
+  process.env.SIPPROT_BENCH_PROFILE = '1';
+  process.env.NODE_OPTIONS = `--import=${new URL('../live/probe.mjs', import.meta.url).pathname}`;
+}
+
+/** Closes the probes' current period (SIGUSR2) and gives them a moment to write it. */
+async function probePeriod(guards: Guard[]): Promise<void> {
+  if (!PROFILE_DIR) return;
+  for (const g of guards) g.signal('SIGUSR2');
+  await new Promise((res) => setTimeout(res, 3000));
+}
 
 async function blocksBurst(atk: Netns, burst: string[], mons: Monitor[]): Promise<void> {
   const t0 = Date.now();

@@ -37,9 +37,22 @@ const SCHEMA = `
   ) STRICT;
 `;
 
+/** Outbox events kept in memory too (beyond that, a long Redis outage reads them back from disk). */
+const MEM_MAX = 50_000;
+
 export class ClusterJournal {
   private readonly db: Database.Database;
   private readonly st;
+  /**
+   * The events this process appended and Redis has not acknowledged, in seq order: the
+   * publisher takes them from here instead of reading back and re-validating what it just
+   * wrote (a burst's every event was JSON-parsed and checked again on its way out).
+   * Rows at or below `diskOnly` are not here (left by an earlier run, or beyond MEM_MAX):
+   * until those are acknowledged, `pending` reads the table.
+   */
+  private mem: Array<{ seq: number; event: ClusterEvent }> = [];
+  private diskOnly = 0;
+  private acked = 0;
   /** The synced versions, read once per kind and kept current (a 100k-entry list is compared
    * on every list change; reading it back from SQLite each time cost ~0.5 s). */
   private readonly cache = new Map<SyncedKind, Map<string, FleetEntry>>();
@@ -62,6 +75,7 @@ export class ClusterJournal {
     const p = (sql: string) => this.db.prepare(sql);
     this.st = {
       append: p('INSERT INTO outbox (event) VALUES (?)'),
+      maxSeq: p('SELECT MAX(seq) AS m FROM outbox'),
       pending: p('SELECT seq, event FROM outbox ORDER BY seq LIMIT ?'),
       ack: p('DELETE FROM outbox WHERE seq <= ?'),
       size: p('SELECT COUNT(*) AS n FROM outbox'),
@@ -73,6 +87,8 @@ export class ClusterJournal {
         'INSERT OR REPLACE INTO synced (kind, key, at, host, removed, value) VALUES (?, ?, ?, ?, ?, ?)',
       ),
     };
+    // What an earlier run left in the outbox is read from disk until acknowledged.
+    this.diskOnly = (this.st.maxSeq.get() as { m: number | null }).m ?? 0;
   }
 
   static open(stateDir: string): ClusterJournal {
@@ -83,13 +99,23 @@ export class ClusterJournal {
   /** Appends events to the outbox in one transaction (one fsync). */
   append(events: readonly ClusterEvent[]): void {
     if (events.length === 0) return;
+    const added: Array<{ seq: number; event: ClusterEvent }> = [];
     this.db.transaction(() => {
-      for (const e of events) this.st.append.run(encodeEvent(e));
+      for (const e of events)
+        added.push({ seq: Number(this.st.append.run(encodeEvent(e)).lastInsertRowid), event: e });
     })();
+    if (this.mem.length + added.length > MEM_MAX) {
+      // A long outage: the disk holds them all; memory starts again after them.
+      this.diskOnly = added.at(-1)!.seq;
+      this.mem = [];
+      return;
+    }
+    this.mem.push(...added);
   }
 
   /** The oldest `limit` events not yet acknowledged (an undecodable row is dropped). */
   pending(limit: number): Array<{ seq: number; event: ClusterEvent }> {
+    if (this.acked >= this.diskOnly) return this.mem.slice(0, limit);
     const out: Array<{ seq: number; event: ClusterEvent }> = [];
     for (const r of this.st.pending.all(limit) as Array<{ seq: number; event: string }>) {
       const d = decodeEvent(r.event);
@@ -101,6 +127,10 @@ export class ClusterJournal {
   /** Redis acknowledged every event up to `seq`. */
   ack(seq: number): void {
     this.st.ack.run(seq);
+    this.acked = Math.max(this.acked, seq);
+    let i = 0;
+    while (i < this.mem.length && this.mem[i]!.seq <= seq) i++;
+    if (i > 0) this.mem.splice(0, i);
   }
 
   outboxSize(): number {

@@ -212,6 +212,11 @@ export class Guard {
     return this.lab.exec('pbx', this.command(SIPPROT, args));
   }
 
+  /** Sends a signal to the daemon (benchmarks: SIGUSR2 closes a probe period). */
+  signal(sig: NodeJS.Signals): void {
+    this.child?.kill(sig);
+  }
+
   /** `cli` with its own time limit (benchmarks: a 100k-entry import on a loaded machine). */
   cliWithin(timeoutMs: number, ...args: string[]): Promise<Result> {
     return this.lab.exec('pbx', this.command(SIPPROT, args), timeoutMs);
