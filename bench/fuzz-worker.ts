@@ -9,10 +9,11 @@ import { runFuzz } from '../src/capture/fuzz.testkit.js';
 import { loadCorpus } from '../src/capture/fuzz-corpus.testkit.js';
 import { Decoder } from '../src/core/packet/decoder.js';
 
-const { seed, count, seconds, progress } = workerData as {
+const { seed, count, seconds, slowMs, progress } = workerData as {
   seed: number;
   count: number;
   seconds: number;
+  slowMs: number;
   progress: Int32Array;
 };
 const corpus = await loadCorpus();
@@ -27,8 +28,7 @@ const report = runFuzz({
   count,
   seconds,
   corpus,
-  // A generous bound per input: the watchdog, not this, decides what is a hang.
-  slowMs: 1000,
+  slowMs,
   makeDecoder: (limits) =>
     new Decoder({ sipPorts: [{ from: 5060, to: 5061 }], protocols: ['udp', 'tcp'], limits }),
   onInput: (i) => {
