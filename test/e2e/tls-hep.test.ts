@@ -161,6 +161,47 @@ describe('live guard: SIP over TLS through a HEPv3 mirror (Kamailio siptrace, ne
     );
   });
 
+  it('IPv6: a brute force over TLS is blocked in the IPv6 set', async () => {
+    // HEP carries IPv6 peers in chunks 5/6; the block must name the attacker's IPv6 address.
+    const ip = lab.addr.atk6;
+    const r = await lab.script('bruteforce', [
+      '--transport',
+      'tls',
+      '--family',
+      '6',
+      '--count',
+      '15',
+      '--rate',
+      '5',
+      '--timeout',
+      '20',
+    ]);
+    assert.equal(r.code, 0, `bruteforce.sh: ${r.stderr}`);
+    await waitFor(
+      'the IPv6 attacker in the kernel set',
+      async () => (await guard.kernelSet('dyn', 6)).has(ip),
+      10_000,
+    );
+    const through = lab.authFailures().filter((f) => f.src === ip);
+    assert.ok(
+      through.length >= HIT_COUNT && through.length <= HIT_COUNT + 2,
+      `${through.length} failures got through`,
+    );
+    assert.ok(
+      through.every((f) => f.proto === 'tls'),
+      `not all over TLS: ${through.map((f) => f.proto)}`,
+    );
+    const block = await guard.dynamicOf(ip);
+    assert.equal(block?.reason, 'auth-failures');
+    assert.equal(block?.transport, 'tls');
+    assert.equal(block?.port, 5061);
+    assert.equal(
+      watcher.firstSeen.has(lab.addr.pbx6),
+      false,
+      'the PBX’s IPv6 address appeared in the dynamic set',
+    );
+  });
+
   it('the phones registering over TLS throughout were never blocked', async () => {
     const regs = await phonesDone(lab, phones);
     for (const user of phones.users)
@@ -179,7 +220,7 @@ describe('live guard: SIP over TLS through a HEPv3 mirror (Kamailio siptrace, ne
     );
     assert.deepEqual(
       (await guard.dynamic()).map((b) => b.ip).sort(),
-      [lab.addr.atk4, lab.extraAttacker4(0)].sort(),
+      [lab.addr.atk4, lab.extraAttacker4(0), lab.addr.atk6].sort(),
     );
     assert.equal(guard.logProblems(), '', 'the daemon logged errors');
   });
