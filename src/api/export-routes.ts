@@ -6,7 +6,7 @@
  * always subtracted: an allowed address is never exported as blocked.
  */
 import type { FastifyInstance } from 'fastify';
-import { blockSources, DEFAULT_INCLUDE, exportBlocks, parseInclude } from '../core/lists/export.js';
+import { DEFAULT_INCLUDE, exportFrom, parseInclude } from '../core/lists/export.js';
 import { EXPORT_MEDIA, exportDocument, renderExport } from '../core/lists/export-render.js';
 import type { Admin } from '../ports/admin.js';
 import { bad } from './admin-routes.js';
@@ -37,17 +37,7 @@ export function exportRoutes(admin: Admin, clock: () => number) {
       const q = req.query;
       const include = q.include === undefined ? [...DEFAULT_INCLUDE] : parseInclude(q.include);
       if (typeof include === 'string') throw bad(`query include ${include}`);
-      const [dynamic, deny, allow, feeds] = await Promise.all([
-        admin.dynamicBlocks(),
-        admin.listEntries('deny'),
-        admin.listEntries('allow'),
-        include.includes('feeds') ? admin.feedEntries() : [],
-      ]);
-      const x = exportBlocks(
-        blockSources(dynamic, deny, feeds),
-        allow.map((e) => e.network),
-        { include, aggregate: q.aggregate === true, now: clock() },
-      );
+      const x = await exportFrom(admin, { include, aggregate: q.aggregate === true, now: clock() });
       const format = q.format ?? 'text';
       reply.type(EXPORT_MEDIA[format]).header('cache-control', 'no-store');
       if (format === 'json') return exportDocument(x);

@@ -6,7 +6,7 @@
  * that reads the file never see half a list.
  */
 import type { Command } from 'commander';
-import { blockSources, DEFAULT_INCLUDE, exportBlocks, parseInclude } from '../core/lists/export.js';
+import { DEFAULT_INCLUDE, exportFrom, parseInclude } from '../core/lists/export.js';
 import { EXPORT_FORMATS, EXPORT_NAME, type ExportFormat, renderExport } from '../core/lists/export-render.js';
 import { writeFileAtomic } from '../platform/atomic-write.js';
 import { type CliContext, usage } from './context.js';
@@ -36,17 +36,7 @@ export function exportCommand(program: Command, ctx: CliContext): void {
         throw usage('--name must be 1-18 letters, digits, _ or -, starting with a letter');
       }
       const admin = await ctx.admin(cmd, { readOnly: true });
-      const [dynamic, deny, allow, feeds] = await Promise.all([
-        admin.dynamicBlocks(),
-        admin.listEntries('deny'),
-        admin.listEntries('allow'),
-        include.includes('feeds') ? admin.feedEntries() : [],
-      ]);
-      const x = exportBlocks(
-        blockSources(dynamic, deny, feeds),
-        allow.map((e) => e.network),
-        { include, aggregate: o.aggregate === true, now: clock() },
-      );
+      const x = await exportFrom(admin, { include, aggregate: o.aggregate === true, now: clock() });
       const text = renderExport(x, format, { name: o.name });
       if (o.output) {
         await writeFileAtomic(o.output, text, { mode: 0o644, code: 'SP_ERR_USAGE' });

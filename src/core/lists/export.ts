@@ -12,7 +12,8 @@
  *   what it covers and the latest expiry (null = permanent when any part is).
  * - Only canonical networks and numbers reach the nft/ipset/text outputs; reasons and
  *   notes (which may hold attacker text) appear in CSV (formula-guarded) and JSON only.
- * Renderers: export-render.ts.
+ * Renderers: export-render.ts. `exportFrom` reads the same three sources for the HTTP route
+ * and `sipprot export-blocks` (both hand in their Admin port), so the two cannot drift.
  */
 import { aggregate, rangeOf, subtractor } from '../net/aggregate.js';
 import { type Network, parseNetwork } from '../net/ip.js';
@@ -58,6 +59,28 @@ export interface BlockExport {
   blocks: ExportedBlock[];
   /** Blocked entries that lost addresses to the allow list (dropped whole or split). */
   cut: number;
+}
+
+/** What an export reads: three of the Admin port's readers (core names them, the caller passes its port). */
+export interface ExportReader {
+  dynamicBlocks(): Promise<ReadonlyArray<Pick<BlockRecord, 'ip' | 'reason' | 'expiresAt' | 'note'>>>;
+  listEntries(name: 'allow' | 'deny'): Promise<readonly ListEntry[]>;
+  feedEntries(): Promise<ReadonlyArray<{ feed: string; network: string; expiresAt: number }>>;
+}
+
+/** The current blocks read from `from` (feeds only when included) and exported; allow wins. */
+export async function exportFrom(from: ExportReader, o: ExportOptions): Promise<BlockExport> {
+  const [dynamic, deny, allow, feeds] = await Promise.all([
+    from.dynamicBlocks(),
+    from.listEntries('deny'),
+    from.listEntries('allow'),
+    o.include.includes('feeds') ? from.feedEntries() : [],
+  ]);
+  return exportBlocks(
+    blockSources(dynamic, deny, feeds),
+    allow.map((e) => e.network),
+    o,
+  );
 }
 
 interface Parsed {
