@@ -11,7 +11,7 @@ import { SipprotError, type SipprotErrorCode } from '../core/errors.js';
 import type { ListName } from '../core/types.js';
 import { readPid } from '../platform/pid-file.js';
 import type { RuntimePaths } from '../platform/runtime-paths.js';
-import type { Admin, ChangeOptions, HistoryAnswer, HistoryRequest } from '../ports/admin.js';
+import type { Admin, ChangeOptions, HistoryAnswer, HistoryRequest, OpenAlert } from '../ports/admin.js';
 
 /**
  * The Admin interface spoken to a running daemon over its Unix socket, so CLI changes
@@ -72,6 +72,16 @@ export class HttpAdmin implements Admin {
   }
   history(q: HistoryRequest) {
     return this.call<HistoryAnswer>('GET', `/api/history?${historyQueryString(q)}`);
+  }
+  alerts() {
+    return this.call<OpenAlert[]>('GET', '/api/alerts');
+  }
+  acknowledgeAlerts(ids: number[] | 'all') {
+    return this.call<{ acknowledged: number[] }>(
+      'POST',
+      '/api/alerts/ack',
+      ids === 'all' ? { all: true } : { ids },
+    );
   }
 
   /** Raw call for routes outside the Admin interface (reload, geoip, recipients...). */

@@ -31,6 +31,7 @@ import {
   type HistoryRequest,
   type ImportResult,
   type LiveStats,
+  type OpenAlert,
   type Protection,
   type RemoveResult,
   type StatusReport,
@@ -39,6 +40,7 @@ import type { FeedMatch, FeedsView } from '../ports/feeds.js';
 import type { ListStorage } from '../ports/lists.js';
 import type { Store } from '../ports/store.js';
 import { actorOf, historyPage, listEvents, recentOf } from './admin-history.js';
+import { AlertBoard } from './alert-board.js';
 import { countryWarnings } from './country-review.js';
 
 /** Present when the daemon runs: changes reach the kernel and the policy at once. */
@@ -52,6 +54,8 @@ export interface LiveHooks {
   cluster?(): ClusterSummary | null;
   /** Whether the kernel holds sipprot's rules and the store took every decision (issue 10). */
   protection?(): Protection;
+  /** The daemon's open alerts (every change through it tells the live view). */
+  alerts?: AlertBoard;
 }
 
 export interface GeoInfo {
@@ -117,6 +121,7 @@ export class LocalAdmin implements Admin {
       configSource: this.d.config.source,
       cluster: this.d.live?.cluster?.() ?? null,
       observe: [...this.d.config.detection.observe],
+      alerts: await this.board().list(),
       ...(this.d.live ? { live: await this.d.live.stats() } : {}),
     };
   }
@@ -271,6 +276,23 @@ export class LocalAdmin implements Admin {
 
   async history(q: HistoryRequest): Promise<HistoryAnswer> {
     return historyPage(this.d.store, q);
+  }
+
+  async alerts(): Promise<OpenAlert[]> {
+    return this.board().list();
+  }
+
+  async acknowledgeAlerts(ids: number[] | 'all', opts?: ChangeOptions): Promise<{ acknowledged: number[] }> {
+    const gone = await this.board().acknowledge(ids, actorOf(opts, this.d.actor), this.d.clock());
+    return { acknowledged: gone.map((a) => a.id) };
+  }
+
+  /**
+   * The daemon's board when it runs; without it, one read fresh from the store per call (a
+   * daemon or another command may have changed it since).
+   */
+  private board(): AlertBoard {
+    return this.d.live?.alerts ?? new AlertBoard(this.d.store);
   }
 
   /** The history of a list change: one event per entry, with who made it. */

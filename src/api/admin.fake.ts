@@ -5,6 +5,7 @@
  */
 
 import { actorOf, historyPage, listEvents, recentOf } from '../admin/admin-history.js';
+import { AlertBoard } from '../admin/alert-board.js';
 import { CONFIG_KEYS } from '../core/config/keys.js';
 import { parseWebhookTarget } from '../core/config/keys-ops.js';
 import { SipprotError } from '../core/errors.js';
@@ -23,6 +24,8 @@ import type {
   HistoryAnswer,
   HistoryRequest,
   ImportResult,
+  OpenAlert,
+  Protection,
   RemoveResult,
   StatusReport,
 } from '../ports/admin.js';
@@ -65,12 +68,31 @@ export class FakeAdmin implements Admin {
   readonly countries = new Map<string, string>();
   blockedCountries: string[] = [];
   readonly calls: Array<{ method: string; requester?: string | null; force?: boolean; actor?: string }> = [];
+  /** OBSERVE as status reports it (a test sets it). */
+  observe: string[] = [];
+  /** The daemon's protection as status reports it; null: no live part (a test sets it). */
+  protection: Protection | null = null;
+
+  /** The open alerts, on the fake store; every change tells the live view, as the daemon's does. */
+  readonly board: AlertBoard;
 
   constructor(
     private readonly store: FakeStore,
     private readonly clock: () => number,
     private readonly events: FakeEvents,
-  ) {}
+  ) {
+    this.board = new AlertBoard(store, undefined, () => events.emit({ type: 'alerts' }));
+  }
+
+  alerts(): Promise<OpenAlert[]> {
+    return this.board.list();
+  }
+
+  async acknowledgeAlerts(ids: number[] | 'all', opts?: ChangeOptions): Promise<{ acknowledged: number[] }> {
+    this.calls.push({ method: 'acknowledgeAlerts', actor: actorOf(opts) });
+    const gone = await this.board.acknowledge(ids, actorOf(opts), this.clock());
+    return { acknowledged: gone.map((a) => a.id) };
+  }
 
   async status(): Promise<StatusReport> {
     const c = await this.store.blockCounts(this.clock());
@@ -86,6 +108,21 @@ export class FakeAdmin implements Admin {
       mail: { configured: false, message: 'no SMTP_HOST set: no mail is sent' },
       configSource: '/etc/sipprot/sipprot.conf',
       cluster: null,
+      alerts: await this.board.list(),
+      observe: [...this.observe],
+      ...(this.protection
+        ? {
+            live: {
+              capture: null,
+              hepReceived: null,
+              hepErrors: null,
+              sipMessages: 0,
+              drops: null,
+              loopLag: null,
+              protection: this.protection,
+            },
+          }
+        : {}),
     };
   }
 

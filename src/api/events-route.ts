@@ -43,6 +43,7 @@ export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
     const now = deps.clock();
     if (e.type === 'lists') return sseFrame('lists', { list: e.list });
     if (e.type === 'settings') return sseFrame('settings', {});
+    if (e.type === 'alerts') return sseFrame('alerts', { open: await deps.admin.alerts() });
     if (e.type === 'protection')
       return sseFrame('protection', { part: e.part, state: e.state, reason: e.reason, at: e.at });
     const d = e.decision;
@@ -62,7 +63,7 @@ export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
     });
 
     const schema = {
-      summary: 'Server-Sent Events: snapshot, block, unblock, lists, settings, logout',
+      summary: 'Server-Sent Events: snapshot, block, unblock, lists, settings, alerts, protection, logout',
       response: answers({
         200: {
           description: 'an event stream; x-events gives the data of each event',

@@ -20,7 +20,8 @@ import type { Admin } from '../ports/admin.js';
 import type { ClusterStatus } from '../ports/cluster.js';
 import type { FeedsView } from '../ports/feeds.js';
 import type { Store } from '../ports/store.js';
-import { adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
+import { actorOf, adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
+import { alertRoutes } from './alert-routes.js';
 import { assertCsrf, type Session, Sessions } from './auth.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
@@ -225,6 +226,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
     }),
   );
   await app.register(adminRoutes(deps.admin, requesterOf, opts.transport));
+  await app.register(alertRoutes(deps.admin, actorOf(requesterOf, opts.transport)));
   await registerSettingsAndHistory(app, deps, requesterOf, tcp);
   await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));
   await app.register(opsRoutes(deps));

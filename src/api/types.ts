@@ -5,6 +5,7 @@
  */
 import type { Decision, ListName } from '../core/types.js';
 
+export type { OpenAlert } from './wire/alerts.js';
 export type { ClusterAnswer, ClusterStatus } from './wire/cluster.js';
 export type { DashboardData } from './wire/dashboard.js';
 export type { ApiErrorBody } from './wire/errors.js';
@@ -48,6 +49,8 @@ export type LiveEvent =
   | { type: 'decision'; decision: Decision }
   | { type: 'lists'; list: ListName }
   | { type: 'settings' }
+  /** The open alerts changed (raised, counted up, acknowledged): the stream sends the list. */
+  | { type: 'alerts' }
   /**
    * A part protection depends on stopped or works again (daemon/protection.ts): the kernel
    * lost sipprot's rules (nft flush ruleset, ...), the firewall is out of sync, the store

@@ -21,6 +21,7 @@ const KIND: Record<HistoryEvent['kind'], string> = {
   'deny-add': 'added to the deny list',
   'deny-remove': 'removed from the deny list',
   settings: 'settings changed',
+  'alert-ack': 'alert acknowledged',
 };
 
 function evidence(b: DynamicBlock, samples: string[]): string[] {

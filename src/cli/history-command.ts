@@ -121,6 +121,7 @@ const KIND_TEXT: Record<HistoryKind, string> = {
   'deny-add': 'deny list +',
   'deny-remove': 'deny list -',
   settings: 'settings',
+  'alert-ack': 'alert acknowledged',
 };
 
 function detail(e: HistoryEvent): string {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AlertBoard } from '../admin/alert-board.js';
 import { LocalAdmin } from '../admin/local-admin.js';
 import { parseConfig } from '../core/config/parse.js';
 import { aBlock, blockedAt } from '../core/records.testkit.js';
@@ -73,6 +74,43 @@ describe('sipprot CLI (local backend: list files and SQLite)', () => {
     );
     assert.match(r.out, /mail: no mail: SMTP_HOST is not set/);
     assert.doesNotMatch(r.out, /OBSERVE/);
+  });
+
+  it('alerts: listed (escaped), shown in status until acknowledged; ack is recorded as the CLI', async () => {
+    const board = new AlertBoard(store);
+    await board.raise(
+      {
+        at: NOW - 60,
+        kind: 'breach',
+        ip: '198.51.100.66',
+        user: '10\u001b[2J99',
+        dialled: null,
+        failures: 35,
+        sources: [],
+        userAgent: null,
+        transport: 'udp',
+        port: 5060,
+        text: 'possible cracked password: extension 10\u001b[2J99, from 198.51.100.66, after 35 failures',
+      },
+      'NL',
+    );
+    const list = await run('alerts');
+    assert.match(
+      list.out,
+      /^ALERT #1 breach at .*: possible cracked password: extension 10.\[2J99, from 198\.51\.100\.66/m,
+    );
+    assert.doesNotMatch(list.out, /\u001b/, 'no terminal escape reaches the terminal');
+    assert.match((await run('status')).out, /^ALERT #1 breach/m);
+    assert.equal((await run('alerts', 'ack')).code, EXIT.usage);
+    const ack = await run('alerts', 'ack', '1');
+    assert.equal(ack.out, 'acknowledged #1\n');
+    assert.equal((await run('alerts')).out, 'no open alerts\n');
+    assert.doesNotMatch((await run('status')).out, /ALERT/);
+    const h = await store.history({ limit: 5, kinds: ['alert-ack'] });
+    assert.deepEqual(
+      h.events.map((e) => [e.subject, e.actor]),
+      [['198.51.100.66', 'cli']],
+    );
   });
 
   it('status never looks like protection in OBSERVE mode (all rules, or some)', async () => {

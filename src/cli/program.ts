@@ -12,6 +12,7 @@ import { httpStatus, isSipprotError } from '../core/errors.js';
 import { parseAddress } from '../core/net/ip.js';
 import type { Admin } from '../ports/admin.js';
 import { checkCommand, statusCommand, unblockCommand, versionCommand } from './admin-commands.js';
+import { alertsCommand } from './alerts-command.js';
 import { completionCommand } from './completion.js';
 import { configOption } from './config-option.js';
 import type { CliContext } from './context.js';
@@ -64,6 +65,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   for (const add of [statusCommand, checkCommand, versionCommand, unblockCommand]) add(program, ctx);
   for (const name of ['allow', 'deny'] as const) listCommands(program, ctx, name);
   historyCommand(program, ctx);
+  alertsCommand(program, ctx);
   for (const ext of deps.extensions ?? []) ext(program, ctx);
   program.addCommand(completionCommand(program, io));
   try {

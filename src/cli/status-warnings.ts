@@ -2,9 +2,11 @@
  * What `sipprot status` says before anything else under its table: the states in which an
  * admin could believe the host is protected while it is not — OBSERVE mode (rules that
  * detect but never block), and a part protection depends on that stopped (capture, the
- * firewall's sync). Upper case on purpose: it must not read like a detail.
+ * firewall's sync) — and the alerts nobody acknowledged yet. Upper case on purpose: it
+ * must not read like a detail.
  */
 import type { StatusReport } from '../ports/admin.js';
+import { alertLine } from './alerts-command.js';
 
 export function statusWarnings(s: StatusReport): string[] {
   const out: string[] = [];
@@ -30,6 +32,10 @@ export function statusWarnings(s: StatusReport): string[] {
     out.push(
       `PROTECTION LOST: the kernel firewall is not in sync (${p.firewall.lastError ?? 'unknown error'}); retried every 5 s`,
     );
+  }
+  const alerts = s.alerts ?? [];
+  if (alerts.length > 0) {
+    out.push(...alerts.map(alertLine), 'acknowledge: sipprot alerts ack ID... (or --all)');
   }
   return out;
 }

@@ -275,7 +275,8 @@ describe('sipprot never surprises', () => {
 
     it('bash: sipprot and sipprotd complete commands, subcommands and options', async () => {
       const s = (await run(sipprot, 'completion', 'bash')).out;
-      assert.deepEqual(bash(s, ['sipprot', 'al']), ['allow']);
+      assert.deepEqual(bash(s, ['sipprot', 'al']).sort(), ['alerts', 'allow']);
+      assert.ok(bash(s, ['sipprot', 'alerts', '']).includes('ack'));
       assert.deepEqual(bash(s, ['sipprot', '--config', '/etc/x.conf', 'allow', 'im']), ['import']);
       assert.ok(bash(s, ['sipprot', 'status', '--']).includes('--dynamic'));
       const d = await run(sipprotd, 'completion', 'bash');

@@ -162,6 +162,7 @@ export class Daemon {
       userAgent: `sipprot/${VERSION}`,
       feeds: () => this.feeds?.view()?.status() ?? [],
       protection: () => this.kernel.metrics(this.pipeline.storeState().failures),
+      emit: (e) => this.events.emit(e),
     });
     this.pipeline = new Pipeline(o.config, {
       lists: () => this.access,
@@ -328,6 +329,7 @@ export class Daemon {
         stats: () => this.liveStats(),
         protection: () => this.kernel.protection(this.pipeline.storeState()),
         cluster: () => this.cluster?.summary() ?? null,
+        alerts: this.ops.alerts,
       },
       cluster: () => this.cluster?.status() ?? Promise.resolve(null),
       reload: (next) => this.reload(next),

@@ -1,7 +1,9 @@
 /**
  * Operations around the decision path (issue 15): what an admin watches and hears.
  * - every published decision: its log line, the decision counters, the webhooks' burst;
- * - every alert: a warning line, the alert counter, a webhook message and a mail at once;
+ * - every alert: a warning line, the alert counter, a webhook message and a mail at once,
+ *   and an entry on the alert board (admin/alert-board.ts) that the UI's banner, `status`
+ *   and the live view show until an admin acknowledges it;
  * - the packet path's meter (capture latency, SIP messages by method and answer class) and
  *   the block latency (packet to kernel);
  * - /metrics: the registry, its scrape-time sources, and METRICS_LISTEN's own listener;
@@ -10,7 +12,9 @@
  * reloads and stops it with itself.
  */
 import { hostname } from 'node:os';
+import { AlertBoard } from '../admin/alert-board.js';
 import type { ApiDeps } from '../api/server.js';
+import type { LiveEvent } from '../api/types.js';
 import type { Alert } from '../core/detect/alerts.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { BlockRecord, Config, Decision } from '../core/types.js';
@@ -44,6 +48,8 @@ export interface OpsDeps {
   userAgent: string;
   /** The shared blocklists' statuses (empty without feeds). */
   feeds?(): FeedStatus[];
+  /** The live view (the board's changes). */
+  emit(e: LiveEvent): void;
   /** Protection's parts and failure counters (daemon/protection.ts), for /metrics. */
   protection?: MetricsSources['protection'];
 }
@@ -52,11 +58,16 @@ export class Operations {
   readonly metrics: SipprotMetrics;
   readonly webhooks: WebhookNotifier;
   readonly meter: PacketMeter;
+  /** Alerts not acknowledged yet: banner, status, live view. */
+  readonly alerts: AlertBoard;
   private listener: MetricsListener | null = null;
   private timer: NodeJS.Timeout | null = null;
   private countries: { key: unknown; geo: GeoDatabase | null; networks: number } | null = null;
 
   constructor(private readonly d: OpsDeps) {
+    this.alerts = new AlertBoard(d.store, d.log.child({ component: 'alerts' }), () =>
+      d.emit({ type: 'alerts' }),
+    );
     this.metrics = new SipprotMetrics({
       capture: () => this.lastLive?.capture ?? null,
       hep: () => {
@@ -124,6 +135,7 @@ export class Operations {
     this.metrics.alert(a.kind);
     void this.webhooks.alert(a, country);
     void this.d.notifier().alert(a, country);
+    void this.alerts.raise(a, country);
   }
 
   inKernel(seconds: number): void {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { HttpAdmin } from '../admin/http-admin.js';
 import { loadConfig } from '../config/load.js';
 import { bytes, udpPacket } from '../core/packet/packets.testkit.js';
 import { FakeFirewall } from '../firewall/firewall.fake.js';
@@ -82,5 +83,25 @@ describe('daemon: forged scanner packets never block protected peers', () => {
     assert.equal(firewall.wouldDrop('203.0.113.77'), 'dynamic');
     const shielded = lines.filter((l) => l.alert === 'shielded').map((l) => l.ip);
     assert.deepEqual(shielded.sort(), ['192.0.2.1', '192.0.2.53', '198.51.100.20']);
+    // The alerts stay on the board (status, banner) until acknowledged; acknowledging is audited.
+    const admin = new HttpAdmin(join(dir, 'state', 'sipprotd.sock'));
+    const open = await admin.alerts();
+    assert.deepEqual(open.map((a) => `${a.kind} ${a.ip}`).sort(), [
+      'shielded 192.0.2.1',
+      'shielded 192.0.2.53',
+      'shielded 198.51.100.20',
+    ]);
+    const status = await admin.status();
+    assert.equal(status.alerts?.length, 3);
+    const first = open[0]!;
+    assert.deepEqual(await admin.acknowledgeAlerts([first.id]), { acknowledged: [first.id] });
+    assert.equal((await admin.alerts()).length, 2);
+    const h = await admin.history({ limit: 5, kinds: ['alert-ack'] });
+    assert.deepEqual(
+      h.events.map((e) => [e.subject, e.actor]),
+      [[first.ip, 'cli']],
+    );
+    assert.deepEqual((await admin.acknowledgeAlerts('all')).acknowledged.length, 2);
+    assert.deepEqual(await admin.alerts(), []);
   });
 });

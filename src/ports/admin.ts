@@ -3,6 +3,8 @@
  * (status, check, dynamic blocks). Implemented by admin/local-admin.ts (files and store,
  * with the daemon's live hooks when it runs) and admin/http-admin.ts (over the socket).
  */
+
+import type { Alert } from '../core/detect/alerts.js';
 import type { HistoryEvent } from '../core/history/events.js';
 import type { HistoryFilter } from '../core/history/query.js';
 import type { ChangeResult, ImportResult, RemoveResult } from '../core/lists/lists.js';
@@ -35,6 +37,30 @@ export interface Admin {
   unblock(ip: string, opts?: ChangeOptions): Promise<{ ip: string; wasBlocked: boolean }>;
   /** A page of the history (newest first); `page` is the previous answer's `next`. */
   history(q: HistoryRequest): Promise<HistoryAnswer>;
+  /** Alerts not acknowledged yet (breach, distributed guessing, ...), oldest first. */
+  alerts(): Promise<OpenAlert[]>;
+  /** Acknowledges alerts by id, or all: gone from banner and status, one history event each. */
+  acknowledgeAlerts(ids: number[] | 'all', opts?: ChangeOptions): Promise<{ acknowledged: number[] }>;
+}
+
+/**
+ * An alert an admin has not acknowledged (admin/alert-board.ts): the same alert raised again
+ * counts up on its entry.
+ */
+export interface OpenAlert {
+  id: number;
+  kind: Alert['kind'];
+  /** First raised, last raised (epoch seconds), and how often in between. */
+  at: number;
+  lastAt: number;
+  count: number;
+  ip: string;
+  user: string | null;
+  dialled: string | null;
+  failures: number;
+  country: string | null;
+  /** The sentence (from the network in part: escape where it goes). */
+  text: string;
 }
 
 export interface HistoryRequest extends HistoryFilter {
@@ -76,6 +102,8 @@ export interface StatusReport {
   cluster: ClusterSummary | null;
   /** Present while the daemon runs. */
   live?: LiveStats;
+  /** Alerts not acknowledged yet (absent from older daemons). */
+  alerts?: OpenAlert[];
   /**
    * OBSERVE: rules whose verdicts are reported ("would block") and never enforced; ['all']
    * = sipprot blocks nothing it detects. Empty: every rule enforced. Absent from older daemons.

@@ -2,7 +2,7 @@
  * One Server-Sent Events connection for the whole app (browsers allow few connections
  * per host): keeps the dynamic deny list current and tells the tabs what changed.
  */
-import type { DynamicBlock, StreamEvent } from '../../src/api/types.js';
+import type { DynamicBlock, OpenAlert, StreamEvent } from '../../src/api/types.js';
 
 export interface LiveRow extends DynamicBlock {
   /** Local clock (ms) when the block lifts; null when permanent. Immune to clock skew. */
@@ -30,6 +30,8 @@ class Live {
   private readonly changed = new Set<Fn>();
   private readonly listChanged = new Set<(list: string) => void>();
   private readonly settingsChanged = new Set<Fn>();
+  private readonly alertsChanged = new Set<(open: OpenAlert[]) => void>();
+  private readonly protectionChanged = new Set<(e: StreamEvent['protection']) => void>();
   private loggedOut: Fn = () => {};
 
   start(onLoggedOut: Fn): void {
@@ -60,6 +62,18 @@ class Live {
   onSettingsChange(fn: Fn): Fn {
     this.settingsChanged.add(fn);
     return () => this.settingsChanged.delete(fn);
+  }
+
+  /** The open alerts changed (raised, counted up, acknowledged anywhere): the whole list. */
+  onAlerts(fn: (open: OpenAlert[]) => void): Fn {
+    this.alertsChanged.add(fn);
+    return () => this.alertsChanged.delete(fn);
+  }
+
+  /** A part protection depends on stopped or works again. */
+  onProtection(fn: (e: StreamEvent['protection']) => void): Fn {
+    this.protectionChanged.add(fn);
+    return () => this.protectionChanged.delete(fn);
   }
 
   /** The UI removed a row itself (unblock answered); the event will follow. */
@@ -110,6 +124,14 @@ class Live {
     });
     es.addEventListener('settings', () => {
       for (const fn of this.settingsChanged) fn();
+    });
+    es.addEventListener('alerts', (ev) => {
+      const { open } = data('alerts', ev);
+      for (const fn of this.alertsChanged) fn(open);
+    });
+    es.addEventListener('protection', (ev) => {
+      const e = data('protection', ev);
+      for (const fn of this.protectionChanged) fn(e);
     });
     es.addEventListener('logout', () => {
       this.stop();

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { SessionAnswer, SessionInfo } from '../../src/api/types.js';
 import { ApiError, get, post, setAuthLostHandler, setCsrfToken } from './api.js';
+import { Banners } from './banners.js';
 import { live } from './live.js';
 import { Login } from './login.js';
 import { PasswordDialog } from './password.js';
@@ -154,6 +155,7 @@ function App() {
           </button>
         </div>
       )}
+      <Banners />
       <main id="main" class="content">
         {tab === 'dashboard' && <Dashboard />}
         {tab === 'general' && <General />}

@@ -3,6 +3,7 @@
  * client gets `snapshot` first, then one event per change; `lists` and `settings` tell it
  * to refetch, `logout` that the session ended.
  */
+import { OpenAlert } from './alerts.js';
 import { DecisionReason, DynamicBlock } from './records.js';
 import { arrayOf, type FromSchema, num, oneOf, record, str } from './schema.js';
 
@@ -12,6 +13,8 @@ export const StreamEvents = {
   unblock: record({ ip: str, reason: DecisionReason, now: num }),
   lists: record({ list: oneOf('allow', 'deny') }),
   settings: record({}),
+  /** The open alerts changed (raised or acknowledged): every alert not acknowledged yet. */
+  alerts: record({ open: arrayOf(OpenAlert) }),
   logout: record({}),
   /**
    * A part protection depends on stopped (lost) or works again (restored): the kernel's

@@ -4,6 +4,7 @@
  * their own TypeScript types; wire.test.ts proves each derived type accepts exactly the
  * same values, so the two cannot drift apart without the type check failing.
  */
+import { OpenAlert } from './alerts.js';
 import { arrayOf, bool, type FromSchema, int, nullable, num, oneOf, record, str } from './schema.js';
 
 export const Transport = oneOf('udp', 'tcp', 'tls', 'ws', 'sctp');
@@ -128,6 +129,7 @@ export const HistoryKind = oneOf(
   'deny-add',
   'deny-remove',
   'settings',
+  'alert-ack',
 );
 
 export const HistoryEvent = record({
@@ -202,6 +204,7 @@ export const StatusReport = record(
   },
   {
     live: { ...LiveStats, description: 'present while the daemon runs' },
+    alerts: { ...arrayOf(OpenAlert), description: 'alerts not acknowledged yet, oldest first' },
     observe: {
       ...arrayOf(str),
       description:

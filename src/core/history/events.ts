@@ -21,6 +21,8 @@ export const HISTORY_KINDS = [
   'deny-add',
   'deny-remove',
   'settings',
+  /** An admin acknowledged an alert (breach, distributed guessing...): admin/alert-board.ts. */
+  'alert-ack',
 ] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 

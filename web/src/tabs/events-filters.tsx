@@ -38,6 +38,7 @@ export const KINDS: Array<{ id: string; label: string; kinds: string[] | null }>
   { id: 'lifts', label: 'Unblocks and expiries', kinds: ['unblock', 'expire'] },
   { id: 'lists', label: 'List changes', kinds: ['allow-add', 'allow-remove', 'deny-add', 'deny-remove'] },
   { id: 'settings', label: 'Settings changes', kinds: ['settings'] },
+  { id: 'alerts', label: 'Alerts acknowledged', kinds: ['alert-ack'] },
 ];
 
 export function filtersFromHash(hash = location.hash): Filters {

@@ -44,6 +44,7 @@ const KIND_TEXT: Record<HistoryEvent['kind'], { label: string; badge: string }> 
   'deny-add': { label: 'Deny list +', badge: 'badge-danger' },
   'deny-remove': { label: 'Deny list −', badge: '' },
   settings: { label: 'Settings', badge: '' },
+  'alert-ack': { label: 'Alert acknowledged', badge: 'badge-warn' },
 };
 
 function actorText(a: string): string {
