@@ -253,23 +253,36 @@ export class Decoder {
       : `6 ${ipv6Text(b, ip.srcOff)} ${ipv6Text(b, ip.dstOff)} ${ip.fragId}`;
   }
 
+  /**
+   * The first checks UDP and TCP share: the protocol is on, its header (`minHeader`: 8, 20)
+   * fits, and one of its ports is a SIP port. The ports packed (sport * 65536 + dport: no
+   * allocation per packet), or -1 with the packet counted as filtered or malformed.
+   */
+  private sipPorts(on: boolean, minHeader: number, data: Uint8Array, off: number, end: number): number {
+    if (!on) {
+      this.stat.filtered++;
+      return -1;
+    }
+    if (end - off < minHeader) {
+      this.stat.malformed++;
+      return -1;
+    }
+    const sport = (data[off]! << 8) | data[off + 1]!;
+    const dport = (data[off + 2]! << 8) | data[off + 3]!;
+    if (this.ports[sport] !== 1 && this.ports[dport] !== 1) {
+      this.stat.filtered++;
+      return -1;
+    }
+    return sport * 65536 + dport;
+  }
+
   /** UDP or TCP at data[off, end); addresses are in this.ip. */
   private transport(at: number, proto: number, data: Uint8Array, off: number, end: number): SipEvent[] {
     if (proto === 17) {
-      if (!this.udp) {
-        this.stat.filtered++;
-        return [];
-      }
-      if (end - off < 8) {
-        this.stat.malformed++;
-        return [];
-      }
-      const sport = (data[off]! << 8) | data[off + 1]!;
-      const dport = (data[off + 2]! << 8) | data[off + 3]!;
-      if (this.ports[sport] !== 1 && this.ports[dport] !== 1) {
-        this.stat.filtered++;
-        return [];
-      }
+      const pp = this.sipPorts(this.udp, 8, data, off, end);
+      if (pp < 0) return [];
+      const sport = pp >>> 16;
+      const dport = pp & 0xffff;
       const ulen = (data[off + 4]! << 8) | data[off + 5]!;
       // 0 is legal for IPv6 jumbograms and seen in TSO captures: the IP length rules.
       if (ulen !== 0) {
@@ -284,20 +297,10 @@ export class Decoder {
       return msg === null ? [] : [this.event(at, sport, dport, 'udp', msg)];
     }
     if (proto === 6) {
-      if (!this.tcpOn) {
-        this.stat.filtered++;
-        return [];
-      }
-      if (end - off < 20) {
-        this.stat.malformed++;
-        return [];
-      }
-      const sport = (data[off]! << 8) | data[off + 1]!;
-      const dport = (data[off + 2]! << 8) | data[off + 3]!;
-      if (this.ports[sport] !== 1 && this.ports[dport] !== 1) {
-        this.stat.filtered++;
-        return [];
-      }
+      const pp = this.sipPorts(this.tcpOn, 20, data, off, end);
+      if (pp < 0) return [];
+      const sport = pp >>> 16;
+      const dport = pp & 0xffff;
       const hlen = (data[off + 12]! >> 4) * 4;
       if (hlen < 20 || off + hlen > end) {
         this.stat.malformed++;
