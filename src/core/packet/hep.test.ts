@@ -57,8 +57,8 @@ describe('decodeHep', () => {
   it('reads SIP over TLS as Kamailio reports it: IP protocol 22 (issue 12 item 9)', () => {
     // Kamailio's siptrace (siptrace_hep.c, pipport2su) has no IP protocol for TLS, WS or
     // WSS and writes IPPROTO_IDP (22) as a "fake proto type"; seen on the wire from
-    // Kamailio 5.6 in test/e2e/tls-hep.test.ts. Read as UDP, a TLS attacker's evidence
-    // would pass for forgeable single datagrams.
+    // Kamailio 5.6 in test/e2e/tls-hep.test.ts. Read as UDP, a TLS attacker's block and
+    // history said udp.
     const h = decodeHep(
       hep3({
         src: '203.0.113.41',

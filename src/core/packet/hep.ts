@@ -29,8 +29,8 @@ export interface HepPacket {
 /**
  * Kamailio's siptrace has no IP protocol number for TLS, WS or WSS and writes IPPROTO_IDP
  * (22) as a "fake proto type" (siptrace_hep.c, pipport2su; seen from Kamailio 5.6 in
- * test/e2e/tls-hep.test.ts). Read as the UDP default, a TLS attacker's evidence passed for
- * forgeable datagrams and its block said udp. WebSocket arrives the same way: 'tls' is
+ * test/e2e/tls-hep.test.ts). Read as the UDP default, a TLS attacker's block record, its
+ * history, the UI and the mails all said udp. WebSocket arrives the same way: 'tls' is
  * the nearer truth for both (a connection-oriented transport, TLS on a WSS port).
  */
 const IP_PROTO_TLS = 22;
