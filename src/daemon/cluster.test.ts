@@ -93,14 +93,29 @@ describe('cluster mode, three daemons on one fake Redis', () => {
         b.firewall.wouldDrop('203.0.113.10') === 'dynamic' &&
         c.firewall.wouldDrop('203.0.113.10') === 'dynamic',
     );
-    await b.daemon.settle();
-    const rec = (await b.admin.dynamicBlocks()).find((x) => x.ip === '203.0.113.10');
+    // In b's kernel at once; in its store once the writer thread committed it (under load,
+    // after the first settle sometimes: waited for, not assumed).
+    let rec: Awaited<ReturnType<HttpAdmin['dynamicBlocks']>>[number] | undefined;
+    await until('the block in b’s store', async () => {
+      await b.daemon.settle();
+      rec = (await b.admin.dynamicBlocks()).find((x) => x.ip === '203.0.113.10');
+      return rec !== undefined;
+    });
     assert.equal(rec?.host, 'pbx-a');
     assert.equal(rec?.reason, 'scanner');
     assert.equal(rec?.userAgent, 'friendly-scanner');
     assert.equal((await a.admin.dynamicBlocks()).find((x) => x.ip === '203.0.113.10')?.host, 'pbx-a');
     const status = await b.admin.status();
     assert.deepEqual(status.cluster && [status.cluster.host, status.cluster.redis], ['pbx-b', 'up']);
+    // The attack a saw is in b's store for the fleet's reports (through b's own commit).
+    await until('a’s attack in b’s store', async () => {
+      await b.daemon.settle();
+      const attacks = await b.admin.call<Array<{ ip: string; host?: string }>>(
+        'GET',
+        '/api/attacks?limit=50',
+      );
+      return attacks.some((x) => x.ip === '203.0.113.10' && x.host === 'pbx-a');
+    });
   });
 
   it('allowing an address on one host lifts its block on every host (allow beats everything)', async () => {

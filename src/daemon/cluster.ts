@@ -278,7 +278,8 @@ function clusterHost(
       for (const [email, name] of set) await p.store.addRecipient(email, name || null);
       for (const email of remove) await p.store.removeRecipient(email);
     },
-    recordAttacks: (attacks) => p.store.commit({ attacks }),
+    // Into the pipeline's commit of this turn (writer thread): never a main-thread transaction.
+    recordAttacks: async (attacks) => p.pipeline.recordPeerAttacks(attacks),
     geoDigest: async () => (await stateTable(stateDir))?.sha256 ?? null,
     applyGeo: async (digest) => {
       const bytes = await bus.getGeoTable(digest);

@@ -142,6 +142,18 @@ export class Enforcer {
     this.tellFleet();
   }
 
+  /**
+   * Attacks a peer host saw (cluster mode), kept for the fleet's reports: they join the next
+   * commit of this turn (on the store's writer thread), never told to the fleet again. A
+   * commit of their own on the main thread held the event loop for up to 1.3 s during a
+   * burst (the writer thread held the database lock): peer blocks waited behind it.
+   */
+  peerAttacks(attacks: readonly AttackRecord[]): void {
+    if (attacks.length === 0) return;
+    this.pending.attacks.push(...attacks);
+    this.schedule();
+  }
+
   /** Waits until everything applied so far is committed (stop, reload, tests). */
   async flush(): Promise<void> {
     this.fleetNow();

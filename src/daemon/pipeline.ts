@@ -20,6 +20,7 @@ import type { AccessLists } from '../core/lists/lists.js';
 import { Decoder } from '../core/packet/decoder.js';
 import { LINK_ETHERNET } from '../core/packet/link.js';
 import { exemptByLists } from '../core/policy/exempt.js';
+import type { AttackRecord } from '../core/records.js';
 import type { BlockRecord, Config, Decision } from '../core/types.js';
 import type { DetectionCounts } from '../metrics/sipprot-metrics.js';
 import type { Protection } from '../ports/admin.js';
@@ -183,6 +184,11 @@ export class Pipeline implements PacketSink {
     const ds = this.engine.unblock(ip, this.d.clock(), { forgetHistory, host });
     this.enforcer.apply(ds);
     return ds;
+  }
+
+  /** Attacks seen by peer hosts (cluster), stored with this turn's commit. */
+  recordPeerAttacks(attacks: readonly AttackRecord[]): void {
+    this.enforcer.peerAttacks(attacks);
   }
 
   /** The fleet's count toward BLOCK_THRESHOLD for an address (never lowers this host's). */

@@ -147,6 +147,8 @@ export interface ClusterHost {
   /** Lower-cased address → name ('' when none). */
   recipients(): Promise<Map<string, string>>;
   applyRecipients(set: Array<[string, string]>, remove: string[]): Promise<void>;
+  /** Keeps a peer's attacks for the fleet's reports; must not hold the caller (a store commit
+   * of its own on the event loop stalled the stream reader for seconds under a burst). */
   recordAttacks(attacks: AttackRecord[]): Promise<void>;
   /** The digest of this host's geo-IP table (null: the shipped one). */
   geoDigest(): Promise<string | null>;
