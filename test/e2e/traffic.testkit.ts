@@ -117,6 +117,18 @@ export async function phonesDone(lab: Lab, phones: PhonesRun): Promise<Map<strin
   }
 }
 
+/**
+ * Every phone registered every time: at least `loops` successful registrations each. More
+ * is no loss: on a loaded machine sipp retransmits a REGISTER whose 200 came late and the
+ * registrar logs both.
+ */
+export function assertNoRegistrationLost(regs: Map<string, number>, phones: PhonesRun): void {
+  for (const user of phones.users) {
+    const n = regs.get(user) ?? 0;
+    assert.ok(n >= phones.loops, `phone ${user}: ${n} registrations of ${phones.loops}`);
+  }
+}
+
 /** Failed authentications the registrar logged for `src` (what got through to it). */
 export function registrarFailures(lab: Lab, src: string): number {
   return lab.authFailures().filter((f) => f.src === src).length;
