@@ -265,7 +265,8 @@ export class LocalAdmin implements Admin {
   }
 
   async unblock(ip: string, opts?: ChangeOptions): Promise<{ ip: string; wasBlocked: boolean }> {
-    const addr = parseAddress(ip.trim());
+    // A network is blocked whole by PREFIX_BLOCK: its block record is lifted by the network's text.
+    const addr = parseAddress(ip.trim()) ?? (ip.includes('/') ? parseNetwork(ip.trim()) : null);
     if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `"${ip}" is not an IPv4 or IPv6 address`);
     const actor = actorOf(opts, this.d.actor);
     if (this.d.live) return { ip: addr.text, wasBlocked: await this.d.live.unblock(addr.text, actor) };

@@ -120,7 +120,9 @@ export class Engine {
       ...(deps.protectedPeer ? { protectedPeer: deps.protectedPeer } : {}),
     });
     const prefixOf = (ip: string) => this.detector.keyOf(ip);
-    this.policy = new Policy(config, { lists: deps.lists, country: deps.country, prefixOf });
+    // The same protection decides whether a held prefix may be blocked whole (a network: any address in it).
+    const protectedIn = deps.protectedPeer;
+    this.policy = new Policy(config, { lists: deps.lists, country: deps.country, prefixOf, protectedIn });
   }
 
   /** One SIP event; returns the decisions it (and the time it brings) caused. */

@@ -7,7 +7,7 @@
  */
 import type { LocalAdmin } from '../admin/local-admin.js';
 import type { Protected } from '../core/lists/lockout.js';
-import { parseAddress, parseNetwork } from '../core/net/ip.js';
+import { networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
 import { PrefixSet } from '../core/net/prefix-set.js';
 import type { Config } from '../core/types.js';
 import { type HostFacts, protectedByHost, readHostFacts } from '../platform/host-facts.js';
@@ -46,10 +46,30 @@ export class HostView {
   isProtected(ip: string, peers: PrefixSet<true> | null): boolean {
     // Never reads /proc here (a scanner flood asks per packet): refresh() does, on a timer.
     this.lookup ??= { at: Date.now(), ips: new Set(this.protect().map((p) => p.ip)) };
+    if (ip.includes('/')) return this.protectsIn(ip, peers);
     if (this.lookup.ips.has(ip)) return true;
     if (!peers || peers.size === 0) return false;
     const a = parseAddress(ip);
     return a !== null && peers.lookup(a) !== undefined;
+  }
+
+  /**
+   * PREFIX_BLOCK asks about a whole network (rarely: once when a prefix becomes held): does
+   * it hold a protected address, or overlap a PROTECTED_PEERS network? Then it is never
+   * blocked whole. An unparsable network counts as protected (never block what we cannot read).
+   */
+  private protectsIn(network: string, peers: PrefixSet<true> | null): boolean {
+    const net = parseNetwork(network);
+    if (net === null) return true;
+    for (const ip of this.lookup?.ips ?? []) {
+      const a = parseAddress(ip);
+      if (a !== null && networkContains(net, a)) return true;
+    }
+    // Two networks overlap when one holds the other's first address.
+    for (const { network: p } of peers?.entries() ?? []) {
+      if (networkContains(net, p) || networkContains(p, net)) return true;
+    }
+    return false;
   }
 
   /** Re-reads the host facts and rebuilds the protected set (the daemon's timer, every REFRESH_MS). */

@@ -106,6 +106,63 @@ describe('protection loss: mail, status, /metrics (daemon, fake firewall, real S
   });
 });
 
+describe('PREFIX_BLOCK through the daemon (fake firewall): the network blocked whole, unblocked over the socket', () => {
+  let dir: string;
+  let daemon: Daemon;
+  let firewall: FakeFirewall;
+  let admin: HttpAdmin;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sipprot-prefix-'));
+    const conf = join(dir, 'sipprot.conf');
+    writeFileSync(
+      conf,
+      `STATE_DIR=${dir}/state\nHIT_COUNT=3\nWEB_LISTEN=off\nPREFIX_V4=24\nPREFIX_BLOCK=2\n`,
+    );
+    const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
+    firewall = new FakeFirewall();
+    daemon = await Daemon.start(config, {
+      firewall,
+      capture: false,
+      logger: pino({ level: 'silent' }),
+      configPath: conf,
+      hostFacts: () => ({ own: [{ ip: PBX, iface: 'eth0' }], resolvers: [], gateways: [], sshPeers: [] }),
+    });
+    admin = new HttpAdmin(runtimePaths(config).socket);
+  });
+  after(async () => {
+    await daemon?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('two attackers of 203.0.113.0/24: the /24 is dropped whole; unblocking it lifts it', async () => {
+    const t = Date.now() / 1000;
+    for (const ip of ['203.0.113.10', '203.0.113.11']) {
+      for (let i = 0; i < 3; i++) {
+        daemon.packets.onFrame(RAW_IP, t + i * 0.01, register(ip, 5070, `${ip}-${i}`, 1, true));
+        daemon.packets.onFrame(
+          RAW_IP,
+          t + i * 0.01 + 0.001,
+          answer(ip, 5070, `${ip}-${i}`, 1, '401 Unauthorized'),
+        );
+      }
+    }
+    await daemon.settle();
+    assert.equal(
+      firewall.wouldDrop('203.0.113.99'),
+      'dynamic',
+      'an address of the prefix that never sent anything',
+    );
+    assert.equal(firewall.wouldDrop('203.0.114.99'), null);
+    const rows = await admin.dynamicBlocks();
+    const net = rows.find((r) => r.ip === '203.0.113.0/24');
+    assert.equal(net?.reason, 'prefix');
+    assert.match(net?.note ?? '', /blocked whole: 2 of its addresses/);
+    assert.deepEqual(await admin.unblock('203.0.113.0/24'), { ip: '203.0.113.0/24', wasBlocked: true });
+    assert.equal(firewall.wouldDrop('203.0.113.99'), null, 'unblocking the network lifts it in the kernel');
+    assert.equal(firewall.wouldDrop('203.0.113.10'), 'dynamic', "the attackers' own blocks stay");
+  });
+});
+
 describe('ProtectionMonitor with the Notifier (real SMTP peer)', () => {
   let peer: SmtpPeer;
   before(async () => {

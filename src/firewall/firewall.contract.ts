@@ -155,7 +155,30 @@ export function firewallContract(name: string, make: () => Promise<ContractSubje
       assert.deepEqual(ips(await fw.snapshot()), ['192.0.2.50']);
     });
 
-    it('refuses loopback, unspecified, multicast, networks and garbage with SP_ERR_ADDRESS_INVALID', async () => {
+    it('PREFIX_BLOCK: a whole network is blocked, its timeout replaced on re-block, lifted by unblock', async () => {
+      await fw.init(state({ dynamic: [{ ip: '2001:db8:1:2::/64', expiresIn: 600 }] }));
+      assert.deepEqual(ips(await fw.snapshot()), ['2001:db8:1:2::/64'], 'init loads a network');
+      await fw.block('198.51.100.0/24', 300);
+      await fw.block('198.51.100.7', 300);
+      let s = await fw.snapshot();
+      assert.deepEqual(ips(s).sort(), ['198.51.100.0/24', '198.51.100.7', '2001:db8:1:2::/64']);
+      const first = expiresIn(s, '198.51.100.0/24');
+      assert.ok(typeof first === 'number' && first >= 295 && first <= 300, `expiresIn ${first}`);
+      await fw.block('198.51.100.0/24', 3000);
+      s = await fw.snapshot();
+      const longer = expiresIn(s, '198.51.100.0/24');
+      assert.ok(typeof longer === 'number' && longer >= 2995 && longer <= 3000, `expiresIn ${longer}`);
+      await fw.unblock('198.51.100.0/24');
+      await fw.unblock('198.51.100.0/24');
+      await fw.unblock('2001:DB8:1:2::/64');
+      assert.deepEqual(
+        ips(await fw.snapshot()),
+        ['198.51.100.7'],
+        'the network lifted, its member block stays',
+      );
+    });
+
+    it('refuses loopback, unspecified, multicast, too wide networks and garbage with SP_ERR_ADDRESS_INVALID', async () => {
       await fw.init(emptyFirewallState());
       for (const bad of [
         '127.0.0.1',
@@ -164,7 +187,12 @@ export function firewallContract(name: string, make: () => Promise<ContractSubje
         '::',
         '224.0.0.5',
         'ff02::1',
-        '10.0.0.0/8',
+        '0.0.0.0/0',
+        '10.0.0.0/7',
+        '::/0',
+        '2001:db8::/15',
+        '10.0.0.5/24',
+        '198.51.100.7/32',
         'example.com',
         '1.2.3.300',
         '1.2.3.4; flush ruleset',

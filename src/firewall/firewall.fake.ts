@@ -17,6 +17,7 @@ import type { ListSet } from './state.js';
 import {
   checkOptions,
   type FeedElement,
+  parsePrefixBlock,
   prepareFeeds,
   prepareState,
   sortByAddress,
@@ -67,6 +68,12 @@ export class FakeFirewall implements Firewall {
     if (inside(t.lists.deny)) return 'deny';
     this.expire(t);
     if (t.dynamic.has(rangesToNetworks([r])[0]!)) return 'dynamic';
+    // PREFIX_BLOCK: networks in the dynamic map, as the kernel's interval sets hold them.
+    for (const key of t.dynamic.keys()) {
+      if (!key.includes('/')) continue;
+      const n = parseRange(key);
+      if (n.family === r.family && n.start <= r.start && r.start <= n.end) return 'dynamic';
+    }
     const bits = BigInt(r.family === 4 ? 32 : 128);
     for (const { e } of t.feeds.values()) {
       const size = 1n << (bits - BigInt(e.prefix));
@@ -84,9 +91,12 @@ export class FakeFirewall implements Firewall {
     const now = this.now();
     this.table = {
       lists: s.lists,
-      dynamic: new Map(
-        s.dynamic.map((d) => [d.host.text, d.timeoutMs === null ? null : now + d.timeoutMs / 1000]),
-      ),
+      dynamic: new Map([
+        ...s.dynamic.map(
+          (d) => [d.host.text, d.timeoutMs === null ? null : now + d.timeoutMs / 1000] as const,
+        ),
+        ...s.prefixes.map((p) => [p.text, p.timeoutMs === null ? null : now + p.timeoutMs / 1000] as const),
+      ]),
       feeds: this.feedMap(s.feeds, now),
       options: s.options,
     };
@@ -102,15 +112,16 @@ export class FakeFirewall implements Firewall {
   }
 
   async block(ip: string, timeoutSeconds: number | null): Promise<void> {
-    const host = parseHost(ip);
-    const ms = timeoutMs(host.text, timeoutSeconds);
+    const prefix = parsePrefixBlock(ip, timeoutSeconds);
+    const text = prefix ? prefix.text : parseHost(ip).text;
+    const ms = prefix ? prefix.timeoutMs : timeoutMs(text, timeoutSeconds);
     const t = this.live();
-    t.dynamic.set(host.text, ms === null ? null : this.now() + ms / 1000);
+    t.dynamic.set(text, ms === null ? null : this.now() + ms / 1000);
   }
 
   async unblock(ip: string): Promise<void> {
-    const host = parseHost(ip);
-    this.live().dynamic.delete(host.text);
+    const prefix = parsePrefixBlock(ip, null);
+    this.live().dynamic.delete(prefix ? prefix.text : parseHost(ip).text);
   }
 
   async setList(name: 'allow' | 'deny', networks: string[]): Promise<void> {

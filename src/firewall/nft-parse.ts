@@ -64,7 +64,7 @@ interface ParsedTable {
 }
 
 const LIST_SET = /^(allow|deny|country)([46])_(\d{1,3})$/;
-const DYN_SET = /^dyn[46]$/;
+const DYN_SET = /^(dyn|pfx)[46]$/;
 const FEED_SET = /^feed[46]_(\d{1,3})$/;
 
 /**

@@ -28,6 +28,7 @@ const SMALL: FirewallState = {
   dynamic: [
     { ip: '192.0.2.7', expiresIn: 600 },
     { ip: '2001:db8::7', expiresIn: null },
+    { ip: '2001:db8:5:6::/64', expiresIn: 600 },
   ],
   feeds: [
     { network: '203.0.113.64/26', expiresIn: 3600 },
@@ -60,7 +61,7 @@ describe('renderRules', () => {
       tftp: { ...DEFAULT_FIREWALL_OPTIONS.tftp, enabled: false },
       dns: false,
     });
-    assert.equal(rules.length, 4);
+    assert.equal(rules.length, 6);
     assert.ok(rules.every((r) => !/dport 69|sport 53/.test(r)));
     assert.ok(
       rules.every((r) => !/\baccept\b/.test(r)),
@@ -220,6 +221,25 @@ describe('durations', () => {
 });
 
 describe('parseTable', () => {
+  it('reads PREFIX_BLOCK networks of the interval sets as dynamic blocks (nft 1.0.6 listing)', () => {
+    const set = (name: string, type: string, elem: unknown[]) => ({
+      set: { family: 'inet', name, table: 'sipprot', type, handle: 9, flags: ['interval', 'timeout'], elem },
+    });
+    const json = JSON.stringify({
+      nftables: [
+        { metainfo: { version: '1.0.6', json_schema_version: 1 } },
+        set('pfx6', 'ipv6_addr', [
+          { elem: { val: { prefix: { addr: '2001:db8:1:2::', len: 64 } }, timeout: 600, expires: 599 } },
+        ]),
+        set('pfx4', 'ipv4_addr', [{ prefix: { addr: '10.0.0.0', len: 8 } }]),
+      ],
+    });
+    assert.deepEqual(parseTable(json, DEFAULT_FIREWALL_OPTIONS).state.dynamic, [
+      { ip: '10.0.0.0/8', expiresIn: null },
+      { ip: '2001:db8:1:2::/64', expiresIn: 599 },
+    ]);
+  });
+
   it('reads back what renderInit loaded, as nft 1.0.6 lists it', () => {
     const { state, counters } = parseTable(testdata('nft-1.0.6-table.json'), DEFAULT_FIREWALL_OPTIONS);
     assert.deepEqual(state, {

@@ -25,6 +25,15 @@
  *   masked lookup per prefix length in use: `ip saddr & 255.255.255.0 @deny4_24` — what
  *   ipset's hash:net does in the kernel. The rules depend on which lengths are in use,
  *   so replacing a list rebuilds the chain in the same transaction (no gap).
+ * - PREFIX_BLOCK's networks (a /64 whose addresses attack in turn) are the one exception:
+ *   `pfx4`/`pfx6` are interval sets (`flags interval,timeout`), matched right after the
+ *   dynamic sets, so every address of the network is dropped, one never seen included.
+ *   They hold a handful of networks at most (a network is held only after PREFIX_BLOCK
+ *   of its addresses were blocked), so nft's interval-set overhead stays in the
+ *   microseconds; they are changed through nft, never the netlink fast path. Allow
+ *   entries return before them (allow wins, an allowed address inside a blocked network
+ *   included); networks holding a protected address (the admin's) are never blocked
+ *   whole (core/policy/prefix-hold.ts).
  * - Shared blocklists (feeds, issue 15) get their own per-prefix-length sets, `feed4_24`,
  *   with `flags timeout`: each element carries its feed's ttl, so a feed that stops being
  *   refreshed ages out in the kernel even without the daemon. Big feeds stay out of the
@@ -47,7 +56,7 @@ import {
   TABLE,
   timedElementsCommand,
 } from './nft-sets.js';
-import type { FeedElement, ListSet, RenderState } from './state.js';
+import type { FeedElement, ListSet, PrefixElement, RenderState } from './state.js';
 import type { AddressRange, Host } from './validate.js';
 import { addressBits, netmask, rangeToPrefixes } from './validate.js';
 
@@ -68,6 +77,7 @@ function renderOutputRules(layout: Layout): string[] {
     rule('oif "lo" return'),
     ...FAMILIES.flatMap((f) => layout.allow[f].map((p) => rule(`${listMatch('allow', f, p, DADDR)} return`))),
     ...FAMILIES.map((f) => rule(`${DADDR[f]} @dyn${f} counter name ${COUNTERS.dynamic} drop`)),
+    ...FAMILIES.map((f) => rule(`${DADDR[f]} @pfx${f} counter name ${COUNTERS.dynamic} drop`)),
   ];
 }
 
@@ -178,6 +188,7 @@ export function renderRules(layout: Layout, o: FirewallOptions): string[] {
   out.push(...forList('allow', 'return'));
   out.push(...forList('deny', `counter name ${COUNTERS.deny} drop`));
   for (const f of FAMILIES) out.push(rule(`${SADDR[f]} @dyn${f} counter name ${COUNTERS.dynamic} drop`));
+  for (const f of FAMILIES) out.push(rule(`${SADDR[f]} @pfx${f} counter name ${COUNTERS.dynamic} drop`));
   out.push(...forList('feed', `counter name ${COUNTERS.feed} drop`));
   out.push(...forList('country', `counter name ${COUNTERS.country} drop`));
   if (o.tftp.enabled) {
@@ -211,6 +222,22 @@ export function renderRules(layout: Layout, o: FirewallOptions): string[] {
     }
   }
   return out;
+}
+
+function prefixElement(p: PrefixElement): string {
+  return p.timeoutMs === null ? p.text : `${p.text} timeout ${nftDuration(p.timeoutMs)}`;
+}
+
+/**
+ * Block or lift one network of PREFIX_BLOCK in one transaction. Adding first makes the
+ * delete valid whether or not it was there (an unblock of what is not blocked is no
+ * error), and a block again replaces the timeout.
+ */
+export function renderPrefixChange(p: PrefixElement, unblock: boolean): string {
+  const set = `${TABLE} pfx${p.family}`;
+  const lines = [`add element ${set} { ${p.text} }`, `delete element ${set} { ${p.text} }`];
+  if (!unblock) lines.push(`add element ${set} { ${prefixElement(p)} }`);
+  return `${lines.join('\n')}\n`;
 }
 
 function dynElement(d: { host: Host; timeoutMs: number | null }): string {
@@ -280,6 +307,9 @@ export function renderInitSplit(s: RenderState): {
   for (const f of FAMILIES) {
     lines.push(`add set ${TABLE} dyn${f} { type ${ADDR_TYPE[f]}; flags timeout; }`);
     lines.push(`add set ${TABLE} tftp${f} ${tftpSetDecl(f, s.options)}`);
+    lines.push(`add set ${TABLE} pfx${f} { type ${ADDR_TYPE[f]}; flags interval,timeout; }`);
+    const nets = s.prefixes.filter((p) => p.family === f).map(prefixElement);
+    if (nets.length > 0) lines.push(`add element ${TABLE} pfx${f} { ${nets.join(', ')} }`);
     const mine = s.dynamic.filter((d) => d.host.family === f);
     elements.push({
       kind: 'dynamic',

@@ -40,12 +40,13 @@ import {
   renderInitSplit,
   renderListReplace,
   renderOptionsReplace,
+  renderPrefixChange,
   type SetElements,
   TABLE,
 } from './nft-render.js';
 import { NftSession, shorten } from './nft-session.js';
-import type { ListSet } from './state.js';
-import { checkOptions, prepareFeeds, prepareState, timeoutMs } from './state.js';
+import type { ListSet, PrefixElement } from './state.js';
+import { checkOptions, parsePrefixBlock, prepareFeeds, prepareState, timeoutMs } from './state.js';
 import { parseHost, toRanges } from './validate.js';
 
 interface NftablesFirewallOptions {
@@ -160,12 +161,24 @@ export class NftablesFirewall implements Firewall {
   }
 
   async block(ip: string, timeoutSeconds: number | null): Promise<void> {
+    const prefix = parsePrefixBlock(ip, timeoutSeconds);
+    if (prefix) return this.prefixChange(prefix, false);
     const host = parseHost(ip);
     return this.dynamic({ host, timeoutMs: timeoutMs(host.text, timeoutSeconds) });
   }
 
   async unblock(ip: string): Promise<void> {
+    const prefix = parsePrefixBlock(ip, null);
+    if (prefix) return this.prefixChange(prefix, true);
     return this.dynamic({ host: parseHost(ip), unblock: true });
+  }
+
+  /** PREFIX_BLOCK: a whole network in or out of pfx4/pfx6, through nft (rare: not the fast path). */
+  private prefixChange(p: PrefixElement, unblock: boolean): Promise<void> {
+    return this.enqueue(async () => {
+      await this.session.runScript(renderPrefixChange(p, unblock));
+      this.log?.info({ network: p.text, unblock }, unblock ? 'network unblocked' : 'network blocked whole');
+    });
   }
 
   async setList(name: 'allow' | 'deny', networks: string[]): Promise<void> {

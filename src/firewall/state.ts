@@ -20,8 +20,38 @@ export type ListSet = 'allow' | 'deny' | 'country';
 export interface RenderState {
   lists: Record<ListSet, AddressRange[]>;
   dynamic: Array<{ host: Host; timeoutMs: number | null }>;
+  /** PREFIX_BLOCK: whole networks blocked (interval sets pfx4/pfx6), with their timeouts. */
+  prefixes: PrefixElement[];
   feeds: FeedElement[];
   options: FirewallOptions;
+}
+
+/** A dynamically blocked network (PREFIX_BLOCK), checked: one CIDR block. */
+export interface PrefixElement {
+  family: Family;
+  /** Canonical network text, e.g. `2001:db8:1:2::/64`. */
+  text: string;
+  timeoutMs: number | null;
+}
+
+/** The widest networks PREFIX_BLOCK may block whole: PREFIX_V4 ≥ 8, PREFIX_V6 ≥ 16 (keys-detect.ts). */
+const WIDEST: Record<Family, number> = { 4: 8, 6: 16 };
+
+/**
+ * A dynamic block of a whole network (`ip` has a `/`): checked to be one CIDR block, not a
+ * single address, no wider than PREFIX_V4/PREFIX_V6 allow (a bug upstream must never
+ * block 0.0.0.0/0), and free of loopback and multicast. Null for a single address.
+ */
+export function parsePrefixBlock(ip: string, seconds: number | null): PrefixElement | null {
+  if (typeof ip !== 'string' || !ip.includes('/')) return null;
+  const r = parseRange(ip);
+  const blocks = rangeToPrefixes(r);
+  if (r.start === r.end || blocks.length !== 1 || blocks[0]!.prefix < WIDEST[r.family])
+    throw new SipprotError(
+      'SP_ERR_ADDRESS_INVALID',
+      `dynamic block '${ip}' is not one network of /${WIDEST[r.family]} or longer (CIDR)`,
+    );
+  return { family: r.family, text: rangesToNetworks([r])[0]!, timeoutMs: timeoutMs(ip, seconds) };
 }
 
 /** One feed network, checked: a single CIDR block with its kernel timeout. */
@@ -86,7 +116,15 @@ export function checkOptions(o: FirewallOptions): FirewallOptions {
  */
 export function prepareState(desired: FirewallState): RenderState {
   const dyn = new Map<string, { host: Host; timeoutMs: number | null }>();
+  const prefixes = new Map<string, PrefixElement>();
   for (const d of desired.dynamic) {
+    const expired = d.expiresIn !== null && typeof d.expiresIn === 'number' && d.expiresIn <= 0;
+    const p = parsePrefixBlock(d.ip, expired ? null : d.expiresIn);
+    if (p) {
+      if (expired) prefixes.delete(p.text);
+      else prefixes.set(p.text, p);
+      continue;
+    }
     const host = parseHost(d.ip);
     if (d.expiresIn !== null && typeof d.expiresIn === 'number' && d.expiresIn <= 0) {
       dyn.delete(host.text);
@@ -101,6 +139,7 @@ export function prepareState(desired: FirewallState): RenderState {
       country: toRanges(desired.countries),
     },
     dynamic: [...dyn.values()],
+    prefixes: [...prefixes.values()],
     feeds: prepareFeeds(desired.feeds ?? []),
     options: checkOptions(desired.options),
   };

@@ -212,14 +212,30 @@ describe('prefixes', () => {
   test('PREFIX_BLOCK=3: after three blocked addresses, every other one is blocked at its first request', () => {
     const e = engine({ hitCount: 2 });
     const ds = feedEngine(e, rotating(6));
+    // The third block holds the prefix: the network itself is blocked whole (the kernel's
+    // interval set drops every address of it, one never seen included).
     assert.deepEqual(
-      blocks(ds).map((d) => d.reason),
-      ['auth-failures', 'auth-failures', 'auth-failures'],
+      blocks(ds).map((d) => [d.reason, d.ip.endsWith('/64') ? d.ip : 'address']),
+      [
+        ['auth-failures', 'address'],
+        ['auth-failures', 'address'],
+        ['auth-failures', 'address'],
+        ['prefix', '2001:db8:7:1::/64'],
+      ],
     );
+    assert.match(
+      blocks(ds)[3]!.note ?? '',
+      /^network 2001:db8:7:1::\/64 blocked whole: 3 of its addresses were blocked/,
+    );
+    // A new address of it that gets through (capture sees it before the kernel drops it) is
+    // blocked at its first request too, and renews the network's block.
     const next = feedEngine(e, rotating(1, 40));
     assert.deepEqual(
       next.map((d) => [d.action, d.reason, d.ip]),
-      [['block', 'prefix', '2001:db8:7:1::29']],
+      [
+        ['block', 'prefix', '2001:db8:7:1::29'],
+        ['extend', 'prefix', '2001:db8:7:1::/64'],
+      ],
     );
     assert.match(next[0]!.note ?? '', /address of 2001:db8:7:1::\/64, where 3 addresses were blocked/);
     assert.equal(e.stats.detector.requests, 12, 'none of its requests was judged: the first one blocked it');

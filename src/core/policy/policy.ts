@@ -1,24 +1,20 @@
 /**
  * Policy: Verdicts + lists + countries + block history → Decisions.
- *
- * - The allow list beats everything; deny-listed and country-blocked addresses are
- *   already dropped by the kernel, so a verdict about them decides nothing new.
- * - A dynamic block lasts BLOCKTIME; every new packet from the blocked address renews
- *   it (capture sees packets before the firewall); after BLOCKTIME of silence it lifts.
- * - The dynamic block that follows BLOCK_THRESHOLD earlier ones is permanent instead
- *   (0 = never), with a note saying why; the daemon appends it to the deny list.
- *
- * - OBSERVE: a verdict of a rule in observe mode decides `observe` ("would block"),
- *   recorded and reported, never enforced, at most once per BLOCKTIME per address.
- * - PREFIX_BLOCK: see prefix-hold.ts; `blockPrefixMember` blocks an address of a held
- *   prefix with reason `prefix`.
- *
- * Renewals are tracked exactly, but reported at most once a second per address, so a
- * flood does not turn into a flood of decisions. A renewal left unreported when its
- * last reported expiry comes due is reported then (the firewall's element timed out).
- * Expiry runs from a min-heap: `tick` costs O(log n) per block due, never a scan.
- * Unblock decisions carry the moment the block lifted (`at` = its expiry), so replay
- * and the live daemon agree whatever their tick rate.
+ * - The allow list beats everything; deny-listed and country-blocked addresses are already dropped
+ *   by the kernel, so a verdict about them decides nothing new.
+ * - A dynamic block lasts BLOCKTIME; every new packet from the blocked address renews it (capture
+ *   sees packets before the firewall); after BLOCKTIME of silence it lifts.
+ * - The dynamic block that follows BLOCK_THRESHOLD earlier ones is permanent instead (0 = never),
+ *   with a note saying why; the daemon appends it to the deny list.
+ * - OBSERVE: a verdict of a rule in observe mode decides `observe` ("would block"), recorded and
+ *   reported, never enforced, at most once per BLOCKTIME per address.
+ * - PREFIX_BLOCK: see prefix-hold.ts; `blockPrefixMember` blocks an address of a held prefix with
+ *   reason `prefix`, and the held prefix itself is blocked whole (a record whose ip is the network).
+ * Renewals are tracked exactly, but reported at most once a second per address, so a flood does not
+ * turn into a flood of decisions. A renewal left unreported when its last reported expiry comes due
+ * is reported then (the firewall's element timed out). Expiry runs from a min-heap: `tick` costs
+ * O(log n) per block due, never a scan. Unblock decisions carry the moment the block lifted (`at` =
+ * its expiry), so replay and the live daemon agree whatever their tick rate.
  */
 
 import type { BlockRecord, Config, Decision, DecisionReason, Rule, Verdict } from '../types.js';
@@ -39,6 +35,7 @@ export interface PolicyDeps {
   country: CountryLookup;
   /** The prefix key of an address (PREFIX_V4/PREFIX_V6), for PREFIX_BLOCK; default: the address. */
   prefixOf?: (ip: string) => string;
+  protectedIn?: (network: string) => boolean; // holds the admin: PREFIX_BLOCK never blocks it whole
 }
 
 export type PolicyConfig = Pick<Config, 'blockTime' | 'blockThreshold' | 'blockedCountries'> &
@@ -112,7 +109,7 @@ export class Policy {
     const observe = config.detection?.observe ?? [];
     this.observeAll = observe.includes('all');
     this.observeRules = new Set(observe.filter((r): r is Rule => r !== 'all'));
-    this.prefixes = new PrefixHolds(config.detection?.prefixBlock ?? 0, config.blockTime);
+    this.prefixes = new PrefixHolds(config.detection?.prefixBlock ?? 0, config.blockTime, deps.protectedIn);
     this.prefixOf = deps.prefixOf ?? ((ip) => ip);
   }
 
@@ -185,7 +182,7 @@ export class Policy {
       this.start(record, v.at);
       out.push(decisionOf('block', record.reason, v.at, record, record.expiresAt));
     }
-    this.prefixes.blocked(this.prefixOf(ip), ip, v.at, record.reason);
+    this.holdNetwork(this.prefixOf(ip), ip, v.at, record.reason, out);
     return out;
   }
 
@@ -223,9 +220,16 @@ export class Policy {
     record.note = `address of ${key}, where ${hold.ips.length} addresses were blocked (${hold.reason}): ${hold.ips.slice(-5).join(', ')}`;
     this.start(record, at);
     this.stats.prefixBlocks++;
-    this.prefixes.blocked(key, ip, at, 'prefix');
     out.push(decisionOf('block', 'prefix', at, record, record.expiresAt));
+    this.holdNetwork(key, ip, at, 'prefix', out);
     return out;
+  }
+
+  /** PREFIX_BLOCK: the block counts toward its prefix; a held prefix is blocked whole, renewed by its members. */
+  private holdNetwork(key: string, ip: string, at: number, reason: DecisionReason, out: Decision[]): void {
+    const whole = this.prefixes.blockedWhole(key, ip, at, reason);
+    if (whole) out.push(decisionOf('block', 'prefix', at, this.start(whole, at), whole.expiresAt));
+    else if (this.held.has(key)) out.push(...this.onPacket(key, at, true));
   }
 
   /**
@@ -363,11 +367,12 @@ export class Policy {
     return { country };
   }
 
-  private start(record: BlockRecord, at: number): void {
+  private start(record: BlockRecord, at: number): BlockRecord {
     const b: Block = { record, permanent: false, reported: record.expiresAt!, lastDecisionAt: at };
     this.held.set(record.ip, b);
     this.heap.push(record.expiresAt!, b);
     this.stats.blocks++;
+    return record;
   }
 
   private extend(b: Block, at: number): Decision {

@@ -3,12 +3,22 @@
  * /32 and /64) were blocked within BLOCKTIME, the prefix is held: every other address of
  * it is blocked at its first request (reason `prefix`), for BLOCKTIME after the last
  * block in it. An attacker rotating through its /64 then loses one request per address
- * instead of a whole window's worth. The firewall's dynamic sets hold addresses, so the
- * prefix is enforced address by address, each within a millisecond of its first packet.
+ * instead of a whole window's worth.
+ *
+ * The held prefix is also blocked whole (a block record whose `ip` is the network, reason
+ * `prefix`): the firewall puts it in an interval set, so every address of it is dropped in
+ * the kernel, one that never sent anything included; packets from it keep renewing it.
+ * Exceptions, decided here: a network that holds a protected address (the admin's web
+ * session or SSH client, the host's own addresses, resolvers, gateways, PROTECTED_PEERS:
+ * `protectedIn`) is never blocked whole — its members are still blocked one by one at
+ * their first request, as before, and the protected ones never. Allow-listed addresses
+ * inside a blocked network are carved out by the kernel itself (the allow rules return
+ * before the network sets) and by the policy's gate for the per-address blocks.
  *
  * Bounded: prefixes without a block for BLOCKTIME are pruned when the map passes 10k.
  */
-import type { DecisionReason } from '../types.js';
+import type { BlockRecord, DecisionReason } from '../types.js';
+import { bareRecord } from './block-record.js';
 
 const PRUNE_AT = 10_000;
 const MAX_IPS = 32;
@@ -29,7 +39,21 @@ export class PrefixHolds {
   constructor(
     readonly threshold: number,
     readonly blockTime: number,
+    /** Whether a network holds an address that must never be cut off (the admin's). */
+    private readonly protectedIn?: (network: string) => boolean,
   ) {}
+
+  /**
+   * `blocked` and, when that made the prefix held, the whole network's block record (null:
+   * not held now, a full-length key, or a network holding a protected address).
+   */
+  blockedWhole(key: string, ip: string, at: number, reason: DecisionReason): BlockRecord | null {
+    if (!this.blocked(key, ip, at, reason) || !key.includes('/') || this.protectedIn?.(key)) return null;
+    const h = this.m.get(key)!;
+    const rec = bareRecord(key, 'prefix', null, at, at + this.blockTime, 1);
+    rec.note = `network ${key} blocked whole: ${h.ips.length} of its addresses were blocked (${h.reason}): ${h.ips.slice(-5).join(', ')}`;
+    return rec;
+  }
 
   get size(): number {
     return this.m.size;
