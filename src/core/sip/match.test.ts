@@ -169,4 +169,33 @@ describe('RequestTable', () => {
     assert.equal(t.match(remote, answer(b, 401).msg), null);
     assert.equal(t.match(remote, answer(c, 401).msg)?.at, 3);
   });
+
+  test('the index holds under churn: 60k requests through 1,000 slots, found while kept, gone once dropped', () => {
+    // Small tables wrap the ring and the index thousands of times: every eviction empties or
+    // shortens a probe run (backward shift) and every doubling rebuilds the index.
+    const t = new RequestTable({ maxEntries: 1000 });
+    const reqs: ReturnType<typeof register>[] = [];
+    const ipOf = (i: number) => `198.51.${(i >> 8) & 255}.${i & 255}`;
+    let lost = 0;
+    let ghosts = 0;
+    for (let i = 0; i < 60_000; i++) {
+      const ip = ipOf(i % 3000);
+      const r = register({ at: 1000 + i / 1000, ip, callId: `c${i}`, cseq: 1 + (i % 7) });
+      reqs.push(r);
+      t.remember(ip, r);
+      if (i % 97 !== 0) continue;
+      for (let j = Math.max(0, i - 1500); j <= i; j++) {
+        const found = t.match(ipOf(j % 3000), answer(reqs[j]!, 401).msg);
+        if (j > i - 1000 && found?.at !== reqs[j]!.at) lost++;
+        if (j <= i - 1000 && found !== null) ghosts++;
+      }
+    }
+    assert.equal(t.size, 1000);
+    assert.equal(t.evicted, 59_000);
+    assert.equal(lost, 0, 'every request still in the table is found');
+    assert.equal(ghosts, 0, 'no dropped request is found');
+    t.expire(1000 + 60 + 32);
+    assert.equal(t.size, 0);
+    assert.equal(t.match(ipOf(59_999 % 3000), answer(reqs[59_999]!, 401).msg), null);
+  });
 });
