@@ -18,7 +18,7 @@ import {
   type Protected,
 } from '../core/lists/lockout.js';
 import { type Address, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
-import type { Config, ListEntry, ListName } from '../core/types.js';
+import type { BlockRecord, Config, ListEntry, ListName } from '../core/types.js';
 import {
   type Admin,
   type ChangeOptions,
@@ -130,8 +130,8 @@ export class LocalAdmin implements Admin {
     const addr = parseAddress(ip.trim());
     if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `"${ip}" is not an IPv4 or IPv6 address`);
     const access = this.accessLists().check(addr);
-    const block = await this.d.store.getBlock(addr.text);
     const now = this.d.clock();
+    const block = (await this.d.store.getBlock(addr.text)) ?? (await this.networkBlockOf(addr, now));
     const dynamic =
       block && (block.expiresAt === null || block.expiresAt > now) ? dynamicBlock(block, now) : null;
     const country = this.d.geo?.country(addr.text) ?? null;
@@ -275,6 +275,20 @@ export class LocalAdmin implements Admin {
     return { ip: addr.text, wasBlocked };
   }
 
+  /**
+   * PREFIX_BLOCK: the block of a network holding `addr` (the kernel drops every address of
+   * it, one never seen included), so `check` does not answer "not blocked" for one of them.
+   * Only with PREFIX_BLOCK on; a scan of the blocks in force, on a question, never on packets.
+   */
+  private async networkBlockOf(addr: Address, now: number): Promise<BlockRecord | null> {
+    if ((this.d.config.detection.prefixBlock ?? 0) === 0) return null;
+    for (const b of await this.d.store.listBlocks({ activeAt: now })) {
+      const net = b.ip.includes('/') ? parseNetwork(b.ip) : null;
+      if (net && networkContains(net, addr)) return b;
+    }
+    return null;
+  }
+
   async history(q: HistoryRequest): Promise<HistoryAnswer> {
     return historyPage(this.d.store, q);
   }
@@ -369,6 +383,14 @@ export function protectionWarnings(p: Protection | undefined): string[] {
     out.push(
       `NOT IN FORCE: sipprot's nftables rules are missing from the kernel (${p.kernel.lastLoss?.reason ?? 'unknown'}); being rebuilt`,
     );
+  }
+  if (p?.firewall && !p.firewall.inSync) {
+    out.push(
+      `MAY NOT BE IN FORCE: the kernel firewall is not in sync with sipprot (${p.firewall.lastError ?? 'unknown error'}); retried every 5 s`,
+    );
+  }
+  if (p?.capture && !p.capture.running) {
+    out.push(`capture stopped (${p.capture.lastError ?? 'unknown error'}): new attacks are not seen`);
   }
   if (p && p.store.pending > 0) {
     out.push(

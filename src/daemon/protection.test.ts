@@ -157,6 +157,10 @@ describe('PREFIX_BLOCK through the daemon (fake firewall): the network blocked w
     const net = rows.find((r) => r.ip === '203.0.113.0/24');
     assert.equal(net?.reason, 'prefix');
     assert.match(net?.note ?? '', /blocked whole: 2 of its addresses/);
+    // check: an address of the network that never sent anything is blocked, by the network.
+    const c = await admin.check('203.0.113.99');
+    assert.equal(c.blocked, true);
+    assert.equal(c.dynamic?.ip, '203.0.113.0/24');
     assert.deepEqual(await admin.unblock('203.0.113.0/24'), { ip: '203.0.113.0/24', wasBlocked: true });
     assert.equal(firewall.wouldDrop('203.0.113.99'), null, 'unblocking the network lifts it in the kernel');
     assert.equal(firewall.wouldDrop('203.0.113.10'), 'dynamic', "the attackers' own blocks stay");
