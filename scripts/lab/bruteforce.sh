@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 check_family "$family"
-check_transport "$transport"
+check_transport "$transport" tls
 check_int count "$count"
 check_int rate "$rate"
 check_int timeout "$timeout"

@@ -161,7 +161,11 @@ lab_from_env() {
 
 check_int() { [[ "$2" =~ ^[0-9]+$ ]] || die "$1 must be a non-negative integer, got '$2'"; }
 check_family() { [[ "$1" == 4 || "$1" == 6 ]] || die "family must be 4 or 6, got '$1'"; }
-check_transport() { [[ "$1" == udp || "$1" == tcp || "$1" == tls ]] || die "transport must be udp, tcp or tls, got '$1'"; }
+# check_transport T [tls]: udp or tcp; tls too for the scripts that carry it (tls_tunnel).
+check_transport() {
+  [[ "$1" == udp || "$1" == tcp || ("$1" == tls && "${2:-}" == tls) ]] ||
+    die "transport must be udp or tcp${2:+ or tls}, got '$1'"
+}
 # sipp 3.6.1 as Debian builds it has no TLS: for tls it speaks TCP to tls_tunnel.
 sipp_transport() { if [ "$1" = udp ]; then echo u1; else echo t1; fi; }
 

@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 check_family "$family"
-check_transport "$transport"
+check_transport "$transport" tls
 check_int loops "$loops"
 check_int interval "$interval"
 [[ "$tag" =~ ^[a-z0-9-]+$ ]] || die "bad tag '$tag'"
