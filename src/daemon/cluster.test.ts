@@ -104,6 +104,10 @@ describe('cluster mode, three daemons on one fake Redis', () => {
     assert.equal(rec?.host, 'pbx-a');
     assert.equal(rec?.reason, 'scanner');
     assert.equal(rec?.userAgent, 'friendly-scanner');
+    await until('a’s own record in its store', async () => {
+      await a.daemon.settle();
+      return (await a.admin.dynamicBlocks()).some((x) => x.ip === '203.0.113.10');
+    });
     assert.equal((await a.admin.dynamicBlocks()).find((x) => x.ip === '203.0.113.10')?.host, 'pbx-a');
     const status = await b.admin.status();
     assert.deepEqual(status.cluster && [status.cluster.host, status.cluster.redis], ['pbx-b', 'up']);
