@@ -70,6 +70,8 @@ export class Daemon {
   private readonly log: PinoLogger;
   private readonly paths: RuntimePaths;
   private readonly store: Store;
+  /** The store the admin use cases get: history off the event loop (pipeline.adminStore). */
+  private readonly adminStore: Store;
   /** The kernel's agreement with the policy: reconcile, retry, watch, remove (kernel-sync.ts). */
   private readonly kernel: KernelSync;
   private readonly lists: ListFiles;
@@ -184,6 +186,7 @@ export class Daemon {
       meter: this.ops.meter,
       clock,
     });
+    this.adminStore = this.pipeline.adminStore(this.store);
     this.inputs = new PacketInputs(this.pipeline, o.opts.capture !== false, o.log, this.kernel.alarm.capture);
   }
 
@@ -210,7 +213,7 @@ export class Daemon {
       {
         running: this.running(),
         presence: this.presence,
-        store: this.cluster ? this.cluster.watchRecipients(this.store) : this.store,
+        store: this.cluster ? this.cluster.watchRecipients(this.adminStore) : this.adminStore,
         lists: this.lists,
         events: this.events,
         log: this.log,
@@ -375,7 +378,7 @@ export class Daemon {
   }
 
   private reviewCountries(next: Config, previous: readonly string[]): Promise<string[]> {
-    return reviewCountries(adminOf(this.running(), this.store, this.lists), next, previous, this.log);
+    return reviewCountries(adminOf(this.running(), this.adminStore, this.lists), next, previous, this.log);
   }
 
   private kernelState(): FirewallState {

@@ -30,7 +30,7 @@ import { SqliteStore } from '../store/sqlite-store.js';
 import { Enforcer, type EnforcerDeps } from './enforcer.js';
 import { DaemonHistory } from './history.js';
 import type { PacketSink } from './inputs.js';
-import { StoreWriter } from './store-writer.js';
+import { historyThrough, StoreWriter } from './store-writer.js';
 import { warmUpFrames } from './warm-up.js';
 
 /** TEST-NET-1 (RFC 5737): never a real peer; blocked for a moment by the warm-up. */
@@ -120,6 +120,12 @@ export class Pipeline implements PacketSink {
     });
     this.engine = this.newEngine(config);
     this.decoder = newDecoder(config);
+  }
+
+  /** `store` for the admin use cases: their history rows are written off the event loop. */
+  adminStore(store: Store): Store {
+    const w = this.writer;
+    return w ? historyThrough(store, (b) => w.commit(b)) : store;
   }
 
   onFrame(linkType: number, at: number, frame: Uint8Array): void {

@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isSipprotError } from '../core/errors.js';
+import { eventOfListChange } from '../core/history/events.js';
 import { aBlock, aDecision } from '../core/records.testkit.js';
 import type { Logger } from '../ports/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { StoreWriter } from './store-writer.js';
+import { historyThrough, StoreWriter } from './store-writer.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -82,6 +83,27 @@ test('a writer thread that cannot open the database hands commits to the main co
     errors.some((m) => m.includes('store writer thread failed')),
     errors.join('\n'),
   );
+  await writer.close();
+  await store.close();
+});
+
+test('historyThrough: the admin use cases’ history goes through the writer thread; everything else is the store', async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const writer = new StoreWriter(dir, store, log);
+  const sent: number[] = [];
+  const admin = historyThrough(store, (b) => {
+    sent.push(b.history?.length ?? 0);
+    return writer.commit(b);
+  });
+  const events = Array.from({ length: 2000 }, (_, i) =>
+    eventOfListChange('deny', 'add', { network: `198.51.100.${i % 250}`, note: `n${i}` }, 1000 + i, 'cli'),
+  );
+  await admin.recordHistory(events);
+  assert.deepEqual(sent, [2000], 'one batch through the writer');
+  const page = await admin.history({ subject: '198.51.100.7', limit: 100 });
+  assert.equal(page.events.length, 8, 'read back through the daemon’s own connection');
+  assert.deepEqual(await admin.listRecipients(), [], 'other methods are the store’s own');
   await writer.close();
   await store.close();
 });
