@@ -229,7 +229,7 @@ export class Policy {
   private holdNetwork(key: string, ip: string, at: number, reason: DecisionReason, out: Decision[]): void {
     const whole = this.prefixes.blockedWhole(key, ip, at, reason);
     if (whole) out.push(decisionOf('block', 'prefix', at, this.start(whole, at), whole.expiresAt));
-    else if (this.held.has(key)) out.push(...this.onPacket(key, at, true));
+    else if (key !== ip && this.held.has(key)) out.push(...this.onPacket(key, at, true));
   }
 
   /**
