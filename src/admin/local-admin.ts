@@ -128,6 +128,8 @@ export class LocalAdmin implements Admin {
 
   async check(ip: string): Promise<CheckResult> {
     const addr = parseAddress(ip.trim());
+    const net = addr === null && ip.includes('/') ? parseNetwork(ip.trim()) : null;
+    if (net) return this.checkNetwork(net.text);
     if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `"${ip}" is not an IPv4 or IPv6 address`);
     const access = this.accessLists().check(addr);
     const now = this.d.clock();
@@ -273,6 +275,19 @@ export class LocalAdmin implements Admin {
     const wasBlocked = await this.d.store.deleteBlock(addr.text);
     if (wasBlocked) await this.d.store.recordHistory([eventOfLocalUnblock(addr.text, this.d.clock(), actor)]);
     return { ip: addr.text, wasBlocked };
+  }
+
+  /** A network blocked whole (PREFIX_BLOCK), as the dynamic list's row of it asks `check`. */
+  private async checkNetwork(network: string): Promise<CheckResult> {
+    const now = this.d.clock();
+    const b = await this.d.store.getBlock(network);
+    const dynamic = b && (b.expiresAt === null || b.expiresAt > now) ? dynamicBlock(b, now) : null;
+    const explanation = dynamic
+      ? [`network blocked whole (PREFIX_BLOCK): ${dynamic.note ?? network}`]
+      : [`${network} is not blocked as a network`];
+    const recent = await recentOf(this.d.store, network);
+    const none = { allow: null, deny: null, country: null, countryBlocked: false, feeds: [] };
+    return { ip: network, blocked: dynamic !== null, dynamic, ...none, explanation, recent };
   }
 
   /**

@@ -161,6 +161,13 @@ describe('PREFIX_BLOCK through the daemon (fake firewall): the network blocked w
     const c = await admin.check('203.0.113.99');
     assert.equal(c.blocked, true);
     assert.equal(c.dynamic?.ip, '203.0.113.0/24');
+    // The dynamic list's row of the network opens its details: check answers for the network.
+    const n = await admin.check('203.0.113.0/24');
+    assert.equal(n.blocked, true);
+    assert.match(
+      n.explanation[0] ?? '',
+      /^network blocked whole \(PREFIX_BLOCK\): network 203\.0\.113\.0\/24 blocked whole/,
+    );
     assert.deepEqual(await admin.unblock('203.0.113.0/24'), { ip: '203.0.113.0/24', wasBlocked: true });
     assert.equal(firewall.wouldDrop('203.0.113.99'), null, 'unblocking the network lifts it in the kernel');
     assert.equal(firewall.wouldDrop('203.0.113.10'), 'dynamic', "the attackers' own blocks stay");
