@@ -26,9 +26,10 @@ export interface KernelGuardDeps {
 export class KernelGuard {
   readonly state: NonNullable<Protection['kernel']> = { inSync: true, losses: 0, lastLoss: null };
   private readonly watch: KernelWatch;
+  private rebuilding = false;
 
   constructor(private readonly d: KernelGuardDeps) {
-    this.watch = new KernelWatch({ command: d.command, log: d.log, onLost: (why) => this.lost(why) });
+    this.watch = new KernelWatch({ command: d.command, log: d.log, onLost: (why) => this.noticed(why) });
   }
 
   start(): void {
@@ -40,8 +41,15 @@ export class KernelGuard {
     this.watch.stop();
   }
 
-  private lost(reason: string): void {
+  /**
+   * The watch saw our rules gone. One loss until its rebuild settles: on a loaded machine
+   * the rebuild can outlast the watch's 150 ms debounce, and the flush's later monitor lines
+   * would otherwise count (and mail, and alert) the same loss twice.
+   */
+  noticed(reason: string): void {
+    if (this.rebuilding) return;
     const at = this.d.clock();
+    this.rebuilding = true;
     this.state.inSync = false;
     this.state.losses++;
     this.state.lastLoss = { at, reason };
@@ -50,18 +58,23 @@ export class KernelGuard {
       `PROTECTION LOST: ${reason} (nft flush ruleset? nftables.service restarted?); rebuilding from the store`,
     );
     this.d.emit({ type: 'protection', part: 'kernel', state: 'lost', reason, at });
-    this.d.reconcile(`kernel lost sipprot's rules: ${reason}`).then(
-      () => {
-        this.state.inSync = true;
-        const after = Math.round((this.d.clock() - at) * 1000);
-        this.d.log.warn(
-          { ms: after },
-          `protection restored: sipprot's table rebuilt ${after} ms after the loss`,
-        );
-        this.d.emit({ type: 'protection', part: 'kernel', state: 'restored', reason, at: this.d.clock() });
-      },
-      (e) => this.d.failed(e),
-    );
+    this.d
+      .reconcile(`kernel lost sipprot's rules: ${reason}`)
+      .then(
+        () => {
+          this.state.inSync = true;
+          const after = Math.round((this.d.clock() - at) * 1000);
+          this.d.log.warn(
+            { ms: after },
+            `protection restored: sipprot's table rebuilt ${after} ms after the loss`,
+          );
+          this.d.emit({ type: 'protection', part: 'kernel', state: 'restored', reason, at: this.d.clock() });
+        },
+        (e) => this.d.failed(e),
+      )
+      .finally(() => {
+        this.rebuilding = false;
+      });
   }
 }
 
