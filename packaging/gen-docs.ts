@@ -92,10 +92,13 @@ export function walkHelp(run: (path: string[]) => string, path: string[] = [], d
   return { path, page, children };
 }
 
-/** roff-escapes text for a man page line. */
+/**
+ * roff-escapes text for man page lines: every line of it, since a wrapped description can
+ * put a `.` or `'` first on a later line (`...)` became an undefined macro `..)`).
+ */
 export function roff(text: string): string {
   const t = text.replace(/\\/g, '\\e').replace(/-/g, '\\-');
-  return /^[.']/.test(t) ? `\\&${t}` : t;
+  return t.replace(/^(?=[.'])/gm, '\\&');
 }
 
 function entries(list: HelpEntry[]): string[] {

@@ -139,8 +139,17 @@ trap cleanup EXIT
 trap 'exit "${final_rc:-130}"' INT TERM
 
 sipprot() { node "$ROOT/bin/sipprot.js" --config "$CONF" "$@"; }
-# The daemon's log line (pino JSON) for IP's first decision ACTION, or nothing.
-decision() { grep -F "\"ip\":\"$1\"" "$LOG" | grep -F "\"action\":\"$2\"" | head -1 || true; }
+# IP's block record as `sipprot status --dynamic --json` has it, one JSON line with `time`
+# (when it was blocked, epoch ms) added; nothing when IP is not blocked. (The daemon's log
+# is for reading: LOG_FORMAT=text, the default.)
+decision() {
+  sipprot status --dynamic --json 2>/dev/null | node -e '
+    let s = "";
+    process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const r = (JSON.parse(s || "{}").dynamic ?? []).find((b) => b.ip === process.argv[1]);
+      if (r) console.log(JSON.stringify({ ...r, time: Math.round(r.blockedAt * 1000) }));
+    });' "$1" || true
+}
 json_field() { sed -nE "s/.*\"$1\":(\"([^\"]*)\"|([0-9.]+|null)).*/\2\3/p"; }
 registrations() { grep -cF "registered user=$1 src=$PHONES " "/run/sipprot-lab/$LAB/kamailio.log" || true; }
 registrar_failures() { grep -cF "auth-failed reason=wrong-password method=REGISTER user=100 src=$1 " "/run/sipprot-lab/$LAB/kamailio.log" || true; }
@@ -198,7 +207,7 @@ note "  (a normal registration has a 401 challenge in it: sipprot does not count
 # --- 4. scanner -------------------------------------------------------------------------
 step "Attack 1: SIPVicious svmap scans the PBX from $SCANNER (User-Agent: friendly-scanner)"
 show "$LAB_SH/sipvicious.sh" svmap --src "$SCANNER" --timeout 15 | sed 's/^/  /'
-line="$(decision "$SCANNER" block)"
+line="$(decision "$SCANNER")"
 if [ -n "$line" ]; then
   ok "blocked at its first packet: reason $(json_field reason <<<"$line"), user agent $(json_field userAgent <<<"$line")"
 else
@@ -219,7 +228,7 @@ sleep 0.5
 kill -INT "$tcpdump_pid" 2>/dev/null || true
 wait "$tcpdump_pid" 2>/dev/null || true
 tcpdump_pid=""
-line="$(decision "$CRACKER" block)"
+line="$(decision "$CRACKER")"
 block_ms="$(json_field time <<<"$line")"
 say "  What the attacker saw on the wire (tcpdump in its own namespace):"
 tcpdump -r "$pcap" -nn -tt 2>/dev/null | awk -v atk="$CRACKER" -v blk="${block_ms:-0}" -v hc="$HIT_COUNT" '
@@ -227,9 +236,14 @@ tcpdump -r "$pcap" -nn -tt 2>/dev/null | awk -v atk="$CRACKER" -v blk="${block_m
   {
     t = $1; from_atk = index($3, atk ".") == 1
     msg = $0; sub(/^.*SIP: /, "", msg); sub(/ SIP\/2\.0$/, "", msg)
+    # blk is when sipprot saw the answer that reached HIT_COUNT leave the PBX: that answer
+    # is the last one the attacker is meant to get; the block is in force behind it.
     if (blk > 0 && !marked && t * 1000 > blk) {
-      marked = 1
-      printf "  ---------- sipprot blocks %s (+%.3f s): every later packet is dropped ----------\n", atk, blk / 1000 - t0
+      if (!from_atk && !threshold) threshold = 1
+      else {
+        marked = 1
+        printf "  ---------- sipprot blocks %s (+%.3f s): every later packet is dropped ----------\n", atk, blk / 1000 - t0
+      }
     }
     if (from_atk) { if (marked) after_req++; else before_req++ } else { if (marked) after_ans++; else before_ans++ }
     if (!marked || shown_after++ < 6)
@@ -256,7 +270,7 @@ grep -F '$ ' <<<"$svwar_out" || true
 found="$(grep -oE '^\| [0-9]+ ' <<<"$svwar_out" | tr -dc '0-9 \n' | xargs || true)"
 say "  svwar reports extensions: ${found:-none} (those it heard of before the PBX went silent)"
 grep -E 'WARNING' <<<"$svwar_out" | sed 's/^/  /' || true
-line="$(decision "$ENUMERATOR" block)"
+line="$(decision "$ENUMERATOR")"
 if [ -n "$line" ]; then
   ok "blocked: reason $(json_field reason <<<"$line") ($(json_field note <<<"$line"))"
 else

@@ -269,7 +269,8 @@ describe('under systemd: apt install, block, reload, upgrade, remove, purge', ()
       return (await ok(root, ['bash', '-c', script, cmd!, words])).trim();
     };
     assert.equal(await complete('sipprotd st'), 'start stop status');
-    assert.equal(await complete('sipprot al'), 'allow');
+    assert.equal(await complete('sipprot al'), 'allow alerts');
+    assert.equal(await complete('sipprot alerts a'), 'ack');
     assert.equal(await complete('sipprot allow re'), 'remove');
   });
 

@@ -65,6 +65,22 @@ describe('documentation from --help', () => {
     assert.equal(roff('.dot at start'), '\\&.dot at start');
     assert.equal(roff("'quote"), "\\&'quote");
     assert.equal(roff('a\\b'), 'a\\eb');
+    // a wrapped description: the `...)` on its second line was read as the macro `..)`
+    assert.equal(roff('guessing,\n...)'), 'guessing,\n\\&...)');
+  });
+
+  test('sipprot: every line of the man page that starts with a dot is a known macro', () => {
+    const man = renderMan(walkHelp(help('sipprot')), {
+      name: 'sipprot',
+      version: '1.2.3',
+      date: '2026-01-02',
+      files: [],
+      seeAlso: [],
+    });
+    const strays = man
+      .split('\n')
+      .filter((l) => /^[.']/.test(l) && !/^\.(TH|SH|SS|B|I|BR|PP|TP|RS|RE|IP|nf|fi|\\")( |$)/.test(l));
+    assert.deepEqual(strays, []);
   });
 
   test('sipprotd: the man page and the completion cover every command and option', async () => {
