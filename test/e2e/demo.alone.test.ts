@@ -29,7 +29,8 @@ test('bash scripts/demo.sh: every attacker cut off, no phone blocked, exit 0', a
         }),
     ),
   );
-  assert.equal(r.code, 0, r.out.slice(-4000));
+  const failed = r.out.split('\n').filter((l) => l.includes('✘'));
+  assert.equal(r.code, 0, `${failed.join('\n')}\n${r.out.slice(-3000)}`);
   assert.match(r.out, /Result: every attacker was cut off; no phone was blocked\./);
   assert.doesNotMatch(r.out, /✘/, 'no check failed');
   for (const what of [/blocked at its first packet: reason scanner/, /blocked: reason auth-failures/])
