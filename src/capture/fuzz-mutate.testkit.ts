@@ -6,21 +6,14 @@
  * = 100, 70 KB values against MAX_BYTES = 64 KiB, folding, NUL, compact names).
  * Everything flows from one 32-bit seed, so a run is replayed exactly by its seed.
  */
+import { mulberry32 } from '../core/prng.testkit.js';
 
-/** mulberry32: small, fast, seeded; enough to make every input reproducible. */
+/** The fuzzer's draws over one seeded stream (core/prng.testkit.ts). */
 export class Rand {
-  private a: number;
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
 
   /** An integer in [0, n). */

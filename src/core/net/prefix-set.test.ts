@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mulberry32 } from '../prng.testkit.js';
 import { formatNetwork, type Network, networkContains, parseAddress, parseNetwork } from './ip.js';
 import { PrefixSet } from './prefix-set.js';
-
-/** Small deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random networks clustered in a few regions so that many of them nest and overlap. */
 function randomNetwork(r: () => number, family: 4 | 6): Network {
@@ -125,7 +114,7 @@ describe('PrefixSet', () => {
 
   for (const family of [4, 6] as const) {
     it(`matches a naive linear scan on 10k random IPv${family} entries, through adds and removes`, () => {
-      const r = rng(family * 7919);
+      const r = mulberry32(family * 7919);
       const s = new PrefixSet<number>();
       const naive = new Map<string, { net: Network; value: number }>();
       for (let i = 0; i < 10_000; i++) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mulberry32 } from '../prng.testkit.js';
 import { Decoder } from './decoder.js';
 import {
   bytes,
@@ -20,18 +21,6 @@ import {
   udpPacket,
 } from './packets.testkit.js';
 
-/** mulberry32: small, seeded, good enough to make failures reproducible. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const LINKS: Array<[number, (ip: Uint8Array) => Uint8Array]> = [
   [1, (ip) => ethernet(ip)],
   [1, (ip) => ethernet(ip, { vlans: [5, 6] })],
@@ -44,7 +33,7 @@ const LINKS: Array<[number, (ip: Uint8Array) => Uint8Array]> = [
 
 describe('Decoder fuzz', () => {
   it('survives 20k random and mutated frames (seeded) and keeps its bounds', () => {
-    const rand = prng(0x5eed);
+    const rand = mulberry32(0x5eed);
     const int = (n: number) => Math.floor(rand() * n);
     const d = new Decoder({
       sipPorts: [{ from: 5060, to: 5061 }],
@@ -126,7 +115,7 @@ describe('Decoder fuzz', () => {
   });
 
   it('survives 5k mutated HEP packets', () => {
-    const rand = prng(42);
+    const rand = mulberry32(42);
     const int = (n: number) => Math.floor(rand() * n);
     const d = new Decoder({ sipPorts: [{ from: 5060, to: 5060 }], protocols: ['udp'] });
     const base = hep3({

@@ -1,0 +1,15 @@
+/**
+ * The seeded PRNG of the randomised tests and the fuzzer (mulberry32: small, fast, good
+ * enough): one implementation, so a seed recorded in bench/RESULTS.md or printed by a
+ * failing test replays the same stream everywhere.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
