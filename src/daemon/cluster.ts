@@ -11,6 +11,7 @@
  * entries, allow removals and country changes pass this host's lock-out guard first.
  * Nothing here is on the packet path: the enforcer tells the sync after its local commit.
  */
+
 import { hostname } from 'node:os';
 import { ClusterJournal } from '../cluster/journal.js';
 import { RedisBus } from '../cluster/redis-bus.js';
@@ -34,6 +35,7 @@ import { adminOf, type RunningDaemon } from './api.js';
 import { installTable, stateTable } from './cluster-geo.js';
 import type { Pipeline } from './pipeline.js';
 import { updateSettings } from './settings.js';
+import { storeWith } from './store-with.js';
 
 /** A host counts in the fleet's mail subjects when heard from within this many seconds. */
 const FLEET_MAIL_HOST_WINDOW = 86_400;
@@ -174,16 +176,16 @@ export class ClusterNode {
   /** The store as the API sees it: a recipient added or removed there is told to the fleet. */
   watchRecipients(store: Store): Store {
     const changed = () => void this.recipientsChanged(Date.now() / 1000).catch(() => undefined);
-    return new Proxy(store, {
-      get(target, key) {
-        const v = Reflect.get(target, key, target) as unknown;
-        if (typeof v !== 'function') return v;
-        if (key !== 'addRecipient' && key !== 'removeRecipient') return v.bind(target);
-        return async (...args: unknown[]) => {
-          const r = await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          changed();
-          return r;
-        };
+    return storeWith(store, {
+      addRecipient: async (email, name) => {
+        const r = await store.addRecipient(email, name);
+        changed();
+        return r;
+      },
+      removeRecipient: async (email) => {
+        const r = await store.removeRecipient(email);
+        changed();
+        return r;
       },
     });
   }

@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { SipprotError } from '../core/errors.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store, StoreBatch } from '../ports/store.js';
+import { storeWith } from './store-with.js';
 
 interface Waiter {
   resolve: () => void;
@@ -129,11 +130,5 @@ function newWorker(js: URL, workerData: unknown): Worker {
  * 30 s on a loaded one): on the event loop it held every packet meanwhile.
  */
 export function historyThrough(store: Store, commit: (b: StoreBatch) => Promise<void>): Store {
-  return new Proxy(store, {
-    get(target, key) {
-      if (key === 'recordHistory') return (history: StoreBatch['history']) => commit({ history });
-      const v = Reflect.get(target, key, target) as unknown;
-      return typeof v === 'function' ? v.bind(target) : v;
-    },
-  });
+  return storeWith(store, { recordHistory: (history) => commit({ history }) });
 }
