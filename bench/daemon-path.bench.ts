@@ -1,8 +1,9 @@
 /**
  * The live decision path without the capture (issue 13): the real daemon (`Daemon.start`,
  * real SQLite store with its writer thread, history, log, metrics), the fake firewall
- * (the same contract as nftables, no root) and frames handed in as the capture thread
- * hands them (batches of 256, a turn of the event loop between batches). Input: the live
+ * (the same contract as nftables, no root) and frames handed in as the capture hands them
+ * (src/capture/live.ts: up to 2 ms of frames a turn, the clock read every 32 frames, then
+ * a turn of the event loop). Input: the live
  * flood bench's capture (bench/gen-flood.ts, seed 20260113: 30% phones, 70% single
  * wrong-password attempts from 100k addresses, every attacker blocked by the issue-12
  * distributed rule), times shifted to now.
@@ -13,7 +14,9 @@
  * Prints per fresh process (nothing warms it up beyond the daemon's own start):
  * microseconds of CPU per message on the MAIN THREAD (/proc/self/task/PID/stat: what
  * bounds the rate one event loop can judge) and of the whole process (the store
- * writer thread included), blocks, peak heap and RSS. With two --root checkouts (each
+ * writer thread included), blocks, peak heap and RSS, the event loop's lateness while fed
+ * (p99 and max of a 10 ms timer's delay, as the daemon's status measures it) and the log
+ * lines written (all, and those that are decisions). With two --root checkouts (each
  * with dist/ built) the runs alternate A, B, A, B… on the same machine: ratios from one
  * run, the way a loaded shared machine can still answer "which is faster".
  */
@@ -21,6 +24,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FLOOD_SEED, generateFlood } from './gen-flood.js';
@@ -28,7 +32,9 @@ import { FLOOD_SEED, generateFlood } from './gen-flood.js';
 const HERE = dirname(new URL(import.meta.url).pathname);
 const REPO = dirname(HERE);
 const CLK_TCK = 100;
-const BATCH = 256;
+/** As src/capture/live.ts drains its ring: BUDGET_MS of frames, the clock every CLOCK_EVERY. */
+const BUDGET_MS = 2;
+const CLOCK_EVERY = 32;
 
 const { values } = parseArgs({
   options: {
@@ -55,7 +61,28 @@ interface Result {
   blocks: number;
   peakHeapMb: number;
   maxRssMb: number;
+  /** How late a 10 ms timer fired while the frames were fed (ms): p99, max. */
+  lag: [number, number];
+  /** Log lines written, and of them decisions and alerts. */
+  logLines: number;
+  decisionLines: number;
+  alertLines: number;
   load: [number, number];
+}
+
+/** Lines, decision lines and alert lines of a pino JSON log. */
+function countLog(file: string): [number, number, number] {
+  if (!existsSync(file)) return [0, 0, 0];
+  let lines = 0;
+  let decisions = 0;
+  let alerts = 0;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line === '') continue;
+    lines++;
+    if (line.includes('"event":"decision"')) decisions++;
+    else if (line.includes('"event":"alert"')) alerts++;
+  }
+  return [lines, decisions, alerts];
 }
 
 /** utime + stime of this process's main thread, in ms. */
@@ -84,10 +111,11 @@ async function measure(root: string, capture: string, packets: number): Promise<
       blocks++;
       return block(ip, t);
     };
+    const dest = pino.destination({ dest: join(dir, 'log'), sync: false });
     const daemon = await Daemon.start(config, {
       firewall,
       capture: false,
-      logger: pino({ level: 'info' }, pino.destination({ dest: join(dir, 'log'), sync: false })),
+      logger: pino({ level: 'info' }, dest),
       configPath: conf,
       hostFacts: () => ({
         own: [{ ip: '198.19.255.254', iface: 'eth0' }],
@@ -104,17 +132,24 @@ async function measure(root: string, capture: string, packets: number): Promise<
     const m0 = mainThreadCpuMs();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    let deadline = performance.now() + BUDGET_MS;
+    let turns = 0;
     outer: for await (const batch of readCaptureBatches(capture)) {
       for (const r of batch) {
         if (n === 0) shift = Date.now() / 1000 - r.at;
         sink.onFrame(r.linkType, r.at + shift, r.frame);
         if (++n >= packets) break outer;
-        if (n % BATCH === 0) {
+        if (n % CLOCK_EVERY === 0 && performance.now() > deadline) {
           await new Promise((res) => setImmediate(res));
-          if (n % (BATCH * 64) === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+          deadline = performance.now() + BUDGET_MS;
+          if (++turns % 64 === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
         }
       }
     }
+    lag.disable();
+    const late = (ns: number) => Math.max(0, ns / 1e6 - 10);
     await daemon.settle();
     const c = process.cpuUsage(c0);
     const res: Result = {
@@ -126,9 +161,15 @@ async function measure(root: string, capture: string, packets: number): Promise<
       blocks,
       peakHeapMb: Math.max(peakHeap, process.memoryUsage().heapUsed) / 2 ** 20,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
+      lag: [late(lag.percentile(99)), late(lag.max)],
+      logLines: 0,
+      decisionLines: 0,
+      alertLines: 0,
       load: [l0, loadavg()[0]!],
     };
     await daemon.stop();
+    dest.flushSync();
+    [res.logLines, res.decisionLines, res.alertLines] = countLog(join(dir, 'log'));
     process.stdout.write(`${JSON.stringify(res)}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -186,7 +227,9 @@ async function main(): Promise<void> {
           `daemon path [${k === 0 ? 'A' : 'B'} ${root}] run ${i + 1}: ${r.messages.toLocaleString('en')} messages, ` +
             `main thread ${((r.mainCpuMs * 1000) / r.messages).toFixed(1)} µs/msg (${((r.messages / r.mainCpuMs) * 1000).toFixed(0)} msg/s of its CPU), ` +
             `process ${((r.processCpuMs * 1000) / r.messages).toFixed(1)} µs/msg, wall ${(r.wallMs / 1000).toFixed(1)} s, ` +
-            `blocks ${r.blocks.toLocaleString('en')}, peak heap ${r.peakHeapMb.toFixed(0)} MB, max RSS ${r.maxRssMb.toFixed(0)} MB, ` +
+            `blocks ${r.blocks.toLocaleString('en')}, log lines ${r.logLines.toLocaleString('en')} ` +
+            `(${r.decisionLines.toLocaleString('en')} decisions, ${r.alertLines} alerts), ` +
+            `loop late p99 ${r.lag[0].toFixed(1)} / max ${r.lag[1].toFixed(1)} ms, peak heap ${r.peakHeapMb.toFixed(0)} MB, max RSS ${r.maxRssMb.toFixed(0)} MB, ` +
             `load ${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`,
         );
       }

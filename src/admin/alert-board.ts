@@ -9,6 +9,11 @@
  * (kind, address, extension, number) counts up on its entry instead of adding one, and at
  * most MAX_OPEN entries are kept (the oldest go first; `dropped` says how many went).
  * Acknowledging is an admin change: a history event per entry (`alert-ack`, with who).
+ *
+ * Saves are coalesced: the document is rewritten whole, so alerts raised while a save is
+ * in flight are written together by the next one (a raise resolves once a save holding it
+ * is done). The issue-13 flood raises 900 distributed alerts in 10 s: one save each held
+ * the daemon's event loop for an fsync each (loop late p99 100 ms, bench/RESULTS.md).
  */
 import type { Alert } from '../core/detect/alerts.js';
 import { boundedEvent, type NewHistoryEvent } from '../core/history/events.js';
@@ -49,6 +54,9 @@ export class AlertBoard {
   private saved: Saved | null = null;
   /** Changes one after another: two alerts at once must not overwrite each other's write. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** The save running now (it loops while changes came in meanwhile), or null. */
+  private saving: Promise<void> | null = null;
+  private dirty = false;
 
   constructor(
     private readonly store: Store,
@@ -65,41 +73,47 @@ export class AlertBoard {
 
   /** An alert raised: a new entry, or the same one counted up. Never rejects (the store may be failing). */
   raise(a: Alert, country: string | null): Promise<OpenAlert | null> {
-    return this.serial(async () => {
-      const s = await this.state();
-      let entry = s.alerts.find((o) => sameAlert(o, a));
-      if (entry) {
-        entry.lastAt = a.at;
-        entry.count++;
-        entry.failures = a.failures;
-        entry.text = a.text;
-      } else {
-        entry = {
-          id: s.nextId++,
-          kind: a.kind,
-          at: a.at,
-          lastAt: a.at,
-          count: 1,
-          ip: a.ip,
-          user: a.user,
-          dialled: a.dialled,
-          failures: a.failures,
-          country,
-          text: a.text,
-        };
-        s.alerts.push(entry);
-        while (s.alerts.length > MAX_OPEN) {
-          s.alerts.shift();
-          s.dropped++;
-        }
+    return this.serial(async () => this.count(await this.state(), a, country))
+      .then(async (entry) => {
+        await this.persist();
+        this.changed?.();
+        return entry;
+      })
+      .catch((e) => {
+        this.log?.error({ err: e }, 'alert could not be kept for the banner and status');
+        return null;
+      });
+  }
+
+  /** The entry of `a` on the board: a new one, or the same alert counted up. */
+  private count(s: Saved, a: Alert, country: string | null): OpenAlert {
+    let entry = s.alerts.find((o) => sameAlert(o, a));
+    if (entry) {
+      entry.lastAt = a.at;
+      entry.count++;
+      entry.failures = a.failures;
+      entry.text = a.text;
+    } else {
+      entry = {
+        id: s.nextId++,
+        kind: a.kind,
+        at: a.at,
+        lastAt: a.at,
+        count: 1,
+        ip: a.ip,
+        user: a.user,
+        dialled: a.dialled,
+        failures: a.failures,
+        country,
+        text: a.text,
+      };
+      s.alerts.push(entry);
+      while (s.alerts.length > MAX_OPEN) {
+        s.alerts.shift();
+        s.dropped++;
       }
-      await this.save(s);
-      this.changed?.();
-      return { ...entry };
-    }).catch((e) => {
-      this.log?.error({ err: e }, 'alert could not be kept for the banner and status');
-      return null;
-    });
+    }
+    return { ...entry };
   }
 
   /**
@@ -113,7 +127,7 @@ export class AlertBoard {
       if (gone.length === 0) return [];
       s.alerts = s.alerts.filter((a) => !gone.includes(a));
       await this.store.recordHistory(gone.map((a) => ackEvent(a, actor, at)));
-      await this.save(s);
+      await this.persist();
       this.changed?.();
       return gone;
     });
@@ -124,8 +138,25 @@ export class AlertBoard {
     return this.saved;
   }
 
-  private async save(s: Saved): Promise<void> {
-    await this.store.setSetting(ALERTS_KEY, JSON.stringify(s));
+  /** Resolves once a save of the board as it is now is durable; one save for many changes. */
+  private persist(): Promise<void> {
+    this.dirty = true;
+    this.saving ??= this.saveWhileDirty();
+    return this.saving;
+  }
+
+  private async saveWhileDirty(): Promise<void> {
+    // Starts after `saving` is assigned, so the `finally` below always clears it.
+    await Promise.resolve();
+    try {
+      while (this.dirty && this.saved) {
+        this.dirty = false;
+        await this.store.setSetting(ALERTS_KEY, JSON.stringify(this.saved));
+      }
+    } finally {
+      // Set in the same step as the loop's last look at `dirty`: a change after it starts a new save.
+      this.saving = null;
+    }
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

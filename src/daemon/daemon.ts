@@ -50,6 +50,7 @@ import { type DaemonOptions, type Opened, openParts } from './open.js';
 import { Operations } from './ops.js';
 import { Pipeline } from './pipeline.js';
 import { storeAlarmTo } from './protection.js';
+import { storeWith } from './store-with.js';
 
 const clock = () => Date.now() / 1000;
 const TICK_MS = 250;
@@ -165,6 +166,7 @@ export class Daemon {
       feeds: () => this.feeds?.view()?.status() ?? [],
       protection: () => this.kernel.metrics(this.pipeline.storeState().failures),
       emit: (e) => this.events.emit(e),
+      boardStore: storeWith(o.store, { setSetting: (k, v) => this.pipeline.saveSetting(k, v) }),
     });
     this.pipeline = new Pipeline(o.config, {
       lists: () => this.access,

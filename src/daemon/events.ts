@@ -24,3 +24,27 @@ export class LiveEvents {
     }
   }
 }
+
+/**
+ * `fn` at most once per `ms`, for the last call's sake: the first call runs at once, calls
+ * within `ms` of it run once more when `ms` is over. For live events that only say "look
+ * again" (the alert board): 900 alerts in a flood's 10 s were 900 refetches per live view.
+ */
+export function throttled(fn: () => void, ms: number): () => void {
+  let last = -Infinity;
+  let timer: NodeJS.Timeout | null = null;
+  const run = () => {
+    timer = null;
+    last = performance.now();
+    fn();
+  };
+  return () => {
+    if (timer) return;
+    const wait = last + ms - performance.now();
+    if (wait <= 0) run();
+    else {
+      timer = setTimeout(run, wait);
+      timer.unref();
+    }
+  };
+}

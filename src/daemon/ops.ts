@@ -28,11 +28,13 @@ import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { WebhookNotifier } from '../webhooks/notifier.js';
 import { clusterHostId } from './cluster.js';
+import { throttled } from './events.js';
 import { countryRanges } from './geo.js';
 import { logAlert, logDecisions } from './ops-log.js';
 import type { DetectionCounts, PacketMeter } from './pipeline.js';
 
 const WEBHOOK_TICK_MS = 1000;
+const ALERTS_EVENT_MS = 250;
 
 export interface OpsDeps {
   config(): Config;
@@ -50,6 +52,8 @@ export interface OpsDeps {
   feeds?(): FeedStatus[];
   /** The live view (the board's changes). */
   emit(e: LiveEvent): void;
+  /** Where the alert board keeps its document (the writer thread in the daemon); else `store`. */
+  boardStore?: Store;
   /** Protection's parts and failure counters (daemon/protection.ts), for /metrics. */
   protection?: MetricsSources['protection'];
 }
@@ -65,9 +69,9 @@ export class Operations {
   private countries: { key: unknown; geo: GeoDatabase | null; networks: number } | null = null;
 
   constructor(private readonly d: OpsDeps) {
-    this.alerts = new AlertBoard(d.store, d.log.child({ component: 'alerts' }), () =>
-      d.emit({ type: 'alerts' }),
-    );
+    // The live view refetches the board on 'alerts': at most every ALERTS_EVENT_MS in a burst.
+    const boardChanged = throttled(() => d.emit({ type: 'alerts' }), ALERTS_EVENT_MS);
+    this.alerts = new AlertBoard(d.boardStore ?? d.store, d.log.child({ component: 'alerts' }), boardChanged);
     this.metrics = new SipprotMetrics({
       capture: () => this.lastLive?.capture ?? null,
       hep: () => {

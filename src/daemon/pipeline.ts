@@ -44,7 +44,9 @@ export interface PipelineDeps {
   /** Never blocked dynamically: the host's own, resolvers, gateways, admin peers, PROTECTED_PEERS. */
   protectedPeer?(ip: string): boolean;
   /** Where decisions go: the kernel, the store, the deny list, the notices. */
-  enforce: Omit<EnforcerDeps, 'recordOf' | 'clock' | 'historyOf'>;
+  enforce: Omit<EnforcerDeps, 'recordOf' | 'clock' | 'historyOf' | 'store'> & {
+    store: Pick<Store, 'commit' | 'setSetting'>;
+  };
   log: Logger;
   /** An alert (breach, distributed guessing, watched call): said at once, never throttled. */
   alerted(a: Alert): void;
@@ -126,6 +128,11 @@ export class Pipeline implements PacketSink {
   adminStore(store: Store): Store {
     const w = this.writer;
     return w ? historyThrough(store, (b) => w.commit(b)) : store;
+  }
+
+  /** A setting written off the event loop (the alert board's document), in order with the commits. */
+  saveSetting(key: string, value: string | null): Promise<void> {
+    return this.writer ? this.writer.setSetting(key, value) : this.d.enforce.store.setSetting(key, value);
   }
 
   onFrame(linkType: number, at: number, frame: Uint8Array): void {

@@ -3,10 +3,10 @@
  * commit at a time, in the order they came, each answered when durable.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { StoreBatch } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import type { Job } from './store-writer.js';
 
-type Message = { id: number; batch: StoreBatch } | { close: true };
+type Message = Job | { close: true };
 
 const port = parentPort!;
 const store = SqliteStore.open((workerData as { stateDir: string }).stateDir);
@@ -20,7 +20,8 @@ port.on('message', (m: Message) => {
       return;
     }
     try {
-      await store.commit(m.batch);
+      if ('batch' in m) await store.commit(m.batch);
+      else await store.setSetting(m.setting.key, m.setting.value);
       port.postMessage({ id: m.id });
     } catch (e) {
       const err = e as { message?: string; code?: string };

@@ -107,3 +107,20 @@ test('historyThrough: the admin use cases’ history goes through the writer thr
   await writer.close();
   await store.close();
 });
+
+test('setSetting goes through the writer thread in order with the commits; the main connection reads it', async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const writer = new StoreWriter(dir, store, log);
+  const writes = [
+    writer.commit({ blocks: [aBlock('192.0.2.20')] }),
+    writer.setSetting('alerts.open', '{"n":1}'),
+    writer.setSetting('alerts.open', '{"n":2}'),
+  ];
+  await Promise.all(writes);
+  assert.equal(await store.getSetting('alerts.open'), '{"n":2}');
+  await writer.setSetting('alerts.open', null);
+  assert.equal(await store.getSetting('alerts.open'), null);
+  await writer.close();
+  await store.close();
+});

@@ -26,6 +26,11 @@ interface Waiter {
 }
 
 type Answer = { id: number; error?: { message: string; code?: string } };
+/** What the worker is asked (store-writer-worker.ts): a batch to commit, or a setting. */
+export type Job = { id: number } & (
+  | { batch: StoreBatch }
+  | { setting: { key: string; value: string | null } }
+);
 
 export class StoreWriter {
   private worker: Worker | null = null;
@@ -37,23 +42,35 @@ export class StoreWriter {
   constructor(
     private readonly stateDir: string,
     /** The daemon's own store: the fallback. */
-    private readonly fallback: Pick<Store, 'commit'>,
+    private readonly fallback: Pick<Store, 'commit' | 'setSetting'>,
     private readonly log: Logger,
   ) {}
 
   commit(batch: StoreBatch): Promise<void> {
+    return this.send({ batch }, () => this.fallback.commit(batch));
+  }
+
+  /**
+   * A setting written on the writer thread, in order with the commits (the alert board's
+   * document: a synchronous write with its fsync held the event loop ~3 ms each).
+   */
+  setSetting(key: string, value: string | null): Promise<void> {
+    return this.send({ setting: { key, value } }, () => this.fallback.setSetting(key, value));
+  }
+
+  private send(m: Omit<Job, 'id'>, fallback: () => Promise<void>): Promise<void> {
     if (!this.started) {
       this.started = true;
       this.worker = this.spawn(this.stateDir);
     }
     const w = this.worker;
-    if (w === null) return this.fallback.commit(batch);
+    if (w === null) return fallback();
     const id = ++this.seq;
     return new Promise<void>((resolve, reject) => {
       // A commit in flight keeps the process alive; an idle writer does not.
       if (this.waiting.size === 0) w.ref();
       this.waiting.set(id, { resolve, reject });
-      w.postMessage({ id, batch });
+      w.postMessage({ id, ...m });
     });
   }
 
