@@ -23,8 +23,9 @@
  */
 import type { SipMessage } from '../types.js';
 import {
+  AUTH,
   addrUser,
-  authParam,
+  authParams,
   contactUri,
   FIRST,
   H_AUTHN,
@@ -36,20 +37,21 @@ import {
   H_TO,
   H_UA,
   H_VIA,
-  headerKind,
+  headerAt,
   isCrLf,
   isSipVersion,
   isSpHt,
   isTokenCode,
-  L_NONCE,
-  L_STALE,
-  L_USERNAME,
   methodName,
   scanRelease,
   scanView,
   skipLws,
   text,
+  VALUE_START,
   viaBranch,
+  WANT_NONCE,
+  WANT_STALE,
+  WANT_USERNAME,
 } from './parse-scan.js';
 
 export const MAX_BYTES = 65536;
@@ -272,16 +274,9 @@ class Headers {
       // Most skipped headers (Expires, Supported, Route, X-...) are told by their first
       // letter alone: no need to find their colon.
       if (FIRST[first | 32] === 1) {
-        // name: a token, then optional whitespace, then the colon
-        let q = p;
-        while (q < lineEnd && isTokenCode(b[o + q]!)) q++;
-        const nameEnd = q;
-        while (q < lineEnd && isSpHt(b[o + q]!)) q++;
-        if (q < lineEnd && b[o + q] === 58 && nameEnd > p) {
-          hKind = headerKind(p, nameEnd - p);
-          vs = q + 1;
-          ve = lineEnd;
-        }
+        hKind = headerAt(p, lineEnd);
+        vs = VALUE_START;
+        ve = lineEnd;
       }
       p = next < 0 ? n : next + 1;
     }
@@ -327,18 +322,26 @@ class Headers {
       case H_UA:
         if (this.userAgent === null) this.userAgent = capped(text(s, vs, ve, folded));
         break;
-      case H_AUTHZ:
+      case H_AUTHZ: {
         this.hasCredentials = true;
-        if (this.authUser === null) this.authUser = capped(authParam(s, vs, ve, L_USERNAME));
-        if (this.nonce === null) this.nonce = authParam(s, vs, ve, L_NONCE);
+        const want = (this.authUser === null ? WANT_USERNAME : 0) | (this.nonce === null ? WANT_NONCE : 0);
+        if (want === 0) break;
+        authParams(s, vs, ve, want);
+        if (this.authUser === null) this.authUser = capped(AUTH.username);
+        if (this.nonce === null) this.nonce = AUTH.nonce;
         break;
-      case H_AUTHN:
-        if (this.nonce === null) this.nonce = authParam(s, vs, ve, L_NONCE);
+      }
+      case H_AUTHN: {
+        const want = (this.nonce === null ? WANT_NONCE : 0) | (this.stale ? 0 : WANT_STALE);
+        if (want === 0) break;
+        authParams(s, vs, ve, want);
+        if (this.nonce === null) this.nonce = AUTH.nonce;
         if (!this.stale) {
-          const v = authParam(s, vs, ve, L_STALE);
+          const v = AUTH.stale;
           this.stale = v !== null && v.length === 4 && v.toLowerCase() === 'true';
         }
         break;
+      }
       case H_CONTACT:
         if (this.contact === null) this.contact = capped(contactUri(s, vs, ve));
         break;

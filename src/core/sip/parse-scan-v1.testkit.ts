@@ -1,0 +1,409 @@
+/**
+ * Test support: the scanners of the pre-issue-13 parser (parse-v1.testkit.ts), verbatim.
+ *
+ * The byte-level scanners behind parseSip (parse.ts): character classes, header names,
+ * and the values detection keeps (Via branch, URI user, auth parameters, Contact URI).
+ * They read the message bytes through a view set by `scanView` (index-aligned with the
+ * decoded string they slice from): module state instead of two more parameters on every
+ * helper of the hot path.
+ */
+
+export const H_VIA = 1;
+export const H_FROM = 2;
+export const H_TO = 3;
+export const H_CALLID = 4;
+export const H_CSEQ = 5;
+export const H_UA = 6;
+export const H_AUTHZ = 7;
+export const H_AUTHN = 8;
+export const H_CONTACT = 9;
+
+const EMPTY = new Uint8Array(0);
+let B: Uint8Array = EMPTY;
+/** Where the decoded string's first character is in B. */
+let O = 0;
+
+/** Point the scanners at the message bytes: string index i is byte B[o + i]. */
+export function scanView(b: Uint8Array, o: number): void {
+  B = b;
+  O = o;
+}
+
+/** Drop the reference to the last message's bytes. */
+export function scanRelease(): void {
+  B = EMPTY;
+  O = 0;
+}
+
+// ---------------------------------------------------------------- character classes
+
+// RFC 3261 token: alphanum and - . ! % * _ + ` ' ~
+const TOKEN = new Uint8Array(128);
+for (let i = 48; i <= 57; i++) TOKEN[i] = 1;
+for (let i = 65; i <= 90; i++) TOKEN[i] = 1;
+for (let i = 97; i <= 122; i++) TOKEN[i] = 1;
+for (const ch of "-.!%*_+`'~") TOKEN[ch.charCodeAt(0)] = 1;
+
+/** First letters (lower-cased) of the headers we keep, compact forms included. */
+export const FIRST = new Uint8Array(256);
+for (const ch of 'vftimcuawpl') FIRST[ch.charCodeAt(0)] = 1;
+
+export function isTokenCode(c: number): boolean {
+  return c < 128 && TOKEN[c] === 1;
+}
+
+export function isCrLf(c: number): boolean {
+  return c === 13 || c === 10;
+}
+
+export function isSpHt(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+function isLws(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 10;
+}
+
+/** End of an addr-spec URI: header params, the next value, or whitespace. */
+function isParamEnd(c: number): boolean {
+  return c === 59 || c === 44 || c <= 32;
+}
+
+function isTelEnd(c: number): boolean {
+  return c === 59 || c === 63;
+}
+
+/** End of a SIP URI user: password or user parameters follow. */
+function isUserEnd(c: number): boolean {
+  return c === 58 || c === 59;
+}
+
+function isAuthValueEnd(c: number): boolean {
+  return c === 44 || c <= 32;
+}
+
+/** "SIP/2.0" at p, case-insensitive (RFC 3261 §7.1). */
+export function isSipVersion(p: number): boolean {
+  const b = B;
+  const o = O;
+  return (
+    (b[o + p]! | 32) === 115 &&
+    (b[o + p + 1]! | 32) === 105 &&
+    (b[o + p + 2]! | 32) === 112 &&
+    b[o + p + 3]! === 47 &&
+    b[o + p + 4]! === 50 &&
+    b[o + p + 5]! === 46 &&
+    b[o + p + 6]! === 48
+  );
+}
+
+/** Lower-case ASCII literal as bytes, for eqi. */
+function lit(text: string): Uint8Array {
+  return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+}
+
+/** Case-insensitive compare of the bytes at p with a lower-case literal. */
+function eqi(p: number, l: Uint8Array): boolean {
+  const b = B;
+  const o = O;
+  for (let i = 0; i < l.length; i++) {
+    if ((b[o + p + i]! | 32) !== l[i]) return false;
+  }
+  return true;
+}
+
+export function skipLws(p: number, e: number): number {
+  const b = B;
+  const o = O;
+  while (p < e && isLws(b[o + p]!)) p++;
+  return p;
+}
+
+function trimEnd(p: number, e: number): number {
+  const b = B;
+  const o = O;
+  while (e > p && isLws(b[o + e - 1]!)) e--;
+  return e;
+}
+
+/** A trimmed header value; folded line breaks become one space. */
+export function text(s: string, p: number, e: number, folded: boolean): string | null {
+  p = skipLws(p, e);
+  e = trimEnd(p, e);
+  if (e <= p) return null;
+  const v = s.slice(p, e);
+  return folded ? v.replace(/[ \t]*\r?\n[ \t]*/g, ' ') : v;
+}
+
+// ---------------------------------------------------------------- names
+
+const METHODS = [
+  'INVITE',
+  'REGISTER',
+  'OPTIONS',
+  'ACK',
+  'BYE',
+  'CANCEL',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'MESSAGE',
+  'INFO',
+  'PRACK',
+  'UPDATE',
+  'REFER',
+  'PUBLISH',
+];
+const METHOD_BYTES = METHODS.map(lit);
+
+/** Upper-case method; the common ones come from a table instead of a fresh string. */
+export function methodName(s: string, p: number, e: number): string {
+  const b = B;
+  const o = O;
+  const len = e - p;
+  for (let i = 0; i < METHODS.length; i++) {
+    const m = METHOD_BYTES[i]!;
+    if (m.length !== len) continue;
+    let j = 0;
+    while (j < len && b[o + p + j] === m[j]) j++;
+    if (j === len) return METHODS[i]!;
+  }
+  return s.slice(p, e).toUpperCase();
+}
+
+const L_TO = lit('to');
+const L_VIA = lit('via');
+const L_FROM = lit('from');
+const L_CSEQ = lit('cseq');
+const L_CALL_ID = lit('call-id');
+const L_CONTACT = lit('contact');
+const L_USER_AGENT = lit('user-agent');
+const L_AUTHORIZATION = lit('authorization');
+const L_WWW_AUTHENTICATE = lit('www-authenticate');
+const L_PROXY_AUTHENTICATE = lit('proxy-authenticate');
+const L_PROXY_AUTHORIZATION = lit('proxy-authorization');
+const L_BRANCH = lit('branch');
+const L_TEL = lit('tel');
+export const L_USERNAME = lit('username');
+export const L_STALE = lit('stale');
+export const L_NONCE = lit('nonce');
+
+/** Which kept header a name is (0 = skip), without making a string of it. */
+export function headerKind(p: number, len: number): number {
+  const b = B;
+  const o = O;
+  const c = b[o + p]! | 32;
+  switch (len) {
+    case 1:
+      if (c === 118) return H_VIA; // v
+      if (c === 102) return H_FROM; // f
+      if (c === 116) return H_TO; // t
+      if (c === 105) return H_CALLID; // i
+      if (c === 109) return H_CONTACT; // m
+      return 0;
+    case 2:
+      return c === 116 && eqi(p, L_TO) ? H_TO : 0;
+    case 3:
+      return c === 118 && eqi(p, L_VIA) ? H_VIA : 0;
+    case 4:
+      if (c === 102) return eqi(p, L_FROM) ? H_FROM : 0;
+      if (c === 99) return eqi(p, L_CSEQ) ? H_CSEQ : 0;
+      return 0;
+    case 7:
+      if (c === 99) {
+        if (eqi(p, L_CALL_ID)) return H_CALLID;
+        if (eqi(p, L_CONTACT)) return H_CONTACT;
+      }
+      return 0;
+    case 10:
+      return c === 117 && eqi(p, L_USER_AGENT) ? H_UA : 0;
+    case 13:
+      return c === 97 && eqi(p, L_AUTHORIZATION) ? H_AUTHZ : 0;
+    case 16:
+      return c === 119 && eqi(p, L_WWW_AUTHENTICATE) ? H_AUTHN : 0;
+    case 18:
+      return c === 112 && eqi(p, L_PROXY_AUTHENTICATE) ? H_AUTHN : 0;
+    case 19:
+      return c === 112 && eqi(p, L_PROXY_AUTHORIZATION) ? H_AUTHZ : 0;
+    default:
+      return 0;
+  }
+}
+
+// ---------------------------------------------------------------- values
+
+/** The branch parameter of the first via-parm in a Via value. */
+export function viaBranch(s: string, p: number, e: number): string | null {
+  const b = B;
+  const o = O;
+  // Fast path: `;branch=` as nearly every stack writes it, found by native search.
+  const k = s.indexOf(';branch=', p);
+  if (k >= 0 && k < e) {
+    let q = p;
+    while (q < k && b[o + q] !== 44) q++;
+    if (q === k) {
+      const r = k + 8;
+      let t = r;
+      while (t < e && isTokenCode(b[o + t]!)) t++;
+      return t > r ? s.slice(r, t) : null;
+    }
+  }
+  // The first via-parm ends at the first comma (Via values carry no quoted commas).
+  for (let q = p; q < e; q++) {
+    const c = b[o + q]!;
+    if (c === 44) return null;
+    if (c !== 59) continue;
+    q = skipLws(q + 1, e);
+    if (e - q >= 6 && eqi(q, L_BRANCH)) {
+      let r = skipLws(q + 6, e);
+      if (b[o + r] === 61) {
+        r = skipLws(r + 1, e);
+        let t = r;
+        while (t < e && isTokenCode(b[o + t]!)) t++;
+        return t > r ? s.slice(r, t) : null;
+      }
+    }
+    q--; // re-examine this character: it may be the next ';' or ','
+  }
+  return null;
+}
+
+// Where uriBounds found the URI: module slots instead of a result object (hot path).
+let URI_START = 0;
+let URI_END = 0;
+
+/** The URI of a name-addr (`"Bob" <sip:...>;tag=x`) or addr-spec (`sip:...;tag=x`). */
+function uriBounds(s: string, p: number, e: number): void {
+  const b = B;
+  const o = O;
+  p = skipLws(p, e);
+  for (let q = p; q < e; q++) {
+    const c = b[o + q]!;
+    if (c === 60) {
+      // name-addr
+      const gt = s.indexOf('>', q + 1);
+      URI_START = q + 1;
+      URI_END = gt >= 0 && gt < e ? gt : e;
+      return;
+    }
+    if (c === 34) q = skipQuoted(q, e) - 1;
+  }
+  // addr-spec: the URI cannot hold ';', ',' or whitespace here; those start header params.
+  let q = p;
+  while (q < e && !isParamEnd(b[o + q]!)) q++;
+  URI_START = p;
+  URI_END = q;
+}
+
+/** Index just past the closing quote of a quoted-string starting at `q` (or `e`). */
+function skipQuoted(q: number, e: number): number {
+  const b = B;
+  const o = O;
+  for (let r = q + 1; r < e; r++) {
+    const c = b[o + r]!;
+    if (c === 92)
+      r++; // quoted-pair
+    else if (c === 34) return r + 1;
+  }
+  return e;
+}
+
+/** The user part of the URI in a From/To value: `sip:100@host` → `100`, `tel:+1555` → `+1555`. */
+export function addrUser(s: string, p: number, e: number): string | null {
+  uriBounds(s, p, e);
+  const us = skipLws(URI_START, URI_END);
+  return uriUserAt(s, us, trimEnd(us, URI_END));
+}
+
+function uriUserAt(s: string, us: number, ue: number): string | null {
+  const b = B;
+  const o = O;
+  if (ue <= us) return null;
+  let colon = -1;
+  let at = -1;
+  for (let q = us; q < ue; q++) {
+    const c = b[o + q]!;
+    if (c === 58) {
+      if (colon < 0) colon = q;
+    } else if (c === 64) {
+      at = q;
+      break;
+    }
+  }
+  if (colon < 0) {
+    // no scheme: `100@host` as some broken clients write it
+    return at > us ? userText(s, us, at) : null;
+  }
+  const schemeLen = colon - us;
+  if (schemeLen === 3 && eqi(us, L_TEL)) {
+    let q = colon + 1;
+    while (q < ue && !isTelEnd(b[o + q]!)) q++;
+    return q > colon + 1 ? userText(s, colon + 1, q) : null;
+  }
+  if (at < 0) return null; // sip:host has no user
+  // userinfo = user [":" password] "@"; user params (;phone-context=...) are cut off.
+  let q = colon + 1;
+  while (q < at && !isUserEnd(b[o + q]!)) q++;
+  return q > colon + 1 ? userText(s, colon + 1, q) : null;
+}
+
+function userText(s: string, p: number, e: number): string {
+  const v = s.slice(p, e);
+  return v.indexOf('%') < 0 ? v : unescapePercent(v);
+}
+
+/** %XX escapes of a URI user (tools use them to dodge naive matching); bytes as latin1. */
+function unescapePercent(v: string): string {
+  return v.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+}
+
+/** Contact: the URI (without angle brackets and header params), or `*`. */
+export function contactUri(s: string, p: number, e: number): string | null {
+  uriBounds(s, p, e);
+  const us = skipLws(URI_START, URI_END);
+  const ue = trimEnd(us, URI_END);
+  return ue > us ? s.slice(us, ue) : null;
+}
+
+/**
+ * One parameter of an Authorization or WWW-Authenticate value (`Digest a="x", b=y`),
+ * quoted or not, name case-insensitive. A header may hold several challenges
+ * (`Digest ..., Digest ...`): a token followed by a space is a scheme and is skipped.
+ */
+export function authParam(s: string, p: number, e: number, name: Uint8Array): string | null {
+  const b = B;
+  const o = O;
+  let q = p;
+  while (q < e) {
+    q = skipLws(q, e);
+    const ns = q;
+    while (q < e && isTokenCode(b[o + q]!)) q++;
+    const ne = q;
+    q = skipLws(q, e);
+    if (q < e && b[o + q] === 61) {
+      q = skipLws(q + 1, e);
+      let vs2: number;
+      let ve2: number;
+      if (b[o + q] === 34) {
+        const close = skipQuoted(q, e);
+        vs2 = q + 1;
+        ve2 = close > vs2 && b[o + close - 1] === 34 ? close - 1 : close;
+        q = close;
+      } else {
+        vs2 = q;
+        while (q < e && !isAuthValueEnd(b[o + q]!)) q++;
+        ve2 = q;
+      }
+      if (ne - ns === name.length && eqi(ns, name)) {
+        const v = s.slice(vs2, ve2);
+        return v.indexOf('\\') < 0 ? v : v.replace(/\\(.)/g, '$1');
+      }
+      q = skipLws(q, e);
+      if (b[o + q] === 44) q++;
+      else if (q < e && ne === ns) q++; // garbage: make progress
+    } else if (ne === ns) {
+      q++; // a stray character (comma, quote): step over it
+    }
+    // otherwise `ns..ne` was a scheme token; the loop continues with its first param
+  }
+  return null;
+}
