@@ -9,7 +9,7 @@
  * distributed rule), times shifted to now.
  *
  *   node --import tsx bench/daemon-path.bench.ts [--packets 300000] [--runs 3] [--dir DIR]
- *        [--root DIR[,DIR2]] [--cpu-prof DIR]
+ *        [--root DIR[,DIR2]] [--cpu-prof DIR] [--conf KEY=VALUE]...
  *
  * Prints per fresh process (nothing warms it up beyond the daemon's own start):
  * microseconds of CPU per message on the MAIN THREAD (/proc/self/task/PID/stat: what
@@ -18,7 +18,9 @@
  * (p99 and max of a 10 ms timer's delay, as the daemon's status measures it) and the log
  * lines written (all, and those that are decisions). With two --root checkouts (each
  * with dist/ built) the runs alternate A, B, A, B… on the same machine: ratios from one
- * run, the way a loaded shared machine can still answer "which is faster".
+ * run, the way a loaded shared machine can still answer "which is faster". --conf adds a
+ * config line (`--conf DISTRIBUTED_BLOCK=no`: the same traffic without its 52k blocks, to
+ * tell the cost of judging from the cost of blocking).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     root: { type: 'string', default: REPO },
     'cpu-prof': { type: 'string' },
+    conf: { type: 'string', multiple: true, default: [] },
     measure: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -102,7 +105,8 @@ async function measure(root: string, capture: string, packets: number): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'sipprot-daemon-path-'));
   try {
     const conf = join(dir, 'sipprot.conf');
-    writeFileSync(conf, `STATE_DIR=${dir}/state\nWEB_LISTEN=off\n`);
+    const extra = (values.conf ?? []).map((l) => `${l}\n`).join('');
+    writeFileSync(conf, `STATE_DIR=${dir}/state\nWEB_LISTEN=off\n${extra}`);
     const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
     let blocks = 0;
     const firewall = new FakeFirewall();
@@ -219,6 +223,7 @@ async function main(): Promise<void> {
             root,
             '--packets',
             `${packets}`,
+            ...(values.conf ?? []).flatMap((l) => ['--conf', l]),
           ],
           { encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 1 << 26 },
         );

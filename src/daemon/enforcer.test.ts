@@ -63,3 +63,51 @@ test('a real block next to it is enforced', async () => {
   assert.equal(firewall.wouldDrop('198.51.100.7'), 'dynamic');
   assert.equal(firewall.wouldDrop('203.0.113.66'), null);
 });
+
+test('turns that end while a commit is in flight are staged as they end and committed together, in order', async () => {
+  const firewall = new FakeFirewall({ now: () => 1000 });
+  await firewall.init(emptyFirewallState());
+  const store = new FakeStore();
+  const staged: string[] = [];
+  const commits: string[][] = [];
+  const published: string[][] = [];
+  const enforcer = new Enforcer({
+    firewall,
+    store: {
+      commit: (b) => store.commit(b),
+      stage: (b) => {
+        const ips = [...(b.blocks ?? []).map((r) => r.ip), ...(b.deleteBlocks ?? []).map((ip) => `-${ip}`)];
+        staged.push(ips.join(','));
+        return ips.join(',');
+      },
+      commitStaged: async (batches, tokens) => {
+        commits.push(tokens as string[]);
+        await new Promise((r) => setTimeout(r, 30));
+        for (const b of batches) await store.commit(b);
+      },
+    },
+    recordOf: () => undefined,
+    appendDeny: async () => {},
+    published: (ds) => published.push(ds.map((d) => `${d.action} ${d.ip}`)),
+    failed: (what, e) => assert.fail(`${what}: ${String(e)}`),
+    clock: () => 1000,
+  });
+  const turn = () => new Promise((r) => setImmediate(r));
+  enforcer.apply([aDecision('198.51.100.1', 1000)]);
+  await turn();
+  assert.deepEqual(staged, ['198.51.100.1'], 'staged when its turn ended');
+  enforcer.apply([aDecision('198.51.100.2', 1000)]);
+  await turn();
+  enforcer.apply([aDecision('198.51.100.1', 1000, { action: 'unblock', reason: 'manual', expiresAt: null })]);
+  await turn();
+  enforcer.apply([aDecision('198.51.100.3', 1000)]);
+  await turn();
+  assert.equal(staged.length, 4, 'each turn staged while the first commit ran');
+  await enforcer.flush();
+  assert.deepEqual(commits, [['198.51.100.1'], ['198.51.100.2', '-198.51.100.1', '198.51.100.3']]);
+  assert.deepEqual(published, [
+    ['block 198.51.100.1'],
+    ['block 198.51.100.2', 'unblock 198.51.100.1', 'block 198.51.100.3'],
+  ]);
+  assert.deepEqual((await store.listBlocks()).map((b) => b.ip).sort(), ['198.51.100.2', '198.51.100.3']);
+});

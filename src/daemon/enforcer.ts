@@ -2,9 +2,11 @@
  * Carries decisions out, and says what the kernel must hold.
  *
  * - `apply`: the kernel first and at once (each call reaches nft in well under a
- *   millisecond); store writes, deny-list appends and notices are gathered and committed
- *   together once per event-loop turn, so a burst of ten thousand blocks costs one
- *   transaction, not ten thousand fsyncs, and no packet waits for a disk or a file lock.
+ *   millisecond); store writes, deny-list appends and notices are gathered per event-loop
+ *   turn: when a turn ends its batch is made (and staged for the writer thread), and the
+ *   turns that ended while a commit was in flight are committed together, so a burst of
+ *   ten thousand blocks costs one transaction, not ten thousand fsyncs, no packet waits for
+ *   a disk or a file lock, and no turn pays for the thousands before it.
  * - `kernelState`: the full set the kernel must hold (reconcile at start, on reload,
  *   after an error): the policy's blocks with KERNEL_SLACK_SECONDS, the lists, the
  *   blocked countries' networks, the options.
@@ -19,6 +21,7 @@ import { desiredState } from '../firewall/reconcile.js';
 import type { Protection } from '../ports/admin.js';
 import type { FeedBlock, Firewall, FirewallState } from '../ports/firewall.js';
 import type { Store, StoreBatch } from '../ports/store.js';
+import { mergeBatches } from './store-writer-batches.js';
 import { UnsavedQueue } from './unsaved.js';
 
 /**
@@ -33,7 +36,7 @@ const KERNEL_SLACK_SECONDS = 2;
 export interface EnforcerDeps {
   firewall: Firewall;
   /** Where batches are committed (store-writer.ts: on a worker thread in the daemon). */
-  store: Pick<Store, 'commit'>;
+  store: Pick<Store, 'commit'> & Partial<StagedStore>;
   /** The policy's current record of a block (for extends, which carry only new times). */
   recordOf(ip: string): BlockRecord | undefined;
   /** Appends threshold-permanent addresses to the deny list file, with their notes. */
@@ -66,6 +69,14 @@ export interface EnforcerDeps {
   clock(): number;
 }
 
+/** A store that takes each turn's batch as the turn ends (store-writer.ts). */
+export interface StagedStore {
+  /** Readies one turn's batch now (serialized for the writer thread): a commit of many turns then costs no more. */
+  stage(batch: StoreBatch): unknown;
+  /** Commits turns' batches in order in one transaction; `staged` are `stage`'s answers for them. */
+  commitStaged(batches: readonly StoreBatch[], staged: readonly unknown[]): Promise<void>;
+}
+
 interface Pending {
   ds: Decision[];
   attacks: AttackRecord[];
@@ -73,8 +84,19 @@ interface Pending {
   history: NewHistoryEvent[];
 }
 
+/** A turn's decisions, ready for the store since the turn ended. */
+interface Turn {
+  store: StoreBatch;
+  deny: ListEntry[];
+  /** Told once committed (every decision but renewals). */
+  published: Decision[];
+  staged: unknown;
+}
+
 export class Enforcer {
   private pending: Pending = { ds: [], attacks: [], history: [] };
+  /** Turns ended and not committed yet (a commit was in flight). */
+  private turns: Turn[] = [];
   private flushing: Promise<void> | null = null;
   private scheduled = false;
   /** What the fleet has not been told yet (cluster mode only). */
@@ -157,12 +179,7 @@ export class Enforcer {
   /** Waits until everything applied so far is committed (stop, reload, tests). */
   async flush(): Promise<void> {
     this.fleetNow();
-    while (
-      this.flushing ||
-      this.pending.ds.length > 0 ||
-      this.pending.attacks.length > 0 ||
-      this.pending.history.length > 0
-    ) {
+    while (this.flushing || this.turns.length > 0 || !this.pendingEmpty()) {
       if (this.flushing) await this.flushing;
       else await this.commit();
     }
@@ -202,49 +219,83 @@ export class Enforcer {
     return this.unsaved.state();
   }
 
+  private pendingEmpty(): boolean {
+    const p = this.pending;
+    return p.ds.length === 0 && p.attacks.length === 0 && p.history.length === 0;
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      this.endTurn();
       if (!this.flushing) void this.commit();
-      else void this.flushing.then(() => this.schedule());
+    });
+  }
+
+  /** The turn's decisions become a batch now (bounded work: this turn's decisions only). */
+  private endTurn(): void {
+    if (this.pendingEmpty()) return;
+    const { ds, attacks, history } = this.pending;
+    this.pending = { ds: [], attacks: [], history: [] };
+    const batch = this.batchOf(ds, attacks);
+    if (history.length > 0) batch.store.history = history;
+    this.turns.push({
+      ...batch,
+      published: ds.filter((x) => x.action !== 'extend'),
+      staged: this.d.store.stage?.(batch.store),
     });
   }
 
   private commit(): Promise<void> {
-    const { ds, attacks, history } = this.pending;
-    this.pending = { ds: [], attacks: [], history: [] };
+    this.endTurn();
+    const turns = this.turns;
+    this.turns = [];
     const run = async () => {
-      const batch = this.batchOf(ds, attacks);
-      if (history.length > 0) batch.store.history = history;
+      if (turns.length === 0) return;
+      const batches = turns.map((t) => t.store);
+      const deny = turns.flatMap((t) => t.deny);
       if (!this.unsaved.empty) {
         // Behind what waits, never around it: an older block must not overwrite a newer unblock.
-        this.unsaved.add(batch.store);
-        this.unsaved.addDeny(batch.deny);
+        for (const b of batches) this.unsaved.add(b);
+        this.unsaved.addDeny(deny);
       } else {
         try {
-          await this.d.store.commit(batch.store);
+          await this.commitTurns(turns);
         } catch (e) {
-          this.unsaved.add(batch.store);
+          for (const b of batches) this.unsaved.add(b);
           this.storeFailed(e);
         }
-        if (batch.deny.length > 0) {
+        if (deny.length > 0) {
           try {
-            await this.d.appendDeny(batch.deny);
+            await this.d.appendDeny(deny);
           } catch (e) {
-            this.unsaved.addDeny(batch.deny);
+            this.unsaved.addDeny(deny);
             this.storeFailed(e);
           }
         }
       }
-      const published = ds.filter((x) => x.action !== 'extend');
+      const published = turns.length === 1 ? turns[0]!.published : turns.flatMap((t) => t.published);
       if (published.length > 0) this.d.published(published);
     };
     this.flushing = run().finally(() => {
       this.flushing = null;
+      // Turns that ended meanwhile: committed together, next.
+      if (this.turns.length > 0) this.schedule();
     });
     return this.flushing;
+  }
+
+  private commitTurns(turns: readonly Turn[]): Promise<void> {
+    const s = this.d.store;
+    const batches = turns.map((t) => t.store);
+    if (s.commitStaged)
+      return s.commitStaged(
+        batches,
+        turns.map((t) => t.staged),
+      );
+    return s.commit(mergeBatches(batches));
   }
 
   /** Writes what waits, as one batch; true when nothing waits any more. */

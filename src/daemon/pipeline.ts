@@ -115,7 +115,13 @@ export class Pipeline implements PacketSink {
     const writer = this.writer;
     this.enforcer = new Enforcer({
       ...d.enforce,
-      store: writer ? { commit: (b) => writer.commit(b) } : store,
+      store: writer
+        ? {
+            commit: (b) => writer.commit(b),
+            stage: (b) => writer.stage(b),
+            commitStaged: (bs, staged) => writer.commitStaged(bs, staged as Array<Uint8Array | null>),
+          }
+        : store,
       recordOf: (ip) => this.engine.policy.recordOf(ip),
       historyOf: (dec, actor) => this.history.eventOf(dec, actor),
       clock: d.clock,

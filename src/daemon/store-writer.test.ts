@@ -124,3 +124,49 @@ test('setSetting goes through the writer thread in order with the commits; the m
   await writer.close();
   await store.close();
 });
+
+test('staged turns: serialized per turn, committed in order in one transaction (a later unblock wins)', async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const writer = new StoreWriter(dir, store, log);
+  const turns = [
+    { blocks: [aBlock('192.0.2.30'), aBlock('192.0.2.31')], decisions: [aDecision('192.0.2.30', 1000.25)] },
+    { deleteBlocks: ['192.0.2.30'], decisions: [aDecision('192.0.2.31', 1001.25)] },
+    { blocks: [aBlock('192.0.2.32')], deleteBlocks: ['192.0.2.31'] },
+    { blocks: [aBlock('192.0.2.31', { expiresAt: 5000.5 })] },
+  ];
+  const staged = turns.map((t) => writer.stage(t));
+  assert.ok(staged.every((s) => s instanceof Uint8Array));
+  await writer.commitStaged(turns, staged);
+  assert.deepEqual((await store.listBlocks()).map((b) => [b.ip, b.expiresAt]).sort(), [
+    ['192.0.2.31', 5000.5],
+    ['192.0.2.32', 1610.5],
+  ]);
+  assert.equal((await store.decisions({ from: 0, to: 2000 })).length, 2);
+  await writer.close();
+  await store.close();
+});
+
+test('staged turns without a writer thread are committed on the main connection', async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const broken = join(dir, 'not-a-dir');
+  writeFileSync(broken, 'a file where the worker expects a directory');
+  const writer = new StoreWriter(broken, store, log);
+  await writer.commit({}).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 200));
+  const turns = [
+    { blocks: [aBlock('192.0.2.40')] },
+    { deleteBlocks: ['192.0.2.40'], blocks: [aBlock('192.0.2.41')] },
+  ];
+  await writer.commitStaged(
+    turns,
+    turns.map((t) => writer.stage(t)),
+  );
+  assert.deepEqual(
+    (await store.listBlocks()).map((b) => b.ip),
+    ['192.0.2.41'],
+  );
+  await writer.close();
+  await store.close();
+});

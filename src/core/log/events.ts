@@ -6,8 +6,10 @@
  *   would block 198.51.100.7 enumeration: 30 probes in 60 s (UA "sipvicious")
  *   unblocked 203.0.113.66 (expired)
  *   ALERT possible cracked password: extension 1099, from 192.0.2.9, after 35 failures
+ *   blocked 3 addresses distributed: one extension guessed from many addresses (users 181): 198.18.0.1 198.18.0.7 198.19.4.2
  *
- * The daemon logs these as `{ event: 'decision' | 'alert', ...fields }` (JSON keeps every
+ * The daemon logs these as `{ event: 'decision' | 'decisions' | 'alert', ...fields }`
+ * ('decisions': a burst of one action and rule, every address named; JSON keeps every
  * field for shippers). Text from the network is bounded here and made terminal-safe by
  * the line.
  */
@@ -80,9 +82,25 @@ function decisionSentence(rec: Record<string, unknown>): string {
   return facts.length > 0 ? `${head} (${facts.join('; ')})` : head;
 }
 
+/** A burst of decisions of one action and rule (daemon/ops-log.ts): every address, kept whole. */
+function decisionsSentence(rec: Record<string, unknown>): string {
+  const action = String(rec.action ?? '');
+  const verb = VERB[action] ?? action;
+  const reason = terminalText(String(rec.reason ?? ''), 20);
+  const ips = Array.isArray(rec.ips) ? rec.ips.map((ip) => terminalText(String(ip), 45)) : [];
+  const n = num(rec.count) ?? ips.length;
+  const what = action === 'unblock' ? null : counted({ reason: rec.reason, note: null });
+  const facts = [users(rec.users), str(rec.host) && `on ${terminalText(String(rec.host), 63)}`].filter(
+    (x): x is string => typeof x === 'string' && x !== '',
+  );
+  const head = `${verb} ${n} addresses ${reason}${what ? `: ${what}` : ''}`;
+  return `${head}${facts.length > 0 ? ` (${facts.join('; ')})` : ''}: ${ips.join(' ')}`;
+}
+
 /** The sentence of a decision or alert record; null for any other record. */
 export function eventSentence(rec: Record<string, unknown>): string | null {
   if (rec.event === 'decision') return decisionSentence(rec);
+  if (rec.event === 'decisions') return decisionsSentence(rec);
   if (rec.event === 'alert') {
     const text = str(rec.text) ?? str(rec.msg) ?? String(rec.alert ?? 'alert');
     return `ALERT ${terminalText(text, 500)}`;
