@@ -79,7 +79,7 @@ describe('a burst of blocks in one turn', () => {
     try {
       assert.equal((await store.listBlocks()).length, N, 'a block record each');
       assert.equal((await store.decisions({ from: t - 1, to: t + 60 })).length, N, 'a decision row each');
-      const history = await store.history({ kind: ['block'], limit: 1000 });
+      const history = await store.history({ kinds: ['block'], limit: 1000 });
       assert.deepEqual(history.events.map((e) => e.subject).sort(), [...ips].sort(), 'a history row each');
     } finally {
       await store.close();
