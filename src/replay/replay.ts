@@ -3,7 +3,7 @@
  * time, touching no firewall and no store, so a replay shows exactly what the daemon would
  * have decided (test/golden.test.ts holds it to recorded decisions).
  */
-import { readCaptureBatches } from '../capture/pcap-file.js';
+import { readCaptureChunks } from '../capture/pcap-file.js';
 import type { Alert } from '../core/detect/alerts.js';
 import type { NearMiss } from '../core/detect/near-miss.js';
 import { Engine, type EngineStats } from '../core/engine.js';
@@ -63,14 +63,16 @@ export async function replay(
   let firstAt: number | null = null;
   let lastAt: number | null = null;
   for (const file of files) {
-    // Batches: one await per chunk of records instead of one per frame.
-    for await (const batch of readCaptureBatches(file)) {
-      for (const rec of batch) {
+    // One await per chunk of records; each record decoded in place (no view, no object).
+    for await (const { buf, records: r } of readCaptureChunks(file)) {
+      for (let i = 0; i < r.count; i++) {
+        const at = r.at[i]!;
         frames++;
-        if (firstAt === null || rec.at < firstAt) firstAt = rec.at;
-        if (lastAt === null || rec.at > lastAt) lastAt = rec.at;
-        for (const ev of decoder.push(rec.linkType, rec.at, rec.frame)) {
-          for (const d of engine.onEvent(ev)) {
+        if (firstAt === null || at < firstAt) firstAt = at;
+        if (lastAt === null || at > lastAt) lastAt = at;
+        const events = decoder.pushAt(r.linkType[i]!, at, buf, r.start[i]!, r.end[i]!);
+        for (let k = 0; k < events.length; k++) {
+          for (const d of engine.onEvent(events[k]!)) {
             decisions++;
             onDecision(d);
           }

@@ -41,7 +41,62 @@ interface Iface {
   offset: number;
 }
 
+/**
+ * The records of one parse, as columns: record i is buf[start[i], end[i]) of the buffer
+ * parsed. Reused from parse to parse (grown when a chunk holds more records).
+ */
+export class CaptureColumns {
+  count = 0;
+  linkType = new Int32Array(1024);
+  at = new Float64Array(1024);
+  start = new Int32Array(1024);
+  end = new Int32Array(1024);
+  origLen = new Float64Array(1024);
+  iface = new Int32Array(1024);
+
+  add(linkType: number, at: number, start: number, end: number, origLen: number, iface: number): void {
+    const i = this.count;
+    if (i === this.at.length) this.grow();
+    this.linkType[i] = linkType;
+    this.at[i] = at;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.origLen[i] = origLen;
+    this.iface[i] = iface;
+    this.count = i + 1;
+  }
+
+  /** The records as objects with views into `buf` (the buffer that was parsed). */
+  appendTo(buf: Uint8Array, out: CaptureRecord[]): void {
+    for (let i = 0; i < this.count; i++) {
+      out.push({
+        linkType: this.linkType[i]!,
+        at: this.at[i]!,
+        frame: buf.subarray(this.start[i]!, this.end[i]!),
+        origLen: this.origLen[i]!,
+        iface: this.iface[i]!,
+      });
+    }
+  }
+
+  private grow(): void {
+    const n = this.at.length * 2;
+    const g = <T extends Int32Array | Float64Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.linkType = g(this.linkType, new Int32Array(n));
+    this.at = g(this.at, new Float64Array(n));
+    this.start = g(this.start, new Int32Array(n));
+    this.end = g(this.end, new Int32Array(n));
+    this.origLen = g(this.origLen, new Float64Array(n));
+    this.iface = g(this.iface, new Int32Array(n));
+  }
+}
+
 export class CaptureParser {
+  /** The records of the last parse() or scan(). */
+  readonly records = new CaptureColumns();
   format: CaptureFormat | null = null;
   error: CaptureProblem | null = null;
   /** Bytes needed from the unconsumed position before parse() can make progress. */
@@ -62,6 +117,18 @@ export class CaptureParser {
    * incomplete record at the end is corruption. Check `error` after each call.
    */
   parse(buf: Uint8Array, base: number, eof: boolean, out: CaptureRecord[]): number {
+    const used = this.scan(buf, base, eof);
+    this.records.appendTo(buf, out);
+    return used;
+  }
+
+  /**
+   * As parse(), but the records go to `records` (reset first): columns of numbers, no
+   * object or view per record — the replay's way to read a file.
+   */
+  scan(buf: Uint8Array, base: number, eof: boolean): number {
+    const out = this.records;
+    out.count = 0;
     if (this.error !== null) return 0;
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let p = 0;
@@ -112,7 +179,7 @@ export class CaptureParser {
     this.error = { offset, message };
   }
 
-  private parsePcap(buf: Uint8Array, dv: DataView, base: number, eof: boolean, out: CaptureRecord[]): number {
+  private parsePcap(buf: Uint8Array, dv: DataView, base: number, eof: boolean, out: CaptureColumns): number {
     const le = this.le;
     let p = 0;
     if (this.linkType < 0) {
@@ -146,13 +213,7 @@ export class CaptureParser {
         return p;
       }
       const at = dv.getUint32(p, le) + dv.getUint32(p + 4, le) / units;
-      out.push({
-        linkType: this.linkType,
-        at,
-        frame: buf.subarray(p + rh, p + rh + incl),
-        origLen: dv.getUint32(p + 12, le),
-        iface: 0,
-      });
+      out.add(this.linkType, at, p + rh, p + rh + incl, dv.getUint32(p + 12, le), 0);
       p += rh + incl;
     }
     this.need = rh;
@@ -169,7 +230,7 @@ export class CaptureParser {
     dv: DataView,
     base: number,
     eof: boolean,
-    out: CaptureRecord[],
+    out: CaptureColumns,
   ): number {
     let p = 0;
     while (this.error === null) {
@@ -231,7 +292,7 @@ export class CaptureParser {
     p: number,
     type: number,
     len: number,
-    out: CaptureRecord[],
+    out: CaptureColumns,
   ): string | null {
     const le = this.le;
     const body = p + 8;
@@ -280,14 +341,15 @@ export class CaptureParser {
         if (caplen > len - 32) return `packet block claims ${caplen} captured bytes in a ${len}-byte block`;
         const hi = dv.getUint32(body + 4, le);
         const lo = dv.getUint32(body + 8, le);
-        out.push({
-          linkType: iface.linkType,
+        out.add(
+          iface.linkType,
           // hi·2³²/units + lo/units: exact enough (float seconds carry ~0.2 µs today)
-          at: hi * (4294967296 / iface.units) + lo / iface.units + iface.offset,
-          frame: buf.subarray(body + 20, body + 20 + caplen),
-          origLen: dv.getUint32(body + 16, le),
-          iface: id,
-        });
+          hi * (4294967296 / iface.units) + lo / iface.units + iface.offset,
+          body + 20,
+          body + 20 + caplen,
+          dv.getUint32(body + 16, le),
+          id,
+        );
         return null;
       }
       case 3: {
@@ -298,13 +360,7 @@ export class CaptureParser {
         const origLen = dv.getUint32(body, le);
         let caplen = Math.min(origLen, len - 16);
         if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
-        out.push({
-          linkType: iface.linkType,
-          at: 0,
-          frame: buf.subarray(body + 4, body + 4 + caplen),
-          origLen,
-          iface: 0,
-        });
+        out.add(iface.linkType, 0, body + 4, body + 4 + caplen, origLen, 0);
         return null;
       }
       default:

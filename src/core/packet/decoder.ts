@@ -134,13 +134,21 @@ export class Decoder {
 
   /** One captured frame of the given link type (pcap LINKTYPE_*), at packet time `at`. */
   push(linkType: number, at: number, frame: Uint8Array): SipEvent[] {
+    return this.pushAt(linkType, at, frame, 0, frame.length);
+  }
+
+  /**
+   * The frame buf[start, end), read in place (a capture file's records without a view
+   * each). Nothing past `end` is read; nothing of `buf` is kept past the call.
+   */
+  pushAt(linkType: number, at: number, buf: Uint8Array, start: number, end: number): SipEvent[] {
     this.stat.frames++;
-    const r = ipOffset(linkType, frame);
+    const r = ipOffset(linkType, buf, start, end);
     if (r < 0) {
       this.stat.notIp++;
       return [];
     }
-    return this.decodeIp(at, frame, r >> 4, r & 15);
+    return this.decodeIp(at, buf, r >> 4, r & 15, end);
   }
 
   /** One raw IP packet (no link header). */
@@ -151,7 +159,7 @@ export class Decoder {
       this.stat.notIp++;
       return [];
     }
-    return this.decodeIp(at, packet, 0, v);
+    return this.decodeIp(at, packet, 0, v, packet.length);
   }
 
   /**
@@ -181,7 +189,7 @@ export class Decoder {
     ];
   }
 
-  private decodeIp(at: number, buf: Uint8Array, off: number, version: number): SipEvent[] {
+  private decodeIp(at: number, buf: Uint8Array, off: number, version: number, end: number): SipEvent[] {
     if (at > this.now) {
       this.now = at;
       if (at - this.lastSweep >= SWEEP_INTERVAL) {
@@ -191,7 +199,7 @@ export class Decoder {
       }
     }
     const ip = this.ip;
-    const st = version === 4 ? parseIpv4(buf, off, ip) : parseIpv6(buf, off, ip);
+    const st = version === 4 ? parseIpv4(buf, off, ip, end) : parseIpv6(buf, off, ip, end);
     if (st !== IP_OK) {
       if (st === IP_MALFORMED) this.stat.malformed++;
       else this.stat.filtered++;

@@ -31,8 +31,9 @@ export const IP_OTHER = 2;
 
 const MAX_EXT_HEADERS = 10;
 
-export function parseIpv4(buf: Uint8Array, off: number, out: IpInfo): number {
-  const avail = buf.length - off;
+/** The IPv4 header at buf[off]; the packet ends by `end` at the latest (the frame's end). */
+export function parseIpv4(buf: Uint8Array, off: number, out: IpInfo, end = buf.length): number {
+  const avail = end - off;
   if (avail < 20) return IP_MALFORMED;
   const vihl = buf[off]!;
   const ihl = (vihl & 15) * 4;
@@ -56,8 +57,8 @@ export function parseIpv4(buf: Uint8Array, off: number, out: IpInfo): number {
   return IP_OK;
 }
 
-export function parseIpv6(buf: Uint8Array, off: number, out: IpInfo): number {
-  const avail = buf.length - off;
+export function parseIpv6(buf: Uint8Array, off: number, out: IpInfo, end = buf.length): number {
+  const avail = end - off;
   if (avail < 40 || buf[off]! >> 4 !== 6) return IP_MALFORMED;
   let plen = (buf[off + 4]! << 8) | buf[off + 5]!;
   if (plen === 0) plen = avail - 40; // jumbogram or TSO capture: trust the frame
