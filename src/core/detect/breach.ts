@@ -15,27 +15,28 @@
  */
 import { type PendingRequest, targetUser } from '../sip/match.js';
 import type { DetectContext } from './context.js';
-import { hasUser, type IpState } from './state.js';
+import { hasUser } from './state-lists.js';
 import { watchedPrefix } from './toll.js';
 
-/** A 2xx to a request with credentials from source `key` (its state `st`, if any). */
+/** A 2xx to a request with credentials from source `key` (its slot `st` in `c.ips`, or -1). */
 export function onCredentialSuccess(
   c: DetectContext,
   req: PendingRequest,
   key: string,
-  st: IpState | undefined,
+  st: number,
   at: number,
 ): void {
   if (req.method === 'REGISTER' || req.followUp) c.trust.mark(key, at);
   // A source that never failed cannot have cracked anything: every working phone stops here.
-  if (st === undefined || st.failTotal === 0) return;
+  const t = c.ips;
+  if (st < 0 || t.failTotal[st] === 0) return;
   if (req.method !== 'REGISTER' && req.method !== 'INVITE') return;
   const user = targetUser(req);
   if (user === null) return;
   let failures = 0;
-  if (st.freshFails >= c.breachMin && hasUser(st, user)) {
-    failures = st.failTotal;
-    st.freshFails = 0;
+  if (t.freshFails[st]! >= c.breachMin && hasUser(t, st, user)) {
+    failures = t.failTotal[st]!;
+    t.freshFails[st] = 0;
   } else if (c.distSources > 0) {
     const ext = c.ext.get(user);
     if (ext !== undefined && ext.sources.length >= 2 && c.ext.hasSource(user, key, at)) {
@@ -82,10 +83,11 @@ export function onOutsideCall(
     c.alert({ ...base, kind: 'watched-call', failures: 0 });
     raised = true;
   }
-  const st = c.ips.get(c.prefix.key(req.remote));
-  if (st !== undefined && st.failTotal >= c.breachMin) {
-    c.alert({ ...base, kind: 'breach', failures: st.failTotal });
-    st.failTotal = 0;
+  const t = c.ips;
+  const st = t.get(c.prefix.key(req.remote));
+  if (st >= 0 && t.failTotal[st]! >= c.breachMin) {
+    c.alert({ ...base, kind: 'breach', failures: t.failTotal[st]! });
+    t.failTotal[st] = 0;
     raised = true;
   }
   if (raised) c.requests.markAlerted();

@@ -14,7 +14,8 @@ import { OutboundTable } from './outbound.js';
 import { PrefixKeys } from './prefix.js';
 import { FLOOD_WINDOW, RateTable } from './rate.js';
 import { AlertedSources, EchoTable } from './shield.js';
-import { type IpState, IpTable, usersOf } from './state.js';
+import { IpTable } from './state.js';
+import { usersOf } from './state-lists.js';
 import { TrustTable } from './trust.js';
 
 export type DetectorConfig = Pick<
@@ -153,7 +154,8 @@ export class DetectContext {
     this.protectedPeer = opts.protectedPeer ?? null;
     this.requests = new RequestTable({ maxEntries: opts.maxRequests, ttl: opts.requestTtl });
     const slow = this.slowHour > 0 || this.slowDay > 0 || this.distSources > 0;
-    this.ips = new IpTable(slow ? Math.max(config.monitPeriod, SLOW_GENERATION) : config.monitPeriod);
+    const generation = slow ? Math.max(config.monitPeriod, SLOW_GENERATION) : config.monitPeriod;
+    this.ips = new IpTable(generation, this.hitCount);
     this.prefix = new PrefixKeys(d.prefixV4, d.prefixV6);
     const floodLimit = d.floodRate * FLOOD_WINDOW;
     this.rate =
@@ -172,8 +174,9 @@ export class DetectContext {
     this.out.push(v);
   }
 
+  /** A verdict; `st` is the source's slot in `ips` (its users go into it), or -1. */
   verdict(
-    st: IpState | null,
+    st: number,
     rule: Rule,
     ip: string,
     key: string,
@@ -188,7 +191,7 @@ export class DetectContext {
       rule,
       userAgent: src.userAgent,
       attempts,
-      users: extra.users ?? (st === null ? [] : usersOf(st)),
+      users: extra.users ?? (st < 0 ? [] : usersOf(this.ips, st)),
       transport: src.transport,
       port: src.port,
       misconfiguredPhone: extra.phone ?? false,

@@ -220,13 +220,13 @@ export class Detector {
       // A flood needs no answer: in the name of a proven address it is held back (shield.ts).
       if (shielded(c, ev, remote, `a flood (${r.flood} requests within 5 s)`, false)) return true;
       const detail = `${r.flood} requests within 5 s`;
-      c.verdict(c.ips.get(key) ?? null, 'flood', remote, key, ev.at, r.flood, origin, { detail });
+      c.verdict(c.ips.get(key), 'flood', remote, key, ev.at, r.flood, origin, { detail });
       return true;
     }
     if (r.sweep > 0 && !c.trust.trusted(key, ev.at)) {
       const detail = `sweep of ${r.sweep} local address:port pairs`;
       const user = ev.msg.toUser;
-      c.verdict(null, 'scanner', remote, key, ev.at, r.sweep, origin, { detail, users: user ? [user] : [] });
+      c.verdict(-1, 'scanner', remote, key, ev.at, r.sweep, origin, { detail, users: user ? [user] : [] });
       return true;
     }
     return false;
@@ -237,7 +237,7 @@ export class Detector {
     const user = msg.authUser ?? msg.toUser;
     const origin = { userAgent: msg.userAgent, transport: ev.transport, port: ev.dport };
     const extra = { users: user === null ? [] : [user], ...(detail === undefined ? {} : { detail }) };
-    this.c.verdict(null, 'scanner', remote, this.c.prefix.key(remote), ev.at, 1, origin, extra);
+    this.c.verdict(-1, 'scanner', remote, this.c.prefix.key(remote), ev.at, 1, origin, extra);
   }
 
   /** Drops the challenge this request follows up (or succeeded after). */
@@ -253,8 +253,8 @@ export class Detector {
     const c = this.c;
     this.resolveChallenge(req);
     const key = c.prefix.key(req.remote);
-    const st = c.ips.size > 0 ? c.ips.get(key) : undefined;
-    if (st !== undefined) forgetProbe(st, req);
+    const st = c.ips.size > 0 ? c.ips.get(key) : -1;
+    if (st >= 0) forgetProbe(c.ips, st, req);
     if (req.hasCredentials) onCredentialSuccess(c, req, key, st, at);
     if (req.method === 'INVITE') {
       const n = outsideNumber(req.uriUser, this.c.tollMinDigits);

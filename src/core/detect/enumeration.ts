@@ -25,7 +25,8 @@ import {
 } from '../sip/match.js';
 import type { Transport } from '../types.js';
 import type { DetectContext } from './context.js';
-import { addProbe, addUser, type IpState, removeProbe } from './state.js';
+import type { IpTable } from './state.js';
+import { addProbe, addUser, extraOf, removeProbe } from './state-lists.js';
 import { addDialled } from './toll.js';
 import { newRing, ringFull, ringPush, within } from './window.js';
 
@@ -68,8 +69,8 @@ export function onProbe(c: DetectContext, req: PendingRequest, at: number): void
   const key = c.prefix.key(req.remote);
   if (trustedSource(c, key, at)) return;
   const st = c.ips.getOrCreate(key);
-  addUser(st, user, c.userCap);
-  const n = addProbe(st, hashOne(user), at, c.period, c.enumUsers);
+  addUser(c.ips, st, user, c.userCap);
+  const n = addProbe(c.ips, st, hashOne(user), at, c.period, c.enumUsers);
   if (n >= c.enumUsers) c.verdict(st, 'enumeration', req.remote, key, at, n, req);
   else c.near?.record('enumeration', req.remote, n, c.enumUsers, at);
 }
@@ -81,34 +82,36 @@ export function onUnanswered(c: DetectContext, ch: Challenge, now: number): void
   if (trustedSource(c, key, now)) return;
   const st = c.ips.getOrCreate(key);
   if (ch.watched !== null) {
-    st.dialled ??= [];
-    addDialled(st.dialled, ch.watched);
+    const x = extraOf(c.ips, st);
+    x.dialled ??= [];
+    addDialled(x.dialled, ch.watched);
     const detail = `dialled the watched destination ${ch.watched}`;
-    c.verdict(st, 'toll-fraud', ch.ip, key, now, 1, ch, { detail, users: st.dialled.slice() });
+    c.verdict(st, 'toll-fraud', ch.ip, key, now, 1, ch, { detail, users: x.dialled.slice() });
     return;
   }
-  addUser(st, ch.user, c.userCap);
+  addUser(c.ips, st, ch.user, c.userCap);
   if (c.enumChallenges > 0) {
-    if (st.unanswered === null) st.unanswered = newRing(c.enumChallenges);
-    st.unansweredHead = ringPush(st.unanswered, st.unansweredHead, ch.at);
-    if (ringFull(st.unanswered, st.unansweredHead, ch.at, c.period)) {
+    const x = extraOf(c.ips, st);
+    if (x.unanswered === null) x.unanswered = newRing(c.enumChallenges);
+    x.unansweredHead = ringPush(x.unanswered, x.unansweredHead, ch.at);
+    if (ringFull(x.unanswered, x.unansweredHead, ch.at, c.period)) {
       c.verdict(st, 'enumeration', ch.ip, key, now, c.enumChallenges, ch);
       return;
     }
     if (c.near !== null) {
       let n = 0;
-      for (const t of st.unanswered) if (within(ch.at, t, c.period)) n++;
+      for (const t of x.unanswered) if (within(ch.at, t, c.period)) n++;
       c.near.record('enumeration', ch.ip, n, c.enumChallenges, now);
     }
   }
   if (c.enumUsers > 0 && ch.user !== null) {
-    const n = addProbe(st, hashOne(ch.user), ch.at, c.period, c.enumUsers);
+    const n = addProbe(c.ips, st, hashOne(ch.user), ch.at, c.period, c.enumUsers);
     if (n >= c.enumUsers) c.verdict(st, 'enumeration', ch.ip, key, now, n, ch);
   }
 }
 
 /** A success forgets the user probed (a phone that got through after a 404). */
-export function forgetProbe(st: IpState, req: PendingRequest): void {
+export function forgetProbe(t: IpTable, st: number, req: PendingRequest): void {
   const user = identityUser(req);
-  if (user !== null) removeProbe(st, hashOne(user));
+  if (user !== null) removeProbe(t, st, hashOne(user));
 }

@@ -23,8 +23,8 @@
 import { hashOne, type PendingRequest, targetUser } from '../sip/match.js';
 import type { DetectContext } from './context.js';
 import { EXTENSION_WINDOW } from './extension.js';
-import { addUser, type IpState, withPair } from './state.js';
-import { newRing, ringFull, ringIntervals, ringPush, within } from './window.js';
+import type { IpTable } from './state.js';
+import { addUser, pushDialog, takeDialog } from './state-lists.js';
 
 const HOUR = 3600;
 const DAY = 86400;
@@ -34,28 +34,28 @@ const MAX_DIALOGS = 8;
 export function onFailure(c: DetectContext, req: PendingRequest, at: number): boolean {
   c.stats.failures++;
   const key = c.prefix.key(req.remote);
-  const st = c.ips.getOrCreate(key);
-  st.failTotal++;
-  if (st.fails === null) st.fails = newRing(c.hitCount);
-  st.failHead = ringPush(st.fails, st.failHead, at);
+  const t = c.ips;
+  const st = t.getOrCreate(key);
+  t.failTotal[st]!++;
+  t.failPush(st, at);
 
   const user = targetUser(req);
-  const fresh = failedDialog(st, hashOne(user), req.callHash, req.cseq);
-  const phoneRun = st.phoneRun;
-  addUser(st, user, c.userCap);
-  if (fresh) st.freshFails++;
+  const fresh = failedDialog(t, st, hashOne(user), req.callHash, req.cseq);
+  const phoneRun = t.phoneRun[st]!;
+  addUser(t, st, user, c.userCap);
+  if (fresh) t.freshFails[st]!++;
 
-  if (ringFull(st.fails, st.failHead, at, c.period)) {
+  if (t.failFull(st, at, c.period)) {
     let phone = false;
     if (phoneRun >= c.hitCount) {
-      const { mean, cv } = ringIntervals(st.fails, st.failHead);
+      const { mean, cv } = t.failIntervals(st);
       phone = cv < c.phoneMaxCv && mean >= c.phoneMinInterval;
     }
     c.verdict(st, 'auth-failures', req.remote, key, at, c.hitCount, req, { phone });
     return true;
   }
   if (c.near !== null)
-    c.near.record('auth-failures', req.remote, inWindow(st.fails, at, c.period), c.hitCount, at);
+    c.near.record('auth-failures', req.remote, t.failsWithin(st, at, c.period), c.hitCount, at);
   if (user !== null && onExtensionFailure(c, req, key, user, at)) return true;
   const counts = req.hasCredentials || req.method === 'REGISTER' || req.method === 'INVITE';
   return fresh && counts && slowWindows(c, st, req, key, at);
@@ -68,43 +68,26 @@ export function onFailure(c: DetectContext, req: PendingRequest, at: number): bo
  * earlier ones wait in `dialogs`, so two or three broken phones behind one NAT, retrying
  * in turn, stay one dialog each. A source failing once allocates nothing.
  */
-function failedDialog(st: IpState, uh: number, call: number, cseq: number): boolean {
-  if (st.phoneRun > 0 && uh === st.phoneUser && call === st.phoneCall) {
-    const rising = cseq > st.phoneCseq;
-    st.phoneRun = rising ? st.phoneRun + 1 : 1;
-    st.phoneCseq = cseq;
+function failedDialog(t: IpTable, st: number, uh: number, call: number, cseq: number): boolean {
+  const run = t.phoneRun[st]!;
+  if (run > 0 && uh === t.phoneUser[st] && call === t.phoneCall[st]) {
+    const rising = cseq > t.phoneCseq[st]!;
+    t.phoneRun[st] = rising ? run + 1 : 1;
+    t.phoneCseq[st] = cseq;
     return !rising;
   }
-  let fresh = true;
-  let list = st.dialogs;
-  const d = dialogHash(uh, call);
-  if (list !== null) {
-    for (let i = 0; i < list.length; i += 2) {
-      if (list[i] !== d) continue;
-      fresh = !(cseq > list[i + 1]!);
-      list.splice(i, 2);
-      break;
-    }
-  }
-  if (st.phoneRun > 0)
-    list = withPair(list, dialogHash(st.phoneUser, st.phoneCall), st.phoneCseq, MAX_DIALOGS);
-  st.dialogs = list !== null && list.length > 0 ? list : null;
-  st.phoneRun = 1;
-  st.phoneUser = uh;
-  st.phoneCall = call;
-  st.phoneCseq = cseq;
+  const fresh = takeDialog(t, st, dialogHash(uh, call), cseq) !== 1;
+  if (run > 0)
+    pushDialog(t, st, dialogHash(t.phoneUser[st]!, t.phoneCall[st]!), t.phoneCseq[st]!, MAX_DIALOGS);
+  t.phoneRun[st] = 1;
+  t.phoneUser[st] = uh;
+  t.phoneCall[st] = call;
+  t.phoneCseq[st] = cseq;
   return fresh;
 }
 
 function dialogHash(uh: number, call: number): number {
   return (Math.imul(uh, 0x9e3779b1) ^ call) | 0;
-}
-
-/** Failures in the ring within the window ending at `at` (near-miss reporting only). */
-function inWindow(ring: number[], at: number, period: number): number {
-  let n = 0;
-  for (const t of ring) if (within(at, t, period)) n++;
-  return n;
 }
 
 /** Pike's estimate of a count over the last `len` seconds from two aligned buckets. */
@@ -113,24 +96,25 @@ function estimate(idx: number, cur: number, prev: number, len: number, at: numbe
 }
 
 /** Counts a new failed dialog in the hour and day windows; true if a verdict was given. */
-function slowWindows(c: DetectContext, st: IpState, req: PendingRequest, key: string, at: number): boolean {
+function slowWindows(c: DetectContext, st: number, req: PendingRequest, key: string, at: number): boolean {
   if (c.slowHour <= 0 && c.slowDay <= 0) return false;
+  const t = c.ips;
   const h = Math.floor(at / HOUR);
-  if (h !== st.hourIdx) {
-    st.hourPrev = h === st.hourIdx + 1 ? st.hourCur : 0;
-    st.hourCur = 0;
-    st.hourIdx = h;
+  if (h !== t.hourIdx[st]) {
+    t.hourPrev[st] = h === t.hourIdx[st]! + 1 ? t.hourCur[st]! : 0;
+    t.hourCur[st] = 0;
+    t.hourIdx[st] = h;
   }
-  st.hourCur++;
+  t.hourCur[st]!++;
   const d = Math.floor(at / DAY);
-  if (d !== st.dayIdx) {
-    st.dayPrev = d === st.dayIdx + 1 ? st.dayCur : 0;
-    st.dayCur = 0;
-    st.dayIdx = d;
+  if (d !== t.dayIdx[st]) {
+    t.dayPrev[st] = d === t.dayIdx[st]! + 1 ? t.dayCur[st]! : 0;
+    t.dayCur[st] = 0;
+    t.dayIdx[st] = d;
   }
-  st.dayCur++;
-  const hour = estimate(h, st.hourCur, st.hourPrev, HOUR, at);
-  const day = estimate(d, st.dayCur, st.dayPrev, DAY, at);
+  t.dayCur[st]!++;
+  const hour = estimate(h, t.hourCur[st]!, t.hourPrev[st]!, HOUR, at);
+  const day = estimate(d, t.dayCur[st]!, t.dayPrev[st]!, DAY, at);
   if (c.slowHour > 0 && hour >= c.slowHour) {
     const n = Math.round(hour);
     c.verdict(st, 'slow-attack', req.remote, key, at, n, req, {
@@ -190,7 +174,7 @@ function onExtensionFailure(
     for (const s of ext.sources) {
       if (s.key === key) continue;
       const origin = { userAgent: null, transport: s.transport as PendingRequest['transport'], port: s.port };
-      c.verdict(c.ips.get(s.key) ?? null, 'distributed', s.ip, s.key, at, ext.failures, origin, {
+      c.verdict(c.ips.get(s.key), 'distributed', s.ip, s.key, at, ext.failures, origin, {
         detail,
         users: [user],
       });
@@ -198,7 +182,7 @@ function onExtensionFailure(
   } else if (!c.distBlock) {
     return false;
   }
-  c.verdict(c.ips.get(key) ?? null, 'distributed', req.remote, key, at, ext.failures, req, {
+  c.verdict(c.ips.get(key), 'distributed', req.remote, key, at, ext.failures, req, {
     detail,
     users: [user],
   });

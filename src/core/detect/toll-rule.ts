@@ -7,6 +7,7 @@
  */
 import type { PendingRequest } from '../sip/match.js';
 import type { DetectContext } from './context.js';
+import { extraOf } from './state-lists.js';
 import { addDialled, addTollProbe, dropTollProbe, watchedPrefix } from './toll.js';
 
 /**
@@ -28,27 +29,29 @@ export function onTollRefusal(
   const watched = watchedPrefix(digits, c.tollWatch) !== null;
   if (c.tollCount <= 0 && !watched) return false;
   const st = c.ips.getOrCreate(key);
-  st.dialled ??= [];
-  addDialled(st.dialled, dialled);
+  const x = extraOf(c.ips, st);
+  x.dialled ??= [];
+  addDialled(x.dialled, dialled);
   if (watched && !challenge) {
     const detail = `dialled the watched destination ${dialled}`;
-    c.verdict(st, 'toll-fraud', req.remote, key, at, 1, req, { detail, users: st.dialled.slice() });
+    c.verdict(st, 'toll-fraud', req.remote, key, at, 1, req, { detail, users: x.dialled.slice() });
     return true;
   }
   if (c.tollCount <= 0) return false;
-  st.toll ??= [];
-  const n = addTollProbe(st.toll, req.callHash, at, c.period);
+  x.toll ??= [];
+  const n = addTollProbe(x.toll, req.callHash, at, c.period);
   if (n < c.tollCount) {
     c.near?.record('toll-fraud', req.remote, n, c.tollCount, at);
     return false;
   }
-  const detail = `dialled ${st.dialled.join(', ')}`;
-  c.verdict(st, 'toll-fraud', req.remote, key, at, n, req, { detail, users: st.dialled.slice() });
+  const detail = `dialled ${x.dialled.join(', ')}`;
+  c.verdict(st, 'toll-fraud', req.remote, key, at, n, req, { detail, users: x.dialled.slice() });
   return true;
 }
 
 /** An INVITE with credentials following up a challenge takes that call's probe back. */
 export function onTollFollowUp(c: DetectContext, req: PendingRequest): void {
   const st = c.ips.get(c.prefix.key(req.remote));
-  if (st?.toll) dropTollProbe(st.toll, req.callHash);
+  const toll = st >= 0 ? c.ips.extra.get(st)?.toll : null;
+  if (toll) dropTollProbe(toll, req.callHash);
 }

@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { mulberry32 } from '../prng.testkit.js';
+import { IpTable } from './state.js';
+import { ipv4Number, strHash } from './state-keys.js';
+import {
+  addProbe,
+  addUser,
+  hasUser,
+  pushDialog,
+  removeProbe,
+  takeDialog,
+  usersOf,
+  withPair,
+} from './state-lists.js';
+import { newRing, ringFull, ringIntervals, ringPush, within } from './window.js';
+
+/** The table as it was: two Maps rotated by generations (the model the columns must equal). */
+class MapModel {
+  cur = new Map<string, { failTotal: number }>();
+  prev = new Map<string, { failTotal: number }>();
+  genStart = Number.NEGATIVE_INFINITY;
+  constructor(readonly period: number) {}
+  get size(): number {
+    return this.cur.size + this.prev.size;
+  }
+  get(k: string): { failTotal: number } | undefined {
+    const s = this.cur.get(k);
+    if (s !== undefined) return s;
+    const old = this.prev.get(k);
+    if (old !== undefined) {
+      this.prev.delete(k);
+      this.cur.set(k, old);
+    }
+    return old;
+  }
+  getOrCreate(k: string): { failTotal: number } {
+    let s = this.get(k);
+    if (s === undefined) {
+      s = { failTotal: 0 };
+      this.cur.set(k, s);
+    }
+    return s;
+  }
+  delete(k: string): void {
+    this.cur.delete(k);
+    this.prev.delete(k);
+  }
+  rotate(now: number): void {
+    if (now < this.genStart + this.period) return;
+    this.prev = this.cur;
+    this.cur = new Map();
+    this.genStart = now;
+  }
+}
+
+const dotted = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+
+/** Two different strings with the same 30-bit hash (found by brute force, ~2^15 tries). */
+function hashTwins(): [string, string] {
+  const seen = new Map<number, string>();
+  for (let i = 0; ; i++) {
+    const s = `2001:db8:${i.toString(16)}::/64`;
+    const h = strHash(s);
+    const other = seen.get(h);
+    if (other !== undefined) return [other, s];
+    seen.set(h, s);
+  }
+}
+
+describe('IpTable (typed-array source state)', () => {
+  test('IPv4 keys are numbers only in canonical form; anything else stays a string key', () => {
+    assert.equal(ipv4Number('10.0.0.1'), 0x0a000001);
+    assert.equal(ipv4Number('255.255.255.255'), 0xffffffff);
+    assert.equal(ipv4Number('0.0.0.0'), 0);
+    for (const bad of [
+      '010.0.0.1',
+      '10.0.0',
+      '10.0.0.1.',
+      '256.0.0.1',
+      '1.2.3.4/24',
+      '::1',
+      '1..2.3',
+      'a.b.c.d',
+    ]) {
+      assert.equal(ipv4Number(bad), -1, bad);
+    }
+    const t = new IpTable(60);
+    const a = t.getOrCreate('10.0.0.1');
+    const b = t.getOrCreate('010.0.0.1');
+    assert.notEqual(a, b, 'a non-canonical spelling is another key, as it was in the Map');
+    t.failTotal[a] = 7;
+    assert.equal(t.failTotal[t.get('10.0.0.1')], 7);
+    assert.equal(t.failTotal[t.get('010.0.0.1')], 0);
+  });
+
+  test('string keys with the same hash, and a string whose hash equals an IPv4 number, stay apart', () => {
+    const [x, y] = hashTwins();
+    assert.equal(strHash(x), strHash(y));
+    const v4 = dotted(strHash(x));
+    const t = new IpTable(60);
+    const slots = [x, y, v4].map((k, i) => {
+      const s = t.getOrCreate(k);
+      t.failTotal[s] = i + 1;
+      return s;
+    });
+    assert.equal(new Set(slots).size, 3);
+    assert.deepEqual(
+      [x, y, v4].map((k) => t.failTotal[t.get(k)]),
+      [1, 2, 3],
+    );
+    t.delete(x);
+    assert.equal(t.get(x), -1);
+    assert.equal(t.failTotal[t.get(y)], 2, 'deleting one twin keeps the other findable');
+    assert.equal(t.size, 2);
+  });
+
+  for (const seed of [1, 2, 3, 42, 2026]) {
+    test(`random insert/lookup/delete/rotate against the two-Map model (seed ${seed})`, () => {
+      const rnd = mulberry32(seed);
+      const period = 60;
+      const t = new IpTable(period);
+      const m = new MapModel(period);
+      // Few enough keys to repeat, enough to grow past the first 1024 slots several times.
+      const key = () => {
+        const r = rnd();
+        const i = Math.floor(rnd() * 6000);
+        if (r < 0.7) return dotted(0x0a000000 + i);
+        if (r < 0.95) return `2001:db8:${i.toString(16)}::/64`;
+        return `0${i % 10}.0.0.${i % 200}`; // non-canonical: a string key
+      };
+      let now = 1_700_000_000;
+      for (let op = 0; op < 60_000; op++) {
+        const r = rnd();
+        const k = key();
+        if (r < 0.45) {
+          const s = t.getOrCreate(k);
+          const ms = m.getOrCreate(k);
+          assert.equal(t.failTotal[s], ms.failTotal, `op ${op}: ${k}`);
+          t.failTotal[s]!++;
+          ms.failTotal++;
+        } else if (r < 0.8) {
+          const s = t.get(k);
+          const ms = m.get(k);
+          assert.equal(s >= 0, ms !== undefined, `op ${op}: ${k} present?`);
+          if (ms !== undefined) assert.equal(t.failTotal[s], ms.failTotal);
+        } else if (r < 0.95) {
+          t.delete(k);
+          m.delete(k);
+        } else {
+          now += rnd() * 40;
+          t.rotate(now);
+          m.rotate(now);
+        }
+        if (op % 1000 === 0) assert.equal(t.size, m.size, `op ${op}: size`);
+      }
+      assert.equal(t.size, m.size);
+      for (const [k, v] of [...m.cur, ...m.prev]) assert.equal(t.failTotal[t.get(k)], v.failTotal, k);
+    });
+  }
+
+  test('grows to 300k sources and drops idle ones two rotations later, freeing their slots', () => {
+    const t = new IpTable(60);
+    for (let i = 0; i < 300_000; i++) t.failTotal[t.getOrCreate(dotted(0x0b000000 + i))] = i;
+    assert.equal(t.size, 300_000);
+    for (let i = 0; i < 300_000; i += 7919) assert.equal(t.failTotal[t.get(dotted(0x0b000000 + i))], i);
+    t.rotate(0);
+    t.failTotal[t.get(dotted(0x0b000000 + 5))]! += 1; // touched: moves to the current generation
+    t.rotate(60);
+    assert.equal(t.size, 1, 'only the touched source survives');
+    assert.equal(t.failTotal[t.get(dotted(0x0b000000 + 5))], 6);
+    const s = t.getOrCreate('192.0.2.1');
+    assert.equal(t.failTotal[s], 0, 'a reused slot starts empty');
+    assert.deepEqual(usersOf(t, s), []);
+  });
+
+  for (const n of [1, 2, 3, 10]) {
+    test(`the failure ring equals window.ts's ring (HIT_COUNT ${n})`, () => {
+      const rnd = mulberry32(n * 97);
+      const t = new IpTable(60, n);
+      for (let src = 0; src < 50; src++) {
+        const s = t.getOrCreate(dotted(src));
+        let ring = newRing(n);
+        let head = 0;
+        let at = 1000;
+        for (let k = 0; k < 25; k++) {
+          at += rnd() < 0.5 ? rnd() * 3 : rnd() * 30;
+          t.failPush(s, at);
+          head = ringPush(ring, head, at);
+          const now = at + rnd() * 5;
+          assert.equal(t.failFull(s, now, 60), ringFull(ring, head, now, 60), `src ${src} push ${k}`);
+          let inside = 0;
+          for (const x of ring) if (within(now, x, 60)) inside++;
+          assert.equal(t.failsWithin(s, now, 60), inside);
+          assert.deepEqual(t.failIntervals(s), ringIntervals(ring, head));
+        }
+        t.delete(dotted(src));
+        ring = newRing(n);
+      }
+    });
+  }
+
+  test('users, dialogs and probes keep the order, caps and drops of the plain lists', () => {
+    const rnd = mulberry32(7);
+    for (const cap of [1, 2, 3, 16]) {
+      const t = new IpTable(60);
+      const s = t.getOrCreate('198.51.100.7');
+      const model: string[] = [];
+      let dialogs: number[] | null = null;
+      let probes: number[] | null = null;
+      for (let k = 0; k < 400; k++) {
+        const u = `${100 + Math.floor(rnd() * 6)}`;
+        addUser(t, s, u, cap);
+        const i = model.indexOf(u);
+        if (i !== 0) {
+          if (i > 0) model.splice(i, 1);
+          model.unshift(u);
+          if (model.length > cap) model.pop();
+        }
+        assert.deepEqual(usersOf(t, s), model, `cap ${cap} step ${k}`);
+        assert.equal(hasUser(t, s, '103'), model.includes('103'));
+
+        const d = Math.floor(rnd() * 12);
+        const cseq = Math.floor(rnd() * 5);
+        let want = -1;
+        if (dialogs !== null) {
+          for (let j = 0; j < dialogs.length; j += 2) {
+            if (dialogs[j] !== d) continue;
+            want = cseq > dialogs[j + 1]! ? 1 : 0;
+            dialogs.splice(j, 2);
+            break;
+          }
+          if (dialogs.length === 0) dialogs = null;
+        }
+        assert.equal(takeDialog(t, s, d, cseq), want);
+        if (rnd() < 0.6) {
+          const nd = Math.floor(rnd() * 12);
+          pushDialog(t, s, nd, cseq, 8);
+          dialogs = withPair(dialogs, nd, cseq, 8);
+        }
+
+        const h = Math.floor(rnd() * 30);
+        if (rnd() < 0.8) {
+          const at = k * 2;
+          let want2: number;
+          if (probes === null) {
+            probes = [h, at];
+            want2 = 1;
+          } else {
+            const kept: number[] = [];
+            let found = false;
+            for (let j = 0; j < probes.length; j += 2) {
+              if (!within(at, probes[j + 1]!, 60)) continue;
+              kept.push(probes[j]!, probes[j] === h ? at : probes[j + 1]!);
+              if (probes[j] === h) found = true;
+            }
+            if (!found) {
+              if (kept.length >= 2 * 20) kept.splice(0, 2);
+              kept.push(h, at);
+            }
+            probes = kept;
+            want2 = kept.length / 2;
+          }
+          assert.equal(addProbe(t, s, h, at, 60, 20), want2);
+        } else if (probes !== null) {
+          removeProbe(t, s, h);
+          const j = probes.findIndex((x, idx) => idx % 2 === 0 && x === h);
+          if (j >= 0) probes.splice(j, 2);
+        }
+      }
+    }
+  });
+});
