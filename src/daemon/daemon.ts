@@ -25,7 +25,7 @@ import { AdminPresence } from '../api/presence.js';
 import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { PrefixSet } from '../core/net/prefix-set.js';
-import type { Config, Decision, ListName } from '../core/types.js';
+import type { BlockRecord, Config, Decision, ListName } from '../core/types.js';
 import { ListFiles } from '../lists/list-files.js';
 import type { RuntimePaths } from '../platform/runtime-paths.js';
 import { VERSION } from '../platform/version.js';
@@ -197,8 +197,12 @@ export class Daemon {
     logConfigWarnings(this.log, config.source, this.opts.configWarnings ?? [], 'start');
     await this.geo.load(config);
     await this.reviewCountries(config, []);
+    // The kernel first (issue 13 target 5): its table needs only each running block's
+    // address and expiry, read on their own; the policy's full records (100k: ~0.6 s)
+    // are restored after. Nothing else reaches the kernel before: no capture, no watch.
+    const running = await this.store.blocksInForce(clock());
+    await this.kernel.load('start', this.kernelState(running));
     await this.pipeline.restore(this.store);
-    await this.reconcile('start');
     await this.feeds.apply(config);
     this.kernel.watch();
     await this.pipeline.warmUp(config);
@@ -383,9 +387,12 @@ export class Daemon {
     return reviewCountries(adminOf(this.running(), this.adminStore, this.lists), next, previous, this.log);
   }
 
-  private kernelState(): FirewallState {
+  /** What the kernel must hold: the policy's blocks, or (at start, before the restore) the store's. */
+  private kernelState(
+    held: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>> = this.pipeline.held(),
+  ): FirewallState {
     return kernelState({
-      held: this.pipeline.held(),
+      held,
       lists: this.access,
       countries: countryRanges(this.geo.db, this.conf.blockedCountries),
       feeds: this.feeds.entries(),

@@ -1,7 +1,8 @@
 /**
  * The allow and deny lists as the daemon holds them: both files parsed, every line that is
  * not a network logged once with its file and number (and skipped, never fatal), every
- * near-total entry (half the internet is rarely meant) warned about at every load.
+ * near-total entry (half the internet is rarely meant) warned about at every load. Each
+ * entry is parsed once: the lookup sets and the kernel load reuse the parser's networks.
  */
 import { hugeEntry } from '../core/lists/entries.js';
 import { AccessLists } from '../core/lists/lists.js';
@@ -20,11 +21,11 @@ export function readAccessLists(lists: ListStorage, log: Logger): AccessLists {
       log.warn({ file: lists.path(name), line: e.line, text: e.text }, `skipped list line: ${e.message}`);
     }
     // Legal, but half the internet is rarely meant: said at every load (issue 10 item 9).
-    for (const e of r.entries) {
-      const net = parseNetwork(e.network);
+    r.entries.forEach((e, i) => {
+      const net = r.networks?.[i] ?? parseNetwork(e.network);
       const huge = net ? hugeEntry(net) : null;
       if (huge) log.warn({ file: lists.path(name), network: e.network }, `near-total list entry: ${huge}`);
-    }
+    });
   }
-  return new AccessLists(allow.entries, deny.entries);
+  return AccessLists.parsed(allow, deny);
 }

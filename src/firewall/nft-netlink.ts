@@ -44,8 +44,14 @@ export interface SetOp {
 export class NftNetlink {
   private readonly native: NativeNft;
 
-  /** Throws when the addon cannot be loaded (callers fall back to `nft -i`). */
-  constructor(private readonly netns = '') {
+  /**
+   * Throws when the addon cannot be loaded (callers fall back to `nft -i`). `chunk`:
+   * elements per transaction in bulk loads (tests make it small to load in many).
+   */
+  constructor(
+    private readonly netns = '',
+    private readonly chunk = BULK_CHUNK,
+  ) {
     this.native = createRequire(import.meta.url)('sipprot-native') as NativeNft;
   }
 
@@ -62,12 +68,12 @@ export class NftNetlink {
     }
   }
 
-  /** Adds many elements to one set, BULK_CHUNK per transaction. */
+  /** Adds many elements to one set, `chunk` (default BULK_CHUNK) per transaction. */
   load(set: string, family: Family, keys: Uint8Array, timeoutsMs: Float64Array | null): void {
     const size = KEY_BYTES[family];
     const count = keys.length / size;
-    for (let i = 0; i < count; i += BULK_CHUNK) {
-      const end = Math.min(count, i + BULK_CHUNK);
+    for (let i = 0; i < count; i += this.chunk) {
+      const end = Math.min(count, i + this.chunk);
       this.apply([
         {
           add: true,

@@ -45,7 +45,7 @@ import {
   TABLE,
 } from './nft-render.js';
 import { NftSession, shorten } from './nft-session.js';
-import type { ListSet, PrefixElement } from './state.js';
+import type { ListSet, PrefixElement, RenderState } from './state.js';
 import { checkOptions, parsePrefixBlock, prepareFeeds, prepareState, timeoutMs } from './state.js';
 import { parseHost, toRanges } from './validate.js';
 
@@ -60,6 +60,8 @@ interface NftablesFirewallOptions {
    * used only with the default `command` (nft in our own namespace).
    */
   netns?: string;
+  /** Replaces the netlink path (tests: one that fails half-way through a load). */
+  netlink?: NftNetlink | null;
 }
 
 interface Waiter {
@@ -89,7 +91,12 @@ export class NftablesFirewall implements Firewall {
   constructor(opts: NftablesFirewallOptions = {}) {
     this.session = new NftSession({ command: opts.command, timeoutMs: opts.timeoutMs });
     this.log = opts.logger;
-    this.netlink = opts.netns !== undefined || opts.command === undefined ? newNetlink(opts) : null;
+    this.netlink =
+      opts.netlink !== undefined
+        ? opts.netlink
+        : opts.netns !== undefined || opts.command === undefined
+          ? newNetlink(opts)
+          : null;
   }
 
   async check(): Promise<void> {
@@ -133,12 +140,8 @@ export class NftablesFirewall implements Firewall {
     const state = prepareState(desired);
     return this.enqueue(async () => {
       const started = performance.now();
-      if (this.netlink && !this.initialized) {
-        const { structure, elements, layout } = renderInitSplit(state);
-        await this.session.runScript(`${structure.join('\n')}\n`);
-        this.layout = layout;
-        for (const e of elements) loadElements(this.netlink, e);
-      } else {
+      if (this.netlink && !this.initialized) await this.loadSplit(this.netlink, state);
+      else {
         const { script, layout } = renderInit(state);
         await this.session.runScript(script);
         this.layout = layout;
@@ -158,6 +161,33 @@ export class NftablesFirewall implements Firewall {
         'firewall table loaded',
       );
     });
+  }
+
+  /**
+   * The first load: the table with empty sets through `nft -f`, then the elements over
+   * netlink in chunks (linear in the elements; nft 1.0.6's parser is not: 2M took ~70 s).
+   * A chunk the kernel refuses leaves a partial table: it is never left so silently: the
+   * whole table is loaded again in one `nft -f` transaction, which replaces it
+   * atomically, and only when that fails too does the init fail.
+   */
+  private async loadSplit(netlink: NftNetlink, state: RenderState): Promise<void> {
+    const { structure, elements, layout } = renderInitSplit(state);
+    await this.session.runScript(`${structure.join('\n')}\n`);
+    this.layout = layout;
+    let loaded = 0;
+    try {
+      for (const e of elements) loaded += loadElements(netlink, e);
+    } catch (e) {
+      const total = elements.reduce((n, x) => n + elementCount(x), 0);
+      this.log?.error(
+        { err: e, loaded, total },
+        `loading the table's elements over netlink failed after ${loaded} of ${total}: ` +
+          'loading the whole table again in one nft transaction',
+      );
+      const whole = renderInit(state);
+      await this.session.runScript(whole.script);
+      this.layout = whole.layout;
+    }
   }
 
   async block(ip: string, timeoutSeconds: number | null): Promise<void> {
@@ -326,17 +356,21 @@ function newNetlink(opts: NftablesFirewallOptions): NftNetlink | null {
   }
 }
 
-/** One set's elements over netlink, in bulk. */
-function loadElements(netlink: NftNetlink, e: SetElements): void {
+function elementCount(e: SetElements): number {
+  return e.kind === 'dynamic' ? e.hosts.length : e.starts.length;
+}
+
+/** One set's elements over netlink, in bulk; returns how many. */
+function loadElements(netlink: NftNetlink, e: SetElements): number {
   if (e.kind === 'list') {
     netlink.load(e.name, e.family, packIntegers(e.starts, e.family), null);
-    return;
+    return e.starts.length;
   }
   if (e.kind === 'feed') {
     netlink.load(e.name, e.family, packIntegers(e.starts, e.family), Float64Array.from(e.timeoutsMs));
-    return;
+    return e.starts.length;
   }
-  if (e.hosts.length === 0) return;
+  if (e.hosts.length === 0) return 0;
   const timeouts = Float64Array.from(e.timeoutsMs, (t) => t ?? 0);
   netlink.load(
     e.name,
@@ -347,4 +381,5 @@ function loadElements(netlink: NftNetlink, e: SetElements): void {
     ),
     timeouts,
   );
+  return e.hosts.length;
 }

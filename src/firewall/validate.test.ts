@@ -1,6 +1,56 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { checkNetwork } from '../core/net/ip.js';
+import { addressToBigint } from '../core/net/ip-range.js';
 import { canonicalNetworks, netmask, parseHost, parseRange, rangeToCidrs } from './validate.js';
+
+describe('the dotted-quad fast path (issue 13: 100k+ hosts at start)', () => {
+  it('gives what the careful parse gives, at every edge of the refused ranges and for random hosts', () => {
+    const quads = [
+      '0.0.0.1',
+      '1.2.3.4',
+      '126.255.255.255',
+      '128.0.0.0',
+      '223.255.255.255',
+      '240.0.0.0',
+      '255.255.255.255',
+      '10.0.0.0',
+      '100.64.1.2',
+    ];
+    let seed = 12345;
+    for (let i = 0; i < 2000; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      quads.push(`${seed >>> 24}.${(seed >>> 16) & 255}.${(seed >>> 8) & 255}.${seed & 255}`);
+    }
+    for (const q of quads) {
+      const net = checkNetwork(q);
+      assert.ok(net.ok, q);
+      const first = net.network.bytes[0]!;
+      const refused = q === '0.0.0.0' || first === 127 || (first >= 224 && first <= 239);
+      if (refused) {
+        assert.throws(() => parseHost(q), /never blocks/, q);
+        assert.throws(() => parseRange(q), /never blocks/, q);
+        continue;
+      }
+      assert.deepEqual(parseHost(q), { family: 4, text: net.network.text, bytes: net.network.bytes }, q);
+      const start = addressToBigint(net.network.bytes);
+      assert.deepEqual(parseRange(q), { family: 4, start, end: start }, q);
+    }
+  });
+
+  it('leaves every other spelling to the careful parse (same refusals, same messages)', () => {
+    for (const bad of ['0.0.0.0', '127.0.0.0', '127.255.255.255', '224.0.0.0', '239.255.255.255']) {
+      assert.throws(() => parseHost(bad), /never blocks/, bad);
+      assert.throws(() => parseRange(bad), /never blocks/, bad);
+    }
+    for (const bad of ['256.1.1.1', '1.2.3.04', '1.2.3', '1.2.3.4.5', '1..2.3', '.1.2.3', '1.2.3.']) {
+      assert.throws(() => parseHost(bad), { code: 'SP_ERR_ADDRESS_INVALID' }, bad);
+      assert.throws(() => parseRange(bad), { code: 'SP_ERR_ADDRESS_INVALID' }, bad);
+    }
+    assert.deepEqual(parseRange(' 192.0.2.1 '), parseRange('192.0.2.1'));
+    assert.deepEqual(parseHost('::ffff:192.0.2.1'), parseHost('192.0.2.1'));
+  });
+});
 
 describe('parseHost', () => {
   it('canonicalises addresses', () => {

@@ -25,7 +25,7 @@ describe('ListFiles', () => {
   it('a missing file reads as an empty list; the first add creates it with a header', async () => {
     const { files, deny } = fresh();
     assert.deepEqual(files.read('deny'), []);
-    assert.deepEqual(files.readDetailed('deny'), { entries: [], errors: [] });
+    assert.deepEqual(files.readDetailed('deny'), { entries: [], errors: [], networks: [] });
     const r = await files.add('deny', [{ network: '192.0.2.0/24', note: 'bad net' }]);
     assert.deepEqual(r, { added: [{ network: '192.0.2.0/24', note: 'bad net' }], updated: [] });
     const text = readFileSync(deny, 'utf8');

@@ -108,6 +108,12 @@ export interface Store {
   getBlock(ip: string): Promise<BlockRecord | null>;
   /** Blocks matching every given filter, newest blockedAt first, then by address. */
   listBlocks(q?: BlockQuery): Promise<BlockRecord[]>;
+  /**
+   * The address and expiry of every block in force at `activeAt` (as listBlocks with
+   * activeAt), in no set order: all the kernel needs, read first at start so the table is
+   * loaded before the full records are (100k blocks: ~70 ms instead of ~300 ms).
+   */
+  blocksInForce(activeAt: number): Promise<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>>;
   /** Removes the block; false when there was none. Block counts (ip_stats) are kept. */
   deleteBlock(ip: string): Promise<boolean>;
   /**

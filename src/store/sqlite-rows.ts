@@ -131,6 +131,33 @@ export const BLOCKS = mapping<BlockRecord>([
   'host',
 ]);
 
+/**
+ * A block row selected as an array of BLOCKS.columns → the record, every field set in one
+ * literal (one object shape for all: 100k of them restored at start). Same conversions
+ * as BLOCKS.fromRow.
+ */
+export function blockFromColumns(c: unknown[]): BlockRecord {
+  const rec: BlockRecord = {
+    ip: c[0] as string,
+    reason: c[1] as BlockRecord['reason'],
+    userAgent: c[2] as string | null,
+    country: c[3] as string | null,
+    attempts: c[4] as number,
+    users: c[5] === '[]' ? [] : strings(c[5]),
+    transport: c[6] as BlockRecord['transport'],
+    port: c[7] as number | null,
+    firstSeen: c[8] as number,
+    lastSeen: c[9] as number,
+    blockedAt: c[10] as number,
+    expiresAt: c[11] as number | null,
+    timesBlocked: c[12] as number,
+    misconfiguredPhone: c[13] === 1,
+    note: c[14] as string | null,
+  };
+  if (c[15] !== null && c[15] !== undefined) rec.host = c[15] as string;
+  return rec;
+}
+
 export const DECISIONS = mapping<Decision>([
   'at',
   'ip',

@@ -16,12 +16,17 @@ export function prepareStatements(db: Database.Database) {
     ),
     putBlock: p(`INSERT OR REPLACE INTO blocks (${BLOCKS.columns}) VALUES (${BLOCKS.placeholders})`),
     getBlock: p(`SELECT ${BLOCKS.select} FROM blocks WHERE ip = ?`),
+    // Rows as arrays (raw): better-sqlite3 builds a 16-property object per row much more
+    // slowly than JavaScript builds the record (100k blocks restored at start: 12% of it).
     listBlocks: p(
-      `SELECT ${BLOCKS.select} FROM blocks
+      `SELECT ${BLOCKS.columns} FROM blocks
        WHERE (@permanentOnly = 0 OR expires_at IS NULL)
          AND (@activeAt IS NULL OR expires_at IS NULL OR expires_at > @activeAt)
        ORDER BY blocked_at DESC, ip ASC`,
-    ),
+    ).raw(true) as unknown as Database.Statement<unknown[], unknown[]>,
+    blocksInForce: p('SELECT ip, expires_at FROM blocks WHERE expires_at IS NULL OR expires_at > ?').raw(
+      true,
+    ) as unknown as Database.Statement<unknown[], unknown[]>,
     deleteBlock: p('DELETE FROM blocks WHERE ip = ?'),
     expired: p(
       `SELECT ${BLOCKS.select} FROM blocks WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, ip`,

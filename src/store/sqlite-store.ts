@@ -33,7 +33,16 @@ import type {
 import { migrate } from './migrations.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { openDatabase, type SqliteStoreOptions, storeError } from './sqlite-open.js';
-import { ATTACKS, BLOCKS, DECISIONS, MAIL, NEW_MAIL, RECIPIENTS, type Row } from './sqlite-rows.js';
+import {
+  ATTACKS,
+  BLOCKS,
+  blockFromColumns,
+  DECISIONS,
+  MAIL,
+  NEW_MAIL,
+  RECIPIENTS,
+  type Row,
+} from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
 import { SummaryBuilder } from './summary.js';
@@ -111,7 +120,13 @@ export class SqliteStore implements Store {
     const rows = this.read('list blocks', () =>
       this.st.listBlocks.all({ permanentOnly: q.permanentOnly ? 1 : 0, activeAt: q.activeAt ?? null }),
     );
-    return rows.map(BLOCKS.fromRow);
+    return rows.map(blockFromColumns);
+  }
+
+  async blocksInForce(activeAt: number): Promise<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>> {
+    assertTime('activeAt', activeAt);
+    const rows = this.read('list blocks in force', () => this.st.blocksInForce.all(activeAt));
+    return rows.map((c) => ({ ip: c[0] as string, expiresAt: c[1] as number | null }));
   }
 
   async deleteBlock(ip: string): Promise<boolean> {

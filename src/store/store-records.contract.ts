@@ -72,6 +72,25 @@ export function recordsContract(ctx: ContractContext): void {
       assert.deepEqual(ips(await s.listBlocks({ permanentOnly: true, activeAt: 1e12 })), ['192.0.2.2']);
     });
 
+    test('blocksInForce gives the address and expiry of exactly the blocks listBlocks({ activeAt }) gives', async () => {
+      await s.upsertBlock(aBlock('192.0.2.1', { blockedAt: 10, expiresAt: 100 }));
+      await s.upsertBlock(aBlock('192.0.2.2', { blockedAt: 30, expiresAt: null }));
+      await s.upsertBlock(aBlock('2001:db8::3', { blockedAt: 20, expiresAt: 200.5 }));
+      await s.upsertBlock(aBlock('192.0.2.0', { blockedAt: 20, expiresAt: 50 }));
+      for (const at of [0, 99.5, 100, 1e12]) {
+        const fast = (await s.blocksInForce(at)).sort((a, b) => (a.ip < b.ip ? -1 : 1));
+        const full = (await s.listBlocks({ activeAt: at }))
+          .map((b) => ({ ip: b.ip, expiresAt: b.expiresAt }))
+          .sort((a, b) => (a.ip < b.ip ? -1 : 1));
+        assert.deepEqual(fast, full, `at ${at}`);
+      }
+      const at100 = (await s.blocksInForce(100)).sort((a, b) => (a.ip < b.ip ? -1 : 1));
+      assert.deepEqual(at100, [
+        { ip: '192.0.2.2', expiresAt: null },
+        { ip: '2001:db8::3', expiresAt: 200.5 },
+      ]);
+    });
+
     test('deleteBlock reports whether there was one', async () => {
       await s.upsertBlock(aBlock('192.0.2.1'));
       assert.equal(await s.deleteBlock('192.0.2.1'), true);

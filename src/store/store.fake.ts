@@ -94,6 +94,15 @@ export class FakeStore implements Store {
     return out.map(clone);
   }
 
+  async blocksInForce(activeAt: number): Promise<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>> {
+    this.open();
+    const out: Array<Pick<BlockRecord, 'ip' | 'expiresAt'>> = [];
+    for (const b of this.blocks.values()) {
+      if (b.expiresAt === null || b.expiresAt > activeAt) out.push({ ip: b.ip, expiresAt: b.expiresAt });
+    }
+    return out;
+  }
+
   async deleteBlock(ip: string): Promise<boolean> {
     this.open();
     return this.blocks.delete(ip);

@@ -91,6 +91,34 @@ describe('parseListFile / formatListFile', () => {
     ]);
   });
 
+  it("keeps each merged entry's parsed network beside it; lookup sets built from them answer as from the text", () => {
+    const text =
+      '192.0.2.1 first\n10.0.0.0/8\n192.0.2.1/32 second\n2001:DB8::/32 v6\n0.0.0.0 refused\nnope\n';
+    const r = parseListFile(text);
+    assert.deepEqual(
+      r.entries.map((e) => e.network),
+      ['192.0.2.1', '10.0.0.0/8', '2001:db8::/32'],
+    );
+    assert.deepEqual(
+      r.networks?.map((n) => n.text),
+      r.entries.map((e) => e.network),
+    );
+    assert.deepEqual(
+      r.errors.map((e) => e.line),
+      [5, 6],
+    );
+    const parsed = AccessLists.parsed(r, { entries: [] });
+    const fromText = new AccessLists(r.entries, []);
+    assert.deepEqual(parsed.allowEntries(), fromText.allowEntries());
+    assert.deepEqual(
+      parsed.networks('allow').map((n) => n.text),
+      ['10.0.0.0/8', '192.0.2.1', '2001:db8::/32'],
+    );
+    for (const ip of ['192.0.2.1', '10.9.9.9', '2001:db8::5', '192.0.2.2']) {
+      assert.deepEqual(parsed.check(ip), fromText.check(ip), ip);
+    }
+  });
+
   it('round-trips notes with hashes, tabs and newlines flattened', () => {
     const entries = [
       { network: '192.0.2.1', note: '#1 phone # desk' },

@@ -8,7 +8,7 @@
  * note is text); a note that needs ` #` is written with `\#`.
  */
 import { SipprotError } from '../errors.js';
-import { type Address, checkNetwork, parseAddress } from '../net/ip.js';
+import { type Address, checkNetwork, type Network, parseAddress } from '../net/ip.js';
 import { PrefixSet } from '../net/prefix-set.js';
 import { csvCell, csvPlain, FORMULA_START } from '../text/csv.js';
 import type { ListEntry } from '../types.js';
@@ -45,11 +45,17 @@ export interface ImportResult extends ChangeResult {
 export interface ListParseResult {
   entries: ListEntry[];
   errors: ListLineError[];
+  /**
+   * Each entry's network as parsed (same order as `entries`), when the parser kept it:
+   * the lookup sets and the kernel load take them as they are instead of parsing 100k
+   * entries again (issue 13: every entry was parsed five times at start).
+   */
+  networks?: Network[];
 }
 
 type ListLine =
   | { kind: 'blank' }
-  | { kind: 'entry'; entry: ListEntry; comment: string }
+  | { kind: 'entry'; entry: ListEntry; comment: string; net: Network }
   | { kind: 'error'; message: string };
 
 const MAX_NOTE = 500;
@@ -87,45 +93,53 @@ export function parseListLine(raw: string): ListLine {
   const note = space < 0 ? '' : content.slice(space).trim().replace(/\\#/g, '#');
   const r = checkNetwork(networkText);
   if (!r.ok) return { kind: 'error', message: r.reason };
-  return { kind: 'entry', entry: { network: r.network.text, note: cleanNote(note) }, comment };
+  // Most lines carry no note: no regex work for them (100k lines at start).
+  const clean = note === '' ? '' : cleanNote(note);
+  return { kind: 'entry', entry: { network: r.network.text, note: clean }, comment, net: r.network };
 }
 
 /**
  * Merges entries for the same canonical network: the first position is kept, and the
  * latest non-empty note wins (adding an address again with a new note updates it).
+ * `nets` (parallel to `entries`, when given) is merged the same way.
  */
-function mergeEntries(entries: Iterable<ListEntry>): ListEntry[] {
-  const byNetwork = new Map<string, ListEntry>();
-  for (const e of entries) {
+function mergeEntries(
+  entries: ListEntry[],
+  nets?: Network[],
+): { entries: ListEntry[]; networks?: Network[] } {
+  const byNetwork = new Map<string, number>();
+  const out: ListEntry[] = [];
+  const outNets: Network[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     const prev = byNetwork.get(e.network);
-    if (!prev) byNetwork.set(e.network, { network: e.network, note: e.note });
-    else if (e.note) prev.note = e.note;
+    if (prev === undefined) {
+      byNetwork.set(e.network, out.length);
+      out.push({ network: e.network, note: e.note });
+      if (nets) outNets.push(nets[i]!);
+    } else if (e.note) out[prev]!.note = e.note;
   }
-  return [...byNetwork.values()];
+  return nets ? { entries: out, networks: outNets } : { entries: out };
 }
 
 export function parseListFile(text: string): ListParseResult {
   const entries: ListEntry[] = [];
+  const nets: Network[] = [];
   const errors: ListLineError[] = [];
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
-  lines.forEach((raw, i) => {
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
     const parsed = parseListLine(raw);
+    if (parsed.kind === 'blank') continue;
     // A never-a-source entry (0.0.0.0, loopback, multicast) stays in the file, named and skipped.
-    const refused = parsed.kind === 'entry' ? refusalOf(parsed.entry.network) : null;
-    if (parsed.kind === 'entry' && refused === null) entries.push(parsed.entry);
-    else if (parsed.kind === 'error' || refused !== null) {
-      const message = parsed.kind === 'error' ? parsed.message : refused!;
-      errors.push({ line: i + 1, text: raw.replace(/\r$/, ''), message });
-    }
-  });
-  return { entries: mergeEntries(entries), errors };
-}
-
-/** Why a canonical entry can never be in a list (entries.ts), or null. */
-function refusalOf(network: string): string | null {
-  const r = checkNetwork(network);
-  return r.ok ? entryRefusal(r.network) : null;
+    const message = parsed.kind === 'error' ? parsed.message : entryRefusal(parsed.net);
+    if (message === null && parsed.kind === 'entry') {
+      entries.push(parsed.entry);
+      nets.push(parsed.net);
+    } else if (message !== null) errors.push({ line: i + 1, text: raw.replace(/\r$/, ''), message });
+  }
+  return { ...mergeEntries(entries, nets), errors };
 }
 
 /** One entry as a list-file line (with an optional trailing comment, kept on rewrite). */
@@ -285,7 +299,7 @@ export function parseCsv(text: string): ListParseResult {
     entries.push({ network: r.network.text, note: cleanNote(note) });
   }
   errors.sort((a, b) => a.line - b.line);
-  return { entries: mergeEntries(entries), errors };
+  return { entries: mergeEntries(entries).entries, errors };
 }
 
 /**
@@ -313,25 +327,48 @@ interface AccessCheck {
   deny?: ListEntry;
 }
 
-function buildSet(entries: Iterable<ListEntry>, which: string): PrefixSet<ListEntry> {
+function buildSet(
+  entries: Iterable<ListEntry>,
+  which: string,
+  nets?: readonly Network[],
+): PrefixSet<ListEntry> {
   const set = new PrefixSet<ListEntry>();
+  let i = 0;
   for (const e of entries) {
-    const r = checkNetwork(e.network);
-    if (!r.ok) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `${which} list: ${r.reason}`);
-    const prev = set.get(r.network);
-    set.add(r.network, { network: r.network.text, note: e.note || prev?.note || '' });
+    // Parsed already (parseListFile keeps each entry's network): no second parse.
+    let net = nets?.[i++];
+    if (!net) {
+      const r = checkNetwork(e.network);
+      if (!r.ok) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `${which} list: ${r.reason}`);
+      net = r.network;
+    }
+    const prev = set.get(net);
+    set.add(net, { network: net.text, note: e.note || prev?.note || '' });
   }
   return set;
 }
+
+/** A list as the parser returns it: entries, and each one's network when it kept them. */
+export type ParsedEntries = Pick<ListParseResult, 'entries' | 'networks'>;
 
 /** The allow and deny lists together. The allow list beats the deny list. */
 export class AccessLists {
   private readonly allowSet: PrefixSet<ListEntry>;
   private readonly denySet: PrefixSet<ListEntry>;
 
-  constructor(allow: Iterable<ListEntry>, deny: Iterable<ListEntry>) {
-    this.allowSet = buildSet(allow, 'allow');
-    this.denySet = buildSet(deny, 'deny');
+  /** `parsed`: each list's networks as the parser kept them, parallel to its entries. */
+  constructor(
+    allow: Iterable<ListEntry>,
+    deny: Iterable<ListEntry>,
+    parsed: { allow?: readonly Network[]; deny?: readonly Network[] } = {},
+  ) {
+    this.allowSet = buildSet(allow, 'allow', parsed.allow);
+    this.denySet = buildSet(deny, 'deny', parsed.deny);
+  }
+
+  /** From parsed list files, reusing the networks the parser kept (100k entries at start). */
+  static parsed(allow: ParsedEntries, deny: ParsedEntries): AccessLists {
+    return new AccessLists(allow.entries, deny.entries, { allow: allow.networks, deny: deny.networks });
   }
 
   get allowSize(): number {
@@ -348,6 +385,11 @@ export class AccessLists {
 
   denyEntries(): ListEntry[] {
     return [...this.denySet.entries()].map((m) => m.value);
+  }
+
+  /** Each list's networks as parsed (the kernel load takes them without parsing again). */
+  networks(name: 'allow' | 'deny'): Network[] {
+    return [...(name === 'allow' ? this.allowSet : this.denySet).entries()].map((m) => m.network);
   }
 
   /** Throws SP_ERR_ADDRESS_INVALID for text that is not a single IP address. */
