@@ -161,6 +161,12 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     try {
       assert.deepEqual(await kernelSets(ns), expected);
       assert.equal(lines.filter((l) => l.level === 'error').length, 0);
+      // The benches' read-back: a netlink dump counted gives each hash set's size.
+      const netlink = new NftNetlink(ns.name);
+      for (const set of ['dyn4', 'dyn6', 'deny4_32', 'deny6_128', 'deny4_24', 'feed6_48']) {
+        assert.equal(netlink.count(set), expected.get(set)!.length, set);
+      }
+      assert.throws(() => netlink.count('no_such_set'), { code: 'SP_ERR_FIREWALL' });
     } finally {
       await fw.shutdown();
     }

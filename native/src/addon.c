@@ -274,6 +274,29 @@ static napi_value nft_apply_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* nftCount(netns, table, set): how many elements the set holds (benches' read-back). */
+static napi_value nft_count_js(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (get_args(env, info, 3, argv) != 0) return NULL;
+  char netns[64];
+  char table[64];
+  char set[64];
+  size_t len = 0;
+  CHECK(napi_get_value_string_utf8(env, argv[0], netns, sizeof netns, &len));
+  if (len >= sizeof netns - 1) return throw_msg(env, "nftCount: network namespace name too long");
+  CHECK(napi_get_value_string_utf8(env, argv[1], table, sizeof table, &len));
+  CHECK(napi_get_value_string_utf8(env, argv[2], set, sizeof set, &len));
+  char err[512] = "";
+  long n = nft_count(netns, table, set, err, sizeof err);
+  if (n < 0) {
+    napi_throw_error(env, "SP_ERR_FIREWALL", err);
+    return NULL;
+  }
+  napi_value out;
+  CHECK(napi_create_double(env, (double)n, &out));
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"captureOpen", NULL, cap_open, NULL, NULL, NULL, napi_default, NULL},
@@ -285,6 +308,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"captureError", NULL, cap_error, NULL, NULL, NULL, napi_default, NULL},
       {"captureClose", NULL, cap_close, NULL, NULL, NULL, napi_default, NULL},
       {"nftApply", NULL, nft_apply_js, NULL, NULL, NULL, napi_default, NULL},
+      {"nftCount", NULL, nft_count_js, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
     return NULL;
