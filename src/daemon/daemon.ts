@@ -46,7 +46,7 @@ import { PacketInputs, type PacketSink } from './inputs.js';
 import { KernelSync } from './kernel-sync.js';
 import { readAccessLists } from './lists.js';
 import { MailInForce } from './mail.js';
-import { type DaemonOptions, type Opened, openParts } from './open.js';
+import { type DaemonOptions, type EarlyKernel, type Opened, openParts } from './open.js';
 import { Operations } from './ops.js';
 import { Pipeline } from './pipeline.js';
 import { storeAlarmTo } from './protection.js';
@@ -93,10 +93,13 @@ export class Daemon {
   /** Cluster mode (CLUSTER_REDIS_URL): the fleet's shared memory; null on a single host. */
   private cluster: ClusterNode | null = null;
   private readonly feeds: DaemonFeeds;
+  /** What `sipprotd run` loaded into the kernel before building the daemon (until begin used it). */
+  private early: EarlyKernel | null;
 
   /** Starts a daemon; on failure whatever had started is stopped again and the error thrown. */
-  static async start(config: Config, opts: DaemonOptions = {}): Promise<Daemon> {
-    const o = await openParts(config, opts);
+  static async start(config: Config, opts: DaemonOptions = {}, opened?: Opened): Promise<Daemon> {
+    // `opened`: parts `sipprotd run` opened, and (o.early) loaded into the kernel, already.
+    const o = opened ?? (await openParts(config, opts));
     let daemon: Daemon;
     try {
       daemon = new Daemon(o);
@@ -139,9 +142,12 @@ export class Daemon {
       mail: (n) => this.mail.notifier.protection(n),
       clock,
     });
-    this.lists = new ListFiles({ allow: o.config.allowlistFile, deny: o.config.denylistFile });
-    this.access = this.readLists();
+    this.early = o.early ?? null;
+    this.lists =
+      o.early?.lists ?? new ListFiles({ allow: o.config.allowlistFile, deny: o.config.denylistFile });
+    this.access = o.early?.access ?? this.readLists();
     this.geo = new GeoInForce(o.log, (db) => this.cluster?.watchGeo(db));
+    if (o.early?.geo !== undefined) this.geo.db = o.early.geo;
     this.mail = new MailInForce({
       config: () => this.conf,
       store: o.store,
@@ -195,13 +201,17 @@ export class Daemon {
   private async begin(): Promise<void> {
     const config = this.conf;
     logConfigWarnings(this.log, config.source, this.opts.configWarnings ?? [], 'start');
-    await this.geo.load(config);
+    if (this.early?.geo === undefined) await this.geo.load(config);
     await this.reviewCountries(config, []);
     // The kernel first (issue 13 target 5): its table needs only each running block's
     // address and expiry, read on their own; the policy's full records (100k: ~0.6 s)
     // are restored after. Nothing else reaches the kernel before: no capture, no watch.
-    const running = await this.store.blocksInForce(clock());
-    await this.kernel.load('start', this.kernelState(running));
+    // `sipprotd run` loaded it already, before this module was even imported (kernel-first.ts).
+    if (!this.early) {
+      const running = await this.store.blocksInForce(clock());
+      await this.kernel.load('start', this.kernelState(running));
+    }
+    this.early = null;
     await this.pipeline.restore(this.store);
     await this.feeds.apply(config);
     this.kernel.watch();

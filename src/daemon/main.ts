@@ -10,12 +10,24 @@ import { loadConfigDetailed } from '../config/load.js';
 import type { Config } from '../core/types.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import { logConfigWarnings } from './config-warnings.js';
-import { Daemon, type DaemonOptions } from './daemon.js';
+import type { DaemonOptions } from './daemon.js';
+import { loadKernelFirst } from './kernel-first.js';
+import { openParts } from './open.js';
 
 export type { DaemonOptions };
 
 export async function runDaemon(config: Config, opts: DaemonOptions = {}): Promise<number> {
-  const daemon = await Daemon.start(config, opts);
+  // The kernel's table first, then the rest of the daemon's code (kernel-first.ts): the
+  // web API, mail and cluster modules are loaded only once the table is in the kernel.
+  const opened = await openParts(config, opts);
+  try {
+    await loadKernelFirst(opened);
+  } catch (e) {
+    await opened.abandon();
+    throw e;
+  }
+  const { Daemon } = await import('./daemon.js');
+  const daemon = await Daemon.start(config, opts, opened);
   const log = daemon.logger;
   // Root only: the socket needs no login.
   chmodSync(runtimePaths(config).socket, 0o600);

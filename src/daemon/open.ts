@@ -9,8 +9,11 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
 import type { ConfigWarning } from '../core/config/parse.js';
+import type { AccessLists } from '../core/lists/lists.js';
 import type { Config } from '../core/types.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
+import type { GeoDatabase } from '../geoip/database.js';
+import type { ListFiles } from '../lists/list-files.js';
 import type { HostFacts } from '../platform/host-facts.js';
 import { createLogger } from '../platform/logging.js';
 import { claimNetnsLock, NETNS_LOCK } from '../platform/netns-lock.js';
@@ -47,6 +50,18 @@ export interface DaemonOptions {
   clusterBus?: ClusterBus;
 }
 
+/**
+ * What `sipprotd run` loaded into the kernel before the rest of the daemon (kernel-first.ts),
+ * for the Daemon to take as its own instead of reading it again.
+ */
+export interface EarlyKernel {
+  lists: ListFiles;
+  /** The lists as parsed for that load. */
+  access: AccessLists;
+  /** The geo database, when blocked countries needed it for the load (absent: not loaded yet). */
+  geo?: GeoDatabase | null;
+}
+
 /** What start opens before the daemon can be built (each with its own check). */
 export interface Opened {
   config: Config;
@@ -55,6 +70,8 @@ export interface Opened {
   paths: RuntimePaths;
   store: Store;
   kernel: Firewall;
+  /** Set once the table is in the kernel from the lists and the store (kernel-first.ts). */
+  early?: EarlyKernel;
   /** Undoes what was opened (a constructor that threw): store, socket, PID file, lock. */
   abandon(): Promise<void>;
   /** The last step of every stop: the control socket, the PID file, the namespace lock. */
