@@ -10,7 +10,7 @@ import type { Decision } from '../core/types.js';
 import { FakeFirewall } from '../firewall/firewall.fake.js';
 import { emptyFirewallState } from '../ports/firewall.js';
 import { FakeStore } from '../store/store.fake.js';
-import { Enforcer } from './enforcer.js';
+import { Enforcer, GATHER_MS } from './enforcer.js';
 
 async function setup() {
   const firewall = new FakeFirewall({ now: () => 1000 });
@@ -110,4 +110,48 @@ test('turns that end while a commit is in flight are staged as they end and comm
     ['block 198.51.100.2', 'unblock 198.51.100.1', 'block 198.51.100.3'],
   ]);
   assert.deepEqual((await store.listBlocks()).map((b) => b.ip).sort(), ['198.51.100.2', '198.51.100.3']);
+});
+
+test('a lone decision is committed at once; those within GATHER_MS of a commit wait and go together', async () => {
+  const firewall = new FakeFirewall({ now: () => 1000 });
+  await firewall.init(emptyFirewallState());
+  const store = new FakeStore();
+  const commits: string[][] = [];
+  const enforcer = new Enforcer({
+    firewall,
+    store: {
+      commit: async (b) => {
+        commits.push((b.blocks ?? []).map((r) => r.ip));
+        await store.commit(b);
+      },
+    },
+    recordOf: () => undefined,
+    appendDeny: async () => {},
+    published: () => {},
+    failed: (what, e) => assert.fail(`${what}: ${String(e)}`),
+    clock: () => 1000,
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  enforcer.apply([aDecision('192.0.2.1', 1000)]);
+  await sleep(5);
+  assert.deepEqual(commits, [['192.0.2.1']], 'at once');
+  enforcer.apply([aDecision('192.0.2.2', 1000)]);
+  await sleep(5);
+  enforcer.apply([aDecision('192.0.2.3', 1000)]);
+  await sleep(5);
+  assert.equal(commits.length, 1, 'the next ones wait');
+  assert.equal(firewall.wouldDrop('192.0.2.3'), 'dynamic', 'the kernel has them meanwhile');
+  await sleep(GATHER_MS + 20);
+  assert.deepEqual(
+    commits,
+    [['192.0.2.1'], ['192.0.2.2', '192.0.2.3']],
+    'together, GATHER_MS after the first',
+  );
+  await sleep(GATHER_MS + 20);
+  enforcer.apply([aDecision('192.0.2.4', 1000)]);
+  await sleep(5);
+  assert.deepEqual(commits.at(-1), ['192.0.2.4'], 'after a quiet moment: at once again');
+  enforcer.apply([aDecision('192.0.2.5', 1000)]);
+  await enforcer.flush();
+  assert.deepEqual(commits.at(-1), ['192.0.2.5'], 'flush does not wait');
 });

@@ -14,14 +14,13 @@
 
 import { ACTORS, type NewHistoryEvent } from '../core/history/events.js';
 import type { AccessLists } from '../core/lists/lists.js';
-import { blockRecordOf } from '../core/policy/block-record.js';
 import type { AttackRecord } from '../core/records.js';
 import type { BlockRecord, Config, Decision, ListEntry, Verdict } from '../core/types.js';
 import { desiredState } from '../firewall/reconcile.js';
 import type { Protection } from '../ports/admin.js';
 import type { FeedBlock, Firewall, FirewallState } from '../ports/firewall.js';
 import type { Store, StoreBatch } from '../ports/store.js';
-import { mergeBatches } from './store-writer-batches.js';
+import { batchOf, mergeBatches } from './store-writer-batches.js';
 import { UnsavedQueue } from './unsaved.js';
 
 /**
@@ -32,6 +31,16 @@ import { UnsavedQueue } from './unsaved.js';
  * timeout is the safety net for when the daemon is gone.
  */
 const KERNEL_SLACK_SECONDS = 2;
+
+/**
+ * Commits start at most every GATHER_MS. A commit is a transaction with its fsync on the
+ * writer thread: at 1k msg/s of the issue-13 mix (a block every few messages) one per turn
+ * was over a hundred a second, most of the daemon's CPU at that rate (bench/RESULTS.md). A
+ * decision after a quiet moment is committed at once; one within GATHER_MS of the last
+ * commit waits for the rest of it, with whatever else comes meanwhile. The kernel has every
+ * block at once either way; the store (and the log line, the live view) up to GATHER_MS later.
+ */
+export const GATHER_MS = 100;
 
 export interface EnforcerDeps {
   firewall: Firewall;
@@ -99,6 +108,9 @@ export class Enforcer {
   private turns: Turn[] = [];
   private flushing: Promise<void> | null = null;
   private scheduled = false;
+  /** performance.now() of the last commit's start; the timer of the next one (GATHER_MS). */
+  private lastCommit = Number.NEGATIVE_INFINITY;
+  private gather: NodeJS.Timeout | null = null;
   /** What the fleet has not been told yet (cluster mode only). */
   private fleet: { ds: Decision[]; attacks: AttackRecord[] } = { ds: [], attacks: [] };
   private fleetScheduled = false;
@@ -230,8 +242,22 @@ export class Enforcer {
     setImmediate(() => {
       this.scheduled = false;
       this.endTurn();
-      if (!this.flushing) void this.commit();
+      this.commitSoon();
     });
+  }
+
+  /** A commit now, or GATHER_MS after the last one started (one in flight: when it ends). */
+  private commitSoon(): void {
+    if (this.flushing || this.gather || this.turns.length === 0) return;
+    const wait = this.lastCommit + GATHER_MS - performance.now();
+    if (wait <= 0) {
+      void this.commit();
+      return;
+    }
+    this.gather = setTimeout(() => {
+      this.gather = null;
+      this.commitSoon();
+    }, wait);
   }
 
   /** The turn's decisions become a batch now (bounded work: this turn's decisions only). */
@@ -239,7 +265,7 @@ export class Enforcer {
     if (this.pendingEmpty()) return;
     const { ds, attacks, history } = this.pending;
     this.pending = { ds: [], attacks: [], history: [] };
-    const batch = this.batchOf(ds, attacks);
+    const batch = batchOf(ds, attacks, this.d.recordOf);
     if (history.length > 0) batch.store.history = history;
     this.turns.push({
       ...batch,
@@ -252,6 +278,9 @@ export class Enforcer {
     this.endTurn();
     const turns = this.turns;
     this.turns = [];
+    if (turns.length > 0) this.lastCommit = performance.now();
+    if (this.gather) clearTimeout(this.gather);
+    this.gather = null;
     const run = async () => {
       if (turns.length === 0) return;
       const batches = turns.map((t) => t.store);
@@ -345,46 +374,6 @@ export class Enforcer {
       void this.retryUnsaved();
     }, wait);
     this.retry.unref();
-  }
-
-  private batchOf(ds: Decision[], attacks: AttackRecord[]): { store: StoreBatch; deny: ListEntry[] } {
-    const blocks = new Map<string, BlockRecord>();
-    const deleteBlocks: string[] = [];
-    const increments: Array<{ ip: string; at: number }> = [];
-    const decisions: Decision[] = [];
-    const deny: ListEntry[] = [];
-    for (const dec of ds) {
-      if (dec.action === 'observe') {
-        decisions.push(dec);
-        continue;
-      }
-      if (dec.action === 'unblock') {
-        blocks.delete(dec.ip);
-        deleteBlocks.push(dec.ip);
-        decisions.push(dec);
-        continue;
-      }
-      const rec = this.d.recordOf(dec.ip) ?? blockRecordOf(dec);
-      const host = rec.host ?? dec.host;
-      blocks.set(dec.ip, { ...rec, users: rec.users.slice(), ...(host === undefined ? {} : { host }) });
-      const idx = deleteBlocks.indexOf(dec.ip);
-      if (idx >= 0) deleteBlocks.splice(idx, 1);
-      if (dec.action === 'extend') continue;
-      decisions.push(dec);
-      if (dec.reason !== 'manual') increments.push({ ip: dec.ip, at: dec.at });
-      if (dec.action === 'permanent')
-        deny.push({ network: dec.ip, note: `sipprot: ${dec.note ?? dec.reason}` });
-    }
-    return {
-      store: {
-        deleteBlocks,
-        blocks: [...blocks.values()],
-        incrementTimesBlocked: increments,
-        decisions,
-        attacks,
-      },
-      deny,
-    };
   }
 }
 
