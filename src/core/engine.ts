@@ -38,6 +38,8 @@ import {
 } from './types.js';
 
 const ACTIONS: readonly DecisionAction[] = ['block', 'extend', 'permanent', 'unblock', 'observe'];
+/** What onEvent returns when an event decided nothing (most do). */
+const NONE: Decision[] = Object.freeze([]) as unknown as Decision[];
 
 export interface EngineDeps extends PolicyDeps {
   /** The host's own addresses: never treated as remote. */
@@ -93,6 +95,8 @@ export class Engine {
   private readonly onAlert: ((a: Alert) => void) | undefined;
   private readonly onObserve: ((d: Decision) => void) | undefined;
   private readonly verdicts: Verdict[] = [];
+  /** onEvent's decisions so far (handed over by done()). */
+  private buf: Decision[] = [];
   private now = Number.NEGATIVE_INFINITY;
   private readonly counts = {
     events: 0,
@@ -125,46 +129,62 @@ export class Engine {
     this.policy = new Policy(config, { lists: deps.lists, country: deps.country, prefixOf, protectedIn });
   }
 
-  /** One SIP event; returns the decisions it (and the time it brings) caused. */
+  /**
+   * One SIP event; returns the decisions it (and the time it brings) caused. Most events
+   * cause none: they get one shared, frozen empty array (no allocation per packet), so the
+   * caller reads what it gets and never modifies it.
+   */
   onEvent(ev: SipEvent): Decision[] {
-    const out: Decision[] = [];
+    const out = this.buf;
     this.advance(ev.at, out);
     this.counts.events++;
     const remote = remoteOf(ev, this.ports);
     if (remote === null) {
       this.counts.ignored++;
       this.detector.onLocal(ev, this.isLocal(ev.src), this.isLocal(ev.dst));
-      return out;
+      return this.done();
     }
     const local = this.local.size;
     if (local > 0 && (remote === this.localOne || (local > 1 && this.local.has(remote)))) {
       this.counts.local++;
       // The server's own requests and their answers prove the peers it talks to (outbound.ts).
       this.detector.onLocal(ev, this.isLocal(ev.src), this.isLocal(ev.dst));
-      return out;
+      return this.done();
     }
     if (ev.msg.kind === 'request') {
       this.counts.requests++;
-      if (this.policy.isBlocked(remote)) {
+      // One lookup: a blocked address's request renews its block and is not judged again.
+      const renewed = this.policy.packetIfBlocked(remote, ev.at);
+      if (renewed !== null) {
         this.counts.blockedPackets++;
-        return this.count(out, this.policy.onPacket(remote, ev.at, true));
+        this.count(out, renewed);
+        return this.done();
       }
       if (this.policy.holdsPrefixes) {
         const ds = this.policy.blockPrefixMember(remote, ev.at);
         if (ds.length > 0) {
           this.detector.forget(remote);
-          return this.count(out, ds);
+          this.count(out, ds);
+          return this.done();
         }
       }
       this.detector.onRequest(ev, remote, this.verdicts);
     } else {
       this.counts.responses++;
       if (this.inferLocal) this.learnLocal(ev);
-      if (this.policy.isBlocked(remote)) return out;
+      if (this.policy.isBlocked(remote)) return this.done();
       this.detector.onResponse(ev, remote, this.verdicts);
     }
     if (this.verdicts.length > 0) this.judge(out);
     if (this.detector.alerts.length > 0) this.raise();
+    return this.done();
+  }
+
+  /** The decisions collected in `buf`, handed over (a fresh buffer takes its place), or NONE. */
+  private done(): Decision[] {
+    const out = this.buf;
+    if (out.length === 0) return NONE;
+    this.buf = [];
     return out;
   }
 

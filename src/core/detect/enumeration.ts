@@ -18,7 +18,7 @@ import {
   hashEnd,
   hashNum,
   hashOne,
-  hashStart,
+  hashStartWith,
   hashStr,
   identityUser,
   type PendingRequest,
@@ -46,8 +46,7 @@ export interface Challenge {
 
 /** Hashes remote + Call-ID + identity user into HASH (a challenge's key). */
 export function challengeKey(req: PendingRequest): void {
-  hashStart();
-  hashStr(req.remote);
+  hashStartWith(req.remote);
   hashNum(req.callHash);
   hashStr(identityUser(req) ?? '');
   hashEnd();

@@ -20,7 +20,7 @@
  * Memory: 2^18 slots × 29 bytes = 7.3 MB whatever the number of sources; exact states
  * only for sources in hot or shared slots, cleared every minute of packet time.
  */
-import { HASH, hashEnd, hashStart, hashStr } from '../sip/match-hash.js';
+import { HASH, hashEnd, hashStartWith } from '../sip/match-hash.js';
 
 export const FLOOD_WINDOW = 5;
 const SLOTS = 1 << 18;
@@ -89,8 +89,7 @@ export class RateTable {
       this.exact = new Map();
       this.exactSince = at;
     }
-    hashStart();
-    hashStr(key);
+    hashStartWith(key);
     hashEnd();
     const slot = HASH.h1 & MASK;
     let ex: Exact | undefined;

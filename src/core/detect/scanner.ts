@@ -40,6 +40,8 @@ export class ScannerMatcher {
   /** Index of a pattern ending at this state (itself or via its suffix links), or -1. */
   private readonly hit: Int32Array;
   private readonly hasNonAscii: boolean;
+  private lastUa = '';
+  private lastHit = -1;
 
   constructor(patterns: readonly string[]) {
     const clean = [...new Set(patterns.map((p) => p.trim().toLowerCase()).filter((p) => p.length > 0))];
@@ -127,6 +129,15 @@ export class ScannerMatcher {
   /** Index (into `patterns`) of a pattern contained in `ua`, case-insensitive; -1 if none. */
   match(ua: string | null): number {
     if (ua === null || this.patterns.length === 0) return -1;
+    // Consecutive requests mostly carry the same User-Agent (a phone's, a tool's).
+    if (ua === this.lastUa) return this.lastHit;
+    const hit = this.walk(ua);
+    this.lastUa = ua;
+    this.lastHit = hit;
+    return hit;
+  }
+
+  private walk(ua: string): number {
     const delta = this.delta;
     const column = this.column;
     const n = ua.length;

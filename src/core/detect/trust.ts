@@ -19,7 +19,7 @@
  * trust until its phones next register (minutes): it can only lose trust, never lend it
  * (a wrong key would have to match both 30-bit hashes).
  */
-import { HASH, hashEnd, hashStart, hashStr } from '../sip/match-hash.js';
+import { HASH, hashEnd, hashStartWith } from '../sip/match-hash.js';
 
 export const TRUST_SECONDS = 3600;
 const BUCKETS = 1 << 18;
@@ -45,8 +45,7 @@ export class TrustTable {
     if (key === this.lastKey && at - this.lastAt < 60) return;
     this.lastKey = key;
     this.lastAt = at;
-    hashStart();
-    hashStr(key);
+    hashStartWith(key);
     hashEnd();
     const a = (HASH.h1 & MASK) << 1;
     const v = HASH.h2;
@@ -63,8 +62,7 @@ export class TrustTable {
   /** Whether `key` had credentials accepted within the last `ttl` seconds before `at`. */
   trusted(key: string, at: number): boolean {
     if (this.marks === 0) return false;
-    hashStart();
-    hashStr(key);
+    hashStartWith(key);
     hashEnd();
     const a = (HASH.h1 & MASK) << 1;
     const v = HASH.h2;

@@ -239,7 +239,26 @@ export class Policy {
   onPacket(ip: string, at: number, isAttackTraffic = true): Decision[] {
     const out = this.dueBefore(at);
     const b = this.held.get(ip);
-    if (b === undefined || b.permanent || !isAttackTraffic) return out;
+    if (b === undefined || !isAttackTraffic) return out;
+    return this.renew(b, at, out);
+  }
+
+  /**
+   * A request from `ip` at `at`: null if the address is not held blocked, else what
+   * onPacket(ip, at, true) decides. One Map lookup for the Engine's question ("blocked?")
+   * and its renewal.
+   */
+  packetIfBlocked(ip: string, at: number): Decision[] | null {
+    if (this.held.size === 0) return null;
+    const b = this.held.get(ip);
+    if (b === undefined) return null;
+    // Expiries due (time went back, or no event moved it yet): exactly onPacket's path.
+    if (this.heap.peekKey() <= at) return this.onPacket(ip, at, true);
+    return this.renew(b, at, []);
+  }
+
+  private renew(b: Block, at: number, out: Decision[]): Decision[] {
+    if (b.permanent) return out;
     const rec = b.record;
     if (at > rec.lastSeen) rec.lastSeen = at;
     const expiresAt = at + this.config.blockTime;

@@ -9,12 +9,35 @@
 // hash is started and ended without anything else hashing in between.
 let A = 0;
 let B = 0;
+// The last string hashStartWith() hashed and the state after it (set below, for '').
+let memoS = '';
+let memoA = 0;
+let memoB = 0;
 /** The two hashes of the last hashEnd(): h1 for lookup, h2 to confirm. */
 export const HASH = { h1: 0, h2: 0 };
 
 export function hashStart(): void {
   A = 0x811c9dc5 | 0;
   B = 0x2545f491 | 0;
+}
+
+/**
+ * hashStart() then hashStr(s), remembering the state after `s`: one packet's source
+ * address is hashed by the rate table, the request key, the trust table and the challenge
+ * key in turn — the same string, so only the first of them walks its characters. Same
+ * result as the two calls, always.
+ */
+export function hashStartWith(s: string): void {
+  if (s === memoS) {
+    A = memoA;
+    B = memoB;
+    return;
+  }
+  hashStart();
+  hashStr(s);
+  memoS = s;
+  memoA = A;
+  memoB = B;
 }
 
 export function hashStr(s: string): void {
@@ -59,3 +82,7 @@ export function hashOne(s: string | null): number {
   hashEnd();
   return HASH.h1 === 0 ? 1 : HASH.h1;
 }
+
+hashStart();
+memoA = Math.imul(A ^ 0x1ff, 0x01000193);
+memoB = Math.imul(B ^ 0x1ff, 0x5bd1e995);

@@ -17,9 +17,9 @@
  * nothing for the garbage collector to promote and sweep. O(1) per operation.
  */
 import type { SipEvent, SipMessage, Transport } from '../types.js';
-import { HASH, hashEnd, hashNum, hashOne, hashStart, hashStr } from './match-hash.js';
+import { HASH, hashEnd, hashNum, hashOne, hashStart, hashStartWith, hashStr } from './match-hash.js';
 
-export { HASH, hashEnd, hashNum, hashOne, hashStart, hashStr };
+export { HASH, hashEnd, hashNum, hashOne, hashStart, hashStartWith, hashStr };
 
 /**
  * What detection needs to know about a request once its answer arrives. The table
@@ -109,8 +109,7 @@ export function detach(s: string | null): string | null {
 
 /** Hashes a request's (or answer's) key into HASH; false if it has none. */
 export function requestKey(remote: string, msg: SipMessage): boolean {
-  hashStart();
-  hashStr(remote);
+  hashStartWith(remote);
   if (msg.callId !== null && msg.cseq !== null && Number.isFinite(msg.cseq)) {
     hashStr(msg.callId);
     hashNum(msg.cseq);
@@ -181,6 +180,8 @@ export class RequestTable {
   private uriUserCol: (string | null)[];
   private userAgent: (string | null)[];
   private readonly uaCache = new Map<string, string>();
+  /** The copy of the last user agent interned. */
+  private lastUa = '';
   private readonly view: PendingRequest = {
     remote: '',
     at: 0,
@@ -450,6 +451,14 @@ export class RequestTable {
 
   private internUa(ua: string | null): string | null {
     if (ua === null) return null;
+    // The same text as the last one: its copy (consecutive requests mostly share one).
+    if (ua === this.lastUa) return this.lastUa;
+    const hit = this.internNew(ua);
+    this.lastUa = hit;
+    return hit;
+  }
+
+  private internNew(ua: string): string {
     const hit = this.uaCache.get(ua);
     if (hit !== undefined) return hit;
     if (this.uaCache.size >= UA_CACHE_MAX) this.uaCache.clear();
