@@ -3,7 +3,7 @@
  * process so it can be profiled: real redis-server, real nftables, one real daemon (the
  * joining host), all inside a network namespace this script creates (it re-runs itself
  * there; nothing touches the root namespace's nftables). Root only.
- * Run: node --import tsx bench/cluster/join.bench.ts [--deny 100000] [--cpu-prof] [--import]
+ * Run: node --import tsx bench/cluster/join.bench.ts [--deny 100000] [--cpu-prof] [--import] [--verbose]
  *
  * The fleet's list is published straight into Redis by a bus acting as host pbx-a (10
  * events of 10k entries, what `sipprot deny import` on a would send). Then the daemon of
@@ -30,6 +30,7 @@ const arg = (name: string, def: number) => {
 const DENY = arg('deny', 100_000);
 const PROFILE = process.argv.includes('--cpu-prof');
 const IMPORT = process.argv.includes('--import');
+const VERBOSE = process.argv.includes('--verbose');
 
 async function parent(): Promise<void> {
   const { Netns } = await import('../../test/netns.testkit.js');
@@ -153,6 +154,9 @@ async function child(): Promise<void> {
       maxBuffer: 256 << 20,
     }).toString();
     const inSet = (out.match(/100\.\d+\.\d+\.\d+/g) ?? []).length;
+    // The resync logs its steps once the list is applied (after the kernel load): wait for it.
+    for (let i = 0; i < 100 && !lines.some((l) => l.msg === 'cluster: in sync with the fleet'); i++)
+      await new Promise((r) => setTimeout(r, 50));
     const sync = lines.find((l) => l.msg === 'cluster: in sync with the fleet');
     console.log(
       `${DENY}-entry deny list reached a new host: ${total} ms from Daemon.start to the kernel ` +
@@ -161,7 +165,7 @@ async function child(): Promise<void> {
     );
     if (inSet < DENY) throw new Error(`only ${inSet} of ${DENY} in the kernel`);
     for (const l of lines)
-      if (/cluster|firewall|list|warmed|started/.test(String(l.msg)))
+      if (VERBOSE || /cluster|firewall|list|warmed|started/.test(String(l.msg)))
         console.log(
           `  +${(l.t as number) - t0} ms ${String(l.msg)}${typeof l.ms === 'number' ? ` (${l.ms} ms)` : ''}`,
         );

@@ -2,6 +2,7 @@
  * Cluster propagation (issue 14; root): how long a block decided on one host takes to be in
  * the other hosts' kernels, and how long a 100k-entry deny list takes to reach a new host.
  * Run: node --import tsx bench/cluster/propagation.bench.ts [--single 200] [--burst 1000] [--deny 100000] [--profile DIR]
+ * The 100k join alone: `--single 0 --burst 0` (hosts a, b and c still start: a publishes the list).
  *
  * Three real sipprotd hosts (a, b, c) in network namespaces this script creates, one real
  * redis-server (password, appendonly, fsync every second) in a fourth, an attacker namespace linked
@@ -197,6 +198,17 @@ async function main(): Promise<void> {
 
 let dGuard: Guard | null = null;
 
+/** Log lines of the joining host whose times (from spawn) the join prints. */
+const JOIN_MILESTONES = [
+  'firewall table loaded',
+  'packet path warmed up',
+  'cluster mode',
+  'cluster: Redis reachable',
+  'sipprotd started',
+  'firewall list replaced',
+  'cluster: in sync with the fleet',
+];
+
 function probeEnv(dir: string | null): void {
   if (dir === null) {
     delete process.env.SIPPROT_BENCH_PROBE;
@@ -292,10 +304,24 @@ async function denyToNewHost(guards: Guard[], d: Netns): Promise<void> {
   await waitFor('the deny list in the new host’s kernel', () => denyLoadedAt(dGuard!) !== null, 300_000, 100);
   const total = denyLoadedAt(dGuard)! - t;
   const inKernel = (await dGuard.kernelSet('deny', 4)).size;
+  // d's own milestones, from spawn: where the time before the list went.
+  await waitFor(
+    'd’s resync line',
+    () => dGuard!.logRecords('cluster: in sync with the fleet').length > 0,
+    30_000,
+    100,
+  ).catch(() => undefined);
+  const milestones = JOIN_MILESTONES.map((m) => {
+    const r = dGuard!.logRecords(m)[0];
+    return r ? `${m} +${Number(r.time) - t}` : `${m} –`;
+  });
+  console.log(`  d: ${milestones.join('; ')}`);
   const sync = dGuard.logRecords('cluster: in sync with the fleet')[0];
+  const snapshotMs = sync?.snapshotMs;
   console.log(
     `${DENY}-entry deny list reached a new host: ${total} ms from spawn to all in its kernel ` +
-      `(daemon up after ${started} ms; resync ${String(sync?.ms ?? '?')} ms, steps ${JSON.stringify(sync?.steps)}; ` +
+      `(daemon up after ${started} ms; resync ${String(sync?.ms ?? '?')} ms, snapshot ${String(snapshotMs ?? '?')} ms, ` +
+      `steps ${JSON.stringify(sync?.steps)}; ` +
       `${inKernel} in the kernel)`,
   );
 }

@@ -5,12 +5,14 @@
  * - unblock: lifted through the policy, as `sipprot unblock` would.
  * - list, settings, recipient: each entry applies only when it is later than the version
  *   this host last agreed with (last writer wins, core/cluster/merge.ts); the version is
- *   recorded first, so applying it is never sent back to the fleet as a local change.
+ *   agreed first, so applying it is never sent back to the fleet as a local change. A list's
+ *   version reaches disk only once the change is in the list file (applyListVersions).
  * - attack: kept in this host's store for the fleet's reports.
  * - geoip: the table with that digest is fetched from Redis, checked and loaded.
  */
 import type { ClusterEvent, ListEvent } from '../core/cluster/events.js';
 import { type FleetEntry, later } from '../core/cluster/merge.js';
+import type { ListEntry, ListName } from '../core/types.js';
 import type { ClusterHost } from '../ports/cluster.js';
 import type { Logger } from '../ports/logger.js';
 import type { ClusterJournal, SyncedKind } from './journal.js';
@@ -100,25 +102,57 @@ export function sameRun(a: ClusterEvent, b: ClusterEvent): boolean {
  * (last writer wins, as one by one), and what won goes to the list in one write.
  */
 export async function applyListRun(events: readonly ListEvent[], d: InboundDeps): Promise<void> {
-  const { host, journal } = d;
-  const last = new Map<string, string | null>();
+  const name = events[0]!.list;
+  const synced = d.journal.synced(name);
+  const won = new Map<string, FleetEntry>();
   for (const e of events) {
     const removed = e.op === 'remove';
-    const won = winners(
-      journal,
-      e.list,
-      e.entries.map((x) => [x.network, { at: e.at, host: e.host, removed, value: removed ? '' : x.note }]),
-    );
-    for (const [k, v] of won) last.set(k, removed ? null : v.value);
+    for (const x of e.entries) {
+      const v: FleetEntry = { at: e.at, host: e.host, removed, value: removed ? '' : x.note };
+      const s = won.get(x.network) ?? synced.get(x.network);
+      if (s === undefined || later(v, s)) won.set(x.network, v);
+    }
   }
-  if (last.size === 0) return;
-  const set: Array<{ network: string; note: string }> = [];
+  const pending = await applyListVersions(d, name, won);
+  pending?.commit();
+}
+
+/**
+ * The fleet's versions of one list's entries, applied here: agreed in memory first (a local
+ * change meanwhile is told apart from them), then the lists and the kernel, then the file.
+ * The returned agreement is committed by the caller once nothing after it can fail (a kill -9
+ * before that leaves the older versions on disk: the next start applies the change again
+ * instead of publishing the entries' absence from the file as a removal). Entries this host
+ * refused are agreed under the fleet's version with this host's own state: never retried,
+ * never sent back (a fleet entry that would lock this host's admin out stays the fleet's).
+ */
+export async function applyListVersions(
+  d: InboundDeps,
+  name: ListName,
+  versions: ReadonlyMap<string, FleetEntry>,
+): Promise<{ commit(): void; undo(): void } | null> {
+  if (versions.size === 0) return null;
+  const set: ListEntry[] = [];
   const remove: string[] = [];
-  for (const [network, note] of last) {
-    if (note === null) remove.push(network);
-    else set.push({ network, note });
+  for (const [network, v] of versions) {
+    if (v.removed) remove.push(network);
+    else set.push({ network, note: v.value });
   }
-  await host.applyList(events[0]!.list, set, remove);
+  const pending = d.journal.agree(name, [...versions]);
+  let refused: Array<[string, FleetEntry]>;
+  try {
+    const r = await d.host.applyList(name, set, remove);
+    refused = r.refused.flatMap(([network, kept]) => {
+      const v = versions.get(network);
+      return v
+        ? [[network, { ...v, removed: kept === null, value: kept ?? '' }] as [string, FleetEntry]]
+        : [];
+    });
+  } catch (e) {
+    pending.undo();
+    throw e;
+  }
+  return { commit: () => pending.commit(refused), undo: () => pending.undo() };
 }
 
 export async function applyRemote(e: ClusterEvent, d: InboundDeps): Promise<void> {
@@ -136,28 +170,9 @@ export async function applyRemote(e: ClusterEvent, d: InboundDeps): Promise<void
     case 'unblock':
       host.unblock(e.ip, e.forgetHistory, e.host);
       return;
-    case 'list': {
-      const removed = e.op === 'remove';
-      const won = winners(
-        journal,
-        e.list,
-        e.entries.map((x) => [x.network, version(removed, removed ? '' : x.note)]),
-      );
-      if (won.length === 0) return;
-      if (removed)
-        await host.applyList(
-          e.list,
-          [],
-          won.map(([k]) => k),
-        );
-      else
-        await host.applyList(
-          e.list,
-          won.map(([k, v]) => ({ network: k, note: v.value })),
-          [],
-        );
+    case 'list':
+      await applyListRun([e], d);
       return;
-    }
     case 'settings': {
       const won = winners(
         journal,

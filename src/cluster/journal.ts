@@ -28,6 +28,13 @@ import { SipprotError } from '../core/errors.js';
 
 export type SyncedKind = 'allow' | 'deny' | 'settings' | 'recipients';
 
+/** Versions agreed in memory, written by `commit` (with this host's own version of any key it
+ * refused), or dropped by `undo`. Each settles once. */
+export interface PendingAgreement {
+  commit(overrides?: ReadonlyArray<readonly [string, FleetEntry]>): void;
+  undo(): void;
+}
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, event TEXT NOT NULL) STRICT;
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -169,6 +176,53 @@ export class ClusterJournal {
     })();
     const m = this.cache.get(kind);
     if (m) for (const [k, e] of entries) m.set(k, e);
+  }
+
+  /**
+   * Versions agreed with the fleet for a change this host is still applying (a fleet list:
+   * kernel first, then the list file): every comparison sees them at once (a local change
+   * meanwhile is not mistaken for them), but they reach disk only with `commit`, once the
+   * change is durable here. A kill -9 before that leaves the older versions on disk, so the
+   * next start takes the change from the fleet again instead of reading its absence from the
+   * file as a local removal. `undo` (the change failed) puts the older versions back.
+   */
+  agree(kind: SyncedKind, entries: ReadonlyArray<readonly [string, FleetEntry]>): PendingAgreement {
+    const m = this.synced(kind) as Map<string, FleetEntry>;
+    const agreed = new Map<string, FleetEntry>(entries);
+    const before = new Map<string, FleetEntry | undefined>();
+    for (const [k, e] of agreed) {
+      before.set(k, m.get(k));
+      m.set(k, e);
+    }
+    let open = true;
+    return {
+      commit: (overrides = []) => {
+        if (!open) return;
+        open = false;
+        for (const [k, e] of overrides) {
+          if (m.get(k) === agreed.get(k)) m.set(k, e);
+          agreed.set(k, e);
+        }
+        this.writeSynced(kind, agreed);
+      },
+      undo: () => {
+        if (!open) return;
+        open = false;
+        for (const [k, e] of before) {
+          // A later agreement on the same key (another change meanwhile) keeps its version.
+          if (m.get(k) !== agreed.get(k)) continue;
+          if (e === undefined) m.delete(k);
+          else m.set(k, e);
+        }
+      },
+    };
+  }
+
+  private writeSynced(kind: SyncedKind, rows: ReadonlyMap<string, FleetEntry>): void {
+    if (rows.size === 0) return;
+    this.db.transaction(() => {
+      for (const [k, e] of rows) this.st.putSynced.run(kind, k, e.at, e.host, e.removed ? 1 : 0, e.value);
+    })();
   }
 
   /** Forgets the removals agreed at or before `before` (the fleet pruned its tombstones). */

@@ -4,9 +4,10 @@
  * compromised, Redis may hold garbage): every record, address, host id and setting key is
  * validated again, and what fails is counted as rejected, never thrown and never applied.
  */
-import { decodeBlock, decodeHost, decodeNetwork } from '../core/cluster/events.js';
+import { decodeBlock, decodeHost, decodeListNetwork, decodeNetwork } from '../core/cluster/events.js';
 import { emptyFleet, type FleetEntry, type FleetState } from '../core/cluster/merge.js';
 import { isFleetWide } from '../core/config/scope.js';
+import { cleanNote } from '../core/lists/lists.js';
 import type { Snapshot } from '../ports/cluster.js';
 
 /** The unblock tombstones (`at|host`) and the prune horizon into the fleet; returns how many were malformed. */
@@ -83,8 +84,9 @@ export function readSnapshot(
   (['allow', 'deny'] as const).forEach((name, i) => {
     for (const [net, s] of Object.entries(lists[i]!)) {
       const e = entryOf(s);
-      if (e === null || decodeNetwork(net) !== net) rejected++;
-      else fleet.lists[name].set(net, e);
+      if (e === null || decodeListNetwork(net) !== net) rejected++;
+      // A note as the list file writes it (one line, bounded), as an event's is.
+      else fleet.lists[name].set(net, e.removed ? e : { ...e, value: cleanNote(e.value) });
     }
   });
   for (const [k, s] of Object.entries(settings)) {

@@ -12,7 +12,7 @@ import type { EventBody } from '../core/cluster/events.js';
 import type { FleetEntry } from '../core/cluster/merge.js';
 import type { ClusterHost, Snapshot } from '../ports/cluster.js';
 import type { Logger } from '../ports/logger.js';
-import { applySettings } from './inbound.js';
+import { applyListVersions, applySettings } from './inbound.js';
 import type { ClusterJournal, SyncedKind } from './journal.js';
 import { type Outbound, split } from './outbound.js';
 
@@ -56,21 +56,37 @@ export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult
   for (const [ip, n] of fleet.escalation) host.raiseEscalation(ip, n);
   lap('blocks');
   let applied = 0;
-  for (const name of ['allow', 'deny'] as const) {
-    const local = new Map(host.listEntries(name).map((e) => [e.network, e.note] as const));
-    const r = entries(d, name, local, fleet.lists[name]);
-    if (r.set.length + r.remove.length > 0) {
-      await host.applyList(
-        name,
-        r.set.map(([network, note]) => ({ network, note })),
-        r.remove,
+  // Each list's versions are agreed in memory and applied now, and written to the journal
+  // only at the end, after the events they publish are in the outbox (applyListVersions).
+  const agreed: Array<{ commit(): void; undo(): void }> = [];
+  try {
+    for (const name of ['allow', 'deny'] as const) {
+      const local = new Map(host.listEntries(name).map((e) => [e.network, e.note] as const));
+      const r = reconcileEntries(local, d.journal.synced(name), fleet.lists[name], d.now, self, {
+        forgotBefore: fleet.forgotBefore,
+      });
+      // What changes here (set, remove) is applied; the rest (published, or forgotten by both
+      // sides) is only agreed on.
+      const here = new Set<string>(r.remove);
+      for (const [k] of r.set) here.add(k);
+      const apply = new Map(r.synced.filter(([k]) => here.has(k)));
+      agreed.push(
+        d.journal.agree(
+          name,
+          r.synced.filter(([k]) => !here.has(k)),
+        ),
       );
+      const changes = await applyListVersions(d, name, apply);
+      if (changes) agreed.push(changes);
       applied += r.set.length + r.remove.length;
+      const [adds, removes] = split(r.publish);
+      if (adds.length > 0) bodies.push({ type: 'list', list: name, op: 'add', entries: adds });
+      if (removes.length > 0) bodies.push({ type: 'list', list: name, op: 'remove', entries: removes });
+      lap(name);
     }
-    const [adds, removes] = split(r.publish);
-    if (adds.length > 0) bodies.push({ type: 'list', list: name, op: 'add', entries: adds });
-    if (removes.length > 0) bodies.push({ type: 'list', list: name, op: 'remove', entries: removes });
-    lap(name);
+  } catch (e) {
+    for (const a of agreed) a.undo();
+    throw e;
   }
   const settings = entries(d, 'settings', host.settings(), fleet.settings, true);
   if (settings.set.length > 0) {
@@ -100,6 +116,7 @@ export async function antiEntropy(d: AntiEntropyDeps): Promise<AntiEntropyResult
   // The fleet forgot its older tombstones: so does this host's record of what it agreed on.
   d.journal.pruneSynced(fleet.forgotBefore);
   out.send(bodies.flatMap(splitLarge), now);
+  for (const a of agreed) a.commit();
   return { sent: bodies.length, adopted: blocks.adopt.length, lifted: blocks.lift.length, applied, steps };
 }
 

@@ -32,6 +32,7 @@ function recordingHost(calls: string[]): ClusterHost {
       for (const e of set) lists[name].set(e.network, e.note);
       for (const n of remove) lists[name].delete(n);
       calls.push(`${name} +${set.map((e) => `${e.network}=${e.note}`).join(',')} -${remove.join(',')}`);
+      return { refused: [] };
     },
     settings: () => new Map(),
     applySettings: async () => undefined,

@@ -145,6 +145,11 @@ describe('cluster mode, three daemons on one fake Redis', () => {
     await until('the deny entry everywhere', () =>
       hosts.every((h) => h.firewall.wouldDrop('198.51.100.9') === 'deny'),
     );
+    // A fleet change is in the kernel first and in the list file right after.
+    await until(
+      'the deny entry in c’s list file',
+      async () => (await c.admin.listEntries('deny')).length > 0,
+    );
     assert.deepEqual(await c.admin.listEntries('deny'), [
       { network: '198.51.100.0/24', note: 'abuse desk ticket 7' },
     ]);
@@ -288,10 +293,35 @@ describe('cluster mode: a new host joins', () => {
         async () =>
           (await a.admin.call<{ cluster: ClusterStatus }>('GET', '/api/cluster')).cluster.outbox === 0,
       );
-      const d = await start('pbx-d');
+      // Allow entries too (allow beats deny on every host): one covers a deny entry.
+      await a.admin.addEntries('allow', [{ network: '100.64.0.0/30', note: 'office' }]);
+      await until(
+        'a published the allow entry',
+        async () =>
+          (await a.admin.call<{ cluster: ClusterStatus }>('GET', '/api/cluster')).cluster.outbox === 0,
+      );
+      let d = await start('pbx-d');
       try {
-        await until('the list on the new host', () => d.firewall.wouldDrop('100.64.0.1') === 'deny', 20_000);
-        assert.equal((await d.admin.listEntries('deny')).length, Number(process.env.JOIN_N ?? 10_000));
+        const n = Number(process.env.JOIN_N ?? 10_000);
+        await until('the list on the new host', () => d.firewall.wouldDrop('100.64.0.5') === 'deny', 20_000);
+        await until('the list in d’s file', async () => (await d.admin.listEntries('deny')).length === n);
+        // d took the fleet's entries straight into its lists and kernel; a read them from its
+        // file (the import): the same kernel sets, the same answers and notes.
+        const joined = await d.firewall.snapshot();
+        const fromFile = await a.firewall.snapshot();
+        assert.deepEqual(joined.deny, fromFile.deny);
+        assert.deepEqual(joined.allow, fromFile.allow);
+        assert.equal(d.firewall.wouldDrop('100.64.0.1'), null, 'allowed: allow beats deny');
+        const check = async (h: { admin: HttpAdmin }) => {
+          const r = await h.admin.check('100.64.0.5');
+          return { blocked: r.blocked, deny: r.deny, allow: r.allow };
+        };
+        assert.deepEqual(await check(d), await check(a));
+        // And d restarted reads the same lists back from its file.
+        await d.daemon.stop();
+        d = await start('pbx-d');
+        await until('d in sync again', async () => (await d.admin.listEntries('deny')).length === n);
+        assert.deepEqual((await d.firewall.snapshot()).deny, fromFile.deny);
       } finally {
         await d.daemon.stop();
       }

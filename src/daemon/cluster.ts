@@ -23,7 +23,7 @@ import { fleetWideKeys } from '../core/config/scope.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { GuardedChange, Lockout } from '../core/lists/lockout.js';
 import type { AttackRecord } from '../core/records.js';
-import type { Config, Decision, ListName } from '../core/types.js';
+import type { Config, Decision, ListEntry, ListName } from '../core/types.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { VERSION } from '../platform/version.js';
 import type { ClusterSummary } from '../ports/admin.js';
@@ -56,8 +56,8 @@ export interface ClusterParts {
   pipeline: Pipeline;
   access(): AccessLists;
   lists: ListStorage;
-  /** The daemon's reaction to a list change (engine, kernel, live view). */
-  listsChanged(name: ListName): Promise<void>;
+  /** A fleet change of a list: in force at once (lists, kernel), then in the list file. */
+  fleetList(name: ListName, set: ListEntry[], remove: string[]): Promise<void>;
   /** A validated settings change written to sipprot.conf and reloaded (the web UI's path, its
    * country lock-out guard included: SP_ERR_LOCKOUT when it would cut off a protected address). */
   applySettings(values: Record<string, string>): Promise<unknown>;
@@ -79,6 +79,7 @@ export interface DaemonClusterParts {
   pipeline: Pipeline;
   store: Store;
   lists: ListStorage;
+  fleetList: ClusterParts['fleetList'];
   log: Logger;
   clock(): number;
   geoInstalled(): Promise<void>;
@@ -98,7 +99,7 @@ export function startCluster(p: DaemonClusterParts): ClusterNode | null {
     pipeline: p.pipeline,
     access: running.access,
     lists: p.lists,
-    listsChanged: (name) => running.live.listsChanged(name),
+    fleetList: p.fleetList,
     guard,
     applySettings: (values) =>
       updateSettings({ ...running, guardCountries: (c) => guard.guardCountries(c) }, values),
@@ -241,6 +242,7 @@ function clusterHost(
     record: (ip) => p.pipeline.recordOf(ip),
     listEntries: (name) => (name === 'allow' ? p.access().allowEntries() : p.access().denyEntries()),
     applyList: async (name, set, remove) => {
+      // This host's lock-out guard first: a peer never cuts its admin off.
       const add =
         name === 'deny'
           ? await safe(
@@ -252,9 +254,13 @@ function clusterHost(
       const drop = name === 'allow' ? await safe(p, 'allow-remove', remove) : null;
       const entries = add ? set.filter((e) => add.has(e.network)) : set;
       const networks = drop ? remove.filter((n) => drop.has(n)) : remove;
-      if (entries.length > 0) await p.lists.add(name, entries);
-      if (networks.length > 0) await p.lists.remove(name, networks);
-      await p.listsChanged(name);
+      const refused = [
+        ...(add ? set.filter((e) => !add.has(e.network)).map((e) => e.network) : []),
+        ...(drop ? remove.filter((n) => !drop.has(n)) : []),
+      ];
+      const kept = refused.length > 0 ? noteOf(p.access(), name) : null;
+      if (entries.length + networks.length > 0) await p.fleetList(name, entries, networks);
+      return { refused: refused.map((n) => [n, kept?.get(n) ?? null] as [string, string | null]) };
     },
     settings: () => {
       const config = p.config();
@@ -322,4 +328,10 @@ async function safe(
     );
   }
   return ok;
+}
+
+function noteOf(access: AccessLists, name: ListName): Map<string, string> {
+  return new Map(
+    (name === 'allow' ? access.allowEntries() : access.denyEntries()).map((e) => [e.network, e.note]),
+  );
 }

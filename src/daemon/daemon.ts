@@ -25,7 +25,7 @@ import { AdminPresence } from '../api/presence.js';
 import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { PrefixSet } from '../core/net/prefix-set.js';
-import type { BlockRecord, Config, Decision, ListName } from '../core/types.js';
+import type { BlockRecord, Config, Decision, ListEntry, ListName } from '../core/types.js';
 import { ListFiles } from '../lists/list-files.js';
 import type { RuntimePaths } from '../platform/runtime-paths.js';
 import { VERSION } from '../platform/version.js';
@@ -44,7 +44,7 @@ import { countryRanges, GeoInForce } from './geo.js';
 import { REFRESH_MS as HOST_REFRESH_MS, HostView, protectedPeers, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
 import { KernelSync } from './kernel-sync.js';
-import { readAccessLists } from './lists.js';
+import { readAccessLists, withFleetChange } from './lists.js';
 import { MailInForce } from './mail.js';
 import { type DaemonOptions, type EarlyKernel, type Opened, openParts } from './open.js';
 import { Operations } from './ops.js';
@@ -76,6 +76,8 @@ export class Daemon {
   /** The kernel's agreement with the policy: reconcile, retry, watch, remove (kernel-sync.ts). */
   private readonly kernel: KernelSync;
   private readonly lists: ListFiles;
+  /** The fleet's list changes still being written to the list files (fleetListChanged). */
+  private listWrites: Promise<void> = Promise.resolve();
   private readonly events = new LiveEvents();
   private readonly pipeline: Pipeline;
   /** Logs, metrics, webhooks and alerts around the decision path (daemon/ops.ts). */
@@ -275,7 +277,7 @@ export class Daemon {
     await this.pipeline.flush();
     const previous = this.conf;
     // Lists first: an unreadable or unsafe list refuses the reload before anything changes.
-    this.access = this.readLists();
+    this.access = await this.readListsSettled();
     this.conf = config;
     this.peers = protectedPeers(config.protectedPeers);
     await this.geo.load(config);
@@ -366,6 +368,7 @@ export class Daemon {
       pipeline: this.pipeline,
       store: this.store,
       lists: this.lists,
+      fleetList: (name, set, remove) => this.fleetListChanged(name, set, remove),
       log: this.log.child({ component: 'cluster' }),
       clock,
       geoInstalled: async () => {
@@ -378,7 +381,36 @@ export class Daemon {
 
   /** The lists changed (CLI or UI): the engine and the kernel follow at once. */
   private async listsChanged(name: ListName): Promise<void> {
-    this.access = this.readLists();
+    this.access = await this.readListsSettled();
+    await this.enforceList(name);
+    this.cluster?.listChanged(name, clock());
+  }
+
+  /**
+   * A fleet change of a list (cluster.ts, entries the sync validated): the lists in force and
+   * the kernel follow at once from these entries, and the list file after (not read back);
+   * resolves once the file holds the change. Never told back to the fleet.
+   */
+  private async fleetListChanged(name: ListName, set: ListEntry[], remove: string[]): Promise<void> {
+    this.access = withFleetChange(this.access, name, set, remove, this.log);
+    await this.enforceList(name);
+    const write = this.listWrites.then(async () => {
+      if (set.length > 0) await this.lists.add(name, set);
+      if (remove.length > 0) await this.lists.remove(name, remove);
+    });
+    this.listWrites = write.catch(() => undefined);
+    await write;
+  }
+
+  /** The list files once no fleet change is still being written to them (else it would be lost). */
+  private async readListsSettled(): Promise<AccessLists> {
+    for (let w = this.listWrites; ; w = this.listWrites) {
+      await w;
+      if (w === this.listWrites) return this.readLists();
+    }
+  }
+
+  private async enforceList(name: ListName): Promise<void> {
     const networks = name === 'allow' ? this.access.allowEntries() : this.access.denyEntries();
     this.pipeline.liftExempt();
     try {
@@ -390,7 +422,6 @@ export class Daemon {
       this.failed('firewall', e);
     }
     this.events.emit({ type: 'lists', list: name });
-    this.cluster?.listChanged(name, clock());
   }
 
   private reviewCountries(next: Config, previous: readonly string[]): Promise<string[]> {

@@ -3,10 +3,14 @@
  * not a network logged once with its file and number (and skipped, never fatal), every
  * near-total entry (half the internet is rarely meant) warned about at every load. Each
  * entry is parsed once: the lookup sets and the kernel load reuse the parser's networks.
+ * A fleet's change (cluster mode) is applied to the lists in force from its entries
+ * (`withFleetChange`), without reading the file back: a new host's 100k-entry join parsed
+ * every entry three more times that way.
  */
 import { hugeEntry } from '../core/lists/entries.js';
 import { AccessLists } from '../core/lists/lists.js';
 import { parseNetwork } from '../core/net/ip.js';
+import type { ListEntry, ListName } from '../core/types.js';
 import type { ListStorage } from '../ports/lists.js';
 import type { Logger } from '../ports/logger.js';
 
@@ -28,4 +32,34 @@ export function readAccessLists(lists: ListStorage, log: Logger): AccessLists {
     });
   }
   return AccessLists.parsed(allow, deny);
+}
+
+/**
+ * The lists in force after a fleet change (entries the cluster sync validated): what the
+ * list file holds after the same `add` and `remove` — a network already listed keeps its
+ * note unless the change brings a non-empty one.
+ */
+export function withFleetChange(
+  access: AccessLists,
+  name: ListName,
+  set: readonly ListEntry[],
+  remove: readonly string[],
+  log: Logger,
+): AccessLists {
+  const notes = new Map(
+    (name === 'allow' ? access.allowEntries() : access.denyEntries()).map((e) => [e.network, e.note]),
+  );
+  for (const n of remove) notes.delete(n);
+  for (const e of set) {
+    const cur = notes.get(e.network);
+    if (cur === undefined || (e.note !== '' && e.note !== cur)) notes.set(e.network, e.note);
+    // A near-total entry is said as at a file load; only short prefixes are parsed for it.
+    const p = /\/(\d+)$/.exec(e.network);
+    const huge = p && Number(p[1]) < 16 ? hugeEntry(parseNetwork(e.network)!) : null;
+    if (huge) log.warn({ list: name, network: e.network }, `near-total list entry from the fleet: ${huge}`);
+  }
+  const next = [...notes].map(([network, note]) => ({ network, note }));
+  return name === 'allow'
+    ? new AccessLists(next, access.denyEntries())
+    : new AccessLists(access.allowEntries(), next);
 }

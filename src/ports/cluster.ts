@@ -118,13 +118,18 @@ export function compareIds(a: string, b: string): number {
   return am !== bm ? am - bm : as - bs;
 }
 
+export interface ListApplied {
+  refused: Array<[network: string, kept: string | null]>;
+}
+
 /**
  * What the cluster sync needs of the host it runs on (the daemon implements it). Contract:
  * - `adopt` and `unblock` go through the policy, exactly as a CLI or UI action does (one
  *   decision path): the kernel first, then the store, the live view and the history, with the
  *   decisions carrying the origin host. The allow list here still wins. Never awaits Redis.
  * - `applyList`, `applySettings`, `applyRecipients` write this host's files and store and
- *   apply the change at once; they never publish it again (the sync records the version first).
+ *   apply the change at once; they never publish it again (the sync agrees on the version in
+ *   memory first, and records it on disk once the change is durable here).
  * - Reads (`blocks`, `listEntries`, `settings`) are synchronous views of what is in force now.
  */
 export interface ClusterHost {
@@ -138,7 +143,12 @@ export interface ClusterHost {
   /** The policy's record of a block held here (for a block event's facts). */
   record(ip: string): BlockRecord | undefined;
   listEntries(name: ListName): ListEntry[];
-  applyList(name: ListName, set: ListEntry[], remove: string[]): Promise<void>;
+  /**
+   * A fleet change of a list: in force here (lists, kernel) before it is written to the list
+   * file; resolves once the file holds it. What this host refused (its lock-out guard) comes
+   * back with what it keeps instead: its note, or null when the network is not listed here.
+   */
+  applyList(name: ListName, set: ListEntry[], remove: string[]): Promise<ListApplied>;
   /** Fleet-wide settings in force, KEY → value as the config file writes it. */
   settings(): Map<string, string>;
   applySettings(values: Record<string, string>): Promise<void>;

@@ -68,7 +68,16 @@ export function reconcileEntries(
           ? mine !== undefined
           : mine !== s.value;
     const changedThere = f !== undefined && (s === undefined || later(f, s));
-    if (changedHere) {
+    if (
+      changedHere &&
+      f !== undefined &&
+      fleet !== null &&
+      (f.removed ? mine === undefined : mine === f.value)
+    ) {
+      // Changed here to what the fleet holds (a kill -9 between a fleet change's file write
+      // and its journal record): agreement, nothing to publish.
+      out.synced.push([k, f]);
+    } else if (changedHere) {
       const v: FleetEntry = { at: now, host: self, removed: mine === undefined, value: mine ?? '' };
       out.publish.push([k, v]);
       out.synced.push([k, v]);

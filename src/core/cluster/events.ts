@@ -19,6 +19,7 @@
  */
 import { findConfigKey } from '../config/keys.js';
 import { isFleetWide } from '../config/scope.js';
+import { entryRefusal } from '../lists/entries.js';
 import { cleanNote } from '../lists/lists.js';
 import { checkNetwork, parseAddress } from '../net/ip.js';
 import type { AttackRecord } from '../records.js';
@@ -253,6 +254,10 @@ function listEntry(v: unknown): ListEntry {
   const e = obj(v, 'entry');
   const r = checkNetwork(str(e.network, 'network', 64));
   if (!r.ok) fail(`network: ${r.reason}`);
+  // Never a list entry here either (0.0.0.0, loopback, multicast): the list file refuses it,
+  // and one such entry made the whole change fail on every host.
+  const refused = entryRefusal(r.network);
+  if (refused) fail(`network: ${refused}`);
   return { network: r.network.text, note: cleanNote(str(e.note ?? '', 'note', 2000)) };
 }
 
@@ -337,10 +342,16 @@ export function decodeBlock(v: unknown, origin: string): (BlockRecord & { host: 
   }
 }
 
-/** The canonical text of a list network from the snapshot; null when malformed. */
+/** The canonical text of a network from the snapshot; null when malformed. */
 export function decodeNetwork(v: string): string | null {
   const r = checkNetwork(v);
   return r.ok ? r.network.text : null;
+}
+
+/** A list entry's network from the snapshot: canonical, and one a list may hold; else null. */
+export function decodeListNetwork(v: string): string | null {
+  const r = checkNetwork(v);
+  return r.ok && entryRefusal(r.network) === null ? r.network.text : null;
 }
 
 /** A host id from the snapshot, or null. */
