@@ -9,7 +9,7 @@
  * distributed rule), times shifted to now.
  *
  *   node --import tsx bench/daemon-path.bench.ts [--packets 300000] [--runs 3] [--dir DIR]
- *        [--root DIR[,DIR2]] [--cpu-prof DIR] [--conf KEY=VALUE]...
+ *        [--root DIR[,DIR2]] [--cpu-prof DIR] [--conf KEY=VALUE]... [--rate N]
  *
  * Prints per fresh process (nothing warms it up beyond the daemon's own start):
  * microseconds of CPU per message on the MAIN THREAD (/proc/self/task/PID/stat: what
@@ -20,7 +20,9 @@
  * with dist/ built) the runs alternate A, B, A, B… on the same machine: ratios from one
  * run, the way a loaded shared machine can still answer "which is faster". --conf adds a
  * config line (`--conf DISTRIBUTED_BLOCK=no`: the same traffic without its 52k blocks, to
- * tell the cost of judging from the cost of blocking).
+ * tell the cost of judging from the cost of blocking). --rate N paces the frames at N a
+ * second in real time (each stamped with its arrival, a timer turn between them, as a
+ * capture wakes the daemon at low rates): CPU at 1k msg/s, wake-ups and commits included.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +48,7 @@ const { values } = parseArgs({
     root: { type: 'string', default: REPO },
     'cpu-prof': { type: 'string' },
     conf: { type: 'string', multiple: true, default: [] },
+    rate: { type: 'string' },
     measure: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -140,9 +143,16 @@ async function measure(root: string, capture: string, packets: number): Promise<
     lag.enable();
     let deadline = performance.now() + BUDGET_MS;
     let turns = 0;
+    const rate = values.rate ? Number(values.rate) : 0;
     outer: for await (const batch of readCaptureBatches(capture)) {
       for (const r of batch) {
         if (n === 0) shift = Date.now() / 1000 - r.at;
+        if (rate > 0) {
+          while (performance.now() < t0 + (n * 1000) / rate) await new Promise((res) => setTimeout(res, 1));
+          sink.onFrame(r.linkType, Date.now() / 1000, r.frame);
+          if (++n >= packets) break outer;
+          continue;
+        }
         sink.onFrame(r.linkType, r.at + shift, r.frame);
         if (++n >= packets) break outer;
         if (n % CLOCK_EVERY === 0 && performance.now() > deadline) {
@@ -224,6 +234,7 @@ async function main(): Promise<void> {
             '--packets',
             `${packets}`,
             ...(values.conf ?? []).flatMap((l) => ['--conf', l]),
+            ...(values.rate ? ['--rate', values.rate] : []),
           ],
           { encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 1 << 26 },
         );
@@ -231,7 +242,8 @@ async function main(): Promise<void> {
         console.log(
           `daemon path [${k === 0 ? 'A' : 'B'} ${root}] run ${i + 1}: ${r.messages.toLocaleString('en')} messages, ` +
             `main thread ${((r.mainCpuMs * 1000) / r.messages).toFixed(1)} µs/msg (${((r.messages / r.mainCpuMs) * 1000).toFixed(0)} msg/s of its CPU), ` +
-            `process ${((r.processCpuMs * 1000) / r.messages).toFixed(1)} µs/msg, wall ${(r.wallMs / 1000).toFixed(1)} s, ` +
+            `process ${((r.processCpuMs * 1000) / r.messages).toFixed(1)} µs/msg ` +
+            `(${((100 * r.processCpuMs) / r.wallMs).toFixed(1)}% of a core, main thread ${((100 * r.mainCpuMs) / r.wallMs).toFixed(1)}%), wall ${(r.wallMs / 1000).toFixed(1)} s, ` +
             `blocks ${r.blocks.toLocaleString('en')}, log lines ${r.logLines.toLocaleString('en')} ` +
             `(${r.decisionLines.toLocaleString('en')} decisions, ${r.alertLines} alerts), ` +
             `loop late p99 ${r.lag[0].toFixed(1)} / max ${r.lag[1].toFixed(1)} ms, peak heap ${r.peakHeapMb.toFixed(0)} MB, max RSS ${r.maxRssMb.toFixed(0)} MB, ` +

@@ -241,7 +241,7 @@ export class Daemon {
       this.paths.socket,
     );
     this.timers.push(setInterval(() => this.pipeline.tick(), TICK_MS));
-    this.timers.push(setInterval(() => this.host.refresh(), HOST_REFRESH_MS));
+    this.timers.push(setInterval(() => void this.host.refreshLater(), HOST_REFRESH_MS));
     this.timers.push(setInterval(() => void this.mail.notifier.tick(), NOTIFY_TICK_MS));
     this.timers.push(setInterval(() => void this.prune(), PRUNE_MS));
     this.log.info(startedFields(config), 'sipprotd started');

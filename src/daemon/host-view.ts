@@ -10,7 +10,12 @@ import type { Protected } from '../core/lists/lockout.js';
 import { networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
 import { PrefixSet } from '../core/net/prefix-set.js';
 import type { Config } from '../core/types.js';
-import { type HostFacts, protectedByHost, readHostFacts } from '../platform/host-facts.js';
+import {
+  type HostFacts,
+  protectedByHost,
+  readHostFacts,
+  readHostFactsAsync,
+} from '../platform/host-facts.js';
 import type { Logger } from '../ports/logger.js';
 
 export const REFRESH_MS = 5000;
@@ -18,6 +23,7 @@ export const REFRESH_MS = 5000;
 export class HostView {
   private cached: { at: number; facts: HostFacts } | null = null;
   private lookup: { at: number; ips: Set<string> } | null = null;
+  private refreshing = false;
 
   constructor(
     private readonly source: () => HostFacts = readHostFacts,
@@ -72,10 +78,29 @@ export class HostView {
     return false;
   }
 
-  /** Re-reads the host facts and rebuilds the protected set (the daemon's timer, every REFRESH_MS). */
+  /** Re-reads the host facts and rebuilds the protected set (at start, before the first packet). */
   refresh(): void {
     this.cached = null;
     this.lookup = { at: Date.now(), ips: new Set(this.protect().map((p) => p.ip)) };
+  }
+
+  /**
+   * refresh() for the daemon's timer (every REFRESH_MS): the /proc files are read off the
+   * event loop (platform/host-facts.ts: reading /proc/net/tcp held it 3–90 ms on a loaded
+   * machine, every 5 s, packets waiting); the set is swapped in when they are read.
+   */
+  async refreshLater(): Promise<void> {
+    if (this.refreshing) return;
+    this.refreshing = true;
+    try {
+      const facts = this.source === readHostFacts ? await readHostFactsAsync() : this.source();
+      this.cached = { at: Date.now(), facts };
+      this.lookup = { at: Date.now(), ips: new Set(this.protect().map((p) => p.ip)) };
+    } catch {
+      // The facts in force stay; the next tick tries again.
+    } finally {
+      this.refreshing = false;
+    }
   }
 
   lans(): Array<{ network: string; iface: string }> {

@@ -10,6 +10,7 @@ import {
   parseTcpPeers,
   protectedByHost,
   readHostFacts,
+  readHostFactsAsync,
 } from './host-facts.js';
 
 const ROUTE = `Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
@@ -46,6 +47,22 @@ describe('host facts', () => {
   it('established SSH peers only (local port 22, state 01), IPv4 and IPv6', () => {
     assert.deepEqual(parseTcpPeers(TCP, 22), ['203.0.113.50']);
     assert.deepEqual(parseTcpPeers(TCP6, 22), ['2001:db8::9']);
+  });
+
+  it('the async read (the daemon timer) gives the same facts; missing files count as empty', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sipprot-host-'));
+    try {
+      writeFileSync(join(dir, 'route'), ROUTE);
+      writeFileSync(join(dir, 'tcp6'), TCP6);
+      const src = { procNet: dir, resolvConf: join(dir, 'none.conf'), interfaces: () => ({}) };
+      const facts = await readHostFactsAsync(src);
+      assert.deepEqual(facts, readHostFacts(src));
+      assert.deepEqual(facts.gateways, ['192.0.2.1']);
+      assert.deepEqual(facts.sshPeers, ['2001:db8::9']);
+      assert.deepEqual(facts.resolvers, []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads them all and names why each is protected', () => {

@@ -6,11 +6,14 @@
  * - its gateways (/proc/net/route and /proc/net/ipv6_route next hops);
  * - the peers of established SSH sessions (/proc/net/tcp{,6}, local port 22): the admin
  *   typing `sipprot deny add ...` is one of them.
- * Reading all of it costs well under a millisecond (a few small /proc files); the
- * daemon refreshes it every few seconds, the CLI reads it once per command.
+ * The files are small, but reading /proc/net/tcp{,6} walks the kernel's whole TCP hash
+ * table: 3–22 ms each on the 2-core bench VM under load (measured), held on whatever
+ * thread reads them. The daemon's timer refresh therefore reads them off the event loop
+ * (readHostFactsAsync, the libuv pool); the CLI reads them once per command.
  * Unreadable files count as empty: a host without IPv6 has no ipv6_route.
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import type { Protected } from '../core/lists/lockout.js';
 import { formatAddress, parseAddress } from '../core/net/ip.js';
@@ -126,16 +129,35 @@ export function parseTcpPeers(tcp: string, port: number): string[] {
 }
 
 export function readHostFacts(src: HostFactSources = {}): HostFacts {
+  return factsOf(src, factFiles(src).map(read));
+}
+
+/** readHostFacts with the files read off the event loop (the daemon's timer refresh). */
+export async function readHostFactsAsync(src: HostFactSources = {}): Promise<HostFacts> {
+  const texts = await Promise.all(factFiles(src).map((f) => readFile(f, 'utf8').catch(() => '')));
+  return factsOf(src, texts);
+}
+
+/** resolv.conf, route, ipv6_route, tcp, tcp6. */
+function factFiles(src: HostFactSources): string[] {
   const net = src.procNet ?? '/proc/net';
+  return [
+    src.resolvConf ?? '/etc/resolv.conf',
+    `${net}/route`,
+    `${net}/ipv6_route`,
+    `${net}/tcp`,
+    `${net}/tcp6`,
+  ];
+}
+
+function factsOf(src: HostFactSources, [resolv, route, route6, tcp, tcp6]: string[]): HostFacts {
   const port = src.sshPort ?? 22;
   return {
     own: ownAddresses(src.interfaces ?? networkInterfaces),
     lans: lanNetworks(src.interfaces ?? networkInterfaces),
-    resolvers: parseResolvConf(read(src.resolvConf ?? '/etc/resolv.conf')),
-    gateways: parseGateways(read(`${net}/route`), read(`${net}/ipv6_route`)),
-    sshPeers: [
-      ...new Set([...parseTcpPeers(read(`${net}/tcp`), port), ...parseTcpPeers(read(`${net}/tcp6`), port)]),
-    ],
+    resolvers: parseResolvConf(resolv ?? ''),
+    gateways: parseGateways(route ?? '', route6 ?? ''),
+    sshPeers: [...new Set([...parseTcpPeers(tcp ?? '', port), ...parseTcpPeers(tcp6 ?? '', port)])],
   };
 }
 
