@@ -337,21 +337,25 @@ export function renderListReplace(
   ranges: readonly AddressRange[],
   current: Layout,
   options: FirewallOptions,
-): { script: string; layout: Layout } {
+): { script: string; layout: Layout; elements: SetElements[]; growScript: string } {
   const g = group(ranges);
   const layout: Layout = { ...current, [list]: lengths(g) };
-  const lines = [`flush chain ${TABLE} ${CHAIN}`, `flush chain ${TABLE} ${OUT_CHAIN}`];
+  const chains = [`flush chain ${TABLE} ${CHAIN}`, `flush chain ${TABLE} ${OUT_CHAIN}`];
+  const drop: string[] = [];
   for (const f of FAMILIES) {
-    for (const p of current[list][f]) lines.push(`delete set ${TABLE} ${listSetName(list, f, p)}`);
+    for (const p of current[list][f]) drop.push(`delete set ${TABLE} ${listSetName(list, f, p)}`);
   }
   const l = listSets(list, g);
-  lines.push(
-    ...l.sets,
-    ...renderRules(layout, options),
-    ...renderOutputRules(layout),
-    ...l.elements.flatMap(setElementsCommand),
-  );
-  return { script: `${lines.join('\n')}\n`, layout };
+  const rules = [...renderRules(layout, options), ...renderOutputRules(layout)];
+  const script = [...chains, ...drop, ...l.sets, ...rules, ...l.elements.flatMap(setElementsCommand)];
+  // A list that only grows (list-grow.ts): `add set` keeps a set that exists with its elements.
+  const grow = [...chains, ...l.sets, ...rules];
+  return {
+    script: `${script.join('\n')}\n`,
+    layout,
+    elements: l.elements,
+    growScript: `${grow.join('\n')}\n`,
+  };
 }
 
 /**

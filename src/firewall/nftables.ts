@@ -29,6 +29,7 @@ import type {
 } from '../ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
+import { growth, type KnownElements, knownOf, knownOfList } from './list-grow.js';
 import { NftNetlink, packIntegers, packKeys } from './nft-netlink.js';
 import { parseTable } from './nft-parse.js';
 import type { DynamicChange, Layout } from './nft-render.js';
@@ -87,6 +88,8 @@ export class NftablesFirewall implements Firewall {
   /** Netlink for set elements, or null (the `nft -i` path). */
   private readonly netlink: NftNetlink | null;
   private initialized = false;
+  /** Each list's elements as this adapter last wrote them; null: not known (list-grow.ts). */
+  private known: Record<ListSet, KnownElements | null> = { allow: null, deny: null, country: null };
 
   constructor(opts: NftablesFirewallOptions = {}) {
     this.session = new NftSession({ command: opts.command, timeoutMs: opts.timeoutMs });
@@ -140,11 +143,15 @@ export class NftablesFirewall implements Firewall {
     const state = prepareState(desired);
     return this.enqueue(async () => {
       const started = performance.now();
+      this.known = { allow: null, deny: null, country: null };
       if (this.netlink && !this.initialized) await this.loadSplit(this.netlink, state);
       else {
         const { script, layout } = renderInit(state);
         await this.session.runScript(script);
         this.layout = layout;
+        // An empty list's elements are known (none) without rendering them.
+        for (const l of ['allow', 'deny', 'country'] as const)
+          if (layout[l][4].length + layout[l][6].length === 0) this.known[l] = new Map();
       }
       this.initialized = true;
       this.options = state.options;
@@ -177,6 +184,7 @@ export class NftablesFirewall implements Firewall {
     let loaded = 0;
     try {
       for (const e of elements) loaded += loadElements(netlink, e);
+      for (const l of ['allow', 'deny', 'country'] as const) this.known[l] = knownOfList(elements, l);
     } catch (e) {
       const total = elements.reduce((n, x) => n + elementCount(x), 0);
       this.log?.error(
@@ -225,11 +233,36 @@ export class NftablesFirewall implements Firewall {
   private replaceList(list: ListSet, networks: string[]): Promise<void> {
     const ranges = toRanges(networks);
     return this.enqueue(async () => {
-      const { script, layout } = renderListReplace(list, ranges, this.layout, this.options);
-      await this.session.runScript(script);
-      this.layout = layout;
-      this.log?.info({ list, ranges: ranges.length }, 'firewall list replaced');
+      const r = renderListReplace(list, ranges, this.layout, this.options);
+      const next = knownOf(r.elements);
+      const adds = this.netlink ? growth(this.known[list], next) : null;
+      this.known[list] = null;
+      if (this.netlink && adds) await this.grow(this.netlink, r, adds);
+      else await this.session.runScript(r.script);
+      this.layout = r.layout;
+      this.known[list] = next;
+      const netlink = adds ? adds.reduce((n, e) => n + elementCount(e), 0) : undefined;
+      this.log?.info({ list, ranges: ranges.length, netlink }, 'firewall list replaced');
     });
+  }
+
+  /** A list that only grows (list-grow.ts): new sets and chains through nft, new elements over netlink. */
+  private async grow(
+    netlink: NftNetlink,
+    r: { script: string; growScript: string },
+    adds: SetElements[],
+  ): Promise<void> {
+    await this.session.runScript(r.growScript);
+    let loaded = 0;
+    try {
+      for (const e of adds) loaded += loadElements(netlink, e);
+    } catch (e) {
+      this.log?.error(
+        { err: e, loaded },
+        `adding a list's elements over netlink failed after ${loaded}: replacing the list in one nft transaction`,
+      );
+      await this.session.runScript(r.script);
+    }
   }
 
   async setFeeds(feeds: FeedBlock[]): Promise<void> {
@@ -273,6 +306,7 @@ export class NftablesFirewall implements Firewall {
   async shutdown(): Promise<void> {
     const remove = () => this.session.runScript(`table ${TABLE}\ndelete table ${TABLE}\n`);
     return this.enqueue(async () => {
+      this.known = { allow: null, deny: null, country: null };
       try {
         await remove().catch(async (e: unknown) => {
           this.log?.warn({ err: e }, 'removing the nftables table failed; trying once more with a fresh nft');
