@@ -198,7 +198,11 @@ export class RedisBus implements ClusterBus {
   async snapshot(): Promise<Snapshot> {
     const keys = [K.blocks, K.blockx, K.esc, K.allow, K.deny, K.settings, K.recipients, K.geoip, K.unblocked];
     const multi = this.reader.multi();
-    for (const k of keys) multi.hgetall(k);
+    // The lists as Redis sends them (flat field, value arrays): a 100k-entry list made into
+    // an object first took ~0.2-0.3 s more of a joining host's main thread.
+    for (const k of keys)
+      if (k === K.allow || k === K.deny) multi.call('HGETALL', k);
+      else multi.hgetall(k);
     multi.get(K.covers);
     multi.get(K.forgot);
     const replies = await this.run(() => multi.exec());
@@ -212,7 +216,7 @@ export class RedisBus implements ClusterBus {
       h(0),
       h(1),
       h(2),
-      [h(3), h(4)],
+      [flat(v[3]), flat(v[4])],
       h(5),
       h(6),
       h(7),
@@ -389,4 +393,9 @@ function idLess(a: string, b: string): boolean {
   const [am = 0, as = 0] = a.split('-').map(Number);
   const [bm = 0, bs = 0] = b.split('-').map(Number);
   return am !== bm ? am < bm : as < bs;
+}
+
+/** A raw HGETALL reply: field, value, field, value… (anything else: none). */
+function flat(x: unknown): string[] {
+  return Array.isArray(x) && x.every((e) => typeof e === 'string') ? (x as string[]) : [];
 }

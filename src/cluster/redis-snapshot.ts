@@ -29,12 +29,20 @@ export function readLifts(
   return rejected;
 }
 
+/** The last host id checked (a list's 100k entries come from a handful of hosts). */
+let lastHost: { raw: string; host: string | null } = { raw: '', host: null };
+
+function hostOf(raw: string): string | null {
+  if (raw !== lastHost.raw) lastHost = { raw, host: decodeHost(raw) };
+  return lastHost.host;
+}
+
 /** `at|host|removed|value` → an entry, or null when malformed. */
 function entryOf(s: string): FleetEntry | null {
   const m = /^([^|]*)\|([^|]*)\|([01])\|([\s\S]*)$/.exec(s);
   if (!m) return null;
   const at = Number(m[1]);
-  const host = decodeHost(m[2]);
+  const host = hostOf(m[2]!);
   if (!Number.isFinite(at) || host === null) return null;
   return { at, host, removed: m[3] === '1', value: m[4]! };
 }
@@ -43,7 +51,8 @@ export function readSnapshot(
   blocks: Record<string, string>,
   blockx: Record<string, string>,
   esc: Record<string, string>,
-  lists: [Record<string, string>, Record<string, string>],
+  /** The allow and deny hashes as Redis sends them: field, value, field, value… */
+  lists: [readonly string[], readonly string[]],
   settings: Record<string, string>,
   recipients: Record<string, string>,
   geoip: Record<string, string>,
@@ -82,8 +91,10 @@ export function readSnapshot(
     if (Number.isInteger(c) && c > 0 && decodeNetwork(ip) === ip) fleet.escalation.set(ip, c);
   }
   (['allow', 'deny'] as const).forEach((name, i) => {
-    for (const [net, s] of Object.entries(lists[i]!)) {
-      const e = entryOf(s);
+    const raw = lists[i]!;
+    for (let j = 0; j + 1 < raw.length; j += 2) {
+      const net = raw[j]!;
+      const e = entryOf(raw[j + 1]!);
       if (e === null || decodeListNetwork(net) !== net) rejected++;
       // A note as the list file writes it (one line, bounded), as an event's is.
       else fleet.lists[name].set(net, e.removed ? e : { ...e, value: cleanNote(e.value) });

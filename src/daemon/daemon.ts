@@ -215,11 +215,13 @@ export class Daemon {
     }
     this.early = null;
     await this.pipeline.restore(this.store);
+    // Cluster mode: the fleet's state (a new host: its 100k-entry deny list) is fetched and
+    // applied while the rest starts, not after the warm-up (issue 14: the join ≤ 5 s).
+    this.cluster = this.startCluster();
+    this.cluster?.watchGeo(this.geo.db);
     await this.feeds.apply(config);
     this.kernel.watch();
     await this.pipeline.warmUp(config);
-    this.cluster = this.startCluster();
-    this.cluster?.watchGeo(this.geo.db);
     // The protected set is ready before the first packet (never built on the packet path).
     this.host.refresh();
     await this.inputs.start(config);

@@ -46,20 +46,27 @@ export function withFleetChange(
   remove: readonly string[],
   log: Logger,
 ): AccessLists {
-  const notes = new Map(
-    (name === 'allow' ? access.allowEntries() : access.denyEntries()).map((e) => [e.network, e.note]),
-  );
-  for (const n of remove) notes.delete(n);
+  const current = name === 'allow' ? access.allowEntries() : access.denyEntries();
+  let next: readonly ListEntry[] = set;
+  // A list that was empty (a new host's join) is the change's entries as they are.
+  if (current.length > 0 || remove.length > 0) {
+    const notes = new Map(current.map((e) => [e.network, e.note]));
+    for (const n of remove) notes.delete(n);
+    for (const e of set) {
+      const cur = notes.get(e.network);
+      if (cur === undefined || (e.note !== '' && e.note !== cur)) notes.set(e.network, e.note);
+    }
+    next = [...notes].map(([network, note]) => ({ network, note }));
+  }
   for (const e of set) {
-    const cur = notes.get(e.network);
-    if (cur === undefined || (e.note !== '' && e.note !== cur)) notes.set(e.network, e.note);
     // A near-total entry is said as at a file load; only short prefixes are parsed for it.
-    const p = /\/(\d+)$/.exec(e.network);
-    const huge = p && Number(p[1]) < 16 ? hugeEntry(parseNetwork(e.network)!) : null;
+    const slash = e.network.indexOf('/');
+    const huge =
+      slash > 0 && Number(e.network.slice(slash + 1)) < 16 ? hugeEntry(parseNetwork(e.network)!) : null;
     if (huge) log.warn({ list: name, network: e.network }, `near-total list entry from the fleet: ${huge}`);
   }
-  const next = [...notes].map(([network, note]) => ({ network, note }));
+  // The list that did not change keeps its parsed networks (no second parse).
   return name === 'allow'
-    ? new AccessLists(next, access.denyEntries())
-    : new AccessLists(access.allowEntries(), next);
+    ? new AccessLists(next, access.denyEntries(), { deny: access.networks('deny') })
+    : new AccessLists(access.allowEntries(), next, { allow: access.networks('allow') });
 }
