@@ -256,9 +256,25 @@ int nft_apply(const char *netns, const char *table, const nft_op_t *ops, size_t 
  * arrive, nothing kept. For the benches' read-back of millions of elements (`nft list`
  * of 2M took ~150 s in nft 1.0.6). An interval set counts each interval's end too.
  */
+static long count_once(conn_t *c, const char *table, const char *set, int *interrupted, char *err,
+                       size_t errlen);
+
 long nft_count(const char *netns, const char *table, const char *set, char *err, size_t errlen) {
   conn_t *c = get_conn(netns, err, errlen);
   if (c == NULL) return -1;
+  /* A dump that raced a change of the set (NLM_F_DUMP_INTR: the kernel says so) may have
+   * missed or repeated elements: counted again, a few times at most. */
+  for (int attempt = 0; attempt < 5; attempt++) {
+    int interrupted = 0;
+    long n = count_once(c, table, set, &interrupted, err, errlen);
+    if (n < 0 || !interrupted) return n;
+  }
+  snprintf(err, errlen, "set %s kept changing while it was counted", set);
+  return -1;
+}
+
+static long count_once(conn_t *c, const char *table, const char *set, int *interrupted, char *err,
+                       size_t errlen) {
   char req[MNL_SOCKET_BUFFER_SIZE];
   struct nftnl_set *s = nftnl_set_alloc();
   if (s == NULL) {
@@ -288,6 +304,7 @@ long nft_count(const char *netns, const char *table, const char *set, char *err,
     int len = (int)r;
     for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
       if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_flags & NLM_F_DUMP_INTR) *interrupted = 1;
       if (h->nlmsg_type == NLMSG_DONE) return count;
       if (h->nlmsg_type == NLMSG_ERROR) {
         const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);

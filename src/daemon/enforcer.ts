@@ -380,7 +380,8 @@ export class Enforcer {
 export interface KernelInput {
   /** Every block the policy holds (dynamic and threshold-permanent). */
   held: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>>;
-  lists: Pick<AccessLists, 'allowEntries' | 'denyEntries'>;
+  /** With `networks`, the lists go to the kernel as parsed (not their text parsed again). */
+  lists: Pick<AccessLists, 'allowEntries' | 'denyEntries'> & Partial<Pick<AccessLists, 'networks'>>;
   /** The blocked countries' networks (empty without a geo-IP database). */
   countries: { v4: string[]; v6: string[] };
   /** Shared blocklists' networks (daemon/feeds.ts), with their seconds left. */
@@ -391,9 +392,12 @@ export interface KernelInput {
 
 /** What the kernel must hold now; each timeout outlasts the policy's by KERNEL_SLACK_SECONDS. */
 export function kernelState(i: KernelInput): FirewallState {
+  const nets = i.lists.networks;
+  const parsed = nets && { allow: nets.call(i.lists, 'allow'), deny: nets.call(i.lists, 'deny') };
   return desiredState({
-    allow: i.lists.allowEntries(),
-    deny: i.lists.denyEntries(),
+    ...(parsed
+      ? { allow: [], deny: [], parsed }
+      : { allow: i.lists.allowEntries(), deny: i.lists.denyEntries() }),
     countries: [...i.countries.v4, ...i.countries.v6],
     blocks: [...i.held].map((b) => ({
       ip: b.ip,

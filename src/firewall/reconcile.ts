@@ -8,6 +8,7 @@
  * writes the store first. Callers then see success; only a failing reconcile throws.
  */
 import { isSipprotError } from '../core/errors.js';
+import type { Network } from '../core/net/ip.js';
 import type { BlockRecord, Config } from '../core/types.js';
 import type {
   DynamicBlock,
@@ -49,6 +50,8 @@ export function dynamicBlocks(
 interface DesiredInput {
   allow: Iterable<{ network: string }>;
   deny: Iterable<{ network: string }>;
+  /** The lists as parsed networks, when the caller holds them (then `allow`/`deny` are not read). */
+  parsed?: { allow: readonly Network[]; deny: readonly Network[] };
   /** Networks of the blocked countries (from the geo table). */
   countries: string[];
   blocks: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>>;
@@ -59,9 +62,11 @@ interface DesiredInput {
 }
 
 export function desiredState(i: DesiredInput): FirewallState {
+  const p = i.parsed;
   return {
-    allow: [...i.allow].map((e) => e.network),
-    deny: [...i.deny].map((e) => e.network),
+    allow: p ? p.allow.map((n) => n.text) : [...i.allow].map((e) => e.network),
+    deny: p ? p.deny.map((n) => n.text) : [...i.deny].map((e) => e.network),
+    ...(p ? { parsed: p } : {}),
     countries: i.countries,
     dynamic: dynamicBlocks(i.blocks, i.now),
     feeds: i.feeds ?? [],

@@ -12,7 +12,14 @@ import type {
   TftpRatePer,
 } from '../ports/firewall.js';
 import type { AddressRange, Host } from './validate.js';
-import { parseHost, parseRange, rangesToNetworks, rangeToPrefixes, toRanges } from './validate.js';
+import {
+  networkRanges,
+  parseHost,
+  parseRange,
+  rangesToNetworks,
+  rangeToPrefixes,
+  toRanges,
+} from './validate.js';
 
 export type ListSet = 'allow' | 'deny' | 'country';
 
@@ -132,10 +139,11 @@ export function prepareState(desired: FirewallState): RenderState {
     }
     dyn.set(host.text, { host, timeoutMs: timeoutMs(host.text, d.expiresIn) });
   }
+  const parsed = desired.parsed;
   return {
     lists: {
-      allow: toRanges(desired.allow),
-      deny: toRanges(desired.deny),
+      allow: parsed ? networkRanges(parsed.allow) : toRanges(desired.allow),
+      deny: parsed ? networkRanges(parsed.deny) : toRanges(desired.deny),
       country: toRanges(desired.countries),
     },
     dynamic: [...dyn.values()],

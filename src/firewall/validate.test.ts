@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkNetwork } from '../core/net/ip.js';
 import { addressToBigint } from '../core/net/ip-range.js';
-import { canonicalNetworks, netmask, parseHost, parseRange, rangeToCidrs } from './validate.js';
+import {
+  canonicalNetworks,
+  netmask,
+  networkRanges,
+  parseHost,
+  parseRange,
+  rangeToCidrs,
+  toRanges,
+} from './validate.js';
 
 describe('the dotted-quad fast path (issue 13: 100k+ hosts at start)', () => {
   it('gives what the careful parse gives, at every edge of the refused ranges and for random hosts', () => {
@@ -35,6 +43,36 @@ describe('the dotted-quad fast path (issue 13: 100k+ hosts at start)', () => {
       assert.deepEqual(parseHost(q), { family: 4, text: net.network.text, bytes: net.network.bytes }, q);
       const start = addressToBigint(net.network.bytes);
       assert.deepEqual(parseRange(q), { family: 4, start, end: start }, q);
+    }
+  });
+
+  it('networks parsed already give the ranges their text gives (merged), and the same refusals', () => {
+    const texts = [
+      '192.0.2.1',
+      '192.0.2.2',
+      '192.0.2.0/30',
+      '10.0.0.0/8',
+      '11.0.0.0/8',
+      '198.51.100.7',
+      '0.0.0.0/1',
+      '2001:db8::1',
+      '2001:db8::/126',
+      '2001:db8:1::/48',
+      '::/1',
+      '100.64.0.1/32',
+    ];
+    const nets = texts.map((t) => {
+      const r = checkNetwork(t);
+      assert.ok(r.ok, t);
+      return r.network;
+    });
+    assert.deepEqual(networkRanges(nets), toRanges(texts));
+    assert.deepEqual(networkRanges([...nets].reverse()), toRanges(texts));
+    for (const bad of ['127.0.0.0/8', '127.0.0.1', '224.0.0.0/4', '::1', 'ff02::/16', '0.0.0.0']) {
+      const r = checkNetwork(bad);
+      assert.ok(r.ok, bad);
+      assert.throws(() => networkRanges([r.network]), /never blocks/, bad);
+      assert.throws(() => toRanges([bad]), /never blocks/, bad);
     }
   });
 

@@ -8,7 +8,7 @@
  * loaded, so `snapshot()` of the real firewall and of the fake agree to the byte.
  */
 import { SipprotError } from '../core/errors.js';
-import { checkNetwork, type Family, parseAddress } from '../core/net/ip.js';
+import { checkNetwork, type Family, type Network, parseAddress } from '../core/net/ip.js';
 import { addressToBigint, formatBigint, rangePrefixes } from '../core/net/ip-range.js';
 
 export interface AddressRange {
@@ -175,6 +175,32 @@ export function mergeRanges(ranges: AddressRange[]): AddressRange[] {
     }
   }
   return out;
+}
+
+/**
+ * Networks parsed already (the list files' parser keeps them) as merged ranges, checked
+ * like parseRange checks text: no parse, one bigint or two for each (100k at start).
+ */
+export function networkRanges(nets: readonly Network[]): AddressRange[] {
+  const out: AddressRange[] = new Array(nets.length);
+  for (let i = 0; i < nets.length; i++) {
+    const n = nets[i]!;
+    const b = n.bytes;
+    const start =
+      n.family === 4
+        ? BigInt(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0)
+        : addressToBigint(b);
+    const hostBits = BITS[n.family] - n.prefix;
+    const range: AddressRange = {
+      family: n.family,
+      start,
+      end: hostBits === 0 ? start : start + (1n << BigInt(hostBits)) - 1n,
+    };
+    const why = refusal(range);
+    if (why) throw invalid(n.text, `is ${why}: sipprot never blocks or exempts it`);
+    out[i] = range;
+  }
+  return mergeRanges(out);
 }
 
 /** Parse and merge a list of networks; the first bad entry throws, naming it. */

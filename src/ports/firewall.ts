@@ -20,6 +20,7 @@
  *   refreshed ages out even when the daemon is gone. `setFeeds` replaces them all at once.
  * - Calls may be made concurrently; they are applied in call order.
  */
+import type { Network } from '../core/net/ip.js';
 
 export type TftpRatePer = 'second' | 'minute' | 'hour' | 'day';
 
@@ -54,6 +55,12 @@ export interface FirewallState {
   /** Shared blocklists' networks, by address then prefix length; absent = none. */
   feeds?: FeedBlock[];
   options: FirewallOptions;
+  /**
+   * `allow` and `deny` as their list files' parser gave them (core/net Network, the same
+   * entries in any order), when the caller holds them so: an adapter may take these and
+   * not parse the text again (a start loads 100k+ entries: issue 13 target 5).
+   */
+  parsed?: { allow: readonly Network[]; deny: readonly Network[] };
 }
 
 export interface DropCount {

@@ -107,16 +107,20 @@ describe('parseListFile / formatListFile', () => {
       r.errors.map((e) => e.line),
       [5, 6],
     );
-    const parsed = AccessLists.parsed(r, { entries: [] });
+    const parsed = AccessLists.parsed(r, { entries: [], networks: [] });
     const fromText = new AccessLists(r.entries, []);
-    assert.deepEqual(parsed.allowEntries(), fromText.allowEntries());
-    assert.deepEqual(
-      parsed.networks('allow').map((n) => n.text),
-      ['10.0.0.0/8', '192.0.2.1', '2001:db8::/32'],
-    );
+    // The lookup sets wait for the first lookup; sizes and networks are answered before.
+    assert.equal(parsed.allowSize, 3);
+    assert.deepEqual([...parsed.networks('allow')].map((n) => n.text).sort(), [
+      '10.0.0.0/8',
+      '192.0.2.1',
+      '2001:db8::/32',
+    ]);
     for (const ip of ['192.0.2.1', '10.9.9.9', '2001:db8::5', '192.0.2.2']) {
       assert.deepEqual(parsed.check(ip), fromText.check(ip), ip);
     }
+    assert.equal(parsed.allowSize, 3);
+    assert.deepEqual(parsed.allowEntries(), fromText.allowEntries());
   });
 
   it('round-trips notes with hashes, tabs and newlines flattened', () => {
