@@ -260,9 +260,8 @@ export function viaBranch(s: string, p: number, e: number): string | null {
   // Fast path: `;branch=` as nearly every stack writes it, found by native search.
   const k = s.indexOf(';branch=', p);
   if (k >= 0 && k < e) {
-    let q = p;
-    while (q < k && b[o + q] !== 44) q++;
-    if (q === k) {
+    const comma = s.indexOf(',', p);
+    if (comma < 0 || comma > k) {
       const r = k + 8;
       let t = r;
       while (t < e && isTokenCode(b[o + t]!)) t++;

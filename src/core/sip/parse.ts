@@ -146,7 +146,8 @@ function parseText(
   const method = METHOD;
   const uri = URI;
   const status = STATUS;
-  const h = new Headers();
+  const h = HEADERS;
+  h.reset();
   if (!h.read(s, b, o, lf + 1, windowed)) return INCOMPLETE;
   return {
     kind,
@@ -230,6 +231,25 @@ class Headers {
   stale = false;
   nonce: string | null = null;
   contact: string | null = null;
+
+  /** Ready for the next message (one instance serves every parse: no object per message). */
+  reset(): void {
+    this.callId = null;
+    this.cseq = null;
+    this.cseqMethod = null;
+    this.branch = null;
+    this.viaSeen = false;
+    this.fromUser = null;
+    this.fromSeen = false;
+    this.toUser = null;
+    this.toSeen = false;
+    this.userAgent = null;
+    this.hasCredentials = false;
+    this.authUser = null;
+    this.stale = false;
+    this.nonce = null;
+    this.contact = null;
+  }
 
   /**
    * The header lines from `p` on; false when a window cut the block (widen and redo).
@@ -365,6 +385,8 @@ class Headers {
     if (q > m && q - m <= 32) this.cseqMethod = methodName(s, m, q);
   }
 }
+
+const HEADERS = new Headers();
 
 /**
  * A copy of a SipMessage field that does not keep the whole message text alive.
