@@ -2,12 +2,21 @@
  * Decoding throughput on one core: SIP parsing, the packet Decoder (UDP and TCP), and a
  * capture file read end to end. One result line per measurement: best of several bounded
  * rounds, in items per second of CPU time. Run: node --import tsx bench/decode.bench.ts
+ *
+ * `--file CAPTURE` (e.g. the replay bench's mixed.pcap or flood.pcap; pin it with
+ * `taskset -c 1`): instead, the stages of a replay's decoding on that file, each timed
+ * once over the whole file (first run, no warm-up), to show where the decoder stands
+ * against what Node can do at all: (1) reading the records, (2) reading + a bare header
+ * scan (latin1 text of each UDP payload, split into lines, first letter of each: the
+ * floor of any parser that makes strings), (3) reading + Decoder.pushAt to SipEvents.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCaptureBatches } from '../src/capture/pcap-file.js';
+import { parseArgs } from 'node:util';
+import { readCaptureBatches, readCaptureChunks } from '../src/capture/pcap-file.js';
 import { Decoder } from '../src/core/packet/decoder.js';
+import { ipOffset } from '../src/core/packet/link.js';
 import {
   bytes,
   type CaptureFrame,
@@ -149,10 +158,65 @@ async function benchFile(): Promise<void> {
   }
 }
 
-benchParse('REGISTER', REGISTER);
-benchParse('401', CHALLENGE);
-benchParse('not SIP', bytes('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-benchUdp();
-benchTcp();
-await benchFile();
+type SliceFn = (this: Uint8Array, start: number, end: number) => string;
+const latin1 = (Buffer.prototype as unknown as { latin1Slice: SliceFn }).latin1Slice;
+
+/** Lines of one UDP/IPv4 payload (latin1 text, split with indexOf): a bare header scan. */
+function bareScan(linkType: number, buf: Uint8Array, start: number, end: number): number {
+  const r = ipOffset(linkType, buf, start, end);
+  if (r < 0 || (r & 15) !== 4) return 0;
+  const ip = r >> 4;
+  const p = ip + (buf[ip]! & 15) * 4 + 8;
+  if (p >= end) return 0;
+  const s = latin1.call(buf, p, end);
+  let n = 0;
+  let q = 0;
+  for (;;) {
+    const lf = s.indexOf('\n', q);
+    if (lf < 0) break;
+    n += s.charCodeAt(q) | 32;
+    q = lf + 1;
+  }
+  return n;
+}
+
+async function benchStages(path: string): Promise<void> {
+  const stages: Array<[string, (lt: number, at: number, buf: Uint8Array, s: number, e: number) => number]> = [
+    ['read records', () => 1],
+    ['read + bare header scan', (lt, _at, buf, s, e) => bareScan(lt, buf, s, e)],
+    [
+      'read + Decoder.pushAt → SipEvent',
+      (() => {
+        const d = new Decoder({ sipPorts: [{ from: 5060, to: 5061 }], protocols: ['udp', 'tcp'] });
+        return (lt: number, at: number, buf: Uint8Array, s: number, e: number) =>
+          d.pushAt(lt, at, buf, s, e).length;
+      })(),
+    ],
+  ];
+  for (const [label, fn] of stages) {
+    let frames = 0;
+    const c0 = process.cpuUsage();
+    for await (const { buf, records: r } of readCaptureChunks(path)) {
+      for (let i = 0; i < r.count; i++) sink += fn(r.linkType[i]!, r.at[i]!, buf, r.start[i]!, r.end[i]!);
+      frames += r.count;
+    }
+    const c = process.cpuUsage(c0);
+    const us = (c.user + c.system) / frames;
+    console.log(
+      `decode file ${label}: ${frames} frames, ${us.toFixed(2)} µs CPU a frame = ${fmt(1e6 / us)} frames/s`,
+    );
+  }
+}
+
+const { values } = parseArgs({ options: { file: { type: 'string' } } });
+if (values.file) {
+  await benchStages(values.file);
+} else {
+  benchParse('REGISTER', REGISTER);
+  benchParse('401', CHALLENGE);
+  benchParse('not SIP', bytes('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+  benchUdp();
+  benchTcp();
+  await benchFile();
+}
 if (sink === 42) console.log('');

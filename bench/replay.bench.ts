@@ -3,6 +3,7 @@
  * Decoder → Engine, default config, empty lists, the shipped geo-IP table).
  *
  *   node --import tsx bench/replay.bench.ts [--dir DIR] [--keep] [--rounds 3] [--scale 1] [--cpu-prof]
+ *     [--captures mixed,flood,tracked] [--baseline CHECKOUT]
  *
  * 1. generates (seeded, bench/gen-capture.ts) a mixed capture (~1.5M SIP messages, phones and
  *    attackers, 125k sources), the issue-13 flood of the live bench (bench/gen-flood.ts, the
@@ -18,6 +19,10 @@
  *    the live heap;
  * 3. `--cpu-prof`: one more profiled run of mixed and of flood, and their top functions by
  *    self and inclusive time.
+ * `--baseline CHECKOUT` (another checkout of the repo, e.g. `git archive main | tar -x -C
+ * DIR`, with node_modules linked): compiled too, and each round runs it right after this
+ * checkout, so before and after are measured alternately in one sitting (same load).
+ * `--captures` picks the captures (the tracked one is 2.2 GB and takes the longest).
  * Prints one result line per measurement. Targets (issue 13): ≥ 1M messages/s on one core
  * on mixed and flood, ≤ 256 MB RSS for 1M tracked addresses.
  */
@@ -141,8 +146,9 @@ const pin = (): string[] => (cpus().length > 1 ? ['taskset', '-c', '1'] : []);
  * edited elsewhere do not stop the emit). node_modules and data/ are linked beside it so
  * that packages and the shipped geo-IP table resolve as from dist/.
  */
-function compile(dir: string): string {
-  const out = join(dir, 'js');
+function compile(dir: string, repo = REPO, name = 'js'): string {
+  const REPO = repo;
+  const out = join(dir, name);
   rmSync(out, { recursive: true, force: true });
   const config = join(dir, 'tsconfig.json');
   writeFileSync(
@@ -169,14 +175,15 @@ function compile(dir: string): string {
 }
 
 let JS = '';
+let JS_BASE = '';
 
-function child(args: string[], nodeFlags: string[] = []): Measure {
+function child(args: string[], nodeFlags: string[] = [], js = JS): Measure {
   const argv = [
     ...pin(),
     process.execPath,
     '--expose-gc',
     ...nodeFlags,
-    join(JS, 'bench/replay.bench.js'),
+    join(js, 'bench/replay.bench.js'),
     ...args,
   ];
   const r = spawnSync(argv[0]!, argv.slice(1), {
@@ -239,8 +246,11 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '3' },
       scale: { type: 'string', default: '1' },
       'cpu-prof': { type: 'boolean', default: false },
+      captures: { type: 'string', default: 'mixed,flood,tracked' },
+      baseline: { type: 'string' },
     },
   });
+  const wanted = new Set(values.captures!.split(','));
   if (values.measure) return measure(values.measure, values['gc-sample']!);
 
   const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'sipprot-replay-'));
@@ -251,16 +261,25 @@ async function main(): Promise<void> {
       `replay machine: ${cpus().length} × ${cpus()[0]?.model}, load average ${loadavg()[0]!.toFixed(2)}, node ${process.version}, pinned: ${pin().join(' ') || 'no'}`,
     );
     JS = compile(dir);
-    const caps = {
-      mixed: ensureCapture(dir, 'mixed', scale, SEED),
-      flood: ensureCapture(dir, 'flood', scale, FLOOD_SEED),
-    };
-    const tracked = ensureCapture(dir, 'tracked', scale, SEED);
+    if (values.baseline) JS_BASE = compile(dir, values.baseline, 'js-baseline');
+    const caps: Record<string, Manifest> = {};
+    if (wanted.has('mixed')) caps.mixed = ensureCapture(dir, 'mixed', scale, SEED);
+    if (wanted.has('flood')) caps.flood = ensureCapture(dir, 'flood', scale, FLOOD_SEED);
     for (const [name, man] of Object.entries(caps)) {
       // Each round is a fresh process: the first is reported, nothing warms it up.
       const runs: Measure[] = [];
-      for (let i = 0; i < Number(values.rounds); i++)
+      const base: Measure[] = [];
+      for (let i = 0; i < Number(values.rounds); i++) {
         runs.push(child(['--measure', join(dir, `${name}.pcap`)]));
+        if (JS_BASE) base.push(child(['--measure', join(dir, `${name}.pcap`)], [], JS_BASE));
+      }
+      if (JS_BASE)
+        line(
+          `${name} BASELINE ${values.baseline} (alternating with this checkout; msg/s CPU of each: ${base.map((r) => k(rate(r, r.cpuMs))).join(' / ')}; load now ${loadavg()[0]!.toFixed(2)})`,
+          man,
+          base[0]!,
+          `; decisions ${JSON.stringify(base[0]!.decisions)}`,
+        );
       const first = runs[0]!;
       const byRole = Object.entries(first.blockedByRole)
         .map(([r, n]) => `${r} ${n}`)
@@ -278,15 +297,18 @@ async function main(): Promise<void> {
       if (first.sip !== man.messages)
         console.log(`replay ${name}: WARNING decoded ${first.sip} of ${man.messages} generated messages`);
     }
-    const t = child(['--measure', join(dir, 'tracked.pcap')]);
-    line('tracked', tracked, t, `; tracked addresses at the end ${k(t.trackedPeak)}`);
-    const tg = child(['--measure', join(dir, 'tracked.pcap'), '--gc-sample']);
-    line(
-      'tracked (memory)',
-      tracked,
-      tg,
-      `; tracked addresses at the end ${k(tg.trackedPeak)}, ${tg.samples} samples`,
-    );
+    if (wanted.has('tracked')) {
+      const tracked = ensureCapture(dir, 'tracked', scale, SEED);
+      const t = child(['--measure', join(dir, 'tracked.pcap')]);
+      line('tracked', tracked, t, `; tracked addresses at the end ${k(t.trackedPeak)}`);
+      const tg = child(['--measure', join(dir, 'tracked.pcap'), '--gc-sample']);
+      line(
+        'tracked (memory)',
+        tracked,
+        tg,
+        `; tracked addresses at the end ${k(tg.trackedPeak)}, ${tg.samples} samples`,
+      );
+    }
     if (values['cpu-prof']) {
       for (const name of Object.keys(caps)) {
         const profDir = join(dir, `prof-${name}`);
@@ -303,6 +325,7 @@ async function main(): Promise<void> {
     }
   } finally {
     if (JS) rmSync(JS, { recursive: true, force: true });
+    if (JS_BASE) rmSync(JS_BASE, { recursive: true, force: true });
     if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
     else console.log(`replay: captures kept in ${dir}`);
   }
