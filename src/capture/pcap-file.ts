@@ -67,13 +67,14 @@ export async function* readCaptureChunks(
     });
   };
   let fh: FileHandle;
+  let chunks: AsyncGenerator<Uint8Array, void, Uint8Array> | undefined;
   try {
     fh = await fsOpen(path, 'r');
   } catch (e) {
     throw wrapIoError(path, e);
   }
   try {
-    const chunks = (await isGzip(fh, path)) ? gunzipped(path, chunkSize) : direct(fh, parser, chunkSize);
+    chunks = (await isGzip(fh, path)) ? gunzipped(path, chunkSize) : direct(fh, parser, chunkSize);
     const chunk: CaptureChunk = { buf: EMPTY, records: parser.records };
     let rest: Uint8Array = EMPTY;
     let base = 0;
@@ -101,6 +102,8 @@ export async function* readCaptureChunks(
       if (eof) return;
     }
   } finally {
+    // A consumer that stops early (break, a throw) ends the reader too: its stream closes.
+    await chunks?.return(undefined);
     await fh.close();
   }
 }
@@ -157,9 +160,15 @@ async function* gunzipped(path: string, chunkSize: number): AsyncGenerator<Uint8
   const z = createGunzip({ chunkSize });
   file.on('error', (e) => z.destroy(e));
   let rest: Uint8Array = EMPTY;
-  for await (const out of file.pipe(z) as AsyncIterable<Uint8Array>) {
-    const chunk = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    rest = yield rest.length === 0 ? chunk : join(rest, chunk);
+  try {
+    for await (const out of file.pipe(z) as AsyncIterable<Uint8Array>) {
+      const chunk = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      rest = yield rest.length === 0 ? chunk : join(rest, chunk);
+    }
+  } finally {
+    // Ending the gunzip stream does not close the file under it (a reader stopped early
+    // leaked one descriptor each time).
+    file.destroy();
   }
 }
 
