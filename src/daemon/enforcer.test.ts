@@ -9,6 +9,7 @@ import { aDecision } from '../core/records.testkit.js';
 import type { Decision } from '../core/types.js';
 import { FakeFirewall } from '../firewall/firewall.fake.js';
 import { emptyFirewallState } from '../ports/firewall.js';
+import type { StoreBatch } from '../ports/store.js';
 import { FakeStore } from '../store/store.fake.js';
 import { Enforcer, GATHER_MS } from './enforcer.js';
 
@@ -78,12 +79,14 @@ test('turns that end while a commit is in flight are staged as they end and comm
       stage: (b) => {
         const ips = [...(b.blocks ?? []).map((r) => r.ip), ...(b.deleteBlocks ?? []).map((ip) => `-${ip}`)];
         staged.push(ips.join(','));
-        return ips.join(',');
+        return { ips: ips.join(','), b };
       },
-      commitStaged: async (batches, tokens) => {
-        commits.push(tokens as string[]);
+      unstage: (t) => (t as { b: StoreBatch }).b,
+      commitStaged: async (tokens) => {
+        const ts = tokens as Array<{ ips: string; b: StoreBatch }>;
+        commits.push(ts.map((t) => t.ips));
         await new Promise((r) => setTimeout(r, 30));
-        for (const b of batches) await store.commit(b);
+        for (const t of ts) await store.commit(t.b);
       },
     },
     recordOf: () => undefined,
@@ -154,4 +157,38 @@ test('a lone decision is committed at once; those within GATHER_MS of a commit w
   enforcer.apply([aDecision('192.0.2.5', 1000)]);
   await enforcer.flush();
   assert.deepEqual(commits.at(-1), ['192.0.2.5'], 'flush does not wait');
+});
+
+test('a staged commit the store refuses: its turns are read back into the unsaved queue and written later', async () => {
+  const firewall = new FakeFirewall({ now: () => 1000 });
+  await firewall.init(emptyFirewallState());
+  const store = new FakeStore();
+  let refuse = true;
+  const alarms: string[] = [];
+  const enforcer = new Enforcer({
+    firewall,
+    store: {
+      commit: (b) => store.commit(b),
+      stage: (b) => JSON.stringify(b),
+      unstage: (t) => JSON.parse(t as string) as StoreBatch,
+      commitStaged: async (tokens) => {
+        if (refuse) throw new Error('SQLITE_FULL');
+        for (const t of tokens) await store.commit(JSON.parse(t as string) as StoreBatch);
+      },
+    },
+    recordOf: () => undefined,
+    appendDeny: async () => {},
+    published: () => {},
+    failed: () => {},
+    storeAlarm: (state) => alarms.push(state),
+    clock: () => 1000,
+  });
+  enforcer.apply([aDecision('192.0.2.50', 1000), aDecision('192.0.2.51', 1000)]);
+  await enforcer.flush();
+  assert.equal(enforcer.storeState().pending > 0, true);
+  assert.deepEqual(await store.listBlocks(), []);
+  refuse = false;
+  await enforcer.close();
+  assert.deepEqual((await store.listBlocks()).map((b) => b.ip).sort(), ['192.0.2.50', '192.0.2.51']);
+  assert.deepEqual(alarms, ['failing', 'recovered']);
 });

@@ -80,10 +80,16 @@ export interface EnforcerDeps {
 
 /** A store that takes each turn's batch as the turn ends (store-writer.ts). */
 export interface StagedStore {
-  /** Readies one turn's batch now (serialized for the writer thread): a commit of many turns then costs no more. */
+  /**
+   * Readies one turn's batch now (serialized for the writer thread), or null (then the batch
+   * itself is kept and committed): a commit of many turns then costs no more, and what waits
+   * for the writer is bytes outside the JS heap, not objects the GC must walk and promote.
+   */
   stage(batch: StoreBatch): unknown;
-  /** Commits turns' batches in order in one transaction; `staged` are `stage`'s answers for them. */
-  commitStaged(batches: readonly StoreBatch[], staged: readonly unknown[]): Promise<void>;
+  /** The batch back from `stage`'s answer (a refused commit joins the unsaved queue). */
+  unstage(staged: unknown): StoreBatch;
+  /** Commits staged turns in order in one transaction. */
+  commitStaged(staged: readonly unknown[]): Promise<void>;
 }
 
 interface Pending {
@@ -95,11 +101,12 @@ interface Pending {
 
 /** A turn's decisions, ready for the store since the turn ended. */
 interface Turn {
-  store: StoreBatch;
+  /** The batch, or its staged form (StagedStore). */
+  store: StoreBatch | null;
+  staged: unknown;
   deny: ListEntry[];
   /** Told once committed (every decision but renewals). */
   published: Decision[];
-  staged: unknown;
 }
 
 export class Enforcer {
@@ -267,10 +274,12 @@ export class Enforcer {
     this.pending = { ds: [], attacks: [], history: [] };
     const batch = batchOf(ds, attacks, this.d.recordOf);
     if (history.length > 0) batch.store.history = history;
+    const staged = this.d.store.stage?.(batch.store) ?? null;
     this.turns.push({
-      ...batch,
+      store: staged === null ? batch.store : null,
+      staged,
+      deny: batch.deny,
       published: ds.filter((x) => x.action !== 'extend'),
-      staged: this.d.store.stage?.(batch.store),
     });
   }
 
@@ -283,17 +292,16 @@ export class Enforcer {
     this.gather = null;
     const run = async () => {
       if (turns.length === 0) return;
-      const batches = turns.map((t) => t.store);
       const deny = turns.flatMap((t) => t.deny);
       if (!this.unsaved.empty) {
         // Behind what waits, never around it: an older block must not overwrite a newer unblock.
-        for (const b of batches) this.unsaved.add(b);
+        for (const t of turns) this.unsaved.add(this.batchOfTurn(t));
         this.unsaved.addDeny(deny);
       } else {
         try {
           await this.commitTurns(turns);
         } catch (e) {
-          for (const b of batches) this.unsaved.add(b);
+          for (const t of turns) this.unsaved.add(this.batchOfTurn(t));
           this.storeFailed(e);
         }
         if (deny.length > 0) {
@@ -318,13 +326,13 @@ export class Enforcer {
 
   private commitTurns(turns: readonly Turn[]): Promise<void> {
     const s = this.d.store;
-    const batches = turns.map((t) => t.store);
-    if (s.commitStaged)
-      return s.commitStaged(
-        batches,
-        turns.map((t) => t.staged),
-      );
-    return s.commit(mergeBatches(batches));
+    if (s.commitStaged && turns.every((t) => t.store === null))
+      return s.commitStaged(turns.map((t) => t.staged));
+    return s.commit(mergeBatches(turns.map((t) => this.batchOfTurn(t))));
+  }
+
+  private batchOfTurn(t: Turn): StoreBatch {
+    return t.store ?? this.d.store.unstage!(t.staged);
   }
 
   /** Writes what waits, as one batch; true when nothing waits any more. */

@@ -119,7 +119,8 @@ export class Pipeline implements PacketSink {
         ? {
             commit: (b) => writer.commit(b),
             stage: (b) => writer.stage(b),
-            commitStaged: (bs, staged) => writer.commitStaged(bs, staged as Array<Uint8Array | null>),
+            unstage: (s) => writer.unstage(s as Uint8Array),
+            commitStaged: (staged) => writer.commitStaged(staged as Uint8Array[]),
           }
         : store,
       recordOf: (ip) => this.engine.policy.recordOf(ip),

@@ -15,6 +15,7 @@ import { aBlock, aDecision } from '../core/records.testkit.js';
 import type { Logger } from '../ports/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { historyThrough, StoreWriter } from './store-writer.js';
+import { mergeBatches } from './store-writer-batches.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -137,7 +138,7 @@ test('staged turns: serialized per turn, committed in order in one transaction (
   ];
   const staged = turns.map((t) => writer.stage(t));
   assert.ok(staged.every((s) => s instanceof Uint8Array));
-  await writer.commitStaged(turns, staged);
+  await writer.commitStaged(staged as Uint8Array[]);
   assert.deepEqual((await store.listBlocks()).map((b) => [b.ip, b.expiresAt]).sort(), [
     ['192.0.2.31', 5000.5],
     ['192.0.2.32', 1610.5],
@@ -147,7 +148,7 @@ test('staged turns: serialized per turn, committed in order in one transaction (
   await store.close();
 });
 
-test('staged turns without a writer thread are committed on the main connection', async () => {
+test('without a writer thread nothing is staged: the batches go to the main connection', async () => {
   const dir = stateDir();
   const store = SqliteStore.open(dir);
   const broken = join(dir, 'not-a-dir');
@@ -159,10 +160,11 @@ test('staged turns without a writer thread are committed on the main connection'
     { blocks: [aBlock('192.0.2.40')] },
     { deleteBlocks: ['192.0.2.40'], blocks: [aBlock('192.0.2.41')] },
   ];
-  await writer.commitStaged(
-    turns,
+  assert.deepEqual(
     turns.map((t) => writer.stage(t)),
+    [null, null],
   );
+  await writer.commit(mergeBatches(turns));
   assert.deepEqual(
     (await store.listBlocks()).map((b) => b.ip),
     ['192.0.2.41'],

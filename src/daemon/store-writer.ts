@@ -11,16 +11,19 @@
  *
  * The hand-over is paid per turn, not per commit: `stage` serializes one turn's batch
  * when the turn ends (~5 µs a block, the structured clone postMessage would do), and
- * `commitStaged` transfers the turns that waited while the worker was busy (no copy) to
- * be committed in one transaction. Cloning them all at once when the worker freed up
- * held the event loop for tens of ms in a flood (thousands of blocks, ~1.3 KB each).
+ * `commitStaged` hands the turns that waited while the worker was busy over as bytes (a
+ * copy, ~1.3 KB a block) to be committed in one transaction. Cloning them all at once
+ * when the worker freed up held the event loop for tens of ms in a flood (thousands of
+ * blocks), and what waits is bytes outside the JS heap, not objects the GC promotes and
+ * walks while the writer is behind (in a flood it is, by seconds). The bytes stay here
+ * until the commit is answered: a refused one is read back (`unstage`) for the retry.
  *
  * Contract kept: commits are applied in the order they were made (one worker, one queue)
  * and `commit` resolves once the transaction is durable, or rejects with the store's
  * error (SP_ERR_STORE...). If the worker cannot start or dies, commits go to the
  * daemon's own connection, as before, and the failure is logged once.
  */
-import { serialize } from 'node:v8';
+import { deserialize, serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { SipprotError } from '../core/errors.js';
 import type { Logger } from '../ports/logger.js';
@@ -61,25 +64,23 @@ export class StoreWriter {
   }
 
   /**
-   * One turn's batch serialized now for a later `commitStaged` (null without a worker:
-   * the batch itself is then committed on the event loop).
+   * One turn's batch serialized now for a later `commitStaged` (null once the worker is
+   * lost: the batch itself is then committed on the event loop).
    */
   stage(batch: StoreBatch): Uint8Array | null {
     if (this.started && this.worker === null) return null;
-    const b = serialize(batch);
-    // Transferred later: a view of a shared or larger buffer would hand the worker all of it.
-    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
+    return serialize(batch);
   }
 
-  /** Commits turns' batches in order in one transaction; `staged` are `stage`'s answers for them. */
-  commitStaged(batches: readonly StoreBatch[], staged: ReadonlyArray<Uint8Array | null>): Promise<void> {
-    const ready = staged.filter((s): s is Uint8Array => s !== null);
-    // Staged before the worker was lost (or not at all): the batches themselves.
-    if (ready.length !== batches.length) return this.commit(mergeBatches(batches));
-    return this.send(
-      { staged: ready },
-      () => this.fallback.commit(mergeBatches(batches)),
-      ready.map((b) => b.buffer as ArrayBuffer),
+  /** A staged batch read back (a refused commit's batches join the unsaved queue). */
+  unstage(staged: Uint8Array): StoreBatch {
+    return deserialize(staged) as StoreBatch;
+  }
+
+  /** Commits staged turns in order in one transaction (on the event loop once the worker is lost). */
+  commitStaged(staged: readonly Uint8Array[]): Promise<void> {
+    return this.send({ staged: [...staged] }, () =>
+      this.fallback.commit(mergeBatches(staged.map((b) => this.unstage(b)))),
     );
   }
 
@@ -91,11 +92,7 @@ export class StoreWriter {
     return this.send({ setting: { key, value } }, () => this.fallback.setSetting(key, value));
   }
 
-  private send(
-    m: Omit<Job, 'id'>,
-    fallback: () => Promise<void>,
-    transfer: ArrayBuffer[] = [],
-  ): Promise<void> {
+  private send(m: Omit<Job, 'id'>, fallback: () => Promise<void>): Promise<void> {
     if (!this.started) {
       this.started = true;
       this.worker = this.spawn(this.stateDir);
@@ -107,7 +104,7 @@ export class StoreWriter {
       // A commit in flight keeps the process alive; an idle writer does not.
       if (this.waiting.size === 0) w.ref();
       this.waiting.set(id, { resolve, reject });
-      w.postMessage({ id, ...m }, transfer);
+      w.postMessage({ id, ...m });
     });
   }
 
