@@ -101,6 +101,23 @@ describe('Engine', () => {
     assert.equal(d[0]!.userAgent, 'friendly-scanner');
   });
 
+  test('an event that decides nothing returns a frozen empty array; decisions come in an array of their own', () => {
+    const e = engine();
+    const quiet = e.onEvent(options({ at: 1, ip: NAT, ua: 'Yealink SIP-T46S 66.86.0.15' }));
+    assert.deepEqual(quiet, []);
+    assert.ok(Object.isFrozen(quiet), 'callers cannot add to the shared empty array');
+    const first = e.onEvent(options({ at: 2, ip: ATTACKER, ua: 'friendly-scanner' }));
+    const second = e.onEvent(options({ at: 3, ip: '203.0.113.67', ua: 'friendly-scanner' }));
+    assert.deepEqual(brief(first), [['block', ATTACKER, 'scanner', 2]]);
+    assert.deepEqual(brief(second), [['block', '203.0.113.67', 'scanner', 3]]);
+    assert.notEqual(first, second, 'a later event does not reuse the array handed out');
+    // A blocked address's request renews its block (after EXTEND_INTERVAL) without being judged again.
+    const renew = e.onEvent(options({ at: 4.5, ip: ATTACKER, ua: 'friendly-scanner' }));
+    assert.deepEqual(brief(renew), [['extend', ATTACKER, 'scanner', 4.5]]);
+    assert.equal(e.stats.blockedPackets, 1);
+    assert.equal(e.stats.verdicts.scanner, 2);
+  });
+
   test('the allow list wins over every rule', () => {
     const allow: ListLookup = { check: (ip) => ({ status: ip === ATTACKER ? 'allowed' : 'none' }) };
     const e = engine({ hitCount: 3 }, { lists: allow });

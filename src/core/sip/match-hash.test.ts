@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HASH, hashEnd, hashNum, hashOne, hashStart, hashStr } from './match-hash.js';
+import { mulberry32 } from '../prng.testkit.js';
+import { HASH, hashEnd, hashNum, hashOne, hashStart, hashStartWith, hashStr } from './match-hash.js';
 
 function key(ip: string, callId: string, cseq: number): [number, number] {
   hashStart();
@@ -45,4 +46,32 @@ test('parts are separated and numbers are hashed by value', () => {
   assert.equal(hashOne(null), 0);
   assert.notEqual(hashOne(''), 0);
   assert.equal(hashOne('same'), hashOne('same'));
+});
+
+test('hashOne is the first hash of the three calls, hashStartWith the same as hashStart + hashStr', () => {
+  const rnd = mulberry32(13);
+  const word = () =>
+    Array.from({ length: Math.floor(rnd() * 40) }, () =>
+      String.fromCharCode(32 + Math.floor(rnd() * 200)),
+    ).join('');
+  let prev = '';
+  for (let i = 0; i < 5000; i++) {
+    const s = rnd() < 0.3 ? prev : word();
+    prev = s;
+    hashStart();
+    hashStr(s);
+    hashEnd();
+    const h1 = HASH.h1;
+    assert.equal(hashOne(s), h1 === 0 ? 1 : h1, JSON.stringify(s));
+    // The memo path (same string as last time) and the fresh one give the same state.
+    hashStartWith(s);
+    hashNum(i);
+    hashEnd();
+    const viaMemo = [HASH.h1, HASH.h2];
+    hashStart();
+    hashStr(s);
+    hashNum(i);
+    hashEnd();
+    assert.deepEqual(viaMemo, [HASH.h1, HASH.h2]);
+  }
 });
