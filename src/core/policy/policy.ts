@@ -18,6 +18,7 @@
  */
 
 import type { BlockRecord, Config, Decision, DecisionReason, Rule, Verdict } from '../types.js';
+import { AddressMap } from './address-map.js';
 import { bareRecord, decisionOf, verdictRecord } from './block-record.js';
 import { MinHeap } from './heap.js';
 import { blockNote, permanentNote } from './notes.js';
@@ -75,7 +76,7 @@ export interface PolicyStats {
 
 export class Policy {
   /** Dynamic and permanent blocks in one map: one lookup per packet. */
-  private readonly held = new Map<string, Block>();
+  private readonly held = new AddressMap<Block>();
   private permanentCount = 0;
   private readonly history = new Map<string, number>();
   private readonly heap = new MinHeap<Block>();

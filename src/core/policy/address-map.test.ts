@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mulberry32 } from '../prng.testkit.js';
+import { AddressMap } from './address-map.js';
+
+test('AddressMap answers as a Map<string> would, IPv4 by number, anything else by text', () => {
+  const rnd = mulberry32(99);
+  const m = new AddressMap<number>();
+  const model = new Map<string, number>();
+  const key = () => {
+    const i = Math.floor(rnd() * 3000);
+    const r = rnd();
+    if (r < 0.6) return `198.51.${i >> 8}.${i & 255}`;
+    if (r < 0.7) return `198.51.0${i >> 8}.${i & 255}`; // non-canonical: another key
+    if (r < 0.8) return `255.255.${i >> 8}.${i & 255}`; // above 2^31 as a number
+    if (r < 0.9) return `2001:db8::${i.toString(16)}`;
+    return `10.${i & 255}.0.0/16`;
+  };
+  for (let op = 0; op < 50_000; op++) {
+    const k = key();
+    const r = rnd();
+    if (r < 0.4) {
+      m.set(k, op);
+      model.set(k, op);
+    } else if (r < 0.6) {
+      assert.equal(m.delete(k), model.delete(k), k);
+    } else {
+      assert.equal(m.get(k), model.get(k), k);
+      assert.equal(m.has(k), model.has(k), k);
+    }
+    assert.equal(m.size, model.size);
+  }
+  assert.deepEqual([...m.values()], [...model.values()], 'insertion order kept');
+});
