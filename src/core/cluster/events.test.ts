@@ -47,6 +47,11 @@ describe('cluster events: encode, decode, re-validate', () => {
       }),
       /host bits/,
     ],
+    [
+      'a list entry no packet comes from (loopback): the list file refuses it, and one failed the whole change on every host',
+      (e) => ({ ...e, type: 'list', list: 'deny', op: 'add', entries: [{ network: '127.0.0.1', note: '' }] }),
+      /no packet comes from it/,
+    ],
     ['an unknown version', (e) => ({ ...e, v: 2 }), /version 2/],
     ['an unknown type', (e) => ({ ...e, type: 'shell' }), /type shell is unknown/],
     ['an id of another host', (e) => ({ ...e, id: 'pbx-2:1' }), /id is not/],
