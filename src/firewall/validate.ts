@@ -8,7 +8,7 @@
  * loaded, so `snapshot()` of the real firewall and of the fake agree to the byte.
  */
 import { SipprotError } from '../core/errors.js';
-import { checkNetwork, type Family, type Network, parseAddress } from '../core/net/ip.js';
+import { canonicalV4Number, checkNetwork, type Family, type Network, parseAddress } from '../core/net/ip.js';
 import { addressToBigint, formatBigint, rangePrefixes } from '../core/net/ip-range.js';
 
 export interface AddressRange {
@@ -47,38 +47,6 @@ function invalid(input: string, why: string): SipprotError {
   return new SipprotError('SP_ERR_ADDRESS_INVALID', `'${input}' ${why}`, { details: { input } });
 }
 
-/**
- * A dotted quad in canonical form (four decimal octets ≤ 255, no leading zero, nothing
- * around it) as a 32-bit number, or -1 for anything else (which then goes the careful
- * way). Most of the 100k+ list entries and blocks a start loads are such hosts: no
- * splitting, no byte arrays, no text rebuilt for them.
- */
-function canonicalV4(s: string): number {
-  const n = s.length;
-  if (n < 7 || n > 15) return -1;
-  let out = 0;
-  let part = 0;
-  let v = 0;
-  let digits = 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || part === 3) return -1;
-      out = out * 256 + v;
-      part++;
-      v = 0;
-      digits = 0;
-      continue;
-    }
-    if (c < 48 || c > 57 || (digits === 1 && v === 0)) return -1;
-    v = v * 10 + (c - 48);
-    digits++;
-    if (v > 255) return -1;
-  }
-  if (part !== 3 || digits === 0) return -1;
-  return out * 256 + v;
-}
-
 /** parseRange's refusal of one IPv4 host given as a number. */
 function v4Refusal(n: number): string | null {
   if (n === 0) return 'the unspecified address';
@@ -91,7 +59,7 @@ function v4Refusal(n: number): string | null {
 /** One address, CIDR network or `start-end` range → a range, or a SipprotError. */
 export function parseRange(input: string): AddressRange {
   if (typeof input !== 'string') throw invalid(String(input), 'is not an address');
-  const v4 = canonicalV4(input);
+  const v4 = canonicalV4Number(input);
   if (v4 >= 0) {
     const why = v4Refusal(v4);
     if (why) throw invalid(input, `is ${why}: sipprot never blocks or exempts it`);
@@ -136,7 +104,7 @@ function hostRefusal(b: Uint8Array): string | null {
 
 /** A single address for a dynamic block, canonicalised. */
 export function parseHost(input: string): Host {
-  const v4 = typeof input === 'string' ? canonicalV4(input) : -1;
+  const v4 = typeof input === 'string' ? canonicalV4Number(input) : -1;
   if (v4 >= 0) {
     const why = v4Refusal(v4);
     if (why) throw invalid(input, `is ${why}: sipprot never blocks or exempts it`);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { canonicalV4Number as ipv4Number } from '../net/ip.js';
 import { mulberry32 } from '../prng.testkit.js';
 import { IpTable } from './state.js';
-import { ipv4Number, strHash } from './state-keys.js';
+import { strHash } from './state-keys.js';
 import {
   addProbe,
   addUser,

@@ -24,7 +24,9 @@
  * when the table grows, so read them through the table after any `getOrCreate`.
  */
 
-import { Interner, ipv4Number, mix, strHash } from './state-keys.js';
+import { canonicalV4Number as ipv4Number } from '../net/ip.js';
+import { fmix as mix } from '../sip/match-hash.js';
+import { Interner, strHash } from './state-keys.js';
 import { ringIntervals, within } from './window.js';
 
 export interface SourceExtra {

@@ -124,35 +124,42 @@ export function formatAddress(addr: { family?: Family; bytes: Uint8Array }): str
 }
 
 /**
- * The common case of parseV4Bytes without splitting or regular expressions (a start
- * restores 100k+ list entries and blocks; this is ~10x faster): four decimal octets,
- * no leading zero, each ≤ 255. Anything else is null and goes the careful way, which
- * also says what is wrong.
+ * A dotted quad in canonical form (four decimal octets ≤ 255, no leading zero, nothing
+ * around it) as its unsigned 32-bit number, or -1 for anything else (which then goes the
+ * careful way, which also says what is wrong). Most of the 100k+ list entries and blocks
+ * a start loads, and nearly every source the engine tracks, are such hosts: no
+ * splitting, no regular expressions, no text rebuilt (~10x faster than parseV4Bytes).
  */
-function fastV4(s: string): Uint8Array | null {
+export function canonicalV4Number(s: string): number {
   const n = s.length;
-  if (n < 7 || n > 15) return null;
-  const out = new Uint8Array(4);
+  if (n < 7 || n > 15) return -1;
+  let out = 0;
   let part = 0;
   let v = 0;
   let digits = 0;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) {
-      if (digits === 0 || part === 3) return null;
-      out[part++] = v;
+      if (digits === 0 || part === 3) return -1;
+      out = out * 256 + v;
+      part++;
       v = 0;
       digits = 0;
       continue;
     }
-    if (c < 48 || c > 57 || (digits === 1 && v === 0)) return null;
+    if (c < 48 || c > 57 || (digits === 1 && v === 0)) return -1;
     v = v * 10 + (c - 48);
     digits++;
-    if (v > 255) return null;
+    if (v > 255) return -1;
   }
-  if (part !== 3 || digits === 0) return null;
-  out[3] = v;
-  return out;
+  if (part !== 3 || digits === 0) return -1;
+  return out * 256 + v;
+}
+
+function fastV4(s: string): Uint8Array | null {
+  const v = canonicalV4Number(s);
+  if (v < 0) return null;
+  return Uint8Array.of(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255);
 }
 
 /** 4 or 16 bytes as written (an IPv4-mapped address stays 16 bytes here). */

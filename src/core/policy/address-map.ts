@@ -8,7 +8,7 @@
  * one, so the answer is the string Map's; any other text (IPv6, networks, a non-canonical
  * spelling) is looked up as a string. Iteration is the string Map's, in insertion order.
  */
-import { ipv4Number } from '../detect/state-keys.js';
+import { canonicalV4Number as ipv4Number } from '../net/ip.js';
 
 export class AddressMap<V> {
   private readonly all = new Map<string, V>();

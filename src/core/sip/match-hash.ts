@@ -60,7 +60,9 @@ export function hashNum(n: number): void {
   B = Math.imul(Math.imul(B ^ lo, 0x5bd1e995) ^ hi, 0x5bd1e995);
 }
 
-function fmix(h: number): number {
+/** murmur3's finaliser to 30 bits (keys that differ in their low bits need spread; also the
+ * per-source index's home slot, detect/state.ts). */
+export function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
