@@ -123,8 +123,11 @@ export async function applyListRun(events: readonly ListEvent[], d: InboundDeps)
  * The returned agreement is committed by the caller once nothing after it can fail (a kill -9
  * before that leaves the older versions on disk: the next start applies the change again
  * instead of publishing the entries' absence from the file as a removal). Entries this host
- * refused are agreed under the fleet's version with this host's own state: never retried,
- * never sent back (a fleet entry that would lock this host's admin out stays the fleet's).
+ * refused are agreed under the fleet's version with this host's own state, so they are never
+ * sent back (a fleet entry that would lock this host's admin out stays the fleet's). A refused
+ * deny entry is never offered again (its version ties and loses to the removal recorded); a
+ * refused allow removal is judged again at each comparison (a removal wins that tie), and the
+ * guard refuses it again.
  */
 export async function applyListVersions(
   d: InboundDeps,
