@@ -8,72 +8,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Family } from '../src/core/net/ip.js';
 import { NftNetlink } from '../src/firewall/nft-netlink.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
 import type { FirewallState } from '../src/ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../src/ports/firewall.js';
-import type { Logger } from '../src/ports/logger.js';
 import { Netns } from './netns.testkit.js';
+import { FailingNetlink, kernelSets, recordingLogger, type SaidLine } from './nft-kernel.testkit.js';
 
 const v4 = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 const hosts = (from: number, n: number) => Array.from({ length: n }, (_, i) => v4(from + 2 * i));
 const BASE = (10 << 24) | (1 << 16);
-
-/** Every set with its elements, sorted: what the kernel holds. */
-async function kernelSets(ns: Netns): Promise<Map<string, string[]>> {
-  const r = await ns.exec(['nft', '-j', 'list', 'table', 'inet', 'sipprot'], { timeoutMs: 120_000 });
-  const doc = JSON.parse(r.stdout) as { nftables: Array<{ set?: { name: string; elem?: unknown[] } }> };
-  const out = new Map<string, string[]>();
-  for (const x of doc.nftables) {
-    if (x.set) out.set(x.set.name, (x.set.elem ?? []).map((e) => JSON.stringify(e)).sort());
-  }
-  return out;
-}
 
 /** The chains' rules, in order (a grown list must be matched exactly as a loaded one). */
 async function rules(ns: Netns): Promise<string> {
   const r = await ns.exec(['nft', 'list', 'chain', 'inet', 'sipprot', 'prerouting']);
   const o = await ns.exec(['nft', 'list', 'chain', 'inet', 'sipprot', 'output']);
   return `${r.stdout}\n${o.stdout}`.replace(/packets \d+ bytes \d+/g, '');
-}
-
-function logger(): {
-  lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }>;
-  log: Logger;
-} {
-  const lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }> = [];
-  const at =
-    (level: string) =>
-    (obj: Record<string, unknown>, msg = '') =>
-      void lines.push({ level, obj, msg });
-  const log: Logger = {
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    debug: at('debug'),
-    child: () => log,
-  };
-  return { lines, log };
-}
-
-/** Netlink that refuses its `failAt`-th bulk load after half of it went in. */
-class FailingNetlink extends NftNetlink {
-  private calls = 0;
-  constructor(
-    netns: string,
-    private readonly failAt: number,
-  ) {
-    super(netns, 500);
-  }
-  override load(set: string, family: Family, keys: Uint8Array, timeoutsMs: Float64Array | null): void {
-    if (++this.calls === this.failAt) {
-      const size = family === 4 ? 4 : 16;
-      super.load(set, family, keys.subarray(0, Math.floor(keys.length / size / 2) * size), null);
-      throw new Error(`test: kernel refused the elements of ${set}`);
-    }
-    super.load(set, family, keys, timeoutsMs);
-  }
 }
 
 describe('a list that only grows goes over netlink; anything else is one nft transaction (netns)', () => {
@@ -97,8 +47,7 @@ describe('a list that only grows goes over netlink; anything else is one nft tra
     assert.deepEqual(await kernelSets(ns), want.sets, what);
     assert.equal(await rules(ns), want.rules, what);
   };
-  const replaced = (lines: ReturnType<typeof logger>['lines']) =>
-    lines.filter((l) => l.msg === 'firewall list replaced').at(-1)?.obj;
+  const replaced = (lines: SaidLine[]) => lines.filter((l) => l.msg === 'firewall list replaced').at(-1)?.obj;
 
   before(async () => {
     ns = await Netns.create('list-grow');
@@ -110,7 +59,7 @@ describe('a list that only grows goes over netlink; anything else is one nft tra
   });
 
   it('grows from empty and again over netlink; shrinks and merges through nft; always the same kernel', async () => {
-    const { lines, log } = logger();
+    const { lines, log } = recordingLogger();
     const fw = new NftablesFirewall({
       command: ns.command('nft'),
       netlink: new NftNetlink(ns.name),
@@ -146,11 +95,11 @@ describe('a list that only grows goes over netlink; anything else is one nft tra
   });
 
   it('a netlink load refused half-way is said, and the list replaced in one transaction', async () => {
-    const { lines, log } = logger();
+    const { lines, log } = recordingLogger();
     const fw = new NftablesFirewall({
       command: ns.command('nft'),
       // The init loads the two allow sets over netlink; the deny list's load is the third.
-      netlink: new FailingNetlink(ns.name, 3),
+      netlink: new FailingNetlink(ns.name, 3, 500),
       logger: log,
     });
     await fw.init(state([]));

@@ -12,13 +12,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isSipprotError } from '../src/core/errors.js';
-import type { Family } from '../src/core/net/ip.js';
 import { NftNetlink } from '../src/firewall/nft-netlink.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
 import type { FirewallState } from '../src/ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS } from '../src/ports/firewall.js';
-import type { Logger } from '../src/ports/logger.js';
 import { Netns } from './netns.testkit.js';
+import { FailingNetlink, kernelSets, recordingLogger } from './nft-kernel.testkit.js';
 
 const CHUNK = 500;
 
@@ -48,69 +47,6 @@ function bigState(): FirewallState {
     { network: '2001:db8:f00d::/48', expiresIn: 1800 },
   ];
   return { allow, deny, countries, dynamic, feeds, options: DEFAULT_FIREWALL_OPTIONS };
-}
-
-/**
- * Every set of the table with its elements, the timeout each was given included and the
- * time it has left (`expires`) left out: what the kernel holds, comparable across loads.
- */
-async function kernelSets(ns: Netns): Promise<Map<string, string[]>> {
-  const r = await ns.exec(['nft', '-j', 'list', 'table', 'inet', 'sipprot'], { timeoutMs: 120_000 });
-  const doc = JSON.parse(r.stdout) as { nftables: Array<{ set?: { name: string; elem?: unknown[] } }> };
-  const out = new Map<string, string[]>();
-  for (const x of doc.nftables) {
-    if (!x.set) continue;
-    const elems = (x.set.elem ?? []).map((e) =>
-      JSON.stringify(e, (k, v) => (k === 'expires' ? undefined : v)),
-    );
-    out.set(x.set.name, elems.sort());
-  }
-  return out;
-}
-
-/** Netlink that refuses the `failAt`-th bulk transaction, as a busy or changed kernel would. */
-class FailingNetlink extends NftNetlink {
-  private calls = 0;
-  constructor(
-    netns: string,
-    private readonly failAt: number,
-  ) {
-    super(netns, CHUNK);
-  }
-  override load(set: string, family: Family, keys: Uint8Array, timeoutsMs: Float64Array | null): void {
-    if (++this.calls === this.failAt) {
-      // Half the set first, then the refusal: a table really left partial.
-      const half = keys.length / (family === 4 ? 4 : 16) / 2;
-      super.load(
-        set,
-        family,
-        keys.subarray(0, half * (family === 4 ? 4 : 16)),
-        timeoutsMs?.subarray(0, half) ?? null,
-      );
-      throw new Error(`test: kernel refused the elements of ${set}`);
-    }
-    super.load(set, family, keys, timeoutsMs);
-  }
-}
-
-function logger(): {
-  lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }>;
-  log: Logger;
-} {
-  const lines: Array<{ level: string; obj: Record<string, unknown>; msg: string }> = [];
-  const at =
-    (level: string) =>
-    (obj: Record<string, unknown>, msg = '') => {
-      lines.push({ level, obj, msg });
-    };
-  const log: Logger = {
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    debug: at('debug'),
-    child: () => log,
-  };
-  return { lines, log };
 }
 
 describe('the first load at start: nft -f for the table, netlink in chunks for the elements (netns)', () => {
@@ -151,7 +87,7 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     ]) {
       assert.ok((expected.get(name)?.length ?? 0) > 0, `reference set ${name} is not empty`);
     }
-    const { lines, log } = logger();
+    const { lines, log } = recordingLogger();
     const fw = new NftablesFirewall({
       command: ns.command('nft'),
       netlink: new NftNetlink(ns.name, CHUNK),
@@ -173,11 +109,11 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
   });
 
   it('a chunk refused half-way is said, and the whole table is loaded again in one transaction', async () => {
-    const { lines, log } = logger();
+    const { lines, log } = recordingLogger();
     // The 3rd bulk load: dyn4 and deny4_32 are in, later sets not yet.
     const fw = new NftablesFirewall({
       command: ns.command('nft'),
-      netlink: new FailingNetlink(ns.name, 3),
+      netlink: new FailingNetlink(ns.name, 3, CHUNK),
       logger: log,
     });
     await fw.init(desired);
@@ -195,13 +131,13 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
   });
 
   it('when the whole-table load fails too, init fails with SP_ERR_FIREWALL: never a silent partial table', async () => {
-    const { log } = logger();
+    const { log } = recordingLogger();
     // nft that loads nothing (exits 1) for the retry: the structure went in first through
     // the real nft, so use one that fails from the second script on.
     let scripts = 0;
     const fw = new NftablesFirewall({
       command: ns.command('nft'),
-      netlink: new FailingNetlink(ns.name, 1),
+      netlink: new FailingNetlink(ns.name, 1, CHUNK),
       logger: log,
     });
     const session = (fw as unknown as { session: { runScript(s: string): Promise<void> } }).session;
