@@ -7,11 +7,15 @@
  * blocks with and without timeouts); and a chunk the kernel refuses half-way never
  * leaves a partial table behind silently: it is said, and the whole table is loaded
  * again in one transaction. Chunks are made small (500 elements) so every set of a few
- * thousand elements goes in many transactions.
+ * thousand elements goes in many transactions. A table a crash left in the kernel is not
+ * emptied for the split load: it is replaced in one transaction, so what it dropped stays
+ * dropped throughout the restart.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { isSipprotError } from '../src/core/errors.js';
+import type { Family } from '../src/core/net/ip.js';
 import { NftNetlink } from '../src/firewall/nft-netlink.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
 import type { FirewallState } from '../src/ports/firewall.js';
@@ -103,6 +107,36 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
         assert.equal(netlink.count(set), expected.get(set)!.length, set);
       }
       assert.throws(() => netlink.count('no_such_set'), { code: 'SP_ERR_FIREWALL' });
+    } finally {
+      await fw.shutdown();
+    }
+  });
+
+  it('a table a crash left in the kernel is replaced in one transaction: what it dropped stays dropped throughout', async () => {
+    // The crashed daemon's table, left in the kernel (kill -9: no shutdown deleted it).
+    const crashed = new NftablesFirewall({ command: ns.command('nft'), netlink: null });
+    await crashed.init(desired);
+    const blocked = /\b100\.64\.0\.1\b/; // bigState's second dynamic block
+    const gaps: string[] = [];
+    // Looks at the kernel before every bulk load the new daemon's start makes.
+    class Watching extends NftNetlink {
+      override load(set: string, family: Family, keys: Uint8Array, timeoutsMs: Float64Array | null): void {
+        const dyn4 = spawnSync(
+          'ip',
+          ['netns', 'exec', ns.name, 'nft', 'list', 'set', 'inet', 'sipprot', 'dyn4'],
+          {
+            encoding: 'utf8',
+          },
+        );
+        if (!blocked.test(dyn4.stdout)) gaps.push(`before loading ${set}: 100.64.0.1 not in dyn4`);
+        super.load(set, family, keys, timeoutsMs);
+      }
+    }
+    const fw = new NftablesFirewall({ command: ns.command('nft'), netlink: new Watching(ns.name, CHUNK) });
+    await fw.init(desired);
+    try {
+      assert.deepEqual(gaps, []);
+      assert.deepEqual(await kernelSets(ns), expected);
     } finally {
       await fw.shutdown();
     }

@@ -144,7 +144,8 @@ export class NftablesFirewall implements Firewall {
     return this.enqueue(async () => {
       const started = performance.now();
       this.known = { allow: null, deny: null, country: null };
-      if (this.netlink && !this.initialized) await this.loadSplit(this.netlink, state);
+      if (this.netlink && !this.initialized && !(await this.tableInKernel()))
+        await this.loadSplit(this.netlink, state);
       else {
         const { script, layout } = renderInit(state);
         await this.session.runScript(script);
@@ -168,6 +169,17 @@ export class NftablesFirewall implements Firewall {
         'firewall table loaded',
       );
     });
+  }
+
+  /**
+   * Whether sipprot's table is already in the kernel (a crash or kill -9 left it): the
+   * first load then replaces it in one `nft -f` transaction, so every address it drops
+   * stays dropped until the new table is in; the split load below would empty it first
+   * (0.3-0.6 s with 100k blocks, much longer with 1M). `list tables` reads no elements.
+   */
+  private async tableInKernel(): Promise<boolean> {
+    const r = await this.session.exec(['list', 'tables']);
+    return r.code === 0 && r.stdout.split('\n').some((l) => l.trim() === `table ${TABLE}`);
   }
 
   /**
