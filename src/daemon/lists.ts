@@ -7,7 +7,7 @@
  * (`withFleetChange`), without reading the file back: a new host's 100k-entry join parsed
  * every entry three more times that way.
  */
-import { hugeEntry } from '../core/lists/entries.js';
+import { hugeEntry, hugeEntryOf } from '../core/lists/entries.js';
 import { AccessLists } from '../core/lists/lists.js';
 import { parseNetwork } from '../core/net/ip.js';
 import type { ListEntry, ListName } from '../core/types.js';
@@ -59,10 +59,8 @@ export function withFleetChange(
     next = [...notes].map(([network, note]) => ({ network, note }));
   }
   for (const e of set) {
-    // A near-total entry is said as at a file load; only short prefixes are parsed for it.
-    const slash = e.network.indexOf('/');
-    const huge =
-      slash > 0 && Number(e.network.slice(slash + 1)) < 16 ? hugeEntry(parseNetwork(e.network)!) : null;
+    // A near-total entry is said as at a file load.
+    const huge = hugeEntryOf(e.network);
     if (huge) log.warn({ list: name, network: e.network }, `near-total list entry from the fleet: ${huge}`);
   }
   // The list that did not change keeps its parsed networks (no second parse).

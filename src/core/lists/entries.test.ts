@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseNetwork } from '../net/ip.js';
-import { entryRefusal, hugeEntry } from './entries.js';
+import { entryRefusal, hugeEntry, hugeEntryOf } from './entries.js';
 import { parseCsv, parseListFile } from './lists.js';
 
 const net = (t: string) => parseNetwork(t)!;
@@ -55,6 +55,14 @@ describe('list entries: what nft and sense accept', () => {
     assert.match(hugeEntry(net('0.0.0.0/0')) ?? '', /covers every IPv4 address/);
     assert.equal(hugeEntry(net('10.0.0.0/8')), null);
     assert.equal(hugeEntry(net('2001::/16')), null);
+  });
+
+  it('hugeEntryOf reads the text as hugeEntry reads the network, at every prefix length', () => {
+    for (let p = 0; p <= 32; p++)
+      assert.equal(hugeEntryOf(`0.0.0.0/${p}`), hugeEntry(net(`0.0.0.0/${p}`)), `/${p}`);
+    for (let p = 0; p <= 128; p++) assert.equal(hugeEntryOf(`::/${p}`), hugeEntry(net(`::/${p}`)), `::/${p}`);
+    assert.equal(hugeEntryOf('198.51.100.7'), null);
+    assert.equal(hugeEntryOf('2001:db8::1'), null);
   });
 
   it('a list file: each refused line is named by number and skipped, the others load', () => {

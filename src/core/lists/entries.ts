@@ -10,11 +10,22 @@
  * `2000::/3` all of global IPv6. They need `--force` (force: true) when added, and are
  * warned about when a file that holds them is loaded.
  */
-import type { Network } from '../net/ip.js';
+import { type Network, parseNetwork } from '../net/ip.js';
 import { neverSourceRange } from '../net/special.js';
 
 /** Shorter prefixes than these are near-total: IPv4 /7 is 1/128 of all addresses. */
 const HUGE_BELOW = { 4: 8, 6: 16 } as const;
+
+/**
+ * hugeEntry of a network written as text, parsed only when its prefix is short enough to
+ * be near-total (a fleet's 100k-entry list is mostly hosts: no parse for them).
+ */
+export function hugeEntryOf(text: string): string | null {
+  const slash = text.indexOf('/');
+  if (slash < 0 || Number(text.slice(slash + 1)) >= Math.max(HUGE_BELOW[4], HUGE_BELOW[6])) return null;
+  const net = parseNetwork(text);
+  return net ? hugeEntry(net) : null;
+}
 
 /** Why `net` can never be a list entry (unspecified, loopback, multicast, broadcast), or null. */
 export function entryRefusal(net: Network): string | null {
