@@ -25,8 +25,8 @@ import { AdminPresence } from '../api/presence.js';
 import { isSipprotError } from '../core/errors.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { PrefixSet } from '../core/net/prefix-set.js';
-import type { BlockRecord, Config, Decision, ListEntry, ListName } from '../core/types.js';
-import { ListFiles } from '../lists/list-files.js';
+import type { Config, Decision, ListEntry, ListName } from '../core/types.js';
+import type { ListFiles } from '../lists/list-files.js';
 import type { RuntimePaths } from '../platform/runtime-paths.js';
 import { VERSION } from '../platform/version.js';
 import type { LiveStats } from '../ports/admin.js';
@@ -43,6 +43,7 @@ import { DaemonFeeds } from './feeds.js';
 import { countryRanges, GeoInForce } from './geo.js';
 import { REFRESH_MS as HOST_REFRESH_MS, HostView, protectedPeers, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
+import { loadKernelFirst } from './kernel-first.js';
 import { KernelSync } from './kernel-sync.js';
 import { readAccessLists, withFleetChange } from './lists.js';
 import { MailInForce } from './mail.js';
@@ -95,8 +96,8 @@ export class Daemon {
   /** Cluster mode (CLUSTER_REDIS_URL): the fleet's shared memory; null on a single host. */
   private cluster: ClusterNode | null = null;
   private readonly feeds: DaemonFeeds;
-  /** What `sipprotd run` loaded into the kernel before building the daemon (until begin used it). */
-  private early: EarlyKernel | null;
+  /** The geo database came with the kernel's first load (countries are blocked). */
+  private readonly geoEarly: boolean;
 
   /** Starts a daemon; on failure whatever had started is stopped again and the error thrown. */
   static async start(config: Config, opts: DaemonOptions = {}, opened?: Opened): Promise<Daemon> {
@@ -104,7 +105,9 @@ export class Daemon {
     const o = opened ?? (await openParts(config, opts));
     let daemon: Daemon;
     try {
-      daemon = new Daemon(o);
+      // The kernel first (issue 13 target 5), the one way `sipprotd run` loads it.
+      const early = o.early ?? (await loadKernelFirst(o));
+      daemon = new Daemon(o, early);
     } catch (e) {
       await o.abandon();
       throw e;
@@ -118,7 +121,7 @@ export class Daemon {
     return daemon;
   }
 
-  private constructor(o: Opened) {
+  private constructor(o: Opened, early: EarlyKernel) {
     this.conf = o.config;
     this.opts = o.opts;
     this.log = o.log;
@@ -144,12 +147,11 @@ export class Daemon {
       mail: (n) => this.mail.notifier.protection(n),
       clock,
     });
-    this.early = o.early ?? null;
-    this.lists =
-      o.early?.lists ?? new ListFiles({ allow: o.config.allowlistFile, deny: o.config.denylistFile });
-    this.access = o.early?.access ?? this.readLists();
+    this.lists = early.lists;
+    this.access = early.access;
     this.geo = new GeoInForce(o.log, (db) => this.cluster?.watchGeo(db));
-    if (o.early?.geo !== undefined) this.geo.db = o.early.geo;
+    this.geoEarly = early.geo !== undefined;
+    if (early.geo !== undefined) this.geo.db = early.geo;
     this.mail = new MailInForce({
       config: () => this.conf,
       store: o.store,
@@ -203,17 +205,10 @@ export class Daemon {
   private async begin(): Promise<void> {
     const config = this.conf;
     logConfigWarnings(this.log, config.source, this.opts.configWarnings ?? [], 'start');
-    if (this.early?.geo === undefined) await this.geo.load(config);
+    // The table is in the kernel already (Daemon.start, kernel-first.ts): from the store's
+    // running blocks; the policy's full records (100k: ~0.6 s) are restored now.
+    if (!this.geoEarly) await this.geo.load(config);
     await this.reviewCountries(config, []);
-    // The kernel first (issue 13 target 5): its table needs only each running block's
-    // address and expiry, read on their own; the policy's full records (100k: ~0.6 s)
-    // are restored after. Nothing else reaches the kernel before: no capture, no watch.
-    // `sipprotd run` loaded it already, before this module was even imported (kernel-first.ts).
-    if (!this.early) {
-      const running = await this.store.blocksInForce(clock());
-      await this.kernel.load('start', this.kernelState(running));
-    }
-    this.early = null;
     await this.pipeline.restore(this.store);
     // Cluster mode: the fleet's state (a new host: its 100k-entry deny list) is fetched and
     // applied while the rest starts, not after the warm-up (issue 14: the join ≤ 5 s).
@@ -430,12 +425,10 @@ export class Daemon {
     return reviewCountries(adminOf(this.running(), this.adminStore, this.lists), next, previous, this.log);
   }
 
-  /** What the kernel must hold: the policy's blocks, or (at start, before the restore) the store's. */
-  private kernelState(
-    held: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>> = this.pipeline.held(),
-  ): FirewallState {
+  /** What the kernel must hold: the policy's blocks (the first load is kernel-first.ts's). */
+  private kernelState(): FirewallState {
     return kernelState({
-      held,
+      held: this.pipeline.held(),
       lists: this.access,
       countries: countryRanges(this.geo.db, this.conf.blockedCountries),
       feeds: this.feeds.entries(),

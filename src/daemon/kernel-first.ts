@@ -6,6 +6,7 @@
  * the blocked countries' networks — and only then loads the rest of the daemon: its web
  * API, mail, cluster and metrics modules took ~0.5–1 s to load on a 2-core machine, the
  * policy's full records another ~0.6 s for 100k blocks. This module imports none of them.
+ * Daemon.start loads the table the same way when its caller did not: one first load.
  *
  * What it hands on (Opened.early) the Daemon takes as its own: the parsed lists, the geo
  * database when countries needed it. "Never silently off": a load that fails fails the

@@ -66,20 +66,8 @@ export class KernelSync {
     return this.reconciler.request(why);
   }
 
-  /**
-   * The first load at start, from a desired state the caller built (the store's running
-   * blocks, before the policy restores them): nothing else can reach the kernel yet (no
-   * capture, no watch, no API), so no reconcile can be in flight.
-   */
-  load(why: string, desired: FirewallState): Promise<void> {
-    return this.reconcileNow(why, [], desired);
-  }
-
-  private async reconcileNow(
-    why: string,
-    alsoFor: readonly string[],
-    desired: FirewallState = this.d.desired(),
-  ): Promise<void> {
+  private async reconcileNow(why: string, alsoFor: readonly string[]): Promise<void> {
+    const desired = this.d.desired();
     const t0 = performance.now();
     await this.firewall.init(desired);
     this.alarm.restored('firewall', `rebuilt (${why})`);
