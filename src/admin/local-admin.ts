@@ -41,6 +41,7 @@ import type { ListStorage } from '../ports/lists.js';
 import type { Store } from '../ports/store.js';
 import { actorOf, historyPage, listEvents, recentOf } from './admin-history.js';
 import { AlertBoard } from './alert-board.js';
+import { explainCheck } from './check-explain.js';
 import { countryWarnings } from './country-review.js';
 
 /** Present when the daemon runs: changes reach the kernel and the policy at once. */
@@ -138,23 +139,17 @@ export class LocalAdmin implements Admin {
       block && (block.expiresAt === null || block.expiresAt > now) ? dynamicBlock(block, now) : null;
     const country = this.d.geo?.country(addr.text) ?? null;
     const countryBlocked = country !== null && this.d.config.blockedCountries.includes(country);
-    const explanation: string[] = [];
-    if (access.allow) {
-      explanation.push(`allow list: ${access.allow.network}${note(access.allow)} — never blocked by sipprot`);
-    }
-    if (access.deny) explanation.push(`deny list: ${access.deny.network}${note(access.deny)}`);
-    if (dynamic) {
-      const why = `${dynamic.reason}${dynamic.misconfiguredPhone ? ' (looks like a misconfigured phone)' : ''}`;
-      const left = dynamic.timeLeft === null ? 'permanent' : `${Math.ceil(dynamic.timeLeft)} s left`;
-      const ua = dynamic.userAgent ? `, user agent "${dynamic.userAgent}"` : '';
-      const users = dynamic.users.length > 0 ? `, users ${dynamic.users.join(',')}` : '';
-      explanation.push(`dynamic deny list: ${why}, ${dynamic.attempts} attempts${ua}${users}; ${left}`);
-    }
     const feeds = this.d.feeds?.()?.lookup(addr.text) ?? [];
-    for (const f of feeds) explanation.push(feedLine(f, now));
-    if (countryBlocked) explanation.push(`country ${country} is in BLOCKED_COUNTRIES`);
-    if (explanation.length === 0) explanation.push('in no list');
-    explanation.push(...protectionWarnings(this.d.live?.protection?.()));
+    const explanation = explainCheck({
+      allow: access.allow,
+      deny: access.deny,
+      dynamic,
+      feeds,
+      country,
+      countryBlocked,
+      protection: this.d.live?.protection?.(),
+      now,
+    });
     const dropped = Boolean(access.deny) || dynamic !== null || feeds.length > 0 || countryBlocked;
     const blocked = !access.allow && dropped;
     const recent = await recentOf(this.d.store, addr.text);
@@ -386,50 +381,4 @@ function refuseHuge(networks: readonly string[], opts?: ChangeOptions): void {
     .map((n) => (n ? hugeEntry(n) : null))
     .filter((w): w is string => w !== null);
   if (huge.length > 0) throw new SipprotError('SP_ERR_CONFIRM', huge.join('; '), { details: { huge } });
-}
-
-/**
- * What makes an answer untrue right now, said with it (issue 10 items 10, 13): the
- * kernel lost sipprot's rules (being rebuilt), or the store has not taken decisions yet.
- */
-export function protectionWarnings(p: Protection | undefined): string[] {
-  const out: string[] = [];
-  if (p?.kernel && !p.kernel.inSync) {
-    out.push(
-      `NOT IN FORCE: sipprot's nftables rules are missing from the kernel (${p.kernel.lastLoss?.reason ?? 'unknown'}); being rebuilt`,
-    );
-  }
-  if (p?.firewall && !p.firewall.inSync) {
-    out.push(
-      `MAY NOT BE IN FORCE: the kernel firewall is not in sync with sipprot (${p.firewall.lastError ?? 'unknown error'}); retried every 5 s`,
-    );
-  }
-  if (p?.capture && !p.capture.running) {
-    out.push(`capture stopped (${p.capture.lastError ?? 'unknown error'}): new attacks are not seen`);
-  }
-  if (p && p.store.pending > 0) {
-    out.push(
-      `the store has not saved ${p.store.pending} recent decisions (${p.store.lastError ?? 'unknown error'}): in force now, retried; a restart before they are saved loses them`,
-    );
-  }
-  return out;
-}
-
-function note(e: ListEntry): string {
-  return e.note ? ` ("${e.note}")` : '';
-}
-
-/** Seconds as a person reads them: 45 s, 12 min, 5 h, 3 d. */
-function span(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.round(s / 60)} min`;
-  if (s < 172_800) return `${Math.round(s / 3600)} h`;
-  return `${Math.round(s / 86400)} d`;
-}
-
-/** "feed voipbl: 185.220.101.0/24, listed since 2026-12-05T03:00:00Z; lapses in 23 h unless listed again" */
-function feedLine(f: FeedMatch, now: number): string {
-  const since = new Date(f.since * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return `feed ${f.feed}: ${f.network}, listed since ${since}; lapses in ${span(f.expiresAt - now)} unless listed again`;
 }

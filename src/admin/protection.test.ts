@@ -1,7 +1,7 @@
 /** Issue 10 items 10 and 13: `check` says when its answer is not in force, or not saved. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { protectionWarnings } from './local-admin.js';
+import { protectionWarnings } from './check-explain.js';
 
 const store = { pending: 0, failures: 0, lastError: null, since: null };
 
