@@ -3,7 +3,8 @@
  * Prints one line per result. Bounded: fixed entry and lookup counts, no network.
  */
 
-import { AccessLists, formatListFile, parseCsv, parseListFile, toCsv } from '../src/core/lists/lists.js';
+import { parseCsv, toCsv } from '../src/core/lists/list-csv.js';
+import { AccessLists, formatListFile, parseListFile } from '../src/core/lists/lists.js';
 import { parseAddress, parseNetwork } from '../src/core/net/ip.js';
 import { PrefixSet } from '../src/core/net/prefix-set.js';
 import type { ListEntry } from '../src/core/types.js';

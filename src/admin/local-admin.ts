@@ -7,7 +7,8 @@
 import { SipprotError } from '../core/errors.js';
 import { eventOfLocalUnblock } from '../core/history/events.js';
 import { hugeEntry } from '../core/lists/entries.js';
-import { AccessLists, parseCsv } from '../core/lists/lists.js';
+import { parseCsv } from '../core/lists/list-csv.js';
+import { AccessLists } from '../core/lists/lists.js';
 import {
   findLockouts,
   type GuardedChange,

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
 import { ACTORS } from '../core/history/events.js';
-import { CSV_TEMPLATE } from '../core/lists/lists.js';
+import { CSV_TEMPLATE } from '../core/lists/list-csv.js';
 import { type Address, parseAddress } from '../core/net/ip.js';
 import type { Admin, ChangeOptions } from '../ports/admin.js';
 import type { WireTypes } from './validation.js';

@@ -10,7 +10,7 @@ import { CONFIG_KEYS } from '../core/config/keys.js';
 import { parseWebhookTarget } from '../core/config/keys-ops.js';
 import { SipprotError } from '../core/errors.js';
 import { eventOfLocalUnblock, type NewHistoryEvent } from '../core/history/events.js';
-import { parseCsv, toCsv } from '../core/lists/lists.js';
+import { parseCsv, toCsv } from '../core/lists/list-csv.js';
 import { type GuardedChange, guardChange, LOOPBACK } from '../core/lists/lockout.js';
 import { type Address, checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
 import { aBlock, aDecision, blockedAt } from '../core/records.testkit.js';

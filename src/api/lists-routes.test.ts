@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { CSV_TEMPLATE } from '../core/lists/lists.js';
+import { CSV_TEMPLATE } from '../core/lists/list-csv.js';
 import { apiError, type Client, type Harness, harness, login } from './http.testkit.js';
 
 describe('lists, dynamic list and lock-out guard', () => {

@@ -134,7 +134,7 @@ function templateCommand(group: Command, ctx: CliContext): void {
     .command('template')
     .description('print a CSV template for import')
     .action(async () => {
-      const { CSV_TEMPLATE } = await import('../core/lists/lists.js');
+      const { CSV_TEMPLATE } = await import('../core/lists/list-csv.js');
       ctx.io.out(CSV_TEMPLATE);
     });
 }

@@ -10,17 +10,16 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { SipprotError } from '../core/errors.js';
 import { entryRefusal } from '../core/lists/entries.js';
+import { parseCsv, toCsv } from '../core/lists/list-csv.js';
 import {
   type ChangeResult,
   cleanNote,
   formatListLine,
   type ImportResult,
   type ListParseResult,
-  parseCsv,
   parseListFile,
   parseListLine,
   type RemoveResult,
-  toCsv,
 } from '../core/lists/lists.js';
 import { checkNetwork } from '../core/net/ip.js';
 import type { ListEntry, ListName } from '../core/types.js';

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseNetwork } from '../net/ip.js';
 import { entryRefusal, hugeEntry, hugeEntryOf } from './entries.js';
-import { parseCsv, parseListFile } from './lists.js';
+import { parseCsv } from './list-csv.js';
+import { parseListFile } from './lists.js';
 
 const net = (t: string) => parseNetwork(t)!;
 

@@ -12,8 +12,8 @@
  * numbers and validated names reaches the nft and ipset scripts.
  */
 
+import { csvCell } from '../text/csv.js';
 import type { BlockExport, ExportedBlock } from './export.js';
-import { csvCell } from './lists.js';
 
 export const EXPORT_FORMATS = ['text', 'csv', 'json', 'nft', 'ipset'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  AccessLists,
-  CSV_TEMPLATE,
-  formatListFile,
-  formatListLine,
-  parseCsv,
-  parseListFile,
-  parseListLine,
-  toCsv,
-} from './lists.js';
+import { CSV_TEMPLATE, parseCsv, toCsv } from './list-csv.js';
+import { AccessLists, formatListFile, formatListLine, parseListFile, parseListLine } from './lists.js';
 
 describe('parseListLine', () => {
   const cases: Array<[string, string | null, string, string]> = [
