@@ -101,6 +101,9 @@ export class PcapLiveCapture {
   private onFrame: FrameHandler = () => undefined;
   private readonly kernelBuffer: number;
   private readonly ringBytes: number;
+  /** Counters of sessions that stopped, so status never counts backwards after a reopen. */
+  private readonly retired: CaptureStats = zeroStats();
+  private readonly stopped = new Set<string>();
 
   constructor(
     private readonly interfaces: string[],
@@ -117,41 +120,74 @@ export class PcapLiveCapture {
     const native = loadNative();
     this.onFrame = onFrame;
     for (const iface of this.interfaces) {
-      let s: Session;
       try {
-        const o = native.captureOpen(iface, this.filter, SNAPLEN, this.kernelBuffer, this.ringBytes);
-        s = {
-          iface,
-          handle: o.handle,
-          linkType: o.linkType,
-          ring: new Uint8Array(o.ring),
-          words: new Uint32Array(o.ring),
-          size: o.ring.byteLength,
-          closed: false,
-        };
-        this.sessions.push(s);
-        native.captureStart(s.handle, () => this.drain(native, s));
+        this.open(native, iface);
       } catch (e) {
         this.stop();
-        throw new SipprotError(
-          'SP_ERR_CAPTURE',
-          `cannot capture on interface "${iface}": ${(e as Error).message} (INTERFACES; capture needs root or CAP_NET_RAW)`,
-          { cause: e },
-        );
+        throw e;
       }
     }
   }
 
+  /** Interfaces whose capture stopped on an error (gone) and has not been reopened. */
+  lost(): string[] {
+    return [...this.stopped];
+  }
+
+  /**
+   * Captures on `iface` again after its session stopped on an error: an interface that
+   * was deleted and created again (a VPN or VLAN device, a bridge rebuilt, a driver
+   * reload) has a new index, so the old socket never sees it. Throws SP_ERR_CAPTURE while
+   * the interface is not back; the other interfaces' sessions run on untouched.
+   */
+  reopen(iface: string): void {
+    if (!this.stopped.has(iface)) return;
+    this.open(loadNative(), iface);
+    this.stopped.delete(iface);
+  }
+
+  private open(native: NativeCapture, iface: string): void {
+    let s: Session;
+    try {
+      const o = native.captureOpen(iface, this.filter, SNAPLEN, this.kernelBuffer, this.ringBytes);
+      s = {
+        iface,
+        handle: o.handle,
+        linkType: o.linkType,
+        ring: new Uint8Array(o.ring),
+        words: new Uint32Array(o.ring),
+        size: o.ring.byteLength,
+        closed: false,
+      };
+      this.sessions.push(s);
+      native.captureStart(s.handle, () => this.drain(native, s));
+    } catch (e) {
+      throw new SipprotError(
+        'SP_ERR_CAPTURE',
+        `cannot capture on interface "${iface}": ${(e as Error).message} (INTERFACES; capture needs root or CAP_NET_RAW)`,
+        { cause: e, details: { iface } },
+      );
+    }
+  }
+
+  /** A session that stopped: its counters are kept, its thread, socket and ring freed. */
+  private retire(native: NativeCapture, s: Session): void {
+    const n = native.captureStats(s.handle);
+    const r = this.retired;
+    r.received += n.received;
+    r.dropped += n.dropped;
+    r.ifDropped += n.ifDropped;
+    r.ringDrops += n.ringDrops;
+    r.ringHighWater = Math.max(r.ringHighWater, n.ringHighWater);
+    native.captureClose(s.handle);
+    const i = this.sessions.indexOf(s);
+    if (i >= 0) this.sessions.splice(i, 1);
+    this.stopped.add(s.iface);
+  }
+
   stats(): CaptureStats {
     const native = this.sessions.length > 0 ? loadNative() : null;
-    const total: CaptureStats = {
-      received: 0,
-      dropped: 0,
-      ifDropped: 0,
-      ringDrops: 0,
-      ringHighWater: 0,
-      ringSize: 0,
-    };
+    const total: CaptureStats = { ...this.retired };
     for (const s of this.sessions) {
       const n = native!.captureStats(s.handle);
       total.received += n.received;
@@ -165,6 +201,7 @@ export class PcapLiveCapture {
   }
 
   stop(): void {
+    this.stopped.clear();
     if (this.sessions.length === 0) return;
     const native = loadNative();
     for (const s of this.sessions.splice(0)) {
@@ -194,8 +231,11 @@ export class PcapLiveCapture {
     const err = native.captureError(s.handle);
     if (err !== null && !s.closed) {
       s.closed = true;
+      this.retire(native, s);
       this.opts.onError?.(
-        new SipprotError('SP_ERR_CAPTURE', `capture on interface "${s.iface}" stopped: ${err}`),
+        new SipprotError('SP_ERR_CAPTURE', `capture on interface "${s.iface}" stopped: ${err}`, {
+          details: { iface: s.iface },
+        }),
       );
     }
   }
@@ -236,6 +276,10 @@ export class PcapLiveCapture {
     }
     return frames;
   }
+}
+
+function zeroStats(): CaptureStats {
+  return { received: 0, dropped: 0, ifDropped: 0, ringDrops: 0, ringHighWater: 0, ringSize: 0 };
 }
 
 let cached: NativeCapture | null = null;

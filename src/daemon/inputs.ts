@@ -4,6 +4,11 @@
  * what they receive to a PacketSink (the pipeline) and to nothing else. On reload only the
  * input whose settings changed is restarted (config-diff.ts). The event-loop delay that
  * frames and requests wait (loop-lag.ts) is watched here too, for status.
+ *
+ * A capture that stops because its interface disappeared is a protection loss (alerted)
+ * and is reopened by itself once the interface is back: every REOPEN_MS at first, backing
+ * off to REOPEN_MAX_MS, so a VPN or VLAN device that is re-created does not leave the
+ * guard blind until an admin reloads.
  */
 import { buildBpfFilter } from '../capture/bpf.js';
 import { HepListener } from '../capture/hep-listener.js';
@@ -26,8 +31,13 @@ export interface CaptureWatch {
   restarted(): void;
 }
 
+const REOPEN_MS = 1000;
+const REOPEN_MAX_MS = 30_000;
+
 export class PacketInputs {
   private capture: PcapLiveCapture | null = null;
+  private reopenTimer: NodeJS.Timeout | null = null;
+  private reopenMs = REOPEN_MS;
   private hep: HepListener | null = null;
   private readonly loopLag = new LoopLag();
 
@@ -48,6 +58,7 @@ export class PacketInputs {
   /** Restarts the inputs a new config changes. */
   async apply(previous: Config, next: Config): Promise<void> {
     if (!sameCapture(previous, next) && this.capture) {
+      this.cancelReopen();
       this.capture.stop();
       this.startCapture(next);
       this.watch?.restarted();
@@ -60,6 +71,7 @@ export class PacketInputs {
   }
 
   stop(): void {
+    this.cancelReopen();
     this.loopLag.stop();
     this.capture?.stop();
     this.capture = null;
@@ -89,10 +101,44 @@ export class PacketInputs {
         // A frame the pipeline choked on is thrown on as before (the daemon's last-resort handler).
         if (!isSipprotError(e) || e.code !== 'SP_ERR_CAPTURE') throw e;
         this.watch?.lost(e.message);
+        this.scheduleReopen();
       },
     });
     capture.start((linkType, at, frame) => this.sink.onFrame(linkType, at, frame));
     this.capture = capture;
+  }
+
+  private scheduleReopen(): void {
+    if (this.reopenTimer) return;
+    this.reopenTimer = setTimeout(() => this.reopen(), this.reopenMs);
+    this.reopenTimer.unref();
+  }
+
+  private reopen(): void {
+    this.reopenTimer = null;
+    const capture = this.capture;
+    if (!capture) return;
+    for (const iface of capture.lost()) {
+      try {
+        capture.reopen(iface);
+        this.log.info({ iface }, `capture on interface "${iface}" reopened`);
+      } catch (e) {
+        this.log.debug({ iface, err: (e as Error).message }, 'capture: interface not back yet');
+      }
+    }
+    if (capture.lost().length === 0) {
+      this.reopenMs = REOPEN_MS;
+      this.watch?.restarted();
+      return;
+    }
+    this.reopenMs = Math.min(this.reopenMs * 2, REOPEN_MAX_MS);
+    this.scheduleReopen();
+  }
+
+  private cancelReopen(): void {
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    this.reopenTimer = null;
+    this.reopenMs = REOPEN_MS;
   }
 
   private async startHep(config: Config): Promise<void> {
