@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { aDecision } from '../core/records.testkit.js';
+import type { Decision } from '../core/types.js';
 import { setAdminPassword } from '../platform/admin-password.js';
 import { fakeWorld } from './admin.fake.js';
 import { type Harness, login, PASSWORD } from './http.testkit.js';
@@ -24,6 +25,8 @@ function checked(event: string, data: unknown): unknown {
 
 interface Sse {
   status: number;
+  /** Every event received so far, by name, in order (what `next` takes stays here). */
+  seen: string[];
   headers: Record<string, unknown>;
   next(event: string, timeoutMs?: number): Promise<unknown>;
   close(): void;
@@ -36,6 +39,7 @@ function openSse(port: number, cookie: string): Promise<Sse> {
       { host: '127.0.0.1', port, path: '/api/dynamic/events', headers: { cookie } },
       (res) => {
         const queue: Array<{ event: string; data: unknown }> = [];
+        const seen: string[] = [];
         const waiters: Array<() => void> = [];
         let buf = '';
         res.setEncoding('utf8');
@@ -46,7 +50,10 @@ function openSse(port: number, cookie: string): Promise<Sse> {
             buf = buf.slice(i + 2);
             const event = /^event: (.*)$/m.exec(frame)?.[1];
             const data = /^data: (.*)$/m.exec(frame)?.[1];
-            if (event && data) queue.push({ event, data: checked(event, JSON.parse(data)) });
+            if (event && data) {
+              seen.push(event);
+              queue.push({ event, data: checked(event, JSON.parse(data)) });
+            }
             for (const w of waiters.splice(0)) w();
           }
         });
@@ -54,6 +61,7 @@ function openSse(port: number, cookie: string): Promise<Sse> {
         resolve({
           status: res.statusCode ?? 0,
           headers: res.headers,
+          seen,
           async next(event, timeoutMs = 2000) {
             const deadline = Date.now() + timeoutMs;
             for (;;) {
@@ -79,6 +87,11 @@ function openSse(port: number, cookie: string): Promise<Sse> {
   });
 }
 
+type Changes = {
+  blocks: Array<{ ip: string; userAgent: string | null; timeLeft: number | null }>;
+  unblocks: Array<{ ip: string; reason: string }>;
+};
+
 describe('live dynamic list (Server-Sent Events)', () => {
   let h: Harness;
   let port: number;
@@ -97,7 +110,7 @@ describe('live dynamic list (Server-Sent Events)', () => {
   });
   after(() => h.close());
 
-  test('snapshot first, then block and unblock as they happen', async () => {
+  test('snapshot first, then blocks and unblocks as they happen', async () => {
     await h.world.block('192.0.2.1');
     const c = await login(h.app);
     const sse = await openSse(port, c.cookie);
@@ -114,17 +127,21 @@ describe('live dynamic list (Server-Sent Events)', () => {
       misconfiguredPhone: true,
       users: ['200'],
     });
-    const blk = (await sse.next('block')) as { block: Record<string, unknown> };
-    assert.equal(blk.block.ip, '198.51.100.23');
-    assert.equal(blk.block.userAgent, 'sipvicious', 'the full row comes from the store');
-    assert.equal(blk.block.misconfiguredPhone, true);
-    assert.equal(blk.block.timeLeft, 600);
+    const blk = (await sse.next('changes')) as { blocks: Array<Record<string, unknown>>; unblocks: [] };
+    assert.equal(blk.blocks.length, 1);
+    const row = blk.blocks[0]!;
+    assert.equal(row.ip, '198.51.100.23');
+    assert.equal(row.userAgent, 'sipvicious', 'a small batch reads the full row from the store');
+    assert.equal(row.misconfiguredPhone, true);
+    assert.equal(row.timeLeft, 600);
+    assert.deepEqual(blk.unblocks, []);
     const un = await c.req({ method: 'DELETE', url: '/api/dynamic/198.51.100.23' });
     assert.equal(un.json().wasBlocked, true);
-    assert.deepEqual(
-      { ...((await sse.next('unblock')) as object), now: 0 },
-      { ip: '198.51.100.23', reason: 'manual', now: 0 },
-    );
+    assert.deepEqual((await sse.next('changes', 3000)) as Changes, {
+      blocks: [],
+      unblocks: [{ ip: '198.51.100.23', reason: 'manual' }],
+      now: h.world.clock.now(),
+    });
     sse.close();
   });
 
@@ -142,11 +159,107 @@ describe('live dynamic list (Server-Sent Events)', () => {
       decision: aDecision('192.0.2.66', now, { reason: 'scanner', userAgent: 'sipcli' }),
     });
     h.world.events.emit({ type: 'lists', list: 'deny' });
-    const blk = (await sse.next('block')) as { block: { ip: string; userAgent: string } };
-    assert.equal(blk.block.ip, '192.0.2.66', 'the deny-list decision produced no row before it');
-    assert.equal(blk.block.userAgent, 'sipcli');
+    const blk = (await sse.next('changes')) as Changes;
+    assert.deepEqual(
+      blk.blocks.map((b) => [b.ip, b.userAgent]),
+      [['192.0.2.66', 'sipcli']],
+      'the deny-list decision is no row',
+    );
     assert.deepEqual(await sse.next('lists'), { list: 'deny' });
+    assert.deepEqual(sse.seen.slice(-2), ['changes', 'lists'], 'the changes before it go first');
     sse.close();
+  });
+
+  /** `n` blocks of 10.0.x.y decided at `now`, as the policy makes them (record fields copied). */
+  const burst = (n: number, from = 0): Decision[] =>
+    Array.from({ length: n }, (_, i) =>
+      aDecision(`10.0.${(from + i) >> 8}.${(from + i) & 255}`, h.world.clock.now(), {
+        reason: 'distributed',
+        userAgent: `ua-${from + i}`,
+      }),
+    );
+  const decide = (ds: Decision[]) => {
+    for (const d of ds) h.world.events.emit({ type: 'decision', decision: d });
+  };
+
+  /** Counts the store's getBlock calls while `fn` runs. */
+  async function readsDuring(fn: () => Promise<void>): Promise<number> {
+    const store = h.world.store;
+    const original = store.getBlock;
+    let reads = 0;
+    store.getBlock = (ip) => {
+      reads++;
+      return original.call(store, ip);
+    };
+    try {
+      await fn();
+    } finally {
+      store.getBlock = original;
+    }
+    return reads;
+  }
+
+  test('a burst of 2,000 decisions in one turn: one event with every row, no store read', async () => {
+    const c = await login(h.app);
+    const sse = await openSse(port, c.cookie);
+    await sse.next('snapshot');
+    const ds = burst(2000);
+    const reads = await readsDuring(async () => {
+      decide(ds);
+      const ch = (await sse.next('changes', 3000)) as Changes;
+      assert.equal(ch.blocks.length, 2000);
+      assert.deepEqual(
+        ch.blocks.map((b) => [b.ip, b.userAgent, b.timeLeft]),
+        ds.map((d) => [d.ip, d.userAgent, 600]),
+        'each row as its decision says, in order',
+      );
+      await new Promise((r) => setTimeout(r, 400));
+    });
+    assert.equal(reads, 0, 'rows of a big batch come from the decisions');
+    assert.deepEqual(sse.seen, ['snapshot', 'changes'], 'one event for the whole turn');
+    sse.close();
+  });
+
+  test('decisions spread over a second: at most one event per 250 ms, every address in them', async () => {
+    const c = await login(h.app);
+    const sse = await openSse(port, c.cookie);
+    await sse.next('snapshot');
+    const got = new Map<string, string>();
+    const lifted: string[] = [];
+    const started = performance.now();
+    for (let turn = 0; turn < 50; turn++) {
+      const ds = burst(20, turn * 20);
+      // Each address renewed in the same turn, and one of the turn's blocks lifted again:
+      // an address's last decision is what its view gets.
+      ds.push({ ...ds[0]!, action: 'extend', expiresAt: ds[0]!.at + 900 });
+      ds.push({ ...ds[1]!, action: 'unblock', reason: 'manual', expiresAt: null });
+      decide(ds);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const spread = performance.now() - started;
+    await new Promise((r) => setTimeout(r, 400));
+    const frames = sse.seen.filter((e) => e === 'changes').length;
+    for (let i = 0; i < frames; i++) {
+      const ch = (await sse.next('changes')) as Changes;
+      for (const b of ch.blocks) got.set(b.ip, String(b.timeLeft));
+      lifted.push(...ch.unblocks.map((u) => u.ip));
+    }
+    assert.ok(frames >= 2 && frames <= Math.ceil(spread / 250) + 1, `${frames} events in ${spread} ms`);
+    assert.equal(got.size, 50 * 19, 'every block that stayed has its row');
+    assert.deepEqual(lifted.sort(), Array.from({ length: 50 }, (_, t) => burst(2, t * 20)[1]!.ip).sort());
+    for (let t = 0; t < 50; t++) assert.equal(got.get(burst(1, t * 20)[0]!.ip), '900', 'the renewal');
+    sse.close();
+  });
+
+  test('no view open: decisions are neither gathered nor read', async () => {
+    // The views of the tests before are closed; the server hears of it a moment later.
+    for (let i = 0; i < 40 && h.world.events.size > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(h.world.events.size, 0, 'the feed left the events when the last view closed');
+    const reads = await readsDuring(async () => {
+      decide(burst(10));
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    assert.equal(reads, 0);
   });
 
   test('logging out ends the stream; closing it unsubscribes', async () => {

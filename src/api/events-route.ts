@@ -1,17 +1,17 @@
 /**
  * The live dynamic deny list as Server-Sent Events. A client first gets a snapshot of the
- * list, then one event per change, so nothing falls between a GET and the subscription.
- * Decisions are turned into full rows from the store (which holds the merged record).
+ * list, then its changes (live-feed.ts: gathered into one `changes` event per 250 ms, made
+ * once for every open view), so nothing falls between a GET and the subscription.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
-import { blockRecordOf } from '../core/policy/block-record.js';
-import { type Admin, dynamicBlock } from '../ports/admin.js';
+import type { Admin } from '../ports/admin.js';
 import type { Store } from '../ports/store.js';
 import { SECURITY_HEADERS } from './headers.js';
+import { LiveFeed, sseFrame } from './live-feed.js';
 import type { LiveEvent } from './types.js';
 import { answers } from './wire/errors.js';
-import { type StreamEvent, StreamEvents } from './wire/events.js';
+import { StreamEvents } from './wire/events.js';
 
 interface EventsDeps {
   admin: Admin;
@@ -30,40 +30,19 @@ interface EventsOptions {
 /** A slow reader is cut off rather than buffered without bound. */
 const MAX_BUFFERED = 1024 * 1024;
 
-function sseFrame<E extends keyof StreamEvent>(event: E, data: StreamEvent[E]): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
 export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
   const clients = new Set<{ end(): void }>();
   const heartbeatMs = opts.heartbeatMs ?? 20_000;
   const maxClients = opts.maxClients ?? 64;
 
-  async function frameFor(e: LiveEvent): Promise<string | null> {
-    const now = deps.clock();
-    if (e.type === 'lists') return sseFrame('lists', { list: e.list });
-    if (e.type === 'settings') return sseFrame('settings', {});
-    if (e.type === 'alerts') return sseFrame('alerts', { open: await deps.admin.alerts() });
-    if (e.type === 'protection')
-      return sseFrame('protection', { part: e.part, state: e.state, reason: e.reason, at: e.at });
-    const d = e.decision;
-    if (d.action === 'unblock') return sseFrame('unblock', { ip: d.ip, reason: d.reason, now });
-    // A "would block" (OBSERVE) is no dynamic block: not for the Dynamic Denylist view.
-    if (d.action === 'observe') return null;
-    const rec = await deps.store.getBlock(d.ip);
-    if (rec) return sseFrame('block', { block: dynamicBlock(rec, now), now });
-    // Deny-list and country drops are not dynamic blocks; the rest may not be committed yet.
-    if (d.reason === 'deny-list' || d.reason === 'country') return null;
-    return sseFrame('block', { block: dynamicBlock(blockRecordOf(d), now), now });
-  }
-
   return async (app: FastifyInstance) => {
+    const feed = new LiveFeed({ ...deps, warn: (err, msg) => app.log.warn({ err }, msg) });
     app.addHook('onClose', async () => {
       for (const c of clients) c.end();
     });
 
     const schema = {
-      summary: 'Server-Sent Events: snapshot, block, unblock, lists, settings, alerts, protection, logout',
+      summary: 'Server-Sent Events: snapshot, changes, lists, settings, alerts, protection, logout',
       response: answers({
         200: {
           description: 'an event stream; x-events gives the data of each event',
@@ -102,15 +81,8 @@ export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
         req.log.warn({ err }, 'live view: snapshot failed');
         end();
       });
-      const unsubscribe = deps.events.subscribe((e) => {
-        chain = chain.then(async () => {
-          if (closed) return;
-          const frame = await frameFor(e).catch((err) => {
-            req.log.warn({ err }, 'live event dropped');
-            return null;
-          });
-          if (frame) write(frame);
-        });
+      const unsubscribe = feed.join((frame) => {
+        chain = chain.then(() => write(frame));
       });
       const client = { end: () => end() };
       const timer = setInterval(() => {

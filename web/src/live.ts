@@ -93,6 +93,39 @@ class Live {
     };
   }
 
+  /** One event for a whole batch of changes: the table renders once for it. */
+  private applyChanges({ blocks, unblocks }: StreamEvent['changes']): void {
+    const lifted = unblocks.filter(({ ip }) => this.rows.delete(ip)).map(({ ip }) => ip);
+    const fresh: DynamicBlock[] = [];
+    for (const b of blocks) {
+      const old = this.rows.get(b.ip);
+      this.rows.set(b.ip, old ? this.renewed(old, b) : this.row(b, true));
+      if (!old) fresh.push(b);
+    }
+    const first = fresh[0];
+    if (fresh.length === 1 && first) this.announcement = `Blocked ${first.ip} (${first.reason})`;
+    else if (fresh.length > 1) this.announcement = `Blocked ${fresh.length} addresses`;
+    else if (lifted.length === 1) this.announcement = `Unblocked ${lifted[0]}`;
+    else if (lifted.length > 1) this.announcement = `Unblocked ${lifted.length} addresses`;
+    this.emit();
+  }
+
+  /**
+   * A row that is still running, changed (renewed, made permanent): a row a burst built
+   * from the decision says the renewal's time, so the block's start and note stay.
+   */
+  private renewed(old: LiveRow, b: DynamicBlock): LiveRow {
+    const running = old.deadline === null || old.deadline > Date.now();
+    const row = { ...this.row(b, false), arrivedAt: old.arrivedAt };
+    if (!running) return row;
+    return {
+      ...row,
+      blockedAt: Math.min(old.blockedAt, b.blockedAt),
+      firstSeen: Math.min(old.firstSeen, b.firstSeen),
+      note: b.note ?? old.note,
+    };
+  }
+
   private connect(): void {
     const es = new EventSource('/api/dynamic/events');
     this.es = es;
@@ -106,18 +139,7 @@ class Live {
       this.state = 'open';
       this.emit();
     });
-    es.addEventListener('block', (ev) => {
-      const { block } = data('block', ev);
-      const known = this.rows.has(block.ip);
-      this.rows.set(block.ip, this.row(block, !known));
-      if (!known) this.announcement = `Blocked ${block.ip} (${block.reason})`;
-      this.emit();
-    });
-    es.addEventListener('unblock', (ev) => {
-      const { ip } = data('unblock', ev);
-      if (this.rows.delete(ip)) this.announcement = `Unblocked ${ip}`;
-      this.emit();
-    });
+    es.addEventListener('changes', (ev) => this.applyChanges(data('changes', ev)));
     es.addEventListener('lists', (ev) => {
       const { list } = data('lists', ev);
       for (const fn of this.listChanged) fn(list);

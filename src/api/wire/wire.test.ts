@@ -35,7 +35,7 @@ type Pairs = [
   Same<WireCluster.ClusterStatus, ClusterPort.ClusterStatus>,
   Same<Wire.HistoryEvent, History.HistoryEvent>,
   Same<HistoryWire.HistoryAnswer, Port.HistoryAnswer>,
-  Same<StreamEvent['unblock']['reason'], Core.DecisionReason>,
+  Same<StreamEvent['changes']['unblocks'][number]['reason'], Core.DecisionReason>,
   Same<StreamEvent['lists']['list'], Extract<LiveEvent, { type: 'lists' }>['list']>,
   Same<WireFeeds.FeedStatus, FeedsPort.FeedStatus>,
 ];
