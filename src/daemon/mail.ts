@@ -6,6 +6,8 @@
  * Cluster mode: the daily summary goes out once per fleet and the digest is throttled
  * fleet-wide, through a claim on the cluster (CLUSTER_HOST_ID set: claim asked; single
  * host: no claim, every job runs here).
+ * Its queue writes (a mail queued, sent, failed) go to a writer thread (queue-writer.ts),
+ * not the event loop; the thread lives across reloads.
  */
 import type { Config } from '../core/types.js';
 import { Notifier } from '../notify/notifier.js';
@@ -13,6 +15,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { clusterHostId } from './cluster.js';
 import { sameMail } from './config-diff.js';
+import { QueueWriter } from './queue-writer.js';
 
 export interface MailDeps {
   config(): Config;
@@ -27,8 +30,10 @@ export interface MailDeps {
 
 export class MailInForce {
   private current: Notifier;
+  private readonly queue: QueueWriter;
 
   constructor(private readonly d: MailDeps) {
+    this.queue = new QueueWriter(d.store, d.log);
     this.current = this.build();
   }
 
@@ -49,7 +54,7 @@ export class MailInForce {
       config,
       // OBSERVE changes on reload without a new mailer: read as in force.
       observe: () => this.d.config().detection.observe,
-      store: this.d.store,
+      store: this.queue.store,
       clock: this.d.clock,
       logger: this.d.log.child({ component: 'mail' }),
       ...(clusterHostId(config)

@@ -7,7 +7,7 @@
  * - the packet path's meter (capture latency, SIP messages by method and answer class) and
  *   the block latency (packet to kernel);
  * - /metrics: the registry, its scrape-time sources, and METRICS_LISTEN's own listener;
- * - the webhook queue's 1-second tick.
+ * - the webhook queue's 1-second tick; its writes on a writer thread (queue-writer.ts).
  * The Daemon builds one, hands its callbacks to the pipeline and the API, and starts,
  * reloads and stops it with itself.
  */
@@ -32,6 +32,7 @@ import { throttled } from './events.js';
 import { countryRanges } from './geo.js';
 import { logAlert, logDecisions } from './ops-log.js';
 import type { DetectionCounts, PacketMeter } from './pipeline.js';
+import { QueueWriter } from './queue-writer.js';
 
 const WEBHOOK_TICK_MS = 1000;
 const ALERTS_EVENT_MS = 250;
@@ -67,6 +68,7 @@ export class Operations {
   private listener: MetricsListener | null = null;
   private timer: NodeJS.Timeout | null = null;
   private countries: { key: unknown; geo: GeoDatabase | null; networks: number } | null = null;
+  private readonly queue: QueueWriter;
 
   constructor(private readonly d: OpsDeps) {
     // The live view refetches the board on 'alerts': at most every ALERTS_EVENT_MS in a burst.
@@ -101,9 +103,10 @@ export class Operations {
           ok: f.lastError === null,
         })),
     });
+    this.queue = new QueueWriter(d.store, d.log);
     this.webhooks = new WebhookNotifier({
       settings: () => d.config().ops.webhooks,
-      store: d.store,
+      store: this.queue.store,
       clock: d.clock,
       host: clusterHostId(d.config()) ?? hostname(),
       ownHost: clusterHostId(d.config()),
@@ -177,6 +180,7 @@ export class Operations {
     await this.listener?.stop();
     this.listener = null;
     await this.webhooks.stop();
+    await this.queue.close();
   }
 
   private async startListener(config: Config): Promise<void> {

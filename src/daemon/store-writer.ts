@@ -32,17 +32,36 @@ import { storeWith } from './store-with.js';
 import { mergeBatches } from './store-writer-batches.js';
 
 interface Waiter {
-  resolve: () => void;
+  resolve: (value: unknown) => void;
   reject: (e: unknown) => void;
 }
 
-type Answer = { id: number; error?: { message: string; code?: string } };
+type Answer = { id: number; value?: unknown; error?: { message: string; code?: string } };
+
+/**
+ * The store's queue writes another thread may make for the event loop (queue-writer.ts):
+ * the mail and webhook outboxes and the settings beside them. Each is one small
+ * transaction with its fsync, ~1–3 ms of the loop each (far more while the commits hold
+ * the database: the busy timeout waits on the calling thread).
+ */
+export const QUEUE_WRITES = [
+  'enqueueMail',
+  'markMailSent',
+  'markMailFailed',
+  'enqueueWebhooks',
+  'markWebhookSent',
+  'markWebhookFailed',
+  'setSetting',
+] as const satisfies ReadonlyArray<keyof Store>;
+export type QueueWrite = (typeof QUEUE_WRITES)[number];
 /** What the worker is asked (store-writer-worker.ts): a batch to commit, or a setting. */
 export type Job = { id: number } & (
   | { batch: StoreBatch }
   /** Turns' batches serialized by `stage`, committed in order in one transaction. */
   | { staged: Uint8Array[] }
   | { setting: { key: string; value: string | null } }
+  /** One of the store's queue writes, answered with what it returns. */
+  | { call: { method: QueueWrite; args: unknown[] } }
 );
 
 export class StoreWriter {
@@ -55,7 +74,7 @@ export class StoreWriter {
   constructor(
     private readonly stateDir: string,
     /** The daemon's own store: the fallback. */
-    private readonly fallback: Pick<Store, 'commit' | 'setSetting'>,
+    private readonly fallback: Pick<Store, 'commit' | QueueWrite>,
     private readonly log: Logger,
   ) {}
 
@@ -92,7 +111,13 @@ export class StoreWriter {
     return this.send({ setting: { key, value } }, () => this.fallback.setSetting(key, value));
   }
 
-  private send(m: Omit<Job, 'id'>, fallback: () => Promise<void>): Promise<void> {
+  /** A queue write (mail, webhooks) on the writer thread; its answer is the store method's. */
+  call<M extends QueueWrite>(method: M, args: Parameters<Store[M]>): ReturnType<Store[M]> {
+    const direct = () => (this.fallback[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+    return this.send({ call: { method, args } }, direct) as ReturnType<Store[M]>;
+  }
+
+  private send<T>(m: Omit<Job, 'id'>, fallback: () => Promise<T>): Promise<T> {
     if (!this.started) {
       this.started = true;
       this.worker = this.spawn(this.stateDir);
@@ -100,10 +125,10 @@ export class StoreWriter {
     const w = this.worker;
     if (w === null) return fallback();
     const id = ++this.seq;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       // A commit in flight keeps the process alive; an idle writer does not.
       if (this.waiting.size === 0) w.ref();
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
       w.postMessage({ id, ...m });
     });
   }
@@ -142,7 +167,7 @@ export class StoreWriter {
     if (!waiter) return;
     this.waiting.delete(m.id);
     if (this.waiting.size === 0) this.worker?.unref();
-    if (m.error === undefined) waiter.resolve();
+    if (m.error === undefined) waiter.resolve(m.value);
     else waiter.reject(new SipprotError('SP_ERR_STORE', `store commit failed: ${m.error.message}`));
   }
 
