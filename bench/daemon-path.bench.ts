@@ -9,7 +9,7 @@
  * distributed rule), times shifted to now.
  *
  *   node --import tsx bench/daemon-path.bench.ts [--packets 300000] [--runs 3] [--dir DIR]
- *        [--root DIR[,DIR2]] [--cpu-prof DIR] [--conf KEY=VALUE]... [--rate N]
+ *        [--root DIR[,DIR2]] [--cpu-prof DIR] [--conf KEY=VALUE]... [--rate N] [--live-view]
  *
  * Prints per fresh process (nothing warms it up beyond the daemon's own start):
  * microseconds of CPU per message on the MAIN THREAD (/proc/self/task/PID/stat: what
@@ -23,9 +23,13 @@
  * tell the cost of judging from the cost of blocking). --rate N paces the frames at N a
  * second in real time (each stamped with its arrival, a timer turn between them, as a
  * capture wakes the daemon at low rates): CPU at 1k msg/s, wake-ups and commits included.
+ * --live-view: the web UI on (WEB_LISTEN on loopback) with one live view open for the
+ * whole run (`curl -N` on /api/dynamic/events, another process, as a browser would be):
+ * what an admin watching the flood costs the daemon; the events and bytes it got are printed.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -50,6 +54,7 @@ const { values } = parseArgs({
     conf: { type: 'string', multiple: true, default: [] },
     rate: { type: 'string' },
     measure: { type: 'string' },
+    'live-view': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -74,6 +79,8 @@ interface Result {
   decisionLines: number;
   alertLines: number;
   load: [number, number];
+  /** --live-view: the events (after the snapshot) and bytes the open view got. */
+  liveView?: { events: number; bytes: number };
 }
 
 /** Lines, decision lines and alert lines of a pino JSON log. */
@@ -109,7 +116,16 @@ async function measure(root: string, capture: string, packets: number): Promise<
   try {
     const conf = join(dir, 'sipprot.conf');
     const extra = (values.conf ?? []).map((l) => `${l}\n`).join('');
-    writeFileSync(conf, `STATE_DIR=${dir}/state\nWEB_LISTEN=off\n${extra}`);
+    const web = values['live-view'] ? await freePort() : 0;
+    const listen = web ? `127.0.0.1:${web}` : 'off';
+    writeFileSync(conf, `STATE_DIR=${dir}/state\nWEB_LISTEN=${listen}\n${extra}`);
+    if (web) {
+      const { SqliteStore } = await load('dist/store/sqlite-store.js');
+      const { setAdminPassword } = await load('dist/platform/admin-password.js');
+      const s = SqliteStore.open(`${dir}/state`);
+      await setAdminPassword(s, LIVE_PASSWORD);
+      await s.close();
+    }
     const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
     let blocks = 0;
     const firewall = new FakeFirewall();
@@ -131,6 +147,7 @@ async function measure(root: string, capture: string, packets: number): Promise<
         sshPeers: [],
       }),
     });
+    const view = web ? await openLiveView(web, join(dir, 'events')) : null;
     const sink = daemon.packets;
     let n = 0;
     let shift = 0;
@@ -166,6 +183,7 @@ async function measure(root: string, capture: string, packets: number): Promise<
     const late = (ns: number) => Math.max(0, ns / 1e6 - 10);
     await daemon.settle();
     const c = process.cpuUsage(c0);
+    if (view) await new Promise((r) => setTimeout(r, 500)); // the last gathered event
     const res: Result = {
       root,
       messages: n,
@@ -180,6 +198,7 @@ async function measure(root: string, capture: string, packets: number): Promise<
       decisionLines: 0,
       alertLines: 0,
       load: [l0, loadavg()[0]!],
+      ...(view ? { liveView: view.stop() } : {}),
     };
     await daemon.stop();
     dest.flushSync();
@@ -188,6 +207,47 @@ async function measure(root: string, capture: string, packets: number): Promise<
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const LIVE_PASSWORD = 'daemon-path bench';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Logs in and keeps `curl -N` on the live events, writing them to `file`. */
+async function openLiveView(
+  port: number,
+  file: string,
+): Promise<{ stop(): { events: number; bytes: number } }> {
+  const base = `http://127.0.0.1:${port}`;
+  const res = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ password: LIVE_PASSWORD }),
+  });
+  if (res.status !== 200) throw new Error(`live view: login answered ${res.status}`);
+  const session = /sipprot_session=[^;]+/.exec(res.headers.getSetCookie().join('; '))?.[0];
+  if (!session) throw new Error('live view: no session cookie');
+  const curl = spawn('curl', ['-sN', '-H', `Cookie: ${session}`, '-o', file, `${base}/api/dynamic/events`], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 100 && !(existsSync(file) && readFileSync(file, 'utf8').includes('snapshot')); i++)
+    await new Promise((r) => setTimeout(r, 20));
+  return {
+    stop() {
+      curl.kill();
+      const text = readFileSync(file, 'utf8');
+      return { events: (text.match(/^event: /gm) ?? []).length - 1, bytes: text.length };
+    },
+  };
 }
 
 function ensureCapture(dir: string): string {
@@ -235,6 +295,7 @@ async function main(): Promise<void> {
             `${packets}`,
             ...(values.conf ?? []).flatMap((l) => ['--conf', l]),
             ...(values.rate ? ['--rate', values.rate] : []),
+            ...(values['live-view'] ? ['--live-view'] : []),
           ],
           { encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 1 << 26 },
         );
@@ -247,7 +308,10 @@ async function main(): Promise<void> {
             `blocks ${r.blocks.toLocaleString('en')}, log lines ${r.logLines.toLocaleString('en')} ` +
             `(${r.decisionLines.toLocaleString('en')} decisions, ${r.alertLines} alerts), ` +
             `loop late p99 ${r.lag[0].toFixed(1)} / max ${r.lag[1].toFixed(1)} ms, peak heap ${r.peakHeapMb.toFixed(0)} MB, max RSS ${r.maxRssMb.toFixed(0)} MB, ` +
-            `load ${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}`,
+            `load ${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}` +
+            (r.liveView
+              ? `, live view: ${r.liveView.events.toLocaleString('en')} events, ${(r.liveView.bytes / 2 ** 20).toFixed(1)} MB`
+              : ''),
         );
       }
     }
