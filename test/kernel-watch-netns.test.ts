@@ -2,7 +2,7 @@
  * Issue 10 item 10 with real nft in a namespace this test creates: `nft flush ruleset`
  * (what Debian's nftables.service runs on start, reload and restart) removed sipprot's
  * table; 20 s later it was still gone while status said running and check said BLOCKED.
- * Now the daemon notices within a second (nft monitor, no polling of sets), logs it,
+ * Now the daemon notices within a second (nftables' netlink events, no polling of sets), logs it,
  * rebuilds the table from the store in one transaction (lists and running blocks), and
  * status says it happened; `nft flush table inet sipprot` (rules gone, table kept) too.
  * Its own removal at stop is no loss.
@@ -65,7 +65,7 @@ describe('sipprot notices its rules vanishing and rebuilds them (nft in a namesp
     const config = loadConfig({ path: conf });
     daemon = await Daemon.start(config, {
       firewall: fw(),
-      kernelWatch: a.command('nft'),
+      kernelWatch: { netns: a.name },
       capture: false,
       logger: pino({ level: 'info' }, sink),
       configPath: conf,

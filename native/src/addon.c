@@ -8,6 +8,7 @@
 
 #include "capture.h"
 #include "nft.h"
+#include "watch-addon.h"
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -310,7 +311,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"nftApply", NULL, nft_apply_js, NULL, NULL, NULL, napi_default, NULL},
       {"nftCount", NULL, nft_count_js, NULL, NULL, NULL, napi_default, NULL},
   };
-  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok)
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
+      watch_register(env, exports) != napi_ok)
     return NULL;
   return exports;
 }

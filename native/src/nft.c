@@ -321,3 +321,12 @@ static long count_once(conn_t *c, const char *table, const char *set, int *inter
     }
   }
 }
+
+/* For nft-watch.c: a bound netfilter netlink socket in /run/netns/NETNS ("" = ours). */
+struct mnl_socket *nft_open_socket(const char *netns, char *err, size_t errlen) {
+  if (!valid_netns(netns)) {
+    snprintf(err, errlen, "bad network namespace name");
+    return NULL;
+  }
+  return open_in(netns, err, errlen);
+}

@@ -21,4 +21,9 @@ int nft_apply(const char *netns, const char *table, const nft_op_t *ops, size_t 
 /* How many elements set `set` of `table` holds, or -1 with err set. */
 long nft_count(const char *netns, const char *table, const char *set, char *err, size_t errlen);
 
+/* A bound netfilter netlink socket in /run/netns/NETNS ("" = our own), or NULL with err set
+ * (nft-watch.c opens its own: a monitor, and dumps that run from any thread). */
+struct mnl_socket;
+struct mnl_socket *nft_open_socket(const char *netns, char *err, size_t errlen);
+
 #endif

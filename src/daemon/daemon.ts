@@ -142,7 +142,7 @@ export class Daemon {
       log: o.log,
       desired: () => this.kernelState(),
       // The kernel watch runs its own nft: off with a fake firewall unless a test names one.
-      watch: o.opts.kernelWatch ?? (o.opts.firewall ? false : ['nft']),
+      watch: o.opts.kernelWatch ?? (o.opts.firewall ? false : { netns: '' }),
       emit: (e) => this.events.emit(e),
       mail: (n) => this.mail.notifier.protection(n),
       clock,

@@ -11,7 +11,7 @@ function guard() {
   const rebuilds: Array<{ done(): void; fail(e: Error): void }> = [];
   const failures: unknown[] = [];
   const g = new KernelGuard({
-    command: ['false'],
+    netns: '',
     log: quiet,
     emit: (e) => events.push(e),
     reconcile: () => new Promise<void>((resolve, reject) => rebuilds.push({ done: resolve, fail: reject })),

@@ -13,8 +13,8 @@ import type { Protection } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 
 export interface KernelGuardDeps {
-  /** argv that runs nft in the daemon's namespace. */
-  command: string[];
+  /** The network namespace to watch (/run/netns/NAME; '' = the daemon's own). */
+  netns: string;
   log: Logger;
   emit(e: LiveEvent): void;
   /** One full reconcile from the store. */
@@ -29,7 +29,7 @@ export class KernelGuard {
   private rebuilding = false;
 
   constructor(private readonly d: KernelGuardDeps) {
-    this.watch = new KernelWatch({ command: d.command, log: d.log, onLost: (why) => this.noticed(why) });
+    this.watch = new KernelWatch({ netns: d.netns, log: d.log, onLost: (why) => this.noticed(why) });
   }
 
   start(): void {

@@ -35,8 +35,8 @@ export interface KernelSyncDeps {
   log: Logger;
   /** What the kernel should hold now (policy, lists, countries, feeds). */
   desired(): FirewallState;
-  /** argv of the kernel watch's nft, or false for none (a fake firewall). */
-  watch: string[] | false;
+  /** The kernel watch's network namespace ('' = ours), or false for none (a fake firewall). */
+  watch: { netns: string } | false;
   emit(e: LiveEvent): void;
   /** A protection loss or recovery, mailed at once (Notifier.protection). */
   mail(n: ProtectionNotice): Promise<void>;
@@ -89,7 +89,7 @@ export class KernelSync {
   watch(): void {
     if (this.d.watch === false) return;
     this.guard = new KernelGuard({
-      command: this.d.watch,
+      netns: this.d.watch.netns,
       log: this.d.log.child({ component: 'kernel-watch' }),
       // The guard logs its own lines; the alarm tells the live view, mails and counts.
       emit: (e) => {

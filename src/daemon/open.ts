@@ -42,10 +42,11 @@ export interface DaemonOptions {
    */
   netnsLock?: string;
   /**
-   * Watch the kernel for sipprot's rules vanishing (firewall/kernel-watch.ts): argv that
-   * runs nft. Default ['nft'] with the real firewall, off with a fake one.
+   * Watch the kernel for sipprot's rules vanishing (firewall/kernel-watch.ts) in this
+   * network namespace ('' = the daemon's own). Default '' with the real firewall, off
+   * with a fake one.
    */
-  kernelWatch?: string[] | false;
+  kernelWatch?: { netns: string } | false;
   /** Replaces the Redis bus in cluster mode (tests). */
   clusterBus?: ClusterBus;
 }

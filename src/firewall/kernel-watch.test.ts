@@ -1,12 +1,14 @@
 /**
- * The kernel watch's check on its own, with stand-ins for nft: a table that is gone is a
- * loss at once; an nft that cannot answer in time (nft 1.0.6 reads every set element for
- * `list chain`: 1M+ of them under load took longer than the limit, and the daemon then
- * rebuilt 2M elements for nothing) is no verdict, said as a warning.
+ * The kernel watch's check on its own, through the nft CLI probe (the path without the
+ * addon) with stand-ins for nft: a table that is gone is a loss at once; an nft that
+ * cannot answer in time (nft 1.0.6 reads every set element for `list chain`: 1M+ of them
+ * under load took longer than the limit, and the daemon then rebuilt 2M elements for
+ * nothing) is no verdict, said as a warning. The netlink path: test/kernel-watch-netns.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KernelWatch } from './kernel-watch.js';
+import { NftCliProbe } from './kernel-watch-nft.js';
 
 function recorder() {
   const warnings: string[] = [];
@@ -26,7 +28,7 @@ describe('KernelWatch.verify', () => {
   it('an nft that fails says the table is gone', async () => {
     const { log } = recorder();
     const w = new KernelWatch({
-      command: [process.execPath, '-e', 'process.exit(1)'],
+      probe: new NftCliProbe({ command: [process.execPath, '-e', 'process.exit(1)'] }),
       onLost: () => undefined,
       log,
     });
@@ -36,10 +38,12 @@ describe('KernelWatch.verify', () => {
   it('an nft killed at the time limit is no verdict: null, and a warning', async () => {
     const { warnings, log } = recorder();
     const w = new KernelWatch({
-      command: [process.execPath, '-e', 'setTimeout(() => {}, 5000)'],
+      probe: new NftCliProbe({
+        command: [process.execPath, '-e', 'setTimeout(() => {}, 5000)'],
+        timeoutMs: 300,
+      }),
       onLost: () => undefined,
       log,
-      checkTimeoutMs: 300,
     });
     assert.equal(await w.verify(), null);
     assert.equal(warnings.length, 1);
@@ -49,7 +53,9 @@ describe('KernelWatch.verify', () => {
   it('chains that hold their drop rules pass', async () => {
     const { log } = recorder();
     const w = new KernelWatch({
-      command: [process.execPath, '-e', "process.stdout.write('ip saddr @dyn4 drop')"],
+      probe: new NftCliProbe({
+        command: [process.execPath, '-e', "process.stdout.write('ip saddr @dyn4 drop')"],
+      }),
       onLost: () => undefined,
       log,
     });

@@ -17,13 +17,51 @@
 import { createRequire } from 'node:module';
 import { SipprotError } from '../core/errors.js';
 import type { Family } from '../core/net/ip.js';
-import type { DynamicChange } from './nft-render.js';
+import type { FirewallCounters } from '../ports/firewall.js';
+import type { Logger } from '../ports/logger.js';
+import { COUNTERS, type DynamicChange, type SetElements } from './nft-render.js';
 
 /** [add, set name, keys (4 or 16 bytes each), key length, timeouts in ms (0 = none) or null] */
 type NativeOp = [boolean, string, Uint8Array, number, Float64Array | null];
 interface NativeNft {
   nftApply(netns: string, table: string, ops: NativeOp[]): void;
   nftCount(netns: string, table: string, set: string): number;
+  nftChainRules(netns: string, table: string, chain: string, set: string): ChainRules | null;
+  nftCounters(netns: string, table: string): NamedCounter[];
+  nftWatchStart(netns: string, table: string, onBits: (bits: number) => void): object;
+  nftWatchStop(handle: object): void;
+  nftWatchStats(handle: object): NftWatchStats;
+}
+
+/** One chain's rules: how many, and how many look up the set asked about. */
+export interface ChainRules {
+  rules: number;
+  lookups: number;
+}
+
+export interface NamedCounter {
+  name: string;
+  packets: number;
+  bytes: number;
+}
+
+/** What the event thread saw: events read, of them element events (ignored), wake-ups, overruns. */
+export interface NftWatchStats {
+  messages: number;
+  elements: number;
+  reported: number;
+  overruns: number;
+}
+
+/** Bits of a watch report (native/src/nft-watch.h). */
+export const WATCH_CHANGED = 1;
+export const WATCH_OVERRUN = 2;
+export const WATCH_FAILED = 4;
+
+/** A running event thread of NftNetlink.watch. */
+export interface NftWatch {
+  stop(): void;
+  stats(): NftWatchStats;
 }
 
 export const NFT_TABLE_NAME = 'sipprot';
@@ -76,6 +114,40 @@ export class NftNetlink {
   count(set: string): number {
     try {
       return this.native.nftCount(this.netns, NFT_TABLE_NAME, set);
+    } catch (e) {
+      throw new SipprotError('SP_ERR_FIREWALL', (e as Error).message, { cause: e });
+    }
+  }
+
+  /**
+   * The rules of one chain of the table (a dump the kernel filters by table and chain:
+   * never a set element, so as fast with 1M blocks as with none): how many, and how many
+   * look up `set`. null: the table or the chain does not exist. Throws SP_ERR_FIREWALL.
+   */
+  chainRules(chain: string, set: string): ChainRules | null {
+    return this.call(() => this.native.nftChainRules(this.netns, NFT_TABLE_NAME, chain, set));
+  }
+
+  /** The table's named counters (one dump of its counter objects). Throws SP_ERR_FIREWALL (no table included). */
+  counters(): NamedCounter[] {
+    return this.call(() => this.native.nftCounters(this.netns, NFT_TABLE_NAME));
+  }
+
+  /**
+   * A thread on the nftables event group of the namespace: `onReport(bits)` runs on the
+   * event loop only when a table, chain, rule or set of our table was deleted
+   * (WATCH_CHANGED), the socket overflowed (WATCH_OVERRUN: events lost) or failed
+   * (WATCH_FAILED: the thread ended). Set element events (three per block) are dropped in
+   * C and never wake the event loop. Does not keep the process alive.
+   */
+  watch(onReport: (bits: number) => void): NftWatch {
+    const h = this.call(() => this.native.nftWatchStart(this.netns, NFT_TABLE_NAME, onReport));
+    return { stop: () => this.native.nftWatchStop(h), stats: () => this.native.nftWatchStats(h) };
+  }
+
+  private call<T>(f: () => T): T {
+    try {
+      return f();
     } catch (e) {
       throw new SipprotError('SP_ERR_FIREWALL', (e as Error).message, { cause: e });
     }
@@ -161,6 +233,62 @@ export function packIntegers(values: readonly bigint[], family: Family): Uint8Ar
       view.setBigUint64(i * 16, v >> 64n);
       view.setBigUint64(i * 16 + 8, BigInt.asUintN(64, v));
     }
+  }
+  return out;
+}
+
+/** Netlink in `netns`, or null when the addon cannot be loaded (the caller falls back to nft). */
+export function openNetlink(netns: string, log?: Logger): NftNetlink | null {
+  try {
+    return new NftNetlink(netns);
+  } catch (e) {
+    log?.warn({ err: e }, 'nftables over netlink unavailable: using nft -i for blocks');
+    return null;
+  }
+}
+
+export function elementCount(e: SetElements): number {
+  return e.kind === 'dynamic' ? e.hosts.length : e.starts.length;
+}
+
+/** One set's elements over netlink, in bulk; returns how many. */
+export function loadElements(netlink: NftNetlink, e: SetElements): number {
+  if (e.kind === 'list') {
+    netlink.load(e.name, e.family, packIntegers(e.starts, e.family), null);
+    return e.starts.length;
+  }
+  if (e.kind === 'feed') {
+    netlink.load(e.name, e.family, packIntegers(e.starts, e.family), Float64Array.from(e.timeoutsMs));
+    return e.starts.length;
+  }
+  if (e.hosts.length === 0) return 0;
+  const timeouts = Float64Array.from(e.timeoutsMs, (t) => t ?? 0);
+  netlink.load(
+    e.name,
+    e.family,
+    packKeys(
+      e.hosts.map((h) => h.bytes),
+      e.family,
+    ),
+    timeouts,
+  );
+  return e.hosts.length;
+}
+
+/** The table's drop counters by cause from its named counters (nft-render.ts COUNTERS). */
+export function dropCounters(named: readonly NamedCounter[]): FirewallCounters {
+  const zero = () => ({ packets: 0, bytes: 0 });
+  const out: FirewallCounters = {
+    deny: zero(),
+    dynamic: zero(),
+    country: zero(),
+    tftp: zero(),
+    dns: zero(),
+    feed: zero(),
+  };
+  for (const key of Object.keys(COUNTERS) as Array<keyof FirewallCounters>) {
+    const c = named.find((n) => n.name === COUNTERS[key]);
+    if (c) out[key] = { packets: c.packets, bytes: c.bytes };
   }
   return out;
 }

@@ -30,7 +30,7 @@ import type {
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
 import { growth, type KnownElements, knownOf, knownOfList } from './list-grow.js';
-import { NftNetlink, packIntegers, packKeys } from './nft-netlink.js';
+import { dropCounters, elementCount, loadElements, type NftNetlink, openNetlink } from './nft-netlink.js';
 import { parseTable } from './nft-parse.js';
 import type { DynamicChange, Layout } from './nft-render.js';
 import {
@@ -98,7 +98,7 @@ export class NftablesFirewall implements Firewall {
       opts.netlink !== undefined
         ? opts.netlink
         : opts.netns !== undefined || opts.command === undefined
-          ? newNetlink(opts)
+          ? openNetlink(opts.netns ?? '', opts.logger)
           : null;
   }
 
@@ -302,11 +302,13 @@ export class NftablesFirewall implements Firewall {
     );
   }
 
+  /** Over netlink (one dump of the table's counter objects) when there: nft 1.0.6 reads every set element for `list counters`. */
   async counters(): Promise<FirewallCounters> {
-    return this.enqueue(
-      async () =>
-        parseTable(await this.list(['list', 'counters', 'table', ...TABLE.split(' ')]), this.options)
-          .counters,
+    return this.enqueue(async () =>
+      this.netlink
+        ? dropCounters(this.netlink.counters())
+        : parseTable(await this.list(['list', 'counters', 'table', ...TABLE.split(' ')]), this.options)
+            .counters,
     );
   }
 
@@ -391,41 +393,4 @@ export class NftablesFirewall implements Firewall {
     });
     return run;
   }
-}
-
-function newNetlink(opts: NftablesFirewallOptions): NftNetlink | null {
-  try {
-    return new NftNetlink(opts.netns ?? '');
-  } catch (e) {
-    opts.logger?.warn({ err: e }, 'nftables over netlink unavailable: using nft -i for blocks');
-    return null;
-  }
-}
-
-function elementCount(e: SetElements): number {
-  return e.kind === 'dynamic' ? e.hosts.length : e.starts.length;
-}
-
-/** One set's elements over netlink, in bulk; returns how many. */
-function loadElements(netlink: NftNetlink, e: SetElements): number {
-  if (e.kind === 'list') {
-    netlink.load(e.name, e.family, packIntegers(e.starts, e.family), null);
-    return e.starts.length;
-  }
-  if (e.kind === 'feed') {
-    netlink.load(e.name, e.family, packIntegers(e.starts, e.family), Float64Array.from(e.timeoutsMs));
-    return e.starts.length;
-  }
-  if (e.hosts.length === 0) return 0;
-  const timeouts = Float64Array.from(e.timeoutsMs, (t) => t ?? 0);
-  netlink.load(
-    e.name,
-    e.family,
-    packKeys(
-      e.hosts.map((h) => h.bytes),
-      e.family,
-    ),
-    timeouts,
-  );
-  return e.hosts.length;
 }
