@@ -180,6 +180,22 @@ export class Engine {
     return this.done();
   }
 
+  /**
+   * True when a request from `src` to the local port `dport` at packet time `at` is decided
+   * by its source address alone, whatever its headers: the source is remote, not one of the
+   * host's addresses, and held blocked by a block that cannot run out by `at` — onEvent
+   * then only renews that block (a tick due by `at` could lift it first: then false).
+   * Reads state, changes none. The Decoder's `startOnly` asks it before parsing a datagram:
+   * the headers of such a request are not read (a flood from blocked sources costs its
+   * start line). Blocks only grow between this answer and onEvent of the same datagram.
+   */
+  decidedByAddress(at: number, src: string, dport: number): boolean {
+    if (!this.ports.has(dport)) return false;
+    const local = this.local.size;
+    if (local > 0 && (src === this.localOne || (local > 1 && this.local.has(src)))) return false;
+    return this.policy.nextDue() > at && this.policy.isBlocked(src);
+  }
+
   /** The decisions collected in `buf`, handed over (a fresh buffer takes its place), or NONE. */
   private done(): Decision[] {
     const out = this.buf;

@@ -128,7 +128,7 @@ export class Pipeline implements PacketSink {
       clock: d.clock,
     });
     this.engine = this.newEngine(config);
-    this.decoder = newDecoder(config);
+    this.decoder = newDecoder(config, () => this.engine);
   }
 
   /** `store` for the admin use cases: their history rows are written off the event loop. */
@@ -235,7 +235,7 @@ export class Pipeline implements PacketSink {
     this.carried = this.carried ? addCounts(this.carried, old) : old;
     this.engine = this.newEngine(config);
     this.history.reconfigure(config);
-    if (captureChanged) this.decoder = newDecoder(config);
+    if (captureChanged) this.decoder = newDecoder(config, () => this.engine);
   }
 
   /** Running blocks from the store (those that ran out while down are lifted there first). */
@@ -256,7 +256,7 @@ export class Pipeline implements PacketSink {
    */
   async warmUp(config: Config): Promise<number> {
     const t0 = performance.now();
-    const decoder = newDecoder(config);
+    const decoder = newDecoder(config, () => engine);
     const engine = new Engine(config, {
       lists: { check: (ip) => this.d.lists().check(ip) },
       country: (ip) => this.d.country(ip),
@@ -363,8 +363,11 @@ export class Pipeline implements PacketSink {
   }
 }
 
-function newDecoder(config: Config): Decoder {
-  return new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
+function newDecoder(config: Config, engine: () => Engine): Decoder {
+  const d = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
+  // A blocked source's request is judged by its address: its headers are not parsed (as replay).
+  d.startOnly = (at, src, _sport, _dst, dport) => engine().decidedByAddress(at, src, dport);
+  return d;
 }
 
 /** The host's own addresses: a PBX talking to its trunk from port 5060 is not an attacker. */

@@ -58,6 +58,8 @@ export async function replay(
     onObserve: opts.onObserve,
     detector: { nearMisses: near > 0 },
   });
+  // A blocked source's request is judged by its address: its headers are not parsed (as live).
+  decoder.startOnly = (at, src, _sport, _dst, dport) => engine.decidedByAddress(at, src, dport);
   let decisions = 0;
   let frames = 0;
   let firstAt: number | null = null;

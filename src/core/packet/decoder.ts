@@ -7,73 +7,22 @@
  * `stats`, never thrown. The decoder never keeps a reference to a pushed frame (what it
  * must hold, it copies), so callers may reuse their buffers.
  */
-import { parseSip } from '../sip/parse.js';
-import type { PortRange, SipEvent, SipMessage, Transport } from '../types.js';
+import { parseSip, parseSipStart } from '../sip/parse.js';
+import type { SipEvent, SipMessage, Transport } from '../types.js';
 import { AddressTexts, ipv4Text, ipv6Text } from './addr.js';
-import { FragmentReassembler, type FragmentStats } from './fragments.js';
+import { DEFAULT_LIMITS, type DecoderOptions, type DecoderStats, newStats } from './decoder-config.js';
+import { FragmentReassembler } from './fragments.js';
 import { decodeHep } from './hep.js';
 import { IP_MALFORMED, IP_OK, IpInfo, parseIpv4, parseIpv6, walkIpv6 } from './ip.js';
 import { ipOffset } from './link.js';
-import { TCP_RST, type TcpLimits, TcpReassembler, type TcpStats } from './tcp.js';
+import { TCP_RST, type TcpLimits, TcpReassembler } from './tcp.js';
 
-export interface DecoderLimits {
-  /** IP datagrams being reassembled at once. */
-  maxFragDatagrams: number;
-  /** Fragment bytes held in total. */
-  maxFragBytes: number;
-  /** Seconds (packet time) a fragmented datagram may take to complete. */
-  fragTimeout: number;
-  /** TCP directions tracked at once. */
-  maxTcpFlows: number;
-  /** Pending bytes per TCP direction (an unfinished header block). */
-  tcpFlowBuffer: number;
-  /** Seconds (packet time) of silence before a TCP flow is forgotten. */
-  tcpIdleTimeout: number;
-  /** Out-of-order segments held per TCP direction. */
-  tcpMaxHeld: number;
-  /** Seconds (packet time) a TCP gap may stay open. */
-  tcpHoldTime: number;
-}
-
-export const DEFAULT_LIMITS: DecoderLimits = {
-  maxFragDatagrams: 1024,
-  maxFragBytes: 8 * 1024 * 1024,
-  fragTimeout: 30,
-  maxTcpFlows: 16384,
-  tcpFlowBuffer: 65536,
-  tcpIdleTimeout: 600,
-  tcpMaxHeld: 32,
-  tcpHoldTime: 2,
-};
-
-export interface DecoderOptions {
-  sipPorts: PortRange[];
-  protocols: Array<'udp' | 'tcp'>;
-  limits?: Partial<DecoderLimits>;
-}
-
-export interface DecoderStats extends FragmentStats, TcpStats {
-  /** Frames pushed. */
-  frames: number;
-  /** SIP messages decoded (events returned). */
-  sip: number;
-  /** Payloads on a SIP port that are not SIP (STUN, HTTP, binary, ...). */
-  notSip: number;
-  /** CRLF / empty keep-alives on a SIP port. */
-  keepalives: number;
-  /** Frames whose headers do not add up (truncated, bad lengths). */
-  malformed: number;
-  /** Frames without IP (ARP, unknown link type, ...). */
-  notIp: number;
-  /** IP packets that are not for a SIP port over a configured protocol. */
-  filtered: number;
-  /** TCP directions currently tracked. */
-  tcpFlows: number;
-  /** Data lost to a limit: fragments given up, TCP gaps, buffer overflows, evicted flows. */
-  drops: number;
-  hep: number;
-  hepInvalid: number;
-}
+export {
+  DEFAULT_LIMITS,
+  type DecoderLimits,
+  type DecoderOptions,
+  type DecoderStats,
+} from './decoder-config.js';
 
 const SWEEP_INTERVAL = 1;
 
@@ -95,6 +44,15 @@ export class Decoder {
   private curDst = '';
   private curSport = 0;
   private curDport = 0;
+  /**
+   * Asked before a UDP datagram on a SIP port is parsed: true when a REQUEST with these
+   * addresses at `at` would be decided by its source address alone (Engine.decidedByAddress:
+   * a source held blocked), so only its start line is parsed (parseSipStart; a response is
+   * parsed whole all the same). UDP only: its one event is judged before anything else is
+   * decoded, so nothing can change the answer in between — the several messages of a TCP
+   * segment are all decoded before the first is judged. Unset: every message parsed whole.
+   */
+  startOnly: ((at: number, src: string, sport: number, dst: string, dport: number) => boolean) | null = null;
 
   constructor(opts: DecoderOptions) {
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -300,9 +258,15 @@ export class Decoder {
         }
         end = off + ulen;
       }
-      const p = off + 8;
-      const msg = this.datagram(data, p, end);
-      return msg === null ? [] : [this.event(at, sport, dport, 'udp', msg)];
+      const ip = this.ip;
+      const t = this.texts;
+      const v4 = ip.version === 4;
+      const src = v4 ? t.v4(ip.buf, ip.srcOff) : t.v6(ip.buf, ip.srcOff);
+      const dst = v4 ? t.v4(ip.buf, ip.dstOff) : t.v6(ip.buf, ip.dstOff);
+      const gate = this.startOnly;
+      const light = gate?.(at, src, sport, dst, dport) === true;
+      const msg = this.datagram(data, off + 8, end, light);
+      return msg === null ? [] : [{ at, src, sport, dst, dport, transport: 'udp', msg }];
     }
     if (proto === 6) {
       const pp = this.sipPorts(this.tcpOn, 20, data, off, end);
@@ -337,8 +301,8 @@ export class Decoder {
   }
 
   /** One datagram's payload (UDP or HEP) as SIP, counted; CRLF keep-alives are not "not SIP". */
-  private datagram(b: Uint8Array, p: number, end: number): SipMessage | null {
-    const msg = parseSip(b, p, end - p);
+  private datagram(b: Uint8Array, p: number, end: number, startOnly = false): SipMessage | null {
+    const msg = startOnly ? parseSipStart(b, p, end - p) : parseSip(b, p, end - p);
     if (msg === null) {
       if (isKeepalive(b, p, end)) this.stat.keepalives++;
       else this.stat.notSip++;
@@ -365,50 +329,6 @@ export class Decoder {
       msg,
     });
   }
-
-  private event(at: number, sport: number, dport: number, transport: Transport, msg: SipMessage): SipEvent {
-    const ip = this.ip;
-    const v4 = ip.version === 4;
-    const t = this.texts;
-    return {
-      at,
-      src: v4 ? t.v4(ip.buf, ip.srcOff) : t.v6(ip.buf, ip.srcOff),
-      sport,
-      dst: v4 ? t.v4(ip.buf, ip.dstOff) : t.v6(ip.buf, ip.dstOff),
-      dport,
-      transport,
-      msg,
-    };
-  }
-}
-
-function newStats(): DecoderStats {
-  return {
-    frames: 0,
-    sip: 0,
-    notSip: 0,
-    keepalives: 0,
-    malformed: 0,
-    notIp: 0,
-    filtered: 0,
-    fragments: 0,
-    reassembled: 0,
-    fragDropped: 0,
-    tcpSegments: 0,
-    tcpRetransmits: 0,
-    tcpOutOfOrder: 0,
-    tcpGaps: 0,
-    tcpFlows: 0,
-    tcpFlowsOpened: 0,
-    tcpFlowsEvicted: 0,
-    tcpFlowsExpired: 0,
-    framed: 0,
-    resyncs: 0,
-    overflows: 0,
-    drops: 0,
-    hep: 0,
-    hepInvalid: 0,
-  };
 }
 
 /** Empty, or only CR/LF/NUL/space (RFC 5626 pings, NAT keep-alives some phones send). */

@@ -32,3 +32,28 @@ test('AddressMap answers as a Map<string> would, IPv4 by number, anything else b
   }
   assert.deepEqual([...m.values()], [...model.values()], 'insertion order kept');
 });
+
+test('AddressMap remembers its last answer only until the map changes', () => {
+  const rnd = mulberry32(1313);
+  const m = new AddressMap<number | undefined>();
+  const model = new Map<string, number | undefined>();
+  // Few keys, so that most lookups repeat the last one, between sets and deletes.
+  const keys = ['192.0.2.1', '192.0.2.2', '2001:db8::1', '10.0.0.0/8', '192.0.2.01'];
+  for (let op = 0; op < 20_000; op++) {
+    const k = keys[Math.floor(rnd() * keys.length)]!;
+    const r = rnd();
+    if (r < 0.15) {
+      // undefined values too: has() must still say the key is there.
+      const v = r < 0.03 ? undefined : op;
+      m.set(k, v);
+      model.set(k, v);
+    } else if (r < 0.25) {
+      assert.equal(m.delete(k), model.delete(k), k);
+    } else {
+      assert.equal(m.get(k), model.get(k), k);
+      assert.equal(m.has(k), model.has(k), k);
+      assert.equal(m.get(k), model.get(k), k);
+    }
+    assert.equal(m.size, model.size);
+  }
+});

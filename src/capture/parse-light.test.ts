@@ -1,0 +1,116 @@
+/**
+ * parseSipStart (core/sip/parse.ts), the parse of a request decided by its source address
+ * alone, against parseSip: null exactly when parseSip is null; a response parsed whole; a
+ * request with parseSip's start line (kind, method, URI) and every header field empty.
+ * Held to it on every SIP message of the testdata captures (alone, in a larger buffer, cut
+ * at every line end), on 60k seeded mutations, and on the cases its short first window
+ * must hand to parseSip's own windows (leading CR/LF runs, long request lines).
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { parseSip, parseSipStart } from '../core/sip/parse.js';
+import type { SipMessage } from '../core/types.js';
+import { type Corpus, loadCorpus } from './fuzz-corpus.testkit.js';
+import { mutateBytes, mutateSip, Rand } from './fuzz-mutate.testkit.js';
+
+let corpus: Corpus;
+before(async () => {
+  corpus = await loadCorpus();
+});
+
+const LATIN1 = new TextDecoder('latin1');
+
+/** What parseSipStart must give, from parseSip's answer. */
+function expected(full: SipMessage | null): SipMessage | null {
+  if (full === null || full.kind === 'response') return full;
+  return {
+    kind: 'request',
+    method: full.method,
+    uri: full.uri,
+    status: null,
+    callId: null,
+    cseq: null,
+    branch: null,
+    fromUser: null,
+    toUser: null,
+    userAgent: null,
+    hasCredentials: false,
+    authUser: null,
+    stale: false,
+    nonce: null,
+    contact: null,
+  };
+}
+
+function same(b: Uint8Array, off: number, len: number | undefined, what: string): SipMessage | null {
+  const full = parseSip(b, off, len);
+  const got = parseSipStart(b, off, len);
+  assert.deepEqual(
+    got,
+    expected(full),
+    `${what}: ${JSON.stringify(LATIN1.decode(b.subarray(off, off + 300)))}`,
+  );
+  return full;
+}
+
+const enc = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+const REQ =
+  'REGISTER sip:pbx.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nCall-ID: a@b\r\nCSeq: 1 REGISTER\r\nFrom: <sip:100@pbx>;tag=1\r\nTo: <sip:100@pbx>\r\n\r\n';
+const RESP =
+  'SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nCall-ID: a@b\r\nCSeq: 1 REGISTER\r\nWWW-Authenticate: Digest nonce="n", stale=true\r\n\r\n';
+
+describe('parseSipStart gives parseSip’s start line, and nothing of a request’s headers', () => {
+  it('on every SIP message of the testdata captures, alone, in a larger buffer and cut at each line', () => {
+    let requests = 0;
+    let responses = 0;
+    for (const m of corpus.sip) {
+      const full = same(m, 0, undefined, 'whole');
+      if (full?.kind === 'request') requests++;
+      if (full?.kind === 'response') responses++;
+      const big = new Uint8Array(m.length + 64).fill(0x41);
+      big.set(m, 17);
+      same(big, 17, m.length, 'embedded');
+      for (let i = 0; i < m.length; i++) if (m[i] === 10) same(m, 0, i + 1, `cut at ${i + 1}`);
+    }
+    // Both branches are worth something only if both kinds are there in numbers.
+    assert.ok(requests > 200 && responses > 200, `${requests} requests, ${responses} responses`);
+  });
+
+  it('on 60k seeded mutations of those messages (text and byte edits)', () => {
+    const r = new Rand(0x13_0b1d);
+    const sip = corpus.sip;
+    let parsed = 0;
+    for (let i = 0; i < 60_000; i++) {
+      const seed = sip[r.int(sip.length)]!;
+      const other = sip[r.int(sip.length)]!;
+      const m = r.chance(0.8) ? mutateSip(r, seed, other) : mutateBytes(r, seed, other);
+      if (same(m, 0, undefined, `mutation ${i}`) !== null) parsed++;
+    }
+    assert.ok(parsed > 20_000, `${parsed} of 60000 mutations parsed`);
+  });
+
+  it('where the first 256 bytes do not hold a whole request line', () => {
+    for (const crlf of [0, 1, 127, 128, 200, 255, 256, 300, 1023, 1024, 1030, 2000, 3000]) {
+      for (const tail of [
+        REQ,
+        RESP,
+        `OPTIONS sip:${'9'.repeat(400)}@x SIP/2.0\r\n\r\n`,
+        'not sip at all\r\n',
+      ]) {
+        same(enc('\r\n'.repeat(crlf) + tail), 0, undefined, `${crlf} CRLFs`);
+        same(enc('\n'.repeat(crlf) + tail), 0, undefined, `${crlf} LFs`);
+      }
+    }
+    for (const n of [200, 240, 250, 260, 2030, 2040, 2100, 70_000]) {
+      const uri = `sip:${'1'.repeat(n)}@pbx`;
+      same(enc(`INVITE ${uri} SIP/2.0\r\nCall-ID: x\r\n\r\n`), 0, undefined, `URI of ${n}`);
+      same(enc(`INVITE ${uri} SIP/2.0`), 0, undefined, `URI of ${n}, no line end`);
+      same(enc(`${'A'.repeat(n)} sip:x SIP/2.0\r\n\r\n`), 0, undefined, `method of ${n}`);
+    }
+    const r = parseSipStart(enc(REQ));
+    assert.equal(r?.method, 'REGISTER');
+    assert.equal(r?.uri, 'sip:pbx.example');
+    assert.equal(r?.callId, null);
+    assert.equal(parseSipStart(enc(RESP))?.stale, true);
+  });
+});
