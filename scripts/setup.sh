@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libpcap-dev libnftnl-dev libmnl-dev nftables iproute2 tcpdump tcpreplay
   sip-tester sipvicious kamailio
   kamailio-tls-modules socat openssl  # SIP over TLS e2e: Kamailio's tls.so; socat carries sipp (no TLS in Debian's build) over TLS
+  kamailio-websocket-modules  # SIP over WebSocket e2e: Kamailio's websocket.so (xhttp.so comes with kamailio)
   sipsak nmap
   fail2ban chromium fonts-dejavu-core
   build-essential python3 dpkg-dev

@@ -15,8 +15,10 @@
 # LAB_QUALIFY=S (default 0: off) OPTIONS from the PBX to every registered contact every S
 # seconds; LAB_GUEST_MAP="ADDR=CODE ..." the answer (401 403 404 407 484 503) that an
 # unauthenticated INVITE from ADDR gets; LAB_TLS=1 adds SIP over TLS on port 5061 (a
-# self-signed certificate made at up); LAB_HEP=HOST:PORT mirrors all SIP (TLS decrypted)
-# as HEPv3 to HOST:PORT (Kamailio siptrace), for a sipprotd HEP_LISTEN in sp-ID-pbx.
+# self-signed certificate made at up); LAB_WS=1 adds SIP over WebSocket (RFC 7118) on
+# port 8080, and over secure WebSocket on 4443 with LAB_TLS=1 too; LAB_HEP=HOST:PORT
+# mirrors all SIP (TLS and WebSocket unwrapped) as HEPv3 to HOST:PORT (Kamailio
+# siptrace), for a sipprotd HEP_LISTEN in sp-ID-pbx.
 #
 #         sp-ID-atk (eth0)  ──veth──┐
 #                                   ├── br0 in sp-ID-br ──veth── (eth0) sp-ID-pbx
@@ -56,6 +58,15 @@ gen_config() {
   local qualify="${LAB_QUALIFY:-0}"
   [[ "$qualify" =~ ^[0-9]+$ ]] && ((qualify <= 3600)) || die "LAB_QUALIFY must be 0-3600 seconds"
   ((qualify == 0)) || defines+="#!define QUALIFY"$'\n'
+  case "${LAB_WS:-0}" in
+  0) ;;
+  1) defines+="#!define WITH_WS"$'\n' ;;
+  *) die "LAB_WS must be 0 or 1" ;;
+  esac
+  # nathelper: for the qualify pings and for the WebSocket contacts.
+  if ((qualify != 0)) || [ "${LAB_WS:-0}" = 1 ]; then
+    defines+="#!define WITH_NATHELPER"$'\n'
+  fi
   local guests="" g
   for g in ${LAB_GUEST_MAP:-}; do
     [[ "$g" =~ ^([0-9a-f.:]+)=(401|403|404|407|484|503)$ ]] || die "bad LAB_GUEST_MAP entry '$g' (ADDR=CODE)"
@@ -117,6 +128,11 @@ require_certificate = no
 EOF
 }
 
+# listening: how many of the lab's SIP sockets Kamailio has open in the PBX namespace.
+listening() {
+  ip netns exec "$NS_PBX" ss -Hlnut '( sport = :5060 or sport = :5061 or sport = :8080 or sport = :4443 )' | wc -l
+}
+
 # link NS PORT: a veth from the bridge namespace (port name PORT) to eth0 in NS.
 link() {
   local ns="$1" port="$2"
@@ -168,17 +184,20 @@ up() {
   ip netns exec "$NS_PBX" kamailio -c -f "$RUN/kamailio.cfg" -Y "$RUN/kamailio" >"$RUN/kamailio-check.log" 2>&1 ||
     die "kamailio rejected $RUN/kamailio.cfg: $(tail -5 "$RUN/kamailio-check.log")"
   spawn kamailio "$NS_PBX" kamailio -f "$RUN/kamailio.cfg" -Y "$RUN/kamailio" -DD -E -m 64 -M 8
-  # Ready when every transport listens on both families (UDP, TCP; TLS on 5061 with LAB_TLS).
+  # Ready when every transport listens on both families (UDP, TCP; TLS on 5061 with
+  # LAB_TLS; WS on 8080 with LAB_WS, WSS on 4443 with both).
   local want=4
-  [ "${LAB_TLS:-0}" = 1 ] && want=6
+  [ "${LAB_TLS:-0}" = 1 ] && want=$((want + 2))
+  [ "${LAB_WS:-0}" = 1 ] && want=$((want + 2))
+  [ "${LAB_WS:-0}${LAB_TLS:-0}" = 11 ] && want=$((want + 2))
   for i in $(seq 100); do
-    if [ "$(ip netns exec "$NS_PBX" ss -Hlnut '( sport = :5060 or sport = :5061 )' | wc -l)" -ge "$want" ]; then
+    if [ "$(listening)" -ge "$want" ]; then
       break
     fi
     kill -0 "$(cat "$PIDS/kamailio.pid")" 2>/dev/null || die "kamailio exited: $(tail -5 "$RUN/kamailio.log")"
     sleep 0.1
   done
-  [ "$(ip netns exec "$NS_PBX" ss -Hlnut '( sport = :5060 or sport = :5061 )' | wc -l)" -ge "$want" ] ||
+  [ "$(listening)" -ge "$want" ] ||
     die "kamailio not listening after 10 s: $(tail -5 "$RUN/kamailio.log")"
   trap - EXIT
   echo "$LAB_ID"
@@ -225,7 +244,7 @@ status() {
   [ -f "$PIDS/kamailio.pid" ] && pid="$(cat "$PIDS/kamailio.pid")"
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     echo "  kamailio: running, pid $pid, log $RUN/kamailio.log"
-    ip netns exec "$NS_PBX" ss -Hlnut '( sport = :5060 or sport = :5061 )' | awk '{print "    listening " $1 " " $5}'
+    ip netns exec "$NS_PBX" ss -Hlnut '( sport = :5060 or sport = :5061 or sport = :8080 or sport = :4443 )' | awk '{print "    listening " $1 " " $5}'
   else
     echo "  kamailio: not running"
   fi

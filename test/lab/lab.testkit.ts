@@ -53,6 +53,8 @@ export interface LabOptions {
   guestMap?: Record<string, 401 | 403 | 404 | 407 | 484 | 503>;
   /** SIP over TLS on port 5061 too (self-signed certificate; clients reach it with --transport tls). */
   tls?: boolean;
+  /** SIP over WebSocket on port 8080 (RFC 7118), and over secure WebSocket on 4443 when `tls` too. */
+  ws?: boolean;
   /** IPV4:PORT in the PBX namespace: Kamailio's siptrace mirrors all its SIP there as HEPv3. */
   hep?: string;
 }
@@ -196,6 +198,7 @@ export class Lab {
     if (opts.style) env.LAB_STYLE = opts.style;
     if (opts.qualify) env.LAB_QUALIFY = String(opts.qualify);
     if (opts.tls) env.LAB_TLS = '1';
+    if (opts.ws) env.LAB_WS = '1';
     if (opts.hep) env.LAB_HEP = opts.hep;
     if (opts.guestMap)
       env.LAB_GUEST_MAP = Object.entries(opts.guestMap)
