@@ -4,8 +4,9 @@
  * a file; plus what the benches read from outside:
  *
  * - `sipprot --config CONF status --json` (capture counters, SIP messages, counts);
- * - /proc/PID: CPU ticks of the process, of its main thread and of its child processes
- *   (the `nft -i` helper), VmRSS and VmHWM;
+ * - /proc/PID: CPU ticks of the process (every thread), of its main thread, of each thread
+ *   by name, and of every descendant process, exited or running (`nft -i`, `nft monitor`,
+ *   one-shot `nft` runs), VmRSS and VmHWM;
  * - the in-process probe (bench/live/probe.mjs, loaded with `node --import`): event-loop
  *   lag, GC pauses, optionally a CPU profile, per period closed by SIGUSR2.
  *
@@ -78,7 +79,18 @@ export interface CpuSample {
   /** System (kernel) ticks of the whole process, included in `proc`. */
   procSys: number;
   main: number;
+  /**
+   * Every descendant process's CPU, exited or running: the daemon's waited-for children
+   * (cutime + cstime) plus, for each live descendant, its own and its waited-for children's.
+   * A child that exits moves its total into its parent's waited-for ticks, so the sum only
+   * grows by new CPU: its difference between two samples counts short `nft` runs and the
+   * long-running `nft monitor` and `nft -i` helpers alike.
+   */
   children: number;
+  /** Ticks of each thread by name (comm), e.g. sipprot-capture, the store writer's worker. */
+  threads: Record<string, number>;
+  /** Times each thread by name went to sleep and was woken (voluntary context switches). */
+  sleeps: Record<string, number>;
   /**
    * The main thread's time waiting on a run queue, ms (/proc/PID/task/PID/schedstat): it was
    * runnable but another process had the core. Tells scheduling stalls from the daemon's own.
@@ -174,14 +186,18 @@ export class DaemonUnderTest {
 
   cpu(): CpuSample {
     const pid = this.pid;
-    let children = 0;
-    for (const c of childPids(pid)) children += ticksOf(`/proc/${c}/stat`);
+    let children = ticksOf(`/proc/${pid}/stat`, 'waited');
+    for (const c of descendants(pid)) {
+      const stat = `/proc/${c}/stat`;
+      children += ticksOf(stat) + ticksOf(stat, 'waited');
+    }
     return {
       at: performance.now(),
       proc: ticksOf(`/proc/${pid}/stat`),
       procSys: ticksOf(`/proc/${pid}/stat`, 'system'),
       main: ticksOf(`/proc/${pid}/task/${pid}/stat`),
       children,
+      ...threadTicks(pid),
       mainWaitMs: Number(readSafe(`/proc/${pid}/task/${pid}/schedstat`).split(' ')[1] ?? 0) / 1e6,
     };
   }
@@ -219,13 +235,50 @@ export class DaemonUnderTest {
   }
 }
 
-/** utime + stime (or one of them) of a /proc stat file, in ticks (0 when the process is gone). */
-export function ticksOf(path: string, which: 'both' | 'system' = 'both'): number {
+/**
+ * utime + stime (or stime alone, or cutime + cstime: the children it waited for) of a /proc
+ * stat file, in ticks (0 when the process is gone).
+ */
+export function ticksOf(path: string, which: 'both' | 'system' | 'waited' = 'both'): number {
   const s = readSafe(path);
   const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  // Fields after the command: state is field 3, utime 14, stime 15.
+  // Fields after the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+  if (which === 'waited') return Number(rest[13] ?? 0) + Number(rest[14] ?? 0);
   const sys = Number(rest[12] ?? 0);
   return which === 'system' ? sys : Number(rest[11] ?? 0) + sys;
+}
+
+/** Ticks and voluntary sleeps of each live thread of `pid`, summed by thread name. */
+function threadTicks(pid: number): Pick<CpuSample, 'threads' | 'sleeps'> {
+  const threads: Record<string, number> = {};
+  const sleeps: Record<string, number> = {};
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return { threads, sleeps };
+  }
+  for (const t of tasks) {
+    const s = readSafe(`/proc/${pid}/task/${t}/stat`);
+    const name = Number(t) === pid ? 'main' : s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+    threads[name] = (threads[name] ?? 0) + ticksOf(`/proc/${pid}/task/${t}/stat`);
+    const status = readSafe(`/proc/${pid}/task/${t}/status`);
+    sleeps[name] = (sleeps[name] ?? 0) + Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  }
+  return { threads, sleeps };
+}
+
+/** Every live descendant of `pid` (children, their children...). */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length > 0 && out.length < 10_000) {
+    for (const c of childPids(todo.pop()!)) {
+      out.push(c);
+      todo.push(c);
+    }
+  }
+  return out;
 }
 
 function childPids(pid: number): number[] {

@@ -4,7 +4,7 @@
  * at 1k msg/s; memory bounded). Root only.
  *
  *   npm run build && node --import tsx bench/live/flood.bench.ts [--rates 1000,20000,50000,100000,150000,200000]
- *        [--packets 1000000] [--max-seconds 60] [--dir DIR] [--json FILE] [--cpu-prof RATE] [--nice N] [--root DIR] [--keep]
+ *        [--packets 1000000] [--max-seconds 60] [--settle S] [--dir DIR] [--json FILE] [--cpu-prof RATE] [--nice N] [--root DIR] [--keep]
  *
  * 1. generates (seeded, bench/gen-flood.ts) the issue's capture: 1M packets, 30% phones doing
  *    the digest dance, 70% single wrong-password attempts from 100k addresses, all in
@@ -15,11 +15,14 @@
  * 3. per rate, a FRESH `sipprotd run` (dist/, fresh STATE_DIR, INTERFACES=eth0, defaults
  *    otherwise) in the receiver, with the in-process probe (bench/live/probe.mjs); 5 s of
  *    idle (its CPU is reported), then `tcpreplay --pps=RATE --limit=N` from the sender,
- *    N = min(packets, RATE × max-seconds); when the daemon's CPU falls quiet (drained):
+ *    N = min(packets, RATE × (settle + max-seconds)); when the daemon's CPU falls quiet (drained):
  *    packets sent (tcpreplay), captured, kernel-dropped and ring-dropped (from `sipprot status
- *    --json`), SIP messages judged (the decoder's count, same source), CPU of the process,
- *    of its main thread and of its `nft` helper (/proc, over send + drain), RSS (sampled
+ *    --json`), SIP messages judged (the decoder's count, same source), CPU over send + drain
+ *    (/proc): the whole daemon = its process (main thread, other threads by name) + every
+ *    child process, exited or still running (`nft -i`, `nft monitor`, one-shot `nft`), RSS (sampled
  *    every 200 ms, and VmHWM), event-loop lag and GC pauses (probe), blocks made;
+ *    `--settle S`: the window starts S seconds into the flood (the fresh daemon's JIT has
+ *    tiered up the packet path by then: what a long-running daemon costs at that rate);
  * 4. `--cpu-prof RATE`: one more run at RATE with a V8 CPU profile of the send + drain
  *    period (top functions by self and inclusive time).
  * `--nice -10` runs the daemon and tcpreplay ahead of the machine's other work (a shared
@@ -49,14 +52,8 @@ import {
   FLOOD_SEED as SEED,
 } from '../gen-flood.js';
 import { run, sleep, stopAll } from '../latency/proc.js';
-import {
-  CLK_TCK,
-  type CpuSample,
-  DaemonUnderTest,
-  type LiveStatus,
-  type ProbeReport,
-  waitQuiet,
-} from './daemon.js';
+import { CLK_TCK, DaemonUnderTest, type LiveStatus, waitQuiet } from './daemon.js';
+import { type FloodRun, line, type Replay, result, type Window } from './flood-report.js';
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const REPO = dirname(dirname(HERE));
@@ -69,6 +66,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '1000,20000,50000,100000,150000,200000' },
     packets: { type: 'string', default: '1000000' },
     'max-seconds': { type: 'string', default: '60' },
+    settle: { type: 'string', default: '0' },
     dir: { type: 'string' },
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
@@ -86,6 +84,7 @@ if (values.help) {
 const RATES = values.rates!.split(',').map(Number);
 const PACKETS = Number(values.packets);
 const MAX_S = Number(values['max-seconds']);
+const SETTLE_S = Number(values.settle);
 const PROF_RATE = values['cpu-prof'] ? Number(values['cpu-prof']) : null;
 const ROOT = values.root!;
 const PROBE = !values['no-probe'];
@@ -96,54 +95,15 @@ if (
   RATES.some((r) => !(r >= 100 && r <= 1_000_000)) ||
   !(PACKETS >= 1000 && PACKETS <= 5_000_000) ||
   !(MAX_S >= 1 && MAX_S <= 300) ||
+  !(SETTLE_S >= 0 && SETTLE_S <= 300) ||
   (PROF_RATE !== null && !(PROF_RATE >= 100 && PROF_RATE <= 1_000_000)) ||
   !(Number.isInteger(NICE) && NICE >= -20 && NICE <= 19)
 )
   throw new Error(
-    'flood.bench: --rates 100-1000000 each, --packets 1000-5000000, --max-seconds 1-300, --nice -20-19',
+    'flood.bench: --rates 100-1000000 each, --packets 1000-5000000, --max-seconds 1-300, --settle 0-300, --nice -20-19',
   );
 if (!existsSync(join(ROOT, 'dist/cli/sipprotd.js')))
   throw new Error(`flood.bench: ${ROOT}/dist is not built (run: npm run build)`);
-
-export interface FloodRun {
-  rate: number;
-  profiled: boolean;
-  sent: number;
-  sendSeconds: number;
-  sentPps: number;
-  sendFailed: number;
-  captured: number;
-  kernelDrops: number;
-  ifDrops: number;
-  /** Lost to the daemon's own capture ring (null: the daemon does not report it). */
-  ringDrops: number | null;
-  /** The daemon's own lag figures after the run (`status`: last 10 s window, worst since start). */
-  daemonLag: { p99: number; maxSinceStart: number } | null;
-  judged: number;
-  /** sent − judged: lost anywhere between the wire and the engine. */
-  lost: number;
-  windowSeconds: number;
-  drainSeconds: number;
-  idleCpuPct: number;
-  cpuPct: number;
-  /** The kernel's share of cpuPct (system time: syscalls, wakeups, the packet socket). */
-  sysPct: number;
-  mainThreadPct: number;
-  /** Share of the window the main thread was runnable but waited for a core. */
-  mainRunQueuePct: number;
-  helperPct: number;
-  cpuPer1kMsgPct: number;
-  rssStartMb: number;
-  rssPeakMb: number;
-  hwmMb: number;
-  blocks: number;
-  /** From the in-process probe (null with --no-probe). */
-  lag: ProbeReport['lagMs'] | null;
-  gc: ProbeReport['gc'] | null;
-  heapUsedMb: number | null;
-  loadBefore: number[];
-  loadAfter: number[];
-}
 
 async function ensureCapture(dir: string): Promise<{ file: string; m: FloodManifest }> {
   const file = join(dir, 'flood.pcap');
@@ -178,13 +138,6 @@ async function network(): Promise<{ tx: Netns; rx: Netns }> {
   return { tx, rx };
 }
 
-interface Replay {
-  sent: number;
-  seconds: number;
-  pps: number;
-  failed: number;
-}
-
 async function replay(tx: Netns, file: string, rate: number, count: number): Promise<Replay> {
   const seconds = count / rate;
   const r = await run(
@@ -215,14 +168,6 @@ async function replay(tx: Netns, file: string, rate: number, count: number): Pro
   };
 }
 
-interface Window {
-  rep: Replay;
-  /** CPU when the first packet went out, and when the daemon had drained (or tcpreplay ended). */
-  c0: CpuSample;
-  c1: CpuSample;
-  rssPeakMb: number;
-}
-
 /** Sends `count` packets at `rate`; CPU and RSS of the daemon over send + drain. */
 async function flood(
   d: DaemonUnderTest,
@@ -230,19 +175,28 @@ async function flood(
   file: string,
   rate: number,
   count: number,
+  settled: () => Promise<LiveStatus>,
 ): Promise<Window> {
   let rssPeakMb = d.memory().rssMb;
   const sampler = setInterval(() => {
     rssPeakMb = Math.max(rssPeakMb, d.memory().rssMb);
   }, 200);
   try {
-    const c0 = d.cpu();
-    const rep = await replay(tx, file, rate, count);
+    let c0 = d.cpu();
+    const sending = replay(tx, file, rate, count);
+    let from: LiveStatus | null = null;
+    if (SETTLE_S > 0) {
+      // The window starts once the fresh daemon has judged SETTLE_S seconds of the flood.
+      await Promise.race([sleep(SETTLE_S * 1000), sending]);
+      from = await settled();
+      c0 = d.cpu();
+    }
+    const rep = await sending;
     const sent = d.cpu();
     const quiet = await waitQuiet(d, { quietMs: 1000, maxMs: 120_000 });
     // At low rates the daemon is "quiet" all along: the window ends with the last packet.
     const c1 = quiet === null ? d.cpu() : quiet.at > sent.at ? quiet : sent;
-    return { rep, c0, c1, rssPeakMb };
+    return { rep, c0, c1, rssPeakMb, from, settleSeconds: SETTLE_S };
   } finally {
     clearInterval(sampler);
   }
@@ -276,13 +230,19 @@ async function oneRun(
     const before = await d.status();
     if (probe) await d.probe(); // closes the start-up period
     const loadBefore = loadavg();
-    const w = await flood(d, tx, file, rate, Math.min(PACKETS, Math.round(rate * MAX_S)));
+    const count = Math.min(PACKETS, Math.round(rate * (MAX_S + SETTLE_S)));
+    const w = await flood(d, tx, file, rate, count, async () => {
+      const s = await d.status();
+      if (probe) await d.probe(); // the probe's report covers the window only
+      return s;
+    });
     const report = probe ? await d.probe() : null;
     const after = await d.status();
     const mem = d.memory();
     const run = result(rate, profile, w, before, after, report);
+    const idleTicks = idle1.proc + idle1.children - idle0.proc - idle0.children;
     Object.assign(run, {
-      idleCpuPct: ((idle1.proc - idle0.proc) / CLK_TCK / ((idle1.at - idle0.at) / 1000)) * 100,
+      idleCpuPct: (idleTicks / CLK_TCK / ((idle1.at - idle0.at) / 1000)) * 100,
       rssStartMb,
       rssPeakMb: Math.max(w.rssPeakMb, mem.rssMb),
       hwmMb: mem.hwmMb,
@@ -293,84 +253,6 @@ async function oneRun(
   } finally {
     await d.stop();
   }
-}
-
-/** The run's figures from the window, the two status reports and the probe. */
-function result(
-  rate: number,
-  profiled: boolean,
-  w: Window,
-  before: LiveStatus,
-  after: LiveStatus,
-  report: ProbeReport | null,
-): FloodRun {
-  const { rep, c0, c1 } = w;
-  const windowS = (c1.at - c0.at) / 1000;
-  const cap0 = before.live?.capture;
-  const cap1 = after.live?.capture;
-  const judged = (after.live?.sipMessages ?? 0) - (before.live?.sipMessages ?? 0);
-  const pct = (ticks: number) => (ticks / CLK_TCK / windowS) * 100;
-  const cpuPct = pct(c1.proc - c0.proc);
-  return {
-    rate,
-    profiled,
-    sent: rep.sent,
-    sendSeconds: rep.seconds,
-    sentPps: rep.pps,
-    sendFailed: rep.failed,
-    captured: (cap1?.received ?? 0) - (cap0?.received ?? 0),
-    kernelDrops: (cap1?.dropped ?? 0) - (cap0?.dropped ?? 0),
-    ifDrops: (cap1?.ifDropped ?? 0) - (cap0?.ifDropped ?? 0),
-    ringDrops: cap1?.ringDrops === undefined ? null : cap1.ringDrops - (cap0?.ringDrops ?? 0),
-    daemonLag: after.live?.loopLag
-      ? { p99: after.live.loopLag.p99, maxSinceStart: after.live.loopLag.maxSinceStart }
-      : null,
-    judged,
-    lost: rep.sent - judged,
-    windowSeconds: windowS,
-    drainSeconds: Math.max(0, windowS - rep.seconds),
-    idleCpuPct: 0,
-    cpuPct,
-    sysPct: pct(c1.procSys - c0.procSys),
-    mainThreadPct: pct(c1.main - c0.main),
-    mainRunQueuePct: ((c1.mainWaitMs - c0.mainWaitMs) / 1000 / windowS) * 100,
-    helperPct: pct(c1.children - c0.children),
-    cpuPer1kMsgPct: judged > 0 ? cpuPct / (judged / windowS / 1000) : 0,
-    rssStartMb: 0,
-    rssPeakMb: 0,
-    hwmMb: 0,
-    blocks: after.counts.dynamicTemporary + after.counts.dynamicPermanent,
-    lag: report?.lagMs ?? null,
-    gc: report?.gc ?? null,
-    heapUsedMb: report ? report.memory.heapUsed / 2 ** 20 : null,
-    loadBefore: [],
-    loadAfter: [],
-  };
-}
-
-const k = (n: number) => Math.round(n).toLocaleString('en');
-const f1 = (n: number) => n.toFixed(1);
-const pc = (a: number, b: number) => (b > 0 ? ((a / b) * 100).toFixed(2) : '-');
-
-function line(r: FloodRun): string {
-  return (
-    `live ${k(r.rate)} pps${r.profiled ? ' (profiled)' : ''}: sent ${k(r.sent)} in ${r.sendSeconds.toFixed(1)} s (${k(r.sentPps)} pps, ${r.sendFailed} failed); ` +
-    `captured ${k(r.captured)}, kernel drops ${k(r.kernelDrops)} (${pc(r.kernelDrops, r.sent)}%)` +
-    (r.ringDrops === null ? '' : `, ring drops ${k(r.ringDrops)} (${pc(r.ringDrops, r.sent)}%)`) +
-    `, judged ${k(r.judged)} SIP messages ` +
-    `(lost ${k(r.lost)} = ${pc(r.lost, r.sent)}%); CPU ${f1(r.cpuPct)}% of one core over ${r.windowSeconds.toFixed(1)} s ` +
-    `(system ${f1(r.sysPct)}%, main thread ${f1(r.mainThreadPct)}%, waiting for a core ${f1(r.mainRunQueuePct)}%, nft helper ${f1(r.helperPct)}%, idle before ${f1(r.idleCpuPct)}%) = ` +
-    `${r.cpuPer1kMsgPct.toFixed(2)}% per 1k msg/s; drain ${f1(r.drainSeconds)} s; RSS ${k(r.rssStartMb)} → peak ${k(r.rssPeakMb)} MB ` +
-    `(VmHWM ${k(r.hwmMb)} MB${r.heapUsedMb === null ? '' : `, heap used ${k(r.heapUsedMb)} MB`}); ` +
-    (r.lag && r.gc
-      ? `event-loop lag p50 ${f1(r.lag.p50)} / p99 ${f1(r.lag.p99)} / max ${f1(r.lag.max)} ms; ` +
-        `GC ${r.gc.count} pauses, ${k(r.gc.totalMs)} ms total, max ${f1(r.gc.maxMs)} ms; `
-      : 'no probe; ') +
-    (r.daemonLag
-      ? `daemon's own lag (status) p99 ${f1(r.daemonLag.p99)} ms, max since start ${f1(r.daemonLag.maxSinceStart)} ms; `
-      : '') +
-    `blocks ${r.blocks}; load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
-  );
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,186 @@
+/**
+ * The live flood bench's figures (flood.bench.ts): one run's record from the CPU samples
+ * (bench/live/daemon.ts), the daemon's status before and after, and the in-process probe;
+ * and the line printed for it. CPU is the whole daemon: its process (main thread, other
+ * threads by name) plus every child process, exited or still running.
+ */
+import { CLK_TCK, type CpuSample, type LiveStatus, type ProbeReport } from './daemon.js';
+
+export interface FloodRun {
+  rate: number;
+  profiled: boolean;
+  /** Packets sent in the window (after --settle). */
+  sent: number;
+  /** Seconds of the flood before the window began (--settle: the fresh daemon's JIT warms up). */
+  settleSeconds: number;
+  sendSeconds: number;
+  sentPps: number;
+  sendFailed: number;
+  captured: number;
+  kernelDrops: number;
+  ifDrops: number;
+  /** Lost to the daemon's own capture ring (null: the daemon does not report it). */
+  ringDrops: number | null;
+  /** The daemon's own lag figures after the run (`status`: last 10 s window, worst since start). */
+  daemonLag: { p99: number; maxSinceStart: number } | null;
+  judged: number;
+  /** sent − judged: lost anywhere between the wire and the engine. */
+  lost: number;
+  windowSeconds: number;
+  drainSeconds: number;
+  /** The whole daemon while idle before the flood: every thread and every child process. */
+  idleCpuPct: number;
+  /** The whole daemon: processPct + childrenPct. */
+  cpuPct: number;
+  /** The sipprotd process, every thread. */
+  processPct: number;
+  /** The kernel's share of processPct (system time: syscalls, wakeups, the packet socket). */
+  sysPct: number;
+  mainThreadPct: number;
+  /** processPct − mainThreadPct: capture thread, store writer, libuv pool, V8's helpers. */
+  otherThreadsPct: number;
+  /** The threads by name (those alive at the end of the window). */
+  threadPct: Record<string, number>;
+  /** Share of the window the main thread was runnable but waited for a core. */
+  mainRunQueuePct: number;
+  /** Times the main thread and the capture thread slept and were woken, per message judged. */
+  mainWakeupsPerMsg: number;
+  captureWakeupsPerMsg: number;
+  /** Every child process (`nft -i`, `nft monitor`, one-shot `nft`), exited or running. */
+  childrenPct: number;
+  cpuPer1kMsgPct: number;
+  rssStartMb: number;
+  rssPeakMb: number;
+  hwmMb: number;
+  blocks: number;
+  /** From the in-process probe (null with --no-probe). */
+  lag: ProbeReport['lagMs'] | null;
+  gc: ProbeReport['gc'] | null;
+  heapUsedMb: number | null;
+  loadBefore: number[];
+  loadAfter: number[];
+}
+
+export interface Replay {
+  sent: number;
+  seconds: number;
+  pps: number;
+  failed: number;
+}
+
+export interface Window {
+  rep: Replay;
+  /**
+   * CPU when the first packet went out (with --settle: SETTLE seconds later), and when the
+   * daemon had drained (or tcpreplay ended).
+   */
+  c0: CpuSample;
+  c1: CpuSample;
+  rssPeakMb: number;
+  /** With --settle: the daemon's status where the window began (else the one before the flood). */
+  from: LiveStatus | null;
+  settleSeconds: number;
+}
+
+/** The run's figures from the window, the two status reports and the probe. */
+export function result(
+  rate: number,
+  profiled: boolean,
+  w: Window,
+  before: LiveStatus,
+  after: LiveStatus,
+  report: ProbeReport | null,
+): FloodRun {
+  const { rep, c0, c1 } = w;
+  const windowS = (c1.at - c0.at) / 1000;
+  const from = w.from ?? before;
+  // Packets sent before the window (--settle), all captured at the rates --settle is for.
+  const settled = (from.live?.capture?.received ?? 0) - (before.live?.capture?.received ?? 0);
+  const cap0 = from.live?.capture;
+  const cap1 = after.live?.capture;
+  const judged = (after.live?.sipMessages ?? 0) - (from.live?.sipMessages ?? 0);
+  const pct = (ticks: number) => (ticks / CLK_TCK / windowS) * 100;
+  const processPct = pct(c1.proc - c0.proc);
+  const childrenPct = pct(c1.children - c0.children);
+  const cpuPct = processPct + childrenPct;
+  const threadPct: Record<string, number> = {};
+  for (const [name, t] of Object.entries(c1.threads)) threadPct[name] = pct(t - (c0.threads[name] ?? 0));
+  return {
+    rate,
+    profiled,
+    sent: rep.sent - settled,
+    settleSeconds: w.settleSeconds,
+    sendSeconds: rep.seconds,
+    sentPps: rep.pps,
+    sendFailed: rep.failed,
+    captured: (cap1?.received ?? 0) - (cap0?.received ?? 0),
+    kernelDrops: (cap1?.dropped ?? 0) - (cap0?.dropped ?? 0),
+    ifDrops: (cap1?.ifDropped ?? 0) - (cap0?.ifDropped ?? 0),
+    ringDrops: cap1?.ringDrops === undefined ? null : cap1.ringDrops - (cap0?.ringDrops ?? 0),
+    daemonLag: after.live?.loopLag
+      ? { p99: after.live.loopLag.p99, maxSinceStart: after.live.loopLag.maxSinceStart }
+      : null,
+    judged,
+    lost: rep.sent - settled - judged,
+    windowSeconds: windowS,
+    drainSeconds: Math.max(0, windowS - rep.seconds),
+    idleCpuPct: 0,
+    cpuPct,
+    processPct,
+    sysPct: pct(c1.procSys - c0.procSys),
+    mainThreadPct: pct(c1.main - c0.main),
+    otherThreadsPct: processPct - pct(c1.main - c0.main),
+    threadPct,
+    mainRunQueuePct: ((c1.mainWaitMs - c0.mainWaitMs) / 1000 / windowS) * 100,
+    mainWakeupsPerMsg: perMsg(c1.sleeps.main, c0.sleeps.main, judged),
+    captureWakeupsPerMsg: perMsg(c1.sleeps['sipprot-capture'], c0.sleeps['sipprot-capture'], judged),
+    childrenPct,
+    cpuPer1kMsgPct: judged > 0 ? cpuPct / (judged / windowS / 1000) : 0,
+    rssStartMb: 0,
+    rssPeakMb: 0,
+    hwmMb: 0,
+    blocks: after.counts.dynamicTemporary + after.counts.dynamicPermanent,
+    lag: report?.lagMs ?? null,
+    gc: report?.gc ?? null,
+    heapUsedMb: report ? report.memory.heapUsed / 2 ** 20 : null,
+    loadBefore: [],
+    loadAfter: [],
+  };
+}
+
+const perMsg = (to = 0, from = 0, n = 0) => (n > 0 ? (to - from) / n : 0);
+const k = (n: number) => Math.round(n).toLocaleString('en');
+const f1 = (n: number) => n.toFixed(1);
+const pc = (a: number, b: number) => (b > 0 ? ((a / b) * 100).toFixed(2) : '-');
+
+/** The busiest threads other than main, `name 1.2%`. */
+function threadList(t: Record<string, number>): string {
+  const busy = Object.entries(t)
+    .filter(([name, p]) => name !== 'main' && p >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  return busy.map(([name, p]) => `${name} ${f1(p)}%`).join(', ') || 'none ≥ 0.05%';
+}
+
+export function line(r: FloodRun): string {
+  return (
+    `live ${k(r.rate)} pps${r.profiled ? ' (profiled)' : ''}${r.settleSeconds > 0 ? ` after ${r.settleSeconds} s of it` : ''}: sent ${k(r.sent)} in ${r.sendSeconds.toFixed(1)} s (${k(r.sentPps)} pps, ${r.sendFailed} failed); ` +
+    `captured ${k(r.captured)}, kernel drops ${k(r.kernelDrops)} (${pc(r.kernelDrops, r.sent)}%)` +
+    (r.ringDrops === null ? '' : `, ring drops ${k(r.ringDrops)} (${pc(r.ringDrops, r.sent)}%)`) +
+    `, judged ${k(r.judged)} SIP messages ` +
+    `(lost ${k(r.lost)} = ${pc(r.lost, r.sent)}%); CPU ${f1(r.cpuPct)}% of one core over ${r.windowSeconds.toFixed(1)} s, ` +
+    `the daemon and its children (process ${f1(r.processPct)}% [system ${f1(r.sysPct)}%]: main thread ${f1(r.mainThreadPct)}%, ` +
+    `other threads ${f1(r.otherThreadsPct)}% [${threadList(r.threadPct)}]; child processes ${f1(r.childrenPct)}%; ` +
+    `main thread waiting for a core ${f1(r.mainRunQueuePct)}%; idle before ${f1(r.idleCpuPct)}%) = ` +
+    `${r.cpuPer1kMsgPct.toFixed(2)}% per 1k msg/s; wake-ups a message: main thread ${r.mainWakeupsPerMsg.toFixed(2)}, ` +
+    `capture thread ${r.captureWakeupsPerMsg.toFixed(2)}; drain ${f1(r.drainSeconds)} s; RSS ${k(r.rssStartMb)} → peak ${k(r.rssPeakMb)} MB ` +
+    `(VmHWM ${k(r.hwmMb)} MB${r.heapUsedMb === null ? '' : `, heap used ${k(r.heapUsedMb)} MB`}); ` +
+    (r.lag && r.gc
+      ? `event-loop lag p50 ${f1(r.lag.p50)} / p99 ${f1(r.lag.p99)} / max ${f1(r.lag.max)} ms; ` +
+        `GC ${r.gc.count} pauses, ${k(r.gc.totalMs)} ms total, max ${f1(r.gc.maxMs)} ms; `
+      : 'no probe; ') +
+    (r.daemonLag
+      ? `daemon's own lag (status) p99 ${f1(r.daemonLag.p99)} ms, max since start ${f1(r.daemonLag.maxSinceStart)} ms; `
+      : '') +
+    `blocks ${r.blocks}; load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
+  );
+}
