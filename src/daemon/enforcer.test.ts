@@ -11,7 +11,7 @@ import { FakeFirewall } from '../firewall/firewall.fake.js';
 import { emptyFirewallState } from '../ports/firewall.js';
 import type { StoreBatch } from '../ports/store.js';
 import { FakeStore } from '../store/store.fake.js';
-import { Enforcer, GATHER_MS } from './enforcer.js';
+import { Enforcer, GATHER_MS, STAGE_AT } from './enforcer.js';
 
 async function setup() {
   const firewall = new FakeFirewall({ now: () => 1000 });
@@ -65,13 +65,13 @@ test('a real block next to it is enforced', async () => {
   assert.equal(firewall.wouldDrop('203.0.113.66'), null);
 });
 
-test('turns that end while a commit is in flight are staged as they end and committed together, in order', async () => {
-  const firewall = new FakeFirewall({ now: () => 1000 });
-  await firewall.init(emptyFirewallState());
+/** An enforcer over a store that stages (serializes) batches, with what it staged and committed. */
+function stagingEnforcer(commitMs: number) {
   const store = new FakeStore();
   const staged: string[] = [];
   const commits: string[][] = [];
   const published: string[][] = [];
+  const firewall = new FakeFirewall({ now: () => 1000 });
   const enforcer = new Enforcer({
     firewall,
     store: {
@@ -85,7 +85,7 @@ test('turns that end while a commit is in flight are staged as they end and comm
       commitStaged: async (tokens) => {
         const ts = tokens as Array<{ ips: string; b: StoreBatch }>;
         commits.push(ts.map((t) => t.ips));
-        await new Promise((r) => setTimeout(r, 30));
+        await new Promise((r) => setTimeout(r, commitMs));
         for (const t of ts) await store.commit(t.b);
       },
     },
@@ -95,24 +95,54 @@ test('turns that end while a commit is in flight are staged as they end and comm
     failed: (what, e) => assert.fail(`${what}: ${String(e)}`),
     clock: () => 1000,
   });
-  const turn = () => new Promise((r) => setImmediate(r));
+  return { store, staged, commits, published, firewall, enforcer };
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+test('decisions made while a commit is in flight are staged once, as one batch, when the next commit starts; in order', async () => {
+  const { store, staged, commits, published, firewall, enforcer } = stagingEnforcer(30);
+  await firewall.init(emptyFirewallState());
   enforcer.apply([aDecision('198.51.100.1', 1000)]);
   await turn();
-  assert.deepEqual(staged, ['198.51.100.1'], 'staged when its turn ended');
+  assert.deepEqual(staged, ['198.51.100.1'], 'a lone decision: staged and committed at once');
   enforcer.apply([aDecision('198.51.100.2', 1000)]);
   await turn();
   enforcer.apply([aDecision('198.51.100.1', 1000, { action: 'unblock', reason: 'manual', expiresAt: null })]);
   await turn();
   enforcer.apply([aDecision('198.51.100.3', 1000)]);
   await turn();
-  assert.equal(staged.length, 4, 'each turn staged while the first commit ran');
+  assert.equal(staged.length, 1, 'three turns with a decision each: nothing serialized per turn');
   await enforcer.flush();
-  assert.deepEqual(commits, [['198.51.100.1'], ['198.51.100.2', '-198.51.100.1', '198.51.100.3']]);
+  assert.deepEqual(commits, [['198.51.100.1'], ['198.51.100.2,198.51.100.3,-198.51.100.1']]);
+  assert.equal(staged.length, 2, 'the three turns: one batch, staged once');
   assert.deepEqual(published, [
     ['block 198.51.100.1'],
     ['block 198.51.100.2', 'unblock 198.51.100.1', 'block 198.51.100.3'],
   ]);
   assert.deepEqual((await store.listBlocks()).map((b) => b.ip).sort(), ['198.51.100.2', '198.51.100.3']);
+});
+
+test('a burst: each STAGE_AT decisions are staged at the end of the turn that reached them, not all at the commit', async () => {
+  const { store, staged, commits, firewall, enforcer } = stagingEnforcer(50);
+  await firewall.init(emptyFirewallState());
+  enforcer.apply([aDecision('10.0.0.1', 1000)]);
+  await turn(); // the first commit is in flight for 50 ms
+  const ip = (n: number) => `10.1.${n >> 8}.${n & 255}`;
+  let n = 0;
+  for (let t = 0; t < 6; t++) {
+    const ds = [];
+    for (let i = 0; i < STAGE_AT / 2; i++) ds.push(aDecision(ip(n++), 1000));
+    enforcer.apply(ds);
+    await turn();
+    // Staged once STAGE_AT had gathered: after turns 2, 4 and 6 (of STAGE_AT / 2 each).
+    assert.equal(staged.length, 1 + Math.floor((t + 1) / 2), `after turn ${t + 1}`);
+  }
+  assert.equal(staged.at(-1)!.split(',').length, STAGE_AT);
+  await enforcer.flush();
+  assert.equal(commits.length, 2);
+  assert.equal(commits[1]!.length, 3, 'the three staged batches in one commit');
+  assert.equal((await store.listBlocks()).length, 1 + 3 * STAGE_AT);
 });
 
 test('a lone decision is committed at once; those within GATHER_MS of a commit wait and go together', async () => {

@@ -15,8 +15,8 @@
  */
 import type { Config } from '../core/types.js';
 import { ListFiles } from '../lists/list-files.js';
-import { kernelState } from './enforcer.js';
 import { countryRanges, loadGeo } from './geo.js';
+import { kernelState } from './kernel-state.js';
 import { readAccessLists } from './lists.js';
 import type { EarlyKernel, Opened } from './open.js';
 
