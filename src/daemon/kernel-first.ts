@@ -27,10 +27,14 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
   const t0 = performance.now();
   const config: Config = o.config;
   const lists = new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile });
-  const access = readAccessLists(lists, o.log);
-  // Geo only when countries are blocked: otherwise the Daemon loads it after the table.
-  const geo = config.blockedCountries.length > 0 ? await loadGeo(config, o.log) : undefined;
-  const running = await o.store.blocksInForce(clock());
+  // Read while the firewall's check runs (its nft processes use the other core); when
+  // both fail, the check's error is the one said (no nft, no rights come first).
+  const read = await readAll(o, lists).catch(async (e: unknown) => {
+    await o.kernelChecked;
+    throw e;
+  });
+  await o.kernelChecked;
+  const { access, geo, running } = read;
   const t1 = performance.now();
   const desired = kernelState({
     held: running,
@@ -55,4 +59,13 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
   const early: EarlyKernel = { lists, access, ...(geo !== undefined ? { geo } : {}) };
   o.early = early;
   return early;
+}
+
+async function readAll(o: Opened, lists: ListFiles) {
+  const config = o.config;
+  const access = readAccessLists(lists, o.log);
+  // Geo only when countries are blocked: otherwise the Daemon loads it after the table.
+  const geo = config.blockedCountries.length > 0 ? await loadGeo(config, o.log) : undefined;
+  const running = await o.store.blocksInForce(clock());
+  return { access, geo, running };
 }

@@ -2,7 +2,8 @@
  * What a daemon opens before it can be built, in this order, each with its own check:
  * the one-daemon-per-network-namespace lock (issue 10 item 12: first, so a second daemon
  * never touches the first one's table or files), STATE_DIR and the PID file, the store
- * (a real write), the firewall (nft and its rights). A failure undoes what was opened and
+ * (a real write), the firewall (nft and its rights: checked while the first load reads the
+ * lists and the store, kernel-first.ts). A failure undoes what was opened and
  * leaves sipprot's table as it was: the rules of a daemon that died protect better than
  * none (issue 10 item 9).
  */
@@ -71,6 +72,12 @@ export interface Opened {
   paths: RuntimePaths;
   store: Store;
   kernel: Firewall;
+  /**
+   * The firewall's check (nft present, rights, features: three nft runs), started by
+   * openParts and awaited before the first load, so the lists and the store are read
+   * meanwhile. Rejects with the check's error; the first load then fails with it.
+   */
+  kernelChecked: Promise<void>;
   /** Set once the table is in the kernel from the lists and the store (kernel-first.ts). */
   early?: EarlyKernel;
   /** Undoes what was opened (a constructor that threw): store, socket, PID file, lock. */
@@ -107,8 +114,10 @@ export async function openParts(config: Config, opts: DaemonOptions): Promise<Op
     store = await SqliteStore.open(config.stateDir);
     await store.check();
     kernel = opts.firewall ?? new NftablesFirewall({ logger: log.child({ component: 'nft' }) });
-    await kernel.check();
-    return { config, opts, log, paths, store, kernel, abandon, release };
+    const kernelChecked = kernel.check();
+    // Awaited by the first load; a failure is that load's (and the start's) error.
+    kernelChecked.catch(() => undefined);
+    return { config, opts, log, paths, store, kernel, kernelChecked, abandon, release };
   } catch (e) {
     await abandon();
     throw e;

@@ -13,6 +13,7 @@ import type {
   FirewallOptions,
   FirewallState,
 } from '../ports/firewall.js';
+import { unpackHosts } from './packed-hosts.js';
 import type { ListSet } from './state.js';
 import {
   checkOptions,
@@ -92,8 +93,10 @@ export class FakeFirewall implements Firewall {
     this.table = {
       lists: s.lists,
       dynamic: new Map([
-        ...s.dynamic.map(
-          (d) => [d.host.text, d.timeoutMs === null ? null : now + d.timeoutMs / 1000] as const,
+        ...([4, 6] as const).flatMap((f) =>
+          unpackHosts(f, s.dynamic[f]).map(
+            (d) => [d.text, d.timeoutMs === null ? null : now + d.timeoutMs / 1000] as const,
+          ),
         ),
         ...s.prefixes.map((p) => [p.text, p.timeoutMs === null ? null : now + p.timeoutMs / 1000] as const),
       ]),

@@ -20,6 +20,7 @@ import type { Family } from '../core/net/ip.js';
 import type { FirewallCounters } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
 import { COUNTERS, type DynamicChange, type SetElements } from './nft-render.js';
+import { hostCount } from './packed-hosts.js';
 
 /** [add, set name, keys (4 or 16 bytes each), key length, timeouts in ms (0 = none) or null] */
 type NativeOp = [boolean, string, Uint8Array, number, Float64Array | null];
@@ -248,7 +249,7 @@ export function openNetlink(netns: string, log?: Logger): NftNetlink | null {
 }
 
 export function elementCount(e: SetElements): number {
-  return e.kind === 'dynamic' ? e.hosts.length : e.starts.length;
+  return e.kind === 'dynamic' ? hostCount(e.hosts) : e.starts.length;
 }
 
 /** One set's elements over netlink, in bulk; returns how many. */
@@ -261,18 +262,9 @@ export function loadElements(netlink: NftNetlink, e: SetElements): number {
     netlink.load(e.name, e.family, packIntegers(e.starts, e.family), Float64Array.from(e.timeoutsMs));
     return e.starts.length;
   }
-  if (e.hosts.length === 0) return 0;
-  const timeouts = Float64Array.from(e.timeoutsMs, (t) => t ?? 0);
-  netlink.load(
-    e.name,
-    e.family,
-    packKeys(
-      e.hosts.map((h) => h.bytes),
-      e.family,
-    ),
-    timeouts,
-  );
-  return e.hosts.length;
+  const n = hostCount(e.hosts);
+  if (n > 0) netlink.load(e.name, e.family, e.hosts.keys, e.hosts.timeoutsMs);
+  return n;
 }
 
 /** The table's drop counters by cause from its named counters (nft-render.ts COUNTERS). */

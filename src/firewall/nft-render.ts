@@ -43,6 +43,7 @@
 import type { Family } from '../core/net/ip.js';
 import { formatBigint } from '../core/net/ip-range.js';
 import type { FirewallCounters, FirewallOptions, TftpRatePer } from '../ports/firewall.js';
+import { emptyLayout, type Grouped, group, type Layout, lengths } from './nft-layout.js';
 import {
   ADDR_TYPE,
   elementsCommand,
@@ -56,10 +57,12 @@ import {
   TABLE,
   timedElementsCommand,
 } from './nft-sets.js';
+import { unpackHosts } from './packed-hosts.js';
 import type { FeedElement, ListSet, PrefixElement, RenderState } from './state.js';
 import type { AddressRange, Host } from './validate.js';
-import { addressBits, netmask, rangeToPrefixes } from './validate.js';
+import { addressBits, netmask } from './validate.js';
 
+export { emptyLayout, type Layout, layoutOf } from './nft-layout.js';
 export { nftDuration, type SetElements, TABLE } from './nft-sets.js';
 
 const CHAIN = 'prerouting';
@@ -93,58 +96,6 @@ export const COUNTERS: Record<keyof FirewallCounters, string> = {
   dns: 'drop_dns',
   feed: 'drop_feed',
 };
-
-/** Prefix lengths in use, per list and family: which sets and rules exist. */
-export type Layout = Record<SetGroup, Record<Family, number[]>>;
-
-/** A list as hash sets: prefix length → network addresses (as integers), per family. */
-type Grouped = Record<Family, Map<number, bigint[]>>;
-
-function group(ranges: readonly AddressRange[]): Grouped {
-  const out: Grouped = { 4: new Map(), 6: new Map() };
-  const add = (family: Family, prefix: number, start: bigint) => {
-    const m = out[family];
-    let list = m.get(prefix);
-    if (!list) {
-      list = [];
-      m.set(prefix, list);
-    }
-    list.push(start);
-  };
-  for (const r of ranges) {
-    // Single hosts are most entries: no prefix arithmetic for them (100k at start).
-    if (r.start === r.end) add(r.family, addressBits(r.family), r.start);
-    else for (const p of rangeToPrefixes(r)) add(p.family, p.prefix, p.start);
-  }
-  return out;
-}
-
-function lengths(g: Grouped): Record<Family, number[]> {
-  // Longest prefixes first: single hosts are the most common entries.
-  const sorted = (m: Map<number, bigint[]>) => [...m.keys()].sort((a, b) => b - a);
-  return { 4: sorted(g[4]), 6: sorted(g[6]) };
-}
-
-export function layoutOf(
-  lists: Record<ListSet, readonly AddressRange[]>,
-  feeds: readonly FeedElement[] = [],
-): Layout {
-  return {
-    allow: lengths(group(lists.allow)),
-    deny: lengths(group(lists.deny)),
-    country: lengths(group(lists.country)),
-    feed: feedLengths(feeds),
-  };
-}
-
-export function emptyLayout(): Layout {
-  return {
-    allow: { 4: [], 6: [] },
-    deny: { 4: [], 6: [] },
-    country: { 4: [], 6: [] },
-    feed: { 4: [], 6: [] },
-  };
-}
 
 const UNIT_SECONDS: Record<TftpRatePer, number> = { second: 1, minute: 60, hour: 3600, day: 86400 };
 
@@ -267,7 +218,9 @@ function setElementsCommand(e: SetElements): string[] {
   if (e.kind === 'feed') return timedElementsCommand(e);
   return elementsCommand(
     e.name,
-    e.hosts.map((host, i) => dynElement({ host, timeoutMs: e.timeoutsMs[i] ?? null })),
+    unpackHosts(e.family, e.hosts).map((h) =>
+      h.timeoutMs === null ? h.text : `${h.text} timeout ${nftDuration(h.timeoutMs)}`,
+    ),
   );
 }
 
@@ -310,14 +263,7 @@ export function renderInitSplit(s: RenderState): {
     lines.push(`add set ${TABLE} pfx${f} { type ${ADDR_TYPE[f]}; flags interval,timeout; }`);
     const nets = s.prefixes.filter((p) => p.family === f).map(prefixElement);
     if (nets.length > 0) lines.push(`add element ${TABLE} pfx${f} { ${nets.join(', ')} }`);
-    const mine = s.dynamic.filter((d) => d.host.family === f);
-    elements.push({
-      kind: 'dynamic',
-      name: `dyn${f}`,
-      family: f,
-      hosts: mine.map((d) => d.host),
-      timeoutsMs: mine.map((d) => d.timeoutMs),
-    });
+    elements.push({ kind: 'dynamic', name: `dyn${f}`, family: f, hosts: s.dynamic[f] });
   }
   layout.feed = feedLengths(s.feeds);
   lines.push(`add chain ${TABLE} ${CHAIN} { type filter hook prerouting priority raw; policy accept; }`);

@@ -6,8 +6,8 @@
  */
 import type { Family } from '../core/net/ip.js';
 import { formatBigint } from '../core/net/ip-range.js';
+import type { PackedHosts } from './packed-hosts.js';
 import type { FeedElement, ListSet } from './state.js';
-import type { Host } from './validate.js';
 
 export const TABLE = 'inet sipprot';
 export const FAMILIES: readonly Family[] = [4, 6];
@@ -49,7 +49,8 @@ export function elementsCommand(set: string, elements: string[]): string[] {
 /** A set's elements as data (renderInit writes them as `add element` lines; netlink loads them). */
 export type SetElements =
   | { kind: 'list'; name: string; family: Family; starts: bigint[] }
-  | { kind: 'dynamic'; name: string; family: Family; hosts: Host[]; timeoutsMs: Array<number | null> }
+  /** Dynamic sets: packed addresses, each with its timeout (0: none). */
+  | { kind: 'dynamic'; name: string; family: Family; hosts: PackedHosts }
   /** Feed sets: network addresses, each with its timeout. */
   | { kind: 'feed'; name: string; family: Family; starts: bigint[]; timeoutsMs: number[] };
 

@@ -11,11 +11,8 @@
  *   through the long-lived `nft -i`. Everything else (init, lists, options, shutdown)
  *   through `nft -f -`: one atomic transaction in a fresh process, for big scripts that
  *   are rare.
- * - The first init of a process (the daemon's start) loads the table in two steps when
- *   netlink is there: `nft -f` for the table with empty sets, then the elements over
- *   netlink (100k elements: ~0.2 s instead of ~1.5 s through nft's parser). Until the
- *   second step is done the sets are empty: acceptable at start, when nothing was being
- *   enforced before; every later init (reload, reconcile) stays one transaction.
+ * - The first init of a process loads a table not yet in the kernel in two steps
+ *   (nft-first-load.ts); every later init (reload, reconcile) stays one transaction.
  * - Any nft failure is thrown as SP_ERR_FIREWALL with nft's message; the daemon answers
  *   it with `init(store state)`.
  */
@@ -30,6 +27,7 @@ import type {
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
 import { growth, type KnownElements, knownOf, knownOfList } from './list-grow.js';
+import { loadSplit } from './nft-first-load.js';
 import { dropCounters, elementCount, loadElements, type NftNetlink, openNetlink } from './nft-netlink.js';
 import { parseTable } from './nft-parse.js';
 import type { DynamicChange, Layout } from './nft-render.js';
@@ -38,7 +36,6 @@ import {
   renderDynamicBatch,
   renderFeedReplace,
   renderInit,
-  renderInitSplit,
   renderListReplace,
   renderOptionsReplace,
   renderPrefixChange,
@@ -46,7 +43,8 @@ import {
   TABLE,
 } from './nft-render.js';
 import { NftSession, shorten } from './nft-session.js';
-import type { ListSet, PrefixElement, RenderState } from './state.js';
+import { hostCount } from './packed-hosts.js';
+import type { ListSet, PrefixElement } from './state.js';
 import { checkOptions, parsePrefixBlock, prepareFeeds, prepareState, timeoutMs } from './state.js';
 import { parseHost, toRanges } from './validate.js';
 
@@ -88,8 +86,10 @@ export class NftablesFirewall implements Firewall {
   /** Netlink for set elements, or null (the `nft -i` path). */
   private readonly netlink: NftNetlink | null;
   private initialized = false;
+  /** Was sipprot's table in the kernel at `check` (null: not asked)? The netns lock is held by then. */
+  private tableAtCheck: boolean | null = null;
   /** Each list's elements as this adapter last wrote them; null: not known (list-grow.ts). */
-  private known: Record<ListSet, KnownElements | null> = { allow: null, deny: null, country: null };
+  private known: Record<ListSet, KnownElements | (() => KnownElements) | null> = nothingKnown();
 
   constructor(opts: NftablesFirewallOptions = {}) {
     this.session = new NftSession({ command: opts.command, timeoutMs: opts.timeoutMs });
@@ -103,14 +103,27 @@ export class NftablesFirewall implements Firewall {
   }
 
   async check(): Promise<void> {
-    const version = await this.session.exec(['--version']);
+    // Dry-run the whole table (nft -c sends it to the kernel and aborts): proves the
+    // kernel has every feature we use (raw-priority prerouting, timeouts, meters).
+    const probe = prepareState({
+      ...emptyFirewallState(),
+      deny: ['192.0.2.0/24'],
+      dynamic: [{ ip: '192.0.2.1', expiresIn: 1 }],
+      feeds: [{ network: '198.51.100.0/25', expiresIn: 60 }],
+    });
+    // The three nft runs at once (a start waits for them: ~0.1 s one after the other);
+    // their answers are judged in this order, so the first problem named is the same.
+    const [version, list, dry] = await Promise.all([
+      this.session.exec(['--version']),
+      this.session.exec(['list', 'tables']),
+      this.session.exec(['-c', '-f', '-'], renderInit(probe).script),
+    ]);
     if (version.code !== 0) {
       throw new SipprotError(
         'SP_ERR_FIREWALL',
         `'${this.session.describe()} --version' failed: ${shorten(version.stderr) || `exit code ${version.code}`}`,
       );
     }
-    const list = await this.session.exec(['list', 'tables']);
     if (list.code !== 0) {
       if (/Operation not permitted|you must be root/i.test(list.stderr)) {
         throw new SipprotError(
@@ -121,21 +134,13 @@ export class NftablesFirewall implements Firewall {
       }
       throw new SipprotError('SP_ERR_FIREWALL', `nft cannot talk to the kernel: ${shorten(list.stderr)}`);
     }
-    // Dry-run the whole table (nft -c sends it to the kernel and aborts): proves the
-    // kernel has every feature we use (raw-priority prerouting, timeouts, meters).
-    const probe = prepareState({
-      ...emptyFirewallState(),
-      deny: ['192.0.2.0/24'],
-      dynamic: [{ ip: '192.0.2.1', expiresIn: 1 }],
-      feeds: [{ network: '198.51.100.0/25', expiresIn: 60 }],
-    });
-    const dry = await this.session.exec(['-c', '-f', '-'], renderInit(probe).script);
     if (dry.code !== 0) {
       throw new SipprotError(
         'SP_ERR_FIREWALL',
         `this kernel or nft cannot load sipprot's table: ${shorten(dry.stderr)}`,
       );
     }
+    this.tableAtCheck = hasTable(list.stdout);
   }
 
   // async: validation runs (and throws) before anything is queued, in call order.
@@ -143,10 +148,15 @@ export class NftablesFirewall implements Firewall {
     const state = prepareState(desired);
     return this.enqueue(async () => {
       const started = performance.now();
-      this.known = { allow: null, deny: null, country: null };
-      if (this.netlink && !this.initialized && !(await this.tableInKernel()))
-        await this.loadSplit(this.netlink, state);
-      else {
+      this.known = nothingKnown();
+      if (this.netlink && !this.initialized && !(await this.tableInKernel())) {
+        const r = await loadSplit({ session: this.session, netlink: this.netlink, log: this.log }, state);
+        this.layout = r.layout;
+        // Worked out when a list change first needs them (~0.1 s for 1M entries).
+        const sets = r.elements;
+        if (sets)
+          for (const l of ['allow', 'deny', 'country'] as const) this.known[l] = () => knownOfList(sets, l);
+      } else {
         const { script, layout } = renderInit(state);
         await this.session.runScript(script);
         this.layout = layout;
@@ -162,7 +172,7 @@ export class NftablesFirewall implements Firewall {
           allow: state.lists.allow.length,
           deny: state.lists.deny.length,
           countries: state.lists.country.length,
-          dynamic: state.dynamic.length,
+          dynamic: hostCount(state.dynamic[4]) + hostCount(state.dynamic[6]),
           feeds: state.feeds.length,
           ms: Math.round(performance.now() - started),
         },
@@ -174,40 +184,16 @@ export class NftablesFirewall implements Firewall {
   /**
    * Whether sipprot's table is already in the kernel (a crash or kill -9 left it): the
    * first load then replaces it in one `nft -f` transaction, so every address it drops
-   * stays dropped until the new table is in; the split load below would empty it first
-   * (0.3-0.6 s with 100k blocks, much longer with 1M). `list tables` reads no elements.
+   * stays dropped until the new table is in; the split load would empty it first (0.3-0.6 s
+   * with 100k blocks, much longer with 1M). `list tables` reads no elements.
    */
   private async tableInKernel(): Promise<boolean> {
+    // The check's answer when it came just before (a start: one nft run less, ~20-40 ms).
+    const known = this.tableAtCheck;
+    this.tableAtCheck = null;
+    if (known !== null) return known;
     const r = await this.session.exec(['list', 'tables']);
-    return r.code === 0 && r.stdout.split('\n').some((l) => l.trim() === `table ${TABLE}`);
-  }
-
-  /**
-   * The first load: the table with empty sets through `nft -f`, then the elements over
-   * netlink in chunks (linear in the elements; nft 1.0.6's parser is not: 2M took ~70 s).
-   * A chunk the kernel refuses leaves a partial table: it is never left so silently: the
-   * whole table is loaded again in one `nft -f` transaction, which replaces it
-   * atomically, and only when that fails too does the init fail.
-   */
-  private async loadSplit(netlink: NftNetlink, state: RenderState): Promise<void> {
-    const { structure, elements, layout } = renderInitSplit(state);
-    await this.session.runScript(`${structure.join('\n')}\n`);
-    this.layout = layout;
-    let loaded = 0;
-    try {
-      for (const e of elements) loaded += loadElements(netlink, e);
-      for (const l of ['allow', 'deny', 'country'] as const) this.known[l] = knownOfList(elements, l);
-    } catch (e) {
-      const total = elements.reduce((n, x) => n + elementCount(x), 0);
-      this.log?.error(
-        { err: e, loaded, total },
-        `loading the table's elements over netlink failed after ${loaded} of ${total}: ` +
-          'loading the whole table again in one nft transaction',
-      );
-      const whole = renderInit(state);
-      await this.session.runScript(whole.script);
-      this.layout = whole.layout;
-    }
+    return r.code === 0 && hasTable(r.stdout);
   }
 
   async block(ip: string, timeoutSeconds: number | null): Promise<void> {
@@ -247,7 +233,8 @@ export class NftablesFirewall implements Firewall {
     return this.enqueue(async () => {
       const r = renderListReplace(list, ranges, this.layout, this.options);
       const next = knownOf(r.elements);
-      const adds = this.netlink ? growth(this.known[list], next) : null;
+      const had = this.known[list];
+      const adds = this.netlink ? growth(typeof had === 'function' ? had() : had, next) : null;
       this.known[list] = null;
       if (this.netlink && adds) await this.grow(this.netlink, r, adds);
       else await this.session.runScript(r.script);
@@ -320,7 +307,7 @@ export class NftablesFirewall implements Firewall {
   async shutdown(): Promise<void> {
     const remove = () => this.session.runScript(`table ${TABLE}\ndelete table ${TABLE}\n`);
     return this.enqueue(async () => {
-      this.known = { allow: null, deny: null, country: null };
+      this.known = nothingKnown();
       try {
         await remove().catch(async (e: unknown) => {
           this.log?.warn({ err: e }, 'removing the nftables table failed; trying once more with a fresh nft');
@@ -393,4 +380,12 @@ export class NftablesFirewall implements Firewall {
     });
     return run;
   }
+}
+
+function nothingKnown(): Record<ListSet, null> {
+  return { allow: null, deny: null, country: null };
+}
+
+function hasTable(listTables: string): boolean {
+  return listTables.split('\n').some((l) => l.trim() === `table ${TABLE}`);
 }

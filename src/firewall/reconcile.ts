@@ -38,11 +38,17 @@ function firewallOptions(config: Pick<Config, 'tftp' | 'dnsProtection'>): Firewa
 export function dynamicBlocks(
   blocks: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>>,
   now: number,
+  /** Seconds added to every expiry first (the kernel's slack), in one pass: no copy per block. */
+  slack = 0,
 ): DynamicBlock[] {
   const out: DynamicBlock[] = [];
   for (const b of blocks) {
-    if (b.expiresAt === null) out.push({ ip: b.ip, expiresIn: null });
-    else if (b.expiresAt > now) out.push({ ip: b.ip, expiresIn: b.expiresAt - now });
+    if (b.expiresAt === null) {
+      out.push({ ip: b.ip, expiresIn: null });
+      continue;
+    }
+    const at = slack === 0 ? b.expiresAt : b.expiresAt + slack;
+    if (at > now) out.push({ ip: b.ip, expiresIn: at - now });
   }
   return out;
 }
@@ -55,6 +61,8 @@ interface DesiredInput {
   /** Networks of the blocked countries (from the geo table). */
   countries: string[];
   blocks: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>>;
+  /** Seconds added to each block's expiry (default 0). */
+  slack?: number;
   /** Shared blocklists' networks with their seconds left (core/feeds kernelFeeds). */
   feeds?: FeedBlock[];
   config: Pick<Config, 'tftp' | 'dnsProtection'>;
@@ -68,7 +76,7 @@ export function desiredState(i: DesiredInput): FirewallState {
     deny: p ? p.deny.map((n) => n.text) : [...i.deny].map((e) => e.network),
     ...(p ? { parsed: p } : {}),
     countries: i.countries,
-    dynamic: dynamicBlocks(i.blocks, i.now),
+    dynamic: dynamicBlocks(i.blocks, i.now, i.slack),
     feeds: i.feeds ?? [],
     options: firewallOptions(i.config),
   };

@@ -3,7 +3,7 @@
  * adapter so both accept and refuse exactly the same input.
  */
 import { SipprotError } from '../core/errors.js';
-import { type Family, parseAddress } from '../core/net/ip.js';
+import { canonicalV4Number, type Family, parseAddress } from '../core/net/ip.js';
 import type {
   DynamicBlock,
   FeedBlock,
@@ -11,7 +11,8 @@ import type {
   FirewallState,
   TftpRatePer,
 } from '../ports/firewall.js';
-import type { AddressRange, Host } from './validate.js';
+import { type PackedDynamic, packV4, packV6 } from './packed-hosts.js';
+import type { AddressRange } from './validate.js';
 import {
   networkRanges,
   parseHost,
@@ -19,6 +20,7 @@ import {
   rangesToNetworks,
   rangeToPrefixes,
   toRanges,
+  v4Refusal,
 } from './validate.js';
 
 export type ListSet = 'allow' | 'deny' | 'country';
@@ -26,7 +28,8 @@ export type ListSet = 'allow' | 'deny' | 'country';
 /** Desired state with every network parsed and merged, ready to render. */
 export interface RenderState {
   lists: Record<ListSet, AddressRange[]>;
-  dynamic: Array<{ host: Host; timeoutMs: number | null }>;
+  /** Single addresses, packed (packed-hosts.ts). */
+  dynamic: PackedDynamic;
   /** PREFIX_BLOCK: whole networks blocked (interval sets pfx4/pfx6), with their timeouts. */
   prefixes: PrefixElement[];
   feeds: FeedElement[];
@@ -122,23 +125,7 @@ export function checkOptions(o: FirewallOptions): FirewallOptions {
  * expired); a repeated address keeps its last entry.
  */
 export function prepareState(desired: FirewallState): RenderState {
-  const dyn = new Map<string, { host: Host; timeoutMs: number | null }>();
-  const prefixes = new Map<string, PrefixElement>();
-  for (const d of desired.dynamic) {
-    const expired = d.expiresIn !== null && typeof d.expiresIn === 'number' && d.expiresIn <= 0;
-    const p = parsePrefixBlock(d.ip, expired ? null : d.expiresIn);
-    if (p) {
-      if (expired) prefixes.delete(p.text);
-      else prefixes.set(p.text, p);
-      continue;
-    }
-    const host = parseHost(d.ip);
-    if (d.expiresIn !== null && typeof d.expiresIn === 'number' && d.expiresIn <= 0) {
-      dyn.delete(host.text);
-      continue;
-    }
-    dyn.set(host.text, { host, timeoutMs: timeoutMs(host.text, d.expiresIn) });
-  }
+  const { dynamic, prefixes } = packDynamic(desired.dynamic);
   const parsed = desired.parsed;
   return {
     lists: {
@@ -146,11 +133,49 @@ export function prepareState(desired: FirewallState): RenderState {
       deny: parsed ? networkRanges(parsed.deny) : toRanges(desired.deny),
       country: toRanges(desired.countries),
     },
-    dynamic: [...dyn.values()],
-    prefixes: [...prefixes.values()],
+    dynamic,
+    prefixes,
     feeds: prepareFeeds(desired.feeds ?? []),
     options: checkOptions(desired.options),
   };
+}
+
+/** The dynamic blocks (single addresses, packed) and the whole networks (PREFIX_BLOCK) of a state. */
+export function packDynamic(list: readonly DynamicBlock[]): {
+  dynamic: PackedDynamic;
+  prefixes: PrefixElement[];
+} {
+  // Address → timeout ms (0: none); IPv6 by canonical text.
+  const v4 = new Map<number, number>();
+  const v6 = new Map<string, { bytes: Uint8Array; ms: number }>();
+  const prefixes = new Map<string, PrefixElement>();
+  for (const d of list) {
+    const expired = d.expiresIn !== null && typeof d.expiresIn === 'number' && d.expiresIn <= 0;
+    const n = typeof d.ip === 'string' ? canonicalV4Number(d.ip) : -1;
+    if (n >= 0 && v4Refusal(n) === null) {
+      if (expired) v4.delete(n);
+      else v4.set(n, timeoutMs(d.ip, d.expiresIn) ?? 0);
+      continue;
+    }
+    const p = parsePrefixBlock(d.ip, expired ? null : d.expiresIn);
+    if (p) {
+      if (expired) prefixes.delete(p.text);
+      else prefixes.set(p.text, p);
+      continue;
+    }
+    const host = parseHost(d.ip);
+    const b = host.bytes;
+    const key = host.family === 4 ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 : -1;
+    if (expired) {
+      if (host.family === 4) v4.delete(key);
+      else v6.delete(host.text);
+      continue;
+    }
+    const ms = timeoutMs(host.text, d.expiresIn) ?? 0;
+    if (host.family === 4) v4.set(key, ms);
+    else v6.set(host.text, { bytes: b, ms });
+  }
+  return { dynamic: { 4: packV4(v4), 6: packV6(v6) }, prefixes: [...prefixes.values()] };
 }
 
 /**

@@ -48,7 +48,7 @@ function invalid(input: string, why: string): SipprotError {
 }
 
 /** parseRange's refusal of one IPv4 host given as a number. */
-function v4Refusal(n: number): string | null {
+export function v4Refusal(n: number): string | null {
   if (n === 0) return 'the unspecified address';
   const first = Math.floor(n / 0x1000000);
   if (first === 127) return 'a loopback address';

@@ -29,6 +29,12 @@ export function hugeEntryOf(text: string): string | null {
 
 /** Why `net` can never be a list entry (unspecified, loopback, multicast, broadcast), or null. */
 export function entryRefusal(net: Network): string | null {
+  // Most entries of a big list are IPv4 hosts outside 0/8, 127/8 and 224/3, which hold
+  // every IPv4 never-a-source range: no walk of the special ranges for them.
+  if (net.family === 4 && net.prefix === 32) {
+    const first = net.bytes[0]!;
+    if (first !== 0 && first !== 127 && first < 224) return null;
+  }
   const r = neverSourceRange(net);
   if (!r) return null;
   const what = r.network.text === net.text ? r.name : `inside ${r.network.text} (${r.name})`;

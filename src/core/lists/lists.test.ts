@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { checkNetwork } from '../net/ip.js';
+import { neverSourceRange } from '../net/special.js';
+import { entryRefusal } from './entries.js';
 import { CSV_TEMPLATE, parseCsv, toCsv } from './list-csv.js';
 import { AccessLists, formatListFile, formatListLine, parseListFile, parseListLine } from './lists.js';
 
@@ -42,6 +45,60 @@ describe('parseListLine', () => {
     const r = parseListLine('10.1.2.3/8 bad');
     assert.equal(r.kind, 'error');
     assert.match(r.kind === 'error' ? r.message : '', /host bits.*10\.0\.0\.0\/8/);
+  });
+});
+
+describe('the fast path of a canonical dotted quad (issue 13: 100k-line lists at start)', () => {
+  it('gives exactly the network checkNetwork gives, or the same refusal, for hosts near every edge', () => {
+    const texts = [
+      '1.2.3.4',
+      '0.0.0.0',
+      '255.255.255.255',
+      '10.0.0.1',
+      '01.2.3.4',
+      '1.2.3.04',
+      '1.2.3',
+      '1.2.3.4.5',
+    ];
+    texts.push(
+      '256.1.1.1',
+      '1.2.3.256',
+      '1..2.3',
+      '.1.2.3',
+      '1.2.3.',
+      '1.2.3.4/32',
+      '1.2.3.0/24',
+      '127.0.0.1',
+    );
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let i = 0; i < 2000; i++) texts.push([0, 0, 0, 0].map(() => rnd(i % 3 === 0 ? 300 : 256)).join('.'));
+    for (const text of texts) {
+      const line = parseListLine(`${text} a note`);
+      const want = checkNetwork(text);
+      if (!want.ok) {
+        assert.deepEqual(line, { kind: 'error', message: want.reason }, text);
+        continue;
+      }
+      assert.equal(line.kind, 'entry', text);
+      if (line.kind !== 'entry') continue;
+      assert.deepEqual(line.net, want.network, text);
+      assert.deepEqual(line.entry, { network: want.network.text, note: 'a note' }, text);
+    }
+  });
+
+  it('refuses exactly what the special ranges refuse, for a host in every first octet', () => {
+    for (let first = 0; first < 256; first++) {
+      for (const rest of ['0.0.0', '0.0.1', '255.255.255', '1.2.3']) {
+        const r = checkNetwork(`${first}.${rest}`);
+        assert.ok(r.ok);
+        const slow = neverSourceRange(r.network);
+        assert.equal(entryRefusal(r.network) === null, slow === null, `${first}.${rest}`);
+      }
+    }
   });
 });
 

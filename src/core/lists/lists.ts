@@ -8,7 +8,7 @@
  * note is text); a note that needs ` #` is written with `\#`.
  */
 import { SipprotError } from '../errors.js';
-import { type Address, checkNetwork, type Network, parseAddress } from '../net/ip.js';
+import { type Address, canonicalV4Number, checkNetwork, type Network, parseAddress } from '../net/ip.js';
 import { PrefixSet } from '../net/prefix-set.js';
 import type { ListEntry } from '../types.js';
 import { entryRefusal } from './entries.js';
@@ -88,11 +88,24 @@ export function parseListLine(raw: string): ListLine {
   const space = content.search(/\s/);
   const networkText = space < 0 ? content : content.slice(0, space);
   const note = space < 0 ? '' : content.slice(space).trim().replace(/\\#/g, '#');
-  const r = checkNetwork(networkText);
+  const r = fastHost(networkText) ?? checkNetwork(networkText);
   if (!r.ok) return { kind: 'error', message: r.reason };
   // Most lines carry no note: no regex work for them (100k lines at start).
   const clean = note === '' ? '' : cleanNote(note);
   return { kind: 'entry', entry: { network: r.network.text, note: clean }, comment, net: r.network };
+}
+
+/**
+ * A canonical dotted quad (most of a big list) is its own canonical network text: its
+ * number is read in one pass (canonicalV4Number), not through checkNetwork's general
+ * parse, mask and formatting (~1 µs a line of the ~3 µs a 100k-line file took at start).
+ * Anything else: null, and checkNetwork decides.
+ */
+function fastHost(text: string): { ok: true; network: Network } | null {
+  const n = canonicalV4Number(text);
+  if (n < 0) return null;
+  const bytes = Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+  return { ok: true, network: { family: 4, bytes, prefix: 32, text } };
 }
 
 /**
