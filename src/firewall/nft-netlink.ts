@@ -67,8 +67,14 @@ export interface NftWatch {
 
 export const NFT_TABLE_NAME = 'sipprot';
 const KEY_BYTES: Record<Family, number> = { 4: 4, 6: 16 };
-/** Elements per transaction in bulk loads: ~5 MB batches, each applied as a whole. */
-const BULK_CHUNK = 100_000;
+/**
+ * Elements per transaction in bulk loads (~0.5 MB batches, each applied as a whole). The
+ * kernel's hash set (rhashtable) grows in a worker between inserts; inside one transaction
+ * of 100k it falls behind and the inserts go its slow way (perf: rhashtable_insert_slow,
+ * ~20% of a 100k start's samples). 10k a transaction: 90k addresses took 40-170 ms of
+ * system time here against 100-240 ms in one (bench/RESULTS.md, issue 13 second pass).
+ */
+const BULK_CHUNK = 10_000;
 
 /** One set operation: add (absent → created, present → kept) or delete (absent → error). */
 export interface SetOp {
