@@ -13,9 +13,11 @@
  * start (the caller undoes what was opened and says why); status only answers once the
  * whole daemon runs, and by then the table is complete.
  */
+
+import type { CountryRanges } from '../core/geoip/table.js';
 import type { Config } from '../core/types.js';
+import type { GeoDatabase } from '../geoip/database.js';
 import { ListFiles } from '../lists/list-files.js';
-import { countryRanges, loadGeo } from './geo.js';
 import { kernelState } from './kernel-state.js';
 import { readAccessLists } from './lists.js';
 import type { EarlyKernel, Opened } from './open.js';
@@ -34,12 +36,13 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
     throw e;
   });
   await o.kernelChecked;
-  const { access, geo, running } = read;
+  const { access, running } = read;
+  const geo = read.geo;
   const t1 = performance.now();
   const desired = kernelState({
     held: running,
     lists: access,
-    countries: countryRanges(geo ?? null, config.blockedCountries),
+    countries: geo ? geo.ranges : { v4: [], v6: [] },
     config,
     now: clock(),
   });
@@ -56,7 +59,7 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
     },
     'firewall reconciled',
   );
-  const early: EarlyKernel = { lists, access, ...(geo !== undefined ? { geo } : {}) };
+  const early: EarlyKernel = { lists, access, ...(geo !== undefined ? { geo: geo.db } : {}) };
   o.early = early;
   return early;
 }
@@ -64,8 +67,17 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
 async function readAll(o: Opened, lists: ListFiles) {
   const config = o.config;
   const access = readAccessLists(lists, o.log);
-  // Geo only when countries are blocked: otherwise the Daemon loads it after the table.
-  const geo = config.blockedCountries.length > 0 ? await loadGeo(config, o.log) : undefined;
+  const geo = config.blockedCountries.length > 0 ? await countries(o) : undefined;
   const running = await o.store.blocksInForce(clock());
   return { access, geo, running };
+}
+
+/**
+ * Geo only when countries are blocked; otherwise the Daemon loads it after the table, and
+ * its ~20 modules (geoip, mmdb) are not loaded before it either.
+ */
+async function countries(o: Opened): Promise<{ db: GeoDatabase | null; ranges: CountryRanges }> {
+  const { countryRanges, loadGeo } = await import('./geo.js');
+  const db = await loadGeo(o.config, o.log);
+  return { db, ranges: countryRanges(db, o.config.blockedCountries) };
 }
