@@ -41,7 +41,7 @@ export function onCredentialSuccess(
     const ext = c.ext.get(user);
     if (ext !== undefined && ext.sources.length >= 2 && c.ext.hasSource(user, key, at)) {
       failures = ext.failures;
-      ext.sources = ext.sources.filter((s) => s.key !== key);
+      c.ext.dropSource(ext, key);
     }
   }
   if (failures === 0) return;
