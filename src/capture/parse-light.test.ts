@@ -1,14 +1,16 @@
 /**
- * parseSipStart (core/sip/parse.ts), the parse of a request decided by its source address
- * alone, against parseSip: null exactly when parseSip is null; a response parsed whole; a
- * request with parseSip's start line (kind, method, URI) and every header field empty.
+ * parseSipStart (core/sip/parse.ts), the parse of a message decided by its remote address
+ * alone, against parseSip, for each choice of kinds (requests, answers, both): null exactly
+ * when parseSip is null; a message of another kind parsed whole; one of those kinds with
+ * parseSip's start line (a request's method and URI, an answer's status) and every header
+ * field empty.
  * Held to it on every SIP message of the testdata captures (alone, in a larger buffer, cut
  * at every line end), on 60k seeded mutations, and on the cases its short first window
  * must hand to parseSip's own windows (leading CR/LF runs, long request lines).
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { parseSip, parseSipStart } from '../core/sip/parse.js';
+import { parseSip, parseSipStart, START_REQUEST, START_RESPONSE } from '../core/sip/parse.js';
 import type { SipMessage } from '../core/types.js';
 import { type Corpus, loadCorpus } from './fuzz-corpus.testkit.js';
 import { mutateBytes, mutateSip, Rand } from './fuzz-mutate.testkit.js';
@@ -20,14 +22,16 @@ before(async () => {
 
 const LATIN1 = new TextDecoder('latin1');
 
-/** What parseSipStart must give, from parseSip's answer. */
-function expected(full: SipMessage | null): SipMessage | null {
-  if (full === null || full.kind === 'response') return full;
+/** What parseSipStart(…, kinds) must give, from parseSip's answer. */
+function expected(full: SipMessage | null, kinds: number): SipMessage | null {
+  if (full === null) return null;
+  const req = full.kind === 'request';
+  if ((kinds & (req ? START_REQUEST : START_RESPONSE)) === 0) return full;
   return {
-    kind: 'request',
-    method: full.method,
+    kind: full.kind,
+    method: req ? full.method : '',
     uri: full.uri,
-    status: null,
+    status: full.status,
     callId: null,
     cseq: null,
     branch: null,
@@ -44,12 +48,11 @@ function expected(full: SipMessage | null): SipMessage | null {
 
 function same(b: Uint8Array, off: number, len: number | undefined, what: string): SipMessage | null {
   const full = parseSip(b, off, len);
-  const got = parseSipStart(b, off, len);
-  assert.deepEqual(
-    got,
-    expected(full),
-    `${what}: ${JSON.stringify(LATIN1.decode(b.subarray(off, off + 300)))}`,
-  );
+  for (const kinds of [START_REQUEST, START_RESPONSE, START_REQUEST | START_RESPONSE]) {
+    const got = kinds === START_REQUEST ? parseSipStart(b, off, len) : parseSipStart(b, off, len, kinds);
+    const text = JSON.stringify(LATIN1.decode(b.subarray(off, off + 300)));
+    assert.deepEqual(got, expected(full, kinds), `${what}, kinds ${kinds}: ${text}`);
+  }
   return full;
 }
 
@@ -112,5 +115,9 @@ describe('parseSipStart gives parseSip’s start line, and nothing of a request�
     assert.equal(r?.uri, 'sip:pbx.example');
     assert.equal(r?.callId, null);
     assert.equal(parseSipStart(enc(RESP))?.stale, true);
+    const light = parseSipStart(enc(RESP), 0, undefined, START_RESPONSE);
+    assert.equal(light?.status, 401);
+    assert.equal(light?.stale, false);
+    assert.equal(light?.callId, null);
   });
 });

@@ -26,6 +26,7 @@ import { Detector, type DetectorOptions, type DetectorStats } from './detect/det
 import type { NearMiss } from './detect/near-miss.js';
 import { PortSet, remoteOf } from './detect/ports.js';
 import { Policy, type PolicyDeps, type PolicyStats } from './policy/policy.js';
+import { START_REQUEST, START_RESPONSE } from './sip/parse.js';
 import {
   type BlockRecord,
   type Config,
@@ -144,8 +145,7 @@ export class Engine {
       this.detector.onLocal(ev, this.isLocal(ev.src), this.isLocal(ev.dst));
       return this.done();
     }
-    const local = this.local.size;
-    if (local > 0 && (remote === this.localOne || (local > 1 && this.local.has(remote)))) {
+    if (this.isLocalRemote(remote)) {
       this.counts.local++;
       // The server's own requests and their answers prove the peers it talks to (outbound.ts).
       this.detector.onLocal(ev, this.isLocal(ev.src), this.isLocal(ev.dst));
@@ -181,19 +181,48 @@ export class Engine {
   }
 
   /**
-   * True when a request from `src` to the local port `dport` at packet time `at` is decided
-   * by its source address alone, whatever its headers: the source is remote, not one of the
-   * host's addresses, and held blocked by a block that cannot run out by `at` — onEvent
-   * then only renews that block (a tick due by `at` could lift it first: then false).
-   * Reads state, changes none. The Decoder's `startOnly` asks it before parsing a datagram:
-   * the headers of such a request are not read (a flood from blocked sources costs its
-   * start line). Blocks only grow between this answer and onEvent of the same datagram.
+   * Which kinds of message from `src`:`sport` to `dst`:`dport` at packet time `at` are
+   * decided by the remote address alone, whatever their headers (parse.ts's START_REQUEST,
+   * START_RESPONSE, or 0): the remote side is not one of the host's addresses and is held
+   * blocked by a block that cannot run out by `at` (a tick due by `at` could lift it
+   * first: then 0). onEvent then only renews the block (a request from it to a SIP port)
+   * or ignores the message (an answer to it from a SIP port, once `learnLocal` has read its
+   * status). `asked`: the kinds the caller can use (the daemon parses answers whole for its
+   * evidence log, core/history/evidence.ts). Reads state, changes none. The Decoder's `startOnly` asks it before parsing
+   * a datagram: such a message's headers are not read (a flood from blocked sources costs
+   * its start line). Blocks only grow between this answer and onEvent of the same datagram.
    */
-  decidedByAddress(at: number, src: string, dport: number): boolean {
-    if (!this.ports.has(dport)) return false;
-    const local = this.local.size;
-    if (local > 0 && (src === this.localOne || (local > 1 && this.local.has(src)))) return false;
-    return this.policy.nextDue() > at && this.policy.isBlocked(src);
+  decidedByAddress(
+    at: number,
+    src: string,
+    sport: number,
+    dst: string,
+    dport: number,
+    asked = START_REQUEST | START_RESPONSE,
+  ): number {
+    if (this.policy.nextDue() <= at) return 0;
+    let kinds = 0;
+    if (
+      (asked & START_REQUEST) !== 0 &&
+      this.ports.has(dport) &&
+      !this.isLocalRemote(src) &&
+      this.policy.isBlocked(src)
+    )
+      kinds |= START_REQUEST;
+    if (
+      (asked & START_RESPONSE) !== 0 &&
+      this.ports.has(sport) &&
+      !this.isLocalRemote(dst) &&
+      this.policy.isBlocked(dst)
+    )
+      kinds |= START_RESPONSE;
+    return kinds;
+  }
+
+  /** A remote address that is one of the host's own (most hosts have one: a compare first). */
+  private isLocalRemote(ip: string): boolean {
+    const n = this.local.size;
+    return n > 0 && (ip === this.localOne || (n > 1 && this.local.has(ip)));
   }
 
   /** The decisions collected in `buf`, handed over (a fresh buffer takes its place), or NONE. */

@@ -21,6 +21,7 @@ import { Decoder } from '../core/packet/decoder.js';
 import { LINK_ETHERNET } from '../core/packet/link.js';
 import { exemptByLists } from '../core/policy/exempt.js';
 import type { AttackRecord } from '../core/records.js';
+import { START_REQUEST } from '../core/sip/parse.js';
 import type { BlockRecord, Config, Decision } from '../core/types.js';
 import type { DetectionCounts } from '../metrics/sipprot-metrics.js';
 import type { Protection } from '../ports/admin.js';
@@ -365,8 +366,10 @@ export class Pipeline implements PacketSink {
 
 function newDecoder(config: Config, engine: () => Engine): Decoder {
   const d = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
-  // A blocked source's request is judged by its address: its headers are not parsed (as replay).
-  d.startOnly = (at, src, _sport, _dst, dport) => engine().decidedByAddress(at, src, dport);
+  // A blocked source's request is judged by its address: its headers are not parsed (as in
+  // replay); answers are parsed whole, for the evidence log (history.observe).
+  d.startOnly = (at, src, sport, dst, dport) =>
+    engine().decidedByAddress(at, src, sport, dst, dport, START_REQUEST);
   return d;
 }
 

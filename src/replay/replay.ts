@@ -58,8 +58,10 @@ export async function replay(
     onObserve: opts.onObserve,
     detector: { nearMisses: near > 0 },
   });
-  // A blocked source's request is judged by its address: its headers are not parsed (as live).
-  decoder.startOnly = (at, src, _sport, _dst, dport) => engine.decidedByAddress(at, src, dport);
+  // A blocked source's requests and the answers to it are judged by its address: their
+  // headers are not parsed (the daemon does the same for requests; it reads answers whole
+  // for its evidence log).
+  decoder.startOnly = (at, src, sport, dst, dport) => engine.decidedByAddress(at, src, sport, dst, dport);
   let decisions = 0;
   let frames = 0;
   let firstAt: number | null = null;

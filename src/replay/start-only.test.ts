@@ -1,9 +1,10 @@
 /**
  * The blocked-source fast path (Decoder.startOnly asking Engine.decidedByAddress: a
- * request from a source held blocked is parsed as its start line only) must not change one
+ * request from a source held blocked, or an answer to it, is parsed as its start line only)
+ * must not change one
  * decision: every capture of testdata/ and a brute force whose blocks run out and come back
- * (BLOCKTIME 3 s, a local address and SIP port to SIP port answers among the traffic) give
- * the same decisions, in the same order, and the same engine and decoder counters with the
+ * (BLOCKTIME 3 s, a local address and SIP port to SIP port answers among the traffic) give,
+ * whether only requests or requests and answers take the fast path, the same decisions, in the same order, and the same engine and decoder counters with the
  * fast path as with every message parsed whole — and the fast path is taken.
  */
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import { AccessLists } from '../core/lists/lists.js';
 import { Decoder } from '../core/packet/decoder.js';
 import { ethernetUdp4, writePcap } from '../core/packet/packets.testkit.js';
 import { sipRequest, sipResponse } from '../core/packet/sip-messages.testkit.js';
+import { START_REQUEST, START_RESPONSE } from '../core/sip/parse.js';
 import type { Config } from '../core/types.js';
 
 const TESTDATA = join(import.meta.dirname, '..', '..', 'testdata');
@@ -26,6 +28,8 @@ interface Run {
   engine: string;
   decoder: string;
   startOnly: number;
+  /** Of which answers (START_RESPONSE). */
+  answers: number;
 }
 
 type Source = { file: string } | { bytes: Uint8Array };
@@ -48,7 +52,8 @@ async function* frames(src: Source): AsyncGenerator<[number, number, Uint8Array,
   }
 }
 
-async function run(src: Source, config: Config, fast: boolean, local?: string[]): Promise<Run> {
+/** `asked`: the kinds the fast path may parse as their start line (0: every message whole). */
+async function run(src: Source, config: Config, asked: number, local?: string[]): Promise<Run> {
   const decoder = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
   const engine = new Engine(config, {
     lists: new AccessLists([], []),
@@ -56,11 +61,13 @@ async function run(src: Source, config: Config, fast: boolean, local?: string[])
     ...(local ? { localAddresses: local } : {}),
   });
   let startOnly = 0;
-  if (fast) {
-    decoder.startOnly = (at, s, _sp, _d, dport) => {
-      const yes = engine.decidedByAddress(at, s, dport);
-      if (yes) startOnly++;
-      return yes;
+  let answers = 0;
+  if (asked !== 0) {
+    decoder.startOnly = (at, s, sport, d, dport) => {
+      const kinds = engine.decidedByAddress(at, s, sport, d, dport, asked);
+      if (kinds !== 0) startOnly++;
+      if ((kinds & START_RESPONSE) !== 0) answers++;
+      return kinds;
     };
   }
   const decisions: string[] = [];
@@ -75,6 +82,7 @@ async function run(src: Source, config: Config, fast: boolean, local?: string[])
     engine: JSON.stringify(engine.stats),
     decoder: JSON.stringify(decoder.stats),
     startOnly,
+    answers,
   };
 }
 
@@ -98,6 +106,9 @@ function configFor(file: string): Config {
     .join('\n');
   return parseConfig(text, { source: null });
 }
+
+/** The daemon's choice (requests) and replay's (requests and answers). */
+const ASKED = [START_REQUEST, START_REQUEST | START_RESPONSE];
 
 function assertSame(a: Run, b: Run, what: string): void {
   assert.deepEqual(b.decisions, a.decisions, `${what}: decisions`);
@@ -145,28 +156,38 @@ describe('a blocked source judged by its address decides exactly as the whole pa
     const files = captures(TESTDATA);
     assert.ok(files.length >= 30, `${files.length} captures`);
     let fastPaths = 0;
+    let answers = 0;
     for (const file of files) {
       const config = configFor(file);
-      const whole = await run({ file }, config, false);
-      const fast = await run({ file }, config, true);
-      assertSame(whole, fast, file);
-      fastPaths += fast.startOnly;
+      const whole = await run({ file }, config, 0);
+      for (const asked of ASKED) {
+        const fast = await run({ file }, config, asked);
+        assertSame(whole, fast, `${file}, kinds ${asked}`);
+        fastPaths += fast.startOnly;
+        answers += fast.answers;
+      }
     }
     // The captures hold attackers that go on after their block: the fast path was taken.
-    assert.ok(fastPaths > 100, `${fastPaths} requests parsed as their start line`);
+    assert.ok(fastPaths > 100, `${fastPaths} messages parsed as their start line`);
+    assert.ok(answers > 20, `${answers} answers parsed as their start line`);
   });
 
   it('on a brute force whose blocks run out and come back, with a local PBX', async () => {
     const bytes = bruteForce();
     const config = parseConfig('HIT_COUNT=5\nBLOCKTIME=3\nSIP_PORTS=5060', { source: null });
     for (const local of [undefined, ['203.0.113.5']]) {
-      const whole = await run({ bytes }, config, false, local);
-      const fast = await run({ bytes }, config, true, local);
-      assertSame(whole, fast, `local ${local}`);
+      const whole = await run({ bytes }, config, 0, local);
+      let fast = whole;
+      for (const asked of ASKED) {
+        fast = await run({ bytes }, config, asked, local);
+        assertSame(whole, fast, `local ${local}, kinds ${asked}`);
+      }
       const blocks = whole.decisions.filter((d) => d.includes('"action":"block"')).length;
       const unblocks = whole.decisions.filter((d) => d.includes('"action":"unblock"')).length;
       assert.ok(blocks >= 24 && unblocks >= 24, `${blocks} blocks, ${unblocks} unblocks`);
-      assert.ok(fast.startOnly > 100, `${fast.startOnly} requests parsed as their start line`);
+      assert.ok(fast.startOnly > 100, `${fast.startOnly} messages parsed as their start line`);
+      // The answers to blocked guessers are decided by address too.
+      assert.ok(fast.answers > 20, `${fast.answers} answers parsed as their start line`);
     }
   });
 });

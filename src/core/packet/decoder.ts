@@ -45,14 +45,15 @@ export class Decoder {
   private curSport = 0;
   private curDport = 0;
   /**
-   * Asked before a UDP datagram on a SIP port is parsed: true when a REQUEST with these
-   * addresses at `at` would be decided by its source address alone (Engine.decidedByAddress:
-   * a source held blocked), so only its start line is parsed (parseSipStart; a response is
-   * parsed whole all the same). UDP only: its one event is judged before anything else is
-   * decoded, so nothing can change the answer in between — the several messages of a TCP
-   * segment are all decoded before the first is judged. Unset: every message parsed whole.
+   * Asked before a UDP datagram on a SIP port is parsed: which kinds of message with these
+   * addresses at `at` would be decided by the remote address alone (parse.ts's
+   * START_REQUEST | START_RESPONSE; Engine.decidedByAddress: a source held blocked): a
+   * message of such a kind is parsed as its start line only (parseSipStart), any other
+   * whole. UDP only: its one event is judged before anything else is decoded, so nothing
+   * can change the answer in between — the several messages of a TCP segment are all
+   * decoded before the first is judged. Unset, or 0: every message parsed whole.
    */
-  startOnly: ((at: number, src: string, sport: number, dst: string, dport: number) => boolean) | null = null;
+  startOnly: ((at: number, src: string, sport: number, dst: string, dport: number) => number) | null = null;
 
   constructor(opts: DecoderOptions) {
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -264,8 +265,8 @@ export class Decoder {
       const src = v4 ? t.v4(ip.buf, ip.srcOff) : t.v6(ip.buf, ip.srcOff);
       const dst = v4 ? t.v4(ip.buf, ip.dstOff) : t.v6(ip.buf, ip.dstOff);
       const gate = this.startOnly;
-      const light = gate?.(at, src, sport, dst, dport) === true;
-      const msg = this.datagram(data, off + 8, end, light);
+      const kinds = gate === null ? 0 : gate(at, src, sport, dst, dport);
+      const msg = this.datagram(data, off + 8, end, kinds);
       return msg === null ? [] : [{ at, src, sport, dst, dport, transport: 'udp', msg }];
     }
     if (proto === 6) {
@@ -301,8 +302,8 @@ export class Decoder {
   }
 
   /** One datagram's payload (UDP or HEP) as SIP, counted; CRLF keep-alives are not "not SIP". */
-  private datagram(b: Uint8Array, p: number, end: number, startOnly = false): SipMessage | null {
-    const msg = startOnly ? parseSipStart(b, p, end - p) : parseSip(b, p, end - p);
+  private datagram(b: Uint8Array, p: number, end: number, startOnly = 0): SipMessage | null {
+    const msg = startOnly !== 0 ? parseSipStart(b, p, end - p, startOnly) : parseSip(b, p, end - p);
     if (msg === null) {
       if (isKeepalive(b, p, end)) this.stat.keepalives++;
       else this.stat.notSip++;

@@ -43,26 +43,37 @@ const LATIN1 = new TextDecoder('latin1');
 
 /** Parse one SIP message from `buf[offset, offset + length)`. */
 export function parseSip(buf: Uint8Array, offset = 0, length?: number): SipMessage | null {
-  return parse(buf, offset, length, false);
+  return parse(buf, offset, length, 0);
 }
 
+/** parseSipStart's kinds: requests (START_REQUEST), answers (START_RESPONSE), or both. */
+export const START_REQUEST = 1;
+export const START_RESPONSE = 2;
+
 /**
- * As parseSip, but a REQUEST comes back with its start line only (kind, method, URI; every
- * header field empty: null or false), for a request whose decision needs none of its
- * headers (a source the policy already holds blocked: Engine.decidedByAddress). A response
- * is parsed whole. Null exactly when parseSip is null: past a valid start line the header
- * block never makes a message fail (src/capture/parse-light.test.ts holds both to that).
- * Skips the header loop and the kept fields (~1.1 µs of a flood message's ~1.4 µs).
+ * As parseSip, but a message of one of `kinds` comes back with its start line only (kind,
+ * method, URI of a request; status of an answer, whose method, the CSeq's, stays ''; every
+ * header field empty: null or false), for a message whose decision needs none of its
+ * headers (an exchange with a source the policy already holds blocked:
+ * Engine.decidedByAddress). Other kinds are parsed whole. Null exactly when parseSip is
+ * null: past a valid start line the header block never makes a message fail
+ * (src/capture/parse-light.test.ts holds both to that). Skips the header loop and the kept
+ * fields (~1.1 µs of a flood message's ~1.4 µs).
  */
-export function parseSipStart(buf: Uint8Array, offset = 0, length?: number): SipMessage | null {
-  return parse(buf, offset, length, true);
+export function parseSipStart(
+  buf: Uint8Array,
+  offset = 0,
+  length: number | undefined = undefined,
+  kinds = START_REQUEST,
+): SipMessage | null {
+  return parse(buf, offset, length, kinds);
 }
 
 function parse(
   buf: Uint8Array,
   offset: number,
   length: number | undefined,
-  light: boolean,
+  kinds: number,
 ): SipMessage | null {
   const start = offset | 0;
   if (start < 0 || start > buf.length) return null;
@@ -74,11 +85,13 @@ function parse(
   const c0 = buf[start]!;
   if (c0 !== 13 && c0 !== 10 && !isTokenCode(c0)) return null;
   scanView(buf, start);
-  const mode = light ? LIGHT : 0;
+  const mode =
+    ((kinds & START_REQUEST) !== 0 ? LIGHT : 0) | ((kinds & START_RESPONSE) !== 0 ? LIGHT_ANSWER : 0);
+  const light = mode !== 0;
   let r: SipMessage | null | typeof INCOMPLETE = INCOMPLETE;
   // A request line nearly always fits in the first LIGHT_WINDOW bytes.
   if (light && end - start > LIGHT_WINDOW)
-    r = parseText(latin1(buf, start, start + LIGHT_WINDOW), buf, start, LIGHT | SHORT);
+    r = parseText(latin1(buf, start, start + LIGHT_WINDOW), buf, start, mode | SHORT);
   if (r === INCOMPLETE && end - start > FIRST_WINDOW)
     r = parseText(latin1(buf, start, start + FIRST_WINDOW), buf, start, mode | WINDOWED);
   if (r === INCOMPLETE) r = parseText(latin1(buf, start, end), buf, start, mode);
@@ -102,9 +115,11 @@ const INCOMPLETE = Symbol('incomplete');
 const WINDOWED = 1;
 /** A request's start line only (parseSipStart). */
 const LIGHT = 2;
+/** An answer's start line only (parseSipStart). */
+const LIGHT_ANSWER = 8;
 /**
- * The LIGHT_WINDOW first try of parseSipStart: INCOMPLETE unless a request line lies
- * whole inside it (then it is the line the longer texts would find: same first non-CR/LF
+ * The LIGHT_WINDOW first try of parseSipStart: INCOMPLETE unless a start line of a light
+ * kind lies whole inside it (then it is the line the longer texts would find: same first non-CR/LF
  * byte, same first LF after it); anything else is left to parseSip's own windows, quirks
  * included (a first window of nothing but CR/LF is not SIP).
  */
@@ -129,7 +144,7 @@ let METHOD = '';
 let URI: string | null = null;
 let STATUS: number | null = null;
 
-/** Parse the decoded text `s`, whose character i is byte b[o + i] (`mode`: WINDOWED | LIGHT | SHORT). */
+/** Parse the decoded text `s`, whose character i is byte b[o + i] (`mode`: WINDOWED | LIGHT | LIGHT_ANSWER | SHORT). */
 function parseText(s: string, b: Uint8Array, o: number, mode: number): SipMessage | null | typeof INCOMPLETE {
   const n = s.length;
   const windowed = (mode & (WINDOWED | SHORT)) !== 0;
@@ -145,10 +160,8 @@ function parseText(s: string, b: Uint8Array, o: number, mode: number): SipMessag
       ? statusLine(b, o, p, le)
       : requestLine(s, b, o, p, le);
   if (!ok) return null;
-  if ((mode & LIGHT) !== 0) {
-    if (KIND === 'request') return startOnly(METHOD, URI);
-    if ((mode & SHORT) !== 0) return INCOMPLETE;
-  }
+  if ((mode & (KIND === 'request' ? LIGHT : LIGHT_ANSWER)) !== 0) return startOnly(KIND, METHOD, URI, STATUS);
+  if ((mode & SHORT) !== 0) return INCOMPLETE;
   const kind = KIND;
   const method = METHOD;
   const uri = URI;
@@ -175,13 +188,18 @@ function parseText(s: string, b: Uint8Array, o: number, mode: number): SipMessag
   };
 }
 
-/** A request without its headers: the full message's shape (same fields, same order: one hidden class). */
-function startOnly(method: string, uri: string | null): SipMessage {
+/** A message without its headers: the full message's shape (same fields, same order: one hidden class). */
+function startOnly(
+  kind: 'request' | 'response',
+  method: string,
+  uri: string | null,
+  status: number | null,
+): SipMessage {
   return {
-    kind: 'request',
+    kind,
     method,
     uri,
-    status: null,
+    status,
     callId: null,
     cseq: null,
     branch: null,
