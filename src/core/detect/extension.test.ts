@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../prng.testkit.js';
-import { EXTENSION_WINDOW, type ExtSource, ExtensionTable } from './extension.js';
+import { EXTENSION_WINDOW, ExtensionTable, type ExtSource } from './extension.js';
 
 /** The list as the table kept it before its packed hash and time arrays (a failure, then a breach). */
 function modelFailure(list: ExtSource[], src: ExtSource): ExtSource[] {
