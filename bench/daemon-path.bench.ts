@@ -15,7 +15,8 @@
  * microseconds of CPU per message on the MAIN THREAD (/proc/self/task/PID/stat: what
  * bounds the rate one event loop can judge) and of the whole process (the store
  * writer thread included), blocks, peak heap and RSS, the event loop's lateness while fed
- * (p99 and max of a 10 ms timer's delay, as the daemon's status measures it) and the log
+ * (p99 and max of a 10 ms timer's delay, as the daemon's status measures it), its GC pauses
+ * (count, total, longest, and the part that was not scavenges) and the log
  * lines written (all, and those that are decisions). With two --root checkouts (each
  * with dist/ built) the runs alternate A, B, A, B… on the same machine: ratios from one
  * run, the way a loaded shared machine can still answer "which is faster". --conf adds a
@@ -32,7 +33,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { type AddressInfo, createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FLOOD_SEED, generateFlood } from './gen-flood.js';
@@ -79,6 +80,8 @@ interface Result {
   decisionLines: number;
   alertLines: number;
   load: [number, number];
+  /** GC pauses while fed: count, total and longest ms, and the ms not in scavenges. */
+  gc: { count: number; totalMs: number; maxMs: number; majorMs: number };
   /** --live-view: the events (after the snapshot) and bytes the open view got. */
   liveView?: { events: number; bytes: number };
 }
@@ -158,6 +161,16 @@ async function measure(root: string, capture: string, packets: number): Promise<
     const t0 = performance.now();
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
+    const gc = { count: 0, totalMs: 0, maxMs: 0, majorMs: 0 };
+    const gcSeen = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        gc.count++;
+        gc.totalMs += e.duration;
+        gc.maxMs = Math.max(gc.maxMs, e.duration);
+        if ((e as { detail?: { kind?: number } }).detail?.kind !== 1) gc.majorMs += e.duration;
+      }
+    });
+    gcSeen.observe({ entryTypes: ['gc'] });
     let deadline = performance.now() + BUDGET_MS;
     let turns = 0;
     const rate = values.rate ? Number(values.rate) : 0;
@@ -180,6 +193,7 @@ async function measure(root: string, capture: string, packets: number): Promise<
       }
     }
     lag.disable();
+    gcSeen.disconnect();
     const late = (ns: number) => Math.max(0, ns / 1e6 - 10);
     await daemon.settle();
     const c = process.cpuUsage(c0);
@@ -198,6 +212,7 @@ async function measure(root: string, capture: string, packets: number): Promise<
       decisionLines: 0,
       alertLines: 0,
       load: [l0, loadavg()[0]!],
+      gc,
       ...(view ? { liveView: view.stop() } : {}),
     };
     await daemon.stop();
@@ -307,7 +322,8 @@ async function main(): Promise<void> {
             `(${((100 * r.processCpuMs) / r.wallMs).toFixed(1)}% of a core, main thread ${((100 * r.mainCpuMs) / r.wallMs).toFixed(1)}%), wall ${(r.wallMs / 1000).toFixed(1)} s, ` +
             `blocks ${r.blocks.toLocaleString('en')}, log lines ${r.logLines.toLocaleString('en')} ` +
             `(${r.decisionLines.toLocaleString('en')} decisions, ${r.alertLines} alerts), ` +
-            `loop late p99 ${r.lag[0].toFixed(1)} / max ${r.lag[1].toFixed(1)} ms, peak heap ${r.peakHeapMb.toFixed(0)} MB, max RSS ${r.maxRssMb.toFixed(0)} MB, ` +
+            `loop late p99 ${r.lag[0].toFixed(1)} / max ${r.lag[1].toFixed(1)} ms, ` +
+            `GC ${r.gc.count} pauses ${r.gc.totalMs.toFixed(0)} ms (not scavenges ${r.gc.majorMs.toFixed(0)}), max ${r.gc.maxMs.toFixed(1)} ms, peak heap ${r.peakHeapMb.toFixed(0)} MB, max RSS ${r.maxRssMb.toFixed(0)} MB, ` +
             `load ${r.load[0].toFixed(1)} → ${r.load[1].toFixed(1)}` +
             (r.liveView
               ? `, live view: ${r.liveView.events.toLocaleString('en')} events, ${(r.liveView.bytes / 2 ** 20).toFixed(1)} MB`
