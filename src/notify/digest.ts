@@ -11,6 +11,7 @@ import type { Decision } from '../core/types.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { buildDigestMail, digestSummaryMail } from './digest-mail.js';
+import { decisionsInPages } from './paged-decisions.js';
 
 export const DIGEST_STATE_KEY = 'notify.digest';
 
@@ -117,7 +118,8 @@ export class Digest {
     if (this.firstNoted !== null && now < this.firstNoted + settle) return null;
 
     const from = Math.max(state.coveredUntil, now - MAX_LOOKBACK);
-    const fromStore = (await store.decisions({ from, to: now })).filter(isDigestDecision).reverse();
+    // In pages, the event loop let go between them: after a flood this is 50k+ rows.
+    const fromStore = (await decisionsInPages(store, from, now)).filter(isDigestDecision);
     const seen = new Set(fromStore.map(key));
     const memory = this.pending.filter((d) => d.at < now && !seen.has(key(d)));
     const batch = [...fromStore, ...memory].sort((a, b) => a.at - b.at);
