@@ -8,10 +8,10 @@
  * in memory until mailed, in case the store records them a moment later.
  */
 import type { Decision } from '../core/types.js';
+import { decisionsInPages } from '../platform/paged-decisions.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { buildDigestMail, digestSummaryMail } from './digest-mail.js';
-import { decisionsInPages } from './paged-decisions.js';
 
 export const DIGEST_STATE_KEY = 'notify.digest';
 

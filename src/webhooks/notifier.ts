@@ -20,6 +20,7 @@
  */
 import type { Alert } from '../core/detect/alerts.js';
 import type { Decision, WebhookEvent, WebhookFormat, WebhookTarget } from '../core/types.js';
+import { decisionsInPages } from '../platform/paged-decisions.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { renderWebhook } from './formats.js';
@@ -194,9 +195,10 @@ export class WebhookNotifier {
       return;
     }
     const from = Math.max(cursor, now - MAX_CATCH_UP);
-    const missed = (await this.d.store.decisions({ from: from + 1e-6, to: now }))
-      .filter((d) => this.wanted(d, s.events))
-      .reverse();
+    // In pages (platform/paged-decisions.ts): up to an hour of a flood's decisions.
+    const missed = (await decisionsInPages(this.d.store, from + 1e-6, now)).filter((d) =>
+      this.wanted(d, s.events),
+    );
     if (missed.length === 0) return;
     const seen = new Set(this.pending.map((d) => `${d.at}|${d.ip}|${d.action}`));
     this.pending = [...missed.filter((d) => !seen.has(`${d.at}|${d.ip}|${d.action}`)), ...this.pending];

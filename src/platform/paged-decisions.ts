@@ -1,6 +1,7 @@
 /**
  * The decisions of a period read in pages of PAGE rows, the event loop let go between
- * them, for the digest (digest.ts) that mails every block since the last one.
+ * them: for the mail digest (notify/digest.ts, every block since the last one) and the
+ * webhooks' catch-up after a restart (webhooks/notifier.ts, up to an hour).
  *
  * Why: the store's read is synchronous SQLite on the daemon's thread. After a flood the
  * digest's period holds tens of thousands of decisions: 52,407 rows in one read held the
@@ -13,7 +14,11 @@
  * the same order). A page all of one instant is followed by that instant whole.
  */
 import type { Decision } from '../core/types.js';
-import type { Store } from '../ports/store.js';
+
+/** The store's decision query (ports/store.ts `decisions`), newest first. */
+interface DecisionReader {
+  decisions(q: { from: number; to: number; limit?: number }): Promise<Decision[]>;
+}
 
 export const PAGE = 250;
 /** Just after an instant (epoch seconds; 4 ulps at today's times, below the store's ms). */
@@ -23,7 +28,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Decisions with from ≤ at < to, oldest first, as one read would give them. */
 export async function decisionsInPages(
-  store: Pick<Store, 'decisions'>,
+  store: DecisionReader,
   from: number,
   to: number,
   page = PAGE,
