@@ -9,7 +9,7 @@
  * distributed rule), times shifted to now.
  *
  *   node --import tsx bench/daemon-path.bench.ts [--packets 300000] [--runs 3] [--dir DIR]
- *        [--root DIR[,DIR2]] [--cpu-prof DIR] [--conf KEY=VALUE]... [--rate N] [--live-view]
+ *        [--root DIR[,DIR2]] [--cpu-prof DIR] [--conf KEY=VALUE]... [--rate N] [--live-view] [--notify]
  *
  * Prints per fresh process (nothing warms it up beyond the daemon's own start):
  * microseconds of CPU per message on the MAIN THREAD (/proc/self/task/PID/stat: what
@@ -27,6 +27,9 @@
  * --live-view: the web UI on (WEB_LISTEN on loopback) with one live view open for the
  * whole run (`curl -N` on /api/dynamic/events, another process, as a browser would be):
  * what an admin watching the flood costs the daemon; the events and bytes it got are printed.
+ * --notify: mail (SMTP_HOST on a loopback port nothing listens on, one recipient) and a
+ * webhook (the same port) configured: every alert is queued as a mail and a webhook message,
+ * whose delivery fails and is retried later (the queue's cost, without a server's).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,6 +59,7 @@ const { values } = parseArgs({
     rate: { type: 'string' },
     measure: { type: 'string' },
     'live-view': { type: 'boolean', default: false },
+    notify: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -118,15 +122,20 @@ async function measure(root: string, capture: string, packets: number): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'sipprot-daemon-path-'));
   try {
     const conf = join(dir, 'sipprot.conf');
-    const extra = (values.conf ?? []).map((l) => `${l}\n`).join('');
+    const closed = values.notify ? await freePort() : 0;
+    const notify = closed
+      ? [`SMTP_HOST=127.0.0.1`, `SMTP_PORT=${closed}`, `WEBHOOK_URLS=json:http://127.0.0.1:${closed}/hook`]
+      : [];
+    const extra = [...notify, ...(values.conf ?? [])].map((l) => `${l}\n`).join('');
     const web = values['live-view'] ? await freePort() : 0;
     const listen = web ? `127.0.0.1:${web}` : 'off';
     writeFileSync(conf, `STATE_DIR=${dir}/state\nWEB_LISTEN=${listen}\n${extra}`);
-    if (web) {
+    if (web || closed) {
       const { SqliteStore } = await load('dist/store/sqlite-store.js');
       const { setAdminPassword } = await load('dist/platform/admin-password.js');
       const s = SqliteStore.open(`${dir}/state`);
-      await setAdminPassword(s, LIVE_PASSWORD);
+      if (web) await setAdminPassword(s, LIVE_PASSWORD);
+      if (closed) await s.addRecipient('admin@example.org');
       await s.close();
     }
     const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });
@@ -311,6 +320,7 @@ async function main(): Promise<void> {
             ...(values.conf ?? []).flatMap((l) => ['--conf', l]),
             ...(values.rate ? ['--rate', values.rate] : []),
             ...(values['live-view'] ? ['--live-view'] : []),
+            ...(values.notify ? ['--notify'] : []),
           ],
           { encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 1 << 26 },
         );
