@@ -28,7 +28,9 @@ import type { Protection } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { addCounts, countsOf } from './detection-counts.js';
 import { Enforcer, type EnforcerDeps } from './enforcer.js';
+import { HepPortNotice } from './hep-ports.js';
 import { DaemonHistory } from './history.js';
 import type { PacketSink } from './inputs.js';
 import { historyThrough, StoreWriter } from './store-writer.js';
@@ -68,33 +70,6 @@ export interface PacketMeter {
 // reload hands its counts on, see `carried`).
 export type { DetectionCounts };
 
-function countsOf(e: Engine): DetectionCounts {
-  const st = e.stats;
-  return {
-    failures: st.detector.failures,
-    challenges: st.detector.challenges,
-    probes: st.detector.probes,
-    blockedPackets: st.blockedPackets,
-    renewals: st.decisions.extend,
-    trackedAddresses: st.trackedIps,
-    verdicts: { ...st.verdicts },
-  };
-}
-
-function addCounts(a: DetectionCounts, b: DetectionCounts): DetectionCounts {
-  const verdicts = { ...a.verdicts };
-  for (const [k, n] of Object.entries(b.verdicts)) verdicts[k] = (verdicts[k] ?? 0) + n;
-  return {
-    failures: a.failures + b.failures,
-    challenges: a.challenges + b.challenges,
-    probes: a.probes + b.probes,
-    blockedPackets: a.blockedPackets + b.blockedPackets,
-    renewals: a.renewals + b.renewals,
-    trackedAddresses: b.trackedAddresses,
-    verdicts,
-  };
-}
-
 export class Pipeline implements PacketSink {
   /** The counts of engines replaced on reload. */
   private carried: DetectionCounts | null = null;
@@ -103,6 +78,7 @@ export class Pipeline implements PacketSink {
   private readonly history: DaemonHistory;
   private engine: Engine;
   private decoder: Decoder;
+  private hepPorts: HepPortNotice;
   /** Commits off the event loop when the store is STATE_DIR's SQLite file (store-writer.ts). */
   private readonly writer: StoreWriter | null;
 
@@ -130,6 +106,7 @@ export class Pipeline implements PacketSink {
     });
     this.engine = this.newEngine(config);
     this.decoder = newDecoder(config, () => this.engine);
+    this.hepPorts = new HepPortNotice(config.sipPorts, new Set(localAddresses()), d.log);
   }
 
   /** `store` for the admin use cases: their history rows are written off the event loop. */
@@ -171,6 +148,7 @@ export class Pipeline implements PacketSink {
     for (const ev of events) {
       this.history.observe(ev);
       this.d.meter?.sipMessage(ev.msg.kind, ev.msg.method, ev.msg.status);
+      this.hepPorts.seen(ev, this.d.clock());
       this.enforcer.apply(this.engine.onEvent(ev));
     }
   }
@@ -237,6 +215,7 @@ export class Pipeline implements PacketSink {
     this.engine = this.newEngine(config);
     this.history.reconfigure(config);
     if (captureChanged) this.decoder = newDecoder(config, () => this.engine);
+    this.hepPorts = new HepPortNotice(config.sipPorts, new Set(localAddresses()), this.d.log);
   }
 
   /** Running blocks from the store (those that ran out while down are lifted there first). */
