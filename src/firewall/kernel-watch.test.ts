@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KernelWatch } from './kernel-watch.js';
 import { NftCliProbe } from './kernel-watch-nft.js';
+import type { ChainFinding, WatchProbe } from './kernel-watch-probe.js';
 
 function recorder() {
   const warnings: string[] = [];
@@ -60,5 +61,73 @@ describe('KernelWatch.verify', () => {
       log,
     });
     assert.equal(await w.verify(), null);
+  });
+});
+
+/** A probe whose chains and events the test sets. */
+class ScriptedProbe implements WatchProbe {
+  finding: ChainFinding = { kind: 'rules', lookups: 1 };
+  starts = 0;
+  stops = 0;
+  changed: () => void = () => undefined;
+  ended: (why: string) => void = () => undefined;
+  async chain(): Promise<ChainFinding> {
+    return this.finding;
+  }
+  monitor(changed: () => void, ended: (why: string) => void): () => void {
+    this.starts++;
+    this.changed = changed;
+    this.ended = ended;
+    return () => {
+      this.stops++;
+    };
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+describe('KernelWatch events', () => {
+  it('a burst of events is one check; a loss it finds is reported once per check', async () => {
+    const probe = new ScriptedProbe();
+    const lost: string[] = [];
+    const w = new KernelWatch({
+      probe,
+      onLost: (why) => lost.push(why),
+      debounceMs: 20,
+      safetyNetMs: 3_600_000,
+    });
+    w.start();
+    for (let i = 0; i < 50; i++) probe.changed();
+    await sleep(100);
+    assert.equal(w.checks, 1);
+    assert.deepEqual(lost, []);
+    probe.finding = { kind: 'rules', lookups: 0 };
+    probe.changed();
+    await sleep(100);
+    assert.deepEqual(lost, ['the prerouting chain of inet sipprot lost its rules']);
+    w.stop();
+    assert.equal(probe.stops, 1);
+  });
+
+  it('a source that ends is stopped, checked at once and started again a second later', async () => {
+    const probe = new ScriptedProbe();
+    const { warnings, log } = recorder();
+    const w = new KernelWatch({
+      probe,
+      onLost: () => undefined,
+      log,
+      debounceMs: 20,
+      safetyNetMs: 3_600_000,
+    });
+    w.start();
+    probe.ended('the nftables event socket failed');
+    probe.ended('the nftables event socket failed'); // said twice: one restart
+    await sleep(100);
+    assert.equal(probe.stops, 1);
+    assert.equal(w.checks, 1);
+    assert.match(warnings[0] ?? '', /kernel event source ended; restarting it/);
+    await sleep(1100);
+    assert.equal(probe.starts, 2);
+    w.stop();
   });
 });
