@@ -131,3 +131,31 @@ describe('KernelWatch events', () => {
     w.stop();
   });
 });
+
+describe('KernelWatch when the event source cannot start', () => {
+  it('is said, checked and tried again; the watch does not throw', async () => {
+    const probe = new ScriptedProbe();
+    let failures = 1;
+    const start = probe.monitor.bind(probe);
+    probe.monitor = (changed, ended) => {
+      if (failures-- > 0) throw new Error('cannot subscribe to nftables events: No buffer space available');
+      return start(changed, ended);
+    };
+    const { warnings, log } = recorder();
+    const w = new KernelWatch({
+      probe,
+      onLost: () => undefined,
+      log,
+      debounceMs: 20,
+      safetyNetMs: 3_600_000,
+    });
+    w.start();
+    await sleep(100);
+    assert.match(warnings[0] ?? '', /kernel event source ended; restarting it/);
+    assert.equal(w.checks, 1);
+    await sleep(1100);
+    assert.equal(probe.starts, 1, 'started on the second try');
+    w.stop();
+    assert.equal(probe.stops, 1);
+  });
+});

@@ -107,19 +107,24 @@ export class KernelWatch {
     if (this.stopped) return;
     let over = false;
     let stop: (() => void) | null = null;
-    stop = this.probe.monitor(
-      () => this.schedule(),
-      (why) => {
-        if (over || this.stopped) return;
-        over = true;
-        // Called from the source's own callback: stopped once that returned.
-        setImmediate(() => stop?.());
-        this.o.log?.warn({ why, retryMs: this.restartMs }, 'kernel event source ended; restarting it');
-        setTimeout(() => this.monitor(), this.restartMs).unref();
-        this.restartMs = Math.min(MAX_RESTART_MS, this.restartMs * 2);
-        this.schedule();
-      },
-    );
+    const ended = (why: string) => {
+      if (over || this.stopped) return;
+      over = true;
+      // Called from the source's own callback: stopped once that returned.
+      setImmediate(() => stop?.());
+      this.o.log?.warn({ why, retryMs: this.restartMs }, 'kernel event source ended; restarting it');
+      setTimeout(() => this.monitor(), this.restartMs).unref();
+      this.restartMs = Math.min(MAX_RESTART_MS, this.restartMs * 2);
+      this.schedule();
+    };
+    try {
+      stop = this.probe.monitor(() => this.schedule(), ended);
+    } catch (e) {
+      // A socket that cannot be opened now (no memory, a namespace going away) is a
+      // source that ended: said, checked, tried again later; never a crash of the daemon.
+      ended(e instanceof Error ? e.message : String(e));
+      return;
+    }
     this.stopMonitor = stop;
   }
 
