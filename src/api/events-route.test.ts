@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { aDecision } from '../core/records.testkit.js';
+import { aBlock, aDecision } from '../core/records.testkit.js';
 import type { Decision } from '../core/types.js';
 import { setAdminPassword } from '../platform/admin-password.js';
 import { fakeWorld } from './admin.fake.js';
@@ -249,6 +249,53 @@ describe('live dynamic list (Server-Sent Events)', () => {
     assert.deepEqual(lifted.sort(), Array.from({ length: 50 }, (_, t) => burst(2, t * 20)[1]!.ip).sort());
     for (let t = 0; t < 50; t++) assert.equal(got.get(burst(1, t * 20)[0]!.ip), '900', 'the renewal');
     sse.close();
+  });
+
+  test('a list bigger than the slow-reader limit: the snapshot arrives and the stream stays open', async () => {
+    // 5,000 blocks with long notes: a snapshot of ~2.5 MB, over the 1 MB a view may fall behind.
+    const note = 'n'.repeat(300);
+    const blocks = Array.from({ length: 5000 }, (_, i) => aBlock(`10.9.${i >> 8}.${i & 255}`, { note }));
+    for (const b of blocks) await h.world.store.upsertBlock({ ...b, expiresAt: h.world.clock.now() + 600 });
+    const c = await login(h.app);
+    const sse = await openSse(port, c.cookie);
+    try {
+      const snap = (await sse.next('snapshot', 5000)) as { blocks: unknown[] };
+      assert.ok(snap.blocks.length >= 5000);
+      decide(burst(1, 4000));
+      const ch = (await sse.next('changes', 3000)) as Changes;
+      assert.equal(ch.blocks.length, 1, 'the view was not cut off after its snapshot');
+    } finally {
+      sse.close();
+      for (const b of blocks) await h.world.store.deleteBlock(b.ip);
+    }
+  });
+
+  test('a snapshot made off the loop (liveSnapshot) is sent as it is, read from no admin', async () => {
+    const world = fakeWorld();
+    await setAdminPassword(world.store, PASSWORD);
+    const row = { ...aBlock('203.0.113.5'), timeLeft: 60 };
+    const asked: number[] = [];
+    world.admin.dynamicBlocks = async () => assert.fail('the admin read the list');
+    const app = await buildApi(
+      {
+        ...world.deps,
+        liveSnapshot: async (now) => {
+          asked.push(now);
+          return JSON.stringify([row]);
+        },
+      },
+      { transport: 'tcp', webRoot: '/nonexistent' },
+    );
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const c = await login(app);
+      const sse = await openSse((app.server.address() as AddressInfo).port, c.cookie);
+      assert.deepEqual(await sse.next('snapshot'), { blocks: [row], now: world.clock.now() });
+      assert.deepEqual(asked, [world.clock.now()]);
+      sse.close();
+    } finally {
+      await app.close();
+    }
   });
 
   test('no view open: decisions are neither gathered nor read', async () => {

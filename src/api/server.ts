@@ -61,6 +61,11 @@ export interface ApiDeps {
   notifyTest(to?: string): Promise<{ ok: boolean; message: string }>;
   /** Decisions as they happen, for the live dynamic list. */
   events: { subscribe(cb: (e: LiveEvent) => void): () => void };
+  /**
+   * The live view's snapshot at `now` as the JSON of DynamicBlock[], made off the event
+   * loop (the daemon: a thread of its own); null or absent: admin.dynamicBlocks().
+   */
+  liveSnapshot?: (now: number) => Promise<string> | null;
   reload(): Promise<{ reloaded: boolean; message: string }>;
   /** Cluster mode: this host's view of the fleet (null on a single host). */
   cluster?: () => Promise<ClusterStatus | null>;

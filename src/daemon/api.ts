@@ -28,6 +28,7 @@ import type { ListStorage } from '../ports/lists.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { logConfigWarnings, warningLines } from './config-warnings.js';
+import { QueueWriter } from './queue-writer.js';
 import { settingsView, updateSettings } from './settings.js';
 import { ensureAdminPassword, hostPolicy, tlsOptions, warnIfExposed } from './web.js';
 
@@ -244,11 +245,14 @@ export async function startApi(p: ApiParts, socketPath: string): Promise<Fastify
   if (port > 0) {
     warnIfExposed(config, p.log);
     const https = tlsOptions(config);
-    const web = await buildApi(deps, {
-      transport: 'tcp',
-      hosts: hostPolicy(config),
-      ...(https ? { https } : {}),
-    });
+    // The live view's snapshot is read on a thread of its own (queue-writer.ts): for 52k
+    // blocks the read and its JSON held the event loop 3–4 s per view opened.
+    const offLoop = new QueueWriter(p.store, p.log);
+    const web = await buildApi(
+      { ...deps, liveSnapshot: (now) => offLoop.dynamicJson(now) },
+      { transport: 'tcp', hosts: hostPolicy(config), ...(https ? { https } : {}) },
+    );
+    web.addHook('onClose', () => offLoop.close());
     await web.listen({ host, port });
     servers.push(web);
   }

@@ -12,10 +12,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { NewMail } from '../core/records.js';
+import { aBlock } from '../core/records.testkit.js';
 import type { Logger } from '../ports/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { FakeStore } from '../store/store.fake.js';
 import { QueueWriter } from './queue-writer.js';
+import { dynamicJsonOf } from './store-writer.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -106,7 +108,37 @@ test('writes keep their order and answer as the store does; the thread ends when
   await store.close();
 });
 
+test("the live view's snapshot is read on the thread: the blocks in force, as dynamicBlocks says", async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const now = 1_764_900_000;
+  await store.commit({
+    blocks: [
+      aBlock('192.0.2.1', { expiresAt: now + 60 }),
+      aBlock('192.0.2.2', { expiresAt: now - 1 }),
+      aBlock('192.0.2.3', { expiresAt: null }),
+    ],
+  });
+  const queue = new QueueWriter(store, log);
+  const json = await queue.dynamicJson(now);
+  assert.equal(queue.running, true, 'made on the thread');
+  assert.equal(json, await dynamicJsonOf(store, now));
+  assert.deepEqual(
+    (JSON.parse(json!) as Array<{ ip: string; timeLeft: number | null }>)
+      .map((b) => [b.ip, b.timeLeft])
+      .sort(),
+    [
+      ['192.0.2.1', 60],
+      ['192.0.2.3', null],
+    ],
+  );
+  await queue.close();
+  await store.close();
+});
+
 test('another store (a fake) is used as it is', () => {
   const fake = new FakeStore();
-  assert.equal(new QueueWriter(fake, log).store, fake);
+  const queue = new QueueWriter(fake, log);
+  assert.equal(queue.store, fake);
+  assert.equal(queue.dynamicJson(0), null, 'its snapshot is read as before');
 });

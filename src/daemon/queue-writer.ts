@@ -60,14 +60,27 @@ export class QueueWriter {
     await w?.close();
   }
 
-  private async write(method: QueueWrite, args: unknown[]): Promise<unknown> {
+  /**
+   * The live view's snapshot (the blocks in force at `now`, DynamicBlock[] as JSON) read
+   * and serialized on the thread; null when the store is not SQLite (read it as before).
+   */
+  dynamicJson(now: number): Promise<string> | null {
+    if (this.store === this.base) return null;
+    return this.onThread((w) => w.dynamicJson(now));
+  }
+
+  private write(method: QueueWrite, args: unknown[]): Promise<unknown> {
+    return this.onThread<unknown>((w) => w.call(method, args as never) as Promise<unknown>);
+  }
+
+  private async onThread<T>(job: (w: StoreWriter) => Promise<T>): Promise<T> {
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
     const file = (this.base as SqliteStore).file;
     this.writer ??= new StoreWriter(dirname(file), this.base, this.log);
     this.inFlight++;
     try {
-      return await this.writer.call(method, args as never);
+      return await job(this.writer);
     } finally {
       if (--this.inFlight === 0) {
         this.idle = setTimeout(() => void this.close(), this.idleMs);
