@@ -21,7 +21,7 @@
  * ECHO_SECONDS. A lost entry only means a real scanner at a proven address is not
  * blocked at that request (it still raises the alert).
  */
-import { HASH, hashEnd, hashStart, hashStr } from '../sip/match-hash.js';
+import { HASH, hashEnd, hashStartWith, hashStr } from '../sip/match-hash.js';
 
 export const ECHO_SECONDS = 120;
 /** One shielded alert per source per this long: a forger must not flood the alert path. */
@@ -30,8 +30,8 @@ const BUCKETS = 1 << 15;
 const MASK = BUCKETS - 1;
 
 function hashOf(remote: string, nonce: string): void {
-  hashStart();
-  hashStr(remote);
+  // The remote's part is remembered: the answer's request key hashes it next (match.ts).
+  hashStartWith(remote);
   hashStr(nonce);
   hashEnd();
 }

@@ -39,6 +39,13 @@ export class AddressMap<V> {
   }
 
   private look(ip: string): void {
+    this.lastKey = ip;
+    // Nothing held (most of the time on most hosts): no parse, no lookup.
+    if (this.all.size === 0) {
+      this.lastValue = undefined;
+      this.lastHas = false;
+      return;
+    }
     const n = ipv4Number(ip);
     const m = n >= 0 ? this.v4 : this.all;
     const k = n >= 0 ? n | 0 : ip;
@@ -46,7 +53,6 @@ export class AddressMap<V> {
     const v = (m as Map<number | string, V>).get(k);
     this.lastValue = v;
     this.lastHas = v !== undefined || (m as Map<number | string, V>).has(k);
-    this.lastKey = ip;
   }
 
   set(ip: string, v: V): void {
