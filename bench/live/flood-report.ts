@@ -52,7 +52,9 @@ export interface FloodRun {
   rssStartMb: number;
   rssPeakMb: number;
   hwmMb: number;
+  /** Blocks in force after the run, and those made in the window (after --settle). */
   blocks: number;
+  windowBlocks: number;
   /** From the in-process probe (null with --no-probe). */
   lag: ProbeReport['lagMs'] | null;
   gc: ProbeReport['gc'] | null;
@@ -81,6 +83,8 @@ export interface Window {
   from: LiveStatus | null;
   settleSeconds: number;
 }
+
+const blocksOf = (s: LiveStatus) => s.counts.dynamicTemporary + s.counts.dynamicPermanent;
 
 /** The run's figures from the window, the two status reports and the probe. */
 export function result(
@@ -139,7 +143,8 @@ export function result(
     rssStartMb: 0,
     rssPeakMb: 0,
     hwmMb: 0,
-    blocks: after.counts.dynamicTemporary + after.counts.dynamicPermanent,
+    blocks: blocksOf(after),
+    windowBlocks: blocksOf(after) - blocksOf(from),
     lag: report?.lagMs ?? null,
     gc: report?.gc ?? null,
     heapUsedMb: report ? report.memory.heapUsed / 2 ** 20 : null,
@@ -181,6 +186,6 @@ export function line(r: FloodRun): string {
     (r.daemonLag
       ? `daemon's own lag (status) p99 ${f1(r.daemonLag.p99)} ms, max since start ${f1(r.daemonLag.maxSinceStart)} ms; `
       : '') +
-    `blocks ${r.blocks}; load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
+    `blocks ${r.blocks}${r.settleSeconds > 0 ? ` (${r.windowBlocks} in the window)` : ''}; load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
   );
 }
