@@ -140,6 +140,36 @@ describe('parseListFile / formatListFile', () => {
     ]);
   });
 
+  it('merges a long list with repeats as a merge keyed by the canonical text does', () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const k = (i * 7919) % 600;
+      const spelled = [
+        `198.51.${k % 3}.${k % 200}`,
+        `::ffff:198.51.${k % 3}.${k % 200}`,
+        `2001:db8::${k.toString(16)}`,
+      ];
+      lines.push(`${spelled[i % 3]}${i % 4 === 0 ? ` note ${i}` : ''}`, `10.${k % 5}.0.0/16`);
+    }
+    const r = parseListFile(`${lines.join('\n')}\n`);
+    const byText = new Map<string, string>();
+    for (const line of lines) {
+      const p = parseListLine(line);
+      if (p.kind !== 'entry') continue;
+      const had = byText.get(p.entry.network);
+      if (had === undefined || p.entry.note)
+        byText.set(p.entry.network, had !== undefined && !p.entry.note ? had : p.entry.note);
+    }
+    assert.deepEqual(
+      r.entries,
+      [...byText].map(([network, note]) => ({ network, note })),
+    );
+    assert.deepEqual(
+      r.networks?.map((n) => n.text),
+      r.entries.map((e) => e.network),
+    );
+  });
+
   it("keeps each merged entry's parsed network beside it; lookup sets built from them answer as from the text", () => {
     const text =
       '192.0.2.1 first\n10.0.0.0/8\n192.0.2.1/32 second\n2001:DB8::/32 v6\n0.0.0.0 refused\nnope\n';

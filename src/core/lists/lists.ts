@@ -63,11 +63,26 @@ const MAX_NOTE = 500;
  * file or move a terminal's cursor; length is bounded.
  */
 export function cleanNote(note: string): string {
+  if (plainNote(note)) return note;
   return note
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, ' ')
     .trim()
     .slice(0, MAX_NOTE)
     .trim();
+}
+
+/**
+ * A note cleanNote leaves as it is: printable ASCII, no space at either end, not too long
+ * (a 1M-line list's notes: no regular expression over each).
+ */
+function plainNote(note: string): boolean {
+  const n = note.length;
+  if (n > MAX_NOTE || note.charCodeAt(0) === 32 || note.charCodeAt(n - 1) === 32) return false;
+  for (let i = 0; i < n; i++) {
+    const c = note.charCodeAt(i);
+    if (c < 32 || c > 126) return false;
+  }
+  return true;
 }
 
 /** Index of the `#` that starts a comment, or -1. */
@@ -118,18 +133,28 @@ export function mergeEntries(
   nets?: Network[],
 ): { entries: ListEntry[]; networks?: Network[] } {
   const byNetwork = new Map<string, number>();
+  // An IPv4 host (most entries of a big list) by its number: a Map keyed by numbers costs
+  // a third of one keyed by text (1M entries: ~0.17 s against ~0.55 s of CPU here).
+  const byHost = new Map<number, number>();
   const out: ListEntry[] = [];
   const outNets: Network[] = [];
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    const prev = byNetwork.get(e.network);
+    const n = nets?.[i];
+    const host = n && n.family === 4 && n.prefix === 32 ? hostNumber(n.bytes) : -1;
+    const prev = host >= 0 ? byHost.get(host) : byNetwork.get(e.network);
     if (prev === undefined) {
-      byNetwork.set(e.network, out.length);
+      if (host >= 0) byHost.set(host, out.length);
+      else byNetwork.set(e.network, out.length);
       out.push({ network: e.network, note: e.note });
       if (nets) outNets.push(nets[i]!);
     } else if (e.note) out[prev]!.note = e.note;
   }
   return nets ? { entries: out, networks: outNets } : { entries: out };
+}
+
+function hostNumber(b: Uint8Array): number {
+  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 }
 
 export function parseListFile(text: string): ListParseResult {
