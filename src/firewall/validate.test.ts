@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { checkNetwork } from '../core/net/ip.js';
 import { addressToBigint } from '../core/net/ip-range.js';
 import {
+  type AddressRange,
   canonicalNetworks,
+  mergeRanges,
   netmask,
   networkRanges,
   parseHost,
@@ -202,5 +204,44 @@ describe('rangeToCidrs / netmask', () => {
     assert.equal(netmask(4, 31), '255.255.255.254');
     assert.equal(netmask(6, 48), 'ffff:ffff:ffff::');
     assert.equal(netmask(6, 128), 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff');
+  });
+});
+
+describe('mergeRanges', () => {
+  /** The merge as it was: one sort with the bigint comparison (the oracle). */
+  function before(ranges: AddressRange[]): AddressRange[] {
+    const sorted = [...ranges].sort((a, b) =>
+      a.family !== b.family ? a.family - b.family : a.start < b.start ? -1 : a.start > b.start ? 1 : 0,
+    );
+    const out: AddressRange[] = [];
+    for (const r of sorted) {
+      const last = out[out.length - 1];
+      if (last && last.family === r.family && r.start <= last.end + 1n) {
+        if (r.end > last.end) last.end = r.end;
+      } else out.push({ ...r });
+    }
+    return out;
+  }
+
+  it('merges overlapping, adjacent, repeated and nested ranges of both families as the bigint sort did', () => {
+    let seed = 5;
+    const rnd = (n: number) => {
+      seed = (seed * 16807) % 2147483647;
+      return seed % n;
+    };
+    const ranges: AddressRange[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const family = rnd(5) === 0 ? 6 : 4;
+      const base = family === 4 ? BigInt(rnd(2 ** 31 - 10_000) * 2) : 0x20010db8n << 96n;
+      const start = base + BigInt(rnd(3000));
+      const end = start + BigInt(rnd(4) === 0 ? rnd(50) : 0);
+      ranges.push({ family, start, end });
+    }
+    ranges.push({ family: 4, start: 0xffffffffn, end: 0xffffffffn }, { family: 4, start: 0n, end: 5n });
+    const input = ranges.map((r) => ({ ...r }));
+    const got = mergeRanges(ranges);
+    assert.deepEqual(got, before(input));
+    assert.deepEqual(ranges, input, 'the input ranges are left as they were');
+    assert.ok(got.length > 1000 && got.length < ranges.length);
   });
 });
