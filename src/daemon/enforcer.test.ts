@@ -66,7 +66,14 @@ test('a real block next to it is enforced', async () => {
 });
 
 /** An enforcer over a store that stages (serializes) batches, with what it staged and committed. */
-function stagingEnforcer(commitMs: number) {
+/** Commits stay in flight until the test calls `release()`: no timing, whatever the load. */
+function stagingEnforcer() {
+  let open = false;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    open = true;
+    for (const w of waiting.splice(0)) w();
+  };
   const store = new FakeStore();
   const staged: string[] = [];
   const commits: string[][] = [];
@@ -85,7 +92,7 @@ function stagingEnforcer(commitMs: number) {
       commitStaged: async (tokens) => {
         const ts = tokens as Array<{ ips: string; b: StoreBatch }>;
         commits.push(ts.map((t) => t.ips));
-        await new Promise((r) => setTimeout(r, commitMs));
+        if (!open) await new Promise<void>((r) => waiting.push(r));
         for (const t of ts) await store.commit(t.b);
       },
     },
@@ -95,13 +102,13 @@ function stagingEnforcer(commitMs: number) {
     failed: (what, e) => assert.fail(`${what}: ${String(e)}`),
     clock: () => 1000,
   });
-  return { store, staged, commits, published, firewall, enforcer };
+  return { store, staged, commits, published, firewall, enforcer, release };
 }
 
 const turn = () => new Promise((r) => setImmediate(r));
 
 test('decisions made while a commit is in flight are staged once, as one batch, when the next commit starts; in order', async () => {
-  const { store, staged, commits, published, firewall, enforcer } = stagingEnforcer(30);
+  const { store, staged, commits, published, firewall, enforcer, release } = stagingEnforcer();
   await firewall.init(emptyFirewallState());
   enforcer.apply([aDecision('198.51.100.1', 1000)]);
   await turn();
@@ -113,6 +120,7 @@ test('decisions made while a commit is in flight are staged once, as one batch, 
   enforcer.apply([aDecision('198.51.100.3', 1000)]);
   await turn();
   assert.equal(staged.length, 1, 'three turns with a decision each: nothing serialized per turn');
+  release();
   await enforcer.flush();
   assert.deepEqual(commits, [['198.51.100.1'], ['198.51.100.2,198.51.100.3,-198.51.100.1']]);
   assert.equal(staged.length, 2, 'the three turns: one batch, staged once');
@@ -124,10 +132,10 @@ test('decisions made while a commit is in flight are staged once, as one batch, 
 });
 
 test('a burst: each STAGE_AT decisions are staged at the end of the turn that reached them, not all at the commit', async () => {
-  const { store, staged, commits, firewall, enforcer } = stagingEnforcer(50);
+  const { store, staged, commits, firewall, enforcer, release } = stagingEnforcer();
   await firewall.init(emptyFirewallState());
   enforcer.apply([aDecision('10.0.0.1', 1000)]);
-  await turn(); // the first commit is in flight for 50 ms
+  await turn(); // the first commit is in flight until release()
   const ip = (n: number) => `10.1.${n >> 8}.${n & 255}`;
   let n = 0;
   for (let t = 0; t < 6; t++) {
@@ -139,6 +147,7 @@ test('a burst: each STAGE_AT decisions are staged at the end of the turn that re
     assert.equal(staged.length, 1 + Math.floor((t + 1) / 2), `after turn ${t + 1}`);
   }
   assert.equal(staged.at(-1)!.split(',').length, STAGE_AT);
+  release();
   await enforcer.flush();
   assert.equal(commits.length, 2);
   assert.equal(commits[1]!.length, 3, 'the three staged batches in one commit');
