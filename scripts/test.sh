@@ -14,9 +14,12 @@ if [ "${#files[@]}" -eq 0 ]; then
   echo "no test files found" >&2
   exit 1
 fi
+# A test that hangs fails by name after 10 minutes (the longest takes ~2) instead of
+# holding the run until CI's limit with nothing said.
+timeout=(--test-timeout=600000)
 status=0
-node --import tsx --test --test-concurrency=2 --test-reporter=spec "$@" "${files[@]}" || status=$?
+node --import tsx --test --test-concurrency=2 "${timeout[@]}" --test-reporter=spec "$@" "${files[@]}" || status=$?
 if [ "${#alone[@]}" -gt 0 ]; then
-  node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" "${alone[@]}" || status=$?
+  node --import tsx --test --test-concurrency=1 "${timeout[@]}" --test-reporter=spec "$@" "${alone[@]}" || status=$?
 fi
 exit "$status"
