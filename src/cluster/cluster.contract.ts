@@ -308,6 +308,10 @@ export function clusterBusContract(name: string, make: () => Promise<BusHarness>
         });
         assert.ok(Date.now() - t0 < 5000, 'rejected promptly, not queued');
         await waitUntil('the bus down', () => a.state() === 'down');
+        // A reader loops on ready() while Redis is away: an answer at once would be a busy loop.
+        const t1 = Date.now();
+        assert.equal(await a.ready(300), false, 'not ready while down');
+        assert.ok(Date.now() - t1 >= 250, `ready(300) waited ${Date.now() - t1} ms while down: it must wait`);
       } finally {
         await restore();
       }

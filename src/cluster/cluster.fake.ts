@@ -211,7 +211,18 @@ export class FakeClusterBus implements ClusterBus {
     return this.closed ? 'closed' : this.s.down ? 'down' : 'up';
   }
 
-  async ready(): Promise<boolean> {
+  /** As Redis: at once when up, else when it comes back, or false after `timeoutMs`. */
+  async ready(timeoutMs: number): Promise<boolean> {
+    if (this.state() === 'up') return true;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.s.waiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, timeoutMs);
+      this.s.waiters.add(done);
+    });
     return this.state() === 'up';
   }
 

@@ -116,3 +116,44 @@ test('a read applies consecutive peer blocks and one list’s changes as one cal
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('Redis away longer than a read’s block: the reader waits for it, it does not spin the event loop', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-cluster2-down-'));
+  const redis = new FakeClusterBus();
+  const bus = redis.connect();
+  // A bus whose ready() answered at once made the reader a microtask loop: timers and I/O
+  // starved, so the test (or the daemon) never ran again. Past SPIN calls the guard brings
+  // the bus back itself, so the spin ends and the assertion below can say what happened.
+  const SPIN = 200;
+  let readyCalls = 0;
+  const ready = bus.ready.bind(bus);
+  bus.ready = (ms: number) => {
+    if (++readyCalls === SPIN) redis.setDown(false);
+    return ready(ms);
+  };
+  const journal = ClusterJournal.open(dir);
+  const sync = new ClusterSync({
+    self: 'pbx-b',
+    bus,
+    journal,
+    host: recordingHost([]),
+    log: silentLogger,
+    clock: () => 2000,
+    version: 'test',
+    extendStep: 60,
+  });
+  try {
+    sync.start();
+    await new Promise((r) => setTimeout(r, 200));
+    redis.setDown(true);
+    readyCalls = 0;
+    // Past a read's block (1 s) and the retry pause (1 s): the reader is asking ready() now.
+    await new Promise((r) => setTimeout(r, 3500));
+    assert.ok(readyCalls < 10, `ready() asked ${readyCalls} times in 3.5 s while Redis was down`);
+  } finally {
+    redis.setDown(false);
+    await sync.stop();
+    journal.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
