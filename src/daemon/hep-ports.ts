@@ -10,6 +10,7 @@
  * Requests the server itself sends (from one of the host's addresses: an INVITE to a
  * phone on its WebSocket) go to the client's port, not a SIP port: not warned about.
  */
+import { PortSet } from '../core/detect/ports.js';
 import type { PortRange, SipEvent } from '../core/types.js';
 import type { Logger } from '../ports/logger.js';
 
@@ -17,7 +18,8 @@ const REPEAT_S = 3600;
 const MAX_PORTS = 16;
 
 export class HepPortNotice {
-  private readonly ports = new Uint8Array(65536);
+  /** The engine's own test of a SIP port, so this warns about exactly what it ignores. */
+  private readonly ports: PortSet;
   /** Port → when it was last warned about, and requests ignored since. */
   private readonly warned = new Map<number, { at: number; ignored: number }>();
 
@@ -26,13 +28,12 @@ export class HepPortNotice {
     private readonly local: ReadonlySet<string>,
     private readonly log: Logger,
   ) {
-    for (const r of sipPorts)
-      for (let p = Math.max(0, r.from); p <= Math.min(65535, r.to); p++) this.ports[p] = 1;
+    this.ports = new PortSet(sipPorts);
   }
 
   /** One mirrored event, at `now` (seconds). */
   seen(ev: SipEvent, now: number): void {
-    if (ev.msg.kind !== 'request' || this.ports[ev.dport] === 1 || this.ports[ev.sport] === 1) return;
+    if (ev.msg.kind !== 'request' || this.ports.has(ev.dport) || this.ports.has(ev.sport)) return;
     if (this.local.has(ev.src)) return;
     const w = this.warned.get(ev.dport);
     if (w && now - w.at < REPEAT_S) {
