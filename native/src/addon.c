@@ -7,20 +7,9 @@
 #include <string.h>
 
 #include "capture.h"
+#include "napi-util.h"
 #include "nft.h"
 #include "watch-addon.h"
-
-#define CHECK(call)                                                              \
-  do {                                                                           \
-    if ((call) != napi_ok) {                                                     \
-      const napi_extended_error_info *info_ = NULL;                              \
-      napi_get_last_error_info(env, &info_);                                     \
-      napi_throw_error(env, NULL,                                                \
-                       info_ && info_->error_message ? info_->error_message      \
-                                                     : "sipprot-native: N-API"); \
-      return NULL;                                                               \
-    }                                                                            \
-  } while (0)
 
 typedef struct {
   capture_t *cap;
@@ -30,15 +19,6 @@ typedef struct {
 static napi_value throw_msg(napi_env env, const char *msg) {
   napi_throw_error(env, "SP_ERR_CAPTURE", msg);
   return NULL;
-}
-
-static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
-    napi_throw_type_error(env, NULL, "sipprot-native: missing arguments");
-    return -1;
-  }
-  return 0;
 }
 
 static handle_t *get_handle(napi_env env, napi_value v) {
@@ -157,12 +137,6 @@ static napi_value cap_release(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int64(env, argv[1], &n));
   if (h->cap != NULL && n > 0) capture_release(h->cap, (size_t)n);
   return NULL;
-}
-
-static napi_status set_num(napi_env env, napi_value obj, const char *key, double v) {
-  napi_value x;
-  napi_status s = napi_create_double(env, v, &x);
-  return s != napi_ok ? s : napi_set_named_property(env, obj, key, x);
 }
 
 static napi_value cap_stats(napi_env env, napi_callback_info info) {

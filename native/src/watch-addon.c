@@ -6,16 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "napi-util.h"
 #include "nft-watch.h"
 #include "watch-addon.h"
-
-#define W_CHECK(call)                                                 \
-  do {                                                                \
-    if ((call) != napi_ok) {                                          \
-      napi_throw_error(env, NULL, "sipprot-native: N-API call failed"); \
-      return NULL;                                                    \
-    }                                                                 \
-  } while (0)
 
 static napi_value fail(napi_env env, const char *msg) {
   napi_throw_error(env, "SP_ERR_FIREWALL", msg);
@@ -32,26 +25,11 @@ static int short_str(napi_env env, napi_value v, char *out, size_t size) {
   return 0;
 }
 
-static int args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
-  size_t argc = want;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
-    napi_throw_type_error(env, NULL, "sipprot-native: missing arguments");
-    return -1;
-  }
-  return 0;
-}
-
-static napi_status set_num(napi_env env, napi_value obj, const char *key, double v) {
-  napi_value x;
-  napi_status s = napi_create_double(env, v, &x);
-  return s != napi_ok ? s : napi_set_named_property(env, obj, key, x);
-}
-
 /* nftChainRules(netns, table, chain, set) -> { rules, lookups } | null (table or chain gone) */
 static napi_value chain_rules_js(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   char s[4][64];
-  if (args(env, info, 4, argv) != 0) return NULL;
+  if (get_args(env, info, 4, argv) != 0) return NULL;
   for (int i = 0; i < 4; i++)
     if (short_str(env, argv[i], s[i], sizeof s[i]) != 0) return NULL;
   nft_chain_rules_t r;
@@ -60,12 +38,12 @@ static napi_value chain_rules_js(napi_env env, napi_callback_info info) {
   if (rc < 0) return fail(env, err);
   napi_value out;
   if (rc == 1) {
-    W_CHECK(napi_get_null(env, &out));
+    CHECK(napi_get_null(env, &out));
     return out;
   }
-  W_CHECK(napi_create_object(env, &out));
-  W_CHECK(set_num(env, out, "rules", (double)r.rules));
-  W_CHECK(set_num(env, out, "lookups", (double)r.lookups));
+  CHECK(napi_create_object(env, &out));
+  CHECK(set_num(env, out, "rules", (double)r.rules));
+  CHECK(set_num(env, out, "lookups", (double)r.lookups));
   return out;
 }
 
@@ -75,7 +53,7 @@ static napi_value chain_rules_js(napi_env env, napi_callback_info info) {
 static napi_value counters_js(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   char netns[64], table[64];
-  if (args(env, info, 2, argv) != 0 || short_str(env, argv[0], netns, sizeof netns) != 0 ||
+  if (get_args(env, info, 2, argv) != 0 || short_str(env, argv[0], netns, sizeof netns) != 0 ||
       short_str(env, argv[1], table, sizeof table) != 0)
     return NULL;
   nft_counter_t c[MAX_COUNTERS];
@@ -83,15 +61,15 @@ static napi_value counters_js(napi_env env, napi_callback_info info) {
   int n = nft_counters(netns, table, c, MAX_COUNTERS, err, sizeof err);
   if (n < 0) return fail(env, err);
   napi_value out;
-  W_CHECK(napi_create_array_with_length(env, (size_t)n, &out));
+  CHECK(napi_create_array_with_length(env, (size_t)n, &out));
   for (int i = 0; i < n; i++) {
     napi_value o, name;
-    W_CHECK(napi_create_object(env, &o));
-    W_CHECK(napi_create_string_utf8(env, c[i].name, NAPI_AUTO_LENGTH, &name));
-    W_CHECK(napi_set_named_property(env, o, "name", name));
-    W_CHECK(set_num(env, o, "packets", (double)c[i].packets));
-    W_CHECK(set_num(env, o, "bytes", (double)c[i].bytes));
-    W_CHECK(napi_set_element(env, out, (uint32_t)i, o));
+    CHECK(napi_create_object(env, &o));
+    CHECK(napi_create_string_utf8(env, c[i].name, NAPI_AUTO_LENGTH, &name));
+    CHECK(napi_set_named_property(env, o, "name", name));
+    CHECK(set_num(env, o, "packets", (double)c[i].packets));
+    CHECK(set_num(env, o, "bytes", (double)c[i].bytes));
+    CHECK(napi_set_element(env, out, (uint32_t)i, o));
   }
   return out;
 }
@@ -133,13 +111,13 @@ static void finalize_watch(napi_env env, void *data, void *hint) {
 static napi_value watch_start_js(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   char netns[64], table[64];
-  if (args(env, info, 3, argv) != 0 || short_str(env, argv[0], netns, sizeof netns) != 0 ||
+  if (get_args(env, info, 3, argv) != 0 || short_str(env, argv[0], netns, sizeof netns) != 0 ||
       short_str(env, argv[1], table, sizeof table) != 0)
     return NULL;
   watch_handle_t *h = calloc(1, sizeof *h);
   if (h == NULL) return fail(env, "out of memory");
   napi_value name;
-  W_CHECK(napi_create_string_utf8(env, "sipprot-nft-watch", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_create_string_utf8(env, "sipprot-nft-watch", NAPI_AUTO_LENGTH, &name));
   if (napi_create_threadsafe_function(env, argv[2], NULL, name, 16, 1, NULL, NULL, NULL, call_js, &h->fn) !=
       napi_ok) {
     free(h);
@@ -175,7 +153,7 @@ static watch_handle_t *handle_of(napi_env env, napi_value v) {
 /* nftWatchStop(handle): joins the thread; safe twice. */
 static napi_value watch_stop_js(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (args(env, info, 1, argv) != 0) return NULL;
+  if (get_args(env, info, 1, argv) != 0) return NULL;
   watch_handle_t *h = handle_of(env, argv[0]);
   if (h != NULL) close_handle(h);
   return NULL;
@@ -184,18 +162,18 @@ static napi_value watch_stop_js(napi_env env, napi_callback_info info) {
 /* nftWatchStats(handle) -> { messages, elements, reported, overruns } (zeros once stopped) */
 static napi_value watch_stats_js(napi_env env, napi_callback_info info) {
   napi_value argv[1];
-  if (args(env, info, 1, argv) != 0) return NULL;
+  if (get_args(env, info, 1, argv) != 0) return NULL;
   watch_handle_t *h = handle_of(env, argv[0]);
   if (h == NULL) return NULL;
   nft_watch_stats_t s;
   memset(&s, 0, sizeof s);
   if (h->w != NULL) nft_watch_stats(h->w, &s);
   napi_value out;
-  W_CHECK(napi_create_object(env, &out));
-  W_CHECK(set_num(env, out, "messages", (double)s.messages));
-  W_CHECK(set_num(env, out, "elements", (double)s.elements));
-  W_CHECK(set_num(env, out, "reported", (double)s.reported));
-  W_CHECK(set_num(env, out, "overruns", (double)s.overruns));
+  CHECK(napi_create_object(env, &out));
+  CHECK(set_num(env, out, "messages", (double)s.messages));
+  CHECK(set_num(env, out, "elements", (double)s.elements));
+  CHECK(set_num(env, out, "reported", (double)s.reported));
+  CHECK(set_num(env, out, "overruns", (double)s.overruns));
   return out;
 }
 
