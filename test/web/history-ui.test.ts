@@ -124,11 +124,22 @@ describe('issue 16: history, why a phone is blocked, phone layout, dark mode', (
 
       // Filters: the form is folded on a phone.
       if (size === 'phone') await page.getByText('Filters', { exact: true }).click();
+      // Answers out of order (an unfiltered one is slower): the rows read below must be the
+      // last query's, not the ones on screen nor a late answer to an earlier query.
+      await page.route('**/api/history?*', async (route) => {
+        const filtered = /[?&](ip|network|reason|user|ua)=/.test(route.request().url());
+        await new Promise((r) => setTimeout(r, filtered ? 50 : 400));
+        await route.continue();
+      });
       const apply = async (label: string, value: string, select = false) => {
         const f = page.getByLabel(label, { exact: true });
         if (select) await f.selectOption(value);
         else await f.fill(value);
+        // The table is busy only once the query is sent, a frame after the click: wait for
+        // this query's answer, then for it to be drawn.
+        const answered = page.waitForResponse((r) => r.url().includes('/api/history?'));
         await page.getByRole('button', { name: 'Show events' }).click();
+        await answered;
         await page.waitForFunction(() => !document.querySelector('section[aria-busy="true"]'));
       };
       await apply('Address or network', '45.134.26.0/24');
@@ -138,8 +149,15 @@ describe('issue 16: history, why a phone is blocked, phone layout, dark mode', (
         subjects.join(','),
       );
       assert.match(page.url(), /#\/events\?where=45\.134\.26\.0%2F24/, 'the filters are in the URL');
-      await apply('Address or network', '');
-      await apply('Reason', 'enumeration', true);
+      // An admin who changes the filter again before the first answer came: the slower,
+      // unfiltered answer arrives last and must not replace the newer query's rows.
+      await page.getByLabel('Address or network', { exact: true }).fill('');
+      await page.getByRole('button', { name: 'Show events' }).click();
+      await page.getByLabel('Reason', { exact: true }).selectOption('enumeration');
+      const stale = page.waitForResponse((r) => /\/api\/history\?(?!.*reason=)/.test(r.url()));
+      await page.getByRole('button', { name: 'Show events' }).click();
+      await stale;
+      await page.waitForFunction(() => !document.querySelector('section[aria-busy="true"]'));
       assert.ok((await rows.count()) > 0);
       for (const t of await rows.locator('td[data-label="Reason"]').allTextContents())
         assert.equal(t, 'Extension scan');

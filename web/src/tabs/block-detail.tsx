@@ -43,7 +43,15 @@ function useCheck(ip: string | null): { check: CheckResult | null; error: string
     setCheck(null);
     setError(null);
     if (!ip) return;
-    get<CheckResult>(`/api/check/${encodeURIComponent(ip)}`).then(setCheck, (e) => setError(messageOf(e)));
+    // Opening another block before this answer came: the late answer is not this block's.
+    let current = true;
+    get<CheckResult>(`/api/check/${encodeURIComponent(ip)}`).then(
+      (c) => current && setCheck(c),
+      (e) => current && setError(messageOf(e)),
+    );
+    return () => {
+      current = false;
+    };
   }, [ip]);
   return { check, error };
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AttackRecord, DashboardData } from '../../../src/api/types.js';
 import { get, messageOf } from '../api.js';
 import { ago, country, countryName, num, plural, reason, todayLocal, toLocalInput, when } from '../format.js';
@@ -282,13 +282,18 @@ function Report() {
   const [day, setDay] = useState(todayLocal());
   const [text, setText] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Two days asked quickly: only the last one asked may show, whichever answer comes last.
+  const asked = useRef(0);
   const show = async (e: Event) => {
     e.preventDefault();
+    const mine = ++asked.current;
     try {
-      setText((await get<{ text: string }>(`/api/report?day=${encodeURIComponent(day)}`)).text);
+      const r = await get<{ text: string }>(`/api/report?day=${encodeURIComponent(day)}`);
+      if (mine !== asked.current) return;
+      setText(r.text);
       setError(null);
     } catch (err) {
-      setError(messageOf(err));
+      if (mine === asked.current) setError(messageOf(err));
     }
   };
   return (

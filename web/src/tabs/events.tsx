@@ -6,7 +6,7 @@
  * million events; the export is /api/history.csv with the same filters. Filters live in
  * the URL (#/events?ip=...), so the dashboard and the dynamic list link straight here.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { HistoryAnswer, HistoryEvent } from '../../../src/api/types.js';
 import { get, messageOf } from '../api.js';
 import { ago, country, dateTime, fromLocalInput, num, plural, REASONS, reason } from '../format.js';
@@ -139,20 +139,24 @@ export function Events() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
+  // Answers can come back out of order; only the last question asked may fill the table.
+  const asked = useRef(0);
   const load = async (f: Filters, page: string | null) => {
+    const mine = ++asked.current;
     setBusy(true);
     try {
       const q = historyQuery(f);
       q.set('limit', String(PAGE()));
       if (page) q.set('page', page);
       const r = await get<HistoryAnswer>(`/api/history?${q}`);
+      if (mine !== asked.current) return;
       setEvents((old) => (page && old ? [...old, ...r.events] : r.events));
       setNext(r.next);
       setError(null);
     } catch (e) {
-      setError(messageOf(e));
+      if (mine === asked.current) setError(messageOf(e));
     } finally {
-      setBusy(false);
+      if (mine === asked.current) setBusy(false);
     }
   };
 

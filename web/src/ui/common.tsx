@@ -1,6 +1,6 @@
 /** Small shared pieces: messages, page headers, loading state, table headers. */
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { messageOf } from '../api.js';
 
 type NoticeKind = 'ok' | 'error' | 'info' | 'warn';
@@ -77,13 +77,20 @@ export interface Loaded<T> {
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Answers can come back out of order (the deny list asked while the allow list's answer
+  // is still on its way, a reload racing a live update): only the last question asked may
+  // show, or one list's entries appear under another's name.
+  const asked = useRef(0);
   // The caller names the inputs in `deps` (the loader closure changes on every render).
   const reload = useCallback(async () => {
+    const mine = ++asked.current;
     try {
-      setData(await load());
+      const d = await load();
+      if (mine !== asked.current) return;
+      setData(d);
       setError(null);
     } catch (e) {
-      setError(messageOf(e));
+      if (mine === asked.current) setError(messageOf(e));
     }
   }, deps);
   useEffect(() => {
