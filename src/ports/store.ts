@@ -17,6 +17,8 @@
  *   (STATE_DIR not accessible), SP_ERR_ADDRESS_INVALID (bad e-mail address),
  *   SP_ERR_USAGE (a request the store cannot honour, e.g. mail without recipients).
  */
+
+import type { BlockFilter, BlockKeyset, BlockSort } from '../core/block-view.js';
 import type { NewHistoryEvent } from '../core/history/events.js';
 import type { HistoryPage, HistoryQuery } from '../core/history/query.js';
 import type {
@@ -37,6 +39,28 @@ export interface BlockQuery {
   activeAt?: number;
   /** Only permanent blocks (expiresAt null). */
   permanentOnly?: boolean;
+}
+
+/** A page of the blocks in force (core/block-view.ts says the order and the match). */
+export interface BlockPageQuery {
+  /** Blocks in force at this time (as listBlocks' activeAt). */
+  activeAt: number;
+  sort: BlockSort;
+  /** Rows strictly after this one in the order (the previous page's last row); absent: from the start. */
+  after?: BlockKeyset;
+  filter?: BlockFilter;
+  /** At most this many rows (0: none, only the counts). */
+  limit: number;
+  /** Whether to count (a scan of every block in force: asked for on a first page only). */
+  count?: boolean;
+}
+
+export interface BlockPage {
+  blocks: BlockRecord[];
+  /** Whether more rows match after the last one given. */
+  more: boolean;
+  /** With `count`: blocks in force, those matching the filter, those that look like a phone. */
+  counts: { inForce: number; matched: number; phones: number } | null;
 }
 
 export interface BlockCounts {
@@ -114,6 +138,13 @@ export interface Store {
    * loaded before the full records are (100k blocks: ~70 ms instead of ~300 ms).
    */
   blocksInForce(activeAt: number): Promise<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>>;
+  /**
+   * One page of the blocks in force at `activeAt` that match the filter, in the order of
+   * `sort` (ties by address), starting strictly after `after`: paging never gives a row
+   * twice, and a row in force all along is given once. The live view's list (a flood's
+   * 100k+ blocks are never read whole for it).
+   */
+  pageBlocks(q: BlockPageQuery): Promise<BlockPage>;
   /** Removes the block; false when there was none. Block counts (ip_stats) are kept. */
   deleteBlock(ip: string): Promise<boolean>;
   /**

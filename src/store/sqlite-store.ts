@@ -22,6 +22,8 @@ import type { BlockRecord, Decision } from '../core/types.js';
 import type {
   AttackQuery,
   BlockCounts,
+  BlockPage,
+  BlockPageQuery,
   BlockQuery,
   DecisionQuery,
   PruneRequest,
@@ -31,6 +33,7 @@ import type {
   SummaryQuery,
 } from '../ports/store.js';
 import { migrate } from './migrations.js';
+import { SqliteBlockPages } from './sqlite-block-page.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { openDatabase, type SqliteStoreOptions, storeError } from './sqlite-open.js';
 import {
@@ -70,6 +73,7 @@ export class SqliteStore implements Store {
   private readonly st: Statements;
   private readonly hist: SqliteHistory;
   private readonly hooks: SqliteWebhooks;
+  private readonly pages: SqliteBlockPages;
 
   /** Opens (creating STATE_DIR 0700 and the file 0600 if missing) and migrates to the newest schema. */
   static open(stateDir: string, opts: SqliteStoreOptions = {}): SqliteStore {
@@ -99,6 +103,7 @@ export class SqliteStore implements Store {
     this.st = prepareStatements(db);
     this.hist = new SqliteHistory(db);
     this.hooks = new SqliteWebhooks(db);
+    this.pages = new SqliteBlockPages(db);
   }
 
   async check(): Promise<void> {
@@ -142,6 +147,11 @@ export class SqliteStore implements Store {
         return out;
       })(),
     );
+  }
+
+  async pageBlocks(q: BlockPageQuery): Promise<BlockPage> {
+    assertTime('activeAt', q.activeAt);
+    return this.read('page blocks', () => this.pages.page(q));
   }
 
   async deleteBlock(ip: string): Promise<boolean> {

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe } from 'node:test';
 import type { ContractContext, StoreHarness } from './store.testkit.js';
 import { adminContract } from './store-admin.contract.js';
+import { blockPageContract } from './store-block-page.contract.js';
 import { historyContract } from './store-history.contract.js';
 import { recordsContract } from './store-records.contract.js';
 import { webhooksContract } from './store-webhooks.contract.js';
@@ -33,5 +34,6 @@ export function storeContract(
     adminContract(ctx, opts);
     historyContract(ctx);
     webhooksContract(ctx);
+    blockPageContract(ctx);
   });
 }

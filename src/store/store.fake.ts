@@ -21,6 +21,8 @@ import type { BlockRecord, Decision } from '../core/types.js';
 import type {
   AttackQuery,
   BlockCounts,
+  BlockPage,
+  BlockPageQuery,
   BlockQuery,
   DecisionQuery,
   PruneRequest,
@@ -29,6 +31,7 @@ import type {
   StoreBatch,
   SummaryQuery,
 } from '../ports/store.js';
+import { pageOf } from './block-page.js';
 import { FakeHistory } from './history.fake.js';
 import { SummaryBuilder } from './summary.js';
 import {
@@ -101,6 +104,13 @@ export class FakeStore implements Store {
       if (b.expiresAt === null || b.expiresAt > activeAt) out.push({ ip: b.ip, expiresAt: b.expiresAt });
     }
     return out;
+  }
+
+  async pageBlocks(q: BlockPageQuery): Promise<BlockPage> {
+    this.open();
+    assertTime('activeAt', q.activeAt);
+    const page = pageOf(this.blocks.values(), q);
+    return { ...page, blocks: page.blocks.map(clone) };
   }
 
   async deleteBlock(ip: string): Promise<boolean> {
