@@ -3,13 +3,14 @@
  * and owns the lifecycle. Nothing else holds the whole: the packet inputs get a PacketSink
  * (the pipeline), the enforcer gets the firewall and store ports and four callbacks, the
  * API gets a RunningDaemon (what is in force and the few things it may ask), settings get
- * `config` and `reload`.
+ * `config` and `reload`. Parts with a concern of their own sit next to it: the lists in force
+ * (lists-in-force.ts), what the API and the fleet see (running.ts), the timers (periodic.ts).
  *
  * Lifecycle (unchanged by issue 11):
  * - start: PID file, store, firewall check, lists, geo-IP, running blocks from the store,
  *   one full reconcile of the kernel, a warm-up of the packet path (warm-up.ts), capture
- *   and HEP, API (Unix socket, then WEB_LISTEN), timers (policy tick 250 ms, mail 5 s,
- *   store pruning 6 h). A failure stops what started.
+ *   and HEP, API (Unix socket, then WEB_LISTEN), timers (periodic.ts: policy tick 250 ms,
+ *   mail 5 s, store pruning 6 h). A failure stops what started.
  * - reload (SIGHUP, API, settings): commit what is pending, new config, lists and geo-IP,
  *   a new engine fed the running blocks again, capture restarted only when what it sees
  *   changed, one reconcile; blocks are kept.
@@ -23,10 +24,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { AdminPresence } from '../api/presence.js';
 import { isSipprotError } from '../core/errors.js';
-import type { AccessLists } from '../core/lists/lists.js';
 import type { PrefixSet } from '../core/net/prefix-set.js';
-import type { Config, Decision, ListEntry, ListName } from '../core/types.js';
-import type { ListFiles } from '../lists/list-files.js';
+import type { Config, Decision } from '../core/types.js';
 import type { RuntimePaths } from '../platform/runtime-paths.js';
 import { VERSION } from '../platform/version.js';
 import type { LiveStats } from '../ports/admin.js';
@@ -34,36 +33,34 @@ import type { FirewallState } from '../ports/firewall.js';
 import type { Store } from '../ports/store.js';
 import { adminOf, type RunningDaemon, startApi } from './api.js';
 import { startedFields } from './banner.js';
-import { type ClusterNode, clusterHostId, startCluster } from './cluster.js';
+import { type ClusterNode, clusterHostId } from './cluster.js';
 import { sameCapture } from './config-diff.js';
 import { logConfigWarnings } from './config-warnings.js';
 import { LiveEvents } from './events.js';
 import { DaemonFeeds } from './feeds.js';
 import { countryRanges, GeoInForce } from './geo.js';
-import { REFRESH_MS as HOST_REFRESH_MS, HostView, protectedPeers, reviewCountries } from './host-view.js';
+import { HostView, protectedPeers, reviewCountries } from './host-view.js';
 import { PacketInputs, type PacketSink } from './inputs.js';
 import { loadKernelFirst } from './kernel-first.js';
 import { kernelState } from './kernel-state.js';
 import { KernelSync } from './kernel-sync.js';
-import { readAccessLists, withFleetChange } from './lists.js';
+import { ListsInForce } from './lists-in-force.js';
 import { MailInForce } from './mail.js';
 import { type DaemonOptions, type EarlyKernel, type Opened, openParts } from './open.js';
 import { Operations } from './ops.js';
+import { Periodic } from './periodic.js';
 import { Pipeline } from './pipeline.js';
 import { storeAlarmTo } from './protection.js';
+import { liveStats, type RunningParts, runningDaemon, startFleet } from './running.js';
 import { storeWith } from './store-with.js';
 
 const clock = () => Date.now() / 1000;
-const TICK_MS = 250;
-const NOTIFY_TICK_MS = 5000;
-const PRUNE_MS = 6 * 3600_000;
 
 export type { DaemonOptions };
 
 export class Daemon {
   /** The config in force (replaced on reload). */
   private conf: Config;
-  private access: AccessLists;
   /** The geo-IP database in use and its refresh (geo.ts); the mail in force (mail.ts). */
   private readonly geo: GeoInForce;
   private readonly mail: MailInForce;
@@ -76,16 +73,16 @@ export class Daemon {
   private readonly adminStore: Store;
   /** The kernel's agreement with the policy: reconcile, retry, watch, remove (kernel-sync.ts). */
   private readonly kernel: KernelSync;
-  private readonly lists: ListFiles;
-  /** The fleet's list changes still being written to the list files (fleetListChanged). */
-  private listWrites: Promise<void> = Promise.resolve();
+  /** The allow and deny lists in force and their files (lists-in-force.ts). */
+  private readonly lists: ListsInForce;
   private readonly events = new LiveEvents();
   private readonly pipeline: Pipeline;
   /** Logs, metrics, webhooks and alerts around the decision path (daemon/ops.ts). */
   private readonly ops: Operations;
   private readonly inputs: PacketInputs;
   private servers: FastifyInstance[] = [];
-  private readonly timers: NodeJS.Timeout[] = [];
+  /** Policy tick, host refresh, mail, store pruning (periodic.ts). */
+  private readonly periodic = new Periodic();
   private readonly host: HostView;
   /** Peers of live web admin sessions; PROTECTED_PEERS (rebuilt on reload). */
   private readonly presence = new AdminPresence();
@@ -147,8 +144,15 @@ export class Daemon {
       mail: (n) => this.mail.notifier.protection(n),
       clock,
     });
-    this.lists = early.lists;
-    this.access = early.access;
+    this.lists = new ListsInForce({
+      files: early.lists,
+      access: early.access,
+      log: o.log,
+      firewall: this.kernel.firewall,
+      liftExempt: () => this.pipeline.liftExempt(),
+      failed: (e) => this.failed('firewall', e),
+      emit: (e) => this.events.emit(e),
+    });
     this.geo = new GeoInForce(o.log, (db) => this.cluster?.watchGeo(db));
     this.geoEarly = early.geo !== undefined;
     if (early.geo !== undefined) this.geo.db = early.geo;
@@ -161,31 +165,15 @@ export class Daemon {
         this.cluster ? this.cluster.claim(job, ttl) : Promise.reject(new Error('cluster not started')),
       fleetName: () => (this.cluster ? this.cluster.fleetName() : Promise.resolve(null)),
     });
-    this.ops = new Operations({
-      config: () => this.conf,
-      log: o.log,
-      store: o.store,
-      clock,
-      live: () => this.liveStats(),
-      detection: () => this.pipeline.detectionCounts(),
-      held: () => this.pipeline.held(),
-      access: () => this.access,
-      geo: () => this.geo.db,
-      notifier: () => this.mail.notifier,
-      userAgent: `sipprot/${VERSION}`,
-      feeds: () => this.feeds?.view()?.status() ?? [],
-      protection: () => this.kernel.metrics(this.pipeline.storeState().failures),
-      emit: (e) => this.events.emit(e),
-      boardStore: storeWith(o.store, { setSetting: (k, v) => this.pipeline.saveSetting(k, v) }),
-    });
+    this.ops = this.operations(o);
     this.pipeline = new Pipeline(o.config, {
-      lists: () => this.access,
+      lists: () => this.lists.access,
       protectedPeer: (ip) => this.host.isProtected(ip, this.peers),
       country: (ip) => this.geo.db?.country(ip) ?? null,
       enforce: {
         firewall: this.kernel.firewall,
         store: this.store,
-        appendDeny: (entries) => this.lists.add('deny', entries),
+        appendDeny: (entries) => this.lists.files.add('deny', entries),
         published: (ds) => this.published(ds),
         failed: (what, e) => this.failed(what, e),
         enforced: (ds, attacks) => this.cluster?.committed(ds, attacks, clock()),
@@ -202,6 +190,27 @@ export class Daemon {
     this.inputs = new PacketInputs(this.pipeline, o.opts.capture !== false, o.log, this.kernel.alarm.capture);
   }
 
+  /** Logs, metrics, webhooks and alerts: what they read of the daemon (ops.ts). */
+  private operations(o: Opened): Operations {
+    return new Operations({
+      config: () => this.conf,
+      log: o.log,
+      store: o.store,
+      clock,
+      live: () => this.liveStats(),
+      detection: () => this.pipeline.detectionCounts(),
+      held: () => this.pipeline.held(),
+      access: () => this.lists.access,
+      geo: () => this.geo.db,
+      notifier: () => this.mail.notifier,
+      userAgent: `sipprot/${VERSION}`,
+      feeds: () => this.feeds?.view()?.status() ?? [],
+      protection: () => this.kernel.metrics(this.pipeline.storeState().failures),
+      emit: (e) => this.events.emit(e),
+      boardStore: storeWith(o.store, { setSetting: (k, v) => this.pipeline.saveSetting(k, v) }),
+    });
+  }
+
   private async begin(): Promise<void> {
     const config = this.conf;
     logConfigWarnings(this.log, config.source, this.opts.configWarnings ?? [], 'start');
@@ -212,7 +221,7 @@ export class Daemon {
     await this.pipeline.restore(this.store);
     // Cluster mode: the fleet's state (a new host: its 100k-entry deny list) is fetched and
     // applied while the rest starts, not after the warm-up (issue 14: the join ≤ 5 s).
-    this.cluster = this.startCluster();
+    this.cluster = startFleet(this.parts(), this.store, this.log, this.opts.clusterBus);
     this.cluster?.watchGeo(this.geo.db);
     await this.feeds.apply(config);
     this.kernel.watch();
@@ -229,7 +238,7 @@ export class Daemon {
         running: this.running(),
         presence: this.presence,
         store: this.cluster ? this.cluster.watchRecipients(this.adminStore) : this.adminStore,
-        lists: this.lists,
+        lists: this.lists.files,
         events: this.events,
         log: this.log,
         configPath: this.opts.configPath,
@@ -237,10 +246,7 @@ export class Daemon {
       },
       this.paths.socket,
     );
-    this.timers.push(setInterval(() => this.pipeline.tick(), TICK_MS));
-    this.timers.push(setInterval(() => void this.host.refreshLater(), HOST_REFRESH_MS));
-    this.timers.push(setInterval(() => void this.mail.notifier.tick(), NOTIFY_TICK_MS));
-    this.timers.push(setInterval(() => void this.prune(), PRUNE_MS));
+    this.periodic.start(this.parts(), this.store, (e) => this.failed('store', e));
     this.log.info(startedFields(config), 'sipprotd started');
   }
 
@@ -252,7 +258,7 @@ export class Daemon {
   async stop(opts: { keepRules?: boolean } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    for (const t of this.timers.splice(0)) clearInterval(t);
+    this.periodic.stop();
     // Our own removal of the table below is no loss to rebuild from.
     this.kernel.quiet();
     this.inputs.stop();
@@ -274,7 +280,7 @@ export class Daemon {
     await this.pipeline.flush();
     const previous = this.conf;
     // Lists first: an unreadable or unsafe list refuses the reload before anything changes.
-    this.access = await this.readListsSettled();
+    await this.lists.reload();
     this.conf = config;
     this.peers = protectedPeers(config.protectedPeers);
     await this.geo.load(config);
@@ -323,113 +329,39 @@ export class Daemon {
   }
 
   /** Frames seen, dropped by the kernel before we read them, and sipprot's drops. */
-  async liveStats(): Promise<LiveStats> {
-    const drops = await this.kernel.firewall.counters().catch(() => null);
-    return {
-      ...this.inputs.stats(),
-      sipMessages: this.pipeline.sipMessages,
-      drops: drops ? { ...drops } : null,
-      protection: this.kernel.protection(this.pipeline.storeState()),
-    };
+  liveStats(): Promise<LiveStats> {
+    return liveStats(this.parts());
   }
 
-  /** What the API may see and ask of the running daemon: nothing more. */
+  /** What the API may see and ask of the running daemon: nothing more (running.ts). */
   private running(): RunningDaemon {
+    return runningDaemon(this.parts());
+  }
+
+  /** The parts the API's and the fleet's views read (running.ts). */
+  private parts(): RunningParts {
     return {
+      ...{ lists: this.lists, geo: this.geo, mail: this.mail, pipeline: this.pipeline, ops: this.ops },
+      ...{ kernel: this.kernel, inputs: this.inputs, host: this.host, feeds: this.feeds },
+      startedAt: this.startedAt,
+      clock,
       config: () => this.conf,
-      access: () => this.access,
-      geo: () => this.geo.db,
-      mailStatus: () => this.mail.notifier.status(),
-      live: {
-        listsChanged: (name) => this.listsChanged(name),
-        unblock: async (ip, actor) => this.pipeline.unblock(ip, { actor }),
-        daemon: () => ({ pid: process.pid, startedAt: this.startedAt }),
-        stats: () => this.liveStats(),
-        protection: () => this.kernel.protection(this.pipeline.storeState()),
-        cluster: () => this.cluster?.summary() ?? null,
-        alerts: this.ops.alerts,
-      },
-      cluster: () => this.cluster?.status() ?? Promise.resolve(null),
+      cluster: () => this.cluster,
       reload: (next) => this.reload(next),
       reconcile: (why) => this.reconcile(why),
-      protect: () => this.host.protect(),
-      lans: () => this.host.lans(),
-      feeds: () => this.feeds.view(),
     };
-  }
-
-  /** Cluster mode (cluster.ts): null on a single host. */
-  private startCluster(): ClusterNode | null {
-    return startCluster({
-      running: this.running(),
-      pipeline: this.pipeline,
-      store: this.store,
-      lists: this.lists,
-      fleetList: (name, set, remove) => this.fleetListChanged(name, set, remove),
-      log: this.log.child({ component: 'cluster' }),
-      clock,
-      geoInstalled: async () => {
-        await this.geo.load(this.conf);
-        await this.reconcile('geo-ip table from the cluster');
-      },
-      bus: this.opts.clusterBus,
-    });
-  }
-
-  /** The lists changed (CLI or UI): the engine and the kernel follow at once. */
-  private async listsChanged(name: ListName): Promise<void> {
-    this.access = await this.readListsSettled();
-    await this.enforceList(name);
-    this.cluster?.listChanged(name, clock());
-  }
-
-  /**
-   * A fleet change of a list (cluster.ts, entries the sync validated): the lists in force and
-   * the kernel follow at once from these entries, and the list file after (not read back);
-   * resolves once the file holds the change. Never told back to the fleet.
-   */
-  private async fleetListChanged(name: ListName, set: ListEntry[], remove: string[]): Promise<void> {
-    this.access = withFleetChange(this.access, name, set, remove, this.log);
-    await this.enforceList(name);
-    const write = this.listWrites.then(async () => {
-      if (set.length > 0) await this.lists.add(name, set);
-      if (remove.length > 0) await this.lists.remove(name, remove);
-    });
-    this.listWrites = write.catch(() => undefined);
-    await write;
-  }
-
-  /** The list files once no fleet change is still being written to them (else it would be lost). */
-  private async readListsSettled(): Promise<AccessLists> {
-    for (let w = this.listWrites; ; w = this.listWrites) {
-      await w;
-      if (w === this.listWrites) return this.readLists();
-    }
-  }
-
-  private async enforceList(name: ListName): Promise<void> {
-    const networks = name === 'allow' ? this.access.allowEntries() : this.access.denyEntries();
-    this.pipeline.liftExempt();
-    try {
-      await this.kernel.firewall.setList(
-        name,
-        networks.map((e) => e.network),
-      );
-    } catch (e) {
-      this.failed('firewall', e);
-    }
-    this.events.emit({ type: 'lists', list: name });
   }
 
   private reviewCountries(next: Config, previous: readonly string[]): Promise<string[]> {
-    return reviewCountries(adminOf(this.running(), this.adminStore, this.lists), next, previous, this.log);
+    const admin = adminOf(this.running(), this.adminStore, this.lists.files);
+    return reviewCountries(admin, next, previous, this.log);
   }
 
   /** What the kernel must hold: the policy's blocks (the first load is kernel-first.ts's). */
   private kernelState(): FirewallState {
     return kernelState({
       held: this.pipeline.held(),
-      lists: this.access,
+      lists: this.lists.access,
       countries: countryRanges(this.geo.db, this.conf.blockedCountries),
       feeds: this.feeds.entries(),
       config: this.conf,
@@ -446,10 +378,6 @@ export class Daemon {
     );
   }
 
-  private readLists(): AccessLists {
-    return readAccessLists(this.lists, this.log);
-  }
-
   private published(ds: Decision[]): void {
     this.mail.notifier.onDecisions(ds);
     for (const d of ds) this.events.emit({ type: 'decision', decision: d });
@@ -459,14 +387,5 @@ export class Daemon {
   private failed(what: 'firewall' | 'store', e: unknown): void {
     if (what === 'firewall') this.kernel.failed(e);
     else this.log.error({ err: e, code: isSipprotError(e) ? e.code : undefined }, 'store operation failed');
-  }
-
-  private async prune(): Promise<void> {
-    const now = clock();
-    try {
-      await this.store.prune({ historyBefore: now - this.conf.historyDays * 86400, now });
-    } catch (e) {
-      this.failed('store', e);
-    }
   }
 }
