@@ -25,6 +25,7 @@ import type { Alert } from './detect/alerts.js';
 import { Detector, type DetectorOptions, type DetectorStats } from './detect/detector.js';
 import type { NearMiss } from './detect/near-miss.js';
 import { PortSet, remoteOf } from './detect/ports.js';
+import { V4_UNKNOWN } from './policy/address-map.js';
 import { Policy, type PolicyDeps, type PolicyStats } from './policy/policy.js';
 import { START_REQUEST, START_RESPONSE } from './sip/parse.js';
 import {
@@ -191,6 +192,8 @@ export class Engine {
    * evidence log, core/history/evidence.ts). Reads state, changes none. The Decoder's `startOnly` asks it before parsing
    * a datagram: such a message's headers are not read (a flood from blocked sources costs
    * its start line). Blocks only grow between this answer and onEvent of the same datagram.
+   * `srcV4`, `dstV4`: the addresses as numbers when the caller read them from packet bytes
+   * (-1: not IPv4; the Decoder hands them over: no text parsed again), else V4_UNKNOWN.
    */
   decidedByAddress(
     at: number,
@@ -199,6 +202,8 @@ export class Engine {
     dst: string,
     dport: number,
     asked = START_REQUEST | START_RESPONSE,
+    srcV4 = V4_UNKNOWN,
+    dstV4 = V4_UNKNOWN,
   ): number {
     if (this.policy.nextDue() <= at) return 0;
     let kinds = 0;
@@ -206,14 +211,14 @@ export class Engine {
       (asked & START_REQUEST) !== 0 &&
       this.ports.has(dport) &&
       !this.isLocalRemote(src) &&
-      this.policy.isBlocked(src)
+      this.policy.isBlocked(src, srcV4)
     )
       kinds |= START_REQUEST;
     if (
       (asked & START_RESPONSE) !== 0 &&
       this.ports.has(sport) &&
       !this.isLocalRemote(dst) &&
-      this.policy.isBlocked(dst)
+      this.policy.isBlocked(dst, dstV4)
     )
       kinds |= START_RESPONSE;
     return kinds;

@@ -9,6 +9,7 @@ import type { NearMiss } from '../core/detect/near-miss.js';
 import { Engine, type EngineStats } from '../core/engine.js';
 import { Decoder, type DecoderStats } from '../core/packet/decoder.js';
 import type { CountryLookup, ListLookup } from '../core/policy/policy.js';
+import { START_REQUEST, START_RESPONSE } from '../core/sip/parse.js';
 import type { Config, Decision } from '../core/types.js';
 
 interface ReplayDeps {
@@ -61,7 +62,8 @@ export async function replay(
   // A blocked source's requests and the answers to it are judged by its address: their
   // headers are not parsed (the daemon does the same for requests; it reads answers whole
   // for its evidence log).
-  decoder.startOnly = (at, src, sport, dst, dport) => engine.decidedByAddress(at, src, sport, dst, dport);
+  decoder.startOnly = (at, src, sport, dst, dport, srcV4, dstV4) =>
+    engine.decidedByAddress(at, src, sport, dst, dport, START_REQUEST | START_RESPONSE, srcV4, dstV4);
   let decisions = 0;
   let frames = 0;
   let firstAt: number | null = null;

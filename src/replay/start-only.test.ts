@@ -15,6 +15,7 @@ import { readCaptureChunks } from '../capture/pcap-file.js';
 import { parseConfig } from '../core/config/parse.js';
 import { Engine } from '../core/engine.js';
 import { AccessLists } from '../core/lists/lists.js';
+import { canonicalV4Number } from '../core/net/ip.js';
 import { Decoder } from '../core/packet/decoder.js';
 import { ethernetUdp4, writePcap } from '../core/packet/packets.testkit.js';
 import { sipRequest, sipResponse } from '../core/packet/sip-messages.testkit.js';
@@ -63,8 +64,11 @@ async function run(src: Source, config: Config, asked: number, local?: string[])
   let startOnly = 0;
   let answers = 0;
   if (asked !== 0) {
-    decoder.startOnly = (at, s, sport, d, dport) => {
-      const kinds = engine.decidedByAddress(at, s, sport, d, dport, asked);
+    decoder.startOnly = (at, s, sport, d, dport, sv4, dv4) => {
+      // The numbers the decoder hands over are the texts' (IPv6: -1): a wrong one would be a wrong lookup.
+      assert.equal(sv4, canonicalV4Number(s), s);
+      assert.equal(dv4, canonicalV4Number(d), d);
+      const kinds = engine.decidedByAddress(at, s, sport, d, dport, asked, sv4, dv4);
       if (kinds !== 0) startOnly++;
       if ((kinds & START_RESPONSE) !== 0) answers++;
       return kinds;

@@ -52,8 +52,20 @@ export class Decoder {
    * whole. UDP only: its one event is judged before anything else is decoded, so nothing
    * can change the answer in between — the several messages of a TCP segment are all
    * decoded before the first is judged. Unset, or 0: every message parsed whole.
+   * `srcV4`, `dstV4`: the addresses as 32-bit numbers (canonicalV4Number of the texts; -1
+   * for IPv6), read from the packet: the hook's address lookups need not parse the texts.
    */
-  startOnly: ((at: number, src: string, sport: number, dst: string, dport: number) => number) | null = null;
+  startOnly:
+    | ((
+        at: number,
+        src: string,
+        sport: number,
+        dst: string,
+        dport: number,
+        srcV4: number,
+        dstV4: number,
+      ) => number)
+    | null = null;
 
   constructor(opts: DecoderOptions) {
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -265,7 +277,18 @@ export class Decoder {
       const src = v4 ? t.v4(ip.buf, ip.srcOff) : t.v6(ip.buf, ip.srcOff);
       const dst = v4 ? t.v4(ip.buf, ip.dstOff) : t.v6(ip.buf, ip.dstOff);
       const gate = this.startOnly;
-      const kinds = gate === null ? 0 : gate(at, src, sport, dst, dport);
+      const kinds =
+        gate === null
+          ? 0
+          : gate(
+              at,
+              src,
+              sport,
+              dst,
+              dport,
+              v4 ? word(ip.buf, ip.srcOff) : -1,
+              v4 ? word(ip.buf, ip.dstOff) : -1,
+            );
       const msg = this.datagram(data, off + 8, end, kinds);
       return msg === null ? [] : [{ at, src, sport, dst, dport, transport: 'udp', msg }];
     }
@@ -330,6 +353,11 @@ export class Decoder {
       msg,
     });
   }
+}
+
+/** Four bytes as an unsigned 32-bit number (an IPv4 address as canonicalV4Number gives it). */
+function word(b: Uint8Array, off: number): number {
+  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
 }
 
 /** Empty, or only CR/LF/NUL/space (RFC 5626 pings, NAT keep-alives some phones send). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../prng.testkit.js';
-import { AddressMap } from './address-map.js';
+import { AddressMap, V4_UNKNOWN } from './address-map.js';
 
 test('AddressMap answers as a Map<string> would, IPv4 by number, anything else by text', () => {
   const rnd = mulberry32(99);
@@ -56,4 +56,40 @@ test('AddressMap remembers its last answer only until the map changes', () => {
     }
     assert.equal(m.size, model.size);
   }
+});
+
+test("AddressMap: a large IPv4 table through growth and deletes, asked with the caller's number", () => {
+  const rnd = mulberry32(20261205);
+  const m = new AddressMap<number>();
+  const model = new Map<string, number>();
+  // Consecutive addresses (a flood's /15) and random ones, so probe runs wrap and collide.
+  const key = (): [string, number] => {
+    const n = rnd() < 0.5 ? 0xc6120000 + Math.floor(rnd() * 140_000) : Math.floor(rnd() * 2 ** 32);
+    return [`${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`, n];
+  };
+  const keys: [string, number][] = [];
+  for (let op = 0; op < 300_000; op++) {
+    const r = rnd();
+    if (r < 0.5 || keys.length === 0) {
+      const k = key();
+      keys.push(k);
+      m.set(k[0], op);
+      model.set(k[0], op);
+    } else {
+      const [ip, n] = r < 0.75 ? keys[Math.floor(rnd() * keys.length)]! : key();
+      if (r < 0.62) assert.equal(m.delete(ip), model.delete(ip), ip);
+      else {
+        assert.equal(m.has(ip, n), model.has(ip), ip);
+        assert.equal(m.get(ip), model.get(ip), ip);
+      }
+    }
+  }
+  assert.equal(m.size, model.size);
+  for (const [ip, n] of keys) assert.equal(m.has(ip, n), model.has(ip), ip);
+  // Texts that are no canonical IPv4, asked as such (-1), and numbers parsed when unknown.
+  m.set('2001:db8::1', 1);
+  assert.equal(m.has('2001:db8::1', -1), true);
+  assert.equal(m.has('2001:db8::2', -1), false);
+  assert.equal(m.has('2001:db8::1', V4_UNKNOWN), true);
+  for (const [ip] of keys) assert.equal(m.get(ip), model.get(ip), ip);
 });

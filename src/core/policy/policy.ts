@@ -1,5 +1,7 @@
 /**
- * Policy: Verdicts + lists + countries + block history → Decisions.
+ * Policy: Verdicts + lists + countries + block history → Decisions. Whether an address may
+ * be blocked at all (lists, countries) is gate.ts's; the held blocks are looked up by
+ * address-map.ts.
  * - The allow list beats everything; deny-listed and country-blocked addresses are already dropped
  *   by the kernel, so a verdict about them decides nothing new.
  * - A dynamic block lasts BLOCKTIME; every new packet from the blocked address renews it (capture
@@ -18,18 +20,14 @@
  */
 
 import type { BlockRecord, Config, Decision, DecisionReason, Rule, Verdict } from '../types.js';
-import { AddressMap } from './address-map.js';
+import { AddressMap, V4_UNKNOWN } from './address-map.js';
 import { bareRecord, decisionOf, verdictRecord } from './block-record.js';
+import { type CountryLookup, gateOf, type ListLookup } from './gate.js';
 import { MinHeap } from './heap.js';
 import { blockNote, permanentNote } from './notes.js';
 import { PrefixHolds } from './prefix-hold.js';
 
-/** The access-list lookup the policy needs (AccessLists in lists.ts has it). */
-export interface ListLookup {
-  check(ip: string): { status: 'allowed' | 'denied' | 'none' };
-}
-
-export type CountryLookup = (ip: string) => string | null;
+export type { CountryLookup, ListLookup };
 
 export interface PolicyDeps {
   lists: ListLookup;
@@ -129,9 +127,12 @@ export class Policy {
     return this.held.size - this.permanentCount;
   }
 
-  /** Whether the policy holds the address blocked (dynamically or permanently). */
-  isBlocked(ip: string): boolean {
-    return this.held.has(ip);
+  /**
+   * Whether the policy holds the address blocked (dynamically or permanently). `v4`: the
+   * address as a number when the caller read it from packet bytes (AddressMap.has).
+   */
+  isBlocked(ip: string, v4 = V4_UNKNOWN): boolean {
+    return this.held.has(ip, v4);
   }
 
   /** The running dynamic block (or permanent record) of an address. */
@@ -362,29 +363,9 @@ export class Policy {
     }
   }
 
-  /** Lists and countries: null if nothing may be decided, else the country. */
+  /** Lists and countries: null if nothing may be decided, else the country (gate.ts). */
   private gate(ip: string): { country: string | null } | null {
-    let status: 'allowed' | 'denied' | 'none';
-    try {
-      status = this.deps.lists.check(ip).status;
-    } catch {
-      this.stats.invalid++;
-      return null;
-    }
-    if (status === 'allowed') {
-      this.stats.allowed++;
-      return null;
-    }
-    if (status === 'denied') {
-      this.stats.denied++;
-      return null;
-    }
-    const country = this.deps.country(ip);
-    if (country !== null && this.countries.has(country.toUpperCase())) {
-      this.stats.country++;
-      return null;
-    }
-    return { country };
+    return gateOf(ip, this.deps.lists, this.deps.country, this.countries, this.stats);
   }
 
   private start(record: BlockRecord, at: number): BlockRecord {
