@@ -1,17 +1,7 @@
 /**
- * The ClusterBus on Redis (or Valkey) with ioredis (issue 14). Layout, all under the hash tag
- * {sipprot} (one slot, so the Lua scripts also run on Redis Cluster):
- *   {sipprot}:events        Stream of events (field e = JSON, n = escalation), XADD MAXLEN ~ maxLen
- *   {sipprot}:blocks/blockx the fleet's blocks: base record JSON / merged numbers (redis-scripts.ts)
- *   {sipprot}:esc           hash ip → fleet-wide count of block episodes (BLOCK_THRESHOLD)
- *   {sipprot}:covers        the stream id the snapshot covers
- *   {sipprot}:list:allow|deny, :settings, :recipients, :geoip   last-writer-wins entries
- *   {sipprot}:seen:<id>     event ids published in the last day (idempotent re-publish)
- *   {sipprot}:unblocked     hash ip → `at|host` of its last manual unblock (tombstones)
- *   {sipprot}:forgot        tombstones at or before this time were pruned
- *   {sipprot}:hosts         hash host → heartbeat JSON (pruned after a week of silence)
- *   {sipprot}:lease:<job>   SET NX EX leases (daily summary, mail throttle, pruning)
- *   {sipprot}:geoip:<sha256> a geo-IP table's bytes (30 days)
+ * The ClusterBus on Redis (or Valkey) with ioredis (issue 14). Its keys and the publish
+ * script's arguments: redis-layout.ts; the scripts: redis-scripts.ts; reading the snapshot's
+ * hashes: redis-snapshot.ts.
  *
  * Two connections: one for commands (fail fast: no offline queue, 3 s command timeout, so a
  * Redis outage rejects at once and the caller keeps its outbox), one for the blocking XREAD
@@ -21,7 +11,7 @@
  * system's or NODE_EXTRA_CA_CERTS); user and password in the URL use Redis ACLs (AUTH).
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { type ClusterEvent, decodeEvent, decodeHost, encodeEvent } from '../core/cluster/events.js';
+import { type ClusterEvent, decodeEvent, decodeHost } from '../core/cluster/events.js';
 import { SipprotError } from '../core/errors.js';
 import type {
   BusState,
@@ -32,28 +22,10 @@ import type {
   StreamEntry,
   StreamInfo,
 } from '../ports/cluster.js';
+import { GEO_TTL, K, P, publishArgs } from './redis-layout.js';
 import { PRUNE_LUA, PRUNE_TOMBSTONES_LUA, PUBLISH_LUA } from './redis-scripts.js';
 import { readLifts, readSnapshot } from './redis-snapshot.js';
 
-const P = '{sipprot}:';
-const K = {
-  events: `${P}events`,
-  blocks: `${P}blocks`,
-  blockx: `${P}blockx`,
-  esc: `${P}esc`,
-  covers: `${P}covers`,
-  allow: `${P}list:allow`,
-  deny: `${P}list:deny`,
-  settings: `${P}settings`,
-  recipients: `${P}recipients`,
-  geoip: `${P}geoip`,
-  hosts: `${P}hosts`,
-  unblocked: `${P}unblocked`,
-  forgot: `${P}forgot`,
-};
-/** How long a published event id is remembered: an outbox re-sends within minutes of a lost ack. */
-const SEEN_TTL = 86400;
-const GEO_TTL = 30 * 86400;
 /** The reader's command timeout: a blocking read, and a whole snapshot (100k entries). */
 const SNAPSHOT_TIMEOUT_MS = 30_000;
 
@@ -146,7 +118,7 @@ export class RedisBus implements ClusterBus {
   async publish(events: readonly ClusterEvent[]): Promise<PublishResult[]> {
     if (events.length === 0) return [];
     const pipe = this.cmd.pipeline() as unknown as { sipPublish(...a: Array<string | number>): void };
-    for (const e of events) pipe.sipPublish(...this.publishArgs(e));
+    for (const e of events) pipe.sipPublish(...publishArgs(e, this.maxLen));
     const replies = await this.run(() =>
       (pipe as unknown as { exec(): Promise<Array<[Error | null, unknown]>> }).exec(),
     );
@@ -310,69 +282,6 @@ export class RedisBus implements ClusterBus {
       return await f();
     } catch (e) {
       throw wrap(e, 'command');
-    }
-  }
-
-  private publishArgs(e: ClusterEvent): Array<string | number> {
-    const keys = [
-      K.events,
-      K.blocks,
-      K.blockx,
-      K.esc,
-      K.covers,
-      K.allow,
-      K.deny,
-      K.settings,
-      K.recipients,
-      K.geoip,
-    ];
-    const head = [
-      ...keys,
-      `${P}seen:${e.id}`,
-      K.unblocked,
-      K.forgot,
-      this.maxLen,
-      SEEN_TTL,
-      encodeEvent(e),
-      e.type,
-      String(e.at),
-      e.host,
-    ];
-    switch (e.type) {
-      case 'block': {
-        const b = e.block;
-        const exp = b.expiresAt === null ? 'P' : String(b.expiresAt);
-        return [
-          ...head,
-          b.ip,
-          e.action,
-          b.reason,
-          String(b.blockedAt),
-          exp,
-          String(b.lastSeen),
-          String(b.attempts),
-          String(b.timesBlocked),
-          b.host,
-          JSON.stringify(b),
-        ];
-      }
-      case 'unblock':
-        return [...head, e.ip, e.forgetHistory ? '1' : '0'];
-      case 'list':
-        return [
-          ...head,
-          e.list,
-          e.op === 'remove' ? '1' : '0',
-          ...e.entries.flatMap((x) => [x.network, e.op === 'remove' ? '' : x.note]),
-        ];
-      case 'settings':
-        return [...head, ...Object.entries(e.values).flat()];
-      case 'recipient':
-        return [...head, e.email.toLowerCase(), e.removed ? '1' : '0', e.name ?? ''];
-      case 'geoip':
-        return [...head, e.sha256, String(e.bytes)];
-      case 'attack':
-        return head;
     }
   }
 }
