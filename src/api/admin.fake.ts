@@ -1,20 +1,20 @@
 /**
- * Fakes for ApiDeps: an in-memory Admin over a FakeStore, settings kept in a map and
- * checked with the real key parsers, a settable clock, and an event bus the test drives.
- * Used by the API tests and the browser tests (test/web); not shipped behaviour.
+ * The fake Admin of the API tests and the browser tests (test/web): lists in maps, blocks
+ * and history on a FakeStore, and the real lock-out guard (core/lists/lockout.ts), the real
+ * CSV parser and the real history queries (admin/admin-history.ts) over them, so what the
+ * API answers for a refused or applied change is what LocalAdmin would decide. Every call
+ * is recorded in `calls` for the tests that check who asked (requester, force, actor).
+ * The rest of ApiDeps: deps.fake.ts; the whole wired together: world.testkit.ts.
  */
-
 import { actorOf, historyPage, listEvents, recentOf } from '../admin/admin-history.js';
 import { AlertBoard } from '../admin/alert-board.js';
-import { CONFIG_KEYS } from '../core/config/keys.js';
-import { parseWebhookTarget } from '../core/config/keys-ops.js';
 import { SipprotError } from '../core/errors.js';
 import { eventOfLocalUnblock, type NewHistoryEvent } from '../core/history/events.js';
 import { parseCsv, toCsv } from '../core/lists/list-csv.js';
 import { type GuardedChange, guardChange, LOOPBACK } from '../core/lists/lockout.js';
 import { type Address, checkNetwork, networkContains, parseAddress, parseNetwork } from '../core/net/ip.js';
-import { aBlock, aDecision, blockedAt } from '../core/records.testkit.js';
-import type { BlockRecord, Decision, ListEntry, ListName, WebhookTarget } from '../core/types.js';
+import { aDecision } from '../core/records.testkit.js';
+import type { Decision, ListEntry, ListName } from '../core/types.js';
 import type {
   Admin,
   ChangeOptions,
@@ -30,37 +30,11 @@ import type {
   StatusReport,
 } from '../ports/admin.js';
 import { dynamicBlock } from '../ports/admin.js';
-import type { FeedStatus } from '../ports/feeds.js';
-import { FakeStore } from '../store/store.fake.js';
-import type { ApiDeps } from './server.js';
-import type { GeoStatus, LiveEvent, SettingsView } from './types.js';
+import type { FakeStore } from '../store/store.fake.js';
+import type { LiveEvent } from './types.js';
 
 /** What the fake's decisions leave unknown (the real policy copies them from the block). */
-const UNSEEN = { userAgent: null, users: [], attempts: 0, country: null } satisfies Partial<Decision>;
-
-export class FakeClock {
-  constructor(public t = 1_750_000_000) {}
-  now = () => this.t;
-  advance(s: number): void {
-    this.t += s;
-  }
-}
-
-export class FakeEvents {
-  private readonly subs = new Set<(e: LiveEvent) => void>();
-  subscribe = (cb: (e: LiveEvent) => void) => {
-    this.subs.add(cb);
-    return () => {
-      this.subs.delete(cb);
-    };
-  };
-  emit(e: LiveEvent): void {
-    for (const s of this.subs) s(e);
-  }
-  get size(): number {
-    return this.subs.size;
-  }
-}
+export const UNSEEN = { userAgent: null, users: [], attempts: 0, country: null } satisfies Partial<Decision>;
 
 export class FakeAdmin implements Admin {
   readonly lists: Record<ListName, Map<string, string>> = { allow: new Map(), deny: new Map() };
@@ -79,7 +53,7 @@ export class FakeAdmin implements Admin {
   constructor(
     private readonly store: FakeStore,
     private readonly clock: () => number,
-    private readonly events: FakeEvents,
+    private readonly events: { emit(e: LiveEvent): void },
   ) {
     this.board = new AlertBoard(store, undefined, () => events.emit({ type: 'alerts' }));
   }
@@ -296,170 +270,4 @@ export class FakeAdmin implements Admin {
       });
     return { ip: addr.text, wasBlocked };
   }
-}
-
-export class FakeSettings {
-  values: Record<string, string> = Object.fromEntries(CONFIG_KEYS.map((k) => [k.key, k.default]));
-  readonly updates: Array<{ changes: Record<string, string>; requester: string | null }> = [];
-  source = '/etc/sipprot/sipprot.conf';
-
-  /** The daemon's settings run the country lock-out guard of its Admin; so does this fake. */
-  constructor(private readonly admin?: FakeAdmin) {}
-
-  read = async (): Promise<SettingsView> => ({ source: this.source, values: { ...this.values } });
-
-  update = async (
-    changes: Record<string, string>,
-    requester: string | null,
-    opts: { force?: boolean } = {},
-  ): Promise<SettingsView> => {
-    const countries = changes.BLOCKED_COUNTRIES;
-    if (countries !== undefined && this.admin) {
-      const list = countries
-        .split(',')
-        .map((c) => c.trim().toUpperCase())
-        .filter(Boolean);
-      await this.admin.guardCountries(list, { requester, ...opts });
-    }
-    this.updates.push({ changes, requester });
-    Object.assign(this.values, changes);
-    const restart = Object.keys(changes).filter((k) => k === 'WEB_LISTEN' || k === 'STATE_DIR');
-    return {
-      source: this.source,
-      values: { ...this.values },
-      restartRequired: restart,
-      message: `applied ${Object.keys(changes).join(', ')}`,
-    };
-  };
-}
-
-export interface FakeWorld {
-  deps: ApiDeps;
-  store: FakeStore;
-  admin: FakeAdmin;
-  clock: FakeClock;
-  events: FakeEvents;
-  settings: FakeSettings;
-  geo: GeoStatus;
-  mails: Array<string | undefined>;
-  reloads: number;
-  /** METRICS_TOKEN and EXPORT_TOKEN as the daemon's config would have them. */
-  tokens: { metrics: string | null; export: string | null };
-  /** The test button's presses (the index asked for, undefined = all). */
-  webhookTests: Array<number | undefined>;
-  /** The shared blocklists as GET /api/feeds shows them; update() marks a run (a test may set lastError). */
-  feeds: FeedStatus[];
-  /** Stores a dynamic block and announces it, as the daemon's policy path would. */
-  block(ip: string, extra?: Partial<BlockRecord>): Promise<BlockRecord>;
-}
-
-export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
-  const clock = new FakeClock(opts.realTime ? Math.floor(Date.now() / 1000) : undefined);
-  if (opts.realTime) clock.now = () => Date.now() / 1000;
-  const store = new FakeStore();
-  const events = new FakeEvents();
-  const admin = new FakeAdmin(store, clock.now, events);
-  const settings = new FakeSettings(admin);
-  const geo: GeoStatus = {
-    source:
-      'IPFire Location Database (Thu, 25 Jun 2026 04:33:59 GMT) via Debian tor-geoipdb 0.4.9.11-0+deb12u1',
-    date: '2026-06-17',
-    v4Ranges: 215000,
-    v6Ranges: 98000,
-    origin: 'shipped',
-    updatedAt: null,
-    updateUrl: null,
-  };
-  const world: FakeWorld = {
-    store,
-    admin,
-    clock,
-    events,
-    settings,
-    geo,
-    mails: [],
-    reloads: 0,
-    tokens: { metrics: null, export: null },
-    webhookTests: [],
-    feeds: [],
-    async block(ip, extra = {}) {
-      const rec = aBlock(ip, { ...blockedAt(Math.floor(clock.now())), ...extra });
-      await store.upsertBlock(rec);
-      events.emit({
-        type: 'decision',
-        decision: aDecision(ip, rec.blockedAt, { ...UNSEEN, expiresAt: rec.expiresAt, reason: rec.reason }),
-      });
-      return rec;
-    },
-    deps: {
-      admin,
-      store,
-      settings,
-      geoip: {
-        status: async () => world.geo,
-        update: async () => {
-          world.geo = { ...world.geo, origin: 'state', updatedAt: clock.now(), date: '2026-07-01' };
-          return world.geo;
-        },
-      },
-      report: async (day) => ({
-        text: `sipprot attack report ${day}\nno attacks\n`,
-        html: `<!DOCTYPE html><html><body style="font-family:Arial">report ${day}</body></html>`,
-        model: { day },
-      }),
-      notifyTest: async (to) => {
-        world.mails.push(to);
-        return { ok: true, message: `test mail queued for ${to ?? 'the recipients'}` };
-      },
-      events,
-      reload: async () => {
-        world.reloads++;
-        return { reloaded: true, message: 'config and lists reloaded' };
-      },
-      clock: () => clock.now(),
-      feeds: () => ({
-        status: () => world.feeds,
-        lookup: () => [],
-        entries: () => admin.feeds,
-        update: async (name) => {
-          if (name !== undefined && !world.feeds.some((f) => f.name === name)) {
-            throw new SipprotError('SP_ERR_NOT_FOUND', `no feed named '${name}' in the feeds file`);
-          }
-          world.feeds = world.feeds.map((f) =>
-            name === undefined || f.name === name
-              ? { ...f, lastSuccess: clock.now(), lastAttempt: clock.now() }
-              : f,
-          );
-          return world.feeds;
-        },
-      }),
-      tokens: () => world.tokens,
-      metrics: async () => '# HELP sipprot_fake Fake\n# TYPE sipprot_fake gauge\nsipprot_fake 1\n',
-      webhooks: {
-        status: () =>
-          (settings.values.WEBHOOK_URLS ?? '')
-            .split(/\s+/)
-            .filter(Boolean)
-            .map((item, index) => {
-              const t = parseWebhookTarget(item) as WebhookTarget;
-              return { index, format: t.format, where: new URL(t.url).origin, lastOk: null, lastError: null };
-            }),
-        test: async (index) => {
-          world.webhookTests.push(index);
-          return world.deps
-            .webhooks!.status()
-            .filter((t) => index === undefined || t.index === index)
-            .map((t) => ({
-              index: t.index,
-              format: t.format,
-              where: t.where,
-              ok: true,
-              message: 'HTTP 200',
-            }));
-        },
-        queued: async () => 0,
-      },
-    },
-  };
-  return world;
 }

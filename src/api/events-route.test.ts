@@ -5,11 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import { aBlock, aDecision } from '../core/records.testkit.js';
 import type { Decision } from '../core/types.js';
 import { setAdminPassword } from '../platform/admin-password.js';
-import { fakeWorld } from './admin.fake.js';
 import { type Harness, login, PASSWORD } from './http.testkit.js';
 import { buildApi, routesOf } from './server.js';
 import { newAjv } from './validation.js';
 import { StreamEvents } from './wire/events.js';
+import { fakeWorld } from './world.testkit.js';
 
 /** Every event's data is held to its schema in wire/events.ts (what the UI's types say). */
 const ajv = newAjv({ coerceTypes: false, useDefaults: false, removeAdditional: false });

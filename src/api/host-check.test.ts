@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setAdminPassword } from '../platform/admin-password.js';
-import { fakeWorld } from './admin.fake.js';
 import { type HostPolicy, hostAllowed, hostPart, originAllowed } from './host-check.js';
 import { apiError, harness, login, PASSWORD } from './http.testkit.js';
 import { buildApi } from './server.js';
+import { fakeWorld } from './world.testkit.js';
 
 const loopback: HostPolicy = { listenHost: '127.0.0.1', names: [], ownAddresses: () => [] };
 const wildcard: HostPolicy = {

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { setAdminPassword } from '../platform/admin-password.js';
-import { type FakeWorld, fakeWorld } from './admin.fake.js';
 import { checkAnswers } from './answers.testkit.js';
 import { buildApi, routesOf } from './server.js';
+import { type FakeWorld, fakeWorld } from './world.testkit.js';
 
 export const PASSWORD = 'correct horse battery';
 

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setAdminPassword } from '../platform/admin-password.js';
-import { fakeWorld } from './admin.fake.js';
 import { login, PASSWORD } from './http.testkit.js';
 import { AdminPresence } from './presence.js';
 import { buildApi } from './server.js';
+import { fakeWorld } from './world.testkit.js';
 
 describe('admin presence', () => {
   it('a request with a live session records its peer; one without does not; it ages out', async () => {

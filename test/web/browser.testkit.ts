@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { type FakeWorld, fakeWorld } from '../../src/api/admin.fake.js';
 import { buildApi } from '../../src/api/server.js';
+import { type FakeWorld, fakeWorld } from '../../src/api/world.testkit.js';
 import { setAdminPassword } from '../../src/platform/admin-password.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));

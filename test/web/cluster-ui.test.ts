@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { fakeWorld } from '../../src/api/admin.fake.js';
 import { buildApi } from '../../src/api/server.js';
+import { fakeWorld } from '../../src/api/world.testkit.js';
 import { aHistoryEvent } from '../../src/core/history/history.testkit.js';
 import { setAdminPassword } from '../../src/platform/admin-password.js';
 import type { ClusterStatus } from '../../src/ports/cluster.js';

@@ -1,5 +1,5 @@
 /** Realistic data for the UI tests and screenshots: lists, recipients, blocks, a day of attacks. */
-import type { FakeWorld } from '../../src/api/admin.fake.js';
+import type { FakeWorld } from '../../src/api/world.testkit.js';
 import { aHistoryEvent } from '../../src/core/history/history.testkit.js';
 import type { AttackRecord } from '../../src/core/records.js';
 import { aDecision, anAttack } from '../../src/core/records.testkit.js';
