@@ -3,14 +3,23 @@
  * alone, against parseSip, for each choice of kinds (requests, answers, both): null exactly
  * when parseSip is null; a message of another kind parsed whole; one of those kinds with
  * parseSip's start line (a request's method and URI, an answer's status) and every header
- * field empty.
+ * field empty. The lean kinds likewise: a lean answer (LEAN_RESPONSE) is parseSip's with
+ * From and To users, User-Agent and Contact null, a lean request (LEAN_REQUEST) parseSip's
+ * with Contact null; START_* wins over LEAN_* for its kind.
  * Held to it on every SIP message of the testdata captures (alone, in a larger buffer, cut
  * at every line end), on 60k seeded mutations, and on the cases its short first window
  * must hand to parseSip's own windows (leading CR/LF runs, long request lines).
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { parseSip, parseSipStart, START_REQUEST, START_RESPONSE } from '../core/sip/parse.js';
+import {
+  LEAN_REQUEST,
+  LEAN_RESPONSE,
+  parseSip,
+  parseSipStart,
+  START_REQUEST,
+  START_RESPONSE,
+} from '../core/sip/parse.js';
 import type { SipMessage } from '../core/types.js';
 import { type Corpus, loadCorpus } from './fuzz-corpus.testkit.js';
 import { mutateBytes, mutateSip, Rand } from './fuzz-mutate.testkit.js';
@@ -26,7 +35,11 @@ const LATIN1 = new TextDecoder('latin1');
 function expected(full: SipMessage | null, kinds: number): SipMessage | null {
   if (full === null) return null;
   const req = full.kind === 'request';
-  if ((kinds & (req ? START_REQUEST : START_RESPONSE)) === 0) return full;
+  if ((kinds & (req ? START_REQUEST : START_RESPONSE)) === 0) {
+    if (req) return (kinds & LEAN_REQUEST) !== 0 ? { ...full, contact: null } : full;
+    if ((kinds & LEAN_RESPONSE) === 0) return full;
+    return { ...full, fromUser: null, toUser: null, userAgent: null, contact: null };
+  }
   return {
     kind: full.kind,
     method: req ? full.method : '',
@@ -46,9 +59,21 @@ function expected(full: SipMessage | null, kinds: number): SipMessage | null {
   };
 }
 
+const KINDS = [
+  START_REQUEST,
+  START_RESPONSE,
+  START_REQUEST | START_RESPONSE,
+  LEAN_RESPONSE,
+  LEAN_REQUEST,
+  LEAN_REQUEST | LEAN_RESPONSE,
+  START_REQUEST | LEAN_RESPONSE,
+  START_RESPONSE | LEAN_RESPONSE | LEAN_REQUEST,
+  START_REQUEST | START_RESPONSE | LEAN_REQUEST | LEAN_RESPONSE,
+];
+
 function same(b: Uint8Array, off: number, len: number | undefined, what: string): SipMessage | null {
   const full = parseSip(b, off, len);
-  for (const kinds of [START_REQUEST, START_RESPONSE, START_REQUEST | START_RESPONSE]) {
+  for (const kinds of KINDS) {
     const got = kinds === START_REQUEST ? parseSipStart(b, off, len) : parseSipStart(b, off, len, kinds);
     const text = JSON.stringify(LATIN1.decode(b.subarray(off, off + 300)));
     assert.deepEqual(got, expected(full, kinds), `${what}, kinds ${kinds}: ${text}`);
@@ -119,5 +144,28 @@ describe('parseSipStart gives parseSipâ€™s start line, and nothing of a requestâ
     assert.equal(light?.status, 401);
     assert.equal(light?.stale, false);
     assert.equal(light?.callId, null);
+  });
+
+  it('a lean answer keeps what matching and the challenge read, and drops the rest', () => {
+    const full = `SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK7\r\nFrom: "A" <sip:100@pbx>;tag=1\r\nTo: <sip:200@pbx>;tag=2\r\nCall-ID: c@d\r\nCSeq: 7 INVITE\r\nUser-Agent: PBX 1\r\nContact: <sip:100@192.0.2.9>\r\nWWW-Authenticate: Digest nonce="n7", stale=TRUE\r\nAuthorization: Digest username="u", nonce="x"\r\n\r\n`;
+    const lean = parseSipStart(enc(full), 0, undefined, LEAN_RESPONSE);
+    assert.deepEqual(
+      [lean?.status, lean?.method, lean?.callId, lean?.cseq, lean?.branch, lean?.nonce, lean?.stale],
+      [200, 'INVITE', 'c@d', 7, 'z9hG4bK7', 'n7', true],
+    );
+    assert.deepEqual(
+      [lean?.fromUser, lean?.toUser, lean?.userAgent, lean?.contact],
+      [null, null, null, null],
+    );
+    // Authorization is still read in an answer: its nonce would be the answer's if it came first.
+    assert.equal(lean?.authUser, 'u');
+    assert.equal(parseSip(enc(full))?.toUser, '200');
+    const req = parseSipStart(
+      enc(REQ.replace('\r\n\r\n', '\r\nContact: <sip:1@h>\r\n\r\n')),
+      0,
+      undefined,
+      LEAN_REQUEST,
+    );
+    assert.deepEqual([req?.contact, req?.toUser, req?.callId], [null, '100', 'a@b']);
   });
 });

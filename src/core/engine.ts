@@ -27,7 +27,7 @@ import type { NearMiss } from './detect/near-miss.js';
 import { PortSet, remoteOf } from './detect/ports.js';
 import { V4_UNKNOWN } from './policy/address-map.js';
 import { Policy, type PolicyDeps, type PolicyStats } from './policy/policy.js';
-import { START_REQUEST, START_RESPONSE } from './sip/parse.js';
+import { LEAN_REQUEST, LEAN_RESPONSE, START_REQUEST, START_RESPONSE } from './sip/parse.js';
 import {
   type BlockRecord,
   type Config,
@@ -182,16 +182,22 @@ export class Engine {
   }
 
   /**
-   * Which kinds of message from `src`:`sport` to `dst`:`dport` at packet time `at` are
-   * decided by the remote address alone, whatever their headers (parse.ts's START_REQUEST,
-   * START_RESPONSE, or 0): the remote side is not one of the host's addresses and is held
-   * blocked by a block that cannot run out by `at` (a tick due by `at` could lift it
-   * first: then 0). onEvent then only renews the block (a request from it to a SIP port)
-   * or ignores the message (an answer to it from a SIP port, once `learnLocal` has read its
-   * status). `asked`: the kinds the caller can use (the daemon parses answers whole for its
-   * evidence log, core/history/evidence.ts). Reads state, changes none. The Decoder's `startOnly` asks it before parsing
-   * a datagram: such a message's headers are not read (a flood from blocked sources costs
-   * its start line). Blocks only grow between this answer and onEvent of the same datagram.
+   * How much of a message from `src`:`sport` to `dst`:`dport` at packet time `at` its
+   * judging reads (parse.ts's kinds; `asked`: those the caller can use — the daemon parses
+   * answers whole for its evidence log, core/history/evidence.ts). Reads state, changes
+   * none. The Decoder's `startOnly` asks it before parsing a datagram:
+   * - START_REQUEST / START_RESPONSE: decided by the remote address alone, whatever the
+   *   headers: the remote side is not one of the host's addresses and is held blocked by a
+   *   block that cannot run out by `at` (a tick due by `at` could lift it first). onEvent
+   *   then only renews the block (a request from it to a SIP port) or ignores the message
+   *   (an answer to it from a SIP port, once `learnLocal` has read its status). Blocks only
+   *   grow between this answer and onEvent of the same datagram.
+   * - LEAN_RESPONSE: an answer from a SIP port to a remote address that is not the host's:
+   *   onEvent reads its status, CSeq, Call-ID, branch and challenge only (learnLocal, the
+   *   request table's match, the challenge echo, refusal and success): never its From, To,
+   *   User-Agent or Contact. (Is the remote local is fixed until onEvent: learnLocal adds
+   *   the answer's source, after the remote is judged.)
+   * - LEAN_REQUEST: nothing in the engine reads a request's Contact.
    * `srcV4`, `dstV4`: the addresses as numbers when the caller read them from packet bytes
    * (-1: not IPv4; the Decoder hands them over: no text parsed again), else V4_UNKNOWN.
    */
@@ -205,9 +211,10 @@ export class Engine {
     srcV4 = V4_UNKNOWN,
     dstV4 = V4_UNKNOWN,
   ): number {
-    if (this.policy.nextDue() <= at) return 0;
-    let kinds = 0;
+    const settled = this.policy.nextDue() > at;
+    let kinds = asked & LEAN_REQUEST;
     if (
+      settled &&
       (asked & START_REQUEST) !== 0 &&
       this.ports.has(dport) &&
       !this.isLocalRemote(src) &&
@@ -215,12 +222,14 @@ export class Engine {
     )
       kinds |= START_REQUEST;
     if (
-      (asked & START_RESPONSE) !== 0 &&
+      (asked & (START_RESPONSE | LEAN_RESPONSE)) !== 0 &&
       this.ports.has(sport) &&
-      !this.isLocalRemote(dst) &&
-      this.policy.isBlocked(dst, dstV4)
-    )
-      kinds |= START_RESPONSE;
+      !this.isLocalRemote(dst)
+    ) {
+      if (settled && (asked & START_RESPONSE) !== 0 && this.policy.isBlocked(dst, dstV4))
+        kinds |= START_RESPONSE;
+      else kinds |= asked & LEAN_RESPONSE;
+    }
     return kinds;
   }
 

@@ -9,8 +9,16 @@ import type { NearMiss } from '../core/detect/near-miss.js';
 import { Engine, type EngineStats } from '../core/engine.js';
 import { Decoder, type DecoderStats } from '../core/packet/decoder.js';
 import type { CountryLookup, ListLookup } from '../core/policy/policy.js';
-import { START_REQUEST, START_RESPONSE } from '../core/sip/parse.js';
+import { LEAN_REQUEST, LEAN_RESPONSE, START_REQUEST, START_RESPONSE } from '../core/sip/parse.js';
 import type { Config, Decision } from '../core/types.js';
+
+/**
+ * What replay lets the engine skip: a blocked source's requests and the answers to it are
+ * judged by the address (their headers are not parsed: the daemon does the same for
+ * requests, and reads answers whole for its evidence log); other answers without the fields
+ * no answer's judging reads, requests without Contact (Engine.decidedByAddress).
+ */
+const ASKED = START_REQUEST | START_RESPONSE | LEAN_RESPONSE | LEAN_REQUEST;
 
 interface ReplayDeps {
   lists: ListLookup;
@@ -59,11 +67,8 @@ export async function replay(
     onObserve: opts.onObserve,
     detector: { nearMisses: near > 0 },
   });
-  // A blocked source's requests and the answers to it are judged by its address: their
-  // headers are not parsed (the daemon does the same for requests; it reads answers whole
-  // for its evidence log).
   decoder.startOnly = (at, src, sport, dst, dport, srcV4, dstV4) =>
-    engine.decidedByAddress(at, src, sport, dst, dport, START_REQUEST | START_RESPONSE, srcV4, dstV4);
+    engine.decidedByAddress(at, src, sport, dst, dport, ASKED, srcV4, dstV4);
   let decisions = 0;
   let frames = 0;
   let firstAt: number | null = null;

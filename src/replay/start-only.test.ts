@@ -19,7 +19,7 @@ import { canonicalV4Number } from '../core/net/ip.js';
 import { Decoder } from '../core/packet/decoder.js';
 import { ethernetUdp4, writePcap } from '../core/packet/packets.testkit.js';
 import { sipRequest, sipResponse } from '../core/packet/sip-messages.testkit.js';
-import { START_REQUEST, START_RESPONSE } from '../core/sip/parse.js';
+import { LEAN_REQUEST, LEAN_RESPONSE, START_REQUEST, START_RESPONSE } from '../core/sip/parse.js';
 import type { Config } from '../core/types.js';
 
 const TESTDATA = join(import.meta.dirname, '..', '..', 'testdata');
@@ -31,6 +31,8 @@ interface Run {
   startOnly: number;
   /** Of which answers (START_RESPONSE). */
   answers: number;
+  /** Datagrams whose answer was parsed lean (LEAN_RESPONSE granted). */
+  lean: number;
 }
 
 type Source = { file: string } | { bytes: Uint8Array };
@@ -63,14 +65,16 @@ async function run(src: Source, config: Config, asked: number, local?: string[])
   });
   let startOnly = 0;
   let answers = 0;
+  let lean = 0;
   if (asked !== 0) {
     decoder.startOnly = (at, s, sport, d, dport, sv4, dv4) => {
       // The numbers the decoder hands over are the texts' (IPv6: -1): a wrong one would be a wrong lookup.
       assert.equal(sv4, canonicalV4Number(s), s);
       assert.equal(dv4, canonicalV4Number(d), d);
       const kinds = engine.decidedByAddress(at, s, sport, d, dport, asked, sv4, dv4);
-      if (kinds !== 0) startOnly++;
+      if ((kinds & (START_REQUEST | START_RESPONSE)) !== 0) startOnly++;
       if ((kinds & START_RESPONSE) !== 0) answers++;
+      if ((kinds & LEAN_RESPONSE) !== 0) lean++;
       return kinds;
     };
   }
@@ -87,6 +91,7 @@ async function run(src: Source, config: Config, asked: number, local?: string[])
     decoder: JSON.stringify(decoder.stats),
     startOnly,
     answers,
+    lean,
   };
 }
 
@@ -111,8 +116,9 @@ function configFor(file: string): Config {
   return parseConfig(text, { source: null });
 }
 
-/** The daemon's choice (requests) and replay's (requests and answers). */
-const ASKED = [START_REQUEST, START_REQUEST | START_RESPONSE];
+/** The daemon's choice (requests), replay's (all four), and the lean kinds alone. */
+const ALL = START_REQUEST | START_RESPONSE | LEAN_RESPONSE | LEAN_REQUEST;
+const ASKED = [START_REQUEST, START_REQUEST | START_RESPONSE, LEAN_RESPONSE | LEAN_REQUEST, ALL];
 
 function assertSame(a: Run, b: Run, what: string): void {
   assert.deepEqual(b.decisions, a.decisions, `${what}: decisions`);
@@ -161,6 +167,7 @@ describe('a blocked source judged by its address decides exactly as the whole pa
     assert.ok(files.length >= 30, `${files.length} captures`);
     let fastPaths = 0;
     let answers = 0;
+    let lean = 0;
     for (const file of files) {
       const config = configFor(file);
       const whole = await run({ file }, config, 0);
@@ -169,8 +176,10 @@ describe('a blocked source judged by its address decides exactly as the whole pa
         assertSame(whole, fast, `${file}, kinds ${asked}`);
         fastPaths += fast.startOnly;
         answers += fast.answers;
+        if (asked === ALL) lean += fast.lean;
       }
     }
+    assert.ok(lean > 1000, `${lean} answers parsed lean`);
     // The captures hold attackers that go on after their block: the fast path was taken.
     assert.ok(fastPaths > 100, `${fastPaths} messages parsed as their start line`);
     assert.ok(answers > 20, `${answers} answers parsed as their start line`);

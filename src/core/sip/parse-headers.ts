@@ -62,9 +62,12 @@ export class Headers {
   stale = false;
   nonce: string | null = null;
   contact: string | null = null;
+  /** Header kinds (1 << H_*) not collected: their fields stay empty (parse.ts's lean parses). */
+  private skip = 0;
 
   /** Ready for the next message (one instance serves every parse: no object per message). */
-  reset(): void {
+  reset(skip = 0): void {
+    this.skip = skip;
     this.callId = null;
     this.cseq = null;
     this.cseqMethod = null;
@@ -118,7 +121,7 @@ export class Headers {
         p = next < 0 ? n : next + 1;
         continue;
       }
-      if (hKind !== 0) this.collect(hKind, s, b, o, vs, ve, folded);
+      if (hKind !== 0 && (this.skip & (1 << hKind)) === 0) this.collect(hKind, s, b, o, vs, ve, folded);
       hKind = 0;
       if (atEnd || ++count > MAX_HEADERS) break;
       folded = false;

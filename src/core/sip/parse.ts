@@ -24,6 +24,10 @@
 import type { SipMessage } from '../types.js';
 import { Headers } from './parse-headers.js';
 import {
+  H_CONTACT,
+  H_FROM,
+  H_TO,
+  H_UA,
   isCrLf,
   isSipVersion,
   isSpHt,
@@ -49,6 +53,15 @@ export function parseSip(buf: Uint8Array, offset = 0, length?: number): SipMessa
 /** parseSipStart's kinds: requests (START_REQUEST), answers (START_RESPONSE), or both. */
 export const START_REQUEST = 1;
 export const START_RESPONSE = 2;
+/**
+ * Also parseSipStart's: an answer whole but for the fields no answer's judging reads (From
+ * and To users, User-Agent, Contact: left null) — Engine.decidedByAddress grants it for an
+ * answer from a SIP port to a remote address, whose judging reads its status, Call-ID, CSeq,
+ * top Via branch and challenge (nonce, stale) only. START_RESPONSE wins when both are set.
+ */
+export const LEAN_RESPONSE = 4;
+/** A request whole but for its Contact, which nothing in the engine reads. */
+export const LEAN_REQUEST = 8;
 
 /**
  * As parseSip, but a message of one of `kinds` comes back with its start line only (kind,
@@ -86,8 +99,11 @@ function parse(
   if (c0 !== 13 && c0 !== 10 && !isTokenCode(c0)) return null;
   scanView(buf, start);
   const mode =
-    ((kinds & START_REQUEST) !== 0 ? LIGHT : 0) | ((kinds & START_RESPONSE) !== 0 ? LIGHT_ANSWER : 0);
-  const light = mode !== 0;
+    ((kinds & START_REQUEST) !== 0 ? LIGHT : 0) |
+    ((kinds & START_RESPONSE) !== 0 ? LIGHT_ANSWER : 0) |
+    ((kinds & LEAN_RESPONSE) !== 0 ? LEAN_ANSWER : 0) |
+    ((kinds & LEAN_REQUEST) !== 0 ? LEAN_ASK : 0);
+  const light = (mode & (LIGHT | LIGHT_ANSWER)) !== 0;
   let r: SipMessage | null | typeof INCOMPLETE = INCOMPLETE;
   // A request line nearly always fits in the first LIGHT_WINDOW bytes.
   if (light && end - start > LIGHT_WINDOW)
@@ -125,6 +141,13 @@ const LIGHT_ANSWER = 8;
  */
 const SHORT = 4;
 const LIGHT_WINDOW = 256;
+/** An answer without the fields no answer's judging reads (LEAN_RESPONSE). */
+const LEAN_ANSWER = 16;
+/** A request without its Contact (LEAN_REQUEST). */
+const LEAN_ASK = 32;
+/** The header kinds (parse-scan.ts's H_*) a lean answer or request leaves out, as bits. */
+const ANSWER_SKIP = (1 << H_FROM) | (1 << H_TO) | (1 << H_UA) | (1 << H_CONTACT);
+const REQUEST_SKIP = 1 << H_CONTACT;
 /**
  * latin1 text of b[start, end). Node's native latin1Slice when present (reached through
  * the global, not an import: the core stays runnable without Node), else TextDecoder
@@ -144,7 +167,7 @@ let METHOD = '';
 let URI: string | null = null;
 let STATUS: number | null = null;
 
-/** Parse the decoded text `s`, whose character i is byte b[o + i] (`mode`: WINDOWED | LIGHT | LIGHT_ANSWER | SHORT). */
+/** Parse the decoded text `s`, whose character i is byte b[o + i] (`mode`: the bits above). */
 function parseText(s: string, b: Uint8Array, o: number, mode: number): SipMessage | null | typeof INCOMPLETE {
   const n = s.length;
   const windowed = (mode & (WINDOWED | SHORT)) !== 0;
@@ -167,7 +190,8 @@ function parseText(s: string, b: Uint8Array, o: number, mode: number): SipMessag
   const uri = URI;
   const status = STATUS;
   const h = HEADERS;
-  h.reset();
+  const lean = (mode & (kind === 'request' ? LEAN_ASK : LEAN_ANSWER)) !== 0;
+  h.reset(lean ? (kind === 'request' ? REQUEST_SKIP : ANSWER_SKIP) : 0);
   if (!h.read(s, b, o, lf + 1, windowed)) return INCOMPLETE;
   return {
     kind,
