@@ -67,7 +67,14 @@ export interface LiveStatus {
     sipMessages: number;
     drops: Record<string, { packets: number; bytes: number }> | null;
     /** The daemon's own event-loop delay, ms (absent in older daemons). */
-    loopLag?: { windowSeconds: number; p50: number; p99: number; max: number; maxSinceStart: number } | null;
+    loopLag?: {
+      windowSeconds: number;
+      p50: number;
+      p99: number;
+      max: number;
+      p99SinceStart?: number;
+      maxSinceStart: number;
+    } | null;
   };
 }
 

@@ -21,8 +21,11 @@ export interface FloodRun {
   ifDrops: number;
   /** Lost to the daemon's own capture ring (null: the daemon does not report it). */
   ringDrops: number | null;
-  /** The daemon's own lag figures after the run (`status`: last 10 s window, worst since start). */
-  daemonLag: { p99: number; maxSinceStart: number } | null;
+  /**
+   * The daemon's own lag figures after the run (`status`): p99 of the last full 10 s window,
+   * p99 and max over every sample since start (start, 5 s idle and the flood; older daemons: null).
+   */
+  daemonLag: { p99: number; p99SinceStart: number | null; maxSinceStart: number } | null;
   judged: number;
   /** sent − judged: lost anywhere between the wire and the engine. */
   lost: number;
@@ -122,7 +125,11 @@ export function result(
     ifDrops: (cap1?.ifDropped ?? 0) - (cap0?.ifDropped ?? 0),
     ringDrops: cap1?.ringDrops === undefined ? null : cap1.ringDrops - (cap0?.ringDrops ?? 0),
     daemonLag: after.live?.loopLag
-      ? { p99: after.live.loopLag.p99, maxSinceStart: after.live.loopLag.maxSinceStart }
+      ? {
+          p99: after.live.loopLag.p99,
+          p99SinceStart: after.live.loopLag.p99SinceStart ?? null,
+          maxSinceStart: after.live.loopLag.maxSinceStart,
+        }
       : null,
     judged,
     lost: rep.sent - settled - judged,
@@ -184,7 +191,7 @@ export function line(r: FloodRun): string {
         `GC ${r.gc.count} pauses, ${k(r.gc.totalMs)} ms total, max ${f1(r.gc.maxMs)} ms; `
       : 'no probe; ') +
     (r.daemonLag
-      ? `daemon's own lag (status) p99 ${f1(r.daemonLag.p99)} ms, max since start ${f1(r.daemonLag.maxSinceStart)} ms; `
+      ? `daemon's own lag (status) p99 ${f1(r.daemonLag.p99)} ms (last 10 s window), since start p99 ${r.daemonLag.p99SinceStart === null ? '-' : f1(r.daemonLag.p99SinceStart)} / max ${f1(r.daemonLag.maxSinceStart)} ms; `
       : '') +
     `blocks ${r.blocks}${r.settleSeconds > 0 ? ` (${r.windowBlocks} in the window)` : ''}; load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
   );

@@ -117,7 +117,7 @@ function statusFooter(s: StatusReport): string {
     const l = live.loopLag;
     lines.push(
       `event loop: late by p50 ${l.p50} / p99 ${l.p99} / max ${l.max} ms over ${l.windowSeconds} s ` +
-        `(worst since start ${l.maxSinceStart} ms)`,
+        `(since start p99 ${l.p99SinceStart} / max ${l.maxSinceStart} ms)`,
     );
   }
   const p = live?.protection;

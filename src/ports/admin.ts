@@ -131,9 +131,17 @@ export interface LiveStats {
   drops: Record<string, { packets: number; bytes: number }> | null;
   /**
    * How late the daemon's event loop ran (ms): p50, p99 and max of the last 10-second
-   * window, and the worst since start. Packets wait in the capture ring at most this long.
+   * window, and p99 and max over every sample since start. Packets wait in the capture
+   * ring at most this long.
    */
-  loopLag: { windowSeconds: number; p50: number; p99: number; max: number; maxSinceStart: number } | null;
+  loopLag: {
+    windowSeconds: number;
+    p50: number;
+    p99: number;
+    max: number;
+    p99SinceStart: number;
+    maxSinceStart: number;
+  } | null;
   /** Whether protection holds (issue 10 items 10, 13); absent from older daemons. */
   protection?: Protection;
 }

@@ -96,6 +96,7 @@ describe('live guard: CLI, crash recovery and stop (netns, root)', () => {
     const lag = live.loopLag;
     assert.ok(lag && lag.windowSeconds === 10, JSON.stringify(lag));
     assert.ok(lag.p50 >= 0 && lag.p99 >= lag.p50 && lag.max >= lag.p99 && lag.maxSinceStart >= lag.max);
+    assert.ok(lag.p99SinceStart >= 0 && lag.maxSinceStart >= lag.p99SinceStart);
     const text = await guard.cli('status');
     assert.match(text.stdout, /capture: \d+ frames, \d+ SIP messages, 0 dropped by the kernel/);
     assert.match(text.stdout, /event loop: late by p50 [\d.]+ \/ p99 [\d.]+ \/ max [\d.]+ ms over 10 s/);

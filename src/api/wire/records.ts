@@ -163,8 +163,10 @@ const LiveStats = record(
     sipMessages: int,
     drops: nullable({ type: 'object', additionalProperties: dropCounter }),
     loopLag: {
-      ...nullable(record({ windowSeconds: num, p50: num, p99: num, max: num, maxSinceStart: num })),
-      description: 'event-loop delay in ms: the last 10 s window and the worst since start',
+      ...nullable(
+        record({ windowSeconds: num, p50: num, p99: num, max: num, p99SinceStart: num, maxSinceStart: num }),
+      ),
+      description: 'event-loop delay in ms: the last 10 s window, and p99 and max since start',
     },
   },
   {
