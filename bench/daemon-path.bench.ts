@@ -2,14 +2,14 @@
  * The live decision path without the capture (issue 13): the real daemon (`Daemon.start`,
  * real SQLite store with its writer thread, history, log, metrics), the fake firewall
  * (the same contract as nftables, no root) and frames handed in as the capture hands them
- * (src/capture/live.ts: up to 2 ms of frames a turn, the clock read every 32 frames, then
+ * (src/capture/live.ts: up to 2 ms of frames a turn, the clock read after every frame, then
  * a turn of the event loop). Input: the live
  * flood bench's capture (bench/gen-flood.ts, seed 20260113: 30% phones, 70% single
  * wrong-password attempts from 100k addresses, every attacker blocked by the issue-12
  * distributed rule), times shifted to now.
  *
  *   node --import tsx bench/daemon-path.bench.ts [--packets 300000] [--runs 3] [--dir DIR]
- *        [--root DIR[,DIR2]] [--cpu-prof DIR] [--conf KEY=VALUE]... [--rate N] [--live-view] [--notify]
+ *        [--root DIR[,DIR2]] [--cpu-prof DIR] [--conf KEY=VALUE]... [--rate N] [--live-view] [--notify] [--stalls MS]
  *
  * Prints per fresh process (nothing warms it up beyond the daemon's own start):
  * microseconds of CPU per message on the MAIN THREAD (/proc/self/task/PID/stat: what
@@ -30,9 +30,21 @@
  * --notify: mail (SMTP_HOST on a loopback port nothing listens on, one recipient) and a
  * webhook (the same port) configured: every alert is queued as a mail and a webhook message,
  * whose delivery fails and is retried later (the queue's cost, without a server's).
+ * --stalls MS: what held the event loop (bench/loop-stalls.ts): the gaps of a 1 ms timer
+ * (p50/p99/max), those ≥ MS with the GC pauses inside, and with --cpu-prof what ran in them.
+ * --alloc-prof FILE: V8's sampling heap profile of the feed, short-lived objects included,
+ * written to FILE.A-RUN.heapprofile; prints the bytes a message each function allocates.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -40,13 +52,19 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FLOOD_SEED, generateFlood } from './gen-flood.js';
+import {
+  allocationReport,
+  type StallWatch,
+  sampleAllocations,
+  stallReport,
+  watchStalls,
+} from './loop-stalls.js';
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const REPO = dirname(HERE);
 const CLK_TCK = 100;
-/** As src/capture/live.ts drains its ring: BUDGET_MS of frames, the clock every CLOCK_EVERY. */
+/** As src/capture/live.ts drains its ring: BUDGET_MS of frames, the clock after each. */
 const BUDGET_MS = 2;
-const CLOCK_EVERY = 32;
 
 const { values } = parseArgs({
   options: {
@@ -59,6 +77,8 @@ const { values } = parseArgs({
     rate: { type: 'string' },
     measure: { type: 'string' },
     'live-view': { type: 'boolean', default: false },
+    stalls: { type: 'string' },
+    'alloc-prof': { type: 'string' },
     notify: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -86,6 +106,8 @@ interface Result {
   load: [number, number];
   /** GC pauses while fed: count, total and longest ms, and the ms not in scavenges. */
   gc: { count: number; totalMs: number; maxMs: number; majorMs: number };
+  /** --stalls: when a 1 ms timer fired, and the GC pauses (loop-stalls.ts). */
+  stalls?: StallWatch;
   /** --live-view: the events (after the snapshot) and bytes the open view got. */
   liveView?: { events: number; bytes: number };
 }
@@ -180,6 +202,8 @@ async function measure(root: string, capture: string, packets: number): Promise<
       }
     });
     gcSeen.observe({ entryTypes: ['gc'] });
+    const stalls = values.stalls ? watchStalls() : null;
+    const allocs = values['alloc-prof'] ? await sampleAllocations(values['alloc-prof']) : null;
     let deadline = performance.now() + BUDGET_MS;
     let turns = 0;
     const rate = values.rate ? Number(values.rate) : 0;
@@ -194,7 +218,7 @@ async function measure(root: string, capture: string, packets: number): Promise<
         }
         sink.onFrame(r.linkType, r.at + shift, r.frame);
         if (++n >= packets) break outer;
-        if (n % CLOCK_EVERY === 0 && performance.now() > deadline) {
+        if (performance.now() > deadline) {
           await new Promise((res) => setImmediate(res));
           deadline = performance.now() + BUDGET_MS;
           if (++turns % 64 === 0) peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
@@ -203,6 +227,8 @@ async function measure(root: string, capture: string, packets: number): Promise<
     }
     lag.disable();
     gcSeen.disconnect();
+    const watched = stalls?.stop();
+    await allocs?.stop();
     const late = (ns: number) => Math.max(0, ns / 1e6 - 10);
     await daemon.settle();
     const c = process.cpuUsage(c0);
@@ -223,6 +249,7 @@ async function measure(root: string, capture: string, packets: number): Promise<
       load: [l0, loadavg()[0]!],
       gc,
       ...(view ? { liveView: view.stop() } : {}),
+      ...(watched ? { stalls: watched } : {}),
     };
     await daemon.stop();
     dest.flushSync();
@@ -321,6 +348,10 @@ async function main(): Promise<void> {
             ...(values.rate ? ['--rate', values.rate] : []),
             ...(values['live-view'] ? ['--live-view'] : []),
             ...(values.notify ? ['--notify'] : []),
+            ...(values.stalls ? ['--stalls', values.stalls] : []),
+            ...(values['alloc-prof']
+              ? ['--alloc-prof', `${values['alloc-prof']}.${k}-${i}.heapprofile`]
+              : []),
           ],
           { encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 1 << 26 },
         );
@@ -339,6 +370,20 @@ async function main(): Promise<void> {
               ? `, live view: ${r.liveView.events.toLocaleString('en')} events, ${(r.liveView.bytes / 2 ** 20).toFixed(1)} MB`
               : ''),
         );
+        if (r.stalls) {
+          const dir = values['cpu-prof'] ? join(values['cpu-prof'], `${k}-${i}`) : null;
+          const file = dir ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+          for (const l of stallReport(
+            r.stalls,
+            dir && file ? join(dir, file) : null,
+            Number(values.stalls),
+            8,
+          ))
+            console.log(`  ${l}`);
+        }
+        if (values['alloc-prof'])
+          for (const l of allocationReport(`${values['alloc-prof']}.${k}-${i}.heapprofile`, r.messages, 25))
+            console.log(`  ${l}`);
       }
     }
   } finally {
