@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -79,6 +79,10 @@ test('a writer killed with SIGKILL mid-transaction loses no committed batch and 
       assert.ok(reported.size >= killAt - 1, `round ${round}: writer reported ${reported.size} commits`);
 
       let outcome = '';
+      // What the kill left on disk: the WAL, and the database file the checkpoints wrote.
+      const kb = (f: string) =>
+        Math.round(statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0) >> 10;
+      const files = `database ${kb('sipprot.db')} KiB, WAL ${kb('sipprot.db-wal')} KiB`;
       const db = new Database(join(dir, 'sipprot.db'));
       try {
         assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
@@ -93,6 +97,17 @@ test('a writer killed with SIGKILL mid-transaction loses no committed batch and 
           );
         const decisions = perBatch('decisions');
         const attacks = perBatch('attacks');
+        const history = perBatch('history');
+        // Each event names the users `N` and `N-i`: the extension filter's rows, by batch.
+        const users = new Map(
+          db
+            .prepare<[], { n: number; c: number }>(
+              `SELECT CAST(user AS INTEGER) AS n, COUNT(*) AS c FROM history_users
+               WHERE user NOT LIKE '%-%' GROUP BY user`,
+            )
+            .all()
+            .map((r) => [r.n, r.c]),
+        );
         const present = [...decisions.keys()].sort((a, b) => a - b);
         for (const n of reported) assert.ok(decisions.has(n), `round ${round}: committed batch ${n} lost`);
         // Batches are sequential, so what is present is 1..max, and at most the one batch
@@ -106,7 +121,21 @@ test('a writer killed with SIGKILL mid-transaction loses no committed batch and 
         for (const n of present) {
           assert.equal(decisions.get(n), ROWS, `round ${round}: batch ${n} decisions partial`);
           assert.equal(attacks.get(n), ROWS, `round ${round}: batch ${n} attacks partial`);
+          assert.equal(history.get(n), ROWS, `round ${round}: batch ${n} history partial`);
+          assert.equal(users.get(n), ROWS, `round ${round}: batch ${n} history users partial`);
         }
+        assert.deepEqual(
+          [...history.keys()].sort((a, b) => a - b),
+          present,
+        );
+        // Every user row points at its own event (the event ids the inserts assigned).
+        const orphans = db
+          .prepare<[], { c: number }>(
+            `SELECT COUNT(*) AS c FROM history_users u LEFT JOIN history h ON h.id = u.event
+             WHERE h.id IS NULL OR h.at <> u.at OR CAST(u.user AS INTEGER) <> h.attempts`,
+          )
+          .get();
+        assert.equal(orphans?.c, 0, `round ${round}: history users not matching their events`);
         assert.deepEqual(
           [...attacks.keys()].sort((a, b) => a - b),
           present,
@@ -140,7 +169,9 @@ test('a writer killed with SIGKILL mid-transaction loses no committed batch and 
       } finally {
         await store.close();
       }
-      t.diagnostic(`round ${round}: kill sent at begin ${killAt}, ${reported.size} reported, ${outcome}`);
+      t.diagnostic(
+        `round ${round}: kill sent at begin ${killAt}, ${reported.size} reported, ${outcome}; ${files}`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -94,10 +94,7 @@ export class SqliteHistory {
     const p = (sql: string): Stmt => db.prepare<unknown[], Row>(sql);
     const cap = `LIMIT ${NARROW_MAX + 1}`;
     this.st = {
-      insert: p(
-        `INSERT INTO history (${NEW_HISTORY.columns}, subject_key) VALUES (${NEW_HISTORY.placeholders}, @subjectKey)
-         RETURNING id`,
-      ),
+      insert: p(`INSERT INTO history (${NEW_HISTORY.columns}, subject_key) VALUES (${NEW_HISTORY.marks}, ?)`),
       insertUser: p('INSERT OR IGNORE INTO history_users (user, at, event) VALUES (?, ?, ?)'),
       insertAgent: p('INSERT OR IGNORE INTO history_agents (agent) VALUES (?)'),
       pruneEvents: p('DELETE FROM history WHERE at < ?'),
@@ -117,12 +114,18 @@ export class SqliteHistory {
     };
   }
 
-  /** Appends (inside the caller's transaction), events already bounded by validate.ts. */
+  /**
+   * Appends (inside the caller's transaction), events already bounded by validate.ts. The
+   * new id is the statement's last insert rowid, not a RETURNING clause: RETURNING made
+   * SQLite keep a statement journal for every insert, ~7 page writes to a temporary file
+   * an event (a live block's history row cost the writer thread more than its other four
+   * rows together: bench/RESULTS.md, issue 13 "the cost of a block").
+   */
   append(events: readonly NewHistoryEvent[]): void {
     for (const e of events) {
-      const id = Number(
-        this.st.insert.get({ ...NEW_HISTORY.params(e), subjectKey: subjectKey(e.subject) })!.id,
-      );
+      const values = NEW_HISTORY.values(e);
+      values.push(subjectKey(e.subject));
+      const id = Number(this.st.insert.run(values).lastInsertRowid);
       for (const u of e.users) this.st.insertUser.run(u, e.at, id);
       if (e.userAgent !== null) this.st.insertAgent.run(e.userAgent);
     }

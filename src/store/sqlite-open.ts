@@ -10,6 +10,9 @@ import { isSipprotError, SipprotError } from '../core/errors.js';
 
 export const DB_FILE = 'sipprot.db';
 
+/** The WAL is checkpointed when it holds this many pages (4 KiB each: ~16 MB of WAL file). */
+export const WAL_CHECKPOINT_PAGES = 4000;
+
 export interface SqliteStoreOptions {
   /**
    * FULL (default) fsyncs the WAL on every commit: a resolved write survives power loss.
@@ -50,6 +53,14 @@ export function openDatabase(
     }
     db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeout))}`);
+    // Neither changes what a commit guarantees (the WAL is synced as before). A statement
+    // journal (kept while one statement of a transaction may still roll back alone) lives
+    // in memory instead of a temporary file; the WAL is copied into the database every
+    // WAL_CHECKPOINT_PAGES pages instead of 1,000: a page the live blocks touch in every
+    // commit (the random leaves of the address indexes) is copied once per checkpoint, so
+    // fewer checkpoints are fewer copies (bench/RESULTS.md, issue 13 "the cost of a block").
+    db.pragma('temp_store = MEMORY');
+    db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     db.pragma('foreign_keys = ON');
     return { db, file };
   } catch (e) {

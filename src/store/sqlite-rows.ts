@@ -71,9 +71,18 @@ interface RowMapping<T> {
   columns: string;
   /** Their named parameters, named after the fields: `@a, @bC`. */
   placeholders: string;
+  /** Their positional parameters, for `values`: `?, ?`. */
+  marks: string;
   /** The columns under the fields' names, for a SELECT: `a, b_c AS "bC"`. */
   select: string;
   params(rec: T): Params;
+  /**
+   * The record's column values in order (lists as JSON, flags 0/1, missing fields NULL),
+   * bound to `marks`: the hot inserts of a commit (a block's rows) bind arrays, not named
+   * parameters, which better-sqlite3 looks up one property at a time (~14% of the store
+   * writer thread's CPU before, bench/RESULTS.md, issue 13 "the cost of a block").
+   */
+  values(rec: T): unknown[];
   /** A row selected with `select` → the record (the row object itself, converted in place). */
   fromRow(r: Row): T;
 }
@@ -84,14 +93,26 @@ function mapping<T>(fields: ReadonlyArray<Field & keyof T>): RowMapping<T> {
   const flags: string[] = fields.filter((f) => FIELDS[f][1] === 'flag');
   const optional: string[] = fields.filter((f) => FIELDS[f][1] === 'optional');
   const nulls: Params = Object.fromEntries(fields.map((f) => [f, null]));
+  const kinds: Kind[] = fields.map((f) => FIELDS[f][1]);
   return {
     columns: cols.join(', '),
     placeholders: fields.map((f) => `@${f}`).join(', '),
+    marks: fields.map(() => '?').join(', '),
     select: fields.map((f, i) => (cols[i] === f ? f : `${cols[i]} AS "${f}"`)).join(', '),
     params(rec: T): Params {
       const out: Params = { ...nulls, ...rec };
       for (const f of lists) out[f] = JSON.stringify(out[f] ?? []);
       for (const f of flags) out[f] = out[f] ? 1 : 0;
+      return out;
+    },
+    values(rec: T): unknown[] {
+      const r = rec as Params;
+      const out = new Array<unknown>(fields.length);
+      for (let i = 0; i < fields.length; i++) {
+        const v = r[fields[i]!];
+        const kind = kinds[i];
+        out[i] = kind === 'json' ? JSON.stringify(v ?? []) : kind === 'flag' ? (v ? 1 : 0) : (v ?? null);
+      }
       return out;
     },
     fromRow(r: Row): T {

@@ -189,7 +189,7 @@ export class SqliteStore implements Store {
   async recordDecision(d: Decision): Promise<void> {
     assertTime('decision.at', d.at);
     this.write('record decision', () => {
-      this.st.putDecision.run(DECISIONS.params(d));
+      this.st.putDecision.run(DECISIONS.values(d));
     });
   }
 
@@ -206,7 +206,7 @@ export class SqliteStore implements Store {
   async recordAttack(a: AttackRecord): Promise<void> {
     assertTime('attack.at', a.at);
     this.write('record attack', () => {
-      this.st.putAttack.run(ATTACKS.params(a));
+      this.st.putAttack.run(ATTACKS.values(a));
     });
   }
 
@@ -245,9 +245,9 @@ export class SqliteStore implements Store {
     this.write('commit batch', () => {
       for (const b of batch.blocks ?? []) this.putBlock(b);
       for (const ip of batch.deleteBlocks ?? []) this.st.deleteBlock.run(ip);
-      for (const i of batch.incrementTimesBlocked ?? []) this.bump(i.ip, i.at);
-      for (const d of batch.decisions ?? []) this.st.putDecision.run(DECISIONS.params(d));
-      for (const a of batch.attacks ?? []) this.st.putAttack.run(ATTACKS.params(a));
+      for (const i of batch.incrementTimesBlocked ?? []) this.st.count.run(i.ip, i.at);
+      for (const d of batch.decisions ?? []) this.st.putDecision.run(DECISIONS.values(d));
+      for (const a of batch.attacks ?? []) this.st.putAttack.run(ATTACKS.values(a));
       this.hist.append(history);
     });
   }
@@ -375,7 +375,7 @@ export class SqliteStore implements Store {
 
   private putBlock(rec: BlockRecord): void {
     checkBlock(rec);
-    this.st.putBlock.run(BLOCKS.params(rec));
+    this.st.putBlock.run(BLOCKS.values(rec));
   }
 
   private bump(ip: string, at: number): number {
