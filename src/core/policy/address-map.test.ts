@@ -93,3 +93,26 @@ test("AddressMap: a large IPv4 table through growth and deletes, asked with the 
   assert.equal(m.has('2001:db8::1', V4_UNKNOWN), true);
   for (const [ip] of keys) assert.equal(m.get(ip), model.get(ip), ip);
 });
+
+test('AddressMap: a small IPv4 table whose probe runs wrap past its end, through many deletes', () => {
+  // 5–12 keys in 16–32 cells: runs cross the last cell often, the case a backward shift
+  // gets wrong first.
+  for (let seed = 1; seed <= 40; seed++) {
+    const rnd = mulberry32(seed);
+    const universe = Array.from({ length: 5 + (seed % 8) }, () => Math.floor(rnd() * 2 ** 32));
+    const m = new AddressMap<number>();
+    const model = new Map<string, number>();
+    for (let op = 0; op < 4000; op++) {
+      const n = universe[Math.floor(rnd() * universe.length)]!;
+      const ip = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+      if (rnd() < 0.5) {
+        m.set(ip, op);
+        model.set(ip, op);
+      } else assert.equal(m.delete(ip), model.delete(ip), ip);
+      for (const k of universe) {
+        const t = `${k >>> 24}.${(k >>> 16) & 255}.${(k >>> 8) & 255}.${k & 255}`;
+        assert.equal(m.has(t, k), model.has(t), `seed ${seed} op ${op} ${t}`);
+      }
+    }
+  }
+});

@@ -1,10 +1,26 @@
 /**
- * The byte-level scanners behind parseSip (parse.ts): character classes, header names,
- * and the values detection keeps (Via branch, URI user, auth parameters, Contact URI).
+ * The byte-level scanners behind parseSip (parse.ts): header names and the values
+ * detection keeps (Via branch, URI user, auth parameters, Contact URI); the byte classes
+ * they branch on are parse-chars.ts's.
  * They read the message bytes through a view set by `scanView` (index-aligned with the
  * decoded string they slice from): module state instead of two more parameters on every
  * helper of the hot path.
  */
+
+import {
+  FIRST,
+  isAuthValueEnd,
+  isCrLf,
+  isLws,
+  isParamEnd,
+  isSpHt,
+  isTelEnd,
+  isTokenCode,
+  isUserEnd,
+  lit,
+} from './parse-chars.js';
+
+export { FIRST, isCrLf, isSpHt, isTokenCode };
 
 export const H_VIA = 1;
 export const H_FROM = 2;
@@ -33,53 +49,6 @@ export function scanRelease(): void {
   O = 0;
 }
 
-// ---------------------------------------------------------------- character classes
-
-// RFC 3261 token: alphanum and - . ! % * _ + ` ' ~
-const TOKEN = new Uint8Array(128);
-for (let i = 48; i <= 57; i++) TOKEN[i] = 1;
-for (let i = 65; i <= 90; i++) TOKEN[i] = 1;
-for (let i = 97; i <= 122; i++) TOKEN[i] = 1;
-for (const ch of "-.!%*_+`'~") TOKEN[ch.charCodeAt(0)] = 1;
-
-/** First letters (lower-cased) of the headers we keep, compact forms included. */
-export const FIRST = new Uint8Array(256);
-for (const ch of 'vftimcuawpl') FIRST[ch.charCodeAt(0)] = 1;
-
-export function isTokenCode(c: number): boolean {
-  return c < 128 && TOKEN[c] === 1;
-}
-
-export function isCrLf(c: number): boolean {
-  return c === 13 || c === 10;
-}
-
-export function isSpHt(c: number): boolean {
-  return c === 32 || c === 9;
-}
-
-function isLws(c: number): boolean {
-  return c === 32 || c === 9 || c === 13 || c === 10;
-}
-
-/** End of an addr-spec URI: header params, the next value, or whitespace. */
-function isParamEnd(c: number): boolean {
-  return c === 59 || c === 44 || c <= 32;
-}
-
-function isTelEnd(c: number): boolean {
-  return c === 59 || c === 63;
-}
-
-/** End of a SIP URI user: password or user parameters follow. */
-function isUserEnd(c: number): boolean {
-  return c === 58 || c === 59;
-}
-
-function isAuthValueEnd(c: number): boolean {
-  return c === 44 || c <= 32;
-}
-
 /** "SIP/2.0" at p, case-insensitive (RFC 3261 §7.1). */
 export function isSipVersion(p: number): boolean {
   const b = B;
@@ -93,11 +62,6 @@ export function isSipVersion(p: number): boolean {
     b[o + p + 5]! === 46 &&
     b[o + p + 6]! === 48
   );
-}
-
-/** Lower-case ASCII literal as bytes, for eqi. */
-function lit(text: string): Uint8Array {
-  return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
 }
 
 /** Case-insensitive compare of the bytes at p with a lower-case literal. */
@@ -260,8 +224,11 @@ export function viaBranch(s: string, p: number, e: number): string | null {
   // Fast path: `;branch=` as nearly every stack writes it, found by native search.
   const k = s.indexOf(';branch=', p);
   if (k >= 0 && k < e) {
-    const comma = s.indexOf(',', p);
-    if (comma < 0 || comma > k) {
+    // No comma before it (the first via-parm): a byte loop over the ~40 bytes up to it, not
+    // a search to the next comma, which is often hundreds of bytes on (Allow, Authorization).
+    let c = p;
+    while (c < k && b[o + c] !== 44) c++;
+    if (c === k) {
       const r = k + 8;
       let t = r;
       while (t < e && isTokenCode(b[o + t]!)) t++;
