@@ -11,7 +11,7 @@ import { FakeFirewall } from '../firewall/firewall.fake.js';
 import { emptyFirewallState } from '../ports/firewall.js';
 import type { StoreBatch } from '../ports/store.js';
 import { FakeStore } from '../store/store.fake.js';
-import { Enforcer, GATHER_MS, STAGE_AT } from './enforcer.js';
+import { Enforcer, GATHER_MS, PUBLISH_AT, STAGE_AT } from './enforcer.js';
 
 async function setup() {
   const firewall = new FakeFirewall({ now: () => 1000 });
@@ -152,6 +152,46 @@ test('a burst: each STAGE_AT decisions are staged at the end of the turn that re
   assert.equal(commits.length, 2);
   assert.equal(commits[1]!.length, 3, 'the three staged batches in one commit');
   assert.equal((await store.listBlocks()).length, 1 + 3 * STAGE_AT);
+});
+
+test('a big commit is published in parts of PUBLISH_AT, in order, with a turn of the loop between parts', async () => {
+  const { published, firewall, enforcer, release } = stagingEnforcer();
+  await firewall.init(emptyFirewallState());
+  enforcer.apply([aDecision('10.0.0.1', 1000)]);
+  await turn(); // the first commit is in flight until release()
+  const ip = (n: number) => `10.2.${n >> 8}.${n & 255}`;
+  const N = 2 * PUBLISH_AT + 128;
+  for (let n = 0; n < N; n += 64) {
+    enforcer.apply(Array.from({ length: 64 }, (_, i) => aDecision(ip(n + i), 1000)));
+    await turn();
+  }
+  // What ran, in order: 'P' a part published, '.' a turn of the loop.
+  const seen: string[] = [];
+  let ticking = true;
+  const tick = () => {
+    seen.push('.');
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const wrapped = published.push.bind(published);
+  published.push = (...parts) => {
+    // The first commit's lone decision is told in the same microtasks as the next part.
+    if (parts[0]!.length > 1) seen.push('P');
+    return wrapped(...parts);
+  };
+  release();
+  await enforcer.flush();
+  ticking = false;
+  // The first commit (one decision), then the second's N in parts.
+  assert.deepEqual(
+    published.map((p) => p.length),
+    [1, PUBLISH_AT, PUBLISH_AT, 128],
+  );
+  assert.deepEqual(
+    published.slice(1).flat(),
+    Array.from({ length: N }, (_, n) => `block ${ip(n)}`),
+  );
+  assert.doesNotMatch(seen.join(''), /PP/, 'no two parts in one turn');
 });
 
 test('a lone decision is committed at once; those within GATHER_MS of a commit wait and go together', async () => {

@@ -40,6 +40,14 @@ export const GATHER_MS = 100;
  */
 export const STAGE_AT = 256;
 
+/**
+ * Decisions told to `published` in one turn at most; the rest in the next turns. A commit
+ * carries everything decided while the one before it ran, and a slow writer makes that a
+ * lot: in the issue-13 flood, commits of 18,000 decisions, whose log, metrics, mail and live
+ * view held the loop 38–104 ms in one piece (bench/RESULTS.md). ~1–3 µs each: ≤ ~1 ms a turn.
+ */
+export const PUBLISH_AT = 512;
+
 export interface EnforcerDeps {
   firewall: Firewall;
   /** Where batches are committed (store-writer.ts: on a worker thread in the daemon). */
@@ -317,7 +325,11 @@ export class Enforcer {
         }
       }
       const published = turns.length === 1 ? turns[0]!.published : turns.flatMap((t) => t.published);
-      if (published.length > 0) this.d.published(published);
+      for (let i = 0; i < published.length; i += PUBLISH_AT) {
+        // A turn of the loop between parts: timers, I/O and the capture's next slice.
+        if (i > 0) await new Promise((r) => setImmediate(r));
+        this.d.published(published.length <= PUBLISH_AT ? published : published.slice(i, i + PUBLISH_AT));
+      }
     };
     this.flushing = run().finally(() => {
       this.flushing = null;
