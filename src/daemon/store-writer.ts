@@ -11,12 +11,15 @@
  *
  * The hand-over is paid per turn, not per commit: `stage` serializes one turn's batch
  * when the turn ends (~5 µs a block, the structured clone postMessage would do), and
- * `commitStaged` hands the turns that waited while the worker was busy over as bytes (a
- * copy, ~1.3 KB a block) to be committed in one transaction. Cloning them all at once
- * when the worker freed up held the event loop for tens of ms in a flood (thousands of
- * blocks), and what waits is bytes outside the JS heap, not objects the GC promotes and
- * walks while the writer is behind (in a flood it is, by seconds). The bytes stay here
- * until the commit is answered: a refused one is read back (`unstage`) for the retry.
+ * `commitStaged` hands the turns that waited while the worker was busy over as bytes
+ * (~1.3 KB a block) to be committed in one transaction. Cloning them all at once when the
+ * worker freed up held the event loop for tens of ms in a flood (thousands of blocks),
+ * and what waits is bytes outside the JS heap, not objects the GC promotes and walks
+ * while the writer is behind (in a flood it is, by seconds). The bytes are staged in
+ * shared memory (SharedArrayBuffer): the hand-over passes them, it does not copy them —
+ * postMessage copied every byte, and a slow writer's commit carried 100+ turns (23 MB:
+ * 45–177 ms of the loop at load 8, bench/RESULTS.md). They stay readable here until the
+ * commit is answered: a refused one is read back (`unstage`) for the retry.
  *
  * Contract kept: commits are applied in the order they were made (one worker, one queue)
  * and `commit` resolves once the transaction is durable, or rejects with the store's
@@ -91,7 +94,7 @@ export class StoreWriter {
    */
   stage(batch: StoreBatch): Uint8Array | null {
     if (this.started && this.worker === null) return null;
-    return serialize(batch);
+    return shared(serialize(batch));
   }
 
   /** A staged batch read back (a refused commit's batches join the unsaved queue). */
@@ -205,6 +208,13 @@ export async function dynamicJsonOf(store: Pick<Store, 'listBlocks'>, now: numbe
  * hooks on to worker threads). The loader is named by the parent's own --import flag, so
  * the shipped build names no devDependency.
  */
+/** `bytes` in shared memory: handed to the worker without a copy (one copy here, ~30 µs per 100 KB). */
+function shared(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+  out.set(bytes);
+  return out;
+}
+
 function newWorker(js: URL, workerData: unknown): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(js, { workerData });
   const ts = js.href.replace(/\.js$/, '.ts');
