@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StatusReport } from '../src/ports/admin.js';
 import { Guard, type GuardHost, run, waitFor } from './e2e/guard.testkit.js';
-import { canUseNamespaces, connect, createPair, type Link, type Netns, udpProbe } from './netns.testkit.js';
+import { canUseNamespaces, connect, createPair, type Link, type Netns } from './netns.testkit.js';
+import { udpProbe } from './udp.testkit.js';
 
 describe('capture reopens when its interface comes back (netns, root)', () => {
   let pair: Awaited<ReturnType<typeof createPair>>;

@@ -15,7 +15,8 @@ import { isSipprotError } from '../src/core/errors.js';
 import { Daemon } from '../src/daemon/daemon.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
 import { runtimePaths } from '../src/platform/runtime-paths.js';
-import { createPair, type Link, type Netns, udpEcho, udpProbe } from './netns.testkit.js';
+import { createPair, type Link, type Netns } from './netns.testkit.js';
+import { udpEcho, udpProbe } from './udp.testkit.js';
 
 // 1.0.0.0/24 is Australian in the shipped table; 8.8.8.0/24 is American.
 const AU1 = '1.0.0.1';

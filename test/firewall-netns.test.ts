@@ -12,15 +12,8 @@ import { NftablesFirewall } from '../src/firewall/nftables.js';
 import { ReconcilingFirewall } from '../src/firewall/reconcile.js';
 import type { FirewallOptions, FirewallState } from '../src/ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../src/ports/firewall.js';
-import {
-  createPair,
-  type Link,
-  type Netns,
-  removeStaleNamespaces,
-  run,
-  udpEcho,
-  udpProbe,
-} from './netns.testkit.js';
+import { createPair, type Link, type Netns, removeStaleNamespaces, run } from './netns.testkit.js';
+import { udpEcho, udpProbe } from './udp.testkit.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -15,7 +15,8 @@ import { Policy } from '../src/core/policy/policy.js';
 import type { Decision, Verdict } from '../src/core/types.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
 import { emptyFirewallState, type Firewall } from '../src/ports/firewall.js';
-import { createPair, type Link, type Netns, udpEcho, udpProbe } from './netns.testkit.js';
+import { createPair, type Link, type Netns } from './netns.testkit.js';
+import { udpEcho, udpProbe } from './udp.testkit.js';
 
 const T = 1_800_000_000;
 const ALLOWED = '10.200.0.6';
