@@ -240,10 +240,10 @@ export class SqliteStore implements Store {
   }
 
   async commit(batch: StoreBatch): Promise<void> {
-    checkBatch(batch);
-    const history = checkHistory(batch.history ?? []);
+    const history = checkBatch(batch);
     this.write('commit batch', () => {
-      for (const b of batch.blocks ?? []) this.putBlock(b);
+      // Checked above (checkBatch): not again per block.
+      for (const b of batch.blocks ?? []) this.st.putBlock.run(BLOCKS.values(b));
       for (const ip of batch.deleteBlocks ?? []) this.st.deleteBlock.run(ip);
       for (const i of batch.incrementTimesBlocked ?? []) this.st.count.run(i.ip, i.at);
       for (const d of batch.decisions ?? []) this.st.putDecision.run(DECISIONS.values(d));

@@ -201,13 +201,13 @@ export class FakeStore implements Store {
 
   async commit(batch: StoreBatch): Promise<void> {
     this.open();
-    checkBatch(batch);
+    const history = checkBatch(batch);
     for (const b of batch.blocks ?? []) this.putBlock(b);
     for (const ip of batch.deleteBlocks ?? []) this.blocks.delete(ip);
     for (const i of batch.incrementTimesBlocked ?? []) this.bump(i.ip, i.at);
     for (const d of batch.decisions ?? []) this.decisionLog.push({ seq: ++this.seq, value: clone(d) });
     for (const a of batch.attacks ?? []) this.attackLog.push({ seq: ++this.seq, value: clone(a) });
-    this.historyLog.append(checkHistory(batch.history ?? []));
+    this.historyLog.append(history);
   }
 
   async listRecipients(): Promise<Recipient[]> {

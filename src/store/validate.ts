@@ -87,13 +87,13 @@ export function checkBlock(b: BlockRecord): void {
 /**
  * Every check of a batch, before anything is written, so that a bad item leaves nothing
  * half-applied; in the order of StoreBatch's fields, so every adapter names the same
- * first problem.
+ * first problem. Returns the batch's history as checkHistory bounds it (what is written).
  */
-export function checkBatch(batch: StoreBatch): void {
+export function checkBatch(batch: StoreBatch): NewHistoryEvent[] {
   for (const b of batch.blocks ?? []) checkBlock(b);
   for (const d of batch.decisions ?? []) assertTime('decision.at', d.at);
   for (const a of batch.attacks ?? []) assertTime('attack.at', a.at);
-  checkHistory(batch.history ?? []);
+  return checkHistory(batch.history ?? []);
 }
 
 /** History events as every store keeps them: a known kind, a time, bounded texts. */
