@@ -13,7 +13,9 @@ import {
   uniq,
 } from './detect/detect.testkit.js';
 import { Engine, type EngineDeps } from './engine.js';
+import { canonicalV4Number } from './net/ip.js';
 import type { ListLookup } from './policy/policy.js';
+import { LEAN_REQUEST, LEAN_RESPONSE, START_REQUEST, START_RESPONSE } from './sip/parse.js';
 import type { Config, Decision, SipEvent, SipMessage } from './types.js';
 
 const ATTACKER = '203.0.113.66';
@@ -290,4 +292,35 @@ describe('Engine', () => {
     e.tick(1e6);
     assert.equal(e.stats.events, 20_000);
   });
+});
+
+describe('Engine.decidedByAddress: which parts of a message its judging reads', () => {
+  const ALL = START_REQUEST | START_RESPONSE | LEAN_RESPONSE | LEAN_REQUEST;
+  const LOCAL = '198.51.100.7';
+  const n = (ip: string) => canonicalV4Number(ip);
+  for (const withNumbers of [false, true]) {
+    test(`a blocked remote by its start line, answers to other remotes lean, the host's own never (numbers: ${withNumbers})`, () => {
+      const e = engine({}, { localAddresses: [LOCAL, '2001:db8::7'] });
+      e.block(ATTACKER, 10);
+      const ask = (src: string, sport: number, dst: string, dport: number) =>
+        withNumbers
+          ? e.decidedByAddress(11, src, sport, dst, dport, ALL, n(src), n(dst))
+          : e.decidedByAddress(11, src, sport, dst, dport, ALL);
+      // A request from the blocked source; an answer to it.
+      assert.equal(ask(ATTACKER, 5070, LOCAL, 5060), START_REQUEST | LEAN_REQUEST);
+      assert.equal(ask(LOCAL, 5060, ATTACKER, 5070), START_RESPONSE | LEAN_REQUEST);
+      // Another remote: its request whole (but Contact), the answer to it lean.
+      assert.equal(ask(NAT, 5070, LOCAL, 5060), LEAN_REQUEST);
+      assert.equal(ask(LOCAL, 5060, NAT, 5070), LEAN_RESPONSE | LEAN_REQUEST);
+      // The host's own address as the remote side (the PBX answering itself, a trunk's
+      // answer to it from port 5060): read whole — onLocal reads what it likes.
+      assert.equal(ask('203.0.113.9', 5060, LOCAL, 5070), LEAN_REQUEST);
+      assert.equal(ask('2001:db8::9', 5060, '2001:db8::7', 5070), LEAN_REQUEST);
+      // Not from a SIP port: no answer of the local server.
+      assert.equal(ask(LOCAL, 5070, NAT, 5080), LEAN_REQUEST);
+      // The daemon asks for requests only.
+      assert.equal(e.decidedByAddress(11, ATTACKER, 5070, LOCAL, 5060, START_REQUEST), START_REQUEST);
+      assert.equal(e.decidedByAddress(11, LOCAL, 5060, NAT, 5070, START_REQUEST), 0);
+    });
+  }
 });
