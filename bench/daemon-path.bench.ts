@@ -108,7 +108,7 @@ interface Result {
   gc: { count: number; totalMs: number; maxMs: number; majorMs: number };
   /** --stalls: when a 1 ms timer fired, and the GC pauses (loop-stalls.ts). */
   stalls?: StallWatch;
-  /** --live-view: the events (after the snapshot) and bytes the open view got. */
+  /** --live-view: the events (after `ready`) and bytes the open view got. */
   liveView?: { events: number; bytes: number };
 }
 
@@ -290,7 +290,7 @@ async function openLiveView(
   const curl = spawn('curl', ['-sN', '-H', `Cookie: ${session}`, '-o', file, `${base}/api/dynamic/events`], {
     stdio: 'ignore',
   });
-  for (let i = 0; i < 100 && !(existsSync(file) && readFileSync(file, 'utf8').includes('snapshot')); i++)
+  for (let i = 0; i < 100 && !(existsSync(file) && readFileSync(file, 'utf8').includes('event: ready')); i++)
     await new Promise((r) => setTimeout(r, 20));
   return {
     stop() {

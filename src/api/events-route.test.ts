@@ -89,6 +89,7 @@ function openSse(port: number, cookie: string): Promise<Sse> {
 
 type Changes = {
   blocks: Array<{ ip: string; userAgent: string | null; timeLeft: number | null }>;
+  added: string[];
   unblocks: Array<{ ip: string; reason: string }>;
 };
 
@@ -110,24 +111,32 @@ describe('live dynamic list (Server-Sent Events)', () => {
   });
   after(() => h.close());
 
-  test('snapshot first, then blocks and unblocks as they happen', async () => {
+  test('ready first (no rows: the list is read a page at a time), then blocks and unblocks as they happen', async () => {
     await h.world.block('192.0.2.1');
     const c = await login(h.app);
     const sse = await openSse(port, c.cookie);
     assert.equal(sse.status, 200);
     assert.match(String(sse.headers['content-type']), /^text\/event-stream/);
     assert.equal(sse.headers['x-frame-options'], 'DENY');
-    const snap = (await sse.next('snapshot')) as { blocks: Array<{ ip: string }> };
-    assert.deepEqual(
-      snap.blocks.map((b) => b.ip),
-      ['192.0.2.1'],
-    );
+    assert.deepEqual(await sse.next('ready'), { now: h.world.clock.now() });
+    assert.deepEqual(sse.seen, ['ready']);
+    // A renewal of a running block is a row but not a new block.
+    h.world.events.emit({
+      type: 'decision',
+      decision: aDecision('192.0.2.1', h.world.clock.now(), { action: 'extend', reason: 'scanner' }),
+    });
+    const renewal = (await sse.next('changes')) as Changes;
+    assert.deepEqual([renewal.blocks.map((b) => b.ip), renewal.added], [['192.0.2.1'], []]);
     await h.world.block('198.51.100.23', {
       userAgent: 'sipvicious',
       misconfiguredPhone: true,
       users: ['200'],
     });
-    const blk = (await sse.next('changes')) as { blocks: Array<Record<string, unknown>>; unblocks: [] };
+    const blk = (await sse.next('changes')) as {
+      blocks: Array<Record<string, unknown>>;
+      added: string[];
+      unblocks: [];
+    };
     assert.equal(blk.blocks.length, 1);
     const row = blk.blocks[0]!;
     assert.equal(row.ip, '198.51.100.23');
@@ -135,10 +144,12 @@ describe('live dynamic list (Server-Sent Events)', () => {
     assert.equal(row.misconfiguredPhone, true);
     assert.equal(row.timeLeft, 600);
     assert.deepEqual(blk.unblocks, []);
+    assert.deepEqual(blk.added, ['198.51.100.23'], 'a new block is named as one');
     const un = await c.req({ method: 'DELETE', url: '/api/dynamic/198.51.100.23' });
     assert.equal(un.json().wasBlocked, true);
     assert.deepEqual((await sse.next('changes', 3000)) as Changes, {
       blocks: [],
+      added: [],
       unblocks: [{ ip: '198.51.100.23', reason: 'manual' }],
       now: h.world.clock.now(),
     });
@@ -148,7 +159,7 @@ describe('live dynamic list (Server-Sent Events)', () => {
   test('a block not yet in the store is built from the decision; deny-list drops are not rows', async () => {
     const c = await login(h.app);
     const sse = await openSse(port, c.cookie);
-    await sse.next('snapshot');
+    await sse.next('ready');
     const now = h.world.clock.now();
     h.world.events.emit({
       type: 'decision',
@@ -202,7 +213,7 @@ describe('live dynamic list (Server-Sent Events)', () => {
   test('a burst of 2,000 decisions in one turn: one event with every row, no store read', async () => {
     const c = await login(h.app);
     const sse = await openSse(port, c.cookie);
-    await sse.next('snapshot');
+    await sse.next('ready');
     const ds = burst(2000);
     const reads = await readsDuring(async () => {
       decide(ds);
@@ -216,15 +227,16 @@ describe('live dynamic list (Server-Sent Events)', () => {
       await new Promise((r) => setTimeout(r, 400));
     });
     assert.equal(reads, 0, 'rows of a big batch come from the decisions');
-    assert.deepEqual(sse.seen, ['snapshot', 'changes'], 'one event for the whole turn');
+    assert.deepEqual(sse.seen, ['ready', 'changes'], 'one event for the whole turn');
     sse.close();
   });
 
   test('decisions spread over a second: at most one event per 250 ms, every address in them', async () => {
     const c = await login(h.app);
     const sse = await openSse(port, c.cookie);
-    await sse.next('snapshot');
+    await sse.next('ready');
     const got = new Map<string, string>();
+    const added = new Set<string>();
     const lifted: string[] = [];
     const started = performance.now();
     for (let turn = 0; turn < 50; turn++) {
@@ -242,59 +254,41 @@ describe('live dynamic list (Server-Sent Events)', () => {
     for (let i = 0; i < frames; i++) {
       const ch = (await sse.next('changes')) as Changes;
       for (const b of ch.blocks) got.set(b.ip, String(b.timeLeft));
+      for (const ip of ch.added) added.add(ip);
       lifted.push(...ch.unblocks.map((u) => u.ip));
     }
     assert.ok(frames >= 2 && frames <= Math.ceil(spread / 250) + 1, `${frames} events in ${spread} ms`);
     assert.equal(got.size, 50 * 19, 'every block that stayed has its row');
+    assert.deepEqual([...added].sort(), [...got.keys()].sort(), 'each one new (renewed or not), none lifted');
     assert.deepEqual(lifted.sort(), Array.from({ length: 50 }, (_, t) => burst(2, t * 20)[1]!.ip).sort());
     for (let t = 0; t < 50; t++) assert.equal(got.get(burst(1, t * 20)[0]!.ip), '900', 'the renewal');
     sse.close();
   });
 
-  test('a list bigger than the slow-reader limit: the snapshot arrives and the stream stays open', async () => {
-    // 5,000 blocks with long notes: a snapshot of ~2.5 MB, over the 1 MB a view may fall behind.
+  test('a view of a 5,000-block list starts with ready and no row: the list is never read whole', async () => {
     const note = 'n'.repeat(300);
     const blocks = Array.from({ length: 5000 }, (_, i) => aBlock(`10.9.${i >> 8}.${i & 255}`, { note }));
     for (const b of blocks) await h.world.store.upsertBlock({ ...b, expiresAt: h.world.clock.now() + 600 });
+    const store = h.world.store;
+    const listBlocks = store.listBlocks;
+    let lists = 0;
+    store.listBlocks = (q) => {
+      lists++;
+      return listBlocks.call(store, q);
+    };
     const c = await login(h.app);
     const sse = await openSse(port, c.cookie);
     try {
-      const snap = (await sse.next('snapshot', 5000)) as { blocks: unknown[] };
-      assert.ok(snap.blocks.length >= 5000);
+      await sse.next('ready');
       decide(burst(1, 4000));
       const ch = (await sse.next('changes', 3000)) as Changes;
-      assert.equal(ch.blocks.length, 1, 'the view was not cut off after its snapshot');
+      assert.equal(ch.blocks.length, 1, 'the view hears the next change');
+      assert.deepEqual(sse.seen, ['ready', 'changes']);
+      assert.equal(lists, 0, 'the list was not read for the view');
     } finally {
+      store.listBlocks = listBlocks;
       sse.close();
       for (const b of blocks) await h.world.store.deleteBlock(b.ip);
-    }
-  });
-
-  test('a snapshot made off the loop (liveSnapshot) is sent as it is, read from no admin', async () => {
-    const world = fakeWorld();
-    await setAdminPassword(world.store, PASSWORD);
-    const row = { ...aBlock('203.0.113.5'), timeLeft: 60 };
-    const asked: number[] = [];
-    world.admin.dynamicBlocks = async () => assert.fail('the admin read the list');
-    const app = await buildApi(
-      {
-        ...world.deps,
-        liveSnapshot: async (now) => {
-          asked.push(now);
-          return JSON.stringify([row]);
-        },
-      },
-      { transport: 'tcp', webRoot: '/nonexistent' },
-    );
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    try {
-      const c = await login(app);
-      const sse = await openSse((app.server.address() as AddressInfo).port, c.cookie);
-      assert.deepEqual(await sse.next('snapshot'), { blocks: [row], now: world.clock.now() });
-      assert.deepEqual(asked, [world.clock.now()]);
-      sse.close();
-    } finally {
-      await app.close();
     }
   });
 
@@ -312,7 +306,7 @@ describe('live dynamic list (Server-Sent Events)', () => {
   test('logging out ends the stream; closing it unsubscribes', async () => {
     const c = await login(h.app);
     const sse = await openSse(port, c.cookie);
-    await sse.next('snapshot');
+    await sse.next('ready');
     const subs = h.world.events.size;
     assert.ok(subs >= 1);
     await c.req({ method: 'POST', url: '/api/logout' });
@@ -324,7 +318,7 @@ describe('live dynamic list (Server-Sent Events)', () => {
   test('an open live view does not keep an idle session alive', async () => {
     const c = await login(h.app);
     const sse = await openSse(port, c.cookie);
-    await sse.next('snapshot');
+    await sse.next('ready');
     h.world.clock.advance(3600);
     await new Promise((r) => setTimeout(r, 300)); // heartbeats run, none may count as activity
     h.world.clock.advance(3601);
@@ -336,7 +330,7 @@ describe('live dynamic list (Server-Sent Events)', () => {
     const open: Sse[] = [];
     for (let i = 0; i < 3; i++) {
       const sse = await openSse(port, c.cookie);
-      await sse.next('snapshot');
+      await sse.next('ready');
       open.push(sse);
     }
     const refused = await openSse(port, c.cookie);

@@ -1,7 +1,12 @@
 /**
- * The live dynamic deny list as Server-Sent Events. A client first gets a snapshot of the
- * list, then its changes (live-feed.ts: gathered into one `changes` event per 250 ms, made
- * once for every open view), so nothing falls between a GET and the subscription.
+ * The live dynamic deny list as Server-Sent Events. A client first gets `ready` (it is
+ * subscribed), then the list's changes (live-feed.ts: gathered into one `changes` event per
+ * 250 ms, made once for every open view); it reads the list itself a page at a time
+ * (dynamic-routes.ts) after `ready`, so nothing falls between a read and the subscription.
+ *
+ * Why no snapshot: it was the whole list per view opened and per reconnect — 52,407
+ * blocks a 19 MB string handed to the event loop (0.2–0.3 s of it at load 28) and written
+ * to the browser, which rendered every row.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
@@ -18,7 +23,6 @@ interface EventsDeps {
   store: Store;
   events: { subscribe(cb: (e: LiveEvent) => void): () => void };
   clock(): number;
-  liveSnapshot?: (now: number) => Promise<string> | null;
 }
 
 interface EventsOptions {
@@ -28,26 +32,13 @@ interface EventsOptions {
   maxClients?: number;
 }
 
-/**
- * A slow reader is cut off rather than buffered without bound: once it is this far behind
- * its snapshot (which may be far bigger: 19 MB for 52k blocks; counting it cut every view
- * of a list over ~1 MB right after its snapshot, and the browser came back 3 s later for
- * another one, read on the event loop).
- */
+/** A slow reader is cut off rather than buffered without bound: once it is this far behind. */
 const MAX_BUFFERED = 1024 * 1024;
 
 export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
   const clients = new Set<{ end(): void }>();
   const heartbeatMs = opts.heartbeatMs ?? 20_000;
   const maxClients = opts.maxClients ?? 64;
-
-  /** The list as it is now: made off the loop when the daemon can (its JSON, as is). */
-  async function snapshotFrame(): Promise<string> {
-    const now = deps.clock();
-    const json = deps.liveSnapshot?.(now);
-    if (json) return `event: snapshot\ndata: {"blocks":${await json},"now":${now}}\n\n`;
-    return sseFrame('snapshot', { blocks: await deps.admin.dynamicBlocks(), now: deps.clock() });
-  }
 
   return async (app: FastifyInstance) => {
     const feed = new LiveFeed({ ...deps, warn: (err, msg) => app.log.warn({ err }, msg) });
@@ -80,26 +71,14 @@ export function eventsRoute(deps: EventsDeps, opts: EventsOptions) {
         'x-accel-buffering': 'no',
       });
       let closed = false;
-      let allowed = MAX_BUFFERED;
       const write = (text: string) => {
         if (closed) return;
         res.write(text);
-        if (res.writableLength > allowed) end();
+        if (res.writableLength > MAX_BUFFERED) end();
       };
-      // Subscribed before the snapshot is read, and queued behind it: no change is lost
-      // between the two, and events keep the order they happened in.
-      let chain: Promise<void> = (async () => {
-        write('retry: 3000\n\n');
-        const snapshot = await snapshotFrame();
-        allowed += snapshot.length;
-        write(snapshot);
-      })().catch((err) => {
-        req.log.warn({ err }, 'live view: snapshot failed');
-        end();
-      });
-      const unsubscribe = feed.join((frame) => {
-        chain = chain.then(() => write(frame));
-      });
+      // Subscribed before `ready` goes: a page the client reads after it misses no change.
+      const unsubscribe = feed.join(write);
+      write(`retry: 3000\n\n${sseFrame('ready', { now: deps.clock() })}`);
       const client = { end: () => end() };
       const timer = setInterval(() => {
         void opts.stillAuthorized(req).then(

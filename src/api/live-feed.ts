@@ -12,6 +12,9 @@
  * decisions themselves (blockRecordOf: the same fields; an extension's row keeps the
  * block's start in the UI, live.ts). Nothing is read or gathered while no view is open.
  *
+ * A `changes` event names the rows that are new blocks (`added`): a view that shows one
+ * page of a 100k list counts them without the rows it does not show.
+ *
  * Order is kept: an event of another kind (lists, settings, alerts, protection) first sends
  * the changes gathered before it, and frames are made one after another.
  */
@@ -47,6 +50,8 @@ export class LiveFeed {
   private unsubscribe: (() => void) | null = null;
   /** Address → its last decision since the last `changes` event. */
   private pending = new Map<string, Decision>();
+  /** Addresses newly blocked since the last `changes` event (a view counts them). */
+  private added = new Set<string>();
   /** Cancels the flush that is due (a timer or, after a quiet moment, an immediate). */
   private timer: (() => void) | null = null;
   private lastFlush = Number.NEGATIVE_INFINITY;
@@ -65,6 +70,7 @@ export class LiveFeed {
       this.unsubscribe = null;
       this.cancel();
       this.pending = new Map();
+      this.added = new Set();
     };
   }
 
@@ -78,6 +84,8 @@ export class LiveFeed {
     // A "would block" (OBSERVE) is no dynamic block: not for the Dynamic Denylist view.
     if (d.action === 'observe') return;
     this.pending.delete(d.ip);
+    if (d.action === 'block') this.added.add(d.ip);
+    else if (d.action === 'unblock') this.added.delete(d.ip);
     this.pending.set(d.ip, d);
     if (this.timer !== null) return;
     const wait = this.lastFlush + BATCH_MS - performance.now();
@@ -104,9 +112,11 @@ export class LiveFeed {
     this.cancel();
     if (this.pending.size === 0) return;
     const ds = [...this.pending.values()];
+    const added = this.added;
     this.pending = new Map();
+    this.added = new Set();
     this.lastFlush = performance.now();
-    this.queue(() => this.changes(ds));
+    this.queue(() => this.changes(ds, added));
   }
 
   private queue(make: () => Promise<Frame>): void {
@@ -118,7 +128,7 @@ export class LiveFeed {
       .catch((err) => this.d.warn(err, 'live event dropped'));
   }
 
-  private async changes(ds: readonly Decision[]): Promise<Frame> {
+  private async changes(ds: readonly Decision[], added: ReadonlySet<string>): Promise<Frame> {
     const now = this.d.clock();
     const blocks: DynamicBlock[] = [];
     const unblocks: StreamEvent['changes']['unblocks'] = [];
@@ -135,7 +145,8 @@ export class LiveFeed {
         blocks.push(dynamicBlock(blockRecordOf(d), now));
     }
     if (blocks.length === 0 && unblocks.length === 0) return null;
-    return sseFrame('changes', { blocks, unblocks, now });
+    const fresh = blocks.filter((b) => added.has(b.ip)).map((b) => b.ip);
+    return sseFrame('changes', { blocks, added: fresh, unblocks, now });
   }
 
   private async frameOf(e: Exclude<LiveEvent, { type: 'decision' }>): Promise<Frame> {

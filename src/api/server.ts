@@ -19,12 +19,13 @@ import { bearerMatches, bearerOf } from '../platform/bearer.js';
 import type { Admin } from '../ports/admin.js';
 import type { ClusterStatus } from '../ports/cluster.js';
 import type { FeedsView } from '../ports/feeds.js';
-import type { Store } from '../ports/store.js';
+import type { BlockPage, BlockPageQuery, Store } from '../ports/store.js';
 import { actorOf, adminRoutes, IMPORT_BODY_LIMIT } from './admin-routes.js';
 import { alertRoutes } from './alert-routes.js';
 import { assertCsrf, type Session, Sessions } from './auth.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
+import { dynamicRoutes } from './dynamic-routes.js';
 import { installErrorHandler } from './errors.js';
 import { eventsRoute } from './events-route.js';
 import { EXPORT_ROUTE, exportRoutes } from './export-routes.js';
@@ -62,10 +63,10 @@ export interface ApiDeps {
   /** Decisions as they happen, for the live dynamic list. */
   events: { subscribe(cb: (e: LiveEvent) => void): () => void };
   /**
-   * The live view's snapshot at `now` as the JSON of DynamicBlock[], made off the event
-   * loop (the daemon: a thread of its own); null or absent: admin.dynamicBlocks().
+   * A page of the dynamic list (GET /api/dynamic/page) read off the event loop (the
+   * daemon: a thread of its own); absent: store.pageBlocks.
    */
-  liveSnapshot?: (now: number) => Promise<string> | null;
+  pageBlocks?: (q: BlockPageQuery) => Promise<BlockPage>;
   reload(): Promise<{ reloaded: boolean; message: string }>;
   /** Cluster mode: this host's view of the fleet (null on a single host). */
   cluster?: () => Promise<ClusterStatus | null>;
@@ -238,6 +239,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   await app.register(clusterRoutes(deps.cluster));
   await app.register(feedsRoutes(deps.feeds));
   await app.register(exportRoutes(deps.admin, deps.clock));
+  await app.register(dynamicRoutes(deps, actorOf(requesterOf, opts.transport)));
   await app.register(webhookRoutes(deps, requesterOf));
   await app.register(
     eventsRoute(deps, {

@@ -17,7 +17,6 @@ import type { Logger } from '../ports/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { FakeStore } from '../store/store.fake.js';
 import { QueueWriter } from './queue-writer.js';
-import { dynamicJsonOf } from './store-writer.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -108,37 +107,42 @@ test('writes keep their order and answer as the store does; the thread ends when
   await store.close();
 });
 
-test("the live view's snapshot is read on the thread: the blocks in force, as dynamicBlocks says", async () => {
+test("the live view's pages are read on the thread: the store's page, as pageBlocks gives it", async () => {
   const dir = stateDir();
   const store = SqliteStore.open(dir);
   const now = 1_764_900_000;
   await store.commit({
     blocks: [
-      aBlock('192.0.2.1', { expiresAt: now + 60 }),
+      aBlock('192.0.2.1', { expiresAt: now + 60, blockedAt: now - 5 }),
       aBlock('192.0.2.2', { expiresAt: now - 1 }),
-      aBlock('192.0.2.3', { expiresAt: null }),
+      aBlock('192.0.2.3', { expiresAt: null, blockedAt: now - 9 }),
+      aBlock('192.0.2.4', { expiresAt: null, blockedAt: now - 1, misconfiguredPhone: true }),
     ],
   });
   const queue = new QueueWriter(store, log);
-  const json = await queue.dynamicJson(now);
-  assert.equal(queue.running, true, 'made on the thread');
-  assert.equal(json, await dynamicJsonOf(store, now));
+  const q = { activeAt: now, sort: { key: 'blockedAt', dir: 'desc' }, limit: 2, count: true } as const;
+  const page = await queue.pageBlocks(q);
+  assert.equal(queue.running, true, 'read on the thread');
+  assert.deepEqual(page, await store.pageBlocks(q));
   assert.deepEqual(
-    (JSON.parse(json!) as Array<{ ip: string; timeLeft: number | null }>)
-      .map((b) => [b.ip, b.timeLeft])
-      .sort(),
-    [
-      ['192.0.2.1', 60],
-      ['192.0.2.3', null],
-    ],
+    page.blocks.map((b) => b.ip),
+    ['192.0.2.4', '192.0.2.1'],
   );
+  assert.deepEqual(page.counts, { inForce: 3, matched: 3, phones: 1 });
+  assert.equal(page.more, true);
   await queue.close();
   await store.close();
 });
 
-test('another store (a fake) is used as it is', () => {
+test('another store (a fake) is used as it is', async () => {
   const fake = new FakeStore();
   const queue = new QueueWriter(fake, log);
   assert.equal(queue.store, fake);
-  assert.equal(queue.dynamicJson(0), null, 'its snapshot is read as before');
+  await fake.upsertBlock(aBlock('192.0.2.9', { expiresAt: null }));
+  const page = await queue.pageBlocks({ activeAt: 0, sort: { key: 'ip', dir: 'asc' }, limit: 5 });
+  assert.deepEqual(
+    page.blocks.map((b) => b.ip),
+    ['192.0.2.9'],
+  );
+  assert.equal(queue.running, false, 'its pages are read as they are, no thread');
 });

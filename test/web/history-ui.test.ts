@@ -210,14 +210,18 @@ describe('issue 16: history, why a phone is blocked, phone layout, dark mode', (
         await page
           .locator('table.dynamic tbody tr')
           .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-ip')));
+      // The server sorts and filters (the list may be 100k blocks): the rows follow its answer.
+      const answered = () => page.locator('.table-wrap[aria-busy="false"]').waitFor();
       if (size === 'desktop') {
         const head = page.getByRole('button', { name: /Attempts, users/ });
         await head.click();
         assert.equal(await page.locator('th[aria-sort]').getAttribute('aria-sort'), 'ascending');
+        await answered();
         const asc = await attempts();
         assert.equal(asc.at(-1), '192.0.2.202');
         await head.click();
         assert.equal(await page.locator('th[aria-sort]').getAttribute('aria-sort'), 'descending');
+        await answered();
         assert.equal((await attempts())[0], '192.0.2.202');
       }
       await screenshot(page, `dynamic-${size}`);
@@ -225,6 +229,8 @@ describe('issue 16: history, why a phone is blocked, phone layout, dark mode', (
 
       // Only what looks like a misconfigured phone.
       await page.getByLabel(/Only misconfigured phones/).check();
+      await page.locator('tr[data-ip="192.0.2.202"]').waitFor({ state: 'detached' });
+      await answered();
       assert.deepEqual(await attempts(), ['198.18.7.21']);
 
       // Details: when, why, the answers the server gave, the history, what to do.

@@ -4,6 +4,7 @@
  * CET`: an admin comparing with a log or a mail must not guess), relative where it helps
  * (`3 min ago`), counts with the locale's thousands separators.
  */
+import { REASON_WORDS } from '../../src/api/wire/dynamic.js';
 
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -115,21 +116,8 @@ export function num(n: number): string {
   return n.toLocaleString();
 }
 
-export const REASONS: Record<string, string> = {
-  scanner: 'Scanner user agent',
-  'auth-failures': 'Password guessing',
-  enumeration: 'Extension scan',
-  'deny-list': 'Deny list',
-  country: 'Blocked country',
-  manual: 'Blocked by hand',
-  expired: 'Expired',
-  threshold: 'Repeat offender',
-  'toll-fraud': 'Toll-fraud probing',
-  'slow-attack': 'Slow password guessing',
-  distributed: 'Distributed guessing',
-  flood: 'Request flood',
-  prefix: 'Same prefix as attackers',
-};
+/** The reasons in words: the API's (a search on the server matches the same words). */
+export const REASONS: Record<string, string> = REASON_WORDS;
 
 export function reason(r: string): string {
   return REASONS[r] ?? r;

@@ -1,14 +1,25 @@
 /**
  * One Server-Sent Events connection for the whole app (browsers allow few connections
- * per host): keeps the dynamic deny list current and tells the tabs what changed.
+ * per host): tells the tabs what changed. The dynamic list itself is read a page at a
+ * time by the tab that shows it (dynamic-list.ts) after `ready`, and kept current from
+ * the `changes` heard here — the whole list never comes (a flood's 52k blocks were 19 MB).
  */
 import type { DynamicBlock, OpenAlert, StreamEvent } from '../../src/api/types.js';
 
 export interface LiveRow extends DynamicBlock {
   /** Local clock (ms) when the block lifts; null when permanent. Immune to clock skew. */
   deadline: number | null;
-  /** Local ms when the row arrived live (not in the first snapshot), for a highlight. */
+  /** Local ms when the row arrived live (not on a page read), for a highlight. */
   arrivedAt: number | null;
+}
+
+/** A row as the UI keeps it: its countdown on the local clock. */
+export function liveRow(b: DynamicBlock, arrived: boolean): LiveRow {
+  return {
+    ...b,
+    deadline: b.timeLeft === null ? null : Date.now() + b.timeLeft * 1000,
+    arrivedAt: arrived ? Date.now() : null,
+  };
 }
 
 type LiveState = 'connecting' | 'open' | 'reconnecting';
@@ -21,13 +32,14 @@ function data<E extends keyof StreamEvent>(_event: E, ev: Event): StreamEvent[E]
 }
 
 class Live {
-  rows = new Map<string, LiveRow>();
   state: LiveState = 'connecting';
   /** The last live change in words, for the screen reader announcement. */
   announcement = '';
   private es: EventSource | null = null;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private readonly changed = new Set<Fn>();
+  private readonly ready = new Set<Fn>();
+  private readonly changesHeard = new Set<(c: StreamEvent['changes']) => void>();
   private readonly listChanged = new Set<(list: string) => void>();
   private readonly settingsChanged = new Set<Fn>();
   private readonly alertsChanged = new Set<(open: OpenAlert[]) => void>();
@@ -44,13 +56,25 @@ class Live {
     this.retry = null;
     this.es?.close();
     this.es = null;
-    this.rows.clear();
     this.state = 'connecting';
   }
 
+  /** Anything live happened (the connection's state, a change of the list). */
   subscribe(fn: Fn): Fn {
     this.changed.add(fn);
     return () => this.changed.delete(fn);
+  }
+
+  /** Subscribed (at the start and after every reconnect): read the list now, nothing falls between. */
+  onReady(fn: Fn): Fn {
+    this.ready.add(fn);
+    return () => this.ready.delete(fn);
+  }
+
+  /** A batch of the dynamic list's changes. */
+  onChanges(fn: (c: StreamEvent['changes']) => void): Fn {
+    this.changesHeard.add(fn);
+    return () => this.changesHeard.delete(fn);
   }
 
   onListChange(fn: (list: string) => void): Fn {
@@ -76,54 +100,21 @@ class Live {
     return () => this.protectionChanged.delete(fn);
   }
 
-  /** The UI removed a row itself (unblock answered); the event will follow. */
-  drop(ip: string): void {
-    if (this.rows.delete(ip)) this.emit();
-  }
-
   private emit(): void {
     for (const fn of this.changed) fn();
   }
 
-  private row(b: DynamicBlock, live: boolean): LiveRow {
-    return {
-      ...b,
-      deadline: b.timeLeft === null ? null : Date.now() + b.timeLeft * 1000,
-      arrivedAt: live ? Date.now() : null,
-    };
-  }
-
-  /** One event for a whole batch of changes: the table renders once for it. */
-  private applyChanges({ blocks, unblocks }: StreamEvent['changes']): void {
-    const lifted = unblocks.filter(({ ip }) => this.rows.delete(ip)).map(({ ip }) => ip);
-    const fresh: DynamicBlock[] = [];
-    for (const b of blocks) {
-      const old = this.rows.get(b.ip);
-      this.rows.set(b.ip, old ? this.renewed(old, b) : this.row(b, true));
-      if (!old) fresh.push(b);
-    }
-    const first = fresh[0];
-    if (fresh.length === 1 && first) this.announcement = `Blocked ${first.ip} (${first.reason})`;
-    else if (fresh.length > 1) this.announcement = `Blocked ${fresh.length} addresses`;
-    else if (lifted.length === 1) this.announcement = `Unblocked ${lifted[0]}`;
-    else if (lifted.length > 1) this.announcement = `Unblocked ${lifted.length} addresses`;
+  /** One event for a whole batch of changes: the list applies it and renders once. */
+  private applyChanges(c: StreamEvent['changes']): void {
+    const { added, unblocks } = c;
+    if (added.length === 1) {
+      const b = c.blocks.find((r) => r.ip === added[0]);
+      this.announcement = `Blocked ${added[0]}${b ? ` (${b.reason})` : ''}`;
+    } else if (added.length > 1) this.announcement = `Blocked ${added.length} addresses`;
+    else if (unblocks.length === 1) this.announcement = `Unblocked ${unblocks[0]!.ip}`;
+    else if (unblocks.length > 1) this.announcement = `Unblocked ${unblocks.length} addresses`;
+    for (const fn of this.changesHeard) fn(c);
     this.emit();
-  }
-
-  /**
-   * A row that is still running, changed (renewed, made permanent): a row a burst built
-   * from the decision says the renewal's time, so the block's start and note stay.
-   */
-  private renewed(old: LiveRow, b: DynamicBlock): LiveRow {
-    const running = old.deadline === null || old.deadline > Date.now();
-    const row = { ...this.row(b, false), arrivedAt: old.arrivedAt };
-    if (!running) return row;
-    return {
-      ...row,
-      blockedAt: Math.min(old.blockedAt, b.blockedAt),
-      firstSeen: Math.min(old.firstSeen, b.firstSeen),
-      note: b.note ?? old.note,
-    };
   }
 
   private connect(): void {
@@ -133,10 +124,9 @@ class Live {
       this.state = 'open';
       this.emit();
     });
-    es.addEventListener('snapshot', (ev) => {
-      const { blocks } = data('snapshot', ev);
-      this.rows = new Map(blocks.map((b) => [b.ip, this.row(b, false)]));
+    es.addEventListener('ready', () => {
       this.state = 'open';
+      for (const fn of this.ready) fn();
       this.emit();
     });
     es.addEventListener('changes', (ev) => this.applyChanges(data('changes', ev)));

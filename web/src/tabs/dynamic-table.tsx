@@ -1,55 +1,30 @@
 /**
  * The dynamic deny list as a table: one row per blocked address with what explains the
  * block (user agent, reason, attempts, users), when it started and a countdown; a fresh
- * row is highlighted for 6 s. Columns sort (a header button, aria-sort says how); rows
- * are selectable for a bulk unblock; "Details" opens the evidence and the next steps.
+ * row is highlighted for 6 s. Columns sort (a header button, aria-sort says how: the
+ * server orders the whole list, dynamic-list.ts); rows are selectable for a bulk unblock;
+ * "Details" opens the evidence and the next steps. It shows the rows it is given: a
+ * window of the list (a page or a few), never a flood's whole list.
  */
+import type { BlockSortKey, SortDir } from '../../../src/api/wire/dynamic.js';
 import { ago, country, duration, num, reason, when } from '../format.js';
 import type { LiveRow } from '../live.js';
 
 const HIGHLIGHT_MS = 6000;
 
-export type SortKey = 'ip' | 'country' | 'reason' | 'attempts' | 'blockedAt' | 'timeLeft';
 export interface Sort {
-  key: SortKey;
-  dir: 'asc' | 'desc';
+  key: BlockSortKey;
+  dir: SortDir;
 }
 
-/** Sorted copy; ties by address. A permanent block has the most time left. */
-export function sortRows(rows: LiveRow[], s: Sort): LiveRow[] {
-  const val = (r: LiveRow): string | number => {
-    switch (s.key) {
-      case 'ip':
-        return r.ip;
-      case 'country':
-        return r.country ?? '';
-      case 'reason':
-        return r.reason;
-      case 'attempts':
-        return r.attempts;
-      case 'blockedAt':
-        return r.blockedAt;
-      default:
-        return r.deadline ?? Number.POSITIVE_INFINITY;
-    }
-  };
-  const sign = s.dir === 'asc' ? 1 : -1;
-  return rows.slice().sort((a, b) => {
-    const x = val(a);
-    const y = val(b);
-    const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-    return sign * c || a.ip.localeCompare(b.ip);
-  });
-}
-
-const COLUMNS: Array<{ label: string; key: SortKey | null }> = [
+const COLUMNS: Array<{ label: string; key: BlockSortKey | null }> = [
   { label: 'IP address', key: 'ip' },
   { label: 'Country', key: 'country' },
   { label: 'User agent', key: null },
   { label: 'Reason', key: 'reason' },
   { label: 'Attempts, users', key: 'attempts' },
   { label: 'Blocked since', key: 'blockedAt' },
-  { label: 'Time left', key: 'timeLeft' },
+  { label: 'Time left', key: 'expiresAt' },
 ];
 
 interface RowActions {
@@ -64,6 +39,8 @@ interface RowActions {
 
 interface TableProps extends RowActions {
   rows: LiveRow[];
+  /** Another order or search is being read (the rows shown are the last answer's). */
+  loading?: boolean;
   now: number;
   sort: Sort;
   onSort(s: Sort): void;
@@ -128,7 +105,7 @@ export function BlocksTable(p: TableProps) {
   // Cluster mode: which host saw each block (a single host's blocks carry no host).
   const fleet = p.rows.some((r) => r.host !== undefined);
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" aria-busy={p.loading ? 'true' : 'false'}>
       <table class="table responsive dynamic selectable">
         <Head {...p} fleet={fleet} />
         <tbody>

@@ -1,24 +1,48 @@
 /**
  * Dynamic Denylist: the addresses blocked right now, live (Server-Sent Events), with what
- * explains each block, when it started and a countdown. Sort by any column, search, show
- * only what looks like a misconfigured phone, select many and unblock them at once; a
- * row's Details say why and what to do (unblock, allow, make permanent, its events).
+ * explains each block, when it started and a countdown. The list may be a flood's 100k+
+ * blocks: the tab shows a window of it (100 rows, more on "Show more") with the counts of
+ * the whole list; sorting and search run on the server over all of it (dynamic-list.ts).
+ * Show only what looks like a misconfigured phone, select rows (or every matching
+ * address) and unblock them at once after a confirmation that says how many; a row's
+ * Details say why and what to do (unblock, allow, make permanent, its events).
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { ChangeResult } from '../../../src/api/types.js';
 import { del, post } from '../api.js';
+import { type Counts, DynamicList, MAX_SELECT, PAGE } from '../dynamic-list.js';
 import { num, plural, reason } from '../format.js';
 import { type LiveRow, live } from '../live.js';
 import { useAction } from '../ui/action.js';
 import { Notice, PageHead } from '../ui/common.js';
 import { Confirm } from '../ui/dialog.js';
 import { BlockDetail } from './block-detail.js';
-import { BlocksTable, type Sort, sortRows } from './dynamic-table.js';
+import { BlocksTable } from './dynamic-table.js';
 
-function useLive(): { rows: LiveRow[]; state: string; announcement: string } {
+/** The tab's window of the list, following the live connection while mounted. */
+function useList(): { list: DynamicList; state: string; announcement: string } {
+  const list = useMemo(() => new DynamicList(), []);
   const [, bump] = useState(0);
-  useEffect(() => live.subscribe(() => bump((n) => n + 1)), []);
-  return { rows: [...live.rows.values()], state: live.state, announcement: live.announcement };
+  useEffect(() => {
+    const offs = [list.subscribe(() => bump((n) => n + 1)), live.subscribe(() => bump((n) => n + 1))];
+    list.start();
+    return () => {
+      list.stop();
+      for (const off of offs) off();
+    };
+  }, [list]);
+  return { list, state: live.state, announcement: live.announcement };
+}
+
+/** The search box's text, handed to the list once typing pauses (each search is a read). */
+function useSearch(list: DynamicList): [string, (t: string) => void] {
+  const [text, setText] = useState(list.query.text);
+  useEffect(() => {
+    if (text === list.query.text) return;
+    const t = setTimeout(() => list.setQuery({ text }), 300);
+    return () => clearTimeout(t);
+  }, [text, list]);
+  return [text, setText];
 }
 
 /** Re-renders every second while mounted, for the countdowns. */
@@ -31,35 +55,16 @@ function useTick(): number {
   return now;
 }
 
-function matches(r: LiveRow, f: string): boolean {
-  return [r.ip, r.country ?? '', r.userAgent ?? '', r.reason, reason(r.reason), r.users.join(' ')].some((s) =>
-    s.toLowerCase().includes(f),
-  );
-}
-
-/** Toggling one address, or every shown one (all shown selected: none). */
-function selectionOf(set: (f: (s: Set<string>) => Set<string>) => void, shown: LiveRow[]) {
-  return {
-    toggle: (ip: string) =>
-      set((s) => {
-        const n = new Set(s);
-        if (!n.delete(ip)) n.add(ip);
-        return n;
-      }),
-    toggleAll: () =>
-      set((s) => (shown.every((r) => s.has(r.ip)) ? new Set() : new Set(shown.map((r) => r.ip)))),
-  };
-}
-
 /** The changes a row (or a selection) can ask for, each through useAction's busy/notice. */
 function useBlockActions(
   action: ReturnType<typeof useAction<string>>,
-  ui: { closeDetail(): void; clearSelection(): void; closeBulk(): void; closeAllow(): void },
+  list: DynamicList,
+  ui: { closeDetail(): void; closeBulk(): void; closeAllow(): void; progress(text: string | null): void },
 ) {
   const unblock = (ip: string) =>
     action.run(ip, async () => {
       const r = await del<{ ip: string; wasBlocked: boolean }>(`/api/dynamic/${encodeURIComponent(ip)}`);
-      live.drop(ip);
+      list.drop([ip]);
       ui.closeDetail();
       return { kind: 'ok', text: r.wasBlocked ? `Unblocked ${ip}.` : `${ip} was no longer blocked.` };
     });
@@ -68,14 +73,18 @@ function useBlockActions(
     action.run(
       'bulk',
       async () => {
-        for (const ip of ips) {
-          await del(`/api/dynamic/${encodeURIComponent(ip)}`);
-          live.drop(ip);
-        }
-        ui.clearSelection();
-        return { kind: 'ok', text: `Unblocked ${plural(ips.length, 'address', 'addresses')}.` };
+        ui.closeBulk();
+        const lifted = await list.unblock(ips, (done) =>
+          ui.progress(`Unblocking… ${num(done)} of ${num(ips.length)}`),
+        );
+        list.clearSelection();
+        const gone = ips.length - lifted;
+        return {
+          kind: 'ok',
+          text: `Unblocked ${plural(lifted, 'address', 'addresses')}.${gone > 0 ? ` ${num(gone)} were no longer blocked.` : ''}`,
+        };
       },
-      { always: ui.closeBulk },
+      { always: () => ui.progress(null) },
     );
 
   const allowAndUnblock = (row: LiveRow) =>
@@ -85,7 +94,7 @@ function useBlockActions(
         const note = `phone${row.users.length ? ` of ${row.users.join(', ')}` : ''}, unblocked from the dynamic list`;
         await post<ChangeResult>('/api/lists/allow', { entries: [{ network: row.ip, note }] });
         await del(`/api/dynamic/${encodeURIComponent(row.ip)}`);
-        live.drop(row.ip);
+        list.drop([row.ip]);
         ui.closeDetail();
         return { kind: 'ok', text: `${row.ip} is on the allow list and unblocked.` };
       },
@@ -106,34 +115,31 @@ function useBlockActions(
 }
 
 export function Dynamic() {
-  const { rows, state, announcement } = useLive();
+  const { list, state, announcement } = useList();
   const now = useTick();
-  const [filter, setFilter] = useState('');
-  const [phonesOnly, setPhonesOnly] = useState(false);
-  const [sort, setSort] = useState<Sort>({ key: 'blockedAt', dir: 'desc' });
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [filter, setFilter] = useSearch(list);
   const action = useAction<string>();
   const [allowing, setAllowing] = useState<LiveRow | null>(null);
   const [detail, setDetail] = useState<LiveRow | null>(null);
   const [bulk, setBulk] = useState(false);
+  const [progress, setProgress] = useState<string | null>(null);
+  const { rows, counts, selected, query } = list;
+  const chosen = [...selected];
 
-  const shown = useMemo(() => {
-    const f = filter.trim().toLowerCase();
-    const list = rows.filter((r) => (!phonesOnly || r.misconfiguredPhone) && (!f || matches(r, f)));
-    return sortRows(list, sort);
-  }, [rows, filter, phonesOnly, sort]);
-  // A selection only holds addresses still blocked.
-  const chosen = [...selected].filter((ip) => live.rows.has(ip));
-  const phones = rows.filter((r) => r.misconfiguredPhone).length;
-
-  const { toggle, toggleAll } = selectionOf(setSelected, shown);
-
-  const { unblock, unblockMany, allowAndUnblock, makePermanent } = useBlockActions(action, {
+  const { unblock, unblockMany, allowAndUnblock, makePermanent } = useBlockActions(action, list, {
     closeDetail: () => setDetail(null),
-    clearSelection: () => setSelected(new Set()),
     closeBulk: () => setBulk(false),
     closeAllow: () => setAllowing(null),
+    progress: setProgress,
   });
+  const selectMatching = () =>
+    action.run('bulk', async () => {
+      const n = await list.selectMatching((got) => setProgress(`Selecting… ${num(got)}`));
+      setProgress(null);
+      return n >= MAX_SELECT
+        ? { kind: 'info', text: `Selected the first ${num(n)} matching addresses.` }
+        : null;
+    });
 
   return (
     <>
@@ -150,41 +156,44 @@ export function Dynamic() {
         {announcement}
       </p>
       <Notice value={action.notice} onDismiss={() => action.setNotice(null)} />
+      {list.error && <Notice value={{ kind: 'error', text: `The list could not be read: ${list.error}` }} />}
       <section class="card">
         <Toolbar
           filter={filter}
           onFilter={setFilter}
-          phonesOnly={phonesOnly}
-          onPhonesOnly={setPhonesOnly}
-          phones={phones}
-          counts={{ rows: rows.length, shown: shown.length, chosen: chosen.length }}
+          phonesOnly={query.phones}
+          onPhonesOnly={(phones) => list.setQuery({ phones })}
+          counts={counts}
+          filtered={query.text.trim() !== '' || query.phones}
+          shown={rows.length}
+          chosen={chosen.length}
+          progress={progress}
           bulkDisabled={chosen.length === 0 || action.busy !== null}
           onBulk={() => setBulk(true)}
         />
+        <SelectAll list={list} busy={action.busy !== null} onSelectMatching={() => void selectMatching()} />
         {rows.length === 0 ? (
-          <p class="empty">
-            {state === 'open' ? 'No address is dynamically blocked.' : 'Waiting for the live list…'}
-          </p>
-        ) : shown.length === 0 ? (
-          <p class="empty">No blocked address matches.</p>
+          <Empty list={list} />
         ) : (
           <BlocksTable
-            rows={shown}
+            rows={rows}
+            loading={list.loading === 'first'}
             now={now}
             busy={action.busy}
-            sort={sort}
-            onSort={setSort}
+            sort={{ key: query.sort, dir: query.dir }}
+            onSort={(s) => list.setQuery({ sort: s.key, dir: s.dir })}
             selected={selected}
-            onSelect={toggle}
-            onSelectAll={toggleAll}
+            onSelect={(ip) => list.toggle(ip)}
+            onSelectAll={() => list.toggleShown()}
             onUnblock={unblock}
             onAllow={setAllowing}
             onDetails={setDetail}
           />
         )}
+        <More list={list} />
       </section>
       <BlockDetail
-        row={detail && live.rows.has(detail.ip) ? (live.rows.get(detail.ip) ?? detail) : null}
+        row={detail ? (list.get(detail.ip) ?? null) : null}
         now={now}
         busy={action.busy !== null}
         onClose={() => setDetail(null)}
@@ -200,21 +209,107 @@ export function Dynamic() {
         onConfirm={(r) => void allowAndUnblock(r)}
         onCancel={() => setAllowing(null)}
       />
-      <Confirm
+      <BulkConfirm
         open={bulk}
-        title={`Unblock ${plural(chosen.length, 'address', 'addresses')}?`}
-        confirmLabel="Yes, unblock them"
+        chosen={chosen}
         busy={action.busy !== null}
         onConfirm={() => void unblockMany(chosen)}
         onCancel={() => setBulk(false)}
-      >
-        <p>
-          Lift the block of <strong>{chosen.slice(0, 5).join(', ')}</strong>
-          {chosen.length > 5 ? ` and ${num(chosen.length - 5)} more` : ''} now? An address that attacks again
-          is blocked again.
-        </p>
-      </Confirm>
+      />
     </>
+  );
+}
+
+function Empty({ list }: { list: DynamicList }) {
+  const { counts } = list;
+  return (
+    <p class="empty">
+      {list.loading === 'first' || counts === null
+        ? 'Reading the list…'
+        : counts.inForce === 0
+          ? 'No address is dynamically blocked.'
+          : 'No blocked address matches.'}
+    </p>
+  );
+}
+
+/** The bulk unblock's confirmation: how many, and the first few by address. */
+function BulkConfirm(p: {
+  open: boolean;
+  chosen: string[];
+  busy: boolean;
+  onConfirm(): void;
+  onCancel(): void;
+}) {
+  const { chosen } = p;
+  return (
+    <Confirm
+      open={p.open}
+      title={`Unblock ${plural(chosen.length, 'address', 'addresses')}?`}
+      confirmLabel={`Yes, unblock ${num(chosen.length)}`}
+      danger
+      busy={p.busy}
+      onConfirm={p.onConfirm}
+      onCancel={p.onCancel}
+    >
+      <p>
+        Lift the block of <strong>{chosen.slice(0, 5).join(', ')}</strong>
+        {chosen.length > 5 ? ` and ${num(chosen.length - 5)} more` : ''} now? An address that attacks again is
+        blocked again.
+      </p>
+    </Confirm>
+  );
+}
+
+/** "Show more": the window's size against what matches, and the next page. */
+function More({ list }: { list: DynamicList }) {
+  const { rows, counts, next, loading } = list;
+  if (rows.length === 0) return null;
+  return (
+    <div class="table-more">
+      <span class="muted">
+        Showing {num(rows.length)}
+        {counts ? ` of ${num(counts.matched)}` : ''}
+      </span>
+      {next !== null && (
+        <button type="button" class="button" disabled={loading !== null} onClick={() => void list.more()}>
+          {loading === 'more' ? 'Reading…' : `Show ${PAGE} more`}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** Once every row shown is selected: the offer to select every matching address, or to clear. */
+function SelectAll({
+  list,
+  busy,
+  onSelectMatching,
+}: {
+  list: DynamicList;
+  busy: boolean;
+  onSelectMatching(): void;
+}) {
+  const { rows, counts, selected } = list;
+  const allShown = rows.length > 0 && rows.every((r) => selected.has(r.ip));
+  if (!allShown || !counts) return null;
+  const matched = counts.matched;
+  return (
+    <p class="select-all" role="status">
+      {selected.size > rows.length
+        ? `All ${num(selected.size)} matching addresses are selected.`
+        : `All ${num(rows.length)} shown are selected.`}{' '}
+      {matched > selected.size && (
+        <button type="button" class="link-inline" disabled={busy} onClick={onSelectMatching}>
+          {matched > MAX_SELECT
+            ? `Select the first ${num(MAX_SELECT)} of ${num(matched)} matching`
+            : `Select all ${num(matched)} matching`}
+        </button>
+      )}{' '}
+      <button type="button" class="link-inline" onClick={() => list.clearSelection()}>
+        Clear the selection
+      </button>
+    </p>
   );
 }
 
@@ -223,12 +318,15 @@ function Toolbar(p: {
   onFilter(f: string): void;
   phonesOnly: boolean;
   onPhonesOnly(b: boolean): void;
-  phones: number;
-  counts: { rows: number; shown: number; chosen: number };
+  counts: Counts | null;
+  filtered: boolean;
+  shown: number;
+  chosen: number;
+  progress: string | null;
   bulkDisabled: boolean;
   onBulk(): void;
 }) {
-  const { rows, shown, chosen } = p.counts;
+  const { counts, chosen } = p;
   return (
     <div class="table-toolbar">
       <div class="field field-inline">
@@ -247,12 +345,13 @@ function Toolbar(p: {
           checked={p.phonesOnly}
           onChange={(e) => p.onPhonesOnly(e.currentTarget.checked)}
         />{' '}
-        Only misconfigured phones? ({num(p.phones)})
+        Only misconfigured phones? ({counts ? num(counts.phones) : '…'})
       </label>
-      <span class="muted" aria-live="polite">
-        {plural(rows, 'address', 'addresses')} blocked
-        {p.filter || p.phonesOnly ? `, ${num(shown)} shown` : ''}
+      <span class="muted dynamic-counts" aria-live="polite">
+        {counts ? `${plural(counts.inForce, 'address', 'addresses')} blocked` : 'Counting…'}
+        {counts && p.filtered ? `, ${num(counts.matched)} matching` : ''}
         {chosen > 0 ? ` · ${num(chosen)} selected` : ''}
+        {p.progress ? ` · ${p.progress}` : ''}
       </span>
       <button type="button" class="button button-danger" disabled={p.bulkDisabled} onClick={p.onBulk}>
         Unblock selected{chosen > 0 ? ` (${num(chosen)})` : ''}
