@@ -2,8 +2,9 @@
  * Two independent 30-bit hashes of a sequence of parts (strings and numbers), computed
  * without allocating: FNV-1a style steps with two multipliers, then a murmur3
  * finaliser each. Used as compact keys: h1 to look up, h2 to confirm. Results are
- * small integers, stored unboxed by V8.
+ * small integers, stored unboxed by V8. Also the request table's key (requestKey, match.ts).
  */
+import type { SipMessage } from '../types.js';
 
 // Read HASH after hashEnd(). Module state is safe: the core is single-threaded and a
 // hash is started and ended without anything else hashing in between.
@@ -89,3 +90,20 @@ export function hashOne(s: string | null): number {
 hashStart();
 memoA = Math.imul(A ^ 0x1ff, 0x01000193);
 memoB = Math.imul(B ^ 0x1ff, 0x5bd1e995);
+
+/** Hashes a request's (or answer's) key into HASH; false if it has none. */
+export function requestKey(remote: string, msg: SipMessage): boolean {
+  hashStartWith(remote);
+  if (msg.callId !== null && msg.cseq !== null && Number.isFinite(msg.cseq)) {
+    hashStr(msg.callId);
+    hashNum(msg.cseq);
+    hashStr(msg.method);
+  } else if (msg.branch !== null) {
+    hashNum(-1);
+    hashStr(msg.branch);
+  } else {
+    return false;
+  }
+  hashEnd();
+  return true;
+}

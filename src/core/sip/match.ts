@@ -17,9 +17,32 @@
  * nothing for the garbage collector to promote and sweep. O(1) per operation.
  */
 import type { SipEvent, SipMessage, Transport } from '../types.js';
-import { HASH, hashEnd, hashNum, hashOne, hashStart, hashStartWith, hashStr } from './match-hash.js';
+import {
+  HASH,
+  hashEnd,
+  hashNum,
+  hashOne,
+  hashStart,
+  hashStartWith,
+  hashStr,
+  requestKey,
+} from './match-hash.js';
+import { detach, identityUser, targetUser, uriUser } from './users.js';
 
-export { HASH, hashEnd, hashNum, hashOne, hashStart, hashStartWith, hashStr };
+export {
+  detach,
+  HASH,
+  hashEnd,
+  hashNum,
+  hashOne,
+  hashStart,
+  hashStartWith,
+  hashStr,
+  identityUser,
+  requestKey,
+  targetUser,
+  uriUser,
+};
 
 /**
  * What detection needs to know about a request once its answer arrives. The table
@@ -48,80 +71,6 @@ export interface PendingRequest {
   followUp: boolean;
   /** An alert was raised about it already (a call that rings, then connects, alerts once). */
   alerted: boolean;
-}
-
-/** The user part of a SIP/SIPS/TEL URI, or null. Tolerates `<...>` and parameters. */
-export function uriUser(uri: string | null): string | null {
-  if (uri === null) return null;
-  const lt = uri.indexOf('<');
-  const start = lt < 0 ? 0 : lt + 1;
-  const colon = uri.indexOf(':', start);
-  const n = colon - start;
-  if (n !== 3 && n !== 4) return null;
-  // Scheme compared case-insensitively without slicing (this runs for every request).
-  const c0 = uri.charCodeAt(start) | 0x20;
-  const c1 = uri.charCodeAt(start + 1) | 0x20;
-  const c2 = uri.charCodeAt(start + 2) | 0x20;
-  if (n === 3 && c0 === 0x74 && c1 === 0x65 && c2 === 0x6c) {
-    // tel:
-    let end = colon + 1;
-    while (end < uri.length) {
-      const c = uri.charCodeAt(end);
-      if (c === 0x3b || c === 0x3e || c === 0x3f) break; // ; > ?
-      end++;
-    }
-    return end > colon + 1 ? uri.slice(colon + 1, end) : null;
-  }
-  const sip = c0 === 0x73 && c1 === 0x69 && c2 === 0x70;
-  if (!sip || (n === 4 && (uri.charCodeAt(start + 3) | 0x20) !== 0x73)) return null;
-  const at = uri.indexOf('@', colon + 1);
-  if (at <= colon + 1) return null;
-  const pw = uri.indexOf(':', colon + 1);
-  const end = pw >= 0 && pw < at ? pw : at;
-  return end > colon + 1 ? uri.slice(colon + 1, end) : null;
-}
-
-/**
- * The account a request is about, the same with or without credentials (a follow-up
- * after a challenge must find the challenge): the To user for REGISTER (the address of
- * record), the Request-URI user otherwise, falling back to To.
- */
-export function identityUser(req: Pick<PendingRequest, 'method' | 'toUser' | 'uriUser'>): string | null {
-  if (req.method === 'REGISTER') return req.toUser ?? req.uriUser;
-  return req.uriUser ?? req.toUser;
-}
-
-/** The user an attempt targeted, as reported to admins: the credentials' username first. */
-export function targetUser(
-  req: Pick<PendingRequest, 'method' | 'toUser' | 'uriUser' | 'authUser'>,
-): string | null {
-  return req.authUser ?? identityUser(req);
-}
-
-/**
- * Strings we keep may be slices of a whole packet's text; V8 then keeps the packet
- * alive. Short slices (< 13 chars) are copied by V8 anyway; longer ones are copied here.
- */
-export function detach(s: string | null): string | null {
-  if (s === null || s.length < 13) return s;
-  return (' ' + s).slice(1);
-}
-
-/** Hashes a request's (or answer's) key into HASH; false if it has none. */
-export function requestKey(remote: string, msg: SipMessage): boolean {
-  hashStartWith(remote);
-  if (msg.callId !== null && msg.cseq !== null && Number.isFinite(msg.cseq)) {
-    hashStr(msg.callId);
-    hashNum(msg.cseq);
-    hashStr(msg.method);
-  } else if (msg.branch !== null) {
-    hashNum(-1);
-    hashStr(msg.branch);
-  } else {
-    return false;
-  }
-  hashEnd();
-  return true;
 }
 
 export interface RequestTableOptions {
