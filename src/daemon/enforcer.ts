@@ -18,7 +18,7 @@ import type { Protection } from '../ports/admin.js';
 import type { Firewall } from '../ports/firewall.js';
 import type { Store, StoreBatch } from '../ports/store.js';
 import { KERNEL_SLACK_SECONDS } from './kernel-state.js';
-import { batchOf, mergeBatches } from './store-writer-batches.js';
+import { attackRecordOf, batchOf, mergeBatches } from './store-writer-batches.js';
 import { UnsavedQueue } from './unsaved.js';
 
 /**
@@ -181,8 +181,7 @@ export class Enforcer {
 
   /** An attack as detection saw it, for reports (kept even when no block follows). */
   attack(v: Verdict, country: string | null): void {
-    const host = this.d.hostId;
-    const a = { ...v, users: v.users.slice(), country, ...(host === undefined ? {} : { host }) };
+    const a = attackRecordOf(v, country, this.d.hostId);
     this.pending.attacks.push(a);
     if (this.d.enforced) this.fleet.attacks.push(a);
     this.schedule();
