@@ -13,7 +13,6 @@
  * What is specific to a transport (its client, its phones, its probes) stays in its test.
  */
 import assert from 'node:assert/strict';
-import type { DynamicBlock } from '../../src/ports/admin.js';
 import { Lab, type LabOptions } from '../lab/lab.testkit.js';
 import { Guard, SetWatcher, sleep, waitFor } from './guard.testkit.js';
 import { registrarFailures } from './traffic.testkit.js';
@@ -58,17 +57,18 @@ export interface MirroredAttack {
   ip: string;
   /** The registrar's proto for every one of its failures (tls, ws, wss). */
   proto: string;
+  /** The user whose password it guessed (the clients' default: 100). */
+  user: string;
   /** What the block must record: the port HEP reported, and the transport ('tls' for IP
    * protocol 22, Kamailio's marker for TLS, WS and WSS: core/packet/hep.ts). */
   port: number;
   transport: string;
+  /** The test's first block: the attacker is the only address blocked. */
+  first?: boolean;
 }
 
-/**
- * An attack that came only through the mirror is blocked as HEP reported it (see the
- * header); returns the block for the checks a test adds.
- */
-export async function assertMirroredBlock(m: HepMirror, a: MirroredAttack): Promise<DynamicBlock> {
+/** An attack that came only through the mirror is blocked as HEP reported it (see the header). */
+export async function assertMirroredBlock(m: HepMirror, a: MirroredAttack): Promise<void> {
   const family = a.ip.includes(':') ? 6 : 4;
   await waitFor(
     `the IPv${family} attacker in the kernel set`,
@@ -88,11 +88,16 @@ export async function assertMirroredBlock(m: HepMirror, a: MirroredAttack): Prom
   assert.ok(block, `${a.ip} is not in sipprot status --dynamic\n${m.guard.logProblems()}`);
   assert.equal(block.reason, 'auth-failures');
   assert.ok(block.attempts >= HIT_COUNT, `attempts ${block.attempts}`);
+  assert.ok(block.users.includes(a.user), `users: ${block.users}`);
   assert.equal(block.port, a.port, 'the port HEP reported: the one the attacker used');
   assert.equal(block.transport, a.transport);
   for (const not of [m.lab.addr.pbx4, m.lab.addr.pbx6, '127.0.0.1'])
     assert.equal(m.watcher.firstSeen.has(not), false, `${not} appeared in the dynamic set`);
-  return block;
+  if (a.first)
+    assert.deepEqual(
+      (await m.guard.dynamic()).map((b) => b.ip),
+      [a.ip],
+    );
 }
 
 /**

@@ -40,6 +40,12 @@ describe('live guard: SIP over TLS through a HEPv3 mirror (Kamailio siptrace, ne
 
   after(() => m.down());
 
+  /** bruteforce.sh (sipp; TLS through socat) at 5 guesses a second, which must finish. */
+  async function bruteforce(...args: string[]): Promise<void> {
+    const r = await m.lab.script('bruteforce', [...args, '--rate', '5']);
+    assert.equal(r.code, 0, `bruteforce.sh: ${r.stderr}`);
+  }
+
   async function hepReceived(): Promise<number> {
     const r = await m.guard.cli('status', '--json');
     assert.equal(r.code, 0, r.stderr);
@@ -50,26 +56,17 @@ describe('live guard: SIP over TLS through a HEPv3 mirror (Kamailio siptrace, ne
 
   it('a brute force over TLS is blocked under the attacker’s own address', async () => {
     const ip = m.lab.addr.atk4;
-    const r = await m.lab.script('bruteforce', [
-      '--transport',
-      'tls',
-      '--count',
-      '15',
-      '--rate',
-      '5',
-      '--timeout',
-      '20',
-    ]);
-    assert.equal(r.code, 0, `bruteforce.sh: ${r.stderr}`);
+    await bruteforce('--transport', 'tls', '--count', '15', '--timeout', '20');
     // Blocked within a guess or two of HIT_COUNT, on the TLS port, as tls (core/packet/hep.ts:
     // Kamailio marks TLS in HEP with IP protocol 22; once read as udp).
-    const block = await assertMirroredBlock(m, { ip, proto: 'tls', port: 5061, transport: 'tls' });
-    assert.ok(block.users.includes('100'), `users: ${block.users}`);
-    // Only the attacker so far.
-    assert.deepEqual(
-      (await m.guard.dynamic()).map((b) => b.ip),
-      [ip],
-    );
+    await assertMirroredBlock(m, {
+      ip,
+      proto: 'tls',
+      user: '100',
+      port: 5061,
+      transport: 'tls',
+      first: true,
+    });
   });
 
   it('once blocked, the attacker cannot open a TLS connection; its guesses never arrive', async () => {
@@ -82,17 +79,7 @@ describe('live guard: SIP over TLS through a HEPv3 mirror (Kamailio siptrace, ne
     );
     assert.notEqual(hello.code, 0, `a TLS handshake from the blocked address succeeded: ${hello.stdout}`);
     assert.doesNotMatch(hello.stdout + hello.stderr, /CONNECTION ESTABLISHED|Protocol version/);
-    const r = await m.lab.script('bruteforce', [
-      '--transport',
-      'tls',
-      '--count',
-      '5',
-      '--rate',
-      '5',
-      '--timeout',
-      '8',
-    ]);
-    assert.equal(r.code, 0, `bruteforce.sh: ${r.stderr}`);
+    await bruteforce('--transport', 'tls', '--count', '5', '--timeout', '8');
     await assertNoneArrive(m, ip, before);
   });
 
@@ -104,17 +91,7 @@ describe('live guard: SIP over TLS through a HEPv3 mirror (Kamailio siptrace, ne
     // The phones are done first, so what the mirror carries from here on is this attack.
     await phonesDone(m.lab, phones);
     const hepBefore = await hepReceived();
-    const r = await m.lab.script('bruteforce', [
-      '--src',
-      ip,
-      '--count',
-      '15',
-      '--rate',
-      '5',
-      '--timeout',
-      '20',
-    ]);
-    assert.equal(r.code, 0, `bruteforce.sh: ${r.stderr}`);
+    await bruteforce('--src', ip, '--count', '15', '--timeout', '20');
     await waitFor('the UDP attacker in the kernel set', async () => (await m.guard.dynSet()).has(ip), 10_000);
     const through = registrarFailures(m.lab, ip);
     assert.ok(
@@ -135,20 +112,8 @@ describe('live guard: SIP over TLS through a HEPv3 mirror (Kamailio siptrace, ne
   it('IPv6: a brute force over TLS is blocked in the IPv6 set', async () => {
     // HEP carries IPv6 peers in chunks 5/6; the block must name the attacker's IPv6 address.
     const ip = m.lab.addr.atk6;
-    const r = await m.lab.script('bruteforce', [
-      '--transport',
-      'tls',
-      '--family',
-      '6',
-      '--count',
-      '15',
-      '--rate',
-      '5',
-      '--timeout',
-      '20',
-    ]);
-    assert.equal(r.code, 0, `bruteforce.sh: ${r.stderr}`);
-    await assertMirroredBlock(m, { ip, proto: 'tls', port: 5061, transport: 'tls' });
+    await bruteforce('--transport', 'tls', '--family', '6', '--count', '15', '--timeout', '20');
+    await assertMirroredBlock(m, { ip, proto: 'tls', user: '100', port: 5061, transport: 'tls' });
   });
 
   it('the phones registering over TLS throughout were never blocked', async () => {

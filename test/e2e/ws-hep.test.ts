@@ -50,6 +50,14 @@ describe('live guard: SIP over WebSocket through a HEPv3 mirror (Kamailio siptra
     return m.lab.exec(ns, ['node', '--import', 'tsx', WS_SIP, '--url', url, '--src', src, ...args], 120_000);
   }
 
+  /** `count` guesses of user 100's password at 5 a second from `ip`; ws-sip.ts must finish. */
+  async function guess(ip: string, url: string, count: number, timeoutS: number): Promise<Exchange[]> {
+    const args = ['--mode', 'guess', '--count', String(count), '--rate', '5', '--timeout', String(timeoutS)];
+    const r = await wsSip('atk', ip, url, args);
+    assert.equal(r.code, 0, `ws-sip.ts: ${r.stderr}`);
+    return exchanges(r);
+  }
+
   const ws4 = () => `ws://${m.lab.addr.pbx4}:8080`;
   const wss4 = () => `wss://${m.lab.addr.pbx4}:4443`;
   const wss6 = () => `wss://[${m.lab.addr.pbx6}]:4443`;
@@ -78,29 +86,13 @@ describe('live guard: SIP over WebSocket through a HEPv3 mirror (Kamailio siptra
 
   it('a brute force over WebSocket is blocked under the attacker’s own address', async () => {
     const ip = m.lab.addr.atk4;
-    const r = await wsSip('atk', ip, ws4(), [
-      '--mode',
-      'guess',
-      '--count',
-      '15',
-      '--rate',
-      '5',
-      '--timeout',
-      '20',
-    ]);
-    assert.equal(r.code, 0, `ws-sip.ts: ${r.stderr}`);
+    const guesses = await guess(ip, ws4(), 15, 20);
     // The guesses after the block get no answer at all (status 0): the connection is dead.
-    const answered = exchanges(r).filter((e) => e.status !== 0).length;
+    const answered = guesses.filter((e) => e.status !== 0).length;
     assert.ok(answered < 15, `all ${answered} guesses were answered: no block`);
     // Kamailio writes IP protocol 22 for a request that came over WS, as for TLS and WSS
     // (core/packet/hep.ts): sipprot records it as tls.
-    const block = await assertMirroredBlock(m, { ip, proto: 'ws', port: 8080, transport: 'tls' });
-    assert.ok(block.users.includes('100'), `users: ${block.users}`);
-    // Only the attacker so far.
-    assert.deepEqual(
-      (await m.guard.dynamic()).map((b) => b.ip),
-      [ip],
-    );
+    await assertMirroredBlock(m, { ip, proto: 'ws', user: '100', port: 8080, transport: 'tls', first: true });
   });
 
   it('once blocked, the attacker cannot open a WebSocket; its guesses never arrive', async () => {
@@ -116,38 +108,18 @@ describe('live guard: SIP over WebSocket through a HEPv3 mirror (Kamailio siptra
     // The same probe from a free address of the same namespace opens: the block, not the lab.
     const free = await wsSip('atk', m.lab.extraAttacker4(1), ws4(), ['--mode', 'probe', '--timeout', '5']);
     assert.equal(free.code, 0, `a WebSocket from a free address did not open: ${free.stdout} ${free.stderr}`);
-    const r = await wsSip('atk', ip, ws4(), [
-      '--mode',
-      'guess',
-      '--count',
-      '3',
-      '--rate',
-      '5',
-      '--timeout',
-      '10',
-    ]);
-    assert.equal(r.code, 0, `ws-sip.ts: ${r.stderr}`);
+    const after = await guess(ip, ws4(), 3, 10);
     assert.ok(
-      exchanges(r).every((e) => e.status === 0),
-      `answers after the block: ${r.stdout}`,
+      after.every((e) => e.status === 0),
+      `answers after the block: ${JSON.stringify(after)}`,
     );
     await assertNoneArrive(m, ip, before);
   });
 
   it('IPv6: a brute force over secure WebSocket is blocked in the IPv6 set', async () => {
     const ip = m.lab.addr.atk6;
-    const r = await wsSip('atk', ip, wss6(), [
-      '--mode',
-      'guess',
-      '--count',
-      '15',
-      '--rate',
-      '5',
-      '--timeout',
-      '20',
-    ]);
-    assert.equal(r.code, 0, `ws-sip.ts: ${r.stderr}`);
-    await assertMirroredBlock(m, { ip, proto: 'wss', port: 4443, transport: 'tls' });
+    await guess(ip, wss6(), 15, 20);
+    await assertMirroredBlock(m, { ip, proto: 'wss', user: '100', port: 4443, transport: 'tls' });
   });
 
   it('the phones registering over WS and WSS throughout were never blocked', async () => {
