@@ -17,6 +17,7 @@ import type { ListEntry, ListName } from '../core/types.js';
 import type { ClusterHost, ListApplied } from '../ports/cluster.js';
 import { type Logger, silentLogger } from '../ports/logger.js';
 import { FakeClusterBus } from './cluster.fake.js';
+import { FakeClusterHost, writeList } from './cluster-host.fake.js';
 import { ClusterJournal } from './journal.js';
 import { ClusterSync } from './sync.js';
 
@@ -30,34 +31,18 @@ function hostWith(
 ): { host: ClusterHost; kernel: Set<string>; applied: string[][] } {
   const kernel = new Set(lists.deny.keys());
   const applied: string[][] = [];
-  const host: ClusterHost = {
-    adopt: () => undefined,
-    unblock: () => undefined,
-    raiseEscalation: () => undefined,
-    blocks: () => [],
-    record: () => undefined,
-    listEntries: (name) => [...lists[name]].map(([network, note]) => ({ network, note })),
+  const host = new FakeClusterHost(lists, {
     applyList: async (name: ListName, set: ListEntry[], remove: string[]): Promise<ListApplied> => {
       const refused = set.filter((e) => o.refuse?.has(e.network)).map((e) => e.network);
       const ok = set.filter((e) => !o.refuse?.has(e.network));
       applied.push([...set.map((e) => `+${e.network}`), ...remove.map((n) => `-${n}`)]);
       for (const e of ok) kernel.add(e.network);
       if (o.hang === 'before-file') return new Promise(() => undefined);
-      for (const e of ok) lists[name].set(e.network, e.note);
-      for (const n of remove) lists[name].delete(n);
+      writeList(lists, name, ok, remove);
       if (o.hang === 'after-file') return new Promise(() => undefined);
       return { refused: refused.map((n) => [n, null]) };
     },
-    settings: () => new Map(),
-    applySettings: async () => undefined,
-    refusedSettings: async () => [],
-    recipients: async () => new Map(),
-    applyRecipients: async () => undefined,
-    recordAttacks: async () => undefined,
-    geoDigest: async () => null,
-    applyGeo: async () => undefined,
-    publishGeo: async () => undefined,
-  };
+  });
   return { host, kernel, applied };
 }
 

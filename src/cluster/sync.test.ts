@@ -13,47 +13,31 @@ import { aBlockEvent, aListEvent } from '../core/cluster/events.testkit.js';
 import type { HostBlock } from '../core/cluster/merge.js';
 import { aBlock } from '../core/records.testkit.js';
 import type { ListEntry, ListName } from '../core/types.js';
-import type { ClusterHost } from '../ports/cluster.js';
+import type { ClusterBus, ClusterHost } from '../ports/cluster.js';
 import { silentLogger } from '../ports/logger.js';
 import { FakeClusterBus } from './cluster.fake.js';
+import { FakeClusterHost, writeList } from './cluster-host.fake.js';
 import { ClusterJournal } from './journal.js';
 import { ClusterSync } from './sync.js';
 
 function recordingHost(calls: string[]): ClusterHost {
-  const lists: Record<ListName, Map<string, string>> = { allow: new Map(), deny: new Map() };
-  return {
+  const host: FakeClusterHost = new FakeClusterHost(undefined, {
     adopt: (blocks: HostBlock[]) => void calls.push(`adopt ${blocks.map((b) => b.ip).join(',')}`),
     unblock: (ip) => void calls.push(`unblock ${ip}`),
-    raiseEscalation: () => undefined,
-    blocks: () => [],
-    record: () => undefined,
-    listEntries: (name) => [...lists[name]].map(([network, note]) => ({ network, note })),
     applyList: async (name: ListName, set: ListEntry[], remove: string[]) => {
-      for (const e of set) lists[name].set(e.network, e.note);
-      for (const n of remove) lists[name].delete(n);
+      writeList(host.lists, name, set, remove);
       calls.push(`${name} +${set.map((e) => `${e.network}=${e.note}`).join(',')} -${remove.join(',')}`);
       return { refused: [] };
     },
-    settings: () => new Map(),
-    applySettings: async () => undefined,
-    refusedSettings: async () => [],
-    recipients: async () => new Map(),
-    applyRecipients: async () => undefined,
-    recordAttacks: async () => undefined,
-    geoDigest: async () => null,
-    applyGeo: async () => undefined,
-    publishGeo: async () => undefined,
-  };
+  });
+  return host;
 }
 
-test('a read applies consecutive peer blocks and one list’s changes as one call each, in stream order', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sipprot-cluster2-sync-'));
-  const redis = new FakeClusterBus();
-  const calls: string[] = [];
-  const journal = ClusterJournal.open(dir);
-  const sync = new ClusterSync({
+/** This host (pbx-b) on `bus`, with `journal`, its ClusterHost recording into `calls`. */
+function syncOn(bus: ClusterBus, journal: ClusterJournal, calls: string[]): ClusterSync {
+  return new ClusterSync({
     self: 'pbx-b',
-    bus: redis.connect(),
+    bus,
     journal,
     host: recordingHost(calls),
     log: silentLogger,
@@ -61,6 +45,14 @@ test('a read applies consecutive peer blocks and one list’s changes as one cal
     version: 'test',
     extendStep: 60,
   });
+}
+
+test('a read applies consecutive peer blocks and one list’s changes as one call each, in stream order', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-cluster2-sync-'));
+  const redis = new FakeClusterBus();
+  const calls: string[] = [];
+  const journal = ClusterJournal.open(dir);
+  const sync = syncOn(redis.connect(), journal, calls);
   try {
     sync.start();
     const until = async (f: () => boolean) => {
@@ -132,16 +124,7 @@ test('Redis away longer than a read’s block: the reader waits for it, it does 
     return ready(ms);
   };
   const journal = ClusterJournal.open(dir);
-  const sync = new ClusterSync({
-    self: 'pbx-b',
-    bus,
-    journal,
-    host: recordingHost([]),
-    log: silentLogger,
-    clock: () => 2000,
-    version: 'test',
-    extendStep: 60,
-  });
+  const sync = syncOn(bus, journal, []);
   try {
     sync.start();
     await new Promise((r) => setTimeout(r, 200));
