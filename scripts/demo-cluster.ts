@@ -50,30 +50,7 @@ async function main(): Promise<number> {
   try {
     const [a, b] = cl.guards as [(typeof cl.guards)[0], (typeof cl.guards)[0]];
     const atk = cl.lab.ns.atk;
-    const bNs = cl.hostNs[0]!;
-    // The attacker's second link: to pbx-b (10.204.0.1), besides the lab's to pbx-a (10.77.1.1).
-    await run([
-      'ip',
-      'link',
-      'add',
-      'tob',
-      'netns',
-      atk,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'tob',
-      'netns',
-      bNs.name,
-    ]);
-    await run(['ip', 'netns', 'exec', atk, 'ip', 'addr', 'add', '10.204.0.2/24', 'dev', 'tob']);
-    await run(['ip', 'netns', 'exec', atk, 'ip', 'link', 'set', 'tob', 'up']);
-    await bNs.exec(['ip', 'addr', 'add', '10.204.0.1/24', 'dev', 'tob']);
-    await bNs.exec(['ip', 'link', 'set', 'tob', 'up']);
-    // The attacker speaks to pbx-b from its own address too (the one pbx-a will block).
-    await bNs.exec(['ip', 'route', 'add', '10.77.1.0/24', 'dev', 'tob']);
-    bNs.spawnNode(ECHO);
+    await linkToB(cl);
     const probe = async (host: string) =>
       (
         await run(['ip', 'netns', 'exec', atk, process.execPath, '-e', PROBE, host, cl.lab.addr.atk4])
@@ -110,30 +87,13 @@ async function main(): Promise<number> {
       }
     }
 
-    step('What pbx-b knows (it never saw the attack)');
-    show(['sipprot', 'status', '--dynamic']);
-    process.stdout.write((await b.cli('status', '--dynamic')).stdout);
-    const rec = await b.dynamicOf(ip);
-    if (rec?.host === 'pbx-a')
-      ok(`the block on pbx-b says it was seen by ${rec.host}: ${rec.reason}, ${rec.attempts} attempts`);
-    else {
-      bad('the block on pbx-b does not name pbx-a');
-      failures++;
-    }
-    show(['sipprot', 'cluster', 'status']);
-    process.stdout.write((await b.cli('cluster', 'status')).stdout);
+    failures += await whatBKnows(b, ip);
 
-    step('Lists are shared too: a deny entry added on pbx-b holds on pbx-a');
-    show(['sipprot', 'deny', 'add', '198.51.100.23', 'seen in the abuse feed']);
-    await b.cli('deny', 'add', '198.51.100.23', 'seen in the abuse feed');
-    await cl.waitEverywhere('the deny entry', 'deny', '198.51.100.23');
-    ok('198.51.100.23 is in the deny set of both kernels');
-    show(['sipprot', 'check', '198.51.100.23']);
-    process.stdout.write((await a.cli('check', '198.51.100.23')).stdout);
+    await sharedDeny(cl, a, b);
 
     if (hold) {
       console.log(
-        `\nHolding (Ctrl-C to clean up). Web UI of pbx-b: ip netns exec ${bNs.name} curl 127.0.0.1:${b.webPort}`,
+        `\nHolding (Ctrl-C to clean up). Web UI of pbx-b: ip netns exec ${cl.hostNs[0]!.name} curl 127.0.0.1:${b.webPort}`,
       );
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     }
@@ -148,6 +108,68 @@ async function main(): Promise<number> {
       : c('1;31', `\n${failures} check(s) failed.`),
   );
   return failures === 0 ? 0 : 1;
+}
+
+type DemoGuard = ClusterLab['guards'][number];
+
+/**
+ * The attacker's second link: a veth to pbx-b (10.204.0.1), besides the lab's to pbx-a
+ * (10.77.1.1), and pbx-b's SIP echo on 5060.
+ */
+async function linkToB(cl: ClusterLab): Promise<void> {
+  const atk = cl.lab.ns.atk;
+  const bNs = cl.hostNs[0]!;
+  await run([
+    'ip',
+    'link',
+    'add',
+    'tob',
+    'netns',
+    atk,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'tob',
+    'netns',
+    bNs.name,
+  ]);
+  await run(['ip', 'netns', 'exec', atk, 'ip', 'addr', 'add', '10.204.0.2/24', 'dev', 'tob']);
+  await run(['ip', 'netns', 'exec', atk, 'ip', 'link', 'set', 'tob', 'up']);
+  await bNs.exec(['ip', 'addr', 'add', '10.204.0.1/24', 'dev', 'tob']);
+  await bNs.exec(['ip', 'link', 'set', 'tob', 'up']);
+  // The attacker speaks to pbx-b from its own address too (the one pbx-a will block).
+  await bNs.exec(['ip', 'route', 'add', '10.77.1.0/24', 'dev', 'tob']);
+  bNs.spawnNode(ECHO);
+}
+
+/** pbx-b never saw the attack: its block names pbx-a. Returns the failed checks (0 or 1). */
+async function whatBKnows(b: DemoGuard, ip: string): Promise<number> {
+  let failed = 0;
+  step('What pbx-b knows (it never saw the attack)');
+  show(['sipprot', 'status', '--dynamic']);
+  process.stdout.write((await b.cli('status', '--dynamic')).stdout);
+  const rec = await b.dynamicOf(ip);
+  if (rec?.host === 'pbx-a')
+    ok(`the block on pbx-b says it was seen by ${rec.host}: ${rec.reason}, ${rec.attempts} attempts`);
+  else {
+    bad('the block on pbx-b does not name pbx-a');
+    failed = 1;
+  }
+  show(['sipprot', 'cluster', 'status']);
+  process.stdout.write((await b.cli('cluster', 'status')).stdout);
+  return failed;
+}
+
+/** A deny entry added on pbx-b holds on pbx-a too. */
+async function sharedDeny(cl: ClusterLab, a: DemoGuard, b: DemoGuard): Promise<void> {
+  step('Lists are shared too: a deny entry added on pbx-b holds on pbx-a');
+  show(['sipprot', 'deny', 'add', '198.51.100.23', 'seen in the abuse feed']);
+  await b.cli('deny', 'add', '198.51.100.23', 'seen in the abuse feed');
+  await cl.waitEverywhere('the deny entry', 'deny', '198.51.100.23');
+  ok('198.51.100.23 is in the deny set of both kernels');
+  show(['sipprot', 'check', '198.51.100.23']);
+  process.stdout.write((await a.cli('check', '198.51.100.23')).stdout);
 }
 
 main().then(
