@@ -42,27 +42,18 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
   const events = new FakeEvents();
   const admin = new FakeAdmin(store, clock.now, events);
   const settings = new FakeSettings(admin);
-  const geo: GeoStatus = {
-    source:
-      'IPFire Location Database (Thu, 25 Jun 2026 04:33:59 GMT) via Debian tor-geoipdb 0.4.9.11-0+deb12u1',
-    date: '2026-06-17',
-    v4Ranges: 215000,
-    v6Ranges: 98000,
-    origin: 'shipped',
-    updatedAt: null,
-    updateUrl: null,
-  };
+  const webhookTests: Array<number | undefined> = [];
   const world: FakeWorld = {
     store,
     admin,
     clock,
     events,
     settings,
-    geo,
+    geo: SHIPPED_GEO,
     mails: [],
     reloads: 0,
     tokens: { metrics: null, export: null },
-    webhookTests: [],
+    webhookTests,
     feeds: [],
     async block(ip, extra = {}) {
       const rec = aBlock(ip, { ...blockedAt(Math.floor(clock.now())), ...extra });
@@ -99,49 +90,67 @@ export function fakeWorld(opts: { realTime?: boolean } = {}): FakeWorld {
         return { reloaded: true, message: 'config and lists reloaded' };
       },
       clock: () => clock.now(),
-      feeds: () => ({
-        status: () => world.feeds,
-        lookup: () => [],
-        entries: () => admin.feeds,
-        update: async (name) => {
-          if (name !== undefined && !world.feeds.some((f) => f.name === name)) {
-            throw new SipprotError('SP_ERR_NOT_FOUND', `no feed named '${name}' in the feeds file`);
-          }
-          world.feeds = world.feeds.map((f) =>
-            name === undefined || f.name === name
-              ? { ...f, lastSuccess: clock.now(), lastAttempt: clock.now() }
-              : f,
-          );
-          return world.feeds;
-        },
-      }),
+      feeds: () => feedsOf(world),
       tokens: () => world.tokens,
       metrics: async () => '# HELP sipprot_fake Fake\n# TYPE sipprot_fake gauge\nsipprot_fake 1\n',
-      webhooks: {
-        status: () =>
-          (settings.values.WEBHOOK_URLS ?? '')
-            .split(/\s+/)
-            .filter(Boolean)
-            .map((item, index) => {
-              const t = parseWebhookTarget(item) as WebhookTarget;
-              return { index, format: t.format, where: new URL(t.url).origin, lastOk: null, lastError: null };
-            }),
-        test: async (index) => {
-          world.webhookTests.push(index);
-          return world.deps
-            .webhooks!.status()
-            .filter((t) => index === undefined || t.index === index)
-            .map((t) => ({
-              index: t.index,
-              format: t.format,
-              where: t.where,
-              ok: true,
-              message: 'HTTP 200',
-            }));
-        },
-        queued: async () => 0,
-      },
+      webhooks: webhooksOf(settings, webhookTests),
     },
   };
   return world;
+}
+
+/** The geo-IP table as shipped (what GET /api/geoip shows before an update). */
+const SHIPPED_GEO: GeoStatus = {
+  source:
+    'IPFire Location Database (Thu, 25 Jun 2026 04:33:59 GMT) via Debian tor-geoipdb 0.4.9.11-0+deb12u1',
+  date: '2026-06-17',
+  v4Ranges: 215000,
+  v6Ranges: 98000,
+  origin: 'shipped',
+  updatedAt: null,
+  updateUrl: null,
+};
+
+/** The shared blocklists as world.feeds says; update() marks a run of one feed or all. */
+function feedsOf(world: FakeWorld): ReturnType<NonNullable<ApiDeps['feeds']>> {
+  return {
+    status: () => world.feeds,
+    lookup: () => [],
+    entries: () => world.admin.feeds,
+    update: async (name) => {
+      if (name !== undefined && !world.feeds.some((f) => f.name === name)) {
+        throw new SipprotError('SP_ERR_NOT_FOUND', `no feed named '${name}' in the feeds file`);
+      }
+      const now = world.clock.now();
+      world.feeds = world.feeds.map((f) =>
+        name === undefined || f.name === name ? { ...f, lastSuccess: now, lastAttempt: now } : f,
+      );
+      return world.feeds;
+    },
+  };
+}
+
+/** WEBHOOK_URLS as the settings hold them; a test press is recorded in `presses` and succeeds. */
+function webhooksOf(
+  settings: FakeSettings,
+  presses: Array<number | undefined>,
+): NonNullable<ApiDeps['webhooks']> {
+  const status = () =>
+    (settings.values.WEBHOOK_URLS ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((item, index) => {
+        const t = parseWebhookTarget(item) as WebhookTarget;
+        return { index, format: t.format, where: new URL(t.url).origin, lastOk: null, lastError: null };
+      });
+  return {
+    status,
+    test: async (index) => {
+      presses.push(index);
+      return status()
+        .filter((t) => index === undefined || t.index === index)
+        .map((t) => ({ index: t.index, format: t.format, where: t.where, ok: true, message: 'HTTP 200' }));
+    },
+    queued: async () => 0,
+  };
 }
