@@ -53,13 +53,10 @@ export function openDatabase(
     }
     db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeout))}`);
-    // Neither changes what a commit guarantees (the WAL is synced as before). A statement
-    // journal (kept while one statement of a transaction may still roll back alone) lives
-    // in memory instead of a temporary file; the WAL is copied into the database every
-    // WAL_CHECKPOINT_PAGES pages instead of 1,000: a page the live blocks touch in every
-    // commit (the random leaves of the address indexes) is copied once per checkpoint, so
-    // fewer checkpoints are fewer copies (bench/RESULTS.md, issue 13 "the cost of a block").
-    db.pragma('temp_store = MEMORY');
+    // The WAL is copied into the database every WAL_CHECKPOINT_PAGES pages instead of
+    // 1,000: a page the live blocks touch in every commit (the random leaves of the address
+    // indexes) is copied once per checkpoint, so fewer checkpoints are fewer copies
+    // (bench/RESULTS.md, issue 13 "the cost of a block"). What a commit syncs is unchanged.
     db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     db.pragma('foreign_keys = ON');
     return { db, file };
