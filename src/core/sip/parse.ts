@@ -71,7 +71,9 @@ export const LEAN_REQUEST = 8;
  * Engine.decidedByAddress). Other kinds are parsed whole. Null exactly when parseSip is
  * null: past a valid start line the header block never makes a message fail
  * (src/capture/parse-light.test.ts holds both to that). Skips the header loop and the kept
- * fields (~1.1 µs of a flood message's ~1.4 µs).
+ * fields (~1.1 µs of a flood message's ~1.4 µs). With LEAN_RESPONSE / LEAN_REQUEST in
+ * `kinds`, a message of that kind not parsed as its start line is parsed whole but for the
+ * fields named there (null): an answer 0.77–0.96 µs instead of 1.06–1.23 µs, hot.
  */
 export function parseSipStart(
   buf: Uint8Array,
