@@ -82,6 +82,12 @@ export interface EnforcerDeps {
    */
   storeAlarm?(state: 'failing' | 'recovered', detail: Protection['store'] & { seconds?: number }): void;
   clock(): number;
+  /**
+   * Milliseconds on a monotonic clock, for the GATHER_MS spacing of commits (default
+   * performance.now): tests turn it by hand, so "waits" and "at once" don't depend on how
+   * busy the machine is.
+   */
+  monotonic?(): number;
 }
 
 /** A store that takes batches serialized ahead of their commit (store-writer.ts). */
@@ -131,7 +137,11 @@ export class Enforcer {
   private readonly unsaved = new UnsavedQueue();
   private retry: NodeJS.Timeout | null = null;
 
-  constructor(private readonly d: EnforcerDeps) {}
+  private readonly now: () => number;
+
+  constructor(private readonly d: EnforcerDeps) {
+    this.now = d.monotonic ?? (() => performance.now());
+  }
 
   /** `actor`: who asked (an admin's unblock, a peer's block); the daemon itself when absent. */
   apply(ds: readonly Decision[], actor?: string): void {
@@ -266,7 +276,7 @@ export class Enforcer {
   /** A commit now, or GATHER_MS after the last one started (one in flight: when it ends). */
   private commitSoon(): void {
     if (this.flushing || this.gather || (this.turns.length === 0 && this.pendingEmpty())) return;
-    const wait = this.lastCommit + GATHER_MS - performance.now();
+    const wait = this.lastCommit + GATHER_MS - this.now();
     if (wait <= 0) {
       void this.commit();
       return;
@@ -297,7 +307,7 @@ export class Enforcer {
     this.endTurn();
     const turns = this.turns;
     this.turns = [];
-    if (turns.length > 0) this.lastCommit = performance.now();
+    if (turns.length > 0) this.lastCommit = this.now();
     if (this.gather) clearTimeout(this.gather);
     this.gather = null;
     const run = async () => {
