@@ -347,8 +347,9 @@ function newDecoder(config: Config, engine: () => Engine): Decoder {
   const d = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
   // A blocked source's request is judged by its address: its headers are not parsed (as in
   // replay); answers are parsed whole, for the evidence log (history.observe).
-  d.startOnly = (at, src, sport, dst, dport) =>
-    engine().decidedByAddress(at, src, sport, dst, dport, START_REQUEST);
+  // The addresses come as numbers too (read from the packet): no text parsed per lookup.
+  d.startOnly = (at, src, sport, dst, dport, srcV4, dstV4) =>
+    engine().decidedByAddress(at, src, sport, dst, dport, START_REQUEST, srcV4, dstV4);
   return d;
 }
 
