@@ -90,50 +90,52 @@ const frameOf = (i: number) => {
   return f;
 };
 
-function busy(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
-
-test('live drain: a backlog of frames is read in slices, with timers running between them', async () => {
+test('live drain: a backlog of frames is read in slices, with turns of the loop between them', async () => {
   const ring = memoryRing(1 << 20);
   const N = 600;
   for (let i = 0; i < N; i++) assert.ok(ring.put(frameOf(i), 1000 + i));
   const seen: number[] = [];
-  // A slow frame each (a block whose kernel call is slow under load, a GC): 0.4 ms.
+  // A slow frame each (a block whose kernel call is slow under load, a GC): 0.4 ms on a
+  // clock turned by hand, so the slices don't depend on how busy the machine is.
   const cost = 0.4;
-  const cap = new PcapLiveCapture(['eth-test'], '', { native: ring.native });
-  // How many frames ran between two firings of a 1 ms timer: a slice's length.
-  let sinceTick = 0;
+  let mono = 0;
+  const cap = new PcapLiveCapture(['eth-test'], '', { native: ring.native, monotonic: () => mono });
+  // A chain of turns of the loop beside the drain: the frames between two of its links
+  // are one slice. A drain that never yields would give one link for all 600.
+  let sinceTurn = 0;
   let most = 0;
-  let ticks = 0;
-  const timer = setInterval(() => {
-    ticks++;
-    most = Math.max(most, sinceTick);
-    sinceTick = 0;
-  }, 1);
-  const done = new Promise<void>((resolve) => {
+  let turns = 0;
+  let done = false;
+  const link = () => {
+    turns++;
+    most = Math.max(most, sinceTurn);
+    sinceTurn = 0;
+    if (!done) setImmediate(link);
+  };
+  const all = new Promise<void>((resolve) => {
     cap.start((_link, at, frame) => {
-      busy(cost);
+      mono += cost;
       seen.push(new DataView(frame.buffer, frame.byteOffset).getUint32(0));
       assert.equal(at, 1000 + seen.at(-1)!);
-      sinceTick++;
+      sinceTurn++;
       if (seen.length === N) resolve();
     });
   });
+  setImmediate(link);
   ring.notify();
-  await done;
-  clearInterval(timer);
+  await all;
+  done = true;
   cap.stop();
-  most = Math.max(most, sinceTick);
+  most = Math.max(most, sinceTurn);
   assert.deepEqual(
     seen,
     Array.from({ length: N }, (_, i) => i),
   );
-  // A slice is BUDGET_MS of frames and one more: at 0.4 ms a frame, ≤ 6 (reading the
-  // clock every 32 frames ran 32 slow frames, 13 ms, before a timer could fire).
-  assert.ok(most <= Math.ceil(BUDGET_MS / cost) + 1, `${most} frames in one slice`);
-  assert.ok(ticks >= N / (Math.ceil(BUDGET_MS / cost) + 1) - 1, `the timer fired ${ticks} times`);
+  // A slice is BUDGET_MS of frames and one more: at 0.4 ms a frame, 6 (reading the clock
+  // every 32 frames ran 32 slow frames, 13 ms, before anything else could run).
+  const slice = Math.floor(BUDGET_MS / cost) + 1;
+  assert.ok(most <= slice, `${most} frames in one slice`);
+  assert.ok(turns >= N / slice - 1, `the loop turned ${turns} times`);
 });
 
 test('live drain: frames across the ring end (wrap) arrive whole and in order, and the ring is released', async () => {

@@ -74,6 +74,8 @@ export interface LiveCaptureOptions {
   onError?: (e: Error) => void;
   /** The addon (tests: a ring in memory behind the same calls). */
   native?: NativeCapture;
+  /** Milliseconds on a monotonic clock for BUDGET_MS (performance.now; tests turn it by hand). */
+  monotonic?: () => number;
 }
 
 const SNAPLEN = 65535;
@@ -109,6 +111,7 @@ export class PcapLiveCapture {
   /** Counters of sessions that stopped, so status never counts backwards after a reopen. */
   private readonly retired: CaptureStats = zeroStats();
   private readonly stopped = new Set<string>();
+  private readonly now: () => number;
 
   constructor(
     private readonly interfaces: string[],
@@ -119,6 +122,7 @@ export class PcapLiveCapture {
     const share = Math.floor(KERNEL_RING / Math.max(1, interfaces.length));
     this.kernelBuffer = opts.kernelBuffer ?? Math.max(32 * 1024 * 1024, share);
     this.ringBytes = opts.ringBytes ?? 64 * 1024 * 1024;
+    this.now = opts.monotonic ?? (() => performance.now());
   }
 
   start(onFrame: FrameHandler): void {
@@ -218,7 +222,7 @@ export class PcapLiveCapture {
   /** Reads what the ring holds, for at most BUDGET_MS; the rest after a turn of the loop. */
   private drain(native: NativeCapture, s: Session): void {
     if (s.closed) return;
-    const deadline = performance.now() + BUDGET_MS;
+    const deadline = this.now() + BUDGET_MS;
     let frames = 0;
     try {
       frames = this.drainFor(native, s, deadline);
@@ -270,7 +274,7 @@ export class PcapLiveCapture {
           consumed += rec;
           this.onFrame(linkType, at, ring.subarray(start, start + caplen));
           frames++;
-          if (performance.now() > deadline) {
+          if (this.now() > deadline) {
             late = true;
             break;
           }
