@@ -41,9 +41,11 @@ describe('live guard: block renewal, expiry and escalation (netns, root)', () =>
     const ip = lab.addr.atk4;
     const wire = await Wire.start(lab, 'atk');
     try {
-      // About 10 s of guessing at 3/s: the block comes at the 5th failure (~2 s in), then
-      // every further packet renews it.
-      const attack = lab.script('bruteforce', ['--count', '30', '--rate', '3', '--timeout', '25']);
+      // About 15 s of guessing at 3/s: the block comes at the 5th failure (~2 s in), then
+      // every further packet renews it. The attack outlasts the checks below by seconds even
+      // when a loaded machine makes them slow (at 10 s it could end while the status was
+      // being read, and the record's end came due under the check).
+      const attack = lab.script('bruteforce', ['--count', '45', '--rate', '3', '--timeout', '30']);
       await waitFor('the block', () => watcher.firstSeen.get(ip), 10_000);
       const blockedAt = watcher.firstSeen.get(ip)!;
       await sleep((BLOCKTIME + 3) * 1000);
