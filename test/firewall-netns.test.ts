@@ -158,7 +158,10 @@ describe('NftablesFirewall with real traffic (netns)', () => {
       }
       assert.equal(replies, 5, 'the entry did not lapse in 15 s');
       assert.ok(Date.now() - since >= 2500, `lapsed after ${Date.now() - since} ms, before its 3 s`);
-      assert.equal((await fw.snapshot()).feeds?.some((f) => f.network === '10.200.0.3'), false);
+      assert.equal(
+        (await fw.snapshot()).feeds?.some((f) => f.network === '10.200.0.3'),
+        false,
+      );
     } finally {
       await echo.stop();
     }

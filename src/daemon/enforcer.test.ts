@@ -239,7 +239,11 @@ test('a lone decision is committed at once; those within GATHER_MS of a commit w
   assert.equal(firewall.wouldDrop('192.0.2.3'), 'dynamic', 'the kernel has them meanwhile');
   mono += GATHER_MS;
   await until('together, GATHER_MS after the first', () => commits.length === 2);
-  assert.deepEqual(commits, [['192.0.2.1'], ['192.0.2.2', '192.0.2.3']], 'together, GATHER_MS after the first');
+  assert.deepEqual(
+    commits,
+    [['192.0.2.1'], ['192.0.2.2', '192.0.2.3']],
+    'together, GATHER_MS after the first',
+  );
   mono += GATHER_MS + 1;
   enforcer.apply([aDecision('192.0.2.4', 1000)]);
   await turns();
