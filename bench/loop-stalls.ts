@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { type ProfileNode, stackResolver } from './cpu-profile.js';
 
 export interface StallWatch {
   /** hrtime µs of each firing of the 1 ms interval. */
@@ -41,11 +42,6 @@ export function watchStalls(): { stop(): StallWatch } {
   };
 }
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
 interface Profile {
   nodes: ProfileNode[];
   startTime: number;
@@ -89,22 +85,7 @@ export function stallReport(w: StallWatch, profileFile: string | null, minMs: nu
   out.push(`  GC pauses inside those gaps: ${gcAll.toFixed(0)} ms`);
   if (!profileFile) return out;
   const p = JSON.parse(readFileSync(profileFile, 'utf8')) as Profile;
-  const parent = new Map<number, number>();
-  for (const x of p.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
-  const byId = new Map(p.nodes.map((x) => [x.id, x]));
-  const stacks = new Map<number, string[]>();
-  const stackOf = (id: number): string[] => {
-    let s = stacks.get(id);
-    if (!s) {
-      s = [];
-      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-        const k = keyOf(byId.get(at)!.callFrame);
-        if (!s.includes(k)) s.push(k);
-      }
-      stacks.set(id, s);
-    }
-    return s;
-  };
+  const stackOf = stackResolver(p.nodes, keyOf);
   // Sample times (µs, the hrtime clock), in order.
   const times: number[] = [];
   let t = p.startTime;

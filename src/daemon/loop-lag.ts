@@ -13,19 +13,10 @@
  * merge a monitor's histogram into another, so one monitor could not give both.)
  */
 import { type IntervalHistogram, monitorEventLoopDelay, type RecordableHistogram } from 'node:perf_hooks';
+import type { LoopLagStats } from '../ports/admin.js';
 
 const RESOLUTION_MS = 10;
 const WINDOW_MS = 10_000;
-
-export interface LoopLagStats {
-  windowSeconds: number;
-  p50: number;
-  p99: number;
-  max: number;
-  /** p99 over every sample since the monitor started. */
-  p99SinceStart: number;
-  maxSinceStart: number;
-}
 
 type Histogram = Pick<IntervalHistogram | RecordableHistogram, 'count' | 'max' | 'percentile' | 'reset'>;
 

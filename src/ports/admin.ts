@@ -134,14 +134,7 @@ export interface LiveStats {
    * window, and p99 and max over every sample since start. Packets wait in the capture
    * ring at most this long.
    */
-  loopLag: {
-    windowSeconds: number;
-    p50: number;
-    p99: number;
-    max: number;
-    p99SinceStart: number;
-    maxSinceStart: number;
-  } | null;
+  loopLag: LoopLagStats | null;
   /** Whether protection holds (issue 10 items 10, 13); absent from older daemons. */
   protection?: Protection;
 }
@@ -188,4 +181,15 @@ export interface DynamicBlock extends BlockRecord {
 /** A block as the admin views show it: with the whole seconds left (null = permanent). */
 export function dynamicBlock(rec: BlockRecord, now: number): DynamicBlock {
   return { ...rec, timeLeft: rec.expiresAt === null ? null : Math.max(0, Math.ceil(rec.expiresAt - now)) };
+}
+
+/** How late the event loop ran (ms), as status shows it (daemon/loop-lag.ts measures it). */
+export interface LoopLagStats {
+  windowSeconds: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** p99 over every sample since the monitor started. */
+  p99SinceStart: number;
+  maxSinceStart: number;
 }
