@@ -195,13 +195,6 @@ export class StoreWriter {
   }
 }
 
-/**
- * A worker on a sibling module: the built .js, or, when this file itself runs as .ts
- * (tests and the e2e daemon under `node --import tsx`), the .ts source, which a worker
- * can load only after registering the parent's loader itself (Node 20 passes no --import
- * hooks on to worker threads). The loader is named by the parent's own --import flag, so
- * the shipped build names no devDependency.
- */
 /** `bytes` in shared memory: handed to the worker without a copy (one copy here, ~30 µs per 100 KB). */
 function shared(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
@@ -209,6 +202,13 @@ function shared(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * A worker on a sibling module: the built .js, or, when this file itself runs as .ts
+ * (tests and the e2e daemon under `node --import tsx`), the .ts source, which a worker
+ * can load only after registering the parent's loader itself (Node 20 passes no --import
+ * hooks on to worker threads). The loader is named by the parent's own --import flag, so
+ * the shipped build names no devDependency.
+ */
 function newWorker(js: URL, workerData: unknown): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(js, { workerData });
   const ts = js.href.replace(/\.js$/, '.ts');
