@@ -20,7 +20,7 @@
  * (run this file from a checkout of it): it gives the deps both names.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +156,9 @@ async function main(): Promise<void> {
     );
   }
   child.stdin!.end();
+  await new Promise((r) => child.once('exit', r));
+  // The STATE_DIR holds every block seeded (1M: ~230 MB).
+  rmSync(stateDir, { recursive: true, force: true });
 }
 
 async function login(base: string): Promise<string> {
