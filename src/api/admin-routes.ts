@@ -4,7 +4,7 @@
  * (./wire/lists.ts) before a handler runs; `requesterOf` tells the lock-out guard which
  * address a change comes from (null on the root-only socket).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SipprotError } from '../core/errors.js';
 import { ACTORS } from '../core/history/events.js';
 import { CSV_TEMPLATE } from '../core/lists/list-csv.js';
@@ -80,7 +80,16 @@ export function actorOf(requesterOf: Requester, transport: 'socket' | 'tcp') {
     transport === 'tcp' ? ACTORS.web(requesterOf(req)?.text ?? null) : ACTORS.cli;
 }
 
-export function adminRoutes(admin: Admin, requesterOf: Requester, transport: 'socket' | 'tcp') {
+/**
+ * `dynamicJson`: GET /api/dynamic's answer made off the event loop (the daemon: on a thread,
+ * daemon/queue-writer.ts), the same JSON as `admin.dynamicBlocks()` gives; absent: that.
+ */
+export function adminRoutes(
+  admin: Admin,
+  requesterOf: Requester,
+  transport: 'socket' | 'tcp',
+  dynamicJson?: () => Promise<string>,
+) {
   const actor = actorOf(requesterOf, transport);
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<WireTypes>();
@@ -102,7 +111,12 @@ export function adminRoutes(admin: Admin, requesterOf: Requester, transport: 'so
         .send(csv);
     });
     await app.register(listChangeRoutes(admin, requesterOf, actor));
-    app.get('/api/dynamic', { schema: SCHEMAS.dynamic }, () => admin.dynamicBlocks());
+    app.get('/api/dynamic', { schema: SCHEMAS.dynamic }, async (_req, reply) =>
+      // Already JSON text: sent as it is (the schema's serializer is for objects).
+      dynamicJson
+        ? (reply as FastifyReply).type('application/json; charset=utf-8').send(await dynamicJson())
+        : admin.dynamicBlocks(),
+    );
     app.delete('/api/dynamic/:ip', { schema: SCHEMAS.unblock }, (req) =>
       admin.unblock(req.params.ip, { actor: actor(req) }),
     );

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { CSV_TEMPLATE } from '../core/lists/list-csv.js';
+import { checkAnswers } from './answers.testkit.js';
 import { apiError, type Client, type Harness, harness, login } from './http.testkit.js';
+import { buildApi } from './server.js';
 
 describe('lists, dynamic list and lock-out guard', () => {
   let h: Harness;
@@ -231,6 +233,34 @@ describe('lists, dynamic list and lock-out guard', () => {
     const again = await c.req({ method: 'DELETE', url: '/api/dynamic/192.0.2.200' });
     assert.equal(again.json().wasBlocked, false);
     apiError(await c.req({ method: 'DELETE', url: '/api/dynamic/not-an-ip' }), 400, 'SP_ERR_ADDRESS_INVALID');
+  });
+
+  test('dynamic list made off the loop (the daemon: JSON text from a thread): sent as it is, same answer', async () => {
+    await h.world.block('192.0.2.201', { userAgent: 'friendly-scanner', reason: 'scanner' });
+    let asked = 0;
+    const world = h.world;
+    const app = await buildApi(
+      {
+        ...world.deps,
+        dynamicJson: async () => {
+          asked++;
+          return JSON.stringify(await world.deps.admin.dynamicBlocks());
+        },
+      },
+      { transport: 'socket' },
+    );
+    const strays = checkAnswers(app);
+    try {
+      const r = await app.inject({ method: 'GET', url: '/api/dynamic' });
+      assert.equal(r.statusCode, 200);
+      assert.match(String(r.headers['content-type']), /^application\/json; charset=utf-8/);
+      assert.equal(asked, 1, 'the text came from dynamicJson');
+      assert.deepEqual(r.json(), await world.deps.admin.dynamicBlocks());
+      assert.equal(r.json()[0].ip, '192.0.2.201');
+    } finally {
+      await app.close();
+    }
+    assert.deepEqual(strays, [], "the answer matches the route's response schema");
   });
 
   test('status and check', async () => {

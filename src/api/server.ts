@@ -67,6 +67,11 @@ export interface ApiDeps {
    * daemon: a thread of its own); absent: store.pageBlocks.
    */
   pageBlocks?: (q: BlockPageQuery) => Promise<BlockPage>;
+  /**
+   * GET /api/dynamic's JSON (the whole list) made off the event loop (the daemon: a thread
+   * of its own); absent: admin.dynamicBlocks() serialized here.
+   */
+  dynamicJson?: () => Promise<string>;
   reload(): Promise<{ reloaded: boolean; message: string }>;
   /** Cluster mode: this host's view of the fleet (null on a single host). */
   cluster?: () => Promise<ClusterStatus | null>;
@@ -231,7 +236,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
       sessionOf,
     }),
   );
-  await app.register(adminRoutes(deps.admin, requesterOf, opts.transport));
+  await app.register(adminRoutes(deps.admin, requesterOf, opts.transport, deps.dynamicJson));
   await app.register(alertRoutes(deps.admin, actorOf(requesterOf, opts.transport)));
   await registerSettingsAndHistory(app, deps, requesterOf, tcp);
   await app.register(dashboardRoutes(deps.store, deps.admin, deps.clock));

@@ -235,24 +235,30 @@ function geoStatus(db: GeoDatabase | null, updateUrl: string | null): GeoStatus 
 
 /** The root-only Unix socket for the CLI, and the web UI/API on WEB_LISTEN (login). */
 export async function startApi(p: ApiParts, socketPath: string): Promise<FastifyInstance[]> {
-  const deps = apiDeps(p);
+  // The live view's pages and the whole dynamic list (the CLI's `status --dynamic`) are
+  // read on a thread of its own (queue-writer.ts): a page of 100k blocks scans them all
+  // for its order and counts (~45 ms; 1M ~0.3 s), the whole list of 1M is seconds.
+  const offLoop = new QueueWriter(p.store, p.log);
+  const deps: ApiDeps = {
+    ...apiDeps(p),
+    pageBlocks: (q) => offLoop.pageBlocks(q),
+    dynamicJson: () => offLoop.dynamicJson(clock()),
+  };
   const config = p.running.config();
   await ensureAdminPassword(p.store, p.log, config.stateDir);
   const socket = await buildApi(deps, { transport: 'socket' });
+  socket.addHook('onClose', () => offLoop.close());
   await socket.listen({ path: socketPath });
   const servers = [socket];
   const { host, port } = config.webListen;
   if (port > 0) {
     warnIfExposed(config, p.log);
     const https = tlsOptions(config);
-    // The live view's pages are read on a thread of its own (queue-writer.ts): a page of
-    // 100k blocks scans them all for its order and counts (~45 ms; 1M ~0.3 s).
-    const offLoop = new QueueWriter(p.store, p.log);
-    const web = await buildApi(
-      { ...deps, pageBlocks: (q) => offLoop.pageBlocks(q) },
-      { transport: 'tcp', hosts: hostPolicy(config), ...(https ? { https } : {}) },
-    );
-    web.addHook('onClose', () => offLoop.close());
+    const web = await buildApi(deps, {
+      transport: 'tcp',
+      hosts: hostPolicy(config),
+      ...(https ? { https } : {}),
+    });
     await web.listen({ host, port });
     servers.push(web);
   }

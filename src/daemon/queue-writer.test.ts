@@ -13,6 +13,7 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { NewMail } from '../core/records.js';
 import { aBlock } from '../core/records.testkit.js';
+import { type DynamicBlock, dynamicBlock } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { FakeStore } from '../store/store.fake.js';
@@ -130,6 +131,38 @@ test("the live view's pages are read on the thread: the store's page, as pageBlo
   );
   assert.deepEqual(page.counts, { inForce: 3, matched: 3, phones: 1 });
   assert.equal(page.more, true);
+  await queue.close();
+  await store.close();
+});
+
+test("the whole dynamic list (GET /api/dynamic) is read and serialized on the thread: the admin port's rows", async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const now = 1_764_900_000;
+  await store.commit({
+    blocks: [
+      aBlock('192.0.2.1', { expiresAt: now + 60, blockedAt: now - 5 }),
+      aBlock('192.0.2.2', { expiresAt: now - 1 }),
+      aBlock('192.0.2.3', { expiresAt: null, blockedAt: now - 9 }),
+    ],
+  });
+  const queue = new QueueWriter(store, log);
+  const json = await queue.dynamicJson(now);
+  assert.equal(typeof json, 'string', 'the loop gets text, not 1M objects to clone');
+  assert.equal(queue.running, true, 'read on the thread');
+  const rows = JSON.parse(json) as DynamicBlock[];
+  assert.deepEqual(
+    rows,
+    (await store.listBlocks({ activeAt: now })).map((b) => dynamicBlock(b, now)),
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.ip, r.timeLeft]).sort(),
+    [
+      ['192.0.2.1', 60],
+      ['192.0.2.3', null],
+    ],
+    'in force only, with the time left at `now`',
+  );
   await queue.close();
   await store.close();
 });

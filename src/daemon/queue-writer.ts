@@ -20,7 +20,7 @@ import type { Logger } from '../ports/logger.js';
 import type { BlockPage, BlockPageQuery, Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { storeWith } from './store-with.js';
-import { QUEUE_WRITES, type QueueWrite, StoreWriter } from './store-writer.js';
+import { dynamicJsonOf, QUEUE_WRITES, type QueueWrite, StoreWriter } from './store-writer.js';
 
 /** The thread ends after this long without a queue write. */
 const IDLE_MS = 10_000;
@@ -68,6 +68,12 @@ export class QueueWriter {
   pageBlocks(q: BlockPageQuery): Promise<BlockPage> {
     if (this.store === this.base) return this.base.pageBlocks(q);
     return this.onThread((w) => w.pageBlocks(q));
+  }
+
+  /** GET /api/dynamic's JSON read and serialized on the thread (StoreWriter.dynamicJson). */
+  dynamicJson(activeAt: number): Promise<string> {
+    if (this.store === this.base) return dynamicJsonOf(this.base, activeAt);
+    return this.onThread((w) => w.dynamicJson(activeAt));
   }
 
   private write(method: QueueWrite, args: unknown[]): Promise<unknown> {

@@ -29,6 +29,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { SipprotError } from '../core/errors.js';
+import { dynamicBlock } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import type { BlockPage, BlockPageQuery, Store, StoreBatch } from '../ports/store.js';
 import { storeWith } from './store-with.js';
@@ -67,6 +68,8 @@ export type Job = { id: number } & (
   | { call: { method: QueueWrite; args: unknown[] } }
   /** A page of the live view's list (Store.pageBlocks). */
   | { page: BlockPageQuery }
+  /** The whole dynamic list at `activeAt`, as the JSON text GET /api/dynamic answers. */
+  | { dynamicJson: { activeAt: number } }
 );
 
 export class StoreWriter {
@@ -79,7 +82,7 @@ export class StoreWriter {
   constructor(
     private readonly stateDir: string,
     /** The daemon's own store: the fallback. */
-    private readonly fallback: Pick<Store, 'commit' | 'pageBlocks' | QueueWrite>,
+    private readonly fallback: Pick<Store, 'commit' | 'pageBlocks' | 'listBlocks' | QueueWrite>,
     private readonly log: Logger,
   ) {}
 
@@ -129,6 +132,16 @@ export class StoreWriter {
    */
   pageBlocks(q: BlockPageQuery): Promise<BlockPage> {
     return this.send({ page: q }, () => this.fallback.pageBlocks(q));
+  }
+
+  /**
+   * The whole dynamic list as JSON text, read and serialized on the writer thread: for 1M
+   * blocks that is seconds of reading and hundreds of MB of objects, which on the event
+   * loop held every packet meanwhile (an admin's `status --dynamic` in an attack). The
+   * loop only gets the string.
+   */
+  dynamicJson(activeAt: number): Promise<string> {
+    return this.send({ dynamicJson: { activeAt } }, () => dynamicJsonOf(this.fallback, activeAt));
   }
 
   private send<T>(m: Omit<Job, 'id'>, fallback: () => Promise<T>): Promise<T> {
@@ -228,4 +241,10 @@ function newWorker(js: URL, workerData: unknown): Worker {
  */
 export function historyThrough(store: Store, commit: (b: StoreBatch) => Promise<void>): Store {
   return storeWith(store, { recordHistory: (history) => commit({ history }) });
+}
+
+/** GET /api/dynamic's answer at `activeAt`: each block in force as the admin port shows it. */
+export async function dynamicJsonOf(store: Pick<Store, 'listBlocks'>, activeAt: number): Promise<string> {
+  const blocks = await store.listBlocks({ activeAt });
+  return JSON.stringify(blocks.map((b) => dynamicBlock(b, activeAt)));
 }
