@@ -108,10 +108,9 @@ test('writes keep their order and answer as the store does; the thread ends when
   await store.close();
 });
 
-test("the live view's pages are read on the thread: the store's page, as pageBlocks gives it", async () => {
-  const dir = stateDir();
-  const store = SqliteStore.open(dir);
-  const now = 1_764_900_000;
+/** A store with four blocks at `now`: one running, one expired, two permanent (one a phone). */
+async function fourBlocks(now: number): Promise<SqliteStore> {
+  const store = SqliteStore.open(stateDir());
   await store.commit({
     blocks: [
       aBlock('192.0.2.1', { expiresAt: now + 60, blockedAt: now - 5 }),
@@ -120,6 +119,12 @@ test("the live view's pages are read on the thread: the store's page, as pageBlo
       aBlock('192.0.2.4', { expiresAt: null, blockedAt: now - 1, misconfiguredPhone: true }),
     ],
   });
+  return store;
+}
+
+test("the live view's pages are read on the thread: the store's page, as pageBlocks gives it", async () => {
+  const now = 1_764_900_000;
+  const store = await fourBlocks(now);
   const queue = new QueueWriter(store, log);
   const q = { activeAt: now, sort: { key: 'blockedAt', dir: 'desc' }, limit: 2, count: true } as const;
   const page = await queue.pageBlocks(q);
@@ -136,16 +141,8 @@ test("the live view's pages are read on the thread: the store's page, as pageBlo
 });
 
 test("the whole dynamic list (GET /api/dynamic) is read and serialized on the thread: the admin port's rows", async () => {
-  const dir = stateDir();
-  const store = SqliteStore.open(dir);
   const now = 1_764_900_000;
-  await store.commit({
-    blocks: [
-      aBlock('192.0.2.1', { expiresAt: now + 60, blockedAt: now - 5 }),
-      aBlock('192.0.2.2', { expiresAt: now - 1 }),
-      aBlock('192.0.2.3', { expiresAt: null, blockedAt: now - 9 }),
-    ],
-  });
+  const store = await fourBlocks(now);
   const queue = new QueueWriter(store, log);
   const json = await queue.dynamicJson(now);
   assert.equal(typeof json, 'string', 'the loop gets text, not 1M objects to clone');
@@ -160,6 +157,7 @@ test("the whole dynamic list (GET /api/dynamic) is read and serialized on the th
     [
       ['192.0.2.1', 60],
       ['192.0.2.3', null],
+      ['192.0.2.4', null],
     ],
     'in force only, with the time left at `now`',
   );
