@@ -28,7 +28,7 @@ import { dashboardRoutes } from './dashboard-routes.js';
 import { dynamicRoutes } from './dynamic-routes.js';
 import { installErrorHandler } from './errors.js';
 import { eventsRoute } from './events-route.js';
-import { EXPORT_ROUTE, exportRoutes } from './export-routes.js';
+import { EXPORT_ROUTE, type ExportMaker, exportRoutes } from './export-routes.js';
 import { feedsRoutes } from './feeds-routes.js';
 import { installSecurityHeaders } from './headers.js';
 import { historyRoutes } from './history-routes.js';
@@ -72,6 +72,8 @@ export interface ApiDeps {
    * of its own); absent: admin.dynamicBlocks() serialized here.
    */
   dynamicJson?: () => Promise<string>;
+  /** GET /api/blocks/export's body made off the event loop (the daemon); absent: made here. */
+  exportText?: ExportMaker;
   reload(): Promise<{ reloaded: boolean; message: string }>;
   /** Cluster mode: this host's view of the fleet (null on a single host). */
   cluster?: () => Promise<ClusterStatus | null>;
@@ -243,7 +245,7 @@ export async function buildApi(deps: ApiDeps, opts: ApiOptions): Promise<Fastify
   await app.register(opsRoutes(deps));
   await app.register(clusterRoutes(deps.cluster));
   await app.register(feedsRoutes(deps.feeds));
-  await app.register(exportRoutes(deps.admin, deps.clock));
+  await app.register(exportRoutes(deps.admin, deps.clock, deps.exportText));
   await app.register(dynamicRoutes(deps, actorOf(requesterOf, opts.transport)));
   await app.register(webhookRoutes(deps, requesterOf));
   await app.register(

@@ -239,10 +239,21 @@ export async function startApi(p: ApiParts, socketPath: string): Promise<Fastify
   // read on a thread of its own (queue-writer.ts): a page of 100k blocks scans them all
   // for its order and counts (~45 ms; 1M ~0.3 s), the whole list of 1M is seconds.
   const offLoop = new QueueWriter(p.store, p.log);
+  const base = apiDeps(p);
   const deps: ApiDeps = {
-    ...apiDeps(p),
+    ...base,
     pageBlocks: (q) => offLoop.pageBlocks(q),
     dynamicJson: () => offLoop.dynamicJson(clock()),
+    // The lists and feeds are the daemon's (memory); the blocks and the work are the thread's.
+    exportText: async (q) => {
+      const { admin } = base;
+      const [deny, allow, feeds] = await Promise.all([
+        admin.listEntries('deny'),
+        admin.listEntries('allow'),
+        q.options.include.includes('feeds') ? admin.feedEntries() : [],
+      ]);
+      return offLoop.exportText({ ...q, deny, allow, feeds });
+    },
   };
   const config = p.running.config();
   await ensureAdminPassword(p.store, p.log, config.stateDir);

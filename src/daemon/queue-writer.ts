@@ -19,8 +19,9 @@ import { dirname } from 'node:path';
 import type { Logger } from '../ports/logger.js';
 import type { BlockPage, BlockPageQuery, Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { dynamicJsonOf, type ExportJob, exportTextOf } from './off-loop-reads.js';
 import { storeWith } from './store-with.js';
-import { dynamicJsonOf, QUEUE_WRITES, type QueueWrite, StoreWriter } from './store-writer.js';
+import { QUEUE_WRITES, type QueueWrite, StoreWriter } from './store-writer.js';
 
 /** The thread ends after this long without a queue write. */
 const IDLE_MS = 10_000;
@@ -74,6 +75,12 @@ export class QueueWriter {
   dynamicJson(activeAt: number): Promise<string> {
     if (this.store === this.base) return dynamicJsonOf(this.base, activeAt);
     return this.onThread((w) => w.dynamicJson(activeAt));
+  }
+
+  /** GET /api/blocks/export's body made on the thread (StoreWriter.exportText). */
+  exportText(j: ExportJob): Promise<string> {
+    if (this.store === this.base) return exportTextOf(this.base, j);
+    return this.onThread((w) => w.exportText(j));
   }
 
   private write(method: QueueWrite, args: unknown[]): Promise<unknown> {

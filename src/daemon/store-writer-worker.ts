@@ -6,7 +6,8 @@
 import { deserialize } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { dynamicJsonOf, type Job, QUEUE_WRITES } from './store-writer.js';
+import { dynamicJsonOf, exportTextOf } from './off-loop-reads.js';
+import { type Job, QUEUE_WRITES } from './store-writer.js';
 import { mergeBatches } from './store-writer-batches.js';
 
 type Message = Job | { close: true };
@@ -29,6 +30,7 @@ port.on('message', (m: Message) => {
       else if ('setting' in m) await store.setSetting(m.setting.key, m.setting.value);
       else if ('page' in m) value = await store.pageBlocks(m.page);
       else if ('dynamicJson' in m) value = await dynamicJsonOf(store, m.dynamicJson.activeAt);
+      else if ('exportText' in m) value = await exportTextOf(store, m.exportText);
       else if (QUEUE_WRITES.includes(m.call.method)) {
         const write = store[m.call.method] as (...a: unknown[]) => Promise<unknown>;
         value = await write.apply(store, m.call.args);

@@ -29,9 +29,9 @@
 import { deserialize, serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { SipprotError } from '../core/errors.js';
-import { dynamicBlock } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import type { BlockPage, BlockPageQuery, Store, StoreBatch } from '../ports/store.js';
+import { dynamicJsonOf, type ExportJob, exportTextOf } from './off-loop-reads.js';
 import { storeWith } from './store-with.js';
 import { mergeBatches } from './store-writer-batches.js';
 
@@ -70,6 +70,8 @@ export type Job = { id: number } & (
   | { page: BlockPageQuery }
   /** The whole dynamic list at `activeAt`, as the JSON text GET /api/dynamic answers. */
   | { dynamicJson: { activeAt: number } }
+  /** GET /api/blocks/export's body (off-loop-reads.ts). */
+  | { exportText: ExportJob }
 );
 
 export class StoreWriter {
@@ -142,6 +144,11 @@ export class StoreWriter {
    */
   dynamicJson(activeAt: number): Promise<string> {
     return this.send({ dynamicJson: { activeAt } }, () => dynamicJsonOf(this.fallback, activeAt));
+  }
+
+  /** An export of the blocks in force made on the writer thread (off-loop-reads.ts). */
+  exportText(j: ExportJob): Promise<string> {
+    return this.send({ exportText: j }, () => exportTextOf(this.fallback, j));
   }
 
   private send<T>(m: Omit<Job, 'id'>, fallback: () => Promise<T>): Promise<T> {
@@ -241,10 +248,4 @@ function newWorker(js: URL, workerData: unknown): Worker {
  */
 export function historyThrough(store: Store, commit: (b: StoreBatch) => Promise<void>): Store {
   return storeWith(store, { recordHistory: (history) => commit({ history }) });
-}
-
-/** GET /api/dynamic's answer at `activeAt`: each block in force as the admin port shows it. */
-export async function dynamicJsonOf(store: Pick<Store, 'listBlocks'>, activeAt: number): Promise<string> {
-  const blocks = await store.listBlocks({ activeAt });
-  return JSON.stringify(blocks.map((b) => dynamicBlock(b, activeAt)));
 }

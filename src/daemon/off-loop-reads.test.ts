@@ -1,0 +1,123 @@
+/**
+ * The answers made on the writer thread (off-loop-reads.ts) are the answers the API makes
+ * on the loop: GET /api/blocks/export in every format through the route's maker hook, and
+ * the export and the whole dynamic list read on a real thread from SQLite.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { harness, login } from '../api/http.testkit.js';
+import { buildApi } from '../api/server.js';
+import { exportFrom } from '../core/lists/export.js';
+import { renderExport } from '../core/lists/export-render.js';
+import { aBlock } from '../core/records.testkit.js';
+import { dynamicBlock } from '../ports/admin.js';
+import type { Logger } from '../ports/logger.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { exportTextOf } from './off-loop-reads.js';
+import { QueueWriter } from './queue-writer.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const log = { error() {}, warn() {}, info() {}, debug() {}, child: () => log } as unknown as Logger;
+
+test('GET /api/blocks/export made by the maker (as the daemon does): the same bodies in every format', async () => {
+  const h = await harness('tcp');
+  const c = await login(h.app);
+  const world = h.world;
+  await world.admin.addEntries('deny', [
+    { network: '192.168.50.0/24', note: 'branch' },
+    { network: '2001:db8:bad::/48', note: '=cmd()' },
+  ]);
+  await world.admin.addEntries('allow', [{ network: '192.168.50.15', note: 'the branch admin' }]);
+  for (const ip of ['203.0.113.66', '203.0.113.67', '192.168.50.15']) await world.block(ip);
+  const now = world.clock.now();
+  world.admin.feeds = [
+    { feed: 'voipbl', network: '185.220.101.0/24', since: now - 60, expiresAt: now + 3600 },
+  ];
+  let made = 0;
+  const app = await buildApi(
+    {
+      ...world.deps,
+      exportText: async (q) => {
+        made++;
+        return exportTextOf(world.store, {
+          ...q,
+          deny: await world.admin.listEntries('deny'),
+          allow: await world.admin.listEntries('allow'),
+          feeds: await world.admin.feedEntries(),
+        });
+      },
+    },
+    { transport: 'socket' },
+  );
+  try {
+    const queries = [
+      '',
+      '?format=csv',
+      '?format=json',
+      '?format=nft&name=edge',
+      '?format=ipset',
+      '?include=dynamic,deny,feeds&aggregate=true',
+      '?include=feeds&format=json',
+    ];
+    for (const q of queries) {
+      const here = await c.req({ method: 'GET', url: `/api/blocks/export${q}` });
+      const there = await app.inject({ method: 'GET', url: `/api/blocks/export${q}` });
+      assert.equal(here.statusCode, 200, here.body);
+      assert.equal(there.statusCode, 200, there.body);
+      assert.equal(there.body, here.body, q);
+      assert.equal(there.headers['content-type'], here.headers['content-type'], q);
+      assert.equal(there.headers['cache-control'], 'no-store');
+    }
+    assert.equal(made, queries.length, 'every body came from the maker');
+    assert.match((await app.inject({ url: '/api/blocks/export' })).body, /203\.0\.113\.66/);
+  } finally {
+    await app.close();
+    await h.close();
+  }
+});
+
+test('on a real thread from SQLite: the export and the whole dynamic list are what the loop would make', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-off-loop-'));
+  dirs.push(dir);
+  const store = SqliteStore.open(dir);
+  const now = 1_764_900_000;
+  await store.commit({
+    blocks: [
+      aBlock('203.0.113.66', { expiresAt: now + 60, reason: 'scanner', note: 'x' }),
+      aBlock('203.0.113.67', { expiresAt: null }),
+      aBlock('203.0.113.68', { expiresAt: now - 1 }),
+      aBlock('192.168.50.15', { expiresAt: now + 60 }),
+    ],
+  });
+  const deny = [{ network: '192.168.50.0/24', note: 'branch' }];
+  const allow = [{ network: '192.168.50.15', note: '' }];
+  const options = { include: ['dynamic', 'deny'] as const, aggregate: false, now };
+  const queue = new QueueWriter(store, log);
+  try {
+    const text = await queue.exportText({ options, format: 'text', deny, allow, feeds: [] });
+    assert.equal(queue.running, true, 'made on the thread');
+    // What the route makes on the loop: the admin port's rows (LocalAdmin.dynamicBlocks).
+    const rows = (await store.listBlocks({ activeAt: now })).map((b) => dynamicBlock(b, now));
+    const x = await exportFrom(
+      {
+        dynamicBlocks: async () => rows,
+        listEntries: async (n) => (n === 'deny' ? deny : allow),
+        feedEntries: async () => [],
+      },
+      options,
+    );
+    assert.equal(text, renderExport(x, 'text', {}));
+    assert.match(text, /^203\.0\.113\.66$/m);
+    assert.doesNotMatch(text, /203\.0\.113\.68|^192\.168\.50\.15$/m, 'expired and allowed never exported');
+    assert.deepEqual(JSON.parse(await queue.dynamicJson(now)), rows);
+  } finally {
+    await queue.close();
+    await store.close();
+  }
+});
