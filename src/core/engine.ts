@@ -221,14 +221,14 @@ export class Engine {
       settled &&
       (asked & START_REQUEST) !== 0 &&
       this.ports.has(dport) &&
-      !this.isLocalAt(src, srcV4) &&
+      !this.isLocalRemote(src, srcV4) &&
       this.policy.isBlocked(src, srcV4)
     )
       kinds |= START_REQUEST;
     if (
       (asked & (START_RESPONSE | LEAN_RESPONSE)) !== 0 &&
       this.ports.has(sport) &&
-      !this.isLocalAt(dst, dstV4)
+      !this.isLocalRemote(dst, dstV4)
     ) {
       if (settled && (asked & START_RESPONSE) !== 0 && this.policy.isBlocked(dst, dstV4))
         kinds |= START_RESPONSE;
@@ -238,22 +238,17 @@ export class Engine {
   }
 
   /**
-   * isLocalRemote with the address's number when the caller has it (`v4`, as for
-   * decidedByAddress): two canonical IPv4 texts are equal exactly when their numbers are,
-   * and a number compare reads no string (the hook's string compare against the one local
-   * address was half its own time in a flood replay's profile).
+   * A remote address that is one of the host's own (most hosts have one: a compare first).
+   * `v4`: its number when the caller read it from packet bytes (decidedByAddress): two
+   * canonical IPv4 texts are equal exactly when their numbers are, and a number compare
+   * reads no string (the string compare against the one local address was half the hook's
+   * own time in a flood replay's profile).
    */
-  private isLocalAt(ip: string, v4: number): boolean {
+  private isLocalRemote(ip: string, v4 = V4_UNKNOWN): boolean {
     const n = this.local.size;
     if (n === 0) return false;
-    if (v4 >= 0 && this.localOneV4 >= 0) return v4 === this.localOneV4 || (n > 1 && this.local.has(ip));
-    return ip === this.localOne || (n > 1 && this.local.has(ip));
-  }
-
-  /** A remote address that is one of the host's own (most hosts have one: a compare first). */
-  private isLocalRemote(ip: string): boolean {
-    const n = this.local.size;
-    return n > 0 && (ip === this.localOne || (n > 1 && this.local.has(ip)));
+    const one = v4 >= 0 && this.localOneV4 >= 0 ? v4 === this.localOneV4 : ip === this.localOne;
+    return one || (n > 1 && this.local.has(ip));
   }
 
   /** The decisions collected in `buf`, handed over (a fresh buffer takes its place), or NONE. */
