@@ -3,6 +3,7 @@
  * adapter so both accept and refuse exactly the same input.
  */
 import { SipprotError } from '../core/errors.js';
+import { u32be } from '../core/net/bytes.js';
 import { canonicalV4Number, type Family, parseAddress } from '../core/net/ip.js';
 import type {
   DynamicBlock,
@@ -165,7 +166,7 @@ export function packDynamic(list: readonly DynamicBlock[]): {
     }
     const host = parseHost(d.ip);
     const b = host.bytes;
-    const key = host.family === 4 ? ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0 : -1;
+    const key = host.family === 4 ? u32be(b) : -1;
     if (expired) {
       if (host.family === 4) v4.delete(key);
       else v6.delete(host.text);

@@ -8,6 +8,7 @@
  * loaded, so `snapshot()` of the real firewall and of the fake agree to the byte.
  */
 import { SipprotError } from '../core/errors.js';
+import { u32be } from '../core/net/bytes.js';
 import { canonicalV4Number, checkNetwork, type Family, type Network, parseAddress } from '../core/net/ip.js';
 import { addressToBigint, formatBigint, rangePrefixes } from '../core/net/ip-range.js';
 
@@ -177,10 +178,7 @@ export function networkRanges(nets: readonly Network[]): AddressRange[] {
   for (let i = 0; i < nets.length; i++) {
     const n = nets[i]!;
     const b = n.bytes;
-    const start =
-      n.family === 4
-        ? BigInt(((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0)
-        : addressToBigint(b);
+    const start = n.family === 4 ? BigInt(u32be(b)) : addressToBigint(b);
     const hostBits = BITS[n.family] - n.prefix;
     const range: AddressRange = {
       family: n.family,

@@ -8,6 +8,7 @@
  * note is text); a note that needs ` #` is written with `\#`.
  */
 import { SipprotError } from '../errors.js';
+import { u32be } from '../net/bytes.js';
 import { type Address, canonicalV4Number, checkNetwork, type Network, parseAddress } from '../net/ip.js';
 import { PrefixSet } from '../net/prefix-set.js';
 import type { ListEntry } from '../types.js';
@@ -141,7 +142,7 @@ export function mergeEntries(
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     const n = nets?.[i];
-    const host = n && n.family === 4 && n.prefix === 32 ? hostNumber(n.bytes) : -1;
+    const host = n && n.family === 4 && n.prefix === 32 ? u32be(n.bytes) : -1;
     const prev = host >= 0 ? byHost.get(host) : byNetwork.get(e.network);
     if (prev === undefined) {
       if (host >= 0) byHost.set(host, out.length);
@@ -151,10 +152,6 @@ export function mergeEntries(
     } else if (e.note) out[prev]!.note = e.note;
   }
   return nets ? { entries: out, networks: outNets } : { entries: out };
-}
-
-function hostNumber(b: Uint8Array): number {
-  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 }
 
 export function parseListFile(text: string): ListParseResult {

@@ -3,6 +3,8 @@
  * that the geo-IP table and the firewall's set layout share. Text goes through ip.ts's one
  * formatter (formatAddress), so a range's bounds read exactly like a parsed address.
  */
+
+import { u32be } from './bytes.js';
 import { type Family, formatAddress } from './ip.js';
 
 /** Address bytes (4 or 16, network order) → integer. */
@@ -10,8 +12,7 @@ export function addressToBigint(bytes: Uint8Array): bigint {
   // 32-bit words: a quarter of the bigint operations of a byte loop (snapshots parse 100k+).
   let v = 0n;
   for (let i = 0; i < bytes.length; i += 4) {
-    const word = ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
-    v = (v << 32n) | BigInt(word);
+    v = (v << 32n) | BigInt(u32be(bytes, i));
   }
   return v;
 }

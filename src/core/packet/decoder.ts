@@ -7,6 +7,8 @@
  * `stats`, never thrown. The decoder never keeps a reference to a pushed frame (what it
  * must hold, it copies), so callers may reuse their buffers.
  */
+
+import { u32be } from '../net/bytes.js';
 import { parseSip, parseSipStart } from '../sip/parse.js';
 import type { SipEvent, SipMessage, Transport } from '../types.js';
 import { AddressTexts, ipv4Text, ipv6Text } from './addr.js';
@@ -286,8 +288,8 @@ export class Decoder {
               sport,
               dst,
               dport,
-              v4 ? word(ip.buf, ip.srcOff) : -1,
-              v4 ? word(ip.buf, ip.dstOff) : -1,
+              v4 ? u32be(ip.buf, ip.srcOff) : -1,
+              v4 ? u32be(ip.buf, ip.dstOff) : -1,
             );
       const msg = this.datagram(data, off + 8, end, kinds);
       return msg === null ? [] : [{ at, src, sport, dst, dport, transport: 'udp', msg }];
@@ -302,8 +304,7 @@ export class Decoder {
         this.stat.malformed++;
         return [];
       }
-      const seq =
-        ((data[off + 4]! << 24) | (data[off + 5]! << 16) | (data[off + 6]! << 8) | data[off + 7]!) >>> 0;
+      const seq = u32be(data, off + 4);
       const flags = data[off + 13]!;
       const ip = this.ip;
       const t = this.texts;
@@ -353,11 +354,6 @@ export class Decoder {
       msg,
     });
   }
-}
-
-/** Four bytes as an unsigned 32-bit number (an IPv4 address as canonicalV4Number gives it). */
-function word(b: Uint8Array, off: number): number {
-  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
 }
 
 /** Empty, or only CR/LF/NUL/space (RFC 5626 pings, NAT keep-alives some phones send). */

@@ -8,6 +8,8 @@
  *   12 capture agent id  15 payload
  * Unknown chunks and other vendors' chunks are skipped.
  */
+
+import { u32be } from '../net/bytes.js';
 import type { Transport } from '../types.js';
 import { ipv4Text, ipv6Text } from './addr.js';
 
@@ -89,16 +91,16 @@ export function decodeHep(buf: Uint8Array): HepPacket | null {
           if (vlen === 2) dport = (buf[v]! << 8) | buf[v + 1]!;
           break;
         case 9:
-          if (vlen === 4) sec = u32(buf, v);
+          if (vlen === 4) sec = u32be(buf, v);
           break;
         case 10:
-          if (vlen === 4) usec = u32(buf, v);
+          if (vlen === 4) usec = u32be(buf, v);
           break;
         case 11:
           if (vlen === 1) protoType = buf[v]!;
           break;
         case 12:
-          if (vlen === 4) captureId = u32(buf, v);
+          if (vlen === 4) captureId = u32be(buf, v);
           break;
         case 15:
           payload = buf.subarray(v, v + vlen);
@@ -119,8 +121,4 @@ export function decodeHep(buf: Uint8Array): HepPacket | null {
     captureId,
     payload,
   };
-}
-
-function u32(b: Uint8Array, p: number): number {
-  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 }

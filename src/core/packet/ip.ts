@@ -3,6 +3,7 @@
  * fragment facts. Checksums are not verified: captures on the sending host see packets
  * before the NIC fills them in (checksum offload), and a guard must see those too.
  */
+import { u32be } from '../net/bytes.js';
 
 /** Network-layer facts of one packet; one instance is reused per Decoder. */
 export class IpInfo {
@@ -116,7 +117,7 @@ export function walkIpv6(
         const fo = (buf[p + 2]! << 8) | buf[p + 3]!;
         out.fragOffset = fo & 0xfff8;
         out.moreFragments = (fo & 1) !== 0;
-        out.fragId = ((buf[p + 4]! << 24) | (buf[p + 5]! << 16) | (buf[p + 6]! << 8) | buf[p + 7]!) >>> 0;
+        out.fragId = u32be(buf, p + 4);
         // An atomic fragment (offset 0, no more) is a whole packet (RFC 6946).
         out.fragment = out.fragOffset !== 0 || out.moreFragments;
         out.proto = buf[p]!;
