@@ -67,36 +67,32 @@ export class SqliteBlockPages {
 
   private rows(q: BlockPageQuery, where: string, text: boolean, phones: boolean): Stmt {
     const { key, dir } = q.sort;
-    const id = `${key}:${dir}:${q.after ? 1 : 0}:${text ? 1 : 0}:${phones ? 1 : 0}`;
-    let st = this.made.get(id);
-    if (!st) {
+    return this.stmt(`${key}:${dir}:${q.after ? 1 : 0}:${text ? 1 : 0}:${phones ? 1 : 0}`, () => {
       const col = ORDER[key];
       const op = dir === 'asc' ? '>' : '<';
       const after = q.after ? ` AND (${col} ${op} @v OR (${col} = @v AND ip > @ip))` : '';
-      const sql = `SELECT ${BLOCKS.columns} FROM blocks WHERE ${where}${after}
+      return `SELECT ${BLOCKS.columns} FROM blocks WHERE ${where}${after}
         ORDER BY ${col} ${dir === 'asc' ? 'ASC' : 'DESC'}, ip ASC LIMIT @limit`;
-      st = this.db.prepare(sql).raw(true) as unknown as Stmt;
-      this.made.set(id, st);
-    }
-    return st;
+    });
   }
 
   private counts(where: string, params: Record<string, unknown>, filtered: boolean): BlockPage['counts'] {
     const all = this.stmt(
       'count',
-      `SELECT count(*), COALESCE(sum(misconfigured_phone), 0) FROM blocks WHERE ${IN_FORCE}`,
+      () => `SELECT count(*), COALESCE(sum(misconfigured_phone), 0) FROM blocks WHERE ${IN_FORCE}`,
     );
     const [inForce, phones] = all.get({ at: params.at }) as [number, number];
     if (!filtered) return { inForce, matched: inForce, phones };
-    const m = this.stmt(`count:${where}`, `SELECT count(*) FROM blocks WHERE ${where}`);
+    const m = this.stmt(`count:${where}`, () => `SELECT count(*) FROM blocks WHERE ${where}`);
     const [matched] = m.get(params) as [number];
     return { inForce, matched, phones };
   }
 
-  private stmt(id: string, sql: string): Stmt {
+  /** The statement of this shape, prepared the first time it is asked (`sql` only then). */
+  private stmt(id: string, sql: () => string): Stmt {
     let st = this.made.get(id);
     if (!st) {
-      st = this.db.prepare(sql).raw(true) as unknown as Stmt;
+      st = this.db.prepare(sql()).raw(true) as unknown as Stmt;
       this.made.set(id, st);
     }
     return st;
