@@ -13,7 +13,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { asciiLower, type BlockKeyset, type BlockSortKey } from '../core/block-view.js';
 import { parseAddress, parseNetwork } from '../core/net/ip.js';
-import type { DecisionReason } from '../core/types.js';
 import type { Admin } from '../ports/admin.js';
 import { dynamicBlock } from '../ports/admin.js';
 import type { BlockPage, BlockPageQuery, Store } from '../ports/store.js';
@@ -23,7 +22,7 @@ import {
   DynamicPage,
   DynamicPageQuery,
   keysetOf,
-  REASON_WORDS,
+  reasonsWorded,
   UnblockBody,
   Unblocks,
 } from './wire/dynamic.js';
@@ -68,13 +67,6 @@ function keysetFrom(after: string, key: BlockSortKey): BlockKeyset {
   return { value, ip };
 }
 
-/** The reasons whose words hold the search (a search for "extension" finds enumeration). */
-function reasonsWorded(text: string): DecisionReason[] {
-  return Object.entries(REASON_WORDS)
-    .filter(([, words]) => asciiLower(words).includes(text))
-    .map(([code]) => code as DecisionReason);
-}
-
 export function pageQuery(q: DynamicPageQuery, activeAt: number): BlockPageQuery {
   const key = q.sort ?? 'blockedAt';
   const text = asciiLower((q.q ?? '').trim());
@@ -82,7 +74,7 @@ export function pageQuery(q: DynamicPageQuery, activeAt: number): BlockPageQuery
     activeAt,
     sort: { key, dir: q.dir ?? 'desc' },
     limit: q.limit ?? 100,
-    filter: { text, textReasons: text ? reasonsWorded(text) : [], phonesOnly: q.phones === true },
+    filter: { text, textReasons: reasonsWorded(text), phonesOnly: q.phones === true },
     count: q.after === undefined,
   };
   if (q.after !== undefined) out.after = keysetFrom(q.after, key);

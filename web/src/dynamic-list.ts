@@ -25,7 +25,7 @@ import {
   keysetOf,
   MAX_PAGE_ROWS,
   MAX_UNBLOCK,
-  REASON_WORDS,
+  reasonsWorded,
   type SortDir,
   type Unblocks,
 } from '../../src/api/wire/dynamic.js';
@@ -57,10 +57,7 @@ function params(q: Query, extra: Record<string, string>): string {
 /** The search as the server reads it (core/block-view.ts): the same rows match here. */
 function filterOf(q: Query) {
   const text = asciiLower(q.text.trim());
-  const textReasons = Object.entries(REASON_WORDS)
-    .filter(([, words]) => text && asciiLower(words).includes(text))
-    .map(([code]) => code) as DynamicBlock['reason'][];
-  return { text, textReasons, phonesOnly: q.phones };
+  return { text, textReasons: reasonsWorded(text), phonesOnly: q.phones };
 }
 
 export class DynamicList {

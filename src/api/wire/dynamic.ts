@@ -10,8 +10,8 @@
  * and its address. The answer's `next` is exactly that, so a client just passes it on.
  */
 import type { BlockSortKey } from '../../core/block-view.js';
-import { BLOCK_SORT_KEYS, sortValue } from '../../core/block-view.js';
-import type { BlockRecord } from '../../core/types.js';
+import { asciiLower, BLOCK_SORT_KEYS, sortValue } from '../../core/block-view.js';
+import type { BlockRecord, DecisionReason } from '../../core/types.js';
 import { DynamicBlock } from './records.js';
 import { arrayOf, bool, type FromSchema, int, nullable, num, oneOf, record, str } from './schema.js';
 
@@ -45,6 +45,17 @@ export const REASON_WORDS: Record<string, string> = {
   flood: 'Request flood',
   prefix: 'Same prefix as attackers',
 };
+
+/**
+ * The reasons whose words hold the (ASCII-lowered) search text: a search for "extension"
+ * finds enumeration. The server's filter and the UI's placing of live blocks both use it.
+ */
+export function reasonsWorded(text: string): DecisionReason[] {
+  if (text === '') return [];
+  return Object.entries(REASON_WORDS)
+    .filter(([, words]) => asciiLower(words).includes(text))
+    .map(([code]) => code as DecisionReason);
+}
 
 /** The keyset text of a row: where the page after it starts. */
 export function keysetOf(b: Pick<BlockRecord, BlockSortKey>, key: BlockSortKey): string {
