@@ -25,6 +25,14 @@ function recorder() {
   return { warnings, log };
 }
 
+/** A started watch of `probe` that only logs (its warnings kept), with a short debounce. */
+function watching(probe: ScriptedProbe): { w: KernelWatch; warnings: string[] } {
+  const { warnings, log } = recorder();
+  const w = new KernelWatch({ probe, onLost: () => undefined, log, debounceMs: 20, safetyNetMs: 3_600_000 });
+  w.start();
+  return { w, warnings };
+}
+
 describe('KernelWatch.verify', () => {
   it('an nft that fails says the table is gone', async () => {
     const { log } = recorder();
@@ -111,15 +119,7 @@ describe('KernelWatch events', () => {
 
   it('a source that ends is stopped, checked at once and started again a second later', async () => {
     const probe = new ScriptedProbe();
-    const { warnings, log } = recorder();
-    const w = new KernelWatch({
-      probe,
-      onLost: () => undefined,
-      log,
-      debounceMs: 20,
-      safetyNetMs: 3_600_000,
-    });
-    w.start();
+    const { w, warnings } = watching(probe);
     probe.ended('the nftables event socket failed');
     probe.ended('the nftables event socket failed'); // said twice: one restart
     await sleep(100);
@@ -141,15 +141,7 @@ describe('KernelWatch when the event source cannot start', () => {
       if (failures-- > 0) throw new Error('cannot subscribe to nftables events: No buffer space available');
       return start(changed, ended);
     };
-    const { warnings, log } = recorder();
-    const w = new KernelWatch({
-      probe,
-      onLost: () => undefined,
-      log,
-      debounceMs: 20,
-      safetyNetMs: 3_600_000,
-    });
-    w.start();
+    const { w, warnings } = watching(probe);
     await sleep(100);
     assert.match(warnings[0] ?? '', /kernel event source ended; restarting it/);
     assert.equal(w.checks, 1);
