@@ -52,6 +52,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FLOOD_SEED, generateFlood } from './gen-flood.js';
+import { mainThreadCpuMs } from './live/daemon.js';
 import {
   allocationReport,
   type StallWatch,
@@ -62,7 +63,6 @@ import {
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const REPO = dirname(HERE);
-const CLK_TCK = 100;
 /** As src/capture/live.ts drains its ring: BUDGET_MS of frames, the clock after each. */
 const BUDGET_MS = 2;
 
@@ -125,13 +125,6 @@ function countLog(file: string): [number, number, number] {
     else if (line.includes('"event":"alert"')) alerts++;
   }
   return [lines, decisions, alerts];
-}
-
-/** utime + stime of this process's main thread, in ms. */
-function mainThreadCpuMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
 }
 
 async function measure(root: string, capture: string, packets: number): Promise<void> {

@@ -242,6 +242,11 @@ export class DaemonUnderTest {
   }
 }
 
+/** utime + stime of this process's main thread (the event loop's), in ms. */
+export function mainThreadCpuMs(): number {
+  return (ticksOf(`/proc/self/task/${process.pid}/stat`) * 1000) / CLK_TCK;
+}
+
 /**
  * utime + stime (or stime alone, or cutime + cstime: the children it waited for) of a /proc
  * stat file, in ticks (0 when the process is gone).

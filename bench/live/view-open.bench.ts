@@ -20,12 +20,13 @@
  * (run this file from a checkout of it): it gives the deps both names.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { mainThreadCpuMs } from './daemon.js';
 
 const { values } = parseArgs({
   options: {
@@ -110,13 +111,6 @@ async function serve(stateDir: string, blocks: number): Promise<void> {
   await app.close();
   await offLoop.close();
   process.exit(0);
-}
-
-/** utime + stime of this process's main thread (the event loop's), in ms (USER_HZ 100). */
-function mainThreadCpuMs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 async function main(): Promise<void> {
