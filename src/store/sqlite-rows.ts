@@ -69,13 +69,10 @@ type Field = keyof typeof FIELDS;
 interface RowMapping<T> {
   /** The columns in order, for an INSERT: `a, b_c`. */
   columns: string;
-  /** Their named parameters, named after the fields: `@a, @bC`. */
-  placeholders: string;
-  /** Their positional parameters, for `values`: `?, ?`. */
+  /** Their positional parameters, bound to `values`: `?, ?`. */
   marks: string;
   /** The columns under the fields' names, for a SELECT: `a, b_c AS "bC"`. */
   select: string;
-  params(rec: T): Params;
   /**
    * The record's column values in order (lists as JSON, flags 0/1, missing fields NULL),
    * bound to `marks`: the hot inserts of a commit (a block's rows) bind arrays, not named
@@ -92,19 +89,11 @@ function mapping<T>(fields: ReadonlyArray<Field & keyof T>): RowMapping<T> {
   const lists: string[] = fields.filter((f) => FIELDS[f][1] === 'json');
   const flags: string[] = fields.filter((f) => FIELDS[f][1] === 'flag');
   const optional: string[] = fields.filter((f) => FIELDS[f][1] === 'optional');
-  const nulls: Params = Object.fromEntries(fields.map((f) => [f, null]));
   const kinds: Kind[] = fields.map((f) => FIELDS[f][1]);
   return {
     columns: cols.join(', '),
-    placeholders: fields.map((f) => `@${f}`).join(', '),
     marks: fields.map(() => '?').join(', '),
     select: fields.map((f, i) => (cols[i] === f ? f : `${cols[i]} AS "${f}"`)).join(', '),
-    params(rec: T): Params {
-      const out: Params = { ...nulls, ...rec };
-      for (const f of lists) out[f] = JSON.stringify(out[f] ?? []);
-      for (const f of flags) out[f] = out[f] ? 1 : 0;
-      return out;
-    },
     values(rec: T): unknown[] {
       const r = rec as Params;
       const out = new Array<unknown>(fields.length);

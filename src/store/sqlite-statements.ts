@@ -84,7 +84,7 @@ export function prepareStatements(db: Database.Database) {
     deleteRecipient: p('DELETE FROM recipients WHERE email = ?'),
     putMail: p(
       `INSERT INTO mail_outbox (${NEW_MAIL.columns}, state, next_attempt_at)
-       VALUES (${NEW_MAIL.placeholders}, 'pending', @createdAt) RETURNING id`,
+       VALUES (${NEW_MAIL.marks}, 'pending', ?) RETURNING id`,
     ),
     dueMail: p(
       `SELECT ${MAIL.select} FROM mail_outbox WHERE state = 'pending' AND next_attempt_at <= ?

@@ -270,8 +270,10 @@ export class SqliteStore implements Store {
   }
 
   async enqueueMail(m: NewMail): Promise<number> {
-    const params = NEW_MAIL.params(normalizeMail(m));
-    return this.write('queue mail', () => Number(this.st.putMail.get(params)!.id));
+    const mail = normalizeMail(m);
+    // The mail's columns, then next_attempt_at: due at once.
+    const values = [...NEW_MAIL.values(mail), mail.createdAt];
+    return this.write('queue mail', () => Number(this.st.putMail.get(values)!.id));
   }
 
   async dueMail(now: number, limit?: number): Promise<OutboxMail[]> {
