@@ -16,7 +16,7 @@ import {
   writePcap,
   writePcapng,
 } from '../core/packet/packets.testkit.js';
-import { type CaptureRecord, readCapture, readCaptureBatches } from './pcap-file.js';
+import { type CaptureRecord, readCapture, readCaptureBatches, readCaptureChunks } from './pcap-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipprot-pcap-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -109,6 +109,36 @@ describe('readCapture: pcap', () => {
     assert.equal(count, 20000);
     assert.ok(batches >= data.length / chunkSize - 1, `${batches} batches`);
     assert.ok(largest <= 2 * chunkSize, `largest backing buffer ${largest} bytes`);
+  });
+
+  it('reads the same records into one reused buffer (replay), records larger than a chunk too', async () => {
+    // Frames of 60-3000 bytes, chunks of 64 bytes to 8 KiB: rests of every length are moved
+    // to the front of the one buffer, and a record larger than it grows it.
+    const sized: CaptureFrame[] = Array.from({ length: 300 }, (_, i) => ({
+      at: 1700000000 + i,
+      frame: ethernetUdp4(
+        '192.0.2.1',
+        5060,
+        '198.51.100.1',
+        5060,
+        sipRequest({ callId: 'x'.repeat((i * 37) % 2900) }),
+      ),
+    }));
+    const p = file(writePcap(sized));
+    for (const chunkSize of [64, 700, 1500, 4096, 8192]) {
+      const got: Uint8Array[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      for await (const { buf, records: r } of readCaptureChunks(p, { chunkSize, reuse: true })) {
+        buffers.add(buf.buffer);
+        for (let i = 0; i < r.count; i++) got.push(buf.slice(r.start[i]!, r.end[i]!));
+      }
+      assert.equal(got.length, sized.length, `chunk ${chunkSize}`);
+      for (let i = 0; i < got.length; i++)
+        assert.deepEqual(got[i], sized[i]!.frame, `chunk ${chunkSize}, record ${i}`);
+      // One buffer, doubled only while records outgrow it (not one per chunk or per record).
+      const most = chunkSize >= 8192 ? 1 : 2 + Math.ceil(Math.log2(8192 / chunkSize));
+      assert.ok(buffers.size <= most, `chunk ${chunkSize}: ${buffers.size} buffers`);
+    }
   });
 
   it('reads gzip-compressed captures', async () => {

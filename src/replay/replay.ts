@@ -75,7 +75,7 @@ export async function replay(
   let lastAt: number | null = null;
   for (const file of files) {
     // One await per chunk of records; each record decoded in place (no view, no object).
-    for await (const { buf, records: r } of readCaptureChunks(file)) {
+    for await (const { buf, records: r } of readCaptureChunks(file, { reuse: true })) {
       for (let i = 0; i < r.count; i++) {
         const at = r.at[i]!;
         frames++;
