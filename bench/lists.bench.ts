@@ -1,8 +1,16 @@
 /**
  * Allow/deny list performance at 100k entries. Run: node --import tsx bench/lists.bench.ts
  * Prints one line per result. Bounded: fixed entry and lookup counts, no network.
+ *
+ * The blocklist export (GET /api/blocks/export, what routers and SBCs poll) at the end:
+ * 100k dynamic blocks by default. Alone, at another size, or the pre-issue-13 computation
+ * (src/core/lists/export-v1.testkit.ts) for an A/B in fresh processes:
+ *   node --import tsx bench/lists.bench.ts export [--blocks 1000000] [--v1]
  */
 
+import { blockSources, exportBlocks } from '../src/core/lists/export.js';
+import { renderExport } from '../src/core/lists/export-render.js';
+import { exportBlocksV1 } from '../src/core/lists/export-v1.testkit.js';
 import { parseCsv, toCsv } from '../src/core/lists/list-csv.js';
 import { AccessLists, formatListFile, parseListFile } from '../src/core/lists/lists.js';
 import { parseAddress, parseNetwork } from '../src/core/net/ip.js';
@@ -58,52 +66,96 @@ function line(name: string, value: string) {
   console.log(`${name}: ${value}`);
 }
 
-const entries = makeEntries(ENTRIES);
-const networks = entries.map((e) => parseNetwork(e.network)!);
-
-const [set, buildMs] = time(() => {
-  const s = new PrefixSet<number>();
-  for (let i = 0; i < networks.length; i++) s.add(networks[i]!, i);
-  return s;
-});
-line(`prefix-set build ${set.size} entries`, `${buildMs.toFixed(1)} ms`);
-
-const probes4 = Array.from({ length: 10_000 }, () => parseAddress(randomV4())!);
-const probes6 = Array.from({ length: 10_000 }, () => parseAddress(randomV6())!);
-for (const [family, probes] of [
-  ['IPv4', probes4],
-  ['IPv6', probes6],
-] as const) {
-  let hits = 0;
-  const [, ms] = time(() => {
-    for (let i = 0; i < LOOKUPS; i++) if (set.lookup(probes[i % probes.length]!)) hits++;
-  });
-  line(
-    `prefix-set lookup ${family} (parsed address)`,
-    `${Math.round(LOOKUPS / (ms / 1000)).toLocaleString('en')} lookups/s (${hits} hits)`,
-  );
+const args = process.argv.slice(2);
+const exportOnly = args[0] === 'export';
+const blocksAt = args.indexOf('--blocks');
+const EXPORT_BLOCKS = blocksAt >= 0 ? Number(args[blocksAt + 1]) : 100_000;
+if (!Number.isInteger(EXPORT_BLOCKS) || EXPORT_BLOCKS < 1 || EXPORT_BLOCKS > 5_000_000) {
+  throw new Error('--blocks takes a whole number 1-5000000');
 }
 
-const half = ENTRIES / 2;
-const [lists, listsMs] = time(() => new AccessLists(entries.slice(0, half), entries.slice(half)));
-line(`access-lists build ${lists.allowSize}+${lists.denySize} entries`, `${listsMs.toFixed(1)} ms`);
+function listsBench(): void {
+  const entries = makeEntries(ENTRIES);
+  const networks = entries.map((e) => parseNetwork(e.network)!);
 
-const texts = probes4.map((a) => a.text);
-{
-  const n = LOOKUPS / 4;
-  const [, ms] = time(() => {
-    for (let i = 0; i < n; i++) lists.check(texts[i % texts.length]!);
+  const [set, buildMs] = time(() => {
+    const s = new PrefixSet<number>();
+    for (let i = 0; i < networks.length; i++) s.add(networks[i]!, i);
+    return s;
   });
-  line(
-    'access-lists check (text, parse included)',
-    `${Math.round(n / (ms / 1000)).toLocaleString('en')} checks/s`,
-  );
+  line(`prefix-set build ${set.size} entries`, `${buildMs.toFixed(1)} ms`);
+
+  const probes4 = Array.from({ length: 10_000 }, () => parseAddress(randomV4())!);
+  const probes6 = Array.from({ length: 10_000 }, () => parseAddress(randomV6())!);
+  for (const [family, probes] of [
+    ['IPv4', probes4],
+    ['IPv6', probes6],
+  ] as const) {
+    let hits = 0;
+    const [, ms] = time(() => {
+      for (let i = 0; i < LOOKUPS; i++) if (set.lookup(probes[i % probes.length]!)) hits++;
+    });
+    line(
+      `prefix-set lookup ${family} (parsed address)`,
+      `${Math.round(LOOKUPS / (ms / 1000)).toLocaleString('en')} lookups/s (${hits} hits)`,
+    );
+  }
+
+  const half = ENTRIES / 2;
+  const [lists, listsMs] = time(() => new AccessLists(entries.slice(0, half), entries.slice(half)));
+  line(`access-lists build ${lists.allowSize}+${lists.denySize} entries`, `${listsMs.toFixed(1)} ms`);
+
+  const texts = probes4.map((a) => a.text);
+  {
+    const n = LOOKUPS / 4;
+    const [, ms] = time(() => {
+      for (let i = 0; i < n; i++) lists.check(texts[i % texts.length]!);
+    });
+    line(
+      'access-lists check (text, parse included)',
+      `${Math.round(n / (ms / 1000)).toLocaleString('en')} checks/s`,
+    );
+  }
+
+  const fileText = formatListFile(entries, 'bench');
+  const [parsed, parseMs] = time(() => parseListFile(fileText));
+  line(`list-file parse ${parsed.entries.length} lines`, `${parseMs.toFixed(1)} ms`);
+
+  const csvText = toCsv(entries);
+  const [csv, csvMs] = time(() => parseCsv(csvText));
+  line(`csv parse ${csv.entries.length} rows`, `${csvMs.toFixed(1)} ms`);
 }
 
-const fileText = formatListFile(entries, 'bench');
-const [parsed, parseMs] = time(() => parseListFile(fileText));
-line(`list-file parse ${parsed.entries.length} lines`, `${parseMs.toFixed(1)} ms`);
+/**
+ * The export's answer without the store's read: the blocks as the writer thread holds them
+ * after listBlocks (90% IPv4 hosts, 10% IPv6 hosts, as an attack's sources), 1,000 deny
+ * networks, 20 allowed networks; computed, then rendered as text (what most pollers take).
+ */
+function exportBench(): void {
+  const dynamic = Array.from({ length: EXPORT_BLOCKS }, (_, i) => ({
+    ip: i % 10 === 9 ? randomV6() : randomV4(),
+    reason: 'auth-failures' as const,
+    expiresAt: 1_900_000_000 + (i % 3600),
+    note: null,
+  }));
+  const deny = makeEntries(1000).filter((e) => e.network.includes('/'));
+  const allow = makeEntries(200)
+    .filter((e) => e.network.includes('/'))
+    .slice(0, 20)
+    .map((e) => e.network);
+  const v1 = args.includes('--v1');
+  const compute = v1 ? exportBlocksV1 : exportBlocks;
+  const options = { include: ['dynamic', 'deny'] as const, now: 1_800_000_000 };
+  for (const aggregate of [false, true]) {
+    const [x, ms] = time(() => compute(blockSources(dynamic, deny), allow, { ...options, aggregate }));
+    const [text, renderMs] = time(() => renderExport(x, 'text'));
+    const what = `export ${v1 ? '(v1) ' : ''}${EXPORT_BLOCKS} dynamic + ${deny.length} deny${aggregate ? ', aggregated' : ''}`;
+    line(
+      what,
+      `${ms.toFixed(0)} ms (${((ms * 1000) / EXPORT_BLOCKS).toFixed(2)} µs a block), text render ${renderMs.toFixed(0)} ms, ${x.blocks.length} lines, ${(text.length / 1e6).toFixed(1)} MB`,
+    );
+  }
+}
 
-const csvText = toCsv(entries);
-const [csv, csvMs] = time(() => parseCsv(csvText));
-line(`csv parse ${csv.entries.length} rows`, `${csvMs.toFixed(1)} ms`);
+if (!exportOnly) listsBench();
+exportBench();

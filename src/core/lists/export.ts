@@ -16,7 +16,7 @@
  * and `sipprot export-blocks` (both hand in their Admin port), so the two cannot drift.
  */
 import { aggregate, rangeOf, subtractor } from '../net/aggregate.js';
-import { type Network, parseNetwork } from '../net/ip.js';
+import { canonicalV4Number, type Network, parseNetwork } from '../net/ip.js';
 import type { BlockRecord, ListEntry } from '../types.js';
 
 /** Where a blocked network comes from: dynamic blocks, the deny list, shared feeds (issue 15 item 5). */
@@ -83,11 +83,6 @@ export async function exportFrom(from: ExportReader, o: ExportOptions): Promise<
   );
 }
 
-interface Parsed {
-  src: BlockSource;
-  net: Network;
-}
-
 /** The current blocks as the export shows them; unparsable sources are skipped. */
 export function exportBlocks(
   sources: readonly BlockSource[],
@@ -95,36 +90,80 @@ export function exportBlocks(
   o: ExportOptions,
 ): BlockExport {
   const include = EXPORT_ORIGINS.filter((x) => o.include.includes(x));
-  const parsed: Parsed[] = [];
-  for (const src of sources) {
-    if (!include.includes(src.origin)) continue;
-    if (src.expiresAt !== null && src.expiresAt <= o.now) continue;
-    const net = parseNetwork(src.network);
-    if (net) parsed.push({ src, net });
-  }
   const allowed = allow.flatMap((a) => parseNetwork(a) ?? []);
   const minus = subtractor(allowed);
   let cut = 0;
+  // One pass, one parse per source: each network is parsed here and nowhere after.
   const kept: Array<{ net: Network; src: BlockSource }> = [];
-  for (const p of parsed) {
-    const parts = minus(p.net);
-    if (parts.length !== 1 || parts[0] !== p.net) cut++;
-    for (const net of parts) kept.push({ net, src: p.src });
+  for (const src of sources) {
+    if (!include.includes(src.origin)) continue;
+    if (src.expiresAt !== null && src.expiresAt <= o.now) continue;
+    const net = networkOf(src.network);
+    if (!net) continue;
+    const parts = minus(net);
+    if (parts.length !== 1 || parts[0] !== net) cut++;
+    for (const part of parts) kept.push({ net: part, src });
   }
   const blocks = o.aggregate ? aggregated(kept, allowed) : separate(kept);
   return { generatedAt: o.now, include, aggregated: o.aggregate, blocks, cut };
 }
 
-/** One line per network (sources for the same network merged), in address order. */
+/**
+ * One line per network (sources for the same network merged), in address order: IPv4
+ * first, then by first address, the wider prefix first. Sorted on the networks parsed once
+ * above, never their text again: a second parse and a bigint key to sort were ~4.4 µs an
+ * entry, ~4.4 s for 1M dynamic blocks on every poll. The sort is stable, so the sources
+ * of one network meet side by side in the order they came, and merging neighbours gives
+ * what merging in arrival order gave.
+ */
 function separate(kept: Array<{ net: Network; src: BlockSource }>): ExportedBlock[] {
-  const byNet = new Map<string, ExportedBlock>();
-  for (const { net, src } of kept) {
-    const e = byNet.get(net.text);
-    if (e) merge(e, src);
-    else byNet.set(net.text, blockOf(net, src));
+  const out: ExportedBlock[] = [];
+  for (const family of [4, 6] as const) {
+    const rows = kept.filter((k) => k.net.family === family);
+    let last: Network | undefined;
+    for (const i of addressOrder(rows.map((r) => r.net))) {
+      const { net, src } = rows[i]!;
+      if (last?.text === net.text) merge(out[out.length - 1]!, src);
+      else out.push(blockOf(net, src));
+      last = net;
+    }
   }
-  const order = new Map([...byNet.values()].map((b) => [b, sortKey(parseNetwork(b.network)!)]));
-  return [...byNet.values()].sort((a, b) => compareKeys(order.get(a)!, order.get(b)!));
+  return out;
+}
+
+/**
+ * The indices of `nets` (one family) in address order, then prefix order: a stable
+ * least-significant-digit radix sort on the bytes, the prefix being the least significant
+ * digit. Bytes are in network order with the host bits zero, so this is the numeric
+ * order of the first addresses. Linear: 5 passes for IPv4, 17 for IPv6, a pass skipped
+ * when every entry has the same digit (all /32 hosts, one 2001:db8::/32). A comparison sort
+ * of 1M rows was ~20M comparator calls (seconds on a loaded 2-core machine).
+ */
+function addressOrder(nets: readonly Network[]): Uint32Array {
+  const n = nets.length;
+  const width = nets[0]?.bytes.length ?? 0;
+  const stride = width + 1;
+  const digits = new Uint8Array(n * stride);
+  for (let i = 0; i < n; i++) {
+    digits.set(nets[i]!.bytes, i * stride);
+    digits[i * stride + width] = nets[i]!.prefix;
+  }
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let next = new Uint32Array(n);
+  const count = new Uint32Array(257);
+  for (let d = width; d >= 0; d--) {
+    count.fill(0);
+    for (let k = 0; k < n; k++) count[digits[order[k]! * stride + d]! + 1]!++;
+    if (count.includes(n)) continue;
+    for (let v = 0; v < 256; v++) count[v + 1]! += count[v]!;
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      next[count[digits[i * stride + d]!]!++] = i;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
 }
 
 /** The fewest prefixes, each with the facts of the sources inside it. */
@@ -185,14 +224,20 @@ function merge(e: ExportedBlock, src: BlockSource): void {
     e.expiresAt = src.expiresAt === null ? null : Math.max(e.expiresAt, src.expiresAt);
 }
 
-function sortKey(n: Network): [number, bigint, number] {
-  return [n.family, rangeOf(n).start, n.prefix];
-}
-
-function compareKeys(a: [number, bigint, number], b: [number, bigint, number]): number {
-  if (a[0] !== b[0]) return a[0] - b[0];
-  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
-  return a[2] - b[2];
+/**
+ * A source's network. Most are dynamic blocks of one canonical IPv4 host, as the store
+ * keeps them: those skip the careful parse (trim, split, mask, text rebuilt), since their
+ * text already is the canonical one; anything else goes through parseNetwork.
+ */
+function networkOf(text: string): Network | null {
+  const v = canonicalV4Number(text);
+  if (v < 0) return parseNetwork(text);
+  return {
+    family: 4,
+    bytes: Uint8Array.of(v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255),
+    prefix: 32,
+    text,
+  };
 }
 
 /** `dynamic,deny` → the origins, or the reason the list is wrong (CLI and API). */
