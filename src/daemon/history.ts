@@ -34,8 +34,12 @@ export class DaemonHistory {
   /** The history event of a decision (null for renewals, which are only counted). */
   eventOf(d: Decision, actor: string = this.self): NewHistoryEvent | null {
     if (d.action === 'extend') {
-      const r = this.renewals.get(d.ip) ?? { renewals: 0, lastSeen: null };
-      this.renewals.set(d.ip, { renewals: r.renewals + 1, lastSeen: d.at });
+      // Counted in place: a flood renews tens of thousands of blocks a second.
+      const r = this.renewals.get(d.ip);
+      if (r) {
+        r.renewals++;
+        r.lastSeen = d.at;
+      } else this.renewals.set(d.ip, { renewals: 1, lastSeen: d.at });
       return null;
     }
     if (d.action === 'block') this.renewals.set(d.ip, { renewals: 0, lastSeen: null });

@@ -30,6 +30,12 @@ const METHODS = [
   'MESSAGE',
   'REFER',
 ] as const;
+const METHOD_NAMES: readonly string[] = [...METHODS, 'other'];
+const METHOD_INDEX = new Map<string, number>(METHODS.map((m, i) => [m, i]));
+const OTHER = METHODS.length;
+/** 1xx…6xx, then "other" (no status or out of range). */
+const CLASSES = 7;
+const OTHER_CLASS = 6;
 
 /** Seconds: 100 µs to 5 s (capture and blocks are sub-millisecond when healthy). */
 export const LATENCY_BUCKETS = [
@@ -97,14 +103,18 @@ export class SipprotMetrics {
       'class',
     ]),
   );
-  private readonly requests = new Map<string, Value>();
-  private readonly answers = new Map<string, Value>();
+  /** Series by method index (METHOD_NAMES), made at first use. */
+  private readonly requests: (Value | undefined)[] = [];
+  /** Series by method index × CLASSES + answer class (1xx…6xx, other). */
+  private readonly answers: (Value | undefined)[] = [];
   private readonly decisions = this.r.add(
     new Counter('sipprot_decisions_total', 'Decisions carried out, by action and reason', [
       'action',
       'reason',
     ]),
   );
+  /** `decisions`' series by action, then reason. */
+  private readonly decisionSeries = new Map<string, Map<string, Value>>();
   private readonly alerts = this.r.add(
     new Counter('sipprot_alerts_total', 'Alerts raised (breach, distributed guessing, watched call)', [
       'kind',
@@ -132,28 +142,45 @@ export class SipprotMetrics {
 
   /** A decoded SIP message: requests by method, answers by the method they answer and class. */
   sipMessage(kind: 'request' | 'response', method: string, status: number | null): void {
-    const m = (METHODS as readonly string[]).includes(method) ? method : 'other';
+    // Called for every message of a flood: a number picks the series, no key is built.
+    const m = METHOD_INDEX.get(method) ?? OTHER;
     if (kind === 'request') {
-      let v = this.requests.get(m);
-      if (!v) {
-        v = this.sip.labels('request', m, '');
-        this.requests.set(m, v);
-      }
+      const v = this.requests[m] ?? this.requestSeries(m);
       v.value++;
       return;
     }
-    const cls = status !== null && status >= 100 && status < 700 ? `${Math.floor(status / 100)}xx` : 'other';
-    const key = `${m} ${cls}`;
-    let v = this.answers.get(key);
-    if (!v) {
-      v = this.sip.labels('response', m, cls);
-      this.answers.set(key, v);
-    }
+    const cls = status !== null && status >= 100 && status < 700 ? Math.floor(status / 100) - 1 : OTHER_CLASS;
+    const v = this.answers[m * CLASSES + cls] ?? this.answerSeries(m, cls);
     v.value++;
   }
 
+  private requestSeries(m: number): Value {
+    const v = this.sip.labels('request', METHOD_NAMES[m]!, '');
+    this.requests[m] = v;
+    return v;
+  }
+
+  private answerSeries(m: number, cls: number): Value {
+    const v = this.sip.labels('response', METHOD_NAMES[m]!, cls === OTHER_CLASS ? 'other' : `${cls + 1}xx`);
+    this.answers[m * CLASSES + cls] = v;
+    return v;
+  }
+
   decided(ds: ReadonlyArray<{ action: string; reason: string }>): void {
-    for (const d of ds) this.decisions.labels(d.action, d.reason).value++;
+    for (const d of ds) {
+      // One lookup a decision, no label key joined (a flood makes tens of thousands a second).
+      let byReason = this.decisionSeries.get(d.action);
+      if (!byReason) {
+        byReason = new Map();
+        this.decisionSeries.set(d.action, byReason);
+      }
+      let v = byReason.get(d.reason);
+      if (!v) {
+        v = this.decisions.labels(d.action, d.reason);
+        byReason.set(d.reason, v);
+      }
+      v.value++;
+    }
   }
 
   alert(kind: string): void {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mulberry32 } from '../prng.testkit.js';
+import { terminalText } from '../text/terminal.js';
 import type { SipEvent, SipMessage } from '../types.js';
+import { SAMPLE_CHARS } from './events.js';
 import { EvidenceLog, sampleLine } from './evidence.js';
 
 const PBX = '10.0.0.1';
@@ -58,6 +61,41 @@ test('attacker text is cut and stripped of control characters; a stale challenge
   assert.doesNotMatch(line, /\u001b/);
   assert.match(line, /^INVITE \?\[2J9+… → 401 Unauthorized \(stale\)$/);
   assert.ok(line.length <= 160);
+});
+
+test('a line is built once: the same as cleaning and cutting the whole line again, for any header text', () => {
+  // The earlier form, kept as the oracle: every part cleaned, then the whole line again.
+  const PHRASE: Record<number, string> = {
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    407: 'Proxy Authentication Required',
+  };
+  const clean = (s: string | null, n = 40) => (s ? terminalText(s, n) : '');
+  const oracle = (m: SipMessage) => {
+    const user = clean(m.toUser ?? m.fromUser);
+    const line =
+      `${clean(m.method, 16)}${user ? ` ${user}` : ''} → ${m.status} ${PHRASE[m.status ?? 0] ?? ''}`.trimEnd();
+    return clean(line + (m.stale ? ' (stale)' : ''), SAMPLE_CHARS);
+  };
+  const rnd = mulberry32(20261205);
+  const CHARS = ['a', '9', ' ', '\u001b', '\r', '\n', '\u0085', '\u202e', '…', '"', '<', '\t'];
+  const text = (max: number) => {
+    const n = Math.floor(rnd() * max);
+    let s = '';
+    for (let i = 0; i < n; i++) s += CHARS[Math.floor(rnd() * CHARS.length)];
+    return s;
+  };
+  for (let i = 0; i < 5000; i++) {
+    const ev = answerTo('203.0.113.5', [401, 403, 407, 450, 499, 599, 699][i % 7]!, {
+      method: text(rnd() < 0.5 ? 10 : 300),
+      toUser: rnd() < 0.3 ? null : text(rnd() < 0.5 ? 8 : 500),
+      fromUser: rnd() < 0.5 ? null : text(60),
+      stale: rnd() < 0.2,
+    });
+    const line = sampleLine(ev);
+    assert.equal(line, oracle(ev.msg));
+    assert.ok(line.length <= SAMPLE_CHARS);
+  }
 });
 
 test('only answers from the local SIP ports to remote addresses count; at most `capacity` addresses', () => {

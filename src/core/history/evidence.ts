@@ -12,7 +12,7 @@
 import { PortSet, remoteOf } from '../detect/ports.js';
 import { terminalText } from '../text/terminal.js';
 import type { PortRange, SipEvent } from '../types.js';
-import { MAX_SAMPLES, SAMPLE_CHARS } from './events.js';
+import { MAX_SAMPLES } from './events.js';
 
 const PHRASES: Record<number, string> = {
   400: 'Bad Request',
@@ -40,14 +40,16 @@ function clean(s: string | null, n = 40): string {
   return s ? terminalText(s, n) : '';
 }
 
-/** One answer as a sample line: `REGISTER 100 → 401 Unauthorized`. */
+/**
+ * One answer as a sample line: `REGISTER 100 → 401 Unauthorized`. Only the header texts
+ * are cleaned: the rest is ours, and the parts' bounds (16 + 40 + ~45) keep the line
+ * under SAMPLE_CHARS (events.ts) — one answer in a flood is one of these, so nothing is done twice.
+ */
 export function sampleLine(ev: SipEvent): string {
   const m = ev.msg;
   const user = clean(m.toUser ?? m.fromUser);
-  const stale = m.stale ? ' (stale)' : '';
-  const line =
-    `${clean(m.method, 16)}${user ? ` ${user}` : ''} → ${m.status} ${PHRASES[m.status ?? 0] ?? ''}`.trimEnd();
-  return clean(line + stale, SAMPLE_CHARS);
+  const phrase = PHRASES[m.status ?? 0];
+  return `${clean(m.method, 16)}${user ? ` ${user}` : ''} → ${m.status}${phrase ? ` ${phrase}` : ''}${m.stale ? ' (stale)' : ''}`;
 }
 
 export class EvidenceLog {

@@ -1,0 +1,80 @@
+/**
+ * The series the live path pushes, as a scrape shows them. sipprot_sip_messages_total:
+ * requests by method (an unknown one is "other", never the scanner's text), answers by
+ * the method they answer and their class (1xx…6xx; no status or one outside 100–699 is
+ * "other"). sipprot_decisions_total: by action and reason.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SipprotMetrics } from './sipprot-metrics.js';
+
+function metrics(): SipprotMetrics {
+  return new SipprotMetrics({
+    capture: () => null,
+    hep: () => null,
+    sipMessages: () => 0,
+    detection: () => ({
+      failures: 0,
+      challenges: 0,
+      probes: 0,
+      blockedPackets: 0,
+      renewals: 0,
+      trackedAddresses: 0,
+      verdicts: {},
+    }),
+    drops: async () => null,
+    blocks: () => ({ local: 0, peer: 0, permanent: 0 }),
+    lists: () => ({ allow: 0, deny: 0 }),
+    countries: () => ({ blocked: 0, networks: 0 }),
+    queues: async () => ({ mail: 0, webhooks: 0 }),
+    loopLag: () => null,
+  });
+}
+
+async function series(m: SipprotMetrics): Promise<string[]> {
+  return (await m.render()).split('\n').filter((l) => l.startsWith('sipprot_sip_messages_total{'));
+}
+
+describe('sipprot_sip_messages_total', () => {
+  it('counts requests by method and answers by method and class, bounded labels', async () => {
+    const m = metrics();
+    m.sipMessage('request', 'REGISTER', null);
+    m.sipMessage('request', 'REGISTER', null);
+    m.sipMessage('request', 'REFER', null);
+    m.sipMessage('request', 'HACK"\n{x="1"}', null);
+    m.sipMessage('request', 'register', null);
+    for (const s of [100, 180, 199, 200, 401, 401, 407, 503, 603, 699]) m.sipMessage('response', 'INVITE', s);
+    for (const s of [null, 0, 99, 700, 1000]) m.sipMessage('response', 'OPTIONS', s);
+    m.sipMessage('response', 'FOO', 404);
+    assert.deepEqual((await series(m)).sort(), [
+      'sipprot_sip_messages_total{kind="request",method="REFER",class=""} 1',
+      'sipprot_sip_messages_total{kind="request",method="REGISTER",class=""} 2',
+      'sipprot_sip_messages_total{kind="request",method="other",class=""} 2',
+      'sipprot_sip_messages_total{kind="response",method="INVITE",class="1xx"} 3',
+      'sipprot_sip_messages_total{kind="response",method="INVITE",class="2xx"} 1',
+      'sipprot_sip_messages_total{kind="response",method="INVITE",class="4xx"} 3',
+      'sipprot_sip_messages_total{kind="response",method="INVITE",class="5xx"} 1',
+      'sipprot_sip_messages_total{kind="response",method="INVITE",class="6xx"} 2',
+      'sipprot_sip_messages_total{kind="response",method="OPTIONS",class="other"} 5',
+      'sipprot_sip_messages_total{kind="response",method="other",class="4xx"} 1',
+    ]);
+  });
+});
+
+describe('sipprot_decisions_total', () => {
+  it('counts decisions by action and reason', async () => {
+    const m = metrics();
+    m.decided([
+      { action: 'block', reason: 'brute-force' },
+      { action: 'extend', reason: 'brute-force' },
+      { action: 'block', reason: 'brute-force' },
+    ]);
+    m.decided([{ action: 'block', reason: 'scanner' }]);
+    const lines = (await m.render()).split('\n').filter((l) => l.startsWith('sipprot_decisions_total{'));
+    assert.deepEqual(lines.sort(), [
+      'sipprot_decisions_total{action="block",reason="brute-force"} 2',
+      'sipprot_decisions_total{action="block",reason="scanner"} 1',
+      'sipprot_decisions_total{action="extend",reason="brute-force"} 1',
+    ]);
+  });
+});
