@@ -6,8 +6,15 @@
  * 100k dynamic blocks by default. Alone, at another size, or the pre-issue-13 computation
  * (src/core/lists/export-v1.testkit.ts) for an A/B in fresh processes:
  *   node --import tsx bench/lists.bench.ts export [--blocks 1000000] [--v1]
+ * What a poll cost the event loop to hand the lists to the writer thread, before and since
+ * the thread reads the list files itself (100k deny entries in a real file):
+ *   node --import tsx bench/lists.bench.ts handover
  */
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serialize } from 'node:v8';
 import { blockSources, exportBlocks } from '../src/core/lists/export.js';
 import { renderExport } from '../src/core/lists/export-render.js';
 import { exportBlocksV1 } from '../src/core/lists/export-v1.testkit.js';
@@ -16,6 +23,8 @@ import { AccessLists, formatListFile, parseListFile } from '../src/core/lists/li
 import { parseAddress, parseNetwork } from '../src/core/net/ip.js';
 import { PrefixSet } from '../src/core/net/prefix-set.js';
 import type { ListEntry } from '../src/core/types.js';
+import { listEntriesOf } from '../src/daemon/off-loop-reads.js';
+import { ListFiles } from '../src/lists/list-files.js';
 
 const ENTRIES = 100_000;
 const LOOKUPS = 1_000_000;
@@ -157,5 +166,36 @@ function exportBench(): void {
   }
 }
 
-if (!exportOnly) listsBench();
-exportBench();
+/**
+ * Per poll, before: the loop read and parsed both list files and the message cloned the
+ * entries (the v8 serializer a worker's postMessage uses). Since: the loop sends two paths,
+ * and the thread stats the files and keeps what it read while they are unchanged.
+ */
+async function handoverBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-bench-lists-'));
+  try {
+    const files = { allow: join(dir, 'allow.list'), deny: join(dir, 'deny.list') };
+    const lists = new ListFiles(files);
+    writeFileSync(files.deny, formatListFile(makeEntries(ENTRIES), 'bench deny'));
+    writeFileSync(files.allow, formatListFile(makeEntries(100), 'bench allow'));
+    for (let round = 1; round <= 3; round++) {
+      const [, beforeMs] = time(() => serialize({ deny: lists.read('deny'), allow: lists.read('allow') }));
+      const [, sinceMs] = time(() => serialize({ files }));
+      const [deny, threadMs] = time(
+        () => listEntriesOf(files, 'deny').length + listEntriesOf(files, 'allow').length,
+      );
+      line(
+        `export hand-over, poll ${round}, ${deny} list entries`,
+        `loop before ${beforeMs.toFixed(1)} ms, loop since ${sinceMs.toFixed(3)} ms, thread ${threadMs.toFixed(1)} ms${round === 1 ? ' (first read)' : ' (unchanged: stat only)'}`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (args[0] === 'handover') await handoverBench();
+else {
+  if (!exportOnly) listsBench();
+  exportBench();
+}

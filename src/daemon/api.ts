@@ -19,6 +19,7 @@ import type { AccessLists } from '../core/lists/lists.js';
 import type { Protected } from '../core/lists/lockout.js';
 import type { Config } from '../core/types.js';
 import type { GeoDatabase } from '../geoip/database.js';
+import { ListFiles } from '../lists/list-files.js';
 import { localCalendar } from '../notify/calendar.js';
 import { reportForDay } from '../notify/daily.js';
 import { mailStatus, testSmtp } from '../notify/smtp.js';
@@ -244,15 +245,16 @@ export async function startApi(p: ApiParts, socketPath: string): Promise<Fastify
     ...base,
     pageBlocks: (q) => offLoop.pageBlocks(q),
     dynamicJson: () => offLoop.dynamicJson(clock()),
-    // The lists and feeds are the daemon's (memory); the blocks and the work are the thread's.
+    // The blocks, the list files and the work are the thread's (off-loop-reads.ts); the
+    // feeds are in the daemon's memory. Lists kept elsewhere than in files are handed over.
     exportText: async (q) => {
       const { admin } = base;
-      const [deny, allow, feeds] = await Promise.all([
-        admin.listEntries('deny'),
-        admin.listEntries('allow'),
-        q.options.include.includes('feeds') ? admin.feedEntries() : [],
-      ]);
-      return offLoop.exportText({ ...q, deny, allow, feeds });
+      const lists =
+        p.lists instanceof ListFiles
+          ? { files: { allow: p.lists.path('allow'), deny: p.lists.path('deny') } }
+          : { entries: { allow: await admin.listEntries('allow'), deny: await admin.listEntries('deny') } };
+      const feeds = q.options.include.includes('feeds') ? await admin.feedEntries() : [];
+      return offLoop.exportText({ ...q, lists, feeds });
     },
   };
   const config = p.running.config();

@@ -4,7 +4,7 @@
  * the export and the whole dynamic list read on a real thread from SQLite.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -13,10 +13,11 @@ import { buildApi } from '../api/server.js';
 import { exportFrom } from '../core/lists/export.js';
 import { renderExport } from '../core/lists/export-render.js';
 import { aBlock } from '../core/records.testkit.js';
+import { ListFiles } from '../lists/list-files.js';
 import { dynamicBlock } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { exportTextOf } from './off-loop-reads.js';
+import { exportTextOf, listEntriesOf } from './off-loop-reads.js';
 import { QueueWriter } from './queue-writer.js';
 
 const dirs: string[] = [];
@@ -47,8 +48,12 @@ test('GET /api/blocks/export made by the maker (as the daemon does): the same bo
         made++;
         return exportTextOf(world.store, {
           ...q,
-          deny: await world.admin.listEntries('deny'),
-          allow: await world.admin.listEntries('allow'),
+          lists: {
+            entries: {
+              deny: await world.admin.listEntries('deny'),
+              allow: await world.admin.listEntries('allow'),
+            },
+          },
           feeds: await world.admin.feedEntries(),
         });
       },
@@ -100,7 +105,12 @@ test('on a real thread from SQLite: the export and the whole dynamic list are wh
   const options = { include: ['dynamic', 'deny'] as const, aggregate: false, now };
   const queue = new QueueWriter(store, log);
   try {
-    const text = await queue.exportText({ options, format: 'text', deny, allow, feeds: [] });
+    const text = await queue.exportText({
+      options,
+      format: 'text',
+      lists: { entries: { deny, allow } },
+      feeds: [],
+    });
     assert.equal(queue.running, true, 'made on the thread');
     // What the route makes on the loop: the admin port's rows (LocalAdmin.dynamicBlocks).
     const rows = (await store.listBlocks({ activeAt: now })).map((b) => dynamicBlock(b, now));
@@ -116,6 +126,67 @@ test('on a real thread from SQLite: the export and the whole dynamic list are wh
     assert.match(text, /^203\.0\.113\.66$/m);
     assert.doesNotMatch(text, /203\.0\.113\.68|^192\.168\.50\.15$/m, 'expired and allowed never exported');
     assert.deepEqual(JSON.parse(await queue.dynamicJson(now)), rows);
+  } finally {
+    await queue.close();
+    await store.close();
+  }
+});
+
+test('the list files are read where the export is made, and again only when a file changed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-off-loop-lists-'));
+  dirs.push(dir);
+  const files = { allow: join(dir, 'allow.list'), deny: join(dir, 'deny.list') };
+  const lists = new ListFiles(files);
+  assert.deepEqual(listEntriesOf(files, 'deny'), [], 'a missing file is an empty list');
+  await lists.add('deny', [{ network: '198.51.100.0/24', note: 'range' }]);
+  const first = listEntriesOf(files, 'deny');
+  assert.deepEqual(first, lists.read('deny'));
+  assert.equal(listEntriesOf(files, 'deny'), first, 'unchanged file: the entries as last read');
+  await lists.add('deny', [{ network: '203.0.113.9', note: '' }]);
+  const second = listEntriesOf(files, 'deny');
+  assert.notEqual(second, first);
+  assert.deepEqual(
+    second.map((e) => e.network),
+    ['198.51.100.0/24', '203.0.113.9'],
+  );
+  // An edit in place (same inode) is seen too.
+  writeFileSync(files.deny, '192.0.2.0/24 edited\n');
+  assert.deepEqual(listEntriesOf(files, 'deny'), [{ network: '192.0.2.0/24', note: 'edited' }]);
+  // An allow list every user may write is refused again after a chmod, not served from memory.
+  await lists.add('allow', [{ network: '192.0.2.7', note: '' }]);
+  assert.equal(listEntriesOf(files, 'allow').length, 1);
+  chmodSync(files.allow, 0o666);
+  assert.throws(() => listEntriesOf(files, 'allow'), /writable by every user/);
+  chmodSync(files.allow, 0o644);
+
+  // On a real thread from SQLite: the files named, the export is the one made from the entries.
+  const store = SqliteStore.open(dir);
+  const now = 1_764_900_000;
+  await store.commit({
+    blocks: [aBlock('192.0.2.7', { expiresAt: now + 60 }), aBlock('192.0.2.8', { expiresAt: now + 60 })],
+  });
+  const options = { include: ['dynamic', 'deny'] as const, aggregate: false, now };
+  const queue = new QueueWriter(store, log);
+  try {
+    const fromFiles = await queue.exportText({ options, format: 'csv', lists: { files }, feeds: [] });
+    assert.equal(queue.running, true, 'made on the thread');
+    const entries = { allow: lists.read('allow'), deny: lists.read('deny') };
+    assert.equal(
+      fromFiles,
+      await exportTextOf(store, { options, format: 'csv', lists: { entries }, feeds: [] }),
+    );
+    assert.match(
+      fromFiles,
+      /^192\.0\.2\.6,deny,,,edited\r$/m,
+      'the edited deny list, cut around the allowed .7',
+    );
+    assert.doesNotMatch(fromFiles, /^192\.0\.2\.(7|0\/24),/m, 'the allowed address is not exported');
+    await lists.remove('allow', ['192.0.2.7']);
+    await lists.add('deny', [{ network: '203.0.113.0/24', note: 'later' }]);
+    const after = await queue.exportText({ options, format: 'text', lists: { files }, feeds: [] });
+    assert.match(after, /^203\.0\.113\.0\/24$/m, 'a changed deny list is read again on the thread');
+    assert.match(after, /^192\.0\.2\.0\/24$/m, 'a changed allow list too: nothing cut any more');
+    assert.match(after, /^192\.0\.2\.7$/m);
   } finally {
     await queue.close();
     await store.close();

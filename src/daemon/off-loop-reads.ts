@@ -6,12 +6,20 @@
  * Why: on the loop they held every packet meanwhile. The whole list of 52,407 blocks was
  * ~3 s of reading and 0.7–0.9 s of JSON at load 15 (bench/RESULTS.md, the live view); an
  * export of 1M dynamic blocks is ~4.4 s of computing alone (100k: ~0.5 s) on top of the
- * read, and a router may poll it every minute. The lists and the feeds live in the daemon's
- * memory: the caller hands them over (a clone of strings, not the computation).
+ * read, and a router may poll it every minute.
+ *
+ * The allow and deny lists are files: the export names them and the thread reads them
+ * itself, again only when a file changed (its inode, size, mtime or ctime). Handing the
+ * entries over made the loop read and parse both files on every poll and clone them into
+ * the message: 100k deny entries were ~0.5 s of parsing and ~0.13 s of cloning, at load
+ * 7 (bench/RESULTS.md, "Big lists"). The feeds live in the daemon's memory and are handed
+ * over (only when the export includes them).
  */
+import { statSync } from 'node:fs';
 import { type ExportOptions, exportFrom } from '../core/lists/export.js';
 import { type ExportFormat, exportDocument, renderExport } from '../core/lists/export-render.js';
 import type { ListEntry } from '../core/types.js';
+import { ListFiles, type ListPaths } from '../lists/list-files.js';
 import { dynamicBlock } from '../ports/admin.js';
 import type { Store } from '../ports/store.js';
 
@@ -21,15 +29,46 @@ export async function dynamicJsonOf(store: Pick<Store, 'listBlocks'>, activeAt: 
   return JSON.stringify(blocks.map((b) => dynamicBlock(b, activeAt)));
 }
 
-/** An export asked of the thread: the options, and the daemon's lists and feeds. */
+/** An export asked of the thread: the options, the daemon's list files (or entries) and feeds. */
 export interface ExportJob {
   options: ExportOptions;
   format: ExportFormat;
   /** The nft/ipset set name (validated by the route). */
   name?: string;
-  deny: ListEntry[];
-  allow: ListEntry[];
+  /** The list files, read where the export is made; or the entries (lists not kept in files). */
+  lists: { files: ListPaths } | { entries: { allow: ListEntry[]; deny: ListEntry[] } };
   feeds: Array<{ feed: string; network: string; expiresAt: number }>;
+}
+
+/** The entries of a list file as last read, and the file's identity then. */
+const lastRead = new Map<string, { seen: string; entries: ListEntry[] }>();
+
+/**
+ * A list file's entries, read again only when the file changed: the list files write by
+ * renaming a new file into place (a new inode), an edit in place moves mtime and size, a
+ * chmod or chown moves ctime (so ListFiles' check that the allow list is not writable by
+ * anyone runs again). Stat before read: a change between the two is read next time.
+ */
+export function listEntriesOf(files: ListPaths, name: 'allow' | 'deny'): ListEntry[] {
+  const path = files[name];
+  let seen = 'missing';
+  try {
+    const st = statSync(path, { bigint: true });
+    seen = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  } catch {
+    // Missing or unreadable: ListFiles says which (an empty list, or its error).
+  }
+  const last = lastRead.get(path);
+  if (last && last.seen === seen && seen !== 'missing') return last.entries;
+  const entries = new ListFiles(files).read(name);
+  lastRead.set(path, { seen, entries });
+  return entries;
+}
+
+function listsOf(j: ExportJob): { allow: ListEntry[]; deny: ListEntry[] } {
+  if ('entries' in j.lists) return j.lists.entries;
+  const files = j.lists.files;
+  return { allow: listEntriesOf(files, 'allow'), deny: listEntriesOf(files, 'deny') };
 }
 
 /** GET /api/blocks/export's body: exportFrom over the store's blocks and the job's lists. */
@@ -37,10 +76,11 @@ export async function exportTextOf(store: Pick<Store, 'listBlocks'>, j: ExportJo
   const dynamic = j.options.include.includes('dynamic')
     ? await store.listBlocks({ activeAt: j.options.now })
     : [];
+  const lists = listsOf(j);
   const x = await exportFrom(
     {
       dynamicBlocks: async () => dynamic,
-      listEntries: async (name) => (name === 'deny' ? j.deny : j.allow),
+      listEntries: async (name) => lists[name],
       feedEntries: async () => j.feeds,
     },
     j.options,
