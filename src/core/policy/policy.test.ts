@@ -311,3 +311,47 @@ describe('MinHeap', () => {
     assert.equal(h.peekKey(), Number.POSITIVE_INFINITY);
   });
 });
+
+describe('Policy: per-source slots (held.ts)', () => {
+  test('a renewal is seen in the record handed out, in start order, IPv4 and IPv6 alike, through growth', () => {
+    const p = policy({ blockThreshold: 0 });
+    const ips: string[] = [];
+    for (let i = 0; i < 3000; i++)
+      ips.push(i % 3 === 0 ? `2001:db8::${i.toString(16)}` : `198.51.${i >> 8}.${i & 255}`);
+    for (const [i, ip] of ips.entries()) p.onVerdict(verdict(100 + i / 1000, { ip }));
+    // Every third address sends again at 400: its block runs to 1000, the others' to ~700.
+    const renewed = ips.filter((_, i) => i % 3 === 1);
+    for (const ip of renewed)
+      assert.deepEqual(
+        p.packetIfBlocked(ip, 400)?.map((d) => d.action),
+        ['extend'],
+      );
+    assert.equal(p.packetIfBlocked('198.51.200.1', 400), null);
+    const recs = [...p.blocks()];
+    assert.deepEqual(
+      recs.map((r) => r.ip),
+      ips,
+      'start order',
+    );
+    for (const r of recs) {
+      const again = renewed.includes(r.ip);
+      assert.equal(r.expiresAt, again ? 1000 : r.blockedAt + 600, r.ip);
+      assert.equal(r.lastSeen, again ? 400 : r.blockedAt, r.ip);
+      assert.equal(p.recordOf(r.ip)?.expiresAt, r.expiresAt);
+    }
+    // At 800 the blocks not renewed lift, each at its own expiry; the renewed ones stay.
+    const lifted = p.tick(800);
+    assert.equal(lifted.length, ips.length - renewed.length);
+    assert.ok(lifted.every((d) => d.action === 'unblock' && d.at <= 703));
+    assert.equal(p.activeCount, renewed.length);
+    for (const ip of ips) assert.equal(p.isBlocked(ip), renewed.includes(ip), ip);
+    // The count toward the threshold outlives the block, and is forgotten on request.
+    assert.equal(p.timesBlocked(ips[0]!), 1);
+    p.unblock(ips[0]!, 900, { forgetHistory: true });
+    assert.equal(p.timesBlocked(ips[0]!), 0);
+    p.unblock(ips[1]!, 900, { forgetHistory: true });
+    assert.equal(p.timesBlocked(ips[1]!), 0);
+    assert.equal(p.isBlocked(ips[1]!), false);
+    assert.equal(p.onVerdict(verdict(901, { ip: ips[1]! }))[0]?.timesBlocked, 1);
+  });
+});

@@ -20,10 +20,10 @@
  */
 
 import type { BlockRecord, Config, Decision, DecisionReason, Rule, Verdict } from '../types.js';
-import { AddressMap, V4_UNKNOWN } from './address-map.js';
+import { V4_UNKNOWN } from './address-map.js';
 import { bareRecord, decisionOf, verdictRecord } from './block-record.js';
 import { type CountryLookup, gateOf, type ListLookup } from './gate.js';
-import { MinHeap } from './heap.js';
+import { EXTEND_INTERVAL, HeldBlocks } from './held.js';
 import { blockNote, permanentNote } from './notes.js';
 import { PrefixHolds } from './prefix-hold.js';
 
@@ -43,17 +43,7 @@ export type PolicyConfig = Pick<Config, 'blockTime' | 'blockThreshold' | 'blocke
 /** Observed addresses kept before expired ones are pruned. */
 const OBSERVED_PRUNE_AT = 100_000;
 
-/** Least seconds between two reported renewals of one block. */
-export const EXTEND_INTERVAL = 1;
-
-interface Block {
-  record: BlockRecord;
-  /** Made permanent by the threshold (or restored so): never expires, never renews. */
-  permanent: boolean;
-  /** The expiry last reported in a decision (the firewall's timeout). */
-  reported: number;
-  lastDecisionAt: number;
-}
+export { EXTEND_INTERVAL };
 
 export interface PolicyStats {
   verdicts: number;
@@ -73,11 +63,8 @@ export interface PolicyStats {
 }
 
 export class Policy {
-  /** Dynamic and permanent blocks in one map: one lookup per packet. */
-  private readonly held = new AddressMap<Block>();
-  private permanentCount = 0;
-  private readonly history = new Map<string, number>();
-  private readonly heap = new MinHeap<Block>();
+  /** Held blocks and block counts: one slot per address, one lookup per packet (held.ts). */
+  private readonly held: HeldBlocks;
   private readonly countries: Set<string>;
   private readonly observeAll: boolean;
   private readonly observeRules: Set<Rule>;
@@ -104,6 +91,7 @@ export class Policy {
     private readonly config: PolicyConfig,
     private readonly deps: PolicyDeps,
   ) {
+    this.held = new HeldBlocks(config.blockTime, this.stats);
     this.countries = new Set(config.blockedCountries.map((c) => c.toUpperCase()));
     const observe = config.detection?.observe ?? [];
     this.observeAll = observe.includes('all');
@@ -124,35 +112,35 @@ export class Policy {
 
   /** Addresses under a dynamic block. */
   get activeCount(): number {
-    return this.held.size - this.permanentCount;
+    return this.held.size - this.held.permanentCount;
   }
 
   /**
    * Whether the policy holds the address blocked (dynamically or permanently). `v4`: the
-   * address as a number when the caller read it from packet bytes (AddressMap.has).
+   * address as a number when the caller read it from packet bytes (source-slots.ts).
    */
   isBlocked(ip: string, v4 = V4_UNKNOWN): boolean {
-    return this.held.has(ip, v4);
+    return this.held.isBlocked(ip, v4);
   }
 
   /** The running dynamic block (or permanent record) of an address. */
   recordOf(ip: string): BlockRecord | undefined {
-    return this.held.get(ip)?.record;
+    return this.held.recordOf(ip);
   }
 
   /** Running dynamic blocks. */
-  *blocks(): IterableIterator<BlockRecord> {
-    for (const b of this.held.values()) if (!b.permanent) yield b.record;
+  blocks(): IterableIterator<BlockRecord> {
+    return this.held.blocks();
   }
 
   /** Blocks made permanent by the threshold (until the deny list takes them over). */
-  *permanents(): IterableIterator<BlockRecord> {
-    for (const b of this.held.values()) if (b.permanent) yield b.record;
+  permanents(): IterableIterator<BlockRecord> {
+    return this.held.permanents();
   }
 
   /** How many dynamic blocks an address has had. */
   timesBlocked(ip: string): number {
-    return this.history.get(ip) ?? 0;
+    return this.held.timesOf(ip);
   }
 
   /** A detection verdict: block, make permanent, or nothing. */
@@ -160,28 +148,27 @@ export class Policy {
     const out = this.dueBefore(v.at);
     this.stats.verdicts++;
     const ip = v.ip;
-    if (this.held.has(ip)) {
+    if (this.held.isBlocked(ip)) {
       this.stats.alreadyBlocked++;
       return out;
     }
     const gate = this.gate(ip);
     if (gate === null) return out;
     if (this.observes(v.rule)) return this.observe(v, gate.country, out);
-    const earlier = this.history.get(ip) ?? 0;
+    const earlier = this.held.timesOf(ip);
     const times = earlier + 1;
-    this.history.set(ip, times);
+    this.held.setTimes(ip, times);
     const threshold = this.config.blockThreshold;
     const makePermanent = threshold > 0 && earlier >= threshold;
     const record = verdictRecord(v, gate.country, times, makePermanent ? null : v.at + this.config.blockTime);
     if (makePermanent) {
       record.reason = 'threshold';
       record.note = `${permanentNote(earlier, v)}; ${blockNote(v)}`;
-      this.held.set(ip, { record, permanent: true, reported: 0, lastDecisionAt: v.at });
-      this.permanentCount++;
+      this.held.holdPermanent(record, v.at);
       this.stats.permanents++;
       out.push(decisionOf('permanent', record.reason, v.at, record, null));
     } else {
-      this.start(record, v.at);
+      this.held.start(record, v.at);
       out.push(decisionOf('block', record.reason, v.at, record, record.expiresAt));
     }
     this.holdNetwork(this.prefixOf(ip), ip, v.at, record.reason, out);
@@ -197,7 +184,7 @@ export class Policy {
     }
     this.watching.set(v.ip, v.at + this.config.blockTime);
     this.stats.observed++;
-    const record = verdictRecord(v, country, this.history.get(v.ip) ?? 0, null);
+    const record = verdictRecord(v, country, this.held.timesOf(v.ip), null);
     record.note = `would block (OBSERVE): ${blockNote(v)}`;
     out.push(decisionOf('observe', v.rule, v.at, record, null));
     return out;
@@ -208,7 +195,7 @@ export class Policy {
    * address is blocked at once with reason `prefix`.
    */
   blockPrefixMember(ip: string, at: number): Decision[] {
-    if (this.prefixes.size === 0 || this.held.has(ip)) return [];
+    if (this.prefixes.size === 0 || this.held.isBlocked(ip)) return [];
     const key = this.prefixOf(ip);
     if (key === ip) return []; // a full-length prefix (an IPv4 /32) is never held
     const hold = this.prefixes.held(key, at);
@@ -216,11 +203,11 @@ export class Policy {
     const gate = this.gate(ip);
     if (gate === null) return [];
     const out = this.dueBefore(at);
-    const times = (this.history.get(ip) ?? 0) + 1;
-    this.history.set(ip, times);
+    const times = this.held.timesOf(ip) + 1;
+    this.held.setTimes(ip, times);
     const record = bareRecord(ip, 'prefix', gate.country, at, at + this.config.blockTime, times);
     record.note = `address of ${key}, where ${hold.ips.length} addresses were blocked (${hold.reason}): ${hold.ips.slice(-5).join(', ')}`;
-    this.start(record, at);
+    this.held.start(record, at);
     this.stats.prefixBlocks++;
     out.push(decisionOf('block', 'prefix', at, record, record.expiresAt));
     this.holdNetwork(key, ip, at, 'prefix', out);
@@ -230,8 +217,8 @@ export class Policy {
   /** PREFIX_BLOCK: the block counts toward its prefix; a held prefix is blocked whole, renewed by its members. */
   private holdNetwork(key: string, ip: string, at: number, reason: DecisionReason, out: Decision[]): void {
     const whole = this.prefixes.blockedWhole(key, ip, at, reason);
-    if (whole) out.push(decisionOf('block', 'prefix', at, this.start(whole, at), whole.expiresAt));
-    else if (key !== ip && this.held.has(key)) out.push(...this.onPacket(key, at, true));
+    if (whole) out.push(decisionOf('block', 'prefix', at, this.held.start(whole, at), whole.expiresAt));
+    else if (key !== ip && this.held.isBlocked(key)) out.push(...this.onPacket(key, at, true));
   }
 
   /**
@@ -240,75 +227,42 @@ export class Policy {
    */
   onPacket(ip: string, at: number, isAttackTraffic = true): Decision[] {
     const out = this.dueBefore(at);
-    const b = this.held.get(ip);
-    if (b === undefined || !isAttackTraffic) return out;
-    return this.renew(b, at, out);
+    if (!isAttackTraffic) return out;
+    return this.held.renewIfHeld(ip, at, out) ?? out;
   }
 
   /**
    * A request from `ip` at `at`: null if the address is not held blocked, else what
-   * onPacket(ip, at, true) decides. One Map lookup for the Engine's question ("blocked?")
+   * onPacket(ip, at, true) decides. One lookup for the Engine's question ("blocked?")
    * and its renewal.
    */
   packetIfBlocked(ip: string, at: number): Decision[] | null {
-    if (this.held.size === 0) return null;
-    const b = this.held.get(ip);
-    if (b === undefined) return null;
     // Expiries due (time went back, or no event moved it yet): exactly onPacket's path.
-    if (this.heap.peekKey() <= at) return this.onPacket(ip, at, true);
-    return this.renew(b, at, []);
-  }
-
-  private renew(b: Block, at: number, out: Decision[]): Decision[] {
-    if (b.permanent) return out;
-    const rec = b.record;
-    if (at > rec.lastSeen) rec.lastSeen = at;
-    const expiresAt = at + this.config.blockTime;
-    if (expiresAt <= rec.expiresAt!) return out;
-    rec.expiresAt = expiresAt;
-    if (at - b.lastDecisionAt >= EXTEND_INTERVAL) out.push(this.extend(b, at));
-    return out;
+    if (this.held.nextDue() <= at) return this.held.isBlocked(ip) ? this.onPacket(ip, at, true) : null;
+    return this.held.renewIfHeld(ip, at, []);
   }
 
   /** Lifts the dynamic blocks whose time ran out by `now`. */
   tick(now: number): Decision[] {
-    const out: Decision[] = [];
-    while (this.heap.peekKey() <= now) {
-      const b = this.heap.pop()!;
-      const rec = b.record;
-      if (this.held.get(rec.ip) !== b) continue; // lifted or replaced since
-      const expiresAt = rec.expiresAt!;
-      if (expiresAt <= now) {
-        this.held.delete(rec.ip);
-        this.stats.unblocks++;
-        out.push(decisionOf('unblock', 'expired', expiresAt, rec, null));
-        continue;
-      }
-      // Renewed since it was queued. If the reported expiry (the firewall's timeout) is
-      // due, report the renewal now, as of that moment; then wait for the next one.
-      if (b.reported <= now) out.push(this.extend(b, b.reported));
-      this.heap.push(b.reported, b);
-    }
-    return out;
+    return this.held.tick(now);
   }
 
   /** A block by hand (CLI, UI, API). The allow list still wins; a running block is renewed. */
   block(ip: string, at: number, reason: DecisionReason = 'manual', note: string | null = null): Decision[] {
     const out = this.dueBefore(at);
-    const running = this.held.get(ip);
-    if (running?.permanent) return out;
+    const running = this.held.expiryOf(ip);
+    if (running === null) return out;
     if (running !== undefined) {
-      running.record.expiresAt = Math.max(running.record.expiresAt!, at + this.config.blockTime);
-      out.push(this.extend(running, at));
+      out.push(this.held.extendTo(ip, Math.max(running, at + this.config.blockTime), at));
       return out;
     }
     const gate = this.gate(ip);
     if (gate === null) return out;
-    const times = (this.history.get(ip) ?? 0) + 1;
-    this.history.set(ip, times);
+    const times = this.held.timesOf(ip) + 1;
+    this.held.setTimes(ip, times);
     const record = bareRecord(ip, reason, gate.country, at, at + this.config.blockTime, times);
     record.note = note ?? 'blocked by hand';
-    this.start(record, at);
+    this.held.start(record, at);
     out.push(decisionOf('block', reason, at, record, record.expiresAt));
     return out;
   }
@@ -319,11 +273,9 @@ export class Policy {
    */
   unblock(ip: string, at: number, opts: { forgetHistory?: boolean; host?: string } = {}): Decision[] {
     const out = this.dueBefore(at);
-    const b = this.held.get(ip);
-    if (opts.forgetHistory) this.history.delete(ip);
-    if (b === undefined) return out;
-    const rec = b.record;
-    this.drop(ip);
+    if (opts.forgetHistory) this.held.setTimes(ip, 0);
+    const rec = this.held.drop(ip);
+    if (rec === undefined) return out;
     this.stats.unblocks++;
     // An unblock by hand is the decision of the host where the admin acted (cluster: `host`),
     // not of the host that saw the attack.
@@ -337,57 +289,20 @@ export class Policy {
    * tick, with their own expiry time), permanent records, and block counts.
    */
   restore(records: Iterable<BlockRecord>, timesBlocked: ReadonlyMap<string, number> = new Map()): void {
-    for (const [ip, n] of timesBlocked) this.history.set(ip, Math.max(n, this.history.get(ip) ?? 0));
+    const held = this.held;
+    for (const [ip, n] of timesBlocked) held.setTimes(ip, Math.max(n, held.timesOf(ip)));
     for (const r of records) {
       const rec: BlockRecord = { ...r, users: r.users.slice() };
-      this.history.set(rec.ip, Math.max(rec.timesBlocked, this.history.get(rec.ip) ?? 0));
-      this.drop(rec.ip);
-      if (rec.expiresAt === null) {
-        this.held.set(rec.ip, {
-          record: rec,
-          permanent: true,
-          reported: 0,
-          lastDecisionAt: Number.NEGATIVE_INFINITY,
-        });
-        this.permanentCount++;
-      } else {
-        const b: Block = {
-          record: rec,
-          permanent: false,
-          reported: rec.expiresAt,
-          lastDecisionAt: Number.NEGATIVE_INFINITY,
-        };
-        this.held.set(rec.ip, b);
-        this.heap.push(rec.expiresAt, b);
-      }
+      held.setTimes(rec.ip, Math.max(rec.timesBlocked, held.timesOf(rec.ip)));
+      held.drop(rec.ip);
+      if (rec.expiresAt === null) held.holdPermanent(rec, Number.NEGATIVE_INFINITY);
+      else held.restoreRunning(rec);
     }
   }
 
   /** Lists and countries: null if nothing may be decided, else the country (gate.ts). */
   private gate(ip: string): { country: string | null } | null {
     return gateOf(ip, this.deps.lists, this.deps.country, this.countries, this.stats);
-  }
-
-  private start(record: BlockRecord, at: number): BlockRecord {
-    const b: Block = { record, permanent: false, reported: record.expiresAt!, lastDecisionAt: at };
-    this.held.set(record.ip, b);
-    this.heap.push(record.expiresAt!, b);
-    this.stats.blocks++;
-    return record;
-  }
-
-  private extend(b: Block, at: number): Decision {
-    b.reported = b.record.expiresAt!;
-    b.lastDecisionAt = at;
-    this.stats.extends++;
-    return decisionOf('extend', b.record.reason, at, b.record, b.reported);
-  }
-
-  private drop(ip: string): void {
-    const b = this.held.get(ip);
-    if (b === undefined) return;
-    if (b.permanent) this.permanentCount--;
-    this.held.delete(ip);
   }
 
   /**
@@ -400,26 +315,25 @@ export class Policy {
   adopt(rec: BlockRecord, at: number): Decision[] {
     const out = this.dueBefore(at);
     if (rec.expiresAt !== null && rec.expiresAt <= at) return out;
-    const running = this.held.get(rec.ip);
-    if (running?.permanent) return out;
+    const held = this.held;
+    const running = held.expiryOf(rec.ip);
+    if (running === null) return out;
     if (running !== undefined && rec.expiresAt !== null) {
-      if (rec.expiresAt <= running.record.expiresAt!) return out;
-      running.record.expiresAt = rec.expiresAt;
-      out.push(this.extend(running, at));
+      if (rec.expiresAt <= running) return out;
+      out.push(held.extendTo(rec.ip, rec.expiresAt, at));
       return out;
     }
     if (running === undefined && this.gate(rec.ip) === null) return out;
-    const times = Math.max(rec.timesBlocked, (this.history.get(rec.ip) ?? 0) + (running ? 0 : 1));
-    this.history.set(rec.ip, times);
+    const times = Math.max(rec.timesBlocked, held.timesOf(rec.ip) + (running === undefined ? 1 : 0));
+    held.setTimes(rec.ip, times);
     const record: BlockRecord = { ...rec, users: rec.users.slice(), timesBlocked: times };
-    this.drop(rec.ip);
+    held.drop(rec.ip);
     if (record.expiresAt === null) {
-      this.held.set(rec.ip, { record, permanent: true, reported: 0, lastDecisionAt: at });
-      this.permanentCount++;
+      held.holdPermanent(record, at);
       this.stats.permanents++;
       out.push(decisionOf('permanent', record.reason, at, record, null));
     } else {
-      this.start(record, at);
+      held.start(record, at);
       out.push(decisionOf('block', record.reason, at, record, record.expiresAt));
     }
     return out;
@@ -427,10 +341,10 @@ export class Policy {
 
   /** The earliest time a block may lift (+Infinity if none): tick before it is a no-op. */
   nextDue(): number {
-    return this.heap.peekKey();
+    return this.held.nextDue();
   }
 
   private dueBefore(at: number): Decision[] {
-    return this.heap.peekKey() <= at ? this.tick(at) : [];
+    return this.held.nextDue() <= at ? this.held.tick(at) : [];
   }
 }

@@ -1,0 +1,234 @@
+/**
+ * The blocks the policy holds, and each address's count of dynamic blocks: one slot per
+ * address (source-slots.ts), an expiry min-heap, and the renewals a blocked source's
+ * packets cause — the part of the policy every packet from a blocked source goes through.
+ * policy.ts decides what to block; this file keeps what is held.
+ *
+ * - A dynamic block lasts BLOCKTIME; every packet of attack traffic renews it. Renewals are
+ *   tracked exactly in the slot's doubles, reported at most once per EXTEND_INTERVAL, and a
+ *   renewal left unreported when its last reported expiry comes due is reported then (the
+ *   firewall's element timed out). Expiry runs from the heap: O(log n) per block due.
+ * - The hot fields live in the slot, not in the BlockRecord: a renewal touches no object.
+ *   The record's `expiresAt` and `lastSeen` are brought up to date whenever it is handed
+ *   out (recordOf, blocks, an unblock): readers see what they saw before.
+ * - Iteration (blocks, permanents) is in the order the blocks started, as before.
+ */
+import type { BlockRecord, Decision } from '../types.js';
+import { V4_UNKNOWN } from './address-map.js';
+import { decisionOf } from './block-record.js';
+import { MinHeap } from './heap.js';
+import {
+  EXPIRES,
+  FLAGS,
+  HELD,
+  LAST_DECISION,
+  LAST_SEEN,
+  PERM,
+  REPORTED,
+  SourceSlots,
+} from './source-slots.js';
+
+/** Least seconds between two reported renewals of one block. */
+export const EXTEND_INTERVAL = 1;
+
+export interface HeldStats {
+  blocks: number;
+  extends: number;
+  unblocks: number;
+}
+
+export class HeldBlocks {
+  private readonly slots = new SourceSlots();
+  /** Held blocks by address, in the order they started. */
+  private readonly order = new Map<string, BlockRecord>();
+  private readonly heap = new MinHeap<BlockRecord>();
+  permanentCount = 0;
+
+  constructor(
+    private readonly blockTime: number,
+    private readonly stats: HeldStats,
+  ) {}
+
+  /** Addresses held blocked (dynamic and permanent). */
+  get size(): number {
+    return this.order.size;
+  }
+
+  /** Whether `ip` is held blocked; `v4`: its number when the caller read it from packet bytes. */
+  isBlocked(ip: string, v4 = V4_UNKNOWN): boolean {
+    if (this.order.size === 0) return false;
+    const s = this.slots.find(ip, v4);
+    return s >= 0 && (this.slots.meta[s]! & HELD) !== 0;
+  }
+
+  /** The held slot of `ip`, or -1. */
+  private heldSlot(ip: string): number {
+    const s = this.slots.find(ip);
+    return s >= 0 && (this.slots.meta[s]! & HELD) !== 0 ? s : -1;
+  }
+
+  isPermanent(ip: string): boolean {
+    const s = this.heldSlot(ip);
+    return s >= 0 && (this.slots.meta[s]! & PERM) !== 0;
+  }
+
+  /** The running block's expiry (null: permanent; undefined: none held). */
+  expiryOf(ip: string): number | null | undefined {
+    const s = this.heldSlot(ip);
+    if (s < 0) return undefined;
+    return (this.slots.meta[s]! & PERM) !== 0 ? null : this.slots.f64[4 * s + EXPIRES]!;
+  }
+
+  recordOf(ip: string): BlockRecord | undefined {
+    const s = this.heldSlot(ip);
+    return s < 0 ? undefined : this.synced(s);
+  }
+
+  *blocks(): IterableIterator<BlockRecord> {
+    for (const rec of this.order.values())
+      if (!this.isPermanent(rec.ip)) yield this.synced(this.heldSlot(rec.ip));
+  }
+
+  *permanents(): IterableIterator<BlockRecord> {
+    for (const rec of this.order.values()) if (this.isPermanent(rec.ip)) yield rec;
+  }
+
+  /** How many dynamic blocks `ip` has had. */
+  timesOf(ip: string): number {
+    const s = this.slots.find(ip);
+    return s < 0 ? 0 : this.slots.meta[s]! >>> 2;
+  }
+
+  /** Sets the count of `ip` (0 forgets it). */
+  setTimes(ip: string, n: number): void {
+    const s = n > 0 ? this.slots.slotFor(ip) : this.slots.find(ip);
+    if (s < 0) return;
+    const meta = this.slots.meta;
+    meta[s] = (meta[s]! & FLAGS) | (n << 2);
+    this.slots.releaseIfEmpty(s, ip);
+  }
+
+  /** Holds `record` as a running dynamic block from `at` (its expiry queued). */
+  start(record: BlockRecord, at: number): BlockRecord {
+    this.hold(record, false, record.expiresAt!, at);
+    this.heap.push(record.expiresAt!, record);
+    this.stats.blocks++;
+    return record;
+  }
+
+  /** Holds `record` (expiresAt null) as permanent. */
+  holdPermanent(record: BlockRecord, lastDecisionAt: number): void {
+    this.hold(record, true, 0, lastDecisionAt);
+    this.permanentCount++;
+  }
+
+  /** Restores a running block (`lastDecisionAt` -Infinity: its first renewal is reported). */
+  restoreRunning(record: BlockRecord): void {
+    this.hold(record, false, record.expiresAt!, Number.NEGATIVE_INFINITY);
+    this.heap.push(record.expiresAt!, record);
+  }
+
+  private hold(record: BlockRecord, permanent: boolean, reported: number, lastDecisionAt: number): void {
+    const ip = record.ip;
+    const s = this.slots.slotFor(ip);
+    const meta = this.slots.meta;
+    meta[s] = (meta[s]! & ~FLAGS) | HELD | (permanent ? PERM : 0);
+    this.slots.recs[s] = record;
+    const f = this.slots.f64;
+    const o = 4 * s;
+    f[o + EXPIRES] = record.expiresAt ?? Number.POSITIVE_INFINITY;
+    f[o + LAST_SEEN] = record.lastSeen;
+    f[o + REPORTED] = reported;
+    f[o + LAST_DECISION] = lastDecisionAt;
+    this.order.set(ip, record);
+  }
+
+  /** Lets go of `ip`'s block (none: nothing), its record brought up to date; its count stays. */
+  drop(ip: string): BlockRecord | undefined {
+    const s = this.heldSlot(ip);
+    if (s < 0) return undefined;
+    const rec = this.synced(s);
+    const meta = this.slots.meta;
+    if ((meta[s]! & PERM) !== 0) this.permanentCount--;
+    meta[s] = meta[s]! & ~FLAGS;
+    this.slots.recs[s] = undefined;
+    this.order.delete(ip);
+    this.slots.releaseIfEmpty(s, ip);
+    return rec;
+  }
+
+  /**
+   * A packet of attack traffic from `ip` at `at`, with no expiry due before it: null if
+   * `ip` is not held, else the renewal's decisions (none, or one extend).
+   */
+  renewIfHeld(ip: string, at: number, out: Decision[]): Decision[] | null {
+    if (this.order.size === 0) return null;
+    const s = this.heldSlot(ip);
+    if (s < 0) return null;
+    if ((this.slots.meta[s]! & PERM) !== 0) return out;
+    const f = this.slots.f64;
+    const o = 4 * s;
+    if (at > f[o + LAST_SEEN]!) f[o + LAST_SEEN] = at;
+    const expiresAt = at + this.blockTime;
+    if (expiresAt <= f[o + EXPIRES]!) return out;
+    f[o + EXPIRES] = expiresAt;
+    if (at - f[o + LAST_DECISION]! >= EXTEND_INTERVAL) out.push(this.extend(s, at));
+    return out;
+  }
+
+  /** A running dynamic block's expiry moved to `expiresAt` at `at` (by hand, by a peer): reported. */
+  extendTo(ip: string, expiresAt: number, at: number): Decision {
+    const s = this.heldSlot(ip);
+    this.slots.f64[4 * s + EXPIRES] = expiresAt;
+    return this.extend(s, at);
+  }
+
+  private extend(s: number, at: number): Decision {
+    const f = this.slots.f64;
+    const o = 4 * s;
+    f[o + REPORTED] = f[o + EXPIRES]!;
+    f[o + LAST_DECISION] = at;
+    this.stats.extends++;
+    const rec = this.slots.recs[s]!;
+    return decisionOf('extend', rec.reason, at, rec, f[o + REPORTED]!);
+  }
+
+  /** The earliest time a block may lift (+Infinity if none). */
+  nextDue(): number {
+    return this.heap.peekKey();
+  }
+
+  /** Lifts the dynamic blocks whose time ran out by `now`; reports renewals left unreported. */
+  tick(now: number): Decision[] {
+    const out: Decision[] = [];
+    while (this.heap.peekKey() <= now) {
+      const rec = this.heap.pop()!;
+      const s = this.heldSlot(rec.ip);
+      if (s < 0 || this.slots.recs[s] !== rec) continue; // lifted or replaced since
+      const f = this.slots.f64;
+      const o = 4 * s;
+      const expiresAt = f[o + EXPIRES]!;
+      if (expiresAt <= now) {
+        this.drop(rec.ip);
+        this.stats.unblocks++;
+        out.push(decisionOf('unblock', 'expired', expiresAt, rec, null));
+        continue;
+      }
+      // Renewed since it was queued. If the reported expiry (the firewall's timeout) is
+      // due, report the renewal now, as of that moment; then wait for the next one.
+      if (f[o + REPORTED]! <= now) out.push(this.extend(s, f[o + REPORTED]!));
+      this.heap.push(f[o + REPORTED]!, rec);
+    }
+    return out;
+  }
+
+  /** The record of held slot `s`, its expiry and last-seen time written back from the slot. */
+  private synced(s: number): BlockRecord {
+    const rec = this.slots.recs[s]!;
+    if ((this.slots.meta[s]! & PERM) === 0) {
+      rec.expiresAt = this.slots.f64[4 * s + EXPIRES]!;
+      rec.lastSeen = this.slots.f64[4 * s + LAST_SEEN]!;
+    }
+    return rec;
+  }
+}
