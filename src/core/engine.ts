@@ -26,8 +26,8 @@ import { Detector, type DetectorOptions, type DetectorStats } from './detect/det
 import type { NearMiss } from './detect/near-miss.js';
 import { PortSet, remoteOf } from './detect/ports.js';
 import { canonicalV4Number } from './net/ip.js';
-import { V4_UNKNOWN } from './policy/address-map.js';
 import { Policy, type PolicyDeps, type PolicyStats } from './policy/policy.js';
+import { V4_UNKNOWN } from './policy/source-slots.js';
 import { LEAN_REQUEST, LEAN_RESPONSE, START_REQUEST, START_RESPONSE } from './sip/parse.js';
 import {
   type BlockRecord,

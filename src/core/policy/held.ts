@@ -14,7 +14,6 @@
  * - Iteration (blocks, permanents) is in the order the blocks started, as before.
  */
 import type { BlockRecord, Decision } from '../types.js';
-import { V4_UNKNOWN } from './address-map.js';
 import { decisionOf } from './block-record.js';
 import { MinHeap } from './heap.js';
 import {
@@ -26,6 +25,7 @@ import {
   PERM,
   REPORTED,
   SourceSlots,
+  V4_UNKNOWN,
 } from './source-slots.js';
 
 /** Least seconds between two reported renewals of one block. */

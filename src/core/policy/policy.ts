@@ -1,7 +1,7 @@
 /**
  * Policy: Verdicts + lists + countries + block history → Decisions. Whether an address may
- * be blocked at all (lists, countries) is gate.ts's; the held blocks are looked up by
- * address-map.ts.
+ * be blocked at all (lists, countries) is gate.ts's; the held blocks, their renewals and
+ * expiry, and each address's count of blocks are held.ts's (one slot per address).
  * - The allow list beats everything; deny-listed and country-blocked addresses are already dropped
  *   by the kernel, so a verdict about them decides nothing new.
  * - A dynamic block lasts BLOCKTIME; every new packet from the blocked address renews it (capture
@@ -20,12 +20,12 @@
  */
 
 import type { BlockRecord, Config, Decision, DecisionReason, Rule, Verdict } from '../types.js';
-import { V4_UNKNOWN } from './address-map.js';
 import { bareRecord, decisionOf, verdictRecord } from './block-record.js';
 import { type CountryLookup, gateOf, type ListLookup } from './gate.js';
 import { EXTEND_INTERVAL, HeldBlocks } from './held.js';
 import { blockNote, permanentNote } from './notes.js';
 import { PrefixHolds } from './prefix-hold.js';
+import { V4_UNKNOWN } from './source-slots.js';
 
 export type { CountryLookup, ListLookup };
 

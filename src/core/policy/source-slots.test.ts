@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { canonicalV4Number } from '../net/ip.js';
 import { mulberry32 } from '../prng.testkit.js';
-import { V4_UNKNOWN } from './address-map.js';
-import { FLAGS, HELD, SourceSlots } from './source-slots.js';
+import { FLAGS, HELD, SourceSlots, V4_UNKNOWN } from './source-slots.js';
 
 /**
  * The slot table against a Map<string, meta>: slotFor, find (by text and by the caller's

@@ -13,6 +13,8 @@
  * and its 32-byte group of four doubles — three lines, against five or six before; the
  * record itself is read only when a decision is made.
  *
+ * It replaced AddressMap (an int32 table of held blocks beside a Map of every key) and the
+ * policy's Map of block counts.
  * - Index: canonical IPv4 addresses by their 32-bit number in an open-addressing table of
  *   [key, 1 + slot] int32 pairs (Fibonacci hash, linear probing, backward-shift deletion,
  *   at most half full); any other text (IPv6, a network, a non-canonical spelling) in a
@@ -23,11 +25,13 @@
  *   (the held block's record). Columns grow by copying (a memcpy, no rehash); the index
  *   doubles. Columns are replaced by a growth: read them through the table after `slotFor`.
  * - The last lookup is remembered until a slot is added or freed: a packet asks about its
- *   source two or three times in a row (AddressMap did the same).
+ *   source two or three times in a row.
  */
 import { canonicalV4Number as ipv4Number } from '../net/ip.js';
 import type { BlockRecord } from '../types.js';
-import { V4_UNKNOWN } from './address-map.js';
+
+/** `v4` when the caller has not read the address as a number: the text is parsed. */
+export const V4_UNKNOWN = -2;
 
 /** meta bits: a block is held; it is permanent. The count of dynamic blocks is meta >>> 2. */
 export const HELD = 1;
