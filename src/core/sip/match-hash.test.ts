@@ -1,7 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../prng.testkit.js';
-import { HASH, hashEnd, hashNum, hashOne, hashStart, hashStartWith, hashStr } from './match-hash.js';
+import type { SipMessage } from '../types.js';
+import {
+  branchHash,
+  callHash,
+  HASH,
+  hashEnd,
+  hashNum,
+  hashOne,
+  hashStart,
+  hashStartWith,
+  hashStr,
+  requestKey,
+} from './match-hash.js';
+import { parseSipText } from './parse.js';
 
 function key(ip: string, callId: string, cseq: number): [number, number] {
   hashStart();
@@ -74,4 +87,49 @@ test('hashOne is the first hash of the three calls, hashStartWith the same as ha
     hashEnd();
     assert.deepEqual(viaMemo, [HASH.h1, HASH.h2]);
   }
+});
+
+test("the parser's Call-ID and branch hashes (from bytes) are the strings' own, whatever asks", () => {
+  const rnd = mulberry32(1313);
+  const token = (n: number) =>
+    Array.from({ length: n }, () => 'abcdefXYZ0123456789-.!%*_+`~'[Math.floor(rnd() * 28)]).join('');
+  const strip = (m: SipMessage): SipMessage => ({
+    ...m,
+    // Fresh strings of the same characters: the memo is keyed by value, not by object.
+    callId: m.callId === null ? null : ` ${m.callId}`.slice(1),
+    branch: m.branch === null ? null : ` ${m.branch}`.slice(1),
+  });
+  for (let i = 0; i < 2000; i++) {
+    const callId = token(1 + Math.floor(rnd() * 60));
+    const branch = `z9hG4bK${token(Math.floor(rnd() * 30))}`;
+    const pad = ' '.repeat(Math.floor(rnd() * 3));
+    const msg = parseSipText(
+      `REGISTER sip:pbx.example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;rport;branch=${branch}\r\n` +
+        `Call-ID:${pad}${callId}${pad}\r\nCSeq: ${i} REGISTER\r\nContent-Length: 0\r\n\r\n`,
+    )!;
+    assert.equal(msg.callId, callId);
+    assert.equal(msg.branch, branch);
+    // Just parsed: the parser's hashes; then the same asked with copies, and with nothing noted.
+    const parsed = [callHash(msg.callId), branchHash(msg.branch)];
+    assert.ok(requestKey('198.51.100.7', msg));
+    const key = [HASH.h1, HASH.h2];
+    const other = parseSipText(
+      'OPTIONS sip:x@y SIP/2.0\r\nCall-ID: something-else\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKother\r\n\r\n',
+    )!;
+    assert.deepEqual(parsed, [hashOne(callId), hashOne(branch)]);
+    assert.deepEqual([callHash(strip(msg).callId), branchHash(strip(msg).branch)], parsed);
+    assert.ok(requestKey('198.51.100.7', strip(msg)));
+    assert.deepEqual([HASH.h1, HASH.h2], key);
+    // Another message parsed since: the first one's key is unchanged, the other's differs.
+    assert.ok(requestKey('198.51.100.7', { ...other, cseq: i, method: 'REGISTER' }));
+    assert.notDeepEqual([HASH.h1, HASH.h2], key);
+    assert.ok(requestKey('198.51.100.7', msg));
+    assert.deepEqual([HASH.h1, HASH.h2], key);
+  }
+  // A folded Call-ID is its text with the fold made one space, and hashed as that text.
+  const folded = parseSipText(
+    'REGISTER sip:a@b SIP/2.0\r\nCall-ID: abc\r\n def\r\nCSeq: 1 REGISTER\r\n\r\n',
+  )!;
+  assert.equal(folded.callId, 'abc def');
+  assert.equal(callHash(folded.callId), hashOne('abc def'));
 });

@@ -14,10 +14,15 @@
  * in arrival order, for expiry and the bound), found through an open-addressing index from one
  * 30-bit hash of the key to the newest slot; a second independent 30-bit hash confirms it, and
  * slots sharing the first hash are chained. No key strings, no object per request:
- * nothing for the garbage collector to promote and sweep. O(1) per operation.
+ * nothing for the garbage collector to promote and sweep. O(1) per operation. The users
+ * and user agents kept are one pooled copy each (intern.ts), the Call-ID and branch hashes
+ * mostly the parser's (match-hash.ts).
  */
 import type { SipEvent, SipMessage, Transport } from '../types.js';
+import { StringPool } from './intern.js';
 import {
+  branchHash,
+  callHash,
   HASH,
   hashEnd,
   hashNum,
@@ -27,8 +32,10 @@ import {
   hashStr,
   requestKey,
 } from './match-hash.js';
+import type { PendingRequest } from './pending.js';
 import { detach, identityUser, targetUser, uriUser } from './users.js';
 
+export type { PendingRequest };
 export {
   detach,
   HASH,
@@ -44,35 +51,6 @@ export {
   uriUser,
 };
 
-/**
- * What detection needs to know about a request once its answer arrives. The table
- * hands out one view object, refilled by each call: read it before the next call.
- */
-export interface PendingRequest {
-  remote: string;
-  at: number;
-  method: string;
-  /** Hash of the Call-ID (0 without one). */
-  callHash: number;
-  /** CSeq number, or -1. */
-  cseq: number;
-  hasCredentials: boolean;
-  authUser: string | null;
-  toUser: string | null;
-  /** The user of the Request-URI (`sip:100@host` → `100`). */
-  uriUser: string | null;
-  userAgent: string | null;
-  transport: Transport;
-  /** The local SIP port the request was sent to. */
-  port: number;
-  /** Final status already seen (0 = none yet): later finals are retransmissions. */
-  answered: number;
-  /** It followed up a challenge with credentials (the server asked, the source answered). */
-  followUp: boolean;
-  /** An alert was raised about it already (a call that rings, then connects, alerts once). */
-  alerted: boolean;
-}
-
 export interface RequestTableOptions {
   /** Most requests remembered at once (default 200k). */
   maxEntries?: number;
@@ -84,8 +62,9 @@ const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws', 'sctp'];
 const CREDS = 8;
 const FOLLOW_UP = 16;
 const ALERTED = 32;
-// User agents repeat across millions of requests: keep one copy of each.
-const UA_CACHE_MAX = 4096;
+// User agents and users repeat across millions of requests: one copy of each is kept.
+const UA_POOL_MAX = 4096;
+const USER_POOL_MAX = 32768;
 
 /** Index cells for `cap` slots: a power of two, at least twice as many (probe runs stay short). */
 function indexSize(cap: number): number {
@@ -128,9 +107,9 @@ export class RequestTable {
   private toUser: (string | null)[];
   private uriUserCol: (string | null)[];
   private userAgent: (string | null)[];
-  private readonly uaCache = new Map<string, string>();
-  /** The copy of the last user agent interned. */
-  private lastUa = '';
+  /** One copy of each user agent and user kept (intern.ts): the parser's strings die young. */
+  private readonly uas = new StringPool(UA_POOL_MAX);
+  private readonly users = new StringPool(USER_POOL_MAX);
   private readonly view: PendingRequest = {
     remote: '',
     at: 0,
@@ -188,7 +167,7 @@ export class RequestTable {
     if (!requestKey(remote, msg)) return null;
     const h1 = HASH.h1;
     const h2 = HASH.h2;
-    const br = hashOne(msg.branch);
+    const br = branchHash(msg.branch);
     const old = this.find(h1, h2);
     if (old >= 0 && (this.branch[old] === br || br === 0 || this.branch[old] === 0)) {
       return this.load(old, remote);
@@ -205,16 +184,16 @@ export class RequestTable {
     this.key[s] = h1;
     this.verify[s] = h2;
     this.branch[s] = br;
-    this.call[s] = hashOne(msg.callId);
+    this.call[s] = callHash(msg.callId);
     this.port[s] = ev.dport;
     this.answered[s] = 0;
     const t = TRANSPORTS.indexOf(ev.transport);
     this.flags[s] = Math.max(t, 0) | (msg.hasCredentials ? CREDS : 0);
     this.method[s] = msg.method;
-    this.authUser[s] = detach(msg.authUser);
-    this.toUser[s] = detach(msg.toUser);
-    this.uriUserCol[s] = detach(uriUser(msg.uri));
-    this.userAgent[s] = this.internUa(msg.userAgent);
+    this.toUser[s] = this.users.get(msg.toUser);
+    this.authUser[s] = this.users.get(msg.authUser);
+    this.uriUserCol[s] = this.users.get(uriUser(msg.uri));
+    this.userAgent[s] = this.uas.get(msg.userAgent);
     const cell = this.cell(h1);
     const head = this.index[cell]!;
     this.next[s] = head - 1;
@@ -231,7 +210,7 @@ export class RequestTable {
     if (!requestKey(remote, msg)) return null;
     const s = this.find(HASH.h1, HASH.h2);
     if (s < 0) return null;
-    const br = hashOne(msg.branch);
+    const br = branchHash(msg.branch);
     if (br !== 0 && this.branch[s] !== 0 && this.branch[s] !== br) return null;
     return this.load(s, remote);
   }
@@ -396,23 +375,5 @@ export class RequestTable {
       i = j;
     }
     index[i] = 0;
-  }
-
-  private internUa(ua: string | null): string | null {
-    if (ua === null) return null;
-    // The same text as the last one: its copy (consecutive requests mostly share one).
-    if (ua === this.lastUa) return this.lastUa;
-    const hit = this.internNew(ua);
-    this.lastUa = hit;
-    return hit;
-  }
-
-  private internNew(ua: string): string {
-    const hit = this.uaCache.get(ua);
-    if (hit !== undefined) return hit;
-    if (this.uaCache.size >= UA_CACHE_MAX) this.uaCache.clear();
-    const copy = detach(ua)!;
-    this.uaCache.set(copy, copy);
-    return copy;
   }
 }

@@ -5,10 +5,11 @@
  * the first occurrence of a header wins; at most MAX_HEADERS lines are looked at, and any
  * text an attacker writes that sipprot keeps is cut to MAX_FIELD characters.
  */
+import { noteBranch, noteCallId } from './match-hash.js';
+import { AUTH, authParams, WANT_NONCE, WANT_STALE, WANT_USERNAME } from './parse-auth.js';
 import {
-  AUTH,
   addrUser,
-  authParams,
+  BRANCH_AT,
   contactUri,
   FIRST,
   H_AUTHN,
@@ -27,9 +28,6 @@ import {
   text,
   VALUE_START,
   viaBranch,
-  WANT_NONCE,
-  WANT_STALE,
-  WANT_USERNAME,
 } from './parse-scan.js';
 
 /**
@@ -152,7 +150,10 @@ export class Headers {
       case H_VIA:
         if (!this.viaSeen) {
           this.viaSeen = true;
-          this.branch = viaBranch(s, vs, ve);
+          const br = viaBranch(s, vs, ve);
+          // Hashed from its bytes now, for the request table (match-hash.ts).
+          if (br !== null) noteBranch(br, b, o + BRANCH_AT);
+          this.branch = br;
         }
         break;
       case H_FROM:
@@ -168,7 +169,12 @@ export class Headers {
         }
         break;
       case H_CALLID:
-        if (this.callId === null) this.callId = text(s, vs, ve, folded);
+        if (this.callId === null) {
+          const id = text(s, vs, ve, folded);
+          // Hashed from its bytes now (match-hash.ts); a folded one is no longer its bytes.
+          if (id !== null && !folded) noteCallId(id, b, o + skipLws(vs, ve));
+          this.callId = id;
+        }
         break;
       case H_CSEQ:
         if (this.cseq === null && this.cseqMethod === null) this.readCseq(s, b, o, vs, ve);

@@ -1,7 +1,7 @@
 /**
  * The byte-level scanners behind parseSip (parse.ts): header names and the values
- * detection keeps (Via branch, URI user, auth parameters, Contact URI); the byte classes
- * they branch on are parse-chars.ts's.
+ * detection keeps (Via branch, URI user, Contact URI); the auth parameters' scanner is
+ * parse-auth.ts's, the byte classes they branch on parse-chars.ts's.
  * They read the message bytes through a view set by `scanView` (index-aligned with the
  * decoded string they slice from): module state instead of two more parameters on every
  * helper of the hot path.
@@ -9,7 +9,6 @@
 
 import {
   FIRST,
-  isAuthValueEnd,
   isCrLf,
   isLws,
   isParamEnd,
@@ -33,9 +32,10 @@ export const H_AUTHN = 8;
 export const H_CONTACT = 9;
 
 const EMPTY = new Uint8Array(0);
-let B: Uint8Array = EMPTY;
+/** The message bytes (live bindings: parse-auth.ts reads them too). */
+export let B: Uint8Array = EMPTY;
 /** Where the decoded string's first character is in B. */
-let O = 0;
+export let O = 0;
 
 /** Point the scanners at the message bytes: string index i is byte B[o + i]. */
 export function scanView(b: Uint8Array, o: number): void {
@@ -65,7 +65,7 @@ export function isSipVersion(p: number): boolean {
 }
 
 /** Case-insensitive compare of the bytes at p with a lower-case literal. */
-function eqi(p: number, l: Uint8Array): boolean {
+export function eqi(p: number, l: Uint8Array): boolean {
   const b = B;
   const o = O;
   for (let i = 0; i < l.length; i++) {
@@ -134,9 +134,6 @@ export function methodName(s: string, p: number, e: number): string {
 
 const L_BRANCH = lit('branch');
 const L_TEL = lit('tel');
-const L_USERNAME = lit('username');
-const L_STALE = lit('stale');
-const L_NONCE = lit('nonce');
 
 /** A header name as bytes: lower case, and upper case where that is a letter. */
 interface Name {
@@ -217,7 +214,10 @@ export function headerAt(p: number, lineEnd: number): number {
 
 // ---------------------------------------------------------------- values
 
-/** The branch parameter of the first via-parm in a Via value. */
+/** Where viaBranch's result starts in the text (valid when it returned a string). */
+export let BRANCH_AT = 0;
+
+/** The branch parameter of the first via-parm in a Via value (its start in BRANCH_AT). */
 export function viaBranch(s: string, p: number, e: number): string | null {
   const b = B;
   const o = O;
@@ -232,6 +232,7 @@ export function viaBranch(s: string, p: number, e: number): string | null {
       const r = k + 8;
       let t = r;
       while (t < e && isTokenCode(b[o + t]!)) t++;
+      BRANCH_AT = r;
       return t > r ? s.slice(r, t) : null;
     }
   }
@@ -247,6 +248,7 @@ export function viaBranch(s: string, p: number, e: number): string | null {
         r = skipLws(r + 1, e);
         let t = r;
         while (t < e && isTokenCode(b[o + t]!)) t++;
+        BRANCH_AT = r;
         return t > r ? s.slice(r, t) : null;
       }
     }
@@ -287,7 +289,7 @@ function uriBounds(s: string, p: number, e: number): void {
  * are found by native search; one is escaped when an odd run of backslashes precedes it
  * (quoted-pair: any other character ends a run, so the run's parity decides).
  */
-function skipQuoted(s: string, q: number, e: number): number {
+export function skipQuoted(s: string, q: number, e: number): number {
   const b = B;
   const o = O;
   let r = q + 1;
@@ -356,78 +358,4 @@ export function contactUri(s: string, p: number, e: number): string | null {
   const us = skipLws(URI_START, URI_END);
   const ue = trimEnd(us, URI_END);
   return ue > us ? s.slice(us, ue) : null;
-}
-
-/** Which parameters authParams looks for (bits), and where it leaves them. */
-export const WANT_USERNAME = 1;
-export const WANT_NONCE = 2;
-export const WANT_STALE = 4;
-export const AUTH: { username: string | null; nonce: string | null; stale: string | null } = {
-  username: null,
-  nonce: null,
-  stale: null,
-};
-
-/**
- * The `username`, `nonce` and `stale` parameters (those in `want`) of an Authorization or
- * WWW-Authenticate value (`Digest a="x", b=y`), quoted or not, names case-insensitive, the
- * first of each: one pass over the value (three passes were 14% of decoding a flood).
- * A header may hold several challenges (`Digest ..., Digest ...`): a token followed by a
- * space is a scheme and is skipped. Results are in AUTH (null: absent).
- */
-export function authParams(s: string, p: number, e: number, want: number): void {
-  const b = B;
-  const o = O;
-  AUTH.username = null;
-  AUTH.nonce = null;
-  AUTH.stale = null;
-  let q = p;
-  while (q < e && want !== 0) {
-    q = skipLws(q, e);
-    const ns = q;
-    while (q < e && isTokenCode(b[o + q]!)) q++;
-    const ne = q;
-    q = skipLws(q, e);
-    if (q < e && b[o + q] === 61) {
-      q = skipLws(q + 1, e);
-      let vs2: number;
-      let ve2: number;
-      if (b[o + q] === 34) {
-        const close = skipQuoted(s, q, e);
-        vs2 = q + 1;
-        ve2 = close > vs2 && b[o + close - 1] === 34 ? close - 1 : close;
-        q = close;
-      } else {
-        vs2 = q;
-        while (q < e && !isAuthValueEnd(b[o + q]!)) q++;
-        ve2 = q;
-      }
-      const len = ne - ns;
-      if (len === 8) {
-        if ((want & WANT_USERNAME) !== 0 && eqi(ns, L_USERNAME)) {
-          AUTH.username = authValue(s, vs2, ve2);
-          want &= ~WANT_USERNAME;
-        }
-      } else if (len === 5) {
-        if ((want & WANT_NONCE) !== 0 && eqi(ns, L_NONCE)) {
-          AUTH.nonce = authValue(s, vs2, ve2);
-          want &= ~WANT_NONCE;
-        } else if ((want & WANT_STALE) !== 0 && eqi(ns, L_STALE)) {
-          AUTH.stale = authValue(s, vs2, ve2);
-          want &= ~WANT_STALE;
-        }
-      }
-      q = skipLws(q, e);
-      if (b[o + q] === 44) q++;
-      else if (q < e && ne === ns) q++; // garbage: make progress
-    } else if (ne === ns) {
-      q++; // a stray character (comma, quote): step over it
-    }
-    // otherwise `ns..ne` was a scheme token; the loop continues with its first param
-  }
-}
-
-function authValue(s: string, vs: number, ve: number): string {
-  const v = s.slice(vs, ve);
-  return v.indexOf('\\') < 0 ? v : v.replace(/\\(.)/g, '$1');
 }
