@@ -113,6 +113,8 @@ export async function launchBrowser(opts: { timezoneId?: string; locale?: string
 export interface UiServer {
   url: string;
   world: FakeWorld;
+  /** Drops every open connection (the live stream too), as a proxy or a network hiccup does. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -123,7 +125,12 @@ export async function startUiServer(): Promise<UiServer> {
   const app = await buildApi(world.deps, { transport: 'tcp', webRoot: WEB_DIST, heartbeatMs: 2000 });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, world, close: () => app.close() };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    world,
+    dropConnections: () => app.server.closeAllConnections(),
+    close: () => app.close(),
+  };
 }
 
 /** Console errors, uncaught exceptions and CSP violations a page produced. */

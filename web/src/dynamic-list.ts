@@ -46,6 +46,8 @@ export interface Query {
   phones: boolean;
 }
 export type Counts = NonNullable<DynamicPage['counts']>;
+/** The top of the list as read: its rows, where the next page starts, the counts. */
+type Window = { blocks: DynamicBlock[]; next: string | null; counts: Counts | null };
 
 function params(q: Query, extra: Record<string, string>): string {
   const p = new URLSearchParams({ sort: q.sort, dir: q.dir, ...extra });
@@ -80,9 +82,14 @@ export class DynamicList {
   private readonly listeners = new Set<() => void>();
   private readonly offs: Array<() => void> = [];
 
-  /** Follows the live connection: reads the first page at every `ready`. */
+  /**
+   * Follows the live connection: reads the window at every `ready`. After a reconnect that
+   * is the window as large as it was, in the order, search and filter asked: the stream
+   * dropping (a proxy's idle timeout, a daemon restart) must not put an admin deep in a
+   * flood's list back on its first page; what changed meanwhile is in what is read.
+   */
   start(): void {
-    this.offs.push(live.onReady(() => void this.reload()));
+    this.offs.push(live.onReady(() => void this.reload(this.room)));
     this.offs.push(live.onChanges((c) => this.heard(c)));
     if (live.state === 'open') void this.reload();
   }
@@ -111,20 +118,23 @@ export class DynamicList {
     void this.reload();
   }
 
-  /** The first page again (a new order or search, a reconnect). Only the last one asked fills. */
-  async reload(): Promise<void> {
+  /**
+   * The window read again from the top: the first page (a new order or search), or `rows`
+   * of them in pages the server allows (a reconnect). Only the last one asked fills.
+   */
+  async reload(rows = PAGE): Promise<void> {
     const ask = ++this.asked;
     this.loading = 'first';
     this.held = [];
     this.emit();
     try {
-      const page = await get<DynamicPage>(`/api/dynamic/page?${params(this.query, { limit: String(PAGE) })}`);
-      if (ask !== this.asked) return;
-      this.room = PAGE;
-      this.rows = page.blocks.map((b) => liveRow(b, false));
+      const read = await this.readTop(rows, ask);
+      if (read === null) return;
+      this.room = Math.max(PAGE, rows);
+      this.rows = read.blocks.map((b) => liveRow(b, false));
       this.byIp = new Map(this.rows.map((r) => [r.ip, r]));
-      this.next = page.next;
-      this.counts = page.counts;
+      this.next = read.next;
+      this.counts = read.counts;
       this.error = null;
       this.lastCounts = performance.now();
     } catch (e) {
@@ -134,6 +144,24 @@ export class DynamicList {
     this.loading = null;
     for (const c of this.held.splice(0)) this.apply(c);
     this.emit();
+  }
+
+  /** The first `rows` of the list (pages of at most MAX_PAGE_ROWS), or null once another read was asked. */
+  private async readTop(rows: number, ask: number): Promise<Window | null> {
+    const blocks: DynamicBlock[] = [];
+    let counts: Counts | null = null;
+    let next: string | null = null;
+    do {
+      const extra: Record<string, string> = { limit: String(Math.min(MAX_PAGE_ROWS, rows - blocks.length)) };
+      if (next !== null) extra.after = next;
+      const page: DynamicPage = await get<DynamicPage>(`/api/dynamic/page?${params(this.query, extra)}`);
+      if (ask !== this.asked) return null;
+      // The counts come with the first page only.
+      counts ??= page.counts ?? null;
+      blocks.push(...page.blocks);
+      next = page.next;
+    } while (next !== null && blocks.length < rows);
+    return { blocks, next, counts };
   }
 
   /** The next page after the window's last row. */
