@@ -14,9 +14,9 @@
  * in arrival order, for expiry and the bound), found through an open-addressing index from one
  * 30-bit hash of the key to the newest slot; a second independent 30-bit hash confirms it, and
  * slots sharing the first hash are chained. No key strings, no object per request:
- * nothing for the garbage collector to promote and sweep. O(1) per operation. The users
- * and user agents kept are one pooled copy each (intern.ts), the Call-ID and branch hashes
- * mostly the parser's (match-hash.ts).
+ * nothing for the garbage collector to promote and sweep. O(1) per operation. The user
+ * agents kept are one pooled copy each (intern.ts), a user named twice by one request one
+ * copy, the Call-ID and branch hashes mostly the parser's (match-hash.ts).
  */
 import type { SipEvent, SipMessage, Transport } from '../types.js';
 import { StringPool } from './intern.js';
@@ -62,9 +62,8 @@ const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws', 'sctp'];
 const CREDS = 8;
 const FOLLOW_UP = 16;
 const ALERTED = 32;
-// User agents and users repeat across millions of requests: one copy of each is kept.
-const UA_POOL_MAX = 4096;
-const USER_POOL_MAX = 32768;
+// User agents repeat across millions of requests: one copy of each is kept (2^12 slots).
+const UA_POOL_BITS = 12;
 
 /** Index cells for `cap` slots: a power of two, at least twice as many (probe runs stay short). */
 function indexSize(cap: number): number {
@@ -107,9 +106,8 @@ export class RequestTable {
   private toUser: (string | null)[];
   private uriUserCol: (string | null)[];
   private userAgent: (string | null)[];
-  /** One copy of each user agent and user kept (intern.ts): the parser's strings die young. */
-  private readonly uas = new StringPool(UA_POOL_MAX);
-  private readonly users = new StringPool(USER_POOL_MAX);
+  /** One copy of each user agent kept (intern.ts): the parser's strings die young. */
+  private readonly uas = new StringPool(UA_POOL_BITS);
   private readonly view: PendingRequest = {
     remote: '',
     at: 0,
@@ -190,9 +188,14 @@ export class RequestTable {
     const t = TRANSPORTS.indexOf(ev.transport);
     this.flags[s] = Math.max(t, 0) | (msg.hasCredentials ? CREDS : 0);
     this.method[s] = msg.method;
-    this.toUser[s] = this.users.get(msg.toUser);
-    this.authUser[s] = this.users.get(msg.authUser);
-    this.uriUserCol[s] = this.users.get(uriUser(msg.uri));
+    // One copy of a user the request names twice (a flood's attempt: To and username "134"
+    // alike, 425k of 500k requests): the other copy dies young instead of being promoted.
+    const to = detach(msg.toUser);
+    const auth = msg.authUser;
+    const uu = uriUser(msg.uri);
+    this.toUser[s] = to;
+    this.authUser[s] = auth !== null && auth === to ? to : detach(auth);
+    this.uriUserCol[s] = uu !== null && uu === to ? to : detach(uu);
     this.userAgent[s] = this.uas.get(msg.userAgent);
     const cell = this.cell(h1);
     const head = this.index[cell]!;
