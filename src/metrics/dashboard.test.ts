@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { SipprotMetrics } from './sipprot-metrics.js';
+import { metricsWith } from './sources.testkit.js';
 
 interface Target {
   expr: string;
@@ -33,26 +33,7 @@ const dashboard = JSON.parse(
   templating: { list: Array<{ name: string; query: { query: string } }> };
 };
 
-const metrics = new SipprotMetrics({
-  capture: () => null,
-  hep: () => null,
-  sipMessages: () => 0,
-  detection: () => ({
-    failures: 0,
-    challenges: 0,
-    probes: 0,
-    blockedPackets: 0,
-    renewals: 0,
-    trackedAddresses: 0,
-    verdicts: {},
-  }),
-  drops: async () => null,
-  blocks: () => ({ local: 0, peer: 0, permanent: 0 }),
-  lists: () => ({ allow: 0, deny: 0 }),
-  countries: () => ({ blocked: 0, networks: 0 }),
-  queues: async () => ({ mail: 0, webhooks: 0 }),
-  loopLag: () => null,
-});
+const metrics = metricsWith();
 
 /** Every series name a scrape can show, with the labels each may carry. */
 const exported = new Map<string, Set<string>>();

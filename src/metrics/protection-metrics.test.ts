@@ -5,31 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RULES } from '../core/types.js';
-import { type MetricsSources, SipprotMetrics } from './sipprot-metrics.js';
-
-function metricsWith(extra: Partial<MetricsSources>): SipprotMetrics {
-  return new SipprotMetrics({
-    capture: () => null,
-    hep: () => null,
-    sipMessages: () => 0,
-    detection: () => ({
-      failures: 0,
-      challenges: 0,
-      probes: 0,
-      blockedPackets: 0,
-      renewals: 0,
-      trackedAddresses: 0,
-      verdicts: {},
-    }),
-    drops: async () => null,
-    blocks: () => ({ local: 0, peer: 0, permanent: 0 }),
-    lists: () => ({ allow: 0, deny: 0 }),
-    countries: () => ({ blocked: 0, networks: 0 }),
-    queues: async () => ({ mail: 0, webhooks: 0 }),
-    loopLag: () => null,
-    ...extra,
-  });
-}
+import { metricsWith } from './sources.testkit.js';
 
 describe('protection and OBSERVE metrics', () => {
   it('a lost part: its gauge and the overall state are 0, the counters carry the failures', async () => {

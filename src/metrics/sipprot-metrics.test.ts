@@ -6,30 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SipprotMetrics } from './sipprot-metrics.js';
-
-function metrics(): SipprotMetrics {
-  return new SipprotMetrics({
-    capture: () => null,
-    hep: () => null,
-    sipMessages: () => 0,
-    detection: () => ({
-      failures: 0,
-      challenges: 0,
-      probes: 0,
-      blockedPackets: 0,
-      renewals: 0,
-      trackedAddresses: 0,
-      verdicts: {},
-    }),
-    drops: async () => null,
-    blocks: () => ({ local: 0, peer: 0, permanent: 0 }),
-    lists: () => ({ allow: 0, deny: 0 }),
-    countries: () => ({ blocked: 0, networks: 0 }),
-    queues: async () => ({ mail: 0, webhooks: 0 }),
-    loopLag: () => null,
-  });
-}
+import type { SipprotMetrics } from './sipprot-metrics.js';
+import { metricsWith } from './sources.testkit.js';
 
 async function series(m: SipprotMetrics): Promise<string[]> {
   return (await m.render()).split('\n').filter((l) => l.startsWith('sipprot_sip_messages_total{'));
@@ -37,7 +15,7 @@ async function series(m: SipprotMetrics): Promise<string[]> {
 
 describe('sipprot_sip_messages_total', () => {
   it('counts requests by method and answers by method and class, bounded labels', async () => {
-    const m = metrics();
+    const m = metricsWith();
     m.sipMessage('request', 'REGISTER', null);
     m.sipMessage('request', 'REGISTER', null);
     m.sipMessage('request', 'REFER', null);
@@ -63,7 +41,7 @@ describe('sipprot_sip_messages_total', () => {
 
 describe('sipprot_decisions_total', () => {
   it('counts decisions by action and reason', async () => {
-    const m = metrics();
+    const m = metricsWith();
     m.decided([
       { action: 'block', reason: 'brute-force' },
       { action: 'extend', reason: 'brute-force' },
