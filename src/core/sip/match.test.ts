@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { answer, invite, register } from '../detect/detect.testkit.js';
-import { HASH, hashOne, identityUser, RequestTable, requestKey, targetUser, uriUser } from './match.js';
+import { HASH, identityUser, RequestTable, requestKey, targetUser, uriUser } from './match.js';
+import { callHash } from './match-hash.js';
 
 describe('uriUser', () => {
   const cases: Array<[string | null, string | null]> = [
@@ -53,7 +54,8 @@ describe('RequestTable', () => {
     assert.equal(e.port, 5060);
     assert.equal(e.transport, 'udp');
     assert.equal(e.at, 10);
-    assert.equal(e.callHash, hashOne(req.msg.callId));
+    assert.equal(e.callHash, callHash(req.msg.callId));
+    assert.notEqual(e.callHash, callHash(`${req.msg.callId}x`));
     assert.equal(e.cseq, 1);
   });
 

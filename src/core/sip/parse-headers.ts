@@ -5,11 +5,9 @@
  * the first occurrence of a header wins; at most MAX_HEADERS lines are looked at, and any
  * text an attacker writes that sipprot keeps is cut to MAX_FIELD characters.
  */
-import { noteBranch, noteCallId } from './match-hash.js';
 import { AUTH, authParams, WANT_NONCE, WANT_STALE, WANT_USERNAME } from './parse-auth.js';
 import {
   addrUser,
-  BRANCH_AT,
   contactUri,
   FIRST,
   H_AUTHN,
@@ -150,10 +148,7 @@ export class Headers {
       case H_VIA:
         if (!this.viaSeen) {
           this.viaSeen = true;
-          const br = viaBranch(s, vs, ve);
-          // Hashed from its bytes now, for the request table (match-hash.ts).
-          if (br !== null) noteBranch(br, b, o + BRANCH_AT);
-          this.branch = br;
+          this.branch = viaBranch(s, vs, ve);
         }
         break;
       case H_FROM:
@@ -169,12 +164,7 @@ export class Headers {
         }
         break;
       case H_CALLID:
-        if (this.callId === null) {
-          const id = text(s, vs, ve, folded);
-          // Hashed from its bytes now (match-hash.ts); a folded one is no longer its bytes.
-          if (id !== null && !folded) noteCallId(id, b, o + skipLws(vs, ve));
-          this.callId = id;
-        }
+        if (this.callId === null) this.callId = text(s, vs, ve, folded);
         break;
       case H_CSEQ:
         if (this.cseq === null && this.cseqMethod === null) this.readCseq(s, b, o, vs, ve);

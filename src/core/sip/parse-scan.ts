@@ -214,10 +214,7 @@ export function headerAt(p: number, lineEnd: number): number {
 
 // ---------------------------------------------------------------- values
 
-/** Where viaBranch's result starts in the text (valid when it returned a string). */
-export let BRANCH_AT = 0;
-
-/** The branch parameter of the first via-parm in a Via value (its start in BRANCH_AT). */
+/** The branch parameter of the first via-parm in a Via value. */
 export function viaBranch(s: string, p: number, e: number): string | null {
   const b = B;
   const o = O;
@@ -232,7 +229,6 @@ export function viaBranch(s: string, p: number, e: number): string | null {
       const r = k + 8;
       let t = r;
       while (t < e && isTokenCode(b[o + t]!)) t++;
-      BRANCH_AT = r;
       return t > r ? s.slice(r, t) : null;
     }
   }
@@ -248,7 +244,6 @@ export function viaBranch(s: string, p: number, e: number): string | null {
         r = skipLws(r + 1, e);
         let t = r;
         while (t < e && isTokenCode(b[o + t]!)) t++;
-        BRANCH_AT = r;
         return t > r ? s.slice(r, t) : null;
       }
     }
