@@ -40,6 +40,9 @@ export interface PolicyDeps {
 export type PolicyConfig = Pick<Config, 'blockTime' | 'blockThreshold' | 'blockedCountries'> &
   Partial<Pick<Config, 'detection'>>;
 
+/** What packetIfBlocked returns when a blocked source's packet decided nothing. */
+const NO_DECISIONS: Decision[] = Object.freeze([]) as unknown as Decision[];
+
 /** Observed addresses kept before expired ones are pruned. */
 const OBSERVED_PRUNE_AT = 100_000;
 
@@ -72,6 +75,8 @@ export class Policy {
   private readonly watching = new Map<string, number>();
   private readonly prefixes: PrefixHolds;
   private readonly prefixOf: (ip: string) => string;
+  /** packetIfBlocked's buffer, handed over when a renewal is reported. */
+  private scratch: Decision[] = [];
   readonly stats: PolicyStats = {
     verdicts: 0,
     allowed: 0,
@@ -233,13 +238,18 @@ export class Policy {
 
   /**
    * A request from `ip` at `at`: null if the address is not held blocked, else what
-   * onPacket(ip, at, true) decides. One lookup for the Engine's question ("blocked?")
-   * and its renewal.
+   * onPacket(ip, at, true) decides (read it, never change it). One lookup for the Engine's
+   * question ("blocked?") and its renewal.
    */
   packetIfBlocked(ip: string, at: number): Decision[] | null {
     // Expiries due (time went back, or no event moved it yet): exactly onPacket's path.
     if (this.held.nextDue() <= at) return this.held.isBlocked(ip) ? this.onPacket(ip, at, true) : null;
-    return this.held.renewIfHeld(ip, at, []);
+    // Most renewals report nothing: then one shared, frozen empty array (the caller reads
+    // it, never keeps or changes it), and no array per packet of a flood.
+    const ds = this.held.renewIfHeld(ip, at, this.scratch);
+    if (ds === null || ds.length === 0) return ds === null ? null : NO_DECISIONS;
+    this.scratch = [];
+    return ds;
   }
 
   /** Lifts the dynamic blocks whose time ran out by `now`. */
