@@ -20,9 +20,9 @@
  *   at most half full); any other text (IPv6, a network, a non-canonical spelling) in a
  *   `Map<string, slot>`. The caller that read the address from packet bytes passes its
  *   number (`v4`), so no text is parsed again.
- * - Slots: stable numbers (freed ones reused), columns `meta` (HELD | PERM | count << 2)
- *   and `f64` (4 doubles a slot: EXPIRES, LAST_SEEN, REPORTED, LAST_DECISION) and `recs`
- *   (the held block's record). Columns grow by copying (a memcpy, no rehash); the index
+ * - Slots: stable numbers (freed ones reused), columns `meta` (HELD | PERM | count << 2),
+ *   `f64` (4 doubles a slot: EXPIRES, LAST_SEEN, REPORTED, LAST_DECISION), `link` (the
+ *   held blocks' list, in start order) and `recs` (the held block's record). Columns grow by copying (a memcpy, no rehash); the index
  *   doubles. Columns are replaced by a growth: read them through the table after `slotFor`.
  * - The last lookup is remembered until a slot is added or freed: a packet asks about its
  *   source two or three times in a row.
@@ -54,6 +54,8 @@ export class SourceSlots {
   private readonly strings = new Map<string, number>();
   meta = new Int32Array(INITIAL);
   f64 = new Float64Array(4 * INITIAL);
+  /** [previous, next] slot per slot (-1: none), for a list kept by the owner (held.ts). */
+  link = new Int32Array(2 * INITIAL);
   readonly recs: (BlockRecord | undefined)[] = [];
   private top = 0;
   private readonly free: number[] = [];
@@ -167,5 +169,8 @@ export class SourceSlots {
     const f64 = new Float64Array(4 * n);
     f64.set(this.f64);
     this.f64 = f64;
+    const link = new Int32Array(2 * n);
+    link.set(this.link);
+    this.link = link;
   }
 }

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { mulberry32 } from '../prng.testkit.js';
+import { aBlock } from '../records.testkit.js';
+import { HeldBlocks } from './held.js';
+
+/**
+ * The held blocks against a Map<ip, {permanent, expiresAt}> (the structure they replaced):
+ * membership, counts and the start order of blocks() and permanents(), through starts,
+ * replacements (a block over a held one keeps its place, as Map.set), drops, permanents,
+ * renewals and expiry, over IPv4 and other keys and many seeds.
+ */
+test('HeldBlocks holds, orders and lifts as a Map would', () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const rnd = mulberry32(seed);
+    const stats = { blocks: 0, extends: 0, unblocks: 0 };
+    const h = new HeldBlocks(600, stats);
+    const model = new Map<string, { permanent: boolean; expiresAt: number | null }>();
+    let at = 1000;
+    const spread = seed % 3 === 0 ? 40 : 2000;
+    for (let op = 0; op < 3000; op++) {
+      at += rnd() * 2;
+      const i = Math.floor(rnd() * spread);
+      const ip = i % 5 === 0 ? `2001:db8::${i.toString(16)}` : `203.0.${i >> 8}.${i & 255}`;
+      const r = rnd();
+      const m = model.get(ip);
+      if (r < 0.35) {
+        if (m?.permanent) continue; // the policy never starts a block over a permanent one
+        h.start(aBlock(ip, { blockedAt: at, lastSeen: at, expiresAt: at + 600 }), at);
+        model.set(ip, { permanent: false, expiresAt: at + 600 });
+      } else if (r < 0.42) {
+        if (m?.permanent) continue;
+        if (m === undefined) h.holdPermanent(aBlock(ip, { expiresAt: null }), at);
+        else {
+          h.drop(ip);
+          h.holdPermanent(aBlock(ip, { expiresAt: null }), at);
+          model.delete(ip);
+        }
+        model.set(ip, { permanent: true, expiresAt: null });
+      } else if (r < 0.55) {
+        assert.equal(h.drop(ip)?.ip, m === undefined ? undefined : ip);
+        model.delete(ip);
+      } else if (r < 0.8) {
+        const renewed = h.renewIfHeld(ip, at, []);
+        assert.equal(renewed !== null, m !== undefined, ip);
+        if (m !== undefined && !m.permanent) m.expiresAt = at + 600;
+      } else {
+        for (const d of h.tick(at)) {
+          assert.equal(d.action === 'unblock' || d.action === 'extend', true);
+          if (d.action === 'unblock') {
+            assert.ok(model.get(d.ip)!.expiresAt! <= at, `${d.ip} lifted when due`);
+            model.delete(d.ip);
+          }
+        }
+      }
+      assert.equal(h.size, model.size);
+      assert.equal(h.isBlocked(ip), model.has(ip), ip);
+      assert.equal(
+        h.expiryOf(ip),
+        m === undefined && !model.has(ip) ? undefined : model.get(ip)?.expiresAt,
+        ip,
+      );
+    }
+    // Nothing left due unlifted: every block the model still holds is held, in start order.
+    const order = [...model].filter(([, v]) => !v.permanent).map(([k]) => k);
+    assert.deepEqual(
+      [...h.blocks()].map((b) => b.ip),
+      order,
+      `seed ${seed}: dynamic blocks in start order`,
+    );
+    assert.deepEqual(
+      [...h.permanents()].map((b) => b.ip),
+      [...model].filter(([, v]) => v.permanent).map(([k]) => k),
+      `seed ${seed}: permanents in start order`,
+    );
+    assert.equal(h.permanentCount, [...model.values()].filter((v) => v.permanent).length);
+  }
+});
