@@ -6,11 +6,12 @@ import { ECHO_SECONDS, EchoTable } from './shield.js';
 import { TrustTable } from './trust.js';
 
 /**
- * The trust and echo tables keep a bucket's two ways in one 32-byte group; here each is
- * held to the two-column table it was (times in one column, confirm hashes in another,
- * written out below as the model), mark by mark and lookup by lookup, with enough keys
- * that buckets fill and ways are taken over (the "this key's way, else the staler way"
- * choice is what a slip gets wrong).
+ * The trust and echo tables (two-way hashed buckets: times in one column, confirm hashes
+ * in another) held to a plain model written out below, mark by mark and lookup by lookup,
+ * with enough keys that buckets fill and ways are taken over (the "this key's way, else
+ * the staler way" choice is what a slip gets wrong; the earlier tests did not see one).
+ * A layout with a bucket's two ways in one 32-byte group was measured and not kept
+ * (bench/RESULTS.md, "Per-source state"): this test held it to the same model.
  */
 class TwoWay {
   readonly time: Float64Array;

@@ -17,7 +17,7 @@
  * becomes an alert. That is the lock-out guard of core/lists/lockout.ts for dynamic blocks.
  *
  * The echo table: 2^15 two-way buckets of (time, 30-bit confirm hash) keyed by a hash of
- * remote + nonce, 1 MB (a bucket in one 32-byte group), no allocation per challenge; a challenge is remembered for
+ * remote + nonce, 384 KB, no allocation per challenge; a challenge is remembered for
  * ECHO_SECONDS. A lost entry only means a real scanner at a proven address is not
  * blocked at that request (it still raises the alert).
  */
@@ -37,41 +37,28 @@ function hashOf(remote: string, nonce: string): void {
 }
 
 export class EchoTable {
-  /**
-   * A bucket's two ways side by side, as four doubles (32 bytes, one cache line): the two
-   * times, then the two confirm hashes (int32, exact as doubles). They were two columns,
-   * and the bucket's first touch was 86% of issue's self time.
-   */
-  private readonly cells = new Float64Array(4 * BUCKETS);
-
-  constructor() {
-    for (let a = 0; a < 4 * BUCKETS; a += 4) {
-      this.cells[a] = Number.NEGATIVE_INFINITY;
-      this.cells[a + 1] = Number.NEGATIVE_INFINITY;
-    }
-  }
+  private readonly time = new Float64Array(2 * BUCKETS).fill(Number.NEGATIVE_INFINITY);
+  private readonly verify = new Int32Array(2 * BUCKETS);
 
   /** The server challenged `remote` with `nonce` at `at`. */
   issue(remote: string, nonce: string, at: number): void {
     hashOf(remote, nonce);
-    const c = this.cells;
-    const a = (HASH.h1 & MASK) << 2;
-    const w = c[a + 2] === HASH.h2 || c[a + 1]! < c[a]! ? 0 : 1;
-    c[a + w] = at;
-    c[a + 2 + w] = HASH.h2;
+    const a = (HASH.h1 & MASK) << 1;
+    const i = this.verify[a] === HASH.h2 || this.time[a + 1]! < this.time[a]! ? a : a + 1;
+    this.time[i] = at;
+    this.verify[i] = HASH.h2;
   }
 
   /** Whether `remote` echoes a nonce the server sent it within ECHO_SECONDS. */
   echoed(remote: string, nonce: string | null | undefined, at: number): boolean {
     if (!nonce) return false;
     hashOf(remote, nonce);
-    const c = this.cells;
-    const a = (HASH.h1 & MASK) << 2;
-    return this.fresh(c[a]!, c[a + 2]!, at) || this.fresh(c[a + 1]!, c[a + 3]!, at);
+    const a = (HASH.h1 & MASK) << 1;
+    return this.fresh(a, at) || this.fresh(a + 1, at);
   }
 
-  private fresh(time: number, verify: number, at: number): boolean {
-    return verify === HASH.h2 && at - time < ECHO_SECONDS && at >= time;
+  private fresh(i: number, at: number): boolean {
+    return this.verify[i] === HASH.h2 && at - this.time[i]! < ECHO_SECONDS && at >= this.time[i]!;
   }
 }
 
