@@ -21,10 +21,10 @@ import {
   NARROW_MAX,
   type NarrowCounts,
   networkKeys,
-  subjectKey,
   walkStart,
 } from '../core/history/query.js';
 import { HISTORY, NEW_HISTORY, type Row } from './sqlite-rows.js';
+import { storedSubjectKey } from './subject-key.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
@@ -124,7 +124,7 @@ export class SqliteHistory {
   append(events: readonly NewHistoryEvent[]): void {
     for (const e of events) {
       const values = NEW_HISTORY.values(e);
-      values.push(subjectKey(e.subject));
+      values.push(storedSubjectKey(e.subject));
       const id = Number(this.st.insert.run(values).lastInsertRowid);
       for (const u of e.users) this.st.insertUser.run(u, e.at, id);
       if (e.userAgent !== null) this.st.insertAgent.run(e.userAgent);
@@ -185,7 +185,7 @@ export class SqliteHistory {
       scan: Math.max(1, Math.floor(q.scan ?? DEFAULT_SCAN)),
       limit: Math.max(1, Math.floor(q.limit)),
       subject: q.subject ?? null,
-      subjectKey: q.subject !== undefined ? subjectKey(q.subject) : null,
+      subjectKey: q.subject !== undefined ? storedSubjectKey(q.subject) : null,
       lo: range?.lo ?? null,
       hi: range?.hi ?? null,
       kinds: q.kinds !== undefined ? JSON.stringify(q.kinds) : null,

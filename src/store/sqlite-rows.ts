@@ -71,6 +71,8 @@ interface RowMapping<T> {
   columns: string;
   /** Their positional parameters, bound to `values`: `?, ?`. */
   marks: string;
+  /** Every column but the first (the key) set from the insert's values, for an upsert: `b_c = excluded.b_c`. */
+  updates: string;
   /** The columns under the fields' names, for a SELECT: `a, b_c AS "bC"`. */
   select: string;
   /**
@@ -93,6 +95,10 @@ function mapping<T>(fields: ReadonlyArray<Field & keyof T>): RowMapping<T> {
   return {
     columns: cols.join(', '),
     marks: fields.map(() => '?').join(', '),
+    updates: cols
+      .slice(1)
+      .map((c) => `${c} = excluded.${c}`)
+      .join(', '),
     select: fields.map((f, i) => (cols[i] === f ? f : `${cols[i]} AS "${f}"`)).join(', '),
     values(rec: T): unknown[] {
       const r = rec as Params;
