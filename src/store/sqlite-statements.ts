@@ -3,7 +3,7 @@
  * columns through sqlite-rows.ts so row mapping and schema stay in one place.
  */
 import type Database from 'better-sqlite3';
-import { ATTACKS, BLOCKS, DECISIONS, MAIL, NEW_MAIL, RECIPIENTS, type Row } from './sqlite-rows.js';
+import { ATTACKS, BLOCKS, DECISIONS, RECIPIENTS, type Row } from './sqlite-rows.js';
 
 type Stmt = Database.Statement<unknown[], Row>;
 
@@ -91,24 +91,6 @@ export function prepareStatements(db: Database.Database) {
        ON CONFLICT (email) DO UPDATE SET name = excluded.name RETURNING ${RECIPIENTS.select}`,
     ),
     deleteRecipient: p('DELETE FROM recipients WHERE email = ?'),
-    putMail: p(
-      `INSERT INTO mail_outbox (${NEW_MAIL.columns}, state, next_attempt_at)
-       VALUES (${NEW_MAIL.marks}, 'pending', ?) RETURNING id`,
-    ),
-    dueMail: p(
-      `SELECT ${MAIL.select} FROM mail_outbox WHERE state = 'pending' AND next_attempt_at <= ?
-       ORDER BY next_attempt_at, id LIMIT ?`,
-    ),
-    getMail: p(`SELECT ${MAIL.select} FROM mail_outbox WHERE id = ?`),
-    mailSent: p(
-      `UPDATE mail_outbox SET state = 'sent', sent_at = @at, last_attempt_at = @at, next_attempt_at = NULL
-       WHERE id = @id AND state = 'pending'`,
-    ),
-    mailFailed: p(
-      `UPDATE mail_outbox SET attempts = attempts + 1, last_attempt_at = @at, last_error = @error,
-         next_attempt_at = @next, state = CASE WHEN @next IS NULL THEN 'abandoned' ELSE 'pending' END
-       WHERE id = @id AND state = 'pending'`,
-    ),
     getSetting: p('SELECT value FROM settings WHERE key = ?'),
     putSetting: p('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)'),
     deleteSetting: p('DELETE FROM settings WHERE key = ?'),
@@ -117,10 +99,6 @@ export function prepareStatements(db: Database.Database) {
     deleteSession: p('DELETE FROM sessions WHERE id = ?'),
     pruneDecisions: p('DELETE FROM decisions WHERE at < ?'),
     pruneAttacks: p('DELETE FROM attacks WHERE at < ?'),
-    pruneMail: p(
-      `DELETE FROM mail_outbox WHERE (state = 'sent' AND sent_at < @before)
-         OR (state = 'abandoned' AND last_attempt_at < @before)`,
-    ),
     pruneSessions: p('DELETE FROM sessions WHERE expires_at <= ?'),
   };
 }

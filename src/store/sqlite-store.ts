@@ -2,7 +2,8 @@
  * The Store port on SQLite (better-sqlite3, WAL, synchronous=FULL): every write one
  * IMMEDIATE transaction committed before its Promise resolves, so kill -9 or a power cut
  * loses nothing acknowledged (test/store-crash.test.ts). Statements live in
- * sqlite-statements.ts, row mapping in sqlite-rows.ts, schema in migrations.ts.
+ * sqlite-statements.ts, row mapping in sqlite-rows.ts, schema in migrations.ts, the mail
+ * and webhook outboxes in sqlite-mail.ts and sqlite-webhooks.ts.
  */
 import Database from 'better-sqlite3';
 import { SipprotError } from '../core/errors.js';
@@ -35,17 +36,9 @@ import type {
 import { migrate } from './migrations.js';
 import { SqliteBlockPages } from './sqlite-block-page.js';
 import { SqliteHistory } from './sqlite-history.js';
+import { SqliteMail } from './sqlite-mail.js';
 import { openDatabase, type SqliteStoreOptions, storeError } from './sqlite-open.js';
-import {
-  ATTACKS,
-  BLOCKS,
-  blockFromColumns,
-  DECISIONS,
-  MAIL,
-  NEW_MAIL,
-  RECIPIENTS,
-  type Row,
-} from './sqlite-rows.js';
+import { ATTACKS, BLOCKS, blockFromColumns, DECISIONS, RECIPIENTS, type Row } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
 import { SummaryBuilder } from './summary.js';
@@ -73,6 +66,7 @@ export class SqliteStore implements Store {
   private readonly st: Statements;
   private readonly hist: SqliteHistory;
   private readonly hooks: SqliteWebhooks;
+  private readonly mail: SqliteMail;
   private readonly pages: SqliteBlockPages;
 
   /** Opens (creating STATE_DIR 0700 and the file 0600 if missing) and migrates to the newest schema. */
@@ -103,6 +97,7 @@ export class SqliteStore implements Store {
     this.st = prepareStatements(db);
     this.hist = new SqliteHistory(db);
     this.hooks = new SqliteWebhooks(db);
+    this.mail = new SqliteMail(db);
     this.pages = new SqliteBlockPages(db);
   }
 
@@ -271,35 +266,24 @@ export class SqliteStore implements Store {
 
   async enqueueMail(m: NewMail): Promise<number> {
     const mail = normalizeMail(m);
-    // The mail's columns, then next_attempt_at: due at once.
-    const values = [...NEW_MAIL.values(mail), mail.createdAt];
-    return this.write('queue mail', () => Number(this.st.putMail.get(values)!.id));
+    return this.write('queue mail', () => this.mail.enqueue(mail));
   }
 
   async dueMail(now: number, limit?: number): Promise<OutboxMail[]> {
     const lim = limit === undefined ? -1 : Math.max(0, Math.floor(limit));
-    return this.read('read mail queue', () => this.st.dueMail.all(now, lim)).map(MAIL.fromRow);
+    return this.read('read mail queue', () => this.mail.dueAt(now, lim));
   }
 
   async getMail(id: number): Promise<OutboxMail | null> {
-    const r = this.read('read mail', () => this.st.getMail.get(id));
-    return r ? MAIL.fromRow(r) : null;
+    return this.read('read mail', () => this.mail.get(id));
   }
 
   async markMailSent(id: number, at: number): Promise<boolean> {
-    return this.write('mark mail sent', () => this.st.mailSent.run({ id, at }).changes > 0);
+    return this.write('mark mail sent', () => this.mail.markSent(id, at));
   }
 
-  async markMailFailed(
-    id: number,
-    at: number,
-    error: string,
-    nextAttemptAt: number | null,
-  ): Promise<boolean> {
-    return this.write(
-      'mark mail failed',
-      () => this.st.mailFailed.run({ id, at, error: String(error), next: nextAttemptAt }).changes > 0,
-    );
+  async markMailFailed(id: number, at: number, error: string, next: number | null): Promise<boolean> {
+    return this.write('mark mail failed', () => this.mail.markFailed(id, at, error, next));
   }
 
   async enqueueWebhooks(items: NewWebhook[]): Promise<number[]> {
@@ -365,7 +349,7 @@ export class SqliteStore implements Store {
       decisions: this.st.pruneDecisions.run(req.historyBefore).changes,
       attacks: this.st.pruneAttacks.run(req.historyBefore).changes,
       history: this.hist.prune(req.historyBefore),
-      mail: this.st.pruneMail.run({ before: req.historyBefore }).changes,
+      mail: this.mail.pruneBefore(req.historyBefore),
       webhooks: this.hooks.pruneBefore(req.historyBefore),
       sessions: this.st.pruneSessions.run(req.now).changes,
     }));

@@ -33,6 +33,7 @@ import type {
 } from '../ports/store.js';
 import { pageOf } from './block-page.js';
 import { FakeHistory } from './history.fake.js';
+import { FakeMailOutbox } from './mail.fake.js';
 import { SummaryBuilder } from './summary.js';
 import {
   assertTime,
@@ -64,11 +65,10 @@ export class FakeStore implements Store {
   private readonly historyLog = new FakeHistory();
   private readonly hooks = new FakeWebhookOutbox();
   private readonly recipients = new Map<string, Recipient>();
-  private readonly outbox = new Map<number, OutboxMail>();
+  private readonly mail = new FakeMailOutbox();
   private readonly settings = new Map<string, string>();
   private readonly sessions = new Map<string, { data: string; expiresAt: number }>();
   private seq = 0;
-  private mailSeq = 0;
   private closed = false;
 
   async check(): Promise<void> {
@@ -233,61 +233,27 @@ export class FakeStore implements Store {
 
   async enqueueMail(m: NewMail): Promise<number> {
     this.open();
-    const n = normalizeMail(m);
-    const id = ++this.mailSeq;
-    this.outbox.set(id, {
-      ...n,
-      id,
-      state: 'pending',
-      attempts: 0,
-      nextAttemptAt: n.createdAt,
-      lastAttemptAt: null,
-      lastError: null,
-      sentAt: null,
-    });
-    return id;
+    return this.mail.enqueue(normalizeMail(m));
   }
 
   async dueMail(now: number, limit?: number): Promise<OutboxMail[]> {
     this.open();
-    const due = [...this.outbox.values()].filter(
-      (m) => m.state === 'pending' && m.nextAttemptAt !== null && m.nextAttemptAt <= now,
-    );
-    due.sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || a.id - b.id);
-    return (limit === undefined ? due : due.slice(0, Math.max(0, limit))).map(clone);
+    return this.mail.dueAt(now, limit);
   }
 
   async getMail(id: number): Promise<OutboxMail | null> {
     this.open();
-    const m = this.outbox.get(id);
-    return m ? clone(m) : null;
+    return this.mail.get(id);
   }
 
   async markMailSent(id: number, at: number): Promise<boolean> {
     this.open();
-    const m = this.outbox.get(id);
-    if (m?.state !== 'pending') return false;
-    Object.assign(m, { state: 'sent', sentAt: at, lastAttemptAt: at, nextAttemptAt: null });
-    return true;
+    return this.mail.markSent(id, at);
   }
 
-  async markMailFailed(
-    id: number,
-    at: number,
-    error: string,
-    nextAttemptAt: number | null,
-  ): Promise<boolean> {
+  async markMailFailed(id: number, at: number, error: string, next: number | null): Promise<boolean> {
     this.open();
-    const m = this.outbox.get(id);
-    if (m?.state !== 'pending') return false;
-    Object.assign(m, {
-      state: nextAttemptAt === null ? 'abandoned' : 'pending',
-      attempts: m.attempts + 1,
-      lastAttemptAt: at,
-      lastError: String(error),
-      nextAttemptAt,
-    });
-    return true;
+    return this.mail.markFailed(id, at, error, next);
   }
 
   async enqueueWebhooks(items: NewWebhook[]): Promise<number[]> {
@@ -312,8 +278,7 @@ export class FakeStore implements Store {
 
   async pendingCounts(): Promise<{ mail: number; webhooks: number }> {
     this.open();
-    const mail = [...this.outbox.values()].filter((m) => m.state === 'pending').length;
-    return { mail, webhooks: this.hooks.pending() };
+    return { mail: this.mail.pending(), webhooks: this.hooks.pending() };
   }
 
   async getSetting(key: string): Promise<string | null> {
@@ -350,14 +315,6 @@ export class FakeStore implements Store {
     const before = { d: this.decisionLog.length, a: this.attackLog.length };
     this.decisionLog = this.decisionLog.filter((e) => e.value.at >= req.historyBefore);
     this.attackLog = this.attackLog.filter((e) => e.value.at >= req.historyBefore);
-    let mail = 0;
-    for (const m of [...this.outbox.values()]) {
-      const done = m.state === 'sent' ? m.sentAt : m.state === 'abandoned' ? m.lastAttemptAt : null;
-      if (done !== null && done < req.historyBefore) {
-        this.outbox.delete(m.id);
-        mail++;
-      }
-    }
     let sessions = 0;
     for (const [id, s] of [...this.sessions]) {
       if (req.now >= s.expiresAt) {
@@ -369,7 +326,7 @@ export class FakeStore implements Store {
       decisions: before.d - this.decisionLog.length,
       attacks: before.a - this.attackLog.length,
       history: this.historyLog.prune(req.historyBefore),
-      mail,
+      mail: this.mail.pruneBefore(req.historyBefore),
       webhooks: this.hooks.pruneBefore(req.historyBefore),
       sessions,
     };
