@@ -17,9 +17,9 @@ import type { BlockRecord, Decision, ListEntry, Verdict } from '../core/types.js
 import type { Protection } from '../ports/admin.js';
 import type { Firewall } from '../ports/firewall.js';
 import type { Store, StoreBatch } from '../ports/store.js';
+import { StoreRetry } from './enforcer-retry.js';
 import { KERNEL_SLACK_SECONDS } from './kernel-state.js';
 import { attackRecordOf, batchOf, mergeBatches } from './store-writer-batches.js';
-import { UnsavedQueue } from './unsaved.js';
 
 /**
  * Commits start at most every GATHER_MS. A commit is a transaction with its fsync on the
@@ -134,13 +134,20 @@ export class Enforcer {
   private fleet: { ds: Decision[]; attacks: AttackRecord[] } = { ds: [], attacks: [] };
   private fleetScheduled = false;
   /** Decisions in force in the kernel that the store did not take yet (issue 10 item 13). */
-  private readonly unsaved = new UnsavedQueue();
-  private retry: NodeJS.Timeout | null = null;
+  private readonly retry: StoreRetry;
 
   private readonly now: () => number;
 
   constructor(private readonly d: EnforcerDeps) {
     this.now = d.monotonic ?? (() => performance.now());
+    this.retry = new StoreRetry({
+      store: d.store,
+      appendDeny: (entries) => d.appendDeny(entries),
+      failed: (what, e) => d.failed(what, e),
+      storeAlarm: (state, detail) => d.storeAlarm?.(state, detail),
+      clock: () => d.clock(),
+      exclusive: (start) => this.exclusive(start),
+    });
   }
 
   /** `actor`: who asked (an admin's unblock, a peer's block); the daemon itself when absent. */
@@ -239,18 +246,16 @@ export class Enforcer {
 
   /** What the store has not taken yet (status, metrics). */
   storeState(): Protection['store'] {
-    return this.unsaved.state();
+    return this.retry.state();
   }
 
   /** Stop: one last try for what waits; what still cannot be written is reported, not hidden. */
   async close(): Promise<Protection['store']> {
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = null;
+    this.retry.stopTimer();
     await this.flush();
-    if (!this.unsaved.empty) await this.retryUnsaved();
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = null;
-    return this.unsaved.state();
+    if (!this.retry.empty) await this.retry.retry();
+    this.retry.stopTimer();
+    return this.retry.state();
   }
 
   private pendingEmpty(): boolean {
@@ -313,23 +318,28 @@ export class Enforcer {
     const run = async () => {
       if (turns.length === 0) return;
       const deny = turns.flatMap((t) => t.deny);
-      if (!this.unsaved.empty) {
+      if (!this.retry.empty) {
         // Behind what waits, never around it: an older block must not overwrite a newer unblock.
-        for (const t of turns) this.unsaved.add(this.batchOfTurn(t));
-        this.unsaved.addDeny(deny);
+        this.retry.add(
+          turns.map((t) => this.batchOfTurn(t)),
+          deny,
+        );
       } else {
         try {
           await this.commitTurns(turns);
         } catch (e) {
-          for (const t of turns) this.unsaved.add(this.batchOfTurn(t));
-          this.storeFailed(e);
+          this.retry.add(
+            turns.map((t) => this.batchOfTurn(t)),
+            [],
+          );
+          this.retry.failed(e);
         }
         if (deny.length > 0) {
           try {
             await this.d.appendDeny(deny);
           } catch (e) {
-            this.unsaved.addDeny(deny);
-            this.storeFailed(e);
+            this.retry.add([], deny);
+            this.retry.failed(e);
           }
         }
       }
@@ -359,52 +369,14 @@ export class Enforcer {
     return t.store ?? this.d.store.unstage!(t.staged);
   }
 
-  /** Writes what waits, as one batch; true when nothing waits any more. */
-  private async saveUnsaved(): Promise<boolean> {
-    const since = this.unsaved.since;
-    try {
-      if (this.unsaved.size > 0) {
-        await this.d.store.commit(this.unsaved.batch());
-        this.unsaved.saved();
-      }
-      const deny = this.unsaved.denyEntries();
-      if (deny.length > 0) {
-        await this.d.appendDeny(deny);
-        this.unsaved.denySaved();
-      }
-    } catch (e) {
-      this.storeFailed(e);
-      return false;
-    }
-    const seconds = since === null ? 0 : Math.round(this.d.clock() - since);
-    this.d.storeAlarm?.('recovered', { ...this.unsaved.state(), seconds });
-    return true;
-  }
-
-  /** A retry takes the commit slot like a commit: nothing is written beside it. */
-  private async retryUnsaved(): Promise<void> {
+  /** Holds the commit slot for `start`'s promise once no commit is in flight (the retry's). */
+  private async exclusive(start: () => Promise<void> | null): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.unsaved.empty) return;
-    this.flushing = this.saveUnsaved()
-      .then(() => undefined)
-      .finally(() => {
-        this.flushing = null;
-      });
+    const run = start();
+    if (run === null) return;
+    this.flushing = run.finally(() => {
+      this.flushing = null;
+    });
     await this.flushing;
-  }
-
-  private storeFailed(e: unknown): void {
-    const first = this.unsaved.since === null;
-    const wait = this.unsaved.failed(e, this.d.clock());
-    if (first) {
-      this.d.failed('store', e);
-      this.d.storeAlarm?.('failing', this.unsaved.state());
-    }
-    if (this.retry) return;
-    this.retry = setTimeout(() => {
-      this.retry = null;
-      void this.retryUnsaved();
-    }, wait);
-    this.retry.unref();
   }
 }
