@@ -7,7 +7,7 @@
  *   core's subjectKey) and by today's store (an upsert in place, the store's fast key) leave
  *   the same rows and the same answers.
  * The readers: history pages (every driver, followed through `next`), decisions (by time,
- * by address), attacks, the summary of reports, blocks (list, one, in force, counts),
+ * by address), attacks, the summary of reports, blocks (list, one, in force, pages, counts),
  * block counts, and prune afterwards.
  */
 import assert from 'node:assert/strict';
@@ -121,6 +121,11 @@ async function storeAnswers(s: SqliteStore): Promise<unknown> {
     inForce: await s.listBlocks({ activeAt: 1100 }),
     inForceKeys: (await s.blocksInForce(1100)).sort((a, b) => (a.ip < b.ip ? -1 : 1)),
     one: await s.getBlock('192.0.2.77'),
+    pages: await Promise.all(
+      (['blockedAt', 'ip', 'expiresAt', 'attempts'] as const).map((key) =>
+        s.pageBlocks({ activeAt: 1100, sort: { key, dir: 'desc' }, limit: 500, count: true }),
+      ),
+    ),
     counts: await s.blockCounts(1100),
     timesBlocked: [...(await s.allTimesBlocked())].sort(),
   };
