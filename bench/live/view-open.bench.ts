@@ -18,6 +18,12 @@
  *   the tab's click to the first row in the table, and the page's JS heap after.
  * The window closes 1 s after the first rows. Works against the build before the paging too
  * (run this file from a checkout of it): it gives the deps both names.
+ *
+ * `--plans`: the first page's two statements on N blocks (sqlite-block-page.ts: the rows in
+ * the default order, the counts), their query plans and times, without and with the two
+ * indexes that would answer them (blocked_at; misconfigured_phone = 1, partial), and what
+ * those indexes cost each block written (INSERT OR REPLACE, as the store's putBlock; commits
+ * of 500, half new addresses, half rewrites), alternating without/with in one process.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,24 +40,17 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     client: { type: 'string', default: 'sse' },
     serve: { type: 'string' },
+    plans: { type: 'boolean', default: false },
   },
 });
 const PASSWORD = 'bench view-open password';
 
 if (values.serve) await serve(values.serve, Number(values.blocks));
+else if (values.plans) await plans(Number(values.blocks));
 else await main();
 
-/** The child: the API over the STATE_DIR's store, and the loop probe. */
-async function serve(stateDir: string, blocks: number): Promise<void> {
-  const { SqliteStore } = await import('../../src/store/sqlite-store.js');
-  const { QueueWriter } = await import('../../src/daemon/queue-writer.js');
-  const { buildApi } = await import('../../src/api/server.js');
-  const { setAdminPassword } = await import('../../src/platform/admin-password.js');
-  const world = await import('../../src/api/world.testkit.js').catch(
-    () => import('../../src/api/admin.fake.js'),
-  );
-  const store = SqliteStore.open(stateDir);
-  const now = Date.now() / 1000;
+/** N running blocks in the store, as a distributed attack leaves them, committed 5,000 at a time. */
+async function seed(store: { commit(b: { blocks: never[] }): Promise<void> }, blocks: number, now: number) {
   const batch = [];
   for (let i = 0; i < blocks; i++) {
     batch.push({
@@ -71,8 +70,21 @@ async function serve(stateDir: string, blocks: number): Promise<void> {
       misconfiguredPhone: false,
       note: `distributed guessing of extension ${100 + (i % 300)} from many addresses`,
     });
-    if (batch.length === 5000 || i === blocks - 1) await store.commit({ blocks: batch.splice(0) });
+    if (batch.length === 5000 || i === blocks - 1) await store.commit({ blocks: batch.splice(0) as never[] });
   }
+}
+
+/** The child: the API over the STATE_DIR's store, and the loop probe. */
+async function serve(stateDir: string, blocks: number): Promise<void> {
+  const { SqliteStore } = await import('../../src/store/sqlite-store.js');
+  const { QueueWriter } = await import('../../src/daemon/queue-writer.js');
+  const { buildApi } = await import('../../src/api/server.js');
+  const { setAdminPassword } = await import('../../src/platform/admin-password.js');
+  const world = await import('../../src/api/world.testkit.js').catch(
+    () => import('../../src/api/admin.fake.js'),
+  );
+  const store = SqliteStore.open(stateDir);
+  await seed(store, blocks, Date.now() / 1000);
   await setAdminPassword(store, PASSWORD);
   const w = (world as unknown as { fakeWorld(o?: object): { deps: Record<string, unknown> } }).fakeWorld({
     realTime: true,
@@ -225,5 +237,99 @@ async function openChromium(base: string): Promise<Opened> {
     return { firstRowsMs, rows, bytes: Number.NaN, heapMb: heap / 1e6 };
   } finally {
     await browser.close();
+  }
+}
+
+/** The first page's statements and a block write, without and with the indexes that would serve them. */
+async function plans(blocks: number): Promise<void> {
+  const { SqliteStore } = await import('../../src/store/sqlite-store.js');
+  const { BLOCKS } = await import('../../src/store/sqlite-rows.js');
+  const { default: Database } = await import('better-sqlite3');
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-view-plans-'));
+  try {
+    const store = SqliteStore.open(dir);
+    const now = Date.now() / 1000;
+    await seed(store, blocks, now);
+    await store.close();
+    const db = new Database(join(dir, 'sipprot.db'));
+    db.pragma('synchronous = FULL');
+    const inForce = '(expires_at IS NULL OR expires_at > @at)';
+    const statements = {
+      rows: `SELECT ${BLOCKS.columns} FROM blocks WHERE ${inForce} ORDER BY blocked_at DESC, ip ASC LIMIT 101`,
+      counts: `SELECT count(*), COALESCE(sum(misconfigured_phone), 0) FROM blocks WHERE ${inForce}`,
+      // The same counts as the indexes could answer them: in force = all − ended (blocks_expires_at).
+      'counts for the indexes': `SELECT (SELECT count(*) FROM blocks) - (SELECT count(*) FROM blocks WHERE expires_at <= @at),
+        (SELECT count(*) FROM blocks WHERE misconfigured_phone = 1 AND ${inForce})`,
+    };
+    const indexes = [
+      'CREATE INDEX bench_blocked_at ON blocks (blocked_at)',
+      'CREATE INDEX bench_phones ON blocks (expires_at) WHERE misconfigured_phone = 1',
+    ];
+    const put = db.prepare(`INSERT OR REPLACE INTO blocks (${BLOCKS.columns}) VALUES (${BLOCKS.marks})`);
+    const cols = BLOCKS.columns.split(', ');
+    const write = db.transaction((ips: string[], t: number) => {
+      for (const ip of ips) {
+        const v: Record<string, unknown> = {
+          ...{
+            ip,
+            reason: 'scanner',
+            user_agent: 'friendly-scanner',
+            country: 'NL',
+            attempts: 5,
+            users: '["100"]',
+          },
+          ...{
+            transport: 'udp',
+            port: 5060,
+            first_seen: t - 60,
+            last_seen: t,
+            blocked_at: t,
+            expires_at: t + 3600,
+          },
+          ...{ times_blocked: 1, misconfigured_phone: 0, note: 'bench' },
+        };
+        put.run(...cols.map((c) => v[c] ?? null));
+      }
+    });
+    let n = 0;
+    for (const round of [1, 2]) {
+      for (const withIndexes of [false, true]) {
+        if (withIndexes) for (const sql of indexes) db.exec(sql);
+        const at = Date.now() / 1000;
+        for (const [name, sql] of Object.entries(statements)) {
+          const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ at }) as Array<{ detail: string }>)
+            .map((r) => r.detail)
+            .join(' | ');
+          const st = db.prepare(sql).raw(true);
+          const ms = [1, 2, 3].map(() => {
+            const t0 = performance.now();
+            st.all({ at });
+            return (performance.now() - t0).toFixed(1);
+          });
+          console.log(
+            `round ${round}, ${withIndexes ? 'with' : 'without'} the indexes, ${name} (${blocks} blocks, load ${loadavg()[0]!.toFixed(1)}): ${ms.join(', ')} ms — ${plan}`,
+          );
+        }
+        let spent = 0;
+        for (let c = 0; c < 40; c++) {
+          const ips = Array.from({ length: 500 }, (_, i) => {
+            const x = (++n * 2654435761) >>> 0;
+            return i % 2
+              ? `100.${64 + ((x >> 16) & 15)}.${(x >> 8) & 255}.${x & 255}`
+              : `198.18.${(n >> 8) & 255}.${n & 255}`;
+          });
+          const t0 = performance.now();
+          write(ips, at + c);
+          spent += performance.now() - t0;
+        }
+        console.log(
+          `round ${round}, ${withIndexes ? 'with' : 'without'} the indexes, write: ${((spent * 1000) / 20_000).toFixed(1)} µs a block (20,000 in commits of 500)`,
+        );
+        if (withIndexes) db.exec('DROP INDEX bench_blocked_at; DROP INDEX bench_phones');
+      }
+    }
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
