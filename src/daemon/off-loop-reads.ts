@@ -5,14 +5,15 @@
  *
  * Why: on the loop they held every packet meanwhile. The whole list of 52,407 blocks was
  * ~3 s of reading and 0.7–0.9 s of JSON at load 15 (bench/RESULTS.md, the live view); an
- * export of 1M dynamic blocks is ~4.4 s of computing alone (100k: ~0.5 s) on top of the
- * read, and a router may poll it every minute.
+ * export of 1M dynamic blocks is still seconds of computing on top of the read (4–15 s at
+ * load 7–12 since it parses each network once, 26–82 s before; "Big lists"), and a router
+ * may poll it every minute.
  *
  * The allow and deny lists are files: the export names them and the thread reads them
- * itself, again only when a file changed (its inode, size, mtime or ctime). Handing the
+ * itself, again only when a file changed (its device, inode, size, mtime or ctime). Handing the
  * entries over made the loop read and parse both files on every poll and clone them into
- * the message: 100k deny entries were ~0.5 s of parsing and ~0.13 s of cloning, at load
- * 7 (bench/RESULTS.md, "Big lists"). The feeds live in the daemon's memory and are handed
+ * the message: 100k deny entries were 1.3–1.6 s of the loop a poll at load 12 (now ~0.04
+ * ms; bench/RESULTS.md, "Big lists"). The feeds live in the daemon's memory and are handed
  * over (only when the export includes them).
  */
 import { statSync } from 'node:fs';
