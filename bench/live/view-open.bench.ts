@@ -22,7 +22,7 @@
  * `--plans`: the first page's two statements on N blocks (sqlite-block-page.ts: the rows in
  * the default order, the counts), their query plans and times, without and with the two
  * indexes that would answer them (blocked_at; misconfigured_phone = 1, partial), and what
- * those indexes cost each block written (INSERT OR REPLACE, as the store's putBlock; commits
+ * those indexes cost each block written (the store's putBlock, an upsert; commits
  * of 500, half new addresses, half rewrites), alternating without/with in one process.
  */
 import { spawn } from 'node:child_process';
@@ -265,7 +265,10 @@ async function plans(blocks: number): Promise<void> {
       'CREATE INDEX bench_blocked_at ON blocks (blocked_at)',
       'CREATE INDEX bench_phones ON blocks (expires_at) WHERE misconfigured_phone = 1',
     ];
-    const put = db.prepare(`INSERT OR REPLACE INTO blocks (${BLOCKS.columns}) VALUES (${BLOCKS.marks})`);
+    // The store's putBlock (sqlite-statements.ts): a renewal updates the row in place.
+    const put = db.prepare(
+      `INSERT INTO blocks (${BLOCKS.columns}) VALUES (${BLOCKS.marks}) ON CONFLICT (ip) DO UPDATE SET ${BLOCKS.updates}`,
+    );
     const cols = BLOCKS.columns.split(', ');
     const write = db.transaction((ips: string[], t: number) => {
       for (const ip of ips) {
