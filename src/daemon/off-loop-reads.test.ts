@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { harness, login } from '../api/http.testkit.js';
 import { buildApi } from '../api/server.js';
+import { isSipprotError } from '../core/errors.js';
 import { exportFrom } from '../core/lists/export.js';
 import { renderExport } from '../core/lists/export-render.js';
 import { aBlock } from '../core/records.testkit.js';
@@ -187,6 +188,13 @@ test('the list files are read where the export is made, and again only when a fi
     assert.match(after, /^203\.0\.113\.0\/24$/m, 'a changed deny list is read again on the thread');
     assert.match(after, /^192\.0\.2\.0\/24$/m, 'a changed allow list too: nothing cut any more');
     assert.match(after, /^192\.0\.2\.7$/m);
+    // A refusal on the thread keeps its code: the API answers 403 with the reason, not a store failure.
+    chmodSync(files.allow, 0o666);
+    await assert.rejects(
+      queue.exportText({ options, format: 'text', lists: { files }, feeds: [] }),
+      (e) => isSipprotError(e) && e.code === 'SP_ERR_PERMISSION' && /writable by every user/.test(e.message),
+    );
+    chmodSync(files.allow, 0o644);
   } finally {
     await queue.close();
     await store.close();

@@ -28,7 +28,7 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { SipprotError } from '../core/errors.js';
+import { ERROR_CODES, SipprotError, type SipprotErrorCode } from '../core/errors.js';
 import type { Logger } from '../ports/logger.js';
 import type { BlockPage, BlockPageQuery, Store, StoreBatch } from '../ports/store.js';
 import { dynamicJsonOf, type ExportJob, exportTextOf } from './off-loop-reads.js';
@@ -38,6 +38,8 @@ import { mergeBatches } from './store-writer-batches.js';
 interface Waiter {
   resolve: (value: unknown) => void;
   reject: (e: unknown) => void;
+  /** A read (a page, the list, an export): its refusal keeps its code (threadError). */
+  read: boolean;
 }
 
 type Answer = { id: number; value?: unknown; error?: { message: string; code?: string } };
@@ -152,6 +154,7 @@ export class StoreWriter {
   }
 
   private send<T>(m: Omit<Job, 'id'>, fallback: () => Promise<T>): Promise<T> {
+    const read = 'page' in m || 'dynamicJson' in m || 'exportText' in m;
     if (!this.started) {
       this.started = true;
       this.worker = this.spawn(this.stateDir);
@@ -162,7 +165,7 @@ export class StoreWriter {
     return new Promise<T>((resolve, reject) => {
       // A commit in flight keeps the process alive; an idle writer does not.
       if (this.waiting.size === 0) w.ref();
-      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, read });
       w.postMessage({ id, ...m });
     });
   }
@@ -202,7 +205,7 @@ export class StoreWriter {
     this.waiting.delete(m.id);
     if (this.waiting.size === 0) this.worker?.unref();
     if (m.error === undefined) waiter.resolve(m.value);
-    else waiter.reject(new SipprotError('SP_ERR_STORE', `store commit failed: ${m.error.message}`));
+    else waiter.reject(threadError(m.error, waiter.read));
   }
 
   /** The worker is gone: what it had not answered fails, and later commits stay here. */
@@ -248,4 +251,16 @@ function newWorker(js: URL, workerData: unknown): Worker {
  */
 export function historyThrough(store: Store, commit: (b: StoreBatch) => Promise<void>): Store {
   return storeWith(store, { recordHistory: (history) => commit({ history }) });
+}
+
+/**
+ * An error the thread answered, as the caller's error. A write's is the store's failure
+ * (SP_ERR_STORE: the enforcer's retry and the status count those). A read refused with
+ * one of our codes keeps it, as on the event loop: an allow list every user may write
+ * is SP_ERR_PERMISSION, answered 403 with its reason, not a failed commit.
+ */
+function threadError(e: { message: string; code?: string }, read: boolean): SipprotError {
+  const code = e.code as SipprotErrorCode | undefined;
+  if (read && code !== undefined && ERROR_CODES.includes(code)) return new SipprotError(code, e.message);
+  return new SipprotError('SP_ERR_STORE', `store commit failed: ${e.message}`);
 }
