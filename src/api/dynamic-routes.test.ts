@@ -107,6 +107,28 @@ describe('the dynamic list a page at a time', () => {
     }
   });
 
+  test('sort=ip: IPv4 by number, then IPv6 by number, both directions, across pages', async () => {
+    // Text order would put 10.1.0.10 before 10.1.0.9, 100.0.0.1 before 9.0.0.1, ::10 before ::2.
+    const six = ['::2', '::10', '2001:db8::f', '2001:db8::10', '2001:db8::1:0', 'fe80::1'];
+    await h.world.store.commit({
+      blocks: ['9.0.0.1', '100.0.0.1', ...six].map((ip) => aBlock(ip, { blockedAt: now, expiresAt: null })),
+    });
+    const v4 = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+    for (const dir of ['asc', 'desc'] as const) {
+      const { ips } = await walk(`sort=ip&dir=${dir}&limit=50`);
+      assert.equal(new Set(ips).size, N + 8, `${dir}: each block once`);
+      const up = dir === 'asc' ? ips : [...ips].reverse();
+      const fours = up.slice(0, N + 2).map(v4);
+      assert.deepEqual(
+        fours,
+        [...fours].sort((a, b) => a - b),
+        `${dir}: IPv4 first, by number`,
+      );
+      assert.equal(up[0], '9.0.0.1');
+      assert.deepEqual(up.slice(N + 2), six, `${dir}: then IPv6, by number`);
+    }
+  });
+
   test('search over the whole list: a block on a later page is found; reasons in words; phones only', async () => {
     const all = await walk('');
     assert.ok(all.ips.indexOf('10.1.3.232') >= 100, 'the needle is not on the first page');

@@ -10,11 +10,22 @@
  * hundreds of blocks a second); "the rows after (value, ip)" never shows a row twice and
  * never skips one that was there all along, where "rows 100–199" shifts with every block.
  *
+ * Address order (sort by `ip`): every IPv4 address by its number (9.1.1.1 before
+ * 10.0.0.1, 10.0.3.99 before 10.0.3.230), then every IPv6 address by its 128-bit number
+ * (::2 before ::10 before 2001:db8::); the text's order, which an admin does not expect,
+ * only breaks ties between two spellings of one address. addressOrderKey() is that order
+ * as one value (a number for IPv4, 32 hex digits for IPv6: numbers before text, as SQLite
+ * orders its values too), so the SQLite store sorts and compares its keyset by this very
+ * function, registered on its connection. Ties of the other sorts stay by text (exact and
+ * cheap: the address's own index).
+ *
  * Matching is ASCII case-insensitive (SQLite's lower() folds ASCII only; both sides fold
  * the same way): a search is contained in the address, the country code, the user agent,
  * the reason code or one user name, or names a reason in words (the UI's labels, passed
  * in as the reasons they match).
  */
+import { u32be } from './net/bytes.js';
+import { canonicalV4Number, parseAddress } from './net/ip.js';
 import type { BlockRecord, DecisionReason } from './types.js';
 
 export const BLOCK_SORT_KEYS = ['blockedAt', 'ip', 'country', 'reason', 'attempts', 'expiresAt'] as const;
@@ -61,27 +72,48 @@ export function sortValue(b: Pick<BlockRecord, BlockSortKey>, key: BlockSortKey)
   }
 }
 
-function cmpValues(x: string | number, y: string | number): number {
-  if (typeof x === 'number' && typeof y === 'number') return x - y;
-  const a = String(x);
-  const b = String(y);
-  return a < b ? -1 : a > b ? 1 : 0;
+/**
+ * An address as the value it sorts by: IPv4 its number (0 – 2^32-1), IPv6 its 16 bytes as
+ * 32 lower-case hex digits, anything else (no store holds one) "~" and its text, last.
+ * Numbers before text, text by code unit: the order SQLite gives the same values.
+ */
+export function addressOrderKey(ip: string): number | string {
+  const n = canonicalV4Number(ip);
+  if (n >= 0) return n;
+  const a = parseAddress(ip);
+  if (a === null) return `~${ip}`;
+  if (a.family === 4) return u32be(a.bytes);
+  let hex = '';
+  for (const b of a.bytes) hex += (b < 16 ? '0' : '') + b.toString(16);
+  return hex;
 }
 
-/** The rows' order: by the key in its direction, then by address ascending. */
+function cmpValues(x: string | number, y: string | number): number {
+  if (typeof x === 'number' && typeof y === 'number') return x - y;
+  if (typeof x === 'number') return -1;
+  if (typeof y === 'number') return 1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Two sort values of a key compared (addresses in address order). */
+function cmpKey(key: BlockSortKey, x: string | number, y: string | number): number {
+  return key === 'ip' ? cmpValues(addressOrderKey(String(x)), addressOrderKey(String(y))) : cmpValues(x, y);
+}
+
+/** The rows' order: by the key in its direction, then by the address's text ascending. */
 export function compareBlocks(
   a: Pick<BlockRecord, BlockSortKey>,
   b: Pick<BlockRecord, BlockSortKey>,
   s: BlockSort,
 ): number {
-  const c = cmpValues(sortValue(a, s.key), sortValue(b, s.key));
+  const c = cmpKey(s.key, sortValue(a, s.key), sortValue(b, s.key));
   if (c !== 0) return s.dir === 'asc' ? c : -c;
   return a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0;
 }
 
 /** Whether a row comes strictly after the keyset in the order. */
 export function isAfter(b: Pick<BlockRecord, BlockSortKey>, k: BlockKeyset, s: BlockSort): boolean {
-  const c = cmpValues(sortValue(b, s.key), k.value);
+  const c = cmpKey(s.key, sortValue(b, s.key), k.value);
   if (c !== 0) return s.dir === 'asc' ? c > 0 : c < 0;
   return b.ip > k.ip;
 }

@@ -12,18 +12,21 @@
  * Column names come from the fixed map below, never from the request.
  */
 import type Database from 'better-sqlite3';
-import { asciiLower, type BlockSortKey, NEVER } from '../core/block-view.js';
+import { addressOrderKey, asciiLower, type BlockSortKey, NEVER } from '../core/block-view.js';
 import type { BlockPage, BlockPageQuery } from '../ports/store.js';
 import { BLOCKS, blockFromColumns } from './sqlite-rows.js';
 
 const ORDER: Record<BlockSortKey, string> = {
   blockedAt: 'blocked_at',
-  ip: 'ip',
+  ip: 'sipprot_address_order(ip)',
   country: "COALESCE(country, '')",
   reason: 'reason',
   attempts: 'attempts',
   expiresAt: `COALESCE(expires_at, ${NEVER})`,
 };
+
+/** The keyset's value as the sort compares it (an address by its order key, as the column). */
+const VALUE = (key: BlockSortKey) => (key === 'ip' ? 'sipprot_address_order(@v)' : '@v');
 
 const IN_FORCE = '(expires_at IS NULL OR expires_at > @at)';
 /** Contained in a user name: the JSON text first (cheap), then each name (exact). */
@@ -37,7 +40,12 @@ type Stmt = Database.Statement<unknown[], unknown[]>;
 export class SqliteBlockPages {
   private readonly made = new Map<string, Stmt>();
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    // core/block-view.ts's address order, the same function the fake and the UI sort by.
+    db.function('sipprot_address_order', { deterministic: true }, (ip: unknown) =>
+      addressOrderKey(String(ip)),
+    );
+  }
 
   page(q: BlockPageQuery): BlockPage {
     const text = asciiLower(q.filter?.text ?? '');
@@ -70,7 +78,8 @@ export class SqliteBlockPages {
     return this.stmt(`${key}:${dir}:${q.after ? 1 : 0}:${text ? 1 : 0}:${phones ? 1 : 0}`, () => {
       const col = ORDER[key];
       const op = dir === 'asc' ? '>' : '<';
-      const after = q.after ? ` AND (${col} ${op} @v OR (${col} = @v AND ip > @ip))` : '';
+      const v = VALUE(key);
+      const after = q.after ? ` AND (${col} ${op} ${v} OR (${col} = ${v} AND ip > @ip))` : '';
       return `SELECT ${BLOCKS.columns} FROM blocks WHERE ${where}${after}
         ORDER BY ${col} ${dir === 'asc' ? 'ASC' : 'DESC'}, ip ASC LIMIT @limit`;
     });

@@ -120,6 +120,72 @@ export function blockPageContract(ctx: ContractContext): void {
       );
     });
 
+    test('address order: IPv4 by number, then IPv6 by number, both directions, exact pages while blocks come and go', async () => {
+      // Text order differs from address order in every neighbour here: "10.0.0.1" < "9.1.1.1",
+      // "10.0.3.230" < "10.0.3.99", "2001:db8::10" < "2001:db8::a", "2001:db8:0:1::" < "2001:db8::a:0".
+      const want = ['9.1.1.1', '10.0.0.1', '10.0.3.99', '10.0.3.100', '10.0.3.230', '255.255.255.255'];
+      const want6 = ['::1', '2001:db8::a', '2001:db8::10', '2001:db8::a:0', '2001:db8:0:1::', 'fe80::1'];
+      const late = new Set(['10.0.3.100', '2001:db8::10']);
+      const lifted = '10.0.3.230';
+      await s.commit({
+        blocks: [...want, ...want6]
+          .filter((ip) => !late.has(ip))
+          .map((ip) => aBlock(ip, { expiresAt: null })),
+      });
+      const v4 = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+      for (const dir of ['asc', 'desc'] as const) {
+        const sort: BlockSort = { key: 'ip', dir };
+        const first = await s.pageBlocks({ activeAt: AT, sort, limit: 3 });
+        const rows = [...first.blocks];
+        // While the admin reads page 1: two blocks arrive further down, one further down is lifted.
+        await s.commit({ blocks: [...late].map((ip) => aBlock(ip, { expiresAt: null })) });
+        await s.deleteBlock(lifted);
+        let last = rows.at(-1)!;
+        for (let more = first.more; more; ) {
+          const page = await s.pageBlocks({
+            activeAt: AT,
+            sort,
+            limit: 4,
+            after: { value: last.ip, ip: last.ip },
+          });
+          rows.push(...page.blocks);
+          last = page.blocks.at(-1) ?? last;
+          more = page.more;
+        }
+        const ips = rows.map((b) => b.ip);
+        assert.equal(new Set(ips).size, ips.length, `${dir}: no row twice`);
+        const order = (dir === 'asc' ? (l: string[]) => l : (l: string[]) => [...l].reverse())([
+          ...want.filter((ip) => ip !== lifted),
+          ...want6,
+        ]);
+        assert.deepEqual(
+          ips.filter((ip) => order.includes(ip)),
+          order,
+          `${dir}: IPv4 numerically, then IPv6 numerically`,
+        );
+        const fours = ips.filter((ip) => !ip.includes(':')).map(v4);
+        assert.deepEqual(
+          fours,
+          [...fours].sort((a, b) => (dir === 'asc' ? a - b : b - a)),
+          `${dir}: every IPv4 by number`,
+        );
+        const family = ips.map((ip) => (ip.includes(':') ? 6 : 4));
+        assert.deepEqual(
+          family,
+          [...family].sort((a, b) => (dir === 'asc' ? a - b : b - a)),
+          `${dir}: IPv4 before IPv6`,
+        );
+        assert.equal(
+          ips.length,
+          expected(sort).length + want.length + want6.length - 1,
+          `${dir}: every block in force once`,
+        );
+        await s.deleteBlock('10.0.3.100');
+        await s.deleteBlock('2001:db8::10');
+        await s.commit({ blocks: [aBlock(lifted, { expiresAt: null })] });
+      }
+    });
+
     test('search: address, country, user agent, reason, a user name, a reason in words; ASCII case folded', async () => {
       const cases: BlockFilter[] = [
         { text: '192.0.2.1' },

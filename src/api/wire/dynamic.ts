@@ -69,7 +69,8 @@ export const DynamicPageQuery = {
       ...oneOf(...BLOCK_SORT_KEYS),
       default: 'blockedAt',
       'x-expects': `one of ${BLOCK_SORT_KEYS.join(', ')}`,
-      description: 'the order (ties by address ascending); expiresAt puts permanent blocks last',
+      description:
+        'the order (ties by the address text ascending); ip is address order: IPv4 by number, then IPv6 by number; expiresAt puts permanent blocks last',
     },
     dir: { ...oneOf('asc', 'desc'), default: 'desc', 'x-expects': 'asc or desc' },
     q: {
