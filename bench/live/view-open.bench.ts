@@ -3,6 +3,7 @@
  * long the server's event loop is held, and how long until the first rows.
  *
  *   npm run build && node --import tsx bench/live/view-open.bench.ts [--blocks 52407] [--runs 3] [--client sse|chromium]
+ *     [--sort ip --dir asc]   (sse: the first page in that order; default the UI's, newest first)
  *
  * A child process serves the API as the daemon does for the web (buildApi over SqliteStore
  * in a STATE_DIR holding N running blocks, pages and snapshots read through the daemon's
@@ -24,6 +25,10 @@
  * indexes that would answer them (blocked_at; misconfigured_phone = 1, partial), and what
  * those indexes cost each block written (the store's putBlock, an upsert; commits
  * of 500, half new addresses, half rewrites), alternating without/with in one process.
+ * `--plans --address`: the first page sorted by address, and a page after a keyset in the
+ * middle, in text order (before) and in address order (core/block-view.ts's key as the
+ * store's SQL function; "narrow": sorting only the rowids, then reading the page's rows,
+ * as sqlite-block-page.ts does), both directions, alternating in one process.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,11 +46,15 @@ const { values } = parseArgs({
     client: { type: 'string', default: 'sse' },
     serve: { type: 'string' },
     plans: { type: 'boolean', default: false },
+    address: { type: 'boolean', default: false },
+    sort: { type: 'string' },
+    dir: { type: 'string', default: 'asc' },
   },
 });
 const PASSWORD = 'bench view-open password';
 
 if (values.serve) await serve(values.serve, Number(values.blocks));
+else if (values.plans && values.address) await addressPlans(Number(values.blocks));
 else if (values.plans) await plans(Number(values.blocks));
 else await main();
 
@@ -204,7 +213,8 @@ async function openSse(base: string): Promise<Opened> {
           resolve({ firstRowsMs: performance.now() - started, rows, bytes });
         } else if (buf.includes('event: ready\n')) {
           buf = '';
-          void fetch(`${base}/api/dynamic/page?limit=100`, { headers: { cookie } })
+          const sort = values.sort ? `&sort=${values.sort}&dir=${values.dir}` : '';
+          void fetch(`${base}/api/dynamic/page?limit=100${sort}`, { headers: { cookie } })
             .then((r) => r.text())
             .then((text) => {
               const rows = (JSON.parse(text) as { blocks: unknown[] }).blocks.length;
@@ -329,6 +339,64 @@ async function plans(blocks: number): Promise<void> {
           `round ${round}, ${withIndexes ? 'with' : 'without'} the indexes, write: ${((spent * 1000) / 20_000).toFixed(1)} µs a block (20,000 in commits of 500)`,
         );
         if (withIndexes) db.exec('DROP INDEX bench_blocked_at; DROP INDEX bench_phones');
+      }
+    }
+    db.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The address sort's first page and a later one: text order (before) against address order. */
+async function addressPlans(blocks: number): Promise<void> {
+  const { SqliteStore } = await import('../../src/store/sqlite-store.js');
+  const { BLOCKS } = await import('../../src/store/sqlite-rows.js');
+  const { addressOrderKey } = await import('../../src/core/block-view.js');
+  const { default: Database } = await import('better-sqlite3');
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-view-address-'));
+  try {
+    const store = SqliteStore.open(dir);
+    await seed(store, blocks, Date.now() / 1000);
+    await store.close();
+    const db = new Database(join(dir, 'sipprot.db'));
+    db.function('sipprot_address_order', { deterministic: true }, (ip: unknown) =>
+      addressOrderKey(String(ip)),
+    );
+    const inForce = '(expires_at IS NULL OR expires_at > @at)';
+    const key = { text: 'ip', address: 'sipprot_address_order(ip)' };
+    const v = { text: '@v', address: 'sipprot_address_order(@v)' };
+    // The middle of the seeded addresses: a page the admin reaches after "show more"s.
+    const middle = `100.${64 + ((blocks >> 17) & 63)}.${(blocks >> 9) & 255}.0`;
+    for (const round of [1, 2]) {
+      for (const order of ['text', 'address'] as const) {
+        for (const d of ['ASC', 'DESC']) {
+          const op = d === 'ASC' ? '>' : '<';
+          const k = key[order];
+          const tie = order === 'text' ? '' : ', ip ASC';
+          const after = ` AND (${k} ${op} ${v[order]} OR (${k} = ${v[order]} AND ip > @v))`;
+          for (const [page, cond] of [
+            ['first page', ''],
+            ['page after the middle', after],
+          ] as const) {
+            const sql = `SELECT ${BLOCKS.columns} FROM blocks WHERE ${inForce}${cond} ORDER BY ${k} ${d}${tie} LIMIT 101`;
+            const narrow = `SELECT ${BLOCKS.columns} FROM blocks WHERE rowid IN (SELECT rowid FROM blocks WHERE ${inForce}${cond} ORDER BY ${k} ${d}${tie} LIMIT 101) ORDER BY ${k} ${d}${tie}`;
+            for (const sql2 of order === 'address' ? [sql, narrow] : [sql]) {
+              const params = { at: Date.now() / 1000, ...(cond ? { v: middle } : {}) };
+              const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql2}`).all(params) as Array<{ detail: string }>)
+                .map((r) => r.detail)
+                .join(' | ');
+              const st = db.prepare(sql2).raw(true);
+              const ms = [1, 2, 3].map(() => {
+                const t0 = performance.now();
+                st.all(params);
+                return (performance.now() - t0).toFixed(1);
+              });
+              console.log(
+                `round ${round}, ${order} order${sql2 === sql ? '' : ' (narrow)'} ${d}, ${page} (${blocks} blocks, load ${loadavg()[0]!.toFixed(1)}): ${ms.join(', ')} ms — ${plan}`,
+              );
+            }
+          }
+        }
       }
     }
     db.close();
