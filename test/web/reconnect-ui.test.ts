@@ -81,21 +81,27 @@ describe('the Dynamic Denylist across a reconnect', () => {
     await page.getByText('Showing 300 of 640').waitFor();
     const before = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-ip')));
     assert.equal(before.length, 300);
-    assert.equal(before[0], '10.0.3.99', 'the last matching address (as text) first');
+    assert.equal(before[0], '10.0.3.230', 'the last matching address (by number, not text: 10.0.3.99) first');
+    const v4 = (ip: string | null) => ip!.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+    assert.deepEqual(
+      before.map(v4),
+      before.map(v4).sort((a, b) => b - a),
+      'address order, descending',
+    );
     await page.locator('tr[data-ip="10.0.2.150"]').scrollIntoViewIfNeeded();
     const scrolled = await page.evaluate(() => window.scrollY);
     assert.ok(scrolled > 1000, `scrolled down (${scrolled})`);
 
-    // The stream drops; a block comes meanwhile (10.0.9.1 sorts on top of the window).
+    // The stream drops; a block comes meanwhile (10.0.10.1 sorts on top of the window by number; as text it would not).
     const pages: string[] = [];
     page.on('request', (r) => {
       if (r.url().includes('/api/dynamic/page')) pages.push(r.url());
     });
     server.dropConnections();
     await state.filter({ hasText: 'Reconnecting…' }).waitFor();
-    await server.world.block('10.0.9.1', { userAgent: 'Yealink SIP-T46S', misconfiguredPhone: true });
+    await server.world.block('10.0.10.1', { userAgent: 'Yealink SIP-T46S', misconfiguredPhone: true });
     await state.filter({ hasText: 'Live' }).waitFor({ timeout: 15_000 });
-    await page.locator('tr[data-ip="10.0.9.1"]').waitFor();
+    await page.locator('tr[data-ip="10.0.10.1"]').waitFor();
     await page.locator('.table-wrap[aria-busy="false"]').waitFor();
 
     assert.equal(await page.locator('th[aria-sort="descending"]').count(), 1, 'the order stays');
@@ -104,7 +110,7 @@ describe('the Dynamic Denylist across a reconnect', () => {
     await page.getByText('Showing 300 of 641').waitFor();
     const afterIps = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-ip')));
     assert.equal(afterIps.length, 300, 'the rows shown stay');
-    assert.equal(afterIps[0], '10.0.9.1', 'the block that came meanwhile is a row, on top');
+    assert.equal(afterIps[0], '10.0.10.1', 'the block that came meanwhile is a row, on top');
     assert.deepEqual(afterIps.slice(1), before.slice(0, 299));
     assert.ok(pages.length > 0, 'the window was read again after the reconnect');
     for (const url of pages) {
