@@ -4,7 +4,7 @@
  * export-equivalence.test.ts holds the new exportBlocks to this one's output, byte for
  * byte in every format, on many seeded lists. Not production code; never edit to match.
  */
-import { aggregate, rangeOf, subtractor } from '../net/aggregate.js';
+import { aggregate, rangeOf, subtractor } from '../net/aggregate-v1.testkit.js';
 import { type Network, parseNetwork } from '../net/ip.js';
 import {
   type BlockExport,

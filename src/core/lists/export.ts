@@ -191,15 +191,24 @@ function aggregated(kept: Array<{ net: Network; src: BlockSource }>, allowed: Ne
     expiresAt: 0,
     note: null,
   }));
-  const ranges = nets.map((n) => ({ family: n.family, ...rangeOf(n) }));
-  const spans = kept.map((k) => rangeOf(k.net));
-  const first = firstRanges(kept, spans, ranges);
+  // Bounds in flat arrays (numbers for IPv4, bigints for IPv6), not an object per range.
+  const m = nets.length;
+  const family = new Uint8Array(m);
+  const starts: Array<number | bigint> = new Array(m);
+  const ends: Array<number | bigint> = new Array(m);
+  for (let i = 0; i < m; i++) {
+    const r = rangeOf(nets[i]!);
+    family[i] = nets[i]!.family;
+    starts[i] = r.start;
+    ends[i] = r.end;
+  }
+  const ranges = { family, starts, ends };
+  const first = firstRanges(kept, ranges);
   for (let k = 0; k < kept.length; k++) {
     const { net, src } = kept[k]!;
-    const end = spans[k]!.end;
-    for (let i = first[k]!; i < ranges.length; i++) {
-      const m = ranges[i]!;
-      if (m.family !== net.family || m.start > end) break;
+    const end = rangeOf(net).end;
+    for (let i = first[k]!; i < m; i++) {
+      if (family[i] !== net.family || starts[i]! > end) break;
       merge(out[i]!, src);
     }
   }
@@ -207,24 +216,28 @@ function aggregated(kept: Array<{ net: Network; src: BlockSource }>, allowed: Ne
 }
 
 /**
- * For each source (its span), the first of `ranges` (disjoint, sorted, IPv4 first) that does
- * not end before it starts: sources visited in address order, one pointer per family.
+ * For each source, the first of `ranges` (disjoint, sorted, IPv4 first) that does not end
+ * before the source starts: sources visited in address order, one pointer per family.
  */
 function firstRanges(
   kept: ReadonlyArray<{ net: Network }>,
-  spans: ReadonlyArray<{ start: bigint }>,
-  ranges: ReadonlyArray<{ family: 4 | 6; start: bigint; end: bigint }>,
+  ranges: {
+    family: Uint8Array;
+    starts: ReadonlyArray<number | bigint>;
+    ends: ReadonlyArray<number | bigint>;
+  },
 ): Uint32Array {
   const first = new Uint32Array(kept.length);
+  const m = ranges.family.length;
   let i = 0;
   for (const family of [4, 6] as const) {
     const at: number[] = [];
     for (let k = 0; k < kept.length; k++) if (kept[k]!.net.family === family) at.push(k);
-    while (i < ranges.length && ranges[i]!.family < family) i++;
+    while (i < m && ranges.family[i]! < family) i++;
     for (const j of addressOrder(at.map((k) => kept[k]!.net))) {
       const k = at[j]!;
-      const start = spans[k]!.start;
-      while (i < ranges.length && ranges[i]!.family === family && ranges[i]!.end < start) i++;
+      const start = rangeOf(kept[k]!.net).start;
+      while (i < m && ranges.family[i] === family && ranges.ends[i]! < start) i++;
       first[k] = i;
     }
   }
