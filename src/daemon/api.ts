@@ -29,6 +29,7 @@ import type { ListStorage } from '../ports/lists.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { logConfigWarnings, warningLines } from './config-warnings.js';
+import { feedsHandOver } from './off-loop-reads.js';
 import { QueueWriter } from './queue-writer.js';
 import { settingsView, updateSettings } from './settings.js';
 import { ensureAdminPassword, hostPolicy, tlsOptions, warnIfExposed } from './web.js';
@@ -241,20 +242,26 @@ export async function startApi(p: ApiParts, socketPath: string): Promise<Fastify
   // for its order and counts (~45 ms; 1M ~0.3 s), the whole list of 1M is seconds.
   const offLoop = new QueueWriter(p.store, p.log);
   const base = apiDeps(p);
+  const exportWithFeeds = feedsHandOver({
+    exportText: (j) => offLoop.exportText(j),
+    threadRunning: () => offLoop.running,
+    generation: () => p.running.feeds()?.generation?.(),
+    entries: () => base.admin.feedEntries(),
+  });
   const deps: ApiDeps = {
     ...base,
     pageBlocks: (q) => offLoop.pageBlocks(q),
     dynamicJson: () => offLoop.dynamicJson(clock()),
     // The blocks, the list files and the work are the thread's (off-loop-reads.ts); the
-    // feeds are in the daemon's memory. Lists kept elsewhere than in files are handed over.
+    // feeds are in the daemon's memory, handed over when their generation moved (or the
+    // thread is new). Lists kept elsewhere than in files are handed over.
     exportText: async (q) => {
       const { admin } = base;
       const lists =
         p.lists instanceof ListFiles
           ? { files: { allow: p.lists.path('allow'), deny: p.lists.path('deny') } }
           : { entries: { allow: await admin.listEntries('allow'), deny: await admin.listEntries('deny') } };
-      const feeds = q.options.include.includes('feeds') ? await admin.feedEntries() : [];
-      return offLoop.exportText({ ...q, lists, feeds });
+      return exportWithFeeds({ ...q, lists });
     },
   };
   const config = p.running.config();

@@ -11,14 +11,14 @@ import { after, test } from 'node:test';
 import { harness, login } from '../api/http.testkit.js';
 import { buildApi } from '../api/server.js';
 import { isSipprotError } from '../core/errors.js';
-import { exportFrom } from '../core/lists/export.js';
+import { type ExportOrigin, exportFrom } from '../core/lists/export.js';
 import { renderExport } from '../core/lists/export-render.js';
 import { aBlock } from '../core/records.testkit.js';
 import { ListFiles } from '../lists/list-files.js';
 import { dynamicBlock } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { exportTextOf, listEntriesOf } from './off-loop-reads.js';
+import { exportTextOf, feedsHandOver, listEntriesOf } from './off-loop-reads.js';
 import { QueueWriter } from './queue-writer.js';
 
 const dirs: string[] = [];
@@ -47,7 +47,7 @@ test('GET /api/blocks/export made by the maker (as the daemon does): the same bo
       ...world.deps,
       exportText: async (q) => {
         made++;
-        return exportTextOf(world.store, {
+        const text = await exportTextOf(world.store, {
           ...q,
           lists: {
             entries: {
@@ -57,6 +57,8 @@ test('GET /api/blocks/export made by the maker (as the daemon does): the same bo
           },
           feeds: await world.admin.feedEntries(),
         });
+        assert.ok(text !== null, 'feeds handed over: always an answer');
+        return text;
       },
     },
     { transport: 'socket' },
@@ -169,7 +171,7 @@ test('the list files are read where the export is made, and again only when a fi
   const options = { include: ['dynamic', 'deny'] as const, aggregate: false, now };
   const queue = new QueueWriter(store, log);
   try {
-    const fromFiles = await queue.exportText({ options, format: 'csv', lists: { files }, feeds: [] });
+    const fromFiles = String(await queue.exportText({ options, format: 'csv', lists: { files }, feeds: [] }));
     assert.equal(queue.running, true, 'made on the thread');
     const entries = { allow: lists.read('allow'), deny: lists.read('deny') };
     assert.equal(
@@ -184,7 +186,7 @@ test('the list files are read where the export is made, and again only when a fi
     assert.doesNotMatch(fromFiles, /^192\.0\.2\.(7|0\/24),/m, 'the allowed address is not exported');
     await lists.remove('allow', ['192.0.2.7']);
     await lists.add('deny', [{ network: '203.0.113.0/24', note: 'later' }]);
-    const after = await queue.exportText({ options, format: 'text', lists: { files }, feeds: [] });
+    const after = String(await queue.exportText({ options, format: 'text', lists: { files }, feeds: [] }));
     assert.match(after, /^203\.0\.113\.0\/24$/m, 'a changed deny list is read again on the thread');
     assert.match(after, /^192\.0\.2\.0\/24$/m, 'a changed allow list too: nothing cut any more');
     assert.match(after, /^192\.0\.2\.7$/m);
@@ -195,6 +197,65 @@ test('the list files are read where the export is made, and again only when a fi
       (e) => isSipprotError(e) && e.code === 'SP_ERR_PERMISSION' && /writable by every user/.test(e.message),
     );
     chmodSync(files.allow, 0o644);
+  } finally {
+    await queue.close();
+    await store.close();
+  }
+});
+
+test('feeds go to the export thread only when their generation moved; a changed feed is exported', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-offloop-feeds-'));
+  dirs.push(dir);
+  const store = SqliteStore.open(dir);
+  const now = 1_764_900_000;
+  await store.commit({ blocks: [aBlock('192.0.2.7', { expiresAt: now + 60 })] });
+  const queue = new QueueWriter(store, log);
+  let generation = 1;
+  let rows = [{ feed: 'voipbl', network: '185.220.101.0/24', expiresAt: now + 3600 }];
+  const sent: Array<number | null> = []; // per job: how many entries it carried (null: none)
+  let built = 0;
+  const exportText = feedsHandOver({
+    exportText: (j) => {
+      sent.push(j.feeds === null ? null : j.feeds.length);
+      return queue.exportText(j);
+    },
+    threadRunning: () => queue.running,
+    generation: () => generation,
+    entries: async () => {
+      built++;
+      return rows;
+    },
+  });
+  const nets = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  const job = (include: ExportOrigin[]) => ({
+    options: { include, aggregate: false, now },
+    format: 'text' as const,
+    lists: { entries: { allow: [], deny: [] } },
+  });
+  try {
+    assert.deepEqual(nets(await exportText(job(['dynamic', 'feeds']))), ['185.220.101.0/24', '192.0.2.7']);
+    assert.deepEqual([built, sent], [1, [1]], 'a new thread gets the entries');
+    // Unchanged: the entries are neither built nor sent again, and the thread still exports them.
+    assert.deepEqual(nets(await exportText(job(['feeds']))), ['185.220.101.0/24']);
+    assert.deepEqual(nets(await exportText(job(['dynamic', 'feeds']))), ['185.220.101.0/24', '192.0.2.7']);
+    assert.deepEqual([built, sent], [1, [1, null, null]], 'an unchanged feed is not re-sent');
+    // Without feeds nothing of them moves.
+    assert.deepEqual(nets(await exportText(job(['dynamic']))), ['192.0.2.7']);
+    assert.deepEqual([built, sent.at(-1)], [1, 0]);
+    // A feed update moves the generation: the new entries go, and are exported.
+    rows = [{ feed: 'voipbl', network: '198.51.100.0/24', expiresAt: now + 3600 }];
+    generation = 2;
+    assert.deepEqual(nets(await exportText(job(['feeds']))), ['198.51.100.0/24']);
+    assert.deepEqual([built, sent.at(-1)], [2, 1], 'a changed feed is sent after the change');
+    assert.deepEqual(nets(await exportText(job(['feeds']))), ['198.51.100.0/24']);
+    assert.deepEqual([built, sent.at(-1)], [2, null]);
+    // The thread ended (idle): the next one holds nothing, so the entries go with the job.
+    await queue.close();
+    assert.deepEqual(nets(await exportText(job(['feeds']))), ['198.51.100.0/24']);
+    assert.deepEqual([built, sent.at(-1)], [3, 1], 'a new thread gets the entries again');
+    assert.equal(queue.running, true, 'made on the thread');
+    // A thread asked for a generation it does not hold answers null, never stale entries.
+    assert.equal(await queue.exportText({ ...job(['feeds']), feeds: null, feedsGeneration: 99 }), null);
   } finally {
     await queue.close();
     await store.close();

@@ -14,9 +14,15 @@
  * entries over made the loop read and parse both files on every poll and clone them into
  * the message: 100k deny entries were 1.3–1.6 s of the loop a poll at load 12 (now ~0.04
  * ms; bench/RESULTS.md, "Big lists"). The feeds live in the daemon's memory and are handed
- * over (only when the export includes them).
+ * over only when the export includes them and they changed: the job names the feeds'
+ * generation (FeedsView.generation) and carries the entries only when the loop has not
+ * yet sent that generation to this thread; the thread keeps the last ones. Building and
+ * cloning 100k feed entries was ~140–230 ms of the loop a poll at load 7 (bench/RESULTS.md,
+ * "Aggregated export"). A thread that does not hold the generation named (a new thread:
+ * it ends after 10 s idle) answers null and the loop sends the entries.
  */
 import { statSync } from 'node:fs';
+import { SipprotError } from '../core/errors.js';
 import { type ExportOptions, exportFrom } from '../core/lists/export.js';
 import { type ExportFormat, exportDocument, renderExport } from '../core/lists/export-render.js';
 import type { ListEntry } from '../core/types.js';
@@ -38,7 +44,24 @@ export interface ExportJob {
   name?: string;
   /** The list files, read where the export is made; or the entries (lists not kept in files). */
   lists: { files: ListPaths } | { entries: { allow: ListEntry[]; deny: ListEntry[] } };
-  feeds: Array<{ feed: string; network: string; expiresAt: number }>;
+  /** The feeds' entries, or null: those of `feedsGeneration` the thread kept. */
+  feeds: FeedRow[] | null;
+  /** Which generation `feeds` are (kept for the next job), or which to use when null. */
+  feedsGeneration?: number;
+}
+
+type FeedRow = { feed: string; network: string; expiresAt: number };
+
+/** The feeds' entries last handed over with a generation. */
+let keptFeeds: { generation: number; entries: FeedRow[] } | null = null;
+
+/** The job's feed entries: handed over (and kept), or kept earlier; null if not held. */
+function feedsOf(j: ExportJob): FeedRow[] | null {
+  if (j.feeds !== null) {
+    if (j.feedsGeneration !== undefined) keptFeeds = { generation: j.feedsGeneration, entries: j.feeds };
+    return j.feeds;
+  }
+  return keptFeeds !== null && keptFeeds.generation === j.feedsGeneration ? keptFeeds.entries : null;
 }
 
 /** The entries of a list file as last read, and the file's identity then. */
@@ -72,8 +95,13 @@ function listsOf(j: ExportJob): { allow: ListEntry[]; deny: ListEntry[] } {
   return { allow: listEntriesOf(files, 'allow'), deny: listEntriesOf(files, 'deny') };
 }
 
-/** GET /api/blocks/export's body: exportFrom over the store's blocks and the job's lists. */
-export async function exportTextOf(store: Pick<Store, 'listBlocks'>, j: ExportJob): Promise<string> {
+/**
+ * GET /api/blocks/export's body: exportFrom over the store's blocks, the job's lists and
+ * feeds; null when the job names feeds this thread does not hold (send them).
+ */
+export async function exportTextOf(store: Pick<Store, 'listBlocks'>, j: ExportJob): Promise<string | null> {
+  const feeds = j.options.include.includes('feeds') ? feedsOf(j) : [];
+  if (feeds === null) return null;
   const dynamic = j.options.include.includes('dynamic')
     ? await store.listBlocks({ activeAt: j.options.now })
     : [];
@@ -82,10 +110,44 @@ export async function exportTextOf(store: Pick<Store, 'listBlocks'>, j: ExportJo
     {
       dynamicBlocks: async () => dynamic,
       listEntries: async (name) => lists[name],
-      feedEntries: async () => j.feeds,
+      feedEntries: async () => feeds,
     },
     j.options,
   );
   if (j.format === 'json') return JSON.stringify(exportDocument(x));
   return renderExport(x, j.format, j.name ? { name: j.name } : {});
+}
+
+/** What the loop hands the feeds' hand-over: the thread's export and the daemon's feeds. */
+export interface FeedsHandOverParts {
+  /** The export on the thread (QueueWriter.exportText). */
+  exportText(j: ExportJob): Promise<string | null>;
+  /** Whether the thread runs now: a new one holds no feeds, so they go with the job. */
+  threadRunning(): boolean;
+  /** The feeds' generation now (FeedsView.generation), undefined without one. */
+  generation(): number | undefined;
+  entries(): Promise<FeedRow[]>;
+}
+
+/**
+ * The loop's side of the feeds' hand-over for GET /api/blocks/export: the entries are built
+ * and cloned into the job only when the export includes feeds and their generation is not
+ * the one last sent to a running thread (or that thread answers it does not hold it).
+ */
+export function feedsHandOver(parts: FeedsHandOverParts): (j: Omit<ExportJob, 'feeds'>) => Promise<string> {
+  let sent: number | undefined;
+  return async (j) => {
+    if (!j.options.include.includes('feeds')) return (await parts.exportText({ ...j, feeds: [] }))!;
+    const feedsGeneration = parts.generation();
+    if (feedsGeneration !== undefined && feedsGeneration === sent && parts.threadRunning()) {
+      const text = await parts.exportText({ ...j, feeds: null, feedsGeneration });
+      if (text !== null) return text;
+    }
+    const feeds = await parts.entries();
+    sent = feedsGeneration;
+    const text = await parts.exportText({ ...j, feeds, feedsGeneration });
+    if (text === null)
+      throw new SipprotError('SP_ERR_INTERNAL', 'the export thread refused the feeds handed to it');
+    return text;
+  };
 }

@@ -78,7 +78,7 @@ export class QueueWriter {
   }
 
   /** GET /api/blocks/export's body made on the thread (StoreWriter.exportText). */
-  exportText(j: ExportJob): Promise<string> {
+  exportText(j: ExportJob): Promise<string | null> {
     if (this.store === this.base) return exportTextOf(this.base, j);
     return this.onThread((w) => w.exportText(j));
   }

@@ -149,7 +149,7 @@ export class StoreWriter {
   }
 
   /** An export of the blocks in force made on the writer thread (off-loop-reads.ts). */
-  exportText(j: ExportJob): Promise<string> {
+  exportText(j: ExportJob): Promise<string | null> {
     return this.send({ exportText: j }, () => exportTextOf(this.fallback, j));
   }
 

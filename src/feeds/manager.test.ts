@@ -58,6 +58,25 @@ describe('FeedManager (local HTTP server)', () => {
     server.lists.clear();
   });
 
+  it('moves its generation when the entries change, not while they stay (the export re-sends on it)', async () => {
+    server.lists.set('/g.txt', { body: '45.95.147.10\n' });
+    const m = await manager(list('/g.txt'));
+    const g0 = m.generation();
+    clock += 100;
+    assert.equal(m.generation(), g0, 'time alone does not move it');
+    await m.update('voipbl');
+    const g1 = m.generation();
+    assert.notEqual(g1, g0, 'a list taken moves it');
+    assert.deepEqual(
+      m.entries().map((e) => e.network),
+      ['45.95.147.10'],
+    );
+    assert.equal(m.generation(), g1, 'reading the entries does not');
+    await m.reconfigure(parseFeedsFile(`${list('/g.txt')} enabled=no`, dir).specs);
+    assert.notEqual(m.generation(), g1, 'disabling the feed moves it');
+    assert.deepEqual(m.entries(), []);
+  });
+
   it('loads a list, tells check which feed holds an address and since when, and stores a copy', async () => {
     server.lists.set('/v.txt', {
       body: '# VoIPBL\n45.95.147.10\n185.220.101.0/24 ; tor\n10.0.0.0/8\n2a0b:4140:1::/48\n',

@@ -53,8 +53,12 @@ export interface FeedManagerOptions {
   startDelay?: number;
 }
 
+/** Generations are unique across managers (a reload may build a new one). */
+let generations = 0;
+
 export class FeedManager implements FeedsView {
   private feeds = new Map<string, Feed>();
+  private gen = ++generations;
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
@@ -101,7 +105,13 @@ export class FeedManager implements FeedsView {
       const delay = this.o.startDelay ?? START_DELAY_SECONDS;
       this.schedule(f, Math.max(due, this.o.now() + delay * (1 + i++)));
     }
+    this.gen = ++generations;
     this.o.onChange();
+  }
+
+  /** FeedsView.generation: moves on each reconfigure and each update that changed entries. */
+  generation(): number {
+    return this.gen;
   }
 
   stop(): Promise<unknown> {
@@ -203,6 +213,7 @@ export class FeedManager implements FeedsView {
     this.clearTimer(f);
     f.running = true;
     f.lastAttempt = this.o.now();
+    const before = f.data.entries;
     const r = await updateFeed(f.spec, f.data, {
       ...this.o.update,
       now: this.o.now,
@@ -210,6 +221,7 @@ export class FeedManager implements FeedsView {
     });
     f.running = false;
     f.data = r.data;
+    if (r.changed || r.data.entries !== before) this.gen = ++generations;
     f.lastError = r.error;
     f.warning = r.warning;
     f.refused = r.refused;

@@ -46,6 +46,13 @@ export interface FeedsView {
   lookup(ip: string): FeedMatch[];
   /** Every live entry of every enabled feed (the blocklist export). */
   entries(): FeedMatch[];
+  /**
+   * A number that changes whenever entries() may answer otherwise than by expiry (a feed
+   * updated, added, removed, enabled, disabled), unique in the process: the export hands
+   * the entries to its thread only when it changed (expired ones it drops itself).
+   * Optional: without it the entries are handed over on every export that includes feeds.
+   */
+  generation?(): number;
   /** Runs now; SP_ERR_NOT_FOUND for an unknown name. */
   update(name?: string): Promise<FeedStatus[]>;
 }
