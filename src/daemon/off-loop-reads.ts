@@ -17,8 +17,9 @@
  * over only when the export includes them and they changed: the job names the feeds'
  * generation (FeedsView.generation) and carries the entries only when the loop has not
  * yet sent that generation to this thread; the thread keeps the last ones. Building and
- * cloning 100k feed entries was ~140–230 ms of the loop a poll at load 7 (bench/RESULTS.md,
- * "Aggregated export"). A thread that does not hold the generation named (a new thread:
+ * cloning 100k feed entries was ~140–230 ms of the loop a poll at load 7 (issue 13), 37–62
+ * ms at load 2.6, against 0.03 ms for the generation alone (bench/RESULTS.md, "Aggregated
+ * export"). A thread that does not hold the generation named (a new thread:
  * it ends after 10 s idle) answers null and the loop sends the entries.
  */
 import { statSync } from 'node:fs';
