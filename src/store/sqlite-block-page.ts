@@ -3,10 +3,13 @@
  * as core/block-view.ts defines it (block-page.ts is the same in memory; the contract holds
  * both to it), so the live view of a flood's 100k–1M blocks reads 100 rows, not all of them.
  *
- * Cost (no index serves these orders but the address's, and none is added: every block
- * written would pay for it): a first page of 100k blocks ~25 ms, its counts ~20 ms, a
- * search over them ~80–120 ms; 1M blocks ~150 ms, ~160 ms and ~0.5–0.6 s (2-core EPYC
- * guest, quiet). The daemon runs it on a thread of its own (daemon/queue-writer.ts).
+ * Cost (no index serves these orders, and none is added: every block written would pay
+ * for it): a first page of 100k blocks ~25 ms, its counts ~20 ms, a search over them
+ * ~80–120 ms; 1M blocks ~150 ms, ~160 ms and ~0.5–0.6 s (2-core EPYC guest, quiet). By
+ * address (core/block-view.ts's address order through a JS function on this connection: the
+ * primary key's text order is not it) a first page of 100k ~26–48 ms, of 1M ~0.3–0.6 s
+ * (bench/RESULTS.md "Address order in the live view"). The daemon runs it on a thread of its
+ * own (daemon/queue-writer.ts).
  *
  * Statements are made per shape (key, direction, keyset, search, phones): at most 96, kept.
  * Column names come from the fixed map below, never from the request.
