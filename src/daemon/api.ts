@@ -235,12 +235,22 @@ function geoStatus(db: GeoDatabase | null, updateUrl: string | null): GeoStatus 
   };
 }
 
+/**
+ * The read thread ends after this long without a read: longer than the minute or two a
+ * router or SBC polls the export at, so a poll does not start a thread, read both list
+ * files and take the feed entries from the loop again (100k feed entries: 37–62 ms of the
+ * loop, bench/RESULTS.md "Aggregated export"). Idle, it holds a SQLite connection.
+ */
+const READS_IDLE_MS = 180_000;
+
 /** The root-only Unix socket for the CLI, and the web UI/API on WEB_LISTEN (login). */
 export async function startApi(p: ApiParts, socketPath: string): Promise<FastifyInstance[]> {
   // The live view's pages and the whole dynamic list (the CLI's `status --dynamic`) are
   // read on a thread of its own (queue-writer.ts): a page of 100k blocks scans them all
   // for its order and counts (~45 ms; 1M ~0.3 s), the whole list of 1M is seconds.
-  const offLoop = new QueueWriter(p.store, p.log);
+  // The thread outlives a router's poll interval (READS_IDLE_MS): what it keeps between
+  // exports (the list files as last read, the feeds' last generation) is lost with it.
+  const offLoop = new QueueWriter(p.store, p.log, READS_IDLE_MS);
   const base = apiDeps(p);
   const exportWithFeeds = feedsHandOver({
     exportText: (j) => offLoop.exportText(j),
