@@ -48,8 +48,8 @@ function merged(intervals: Interval[]): Interval[] {
   return out;
 }
 
-/** Index of the first interval of `sorted` (merged, disjoint) whose end is >= `at`. */
-function firstEndingAtOrAfter(sorted: Interval[], at: bigint): number {
+/** Index of the first interval of `sorted` (merged, disjoint) whose end is >= `at` (bigint or IPv4 number). */
+function firstEndingAtOrAfter<T extends bigint | number>(sorted: ReadonlyArray<{ end: T }>, at: T): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
@@ -123,7 +123,7 @@ export function subtractor(exclude: readonly Network[]): (net: Network) => Netwo
   return (net) => {
     if (net.family === 4) {
       const iv = interval4(net);
-      const i = firstEnding4(holes4, iv.start);
+      const i = firstEndingAtOrAfter(holes4, iv.start);
       if (i >= holes4.length || holes4[i]!.start > iv.end) return [net];
       const out: Network[] = [];
       for (const part of cut4(iv, holes4)) prefixes4(part, out);
@@ -185,22 +185,11 @@ function merged4(nets: readonly Network[]): Interval4[] {
   return out;
 }
 
-function firstEnding4(sorted: Interval4[], at: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]!.end < at) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 function cut4(iv: Interval4, holes: Interval4[]): Interval4[] {
   if (holes.length === 0) return [iv];
   const out: Interval4[] = [];
   let from = iv.start;
-  for (let i = firstEnding4(holes, iv.start); i < holes.length; i++) {
+  for (let i = firstEndingAtOrAfter(holes, iv.start); i < holes.length; i++) {
     const h = holes[i]!;
     if (h.start > iv.end) break;
     if (h.start > from) out.push({ start: from, end: h.start - 1 });
