@@ -13,6 +13,7 @@ import { PortSet, remoteOf } from '../detect/ports.js';
 import { terminalText } from '../text/terminal.js';
 import type { PortRange, SipEvent } from '../types.js';
 import { MAX_SAMPLES } from './events.js';
+import { LruMap } from './lru.js';
 
 const PHRASES: Record<number, string> = {
   400: 'Bad Request',
@@ -53,14 +54,13 @@ export function sampleLine(ev: SipEvent): string {
 }
 
 export class EvidenceLog {
-  private readonly byIp = new Map<string, string[]>();
+  /** Samples by address, the least recently answered dropped first (lru.ts says why not a Map). */
+  private readonly byIp: LruMap<string[]>;
   private ports: PortSet;
 
-  constructor(
-    sipPorts: readonly PortRange[],
-    private readonly capacity = 4096,
-  ) {
+  constructor(sipPorts: readonly PortRange[], capacity = 4096) {
     this.ports = new PortSet(sipPorts);
+    this.byIp = new LruMap(capacity);
   }
 
   /** New SIP ports (a reload); what was kept stays. */
@@ -77,10 +77,7 @@ export class EvidenceLog {
     const lines = this.byIp.get(ip) ?? [];
     lines.push(sampleLine(ev));
     if (lines.length > MAX_SAMPLES) lines.shift();
-    // Re-insert: Map order is then least recently answered first.
-    this.byIp.delete(ip);
     this.byIp.set(ip, lines);
-    if (this.byIp.size > this.capacity) this.byIp.delete(this.byIp.keys().next().value!);
   }
 
   /** The samples kept for an address, oldest first (a copy). */
