@@ -73,6 +73,36 @@ describe('ReconcilingFirewall', () => {
     assert.equal(fw.reconciles, 1);
   });
 
+  it('a shutdown waits for a reconcile in flight and none starts after it: the table stays removed', async () => {
+    // The daemon stopping while a change its nft helper (killed) refused is being answered:
+    // the reconcile's init landed after the shutdown's delete and left the table behind.
+    const fake = new FakeFirewall({ now: () => 0 });
+    let release = () => {};
+    const storeRead = new Promise<void>((r) => {
+      release = r;
+    });
+    const fw = new ReconcilingFirewall(fake, async () => {
+      await storeRead;
+      return emptyFirewallState();
+    });
+    await fw.init(emptyFirewallState());
+    fake.failNext();
+    const refused = fw.block('198.51.100.7', 600);
+    await new Promise((r) => setImmediate(r));
+    const down = fw.shutdown();
+    release();
+    await Promise.all([refused, down]);
+    await assert.rejects(fake.snapshot(), /table inet sipprot does not exist/);
+    fake.failNext();
+    await assert.rejects(fw.block('198.51.100.8', 600), { code: 'SP_ERR_FIREWALL' });
+    await assert.rejects(
+      fake.snapshot(),
+      /table inet sipprot does not exist/,
+      'no reconcile after the shutdown',
+    );
+    assert.equal(fw.reconciles, 1);
+  });
+
   it('does not reconcile on bad input, and throws when the reconcile fails too', async () => {
     const { fake, store, fw, reads } = setup();
     await fw.init(store);

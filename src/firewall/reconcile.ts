@@ -84,6 +84,8 @@ export function desiredState(i: DesiredInput): FirewallState {
 
 export class ReconcilingFirewall implements Firewall {
   private inFlight: Promise<void> | null = null;
+  /** Set by shutdown: the table is being removed, a refused change must not load it again. */
+  private down = false;
   /** Reconciles done after a failure; for status and metrics. */
   reconciles = 0;
   /** Changes the kernel refused (SP_ERR_FIREWALL), each answered by a reconcile; for metrics. */
@@ -104,8 +106,9 @@ export class ReconcilingFirewall implements Firewall {
     return this.inner.init(desired);
   }
 
-  /** Make the kernel match the store now; concurrent callers share one reconcile. */
+  /** Make the kernel match the store now; concurrent callers share one reconcile (none once shut down). */
   reconcile(): Promise<void> {
+    if (this.down) return this.inFlight ?? Promise.resolve();
     if (!this.inFlight) {
       this.inFlight = (async () => {
         try {
@@ -151,7 +154,14 @@ export class ReconcilingFirewall implements Firewall {
     return this.inner.counters();
   }
 
-  shutdown(): Promise<void> {
+  /**
+   * Removes the table once any reconcile in flight has loaded its own (a stop while a
+   * refused change is being answered: the load would land after the removal and leave the
+   * table behind); no reconcile starts after this.
+   */
+  async shutdown(): Promise<void> {
+    this.down = true;
+    await this.inFlight?.catch(() => undefined);
     return this.inner.shutdown();
   }
 
@@ -164,7 +174,7 @@ export class ReconcilingFirewall implements Firewall {
       await change();
     } catch (e) {
       // Bad input (SP_ERR_ADDRESS_INVALID, ...) is the caller's to fix: no reconcile.
-      if (!isSipprotError(e) || e.code !== 'SP_ERR_FIREWALL') throw e;
+      if (!isSipprotError(e) || e.code !== 'SP_ERR_FIREWALL' || this.down) throw e;
       this.refused++;
       this.log?.warn({ op, err: e.message }, 'firewall change failed; reconciling from the store');
       try {
