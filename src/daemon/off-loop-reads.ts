@@ -19,8 +19,9 @@
  * yet sent that generation to this thread; the thread keeps the last ones. Building and
  * cloning 100k feed entries was ~140–230 ms of the loop a poll at load 7 (issue 13), 37–62
  * ms at load 2.6, against 0.03 ms for the generation alone (bench/RESULTS.md, "Aggregated
- * export"). A thread that does not hold the generation named (a new thread:
- * it ends after 10 s idle) answers null and the loop sends the entries.
+ * export"). A thread that does not hold the generation named (a new thread: the
+ * API's ends after 3 min without a read, api.ts READS_IDLE_MS) answers null and the loop
+ * sends the entries.
  */
 import { statSync } from 'node:fs';
 import { SipprotError } from '../core/errors.js';

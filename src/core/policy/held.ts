@@ -62,14 +62,12 @@ export class HeldBlocks {
 
   /** Whether `ip` is held blocked; `v4`: its number when the caller read it from packet bytes. */
   isBlocked(ip: string, v4 = V4_UNKNOWN): boolean {
-    if (this.count === 0) return false;
-    const s = this.slots.find(ip, v4);
-    return s >= 0 && (this.slots.meta[s]! & HELD) !== 0;
+    return this.count !== 0 && this.heldSlot(ip, v4) >= 0;
   }
 
-  /** The held slot of `ip`, or -1. */
-  private heldSlot(ip: string): number {
-    const s = this.slots.find(ip);
+  /** The held slot of `ip`, or -1; `v4` as in isBlocked. */
+  private heldSlot(ip: string, v4 = V4_UNKNOWN): number {
+    const s = this.slots.find(ip, v4);
     return s >= 0 && (this.slots.meta[s]! & HELD) !== 0 ? s : -1;
   }
 
