@@ -3,7 +3,7 @@
  * addresses, for the live flood bench (tcpreplay onto a veth) and the replay bench (the
  * same file through `replay`). Same seed, same bytes.
  *
- *   node --import tsx bench/gen-flood.ts --out /tmp/x/flood.pcap [--packets 1000000] [--seed N]
+ *   node --import tsx bench/gen-flood.ts --out /tmp/x/flood.pcap [--packets 1000000] [--seed N] [--mix issue|phones]
  *
  * - 30% of the packets: 25k phones doing the digest dance (REGISTER → 401 → REGISTER
  *   with credentials → 200; 75k dances, each on a new Call-ID, a phone ~3 times);
@@ -14,6 +14,13 @@
  * - 256 dances/attempts in flight at once, their packets interleaved at random;
  *   timestamps 10 µs apart (a nominal 100k packets/s: `tcpreplay --pps` ignores them,
  *   replay judges by them).
+ *
+ * `--mix phones` (the live bench's reference for real phone traffic, no attackers): the
+ * same 25k phones and address plan, every packet a phone's: 50% of the activities the
+ * digest dance above, 30% OPTIONS keep-alives (OPTIONS → 200), 20% calls (INVITE → 407 →
+ * ACK → INVITE with credentials → 100, 180, 200 → ACK → BYE → 200, gen-traffic.ts's
+ * `phoneCall`): by packets ~31% registrations, ~12% keep-alives, ~57% calls. Nothing in it
+ * is an attack: a daemon judging it blocks nobody (the bench prints its blocks).
  *
  * Every address is in 198.18.0.0/15 (RFC 2544, benchmarking): phones 198.18.0.1…,
  * attackers from offset 30,000, the PBX at 198.19.255.254. The flood bench makes the
@@ -26,6 +33,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type Addr, addr4, LINKTYPE_ETHERNET, PcapWriter } from './gen-pcap.js';
 import { type Dialog, Rng, request, response } from './gen-sip.js';
+import { phoneCall } from './gen-traffic.js';
 
 /** 198.18.0.0/15 as a number, and its size. */
 const BASE = ((198 << 24) | (18 << 16)) >>> 0;
@@ -42,8 +50,12 @@ const STEP_US = 10;
 /** 2026-01-01T00:00:00Z in microseconds. */
 const T0 = 1767225600e6;
 
+export type FloodMix = 'issue' | 'phones';
+
 export interface FloodManifest {
   profile: 'flood';
+  /** Absent in captures written before the phones mix: the issue's. */
+  mix?: FloodMix;
   seed: number;
   /** packets / 1M (the replay bench's --scale). */
   scale: number;
@@ -149,9 +161,63 @@ function attempt(r: Rng, ip: Addr, attacker: number): Pkt[] {
   ];
 }
 
+/** A phone's OPTIONS keep-alive, answered 200 (a new Call-ID each, as phones send them). */
+function keepalive(r: Rng, ip: Addr, phone: number): Pkt[] {
+  const d: Dialog = {
+    ip,
+    port: 5060 + (phone % 3),
+    user: `${1000 + (phone % 1000)}`,
+    callId: `${r.hex(16)}@${ip.text}`,
+    fromTag: r.hex(10),
+    ua: PHONE_UAS[phone % PHONE_UAS.length]!,
+  };
+  const b = `z9hG4bK${r.hex(20)}`;
+  return [
+    { inbound: true, text: request(d, { method: 'OPTIONS', cseq: 1, branch: b }) },
+    {
+      inbound: false,
+      text: response(d, {
+        status: 200,
+        method: 'OPTIONS',
+        cseq: 1,
+        branch: b,
+        toTag: r.hex(8),
+        pbx: FLOOD_PBX,
+      }),
+    },
+  ];
+}
+
+/** A phone's authenticated call to another extension (10 packets). */
+function call(r: Rng, ip: Addr, phone: number): Pkt[] {
+  const d: Dialog = {
+    ip,
+    port: 5060 + (phone % 3),
+    user: `${1000 + (phone % 1000)}`,
+    target: `${1000 + ((phone + 1 + r.int(998)) % 1000)}`,
+    callId: `${r.hex(24)}@${ip.text}`,
+    fromTag: r.hex(10),
+    ua: PHONE_UAS[phone % PHONE_UAS.length]!,
+  };
+  // phoneCall spaces its messages in time; the flood's timestamps are its own (STEP_US).
+  const ctx = { pbx: FLOOD_PBX, t0: 0, span: 400e6, hitCount: 10 };
+  return [...phoneCall(ctx, d, r)].map((m) => ({ inbound: m.inbound, text: m.text }));
+}
+
+/** The phones mix's next activity: 50% registrations, 30% keep-alives, 20% calls. */
+function phoneActivity(r: Rng, phones: number): { ip: Addr; port: number; pkts: Pkt[] } {
+  const p = r.int(phones);
+  const ip = addr4(BASE + 1 + p);
+  const u = r.next();
+  const pkts = u < 0.5 ? dance(r, ip, p) : u < 0.8 ? keepalive(r, ip, p) : call(r, ip, p);
+  return { ip, port: 5060 + (p % 3), pkts };
+}
+
 export function generateFlood(o: {
   out: string;
   seed: number;
+  /** 'issue' (default): the issue's phones and attackers; 'phones': phones only. */
+  mix?: FloodMix;
   packets?: number;
   phones?: number;
   attackers?: number;
@@ -172,7 +238,16 @@ export function generateFlood(o: {
   let attemptNo = 0;
   let phonePackets = 0;
   let attackPackets = 0;
+  const mix = o.mix ?? 'issue';
+  let phoneBudget = mix === 'phones' ? total : 0;
+  if (mix === 'phones') dances = attempts = 0;
   const next = (): Flight | null => {
+    if (phoneBudget > 0) {
+      const a = phoneActivity(r, phones);
+      phoneBudget -= a.pkts.length;
+      phonePackets += a.pkts.length;
+      return { ...a, i: 0 };
+    }
     if (dances + attempts === 0) return null;
     if (r.next() * (dances + attempts) < dances) {
       dances--;
@@ -221,6 +296,7 @@ export function generateFlood(o: {
   }
   const m: FloodManifest = {
     profile: 'flood',
+    ...(mix === 'phones' ? { mix } : {}),
     seed: o.seed,
     scale: total / 1_000_000,
     messages: w.frames,
@@ -246,15 +322,24 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       out: { type: 'string' },
       seed: { type: 'string', default: `${FLOOD_SEED}` },
       packets: { type: 'string', default: '1000000' },
+      mix: { type: 'string', default: 'issue' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help || !values.out) {
-    console.log('usage: gen-flood.ts --out FILE.pcap [--packets 1000000] [--seed 20260113]');
+    console.log(
+      'usage: gen-flood.ts --out FILE.pcap [--packets 1000000] [--seed 20260113] [--mix issue|phones]',
+    );
     process.exit(values.help ? 0 : 2);
   }
   const t = performance.now();
-  const m = generateFlood({ out: values.out, seed: Number(values.seed), packets: Number(values.packets) });
+  if (values.mix !== 'issue' && values.mix !== 'phones') throw new Error('gen-flood: --mix issue|phones');
+  const m = generateFlood({
+    out: values.out,
+    seed: Number(values.seed),
+    packets: Number(values.packets),
+    mix: values.mix,
+  });
   console.log(
     `gen-flood: ${m.messages.toLocaleString('en')} SIP packets (${m.phonePackets.toLocaleString('en')} phone, ` +
       `${m.attackPackets.toLocaleString('en')} attack from ${m.attackersUsed.toLocaleString('en')} addresses), ` +

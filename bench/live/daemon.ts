@@ -103,6 +103,8 @@ export interface CpuSample {
    * runnable but another process had the core. Tells scheduling stalls from the daemon's own.
    */
   mainWaitMs: number;
+  /** The main thread's time on a core, ms (schedstat: ns resolution where ticks are 10 ms). */
+  mainRunMs: number;
 }
 
 export class DaemonUnderTest {
@@ -192,21 +194,7 @@ export class DaemonUnderTest {
   }
 
   cpu(): CpuSample {
-    const pid = this.pid;
-    let children = ticksOf(`/proc/${pid}/stat`, 'waited');
-    for (const c of descendants(pid)) {
-      const stat = `/proc/${c}/stat`;
-      children += ticksOf(stat) + ticksOf(stat, 'waited');
-    }
-    return {
-      at: performance.now(),
-      proc: ticksOf(`/proc/${pid}/stat`),
-      procSys: ticksOf(`/proc/${pid}/stat`, 'system'),
-      main: ticksOf(`/proc/${pid}/task/${pid}/stat`),
-      children,
-      ...threadTicks(pid),
-      mainWaitMs: Number(readSafe(`/proc/${pid}/task/${pid}/schedstat`).split(' ')[1] ?? 0) / 1e6,
-    };
+    return cpuOf(this.pid);
   }
 
   /** VmRSS and VmHWM in MB (0 when gone). */
@@ -240,6 +228,30 @@ export class DaemonUnderTest {
   tail(n = 8): string {
     return readSafe(this.log).split('\n').slice(-n).join('\n');
   }
+}
+
+/**
+ * CPU of process `pid` now: its ticks (every thread, by name), its main thread's, every
+ * descendant's (exited or running), voluntary sleeps by thread, the main thread's run-queue
+ * wait. Any process: the daemon, or a reference capture (tcpdump) in its place.
+ */
+export function cpuOf(pid: number): CpuSample {
+  const sched = readSafe(`/proc/${pid}/task/${pid}/schedstat`).split(' ');
+  let children = ticksOf(`/proc/${pid}/stat`, 'waited');
+  for (const c of descendants(pid)) {
+    const stat = `/proc/${c}/stat`;
+    children += ticksOf(stat) + ticksOf(stat, 'waited');
+  }
+  return {
+    at: performance.now(),
+    proc: ticksOf(`/proc/${pid}/stat`),
+    procSys: ticksOf(`/proc/${pid}/stat`, 'system'),
+    main: ticksOf(`/proc/${pid}/task/${pid}/stat`),
+    children,
+    ...threadTicks(pid),
+    mainWaitMs: Number(sched[1] ?? 0) / 1e6,
+    mainRunMs: Number(sched[0] ?? 0) / 1e6,
+  };
 }
 
 /** utime + stime of this process's main thread (the event loop's), in ms. */
@@ -314,7 +326,7 @@ function childPids(pid: number): number[] {
  * `maxMs` without one).
  */
 export async function waitQuiet(
-  d: DaemonUnderTest,
+  d: { cpu(): CpuSample },
   opts: { quietMs?: number; maxMs?: number; busyShare?: number } = {},
 ): Promise<CpuSample | null> {
   const quietMs = opts.quietMs ?? 1000;

@@ -5,9 +5,13 @@
  * threads by name) plus every child process, exited or still running.
  */
 import { CLK_TCK, type CpuSample, type LiveStatus, type ProbeReport } from './daemon.js';
+import { type MachineCpu, machineShare, type TcpdumpStats } from './reference.js';
 
 export interface FloodRun {
   rate: number;
+  /** The traffic (bench/gen-flood.ts --mix) and the settings added with --conf. */
+  mix: string;
+  conf: string[];
   profiled: boolean;
   /** Packets sent in the window (after --settle). */
   sent: number;
@@ -64,6 +68,10 @@ export interface FloodRun {
   heapUsedMb: number | null;
   loadBefore: number[];
   loadAfter: number[];
+  /** tcpreplay's own CPU (user + system) over its send time, % of one core. */
+  replayCpuPct: number;
+  /** The whole machine over the window (/proc/stat), % of one core (200 = both of 2). */
+  machine: ReturnType<typeof machineShare>;
 }
 
 export interface Replay {
@@ -71,6 +79,8 @@ export interface Replay {
   seconds: number;
   pps: number;
   failed: number;
+  /** tcpreplay's CPU, user + system, in seconds (its ticks as the bench reaped it). */
+  cpuSeconds: number;
 }
 
 export interface Window {
@@ -85,6 +95,9 @@ export interface Window {
   /** With --settle: the daemon's status where the window began (else the one before the flood). */
   from: LiveStatus | null;
   settleSeconds: number;
+  /** The machine's CPU at c0 and c1. */
+  m0: MachineCpu;
+  m1: MachineCpu;
 }
 
 const blocksOf = (s: LiveStatus) => s.counts.dynamicTemporary + s.counts.dynamicPermanent;
@@ -114,6 +127,8 @@ export function result(
   for (const [name, t] of Object.entries(c1.threads)) threadPct[name] = pct(t - (c0.threads[name] ?? 0));
   return {
     rate,
+    mix: 'issue',
+    conf: [],
     profiled,
     sent: rep.sent - settled,
     settleSeconds: w.settleSeconds,
@@ -157,8 +172,13 @@ export function result(
     heapUsedMb: report ? report.memory.heapUsed / 2 ** 20 : null,
     loadBefore: [],
     loadAfter: [],
+    replayCpuPct: replayPct(rep),
+    machine: machineShare(w.m0, w.m1, CORES),
   };
 }
+
+const CORES = 2;
+const replayPct = (rep: Replay) => (rep.seconds > 0 ? (rep.cpuSeconds / rep.seconds) * 100 : 0);
 
 const perMsg = (to = 0, from = 0, n = 0) => (n > 0 ? (to - from) / n : 0);
 const k = (n: number) => Math.round(n).toLocaleString('en');
@@ -173,9 +193,17 @@ function threadList(t: Record<string, number>): string {
   return busy.map(([name, p]) => `${name} ${f1(p)}%`).join(', ') || 'none ≥ 0.05%';
 }
 
+/** tcpreplay, and the whole machine: what was left of the 2 cores. */
+function sideLine(replayCpuPct: number, m: FloodRun['machine']): string {
+  return (
+    `tcpreplay ${f1(replayCpuPct)}% of a core; machine (of ${CORES * 100}%): user ${f1(m.user)}%, system ${f1(m.system)}%, ` +
+    `softirq ${f1(m.softirq)}%, steal ${f1(m.steal)}%, idle ${f1(m.idle)}%`
+  );
+}
+
 export function line(r: FloodRun): string {
   return (
-    `live ${k(r.rate)} pps${r.profiled ? ' (profiled)' : ''}${r.settleSeconds > 0 ? ` after ${r.settleSeconds} s of it` : ''}: sent ${k(r.sent)} in ${r.sendSeconds.toFixed(1)} s (${k(r.sentPps)} pps, ${r.sendFailed} failed); ` +
+    `live ${k(r.rate)} pps [${r.mix}${r.conf.length ? ` ${r.conf.join(' ')}` : ''}]${r.profiled ? ' (profiled)' : ''}${r.settleSeconds > 0 ? ` after ${r.settleSeconds} s of it` : ''}: sent ${k(r.sent)} in ${r.sendSeconds.toFixed(1)} s (${k(r.sentPps)} pps, ${r.sendFailed} failed); ` +
     `captured ${k(r.captured)}, kernel drops ${k(r.kernelDrops)} (${pc(r.kernelDrops, r.sent)}%)` +
     (r.ringDrops === null ? '' : `, ring drops ${k(r.ringDrops)} (${pc(r.ringDrops, r.sent)}%)`) +
     `, judged ${k(r.judged)} SIP messages ` +
@@ -183,7 +211,9 @@ export function line(r: FloodRun): string {
     `the daemon and its children (process ${f1(r.processPct)}% [system ${f1(r.sysPct)}%]: main thread ${f1(r.mainThreadPct)}%, ` +
     `other threads ${f1(r.otherThreadsPct)}% [${threadList(r.threadPct)}]; child processes ${f1(r.childrenPct)}%; ` +
     `main thread waiting for a core ${f1(r.mainRunQueuePct)}%; idle before ${f1(r.idleCpuPct)}%) = ` +
-    `${r.cpuPer1kMsgPct.toFixed(2)}% per 1k msg/s; wake-ups a message: main thread ${r.mainWakeupsPerMsg.toFixed(2)}, ` +
+    `${r.cpuPer1kMsgPct.toFixed(2)}% per 1k msg/s (${f1(r.cpuPer1kMsgPct * 10)} µs a message; main thread ${f1(
+      r.judged > 0 ? (r.mainThreadPct * 1e4) / (r.judged / r.windowSeconds) : 0,
+    )}); wake-ups a message: main thread ${r.mainWakeupsPerMsg.toFixed(2)}, ` +
     `capture thread ${r.captureWakeupsPerMsg.toFixed(2)}; drain ${f1(r.drainSeconds)} s; RSS ${k(r.rssStartMb)} → peak ${k(r.rssPeakMb)} MB ` +
     `(VmHWM ${k(r.hwmMb)} MB${r.heapUsedMb === null ? '' : `, heap used ${k(r.heapUsedMb)} MB`}); ` +
     (r.lag && r.gc
@@ -193,6 +223,87 @@ export function line(r: FloodRun): string {
     (r.daemonLag
       ? `daemon's own lag (status) p99 ${f1(r.daemonLag.p99)} ms (last 10 s window), since start p99 ${r.daemonLag.p99SinceStart === null ? '-' : f1(r.daemonLag.p99SinceStart)} / max ${f1(r.daemonLag.maxSinceStart)} ms; `
       : '') +
-    `blocks ${r.blocks}${r.settleSeconds > 0 ? ` (${r.windowBlocks} in the window)` : ''}; load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
+    `blocks ${r.blocks}${r.settleSeconds > 0 ? ` (${r.windowBlocks} in the window)` : ''}; ${sideLine(r.replayCpuPct, r.machine)}; ` +
+    `load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
+  );
+}
+
+/** A reference capture's run (tcpdump in the daemon's place): what capturing alone costs. */
+export interface ReferenceRun {
+  reference: string;
+  rate: number;
+  mix: string;
+  sent: number;
+  sendSeconds: number;
+  sentPps: number;
+  captured: number;
+  received: number;
+  kernelDrops: number;
+  ifDrops: number;
+  /** sent − captured. */
+  lost: number;
+  windowSeconds: number;
+  cpuPct: number;
+  sysPct: number;
+  /** Voluntary sleeps of tcpdump per packet captured. */
+  wakeupsPerPacket: number;
+  runQueuePct: number;
+  cpuPer1kPct: number;
+  /** µs of CPU per packet captured. */
+  usPerPacket: number;
+  replayCpuPct: number;
+  machine: FloodRun['machine'];
+  loadBefore: number[];
+  loadAfter: number[];
+}
+
+export function referenceResult(
+  reference: string,
+  rate: number,
+  mix: string,
+  w: Window,
+  stats: TcpdumpStats,
+  load: { before: number[]; after: number[] },
+): ReferenceRun {
+  const { rep, c0, c1 } = w;
+  const windowS = (c1.at - c0.at) / 1000;
+  const pct = (ticks: number) => (ticks / CLK_TCK / windowS) * 100;
+  // tcpdump is one thread: its schedstat run time (ns) is its CPU, where ticks are 10 ms.
+  const cpuPct = ((c1.mainRunMs - c0.mainRunMs) / 1000 / windowS) * 100;
+  const perSec = stats.captured / windowS;
+  return {
+    reference,
+    rate,
+    mix,
+    sent: rep.sent,
+    sendSeconds: rep.seconds,
+    sentPps: rep.pps,
+    captured: stats.captured,
+    received: stats.received,
+    kernelDrops: stats.kernelDrops,
+    ifDrops: stats.ifDrops,
+    lost: rep.sent - stats.captured,
+    windowSeconds: windowS,
+    cpuPct,
+    sysPct: pct(c1.procSys - c0.procSys),
+    wakeupsPerPacket: perMsg(c1.sleeps.main, c0.sleeps.main, stats.captured),
+    runQueuePct: ((c1.mainWaitMs - c0.mainWaitMs) / 1000 / windowS) * 100,
+    cpuPer1kPct: perSec > 0 ? cpuPct / (perSec / 1000) : 0,
+    usPerPacket: perSec > 0 ? (cpuPct / 100 / perSec) * 1e6 : 0,
+    replayCpuPct: replayPct(rep),
+    machine: machineShare(w.m0, w.m1, CORES),
+    loadBefore: load.before,
+    loadAfter: load.after,
+  };
+}
+
+export function referenceLine(r: ReferenceRun): string {
+  return (
+    `reference ${r.reference} ${k(r.rate)} pps [${r.mix}]: sent ${k(r.sent)} in ${r.sendSeconds.toFixed(1)} s (${k(r.sentPps)} pps); ` +
+    `captured ${k(r.captured)} (received by filter ${k(r.received)}), kernel drops ${k(r.kernelDrops)} (${pc(r.kernelDrops, r.sent)}%), ` +
+    `lost ${k(r.lost)} (${pc(r.lost, r.sent)}%); CPU ${f1(r.cpuPct)}% of one core over ${r.windowSeconds.toFixed(1)} s ` +
+    `[system ${f1(r.sysPct)}%; waiting for a core ${f1(r.runQueuePct)}%] = ${r.cpuPer1kPct.toFixed(2)}% per 1k packets/s ` +
+    `(${r.usPerPacket.toFixed(2)} µs a packet); wake-ups a packet ${r.wakeupsPerPacket.toFixed(3)}; ` +
+    `${sideLine(r.replayCpuPct, r.machine)}; load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
   );
 }

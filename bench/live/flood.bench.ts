@@ -5,6 +5,7 @@
  *
  *   npm run build && node --import tsx bench/live/flood.bench.ts [--rates 1000,20000,50000,100000,150000,200000]
  *        [--packets 1000000] [--max-seconds 60] [--settle S] [--dir DIR] [--json FILE] [--cpu-prof RATE] [--nice N] [--root DIR] [--keep]
+ *        [--reference sipprotd,tcpdump,tcpdump-immediate] [--repeat N] [--mix issue|phones] [--conf KEY=VALUE ...]
  *
  * 1. generates (seeded, bench/gen-flood.ts) the issue's capture: 1M packets, 30% phones doing
  *    the digest dance, 70% single wrong-password attempts from 100k addresses, all in
@@ -25,6 +26,16 @@
  *    tiered up the packet path by then: what a long-running daemon costs at that rate);
  * 4. `--cpu-prof RATE`: one more run at RATE with a V8 CPU profile of the send + drain
  *    period (top functions by self and inclusive time).
+ * The floors under target 1 (issue 13): `--reference` runs, per rate, each of the listed in
+ * the daemon's place — `sipprotd` (the default), `tcpdump` (a bare libpcap capture with the
+ * daemon's filter, snap length and kernel buffer, `-w /dev/null`, libpcap's batched
+ * default) and `tcpdump-immediate` (the same with `--immediate-mode`: a wake-up per packet,
+ * as the daemon's capture) — fresh processes, alternating, `--repeat` times; tcpdump's CPU,
+ * wake-ups a packet, its own counters (captured, kernel drops). Every line also gives
+ * tcpreplay's own CPU and the machine's (/proc/stat: user, system, softirq, idle of both
+ * cores). `--mix phones`: phones only (registrations, OPTIONS keep-alives, calls; nothing
+ * to block); `--conf DISTRIBUTED_BLOCK=no`: the same flood with no blocks (what the blocks
+ * cost is the difference).
  * `--nice -10` runs the daemon and tcpreplay ahead of the machine's other work (a shared
  * machine: the daemon's main thread otherwise waits for a core; the line says how long).
  * Prints one line per run, writes every figure to --json. Every process is stopped by PID,
@@ -48,12 +59,23 @@ import {
   FLOOD_MACS,
   FLOOD_PREFIX,
   type FloodManifest,
+  type FloodMix,
   generateFlood,
   FLOOD_SEED as SEED,
 } from '../gen-flood.js';
 import { run, sleep, stopAll } from '../latency/proc.js';
-import { CLK_TCK, DaemonUnderTest, type LiveStatus, waitQuiet } from './daemon.js';
-import { type FloodRun, line, type Replay, result, type Window } from './flood-report.js';
+import { CLK_TCK, type CpuSample, DaemonUnderTest, type LiveStatus, ticksOf, waitQuiet } from './daemon.js';
+import {
+  type FloodRun,
+  line,
+  type ReferenceRun,
+  type Replay,
+  referenceLine,
+  referenceResult,
+  result,
+  type Window,
+} from './flood-report.js';
+import { machineCpu, TcpdumpUnderTest } from './reference.js';
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const REPO = dirname(dirname(HERE));
@@ -74,6 +96,10 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'no-probe': { type: 'boolean', default: false },
     nice: { type: 'string', default: '0' },
+    reference: { type: 'string', default: 'sipprotd' },
+    repeat: { type: 'string', default: '1' },
+    mix: { type: 'string', default: 'issue' },
+    conf: { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', default: false },
   },
 });
@@ -89,6 +115,10 @@ const PROF_RATE = values['cpu-prof'] ? Number(values['cpu-prof']) : null;
 const ROOT = values.root!;
 const PROBE = !values['no-probe'];
 const NICE = Number(values.nice);
+const REFERENCES = values.reference!.split(',');
+const REPEAT = Number(values.repeat);
+const MIX = values.mix as FloodMix;
+const CONF = values.conf as string[];
 if (process.getuid?.() !== 0)
   throw new Error('flood.bench: needs root (network namespaces, libpcap, nftables)');
 if (
@@ -97,23 +127,28 @@ if (
   !(MAX_S >= 1 && MAX_S <= 300) ||
   !(SETTLE_S >= 0 && SETTLE_S <= 300) ||
   (PROF_RATE !== null && !(PROF_RATE >= 100 && PROF_RATE <= 1_000_000)) ||
-  !(Number.isInteger(NICE) && NICE >= -20 && NICE <= 19)
+  !(Number.isInteger(NICE) && NICE >= -20 && NICE <= 19) ||
+  !(Number.isInteger(REPEAT) && REPEAT >= 1 && REPEAT <= 20) ||
+  REFERENCES.some((x) => !['sipprotd', 'tcpdump', 'tcpdump-immediate'].includes(x)) ||
+  !['issue', 'phones'].includes(MIX) ||
+  CONF.some((c) => !/^[A-Z_]+=[\w.,:-]*$/.test(c))
 )
   throw new Error(
-    'flood.bench: --rates 100-1000000 each, --packets 1000-5000000, --max-seconds 1-300, --settle 0-300, --nice -20-19',
+    'flood.bench: --rates 100-1000000 each, --packets 1000-5000000, --max-seconds 1-300, --settle 0-300, --nice -20-19, ' +
+      '--repeat 1-20, --reference sipprotd|tcpdump|tcpdump-immediate (a list), --mix issue|phones, --conf KEY=VALUE',
   );
 if (!existsSync(join(ROOT, 'dist/cli/sipprotd.js')))
   throw new Error(`flood.bench: ${ROOT}/dist is not built (run: npm run build)`);
 
 async function ensureCapture(dir: string): Promise<{ file: string; m: FloodManifest }> {
-  const file = join(dir, 'flood.pcap');
+  const file = join(dir, MIX === 'issue' ? 'flood.pcap' : `flood-${MIX}.pcap`);
   const mf = `${file}.json`;
   if (existsSync(file) && existsSync(mf)) {
     const m = JSON.parse(readFileSync(mf, 'utf8')) as FloodManifest;
-    if (m.seed === SEED && m.messages === PACKETS) return { file, m };
+    if (m.seed === SEED && m.scale === PACKETS / 1e6 && (m.mix ?? 'issue') === MIX) return { file, m };
   }
   const t = performance.now();
-  const m = generateFlood({ out: file, seed: SEED, packets: PACKETS });
+  const m = generateFlood({ out: file, seed: SEED, packets: PACKETS, mix: MIX });
   console.log(
     `flood capture: ${m.messages.toLocaleString('en')} packets (${m.phonePackets.toLocaleString('en')} phone, ` +
       `${m.attackPackets.toLocaleString('en')} attack from ${m.attackersUsed.toLocaleString('en')} addresses), ` +
@@ -138,8 +173,15 @@ async function network(): Promise<{ tx: Netns; rx: Netns }> {
   return { tx, rx };
 }
 
+/** Ticks of the children this process has reaped (cutime + cstime). */
+const waitedSelf = () => ticksOf('/proc/self/stat', 'waited');
+let reapedOther = 0;
+const otherReaped = () => reapedOther;
+
 async function replay(tx: Netns, file: string, rate: number, count: number): Promise<Replay> {
   const seconds = count / rate;
+  reapedOther = 0;
+  const w0 = waitedSelf();
   const r = await run(
     'ip',
     [
@@ -157,6 +199,8 @@ async function replay(tx: Netns, file: string, rate: number, count: number): Pro
     ],
     { timeoutMs: Math.ceil((seconds + 30) * 1000) },
   );
+  // tcpreplay's CPU, as the bench reaped it (minus other children reaped meanwhile).
+  const cpuTicks = waitedSelf() - w0 - otherReaped();
   const out = r.stdout + r.stderr;
   const actual = /Actual: (\d+) packets \(\d+ bytes\) sent in ([\d.]+) seconds/.exec(out);
   if (r.code !== 0 || !actual) throw new Error(`tcpreplay failed (${r.code}): ${out.slice(-500)}`);
@@ -165,38 +209,47 @@ async function replay(tx: Netns, file: string, rate: number, count: number): Pro
     seconds: Number(actual[2]),
     pps: Number(/([\d.]+) pps/.exec(out)?.[1] ?? 0),
     failed: Number(/Failed packets:\s+(\d+)/.exec(out)?.[1] ?? 0),
+    cpuSeconds: cpuTicks / CLK_TCK,
   };
 }
 
 /** Sends `count` packets at `rate`; CPU and RSS of the daemon over send + drain. */
 async function flood(
-  d: DaemonUnderTest,
+  d: { cpu(): CpuSample; memory?(): { rssMb: number } },
   tx: Netns,
   file: string,
   rate: number,
   count: number,
-  settled: () => Promise<LiveStatus>,
+  /** The daemon's status where a --settle window starts (null: the window is the whole flood). */
+  settled: (() => Promise<LiveStatus>) | null,
 ): Promise<Window> {
-  let rssPeakMb = d.memory().rssMb;
+  const rss = () => d.memory?.().rssMb ?? 0;
+  let rssPeakMb = rss();
   const sampler = setInterval(() => {
-    rssPeakMb = Math.max(rssPeakMb, d.memory().rssMb);
+    rssPeakMb = Math.max(rssPeakMb, rss());
   }, 200);
   try {
     let c0 = d.cpu();
+    let m0 = machineCpu();
     const sending = replay(tx, file, rate, count);
     let from: LiveStatus | null = null;
-    if (SETTLE_S > 0) {
+    if (SETTLE_S > 0 && settled) {
       // The window starts once the fresh daemon has judged SETTLE_S seconds of the flood.
       await Promise.race([sleep(SETTLE_S * 1000), sending]);
+      const r0 = waitedSelf();
       from = await settled();
+      reapedOther += waitedSelf() - r0; // the status command's own CPU is not tcpreplay's
       c0 = d.cpu();
+      m0 = machineCpu();
     }
     const rep = await sending;
     const sent = d.cpu();
+    const sentMachine = machineCpu();
     const quiet = await waitQuiet(d, { quietMs: 1000, maxMs: 120_000 });
     // At low rates the daemon is "quiet" all along: the window ends with the last packet.
     const c1 = quiet === null ? d.cpu() : quiet.at > sent.at ? quiet : sent;
-    return { rep, c0, c1, rssPeakMb, from, settleSeconds: SETTLE_S };
+    // The machine over the send: what tcpreplay, the capture and everything else left idle.
+    return { rep, c0, c1, rssPeakMb, from, settleSeconds: settled ? SETTLE_S : 0, m0, m1: sentMachine };
   } finally {
     clearInterval(sampler);
   }
@@ -209,13 +262,14 @@ async function oneRun(
   tmp: string,
   rate: number,
   profile: boolean,
+  n = 0,
 ): Promise<{ run: FloodRun; profile: string | null }> {
   const probe = PROBE || profile;
   const d = new DaemonUnderTest({
     root: ROOT,
     ns: rx.name,
-    dir: join(tmp, `r${rate}${profile ? '-prof' : ''}`),
-    settings: ['INTERFACES=eth0', 'PROTOCOLS=udp,tcp', 'SIP_PORTS=5060', 'NOTIFY_DAILY=no'],
+    dir: join(tmp, `r${rate}-${n}${profile ? '-prof' : ''}`),
+    settings: ['INTERFACES=eth0', 'PROTOCOLS=udp,tcp', 'SIP_PORTS=5060', 'NOTIFY_DAILY=no', ...CONF],
     probe,
     profile,
     nice: NICE,
@@ -240,6 +294,7 @@ async function oneRun(
     const after = await d.status();
     const mem = d.memory();
     const run = result(rate, profile, w, before, after, report);
+    Object.assign(run, { mix: MIX, conf: CONF });
     const idleTicks = idle1.proc + idle1.children - idle0.proc - idle0.children;
     Object.assign(run, {
       idleCpuPct: (idleTicks / CLK_TCK / ((idle1.at - idle0.at) / 1000)) * 100,
@@ -252,6 +307,42 @@ async function oneRun(
     return { run, profile: profile && report ? d.profileFile(report.seq) : null };
   } finally {
     await d.stop();
+  }
+}
+
+/** tcpdump in the daemon's place: the same flood, a bare libpcap capture. */
+async function oneReference(
+  rx: Netns,
+  tx: Netns,
+  file: string,
+  tmp: string,
+  rate: number,
+  reference: string,
+  n: number,
+): Promise<ReferenceRun> {
+  const dir = join(tmp, `${reference}-${rate}-${n}`);
+  mkdirSync(dir, { recursive: true });
+  const t = new TcpdumpUnderTest({
+    ns: rx.name,
+    dir,
+    immediate: reference === 'tcpdump-immediate',
+    nice: NICE,
+  });
+  t.spawn();
+  try {
+    await t.waitStarted();
+    await sleep(IDLE_S * 1000);
+    const before = loadavg();
+    const count = Math.min(PACKETS, Math.round(rate * (MAX_S + SETTLE_S)));
+    // No --settle: tcpdump's counters cover the whole flood, so its window does too.
+    const w = await flood(t, tx, file, rate, count, null);
+    // libpcap's default hands a half-full block over after tcpdump's 1 s timeout.
+    await sleep(1500);
+    const after = loadavg();
+    const stats = await t.stop();
+    return referenceResult(reference, rate, MIX, w, stats, { before, after });
+  } finally {
+    await t.stop().catch(() => undefined);
   }
 }
 
@@ -268,7 +359,7 @@ async function main(): Promise<void> {
   const onSignal = () => void cleanup().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const runs: FloodRun[] = [];
+  const runs: (FloodRun | ReferenceRun)[] = [];
   try {
     const versions = await Promise.all([
       run('tcpreplay', ['--version']).then((r) => /tcpreplay version: (\S+)/.exec(r.stdout + r.stderr)?.[1]),
@@ -286,9 +377,19 @@ async function main(): Promise<void> {
     nets = await network();
     const { tx, rx } = nets;
     for (const rate of RATES) {
-      const { run: r } = await oneRun(rx, tx, file, tmp, rate, false);
-      runs.push(r);
-      console.log(line(r));
+      for (let n = 0; n < REPEAT; n++) {
+        for (const ref of REFERENCES) {
+          if (ref === 'sipprotd') {
+            const { run: r } = await oneRun(rx, tx, file, tmp, rate, false, n);
+            runs.push(r);
+            console.log(line(r));
+          } else {
+            const r = await oneReference(rx, tx, file, tmp, rate, ref, n);
+            runs.push(r);
+            console.log(referenceLine(r));
+          }
+        }
+      }
     }
     if (PROF_RATE !== null) {
       const { run: r, profile } = await oneRun(rx, tx, file, tmp, PROF_RATE, true);
