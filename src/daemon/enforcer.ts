@@ -7,7 +7,7 @@
  * thousand blocks costs one transaction, not ten thousand fsyncs, no packet waits for a disk
  * or a file lock, no turn pays for the thousands before it, and at a light rate (1k msg/s of
  * the issue-13 mix: hundreds of turns a second with a block each) a commit is one batch
- * serialized once, not one per turn. What the kernel must hold in full (reconcile at start,
+ * encoded once, not one per turn. What the kernel must hold in full (reconcile at start,
  * on reload, after an error) is kernel-state.ts.
  */
 
@@ -33,10 +33,10 @@ export const GATHER_MS = 100;
 
 /**
  * Decisions and attacks gathered before they are made a batch and staged without waiting for
- * the commit: bounds a turn's share of a burst (~5 µs each to batch and serialize, so ≤ ~1.3
- * ms) and keeps what waits for a busy writer as bytes outside the JS heap. Below it, batching
- * waits for the commit: one serialization of ~100 decisions instead of one per turn (each
- * ~10 µs of fixed cost on the main thread and again on the writer's to read it back).
+ * the commit: bounds a turn's share of a burst (~2 µs each to batch and encode,
+ * store-writer-codec.ts, so ≤ ~0.5 ms) and keeps what waits for a busy writer as bytes outside the JS heap. Below it, batching
+ * waits for the commit: one encoding of ~100 decisions instead of one per turn (each a
+ * fixed cost on the main thread and again on the writer's to read it back).
  */
 export const STAGE_AT = 256;
 
@@ -90,10 +90,10 @@ export interface EnforcerDeps {
   monotonic?(): number;
 }
 
-/** A store that takes batches serialized ahead of their commit (store-writer.ts). */
+/** A store that takes batches encoded ahead of their commit (store-writer.ts). */
 export interface StagedStore {
   /**
-   * Readies a batch now (serialized for the writer thread), or null (then the batch itself is
+   * Readies a batch now (encoded for the writer thread), or null (then the batch itself is
    * kept and committed): a commit of many batches then costs no more, and what waits for the
    * writer is bytes outside the JS heap, not objects the GC must walk and promote.
    */

@@ -1,15 +1,16 @@
 /**
  * The worker side of store-writer.ts: its own connection to STATE_DIR's database, one
  * commit at a time, in the order they came, each answered when durable. Staged turns
- * (serialized on the event loop, one per turn) are merged here into one transaction.
+ * (encoded on the event loop, one per turn: store-writer-codec.ts) are decoded and merged
+ * here into one transaction; malformed bytes refuse the commit with SP_ERR_STORE.
  */
-import { deserialize } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { setThreadNice } from '../platform/thread-priority.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { dynamicJsonOf, exportTextOf } from './off-loop-reads.js';
 import { type Job, QUEUE_WRITES } from './store-writer.js';
 import { mergeBatches } from './store-writer-batches.js';
+import { decodeBatch } from './store-writer-decode.js';
 
 type Message = Job | { close: true };
 
@@ -35,7 +36,7 @@ port.on('message', (m: Message) => {
     try {
       let value: unknown;
       if ('batch' in m) await store.commit(m.batch);
-      else if ('staged' in m) await store.commit(mergeBatches(m.staged.map((b) => deserialize(b))));
+      else if ('staged' in m) await store.commit(mergeBatches(m.staged.map((b) => decodeBatch(b))));
       else if ('setting' in m) await store.setSetting(m.setting.key, m.setting.value);
       else if ('page' in m) value = await store.pageBlocks(m.page);
       else if ('dynamicJson' in m) value = await dynamicJsonOf(store, m.dynamicJson.activeAt);

@@ -126,7 +126,7 @@ test('setSetting goes through the writer thread in order with the commits; the m
   await store.close();
 });
 
-test('staged turns: serialized per turn, committed in order in one transaction (a later unblock wins)', async () => {
+test('staged turns: encoded per turn, committed in order in one transaction (a later unblock wins)', async () => {
   const dir = stateDir();
   const store = SqliteStore.open(dir);
   const writer = new StoreWriter(dir, store, log);
@@ -149,6 +149,30 @@ test('staged turns: serialized per turn, committed in order in one transaction (
     ['192.0.2.32', 1610.5],
   ]);
   assert.equal((await store.decisions({ from: 0, to: 2000 })).length, 2);
+  await writer.close();
+  await store.close();
+});
+
+test('malformed staged bytes: the writer thread refuses that commit with SP_ERR_STORE and takes the next', async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const writer = new StoreWriter(dir, store, log);
+  const logged = errors.length;
+  const good = writer.stage({ blocks: [aBlock('192.0.2.50')] })!;
+  const cut = new Uint8Array(new SharedArrayBuffer(good.byteLength - 8));
+  cut.set(good.subarray(0, cut.byteLength));
+  await assert.rejects(
+    writer.commitStaged([good, cut]),
+    (e: unknown) =>
+      isSipprotError(e) && e.code === 'SP_ERR_STORE' && /staged store batch is malformed/.test(e.message),
+  );
+  assert.deepEqual(await store.listBlocks(), [], 'nothing of the refused commit is written');
+  await writer.commitStaged([good]);
+  assert.deepEqual(
+    (await store.listBlocks()).map((b) => b.ip),
+    ['192.0.2.50'],
+  );
+  assert.deepEqual(errors.slice(logged), [], 'the thread is not lost');
   await writer.close();
   await store.close();
 });

@@ -9,10 +9,11 @@
  * batch over and goes back to packets; the worker commits. WAL lets the daemon's own
  * connection keep reading meanwhile.
  *
- * The hand-over is paid per turn, not per commit: `stage` serializes one turn's batch
- * when the turn ends (~5 µs a block, the structured clone postMessage would do), and
+ * The hand-over is paid per turn, not per commit: `stage` encodes one turn's batch when
+ * the turn ends (store-writer-codec.ts: ~1.3 µs and ~0.7 KB a flood block; v8.serialize,
+ * the structured clone postMessage would do, was ~4–5 µs and ~1.3 KB), and
  * `commitStaged` hands the turns that waited while the worker was busy over as bytes
- * (~1.3 KB a block) to be committed in one transaction. Cloning them all at once when the
+ * to be committed in one transaction. Cloning them all at once when the
  * worker freed up held the event loop for tens of ms in a flood (thousands of blocks),
  * and what waits is bytes outside the JS heap, not objects the GC promotes and walks
  * while the writer is behind (in a flood it is, by seconds). The bytes are staged in
@@ -26,7 +27,6 @@
  * error (SP_ERR_STORE...). If the worker cannot start or dies, commits go to the
  * daemon's own connection, as before, and the failure is logged once.
  */
-import { deserialize, serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, SipprotError, type SipprotErrorCode } from '../core/errors.js';
 import type { Logger } from '../ports/logger.js';
@@ -34,6 +34,8 @@ import type { BlockPage, BlockPageQuery, Store, StoreBatch } from '../ports/stor
 import { dynamicJsonOf, type ExportJob, exportTextOf } from './off-loop-reads.js';
 import { storeWith } from './store-with.js';
 import { mergeBatches } from './store-writer-batches.js';
+import { encodeBatch } from './store-writer-codec.js';
+import { decodeBatch } from './store-writer-decode.js';
 
 interface Waiter {
   resolve: (value: unknown) => void;
@@ -63,7 +65,7 @@ export type QueueWrite = (typeof QUEUE_WRITES)[number];
 /** What the worker is asked (store-writer-worker.ts): a batch to commit, or a setting. */
 export type Job = { id: number } & (
   | { batch: StoreBatch }
-  /** Turns' batches serialized by `stage`, committed in order in one transaction. */
+  /** Turns' batches encoded by `stage` (store-writer-codec.ts), committed in order in one transaction. */
   | { staged: Uint8Array[] }
   | { setting: { key: string; value: string | null } }
   /** One of the store's queue writes, answered with what it returns. */
@@ -95,17 +97,17 @@ export class StoreWriter {
   }
 
   /**
-   * One turn's batch serialized now for a later `commitStaged` (null once the worker is
-   * lost: the batch itself is then committed on the event loop).
+   * One turn's batch encoded now, in shared memory, for a later `commitStaged` (null once
+   * the worker is lost: the batch itself is then committed on the event loop).
    */
   stage(batch: StoreBatch): Uint8Array | null {
     if (this.started && this.worker === null) return null;
-    return shared(serialize(batch));
+    return encodeBatch(batch);
   }
 
   /** A staged batch read back (a refused commit's batches join the unsaved queue). */
   unstage(staged: Uint8Array): StoreBatch {
-    return deserialize(staged) as StoreBatch;
+    return decodeBatch(staged);
   }
 
   /** Commits staged turns in order in one transaction (on the event loop once the worker is lost). */
@@ -216,13 +218,6 @@ export class StoreWriter {
     for (const [, waiter] of this.waiting) waiter.reject(e);
     this.waiting.clear();
   }
-}
-
-/** `bytes` in shared memory: handed to the worker without a copy (one copy here, ~30 µs per 100 KB). */
-function shared(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
-  out.set(bytes);
-  return out;
 }
 
 /**
