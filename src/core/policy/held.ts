@@ -20,6 +20,7 @@ import { MinHeap } from './heap.js';
 import {
   EXPIRES,
   FLAGS,
+  f4,
   HELD,
   LAST_DECISION,
   LAST_SEEN,
@@ -41,7 +42,7 @@ export interface HeldStats {
 export class HeldBlocks {
   private readonly slots = new SourceSlots();
   /**
-   * Held slots in the order their blocks started, linked through the slots' `link` column
+   * Held slots in the order their blocks started, linked through the slots' links
    * (a string-keyed Map kept that order before: its insert was 2% of a flood replay).
    */
   private head = -1;
@@ -68,19 +69,19 @@ export class HeldBlocks {
   /** The held slot of `ip`, or -1; `v4` as in isBlocked. */
   private heldSlot(ip: string, v4 = V4_UNKNOWN): number {
     const s = this.slots.find(ip, v4);
-    return s >= 0 && (this.slots.meta[s]! & HELD) !== 0 ? s : -1;
+    return s >= 0 && (this.slots.metaOf(s) & HELD) !== 0 ? s : -1;
   }
 
   isPermanent(ip: string): boolean {
     const s = this.heldSlot(ip);
-    return s >= 0 && (this.slots.meta[s]! & PERM) !== 0;
+    return s >= 0 && (this.slots.metaOf(s) & PERM) !== 0;
   }
 
   /** The running block's expiry (null: permanent; undefined: none held). */
   expiryOf(ip: string): number | null | undefined {
     const s = this.heldSlot(ip);
     if (s < 0) return undefined;
-    return (this.slots.meta[s]! & PERM) !== 0 ? null : this.slots.f64[4 * s + EXPIRES]!;
+    return (this.slots.metaOf(s) & PERM) !== 0 ? null : this.slots.f64Of(s)[f4(s) + EXPIRES]!;
   }
 
   recordOf(ip: string): BlockRecord | undefined {
@@ -100,9 +101,9 @@ export class HeldBlocks {
 
   private listed(permanent: boolean): IterableIterator<BlockRecord> {
     const out: BlockRecord[] = [];
-    const { meta, link } = this.slots;
-    for (let s = this.head; s >= 0; s = link[2 * s + 1]!) {
-      if (((meta[s]! & PERM) !== 0) === permanent) out.push(this.synced(s));
+    const slots = this.slots;
+    for (let s = this.head; s >= 0; s = slots.nextOf(s)) {
+      if (((slots.metaOf(s) & PERM) !== 0) === permanent) out.push(this.synced(s));
     }
     return out.values();
   }
@@ -110,15 +111,14 @@ export class HeldBlocks {
   /** How many dynamic blocks `ip` has had. */
   timesOf(ip: string): number {
     const s = this.slots.find(ip);
-    return s < 0 ? 0 : this.slots.meta[s]! >>> 2;
+    return s < 0 ? 0 : this.slots.metaOf(s) >>> 2;
   }
 
   /** Sets the count of `ip` (0 forgets it). */
   setTimes(ip: string, n: number): void {
     const s = n > 0 ? this.slots.slotFor(ip) : this.slots.find(ip);
     if (s < 0) return;
-    const meta = this.slots.meta;
-    meta[s] = (meta[s]! & FLAGS) | (n << 2);
+    this.slots.setMeta(s, (this.slots.metaOf(s) & FLAGS) | (n << 2));
     this.slots.releaseIfEmpty(s, ip);
   }
 
@@ -145,13 +145,13 @@ export class HeldBlocks {
   private hold(record: BlockRecord, permanent: boolean, reported: number, lastDecisionAt: number): void {
     const ip = record.ip;
     const s = this.slots.slotFor(ip);
-    const meta = this.slots.meta;
+    const meta = this.slots.metaOf(s);
     // A block replacing a held one keeps its place in the order (as a Map's set would).
-    if ((meta[s]! & HELD) === 0) this.append(s);
-    meta[s] = (meta[s]! & ~FLAGS) | HELD | (permanent ? PERM : 0);
-    this.slots.recs[s] = record;
-    const f = this.slots.f64;
-    const o = 4 * s;
+    if ((meta & HELD) === 0) this.append(s);
+    this.slots.setMeta(s, (meta & ~FLAGS) | HELD | (permanent ? PERM : 0));
+    this.slots.setRec(s, record);
+    const f = this.slots.f64Of(s);
+    const o = f4(s);
     f[o + EXPIRES] = record.expiresAt ?? Number.POSITIVE_INFINITY;
     f[o + LAST_SEEN] = record.lastSeen;
     f[o + REPORTED] = reported;
@@ -159,22 +159,22 @@ export class HeldBlocks {
   }
 
   private append(s: number): void {
-    const link = this.slots.link;
-    link[2 * s] = this.tail;
-    link[2 * s + 1] = -1;
-    if (this.tail >= 0) link[2 * this.tail + 1] = s;
+    const slots = this.slots;
+    slots.setPrev(s, this.tail);
+    slots.setNext(s, -1);
+    if (this.tail >= 0) slots.setNext(this.tail, s);
     else this.head = s;
     this.tail = s;
     this.count++;
   }
 
   private unlink(s: number): void {
-    const link = this.slots.link;
-    const p = link[2 * s]!;
-    const n = link[2 * s + 1]!;
-    if (p >= 0) link[2 * p + 1] = n;
+    const slots = this.slots;
+    const p = slots.prevOf(s);
+    const n = slots.nextOf(s);
+    if (p >= 0) slots.setNext(p, n);
     else this.head = n;
-    if (n >= 0) link[2 * n] = p;
+    if (n >= 0) slots.setPrev(n, p);
     else this.tail = p;
     this.count--;
   }
@@ -184,10 +184,10 @@ export class HeldBlocks {
     const s = this.heldSlot(ip);
     if (s < 0) return undefined;
     const rec = this.synced(s);
-    const meta = this.slots.meta;
-    if ((meta[s]! & PERM) !== 0) this.permanentCount--;
-    meta[s] = meta[s]! & ~FLAGS;
-    this.slots.recs[s] = undefined;
+    const meta = this.slots.metaOf(s);
+    if ((meta & PERM) !== 0) this.permanentCount--;
+    this.slots.setMeta(s, meta & ~FLAGS);
+    this.slots.setRec(s, undefined);
     this.unlink(s);
     this.slots.releaseIfEmpty(s, ip);
     return rec;
@@ -201,9 +201,9 @@ export class HeldBlocks {
     if (this.count === 0) return null;
     const s = this.heldSlot(ip);
     if (s < 0) return null;
-    if ((this.slots.meta[s]! & PERM) !== 0) return out;
-    const f = this.slots.f64;
-    const o = 4 * s;
+    if ((this.slots.metaOf(s) & PERM) !== 0) return out;
+    const f = this.slots.f64Of(s);
+    const o = f4(s);
     if (at > f[o + LAST_SEEN]!) f[o + LAST_SEEN] = at;
     const expiresAt = at + this.blockTime;
     if (expiresAt <= f[o + EXPIRES]!) return out;
@@ -215,17 +215,17 @@ export class HeldBlocks {
   /** A running dynamic block's expiry moved to `expiresAt` at `at` (by hand, by a peer): reported. */
   extendTo(ip: string, expiresAt: number, at: number): Decision {
     const s = this.heldSlot(ip);
-    this.slots.f64[4 * s + EXPIRES] = expiresAt;
+    this.slots.f64Of(s)[f4(s) + EXPIRES] = expiresAt;
     return this.extend(s, at);
   }
 
   private extend(s: number, at: number): Decision {
-    const f = this.slots.f64;
-    const o = 4 * s;
+    const f = this.slots.f64Of(s);
+    const o = f4(s);
     f[o + REPORTED] = f[o + EXPIRES]!;
     f[o + LAST_DECISION] = at;
     this.stats.extends++;
-    const rec = this.slots.recs[s]!;
+    const rec = this.slots.recOf(s)!;
     return decisionOf('extend', rec.reason, at, rec, f[o + REPORTED]!);
   }
 
@@ -240,9 +240,9 @@ export class HeldBlocks {
     while (this.heap.peekKey() <= now) {
       const rec = this.heap.pop()!;
       const s = this.heldSlot(rec.ip);
-      if (s < 0 || this.slots.recs[s] !== rec) continue; // lifted or replaced since
-      const f = this.slots.f64;
-      const o = 4 * s;
+      if (s < 0 || this.slots.recOf(s) !== rec) continue; // lifted or replaced since
+      const f = this.slots.f64Of(s);
+      const o = f4(s);
       const expiresAt = f[o + EXPIRES]!;
       if (expiresAt <= now) {
         this.drop(rec.ip);
@@ -260,10 +260,11 @@ export class HeldBlocks {
 
   /** The record of held slot `s`, its expiry and last-seen time written back from the slot. */
   private synced(s: number): BlockRecord {
-    const rec = this.slots.recs[s]!;
-    if ((this.slots.meta[s]! & PERM) === 0) {
-      rec.expiresAt = this.slots.f64[4 * s + EXPIRES]!;
-      rec.lastSeen = this.slots.f64[4 * s + LAST_SEEN]!;
+    const rec = this.slots.recOf(s)!;
+    if ((this.slots.metaOf(s) & PERM) === 0) {
+      const f = this.slots.f64Of(s);
+      rec.expiresAt = f[f4(s) + EXPIRES]!;
+      rec.lastSeen = f[f4(s) + LAST_SEEN]!;
     }
     return rec;
   }
