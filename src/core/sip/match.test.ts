@@ -141,6 +141,86 @@ describe('RequestTable', () => {
     for (const r of reqs) assert.equal(t.match(r.src, answer(r, 401).msg)?.at, r.at);
   });
 
+  test('grows through every ring shape: early (tail at the end, head moved), full and wrapped, with expiries between', () => {
+    // Phases of arrivals at times chosen to move the head (expiry after 32 s), so that the
+    // table doubles once before its tail wraps with the head past 0 (slots kept), once full
+    // after wrapping (unwrapped), and once from a plain full ring; after every phase each
+    // request still due is found with its own fields and every expired one is gone.
+    const t = new RequestTable({ maxEntries: 20_000 });
+    const kept: ReturnType<typeof register>[] = [];
+    // Every tenth request is a new transaction on the key of the fifth before it (new
+    // branch): the index must point at the newest slot of a chain, the older one unanswerable.
+    const superseded = new Set<ReturnType<typeof register>>();
+    // Call-IDs whose keys share the first hash (a birthday search): chained slots, walked
+    // through `next`, which an unwrap must renumber.
+    const remote = '203.0.113.77';
+    const seen = new Map<number, string>();
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; pairs.length < 2; i++) {
+      requestKey(remote, register({ at: 0, ip: remote, callId: `k${i}`, cseq: 1 }).msg);
+      const other = seen.get(HASH.h1);
+      if (other !== undefined) pairs.push([other, `k${i}`]);
+      else seen.set(HASH.h1, `k${i}`);
+    }
+    const chained = (which: 0 | 1, at: number) => {
+      for (const p of pairs) {
+        const r = register({ at, ip: remote, callId: p[which], cseq: 1 });
+        kept.push(r);
+        t.remember(remote, r);
+      }
+    };
+    let n = 0;
+    const add = (count: number, at: number) => {
+      for (let i = 0; i < count; i++, n++) {
+        const base = n % 10 === 9 ? kept[n - 5] : undefined;
+        const ip = base?.src ?? `198.51.${(n >> 8) & 255}.${n & 255}`;
+        const callId = base?.msg.callId ?? `c${n}`;
+        const r = register({
+          at,
+          ip,
+          user: `u${n}`,
+          callId,
+          cseq: base?.msg.cseq ?? 1 + (n % 5),
+          ua: `ua${n % 3}`,
+        });
+        if (base !== undefined) superseded.add(base);
+        kept.push(r);
+        t.remember(ip, r);
+      }
+    };
+    const check = (now: number) => {
+      t.expire(now);
+      let live = 0;
+      for (const r of kept) {
+        const found = t.match(r.src, answer(r, 401).msg);
+        if (r.at + 32 > now) live++;
+        if (r.at + 32 > now && !superseded.has(r)) {
+          assert.equal(found?.at, r.at, `request ${r.msg.callId} at ${r.at} is found`);
+          assert.equal(found?.toUser, r.msg.toUser);
+          assert.equal(found?.userAgent, r.msg.userAgent);
+          assert.equal(found?.cseq, r.msg.cseq);
+        } else {
+          assert.equal(found, null, `request ${r.msg.callId} at ${r.at} expired or superseded`);
+        }
+      }
+      assert.equal(t.size, live);
+    };
+    add(300, 0); // slots 0-299 of 1,024
+    add(300, 40); // the first 300 expire at the check: head 300
+    check(40);
+    add(700, 41); // the tail reaches 1,024 with 1,000 held: doubles early, head still 300
+    check(41);
+    add(600, 80); // all but these expire at the check: head 1,300, 600 held
+    chained(0, 80);
+    check(80);
+    chained(1, 81);
+    add(1500, 81); // the tail reaches 2,048 with 748 held: wraps; full at 2,048: unwrapped
+    check(81);
+    add(6000, 82); // a plain full ring (head 0) doubles: 4,096 -> 8,192
+    check(82);
+    assert.equal(t.evicted, 0);
+  });
+
   test('keys sharing the first hash are chained, matched and evicted apart', () => {
     // Find two Call-IDs whose keys collide on the first 30-bit hash (birthday search).
     const remote = '203.0.113.5';

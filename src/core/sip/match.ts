@@ -19,6 +19,7 @@
  * copy, the Call-ID and branch hashes mostly the parser's (match-hash.ts).
  */
 import type { SipEvent, SipMessage, Transport } from '../types.js';
+import { rotateA, rotateF, rotateI, widenA, widenF, widenI } from './columns.js';
 import { StringPool } from './intern.js';
 import {
   branchHash,
@@ -174,7 +175,13 @@ export class RequestTable {
       this.evicted++;
       this.shift();
     }
-    if (this.len === this.cap) this.grow();
+    // Grown before the tail wraps (once half full): a ring that never wrapped keeps its
+    // slot numbers through a doubling (grow: native copies, no remapping).
+    if (
+      this.len === this.cap ||
+      (this.head + this.len === this.cap && this.cap < this.maxEntries && 2 * this.len >= this.cap)
+    )
+      this.grow();
     const s = (this.head + this.len) % this.cap;
     this.len++;
     this.at[s] = ev.at;
@@ -298,58 +305,85 @@ export class RequestTable {
     this.len--;
   }
 
-  /** Doubles the columns (up to maxEntries), unwrapping the ring; slot numbers change. */
+  /**
+   * Doubles the columns (up to maxEntries), each one native copy (columns.ts). A ring that
+   * does not wrap (remember grows it before its tail would, once half full) keeps its slot
+   * numbers, `next` included; one that wrapped, then filled, is unwrapped. Then the index.
+   */
   private grow(): void {
     const old = this.cap;
     const cap = Math.min(old * 2, this.maxEntries);
-    const pos = (s: number) => (s - this.head + old) % old;
-    const remapF = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      for (let j = 0; j < this.len; j++) b[j] = a[(this.head + j) % old]!;
-      return b;
-    };
-    const remapI = <T extends Int32Array | Uint16Array | Uint8Array>(a: T, make: (n: number) => T) => {
-      const b = make(cap);
-      for (let j = 0; j < this.len; j++) b[j] = a[(this.head + j) % old]!;
-      return b;
-    };
-    const remapA = <T>(a: T[], fill: T) => {
-      const b = new Array<T>(cap).fill(fill);
-      for (let j = 0; j < this.len; j++) b[j] = a[(this.head + j) % old]!;
-      return b;
-    };
-    this.at = remapF(this.at);
-    this.cseq = remapF(this.cseq);
-    this.key = remapI(this.key, (n) => new Int32Array(n));
-    this.verify = remapI(this.verify, (n) => new Int32Array(n));
-    this.branch = remapI(this.branch, (n) => new Int32Array(n));
-    this.call = remapI(this.call, (n) => new Int32Array(n));
-    this.port = remapI(this.port, (n) => new Uint16Array(n));
-    this.answered = remapI(this.answered, (n) => new Uint16Array(n));
-    this.flags = remapI(this.flags, (n) => new Uint8Array(n));
-    const next = new Int32Array(cap);
+    if (this.head + this.len > old) {
+      this.unwrap(old, cap);
+    } else {
+      this.at = widenF(this.at, cap);
+      this.cseq = widenF(this.cseq, cap);
+      this.key = widenI(this.key, new Int32Array(cap));
+      this.verify = widenI(this.verify, new Int32Array(cap));
+      this.next = widenI(this.next, new Int32Array(cap));
+      this.branch = widenI(this.branch, new Int32Array(cap));
+      this.call = widenI(this.call, new Int32Array(cap));
+      this.port = widenI(this.port, new Uint16Array(cap));
+      this.answered = widenI(this.answered, new Uint16Array(cap));
+      this.flags = widenI(this.flags, new Uint8Array(cap));
+      widenA(this.method, cap, '');
+      widenA(this.authUser, cap, null);
+      widenA(this.toUser, cap, null);
+      widenA(this.uriUserCol, cap, null);
+      widenA(this.userAgent, cap, null);
+    }
+    this.cap = cap;
+    this.reindex();
+  }
+
+  /** grow() of a ring that wraps: slot head + j becomes j (`next` and `cur` follow). */
+  private unwrap(old: number, cap: number): void {
+    const head = this.head;
+    const pos = (s: number) => (s - head + old) % old;
+    this.at = rotateF(this.at, head, cap);
+    this.cseq = rotateF(this.cseq, head, cap);
+    this.key = rotateI(this.key, head, new Int32Array(cap));
+    this.verify = rotateI(this.verify, head, new Int32Array(cap));
+    this.branch = rotateI(this.branch, head, new Int32Array(cap));
+    this.call = rotateI(this.call, head, new Int32Array(cap));
+    this.port = rotateI(this.port, head, new Uint16Array(cap));
+    this.answered = rotateI(this.answered, head, new Uint16Array(cap));
+    this.flags = rotateI(this.flags, head, new Uint8Array(cap));
+    const next = rotateI(this.next, head, new Int32Array(cap));
     for (let j = 0; j < this.len; j++) {
-      const n = this.next[(this.head + j) % old]!;
-      next[j] = n < 0 ? -1 : pos(n);
+      const n = next[j]!;
+      if (n >= 0) next[j] = pos(n);
     }
     this.next = next;
-    this.method = remapA(this.method, '');
-    this.authUser = remapA(this.authUser, null);
-    this.toUser = remapA(this.toUser, null);
-    this.uriUserCol = remapA(this.uriUserCol, null);
-    this.userAgent = remapA(this.userAgent, null);
-    const heads = this.index;
-    this.index = new Int32Array(indexSize(cap));
-    this.mask = this.index.length - 1;
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i]!;
-      if (h === 0) continue;
-      const s = pos(h - 1);
-      this.index[this.cell(this.key[s]!)] = s + 1;
-    }
+    this.method = rotateA(this.method, head, cap, '');
+    this.authUser = rotateA(this.authUser, head, cap, null);
+    this.toUser = rotateA(this.toUser, head, cap, null);
+    this.uriUserCol = rotateA(this.uriUserCol, head, cap, null);
+    this.userAgent = rotateA(this.userAgent, head, cap, null);
     if (this.cur >= 0) this.cur = pos(this.cur);
     this.head = 0;
-    this.cap = cap;
+  }
+
+  /** The index at the columns' size: each hash's newest slot (its chain in `next` stays). */
+  private reindex(): void {
+    const index = new Int32Array(indexSize(this.cap));
+    const mask = index.length - 1;
+    const key = this.key;
+    const cap = this.cap;
+    // Newest first: the first slot seen of a hash is the head of its chain.
+    for (let j = this.len - 1; j >= 0; j--) {
+      const s = (this.head + j) % cap;
+      const h = key[s]!;
+      let i = h & mask;
+      let e = index[i]!;
+      while (e !== 0 && key[e - 1] !== h) {
+        i = (i + 1) & mask;
+        e = index[i]!;
+      }
+      if (e === 0) index[i] = s + 1;
+    }
+    this.index = index;
+    this.mask = mask;
   }
 
   /** The index cell of hash `h`: the one holding it, or the empty one where it goes. */
