@@ -23,7 +23,7 @@ import type { BlockRecord, Config, Decision, DecisionReason, Rule, Verdict } fro
 import { bareRecord, decisionOf, verdictRecord } from './block-record.js';
 import { type CountryLookup, gateOf, type ListLookup } from './gate.js';
 import { EXTEND_INTERVAL, HeldBlocks } from './held.js';
-import { blockNote, permanentNote } from './notes.js';
+import { blockNote, observeNote, permanentNote, prefixNote } from './notes.js';
 import { PrefixHolds } from './prefix-hold.js';
 import { V4_UNKNOWN } from './source-slots.js';
 
@@ -168,7 +168,7 @@ export class Policy {
     const record = verdictRecord(v, gate.country, times, makePermanent ? null : v.at + this.config.blockTime);
     if (makePermanent) {
       record.reason = 'threshold';
-      record.note = `${permanentNote(earlier, v)}; ${blockNote(v)}`;
+      record.note = permanentNote(earlier, v, blockNote(v));
       this.held.holdPermanent(record, v.at);
       this.stats.permanents++;
       out.push(decisionOf('permanent', record.reason, v.at, record, null));
@@ -190,7 +190,7 @@ export class Policy {
     this.watching.set(v.ip, v.at + this.config.blockTime);
     this.stats.observed++;
     const record = verdictRecord(v, country, this.held.timesOf(v.ip), null);
-    record.note = `would block (OBSERVE): ${blockNote(v)}`;
+    record.note = observeNote(blockNote(v));
     out.push(decisionOf('observe', v.rule, v.at, record, null));
     return out;
   }
@@ -211,7 +211,7 @@ export class Policy {
     const times = this.held.timesOf(ip) + 1;
     this.held.setTimes(ip, times);
     const record = bareRecord(ip, 'prefix', gate.country, at, at + this.config.blockTime, times);
-    record.note = `address of ${key}, where ${hold.ips.length} addresses were blocked (${hold.reason}): ${hold.ips.slice(-5).join(', ')}`;
+    record.note = prefixNote(key, hold.ips, hold.reason);
     this.held.start(record, at);
     this.stats.prefixBlocks++;
     out.push(decisionOf('block', 'prefix', at, record, record.expiresAt));
