@@ -39,7 +39,7 @@ export function onCredentialSuccess(
     t.freshFails[st] = 0;
   } else if (c.distSources > 0) {
     const ext = c.ext.get(user);
-    if (ext !== undefined && ext.sources.length >= 2 && c.ext.hasSource(user, key, at)) {
+    if (ext !== undefined && ext.size >= 2 && c.ext.hasSource(user, key, at)) {
       failures = ext.failures;
       c.ext.dropSource(ext, key);
     }

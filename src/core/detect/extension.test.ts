@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../prng.testkit.js';
-import { EXTENSION_WINDOW, ExtensionTable, type ExtSource } from './extension.js';
+import { hashOne } from '../sip/match-hash.js';
+import { EXTENSION_WINDOW, ExtensionTable } from './extension.js';
 
-/** The list as the table kept it before its packed hash and time arrays (a failure, then a breach). */
+interface ExtSource {
+  key: string;
+  ip: string;
+  at: number;
+  transport: string;
+  port: number;
+}
+
+/** The list as the table kept it before its columns: a list of objects (a failure, then a breach). */
 function modelFailure(list: ExtSource[], src: ExtSource): ExtSource[] {
   const kept = list.filter((s) => s.key !== src.key && src.at - s.at < EXTENSION_WINDOW);
   kept.push(src);
@@ -11,7 +20,7 @@ function modelFailure(list: ExtSource[], src: ExtSource): ExtSource[] {
   return kept;
 }
 
-test('ExtensionTable keeps the sources a plain list would: same sources, order, times; hashes in step', () => {
+test('ExtensionTable keeps the sources a plain list would: same sources, order, times, addresses, ports; hashes in step', () => {
   for (const seed of [1, 2, 3]) {
     const rnd = mulberry32(seed);
     const t = new ExtensionTable();
@@ -33,24 +42,25 @@ test('ExtensionTable keeps the sources a plain list would: same sources, order, 
         }
         continue;
       }
-      const src: ExtSource = { key, ip: key, at, transport: 'udp', port: 5060, h: 0 };
-      const st = t.failure(user, src)!;
+      const port = 5060 + Math.floor(rnd() * 1000);
+      const src: ExtSource = { key, ip: `ip-of-${key}`, at, transport: rnd() < 0.5 ? 'udp' : 'tcp', port };
+      const st = t.failure(user, src.key, src.ip, src.at, src.transport, src.port)!;
       const want = modelFailure(model.get(user) ?? [], src);
       model.set(user, want);
       assert.deepEqual(
-        st.sources.map((s) => [s.key, s.at]),
-        want.map((s) => [s.key, s.at]),
+        st.keys.map((k, i) => ({
+          key: k,
+          ip: st.ips[i],
+          at: st.ats[i],
+          transport: st.transports[i],
+          port: st.ports[i],
+        })),
+        want,
         `seed ${seed} op ${op}`,
       );
-      assert.deepEqual(
-        st.ats,
-        want.map((s) => s.at),
-      );
-      assert.deepEqual(
-        st.hs,
-        st.sources.map((s) => s.h),
-      );
-      assert.ok(st.sources.length <= 64);
+      assert.deepEqual(st.hs, st.keys.map(hashOne));
+      assert.ok(st.size <= 64);
+      assert.equal(t.hasSource(user, key, at), true);
     }
   }
 });

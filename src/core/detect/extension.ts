@@ -21,35 +21,71 @@ export const EXTENSION_WINDOW = 3600;
 const MAX_EXTENSIONS = 100_000;
 const MAX_SOURCES = 64;
 
-export interface ExtSource {
-  key: string;
-  ip: string;
-  at: number;
-  transport: string;
-  port: number;
-  /**
-   * hashOne(key), set by the table: a failure scans up to 64 sources, and comparing the
-   * keys as strings cost ~70 ns each (same-length address texts compared byte by byte):
-   * 6.4 µs a failure, 9% of the daemon's main thread in the issue-13 flood. The number
-   * is compared first; the strings only when it matches.
-   */
-  h: number;
-}
-
 export class ExtState {
-  /** Sources that failed on it within the window, most recent last. Change it through the table only. */
-  sources: ExtSource[] = [];
   /**
-   * Each source's key hash and time, in the same order as `sources`: a failure scans them
-   * all (up to 64), and reading them from two packed arrays instead of 64 objects spread
-   * over the heap took the scan from ~1.8 µs to ~0.2 µs a failure in the issue-13 flood
-   * (900 attacked extensions × 64 sources: the objects miss the cache one by one).
+   * The sources that failed on it within the window, most recent last, as columns (change
+   * them through the table only): prefix key, address, time, transport, port, and
+   * hashOne(key). Columns, not an object a source: in the issue-13 flood every attacker is a
+   * new source kept for an hour (900 extensions × 64), and an object with its boxed time
+   * was 88 bytes that every scavenge copied and promoted; here a source is six array slots.
+   * The scan of a failure reads `hs` and `ats` only (packed: ~0.2 µs for 64 sources, where
+   * comparing key strings cost ~70 ns each and objects missed the cache one by one).
    */
-  hs: number[] = [];
+  keys: string[] = [];
+  ips: string[] = [];
   ats: number[] = [];
+  transports: string[] = [];
+  ports: number[] = [];
+  hs: number[] = [];
   failures = 0;
   /** When the alert was raised (the attack is "on" for an hour after). */
   alertedAt = Number.NEGATIVE_INFINITY;
+
+  /** Sources kept. */
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** Keeps the sources at `r` for which `keep` holds, in order, from index `from` on. */
+  compact(from: number, keep: (r: number) => boolean): void {
+    const { keys, ips, ats, transports, ports, hs } = this;
+    const n = keys.length;
+    let w = from;
+    for (let r = from; r < n; r++) {
+      if (!keep(r)) continue;
+      keys[w] = keys[r]!;
+      ips[w] = ips[r]!;
+      ats[w] = ats[r]!;
+      transports[w] = transports[r]!;
+      ports[w] = ports[r]!;
+      hs[w] = hs[r]!;
+      w++;
+    }
+    keys.length = w;
+    ips.length = w;
+    ats.length = w;
+    transports.length = w;
+    ports.length = w;
+    hs.length = w;
+  }
+
+  shift(): void {
+    this.keys.shift();
+    this.ips.shift();
+    this.ats.shift();
+    this.transports.shift();
+    this.ports.shift();
+    this.hs.shift();
+  }
+
+  push(key: string, ip: string, at: number, transport: string, port: number, h: number): void {
+    this.keys.push(key);
+    this.ips.push(ip);
+    this.ats.push(at);
+    this.transports.push(transport);
+    this.ports.push(port);
+    this.hs.push(h);
+  }
 }
 
 export class ExtensionTable {
@@ -75,10 +111,18 @@ export class ExtensionTable {
   }
 
   /**
-   * A failure on `user` from source `src`: returns the state, with the source added (or
-   * refreshed) and sources older than the window dropped; null when the table is full.
+   * A failure on `user` from source `key` (address `ip`, at `at`): returns the state, with
+   * the source added (or refreshed) and sources older than the window dropped; null when
+   * the table is full.
    */
-  failure(user: string, src: ExtSource): ExtState | null {
+  failure(
+    user: string,
+    key: string,
+    ip: string,
+    at: number,
+    transport: string,
+    port: number,
+  ): ExtState | null {
     let st = this.get(user);
     if (st === undefined) {
       if (this.size >= MAX_EXTENSIONS) {
@@ -89,61 +133,33 @@ export class ExtensionTable {
       this.cur.set(user, st);
     }
     st.failures++;
-    const h = hashOne(src.key);
-    src.h = h;
-    const { sources: list, hs, ats } = st;
-    const n = list.length;
-    const key = src.key;
-    const at = src.at;
+    const h = hashOne(key);
+    const { keys, hs, ats } = st;
+    const n = keys.length;
+    const stale = (r: number) => (hs[r] === h && keys[r] === key) || at - ats[r]! >= EXTENSION_WINDOW;
     // Nothing to drop is the common case (a new source): read the list, write nothing.
     let r = 0;
-    while (r < n && !((hs[r] === h && list[r]!.key === key) || at - ats[r]! >= EXTENSION_WINDOW)) r++;
-    if (r < n) {
-      let w = r;
-      for (r++; r < n; r++) {
-        if ((hs[r] === h && list[r]!.key === key) || at - ats[r]! >= EXTENSION_WINDOW) continue;
-        list[w] = list[r]!;
-        hs[w] = hs[r]!;
-        ats[w] = ats[r]!;
-        w++;
-      }
-      list.length = w;
-      hs.length = w;
-      ats.length = w;
-    }
+    while (r < n && !stale(r)) r++;
+    if (r < n) st.compact(r, (i) => !stale(i));
     // The oldest leaves first when the list is full (as a push then a shift would).
-    if (list.length >= MAX_SOURCES) {
-      list.shift();
-      hs.shift();
-      ats.shift();
-    }
-    list.push(src);
-    hs.push(h);
-    ats.push(at);
+    if (st.size >= MAX_SOURCES) st.shift();
+    st.push(key, ip, at, transport, port, h);
     return st;
   }
 
   /** Drops `key` from an extension's sources (a breach: the source got in, breach.ts). */
   dropSource(st: ExtState, key: string): void {
-    const { sources: list, hs, ats } = st;
-    let w = 0;
-    for (let r = 0; r < list.length; r++) {
-      if (list[r]!.key === key) continue;
-      list[w] = list[r]!;
-      hs[w] = hs[r]!;
-      ats[w] = ats[r]!;
-      w++;
-    }
-    list.length = w;
-    hs.length = w;
-    ats.length = w;
+    const keys = st.keys;
+    st.compact(0, (r) => keys[r] !== key);
   }
 
   /** Whether `key` failed on `user` within the window before `at`. */
   hasSource(user: string, key: string, at: number): boolean {
     const st = this.get(user);
     if (st === undefined) return false;
-    return st.sources.some((s) => s.key === key && at - s.at < EXTENSION_WINDOW);
+    for (let i = 0; i < st.keys.length; i++)
+      if (st.keys[i] === key && at - st.ats[i]! < EXTENSION_WINDOW) return true;
+    return false;
   }
 
   rotate(now: number): void {

@@ -147,17 +147,16 @@ function onExtensionFailure(
   at: number,
 ): boolean {
   if (c.distSources <= 0 || c.trust.trusted(key, at)) return false;
-  const src = { key, ip: req.remote, at, transport: req.transport, port: req.port, h: 0 };
-  const ext = c.ext.failure(user, src);
+  const ext = c.ext.failure(user, key, req.remote, at, req.transport, req.port);
   if (ext === null) return false;
-  const n = ext.sources.length;
+  const n = ext.size;
   if (c.near !== null) c.near.record('distributed', `extension ${user}`, n, c.distSources, at);
   const detail = `extension ${user} attacked from ${n} addresses within an hour`;
   if (at - ext.alertedAt >= EXTENSION_WINDOW) {
     if (n < c.distSources) return false;
     ext.alertedAt = at;
     c.near?.hit('distributed', `extension ${user}`);
-    const sources = ext.sources.map((s) => s.ip).reverse();
+    const sources = ext.ips.slice().reverse();
     c.alert({
       at,
       kind: 'distributed',
@@ -171,10 +170,15 @@ function onExtensionFailure(
       port: req.port,
     });
     if (!c.distBlock) return false;
-    for (const s of ext.sources) {
-      if (s.key === key) continue;
-      const origin = { userAgent: null, transport: s.transport as PendingRequest['transport'], port: s.port };
-      c.verdict(c.ips.get(s.key), 'distributed', s.ip, s.key, at, ext.failures, origin, {
+    const { keys, ips, transports, ports } = ext;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === key) continue;
+      const origin = {
+        userAgent: null,
+        transport: transports[i] as PendingRequest['transport'],
+        port: ports[i]!,
+      };
+      c.verdict(c.ips.get(keys[i]!), 'distributed', ips[i]!, keys[i]!, at, ext.failures, origin, {
         detail,
         users: [user],
       });
