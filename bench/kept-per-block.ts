@@ -47,6 +47,8 @@ gc();
 const h0 = process.memoryUsage().heapUsed;
 let blocks = 0;
 const keep: unknown[] = [];
+// Held from a global: locals not used after the feed would be collected before the measure.
+(globalThis as Record<string, unknown>).kept = { engine, history, decoder, keep };
 for await (const { buf, records: r } of readCaptureChunks(file, { reuse: true })) {
   for (let i = 0; i < r.count; i++) {
     const events = decoder.pushAt(r.linkType[i]!, r.at[i]!, buf, r.start[i]!, r.end[i]!);

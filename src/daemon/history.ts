@@ -8,11 +8,17 @@
  */
 import { ACTORS, eventOfDecision, type NewHistoryEvent, type Renewals } from '../core/history/events.js';
 import { EvidenceLog } from '../core/history/evidence.js';
+import { ShardedMap } from '../core/history/sharded-map.js';
 import type { Config, Decision, SipEvent } from '../core/types.js';
 
 export class DaemonHistory {
   readonly evidence: EvidenceLog;
-  private readonly renewals = new Map<string, Renewals>();
+  /**
+   * Renewals of the running blocks renewed at least once (a block with none has no entry:
+   * its lift reads as 0 renewals either way). Sharded: one entry a renewed block, and a
+   * flood's hundred thousand of them would otherwise grow one Map in one piece.
+   */
+  private readonly renewals = new ShardedMap<Renewals>();
 
   constructor(
     config: Pick<Config, 'sipPorts'>,
@@ -42,7 +48,10 @@ export class DaemonHistory {
       } else this.renewals.set(d.ip, { renewals: 1, lastSeen: d.at });
       return null;
     }
-    if (d.action === 'block') this.renewals.set(d.ip, { renewals: 0, lastSeen: null });
+    // A new block starts from no renewals. No entry is made for it: eventOfDecision reads a
+    // missing one as { renewals: 0, lastSeen: null }, and an entry per block (an object and
+    // a Map slot) was kept for every attacker of a flood until its block lifted.
+    if (d.action === 'block') this.renewals.delete(d.ip);
     let renewals: Renewals | undefined;
     if (d.action === 'unblock') {
       renewals = this.renewals.get(d.ip);
