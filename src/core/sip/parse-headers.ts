@@ -60,10 +60,17 @@ export class Headers {
   contact: string | null = null;
   /** Header kinds (1 << H_*) not collected: their fields stay empty (parse.ts's lean parses). */
   private skip = 0;
+  /** The first letters of the header lines worth a name match: FIRST, or firstLetters(skip). */
+  private first = FIRST;
 
-  /** Ready for the next message (one instance serves every parse: no object per message). */
-  reset(skip = 0): void {
+  /**
+   * Ready for the next message (one instance serves every parse: no object per message).
+   * `first`: firstLetters(skip), when the caller has it (a lean parse's lines of skipped
+   * kinds then cost no name match); FIRST is right for any `skip`, only slower.
+   */
+  reset(skip = 0, first = FIRST): void {
     this.skip = skip;
+    this.first = first;
     this.callId = null;
     this.cseq = null;
     this.cseqMethod = null;
@@ -93,6 +100,7 @@ export class Headers {
     let folded = false;
     let count = 0;
     let ended = false;
+    const firstTab = this.first;
     for (;;) {
       let next = -1;
       let lineEnd = n;
@@ -123,7 +131,7 @@ export class Headers {
       folded = false;
       // Most skipped headers (Expires, Supported, Route, X-...) are told by their first
       // letter alone: no need to find their colon.
-      if (FIRST[first | 32] === 1) {
+      if (firstTab[first | 32] === 1) {
         hKind = headerAt(p, lineEnd);
         vs = VALUE_START;
         ve = lineEnd;

@@ -173,6 +173,19 @@ for (const [text, kind] of [
 }
 for (const list of NAMES) list.sort((x, y) => y.lo.length - x.lo.length);
 
+/**
+ * FIRST without the letters all of whose kept names are of kinds in `skip` (1 << H_*): a
+ * lean parse (parse.ts) then passes those lines on their first letter, without headerAt
+ * matching a name whose value it would not collect (a lean answer's From and To).
+ */
+export function firstLetters(skip: number): Uint8Array {
+  const t = new Uint8Array(256);
+  for (let c = 0; c < 128; c++) {
+    if (NAMES[c]!.some((nm) => (skip & (1 << nm.kind)) === 0)) t[c] = 1;
+  }
+  return t;
+}
+
 /** Where headerAt found the value's start (just past the colon). */
 export let VALUE_START = 0;
 

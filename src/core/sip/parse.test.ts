@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SipMessage } from '../types.js';
 import { MAX_HEADERS, ownString, parseSip, parseSipText } from './parse.js';
+import { FIRST, firstLetters, H_CONTACT, H_FROM, H_TO, H_UA } from './parse-scan.js';
 
 /** latin1 bytes of a message given as lines; a blank line ends the headers. */
 function bytes(text: string): Uint8Array {
@@ -449,5 +450,20 @@ describe('parseSip: robustness', () => {
 describe('ownString', () => {
   it('returns an equal string', () => {
     for (const s of ['', 'short', 'a-longer-user-agent/1.2.3 (with details)']) assert.equal(ownString(s), s);
+  });
+});
+
+describe('firstLetters', () => {
+  const letters = (t: Uint8Array) =>
+    [...t].flatMap((v, i) => (v === 1 ? [String.fromCharCode(i)] : [])).join('');
+  it('keeps a letter while one of its names is collected: a lean answer passes From, To, User-Agent, compact Contact', () => {
+    assert.equal(letters(firstLetters(0)), 'acfimptuvw');
+    assert.equal(
+      letters(firstLetters((1 << H_FROM) | (1 << H_TO) | (1 << H_UA) | (1 << H_CONTACT))),
+      'acipvw',
+    );
+    // Contact shares its letter with Call-ID and CSeq: only its compact form's letter goes.
+    assert.equal(letters(firstLetters(1 << H_CONTACT)), 'acfiptuvw');
+    for (let c = 0; c < 256; c++) assert.ok(firstLetters(0)[c]! <= FIRST[c]!, 'never a letter FIRST lacks');
   });
 });

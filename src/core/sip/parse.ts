@@ -24,6 +24,7 @@
 import type { SipMessage } from '../types.js';
 import { Headers } from './parse-headers.js';
 import {
+  firstLetters,
   H_CONTACT,
   H_FROM,
   H_TO,
@@ -150,6 +151,9 @@ const LEAN_ASK = 32;
 /** The header kinds (parse-scan.ts's H_*) a lean answer or request leaves out, as bits. */
 const ANSWER_SKIP = (1 << H_FROM) | (1 << H_TO) | (1 << H_UA) | (1 << H_CONTACT);
 const REQUEST_SKIP = 1 << H_CONTACT;
+/** Their first-letter tables (a lean answer's From and To lines need no name match). */
+const ANSWER_FIRST = firstLetters(ANSWER_SKIP);
+const REQUEST_FIRST = firstLetters(REQUEST_SKIP);
 /**
  * latin1 text of b[start, end). Node's native latin1Slice when present (reached through
  * the global, not an import: the core stays runnable without Node), else TextDecoder
@@ -193,7 +197,9 @@ function parseText(s: string, b: Uint8Array, o: number, mode: number): SipMessag
   const status = STATUS;
   const h = HEADERS;
   const lean = (mode & (kind === 'request' ? LEAN_ASK : LEAN_ANSWER)) !== 0;
-  h.reset(lean ? (kind === 'request' ? REQUEST_SKIP : ANSWER_SKIP) : 0);
+  if (!lean) h.reset();
+  else if (kind === 'request') h.reset(REQUEST_SKIP, REQUEST_FIRST);
+  else h.reset(ANSWER_SKIP, ANSWER_FIRST);
   if (!h.read(s, b, o, lf + 1, windowed)) return INCOMPLETE;
   return {
     kind,
