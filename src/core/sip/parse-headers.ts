@@ -61,14 +61,14 @@ export class Headers {
   /** Header kinds (1 << H_*) not collected: their fields stay empty (parse.ts's lean parses). */
   private skip = 0;
   /** The first letters of the header lines worth a name match: FIRST, or firstLetters(skip). */
-  private first = FIRST;
+  private first: Uint8Array = FIRST;
 
   /**
    * Ready for the next message (one instance serves every parse: no object per message).
    * `first`: firstLetters(skip), when the caller has it (a lean parse's lines of skipped
    * kinds then cost no name match); FIRST is right for any `skip`, only slower.
    */
-  reset(skip = 0, first = FIRST): void {
+  reset(skip = 0, first: Uint8Array = FIRST): void {
     this.skip = skip;
     this.first = first;
     this.callId = null;
