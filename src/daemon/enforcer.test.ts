@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isSipprotError } from '../core/errors.js';
 import { aDecision } from '../core/records.testkit.js';
 import type { Decision } from '../core/types.js';
 import { FakeFirewall } from '../firewall/firewall.fake.js';
@@ -12,6 +13,8 @@ import { emptyFirewallState } from '../ports/firewall.js';
 import type { StoreBatch } from '../ports/store.js';
 import { FakeStore } from '../store/store.fake.js';
 import { Enforcer, GATHER_MS, PUBLISH_AT, STAGE_AT } from './enforcer.js';
+import { encodeBatch } from './store-writer-codec.js';
+import { decodeBatch } from './store-writer-decode.js';
 
 async function setup() {
   const firewall = new FakeFirewall({ now: () => 1000 });
@@ -285,4 +288,51 @@ test('a staged commit the store refuses: its turns are read back into the unsave
   await enforcer.close();
   assert.deepEqual((await store.listBlocks()).map((b) => b.ip).sort(), ['192.0.2.50', '192.0.2.51']);
   assert.deepEqual(alarms, ['failing', 'recovered']);
+});
+
+test("a staged turn that cannot be read back is reported, not thrown: the commit's other turns are written later", async () => {
+  const BAD = '198.18.0.150';
+  let open = false;
+  const waiting: Array<() => void> = [];
+  const store = new FakeStore();
+  const firewall = new FakeFirewall({ now: () => 1000 });
+  await firewall.init(emptyFirewallState());
+  const failures: unknown[] = [];
+  const enforcer = new Enforcer({
+    firewall,
+    store: {
+      commit: (b) => store.commit(b),
+      // The real codec; the turn holding BAD comes out one byte short (as a bug would).
+      stage: (b) => {
+        const bytes = encodeBatch(b);
+        return b.blocks?.some((r) => r.ip === BAD) ? bytes.subarray(0, bytes.byteLength - 1) : bytes;
+      },
+      unstage: (t) => decodeBatch(t as Uint8Array),
+      commitStaged: async (tokens) => {
+        if (!open) await new Promise<void>((r) => waiting.push(r));
+        const batches = tokens.map((t) => decodeBatch(t as Uint8Array));
+        for (const b of batches) await store.commit(b);
+      },
+    },
+    recordOf: () => undefined,
+    appendDeny: async () => {},
+    published: () => {},
+    failed: (_what, e) => failures.push(e),
+    clock: () => 1000,
+  });
+  enforcer.apply([aDecision('192.0.2.1', 1000)]);
+  await turn(); // a commit in flight, held
+  enforcer.apply(Array.from({ length: STAGE_AT }, (_, i) => aDecision(`198.18.0.${i}`, 1000)));
+  await turn(); // STAGE_AT decisions: a turn staged (BAD among them)
+  enforcer.apply([aDecision('192.0.2.2', 1000)]);
+  await turn();
+  open = true;
+  for (const w of waiting.splice(0)) w();
+  await enforcer.flush();
+  await enforcer.close();
+  assert.ok(failures.length > 0);
+  for (const e of failures)
+    assert.ok(isSipprotError(e) && e.code === 'SP_ERR_STORE' && /malformed/.test(e.message), String(e));
+  assert.deepEqual((await store.listBlocks()).map((b) => b.ip).sort(), ['192.0.2.1', '192.0.2.2']);
+  assert.equal(firewall.wouldDrop(BAD), 'dynamic', 'the kernel kept the block the store lost');
 });

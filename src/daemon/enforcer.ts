@@ -320,18 +320,12 @@ export class Enforcer {
       const deny = turns.flatMap((t) => t.deny);
       if (!this.retry.empty) {
         // Behind what waits, never around it: an older block must not overwrite a newer unblock.
-        this.retry.add(
-          turns.map((t) => this.batchOfTurn(t)),
-          deny,
-        );
+        this.retry.add(this.batchesOf(turns), deny);
       } else {
         try {
           await this.commitTurns(turns);
         } catch (e) {
-          this.retry.add(
-            turns.map((t) => this.batchOfTurn(t)),
-            [],
-          );
+          this.retry.add(this.batchesOf(turns), []);
           this.retry.failed(e);
         }
         if (deny.length > 0) {
@@ -363,6 +357,23 @@ export class Enforcer {
     if (s.commitStaged && turns.every((t) => t.store === null))
       return s.commitStaged(turns.map((t) => t.staged));
     return s.commit(mergeBatches(turns.map((t) => this.batchOfTurn(t))));
+  }
+
+  /**
+   * The turns' batches for the unsaved queue. A staged turn that cannot be read back (bytes
+   * the codec refuses: a bug, SP_ERR_STORE) is reported and left out: thrown from here, it
+   * was an unhandled rejection that ended the daemon, with every other turn of the commit.
+   */
+  private batchesOf(turns: readonly Turn[]): StoreBatch[] {
+    const out: StoreBatch[] = [];
+    for (const t of turns) {
+      try {
+        out.push(this.batchOfTurn(t));
+      } catch (e) {
+        this.d.failed('store', e);
+      }
+    }
+    return out;
   }
 
   private batchOfTurn(t: Turn): StoreBatch {
