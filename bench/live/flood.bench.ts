@@ -6,6 +6,7 @@
  *   npm run build && node --import tsx bench/live/flood.bench.ts [--rates 1000,20000,50000,100000,150000,200000]
  *        [--packets 1000000] [--max-seconds 60] [--settle S] [--dir DIR] [--json FILE] [--cpu-prof RATE] [--nice N] [--root DIR] [--keep]
  *        [--reference sipprotd,tcpdump,tcpdump-immediate] [--repeat N] [--mix issue|phones] [--conf KEY=VALUE ...]
+ *        [--timer gtod|nano|select] [--pps-multi N]
  *
  * 1. generates (seeded, bench/gen-flood.ts) the issue's capture: 1M packets, 30% phones doing
  *    the digest dance, 70% single wrong-password attempts from 100k addresses, all in
@@ -36,6 +37,8 @@
  * cores). `--mix phones`: phones only (registrations, OPTIONS keep-alives, calls; nothing
  * to block); `--conf DISTRIBUTED_BLOCK=no`: the same flood with no blocks (what the blocks
  * cost is the difference).
+ * `--timer`, `--pps-multi`: tcpreplay's own (its default, gtod, waits by spinning on the
+ * clock: a core at any rate; `--timer nano` sleeps, `--pps-multi 10` sends 10 a tick).
  * `--nice -10` runs the daemon and tcpreplay ahead of the machine's other work (a shared
  * machine: the daemon's main thread otherwise waits for a core; the line says how long).
  * Prints one line per run, writes every figure to --json. Every process is stopped by PID,
@@ -100,6 +103,8 @@ const { values } = parseArgs({
     repeat: { type: 'string', default: '1' },
     mix: { type: 'string', default: 'issue' },
     conf: { type: 'string', multiple: true, default: [] },
+    timer: { type: 'string' },
+    'pps-multi': { type: 'string', default: '1' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -119,6 +124,8 @@ const REFERENCES = values.reference!.split(',');
 const REPEAT = Number(values.repeat);
 const MIX = values.mix as FloodMix;
 const CONF = values.conf as string[];
+const TIMER = values.timer ?? null;
+const PPS_MULTI = Number(values['pps-multi']);
 if (process.getuid?.() !== 0)
   throw new Error('flood.bench: needs root (network namespaces, libpcap, nftables)');
 if (
@@ -131,11 +138,14 @@ if (
   !(Number.isInteger(REPEAT) && REPEAT >= 1 && REPEAT <= 20) ||
   REFERENCES.some((x) => !['sipprotd', 'tcpdump', 'tcpdump-immediate'].includes(x)) ||
   !['issue', 'phones'].includes(MIX) ||
+  (TIMER !== null && !['select', 'ioport', 'gtod', 'nano'].includes(TIMER)) ||
+  !(Number.isInteger(PPS_MULTI) && PPS_MULTI >= 1 && PPS_MULTI <= 1000) ||
   CONF.some((c) => !/^[A-Z_]+=[\w.,:-]*$/.test(c))
 )
   throw new Error(
     'flood.bench: --rates 100-1000000 each, --packets 1000-5000000, --max-seconds 1-300, --settle 0-300, --nice -20-19, ' +
-      '--repeat 1-20, --reference sipprotd|tcpdump|tcpdump-immediate (a list), --mix issue|phones, --conf KEY=VALUE',
+      '--repeat 1-20, --reference sipprotd|tcpdump|tcpdump-immediate (a list), --mix issue|phones, --conf KEY=VALUE, ' +
+      '--timer select|ioport|gtod|nano, --pps-multi 1-1000',
   );
 if (!existsSync(join(ROOT, 'dist/cli/sipprotd.js')))
   throw new Error(`flood.bench: ${ROOT}/dist is not built (run: npm run build)`);
@@ -193,6 +203,8 @@ async function replay(tx: Netns, file: string, rate: number, count: number): Pro
       '-i',
       'eth0',
       `--pps=${rate}`,
+      ...(TIMER ? [`--timer=${TIMER}`] : []),
+      ...(PPS_MULTI > 1 ? [`--pps-multi=${PPS_MULTI}`] : []),
       `--limit=${count}`,
       `--duration=${Math.ceil(seconds) + 10}`,
       file,
