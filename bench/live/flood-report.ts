@@ -37,6 +37,9 @@ export interface FloodRun {
   drainSeconds: number;
   /** The whole daemon while idle before the flood: every thread and every child process. */
   idleCpuPct: number;
+  /** Its main thread's share, and the idle window's length (--idle). */
+  idleMainPct: number;
+  idleSeconds: number;
   /** The whole daemon: processPct + childrenPct. */
   cpuPct: number;
   /** The sipprotd process, every thread. */
@@ -151,6 +154,8 @@ export function result(
     windowSeconds: windowS,
     drainSeconds: Math.max(0, windowS - rep.seconds),
     idleCpuPct: 0,
+    idleMainPct: 0,
+    idleSeconds: 0,
     cpuPct,
     processPct,
     sysPct: pct(c1.procSys - c0.procSys),
@@ -210,7 +215,7 @@ export function line(r: FloodRun): string {
     `(lost ${k(r.lost)} = ${pc(r.lost, r.sent)}%); CPU ${f1(r.cpuPct)}% of one core over ${r.windowSeconds.toFixed(1)} s, ` +
     `the daemon and its children (process ${f1(r.processPct)}% [system ${f1(r.sysPct)}%]: main thread ${f1(r.mainThreadPct)}%, ` +
     `other threads ${f1(r.otherThreadsPct)}% [${threadList(r.threadPct)}]; child processes ${f1(r.childrenPct)}%; ` +
-    `main thread waiting for a core ${f1(r.mainRunQueuePct)}%; idle before ${f1(r.idleCpuPct)}%) = ` +
+    `main thread waiting for a core ${f1(r.mainRunQueuePct)}%; idle before ${f1(r.idleCpuPct)}% [main ${f1(r.idleMainPct)}%] over ${f1(r.idleSeconds)} s) = ` +
     `${r.cpuPer1kMsgPct.toFixed(2)}% per 1k msg/s (${f1(r.cpuPer1kMsgPct * 10)} µs a message; main thread ${f1(
       r.judged > 0 ? (r.mainThreadPct * 1e4) / (r.judged / r.windowSeconds) : 0,
     )}); wake-ups a message: main thread ${r.mainWakeupsPerMsg.toFixed(2)}, ` +

@@ -6,7 +6,7 @@
  *   npm run build && node --import tsx bench/live/flood.bench.ts [--rates 1000,20000,50000,100000,150000,200000]
  *        [--packets 1000000] [--max-seconds 60] [--settle S] [--dir DIR] [--json FILE] [--cpu-prof RATE] [--nice N] [--root DIR] [--keep]
  *        [--reference sipprotd,tcpdump,tcpdump-immediate] [--repeat N] [--mix issue|phones] [--conf KEY=VALUE ...]
- *        [--timer gtod|nano|select] [--pps-multi N]
+ *        [--timer gtod|nano|select] [--pps-multi N] [--idle S]
  *
  * 1. generates (seeded, bench/gen-flood.ts) the issue's capture: 1M packets, 30% phones doing
  *    the digest dance, 70% single wrong-password attempts from 100k addresses, all in
@@ -15,8 +15,8 @@
  *    `ip route add local 198.18.0.0/15 dev lo` and no other route, the receiver no address
  *    at all: the frames are for nobody, only a packet capture sees them, nothing answers;
  * 3. per rate, a FRESH `sipprotd run` (dist/, fresh STATE_DIR, INTERFACES=eth0, defaults
- *    otherwise) in the receiver, with the in-process probe (bench/live/probe.mjs); 5 s of
- *    idle (its CPU is reported), then `tcpreplay --pps=RATE --limit=N` from the sender,
+ *    otherwise) in the receiver, with the in-process probe (bench/live/probe.mjs); `--idle`
+ *    5 s of idle from "sipprotd started" (its CPU and its main thread's are reported), then `tcpreplay --pps=RATE --limit=N` from the sender,
  *    N = min(packets, RATE × (settle + max-seconds)); when the daemon's CPU falls quiet (drained):
  *    packets sent (tcpreplay), captured, kernel-dropped and ring-dropped (from `sipprot status
  *    --json`), SIP messages judged (the decoder's count, same source), CPU over send + drain
@@ -84,7 +84,6 @@ const HERE = dirname(new URL(import.meta.url).pathname);
 const REPO = dirname(dirname(HERE));
 const TX_MAC = '02:42:be:00:00:01';
 const RX_MAC = '02:42:be:00:00:02';
-const IDLE_S = 5;
 
 const { values } = parseArgs({
   options: {
@@ -105,6 +104,7 @@ const { values } = parseArgs({
     conf: { type: 'string', multiple: true, default: [] },
     timer: { type: 'string' },
     'pps-multi': { type: 'string', default: '1' },
+    idle: { type: 'string', default: '5' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -126,6 +126,7 @@ const MIX = values.mix as FloodMix;
 const CONF = values.conf as string[];
 const TIMER = values.timer ?? null;
 const PPS_MULTI = Number(values['pps-multi']);
+const IDLE_S = Number(values.idle);
 if (process.getuid?.() !== 0)
   throw new Error('flood.bench: needs root (network namespaces, libpcap, nftables)');
 if (
@@ -140,12 +141,13 @@ if (
   !['issue', 'phones'].includes(MIX) ||
   (TIMER !== null && !['select', 'ioport', 'gtod', 'nano'].includes(TIMER)) ||
   !(Number.isInteger(PPS_MULTI) && PPS_MULTI >= 1 && PPS_MULTI <= 1000) ||
+  !(IDLE_S >= 1 && IDLE_S <= 600) ||
   CONF.some((c) => !/^[A-Z_]+=[\w.,:-]*$/.test(c))
 )
   throw new Error(
     'flood.bench: --rates 100-1000000 each, --packets 1000-5000000, --max-seconds 1-300, --settle 0-300, --nice -20-19, ' +
       '--repeat 1-20, --reference sipprotd|tcpdump|tcpdump-immediate (a list), --mix issue|phones, --conf KEY=VALUE, ' +
-      '--timer select|ioport|gtod|nano, --pps-multi 1-1000',
+      '--timer select|ioport|gtod|nano, --pps-multi 1-1000, --idle 1-600',
   );
 if (!existsSync(join(ROOT, 'dist/cli/sipprotd.js')))
   throw new Error(`flood.bench: ${ROOT}/dist is not built (run: npm run build)`);
@@ -310,6 +312,8 @@ async function oneRun(
     const idleTicks = idle1.proc + idle1.children - idle0.proc - idle0.children;
     Object.assign(run, {
       idleCpuPct: (idleTicks / CLK_TCK / ((idle1.at - idle0.at) / 1000)) * 100,
+      idleMainPct: ((idle1.main - idle0.main) / CLK_TCK / ((idle1.at - idle0.at) / 1000)) * 100,
+      idleSeconds: (idle1.at - idle0.at) / 1000,
       rssStartMb,
       rssPeakMb: Math.max(w.rssPeakMb, mem.rssMb),
       hwmMb: mem.hwmMb,
