@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole suite: unit, contract and (as root) end-to-end tests.
 # Node 20's runner finds no .ts files by itself, so the files are passed explicitly.
+# bench/ holds tests of the benches' own parsing (tcpdump's counters): they run too.
 # Two files at a time; `*.alone.test.ts` run afterwards by themselves: the live demo
 # (Kamailio, sipp, SIPVicious and a daemon at once) and the fragmented attacks, whose check
 # is the tightest (blocked between one 403 and the next round trip). Beside another
@@ -8,8 +9,8 @@
 # instead of at most 6); alone they pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(find src test -name '*.test.ts' -not -name '*.alone.test.ts' -not -path '*/node_modules/*' | sort)
-mapfile -t alone < <(find src test -name '*.alone.test.ts' -not -path '*/node_modules/*' | sort)
+mapfile -t files < <(find src test bench -name '*.test.ts' -not -name '*.alone.test.ts' -not -path '*/node_modules/*' | sort)
+mapfile -t alone < <(find src test bench -name '*.alone.test.ts' -not -path '*/node_modules/*' | sort)
 if [ "${#files[@]}" -eq 0 ]; then
   echo "no test files found" >&2
   exit 1
