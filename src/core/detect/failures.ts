@@ -152,6 +152,9 @@ function onExtensionFailure(
   const n = ext.size;
   if (c.near !== null) c.near.record('distributed', `extension ${user}`, n, c.distSources, at);
   const detail = `extension ${user} attacked from ${n} addresses within an hour`;
+  // The verdicts' user, one copy for all (interned like the per-source lists' users): each
+  // lands in a block record that lives as long as the block.
+  const name = c.distBlock ? c.ips.names.of(user) : user;
   if (at - ext.alertedAt >= EXTENSION_WINDOW) {
     if (n < c.distSources) return false;
     ext.alertedAt = at;
@@ -180,7 +183,7 @@ function onExtensionFailure(
       };
       c.verdict(c.ips.get(keys[i]!), 'distributed', ips[i]!, keys[i]!, at, ext.failures, origin, {
         detail,
-        users: [user],
+        users: [name],
       });
     }
   } else if (!c.distBlock) {
@@ -188,7 +191,7 @@ function onExtensionFailure(
   }
   c.verdict(c.ips.get(key), 'distributed', req.remote, key, at, ext.failures, req, {
     detail,
-    users: [user],
+    users: [name],
   });
   return true;
 }
