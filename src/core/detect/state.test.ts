@@ -160,6 +160,87 @@ describe('IpTable (typed-array source state)', () => {
     });
   }
 
+  test("every column keeps its values through the table's growths", () => {
+    // Values of source i in every column (distinct per column and source), checked for the
+    // sources so far every 97 adds and for all at the end: a column left out of a growth (or
+    // a fresh slot past the old length not starting empty) shows here.
+    const t = new IpTable(3600, 3);
+    const put = (s: number, i: number) => {
+      t.failTotal[s] = i;
+      t.freshFails[s] = i + 1;
+      t.phoneUser[s] = i + 2;
+      t.phoneCall[s] = i + 3;
+      t.phoneCseq[s] = i + 0.5;
+      t.phoneRun[s] = i + 4;
+      t.hourIdx[s] = i + 5;
+      t.hourCur[s] = i + 6;
+      t.hourPrev[s] = i + 7;
+      t.dayIdx[s] = i + 8;
+      t.dayCur[s] = i + 9;
+      t.dayPrev[s] = i + 10;
+      t.dlgFlag[s] = i & 1;
+      t.dlgHash[s] = i + 11;
+      t.dlgCseq[s] = i + 0.25;
+      t.user0[s] = `u${i}`;
+      t.user1[s] = `v${i}`;
+      for (let f = 0; f < i % 5; f++) t.failPush(s, 1000 + i + f); // 3 and 4: into a ring
+    };
+    const check = (i: number) => {
+      const s = t.get(dotted(0x0c000000 + i));
+      assert.ok(s >= 0, `source ${i}`);
+      const got = [
+        t.failTotal[s],
+        t.freshFails[s],
+        t.phoneUser[s],
+        t.phoneCall[s],
+        t.phoneCseq[s],
+        t.phoneRun[s],
+        t.hourIdx[s],
+        t.hourCur[s],
+        t.hourPrev[s],
+        t.dayIdx[s],
+        t.dayCur[s],
+        t.dayPrev[s],
+        t.dlgFlag[s],
+        t.dlgHash[s],
+        t.dlgCseq[s],
+        t.user0[s],
+        t.user1[s],
+        t.failsWithin(s, 1e9, 1e9),
+      ];
+      const want = [
+        i,
+        i + 1,
+        i + 2,
+        i + 3,
+        i + 0.5,
+        i + 4,
+        i + 5,
+        i + 6,
+        i + 7,
+        i + 8,
+        i + 9,
+        i + 10,
+        i & 1,
+        i + 11,
+        i + 0.25,
+        `u${i}`,
+        `v${i}`,
+        Math.min(i % 5, 3),
+      ];
+      assert.deepEqual(got, want, `source ${i}`);
+    };
+    const n = 20_000; // 1024 → 32768 slots: five growths
+    for (let i = 0; i < n; i++) {
+      const s = t.getOrCreate(dotted(0x0c000000 + i));
+      assert.ok(t.user0[s] === null && t.user1[s] === null && t.failTotal[s] === 0, `fresh source ${i}`);
+      put(s, i);
+      if (i % 97 === 0) for (let j = 0; j <= i; j += 1 + (j % 13)) check(j);
+    }
+    for (let i = 0; i < n; i++) check(i);
+    assert.equal(t.size, n);
+  });
+
   test('grows to 300k sources and drops idle ones two rotations later, freeing their slots', () => {
     const t = new IpTable(60);
     for (let i = 0; i < 300_000; i++) t.failTotal[t.getOrCreate(dotted(0x0b000000 + i))] = i;
