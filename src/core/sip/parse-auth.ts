@@ -73,6 +73,10 @@ export function authParams(s: string, p: number, e: number, want: number): void 
       q = skipLws(q, e);
       if (b[o + q] === 44) q++;
       else if (q < e && ne === ns) q++; // garbage: make progress
+      // Only `stale` left to find (a challenge's nonce is in): none can follow without an
+      // s or S in the rest of the value — two native searches instead of a walk over
+      // opaque, algorithm and qop.
+      if (want === WANT_STALE && !hasS(s, q, e)) break;
     } else if (ne === ns) {
       q++; // a stray character (comma, quote): step over it
     }
@@ -83,4 +87,12 @@ export function authParams(s: string, p: number, e: number, want: number): void 
 function authValue(s: string, vs: number, ve: number): string {
   const v = s.slice(vs, ve);
   return v.indexOf('\\') < 0 ? v : v.replace(/\\(.)/g, '$1');
+}
+
+/** Whether s[q, e) holds an s or S. */
+function hasS(s: string, q: number, e: number): boolean {
+  const a = s.indexOf('s', q);
+  if (a >= 0 && a < e) return true;
+  const c = s.indexOf('S', q);
+  return c >= 0 && c < e;
 }

@@ -267,6 +267,12 @@ describe('parseSip: credentials and challenges', () => {
     ['WWW-Authenticate: Digest realm="stale=true", nonce="n"', false],
     ['WWW-Authenticate: Digest realm="a", nonce="1", Digest realm="b", stale=true', true],
     ['WWW-Authenticate: Digest realm="x", nonce="abc"', false],
+    // Once the nonce is in, the value is searched for an s or S before it is walked on.
+    ['WWW-Authenticate: Digest realm="x", nonce="n", STALE=true', true],
+    ['WWW-Authenticate: Digest nonce="n",algorithm=MD5,Stale=true', true],
+    ['WWW-Authenticate: Digest nonce="n", opaque="", algorithm=MD5, qop="auth"\r\nX-Note: stale=true', false],
+    ['WWW-Authenticate: Digest nonce="n", qop="auth"\r\nWWW-Authenticate: Digest STALE=TRUE', true],
+    ['Proxy-Authenticate: Digest nonce=n, sTALE = true', true],
   ];
   it('keeps the nonce of a challenge and of credentials (the shield proves sources by it)', () => {
     const ch = parseSip(
