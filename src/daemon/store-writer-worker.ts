@@ -17,10 +17,13 @@ type Message = Job | { close: true };
 /**
  * The writer yields a core to the judging of packets when they contend (a flood: the writer
  * falls behind by design and catches up after) and runs at full speed when they do not.
- * Nice 10 weighs ~1/9 of a nice-0 thread in Linux's scheduler (bench/RESULTS.md, A/B).
+ * Nice 10 weighs ~1/9 of a nice-0 thread in Linux's scheduler (bench/RESULTS.md, A/B). Only
+ * after its first job: the daemon's start waits for that one (the warm-up's empty commit,
+ * which opens the database and compiles the writer's code), and at nice 10 on a loaded host
+ * the start took over 30 s (CI at load 20).
  */
 const WRITER_NICE = 10;
-setThreadNice(WRITER_NICE);
+let niced = false;
 
 const port = parentPort!;
 const store = SqliteStore.open((workerData as { stateDir: string }).stateDir);
@@ -49,6 +52,10 @@ port.on('message', (m: Message) => {
     } catch (e) {
       const err = e as { message?: string; code?: string };
       port.postMessage({ id: m.id, error: { message: String(err.message ?? e), code: err.code } });
+    }
+    if (!niced) {
+      niced = true;
+      setThreadNice(WRITER_NICE);
     }
   });
 });

@@ -5,7 +5,7 @@
  * database falls back to the daemon's connection instead of losing commits.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -48,6 +48,28 @@ test('commits are durable and in order when they resolve; the main connection re
   await writer.commit({ decisions: [aDecision(ip, 1000.25)] });
   assert.equal((await store.listBlocks()).find((b) => b.ip === ip)?.expiresAt, 1810.5);
   assert.equal((await store.decisions({ from: 0, to: 2000 })).length, 1);
+  await writer.close();
+  await store.close();
+});
+
+/** A thread's nice value: field 19 of its task's stat. */
+function niceOf(tid: string | number): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+const threadNices = () => readdirSync('/proc/self/task').map(niceOf);
+
+test('the writer thread runs at nice 10 after its first job; the main thread keeps its own', async () => {
+  const dir = stateDir();
+  const store = SqliteStore.open(dir);
+  const writer = new StoreWriter(dir, store, log);
+  const base = niceOf(process.pid);
+  await writer.commit({});
+  const deadline = Date.now() + 5000;
+  while (!threadNices().includes(base + 10) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.ok(threadNices().includes(base + 10), `a thread at nice ${base + 10}: ${threadNices()}`);
+  assert.equal(niceOf(process.pid), base, 'the main thread');
   await writer.close();
   await store.close();
 });
