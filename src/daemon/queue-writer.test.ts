@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import type { NewMail } from '../core/records.js';
 import { aBlock } from '../core/records.testkit.js';
 import { type DynamicBlock, dynamicBlock } from '../ports/admin.js';
-import type { Logger } from '../ports/logger.js';
+import { silentLogger } from '../ports/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { FakeStore } from '../store/store.fake.js';
 import { QueueWriter } from './queue-writer.js';
@@ -28,13 +28,7 @@ function stateDir(): string {
   dirs.push(d);
   return d;
 }
-const log = {
-  error: () => {},
-  warn: () => {},
-  info: () => {},
-  debug: () => {},
-  child: () => log,
-} as unknown as Logger;
+const log = silentLogger;
 const mail = (subject: string): NewMail => ({
   kind: 'alert',
   subject,

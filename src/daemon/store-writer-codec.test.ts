@@ -9,11 +9,12 @@ import { test } from 'node:test';
 import { serialize } from 'node:v8';
 import { isSipprotError } from '../core/errors.js';
 import { eventOfListChange } from '../core/history/events.js';
+import { mulberry32 as prng } from '../core/prng.testkit.js';
 import { aBlock, aDecision, anAttack } from '../core/records.testkit.js';
 import type { StoreBatch } from '../ports/store.js';
 import { mergeBatches } from './store-writer-batches.js';
 import { encodeBatch } from './store-writer-codec.js';
-import { prng, variedTurns } from './store-writer-codec.testkit.js';
+import { variedTurns } from './store-writer-codec.testkit.js';
 import { decodeBatch } from './store-writer-decode.js';
 
 const MALFORMED = (e: unknown) =>

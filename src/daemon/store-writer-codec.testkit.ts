@@ -6,6 +6,7 @@
  * User-Agent from the network can be). For the codec's round trip and the rows test.
  */
 import { eventOfDecision } from '../core/history/events.js';
+import { mulberry32 as prng } from '../core/prng.testkit.js';
 import { aBlock, aDecision } from '../core/records.testkit.js';
 import type { BlockRecord, Decision, DecisionAction, Verdict } from '../core/types.js';
 import type { StoreBatch } from '../ports/store.js';
@@ -26,18 +27,6 @@ const USERS = ['100', '101', 'alice', 'Jörg', '内线', '', '9'.repeat(40)];
 const REASONS = ['auth-failures', 'scanner', 'enumeration', 'manual', 'deny-list', 'threshold'] as const;
 const ACTIONS: DecisionAction[] = ['block', 'block', 'block', 'extend', 'permanent', 'unblock', 'observe'];
 const NOTES = [null, 'sipprot: scanner', 'threshold: 3 blocks in 24 h — now permanent', 'note ✓'];
-
-/** A small deterministic PRNG (mulberry32): the same seed, the same turns. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` turns' batches, each with up to `size` decisions and their attacks and events. */
 export function variedTurns(seed: number, n: number, size = 12): StoreBatch[] {

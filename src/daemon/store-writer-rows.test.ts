@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
 import { deserialize, serialize } from 'node:v8';
-import type { Logger } from '../ports/logger.js';
+import { silentLogger } from '../ports/logger.js';
 import type { StoreBatch } from '../ports/store.js';
 import { openDatabase } from '../store/sqlite-open.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -28,13 +28,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const log = {
-  error: () => {},
-  warn: () => {},
-  info: () => {},
-  debug: () => {},
-  child: () => log,
-} as unknown as Logger;
+const log = silentLogger;
 
 /** Turns in the groups one commit carries (1 to 4: the turns that waited for a busy writer). */
 function groups(turns: StoreBatch[]): StoreBatch[][] {
