@@ -65,6 +65,11 @@ export const MIGRATE_STEP = 16;
 /** An old index cell whose entry moved or was removed: a probe goes on past it. */
 const TOMB = -1;
 
+/** The home cell of IPv4 key `k` in an index of 2^(32 - shift) cells (Fibonacci hashing). */
+function home(k: number, shift: number): number {
+  return Math.imul(k, 0x9e3779b1) >>> shift;
+}
+
 /** Offset of slot `s`'s four doubles in its chunk `f64Of(s)`. */
 export function f4(s: number): number {
   return 4 * (s & CHUNK_MASK);
@@ -189,7 +194,7 @@ export class SourceSlots {
   private probe(k: number): number {
     const idx = this.index;
     const mask = this.mask;
-    for (let i = Math.imul(k, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
+    for (let i = home(k, this.shift); ; i = (i + 1) & mask) {
       const s = idx[2 * i + 1]!;
       if (s === 0) break;
       if (idx[2 * i] === k) return s - 1;
@@ -201,7 +206,7 @@ export class SourceSlots {
   private oldCell(k: number): number {
     const old = this.old!;
     const mask = this.oldMask;
-    for (let i = Math.imul(k, 0x9e3779b1) >>> this.oldShift; ; i = (i + 1) & mask) {
+    for (let i = home(k, this.oldShift); ; i = (i + 1) & mask) {
       const s = old[2 * i + 1]!;
       if (s === 0) return -1;
       if (s !== TOMB && old[2 * i] === k) return i;
@@ -223,7 +228,7 @@ export class SourceSlots {
   private place(k: number, v: number): void {
     const idx = this.index;
     const mask = this.mask;
-    let i = Math.imul(k, 0x9e3779b1) >>> this.shift;
+    let i = home(k, this.shift);
     while (idx[2 * i + 1] !== 0) i = (i + 1) & mask;
     idx[2 * i] = k;
     idx[2 * i + 1] = v;
@@ -246,12 +251,12 @@ export class SourceSlots {
     const idx = this.index;
     const mask = this.mask;
     const shift = this.shift;
-    let i = Math.imul(k, 0x9e3779b1) >>> shift;
+    let i = home(k, shift);
     for (; idx[2 * i + 1] !== 0; i = (i + 1) & mask) if (idx[2 * i] === k) break;
     if (idx[2 * i + 1] === 0) return false;
     // Backward shift: move later entries of the probe run into the hole (no tombstones).
     for (let j = (i + 1) & mask; idx[2 * j + 1] !== 0; j = (j + 1) & mask) {
-      const h = Math.imul(idx[2 * j]!, 0x9e3779b1) >>> shift;
+      const h = home(idx[2 * j]!, shift);
       // j's entry may fill the hole at i unless its home lies cyclically in (i, j].
       if (i <= j ? h > i && h <= j : h > i || h <= j) continue;
       idx[2 * i] = idx[2 * j]!;
