@@ -6,9 +6,11 @@
  * machine under load, its collection included; bench/RESULTS.md, helper gcsurv). Each
  * shard holds ~1/64 of the keys and grows on its own, so one growth moves ~1/64 of them.
  *
- * Get, set, delete and size only (no order: the callers never iterate). The hash is
- * FNV-1a over the key's characters (~20 ns for an address).
+ * Get, set, delete and size only (no order: the callers never iterate). The shard is
+ * picked by the detection state's string hash (FNV-1a and a finaliser, ~20 ns an address).
  */
+import { strHash } from '../detect/state-keys.js';
+
 const SHARDS = 64;
 
 export class ShardedMap<V> {
@@ -20,9 +22,7 @@ export class ShardedMap<V> {
   }
 
   private shardOf(key: string): Map<string, V> {
-    let h = 0x811c9dc5 | 0;
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    return this.shards[(h ^ (h >>> 15)) & (SHARDS - 1)]!;
+    return this.shards[strHash(key) & (SHARDS - 1)]!;
   }
 
   get(key: string): V | undefined {
