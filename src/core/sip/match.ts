@@ -19,7 +19,7 @@
  * copy, the Call-ID and branch hashes mostly the parser's (match-hash.ts).
  */
 import type { SipEvent, SipMessage, Transport } from '../types.js';
-import { rotateA, rotateF, rotateI, widenA, widenF, widenI } from './columns.js';
+import { rotate, rotateA, type TypedColumn, widen, widenA } from './columns.js';
 import { StringPool } from './intern.js';
 import {
   branchHash,
@@ -308,60 +308,53 @@ export class RequestTable {
   /**
    * Doubles the columns (up to maxEntries), each one native copy (columns.ts). A ring that
    * does not wrap (remember grows it before its tail would, once half full) keeps its slot
-   * numbers, `next` included; one that wrapped, then filled, is unwrapped. Then the index.
+   * numbers, `next` included; one that wrapped, then filled, is unwrapped: slot head + j
+   * becomes j (`next` and `cur` follow). Then the index.
    */
   private grow(): void {
     const old = this.cap;
     const cap = Math.min(old * 2, this.maxEntries);
-    if (this.head + this.len > old) {
-      this.unwrap(old, cap);
+    const head = this.head;
+    if (head + this.len > old) {
+      this.remapColumns(
+        (a) => rotate(a, head, cap),
+        (a, fill) => rotateA(a, head, cap, fill),
+      );
+      const pos = (s: number) => (s - head + old) % old;
+      const next = this.next;
+      for (let j = 0; j < this.len; j++) {
+        const n = next[j]!;
+        if (n >= 0) next[j] = pos(n);
+      }
+      if (this.cur >= 0) this.cur = pos(this.cur);
+      this.head = 0;
     } else {
-      this.at = widenF(this.at, cap);
-      this.cseq = widenF(this.cseq, cap);
-      this.key = widenI(this.key, new Int32Array(cap));
-      this.verify = widenI(this.verify, new Int32Array(cap));
-      this.next = widenI(this.next, new Int32Array(cap));
-      this.branch = widenI(this.branch, new Int32Array(cap));
-      this.call = widenI(this.call, new Int32Array(cap));
-      this.port = widenI(this.port, new Uint16Array(cap));
-      this.answered = widenI(this.answered, new Uint16Array(cap));
-      this.flags = widenI(this.flags, new Uint8Array(cap));
-      widenA(this.method, cap, '');
-      widenA(this.authUser, cap, null);
-      widenA(this.toUser, cap, null);
-      widenA(this.uriUserCol, cap, null);
-      widenA(this.userAgent, cap, null);
+      this.remapColumns(
+        (a) => widen(a, cap),
+        (a, fill) => widenA(a, cap, fill),
+      );
     }
     this.cap = cap;
     this.reindex();
   }
 
-  /** grow() of a ring that wraps: slot head + j becomes j (`next` and `cur` follow). */
-  private unwrap(old: number, cap: number): void {
-    const head = this.head;
-    const pos = (s: number) => (s - head + old) % old;
-    this.at = rotateF(this.at, head, cap);
-    this.cseq = rotateF(this.cseq, head, cap);
-    this.key = rotateI(this.key, head, new Int32Array(cap));
-    this.verify = rotateI(this.verify, head, new Int32Array(cap));
-    this.branch = rotateI(this.branch, head, new Int32Array(cap));
-    this.call = rotateI(this.call, head, new Int32Array(cap));
-    this.port = rotateI(this.port, head, new Uint16Array(cap));
-    this.answered = rotateI(this.answered, head, new Uint16Array(cap));
-    this.flags = rotateI(this.flags, head, new Uint8Array(cap));
-    const next = rotateI(this.next, head, new Int32Array(cap));
-    for (let j = 0; j < this.len; j++) {
-      const n = next[j]!;
-      if (n >= 0) next[j] = pos(n);
-    }
-    this.next = next;
-    this.method = rotateA(this.method, head, cap, '');
-    this.authUser = rotateA(this.authUser, head, cap, null);
-    this.toUser = rotateA(this.toUser, head, cap, null);
-    this.uriUserCol = rotateA(this.uriUserCol, head, cap, null);
-    this.userAgent = rotateA(this.userAgent, head, cap, null);
-    if (this.cur >= 0) this.cur = pos(this.cur);
-    this.head = 0;
+  /** Every column through `typed` or `js` (the JS columns with their empty value). */
+  private remapColumns(typed: <T extends TypedColumn>(a: T) => T, js: <T>(a: T[], fill: T) => T[]): void {
+    this.at = typed(this.at);
+    this.cseq = typed(this.cseq);
+    this.key = typed(this.key);
+    this.verify = typed(this.verify);
+    this.next = typed(this.next);
+    this.branch = typed(this.branch);
+    this.call = typed(this.call);
+    this.port = typed(this.port);
+    this.answered = typed(this.answered);
+    this.flags = typed(this.flags);
+    this.method = js(this.method, '');
+    this.authUser = js(this.authUser, null);
+    this.toUser = js(this.toUser, null);
+    this.uriUserCol = js(this.uriUserCol, null);
+    this.userAgent = js(this.userAgent, null);
   }
 
   /** The index at the columns' size: each hash's newest slot (its chain in `next` stays). */
