@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { count } from '../platform/time-text.js';
-import type { StatusReport } from '../ports/admin.js';
+import type { StatusReport, StoreBacklog } from '../ports/admin.js';
 import { checkText } from './check-text.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -138,6 +138,7 @@ function statusFooter(s: StatusReport): string {
       `STORE FAILING since ${new Date((p.store.since ?? 0) * 1000).toISOString()}: ${p.store.pending} decisions wait in memory (${p.store.lastError}); in force in the kernel, retried`,
     );
   }
+  if (live?.writer) lines.push(writerLine(live.writer));
   if (live?.drops) {
     const d = Object.entries(live.drops)
       .filter(([, c]) => c.packets > 0)
@@ -145,4 +146,25 @@ function statusFooter(s: StatusReport): string {
     lines.push(`packets dropped by sipprot: ${d.length > 0 ? d.join(', ') : 'none yet'}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The store writer thread's backlog: what waits (a flood's commits fall behind by seconds
+ * and catch up after), its budget, and the rows left out to stay within it (never a block).
+ */
+export function writerLine(w: StoreBacklog): string {
+  const shed = w.shed.history + w.shed.attacks + w.shed.decisions;
+  return (
+    `store writer: ${megabytes(w.bytes)} in ${count(w.turns)} turns waiting ` +
+    `(peak ${megabytes(w.peakBytes)}, budget ${megabytes(w.budgetBytes)})` +
+    (w.shedding ? ', SHEDDING rows until it catches up' : '') +
+    '; rows shed since start: ' +
+    (shed === 0
+      ? 'none'
+      : `${count(shed)} (history ${count(w.shed.history)}, attacks ${count(w.shed.attacks)}, decisions ${count(w.shed.decisions)}; blocks are never shed)`)
+  );
+}
+
+function megabytes(n: number): string {
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`;
 }

@@ -24,7 +24,7 @@ import type { AttackRecord } from '../core/records.js';
 import { START_REQUEST } from '../core/sip/parse.js';
 import type { BlockRecord, Config, Decision } from '../core/types.js';
 import type { DetectionCounts } from '../metrics/sipprot-metrics.js';
-import type { Protection } from '../ports/admin.js';
+import type { Protection, StoreBacklog } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -297,6 +297,11 @@ export class Pipeline implements PacketSink {
   }
 
   /** Decisions in force in the kernel that the store has not taken yet (a full disk). */
+  /** The store writer's backlog (status); null when commits run on the event loop. */
+  writerState(): StoreBacklog | null {
+    return this.writer?.backlogState() ?? null;
+  }
+
   storeState(): Protection['store'] {
     return this.enforcer.storeState();
   }

@@ -79,6 +79,7 @@ export async function liveStats(p: RunningParts): Promise<LiveStats> {
     sipMessages: p.pipeline.sipMessages,
     drops: drops ? { ...drops } : null,
     protection: p.kernel.protection(p.pipeline.storeState()),
+    writer: p.pipeline.writerState(),
   };
 }
 

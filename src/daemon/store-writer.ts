@@ -20,7 +20,9 @@
  * shared memory (SharedArrayBuffer): the hand-over passes them, it does not copy them —
  * postMessage copied every byte, and a slow writer's commit carried 100+ turns (23 MB:
  * 45–177 ms of the loop at load 8, bench/RESULTS.md). They stay readable here until the
- * commit is answered: a refused one is read back (`unstage`) for the retry.
+ * commit is answered: a refused one is read back (`unstage`) for the retry. What waits is
+ * bounded by a byte budget (store-writer-backlog.ts): over it, new turns leave their
+ * history rows out, then their decision and attack rows, never a block; counted for status.
  *
  * Contract kept: commits are applied in the order they were made (one worker, one queue)
  * and `commit` resolves once the transaction is durable, or rejects with the store's
@@ -29,10 +31,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, SipprotError, type SipprotErrorCode } from '../core/errors.js';
+import type { StoreBacklog } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import type { BlockPage, BlockPageQuery, Store, StoreBatch } from '../ports/store.js';
 import { dynamicJsonOf, type ExportJob, exportTextOf } from './off-loop-reads.js';
 import { storeWith } from './store-with.js';
+import { BACKLOG_BUDGET_BYTES, WriterBacklog } from './store-writer-backlog.js';
 import { mergeBatches } from './store-writer-batches.js';
 import { encodeBatch } from './store-writer-codec.js';
 import { decodeBatch } from './store-writer-decode.js';
@@ -84,13 +88,23 @@ export class StoreWriter {
   private started = false;
   private seq = 0;
   private readonly waiting = new Map<number, Waiter>();
+  /** The staged turns not committed yet, within their byte budget. */
+  private readonly backlog: WriterBacklog;
 
   constructor(
     private readonly stateDir: string,
     /** The daemon's own store: the fallback. */
     private readonly fallback: Pick<Store, 'commit' | 'pageBlocks' | 'listBlocks' | QueueWrite>,
     private readonly log: Logger,
-  ) {}
+    budgetBytes = BACKLOG_BUDGET_BYTES,
+  ) {
+    this.backlog = new WriterBacklog(budgetBytes, log);
+  }
+
+  /** What waits for the thread, and what was shed to bound it (`sipprot status`). */
+  backlogState(): StoreBacklog {
+    return this.backlog.state();
+  }
 
   commit(batch: StoreBatch): Promise<void> {
     return this.send({ batch }, () => this.fallback.commit(batch));
@@ -102,19 +116,29 @@ export class StoreWriter {
    */
   stage(batch: StoreBatch): Uint8Array | null {
     if (this.started && this.worker === null) return null;
-    return encodeBatch(batch);
+    const staged = encodeBatch(this.backlog.admit(batch));
+    this.backlog.held(staged);
+    return staged;
   }
 
   /** A staged batch read back (a refused commit's batches join the unsaved queue). */
   unstage(staged: Uint8Array): StoreBatch {
+    this.backlog.released(staged);
     return decodeBatch(staged);
   }
 
   /** Commits staged turns in order in one transaction (on the event loop once the worker is lost). */
   commitStaged(staged: readonly Uint8Array[]): Promise<void> {
-    return this.send({ staged: [...staged] }, () =>
-      this.fallback.commit(mergeBatches(staged.map((b) => this.unstage(b)))),
+    const turns = [...staged];
+    const done = this.send({ staged: turns }, () =>
+      this.fallback.commit(mergeBatches(staged.map((b) => decodeBatch(b)))),
     );
+    // Answered (committed or refused, then read back by the retry): no longer waiting here.
+    const release = () => {
+      for (const b of turns) this.backlog.released(b);
+    };
+    done.then(release, release);
+    return done;
   }
 
   /**

@@ -7,12 +7,38 @@
  * unblock. Memory is bounded: block records one per address (the latest wins: that is
  * what a restart needs), history-like rows (decisions, attacks, history, counts) at
  * most MAX_ROWS each — the oldest are dropped first and counted, never a block.
+ * SHED_ORDER is the rule every bounded queue of store rows follows (the writer's backlog,
+ * store-writer-backlog.ts, sheds by it too): which rows may go, least value first.
  */
 import type { ListEntry } from '../core/types.js';
 import type { Protection } from '../ports/admin.js';
 import type { StoreBatch } from '../ports/store.js';
 
 const MAX_ROWS = 20_000;
+
+/**
+ * The rows a bounded queue may let go, least value first: the history events (evidence of
+ * a decision), the attack and decision rows (the reports' and `history`'s), the block
+ * counts (a repeat offender's escalation). Never a block record or a lifted block
+ * (`blocks`, `deleteBlocks`): the kernel's state at restart is made from those.
+ */
+export const SHED_ORDER = ['history', 'attacks', 'decisions', 'incrementTimesBlocked'] as const;
+export type SheddableRow = (typeof SHED_ORDER)[number];
+
+/** `b` without the rows of `kinds` (a copy; `b` is not changed), and how many of each went. */
+export function withoutRows(
+  b: StoreBatch,
+  kinds: readonly SheddableRow[],
+): { batch: StoreBatch; shed: Record<SheddableRow, number> } {
+  const shed = { history: 0, attacks: 0, decisions: 0, incrementTimesBlocked: 0 };
+  if (kinds.length === 0) return { batch: b, shed };
+  const batch = { ...b };
+  for (const k of kinds) {
+    shed[k] = b[k]?.length ?? 0;
+    delete batch[k];
+  }
+  return { batch, shed };
+}
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 60_000;
 
@@ -57,7 +83,7 @@ export class UnsavedQueue {
       this.deletes.delete(rec.ip);
       this.blocks.set(rec.ip, rec);
     }
-    for (const k of ['incrementTimesBlocked', 'decisions', 'attacks', 'history'] as const) {
+    for (const k of SHED_ORDER) {
       const list = this.rows[k] as unknown[];
       for (const x of (b[k] ?? []) as unknown[]) list.push(x);
       if (list.length > MAX_ROWS) this.dropped += list.splice(0, list.length - MAX_ROWS).length;

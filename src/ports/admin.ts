@@ -137,6 +137,27 @@ export interface LiveStats {
   loopLag: LoopLagStats | null;
   /** Whether protection holds (issue 10 items 10, 13); absent from older daemons. */
   protection?: Protection;
+  /** What waits for the store writer thread (null: commits on the event loop); absent from older daemons. */
+  writer?: StoreBacklog | null;
+}
+
+/**
+ * The store writer's backlog (daemon/store-writer-backlog.ts): staged turns the writer
+ * thread has not committed yet, and the rows left out to keep them within the budget
+ * (history first, then attacks and decisions; never a block).
+ */
+export interface StoreBacklog {
+  /** Staged bytes not committed yet (waiting, or in the commit in flight). */
+  bytes: number;
+  /** The most that waited at once since start. */
+  peakBytes: number;
+  /** Turns staged and not committed yet. */
+  turns: number;
+  budgetBytes: number;
+  /** Rows shed since start, by kind. */
+  shed: { history: number; attacks: number; decisions: number };
+  /** Whether new turns shed rows now. */
+  shedding: boolean;
 }
 
 /** What would make a "BLOCKED" answer untrue: the kernel or the store not holding what sipprot decided. */

@@ -189,6 +189,20 @@ const LiveStats = record(
       ),
       description: "does protection hold: the kernel has sipprot's rules, the store took every decision",
     },
+    writer: {
+      ...nullable(
+        record({
+          bytes: int,
+          peakBytes: int,
+          turns: int,
+          budgetBytes: int,
+          shed: record({ history: int, attacks: int, decisions: int }),
+          shedding: bool,
+        }),
+      ),
+      description:
+        'the store writer thread: staged bytes and turns not committed yet, the budget, rows shed since start to stay within it (never a block); null when commits run on the event loop',
+    },
   },
 );
 
