@@ -15,6 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StoreBacklog } from '../../src/ports/admin.js';
 import { run, type Started, sleep, startIn, stop, waitFor } from '../latency/proc.js';
 
 const HERE = new URL('.', import.meta.url).pathname;
@@ -75,6 +76,8 @@ export interface LiveStatus {
       p99SinceStart?: number;
       maxSinceStart: number;
     } | null;
+    /** The store writer's backlog (src/ports/admin.ts StoreBacklog; absent in older daemons). */
+    writer?: StoreBacklog | null;
   };
 }
 

@@ -62,6 +62,11 @@ export interface FloodRun {
   rssStartMb: number;
   rssPeakMb: number;
   hwmMb: number;
+  /**
+   * The store writer's backlog after the run (`status`): the most staged bytes that waited
+   * for it at once, and the rows shed to stay within its budget (null: an older daemon).
+   */
+  writer: { peakMb: number; budgetMb: number; shedHistory: number; shedRows: number; leftMb: number } | null;
   /** Blocks in force after the run, and those made in the window (after --settle). */
   blocks: number;
   windowBlocks: number;
@@ -170,6 +175,7 @@ export function result(
     rssStartMb: 0,
     rssPeakMb: 0,
     hwmMb: 0,
+    writer: writerOf(after),
     blocks: blocksOf(after),
     windowBlocks: blocksOf(after) - blocksOf(from),
     lag: report?.lagMs ?? null,
@@ -179,6 +185,19 @@ export function result(
     loadAfter: [],
     replayCpuPct: replayPct(rep),
     machine: machineShare(w.m0, w.m1, CORES),
+  };
+}
+
+function writerOf(s: LiveStatus): FloodRun['writer'] {
+  const w = s.live?.writer;
+  if (!w) return null;
+  const mb = (n: number) => n / 2 ** 20;
+  return {
+    peakMb: mb(w.peakBytes),
+    budgetMb: mb(w.budgetBytes),
+    shedHistory: w.shed.history,
+    shedRows: w.shed.history + w.shed.attacks + w.shed.decisions,
+    leftMb: mb(w.bytes),
   };
 }
 
@@ -221,6 +240,10 @@ export function line(r: FloodRun): string {
     )}); wake-ups a message: main thread ${r.mainWakeupsPerMsg.toFixed(2)}, ` +
     `capture thread ${r.captureWakeupsPerMsg.toFixed(2)}; drain ${f1(r.drainSeconds)} s; RSS ${k(r.rssStartMb)} → peak ${k(r.rssPeakMb)} MB ` +
     `(VmHWM ${k(r.hwmMb)} MB${r.heapUsedMb === null ? '' : `, heap used ${k(r.heapUsedMb)} MB`}); ` +
+    (r.writer
+      ? `store writer backlog peak ${f1(r.writer.peakMb)} MB of ${f1(r.writer.budgetMb)}, ${f1(r.writer.leftMb)} MB left, ` +
+        `rows shed ${k(r.writer.shedRows)} (history ${k(r.writer.shedHistory)}); `
+      : '') +
     (r.lag && r.gc
       ? `event-loop lag p50 ${f1(r.lag.p50)} / p99 ${f1(r.lag.p99)} / max ${f1(r.lag.max)} ms; ` +
         `GC ${r.gc.count} pauses, ${k(r.gc.totalMs)} ms total, max ${f1(r.gc.maxMs)} ms; `
