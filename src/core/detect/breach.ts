@@ -15,6 +15,7 @@
  */
 import { type PendingRequest, targetUser } from '../sip/match.js';
 import type { DetectContext } from './context.js';
+import { off } from './state.js';
 import { hasUser } from './state-lists.js';
 import { watchedPrefix } from './toll.js';
 
@@ -28,15 +29,17 @@ export function onCredentialSuccess(
 ): void {
   if (req.method === 'REGISTER' || req.followUp) c.trust.mark(key, at);
   // A source that never failed cannot have cracked anything: every working phone stops here.
-  const t = c.ips;
-  if (st < 0 || t.failTotal[st] === 0) return;
+  if (st < 0) return;
+  const t = c.ips.cols(st);
+  const o = off(st);
+  if (t.failTotal[o] === 0) return;
   if (req.method !== 'REGISTER' && req.method !== 'INVITE') return;
   const user = targetUser(req);
   if (user === null) return;
   let failures = 0;
-  if (t.freshFails[st]! >= c.breachMin && hasUser(t, st, user)) {
-    failures = t.failTotal[st]!;
-    t.freshFails[st] = 0;
+  if (t.freshFails[o]! >= c.breachMin && hasUser(c.ips, st, user)) {
+    failures = t.failTotal[o]!;
+    t.freshFails[o] = 0;
   } else if (c.distSources > 0) {
     const ext = c.ext.get(user);
     if (ext !== undefined && ext.size >= 2 && c.ext.hasSource(user, key, at)) {
@@ -83,11 +86,12 @@ export function onOutsideCall(
     c.alert({ ...base, kind: 'watched-call', failures: 0 });
     raised = true;
   }
-  const t = c.ips;
-  const st = t.get(c.prefix.key(req.remote));
-  if (st >= 0 && t.failTotal[st]! >= c.breachMin) {
-    c.alert({ ...base, kind: 'breach', failures: t.failTotal[st]! });
-    t.failTotal[st] = 0;
+  const st = c.ips.get(c.prefix.key(req.remote));
+  const t = st >= 0 ? c.ips.cols(st) : null;
+  const o = off(st);
+  if (t !== null && t.failTotal[o]! >= c.breachMin) {
+    c.alert({ ...base, kind: 'breach', failures: t.failTotal[o]! });
+    t.failTotal[o] = 0;
     raised = true;
   }
   if (raised) c.requests.markAlerted();

@@ -23,7 +23,7 @@
 import { hashOne, type PendingRequest, targetUser } from '../sip/match.js';
 import type { DetectContext } from './context.js';
 import { EXTENSION_WINDOW } from './extension.js';
-import type { IpTable } from './state.js';
+import { type IpTable, off } from './state.js';
 import { addUser, pushDialog, takeDialog } from './state-lists.js';
 
 const HOUR = 3600;
@@ -36,14 +36,16 @@ export function onFailure(c: DetectContext, req: PendingRequest, at: number): bo
   const key = c.prefix.key(req.remote);
   const t = c.ips;
   const st = t.getOrCreate(key);
-  t.failTotal[st]!++;
+  const col = t.cols(st);
+  const o = off(st);
+  col.failTotal[o]!++;
   t.failPush(st, at);
 
   const user = targetUser(req);
   const fresh = failedDialog(t, st, hashOne(user), req.callHash, req.cseq);
-  const phoneRun = t.phoneRun[st]!;
+  const phoneRun = col.phoneRun[o]!;
   addUser(t, st, user, c.userCap);
-  if (fresh) t.freshFails[st]!++;
+  if (fresh) col.freshFails[o]!++;
 
   if (t.failFull(st, at, c.period)) {
     let phone = false;
@@ -69,20 +71,21 @@ export function onFailure(c: DetectContext, req: PendingRequest, at: number): bo
  * in turn, stay one dialog each. A source failing once allocates nothing.
  */
 function failedDialog(t: IpTable, st: number, uh: number, call: number, cseq: number): boolean {
-  const run = t.phoneRun[st]!;
-  if (run > 0 && uh === t.phoneUser[st] && call === t.phoneCall[st]) {
-    const rising = cseq > t.phoneCseq[st]!;
-    t.phoneRun[st] = rising ? run + 1 : 1;
-    t.phoneCseq[st] = cseq;
+  const c = t.cols(st);
+  const o = off(st);
+  const run = c.phoneRun[o]!;
+  if (run > 0 && uh === c.phoneUser[o] && call === c.phoneCall[o]) {
+    const rising = cseq > c.phoneCseq[o]!;
+    c.phoneRun[o] = rising ? run + 1 : 1;
+    c.phoneCseq[o] = cseq;
     return !rising;
   }
   const fresh = takeDialog(t, st, dialogHash(uh, call), cseq) !== 1;
-  if (run > 0)
-    pushDialog(t, st, dialogHash(t.phoneUser[st]!, t.phoneCall[st]!), t.phoneCseq[st]!, MAX_DIALOGS);
-  t.phoneRun[st] = 1;
-  t.phoneUser[st] = uh;
-  t.phoneCall[st] = call;
-  t.phoneCseq[st] = cseq;
+  if (run > 0) pushDialog(t, st, dialogHash(c.phoneUser[o]!, c.phoneCall[o]!), c.phoneCseq[o]!, MAX_DIALOGS);
+  c.phoneRun[o] = 1;
+  c.phoneUser[o] = uh;
+  c.phoneCall[o] = call;
+  c.phoneCseq[o] = cseq;
   return fresh;
 }
 
@@ -98,23 +101,24 @@ function estimate(idx: number, cur: number, prev: number, len: number, at: numbe
 /** Counts a new failed dialog in the hour and day windows; true if a verdict was given. */
 function slowWindows(c: DetectContext, st: number, req: PendingRequest, key: string, at: number): boolean {
   if (c.slowHour <= 0 && c.slowDay <= 0) return false;
-  const t = c.ips;
+  const t = c.ips.cols(st);
+  const o = off(st);
   const h = Math.floor(at / HOUR);
-  if (h !== t.hourIdx[st]) {
-    t.hourPrev[st] = h === t.hourIdx[st]! + 1 ? t.hourCur[st]! : 0;
-    t.hourCur[st] = 0;
-    t.hourIdx[st] = h;
+  if (h !== t.hourIdx[o]) {
+    t.hourPrev[o] = h === t.hourIdx[o]! + 1 ? t.hourCur[o]! : 0;
+    t.hourCur[o] = 0;
+    t.hourIdx[o] = h;
   }
-  t.hourCur[st]!++;
+  t.hourCur[o]!++;
   const d = Math.floor(at / DAY);
-  if (d !== t.dayIdx[st]) {
-    t.dayPrev[st] = d === t.dayIdx[st]! + 1 ? t.dayCur[st]! : 0;
-    t.dayCur[st] = 0;
-    t.dayIdx[st] = d;
+  if (d !== t.dayIdx[o]) {
+    t.dayPrev[o] = d === t.dayIdx[o]! + 1 ? t.dayCur[o]! : 0;
+    t.dayCur[o] = 0;
+    t.dayIdx[o] = d;
   }
-  t.dayCur[st]!++;
-  const hour = estimate(h, t.hourCur[st]!, t.hourPrev[st]!, HOUR, at);
-  const day = estimate(d, t.dayCur[st]!, t.dayPrev[st]!, DAY, at);
+  t.dayCur[o]!++;
+  const hour = estimate(h, t.hourCur[o]!, t.hourPrev[o]!, HOUR, at);
+  const day = estimate(d, t.dayCur[o]!, t.dayPrev[o]!, DAY, at);
   if (c.slowHour > 0 && hour >= c.slowHour) {
     const n = Math.round(hour);
     c.verdict(st, 'slow-attack', req.remote, key, at, n, req, {

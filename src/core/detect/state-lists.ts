@@ -6,7 +6,7 @@
  * only for the sources that need it. Each function keeps the exact semantics the lists had
  * as plain arrays (order, caps, what is dropped first), so verdicts do not change.
  */
-import type { IpTable, SourceExtra } from './state.js';
+import { type IpTable, off, type SourceExtra } from './state.js';
 import { within } from './window.js';
 
 /** The source's extra lists, made on first use. */
@@ -39,24 +39,26 @@ export function addUser(t: IpTable, s: number, user: string | null, cap: number)
     if (list.length > cap) list.pop();
     return;
   }
-  const a = t.user0[s]!;
-  const b = t.user1[s]!;
+  const c = t.cols(s);
+  const o = off(s);
+  const a = c.user0[o]!;
+  const b = c.user1[o]!;
   if (a === null) {
-    t.user0[s] = t.names.of(user);
+    c.user0[o] = t.names.of(user);
   } else if (a === user) {
     return;
   } else if (cap <= 1) {
-    t.user0[s] = t.names.of(user);
+    c.user0[o] = t.names.of(user);
   } else if (b === null || b === user) {
-    t.user1[s] = a;
-    t.user0[s] = b === user ? b : t.names.of(user);
+    c.user1[o] = a;
+    c.user0[o] = b === user ? b : t.names.of(user);
   } else if (cap === 2) {
-    t.user1[s] = a;
-    t.user0[s] = t.names.of(user);
+    c.user1[o] = a;
+    c.user0[o] = t.names.of(user);
   } else {
     extraOf(t, s).users = [t.names.of(user), a, b];
-    t.user0[s] = null;
-    t.user1[s] = null;
+    c.user0[o] = null;
+    c.user1[o] = null;
   }
 }
 
@@ -64,9 +66,10 @@ export function addUser(t: IpTable, s: number, user: string | null, cap: number)
 export function usersOf(t: IpTable, s: number): string[] {
   const list = t.extra.get(s)?.users;
   if (list) return list.slice();
-  const a = t.user0[s]!;
+  const c = t.cols(s);
+  const a = c.user0[off(s)]!;
   if (a === null) return [];
-  const b = t.user1[s]!;
+  const b = c.user1[off(s)]!;
   return b === null ? [a] : [a, b];
 }
 
@@ -74,7 +77,8 @@ export function usersOf(t: IpTable, s: number): string[] {
 export function hasUser(t: IpTable, s: number, user: string): boolean {
   const list = t.extra.get(s)?.users;
   if (list) return list.includes(user);
-  return t.user0[s] === user || t.user1[s] === user;
+  const c = t.cols(s);
+  return c.user0[off(s)] === user || c.user1[off(s)] === user;
 }
 
 /**
@@ -95,24 +99,28 @@ export function takeDialog(t: IpTable, s: number, d: number, cseq: number): numb
     }
     return -1;
   }
-  if (t.dlgFlag[s] === 0 || t.dlgHash[s] !== d) return -1;
-  t.dlgFlag[s] = 0;
-  return cseq > t.dlgCseq[s]! ? 1 : 0;
+  const c = t.cols(s);
+  const o = off(s);
+  if (c.dlgFlag[o] === 0 || c.dlgHash[o] !== d) return -1;
+  c.dlgFlag[o] = 0;
+  return cseq > c.dlgCseq[o]! ? 1 : 0;
 }
 
 /** Appends an earlier failing dialog, at most `cap` (the oldest dropped). */
 export function pushDialog(t: IpTable, s: number, d: number, cseq: number, cap: number): void {
   const x = t.extra.get(s);
+  const c = t.cols(s);
+  const o = off(s);
   if (x?.dialogs) {
     x.dialogs = withPair(x.dialogs, d, cseq, cap);
-  } else if (t.dlgFlag[s] === 0) {
+  } else if (c.dlgFlag[o] === 0) {
     if (cap < 1) return;
-    t.dlgFlag[s] = 1;
-    t.dlgHash[s] = d;
-    t.dlgCseq[s] = cseq;
+    c.dlgFlag[o] = 1;
+    c.dlgHash[o] = d;
+    c.dlgCseq[o] = cseq;
   } else {
-    t.dlgFlag[s] = 0;
-    extraOf(t, s).dialogs = withPair([t.dlgHash[s]!, t.dlgCseq[s]!], d, cseq, cap);
+    c.dlgFlag[o] = 0;
+    extraOf(t, s).dialogs = withPair([c.dlgHash[o]!, c.dlgCseq[o]!], d, cseq, cap);
   }
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { canonicalV4Number as ipv4Number } from '../net/ip.js';
 import { mulberry32 } from '../prng.testkit.js';
-import { IpTable } from './state.js';
+import { IpTable, off } from './state.js';
 import { strHash } from './state-keys.js';
 import {
   addProbe,
@@ -55,6 +55,12 @@ class MapModel {
   }
 }
 
+/** A source's failTotal (its slot read once). */
+const fails = (t: IpTable, s: number) => t.cols(s).failTotal[off(s)]!;
+const setFails = (t: IpTable, s: number, v: number) => {
+  t.cols(s).failTotal[off(s)] = v;
+};
+
 const dotted = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
 /** Two different strings with the same 30-bit hash (found by brute force, ~2^15 tries). */
@@ -90,9 +96,9 @@ describe('IpTable (typed-array source state)', () => {
     const a = t.getOrCreate('10.0.0.1');
     const b = t.getOrCreate('010.0.0.1');
     assert.notEqual(a, b, 'a non-canonical spelling is another key, as it was in the Map');
-    t.failTotal[a] = 7;
-    assert.equal(t.failTotal[t.get('10.0.0.1')], 7);
-    assert.equal(t.failTotal[t.get('010.0.0.1')], 0);
+    t.cols(a).failTotal[off(a)] = 7;
+    assert.equal(fails(t, t.get('10.0.0.1')), 7);
+    assert.equal(fails(t, t.get('010.0.0.1')), 0);
   });
 
   test('string keys with the same hash, and a string whose hash equals an IPv4 number, stay apart', () => {
@@ -102,17 +108,17 @@ describe('IpTable (typed-array source state)', () => {
     const t = new IpTable(60);
     const slots = [x, y, v4].map((k, i) => {
       const s = t.getOrCreate(k);
-      t.failTotal[s] = i + 1;
+      t.cols(s).failTotal[off(s)] = i + 1;
       return s;
     });
     assert.equal(new Set(slots).size, 3);
     assert.deepEqual(
-      [x, y, v4].map((k) => t.failTotal[t.get(k)]),
+      [x, y, v4].map((k) => fails(t, t.get(k))),
       [1, 2, 3],
     );
     t.delete(x);
     assert.equal(t.get(x), -1);
-    assert.equal(t.failTotal[t.get(y)], 2, 'deleting one twin keeps the other findable');
+    assert.equal(fails(t, t.get(y)), 2, 'deleting one twin keeps the other findable');
     assert.equal(t.size, 2);
   });
 
@@ -137,14 +143,14 @@ describe('IpTable (typed-array source state)', () => {
         if (r < 0.45) {
           const s = t.getOrCreate(k);
           const ms = m.getOrCreate(k);
-          assert.equal(t.failTotal[s], ms.failTotal, `op ${op}: ${k}`);
-          t.failTotal[s]!++;
+          assert.equal(t.cols(s).failTotal[off(s)], ms.failTotal, `op ${op}: ${k}`);
+          t.cols(s).failTotal[off(s)]!++;
           ms.failTotal++;
         } else if (r < 0.8) {
           const s = t.get(k);
           const ms = m.get(k);
           assert.equal(s >= 0, ms !== undefined, `op ${op}: ${k} present?`);
-          if (ms !== undefined) assert.equal(t.failTotal[s], ms.failTotal);
+          if (ms !== undefined) assert.equal(t.cols(s).failTotal[off(s)], ms.failTotal);
         } else if (r < 0.95) {
           t.delete(k);
           m.delete(k);
@@ -156,9 +162,71 @@ describe('IpTable (typed-array source state)', () => {
         if (op % 1000 === 0) assert.equal(t.size, m.size, `op ${op}: size`);
       }
       assert.equal(t.size, m.size);
-      for (const [k, v] of [...m.cur, ...m.prev]) assert.equal(t.failTotal[t.get(k)], v.failTotal, k);
+      for (const [k, v] of [...m.cur, ...m.prev]) assert.equal(fails(t, t.get(k)), v.failTotal, k);
     });
   }
+
+  for (const seed of [5, 17, 99, 1234]) {
+    test(`the index doubles in steps: every live slot in exactly one cell, none lost (seed ${seed})`, () => {
+      // Adds (IPv4 and string keys) and deletes through four doublings of the index, the
+      // old table still being moved during most of them: after every operation the keys
+      // present are found at their slot, the deleted ones are not, and every 61 operations
+      // the cells of both tables hold each live slot exactly once (a cell moved without
+      // its old copy made a tombstone, or a removal that missed the old table, shows as a
+      // slot twice; a cell dropped in the move, as one missing).
+      const rnd = mulberry32(seed);
+      const t = new IpTable(1e9);
+      const want = new Map<string, number>();
+      const present: string[] = [];
+      let migrated = 0;
+      for (let op = 0; op < 24_000; op++) {
+        if (present.length > 0 && rnd() < 0.3) {
+          const j = Math.floor(rnd() * present.length);
+          const k = present[j]!;
+          present[j] = present[present.length - 1]!;
+          present.pop();
+          t.delete(k);
+          want.delete(k);
+          assert.equal(t.get(k), -1, `op ${op}: deleted ${k} is gone`);
+        } else {
+          const i = Math.floor(rnd() * 2 ** 31);
+          const k = rnd() < 0.8 ? dotted(i) : `2001:db8:${i.toString(16)}::/64`;
+          if (want.has(k)) continue;
+          const s = t.getOrCreate(k);
+          assert.equal(fails(t, s), 0, `op ${op}: ${k} starts empty`);
+          setFails(t, s, op + 1);
+          want.set(k, op + 1);
+          present.push(k);
+        }
+        if (t.indexMigrating) migrated++;
+        if (op % 61 === 0) assert.deepEqual(t.indexedSlots(), t.liveSlots(), `op ${op}: cells`);
+        if (op % 997 === 0) for (const [k, v] of want) assert.equal(fails(t, t.get(k)), v, `op ${op}: ${k}`);
+      }
+      assert.ok(migrated > 1000, `the test ran while the index moved (${migrated} ops)`);
+      assert.deepEqual(t.indexedSlots(), t.liveSlots());
+      assert.equal(t.size, want.size);
+      for (const [k, v] of want) assert.equal(fails(t, t.get(k)), v, k);
+    });
+  }
+
+  test('slots past the first chunk are fresh and keep their values; freed ones are reused last-freed first', () => {
+    const t = new IpTable(1e9);
+    const slots: number[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const s = t.getOrCreate(dotted(0x0d000000 + i));
+      assert.equal(s, i, 'slots are handed out in order');
+      assert.equal(fails(t, s), 0);
+      setFails(t, s, i + 1);
+      slots.push(s);
+    }
+    for (let i = 0; i < 10_000; i++) assert.equal(fails(t, t.get(dotted(0x0d000000 + i))), i + 1);
+    t.delete(dotted(0x0d000000 + 5000));
+    t.delete(dotted(0x0d000000 + 7));
+    assert.equal(t.getOrCreate('192.0.2.1'), 7, 'the last freed slot first');
+    assert.equal(t.getOrCreate('192.0.2.2'), 5000);
+    assert.equal(t.getOrCreate('192.0.2.3'), 10_000, 'then a new one');
+    assert.equal(fails(t, 7), 0, 'a reused slot starts empty');
+  });
 
   test("every column keeps its values through the table's growths", () => {
     // Values of source i in every column (distinct per column and source), checked for the
@@ -166,46 +234,50 @@ describe('IpTable (typed-array source state)', () => {
     // a fresh slot past the old length not starting empty) shows here.
     const t = new IpTable(3600, 3);
     const put = (s: number, i: number) => {
-      t.failTotal[s] = i;
-      t.freshFails[s] = i + 1;
-      t.phoneUser[s] = i + 2;
-      t.phoneCall[s] = i + 3;
-      t.phoneCseq[s] = i + 0.5;
-      t.phoneRun[s] = i + 4;
-      t.hourIdx[s] = i + 5;
-      t.hourCur[s] = i + 6;
-      t.hourPrev[s] = i + 7;
-      t.dayIdx[s] = i + 8;
-      t.dayCur[s] = i + 9;
-      t.dayPrev[s] = i + 10;
-      t.dlgFlag[s] = i & 1;
-      t.dlgHash[s] = i + 11;
-      t.dlgCseq[s] = i + 0.25;
-      t.user0[s] = `u${i}`;
-      t.user1[s] = `v${i}`;
+      const c = t.cols(s);
+      const o = off(s);
+      c.failTotal[off(s)] = i;
+      c.freshFails[o] = i + 1;
+      c.phoneUser[o] = i + 2;
+      c.phoneCall[o] = i + 3;
+      c.phoneCseq[o] = i + 0.5;
+      c.phoneRun[o] = i + 4;
+      c.hourIdx[o] = i + 5;
+      c.hourCur[o] = i + 6;
+      c.hourPrev[o] = i + 7;
+      c.dayIdx[o] = i + 8;
+      c.dayCur[o] = i + 9;
+      c.dayPrev[o] = i + 10;
+      c.dlgFlag[o] = i & 1;
+      c.dlgHash[o] = i + 11;
+      c.dlgCseq[o] = i + 0.25;
+      c.user0[o] = `u${i}`;
+      c.user1[o] = `v${i}`;
       for (let f = 0; f < i % 5; f++) t.failPush(s, 1000 + i + f); // 3 and 4: into a ring
     };
     const check = (i: number) => {
       const s = t.get(dotted(0x0c000000 + i));
       assert.ok(s >= 0, `source ${i}`);
+      const c = t.cols(s);
+      const o = off(s);
       const got = [
-        t.failTotal[s],
-        t.freshFails[s],
-        t.phoneUser[s],
-        t.phoneCall[s],
-        t.phoneCseq[s],
-        t.phoneRun[s],
-        t.hourIdx[s],
-        t.hourCur[s],
-        t.hourPrev[s],
-        t.dayIdx[s],
-        t.dayCur[s],
-        t.dayPrev[s],
-        t.dlgFlag[s],
-        t.dlgHash[s],
-        t.dlgCseq[s],
-        t.user0[s],
-        t.user1[s],
+        c.failTotal[o],
+        c.freshFails[o],
+        c.phoneUser[o],
+        c.phoneCall[o],
+        c.phoneCseq[o],
+        c.phoneRun[o],
+        c.hourIdx[o],
+        c.hourCur[o],
+        c.hourPrev[o],
+        c.dayIdx[o],
+        c.dayCur[o],
+        c.dayPrev[o],
+        c.dlgFlag[o],
+        c.dlgHash[o],
+        c.dlgCseq[o],
+        c.user0[o],
+        c.user1[o],
         t.failsWithin(s, 1e9, 1e9),
       ];
       const want = [
@@ -233,7 +305,12 @@ describe('IpTable (typed-array source state)', () => {
     const n = 20_000; // 1024 → 32768 slots: five growths
     for (let i = 0; i < n; i++) {
       const s = t.getOrCreate(dotted(0x0c000000 + i));
-      assert.ok(t.user0[s] === null && t.user1[s] === null && t.failTotal[s] === 0, `fresh source ${i}`);
+      assert.ok(
+        t.cols(s).user0[off(s)] === null &&
+          t.cols(s).user1[off(s)] === null &&
+          t.cols(s).failTotal[off(s)] === 0,
+        `fresh source ${i}`,
+      );
       put(s, i);
       if (i % 97 === 0) for (let j = 0; j <= i; j += 1 + (j % 13)) check(j);
     }
@@ -243,16 +320,17 @@ describe('IpTable (typed-array source state)', () => {
 
   test('grows to 300k sources and drops idle ones two rotations later, freeing their slots', () => {
     const t = new IpTable(60);
-    for (let i = 0; i < 300_000; i++) t.failTotal[t.getOrCreate(dotted(0x0b000000 + i))] = i;
+    for (let i = 0; i < 300_000; i++) setFails(t, t.getOrCreate(dotted(0x0b000000 + i)), i);
     assert.equal(t.size, 300_000);
-    for (let i = 0; i < 300_000; i += 7919) assert.equal(t.failTotal[t.get(dotted(0x0b000000 + i))], i);
+    for (let i = 0; i < 300_000; i += 7919) assert.equal(fails(t, t.get(dotted(0x0b000000 + i))), i);
     t.rotate(0);
-    t.failTotal[t.get(dotted(0x0b000000 + 5))]! += 1; // touched: moves to the current generation
+    const touched = t.get(dotted(0x0b000000 + 5)); // touched: moves to the current generation
+    setFails(t, touched, fails(t, touched) + 1);
     t.rotate(60);
     assert.equal(t.size, 1, 'only the touched source survives');
-    assert.equal(t.failTotal[t.get(dotted(0x0b000000 + 5))], 6);
+    assert.equal(fails(t, t.get(dotted(0x0b000000 + 5))), 6);
     const s = t.getOrCreate('192.0.2.1');
-    assert.equal(t.failTotal[s], 0, 'a reused slot starts empty');
+    assert.equal(t.cols(s).failTotal[off(s)], 0, 'a reused slot starts empty');
     assert.deepEqual(usersOf(t, s), []);
   });
 
