@@ -190,7 +190,9 @@ static napi_value cap_close(napi_env env, napi_callback_info info) {
 
 /*
  * nftApply(netns, table, ops): one kernel transaction, in /run/netns/NETNS ("" = ours). Each op is
- * [add: boolean, set: string, keys: Uint8Array, keyLen: 4 | 16, timeoutsMs: Float64Array | null].
+ * [add: boolean, set: string, keys: Uint8Array, keyLen: 4 | 16, timeoutsMs: Float64Array | null,
+ * exclusive?: boolean] (exclusive: an add that refuses the transaction when an element is
+ * already there, so a new block is one element operation, not three: nft-netlink.ts).
  * Throws an Error with the kernel's reason when the transaction is refused.
  */
 static napi_value nft_apply_js(napi_env env, napi_callback_info info) {
@@ -239,7 +241,14 @@ static napi_value nft_apply_js(napi_env env, napi_callback_info info) {
         return throw_msg(env, "nftApply: timeouts must be a Float64Array, one per key");
       timeouts = (const double *)tdata;
     }
-    ops[i] = (nft_op_t){add, names[i], (const uint8_t *)kdata, (size_t)key_len, count, timeouts};
+    bool exclusive = false;
+    uint32_t arity = 0;
+    CHECK(napi_get_array_length(env, op, &arity));
+    if (arity > 5) {
+      CHECK(napi_get_element(env, op, 5, &v));
+      CHECK(napi_get_value_bool(env, v, &exclusive));
+    }
+    ops[i] = (nft_op_t){add, exclusive, names[i], (const uint8_t *)kdata, (size_t)key_len, count, timeouts};
   }
   char err[512] = "";
   if (nft_apply(netns, table, ops, nops, err, sizeof err) != 0) {
@@ -273,6 +282,8 @@ static napi_value nft_count_js(napi_env env, napi_callback_info info) {
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  napi_value true_value;
+  if (napi_get_boolean(env, true, &true_value) != napi_ok) return NULL;
   napi_property_descriptor props[] = {
       {"captureOpen", NULL, cap_open, NULL, NULL, NULL, napi_default, NULL},
       {"captureStart", NULL, cap_start, NULL, NULL, NULL, napi_default, NULL},
@@ -283,6 +294,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"captureError", NULL, cap_error, NULL, NULL, NULL, napi_default, NULL},
       {"captureClose", NULL, cap_close, NULL, NULL, NULL, napi_default, NULL},
       {"nftApply", NULL, nft_apply_js, NULL, NULL, NULL, napi_default, NULL},
+      /* nftApply takes the 6th, exclusive element (an older build ignores it: nft-netlink.ts asks). */
+      {"nftApplyExclusive", NULL, NULL, NULL, NULL, true_value, napi_default, NULL},
       {"nftCount", NULL, nft_count_js, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||

@@ -165,7 +165,7 @@ static struct nlmsghdr *elems_msg(struct mnl_nlmsg_batch *b, const char *table, 
     nftnl_set_elem_add(s, e);
   }
   uint16_t type = op->add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM;
-  uint16_t flags = NLM_F_ACK | (op->add ? NLM_F_CREATE : 0);
+  uint16_t flags = NLM_F_ACK | (op->add ? NLM_F_CREATE : 0) | (op->add && op->exclusive ? NLM_F_EXCL : 0);
   struct nlmsghdr *nlh =
       nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b), type, NFPROTO_INET_, flags, seq);
   nftnl_set_elems_nlmsg_build_payload(nlh, s);

@@ -7,6 +7,7 @@
 
 typedef struct {
   int add; /* 1: add (create, no error when present); 0: delete (error when absent) */
+  int exclusive; /* with add: an element already present refuses the transaction (NLM_F_EXCL) */
   const char *set;
   const uint8_t *keys; /* count keys of key_len bytes, network byte order */
   size_t key_len;

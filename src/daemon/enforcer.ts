@@ -167,6 +167,8 @@ export class Enforcer {
           : this.d.firewall.block(
               dec.ip,
               dec.expiresAt === null ? null : Math.max(1, dec.expiresAt - now) + KERNEL_SLACK_SECONDS,
+              // A new block (not a renewal): the kernel may take it as one element operation.
+              dec.action !== 'extend',
             );
       op.catch((e) => this.d.failed('firewall', e));
       // Metrics: from the packet that decided a new block to the kernel holding it.

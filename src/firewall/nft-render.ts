@@ -338,7 +338,7 @@ export function renderOptionsReplace(o: FirewallOptions, layout: Layout): string
 
 /** A change to one dynamic entry: a block with its timeout, or an unblock. */
 export type DynamicChange =
-  | { host: Host; timeoutMs: number | null; unblock?: false }
+  | { host: Host; timeoutMs: number | null; unblock?: false; fresh?: boolean }
   | { host: Host; unblock: true };
 
 /**

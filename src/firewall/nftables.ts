@@ -196,11 +196,12 @@ export class NftablesFirewall implements Firewall {
     return r.code === 0 && hasTable(r.stdout);
   }
 
-  async block(ip: string, timeoutSeconds: number | null): Promise<void> {
+  async block(ip: string, timeoutSeconds: number | null, fresh?: boolean): Promise<void> {
     const prefix = parsePrefixBlock(ip, timeoutSeconds);
     if (prefix) return this.prefixChange(prefix, false);
     const host = parseHost(ip);
-    return this.dynamic({ host, timeoutMs: timeoutMs(host.text, timeoutSeconds) });
+    const ms = timeoutMs(host.text, timeoutSeconds);
+    return this.dynamic(fresh === true ? { host, timeoutMs: ms, fresh } : { host, timeoutMs: ms });
   }
 
   async unblock(ip: string): Promise<void> {

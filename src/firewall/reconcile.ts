@@ -122,8 +122,8 @@ export class ReconcilingFirewall implements Firewall {
     return this.inFlight;
   }
 
-  block(ip: string, timeoutSeconds: number | null): Promise<void> {
-    return this.healing('block', () => this.inner.block(ip, timeoutSeconds));
+  block(ip: string, timeoutSeconds: number | null, fresh?: boolean): Promise<void> {
+    return this.healing('block', () => this.inner.block(ip, timeoutSeconds, fresh));
   }
 
   unblock(ip: string): Promise<void> {

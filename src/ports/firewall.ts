@@ -84,8 +84,12 @@ export interface Firewall {
   check(): Promise<void>;
   /** Make the kernel match `desired` in one atomic step (no moment without rules). */
   init(desired: FirewallState): Promise<void>;
-  /** Block one address; blocking again replaces the timeout. null = no timeout. */
-  block(ip: string, timeoutSeconds: number | null): Promise<void>;
+  /**
+   * Block one address; blocking again replaces the timeout. null = no timeout. `fresh`: the
+   * caller holds no running block of it (a new block, not a renewal), so an adapter may try a
+   * faster path first — and must still end with this timeout when the kernel has it anyway.
+   */
+  block(ip: string, timeoutSeconds: number | null, fresh?: boolean): Promise<void>;
   /** Lift a dynamic block; unblocking an address that is not blocked is not an error. */
   unblock(ip: string): Promise<void>;
   /** Replace the whole allow or deny list. */
