@@ -2,8 +2,8 @@
  * What the kernel call of a block costs (issue 13): `NftablesFirewall.block` over netlink in
  * a network namespace this bench creates (root only), turns of `--turn` blocks of new
  * addresses handed over in one synchronous stretch (as the enforcer does: one transaction a
- * turn), then the same addresses renewed (`--renew`). µs of CPU a block of this process,
- * the kernel's transaction included (it runs inside sendmsg on this thread).
+ * turn), then the same addresses renewed, then lifted. µs of CPU a block (a renewal, a lift)
+ * of this process, the kernel's transaction included (it runs inside sendmsg on this thread).
  *
  *   node --import tsx bench/block-kernel.bench.ts [--blocks 40000] [--turn 1,40] [--runs 2]
  *        [--root DIR[,DIR2]]
@@ -41,21 +41,27 @@ async function measure(root: string, blocks: number, turn: number): Promise<void
       { length: blocks },
       (_, i) => `198.${18 + ((i >> 16) & 1)}.${(i >> 8) & 255}.${i & 255}`,
     );
-    const run = async (fresh: boolean): Promise<number> => {
+    const run = async (what: 'block' | 'renew' | 'lift'): Promise<number> => {
       const c0 = process.cpuUsage();
       for (let i = 0; i < blocks; i += turn) {
         const end = Math.min(blocks, i + turn);
         const calls: Promise<void>[] = [];
-        for (let k = i; k < end; k++) calls.push(fw.block(ips[k]!, fresh ? 600 : 1200, fresh));
+        for (let k = i; k < end; k++)
+          calls.push(
+            what === 'lift'
+              ? fw.unblock(ips[k]!)
+              : fw.block(ips[k]!, what === 'block' ? 600 : 1200, what === 'block'),
+          );
         await Promise.all(calls);
       }
       const c = process.cpuUsage(c0);
       return (c.user + c.system) / blocks;
     };
-    const block = await run(true);
-    const renew = await run(false);
+    const block = await run('block');
+    const renew = await run('renew');
+    const lift = await run('lift');
     await fw.shutdown();
-    process.stdout.write(`${JSON.stringify({ block, renew })}\n`);
+    process.stdout.write(`${JSON.stringify({ block, renew, lift })}\n`);
   } finally {
     await ns.destroy();
   }
@@ -91,9 +97,13 @@ async function main(): Promise<void> {
           ],
           { cwd: dirname(HERE), encoding: 'utf8' },
         );
-        const r = JSON.parse(out.trim().split('\n').at(-1)!) as { block: number; renew: number };
+        const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
+          block: number;
+          renew: number;
+          lift: number;
+        };
         console.log(
-          `block kernel [${'AB'[i] ?? i} ${root}] turns of ${turn}, run ${run}: new blocks ${r.block.toFixed(2)} µs of CPU a block, renewals ${r.renew.toFixed(2)}, load ${loadavg()[0]!.toFixed(1)}`,
+          `block kernel [${'AB'[i] ?? i} ${root}] turns of ${turn}, run ${run}: new blocks ${r.block.toFixed(2)} µs of CPU a block, renewals ${r.renew.toFixed(2)}, lifts ${r.lift.toFixed(2)}, load ${loadavg()[0]!.toFixed(1)}`,
         );
       }
 }

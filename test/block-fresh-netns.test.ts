@@ -1,10 +1,10 @@
 /**
- * New blocks as one exclusive add (issue 13, nft-netlink.ts `dynamic`), with real nftables in
- * a namespace this test creates: a fresh block is one element operation in the kernel, and
- * every block still ends with the timeout it was given — also when the kernel holds the
- * address already (a re-block within the slack of the last one, an element added by hand),
- * where the exclusive add is refused and the batch is applied the exact way (add, delete,
- * add). Renewals, unblocks and permanent blocks in the same batch end as before.
+ * Dynamic changes with the fewest element operations (issue 13, nft-netlink.ts `dynamic`),
+ * with real nftables in a namespace this test creates: a fresh block is one exclusive add, a
+ * renewal a delete and an add, a lift a delete — and every change still ends exact when the
+ * kernel holds something else (a re-block within the slack of the last one, an element added
+ * or deleted by hand), where the transaction is refused and the batch is applied the exact
+ * way (add, delete, add). Permanent blocks and IPv6 in the same batches.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -112,7 +112,8 @@ describe('fresh blocks over netlink (nft in a namespace)', () => {
       nl.applied[0]!.every((o) => o.exclusive !== true),
       'refused: the whole batch went the exact way',
     );
-    // The same without the held one: fresh ones as exclusive adds, the rest the exact way.
+    // The same without the held one: a fresh block as an exclusive add, the renewal as a
+    // delete and an add, the lift as a delete.
     nl.applied = [];
     await Promise.all([
       fw.block('198.51.100.30', 300, true),
@@ -127,10 +128,41 @@ describe('fresh blocks over netlink (nft in a namespace)', () => {
       nl.applied[0]!.map((o) => [o.add, o.exclusive === true, o.keys.length / 4]),
       [
         [true, true, 1],
-        [true, false, 2],
         [false, false, 2],
         [true, false, 1],
       ],
+    );
+  });
+
+  it('a renewal or a lift of an address the kernel lost ends exact', async () => {
+    await Promise.all([fw.block('198.51.100.40', 60, true), fw.block('198.51.100.41', 60, true)]);
+    await ns.exec([
+      'nft',
+      'delete',
+      'element',
+      'inet',
+      'sipprot',
+      'dyn4',
+      '{ 198.51.100.40, 198.51.100.41 }',
+    ]);
+    nl.applied = [];
+    await fw.block('198.51.100.40', 1500);
+    assert.equal((await elements()).get('198.51.100.40'), 1500, 'the renewal put it back, with its timeout');
+    await fw.unblock('198.51.100.41');
+    assert.equal((await elements()).has('198.51.100.41'), false);
+    assert.deepEqual(
+      nl.applied.map((t) => t.length),
+      [3, 2],
+      'each refused, then the exact way (add, delete, add; add, delete)',
+    );
+    // Held as believed: a renewal is two operations, a lift one.
+    nl.applied = [];
+    await fw.block('198.51.100.40', 1600);
+    await fw.unblock('198.51.100.40');
+    assert.equal((await elements()).has('198.51.100.40'), false);
+    assert.deepEqual(
+      nl.applied.map((t) => t.map((o) => o.add)),
+      [[false, true], [false]],
     );
   });
 });

@@ -200,53 +200,83 @@ export class NftNetlink {
    * (an add keeps an existing element's old timeout on older kernels, and a delete of a
    * missing element fails the transaction). Later changes to the same address win.
    *
-   * New blocks (`fresh`: the caller had no running block of the address) are tried first as
-   * one exclusive add each, in a transaction with the others' three operations: an address
-   * the kernel still holds (a re-block within the slack of its last one, a block an admin
-   * added by hand) refuses that transaction, and the whole batch is then applied the exact
-   * way above. A new block costs the kernel one element operation instead of three: in
-   * turns of 40 blocks 6.4–6.8 → 2.2–2.4 µs of CPU a block, alone 28 → 14 µs
-   * (bench/block-kernel.bench.ts, bench/RESULTS.md issue 13 "the cost of a block, third pass").
+   * That exact way costs three element operations an address. Each change is first tried
+   * with the fewest its kind needs when the kernel holds what the daemon believes: a new
+   * block (`fresh`: the caller had no running block of the address) one exclusive add, a
+   * renewal a delete and an add, a lift a delete. When the kernel holds something else (a
+   * re-block within the slack of the last one, an element added or deleted by hand, one
+   * that timed out while the event loop was late), it refuses that transaction, nothing
+   * of it is applied, and the whole batch goes the exact way. Measured
+   * (bench/block-kernel.bench.ts, bench/RESULTS.md issue 13 "the cost of a block, third
+   * pass"): a new block in turns of 40 9.5 → 6.1–6.8 µs of CPU, alone 22–23 → 15–16 µs.
    */
   dynamic(changes: readonly DynamicChange[]): void {
     const last = new Map<string, DynamicChange>();
-    let fresh = 0;
     for (const c of changes) {
       last.delete(c.host.text);
       last.set(c.host.text, c);
-      if (!c.unblock && c.fresh) fresh++;
     }
     const mine = [...last.values()];
-    if (fresh > 0 && this.exclusive) {
+    const tried = dynamicOps(mine, true, this.exclusive);
+    if (tried.fewer) {
       try {
-        this.apply(dynamicOps(mine, true));
+        this.apply(tried.ops);
         return;
       } catch {
-        // An address was there after all (or the kernel refused for another reason, which
-        // the exact way below meets again and reports).
+        // The kernel held something else (or refused for another reason, which the exact
+        // way below meets again and reports).
       }
     }
-    this.apply(dynamicOps(mine, false));
+    this.apply(tried.fewer ? dynamicOps(mine, false, false).ops : tried.ops);
   }
 }
 
 /**
- * The set operations of `changes` (one per address): per family, the exact three (add,
- * delete, add with the timeout) over every address, or, with `exclusive`, one exclusive add
- * for the fresh blocks and the three for the rest.
+ * The set operations of `changes` (one per address), per family. Exact: add, delete, add
+ * with the timeouts, over every address. `fewer`: a fresh block as an exclusive add (when
+ * the addon has it; else the exact three), a renewal as a delete and an add, a lift as a
+ * delete; `fewer` in the answer says whether any change got fewer than the exact three.
  */
-function dynamicOps(changes: readonly DynamicChange[], exclusive: boolean): SetOp[] {
+function dynamicOps(
+  changes: readonly DynamicChange[],
+  fewer: boolean,
+  exclusive: boolean,
+): { ops: SetOp[]; fewer: boolean } {
   const ops: SetOp[] = [];
+  let any = false;
   for (const family of [4, 6] as const) {
     const mine = changes.filter((c) => c.host.family === family);
     if (mine.length === 0) continue;
     const set = `dyn${family}`;
-    const fresh = exclusive ? mine.filter((c) => !c.unblock && c.fresh) : [];
+    const fresh: DynamicChange[] = [];
+    const known: DynamicChange[] = [];
+    const exact: DynamicChange[] = [];
+    for (const c of mine) {
+      if (!fewer) exact.push(c);
+      else if (c.unblock || !c.fresh) known.push(c);
+      else if (exclusive) fresh.push(c);
+      else exact.push(c);
+    }
     if (fresh.length > 0) ops.push(blockOp(set, family, fresh, true));
-    const rest = fresh.length > 0 ? mine.filter((c) => c.unblock || !c.fresh) : mine;
-    if (rest.length === 0) continue;
+    if (known.length > 0) {
+      const keys = packKeys(
+        known.map((c) => c.host.bytes),
+        family,
+      );
+      ops.push({ add: false, set, family, keys, timeoutsMs: null });
+      ops.push(
+        blockOp(
+          set,
+          family,
+          known.filter((c) => !c.unblock),
+          false,
+        ),
+      );
+    }
+    any ||= fresh.length > 0 || known.length > 0;
+    if (exact.length === 0) continue;
     const all = packKeys(
-      rest.map((c) => c.host.bytes),
+      exact.map((c) => c.host.bytes),
       family,
     );
     ops.push(
@@ -255,12 +285,12 @@ function dynamicOps(changes: readonly DynamicChange[], exclusive: boolean): SetO
       blockOp(
         set,
         family,
-        rest.filter((c) => !c.unblock),
+        exact.filter((c) => !c.unblock),
         false,
       ),
     );
   }
-  return ops;
+  return { ops, fewer: any };
 }
 
 /** An add of `blocks` with their timeouts (exclusive: refused when one is already there). */
