@@ -3,7 +3,9 @@
  * capture.c and nft.c. N-API (not V8/NAN) so the addon keeps working across Node versions.
  */
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <uv.h>
 #include <string.h>
 
 #include "capture.h"
@@ -11,9 +13,23 @@
 #include "nft.h"
 #include "watch-addon.h"
 
+/*
+ * A capture's wake-up: the capture thread calls uv_async_send (thread-safe, lock-free,
+ * coalescing: one eventfd write however often it is called before the loop runs); the
+ * loop then calls the JS callback through napi_make_callback (microtasks and ticks run
+ * after it, as for any I/O callback). The async handle is heap-allocated because
+ * uv_close finishes on a later turn of the loop, possibly after the handle_t is freed.
+ */
+typedef struct {
+  uv_async_t async;
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+} wake_t;
+
 typedef struct {
   capture_t *cap;
-  napi_threadsafe_function wake;
+  wake_t *wake;
 } handle_t;
 
 static napi_value throw_msg(napi_env env, const char *msg) {
@@ -30,11 +46,43 @@ static handle_t *get_handle(napi_env env, napi_value v) {
   return (handle_t *)data;
 }
 
-static void release_wake(handle_t *h) {
-  if (h->wake != NULL) {
-    napi_release_threadsafe_function(h->wake, napi_tsfn_release);
-    h->wake = NULL;
+/* On the capture thread. */
+static void send_wake(void *arg) { uv_async_send(&((wake_t *)arg)->async); }
+
+/* On the event loop: JS reads the ring. A throw goes to 'uncaughtException', as it would
+ * from any I/O callback (live.ts catches what the pipeline throws before that). */
+static void on_wake(uv_async_t *a) {
+  wake_t *w = (wake_t *)a->data;
+  if (w->callback == NULL) return;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, recv, result;
+  /* napi_make_callback wants an object as `this` (undefined throws a TypeError). */
+  if (napi_get_reference_value(env, w->callback, &cb) == napi_ok && cb != NULL &&
+      napi_get_global(env, &recv) == napi_ok &&
+      napi_make_callback(env, w->context, recv, cb, 0, NULL, &result) != napi_ok) {
+    bool pending = false;
+    napi_value err;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+        napi_get_and_clear_last_exception(env, &err) == napi_ok)
+      napi_fatal_exception(env, err);
   }
+  napi_close_handle_scope(env, scope);
+}
+
+static void free_wake(uv_handle_t *a) { free(a->data); }
+
+/* After the capture thread has stopped (no more uv_async_send): drops the JS callback. */
+static void release_wake(handle_t *h) {
+  wake_t *w = h->wake;
+  if (w == NULL) return;
+  h->wake = NULL;
+  if (w->callback != NULL) napi_delete_reference(w->env, w->callback);
+  w->callback = NULL;
+  if (w->context != NULL) napi_async_destroy(w->env, w->context);
+  w->context = NULL;
+  uv_close((uv_handle_t *)&w->async, free_wake);
 }
 
 static void finalize_handle(napi_env env, void *data, void *hint) {
@@ -95,12 +143,30 @@ static napi_value cap_start(napi_env env, napi_callback_info info) {
   handle_t *h = get_handle(env, argv[0]);
   if (h == NULL) return NULL;
   if (h->cap == NULL || h->wake != NULL) return throw_msg(env, "capture closed or already started");
+  uv_loop_t *loop = NULL;
+  CHECK(napi_get_uv_event_loop(env, &loop));
+  wake_t *w = calloc(1, sizeof *w);
+  if (w == NULL) return throw_msg(env, "out of memory");
   napi_value name;
-  CHECK(napi_create_string_utf8(env, "sipprot-capture", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, NULL, NULL,
-                                        &h->wake));
+  if (napi_create_string_utf8(env, "sipprot-capture", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, NULL, name, &w->context) != napi_ok) {
+    free(w);
+    return throw_msg(env, "cannot make the capture's async context");
+  }
+  if (uv_async_init(loop, &w->async, on_wake) != 0) {
+    napi_async_destroy(env, w->context);
+    free(w);
+    return throw_msg(env, "cannot make the capture's wake-up");
+  }
+  w->async.data = w;
+  w->env = env;
+  h->wake = w;
+  if (napi_create_reference(env, argv[1], 1, &w->callback) != napi_ok) {
+    release_wake(h);
+    return throw_msg(env, "cannot keep the capture's callback");
+  }
   char err[256] = "";
-  if (capture_start(h->cap, h->wake, err, sizeof err) != 0) {
+  if (capture_start(h->cap, send_wake, w, err, sizeof err) != 0) {
     release_wake(h);
     return throw_msg(env, err);
   }

@@ -9,8 +9,12 @@
  *
  * Here a thread blocks in libpcap (immediate mode: no delivery delay), copies each frame
  * into a large ring in user memory (default 64 MiB: ~90k SIP frames, 0.6 s at 150k/s)
- * and wakes the event loop at most once per batch (a thread-safe function call, only
- * when JavaScript has asked to be woken). JavaScript reads the ring in place (an
+ * and wakes the event loop at most once per batch, only when JavaScript has asked to be
+ * woken (`armed`). The wake-up is libuv's uv_async_send (addon.c): an atomic flag and one
+ * eventfd write, no lock. It was N-API's thread-safe function, whose push writes the
+ * eventfd while holding the function's mutex: at 1k packets/s the event loop woke, found
+ * that mutex still held and slept on it again (a futex wait here, a futex wake there:
+ * two more context switches a packet, bench/RESULTS.md "Issue 13: one wake-up a packet"). JavaScript reads the ring in place (an
  * external ArrayBuffer): no call per packet, no copy, no allocation. The kernel ring is
  * drained within microseconds of a packet whatever the event loop does; only a ring
  * that stays full longer than JavaScript can catch up loses frames, and those are
@@ -61,7 +65,8 @@ struct capture {
   _Atomic uint64_t wakeups;
   pthread_t thread;
   int running;
-  napi_threadsafe_function wake;
+  capture_wake_fn wake;
+  void *wake_arg;
   char error[PCAP_ERRBUF_SIZE + 64];
   _Atomic int failed;
 };
@@ -123,12 +128,11 @@ static void *run(void *arg) {
     if (n < 0) {
       snprintf(c->error, sizeof c->error, "%s", pcap_geterr(c->pcap));
       atomic_store(&c->failed, 1);
-      napi_call_threadsafe_function(c->wake, NULL, napi_tsfn_nonblocking);
+      c->wake(c->wake_arg);
       break;
     }
     uint64_t after = atomic_load_explicit(&c->head, memory_order_relaxed);
-    if (after != before && atomic_exchange(&c->armed, 0) == 1)
-      napi_call_threadsafe_function(c->wake, NULL, napi_tsfn_nonblocking);
+    if (after != before && atomic_exchange(&c->armed, 0) == 1) c->wake(c->wake_arg);
     /* Busy (several frames a wake-up): let frames gather for a moment, so a flood costs a
      * wake-up per batch instead of one per frame (~4 µs each here). A lone frame (an attack
      * at a few guesses a second) goes on at once: no nap, no added latency. */
@@ -196,8 +200,9 @@ capture_t *capture_open(const capture_options_t *o, char *err, size_t errlen) {
   return c;
 }
 
-int capture_start(capture_t *c, napi_threadsafe_function wake, char *err, size_t errlen) {
+int capture_start(capture_t *c, capture_wake_fn wake, void *wake_arg, char *err, size_t errlen) {
   c->wake = wake;
+  c->wake_arg = wake_arg;
   int rc = pthread_create(&c->thread, NULL, run, c);
   if (rc != 0) {
     snprintf(err, errlen, "cannot start the capture thread: %s", strerror(rc));

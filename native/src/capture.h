@@ -2,11 +2,14 @@
 #ifndef SIPPROT_CAPTURE_H
 #define SIPPROT_CAPTURE_H
 
-#include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct capture capture_t;
+
+/* Called on the capture thread when frames wait and JS asked to be woken (must be
+ * thread-safe and must not block: addon.c passes uv_async_send). */
+typedef void (*capture_wake_fn)(void *arg);
 
 typedef struct {
   const char *device;
@@ -28,7 +31,7 @@ typedef struct {
 } capture_stats_t;
 
 capture_t *capture_open(const capture_options_t *o, char *err, size_t errlen);
-int capture_start(capture_t *c, napi_threadsafe_function wake, char *err, size_t errlen);
+int capture_start(capture_t *c, capture_wake_fn wake, void *wake_arg, char *err, size_t errlen);
 void capture_stop(capture_t *c);
 void capture_free(capture_t *c);
 int capture_link_type(const capture_t *c);
