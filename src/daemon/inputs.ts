@@ -104,7 +104,11 @@ export class PacketInputs {
         this.scheduleReopen();
       },
     });
-    capture.start((linkType, at, frame) => this.sink.onFrame(linkType, at, frame));
+    capture.start((linkType, at, frame) => {
+      // A frame after a quiet stretch: the lag sampler goes back to its busy rate (loop-lag.ts).
+      this.loopLag.poke();
+      this.sink.onFrame(linkType, at, frame);
+    });
     this.capture = capture;
   }
 
@@ -144,7 +148,10 @@ export class PacketInputs {
   private async startHep(config: Config): Promise<void> {
     if (!config.hepListen) return;
     const hep = new HepListener(config.hepListen, this.log.child({ component: 'hep' }));
-    await hep.start((buf) => this.sink.onHep(buf));
+    await hep.start((buf) => {
+      this.loopLag.poke();
+      this.sink.onHep(buf);
+    });
     this.hep = hep;
   }
 }
