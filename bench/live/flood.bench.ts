@@ -5,7 +5,7 @@
  *
  *   npm run build && node --import tsx bench/live/flood.bench.ts [--rates 1000,20000,50000,100000,150000,200000]
  *        [--packets 1000000] [--max-seconds 60] [--settle S] [--dir DIR] [--json FILE] [--cpu-prof RATE] [--nice N] [--root DIR] [--keep]
- *        [--reference sipprotd,tcpdump,tcpdump-immediate] [--repeat N] [--mix issue|phones] [--conf KEY=VALUE ...]
+ *        [--reference sipprotd,tcpdump,tcpdump-immediate,node-count] [--repeat N] [--mix issue|phones] [--conf KEY=VALUE ...]
  *        [--timer gtod|nano|select] [--pps-multi N] [--idle S]
  *
  * 1. generates (seeded, bench/gen-flood.ts) the issue's capture: 1M packets, 30% phones doing
@@ -36,7 +36,10 @@
  * tcpreplay's own CPU and the machine's (/proc/stat: user, system, softirq, idle of both
  * cores). `--mix phones`: phones only (registrations, OPTIONS keep-alives, calls; nothing
  * to block); `--conf DISTRIBUTED_BLOCK=no`: the same flood with no blocks (what the blocks
- * cost is the difference).
+ * cost is the difference). `node-count` (bench/live/counter.ts): a Node process with
+ * sipprot's capture (ROOT's dist/capture/live.js, the addon's thread and ring) and a consumer
+ * that only counts — the floor of any Node design that judges per packet on arrival; CPU
+ * and wake-ups a packet per thread (event loop, capture thread).
  * `--timer`, `--pps-multi`: tcpreplay's own (its default, gtod, waits by spinning on the
  * clock: a core at any rate; `--timer nano` sleeps, `--pps-multi 10` sends 10 a tick).
  * `--nice -10` runs the daemon and tcpreplay ahead of the machine's other work (a shared
@@ -67,7 +70,16 @@ import {
   FLOOD_SEED as SEED,
 } from '../gen-flood.js';
 import { run, sleep, stopAll } from '../latency/proc.js';
-import { CLK_TCK, type CpuSample, DaemonUnderTest, type LiveStatus, ticksOf, waitQuiet } from './daemon.js';
+import { counterLine, counterResult, NodeCounterUnderTest } from './counter.js';
+import {
+  CLK_TCK,
+  type CpuSample,
+  cpuOf,
+  DaemonUnderTest,
+  type LiveStatus,
+  ticksOf,
+  waitQuiet,
+} from './daemon.js';
 import {
   type FloodRun,
   line,
@@ -137,7 +149,7 @@ if (
   (PROF_RATE !== null && !(PROF_RATE >= 100 && PROF_RATE <= 1_000_000)) ||
   !(Number.isInteger(NICE) && NICE >= -20 && NICE <= 19) ||
   !(Number.isInteger(REPEAT) && REPEAT >= 1 && REPEAT <= 20) ||
-  REFERENCES.some((x) => !['sipprotd', 'tcpdump', 'tcpdump-immediate'].includes(x)) ||
+  REFERENCES.some((x) => !['sipprotd', 'tcpdump', 'tcpdump-immediate', 'node-count'].includes(x)) ||
   !['issue', 'phones'].includes(MIX) ||
   (TIMER !== null && !['select', 'ioport', 'gtod', 'nano'].includes(TIMER)) ||
   !(Number.isInteger(PPS_MULTI) && PPS_MULTI >= 1 && PPS_MULTI <= 1000) ||
@@ -146,7 +158,7 @@ if (
 )
   throw new Error(
     'flood.bench: --rates 100-1000000 each, --packets 1000-5000000, --max-seconds 1-300, --settle 0-300, --nice -20-19, ' +
-      '--repeat 1-20, --reference sipprotd|tcpdump|tcpdump-immediate (a list), --mix issue|phones, --conf KEY=VALUE, ' +
+      '--repeat 1-20, --reference sipprotd|tcpdump|tcpdump-immediate|node-count (a list), --mix issue|phones, --conf KEY=VALUE, ' +
       '--timer select|ioport|gtod|nano, --pps-multi 1-1000, --idle 1-600',
   );
 if (!existsSync(join(ROOT, 'dist/cli/sipprotd.js')))
@@ -362,6 +374,28 @@ async function oneReference(
   }
 }
 
+/** sipprot's capture with a consumer that only counts, in the daemon's place (counter.ts). */
+async function oneCounter(rx: Netns, tx: Netns, file: string, tmp: string, rate: number, n: number) {
+  const dir = join(tmp, `node-count-${rate}-${n}`);
+  mkdirSync(dir, { recursive: true });
+  const t = new NodeCounterUnderTest({ root: ROOT, ns: rx.name, dir, nice: NICE });
+  t.spawn();
+  try {
+    await t.waitStarted();
+    await sleep(IDLE_S * 1000);
+    const before = loadavg();
+    const count = Math.min(PACKETS, Math.round(rate * (MAX_S + SETTLE_S)));
+    const t0 = t.threads();
+    const w = await flood({ cpu: () => cpuOf(t.pid) }, tx, file, rate, count, null);
+    const t1 = t.threads();
+    const after = loadavg();
+    const stats = await t.stop();
+    return counterResult(referenceResult('node-count', rate, MIX, w, stats, { before, after }), t0, t1);
+  } finally {
+    await t.stop().catch(() => undefined);
+  }
+}
+
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), 'sipprot-flood-'));
   const dir = values.dir ?? tmp;
@@ -395,7 +429,11 @@ async function main(): Promise<void> {
     for (const rate of RATES) {
       for (let n = 0; n < REPEAT; n++) {
         for (const ref of REFERENCES) {
-          if (ref === 'sipprotd') {
+          if (ref === 'node-count') {
+            const r = await oneCounter(rx, tx, file, tmp, rate, n);
+            runs.push(r);
+            console.log(counterLine(r));
+          } else if (ref === 'sipprotd') {
             const { run: r } = await oneRun(rx, tx, file, tmp, rate, false, n);
             runs.push(r);
             console.log(line(r));
