@@ -20,7 +20,7 @@
  */
 
 import type { BlockRecord, Config, Decision, DecisionReason, Rule, Verdict } from '../types.js';
-import { bareRecord, decisionOf, verdictRecord } from './block-record.js';
+import { bareRecord, decisionOf, RecordParts, verdictRecord } from './block-record.js';
 import { type CountryLookup, gateOf, type ListLookup } from './gate.js';
 import { EXTEND_INTERVAL, HeldBlocks } from './held.js';
 import { blockNote, observeNote, permanentNote, prefixNote } from './notes.js';
@@ -73,6 +73,8 @@ export class Policy {
   private readonly observeRules: Set<Rule>;
   /** Addresses observed ("would block") until when: one report per BLOCKTIME. */
   private readonly watching = new Map<string, number>();
+  /** Users lists and notes shared between block records (block-record.ts). */
+  private readonly parts = new RecordParts();
   private readonly prefixes: PrefixHolds;
   private readonly prefixOf: (ip: string) => string;
   /** packetIfBlocked's buffer, handed over when a renewal is reported. */
@@ -165,7 +167,13 @@ export class Policy {
     this.held.setTimes(ip, times);
     const threshold = this.config.blockThreshold;
     const makePermanent = threshold > 0 && earlier >= threshold;
-    const record = verdictRecord(v, gate.country, times, makePermanent ? null : v.at + this.config.blockTime);
+    const record = verdictRecord(
+      v,
+      gate.country,
+      times,
+      makePermanent ? null : v.at + this.config.blockTime,
+      this.parts,
+    );
     if (makePermanent) {
       record.reason = 'threshold';
       record.note = permanentNote(earlier, v, blockNote(v));
