@@ -107,3 +107,33 @@ test('only answers from the local SIP ports to remote addresses count; at most `
   assert.deepEqual(log.samples('203.0.113.10'), [], 'the least recently answered is dropped first');
   assert.equal(log.samples('203.0.113.14').length, 1);
 });
+
+test('one, two and more answers to an address come back in order, whatever the other addresses got', () => {
+  // One line is kept as itself, more in an array: the change from one to two and the
+  // dropping of the oldest past 5 keep the order; the same line to many addresses is one
+  // shared copy, and an address's samples do not change with another's.
+  const log = new EvidenceLog([{ from: 5060, to: 5060 }]);
+  const statuses = [401, 403, 404, 407, 486, 503, 603];
+  const want = new Map<string, string[]>();
+  const rnd = mulberry32(11);
+  for (let k = 0; k < 3000; k++) {
+    const ip = `198.51.100.${Math.floor(rnd() * 40)}`;
+    const ev = answerTo(ip, statuses[Math.floor(rnd() * statuses.length)]!);
+    log.observe(ev);
+    const w = want.get(ip) ?? [];
+    w.push(sampleLine(ev));
+    if (w.length > 5) w.shift();
+    want.set(ip, w);
+    if (k % 7 === 0) assert.deepEqual(log.samples(ip), w, `answer ${k} to ${ip}`);
+  }
+  for (const [ip, w] of want) assert.deepEqual(log.samples(ip), w, ip);
+  const one = log.samples('198.51.100.1');
+  one.length = 0;
+  assert.notEqual(log.samples('198.51.100.1').length, 0, 'a copy');
+  const single = new EvidenceLog([{ from: 5060, to: 5060 }]);
+  single.observe(answerTo('192.0.2.9', 401));
+  const got = single.samples('192.0.2.9');
+  assert.deepEqual(got, ['REGISTER 100 → 401 Unauthorized']);
+  got.push('x');
+  assert.deepEqual(single.samples('192.0.2.9'), ['REGISTER 100 → 401 Unauthorized'], 'a one-line copy too');
+});

@@ -64,9 +64,23 @@ export function sampleLine(ev: SipEvent): string {
   ].join('');
 }
 
+/** Lines the log shares before it starts again (like the user-agent cache). */
+const LINES_MAX = 4096;
+
 export class EvidenceLog {
-  /** Samples by address, the least recently answered dropped first (lru.ts says why not a Map). */
-  private readonly byIp: LruMap<string[]>;
+  /**
+   * Samples by address, the least recently answered dropped first (lru.ts says why not a
+   * Map): one line as itself, more in an array. In a flood most addresses get one answer,
+   * and an entry outlives the scavenges of the next 4,095 answered addresses, so what it
+   * holds is copied and promoted: a one-line array was 56 bytes more.
+   */
+  private readonly byIp: LruMap<string | string[]>;
+  /**
+   * One copy of each recent line: a flood's answers are a few hundred distinct lines (the
+   * method, the extension, the status), and each kept its own (~80 bytes: the arrow makes
+   * it a two-byte string).
+   */
+  private readonly lines = new Map<string, string>();
   private ports: PortSet;
 
   constructor(sipPorts: readonly PortRange[], capacity = 4096) {
@@ -85,12 +99,15 @@ export class EvidenceLog {
     if (ev.msg.kind !== 'response' || status === null || status < 400) return;
     const ip = remoteOf(ev, this.ports);
     if (ip === null) return;
-    const line = sampleLine(ev);
+    const line = this.shared(sampleLine(ev));
     const lines = this.byIp.get(ip);
-    // A first line in an array of its size: `[]` and a push would reserve 17 slots (152
-    // bytes) for the one line most flooding addresses ever get.
     if (lines === undefined) {
-      this.byIp.set(ip, [line]);
+      this.byIp.set(ip, line);
+      return;
+    }
+    if (typeof lines === 'string') {
+      // An array of its size: `[]` and a push would reserve 17 slots (152 bytes).
+      this.byIp.set(ip, MAX_SAMPLES > 1 ? [lines, line] : line);
       return;
     }
     lines.push(line);
@@ -98,9 +115,19 @@ export class EvidenceLog {
     this.byIp.set(ip, lines);
   }
 
+  private shared(line: string): string {
+    const hit = this.lines.get(line);
+    if (hit !== undefined) return hit;
+    if (this.lines.size >= LINES_MAX) this.lines.clear();
+    this.lines.set(line, line);
+    return line;
+  }
+
   /** The samples kept for an address, oldest first (a copy). */
   samples(ip: string): string[] {
-    return this.byIp.get(ip)?.slice() ?? [];
+    const lines = this.byIp.get(ip);
+    if (lines === undefined) return [];
+    return typeof lines === 'string' ? [lines] : lines.slice();
   }
 
   get size(): number {
