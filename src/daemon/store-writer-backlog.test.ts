@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ACTORS, eventOfDecision } from '../core/history/events.js';
-import { aDecision } from '../core/records.testkit.js';
+import { aBlock, aDecision } from '../core/records.testkit.js';
 import type { Verdict } from '../core/types.js';
 import { FakeFirewall } from '../firewall/firewall.fake.js';
 import { emptyFirewallState } from '../ports/firewall.js';
@@ -68,7 +68,7 @@ test('a paused writer: the backlog sheds history, then decisions and attacks, ke
   dirs.push(dir);
   const store = SqliteStore.open(dir);
   const { log, lines } = recordingLog();
-  const writer = new StoreWriter(dir, store, log, BUDGET);
+  const writer = new StoreWriter(dir, store, log, { budgetBytes: BUDGET });
   let open = false;
   const held: Array<() => void> = [];
   /** Each staged turn: the backlog before it, and what it kept. */
@@ -217,4 +217,42 @@ test('the episode: ends only once the backlog has fallen to CALM_AT of the budge
       'store writer caught up: shedding ended',
     ],
   );
+});
+
+test('a commit of many staged turns goes in parts of commitBytes, in order; a refused part stops the rest, the parts before it read back empty', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sipprot-backlog-'));
+  dirs.push(dir);
+  const store = SqliteStore.open(dir);
+  const { log } = recordingLog();
+  const writer = new StoreWriter(dir, store, log, { commitBytes: 1 });
+  // commitBytes 1: every turn is a part of its own. The third one the store refuses (NaN time).
+  const turns = [1, 2, 3, 4].map(
+    (n) =>
+      writer.stage({
+        blocks: [aBlock(ipOf(n))],
+        decisions: [aDecision(ipOf(n), n === 3 ? Number.NaN : NOW)],
+      })!,
+  );
+  assert.equal(writer.backlogState().turns, 4);
+  await assert.rejects(writer.commitStaged(turns), /store commit failed/);
+  assert.deepEqual(
+    (await store.listBlocks()).map((b) => b.ip).sort(),
+    [ipOf(1), ipOf(2)],
+    'the parts before the refused one are durable, none after it was sent',
+  );
+  assert.equal(
+    writer.backlogState().turns,
+    1,
+    'the three parts answered no longer wait; the last one was never sent',
+  );
+  const back = turns.map((t) => writer.unstage(t));
+  assert.deepEqual([back[0], back[1]], [{}, {}], 'durable: nothing for the retry to write again');
+  assert.deepEqual(
+    back.slice(2).map((b) => b.blocks?.map((r) => r.ip)),
+    [[ipOf(3)], [ipOf(4)]],
+    'the refused part and the one after it, for the retry, in order',
+  );
+  assert.deepEqual([writer.backlogState().bytes, writer.backlogState().turns], [0, 0]);
+  await writer.close();
+  await store.close();
 });

@@ -13,7 +13,7 @@
  * the turn ends (store-writer-codec.ts: ~1.3 µs and ~0.7 KB a flood block; v8.serialize,
  * the structured clone postMessage would do, was ~4–5 µs and ~1.3 KB), and
  * `commitStaged` hands the turns that waited while the worker was busy over as bytes
- * to be committed in one transaction. Cloning them all at once when the
+ * to be committed in transactions of up to COMMIT_BYTES. Cloning them all at once when the
  * worker freed up held the event loop for tens of ms in a flood (thousands of blocks),
  * and what waits is bytes outside the JS heap, not objects the GC promotes and walks
  * while the writer is behind (in a flood it is, by seconds). The bytes are staged in
@@ -82,6 +82,13 @@ export type Job = { id: number } & (
   | { exportText: ExportJob }
 );
 
+/**
+ * A transaction's staged bytes at most: 4 MB is ~6k flood blocks with all their rows
+ * (~0.25 s of the writer's SQLite, one fsync), read back into ~8 MB of objects on the
+ * writer's heap, where a whole budget's commit (64 MB) was ~130 MB at once.
+ */
+export const COMMIT_BYTES = 4 * 1024 * 1024;
+
 export class StoreWriter {
   private worker: Worker | null = null;
   /** The thread starts at the first commit: not during the start's restore, which it would slow. */
@@ -90,15 +97,20 @@ export class StoreWriter {
   private readonly waiting = new Map<number, Waiter>();
   /** The staged turns not committed yet, within their byte budget. */
   private readonly backlog: WriterBacklog;
+  /** A transaction's staged bytes at most (COMMIT_BYTES). */
+  private readonly commitBytes: number;
+  /** Turns a refused commit had already made durable: its retry reads them back as nothing to write. */
+  private readonly durable = new WeakSet<Uint8Array>();
 
   constructor(
     private readonly stateDir: string,
     /** The daemon's own store: the fallback. */
     private readonly fallback: Pick<Store, 'commit' | 'pageBlocks' | 'listBlocks' | QueueWrite>,
     private readonly log: Logger,
-    budgetBytes = BACKLOG_BUDGET_BYTES,
+    limits: { budgetBytes?: number; commitBytes?: number } = {},
   ) {
-    this.backlog = new WriterBacklog(budgetBytes, log);
+    this.backlog = new WriterBacklog(limits.budgetBytes ?? BACKLOG_BUDGET_BYTES, log);
+    this.commitBytes = limits.commitBytes ?? COMMIT_BYTES;
   }
 
   /** What waits for the thread, and what was shed to bound it (`sipprot status`). */
@@ -121,24 +133,39 @@ export class StoreWriter {
     return staged;
   }
 
-  /** A staged batch read back (a refused commit's batches join the unsaved queue). */
+  /**
+   * A staged batch read back (a refused commit's batches join the unsaved queue); one a
+   * transaction already made durable (an earlier part of the refused commit) is empty.
+   */
   unstage(staged: Uint8Array): StoreBatch {
     this.backlog.released(staged);
-    return decodeBatch(staged);
+    return this.durable.has(staged) ? {} : decodeBatch(staged);
   }
 
-  /** Commits staged turns in order in one transaction (on the event loop once the worker is lost). */
-  commitStaged(staged: readonly Uint8Array[]): Promise<void> {
-    const turns = [...staged];
-    const done = this.send({ staged: turns }, () =>
-      this.fallback.commit(mergeBatches(staged.map((b) => decodeBatch(b)))),
-    );
-    // Answered (committed or refused, then read back by the retry): no longer waiting here.
-    const release = () => {
-      for (const b of turns) this.backlog.released(b);
-    };
-    done.then(release, release);
-    return done;
+  /**
+   * Commits staged turns in order (on the event loop once the worker is lost): in parts of
+   * at most `commitBytes`, each its own transaction, the next sent once the one before is
+   * durable. After a flood a commit carries everything that waited (up to the backlog's
+   * budget), and the thread reads a transaction's turns back into objects all at once:
+   * ~2× their bytes on its heap. A refused part stops the rest: the parts before it are
+   * durable (they read back as nothing), it and the later ones are retried in order.
+   */
+  async commitStaged(staged: readonly Uint8Array[]): Promise<void> {
+    const done: Uint8Array[] = [];
+    for (const part of partsOf(staged, this.commitBytes)) {
+      try {
+        await this.send({ staged: part }, () =>
+          this.fallback.commit(mergeBatches(part.map((b) => decodeBatch(b)))),
+        );
+      } catch (e) {
+        for (const b of done) this.durable.add(b);
+        throw e;
+      } finally {
+        // Answered (committed or refused, then read back by the retry): no longer waiting here.
+        for (const b of part) this.backlog.released(b);
+      }
+      done.push(...part);
+    }
   }
 
   /**
@@ -242,6 +269,24 @@ export class StoreWriter {
     for (const [, waiter] of this.waiting) waiter.reject(e);
     this.waiting.clear();
   }
+}
+
+/** Consecutive turns of at most `max` bytes together (a bigger turn alone). */
+function partsOf(staged: readonly Uint8Array[], max: number): Uint8Array[][] {
+  const parts: Uint8Array[][] = [];
+  let part: Uint8Array[] = [];
+  let bytes = 0;
+  for (const b of staged) {
+    if (part.length > 0 && bytes + b.byteLength > max) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(b);
+    bytes += b.byteLength;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
 }
 
 /**
