@@ -78,9 +78,11 @@ describe(`kernel watch over netlink, ${BIG.toLocaleString('en')} blocks in the t
     }
     await sleep(300);
     const seen = probe.current!.stats();
-    // 3,000 blocks (add, delete, add again: 3 events each) and 100 unblocks.
+    // 3,000 blocks and 100 unblocks: one to three element events each (nft-netlink.ts
+    // `dynamic`: a renewal of a held address is a delete and an add, a lift a delete; the
+    // exact add, delete, add when the kernel refuses the fewer).
     assert.ok(
-      seen.elements - seen0.elements >= 9000,
+      seen.elements - seen0.elements >= 3100,
       `element events seen: ${seen.elements - seen0.elements}`,
     );
     assert.equal(seen.overruns, 0);

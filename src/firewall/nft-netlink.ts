@@ -160,7 +160,7 @@ export class NftNetlink {
    * A thread on the nftables event group of the namespace: `onReport(bits)` runs on the
    * event loop only when a table, chain, rule or set of our table was deleted
    * (WATCH_CHANGED), the socket overflowed (WATCH_OVERRUN: events lost) or failed
-   * (WATCH_FAILED: the thread ended). Set element events (three per block) are dropped in
+   * (WATCH_FAILED: the thread ended). Set element events (one to three a change) are dropped in
    * C and never wake the event loop. Does not keep the process alive.
    */
   watch(onReport: (bits: number) => void): NftWatch {
