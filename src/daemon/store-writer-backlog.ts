@@ -14,8 +14,10 @@
  * a lifted block or a block count: the kernel's state at restart is made from those (and
  * the counts make a repeat offender permanent), and every address has one of each at most
  * a turn, so what still grows past the budget grows by the blocks alone (~0.35 KB each,
- * bounded by the addresses the kernel holds anyway). Only new turns shed: the bytes already
- * staged stay as they are (re-encoding them would cost the event loop what staging saved).
+ * bounded by the addresses the kernel holds anyway). Rows an admin made (a manual block or
+ * unblock, a list or settings change) are never shed either (unsaved.ts adminMade). Only
+ * new turns shed: the bytes already staged stay as they are (re-encoding them would cost
+ * the event loop what staging saved).
  *
  * Shedding is an episode: it starts when the backlog reaches HISTORY_AT of the budget and
  * ends when it has fallen to CALM_AT (the writer caught up), logged once at each end with

@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SipprotError } from '../core/errors.js';
+import { aHistoryEvent } from '../core/history/history.testkit.js';
 import { aDecision } from '../core/records.testkit.js';
 import { FakeFirewall } from '../firewall/firewall.fake.js';
 import { emptyFirewallState } from '../ports/firewall.js';
 import type { StoreBatch } from '../ports/store.js';
 import { FakeStore } from '../store/store.fake.js';
 import { Enforcer } from './enforcer.js';
-import { UnsavedQueue } from './unsaved.js';
+import { UnsavedQueue, withoutRows } from './unsaved.js';
 
 class FullDisk extends FakeStore {
   full = true;
@@ -92,5 +93,47 @@ describe('decisions the store refused (full disk)', () => {
     assert.equal(b.decisions?.length, 20_000);
     assert.equal(q.dropped, 10_000);
     assert.equal((b.blocks![0] as unknown as { at: number }).at, T + 29_999);
+  });
+});
+
+describe('withoutRows: what a bounded queue lets go', () => {
+  it("sheds the daemon's own rows of the kinds asked, keeps what an admin made, counts exactly what went", () => {
+    const ip = '203.0.113.9';
+    const b: StoreBatch = {
+      blocks: [{ ...aDecision(ip, T), host: undefined } as never],
+      decisions: [
+        aDecision(ip, T),
+        aDecision(ip, T + 1, { reason: 'manual' }),
+        aDecision('198.51.100.4', T + 2),
+      ],
+      history: [
+        aHistoryEvent(ip, T),
+        aHistoryEvent(ip, T + 1, { reason: 'manual', actor: 'admin' }),
+        aHistoryEvent(null, T + 2, { kind: 'settings', reason: null, actor: 'admin' }),
+      ],
+      attacks: [],
+      incrementTimesBlocked: [{ ip, at: T }],
+    };
+    const { batch, shed } = withoutRows(b, ['history', 'attacks', 'decisions']);
+    assert.deepEqual(shed, { history: 1, attacks: 0, decisions: 2, incrementTimesBlocked: 0 });
+    assert.deepEqual(
+      batch.decisions?.map((d) => d.reason),
+      ['manual'],
+      "the admin's block stays",
+    );
+    assert.deepEqual(
+      batch.history?.map((h) => h.actor),
+      ['admin', 'admin'],
+      "the admin's block and settings change stay",
+    );
+    assert.equal(batch.blocks, b.blocks, 'block records are never touched');
+    assert.equal(batch.incrementTimesBlocked, b.incrementTimesBlocked, 'not asked: kept');
+    assert.equal(b.decisions?.length, 3, 'the batch given is not changed');
+  });
+
+  it('leaves a kind out when nothing of it is left, and asks for nothing: the same batch', () => {
+    const b: StoreBatch = { decisions: [aDecision('203.0.113.9', T)] };
+    assert.equal('decisions' in withoutRows(b, ['decisions']).batch, false);
+    assert.equal(withoutRows(b, []).batch, b);
   });
 });

@@ -10,7 +10,8 @@
  * SHED_ORDER is the rule every bounded queue of store rows follows (the writer's backlog,
  * store-writer-backlog.ts, sheds by it too): which rows may go, least value first.
  */
-import type { ListEntry } from '../core/types.js';
+import type { NewHistoryEvent } from '../core/history/events.js';
+import type { Decision, DecisionReason, ListEntry } from '../core/types.js';
 import type { Protection } from '../ports/admin.js';
 import type { StoreBatch } from '../ports/store.js';
 
@@ -25,7 +26,19 @@ const MAX_ROWS = 20_000;
 export const SHED_ORDER = ['history', 'attacks', 'decisions', 'incrementTimesBlocked'] as const;
 export type SheddableRow = (typeof SHED_ORDER)[number];
 
-/** `b` without the rows of `kinds` (a copy; `b` is not changed), and how many of each went. */
+/**
+ * A row an admin made — a manual block or unblock (reason 'manual'), a list or settings
+ * change (a history event with no reason) — is never shed: it is the audit trail of who
+ * did what, and there are a few a day, not thousands a second like the daemon's own.
+ */
+function adminMade(row: { reason: DecisionReason | null }): boolean {
+  return row.reason === 'manual' || row.reason === null;
+}
+
+/**
+ * `b` without the rows of `kinds` (a copy; `b` is not changed), and how many of each went.
+ * Decision and history rows an admin made stay (adminMade).
+ */
 export function withoutRows(
   b: StoreBatch,
   kinds: readonly SheddableRow[],
@@ -34,8 +47,15 @@ export function withoutRows(
   if (kinds.length === 0) return { batch: b, shed };
   const batch = { ...b };
   for (const k of kinds) {
-    shed[k] = b[k]?.length ?? 0;
-    delete batch[k];
+    const rows = b[k];
+    if (!rows) continue;
+    const kept =
+      k === 'decisions' || k === 'history'
+        ? (rows as Array<Decision | NewHistoryEvent>).filter(adminMade)
+        : [];
+    shed[k] = rows.length - kept.length;
+    if (kept.length > 0) (batch as Record<string, unknown>)[k] = kept;
+    else delete batch[k];
   }
   return { batch, shed };
 }
