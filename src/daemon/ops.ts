@@ -93,6 +93,7 @@ export class Operations {
       countries: () => this.countryCounts(),
       queues: () => d.store.pendingCounts(),
       loopLag: () => this.lastLive?.loopLag ?? null,
+      writer: () => this.lastLive?.writer ?? null,
       ...(d.protection ? { protection: d.protection } : {}),
       observe: () => d.config().detection.observe,
       feeds: () =>

@@ -39,4 +39,32 @@ describe('protection and OBSERVE metrics', () => {
     assert.match(text, /^sipprot_observe_mode\{rule="auth-failures"\} 0$/m);
     assert.match(text, /^sipprot_enforcing 1$/m);
   });
+
+  it("the store writer's backlog and the rows it shed over budget", async () => {
+    let shed = { history: 0, attacks: 0, decisions: 0 };
+    const m = metricsWith({
+      writer: () => ({
+        bytes: 12_000_000,
+        peakBytes: 70_000_000,
+        turns: 80,
+        budgetBytes: 64 * 1024 * 1024,
+        shed,
+        shedding: true,
+      }),
+    });
+    let text = await m.render();
+    assert.match(text, /^sipprot_store_backlog_bytes\{stat="now"\} 12000000$/m);
+    assert.match(text, /^sipprot_store_backlog_bytes\{stat="peak"\} 70000000$/m);
+    assert.match(text, /^sipprot_store_backlog_bytes\{stat="budget"\} 67108864$/m);
+    assert.match(text, /^sipprot_store_rows_shed_total\{kind="history"\} 0$/m);
+    shed = { history: 38_191, attacks: 9_000, decisions: 9_858 };
+    text = await m.render();
+    assert.match(text, /^sipprot_store_rows_shed_total\{kind="history"\} 38191$/m);
+    assert.match(text, /^sipprot_store_rows_shed_total\{kind="decisions"\} 9858$/m);
+  });
+
+  it('no writer thread: no backlog series', async () => {
+    const text = await metricsWith({ writer: () => null }).render();
+    assert.doesNotMatch(text, /^sipprot_store_backlog_bytes\{/m);
+  });
 });

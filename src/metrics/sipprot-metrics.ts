@@ -11,6 +11,7 @@
  * become their class.
  */
 import { RULES } from '../core/types.js';
+import type { StoreBacklog } from '../ports/admin.js';
 import { Counter, Gauge, Histogram, observeInto, Registry, type Value } from './registry.js';
 
 /** The methods of RFC 3261 and its extensions; anything else a scanner sends is "other". */
@@ -70,6 +71,8 @@ export interface MetricsSources {
   };
   /** OBSERVE: the rules whose verdicts are only reported ('all' = every rule). */
   observe?(): readonly string[];
+  /** What waits for the store writer thread and the rows it shed over budget (null: no writer thread). */
+  writer?(): StoreBacklog | null;
   /** Shared blocklists (issue 15 item 5): live entries, last download taken, whether the last run was. */
   feeds?(): Array<{ name: string; entries: number; lastSuccess: number | null; ok: boolean }>;
 }
@@ -238,7 +241,24 @@ export class SipprotMetrics {
       'sipprot_enforcing',
       '0 when OBSERVE=all (sipprot blocks nothing it detects), 1 otherwise',
     );
+    const backlog = this.gauge(
+      'sipprot_store_backlog_bytes',
+      'Store rows waiting for the writer thread, bytes (stat: now, peak since start, budget)',
+      ['stat'],
+    );
+    const shed = this.counter(
+      'sipprot_store_rows_shed_total',
+      'Rows left out while the writer backlog was over budget (history first; never a block)',
+      ['kind'],
+    );
     this.r.onCollect(() => {
+      const w = this.src.writer?.();
+      if (w) {
+        backlog.set(w.bytes, 'now');
+        backlog.set(w.peakBytes, 'peak');
+        backlog.set(w.budgetBytes, 'budget');
+        for (const [kind, n] of Object.entries(w.shed)) shed.set(n, kind);
+      }
       const p = this.src.protection?.();
       if (p) {
         let all = true;
