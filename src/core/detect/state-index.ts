@@ -152,11 +152,33 @@ export class SlotIndex {
     return true;
   }
 
-  /** An empty index of the current size (the caller inserts the slots again). */
-  reset(): void {
-    this.cells = new Int32Array(this.mask + 1);
+  /**
+   * The index rebuilt from the live slots below `top` (mark not 0), at its current size:
+   * after a rotation dropped sources. One pass over the chunks' keys, in slot order (the
+   * cells come out as inserting them one by one would place them).
+   */
+  rebuild(top: number): void {
+    const cells = new Int32Array(this.mask + 1);
+    const mask = this.mask;
+    let entries = 0;
+    for (let ci = 0, base = 0; base < top; ci++, base += 1 << CHUNK_SHIFT) {
+      const c = this.chunks[ci]!;
+      const mark = c.mark;
+      const keys = c.keyNum;
+      const end = Math.min(top - base, c.size);
+      for (let o = 0; o < end; o++) {
+        const m = mark[o]!;
+        if (m === 0) continue;
+        const k = keys[o]!;
+        let i = ((m & STR) !== 0 ? k : mix(k)) & mask;
+        while (cells[i] !== 0) i = (i + 1) & mask;
+        cells[i] = base + o + 1;
+        entries++;
+      }
+    }
+    this.cells = cells;
     this.old = null;
-    this.entries = 0;
+    this.entries = entries;
   }
 
   /**

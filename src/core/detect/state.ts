@@ -152,10 +152,14 @@ export class IpTable {
     this.genStart = now;
     const old = this.curGen === GEN_A ? GEN_B : GEN_A;
     if (this.prevCount > 0) {
-      for (let s = 0; s < this.top; s++) if ((this.cols(s).mark[off(s)]! & GEN) === old) this.release(s);
+      // Chunk by chunk: this runs once a period, cold, over every slot (a million).
+      for (let ci = 0, base = 0; base < this.top; ci++, base += CHUNK) {
+        const mark = this.chunks[ci]!.mark;
+        const end = Math.min(this.top - base, mark.length);
+        for (let o = 0; o < end; o++) if ((mark[o]! & GEN) === old) this.release(base + o);
+      }
       this.prevCount = 0;
-      this.index.reset();
-      for (let s = 0; s < this.top; s++) if (this.cols(s).mark[off(s)] !== 0) this.index.insert(s);
+      this.index.rebuild(this.top);
     }
     this.curGen = old;
     this.prevCount = this.curCount;
