@@ -3,7 +3,7 @@
  * thresholds) hands its counts to the next, so /metrics never counts backwards.
  */
 import type { Engine } from '../core/engine.js';
-import type { DetectionCounts } from '../metrics/sipprot-metrics.js';
+import type { DetectionCounts } from '../metrics/metrics-sources.js';
 
 export function countsOf(e: Engine): DetectionCounts {
   const st = e.stats;

@@ -17,7 +17,7 @@
 import type { LiveEvent } from '../api/types.js';
 import { isSipprotError } from '../core/errors.js';
 import { ReconcilingFirewall } from '../firewall/reconcile.js';
-import type { MetricsSources } from '../metrics/sipprot-metrics.js';
+import type { MetricsSources } from '../metrics/metrics-sources.js';
 import type { ProtectionNotice } from '../notify/protection-mail.js';
 import type { Protection } from '../ports/admin.js';
 import type { Firewall, FirewallState } from '../ports/firewall.js';

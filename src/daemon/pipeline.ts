@@ -23,7 +23,7 @@ import { exemptByLists } from '../core/policy/exempt.js';
 import type { AttackRecord } from '../core/records.js';
 import { START_REQUEST } from '../core/sip/parse.js';
 import type { BlockRecord, Config, Decision } from '../core/types.js';
-import type { DetectionCounts } from '../metrics/sipprot-metrics.js';
+import type { DetectionCounts } from '../metrics/metrics-sources.js';
 import type { Protection, StoreBacklog } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';

@@ -4,14 +4,14 @@
  * - pushed on the live path through small, allocation-free calls: frames (capture
  *   latency), SIP messages by method and answer class, decisions by action and reason,
  *   alerts, block latency, webhook deliveries;
- * - read at scrape time from parts that already count (`MetricsSources`): libpcap and HEP
+ * - read at scrape time from parts that already count (`MetricsSources`, metrics-sources.ts): libpcap and HEP
  *   counters, the engine's detection counters, nft's drop counters per set, blocks held by
  *   origin, list sizes, mail and webhook queues, event-loop delay, the process.
  * Label values are bounded: SIP methods outside the RFC list become "other", answer codes
  * become their class.
  */
 import { RULES } from '../core/types.js';
-import type { StoreBacklog } from '../ports/admin.js';
+import type { MetricsSources } from './metrics-sources.js';
 import { Counter, Gauge, Histogram, observeInto, Registry, type Value } from './registry.js';
 
 /** The methods of RFC 3261 and its extensions; anything else a scanner sends is "other". */
@@ -42,51 +42,6 @@ const OTHER_CLASS = 6;
 export const LATENCY_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 ];
-
-/** What the collector reads at scrape time; every part may be missing (null). */
-export interface MetricsSources {
-  capture(): { received: number; dropped: number; ifDropped: number; ringDrops: number } | null;
-  hep(): { received: number; errors: number } | null;
-  sipMessages(): number;
-  /** Detection counters since start (carried over engine rebuilds on reload). */
-  detection(): DetectionCounts;
-  /** nft's named counters per set (dynamic, deny, country, tftp, dns, feed). */
-  drops(): Promise<Record<string, { packets: number; bytes: number }> | null>;
-  /** Blocks held by the policy: temporary ones decided here or on a peer host, threshold-permanent. */
-  blocks(): { local: number; peer: number; permanent: number };
-  lists(): { allow: number; deny: number };
-  countries(): { blocked: number; networks: number };
-  queues(): Promise<{ mail: number; webhooks: number }>;
-  /** Event-loop delay in ms: the last 10 s window and the worst since start. */
-  loopLag(): { p50: number; p99: number; max: number; maxSinceStart: number } | null;
-  /**
-   * Whether each part protection depends on works (kernel rules, firewall sync, store,
-   * capture), and the failures since start: firewall changes the kernel refused (each
-   * answered by a rebuild) and rebuilds that failed too; store writes that failed.
-   */
-  protection?(): {
-    up: Record<string, boolean>;
-    firewallFailures: { change: number; reconcile: number };
-    storeFailures: number;
-  };
-  /** OBSERVE: the rules whose verdicts are only reported ('all' = every rule). */
-  observe?(): readonly string[];
-  /** What waits for the store writer thread and the rows it shed over budget (null: no writer thread). */
-  writer?(): StoreBacklog | null;
-  /** Shared blocklists (issue 15 item 5): live entries, last download taken, whether the last run was. */
-  feeds?(): Array<{ name: string; entries: number; lastSuccess: number | null; ok: boolean }>;
-}
-
-/** Detection's counters since the daemon started (the daemon's pipeline keeps them across reloads). */
-export interface DetectionCounts {
-  failures: number;
-  challenges: number;
-  probes: number;
-  blockedPackets: number;
-  renewals: number;
-  trackedAddresses: number;
-  verdicts: Record<string, number>;
-}
 
 export class SipprotMetrics {
   readonly registry = new Registry();
@@ -206,6 +161,7 @@ export class SipprotMetrics {
     this.collectPath();
     this.collectState();
     this.collectProtection();
+    this.collectStoreWriter();
     this.collectProcess();
   }
 
@@ -241,24 +197,7 @@ export class SipprotMetrics {
       'sipprot_enforcing',
       '0 when OBSERVE=all (sipprot blocks nothing it detects), 1 otherwise',
     );
-    const backlog = this.gauge(
-      'sipprot_store_backlog_bytes',
-      'Store rows waiting for the writer thread, bytes (stat: now, peak since start, budget)',
-      ['stat'],
-    );
-    const shed = this.counter(
-      'sipprot_store_rows_shed_total',
-      'Rows left out while the writer backlog was over budget (history first; never a block)',
-      ['kind'],
-    );
     this.r.onCollect(() => {
-      const w = this.src.writer?.();
-      if (w) {
-        backlog.set(w.bytes, 'now');
-        backlog.set(w.peakBytes, 'peak');
-        backlog.set(w.budgetBytes, 'budget');
-        for (const [kind, n] of Object.entries(w.shed)) shed.set(n, kind);
-      }
       const p = this.src.protection?.();
       if (p) {
         let all = true;
@@ -275,6 +214,28 @@ export class SipprotMetrics {
       const everything = o.includes('all');
       for (const rule of RULES) observe.set(everything || o.includes(rule) ? 1 : 0, rule);
       enforcing.set(everything ? 0 : 1);
+    });
+  }
+
+  /** What waits for the store writer thread in a flood, and the rows it shed over its budget. */
+  private collectStoreWriter(): void {
+    const backlog = this.gauge(
+      'sipprot_store_backlog_bytes',
+      'Store rows waiting for the writer thread, bytes (stat: now, peak since start, budget)',
+      ['stat'],
+    );
+    const shed = this.counter(
+      'sipprot_store_rows_shed_total',
+      'Rows left out while the writer backlog was over budget (history first; never a block)',
+      ['kind'],
+    );
+    this.r.onCollect(() => {
+      const w = this.src.writer?.();
+      if (!w) return;
+      backlog.set(w.bytes, 'now');
+      backlog.set(w.peakBytes, 'peak');
+      backlog.set(w.budgetBytes, 'budget');
+      for (const [kind, n] of Object.entries(w.shed)) shed.set(n, kind);
     });
   }
 

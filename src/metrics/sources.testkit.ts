@@ -1,5 +1,6 @@
 /** SipprotMetrics over sources that report nothing yet (each test overrides what it reads). */
-import { type MetricsSources, SipprotMetrics } from './sipprot-metrics.js';
+import type { MetricsSources } from './metrics-sources.js';
+import { SipprotMetrics } from './sipprot-metrics.js';
 
 export function metricsWith(extra: Partial<MetricsSources> = {}): SipprotMetrics {
   return new SipprotMetrics({
