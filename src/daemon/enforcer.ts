@@ -34,9 +34,10 @@ export const GATHER_MS = 100;
 /**
  * Decisions and attacks gathered before they are made a batch and staged without waiting for
  * the commit: bounds a turn's share of a burst (~2 µs each to batch and encode,
- * store-writer-codec.ts, so ≤ ~0.5 ms) and keeps what waits for a busy writer as bytes outside the JS heap. Below it, batching
- * waits for the commit: one encoding of ~100 decisions instead of one per turn (each a
- * fixed cost on the main thread and again on the writer's to read it back).
+ * store-writer-codec.ts, so ≤ ~0.5 ms) and keeps what waits for a busy writer as bytes
+ * outside the JS heap. Below it, batching waits for the commit: one encoding of ~100
+ * decisions instead of one per turn (each a fixed cost on the main thread and again on the
+ * writer's to read it back).
  */
 export const STAGE_AT = 256;
 

@@ -15,14 +15,15 @@
  * idle-time count). A frame arriving (`poke`, from inputs.ts) brings a sleeping sampler
  * back to BUSY_MS at once: the stall a first frame causes (the first block after a quiet
  * stretch) is sampled as densely as any other; a stall while no frame arrives (an API
- * request, a periodic job) is seen when it overlaps a sample, one every 100 ms. Why: on this 2-core KVM guest each wake-up of an idle loop costs
- * ~50 µs of CPU; Node's two monitors (monitorEventLoopDelay, 10 ms, before this) woke the
- * idle daemon 100 times a second — 0.5% of a core with no traffic, a quarter of issue
- * 13's 2% budget at 1k msg/s (bench/RESULTS.md "Issue 13: one wake-up a packet"). A loop
- * that works is awake anyway: its samples ride on wake-ups it has, and it is sampled as
- * densely as before. Idle samples are 10× sparser, so a quiet stretch weighs less in the
- * percentiles than it did: the figures lean towards the busy stretches (the worse side),
- * never towards quiet ones.
+ * request, a periodic job) is seen when it overlaps a sample, one every 100 ms.
+ *
+ * Why: on this 2-core KVM guest each wake-up of an idle loop costs ~50 µs of CPU; Node's
+ * two monitors (monitorEventLoopDelay, 10 ms, before this) woke the idle daemon 100 times
+ * a second — 0.5% of a core with no traffic, a quarter of issue 13's 2% budget at 1k msg/s
+ * (bench/RESULTS.md "Issue 13: one wake-up a packet"). A loop that works is awake anyway:
+ * its samples ride on wake-ups it has, and it is sampled as densely as before. Idle
+ * samples are 10× sparser, so a quiet stretch weighs less in the percentiles than it did:
+ * the figures lean towards the busy stretches (the worse side), never towards quiet ones.
  */
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import type { LoopLagStats } from '../ports/admin.js';
