@@ -66,7 +66,7 @@ describe('a command issued while sipprotd starts', () => {
       err: (s) => (err += s),
     });
     assert.equal(code, 0, `${out}${err}\n${log}`);
-    assert.match(err, /sipprotd \(pid \d+\) is starting: waiting up to 10 s for it to answer/);
+    assert.match(err, /sipprotd \(pid \d+\) is starting: waiting up to 30 s for it to answer/);
     assert.match(out, /added 198\.51\.100\.9 to the deny list/);
     // Through the daemon: in the kernel at once, and in the list file the daemon wrote.
     const fw = new NftablesFirewall({ command: ns.command('nft') });

@@ -51,8 +51,29 @@ describe('connectDaemon: finding the daemon, and waiting for one that is startin
     assert.ok(d, 'the daemon was found once it answered');
     assert.ok(Date.now() - t0 >= 350, 'it waited');
     assert.deepEqual(said, [
-      `sipprotd (pid ${process.pid}) is starting: waiting up to 10 s for it to answer\n`,
+      `sipprotd (pid ${process.pid}) is starting: waiting up to 30 s for it to answer\n`,
     ]);
+    for (const s of servers.splice(0)) s.close();
+    rmSync(paths.socket, { force: true });
+  });
+
+  it('a daemon that needs 15 s to serve (a big state on a loaded host) is waited for, as `sipprotd start` waits', async () => {
+    writeFileSync(paths.pidFile, `${process.pid}\n`);
+    // A clock a second ahead at every read: the 15 s pass in a few real polls.
+    let fake = Date.now();
+    let up: Promise<void> | null = null;
+    const now = () => {
+      fake += 1000;
+      if (fake - Date.now() >= 15_000) up ??= serve();
+      return fake;
+    };
+    const said: string[] = [];
+    const d = await connectDaemon(paths, { now, waiting: (t) => said.push(t) });
+    assert.ok(d, 'the daemon was found once it answered, 15 s into its start');
+    assert.deepEqual(said, [
+      `sipprotd (pid ${process.pid}) is starting: waiting up to 30 s for it to answer\n`,
+    ]);
+    await up;
     for (const s of servers.splice(0)) s.close();
     rmSync(paths.socket, { force: true });
   });

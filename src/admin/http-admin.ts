@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { request } from 'node:http';
 import { SipprotError, type SipprotErrorCode } from '../core/errors.js';
 import type { ListName } from '../core/types.js';
-import { readPid } from '../platform/pid-file.js';
+import { readPid, START_BUDGET_MS } from '../platform/pid-file.js';
 import type { RuntimePaths } from '../platform/runtime-paths.js';
 import type { Admin, ChangeOptions, HistoryAnswer, HistoryRequest, OpenAlert } from '../ports/admin.js';
 
@@ -166,16 +166,18 @@ export async function daemonAnswers(socketPath: string): Promise<boolean> {
   }
 }
 
-/** How long a command waits for a daemon that is starting before it gives up and says so. */
-export const START_WAIT_MS = 10_000;
 /**
- * A PID file younger than this belongs to a daemon that may still be starting: it claims the
- * file first, then opens the store, checks nft, reads lists and geo-IP (~550,000 ranges),
- * reconciles the kernel and warms up before its socket serves (seconds; `sipprotd start`
- * gives it 30 s). An older PID file whose socket does not answer is a stuck daemon or a PID
+ * How long a command waits for a daemon that is starting before it gives up and says so: as
+ * long as `sipprotd start` gives it (it was 10 s, and a daemon restoring a big state on a
+ * loaded host was refused to the admin while it was still starting as it should).
+ */
+export const START_WAIT_MS = START_BUDGET_MS;
+/**
+ * A PID file younger than this belongs to a daemon that may still be starting (pid-file.ts
+ * START_BUDGET_MS). An older PID file whose socket does not answer is a stuck daemon or a PID
  * taken over by another process after a crash: the command works on the files, as before.
  */
-const STARTING_FOR_MS = 30_000;
+const STARTING_FOR_MS = START_BUDGET_MS;
 const POLL_MS = 100;
 
 /**

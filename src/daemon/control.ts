@@ -12,7 +12,7 @@ import { connectDaemon, daemonAnswers } from '../admin/http-admin.js';
 import type { Config } from '../core/types.js';
 import { NftablesFirewall } from '../firewall/nftables.js';
 import { lockOwner } from '../platform/netns-lock.js';
-import { isAlive, readPid } from '../platform/pid-file.js';
+import { isAlive, readPid, START_BUDGET_MS } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import { startBanner } from './banner.js';
 
@@ -25,7 +25,7 @@ export interface Say {
   err(text: string): void;
 }
 
-const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = START_BUDGET_MS;
 const STOP_TIMEOUT_MS = 20_000;
 const POLL_MS = 100;
 
@@ -104,7 +104,7 @@ export async function stopDaemon(config: Config, say: Say): Promise<ControlOutco
 
 /** Reload through the API rather than SIGHUP, so a config error comes back to the admin. */
 export async function reloadDaemon(config: Config, say: Say): Promise<ControlOutcome> {
-  // A daemon that is starting is waited for (up to 10 s): its reload would otherwise fail.
+  // A daemon that is starting is waited for (as long as `start` waits): its reload would otherwise fail.
   const daemon = await connectDaemon(runtimePaths(config), { waiting: (t) => say.err(t) });
   if (daemon === null) {
     say.err('sipprotd is not running\n');

@@ -7,6 +7,14 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { SipprotError } from '../core/errors.js';
 
+/**
+ * How long a daemon may take from claiming its PID file to serving its socket: it opens the
+ * store, checks nft, reads lists and geo-IP, restores its blocks into the kernel (1M + 1M:
+ * ~6.5 s on 2 quiet cores, more on a loaded host) and warms up. `sipprotd start` waits this
+ * long, and so does a command issued meanwhile: both give a starting daemon the same time.
+ */
+export const START_BUDGET_MS = 30_000;
+
 /** Whether a process with this PID exists (EPERM: it exists but belongs to another user). */
 export function isAlive(pid: number): boolean {
   try {
