@@ -172,6 +172,48 @@ describe('Engine', () => {
     );
   });
 
+  test('nextDue: a clock that ticks only when it says lifts, judges and rotates as a clock that never stops', () => {
+    const cfg = { enumUsers: 10, enumChallenges: 1000, hitCount: 5, blockTime: 600 };
+    const events = [
+      ...Array.from({ length: 40 }, (_, i) => {
+        const r = register({ at: 100 + i * 0.02, ip: ATTACKER, user: `${300 + i}`, ua: null });
+        return [r, challenge401(r)];
+      }).flat(),
+      ...crack(6, 105, 0.5, '198.51.100.7'),
+    ];
+    // Every 250 ms, as the daemon's timer ran before.
+    const dense = engine(cfg);
+    const byDense = feed(dense, events);
+    for (let t = 106; t <= 12_000; t += 0.25) byDense.push(...dense.tick(t));
+    // Only at nextDue; a tick just before it must decide nothing.
+    const lazy = engine(cfg);
+    const byLazy = feed(lazy, events);
+    let ticks = 0;
+    for (let due = lazy.nextDue(); due <= 12_000; due = lazy.nextDue()) {
+      assert.deepEqual(lazy.tick(due - 0.001), [], `a tick before nextDue (${due}) decided something`);
+      byLazy.push(...lazy.tick(Math.max(due, 106)));
+      ticks++;
+    }
+    const shape = (ds: Decision[]) => ds.map((d) => [d.action, d.ip, d.reason]);
+    assert.deepEqual(shape(byLazy), shape(byDense));
+    assert.deepEqual(shape(byLazy.filter((d) => d.action !== 'extend')), [
+      ['block', '198.51.100.7', 'auth-failures'],
+      ['block', ATTACKER, 'enumeration'],
+      ['unblock', '198.51.100.7', 'expired'],
+      ['unblock', ATTACKER, 'expired'],
+    ]);
+    // The same moments, or earlier by less than the dense clock's 250 ms.
+    for (const [i, d] of byLazy.entries()) {
+      const late = byDense[i]!.at - d.at;
+      assert.ok(
+        late >= 0 && late < 0.25,
+        `${d.action} ${d.ip} at ${d.at}, the dense clock's at ${byDense[i]!.at}`,
+      );
+    }
+    assert.equal(lazy.stats.pendingChallenges, 0);
+    assert.ok(ticks < 80, `${ticks} ticks: one per due time, not one per 250 ms`);
+  });
+
   test('a misconfigured phone among working ones is blocked and labelled', () => {
     const e = engine({ hitCount: 10 });
     const callId = uniq('dead-ext-');

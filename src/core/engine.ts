@@ -274,6 +274,15 @@ export class Engine {
     return out;
   }
 
+  /**
+   * When `tick` next has work (packet time; +Infinity: nothing waits): a block to lift, a
+   * challenge to judge, detection state to rotate. A tick before then decides nothing: the
+   * daemon's timer sleeps until it (daemon/periodic.ts).
+   */
+  nextDue(): number {
+    return Math.min(this.policy.nextDue(), this.detector.nextDue());
+  }
+
   /** Moves time on without an event (the daemon's clock): expiries and late verdicts. */
   tick(now: number): Decision[] {
     const out: Decision[] = [];

@@ -7,7 +7,9 @@
  * - the packet path's meter (capture latency, SIP messages by method and answer class) and
  *   the block latency (packet to kernel);
  * - /metrics: the registry, its scrape-time sources, and METRICS_LISTEN's own listener;
- * - the webhook queue's 1-second tick; its writes on a writer thread (queue-writer.ts).
+ * - the webhook queue's timer, armed for its next due time (a burst's window end, a retry),
+ *   at most once a second: with no webhooks nothing wakes the daemon (it ticked every
+ *   second before issue 13's idle pass); its writes on a writer thread (queue-writer.ts).
  * The Daemon builds one, hands its callbacks to the pipeline and the API, and starts,
  * reloads and stops it with itself.
  */
@@ -29,6 +31,7 @@ import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
 import { WebhookNotifier } from '../webhooks/notifier.js';
 import { clusterHostId } from './cluster.js';
+import { DueTimer } from './due-timer.js';
 import { throttled } from './events.js';
 import { countryRanges } from './geo.js';
 import { logAlert, logDecisions } from './ops-log.js';
@@ -36,6 +39,8 @@ import type { DetectionCounts, PacketMeter } from './pipeline.js';
 import { QueueWriter } from './queue-writer.js';
 
 const WEBHOOK_TICK_MS = 1000;
+/** The longest the webhook timer sleeps with nothing due (due times are wall-clock). */
+const WEBHOOK_MAX_SLEEP_MS = 60_000;
 const ALERTS_EVENT_MS = 250;
 
 export interface OpsDeps {
@@ -67,7 +72,7 @@ export class Operations {
   /** Alerts not acknowledged yet: banner, status, live view. */
   readonly alerts: AlertBoard;
   private listener: MetricsListener | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly timer: DueTimer;
   private countries: { key: unknown; geo: GeoDatabase | null; networks: number } | null = null;
   private readonly queue: QueueWriter;
 
@@ -116,6 +121,15 @@ export class Operations {
       userAgent: d.userAgent,
       delivered: (r) => this.metrics.webhook(r),
     });
+    const webhooks = this.webhooks;
+    this.timer = new DueTimer({
+      run: () => webhooks.tick(),
+      next: () => webhooks.nextDue(),
+      clock: d.clock,
+      minGapMs: WEBHOOK_TICK_MS,
+      maxSleepMs: WEBHOOK_MAX_SLEEP_MS,
+      ref: false,
+    });
     const m = this.metrics;
     this.meter = {
       frame: (at, now) => m.frame(at, now),
@@ -135,6 +149,7 @@ export class Operations {
     logDecisions(this.d.log, ds, this.d.config());
     this.metrics.decided(ds);
     this.webhooks.decisions(ds);
+    this.timer.poke(); // a burst's window may have opened
   }
 
   /** Said at once, whatever the throttles: the log, metrics, webhooks, mail. */
@@ -142,7 +157,8 @@ export class Operations {
     const country = this.d.geo()?.country(a.ip) ?? null;
     logAlert(this.d.log, a, country);
     this.metrics.alert(a.kind);
-    void this.webhooks.alert(a, country);
+    // Delivered at once; a failed delivery's retry is the timer's to keep.
+    void this.webhooks.alert(a, country).then(() => this.timer.poke());
     void this.d.notifier().alert(a, country);
     void this.alerts.raise(a, country);
   }
@@ -159,8 +175,7 @@ export class Operations {
 
   async start(): Promise<void> {
     await this.startListener(this.d.config());
-    this.timer = setInterval(() => void this.webhooks.tick(), WEBHOOK_TICK_MS);
-    this.timer.unref();
+    this.timer.start();
   }
 
   /** A changed METRICS_LISTEN moves the listener; everything else reads the config live. */
@@ -177,8 +192,7 @@ export class Operations {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.timer.stop();
     await this.listener?.stop();
     this.listener = null;
     await this.webhooks.stop();

@@ -81,6 +81,8 @@ export class Pipeline implements PacketSink {
   private hepPorts: HepPortNotice;
   /** Commits off the event loop when the store is STATE_DIR's SQLite file (store-writer.ts). */
   private readonly writer: StoreWriter | null;
+  /** Told the engine's next due time when something may have brought it sooner (periodic.ts). */
+  private dueWatch: ((due: number) => void) | null = null;
 
   constructor(
     config: Config,
@@ -134,6 +136,7 @@ export class Pipeline implements PacketSink {
       this.d.meter?.sipMessage(ev.msg.kind, ev.msg.method, ev.msg.status);
       this.enforcer.apply(this.engine.onEvent(ev));
     }
+    if (events.length > 0) this.dueMoved();
   }
 
   /** A HEPv3 packet from the SIP server (SIP over TLS included), judged at arrival time. */
@@ -151,11 +154,29 @@ export class Pipeline implements PacketSink {
       this.hepPorts.seen(ev, this.d.clock());
       this.enforcer.apply(this.engine.onEvent(ev));
     }
+    if (events.length > 0) this.dueMoved();
   }
 
-  /** Moves time on: expired blocks lift, unanswered challenges are judged. */
+  /** Moves time on: expired blocks lift, unanswered challenges are judged, state rotates. */
   tick(now = this.d.clock()): void {
     this.enforcer.apply(this.engine.tick(now));
+  }
+
+  /** When tick next has work, epoch seconds (Engine.nextDue; +Infinity: nothing waits). */
+  nextDue(): number {
+    return this.engine.nextDue();
+  }
+
+  /**
+   * `f` is told the next due time whenever a packet, a peer's block, a restore or a reload
+   * may have brought it sooner (it compares: one call a frame, no allocation).
+   */
+  watchDue(f: (due: number) => void): void {
+    this.dueWatch = f;
+  }
+
+  private dueMoved(): void {
+    this.dueWatch?.(this.engine.nextDue());
   }
 
   /** Lifts a block by hand; false when the address was not blocked. */
@@ -175,6 +196,7 @@ export class Pipeline implements PacketSink {
       this.enforcer.apply(ds);
       out.push(...ds);
     }
+    this.dueMoved();
     return out;
   }
 
@@ -216,6 +238,7 @@ export class Pipeline implements PacketSink {
     this.history.reconfigure(config);
     if (captureChanged) this.decoder = newDecoder(config, () => this.engine);
     this.hepPorts = new HepPortNotice(config.sipPorts, new Set(localAddresses()), this.d.log);
+    this.dueMoved();
   }
 
   /** Running blocks from the store (those that ran out while down are lifted there first). */
@@ -226,6 +249,7 @@ export class Pipeline implements PacketSink {
       this.d.log.info({ count: expired.length }, 'blocks expired while sipprotd was down');
     const blocks = await store.listBlocks({ activeAt: now });
     this.engine.restore(blocks, await store.allTimesBlocked());
+    this.dueMoved();
   }
 
   /**

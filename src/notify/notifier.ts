@@ -1,7 +1,7 @@
 /**
  * The notifier the daemon talks to. Detection hands it decisions (a cheap, synchronous
- * call); the daemon's timer calls tick() every few seconds, which queues the digest and
- * the daily report when due and then delivers the queue. Nothing here can slow or fail
+ * call); the daemon's timer calls tick() every few seconds while SMTP is configured
+ * (`active`), which queues the digest and the daily report when due and then delivers the queue. Nothing here can slow or fail
  * detection: tick() never rejects and never runs twice at once.
  */
 import { hostname as osHostname } from 'node:os';
@@ -177,6 +177,11 @@ export class Notifier {
       });
     }
     return this.running;
+  }
+
+  /** Whether tick() has anything to do at all: SMTP configured and not stopped (the daemon's timer sleeps otherwise). */
+  get active(): boolean {
+    return this.configured && !this.stopped;
   }
 
   status(): MailStatus {

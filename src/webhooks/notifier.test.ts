@@ -130,6 +130,31 @@ describe('WebhookNotifier: bursts, alerts, durable retries (SQLite, a real recei
     assert.equal(w.status()[0]!.lastOk, now);
   });
 
+  it('nextDue: the window’s end and the retries; nothing at all with nothing gathered or queued', async () => {
+    const w = make();
+    assert.equal(w.nextDue(), Number.NEGATIVE_INFINITY, 'the first run restores: due at once');
+    await w.tick();
+    assert.equal(w.nextDue(), Number.POSITIVE_INFINITY, 'nothing gathered, nothing queued');
+    w.decisions([block('203.0.113.1')]);
+    assert.equal(w.nextDue(), now + 30, 'the burst window’s end');
+    now = w.nextDue();
+    sink.script.push({ status: 503 });
+    await w.tick();
+    assert.equal(sink.received.length, 1);
+    assert.equal(w.nextDue(), now + backoff(1), 'the retry');
+    now = w.nextDue() - 1;
+    await w.tick();
+    assert.equal(sink.received.length, 1, 'not before it');
+    now += 1;
+    await w.tick();
+    assert.equal(sink.received.length, 2);
+    assert.equal(w.nextDue(), Number.POSITIVE_INFINITY);
+    settings = { ...settings, targets: [] };
+    const none = make();
+    await none.tick();
+    assert.equal(none.nextDue(), Number.POSITIVE_INFINITY, 'no webhooks: the timer sleeps');
+  });
+
   it('a 404 (webhook deleted) is abandoned at once; a removed target drops its queue', async () => {
     sink.script.push({ status: 404, body: 'no_service' });
     const w = make();

@@ -98,6 +98,8 @@ export class WebhookNotifier {
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly heldUntil = new Map<string, number>();
+  /** The queue's next attempt a run can make, as of the last run (nextDue). */
+  private queuedDue = Number.POSITIVE_INFINITY;
   private readonly state = new Map<
     string,
     { lastOk: number | null; lastError: { at: number; message: string } | null }
@@ -133,6 +135,17 @@ export class WebhookNotifier {
       this.running = null;
     });
     return this.running;
+  }
+
+  /**
+   * When tick() next has work, epoch seconds: the burst window's end or the queue's next
+   * attempt (+Infinity: nothing gathered, nothing queued; -Infinity before the first run,
+   * which restores). The daemon's timer sleeps until then instead of ticking every second.
+   */
+  nextDue(): number {
+    if (this.stopped) return Number.POSITIVE_INFINITY;
+    if (!this.restored) return Number.NEGATIVE_INFINITY;
+    return Math.min(this.windowEnds ?? Number.POSITIVE_INFINITY, this.queuedDue);
   }
 
   /** Sends a test message to one target (by index) or all, now, outside the queue. */
@@ -179,9 +192,21 @@ export class WebhookNotifier {
       if (!this.restored) await this.restore(now);
       if (this.windowEnds !== null && now >= this.windowEnds) await this.flushBurst(now);
       await this.deliver(now);
+      this.queuedDue = await this.nextQueued();
     } catch (e) {
       this.d.log.error({ err: e }, 'webhooks: queue failed');
+      this.queuedDue = this.d.clock(); // tried again at the timer's next chance
     }
+  }
+
+  /** The queue's earliest attempt a run can make: a held target's messages wait for its retry. */
+  private async nextQueued(): Promise<number> {
+    let next = Number.POSITIVE_INFINITY;
+    for (const m of await this.d.store.dueWebhooks(Number.MAX_SAFE_INTEGER, BATCH)) {
+      const at = m.nextAttemptAt ?? Number.POSITIVE_INFINITY;
+      next = Math.min(next, Math.max(at, this.heldUntil.get(m.target) ?? at));
+    }
+    return next;
   }
 
   /** After a restart: the decisions after the cursor were gathered but never queued. */

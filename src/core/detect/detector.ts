@@ -197,6 +197,21 @@ export class Detector {
     c.ext.rotate(now);
   }
 
+  /**
+   * The earliest packet time advance() has work that changes what later events meet: an
+   * unanswered challenge to judge, a generation of state to rotate (+Infinity: none). The
+   * request table's expiry is left to the next advance (it ends the same way whenever it runs).
+   */
+  nextDue(): number {
+    const c = this.c;
+    const oldest = this.pending.oldestAt();
+    return Math.min(
+      oldest === null ? Infinity : oldest + c.grace,
+      c.ips.nextRotation(),
+      c.ext.nextRotation(),
+    );
+  }
+
   /** Drops a source's detection state (after a verdict, or when the policy says so). */
   forget(ip: string): void {
     const key = this.c.prefix.key(ip);

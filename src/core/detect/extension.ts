@@ -162,6 +162,11 @@ export class ExtensionTable {
     return false;
   }
 
+  /** When rotate next starts a generation (-Infinity before the first call). */
+  nextRotation(): number {
+    return this.genStart + EXTENSION_WINDOW;
+  }
+
   rotate(now: number): void {
     if (now < this.genStart + EXTENSION_WINDOW) return;
     this.prev = this.cur;

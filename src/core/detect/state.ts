@@ -146,6 +146,11 @@ export class IpTable {
     this.release(s);
   }
 
+  /** When rotate next starts a generation (-Infinity before the first call). */
+  nextRotation(): number {
+    return this.genStart + this.period;
+  }
+
   /** Starts a new generation once `period` has passed since the last one. */
   rotate(now: number): void {
     if (now < this.genStart + this.period) return;
