@@ -223,6 +223,15 @@ static napi_value cap_stats(napi_env env, napi_callback_info info) {
   CHECK(set_num(env, out, "ringHighWater", (double)s.high_water));
   CHECK(set_num(env, out, "ringSize", (double)s.ring_size));
   CHECK(set_num(env, out, "wakeups", (double)s.wakeups));
+  /* The capture thread's priority: nice and niceError are null until it has tried. */
+  napi_value nil, v;
+  CHECK(napi_get_null(env, &nil));
+  CHECK(set_num(env, out, "niceWanted", (double)s.nice_wanted));
+  if (s.nice_known) CHECK(napi_create_int32(env, s.nice, &v));
+  CHECK(napi_set_named_property(env, out, "nice", s.nice_known ? v : nil));
+  if (s.nice_known && s.nice_errno != 0)
+    CHECK(napi_create_string_utf8(env, strerror(s.nice_errno), NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, out, "niceError", s.nice_known && s.nice_errno != 0 ? v : nil));
   return out;
 }
 

@@ -19,7 +19,10 @@
  * drained within microseconds of a packet whatever the event loop does; only a ring
  * that stays full longer than JavaScript can catch up loses frames, and those are
  * counted (ringDrops) next to the kernel's own drops. The thread runs at nice -10 (root
- * only): a copy a frame is all it does, but it must run when frames arrive.
+ * only): a copy a frame is all it does, but it must run when frames arrive. Without
+ * CAP_SYS_NICE or an RLIMIT_NICE that allows it (a unit without LimitNICE, a container)
+ * the kernel refuses: the nice the thread really has and the refusal's errno are kept for
+ * status (capture_stats), and capture_start returns only once they are known.
  *
  * Ring protocol (single producer: the thread; single consumer: the JS thread):
  *   head, tail: bytes written / consumed since the start (64-bit, never wrap).
@@ -36,6 +39,7 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +73,11 @@ struct capture {
   void *wake_arg;
   char error[PCAP_ERRBUF_SIZE + 64];
   _Atomic int failed;
+  /* The thread's priority as it took it: posted once nice and nice_errno are written. */
+  sem_t prio_ready;
+  _Atomic int prio_known;
+  int nice;
+  int nice_errno;
 };
 
 static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
@@ -118,7 +127,13 @@ static void *run(void *arg) {
   capture_t *c = (capture_t *)arg;
   /* Linux: setpriority on a thread id sets that thread's nice value (needs CAP_SYS_NICE;
    * without it the thread keeps the process's and capture works the same). */
-  (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), CAPTURE_NICE);
+  id_t tid = (id_t)syscall(SYS_gettid);
+  c->nice_errno = setpriority(PRIO_PROCESS, tid, CAPTURE_NICE) == 0 ? 0 : errno;
+  errno = 0;
+  int nice = getpriority(PRIO_PROCESS, tid);
+  c->nice = nice == -1 && errno != 0 ? 0 : nice;
+  atomic_store_explicit(&c->prio_known, 1, memory_order_release);
+  sem_post(&c->prio_ready);
   while (!atomic_load(&c->stop)) {
     uint64_t before = atomic_load_explicit(&c->head, memory_order_relaxed);
     /* Blocks until frames arrive (immediate mode), then takes every frame the kernel holds. */
@@ -203,6 +218,7 @@ capture_t *capture_open(const capture_options_t *o, char *err, size_t errlen) {
 int capture_start(capture_t *c, capture_wake_fn wake, void *wake_arg, char *err, size_t errlen) {
   c->wake = wake;
   c->wake_arg = wake_arg;
+  sem_init(&c->prio_ready, 0, 0);
   int rc = pthread_create(&c->thread, NULL, run, c);
   if (rc != 0) {
     snprintf(err, errlen, "cannot start the capture thread: %s", strerror(rc));
@@ -210,6 +226,12 @@ int capture_start(capture_t *c, capture_wake_fn wake, void *wake_arg, char *err,
   }
   pthread_setname_np(c->thread, "sipprot-capture");
   c->running = 1;
+  /* Its priority is the thread's first act (microseconds): status and the start's log line
+   * can then say it. Bounded: a machine too loaded to run it for a second starts anyway. */
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += 1;
+  while (sem_timedwait(&c->prio_ready, &until) != 0 && errno == EINTR) continue;
   return 0;
 }
 
@@ -259,6 +281,12 @@ int capture_stats(capture_t *c, capture_stats_t *s) {
   s->high_water = atomic_load(&c->high_water);
   s->wakeups = atomic_load(&c->wakeups);
   s->ring_size = c->size;
+  s->nice_wanted = CAPTURE_NICE;
+  s->nice_known = atomic_load_explicit(&c->prio_known, memory_order_acquire);
+  if (s->nice_known) {
+    s->nice = c->nice;
+    s->nice_errno = c->nice_errno;
+  }
   if (c->pcap == NULL) return -1;
   struct pcap_stat ps;
   if (pcap_stats(c->pcap, &ps) != 0) return -1;
@@ -271,6 +299,8 @@ int capture_stats(capture_t *c, capture_stats_t *s) {
 const char *capture_error(const capture_t *c) { return atomic_load(&c->failed) ? c->error : NULL; }
 
 void capture_free(capture_t *c) {
+  int started = c->wake != NULL;
   capture_stop(c);
+  if (started) sem_destroy(&c->prio_ready);
   free(c);
 }

@@ -28,6 +28,12 @@ typedef struct {
   uint64_t high_water;
   uint64_t wakeups;
   uint64_t ring_size;
+  /* The capture thread's priority: the nice it has, the one it asked for, and the errno of
+   * the refusal (0: granted); nice_known is 0 until the thread has tried. */
+  int nice_known;
+  int nice;
+  int nice_wanted;
+  int nice_errno;
 } capture_stats_t;
 
 capture_t *capture_open(const capture_options_t *o, char *err, size_t errlen);

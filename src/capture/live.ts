@@ -17,6 +17,11 @@
  * clock only every 32 frames let a slice run 32 slow frames (blocks whose kernel call takes
  * ~100 µs under load, a frame that met a GC): 3-20 ms of loop held; the ring keeps what is
  * not read yet, and an overrun ring drops (counted, in status) instead of stalling the loop.
+ *
+ * The capture thread asks for nice -10 (capture.c); the kernel refuses without CAP_SYS_NICE
+ * or an RLIMIT_NICE that allows it (a unit without LimitNICE, a container). What it got is
+ * in stats().priority, for status, /metrics and the start's log line: under load a thread
+ * at nice 0 waits for a core while the kernel's ring fills.
  */
 import { createRequire } from 'node:module';
 import { SipprotError } from '../core/errors.js';
@@ -35,6 +40,18 @@ export interface CaptureStats {
   /** The fullest the user ring has been, in bytes (of `ringSize`). */
   ringHighWater: number;
   ringSize: number;
+  /**
+   * The capture threads' priority (the worst of them): the nice a thread has, the one it
+   * asked for, and why the kernel refused (null: granted); null before a thread has tried.
+   */
+  priority: CapturePriority | null;
+}
+
+export interface CapturePriority {
+  nice: number;
+  wanted: number;
+  /** The refusal, e.g. "Permission denied" (null: the thread has the nice it asked for). */
+  error: string | null;
 }
 
 /** The addon's capture calls (native/src/addon.c); tests hand in a ring of their own. */
@@ -46,6 +63,10 @@ export interface NativeStats {
   frames: number;
   ringHighWater: number;
   ringSize: number;
+  /** The thread's nice once it has tried to set it (null before; absent from test rings). */
+  nice?: number | null;
+  niceWanted?: number;
+  niceError?: string | null;
 }
 type Handle = object;
 export interface NativeCapture {
@@ -205,6 +226,7 @@ export class PcapLiveCapture {
       total.ringDrops += n.ringDrops;
       total.ringHighWater = Math.max(total.ringHighWater, n.ringHighWater);
       total.ringSize += n.ringSize;
+      total.priority = worse(total.priority, priorityOf(n));
     }
     return total;
   }
@@ -293,7 +315,26 @@ export class PcapLiveCapture {
 }
 
 function zeroStats(): CaptureStats {
-  return { received: 0, dropped: 0, ifDropped: 0, ringDrops: 0, ringHighWater: 0, ringSize: 0 };
+  return {
+    received: 0,
+    dropped: 0,
+    ifDropped: 0,
+    ringDrops: 0,
+    ringHighWater: 0,
+    ringSize: 0,
+    priority: null,
+  };
+}
+
+function priorityOf(n: NativeStats): CapturePriority | null {
+  if (n.nice === undefined || n.nice === null) return null;
+  return { nice: n.nice, wanted: n.niceWanted ?? n.nice, error: n.niceError ?? null };
+}
+
+/** The priority further from what was asked (one thread per interface; the same limits). */
+function worse(a: CapturePriority | null, b: CapturePriority | null): CapturePriority | null {
+  if (a === null || b === null) return a ?? b;
+  return b.nice - b.wanted > a.nice - a.wanted ? b : a;
 }
 
 let cached: NativeCapture | null = null;

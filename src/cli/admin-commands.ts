@@ -112,6 +112,8 @@ function statusFooter(s: StatusReport): string {
         `${live.capture.dropped} dropped by the kernel before sipprot read them` +
         (live.capture.ringDrops > 0 ? `, ${live.capture.ringDrops} by sipprot falling behind` : ''),
     );
+    const p = live.capture.priority;
+    if (p) lines.push(priorityLine(p));
   }
   if (live?.loopLag) {
     const l = live.loopLag;
@@ -162,6 +164,15 @@ export function writerLine(w: StoreBacklog): string {
     (shed === 0
       ? 'none'
       : `${count(shed)} (history ${count(w.shed.history)}, attacks ${count(w.shed.attacks)}, decisions ${count(w.shed.decisions)}; blocks are never shed)`)
+  );
+}
+
+/** The capture thread's priority: said plainly when the kernel refused it (capture.c). */
+export function priorityLine(p: { nice: number; wanted: number; error: string | null }): string {
+  if (p.nice <= p.wanted) return `capture thread: nice ${p.nice}`;
+  return (
+    `capture thread at nice ${p.nice} (wanted ${p.wanted}: ${(p.error ?? 'refused').toLowerCase()}); ` +
+    `give sipprotd CAP_SYS_NICE or LimitNICE=${20 - p.wanted}`
   );
 }
 

@@ -83,7 +83,13 @@ export class PacketInputs {
   stats(): Pick<LiveStats, 'capture' | 'hepReceived' | 'hepErrors' | 'loopLag'> {
     const c: CaptureStats | null = this.capture?.stats() ?? null;
     const capture = c
-      ? { received: c.received, dropped: c.dropped, ifDropped: c.ifDropped, ringDrops: c.ringDrops }
+      ? {
+          received: c.received,
+          dropped: c.dropped,
+          ifDropped: c.ifDropped,
+          ringDrops: c.ringDrops,
+          priority: c.priority,
+        }
       : null;
     const hep = this.hep?.status() ?? null;
     return {
@@ -110,6 +116,14 @@ export class PacketInputs {
       this.sink.onFrame(linkType, at, frame);
     });
     this.capture = capture;
+    // Known once start returns (capture.c waits for the thread's setpriority): said once.
+    const p = capture.stats().priority;
+    if (p && p.nice > p.wanted) {
+      this.log.warn(
+        { nice: p.nice, wanted: p.wanted, err: p.error },
+        `capture thread at nice ${p.nice} (wanted ${p.wanted}: ${(p.error ?? 'refused').toLowerCase()}); under load it waits for a core while the kernel's ring fills (give the service CAP_SYS_NICE or LimitNICE=${20 - p.wanted})`,
+      );
+    }
   }
 
   private scheduleReopen(): void {

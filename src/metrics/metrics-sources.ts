@@ -7,7 +7,13 @@ import type { StoreBacklog } from '../ports/admin.js';
 
 /** What the collector reads at scrape time; every part may be missing (null). */
 export interface MetricsSources {
-  capture(): { received: number; dropped: number; ifDropped: number; ringDrops: number } | null;
+  capture(): {
+    received: number;
+    dropped: number;
+    ifDropped: number;
+    ringDrops: number;
+    priority?: { nice: number; wanted: number; error: string | null } | null;
+  } | null;
   hep(): { received: number; errors: number } | null;
   sipMessages(): number;
   /** Detection counters since start (carried over engine rebuilds on reload). */

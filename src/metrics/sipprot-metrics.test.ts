@@ -56,3 +56,17 @@ describe('sipprot_decisions_total', () => {
     ]);
   });
 });
+
+describe('sipprot_capture_thread_nice', () => {
+  it('the nice the capture thread has beside the one it asked for; nothing before it tried', async () => {
+    const capture = { received: 1, dropped: 0, ifDropped: 0, ringDrops: 0 };
+    const nice = async (m: SipprotMetrics) =>
+      (await m.render()).split('\n').filter((l) => l.startsWith('sipprot_capture_thread_nice{'));
+    const refused = { nice: 0, wanted: -10, error: 'Permission denied' };
+    assert.deepEqual(await nice(metricsWith({ capture: () => ({ ...capture, priority: refused }) })), [
+      'sipprot_capture_thread_nice{stat="now"} 0',
+      'sipprot_capture_thread_nice{stat="wanted"} -10',
+    ]);
+    assert.deepEqual(await nice(metricsWith({ capture: () => ({ ...capture, priority: null }) })), []);
+  });
+});

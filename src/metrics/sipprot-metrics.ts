@@ -253,6 +253,11 @@ export class SipprotMetrics {
     const dropped = this.counter('sipprot_capture_dropped_total', 'Frames lost before sipprot read them', [
       'where',
     ]);
+    const nice = this.gauge(
+      'sipprot_capture_thread_nice',
+      'Nice of the capture thread (stat: now, wanted); now above wanted: the kernel refused it',
+      ['stat'],
+    );
     const hep = this.counter('sipprot_hep_packets_total', 'HEPv3 packets received on HEP_LISTEN');
     const hepErrors = this.counter('sipprot_hep_errors_total', 'HEP socket errors');
     const sipTotal = this.counter('sipprot_sip_decoded_total', 'SIP messages decoded (capture and HEP)');
@@ -276,6 +281,10 @@ export class SipprotMetrics {
         dropped.set(cap.dropped, 'kernel');
         dropped.set(cap.ifDropped, 'interface');
         dropped.set(cap.ringDrops, 'ring');
+        if (cap.priority) {
+          nice.set(cap.priority.nice, 'now');
+          nice.set(cap.priority.wanted, 'wanted');
+        }
       }
       const h = this.src.hep();
       if (h) {

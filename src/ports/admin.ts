@@ -122,7 +122,18 @@ export interface LiveStats {
    * libpcap: frames received, dropped by the kernel before sipprot read them, and dropped
    * because sipprot's own capture ring was full (the decoder fell behind for too long).
    */
-  capture: { received: number; dropped: number; ifDropped: number; ringDrops: number } | null;
+  capture: {
+    received: number;
+    dropped: number;
+    ifDropped: number;
+    ringDrops: number;
+    /**
+     * The capture thread's priority: the nice it has, the nice it asked for (-10), and why
+     * the kernel refused (null: granted; no CAP_SYS_NICE and no RLIMIT_NICE allowing it).
+     * Null until the thread has tried; absent from older daemons.
+     */
+    priority?: { nice: number; wanted: number; error: string | null } | null;
+  } | null;
   hepReceived: number | null;
   /** HEP socket errors since the start and the last one's message (also logged); null without HEP_LISTEN. */
   hepErrors: { count: number; last: string | null } | null;
