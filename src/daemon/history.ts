@@ -6,19 +6,20 @@
  * or a peer (`host:NAME`). Renewals are counted here, not written one by one: a block that
  * runs a week is renewed thousands of times and is one line of history when it lifts.
  */
-import { ACTORS, eventOfDecision, type NewHistoryEvent, type Renewals } from '../core/history/events.js';
+import { ACTORS, eventOfDecision, type NewHistoryEvent } from '../core/history/events.js';
 import { EvidenceLog } from '../core/history/evidence.js';
-import { ShardedMap } from '../core/history/sharded-map.js';
+import { RenewalCounts } from '../core/history/renewal-counts.js';
 import type { Config, Decision, SipEvent } from '../core/types.js';
 
 export class DaemonHistory {
   readonly evidence: EvidenceLog;
   /**
    * Renewals of the running blocks renewed at least once (a block with none has no entry:
-   * its lift reads as 0 renewals either way). Sharded: one entry a renewed block, and a
-   * flood's hundred thousand of them would otherwise grow one Map in one piece.
+   * its lift reads as 0 renewals either way): a slot of two doubles each, no object
+   * (renewal-counts.ts: a flood's hundred thousand renewed blocks kept an object and a
+   * boxed time each for their whole life, copied by the scavenges that promoted them).
    */
-  private readonly renewals = new ShardedMap<Renewals>();
+  private readonly renewals = new RenewalCounts();
 
   constructor(
     config: Pick<Config, 'sipPorts'>,
@@ -41,22 +42,14 @@ export class DaemonHistory {
   eventOf(d: Decision, actor: string = this.self): NewHistoryEvent | null {
     if (d.action === 'extend') {
       // Counted in place: a flood renews tens of thousands of blocks a second.
-      const r = this.renewals.get(d.ip);
-      if (r) {
-        r.renewals++;
-        r.lastSeen = d.at;
-      } else this.renewals.set(d.ip, { renewals: 1, lastSeen: d.at });
+      this.renewals.renewed(d.ip, d.at);
       return null;
     }
     // A new block starts from no renewals. No entry is made for it: eventOfDecision reads a
     // missing one as { renewals: 0, lastSeen: null }, and an entry per block (an object and
     // a Map slot) was kept for every attacker of a flood until its block lifted.
-    if (d.action === 'block') this.renewals.delete(d.ip);
-    let renewals: Renewals | undefined;
-    if (d.action === 'unblock') {
-      renewals = this.renewals.get(d.ip);
-      this.renewals.delete(d.ip);
-    }
+    if (d.action === 'block') this.renewals.forget(d.ip);
+    const renewals = d.action === 'unblock' ? this.renewals.lifted(d.ip) : undefined;
     const samples = d.action === 'block' || d.action === 'permanent' ? this.evidence.samples(d.ip) : [];
     return eventOfDecision(d, actor, { samples, ...(renewals ? { renewals } : {}) });
   }

@@ -10,9 +10,20 @@
  * set since. The ring holds 2 × capacity uses; when it is full, the uses that are no
  * longer any key's last one are squeezed out (at least `capacity` of them, so this is
  * amortized O(1) a set).
+ *
+ * A key's value and last stamp are in a slot (arrays of capacity + 1 made once), the Map
+ * holds the slot's number: an entry object ({ value, stamp }, 40 bytes) per key was made
+ * for each new address a flood answered, and lived through the next capacity − 1 of them,
+ * so the scavenges copied and promoted it (bench/RESULTS.md, helper survivors).
  */
 export class LruMap<V> {
-  private readonly byKey = new Map<string, { value: V; stamp: number }>();
+  /** Key → its slot in `values` and `lastStamp`. */
+  private readonly byKey = new Map<string, number>();
+  private readonly values: (V | undefined)[];
+  private readonly lastStamp: Float64Array;
+  /** Free slots, a stack (`nFree` of them). */
+  private readonly free: Int32Array;
+  private nFree: number;
   private keys: string[];
   private stamps: Float64Array;
   private head = 0;
@@ -23,6 +34,12 @@ export class LruMap<V> {
     if (!(capacity >= 1)) throw new RangeError(`capacity must be at least 1, got ${capacity}`);
     this.keys = new Array<string>(2 * capacity);
     this.stamps = new Float64Array(2 * capacity);
+    // A set holds capacity + 1 keys for a moment, before the oldest is dropped.
+    this.values = new Array<V | undefined>(capacity + 1).fill(undefined);
+    this.lastStamp = new Float64Array(capacity + 1);
+    this.free = new Int32Array(capacity + 1);
+    for (let i = 0; i <= capacity; i++) this.free[i] = capacity - i;
+    this.nFree = capacity + 1;
   }
 
   get size(): number {
@@ -30,17 +47,20 @@ export class LruMap<V> {
   }
 
   get(key: string): V | undefined {
-    return this.byKey.get(key)?.value;
+    const s = this.byKey.get(key);
+    return s === undefined ? undefined : this.values[s];
   }
 
   /** Sets `key` as the most recently used; drops the least recently set key beyond capacity. */
   set(key: string, value: V): void {
     const stamp = ++this.stamp;
-    const e = this.byKey.get(key);
-    if (e) {
-      e.value = value;
-      e.stamp = stamp;
-    } else this.byKey.set(key, { value, stamp });
+    let s = this.byKey.get(key);
+    if (s === undefined) {
+      s = this.free[--this.nFree]!;
+      this.byKey.set(key, s);
+    }
+    this.values[s] = value;
+    this.lastStamp[s] = stamp;
     if (this.used === this.keys.length) this.squeeze();
     const at = (this.head + this.used) % this.keys.length;
     this.keys[at] = key;
@@ -56,9 +76,11 @@ export class LruMap<V> {
       this.keys[this.head] = '';
       this.head = (this.head + 1) % this.keys.length;
       this.used--;
-      const e = this.byKey.get(key);
-      if (e !== undefined && e.stamp === stamp) {
+      const s = this.byKey.get(key);
+      if (s !== undefined && this.lastStamp[s] === stamp) {
         this.byKey.delete(key);
+        this.values[s] = undefined;
+        this.free[this.nFree++] = s;
         return;
       }
     }
@@ -73,7 +95,8 @@ export class LruMap<V> {
     for (let i = 0; i < this.used; i++) {
       const j = (this.head + i) % n;
       const key = this.keys[j]!;
-      if (this.byKey.get(key)?.stamp !== this.stamps[j]) continue;
+      const s = this.byKey.get(key);
+      if (s === undefined || this.lastStamp[s] !== this.stamps[j]) continue;
       keys[kept] = key;
       stamps[kept++] = this.stamps[j]!;
     }
