@@ -46,6 +46,11 @@ export interface DetectorOptions {
    * PROTECTED_PEERS): never blocked on evidence a forged packet carries (shield.ts).
    */
   protectedPeer?: (ip: string) => boolean;
+  /**
+   * Dropped sources freed per step of a rotation's sweep (state.ts; default SWEEP_STEP;
+   * Infinity: the whole sweep in the rotating call). Tests compare the two.
+   */
+  sweepStep?: number;
 }
 
 export interface DetectorStats {
@@ -155,7 +160,7 @@ export class DetectContext {
     this.requests = new RequestTable({ maxEntries: opts.maxRequests, ttl: opts.requestTtl });
     const slow = this.slowHour > 0 || this.slowDay > 0 || this.distSources > 0;
     const generation = slow ? Math.max(config.monitPeriod, SLOW_GENERATION) : config.monitPeriod;
-    this.ips = new IpTable(generation, this.hitCount);
+    this.ips = new IpTable(generation, this.hitCount, opts.sweepStep);
     this.prefix = new PrefixKeys(d.prefixV4, d.prefixV6);
     const floodLimit = d.floodRate * FLOOD_WINDOW;
     this.rate =

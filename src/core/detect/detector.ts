@@ -60,6 +60,11 @@ export class Detector {
     return this.c.ips.size;
   }
 
+  /** Dropped sources a rotation's sweep has not freed yet (tests). */
+  get sweeping(): number {
+    return this.c.ips.sweeping;
+  }
+
   /** Challenges awaiting a follow-up. */
   get pendingChallenges(): number {
     return this.pending.size;

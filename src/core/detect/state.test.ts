@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { canonicalV4Number as ipv4Number } from '../net/ip.js';
 import { mulberry32 } from '../prng.testkit.js';
-import { IpTable, off } from './state.js';
+import { IpTable, off, SWEEP_STEP } from './state.js';
 import { strHash } from './state-keys.js';
 import {
   addProbe,
@@ -122,11 +122,21 @@ describe('IpTable (typed-array source state)', () => {
     assert.equal(t.size, 2);
   });
 
-  for (const seed of [1, 2, 3, 42, 2026]) {
-    test(`random insert/lookup/delete/rotate against the two-Map model (seed ${seed})`, () => {
+  for (const [seed, step] of [
+    [1, SWEEP_STEP],
+    [2, SWEEP_STEP],
+    [3, 1],
+    [42, 2],
+    [2026, 1],
+    [7, Number.POSITIVE_INFINITY],
+  ] as const) {
+    test(`random insert/lookup/delete/rotate against the two-Map model (seed ${seed}, sweep step ${step})`, () => {
+      // A step of 1 or 2 keeps each rotation's sweep going for hundreds of operations:
+      // lookups, deletes and re-adds of dropped sources land on slots waiting for it.
       const rnd = mulberry32(seed);
       const period = 60;
-      const t = new IpTable(period);
+      const t = new IpTable(period, 10, step);
+      let midSweep = 0;
       const m = new MapModel(period);
       // Few enough keys to repeat, enough to grow past the first 1024 slots several times.
       const key = () => {
@@ -159,8 +169,13 @@ describe('IpTable (typed-array source state)', () => {
           t.rotate(now);
           m.rotate(now);
         }
-        if (op % 1000 === 0) assert.equal(t.size, m.size, `op ${op}: size`);
+        if (t.sweeping > 0) midSweep++;
+        if (op % 1000 === 0) {
+          assert.equal(t.size, m.size, `op ${op}: size`);
+          assert.deepEqual(t.indexedSlots(), t.liveSlots(), `op ${op}: each used slot in one cell`);
+        }
       }
+      if (step <= 2) assert.ok(midSweep > 5000, `operations mid-sweep: ${midSweep}`);
       assert.equal(t.size, m.size);
       for (const [k, v] of [...m.cur, ...m.prev]) assert.equal(fails(t, t.get(k)), v.failTotal, k);
     });
