@@ -42,7 +42,7 @@ export class Detector {
   readonly scanners: ScannerMatcher;
   readonly requests: RequestTable;
   private readonly c: DetectContext;
-  private readonly pending: ExpiringMap<number, Challenge>;
+  private readonly pending: ExpiringMap<Challenge>;
 
   constructor(config: DetectorConfig, opts: DetectorOptions = {}) {
     this.c = new DetectContext(config, opts);
