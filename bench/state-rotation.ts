@@ -11,8 +11,10 @@
  * source dropped at this rotation (absent; in a swept table it may still wait for the
  * sweep), and `getOrCreate` of a new source. Cycles 0 and 1 fill the table; cycle 2 is the
  * first rotation that drops (cold code: the first event), cycles 3.. the steady state.
- * Each packet and each rotating call is timed by process CPU (`process.cpuUsage`, what it
- * cost, not the wait for a core on a loaded machine).
+ * Each packet, each `rotate` call and the rotating call are timed by process CPU
+ * (`process.cpuUsage`, what it cost, not the wait for a core on a loaded machine; on the
+ * shared KVM guest single calls that do nothing still read up to ~10 ms now and then, so
+ * the means and sums say more than one worst call).
  *
  *   node --import tsx bench/state-rotation.ts [--root DIR] [--sources 1000000] [--cycles 6]
  *
@@ -59,9 +61,24 @@ for (let cycle = 0; cycle < cycles; cycle++) {
   let sweptBy = -1;
   let early = 0;
   let earlyWorst = 0;
+  /** The worst `rotate` call alone (a sweep step, with no key made and no add). */
+  let stepWorst = 0;
+  let stepAt = -1;
+  /** The `rotate` calls while the sweep runs: their CPU and count. */
+  let stepSum = 0;
+  let stepN = 0;
   for (let p = 0; p < half; p++) {
     const p0 = cpuUsage();
     t.rotate(now + 1 + p / half);
+    const r = ms(cpuUsage(p0));
+    if (t.sweeping > 0 || p === 0) {
+      stepSum += r;
+      stepN++;
+    }
+    if (r > stepWorst) {
+      stepWorst = r;
+      stepAt = p;
+    }
     if (cycle >= 2) t.get(keyOf((cycle - 2) * half + p));
     t.getOrCreate(keyOf(cycle * half + p));
     const d = ms(cpuUsage(p0));
@@ -80,6 +97,8 @@ for (let cycle = 0; cycle < cycles; cycle++) {
   console.log(
     `cycle ${cycle}${cycle === 2 ? ' (first drop)' : cycle > 2 ? ' (steady)' : ' (fill)'}: rotate ${fmt(rot)} ms, ` +
       `first ${EARLY} packets ${fmt(early)} ms (worst ${fmt(earlyWorst)}), ` +
+      `worst rotate call ${fmt(stepWorst)} ms @${stepAt}, ` +
+      `${stepN} calls while sweeping ${fmt(stepSum)} ms (mean ${fmt(stepN > 0 ? stepSum / stepN : 0)}), ` +
       `sweep done by packet ${t.sweeping === undefined ? '-' : sweptBy}; live after ${sizeAfter}; ` +
       `cycle: worst packet ${fmt(worst)} ms @${worstAt}, packets ≥1 ms ${over1}, CPU ${fmt(all)} ms`,
   );
