@@ -6,6 +6,12 @@
  * decision carries its record's list. A shared users list is frozen: nothing changes a
  * record's or a decision's users in place (a reader that wants its own list copies it),
  * and a frozen one would throw if something did.
+ *
+ * A held block keeps a HeldRecord: the record without its four times, which live in the
+ * block's slot (source-slots.ts doubles, outside the JS heap). A record's times were four
+ * boxed doubles (V8 boxes a double field: 16 bytes each) on an object of 15 fields (144
+ * bytes); kept for the block's life, all of it was copied by the scavenges that promoted
+ * it. The whole record is built when it is handed out (`withTimes`): readers get their own.
  */
 import type { BlockRecord, Decision, DecisionAction, DecisionReason, Verdict } from '../types.js';
 import { blockNote } from './notes.js';
@@ -46,6 +52,57 @@ export class RecordParts {
     this.notes.set(note, note);
     return note;
   }
+}
+
+/** What a held block keeps of its record: all but the times (its slot holds those). */
+export type HeldRecord = Omit<BlockRecord, 'firstSeen' | 'lastSeen' | 'blockedAt' | 'expiresAt'>;
+
+/** `r` without its times, as a held block keeps it (one shape with `host`, one without). */
+export function heldOf(r: BlockRecord): HeldRecord {
+  const k: HeldRecord = {
+    ip: r.ip,
+    reason: r.reason,
+    userAgent: r.userAgent,
+    country: r.country,
+    attempts: r.attempts,
+    users: r.users,
+    transport: r.transport,
+    port: r.port,
+    timesBlocked: r.timesBlocked,
+    misconfiguredPhone: r.misconfiguredPhone,
+    note: r.note,
+  };
+  if (r.host !== undefined) k.host = r.host;
+  return k;
+}
+
+/** The whole record of a held one and its times, fields in the order every record has. */
+export function withTimes(
+  k: HeldRecord,
+  firstSeen: number,
+  lastSeen: number,
+  blockedAt: number,
+  expiresAt: number | null,
+): BlockRecord {
+  const r: BlockRecord = {
+    ip: k.ip,
+    reason: k.reason,
+    userAgent: k.userAgent,
+    country: k.country,
+    attempts: k.attempts,
+    users: k.users,
+    transport: k.transport,
+    port: k.port,
+    firstSeen,
+    lastSeen,
+    blockedAt,
+    expiresAt,
+    timesBlocked: k.timesBlocked,
+    misconfiguredPhone: k.misconfiguredPhone,
+    note: k.note,
+  };
+  if (k.host !== undefined) r.host = k.host;
+  return r;
 }
 
 /**
@@ -135,7 +192,7 @@ export function decisionOf(
   action: DecisionAction,
   reason: DecisionReason,
   at: number,
-  r: BlockRecord,
+  r: HeldRecord,
   expiresAt: number | null,
 ): Decision {
   return {

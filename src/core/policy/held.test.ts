@@ -76,3 +76,52 @@ test('HeldBlocks holds, orders and lifts as a Map would', () => {
     assert.equal(h.permanentCount, [...model.values()].filter((v) => v.permanent).length);
   }
 });
+
+/**
+ * A held block keeps its times in its slot's doubles and the rest in a HeldRecord: the
+ * record handed out is whole (every field, `host` when it had one, in the order records
+ * have), with its times as they are now, for blocks past the first chunk of slots too, and
+ * it is the reader's own (changing it changes nothing held).
+ */
+test('HeldBlocks hands out each block whole, with its times, as a record of the reader', () => {
+  const h = new HeldBlocks(600, { blocks: 0, extends: 0, unblocks: 0 });
+  const n = 9_000; // past two chunks of 4,096 slots
+  const ipOf = (i: number) => (i % 7 === 0 ? `2001:db8::${i.toString(16)}` : `198.18.${i >> 8}.${i & 255}`);
+  const made = new Map<string, ReturnType<typeof aBlock>>();
+  for (let i = 0; i < n; i++) {
+    const ip = ipOf(i);
+    const r = aBlock(ip, {
+      firstSeen: 100 + i / 8,
+      lastSeen: 200 + i / 4,
+      blockedAt: 300 + i / 2,
+      expiresAt: i % 11 === 0 ? null : 900 + i,
+      attempts: i,
+      users: [`u${i}`],
+      note: `note ${i}`,
+      ...(i % 3 === 0 ? { host: `h${i % 5}` } : {}),
+    });
+    made.set(ip, structuredClone(r));
+    if (r.expiresAt === null) h.holdPermanent(r, 300);
+    else h.start(r, 300 + i / 2);
+  }
+  for (const [ip, r] of made) {
+    const got = h.recordOf(ip)!;
+    assert.deepEqual(got, r, ip);
+    assert.deepEqual(Object.keys(got), Object.keys(r), `${ip}: fields in record order`);
+  }
+  // A renewal moves the expiry and last-seen time of what is handed out next; a permanent
+  // block keeps its own.
+  const ip = ipOf(5_001);
+  h.renewIfHeld(ip, 6_000.5, []);
+  assert.deepEqual(
+    { lastSeen: h.recordOf(ip)!.lastSeen, expiresAt: h.recordOf(ip)!.expiresAt },
+    { lastSeen: 6_000.5, expiresAt: 6_600.5 },
+  );
+  // The reader's own record: changing it leaves the held block as it was.
+  const mine = h.recordOf(ip)!;
+  mine.expiresAt = 1;
+  mine.note = 'changed';
+  assert.equal(h.recordOf(ip)!.expiresAt, 6_600.5);
+  assert.equal(h.recordOf(ip)!.note, 'note 5001');
+  assert.deepEqual(h.drop(ipOf(7))?.firstSeen, made.get(ipOf(7))!.firstSeen);
+});

@@ -8,19 +8,23 @@
  *   tracked exactly in the slot's doubles, reported at most once per EXTEND_INTERVAL, and a
  *   renewal left unreported when its last reported expiry comes due is reported then (the
  *   firewall's element timed out). Expiry runs from the heap: O(log n) per block due.
- * - The hot fields live in the slot, not in the BlockRecord: a renewal touches no object.
- *   The record's `expiresAt` and `lastSeen` are brought up to date whenever it is handed
- *   out (recordOf, blocks, an unblock): readers see what they saw before.
+ * - The times live in the slot's doubles, not in an object: a renewal touches no object,
+ *   and what a block keeps on the JS heap for its life is its HeldRecord (block-record.ts:
+ *   no boxed times). The whole BlockRecord is built when it is handed out (recordOf,
+ *   blocks, an unblock), with the expiry and last-seen time of that moment: readers see
+ *   what they saw before, in a record of their own.
  * - Iteration (blocks, permanents) is in the order the blocks started, as before (a list
  *   through the slots), over a snapshot.
  */
 import type { BlockRecord, Decision } from '../types.js';
-import { decisionOf } from './block-record.js';
+import { decisionOf, type HeldRecord, heldOf, withTimes } from './block-record.js';
 import { MinHeap } from './heap.js';
 import {
+  BLOCKED_AT,
   EXPIRES,
+  FIRST_SEEN,
   FLAGS,
-  f4,
+  fo,
   HELD,
   LAST_DECISION,
   LAST_SEEN,
@@ -48,7 +52,7 @@ export class HeldBlocks {
   private head = -1;
   private tail = -1;
   private count = 0;
-  private readonly heap = new MinHeap<BlockRecord>();
+  private readonly heap = new MinHeap<HeldRecord>();
   permanentCount = 0;
 
   constructor(
@@ -81,7 +85,7 @@ export class HeldBlocks {
   expiryOf(ip: string): number | null | undefined {
     const s = this.heldSlot(ip);
     if (s < 0) return undefined;
-    return (this.slots.metaOf(s) & PERM) !== 0 ? null : this.slots.f64Of(s)[f4(s) + EXPIRES]!;
+    return (this.slots.metaOf(s) & PERM) !== 0 ? null : this.slots.f64Of(s)[fo(s) + EXPIRES]!;
   }
 
   recordOf(ip: string): BlockRecord | undefined {
@@ -124,8 +128,7 @@ export class HeldBlocks {
 
   /** Holds `record` as a running dynamic block from `at` (its expiry queued). */
   start(record: BlockRecord, at: number): BlockRecord {
-    this.hold(record, false, record.expiresAt!, at);
-    this.heap.push(record.expiresAt!, record);
+    this.heap.push(record.expiresAt!, this.hold(record, false, record.expiresAt!, at));
     this.stats.blocks++;
     return record;
   }
@@ -138,24 +141,33 @@ export class HeldBlocks {
 
   /** Restores a running block (`lastDecisionAt` -Infinity: its first renewal is reported). */
   restoreRunning(record: BlockRecord): void {
-    this.hold(record, false, record.expiresAt!, Number.NEGATIVE_INFINITY);
-    this.heap.push(record.expiresAt!, record);
+    this.heap.push(record.expiresAt!, this.hold(record, false, record.expiresAt!, Number.NEGATIVE_INFINITY));
   }
 
-  private hold(record: BlockRecord, permanent: boolean, reported: number, lastDecisionAt: number): void {
+  /** Holds what `record` keeps besides its times in its slot, the times in the slot's doubles. */
+  private hold(
+    record: BlockRecord,
+    permanent: boolean,
+    reported: number,
+    lastDecisionAt: number,
+  ): HeldRecord {
     const ip = record.ip;
     const s = this.slots.slotFor(ip);
     const meta = this.slots.metaOf(s);
     // A block replacing a held one keeps its place in the order (as a Map's set would).
     if ((meta & HELD) === 0) this.append(s);
     this.slots.setMeta(s, (meta & ~FLAGS) | HELD | (permanent ? PERM : 0));
-    this.slots.setRec(s, record);
+    const kept = heldOf(record);
+    this.slots.setRec(s, kept);
     const f = this.slots.f64Of(s);
-    const o = f4(s);
+    const o = fo(s);
     f[o + EXPIRES] = record.expiresAt ?? Number.POSITIVE_INFINITY;
     f[o + LAST_SEEN] = record.lastSeen;
     f[o + REPORTED] = reported;
     f[o + LAST_DECISION] = lastDecisionAt;
+    f[o + FIRST_SEEN] = record.firstSeen;
+    f[o + BLOCKED_AT] = record.blockedAt;
+    return kept;
   }
 
   private append(s: number): void {
@@ -179,18 +191,23 @@ export class HeldBlocks {
     this.count--;
   }
 
-  /** Lets go of `ip`'s block (none: nothing), its record brought up to date; its count stays. */
+  /** Lets go of `ip`'s block (none: nothing), its record as of now returned; its count stays. */
   drop(ip: string): BlockRecord | undefined {
     const s = this.heldSlot(ip);
     if (s < 0) return undefined;
     const rec = this.synced(s);
+    this.letGo(s, ip);
+    return rec;
+  }
+
+  /** Frees held slot `s` (of `ip`) of its block. */
+  private letGo(s: number, ip: string): void {
     const meta = this.slots.metaOf(s);
     if ((meta & PERM) !== 0) this.permanentCount--;
     this.slots.setMeta(s, meta & ~FLAGS);
     this.slots.setRec(s, undefined);
     this.unlink(s);
     this.slots.releaseIfEmpty(s, ip);
-    return rec;
   }
 
   /**
@@ -203,7 +220,7 @@ export class HeldBlocks {
     if (s < 0) return null;
     if ((this.slots.metaOf(s) & PERM) !== 0) return out;
     const f = this.slots.f64Of(s);
-    const o = f4(s);
+    const o = fo(s);
     if (at > f[o + LAST_SEEN]!) f[o + LAST_SEEN] = at;
     const expiresAt = at + this.blockTime;
     if (expiresAt <= f[o + EXPIRES]!) return out;
@@ -215,13 +232,13 @@ export class HeldBlocks {
   /** A running dynamic block's expiry moved to `expiresAt` at `at` (by hand, by a peer): reported. */
   extendTo(ip: string, expiresAt: number, at: number): Decision {
     const s = this.heldSlot(ip);
-    this.slots.f64Of(s)[f4(s) + EXPIRES] = expiresAt;
+    this.slots.f64Of(s)[fo(s) + EXPIRES] = expiresAt;
     return this.extend(s, at);
   }
 
   private extend(s: number, at: number): Decision {
     const f = this.slots.f64Of(s);
-    const o = f4(s);
+    const o = fo(s);
     f[o + REPORTED] = f[o + EXPIRES]!;
     f[o + LAST_DECISION] = at;
     this.stats.extends++;
@@ -242,10 +259,10 @@ export class HeldBlocks {
       const s = this.heldSlot(rec.ip);
       if (s < 0 || this.slots.recOf(s) !== rec) continue; // lifted or replaced since
       const f = this.slots.f64Of(s);
-      const o = f4(s);
+      const o = fo(s);
       const expiresAt = f[o + EXPIRES]!;
       if (expiresAt <= now) {
-        this.drop(rec.ip);
+        this.letGo(s, rec.ip);
         this.stats.unblocks++;
         out.push(decisionOf('unblock', 'expired', expiresAt, rec, null));
         continue;
@@ -258,14 +275,17 @@ export class HeldBlocks {
     return out;
   }
 
-  /** The record of held slot `s`, its expiry and last-seen time written back from the slot. */
+  /** The whole record of held slot `s`, with its times as they are now (a new object). */
   private synced(s: number): BlockRecord {
-    const rec = this.slots.recOf(s)!;
-    if ((this.slots.metaOf(s) & PERM) === 0) {
-      const f = this.slots.f64Of(s);
-      rec.expiresAt = f[f4(s) + EXPIRES]!;
-      rec.lastSeen = f[f4(s) + LAST_SEEN]!;
-    }
-    return rec;
+    const f = this.slots.f64Of(s);
+    const o = fo(s);
+    const expiresAt = (this.slots.metaOf(s) & PERM) === 0 ? f[o + EXPIRES]! : null;
+    return withTimes(
+      this.slots.recOf(s)!,
+      f[o + FIRST_SEEN]!,
+      f[o + LAST_SEEN]!,
+      f[o + BLOCKED_AT]!,
+      expiresAt,
+    );
   }
 }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { canonicalV4Number } from '../net/ip.js';
 import { mulberry32 } from '../prng.testkit.js';
 import type { BlockRecord } from '../types.js';
-import { FLAGS, f4, HELD, SourceSlots, V4_UNKNOWN } from './source-slots.js';
+import { FLAGS, fo, HELD, SourceSlots, V4_UNKNOWN } from './source-slots.js';
 
 /**
  * The slot table against a Map<string, meta>: slotFor, find (by text and by the caller's
@@ -36,7 +36,7 @@ function run(seed: number, ops: number, spread: number): number {
       if (m) assert.equal(s, m.slot, `${k} keeps its slot`);
       const meta = r < 0.1 ? 0 : ((op & 0xffff) << 2) | (op & FLAGS);
       t.setMeta(s, meta);
-      t.f64Of(s)[f4(s)] = op;
+      t.f64Of(s)[fo(s)] = op;
       t.setPrev(s, op);
       t.setNext(s, -op);
       t.setRec(s, { ip: k, attempts: op } as BlockRecord);
@@ -54,7 +54,7 @@ function run(seed: number, ops: number, spread: number): number {
       else {
         assert.equal(s, m.slot, k);
         assert.equal(t.metaOf(s), m.meta, k);
-        assert.equal(t.f64Of(s)[f4(s)], m.mark, `${k}: its doubles survive growth`);
+        assert.equal(t.f64Of(s)[fo(s)], m.mark, `${k}: its doubles survive growth`);
         assert.equal(t.prevOf(s) - t.nextOf(s), 2 * m.mark, `${k}: its links survive growth`);
         assert.equal(t.recOf(s)?.attempts, m.mark, `${k}: its record survives growth`);
       }

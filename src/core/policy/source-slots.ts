@@ -21,14 +21,15 @@
  *   `Map<string, slot>`. The caller that read the address from packet bytes passes its
  *   number (`v4`), so no text is parsed again.
  * - Slots: stable numbers (freed ones reused); per slot a meta word (HELD | PERM | count
- *   << 2: `metaOf`, `setMeta`), four doubles (EXPIRES, LAST_SEEN, REPORTED, LAST_DECISION:
- *   `f64Of(s)[f4(s) + …]`), two links (the held blocks' list, in start order: `prevOf`,
- *   `nextOf`) and the held block's record (`recOf`, `setRec`).
+ *   << 2: `metaOf`, `setMeta`), six doubles (EXPIRES, LAST_SEEN, REPORTED, LAST_DECISION,
+ *   FIRST_SEEN, BLOCKED_AT: `f64Of(s)[fo(s) + …]`), two links (the held blocks' list, in
+ *   start order: `prevOf`, `nextOf`) and what the held block's record keeps besides its
+ *   times (`recOf`, `setRec`: block-record.ts HeldRecord).
  * - Growth in steps, never in one piece (issue 13, target 4: loop lag ≤ 5 ms). At 1M
  *   sources the index's doubling took 106 ms (a rehash of 1M random cells) and the columns'
  *   151 ms (44 MB copied into fresh pages, and the collection V8 starts on that much new
  *   memory). The columns are chunks of CHUNK slots (the first one grows by doubling up to
- *   CHUNK; then one chunk of each column, 176 KB in all, is added at a time, nothing is
+ *   CHUNK; then one chunk of each column, 240 KB in all, is added at a time, nothing is
  *   copied); the chunk's row is one load more per access, from a small array that stays in
  *   cache. (Resizable ArrayBuffers, which grow in place, were measured first: their
  *   length-tracking views cost 1.5–2× a plain typed array per access on Node 20.) The index
@@ -40,7 +41,7 @@
  *   source two or three times in a row.
  */
 import { canonicalV4Number as ipv4Number } from '../net/ip.js';
-import type { BlockRecord } from '../types.js';
+import type { HeldRecord } from './block-record.js';
 
 /** `v4` when the caller has not read the address as a number: the text is parsed. */
 export const V4_UNKNOWN = -2;
@@ -49,14 +50,17 @@ export const V4_UNKNOWN = -2;
 export const HELD = 1;
 export const PERM = 2;
 export const FLAGS = HELD | PERM;
-/** Offsets in a slot's four doubles (f64[4 × slot + …]). */
+/** Offsets in a slot's six doubles (f64[DOUBLES × slot + …]). */
 export const EXPIRES = 0;
 export const LAST_SEEN = 1;
 export const REPORTED = 2;
 export const LAST_DECISION = 3;
+export const FIRST_SEEN = 4;
+export const BLOCKED_AT = 5;
+const DOUBLES = 6;
 
 const INITIAL = 64;
-/** Slots per chunk of the columns: 4,096 (meta 16 KB, doubles 128 KB, links 32 KB). */
+/** Slots per chunk of the columns: 4,096 (meta 16 KB, doubles 192 KB, links 32 KB). */
 const CHUNK_SHIFT = 12;
 const CHUNK = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK - 1;
@@ -70,9 +74,9 @@ function home(k: number, shift: number): number {
   return Math.imul(k, 0x9e3779b1) >>> shift;
 }
 
-/** Offset of slot `s`'s four doubles in its chunk `f64Of(s)`. */
-export function f4(s: number): number {
-  return 4 * (s & CHUNK_MASK);
+/** Offset of slot `s`'s six doubles in its chunk `f64Of(s)`. */
+export function fo(s: number): number {
+  return DOUBLES * (s & CHUNK_MASK);
 }
 
 export class SourceSlots {
@@ -92,11 +96,11 @@ export class SourceSlots {
   private capacity = INITIAL;
   /** Column chunks, CHUNK slots each (the first may be smaller while it is the only one). */
   private readonly metaC: Int32Array[] = [new Int32Array(INITIAL)];
-  private readonly f64C: Float64Array[] = [new Float64Array(4 * INITIAL)];
+  private readonly f64C: Float64Array[] = [new Float64Array(DOUBLES * INITIAL)];
   /** [previous, next] slot per slot (-1: none), for a list kept by the owner (held.ts). */
   private readonly linkC: Int32Array[] = [new Int32Array(2 * INITIAL)];
-  private readonly recC: (BlockRecord | undefined)[][] = [
-    new Array<BlockRecord | undefined>(INITIAL).fill(undefined),
+  private readonly recC: (HeldRecord | undefined)[][] = [
+    new Array<HeldRecord | undefined>(INITIAL).fill(undefined),
   ];
   private top = 0;
   private readonly free: number[] = [];
@@ -161,7 +165,7 @@ export class SourceSlots {
     this.metaC[s >>> CHUNK_SHIFT]![s & CHUNK_MASK] = v;
   }
 
-  /** The chunk of slot `s`'s doubles: f64Of(s)[f4(s) + EXPIRES]. */
+  /** The chunk of slot `s`'s doubles: f64Of(s)[fo(s) + EXPIRES]. */
   f64Of(s: number): Float64Array {
     return this.f64C[s >>> CHUNK_SHIFT]!;
   }
@@ -183,11 +187,11 @@ export class SourceSlots {
   }
 
   /** The record of slot `s` (undefined: none). */
-  recOf(s: number): BlockRecord | undefined {
+  recOf(s: number): HeldRecord | undefined {
     return this.recC[s >>> CHUNK_SHIFT]![s & CHUNK_MASK];
   }
 
-  setRec(s: number, r: BlockRecord | undefined): void {
+  setRec(s: number, r: HeldRecord | undefined): void {
     this.recC[s >>> CHUNK_SHIFT]![s & CHUNK_MASK] = r;
   }
 
@@ -301,7 +305,7 @@ export class SourceSlots {
   }
 
   /**
-   * Room for more slots: the first chunk doubles (a copy of at most 88 KB) until it is
+   * Room for more slots: the first chunk doubles (a copy of at most 120 KB) until it is
    * CHUNK slots; then a new chunk of each column is added and nothing moves.
    */
   private growColumns(): void {
@@ -310,7 +314,7 @@ export class SourceSlots {
       const meta = new Int32Array(n);
       meta.set(this.metaC[0]!);
       this.metaC[0] = meta;
-      const f64 = new Float64Array(4 * n);
+      const f64 = new Float64Array(DOUBLES * n);
       f64.set(this.f64C[0]!);
       this.f64C[0] = f64;
       const link = new Int32Array(2 * n);
@@ -322,9 +326,9 @@ export class SourceSlots {
       return;
     }
     this.metaC.push(new Int32Array(CHUNK));
-    this.f64C.push(new Float64Array(4 * CHUNK));
+    this.f64C.push(new Float64Array(DOUBLES * CHUNK));
     this.linkC.push(new Int32Array(2 * CHUNK));
-    this.recC.push(new Array<BlockRecord | undefined>(CHUNK).fill(undefined));
+    this.recC.push(new Array<HeldRecord | undefined>(CHUNK).fill(undefined));
     this.capacity += CHUNK;
   }
 }
