@@ -15,6 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HttpAdmin } from '../../src/admin/http-admin.js';
 import type { StoreBacklog } from '../../src/ports/admin.js';
 import { run, type Started, sleep, startIn, stop, waitFor } from '../latency/proc.js';
 
@@ -200,6 +201,15 @@ export class DaemonUnderTest {
     return cpuOf(this.pid);
   }
 
+  /**
+   * Bytes the store writer still has to commit (status over the API socket, no CLI process:
+   * polled while the flood drains); null when the daemon reports no writer (an older one).
+   */
+  async writerBacklog(): Promise<number | null> {
+    const s = (await new HttpAdmin(join(this.stateDir, 'sipprotd.sock')).status()) as unknown as LiveStatus;
+    return s.live?.writer?.bytes ?? null;
+  }
+
   /** VmRSS and VmHWM in MB (0 when gone). */
   memory(): { rssMb: number; hwmMb: number } {
     const s = readSafe(`/proc/${this.pid}/status`);
@@ -273,6 +283,35 @@ export function ticksOf(path: string, which: 'both' | 'system' | 'waited' = 'bot
   if (which === 'waited') return Number(rest[13] ?? 0) + Number(rest[14] ?? 0);
   const sys = Number(rest[12] ?? 0);
   return which === 'system' ? sys : Number(rest[11] ?? 0) + sys;
+}
+
+/**
+ * Run time (ms, schedstat: ns resolution where ticks are 10 ms) of each live thread of
+ * `pid` by name, and the main thread's voluntary sleeps: an idle daemon uses a few ms a
+ * second, which ticks cannot tell apart.
+ */
+export function runTimes(pid: number): {
+  at: number;
+  /** By thread id: its name and run time (a thread's own: one that exits leaves no jump back). */
+  ms: Record<string, { name: string; ms: number }>;
+  mainSleeps: number;
+} {
+  const ms: Record<string, { name: string; ms: number }> = {};
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return { at: performance.now(), ms, mainSleeps: 0 };
+  }
+  for (const t of tasks) {
+    const s = readSafe(`/proc/${pid}/task/${t}/stat`);
+    const name = Number(t) === pid ? 'main' : s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+    const ns = Number(readSafe(`/proc/${pid}/task/${t}/schedstat`).split(' ')[0] ?? 0);
+    ms[t] = { name, ms: ns / 1e6 };
+  }
+  const status = readSafe(`/proc/${pid}/task/${pid}/status`);
+  const mainSleeps = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  return { at: performance.now(), ms, mainSleeps };
 }
 
 /** Ticks and voluntary sleeps of each live thread of `pid`, summed by thread name. */

@@ -4,7 +4,7 @@
  * and the line printed for it. CPU is the whole daemon: its process (main thread, other
  * threads by name) plus every child process, exited or still running.
  */
-import { CLK_TCK, type CpuSample, type LiveStatus, type ProbeReport } from './daemon.js';
+import { CLK_TCK, type CpuSample, type LiveStatus, type ProbeReport, type runTimes } from './daemon.js';
 import { type MachineCpu, machineShare, type TcpdumpStats } from './reference.js';
 
 export interface FloodRun {
@@ -40,6 +40,12 @@ export interface FloodRun {
   /** Its main thread's share, and the idle window's length (--idle). */
   idleMainPct: number;
   idleSeconds: number;
+  /**
+   * The idle window in two parts: its first minute from "sipprotd started" (the start's
+   * leftovers) and the rest (the steady state; absent with --idle ≤ 60), each with the main
+   * thread's wake-ups a second and every thread's CPU by name (schedstat).
+   */
+  idleParts: IdlePart[];
   /** The whole daemon: processPct + childrenPct. */
   cpuPct: number;
   /** The sipprotd process, every thread. */
@@ -66,7 +72,16 @@ export interface FloodRun {
    * The store writer's backlog after the run (`status`): the most staged bytes that waited
    * for it at once, and the rows shed to stay within its budget (null: an older daemon).
    */
-  writer: { peakMb: number; budgetMb: number; shedHistory: number; shedRows: number; leftMb: number } | null;
+  writer: {
+    peakMb: number;
+    budgetMb: number;
+    shedHistory: number;
+    shedRows: number;
+    leftMb: number;
+    /** Seconds after the send ended until nothing waited (null: not within the bench's bound, or not watched). */
+    catchUpSeconds: number | null;
+    watched: boolean;
+  } | null;
   /** Blocks in force after the run, and those made in the window (after --settle). */
   blocks: number;
   windowBlocks: number;
@@ -80,6 +95,71 @@ export interface FloodRun {
   replayCpuPct: number;
   /** The whole machine over the window (/proc/stat), % of one core (200 = both of 2). */
   machine: ReturnType<typeof machineShare>;
+}
+
+export interface IdlePart {
+  fromSeconds: number;
+  seconds: number;
+  /** The whole process and its child processes (ticks: 0.017% resolution over 60 s), % of a core. */
+  cpuPct: number;
+  mainPct: number;
+  mainWakeupsPerSecond: number;
+  threadPct: Record<string, number>;
+}
+
+/** Samples of the idle window (flood.bench.ts idleWindow): CPU with the children, run times. */
+export interface IdleSample {
+  cpu: CpuSample;
+  run: ReturnType<typeof runTimes>;
+}
+
+/** The idle figures of a run from its samples (the first at "sipprotd started"). */
+export function idleFigures(
+  samples: IdleSample[],
+): Pick<FloodRun, 'idleCpuPct' | 'idleMainPct' | 'idleSeconds' | 'idleParts'> {
+  const a = samples[0]!;
+  const z = samples.at(-1)!;
+  const seconds = (z.cpu.at - a.cpu.at) / 1000;
+  const ticks = z.cpu.proc + z.cpu.children - a.cpu.proc - a.cpu.children;
+  const parts: IdlePart[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const p = samples[i - 1]!;
+    const q = samples[i]!;
+    const s = (q.run.at - p.run.at) / 1000;
+    // By name, over the threads alive at both ends (schedstat, ns).
+    const threadPct: Record<string, number> = {};
+    for (const [tid, t] of Object.entries(q.run.ms)) {
+      const before = p.run.ms[tid];
+      if (before === undefined) continue;
+      threadPct[t.name] = (threadPct[t.name] ?? 0) + ((t.ms - before.ms) / 1000 / s) * 100;
+    }
+    const ticks = q.cpu.proc + q.cpu.children - p.cpu.proc - p.cpu.children;
+    parts.push({
+      fromSeconds: (p.run.at - a.run.at) / 1000,
+      seconds: s,
+      cpuPct: (ticks / CLK_TCK / s) * 100,
+      mainPct: threadPct.main ?? 0,
+      mainWakeupsPerSecond: (q.run.mainSleeps - p.run.mainSleeps) / s,
+      threadPct,
+    });
+  }
+  return {
+    idleCpuPct: (ticks / CLK_TCK / seconds) * 100,
+    idleMainPct: ((z.cpu.mainRunMs - a.cpu.mainRunMs) / 1000 / seconds) * 100,
+    idleSeconds: seconds,
+    idleParts: parts,
+  };
+}
+
+/** `first 60 s 1.31% [main 0.35%, 15.2 wake-ups/s; …]`, one per part. */
+function idleText(r: FloodRun): string {
+  return (r.idleParts ?? [])
+    .map(
+      (p) =>
+        `${f1(p.fromSeconds)}–${f1(p.fromSeconds + p.seconds)} s ${p.cpuPct.toFixed(2)}% [main ${p.mainPct.toFixed(2)}%, ` +
+        `${f1(p.mainWakeupsPerSecond)} wake-ups/s; ${threadList(p.threadPct, 0.01, 2)}]`,
+    )
+    .join(', ');
 }
 
 export interface Replay {
@@ -106,6 +186,12 @@ export interface Window {
   /** The machine's CPU at c0 and c1. */
   m0: MachineCpu;
   m1: MachineCpu;
+  /**
+   * The store writer after the send: seconds from the send's end until nothing waited
+   * (null: still waiting after the bench's bound, `leftBytes` then), status polls made.
+   * Null: not watched (a reference capture) or the daemon reports no writer.
+   */
+  writer?: { seconds: number | null; leftBytes: number; polls: number } | null;
 }
 
 const blocksOf = (s: LiveStatus) => s.counts.dynamicTemporary + s.counts.dynamicPermanent;
@@ -161,6 +247,7 @@ export function result(
     idleCpuPct: 0,
     idleMainPct: 0,
     idleSeconds: 0,
+    idleParts: [],
     cpuPct,
     processPct,
     sysPct: pct(c1.procSys - c0.procSys),
@@ -175,7 +262,7 @@ export function result(
     rssStartMb: 0,
     rssPeakMb: 0,
     hwmMb: 0,
-    writer: writerOf(after),
+    writer: writerOf(after, w.writer ?? null),
     blocks: blocksOf(after),
     windowBlocks: blocksOf(after) - blocksOf(from),
     lag: report?.lagMs ?? null,
@@ -188,7 +275,7 @@ export function result(
   };
 }
 
-function writerOf(s: LiveStatus): FloodRun['writer'] {
+function writerOf(s: LiveStatus, caught: Window['writer'] | null): FloodRun['writer'] {
   const w = s.live?.writer;
   if (!w) return null;
   const mb = (n: number) => n / 2 ** 20;
@@ -197,11 +284,16 @@ function writerOf(s: LiveStatus): FloodRun['writer'] {
     budgetMb: mb(w.budgetBytes),
     shedHistory: w.shed.history,
     shedRows: w.shed.history + w.shed.attacks + w.shed.decisions,
-    leftMb: mb(w.bytes),
+    // What still waited once the bench stopped watching (0 once it caught up).
+    leftMb: mb(caught ? caught.leftBytes : w.bytes),
+    catchUpSeconds: caught ? caught.seconds : null,
+    watched: caught !== null,
   };
 }
 
 const CORES = 2;
+/** flood.bench.ts watches the writer this long after the send. */
+export const CATCH_UP_BOUND_S = 180;
 const replayPct = (rep: Replay) => (rep.seconds > 0 ? (rep.cpuSeconds / rep.seconds) * 100 : 0);
 
 const perMsg = (to = 0, from = 0, n = 0) => (n > 0 ? (to - from) / n : 0);
@@ -210,11 +302,11 @@ const f1 = (n: number) => n.toFixed(1);
 const pc = (a: number, b: number) => (b > 0 ? ((a / b) * 100).toFixed(2) : '-');
 
 /** The busiest threads other than main, `name 1.2%`. */
-function threadList(t: Record<string, number>): string {
+function threadList(t: Record<string, number>, min = 0.05, digits = 1): string {
   const busy = Object.entries(t)
-    .filter(([name, p]) => name !== 'main' && p >= 0.05)
+    .filter(([name, p]) => name !== 'main' && p >= min)
     .sort((a, b) => b[1] - a[1]);
-  return busy.map(([name, p]) => `${name} ${f1(p)}%`).join(', ') || 'none ≥ 0.05%';
+  return busy.map(([name, p]) => `${name} ${p.toFixed(digits)}%`).join(', ') || `none ≥ ${min}%`;
 }
 
 /** tcpreplay, and the whole machine: what was left of the 2 cores. */
@@ -234,14 +326,17 @@ export function line(r: FloodRun): string {
     `(lost ${k(r.lost)} = ${pc(r.lost, r.sent)}%); CPU ${f1(r.cpuPct)}% of one core over ${r.windowSeconds.toFixed(1)} s, ` +
     `the daemon and its children (process ${f1(r.processPct)}% [system ${f1(r.sysPct)}%]: main thread ${f1(r.mainThreadPct)}%, ` +
     `other threads ${f1(r.otherThreadsPct)}% [${threadList(r.threadPct)}]; child processes ${f1(r.childrenPct)}%; ` +
-    `main thread waiting for a core ${f1(r.mainRunQueuePct)}%; idle before ${f1(r.idleCpuPct)}% [main ${f1(r.idleMainPct)}%] over ${f1(r.idleSeconds)} s) = ` +
+    `main thread waiting for a core ${f1(r.mainRunQueuePct)}%; idle before ${r.idleCpuPct.toFixed(2)}% [main ${r.idleMainPct.toFixed(2)}%] over ${f1(r.idleSeconds)} s: ${idleText(r)}) = ` +
     `${r.cpuPer1kMsgPct.toFixed(2)}% per 1k msg/s (${f1(r.cpuPer1kMsgPct * 10)} µs a message; main thread ${f1(
       r.judged > 0 ? (r.mainThreadPct * 1e4) / (r.judged / r.windowSeconds) : 0,
     )}); wake-ups a message: main thread ${r.mainWakeupsPerMsg.toFixed(2)}, ` +
     `capture thread ${r.captureWakeupsPerMsg.toFixed(2)}; drain ${f1(r.drainSeconds)} s; RSS ${k(r.rssStartMb)} → peak ${k(r.rssPeakMb)} MB ` +
     `(VmHWM ${k(r.hwmMb)} MB${r.heapUsedMb === null ? '' : `, heap used ${k(r.heapUsedMb)} MB`}); ` +
     (r.writer
-      ? `store writer backlog peak ${f1(r.writer.peakMb)} MB of ${f1(r.writer.budgetMb)}, ${f1(r.writer.leftMb)} MB left, ` +
+      ? `store writer backlog peak ${f1(r.writer.peakMb)} MB of ${f1(r.writer.budgetMb)}, ` +
+        (r.writer.catchUpSeconds !== null
+          ? `caught up ${f1(r.writer.catchUpSeconds)} s after the send ended, `
+          : `${f1(r.writer.leftMb)} MB left${r.writer.watched ? ` ${CATCH_UP_BOUND_S} s after the send` : ''}, `) +
         `rows shed ${k(r.writer.shedRows)} (history ${k(r.writer.shedHistory)}); `
       : '') +
     (r.lag && r.gc

@@ -16,13 +16,16 @@
  *    at all: the frames are for nobody, only a packet capture sees them, nothing answers;
  * 3. per rate, a FRESH `sipprotd run` (dist/, fresh STATE_DIR, INTERFACES=eth0, defaults
  *    otherwise) in the receiver, with the in-process probe (bench/live/probe.mjs); `--idle`
- *    5 s of idle from "sipprotd started" (its CPU and its main thread's are reported), then `tcpreplay --pps=RATE --limit=N` from the sender,
+ *    5 s of idle from "sipprotd started" (its CPU and its main thread's are reported; with
+ *    `--idle` over 60 s the first minute and the rest apart, with the main thread's wake-ups
+ *    a second and each thread's CPU), then `tcpreplay --pps=RATE --limit=N` from the sender,
  *    N = min(packets, RATE × (settle + max-seconds)); when the daemon's CPU falls quiet (drained):
  *    packets sent (tcpreplay), captured, kernel-dropped and ring-dropped (from `sipprot status
  *    --json`), SIP messages judged (the decoder's count, same source), CPU over send + drain
  *    (/proc): the whole daemon = its process (main thread, other threads by name) + every
  *    child process, exited or still running (`nft -i`, `nft monitor`, one-shot `nft`), RSS (sampled
- *    every 200 ms, and VmHWM), event-loop lag and GC pauses (probe), blocks made;
+ *    every 200 ms, and VmHWM), event-loop lag and GC pauses (probe), blocks made, and how
+ *    long after the send the store writer had nothing left to commit (writerCatchUp);
  *    `--settle S`: the window starts S seconds into the flood (the fresh daemon's JIT has
  *    tiered up the packet path by then: what a long-running daemon costs at that rate);
  * 4. `--cpu-prof RATE`: one more run at RATE with a V8 CPU profile of the send + drain
@@ -77,11 +80,15 @@ import {
   cpuOf,
   DaemonUnderTest,
   type LiveStatus,
+  runTimes,
   ticksOf,
   waitQuiet,
 } from './daemon.js';
 import {
+  CATCH_UP_BOUND_S,
   type FloodRun,
+  type IdleSample,
+  idleFigures,
   line,
   type ReferenceRun,
   type Replay,
@@ -248,6 +255,8 @@ async function flood(
   count: number,
   /** The daemon's status where a --settle window starts (null: the window is the whole flood). */
   settled: (() => Promise<LiveStatus>) | null,
+  /** The store writer's backlog in bytes (the daemon only; null: it reports none). */
+  backlog?: () => Promise<number | null>,
 ): Promise<Window> {
   const rss = () => d.memory?.().rssMb ?? 0;
   let rssPeakMb = rss();
@@ -271,14 +280,64 @@ async function flood(
     const rep = await sending;
     const sent = d.cpu();
     const sentMachine = machineCpu();
+    // Watched from the send's end, beside the drain: the CPU can fall quiet (under 10% of a
+    // core) while the writer still commits what the flood left.
+    const catching = backlog ? writerCatchUp(backlog, sent.at) : null;
     const quiet = await waitQuiet(d, { quietMs: 1000, maxMs: 120_000 });
     // At low rates the daemon is "quiet" all along: the window ends with the last packet.
     const c1 = quiet === null ? d.cpu() : quiet.at > sent.at ? quiet : sent;
+    const writer = catching ? await catching : null;
     // The machine over the send: what tcpreplay, the capture and everything else left idle.
-    return { rep, c0, c1, rssPeakMb, from, settleSeconds: settled ? SETTLE_S : 0, m0, m1: sentMachine };
+    return {
+      rep,
+      c0,
+      c1,
+      rssPeakMb,
+      from,
+      settleSeconds: settled ? SETTLE_S : 0,
+      m0,
+      m1: sentMachine,
+      writer,
+    };
   } finally {
     clearInterval(sampler);
   }
+}
+
+/**
+ * How long after the send ended the store writer had nothing left to commit: its backlog
+ * polled every 250 ms (the first poll at the send's end), bounded by CATCH_UP_BOUND_S; null
+ * when the daemon reports no writer.
+ */
+async function writerCatchUp(
+  backlog: () => Promise<number | null>,
+  sentAt: number,
+): Promise<Window['writer']> {
+  let polls = 0;
+  for (;;) {
+    const bytes = await backlog().catch(() => null);
+    polls++;
+    if (bytes === null) return null;
+    const seconds = (performance.now() - sentAt) / 1000;
+    if (bytes === 0) return { seconds, leftBytes: 0, polls };
+    if (seconds > CATCH_UP_BOUND_S) return { seconds: null, leftBytes: bytes, polls };
+    await sleep(250);
+  }
+}
+
+/**
+ * The idle window from "sipprotd started": samples at its start, after its first minute
+ * (when it is longer) and at its end (flood-report.ts idleFigures).
+ */
+async function idleWindow(d: DaemonUnderTest): Promise<IdleSample[]> {
+  const sample = (): IdleSample => ({ cpu: d.cpu(), run: runTimes(d.pid) });
+  const out = [sample()];
+  const t0 = performance.now();
+  for (const s of IDLE_S > 60 ? [60, IDLE_S] : [IDLE_S]) {
+    await sleep(Math.max(0, s * 1000 - (performance.now() - t0)));
+    out.push(sample());
+  }
+  return out;
 }
 
 async function oneRun(
@@ -304,28 +363,31 @@ async function oneRun(
   try {
     await d.waitStarted();
     const rssStartMb = d.memory().rssMb;
-    const idle0 = d.cpu();
-    await sleep(IDLE_S * 1000);
-    const idle1 = d.cpu();
+    const idle = await idleWindow(d);
     const before = await d.status();
     if (probe) await d.probe(); // closes the start-up period
     const loadBefore = loadavg();
     const count = Math.min(PACKETS, Math.round(rate * (MAX_S + SETTLE_S)));
-    const w = await flood(d, tx, file, rate, count, async () => {
-      const s = await d.status();
-      if (probe) await d.probe(); // the probe's report covers the window only
-      return s;
-    });
+    const w = await flood(
+      d,
+      tx,
+      file,
+      rate,
+      count,
+      async () => {
+        const s = await d.status();
+        if (probe) await d.probe(); // the probe's report covers the window only
+        return s;
+      },
+      () => d.writerBacklog(),
+    );
     const report = probe ? await d.probe() : null;
     const after = await d.status();
     const mem = d.memory();
     const run = result(rate, profile, w, before, after, report);
     Object.assign(run, { mix: MIX, conf: CONF });
-    const idleTicks = idle1.proc + idle1.children - idle0.proc - idle0.children;
     Object.assign(run, {
-      idleCpuPct: (idleTicks / CLK_TCK / ((idle1.at - idle0.at) / 1000)) * 100,
-      idleMainPct: ((idle1.main - idle0.main) / CLK_TCK / ((idle1.at - idle0.at) / 1000)) * 100,
-      idleSeconds: (idle1.at - idle0.at) / 1000,
+      ...idleFigures(idle),
       rssStartMb,
       rssPeakMb: Math.max(w.rssPeakMb, mem.rssMb),
       hwmMb: mem.hwmMb,

@@ -6,39 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Admin, LiveStats, StatusReport } from '../ports/admin.js';
-import { runCli } from './program.js';
+import type { LiveStats } from '../ports/admin.js';
+import { reportWith, statusOf as status } from './status.testkit.js';
 
 type Priority = NonNullable<NonNullable<LiveStats['capture']>['priority']>;
 
-function report(priority: Priority | null, capture = true): StatusReport {
-  const live: LiveStats = {
+function report(priority: Priority | null, capture = true) {
+  return reportWith({
     capture: capture ? { received: 10, dropped: 0, ifDropped: 0, ringDrops: 0, priority } : null,
-    hepReceived: null,
-    hepErrors: null,
     sipMessages: 10,
-    drops: null,
-    loopLag: null,
-  };
-  return {
-    counts: { allow: 0, deny: 0, dynamicPermanent: 0, dynamicTemporary: 0 },
-    daemon: { running: true, pid: 4242, startedAt: 1 },
-    countries: { blocked: [], ranges: 0, database: null },
-    mail: { configured: false, message: 'no mail' },
-    configSource: null,
-    cluster: null,
-    live,
-  };
-}
-
-async function status(r: StatusReport, ...flags: string[]): Promise<string> {
-  let out = '';
-  const admin = { status: async () => r } as unknown as Admin;
-  await runCli(['status', ...flags], {
-    io: { out: (s) => (out += s), err: () => undefined },
-    admin: async () => admin,
   });
-  return out;
 }
 
 test('status: a refused priority says the nice the thread has, what it wanted, why, and the fix', async () => {

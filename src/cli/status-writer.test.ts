@@ -6,41 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Admin, LiveStats, StatusReport, StoreBacklog } from '../ports/admin.js';
-import { runCli } from './program.js';
+import type { StoreBacklog } from '../ports/admin.js';
+import { reportWith, statusOf } from './status.testkit.js';
 
 const MB = 1024 * 1024;
 
-function report(writer: StoreBacklog | null): StatusReport {
-  const live: LiveStats = {
-    capture: null,
-    hepReceived: null,
-    hepErrors: null,
-    sipMessages: 0,
-    drops: null,
-    loopLag: null,
-    writer,
-  };
-  return {
-    counts: { allow: 0, deny: 0, dynamicPermanent: 0, dynamicTemporary: 0 },
-    daemon: { running: true, pid: 4242, startedAt: 1 },
-    countries: { blocked: [], ranges: 0, database: null },
-    mail: { configured: false, message: 'no mail' },
-    configSource: null,
-    cluster: null,
-    live,
-  };
-}
-
-async function status(writer: StoreBacklog | null, ...flags: string[]): Promise<string> {
-  let out = '';
-  const admin = { status: async () => report(writer) } as unknown as Admin;
-  await runCli(['status', ...flags], {
-    io: { out: (s) => (out += s), err: () => undefined },
-    admin: async () => admin,
-  });
-  return out;
-}
+const status = (writer: StoreBacklog | null, ...flags: string[]) =>
+  statusOf(reportWith({ writer }), ...flags);
 
 test('status: the writer line while shedding, with the counts by kind', async () => {
   const w: StoreBacklog = {

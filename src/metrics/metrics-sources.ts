@@ -3,17 +3,12 @@
  * a part of the daemon that already counts; the daemon's composition (daemon/ops.ts) hands
  * them in, tests hand in their own (sources.testkit.ts).
  */
-import type { StoreBacklog } from '../ports/admin.js';
+import type { LiveStats, StoreBacklog } from '../ports/admin.js';
 
 /** What the collector reads at scrape time; every part may be missing (null). */
 export interface MetricsSources {
-  capture(): {
-    received: number;
-    dropped: number;
-    ifDropped: number;
-    ringDrops: number;
-    priority?: { nice: number; wanted: number; error: string | null } | null;
-  } | null;
+  /** Capture counters and the capture thread's priority, as status has them. */
+  capture(): LiveStats['capture'];
   hep(): { received: number; errors: number } | null;
   sipMessages(): number;
   /** Detection counters since start (carried over engine rebuilds on reload). */
