@@ -180,6 +180,18 @@ export class SlotIndex {
     }
   }
 
+  /** Slot `s`'s cell in the new table, or -1 when it has none. */
+  private cellNew(s: number): number {
+    const cells = this.cells;
+    const mask = this.mask;
+    let i = this.home(s, mask);
+    while (cells[i] !== s + 1) {
+      if (cells[i] === 0) return -1;
+      i = (i + 1) & mask;
+    }
+    return i;
+  }
+
   /**
    * Slot `s`'s cell in the new table becomes a tombstone, or empty when it ends its run
    * (and so do the tombstones just before it).
@@ -187,11 +199,8 @@ export class SlotIndex {
   private buryNew(s: number): boolean {
     const cells = this.cells;
     const mask = this.mask;
-    let i = this.home(s, mask);
-    while (cells[i] !== s + 1) {
-      if (cells[i] === 0) return false;
-      i = (i + 1) & mask;
-    }
+    const i = this.cellNew(s);
+    if (i < 0) return false;
     if (cells[(i + 1) & mask] !== 0) {
       cells[i] = TOMB;
       this.tombs++;
@@ -209,11 +218,8 @@ export class SlotIndex {
   private removeNew(s: number): boolean {
     const cells = this.cells;
     const mask = this.mask;
-    let i = this.home(s, mask);
-    while (cells[i] !== s + 1) {
-      if (cells[i] === 0) return false;
-      i = (i + 1) & mask;
-    }
+    let i = this.cellNew(s);
+    if (i < 0) return false;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
