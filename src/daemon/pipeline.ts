@@ -11,8 +11,6 @@
  */
 import { hostname, networkInterfaces } from 'node:os';
 import { dirname } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Alert } from '../core/detect/alerts.js';
 import { Engine } from '../core/engine.js';
 import { ACTORS } from '../core/history/events.js';
@@ -24,6 +22,7 @@ import type { AttackRecord } from '../core/records.js';
 import { START_REQUEST } from '../core/sip/parse.js';
 import type { BlockRecord, Config, Decision } from '../core/types.js';
 import type { DetectionCounts } from '../metrics/metrics-sources.js';
+import { collectGarbage } from '../platform/full-gc.js';
 import type { Protection, StoreBacklog } from '../ports/admin.js';
 import type { Logger } from '../ports/logger.js';
 import type { Store } from '../ports/store.js';
@@ -395,23 +394,3 @@ function localAddresses(): string[] {
 const NOWHERE: EnforcerDeps['firewall'] = new Proxy({} as EnforcerDeps['firewall'], {
   get: () => async () => undefined,
 });
-
-/**
- * One full garbage collection, at the end of the start: what restore and the warm-up
- * left behind would otherwise be collected during the first attack (a full collection
- * of a heap holding 100k blocks takes tens of ms, all of it on the packet path). Node
- * has no API for it without --expose-gc: the flag is set now and `gc` taken from a
- * fresh context (V8 reads the flag when a context is made; works on Node 20). Returns
- * ms spent (0 when unavailable: the start goes on without it).
- */
-function collectGarbage(): number {
-  try {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const t = performance.now();
-    gc();
-    return performance.now() - t;
-  } catch {
-    return 0;
-  }
-}
