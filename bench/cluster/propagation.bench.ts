@@ -9,7 +9,7 @@
  * to host a only. Decisions are real: the attacker sends one OPTIONS with a scanner
  * User-Agent from each of N source addresses, so host a blocks each at its first packet.
  * Clock: `nft monitor` runs in each host's namespace from before the first packet; every
- * "add element ... dyn4 { ip ..." is stamped on arrival by this one process. Propagation of
+ * element added to dyn4 ("add element" or "create element", bench/nft-monitor.ts) is stamped on arrival by this one process. Propagation of
  * an address = its time in b's (c's) kernel − its time in a's kernel (the decision: a's
  * enforcer changes the kernel in the decision's own call). No warm-up: the first block is
  * measured like the others. Prints one line per result; everything is removed at the end.
@@ -23,6 +23,7 @@ import { RedisServer } from '../../src/cluster/redis-server.testkit.js';
 import { hostOf, link, REDIS_PASSWORD, REDIS_PORT } from '../../test/e2e/cluster.testkit.js';
 import { Guard, run, waitFor } from '../../test/e2e/guard.testkit.js';
 import { Netns } from '../../test/netns.testkit.js';
+import { addedElements } from '../nft-monitor.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,9 +75,10 @@ class Monitor {
       const lines = this.buf.split('\n');
       this.buf = lines.pop()!;
       for (const l of lines) {
-        if (!l.startsWith('add element inet sipprot dyn4')) continue;
-        for (const m of l.matchAll(/\b(10\.203\.\d+\.\d+)\b/g))
-          if (!this.seen.has(m[1]!)) this.seen.set(m[1]!, now);
+        const added = addedElements(l);
+        if (added?.table !== 'sipprot' || added.set !== 'dyn4') continue;
+        for (const ip of added.addresses)
+          if (ip.startsWith('10.203.') && !this.seen.has(ip)) this.seen.set(ip, now);
       }
     });
   }

@@ -12,6 +12,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { addedElements } from '../nft-monitor.js';
 import { analyzeRun, type RunMeasure } from './analyze.js';
 import { run, sleep, startIn, stop, waitFor } from './proc.js';
 
@@ -140,15 +141,14 @@ export async function attack(lab: Lab, dir: string, o: AttackOptions): Promise<A
   return { ...m, guesses, sippAt };
 }
 
-/** `nft monitor` in `ns`: when each address was first added to a set, after a mark. */
+/** `nft monitor` in `ns`: when each address was first added to a set (add or create), after a mark. */
 export class NftWatch {
   private readonly adds: Array<{ ip: string; at: number }> = [];
   private proc: ReturnType<typeof startIn> | null = null;
 
   start(ns: string, errLog: string): void {
     this.proc = startIn(ns, 'nft-monitor', 'nft', ['monitor'], errLog, (line, at) => {
-      const m = /add element .*?\{ ([0-9.]+)[ ,}]/.exec(line);
-      if (m) this.adds.push({ ip: m[1]!, at });
+      for (const ip of addedElements(line)?.addresses ?? []) this.adds.push({ ip, at });
     });
   }
 
