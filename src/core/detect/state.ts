@@ -12,7 +12,7 @@
  * - Fields: one typed array per field, in chunks of 4,096 slots (state-cols.ts: the table
  *   never grows in one piece; state-lists.ts has the lists). The last HIT_COUNT failure
  *   times: the first two in two columns (most sources fail once or twice), moved to a ring
- *   of HIT_COUNT doubles from a pooled slab (chunks of RING_CHUNK rings) at the third.
+ *   of HIT_COUNT doubles from a pooled slab at the third (state-fails.ts).
  * - Free slots are a list through their keyNum cells (last freed, first reused).
  * - Idle sources are dropped by generations (Kamailio pike's rotation): every `period`
  *   seconds of packet time the current generation becomes the previous one and the old
@@ -38,9 +38,9 @@
 
 import { canonicalV4Number as ipv4Number } from '../net/ip.js';
 import { CHUNK, CHUNK_SHIFT, off, SourceCols } from './state-cols.js';
+import { FailRings } from './state-fails.js';
 import { IDLE_STEP, SlotIndex, STR } from './state-index.js';
 import { Interner, strHash } from './state-keys.js';
-import { ringIntervals, within } from './window.js';
 
 export { off, type SourceCols } from './state-cols.js';
 
@@ -67,10 +67,6 @@ const SWEEP_SCAN = 4096;
 /** Dropped slots a sweep step frees at most (index removal and release, ~0.2–0.4 µs each). */
 export const SWEEP_STEP = 512;
 const INITIAL = 1024;
-/** Failure rings per slab chunk: 1,024 (80 KB at HIT_COUNT 10). */
-const RING_SHIFT = 10;
-const RING_CHUNK = 1 << RING_SHIFT;
-const RING_MASK = RING_CHUNK - 1;
 
 export class IpTable {
   private readonly chunks: SourceCols[] = [new SourceCols(INITIAL)];
@@ -92,16 +88,11 @@ export class IpTable {
   private sweepAt = 0;
   private sweepEnd = 0;
   private genStart = Number.NEGATIVE_INFINITY;
-  /** The failure rings' slab: chunks of RING_CHUNK rings of HIT_COUNT doubles. */
-  private readonly rings: Float64Array[] = [];
-  private ringTop = 0;
-  /** The freed rings, a list through each one's first double (-1: none). */
-  private ringFree = -1;
   /** Lists few sources need (probes, unanswered challenges, toll probes, more users...). */
   readonly extra = new Map<number, SourceExtra>();
   /** One copy of each user name in use (attackers target the same extensions). */
   readonly names = new Interner();
-  private readonly scratch: number[] = [];
+  private readonly fails: FailRings;
 
   constructor(
     readonly period: number,
@@ -109,7 +100,9 @@ export class IpTable {
     readonly hitCount = 10,
     /** Dropped slots freed per sweep step (Infinity: the whole sweep in the rotation, as before). */
     readonly sweepStep = SWEEP_STEP,
-  ) {}
+  ) {
+    this.fails = new FailRings(hitCount);
+  }
 
   get size(): number {
     return this.curCount + this.prevCount;
@@ -250,93 +243,24 @@ export class IpTable {
     this.index.compact();
   }
 
-  /** Records a failure at `t` in the source's ring of the last HIT_COUNT. */
+  /** Records a failure at `t` in the source's last HIT_COUNT (state-fails.ts). */
   failPush(s: number, t: number): void {
-    const n = this.hitCount;
-    const c = this.cols(s);
-    const o = off(s);
-    const h = c.failHead[o]!;
-    if (n <= 2) {
-      if (h === 0) c.fail0[o] = t;
-      else c.fail1[o] = t;
-      c.failHead[o] = h + 1 === n ? 0 : h + 1;
-      return;
-    }
-    let r = c.ringOf[o]! - 1;
-    if (r < 0) {
-      if (h < 2) {
-        if (h === 0) c.fail0[o] = t;
-        else c.fail1[o] = t;
-        c.failHead[o] = h + 1;
-        return;
-      }
-      r = this.newRing();
-      c.ringOf[o] = r + 1;
-      const ring = this.rings[r >>> RING_SHIFT]!;
-      const base = (r & RING_MASK) * n;
-      ring[base] = c.fail0[o]!;
-      ring[base + 1] = c.fail1[o]!;
-      ring.fill(Number.NEGATIVE_INFINITY, base + 2, base + n);
-    }
-    this.rings[r >>> RING_SHIFT]![(r & RING_MASK) * n + h] = t;
-    c.failHead[o] = h + 1 === n ? 0 : h + 1;
+    this.fails.push(this.cols(s), off(s), t);
   }
 
   /** Whether the source's last HIT_COUNT failures all lie in (now - period, now]. */
   failFull(s: number, now: number, period: number): boolean {
-    const n = this.hitCount;
-    const c = this.cols(s);
-    const o = off(s);
-    const h = c.failHead[o]!;
-    if (n <= 2) return within(now, h === 0 ? c.fail0[o]! : c.fail1[o]!, period);
-    const r = c.ringOf[o]! - 1;
-    return r >= 0 && within(now, this.rings[r >>> RING_SHIFT]![(r & RING_MASK) * n + h]!, period);
+    return this.fails.full(this.cols(s), off(s), now, period);
   }
 
-  /** Failures in the ring within (now - period, now] (near-miss reporting only). */
+  /** The source's failures within (now - period, now] (near-miss reporting only). */
   failsWithin(s: number, now: number, period: number): number {
-    let k = 0;
-    for (const t of this.failRing(s)) if (within(now, t, period)) k++;
-    return k;
+    return this.fails.countWithin(this.cols(s), off(s), now, period);
   }
 
-  /** Mean and coefficient of variation of the ring's intervals (window.ts). */
+  /** Mean and coefficient of variation of the source's failure intervals (window.ts). */
   failIntervals(s: number): { mean: number; cv: number } {
-    return ringIntervals(this.failRing(s), this.cols(s).failHead[off(s)]!);
-  }
-
-  /** The ring as window.ts's rings are (unused slots -Infinity), in a reused array. */
-  private failRing(s: number): number[] {
-    const n = this.hitCount;
-    const c = this.cols(s);
-    const o = off(s);
-    const out = this.scratch;
-    out.length = n;
-    const r = c.ringOf[o]! - 1;
-    if (r >= 0) {
-      const ring = this.rings[r >>> RING_SHIFT]!;
-      const base = (r & RING_MASK) * n;
-      for (let i = 0; i < n; i++) out[i] = ring[base + i]!;
-      return out;
-    }
-    out.fill(Number.NEGATIVE_INFINITY);
-    const used = n <= 2 ? n : c.failHead[o]!;
-    if (used > 0) out[0] = c.fail0[o]!;
-    if (used > 1) out[1] = c.fail1[o]!;
-    return out;
-  }
-
-  /** A ring from the slab: the last freed one, else a new one (a new chunk when full). */
-  private newRing(): number {
-    const r = this.ringFree;
-    if (r >= 0) {
-      this.ringFree = this.rings[r >>> RING_SHIFT]![(r & RING_MASK) * this.hitCount]!;
-      return r;
-    }
-    if (this.ringTop === this.rings.length * RING_CHUNK) {
-      this.rings.push(new Float64Array(RING_CHUNK * this.hitCount));
-    }
-    return this.ringTop++;
+    return this.fails.intervals(this.cols(s), off(s));
   }
 
   private find(key: string): number {
@@ -374,12 +298,7 @@ export class IpTable {
     const o = off(s);
     if ((c.mark[o]! & STR) !== 0) this.strKeys.delete(s);
     c.mark[o] = 0;
-    const r = c.ringOf[o]! - 1;
-    if (r >= 0) {
-      this.rings[r >>> RING_SHIFT]![(r & RING_MASK) * this.hitCount] = this.ringFree;
-      this.ringFree = r;
-    }
-    c.ringOf[o] = 0;
+    this.fails.release(c, o);
     c.user0[o] = null;
     c.user1[o] = null;
     this.extra.delete(s);
