@@ -52,6 +52,8 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FLOOD_SEED, generateFlood } from './gen-flood.js';
+import { attributionReport, defaultGroup } from './lag-attribution.js';
+import { startLagTrace } from './lag-trace.mjs';
 import { mainThreadCpuMs } from './live/daemon.js';
 import {
   allocationReport,
@@ -79,6 +81,8 @@ const { values } = parseArgs({
     'live-view': { type: 'boolean', default: false },
     stalls: { type: 'string' },
     'alloc-prof': { type: 'string' },
+    trace: { type: 'boolean', default: false },
+    'no-spans': { type: 'boolean', default: false },
     notify: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -108,6 +112,8 @@ interface Result {
   gc: { count: number; totalMs: number; maxMs: number; majorMs: number };
   /** --stalls: when a 1 ms timer fired, and the GC pauses (loop-stalls.ts). */
   stalls?: StallWatch;
+  /** --trace: what the late lag samples were made of (bench/lag-attribution.ts). */
+  attribution?: string[];
   /** --live-view: the events (after `ready`) and bytes the open view got. */
   liveView?: { events: number; bytes: number };
 }
@@ -196,6 +202,7 @@ async function measure(root: string, capture: string, packets: number): Promise<
     });
     gcSeen.observe({ entryTypes: ['gc'] });
     const stalls = values.stalls ? watchStalls() : null;
+    const trace = values.trace ? startLagTrace({ spans: !values['no-spans'] }) : null;
     const allocs = values['alloc-prof'] ? await sampleAllocations(values['alloc-prof']) : null;
     let deadline = performance.now() + BUDGET_MS;
     let turns = 0;
@@ -221,6 +228,7 @@ async function measure(root: string, capture: string, packets: number): Promise<
     lag.disable();
     gcSeen.disconnect();
     const watched = stalls?.stop();
+    const traced = trace?.stop();
     await allocs?.stop();
     const late = (ns: number) => Math.max(0, ns / 1e6 - 10);
     await daemon.settle();
@@ -243,6 +251,7 @@ async function measure(root: string, capture: string, packets: number): Promise<
       gc,
       ...(view ? { liveView: view.stop() } : {}),
       ...(watched ? { stalls: watched } : {}),
+      ...(traced ? { attribution: attributionReport(traced, 5, feedGroup) } : {}),
     };
     await daemon.stop();
     dest.flushSync();
@@ -254,6 +263,13 @@ async function measure(root: string, capture: string, packets: number): Promise<
 }
 
 const LIVE_PASSWORD = 'daemon-path bench';
+
+/** Here the capture's slices are the feed loop's: a promise resumed after each setImmediate. */
+function feedGroup(label: string): string {
+  if (label === 'promise' || label.startsWith('immediate function () { [native code]'))
+    return 'feed slice (capture)';
+  return defaultGroup(label);
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -342,6 +358,8 @@ async function main(): Promise<void> {
             ...(values['live-view'] ? ['--live-view'] : []),
             ...(values.notify ? ['--notify'] : []),
             ...(values.stalls ? ['--stalls', values.stalls] : []),
+            ...(values.trace ? ['--trace'] : []),
+            ...(values['no-spans'] ? ['--no-spans'] : []),
             ...(values['alloc-prof']
               ? ['--alloc-prof', `${values['alloc-prof']}.${k}-${i}.heapprofile`]
               : []),
@@ -374,6 +392,7 @@ async function main(): Promise<void> {
           ))
             console.log(`  ${l}`);
         }
+        for (const l of r.attribution ?? []) console.log(`  ${l}`);
         if (values['alloc-prof'])
           for (const l of allocationReport(`${values['alloc-prof']}.${k}-${i}.heapprofile`, r.messages, 25))
             console.log(`  ${l}`);

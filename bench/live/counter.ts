@@ -14,7 +14,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Started, startIn, stop, waitFor } from '../latency/proc.js';
-import { readSafe } from './daemon.js';
+import { niceArgv, readSafe } from './daemon.js';
 import { type ReferenceRun, referenceLine } from './flood-report.js';
 import { DAEMON_FILTER, type TcpdumpStats } from './reference.js';
 
@@ -62,7 +62,7 @@ export class NodeCounterUnderTest {
 
   spawn(): void {
     const argv = [process.execPath, join(HERE, 'capture-count.mjs'), this.o.root, 'eth0', DAEMON_FILTER];
-    if (this.o.nice) argv.unshift('nice', '-n', `${this.o.nice}`);
+    if (this.o.nice) argv.unshift(...niceArgv(this.o.nice));
     this.proc = startIn(this.o.ns, 'capture-count', argv[0]!, argv.slice(1), this.log);
   }
 

@@ -6,7 +6,7 @@
  *   npm run build && node --import tsx bench/live/flood.bench.ts [--rates 1000,20000,50000,100000,150000,200000]
  *        [--packets 1000000] [--max-seconds 60] [--settle S] [--dir DIR] [--json FILE] [--cpu-prof RATE] [--nice N] [--root DIR] [--keep]
  *        [--reference sipprotd,tcpdump,tcpdump-immediate,node-count] [--repeat N] [--mix issue|phones] [--conf KEY=VALUE ...]
- *        [--timer gtod|nano|select] [--pps-multi N] [--idle S]
+ *        [--timer gtod|nano|select] [--pps-multi N] [--idle S] [--trace] [--ns-label NAME]
  *
  * 1. generates (seeded, bench/gen-flood.ts) the issue's capture: 1M packets, 30% phones doing
  *    the digest dance, 70% single wrong-password attempts from 100k addresses, all in
@@ -45,8 +45,12 @@
  * and wake-ups a packet per thread (event loop, capture thread).
  * `--timer`, `--pps-multi`: tcpreplay's own (its default, gtod, waits by spinning on the
  * clock: a core at any rate; `--timer nano` sleeps, `--pps-multi 10` sends 10 a tick).
- * `--nice -10` runs the daemon and tcpreplay ahead of the machine's other work (a shared
- * machine: the daemon's main thread otherwise waits for a core; the line says how long).
+ * `--nice=-10` runs the daemon and tcpreplay ahead of the machine's other work (a shared
+ * machine: the daemon's main thread otherwise waits for a core; the line says how long),
+ * each in a session whose autogroup has that nice (daemon.ts niceArgv). `--trace`: the
+ * probe records the main thread's timeline (bench/lag-trace.mjs) and the run prints what
+ * the late lag samples were made of (bench/lag-attribution.ts). `--ns-label NAME` puts NAME
+ * in the namespaces' names (sptest-bench-live-NAME-tx-PID-N).
  * Prints one line per run, writes every figure to --json. Every process is stopped by PID,
  * the namespaces deleted, also on failure or Ctrl-C.
  */
@@ -72,6 +76,7 @@ import {
   generateFlood,
   FLOOD_SEED as SEED,
 } from '../gen-flood.js';
+import { attributionReport, type LagTrace } from '../lag-attribution.js';
 import { run, sleep, stopAll } from '../latency/proc.js';
 import { counterLine, counterResult, NodeCounterUnderTest } from './counter.js';
 import {
@@ -80,6 +85,7 @@ import {
   cpuOf,
   DaemonUnderTest,
   type LiveStatus,
+  niceArgv,
   runTimes,
   ticksOf,
   waitQuiet,
@@ -116,6 +122,8 @@ const { values } = parseArgs({
     root: { type: 'string', default: REPO },
     keep: { type: 'boolean', default: false },
     'no-probe': { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
+    'ns-label': { type: 'string' },
     nice: { type: 'string', default: '0' },
     reference: { type: 'string', default: 'sipprotd' },
     repeat: { type: 'string', default: '1' },
@@ -138,6 +146,8 @@ const SETTLE_S = Number(values.settle);
 const PROF_RATE = values['cpu-prof'] ? Number(values['cpu-prof']) : null;
 const ROOT = values.root!;
 const PROBE = !values['no-probe'];
+const TRACE = values.trace && PROBE;
+const NS_LABEL = values['ns-label'] ? `${values['ns-label']}-` : '';
 const NICE = Number(values.nice);
 const REFERENCES = values.reference!.split(',');
 const REPEAT = Number(values.repeat);
@@ -189,8 +199,8 @@ async function ensureCapture(dir: string): Promise<{ file: string; m: FloodManif
 }
 
 async function network(): Promise<{ tx: Netns; rx: Netns }> {
-  const tx = await Netns.create('bench-live-tx');
-  const rx = await Netns.create('bench-live-rx');
+  const tx = await Netns.create(`bench-live-${NS_LABEL}tx`);
+  const rx = await Netns.create(`bench-live-${NS_LABEL}rx`);
   if (FLOOD_MACS.includes(TX_MAC) || FLOOD_MACS.includes(RX_MAC)) throw new Error('MAC plan collides');
   // The veth is made inside the two namespaces: no interface ever appears in the root one.
   await tx.exec([
@@ -219,7 +229,7 @@ async function replay(tx: Netns, file: string, rate: number, count: number): Pro
       'netns',
       'exec',
       tx.name,
-      ...(NICE ? ['nice', '-n', `${NICE}`] : []),
+      ...(NICE ? niceArgv(NICE) : []),
       'tcpreplay',
       '-i',
       'eth0',
@@ -357,6 +367,7 @@ async function oneRun(
     settings: ['INTERFACES=eth0', 'PROTOCOLS=udp,tcp', 'SIP_PORTS=5060', 'NOTIFY_DAILY=no', ...CONF],
     probe,
     profile,
+    trace: TRACE,
     nice: NICE,
   });
   d.spawn();
@@ -382,6 +393,12 @@ async function oneRun(
       () => d.writerBacklog(),
     );
     const report = probe ? await d.probe() : null;
+    const traced = TRACE && report ? d.traceFile(report.seq) : null;
+    if (traced) {
+      console.log(`lag attribution at ${rate}/s (${traced}):`);
+      for (const l of attributionReport(JSON.parse(readFileSync(traced, 'utf8')) as LagTrace, 5))
+        console.log(`  ${l}`);
+    }
     const after = await d.status();
     const mem = d.memory();
     const run = result(rate, profile, w, before, after, report);

@@ -11,6 +11,10 @@
  * - with SIPPROT_BENCH_PROFILE=1, a V8 CPU profile (1 ms sampling) through the in-process
  *   inspector, per period.
  *
+ * - with SIPPROT_BENCH_TRACE=1, the main thread's timeline (bench/lag-trace.mjs: lag samples,
+ *   GC pauses, callbacks, the wait for a core) per period, DIR/trace-N.json, for
+ *   bench/lag-attribution.ts.
+ *
  * Active only when SIPPROT_BENCH_PROBE=DIR is set. Each SIGUSR2 closes a period: it writes
  * DIR/probe-N.json (and DIR/profile-N.cpuprofile when profiling) and starts the next one.
  * The signal is handled on the event loop, so a report comes once the loop is free.
@@ -19,11 +23,13 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { startLagTrace } from '../lag-trace.mjs';
 
 const dir = process.env.SIPPROT_BENCH_PROBE;
-if (dir) start(dir, process.env.SIPPROT_BENCH_PROFILE === '1');
+if (dir) start(dir, process.env.SIPPROT_BENCH_PROFILE === '1', process.env.SIPPROT_BENCH_TRACE === '1');
 
-function start(out, profile) {
+function start(out, profile, tracing) {
+  let trace = tracing ? startLagTrace() : null;
   const RESOLUTION_MS = 10;
   const lag = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   lag.enable();
@@ -78,6 +84,10 @@ function start(out, profile) {
       maxRssKb: process.resourceUsage().maxRSS,
     };
     lag.reset();
+    if (trace) {
+      writeFileSync(join(out, `trace-${n}.json`), JSON.stringify(trace.stop()));
+      trace = startLagTrace();
+    }
     gc = newGc();
     from = Date.now();
     cpu = process.cpuUsage();

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBpfFilter } from '../../src/capture/bpf.js';
 import { type Started, startIn, stop, waitFor } from '../latency/proc.js';
-import { type CpuSample, cpuOf, readSafe } from './daemon.js';
+import { type CpuSample, cpuOf, niceArgv, readSafe } from './daemon.js';
 
 /** The daemon's capture settings (src/capture/live.ts): snap length, kernel buffer. */
 const SNAPLEN = 65535;
@@ -80,7 +80,7 @@ export class TcpdumpUnderTest {
       ...(this.o.immediate ? ['--immediate-mode'] : []),
       ...['-w', '/dev/null', DAEMON_FILTER],
     ];
-    if (this.o.nice) argv.unshift('nice', '-n', `${this.o.nice}`);
+    if (this.o.nice) argv.unshift(...niceArgv(this.o.nice));
     this.proc = startIn(this.o.ns, 'tcpdump', argv[0]!, argv.slice(1), this.log);
   }
 
