@@ -19,7 +19,9 @@
  *    arrives: `nft -j list table` of 2M elements took ~150 s in nft 1.0.6) and must be
  *    exactly the N blocks and N entries seeded, or the run fails; the RSS read, the daemon
  *    stopped (SIGTERM; it deletes its table) and that timed too.
- * Prints one line per size. `--cpu-prof`: the daemon runs with the probe (bench/live/probe.mjs)
+ * Prints one line per size, then the daemon's start phases (its "firewall reconciled" line:
+ * boot, open, lists, geo, store, check, state, load; wall ms and CPU ms of every thread).
+ * `--cpu-prof`: the daemon runs with the probe (bench/live/probe.mjs)
  * profiling from its first line of JavaScript to "sipprotd started"; the top functions are
  * printed (the profiler slows the start a little: the timed line is then not comparable).
  */
@@ -125,6 +127,9 @@ interface StartRun {
   tableLoadMs: number | null;
   /** The daemon's whole reconcile (desired state + nft), ms. */
   reconcileMs: number | null;
+  /** Where the start went, wall ms and CPU ms per phase (the start line's `phases`, `cpu`; older daemons: none). */
+  phases: Record<string, number> | null;
+  phasesCpu: Record<string, number> | null;
   startedS: number | null;
   kernel: Record<string, number>;
   hwmMb: number;
@@ -216,6 +221,8 @@ async function oneSize(tmp: string, n: number): Promise<StartRun> {
       tableLoadedS: rel((loaded?.time as number | undefined) ?? null),
       tableLoadMs: (loaded?.ms as number | undefined) ?? null,
       reconcileMs: (d.logLine('firewall reconciled')?.ms as number | undefined) ?? null,
+      phases: (d.logLine('firewall reconciled')?.phases as Record<string, number> | undefined) ?? null,
+      phasesCpu: (d.logLine('firewall reconciled')?.cpu as Record<string, number> | undefined) ?? null,
       startedS: rel(d.logTime('sipprotd started')),
       kernel,
       hwmMb,
@@ -278,6 +285,12 @@ async function main(): Promise<void> {
             )}; counted over netlink in ${r.countSeconds.toFixed(2)} s); VmHWM ${r.hwmMb.toFixed(0)} MB; stop ${r.stopSeconds.toFixed(2)} s; ` +
           `store + list written in ${r.seedSeconds.toFixed(1)} s; load ${r.loadBefore.toFixed(2)} → ${r.loadAfter.toFixed(2)}`,
       );
+      if (r.phases)
+        console.log(
+          `  phases, ms wall (CPU): ${Object.entries(r.phases)
+            .map(([k, v]) => `${k} ${v} (${r.phasesCpu?.[k] ?? '-'})`)
+            .join(', ')}`,
+        );
     }
     if (runs.some((r) => r.countError)) process.exitCode = 1;
   } finally {

@@ -27,15 +27,17 @@ const clock = () => Date.now() / 1000;
 /** Loads the table into the kernel from the lists, the store and the countries; sets `o.early`. */
 export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
   const t0 = performance.now();
+  const phases = new StartPhases(o.startedAt);
   const config: Config = o.config;
   const lists = new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile });
   // Read while the firewall's check runs (its nft processes use the other core); when
   // both fail, the check's error is the one said (no nft, no rights come first).
-  const read = await readAll(o, lists).catch(async (e: unknown) => {
+  const read = await readAll(o, lists, phases).catch(async (e: unknown) => {
     await o.kernelChecked;
     throw e;
   });
   await o.kernelChecked;
+  phases.lap('check');
   const { access, running } = read;
   const geo = read.geo;
   const t1 = performance.now();
@@ -46,7 +48,9 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
     config,
     now: clock(),
   });
+  phases.lap('state');
   await o.kernel.init(desired);
+  phases.lap('load');
   o.log.info(
     {
       why: 'start',
@@ -56,6 +60,8 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
       allow: desired.allow.length,
       deny: desired.deny.length,
       countries: desired.countries.length,
+      phases: phases.ms,
+      cpu: phases.cpu,
     },
     'firewall reconciled',
   );
@@ -64,12 +70,48 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
   return early;
 }
 
-async function readAll(o: Opened, lists: ListFiles) {
+async function readAll(o: Opened, lists: ListFiles, phases: StartPhases) {
   const config = o.config;
   const access = readAccessLists(lists, o.log);
+  phases.lap('lists');
   const geo = config.blockedCountries.length > 0 ? await countries(o) : undefined;
+  phases.lap('geo');
   const running = await o.store.blocksInForce(clock());
+  phases.lap('store');
   return { access, geo, running };
+}
+
+/**
+ * Where a start's time went (the start line's `phases`, wall ms, and `cpu`, ms of the
+ * process's CPU, every thread; bench/live/start.bench.ts prints both): boot = from the
+ * process's start to openParts (node itself, the module graph up to daemon/main.js),
+ * open = lock, PID file, store open and check; lists = both files read and parsed; geo;
+ * store = the running blocks read; check = the wait for the firewall's check; state = the
+ * desired state; load = the table into the kernel (nft -f, then netlink).
+ */
+class StartPhases {
+  readonly ms: Record<string, number> = {};
+  readonly cpu: Record<string, number> = {};
+  private at: number;
+  private cpuAt: number;
+
+  constructor(started: { ms: number; cpuMs: number } | undefined) {
+    this.at = started?.ms ?? 0;
+    this.cpuAt = started?.cpuMs ?? 0;
+    this.ms.boot = Math.round(this.at);
+    this.cpu.boot = Math.round(this.cpuAt);
+    this.lap('open');
+  }
+
+  lap(name: string): void {
+    const now = performance.now();
+    const c = process.cpuUsage();
+    const cpuNow = (c.user + c.system) / 1000;
+    this.ms[name] = Math.round(now - this.at);
+    this.cpu[name] = Math.round(cpuNow - this.cpuAt);
+    this.at = now;
+    this.cpuAt = cpuNow;
+  }
 }
 
 /**

@@ -78,6 +78,11 @@ export interface Opened {
    * meanwhile. Rejects with the check's error; the first load then fails with it.
    */
   kernelChecked: Promise<void>;
+  /**
+   * When openParts began, ms since the process started (node and the module graph up to
+   * it), and the CPU the process had used by then: the start's phases (kernel-first.ts).
+   */
+  startedAt?: { ms: number; cpuMs: number };
   /** Set once the table is in the kernel from the lists and the store (kernel-first.ts). */
   early?: EarlyKernel;
   /** Undoes what was opened (a constructor that threw): store, socket, PID file, lock. */
@@ -87,6 +92,8 @@ export interface Opened {
 }
 
 export async function openParts(config: Config, opts: DaemonOptions): Promise<Opened> {
+  const cpu = process.cpuUsage();
+  const startedAt = { ms: performance.now(), cpuMs: (cpu.user + cpu.system) / 1000 };
   const log = opts.logger ?? createLogger(config.ops.log);
   const paths = runtimePaths(config);
   const lockName = opts.netnsLock ?? (opts.firewall ? null : NETNS_LOCK);
@@ -117,7 +124,7 @@ export async function openParts(config: Config, opts: DaemonOptions): Promise<Op
     const kernelChecked = kernel.check();
     // Awaited by the first load; a failure is that load's (and the start's) error.
     kernelChecked.catch(() => undefined);
-    return { config, opts, log, paths, store, kernel, kernelChecked, abandon, release };
+    return { config, opts, log, paths, store, kernel, kernelChecked, startedAt, abandon, release };
   } catch (e) {
     await abandon();
     throw e;

@@ -3,8 +3,16 @@ import { describe, it } from 'node:test';
 import { checkNetwork } from '../net/ip.js';
 import { neverSourceRange } from '../net/special.js';
 import { entryRefusal } from './entries.js';
+import { hostLine } from './host-line.js';
 import { CSV_TEMPLATE, parseCsv, toCsv } from './list-csv.js';
-import { AccessLists, formatListFile, formatListLine, parseListFile, parseListLine } from './lists.js';
+import {
+  AccessLists,
+  formatListFile,
+  formatListLine,
+  mergeEntries,
+  parseListFile,
+  parseListLine,
+} from './lists.js';
 
 describe('parseListLine', () => {
   const cases: Array<[string, string | null, string, string]> = [
@@ -382,5 +390,84 @@ describe('AccessLists', () => {
     assert.throws(() => new AccessLists([{ network: 'x', note: '' }], []), {
       code: 'SP_ERR_ADDRESS_INVALID',
     });
+  });
+});
+
+describe('plain IPv4 host lines (hostLine)', () => {
+  // Lines the fast reader takes or leaves: every one must come out as parseListLine reads it.
+  let seed = 4242;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
+  const addresses = ['192.0.2.1', '10.0.0.1', '1.2.3.4', '223.255.255.255', '126.0.0.1', '128.0.0.1'];
+  const odd = [
+    '0.1.2.3',
+    '127.0.0.1',
+    '224.0.0.1',
+    '255.255.255.255',
+    '01.2.3.4',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.0.0.1',
+  ];
+  const notes = [
+    '',
+    'bench',
+    'a b',
+    'x#y',
+    'ticket #12',
+    'back\\#slash',
+    'tab\there',
+    'é',
+    '\r',
+    ' ',
+    'x'.repeat(501),
+  ];
+  const line = (): string => {
+    const addr = rnd(4) === 0 ? pick(odd) : pick(addresses);
+    const sep = pick([' ', '  ', '\t', '']);
+    const note = pick(notes);
+    const lead = rnd(8) === 0 ? ' ' : '';
+    const end = pick(['', '', ' ', '\r', ' # comment', '/32', '/24']);
+    return `${lead}${addr}${note ? sep + note : ''}${end}`;
+  };
+
+  it('reads a line as parseListLine does, or leaves it to it (20k random lines)', () => {
+    for (let k = 0; k < 20_000; k++) {
+      const l = line();
+      const fast = hostLine(l, 0, l.length);
+      if (!fast) continue;
+      const slow = parseListLine(l);
+      assert.equal(slow.kind, 'entry', l);
+      if (slow.kind !== 'entry') continue;
+      assert.equal(slow.comment, '', l);
+      assert.equal(entryRefusal(slow.net), null, l);
+      assert.deepEqual(fast.entry, slow.entry, l);
+      assert.deepEqual(fast.net, slow.net, l);
+    }
+  });
+
+  it('a file reads as its lines read one by one, merged, errors in place (2k random files)', () => {
+    for (let f = 0; f < 2000; f++) {
+      const lines = Array.from({ length: 1 + rnd(12) }, line);
+      const text = lines.join('\n') + (rnd(2) ? '\n' : '');
+      const entries = [];
+      const nets = [];
+      const errors = [];
+      for (let i = 0; i < lines.length; i++) {
+        const p = parseListLine(lines[i]!);
+        if (p.kind === 'blank') continue;
+        const message = p.kind === 'error' ? p.message : entryRefusal(p.net);
+        if (message === null && p.kind === 'entry') {
+          entries.push(p.entry);
+          nets.push(p.net);
+        } else if (message !== null)
+          errors.push({ line: i + 1, text: lines[i]!.replace(/\r$/, ''), message });
+      }
+      const want = { ...mergeEntries(entries, nets), errors };
+      assert.deepEqual(parseListFile(text), want, text);
+    }
   });
 });

@@ -13,6 +13,7 @@ import { type Address, canonicalV4Number, checkNetwork, type Network, parseAddre
 import { PrefixSet } from '../net/prefix-set.js';
 import type { ListEntry } from '../types.js';
 import { entryRefusal } from './entries.js';
+import { hostLine } from './host-line.js';
 
 export interface ListLineError {
   /** 1-based line number in the file. */
@@ -158,20 +159,55 @@ export function parseListFile(text: string): ListParseResult {
   const entries: ListEntry[] = [];
   const nets: Network[] = [];
   const errors: ListLineError[] = [];
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const parsed = parseListLine(raw);
-    if (parsed.kind === 'blank') continue;
-    // A never-a-source entry (0.0.0.0, loopback, multicast) stays in the file, named and skipped.
-    const message = parsed.kind === 'error' ? parsed.message : entryRefusal(parsed.net);
-    if (message === null && parsed.kind === 'entry') {
-      entries.push(parsed.entry);
-      nets.push(parsed.net);
-    } else if (message !== null) errors.push({ line: i + 1, text: raw.replace(/\r$/, ''), message });
+  // Line by line in the text (no array of lines); a plain IPv4 host line (most of a big
+  // list) through hostLine, every other line through parseListLine.
+  let line = 0;
+  for (let at = 0; at < text.length; ) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    line++;
+    const host = hostLine(text, at, end);
+    if (host) {
+      entries.push(host.entry);
+      nets.push(host.net);
+    } else {
+      const raw = text.slice(at, end);
+      const parsed = parseListLine(raw);
+      if (parsed.kind !== 'blank') {
+        // A never-a-source entry (0.0.0.0, loopback, multicast) stays in the file, named and skipped.
+        const message = parsed.kind === 'error' ? parsed.message : entryRefusal(parsed.net);
+        if (message === null && parsed.kind === 'entry') {
+          entries.push(parsed.entry);
+          nets.push(parsed.net);
+        } else if (message !== null) errors.push({ line, text: raw.replace(/\r$/, ''), message });
+      }
+    }
+    at = end + 1;
   }
+  // A list without repeats (the usual case) is its entries as read: no map, no copies.
+  if (!hasRepeats(nets)) return { entries, networks: nets, errors };
   return { ...mergeEntries(entries, nets), errors };
+}
+
+/**
+ * Whether two of `nets` are the same network (what mergeEntries would merge): IPv4 hosts
+ * by number, sorted natively; the rest by canonical text.
+ */
+function hasRepeats(nets: readonly Network[]): boolean {
+  const hosts = new Float64Array(nets.length);
+  let count = 0;
+  let others: Set<string> | null = null;
+  for (const n of nets) {
+    if (n.family === 4 && n.prefix === 32) hosts[count++] = u32be(n.bytes);
+    else {
+      others ??= new Set();
+      if (others.has(n.text)) return true;
+      others.add(n.text);
+    }
+  }
+  const sorted = hosts.subarray(0, count).sort();
+  for (let i = 1; i < count; i++) if (sorted[i] === sorted[i - 1]) return true;
+  return false;
 }
 
 /** One entry as a list-file line (with an optional trailing comment, kept on rewrite). */

@@ -171,3 +171,122 @@ describe('IPv4 fast path', () => {
     }
   });
 });
+
+describe('IPv6 fast path', () => {
+  // The careful way as it was before the one-pass reader (fastV6) and the string-built
+  // formatter: split on '::' and ':', a regular expression per group, words joined. Both
+  // must give the same bytes, the same canonical text and refuse the same strings.
+  const oracleBytes = (s: string): number[] | null => {
+    const halves = s.split('::');
+    if (halves.length > 2) return null;
+    const groups: number[][] = [];
+    for (const half of halves) {
+      const words: number[] = [];
+      if (half !== '') {
+        const parts = half.split(':');
+        for (let i = 0; i < parts.length; i++) {
+          const p = parts[i]!;
+          if (p.includes('.')) {
+            if (i !== parts.length - 1 || half !== halves[halves.length - 1]) return null;
+            const v4 = p.split('.');
+            if (v4.length !== 4 || !v4.every((o) => /^(0|[1-9][0-9]{0,2})$/.test(o) && Number(o) <= 255))
+              return null;
+            words.push((Number(v4[0]) << 8) | Number(v4[1]), (Number(v4[2]) << 8) | Number(v4[3]));
+          } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) words.push(Number.parseInt(p, 16));
+          else return null;
+        }
+      }
+      groups.push(words);
+    }
+    const head = groups[0]!;
+    const tail = groups[1] ?? [];
+    const count = head.length + tail.length;
+    if (halves.length === 1 ? count !== 8 : count > 7) return null;
+    const words = [...head, ...new Array<number>(8 - count).fill(0), ...tail];
+    return words.flatMap((w) => [w >> 8, w & 0xff]);
+  };
+  const oracleText = (b: number[]): string => {
+    const words: number[] = [];
+    for (let i = 0; i < 8; i++) words.push((b[2 * i]! << 8) | b[2 * i + 1]!);
+    let bestStart = -1;
+    let bestLen = 1;
+    for (let i = 0; i < 8; ) {
+      if (words[i] !== 0) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < 8 && words[j] === 0) j++;
+      if (j - i > bestLen) {
+        bestStart = i;
+        bestLen = j - i;
+      }
+      i = j;
+    }
+    const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
+    if (bestStart < 0) return hex(words);
+    return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+  };
+  const mapped = (b: number[]) => b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+  const check = (s: string) => {
+    const want = oracleBytes(s);
+    const got = parseAddress(s);
+    if (want === null || mapped(want)) {
+      // Mapped addresses are IPv4 (tested above); here only whether both refuse.
+      assert.equal(got === null, want === null, s);
+      return;
+    }
+    assert.ok(got, s);
+    assert.deepEqual([...got.bytes], want, s);
+    assert.equal(got.text, oracleText(want), s);
+  };
+
+  it('reads and writes what the careful way does (200k random strings of hex, colons and dots)', () => {
+    let seed = 777;
+    const rnd = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const alphabet = '0000000aF19:::::::.';
+    for (let k = 0; k < 200_000; k++) {
+      let s = '';
+      const len = 1 + rnd(40);
+      for (let i = 0; i < len; i++) s += alphabet[rnd(alphabet.length)];
+      check(s);
+    }
+  });
+
+  it('every zero-run shape of a full address, and the edges', () => {
+    // 256 patterns of zero and non-zero groups: where '::' goes, ties, runs of one.
+    for (let mask = 0; mask < 256; mask++) {
+      const words = Array.from({ length: 8 }, (_, i) => ((mask >> i) & 1 ? 0 : 0x1a2 + i));
+      const full = words.map((w) => w.toString(16)).join(':');
+      check(full);
+      check(full.toUpperCase());
+      const canonical = parseAddress(full);
+      if (canonical && canonical.family === 6) check(canonical.text);
+    }
+    for (const s of [
+      '::',
+      '::1',
+      '1::',
+      ':1::2',
+      '1::2:',
+      '1:::2',
+      '1::2::3',
+      '12345::1',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7::8',
+      '1:2:3:4:5:6:7::',
+      '::1:2:3:4:5:6:7',
+      '0000:0000:0000:0000:0000:0000:0000:0001',
+      '2001:db8::192.0.2.1',
+      '::192.0.2.1',
+      'fe80::1%eth0',
+      'g::1',
+      ':',
+      '',
+    ])
+      check(s);
+  });
+});

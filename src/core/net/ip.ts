@@ -48,7 +48,62 @@ function parseV4Bytes(s: string): Bytes {
   return { ok: true, bytes: out };
 }
 
+/**
+ * The 16 bytes of an IPv6 address written in hex groups only (`2001:db8::1`, no embedded
+ * IPv4), read in one pass, or null for anything else, valid or not (parseV6Bytes then
+ * decides, and says what is wrong). A start reads 10k-100k IPv6 list entries and blocks:
+ * the split and regular-expression way took ~20 µs each here, most of it garbage.
+ */
+function fastV6(s: string): Uint8Array | null {
+  const n = s.length;
+  if (n < 2 || n > 39) return null;
+  const out = new Uint8Array(16);
+  let words = 0;
+  /** Words before the `::`, or -1 when there is none (yet). */
+  let gap = -1;
+  let i = 0;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return null;
+    gap = 0;
+    i = 2;
+    if (i === n) return out;
+  }
+  for (;;) {
+    let v = 0;
+    let digits = 0;
+    for (; i < n && digits < 5; i++) {
+      const c = s.charCodeAt(i);
+      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (h < 0) break;
+      v = v * 16 + h;
+      digits++;
+    }
+    if (digits === 0 || digits > 4 || words === 8) return null;
+    out[2 * words] = v >> 8;
+    out[2 * words + 1] = v & 0xff;
+    words++;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 58) return null;
+    i++;
+    if (i < n && s.charCodeAt(i) === 58) {
+      if (gap >= 0) return null;
+      gap = words;
+      i++;
+      if (i === n) break;
+    } else if (i === n) return null;
+  }
+  if (gap < 0) return words === 8 ? out : null;
+  if (words > 7) return null;
+  // Move the words after the `::` to the end; zeros between.
+  const tail = words - gap;
+  out.copyWithin(16 - 2 * tail, 2 * gap, 2 * words);
+  out.fill(0, 2 * gap, 16 - 2 * tail);
+  return out;
+}
+
 function parseV6Bytes(s: string): Bytes {
+  const fast = fastV6(s);
+  if (fast !== null) return { ok: true, bytes: fast };
   const bad: Bytes = { ok: false, reason: 'not a valid IPv6 address' };
   const halves = s.split('::');
   if (halves.length > 2) return { ok: false, reason: "'::' may appear only once" };
@@ -94,27 +149,34 @@ function isMappedV4(bytes: Uint8Array): boolean {
 }
 
 function formatV6(bytes: Uint8Array): string {
-  const words: number[] = [];
-  for (let i = 0; i < 8; i++) words.push((bytes[2 * i]! << 8) | bytes[2 * i + 1]!);
   // RFC 5952: compress the longest run of two or more zero groups, the first on a tie.
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
+    if (bytes[2 * i] !== 0 || bytes[2 * i + 1] !== 0) {
       i++;
       continue;
     }
     let j = i;
-    while (j < 8 && words[j] === 0) j++;
+    while (j < 8 && bytes[2 * j] === 0 && bytes[2 * j + 1] === 0) j++;
     if (j - i > bestLen) {
       bestStart = i;
       bestLen = j - i;
     }
     i = j;
   }
-  const hex = (ws: number[]) => ws.map((w) => w.toString(16)).join(':');
-  if (bestStart < 0) return hex(words);
-  return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+  // One string built group by group (no arrays, no join: 10k-100k addresses at start).
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      out += '::';
+      i += bestLen - 1;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLen) out += ':';
+    out += (((bytes[2 * i]! << 8) | bytes[2 * i + 1]!) >>> 0).toString(16);
+  }
+  return out;
 }
 
 /** Canonical text of 4 or 16 address bytes. */
