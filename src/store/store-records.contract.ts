@@ -129,6 +129,13 @@ export function recordsContract(ctx: ContractContext): void {
       await s.upsertBlock(aBlock('192.0.2.3', { expiresAt: null }));
       assert.deepEqual(await s.blockCounts(50), { permanent: 1, temporary: 2 });
       assert.deepEqual(await s.blockCounts(100), { permanent: 1, temporary: 1 });
+      // A block made permanent and one made temporary again move between the counts.
+      await s.upsertBlock(aBlock('192.0.2.1', { expiresAt: null }));
+      await s.upsertBlock(aBlock('192.0.2.3', { expiresAt: 300 }));
+      assert.deepEqual(await s.blockCounts(50), { permanent: 1, temporary: 2 });
+      assert.deepEqual(await s.blockCounts(250), { permanent: 1, temporary: 1 });
+      await s.deleteBlock('192.0.2.1');
+      assert.deepEqual(await s.blockCounts(0), { permanent: 0, temporary: 2 });
     });
   });
 
