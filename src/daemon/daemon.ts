@@ -199,7 +199,7 @@ export class Daemon {
       clock,
       live: () => this.liveStats(),
       detection: () => this.pipeline.detectionCounts(),
-      held: () => this.pipeline.held(),
+      heldCounts: (own) => this.pipeline.heldCounts(own),
       access: () => this.lists.access,
       geo: () => this.geo.db,
       notifier: () => this.mail.notifier,

@@ -19,7 +19,7 @@ import type { ApiDeps } from '../api/server.js';
 import type { LiveEvent } from '../api/types.js';
 import type { Alert } from '../core/detect/alerts.js';
 import type { AccessLists } from '../core/lists/lists.js';
-import type { BlockRecord, Config, Decision } from '../core/types.js';
+import type { Config, Decision } from '../core/types.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { MetricsListener } from '../metrics/listener.js';
 import type { MetricsSources } from '../metrics/metrics-sources.js';
@@ -50,7 +50,8 @@ export interface OpsDeps {
   clock(): number;
   live(): Promise<LiveStats>;
   detection(): DetectionCounts;
-  held(): BlockRecord[];
+  /** Held blocks by kind: permanent, dynamic decided here, dynamic decided by a peer (not `ownHost`). */
+  heldCounts(ownHost: string | undefined): { local: number; peer: number; permanent: number };
   access(): AccessLists;
   geo(): GeoDatabase | null;
   notifier(): Notifier;
@@ -232,14 +233,7 @@ export class Operations {
   }
 
   private blockCounts(): { local: number; peer: number; permanent: number } {
-    const own = clusterHostId(this.d.config());
-    const out = { local: 0, peer: 0, permanent: 0 };
-    for (const b of this.d.held()) {
-      if (b.expiresAt === null) out.permanent++;
-      else if (b.host !== undefined && b.host !== own) out.peer++;
-      else out.local++;
-    }
-    return out;
+    return this.d.heldCounts(clusterHostId(this.d.config()));
   }
 
   /** Blocked countries and their networks, counted once per database and country list. */

@@ -308,6 +308,11 @@ export class Pipeline implements PacketSink {
     return [...this.engine.policy.blocks(), ...this.engine.policy.permanents()];
   }
 
+  /** Held blocks by kind (metrics), no record built: permanent, decided here, by a peer host. */
+  heldCounts(ownHost: string | undefined): { local: number; peer: number; permanent: number } {
+    return this.engine.policy.heldCounts(ownHost);
+  }
+
   /** Detection's counters since start (metrics). */
   detectionCounts(): DetectionCounts {
     const now = countsOf(this.engine);
@@ -319,7 +324,6 @@ export class Pipeline implements PacketSink {
     return this.decoder.stats.sip;
   }
 
-  /** Decisions in force in the kernel that the store has not taken yet (a full disk). */
   /** The store writer's backlog (status); null when commits run on the event loop. */
   writerState(): StoreBacklog | null {
     return this.writer?.backlogState() ?? null;

@@ -125,3 +125,38 @@ test('HeldBlocks hands out each block whole, with its times, as a record of the 
   assert.equal(h.recordOf(ip)!.note, 'note 5001');
   assert.deepEqual(h.drop(ipOf(7))?.firstSeen, made.get(ipOf(7))!.firstSeen);
 });
+
+/**
+ * counts() (a /metrics scrape) gives what counting the handed-out records gives: permanent,
+ * dynamic decided here (no host, or this host) and by a peer, through starts, drops, ticks.
+ */
+test('HeldBlocks counts by kind as the records say, without building them', () => {
+  for (let seed = 1; seed <= 10; seed++) {
+    const rnd = mulberry32(seed);
+    const h = new HeldBlocks(600, { blocks: 0, extends: 0, unblocks: 0 });
+    const hosts = [undefined, 'here', 'peer-1', 'peer-2'];
+    let at = 1000;
+    let peers = 0;
+    for (let op = 0; op < 2000; op++) {
+      at += rnd();
+      const ip = `198.51.${Math.floor(rnd() * 4)}.${Math.floor(rnd() * 256)}`;
+      const r = rnd();
+      const held = h.isBlocked(ip);
+      if (r < 0.5 && !h.isPermanent(ip)) {
+        const host = hosts[Math.floor(rnd() * hosts.length)];
+        h.start(aBlock(ip, { expiresAt: at + 600, ...(host ? { host } : {}) }), at);
+      } else if (r < 0.6 && !held) h.holdPermanent(aBlock(ip, { expiresAt: null }), at);
+      else if (r < 0.75) h.drop(ip);
+      else h.tick(at + rnd() * 900);
+      const want = { local: 0, peer: 0, permanent: 0 };
+      for (const b of [...h.blocks(), ...h.permanents()]) {
+        if (b.expiresAt === null) want.permanent++;
+        else if (b.host !== undefined && b.host !== 'here') want.peer++;
+        else want.local++;
+      }
+      assert.deepEqual(h.counts('here'), want, `seed ${seed} op ${op}`);
+      peers += want.peer;
+    }
+    assert.ok(peers > 0, `seed ${seed}: peer blocks were held`);
+  }
+});

@@ -103,6 +103,25 @@ export class HeldBlocks {
     return this.listed(true);
   }
 
+  /**
+   * Held blocks by kind, no record built (a /metrics scrape: `blocks()` makes a new record
+   * for every block, 100k objects a scrape at 100k blocks): permanent, and dynamic ones
+   * decided here or on another host (`host` set and not `ownHost`).
+   */
+  counts(ownHost: string | undefined): { local: number; peer: number; permanent: number } {
+    const out = { local: 0, peer: 0, permanent: 0 };
+    const slots = this.slots;
+    for (let s = this.head; s >= 0; s = slots.nextOf(s)) {
+      if ((slots.metaOf(s) & PERM) !== 0) out.permanent++;
+      else {
+        const host = slots.recOf(s)?.host;
+        if (host !== undefined && host !== ownHost) out.peer++;
+        else out.local++;
+      }
+    }
+    return out;
+  }
+
   private listed(permanent: boolean): IterableIterator<BlockRecord> {
     const out: BlockRecord[] = [];
     const slots = this.slots;

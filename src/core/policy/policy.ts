@@ -145,6 +145,11 @@ export class Policy {
     return this.held.permanents();
   }
 
+  /** Held blocks by kind without their records (held.ts counts). */
+  heldCounts(ownHost: string | undefined): { local: number; peer: number; permanent: number } {
+    return this.held.counts(ownHost);
+  }
+
   /** How many dynamic blocks an address has had. */
   timesBlocked(ip: string): number {
     return this.held.timesOf(ip);
