@@ -10,16 +10,18 @@
  * Call-ID and CSeq (new branch: the newer one answers). A request without Call-ID or
  * CSeq is keyed by its branch alone; without either it cannot be matched.
  *
- * Built for a million messages a second: requests live in preallocated columns (a ring
- * in arrival order, for expiry and the bound), found through an open-addressing index from one
- * 30-bit hash of the key to the newest slot; a second independent 30-bit hash confirms it, and
- * slots sharing the first hash are chained. No key strings, no object per request:
- * nothing for the garbage collector to promote and sweep. O(1) per operation. The user
- * agents kept are one pooled copy each (intern.ts), a user named twice by one request one
- * copy, the Call-ID and branch hashes mostly the parser's (match-hash.ts).
+ * Built for a million messages a second: requests live in columns in chunks (a ring in
+ * arrival order, for expiry and the bound: match-slots.ts), found through an
+ * open-addressing index from one 30-bit hash of the key to the newest slot
+ * (match-index.ts); a second independent 30-bit hash confirms it, and slots sharing the
+ * first hash are chained. No key strings, no object per request: nothing for the garbage
+ * collector to promote and sweep. O(1) per operation, growth included: neither the
+ * columns nor the index grow in one piece (issue 13; before, a doubling at 131k requests
+ * in flight was one 74–88 ms call). The user agents kept are one pooled copy each
+ * (intern.ts), a user named twice by one request one copy, the Call-ID and branch hashes
+ * mostly the parser's (match-hash.ts).
  */
 import type { SipEvent, SipMessage, Transport } from '../types.js';
-import { rotate, rotateA, type TypedColumn, widen, widenA } from './columns.js';
 import { StringPool } from './intern.js';
 import {
   branchHash,
@@ -33,6 +35,16 @@ import {
   hashStr,
   requestKey,
 } from './match-hash.js';
+import { RequestIndex } from './match-index.js';
+import {
+  ALERTED,
+  CHUNK_MASK,
+  CHUNK_SHIFT,
+  CREDS,
+  FOLLOW_UP,
+  type RequestCols,
+  RequestSlots,
+} from './match-slots.js';
 import type { PendingRequest } from './pending.js';
 import { detach, identityUser, targetUser, uriUser } from './users.js';
 
@@ -60,18 +72,8 @@ export interface RequestTableOptions {
 }
 
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws', 'sctp'];
-const CREDS = 8;
-const FOLLOW_UP = 16;
-const ALERTED = 32;
 // User agents repeat across millions of requests: one copy of each is kept (2^12 slots).
 const UA_POOL_BITS = 12;
-
-/** Index cells for `cap` slots: a power of two, at least twice as many (probe runs stay short). */
-function indexSize(cap: number): number {
-  let n = 16;
-  while (n < 2 * cap) n *= 2;
-  return n;
-}
 
 /** Remembers requests from remote addresses and finds them again for their answers. */
 export class RequestTable {
@@ -79,34 +81,9 @@ export class RequestTable {
   readonly ttl: number;
   /** Requests dropped unanswered because the table was full. */
   evicted = 0;
-  /**
-   * Open-addressing index (linear probing): key hash h1 → 1 + the newest slot with that
-   * hash, 0 = empty; the slot's own `key` column says which hash a cell holds. Twice the
-   * columns' capacity, a power of two. It replaced a Map<number, number> (~70 B an entry,
-   * 14 MB at 200k requests, and a doubling re-inserted every entry: a 95 ms stall in a
-   * flood's profile): 8 B an entry, and a rebuild is a typed-array walk.
-   */
-  private index: Int32Array;
-  private mask: number;
-  private cap: number;
-  private head = 0;
-  private len = 0;
-  private at: Float64Array;
-  private cseq: Float64Array;
-  private key: Int32Array;
-  private verify: Int32Array;
-  private next: Int32Array;
-  private branch: Int32Array;
-  private call: Int32Array;
-  private port: Uint16Array;
-  private answered: Uint16Array;
-  /** Transport index (low 3 bits) | CREDS | FOLLOW_UP | ALERTED. */
-  private flags: Uint8Array;
-  private method: string[];
-  private authUser: (string | null)[];
-  private toUser: (string | null)[];
-  private uriUserCol: (string | null)[];
-  private userAgent: (string | null)[];
+  private readonly slots: RequestSlots;
+  private readonly chunks: RequestCols[];
+  private readonly index: RequestIndex;
   /** One copy of each user agent kept (intern.ts): the parser's strings die young. */
   private readonly uas = new StringPool(UA_POOL_BITS);
   private readonly view: PendingRequest = {
@@ -132,28 +109,18 @@ export class RequestTable {
     this.maxEntries = opts.maxEntries ?? 200_000;
     this.ttl = opts.ttl ?? 32;
     if (!(this.maxEntries >= 1)) throw new RangeError('maxEntries must be >= 1');
-    this.cap = Math.min(this.maxEntries, 1024);
-    this.index = new Int32Array(indexSize(this.cap));
-    this.mask = this.index.length - 1;
-    this.at = new Float64Array(this.cap);
-    this.cseq = new Float64Array(this.cap);
-    this.key = new Int32Array(this.cap);
-    this.verify = new Int32Array(this.cap);
-    this.next = new Int32Array(this.cap);
-    this.branch = new Int32Array(this.cap);
-    this.call = new Int32Array(this.cap);
-    this.port = new Uint16Array(this.cap);
-    this.answered = new Uint16Array(this.cap);
-    this.flags = new Uint8Array(this.cap);
-    this.method = new Array(this.cap).fill('');
-    this.authUser = new Array(this.cap).fill(null);
-    this.toUser = new Array(this.cap).fill(null);
-    this.uriUserCol = new Array(this.cap).fill(null);
-    this.userAgent = new Array(this.cap).fill(null);
+    this.slots = new RequestSlots(this.maxEntries);
+    this.chunks = this.slots.chunks;
+    this.index = new RequestIndex(this.chunks);
   }
 
   get size(): number {
-    return this.len;
+    return this.slots.len;
+  }
+
+  /** Whether the index is moving to a doubled table (tests: lookups during the move). */
+  get migrating(): boolean {
+    return this.index.migrating;
   }
 
   /**
@@ -168,46 +135,38 @@ export class RequestTable {
     const h2 = HASH.h2;
     const br = branchHash(msg.branch);
     const old = this.find(h1, h2);
-    if (old >= 0 && (this.branch[old] === br || br === 0 || this.branch[old] === 0)) {
-      return this.load(old, remote);
+    if (old >= 0) {
+      const b = this.chunks[old >>> CHUNK_SHIFT]!.branch[old & CHUNK_MASK]!;
+      if (b === br || br === 0 || b === 0) return this.load(old, remote);
     }
-    if (this.len === this.maxEntries) {
+    if (this.slots.len === this.maxEntries) {
       this.evicted++;
       this.shift();
     }
-    // Grown before the tail wraps (once half full): a ring that never wrapped keeps its
-    // slot numbers through a doubling (grow: native copies, no remapping).
-    if (
-      this.len === this.cap ||
-      (this.head + this.len === this.cap && this.cap < this.maxEntries && 2 * this.len >= this.cap)
-    )
-      this.grow();
-    const s = (this.head + this.len) % this.cap;
-    this.len++;
-    this.at[s] = ev.at;
-    this.cseq[s] = msg.cseq !== null && Number.isFinite(msg.cseq) ? msg.cseq : -1;
-    this.key[s] = h1;
-    this.verify[s] = h2;
-    this.branch[s] = br;
-    this.call[s] = callHash(msg.callId);
-    this.port[s] = ev.dport;
-    this.answered[s] = 0;
+    const s = this.slots.add();
+    const c = this.chunks[s >>> CHUNK_SHIFT]!;
+    const o = s & CHUNK_MASK;
+    c.at[o] = ev.at;
+    c.cseq[o] = msg.cseq !== null && Number.isFinite(msg.cseq) ? msg.cseq : -1;
+    c.key[o] = h1;
+    c.verify[o] = h2;
+    c.branch[o] = br;
+    c.call[o] = callHash(msg.callId);
+    c.port[o] = ev.dport;
+    c.answered[o] = 0;
     const t = TRANSPORTS.indexOf(ev.transport);
-    this.flags[s] = Math.max(t, 0) | (msg.hasCredentials ? CREDS : 0);
-    this.method[s] = msg.method;
+    c.flags[o] = Math.max(t, 0) | (msg.hasCredentials ? CREDS : 0);
+    c.method[o] = msg.method;
     // One copy of a user the request names twice (a flood's attempt: To and username "134"
     // alike, 425k of 500k requests): the other copy dies young instead of being promoted.
     const to = detach(msg.toUser);
     const auth = msg.authUser;
     const uu = uriUser(msg.uri);
-    this.toUser[s] = to;
-    this.authUser[s] = auth !== null && auth === to ? to : detach(auth);
-    this.uriUserCol[s] = uu !== null && uu === to ? to : detach(uu);
-    this.userAgent[s] = this.uas.get(msg.userAgent);
-    const cell = this.cell(h1);
-    const head = this.index[cell]!;
-    this.next[s] = head - 1;
-    this.index[cell] = s + 1;
+    c.toUser[o] = to;
+    c.authUser[o] = auth !== null && auth === to ? to : detach(auth);
+    c.uriUser[o] = uu !== null && uu === to ? to : detach(uu);
+    c.userAgent[o] = this.uas.get(msg.userAgent);
+    c.next[o] = this.index.push(h1, s);
     return this.load(s, remote);
   }
 
@@ -221,63 +180,78 @@ export class RequestTable {
     const s = this.find(HASH.h1, HASH.h2);
     if (s < 0) return null;
     const br = branchHash(msg.branch);
-    if (br !== 0 && this.branch[s] !== 0 && this.branch[s] !== br) return null;
+    const b = this.chunks[s >>> CHUNK_SHIFT]!.branch[s & CHUNK_MASK]!;
+    if (br !== 0 && b !== 0 && b !== br) return null;
     return this.load(s, remote);
   }
 
   /** Records the final status on the request last returned by remember() or match(). */
   setAnswered(status: number): void {
-    if (this.cur < 0) return;
-    this.answered[this.cur] = status > 0 && status < 65536 ? status : 1;
-    this.view.answered = this.answered[this.cur]!;
+    const s = this.cur;
+    if (s < 0) return;
+    const a = this.chunks[s >>> CHUNK_SHIFT]!.answered;
+    a[s & CHUNK_MASK] = status > 0 && status < 65536 ? status : 1;
+    this.view.answered = a[s & CHUNK_MASK]!;
   }
 
   /** Marks the request last returned by remember() as a follow-up of a challenge. */
   markFollowUp(): void {
-    if (this.cur < 0) return;
-    this.flags[this.cur]! |= FOLLOW_UP;
-    this.view.followUp = true;
+    this.setFlag(FOLLOW_UP);
+    if (this.cur >= 0) this.view.followUp = true;
   }
 
   /** Marks the request last returned by remember() or match() as alerted about. */
   markAlerted(): void {
-    if (this.cur < 0) return;
-    this.flags[this.cur]! |= ALERTED;
-    this.view.alerted = true;
+    this.setFlag(ALERTED);
+    if (this.cur >= 0) this.view.alerted = true;
   }
 
   /** Forgets requests older than the ttl; call with the current packet time. */
   expire(now: number): void {
-    while (this.len > 0 && this.at[this.head]! + this.ttl <= now) this.shift();
+    const slots = this.slots;
+    while (slots.len > 0) {
+      const s = slots.head;
+      if (this.chunks[s >>> CHUNK_SHIFT]!.at[s & CHUNK_MASK]! + this.ttl > now) return;
+      this.shift();
+    }
+  }
+
+  private setFlag(bit: number): void {
+    const s = this.cur;
+    if (s >= 0) this.chunks[s >>> CHUNK_SHIFT]!.flags[s & CHUNK_MASK]! |= bit;
   }
 
   /** The newest slot with this key, or -1. */
   private find(h1: number, h2: number): number {
-    let s = this.index[this.cell(h1)]! - 1;
+    let s = this.index.get(h1);
     while (s >= 0) {
-      if (this.verify[s] === h2) return s;
-      s = this.next[s]!;
+      const c = this.chunks[s >>> CHUNK_SHIFT]!;
+      const o = s & CHUNK_MASK;
+      if (c.verify[o] === h2) return s;
+      s = c.next[o]!;
     }
     return -1;
   }
 
   private load(s: number, remote: string): PendingRequest {
     const v = this.view;
-    const f = this.flags[s]!;
+    const c = this.chunks[s >>> CHUNK_SHIFT]!;
+    const o = s & CHUNK_MASK;
+    const f = c.flags[o]!;
     this.cur = s;
     v.remote = remote;
-    v.at = this.at[s]!;
-    v.method = this.method[s]!;
-    v.callHash = this.call[s]!;
-    v.cseq = this.cseq[s]!;
+    v.at = c.at[o]!;
+    v.method = c.method[o]!;
+    v.callHash = c.call[o]!;
+    v.cseq = c.cseq[o]!;
     v.hasCredentials = (f & CREDS) !== 0;
-    v.authUser = this.authUser[s]!;
-    v.toUser = this.toUser[s]!;
-    v.uriUser = this.uriUserCol[s]!;
-    v.userAgent = this.userAgent[s]!;
+    v.authUser = c.authUser[o]!;
+    v.toUser = c.toUser[o]!;
+    v.uriUser = c.uriUser[o]!;
+    v.userAgent = c.userAgent[o]!;
     v.transport = TRANSPORTS[f & 7]!;
-    v.port = this.port[s]!;
-    v.answered = this.answered[s]!;
+    v.port = c.port[o]!;
+    v.answered = c.answered[o]!;
     v.followUp = (f & FOLLOW_UP) !== 0;
     v.alerted = (f & ALERTED) !== 0;
     return v;
@@ -285,125 +259,28 @@ export class RequestTable {
 
   /** Drops the oldest slot: it is the last of its hash chain. */
   private shift(): void {
-    const s = this.head;
-    const k = this.key[s]!;
-    const cell = this.cell(k);
-    const first = this.index[cell]! - 1;
-    if (first === s) {
-      this.unindex(cell);
-    } else {
+    const s = this.slots.head;
+    const c = this.chunks[s >>> CHUNK_SHIFT]!;
+    const o = s & CHUNK_MASK;
+    const first = this.index.unlink(c.key[o]!, s);
+    if (first !== s) {
       let x = first;
-      while (x >= 0 && this.next[x] !== s) x = this.next[x]!;
-      if (x >= 0) this.next[x] = -1;
+      for (;;) {
+        if (x < 0) break;
+        const xc = this.chunks[x >>> CHUNK_SHIFT]!;
+        const n = xc.next[x & CHUNK_MASK]!;
+        if (n === s) {
+          xc.next[x & CHUNK_MASK] = -1;
+          break;
+        }
+        x = n;
+      }
     }
-    this.authUser[s] = null;
-    this.toUser[s] = null;
-    this.uriUserCol[s] = null;
-    this.userAgent[s] = null;
+    c.authUser[o] = null;
+    c.toUser[o] = null;
+    c.uriUser[o] = null;
+    c.userAgent[o] = null;
     if (this.cur === s) this.cur = -1;
-    this.head = (this.head + 1) % this.cap;
-    this.len--;
-  }
-
-  /**
-   * Doubles the columns (up to maxEntries), each one native copy (columns.ts). A ring that
-   * does not wrap (remember grows it before its tail would, once half full) keeps its slot
-   * numbers, `next` included; one that wrapped, then filled, is unwrapped: slot head + j
-   * becomes j (`next` and `cur` follow). Then the index.
-   */
-  private grow(): void {
-    const old = this.cap;
-    const cap = Math.min(old * 2, this.maxEntries);
-    const head = this.head;
-    if (head + this.len > old) {
-      this.remapColumns(
-        (a) => rotate(a, head, cap),
-        (a, fill) => rotateA(a, head, cap, fill),
-      );
-      const pos = (s: number) => (s - head + old) % old;
-      const next = this.next;
-      for (let j = 0; j < this.len; j++) {
-        const n = next[j]!;
-        if (n >= 0) next[j] = pos(n);
-      }
-      if (this.cur >= 0) this.cur = pos(this.cur);
-      this.head = 0;
-    } else {
-      this.remapColumns(
-        (a) => widen(a, cap),
-        (a, fill) => widenA(a, cap, fill),
-      );
-    }
-    this.cap = cap;
-    this.reindex();
-  }
-
-  /** Every column through `typed` or `js` (the JS columns with their empty value). */
-  private remapColumns(typed: <T extends TypedColumn>(a: T) => T, js: <T>(a: T[], fill: T) => T[]): void {
-    this.at = typed(this.at);
-    this.cseq = typed(this.cseq);
-    this.key = typed(this.key);
-    this.verify = typed(this.verify);
-    this.next = typed(this.next);
-    this.branch = typed(this.branch);
-    this.call = typed(this.call);
-    this.port = typed(this.port);
-    this.answered = typed(this.answered);
-    this.flags = typed(this.flags);
-    this.method = js(this.method, '');
-    this.authUser = js(this.authUser, null);
-    this.toUser = js(this.toUser, null);
-    this.uriUserCol = js(this.uriUserCol, null);
-    this.userAgent = js(this.userAgent, null);
-  }
-
-  /** The index at the columns' size: each hash's newest slot (its chain in `next` stays). */
-  private reindex(): void {
-    const index = new Int32Array(indexSize(this.cap));
-    const mask = index.length - 1;
-    const key = this.key;
-    const cap = this.cap;
-    // Newest first: the first slot seen of a hash is the head of its chain.
-    for (let j = this.len - 1; j >= 0; j--) {
-      const s = (this.head + j) % cap;
-      const h = key[s]!;
-      let i = h & mask;
-      let e = index[i]!;
-      while (e !== 0 && key[e - 1] !== h) {
-        i = (i + 1) & mask;
-        e = index[i]!;
-      }
-      if (e === 0) index[i] = s + 1;
-    }
-    this.index = index;
-    this.mask = mask;
-  }
-
-  /** The index cell of hash `h`: the one holding it, or the empty one where it goes. */
-  private cell(h: number): number {
-    const index = this.index;
-    const mask = this.mask;
-    let i = h & mask;
-    for (let e = index[i]!; e !== 0 && this.key[e - 1] !== h; e = index[i]!) i = (i + 1) & mask;
-    return i;
-  }
-
-  /** Empties a cell, moving later cells of its probe run back (no tombstones). */
-  private unindex(cell: number): void {
-    const index = this.index;
-    const mask = this.mask;
-    let i = cell;
-    let j = cell;
-    for (;;) {
-      j = (j + 1) & mask;
-      const e = index[j]!;
-      if (e === 0) break;
-      const home = this.key[e - 1]! & mask;
-      // j's entry may fill the hole at i unless its home lies cyclically in (i, j].
-      if (i <= j ? home > i && home <= j : home > i || home <= j) continue;
-      index[i] = e;
-      i = j;
-    }
-    index[i] = 0;
+    this.slots.shift();
   }
 }
