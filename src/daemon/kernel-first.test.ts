@@ -17,6 +17,7 @@ import type { FirewallState } from '../ports/firewall.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { Daemon } from './daemon.js';
 import { loadKernelFirst } from './kernel-first.js';
+import { KERNEL_SLACK_SECONDS } from './kernel-state.js';
 import { openParts } from './open.js';
 
 class CountingFirewall extends FakeFirewall {
@@ -62,6 +63,7 @@ describe('the kernel first at start (kernel-first.ts)', () => {
     const early = await loadKernelFirst(opened);
     assert.equal(firewall.inits, 1);
     const loaded = await firewall.snapshot();
+    const loadedAt = Date.now() / 1000;
     assert.deepEqual(loaded.deny, ['192.0.2.0/25', '203.0.113.9', '2001:db8:bad::/48']);
     assert.deepEqual(loaded.allow, ['198.51.100.0/24', '2001:db8:1::5']);
     assert.deepEqual(loaded.dynamic.map((d) => d.ip).sort(), ['100.64.0.1', '100.64.0.2', '2001:db8:5::1']);
@@ -74,13 +76,25 @@ describe('the kernel first at start (kernel-first.ts)', () => {
       await daemon.reconcile('test');
       assert.equal(firewall.inits, 2);
       const again = await firewall.snapshot();
+      const againAt = Date.now() / 1000;
       assert.deepEqual(again.deny, loaded.deny);
       assert.deepEqual(again.allow, loaded.allow);
-      const byIp = (s: FirewallState) =>
-        Object.fromEntries(
-          s.dynamic.map((d) => [d.ip, d.expiresIn === null ? null : Math.round(d.expiresIn / 10)]),
-        );
-      assert.deepEqual(byIp(again), byIp(loaded));
+      // Each block's kernel expiry as a time (the two snapshots are seconds apart on a
+      // loaded machine): the same, within the snapshots' own clock reads, and the policy's
+      // expiry plus the kernel's slack.
+      const expiries = (s: FirewallState, at: number) =>
+        Object.fromEntries(s.dynamic.map((d) => [d.ip, d.expiresIn === null ? null : at + d.expiresIn]));
+      const first = expiries(loaded, loadedAt);
+      const second = expiries(again, againAt);
+      assert.deepEqual(Object.keys(second).sort(), Object.keys(first).sort());
+      for (const [ip, want] of [
+        ['100.64.0.1', now + 600 + KERNEL_SLACK_SECONDS],
+        ['2001:db8:5::1', now + 900 + KERNEL_SLACK_SECONDS],
+      ] as const) {
+        for (const got of [first[ip], second[ip]])
+          assert.ok(Math.abs(got! - want) < 1.5, `${ip}: ${got} ≠ ${want}`);
+      }
+      assert.equal(second['100.64.0.2'], null);
     } finally {
       await daemon.stop();
     }

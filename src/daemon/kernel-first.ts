@@ -16,9 +16,10 @@
 
 import type { CountryRanges } from '../core/geoip/table.js';
 import type { Config } from '../core/types.js';
+import { packHeldV4 } from '../firewall/state.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { ListFiles } from '../lists/list-files.js';
-import { kernelState } from './kernel-state.js';
+import { KERNEL_SLACK_SECONDS, kernelState } from './kernel-state.js';
 import { readAccessLists } from './lists.js';
 import type { EarlyKernel, Opened } from './open.js';
 
@@ -41,12 +42,19 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
   const { access, running } = read;
   const geo = read.geo;
   const t1 = performance.now();
+  const now = clock();
+  // The IPv4 hosts (most blocks) packed in one pass; the rest, or all when one repeats,
+  // the careful way (state.ts packDynamic).
+  const fast = packHeldV4(running, now, KERNEL_SLACK_SECONDS);
   const desired = kernelState({
-    held: running,
+    held: fast ? fast.rest : running,
+    ...(fast
+      ? { packed: { 4: fast.v4, 6: { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) } } }
+      : {}),
     lists: access,
     countries: geo ? geo.ranges : { v4: [], v6: [] },
     config,
-    now: clock(),
+    now,
   });
   phases.lap('state');
   await o.kernel.init(desired);
@@ -56,7 +64,7 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
       why: 'start',
       ms: Math.round(performance.now() - t1),
       readMs: Math.round(t1 - t0),
-      dynamic: desired.dynamic.length,
+      dynamic: running.length,
       allow: desired.allow.length,
       deny: desired.deny.length,
       countries: desired.countries.length,

@@ -7,7 +7,7 @@
 import type { AccessLists } from '../core/lists/lists.js';
 import type { BlockRecord, Config } from '../core/types.js';
 import { desiredState } from '../firewall/reconcile.js';
-import type { FeedBlock, FirewallState } from '../ports/firewall.js';
+import type { FeedBlock, FirewallState, PackedHosts } from '../ports/firewall.js';
 
 /**
  * The kernel's timeout outlasts the policy's own expiry by this much: renewals are
@@ -19,8 +19,10 @@ import type { FeedBlock, FirewallState } from '../ports/firewall.js';
 export const KERNEL_SLACK_SECONDS = 2;
 
 export interface KernelInput {
-  /** Every block the policy holds (dynamic and threshold-permanent). */
+  /** Every block the policy holds (dynamic and threshold-permanent); with `packed`, the rest. */
   held: Iterable<Pick<BlockRecord, 'ip' | 'expiresAt'>>;
+  /** Single-address blocks already packed with their kernel timeouts (kernel-first.ts, at start). */
+  packed?: Record<4 | 6, PackedHosts>;
   /** With `networks`, the lists go to the kernel as parsed (not their text parsed again). */
   lists: Pick<AccessLists, 'allowEntries' | 'denyEntries'> & Partial<Pick<AccessLists, 'networks'>>;
   /** The blocked countries' networks (empty without a geo-IP database). */
@@ -35,7 +37,7 @@ export interface KernelInput {
 export function kernelState(i: KernelInput): FirewallState {
   const nets = i.lists.networks;
   const parsed = nets && { allow: nets.call(i.lists, 'allow'), deny: nets.call(i.lists, 'deny') };
-  return desiredState({
+  const state = desiredState({
     ...(parsed
       ? { allow: [], deny: [], parsed }
       : { allow: i.lists.allowEntries(), deny: i.lists.denyEntries() }),
@@ -48,4 +50,5 @@ export function kernelState(i: KernelInput): FirewallState {
     config: i.config,
     now: i.now,
   });
+  return i.packed ? { ...state, packedDynamic: i.packed } : state;
 }

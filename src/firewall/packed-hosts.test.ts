@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import type { DynamicBlock } from '../ports/firewall.js';
 import { emptyFirewallState } from '../ports/firewall.js';
 import { unpackHosts } from './packed-hosts.js';
-import { parsePrefixBlock, prepareState, timeoutMs } from './state.js';
+import { dynamicBlocks } from './reconcile.js';
+import { packHeldV4, parsePrefixBlock, prepareState, timeoutMs } from './state.js';
 import { parseHost } from './validate.js';
 
 /** What prepareState did before the packed form: the oracle. */
@@ -104,5 +105,101 @@ describe('dynamic blocks packed for the kernel', () => {
         },
       );
     }
+  });
+});
+
+describe('the running blocks of a start packed in one pass (state.ts packHeldV4)', () => {
+  let seed = 99;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const NOW = 1_800_000_000;
+  const ips = [
+    ...Array.from({ length: 40 }, (_, i) => `100.64.${i >> 4}.${i}`),
+    '2001:db8::1',
+    '2001:db8::2',
+    '198.51.100.0/24',
+    '2001:db8:9::/48',
+  ];
+  const odd = ['::ffff:100.64.0.1', '127.0.0.1', '224.0.0.5'];
+  const held = (n: number, withOdd: boolean) =>
+    Array.from({ length: n }, () => ({
+      ip: withOdd && rnd(10) === 0 ? odd[rnd(odd.length)]! : ips[rnd(ips.length)]!,
+      // permanent, running, over (dropped), or over only without the slack
+      expiresAt: [null, NOW + 1 + rnd(5000) / 7, NOW - 10, NOW - 1][rnd(4)]!,
+    }));
+  /** Both ways into prepareState; a refusal must be the same refusal. */
+  const both = (h: ReturnType<typeof held>) => {
+    const careful = () => prepareState({ ...emptyFirewallState(), dynamic: dynamicBlocks(h, NOW, 2) });
+    const fast = packHeldV4(h, NOW, 2);
+    if (!fast) return { fast: null, want: null };
+    const empty = { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) };
+    const got = () =>
+      prepareState({
+        ...emptyFirewallState(),
+        dynamic: dynamicBlocks(fast.rest, NOW, 2),
+        packedDynamic: { 4: fast.v4, 6: empty },
+      });
+    let want: unknown;
+    try {
+      want = careful();
+    } catch (e) {
+      assert.throws(got, { message: (e as Error).message });
+      return { fast, want: null };
+    }
+    const g = got();
+    const w = want as ReturnType<typeof careful>;
+    assert.deepEqual(g.dynamic, w.dynamic);
+    assert.deepEqual(g.prefixes, w.prefixes);
+    return { fast, want };
+  };
+
+  it('packs what dynamicBlocks and packDynamic pack: same addresses, timeouts, order, refusals (3k random states)', () => {
+    let taken = 0;
+    for (let k = 0; k < 3000; k++) {
+      // Some without repeats (the fast way is taken), some with (it steps aside).
+      const h = held(1 + rnd(k % 2 ? 12 : 40), k % 3 === 0);
+      if (both(h).fast) taken++;
+    }
+    assert.ok(taken > 1000, `the fast way was taken ${taken} times`);
+  });
+
+  it('steps aside when an address repeats or another spelling of an IPv4 address comes', () => {
+    const t = NOW + 100;
+    assert.equal(
+      packHeldV4(
+        [
+          { ip: '100.64.0.1', expiresAt: t },
+          { ip: '100.64.0.1', expiresAt: t + 5 },
+        ],
+        NOW,
+        2,
+      ),
+      null,
+    );
+    assert.equal(
+      packHeldV4(
+        [
+          { ip: '100.64.0.1', expiresAt: t },
+          { ip: '::ffff:100.64.0.2', expiresAt: t },
+        ],
+        NOW,
+        2,
+      ),
+      null,
+    );
+    const ok = packHeldV4(
+      [
+        { ip: '100.64.0.1', expiresAt: t },
+        { ip: '2001:db8::1', expiresAt: t },
+        { ip: '100.64.0.2', expiresAt: NOW - 3 },
+      ],
+      NOW,
+      2,
+    );
+    assert.deepEqual(ok?.rest, [{ ip: '2001:db8::1', expiresAt: t }]);
+    assert.deepEqual([...ok!.v4.keys], [100, 64, 0, 1]);
+    assert.deepEqual([...ok!.v4.timeoutsMs], [102_000]);
   });
 });

@@ -10,12 +10,9 @@
  * entry, one with no time left drops what came before it (state.ts packDynamic).
  */
 import { type Family, formatAddress } from '../core/net/ip.js';
+import type { PackedHosts } from '../ports/firewall.js';
 
-/** One family's dynamic blocks: `keys` 4 or 16 bytes each, `timeoutsMs` one each (0: none). */
-export interface PackedHosts {
-  keys: Uint8Array;
-  timeoutsMs: Float64Array;
-}
+export type { PackedHosts };
 
 export type PackedDynamic = Record<Family, PackedHosts>;
 
@@ -39,6 +36,19 @@ export function packV6(m: Map<string, { bytes: Uint8Array; ms: number }>): Packe
     keys.set(bytes, i * 16);
     timeoutsMs[i++] = ms;
   }
+  return { keys, timeoutsMs };
+}
+
+/** Two packs of one family as one: `a`'s addresses, then `b`'s. */
+export function concatHosts(a: PackedHosts, b: PackedHosts): PackedHosts {
+  if (b.timeoutsMs.length === 0) return a;
+  if (a.timeoutsMs.length === 0) return b;
+  const keys = new Uint8Array(a.keys.length + b.keys.length);
+  keys.set(a.keys);
+  keys.set(b.keys, a.keys.length);
+  const timeoutsMs = new Float64Array(a.timeoutsMs.length + b.timeoutsMs.length);
+  timeoutsMs.set(a.timeoutsMs);
+  timeoutsMs.set(b.timeoutsMs, a.timeoutsMs.length);
   return { keys, timeoutsMs };
 }
 

@@ -61,6 +61,22 @@ export interface FirewallState {
    * not parse the text again (a start loads 100k+ entries: issue 13 target 5).
    */
   parsed?: { allow: readonly Network[]; deny: readonly Network[] };
+  /**
+   * Dynamic blocks of single addresses already checked and packed, per family (a start
+   * restores 100k-1M of them: daemon/kernel-first.ts packs them in one pass); `dynamic`
+   * then holds only the others, none of them the same address. The kernel gets the same
+   * as from DynamicBlock entries.
+   */
+  packedDynamic?: Record<4 | 6, PackedHosts>;
+}
+
+/**
+ * Single addresses side by side as the kernel takes them (4 or 16 bytes each, network
+ * order) and each one's timeout in ms (0: none); one address once.
+ */
+export interface PackedHosts {
+  keys: Uint8Array;
+  timeoutsMs: Float64Array;
 }
 
 export interface DropCount {
