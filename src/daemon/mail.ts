@@ -1,8 +1,9 @@
 /**
  * The mail in force (notify/notifier.ts, issue 4): built from the config at start, stopped
  * and built again when a reload changes SMTP_* or NOTIFY_* (config-diff.ts sameMail; any
- * other reload keeps its queue, throttles and digest as they are). The Daemon ticks it every
- * 5 s and hands it every published decision and every alert.
+ * other reload keeps its queue, throttles and digest as they are). The Daemon's timer ticks it
+ * when it says work is due (periodic.ts), woken through watchDue, and hands it every published
+ * decision and every alert.
  * Cluster mode: the daily summary goes out once per fleet and the digest is throttled
  * fleet-wide, through a claim on the cluster (CLUSTER_HOST_ID set: claim asked; single
  * host: no claim, every job runs here).
@@ -31,6 +32,7 @@ export interface MailDeps {
 export class MailInForce {
   private current: Notifier;
   private readonly queue: QueueWriter;
+  private wake: (() => void) | null = null;
 
   constructor(private readonly d: MailDeps) {
     this.queue = new QueueWriter(d.store, d.log);
@@ -41,11 +43,17 @@ export class MailInForce {
     return this.current;
   }
 
+  /** `fn` is called when the mail in force may have work sooner than it said (a block, an alert, a new mailer). */
+  watchDue(fn: () => void): void {
+    this.wake = fn;
+  }
+
   /** A reload: a new mailer only when SMTP_* or NOTIFY_* changed. */
   async reload(previous: Config, next: Config): Promise<void> {
     if (sameMail(previous, next)) return;
     await this.current.stop();
     this.current = this.build();
+    this.wake?.();
   }
 
   private build(): Notifier {
@@ -57,6 +65,7 @@ export class MailInForce {
       store: this.queue.store,
       clock: this.d.clock,
       logger: this.d.log.child({ component: 'mail' }),
+      wake: () => this.wake?.(),
       ...(clusterHostId(config)
         ? { fleet: { claim: this.d.claim, ...(this.d.fleetName ? { name: this.d.fleetName } : {}) } }
         : {}),

@@ -9,15 +9,18 @@
  *   pass it ran every 250 ms whatever was pending: 4 wake-ups a second for nothing;
  * - the host's protected peers every 5 s (host-view.ts REFRESH_MS, read off the event loop):
  *   an SSH session can open at any time and nothing tells the daemon but reading;
- * - the mail every 5 s while SMTP is configured (notifier.tick: digest and daily report when
- *   due, then the queue; it never rejects), not at all without it (a reload that configures
- *   SMTP is picked up within the 60 s bound; alerts are mailed at once anyway);
+ * - the mail (notifier.tick: digest and daily report when due, then the queue; it never
+ *   rejects) armed for when the notifier says its next work is due (the digest's interval,
+ *   the daily report's time, a failed send's retry), at most every 5 s, woken by a block or
+ *   an alert; never without SMTP. Before issue 13's idle pass it ticked every 5 s while SMTP
+ *   was configured, whatever was due: 12 wake-ups a minute for nothing;
  * - store pruning every 6 h: history older than HISTORY_DAYS, expired blocks. A failed
  *   prune is logged as a store failure and tried again at the next interval.
  */
 import type { Store } from '../ports/store.js';
 import { DueTimer } from './due-timer.js';
 import { REFRESH_MS as HOST_REFRESH_MS } from './host-view.js';
+import type { MailInForce } from './mail.js';
 import type { RunningParts } from './running.js';
 
 const TICK_MS = 250;
@@ -43,13 +46,7 @@ export class Periodic {
       maxSleepMs: MAX_SLEEP_MS,
     });
     p.pipeline.watchDue((due) => policy.poke(due));
-    const mail = new DueTimer({
-      run: () => p.mail.notifier.tick(),
-      next: () => (p.mail.notifier.active ? p.clock() + NOTIFY_TICK_MS / 1000 : Number.POSITIVE_INFINITY),
-      clock: p.clock,
-      minGapMs: NOTIFY_TICK_MS,
-      maxSleepMs: MAX_SLEEP_MS,
-    });
+    const mail = mailTimer(p);
     this.due.push(policy, mail);
     for (const t of this.due) t.start();
     this.timers.push(setInterval(() => void p.host.refreshLater(), HOST_REFRESH_MS));
@@ -60,6 +57,26 @@ export class Periodic {
     for (const t of this.due.splice(0)) t.stop();
     for (const t of this.timers.splice(0)) clearInterval(t);
   }
+}
+
+/**
+ * The mail's timer: armed for the notifier's next due time, the first tick no sooner than
+ * `gapMs` after the start (as the 5 s tick had it: nothing more at the daemon's start).
+ */
+export function mailTimer(
+  p: { mail: Pick<MailInForce, 'notifier' | 'watchDue'>; clock(): number },
+  gapMs = NOTIFY_TICK_MS,
+): DueTimer {
+  const first = p.clock() + gapMs / 1000;
+  const timer = new DueTimer({
+    run: () => p.mail.notifier.tick(),
+    next: () => Math.max(p.mail.notifier.nextDue(), first),
+    clock: p.clock,
+    minGapMs: gapMs,
+    maxSleepMs: MAX_SLEEP_MS,
+  });
+  p.mail.watchDue(() => timer.poke());
+  return timer;
 }
 
 async function prune(p: PeriodicParts, store: Store, failed: (e: unknown) => void): Promise<void> {

@@ -73,6 +73,8 @@ interface DailyOptions {
 export class DailySchedule {
   private readonly at: string;
   private cleared = false;
+  /** The last run stopped before the due day (the fleet could not be asked, or it failed). */
+  private behind = true;
 
   constructor(private readonly o: DailyOptions) {
     if (isHhmm(o.at)) this.at = o.at;
@@ -90,12 +92,32 @@ export class DailySchedule {
     return calendar.addDays(today, back);
   }
 
+  /**
+   * When run() next has work, epoch seconds: the next report time (+Infinity: disabled;
+   * -Infinity: the last run did not get through, or none ran yet). The mail timer sleeps
+   * until then.
+   */
+  nextDue(now: number): number {
+    if (this.behind) return Number.NEGATIVE_INFINITY;
+    if (!this.o.enabled) return Number.POSITIVE_INFINITY;
+    const { calendar } = this.o;
+    const today = calendar.dateOf(now);
+    const at = calendar.at(today, this.at);
+    return now < at ? at : calendar.at(calendar.addDays(today, 1), this.at);
+  }
+
   /** Enqueues every report due at `now` and not yet sent; returns their outbox ids. */
   async run(now: number, recipients: string[]): Promise<number[]> {
+    this.behind = true;
+    return this.catchUp(now, recipients);
+  }
+
+  private async catchUp(now: number, recipients: string[]): Promise<number[]> {
     const { store, calendar } = this.o;
     if (!this.o.enabled) {
       if (!this.cleared) await store.setSetting(DAILY_LAST_DATE_KEY, null);
       this.cleared = true;
+      this.behind = false;
       return [];
     }
     let last = await store.getSetting(DAILY_LAST_DATE_KEY);
@@ -105,7 +127,10 @@ export class DailySchedule {
       await store.setSetting(DAILY_LAST_DATE_KEY, last);
     }
     const due = this.dueDay(now);
-    if (last >= due) return [];
+    if (last >= due) {
+      this.behind = false;
+      return [];
+    }
     let day = calendar.addDays(last, 1);
     const oldest = calendar.addDays(due, -(MAX_CATCH_UP_DAYS - 1));
     if (day < oldest) {
@@ -136,6 +161,7 @@ export class DailySchedule {
       }
       await store.setSetting(DAILY_LAST_DATE_KEY, day);
     }
+    this.behind = false;
     return ids;
   }
 

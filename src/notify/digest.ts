@@ -79,8 +79,21 @@ export class Digest {
   /** Time of the oldest block noted and not yet mailed. */
   private firstNoted: number | null = null;
   private cleared = false;
+  /** The last digest's time as the store said at the last run (null: none, or not read yet). */
+  private lastMailAt: number | null = null;
+  /** When run() next has work, epoch seconds (nextDue). */
+  private due = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: DigestOptions) {}
+
+  /**
+   * When run() next has work, epoch seconds: the interval's end after the last digest, or a
+   * first block's settling time (+Infinity: no block waits; -Infinity: a fresh start, which
+   * looks in the store once). The daemon's mail timer sleeps until then.
+   */
+  nextDue(): number {
+    return this.due;
+  }
 
   /** Synchronous and cheap: remembers the blocks; mail is built on a later tick. */
   note(decisions: readonly Decision[]): void {
@@ -91,6 +104,17 @@ export class Digest {
       if (this.firstNoted === null || d.at < this.firstNoted) this.firstNoted = d.at;
       if (this.pending.length < MAX_PENDING) this.pending.push(d);
     }
+    if (this.dirty) this.due = Math.min(this.due, this.dueAfter(this.lastMailAt));
+  }
+
+  /** When a digest may go out, with blocks waiting: after the interval and the first block's settling. */
+  private dueAfter(lastMailAt: number | null): number {
+    if (!this.dirty) return Number.POSITIVE_INFINITY;
+    const settle = Math.min(SETTLE_SECONDS, this.o.interval);
+    return Math.max(
+      lastMailAt === null ? Number.NEGATIVE_INFINITY : lastMailAt + this.o.interval,
+      this.firstNoted === null ? Number.NEGATIVE_INFINITY : this.firstNoted + settle,
+    );
   }
 
   /**
@@ -100,6 +124,9 @@ export class Digest {
    */
   async run(now: number, recipients: string[]): Promise<number | null> {
     const { store } = this.o;
+    // Whatever this run leaves undone: a failed store read or write is tried again by the
+    // notifier's retry; a burst that is not due yet is due at its time.
+    this.due = Number.POSITIVE_INFINITY;
     if (!this.o.enabled) {
       // Forget the cursor, so turning the feature on later starts from then, not from history.
       if (!this.cleared) await store.setSetting(DIGEST_STATE_KEY, null);
@@ -112,6 +139,8 @@ export class Digest {
       state = { coveredUntil: first, lastMailAt: null };
       await store.setSetting(DIGEST_STATE_KEY, JSON.stringify(state));
     }
+    this.lastMailAt = state.lastMailAt;
+    this.due = this.dueAfter(state.lastMailAt);
     if (!this.dirty) return null;
     if (state.lastMailAt !== null && now < state.lastMailAt + this.o.interval) return null;
     const settle = Math.min(SETTLE_SECONDS, this.o.interval);
@@ -126,10 +155,14 @@ export class Digest {
     const oldest = batch[0];
     if (!oldest) {
       this.dirty = this.pending.length > 0;
+      this.due = this.dueAfter(state.lastMailAt);
       return null;
     }
     // After a restart nothing is in memory: the store says when the burst began.
-    if (now < oldest.at + settle) return null;
+    if (now < oldest.at + settle) {
+      this.due = oldest.at + settle;
+      return null;
+    }
     this.pending = this.pending.filter((d) => d.at >= now);
     this.firstNoted = this.pending.reduce<number | null>(
       (min, d) => (min === null ? d.at : Math.min(min, d.at)),
@@ -144,6 +177,8 @@ export class Digest {
       // (every host holds the fleet's decisions); this host's period is consumed silently.
       this.o.logger?.info({ blocks: batch.length }, 'attack digest left to another host of the cluster');
       await store.setSetting(DIGEST_STATE_KEY, JSON.stringify({ coveredUntil: now, lastMailAt: now }));
+      this.lastMailAt = now;
+      this.due = this.dueAfter(now);
       return null;
     }
     if (recipients.length > 0) {
@@ -154,6 +189,8 @@ export class Digest {
     // After the enqueue: a crash in between mails the batch twice rather than never.
     const next: DigestState = { coveredUntil: now, lastMailAt: id === null ? state.lastMailAt : now };
     await store.setSetting(DIGEST_STATE_KEY, JSON.stringify(next));
+    this.lastMailAt = next.lastMailAt;
+    this.due = this.dueAfter(next.lastMailAt);
     return id;
   }
 

@@ -1,8 +1,13 @@
 /**
  * The notifier the daemon talks to. Detection hands it decisions (a cheap, synchronous
- * call); the daemon's timer calls tick() every few seconds while SMTP is configured
- * (`active`), which queues the digest and the daily report when due and then delivers the queue. Nothing here can slow or fail
- * detection: tick() never rejects and never runs twice at once.
+ * call); the daemon's timer calls tick(), which queues the digest and the daily report when
+ * due and then delivers the queue. Nothing here can slow or fail detection: tick() never
+ * rejects and never runs twice at once.
+ *
+ * The timer is armed for nextDue() (the digest's interval or settling end, the next daily
+ * report, the queue's next retry) and woken (`wake`) when a block or an alert brings work
+ * sooner: an idle daemon with SMTP configured is not woken every 5 s for nothing (issue 13,
+ * as the webhook queue). A part that failed is tried again after RETRY_SECONDS.
  */
 import { hostname as osHostname } from 'node:os';
 import type { Alert } from '../core/detect/alerts.js';
@@ -41,7 +46,12 @@ interface NotifierOptions {
   fleet?: FleetGate;
   /** OBSERVE as in force now (it changes on reload without a new notifier); default config.detection. */
   observe?: () => readonly string[];
+  /** Told when nextDue() may have come sooner (a block noted, an alert's delivery failed). */
+  wake?: () => void;
 }
+
+/** A part of a run that failed (the store, the fleet) is tried again this much later, seconds. */
+const RETRY_SECONDS = 5;
 
 export class Notifier {
   private readonly configured: boolean;
@@ -53,6 +63,8 @@ export class Notifier {
   private running: Promise<void> | null = null;
   private stopped = false;
   private recipients: number | null = null;
+  /** When a failed part of the last run is tried again (+Infinity: none failed). */
+  private retryAt = Number.POSITIVE_INFINITY;
   private readonly calendar: Calendar;
   private readonly host: string;
 
@@ -103,6 +115,7 @@ export class Notifier {
   onDecisions(decisions: readonly Decision[]): void {
     if (this.stopped || !this.configured) return;
     this.digest.note(decisions);
+    this.o.wake?.();
   }
 
   /**
@@ -127,6 +140,7 @@ export class Notifier {
     } catch (e) {
       logger?.error({ err: message(e) }, 'notify: alert mail failed');
     }
+    this.o.wake?.(); // a failed delivery's retry is the timer's to keep
   }
 
   /**
@@ -153,6 +167,7 @@ export class Notifier {
     try {
       await store.enqueueMail({ kind: 'protection', ...mail, to, createdAt: now });
       await this.outbox.flush(now);
+      this.o.wake?.();
       return;
     } catch (e) {
       logger?.warn({ err: message(e) }, 'protection mail: queue refused it, sending it directly');
@@ -184,6 +199,20 @@ export class Notifier {
     return this.configured && !this.stopped;
   }
 
+  /**
+   * When tick() next has work, epoch seconds (+Infinity: none until a block, an alert or
+   * a reload; -Infinity: now, e.g. before the first tick).
+   */
+  nextDue(): number {
+    if (!this.active) return Number.POSITIVE_INFINITY;
+    return Math.min(
+      this.digest.nextDue(),
+      this.daily.nextDue(this.o.clock()),
+      this.outbox.nextDue,
+      this.retryAt,
+    );
+  }
+
   status(): MailStatus {
     const base = mailStatus(this.o.config);
     if (!base.configured) return base;
@@ -205,28 +234,33 @@ export class Notifier {
     // No SMTP: nothing is queued, and the schedules stay where they are.
     if (!this.configured) return;
     const { store, logger } = this.o;
+    this.retryAt = Number.POSITIVE_INFINITY;
+    const failed = (what: string, e: unknown) => {
+      logger?.error({ err: message(e) }, what);
+      this.retryAt = now + RETRY_SECONDS;
+    };
     let recipients: string[] = [];
     try {
       recipients = (await store.listRecipients()).map((r) => r.email);
       this.recipients = recipients.length;
     } catch (e) {
-      logger?.error({ err: message(e) }, 'notify: cannot read recipients');
+      failed('notify: cannot read recipients', e);
       return;
     }
     try {
       await this.digest.run(now, recipients);
     } catch (e) {
-      logger?.error({ err: message(e) }, 'notify: attack digest failed');
+      failed('notify: attack digest failed', e);
     }
     try {
       await this.daily.run(now, recipients);
     } catch (e) {
-      logger?.error({ err: message(e) }, 'notify: daily report failed');
+      failed('notify: daily report failed', e);
     }
     try {
       await this.outbox.flush(now);
     } catch (e) {
-      logger?.error({ err: message(e) }, 'notify: mail queue failed');
+      failed('notify: mail queue failed', e);
     }
   }
 }

@@ -54,6 +54,12 @@ export class Outbox {
   private running: Promise<FlushResult> | null = null;
   /** The latest delivery error, for the status line; cleared by a successful send. */
   lastError: string | null = null;
+  /**
+   * The queue's next attempt as of the last flush, epoch seconds: a held server's retry,
+   * else the earliest queued mail's (+Infinity: nothing queued; -Infinity: not flushed yet,
+   * or the queue could not be read).
+   */
+  nextDue = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: OutboxOptions) {
     this.backoff = o.backoff ?? DEFAULT_BACKOFF;
@@ -63,11 +69,23 @@ export class Outbox {
   /** Sends what is due at `now`. Concurrent calls share one run; never rejects for SMTP errors. */
   flush(now: number): Promise<FlushResult> {
     if (!this.running) {
-      this.running = this.run(now).finally(() => {
-        this.running = null;
-      });
+      this.nextDue = Number.NEGATIVE_INFINITY;
+      this.running = this.run(now)
+        .then(async (r) => {
+          this.nextDue = r.heldUntil ?? (await this.earliest());
+          return r;
+        })
+        .finally(() => {
+          this.running = null;
+        });
     }
     return this.running;
+  }
+
+  /** The earliest attempt of a queued mail (the queue is read in that order). */
+  private async earliest(): Promise<number> {
+    const [m] = await this.o.store.dueMail(Number.MAX_SAFE_INTEGER, 1);
+    return m?.nextAttemptAt ?? Number.POSITIVE_INFINITY;
   }
 
   private async run(now: number): Promise<FlushResult> {
