@@ -158,12 +158,14 @@ function sortRanges(ranges: readonly AddressRange[]): AddressRange[] {
 export function mergeRanges(ranges: AddressRange[]): AddressRange[] {
   const sorted = sortRanges(ranges);
   const out: AddressRange[] = [];
+  // A range is copied only when another merges into it (rare): the output never shares
+  // a mutated object with the input, and 100k separate hosts are not copied at start.
   for (const r of sorted) {
     const last = out[out.length - 1];
     if (last && last.family === r.family && r.start <= last.end + 1n) {
-      if (r.end > last.end) last.end = r.end;
+      if (r.end > last.end) out[out.length - 1] = { family: last.family, start: last.start, end: r.end };
     } else {
-      out.push({ ...r });
+      out.push(r);
     }
   }
   return out;
@@ -185,7 +187,8 @@ export function networkRanges(nets: readonly Network[]): AddressRange[] {
       start,
       end: hostBits === 0 ? start : start + (1n << BigInt(hostBits)) - 1n,
     };
-    const why = refusal(range);
+    // An IPv4 host (most entries) is checked by its number, without bigint comparisons.
+    const why = n.family === 4 && hostBits === 0 ? v4Refusal(Number(start)) : refusal(range);
     if (why) throw invalid(n.text, `is ${why}: sipprot never blocks or exempts it`);
     out[i] = range;
   }
