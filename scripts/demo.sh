@@ -85,9 +85,9 @@ if [ -n "$need_setup" ]; then
   bash scripts/setup.sh
 elif [ -n "$(find src -name '*.ts' -newer dist/cli/sipprotd.js -print -quit)" ]; then
   say "The sources changed since the last build: rebuilding (npx tsc) ..."
-  npx tsc -p tsconfig.json >"/tmp/sipprot-demo-build.$$.log" 2>&1 ||
-    note "(the build reported errors, see /tmp/sipprot-demo-build.$$.log; running what was built)"
-  rm -f "/tmp/sipprot-demo-build.$$.log"
+  npx tsc -p tsconfig.json >"${TMPDIR:-/tmp}/sipprot-demo-build.$$.log" 2>&1 ||
+    note "(the build reported errors, see ${TMPDIR:-/tmp}/sipprot-demo-build.$$.log; running what was built)"
+  rm -f "${TMPDIR:-/tmp}/sipprot-demo-build.$$.log"
 fi
 
 if [ "$cluster" = 1 ]; then
@@ -106,7 +106,7 @@ ENUMERATOR=10.77.1.151 # svwar
 HIT_COUNT=5
 BLOCKTIME=120
 WEB=127.0.0.1:8040
-DIR="$(mktemp -d /tmp/sipprot-demo.XXXXXX)"
+DIR="$(mktemp -d "${TMPDIR:-/tmp}/sipprot-demo.XXXXXX")"
 chmod 700 "$DIR"
 CONF="$DIR/sipprot.conf"
 LOG="$DIR/sipprotd.log"

@@ -4,7 +4,7 @@
  * country, assigned inside the peer namespace, so nothing leaves the two namespaces.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -53,7 +53,8 @@ describe('blocked countries (daemon + nftables in a namespace)', () => {
   });
   after(async () => {
     await daemon?.stop();
-    await destroy();
+    await destroy?.();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('drops the blocked country, lets an allowed address of it and other countries in', async () => {

@@ -4,7 +4,7 @@
  * overrides. Every byte the CLI prints now goes through core/text/terminal.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -34,8 +34,9 @@ describe('CLI output is inert whatever an attacker wrote', () => {
     return out + err;
   };
 
+  let dir: string;
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sipprot-evil-'));
+    dir = mkdtempSync(join(tmpdir(), 'sipprot-evil-'));
     const config = parseConfig(`STATE_DIR=${dir}/state\n`, { source: join(dir, 'sipprot.conf') });
     store = await SqliteStore.open(config.stateDir);
     admin = new LocalAdmin({
@@ -56,7 +57,8 @@ describe('CLI output is inert whatever an attacker wrote', () => {
     );
   });
   after(async () => {
-    await store.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   for (const argv of [

@@ -1,6 +1,6 @@
 /** `sipprot cluster status`: single host, a fleet seen through a real redis-server, Redis down. */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,7 +32,10 @@ describe('sipprot cluster status', () => {
   before(async () => {
     server = await RedisServer.start({ password: 'cli-secret' });
   });
-  after(() => server.dispose());
+  after(async () => {
+    await server?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('says so on a single host', async () => {
     const r = await run(conf(''), 'cluster', 'status');

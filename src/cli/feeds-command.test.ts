@@ -1,9 +1,9 @@
 /** `sipprot feeds` without a daemon: the stored copies, and `update` says the daemon downloads. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { parseConfig } from '../core/config/parse.js';
 import { addEntries, emptyFeed } from '../core/feeds/state.js';
 import { parseNetwork } from '../core/net/ip.js';
@@ -14,6 +14,7 @@ import { runCli } from './program.js';
 
 describe('sipprot feeds (no daemon)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sipprot-feeds-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const config = parseConfig(`STATE_DIR=${dir}/state\n`, { source: join(dir, 'sipprot.conf') });
   const run = async (...argv: string[]) => {
     let out = '';

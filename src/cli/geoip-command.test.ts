@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { parseConfig } from '../core/config/parse.js';
 import { geoipCommands } from './geoip-command.js';
 import { runCli } from './program.js';
 
 describe('sipprot geoip', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sipprot-geoip-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const config = parseConfig(`STATE_DIR=${dir}/state\n`, { source: join(dir, 'sipprot.conf') });
   const run = async (...argv: string[]) => {
     let out = '';

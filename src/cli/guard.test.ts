@@ -6,7 +6,7 @@
  * never-a-source entries are refused with their reason.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -80,7 +80,8 @@ describe('sipprot CLI: the lock-out guard and list entry checks', () => {
     asked = [];
   });
   after(async () => {
-    await store.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("deny add covering the server's own address is refused, naming it; --force goes ahead", async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -50,7 +50,8 @@ describe('sipprot CLI (local backend: list files and SQLite)', () => {
     await store.upsertBlock(aBlock('198.51.100.8', { ...blockedAt(NOW - 5), expiresAt: NOW - 1 }));
   });
   after(async () => {
-    await store.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('status prints the manual table with the four lists', async () => {

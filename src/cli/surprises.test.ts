@@ -36,12 +36,17 @@ async function run(cli: typeof sipprot, ...argv: string[]) {
 function piped(args: string[], lines = 1) {
   const cmd = `node ${BIN} ${args.map((a) => `'${a}'`).join(' ')} 2>"$ERRFILE" | head -${lines}; echo "exit=\${PIPESTATUS[0]}"`;
   const errFile = join(tmpdir(), `sipprot-pipe-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  const out = execFileSync('bash', ['-c', cmd], {
-    cwd: ROOT,
-    env: { ...process.env, ERRFILE: errFile },
-  }).toString();
-  const err = readFileSync(errFile, 'utf8');
-  rmSync(errFile, { force: true });
+  let out: string;
+  let err: string;
+  try {
+    out = execFileSync('bash', ['-c', cmd], {
+      cwd: ROOT,
+      env: { ...process.env, ERRFILE: errFile },
+    }).toString();
+    err = readFileSync(errFile, 'utf8');
+  } finally {
+    rmSync(errFile, { force: true });
+  }
   const exit = Number(/exit=(\d+)\s*$/.exec(out)?.[1]);
   return { exit, err, head: out.replace(/exit=\d+\s*$/, '') };
 }

@@ -47,7 +47,8 @@ describe('daemon (fake firewall, frames handed in)', () => {
     admin = new HttpAdmin(runtimePaths(config).socket);
   });
   after(async () => {
-    await daemon.stop();
+    await daemon?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const bruteForce = (ip: string, n: number) => {

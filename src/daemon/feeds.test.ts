@@ -5,7 +5,7 @@
  * restart enforces the stored copy before any download.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -62,8 +62,9 @@ describe('daemon: shared blocklists (fake firewall, local feed server)', () => {
     await start();
   });
   after(async () => {
-    await daemon.stop();
-    await server.stop();
+    await daemon?.stop();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('a download fills the feed sets; check names the feed; allow wins; the host itself never gets in', async () => {

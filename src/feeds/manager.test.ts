@@ -24,6 +24,8 @@ describe('FeedManager (local HTTP server)', () => {
   let clock = T0;
   let changes = 0;
   const managers: FeedManager[] = [];
+  // One temp dir per test, removed once every manager has stopped (they write there).
+  const dirs: string[] = [];
 
   const manager = async (feedsFile: string, opts: { batches?: number } = {}) => {
     const { specs, problems } = parseFeedsFile(feedsFile, dir);
@@ -49,12 +51,14 @@ describe('FeedManager (local HTTP server)', () => {
   });
   after(async () => {
     for (const m of managers) await m.stop();
-    await server.stop();
+    await server?.stop();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
   beforeEach(async () => {
     clock = T0;
     changes = 0;
     dir = await mkdtemp(join(tmpdir(), 'sipprot-feeds-'));
+    dirs.push(dir);
     server.lists.clear();
   });
 

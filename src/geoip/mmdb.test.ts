@@ -6,10 +6,10 @@
  * changes and refuses a collapsed one.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Reader } from 'mmdb-lib';
 import { isSipprotError } from '../core/errors.js';
 import { checkGeoUpdate } from '../core/geoip/validate.js';
@@ -19,6 +19,7 @@ import { readMmdb } from './mmdb.js';
 import { countryRecord, type MmdbNetwork, writeMmdb } from './mmdb-writer.testkit.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipprot-mmdb-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const file = (name: string, bytes: Buffer) => {
   const p = join(dir, name);
   writeFileSync(p, bytes);

@@ -5,7 +5,7 @@
  * is lifted from there — in the kernel too.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +24,7 @@ describe('web UI on the live daemon (netns, root)', () => {
   let kit: typeof BrowserKit;
   let browser: Awaited<ReturnType<typeof BrowserKit.launchBrowser>>;
   let page: Page;
+  let wrapperDir: string | undefined;
 
   before(async () => {
     const why = labUnavailable();
@@ -36,7 +37,8 @@ describe('web UI on the live daemon (netns, root)', () => {
     await guard.start();
     // Chromium must run where the UI listens: a wrapper enters the PBX namespace (exec,
     // so Playwright's pipes to the browser stay as they are).
-    const wrapper = join(mkdtempSync(join(tmpdir(), 'sipprot-chromium-ns-')), 'chromium');
+    wrapperDir = mkdtempSync(join(tmpdir(), 'sipprot-chromium-ns-'));
+    const wrapper = join(wrapperDir, 'chromium');
     writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${lab.ns.pbx} /usr/bin/chromium "$@"\n`);
     chmodSync(wrapper, 0o755);
     process.env.CHROMIUM_PATH = wrapper;
@@ -50,6 +52,7 @@ describe('web UI on the live daemon (netns, root)', () => {
     await browser?.close();
     await guard?.dispose();
     await lab?.down();
+    if (wrapperDir) rmSync(wrapperDir, { recursive: true, force: true });
   });
 
   it('a real scanner shows up live in the Dynamic Denylist and is unblocked from it', async () => {

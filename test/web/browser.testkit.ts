@@ -173,8 +173,10 @@ export async function overflowsHorizontally(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
 }
 
-export function tempFile(name: string): string {
+/** A path `name` in a new temp dir, removed when the test `t` ends (passed or not). */
+export function tempFile(t: { after(fn: () => void): void }, name: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'sipprot-ui-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(dirname(join(dir, name)), { recursive: true });
   return join(dir, name);
 }

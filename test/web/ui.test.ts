@@ -147,7 +147,7 @@ describe('admin UI in the browser', () => {
     assert.equal(server.world.admin.lists.deny.size, 0);
   });
 
-  test('CSV: export, import back after removal, and per-line errors before a partial import', async () => {
+  test('CSV: export, import back after removal, and per-line errors before a partial import', async (t) => {
     server.world.admin.lists.allow.clear();
     server.world.admin.lists.allow.set('198.51.100.0/24', 'Branch office, all phones');
     server.world.admin.lists.allow.set('2001:db8::/32', '=SUM(A1) looks like a formula');
@@ -155,7 +155,7 @@ describe('admin UI in the browser', () => {
     await openTab(page, 'Allowlist');
     const download = page.waitForEvent('download');
     await page.getByRole('link', { name: 'Export CSV' }).click();
-    const file = tempFile('allow.csv');
+    const file = tempFile(t, 'allow.csv');
     await (await download).saveAs(file);
     const csv = readFileSync(file, 'utf8');
     assert.match(csv, /^network,note\r\n/);
@@ -172,7 +172,7 @@ describe('admin UI in the browser', () => {
     await row('2001:db8::/32').filter({ hasText: '=SUM(A1) looks like a formula' }).waitFor();
     assert.equal(server.world.admin.lists.allow.get('198.51.100.0/24'), 'Branch office, all phones');
 
-    const bad = tempFile('bad.csv');
+    const bad = tempFile(t, 'bad.csv');
     writeFileSync(bad, 'network,note\n192.0.2.77,good one\n10.1.2.3/8,host bits\nnope,not an address\n');
     await page.getByRole('button', { name: 'Import CSV' }).click();
     await dialog.getByLabel('CSV file').setInputFiles(bad);
@@ -189,7 +189,7 @@ describe('admin UI in the browser', () => {
 
     const tpl = page.waitForEvent('download');
     await page.getByRole('link', { name: 'Download CSV template' }).click();
-    const tplFile = tempFile('template.csv');
+    const tplFile = tempFile(t, 'template.csv');
     await (await tpl).saveAs(tplFile);
     assert.match(readFileSync(tplFile, 'utf8'), /^network,note\r\n/);
   });
