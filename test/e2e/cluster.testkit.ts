@@ -52,6 +52,7 @@ export class ClusterLab {
   static async up(o: ClusterLabOptions = {}): Promise<ClusterLab> {
     const lab = await Lab.up();
     const made: Netns[] = [];
+    let c: ClusterLab | undefined;
     try {
       const redisNs = await Netns.create('clr');
       made.push(redisNs);
@@ -70,7 +71,7 @@ export class ClusterLab {
         password: REDIS_PASSWORD,
         persist: true,
       });
-      const c = new ClusterLab(lab, redisNs, hostNs, redis);
+      c = new ClusterLab(lab, redisNs, hostNs, redis);
       const hosts: GuardHost[] = [lab, ...hostNs.map((n, i) => hostOf(n, `${lab.id}h${i}`))];
       for (const [i, h] of hosts.entries()) {
         const name = `pbx-${String.fromCharCode(97 + i)}`;
@@ -86,6 +87,10 @@ export class ClusterLab {
       if (o.start !== false) await Promise.all(c.guards.map((g) => g.start()));
       return c;
     } catch (e) {
+      // A failed start (a daemon too slow on a loaded machine) still stops what it began
+      // and removes the guards' temp dirs and Redis's.
+      for (const g of c?.guards ?? []) await g.dispose().catch(() => undefined);
+      await c?.redis.dispose();
       for (const ns of made) await ns.destroy();
       await lab.down();
       throw e;
