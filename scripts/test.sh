@@ -10,10 +10,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t found < <(find src test bench -name '*.test.ts' -not -name '*.alone.test.ts' -not -path '*/node_modules/*' | sort)
-# The runner starts files in the order given. The longest go first, longest first (seconds
-# on 2 cores, quiet machine): alphabetically the browser and end-to-end files came last, so
-# one of them (history-ui, 110 s) ended the run alone while the other slot sat idle.
-# Files not named here follow in name order; a file named here that is gone is said.
+# The longest files start first, longest first (seconds on 2 cores, quiet machine): in name
+# order the browser and end-to-end files came last, and one of them (history-ui, 110 s)
+# could end the run alone while the other slot sat idle. `node --test FILES` (Node 20)
+# sorts its files by name, so scripts/run-files.mjs (node:test's run(), which keeps the
+# order) starts them. Files not named here follow in name order; a name that is gone is said.
 slow_first=(
   test/e2e/office.test.ts        # 129: 30 phones for 90 s
   test/e2e/scan.test.ts          # 123
@@ -89,7 +90,13 @@ if [ -z "${SIPPROT_E2E_DIST:-}" ]; then
   fi
 fi
 status=0
-node --import tsx --test --test-concurrency=2 "${timeout[@]}" --test-reporter=spec "$@" "${files[@]}" || status=$?
+if [ $# -eq 0 ]; then
+  node --import tsx scripts/run-files.mjs --concurrency 2 --timeout 600000 "${files[@]}" || status=$?
+else
+  # Runner options given (a reporter, a name pattern): node --test takes them; it runs the
+  # files in name order.
+  node --import tsx --test --test-concurrency=2 "${timeout[@]}" --test-reporter=spec "$@" "${files[@]}" || status=$?
+fi
 if [ "${#alone[@]}" -gt 0 ]; then
   node --import tsx --test --test-concurrency=1 "${timeout[@]}" --test-reporter=spec "$@" "${alone[@]}" || status=$?
 fi
