@@ -156,8 +156,15 @@ async function mainPid(root: TestRoot): Promise<number> {
   return Number((await ok(root, ['systemctl', 'show', '-p', 'MainPID', '--value', 'sipprotd'])).trim());
 }
 
-test('lintian finds no error and no warning (overrides are justified in packaging/debian)', async () => {
-  const r = await run(['lintian', '--tag-display-limit', '0', deb], { allowFail: true, timeoutMs: 300_000 });
+test('lintian finds no error and no warning (overrides are justified in packaging/debian)', async (t) => {
+  // lintian leaves its ELF cache (mldbm-elf-*: Lintian::Storage::MLDBM makes it with
+  // UNLINK => 0) in TMPDIR: it gets a dir of its own, removed after.
+  const scratch = mkdtempSync(join(tmpdir(), 'sipprot-lintian-'));
+  t.after(() => rmSync(scratch, { recursive: true, force: true }));
+  const r = await run(['env', `TMPDIR=${scratch}`, 'lintian', '--tag-display-limit', '0', deb], {
+    allowFail: true,
+    timeoutMs: 300_000,
+  });
   const tags = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /^[EW]: /.test(l));
   assert.deepEqual(tags, []);
 });
