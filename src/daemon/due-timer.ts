@@ -12,8 +12,11 @@
  * - poke() compares two numbers when nothing sooner is due: cheap enough for every frame.
  */
 export interface DueTimerOptions {
-  /** The work; never rejects (the owner logs its own failures). */
-  run(): void | Promise<unknown>;
+  /**
+   * The work; never rejects (the owner logs its own failures). A promise it returns is waited
+   * for (see above); anything else it returns is ignored, so sync work needs no wrapper.
+   */
+  run(): unknown;
   /** When the next run has work, epoch seconds (+Infinity: none; -Infinity or past: now). */
   next(): number;
   clock(): number;
@@ -76,7 +79,7 @@ export class DueTimer {
       this.running = false;
       if (!this.stopped) this.arm(this.o.next());
     };
-    let r: void | Promise<unknown>;
+    let r: unknown;
     try {
       r = this.o.run();
     } catch (e) {
