@@ -24,6 +24,7 @@ import type {
   HistoryAnswer,
   HistoryRequest,
   ImportResult,
+  LiveStats,
   OpenAlert,
   Protection,
   RemoveResult,
@@ -32,6 +33,23 @@ import type {
 import { dynamicBlock } from '../ports/admin.js';
 import type { FakeStore } from '../store/store.fake.js';
 import type { LiveEvent } from './types.js';
+
+/**
+ * A running daemon's live part with every source off (no capture, no HEP, no nft drops,
+ * no loop-lag sampler yet) but the parts given: the one default of this fake and of the
+ * CLI's status tests (cli/status.testkit.ts).
+ */
+export function liveWith(parts: Partial<LiveStats> = {}): LiveStats {
+  return {
+    capture: null,
+    hepReceived: null,
+    hepErrors: null,
+    sipMessages: 0,
+    drops: null,
+    loopLag: null,
+    ...parts,
+  };
+}
 
 /** What the fake's decisions leave unknown (the real policy copies them from the block). */
 export const UNSEEN = { userAgent: null, users: [], attempts: 0, country: null } satisfies Partial<Decision>;
@@ -84,19 +102,7 @@ export class FakeAdmin implements Admin {
       cluster: null,
       alerts: await this.board.list(),
       observe: [...this.observe],
-      ...(this.protection
-        ? {
-            live: {
-              capture: null,
-              hepReceived: null,
-              hepErrors: null,
-              sipMessages: 0,
-              drops: null,
-              loopLag: null,
-              protection: this.protection,
-            },
-          }
-        : {}),
+      ...(this.protection ? { live: liveWith({ protection: this.protection }) } : {}),
     };
   }
 

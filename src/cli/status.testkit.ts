@@ -1,4 +1,5 @@
 /** `sipprot status` over a stand-in Admin: a report with the live part a test gives, and the CLI's output. */
+import { liveWith } from '../api/admin.fake.js';
 import type { Admin, LiveStats, StatusReport } from '../ports/admin.js';
 import { runCli } from './program.js';
 
@@ -11,15 +12,7 @@ export function reportWith(live: Partial<LiveStats>): StatusReport {
     mail: { configured: false, message: 'no mail' },
     configSource: null,
     cluster: null,
-    live: {
-      capture: null,
-      hepReceived: null,
-      hepErrors: null,
-      sipMessages: 0,
-      drops: null,
-      loopLag: null,
-      ...live,
-    },
+    live: liveWith(live),
   };
 }
 
