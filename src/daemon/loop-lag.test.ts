@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHistogram } from 'node:perf_hooks';
 import { test } from 'node:test';
-import { BUSY_MS, IDLE_MS, type LagSource, LoopLag } from './loop-lag.js';
+import { BUSY_MS, IDLE_MS, type LagSource, LoopLag, NODE_SOURCE } from './loop-lag.js';
 
 /**
  * A loop turned by hand: `run(lateMs, activeMs)` fires the pending sample `lateMs` after it
@@ -135,19 +135,71 @@ test('loop lag: a frame after quiet re-arms the sampler at BUSY_MS, so its stall
   assert.equal(src.pending(), -1, 'a poke after stop arms nothing');
 });
 
-test('loop lag: the daemon source samples a real loop held 30 ms after a quiet stretch (a frame pokes it)', async () => {
-  const lag = new LoopLag();
+/**
+ * Node's source, watched: `idle` resolves when the sampler first arms IDLE_MS (the loop went
+ * quiet), `fired()` when the next sample runs, with the time it ran. The test waits for these
+ * events, not for fixed sleeps: at load 15-30 a quiet loop's own 10 ms wake-ups (0.2-0.3 ms
+ * of ELU "active" each when the process is preempted) can keep it above 2% of BUSY_MS for
+ * longer than any fixed wait (the old 250 ms sleep saw BUSY_MS in 11 of 15 runs at load 17-27).
+ */
+function watchedNodeSource(): LagSource & { idle: Promise<void>; fired(): Promise<number> } {
+  let quiet: () => void = () => undefined;
+  let onFire: ((at: number) => void) | null = null;
+  return {
+    ...NODE_SOURCE,
+    idle: new Promise<void>((r) => (quiet = r)),
+    fired: () => new Promise<number>((r) => (onFire = r)),
+    after(ms, fn) {
+      if (ms === IDLE_MS) quiet();
+      return NODE_SOURCE.after(ms, () => {
+        const at = performance.now();
+        fn();
+        const f = onFire;
+        onFire = null;
+        f?.(at);
+      });
+    },
+  };
+}
+
+test('loop lag: the daemon source samples a real loop held 30 ms after a quiet stretch (a frame pokes it)', async (t) => {
+  const src = watchedNodeSource();
+  const lag = new LoopLag(src);
+  t.after(() => lag.stop());
   lag.start();
-  await new Promise((r) => setTimeout(r, 250));
-  assert.equal(lag.sampling, IDLE_MS, 'a quiet loop is sampled sparsely');
+  // The sampler's timers do not keep the process alive (unref): this one does, and bounds
+  // the waits. It never fires in a passing run, so it adds no wake-up to the quiet loop.
+  let bound: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timed out'>((r) => (bound = setTimeout(() => r('timed out'), 20_000)));
+  t.after(() => clearTimeout(bound));
+  // A quiet loop goes to sparse sampling (it must, however loaded the machine).
+  const first = await Promise.race([src.idle.then(() => 'idle' as const), timedOut]);
+  assert.equal(first, 'idle', 'a quiet loop is sampled sparsely (IDLE_MS armed within 20 s)');
+  // Right after the idle sample was armed (its callback has just returned): a fresh window,
+  // a frame, and the loop held 30 ms. The poke's sample is due 10 ms after the poke, so it
+  // runs at least 20 ms late; the only sample in the window, its lateness is the window's max.
+  assert.equal(lag.sampling, IDLE_MS);
+  lag.roll();
+  const fired = src.fired();
+  const pokedFrom = performance.now();
   lag.poke();
-  const until = performance.now() + 30;
-  while (performance.now() < until) {
+  const pokedTo = performance.now();
+  assert.equal(lag.sampling, BUSY_MS, 'a frame brings the sampler back to BUSY_MS');
+  while (performance.now() < pokedTo + 30) {
     // holds the loop, as a stall would
   }
-  await new Promise((r) => setTimeout(r, 150));
+  const ranAt = await Promise.race([fired, timedOut]);
+  assert.ok(typeof ranAt === 'number', "the poke's sample ran");
+  lag.roll();
   const s = lag.stats()!;
-  lag.stop();
-  assert.ok(s.max >= 15, `a 30 ms stall shows (max ${s.max} ms)`);
+  // Due between pokedFrom + 10 and pokedTo + 10; ran at ranAt (± the 0.1 ms the figures are rounded to).
+  const lo = ranAt - pokedTo - BUSY_MS;
+  const hi = ranAt - pokedFrom - BUSY_MS;
+  assert.ok(lo >= 20, `the poke's sample ran after the stall (${lo.toFixed(2)} ms after it was due)`);
+  assert.ok(
+    s.max >= lo - 0.1 && s.max <= hi + 0.1,
+    `the 30 ms stall shows as the sample's lateness: max ${s.max} ms, measured ${lo.toFixed(2)}-${hi.toFixed(2)} ms`,
+  );
+  assert.equal(s.p99, s.max, 'one sample in the window');
   assert.ok(s.maxSinceStart >= s.max);
 });
