@@ -222,6 +222,12 @@ describe('RequestTable grows in steps and answers as the model does', () => {
   test('a bound above one chunk, reached: the oldest evicted across chunks', () => {
     const r = run(4, { max: 9_000, ttl: 1, ops: 120_000, busy: 40_000, phase: 30_000 });
     assert.ok(r.evicted > 10_000, `evicted ${r.evicted}`);
+    // Just past one chunk and exactly two: the ring's chunks stay within the index's
+    // slot bits (slotLimit; one chunk fewer there throws).
+    for (const max of [1025, 2048]) {
+      const q = run(max, { max, ttl: 1, ops: 40_000, busy: 20_000, phase: 10_000 });
+      assert.ok(q.evicted > 1_000, `bound ${max}: evicted ${q.evicted}`);
+    }
   });
 
   test('a bound within one chunk: the ring wraps inside it', () => {

@@ -1,8 +1,14 @@
 /**
  * The request table's index (match.ts): a key's first 30-bit hash → 1 + the newest slot
- * with that hash (0 = empty), open addressing with linear probing, at most half full. A
- * cell holds no hash: the slot's `key` column does (match-slots.ts), so the index costs
- * 8–16 bytes a request. Older slots of the same hash are chained through `next`.
+ * with that hash (0 = empty), open addressing with linear probing, at most half full, 8–16
+ * bytes a request. Older slots of the same hash are chained through `next`.
+ *
+ * A cell is `tag << slotBits | 1 + slot`: the slots take the bits the table's bound needs
+ * (18 at the default 200k, 20 at 1M), the tag the hash's top bits in the rest of 31 (13,
+ * 11). The whole hash is in the slot's `key` column (match-slots.ts), read only when the
+ * tag matches: a probe that passes other hashes reads nothing but the index (an unequal
+ * tag is 2^-11..2^-13 likely to match), where every cell passed was a key read from its
+ * chunk, a cache miss each (40–60% of the probe's time in a flood replay's line ticks).
  *
  * It doubles in steps, never in one piece (issue 13, target 4), as the detection state's
  * index does (detect/state-index.ts): the one-piece rebuild walked every request, part of
@@ -23,6 +29,10 @@ const TOMB = -1;
 const FIRST_SIZE = 16;
 
 export class RequestIndex {
+  /** A cell's slot part (1 + slot) and the shift from a hash's tag bits to a cell's. */
+  private readonly slotMask: number;
+  private readonly tagShift: number;
+  private readonly slotBits: number;
   private cells = new Int32Array(FIRST_SIZE);
   private mask = FIRST_SIZE - 1;
   /** Hashes in both tables. */
@@ -32,32 +42,53 @@ export class RequestIndex {
   private oldMask = 0;
   private cursor = 0;
 
-  /** `chunks`: the table's chunks (the same array, grown by match-slots.ts). */
-  constructor(private readonly chunks: RequestCols[]) {}
+  /**
+   * `chunks`: the table's chunks (the same array, grown by match-slots.ts); `slots`: every
+   * slot number is below it (match-slots.ts `slotLimit`).
+   */
+  constructor(
+    private readonly chunks: RequestCols[],
+    slots: number,
+  ) {
+    const bits = 32 - Math.clz32(slots);
+    if (bits > 31) throw new RangeError('too many slots for an int32 cell');
+    this.slotBits = bits;
+    this.slotMask = 2 ** bits - 1;
+    // The hash's top (31 - bits) of its 30 bits; none when the slots take 31 bits.
+    this.tagShift = Math.max(0, bits - 1);
+  }
+
+  /** What a cell of hash `h` holds beside its slot: its tag, in place. */
+  private tagOf(h: number): number {
+    return ((h >>> this.tagShift) << this.slotBits) | 0;
+  }
 
   /** Whether a doubling is under way (tests). */
   get migrating(): boolean {
     return this.old !== null;
   }
 
-  /** The hash of cell value `v` (1 + slot). */
+  /** The hash of cell value `v` (a live cell). */
   private hashOf(v: number): number {
-    const s = v - 1;
+    const s = (v & this.slotMask) - 1;
     return this.chunks[s >>> CHUNK_SHIFT]!.key[s & CHUNK_MASK]!;
   }
 
   /** The newest slot with hash `h`, or -1. */
   get(h: number): number {
+    const tag = this.tagOf(h);
+    const high = ~this.slotMask;
     const cells = this.cells;
     const mask = this.mask;
     for (let i = h & mask, e = cells[i]!; e !== 0; i = (i + 1) & mask, e = cells[i]!) {
-      if (this.hashOf(e) === h) return e - 1;
+      if ((e & high) === tag && this.hashOf(e) === h) return (e & this.slotMask) - 1;
     }
     const old = this.old;
     if (old === null) return -1;
     const oldMask = this.oldMask;
+    // A tombstone (-1) has every tag bit set, more than any tag: it never matches.
     for (let i = h & oldMask, e = old[i]!; e !== 0; i = (i + 1) & oldMask, e = old[i]!) {
-      if (e !== TOMB && this.hashOf(e) === h) return e - 1;
+      if ((e & high) === tag && this.hashOf(e) === h) return (e & this.slotMask) - 1;
     }
     return -1;
   }
@@ -68,17 +99,19 @@ export class RequestIndex {
    */
   push(h: number, s: number): number {
     this.step();
+    const tag = this.tagOf(h);
+    const high = ~this.slotMask;
     const cells = this.cells;
     const mask = this.mask;
     let i = h & mask;
     for (let e = cells[i]!; e !== 0; i = (i + 1) & mask, e = cells[i]!) {
-      if (this.hashOf(e) === h) {
-        cells[i] = s + 1;
-        return e - 1;
+      if ((e & high) === tag && this.hashOf(e) === h) {
+        cells[i] = tag | (s + 1);
+        return (e & this.slotMask) - 1;
       }
     }
-    const was = this.takeOld(h);
-    cells[i] = s + 1;
+    const was = this.takeOld(h, tag);
+    cells[i] = tag | (s + 1);
     if (was < 0 && ++this.entries * 2 > mask + 1) this.startDoubling();
     return was;
   }
@@ -90,36 +123,40 @@ export class RequestIndex {
    */
   unlink(h: number, s: number): number {
     this.step();
+    const tag = this.tagOf(h);
+    const high = ~this.slotMask;
+    const mine = tag | (s + 1);
     const cells = this.cells;
     const mask = this.mask;
     for (let i = h & mask, e = cells[i]!; e !== 0; i = (i + 1) & mask, e = cells[i]!) {
-      if (this.hashOf(e) !== h) continue;
-      if (e === s + 1) this.removeAt(i);
-      return e - 1;
+      if ((e & high) !== tag || this.hashOf(e) !== h) continue;
+      if (e === mine) this.removeAt(i);
+      return (e & this.slotMask) - 1;
     }
     const old = this.old;
     if (old === null) return -1;
     const oldMask = this.oldMask;
     for (let i = h & oldMask, e = old[i]!; e !== 0; i = (i + 1) & oldMask, e = old[i]!) {
-      if (e === TOMB || this.hashOf(e) !== h) continue;
-      if (e === s + 1) {
+      if ((e & high) !== tag || this.hashOf(e) !== h) continue;
+      if (e === mine) {
         old[i] = TOMB;
         this.entries--;
       }
-      return e - 1;
+      return (e & this.slotMask) - 1;
     }
     return -1;
   }
 
-  /** Takes hash `h` out of the old table (a tombstone); returns its slot, or -1. */
-  private takeOld(h: number): number {
+  /** Takes hash `h` (tag `tag`) out of the old table (a tombstone); returns its slot, or -1. */
+  private takeOld(h: number, tag: number): number {
     const old = this.old;
     if (old === null) return -1;
+    const high = ~this.slotMask;
     const oldMask = this.oldMask;
     for (let i = h & oldMask, e = old[i]!; e !== 0; i = (i + 1) & oldMask, e = old[i]!) {
-      if (e === TOMB || this.hashOf(e) !== h) continue;
+      if ((e & high) !== tag || this.hashOf(e) !== h) continue;
       old[i] = TOMB;
-      return e - 1;
+      return (e & this.slotMask) - 1;
     }
     return -1;
   }

@@ -69,6 +69,15 @@ export class RequestCols {
   }
 }
 
+/**
+ * Every slot number of a table bounded at `maxEntries` is below this: one wrapping chunk
+ * of the bound, or bound/CHUNK + 2 chunks (the most the ring spans: a chunk is made only
+ * when none is free, so only when all are in use).
+ */
+export function slotLimit(maxEntries: number): number {
+  return maxEntries <= CHUNK ? maxEntries : (Math.floor(maxEntries / CHUNK) + 2) * CHUNK;
+}
+
 /** The slots in arrival order: where the next request goes, which one is the oldest. */
 export class RequestSlots {
   /** The chunks by number (the index reads keys through the same array). */
@@ -77,6 +86,8 @@ export class RequestSlots {
   len = 0;
   /** One chunk holds the whole bound: the ring wraps inside it. */
   private readonly wraps: boolean;
+  /** Chunks the bound can need (slotLimit). */
+  private readonly maxChunks: number;
   /** Chunks the ring's head has left, for its tail to take. */
   private readonly free: number[] = [];
   /** The chunk after each one in arrival order (set when the tail moves on). */
@@ -88,6 +99,7 @@ export class RequestSlots {
 
   constructor(maxEntries: number) {
     this.wraps = maxEntries <= CHUNK;
+    this.maxChunks = Math.floor(maxEntries / CHUNK) + 2;
     this.chunks.push(new RequestCols(Math.min(maxEntries, CHUNK)));
   }
 
@@ -127,6 +139,8 @@ export class RequestSlots {
     let q = this.free.pop();
     if (q === undefined) {
       q = this.chunks.length;
+      // The index's cells hold slot numbers in slotLimit's bits: past it they would clash.
+      if (q === this.maxChunks) throw new RangeError('request table past its slot limit');
       this.chunks.push(new RequestCols(CHUNK));
     }
     this.after[this.tailChunk] = q;

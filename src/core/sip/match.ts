@@ -44,6 +44,7 @@ import {
   FOLLOW_UP,
   type RequestCols,
   RequestSlots,
+  slotLimit,
 } from './match-slots.js';
 import type { PendingRequest } from './pending.js';
 import { detach, identityUser, targetUser, uriUser } from './users.js';
@@ -111,7 +112,7 @@ export class RequestTable {
     if (!(this.maxEntries >= 1)) throw new RangeError('maxEntries must be >= 1');
     this.slots = new RequestSlots(this.maxEntries);
     this.chunks = this.slots.chunks;
-    this.index = new RequestIndex(this.chunks);
+    this.index = new RequestIndex(this.chunks, slotLimit(this.maxEntries));
   }
 
   get size(): number {
