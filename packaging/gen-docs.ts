@@ -78,15 +78,22 @@ export function parseHelp(text: string): HelpPage {
   return page;
 }
 
-/** The command tree, from `run(path)` = the help text of `<bin> ...path --help`. */
-export function walkHelp(run: (path: string[]) => string, path: string[] = [], depth = 3): CommandDoc {
-  const page = parseHelp(run(path));
+/**
+ * The command tree, from `run(path)` = the help text of `<bin> ...path --help` (a spawn
+ * here; the tests read the same text from the command's main() in their own process).
+ */
+export async function walkHelp(
+  run: (path: string[]) => string | Promise<string>,
+  path: string[] = [],
+  depth = 3,
+): Promise<CommandDoc> {
+  const page = parseHelp(await run(path));
   const children: CommandDoc[] = [];
   if (depth > 0) {
     for (const c of page.commands) {
       const name = c.term.split(/\s/, 1)[0]!;
       if (name === 'help') continue;
-      children.push(walkHelp(run, [...path, name], depth - 1));
+      children.push(await walkHelp(run, [...path, name], depth - 1));
     }
   }
   return { path, page, children };
@@ -205,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
         encoding: 'utf8',
         env: { ...process.env, COLUMNS: '80' },
       });
-    const tree = walkHelp(run);
+    const tree = await walkHelp(run);
     trees[name] = tree;
     const other = name === 'sipprot' ? 'sipprotd' : 'sipprot';
     const man = renderMan(tree, { name, version, date, files: FILES, seeAlso: [`${other} (8)`, 'nft (8)'] });

@@ -27,7 +27,6 @@ slow_first=(
   test/e2e/expiry.test.ts        # 62
   test/e2e/lifecycle.test.ts     # 62
   test/e2e/bruteforce.test.ts    # 47
-  test/package/generated.test.ts # 39
   test/firewall-netns.test.ts    # 38
   src/daemon/cluster.test.ts     # 27
   test/web/ui.test.ts            # 26

@@ -101,7 +101,11 @@ fi
 /** `NAME completion bash|zsh`. */
 export function completionCommand(program: Command, io: Io): Command {
   const name = program.name();
+  // addCommand() inherits nothing: without the program's settings commander printed its own
+  // errors and help to process.stdout and called process.exit (`sipprot completion` with no
+  // shell exited 1, not 2 with the usage, and `--help` ended a process that ran main()).
   return new Command('completion')
+    .copyInheritedSettings(program)
     .description(`print a shell completion script: eval "$(${name} completion bash)", zsh too`)
     .argument('<shell>', SHELLS.join(' or '))
     .action(async (shell: string) => {

@@ -231,5 +231,11 @@ describe('sipprot CLI (local backend: list files and SQLite)', () => {
     assert.match(comp.out, /"sipprot deny"\) words="list add remove import export template --help"/);
     assert.equal((await run('completion', 'zsh')).code, EXIT.ok);
     assert.equal((await run('completion', 'fish')).code, EXIT.usage);
+    const none = await run('completion');
+    assert.equal(none.code, EXIT.usage);
+    assert.match(none.err, /missing required argument 'shell'[\s\S]*Usage: sipprot completion/);
+    const compHelp = await run('completion', '--help');
+    assert.equal(compHelp.code, EXIT.ok);
+    assert.match(compHelp.out, /^Usage: sipprot completion \[options\] <shell>/);
   });
 });
