@@ -4,7 +4,7 @@
  * Prints one line per result. Bounded: fixed counts, no traffic, namespace removed at the end.
  */
 
-import { renderInit } from '../src/firewall/nft-render.js';
+import { renderInit } from '../src/firewall/nft-render-init.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
 import { prepareState } from '../src/firewall/state.js';
 import type { FirewallState } from '../src/ports/firewall.js';

@@ -6,6 +6,7 @@
  */
 import type { Family } from '../src/core/net/ip.js';
 import { NftNetlink } from '../src/firewall/nft-netlink.js';
+import type { SetElements } from '../src/firewall/nft-render.js';
 import type { Logger } from '../src/ports/logger.js';
 import type { Netns } from './netns.testkit.js';
 
@@ -48,6 +49,37 @@ export class FailingNetlink extends NftNetlink {
       throw new Error(`test: kernel refused the elements of ${set}`);
     }
     super.load(set, family, keys, timeoutsMs);
+  }
+}
+
+/**
+ * Netlink whose loads off the event loop (loadAsync: the running blocks at start) refuse
+ * after half of the elements went in, saying how many, as the addon does.
+ */
+export class FailingAsyncNetlink extends NftNetlink {
+  override async loadAsync(sets: readonly SetElements[]): Promise<number> {
+    const half = sets.map((e) =>
+      e.kind === 'dynamic'
+        ? {
+            ...e,
+            hosts: { keys: e.hosts.keys.subarray(0, 0), timeoutsMs: e.hosts.timeoutsMs.subarray(0, 0) },
+          }
+        : e,
+    );
+    const first = sets.find((e) => e.kind === 'dynamic' && e.hosts.timeoutsMs.length > 1);
+    if (first?.kind === 'dynamic') {
+      const n = Math.floor(first.hosts.timeoutsMs.length / 2);
+      const size = first.family === 4 ? 4 : 16;
+      half[sets.indexOf(first)] = {
+        ...first,
+        hosts: {
+          keys: first.hosts.keys.subarray(0, n * size),
+          timeoutsMs: first.hosts.timeoutsMs.subarray(0, n),
+        },
+      };
+    }
+    const loaded = await super.loadAsync(half);
+    throw Object.assign(new Error('test: kernel refused the running blocks'), { loaded });
   }
 }
 

@@ -21,7 +21,7 @@ import { NftablesFirewall } from '../src/firewall/nftables.js';
 import type { FirewallState } from '../src/ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS } from '../src/ports/firewall.js';
 import { Netns } from './netns.testkit.js';
-import { FailingNetlink, kernelSets, recordingLogger } from './nft-kernel.testkit.js';
+import { FailingAsyncNetlink, FailingNetlink, kernelSets, recordingLogger } from './nft-kernel.testkit.js';
 
 const CHUNK = 500;
 
@@ -162,6 +162,84 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     } finally {
       await fw.shutdown();
     }
+  });
+
+  /** `desired` as a start reads it: the options, then the running blocks, then the lists. */
+  const inSteps = (fw: NftablesFirewall, order: string[], failLists = false) => {
+    const { allow, deny, countries, options, ...blocks } = desired;
+    return fw.initInSteps(
+      options,
+      async () => {
+        order.push('held');
+        return { ...blocks, allow: [], deny: [], countries: [], options };
+      },
+      async () => {
+        order.push('lists');
+        if (failLists) throw new Error('test: the deny list cannot be read');
+        return { allow, deny, countries };
+      },
+    );
+  };
+
+  it('in steps (a start: the table made, the running blocks inserted off the event loop while the lists are read): the same kernel sets', async () => {
+    const { lines, log } = recordingLogger();
+    const fw = new NftablesFirewall({
+      command: ns.command('nft'),
+      netlink: new NftNetlink(ns.name, CHUNK),
+      logger: log,
+    });
+    const order: string[] = [];
+    await inSteps(fw, order);
+    try {
+      assert.deepEqual(order, ['held', 'lists']);
+      assert.deepEqual(await kernelSets(ns), expected);
+      assert.equal(lines.filter((l) => l.level === 'error').length, 0);
+      await fw.block('100.100.0.2', 60);
+      assert.ok((await kernelSets(ns)).get('dyn4')!.some((e) => e.includes('100.100.0.2')));
+    } finally {
+      await fw.shutdown();
+    }
+    // With a table in the kernel (a crash left it): replaced in one transaction, the same sets.
+    const crashed = new NftablesFirewall({ command: ns.command('nft'), netlink: null });
+    await crashed.init(desired);
+    const again = new NftablesFirewall({
+      command: ns.command('nft'),
+      netlink: new NftNetlink(ns.name, CHUNK),
+    });
+    await again.check();
+    await inSteps(again, []);
+    try {
+      assert.deepEqual(await kernelSets(ns), expected);
+    } finally {
+      await again.shutdown();
+    }
+  });
+
+  it('in steps: running blocks the kernel refuses half-way are said, and the whole table goes in one transaction', async () => {
+    const { lines, log } = recordingLogger();
+    const fw = new NftablesFirewall({
+      command: ns.command('nft'),
+      netlink: new FailingAsyncNetlink(ns.name, CHUNK),
+      logger: log,
+    });
+    await inSteps(fw, []);
+    try {
+      assert.deepEqual(await kernelSets(ns), expected);
+      const said = lines.filter((l) => l.level === 'error');
+      assert.equal(said.length, 1, JSON.stringify(lines));
+      assert.match(said[0]!.msg, /over netlink failed after \d+ of \d+: loading the whole table again/);
+      assert.ok((said[0]!.obj.loaded as number) > 0);
+    } finally {
+      await fw.shutdown();
+    }
+  });
+
+  it('in steps: lists that cannot be read fail the load with their error, and no half-made table is left', async () => {
+    const fw = new NftablesFirewall({ command: ns.command('nft'), netlink: new NftNetlink(ns.name, CHUNK) });
+    await assert.rejects(inSteps(fw, [], true), /the deny list cannot be read/);
+    const tables = await ns.exec(['nft', 'list', 'tables']);
+    assert.doesNotMatch(tables.stdout, /sipprot/);
+    await fw.shutdown();
   });
 
   it('when the whole-table load fails too, init fails with SP_ERR_FIREWALL: never a silent partial table', async () => {

@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "napi-util.h"
+#include "nft-load-addon.h"
 #include "nft.h"
 #include "watch-addon.h"
 
@@ -374,7 +375,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"nftCount", NULL, nft_count_js, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok ||
-      watch_register(env, exports) != napi_ok)
+      watch_register(env, exports) != napi_ok || load_register(env, exports) != napi_ok)
     return NULL;
   return exports;
 }

@@ -101,6 +101,23 @@ static struct mnl_socket *open_in(const char *netns, char *err, size_t errlen) {
   return sock;
 }
 
+/* A socket in `netns` set up for transactions: capped acknowledgements, a big receive
+ * buffer, a receive timeout. */
+static struct mnl_socket *open_set_up(const char *netns, char *err, size_t errlen) {
+  struct mnl_socket *sock = open_in(netns, err, errlen);
+  if (sock == NULL) return NULL;
+  int fd = mnl_socket_get_fd(sock);
+  int one = 1;
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  int rcv = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+  /* The kernel answers within sendmsg; this only guards against a kernel that does not. */
+  struct timeval tv = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return sock;
+}
+
 static conn_t *get_conn(const char *netns, char *err, size_t errlen) {
   if (!valid_netns(netns)) {
     snprintf(err, errlen, "bad network namespace name");
@@ -115,17 +132,8 @@ static conn_t *get_conn(const char *netns, char *err, size_t errlen) {
     snprintf(err, errlen, "too many network namespaces");
     return NULL;
   }
-  struct mnl_socket *sock = open_in(netns, err, errlen);
+  struct mnl_socket *sock = open_set_up(netns, err, errlen);
   if (sock == NULL) return NULL;
-  int fd = mnl_socket_get_fd(sock);
-  int one = 1;
-  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  int rcv = 4 << 20;
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) != 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-  /* The kernel answers within sendmsg; this only guards against a kernel that does not. */
-  struct timeval tv = {5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (seq_next == 0) seq_next = (uint32_t)time(NULL);
   snprintf(free_slot->netns, sizeof free_slot->netns, "%s", netns);
   free_slot->sock = sock;
@@ -184,11 +192,11 @@ static size_t batch_bound(const nft_op_t *ops, size_t n) {
 }
 
 /* Reads answers until the one to `last` arrived; the first error wins. */
-static int read_answers(conn_t *c, uint32_t first, uint32_t last, char *err, size_t errlen) {
-  static char buf[1 << 16];
+static int read_answers(conn_t *c, uint32_t first, uint32_t last, char *buf, size_t bufsize, char *err,
+                        size_t errlen) {
   int failed = 0;
   for (;;) {
-    ssize_t r = mnl_socket_recvfrom(c->sock, buf, sizeof buf);
+    ssize_t r = mnl_socket_recvfrom(c->sock, buf, bufsize);
     if (r < 0) {
       snprintf(err, errlen, "no answer from the kernel to an nftables change: %s", strerror(errno));
       close_conn(c);
@@ -207,12 +215,12 @@ static int read_answers(conn_t *c, uint32_t first, uint32_t last, char *err, siz
   }
 }
 
-int nft_apply(const char *netns, const char *table, const nft_op_t *ops, size_t nops, char *err, size_t errlen) {
-  size_t elements = 0;
-  for (size_t i = 0; i < nops; i++) elements += ops[i].count;
-  if (elements == 0) return 0;
-  conn_t *c = get_conn(netns, err, errlen);
-  if (c == NULL) return -1;
+/* Answers of the kernel: one buffer per thread that sends (apply_on's callers). */
+#define ANSWERS_SIZE (1 << 16)
+
+/* One transaction of `ops` on `c`; sequence numbers from *seq. 0, or -1 with err set. */
+static int apply_on(conn_t *c, uint32_t *seq, char *answers, const char *table, const nft_op_t *ops,
+                    size_t nops, size_t elements, char *err, size_t errlen) {
   size_t cap = batch_bound(ops, nops);
   char *buf = malloc(cap);
   if (buf == NULL) {
@@ -220,14 +228,14 @@ int nft_apply(const char *netns, const char *table, const nft_op_t *ops, size_t 
     return -1;
   }
   struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, cap);
-  nftnl_batch_begin(mnl_nlmsg_batch_current(b), seq_next++);
+  nftnl_batch_begin(mnl_nlmsg_batch_current(b), (*seq)++);
   mnl_nlmsg_batch_next(b);
-  uint32_t first = seq_next;
+  uint32_t first = *seq;
   uint32_t last = first;
   for (size_t i = 0; i < nops; i++) {
     for (size_t from = 0; from < ops[i].count; from += PER_MESSAGE) {
       size_t to = from + PER_MESSAGE < ops[i].count ? from + PER_MESSAGE : ops[i].count;
-      last = seq_next++;
+      last = (*seq)++;
       if (elems_msg(b, table, &ops[i], from, to, last) == NULL) {
         snprintf(err, errlen, "out of memory building an nftables batch");
         free(buf);
@@ -236,7 +244,7 @@ int nft_apply(const char *netns, const char *table, const nft_op_t *ops, size_t 
       mnl_nlmsg_batch_next(b);
     }
   }
-  nftnl_batch_end(mnl_nlmsg_batch_current(b), seq_next++);
+  nftnl_batch_end(mnl_nlmsg_batch_current(b), (*seq)++);
   mnl_nlmsg_batch_next(b);
   size_t size = mnl_nlmsg_batch_size(b);
   int rc = grow_sndbuf(c, size + 4096, err, errlen);
@@ -248,7 +256,56 @@ int nft_apply(const char *netns, const char *table, const nft_op_t *ops, size_t 
   mnl_nlmsg_batch_stop(b);
   free(buf);
   if (rc != 0) return rc;
-  return read_answers(c, first, last, err, errlen);
+  return read_answers(c, first, last, answers, ANSWERS_SIZE, err, errlen);
+}
+
+int nft_apply(const char *netns, const char *table, const nft_op_t *ops, size_t nops, char *err, size_t errlen) {
+  size_t elements = 0;
+  for (size_t i = 0; i < nops; i++) elements += ops[i].count;
+  if (elements == 0) return 0;
+  conn_t *c = get_conn(netns, err, errlen);
+  if (c == NULL) return -1;
+  static char answers[ANSWERS_SIZE];
+  return apply_on(c, &seq_next, answers, table, ops, nops, elements, err, errlen);
+}
+
+/*
+ * A bulk load from any thread (nft-load-addon.c runs it on libuv's pool while the event
+ * loop works on): its own socket, sequence numbers and answer buffer, nothing shared with
+ * nft_apply's. Each op's elements go `chunk` a transaction.
+ */
+int nft_load(const char *netns, const char *table, const nft_op_t *ops, size_t nops, size_t chunk,
+             size_t *loaded, char *err, size_t errlen) {
+  *loaded = 0;
+  if (!valid_netns(netns)) {
+    snprintf(err, errlen, "bad network namespace name");
+    return -1;
+  }
+  conn_t c = {.sock = NULL, .sndbuf = 0};
+  c.sock = open_set_up(netns, err, errlen);
+  if (c.sock == NULL) return -1;
+  char *answers = malloc(ANSWERS_SIZE);
+  if (answers == NULL) {
+    snprintf(err, errlen, "out of memory");
+    close_conn(&c);
+    return -1;
+  }
+  uint32_t seq = (uint32_t)time(NULL);
+  int rc = 0;
+  for (size_t i = 0; i < nops && rc == 0; i++) {
+    for (size_t from = 0; from < ops[i].count && rc == 0; from += chunk) {
+      size_t n = ops[i].count - from < chunk ? ops[i].count - from : chunk;
+      nft_op_t part = ops[i];
+      part.keys = ops[i].keys + from * ops[i].key_len;
+      part.timeouts = ops[i].timeouts != NULL ? ops[i].timeouts + from : NULL;
+      part.count = n;
+      rc = apply_on(&c, &seq, answers, table, &part, 1, n, err, errlen);
+      if (rc == 0) *loaded += n;
+    }
+  }
+  free(answers);
+  close_conn(&c);
+  return rc;
 }
 
 /*

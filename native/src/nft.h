@@ -19,6 +19,11 @@ typedef struct {
  * own; else /run/netns/NAME). 0, or -1 with err set. */
 int nft_apply(const char *netns, const char *table, const nft_op_t *ops, size_t nops, char *err, size_t errlen);
 
+/* The ops' elements `chunk` a transaction, from any thread (its own socket); *loaded: how
+ * many went in. 0, or -1 with err set. */
+int nft_load(const char *netns, const char *table, const nft_op_t *ops, size_t nops, size_t chunk,
+             size_t *loaded, char *err, size_t errlen);
+
 /* How many elements set `set` of `table` holds, or -1 with err set. */
 long nft_count(const char *netns, const char *table, const char *set, char *err, size_t errlen);
 

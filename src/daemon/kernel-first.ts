@@ -8,6 +8,11 @@
  * policy's full records another ~0.6 s for 100k blocks. This module imports none of them.
  * Daemon.start loads the table the same way when its caller did not: one first load.
  *
+ * The parts go one after the other, each read while the firewall loads the one before
+ * (Firewall.initInSteps; 2 cores): the table is made (nft -f) while the store is read, the
+ * running blocks are inserted on another thread while the lists are read (the kernel's
+ * inserts: 0.15-0.3 s for 100k here), then the lists go in.
+ *
  * What it hands on (Opened.early) the Daemon takes as its own: the parsed lists, the geo
  * database when countries needed it. "Never silently off": a load that fails fails the
  * start (the caller undoes what was opened and says why); status only answers once the
@@ -15,10 +20,12 @@
  */
 
 import type { CountryRanges } from '../core/geoip/table.js';
+import type { AccessLists } from '../core/lists/lists.js';
 import type { Config } from '../core/types.js';
 import { packHeldV4 } from '../firewall/state.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { ListFiles } from '../lists/list-files.js';
+import type { FirewallLists, FirewallState } from '../ports/firewall.js';
 import { KERNEL_SLACK_SECONDS, kernelState } from './kernel-state.js';
 import { readAccessLists } from './lists.js';
 import type { EarlyKernel, Opened } from './open.js';
@@ -31,43 +38,73 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
   const phases = new StartPhases(o.startedAt);
   const config: Config = o.config;
   const lists = new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile });
-  // Read while the firewall's check runs (its nft processes use the other core); when
-  // both fail, the check's error is the one said (no nft, no rights come first).
-  const read = await readAll(o, lists, phases).catch(async (e: unknown) => {
-    await o.kernelChecked;
-    throw e;
-  });
+  // The firewall's check (nft present, rights: its nft processes ran while the store was
+  // opened) first: its error is the one said when nothing works.
   await o.kernelChecked;
   phases.lap('check');
-  const { access, running } = read;
-  const geo = read.geo;
   const t1 = performance.now();
-  const now = clock();
-  // The IPv4 hosts (most blocks) packed in one pass; the rest, or all when one repeats,
-  // the careful way (state.ts packDynamic).
-  const fast = packHeldV4(running, now, KERNEL_SLACK_SECONDS);
-  const desired = kernelState({
-    held: fast ? fast.rest : running,
-    ...(fast
-      ? { packed: { 4: fast.v4, 6: { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) } } }
-      : {}),
-    lists: access,
-    countries: geo ? geo.ranges : { v4: [], v6: [] },
-    config,
-    now,
-  });
-  phases.lap('state');
-  await o.kernel.init(desired);
+  const { options } = kernelState({ held: [], lists: NO_LISTS, countries: NO_COUNTRIES, config, now: 0 });
+  // Each part is read while the firewall loads the one before (initInSteps): the table is
+  // made while the store is read, the running blocks inserted while the lists are read.
+  let running = 0;
+  const held = async (): Promise<FirewallState> => {
+    const blocks = await o.store.blocksInForce(clock());
+    running = blocks.length;
+    phases.lap('store');
+    const now = clock();
+    // The IPv4 hosts (most blocks) packed in one pass; the rest, or all when one repeats,
+    // the careful way (state.ts packDynamic).
+    const fast = packHeldV4(blocks, now, KERNEL_SLACK_SECONDS);
+    const state = kernelState({
+      held: fast ? fast.rest : blocks,
+      ...(fast
+        ? { packed: { 4: fast.v4, 6: { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) } } }
+        : {}),
+      lists: NO_LISTS,
+      countries: NO_COUNTRIES,
+      config,
+      now,
+    });
+    phases.lap('state');
+    return state;
+  };
+  let read: { access: AccessLists; geo: Awaited<ReturnType<typeof countries>> | undefined } | undefined;
+  let desired: FirewallLists | undefined;
+  const listsNow = async (): Promise<FirewallLists> => {
+    phases.lap('table');
+    const access = readAccessLists(lists, o.log);
+    phases.lap('lists');
+    const geo = config.blockedCountries.length > 0 ? await countries(o) : undefined;
+    phases.lap('geo');
+    read = { access, geo };
+    const l = kernelState({
+      held: [],
+      lists: access,
+      countries: geo ? geo.ranges : NO_COUNTRIES,
+      config,
+      now: clock(),
+    });
+    desired = {
+      allow: l.allow,
+      deny: l.deny,
+      countries: l.countries,
+      ...(l.parsed ? { parsed: l.parsed } : {}),
+    };
+    return desired;
+  };
+  if (o.kernel.initInSteps) await o.kernel.initInSteps(options, held, listsNow);
+  else await o.kernel.init({ ...(await held()), ...(await listsNow()), options });
   phases.lap('load');
+  const { access, geo } = read!;
   o.log.info(
     {
       why: 'start',
       ms: Math.round(performance.now() - t1),
       readMs: Math.round(t1 - t0),
-      dynamic: running.length,
-      allow: desired.allow.length,
-      deny: desired.deny.length,
-      countries: desired.countries.length,
+      dynamic: running,
+      allow: desired!.allow.length,
+      deny: desired!.deny.length,
+      countries: desired!.countries.length,
       phases: phases.ms,
       cpu: phases.cpu,
     },
@@ -78,16 +115,8 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
   return early;
 }
 
-async function readAll(o: Opened, lists: ListFiles, phases: StartPhases) {
-  const config = o.config;
-  const access = readAccessLists(lists, o.log);
-  phases.lap('lists');
-  const geo = config.blockedCountries.length > 0 ? await countries(o) : undefined;
-  phases.lap('geo');
-  const running = await o.store.blocksInForce(clock());
-  phases.lap('store');
-  return { access, geo, running };
-}
+const NO_LISTS = { allowEntries: () => [], denyEntries: () => [] };
+const NO_COUNTRIES = { v4: [], v6: [] };
 
 /**
  * Where a start's time went (the start line's `phases`, wall ms, and `cpu`, ms of the
@@ -95,7 +124,9 @@ async function readAll(o: Opened, lists: ListFiles, phases: StartPhases) {
  * process's start to openParts (node itself, the module graph up to daemon/main.js),
  * open = lock, PID file, store open and check; lists = both files read and parsed; geo;
  * store = the running blocks read; check = the wait for the firewall's check; state = the
- * desired state; load = the table into the kernel (nft -f, then netlink).
+ * running blocks' desired state; table = the wait for the table's first `nft -f` (made
+ * while the store was read); load = the rest (the lists' sets and the chains by nft -f,
+ * their elements over netlink, the wait for the running blocks' inserts).
  */
 class StartPhases {
   readonly ms: Record<string, number> = {};

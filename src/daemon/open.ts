@@ -1,11 +1,10 @@
 /**
  * What a daemon opens before it can be built, in this order, each with its own check:
  * the one-daemon-per-network-namespace lock (issue 10 item 12: first, so a second daemon
- * never touches the first one's table or files), STATE_DIR and the PID file, the store
- * (a real write), the firewall (nft and its rights: checked while the first load reads the
- * lists and the store, kernel-first.ts). A failure undoes what was opened and
- * leaves sipprot's table as it was: the rules of a daemon that died protect better than
- * none (issue 10 item 9).
+ * never touches the first one's table or files), STATE_DIR and the PID file, the firewall
+ * (nft and its rights: checked while the store is opened), the store (a real write). A
+ * failure undoes what was opened and leaves sipprot's table as it was: the rules of a
+ * daemon that died protect better than none (issue 10 item 9).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Logger as PinoLogger } from 'pino';
@@ -74,8 +73,8 @@ export interface Opened {
   kernel: Firewall;
   /**
    * The firewall's check (nft present, rights, features: three nft runs), started by
-   * openParts and awaited before the first load, so the lists and the store are read
-   * meanwhile. Rejects with the check's error; the first load then fails with it.
+   * openParts before the store is opened and awaited by the first load. Rejects with the
+   * check's error; the first load then fails with it.
    */
   kernelChecked: Promise<void>;
   /**
@@ -118,12 +117,13 @@ export async function openParts(config: Config, opts: DaemonOptions): Promise<Op
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     claimPidFile(paths.pidFile);
     pidClaimed = true;
-    store = await SqliteStore.open(config.stateDir);
-    await store.check();
+    // The firewall's check (three nft runs) goes on while the store is opened.
     kernel = opts.firewall ?? new NftablesFirewall({ logger: log.child({ component: 'nft' }) });
     const kernelChecked = kernel.check();
     // Awaited by the first load; a failure is that load's (and the start's) error.
     kernelChecked.catch(() => undefined);
+    store = await SqliteStore.open(config.stateDir);
+    await store.check();
     return { config, opts, log, paths, store, kernel, kernelChecked, startedAt, abandon, release };
   } catch (e) {
     await abandon();

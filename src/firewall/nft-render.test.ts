@@ -10,12 +10,12 @@ import {
   nftDuration,
   renderDynamicBatch,
   renderFeedReplace,
-  renderInit,
   renderListReplace,
   renderOptionsReplace,
   renderRules,
   tftpMeterTimeoutSeconds,
 } from './nft-render.js';
+import { renderInit } from './nft-render-init.js';
 import { prepareState } from './state.js';
 import { parseHost, toRanges } from './validate.js';
 

@@ -43,7 +43,7 @@
 import type { Family } from '../core/net/ip.js';
 import { formatBigint } from '../core/net/ip-range.js';
 import type { FirewallCounters, FirewallOptions, TftpRatePer } from '../ports/firewall.js';
-import { emptyLayout, type Grouped, group, type Layout, lengths } from './nft-layout.js';
+import { type Grouped, group, type Layout, lengths } from './nft-layout.js';
 import {
   ADDR_TYPE,
   elementsCommand,
@@ -58,7 +58,7 @@ import {
   timedElementsCommand,
 } from './nft-sets.js';
 import { unpackHosts } from './packed-hosts.js';
-import type { FeedElement, ListSet, PrefixElement, RenderState } from './state.js';
+import type { FeedElement, ListSet, PrefixElement } from './state.js';
 import type { AddressRange, Host } from './validate.js';
 import { addressBits, netmask } from './validate.js';
 
@@ -84,7 +84,7 @@ function renderOutputRules(layout: Layout): string[] {
   ];
 }
 
-const LIST_SETS: readonly ListSet[] = ['allow', 'deny', 'country'];
+export const LIST_SETS: readonly ListSet[] = ['allow', 'deny', 'country'];
 const SADDR: Record<Family, string> = { 4: 'ip saddr', 6: 'ip6 saddr' };
 const DADDR: Record<Family, string> = { 4: 'ip daddr', 6: 'ip6 daddr' };
 
@@ -108,7 +108,7 @@ export function tftpMeterTimeoutSeconds(o: FirewallOptions['tftp']): number {
   return Math.min(7 * 86400, Math.max(60, refill));
 }
 
-function tftpSetDecl(family: Family, o: FirewallOptions): string {
+export function tftpSetDecl(family: Family, o: FirewallOptions): string {
   return (
     `{ type ${ADDR_TYPE[family]}; size 65535; flags dynamic,timeout; ` +
     `timeout ${tftpMeterTimeoutSeconds(o.tftp)}s; }`
@@ -175,7 +175,7 @@ export function renderRules(layout: Layout, o: FirewallOptions): string[] {
   return out;
 }
 
-function prefixElement(p: PrefixElement): string {
+export function prefixElement(p: PrefixElement): string {
   return p.timeoutMs === null ? p.text : `${p.text} timeout ${nftDuration(p.timeoutMs)}`;
 }
 
@@ -196,7 +196,7 @@ function dynElement(d: { host: Host; timeoutMs: number | null }): string {
 }
 
 /** Declare the hash sets of one list, and their elements. */
-function listSets(list: ListSet, g: Grouped): { sets: string[]; elements: SetElements[] } {
+export function listSets(list: ListSet, g: Grouped): { sets: string[]; elements: SetElements[] } {
   const sets: string[] = [];
   const elements: SetElements[] = [];
   for (const f of FAMILIES) {
@@ -209,7 +209,7 @@ function listSets(list: ListSet, g: Grouped): { sets: string[]; elements: SetEle
   return { sets, elements };
 }
 
-function setElementsCommand(e: SetElements): string[] {
+export function setElementsCommand(e: SetElements): string[] {
   if (e.kind === 'list')
     return elementsCommand(
       e.name,
@@ -224,53 +224,13 @@ function setElementsCommand(e: SetElements): string[] {
   );
 }
 
-/**
- * The whole table as one `nft -f` script: one transaction, so the old table is
- * replaced by the new one with no moment in between. The leading `table` makes the
- * `delete` valid when the table does not exist yet.
- */
-export function renderInit(s: RenderState): { script: string; layout: Layout } {
-  const { structure, elements, layout } = renderInitSplit(s);
-  return { script: `${[...structure, ...elements.flatMap(setElementsCommand)].join('\n')}\n`, layout };
-}
-
-/**
- * renderInit in two parts: the table with every set empty (a script), and the sets'
- * elements as data, for a bulk load over netlink after the script.
- */
-export function renderInitSplit(s: RenderState): {
-  structure: string[];
-  elements: SetElements[];
-  layout: Layout;
-} {
-  const lines = [`table ${TABLE}`, `delete table ${TABLE}`, `add table ${TABLE}`];
-  for (const name of Object.values(COUNTERS)) lines.push(`add counter ${TABLE} ${name}`);
-  const elements: SetElements[] = [];
-  const layout = emptyLayout();
-  for (const list of LIST_SETS) {
-    const g = group(s.lists[list]);
-    layout[list] = lengths(g);
-    const l = listSets(list, g);
-    lines.push(...l.sets);
-    elements.push(...l.elements);
-  }
-  const fs = feedSets(s.feeds);
-  lines.push(...fs.sets);
-  elements.push(...fs.elements);
-  for (const f of FAMILIES) {
-    lines.push(`add set ${TABLE} dyn${f} { type ${ADDR_TYPE[f]}; flags timeout; }`);
-    lines.push(`add set ${TABLE} tftp${f} ${tftpSetDecl(f, s.options)}`);
-    lines.push(`add set ${TABLE} pfx${f} { type ${ADDR_TYPE[f]}; flags interval,timeout; }`);
-    const nets = s.prefixes.filter((p) => p.family === f).map(prefixElement);
-    if (nets.length > 0) lines.push(`add element ${TABLE} pfx${f} { ${nets.join(', ')} }`);
-    elements.push({ kind: 'dynamic', name: `dyn${f}`, family: f, hosts: s.dynamic[f] });
-  }
-  layout.feed = feedLengths(s.feeds);
-  lines.push(`add chain ${TABLE} ${CHAIN} { type filter hook prerouting priority raw; policy accept; }`);
-  lines.push(...renderRules(layout, s.options));
-  lines.push(`add chain ${TABLE} ${OUT_CHAIN} { type filter hook output priority raw; policy accept; }`);
-  lines.push(...renderOutputRules(layout));
-  return { structure: lines, elements, layout };
+export function renderChains(layout: Layout, options: FirewallOptions): string[] {
+  return [
+    `add chain ${TABLE} ${CHAIN} { type filter hook prerouting priority raw; policy accept; }`,
+    ...renderRules(layout, options),
+    `add chain ${TABLE} ${OUT_CHAIN} { type filter hook output priority raw; policy accept; }`,
+    ...renderOutputRules(layout),
+  ];
 }
 
 /**

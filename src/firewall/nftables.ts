@@ -21,13 +21,15 @@ import type {
   FeedBlock,
   Firewall,
   FirewallCounters,
+  FirewallLists,
   FirewallOptions,
   FirewallState,
 } from '../ports/firewall.js';
-import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../ports/firewall.js';
+import { DEFAULT_FIREWALL_OPTIONS } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
 import { growth, type KnownElements, knownOf, knownOfList } from './list-grow.js';
-import { loadSplit } from './nft-first-load.js';
+import { checkNft, hasTable } from './nft-check.js';
+import { loadInSteps, loadSplit } from './nft-first-load.js';
 import { dropCounters, elementCount, loadElements, type NftNetlink, openNetlink } from './nft-netlink.js';
 import { parseTable } from './nft-parse.js';
 import type { DynamicChange, Layout } from './nft-render.js';
@@ -35,17 +37,24 @@ import {
   emptyLayout,
   renderDynamicBatch,
   renderFeedReplace,
-  renderInit,
   renderListReplace,
   renderOptionsReplace,
   renderPrefixChange,
   type SetElements,
   TABLE,
 } from './nft-render.js';
+import { renderInit } from './nft-render-init.js';
 import { NftSession, shorten } from './nft-session.js';
 import { hostCount } from './packed-hosts.js';
-import type { ListSet, PrefixElement } from './state.js';
-import { checkOptions, parsePrefixBlock, prepareFeeds, prepareState, timeoutMs } from './state.js';
+import type { ListSet, PrefixElement, RenderState } from './state.js';
+import {
+  checkOptions,
+  parsePrefixBlock,
+  prepareFeeds,
+  prepareLists,
+  prepareState,
+  timeoutMs,
+} from './state.js';
 import { parseHost, toRanges } from './validate.js';
 
 interface NftablesFirewallOptions {
@@ -103,44 +112,7 @@ export class NftablesFirewall implements Firewall {
   }
 
   async check(): Promise<void> {
-    // Dry-run the whole table (nft -c sends it to the kernel and aborts): proves the
-    // kernel has every feature we use (raw-priority prerouting, timeouts, meters).
-    const probe = prepareState({
-      ...emptyFirewallState(),
-      deny: ['192.0.2.0/24'],
-      dynamic: [{ ip: '192.0.2.1', expiresIn: 1 }],
-      feeds: [{ network: '198.51.100.0/25', expiresIn: 60 }],
-    });
-    // The three nft runs at once (a start waits for them: ~0.1 s one after the other);
-    // their answers are judged in this order, so the first problem named is the same.
-    const [version, list, dry] = await Promise.all([
-      this.session.exec(['--version']),
-      this.session.exec(['list', 'tables']),
-      this.session.exec(['-c', '-f', '-'], renderInit(probe).script),
-    ]);
-    if (version.code !== 0) {
-      throw new SipprotError(
-        'SP_ERR_FIREWALL',
-        `'${this.session.describe()} --version' failed: ${shorten(version.stderr) || `exit code ${version.code}`}`,
-      );
-    }
-    if (list.code !== 0) {
-      if (/Operation not permitted|you must be root/i.test(list.stderr)) {
-        throw new SipprotError(
-          'SP_ERR_PERMISSION',
-          'sipprot needs CAP_NET_ADMIN to manage nftables: run sipprotd as root ' +
-            `(nft said: ${shorten(list.stderr, 200, 2)})`,
-        );
-      }
-      throw new SipprotError('SP_ERR_FIREWALL', `nft cannot talk to the kernel: ${shorten(list.stderr)}`);
-    }
-    if (dry.code !== 0) {
-      throw new SipprotError(
-        'SP_ERR_FIREWALL',
-        `this kernel or nft cannot load sipprot's table: ${shorten(dry.stderr)}`,
-      );
-    }
-    this.tableAtCheck = hasTable(list.stdout);
+    this.tableAtCheck = await checkNft(this.session);
   }
 
   // async: validation runs (and throws) before anything is queued, in call order.
@@ -148,37 +120,89 @@ export class NftablesFirewall implements Firewall {
     const state = prepareState(desired);
     return this.enqueue(async () => {
       const started = performance.now();
-      this.known = nothingKnown();
       if (this.netlink && !this.initialized && !(await this.tableInKernel())) {
-        const r = await loadSplit({ session: this.session, netlink: this.netlink, log: this.log }, state);
-        this.layout = r.layout;
-        // Worked out when a list change first needs them (~0.1 s for 1M entries).
-        const sets = r.elements;
-        if (sets)
-          for (const l of ['allow', 'deny', 'country'] as const) this.known[l] = () => knownOfList(sets, l);
-      } else {
-        const { script, layout } = renderInit(state);
-        await this.session.runScript(script);
-        this.layout = layout;
-        // An empty list's elements are known (none) without rendering them.
-        for (const l of ['allow', 'deny', 'country'] as const)
-          if (layout[l][4].length + layout[l][6].length === 0) this.known[l] = new Map();
-      }
-      this.initialized = true;
-      this.options = state.options;
-      this.warm();
-      this.log?.info(
-        {
-          allow: state.lists.allow.length,
-          deny: state.lists.deny.length,
-          countries: state.lists.country.length,
-          dynamic: hostCount(state.dynamic[4]) + hostCount(state.dynamic[6]),
-          feeds: state.feeds.length,
-          ms: Math.round(performance.now() - started),
-        },
-        'firewall table loaded',
-      );
+        const r = await loadSplit(this.firstLoadDeps(this.netlink), state);
+        this.loaded(state, r, started);
+      } else await this.loadWhole(state, started);
     });
+  }
+
+  /**
+   * init in steps (a start: daemon/kernel-first.ts). The process's first load with no
+   * table in the kernel makes the table while `held()` reads the running blocks, inserts
+   * them off the event loop while `lists()` reads the list files, then loads the lists
+   * (nft-first-load.ts loadInSteps). Otherwise `held()`, `lists()`, then init of the
+   * whole. The same table either way.
+   */
+  async initInSteps(
+    options: FirewallOptions,
+    held: () => Promise<FirewallState>,
+    lists: () => Promise<FirewallLists>,
+  ): Promise<void> {
+    const checked = checkOptions(options);
+    return this.enqueue(async () => {
+      const started = performance.now();
+      if (this.netlink && !this.initialized && !(await this.tableInKernel())) {
+        const r = await loadInSteps(
+          this.firstLoadDeps(this.netlink),
+          checked,
+          async () => {
+            const { lists: _, ...blocks } = prepareState({ ...(await held()), options: checked });
+            return blocks;
+          },
+          async () => prepareLists(await lists()),
+        );
+        this.loaded(r.state, r, started);
+      } else {
+        const state = prepareState({ ...(await held()), options: checked });
+        await this.loadWhole({ ...state, lists: prepareLists(await lists()) }, started);
+      }
+    });
+  }
+
+  private firstLoadDeps(netlink: NftNetlink) {
+    return { session: this.session, netlink, log: this.log };
+  }
+
+  /** The whole table in one `nft -f` transaction (a reload, a reconcile, a table already there). */
+  private async loadWhole(state: RenderState, started: number): Promise<void> {
+    const { script, layout } = renderInit(state);
+    await this.session.runScript(script);
+    this.known = nothingKnown();
+    // An empty list's elements are known (none) without rendering them.
+    for (const l of ['allow', 'deny', 'country'] as const)
+      if (layout[l][4].length + layout[l][6].length === 0) this.known[l] = new Map();
+    this.loaded(state, { layout, elements: undefined }, started);
+  }
+
+  /** After a load: what the kernel now holds, said. `elements`: a split load's (null: it fell back to nft -f). */
+  private loaded(
+    state: RenderState,
+    r: { layout: Layout; elements: SetElements[] | null | undefined },
+    started: number,
+  ): void {
+    this.layout = r.layout;
+    if (r.elements !== undefined) {
+      this.known = nothingKnown();
+      // Worked out when a list change first needs them (~0.1 s for 1M entries).
+      const sets = r.elements;
+      if (sets)
+        for (const l of ['allow', 'deny', 'country'] as const) this.known[l] = () => knownOfList(sets, l);
+    }
+    this.initialized = true;
+    this.options = state.options;
+    this.warm();
+    this.log?.info(
+      {
+        allow: state.lists.allow.length,
+        deny: state.lists.deny.length,
+        countries: state.lists.country.length,
+        dynamic: hostCount(state.dynamic[4]) + hostCount(state.dynamic[6]),
+        feeds: state.feeds.length,
+        ms: Math.round(performance.now() - started),
+      },
+      'firewall table loaded',
+    );
   }
 
   /**
@@ -385,8 +409,4 @@ export class NftablesFirewall implements Firewall {
 
 function nothingKnown(): Record<ListSet, null> {
   return { allow: null, deny: null, country: null };
-}
-
-function hasTable(listTables: string): boolean {
-  return listTables.split('\n').some((l) => l.trim() === `table ${TABLE}`);
 }

@@ -136,17 +136,24 @@ export function prepareState(desired: FirewallState): RenderState {
       }
     : packed.dynamic;
   const prefixes = packed.prefixes;
-  const parsed = desired.parsed;
   return {
-    lists: {
-      allow: parsed ? networkRanges(parsed.allow) : toRanges(desired.allow),
-      deny: parsed ? networkRanges(parsed.deny) : toRanges(desired.deny),
-      country: toRanges(desired.countries),
-    },
+    lists: prepareLists(desired),
     dynamic,
     prefixes,
     feeds: prepareFeeds(desired.feeds ?? []),
     options: checkOptions(desired.options),
+  };
+}
+
+/** The lists of a desired state, validated and merged (prepareState's `lists`). */
+export function prepareLists(
+  desired: Pick<FirewallState, 'allow' | 'deny' | 'countries' | 'parsed'>,
+): RenderState['lists'] {
+  const parsed = desired.parsed;
+  return {
+    allow: parsed ? networkRanges(parsed.allow) : toRanges(desired.allow),
+    deny: parsed ? networkRanges(parsed.deny) : toRanges(desired.deny),
+    country: toRanges(desired.countries),
   };
 }
 

@@ -70,6 +70,9 @@ export interface FirewallState {
   packedDynamic?: Record<4 | 6, PackedHosts>;
 }
 
+/** A desired state's lists (initInSteps gives them after the rest). */
+export type FirewallLists = Pick<FirewallState, 'allow' | 'deny' | 'countries' | 'parsed'>;
+
 /**
  * Single addresses side by side as the kernel takes them (4 or 16 bytes each, network
  * order) and each one's timeout in ms (0: none); one address once.
@@ -100,6 +103,17 @@ export interface Firewall {
   check(): Promise<void>;
   /** Make the kernel match `desired` in one atomic step (no moment without rules). */
   init(desired: FirewallState): Promise<void>;
+  /**
+   * init from parts read one after the other (a start: daemon/kernel-first.ts): the
+   * options, then `held()` (the running blocks; its lists empty), then `lists()`. An
+   * adapter may load each part while the next is read. The kernel ends as after
+   * init({ ...held, ...lists, options }); absent, callers do exactly that.
+   */
+  initInSteps?(
+    options: FirewallOptions,
+    held: () => Promise<FirewallState>,
+    lists: () => Promise<FirewallLists>,
+  ): Promise<void>;
   /**
    * Block one address; blocking again replaces the timeout. null = no timeout. `fresh`: the
    * caller holds no running block of it (a new block, not a renewal), so an adapter may try a
