@@ -119,7 +119,8 @@ function statusFooter(s: StatusReport): string {
     const l = live.loopLag;
     lines.push(
       `event loop: late by p50 ${l.p50} / p99 ${l.p99} / max ${l.max} ms over ${l.windowSeconds} s ` +
-        `(since start p99 ${l.p99SinceStart} / max ${l.maxSinceStart} ms)`,
+        `(since start p99 ${l.p99SinceStart} / max ${l.maxSinceStart} ms` +
+        (l.startMax === undefined ? ')' : `; while starting max ${l.startMax} ms)`),
     );
   }
   const p = live?.protection;

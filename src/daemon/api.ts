@@ -243,8 +243,16 @@ function geoStatus(db: GeoDatabase | null, updateUrl: string | null): GeoStatus 
  */
 const READS_IDLE_MS = 180_000;
 
-/** The root-only Unix socket for the CLI, and the web UI/API on WEB_LISTEN (login). */
-export async function startApi(p: ApiParts, socketPath: string): Promise<FastifyInstance[]> {
+/**
+ * The root-only Unix socket for the CLI, and the web UI/API on WEB_LISTEN (login), built and
+ * ready but not listening: fastify's boot (its plugins, its routes' schemas) held the loop
+ * 340 ms at load 13 (`bench/RESULTS.md`, helper lag3), so the daemon does it before the
+ * capture opens and listens after (nothing answers before the daemon is up, as before).
+ * `servers` are closed by whoever prepared them, listening or not.
+ */
+export async function prepareApi(
+  p: ApiParts,
+): Promise<{ servers: FastifyInstance[]; listen(socketPath: string): Promise<void> }> {
   // The live view's pages and the whole dynamic list (the CLI's `status --dynamic`) are
   // read on a thread of its own (queue-writer.ts): a page of 100k blocks scans them all
   // for its order and counts (~45 ms; 1M ~0.3 s), the whole list of 1M is seconds.
@@ -278,7 +286,6 @@ export async function startApi(p: ApiParts, socketPath: string): Promise<Fastify
   await ensureAdminPassword(p.store, p.log, config.stateDir);
   const socket = await buildApi(deps, { transport: 'socket' });
   socket.addHook('onClose', () => offLoop.close());
-  await socket.listen({ path: socketPath });
   const servers = [socket];
   const { host, port } = config.webListen;
   if (port > 0) {
@@ -289,8 +296,14 @@ export async function startApi(p: ApiParts, socketPath: string): Promise<Fastify
       hosts: hostPolicy(config),
       ...(https ? { https } : {}),
     });
-    await web.listen({ host, port });
     servers.push(web);
   }
-  return servers;
+  for (const s of servers) await s.ready();
+  return {
+    servers,
+    async listen(socketPath) {
+      await socket.listen({ path: socketPath });
+      if (servers[1]) await servers[1].listen({ host, port });
+    },
+  };
 }

@@ -8,9 +8,10 @@
  *
  * Lifecycle (unchanged by issue 11):
  * - start: PID file, store, firewall check, lists, geo-IP, running blocks from the store,
- *   one full reconcile of the kernel, a warm-up of the packet path (warm-up.ts), capture
- *   and HEP, API (Unix socket, then WEB_LISTEN), timers (periodic.ts: policy tick 250 ms,
- *   mail 5 s, store pruning 6 h). A failure stops what started.
+ *   one full reconcile of the kernel, a warm-up of the packet path (warm-up.ts), the API
+ *   built (its boot off the packet path), capture and HEP, the API listening (Unix socket,
+ *   then WEB_LISTEN), timers (periodic.ts: policy tick 250 ms, mail 5 s, store pruning
+ *   6 h). A failure stops what started.
  * - reload (SIGHUP, API, settings): commit what is pending, new config, lists and geo-IP,
  *   a new engine fed the running blocks again, capture restarted only when what it sees
  *   changed, one reconcile; blocks are kept.
@@ -31,7 +32,7 @@ import { VERSION } from '../platform/version.js';
 import type { LiveStats } from '../ports/admin.js';
 import type { FirewallState } from '../ports/firewall.js';
 import type { Store } from '../ports/store.js';
-import { adminOf, type RunningDaemon, startApi } from './api.js';
+import { adminOf, prepareApi, type RunningDaemon } from './api.js';
 import { startedFields } from './banner.js';
 import { type ClusterNode, clusterHostId } from './cluster.js';
 import { sameCapture } from './config-diff.js';
@@ -228,26 +229,27 @@ export class Daemon {
     await this.pipeline.warmUp(config);
     // The protected set is ready before the first packet (never built on the packet path).
     this.host.refresh();
+    // The API is built before the capture opens (its boot held the loop 340 ms: api.ts).
+    const api = await prepareApi({
+      running: this.running(),
+      presence: this.presence,
+      store: this.cluster ? this.cluster.watchRecipients(this.adminStore) : this.adminStore,
+      lists: this.lists.files,
+      events: this.events,
+      log: this.log,
+      configPath: this.opts.configPath,
+      ops: this.ops.apiPorts(),
+    });
+    this.servers = api.servers;
     await this.inputs.start(config);
     await this.ops.start();
     this.rescheduleGeo();
     // A socket left by a daemon that died would make listen() fail; we hold the PID file.
     rmSync(this.paths.socket, { force: true });
-    this.servers = await startApi(
-      {
-        running: this.running(),
-        presence: this.presence,
-        store: this.cluster ? this.cluster.watchRecipients(this.adminStore) : this.adminStore,
-        lists: this.lists.files,
-        events: this.events,
-        log: this.log,
-        configPath: this.opts.configPath,
-        ops: this.ops.apiPorts(),
-      },
-      this.paths.socket,
-    );
+    await api.listen(this.paths.socket);
     this.periodic.start(this.parts(), this.store, (e) => this.failed('store', e));
     this.log.info(startedFields(config), 'sipprotd started');
+    this.inputs.started();
   }
 
   /**

@@ -55,6 +55,11 @@ export class PacketInputs {
     await this.startHep(config);
   }
 
+  /** The daemon has started: the lag since start counts from here (loop-lag.ts). */
+  started(): void {
+    this.loopLag.started();
+  }
+
   /** Restarts the inputs a new config changes. */
   async apply(previous: Config, next: Config): Promise<void> {
     if (!sameCapture(previous, next) && this.capture) {

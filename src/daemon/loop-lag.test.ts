@@ -47,6 +47,7 @@ test('loop lag: percentiles of the samples — a flood stays in p99 since start 
   const lag = new LoopLag(src);
   assert.equal(lag.stats(), null);
   lag.start();
+  lag.started();
   // A flood: 1,000 firings on time and 30 held 50 ms (3%), the loop busy throughout.
   src.run(0, 5, 1000);
   src.run(50, 50, 30);
@@ -69,10 +70,42 @@ test('loop lag: percentiles of the samples — a flood stays in p99 since start 
   assert.equal(src.pending(), -1, 'stop cancels the pending sample');
 });
 
+test('loop lag: the start is its own figure — "since start" counts from started(), the window holds both', () => {
+  const src = handLoop();
+  const lag = new LoopLag(src);
+  lag.start();
+  // The start's last part (the capture is open, the API still starting): 20 samples, 3 held long.
+  src.run(0, 5, 17);
+  src.run(400, 400);
+  src.run(40, 40, 2);
+  let s = lag.stats()!;
+  assert.equal(s.startMax, 400);
+  assert.equal(s.max, 400, 'the first window shows the start');
+  assert.equal(s.p99SinceStart, 0, 'nothing since start yet');
+  assert.equal(s.maxSinceStart, 0);
+  lag.started();
+  // Running: 500 samples, 2 of them 12 ms late (0.4%) — the start's 3 of 520 (0.6%) would have made the p99 40.
+  src.run(0, 5, 498);
+  src.run(12, 12, 2);
+  s = lag.stats()!;
+  assert.equal(s.p99SinceStart, 0);
+  assert.equal(s.maxSinceStart, 12);
+  assert.equal(s.startMax, 400);
+  assert.equal(s.max, 400);
+  lag.roll();
+  src.run(1, 5, 10);
+  lag.roll();
+  s = lag.stats()!;
+  assert.equal(s.max, 1, 'later windows are the running daemon');
+  assert.equal(s.startMax, 400, 'the start stays in its own figure');
+  lag.stop();
+});
+
 test('loop lag: before the first window ends, the figures so far', () => {
   const src = handLoop();
   const lag = new LoopLag(src);
   lag.start();
+  lag.started();
   src.run(3, 5, 200);
   const s = lag.stats()!;
   assert.deepEqual(
@@ -167,6 +200,7 @@ test('loop lag: the daemon source samples a real loop held 30 ms after a quiet s
   const lag = new LoopLag(src);
   t.after(() => lag.stop());
   lag.start();
+  lag.started();
   // The sampler's timers do not keep the process alive (unref): this one does, and bounds
   // the waits. It never fires in a passing run, so it adds no wake-up to the quiet loop.
   let bound: NodeJS.Timeout | undefined;

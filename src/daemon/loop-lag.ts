@@ -10,6 +10,14 @@
  * samples, never means: a flood's stalls are neither averaged away by the quiet after it
  * nor lost when the window moves on.
  *
+ * "Since start" counts from the daemon's "sipprotd started" (`started()`); how late the loop
+ * ran before it — the sampler starts with the capture, while the start still opens the API
+ * and the periodic jobs — is a figure of its own, `startMax` (and in the first window).
+ * Apart because the start's few busy samples outweighed the running daemon's in the
+ * since-start p99: idle samples come 10× sparser, so a fresh daemon at load 15 read p99
+ * 31 ms since start for its whole idle life (a 423 ms stall and a few of 20-60 ms in the
+ * start's last part), and a 20k/s flood's p99 carried them too (bench/RESULTS.md, lag3).
+ *
  * The timer fires every BUSY_MS (10 ms) while the loop works, every IDLE_MS (100 ms) while
  * it sleeps (it was active less than IDLE_ACTIVE of the last interval: ELU, libuv's own
  * idle-time count). A frame arriving (`poke`, from inputs.ts) brings a sleeping sampler
@@ -72,8 +80,10 @@ export class LoopLag {
   private total: Histogram | null = null;
   private roller: { stop(): void } | null = null;
   private sampler: { stop(): void } | null = null;
-  private last: Omit<LoopLagStats, 'p99SinceStart' | 'maxSinceStart'> | null = null;
-  private worst = 0;
+  /** The samples before `started()` (the start's last part): their max is shown. */
+  private starting: Histogram | null = null;
+  private running = false;
+  private last: Window | null = null;
   private due = 0;
   private interval = BUSY_MS;
   private activeAt = 0;
@@ -84,14 +94,22 @@ export class LoopLag {
     if (this.window) return;
     this.window = this.source.histogram();
     this.total = this.source.histogram();
+    this.starting = this.source.histogram();
+    this.running = false;
     this.roller = this.source.every(WINDOW_MS, () => this.roll());
     this.activeAt = this.source.active();
     this.arm(BUSY_MS);
   }
 
+  /** The daemon has started: from now on the samples are the running daemon's ("since start"). */
+  started(): void {
+    this.running = true;
+  }
+
   stop(): void {
     this.window = null;
     this.total = null;
+    this.starting = null;
     this.roller?.stop();
     this.roller = null;
     this.sampler?.stop();
@@ -113,20 +131,23 @@ export class LoopLag {
     return this.interval;
   }
 
-  /** The last full window (before the first one ends, what was seen so far) and since start. */
+  /** The last full window (before the first one ends, what was seen so far), since start, while starting. */
   stats(): LoopLagStats | null {
-    const { window, total } = this;
-    if (!window || !total) return null;
+    const { window, total, starting } = this;
+    if (!window || !total || !starting) return null;
     const w = this.last ?? windowOf(window);
-    this.worst = Math.max(this.worst, w.max, total.count > 0 ? lateMs(total.max) : 0);
-    return { ...w, p99SinceStart: late(total, 99), maxSinceStart: this.worst };
+    return {
+      ...w,
+      p99SinceStart: late(total, 99),
+      maxSinceStart: total.count > 0 ? lateMs(total.max) : 0,
+      startMax: starting.count > 0 ? lateMs(starting.max) : 0,
+    };
   }
 
   /** The window ends: its figures are kept, a new one starts. */
   roll(): void {
     if (!this.window) return;
     this.last = windowOf(this.window);
-    this.worst = Math.max(this.worst, this.last.max);
     this.window.reset();
   }
 
@@ -138,11 +159,11 @@ export class LoopLag {
 
   /** The timer fired: how late, into both histograms; the next interval from how busy the loop was. */
   private sample(): void {
-    if (!this.window || !this.total) return;
+    if (!this.window || !this.total || !this.starting) return;
     const now = this.source.now();
     const ns = Math.max(1, Math.round((now - this.due) * 1e6));
     this.window.record(ns);
-    this.total.record(ns);
+    (this.running ? this.total : this.starting).record(ns);
     const active = this.source.active();
     const busy = active - this.activeAt >= this.interval * IDLE_ACTIVE;
     this.activeAt = active;
@@ -150,7 +171,9 @@ export class LoopLag {
   }
 }
 
-function windowOf(h: Histogram): Omit<LoopLagStats, 'p99SinceStart' | 'maxSinceStart'> {
+type Window = Pick<LoopLagStats, 'windowSeconds' | 'p50' | 'p99' | 'max'>;
+
+function windowOf(h: Histogram): Window {
   return {
     windowSeconds: WINDOW_MS / 1000,
     p50: late(h, 50),

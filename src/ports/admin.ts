@@ -221,7 +221,12 @@ export interface LoopLagStats {
   p50: number;
   p99: number;
   max: number;
-  /** p99 over every sample since the monitor started. */
+  /** p99 and max over every sample since the daemon started ("sipprotd started"). */
   p99SinceStart: number;
   maxSinceStart: number;
+  /**
+   * The most the loop was late while the daemon was starting (from the capture's start to
+   * "sipprotd started"; also in the first window). Absent from older daemons.
+   */
+  startMax?: number;
 }
