@@ -10,6 +10,7 @@
  *
  *   node --import tsx bench/daemon-path.bench.ts [--packets 300000] [--runs 3] [--dir DIR]
  *        [--root DIR[,DIR2]] [--cpu-prof DIR] [--conf KEY=VALUE]... [--rate N] [--live-view] [--notify] [--stalls MS]
+ *        [--node-flags "FLAGS"]...
  *
  * Prints per fresh process (nothing warms it up beyond the daemon's own start):
  * microseconds of CPU per message on the MAIN THREAD (/proc/self/task/PID/stat: what
@@ -32,6 +33,8 @@
  * whose delivery fails and is retried later (the queue's cost, without a server's).
  * --stalls MS: what held the event loop (bench/loop-stalls.ts): the gaps of a 1 ms timer
  * (p50/p99/max), those ≥ MS with the GC pauses inside, and with --cpu-prof what ran in them.
+ * --node-flags "FLAGS" (once per --root, in order): node/V8 flags for that side's processes
+ * (`--root X,X --node-flags '' --node-flags '--max-semi-space-size=32'`: a flag A/B on one tree).
  * --alloc-prof FILE: V8's sampling heap profile of the feed, short-lived objects included,
  * written to FILE.A-RUN.heapprofile; prints the bytes a message each function allocates.
  */
@@ -84,6 +87,7 @@ const { values } = parseArgs({
     trace: { type: 'boolean', default: false },
     'no-spans': { type: 'boolean', default: false },
     notify: { type: 'boolean', default: false },
+    'node-flags': { type: 'string', multiple: true, default: [] },
     help: { type: 'boolean', default: false },
   },
 });
@@ -343,6 +347,7 @@ async function main(): Promise<void> {
         const out = execFileSync(
           process.execPath,
           [
+            ...(values['node-flags']?.[k] ?? '').split(' ').filter((f) => f !== ''),
             '--import',
             'tsx',
             ...prof,
@@ -367,8 +372,9 @@ async function main(): Promise<void> {
           { encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 1 << 26 },
         );
         const r = JSON.parse(out.trim().split('\n').pop()!) as Result;
+        const flags = values['node-flags']?.[k] ? ` ${values['node-flags'][k]}` : '';
         console.log(
-          `daemon path [${k === 0 ? 'A' : 'B'} ${root}] run ${i + 1}: ${r.messages.toLocaleString('en')} messages, ` +
+          `daemon path [${k === 0 ? 'A' : 'B'} ${root}${flags}] run ${i + 1}: ${r.messages.toLocaleString('en')} messages, ` +
             `main thread ${((r.mainCpuMs * 1000) / r.messages).toFixed(1)} µs/msg (${((r.messages / r.mainCpuMs) * 1000).toFixed(0)} msg/s of its CPU), ` +
             `process ${((r.processCpuMs * 1000) / r.messages).toFixed(1)} µs/msg ` +
             `(${((100 * r.processCpuMs) / r.wallMs).toFixed(1)}% of a core, main thread ${((100 * r.mainCpuMs) / r.wallMs).toFixed(1)}%), wall ${(r.wallMs / 1000).toFixed(1)} s, ` +

@@ -95,6 +95,8 @@ export interface LiveStatus {
       max: number;
       p99SinceStart?: number;
       maxSinceStart: number;
+      /** The most it was late while starting (absent in older daemons). */
+      startMax?: number;
     } | null;
     /** The store writer's backlog (src/ports/admin.ts StoreBacklog; absent in older daemons). */
     writer?: StoreBacklog | null;

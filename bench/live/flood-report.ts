@@ -27,9 +27,18 @@ export interface FloodRun {
   ringDrops: number | null;
   /**
    * The daemon's own lag figures after the run (`status`): p99 of the last full 10 s window,
-   * p99 and max over every sample since start (start, 5 s idle and the flood; older daemons: null).
+   * p99 and max over every sample since start (start, 5 s idle and the flood; older daemons: null);
+   * `before`: the since-start figures read just before the send (the start and the idle alone:
+   * what the flood's figure carries in from before it).
    */
-  daemonLag: { p99: number; p99SinceStart: number | null; maxSinceStart: number } | null;
+  daemonLag: {
+    p99: number;
+    p99SinceStart: number | null;
+    maxSinceStart: number;
+    before: { p99SinceStart: number | null; maxSinceStart: number } | null;
+    /** The most the loop was late while the daemon started (null: an older daemon). */
+    startMax: number | null;
+  } | null;
   judged: number;
   /** sent − judged: lost anywhere between the wire and the engine. */
   lost: number;
@@ -238,6 +247,13 @@ export function result(
           p99: after.live.loopLag.p99,
           p99SinceStart: after.live.loopLag.p99SinceStart ?? null,
           maxSinceStart: after.live.loopLag.maxSinceStart,
+          startMax: after.live.loopLag.startMax ?? null,
+          before: before.live?.loopLag
+            ? {
+                p99SinceStart: before.live.loopLag.p99SinceStart ?? null,
+                maxSinceStart: before.live.loopLag.maxSinceStart,
+              }
+            : null,
         }
       : null,
     judged,
@@ -344,7 +360,12 @@ export function line(r: FloodRun): string {
         `GC ${r.gc.count} pauses, ${k(r.gc.totalMs)} ms total, max ${f1(r.gc.maxMs)} ms; `
       : 'no probe; ') +
     (r.daemonLag
-      ? `daemon's own lag (status) p99 ${f1(r.daemonLag.p99)} ms (last 10 s window), since start p99 ${r.daemonLag.p99SinceStart === null ? '-' : f1(r.daemonLag.p99SinceStart)} / max ${f1(r.daemonLag.maxSinceStart)} ms; `
+      ? `daemon's own lag (status) p99 ${f1(r.daemonLag.p99)} ms (last 10 s window), since start p99 ${r.daemonLag.p99SinceStart === null ? '-' : f1(r.daemonLag.p99SinceStart)} / max ${f1(r.daemonLag.maxSinceStart)} ms` +
+        (r.daemonLag.before
+          ? ` (before the send ${r.daemonLag.before.p99SinceStart === null ? '-' : f1(r.daemonLag.before.p99SinceStart)} / ${f1(r.daemonLag.before.maxSinceStart)})`
+          : '') +
+        (r.daemonLag.startMax === null ? '' : `, while starting max ${f1(r.daemonLag.startMax)} ms`) +
+        '; '
       : '') +
     `blocks ${r.blocks}${r.settleSeconds > 0 ? ` (${r.windowBlocks} in the window)` : ''}; ${sideLine(r.replayCpuPct, r.machine)}; ` +
     `load ${r.loadBefore[0]!.toFixed(2)} → ${r.loadAfter[0]!.toFixed(2)}`
