@@ -9,7 +9,10 @@
  * against what Node can do at all: (1) reading the records (into a fresh buffer a chunk,
  * then into one reused buffer as replay reads), (2) reading + a bare header
  * scan (latin1 text of each UDP payload, split into lines, first letter of each: the
- * floor of any parser that makes strings), (3) reading + Decoder.pushAt to SipEvents,
+ * floor of any parser that makes strings), (2b) the same lines found over the bytes, no
+ * string made, and (2c) with the fields the engine keys on (Call-ID, CSeq, top Via branch,
+ * From and To users) hashed from the bytes: the floor of a decoder that builds no string
+ * for what the engine only compares, (3) reading + Decoder.pushAt to SipEvents,
  * (4) the same with replay's lean kinds (answers without the fields no answer's judging
  * reads, requests without Contact).
  */
@@ -166,11 +169,8 @@ const latin1 = (Buffer.prototype as unknown as { latin1Slice: SliceFn }).latin1S
 
 /** Lines of one UDP/IPv4 payload (latin1 text, split with indexOf): a bare header scan. */
 function bareScan(linkType: number, buf: Uint8Array, start: number, end: number): number {
-  const r = ipOffset(linkType, buf, start, end);
-  if (r < 0 || (r & 15) !== 4) return 0;
-  const ip = r >> 4;
-  const p = ip + (buf[ip]! & 15) * 4 + 8;
-  if (p >= end) return 0;
+  const p = udpPayload(linkType, buf, start, end);
+  if (p < 0) return 0;
   const s = latin1.call(buf, p, end);
   let n = 0;
   let q = 0;
@@ -183,6 +183,91 @@ function bareScan(linkType: number, buf: Uint8Array, start: number, end: number)
   return n;
 }
 
+/** The UDP/IPv4 payload's start in a record, or -1. */
+function udpPayload(linkType: number, buf: Uint8Array, start: number, end: number): number {
+  const r = ipOffset(linkType, buf, start, end);
+  if (r < 0 || (r & 15) !== 4) return -1;
+  const ip = r >> 4;
+  const p = ip + (buf[ip]! & 15) * 4 + 8;
+  return p < end ? p : -1;
+}
+
+/** FNV-1a over bytes [s, e). */
+function fnv(buf: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The same lines read over the bytes, no string made: each line's end by a byte loop,
+ * its first letter. With `fields`, also what the engine keys on, from the bytes: the
+ * Call-ID's hash, the CSeq number, the top Via's branch hash, the From and To users'
+ * hashes (the floor of a decoder that builds no string for what the engine only compares).
+ */
+function byteScan(
+  linkType: number,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  fields: boolean,
+  native = false,
+): number {
+  const p = udpPayload(linkType, buf, start, end);
+  if (p < 0) return 0;
+  let n = 0;
+  let q = p;
+  let via = false;
+  while (q < end) {
+    let lf = q;
+    if (native) {
+      lf = buf.indexOf(10, q);
+      if (lf < 0 || lf > end) lf = end;
+    } else while (lf < end && buf[lf] !== 10) lf++;
+    const c = buf[q]! | 32;
+    n += c;
+    if (fields && lf - q > 3) {
+      // Header name up to ':' (compact forms too: i, v, f, t).
+      let colon = q;
+      while (colon < lf && buf[colon] !== 58) colon++;
+      const len = colon - q;
+      let v = colon + 1;
+      while (v < lf && buf[v] === 32) v++;
+      const e = lf > v && buf[lf - 1] === 13 ? lf - 1 : lf;
+      if ((c === 99 && len === 7 && (buf[q + 5]! | 32) === 105) || (c === 105 && len === 1))
+        n += fnv(buf, v, e); // Call-ID
+      else if (c === 99 && len === 4 && (buf[q + 1]! | 32) === 115) {
+        let x = 0;
+        for (let i = v; i < e && buf[i]! >= 48 && buf[i]! <= 57; i++) x = x * 10 + buf[i]! - 48; // CSeq
+        n += x;
+      } else if (!via && ((c === 118 && len === 3) || (c === 118 && len === 1))) {
+        via = true;
+        for (let i = v; i + 8 < e; i++) {
+          if (buf[i] === 59 && (buf[i + 1]! | 32) === 98 && buf[i + 7] === 61) {
+            let b = i + 8;
+            while (b < e && buf[b] !== 59 && buf[b] !== 44) b++;
+            n += fnv(buf, i + 8, b); // top Via's branch
+            break;
+          }
+        }
+      } else if ((c === 102 || c === 116) && (len === 4 || len === 2 || len === 1)) {
+        // From / To: the user between "sip:" and '@'.
+        for (let i = v; i + 4 < e; i++) {
+          if (buf[i + 3] === 58 && (buf[i]! | 32) === 115) {
+            let a = i + 4;
+            while (a < e && buf[a] !== 64 && buf[a] !== 62 && buf[a] !== 59) a++;
+            n += fnv(buf, i + 4, a);
+            break;
+          }
+        }
+      }
+    }
+    if (lf - q <= 1) break; // the blank line: the body follows
+    q = lf + 1;
+  }
+  return n;
+}
+
 async function benchStages(path: string): Promise<void> {
   type Stage = (lt: number, at: number, buf: Uint8Array, s: number, e: number) => number;
   // Every stage reads as replay does (one reused buffer); the first also with a fresh buffer a chunk.
@@ -190,6 +275,15 @@ async function benchStages(path: string): Promise<void> {
     ['read records (a fresh buffer a chunk)', () => 1, false],
     ['read records', () => 1],
     ['read + bare header scan', (lt, _at, buf, s, e) => bareScan(lt, buf, s, e)],
+    ['read + byte header scan (no string)', (lt, _at, buf, s, e) => byteScan(lt, buf, s, e, false)],
+    [
+      'read + byte header scan, line ends by native indexOf',
+      (lt, _at, buf, s, e) => byteScan(lt, buf, s, e, false, true),
+    ],
+    [
+      'read + byte scan + key fields hashed from bytes',
+      (lt, _at, buf, s, e) => byteScan(lt, buf, s, e, true),
+    ],
     [
       'read + Decoder.pushAt → SipEvent',
       (() => {

@@ -365,4 +365,39 @@ describe('Engine.decidedByAddress: which parts of a message its judging reads', 
       assert.equal(e.decidedByAddress(11, LOCAL, 5060, NAT, 5070, START_REQUEST), 0);
     });
   }
+
+  test("several local addresses, an IPv6 one first: each IPv4 one is the host's, by number as by text", () => {
+    const L2 = '198.51.100.8';
+    const given = engine({}, { localAddresses: ['2001:db8::7', LOCAL, L2] });
+    // Replay learns them from their challenges: IPv6 first, then two IPv4 servers.
+    const learned = engine();
+    for (const [i, ip] of ['2001:db8::7', LOCAL, L2].entries()) {
+      const req = register({ at: 1 + i, ip: NAT, dst: ip });
+      learned.onEvent(req);
+      learned.onEvent(answer(req, 401));
+    }
+    for (const e of [given, learned]) {
+      e.block(ATTACKER, 10);
+      for (const withNumbers of [false, true]) {
+        const ask = (src: string, sport: number, dst: string, dport: number) =>
+          withNumbers
+            ? e.decidedByAddress(11, src, sport, dst, dport, ALL, n(src), n(dst))
+            : e.decidedByAddress(11, src, sport, dst, dport, ALL);
+        // Answers between the host's own addresses: read whole.
+        assert.equal(ask(LOCAL, 5060, L2, 5070), LEAN_REQUEST);
+        assert.equal(ask(L2, 5060, LOCAL, 5070), LEAN_REQUEST);
+        // A remote's answer from either: lean; a blocked remote's request to either: its start.
+        assert.equal(ask(L2, 5060, NAT, 5070), LEAN_RESPONSE | LEAN_REQUEST);
+        assert.equal(ask(ATTACKER, 5070, L2, 5060), START_REQUEST | LEAN_REQUEST);
+        assert.equal(ask(ATTACKER, 5070, LOCAL, 5060), START_REQUEST | LEAN_REQUEST);
+      }
+    }
+    // One IPv4 address beside a first IPv6 one: found by its number too.
+    const two = engine({}, { localAddresses: ['2001:db8::7', LOCAL] });
+    assert.equal(two.decidedByAddress(11, NAT, 5060, LOCAL, 5070, ALL, n(NAT), n(LOCAL)), LEAN_REQUEST);
+    assert.equal(
+      two.decidedByAddress(11, LOCAL, 5060, NAT, 5070, ALL, n(LOCAL), n(NAT)),
+      LEAN_RESPONSE | LEAN_REQUEST,
+    );
+  });
 });
