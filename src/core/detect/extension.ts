@@ -38,6 +38,11 @@ export class ExtState {
   ports: number[] = [];
   hs: number[] = [];
   failures = 0;
+  /**
+   * Whether `ats` is in time order (packet time can step back a little): then the first
+   * source is the oldest, and when it is inside the window no source is older.
+   */
+  ordered = true;
   /** When the alert was raised (the attack is "on" for an hour after). */
   alertedAt = Number.NEGATIVE_INFINITY;
 
@@ -51,8 +56,11 @@ export class ExtState {
     const { keys, ips, ats, transports, ports, hs } = this;
     const n = keys.length;
     let w = from;
+    let ordered = true;
+    for (let i = 1; i < from; i++) if (ats[i]! < ats[i - 1]!) ordered = false;
     for (let r = from; r < n; r++) {
       if (!keep(r)) continue;
+      if (w > 0 && ats[r]! < ats[w - 1]!) ordered = false;
       keys[w] = keys[r]!;
       ips[w] = ips[r]!;
       ats[w] = ats[r]!;
@@ -67,8 +75,10 @@ export class ExtState {
     transports.length = w;
     ports.length = w;
     hs.length = w;
+    this.ordered = ordered;
   }
 
+  /** Drops the oldest (a subset of sources in order stays in order). */
   shift(): void {
     this.keys.shift();
     this.ips.shift();
@@ -79,6 +89,8 @@ export class ExtState {
   }
 
   push(key: string, ip: string, at: number, transport: string, port: number, h: number): void {
+    const n = this.ats.length;
+    if (n > 0 && at < this.ats[n - 1]!) this.ordered = false;
     this.keys.push(key);
     this.ips.push(ip);
     this.ats.push(at);
@@ -139,7 +151,16 @@ export class ExtensionTable {
     const stale = (r: number) => (hs[r] === h && keys[r] === key) || at - ats[r]! >= EXTENSION_WINDOW;
     // Nothing to drop is the common case (a new source): read the list, write nothing.
     let r = 0;
-    while (r < n && !stale(r)) r++;
+    if (st.ordered && (n === 0 || at - ats[0]! < EXTENSION_WINDOW)) {
+      // No source is older than the window: only this key's own entry can go, found by a
+      // native search of the hashes (the scan of both columns a source was 2.8% of a flood
+      // replay's CPU, half of it on the compare).
+      r = hs.indexOf(h);
+      while (r >= 0 && keys[r] !== key) r = hs.indexOf(h, r + 1);
+      if (r < 0) r = n;
+    } else {
+      while (r < n && !stale(r)) r++;
+    }
     if (r < n) st.compact(r, (i) => !stale(i));
     // The oldest leaves first when the list is full (as a push then a shift would).
     if (st.size >= MAX_SOURCES) st.shift();
