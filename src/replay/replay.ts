@@ -83,9 +83,10 @@ export async function replay(
         if (lastAt === null || at > lastAt) lastAt = at;
         const events = decoder.pushAt(r.linkType[i]!, at, buf, r.start[i]!, r.end[i]!);
         for (let k = 0; k < events.length; k++) {
-          for (const d of engine.onEvent(events[k]!)) {
+          const ds = engine.onEvent(events[k]!);
+          for (let j = 0; j < ds.length; j++) {
             decisions++;
-            onDecision(d);
+            onDecision(ds[j]!);
           }
         }
       }
