@@ -242,6 +242,25 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     await fw.shutdown();
   });
 
+  it('in steps: a table nft refuses fails the load with SP_ERR_FIREWALL, also when it fails while the store is read', async () => {
+    const fw = new NftablesFirewall({ command: ns.command('nft'), netlink: new NftNetlink(ns.name, CHUNK) });
+    const session = (fw as unknown as { session: { runScript(s: string): Promise<void> } }).session;
+    const real = session.runScript.bind(session);
+    session.runScript = async () => real('this is not nft syntax\n');
+    const { options, ...rest } = desired;
+    const held = async () => {
+      // The store read takes a while: nft's refusal comes meanwhile.
+      await new Promise((r) => setTimeout(r, 1500));
+      return { ...rest, allow: [], deny: [], countries: [], options };
+    };
+    await assert.rejects(
+      fw.initInSteps(options, held, async () => ({ allow: [], deny: [], countries: [] })),
+      (e) => isSipprotError(e) && e.code === 'SP_ERR_FIREWALL',
+    );
+    session.runScript = real;
+    await fw.shutdown();
+  });
+
   it('when the whole-table load fails too, init fails with SP_ERR_FIREWALL: never a silent partial table', async () => {
     const { log } = recordingLogger();
     // nft that loads nothing (exits 1) for the retry: the structure went in first through

@@ -71,6 +71,8 @@ export async function loadInSteps(
   lists: () => Promise<RenderState['lists']>,
 ): Promise<{ layout: Layout; elements: SetElements[] | null; state: RenderState }> {
   const made = d.session.runScript(`${renderFirstStep(options).join('\n')}\n`);
+  // Awaited after `held()`: a failure meanwhile must not count as unhandled (it ends the process).
+  made.catch(() => undefined);
   const undo = async (e: unknown, inserts?: Promise<unknown>) => {
     await made.catch(() => undefined);
     await inserts;
