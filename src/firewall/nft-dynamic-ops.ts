@@ -4,10 +4,22 @@
  * each change needs when the kernel holds what the daemon believes.
  */
 import type { Family } from '../core/net/ip.js';
-import type { SetOp } from './nft-netlink.js';
 import type { DynamicChange } from './nft-render.js';
 
 export const KEY_BYTES: Record<Family, number> = { 4: 4, 6: 16 };
+
+/** One set operation: add (absent → created, present → kept) or delete (absent → error). */
+export interface SetOp {
+  add: boolean;
+  set: string;
+  family: Family;
+  /** count × 4 or 16 bytes, network byte order. */
+  keys: Uint8Array;
+  /** Milliseconds per element, 0 for none; null: no element has one. */
+  timeoutsMs: Float64Array | null;
+  /** An add that refuses the whole transaction when one of its elements is already there. */
+  exclusive?: boolean;
+}
 
 /**
  * The set operations of `changes` (one per address), per family. Exact: add, delete, add

@@ -19,7 +19,7 @@ import { SipprotError } from '../core/errors.js';
 import type { Family } from '../core/net/ip.js';
 import type { FirewallCounters } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
-import { dynamicOps, KEY_BYTES } from './nft-dynamic-ops.js';
+import { dynamicOps, KEY_BYTES, type SetOp } from './nft-dynamic-ops.js';
 import { COUNTERS, type DynamicChange, type SetElements } from './nft-render.js';
 import { hostCount } from './packed-hosts.js';
 
@@ -87,18 +87,7 @@ export const NFT_TABLE_NAME = 'sipprot';
  */
 const BULK_CHUNK = 10_000;
 
-/** One set operation: add (absent → created, present → kept) or delete (absent → error). */
-export interface SetOp {
-  add: boolean;
-  set: string;
-  family: Family;
-  /** count × 4 or 16 bytes, network byte order. */
-  keys: Uint8Array;
-  /** Milliseconds per element, 0 for none; null: no element has one. */
-  timeoutsMs: Float64Array | null;
-  /** An add that refuses the whole transaction when one of its elements is already there. */
-  exclusive?: boolean;
-}
+export type { SetOp } from './nft-dynamic-ops.js';
 
 export class NftNetlink {
   private readonly native: NativeNft;
