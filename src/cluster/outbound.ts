@@ -5,9 +5,9 @@
  * - Decisions this host made only: those made by applying a peer's event are marked
  *   (`fromPeer`) and never sent back; a renewal here of a peer's block is sent (this host
  *   still sees the attacker: capture is before the firewall). Block and permanent are sent at once; a renewal only when the expiry
- *   grew by `extendStep` seconds since the last one sent (the policy renews every second
- *   under a flood; peers need the new expiry long before the old one runs out, not every
- *   second). An unblock by hand is sent; an expiry is not (every host lifts at the same time).
+ *   grew by `extendStep` seconds since the last one sent (the policy's own interval,
+ *   extendInterval in core/policy/held.ts: a renewal by hand or a peer's can come sooner;
+ *   peers need the new expiry long before the old one runs out, not every second). An unblock by hand is sent; an expiry is not (every host lifts at the same time).
  * - A threshold-permanent block also adds the address to the fleet's deny list.
  * - List, settings and recipient changes are found by comparing what is in force with the
  *   versions last agreed with the fleet (core/cluster/diff.ts), so a change through the CLI,

@@ -69,22 +69,23 @@ describe('Engine', () => {
   });
 
   test('a cracker is blocked at its HIT_COUNT-th failure, renewed while it goes on, lifted after BLOCKTIME', () => {
-    const e = engine({ hitCount: 5, blockTime: 600 });
+    // BLOCKTIME 50: renewals reported at most every 5 s (a tenth), so 15 s of guessing shows them.
+    const e = engine({ hitCount: 5, blockTime: 50 });
     const events = crack(30, 0, 0.5);
     const fifthFailure = events[4 * 4 + 3]!;
     const d = feed(e, events);
     assert.deepEqual(brief(d.slice(0, 1)), [['block', ATTACKER, 'auth-failures', fifthFailure.at]]);
-    assert.equal(d[0]!.expiresAt, fifthFailure.at + 600);
+    assert.equal(d[0]!.expiresAt, fifthFailure.at + 50);
     const ext = d.slice(1);
     assert.ok(ext.length > 0 && ext.every((x) => x.action === 'extend'));
     const lastRequest = events.filter((x) => x.msg.kind === 'request').at(-1)!;
-    assert.equal(e.policy.recordOf(ATTACKER)?.expiresAt, lastRequest.at + 600);
+    assert.equal(e.policy.recordOf(ATTACKER)?.expiresAt, lastRequest.at + 50);
     assert.equal(e.stats.repeatVerdicts, 0);
     assert.ok(e.stats.blockedPackets > 0);
-    const lifted = e.tick(lastRequest.at + 600);
+    const lifted = e.tick(lastRequest.at + 50);
     assert.deepEqual(
       lifted.filter((x) => x.action === 'unblock').map((x) => [x.reason, x.at]),
-      [['expired', lastRequest.at + 600]],
+      [['expired', lastRequest.at + 50]],
     );
   });
 
@@ -113,9 +114,10 @@ describe('Engine', () => {
     assert.deepEqual(brief(first), [['block', ATTACKER, 'scanner', 2]]);
     assert.deepEqual(brief(second), [['block', '203.0.113.67', 'scanner', 3]]);
     assert.notEqual(first, second, 'a later event does not reuse the array handed out');
-    // A blocked address's request renews its block (after EXTEND_INTERVAL) without being judged again.
-    const renew = e.onEvent(options({ at: 4.5, ip: ATTACKER, ua: 'friendly-scanner' }));
-    assert.deepEqual(brief(renew), [['extend', ATTACKER, 'scanner', 4.5]]);
+    // A blocked address's request renews its block without being judged again (reported once
+    // extendInterval has passed: 60 s at BLOCKTIME 600).
+    const renew = e.onEvent(options({ at: 62.5, ip: ATTACKER, ua: 'friendly-scanner' }));
+    assert.deepEqual(brief(renew), [['extend', ATTACKER, 'scanner', 62.5]]);
     assert.equal(e.stats.blockedPackets, 1);
     assert.equal(e.stats.verdicts.scanner, 2);
   });
@@ -215,7 +217,7 @@ describe('Engine', () => {
   });
 
   test('a misconfigured phone among working ones is blocked and labelled', () => {
-    const e = engine({ hitCount: 10 });
+    const e = engine({ hitCount: 10, blockTime: 40 }); // renewals reported every 4 s
     const callId = uniq('dead-ext-');
     const bad: SipEvent[] = [];
     for (let i = 0; i < 12; i++) {
@@ -262,9 +264,9 @@ describe('Engine', () => {
     const e = engine();
     assert.equal(e.block(ATTACKER, 10)[0]!.reason, 'manual');
     assert.ok(e.policy.isBlocked(ATTACKER));
-    assert.equal(e.onEvent(options({ at: 20, ip: ATTACKER }))[0]!.action, 'extend');
-    assert.equal(e.unblock(ATTACKER, 30)[0]!.action, 'unblock');
-    assert.deepEqual(e.onEvent(options({ at: 40, ip: ATTACKER })), []);
+    assert.equal(e.onEvent(options({ at: 70, ip: ATTACKER }))[0]!.action, 'extend');
+    assert.equal(e.unblock(ATTACKER, 80)[0]!.action, 'unblock');
+    assert.deepEqual(e.onEvent(options({ at: 90, ip: ATTACKER })), []);
   });
 
   test('restored blocks are renewed by traffic and lifted on time', () => {

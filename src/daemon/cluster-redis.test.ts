@@ -90,7 +90,8 @@ describe('cluster mode on real Redis: what a returning host must not bring back'
     const conf = join(dir, name, 'sipprot.conf');
     writeFileSync(
       conf,
-      `STATE_DIR=${join(dir, name, 'state')}\nHIT_COUNT=3\nBLOCKTIME=600\nWEB_LISTEN=off\n` +
+      // BLOCKTIME 30: a renewal is written out every 3 s (a tenth), so the partitioned host's reach its outbox soon.
+      `STATE_DIR=${join(dir, name, 'state')}\nHIT_COUNT=3\nBLOCKTIME=30\nWEB_LISTEN=off\n` +
         `CLUSTER_REDIS_URL=${url}\nCLUSTER_HOST_ID=${name}\n`,
     );
     const config = parseConfig(readFileSync(conf, 'utf8'), { source: conf });

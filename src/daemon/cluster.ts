@@ -22,6 +22,7 @@ import { findConfigKey } from '../core/config/keys.js';
 import { fleetWideKeys } from '../core/config/scope.js';
 import type { AccessLists } from '../core/lists/lists.js';
 import type { GuardedChange, Lockout } from '../core/lists/lockout.js';
+import { extendInterval } from '../core/policy/held.js';
 import type { AttackRecord } from '../core/records.js';
 import type { Config, Decision, ListEntry, ListName } from '../core/types.js';
 import type { GeoDatabase } from '../geoip/database.js';
@@ -135,7 +136,7 @@ export class ClusterNode {
       log: p.log,
       clock: p.clock,
       version: VERSION,
-      extendStep: Math.max(1, Math.min(60, config.blockTime / 10)),
+      extendStep: extendInterval(config.blockTime),
     });
   }
 

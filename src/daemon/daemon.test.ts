@@ -111,9 +111,11 @@ describe('daemon (fake firewall, frames handed in)', () => {
 
   it('history: the block with the answers the server gave, renewals summed up, the unblock by the CLI', async () => {
     const ip = '203.0.113.88';
-    const t = Date.now() / 1000 - 10;
-    // Three failures block; the attacker keeps going 2 s and 4 s later: two renewals.
-    for (const [i, at] of [t, t + 0.01, t + 0.02, t + 2, t + 4].entries()) {
+    const t = Date.now() / 1000 - 200;
+    // Three failures block; the attacker keeps going: a packet within a minute is renewed in
+    // the policy only, the ones 61 s and 122 s later are written out (BLOCKTIME 600: at most
+    // one written renewal a minute): two renewals.
+    for (const [i, at] of [t, t + 0.01, t + 0.02, t + 30, t + 61, t + 122].entries()) {
       const id = `h${i}`;
       daemon.packets.onFrame(RAW_IP, at, register(ip, 5070, id, 1, true));
       daemon.packets.onFrame(
@@ -141,7 +143,7 @@ describe('daemon (fake firewall, frames handed in)', () => {
     ]);
     assert.equal(events[1]!.userAgent, 'Evil/1.0');
     assert.equal(events[0]!.renewals, 2);
-    assert.ok(events[0]!.lastSeen !== null && events[0]!.lastSeen >= t + 4);
+    assert.ok(events[0]!.lastSeen !== null && events[0]!.lastSeen >= t + 122);
     const check = await admin.check(ip);
     assert.equal(check.recent.length, 2);
   });

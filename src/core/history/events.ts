@@ -56,9 +56,12 @@ export interface NewHistoryEvent {
   attempts: number;
   /** block: when it lifts (null: permanent). */
   expiresAt: number | null;
-  /** unblock, expire: how often the block was renewed while it ran (since the daemon started). */
+  /**
+   * unblock, expire: how often the block's renewal was written out while it ran (since the
+   * daemon started; at most once per extendInterval, core/policy/held.ts).
+   */
   renewals: number | null;
-  /** unblock, expire: the last renewal, i.e. the last attack packet counted. */
+  /** unblock, expire: when the last renewal was written out (within extendInterval of the last attack packet). */
   lastSeen: number | null;
   misconfiguredPhone: boolean;
   /** The block's note, a list entry's note, or the settings changed. */

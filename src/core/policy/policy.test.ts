@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { aBlock } from '../records.testkit.js';
 import type { Verdict } from '../types.js';
 import { MinHeap } from './heap.js';
-import { type ListLookup, Policy, type PolicyConfig } from './policy.js';
+import { extendInterval, type ListLookup, Policy, type PolicyConfig } from './policy.js';
 
 const IP = '203.0.113.7';
 
@@ -137,20 +137,33 @@ describe('Policy: renewal and expiry', () => {
     assert.equal(p.recordOf(IP)?.expiresAt, 600);
   });
 
-  test('a flood renews exactly but reports at most one renewal a second', () => {
-    const p = policy({ blockTime: 600 });
-    p.onVerdict(verdict(0));
-    const decisions = [];
-    for (let i = 1; i <= 10_000; i++) decisions.push(...p.onPacket(IP, i * 0.001)); // 10 s of 1000 pps
-    assert.equal(decisions.length, 10, `got ${decisions.length}`);
-    assert.equal(p.recordOf(IP)?.expiresAt, 610);
-    assert.equal(decisions.at(-1)!.expiresAt, 600 + 10);
+  test('a flood renews exactly but reports a renewal at most every tenth of BLOCKTIME (1-60 s)', () => {
+    for (const [blockTime, interval] of [
+      [5, 1],
+      [20, 2],
+      [600, 60],
+      [86_400, 60],
+    ] as const) {
+      assert.equal(extendInterval(blockTime), interval);
+      const p = policy({ blockTime });
+      p.onVerdict(verdict(0));
+      const decisions = [];
+      // Ten intervals of 100 pps (times in whole ms, so no sum of floats decides a boundary).
+      for (let ms = 10; ms <= interval * 10_000; ms += 10) decisions.push(...p.onPacket(IP, ms / 1000));
+      assert.equal(decisions.length, 10, `BLOCKTIME ${blockTime}: got ${decisions.length}`);
+      assert.ok(
+        decisions.every((d, i) => d.action === 'extend' && d.at === interval * (i + 1)),
+        `BLOCKTIME ${blockTime}: one renewal each ${interval} s`,
+      );
+      assert.equal(p.recordOf(IP)?.expiresAt, blockTime + interval * 10);
+      assert.equal(decisions.at(-1)!.expiresAt, blockTime + interval * 10);
+    }
   });
 
   test('an unreported renewal is reported when the reported expiry comes due', () => {
     const p = policy({ blockTime: 600 });
     p.onVerdict(verdict(0));
-    assert.deepEqual(p.onPacket(IP, 0.5), [], 'within a second of the block: not reported');
+    assert.deepEqual(p.onPacket(IP, 0.5), [], 'within the interval after the block: not reported');
     const d = p.tick(600);
     assert.deepEqual(
       d.map((x) => [x.action, x.at, x.expiresAt]),

@@ -22,7 +22,7 @@
 import type { BlockRecord, Config, Decision, DecisionReason, Rule, Verdict } from '../types.js';
 import { bareRecord, decisionOf, RecordParts, verdictRecord } from './block-record.js';
 import { type CountryLookup, gateOf, type ListLookup } from './gate.js';
-import { EXTEND_INTERVAL, HeldBlocks } from './held.js';
+import { extendInterval, HeldBlocks } from './held.js';
 import { blockNote, observeNote, permanentNote, prefixNote } from './notes.js';
 import { PrefixHolds } from './prefix-hold.js';
 import { V4_UNKNOWN } from './source-slots.js';
@@ -46,7 +46,7 @@ const NO_DECISIONS: Decision[] = Object.freeze([]) as unknown as Decision[];
 /** Observed addresses kept before expired ones are pruned. */
 const OBSERVED_PRUNE_AT = 100_000;
 
-export { EXTEND_INTERVAL };
+export { extendInterval };
 
 export interface PolicyStats {
   verdicts: number;
