@@ -25,7 +25,7 @@ import type { Alert } from './detect/alerts.js';
 import { Detector, type DetectorOptions, type DetectorStats } from './detect/detector.js';
 import type { NearMiss } from './detect/near-miss.js';
 import { PortSet, remoteOf } from './detect/ports.js';
-import { canonicalV4Number } from './net/ip.js';
+import { LocalAddresses } from './local-addresses.js';
 import { Policy, type PolicyDeps, type PolicyStats } from './policy/policy.js';
 import { V4_UNKNOWN } from './policy/source-slots.js';
 import { LEAN_REQUEST, LEAN_RESPONSE, START_REQUEST, START_RESPONSE } from './sip/parse.js';
@@ -90,15 +90,8 @@ export class Engine {
   readonly detector: Detector;
   readonly policy: Policy;
   private readonly ports: PortSet;
-  private readonly local = new Set<string>();
-  /** The canonical IPv4 ones among `local` as numbers; `localV4More`: more than localOneV4. */
-  private readonly localV4 = new Set<number>();
-  private localV4More = false;
+  private readonly local = new LocalAddresses();
   private readonly inferLocal: boolean;
-  /** The first local address: most hosts have one, and a string compare beats a Set lookup. */
-  private localOne: string | null = null;
-  /** localOne as canonicalV4Number gives it (-1: none, or not IPv4): the hook compares numbers. */
-  private localOneV4 = -1;
   private readonly onVerdict: ((v: Verdict) => void) | undefined;
   private readonly onAlert: ((a: Alert) => void) | undefined;
   private readonly onObserve: ((d: Decision) => void) | undefined;
@@ -121,7 +114,7 @@ export class Engine {
 
   constructor(config: Config, deps: EngineDeps) {
     this.ports = new PortSet(config.sipPorts);
-    for (const ip of deps.localAddresses ?? []) this.addLocal(ip);
+    for (const ip of deps.localAddresses ?? []) this.local.add(ip);
     this.inferLocal = deps.localAddresses === undefined;
     this.onVerdict = deps.onVerdict;
     this.onAlert = deps.onAlert;
@@ -148,13 +141,13 @@ export class Engine {
     const remote = remoteOf(ev, this.ports);
     if (remote === null) {
       this.counts.ignored++;
-      this.detector.onLocal(ev, this.isLocal(ev.src), this.isLocal(ev.dst));
+      this.detector.onLocal(ev, this.local.has(ev.src), this.local.has(ev.dst));
       return this.done();
     }
-    if (this.isLocalRemote(remote)) {
+    if (this.local.has(remote)) {
       this.counts.local++;
       // The server's own requests and their answers prove the peers it talks to (outbound.ts).
-      this.detector.onLocal(ev, this.isLocal(ev.src), this.isLocal(ev.dst));
+      this.detector.onLocal(ev, this.local.has(ev.src), this.local.has(ev.dst));
       return this.done();
     }
     if (ev.msg.kind === 'request') {
@@ -222,42 +215,20 @@ export class Engine {
       settled &&
       (asked & START_REQUEST) !== 0 &&
       this.ports.has(dport) &&
-      !this.isLocalRemote(src, srcV4) &&
+      !this.local.has(src, srcV4) &&
       this.policy.isBlocked(src, srcV4)
     )
       kinds |= START_REQUEST;
     if (
       (asked & (START_RESPONSE | LEAN_RESPONSE)) !== 0 &&
       this.ports.has(sport) &&
-      !this.isLocalRemote(dst, dstV4)
+      !this.local.has(dst, dstV4)
     ) {
       if (settled && (asked & START_RESPONSE) !== 0 && this.policy.isBlocked(dst, dstV4))
         kinds |= START_RESPONSE;
       else kinds |= asked & LEAN_RESPONSE;
     }
     return kinds;
-  }
-
-  /**
-   * A remote address that is one of the host's own (most hosts have one: a compare first).
-   * `v4`: its number when the caller read it from packet bytes (decidedByAddress): two
-   * canonical IPv4 texts are equal exactly when their numbers are, and numbers read no
-   * string (a string Set's lookup was 1.8% of a mixed replay, which learns two servers).
-   */
-  private isLocalRemote(ip: string, v4 = V4_UNKNOWN): boolean {
-    const n = this.local.size;
-    if (n === 0) return false;
-    if (v4 >= 0) return v4 === this.localOneV4 || (this.localV4More && this.localV4.has(v4));
-    return ip === this.localOne || (n > 1 && this.local.has(ip));
-  }
-
-  private addLocal(ip: string): void {
-    const v4 = canonicalV4Number(ip);
-    this.local.add(ip);
-    if (v4 >= 0) this.localV4.add(v4);
-    if (this.localOne === null) this.localOneV4 = v4;
-    this.localOne ??= ip;
-    this.localV4More = this.localV4.size > (this.localOneV4 >= 0 ? 1 : 0);
   }
 
   /** The decisions collected in `buf`, handed over (a fresh buffer takes its place), or NONE. */
@@ -361,8 +332,8 @@ export class Engine {
   /** A challenge sent from a SIP port comes from the local server (replay only). */
   private learnLocal(ev: SipEvent): void {
     const s = ev.msg.status;
-    if ((s !== 401 && s !== 407) || ev.src === this.localOne || this.local.has(ev.src)) return;
-    this.addLocal(ev.src);
+    if ((s !== 401 && s !== 407) || this.local.has(ev.src)) return;
+    this.local.add(ev.src);
   }
 
   private raise(): void {
@@ -372,10 +343,6 @@ export class Engine {
       this.onAlert?.(a);
     }
     alerts.length = 0;
-  }
-
-  private isLocal(ip: string): boolean {
-    return ip === this.localOne || this.local.has(ip);
   }
 
   private judge(out: Decision[]): void {
