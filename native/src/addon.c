@@ -4,6 +4,7 @@
  */
 #include <node_api.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <uv.h>
 #include <string.h>
@@ -291,31 +292,11 @@ static napi_value nft_apply_js(napi_env env, napi_callback_info info) {
     bool add = false;
     CHECK(napi_get_element(env, op, 0, &v));
     CHECK(napi_get_value_bool(env, v, &add));
-    CHECK(napi_get_element(env, op, 1, &v));
-    CHECK(napi_get_value_string_utf8(env, v, names[i], sizeof names[i], &len));
-    CHECK(napi_get_element(env, op, 2, &v));
-    napi_typedarray_type kt;
-    size_t klen = 0;
-    void *kdata = NULL;
-    CHECK(napi_get_typedarray_info(env, v, &kt, &klen, &kdata, NULL, NULL));
-    int32_t key_len = 0;
-    CHECK(napi_get_element(env, op, 3, &v));
-    CHECK(napi_get_value_int32(env, v, &key_len));
-    if (kt != napi_uint8_array || (key_len != 4 && key_len != 16) || klen % (size_t)key_len != 0)
-      return throw_msg(env, "nftApply: keys must be a Uint8Array of 4- or 16-byte addresses");
-    size_t count = klen / (size_t)key_len;
-    const double *timeouts = NULL;
-    CHECK(napi_get_element(env, op, 4, &v));
-    napi_valuetype vt;
-    CHECK(napi_typeof(env, v, &vt));
-    if (vt != napi_null && vt != napi_undefined) {
-      napi_typedarray_type tt;
-      size_t tlen = 0;
-      void *tdata = NULL;
-      CHECK(napi_get_typedarray_info(env, v, &tt, &tlen, &tdata, NULL, NULL));
-      if (tt != napi_float64_array || tlen != count)
-        return throw_msg(env, "nftApply: timeouts must be a Float64Array, one per key");
-      timeouts = (const double *)tdata;
+    const char *why = read_key_op(env, op, 1, false, names[i], sizeof names[i], &ops[i]);
+    if (why != NULL) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "nftApply: %s", why);
+      return throw_msg(env, msg);
     }
     bool exclusive = false;
     uint32_t arity = 0;
@@ -324,7 +305,8 @@ static napi_value nft_apply_js(napi_env env, napi_callback_info info) {
       CHECK(napi_get_element(env, op, 5, &v));
       CHECK(napi_get_value_bool(env, v, &exclusive));
     }
-    ops[i] = (nft_op_t){add, exclusive, names[i], (const uint8_t *)kdata, (size_t)key_len, count, timeouts};
+    ops[i].add = add;
+    ops[i].exclusive = exclusive;
   }
   char err[512] = "";
   if (nft_apply(netns, table, ops, nops, err, sizeof err) != 0) {

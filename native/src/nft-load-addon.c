@@ -11,6 +11,7 @@
  * refused chunk rejects with an Error (code SP_ERR_FIREWALL) carrying `loaded`.
  */
 #include <node_api.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,42 +99,18 @@ static napi_value load_async_js(napi_env env, napi_callback_info info) {
   if (chunk < 1) return fail(env, l, "nftLoadAsync: chunk must be at least 1");
   l->chunk = (size_t)chunk;
   for (uint32_t i = 0; i < nops; i++) {
-    napi_value op, v;
+    napi_value op;
     CHECK_L(napi_get_element(env, argv[2], i, &op));
-    CHECK_L(napi_get_element(env, op, 0, &v));
-    CHECK_L(napi_get_value_string_utf8(env, v, l->names[i], sizeof l->names[i], &len));
-    CHECK_L(napi_get_element(env, op, 1, &v));
-    napi_typedarray_type kt;
-    size_t klen = 0;
-    void *kdata = NULL;
-    CHECK_L(napi_get_typedarray_info(env, v, &kt, &klen, &kdata, NULL, NULL));
-    int32_t key_len = 0;
-    CHECK_L(napi_get_element(env, op, 2, &v));
-    CHECK_L(napi_get_value_int32(env, v, &key_len));
-    if (kt != napi_uint8_array || (key_len != 4 && key_len != 16) || klen % (size_t)key_len != 0)
-      return fail(env, l, "nftLoadAsync: keys must be a Uint8Array of 4- or 16-byte addresses");
-    size_t count = klen / (size_t)key_len;
-    nft_op_t *o = &l->ops[l->nops++];
-    *o = (nft_op_t){1, 0, l->names[i], NULL, (size_t)key_len, count, NULL};
-    uint8_t *keys = malloc(klen > 0 ? klen : 1);
-    if (keys == NULL) return fail(env, l, "out of memory");
-    memcpy(keys, kdata, klen);
-    o->keys = keys;
-    CHECK_L(napi_get_element(env, op, 3, &v));
-    napi_valuetype vt;
-    CHECK_L(napi_typeof(env, v, &vt));
-    if (vt != napi_null && vt != napi_undefined) {
-      napi_typedarray_type tt;
-      size_t tlen = 0;
-      void *tdata = NULL;
-      CHECK_L(napi_get_typedarray_info(env, v, &tt, &tlen, &tdata, NULL, NULL));
-      if (tt != napi_float64_array || tlen != count)
-        return fail(env, l, "nftLoadAsync: timeouts must be a Float64Array, one per key");
-      double *t = malloc(count > 0 ? count * sizeof(double) : 1);
-      if (t == NULL) return fail(env, l, "out of memory");
-      memcpy(t, tdata, count * sizeof(double));
-      o->timeouts = t;
+    nft_op_t *o = &l->ops[l->nops];
+    const char *why = read_key_op(env, op, 0, true, l->names[i], sizeof l->names[i], o);
+    if (why != NULL) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "nftLoadAsync: %s", why);
+      return fail(env, l, msg);
     }
+    o->add = 1;
+    o->exclusive = 0;
+    l->nops++;
   }
   napi_value promise, name;
   CHECK_L(napi_create_promise(env, &l->deferred, &promise));
