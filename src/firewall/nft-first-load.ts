@@ -15,9 +15,12 @@
  * files (~0.4 s for 100k lines here), then the lists and the chains go in. The kernel's
  * inserts of the blocks (0.15-0.3 s for 100k) and one `nft -f` are then off the path to
  * a complete table, for one `nft -f` more.
+ *
+ * Every other load (a reload, a reconcile, a table already there, no netlink) is the whole
+ * table in one `nft -f` transaction (loadWhole).
  */
 
-import type { FirewallOptions } from '../ports/firewall.js';
+import type { FirewallLists, FirewallOptions, FirewallState } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
 import { elementCount, loadElements, type NftNetlink } from './nft-netlink.js';
 import { type Layout, type SetElements, TABLE } from './nft-render.js';
@@ -29,12 +32,53 @@ import {
   renderSecondStep,
 } from './nft-render-init.js';
 import type { NftSession } from './nft-session.js';
-import type { RenderState } from './state.js';
+import { prepareLists, prepareState, type RenderState } from './state.js';
 
 export interface FirstLoadDeps {
   session: NftSession;
   netlink: NftNetlink;
   log: Logger | undefined;
+}
+
+/** What a load put in the kernel: `elements` went over netlink (null: a refused chunk, then nft -f; undefined: nft -f). */
+export interface LoadResult {
+  layout: Layout;
+  elements: SetElements[] | null | undefined;
+}
+
+/** The whole table in one `nft -f` transaction. */
+export async function loadWhole(session: NftSession, state: RenderState): Promise<LoadResult> {
+  const { script, layout } = renderInit(state);
+  await session.runScript(script);
+  return { layout, elements: undefined };
+}
+
+/**
+ * A start's load (Firewall.initInSteps): in steps when `first` is given (the process's
+ * first load, no table in the kernel, netlink), else `held()`, `lists()`, then the whole
+ * table in one transaction. The same table either way.
+ */
+export async function loadStart(
+  first: FirstLoadDeps | null,
+  session: NftSession,
+  options: FirewallOptions,
+  held: () => Promise<FirewallState>,
+  lists: () => Promise<FirewallLists>,
+): Promise<LoadResult & { state: RenderState }> {
+  if (!first) {
+    const state = prepareState({ ...(await held()), options });
+    const whole = { ...state, lists: prepareLists(await lists()) };
+    return { ...(await loadWhole(session, whole)), state: whole };
+  }
+  return loadInSteps(
+    first,
+    options,
+    async () => {
+      const { lists: _, ...blocks } = prepareState({ ...(await held()), options });
+      return blocks;
+    },
+    async () => prepareLists(await lists()),
+  );
 }
 
 /**

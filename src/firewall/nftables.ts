@@ -29,7 +29,7 @@ import { DEFAULT_FIREWALL_OPTIONS } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
 import { growth, type KnownElements, knownOf, knownOfList } from './list-grow.js';
 import { checkNft, hasTable } from './nft-check.js';
-import { loadInSteps, loadSplit } from './nft-first-load.js';
+import { type FirstLoadDeps, type LoadResult, loadSplit, loadStart, loadWhole } from './nft-first-load.js';
 import { dropCounters, elementCount, loadElements, type NftNetlink, openNetlink } from './nft-netlink.js';
 import { parseTable } from './nft-parse.js';
 import type { DynamicChange, Layout } from './nft-render.js';
@@ -43,18 +43,10 @@ import {
   type SetElements,
   TABLE,
 } from './nft-render.js';
-import { renderInit } from './nft-render-init.js';
 import { NftSession, shorten } from './nft-session.js';
 import { hostCount } from './packed-hosts.js';
 import type { ListSet, PrefixElement, RenderState } from './state.js';
-import {
-  checkOptions,
-  parsePrefixBlock,
-  prepareFeeds,
-  prepareLists,
-  prepareState,
-  timeoutMs,
-} from './state.js';
+import { checkOptions, parsePrefixBlock, prepareFeeds, prepareState, timeoutMs } from './state.js';
 import { parseHost, toRanges } from './validate.js';
 
 interface NftablesFirewallOptions {
@@ -120,19 +112,20 @@ export class NftablesFirewall implements Firewall {
     const state = prepareState(desired);
     return this.enqueue(async () => {
       const started = performance.now();
-      if (this.netlink && !this.initialized && !(await this.tableInKernel())) {
-        const r = await loadSplit(this.firstLoadDeps(this.netlink), state);
-        this.loaded(state, r, started);
-      } else await this.loadWhole(state, started);
+      const first = await this.firstLoad();
+      this.loaded(
+        state,
+        first ? await loadSplit(first, state) : await loadWhole(this.session, state),
+        started,
+      );
     });
   }
 
   /**
-   * init in steps (a start: daemon/kernel-first.ts). The process's first load with no
-   * table in the kernel makes the table while `held()` reads the running blocks, inserts
-   * them off the event loop while `lists()` reads the list files, then loads the lists
-   * (nft-first-load.ts loadInSteps). Otherwise `held()`, `lists()`, then init of the
-   * whole. The same table either way.
+   * init in steps (a start: daemon/kernel-first.ts; nft-first-load.ts loadStart): the
+   * process's first load with no table in the kernel makes the table while `held()` reads
+   * the running blocks, inserts them off the event loop while `lists()` reads the list
+   * files, then loads the lists; otherwise the whole table in one transaction.
    */
   async initInSteps(
     options: FirewallOptions,
@@ -142,53 +135,32 @@ export class NftablesFirewall implements Firewall {
     const checked = checkOptions(options);
     return this.enqueue(async () => {
       const started = performance.now();
-      if (this.netlink && !this.initialized && !(await this.tableInKernel())) {
-        const r = await loadInSteps(
-          this.firstLoadDeps(this.netlink),
-          checked,
-          async () => {
-            const { lists: _, ...blocks } = prepareState({ ...(await held()), options: checked });
-            return blocks;
-          },
-          async () => prepareLists(await lists()),
-        );
-        this.loaded(r.state, r, started);
-      } else {
-        const state = prepareState({ ...(await held()), options: checked });
-        await this.loadWhole({ ...state, lists: prepareLists(await lists()) }, started);
-      }
+      const r = await loadStart(await this.firstLoad(), this.session, checked, held, lists);
+      this.loaded(r.state, r, started);
     });
   }
 
-  private firstLoadDeps(netlink: NftNetlink) {
-    return { session: this.session, netlink, log: this.log };
+  /** What a split first load needs, or null: a later load, no netlink, or a table already there (one transaction). */
+  private async firstLoad(): Promise<FirstLoadDeps | null> {
+    if (!this.netlink || this.initialized || (await this.tableInKernel())) return null;
+    return { session: this.session, netlink: this.netlink, log: this.log };
   }
 
-  /** The whole table in one `nft -f` transaction (a reload, a reconcile, a table already there). */
-  private async loadWhole(state: RenderState, started: number): Promise<void> {
-    const { script, layout } = renderInit(state);
-    await this.session.runScript(script);
-    this.known = nothingKnown();
-    // An empty list's elements are known (none) without rendering them.
-    for (const l of ['allow', 'deny', 'country'] as const)
-      if (layout[l][4].length + layout[l][6].length === 0) this.known[l] = new Map();
-    this.loaded(state, { layout, elements: undefined }, started);
-  }
-
-  /** After a load: what the kernel now holds, said. `elements`: a split load's (null: it fell back to nft -f). */
-  private loaded(
-    state: RenderState,
-    r: { layout: Layout; elements: SetElements[] | null | undefined },
-    started: number,
-  ): void {
+  /**
+   * After a load: what the kernel now holds, said. `elements`: a split load's (null: it
+   * fell back to nft -f; undefined: one nft -f of the whole table).
+   */
+  private loaded(state: RenderState, r: LoadResult, started: number): void {
     this.layout = r.layout;
-    if (r.elements !== undefined) {
-      this.known = nothingKnown();
-      // Worked out when a list change first needs them (~0.1 s for 1M entries).
-      const sets = r.elements;
-      if (sets)
-        for (const l of ['allow', 'deny', 'country'] as const) this.known[l] = () => knownOfList(sets, l);
-    }
+    this.known = nothingKnown();
+    const sets = r.elements;
+    // Worked out when a list change first needs them (~0.1 s for 1M entries).
+    if (sets)
+      for (const l of ['allow', 'deny', 'country'] as const) this.known[l] = () => knownOfList(sets, l);
+    // After a whole nft -f, an empty list's elements are known (none) without rendering them.
+    if (sets === undefined)
+      for (const l of ['allow', 'deny', 'country'] as const)
+        if (r.layout[l][4].length + r.layout[l][6].length === 0) this.known[l] = new Map();
     this.initialized = true;
     this.options = state.options;
     this.warm();
