@@ -12,7 +12,14 @@ import { NftablesFirewall } from '../src/firewall/nftables.js';
 import { ReconcilingFirewall } from '../src/firewall/reconcile.js';
 import type { FirewallOptions, FirewallState } from '../src/ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS, emptyFirewallState } from '../src/ports/firewall.js';
-import { createPair, type Link, type Netns, removeStaleNamespaces, run } from './netns.testkit.js';
+import {
+  createPair,
+  type Link,
+  NETNS_PREFIX,
+  type Netns,
+  removeStaleNamespaces,
+  run,
+} from './netns.testkit.js';
 import { udpEcho, udpProbe } from './udp.testkit.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -442,7 +449,7 @@ describe('netns helper', () => {
     const before = await rootLinks();
     const { a, b, link, destroy } = await createPair('helper');
     try {
-      assert.match(a.name, new RegExp(`^sptest-helper-a-${process.pid}-\\d+$`));
+      assert.match(a.name, new RegExp(`^${NETNS_PREFIX}helper-a-${process.pid}-\\d+$`));
       assert.notEqual(a.name, b.name);
       assert.deepEqual((await a.addresses(link.dev)).slice(0, 2), [link.a4, link.a6]);
       assert.deepEqual(await rootLinks(), before, 'no interface appeared in the root namespace');

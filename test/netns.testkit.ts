@@ -28,7 +28,13 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
-const PREFIX = 'sptest-';
+// SPTEST_NETNS_TAG (letters and digits, e.g. a helper's name) goes into every name, so the
+// namespaces of people sharing the machine tell apart in `ip netns list`.
+const TAG = /^[a-zA-Z0-9]{1,12}$/.test(process.env.SPTEST_NETNS_TAG ?? '')
+  ? `${process.env.SPTEST_NETNS_TAG}-`
+  : '';
+/** What every name of a namespace this kit makes begins with. */
+export const NETNS_PREFIX = `sptest-${TAG}`;
 let counter = 0;
 const live = new Set<Netns>();
 
@@ -91,7 +97,7 @@ export class Netns {
   static async create(label = 'ns'): Promise<Netns> {
     if (!canUseNamespaces()) throw new Error('network namespace tests must run as root');
     if (!/^[a-zA-Z0-9-]{1,20}$/.test(label)) throw new Error(`bad namespace label '${label}'`);
-    const ns = new Netns(`${PREFIX}${label}-${process.pid}-${++counter}`);
+    const ns = new Netns(`${NETNS_PREFIX}${label}-${process.pid}-${++counter}`);
     await run(['ip', 'netns', 'add', ns.name]);
     live.add(ns);
     await ns.exec(['ip', 'link', 'set', 'lo', 'up']);
