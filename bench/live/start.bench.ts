@@ -23,7 +23,8 @@
  *    exactly the N blocks and N entries seeded, or the run fails; the RSS read, the daemon
  *    stopped (SIGTERM; it deletes its table) and that timed too.
  * Prints one line per size, then the daemon's start phases (its "firewall reconciled" line:
- * boot, open, lists, geo, store, check, state, load; wall ms and CPU ms of every thread).
+ * boot, open, lists, geo, store, check, state, load, access — the daemon's lists parsed after
+ * the table is complete; wall ms and CPU ms of every thread).
  * `--cpu-prof`: the daemon runs with the probe (bench/live/probe.mjs)
  * profiling from its first line of JavaScript to "sipprotd started"; the top functions are
  * printed (the profiler slows the start a little: the timed line is then not comparable).

@@ -11,7 +11,9 @@
  * The parts go one after the other, each read while the firewall loads the one before
  * (Firewall.initInSteps; 2 cores): the table is made (nft -f) while the store is read, the
  * running blocks are inserted on another thread while the lists are read (the kernel's
- * inserts: 0.15-0.3 s for 100k here), then the lists go in.
+ * inserts: 0.15-0.3 s for 100k here), then the lists go in. The lists are read for the
+ * kernel as numbers (core/lists/list-columns.ts); the daemon's own lists (entries, notes,
+ * lookups) are parsed from the same text once the table is in.
  *
  * What it hands on (Opened.early) the Daemon takes as its own: the parsed lists, the geo
  * database when countries needed it. "Never silently off": a load that fails fails the
@@ -20,8 +22,8 @@
  */
 
 import type { CountryRanges } from '../core/geoip/table.js';
-import type { AccessLists } from '../core/lists/lists.js';
-import type { Config } from '../core/types.js';
+import { parseListColumns } from '../core/lists/list-columns.js';
+import type { Config, ListName } from '../core/types.js';
 import { packHeldV4 } from '../firewall/state.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { ListFiles } from '../lists/list-files.js';
@@ -68,42 +70,43 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
     phases.lap('state');
     return state;
   };
-  let read: { access: AccessLists; geo: Awaited<ReturnType<typeof countries>> | undefined } | undefined;
+  let geo: Awaited<ReturnType<typeof countries>> | undefined;
+  let texts: Record<ListName, string | null> | undefined;
   let desired: FirewallLists | undefined;
   const listsNow = async (): Promise<FirewallLists> => {
     phases.lap('table');
-    const access = readAccessLists(lists, o.log);
+    // Read once: the kernel's columns now, the daemon's lists from the same text after.
+    texts = { allow: lists.readText('allow'), deny: lists.readText('deny') };
+    const columns = { allow: parseListColumns(texts.allow ?? ''), deny: parseListColumns(texts.deny ?? '') };
     phases.lap('lists');
-    const geo = config.blockedCountries.length > 0 ? await countries(o) : undefined;
+    geo = config.blockedCountries.length > 0 ? await countries(o) : undefined;
     phases.lap('geo');
-    read = { access, geo };
     const l = kernelState({
       held: [],
-      lists: access,
+      lists: NO_LISTS,
       countries: geo ? geo.ranges : NO_COUNTRIES,
       config,
       now: clock(),
     });
-    desired = {
-      allow: l.allow,
-      deny: l.deny,
-      countries: l.countries,
-      ...(l.parsed ? { parsed: l.parsed } : {}),
-    };
+    desired = { allow: [], deny: [], countries: l.countries, columns };
     return desired;
   };
   if (o.kernel.initInSteps) await o.kernel.initInSteps(options, held, listsNow);
   else await o.kernel.init({ ...(await held()), ...(await listsNow()), options });
   phases.lap('load');
-  const { access, geo } = read!;
+  const loadedMs = Math.round(performance.now() - t1);
+  // The lists as the daemon judges with them (entries, notes, lookups; their errors and
+  // near-total entries said): built after the table is in, nothing is judged before.
+  const access = readAccessLists(lists, o.log, texts);
+  phases.lap('access');
   o.log.info(
     {
       why: 'start',
-      ms: Math.round(performance.now() - t1),
+      ms: loadedMs,
       readMs: Math.round(t1 - t0),
       dynamic: running,
-      allow: desired!.allow.length,
-      deny: desired!.deny.length,
+      allow: access.allowEntries().length,
+      deny: access.denyEntries().length,
       countries: desired!.countries.length,
       phases: phases.ms,
       cpu: phases.cpu,
@@ -122,11 +125,13 @@ const NO_COUNTRIES = { v4: [], v6: [] };
  * Where a start's time went (the start line's `phases`, wall ms, and `cpu`, ms of the
  * process's CPU, every thread; bench/live/start.bench.ts prints both): boot = from the
  * process's start to openParts (node itself, the module graph up to daemon/main.js),
- * open = lock, PID file, store open and check; lists = both files read and parsed; geo;
+ * open = lock, PID file, store open and check; lists = both files read and parsed for
+ * the kernel; geo;
  * store = the running blocks read; check = the wait for the firewall's check; state = the
  * running blocks' desired state; table = the wait for the table's first `nft -f` (made
  * while the store was read); load = the rest (the lists' sets and the chains by nft -f,
- * their elements over netlink, the wait for the running blocks' inserts).
+ * their elements over netlink, the wait for the running blocks' inserts); access = the
+ * daemon's lists parsed from the same text (after the table is complete).
  */
 class StartPhases {
   readonly ms: Record<string, number> = {};

@@ -8,15 +8,21 @@
  * every entry three more times that way.
  */
 import { hugeEntry, hugeEntryOf } from '../core/lists/entries.js';
-import { AccessLists } from '../core/lists/lists.js';
+import { AccessLists, parseListFile } from '../core/lists/lists.js';
 import { parseNetwork } from '../core/net/ip.js';
 import type { ListEntry, ListName } from '../core/types.js';
 import type { ListStorage } from '../ports/lists.js';
 import type { Logger } from '../ports/logger.js';
 
-export function readAccessLists(lists: ListStorage, log: Logger): AccessLists {
-  const allow = lists.readDetailed('allow');
-  const deny = lists.readDetailed('deny');
+/** `texts`: the files' texts read already (a start reads them once: kernel-first.ts). */
+export function readAccessLists(
+  lists: ListStorage,
+  log: Logger,
+  texts?: Record<ListName, string | null>,
+): AccessLists {
+  const read = (name: ListName) => (texts ? parseListFile(texts[name] ?? '') : lists.readDetailed(name));
+  const allow = read('allow');
+  const deny = read('deny');
   for (const [name, r] of [
     ['allow', allow],
     ['deny', deny],

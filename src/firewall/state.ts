@@ -16,6 +16,7 @@ import type {
 import { concatHosts, type PackedDynamic, type PackedHosts, packV4, packV6 } from './packed-hosts.js';
 import type { AddressRange } from './validate.js';
 import {
+  columnRanges,
   networkRanges,
   parseHost,
   parseRange,
@@ -147,12 +148,14 @@ export function prepareState(desired: FirewallState): RenderState {
 
 /** The lists of a desired state, validated and merged (prepareState's `lists`). */
 export function prepareLists(
-  desired: Pick<FirewallState, 'allow' | 'deny' | 'countries' | 'parsed'>,
+  desired: Pick<FirewallState, 'allow' | 'deny' | 'countries' | 'parsed' | 'columns'>,
 ): RenderState['lists'] {
-  const parsed = desired.parsed;
+  const { parsed, columns } = desired;
+  const ranges = (name: 'allow' | 'deny') =>
+    columns ? columnRanges(columns[name]) : parsed ? networkRanges(parsed[name]) : toRanges(desired[name]);
   return {
-    allow: parsed ? networkRanges(parsed.allow) : toRanges(desired.allow),
-    deny: parsed ? networkRanges(parsed.deny) : toRanges(desired.deny),
+    allow: ranges('allow'),
+    deny: ranges('deny'),
     country: toRanges(desired.countries),
   };
 }

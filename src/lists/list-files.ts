@@ -187,7 +187,8 @@ export class ListFiles implements ListStorage {
     return { added, updated };
   }
 
-  private readText(name: ListName): string | null {
+  /** The file's text as it is (null: no file); a safe file only. */
+  readText(name: ListName): string | null {
     const path = this.path(name);
     // An allow list anyone may write exempts anyone: refused, with what to run (issue 10 item 15).
     assertSafeFile(path, `the ${name} list`);

@@ -20,6 +20,7 @@
  *   refreshed ages out even when the daemon is gone. `setFeeds` replaces them all at once.
  * - Calls may be made concurrently; they are applied in call order.
  */
+import type { ListColumns } from '../core/lists/list-columns.js';
 import type { Network } from '../core/net/ip.js';
 
 export type TftpRatePer = 'second' | 'minute' | 'hour' | 'day';
@@ -62,6 +63,12 @@ export interface FirewallState {
    */
   parsed?: { allow: readonly Network[]; deny: readonly Network[] };
   /**
+   * The lists as a start's kernel load reads them (core/lists/list-columns.ts: IPv4 hosts
+   * as numbers, no object a line); with it `allow`, `deny` and `parsed` are not read.
+   * Repeats allowed; refused entries never in it.
+   */
+  columns?: { allow: ListColumns; deny: ListColumns };
+  /**
    * Dynamic blocks of single addresses already checked and packed, per family (a start
    * restores 100k-1M of them: daemon/kernel-first.ts packs them in one pass); `dynamic`
    * then holds only the others, none of them the same address. The kernel gets the same
@@ -71,7 +78,7 @@ export interface FirewallState {
 }
 
 /** A desired state's lists (initInSteps gives them after the rest). */
-export type FirewallLists = Pick<FirewallState, 'allow' | 'deny' | 'countries' | 'parsed'>;
+export type FirewallLists = Pick<FirewallState, 'allow' | 'deny' | 'countries' | 'parsed' | 'columns'>;
 
 /**
  * Single addresses side by side as the kernel takes them (4 or 16 bytes each, network
