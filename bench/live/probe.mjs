@@ -22,7 +22,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { startLagTrace } from '../lag-trace.mjs';
 
 const dir = process.env.SIPPROT_BENCH_PROBE;
@@ -57,6 +57,9 @@ function start(out, profile, tracing) {
     session.post('Profiler.setSamplingInterval', { interval: 1000 });
     session.post('Profiler.start');
   }
+  // When the first profile began, on the process's clock (performance.now(): 0 = the
+  // process's start): a profile's samples then line up with the daemon's start phases.
+  let profileOriginMs = performance.now();
   let seq = 0;
   let from = Date.now();
   let cpu = process.cpuUsage();
@@ -82,6 +85,7 @@ function start(out, profile, tracing) {
       cpuMs: { user: c.user / 1000, system: c.system / 1000 },
       memory: process.memoryUsage(),
       maxRssKb: process.resourceUsage().maxRSS,
+      profileOriginMs,
     };
     lag.reset();
     if (trace) {
@@ -96,6 +100,7 @@ function start(out, profile, tracing) {
     session.post('Profiler.stop', (err, res) => {
       if (!err) writeFileSync(join(out, `profile-${n}.cpuprofile`), JSON.stringify(res.profile));
       session.post('Profiler.start');
+      profileOriginMs = performance.now();
       write();
     });
   });
