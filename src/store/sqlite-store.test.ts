@@ -127,3 +127,39 @@ test("two stores on one file see each other's commits (CLI beside the daemon)", 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('commitEach takes each batch only once the one before is written, and rolls all back when one is refused', async () => {
+  const dir = tempDir();
+  const store = SqliteStore.open(dir);
+  try {
+    const ips = ['192.0.2.1', '192.0.2.2', '192.0.2.3'];
+    // What the connection holds when the next batch is taken: the read runs at once (no await
+    // in getBlock before it), inside the open transaction, and sees its rows so far.
+    const before: Array<Promise<unknown>> = [];
+    function* turns() {
+      for (const [k, ip] of ips.entries()) {
+        if (k > 0) before.push(store.getBlock(ips[k - 1]!));
+        yield { blocks: [aBlock(ip)], deleteBlocks: k === 2 ? [ips[0]!] : [] };
+      }
+    }
+    await store.commitEach(turns());
+    const seen = await Promise.all(before);
+    assert.deepStrictEqual(
+      seen.map((b) => (b as { ip: string } | null)?.ip ?? null),
+      ips.slice(0, 2),
+      'the batch before was written when the next was taken',
+    );
+    // The later batch's delete applies after the earlier block, as committed one by one.
+    assert.deepStrictEqual((await store.listBlocks()).map((b) => b.ip).sort(), ips.slice(1));
+
+    const bad = aBlock('192.0.2.9', { blockedAt: Number.NaN });
+    await rejectsWith(
+      store.commitEach([{ blocks: [aBlock('192.0.2.8')] }, { blocks: [bad] }]),
+      'SP_ERR_USAGE',
+    );
+    assert.equal(await store.getBlock('192.0.2.8'), null, 'the first batch rolled back with the refused one');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
