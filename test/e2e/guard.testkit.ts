@@ -22,6 +22,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DynamicBlock } from '../../src/ports/admin.js';
 import type { Lab } from '../lab/lab.testkit.js';
+import { NftSession, type SetElement, sipprotSet } from './nft-watch.testkit.js';
+
+export { NftSession, parseSetElements, type SetElement, SetWatcher } from './nft-watch.testkit.js';
 
 /** Where a guard runs: the lab's PBX namespace, or any namespace that looks like one (cluster hosts). */
 export type GuardHost = Pick<Lab, 'id'> & {
@@ -76,12 +79,6 @@ export async function waitFor<T>(
   }
 }
 
-/** One element of an nftables set: `timeout`/`expires` in seconds, null when it has none. */
-export interface SetElement {
-  timeout: number | null;
-  expires: number | null;
-}
-
 export type Settings = Record<string, string | number>;
 
 export class Guard {
@@ -94,6 +91,8 @@ export class Guard {
   readonly webPort: number;
   private child: ChildProcess | null = null;
   private exited: Promise<number | null> | null = null;
+  /** kernelSet's nft (nft-watch.testkit.ts: one open nft, not one per look). */
+  private nft: NftSession | null = null;
 
   private constructor(
     readonly lab: GuardHost,
@@ -193,6 +192,7 @@ export class Guard {
 
   /** Stops the daemon if it still runs (TERM, then KILL, by PID) and removes the temp dir. */
   async dispose(): Promise<void> {
+    this.nft?.close();
     const child = this.child;
     if (child && this.running) {
       child.kill('SIGTERM');
@@ -257,9 +257,8 @@ export class Guard {
     kind: 'dyn' | 'deny' | 'allow' | 'country',
     family?: 4 | 6,
   ): Promise<Map<string, SetElement>> {
-    const r = await nft(this.lab, ['-j', 'list', 'table', 'inet', 'sipprot']);
-    const name = new RegExp(`^${kind}${family ?? '[46]'}(_\\d+)?$`);
-    return parseSetElements(r.stdout, (set) => name.test(set));
+    this.nft ??= new NftSession(this.lab.ns.pbx);
+    return sipprotSet(await this.nft.ruleset(), kind, family);
   }
 
   /** Both dynamic sets, IPv4 and IPv6, in one map. */
@@ -298,84 +297,4 @@ export class Guard {
 /** `nft ...` inside the lab's PBX namespace; a missing table gives an empty result. */
 export function nft(lab: GuardHost, args: string[]): Promise<Result> {
   return lab.exec('pbx', ['nft', ...args]);
-}
-
-/** Elements of the sets in `nft -j` output, optionally only of the named sets. */
-export function parseSetElements(json: string, only?: (set: string) => boolean): Map<string, SetElement> {
-  const out = new Map<string, SetElement>();
-  if (!json.trim().startsWith('{')) return out;
-  const doc = JSON.parse(json) as { nftables: Array<Record<string, unknown>> };
-  for (const item of doc.nftables) {
-    const set = item.set as { name: string; elem?: unknown[] } | undefined;
-    if (!set || (only && !only(set.name))) continue;
-    for (const e of set.elem ?? []) {
-      if (typeof e === 'string') out.set(e, { timeout: null, expires: null });
-      else if (e && typeof e === 'object' && 'elem' in e) {
-        const el = (e as { elem: { val: unknown; timeout?: number; expires?: number } }).elem;
-        out.set(valText(el.val), { timeout: el.timeout ?? null, expires: el.expires ?? null });
-      } else if (e && typeof e === 'object') out.set(valText(e), { timeout: null, expires: null });
-    }
-  }
-  return out;
-}
-
-function valText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && 'prefix' in v) {
-    const p = (v as { prefix: { addr: string; len: number } }).prefix;
-    return `${p.addr}/${p.len}`;
-  }
-  if (v && typeof v === 'object' && 'range' in v) {
-    const [a, b] = (v as { range: [string, string] }).range;
-    return `${a}-${b}`;
-  }
-  return JSON.stringify(v);
-}
-
-/**
- * Watches the dynamic sets in the background (every `intervalMs`) and remembers, per
- * address, when it was first and last seen there (an upper bound of when it got there):
- * block latency, and proof that an address (a phone) never appeared, between the
- * assertions as well as at them.
- */
-export class SetWatcher {
-  readonly firstSeen = new Map<string, number>();
-  readonly lastSeen = new Map<string, number>();
-  private timer: NodeJS.Timeout | null = null;
-  private busy = false;
-  polls = 0;
-
-  constructor(
-    private readonly guard: Guard,
-    private readonly intervalMs = 50,
-  ) {}
-
-  start(): void {
-    this.timer = setInterval(() => void this.poll(), this.intervalMs);
-  }
-
-  private async poll(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const set = await this.guard.dynSet();
-      // Read after the listing returned: the element was in the kernel by then at the
-      // latest, so "answered after firstSeen" is a real leak, never a sampling artefact.
-      const now = Date.now() / 1000;
-      this.polls++;
-      for (const ip of set.keys()) {
-        if (!this.firstSeen.has(ip)) this.firstSeen.set(ip, now);
-        this.lastSeen.set(ip, now);
-      }
-    } catch {
-      // the table is absent while the daemon is down
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
 }
