@@ -50,9 +50,19 @@ describe('live guard: SIP over WebSocket through a HEPv3 mirror (Kamailio siptra
     return m.lab.exec(ns, ['node', '--import', 'tsx', WS_SIP, '--url', url, '--src', src, ...args], 120_000);
   }
 
-  /** `count` guesses of user 100's password at 5 a second from `ip`; ws-sip.ts must finish. */
-  async function guess(ip: string, url: string, count: number, timeoutS: number): Promise<Exchange[]> {
+  /**
+   * `count` guesses of user 100's password at 5 a second from `ip`; ws-sip.ts must finish.
+   * `giveUp`: the run ends after that many unanswered guesses in a row (0: never).
+   */
+  async function guess(
+    ip: string,
+    url: string,
+    count: number,
+    timeoutS: number,
+    giveUp = 0,
+  ): Promise<Exchange[]> {
     const args = ['--mode', 'guess', '--count', String(count), '--rate', '5', '--timeout', String(timeoutS)];
+    args.push('--give-up', String(giveUp));
     const r = await wsSip('atk', ip, url, args);
     assert.equal(r.code, 0, `ws-sip.ts: ${r.stderr}`);
     return exchanges(r);
@@ -86,10 +96,17 @@ describe('live guard: SIP over WebSocket through a HEPv3 mirror (Kamailio siptra
 
   it('a brute force over WebSocket is blocked under the attacker’s own address', async () => {
     const ip = m.lab.addr.atk4;
-    const guesses = await guess(ip, ws4(), 15, 20);
+    // Two unanswered guesses in a row end the run: waiting out the other ones (3 s each, 20 s
+    // in all) proved nothing more; the next test sends more from the blocked address.
+    const guesses = await guess(ip, ws4(), 15, 20, 2);
     // The guesses after the block get no answer at all (status 0): the connection is dead.
     const answered = guesses.filter((e) => e.status !== 0).length;
     assert.ok(answered < 15, `all ${answered} guesses were answered: no block`);
+    assert.deepEqual(
+      guesses.slice(-2).map((e) => e.status),
+      [0, 0],
+      `the run ended without two unanswered guesses: ${JSON.stringify(guesses)}`,
+    );
     // Kamailio writes IP protocol 22 for a request that came over WS, as for TLS and WSS
     // (core/packet/hep.ts): sipprot records it as tls.
     await assertMirroredBlock(m, { ip, proto: 'ws', user: '100', port: 8080, transport: 'tls', first: true });
@@ -118,7 +135,12 @@ describe('live guard: SIP over WebSocket through a HEPv3 mirror (Kamailio siptra
 
   it('IPv6: a brute force over secure WebSocket is blocked in the IPv6 set', async () => {
     const ip = m.lab.addr.atk6;
-    await guess(ip, wss6(), 15, 20);
+    const guesses = await guess(ip, wss6(), 15, 20, 2);
+    assert.deepEqual(
+      guesses.slice(-2).map((e) => e.status),
+      [0, 0],
+      `the run ended without two unanswered guesses: ${JSON.stringify(guesses)}`,
+    );
     await assertMirroredBlock(m, { ip, proto: 'wss', user: '100', port: 4443, transport: 'tls' });
   });
 

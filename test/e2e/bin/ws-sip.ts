@@ -6,12 +6,14 @@
  * speaks no WebSocket, so the lab's WS phones and WS attacker are this.
  *
  *   node --import tsx ws-sip.ts --url ws://10.77.1.1:8080 --src 10.77.1.66 \
- *     --mode guess --user 100 --count 15 --rate 5 --timeout 20
+ *     --mode guess --user 100 --count 15 --rate 5 --timeout 20 [--give-up 2]
  *   ... --mode register --users 100,101 --loops 6 --interval 2000 --timeout 60
  *   ... --mode probe --timeout 5      (exit 0 when a WebSocket opens, 1 when not)
  *
  * guess: one REGISTER → 401 → REGISTER with a wrong password (scripts/lab/sipp/
- * passwords.txt) → 401/403 per password, on one connection, RATE per second.
+ * passwords.txt) → 401/403 per password, on one connection, RATE per second; with
+ * --give-up N the run ends after N guesses in a row got no answer (a blocked attacker:
+ * each further one would only wait its 3 s, 20 s of a test's time for 15 guesses).
  * register: every user (password from scripts/lab/users.csv) on a connection of its own:
  * REGISTER → 401 → REGISTER with the right credentials → 200, LOOPS times, one every
  * INTERVAL ms. Bounded: at most 100 guesses, 100 loops, 10 users; every answer waited
@@ -40,6 +42,7 @@ const { values: o } = parseArgs({
     loops: { type: 'string', default: '1' },
     interval: { type: 'string', default: '1000' },
     timeout: { type: 'string', default: '60' },
+    'give-up': { type: 'string', default: '0' },
     ua: { type: 'string', default: 'JsSIP 3.10.1' },
   },
 });
@@ -192,6 +195,8 @@ function lines(file: string): string[] {
 async function guess(): Promise<void> {
   const count = bounded('count', o.count, 1, 100);
   const gap = 1000 / bounded('rate', o.rate, 1, 50);
+  const giveUp = bounded('give-up', o['give-up'], 0, 100);
+  let unanswered = 0;
   const passwords = lines(join(LAB, 'sipp', 'passwords.txt')).slice(0, count);
   const line = await Line.open(ANSWER_MS);
   if (!line) return void console.log(JSON.stringify({ user: o.user, status: 0, open: false }));
@@ -202,6 +207,8 @@ async function guess(): Promise<void> {
     // One Call-ID per guess, as sipp's brute force makes them.
     const status = await exchange(line, o.user ?? '100', password, `${token()}-${i}`, 1, tag);
     console.log(JSON.stringify({ user: o.user, status }));
+    unanswered = status === 0 ? unanswered + 1 : 0;
+    if (giveUp > 0 && unanswered >= giveUp) break;
     await sleep(gap - (Date.now() - started));
   }
   line.close();
