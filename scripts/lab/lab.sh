@@ -204,27 +204,37 @@ up() {
 }
 
 down() {
-  local quiet="${1:-}" f pid ns
+  local quiet="${1:-}" f pid ns comm
   # First what we recorded, then anything else still inside our namespaces (which only
   # this lab's scripts can have started: the namespaces are ours).
-  if [ -d "$PIDS" ]; then
-    for f in "$PIDS"/*.pid; do
-      [ -e "$f" ] || continue
-      stop_pid "$(cat "$f")"
-      rm -f "$f"
+  local pids=()
+  # Kamailio's processes take ~1.5 s to end on TERM; nothing of them is kept (the log and
+  # the runtime dir go with $RUN, the shared memory with the processes): KILL.
+  if ns_exists "$NS_PBX"; then
+    for pid in $(ip netns pids "$NS_PBX" 2>/dev/null); do
+      read -r comm <"/proc/$pid/comm" 2>/dev/null || continue
+      [ "$comm" = kamailio ] && kill -KILL "$pid" 2>/dev/null
     done
   fi
+  if [ -d "$PIDS" ]; then
+    for f in "$PIDS"/*.pid; do
+      [ -e "$f" ] && pids+=("$(cat "$f")")
+    done
+    stop_pids "${pids[@]}"
+    rm -f "$PIDS"/*.pid
+  fi
+  pids=()
   for ns in "${LAB_NAMESPACES[@]}"; do
     ns_exists "$ns" || continue
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-      stop_pid "$pid"
-    done
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do pids+=("$pid"); done
   done
+  stop_pids "${pids[@]}"
   for ns in "${LAB_NAMESPACES[@]}"; do
     if ns_exists "$ns"; then
       ip netns del "$ns"
     fi
   done
+  LAB_NS_IDS=() # gone: namespaces made again later in this script are other ones
   rm -rf "$RUN"
   [ -n "$quiet" ] || echo "lab $LAB_ID: down"
 }

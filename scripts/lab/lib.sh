@@ -73,12 +73,24 @@ ns_exists() { [ -e "/run/netns/$1" ]; }
 ns_inode() { stat -L -c 'net:[%i]' "/run/netns/$1" 2>/dev/null; }
 
 # pid_in_lab PID: true when PID lives in one of this lab's namespaces, so that a stale
-# PID file whose number was reused by an unrelated process is never killed.
+# PID file whose number was reused by an unrelated process is never killed. The
+# namespaces' identities are kept once all of them exist (LAB_NS_IDS): a stat per
+# namespace and PID made stopping a lab's ~15 processes take 2-3 s (0.2 s a PID on a
+# loaded machine). While some are missing (a lab half up) they are read at every call.
+LAB_NS_IDS=()
 pid_in_lab() {
-  local pid="$1" nsid ns
+  local pid="$1" nsid ns id ids=()
   nsid="$(readlink "/proc/$pid/ns/net" 2>/dev/null)" || return 1
-  for ns in "${LAB_NAMESPACES[@]}"; do
-    [ "$nsid" = "$(ns_inode "$ns")" ] && return 0
+  if [ "${#LAB_NS_IDS[@]}" -eq "${#LAB_NAMESPACES[@]}" ]; then
+    ids=("${LAB_NS_IDS[@]}")
+  else
+    for ns in "${LAB_NAMESPACES[@]}"; do
+      id="$(ns_inode "$ns")" && ids+=("$id")
+    done
+    [ "${#ids[@]}" -ne "${#LAB_NAMESPACES[@]}" ] || LAB_NS_IDS=("${ids[@]}")
+  fi
+  for id in "${ids[@]}"; do
+    [ "$nsid" = "$id" ] && return 0
   done
   return 1
 }
@@ -103,6 +115,37 @@ stop_pid() {
     sleep 0.1
   done
   kill -KILL "$pid" 2>/dev/null || true
+}
+
+# stop_pids PID...: stop_pid for many at once: TERM to all, then one wait of up to 3 s
+# for all, then KILL. One at a time, each waited at least 0.1 s (kill -0 right after the
+# TERM finds it alive): the office's ~60 sipps took 6 s to stop, a lab's ~15 processes 2 s.
+stop_pids() {
+  local pid i alive=()
+  for pid in "$@"; do
+    pid_in_lab "$pid" || continue
+    kill -TERM "$pid" 2>/dev/null && alive+=("$pid")
+  done
+  for i in $(seq 60); do
+    [ "${#alive[@]}" -gt 0 ] || return 0
+    local still=()
+    for pid in "${alive[@]}"; do kill -0 "$pid" 2>/dev/null && still+=("$pid"); done
+    alive=("${still[@]}")
+    [ "${#alive[@]}" -gt 0 ] || return 0
+    sleep 0.05
+  done
+  for pid in "${alive[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+
+# stop_names NAME...: stop_named for many at once (stop_pids).
+stop_names() {
+  local name f pids=()
+  for name in "$@"; do
+    f="$PIDS/$name.pid"
+    [ -f "$f" ] && pids+=("$(cat "$f")")
+  done
+  stop_pids "${pids[@]}"
+  for name in "$@"; do rm -f "$PIDS/$name.pid"; done
 }
 
 # stop_named NAME: stops the process recorded in $PIDS/NAME.pid.

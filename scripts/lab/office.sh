@@ -164,5 +164,5 @@ if [ -z "$bg" ]; then
     [ "$alive" = 1 ] || break
     sleep 1
   done
-  for name in "${names[@]}"; do stop_named "$name"; done
+  stop_names "${names[@]}"
 fi
