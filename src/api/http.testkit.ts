@@ -1,7 +1,17 @@
-/** inject() helpers for the API tests: a logged-in client that sends cookie and CSRF token. */
+/**
+ * inject() helpers for the API tests: a logged-in client that sends cookie and CSRF token.
+ *
+ * The harness's admin password is stored as an scrypt hash of N=2^10 (the stored hash
+ * names its parameters; verifyPassword reads them), not the product's 2^15: each login
+ * and each wrong guess cost ~60-100 ms of CPU at 2^15, and these 15 files make hundreds
+ * (login-guard.test.ts alone ~40). The product's parameters stay covered by
+ * platform/admin-password.test.ts, a password changed through the API by the product's
+ * hashPassword, and the browser and end-to-end tests by the real daemon.
+ */
 import assert from 'node:assert/strict';
+import { randomBytes, scryptSync } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { setAdminPassword } from '../platform/admin-password.js';
+import { GENERATED_KEY, PASSWORD_KEY } from '../platform/admin-password.js';
 import { checkAnswers } from './answers.testkit.js';
 import { buildApi, routesOf } from './server.js';
 import { type FakeWorld, fakeWorld } from './world.testkit.js';
@@ -57,7 +67,8 @@ export async function harness(
   webRoot = '/nonexistent',
 ): Promise<Harness> {
   const world = fakeWorld();
-  await setAdminPassword(world.store, PASSWORD);
+  await world.store.setSetting(PASSWORD_KEY, cheapHash(PASSWORD));
+  await world.store.setSetting(GENERATED_KEY, null);
   const app = await buildApi(world.deps, { transport, webRoot });
   const strays = checkAnswers(app);
   const close = async () => {
@@ -76,4 +87,12 @@ export function apiError(res: LightMyRequestResponse, status: number, code: stri
   assert.equal(typeof body.error.message, 'string');
   assert.ok(body.error.message.length > 0);
   return body.error;
+}
+
+/** PASSWORD's hash in the product's format (`scrypt$N$r$p$salt$hash`) at N=2^10 (see the header). */
+function cheapHash(password: string): string {
+  const [N, r, p] = [2 ** 10, 8, 1];
+  const salt = randomBytes(16);
+  const key = scryptSync(password.normalize('NFC'), salt, 32, { N, r, p });
+  return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
