@@ -13,33 +13,43 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t found < <(find src test bench -name '*.test.ts' -not -name '*.alone.test.ts' -not -path '*/node_modules/*' | sort)
-# The longest files start first, longest first (seconds on 2 cores, quiet machine): in name
-# order the browser and end-to-end files came last, and one of them (history-ui, 110 s)
-# could end the run alone while the other slot sat idle. `node --test FILES` (Node 20)
-# sorts its files by name, so scripts/run-files.mjs (node:test's run(), which keeps the
-# order) starts them. Files not named here follow in name order; a name that is gone is said.
+# The longest files start first, longest first (seconds per file on 2 cores, the CI run of
+# 2026-12-06, 14.9 min; the files marked * shortened since, estimated): in name order the
+# browser and end-to-end files came last, and one of them (history-ui, 110 s) could end
+# the run alone while the other slot sat idle. `node --test FILES` (Node 20) sorts its
+# files by name, so scripts/run-files.mjs (node:test's run(), which keeps the order)
+# starts them. Files not named here follow in name order; a name that is gone is said.
+# The office runs ~60 sipps (each wakes every millisecond: ~1.5% of a core apiece), so
+# the file beside it runs slower than alone (history-ui: 128 s beside it, 72 s alone).
 slow_first=(
-  test/e2e/office.test.ts        # 129: 30 phones for 90 s
-  test/web/history-ui.test.ts    # 110
-  test/e2e/ws-hep.test.ts        # 76
-  test/e2e/tls-hep.test.ts       # 70
-  test/e2e/cluster.test.ts       # 65
-  test/e2e/expiry.test.ts        # 62
-  test/e2e/lifecycle.test.ts     # 62
-  test/e2e/bruteforce.test.ts    # 47
-  test/firewall-netns.test.ts    # 38
-  src/daemon/cluster.test.ts     # 27
-  test/web/ui.test.ts            # 26
-  test/e2e/web-live.test.ts      # 23
-  test/lab/lab.test.ts           # 19
-  test/web/reconnect-ui.test.ts  # 18
-  test/web/big-list-ui.test.ts   # 18
-  test/web/live-burst-ui.test.ts # 18
-  test/full-disk.test.ts         # 17
-  src/daemon/feeds.test.ts       # 16
-  test/ops-netns.test.ts         # 16
-  src/daemon/cluster-redis.test.ts # 15
-  src/api/login-guard.test.ts    # 15
+  test/e2e/office.test.ts                 # 130: 30 phones for 90 s
+  test/web/history-ui.test.ts             # 128
+  test/firewall-netns.test.ts             # 60 (two firewall contracts + real traffic)
+  test/e2e/tls-hep.test.ts                # 64
+  test/e2e/cluster.test.ts                # 60
+  test/e2e/expiry.test.ts                 # 67 -> *57
+  test/e2e/lifecycle.test.ts              # 47
+  test/e2e/ws-hep.test.ts                 # 68 -> *40
+  test/e2e/bruteforce.test.ts             # 37 -> *33
+  test/web/ui.test.ts                     # 30
+  src/daemon/cluster.test.ts              # 25
+  test/lab/lab.test.ts                    # 20
+  src/daemon/cluster-redis.test.ts        # 19
+  test/e2e/web-live.test.ts               # 19
+  test/web/big-list-ui.test.ts            # 18
+  test/web/reconnect-ui.test.ts           # 17
+  test/full-disk.test.ts                  # 16
+  src/daemon/feeds.test.ts                # 15
+  test/web/live-burst-ui.test.ts          # 14
+  test/web/alerts-ui.test.ts              # 14
+  test/web/screenshots.test.ts            # 13
+  test/netns-lock.test.ts                 # 12
+  test/kernel-watch-netlink-netns.test.ts # 12
+  test/web/cluster-ui.test.ts             # 12
+  test/countries-netns.test.ts            # 12
+  src/cli/surprises.test.ts               # 12
+  src/core/sip/match-growth.test.ts       # 10
+  test/ops-netns.test.ts                  # 10
 )
 declare -A first=()
 files=()
