@@ -215,6 +215,47 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     }
   });
 
+  it('in steps: no chain matches before the allowed addresses are in (the running blocks are in already), with a usual and a big allow list', async () => {
+    const big = Array.from({ length: 2500 }, (_, i) => v4(((172 << 24) | (31 << 16)) + 2 * i));
+    for (const [allow, want] of [
+      [desired.allow, ['in the script']],
+      [[...desired.allow, ...big], ['2501 in the kernel']],
+    ] as const) {
+      const state = { ...desired, allow: [...allow] };
+      const reference = new NftablesFirewall({ command: ns.command('nft'), netlink: null });
+      await reference.init(state);
+      const sets = await kernelSets(ns);
+      await reference.shutdown();
+      const fw = new NftablesFirewall({
+        command: ns.command('nft'),
+        netlink: new NftNetlink(ns.name, CHUNK),
+      });
+      const session = (fw as unknown as { session: { runScript(s: string): Promise<void> } }).session;
+      const real = session.runScript.bind(session);
+      const seen: string[] = [];
+      session.runScript = async (script: string) => {
+        if (/add chain/.test(script)) {
+          if (/add element inet sipprot allow4_32 /.test(script)) seen.push('in the script');
+          else seen.push(`${(await kernelSets(ns)).get('allow4_32')?.length ?? 0} in the kernel`);
+        }
+        await real(script);
+      };
+      const { options, deny, countries, ...blocks } = state;
+      await fw.initInSteps(
+        options,
+        async () => ({ ...blocks, allow: [], deny: [], countries: [], options }),
+        async () => ({ allow: state.allow, deny, countries }),
+      );
+      try {
+        assert.deepEqual(seen, want);
+        assert.deepEqual(await kernelSets(ns), sets);
+      } finally {
+        session.runScript = real;
+        await fw.shutdown();
+      }
+    }
+  });
+
   it('in steps: running blocks the kernel refuses half-way are said, and the whole table goes in one transaction', async () => {
     const { lines, log } = recordingLogger();
     const fw = new NftablesFirewall({

@@ -61,11 +61,13 @@ export function renderFirstStep(options: FirewallOptions): string[] {
 }
 
 /**
- * ...then the list and feed sets, PREFIX_BLOCK's networks and the chains (a second
- * `nft -f`); `elements`: the lists' and feeds' (the dynamic sets': dynamicElements).
+ * ...then the list and feed sets and PREFIX_BLOCK's networks (`structure`) and the chains
+ * (`chains`: a second `nft -f` holds both, unless the allow list is too big to go in it);
+ * `elements`: the lists' and feeds' (the dynamic sets': dynamicElements).
  */
 export function renderSecondStep(s: RenderState): {
   structure: string[];
+  chains: string[];
   elements: SetElements[];
   layout: Layout;
 } {
@@ -74,8 +76,8 @@ export function renderSecondStep(s: RenderState): {
   const lines = [...lists.sets, ...fs.sets];
   for (const f of FAMILIES) lines.push(...prefixElements(f, s.prefixes));
   const layout: Layout = { ...lists.layout, feed: feedLengths(s.feeds) };
-  lines.push(...renderChains(layout, s.options));
-  return { structure: lines, elements: [...lists.elements, ...fs.elements], layout };
+  const chains = renderChains(layout, s.options);
+  return { structure: lines, chains, elements: [...lists.elements, ...fs.elements], layout };
 }
 
 /** The dynamic sets' elements (the running blocks), for netlink. */
