@@ -7,7 +7,6 @@
  */
 import type { Command } from 'commander';
 import { connectDaemon } from '../admin/http-admin.js';
-import { RedisBus } from '../cluster/redis-bus.js';
 import type { Config } from '../core/types.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import type { ClusterStatus, HostInfo } from '../ports/cluster.js';
@@ -52,6 +51,8 @@ async function viewOf(deps: ClusterCliDeps, config: Config): Promise<View> {
     return r.cluster ? { mode: 'cluster', daemon: true, status: r.cluster } : { mode: 'single' };
   }
   if (!config.clusterRedisUrl) return { mode: 'single' };
+  // Loaded only here: ioredis costs every other `sipprot` command ~240 ms of CPU.
+  const { RedisBus } = await import('../cluster/redis-bus.js');
   const bus = new RedisBus({ url: config.clusterRedisUrl, timeoutMs: 3000 });
   const status: ClusterStatus = {
     host: config.clusterHostId ?? '(host name)',

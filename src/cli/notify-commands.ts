@@ -9,13 +9,8 @@ import { SipprotError } from '../core/errors.js';
 import type { Config } from '../core/types.js';
 import { type Calendar, isDate, localCalendar } from '../notify/calendar.js';
 import { reportForDay } from '../notify/daily.js';
-import {
-  type MailTransport,
-  NO_SMTP_MESSAGE,
-  type SmtpOptions,
-  type SmtpStep,
-  testSmtp,
-} from '../notify/smtp.js';
+import { NO_SMTP_MESSAGE } from '../notify/mail-status.js';
+import type { MailTransport, SmtpOptions, SmtpStep } from '../notify/smtp.js';
 import type { Store } from '../ports/store.js';
 import { isValidEmail } from '../store/validate.js';
 import { type CliContext, usage } from './context.js';
@@ -126,6 +121,8 @@ function notifyTestCommand(notify: Command, env: Env): void {
       const to = await testRecipients(o.to, cfg, env);
       const transport = env.deps.transport?.(cfg);
       const server = `${cfg.smtp.host}:${cfg.smtp.port}`;
+      // Loaded here: nodemailer costs every other `sipprot` command ~110 ms of CPU.
+      const { testSmtp } = await import('../notify/smtp.js');
       try {
         const r = await testSmtp(cfg.smtp, to, { ...env.deps.smtpOptions, transport });
         if (o.json) return json(io, { ok: true, server, passed: r.passed, to: r.accepted });

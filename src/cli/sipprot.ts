@@ -18,7 +18,7 @@ import { FeedStore } from '../feeds/store.js';
 import { storedFeeds } from '../feeds/stored.js';
 import { GeoDatabase } from '../geoip/database.js';
 import { ListFiles } from '../lists/list-files.js';
-import { mailStatus } from '../notify/smtp.js';
+import { mailStatus } from '../notify/mail-status.js';
 import { protectedByHost, readHostFacts } from '../platform/host-facts.js';
 import { readPid } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';

@@ -4,9 +4,9 @@ import { aDecision, aMail } from '../core/records.testkit.js';
 import { FakeStore } from '../store/store.fake.js';
 import { DIGEST_STATE_KEY } from './digest.js';
 import { HTML_MAX_ROWS } from './digest-mail.js';
+import { NO_SMTP_MESSAGE } from './mail-status.js';
 import { Notifier } from './notifier.js';
 import { notifyConfig, nthIp } from './notify.testkit.js';
-import { NO_SMTP_MESSAGE } from './smtp.js';
 import { SmtpPeer } from './smtp-peer.testkit.js';
 
 const T0 = 1_714_550_400; // 2024-05-01T08:00:00Z

@@ -18,15 +18,10 @@ import { buildAlertMail } from './alert-mail.js';
 import { type Calendar, localCalendar } from './calendar.js';
 import { DailySchedule } from './daily.js';
 import { Digest, type FleetGate } from './digest.js';
+import { type MailStatus, mailStatus } from './mail-status.js';
 import { type BackoffPolicy, Outbox } from './outbox.js';
 import { buildProtectionMail, type ProtectionNotice } from './protection-mail.js';
-import {
-  createSmtpTransport,
-  type MailStatus,
-  type MailTransport,
-  mailStatus,
-  type SmtpOptions,
-} from './smtp.js';
+import { createSmtpTransport, type MailTransport, type SmtpOptions } from './smtp.js';
 
 interface NotifierOptions {
   config: Pick<Config, 'notify' | 'smtp'> & { detection?: Pick<Config['detection'], 'observe'> };

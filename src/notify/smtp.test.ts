@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isSipprotError, type SipprotError } from '../core/errors.js';
+import { mailStatus, NO_SMTP_MESSAGE } from './mail-status.js';
 import {
   createSmtpTransport,
   isServerFailure,
-  mailStatus,
-  NO_SMTP_MESSAGE,
   type SmtpConfig,
   senderAddress,
   smtpError,

@@ -8,6 +8,7 @@ import type { ConnectionOptions } from 'node:tls';
 import nodemailer from 'nodemailer';
 import { SipprotError } from '../core/errors.js';
 import type { Config } from '../core/types.js';
+import { NO_SMTP_MESSAGE } from './mail-status.js';
 
 export type SmtpConfig = Config['smtp'];
 
@@ -45,21 +46,6 @@ export interface SmtpOptions {
   socketTimeoutMs?: number;
   /** Name used in the default sender address; default os.hostname(). */
   hostname?: string;
-}
-
-export interface MailStatus {
-  configured: boolean;
-  message: string;
-}
-
-export const NO_SMTP_MESSAGE = 'no mail: SMTP_HOST is not set';
-
-/** The status line for `sipprot status` and the UI. */
-export function mailStatus(config: Pick<Config, 'smtp'>): MailStatus {
-  const s = config.smtp;
-  if (!s.host) return { configured: false, message: NO_SMTP_MESSAGE };
-  const tls = s.tls === 'none' ? 'no TLS' : s.tls === 'starttls' ? 'STARTTLS' : 'TLS';
-  return { configured: true, message: `SMTP ${s.host}:${s.port} (${tls})` };
 }
 
 /** SMTP_FROM, else SMTP_USER when it is an address, else sipprot@<hostname>. */
