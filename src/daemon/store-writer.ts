@@ -69,8 +69,11 @@ export type QueueWrite = (typeof QUEUE_WRITES)[number];
 /** What the worker is asked (store-writer-worker.ts): a batch to commit, or a setting. */
 export type Job = { id: number } & (
   | { batch: StoreBatch }
-  /** Turns' batches encoded by `stage` (store-writer-codec.ts), committed in order in one transaction. */
-  | { staged: Uint8Array[] }
+  /**
+   * Turns' batches encoded by `stage` (store-writer-codec.ts), committed in order in one
+   * transaction; `nice`: the thread's priority from this commit on (WriterBacklog.writerNice).
+   */
+  | { staged: Uint8Array[]; nice?: number }
   | { setting: { key: string; value: string | null } }
   /** One of the store's queue writes, answered with what it returns. */
   | { call: { method: QueueWrite; args: unknown[] } }
@@ -154,7 +157,7 @@ export class StoreWriter {
     const done: Uint8Array[] = [];
     for (const part of partsOf(staged, this.commitBytes)) {
       try {
-        await this.send({ staged: part }, () =>
+        await this.send({ staged: part, nice: this.backlog.writerNice() }, () =>
           this.fallback.commit(mergeBatches(part.map((b) => decodeBatch(b)))),
         );
       } catch (e) {
