@@ -2,11 +2,11 @@
  * What waits for the store writer thread, bounded by a byte budget (issue 13 target 1:
  * memory stays bounded during a flood).
  *
- * Why: in a flood the writer falls behind by seconds by design (it runs at nice 10 and
- * commits ~40 µs of SQLite a block) and catches up after; the turns that wait are staged
- * bytes (~0.7 KB a flood block, store-writer-codec.ts) and nothing capped them: a long
- * flood of new addresses, each blocked, grew them without bound, and with them the
- * writer's commits (all that waited, read back into objects on its thread at once).
+ * Why: in a flood the writer falls behind by seconds by design (it runs at nice 10 until
+ * it is behind, writerNice, and commits ~35 µs of SQLite a block) and catches up after; the
+ * turns that wait are staged bytes (~0.7 KB a flood block, store-writer-codec.ts) and
+ * nothing capped them: a long flood of new addresses, each blocked, grew them without
+ * bound, and with them the writer's commits (all that waited, read back at once).
  *
  * The rule (the unsaved queue's, unsaved.ts SHED_ORDER): over budget, the rows of least
  * value go first — from HISTORY_AT of the budget the history events (the evidence of each
