@@ -40,23 +40,6 @@ export const HISTORY_AT = 0.5;
 /** The episode ends when the backlog has fallen to this share of the budget. */
 export const CALM_AT = 0.25;
 
-/**
- * The writer thread's nice value by the backlog's share of the budget: 10 (yields the core
- * to the judging of packets) below an eighth, 5 from an eighth, 0 from a quarter — before
- * HISTORY_AT, where rows start to go. At nice 10 a thread weighs ~1/9 of a nice-0 one: in
- * the issue's flood at 20k packets/s the 100k blocks come in the first ~15 s (~7k a second,
- * ~25% of a core of SQLite) and the writer spent 80–90% of its commits' wall time waiting
- * for a core (its schedstat, bench/RESULTS.md helper lag4), so it shed 25–56k history rows
- * though the machine had room. Its work is bounded by the blocks made, so a higher priority
- * while behind costs the event loop at most that work, and only while it is behind.
- */
-const NICE_BY_SHARE: ReadonlyArray<readonly [share: number, nice: number]> = [
-  [0.25, 0],
-  [0.125, 5],
-];
-/** The writer thread's nice while it is not behind (store-writer-worker.ts). */
-export const WRITER_NICE = 10;
-
 /** The rows shed at each level: history first, then attacks and decisions; never counts. */
 const LEVELS: ReadonlyArray<readonly SheddableRow[]> = [[], SHED_ORDER.slice(0, 1), SHED_ORDER.slice(0, 3)];
 
@@ -112,12 +95,6 @@ export class WriterBacklog {
     if (!this.live.delete(staged)) return;
     this.bytes -= staged.byteLength;
     if (this.episode && this.bytes <= this.budgetBytes * CALM_AT) this.end();
-  }
-
-  /** The writer thread's nice value for what waits now (NICE_BY_SHARE). */
-  writerNice(): number {
-    for (const [share, nice] of NICE_BY_SHARE) if (this.bytes >= this.budgetBytes * share) return nice;
-    return WRITER_NICE;
   }
 
   state(): StoreBacklog {

@@ -11,21 +11,20 @@ import type { StoreBatch } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { dynamicJsonOf, exportTextOf } from './off-loop-reads.js';
 import { type Job, QUEUE_WRITES } from './store-writer.js';
-import { WRITER_NICE } from './store-writer-backlog.js';
 import { decodeBatch } from './store-writer-decode.js';
 
 type Message = Job | { close: true };
 
 /**
- * The writer yields a core to the judging of packets when they contend and runs at full
- * speed when they do not: WRITER_NICE (10, ~1/9 of a nice-0 thread's weight in Linux's
- * scheduler) while it keeps up, less nice while it falls behind (each staged commit says
- * which: WriterBacklog.writerNice). Only after its first job: the daemon's start waits for
- * that one (the warm-up's empty commit, which opens the database and compiles the writer's
- * code), and at nice 10 on a loaded host the start took over 30 s (CI at load 20). Lowering
- * the value needs CAP_SYS_NICE or RLIMIT_NICE: refused, the thread stays where it was.
+ * The writer yields a core to the judging of packets when they contend (a flood: the writer
+ * falls behind by design and catches up after) and runs at full speed when they do not.
+ * Nice 10 weighs ~1/9 of a nice-0 thread in Linux's scheduler (bench/RESULTS.md, A/B). Only
+ * after its first job: the daemon's start waits for that one (the warm-up's empty commit,
+ * which opens the database and compiles the writer's code), and at nice 10 on a loaded host
+ * the start took over 30 s (CI at load 20).
  */
-let nice: number | null = null;
+const WRITER_NICE = 10;
+let niced = false;
 
 const port = parentPort!;
 const store = SqliteStore.open((workerData as { stateDir: string }).stateDir);
@@ -38,8 +37,6 @@ port.on('message', (m: Message) => {
       port.close();
       return;
     }
-    // Before the commit it is for: a writer far behind commits this one at the new priority.
-    if (nice !== null && 'staged' in m && m.nice !== undefined) prioritize(m.nice);
     try {
       let value: unknown;
       if ('batch' in m) await store.commit(m.batch);
@@ -57,15 +54,12 @@ port.on('message', (m: Message) => {
       const err = e as { message?: string; code?: string };
       port.postMessage({ id: m.id, error: { message: String(err.message ?? e), code: err.code } });
     }
-    if (nice === null) prioritize(WRITER_NICE);
+    if (!niced) {
+      niced = true;
+      setThreadNice(WRITER_NICE);
+    }
   });
 });
-
-function prioritize(n: number): void {
-  if (n === nice) return;
-  nice = n;
-  setThreadNice(n);
-}
 
 /**
  * The staged turns read back one at a time, as the transaction reaches each. Read all at

@@ -74,53 +74,6 @@ test('the writer thread runs at nice 10 after its first job; the main thread kee
   await store.close();
 });
 
-test('a writer far behind commits at nice 5, then 0, and goes back to 10 once it caught up', async (t) => {
-  // Lowering a nice value needs CAP_SYS_NICE (root here) or an RLIMIT_NICE that allows it.
-  if (process.getuid?.() !== 0) return t.skip('needs root to lower a thread nice value');
-  const dir = stateDir();
-  const store = SqliteStore.open(dir);
-  const budget = 256 * 1024;
-  const writer = new StoreWriter(dir, store, log, { budgetBytes: budget });
-  const base = niceOf(process.pid);
-  await writer.commit({});
-  const writerTid = async () => {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const tid = readdirSync('/proc/self/task').find((id) => niceOf(id) === base + 10);
-      if (tid !== undefined || Date.now() > deadline) return tid;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  const tid = await writerTid();
-  assert.ok(tid !== undefined, 'the writer thread at nice 10 after its first job');
-  let n = 0;
-  /** Staged turns of about `bytes` together, as a writer behind by that much holds them. */
-  const behind = (bytes: number) => {
-    const staged: Uint8Array[] = [];
-    for (let sum = 0; sum < bytes; n++) {
-      const ip = `198.51.${n >> 8}.${n & 255}`;
-      const s = writer.stage({ blocks: [aBlock(ip)], decisions: [aDecision(ip, 1000.25)] })!;
-      staged.push(s);
-      sum += s.byteLength;
-    }
-    return staged;
-  };
-  const cases: Array<[bytes: number, nice: number]> = [
-    [budget / 64, 10],
-    [budget / 8 + 1024, 5],
-    [budget / 4 + 1024, 0],
-    [budget / 64, 10],
-  ];
-  for (const [bytes, want] of cases) {
-    await writer.commitStaged(behind(bytes));
-    assert.equal(niceOf(tid!), base + want, `${bytes} bytes behind`);
-  }
-  assert.equal(niceOf(process.pid), base, 'the main thread');
-  assert.equal((await store.listBlocks()).length, n, 'every block committed');
-  await writer.close();
-  await store.close();
-});
-
 test('a refused batch rejects with SP_ERR_STORE; the next one is committed', async () => {
   const dir = stateDir();
   const store = SqliteStore.open(dir);

@@ -69,11 +69,8 @@ export type QueueWrite = (typeof QUEUE_WRITES)[number];
 /** What the worker is asked (store-writer-worker.ts): a batch to commit, or a setting. */
 export type Job = { id: number } & (
   | { batch: StoreBatch }
-  /**
-   * Turns' batches encoded by `stage` (store-writer-codec.ts), committed in order in one
-   * transaction; `nice`: the thread's priority from this commit on (WriterBacklog.writerNice).
-   */
-  | { staged: Uint8Array[]; nice?: number }
+  /** Turns' batches encoded by `stage` (store-writer-codec.ts), committed in order in one transaction. */
+  | { staged: Uint8Array[] }
   | { setting: { key: string; value: string | null } }
   /** One of the store's queue writes, answered with what it returns. */
   | { call: { method: QueueWrite; args: unknown[] } }
@@ -157,7 +154,7 @@ export class StoreWriter {
     const done: Uint8Array[] = [];
     for (const part of partsOf(staged, this.commitBytes)) {
       try {
-        await this.send({ staged: part, nice: this.backlog.writerNice() }, () =>
+        await this.send({ staged: part }, () =>
           this.fallback.commit(mergeBatches(part.map((b) => decodeBatch(b)))),
         );
       } catch (e) {
