@@ -2,8 +2,8 @@
  * What waits for the store writer thread, bounded by a byte budget (issue 13 target 1:
  * memory stays bounded during a flood).
  *
- * Why: in a flood the writer falls behind by seconds by design (it runs at nice 10 until
- * it is behind, writerNice, and commits ~35 µs of SQLite a block) and catches up after; the
+ * Why: in a flood the writer falls behind by seconds by design (it runs at nice 10: it
+ * yields its core to the packet path; ~35 µs of SQLite a block) and catches up after; the
  * turns that wait are staged bytes (~0.7 KB a flood block, store-writer-codec.ts) and
  * nothing capped them: a long flood of new addresses, each blocked, grew them without
  * bound, and with them the writer's commits (all that waited, read back at once).
