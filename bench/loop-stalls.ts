@@ -56,7 +56,7 @@ function keyOf(f: ProfileNode['callFrame']): string {
 
 /** Frames on every path of a drain or a timer: they say nothing about a stall. */
 const PLUMBING =
-  /^(\(root\)|\(program\)|processImmediate |processTimers |listOnTimeout |drain dist\/capture|drainFor |\(anon\) dist\/capture\/live|\(anon\) dist\/daemon\/inputs|onFrame dist\/daemon\/pipeline)/;
+  /^(\(root\)|\(program\)|processImmediate |processTimers |listOnTimeout |drain dist\/capture|drainFor |\(anon\) dist\/capture\/live|\(anon\) dist\/daemon\/inputs|onFrame dist\/daemon\/packet-walk|judge dist\/daemon\/pipeline)/;
 
 /**
  * Gaps between firings ≥ `minMs`: a histogram of their lengths, and with a profile the

@@ -188,7 +188,12 @@ export class Daemon {
       clock,
     });
     this.adminStore = this.pipeline.adminStore(this.store);
-    this.inputs = new PacketInputs(this.pipeline, o.opts.capture !== false, o.log, this.kernel.alarm.capture);
+    this.inputs = new PacketInputs(
+      this.pipeline.packets,
+      o.opts.capture !== false,
+      o.log,
+      this.kernel.alarm.capture,
+    );
   }
 
   /** Logs, metrics, webhooks and alerts: what they read of the daemon (ops.ts). */
@@ -317,7 +322,7 @@ export class Daemon {
 
   /** Where packets go in; tests hand frames in here instead of libpcap. */
   get packets(): PacketSink {
-    return this.pipeline;
+    return this.pipeline.packets;
   }
 
   /** Waits until every decision so far is committed to the store and the deny list. */

@@ -1,26 +1,24 @@
 /**
- * The live decision path: a frame (libpcap) or a HEPv3 packet → decoder → engine
- * (detection and policy, the same Engine replay uses) → enforcer. The enforcer changes
- * the kernel at once, in the same call, and commits to the store once per event-loop
- * turn: nothing between a packet and its decision waits for a disk or a lock.
+ * The live decision path: a frame (libpcap) or a HEPv3 packet → decoder (packet-walk.ts)
+ * → engine (detection and policy, the same Engine replay uses) → enforcer. The enforcer
+ * changes the kernel at once, in the same call, and commits to the store once per
+ * event-loop turn: nothing between a packet and its decision waits for a disk or a lock.
  *
  * A manual unblock and a list change take the same path (Engine.unblock), so the kernel,
  * the store and the live view agree whoever lifted a block. The engine is rebuilt on
  * reload (new thresholds) and fed the store's running blocks again; the decoder only when
  * what capture sees changed (its TCP reassembly state would otherwise be lost for nothing).
  */
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Alert } from '../core/detect/alerts.js';
 import { Engine } from '../core/engine.js';
 import { ACTORS } from '../core/history/events.js';
 import type { AccessLists } from '../core/lists/lists.js';
-import { Decoder } from '../core/packet/decoder.js';
 import { LINK_ETHERNET } from '../core/packet/link.js';
 import { exemptByLists } from '../core/policy/exempt.js';
 import type { AttackRecord } from '../core/records.js';
-import { START_REQUEST } from '../core/sip/parse.js';
-import type { BlockRecord, Config, Decision } from '../core/types.js';
+import type { BlockRecord, Config, Decision, SipEvent } from '../core/types.js';
 import type { DetectionCounts } from '../metrics/metrics-sources.js';
 import { collectGarbage } from '../platform/full-gc.js';
 import type { Protection, StoreBacklog } from '../ports/admin.js';
@@ -29,9 +27,8 @@ import type { Store } from '../ports/store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { addCounts, countsOf } from './detection-counts.js';
 import { Enforcer, type EnforcerDeps } from './enforcer.js';
-import { HepPortNotice } from './hep-ports.js';
 import { DaemonHistory } from './history.js';
-import type { PacketSink } from './inputs.js';
+import { localAddresses, newDecoder, type PacketMeter, PacketWalk } from './packet-walk.js';
 import { historyThrough, StoreWriter } from './store-writer.js';
 import { warmUpFrames } from './warm-up.js';
 
@@ -58,26 +55,19 @@ export interface PipelineDeps {
   clock(): number;
 }
 
-/** What the packet path tells metrics: cheap, synchronous, never throws. */
-export interface PacketMeter {
-  /** A frame captured at `at` reached the decoder at `now` (epoch seconds). */
-  frame(at: number, now: number): void;
-  sipMessage(kind: 'request' | 'response', method: string, status: number | null): void;
-}
-
 // Detection's counters since the daemon started (the metrics' shape: an engine rebuilt on
 // reload hands its counts on, see `carried`).
-export type { DetectionCounts };
+export type { DetectionCounts, PacketMeter };
 
-export class Pipeline implements PacketSink {
+export class Pipeline {
   /** The counts of engines replaced on reload. */
   private carried: DetectionCounts | null = null;
   private readonly enforcer: Enforcer;
   /** The history's view of decisions: sample answers, renewal counts, actors. */
   private readonly history: DaemonHistory;
   private engine: Engine;
-  private decoder: Decoder;
-  private hepPorts: HepPortNotice;
+  /** Frames and HEP packets in, decoded; each event comes back to `judge` (the inputs' sink). */
+  readonly packets: PacketWalk;
   /** Commits off the event loop when the store is STATE_DIR's SQLite file (store-writer.ts). */
   private readonly writer: StoreWriter | null;
   /** Told the engine's next due time when something may have brought it sooner (periodic.ts). */
@@ -106,8 +96,14 @@ export class Pipeline implements PacketSink {
       clock: d.clock,
     });
     this.engine = this.newEngine(config);
-    this.decoder = newDecoder(config, () => this.engine);
-    this.hepPorts = new HepPortNotice(config.sipPorts, new Set(localAddresses()), d.log);
+    this.packets = new PacketWalk(config, {
+      engine: () => this.engine,
+      judge: (ev) => this.judge(ev),
+      moved: () => this.dueMoved(),
+      log: d.log,
+      meter: d.meter,
+      clock: d.clock,
+    });
   }
 
   /** `store` for the admin use cases: their history rows are written off the event loop. */
@@ -121,42 +117,10 @@ export class Pipeline implements PacketSink {
     return this.writer ? this.writer.setSetting(key, value) : this.d.enforce.store.setSetting(key, value);
   }
 
-  onFrame(linkType: number, at: number, frame: Uint8Array): void {
-    this.d.meter?.frame(at, this.d.clock());
-    let events: ReturnType<Decoder['push']>;
-    try {
-      events = this.decoder.push(linkType, at, frame);
-    } catch (e) {
-      this.d.log.error({ err: e }, 'decoder failed on a frame; frame skipped');
-      return;
-    }
-    // By index: a for…of made an iterator object a frame (~20k a second in a flood), young
-    // garbage on the packet path; replay walks its events the same way.
-    for (let i = 0; i < events.length; i++) {
-      const ev = events[i]!;
-      this.history.observe(ev);
-      this.d.meter?.sipMessage(ev.msg.kind, ev.msg.method, ev.msg.status);
-      this.enforcer.apply(this.engine.onEvent(ev));
-    }
-    if (events.length > 0) this.dueMoved();
-  }
-
-  /** A HEPv3 packet from the SIP server (SIP over TLS included), judged at arrival time. */
-  onHep(buf: Uint8Array): void {
-    let events: ReturnType<Decoder['pushHep']>;
-    try {
-      events = this.decoder.pushHep(buf, { at: this.d.clock() });
-    } catch (e) {
-      this.d.log.error({ err: e }, 'decoder failed on a HEP packet; packet skipped');
-      return;
-    }
-    for (const ev of events) {
-      this.history.observe(ev);
-      this.d.meter?.sipMessage(ev.msg.kind, ev.msg.method, ev.msg.status);
-      this.hepPorts.seen(ev, this.d.clock());
-      this.enforcer.apply(this.engine.onEvent(ev));
-    }
-    if (events.length > 0) this.dueMoved();
+  /** One decoded SIP event: its evidence kept, judged, its decisions carried out. */
+  private judge(ev: SipEvent): void {
+    this.history.observe(ev);
+    this.enforcer.apply(this.engine.onEvent(ev));
   }
 
   /** Moves time on: expired blocks lift, unanswered challenges are judged, state rotates. */
@@ -238,8 +202,7 @@ export class Pipeline implements PacketSink {
     this.carried = this.carried ? addCounts(this.carried, old) : old;
     this.engine = this.newEngine(config);
     this.history.reconfigure(config);
-    if (captureChanged) this.decoder = newDecoder(config, () => this.engine);
-    this.hepPorts = new HepPortNotice(config.sipPorts, new Set(localAddresses()), this.d.log);
+    this.packets.reconfigure(config, captureChanged);
     this.dueMoved();
   }
 
@@ -324,7 +287,7 @@ export class Pipeline implements PacketSink {
 
   /** SIP messages decoded so far (status). */
   get sipMessages(): number {
-    return this.decoder.stats.sip;
+    return this.packets.sipMessages;
   }
 
   /** The store writer's backlog (status); null when commits run on the event loop. */
@@ -376,25 +339,6 @@ export class Pipeline implements PacketSink {
       onAlert: (a) => this.d.alerted(a),
     });
   }
-}
-
-function newDecoder(config: Config, engine: () => Engine): Decoder {
-  const d = new Decoder({ sipPorts: config.sipPorts, protocols: config.protocols });
-  // A blocked source's request is judged by its address: its headers are not parsed (as in
-  // replay); answers are parsed whole, for the evidence log (history.observe).
-  // The addresses come as numbers too (read from the packet): no text parsed per lookup.
-  d.startOnly = (at, src, sport, dst, dport, srcV4, dstV4) =>
-    engine().decidedByAddress(at, src, sport, dst, dport, START_REQUEST, srcV4, dstV4);
-  return d;
-}
-
-/** The host's own addresses: a PBX talking to its trunk from port 5060 is not an attacker. */
-function localAddresses(): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) out.push(a.address.split('%')[0]!);
-  }
-  return out;
 }
 
 /** A firewall for the warm-up's enforcer: accepts everything, changes nothing. */
