@@ -18,7 +18,8 @@ import { isSipprotError } from '../src/core/errors.js';
 import type { Family } from '../src/core/net/ip.js';
 import { NftNetlink } from '../src/firewall/nft-netlink.js';
 import { NftablesFirewall } from '../src/firewall/nftables.js';
-import type { FirewallState } from '../src/ports/firewall.js';
+import { joinHosts } from '../src/firewall/packed-hosts.js';
+import type { FirewallState, PackedHosts } from '../src/ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS } from '../src/ports/firewall.js';
 import { Netns } from './netns.testkit.js';
 import { FailingAsyncNetlink, FailingNetlink, kernelSets, recordingLogger } from './nft-kernel.testkit.js';
@@ -164,22 +165,52 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     }
   });
 
-  /** `desired` as a start reads it: the options, then the running blocks, then the lists. */
-  const inSteps = (fw: NftablesFirewall, order: string[], failLists = false) => {
-    const { allow, deny, countries, options, ...blocks } = desired;
+  /**
+   * `desired` as a start reads it: the options, then the lists (with the feeds), then the
+   * running blocks; `early`: the IPv4 hosts among them handed over early in parts of 700.
+   */
+  const inSteps = (
+    fw: NftablesFirewall,
+    order: string[],
+    failLists = false,
+    early?: (say: (v4: PackedHosts) => void) => Record<4 | 6, PackedHosts>,
+  ) => {
+    const { allow, deny, countries, options, feeds, ...blocks } = desired;
     return fw.initInSteps(
       options,
-      async () => {
+      async (say) => {
         order.push('held');
-        return { ...blocks, allow: [], deny: [], countries: [], options };
+        if (!early) return { ...blocks, allow: [], deny: [], countries: [], options };
+        assert.ok(say, 'a start hands held() a way to give running blocks early');
+        const packed = early(say);
+        const dynamic = blocks.dynamic.filter((b) => !/^\d+\.\d+\.\d+\.\d+$/.test(b.ip));
+        return { dynamic, packedDynamic: packed, allow: [], deny: [], countries: [], options };
       },
       async () => {
         order.push('lists');
         if (failLists) throw new Error('test: the deny list cannot be read');
-        return { allow, deny, countries };
+        return { allow, deny, countries, ...(feeds ? { feeds } : {}) };
       },
     );
   };
+
+  /** desired's IPv4 hosts, packed in parts of 700, each said early; `wrong`: the whole state says another timeout for one. */
+  const earlyParts =
+    (wrong = false) =>
+    (say: (v4: PackedHosts) => void): Record<4 | 6, PackedHosts> => {
+      const hosts = desired.dynamic.filter((b) => /^\d+\.\d+\.\d+\.\d+$/.test(b.ip));
+      const parts: PackedHosts[] = [];
+      for (let i = 0; i < hosts.length; i += 700) {
+        const part = hosts.slice(i, i + 700);
+        const keys = new Uint8Array(part.length * 4);
+        for (const [j, b] of part.entries()) keys.set(b.ip.split('.').map(Number), j * 4);
+        const timeoutsMs = Float64Array.from(part, (b) => (b.expiresIn === null ? 0 : b.expiresIn * 1000));
+        parts.push({ keys, timeoutsMs });
+        say({ keys: keys.slice(), timeoutsMs: timeoutsMs.slice() });
+      }
+      if (wrong) parts[1]!.timeoutsMs[5] = 1_000_000;
+      return { 4: joinHosts(parts), 6: { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) } };
+    };
 
   it('in steps (a start: the table made, the running blocks inserted off the event loop while the lists are read): the same kernel sets', async () => {
     const { lines, log } = recordingLogger();
@@ -191,7 +222,7 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     const order: string[] = [];
     await inSteps(fw, order);
     try {
-      assert.deepEqual(order, ['held', 'lists']);
+      assert.deepEqual(order, ['lists', 'held']);
       assert.deepEqual(await kernelSets(ns), expected);
       assert.equal(lines.filter((l) => l.level === 'error').length, 0);
       await fw.block('100.100.0.2', 60);
@@ -212,6 +243,49 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
       assert.deepEqual(await kernelSets(ns), expected);
     } finally {
       await again.shutdown();
+    }
+  });
+
+  it('in steps, the running blocks handed over early in parts: the same kernel sets', async () => {
+    const { lines, log } = recordingLogger();
+    const fw = new NftablesFirewall({
+      command: ns.command('nft'),
+      netlink: new NftNetlink(ns.name, CHUNK),
+      logger: log,
+    });
+    await inSteps(fw, [], false, earlyParts());
+    try {
+      assert.deepEqual(await kernelSets(ns), expected);
+      assert.equal(lines.filter((l) => l.level === 'error').length, 0, JSON.stringify(lines));
+    } finally {
+      await fw.shutdown();
+    }
+  });
+
+  it('in steps: running blocks handed over early that the whole state does not hold as given are said, and the whole table goes in one transaction', async () => {
+    const { lines, log } = recordingLogger();
+    const fw = new NftablesFirewall({
+      command: ns.command('nft'),
+      netlink: new NftNetlink(ns.name, CHUNK),
+      logger: log,
+    });
+    await inSteps(fw, [], false, earlyParts(true));
+    try {
+      const want = new Map(expected);
+      // The whole state's timeout for that host (1000 s), not the early one.
+      const sets = await kernelSets(ns);
+      const changed = sets.get('dyn4')!.filter((e) => !want.get('dyn4')!.includes(e));
+      assert.equal(changed.length, 1, JSON.stringify(changed));
+      assert.match(changed[0]!, /"100\.64\.2\.193".*"timeout":1000\b/);
+      const said = lines.filter((l) => l.level === 'error');
+      assert.equal(said.length, 1, JSON.stringify(lines));
+      assert.match(said[0]!.msg, /loading the whole table again/);
+      assert.match(
+        String((said[0]!.obj.err as { message?: string })?.message ?? JSON.stringify(said[0]!.obj)),
+        /loaded early/,
+      );
+    } finally {
+      await fw.shutdown();
     }
   });
 
@@ -240,11 +314,11 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
         }
         await real(script);
       };
-      const { options, deny, countries, ...blocks } = state;
+      const { options, deny, countries, feeds, ...blocks } = state;
       await fw.initInSteps(
         options,
         async () => ({ ...blocks, allow: [], deny: [], countries: [], options }),
-        async () => ({ allow: state.allow, deny, countries }),
+        async () => ({ allow: state.allow, deny, countries, ...(feeds ? { feeds } : {}) }),
       );
       try {
         assert.deepEqual(seen, want);
@@ -288,7 +362,7 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     const session = (fw as unknown as { session: { runScript(s: string): Promise<void> } }).session;
     const real = session.runScript.bind(session);
     session.runScript = async () => real('this is not nft syntax\n');
-    const { options, ...rest } = desired;
+    const { options, feeds: _, ...rest } = desired;
     const held = async () => {
       // The store read takes a while: nft's refusal comes meanwhile.
       await new Promise((r) => setTimeout(r, 1500));

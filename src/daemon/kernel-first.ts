@@ -9,11 +9,14 @@
  * Daemon.start loads the table the same way when its caller did not: one first load.
  *
  * The parts go one after the other, each read while the firewall loads the one before
- * (Firewall.initInSteps; 2 cores): the table is made (nft -f) while the store is read, the
- * running blocks are inserted on another thread while the lists are read (the kernel's
- * inserts: 0.15-0.3 s for 100k here), then the lists go in. The lists are read for the
- * kernel as numbers (core/lists/list-columns.ts); the daemon's own lists (entries, notes,
- * lookups) are parsed from the same text once the table is in.
+ * (Firewall.initInSteps; 2 cores): the lists first (read for the kernel as numbers:
+ * core/lists/list-columns.ts), then the table, its sets, the allowed addresses and the
+ * chains are made (one nft -f) while the store is read part by part (STORE_CHUNK), and
+ * the kernel inserts on another thread the lists' elements, then each part of the running
+ * blocks while the next is read (~2 µs an element here, one transaction at a time: the
+ * 200k of 100k + 100k took ~0.4 s after the lists had been read, then after the store).
+ * The daemon's own lists (entries, notes, lookups) are parsed from the same text once the
+ * table is in.
  *
  * What it hands on (Opened.early) the Daemon takes as its own: the parsed lists, the geo
  * database when countries needed it. "Never silently off": a load that fails fails the
@@ -23,11 +26,12 @@
 
 import type { CountryRanges } from '../core/geoip/table.js';
 import { parseListColumns } from '../core/lists/list-columns.js';
-import type { Config, ListName } from '../core/types.js';
+import type { BlockRecord, Config, ListName } from '../core/types.js';
+import { joinHosts } from '../firewall/packed-hosts.js';
 import { packHeldV4 } from '../firewall/state.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { ListFiles } from '../lists/list-files.js';
-import type { FirewallLists, FirewallState } from '../ports/firewall.js';
+import type { FirewallLists, FirewallState, PackedHosts } from '../ports/firewall.js';
 import { KERNEL_SLACK_SECONDS, kernelState } from './kernel-state.js';
 import { readAccessLists } from './lists.js';
 import type { EarlyKernel, Opened } from './open.js';
@@ -46,26 +50,39 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
   phases.lap('check');
   const t1 = performance.now();
   const { options } = kernelState({ held: [], lists: NO_LISTS, countries: NO_COUNTRIES, config, now: 0 });
-  // Each part is read while the firewall loads the one before (initInSteps): the table is
-  // made while the store is read, the running blocks inserted while the lists are read.
+  // Each part is read while the firewall loads the one before (initInSteps): the lists
+  // first, then the table is made while the store is read, each part of the running
+  // blocks inserted while the next is read.
   let running = 0;
-  const held = async (): Promise<FirewallState> => {
-    const blocks = await o.store.blocksInForce(clock());
-    running = blocks.length;
+  const held = async (early?: (v4: PackedHosts) => void): Promise<FirewallState> => {
+    const activeAt = clock();
+    // Every part kept: the careful way (state.ts packDynamic) needs them all.
+    const parts: Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>[] = [];
+    const v4: PackedHosts[] = [];
+    const rest: Pick<BlockRecord, 'ip' | 'expiresAt'>[] = [];
+    let careful = false;
+    for await (const part of o.store.blocksInForceChunks(activeAt, STORE_CHUNK)) {
+      parts.push(part);
+      running += part.length;
+      // The IPv4 hosts (most blocks) packed in one pass; the rest, or all when one
+      // repeats, the careful way (state.ts packDynamic).
+      const fast = careful ? null : packHeldV4(part, clock(), KERNEL_SLACK_SECONDS);
+      if (fast) {
+        v4.push(fast.v4);
+        for (const b of fast.rest) rest.push(b);
+        early?.(fast.v4);
+      } else careful = true;
+      // A turn of the event loop: the table's nft -f ends, the kernel's inserts go on.
+      await new Promise((r) => setImmediate(r));
+    }
     phases.lap('store');
-    const now = clock();
-    // The IPv4 hosts (most blocks) packed in one pass; the rest, or all when one repeats,
-    // the careful way (state.ts packDynamic).
-    const fast = packHeldV4(blocks, now, KERNEL_SLACK_SECONDS);
     const state = kernelState({
-      held: fast ? fast.rest : blocks,
-      ...(fast
-        ? { packed: { 4: fast.v4, 6: { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) } } }
-        : {}),
+      held: careful ? parts.flat() : rest,
+      ...(careful ? {} : { packed: { 4: joinHosts(v4), 6: NO_HOSTS } }),
       lists: NO_LISTS,
       countries: NO_COUNTRIES,
       config,
-      now,
+      now: clock(),
     });
     phases.lap('state');
     return state;
@@ -74,7 +91,6 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
   let texts: Record<ListName, string | null> | undefined;
   let desired: FirewallLists | undefined;
   const listsNow = async (): Promise<FirewallLists> => {
-    phases.lap('table');
     // Read once: the kernel's columns now, the daemon's lists from the same text after.
     texts = { allow: lists.readText('allow'), deny: lists.readText('deny') };
     const columns = { allow: parseListColumns(texts.allow ?? ''), deny: parseListColumns(texts.deny ?? '') };
@@ -92,7 +108,10 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
     return desired;
   };
   if (o.kernel.initInSteps) await o.kernel.initInSteps(options, held, listsNow);
-  else await o.kernel.init({ ...(await held()), ...(await listsNow()), options });
+  else {
+    const l = await listsNow();
+    await o.kernel.init({ ...(await held()), ...l, options });
+  }
   phases.lap('load');
   const loadedMs = Math.round(performance.now() - t1);
   // The lists as the daemon judges with them (entries, notes, lookups; their errors and
@@ -120,18 +139,23 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
 
 const NO_LISTS = { allowEntries: () => [], denyEntries: () => [] };
 const NO_COUNTRIES = { v4: [], v6: [] };
+const NO_HOSTS: PackedHosts = { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) };
+/**
+ * Running blocks a part of the store read (~16 ms of the event loop's here): the kernel
+ * inserts each while the next is read, so the inserts end one part after the read.
+ */
+const STORE_CHUNK = 8192;
 
 /**
  * Where a start's time went (the start line's `phases`, wall ms, and `cpu`, ms of the
  * process's CPU, every thread; bench/live/start.bench.ts prints both): boot = from the
  * process's start to openParts (node itself, the module graph up to daemon/main.js),
- * open = lock, PID file, store open and check; lists = both files read and parsed for
- * the kernel; geo;
- * store = the running blocks read; check = the wait for the firewall's check; state = the
- * running blocks' desired state; table = the wait for the table's first `nft -f` (made
- * while the store was read); load = the rest (the lists' sets and the chains by nft -f,
- * their elements over netlink, the wait for the running blocks' inserts); access = the
- * daemon's lists parsed from the same text (after the table is complete).
+ * open = lock, PID file, store open and check; check = the wait for the firewall's check;
+ * lists = both files read and parsed for the kernel; geo; store = the running blocks read
+ * and packed, part by part (the table's `nft -f` and the kernel's inserts go on
+ * meanwhile); state = the running blocks' desired state; load = the rest (the wait for
+ * the kernel's last inserts); access = the daemon's lists parsed from the same text
+ * (after the table is complete).
  */
 class StartPhases {
   readonly ms: Record<string, number> = {};

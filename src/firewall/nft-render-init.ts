@@ -119,6 +119,11 @@ function heldSets(f: Family, options: FirewallOptions): string[] {
   ];
 }
 
+/** PREFIX_BLOCK's networks of both families (a start's, after its running blocks are read). */
+export function renderPrefixElements(prefixes: readonly PrefixElement[]): string[] {
+  return FAMILIES.flatMap((f) => prefixElements(f, prefixes));
+}
+
 /** PREFIX_BLOCK's networks of a family (a handful at most: written in the script). */
 function prefixElements(f: Family, prefixes: readonly PrefixElement[]): string[] {
   const nets = prefixes.filter((p) => p.family === f).map(prefixElement);

@@ -24,6 +24,7 @@ import type {
   FirewallLists,
   FirewallOptions,
   FirewallState,
+  PackedHosts,
 } from '../ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
@@ -129,7 +130,7 @@ export class NftablesFirewall implements Firewall {
    */
   async initInSteps(
     options: FirewallOptions,
-    held: () => Promise<FirewallState>,
+    held: (early?: (v4: PackedHosts) => void) => Promise<FirewallState>,
     lists: () => Promise<FirewallLists>,
   ): Promise<void> {
     const checked = checkOptions(options);

@@ -39,17 +39,32 @@ export function packV6(m: Map<string, { bytes: Uint8Array; ms: number }>): Packe
   return { keys, timeoutsMs };
 }
 
+/** Packs of one family as one, in order (a start's chunks; two packs: concatHosts). */
+export function joinHosts(parts: readonly PackedHosts[]): PackedHosts {
+  const full = parts.filter((p) => p.timeoutsMs.length > 0);
+  if (full.length === 1) return full[0]!;
+  let keyBytes = 0;
+  let count = 0;
+  for (const p of full) {
+    keyBytes += p.keys.length;
+    count += p.timeoutsMs.length;
+  }
+  const keys = new Uint8Array(keyBytes);
+  const timeoutsMs = new Float64Array(count);
+  let k = 0;
+  let t = 0;
+  for (const p of full) {
+    keys.set(p.keys, k);
+    timeoutsMs.set(p.timeoutsMs, t);
+    k += p.keys.length;
+    t += p.timeoutsMs.length;
+  }
+  return { keys, timeoutsMs };
+}
+
 /** Two packs of one family as one: `a`'s addresses, then `b`'s. */
 export function concatHosts(a: PackedHosts, b: PackedHosts): PackedHosts {
-  if (b.timeoutsMs.length === 0) return a;
-  if (a.timeoutsMs.length === 0) return b;
-  const keys = new Uint8Array(a.keys.length + b.keys.length);
-  keys.set(a.keys);
-  keys.set(b.keys, a.keys.length);
-  const timeoutsMs = new Float64Array(a.timeoutsMs.length + b.timeoutsMs.length);
-  timeoutsMs.set(a.timeoutsMs);
-  timeoutsMs.set(b.timeoutsMs, a.timeoutsMs.length);
-  return { keys, timeoutsMs };
+  return joinHosts([a, b]);
 }
 
 /** How many addresses `p` holds. */

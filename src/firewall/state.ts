@@ -161,7 +161,7 @@ export function prepareLists(
 }
 
 /** A packed family as given (a port's input): its keys and timeouts must fit each other. */
-function checkPacked(p: PackedHosts, size: number): PackedHosts {
+export function checkPacked(p: PackedHosts, size: number): PackedHosts {
   if (
     !(p?.keys instanceof Uint8Array) ||
     !(p.timeoutsMs instanceof Float64Array) ||

@@ -77,8 +77,11 @@ export interface FirewallState {
   packedDynamic?: Record<4 | 6, PackedHosts>;
 }
 
-/** A desired state's lists (initInSteps gives them after the rest). */
-export type FirewallLists = Pick<FirewallState, 'allow' | 'deny' | 'countries' | 'parsed' | 'columns'>;
+/** A desired state's lists (initInSteps gives them before the running blocks): with the feeds, what shapes the chains. */
+export type FirewallLists = Pick<
+  FirewallState,
+  'allow' | 'deny' | 'countries' | 'parsed' | 'columns' | 'feeds'
+>;
 
 /**
  * Single addresses side by side as the kernel takes them (4 or 16 bytes each, network
@@ -112,13 +115,15 @@ export interface Firewall {
   init(desired: FirewallState): Promise<void>;
   /**
    * init from parts read one after the other (a start: daemon/kernel-first.ts): the
-   * options, then `held()` (the running blocks; its lists empty), then `lists()`. An
-   * adapter may load each part while the next is read. The kernel ends as after
-   * init({ ...held, ...lists, options }); absent, callers do exactly that.
+   * options, then `lists()` (the lists, the countries, the feeds), then `held()` (the
+   * running blocks; its lists and feeds empty). An adapter may load each part while the
+   * next is read; `held` may hand single IPv4 blocks to `early` as it reads them (for the
+   * kernel at once) and resolves with the whole state all the same, those included. The
+   * kernel ends as after init({ ...held, ...lists, options }); absent, callers do exactly that.
    */
   initInSteps?(
     options: FirewallOptions,
-    held: () => Promise<FirewallState>,
+    held: (early?: (v4: PackedHosts) => void) => Promise<FirewallState>,
     lists: () => Promise<FirewallLists>,
   ): Promise<void>;
   /**

@@ -139,6 +139,16 @@ export interface Store {
    */
   blocksInForce(activeAt: number): Promise<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>>;
   /**
+   * blocksInForce in chunks of at most `rows` (one snapshot for them all; each address
+   * text at most once in all of them): a start hands each chunk to the kernel while it
+   * reads the next (daemon/kernel-first.ts). The caller iterates to the end or stops
+   * the iteration (break, return, a throw); until then the store does nothing else.
+   */
+  blocksInForceChunks(
+    activeAt: number,
+    rows: number,
+  ): AsyncIterable<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>>;
+  /**
    * One page of the blocks in force at `activeAt` that match the filter, in the order of
    * `sort` (ties by address), starting strictly after `after`: paging never gives a row
    * twice, and a row in force all along is given once. The live view's list (a flood's

@@ -45,6 +45,22 @@ export function prepareStatements(db: Database.Database) {
     inForceExpiries: p(
       'SELECT expires_at FROM blocks WHERE expires_at IS NULL OR expires_at > ? ORDER BY rowid',
     ).pluck(true) as unknown as Database.Statement<unknown[], number | null>,
+    // blocksInForceChunks: the next `rows` rowids after one (the chunk's end), then the
+    // rows in force in (after, end] as above.
+    chunkEnd: p(
+      'SELECT max(r) FROM (SELECT rowid AS r FROM blocks WHERE rowid > ? ORDER BY rowid LIMIT ?)',
+    ).pluck(true) as unknown as Database.Statement<unknown[], number | null>,
+    chunkIps: p(
+      `SELECT count(*), group_concat(ip, char(10) ORDER BY rowid) FROM blocks
+       WHERE rowid > ? AND rowid <= ? AND (expires_at IS NULL OR expires_at > ?)`,
+    ).raw(true) as unknown as Database.Statement<unknown[], unknown[]>,
+    blocksInForceRange: p(
+      'SELECT ip, expires_at FROM blocks WHERE rowid > ? AND rowid <= ? AND (expires_at IS NULL OR expires_at > ?)',
+    ).raw(true) as unknown as Database.Statement<unknown[], unknown[]>,
+    chunkExpiries: p(
+      `SELECT expires_at FROM blocks
+       WHERE rowid > ? AND rowid <= ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY rowid`,
+    ).pluck(true) as unknown as Database.Statement<unknown[], number | null>,
     deleteBlock: p('DELETE FROM blocks WHERE ip = ?'),
     expired: p(
       `SELECT ${BLOCKS.select} FROM blocks WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at, ip`,

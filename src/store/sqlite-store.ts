@@ -36,6 +36,7 @@ import type {
 import { migrate } from './migrations.js';
 import { SqliteBlockPages } from './sqlite-block-page.js';
 import { SqliteHistory } from './sqlite-history.js';
+import { inForceChunks } from './sqlite-in-force.js';
 import { SqliteMail } from './sqlite-mail.js';
 import { openDatabase, type SqliteStoreOptions, storeError } from './sqlite-open.js';
 import { ATTACKS, BLOCKS, blockFromColumns, DECISIONS, RECIPIENTS, type Row } from './sqlite-rows.js';
@@ -142,6 +143,14 @@ export class SqliteStore implements Store {
         return out;
       })(),
     );
+  }
+
+  blocksInForceChunks(
+    activeAt: number,
+    rows: number,
+  ): AsyncGenerator<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>> {
+    assertTime('activeAt', activeAt);
+    return inForceChunks(this.db, this.st, activeAt, rows, (fn) => this.read('list blocks in force', fn));
   }
 
   async pageBlocks(q: BlockPageQuery): Promise<BlockPage> {

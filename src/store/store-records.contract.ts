@@ -91,6 +91,39 @@ export function recordsContract(ctx: ContractContext): void {
       ]);
     });
 
+    test('blocksInForceChunks gives what blocksInForce gives, each block once, in chunks of at most `rows`', async () => {
+      for (let i = 0; i < 23; i++)
+        await s.upsertBlock(aBlock(`192.0.2.${i}`, { expiresAt: i % 3 === 0 ? null : 100 + i }));
+      await s.upsertBlock(aBlock('2001:db8::3', { expiresAt: 200.5 }));
+      // Rows gone from the middle: chunks still cover the rest.
+      await s.deleteBlock('192.0.2.4');
+      await s.deleteBlock('192.0.2.5');
+      const byIp = (a: { ip: string }, b: { ip: string }) => (a.ip < b.ip ? -1 : 1);
+      for (const [at, rows] of [
+        [0, 1],
+        [0, 5],
+        [110, 4],
+        [110, 1000],
+        [1e12, 3],
+      ] as const) {
+        const chunks: Array<Array<{ ip: string; expiresAt: number | null }>> = [];
+        for await (const c of s.blocksInForceChunks(at, rows)) chunks.push(c);
+        assert.ok(
+          chunks.every((c) => c.length >= 1 && c.length <= rows),
+          `at ${at}, ${rows}: ${chunks.map((c) => c.length)}`,
+        );
+        assert.deepEqual(
+          chunks.flat().sort(byIp),
+          (await s.blocksInForce(at)).sort(byIp),
+          `at ${at}, ${rows}`,
+        );
+      }
+      // Stopped half-way: the store goes on working.
+      for await (const _ of s.blocksInForceChunks(0, 2)) break;
+      await s.upsertBlock(aBlock('192.0.2.200'));
+      assert.ok(await s.getBlock('192.0.2.200'));
+    });
+
     test('deleteBlock reports whether there was one', async () => {
       await s.upsertBlock(aBlock('192.0.2.1'));
       assert.equal(await s.deleteBlock('192.0.2.1'), true);

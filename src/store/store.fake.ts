@@ -106,6 +106,14 @@ export class FakeStore implements Store {
     return out;
   }
 
+  async *blocksInForceChunks(
+    activeAt: number,
+    rows: number,
+  ): AsyncGenerator<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>> {
+    const all = await this.blocksInForce(activeAt);
+    for (let i = 0; i < all.length; i += rows) yield all.slice(i, i + rows);
+  }
+
   async pageBlocks(q: BlockPageQuery): Promise<BlockPage> {
     this.open();
     assertTime('activeAt', q.activeAt);
