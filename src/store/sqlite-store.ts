@@ -2,8 +2,9 @@
  * The Store port on SQLite (better-sqlite3, WAL, synchronous=FULL): every write one
  * IMMEDIATE transaction committed before its Promise resolves, so kill -9 or a power cut
  * loses nothing acknowledged (test/store-crash.test.ts). Statements live in
- * sqlite-statements.ts, row mapping in sqlite-rows.ts, schema in migrations.ts, the mail
- * and webhook outboxes in sqlite-mail.ts and sqlite-webhooks.ts.
+ * sqlite-statements.ts, row mapping in sqlite-rows.ts, schema in migrations.ts, a batch's
+ * rows (the store writer's commits) in sqlite-batch.ts, the mail and webhook outboxes in
+ * sqlite-mail.ts and sqlite-webhooks.ts.
  */
 import Database from 'better-sqlite3';
 import { SipprotError } from '../core/errors.js';
@@ -34,6 +35,7 @@ import type {
   SummaryQuery,
 } from '../ports/store.js';
 import { migrate } from './migrations.js';
+import { SqliteBatches } from './sqlite-batch.js';
 import { SqliteBlockPages } from './sqlite-block-page.js';
 import { SqliteHistory } from './sqlite-history.js';
 import { inForceChunks } from './sqlite-in-force.js';
@@ -45,7 +47,6 @@ import { SqliteWebhooks } from './sqlite-webhooks.js';
 import { SummaryBuilder } from './summary.js';
 import {
   assertTime,
-  checkBatch,
   checkBlock,
   checkHistory,
   checkHistoryQuery,
@@ -69,6 +70,7 @@ export class SqliteStore implements Store {
   private readonly hooks: SqliteWebhooks;
   private readonly mail: SqliteMail;
   private readonly pages: SqliteBlockPages;
+  private readonly batches: SqliteBatches;
 
   /** Opens (creating STATE_DIR 0700 and the file 0600 if missing) and migrates to the newest schema. */
   static open(stateDir: string, opts: SqliteStoreOptions = {}): SqliteStore {
@@ -100,6 +102,7 @@ export class SqliteStore implements Store {
     this.hooks = new SqliteWebhooks(db);
     this.mail = new SqliteMail(db);
     this.pages = new SqliteBlockPages(db);
+    this.batches = new SqliteBatches(this.st, this.hist);
   }
 
   async check(): Promise<void> {
@@ -244,29 +247,12 @@ export class SqliteStore implements Store {
   }
 
   async commit(batch: StoreBatch): Promise<void> {
-    const history = checkBatch(batch);
-    this.write('commit batch', () => this.putBatch(batch, history));
+    return this.commitEach([batch]);
   }
 
-  /**
-   * Batches in order in one transaction (one fsync): the rows of committing them one after
-   * another. Each is taken only once the one before is written: a lazy iterable (the writer
-   * thread's staged turns) holds one batch's objects at a time. One refused rolls back all.
-   */
+  /** Batches in order in one transaction (one fsync); one refused rolls back all (sqlite-batch.ts). */
   async commitEach(batches: Iterable<StoreBatch>): Promise<void> {
-    this.write('commit batch', () => {
-      for (const b of batches) this.putBatch(b, checkBatch(b));
-    });
-  }
-
-  /** One checked batch's rows (in a write transaction; checkBatch gave `history`). */
-  private putBatch(batch: StoreBatch, history: readonly NewHistoryEvent[]): void {
-    for (const b of batch.blocks ?? []) this.st.putBlock.run(BLOCKS.values(b));
-    for (const ip of batch.deleteBlocks ?? []) this.st.deleteBlock.run(ip);
-    for (const i of batch.incrementTimesBlocked ?? []) this.st.count.run(i.ip, i.at);
-    for (const d of batch.decisions ?? []) this.st.putDecision.run(DECISIONS.values(d));
-    for (const a of batch.attacks ?? []) this.st.putAttack.run(ATTACKS.values(a));
-    this.hist.append(history);
+    this.write('commit batch', () => this.batches.putEach(batches));
   }
 
   async listRecipients(): Promise<Recipient[]> {
