@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkNetwork } from '../net/ip.js';
+import { checkNetwork, parseAddress } from '../net/ip.js';
 import { neverSourceRange } from '../net/special.js';
+import { mulberry32 } from '../prng.testkit.js';
 import { entryRefusal } from './entries.js';
 import { hostLine } from './host-line.js';
 import { CSV_TEMPLATE, parseCsv, toCsv } from './list-csv.js';
@@ -342,6 +343,34 @@ describe('AccessLists', () => {
       deny: { network: '192.168.50.0/24', note: 'bad net' },
     });
     assert.deepEqual(lists.check('192.168.51.1'), { status: 'none' });
+  });
+
+  it('a dotted quad (looked up by its number) gets what its parsed address gets', () => {
+    const r = mulberry32(1313);
+    const octet = () => Math.floor(r() * 256);
+    const entry = () => {
+      const prefix = [8, 16, 20, 24, 28, 32, 32][Math.floor(r() * 7)]!;
+      const net = checkNetwork(
+        `${[10, 172, 203][Math.floor(r() * 3)]}.${octet() & 3}.${octet()}.${octet()}/${prefix}`,
+      );
+      return { network: net.ok ? net.network.text : '10.0.0.0/8', note: `n${octet()}` };
+    };
+    const allow = Array.from({ length: 300 }, entry);
+    const deny = Array.from({ length: 600 }, entry);
+    const lists = new AccessLists(allow, deny);
+    const asked = [...allow, ...deny].map((e) => e.network.split('/')[0]!);
+    for (let i = 0; i < 3_000; i++)
+      asked.push(`${[10, 172, 203, 1][i & 3]}.${octet() & 3}.${octet()}.${octet()}`);
+    const seen = new Set<string>();
+    for (const ip of asked) {
+      const got = lists.check(ip);
+      assert.deepEqual(got, lists.check(parseAddress(ip)!), ip);
+      seen.add(got.status);
+    }
+    assert.deepEqual([...seen].sort(), ['allowed', 'denied', 'none']);
+    // Not canonical (a leading zero, a space): the parser's answer, not the number's.
+    assert.deepEqual(lists.check(' 10.0.0.1'), lists.check(parseAddress('10.0.0.1')!));
+    assert.throws(() => lists.check('10.0.0.01'), { code: 'SP_ERR_ADDRESS_INVALID' });
   });
 
   it('works for IPv6 and mapped IPv4, and an allowed network beats a denied host', () => {

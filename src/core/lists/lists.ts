@@ -336,15 +336,23 @@ export class AccessLists {
 
   /** Throws SP_ERR_ADDRESS_INVALID for text that is not a single IP address. */
   check(ip: string | Address): AccessCheck {
+    // A canonical dotted quad (what the packet path hands in) is looked up by its number.
+    const v4 = typeof ip === 'string' ? canonicalV4Number(ip) : -1;
+    if (v4 >= 0) {
+      const sets = this.sets();
+      return checkOf(sets.allow.lookupV4(v4)?.value, sets.deny.lookupV4(v4)?.value);
+    }
     const addr = typeof ip === 'string' ? parseAddress(ip) : ip;
     if (!addr) throw new SipprotError('SP_ERR_ADDRESS_INVALID', `'${ip}' is not an IPv4 or IPv6 address`);
     const sets = this.sets();
-    const allow = sets.allow.lookup(addr)?.value;
-    const deny = sets.deny.lookup(addr)?.value;
-    const status: AccessStatus = allow ? 'allowed' : deny ? 'denied' : 'none';
-    const out: AccessCheck = { status };
-    if (allow) out.allow = allow;
-    if (deny) out.deny = deny;
-    return out;
+    return checkOf(sets.allow.lookup(addr)?.value, sets.deny.lookup(addr)?.value);
   }
+}
+
+function checkOf(allow: ListEntry | undefined, deny: ListEntry | undefined): AccessCheck {
+  const status: AccessStatus = allow ? 'allowed' : deny ? 'denied' : 'none';
+  const out: AccessCheck = { status };
+  if (allow) out.allow = allow;
+  if (deny) out.deny = deny;
+  return out;
 }

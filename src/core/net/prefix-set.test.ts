@@ -93,6 +93,37 @@ describe('PrefixSet', () => {
     assert.equal(s.lookup('::1')?.value, 'all6');
   });
 
+  it('lookupV4 of an address number finds what lookup of its text finds', () => {
+    const r = mulberry32(4242);
+    const s = new PrefixSet<number>();
+    const texts: string[] = ['0.0.0.0', '255.255.255.255', '10.0.0.0', '203.255.255.255'];
+    for (let i = 0; i < 3_000; i++) {
+      const net = randomNetwork(r, 4);
+      s.add(net, i);
+      // Each network's first address: the hosts (/32) and the deepest nodes get asked too.
+      texts.push(formatNetwork({ bytes: net.bytes, prefix: 32 }));
+    }
+    for (let i = 0; i < 6_000; i++) {
+      // Half inside the clustered regions (many matches, nested), half anywhere (the sign bit too).
+      const first = i % 2 === 0 ? [10, 192, 198, 203][(i % 8) >> 1]! : Math.floor(r() * 256);
+      texts.push(`${first}.${Math.floor(r() * 4)}.${Math.floor(r() * 256)}.${Math.floor(r() * 256)}`);
+    }
+    let found = 0;
+    for (const text of texts) {
+      const b = parseAddress(text)!.bytes;
+      const n = ((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!;
+      // An IPv6 lookup between two leaves the shared scratch words dirty.
+      s.lookup('2001:db8::1');
+      const want = s.lookup(text);
+      assert.equal(s.lookupV4(n), want, text);
+      if (want) found++;
+    }
+    assert.ok(found > 1_000, `only ${found} addresses matched: the test checks too little`);
+    s.add('0.0.0.0/0', -1);
+    assert.equal(s.lookupV4(0xfffffffe)?.value, s.lookup('255.255.255.254')?.value);
+    assert.equal(new PrefixSet<number>().lookupV4(1), undefined);
+  });
+
   it('add rejects an invalid network with the reason', () => {
     const s = new PrefixSet<number>();
     assert.throws(() => s.add('10.1.2.3/8', 1), {
