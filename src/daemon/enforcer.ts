@@ -171,12 +171,21 @@ export class Enforcer {
               // A new block (not a renewal): the kernel may take it as one element operation.
               dec.action !== 'extend',
             );
-      op.catch((e) => this.d.failed('firewall', e));
-      // Metrics: from the packet that decided a new block to the kernel holding it.
+      // Metrics: from the packet that decided a new block to the kernel holding it. One
+      // reaction for both outcomes: a catch and a then-catch made three promises a block.
       const inKernel = this.d.inKernel;
       if (inKernel && (dec.action === 'block' || dec.action === 'permanent')) {
-        op.then(() => inKernel(this.d.clock() - dec.at)).catch(() => undefined);
-      }
+        op.then(
+          () => {
+            try {
+              inKernel(this.d.clock() - dec.at);
+            } catch {
+              // A metric never fails a block.
+            }
+          },
+          (e) => this.d.failed('firewall', e),
+        );
+      } else op.catch((e) => this.d.failed('firewall', e));
       this.pending.ds.push(dec);
       if (this.d.enforced) this.fleet.ds.push(dec);
       // After the kernel call, before the next event: the evidence is what the address had

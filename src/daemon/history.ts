@@ -51,6 +51,6 @@ export class DaemonHistory {
     if (d.action === 'block') this.renewals.forget(d.ip);
     const renewals = d.action === 'unblock' ? this.renewals.lifted(d.ip) : undefined;
     const samples = d.action === 'block' || d.action === 'permanent' ? this.evidence.samples(d.ip) : [];
-    return eventOfDecision(d, actor, { samples, ...(renewals ? { renewals } : {}) });
+    return eventOfDecision(d, actor, renewals ? { samples, renewals } : { samples });
   }
 }
