@@ -44,6 +44,9 @@ import { checkPacked, prepareFeeds, prepareLists, prepareState, type RenderState
  */
 const INLINE_ALLOW = 2000;
 
+/** Sets one netlink load takes at most (native/src/nft-load-addon.c MAX_LOAD_OPS). */
+const MAX_SETS_A_LOAD = 16;
+
 export interface FirstLoadDeps {
   session: NftSession;
   netlink: NftNetlink;
@@ -137,9 +140,7 @@ export async function loadInSteps(
   const allowCount = allow.reduce((n, e) => n + elementCount(e), 0);
   const script = (lines: string[]) => d.session.runScript(`${lines.join('\n')}\n`);
   const table = [...renderFirstStep(options), ...shape.structure];
-  // The first failure of the netlink part; the table is then loaded whole again.
-  let failed: unknown = null;
-  let inserted = 0;
+  const q = new Inserts(d.netlink);
   const made = (async () => {
     if (allowCount <= INLINE_ALLOW) {
       await script([...table, ...allow.flatMap(setElementsCommand), ...shape.chains]);
@@ -149,33 +150,18 @@ export async function loadInSteps(
     try {
       for (const e of allow) loadElements(d.netlink, e);
     } catch (e) {
-      failed = e;
+      q.fail(e);
       return;
     }
     await script(shape.chains);
   })();
-  // Inserts run one after the other once the table is made; a failed script skips them all.
-  let queue: Promise<void> = made.then(
-    () => undefined,
-    (e: unknown) => {
-      failed ??= e;
-    },
-  );
-  const insert = (sets: SetElements[]) => {
-    queue = queue.then(async () => {
-      if (failed !== null) return;
-      try {
-        inserted += await d.netlink.loadAsync(sets);
-      } catch (e) {
-        failed = e;
-        inserted += (e as { loaded?: number }).loaded ?? 0;
-      }
-    });
-  };
+  q.after(made);
+  const insert = (sets: SetElements[]) => q.add(sets);
+  const settled = () => q.settled();
   insert(shape.elements.filter((e) => !allow.includes(e)));
   const early: PackedHosts[] = [];
   const undo = async (e: unknown) => {
-    await queue;
+    await settled();
     await d.session.exec(['delete', 'table', ...TABLE.split(' ')]).catch(() => undefined);
     throw e;
   };
@@ -197,9 +183,8 @@ export async function loadInSteps(
   const sent = joinHosts(early);
   const dyn4 = state.dynamic[4];
   if (!startsWith(dyn4, sent)) {
-    failed ??= new SipprotError(
-      'SP_ERR_FIREWALL',
-      'the running blocks loaded early are not those of the whole state',
+    q.fail(
+      new SipprotError('SP_ERR_FIREWALL', 'the running blocks loaded early are not those of the whole state'),
     );
   }
   const count = hostCount(sent);
@@ -212,18 +197,72 @@ export async function loadInSteps(
     },
     { kind: 'dynamic', name: 'dyn6', family: 6, hosts: state.dynamic[6] },
   ]);
+  await settled();
   const prefixes = renderPrefixElements(state.prefixes);
-  if (prefixes.length > 0)
-    queue = queue.then(async () => {
-      if (failed !== null) return;
-      await script(prefixes).catch((e: unknown) => {
-        failed = e;
-      });
-    });
-  await queue;
-  if (failed !== null)
-    return { ...(await wholeAgain(d, state, failed, allowCount + inserted, elements)), state };
+  if (prefixes.length > 0 && q.failed === null) await script(prefixes).catch((e: unknown) => q.fail(e));
+  if (q.failed !== null)
+    return { ...(await wholeAgain(d, state, q.failed, allowCount + q.inserted, elements)), state };
   return { layout: shape.layout, elements, state };
+}
+
+/**
+ * A start's inserts over netlink: one at a time on the pool once the table is made
+ * (concurrent ones took more CPU: the kernel's lock spins), each taking every set queued
+ * meanwhile (the event loop starts the next only between two parts of the store read).
+ * A failed script skips them all, a failed insert those queued after it; `failed` is
+ * the first failure (the table is then loaded whole again).
+ */
+class Inserts {
+  failed: unknown = null;
+  inserted = 0;
+  private readonly waiting: SetElements[] = [];
+  private draining: Promise<void> | null = null;
+  private ready: Promise<boolean> = Promise.resolve(false);
+
+  constructor(private readonly netlink: NftNetlink) {}
+
+  /** Inserts begin once `made` (the table) is. */
+  after(made: Promise<void>): void {
+    this.ready = made.then(
+      () => true,
+      (e: unknown) => {
+        this.fail(e);
+        return false;
+      },
+    );
+  }
+
+  fail(e: unknown): void {
+    this.failed ??= e;
+  }
+
+  add(sets: readonly SetElements[]): void {
+    this.waiting.push(...sets);
+    this.draining ??= this.drain();
+  }
+
+  async settled(): Promise<void> {
+    await this.ready;
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    await this.ready;
+    for (;;) {
+      if (this.waiting.length === 0 || this.failed !== null) {
+        this.waiting.length = 0;
+        this.draining = null;
+        return;
+      }
+      const sets = this.waiting.splice(0, MAX_SETS_A_LOAD);
+      try {
+        this.inserted += await this.netlink.loadAsync(sets);
+      } catch (e) {
+        this.fail(e);
+        this.inserted += (e as { loaded?: number }).loaded ?? 0;
+      }
+    }
+  }
 }
 
 const NO_HOSTS: PackedHosts = { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) };
