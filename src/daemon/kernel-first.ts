@@ -28,6 +28,7 @@ import type { CountryRanges } from '../core/geoip/table.js';
 import { parseListColumns } from '../core/lists/list-columns.js';
 import type { BlockRecord, Config, ListName } from '../core/types.js';
 import { joinHosts } from '../firewall/packed-hosts.js';
+import { firewallOptions } from '../firewall/reconcile.js';
 import { packHeldV4 } from '../firewall/state.js';
 import type { GeoDatabase } from '../geoip/database.js';
 import { ListFiles } from '../lists/list-files.js';
@@ -49,7 +50,7 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
   await o.kernelChecked;
   phases.lap('check');
   const t1 = performance.now();
-  const { options } = kernelState({ held: [], lists: NO_LISTS, countries: NO_COUNTRIES, config, now: 0 });
+  const options = firewallOptions(config);
   // Each part is read while the firewall loads the one before (initInSteps): the lists
   // first, then the table is made while the store is read, each part of the running
   // blocks inserted while the next is read.
@@ -97,14 +98,8 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
     phases.lap('lists');
     geo = config.blockedCountries.length > 0 ? await countries(o) : undefined;
     phases.lap('geo');
-    const l = kernelState({
-      held: [],
-      lists: NO_LISTS,
-      countries: geo ? geo.ranges : NO_COUNTRIES,
-      config,
-      now: clock(),
-    });
-    desired = { allow: [], deny: [], countries: l.countries, columns };
+    const blocked = geo ? [...geo.ranges.v4, ...geo.ranges.v6] : [];
+    desired = { allow: [], deny: [], countries: blocked, columns };
     return desired;
   };
   if (o.kernel.initInSteps) await o.kernel.initInSteps(options, held, listsNow);

@@ -20,7 +20,8 @@ export function readAccessLists(
   log: Logger,
   texts?: Record<ListName, string | null>,
 ): AccessLists {
-  const read = (name: ListName) => (texts ? parseListFile(texts[name] ?? '') : lists.readDetailed(name));
+  // The text a start's kernel load read (the same version of the file), or the file now.
+  const read = (name: ListName) => parseListFile((texts ? texts[name] : lists.readText(name)) ?? '');
   const allow = read('allow');
   const deny = read('deny');
   for (const [name, r] of [

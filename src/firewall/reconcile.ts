@@ -20,7 +20,8 @@ import type {
 } from '../ports/firewall.js';
 import type { Logger } from '../ports/logger.js';
 
-function firewallOptions(config: Pick<Config, 'tftp' | 'dnsProtection'>): FirewallOptions {
+/** The firewall's options from the config (TFTP_*, DNS_PROTECTION). */
+export function firewallOptions(config: Pick<Config, 'tftp' | 'dnsProtection'>): FirewallOptions {
   return {
     tftp: {
       enabled: config.tftp.enabled,

@@ -27,6 +27,8 @@ export interface ListStorage {
   read(name: ListName): ListEntry[];
   /** The entries and every line that is not valid, with its number. */
   readDetailed(name: ListName): ListParseResult;
+  /** The file's text as it is (null: no file); readDetailed parses the same. */
+  readText(name: ListName): string | null;
   /** Adds entries; one already listed gets the new note (when that is not empty). */
   add(name: ListName, entries: ListEntry[]): Promise<ChangeResult>;
   remove(name: ListName, networks: string[]): Promise<RemoveResult>;

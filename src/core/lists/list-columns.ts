@@ -27,10 +27,9 @@ export interface ListColumns {
 }
 
 export function parseListColumns(text: string): ListColumns {
-  // At most one host a line: the newlines bound the count (+1 for a last line without one).
-  let lines = 1;
-  for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
-  const hosts = new Float64Array(lines);
+  // A host line holds at least 7 characters (0.0.0.0) and a newline, the last one maybe
+  // none: that bounds the count without reading the text twice.
+  const hosts = new Float64Array(Math.floor((text.length + 1) / 8) + 1);
   let count = 0;
   const networks: Network[] = [];
   for (let at = 0; at < text.length; ) {
