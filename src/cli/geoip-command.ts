@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { connectDaemon } from '../admin/http-admin.js';
 import { configDir } from '../core/config/parse.js';
 import type { Config } from '../core/types.js';
-import { GeoDatabase, type GeoMeta } from '../geoip/database.js';
+import type { GeoMeta } from '../geoip/database.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import { json } from './output.js';
 import { type CliContext, usage } from './program.js';
@@ -28,7 +28,7 @@ export function geoipCommands(deps: GeoipCliDeps) {
       .option('--json', 'machine-readable output')
       .action(async (o, cmd: Command) => {
         const c = cfg(cmd);
-        const db = await GeoDatabase.load(c.stateDir, { mmdb: c.geoip.mmdb });
+        const db = await (await geoDatabase()).load(c.stateDir, { mmdb: c.geoip.mmdb });
         if (o.json) return json(ctx.io, db.meta);
         ctx.io.out(describe(db.meta));
         for (const w of db.warnings) ctx.io.err(`warning: ${w}\n`);
@@ -40,7 +40,7 @@ export function geoipCommands(deps: GeoipCliDeps) {
       .argument('<ip>', 'IPv4 or IPv6 address')
       .action(async (ip: string, _o, cmd: Command) => {
         const c = cfg(cmd);
-        const db = await GeoDatabase.load(c.stateDir, { mmdb: c.geoip.mmdb });
+        const db = await (await geoDatabase()).load(c.stateDir, { mmdb: c.geoip.mmdb });
         ctx.io.out(`${ip}: ${db.country(ip) ?? 'unknown'}\n`);
       });
 
@@ -53,7 +53,7 @@ export function geoipCommands(deps: GeoipCliDeps) {
         const config = cfg(cmd);
         if (config.geoip.mmdb && !o.from) {
           // The admin's file is the source: re-read it (checked), and let a daemon reload.
-          const db = await GeoDatabase.load(config.stateDir, { mmdb: config.geoip.mmdb });
+          const db = await (await geoDatabase()).load(config.stateDir, { mmdb: config.geoip.mmdb });
           for (const w of db.warnings) ctx.io.err(`warning: ${w}\n`);
           if (db.meta.origin !== 'mmdb')
             throw usage(`GEOIP_MMDB ${config.geoip.mmdb} is not usable (see the warning)`);
@@ -66,7 +66,7 @@ export function geoipCommands(deps: GeoipCliDeps) {
         if (!from) {
           throw usage('no source: pass --from URL|FILE or set GEOIP_UPDATE_URL');
         }
-        const db = await GeoDatabase.load(config.stateDir);
+        const db = await (await geoDatabase()).load(config.stateDir);
         // A file named on the command line is root's own choice; one taken from the config
         // (editable from the web UI) must be in the config directory.
         const confine = o.from ? {} : { confineTo: configDir(config.source) };
@@ -91,4 +91,9 @@ async function reloadDaemon(config: Config, ctx: CliContext): Promise<void> {
 
 function describe(m: GeoMeta): string {
   return `${m.source}, data of ${m.date}, ${m.v4Ranges} IPv4 + ${m.v6Ranges} IPv6 ranges (${m.origin}: ${m.file})\n`;
+}
+
+/** The database module (mmdb reader, ~45 modules) loaded by the geoip commands only when they run. */
+async function geoDatabase() {
+  return (await import('../geoip/database.js')).GeoDatabase;
 }

@@ -4,7 +4,7 @@ import type { NearMiss } from '../core/detect/near-miss.js';
 import type { CountryLookup, ListLookup } from '../core/policy/policy.js';
 import { terminalSafe } from '../core/text/terminal.js';
 import type { Config, Decision } from '../core/types.js';
-import { replay } from '../replay/replay.js';
+import type { ReplayResult } from '../replay/replay.js';
 import type { CliContext } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { renderTable } from './table.js';
@@ -41,6 +41,8 @@ export function replayCommand(deps: ReplayCliDeps) {
           if (o.json) line(jsonDecision(d));
           else blocks.set(d.ip, [...(blocks.get(d.ip) ?? []), d]);
         };
+        // The engine (~110 modules) loads when a replay runs, not for every other command.
+        const { replay } = await import('../replay/replay.js');
         const result = await replay(files, config, { lists: deps.lists(config), country }, onDecision, {
           onAlert: (a) => (o.json ? line(jsonAlert(a)) : alerts.push(a)),
           onObserve: onDecision,
@@ -126,7 +128,7 @@ function jsonDecision(d: Decision): Record<string, unknown> {
   };
 }
 
-function summary(blocks: Map<string, Decision[]>, r: Awaited<ReturnType<typeof replay>>): string {
+function summary(blocks: Map<string, Decision[]>, r: ReplayResult): string {
   const rows: Array<Array<string | number>> = [];
   for (const [ip, ds] of blocks) {
     const first = ds.find((d) => d.action === 'block' || d.action === 'permanent' || d.action === 'observe');

@@ -4,26 +4,14 @@
  * socket, so they apply to the firewall at once; without it they change the list files
  * and the store directly, and the daemon applies them when it starts.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { geoInfo } from '../admin/geo-info.js';
 import { connectDaemon } from '../admin/http-admin.js';
-import { LocalAdmin } from '../admin/local-admin.js';
 import { loadConfig } from '../config/load.js';
 import { applyOverrides } from '../core/config/overrides.js';
 import { AccessLists } from '../core/lists/lists.js';
 import type { Config } from '../core/types.js';
-import { readFeedsFile } from '../feeds/feeds-file.js';
-import { FeedStore } from '../feeds/store.js';
-import { storedFeeds } from '../feeds/stored.js';
-import { GeoDatabase } from '../geoip/database.js';
 import { ListFiles } from '../lists/list-files.js';
-import { mailStatus } from '../notify/mail-status.js';
-import { protectedByHost, readHostFacts } from '../platform/host-facts.js';
-import { readPid } from '../platform/pid-file.js';
 import { runtimePaths } from '../platform/runtime-paths.js';
 import type { Admin } from '../ports/admin.js';
-import { DB_FILE, SqliteStore } from '../store/sqlite-store.js';
 import { clusterCommands } from './cluster-command.js';
 import { exportCommand } from './export-command.js';
 import { feedsCommands } from './feeds-command.js';
@@ -37,18 +25,9 @@ import { replayCommand } from './replay-command.js';
 const STDIO: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 const clock = () => Date.now() / 1000;
 
-/**
- * The state store for a command. A command that only looks (`readOnly`) does not create
- * STATE_DIR/sipprot.db: before the daemon's first start it reads an empty in-memory store
- * and says so, instead of leaving a root-owned database behind in /var/lib/sipprot.
- */
-async function openStore(config: Config, readOnly: boolean, io: Io): Promise<SqliteStore> {
-  const file = join(config.stateDir, DB_FILE);
-  if (readOnly && !existsSync(file)) {
-    io.err(`note: no state database yet (${file}): no blocks or history to show until sipprotd has run\n`);
-    return SqliteStore.openInMemory();
-  }
-  return SqliteStore.open(config.stateDir);
+/** SQLite (better-sqlite3 and the store, ~30 modules) loaded by the commands that open it. */
+async function openStateStore(stateDir: string) {
+  return (await import('../store/sqlite-store.js')).SqliteStore.open(stateDir);
 }
 
 /** A yes/no question on the terminal (remove --all); anything but y/yes is no. */
@@ -72,22 +51,9 @@ export function main(argv: string[], io: Io = STDIO): Promise<number> {
     const paths = runtimePaths(config);
     const daemon = await connectDaemon(paths, { waiting: (t) => io.err(t) });
     if (daemon) return daemon;
-    const store = await openStore(config, opts.readOnly === true, io);
-    const geo = await GeoDatabase.load(config.stateDir, { mmdb: config.geoip.mmdb }).catch(() => null);
-    // check names the feeds from their stored copies (the daemon downloads them).
-    const specs = (await readFeedsFile(config.feedsFile)).specs;
-    const feeds = await storedFeeds(specs, new FeedStore(config.stateDir), clock);
-    return new LocalAdmin({
-      config,
-      lists: new ListFiles({ allow: config.allowlistFile, deny: config.denylistFile }),
-      store,
-      geo: geo ? geoInfo(geo, config) : null,
-      mailStatus: () => mailStatus(config),
-      clock,
-      daemonPid: () => readPid(paths.pidFile),
-      protect: () => protectedByHost(readHostFacts()),
-      feeds: () => feeds,
-    });
+    // Without a daemon: files and store read directly, loaded only now (local-admin-open.ts).
+    const { openLocalAdmin } = await import('./local-admin-open.js');
+    return openLocalAdmin(config, paths, { readOnly: opts.readOnly === true, io, clock });
   };
   return run(argv, io, configAt, openAdmin);
 }
@@ -111,6 +77,7 @@ function run(
           return new AccessLists(files.read('allow'), files.read('deny'));
         },
         country: async (c) => {
+          const { GeoDatabase } = await import('../geoip/database.js');
           const db = await GeoDatabase.load(c.stateDir, { mmdb: c.geoip.mmdb });
           return (ip) => db.country(ip);
         },
@@ -119,10 +86,10 @@ function run(
       feedsCommands({ config: configAt, clock }),
       clusterCommands({ config: configAt, clock }),
       exportCommand,
-      notifyCommands({ loadConfig: configAt, openStore: (c) => SqliteStore.open(c.stateDir) }),
+      notifyCommands({ loadConfig: configAt, openStore: (c) => openStateStore(c.stateDir) }),
       (program, ctx) =>
         registerPasswdCommand(program, ctx, {
-          openStore: async (cmd) => SqliteStore.open(configAt(cmd.optsWithGlobals().config).stateDir),
+          openStore: (cmd) => openStateStore(configAt(cmd.optsWithGlobals().config).stateDir),
         }),
     ],
   });

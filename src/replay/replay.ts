@@ -34,7 +34,7 @@ export interface ReplayOptions {
   nearMisses?: number;
 }
 
-interface ReplayResult {
+export interface ReplayResult {
   /** Top near misses per rule, when asked for. */
   nearMisses: NearMiss[];
   decisions: number;
