@@ -155,10 +155,20 @@ export async function loadInSteps(
     }
     await script(shape.chains);
   })();
+  // Two inserters, the lists' elements and the running blocks', side by side: in one
+  // line 1M + 1M took 8.3-8.5 s against 7.1-7.2 s before this order, in two 6.95 s.
+  const q2 = new Inserts(d.netlink);
   q.after(made);
-  const insert = (sets: SetElements[]) => q.add(sets);
-  const settled = () => q.settled();
-  insert(shape.elements.filter((e) => !allow.includes(e)));
+  q2.after(made);
+  const insert = (sets: SetElements[]) => q2.add(sets);
+  const settled = async () => {
+    await q.settled();
+    await q2.settled();
+    q.fail(q2.failed);
+    q.inserted += q2.inserted;
+    q2.inserted = 0;
+  };
+  q.add(shape.elements.filter((e) => !allow.includes(e)));
   const early: PackedHosts[] = [];
   const undo = async (e: unknown) => {
     await settled();
@@ -206,8 +216,8 @@ export async function loadInSteps(
 }
 
 /**
- * A start's inserts over netlink: one at a time on the pool once the table is made
- * (concurrent ones took more CPU: the kernel's lock spins), each taking every set queued
+ * A line of a start's inserts over netlink: one at a time on the pool once the table is
+ * made (one a part, four at once, took more CPU at 100k), each taking every set queued
  * meanwhile (the event loop starts the next only between two parts of the store read).
  * A failed script skips them all, a failed insert those queued after it; `failed` is
  * the first failure (the table is then loaded whole again).
@@ -233,6 +243,7 @@ class Inserts {
   }
 
   fail(e: unknown): void {
+    if (e === null) return;
     this.failed ??= e;
   }
 
