@@ -55,6 +55,35 @@ test('creates a missing STATE_DIR 0700 and the database 0600, in WAL with synchr
   }
 });
 
+test('a new database has 16 KiB pages; one made with 4 KiB pages keeps them, its rows and its 16 MB WAL', async () => {
+  const dir = tempDir();
+  const old = tempDir();
+  try {
+    const store = SqliteStore.open(dir);
+    await store.upsertBlock(aBlock('192.0.2.1'));
+    const raw = (store as unknown as { db: Database.Database }).db;
+    assert.equal(raw.pragma('page_size', { simple: true }), 16384);
+    assert.equal(raw.pragma('wal_autocheckpoint', { simple: true }), 1000, '16 MB of 16 KiB pages');
+    await store.close();
+    // The page size of the file that sipprot made before it chose one.
+    const made = new Database(join(old, 'sipprot.db'));
+    made.pragma('page_size = 4096');
+    made.pragma('journal_mode = WAL');
+    made.exec('CREATE TABLE t (x INTEGER) STRICT');
+    made.close();
+    const again = SqliteStore.open(old);
+    await again.upsertBlock(aBlock('192.0.2.2'));
+    const r = (again as unknown as { db: Database.Database }).db;
+    assert.equal(r.pragma('page_size', { simple: true }), 4096);
+    assert.equal(r.pragma('wal_autocheckpoint', { simple: true }), 4000, '16 MB of 4 KiB pages');
+    assert.equal((await again.getBlock('192.0.2.2'))?.ip, '192.0.2.2');
+    await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(old, { recursive: true, force: true });
+  }
+});
+
 test('synchronous NORMAL can be chosen', async () => {
   const dir = tempDir();
   const store = SqliteStore.open(dir, { synchronous: 'NORMAL' });
