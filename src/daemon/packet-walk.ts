@@ -56,14 +56,7 @@ export class PacketWalk implements PacketSink {
       this.d.log.error({ err: e }, 'decoder failed on a frame; frame skipped');
       return;
     }
-    // By index: a for…of made an iterator object a frame (~20k a second in a flood), young
-    // garbage on the packet path; replay walks its events the same way.
-    for (let i = 0; i < events.length; i++) {
-      const ev = events[i]!;
-      this.d.meter?.sipMessage(ev.msg.kind, ev.msg.method, ev.msg.status);
-      this.d.judge(ev);
-    }
-    if (events.length > 0) this.d.moved();
+    this.judgeAll(events, false);
   }
 
   /** A HEPv3 packet from the SIP server (SIP over TLS included), judged at arrival time. */
@@ -75,10 +68,19 @@ export class PacketWalk implements PacketSink {
       this.d.log.error({ err: e }, 'decoder failed on a HEP packet; packet skipped');
       return;
     }
+    this.judgeAll(events, true);
+  }
+
+  /**
+   * Each event counted and judged in order. By index: a for…of made an iterator object a
+   * frame (~20k a second in a flood), young garbage on the packet path; replay walks its
+   * events the same way.
+   */
+  private judgeAll(events: readonly SipEvent[], mirrored: boolean): void {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i]!;
       this.d.meter?.sipMessage(ev.msg.kind, ev.msg.method, ev.msg.status);
-      this.hepPorts.seen(ev, this.d.clock());
+      if (mirrored) this.hepPorts.seen(ev, this.d.clock());
       this.d.judge(ev);
     }
     if (events.length > 0) this.d.moved();
