@@ -136,8 +136,8 @@ const NO_LISTS = { allowEntries: () => [], denyEntries: () => [] };
 const NO_COUNTRIES = { v4: [], v6: [] };
 const NO_HOSTS: PackedHosts = { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) };
 /**
- * Running blocks a part of the store read (~16 ms of the event loop's here): the kernel
- * inserts each while the next is read, so the inserts end one part after the read.
+ * Running blocks a part of the store read (~20-35 ms of the event loop's here): the
+ * kernel inserts each while the next is read, so the inserts end soon after the read.
  */
 const STORE_CHUNK = 8192;
 
@@ -146,9 +146,9 @@ const STORE_CHUNK = 8192;
  * process's CPU, every thread; bench/live/start.bench.ts prints both): boot = from the
  * process's start to openParts (node itself, the module graph up to daemon/main.js),
  * open = lock, PID file, store open and check; check = the wait for the firewall's check;
- * lists = both files read and parsed for the kernel; geo; store = the running blocks read
- * and packed, part by part (the table's `nft -f` and the kernel's inserts go on
- * meanwhile); state = the running blocks' desired state; load = the rest (the wait for
+ * lists = both files read and parsed for the kernel; geo; store = the lists' ranges and
+ * sets, then the running blocks read and packed, part by part (the table's `nft -f` and
+ * the kernel's inserts go on meanwhile); state = the running blocks' desired state; load = the rest (the wait for
  * the kernel's last inserts); access = the daemon's lists parsed from the same text
  * (after the table is complete).
  */
