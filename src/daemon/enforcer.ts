@@ -151,6 +151,15 @@ export class Enforcer {
     });
   }
 
+  /** A new block's time to the kernel, for the metrics. */
+  private measured(inKernel: (seconds: number) => void, decidedAt: number): void {
+    try {
+      inKernel(this.d.clock() - decidedAt);
+    } catch {
+      // A metric never fails a block.
+    }
+  }
+
   /** `actor`: who asked (an admin's unblock, a peer's block); the daemon itself when absent. */
   apply(ds: readonly Decision[], actor?: string): void {
     if (ds.length === 0) return;
@@ -173,19 +182,8 @@ export class Enforcer {
             );
       // Metrics: from the packet that decided a new block to the kernel holding it. One
       // reaction for both outcomes: a catch and a then-catch made three promises a block.
-      const inKernel = this.d.inKernel;
-      if (inKernel && (dec.action === 'block' || dec.action === 'permanent')) {
-        op.then(
-          () => {
-            try {
-              inKernel(this.d.clock() - dec.at);
-            } catch {
-              // A metric never fails a block.
-            }
-          },
-          (e) => this.d.failed('firewall', e),
-        );
-      } else op.catch((e) => this.d.failed('firewall', e));
+      const inKernel = dec.action === 'block' || dec.action === 'permanent' ? this.d.inKernel : undefined;
+      op.then(inKernel && (() => this.measured(inKernel, dec.at)), (e) => this.d.failed('firewall', e));
       this.pending.ds.push(dec);
       if (this.d.enforced) this.fleet.ds.push(dec);
       // After the kernel call, before the next event: the evidence is what the address had
