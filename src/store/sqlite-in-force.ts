@@ -43,8 +43,16 @@ export async function* inForceChunks(
   }
 }
 
-/** The blocks in force among rowids (after, end]. */
-function inForceBetween(st: Statements, after: number, end: number, activeAt: number): InForce[] {
+/** Every rowid: blocksInForce is the one part that holds them all. */
+export const ALL_ROWIDS = { after: -(2n ** 63n), end: 2n ** 63n - 1n };
+
+/** The blocks in force among rowids (after, end]; the caller holds one snapshot for its two reads. */
+export function inForceBetween(
+  st: Statements,
+  after: number | bigint,
+  end: number | bigint,
+  activeAt: number,
+): InForce[] {
   const [count, joined] = st.chunkIps.get(after, end, activeAt) as [number, string | null];
   const ips = count === 0 ? [] : (joined ?? '').split('\n');
   const expiries = st.chunkExpiries.all(after, end, activeAt);

@@ -33,20 +33,10 @@ export function prepareStatements(db: Database.Database) {
          AND (@activeAt IS NULL OR expires_at IS NULL OR expires_at > @activeAt)
        ORDER BY blocked_at DESC, ip ASC`,
     ).raw(true) as unknown as Database.Statement<unknown[], unknown[]>,
-    blocksInForce: p('SELECT ip, expires_at FROM blocks WHERE expires_at IS NULL OR expires_at > ?').raw(
-      true,
-    ) as unknown as Database.Statement<unknown[], unknown[]>,
-    // The same rows as two columns (blocksInForce at start, 100k-1M rows): the addresses as
-    // one text, the expiries as one array, in rowid order both: no array per row.
-    inForceIps: p(
-      `SELECT count(*), group_concat(ip, char(10) ORDER BY rowid) FROM blocks
-       WHERE expires_at IS NULL OR expires_at > ?`,
-    ).raw(true) as unknown as Database.Statement<unknown[], unknown[]>,
-    inForceExpiries: p(
-      'SELECT expires_at FROM blocks WHERE expires_at IS NULL OR expires_at > ? ORDER BY rowid',
-    ).pluck(true) as unknown as Database.Statement<unknown[], number | null>,
-    // blocksInForceChunks: the next `rows` rowids after one (the chunk's end), then the
-    // rows in force in (after, end] as above.
+    // blocksInForce and its parts (blocksInForceChunks, 100k-1M rows at start): the next
+    // `rows` rowids after one (a part's end), then the rows in force in (after, end]: the
+    // addresses as one text, the expiries as one array, in rowid order both (no array a
+    // row); the rows one by one only when an address holds a line break.
     chunkEnd: p(
       'SELECT max(r) FROM (SELECT rowid AS r FROM blocks WHERE rowid > ? ORDER BY rowid LIMIT ?)',
     ).pluck(true) as unknown as Database.Statement<unknown[], number | null>,

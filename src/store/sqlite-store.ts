@@ -38,7 +38,7 @@ import { migrate } from './migrations.js';
 import { SqliteBatches } from './sqlite-batch.js';
 import { SqliteBlockPages } from './sqlite-block-page.js';
 import { SqliteHistory } from './sqlite-history.js';
-import { inForceChunks } from './sqlite-in-force.js';
+import { ALL_ROWIDS, inForceBetween, inForceChunks } from './sqlite-in-force.js';
 import { SqliteMail } from './sqlite-mail.js';
 import { openDatabase, type SqliteStoreOptions, storeError } from './sqlite-open.js';
 import { ATTACKS, BLOCKS, blockFromColumns, DECISIONS, RECIPIENTS, type Row } from './sqlite-rows.js';
@@ -129,22 +129,9 @@ export class SqliteStore implements Store {
 
   async blocksInForce(activeAt: number): Promise<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>> {
     assertTime('activeAt', activeAt);
+    // One snapshot for both of the part's reads.
     return this.read('list blocks in force', () =>
-      this.db.transaction(() => {
-        // One snapshot for both reads. An address holding a line break (never written by
-        // sipprot) would split wrong: then the rows as they are.
-        const [count, joined] = this.st.inForceIps.get(activeAt) as [number, string | null];
-        const ips = count === 0 ? [] : (joined ?? '').split('\n');
-        const expiries = this.st.inForceExpiries.all(activeAt);
-        if (ips.length !== count || expiries.length !== count) {
-          return this.st.blocksInForce
-            .all(activeAt)
-            .map((c) => ({ ip: c[0] as string, expiresAt: c[1] as number | null }));
-        }
-        const out = new Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>(count);
-        for (let i = 0; i < count; i++) out[i] = { ip: ips[i]!, expiresAt: expiries[i]! };
-        return out;
-      })(),
+      this.db.transaction(() => inForceBetween(this.st, ALL_ROWIDS.after, ALL_ROWIDS.end, activeAt))(),
     );
   }
 
