@@ -5,10 +5,12 @@
  * its packets, or sends a padded OPTIONS with a scanner User-Agent.
  *
  *   node --import tsx big-sip.ts --src 10.77.1.150 --dst 10.77.1.1 --size 2445 \
- *     --mode register --count 10 [--transport udp|tcp] [--ua friendly-scanner]
+ *     --mode register --count 10 --rate 20 [--transport udp|tcp] [--ua friendly-scanner]
  *
- * Bounded: at most 100 requests, each waits at most 2 s for its answer; prints one JSON
- * line per answer ({"status":401}) and exits.
+ * Bounded: at most 100 requests, at most --rate (1-200) a second, each waits at most 2 s
+ * for its answer; prints one JSON line per answer ({"status":401}) and exits. Unpaced,
+ * a guess took 0.3 ms on the lab's veths (~1,400 a second), faster than the rates the
+ * guard promises HIT_COUNT + 1 answers at.
  */
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -25,12 +27,22 @@ const { values: o } = parseArgs({
     transport: { type: 'string', default: 'udp' },
     ua: { type: 'string', default: 'Linphone/5.0' },
     user: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '20' },
   },
 });
+
+function bounded(name: string, value: string | undefined, lo: number, hi: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < lo || n > hi)
+    throw new Error(`--${name} must be ${lo}-${hi}, got ${value}`);
+  return n;
+}
+
 const src = o.src!;
 const dst = o.dst!;
-const size = Math.min(Number(o.size), 64_000);
-const count = Math.min(Number(o.count), 100);
+const size = bounded('size', o.size, 0, 64_000);
+const count = bounded('count', o.count, 1, 100);
+const gap = 1000 / bounded('rate', o.rate, 1, 200);
 const tcp = o.transport === 'tcp';
 const sport = 20_000 + Math.floor(Math.random() * 20_000);
 
@@ -124,8 +136,11 @@ function tcpChannel(): Promise<Channel> {
 
 const status = (answer: string | null) => (answer ? Number(answer.slice(8, 11)) : null);
 const ch = await (tcp ? tcpChannel() : udpChannel());
+let started = Date.now();
 try {
   for (let i = 0; i < count; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, Math.max(0, gap - (Date.now() - started))));
+    started = Date.now();
     const callId = `big-${process.pid}-${i}`;
     if (o.mode === 'options') {
       console.log(JSON.stringify({ status: status(await ch.send(message('OPTIONS', 1, callId, null))) }));
