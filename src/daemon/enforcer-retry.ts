@@ -3,7 +3,7 @@
  * kernel already enforces wait in an UnsavedQueue (unsaved.ts, bounded) and are written
  * again with its backoff (1 s doubling to 60 s) until the store takes them; the daemon is
  * told once when saving starts failing and once when it caught up (status, alerts). Split
- * from enforcer.ts, which owns the commit slot: a retry takes that slot like a commit
+ * from enforcer-commits.ts, which owns the commit slot: a retry takes that slot like a commit
  * (`exclusive`), so nothing is written beside it.
  */
 import type { ListEntry } from '../core/types.js';

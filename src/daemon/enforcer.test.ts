@@ -12,7 +12,8 @@ import { FakeFirewall } from '../firewall/firewall.fake.js';
 import { emptyFirewallState } from '../ports/firewall.js';
 import type { StoreBatch } from '../ports/store.js';
 import { FakeStore } from '../store/store.fake.js';
-import { Enforcer, GATHER_MS, PUBLISH_AT, STAGE_AT } from './enforcer.js';
+import { Enforcer } from './enforcer.js';
+import { GATHER_MS, PUBLISH_AT, STAGE_AT } from './enforcer-commits.js';
 import { encodeBatch } from './store-writer-codec.js';
 import { decodeBatch } from './store-writer-decode.js';
 

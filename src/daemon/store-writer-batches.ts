@@ -1,9 +1,9 @@
 /**
  * A turn's decisions as a store batch (`batchOf`), and several turns' batches as one
- * (`mergeBatches`, store-writer.ts, enforcer.ts): the writer thread
+ * (`mergeBatches`, store-writer.ts, enforcer-commits.ts): the writer thread
  * commits the turns that waited for it in one transaction, with the same result as
  * committing them one after another. Within one batch the enforcer never lists an address
- * both in `blocks` and `deleteBlocks` (enforcer.ts batchOf); across batches the later one
+ * both in `blocks` and `deleteBlocks` (enforcer-commits.ts, batchOf); across batches the later one
  * wins, so a block lifted in a later turn stays lifted and one re-blocked stays blocked.
  * Rows (decisions, attacks, history, block counts) keep their order. The records a batch
  * holds are copies made here (`attackRecordOf`, the block records of `batchOf`).
