@@ -114,8 +114,19 @@ describe('live guard: scanner, enumeration, distributed attack (netns, root)', (
     const answers = sipAnswers(packets, { to: ip });
     assert.ok(requests.length >= 1, 'svwar sent nothing');
     assert.ok(Math.abs(block.blockedAt - requests[0]!.at) < 0.05, 'blocked on the packet svwar sent first');
-    // The first probe may be answered before the block reaches the kernel; no more.
-    assert.ok(answers.length <= 1, `${answers.length} answers: the block came late`);
+    // The block reaches the kernel ~1 ms after the first request (bench/latency: p99 <= 5 ms
+    // on a quiet machine), and svwar sends its second ~6 ms after its first: on a quiet
+    // machine only the first probe is answered. During a CI run on 2 cores a single block
+    // took 28 ms (and an unpaced brute force got answers past HIT_COUNT + 1), so what is
+    // asserted is the block's budget there: nothing answered LATE_S after the first
+    // request. A block that waited for the store's commit (GATHER_MS 100) fails it.
+    const LATE_S = 0.05;
+    const late = answers.filter((a) => a.at > requests[0]!.at + LATE_S);
+    assert.deepEqual(
+      late,
+      [],
+      `${answers.length} answers, ${late.length} of them ${LATE_S * 1000} ms after the first request: the block came late`,
+    );
     const inSet = watcher.firstSeen.get(ip);
     assert.ok(inSet, 'never in the kernel set');
     assert.deepEqual(
