@@ -22,9 +22,19 @@ import { joinHosts } from '../src/firewall/packed-hosts.js';
 import type { FirewallState, PackedHosts } from '../src/ports/firewall.js';
 import { DEFAULT_FIREWALL_OPTIONS } from '../src/ports/firewall.js';
 import { Netns } from './netns.testkit.js';
-import { FailingAsyncNetlink, FailingNetlink, kernelSets, recordingLogger } from './nft-kernel.testkit.js';
+import {
+  FailingAsyncNetlink,
+  FailingNetlink,
+  kernelSets,
+  recordingLogger,
+  type SaidLine,
+} from './nft-kernel.testkit.js';
 
 const CHUNK = 500;
+
+/** The firewall's nft -f session, for tests that watch or spoil the scripts it runs. */
+const sessionOf = (fw: NftablesFirewall) =>
+  (fw as unknown as { session: { runScript(s: string): Promise<void> } }).session;
 
 const v4 = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
@@ -71,6 +81,25 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     await ns?.destroy();
   });
 
+  /**
+   * A firewall on the namespace's nft and `netlink` (by default NftNetlink in CHUNK parts),
+   * its log recorded: loaded by `load`, then `check`ed, then shut down whatever happened.
+   */
+  async function withFirewall(
+    load: (fw: NftablesFirewall) => Promise<void>,
+    check: (fw: NftablesFirewall, lines: SaidLine[]) => Promise<void>,
+    netlink: NftNetlink = new NftNetlink(ns.name, CHUNK),
+  ): Promise<void> {
+    const { lines, log } = recordingLogger();
+    const fw = new NftablesFirewall({ command: ns.command('nft'), netlink, logger: log });
+    await load(fw);
+    try {
+      await check(fw, lines);
+    } finally {
+      await fw.shutdown();
+    }
+  }
+
   it('gives exactly the kernel sets one nft -f of the whole table gives', async () => {
     const total = [...expected.values()].reduce((n, e) => n + e.length, 0);
     assert.ok(total > 7000, `the reference table holds ${total} elements`);
@@ -92,25 +121,19 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     ]) {
       assert.ok((expected.get(name)?.length ?? 0) > 0, `reference set ${name} is not empty`);
     }
-    const { lines, log } = recordingLogger();
-    const fw = new NftablesFirewall({
-      command: ns.command('nft'),
-      netlink: new NftNetlink(ns.name, CHUNK),
-      logger: log,
-    });
-    await fw.init(desired);
-    try {
-      assert.deepEqual(await kernelSets(ns), expected);
-      assert.equal(lines.filter((l) => l.level === 'error').length, 0);
-      // The benches' read-back: a netlink dump counted gives each hash set's size.
-      const netlink = new NftNetlink(ns.name);
-      for (const set of ['dyn4', 'dyn6', 'deny4_32', 'deny6_128', 'deny4_24', 'feed6_48']) {
-        assert.equal(netlink.count(set), expected.get(set)!.length, set);
-      }
-      assert.throws(() => netlink.count('no_such_set'), { code: 'SP_ERR_FIREWALL' });
-    } finally {
-      await fw.shutdown();
-    }
+    await withFirewall(
+      (fw) => fw.init(desired),
+      async (_, lines) => {
+        assert.deepEqual(await kernelSets(ns), expected);
+        assert.equal(lines.filter((l) => l.level === 'error').length, 0);
+        // The benches' read-back: a netlink dump counted gives each hash set's size.
+        const netlink = new NftNetlink(ns.name);
+        for (const set of ['dyn4', 'dyn6', 'deny4_32', 'deny6_128', 'deny4_24', 'feed6_48']) {
+          assert.equal(netlink.count(set), expected.get(set)!.length, set);
+        }
+        assert.throws(() => netlink.count('no_such_set'), { code: 'SP_ERR_FIREWALL' });
+      },
+    );
   });
 
   it('a table a crash left in the kernel is replaced in one transaction: what it dropped stays dropped throughout', async () => {
@@ -133,36 +156,31 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
         super.load(set, family, keys, timeoutsMs);
       }
     }
-    const fw = new NftablesFirewall({ command: ns.command('nft'), netlink: new Watching(ns.name, CHUNK) });
-    await fw.init(desired);
-    try {
-      assert.deepEqual(gaps, []);
-      assert.deepEqual(await kernelSets(ns), expected);
-    } finally {
-      await fw.shutdown();
-    }
+    await withFirewall(
+      (fw) => fw.init(desired),
+      async () => {
+        assert.deepEqual(gaps, []);
+        assert.deepEqual(await kernelSets(ns), expected);
+      },
+      new Watching(ns.name, CHUNK),
+    );
   });
 
   it('a chunk refused half-way is said, and the whole table is loaded again in one transaction', async () => {
-    const { lines, log } = recordingLogger();
-    // The 3rd bulk load: dyn4 and deny4_32 are in, later sets not yet.
-    const fw = new NftablesFirewall({
-      command: ns.command('nft'),
-      netlink: new FailingNetlink(ns.name, 3, CHUNK),
-      logger: log,
-    });
-    await fw.init(desired);
-    try {
-      assert.deepEqual(await kernelSets(ns), expected);
-      const said = lines.filter((l) => l.level === 'error');
-      assert.equal(said.length, 1, JSON.stringify(lines));
-      assert.match(said[0]!.msg, /over netlink failed after \d+ of \d+: loading the whole table again/);
-      // Blocks after the load still take the netlink path.
-      await fw.block('100.100.0.1', 60);
-      assert.ok((await kernelSets(ns)).get('dyn4')!.some((e) => e.includes('100.100.0.1')));
-    } finally {
-      await fw.shutdown();
-    }
+    await withFirewall(
+      (fw) => fw.init(desired),
+      async (fw, lines) => {
+        assert.deepEqual(await kernelSets(ns), expected);
+        const said = lines.filter((l) => l.level === 'error');
+        assert.equal(said.length, 1, JSON.stringify(lines));
+        assert.match(said[0]!.msg, /over netlink failed after \d+ of \d+: loading the whole table again/);
+        // Blocks after the load still take the netlink path.
+        await fw.block('100.100.0.1', 60);
+        assert.ok((await kernelSets(ns)).get('dyn4')!.some((e) => e.includes('100.100.0.1')));
+      },
+      // The 3rd bulk load: dyn4 and deny4_32 are in, later sets not yet.
+      new FailingNetlink(ns.name, 3, CHUNK),
+    );
   });
 
   /**
@@ -213,80 +231,58 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
     };
 
   it('in steps (a start: the table made, the running blocks inserted off the event loop while the lists are read): the same kernel sets', async () => {
-    const { lines, log } = recordingLogger();
-    const fw = new NftablesFirewall({
-      command: ns.command('nft'),
-      netlink: new NftNetlink(ns.name, CHUNK),
-      logger: log,
-    });
     const order: string[] = [];
-    await inSteps(fw, order);
-    try {
-      assert.deepEqual(order, ['lists', 'held']);
-      assert.deepEqual(await kernelSets(ns), expected);
-      assert.equal(lines.filter((l) => l.level === 'error').length, 0);
-      await fw.block('100.100.0.2', 60);
-      assert.ok((await kernelSets(ns)).get('dyn4')!.some((e) => e.includes('100.100.0.2')));
-    } finally {
-      await fw.shutdown();
-    }
+    await withFirewall(
+      (fw) => inSteps(fw, order),
+      async (fw, lines) => {
+        assert.deepEqual(order, ['lists', 'held']);
+        assert.deepEqual(await kernelSets(ns), expected);
+        assert.equal(lines.filter((l) => l.level === 'error').length, 0);
+        await fw.block('100.100.0.2', 60);
+        assert.ok((await kernelSets(ns)).get('dyn4')!.some((e) => e.includes('100.100.0.2')));
+      },
+    );
     // With a table in the kernel (a crash left it): replaced in one transaction, the same sets.
     const crashed = new NftablesFirewall({ command: ns.command('nft'), netlink: null });
     await crashed.init(desired);
-    const again = new NftablesFirewall({
-      command: ns.command('nft'),
-      netlink: new NftNetlink(ns.name, CHUNK),
-    });
-    await again.check();
-    await inSteps(again, []);
-    try {
-      assert.deepEqual(await kernelSets(ns), expected);
-    } finally {
-      await again.shutdown();
-    }
+    await withFirewall(
+      async (again) => {
+        await again.check();
+        await inSteps(again, []);
+      },
+      async () => assert.deepEqual(await kernelSets(ns), expected),
+    );
   });
 
   it('in steps, the running blocks handed over early in parts: the same kernel sets', async () => {
-    const { lines, log } = recordingLogger();
-    const fw = new NftablesFirewall({
-      command: ns.command('nft'),
-      netlink: new NftNetlink(ns.name, CHUNK),
-      logger: log,
-    });
-    await inSteps(fw, [], false, earlyParts());
-    try {
-      assert.deepEqual(await kernelSets(ns), expected);
-      assert.equal(lines.filter((l) => l.level === 'error').length, 0, JSON.stringify(lines));
-    } finally {
-      await fw.shutdown();
-    }
+    await withFirewall(
+      (fw) => inSteps(fw, [], false, earlyParts()),
+      async (_, lines) => {
+        assert.deepEqual(await kernelSets(ns), expected);
+        assert.equal(lines.filter((l) => l.level === 'error').length, 0, JSON.stringify(lines));
+      },
+    );
   });
 
   it('in steps: running blocks handed over early that the whole state does not hold as given are said, and the whole table goes in one transaction', async () => {
-    const { lines, log } = recordingLogger();
-    const fw = new NftablesFirewall({
-      command: ns.command('nft'),
-      netlink: new NftNetlink(ns.name, CHUNK),
-      logger: log,
-    });
-    await inSteps(fw, [], false, earlyParts(true));
-    try {
-      const want = new Map(expected);
-      // The whole state's timeout for that host (1000 s), not the early one.
-      const sets = await kernelSets(ns);
-      const changed = sets.get('dyn4')!.filter((e) => !want.get('dyn4')!.includes(e));
-      assert.equal(changed.length, 1, JSON.stringify(changed));
-      assert.match(changed[0]!, /"100\.64\.2\.193".*"timeout":1000\b/);
-      const said = lines.filter((l) => l.level === 'error');
-      assert.equal(said.length, 1, JSON.stringify(lines));
-      assert.match(said[0]!.msg, /loading the whole table again/);
-      assert.match(
-        String((said[0]!.obj.err as { message?: string })?.message ?? JSON.stringify(said[0]!.obj)),
-        /loaded early/,
-      );
-    } finally {
-      await fw.shutdown();
-    }
+    await withFirewall(
+      (fw) => inSteps(fw, [], false, earlyParts(true)),
+      async (_, lines) => {
+        const want = new Map(expected);
+        // The whole state's timeout for that host (1000 s), not the early one.
+        const sets = await kernelSets(ns);
+        const changed = sets.get('dyn4')!.filter((e) => !want.get('dyn4')!.includes(e));
+        assert.equal(changed.length, 1, JSON.stringify(changed));
+        assert.match(changed[0]!, /"100\.64\.2\.193".*"timeout":1000\b/);
+        const said = lines.filter((l) => l.level === 'error');
+        assert.equal(said.length, 1, JSON.stringify(lines));
+        assert.match(said[0]!.msg, /loading the whole table again/);
+        assert.match(
+          String((said[0]!.obj.err as { message?: string })?.message ?? JSON.stringify(said[0]!.obj)),
+          /loaded early/,
+        );
+      },
+    );
   });
 
   it('in steps: no chain matches before the allowed addresses are in (the running blocks are in already), with a usual and a big allow list', async () => {
@@ -304,7 +300,7 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
         command: ns.command('nft'),
         netlink: new NftNetlink(ns.name, CHUNK),
       });
-      const session = (fw as unknown as { session: { runScript(s: string): Promise<void> } }).session;
+      const session = sessionOf(fw);
       const real = session.runScript.bind(session);
       const seen: string[] = [];
       session.runScript = async (script: string) => {
@@ -331,22 +327,17 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
   });
 
   it('in steps: running blocks the kernel refuses half-way are said, and the whole table goes in one transaction', async () => {
-    const { lines, log } = recordingLogger();
-    const fw = new NftablesFirewall({
-      command: ns.command('nft'),
-      netlink: new FailingAsyncNetlink(ns.name, CHUNK),
-      logger: log,
-    });
-    await inSteps(fw, []);
-    try {
-      assert.deepEqual(await kernelSets(ns), expected);
-      const said = lines.filter((l) => l.level === 'error');
-      assert.equal(said.length, 1, JSON.stringify(lines));
-      assert.match(said[0]!.msg, /over netlink failed after \d+ of \d+: loading the whole table again/);
-      assert.ok((said[0]!.obj.loaded as number) > 0);
-    } finally {
-      await fw.shutdown();
-    }
+    await withFirewall(
+      (fw) => inSteps(fw, []),
+      async (_, lines) => {
+        assert.deepEqual(await kernelSets(ns), expected);
+        const said = lines.filter((l) => l.level === 'error');
+        assert.equal(said.length, 1, JSON.stringify(lines));
+        assert.match(said[0]!.msg, /over netlink failed after \d+ of \d+: loading the whole table again/);
+        assert.ok((said[0]!.obj.loaded as number) > 0);
+      },
+      new FailingAsyncNetlink(ns.name, CHUNK),
+    );
   });
 
   it('in steps: lists that cannot be read fail the load with their error, and no half-made table is left', async () => {
@@ -359,7 +350,7 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
 
   it('in steps: a table nft refuses fails the load with SP_ERR_FIREWALL, also when it fails while the store is read', async () => {
     const fw = new NftablesFirewall({ command: ns.command('nft'), netlink: new NftNetlink(ns.name, CHUNK) });
-    const session = (fw as unknown as { session: { runScript(s: string): Promise<void> } }).session;
+    const session = sessionOf(fw);
     const real = session.runScript.bind(session);
     session.runScript = async () => real('this is not nft syntax\n');
     const { options, feeds: _, ...rest } = desired;
@@ -386,7 +377,7 @@ describe('the first load at start: nft -f for the table, netlink in chunks for t
       netlink: new FailingNetlink(ns.name, 1, CHUNK),
       logger: log,
     });
-    const session = (fw as unknown as { session: { runScript(s: string): Promise<void> } }).session;
+    const session = sessionOf(fw);
     const real = session.runScript.bind(session);
     session.runScript = async (s: string) => {
       if (++scripts === 2) return real('this is not nft syntax\n');
