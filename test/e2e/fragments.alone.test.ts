@@ -39,6 +39,10 @@ describe('live guard: fragmented and segmented attacks (netns, root)', () => {
       BIG_SIP,
       '--dst',
       lab.addr.pbx4,
+      // A blocked request waits 0.5 s for the answer that never comes (not 2 s: the file
+      // runs alone, on the suite's clock; the PBX answers within milliseconds).
+      '--wait',
+      '500',
       ...args,
     ]);
     assert.equal(r.code, 0, r.stderr);

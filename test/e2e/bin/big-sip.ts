@@ -7,8 +7,8 @@
  *   node --import tsx big-sip.ts --src 10.77.1.150 --dst 10.77.1.1 --size 2445 \
  *     --mode register --count 10 --rate 20 [--transport udp|tcp] [--ua friendly-scanner]
  *
- * Bounded: at most 100 requests, at most --rate (1-200) a second, each waits at most 2 s
- * for its answer; prints one JSON line per answer ({"status":401}) and exits. Unpaced,
+ * Bounded: at most 100 requests, at most --rate (1-200) a second, each waits at most
+ * --wait ms (100-5000, default 2000) for its answer; prints one JSON line per answer ({"status":401}) and exits. Unpaced,
  * a guess took 0.3 ms on the lab's veths (~1,400 a second), faster than the rates the
  * guard promises HIT_COUNT + 1 answers at.
  */
@@ -28,6 +28,7 @@ const { values: o } = parseArgs({
     ua: { type: 'string', default: 'Linphone/5.0' },
     user: { type: 'string', default: '100' },
     rate: { type: 'string', default: '20' },
+    wait: { type: 'string', default: '2000' },
   },
 });
 
@@ -43,6 +44,7 @@ const dst = o.dst!;
 const size = bounded('size', o.size, 0, 64_000);
 const count = bounded('count', o.count, 1, 100);
 const gap = 1000 / bounded('rate', o.rate, 1, 200);
+const wait = bounded('wait', o.wait, 100, 5000);
 const tcp = o.transport === 'tcp';
 const sport = 20_000 + Math.floor(Math.random() * 20_000);
 
@@ -89,7 +91,7 @@ function udpChannel(): Promise<Channel> {
       resolve({
         send: (text) =>
           new Promise((done) => {
-            const t = setTimeout(() => done(null), 2000);
+            const t = setTimeout(() => done(null), wait);
             waiting = (s) => {
               // Provisional answers (100 Trying) are not the final one.
               if (/^SIP\/2\.0 1\d\d/.test(s)) return;
@@ -120,7 +122,7 @@ function tcpChannel(): Promise<Channel> {
       resolve({
         send: (text) =>
           new Promise((done) => {
-            const t = setTimeout(() => done(null), 2000);
+            const t = setTimeout(() => done(null), wait);
             waiting = (m) => {
               clearTimeout(t);
               done(m);
