@@ -80,6 +80,18 @@ function matches(n: Node<unknown>, k: Int32Array, p: number): boolean {
   return p === 96 || ((n.w3 ^ k[3]!) & MASK[p - 96]!) === 0;
 }
 
+/** The deepest entry on `key`'s path from `root` (`max`: the family's address bits). */
+function longest<T>(root: Node<T> | null, key: Int32Array, max: number): PrefixMatch<T> | undefined {
+  let node = root;
+  let best: PrefixMatch<T> | undefined;
+  while (node !== null && matches(node, key, node.prefix)) {
+    if (node.entry !== null) best = node.entry;
+    if (node.prefix === max) break;
+    node = bitAt(key, node.prefix) ? node.c1 : node.c0;
+  }
+  return best;
+}
+
 /** Number of leading bits the node key and k share, at most `limit`. */
 function commonBits(n: Node<unknown>, k: Int32Array, limit: number): number {
   for (let j = 0; j * 32 < limit; j++) {
@@ -210,15 +222,7 @@ export class PrefixSet<T> {
     const addr = toAddress(address);
     if (!addr) return undefined;
     const key = toWords(addr.bytes, scratch);
-    const max = addr.bytes.length * 8;
-    let node = addr.family === 4 ? this.v4 : this.v6;
-    let best: PrefixMatch<T> | undefined;
-    while (node !== null && matches(node, key, node.prefix)) {
-      if (node.entry !== null) best = node.entry;
-      if (node.prefix === max) break;
-      node = bitAt(key, node.prefix) ? node.c1 : node.c0;
-    }
-    return best;
+    return longest(addr.family === 4 ? this.v4 : this.v6, key, addr.bytes.length * 8);
   }
 
   /**
@@ -231,14 +235,7 @@ export class PrefixSet<T> {
     scratch[1] = 0;
     scratch[2] = 0;
     scratch[3] = 0;
-    let node = this.v4;
-    let best: PrefixMatch<T> | undefined;
-    while (node !== null && matches(node, scratch, node.prefix)) {
-      if (node.entry !== null) best = node.entry;
-      if (node.prefix === 32) break;
-      node = bitAt(scratch, node.prefix) ? node.c1 : node.c0;
-    }
-    return best;
+    return longest(this.v4, scratch, 32);
   }
 
   /** Every network containing the address, least specific first. */
