@@ -27,7 +27,7 @@
 import type { CountryRanges } from '../core/geoip/table.js';
 import { parseListColumns } from '../core/lists/list-columns.js';
 import type { BlockRecord, Config, ListName } from '../core/types.js';
-import { joinHosts } from '../firewall/packed-hosts.js';
+import { joinHosts, NO_HOSTS } from '../firewall/packed-hosts.js';
 import { firewallOptions } from '../firewall/reconcile.js';
 import { packHeldV4 } from '../firewall/state.js';
 import type { GeoDatabase } from '../geoip/database.js';
@@ -134,7 +134,6 @@ export async function loadKernelFirst(o: Opened): Promise<EarlyKernel> {
 
 const NO_LISTS = { allowEntries: () => [], denyEntries: () => [] };
 const NO_COUNTRIES = { v4: [], v6: [] };
-const NO_HOSTS: PackedHosts = { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) };
 /**
  * Running blocks a part of the store read (~20-35 ms of the event loop's here): the
  * kernel inserts each while the next is read, so the inserts end soon after the read.
@@ -148,9 +147,9 @@ const STORE_CHUNK = 8192;
  * open = lock, PID file, store open and check; check = the wait for the firewall's check;
  * lists = both files read and parsed for the kernel; geo; store = the lists' ranges and
  * sets, then the running blocks read and packed, part by part (the table's `nft -f` and
- * the kernel's inserts go on meanwhile); state = the running blocks' desired state; load = the rest (the wait for
- * the kernel's last inserts); access = the daemon's lists parsed from the same text
- * (after the table is complete).
+ * the kernel's inserts go on meanwhile); state = the running blocks' desired state;
+ * load = the rest (the wait for the kernel's last inserts); access = the daemon's lists
+ * parsed from the same text (after the table is complete).
  */
 class StartPhases {
   readonly ms: Record<string, number> = {};

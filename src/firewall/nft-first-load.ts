@@ -34,7 +34,7 @@ import {
   renderSecondStep,
 } from './nft-render-init.js';
 import type { NftSession } from './nft-session.js';
-import { hostCount, joinHosts } from './packed-hosts.js';
+import { hostCount, joinHosts, NO_HOSTS } from './packed-hosts.js';
 import { checkPacked, prepareFeeds, prepareLists, prepareState, type RenderState } from './state.js';
 
 /**
@@ -276,7 +276,6 @@ class Inserts {
   }
 }
 
-const NO_HOSTS: PackedHosts = { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) };
 const NO_DYNAMIC: RenderState['dynamic'] = { 4: NO_HOSTS, 6: NO_HOSTS };
 
 /** Whether `whole` begins with `part` (keys and timeouts). */

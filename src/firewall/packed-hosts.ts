@@ -16,6 +16,9 @@ export type { PackedHosts };
 
 export type PackedDynamic = Record<Family, PackedHosts>;
 
+/** No address (a family without blocks); shared: nothing writes into an empty pack. */
+export const NO_HOSTS: PackedHosts = { keys: new Uint8Array(0), timeoutsMs: new Float64Array(0) };
+
 export function packV4(m: Map<number, number>): PackedHosts {
   const keys = new Uint8Array(m.size * 4);
   const view = new DataView(keys.buffer);
