@@ -9,7 +9,6 @@
  * else uses the connection, and the iteration's end (or its return) ends it.
  */
 import type Database from 'better-sqlite3';
-import { SipprotError } from '../core/errors.js';
 import type { BlockRecord } from '../core/types.js';
 import type { Statements } from './sqlite-statements.js';
 
@@ -22,8 +21,6 @@ export async function* inForceChunks(
   rows: number,
   read: <T>(fn: () => T) => T,
 ): AsyncGenerator<InForce[]> {
-  if (!(Number.isInteger(rows) && rows >= 1))
-    throw new SipprotError('SP_ERR_USAGE', 'rows must be 1 or more');
   read(() => db.exec('BEGIN'));
   try {
     let after = Number.MIN_SAFE_INTEGER;

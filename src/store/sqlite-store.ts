@@ -46,6 +46,7 @@ import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { SqliteWebhooks } from './sqlite-webhooks.js';
 import { SummaryBuilder } from './summary.js';
 import {
+  assertRows,
   assertTime,
   checkBlock,
   checkHistory,
@@ -140,6 +141,7 @@ export class SqliteStore implements Store {
     rows: number,
   ): AsyncGenerator<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>> {
     assertTime('activeAt', activeAt);
+    assertRows(rows);
     return inForceChunks(this.db, this.st, activeAt, rows, (fn) => this.read('list blocks in force', fn));
   }
 

@@ -118,6 +118,15 @@ export function recordsContract(ctx: ContractContext): void {
           `at ${at}, ${rows}`,
         );
       }
+      // A part size that is no count is refused, never a read that cannot end.
+      for (const rows of [0, -1, 1.5, Number.NaN])
+        await assert.rejects(
+          async () => {
+            for await (const _ of s.blocksInForceChunks(0, rows));
+          },
+          { code: 'SP_ERR_USAGE' },
+          `rows ${rows}`,
+        );
       // Stopped half-way: the store goes on working.
       for await (const _ of s.blocksInForceChunks(0, 2)) break;
       await s.upsertBlock(aBlock('192.0.2.200'));

@@ -36,6 +36,7 @@ import { FakeHistory } from './history.fake.js';
 import { FakeMailOutbox } from './mail.fake.js';
 import { SummaryBuilder } from './summary.js';
 import {
+  assertRows,
   assertTime,
   checkBatch,
   checkBlock,
@@ -110,6 +111,7 @@ export class FakeStore implements Store {
     activeAt: number,
     rows: number,
   ): AsyncGenerator<Array<Pick<BlockRecord, 'ip' | 'expiresAt'>>> {
+    assertRows(rows);
     const all = await this.blocksInForce(activeAt);
     for (let i = 0; i < all.length; i += rows) yield all.slice(i, i + rows);
   }

@@ -73,6 +73,12 @@ export function assertTime(what: string, t: number): void {
   }
 }
 
+/** A part size (rows a read gives at a time): a whole number, at least 1, or a read could not end. */
+export function assertRows(rows: number): void {
+  if (!(Number.isInteger(rows) && rows >= 1))
+    throw new SipprotError('SP_ERR_USAGE', `rows must be a whole number of 1 or more, got ${rows}`);
+}
+
 /** The checks the database's NOT NULL columns make, so every adapter refuses the same input. */
 export function checkBlock(b: BlockRecord): void {
   if (typeof b.ip !== 'string' || b.ip === '') {
