@@ -68,8 +68,9 @@ export function openDatabase(
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeout))}`);
     // The WAL is copied into the database every WAL_CHECKPOINT_BYTES (4,000 pages of 4 KiB,
     // 1,000 of 16 KiB) instead of SQLite's 1,000 pages: a page the live blocks touch in every
-    // commit (the random leaves of the address indexes) is copied once per checkpoint, so fewer checkpoints are fewer copies
-    // (bench/RESULTS.md, issue 13 "the cost of a block"). What a commit syncs is unchanged.
+    // commit (the random leaves of the address indexes) is copied once per checkpoint, so
+    // fewer checkpoints are fewer copies (bench/RESULTS.md, issue 13 "the cost of a block").
+    // What a commit syncs is unchanged.
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
     db.pragma('foreign_keys = ON');
