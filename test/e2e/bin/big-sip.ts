@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
+import { bounded } from './bounded.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -31,13 +32,6 @@ const { values: o } = parseArgs({
     wait: { type: 'string', default: '2000' },
   },
 });
-
-function bounded(name: string, value: string | undefined, lo: number, hi: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < lo || n > hi)
-    throw new Error(`--${name} must be ${lo}-${hi}, got ${value}`);
-  return n;
-}
 
 const src = o.src!;
 const dst = o.dst!;

@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { bounded } from './bounded.js';
 
 const LAB = join(import.meta.dirname, '..', '..', '..', 'scripts', 'lab');
 const ANSWER_MS = 3000;
@@ -46,13 +47,6 @@ const { values: o } = parseArgs({
     ua: { type: 'string', default: 'JsSIP 3.10.1' },
   },
 });
-
-function bounded(name: string, value: string | undefined, lo: number, hi: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < lo || n > hi)
-    throw new Error(`--${name} must be ${lo}-${hi}, got ${value}`);
-  return n;
-}
 
 const url = new URL(o.url ?? '');
 if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new Error(`--url must be ws:// or wss://`);
