@@ -133,8 +133,9 @@ export class Commits {
     if (event) this.pending.history.push(event);
   }
 
-  attacks(attacks: readonly AttackRecord[]): void {
-    for (const a of attacks) this.pending.attacks.push(a);
+  /** An attack for the next commit (one a verdict: no array made for it on the packet path). */
+  attack(a: AttackRecord): void {
+    this.pending.attacks.push(a);
   }
 
   /** Waits until everything added so far is committed (stop, reload, tests). */

@@ -102,7 +102,7 @@ export class Enforcer {
   /** An attack as detection saw it, for reports (kept even when no block follows). */
   attack(v: Verdict, country: string | null): void {
     const a = attackRecordOf(v, country, this.d.hostId);
-    this.commits.attacks([a]);
+    this.commits.attack(a);
     if (this.d.enforced) this.fleet.attacks.push(a);
     this.commits.schedule();
     this.tellFleet();
@@ -116,7 +116,7 @@ export class Enforcer {
    */
   peerAttacks(attacks: readonly AttackRecord[]): void {
     if (attacks.length === 0) return;
-    this.commits.attacks(attacks);
+    for (const a of attacks) this.commits.attack(a);
     this.commits.schedule();
   }
 
